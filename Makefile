@@ -1,0 +1,163 @@
+# easd: an Exchange ActiveSync server.
+#
+#   make          build build/easd, build/easctl, build/easclient and tests
+#   make run      install what is missing, build, start a demo server
+#   make test     install what is missing, run every test under ASan+UBSan
+#   make bench    run the benchmarks and print one table
+#   make fuzz     run the WBXML decoder fuzzer for FUZZ_SECONDS
+
+MODE ?= release
+ifeq ($(MODE),asan)
+OUT := build/asan
+OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+else
+OUT := build
+OPT := -O2 -g
+endif
+
+CC ?= cc
+PKGS := libmicrohttpd libxml-2.0 libical sqlite3 cunit gmime-3.0 libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
+	-Wwrite-strings -Wvla -Wimplicit-fallthrough -Wundef
+INCLUDES := -Icommon -Iwbxml -Istore -Iserver -Itools -I$(OUT)/gen
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(INCLUDES) \
+	$(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(OPT) $(LDFLAGS)
+LDLIBS := $(PKG_LIBS) -lcrypt -lpthread -lm
+
+# Debian packages the build, the tests and `make run` need.
+DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
+	libsqlite3-dev libical-dev libcunit1-dev libgmime-3.0-dev \
+	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
+	libclang-rt-14-dev sqlite3 curl wrk
+
+GEN_H := $(OUT)/gen/wbxml-tags.h
+GEN_C := $(OUT)/gen/wbxml-table.c
+
+COMMON_SRC := $(wildcard common/*.c)
+WBXML_SRC := $(wildcard wbxml/*.c)
+STORE_SRC := $(wildcard store/*.c)
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+CLIENT_SRC := $(wildcard tools/client-*.c)
+EASCTL_SRC := $(wildcard tools/easctl*.c)
+EASCLIENT_SRC := $(wildcard tools/easclient*.c)
+UNIT_SRC := $(wildcard tests/test-*.c)
+E2E_SRC := $(wildcard tests/e2e/test-*.c)
+E2E_LIB_SRC := $(filter-out tests/e2e/test-%,$(wildcard tests/e2e/*.c))
+BENCH_SRC := $(wildcard bench/bench-*.c)
+
+obj = $(patsubst %.c,$(OUT)/obj/%.o,$(1))
+
+LIB_COMMON := $(OUT)/libcommon.a
+LIB_WBXML := $(OUT)/libwbxml.a
+LIB_STORE := $(OUT)/libstore.a
+LIB_SERVER := $(OUT)/libserver.a
+LIB_CLIENT := $(OUT)/libclient.a
+# Dependency order for the linker: users before what they use.
+ALL_LIBS := $(LIB_SERVER) $(LIB_CLIENT) $(LIB_STORE) $(LIB_WBXML) $(LIB_COMMON)
+
+BINS := $(OUT)/easd $(OUT)/easctl $(OUT)/easclient
+UNIT_BINS := $(patsubst tests/%.c,$(OUT)/%,$(UNIT_SRC))
+E2E_BINS := $(patsubst tests/e2e/%.c,$(OUT)/e2e-%,$(E2E_SRC))
+BENCH_BINS := $(patsubst bench/%.c,$(OUT)/%,$(BENCH_SRC))
+
+.PHONY: all deps run test test-build test-run bench fuzz format \
+	format-check clean
+.DEFAULT_GOAL := all
+
+all: $(BINS) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS)
+
+deps:
+	@sh tools/deps.sh $(DEB_PKGS)
+
+$(GEN_H): wbxml/eas-codepages.tsv wbxml/gen-tags.awk
+	@mkdir -p $(dir $@)
+	awk -v out=h -f wbxml/gen-tags.awk $< > $@.tmp && mv $@.tmp $@
+$(GEN_C): wbxml/eas-codepages.tsv wbxml/gen-tags.awk
+	@mkdir -p $(dir $@)
+	awk -v out=c -f wbxml/gen-tags.awk $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/%.o: %.c $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/obj/gen/wbxml-table.o: $(GEN_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB_COMMON): $(call obj,$(COMMON_SRC))
+$(LIB_WBXML): $(call obj,$(WBXML_SRC)) $(OUT)/obj/gen/wbxml-table.o
+$(LIB_STORE): $(call obj,$(STORE_SRC))
+$(LIB_SERVER): $(call obj,$(SERVER_SRC))
+$(LIB_CLIENT): $(call obj,$(CLIENT_SRC))
+$(OUT)/lib%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(OUT)/easd: $(call obj,server/main.c) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/easctl: $(call obj,$(EASCTL_SRC)) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/easclient: $(call obj,$(EASCLIENT_SRC)) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests of the base modules link against that module and common only,
+# so the linker enforces that they depend on nothing else.
+$(OUT)/test-common: $(call obj,tests/test-common.c) $(LIB_COMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/test-wbxml%: $(call obj,tests/test-wbxml%.c) $(LIB_WBXML) $(LIB_COMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/test-store%: $(call obj,tests/test-store%.c) $(LIB_STORE) $(LIB_COMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/e2e-test-%: $(OUT)/obj/tests/e2e/test-%.o \
+		$(call obj,$(E2E_LIB_SRC)) $(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/bench-%: $(OUT)/obj/bench/bench-%.o $(call obj,$(E2E_LIB_SRC)) \
+		$(ALL_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+run: deps
+	@$(MAKE) --no-print-directory $(BINS)
+	@sh tools/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory MODE=asan test-build
+	@sh tests/run-tests.sh build/asan
+
+test-build: $(BINS) $(UNIT_BINS) $(E2E_BINS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh build
+
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Iwbxml -Ibuild/fuzz/gen \
+	-fsanitize=fuzzer,address,undefined
+fuzz: deps
+	@mkdir -p build/fuzz/gen build/fuzz/corpus
+	awk -v out=h -f wbxml/gen-tags.awk wbxml/eas-codepages.tsv > build/fuzz/gen/wbxml-tags.h
+	awk -v out=c -f wbxml/gen-tags.awk wbxml/eas-codepages.tsv > build/fuzz/gen/wbxml-table.c
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags libxml-2.0) \
+		-o build/fuzz/fuzz-wbxml tests/fuzz/fuzz-wbxml.c \
+		$(filter-out wbxml/wbxml-xml.c,$(WBXML_SRC)) build/fuzz/gen/wbxml-table.c \
+		$(COMMON_SRC)
+	cp -n tests/data/wbxml/*.wbxml build/fuzz/corpus/ 2>/dev/null || true
+	build/fuzz/fuzz-wbxml -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=65536 build/fuzz/corpus
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
+format-check:
+	clang-format --dry-run -Werror $(wildcard */*.c */*.h tests/*/*.c)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,216 @@
+/* Arena allocator: a chain of blocks; big requests get a block of their
+ * own so a large OPAQUE payload does not waste the tail of a small one. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define ARENA_ALIGN 16
+#define ARENA_MIN_BLOCK 4096
+
+struct arena_block {
+	struct arena_block *next;
+	size_t size, used;
+	_Alignas(ARENA_ALIGN) unsigned char data[];
+};
+
+struct arena_cleanup {
+	struct arena_cleanup *next;
+	arena_cleanup_fn *fn;
+	void *ptr;
+};
+
+struct arena {
+	struct arena_block *head;   /* current block; older ones follow */
+	struct arena_block *first;  /* kept by arena_reset */
+	struct arena_cleanup *cleanups;
+	size_t total;
+};
+
+static struct arena_block *
+block_new(size_t size)
+{
+	struct arena_block *b = xmalloc(sizeof(*b) + size);
+
+	b->next = NULL;
+	b->size = size;
+	b->used = 0;
+	return b;
+}
+
+struct arena *
+arena_new(size_t initial_size)
+{
+	struct arena *a = xcalloc(1, sizeof(*a));
+
+	if (initial_size < ARENA_MIN_BLOCK)
+		initial_size = ARENA_MIN_BLOCK;
+	a->first = a->head = block_new(initial_size);
+	return a;
+}
+
+static void
+run_cleanups(struct arena *a)
+{
+	while (a->cleanups != NULL) {
+		struct arena_cleanup *c = a->cleanups;
+
+		a->cleanups = c->next;
+		c->fn(c->ptr);
+	}
+}
+
+static void
+free_blocks_except_first(struct arena *a)
+{
+	struct arena_block *b = a->head, *next;
+
+	for (; b != NULL; b = next) {
+		next = b->next;
+		if (b != a->first)
+			free(b);
+	}
+	a->first->next = NULL;
+	a->first->used = 0;
+	a->head = a->first;
+	a->total = 0;
+}
+
+void
+arena_reset(struct arena *a)
+{
+	run_cleanups(a);
+	free_blocks_except_first(a);
+}
+
+void
+arena_free(struct arena **ap)
+{
+	struct arena *a = *ap;
+
+	if (a == NULL)
+		return;
+	arena_reset(a);
+	free(a->first);
+	free(a);
+	*ap = NULL;
+}
+
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_block *b = a->head;
+	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	void *p;
+
+	if (need < n)
+		eas_panic("arena allocation of %zu bytes overflows", n);
+	if (b->size - b->used < need) {
+		size_t size = b->size * 2;
+
+		if (need > size / 4) {
+			/* A large piece gets its own block behind the current
+			 * one, so the current block keeps serving small ones. */
+			struct arena_block *big = block_new(need);
+
+			big->used = need;
+			big->next = b->next;
+			b->next = big;
+			a->total += need;
+			return big->data;
+		}
+		if (size > 1024 * 1024)
+			size = 1024 * 1024;
+		b = block_new(size);
+		b->next = a->head;
+		a->head = b;
+	}
+	p = b->data + b->used;
+	b->used += need;
+	a->total += need;
+	return p;
+}
+
+void *
+arena_zalloc(struct arena *a, size_t n)
+{
+	void *p = arena_alloc(a, n);
+
+	memset(p, 0, n);
+	return p;
+}
+
+char *
+arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = arena_alloc(a, len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+char *
+arena_strdup(struct arena *a, const char *s)
+{
+	return s == NULL ? NULL : arena_strndup(a, s, strlen(s));
+}
+
+void *
+arena_memdup(struct arena *a, const void *p, size_t n)
+{
+	void *q = arena_alloc(a, n + 1);
+
+	memcpy(q, p, n);
+	((char *)q)[n] = '\0';
+	return q;
+}
+
+char *
+arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	int n;
+	char *p;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	eas_assert(n >= 0);
+	p = arena_alloc(a, (size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *
+arena_printf(struct arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	p = arena_vprintf(a, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void
+arena_add_cleanup(struct arena *a, arena_cleanup_fn *fn, void *ptr)
+{
+	struct arena_cleanup *c = arena_alloc(a, sizeof(*c));
+
+	c->fn = fn;
+	c->ptr = ptr;
+	c->next = a->cleanups;
+	a->cleanups = c;
+}
+
+size_t
+arena_used(const struct arena *a)
+{
+	return a->total;
+}

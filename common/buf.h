@@ -1,0 +1,35 @@
+/* A growable byte buffer with a hard cap: every buffer that grows from
+ * input has one, and hitting it is an ordinary error, not a crash. */
+#ifndef EASD_BUF_H
+#define EASD_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	uint8_t *data;   /* heap, always NUL terminated past len */
+	size_t len;
+	size_t cap;
+	size_t limit;    /* 0 = no limit */
+	int overflow;    /* set once an append was refused */
+};
+
+void buf_init(struct buf *b, size_t limit);
+void buf_deinit(struct buf *b);
+void buf_reset(struct buf *b);
+
+/* Append; returns 0, or -1 (and sets overflow) when limit would be passed. */
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_putc(struct buf *b, uint8_t c);
+int buf_puts(struct buf *b, const char *s);
+int buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* Make room for n more bytes and return where they go (len unchanged). */
+uint8_t *buf_reserve(struct buf *b, size_t n);
+/* Take ownership of the data; the buffer is left empty. */
+uint8_t *buf_steal(struct buf *b, size_t *len_r);
+
+#endif

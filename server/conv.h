@@ -1,0 +1,126 @@
+/* Conversion between EAS ApplicationData trees and the stored standard
+ * formats: vCard (contacts), iCalendar VEVENT/VTODO (calendar, tasks),
+ * note text, RFC 5322 MIME (email). One conv-<class>.c per class.
+ *
+ * The store keeps the standard format in item.data, properties that have no
+ * standard home in item.extra (a class-specific serialization owned by the
+ * conv code), and the filter/list columns in item.meta. Conversions must be
+ * lossless: what a client sends comes back unchanged. */
+#ifndef EASD_CONV_H
+#define EASD_CONV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "store.h"
+#include "wbxml.h"
+
+/* airsyncbase:BodyPreference (MS-ASAIRS 2.2.2.7). */
+struct conv_body_pref {
+	int type;                 /* 1 plain, 2 HTML, 3 RTF, 4 MIME */
+	bool has_truncation;
+	uint32_t truncation_size;
+	bool all_or_none;
+	int preview;              /* 0 = none, else characters (14.0+) */
+};
+
+#define CONV_MAX_BODY_PREFS 4
+
+/* What the requesting device asked for and can take. */
+struct conv_ctx {
+	unsigned version;         /* 121, 140, 141, 160, 161 */
+	struct conv_body_pref prefs[CONV_MAX_BODY_PREFS];
+	size_t nprefs;
+	struct conv_body_pref part_prefs[CONV_MAX_BODY_PREFS]; /* 14.1+ */
+	size_t npart_prefs;
+	int mime_support;         /* 0 never, 1 S/MIME only, 2 always */
+	/* Sync Supported: tags the client handles; when set, a Change keeps
+	 * (ghosts) every property whose tag is not listed. */
+	const uint16_t *supported;
+	size_t nsupported;
+	/* For FileReferences and ServerIds inside the item. */
+	const char *item_server_id;
+};
+
+/* Client ApplicationData -> store item for a class. old is the stored
+ * version on a Change (NULL on Add) so ghosted properties survive. Returns
+ * 0, or -1 with *error_r (the item gets Sync status 6). item_r->cls, data,
+ * extra and meta are set; ids are left alone. */
+int conv_from_eas(struct arena *a, enum store_class cls,
+		  const struct wbxml_node *appdata, const struct conv_ctx *ctx,
+		  const struct store_item *old, struct store_item *item_r,
+		  const char **error_r);
+
+/* Store item -> ApplicationData children appended to appdata, as the
+ * version and body preferences in ctx ask. Returns 0, or -1 with *error_r
+ * when the stored data cannot be read (the item is skipped and logged). */
+int conv_to_eas(struct arena *a, const struct store_item *item,
+		const struct conv_ctx *ctx, struct wbxml_node *appdata,
+		const char **error_r);
+
+/* A standard-format object (one vCard, one VCALENDAR with a VEVENT or
+ * VTODO, a note text, an RFC 5322 message) -> store item with meta filled
+ * in: for import, delivery and tests. Returns 0 or -1 with *error_r. */
+int conv_from_standard(struct arena *a, enum store_class cls,
+		       const char *data, size_t len,
+		       struct store_item *item_r, const char **error_r);
+
+/* The standard-format text of an item for export (the stored data with the
+ * extra properties folded back in as X- properties where needed). */
+int conv_to_standard(struct arena *a, const struct store_item *item,
+		     const char **data_r, size_t *len_r,
+		     const char **error_r);
+
+/* Per-class entry points behind the dispatchers above. */
+int conv_contact_from_eas(struct arena *a, const struct wbxml_node *appdata,
+			  const struct conv_ctx *ctx,
+			  const struct store_item *old,
+			  struct store_item *item_r, const char **error_r);
+int conv_contact_to_eas(struct arena *a, const struct store_item *item,
+			const struct conv_ctx *ctx, struct wbxml_node *appdata,
+			const char **error_r);
+int conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
+			   const struct conv_ctx *ctx,
+			   const struct store_item *old,
+			   struct store_item *item_r, const char **error_r);
+int conv_calendar_to_eas(struct arena *a, const struct store_item *item,
+			 const struct conv_ctx *ctx,
+			 struct wbxml_node *appdata, const char **error_r);
+int conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
+		       const struct conv_ctx *ctx,
+		       const struct store_item *old,
+		       struct store_item *item_r, const char **error_r);
+int conv_task_to_eas(struct arena *a, const struct store_item *item,
+		     const struct conv_ctx *ctx, struct wbxml_node *appdata,
+		     const char **error_r);
+int conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
+		       const struct conv_ctx *ctx,
+		       const struct store_item *old,
+		       struct store_item *item_r, const char **error_r);
+int conv_note_to_eas(struct arena *a, const struct store_item *item,
+		     const struct conv_ctx *ctx, struct wbxml_node *appdata,
+		     const char **error_r);
+/* Email: the server sends whole messages; the client changes only flags.
+ * conv_email_change applies a client Change (Read, Flag, Categories) to the
+ * item's meta and extra. */
+int conv_email_to_eas(struct arena *a, const struct store_item *item,
+		      const struct conv_ctx *ctx, struct wbxml_node *appdata,
+		      const char **error_r);
+int conv_email_change(struct arena *a, const struct wbxml_node *appdata,
+		      const struct store_item *old, struct store_item *item_r,
+		      const char **error_r);
+/* Email's Change as the server sends it to other devices (flags only). */
+int conv_email_flags_to_eas(struct arena *a, const struct store_item *item,
+			    const struct conv_ctx *ctx,
+			    struct wbxml_node *appdata, const char **error_r);
+
+/* Shared body helper: append an airsyncbase:Body for a text of native type
+ * (1 plain, 2 HTML) honouring ctx->prefs (type choice, truncation at a
+ * UTF-8 boundary, AllOrNone, Preview). */
+void conv_add_body(struct arena *a, struct wbxml_node *appdata,
+		   const struct conv_ctx *ctx, const char *text, size_t len,
+		   int native_type);
+
+#endif

@@ -1,0 +1,149 @@
+/* The request as command handlers see it, the handler contract, and the
+ * protocol constants shared by the commands. Handlers never see HTTP
+ * bytes or SQL: they read req and the decoded tree, call the store, and
+ * return a response tree. */
+#ifndef EASD_EAS_H
+#define EASD_EAS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "store.h"
+#include "wbxml.h"
+
+struct easd;
+struct push_waiter;
+
+/* Protocol versions times ten (MS-ASHTTP 2.2.1.1.2.1 encoding). */
+#define EAS_V121 121
+#define EAS_V140 140
+#define EAS_V141 141
+#define EAS_V160 160
+#define EAS_V161 161
+
+/* Global status codes (MS-ASCMD 2.2.2). */
+#define EAS_STATUS_INVALID_CONTENT 101
+#define EAS_STATUS_INVALID_WBXML 102
+#define EAS_STATUS_INVALID_XML 103
+#define EAS_STATUS_SERVER_ERROR 110
+#define EAS_STATUS_SERVER_ERROR_RETRY 111
+#define EAS_STATUS_USER_DISABLED 126
+#define EAS_STATUS_DEVICE_BLOCKED 129
+#define EAS_STATUS_ACCESS_DENIED 130
+#define EAS_STATUS_ACCOUNT_DISABLED 131
+#define EAS_STATUS_COMMAND_NOT_SUPPORTED 137
+#define EAS_STATUS_VERSION_NOT_SUPPORTED 138
+#define EAS_STATUS_REMOTE_WIPE_REQUESTED 140
+#define EAS_STATUS_DEVICE_NOT_PROVISIONED 142
+#define EAS_STATUS_POLICY_REFRESH 143
+#define EAS_STATUS_INVALID_POLICY_KEY 144
+#define EAS_STATUS_ITEM_NOT_FOUND 150
+
+enum eas_cmd_result {
+	EAS_CMD_OK = 0,       /* *out_r is the body (NULL = empty 200) */
+	EAS_CMD_ERROR = -1,   /* req->http_status says what went wrong */
+	EAS_CMD_PARKED = 1,   /* a push waiter holds the request; resume_fn
+				 builds the response later */
+};
+
+struct eas_req;
+
+/* A command handler. in is the decoded body (NULL when the body was
+ * empty). */
+typedef enum eas_cmd_result eas_cmd_fn(struct eas_req *req,
+				       const struct wbxml_node *in,
+				       struct wbxml_node **out_r);
+
+/* Called (on a server thread) when a parked request wakes up: build the
+ * response as a handler would. */
+typedef enum eas_cmd_result eas_resume_fn(struct eas_req *req,
+					  struct wbxml_node **out_r);
+
+struct eas_header {
+	struct eas_header *next;
+	const char *name, *value;
+};
+
+struct eas_req {
+	struct arena *arena;       /* lives until the response is sent */
+	struct easd *srv;
+	struct store *store;       /* this thread's connection */
+	uint64_t id;               /* request number, for logs */
+	const char *remote_addr;
+
+	/* who */
+	struct store_account account;
+	struct store_device device;
+	bool have_device;
+
+	/* the query (MS-ASHTTP 2.2.1.1.1) */
+	const char *cmd;
+	int cmd_code;              /* base64 form code, -1 if unknown */
+	unsigned version;          /* EAS_V121 ... */
+	const char *version_str;   /* "14.1" */
+	const char *user;
+	const char *device_id;
+	const char *device_type;
+	const char *user_agent;
+	bool policy_key_given;
+	uint32_t policy_key;
+	const char *collection_id, *item_id, *long_id, *occurrence;
+	const char *attachment_name;
+	bool save_in_sent;
+	bool accept_multipart;
+
+	const uint8_t *body;
+	size_t body_len;
+	const char *content_type;
+
+	/* the response */
+	int http_status;           /* 200 unless a handler says otherwise */
+	int eas_status;            /* top-level status, for the log line */
+	const char *resp_content_type; /* for a raw body */
+	const uint8_t *resp_body;  /* raw body instead of a tree */
+	size_t resp_len;
+	struct eas_header *headers;
+
+	/* push: set by a handler that returns EAS_CMD_PARKED */
+	struct push_waiter *waiter;
+	eas_resume_fn *resume_fn;
+	void *resume_ctx;
+};
+
+/* Add a response header (copied into the arena). */
+void eas_req_add_header(struct eas_req *req, const char *name,
+			const char *value);
+
+/* Map a store error to a response: logs it and sets http_status 500 (or
+ * 503 with Retry-After for STORE_BUSY). Returns EAS_CMD_ERROR. */
+enum eas_cmd_result eas_req_store_error(struct eas_req *req,
+					enum store_error e,
+					const char *what);
+
+/* The command table (dispatch.c). */
+#define CMD_F_NO_PROVISION 0x01  /* allowed before provisioning */
+#define CMD_F_RAW_BODY 0x02      /* body is not WBXML (12.x SendMail...) */
+#define CMD_F_LONGPOLL 0x04      /* may park */
+
+struct eas_command {
+	const char *name;
+	int code;                  /* base64 query form command code */
+	eas_cmd_fn *fn;
+	unsigned flags;
+};
+
+/* NULL when unknown or not implemented. */
+const struct eas_command *eas_command_find(const char *name);
+const struct eas_command *eas_command_find_code(int code);
+/* "Sync,FolderSync,..." of the implemented commands, for OPTIONS. */
+const char *eas_command_list(void);
+
+/* Command handlers, one cmd-<name>.c each. */
+eas_cmd_fn cmd_provision, cmd_foldersync, cmd_foldercreate,
+	cmd_folderupdate, cmd_folderdelete, cmd_sync, cmd_getitemestimate,
+	cmd_ping, cmd_settings, cmd_itemoperations, cmd_moveitems,
+	cmd_getattachment;
+
+#endif

@@ -1,0 +1,515 @@
+/* The store: the only module that knows SQLite. Everything else speaks to
+ * it through these functions and structs.
+ *
+ * Conventions
+ * - A struct store is one database connection; use it from one thread at a
+ *   time (the server keeps one per worker thread).
+ * - Functions return enum store_error (STORE_OK is 0). Strings and blobs in
+ *   results are copied into the arena the caller passes.
+ * - Write functions run inside the caller's transaction when one is open
+ *   (store_begin), else in their own. After a commit that changed anything,
+ *   the notify hook is called once with every (account, folder) touched.
+ * - Modification sequences: one counter per account (accounts.modseq); every
+ *   change to a folder or item of the account takes the next value. Changes
+ *   for a device are "rows with modseq above what the device has seen".
+ * - Deleted items and folders stay as tombstones until no device still
+ *   holds them (store_gc). */
+#ifndef EASD_STORE_H
+#define EASD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+enum store_error {
+	STORE_OK = 0,
+	STORE_NOTFOUND,   /* no such row, or it belongs to another account */
+	STORE_EXISTS,     /* unique name/key taken */
+	STORE_CONFLICT,   /* the row changed under the caller */
+	STORE_BUSY,       /* database locked past the busy timeout */
+	STORE_CORRUPT,    /* database or stored value unreadable */
+	STORE_INVALID,    /* the caller's arguments are not acceptable */
+	STORE_INTERNAL,   /* anything else; details are logged */
+};
+
+const char *store_error_str(enum store_error e);
+
+struct store;
+
+/* Open (creating and migrating as needed) the database at path. WAL mode,
+ * foreign keys, busy timeout. Returns STORE_OK and *store_r, or an error
+ * with *error_r (heap string in a static buffer; do not free). */
+enum store_error store_open(const char *path, struct store **store_r,
+			    const char **error_r);
+void store_close(struct store **sp);
+
+/* Schema version the code writes (PRAGMA user_version). */
+int store_schema_version(void);
+
+/* --- change notification --- */
+
+struct store_change {
+	int64_t account_id;
+	int64_t folder_id;     /* 0: the folder hierarchy changed */
+};
+typedef void store_notify_fn(void *ctx, const struct store_change *changes,
+			     size_t count);
+/* Process-wide hook called after every commit that changed data, from the
+ * committing thread, outside any transaction. NULL disables. */
+void store_set_notify(store_notify_fn *fn, void *ctx);
+
+/* --- transactions --- */
+
+/* write=true takes the write lock at once (BEGIN IMMEDIATE). Nesting is a
+ * bug. */
+enum store_error store_begin(struct store *s, bool write);
+enum store_error store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* Testing aid: make the next n statements fail with STORE_BUSY. */
+void store_inject_busy(struct store *s, int n);
+
+/* --- accounts --- */
+
+struct store_account {
+	int64_t id;
+	const char *login;
+	const char *email;
+	const char *display_name;
+	bool enabled;
+	int64_t created;
+};
+
+/* Create an account with its default folders (Inbox, Drafts, Deleted
+ * Items, Sent Items, Outbox, Junk E-mail, Contacts, Calendar, Tasks,
+ * Notes). The password is hashed with yescrypt. STORE_EXISTS when the login
+ * or email is taken. */
+enum store_error store_account_add(struct store *s, const char *login,
+				   const char *email, const char *display_name,
+				   const char *password, int64_t *id_r);
+/* Look up by login or by email address (case-insensitive). */
+enum store_error store_account_get(struct store *s, struct arena *a,
+				   const char *login_or_email,
+				   struct store_account *r);
+enum store_error store_account_get_by_id(struct store *s, struct arena *a,
+					 int64_t id, struct store_account *r);
+enum store_error store_account_list(struct store *s, struct arena *a,
+				    struct store_account **list_r,
+				    size_t *count_r);
+/* Verify a password against the stored hash (slow on purpose). STORE_OK
+ * when it matches, STORE_NOTFOUND when the account is unknown or the
+ * password wrong (indistinguishable). Takes no lock during hashing. */
+enum store_error store_account_check_password(struct store *s,
+					      struct arena *a,
+					      const char *login_or_email,
+					      const char *password,
+					      struct store_account *r);
+enum store_error store_account_set_password(struct store *s, int64_t id,
+					    const char *password);
+enum store_error store_account_set_enabled(struct store *s, int64_t id,
+					   bool enabled);
+/* Remove the account and everything of it. */
+enum store_error store_account_delete(struct store *s, int64_t id);
+
+/* --- policies: key/value settings, global (account 0) or per account --- */
+
+struct store_policy_kv {
+	const char *key;
+	const char *value;
+};
+/* Effective policy of an account: global values overlaid by the account's
+ * own, sorted by key. With account_id 0, the global ones only. */
+enum store_error store_policy_get(struct store *s, struct arena *a,
+				  int64_t account_id,
+				  struct store_policy_kv **kv_r, size_t *count_r);
+/* Set (value != NULL) or remove a setting. Bumps the policy version so
+ * provisioned devices are asked to provision again. */
+enum store_error store_policy_set(struct store *s, int64_t account_id,
+				  const char *key, const char *value);
+/* A number that changes whenever the account's effective policy does. */
+enum store_error store_policy_version(struct store *s, int64_t account_id,
+				      int64_t *version_r);
+
+/* --- devices (partnerships of an account and a DeviceId) --- */
+
+enum store_access {
+	STORE_ACCESS_ALLOWED = 0,
+	STORE_ACCESS_BLOCKED = 1,
+	STORE_ACCESS_QUARANTINED = 2,
+};
+
+enum store_wipe {
+	STORE_WIPE_NONE = 0,
+	STORE_WIPE_REQUESTED = 1,          /* full remote wipe pending */
+	STORE_WIPE_ACKNOWLEDGED = 2,
+	STORE_WIPE_ACCOUNT_REQUESTED = 3,  /* 16.1 account-only wipe pending */
+	STORE_WIPE_ACCOUNT_ACKNOWLEDGED = 4,
+};
+
+struct store_device_info {     /* Settings/Provision DeviceInformation */
+	const char *model, *imei, *friendly_name, *os, *os_language;
+	const char *phone_number, *mobile_operator, *user_agent;
+};
+
+struct store_device {
+	int64_t id;                /* row id */
+	int64_t account_id;
+	const char *device_id;     /* as the client sends it */
+	const char *device_type;
+	const char *user_agent;
+	struct store_device_info info;
+	const char *protocol_version;
+	const char *last_command;
+	int64_t first_seen, last_seen;
+	uint32_t policy_key;       /* final key, 0 = not provisioned */
+	uint32_t policy_key_temp;  /* phase-1 key awaiting acknowledgement */
+	int64_t policy_version;    /* store_policy_version when provisioned */
+	enum store_access access;
+	enum store_wipe wipe;
+};
+
+/* DeviceIds compare case-insensitively. */
+enum store_error store_device_get(struct store *s, struct arena *a,
+				  int64_t account_id, const char *device_id,
+				  struct store_device *r);
+enum store_error store_device_get_by_id(struct store *s, struct arena *a,
+					int64_t id, struct store_device *r);
+/* Create the partnership (STORE_EXISTS if it is there already). */
+enum store_error store_device_create(struct store *s, struct arena *a,
+				     int64_t account_id, const char *device_id,
+				     const char *device_type,
+				     const char *user_agent,
+				     struct store_device *r);
+/* Record a request: last seen, last command, protocol version, UA. */
+enum store_error store_device_seen(struct store *s, int64_t id,
+				   const char *user_agent,
+				   const char *protocol_version,
+				   const char *command, int64_t when);
+enum store_error store_device_set_info(struct store *s, int64_t id,
+				       const struct store_device_info *info);
+enum store_error store_device_set_policy(struct store *s, int64_t id,
+					 uint32_t policy_key_temp,
+					 uint32_t policy_key,
+					 int64_t policy_version);
+/* Access state and wipe state changes are recorded in the device's
+ * history with their time and origin ("admin", "device", ...). */
+enum store_error store_device_set_access(struct store *s, int64_t id,
+					 enum store_access access,
+					 const char *origin);
+enum store_error store_device_set_wipe(struct store *s, int64_t id,
+				       enum store_wipe wipe,
+				       const char *origin);
+/* account_id 0 lists every device. */
+enum store_error store_device_list(struct store *s, struct arena *a,
+				   int64_t account_id,
+				   struct store_device **list_r,
+				   size_t *count_r);
+
+struct store_device_event {
+	int64_t when;
+	const char *what;          /* "access blocked", "wipe requested", ... */
+	const char *origin;
+};
+enum store_error store_device_history(struct store *s, struct arena *a,
+				      int64_t id,
+				      struct store_device_event **list_r,
+				      size_t *count_r);
+/* Remove the partnership and all its sync state. */
+enum store_error store_device_remove(struct store *s, int64_t id);
+
+/* Small named blobs per device: the cached last Sync request ("sync"),
+ * last Ping ("ping"), ... A missing blob is STORE_NOTFOUND. */
+enum store_error store_device_blob_get(struct store *s, struct arena *a,
+				       int64_t id, const char *name,
+				       uint8_t **data_r, size_t *len_r);
+enum store_error store_device_blob_set(struct store *s, int64_t id,
+				       const char *name, const void *data,
+				       size_t len);
+
+/* --- folders --- */
+
+/* EAS folder types (MS-ASCMD 2.2.3.186.3 Type). */
+enum eas_folder_type {
+	EAS_FOLDER_GENERIC = 1, EAS_FOLDER_INBOX = 2, EAS_FOLDER_DRAFTS = 3,
+	EAS_FOLDER_DELETED = 4, EAS_FOLDER_SENT = 5, EAS_FOLDER_OUTBOX = 6,
+	EAS_FOLDER_TASKS = 7, EAS_FOLDER_CALENDAR = 8, EAS_FOLDER_CONTACTS = 9,
+	EAS_FOLDER_NOTES = 10, EAS_FOLDER_JOURNAL = 11,
+	EAS_FOLDER_USER_MAIL = 12, EAS_FOLDER_USER_CALENDAR = 13,
+	EAS_FOLDER_USER_CONTACTS = 14, EAS_FOLDER_USER_TASKS = 15,
+	EAS_FOLDER_USER_JOURNAL = 16, EAS_FOLDER_USER_NOTES = 17,
+	EAS_FOLDER_UNKNOWN = 18, EAS_FOLDER_RI_CACHE = 19,
+};
+
+/* Item classes. */
+enum store_class {
+	STORE_CLASS_NONE = 0,
+	STORE_CLASS_EMAIL = 1,
+	STORE_CLASS_CONTACTS = 2,
+	STORE_CLASS_CALENDAR = 3,
+	STORE_CLASS_TASKS = 4,
+	STORE_CLASS_NOTES = 5,
+};
+/* "Email", "Contacts", ... and back; the class a folder type holds. */
+const char *store_class_name(enum store_class c);
+enum store_class store_class_parse(const char *name);
+enum store_class store_class_of_folder_type(int type);
+/* Whether the type is one of the default folders (2-11, 19). */
+bool store_folder_type_is_special(int type);
+
+struct store_folder {
+	int64_t id;
+	int64_t account_id;
+	int64_t parent_id;         /* 0 = top level */
+	const char *server_id;     /* stable, short, URL-safe */
+	const char *parent_server_id; /* "0" for top level */
+	const char *name;
+	int type;                  /* enum eas_folder_type */
+	int64_t modseq;            /* of its last change */
+	int64_t created_modseq;
+	bool deleted;
+};
+
+enum store_error store_folder_list(struct store *s, struct arena *a,
+				   int64_t account_id,
+				   struct store_folder **list_r,
+				   size_t *count_r);
+/* By ServerId; another account's folder is STORE_NOTFOUND. */
+enum store_error store_folder_get(struct store *s, struct arena *a,
+				  int64_t account_id, const char *server_id,
+				  struct store_folder *r);
+enum store_error store_folder_get_by_id(struct store *s, struct arena *a,
+					int64_t account_id, int64_t id,
+					struct store_folder *r);
+/* The default folder of a type (Inbox, Contacts, ...). */
+enum store_error store_folder_get_by_type(struct store *s, struct arena *a,
+					  int64_t account_id, int type,
+					  struct store_folder *r);
+/* Also matches the name case-insensitively, for easctl --folder. */
+enum store_error store_folder_find(struct store *s, struct arena *a,
+				   int64_t account_id, const char *name,
+				   struct store_folder *r);
+/* STORE_NOTFOUND parent missing, STORE_EXISTS name taken under parent.
+ * origin_device is the device row making the change (0 = admin/system), so
+ * it is not echoed back to that device. */
+enum store_error store_folder_create(struct store *s, struct arena *a,
+				     int64_t account_id, int64_t parent_id,
+				     const char *name, int type,
+				     int64_t origin_device,
+				     struct store_folder *r);
+/* Rename and/or move; STORE_INVALID for special folders or a move under
+ * itself. */
+enum store_error store_folder_update(struct store *s, int64_t account_id,
+				     int64_t folder_id, int64_t parent_id,
+				     const char *name, int64_t origin_device);
+/* Delete with its subfolders and items (tombstones). STORE_INVALID for
+ * special folders. */
+enum store_error store_folder_delete(struct store *s, int64_t account_id,
+				     int64_t folder_id,
+				     int64_t origin_device);
+
+enum store_change_kind {
+	STORE_CHANGE_ADD = 1,
+	STORE_CHANGE_CHANGE = 2,
+	STORE_CHANGE_DELETE = 3,
+	STORE_CHANGE_SOFTDELETE = 4,
+};
+
+struct store_folder_change {
+	enum store_change_kind kind;
+	struct store_folder folder;
+};
+/* Hierarchy changes with modseq > since, skipping those made by
+ * exclude_device; Add for folders created after since, Change for others,
+ * Delete for tombstones of folders that existed at since. *hwm_r is the
+ * account's current modseq. */
+enum store_error store_folder_changes(struct store *s, struct arena *a,
+				      int64_t account_id, int64_t since,
+				      int64_t exclude_device,
+				      struct store_folder_change **list_r,
+				      size_t *count_r, int64_t *hwm_r);
+/* The account's current modseq (cheap). */
+enum store_error store_account_modseq(struct store *s, int64_t account_id,
+				      int64_t *modseq_r);
+
+/* --- items --- */
+
+/* Columns extracted once so items can be filtered, sorted and listed
+ * without parsing the stored format. */
+struct store_item_meta {
+	int64_t date;       /* email received, event start, task due, note
+			       modified; 0 = none */
+	int64_t date_end;   /* event end (INT64_MAX for endless recurrence);
+			       the FilterType window tests date_end >= since */
+	bool read;          /* email */
+	int flag_status;    /* email flag: 0 cleared, 1 complete, 2 active */
+	bool complete;      /* tasks */
+	int64_t size;       /* bytes of the stored data */
+	const char *subject;
+	const char *message_id;  /* email Message-ID */
+	const char *uid;         /* iCalendar UID / vCard UID */
+};
+
+struct store_item {
+	int64_t id;
+	int64_t account_id;
+	int64_t folder_id;
+	const char *server_id;    /* "<folder server id>:<n>", URL-safe */
+	enum store_class cls;
+	const uint8_t *data;      /* the standard format: MIME, vCard,
+				     iCalendar, note text; NUL terminated */
+	size_t data_len;
+	const uint8_t *extra;     /* class-specific side data (flags,
+				     categories, properties without a standard
+				     home); may be NULL */
+	size_t extra_len;
+	struct store_item_meta meta;
+	int64_t modseq;
+	int64_t origin_device;    /* device row of the last change, 0 admin */
+	bool deleted;
+};
+
+/* Add an item; fills item->id, server_id (in a), modseq. The folder must
+ * belong to the account (STORE_NOTFOUND otherwise). */
+enum store_error store_item_add(struct store *s, struct arena *a,
+				int64_t account_id, int64_t folder_id,
+				struct store_item *item,
+				int64_t origin_device);
+/* Replace data, extra and meta of an existing item. */
+enum store_error store_item_update(struct store *s, int64_t account_id,
+				   int64_t item_id,
+				   const struct store_item *item,
+				   int64_t origin_device);
+/* Change only extra and meta (email flags, read state, categories). */
+enum store_error store_item_update_meta(struct store *s, int64_t account_id,
+					int64_t item_id, const void *extra,
+					size_t extra_len,
+					const struct store_item_meta *meta,
+					int64_t origin_device);
+/* Leave a tombstone. */
+enum store_error store_item_delete(struct store *s, int64_t account_id,
+				   int64_t item_id, int64_t origin_device);
+/* Move to another folder of the same account; the item gets a new id and
+ * ServerId in the destination (*new_r, in a) and a tombstone in the
+ * source. */
+enum store_error store_item_move(struct store *s, struct arena *a,
+				 int64_t account_id, int64_t item_id,
+				 int64_t dst_folder_id, int64_t origin_device,
+				 struct store_item *new_r);
+/* By ServerId; another account's item is STORE_NOTFOUND. with_data=false
+ * skips loading data (meta only). Tombstones are STORE_NOTFOUND. */
+enum store_error store_item_get(struct store *s, struct arena *a,
+				int64_t account_id, const char *server_id,
+				bool with_data, struct store_item *r);
+enum store_error store_item_get_by_id(struct store *s, struct arena *a,
+				      int64_t account_id, int64_t id,
+				      bool with_data, struct store_item *r);
+/* Items of a folder in id order after after_id, at most max (export,
+ * EmptyFolderContents, easctl). */
+enum store_error store_item_list(struct store *s, struct arena *a,
+				 int64_t account_id, int64_t folder_id,
+				 int64_t after_id, size_t max, bool with_data,
+				 struct store_item **list_r, size_t *count_r);
+/* Count of live items in a folder. */
+enum store_error store_item_count(struct store *s, int64_t folder_id,
+				  int64_t *count_r);
+
+/* --- per-device sync state --- */
+
+/* One row per (device, folder); folder_id 0 is the hierarchy. It keeps the
+ * current key and the previous one with the response that answered it, so
+ * a repeated previous key is answered byte for byte the same. */
+struct store_sync_state {
+	int64_t id;                /* 0 until saved */
+	int64_t device_id;
+	int64_t folder_id;
+	const char *cur_key;
+	const char *prev_key;      /* NULL when none */
+	int64_t hwm;               /* highest modseq the device was sent */
+	int64_t filter_since;      /* FilterType window of the last sync */
+	int64_t backfill_after;    /* item id cursor after the window widened;
+				      -1 = no backfill running */
+	const uint8_t *response;   /* cached answer for prev_key -> cur_key */
+	size_t response_len;
+	const uint8_t *options;    /* the device's last Options, serialized */
+	size_t options_len;
+};
+
+enum store_error store_sync_get(struct store *s, struct arena *a,
+				int64_t device_id, int64_t folder_id,
+				struct store_sync_state *r);
+/* Insert or update the row (all fields). */
+enum store_error store_sync_save(struct store *s,
+				 struct store_sync_state *st);
+/* Start over: forget what the device holds in the folder. */
+enum store_error store_sync_reset(struct store *s, int64_t device_id,
+				  int64_t folder_id);
+/* folder_id < 0: every folder of the device. */
+enum store_error store_sync_delete(struct store *s, int64_t device_id,
+				   int64_t folder_id);
+
+struct store_sync_filter {
+	int64_t since;             /* items with date_end < since are out of
+				      the window; 0 = no window */
+	bool incomplete_only;      /* tasks FilterType 8 */
+};
+
+struct store_sync_change {
+	enum store_change_kind kind;
+	struct store_item item;    /* with data for ADD/CHANGE */
+};
+
+/* The next server changes for a device in a folder, at most max:
+ *  - items with modseq > st->hwm, not last changed by the device itself:
+ *    ADD when the device does not hold the item, CHANGE when it does,
+ *    DELETE for tombstones it holds (others are skipped);
+ *  - SOFTDELETE for held items that fell out of the filter window;
+ *  - ADD for items inside the window that the device does not hold when
+ *    st->backfill_after >= 0 (the window widened).
+ * Items outside the filter are never added. Costs O(max), not O(folder).
+ * *more_r says whether more changes remain. st->hwm and
+ * st->backfill_after are advanced in place (the caller saves st). */
+enum store_error store_sync_changes(struct store *s, struct arena *a,
+				    struct store_sync_state *st,
+				    const struct store_sync_filter *filter,
+				    size_t max, bool with_data,
+				    struct store_sync_change **list_r,
+				    size_t *count_r, bool *more_r);
+/* Number of changes store_sync_changes would return without a limit. */
+enum store_error store_sync_count(struct store *s,
+				  const struct store_sync_state *st,
+				  const struct store_sync_filter *filter,
+				  int64_t *count_r);
+/* Whether any change is pending (cheap; for no-change syncs and Ping). */
+enum store_error store_sync_pending(struct store *s,
+				    const struct store_sync_state *st,
+				    const struct store_sync_filter *filter,
+				    bool *pending_r);
+/* Record what the device now holds: present=true at modseq, false when it
+ * no longer holds the item. Called for every change sent and every client
+ * command applied. */
+enum store_error store_sync_mark(struct store *s, int64_t state_id,
+				 int64_t item_id, int64_t modseq,
+				 bool present);
+/* The modseq at which the device holds the item; STORE_NOTFOUND if it
+ * does not hold it (conflict detection). */
+enum store_error store_sync_held(struct store *s, int64_t state_id,
+				 int64_t item_id, int64_t *modseq_r);
+
+/* --- housekeeping and statistics --- */
+
+/* Drop tombstones no device holds any more. */
+enum store_error store_gc(struct store *s, int64_t *removed_r);
+
+struct store_stats {
+	int64_t accounts, devices, folders;
+	int64_t items[6];          /* indexed by enum store_class */
+	int64_t db_bytes;
+};
+enum store_error store_stats(struct store *s, struct store_stats *r);
+
+/* PRAGMA integrity_check == ok. */
+enum store_error store_check(struct store *s);
+
+#endif

@@ -1,0 +1,53 @@
+#!/bin/sh
+# Run every test program in the build directory given as $1, then the
+# module-boundary checks. Prints each runner's CUnit summary and one closing
+# line "N passed, N failed"; exits non-zero on any failure or sanitizer
+# report.
+out=${1:-build/asan}
+export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:halt_on_error=1:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
+export EASD_BIN="$(pwd)/$out/easd"
+export EASCTL_BIN="$(pwd)/$out/easctl"
+export EASCLIENT_BIN="$(pwd)/$out/easclient"
+export EASD_SRCDIR="$(pwd)"
+
+passed=0 failed=0 bad_runners=
+logdir=$out/test-logs
+mkdir -p "$logdir"
+
+for t in "$out"/test-* "$out"/e2e-test-*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	echo "== $name"
+	"$t" > "$logdir/$name.log" 2>&1
+	rc=$?
+	# CUnit's "tests" summary row: tests Total Ran Passed Failed Inactive
+	row=$(awk '$1 == "tests" && NF >= 5 { print $4, $5 }' "$logdir/$name.log" | tail -n 1)
+	p=${row% *} f=${row#* }
+	[ -n "$row" ] || { p=0; f=0; }
+	if [ $rc -ne 0 ] || grep -q 'ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer' "$logdir/$name.log"; then
+		[ "$f" -gt 0 ] 2>/dev/null || f=1
+		bad_runners="$bad_runners $name"
+		sed -n '1,400p' "$logdir/$name.log" | grep -v '^  Test: .*passed$' | tail -n 120
+	else
+		grep -A8 '^Run Summary' "$logdir/$name.log"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+
+# Module boundaries: SQL only in store/, libmicrohttpd only in server/http.c.
+echo "== boundaries"
+b=$(grep -l '#include <sqlite3.h>' common/* wbxml/* server/* tools/* 2>/dev/null)
+m=$(grep -l '#include <microhttpd.h>' common/* wbxml/* store/* server/* tools/* 2>/dev/null | grep -v '^server/http.c$')
+if [ -n "$b$m" ]; then
+	echo "boundary violation: $b $m"
+	failed=$((failed + 1))
+else
+	passed=$((passed + 1))
+fi
+
+[ -n "$bad_runners" ] && echo "failing runners:$bad_runners (logs in $logdir)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,139 @@
+/* Unit tests of common/: arena, buffer, base64, dates, numbers. */
+#include <string.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "test-main.h"
+#include "util.h"
+
+static void
+test_arena_many_and_large(void)
+{
+	struct arena *a = arena_new(0);
+	char *big;
+
+	for (int i = 0; i < 10000; i++) {
+		char *p = arena_printf(a, "item %d", i);
+
+		CU_ASSERT_STRING_EQUAL(p, arena_printf(a, "item %d", i));
+	}
+	big = arena_alloc(a, 4 * 1024 * 1024);
+	memset(big, 'x', 4 * 1024 * 1024);
+	CU_ASSERT(arena_used(a) >= 4 * 1024 * 1024);
+	arena_reset(a);
+	CU_ASSERT_EQUAL(arena_used(a), 0);
+	arena_free(&a);
+	CU_ASSERT_PTR_NULL(a);
+}
+
+static int cleanups_run;
+static void
+count_cleanup(void *p)
+{
+	(void)p;
+	cleanups_run++;
+}
+
+static void
+test_arena_cleanup(void)
+{
+	struct arena *a = arena_new(0);
+
+	arena_add_cleanup(a, count_cleanup, NULL);
+	arena_add_cleanup(a, count_cleanup, NULL);
+	arena_free(&a);
+	CU_ASSERT_EQUAL(cleanups_run, 2);
+}
+
+static void
+test_buf_limit(void)
+{
+	struct buf b;
+
+	buf_init(&b, 10);
+	CU_ASSERT_EQUAL(buf_puts(&b, "hello"), 0);
+	CU_ASSERT_EQUAL(buf_puts(&b, "world"), 0);
+	CU_ASSERT_EQUAL(buf_putc(&b, '!'), -1);
+	CU_ASSERT(b.overflow);
+	CU_ASSERT_EQUAL(b.len, 10);
+	CU_ASSERT_STRING_EQUAL((char *)b.data, "helloworld");
+	buf_deinit(&b);
+}
+
+static void
+test_base64(void)
+{
+	static const struct { const char *plain, *enc; } cases[] = {
+		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" },
+		{ "foo", "Zm9v" }, { "foobar", "Zm9vYmFy" },
+	};
+	char enc[64];
+	uint8_t dec[64];
+
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		size_t n = strlen(cases[i].plain);
+		long len;
+
+		base64_encode(cases[i].plain, n, enc);
+		CU_ASSERT_STRING_EQUAL(enc, cases[i].enc);
+		len = base64_decode(enc, strlen(enc), dec);
+		CU_ASSERT_EQUAL(len, (long)n);
+		CU_ASSERT(memcmp(dec, cases[i].plain, n) == 0);
+	}
+	CU_ASSERT_EQUAL(base64_decode("Zm9v!", 5, dec), -1);
+	CU_ASSERT_EQUAL(base64_decode("Z", 1, dec), -1);
+}
+
+static void
+test_time(void)
+{
+	char out[32];
+	int64_t t;
+
+	CU_ASSERT_EQUAL(time_parse("2024-03-05T14:30:00.000Z", &t), 0);
+	time_format_compact(t, out);
+	CU_ASSERT_STRING_EQUAL(out, "20240305T143000Z");
+	CU_ASSERT_EQUAL(time_parse("20240305T143000Z", &t), 0);
+	time_format_iso(t, out);
+	CU_ASSERT_STRING_EQUAL(out, "2024-03-05T14:30:00.000Z");
+	CU_ASSERT_EQUAL(time_parse("2024-13-05T14:30:00Z", &t), -1);
+	CU_ASSERT_EQUAL(time_parse("yesterday", &t), -1);
+	CU_ASSERT_EQUAL(time_parse("2024-03-05", &t), 0);
+}
+
+static void
+test_numbers(void)
+{
+	int64_t v;
+	uint32_t u;
+
+	CU_ASSERT_EQUAL(str_to_int64("42", &v), 0);
+	CU_ASSERT_EQUAL(v, 42);
+	CU_ASSERT_EQUAL(str_to_int64("42x", &v), -1);
+	CU_ASSERT_EQUAL(str_to_int64("", &v), -1);
+	CU_ASSERT_EQUAL(str_to_int64("99999999999999999999", &v), -1);
+	CU_ASSERT_EQUAL(str_to_uint32("4294967295", &u), 0);
+	CU_ASSERT_EQUAL(str_to_uint32("4294967296", &u), -1);
+	CU_ASSERT_EQUAL(str_to_uint32("-1", &u), -1);
+}
+
+static CU_TestInfo common_tests[] = {
+	{ "arena: many small and one large", test_arena_many_and_large },
+	{ "arena: cleanups run on free", test_arena_cleanup },
+	{ "buf: limit refuses, keeps content", test_buf_limit },
+	{ "base64: RFC 4648 vectors and bad input", test_base64 },
+	{ "time: ISO and compact forms", test_time },
+	{ "numbers: strict parsing", test_numbers },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "common", NULL, NULL, NULL, NULL, common_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int
+main(void)
+{
+	return test_main(suites);
+}
