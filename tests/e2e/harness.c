@@ -1,0 +1,546 @@
+/* The end-to-end harness: fresh data dir + accounts through the store API,
+ * a real easd on loopback port 0, readiness from its stdout, a registry of
+ * running servers so no failure leaves one behind. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define HARNESS_MAX_PROCS 64
+#define HARNESS_READY_TIMEOUT_MS 60000
+#define HARNESS_STOP_TIMEOUT_MS 10000
+#define HARNESS_MAX_ARGS 64
+
+/* pids of running servers; read by signal handlers, so plain
+ * sig_atomic_t-sized slots written before/after the fork. */
+static volatile pid_t harness_pids[HARNESS_MAX_PROCS];
+static pthread_mutex_t harness_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool harness_installed;
+
+static void
+registry_add(pid_t pid)
+{
+	pthread_mutex_lock(&harness_lock);
+	for (size_t i = 0; i < HARNESS_MAX_PROCS; i++)
+		if (harness_pids[i] == 0) {
+			harness_pids[i] = pid;
+			break;
+		}
+	pthread_mutex_unlock(&harness_lock);
+}
+
+static void
+registry_remove(pid_t pid)
+{
+	pthread_mutex_lock(&harness_lock);
+	for (size_t i = 0; i < HARNESS_MAX_PROCS; i++)
+		if (harness_pids[i] == pid)
+			harness_pids[i] = 0;
+	pthread_mutex_unlock(&harness_lock);
+}
+
+static void
+registry_kill_all(void)
+{
+	/* async-signal-safe: kill() only */
+	for (size_t i = 0; i < HARNESS_MAX_PROCS; i++)
+		if (harness_pids[i] > 0)
+			kill(harness_pids[i], SIGKILL);
+}
+
+static void
+harness_atexit(void)
+{
+	for (size_t i = 0; i < HARNESS_MAX_PROCS; i++) {
+		pid_t pid = harness_pids[i];
+
+		if (pid > 0) {
+			fprintf(stderr, "harness: killing leftover easd %ld\n",
+				(long)pid);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			harness_pids[i] = 0;
+		}
+	}
+}
+
+static void
+harness_on_signal(int sig)
+{
+	registry_kill_all();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+harness_install(void)
+{
+	struct sigaction sa;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGABRT, SIGHUP };
+
+	if (harness_installed)
+		return;
+	harness_installed = true;
+	atexit(harness_atexit);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = harness_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < N_ELEMENTS(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP || flag == FTW_D)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void
+harness_rmtree(const char *dir)
+{
+	if (dir != NULL)
+		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void
+easd_print_log(const struct easd_proc *p)
+{
+	char buf[4096];
+	FILE *f;
+	size_t n;
+
+	if (p == NULL || p->log_path == NULL)
+		return;
+	f = fopen(p->log_path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "harness: no server log at %s\n", p->log_path);
+		return;
+	}
+	fprintf(stderr, "----- easd log (%s) -----\n", p->log_path);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stderr);
+	fprintf(stderr, "----- end of easd log -----\n");
+	fclose(f);
+}
+
+struct store *
+easd_store(const struct easd_proc *p)
+{
+	struct store *s = NULL;
+	const char *err = NULL;
+
+	if (store_open(p->db_path, &s, &err) != STORE_OK) {
+		fprintf(stderr, "harness: store_open %s: %s\n", p->db_path,
+			err != NULL ? err : "?");
+		return NULL;
+	}
+	return s;
+}
+
+static int
+create_accounts(struct easd_proc *p)
+{
+	struct store *s = easd_store(p);
+	enum store_error e;
+	int ret = -1;
+
+	if (s == NULL)
+		return -1;
+	e = store_account_add(s, HARNESS_ADA, HARNESS_ADA_EMAIL,
+			      "Ada Lovelace", HARNESS_PASSWORD, &p->ada_id);
+	if (e != STORE_OK) {
+		fprintf(stderr, "harness: adding ada: %s\n",
+			store_error_str(e));
+		goto out;
+	}
+	e = store_account_add(s, HARNESS_BOB, HARNESS_BOB_EMAIL,
+			      "Bob Builder", HARNESS_PASSWORD, &p->bob_id);
+	if (e != STORE_OK) {
+		fprintf(stderr, "harness: adding bob: %s\n",
+			store_error_str(e));
+		goto out;
+	}
+	ret = 0;
+out:
+	store_close(&s);
+	return ret;
+}
+
+static void *
+drain_stdout(void *arg)
+{
+	struct easd_proc *p = arg;
+	char buf[4096];
+
+	/* Keep reading so the server never blocks on a full pipe; what it
+	 * prints after "ready" is of no interest. */
+	while (read(p->stdout_fd, buf, sizeof(buf)) > 0)
+		;
+	return NULL;
+}
+
+static void
+proc_free(struct easd_proc *p)
+{
+	if (p->stdout_fd >= 0)
+		close(p->stdout_fd);
+	free(p->drainer);
+	free(p->dir);
+	free(p->db_path);
+	free(p->log_path);
+	free(p->url);
+	free(p);
+}
+
+/* Parse "easd: listening on 127.0.0.1:PORT" style lines. */
+static int
+parse_port(const char *line, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	const char *colon;
+	int64_t port;
+
+	if (strncmp(line, prefix, n) != 0)
+		return -1;
+	colon = strrchr(line + n, ':');
+	if (colon == NULL || str_to_int64(colon + 1, &port) < 0 ||
+	    port <= 0 || port > 65535)
+		return -1;
+	return (int)port;
+}
+
+/* Read stdout lines until "easd: ready", EOF or the deadline. */
+static int
+wait_ready(struct easd_proc *p)
+{
+	char buf[8192];
+	size_t len = 0;
+	uint64_t deadline = time_mono_ms() + HARNESS_READY_TIMEOUT_MS;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = p->stdout_fd, .events = POLLIN };
+		uint64_t now = time_mono_ms();
+		char *nl;
+		ssize_t n;
+		int rc;
+
+		while ((nl = memchr(buf, '\n', len)) != NULL) {
+			int port;
+
+			*nl = '\0';
+			if (strcmp(buf, "easd: ready") == 0)
+				return 0;
+			if ((port = parse_port(buf, "easd: listening on ")) > 0)
+				p->port = port;
+			else if ((port = parse_port(buf, "easd: lmtp on ")) > 0)
+				p->lmtp_port = port;
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len);
+		}
+		if (len == sizeof(buf))
+			len = 0;   /* an absurd line: drop it */
+		if (now >= deadline) {
+			fprintf(stderr, "harness: easd not ready after %d s\n",
+				HARNESS_READY_TIMEOUT_MS / 1000);
+			return -1;
+		}
+		rc = poll(&pfd, 1, (int)(deadline - now));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			continue;
+		n = read(p->stdout_fd, buf + len, sizeof(buf) - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "harness: easd exited before ready\n");
+			return -1;
+		}
+		len += (size_t)n;
+	}
+}
+
+static int
+wait_exit(pid_t pid, int timeout_ms)
+{
+	uint64_t deadline = time_mono_ms() + (uint64_t)timeout_ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (time_mono_ms() >= deadline) {
+			fprintf(stderr, "harness: easd %ld ignored SIGTERM for "
+				"%d s; killing it\n", (long)pid,
+				timeout_ms / 1000);
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		{
+			struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+static struct easd_proc *
+start_in(struct easd_proc *p, const char *const *extra_args)
+{
+	const char *bin = getenv("EASD_BIN");
+	const char *argv[HARNESS_MAX_ARGS + 12];
+	size_t argc = 0;
+	int pfd[2];
+	pid_t pid;
+	pthread_t *t;
+
+	if (bin == NULL || bin[0] == '\0')
+		bin = "build/asan/easd";
+	if (access(bin, X_OK) < 0) {
+		fprintf(stderr, "harness: server binary %s: %s\n", bin,
+			strerror(errno));
+		goto fail;
+	}
+	argv[argc++] = bin;
+	argv[argc++] = "--data";
+	argv[argc++] = p->dir;
+	argv[argc++] = "--listen";
+	argv[argc++] = "127.0.0.1:0";
+	argv[argc++] = "--lmtp";
+	argv[argc++] = "127.0.0.1:0";
+	argv[argc++] = "--log-level";
+	argv[argc++] = "debug";
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL; i++) {
+		if (i >= HARNESS_MAX_ARGS) {
+			fprintf(stderr, "harness: too many arguments\n");
+			goto fail;
+		}
+		argv[argc++] = extra_args[i];
+	}
+	argv[argc] = NULL;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		perror("harness: pipe");
+		goto fail;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("harness: fork");
+		close(pfd[0]);
+		close(pfd[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		int logfd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND,
+				 0644);
+
+		/* Die with the test process, whatever kills it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (logfd < 0 || dup2(pfd[1], 1) < 0 || dup2(logfd, 2) < 0)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execv(bin, (char *const *)argv);
+		dprintf(2, "harness: exec %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	p->pid = pid;
+	p->stdout_fd = pfd[0];
+	registry_add(pid);
+	if (wait_ready(p) < 0 || p->port == 0) {
+		if (p->port == 0)
+			fprintf(stderr, "harness: easd did not print its "
+				"port\n");
+		kill(pid, SIGKILL);
+		wait_exit(pid, HARNESS_STOP_TIMEOUT_MS);
+		registry_remove(pid);
+		easd_print_log(p);
+		goto fail;
+	}
+	p->url = xasprintf("http://127.0.0.1:%d", p->port);
+	t = xmalloc(sizeof(*t));
+	if (pthread_create(t, NULL, drain_stdout, p) != 0) {
+		free(t);
+	} else {
+		p->drainer = t;
+	}
+	return p;
+fail:
+	harness_rmtree(p->dir);
+	proc_free(p);
+	return NULL;
+}
+
+static struct easd_proc *
+proc_new(const char *dir)
+{
+	struct easd_proc *p = xcalloc(1, sizeof(*p));
+
+	p->stdout_fd = -1;
+	p->dir = xstrdup(dir);
+	p->db_path = xasprintf("%s/easd.db", dir);
+	p->log_path = xasprintf("%s/easd.log", dir);
+	return p;
+}
+
+struct easd_proc *
+easd_start(const char *const *extra_args)
+{
+	char tmpl[] = "/tmp/easd-e2e-XXXXXX";
+	struct easd_proc *p;
+
+	harness_install();
+	if (mkdtemp(tmpl) == NULL) {
+		perror("harness: mkdtemp");
+		return NULL;
+	}
+	p = proc_new(tmpl);
+	if (create_accounts(p) < 0) {
+		harness_rmtree(p->dir);
+		proc_free(p);
+		return NULL;
+	}
+	return start_in(p, extra_args);
+}
+
+struct easd_proc *
+easd_start_dir(const char *dir, const char *const *extra_args)
+{
+	struct easd_proc *p;
+	struct store *s;
+	struct store_account acc;
+	struct arena *a;
+
+	harness_install();
+	p = proc_new(dir);
+	/* Look the account ids up again for the caller. */
+	s = easd_store(p);
+	if (s != NULL) {
+		a = arena_new(1024);
+		if (store_account_get(s, a, HARNESS_ADA, &acc) == STORE_OK)
+			p->ada_id = acc.id;
+		if (store_account_get(s, a, HARNESS_BOB, &acc) == STORE_OK)
+			p->bob_id = acc.id;
+		arena_free(&a);
+		store_close(&s);
+	}
+	return start_in(p, extra_args);
+}
+
+static int
+stop_process(struct easd_proc *p)
+{
+	int status;
+
+	if (p->pid <= 0)
+		return -1;
+	kill(p->pid, SIGTERM);
+	status = wait_exit(p->pid, HARNESS_STOP_TIMEOUT_MS);
+	registry_remove(p->pid);
+	p->pid = 0;
+	if (p->drainer != NULL) {
+		pthread_join(*(pthread_t *)p->drainer, NULL);
+		xfree(&p->drainer);
+	}
+	if (status != 0) {
+		fprintf(stderr, "harness: easd exited with status %d\n",
+			status);
+		easd_print_log(p);
+	}
+	return status;
+}
+
+int
+easd_stop(struct easd_proc **pp)
+{
+	struct easd_proc *p = *pp;
+	int status;
+
+	if (p == NULL)
+		return -1;
+	status = stop_process(p);
+	if (getenv("EASD_KEEP") == NULL)
+		harness_rmtree(p->dir);
+	else
+		fprintf(stderr, "harness: keeping %s\n", p->dir);
+	proc_free(p);
+	*pp = NULL;
+	return status;
+}
+
+int
+easd_stop_keep(struct easd_proc **pp, char **dir_r)
+{
+	struct easd_proc *p = *pp;
+	int status;
+
+	if (p == NULL)
+		return -1;
+	status = stop_process(p);
+	*dir_r = xstrdup(p->dir);
+	proc_free(p);
+	*pp = NULL;
+	return status;
+}
+
+struct eas_client *
+harness_client_new(const struct easd_proc *p, const char *user,
+		   const char *device_id)
+{
+	return eas_client_new(p->url, user, HARNESS_PASSWORD, device_id,
+			      "TestDevice");
+}
+
+struct eas_client *
+harness_client(const struct easd_proc *p, const char *user,
+	       const char *device_id)
+{
+	struct eas_client *c = harness_client_new(p, user, device_id);
+	struct arena *a = arena_new(16 * 1024);
+	int rc = eas_client_provision(c, a, NULL);
+
+	arena_free(&a);
+	if (rc != 0) {
+		fprintf(stderr, "harness: provisioning %s/%s failed: %s\n",
+			user, device_id, eas_client_error(c));
+		easd_print_log(p);
+		eas_client_free(&c);
+		return NULL;
+	}
+	return c;
+}
