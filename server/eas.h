@@ -72,6 +72,8 @@ struct eas_req {
 	struct store *store;       /* this thread's connection */
 	uint64_t id;               /* request number, for logs */
 	const char *remote_addr;
+	const char *host;          /* Host header, for Autodiscover */
+	bool tls;                  /* the request came over HTTPS */
 
 	/* who */
 	struct store_account account;

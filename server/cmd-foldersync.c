@@ -1,0 +1,412 @@
+/* FolderSync, FolderCreate, FolderUpdate and FolderDelete (MS-ASCMD
+ * 2.2.1.5, 2.2.1.3, 2.2.1.6, 2.2.1.4): the folder hierarchy, one key
+ * stream per device (sync state of folder 0). */
+#include <string.h>
+
+#include "log.h"
+#include "server.h"
+#include "synckey.h"
+#include "util.h"
+
+/* FolderSync / Folder* statuses (MS-ASCMD 2.2.3.177.x). */
+#define FS_OK 1
+#define FS_EXISTS 2
+#define FS_SPECIAL 3
+#define FS_NOT_FOUND 4
+#define FS_PARENT_NOT_FOUND 5
+#define FS_SERVER_ERROR 6
+#define FS_INVALID_KEY 9
+#define FS_MALFORMED 10
+
+static struct wbxml_node *
+status_only(struct eas_req *req, uint16_t root_tag, int status)
+{
+	struct wbxml_node *root = wbxml_new(req->arena, root_tag);
+
+	wbxml_add_int(req->arena, root, EAS_FOLDERHIERARCHY_STATUS, status);
+	req->eas_status = status;
+	return root;
+}
+
+static void
+add_folder(struct eas_req *req, struct wbxml_node *changes, uint16_t tag,
+	   const struct store_folder *f)
+{
+	struct wbxml_node *n = wbxml_add(req->arena, changes, tag);
+
+	wbxml_add_text(req->arena, n, EAS_FOLDERHIERARCHY_SERVERID,
+		       f->server_id);
+	if (tag == EAS_FOLDERHIERARCHY_DELETE)
+		return;
+	wbxml_add_text(req->arena, n, EAS_FOLDERHIERARCHY_PARENTID,
+		       f->parent_server_id != NULL ? f->parent_server_id : "0");
+	wbxml_add_text(req->arena, n, EAS_FOLDERHIERARCHY_DISPLAYNAME,
+		       f->name);
+	wbxml_add_int(req->arena, n, EAS_FOLDERHIERARCHY_TYPE, f->type);
+}
+
+static enum eas_cmd_result
+replay(struct eas_req *req, const struct store_sync_state *st,
+       struct wbxml_node **out_r)
+{
+	struct wbxml_node *root;
+	const char *error;
+
+	if (wbxml_decode(req->arena, st->response, st->response_len,
+			 &wbxml_limits_default, &root, &error) < 0) {
+		log_error("cached hierarchy answer unreadable: %s", error);
+		*out_r = status_only(req, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+				     FS_INVALID_KEY);
+		return EAS_CMD_OK;
+	}
+	log_info("hierarchy key repeated: answering as before");
+	req->eas_status = FS_OK;
+	*out_r = root;
+	return EAS_CMD_OK;
+}
+
+/* Hierarchy changes for the device since st (everything for a new one),
+ * built into a FolderSync answer; the state is saved with it. */
+static enum eas_cmd_result
+foldersync_answer(struct eas_req *req, struct store_sync_state *st,
+		  bool fresh, struct wbxml_node **out_r)
+{
+	struct store_folder_change *ch;
+	struct wbxml_node *root, *changes;
+	size_t n, shown = 0;
+	int64_t hwm;
+	enum store_error e;
+	struct buf bytes;
+
+	e = store_folder_changes(req->store, req->arena, req->account.id,
+				 fresh ? 0 : st->hwm,
+				 fresh ? 0 : req->device.id, &ch, &n, &hwm);
+	if (e != STORE_OK)
+		return eas_req_store_error(req, e, "folder changes");
+	root = wbxml_new(req->arena, EAS_FOLDERHIERARCHY_FOLDERSYNC);
+	wbxml_add_int(req->arena, root, EAS_FOLDERHIERARCHY_STATUS, FS_OK);
+	req->eas_status = FS_OK;
+	if (!fresh && n == 0) {
+		/* Nothing new: the same key, no new state behind it. */
+		wbxml_add_text(req->arena, root, EAS_FOLDERHIERARCHY_SYNCKEY,
+			       st->cur_key);
+		changes = wbxml_add(req->arena, root,
+				    EAS_FOLDERHIERARCHY_CHANGES);
+		wbxml_add_int(req->arena, changes, EAS_FOLDERHIERARCHY_COUNT, 0);
+		if (hwm > st->hwm) {
+			/* Only the device's own changes happened: move the
+			 * mark without a new key. */
+			st->hwm = hwm;
+			e = store_sync_save(req->store, st);
+			if (e != STORE_OK)
+				return eas_req_store_error(req, e, "state");
+		}
+		*out_r = root;
+		return EAS_CMD_OK;
+	}
+	st->prev_key = fresh ? NULL : st->cur_key;
+	st->cur_key = synckey_next(req->arena, fresh ? NULL : st->cur_key);
+	wbxml_add_text(req->arena, root, EAS_FOLDERHIERARCHY_SYNCKEY,
+		       st->cur_key);
+	changes = wbxml_add(req->arena, root, EAS_FOLDERHIERARCHY_CHANGES);
+	{
+		struct wbxml_node *count =
+			wbxml_add(req->arena, changes, EAS_FOLDERHIERARCHY_COUNT);
+
+		for (size_t i = 0; i < n; i++) {
+			uint16_t tag = ch[i].kind == STORE_CHANGE_ADD ?
+				EAS_FOLDERHIERARCHY_ADD :
+				ch[i].kind == STORE_CHANGE_DELETE ?
+				EAS_FOLDERHIERARCHY_DELETE :
+				EAS_FOLDERHIERARCHY_UPDATE;
+
+			/* A new device gets only live folders. */
+			if (fresh && (ch[i].kind == STORE_CHANGE_DELETE ||
+				      ch[i].folder.deleted))
+				continue;
+			if (fresh)
+				tag = EAS_FOLDERHIERARCHY_ADD;
+			add_folder(req, changes, tag, &ch[i].folder);
+			shown++;
+		}
+		count->data = (const uint8_t *)arena_printf(req->arena, "%zu",
+							    shown);
+		count->len = strlen((const char *)count->data);
+	}
+	buf_init(&bytes, 0);
+	if (wbxml_encode(root, &bytes) < 0) {
+		buf_deinit(&bytes);
+		req->http_status = 500;
+		return EAS_CMD_ERROR;
+	}
+	st->hwm = hwm;
+	st->response = arena_memdup(req->arena, bytes.data, bytes.len);
+	st->response_len = bytes.len;
+	buf_deinit(&bytes);
+	e = store_sync_save(req->store, st);
+	if (e != STORE_OK)
+		return eas_req_store_error(req, e, "hierarchy state");
+	*out_r = root;
+	return EAS_CMD_OK;
+}
+
+enum eas_cmd_result
+cmd_foldersync(struct eas_req *req, const struct wbxml_node *in,
+	       struct wbxml_node **out_r)
+{
+	struct store_sync_state st;
+	const char *key;
+	enum store_error e;
+
+	if (in == NULL || in->tag != EAS_FOLDERHIERARCHY_FOLDERSYNC ||
+	    (key = wbxml_child_text(in, EAS_FOLDERHIERARCHY_SYNCKEY)) == NULL) {
+		*out_r = status_only(req, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+				     FS_MALFORMED);
+		return EAS_CMD_OK;
+	}
+	if (strcmp(key, "0") == 0) {
+		e = store_sync_reset(req->store, req->device.id, 0);
+		if (e != STORE_OK && e != STORE_NOTFOUND)
+			return eas_req_store_error(req, e, "hierarchy reset");
+		memset(&st, 0, sizeof(st));
+		st.device_id = req->device.id;
+		st.folder_id = 0;
+		st.backfill_after = -1;
+		e = store_sync_get(req->store, req->arena, req->device.id, 0,
+				   &st);
+		if (e != STORE_OK && e != STORE_NOTFOUND)
+			return eas_req_store_error(req, e, "hierarchy state");
+		return foldersync_answer(req, &st, true, out_r);
+	}
+	e = store_sync_get(req->store, req->arena, req->device.id, 0, &st);
+	if (e == STORE_NOTFOUND) {
+		log_info("unknown hierarchy key %s", key);
+		*out_r = status_only(req, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+				     FS_INVALID_KEY);
+		return EAS_CMD_OK;
+	}
+	if (e != STORE_OK)
+		return eas_req_store_error(req, e, "hierarchy state");
+	if (st.prev_key != NULL && strcmp(key, st.prev_key) == 0 &&
+	    st.response != NULL)
+		return replay(req, &st, out_r);
+	if (st.cur_key == NULL || strcmp(key, st.cur_key) != 0) {
+		log_info("unknown hierarchy key %s", key);
+		*out_r = status_only(req, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+				     FS_INVALID_KEY);
+		return EAS_CMD_OK;
+	}
+	return foldersync_answer(req, &st, false, out_r);
+}
+
+/* Check the key of a folder command; on success *st holds the state. */
+static int
+folder_cmd_key(struct eas_req *req, const struct wbxml_node *in,
+	       struct store_sync_state *st)
+{
+	const char *key = wbxml_child_text(in, EAS_FOLDERHIERARCHY_SYNCKEY);
+	enum store_error e;
+
+	if (key == NULL)
+		return FS_MALFORMED;
+	e = store_sync_get(req->store, req->arena, req->device.id, 0, st);
+	if (e == STORE_NOTFOUND || (e == STORE_OK &&
+	    (st->cur_key == NULL || strcmp(st->cur_key, key) != 0))) {
+		log_info("folder command with an unknown hierarchy key");
+		return FS_INVALID_KEY;
+	}
+	return e == STORE_OK ? FS_OK : FS_SERVER_ERROR;
+}
+
+/* After a folder command: a new key, not echoed back (the change carries
+ * this device as its origin). A repeated older key after this point means
+ * a full FolderSync. */
+static int
+folder_cmd_advance(struct eas_req *req, struct store_sync_state *st,
+		   struct wbxml_node *root)
+{
+	enum store_error e;
+
+	st->prev_key = NULL;
+	st->response = NULL;
+	st->response_len = 0;
+	st->cur_key = synckey_next(req->arena, st->cur_key);
+	e = store_sync_save(req->store, st);
+	if (e != STORE_OK)
+		return -1;
+	wbxml_add_text(req->arena, root, EAS_FOLDERHIERARCHY_SYNCKEY,
+		       st->cur_key);
+	return 0;
+}
+
+static int
+folder_status_of(enum store_error e, int invalid_status)
+{
+	switch (e) {
+	case STORE_OK: return FS_OK;
+	case STORE_EXISTS: return FS_EXISTS;
+	case STORE_NOTFOUND: return FS_NOT_FOUND;
+	case STORE_INVALID: return invalid_status;
+	default: return FS_SERVER_ERROR;
+	}
+}
+
+/* Parent "0" is the top level; others must be this account's folders. */
+static int
+resolve_parent(struct eas_req *req, const char *parent, int64_t *id_r)
+{
+	struct store_folder f;
+
+	if (parent == NULL || strcmp(parent, "0") == 0) {
+		*id_r = 0;
+		return 0;
+	}
+	if (store_folder_get(req->store, req->arena, req->account.id, parent,
+			     &f) != STORE_OK)
+		return -1;
+	*id_r = f.id;
+	return 0;
+}
+
+static enum eas_cmd_result
+folder_cmd_done(struct eas_req *req, uint16_t root_tag,
+		struct store_sync_state *st, int status, bool began,
+		const char *server_id, struct wbxml_node **out_r)
+{
+	struct wbxml_node *root = status_only(req, root_tag, status);
+
+	if (status == FS_OK) {
+		if (folder_cmd_advance(req, st, root) < 0) {
+			store_rollback(req->store);
+			*out_r = status_only(req, root_tag, FS_SERVER_ERROR);
+			return EAS_CMD_OK;
+		}
+		if (server_id != NULL)
+			wbxml_add_text(req->arena, root,
+				       EAS_FOLDERHIERARCHY_SERVERID, server_id);
+		if (began && store_commit(req->store) != STORE_OK) {
+			*out_r = status_only(req, root_tag, FS_SERVER_ERROR);
+			return EAS_CMD_OK;
+		}
+	} else if (began) {
+		store_rollback(req->store);
+	}
+	*out_r = root;
+	return EAS_CMD_OK;
+}
+
+enum eas_cmd_result
+cmd_foldercreate(struct eas_req *req, const struct wbxml_node *in,
+		 struct wbxml_node **out_r)
+{
+	const uint16_t root_tag = EAS_FOLDERHIERARCHY_FOLDERCREATE;
+	struct store_sync_state st;
+	struct store_folder f;
+	const char *name;
+	int64_t type, parent;
+	int status;
+	enum store_error e;
+
+	if (in == NULL || in->tag != root_tag ||
+	    (name = wbxml_child_text(in, EAS_FOLDERHIERARCHY_DISPLAYNAME)) == NULL ||
+	    *name == '\0' || strlen(name) > 256 ||
+	    wbxml_child_int(in, EAS_FOLDERHIERARCHY_TYPE, &type) != 1 ||
+	    type < EAS_FOLDER_GENERIC || type > EAS_FOLDER_USER_NOTES ||
+	    (type > EAS_FOLDER_GENERIC && type < EAS_FOLDER_USER_MAIL)) {
+		*out_r = status_only(req, root_tag, FS_MALFORMED);
+		return EAS_CMD_OK;
+	}
+	if ((e = store_begin(req->store, true)) != STORE_OK)
+		return eas_req_store_error(req, e, "begin");
+	status = folder_cmd_key(req, in, &st);
+	if (status == FS_OK &&
+	    resolve_parent(req, wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID),
+			   &parent) < 0)
+		status = FS_PARENT_NOT_FOUND;
+	if (status == FS_OK) {
+		e = store_folder_create(req->store, req->arena, req->account.id,
+					parent, name, (int)type,
+					req->device.id, &f);
+		status = e == STORE_NOTFOUND ? FS_PARENT_NOT_FOUND :
+			folder_status_of(e, FS_SPECIAL);
+	}
+	if (status == FS_OK)
+		log_info("folder '%s' created as %s", name, f.server_id);
+	return folder_cmd_done(req, root_tag, &st, status, true,
+			       status == FS_OK ? f.server_id : NULL, out_r);
+}
+
+enum eas_cmd_result
+cmd_folderupdate(struct eas_req *req, const struct wbxml_node *in,
+		 struct wbxml_node **out_r)
+{
+	const uint16_t root_tag = EAS_FOLDERHIERARCHY_FOLDERUPDATE;
+	struct store_sync_state st;
+	struct store_folder f;
+	const char *name, *sid;
+	int64_t parent;
+	int status;
+	enum store_error e;
+
+	if (in == NULL || in->tag != root_tag ||
+	    (sid = wbxml_child_text(in, EAS_FOLDERHIERARCHY_SERVERID)) == NULL ||
+	    (name = wbxml_child_text(in, EAS_FOLDERHIERARCHY_DISPLAYNAME)) == NULL ||
+	    *name == '\0' || strlen(name) > 256) {
+		*out_r = status_only(req, root_tag, FS_MALFORMED);
+		return EAS_CMD_OK;
+	}
+	if ((e = store_begin(req->store, true)) != STORE_OK)
+		return eas_req_store_error(req, e, "begin");
+	status = folder_cmd_key(req, in, &st);
+	if (status == FS_OK &&
+	    store_folder_get(req->store, req->arena, req->account.id, sid,
+			     &f) != STORE_OK)
+		status = FS_NOT_FOUND;
+	if (status == FS_OK &&
+	    resolve_parent(req, wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID),
+			   &parent) < 0)
+		status = FS_PARENT_NOT_FOUND;
+	if (status == FS_OK && store_folder_type_is_special(f.type))
+		status = FS_SPECIAL;
+	if (status == FS_OK) {
+		e = store_folder_update(req->store, req->account.id, f.id,
+					parent, name, req->device.id);
+		status = folder_status_of(e, FS_SPECIAL);
+	}
+	return folder_cmd_done(req, root_tag, &st, status, true, NULL, out_r);
+}
+
+enum eas_cmd_result
+cmd_folderdelete(struct eas_req *req, const struct wbxml_node *in,
+		 struct wbxml_node **out_r)
+{
+	const uint16_t root_tag = EAS_FOLDERHIERARCHY_FOLDERDELETE;
+	struct store_sync_state st;
+	struct store_folder f;
+	const char *sid;
+	int status;
+	enum store_error e;
+
+	if (in == NULL || in->tag != root_tag ||
+	    (sid = wbxml_child_text(in, EAS_FOLDERHIERARCHY_SERVERID)) == NULL) {
+		*out_r = status_only(req, root_tag, FS_MALFORMED);
+		return EAS_CMD_OK;
+	}
+	if ((e = store_begin(req->store, true)) != STORE_OK)
+		return eas_req_store_error(req, e, "begin");
+	status = folder_cmd_key(req, in, &st);
+	if (status == FS_OK &&
+	    store_folder_get(req->store, req->arena, req->account.id, sid,
+			     &f) != STORE_OK)
+		status = FS_NOT_FOUND;
+	if (status == FS_OK && store_folder_type_is_special(f.type))
+		status = FS_SPECIAL;
+	if (status == FS_OK) {
+		e = store_folder_delete(req->store, req->account.id, f.id,
+					req->device.id);
+		status = folder_status_of(e, FS_SPECIAL);
+	}
+	if (status == FS_OK)
+		log_info("folder %s deleted", sid);
+	return folder_cmd_done(req, root_tag, &st, status, true, NULL, out_r);
+}
