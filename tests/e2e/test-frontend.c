@@ -1,0 +1,524 @@
+/* End-to-end tests of the HTTP front end against a real easd: the first
+ * contact of a phone (Autodiscover, OPTIONS, provisioning, FolderSync and
+ * the folder commands), the base64 query form, every bad input the front
+ * end must survive, and the remote wipe flow. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "test-main.h"
+#include "util.h"
+
+static struct easd_proc *srv;
+
+static int
+suite_init(void)
+{
+	static const char *const args[] = { "--max-body", "65536", NULL };
+
+	srv = easd_start(args);
+	return srv == NULL ? -1 : 0;
+}
+
+static int
+suite_clean(void)
+{
+	return easd_stop(&srv) == 0 ? 0 : -1;
+}
+
+/* A WBXML request with one text child under a root. */
+static struct wbxml_node *
+req1(struct arena *a, uint16_t root, uint16_t tag, const char *text)
+{
+	struct wbxml_node *r = wbxml_new(a, root);
+
+	wbxml_add_text(a, r, tag, text);
+	return r;
+}
+
+static int
+top_status(const struct eas_response *r)
+{
+	int64_t v = -1;
+
+	if (r->tree == NULL)
+		return -1;
+	wbxml_child_int(r->tree, EAS_FOLDERHIERARCHY_STATUS, &v);
+	if (v == -1)
+		wbxml_child_int(r->tree, EAS_AIRSYNC_STATUS, &v);
+	return (int)v;
+}
+
+static void
+test_first_contact(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client_new(srv, "ada", "PHONE1");
+	struct eas_response r;
+	const char *url = NULL;
+	int status = 0;
+
+	CU_ASSERT_FATAL(c != NULL);
+	/* Autodiscover answers the ActiveSync URL of this server. */
+	CU_ASSERT_EQUAL(eas_client_autodiscover(c, a, HARNESS_ADA_EMAIL, &url), 0);
+	CU_ASSERT(url != NULL && strstr(url, "/Microsoft-Server-ActiveSync") != NULL);
+	/* OPTIONS lists 16.1 and only implemented commands. */
+	CU_ASSERT_EQUAL(eas_client_options(c, a, &r), 0);
+	CU_ASSERT(r.ms_versions != NULL && strstr(r.ms_versions, "16.1") != NULL);
+	CU_ASSERT(r.ms_commands != NULL && strstr(r.ms_commands, "FolderSync") != NULL);
+	CU_ASSERT(r.ms_commands != NULL && strstr(r.ms_commands, "Search") == NULL);
+	CU_ASSERT(r.ms_server != NULL);
+	/* Not provisioned yet: 16.1 gets status 142. */
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	CU_ASSERT_EQUAL(top_status(&r), 142);
+	/* Both phases give a final key, and FolderSync shows the folders. */
+	CU_ASSERT_EQUAL(eas_client_provision(c, a, NULL), 0);
+	CU_ASSERT(c->policy_key != 0);
+	CU_ASSERT_EQUAL(eas_client_foldersync(c, a, &status), 0);
+	CU_ASSERT_EQUAL(status, 1);
+	CU_ASSERT_EQUAL(c->nfolders, 10);
+	CU_ASSERT_PTR_NOT_NULL(eas_client_folder_by_type(c, 2));
+	CU_ASSERT_PTR_NOT_NULL(eas_client_folder_by_type(c, 9));
+	CU_ASSERT_PTR_NOT_NULL(eas_client_folder_by_type(c, 8));
+	CU_ASSERT_PTR_NOT_NULL(eas_client_folder_by_type(c, 7));
+	CU_ASSERT_PTR_NOT_NULL(eas_client_folder_by_type(c, 10));
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+/* Sends a folder command with the client's hierarchy key; returns the
+ * response status and updates the key on success. */
+static int
+folder_cmd(struct eas_client *c, struct arena *a, const char *cmd,
+	   uint16_t root, const char *server_id, const char *parent,
+	   const char *name, int type, const char **new_id_r)
+{
+	struct wbxml_node *q = wbxml_new(a, root);
+	struct eas_response r;
+	const char *key;
+	int64_t st = -1;
+
+	wbxml_add_text(a, q, EAS_FOLDERHIERARCHY_SYNCKEY,
+		       c->hierarchy_key != NULL ? c->hierarchy_key : "0");
+	if (server_id != NULL)
+		wbxml_add_text(a, q, EAS_FOLDERHIERARCHY_SERVERID, server_id);
+	if (parent != NULL)
+		wbxml_add_text(a, q, EAS_FOLDERHIERARCHY_PARENTID, parent);
+	if (name != NULL)
+		wbxml_add_text(a, q, EAS_FOLDERHIERARCHY_DISPLAYNAME, name);
+	if (type != 0)
+		wbxml_add_int(a, q, EAS_FOLDERHIERARCHY_TYPE, type);
+	if (eas_client_post(c, a, cmd, q, NULL, &r) < 0 || r.tree == NULL)
+		return -1;
+	wbxml_child_int(r.tree, EAS_FOLDERHIERARCHY_STATUS, &st);
+	key = wbxml_child_text(r.tree, EAS_FOLDERHIERARCHY_SYNCKEY);
+	if (st == 1 && key != NULL) {
+		free(c->hierarchy_key);
+		c->hierarchy_key = strdup(key);
+	}
+	if (new_id_r != NULL)
+		*new_id_r = wbxml_child_text(r.tree, EAS_FOLDERHIERARCHY_SERVERID);
+	return (int)st;
+}
+
+static const struct eas_folder *
+find_name(const struct eas_client *c, const char *name)
+{
+	for (size_t i = 0; i < c->nfolders; i++)
+		if (strcmp(c->folders[i].name, name) == 0)
+			return &c->folders[i];
+	return NULL;
+}
+
+static void
+test_folder_commands(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *pa = harness_client(srv, "ada", "FOLDERA");
+	struct eas_client *pb = harness_client(srv, "ada", "FOLDERB");
+	const struct eas_folder *inbox;
+	const char *id = NULL;
+	char *saved_id;
+	int status;
+	size_t before;
+
+	CU_ASSERT_FATAL(pa != NULL && pb != NULL);
+	CU_ASSERT_EQUAL(eas_client_foldersync(pa, a, &status), 0);
+	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
+	before = pb->nfolders;
+	inbox = eas_client_folder_by_type(pa, 2);
+	CU_ASSERT_FATAL(inbox != NULL);
+
+	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderCreate",
+		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, inbox->server_id,
+		"Projects", 12, &id), 1);
+	CU_ASSERT_FATAL(id != NULL);
+	saved_id = strdup(id);
+	/* Same name under the same parent: status 2. */
+	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderCreate",
+		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, inbox->server_id,
+		"Projects", 12, NULL), 2);
+	/* Missing parent: status 5. */
+	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderCreate",
+		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, "99999", "X", 12,
+		NULL), 5);
+	/* Device B sees the new folder; device A is not sent its own. */
+	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
+	CU_ASSERT_EQUAL(pb->nfolders, before + 1);
+	CU_ASSERT_PTR_NOT_NULL(find_name(pb, "Projects"));
+	CU_ASSERT_EQUAL(eas_client_foldersync(pa, a, &status), 0);
+	CU_ASSERT_EQUAL(status, 1);
+
+	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderUpdate",
+		EAS_FOLDERHIERARCHY_FOLDERUPDATE, saved_id, inbox->server_id,
+		"Projects 2026", 0, NULL), 1);
+	/* Special folders cannot be renamed or deleted. */
+	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderUpdate",
+		EAS_FOLDERHIERARCHY_FOLDERUPDATE, inbox->server_id, "0",
+		"Renamed", 0, NULL), 3);
+	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderDelete",
+		EAS_FOLDERHIERARCHY_FOLDERDELETE, inbox->server_id, NULL,
+		NULL, 0, NULL), 3);
+	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
+	CU_ASSERT_PTR_NOT_NULL(find_name(pb, "Projects 2026"));
+	CU_ASSERT_PTR_NULL(find_name(pb, "Projects"));
+
+	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderDelete",
+		EAS_FOLDERHIERARCHY_FOLDERDELETE, saved_id, NULL, NULL, 0,
+		NULL), 1);
+	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderDelete",
+		EAS_FOLDERHIERARCHY_FOLDERDELETE, saved_id, NULL, NULL, 0,
+		NULL), 4);
+	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
+	CU_ASSERT_EQUAL(pb->nfolders, before);
+	CU_ASSERT_PTR_NULL(find_name(pb, "Projects 2026"));
+	free(saved_id);
+	eas_client_free(&pa);
+	eas_client_free(&pb);
+	arena_free(&a);
+}
+
+static void
+test_hierarchy_key_rules(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "ada", "KEYS1");
+	struct eas_client *other = harness_client(srv, "ada", "KEYS2");
+	struct eas_response r1, r2;
+	const char *k1, *k2;
+	int status;
+
+	CU_ASSERT_FATAL(c != NULL && other != NULL);
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r1), 0);
+	k1 = wbxml_child_text(r1.tree, EAS_FOLDERHIERARCHY_SYNCKEY);
+	CU_ASSERT_FATAL(k1 != NULL);
+	/* Another device adds a folder: the next answer has a new key. */
+	CU_ASSERT_EQUAL(eas_client_foldersync(other, a, &status), 0);
+	CU_ASSERT_EQUAL(folder_cmd(other, a, "FolderCreate",
+		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, "0", "Archive", 12,
+		NULL), 1);
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, k1), NULL, &r1), 0);
+	k2 = wbxml_child_text(r1.tree, EAS_FOLDERHIERARCHY_SYNCKEY);
+	CU_ASSERT(k2 != NULL && strcmp(k1, k2) != 0);
+	/* The answer was "lost": the same key again gets the same bytes. */
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, k1), NULL, &r2), 0);
+	CU_ASSERT_EQUAL(r1.body_len, r2.body_len);
+	CU_ASSERT(r1.body_len == r2.body_len &&
+		  memcmp(r1.body, r2.body, r1.body_len) == 0);
+	/* A key never issued: status 9. */
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, "{deadbeef}77"), NULL, &r2), 0);
+	CU_ASSERT_EQUAL(top_status(&r2), 9);
+	eas_client_free(&c);
+	eas_client_free(&other);
+	arena_free(&a);
+}
+
+static void
+test_base64_query(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "ada", "B64DEVICE");
+	static const uint8_t devid[16] = { 0xB6, 0x4D, 0xE7, 0x1C, 1, 2, 3, 4,
+					   5, 6, 7, 8, 9, 10, 11, 12 };
+	struct eas_b64_query q;
+	struct eas_response r;
+	const char *query;
+	struct buf body;
+	struct wbxml_node *fs = req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+				     EAS_FOLDERHIERARCHY_SYNCKEY, "0");
+	static const char *const ct[] = {
+		"Content-Type: application/vnd.ms-sync.wbxml", NULL };
+
+	CU_ASSERT_FATAL(c != NULL);
+	/* A new binary DeviceId: provision through the base64 form. */
+	memset(&q, 0, sizeof(q));
+	q.version = 161;
+	q.command = 9;
+	q.locale = 0x0409;
+	q.device_id = devid;
+	q.device_id_len = sizeof(devid);
+	q.device_type = "iPhone";
+	query = eas_url_escape(a, eas_query_b64(a, &q));
+	buf_init(&body, 0);
+	wbxml_encode(fs, &body);
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, query, ct,
+				       body.data, body.len, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	/* Understood as FolderSync from an unprovisioned device. */
+	CU_ASSERT_EQUAL(top_status(&r), 142);
+	/* Truncated binary query: 400. */
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, "jQkJBBA", ct,
+				       body.data, body.len, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 400);
+	/* Not base64 at all: 400. */
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, "%21%21%21", ct,
+				       body.data, body.len, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 400);
+	buf_deinit(&body);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+static void
+test_bad_requests(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "ada", "BADREQ");
+	struct eas_client *wrong = harness_client_new(srv, "ada", "BADREQ2");
+	struct eas_response r;
+	static const char *const wbxml_ct[] = {
+		"Content-Type: application/vnd.ms-sync.wbxml",
+		"MS-ASProtocolVersion: 16.1", NULL };
+	static const uint8_t garbage[] = { 0x03, 0x01, 0x6A, 0x00, 0x00, 0x07,
+					   0x56, 0x52, 0x03, 0x30 };
+	char *big;
+	const char *q;
+
+	CU_ASSERT_FATAL(c != NULL && wrong != NULL);
+	/* Unknown command: 501. */
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "Frobnicate", NULL, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 501);
+	/* Missing DeviceId / DeviceType: 400. */
+	q = "Cmd=FolderSync&User=ada&DeviceType=iPhone";
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, NULL,
+				       0, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 400);
+	q = "Cmd=FolderSync&User=ada&DeviceId=BADREQ";
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, NULL,
+				       0, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 400);
+	/* Unsupported protocol version: 400. */
+	eas_client_set_version(c, "2.5");
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 400);
+	eas_client_set_version(c, "16.1");
+	/* Truncated WBXML: status 102 for 14.0+. */
+	q = "Cmd=FolderSync&User=ada&DeviceId=BADREQ&DeviceType=iPhone";
+	{
+		char pk[64];
+		const char *hdrs[4];
+
+		snprintf(pk, sizeof(pk), "X-MS-PolicyKey: %u", c->policy_key);
+		hdrs[0] = wbxml_ct[0];
+		hdrs[1] = wbxml_ct[1];
+		hdrs[2] = pk;
+		hdrs[3] = NULL;
+		CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, hdrs,
+					       garbage, sizeof(garbage), &r), 0);
+		CU_ASSERT_EQUAL(r.http_status, 200);
+		CU_ASSERT_EQUAL(top_status(&r), 102);
+	}
+	/* A body over --max-body: 413. */
+	big = calloc(1, 100000);
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, big,
+				       100000, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 413);
+	free(big);
+	/* Wrong password: 401 with a challenge. */
+	free(wrong->password);
+	wrong->password = strdup("not-the-password");
+	CU_ASSERT_EQUAL(eas_client_options(wrong, a, &r), -1);
+	CU_ASSERT_EQUAL(r.http_status, 401);
+	CU_ASSERT_PTR_NOT_NULL(r.www_authenticate);
+	/* User parameter naming somebody else: 403. */
+	q = "Cmd=FolderSync&User=bob&DeviceId=BADREQ&DeviceType=iPhone";
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, NULL,
+				       0, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 403);
+	/* A GET has no protocol meaning. */
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "GET", NULL, NULL, NULL, NULL, 0,
+				       &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 405);
+	eas_client_free(&c);
+	eas_client_free(&wrong);
+	arena_free(&a);
+}
+
+static void
+test_other_users_folder(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *ada = harness_client(srv, "ada", "OTHER1");
+	struct eas_client *bob = harness_client(srv, "bob", "OTHER2");
+	const struct eas_folder *bob_inbox;
+	int status;
+
+	CU_ASSERT_FATAL(ada != NULL && bob != NULL);
+	CU_ASSERT_EQUAL(eas_client_foldersync(ada, a, &status), 0);
+	CU_ASSERT_EQUAL(eas_client_foldersync(bob, a, &status), 0);
+	CU_ASSERT_EQUAL(folder_cmd(bob, a, "FolderCreate",
+		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, "0", "Bob private",
+		12, NULL), 1);
+	CU_ASSERT_EQUAL(eas_client_foldersync(bob, a, &status), 0);
+	bob_inbox = find_name(bob, "Bob private");
+	if (bob_inbox == NULL) {
+		/* bob's own create is not echoed; look it up by type 12 */
+		for (size_t i = 0; i < bob->nfolders; i++)
+			if (bob->folders[i].type == 12 &&
+			    strcmp(bob->folders[i].name, "Junk E-mail") != 0)
+				bob_inbox = &bob->folders[i];
+	}
+	/* ada cannot rename or delete bob's folder: "does not exist". */
+	{
+		struct eas_client *probe = harness_client(srv, "bob", "OTHER3");
+		const struct eas_folder *f;
+
+		CU_ASSERT_EQUAL(eas_client_foldersync(probe, a, &status), 0);
+		f = find_name(probe, "Bob private");
+		CU_ASSERT_FATAL(f != NULL);
+		CU_ASSERT_EQUAL(folder_cmd(ada, a, "FolderDelete",
+			EAS_FOLDERHIERARCHY_FOLDERDELETE, f->server_id, NULL,
+			NULL, 0, NULL), 4);
+		CU_ASSERT_EQUAL(folder_cmd(ada, a, "FolderUpdate",
+			EAS_FOLDERHIERARCHY_FOLDERUPDATE, f->server_id, "0",
+			"Stolen", 0, NULL), 4);
+		CU_ASSERT_EQUAL(eas_client_foldersync(probe, a, &status), 0);
+		CU_ASSERT_PTR_NOT_NULL(find_name(probe, "Bob private"));
+		eas_client_free(&probe);
+	}
+	(void)bob_inbox;
+	eas_client_free(&ada);
+	eas_client_free(&bob);
+	arena_free(&a);
+}
+
+static void
+test_legacy_449(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client_new(srv, "ada", "OLDPHONE");
+	struct eas_response r;
+
+	CU_ASSERT_FATAL(c != NULL);
+	eas_client_set_version(c, "12.1");
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 449);
+	CU_ASSERT_EQUAL(eas_client_provision(c, a, NULL), 0);
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	CU_ASSERT_EQUAL(top_status(&r), 1);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+static void
+test_remote_wipe(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "ada", "LOSTPHONE");
+	struct eas_response r;
+	struct store *s;
+	struct store_device d;
+
+	CU_ASSERT_FATAL(c != NULL);
+	s = easd_store(srv);
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT_EQUAL_FATAL(store_device_get(s, a, srv->ada_id, "LOSTPHONE",
+					       &d), STORE_OK);
+	CU_ASSERT_EQUAL(store_device_set_wipe(s, d.id, STORE_WIPE_REQUESTED,
+					      "admin"), STORE_OK);
+	/* The next command sends the device to Provision (status 140). */
+	c->auto_provision = false;
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+	CU_ASSERT_EQUAL(top_status(&r), 140);
+	/* Provision delivers the wipe; the client acknowledges it. */
+	CU_ASSERT_EQUAL(eas_client_provision(c, a, NULL), 1);
+	CU_ASSERT(c->wiped);
+	CU_ASSERT_EQUAL(store_device_get(s, a, srv->ada_id, "LOSTPHONE", &d),
+			STORE_OK);
+	CU_ASSERT_EQUAL(d.wipe, STORE_WIPE_ACKNOWLEDGED);
+	store_close(&s);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+static void
+test_blocked_device(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "ada", "BLOCKME");
+	struct eas_response r;
+	struct store *s = easd_store(srv);
+	struct store_device d;
+
+	CU_ASSERT_FATAL(c != NULL && s != NULL);
+	CU_ASSERT_EQUAL_FATAL(store_device_get(s, a, srv->ada_id, "BLOCKME",
+					       &d), STORE_OK);
+	CU_ASSERT_EQUAL(store_device_set_access(s, d.id, STORE_ACCESS_BLOCKED,
+						"admin"), STORE_OK);
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
+		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+	CU_ASSERT_EQUAL(top_status(&r), 129);
+	store_close(&s);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+static CU_TestInfo frontend_tests[] = {
+	{ "first contact: autodiscover, options, provision, foldersync",
+	  test_first_contact },
+	{ "folder create/update/delete seen by another device",
+	  test_folder_commands },
+	{ "hierarchy key: repeat gives the same bytes, unknown gives 9",
+	  test_hierarchy_key_rules },
+	{ "base64 query form, truncated and malformed", test_base64_query },
+	{ "bad requests get their documented answers", test_bad_requests },
+	{ "another user's folder ids change nothing",
+	  test_other_users_folder },
+	{ "12.1 device is asked to provision with 449", test_legacy_449 },
+	{ "remote wipe delivered and acknowledged", test_remote_wipe },
+	{ "blocked device refused with 129", test_blocked_device },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "frontend", suite_init, suite_clean, NULL, NULL, frontend_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int
+main(void)
+{
+	return test_main(suites);
+}
