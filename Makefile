@@ -24,7 +24,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
 	-Wwrite-strings -Wvla -Wimplicit-fallthrough -Wundef
-INCLUDES := -Icommon -Iwbxml -Istore -Iserver -Itools -I$(OUT)/gen
+INCLUDES := -Icommon -Iwbxml -Istore -Iserver -Itools -Itests -Itests/e2e \
+	-I$(OUT)/gen
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(INCLUDES) \
 	$(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(OPT) $(LDFLAGS)

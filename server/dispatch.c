@@ -17,11 +17,9 @@ static const struct eas_command commands[] = {
 	{ "Settings", 17, cmd_settings, CMD_F_NO_PROVISION },
 	{ "Ping", 18, cmd_ping, CMD_F_LONGPOLL },
 	{ "Provision", 20, cmd_provision, CMD_F_NO_PROVISION },
-#ifdef EASD_HAVE_MAIL_COMMANDS
 	{ "GetAttachment", 4, cmd_getattachment, CMD_F_RAW_BODY },
 	{ "MoveItems", 13, cmd_moveitems, 0 },
 	{ "ItemOperations", 19, cmd_itemoperations, 0 },
-#endif
 };
 
 /* Response roots for top-level statuses (MS-ASCMD 2.2.2). */

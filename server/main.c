@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "lmtp.h"
 #include "log.h"
 #include "push.h"
 #include "server.h"
@@ -212,20 +213,40 @@ raise_fd_limit(void)
 	}
 }
 
-/* LMTP intake is wired in once server/lmtp.c lands. */
+/* LMTP intake: its own threads and store connections. */
 static int
 lmtp_glue_start(struct easd *srv, const char **error_r)
 {
-	(void)error_r;
-	if (srv->cfg.lmtp_listen != NULL || srv->cfg.lmtp_socket != NULL)
-		log_warn("LMTP is not available in this build");
+	struct lmtp_config lc;
+
+	if (srv->cfg.lmtp_listen == NULL && srv->cfg.lmtp_socket == NULL)
+		return 0;
+	memset(&lc, 0, sizeof(lc));
+	lc.listen = srv->cfg.lmtp_listen;
+	lc.unix_path = srv->cfg.lmtp_socket;
+	lc.db_path = srv->cfg.db_path;
+	lc.max_size = srv->cfg.max_message;
+	srv->lmtp = lmtp_start(&lc, error_r);
+	if (srv->lmtp == NULL)
+		return -1;
+	if (srv->cfg.lmtp_listen != NULL) {
+		const char *colon = strrchr(srv->cfg.lmtp_listen, ':');
+		int host_len = colon != NULL ?
+			(int)(colon - srv->cfg.lmtp_listen) : 0;
+
+		printf("easd: lmtp on %.*s:%d\n", host_len,
+		       srv->cfg.lmtp_listen, lmtp_port(srv->lmtp));
+	}
+	if (srv->cfg.lmtp_socket != NULL)
+		printf("easd: lmtp on unix:%s\n", srv->cfg.lmtp_socket);
 	return 0;
 }
 
 static void
 lmtp_glue_stop(struct easd *srv)
 {
-	(void)srv;
+	if (srv->lmtp != NULL)
+		lmtp_stop(&srv->lmtp);
 }
 
 int
