@@ -512,4 +512,14 @@ enum store_error store_stats(struct store *s, struct store_stats *r);
 /* PRAGMA integrity_check == ok. */
 enum store_error store_check(struct store *s);
 
+/* --- testing aids --- */
+
+/* Like store_open, but migrate only up to schema version `version` (at most
+ * store_schema_version()), to build files as an older easd left them. */
+enum store_error store_open_at_version(const char *path, int version,
+				       struct store **store_r,
+				       const char **error_r);
+/* The schema version of the open database file (PRAGMA user_version). */
+enum store_error store_db_version(struct store *s, int *version_r);
+
 #endif

@@ -1,0 +1,501 @@
+/* Accounts (with yescrypt password hashes and their default folders) and
+ * policies (global and per-account key/value settings). */
+#include <crypt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store-int.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define ACCOUNT_FIELD_MAX 320   /* RFC 5321 path limit, generously */
+#define PASSWORD_MAX 1024
+#define POLICY_FIELD_MAX 4096
+
+#define ACCOUNT_COLS "id, login, email, display_name, enabled, created"
+
+static void
+account_row(struct arena *a, sqlite3_stmt *st, struct store_account *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->login = store_col_text(a, st, 1);
+	r->email = store_col_text(a, st, 2);
+	r->display_name = store_col_text(a, st, 3);
+	r->enabled = sqlite3_column_int(st, 4) != 0;
+	r->created = sqlite3_column_int64(st, 5);
+}
+
+/* The yescrypt hash of password as a heap string, or NULL. */
+static char *
+hash_password(const char *password)
+{
+	struct crypt_data *cd;
+	char *setting, *hash = NULL;
+	const char *h;
+
+	/* count 0: libxcrypt's default cost for yescrypt */
+	setting = crypt_gensalt_ra("$y$", 0, NULL, 0);
+	if (setting == NULL) {
+		log_error("store: crypt_gensalt_ra failed");
+		return NULL;
+	}
+	cd = xcalloc(1, sizeof(*cd));
+	h = crypt_r(password, setting, cd);
+	if (h != NULL && h[0] != '*')
+		hash = xstrdup(h);
+	else
+		log_error("store: crypt_r failed");
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	free(setting);
+	return hash;
+}
+
+static bool
+password_matches(const char *password, const char *stored)
+{
+	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
+	const char *h = crypt_r(password, stored, cd);
+	bool ok = false;
+	size_t n;
+
+	if (h != NULL && h[0] != '*') {
+		n = strlen(stored);
+		/* constant time over the hash length */
+		if (strlen(h) == n) {
+			unsigned char diff = 0;
+
+			for (size_t i = 0; i < n; i++)
+				diff |= (unsigned char)(h[i] ^ stored[i]);
+			ok = diff == 0;
+		}
+	}
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return ok;
+}
+
+static bool
+field_ok(const char *v, bool empty_ok)
+{
+	size_t n;
+
+	if (v == NULL)
+		return empty_ok;
+	n = strlen(v);
+	if ((n == 0 && !empty_ok) || n > ACCOUNT_FIELD_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)v[i] < 0x20)
+			return false;
+	}
+	return true;
+}
+
+static const struct {
+	const char *name;
+	int type;
+} default_folders[] = {
+	{ "Inbox", EAS_FOLDER_INBOX },
+	{ "Drafts", EAS_FOLDER_DRAFTS },
+	{ "Deleted Items", EAS_FOLDER_DELETED },
+	{ "Sent Items", EAS_FOLDER_SENT },
+	{ "Outbox", EAS_FOLDER_OUTBOX },
+	{ "Junk E-mail", EAS_FOLDER_USER_MAIL },
+	{ "Contacts", EAS_FOLDER_CONTACTS },
+	{ "Calendar", EAS_FOLDER_CALENDAR },
+	{ "Tasks", EAS_FOLDER_TASKS },
+	{ "Notes", EAS_FOLDER_NOTES },
+};
+
+enum store_error
+store_account_add(struct store *s, const char *login, const char *email,
+		  const char *display_name, const char *password,
+		  int64_t *id_r)
+{
+	static const char sql[] =
+		"INSERT INTO accounts (login, email, display_name, password, "
+		"created) VALUES (?1, ?2, ?3, ?4, ?5)";
+	enum store_error e;
+	sqlite3_stmt *st;
+	char *hash = NULL;
+	int64_t id = 0;
+	bool own = false;
+
+	if (!field_ok(login, false) || !field_ok(email, false) ||
+	    !field_ok(display_name, true) || password == NULL ||
+	    strlen(password) > PASSWORD_MAX)
+		return STORE_INVALID;
+	/* Hash before taking the write lock: it is slow on purpose. */
+	hash = hash_password(password);
+	if (hash == NULL)
+		return STORE_INTERNAL;
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		goto out;
+	st = store_stmt(s, sql);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, display_name != NULL ? display_name : "", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, time_now());
+	e = store_run(s, st);
+	if (e != STORE_OK)
+		goto out;
+	id = sqlite3_last_insert_rowid(s->db);
+	for (size_t i = 0; i < N_ELEMENTS(default_folders); i++) {
+		e = store_folder_insert(s, id, 0, default_folders[i].name,
+					default_folders[i].type, true, 0,
+					NULL);
+		if (e != STORE_OK)
+			goto out;
+	}
+out:
+	e = store_wend(s, own, e);
+	if (hash != NULL) {
+		explicit_bzero(hash, strlen(hash));
+		free(hash);
+	}
+	if (e == STORE_OK && id_r != NULL)
+		*id_r = id;
+	return e;
+}
+
+static enum store_error
+account_lookup(struct store *s, struct arena *a, const char *sql,
+	       const char *text, int64_t id, struct store_account *r,
+	       char **hash_r)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+	enum store_error e = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	if (text != NULL)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW) {
+		account_row(a, st, r);
+		if (hash_r != NULL)
+			*hash_r = xstrdup((const char *)sqlite3_column_text(
+				st, 6));
+	} else {
+		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+static const char sql_by_name[] =
+	"SELECT " ACCOUNT_COLS ", password FROM accounts "
+	"WHERE login = ?1 OR email = ?1 ORDER BY login = ?1 DESC LIMIT 1";
+
+enum store_error
+store_account_get(struct store *s, struct arena *a,
+		  const char *login_or_email, struct store_account *r)
+{
+	if (login_or_email == NULL)
+		return STORE_NOTFOUND;
+	return account_lookup(s, a, sql_by_name, login_or_email, 0, r, NULL);
+}
+
+enum store_error
+store_account_get_by_id(struct store *s, struct arena *a, int64_t id,
+			struct store_account *r)
+{
+	static const char sql[] = "SELECT " ACCOUNT_COLS
+				  " FROM accounts WHERE id = ?1";
+
+	return account_lookup(s, a, sql, NULL, id, r, NULL);
+}
+
+enum store_error
+store_account_list(struct store *s, struct arena *a,
+		   struct store_account **list_r, size_t *count_r)
+{
+	static const char sql[] = "SELECT " ACCOUNT_COLS
+				  " FROM accounts ORDER BY id";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	struct store_account *list = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+
+	*list_r = NULL;
+	*count_r = 0;
+	if (st == NULL)
+		return STORE_INTERNAL;
+	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct store_account *n;
+
+			cap = cap == 0 ? 16 : cap * 2;
+			n = arena_alloc(a, cap * sizeof(*n));
+			if (count > 0)
+				memcpy(n, list, count * sizeof(*n));
+			list = n;
+		}
+		account_row(a, st, &list[count++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, rc, sql);
+	*list_r = list;
+	*count_r = count;
+	return STORE_OK;
+}
+
+enum store_error
+store_account_check_password(struct store *s, struct arena *a,
+			     const char *login_or_email,
+			     const char *password, struct store_account *r)
+{
+	struct store_account acc;
+	enum store_error e;
+	char *hash = NULL;
+	bool ok;
+
+	if (login_or_email == NULL || password == NULL ||
+	    strlen(password) > PASSWORD_MAX)
+		return STORE_NOTFOUND;
+	e = account_lookup(s, a, sql_by_name, login_or_email, 0, &acc, &hash);
+	if (e != STORE_OK)
+		return e;
+	/* The statement is reset: no lock is held while hashing. */
+	ok = password_matches(password, hash);
+	free(hash);
+	if (!ok)
+		return STORE_NOTFOUND;
+	if (r != NULL)
+		*r = acc;
+	return STORE_OK;
+}
+
+static enum store_error
+update_one(struct store *s, const char *sql, int64_t id, const char *text,
+	   int64_t value)
+{
+	sqlite3_stmt *st;
+	enum store_error e;
+	bool own;
+
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	st = store_stmt(s, sql);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	if (text != NULL)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, value);
+	e = store_run(s, st);
+	if (e == STORE_OK && sqlite3_changes(s->db) == 0)
+		e = STORE_NOTFOUND;
+out:
+	return store_wend(s, own, e);
+}
+
+enum store_error
+store_account_set_password(struct store *s, int64_t id, const char *password)
+{
+	static const char sql[] =
+		"UPDATE accounts SET password = ?2 WHERE id = ?1";
+	enum store_error e;
+	char *hash;
+
+	if (password == NULL || strlen(password) > PASSWORD_MAX)
+		return STORE_INVALID;
+	hash = hash_password(password);
+	if (hash == NULL)
+		return STORE_INTERNAL;
+	e = update_one(s, sql, id, hash, 0);
+	explicit_bzero(hash, strlen(hash));
+	free(hash);
+	return e;
+}
+
+enum store_error
+store_account_set_enabled(struct store *s, int64_t id, bool enabled)
+{
+	static const char sql[] =
+		"UPDATE accounts SET enabled = ?2 WHERE id = ?1";
+
+	return update_one(s, sql, id, NULL, enabled ? 1 : 0);
+}
+
+enum store_error
+store_account_delete(struct store *s, int64_t id)
+{
+	static const char sql_pol[] = "DELETE FROM policies WHERE account_id = ?1";
+	static const char sql[] = "DELETE FROM accounts WHERE id = ?1";
+	enum store_error e;
+	sqlite3_stmt *st;
+	bool own;
+
+	if (id <= 0)
+		return STORE_NOTFOUND;
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	st = store_stmt(s, sql_pol);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	e = store_run(s, st);
+	if (e != STORE_OK)
+		goto out;
+	/* devices, folders, items and sync state go by ON DELETE CASCADE */
+	st = store_stmt(s, sql);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	e = store_run(s, st);
+	if (e == STORE_OK && sqlite3_changes(s->db) == 0)
+		e = STORE_NOTFOUND;
+	if (e == STORE_OK)
+		store_touch(s, id, 0);
+out:
+	return store_wend(s, own, e);
+}
+
+enum store_error
+store_account_modseq(struct store *s, int64_t account_id, int64_t *modseq_r)
+{
+	static const char sql[] = "SELECT modseq FROM accounts WHERE id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	enum store_error e = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		*modseq_r = sqlite3_column_int64(st, 0);
+	else
+		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	sqlite3_reset(st);
+	return e;
+}
+
+/* --- policies --- */
+
+enum store_error
+store_policy_get(struct store *s, struct arena *a, int64_t account_id,
+		 struct store_policy_kv **kv_r, size_t *count_r)
+{
+	/* The account's own value wins over the global one (account 0). */
+	static const char sql[] =
+		"SELECT key, value FROM policies p WHERE account_id = ?1 "
+		"OR (account_id = 0 AND NOT EXISTS (SELECT 1 FROM policies q "
+		"WHERE q.account_id = ?1 AND q.key = p.key)) ORDER BY key";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	struct store_policy_kv *kv = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+
+	*kv_r = NULL;
+	*count_r = 0;
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
+	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct store_policy_kv *n;
+
+			cap = cap == 0 ? 16 : cap * 2;
+			n = arena_alloc(a, cap * sizeof(*n));
+			if (count > 0)
+				memcpy(n, kv, count * sizeof(*n));
+			kv = n;
+		}
+		kv[count].key = store_col_text(a, st, 0);
+		kv[count].value = store_col_text(a, st, 1);
+		count++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, rc, sql);
+	*kv_r = kv;
+	*count_r = count;
+	return STORE_OK;
+}
+
+enum store_error
+store_policy_set(struct store *s, int64_t account_id, const char *key,
+		 const char *value)
+{
+	static const char sql_set[] =
+		"INSERT INTO policies (account_id, key, value) VALUES "
+		"(?1, ?2, ?3) ON CONFLICT (account_id, key) DO UPDATE SET "
+		"value = excluded.value";
+	static const char sql_del[] =
+		"DELETE FROM policies WHERE account_id = ?1 AND key = ?2";
+	/* One global counter: a change to any account's policy makes every
+	 * device re-provision, which is rare and harmless. */
+	static const char sql_bump[] =
+		"UPDATE meta SET value = value + 1 WHERE key = 'policy_version'";
+	enum store_error e;
+	sqlite3_stmt *st;
+	bool own;
+
+	if (key == NULL || key[0] == '\0' || strlen(key) > POLICY_FIELD_MAX ||
+	    (value != NULL && strlen(value) > POLICY_FIELD_MAX) ||
+	    account_id < 0)
+		return STORE_INVALID;
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	st = store_stmt(s, value != NULL ? sql_set : sql_del);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (value != NULL)
+		sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+	e = store_run(s, st);
+	if (e != STORE_OK)
+		goto out;
+	st = store_stmt(s, sql_bump);
+	e = st != NULL ? store_run(s, st) : STORE_INTERNAL;
+out:
+	return store_wend(s, own, e);
+}
+
+enum store_error
+store_policy_version(struct store *s, int64_t account_id, int64_t *version_r)
+{
+	static const char sql[] =
+		"SELECT value FROM meta WHERE key = 'policy_version'";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	int rc;
+
+	(void)account_id;
+	if (st == NULL)
+		return STORE_INTERNAL;
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		*version_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? STORE_CORRUPT : store_err(s, rc, sql);
+	return STORE_OK;
+}

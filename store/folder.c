@@ -1,0 +1,598 @@
+/* Folders: the per-account hierarchy with short numeric ServerIds, name
+ * rules of FolderCreate/FolderUpdate, cascading deletes into tombstones and
+ * the change list FolderSync sends. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store-int.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define FOLDER_NAME_MAX 256
+#define FOLDERS_PER_ACCOUNT_MAX 10000
+#define FOLDER_DEPTH_MAX 64
+
+#define FOLDER_SELECT                                                      \
+	"SELECT f.id, f.account_id, f.parent_id, f.server_id, "            \
+	"coalesce(p.server_id, '0'), f.name, f.type, f.modseq, "           \
+	"f.created_modseq, f.deleted, f.origin_device, f.builtin "         \
+	"FROM folders f LEFT JOIN folders p ON p.id = f.parent_id "
+
+static void
+folder_row(struct arena *a, sqlite3_stmt *st, struct store_folder *r)
+{
+	r->id = sqlite3_column_int64(st, 0);
+	r->account_id = sqlite3_column_int64(st, 1);
+	r->parent_id = sqlite3_column_int64(st, 2);
+	r->server_id = store_col_text(a, st, 3);
+	r->parent_server_id = store_col_text(a, st, 4);
+	r->name = store_col_text(a, st, 5);
+	r->type = sqlite3_column_int(st, 6);
+	r->modseq = sqlite3_column_int64(st, 7);
+	r->created_modseq = sqlite3_column_int64(st, 8);
+	r->deleted = sqlite3_column_int(st, 9) != 0;
+}
+
+static bool
+name_ok(const char *name)
+{
+	size_t n;
+
+	if (name == NULL)
+		return false;
+	n = strlen(name);
+	if (n == 0 || n > FOLDER_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static enum store_error
+folder_list_query(struct store *s, struct arena *a, sqlite3_stmt *st,
+		  const char *sql, struct store_folder **list_r,
+		  size_t *count_r)
+{
+	struct store_folder *list = NULL;
+	size_t count = 0, cap = 0;
+	int rc;
+
+	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+		if (count == cap) {
+			struct store_folder *n;
+
+			cap = cap == 0 ? 16 : cap * 2;
+			n = arena_alloc(a, cap * sizeof(*n));
+			if (count > 0)
+				memcpy(n, list, count * sizeof(*n));
+			list = n;
+		}
+		folder_row(a, st, &list[count++]);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, rc, sql);
+	*list_r = list;
+	*count_r = count;
+	return STORE_OK;
+}
+
+enum store_error
+store_folder_list(struct store *s, struct arena *a, int64_t account_id,
+		  struct store_folder **list_r, size_t *count_r)
+{
+	static const char sql[] = FOLDER_SELECT
+		"WHERE f.account_id = ?1 AND f.deleted = 0 ORDER BY f.id";
+	sqlite3_stmt *st = store_stmt(s, sql);
+
+	*list_r = NULL;
+	*count_r = 0;
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
+	return folder_list_query(s, a, st, sql, list_r, count_r);
+}
+
+/* One live folder: ?1 account, ?2 the key. */
+static enum store_error
+folder_one(struct store *s, struct arena *a, const char *sql,
+	   int64_t account_id, const char *text, int64_t key,
+	   struct store_folder *r, bool *builtin_r)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+	enum store_error e = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
+	if (text != NULL)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, key);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW) {
+		folder_row(a, st, r);
+		if (builtin_r != NULL)
+			*builtin_r = sqlite3_column_int(st, 11) != 0;
+	} else {
+		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+enum store_error
+store_folder_get(struct store *s, struct arena *a, int64_t account_id,
+		 const char *server_id, struct store_folder *r)
+{
+	static const char sql[] = FOLDER_SELECT
+		"WHERE f.account_id = ?1 AND f.server_id = ?2 "
+		"AND f.deleted = 0";
+
+	if (server_id == NULL || strlen(server_id) > 64)
+		return STORE_NOTFOUND;
+	return folder_one(s, a, sql, account_id, server_id, 0, r, NULL);
+}
+
+static const char sql_by_id[] = FOLDER_SELECT
+	"WHERE f.account_id = ?1 AND f.id = ?2 AND f.deleted = 0";
+
+enum store_error
+store_folder_get_by_id(struct store *s, struct arena *a, int64_t account_id,
+		       int64_t id, struct store_folder *r)
+{
+	return folder_one(s, a, sql_by_id, account_id, NULL, id, r, NULL);
+}
+
+enum store_error
+store_folder_get_by_type(struct store *s, struct arena *a,
+			 int64_t account_id, int type,
+			 struct store_folder *r)
+{
+	/* Default folders first: Junk E-mail shares type 12 with every
+	 * user-created mail folder. */
+	static const char sql[] = FOLDER_SELECT
+		"WHERE f.account_id = ?1 AND f.type = ?2 AND f.deleted = 0 "
+		"ORDER BY f.builtin DESC, f.id LIMIT 1";
+
+	return folder_one(s, a, sql, account_id, NULL, type, r, NULL);
+}
+
+enum store_error
+store_folder_find(struct store *s, struct arena *a, int64_t account_id,
+		  const char *name, struct store_folder *r)
+{
+	static const char sql[] = FOLDER_SELECT
+		"WHERE f.account_id = ?1 AND f.deleted = 0 AND "
+		"(f.server_id = ?2 OR f.name = ?2 COLLATE NOCASE) "
+		"ORDER BY f.server_id = ?2 DESC, f.id LIMIT 1";
+
+	if (name == NULL || strlen(name) > FOLDER_NAME_MAX)
+		return STORE_NOTFOUND;
+	return folder_one(s, a, sql, account_id, name, 0, r, NULL);
+}
+
+const char *
+store_folder_sid(struct store *s, struct arena *a, int64_t folder_id)
+{
+	static const char sql[] = "SELECT server_id FROM folders WHERE id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	const char *sid = NULL;
+
+	if (st == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, folder_id);
+	if (store_step(s, st) == SQLITE_ROW)
+		sid = store_col_text(a, st, 0);
+	sqlite3_reset(st);
+	return sid;
+}
+
+enum store_error
+store_folder_insert(struct store *s, int64_t account_id, int64_t parent_id,
+		    const char *name, int type, bool builtin,
+		    int64_t origin_device, int64_t *id_r)
+{
+	/* ServerIds: a per-account counter, so they stay short ("1", "2",
+	 * ...) and are never reused within the account. */
+	static const char sql_sid[] =
+		"UPDATE accounts SET next_folder = next_folder + 1 "
+		"WHERE id = ?1 RETURNING next_folder - 1";
+	static const char sql[] =
+		"INSERT INTO folders (account_id, parent_id, server_id, name, "
+		"type, builtin, modseq, created_modseq, origin_device) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)";
+	sqlite3_stmt *st = store_stmt(s, sql_sid);
+	enum store_error e;
+	int64_t sid = 0, modseq = 0;
+	char sidbuf[24];
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		sid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? STORE_NOTFOUND
+					 : store_err(s, rc, sql_sid);
+	e = store_next_modseq(s, account_id, &modseq);
+	if (e != STORE_OK)
+		return e;
+	snprintf(sidbuf, sizeof(sidbuf), "%lld", (long long)sid);
+	st = store_stmt(s, sql);
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, parent_id);
+	sqlite3_bind_text(st, 3, sidbuf, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, type);
+	sqlite3_bind_int(st, 6, builtin ? 1 : 0);
+	sqlite3_bind_int64(st, 7, modseq);
+	sqlite3_bind_int64(st, 8, origin_device);
+	e = store_run(s, st);
+	if (e != STORE_OK)
+		return e;
+	if (id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(s->db);
+	store_touch(s, account_id, 0);
+	return STORE_OK;
+}
+
+static enum store_error
+count_folders(struct store *s, int64_t account_id, int64_t *n_r)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM folders WHERE account_id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		*n_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? STORE_OK : store_err(s, rc, sql);
+}
+
+enum store_error
+store_folder_create(struct store *s, struct arena *a, int64_t account_id,
+		    int64_t parent_id, const char *name, int type,
+		    int64_t origin_device, struct store_folder *r)
+{
+	struct store_folder parent;
+	enum store_error e;
+	int64_t id = 0, n = 0;
+	bool own;
+
+	/* MS-ASCMD 2.2.3.186.3: clients create user folders (1, 12-17); the
+	 * default folders exist once per account. */
+	if (!name_ok(name) || type < EAS_FOLDER_GENERIC ||
+	    type > EAS_FOLDER_RI_CACHE || store_folder_type_is_special(type))
+		return STORE_INVALID;
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	if (parent_id != 0) {
+		e = store_folder_get_by_id(s, a, account_id, parent_id,
+					   &parent);
+		if (e != STORE_OK)
+			goto out;
+	}
+	e = count_folders(s, account_id, &n);
+	if (e != STORE_OK)
+		goto out;
+	if (n >= FOLDERS_PER_ACCOUNT_MAX) {
+		e = STORE_INVALID;
+		goto out;
+	}
+	e = store_folder_insert(s, account_id, parent_id, name, type, false,
+				origin_device, &id);
+out:
+	e = store_wend(s, own, e);
+	if (e == STORE_OK && r != NULL)
+		e = store_folder_get_by_id(s, a, account_id, id, r);
+	return e;
+}
+
+static enum store_error
+folder_parent_of(struct store *s, int64_t id, int64_t *parent_r)
+{
+	static const char sql[] = "SELECT parent_id FROM folders WHERE id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		*parent_r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	return STORE_OK;
+}
+
+enum store_error
+store_folder_update(struct store *s, int64_t account_id, int64_t folder_id,
+		    int64_t parent_id, const char *name, int64_t origin_device)
+{
+	static const char sql[] =
+		"UPDATE folders SET parent_id = ?2, name = ?3, modseq = ?4, "
+		"origin_device = ?5 WHERE id = ?1";
+	struct arena *a = arena_new(0);
+	struct store_folder f, parent;
+	enum store_error e;
+	sqlite3_stmt *st;
+	int64_t modseq, p;
+	bool own, builtin = false;
+
+	if (name != NULL && !name_ok(name)) {
+		arena_free(&a);
+		return STORE_INVALID;
+	}
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		goto out;
+	e = folder_one(s, a, sql_by_id, account_id, NULL, folder_id, &f,
+		       &builtin);
+	if (e != STORE_OK)
+		goto out;
+	if (builtin || store_folder_type_is_special(f.type)) {
+		e = STORE_INVALID;
+		goto out;
+	}
+	if (parent_id != 0) {
+		e = store_folder_get_by_id(s, a, account_id, parent_id,
+					   &parent);
+		if (e != STORE_OK)
+			goto out;
+		/* A move under itself or one of its descendants would cut
+		 * the subtree loose. */
+		p = parent_id;
+		for (int depth = 0; p != 0; depth++) {
+			if (p == folder_id || depth > FOLDER_DEPTH_MAX) {
+				e = STORE_INVALID;
+				goto out;
+			}
+			e = folder_parent_of(s, p, &p);
+			if (e != STORE_OK)
+				goto out;
+		}
+	}
+	e = store_next_modseq(s, account_id, &modseq);
+	if (e != STORE_OK)
+		goto out;
+	st = store_stmt(s, sql);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, folder_id);
+	sqlite3_bind_int64(st, 2, parent_id);
+	sqlite3_bind_text(st, 3, name != NULL ? name : f.name, -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, modseq);
+	sqlite3_bind_int64(st, 5, origin_device);
+	e = store_run(s, st);
+	if (e == STORE_OK)
+		store_touch(s, account_id, 0);
+out:
+	e = store_wend(s, own, e);
+	arena_free(&a);
+	return e;
+}
+
+/* Turn every live item of a folder into a tombstone, each with its own
+ * modseq taken as one block from the account's counter. */
+static enum store_error
+tombstone_items(struct store *s, int64_t account_id, int64_t folder_id,
+		int64_t origin_device)
+{
+	static const char sql_count[] =
+		"SELECT count(*) FROM items WHERE folder_id = ?1 AND deleted = 0";
+	static const char sql_reserve[] =
+		"UPDATE accounts SET modseq = modseq + ?2 WHERE id = ?1 "
+		"RETURNING modseq";
+	static const char sql[] =
+		"UPDATE items SET deleted = 1, data = NULL, extra = NULL, "
+		"size = 0, origin_device = ?3, modseq = ?2 + r.n FROM "
+		"(SELECT id, row_number() OVER (ORDER BY id) AS n FROM items "
+		"WHERE folder_id = ?1 AND deleted = 0) AS r "
+		"WHERE items.id = r.id";
+	sqlite3_stmt *st = store_stmt(s, sql_count);
+	int64_t n = 0, top = 0;
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, folder_id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return store_err(s, rc, sql_count);
+	if (n == 0)
+		return STORE_OK;
+	st = store_stmt(s, sql_reserve);
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, n);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		top = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return store_err(s, rc, sql_reserve);
+	st = store_stmt(s, sql);
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, folder_id);
+	sqlite3_bind_int64(st, 2, top - n);
+	sqlite3_bind_int64(st, 3, origin_device);
+	store_touch(s, account_id, folder_id);
+	return store_run(s, st);
+}
+
+enum store_error
+store_folder_delete(struct store *s, int64_t account_id, int64_t folder_id,
+		    int64_t origin_device)
+{
+	static const char sql_children[] =
+		"SELECT id FROM folders WHERE parent_id = ?1 AND deleted = 0";
+	static const char sql_del[] =
+		"UPDATE folders SET deleted = 1, modseq = ?2, "
+		"origin_device = ?3 WHERE id = ?1";
+	struct arena *a = arena_new(0);
+	struct store_folder f;
+	enum store_error e;
+	sqlite3_stmt *st;
+	int64_t *ids = NULL, modseq;
+	size_t count = 0, cap = 0;
+	bool own, builtin = false;
+	int rc;
+
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		goto out;
+	e = folder_one(s, a, sql_by_id, account_id, NULL, folder_id, &f,
+		       &builtin);
+	if (e != STORE_OK)
+		goto out;
+	if (builtin || store_folder_type_is_special(f.type)) {
+		e = STORE_INVALID;
+		goto out;
+	}
+	/* Collect the subtree breadth first; the list doubles as the queue. */
+	cap = 16;
+	ids = xmalloc(cap * sizeof(*ids));
+	ids[count++] = folder_id;
+	for (size_t i = 0; i < count; i++) {
+		st = store_stmt(s, sql_children);
+		if (st == NULL) {
+			e = STORE_INTERNAL;
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, ids[i]);
+		while ((rc = store_step(s, st)) == SQLITE_ROW) {
+			if (count == cap) {
+				cap *= 2;
+				ids = xrealloc(ids, cap * sizeof(*ids));
+			}
+			ids[count++] = sqlite3_column_int64(st, 0);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			e = store_err(s, rc, sql_children);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < count; i++) {
+		e = tombstone_items(s, account_id, ids[i], origin_device);
+		if (e != STORE_OK)
+			goto out;
+		e = store_next_modseq(s, account_id, &modseq);
+		if (e != STORE_OK)
+			goto out;
+		st = store_stmt(s, sql_del);
+		if (st == NULL) {
+			e = STORE_INTERNAL;
+			goto out;
+		}
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, modseq);
+		sqlite3_bind_int64(st, 3, origin_device);
+		e = store_run(s, st);
+		if (e != STORE_OK)
+			goto out;
+	}
+	store_touch(s, account_id, 0);
+out:
+	e = store_wend(s, own, e);
+	free(ids);
+	arena_free(&a);
+	return e;
+}
+
+enum store_error
+store_folder_changes(struct store *s, struct arena *a, int64_t account_id,
+		     int64_t since, int64_t exclude_device,
+		     struct store_folder_change **list_r, size_t *count_r,
+		     int64_t *hwm_r)
+{
+	static const char sql[] = FOLDER_SELECT
+		"WHERE f.account_id = ?1 AND f.modseq > ?2 ORDER BY f.modseq";
+	struct store_folder_change *list = NULL;
+	enum store_error e;
+	sqlite3_stmt *st;
+	size_t count = 0, cap = 0;
+	bool own;
+	int rc;
+
+	*list_r = NULL;
+	*count_r = 0;
+	e = store_rbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	e = store_account_modseq(s, account_id, hwm_r);
+	if (e != STORE_OK)
+		goto out;
+	st = store_stmt(s, sql);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, account_id);
+	sqlite3_bind_int64(st, 2, since);
+	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+		struct store_folder_change c;
+
+		folder_row(a, st, &c.folder);
+		if (exclude_device != 0 &&
+		    sqlite3_column_int64(st, 10) == exclude_device)
+			continue;
+		if (c.folder.deleted) {
+			/* created and deleted since: the device never saw it */
+			if (c.folder.created_modseq > since)
+				continue;
+			c.kind = STORE_CHANGE_DELETE;
+		} else if (c.folder.created_modseq > since) {
+			c.kind = STORE_CHANGE_ADD;
+		} else {
+			c.kind = STORE_CHANGE_CHANGE;
+		}
+		if (count == cap) {
+			struct store_folder_change *n;
+
+			cap = cap == 0 ? 16 : cap * 2;
+			n = arena_alloc(a, cap * sizeof(*n));
+			if (count > 0)
+				memcpy(n, list, count * sizeof(*n));
+			list = n;
+		}
+		list[count++] = c;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		e = store_err(s, rc, sql);
+out:
+	store_rend(s, own);
+	if (e == STORE_OK) {
+		*list_r = list;
+		*count_r = count;
+	}
+	return e;
+}

@@ -1,0 +1,788 @@
+/* The store's core: opening and migrating the database, the statement
+ * cache, transactions with change notification, busy injection, and the
+ * housekeeping calls (gc, stats, integrity check). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store-int.h"
+#include "util.h"
+#include "xalloc.h"
+
+static store_notify_fn *notify_fn;
+static void *notify_ctx;
+
+/* Schema migrations: step i takes user_version i to i + 1; all pending
+ * steps run in one transaction so a crash leaves the old version. */
+static const char *const migrations[] = {
+	/* 0 -> 1: the initial schema */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"INSERT INTO meta VALUES ('policy_version', 1);"
+	"CREATE TABLE accounts ("
+	" id INTEGER PRIMARY KEY,"
+	" login TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	" email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+	" display_name TEXT NOT NULL DEFAULT '',"
+	" password TEXT NOT NULL,"
+	" enabled INTEGER NOT NULL DEFAULT 1,"
+	" created INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL DEFAULT 0,"
+	" next_folder INTEGER NOT NULL DEFAULT 1);"
+	"CREATE TABLE policies ("
+	" account_id INTEGER NOT NULL,"
+	" key TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" PRIMARY KEY (account_id, key)) WITHOUT ROWID;"
+	"CREATE TABLE devices ("
+	" id INTEGER PRIMARY KEY,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" device_id TEXT NOT NULL COLLATE NOCASE,"
+	" device_type TEXT NOT NULL DEFAULT '',"
+	" user_agent TEXT, model TEXT, imei TEXT, friendly_name TEXT,"
+	" os TEXT, os_language TEXT, phone_number TEXT, mobile_operator TEXT,"
+	" info_user_agent TEXT, protocol_version TEXT, last_command TEXT,"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" policy_key INTEGER NOT NULL DEFAULT 0,"
+	" policy_key_temp INTEGER NOT NULL DEFAULT 0,"
+	" policy_version INTEGER NOT NULL DEFAULT 0,"
+	" access INTEGER NOT NULL DEFAULT 0,"
+	" wipe INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (account_id, device_id));"
+	"CREATE TABLE device_events ("
+	" id INTEGER PRIMARY KEY,"
+	" device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	" time INTEGER NOT NULL, what TEXT NOT NULL, origin TEXT NOT NULL);"
+	"CREATE INDEX device_events_device ON device_events(device_id);"
+	"CREATE TABLE device_blobs ("
+	" device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL, data BLOB NOT NULL,"
+	" PRIMARY KEY (device_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE folders ("
+	" id INTEGER PRIMARY KEY,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" parent_id INTEGER NOT NULL DEFAULT 0,"
+	" server_id TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" type INTEGER NOT NULL,"
+	" builtin INTEGER NOT NULL DEFAULT 0,"
+	" modseq INTEGER NOT NULL,"
+	" created_modseq INTEGER NOT NULL,"
+	" origin_device INTEGER NOT NULL DEFAULT 0,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (account_id, server_id));"
+	"CREATE INDEX folders_modseq ON folders(account_id, modseq);"
+	"CREATE INDEX folders_parent ON folders(parent_id);"
+	/* FolderCreate: names unique under a parent, ignoring case
+	 * (MS-ASCMD 2.2.3.170.2 Status 2). */
+	"CREATE UNIQUE INDEX folders_name ON folders"
+	" (account_id, parent_id, name COLLATE NOCASE) WHERE deleted = 0;"
+	"CREATE TABLE items ("
+	" id INTEGER PRIMARY KEY,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
+	" cls INTEGER NOT NULL,"
+	" data BLOB, extra BLOB,"
+	" date INTEGER NOT NULL DEFAULT 0,"
+	" date_end INTEGER NOT NULL DEFAULT 0,"
+	" read INTEGER NOT NULL DEFAULT 0,"
+	" flag_status INTEGER NOT NULL DEFAULT 0,"
+	" complete INTEGER NOT NULL DEFAULT 0,"
+	" size INTEGER NOT NULL DEFAULT 0,"
+	" subject TEXT, message_id TEXT, uid TEXT,"
+	" modseq INTEGER NOT NULL,"
+	" origin_device INTEGER NOT NULL DEFAULT 0,"
+	" deleted INTEGER NOT NULL DEFAULT 0);"
+	/* Sync walks a folder by modseq, backfill by id, SOFTDELETE by the
+	 * end of the item's date range. */
+	"CREATE INDEX items_folder ON items(folder_id);"
+	"CREATE INDEX items_folder_modseq ON items(folder_id, modseq);"
+	"CREATE INDEX items_folder_date_end ON items(folder_id, date_end);"
+	"CREATE TABLE sync_states ("
+	" id INTEGER PRIMARY KEY,"
+	" device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	" folder_id INTEGER NOT NULL,"
+	" cur_key TEXT, prev_key TEXT,"
+	" hwm INTEGER NOT NULL DEFAULT 0,"
+	" filter_since INTEGER NOT NULL DEFAULT 0,"
+	" backfill_after INTEGER NOT NULL DEFAULT -1,"
+	" response BLOB, options BLOB,"
+	" UNIQUE (device_id, folder_id));"
+	"CREATE TABLE device_items ("
+	" state_id INTEGER NOT NULL REFERENCES sync_states(id)"
+	"  ON DELETE CASCADE,"
+	" item_id INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL,"
+	" PRIMARY KEY (state_id, item_id)) WITHOUT ROWID;",
+	/* 1 -> 2: store_gc asks "does any device hold this tombstone" per
+	 * item; without this index that is a scan of device_items. */
+	"CREATE INDEX device_items_item ON device_items(item_id);"
+	"CREATE INDEX items_tombstones ON items(deleted) WHERE deleted = 1;",
+};
+
+int
+store_schema_version(void)
+{
+	return (int)N_ELEMENTS(migrations);
+}
+
+const char *
+store_error_str(enum store_error e)
+{
+	switch (e) {
+	case STORE_OK: return "ok";
+	case STORE_NOTFOUND: return "not found";
+	case STORE_EXISTS: return "already exists";
+	case STORE_CONFLICT: return "conflict";
+	case STORE_BUSY: return "database busy";
+	case STORE_CORRUPT: return "database corrupt";
+	case STORE_INVALID: return "invalid argument";
+	case STORE_INTERNAL: return "internal error";
+	}
+	return "unknown error";
+}
+
+void
+store_set_notify(store_notify_fn *fn, void *ctx)
+{
+	notify_fn = fn;
+	notify_ctx = ctx;
+}
+
+void
+store_inject_busy(struct store *s, int n)
+{
+	s->inject_busy = n;
+}
+
+enum store_error
+store_err(struct store *s, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return STORE_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return STORE_BUSY;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return STORE_EXISTS;
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return STORE_NOTFOUND;
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		log_error("store: %s: %s", what, sqlite3_errstr(rc));
+		return STORE_CORRUPT;
+	default:
+		break;
+	}
+	log_error("store: %s: %s (%s)", what, sqlite3_errstr(rc),
+		  s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "");
+	return STORE_INTERNAL;
+}
+
+static size_t
+slot_hash(const char *sql)
+{
+	uintptr_t p = (uintptr_t)sql;
+
+	return (size_t)((p >> 3) * 2654435761u) % STORE_STMT_SLOTS;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *s, const char *sql)
+{
+	size_t h = slot_hash(sql);
+	int rc;
+
+	for (size_t i = 0; i < STORE_STMT_SLOTS; i++) {
+		struct store_stmt_slot *slot =
+			&s->stmts[(h + i) % STORE_STMT_SLOTS];
+
+		if (slot->sql == sql)
+			return slot->st;
+		if (slot->sql != NULL)
+			continue;
+		rc = sqlite3_prepare_v3(s->db, sql, -1,
+					SQLITE_PREPARE_PERSISTENT, &slot->st,
+					NULL);
+		if (rc != SQLITE_OK) {
+			log_error("store: prepare failed: %s: %.80s",
+				  sqlite3_errmsg(s->db), sql);
+			return NULL;
+		}
+		slot->sql = sql;
+		return slot->st;
+	}
+	eas_panic("store: statement cache full");
+}
+
+int
+store_step(struct store *s, sqlite3_stmt *st)
+{
+	if (s->inject_busy > 0) {
+		s->inject_busy--;
+		return SQLITE_BUSY;
+	}
+	return sqlite3_step(st);
+}
+
+enum store_error
+store_run(struct store *s, sqlite3_stmt *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;  /* store_stmt logged why */
+	rc = store_step(s, st);
+
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, rc, sqlite3_sql(st));
+	return STORE_OK;
+}
+
+enum store_error
+store_exec(struct store *s, const char *sql)
+{
+	int rc;
+
+	if (s->inject_busy > 0) {
+		s->inject_busy--;
+		return STORE_BUSY;
+	}
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? STORE_OK : store_err(s, rc, sql);
+}
+
+void
+store_touch(struct store *s, int64_t account_id, int64_t folder_id)
+{
+	for (size_t i = 0; i < s->touched_count; i++) {
+		if (s->touched[i].account_id == account_id &&
+		    s->touched[i].folder_id == folder_id)
+			return;
+	}
+	if (s->touched_count == s->touched_cap) {
+		s->touched_cap = s->touched_cap == 0 ? 8 : s->touched_cap * 2;
+		s->touched = xrealloc(s->touched,
+				      s->touched_cap * sizeof(*s->touched));
+	}
+	s->touched[s->touched_count].account_id = account_id;
+	s->touched[s->touched_count].folder_id = folder_id;
+	s->touched_count++;
+}
+
+static void
+notify_after_commit(struct store *s)
+{
+	size_t n = s->touched_count;
+
+	s->touched_count = 0;
+	if (n > 0 && notify_fn != NULL)
+		notify_fn(notify_ctx, s->touched, n);
+}
+
+enum store_error
+store_begin(struct store *s, bool write)
+{
+	enum store_error e;
+
+	if (s->in_txn)
+		eas_panic("store: nested transaction");
+	s->touched_count = 0;
+	e = store_exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	if (e == STORE_OK)
+		s->in_txn = true;
+	return e;
+}
+
+enum store_error
+store_commit(struct store *s)
+{
+	enum store_error e;
+
+	eas_assert(s->in_txn);
+	e = store_exec(s, "COMMIT");
+	if (e != STORE_OK)
+		return e;  /* still open: the caller rolls back */
+	s->in_txn = false;
+	notify_after_commit(s);
+	return STORE_OK;
+}
+
+void
+store_rollback(struct store *s)
+{
+	/* Not through store_exec: an injected failure must not keep a
+	 * transaction open. */
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_txn = false;
+	s->touched_count = 0;
+}
+
+enum store_error
+store_wbegin(struct store *s, bool *own_r)
+{
+	enum store_error e;
+
+	*own_r = false;
+	if (s->in_txn)
+		return STORE_OK;
+	s->touched_count = 0;
+	e = store_exec(s, "BEGIN IMMEDIATE");
+	if (e == STORE_OK)
+		*own_r = true;
+	return e;
+}
+
+enum store_error
+store_wend(struct store *s, bool own, enum store_error e)
+{
+	if (!own)
+		return e;
+	if (e == STORE_OK) {
+		e = store_exec(s, "COMMIT");
+		if (e == STORE_OK) {
+			notify_after_commit(s);
+			return STORE_OK;
+		}
+	}
+	store_rollback(s);
+	return e;
+}
+
+enum store_error
+store_rbegin(struct store *s, bool *own_r)
+{
+	enum store_error e;
+
+	*own_r = false;
+	if (s->in_txn)
+		return STORE_OK;
+	e = store_exec(s, "BEGIN");
+	if (e == STORE_OK)
+		*own_r = true;
+	return e;
+}
+
+void
+store_rend(struct store *s, bool own)
+{
+	if (own && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+}
+
+enum store_error
+store_next_modseq(struct store *s, int64_t account_id, int64_t *modseq_r)
+{
+	static const char sql[] =
+		"UPDATE accounts SET modseq = modseq + 1 WHERE id = ?1 "
+		"RETURNING modseq";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	enum store_error e = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		*modseq_r = sqlite3_column_int64(st, 0);
+	else
+		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	sqlite3_reset(st);
+	return e;
+}
+
+const char *
+store_col_text(struct arena *a, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	if (t == NULL)
+		return NULL;
+	return arena_strndup(a, (const char *)t,
+			     (size_t)sqlite3_column_bytes(st, col));
+}
+
+const uint8_t *
+store_col_blob(struct arena *a, sqlite3_stmt *st, int col, size_t *len_r)
+{
+	const void *p;
+	size_t n;
+	uint8_t *r;
+
+	*len_r = 0;
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	p = sqlite3_column_blob(st, col);
+	n = (size_t)sqlite3_column_bytes(st, col);
+	r = arena_alloc(a, n + 1);
+	if (n > 0)
+		memcpy(r, p, n);
+	r[n] = '\0';
+	*len_r = n;
+	return r;
+}
+
+/* --- opening and migrating --- */
+
+static enum store_error
+get_user_version(struct store *s, int *version_r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_err(s, rc, "user_version");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version_r = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? STORE_OK : store_err(s, rc, "user_version");
+}
+
+static enum store_error
+migrate(struct store *s, int target, const char **error_r)
+{
+	enum store_error e;
+	int version = 0;
+	char sql[64];
+
+	/* IMMEDIATE: two processes opening an old file at once must not both
+	 * run the steps; the second waits and then sees the new version. */
+	e = store_exec(s, "BEGIN IMMEDIATE");
+	if (e != STORE_OK) {
+		*error_r = "cannot lock the database for migration";
+		return e;
+	}
+	e = get_user_version(s, &version);
+	if (e != STORE_OK) {
+		*error_r = "cannot read the schema version";
+		goto out;
+	}
+	if (version > store_schema_version()) {
+		*error_r = "database written by a newer easd";
+		e = STORE_INVALID;
+		goto out;
+	}
+	for (int v = version; v < target; v++) {
+		e = store_exec(s, migrations[v]);
+		if (e != STORE_OK) {
+			*error_r = "schema migration failed";
+			goto out;
+		}
+	}
+	if (version < target) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", target);
+		e = store_exec(s, sql);
+		if (e != STORE_OK) {
+			*error_r = "cannot write the schema version";
+			goto out;
+		}
+		log_info("store: schema upgraded from %d to %d", version,
+			 target);
+	}
+	e = store_exec(s, "COMMIT");
+	if (e != STORE_OK)
+		*error_r = "cannot commit the schema migration";
+out:
+	if (e != STORE_OK)
+		store_rollback(s);
+	return e;
+}
+
+enum store_error
+store_open_at_version(const char *path, int version, struct store **store_r,
+		      const char **error_r)
+{
+	struct store *s;
+	enum store_error e;
+	int rc;
+
+	*store_r = NULL;
+	*error_r = NULL;
+	if (version < 0 || version > store_schema_version()) {
+		*error_r = "unknown schema version";
+		return STORE_INVALID;
+	}
+	s = xcalloc(1, sizeof(*s));
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		*error_r = "cannot open the database file";
+		e = store_err(s, rc, path);
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	/* WAL: readers never block the writer; NORMAL sync is safe against
+	 * process crashes and loses at most the last commits on power loss. */
+	e = store_exec(s, "PRAGMA journal_mode = WAL;"
+			  "PRAGMA synchronous = NORMAL;"
+			  "PRAGMA foreign_keys = ON;");
+	if (e != STORE_OK) {
+		*error_r = e == STORE_CORRUPT ? "not a database file"
+					      : "cannot set up the database";
+		goto out;
+	}
+	e = migrate(s, version, error_r);
+out:
+	if (e != STORE_OK) {
+		store_close(&s);
+		return e;
+	}
+	*store_r = s;
+	return STORE_OK;
+}
+
+enum store_error
+store_open(const char *path, struct store **store_r, const char **error_r)
+{
+	return store_open_at_version(path, store_schema_version(), store_r,
+				     error_r);
+}
+
+enum store_error
+store_db_version(struct store *s, int *version_r)
+{
+	return get_user_version(s, version_r);
+}
+
+void
+store_close(struct store **sp)
+{
+	struct store *s = *sp;
+
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
+		sqlite3_finalize(s->stmts[i].st);
+	if (s->db != NULL) {
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close(s->db);
+	}
+	free(s->touched);
+	free(s);
+	*sp = NULL;
+}
+
+/* --- classes and folder types --- */
+
+static const char *const class_names[] = {
+	[STORE_CLASS_EMAIL] = "Email",
+	[STORE_CLASS_CONTACTS] = "Contacts",
+	[STORE_CLASS_CALENDAR] = "Calendar",
+	[STORE_CLASS_TASKS] = "Tasks",
+	[STORE_CLASS_NOTES] = "Notes",
+};
+
+const char *
+store_class_name(enum store_class c)
+{
+	if ((size_t)c >= N_ELEMENTS(class_names) || class_names[c] == NULL)
+		return "";
+	return class_names[c];
+}
+
+enum store_class
+store_class_parse(const char *name)
+{
+	if (name == NULL)
+		return STORE_CLASS_NONE;
+	for (size_t i = 1; i < N_ELEMENTS(class_names); i++) {
+		if (str_ieq(name, class_names[i]))
+			return (enum store_class)i;
+	}
+	return STORE_CLASS_NONE;
+}
+
+/* MS-ASCMD 2.2.3.186.3: which class of item each folder type holds. */
+enum store_class
+store_class_of_folder_type(int type)
+{
+	switch (type) {
+	case EAS_FOLDER_GENERIC:
+	case EAS_FOLDER_INBOX:
+	case EAS_FOLDER_DRAFTS:
+	case EAS_FOLDER_DELETED:
+	case EAS_FOLDER_SENT:
+	case EAS_FOLDER_OUTBOX:
+	case EAS_FOLDER_USER_MAIL:
+		return STORE_CLASS_EMAIL;
+	case EAS_FOLDER_TASKS:
+	case EAS_FOLDER_USER_TASKS:
+		return STORE_CLASS_TASKS;
+	case EAS_FOLDER_CALENDAR:
+	case EAS_FOLDER_USER_CALENDAR:
+		return STORE_CLASS_CALENDAR;
+	case EAS_FOLDER_CONTACTS:
+	case EAS_FOLDER_USER_CONTACTS:
+		return STORE_CLASS_CONTACTS;
+	case EAS_FOLDER_NOTES:
+	case EAS_FOLDER_USER_NOTES:
+		return STORE_CLASS_NOTES;
+	default:
+		return STORE_CLASS_NONE;
+	}
+}
+
+bool
+store_folder_type_is_special(int type)
+{
+	return (type >= EAS_FOLDER_INBOX && type <= EAS_FOLDER_JOURNAL) ||
+	       type == EAS_FOLDER_RI_CACHE;
+}
+
+/* --- housekeeping --- */
+
+enum store_error
+store_gc(struct store *s, int64_t *removed_r)
+{
+	/* A deleted folder cannot be synced any more, so what devices hold
+	 * in it is moot. */
+	static const char sql_states[] =
+		"DELETE FROM sync_states WHERE folder_id IN "
+		"(SELECT id FROM folders WHERE deleted = 1)";
+	static const char sql_items[] =
+		"DELETE FROM items WHERE deleted = 1 AND NOT EXISTS "
+		"(SELECT 1 FROM device_items d WHERE d.item_id = items.id)";
+	/* A folder tombstone goes once every hierarchy sync state of the
+	 * account has moved past its deletion and no items remain. */
+	static const char sql_folders[] =
+		"DELETE FROM folders WHERE deleted = 1 AND NOT EXISTS "
+		"(SELECT 1 FROM items i WHERE i.folder_id = folders.id) "
+		"AND NOT EXISTS (SELECT 1 FROM sync_states ss JOIN devices d "
+		"ON d.id = ss.device_id WHERE d.account_id = "
+		"folders.account_id AND ss.folder_id = 0 "
+		"AND ss.hwm < folders.modseq)";
+	enum store_error e;
+	int64_t removed = 0;
+	bool own;
+
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	e = store_run(s, store_stmt(s, sql_states));
+	if (e != STORE_OK)
+		goto out;
+	e = store_run(s, store_stmt(s, sql_items));
+	if (e != STORE_OK)
+		goto out;
+	removed += sqlite3_changes64(s->db);
+	e = store_run(s, store_stmt(s, sql_folders));
+	if (e != STORE_OK)
+		goto out;
+	removed += sqlite3_changes64(s->db);
+out:
+	e = store_wend(s, own, e);
+	if (removed_r != NULL)
+		*removed_r = e == STORE_OK ? removed : 0;
+	return e;
+}
+
+static enum store_error
+query_int64(struct store *s, const char *sql, int64_t *r)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+	int rc;
+
+	*r = 0;
+	if (st == NULL)
+		return STORE_INTERNAL;
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		*r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? STORE_OK : store_err(s, rc, sql);
+}
+
+enum store_error
+store_stats(struct store *s, struct store_stats *r)
+{
+	static const char sql_acc[] = "SELECT count(*) FROM accounts";
+	static const char sql_dev[] = "SELECT count(*) FROM devices";
+	static const char sql_fol[] =
+		"SELECT count(*) FROM folders WHERE deleted = 0";
+	static const char sql_items[] =
+		"SELECT cls, count(*) FROM items WHERE deleted = 0 "
+		"GROUP BY cls";
+	static const char sql_pages[] = "PRAGMA page_count";
+	static const char sql_psize[] = "PRAGMA page_size";
+	enum store_error e;
+	sqlite3_stmt *st;
+	int64_t pages = 0, psize = 0;
+	bool own;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	e = store_rbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	if ((e = query_int64(s, sql_acc, &r->accounts)) != STORE_OK ||
+	    (e = query_int64(s, sql_dev, &r->devices)) != STORE_OK ||
+	    (e = query_int64(s, sql_fol, &r->folders)) != STORE_OK ||
+	    (e = query_int64(s, sql_pages, &pages)) != STORE_OK ||
+	    (e = query_int64(s, sql_psize, &psize)) != STORE_OK)
+		goto out;
+	r->db_bytes = pages * psize;
+	st = store_stmt(s, sql_items);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+		int c = sqlite3_column_int(st, 0);
+
+		if (c >= 0 && c < (int)N_ELEMENTS(r->items))
+			r->items[c] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		e = store_err(s, rc, sql_items);
+out:
+	store_rend(s, own);
+	return e;
+}
+
+enum store_error
+store_check(struct store *s)
+{
+	static const char sql[] = "PRAGMA integrity_check";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	enum store_error e = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		if (t == NULL || strcmp(t, "ok") != 0) {
+			log_error("store: integrity check: %s",
+				  t != NULL ? t : "?");
+			e = STORE_CORRUPT;
+		}
+	} else {
+		e = store_err(s, rc, sql);
+	}
+	sqlite3_reset(st);
+	return e;
+}

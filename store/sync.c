@@ -1,0 +1,648 @@
+/* Per-device sync state and the change computation behind Sync,
+ * GetItemEstimate and Ping.
+ *
+ * What a device holds in a folder is the set device_items(state_id,
+ * item_id, modseq). Changes come from three walks, each along an index so a
+ * window costs O(max) whatever the folder's size:
+ *  A. items(folder_id, modseq) above st->hwm: ADD/CHANGE/DELETE/SOFTDELETE;
+ *  B. items(folder_id, date_end) in [old window start, new window start):
+ *     SOFTDELETE for held items that the moving window left behind;
+ *  C. items(folder_id, id) after st->backfill_after: ADD for in-window
+ *     items the device lacks after the window widened.
+ * Walk B only starts once A is exhausted and C once B is, so the output is
+ * changes in modseq order, then soft deletes, then backfill adds. Each call
+ * looks at a bounded number of rows (skipped echoes and unheld tombstones
+ * included); when that runs out, *more_r is true and the cursors in st say
+ * where to go on. */
+#include <stdint.h>
+#include <string.h>
+
+#include "log.h"
+#include "store-int.h"
+#include "util.h"
+
+#define SYNC_KEY_MAX 256
+#define SYNC_BLOB_MAX (16 * 1024 * 1024)
+#define SYNC_MAX_CHANGES 100000
+#define PENDING_BUDGET 4096
+
+#define STATE_COLS                                                         \
+	"id, device_id, folder_id, cur_key, prev_key, hwm, filter_since, " \
+	"backfill_after, response, options"
+
+enum store_error
+store_sync_get(struct store *s, struct arena *a, int64_t device_id,
+	       int64_t folder_id, struct store_sync_state *r)
+{
+	static const char sql[] = "SELECT " STATE_COLS " FROM sync_states "
+				  "WHERE device_id = ?1 AND folder_id = ?2";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	enum store_error e = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, device_id);
+	sqlite3_bind_int64(st, 2, folder_id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW) {
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(st, 0);
+		r->device_id = sqlite3_column_int64(st, 1);
+		r->folder_id = sqlite3_column_int64(st, 2);
+		r->cur_key = store_col_text(a, st, 3);
+		r->prev_key = store_col_text(a, st, 4);
+		r->hwm = sqlite3_column_int64(st, 5);
+		r->filter_since = sqlite3_column_int64(st, 6);
+		r->backfill_after = sqlite3_column_int64(st, 7);
+		r->response = store_col_blob(a, st, 8, &r->response_len);
+		r->options = store_col_blob(a, st, 9, &r->options_len);
+	} else {
+		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+static void
+bind_blob(sqlite3_stmt *st, int col, const void *p, size_t n)
+{
+	if (p == NULL)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_blob(st, col, p, (int)n, SQLITE_STATIC);
+}
+
+enum store_error
+store_sync_save(struct store *s, struct store_sync_state *st)
+{
+	static const char sql_ins[] =
+		"INSERT INTO sync_states (device_id, folder_id, cur_key, "
+		"prev_key, hwm, filter_since, backfill_after, response, options) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		"ON CONFLICT (device_id, folder_id) DO UPDATE SET "
+		"cur_key = excluded.cur_key, prev_key = excluded.prev_key, "
+		"hwm = excluded.hwm, filter_since = excluded.filter_since, "
+		"backfill_after = excluded.backfill_after, "
+		"response = excluded.response, options = excluded.options "
+		"RETURNING id";
+	static const char sql_upd[] =
+		"UPDATE sync_states SET device_id = ?1, folder_id = ?2, "
+		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
+		"backfill_after = ?7, response = ?8, options = ?9 "
+		"WHERE id = ?10 RETURNING id";
+	const char *sql = st->id == 0 ? sql_ins : sql_upd;
+	enum store_error e;
+	sqlite3_stmt *q;
+	int64_t id = 0;
+	bool own;
+	int rc;
+
+	if ((st->cur_key != NULL && strlen(st->cur_key) > SYNC_KEY_MAX) ||
+	    (st->prev_key != NULL && strlen(st->prev_key) > SYNC_KEY_MAX) ||
+	    st->response_len > SYNC_BLOB_MAX ||
+	    st->options_len > SYNC_BLOB_MAX ||
+	    (st->response == NULL && st->response_len > 0) ||
+	    (st->options == NULL && st->options_len > 0))
+		return STORE_INVALID;
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	q = store_stmt(s, sql);
+	if (q == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(q, 1, st->device_id);
+	sqlite3_bind_int64(q, 2, st->folder_id);
+	sqlite3_bind_text(q, 3, st->cur_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, st->prev_key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, st->hwm);
+	sqlite3_bind_int64(q, 6, st->filter_since);
+	sqlite3_bind_int64(q, 7, st->backfill_after);
+	bind_blob(q, 8, st->response, st->response_len);
+	bind_blob(q, 9, st->options, st->options_len);
+	if (st->id != 0)
+		sqlite3_bind_int64(q, 10, st->id);
+	rc = store_step(s, q);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(q, 0);
+	else
+		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(q);
+	sqlite3_reset(q);
+out:
+	e = store_wend(s, own, e);
+	if (e == STORE_OK)
+		st->id = id;
+	return e;
+}
+
+enum store_error
+store_sync_reset(struct store *s, int64_t device_id, int64_t folder_id)
+{
+	static const char sql_items[] =
+		"DELETE FROM device_items WHERE state_id = (SELECT id FROM "
+		"sync_states WHERE device_id = ?1 AND folder_id = ?2)";
+	static const char sql_state[] =
+		"UPDATE sync_states SET hwm = 0, filter_since = 0, "
+		"backfill_after = -1 WHERE device_id = ?1 AND folder_id = ?2";
+	enum store_error e;
+	sqlite3_stmt *st;
+	bool own;
+
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	st = store_stmt(s, sql_items);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, device_id);
+	sqlite3_bind_int64(st, 2, folder_id);
+	e = store_run(s, st);
+	if (e != STORE_OK)
+		goto out;
+	st = store_stmt(s, sql_state);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, device_id);
+	sqlite3_bind_int64(st, 2, folder_id);
+	e = store_run(s, st);
+out:
+	return store_wend(s, own, e);
+}
+
+enum store_error
+store_sync_delete(struct store *s, int64_t device_id, int64_t folder_id)
+{
+	static const char sql[] =
+		"DELETE FROM sync_states WHERE device_id = ?1 AND "
+		"(?2 < 0 OR folder_id = ?2)";
+	enum store_error e;
+	sqlite3_stmt *st;
+	bool own;
+
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	st = store_stmt(s, sql);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, device_id);
+	sqlite3_bind_int64(st, 2, folder_id);
+	e = store_run(s, st);
+out:
+	return store_wend(s, own, e);
+}
+
+enum store_error
+store_sync_mark(struct store *s, int64_t state_id, int64_t item_id,
+		int64_t modseq, bool present)
+{
+	static const char sql_set[] =
+		"INSERT INTO device_items (state_id, item_id, modseq) VALUES "
+		"(?1, ?2, ?3) ON CONFLICT (state_id, item_id) DO UPDATE SET "
+		"modseq = excluded.modseq";
+	static const char sql_del[] =
+		"DELETE FROM device_items WHERE state_id = ?1 AND item_id = ?2";
+	enum store_error e;
+	sqlite3_stmt *st;
+	bool own;
+
+	if (state_id <= 0)
+		return STORE_INVALID;
+	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		return e;
+	st = store_stmt(s, present ? sql_set : sql_del);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, state_id);
+	sqlite3_bind_int64(st, 2, item_id);
+	if (present)
+		sqlite3_bind_int64(st, 3, modseq);
+	e = store_run(s, st);
+out:
+	return store_wend(s, own, e);
+}
+
+enum store_error
+store_sync_held(struct store *s, int64_t state_id, int64_t item_id,
+		int64_t *modseq_r)
+{
+	static const char sql[] = "SELECT modseq FROM device_items "
+				  "WHERE state_id = ?1 AND item_id = ?2";
+	sqlite3_stmt *st;
+	enum store_error e = STORE_OK;
+	int rc;
+
+	if (state_id <= 0)
+		return STORE_NOTFOUND;
+	st = store_stmt(s, sql);
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, state_id);
+	sqlite3_bind_int64(st, 2, item_id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW) {
+		if (modseq_r != NULL)
+			*modseq_r = sqlite3_column_int64(st, 0);
+	} else {
+		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+/* --- computing changes --- */
+
+struct scan {
+	struct store *s;
+	struct arena *a;              /* NULL: only count */
+	struct store_sync_state *st;  /* cursors advance in place */
+	const struct store_sync_filter *f;
+	const char *folder_sid;
+	int64_t hwm0;                 /* st->hwm when the call started */
+	size_t max;
+	bool with_data;
+	struct store_sync_change *list;
+	size_t count, cap;
+	int64_t budget;               /* rows we may still look at */
+	bool more;
+	enum store_error error;
+};
+
+static bool
+in_window(const struct scan *sc, sqlite3_stmt *row)
+{
+	int64_t date_end = sqlite3_column_int64(row, 7);
+	bool complete = sqlite3_column_int(row, 10) != 0;
+
+	if (sc->f->since != 0 && date_end < sc->f->since)
+		return false;
+	if (sc->f->incomplete_only && complete)
+		return false;
+	return true;
+}
+
+/* Whether the device holds the item (and at which modseq). */
+static bool
+held(struct scan *sc, int64_t item_id, int64_t *modseq_r)
+{
+	enum store_error e;
+
+	*modseq_r = 0;
+	if (sc->st->id == 0)
+		return false;
+	e = store_sync_held(sc->s, sc->st->id, item_id, modseq_r);
+	if (e != STORE_OK && e != STORE_NOTFOUND)
+		sc->error = e;
+	return e == STORE_OK;
+}
+
+/* Add a change from the current row; false (and *more) when the list is
+ * full, in which case the row must not be consumed. */
+static bool
+emit(struct scan *sc, enum store_change_kind kind, sqlite3_stmt *row)
+{
+	struct store_sync_change *c;
+
+	if (sc->count >= sc->max) {
+		sc->more = true;
+		return false;
+	}
+	sc->count++;
+	if (sc->a == NULL)
+		return true;
+	if (sc->count > sc->cap) {
+		struct store_sync_change *n;
+
+		sc->cap = sc->cap == 0 ? EAS_MIN(sc->max, 64) : sc->cap * 2;
+		n = arena_alloc(sc->a, sc->cap * sizeof(*n));
+		if (sc->count > 1)
+			memcpy(n, sc->list, (sc->count - 1) * sizeof(*n));
+		sc->list = n;
+	}
+	c = &sc->list[sc->count - 1];
+	c->kind = kind;
+	store_item_row(sc->a, row, sc->folder_sid,
+		       sc->with_data && (kind == STORE_CHANGE_ADD ||
+					 kind == STORE_CHANGE_CHANGE),
+		       &c->item);
+	return true;
+}
+
+/* Rows a walk may read: what is left of the call's budget. */
+static int64_t
+walk_limit(const struct scan *sc)
+{
+	return sc->budget;
+}
+
+/* After a walk: did it stop because the budget ran out? */
+static bool
+walk_exhausted(struct scan *sc, int64_t seen, int64_t limit)
+{
+	sc->budget -= seen;
+	if (seen >= limit) {
+		sc->more = true;
+		return true;
+	}
+	return false;
+}
+
+/* A: changes above the high-water mark. */
+static bool
+walk_modseq(struct scan *sc)
+{
+	static const char sql[] =
+		"SELECT " STORE_ITEM_COLS " FROM items i WHERE "
+		"i.folder_id = ?1 AND i.modseq > ?2 ORDER BY i.modseq LIMIT ?3";
+	sqlite3_stmt *row = store_stmt(sc->s, sql);
+	int64_t limit = walk_limit(sc), seen = 0;
+	bool full = false;
+	int rc;
+
+	if (row == NULL) {
+		sc->error = STORE_INTERNAL;
+		return false;
+	}
+	sqlite3_bind_int64(row, 1, sc->st->folder_id);
+	sqlite3_bind_int64(row, 2, sc->st->hwm);
+	sqlite3_bind_int64(row, 3, limit);
+	while ((rc = store_step(sc->s, row)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(row, 0);
+		int64_t modseq = sqlite3_column_int64(row, 15);
+		int64_t origin = sqlite3_column_int64(row, 16);
+		bool deleted = sqlite3_column_int(row, 17) != 0;
+		enum store_change_kind kind = 0;
+		int64_t held_modseq;
+		bool h;
+
+		seen++;
+		/* Echo suppression: the device made this change itself. */
+		if (origin == 0 || origin != sc->st->device_id) {
+			h = held(sc, id, &held_modseq);
+			if (deleted)
+				kind = h ? STORE_CHANGE_DELETE : 0;
+			else if (!in_window(sc, row))
+				kind = h ? STORE_CHANGE_SOFTDELETE : 0;
+			else if (!h)
+				kind = STORE_CHANGE_ADD;
+			else if (held_modseq < modseq)
+				kind = STORE_CHANGE_CHANGE;
+		}
+		if (sc->error != STORE_OK)
+			break;
+		if (kind != 0 && !emit(sc, kind, row)) {
+			full = true;
+			break;
+		}
+		sc->st->hwm = modseq;
+	}
+	sqlite3_reset(row);
+	if (!full && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		sc->error = store_err(sc->s, rc, sql);
+	if (sc->error != STORE_OK || full)
+		return false;
+	return !walk_exhausted(sc, seen, limit);
+}
+
+/* B: held items the moving window left behind. */
+static bool
+walk_expired(struct scan *sc)
+{
+	static const char sql[] =
+		"SELECT " STORE_ITEM_COLS " FROM items i WHERE "
+		"i.folder_id = ?1 AND i.date_end >= ?2 AND i.date_end < ?3 AND "
+		"i.deleted = 0 AND i.modseq <= ?4 ORDER BY i.date_end LIMIT ?5";
+	struct store_sync_state *st = sc->st;
+	const struct store_sync_filter *f = sc->f;
+	int64_t lo = st->filter_since > 0 ? st->filter_since : INT64_MIN;
+	int64_t limit, seen = 0;
+	sqlite3_stmt *row;
+	bool full = false;
+	int rc;
+
+	if (f->since == st->filter_since)
+		return true;
+	if (st->filter_since > 0 && (f->since == 0 || f->since < st->filter_since)) {
+		/* widened: what came into the window is backfilled */
+		if (st->backfill_after < 0)
+			st->backfill_after = 0;
+		st->filter_since = f->since;
+		return true;
+	}
+	if (st->id == 0 || sc->hwm0 == 0) {
+		/* nothing held yet */
+		st->filter_since = f->since;
+		return true;
+	}
+	row = store_stmt(sc->s, sql);
+	if (row == NULL) {
+		sc->error = STORE_INTERNAL;
+		return false;
+	}
+	limit = walk_limit(sc);
+	sqlite3_bind_int64(row, 1, st->folder_id);
+	sqlite3_bind_int64(row, 2, lo);
+	sqlite3_bind_int64(row, 3, f->since);
+	sqlite3_bind_int64(row, 4, sc->hwm0);
+	sqlite3_bind_int64(row, 5, limit);
+	while ((rc = store_step(sc->s, row)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(row, 0);
+		int64_t date_end = sqlite3_column_int64(row, 7);
+		int64_t held_modseq;
+
+		seen++;
+		if (held(sc, id, &held_modseq) &&
+		    !emit(sc, STORE_CHANGE_SOFTDELETE, row)) {
+			full = true;
+			break;
+		}
+		if (sc->error != STORE_OK)
+			break;
+		/* inclusive cursor: rows with the same date_end come again,
+		 * but by then the device no longer holds the ones sent */
+		st->filter_since = date_end;
+	}
+	sqlite3_reset(row);
+	if (!full && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		sc->error = store_err(sc->s, rc, sql);
+	if (sc->error != STORE_OK || full)
+		return false;
+	if (walk_exhausted(sc, seen, limit))
+		return false;
+	st->filter_since = f->since;
+	return true;
+}
+
+/* C: backfill after the window widened. */
+static bool
+walk_backfill(struct scan *sc)
+{
+	static const char sql[] =
+		"SELECT " STORE_ITEM_COLS " FROM items i WHERE "
+		"i.folder_id = ?1 AND i.id > ?2 AND i.deleted = 0 "
+		"ORDER BY i.id LIMIT ?3";
+	struct store_sync_state *st = sc->st;
+	int64_t limit, seen = 0;
+	sqlite3_stmt *row;
+	bool full = false;
+	int rc;
+
+	if (st->backfill_after < 0)
+		return true;
+	row = store_stmt(sc->s, sql);
+	if (row == NULL) {
+		sc->error = STORE_INTERNAL;
+		return false;
+	}
+	limit = walk_limit(sc);
+	sqlite3_bind_int64(row, 1, st->folder_id);
+	sqlite3_bind_int64(row, 2, st->backfill_after);
+	sqlite3_bind_int64(row, 3, limit);
+	while ((rc = store_step(sc->s, row)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(row, 0);
+		int64_t modseq = sqlite3_column_int64(row, 15);
+		int64_t held_modseq;
+
+		seen++;
+		/* rows above hwm0 were walk A's in this very call */
+		if (modseq <= sc->hwm0 && in_window(sc, row) &&
+		    !held(sc, id, &held_modseq) && sc->error == STORE_OK &&
+		    !emit(sc, STORE_CHANGE_ADD, row)) {
+			full = true;
+			break;
+		}
+		if (sc->error != STORE_OK)
+			break;
+		st->backfill_after = id;
+	}
+	sqlite3_reset(row);
+	if (!full && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		sc->error = store_err(sc->s, rc, sql);
+	if (sc->error != STORE_OK || full)
+		return false;
+	if (walk_exhausted(sc, seen, limit))
+		return false;
+	st->backfill_after = -1;
+	return true;
+}
+
+static enum store_error
+scan_run(struct scan *sc)
+{
+	enum store_error e;
+	bool own;
+
+	e = store_rbegin(sc->s, &own);
+	if (e != STORE_OK)
+		return e;
+	sc->hwm0 = sc->st->hwm;
+	if (sc->a != NULL) {
+		sc->folder_sid = store_folder_sid(sc->s, sc->a,
+						  sc->st->folder_id);
+		if (sc->folder_sid == NULL) {
+			e = STORE_NOTFOUND;
+			goto out;
+		}
+	}
+	if (walk_modseq(sc) && walk_expired(sc))
+		walk_backfill(sc);
+	e = sc->error;
+out:
+	store_rend(sc->s, own);
+	return e;
+}
+
+enum store_error
+store_sync_changes(struct store *s, struct arena *a,
+		   struct store_sync_state *st,
+		   const struct store_sync_filter *filter, size_t max,
+		   bool with_data, struct store_sync_change **list_r,
+		   size_t *count_r, bool *more_r)
+{
+	static const struct store_sync_filter no_filter = { 0, false };
+	struct store_sync_state work = *st;
+	struct scan sc;
+	enum store_error e;
+
+	*list_r = NULL;
+	*count_r = 0;
+	*more_r = false;
+	if (max > SYNC_MAX_CHANGES)
+		max = SYNC_MAX_CHANGES;
+	memset(&sc, 0, sizeof(sc));
+	sc.s = s;
+	sc.a = a;
+	sc.st = &work;
+	sc.f = filter != NULL ? filter : &no_filter;
+	sc.max = max;
+	sc.with_data = with_data;
+	/* Enough to step over a few windows' worth of echoes and unheld
+	 * tombstones; past that the device is told to come back. */
+	sc.budget = (int64_t)max * 4 + 1024;
+	e = scan_run(&sc);
+	if (e != STORE_OK)
+		return e;
+	/* cursors only move when the whole call succeeded */
+	st->hwm = work.hwm;
+	st->filter_since = work.filter_since;
+	st->backfill_after = work.backfill_after;
+	*list_r = sc.list;
+	*count_r = sc.count;
+	*more_r = sc.more;
+	return STORE_OK;
+}
+
+enum store_error
+store_sync_count(struct store *s, const struct store_sync_state *st,
+		 const struct store_sync_filter *filter, int64_t *count_r)
+{
+	static const struct store_sync_filter no_filter = { 0, false };
+	struct store_sync_state work = *st;
+	struct scan sc;
+	enum store_error e;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.s = s;
+	sc.st = &work;
+	sc.f = filter != NULL ? filter : &no_filter;
+	sc.max = SIZE_MAX;
+	sc.budget = INT64_MAX;
+	e = scan_run(&sc);
+	*count_r = e == STORE_OK ? (int64_t)sc.count : 0;
+	return e;
+}
+
+enum store_error
+store_sync_pending(struct store *s, const struct store_sync_state *st,
+		   const struct store_sync_filter *filter, bool *pending_r)
+{
+	static const struct store_sync_filter no_filter = { 0, false };
+	struct store_sync_state work = *st;
+	struct scan sc;
+	enum store_error e;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.s = s;
+	sc.st = &work;
+	sc.f = filter != NULL ? filter : &no_filter;
+	sc.max = 0;  /* the first change found sets more */
+	/* Running out of budget also says "pending": a Sync will then walk
+	 * past whatever was skipped. */
+	sc.budget = PENDING_BUDGET;
+	e = scan_run(&sc);
+	*pending_r = e == STORE_OK && sc.more;
+	return e;
+}
