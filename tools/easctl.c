@@ -1,0 +1,1915 @@
+/* easctl: the administrator's tool. Accounts, devices, policies, import
+ * and export of standard formats, statistics; every change goes through
+ * the store and signals running servers on DIR/easd.notify. */
+#include "easctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libical/ical.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "conv.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define EASCTL_MAX_FILE (256u * 1024 * 1024)
+#define EASCTL_MAX_PASSWORD 1024
+#define EASCTL_MAX_POSITIONAL 8
+#define EASCTL_NOTIFY_MAX 8192
+#define EASCTL_EXPORT_BATCH 200
+
+/* Exit codes: 0 success, 1 failure, 2 usage error. */
+#define EX_FAIL 1
+#define EX_USAGE 2
+
+/* Provided by easctl-wbxml.c / easctl-deliver.c when they are built in. */
+#pragma weak easctl_wbxml
+#pragma weak easctl_deliver
+
+static const char *prog = "easctl";
+
+static void __attribute__((format(printf, 1, 2)))
+die_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* --- notify (the server listens on DIR/easd.notify) --- */
+
+void
+easctl_notify(const struct easctl *ctl, const struct store_change *changes,
+	      size_t count)
+{
+	struct sockaddr_un sun;
+	char msg[EASCTL_NOTIFY_MAX];
+	size_t len = 0;
+	struct stat st;
+	int fd, n;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/easd.notify",
+		     ctl->data_dir);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
+		return;
+	if (stat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return;   /* no server running on this data dir */
+	for (size_t i = 0; i < count; i++) {
+		n = snprintf(msg + len, sizeof(msg) - len, "%lld %lld\n",
+			     (long long)changes[i].account_id,
+			     (long long)changes[i].folder_id);
+		if (n < 0 || (size_t)n >= sizeof(msg) - len) {
+			/* Too many to list: "everything changed". */
+			len = (size_t)snprintf(msg, sizeof(msg), "0 0\n");
+			break;
+		}
+		len += (size_t)n;
+	}
+	if (len == 0)
+		return;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	/* Best effort: a server that is gone or busy will resync anyway. */
+	(void)sendto(fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&sun,
+		     sizeof(sun));
+	close(fd);
+}
+
+static void
+notify_hook(void *ctx, const struct store_change *changes, size_t count)
+{
+	easctl_notify(ctx, changes, count);
+}
+
+static void
+notify_all(const struct easctl *ctl)
+{
+	static const struct store_change all = { 0, 0 };
+
+	easctl_notify(ctl, &all, 1);
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char *p = xstrdup(path), *s;
+	int ret = 0;
+
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			ret = -1;
+		*s = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		ret = -1;
+	free(p);
+	return ret;
+}
+
+struct store *
+easctl_store(struct easctl *ctl)
+{
+	const char *err = NULL;
+	enum store_error e;
+
+	if (ctl->store != NULL)
+		return ctl->store;
+	if (mkdir_p(ctl->data_dir) < 0) {
+		die_msg("cannot create data directory %s: %s", ctl->data_dir,
+			strerror(errno));
+		return NULL;
+	}
+	e = store_open(ctl->db_path, &ctl->store, &err);
+	if (e != STORE_OK) {
+		die_msg("cannot open %s: %s", ctl->db_path,
+			err != NULL ? err : store_error_str(e));
+		ctl->store = NULL;
+		return NULL;
+	}
+	store_set_notify(notify_hook, ctl);
+	return ctl->store;
+}
+
+/* --- argument parsing --- */
+
+struct opt {
+	const char *name;          /* "--email" */
+	bool has_arg;
+	const char **value;        /* for has_arg */
+	bool *flag;                /* for flags */
+};
+
+/* Options anywhere, positionals collected in order. Returns the number of
+ * positionals, -1 on a usage error (printed), -2 for --help. */
+static int
+parse_args(int argc, char **argv, const struct opt *opts, char **pos,
+	   int maxpos)
+{
+	int npos = 0;
+
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		const struct opt *o = NULL;
+
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+			return -2;
+		if (strcmp(arg, "--") == 0) {
+			while (++i < argc) {
+				if (npos == maxpos)
+					goto too_many;
+				pos[npos++] = argv[i];
+			}
+			break;
+		}
+		if (arg[0] == '-' && arg[1] == '-') {
+			for (const struct opt *q = opts;
+			     q != NULL && q->name != NULL; q++)
+				if (strcmp(q->name, arg) == 0)
+					o = q;
+			if (o == NULL) {
+				die_msg("unknown option %s", arg);
+				return -1;
+			}
+			if (o->has_arg) {
+				if (i + 1 >= argc) {
+					die_msg("%s needs a value", arg);
+					return -1;
+				}
+				*o->value = argv[++i];
+			} else {
+				*o->flag = true;
+			}
+			continue;
+		}
+		if (npos == maxpos)
+			goto too_many;
+		pos[npos++] = argv[i];
+	}
+	return npos;
+too_many:
+	die_msg("too many arguments");
+	return -1;
+}
+
+static int
+usage_out(const char *text, int rc)
+{
+	fputs(text, rc == 0 ? stdout : stderr);
+	return rc;
+}
+
+/* Common prologue: parse, handle --help and argument counts. Returns -1
+ * when the caller should return *rc_r. */
+static int
+args_or_usage(int argc, char **argv, const struct opt *opts, char **pos,
+	      int minpos, int maxpos, const char *usage, int *npos_r,
+	      int *rc_r)
+{
+	int n = parse_args(argc, argv, opts, pos, EASCTL_MAX_POSITIONAL);
+
+	if (n == -2) {
+		*rc_r = usage_out(usage, 0);
+		return -1;
+	}
+	if (n < 0 || n < minpos || n > maxpos) {
+		if (n >= 0)
+			die_msg("wrong number of arguments");
+		*rc_r = usage_out(usage, EX_USAGE);
+		return -1;
+	}
+	*npos_r = n;
+	return 0;
+}
+
+/* --- shared lookups --- */
+
+static int
+lookup_account(struct store *s, struct arena *a, const char *name,
+	       struct store_account *acc)
+{
+	enum store_error e = store_account_get(s, a, name, acc);
+
+	if (e == STORE_NOTFOUND) {
+		die_msg("unknown user '%s'", name);
+		return -1;
+	}
+	if (e != STORE_OK) {
+		die_msg("looking up user '%s': %s", name, store_error_str(e));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+lookup_device(struct store *s, struct arena *a, const char *user,
+	      const char *device_id, struct store_account *acc,
+	      struct store_device *dev)
+{
+	enum store_error e;
+
+	if (lookup_account(s, a, user, acc) < 0)
+		return -1;
+	e = store_device_get(s, a, acc->id, device_id, dev);
+	if (e == STORE_NOTFOUND) {
+		die_msg("unknown device '%s' of user '%s'", device_id, user);
+		return -1;
+	}
+	if (e != STORE_OK) {
+		die_msg("looking up device '%s': %s", device_id,
+			store_error_str(e));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+lookup_folder(struct store *s, struct arena *a, int64_t account_id,
+	      const char *name, struct store_folder *f)
+{
+	enum store_error e = store_folder_find(s, a, account_id, name, f);
+
+	if (e == STORE_NOTFOUND) {
+		die_msg("unknown folder '%s'", name);
+		return -1;
+	}
+	if (e != STORE_OK) {
+		die_msg("looking up folder '%s': %s", name, store_error_str(e));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_fail(const char *what, enum store_error e)
+{
+	die_msg("%s: %s", what, store_error_str(e));
+	return EX_FAIL;
+}
+
+static const char *
+fmt_time(struct arena *a, int64_t t)
+{
+	char buf[64];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0)
+		return "-";
+	if (gmtime_r(&tt, &tm) == NULL)
+		return "-";
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%SZ", &tm);
+	return arena_strdup(a, buf);
+}
+
+static const char *
+dash(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : "-";
+}
+
+/* Read a whole file (or stdin for "-") into the arena, NUL terminated. */
+static int
+read_file(struct arena *a, const char *path, char **data_r, size_t *len_r)
+{
+	struct buf b;
+	FILE *f;
+	char chunk[65536];
+	size_t n;
+	int ret = -1;
+
+	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (f == NULL) {
+		die_msg("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf_init(&b, EASCTL_MAX_FILE);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (buf_append(&b, chunk, n) < 0) {
+			die_msg("%s: larger than %u bytes", path,
+				EASCTL_MAX_FILE);
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		die_msg("cannot read %s: %s", path, strerror(errno));
+		goto out;
+	}
+	*len_r = b.len;
+	*data_r = arena_alloc(a, b.len + 1);
+	if (b.len > 0)
+		memcpy(*data_r, b.data, b.len);
+	(*data_r)[b.len] = '\0';
+	ret = 0;
+out:
+	if (f != stdin)
+		fclose(f);
+	buf_deinit(&b);
+	return ret;
+}
+
+static int
+read_password_stdin(char *buf, size_t size)
+{
+	size_t len;
+
+	if (fgets(buf, (int)size, stdin) == NULL) {
+		die_msg("no password on standard input");
+		return -1;
+	}
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	else if (!feof(stdin)) {
+		die_msg("password too long");
+		return -1;
+	}
+	if (len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	if (len == 0) {
+		die_msg("empty password");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+random_password(char *out, size_t len)
+{
+	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
+				       "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	uint8_t r[64];
+
+	eas_assert(len <= sizeof(r));
+	random_bytes(r, len);
+	for (size_t i = 0; i < len; i++)
+		out[i] = alphabet[r[i] % (sizeof(alphabet) - 1)];
+	out[len] = '\0';
+}
+
+/* --- user --- */
+
+static const char usage_user[] =
+	"usage: easctl [--data DIR] user COMMAND ...\n"
+	"  user add NAME [--email ADDR] [--display-name NAME]\n"
+	"           [--password P | --password-stdin]\n"
+	"      Create an account with its default folders. Without a\n"
+	"      password one is generated and printed once. The address\n"
+	"      defaults to NAME when NAME contains '@', else NAME@localhost.\n"
+	"  user list\n"
+	"  user passwd NAME [--password P | --password-stdin]\n"
+	"  user disable NAME | user enable NAME\n"
+	"  user delete NAME      remove the account and all its data\n";
+
+static int
+get_password(const char *given, bool from_stdin, char *buf, size_t size,
+	     bool *generated_r)
+{
+	*generated_r = false;
+	if (given != NULL && from_stdin) {
+		die_msg("--password and --password-stdin exclude each other");
+		return -1;
+	}
+	if (from_stdin)
+		return read_password_stdin(buf, size);
+	if (given != NULL) {
+		if (given[0] == '\0') {
+			die_msg("empty password");
+			return -1;
+		}
+		if (strlen(given) >= size) {
+			die_msg("password too long");
+			return -1;
+		}
+		strcpy(buf, given);
+		return 0;
+	}
+	random_password(buf, 16);
+	*generated_r = true;
+	return 0;
+}
+
+static int
+user_add(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	const char *email = NULL, *display = NULL, *password = NULL;
+	bool pw_stdin = false, generated;
+	const struct opt opts[] = {
+		{ "--email", true, &email, NULL },
+		{ "--display-name", true, &display, NULL },
+		{ "--password", true, &password, NULL },
+		{ "--password-stdin", false, NULL, &pw_stdin },
+		{ NULL, false, NULL, NULL },
+	};
+	char *pos[EASCTL_MAX_POSITIONAL], pw[EASCTL_MAX_PASSWORD];
+	struct store *s;
+	enum store_error e;
+	int64_t id;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, opts, pos, 1, 1, usage_user, &n,
+			  &rc) < 0)
+		return rc;
+	if (email == NULL)
+		email = strchr(pos[0], '@') != NULL ? pos[0] :
+			arena_printf(a, "%s@localhost", pos[0]);
+	if (get_password(password, pw_stdin, pw, sizeof(pw), &generated) < 0)
+		return EX_FAIL;
+	if ((s = easctl_store(ctl)) == NULL)
+		return EX_FAIL;
+	e = store_account_add(s, pos[0], email, display, pw, &id);
+	if (e == STORE_EXISTS) {
+		die_msg("user '%s' or address '%s' already exists", pos[0],
+			email);
+		return EX_FAIL;
+	}
+	if (e == STORE_INVALID) {
+		die_msg("invalid user name, address or password");
+		return EX_FAIL;
+	}
+	if (e != STORE_OK)
+		return store_fail("adding user", e);
+	printf("user %s added (id %lld, %s)\n", pos[0], (long long)id, email);
+	if (generated)
+		printf("password: %s\n", pw);
+	return 0;
+}
+
+static int
+user_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account *list;
+	struct store *s;
+	enum store_error e;
+	size_t count;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 0, 0, usage_user, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL)
+		return EX_FAIL;
+	e = store_account_list(s, a, &list, &count);
+	if (e != STORE_OK)
+		return store_fail("listing users", e);
+	printf("%-4s %-20s %-30s %-8s %-20s %s\n", "ID", "LOGIN", "EMAIL",
+	       "STATE", "CREATED", "DISPLAY NAME");
+	for (size_t i = 0; i < count; i++)
+		printf("%-4lld %-20s %-30s %-8s %-20s %s\n",
+		       (long long)list[i].id, list[i].login, list[i].email,
+		       list[i].enabled ? "enabled" : "disabled",
+		       fmt_time(a, list[i].created),
+		       dash(list[i].display_name));
+	return 0;
+}
+
+static int
+user_passwd(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	const char *password = NULL;
+	bool pw_stdin = false, generated;
+	const struct opt opts[] = {
+		{ "--password", true, &password, NULL },
+		{ "--password-stdin", false, NULL, &pw_stdin },
+		{ NULL, false, NULL, NULL },
+	};
+	char *pos[EASCTL_MAX_POSITIONAL], pw[EASCTL_MAX_PASSWORD];
+	struct store_account acc;
+	struct store *s;
+	enum store_error e;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, opts, pos, 1, 1, usage_user, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_account(s, a, pos[0], &acc) < 0)
+		return EX_FAIL;
+	if (get_password(password, pw_stdin, pw, sizeof(pw), &generated) < 0)
+		return EX_FAIL;
+	e = store_account_set_password(s, acc.id, pw);
+	if (e != STORE_OK)
+		return store_fail("setting the password", e);
+	printf("password of %s changed\n", acc.login);
+	if (generated)
+		printf("password: %s\n", pw);
+	return 0;
+}
+
+static int
+user_set_enabled(struct easctl *ctl, struct arena *a, int argc, char **argv,
+		 bool enabled)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store *s;
+	enum store_error e;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 1, 1, usage_user, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_account(s, a, pos[0], &acc) < 0)
+		return EX_FAIL;
+	e = store_account_set_enabled(s, acc.id, enabled);
+	if (e != STORE_OK)
+		return store_fail("changing the user", e);
+	notify_all(ctl);
+	printf("user %s %s\n", acc.login, enabled ? "enabled" : "disabled");
+	return 0;
+}
+
+static int
+user_delete(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store *s;
+	enum store_error e;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 1, 1, usage_user, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_account(s, a, pos[0], &acc) < 0)
+		return EX_FAIL;
+	e = store_account_delete(s, acc.id);
+	if (e != STORE_OK)
+		return store_fail("deleting the user", e);
+	notify_all(ctl);
+	printf("user %s deleted\n", acc.login);
+	return 0;
+}
+
+static int
+cmd_user(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (sub == NULL)
+		return usage_out(usage_user, EX_USAGE);
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
+		return usage_out(usage_user, 0);
+	argc -= 2;
+	argv += 2;
+	if (strcmp(sub, "add") == 0)
+		return user_add(ctl, a, argc, argv);
+	if (strcmp(sub, "list") == 0)
+		return user_list(ctl, a, argc, argv);
+	if (strcmp(sub, "passwd") == 0)
+		return user_passwd(ctl, a, argc, argv);
+	if (strcmp(sub, "disable") == 0)
+		return user_set_enabled(ctl, a, argc, argv, false);
+	if (strcmp(sub, "enable") == 0)
+		return user_set_enabled(ctl, a, argc, argv, true);
+	if (strcmp(sub, "delete") == 0)
+		return user_delete(ctl, a, argc, argv);
+	die_msg("unknown user command '%s'", sub);
+	return usage_out(usage_user, EX_USAGE);
+}
+
+/* --- device --- */
+
+static const char usage_device[] =
+	"usage: easctl [--data DIR] device COMMAND ...\n"
+	"  device list [USER]\n"
+	"  device allow|block|quarantine USER DEVICE\n"
+	"  device wipe USER DEVICE [--account-only]\n"
+	"      full remote wipe at the next contact, or (16.1 devices) only\n"
+	"      this account's data\n"
+	"  device remove USER DEVICE      forget the partnership\n"
+	"  device resync USER DEVICE [--folder F]\n"
+	"      drop sync state (all folders, or F) so the device resyncs\n";
+
+static const char *
+access_name(enum store_access x)
+{
+	switch (x) {
+	case STORE_ACCESS_ALLOWED: return "allowed";
+	case STORE_ACCESS_BLOCKED: return "blocked";
+	case STORE_ACCESS_QUARANTINED: return "quarantined";
+	}
+	return "?";
+}
+
+static const char *
+wipe_name(enum store_wipe w)
+{
+	switch (w) {
+	case STORE_WIPE_NONE: return "none";
+	case STORE_WIPE_REQUESTED: return "wipe-requested";
+	case STORE_WIPE_ACKNOWLEDGED: return "wiped";
+	case STORE_WIPE_ACCOUNT_REQUESTED: return "account-wipe-requested";
+	case STORE_WIPE_ACCOUNT_ACKNOWLEDGED: return "account-wiped";
+	}
+	return "?";
+}
+
+static int
+device_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc, *accs;
+	struct store_device *list;
+	struct store *s;
+	enum store_error e;
+	size_t count, naccs;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 0, 1, usage_device, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL)
+		return EX_FAIL;
+	acc.id = 0;
+	if (n == 1 && lookup_account(s, a, pos[0], &acc) < 0)
+		return EX_FAIL;
+	e = store_device_list(s, a, acc.id, &list, &count);
+	if (e == STORE_OK)
+		e = store_account_list(s, a, &accs, &naccs);
+	if (e != STORE_OK)
+		return store_fail("listing devices", e);
+	if (count == 0) {
+		printf("no devices\n");
+		return 0;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct store_device *d = &list[i];
+		const char *login = "?";
+
+		for (size_t j = 0; j < naccs; j++)
+			if (accs[j].id == d->account_id)
+				login = accs[j].login;
+		printf("%s/%s\n", login, d->device_id);
+		printf("  type:         %s\n", dash(d->device_type));
+		printf("  model:        %s\n", dash(d->info.model));
+		printf("  os:           %s\n", dash(d->info.os));
+		printf("  user agent:   %s\n", dash(d->user_agent));
+		printf("  version:      %s\n", dash(d->protocol_version));
+		printf("  first seen:   %s\n", fmt_time(a, d->first_seen));
+		printf("  last seen:    %s\n", fmt_time(a, d->last_seen));
+		printf("  last command: %s\n", dash(d->last_command));
+		printf("  access:       %s\n", access_name(d->access));
+		printf("  wipe:         %s\n", wipe_name(d->wipe));
+		printf("  policy key:   %u%s\n", d->policy_key,
+		       d->policy_key == 0 ? " (not provisioned)" : "");
+	}
+	return 0;
+}
+
+static int
+device_access(struct easctl *ctl, struct arena *a, int argc, char **argv,
+	      enum store_access access)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store_device dev;
+	struct store *s;
+	enum store_error e;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
+		return EX_FAIL;
+	e = store_device_set_access(s, dev.id, access, "admin");
+	if (e != STORE_OK)
+		return store_fail("changing the device", e);
+	notify_all(ctl);
+	printf("device %s of %s: %s\n", dev.device_id, acc.login,
+	       access_name(access));
+	return 0;
+}
+
+static int
+device_wipe(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	bool account_only = false;
+	const struct opt opts[] = {
+		{ "--account-only", false, NULL, &account_only },
+		{ NULL, false, NULL, NULL },
+	};
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store_device dev;
+	struct store *s;
+	enum store_error e;
+	enum store_wipe w;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, opts, pos, 2, 2, usage_device, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
+		return EX_FAIL;
+	w = account_only ? STORE_WIPE_ACCOUNT_REQUESTED : STORE_WIPE_REQUESTED;
+	e = store_device_set_wipe(s, dev.id, w, "admin");
+	if (e != STORE_OK)
+		return store_fail("requesting the wipe", e);
+	notify_all(ctl);
+	printf("device %s of %s: %s wipe requested; it happens at the "
+	       "device's next contact\n", dev.device_id, acc.login,
+	       account_only ? "account-only" : "full");
+	return 0;
+}
+
+static int
+device_remove(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store_device dev;
+	struct store *s;
+	enum store_error e;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
+		return EX_FAIL;
+	e = store_device_remove(s, dev.id);
+	if (e != STORE_OK)
+		return store_fail("removing the device", e);
+	notify_all(ctl);
+	printf("device %s of %s removed\n", dev.device_id, acc.login);
+	return 0;
+}
+
+static int
+device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	const char *folder = NULL;
+	const struct opt opts[] = {
+		{ "--folder", true, &folder, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store_device dev;
+	struct store_folder f;
+	struct store *s;
+	enum store_error e;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, opts, pos, 2, 2, usage_device, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
+		return EX_FAIL;
+	if (folder != NULL &&
+	    lookup_folder(s, a, acc.id, folder, &f) < 0)
+		return EX_FAIL;
+	e = store_sync_delete(s, dev.id, folder != NULL ? f.id : -1);
+	if (e != STORE_OK && e != STORE_NOTFOUND)
+		return store_fail("dropping sync state", e);
+	notify_all(ctl);
+	printf("device %s of %s: sync state of %s dropped\n", dev.device_id,
+	       acc.login, folder != NULL ? f.name : "every folder");
+	return 0;
+}
+
+static int
+cmd_device(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (sub == NULL)
+		return usage_out(usage_device, EX_USAGE);
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
+		return usage_out(usage_device, 0);
+	argc -= 2;
+	argv += 2;
+	if (strcmp(sub, "list") == 0)
+		return device_list(ctl, a, argc, argv);
+	if (strcmp(sub, "allow") == 0)
+		return device_access(ctl, a, argc, argv,
+				     STORE_ACCESS_ALLOWED);
+	if (strcmp(sub, "block") == 0)
+		return device_access(ctl, a, argc, argv,
+				     STORE_ACCESS_BLOCKED);
+	if (strcmp(sub, "quarantine") == 0)
+		return device_access(ctl, a, argc, argv,
+				     STORE_ACCESS_QUARANTINED);
+	if (strcmp(sub, "wipe") == 0)
+		return device_wipe(ctl, a, argc, argv);
+	if (strcmp(sub, "remove") == 0)
+		return device_remove(ctl, a, argc, argv);
+	if (strcmp(sub, "resync") == 0)
+		return device_resync(ctl, a, argc, argv);
+	die_msg("unknown device command '%s'", sub);
+	return usage_out(usage_device, EX_USAGE);
+}
+
+/* --- policy (MS-ASPROV 2.2.2.*; digest 7.6) --- */
+
+enum pol_kind { POL_BOOL, POL_INT, POL_SET, POL_LIST };
+
+struct policy_def {
+	const char *name;
+	enum pol_kind kind;
+	int64_t min, max;          /* POL_INT range */
+	const char *set;           /* POL_SET: allowed values, "0,4,5,6,7" */
+};
+
+static const struct policy_def policies[] = {
+	{ "AllowBluetooth", POL_INT, 0, 2, NULL },
+	{ "AllowBrowser", POL_BOOL, 0, 0, NULL },
+	{ "AllowCamera", POL_BOOL, 0, 0, NULL },
+	{ "AllowConsumerEmail", POL_BOOL, 0, 0, NULL },
+	{ "AllowDesktopSync", POL_BOOL, 0, 0, NULL },
+	{ "AllowHTMLEmail", POL_BOOL, 0, 0, NULL },
+	{ "AllowInternetSharing", POL_BOOL, 0, 0, NULL },
+	{ "AllowIrDA", POL_BOOL, 0, 0, NULL },
+	{ "AllowPOPIMAPEmail", POL_BOOL, 0, 0, NULL },
+	{ "AllowRemoteDesktop", POL_BOOL, 0, 0, NULL },
+	{ "AllowSimpleDevicePassword", POL_BOOL, 0, 0, NULL },
+	{ "AllowSMIMEEncryptionAlgorithmNegotiation", POL_INT, 0, 2, NULL },
+	{ "AllowSMIMESoftCerts", POL_BOOL, 0, 0, NULL },
+	{ "AllowStorageCard", POL_BOOL, 0, 0, NULL },
+	{ "AllowTextMessaging", POL_BOOL, 0, 0, NULL },
+	{ "AllowUnsignedApplications", POL_BOOL, 0, 0, NULL },
+	{ "AllowUnsignedInstallationPackages", POL_BOOL, 0, 0, NULL },
+	{ "AllowWiFi", POL_BOOL, 0, 0, NULL },
+	{ "AlphanumericDevicePasswordRequired", POL_BOOL, 0, 0, NULL },
+	{ "ApprovedApplicationList", POL_LIST, 0, 0, NULL },
+	{ "AttachmentsEnabled", POL_BOOL, 0, 0, NULL },
+	{ "DevicePasswordEnabled", POL_BOOL, 0, 0, NULL },
+	{ "DevicePasswordExpiration", POL_INT, 0, 9999, NULL },
+	{ "DevicePasswordHistory", POL_INT, 0, 50, NULL },
+	{ "MaxAttachmentSize", POL_INT, 0, INT32_MAX, NULL },
+	{ "MaxCalendarAgeFilter", POL_SET, 0, 0, "0,4,5,6,7" },
+	{ "MaxDevicePasswordFailedAttempts", POL_INT, 4, 16, NULL },
+	{ "MaxEmailAgeFilter", POL_INT, 0, 5, NULL },
+	{ "MaxEmailBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL },
+	{ "MaxEmailHTMLBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL },
+	{ "MaxInactivityTimeDeviceLock", POL_INT, 0, 9999, NULL },
+	{ "MinDevicePasswordComplexCharacters", POL_INT, 1, 4, NULL },
+	{ "MinDevicePasswordLength", POL_INT, 1, 16, NULL },
+	{ "PasswordRecoveryEnabled", POL_BOOL, 0, 0, NULL },
+	{ "RequireDeviceEncryption", POL_BOOL, 0, 0, NULL },
+	{ "RequireEncryptedSMIMEMessages", POL_BOOL, 0, 0, NULL },
+	{ "RequireEncryptionSMIMEAlgorithm", POL_INT, 0, 4, NULL },
+	{ "RequireManualSyncWhenRoaming", POL_BOOL, 0, 0, NULL },
+	{ "RequireSignedSMIMEAlgorithm", POL_INT, 0, 1, NULL },
+	{ "RequireSignedSMIMEMessages", POL_BOOL, 0, 0, NULL },
+	{ "RequireStorageCardEncryption", POL_BOOL, 0, 0, NULL },
+	{ "UnapprovedInROMApplicationList", POL_LIST, 0, 0, NULL },
+};
+
+static const char usage_policy[] =
+	"usage: easctl [--data DIR] policy COMMAND ...\n"
+	"  policy show [--user U]       effective settings (global, or U's)\n"
+	"  policy set [--user U] KEY VALUE\n"
+	"  policy unset [--user U] KEY\n"
+	"  policy names                 the settings easctl knows\n"
+	"KEY is an MS-ASPROV policy name (e.g. DevicePasswordEnabled);\n"
+	"booleans take 0/1 (or true/false), numbers a decimal value, lists\n"
+	"(ApprovedApplicationList, UnapprovedInROMApplicationList) a\n"
+	"comma-separated list. Devices are asked to provision again.\n";
+
+static const struct policy_def *
+policy_find(const char *name)
+{
+	for (size_t i = 0; i < N_ELEMENTS(policies); i++)
+		if (strcasecmp(policies[i].name, name) == 0)
+			return &policies[i];
+	return NULL;
+}
+
+/* Validate and normalise; returns the value to store or NULL. */
+static const char *
+policy_value(struct arena *a, const struct policy_def *p, const char *v)
+{
+	int64_t x;
+
+	switch (p->kind) {
+	case POL_BOOL:
+		if (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
+		    strcasecmp(v, "yes") == 0)
+			return "1";
+		if (strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 ||
+		    strcasecmp(v, "no") == 0)
+			return "0";
+		die_msg("%s takes a boolean (0 or 1), not '%s'", p->name, v);
+		return NULL;
+	case POL_INT:
+		if (str_to_int64(v, &x) < 0 || x < p->min || x > p->max) {
+			die_msg("%s takes a number from %lld to %lld, not '%s'",
+				p->name, (long long)p->min, (long long)p->max,
+				v);
+			return NULL;
+		}
+		return arena_printf(a, "%lld", (long long)x);
+	case POL_SET: {
+		char *set = arena_strdup(a, p->set), *save = NULL;
+
+		if (str_to_int64(v, &x) == 0)
+			for (char *t = strtok_r(set, ",", &save); t != NULL;
+			     t = strtok_r(NULL, ",", &save))
+				if (strcmp(t, arena_printf(a, "%lld",
+							   (long long)x)) == 0)
+					return arena_printf(a, "%lld",
+							    (long long)x);
+		die_msg("%s takes one of %s, not '%s'", p->name, p->set, v);
+		return NULL;
+	}
+	case POL_LIST:
+		if (strchr(v, '\n') != NULL || strlen(v) > 4096) {
+			die_msg("%s: bad list", p->name);
+			return NULL;
+		}
+		return v;
+	}
+	return NULL;
+}
+
+static int
+policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
+	   const char *sub)
+{
+	const char *user = NULL;
+	const struct opt opts[] = {
+		{ "--user", true, &user, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc = { .id = 0 };
+	const struct policy_def *p = NULL;
+	const char *value = NULL;
+	struct store *s;
+	enum store_error e;
+	int n, rc, want;
+
+	want = strcmp(sub, "set") == 0 ? 2 : strcmp(sub, "unset") == 0 ? 1 : 0;
+	if (args_or_usage(argc, argv, opts, pos, want, want, usage_policy, &n,
+			  &rc) < 0)
+		return rc;
+	if (strcmp(sub, "names") == 0) {
+		for (size_t i = 0; i < N_ELEMENTS(policies); i++)
+			printf("%s\n", policies[i].name);
+		return 0;
+	}
+	if (want > 0) {
+		p = policy_find(pos[0]);
+		if (p == NULL) {
+			die_msg("unknown policy setting '%s' (see 'easctl "
+				"policy names')", pos[0]);
+			return EX_FAIL;
+		}
+		if (want == 2 &&
+		    (value = policy_value(a, p, pos[1])) == NULL)
+			return EX_FAIL;
+	}
+	if ((s = easctl_store(ctl)) == NULL)
+		return EX_FAIL;
+	if (user != NULL && lookup_account(s, a, user, &acc) < 0)
+		return EX_FAIL;
+	if (want == 0) {
+		struct store_policy_kv *kv;
+		size_t count;
+
+		e = store_policy_get(s, a, acc.id, &kv, &count);
+		if (e != STORE_OK)
+			return store_fail("reading the policy", e);
+		if (count == 0)
+			printf("# no settings: the permissive default policy "
+			       "applies\n");
+		for (size_t i = 0; i < count; i++)
+			printf("%s=%s\n", kv[i].key, kv[i].value);
+		return 0;
+	}
+	e = store_policy_set(s, acc.id, p->name, value);
+	if (e != STORE_OK)
+		return store_fail("changing the policy", e);
+	notify_all(ctl);
+	if (value != NULL)
+		printf("%s=%s%s%s\n", p->name, value,
+		       user != NULL ? " for " : "", user != NULL ? user : "");
+	else
+		printf("%s unset%s%s\n", p->name,
+		       user != NULL ? " for " : "", user != NULL ? user : "");
+	return 0;
+}
+
+static int
+cmd_policy(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (sub == NULL)
+		return usage_out(usage_policy, EX_USAGE);
+	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)
+		return usage_out(usage_policy, 0);
+	if (strcmp(sub, "show") == 0 || strcmp(sub, "set") == 0 ||
+	    strcmp(sub, "unset") == 0 || strcmp(sub, "names") == 0)
+		return policy_cmd(ctl, a, argc - 2, argv + 2, sub);
+	die_msg("unknown policy command '%s'", sub);
+	return usage_out(usage_policy, EX_USAGE);
+}
+
+/* --- import --- */
+
+static const char usage_import[] =
+	"usage: easctl [--data DIR] import USER FILE [--folder F]\n"
+	"  .vcf  vCards -> Contacts\n"
+	"  .ics  VEVENTs -> Calendar, VTODOs -> Tasks\n"
+	"  .eml  one message -> Inbox;  .mbox (or mbox content) -> Inbox\n"
+	"With --folder, items go to folder F (name or id), which must hold\n"
+	"their class. All or nothing: a malformed object imports nothing.\n"
+	"FILE '-' reads standard input.\n";
+
+enum file_kind { FILE_VCF, FILE_ICS, FILE_EML, FILE_MBOX };
+
+struct import_obj {
+	enum store_class cls;
+	const char *data;
+	size_t len;
+	unsigned line;             /* where it starts, for messages */
+};
+
+struct import_list {
+	struct import_obj *v;
+	size_t n, cap;
+};
+
+static void
+import_push(struct arena *a, struct import_list *l, enum store_class cls,
+	    const char *data, size_t len, unsigned line)
+{
+	if (l->n == l->cap) {
+		size_t ncap = l->cap == 0 ? 64 : l->cap * 2;
+		struct import_obj *nv = arena_alloc(a, ncap * sizeof(*nv));
+
+		if (l->n > 0)
+			memcpy(nv, l->v, l->n * sizeof(*nv));
+		l->v = nv;
+		l->cap = ncap;
+	}
+	l->v[l->n].cls = cls;
+	l->v[l->n].data = data;
+	l->v[l->n].len = len;
+	l->v[l->n].line = line;
+	l->n++;
+}
+
+static bool
+has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static const char *
+skip_bom_ws(const char *p)
+{
+	if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb &&
+	    (unsigned char)p[2] == 0xbf)
+		p += 3;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	return p;
+}
+
+static enum file_kind
+file_kind(const char *path, const char *data)
+{
+	const char *p = skip_bom_ws(data);
+
+	if (has_suffix(path, ".vcf") || has_suffix(path, ".vcard"))
+		return FILE_VCF;
+	if (has_suffix(path, ".ics") || has_suffix(path, ".ical"))
+		return FILE_ICS;
+	if (has_suffix(path, ".mbox"))
+		return FILE_MBOX;
+	if (has_suffix(path, ".eml"))
+		return FILE_EML;
+	if (str_has_iprefix(p, "BEGIN:VCARD"))
+		return FILE_VCF;
+	if (str_has_iprefix(p, "BEGIN:VCALENDAR"))
+		return FILE_ICS;
+	if (strncmp(data, "From ", 5) == 0)
+		return FILE_MBOX;
+	return FILE_EML;
+}
+
+/* A line without its end-of-line, trimmed of trailing blanks. */
+static bool
+line_is(const char *line, size_t len, const char *what)
+{
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+			   line[len - 1] == '\r'))
+		len--;
+	return len == strlen(what) && strncasecmp(line, what, len) == 0;
+}
+
+/* Split vCards at BEGIN:VCARD / END:VCARD (RFC 6350 3.1). */
+static int
+split_vcf(struct arena *a, const char *path, const char *data, size_t len,
+	  struct import_list *out)
+{
+	const char *p = data, *end = data + len, *start = NULL;
+	unsigned lineno = 0, start_line = 0;
+
+	if (len >= 3 && (unsigned char)p[0] == 0xef &&
+	    (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
+		p += 3;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl != NULL ? nl + 1 : end;
+		size_t llen = (size_t)((nl != NULL ? nl : end) - p);
+
+		lineno++;
+		if (line_is(p, llen, "BEGIN:VCARD")) {
+			if (start != NULL) {
+				die_msg("%s:%u: BEGIN:VCARD inside the vCard "
+					"of line %u", path, lineno, start_line);
+				return -1;
+			}
+			start = p;
+			start_line = lineno;
+		} else if (line_is(p, llen, "END:VCARD")) {
+			if (start == NULL) {
+				die_msg("%s:%u: END:VCARD without BEGIN",
+					path, lineno);
+				return -1;
+			}
+			import_push(a, out, STORE_CLASS_CONTACTS, start,
+				    (size_t)(next - start), start_line);
+			start = NULL;
+		} else if (start == NULL && !line_is(p, llen, "")) {
+			die_msg("%s:%u: text outside BEGIN:VCARD/END:VCARD",
+				path, lineno);
+			return -1;
+		}
+		p = next;
+	}
+	if (start != NULL) {
+		die_msg("%s:%u: vCard not terminated by END:VCARD", path,
+			start_line);
+		return -1;
+	}
+	if (out->n == 0) {
+		die_msg("%s: no vCard found", path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+ical_free_cb(void *p)
+{
+	icalcomponent_free(p);
+}
+
+/* Every VEVENT/VTODO becomes its own VCALENDAR (with the time zones),
+ * keeping a recurring series and its RECURRENCE-ID overrides together
+ * (same UID, RFC 5545 3.8.4.4). */
+static bool
+is_override(icalcomponent *c)
+{
+	return icalcomponent_get_first_property(
+		c, ICAL_RECURRENCEID_PROPERTY) != NULL;
+}
+
+static bool
+same_uid(icalcomponent *x, icalcomponent *y)
+{
+	const char *u = icalcomponent_get_uid(x), *v = icalcomponent_get_uid(y);
+
+	return u != NULL && v != NULL && strcmp(u, v) == 0;
+}
+
+static int
+split_ics_cal(struct arena *a, const char *path, icalcomponent *cal,
+	      struct import_list *out)
+{
+	icalcomponent **comps, *c;
+	size_t n = 0, cap = 0;
+
+	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c != NULL;
+	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
+		cap++;
+	comps = arena_alloc(a, (cap + 1) * sizeof(*comps));
+	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c != NULL;
+	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
+		if (icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT ||
+		    icalcomponent_isa(c) == ICAL_VTODO_COMPONENT)
+			comps[n++] = c;
+	for (size_t i = 0; i < n; i++) {
+		icalcomponent *one, *tz;
+		icalcomponent_kind kind = icalcomponent_isa(comps[i]);
+		bool has_master = false;
+		char *text;
+
+		if (is_override(comps[i])) {
+			/* Goes with its master when there is one. */
+			for (size_t j = 0; j < n; j++)
+				if (!is_override(comps[j]) &&
+				    same_uid(comps[i], comps[j]))
+					has_master = true;
+			if (has_master)
+				continue;
+		}
+		one = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+		arena_add_cleanup(a, ical_free_cb, one);
+		icalcomponent_add_property(one,
+					   icalproperty_new_version("2.0"));
+		icalcomponent_add_property(one, icalproperty_new_prodid(
+			"-//easd//easctl import//EN"));
+		for (tz = icalcomponent_get_first_component(
+			     cal, ICAL_VTIMEZONE_COMPONENT);
+		     tz != NULL;
+		     tz = icalcomponent_get_next_component(
+			     cal, ICAL_VTIMEZONE_COMPONENT))
+			icalcomponent_add_component(
+				one, icalcomponent_new_clone(tz));
+		icalcomponent_add_component(one,
+					    icalcomponent_new_clone(comps[i]));
+		if (!is_override(comps[i]))
+			for (size_t j = 0; j < n; j++)
+				if (j != i && is_override(comps[j]) &&
+				    same_uid(comps[i], comps[j]))
+					icalcomponent_add_component(
+						one, icalcomponent_new_clone(
+							comps[j]));
+		text = icalcomponent_as_ical_string_r(one);
+		if (text == NULL) {
+			die_msg("%s: cannot serialize a component", path);
+			return -1;
+		}
+		import_push(a, out, kind == ICAL_VEVENT_COMPONENT ?
+			    STORE_CLASS_CALENDAR : STORE_CLASS_TASKS,
+			    arena_strdup(a, text), strlen(text), 0);
+		free(text);
+	}
+	return 0;
+}
+
+static int
+split_ics(struct arena *a, const char *path, const char *data,
+	  struct import_list *out)
+{
+	icalcomponent *root, *cal;
+	int errors;
+
+	root = icalparser_parse_string(data);
+	if (root == NULL) {
+		die_msg("%s: not an iCalendar file", path);
+		return -1;
+	}
+	arena_add_cleanup(a, ical_free_cb, root);
+	if (icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT &&
+	    icalcomponent_isa(root) != ICAL_XROOT_COMPONENT) {
+		die_msg("%s: no VCALENDAR", path);
+		return -1;
+	}
+	errors = icalcomponent_count_errors(root);
+	if (errors > 0) {
+		die_msg("%s: malformed iCalendar (%d error%s)", path, errors,
+			errors == 1 ? "" : "s");
+		return -1;
+	}
+	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT) {
+		if (split_ics_cal(a, path, root, out) < 0)
+			return -1;
+	} else {
+		for (cal = icalcomponent_get_first_component(
+			     root, ICAL_VCALENDAR_COMPONENT);
+		     cal != NULL;
+		     cal = icalcomponent_get_next_component(
+			     root, ICAL_VCALENDAR_COMPONENT))
+			if (split_ics_cal(a, path, cal, out) < 0)
+				return -1;
+	}
+	if (out->n == 0) {
+		die_msg("%s: no VEVENT or VTODO found", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* mboxrd: messages start at "From " lines; ">From " lines lose one '>'. */
+static int
+split_mbox(struct arena *a, const char *path, const char *data, size_t len,
+	   struct import_list *out)
+{
+	const char *p = data, *end = data + len;
+	struct buf msg;
+	unsigned lineno = 0, start = 0;
+	bool in_msg = false;
+
+	buf_init(&msg, EASCTL_MAX_FILE);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl != NULL ? nl + 1 : end;
+		size_t llen = (size_t)(next - p);
+		const char *q;
+
+		lineno++;
+		if (llen >= 5 && strncmp(p, "From ", 5) == 0) {
+			if (in_msg && msg.len > 0)
+				import_push(a, out, STORE_CLASS_EMAIL,
+					    arena_strndup(a, (char *)msg.data,
+							  msg.len),
+					    msg.len, start);
+			buf_reset(&msg);
+			in_msg = true;
+			start = lineno;
+			p = next;
+			continue;
+		}
+		if (!in_msg) {
+			if (!line_is(p, llen - (nl != NULL ? 1 : 0), "")) {
+				die_msg("%s:%u: mbox does not start with a "
+					"'From ' line", path, lineno);
+				buf_deinit(&msg);
+				return -1;
+			}
+			p = next;
+			continue;
+		}
+		for (q = p; q < next && *q == '>'; q++)
+			;
+		if (q > p && next - q >= 5 && strncmp(q, "From ", 5) == 0)
+			p++;
+		buf_append(&msg, p, (size_t)(next - p));
+		p = next;
+	}
+	if (in_msg && msg.len > 0)
+		import_push(a, out, STORE_CLASS_EMAIL,
+			    arena_strndup(a, (char *)msg.data, msg.len),
+			    msg.len, start);
+	buf_deinit(&msg);
+	if (out->n == 0) {
+		die_msg("%s: no message found", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+folder_for_class(struct store *s, struct arena *a, int64_t account_id,
+		 enum store_class cls, const struct store_folder *given,
+		 struct store_folder *f)
+{
+	static const int default_type[] = {
+		[STORE_CLASS_EMAIL] = EAS_FOLDER_INBOX,
+		[STORE_CLASS_CONTACTS] = EAS_FOLDER_CONTACTS,
+		[STORE_CLASS_CALENDAR] = EAS_FOLDER_CALENDAR,
+		[STORE_CLASS_TASKS] = EAS_FOLDER_TASKS,
+		[STORE_CLASS_NOTES] = EAS_FOLDER_NOTES,
+	};
+	enum store_error e;
+
+	if (given != NULL) {
+		if (store_class_of_folder_type(given->type) != cls) {
+			die_msg("folder '%s' holds %s items, not %s",
+				given->name,
+				store_class_name(store_class_of_folder_type(
+					given->type)),
+				store_class_name(cls));
+			return -1;
+		}
+		*f = *given;
+		return 0;
+	}
+	e = store_folder_get_by_type(s, a, account_id, default_type[cls], f);
+	if (e != STORE_OK) {
+		die_msg("no default %s folder: %s", store_class_name(cls),
+			store_error_str(e));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	const char *folder = NULL;
+	const struct opt opts[] = {
+		{ "--folder", true, &folder, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	char *pos[EASCTL_MAX_POSITIONAL], *data;
+	struct import_list objs = { 0 };
+	struct store_account acc;
+	struct store_folder given, f;
+	struct store *s;
+	enum store_error e;
+	size_t len, counts[6] = { 0 };
+	int n, rc, ret = EX_FAIL;
+	bool txn = false;
+
+	if (args_or_usage(argc - 1, argv + 1, opts, pos, 2, 2, usage_import,
+			  &n, &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_account(s, a, pos[0], &acc) < 0)
+		return EX_FAIL;
+	if (folder != NULL && lookup_folder(s, a, acc.id, folder, &given) < 0)
+		return EX_FAIL;
+	if (read_file(a, pos[1], &data, &len) < 0)
+		return EX_FAIL;
+	if (strlen(data) != len) {
+		die_msg("%s: contains NUL bytes", pos[1]);
+		return EX_FAIL;
+	}
+	switch (file_kind(pos[1], data)) {
+	case FILE_VCF:
+		rc = split_vcf(a, pos[1], data, len, &objs);
+		break;
+	case FILE_ICS:
+		rc = split_ics(a, pos[1], data, &objs);
+		break;
+	case FILE_MBOX:
+		rc = split_mbox(a, pos[1], data, len, &objs);
+		break;
+	case FILE_EML:
+	default:
+		if (len == 0) {
+			die_msg("%s: empty file", pos[1]);
+			return EX_FAIL;
+		}
+		import_push(a, &objs, STORE_CLASS_EMAIL, data, len, 1);
+		rc = 0;
+		break;
+	}
+	if (rc < 0)
+		return EX_FAIL;
+
+	/* All or nothing: one transaction. */
+	e = store_begin(s, true);
+	if (e != STORE_OK)
+		return store_fail("starting the import", e);
+	txn = true;
+	for (size_t i = 0; i < objs.n; i++) {
+		struct import_obj *o = &objs.v[i];
+		struct store_item item;
+		const char *err = NULL;
+
+		memset(&item, 0, sizeof(item));
+		if (folder_for_class(s, a, acc.id, o->cls,
+				     folder != NULL ? &given : NULL, &f) < 0)
+			goto out;
+		if (conv_from_standard(a, o->cls, o->data, o->len, &item,
+				       &err) < 0) {
+			if (o->line > 0)
+				die_msg("%s:%u: malformed %s: %s", pos[1],
+					o->line, store_class_name(o->cls),
+					err != NULL ? err : "?");
+			else
+				die_msg("%s: object %zu: malformed %s: %s",
+					pos[1], i + 1,
+					store_class_name(o->cls),
+					err != NULL ? err : "?");
+			goto out;
+		}
+		item.cls = o->cls;
+		e = store_item_add(s, a, acc.id, f.id, &item, 0);
+		if (e != STORE_OK) {
+			store_fail("storing an item", e);
+			goto out;
+		}
+		counts[o->cls]++;
+	}
+	e = store_commit(s);
+	txn = false;
+	if (e != STORE_OK) {
+		store_fail("committing the import", e);
+		goto out;
+	}
+	printf("imported");
+	for (size_t c = 1; c < N_ELEMENTS(counts); c++)
+		if (counts[c] > 0)
+			printf(" %zu %s", counts[c],
+			       store_class_name((enum store_class)c));
+	printf(" for %s\n", acc.login);
+	ret = 0;
+out:
+	if (txn)
+		store_rollback(s);
+	return ret;
+}
+
+/* --- export --- */
+
+static const char usage_export[] =
+	"usage: easctl [--data DIR] export USER FOLDER FILE\n"
+	"  Contacts folders -> .vcf, Calendar/Tasks -> .ics (one VCALENDAR),\n"
+	"  mail folders -> mbox (mboxrd), Notes -> text separated by lines\n"
+	"  of '-- '. FILE '-' writes to standard output.\n";
+
+static int
+export_ics_merge(struct arena *a, const char *text, icalcomponent *out,
+		 const char *server_id)
+{
+	icalcomponent *in = icalparser_parse_string(text), *c, *next;
+
+	if (in == NULL) {
+		die_msg("item %s: stored iCalendar unreadable", server_id);
+		return -1;
+	}
+	arena_add_cleanup(a, ical_free_cb, in);
+	if (icalcomponent_isa(in) != ICAL_VCALENDAR_COMPONENT) {
+		die_msg("item %s: stored data is not a VCALENDAR", server_id);
+		return -1;
+	}
+	for (c = icalcomponent_get_first_component(in, ICAL_ANY_COMPONENT);
+	     c != NULL; c = next) {
+		next = icalcomponent_get_next_component(in,
+							ICAL_ANY_COMPONENT);
+		if (icalcomponent_isa(c) == ICAL_VTIMEZONE_COMPONENT) {
+			icalproperty *p = icalcomponent_get_first_property(
+				c, ICAL_TZID_PROPERTY);
+			const char *tzid = p != NULL ?
+				icalproperty_get_tzid(p) : NULL;
+			icalcomponent *t;
+			bool dup = false;
+
+			for (t = icalcomponent_get_first_component(
+				     out, ICAL_VTIMEZONE_COMPONENT);
+			     t != NULL && tzid != NULL;
+			     t = icalcomponent_get_next_component(
+				     out, ICAL_VTIMEZONE_COMPONENT)) {
+				icalproperty *tp =
+					icalcomponent_get_first_property(
+						t, ICAL_TZID_PROPERTY);
+
+				if (tp != NULL &&
+				    strcmp(icalproperty_get_tzid(tp), tzid) == 0)
+					dup = true;
+			}
+			if (dup)
+				continue;
+		}
+		icalcomponent_add_component(out, icalcomponent_new_clone(c));
+	}
+	return 0;
+}
+
+static void
+mbox_write(struct buf *b, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	buf_puts(b, "From MAILER-DAEMON Thu Jan  1 00:00:00 1970\n");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl != NULL ? nl + 1 : end;
+		const char *q = p;
+
+		while (q < next && *q == '>')
+			q++;
+		if (next - q >= 5 && strncmp(q, "From ", 5) == 0)
+			buf_putc(b, '>');
+		buf_append(b, p, (size_t)(next - p));
+		p = next;
+	}
+	if (len == 0 || data[len - 1] != '\n')
+		buf_putc(b, '\n');
+	buf_putc(b, '\n');
+}
+
+static int
+write_out(const char *path, const struct buf *b)
+{
+	char *tmp;
+	FILE *f;
+	int ret = -1;
+
+	if (strcmp(path, "-") == 0) {
+		if (b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
+			return -1;
+		return fflush(stdout) == 0 ? 0 : -1;
+	}
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	f = fopen(tmp, "wb");
+	if (f == NULL) {
+		die_msg("cannot write %s: %s", path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	if ((b->len > 0 && fwrite(b->data, 1, b->len, f) != b->len) ||
+	    fclose(f) != 0 || rename(tmp, path) < 0) {
+		die_msg("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	} else {
+		ret = 0;
+	}
+	free(tmp);
+	return ret;
+}
+
+static int
+cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store_folder f;
+	struct store *s;
+	enum store_error e;
+	enum store_class cls;
+	icalcomponent *cal = NULL;
+	struct buf out;
+	int64_t after = 0;
+	size_t total = 0;
+	int n, rc, ret = EX_FAIL;
+
+	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 3, 3, usage_export,
+			  &n, &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_account(s, a, pos[0], &acc) < 0 ||
+	    lookup_folder(s, a, acc.id, pos[1], &f) < 0)
+		return EX_FAIL;
+	cls = store_class_of_folder_type(f.type);
+	buf_init(&out, 0);
+	if (cls == STORE_CLASS_CALENDAR || cls == STORE_CLASS_TASKS) {
+		cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+		arena_add_cleanup(a, ical_free_cb, cal);
+		icalcomponent_add_property(cal,
+					   icalproperty_new_version("2.0"));
+		icalcomponent_add_property(cal, icalproperty_new_prodid(
+			"-//easd//easctl export//EN"));
+	}
+	for (;;) {
+		struct store_item *items;
+		size_t count;
+		struct arena *batch = arena_new(64 * 1024);
+
+		e = store_item_list(s, batch, acc.id, f.id, after,
+				    EASCTL_EXPORT_BATCH, true, &items, &count);
+		if (e != STORE_OK) {
+			arena_free(&batch);
+			store_fail("listing items", e);
+			goto out;
+		}
+		for (size_t i = 0; i < count; i++) {
+			const char *text, *err = NULL;
+			size_t len;
+
+			after = items[i].id;
+			if (conv_to_standard(batch, &items[i], &text, &len,
+					     &err) < 0) {
+				die_msg("item %s: %s", items[i].server_id,
+					err != NULL ? err : "unreadable");
+				arena_free(&batch);
+				goto out;
+			}
+			total++;
+			switch (cls) {
+			case STORE_CLASS_CONTACTS:
+				buf_append(&out, text, len);
+				if (len > 0 && text[len - 1] != '\n')
+					buf_puts(&out, "\r\n");
+				break;
+			case STORE_CLASS_CALENDAR:
+			case STORE_CLASS_TASKS:
+				if (export_ics_merge(a, arena_strndup(a, text,
+								      len),
+						     cal, items[i].server_id) < 0) {
+					arena_free(&batch);
+					goto out;
+				}
+				break;
+			case STORE_CLASS_NOTES:
+				if (total > 1)
+					buf_puts(&out, "-- \n");
+				buf_append(&out, text, len);
+				if (len > 0 && text[len - 1] != '\n')
+					buf_putc(&out, '\n');
+				break;
+			default:
+				mbox_write(&out, text, len);
+				break;
+			}
+		}
+		arena_free(&batch);
+		if (count < EASCTL_EXPORT_BATCH)
+			break;
+	}
+	if (cal != NULL) {
+		char *text = icalcomponent_as_ical_string_r(cal);
+
+		if (text != NULL) {
+			buf_puts(&out, text);
+			free(text);
+		}
+	}
+	if (write_out(pos[2], &out) < 0)
+		goto out;
+	if (strcmp(pos[2], "-") != 0)
+		printf("exported %zu %s item%s from %s to %s\n", total,
+		       store_class_name(cls), total == 1 ? "" : "s", f.name,
+		       pos[2]);
+	ret = 0;
+out:
+	buf_deinit(&out);
+	return ret;
+}
+
+/* --- stats --- */
+
+static int
+cmd_stats(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: easctl [--data DIR] stats\n"
+		"  accounts, devices, folders, items per class, database "
+		"size\n";
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_stats st;
+	struct store *s;
+	enum store_error e;
+	int n, rc;
+
+	(void)a;
+	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 0, 0, usage, &n,
+			  &rc) < 0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL)
+		return EX_FAIL;
+	e = store_stats(s, &st);
+	if (e != STORE_OK)
+		return store_fail("reading statistics", e);
+	printf("accounts: %lld\n", (long long)st.accounts);
+	printf("devices: %lld\n", (long long)st.devices);
+	printf("folders: %lld\n", (long long)st.folders);
+	for (int c = STORE_CLASS_EMAIL; c <= STORE_CLASS_NOTES; c++)
+		printf("items %s: %lld\n",
+		       store_class_name((enum store_class)c),
+		       (long long)st.items[c]);
+	printf("database bytes: %lld\n", (long long)st.db_bytes);
+	return 0;
+}
+
+/* --- main --- */
+
+static const char usage_main[] =
+	"usage: easctl [--data DIR] COMMAND ...\n"
+	"  --data DIR   data directory (default ./var; database DIR/easd.db,\n"
+	"               created if missing)\n"
+	"commands (each takes --help):\n"
+	"  user     add, list, passwd, disable, enable, delete accounts\n"
+	"  device   list, allow, block, quarantine, wipe, remove, resync\n"
+	"  policy   show, set, unset provisioning policy settings\n"
+	"  import   USER FILE: .vcf, .ics, .eml or mbox into a folder\n"
+	"  export   USER FOLDER FILE\n"
+	"  stats    counts and database size\n"
+	"  wbxml    decode/encode WBXML\n"
+	"  deliver  deliver a message to a mailbox\n";
+
+typedef int easctl_cmd_fn(struct easctl *ctl, struct arena *a, int argc,
+			  char **argv);
+
+static int
+cmd_wbxml(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	if (easctl_wbxml == NULL) {
+		die_msg("the wbxml command is not built into this easctl");
+		return EX_FAIL;
+	}
+	return easctl_wbxml(ctl, argc, argv);
+}
+
+static int
+cmd_deliver(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	if (easctl_deliver == NULL) {
+		die_msg("the deliver command is not built into this easctl");
+		return EX_FAIL;
+	}
+	return easctl_deliver(ctl, argc, argv);
+}
+
+static const struct {
+	const char *name;
+	easctl_cmd_fn *fn;
+} commands[] = {
+	{ "user", cmd_user },
+	{ "device", cmd_device },
+	{ "policy", cmd_policy },
+	{ "import", cmd_import },
+	{ "export", cmd_export },
+	{ "stats", cmd_stats },
+	{ "wbxml", cmd_wbxml },
+	{ "deliver", cmd_deliver },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct easctl ctl = { .data_dir = "./var" };
+	struct arena *a;
+	int i = 1, rc = EX_USAGE;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+			ctl.data_dir = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--data=", 7) == 0) {
+			ctl.data_dir = argv[i] + 7;
+			i++;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+			   strcmp(argv[i], "-h") == 0) {
+			return usage_out(usage_main, 0);
+		} else {
+			die_msg("unknown option %s", argv[i]);
+			return usage_out(usage_main, EX_USAGE);
+		}
+	}
+	if (i >= argc)
+		return usage_out(usage_main, EX_USAGE);
+	if (ctl.data_dir[0] == '\0') {
+		die_msg("empty --data");
+		return EX_USAGE;
+	}
+	ctl.db_path = xasprintf("%s/easd.db", ctl.data_dir);
+	a = arena_new(64 * 1024);
+	for (size_t k = 0; k < N_ELEMENTS(commands); k++)
+		if (strcmp(commands[k].name, argv[i]) == 0) {
+			rc = commands[k].fn(&ctl, a, argc - i, argv + i);
+			goto done;
+		}
+	die_msg("unknown command '%s'", argv[i]);
+	usage_out(usage_main, EX_USAGE);
+done:
+	arena_free(&a);
+	store_set_notify(NULL, NULL);
+	store_close(&ctl.store);
+	free((char *)ctl.db_path);
+	return rc;
+}
