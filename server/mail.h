@@ -1,0 +1,52 @@
+/* Mail intake: RFC 5322 messages -> store items of class Email, and the
+ * small readers the Email conversion and ItemOperations need. The message
+ * is stored whole and untouched in item.data; what Sync needs is extracted
+ * once, at delivery, into item.meta and item.extra (format in conv-mail.c). */
+#ifndef EASD_MAIL_H
+#define EASD_MAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "store.h"
+
+/* Default cap on a delivered message (LMTP SIZE, easctl deliver). */
+#define MAIL_DEFAULT_MAX_SIZE ((size_t)50 * 1024 * 1024)
+
+/* Initialise GMime once for the process (thread-safe, idempotent). Every
+ * function below calls it; callers need not. */
+void mail_init(void);
+
+/* Parse an RFC 5322 message and fill item_r: cls = STORE_CLASS_EMAIL,
+ * data = a copy of the raw bytes (NUL terminated, in a), meta (date from
+ * the Date header or now, read=false, flag_status=0, size, subject,
+ * message_id) and extra (see conv-mail.c). Malformed MIME is accepted with
+ * whatever could be parsed. Returns 0, or -1 with *error_r (in a) when the
+ * input is not a message at all (empty, or binary garbage). */
+int mail_item_from_mime(struct arena *a, const char *data, size_t len,
+			struct store_item *item_r, const char **error_r);
+
+/* The decoded bytes of attachment `index` (as numbered in the item's
+ * Attachments and FileReferences) for ItemOperations/GetAttachment:
+ * byte-identical to what was attached (a message/rfc822 attachment is the
+ * embedded message). *data_r, *content_type_r and *name_r live in a.
+ * Returns 1 found, 0 no such attachment, -1 with *error_r when the item
+ * cannot be read. */
+int mail_attachment_get(struct arena *a, const struct store_item *item,
+			unsigned index, const uint8_t **data_r, size_t *len_r,
+			const char **content_type_r, const char **name_r,
+			const char **error_r);
+
+/* Parse "<item server id>:<index>" (the FileReference the Email
+ * conversion writes). *item_server_id_r is in a. Returns 0 or -1. */
+int mail_file_reference_parse(struct arena *a, const char *ref,
+			      const char **item_server_id_r,
+			      unsigned *index_r);
+
+/* Whether the stored item is an S/MIME message (signed or encrypted); for
+ * MIMESupport 1. */
+bool mail_item_is_smime(const struct store_item *item);
+
+#endif
