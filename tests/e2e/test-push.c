@@ -1,0 +1,520 @@
+/* End-to-end tests of Ping against a real easd: a change made by another
+ * device, an LMTP delivery and an `easctl deliver` from another process
+ * each wake a waiting Ping with the right folder; the heartbeat, a newer
+ * Ping of the same device, and every error status (3, 5, 7) behave as
+ * MS-ASCMD 2.2.1.13 says. Waits are bounded by the client's timeout. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "test-main.h"
+#include "util.h"
+
+/* Long enough that only a wake-up (never the heartbeat) can end a Ping
+ * before the client gives up. */
+#define LONG_HEARTBEAT 600
+#define CLIENT_TIMEOUT_MS 30000
+
+static struct easd_proc *srv;
+
+static int
+suite_init(void)
+{
+	static const char *const args[] = { "--heartbeat-min", "1", NULL };
+
+	srv = easd_start(args);
+	return srv == NULL ? -1 : 0;
+}
+
+static int
+suite_clean(void)
+{
+	return easd_stop(&srv) == 0 ? 0 : -1;
+}
+
+struct ping_result {
+	int rc;                    /* -1 transport failure */
+	int status;
+	int64_t heartbeat;         /* -1 when absent */
+	int64_t max_folders;       /* -1 when absent */
+	const char *changed[8];
+	size_t nchanged;
+};
+
+/* One Ping; heartbeat 0 and n 0 leave the parts out (n 0 and heartbeat 0:
+ * empty body). */
+static void
+ping(struct eas_client *c, struct arena *a, unsigned heartbeat,
+     const char *const *ids, size_t n, struct ping_result *pr)
+{
+	struct wbxml_node *req = NULL, *folders;
+	const struct wbxml_node *fl, *f;
+	struct eas_response r;
+	int64_t v = -1;
+
+	memset(pr, 0, sizeof(*pr));
+	pr->heartbeat = pr->max_folders = -1;
+	if (heartbeat > 0 || n > 0) {
+		req = wbxml_new(a, EAS_PING_PING);
+		if (heartbeat > 0)
+			wbxml_add_int(a, req, EAS_PING_HEARTBEATINTERVAL,
+				      heartbeat);
+		if (n > 0)
+			folders = wbxml_add(a, req, EAS_PING_FOLDERS);
+		for (size_t i = 0; i < n; i++) {
+			struct wbxml_node *fn =
+				wbxml_add(a, folders, EAS_PING_FOLDER);
+
+			wbxml_add_text(a, fn, EAS_PING_ID, ids[i]);
+			wbxml_add_text(a, fn, EAS_PING_CLASS, "Email");
+		}
+	}
+	c->timeout_ms = CLIENT_TIMEOUT_MS;
+	pr->rc = eas_client_post(c, a, "Ping", req, NULL, &r);
+	if (pr->rc < 0 || r.http_status != 200 || r.tree == NULL ||
+	    r.tree->tag != EAS_PING_PING) {
+		fprintf(stderr, "Ping: rc %d HTTP %ld %s\n", pr->rc,
+			r.http_status, eas_client_error(c));
+		pr->rc = -1;
+		return;
+	}
+	wbxml_child_int(r.tree, EAS_PING_STATUS, &v);
+	pr->status = (int)v;
+	wbxml_child_int(r.tree, EAS_PING_HEARTBEATINTERVAL, &pr->heartbeat);
+	wbxml_child_int(r.tree, EAS_PING_MAXFOLDERS, &pr->max_folders);
+	if ((fl = wbxml_child(r.tree, EAS_PING_FOLDERS)) != NULL)
+		wbxml_foreach(fl, f)
+			if (f->tag == EAS_PING_FOLDER &&
+			    pr->nchanged < N_ELEMENTS(pr->changed))
+				pr->changed[pr->nchanged++] = wbxml_text(f);
+}
+
+static bool
+changed_has(const struct ping_result *pr, const char *id)
+{
+	for (size_t i = 0; i < pr->nchanged; i++)
+		if (strcmp(pr->changed[i], id) == 0)
+			return true;
+	return false;
+}
+
+/* A Ping on its own thread, so the test can make the change it waits
+ * for. */
+struct ping_job {
+	struct eas_client *c;
+	struct arena *a;
+	unsigned heartbeat;
+	const char *ids[4];
+	size_t n;
+	struct ping_result res;
+	pthread_t thread;
+};
+
+static void *
+ping_thread(void *arg)
+{
+	struct ping_job *j = arg;
+
+	ping(j->c, j->a, j->heartbeat, j->ids, j->n, &j->res);
+	return NULL;
+}
+
+static void
+ping_start(struct ping_job *j)
+{
+	CU_ASSERT_FATAL(pthread_create(&j->thread, NULL, ping_thread, j) == 0);
+	/* Give the request time to park so the wake-up path is the one
+	 * exercised; the outcome is the same if it has not parked yet. */
+	usleep(300 * 1000);
+}
+
+static void
+ping_join(struct ping_job *j)
+{
+	pthread_join(j->thread, NULL);
+}
+
+/* A provisioned client that ran FolderSync. */
+static struct eas_client *
+client(const char *user, const char *device)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, user, device);
+	int st = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_FATAL(eas_client_foldersync(c, a, &st) == 0);
+	arena_free(&a);
+	return c;
+}
+
+static const char *
+folder_id(struct eas_client *c, int type)
+{
+	const struct eas_folder *f = eas_client_folder_by_type(c, type);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	return f->server_id;
+}
+
+/* Sync the folder to the end, so the device has state and nothing
+ * pending there. */
+static void
+prime(struct eas_client *c, const char *id)
+{
+	struct arena *a = arena_new(0);
+	struct eas_sync_result r;
+
+	CU_ASSERT_FATAL(eas_client_sync(c, a, id, NULL, &r) == 0);
+	arena_free(&a);
+}
+
+/* A small message for ada over LMTP (RFC 2033). Returns 0 when the
+ * recipient was accepted. */
+static int
+lmtp_read_reply(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char *line, *nl;
+		ssize_t n;
+
+		if (poll(&pfd, 1, 10000) <= 0 || len + 1 >= cap)
+			return -1;
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+		buf[len] = '\0';
+		/* done when the last complete line is "NNN text" */
+		for (line = buf; (nl = strstr(line, "\r\n")) != NULL;
+		     line = nl + 2)
+			if (nl - line >= 4 && line[3] == ' ')
+				return line[0] == '2' || line[0] == '3' ? 0 :
+									 -1;
+	}
+}
+
+static int
+lmtp_deliver(int port, const char *rcpt, const char *subject)
+{
+	struct sockaddr_in sin;
+	char buf[4096], msg[1024];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rc = -1;
+	const char *steps[5];
+
+	if (fd < 0)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    lmtp_read_reply(fd, buf, sizeof(buf)) < 0)
+		goto out;
+	snprintf(msg, sizeof(msg),
+		 "From: Sender <sender@example.net>\r\n"
+		 "To: <%s>\r\n"
+		 "Subject: %s\r\n"
+		 "Message-ID: <%s@example.net>\r\n"
+		 "Date: Tue, 05 Mar 2024 14:30:00 +0000\r\n"
+		 "\r\n"
+		 "Hello.\r\n"
+		 ".\r\n", rcpt, subject, subject);
+	steps[0] = "LHLO test.example\r\n";
+	steps[1] = "MAIL FROM:<sender@example.net>\r\n";
+	steps[2] = NULL;   /* RCPT, formatted below */
+	steps[3] = "DATA\r\n";
+	steps[4] = msg;
+	for (size_t i = 0; i < N_ELEMENTS(steps); i++) {
+		char rcpt_line[512];
+		const char *s = steps[i];
+
+		if (s == NULL) {
+			snprintf(rcpt_line, sizeof(rcpt_line),
+				 "RCPT TO:<%s>\r\n", rcpt);
+			s = rcpt_line;
+		}
+		if (write(fd, s, strlen(s)) != (ssize_t)strlen(s) ||
+		    lmtp_read_reply(fd, buf, sizeof(buf)) < 0)
+			goto out;
+	}
+	rc = 0;
+	if (write(fd, "QUIT\r\n", 6) < 0)
+		rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* Device A adds a contact; device B's Ping on Contacts and Inbox answers
+ * 2 with Contacts only. */
+static void
+test_change_by_other_device(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *ca = client(HARNESS_ADA, "PUSHA1");
+	struct eas_client *cb = client(HARNESS_ADA, "PUSHB1");
+	const char *contacts = folder_id(cb, EAS_FOLDER_CONTACTS);
+	const char *inbox = folder_id(cb, EAS_FOLDER_INBOX);
+	struct ping_job j = { .c = cb, .heartbeat = LONG_HEARTBEAT, .n = 2 };
+	struct wbxml_node *app;
+	const char *sid = NULL;
+	int st = 0;
+
+	prime(cb, contacts);
+	prime(cb, inbox);
+	prime(ca, folder_id(ca, EAS_FOLDER_CONTACTS));
+	j.a = arena_new(0);
+	j.ids[0] = contacts;
+	j.ids[1] = inbox;
+	ping_start(&j);
+
+	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add_text(a, app, EAS_CONTACTS_FIRSTNAME, "Grace");
+	wbxml_add_text(a, app, EAS_CONTACTS_LASTNAME, "Hopper");
+	wbxml_add_text(a, app, EAS_CONTACTS_FILEAS, "Hopper, Grace");
+	CU_ASSERT(eas_client_add(ca, a, folder_id(ca, EAS_FOLDER_CONTACTS),
+				 app, &sid, &st) == 0);
+	ping_join(&j);
+	CU_ASSERT_EQUAL(j.res.rc, 0);
+	CU_ASSERT_EQUAL(j.res.status, 2);
+	CU_ASSERT_EQUAL(j.res.nchanged, 1);
+	CU_ASSERT(changed_has(&j.res, contacts));
+	CU_ASSERT(!changed_has(&j.res, inbox));
+
+	/* The change is still pending for B: the next Ping answers at once
+	 * with the same folder, until B syncs it. */
+	ping(cb, a, LONG_HEARTBEAT, j.ids, 2, &j.res);
+	CU_ASSERT_EQUAL(j.res.status, 2);
+	CU_ASSERT(changed_has(&j.res, contacts));
+
+	arena_free(&j.a);
+	arena_free(&a);
+	eas_client_free(&ca);
+	eas_client_free(&cb);
+}
+
+/* An LMTP delivery wakes a Ping on the Inbox. */
+static void
+test_lmtp_wakes_inbox(void)
+{
+	struct eas_client *c = client(HARNESS_ADA, "PUSHL1");
+	const char *inbox = folder_id(c, EAS_FOLDER_INBOX);
+	struct ping_job j = { .c = c, .heartbeat = LONG_HEARTBEAT, .n = 1 };
+
+	if (srv->lmtp_port <= 0) {
+		fprintf(stderr, "no LMTP port: skipped\n");
+		eas_client_free(&c);
+		return;
+	}
+	prime(c, inbox);
+	j.a = arena_new(0);
+	j.ids[0] = inbox;
+	ping_start(&j);
+	CU_ASSERT(lmtp_deliver(srv->lmtp_port, HARNESS_ADA_EMAIL,
+			       "push-lmtp") == 0);
+	ping_join(&j);
+	CU_ASSERT_EQUAL(j.res.rc, 0);
+	CU_ASSERT_EQUAL(j.res.status, 2);
+	CU_ASSERT(changed_has(&j.res, inbox));
+	arena_free(&j.a);
+	eas_client_free(&c);
+}
+
+/* `easctl deliver` commits in another process; the notification socket
+ * carries the change to the waiting Ping. */
+static void
+test_easctl_deliver_wakes(void)
+{
+	const char *easctl = getenv("EASCTL_BIN");
+	struct eas_client *c = client(HARNESS_BOB, "PUSHE1");
+	const char *inbox = folder_id(c, EAS_FOLDER_INBOX);
+	struct ping_job j = { .c = c, .heartbeat = LONG_HEARTBEAT, .n = 1 };
+	char cmd[1024];
+	FILE *f;
+
+	if (easctl == NULL)
+		easctl = "build/asan/easctl";
+	if (access(easctl, X_OK) != 0) {
+		fprintf(stderr, "%s missing: skipped\n", easctl);
+		eas_client_free(&c);
+		return;
+	}
+	prime(c, inbox);
+	j.a = arena_new(0);
+	j.ids[0] = inbox;
+	ping_start(&j);
+	snprintf(cmd, sizeof(cmd), "'%s' --data '%s' deliver %s", easctl,
+		 srv->dir, HARNESS_BOB);
+	f = popen(cmd, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("From: <sender@example.net>\r\nTo: <bob@example.org>\r\n"
+	      "Subject: via easctl\r\nMessage-ID: <easctl-push@example.net>\r\n"
+	      "\r\nHello.\r\n", f);
+	CU_ASSERT_EQUAL(pclose(f), 0);
+	ping_join(&j);
+	CU_ASSERT_EQUAL(j.res.rc, 0);
+	CU_ASSERT_EQUAL(j.res.status, 2);
+	CU_ASSERT(changed_has(&j.res, inbox));
+	arena_free(&j.a);
+	eas_client_free(&c);
+}
+
+/* Nothing changes: the heartbeat ends the Ping with 1. */
+static void
+test_heartbeat_expires(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = client(HARNESS_BOB, "PUSHH1");
+	const char *ids[] = { folder_id(c, EAS_FOLDER_NOTES) };
+	struct ping_result pr;
+
+	prime(c, ids[0]);
+	ping(c, a, 1, ids, 1, &pr);
+	CU_ASSERT_EQUAL(pr.rc, 0);
+	CU_ASSERT_EQUAL(pr.status, 1);
+	CU_ASSERT_EQUAL(pr.nchanged, 0);
+
+	/* An empty Ping repeats the cached parameters (same outcome). */
+	ping(c, a, 0, NULL, 0, &pr);
+	CU_ASSERT_EQUAL(pr.rc, 0);
+	CU_ASSERT_EQUAL(pr.status, 1);
+	arena_free(&a);
+	eas_client_free(&c);
+}
+
+/* Out of range: Status 5 with the bound that was crossed. */
+static void
+test_heartbeat_out_of_range(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = client(HARNESS_BOB, "PUSHR1");
+	const char *ids[] = { folder_id(c, EAS_FOLDER_INBOX) };
+	struct ping_result pr;
+
+	ping(c, a, 100000, ids, 1, &pr);
+	CU_ASSERT_EQUAL(pr.rc, 0);
+	CU_ASSERT_EQUAL(pr.status, 5);
+	CU_ASSERT_EQUAL(pr.heartbeat, 3540);   /* default maximum */
+	arena_free(&a);
+	eas_client_free(&c);
+}
+
+/* Too many folders: Status 6 with MaxFolders. */
+static void
+test_too_many_folders(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = client(HARNESS_BOB, "PUSHM1");
+	const char *id = folder_id(c, EAS_FOLDER_INBOX);
+	enum { N = 301 };   /* default limit 300 */
+	const char **ids = arena_alloc(a, N * sizeof(*ids));
+	struct ping_result pr;
+
+	for (size_t i = 0; i < N; i++)
+		ids[i] = id;
+	ping(c, a, 60, ids, N, &pr);
+	CU_ASSERT_EQUAL(pr.rc, 0);
+	CU_ASSERT_EQUAL(pr.status, 6);
+	CU_ASSERT_EQUAL(pr.max_folders, 300);
+	arena_free(&a);
+	eas_client_free(&c);
+}
+
+/* A second Ping of the same device ends the first with 1. */
+static void
+test_second_ping_supersedes(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c1 = client(HARNESS_BOB, "PUSHS1");
+	struct eas_client *c2 = harness_client_new(srv, HARNESS_BOB,
+						   "PUSHS1");
+	const char *inbox = folder_id(c1, EAS_FOLDER_INBOX);
+	struct ping_job j = { .c = c1, .heartbeat = LONG_HEARTBEAT, .n = 1 };
+	struct ping_result pr;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c2);
+	c2->policy_key = c1->policy_key;   /* the same phone */
+	prime(c1, inbox);
+	j.a = arena_new(0);
+	j.ids[0] = inbox;
+	ping_start(&j);
+	ping(c2, a, 1, j.ids, 1, &pr);
+	ping_join(&j);
+	/* The first would hold for LONG_HEARTBEAT, past the client's
+	 * timeout, had the second not ended it. */
+	CU_ASSERT_EQUAL(j.res.rc, 0);
+	CU_ASSERT_EQUAL(j.res.status, 1);
+	CU_ASSERT_EQUAL(pr.rc, 0);
+	CU_ASSERT_EQUAL(pr.status, 1);
+	arena_free(&j.a);
+	arena_free(&a);
+	eas_client_free(&c1);
+	eas_client_free(&c2);
+}
+
+/* An empty Ping with nothing cached: Status 3. */
+static void
+test_empty_ping_uncached(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = client(HARNESS_BOB, "PUSHX1");
+	struct ping_result pr;
+
+	ping(c, a, 0, NULL, 0, &pr);
+	CU_ASSERT_EQUAL(pr.rc, 0);
+	CU_ASSERT_EQUAL(pr.status, 3);
+	arena_free(&a);
+	eas_client_free(&c);
+}
+
+/* A folder the account does not have: Status 7 (FolderSync). */
+static void
+test_unknown_folder(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = client(HARNESS_BOB, "PUSHU1");
+	const char *ids[] = { "no-such-folder" };
+	struct ping_result pr;
+
+	ping(c, a, 60, ids, 1, &pr);
+	CU_ASSERT_EQUAL(pr.rc, 0);
+	CU_ASSERT_EQUAL(pr.status, 7);
+	arena_free(&a);
+	eas_client_free(&c);
+}
+
+static CU_TestInfo push_tests[] = {
+	{ "change by another device", test_change_by_other_device },
+	{ "LMTP delivery wakes Inbox", test_lmtp_wakes_inbox },
+	{ "easctl deliver wakes (socket)", test_easctl_deliver_wakes },
+	{ "heartbeat expires", test_heartbeat_expires },
+	{ "heartbeat out of range", test_heartbeat_out_of_range },
+	{ "too many folders", test_too_many_folders },
+	{ "second Ping supersedes", test_second_ping_supersedes },
+	{ "empty Ping, nothing cached", test_empty_ping_uncached },
+	{ "unknown folder", test_unknown_folder },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "push", suite_init, suite_clean, NULL, NULL, push_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int
+main(void)
+{
+	return test_main(suites);
+}
