@@ -1,0 +1,29 @@
+/* Calendar (MS-ASCAL) <-> iCalendar VEVENT: being written. */
+#include "conv-int.h"
+
+int
+conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
+		       const struct conv_ctx *ctx, const struct store_item *old,
+		       struct store_item *item_r, const char **error_r)
+{
+	(void)appdata; (void)ctx; (void)old; (void)item_r;
+	return conv_fail(a, error_r, "calendar conversion not built yet");
+}
+
+int
+conv_calendar_to_eas(struct arena *a, const struct store_item *item,
+		     const struct conv_ctx *ctx, struct wbxml_node *appdata,
+		     const char **error_r)
+{
+	(void)item; (void)ctx; (void)appdata;
+	return conv_fail(a, error_r, "calendar conversion not built yet");
+}
+
+int
+conv_ical_from_standard(struct arena *a, enum store_class cls,
+			const char *data, size_t len,
+			struct store_item *item_r, const char **error_r)
+{
+	(void)cls; (void)data; (void)len; (void)item_r;
+	return conv_fail(a, error_r, "iCalendar import not built yet");
+}
