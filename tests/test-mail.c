@@ -1,0 +1,971 @@
+/* Unit tests of mail intake and the Email conversion (conv-mail.c) over the
+ * corpus in tests/data/mail, and of the LMTP listener (lmtp.c) against a
+ * fresh store in a temporary directory. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <glib.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "conv.h"
+#include "lmtp.h"
+#include "mail.h"
+#include "store.h"
+#include "test-main.h"
+#include "util.h"
+#include "wbxml.h"
+
+static const char *
+data_dir(void)
+{
+	static char path[1024];
+	const char *src = getenv("EASD_SRCDIR");
+
+	snprintf(path, sizeof(path), "%s/tests/data/mail",
+		 src != NULL ? src : ".");
+	return path;
+}
+
+static char *
+read_file(struct arena *a, const char *name, size_t *len_r)
+{
+	char path[1200];
+	FILE *f;
+	long n;
+	char *buf;
+
+	snprintf(path, sizeof(path), "%s/%s", data_dir(), name);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = arena_alloc(a, (size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		n = 0;
+	buf[n] = '\0';
+	fclose(f);
+	*len_r = (size_t)n;
+	return buf;
+}
+
+static void
+ctx_init(struct conv_ctx *ctx, unsigned version, int type, int64_t trunc,
+	 int preview)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->version = version;
+	ctx->nprefs = 1;
+	ctx->prefs[0].type = type;
+	ctx->prefs[0].has_truncation = trunc >= 0;
+	ctx->prefs[0].truncation_size = trunc >= 0 ? (uint32_t)trunc : 0;
+	ctx->prefs[0].preview = preview;
+	ctx->item_server_id = "F1:3";
+}
+
+/* Load a corpus file, parse it and convert it with ctx. */
+static struct wbxml_node *
+convert(struct arena *a, const char *name, const struct conv_ctx *ctx,
+	struct store_item *item_r)
+{
+	struct wbxml_node *app;
+	const char *error = NULL;
+	size_t len;
+	char *data = read_file(a, name, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+	memset(item_r, 0, sizeof(*item_r));
+	CU_ASSERT_EQUAL_FATAL(mail_item_from_mime(a, data, len, item_r,
+						  &error), 0);
+	item_r->server_id = "F1:3";
+	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	CU_ASSERT_EQUAL_FATAL(conv_email_to_eas(a, item_r, ctx, app, &error),
+			      0);
+	return app;
+}
+
+static const char *
+text_of(const struct wbxml_node *n, uint16_t tag)
+{
+	return wbxml_child_text(n, tag);
+}
+
+static const struct wbxml_node *
+body_of(const struct wbxml_node *app)
+{
+	return wbxml_child(app, EAS_AIRSYNCBASE_BODY);
+}
+
+/* --- corpus --- */
+
+static void
+test_corpus_never_crashes(void)
+{
+	static const unsigned versions[] = { 121, 140, 141, 160, 161 };
+	DIR *d = opendir(data_dir());
+	struct dirent *e;
+	int files = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((e = readdir(d)) != NULL) {
+		struct arena *a;
+		struct store_item item;
+		const char *error = NULL;
+		size_t len;
+		char *data;
+
+		if (strstr(e->d_name, ".eml") == NULL)
+			continue;
+		a = arena_new(0);
+		data = read_file(a, e->d_name, &len);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+		memset(&item, 0, sizeof(item));
+		CU_ASSERT_EQUAL(mail_item_from_mime(a, data, len, &item,
+						    &error), 0);
+		CU_ASSERT_EQUAL(item.cls, STORE_CLASS_EMAIL);
+		CU_ASSERT_EQUAL(item.data_len, len);
+		CU_ASSERT(memcmp(item.data, data, len) == 0);
+		CU_ASSERT_EQUAL(item.meta.size, (int64_t)len);
+		CU_ASSERT(item.meta.date > 0);
+		CU_ASSERT_FALSE(item.meta.read);
+		CU_ASSERT_EQUAL(item.meta.flag_status, 0);
+		CU_ASSERT_PTR_NOT_NULL(item.extra);
+		if (item.meta.subject != NULL)
+			CU_ASSERT(g_utf8_validate(item.meta.subject, -1,
+						  NULL));
+		for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
+			for (int type = 1; type <= 4; type++) {
+				struct conv_ctx ctx;
+				struct wbxml_node *app = wbxml_new(
+					a, EAS_AIRSYNC_APPLICATIONDATA);
+				const struct wbxml_node *n;
+
+				ctx_init(&ctx, versions[v], type, 100, 40);
+				ctx.mime_support = type == 4 ? 2 : 0;
+				CU_ASSERT_EQUAL(conv_email_to_eas(a, &item,
+								  &ctx, app,
+								  &error), 0);
+				CU_ASSERT_PTR_NOT_NULL(body_of(app));
+				CU_ASSERT_PTR_NOT_NULL(wbxml_child(
+					app, EAS_EMAIL_IMPORTANCE));
+				wbxml_foreach(app, n) {
+					if (n->data != NULL && !n->opaque)
+						CU_ASSERT(g_utf8_validate(
+							(const char *)n->data,
+							(gssize)n->len, NULL));
+				}
+			}
+		}
+		arena_free(&a);
+		files++;
+	}
+	closedir(d);
+	CU_ASSERT(files >= 13);
+}
+
+static void
+test_not_a_message(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item;
+	const char *error = NULL;
+
+	CU_ASSERT_EQUAL(mail_item_from_mime(a, "", 0, &item, &error), -1);
+	CU_ASSERT_PTR_NOT_NULL(error);
+	CU_ASSERT_EQUAL(mail_item_from_mime(a, "\x01\x02\x03 garbage", 11,
+					    &item, &error), -1);
+	arena_free(&a);
+}
+
+/* --- properties --- */
+
+static void
+test_plain_properties(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item;
+	struct conv_ctx ctx;
+	const struct wbxml_node *app, *body;
+	int64_t est, trunc;
+
+	ctx_init(&ctx, 141, 1, 20, 0);
+	app = convert(a, "01-plain.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_SUBJECT),
+			       "Lunch on Friday?");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_FROM),
+			       "Alice Example <alice@example.com>");
+	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(app, EAS_EMAIL_TO),
+				      "bob@example.org"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(app, EAS_EMAIL_CC),
+				      "dave@example.net"));
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_DISPLAYTO),
+			       "Bob; carol@example.org");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_DATERECEIVED),
+			       "2024-03-05T14:30:00.000Z");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_IMPORTANCE), "1");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_READ), "0");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_MESSAGECLASS),
+			       "IPM.Note");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_INTERNETCPID),
+			       "20127");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_AIRSYNCBASE_NATIVEBODYTYPE),
+			       "1");
+	CU_ASSERT_STRING_EQUAL(item.meta.message_id, "plain-1@example.com");
+	/* truncated plain body */
+	body = body_of(app);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	CU_ASSERT_STRING_EQUAL(text_of(body, EAS_AIRSYNCBASE_TYPE), "1");
+	CU_ASSERT_EQUAL(wbxml_child_int(body, EAS_AIRSYNCBASE_TRUNCATED,
+					&trunc), 1);
+	CU_ASSERT_EQUAL(trunc, 1);
+	CU_ASSERT_EQUAL(wbxml_child_int(body,
+					EAS_AIRSYNCBASE_ESTIMATEDDATASIZE,
+					&est), 1);
+	CU_ASSERT(est > 20);
+	CU_ASSERT(strlen(text_of(body, EAS_AIRSYNCBASE_DATA)) <= 20);
+	CU_ASSERT(strncmp(text_of(body, EAS_AIRSYNCBASE_DATA), "Hi Bob,", 7)
+		  == 0);
+	/* 14.1: conversation ids, no IsDraft */
+	CU_ASSERT_EQUAL(wbxml_child(app, EAS_EMAIL2_CONVERSATIONID)->len, 16);
+	CU_ASSERT_EQUAL(wbxml_child(app, EAS_EMAIL2_CONVERSATIONINDEX)->len,
+			22);
+	CU_ASSERT_PTR_NULL(wbxml_child(app, EAS_EMAIL2_ISDRAFT));
+	/* empty Flag: never flagged */
+	CU_ASSERT(wbxml_is_empty(wbxml_child(app, EAS_EMAIL_FLAG)));
+	arena_free(&a);
+}
+
+static void
+test_versions(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item;
+	struct conv_ctx ctx;
+	const struct wbxml_node *app;
+
+	ctx_init(&ctx, 161, 2, -1, 0);
+	app = convert(a, "01-plain.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL2_ISDRAFT), "0");
+	/* plain wrapped as HTML for a type 2 request */
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app), EAS_AIRSYNCBASE_TYPE),
+			       "2");
+	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
+					      EAS_AIRSYNCBASE_DATA),
+				      "are you free for lunch"));
+	ctx_init(&ctx, 121, 1, -1, 50);
+	app = convert(a, "01-plain.eml", &ctx, &item);
+	CU_ASSERT_PTR_NULL(wbxml_child(app, EAS_EMAIL2_CONVERSATIONID));
+	CU_ASSERT_PTR_NULL(wbxml_child(body_of(app),
+				       EAS_AIRSYNCBASE_PREVIEW));
+	arena_free(&a);
+}
+
+static void
+test_html(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item;
+	struct conv_ctx ctx;
+	const struct wbxml_node *app;
+	const char *data;
+
+	ctx_init(&ctx, 141, 2, -1, 30);
+	app = convert(a, "02-html.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_SUBJECT),
+			       "Weekly news \xe2\x80\x93 \xc3\xa9" "dition 12");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_IMPORTANCE), "2");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_AIRSYNCBASE_NATIVEBODYTYPE),
+			       "2");
+	data = text_of(body_of(app), EAS_AIRSYNCBASE_DATA);
+	CU_ASSERT_PTR_NOT_NULL(strstr(data, "<p>Hello &amp; welcome to the "
+					    "\xc3\xa9" "dition 12.</p>"));
+	CU_ASSERT_PTR_NOT_NULL(text_of(body_of(app),
+				       EAS_AIRSYNCBASE_PREVIEW));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
+					      EAS_AIRSYNCBASE_PREVIEW),
+				      "Hello & welcome"));
+	/* only HTML exists: a plain request gets it as text */
+	ctx_init(&ctx, 141, 1, -1, 0);
+	app = convert(a, "02-html.eml", &ctx, &item);
+	data = text_of(body_of(app), EAS_AIRSYNCBASE_DATA);
+	CU_ASSERT_PTR_NOT_NULL(strstr(data, "Hello & welcome"));
+	CU_ASSERT_PTR_NULL(strstr(data, "<p>"));
+	CU_ASSERT_PTR_NULL(strstr(data, "color: red"));
+	arena_free(&a);
+}
+
+static void
+test_alternative_and_thread(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item;
+	struct conv_ctx ctx;
+	const struct wbxml_node *app, *app1, *id, *id1;
+
+	ctx_init(&ctx, 141, 1, -1, 0);
+	app = convert(a, "03-alternative.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_IMPORTANCE), "0");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_THREADTOPIC),
+			       "Lunch on Friday?");
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app), EAS_AIRSYNCBASE_DATA),
+			       "Plain version: see you at noon.");
+	app1 = convert(a, "01-plain.eml", &ctx, &item);
+	id = wbxml_child(app, EAS_EMAIL2_CONVERSATIONID);
+	id1 = wbxml_child(app1, EAS_EMAIL2_CONVERSATIONID);
+	CU_ASSERT(id->opaque);
+	CU_ASSERT(memcmp(id->data, id1->data, 16) == 0);
+	ctx_init(&ctx, 141, 2, -1, 0);
+	app = convert(a, "03-alternative.eml", &ctx, &item);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
+					      EAS_AIRSYNCBASE_DATA),
+				      "<b>see you at noon</b>"));
+	arena_free(&a);
+}
+
+static void
+test_charsets(void)
+{
+	static const struct {
+		const char *file, *subject, *from, *body;
+		const char *cpid;
+	} cases[] = {
+		{ "05-latin1.eml", "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln",
+		  "Ren\xc3\xa9 M\xc3\xbcller <rene@example.de>",
+		  "Liebe Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln", "28591" },
+		{ "06-shift-jis.eml",
+		  "\xe4\xbc\x9a\xe8\xad\xb0\xe3\x81\xae\xe3\x81\x8a\xe7\x9f"
+		  "\xa5\xe3\x82\x89\xe3\x81\x9b",
+		  "\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa\xe9\x83\x8e "
+		  "<taro@example.jp>",
+		  "\xe6\x98\x8e\xe6\x97\xa5\xe3\x81\xae\xe4\xbc\x9a\xe8\xad"
+		  "\xb0", "932" },
+		{ "07-koi8r.eml",
+		  "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+		  "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd <ivan@example.ru>",
+		  "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82, "
+		  "\xd0\xba\xd0\xb0\xd0\xba", "20866" },
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		struct arena *a = arena_new(0);
+		struct store_item item;
+		struct conv_ctx ctx;
+		const struct wbxml_node *app;
+
+		ctx_init(&ctx, 141, 1, -1, 0);
+		app = convert(a, cases[i].file, &ctx, &item);
+		CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_SUBJECT),
+				       cases[i].subject);
+		CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_FROM),
+				       cases[i].from);
+		CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
+						      EAS_AIRSYNCBASE_DATA),
+					      cases[i].body));
+		CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_INTERNETCPID),
+				       cases[i].cpid);
+		arena_free(&a);
+	}
+}
+
+static void
+test_broken_input(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item;
+	struct conv_ctx ctx;
+	const struct wbxml_node *app;
+
+	ctx_init(&ctx, 141, 1, -1, 0);
+	app = convert(a, "08-8bit-unknown-headers.eml", &ctx, &item);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(app, EAS_EMAIL_SUBJECT),
+				      "Raw 8-bit"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
+					      EAS_AIRSYNCBASE_DATA),
+				      "in a charset nobody knows"));
+	app = convert(a, "09-broken-boundary.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_SUBJECT),
+			       "Broken multipart");
+	app = convert(a, "10-missing-headers.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_SUBJECT),
+			       "no other headers");
+	CU_ASSERT_PTR_NULL(wbxml_child(app, EAS_EMAIL_FROM));
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(app, EAS_EMAIL_DATERECEIVED));
+	app = convert(a, "11-huge-headers.eml", &ctx, &item);
+	CU_ASSERT(strlen(text_of(app, EAS_EMAIL_SUBJECT)) > 1000);
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app), EAS_AIRSYNCBASE_DATA),
+			       "Body after huge header lines.\n");
+	arena_free(&a);
+}
+
+/* --- attachments --- */
+
+static const char pdf_b64[] =
+	"JVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDwvVHlwZS9DYXRhbG9nPj4KZW5kb2Jq"
+	"CnRyYWlsZXIKPDwvUm9vdCAxIDAgUj4+CiUlRU9GCg==";
+static const char png_b64[] =
+	"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAD"
+	"hgGAWjR9awAAAABJRU5ErkJggg==";
+
+static void
+test_attachments(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item;
+	struct conv_ctx ctx;
+	const struct wbxml_node *app, *atts, *at;
+	const char *names[4], *error = NULL;
+	int64_t sizes[4], v;
+	const uint8_t *data;
+	size_t len, n = 0, pdf_len, png_len;
+	const char *ctype, *name;
+	guchar *pdf = g_base64_decode(pdf_b64, &pdf_len);
+	guchar *png = g_base64_decode(png_b64, &png_len);
+
+	ctx_init(&ctx, 141, 2, -1, 0);
+	app = convert(a, "04-attachments.eml", &ctx, &item);
+	atts = wbxml_child(app, EAS_AIRSYNCBASE_ATTACHMENTS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(atts);
+	wbxml_foreach(atts, at) {
+		if (n >= 4)
+			break;
+		names[n] = text_of(at, EAS_AIRSYNCBASE_DISPLAYNAME);
+		wbxml_child_int(at, EAS_AIRSYNCBASE_ESTIMATEDDATASIZE,
+				&sizes[n]);
+		n++;
+	}
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	at = atts->child;
+	CU_ASSERT_STRING_EQUAL(names[0], "logo.png");
+	CU_ASSERT_STRING_EQUAL(text_of(at, EAS_AIRSYNCBASE_CONTENTID),
+			       "logo@example.com");
+	CU_ASSERT_STRING_EQUAL(text_of(at, EAS_AIRSYNCBASE_ISINLINE), "1");
+	CU_ASSERT_STRING_EQUAL(text_of(at, EAS_AIRSYNCBASE_FILEREFERENCE),
+			       "F1:3:0");
+	CU_ASSERT_STRING_EQUAL(text_of(at, EAS_AIRSYNCBASE_CONTENTTYPE),
+			       "image/png");
+	CU_ASSERT_EQUAL(sizes[0], (int64_t)png_len);
+	CU_ASSERT_STRING_EQUAL(names[1], "R\xc3\xa9sum\xc3\xa9 report.pdf");
+	CU_ASSERT_EQUAL(sizes[1], (int64_t)pdf_len);
+	CU_ASSERT_STRING_EQUAL(names[2], "Original question.eml");
+	CU_ASSERT_EQUAL(wbxml_child_int(at->next->next,
+					EAS_AIRSYNCBASE_METHOD, &v), 1);
+	CU_ASSERT_EQUAL(v, 5);
+	CU_ASSERT_STRING_EQUAL(names[3], "notes.txt");
+	/* the HTML body is the related one, with the cid reference */
+	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
+					      EAS_AIRSYNCBASE_DATA),
+				      "cid:logo@example.com"));
+
+	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 0, &data, &len, &ctype,
+					    &name, &error), 1);
+	CU_ASSERT_EQUAL(len, png_len);
+	CU_ASSERT(memcmp(data, png, png_len) == 0);
+	CU_ASSERT_STRING_EQUAL(ctype, "image/png");
+	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 1, &data, &len, &ctype,
+					    &name, &error), 1);
+	CU_ASSERT_EQUAL(len, pdf_len);
+	CU_ASSERT(memcmp(data, pdf, pdf_len) == 0);
+	CU_ASSERT_STRING_EQUAL(ctype, "application/pdf");
+	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 2, &data, &len, &ctype,
+					    &name, &error), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)data,
+				      "What was the budget?"));
+	CU_ASSERT_EQUAL((int64_t)len, sizes[2]);
+	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 3, &data, &len, &ctype,
+					    &name, &error), 1);
+	CU_ASSERT_EQUAL(len, strlen("line one\nline two"));
+	CU_ASSERT(memcmp(data, "line one\nline two", len) == 0);
+	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 4, &data, &len, &ctype,
+					    &name, &error), 0);
+	g_free(pdf);
+	g_free(png);
+	arena_free(&a);
+}
+
+static void
+test_file_reference(void)
+{
+	struct arena *a = arena_new(0);
+	const char *id;
+	unsigned idx;
+
+	CU_ASSERT_EQUAL(mail_file_reference_parse(a, "F1:3:2", &id, &idx), 0);
+	CU_ASSERT_STRING_EQUAL(id, "F1:3");
+	CU_ASSERT_EQUAL(idx, 2);
+	CU_ASSERT_EQUAL(mail_file_reference_parse(a, "nocolon", &id, &idx),
+			-1);
+	CU_ASSERT_EQUAL(mail_file_reference_parse(a, "F1:3:x", &id, &idx),
+			-1);
+	arena_free(&a);
+}
+
+/* --- MIME bodies and classes --- */
+
+static void
+test_mime_support(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item;
+	struct conv_ctx ctx;
+	const struct wbxml_node *app, *data;
+	size_t len;
+	char *raw;
+
+	/* MIMESupport 1: S/MIME messages as MIME ... */
+	ctx_init(&ctx, 141, 4, -1, 0);
+	ctx.mime_support = 1;
+	app = convert(a, "12-smime-signed.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_MESSAGECLASS),
+			       "IPM.Note.SMIME.MultipartSigned");
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app), EAS_AIRSYNCBASE_TYPE),
+			       "4");
+	CU_ASSERT_TRUE(mail_item_is_smime(&item));
+	/* ... others as plain text */
+	app = convert(a, "01-plain.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app), EAS_AIRSYNCBASE_TYPE),
+			       "1");
+	/* MIMESupport 2: everything, the whole message */
+	ctx.mime_support = 2;
+	app = convert(a, "04-attachments.eml", &ctx, &item);
+	raw = read_file(a, "04-attachments.eml", &len);
+	data = wbxml_child(body_of(app), EAS_AIRSYNCBASE_DATA);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+	CU_ASSERT_EQUAL(data->len, len);
+	CU_ASSERT(memcmp(data->data, raw, len) == 0);
+	/* MIMESupport 0: never */
+	ctx.mime_support = 0;
+	app = convert(a, "12-smime-signed.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app), EAS_AIRSYNCBASE_TYPE),
+			       "1");
+	/* truncated MIME */
+	ctx_init(&ctx, 161, 4, 100, 20);
+	ctx.mime_support = 2;
+	app = convert(a, "04-attachments.eml", &ctx, &item);
+	CU_ASSERT_EQUAL(wbxml_child(body_of(app), EAS_AIRSYNCBASE_DATA)->len,
+			100);
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app),
+				       EAS_AIRSYNCBASE_TRUNCATED), "1");
+	CU_ASSERT_PTR_NOT_NULL(text_of(body_of(app),
+				       EAS_AIRSYNCBASE_PREVIEW));
+	/* meeting request */
+	ctx_init(&ctx, 141, 1, -1, 0);
+	app = convert(a, "13-meeting-request.eml", &ctx, &item);
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_MESSAGECLASS),
+			       "IPM.Schedule.Meeting.Request");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_CONTENTCLASS),
+			       "urn:content-classes:calendarmessage");
+	arena_free(&a);
+}
+
+/* A message of almost 50 MB is accepted and synced truncated. */
+static void
+test_huge_message(void)
+{
+	static const char hdr[] = "From: big@example.com\r\nTo: bob@example"
+				  ".org\r\nSubject: big\r\n\r\n";
+	size_t len = MAIL_DEFAULT_MAX_SIZE - 1024, hl = sizeof(hdr) - 1;
+	struct arena *a = arena_new(0);
+	char *raw = malloc(len + 1);
+	struct store_item item;
+	struct wbxml_node *app;
+	struct conv_ctx ctx;
+	const char *error = NULL;
+	int64_t est;
+
+	memcpy(raw, hdr, hl);
+	for (size_t i = hl; i < len; i++)
+		raw[i] = (i % 78 == 77) ? '\n' : (char)('a' + i % 26);
+	raw[len] = '\0';
+	CU_ASSERT_EQUAL_FATAL(mail_item_from_mime(a, raw, len, &item, &error),
+			      0);
+	free(raw);
+	ctx_init(&ctx, 141, 1, 5000, 0);
+	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	CU_ASSERT_EQUAL(conv_email_to_eas(a, &item, &ctx, app, &error), 0);
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app),
+				       EAS_AIRSYNCBASE_TRUNCATED), "1");
+	CU_ASSERT(strlen(text_of(body_of(app), EAS_AIRSYNCBASE_DATA)) <= 5000);
+	wbxml_child_int(body_of(app), EAS_AIRSYNCBASE_ESTIMATEDDATASIZE, &est);
+	CU_ASSERT(est > 40 * 1024 * 1024);
+	arena_free(&a);
+}
+
+/* --- client changes --- */
+
+static void
+test_change_round_trip(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item, changed, cleared;
+	struct conv_ctx ctx;
+	struct wbxml_node *in, *flag, *cats, *out;
+	const struct wbxml_node *f, *c;
+	const char *error = NULL;
+
+	ctx_init(&ctx, 141, 1, -1, 0);
+	convert(a, "01-plain.eml", &ctx, &item);
+	in = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add_text(a, in, EAS_EMAIL_READ, "1");
+	wbxml_add_text(a, in, EAS_EMAIL_SUBJECT, "changed by client");
+	flag = wbxml_add(a, in, EAS_EMAIL_FLAG);
+	wbxml_add_text(a, flag, EAS_EMAIL_STATUS, "2");
+	wbxml_add_text(a, flag, EAS_EMAIL_FLAGTYPE, "Flag for follow up");
+	wbxml_add_text(a, flag, EAS_TASKS_STARTDATE,
+		       "2024-03-06T00:00:00.000Z");
+	wbxml_add_text(a, flag, EAS_TASKS_DUEDATE, "2024-03-08T00:00:00.000Z");
+	cats = wbxml_add(a, in, EAS_EMAIL_CATEGORIES);
+	wbxml_add_text(a, cats, EAS_EMAIL_CATEGORY, "Work");
+	wbxml_add_text(a, cats, EAS_EMAIL_CATEGORY, "Blue");
+	CU_ASSERT_EQUAL_FATAL(conv_email_change(a, in, &item, &changed,
+						&error), 0);
+	CU_ASSERT_TRUE(changed.meta.read);
+	CU_ASSERT_EQUAL(changed.meta.flag_status, 2);
+	CU_ASSERT_EQUAL(changed.data, item.data);
+
+	out = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	CU_ASSERT_EQUAL(conv_email_flags_to_eas(a, &changed, &ctx, out,
+						&error), 0);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_EMAIL_READ), "1");
+	CU_ASSERT_PTR_NULL(wbxml_child(out, EAS_EMAIL_SUBJECT));
+	f = wbxml_child(out, EAS_EMAIL_FLAG);
+	CU_ASSERT_STRING_EQUAL(text_of(f, EAS_EMAIL_STATUS), "2");
+	CU_ASSERT_STRING_EQUAL(text_of(f, EAS_EMAIL_FLAGTYPE),
+			       "Flag for follow up");
+	CU_ASSERT_STRING_EQUAL(text_of(f, EAS_TASKS_DUEDATE),
+			       "2024-03-08T00:00:00.000Z");
+	c = wbxml_child(out, EAS_EMAIL_CATEGORIES);
+	CU_ASSERT_EQUAL(wbxml_count_children(c), 2);
+	CU_ASSERT_STRING_EQUAL(wbxml_text(c->child), "Work");
+
+	/* the full item keeps the delivered properties */
+	out = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	CU_ASSERT_EQUAL(conv_email_to_eas(a, &changed, &ctx, out, &error), 0);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_EMAIL_SUBJECT),
+			       "Lunch on Friday?");
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_EMAIL_READ), "1");
+
+	/* empty Flag and Categories clear them; Read untouched */
+	in = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add(a, in, EAS_EMAIL_FLAG);
+	wbxml_add(a, in, EAS_EMAIL_CATEGORIES);
+	CU_ASSERT_EQUAL_FATAL(conv_email_change(a, in, &changed, &cleared,
+						&error), 0);
+	CU_ASSERT_TRUE(cleared.meta.read);
+	CU_ASSERT_EQUAL(cleared.meta.flag_status, 0);
+	out = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	CU_ASSERT_EQUAL(conv_email_flags_to_eas(a, &cleared, &ctx, out,
+						&error), 0);
+	CU_ASSERT(wbxml_is_empty(wbxml_child(out, EAS_EMAIL_FLAG)));
+	CU_ASSERT(wbxml_is_empty(wbxml_child(out, EAS_EMAIL_CATEGORIES)));
+
+	/* bad values are refused */
+	in = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add_text(a, in, EAS_EMAIL_READ, "7");
+	CU_ASSERT_EQUAL(conv_email_change(a, in, &item, &changed, &error), -1);
+	arena_free(&a);
+}
+
+/* --- LMTP --- */
+
+struct lmtp_fixture {
+	char dir[256], db[300];
+	struct store *store;
+	int64_t bob;
+	struct lmtp_server *srv;
+};
+
+static int
+fixture_start(struct lmtp_fixture *fx, size_t max_size)
+{
+	struct lmtp_config cfg = { .listen = "127.0.0.1:0",
+				   .max_size = max_size };
+	const char *error = NULL;
+
+	memset(fx, 0, sizeof(*fx));
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/easd-test-mail-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	snprintf(fx->db, sizeof(fx->db), "%s/easd.db", fx->dir);
+	if (store_open(fx->db, &fx->store, &error) != STORE_OK ||
+	    store_account_add(fx->store, "bob", "bob@example.org", "Bob",
+			      "secret", &fx->bob) != STORE_OK)
+		return -1;
+	cfg.db_path = fx->db;
+	fx->srv = lmtp_start(&cfg, &error);
+	if (fx->srv == NULL) {
+		fprintf(stderr, "lmtp_start: %s\n", error);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+fixture_stop(struct lmtp_fixture *fx)
+{
+	char cmd[400];
+
+	lmtp_stop(&fx->srv);
+	store_close(&fx->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
+	(void)!system(cmd);
+}
+
+static int64_t
+inbox_count(struct lmtp_fixture *fx)
+{
+	struct arena *a = arena_new(0);
+	struct store_folder inbox;
+	int64_t n = -1;
+
+	if (store_folder_get_by_type(fx->store, a, fx->bob, EAS_FOLDER_INBOX,
+				     &inbox) == STORE_OK)
+		store_item_count(fx->store, inbox.id, &n);
+	arena_free(&a);
+	return n;
+}
+
+static int
+lmtp_connect(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read one reply line (a multi-line reply's lines one call each). */
+static const char *
+reply(int fd, char *line, size_t size)
+{
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		char ch;
+
+		if (recv(fd, &ch, 1, 0) != 1)
+			break;
+		if (ch == '\n')
+			break;
+		if (ch != '\r')
+			line[n++] = ch;
+	}
+	line[n] = '\0';
+	return line;
+}
+
+/* Skip a multi-line reply to its last line. */
+static const char *
+reply_last(int fd, char *line, size_t size)
+{
+	do
+		reply(fd, line, size);
+	while (strlen(line) > 3 && line[3] == '-');
+	return line;
+}
+
+static void
+say(int fd, const char *s)
+{
+	(void)!send(fd, s, strlen(s), MSG_NOSIGNAL);
+}
+
+static void
+test_lmtp_session(void)
+{
+	struct lmtp_fixture fx;
+	struct arena *a = arena_new(0);
+	struct store_folder inbox;
+	struct store_item *list;
+	size_t count = 0;
+	char line[512];
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_start(&fx, 0), 0);
+	CU_ASSERT(lmtp_port(fx.srv) > 0);
+	fd = lmtp_connect(lmtp_port(fx.srv));
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "220", 3) == 0);
+	say(fd, "MAIL FROM:<a@example.com>\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "503", 3) == 0);
+	say(fd, "HELO x\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "500", 3) == 0);
+	say(fd, "LHLO client.example\r\n");
+	CU_ASSERT(strncmp(reply_last(fd, line, sizeof(line)), "250 SIZE", 8)
+		  == 0);
+	say(fd, "MAIL FROM:<alice@example.com> SIZE=100\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250", 3) == 0);
+	say(fd, "RCPT TO:<bob@example.org>\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250", 3) == 0);
+	say(fd, "RCPT TO:<nobody@example.org>\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "550 5.1.1", 9) == 0);
+	say(fd, "RCPT TO:<BOB>\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250", 3) == 0);
+	say(fd, "DATA\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "354", 3) == 0);
+	say(fd, "From: Alice <alice@example.com>\r\nTo: bob@example.org\r\n"
+		"Subject: via LMTP\r\nMessage-ID: <lmtp-1@example.com>\r\n\r\n"
+		"Hello Bob.\r\n..leading dot\r\n.\r\n");
+	/* one reply per accepted recipient, in order */
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250 2.0.0", 9) == 0);
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250 2.0.0", 9) == 0);
+	say(fd, "NOOP\r\nRSET\r\nQUIT\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250", 3) == 0);
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250", 3) == 0);
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "221", 3) == 0);
+	close(fd);
+
+	CU_ASSERT_EQUAL(inbox_count(&fx), 2);
+	CU_ASSERT_EQUAL_FATAL(store_folder_get_by_type(fx.store, a, fx.bob,
+						       EAS_FOLDER_INBOX,
+						       &inbox), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_item_list(fx.store, a, fx.bob, inbox.id,
+					      0, 10, true, &list, &count),
+			      STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(count, 2);
+	CU_ASSERT_STRING_EQUAL(list[0].meta.subject, "via LMTP");
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)list[0].data,
+				      "\r\n.leading dot\r\n"));
+	CU_ASSERT_FALSE(list[0].meta.read);
+	fixture_stop(&fx);
+	arena_free(&a);
+}
+
+static void
+test_lmtp_oversize(void)
+{
+	struct lmtp_fixture fx;
+	char line[512], chunk[1001];
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_start(&fx, 4096), 0);
+	fd = lmtp_connect(lmtp_port(fx.srv));
+	CU_ASSERT_FATAL(fd >= 0);
+	reply(fd, line, sizeof(line));
+	say(fd, "LHLO client.example\r\n");
+	CU_ASSERT(strncmp(reply_last(fd, line, sizeof(line)), "250 SIZE 4096",
+			  13) == 0);
+	/* announced too big */
+	say(fd, "MAIL FROM:<alice@example.com> SIZE=999999\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "552", 3) == 0);
+	/* not announced, but too big */
+	say(fd, "MAIL FROM:<alice@example.com>\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250", 3) == 0);
+	say(fd, "RCPT TO:<bob@example.org>\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250", 3) == 0);
+	say(fd, "DATA\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "354", 3) == 0);
+	say(fd, "Subject: big\r\n\r\n");
+	memset(chunk, 'x', 998);
+	chunk[998] = '\r';
+	chunk[999] = '\n';
+	chunk[1000] = '\0';
+	for (int i = 0; i < 20; i++)
+		say(fd, chunk);
+	say(fd, ".\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "552 5.3.4", 9) == 0);
+	/* the session goes on */
+	say(fd, "NOOP\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250", 3) == 0);
+	close(fd);
+	CU_ASSERT_EQUAL(inbox_count(&fx), 0);
+	fixture_stop(&fx);
+}
+
+/* Store busy on delivery: 451, nothing stored, never 250. */
+static void
+test_lmtp_long_line(void)
+{
+	struct lmtp_fixture fx;
+	char line[512], big[5000];
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_start(&fx, 0), 0);
+	fd = lmtp_connect(lmtp_port(fx.srv));
+	CU_ASSERT_FATAL(fd >= 0);
+	reply(fd, line, sizeof(line));
+	memset(big, 'A', sizeof(big) - 3);
+	memcpy(big + sizeof(big) - 3, "\r\n", 3);
+	say(fd, big);
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "500", 3) == 0);
+	say(fd, "DATA\r\n");
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "503", 3) == 0);
+	say(fd, "LHLO x\r\nRCPT TO:<bob@example.org>\r\n");
+	reply_last(fd, line, sizeof(line));
+	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "503", 3) == 0);
+	close(fd);
+	fixture_stop(&fx);
+}
+
+static void
+test_lmtp_swaks(void)
+{
+	struct lmtp_fixture fx;
+	char cmd[1024];
+	int rc;
+
+	if (system("command -v swaks >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "swaks not installed: skipped\n");
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(fixture_start(&fx, 0), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "swaks --to bob@example.org --from alice@example.com "
+		 "--server 127.0.0.1 --port %d --protocol LMTP "
+		 "--header 'Subject: from swaks' --body 'hello' "
+		 ">/dev/null 2>&1",
+		 lmtp_port(fx.srv));
+	rc = system(cmd);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(inbox_count(&fx), 1);
+	fixture_stop(&fx);
+}
+
+static CU_TestInfo corpus_tests[] = {
+	{ "every corpus file parses and converts", test_corpus_never_crashes },
+	{ "non-messages are refused", test_not_a_message },
+	{ "plain message properties", test_plain_properties },
+	{ "12.1 and 16.1 differences", test_versions },
+	{ "HTML body and decoded subject", test_html },
+	{ "alternative and conversation ids", test_alternative_and_thread },
+	{ "non-UTF-8 charsets", test_charsets },
+	{ "broken input", test_broken_input },
+	{ "attachments and their bytes", test_attachments },
+	{ "FileReference parsing", test_file_reference },
+	{ "MIME bodies and message classes", test_mime_support },
+	{ "50 MB message", test_huge_message },
+	{ "Read/Flag/Categories round trip", test_change_round_trip },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo lmtp_tests[] = {
+	{ "session with two recipients", test_lmtp_session },
+	{ "oversized message is refused", test_lmtp_oversize },
+	{ "long lines and bad sequences", test_lmtp_long_line },
+	{ "swaks delivers", test_lmtp_swaks },
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{ "mail", NULL, NULL, NULL, NULL, corpus_tests },
+	{ "lmtp", NULL, NULL, NULL, NULL, lmtp_tests },
+	CU_SUITE_INFO_NULL,
+};
+
+int
+main(void)
+{
+	return test_main(suites);
+}
