@@ -1343,6 +1343,19 @@ out:
 }
 
 int
+eas_client_sync_prime(struct eas_client *c, struct arena *a,
+		      const char *collection_id)
+{
+	struct eas_sync_opts o;
+	struct eas_sync_result r;
+	struct growing items = { 0 }, replies = { 0 };
+
+	memset(&r, 0, sizeof(r));
+	eas_sync_opts_init(&o);
+	return sync_prime(c, a, collection_id, &o, &items, &replies, &r);
+}
+
+int
 eas_client_sync_commands(struct eas_client *c, struct arena *a,
 			 const char *collection_id,
 			 const struct eas_command *cmds, size_t n,

@@ -203,6 +203,11 @@ int eas_client_sync(struct eas_client *c, struct arena *a,
 		    const struct eas_sync_opts *opts,
 		    struct eas_sync_result *r);
 
+/* Only the SyncKey 0 round: get a key without fetching items (for
+ * GetItemEstimate and Ping on a fresh collection). */
+int eas_client_sync_prime(struct eas_client *c, struct arena *a,
+			  const char *collection_id);
+
 /* A client change to send. */
 struct eas_command {
 	enum eas_item_kind kind;   /* ADD, CHANGE, DELETE */
