@@ -1102,6 +1102,27 @@ mail_item_is_smime(const struct store_item *item)
 	return r;
 }
 
+int
+mail_set_last_verb(struct arena *a, const struct store_item *item,
+		   int verb, int64_t when, const uint8_t **extra_r,
+		   size_t *extra_len_r, const char **error_r)
+{
+	struct mail_info mi;
+	char iso[32];
+
+	if (verb < 1 || verb > 3) {
+		*error_r = "LastVerbExecuted must be 1, 2 or 3";
+		return -1;
+	}
+	if (item_info(a, item, &mi, error_r) < 0)
+		return -1;
+	time_format_iso(when, iso);
+	mi.last_verb = verb;
+	mi.last_verb_time = arena_strdup(a, iso);
+	info_write(a, &mi, extra_r, extra_len_r);
+	return 0;
+}
+
 /* --- attachments --- */
 
 static GMimeObject *

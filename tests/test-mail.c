@@ -665,6 +665,16 @@ test_change_round_trip(void)
 	CU_ASSERT(wbxml_is_empty(wbxml_child(out, EAS_EMAIL_FLAG)));
 	CU_ASSERT(wbxml_is_empty(wbxml_child(out, EAS_EMAIL_CATEGORIES)));
 
+	/* a reply recorded by SmartReply reaches 14.x clients */
+	CU_ASSERT_EQUAL(mail_set_last_verb(a, &cleared, 1, 1709650000,
+					   &cleared.extra, &cleared.extra_len,
+					   &error), 0);
+	out = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	CU_ASSERT_EQUAL(conv_email_to_eas(a, &cleared, &ctx, out, &error), 0);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_EMAIL2_LASTVERBEXECUTED), "1");
+	CU_ASSERT_PTR_NOT_NULL(text_of(out,
+				       EAS_EMAIL2_LASTVERBEXECUTIONTIME));
+
 	/* bad values are refused */
 	in = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
 	wbxml_add_text(a, in, EAS_EMAIL_READ, "7");
