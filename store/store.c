@@ -493,8 +493,9 @@ migrate(struct store *s, int target, const char **error_r)
 			*error_r = "cannot write the schema version";
 			goto out;
 		}
-		log_info("store: schema upgraded from %d to %d", version,
-			 target);
+		if (version > 0)
+			log_info("store: schema upgraded from %d to %d",
+				 version, target);
 	}
 	e = store_exec(s, "COMMIT");
 	if (e != STORE_OK)
