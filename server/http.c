@@ -302,6 +302,7 @@ process(struct http_ctx *ctx, const char *url, const char *method)
 	struct eas_req *req = &ctx->req;
 	const char *q = strchr(ctx->uri, '?');
 	struct wbxml_node *out = NULL;
+	enum eas_cmd_result r;
 	int a;
 
 	req->remote_addr = remote_addr(req->arena, ctx->conn);
@@ -364,7 +365,8 @@ process(struct http_ctx *ctx, const char *url, const char *method)
 	if (a < 0)
 		return send_unauthorized(ctx, method, a);
 	set_log_ctx(req);
-	return finish(ctx, method, eas_dispatch(req, &out), out);
+	r = eas_dispatch(req, &out);
+	return finish(ctx, method, r, out);
 }
 
 static enum MHD_Result
@@ -589,26 +591,26 @@ http_start(struct easd *srv, const char **error_r)
 	if (h->tls_cert != NULL)
 		h->daemon = MHD_start_daemon(flags, 0, NULL, NULL,
 			access_handler, srv,
+			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
 			MHD_OPTION_THREAD_POOL_SIZE, threads,
 			MHD_OPTION_URI_LOG_CALLBACK, uri_logger, srv,
 			MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
 			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
 			MHD_OPTION_CONNECTION_LIMIT, 60000u,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_HTTPS_MEM_CERT, h->tls_cert,
 			MHD_OPTION_HTTPS_MEM_KEY, h->tls_key,
 			MHD_OPTION_END);
 	else
 		h->daemon = MHD_start_daemon(flags, 0, NULL, NULL,
 			access_handler, srv,
+			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
 			MHD_OPTION_THREAD_POOL_SIZE, threads,
 			MHD_OPTION_URI_LOG_CALLBACK, uri_logger, srv,
 			MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
 			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
 			MHD_OPTION_CONNECTION_LIMIT, 60000u,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		*error_r = "libmicrohttpd could not start";
