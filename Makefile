@@ -109,11 +109,16 @@ $(OUT)/easclient: $(call obj,$(EASCLIENT_SRC)) $(ALL_LIBS)
 
 # Unit tests of the base modules link against that module and common only,
 # so the linker enforces that they depend on nothing else.
-$(OUT)/test-common: $(call obj,tests/test-common.c) $(LIB_COMMON)
+WBXML_TESTS := $(filter $(OUT)/test-wbxml%,$(UNIT_BINS))
+STORE_TESTS := $(filter $(OUT)/test-store%,$(UNIT_BINS))
+COMMON_TESTS := $(filter $(OUT)/test-common%,$(UNIT_BINS))
+$(COMMON_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-$(OUT)/test-wbxml%: $(call obj,tests/test-wbxml%.c) $(LIB_WBXML) $(LIB_COMMON)
+$(WBXML_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_WBXML) \
+		$(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-$(OUT)/test-store%: $(call obj,tests/test-store%.c) $(LIB_STORE) $(LIB_COMMON)
+$(STORE_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_STORE) \
+		$(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
