@@ -13,11 +13,11 @@ export EASCLIENT_BIN="$(pwd)/$out/easclient"
 export EASD_SRCDIR="$(pwd)"
 
 passed=0 failed=0 bad_runners=
-logdir=$out/test-logs
+logdir=$out/logs
 mkdir -p "$logdir"
 
 for t in "$out"/test-* "$out"/e2e-test-*; do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=$(basename "$t")
 	echo "== $name"
 	"$t" > "$logdir/$name.log" 2>&1
