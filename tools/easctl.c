@@ -19,6 +19,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "conv.h"
+#include "log.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -1378,6 +1379,11 @@ split_mbox(struct arena *a, const char *path, const char *data, size_t len,
 
 		lineno++;
 		if (llen >= 5 && strncmp(p, "From ", 5) == 0) {
+			/* The blank line before "From " separates messages;
+			 * it is not part of the one before. */
+			if (msg.len >= 2 && msg.data[msg.len - 1] == '\n' &&
+			    msg.data[msg.len - 2] == '\n')
+				msg.len--;
 			if (in_msg && msg.len > 0)
 				import_push(a, out, STORE_CLASS_EMAIL,
 					    arena_strndup(a, (char *)msg.data,
@@ -1898,6 +1904,8 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	ctl.db_path = xasprintf("%s/easd.db", ctl.data_dir);
+	/* The tool prints its own messages; only store trouble is logged. */
+	log_set_level(LOG_WARN);
 	a = arena_new(64 * 1024);
 	for (size_t k = 0; k < N_ELEMENTS(commands); k++)
 		if (strcmp(commands[k].name, argv[i]) == 0) {
