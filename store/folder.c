@@ -180,7 +180,8 @@ store_folder_find(struct store *s, struct arena *a, int64_t account_id,
 const char *
 store_folder_sid(struct store *s, struct arena *a, int64_t folder_id)
 {
-	static const char sql[] = "SELECT server_id FROM folders WHERE id = ?1";
+	static const char sql[] =
+		"SELECT server_id FROM folders WHERE id = ?1 AND deleted = 0";
 	sqlite3_stmt *st = store_stmt(s, sql);
 	const char *sid = NULL;
 

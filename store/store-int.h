@@ -69,7 +69,7 @@ const uint8_t *store_col_blob(struct arena *a, sqlite3_stmt *st, int col,
 void store_item_row(struct arena *a, sqlite3_stmt *st, const char *folder_sid,
 		    bool with_data, struct store_item *r);
 
-/* folders: the folder's ServerId, or NULL when it does not exist. */
+/* folders: the live folder's ServerId, or NULL when there is none. */
 const char *store_folder_sid(struct store *s, struct arena *a,
 			     int64_t folder_id);
 /* Create a folder without the checks FolderCreate needs (account setup). */

@@ -469,7 +469,11 @@ struct store_sync_change {
  *    st->backfill_after >= 0 (the window widened).
  * Items outside the filter are never added. Costs O(max), not O(folder).
  * *more_r says whether more changes remain. st->hwm and
- * st->backfill_after are advanced in place (the caller saves st). */
+ * st->backfill_after are advanced in place (the caller saves st), and so is
+ * st->filter_since (to filter->since once the soft deletes it implies are
+ * all sent), so callers leave filter_since to this function after the
+ * first save. Order: changes by modseq, then SOFTDELETEs, then backfill
+ * ADDs. STORE_NOTFOUND when the folder is gone. */
 enum store_error store_sync_changes(struct store *s, struct arena *a,
 				    struct store_sync_state *st,
 				    const struct store_sync_filter *filter,

@@ -1,6 +1,7 @@
 /* Unit tests of store/: each test runs on a fresh database in a temporary
  * directory, through the public API only. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -815,15 +816,18 @@ test_busy_injection(void)
 	/* autocommit write: its own transaction fails to start */
 	store_inject_busy(s, 1);
 	CU_ASSERT_EQUAL(store_item_add(s, a, acc, inbox, &it, 0), STORE_BUSY);
-	/* failure in the middle of a write function */
-	for (int skip = 1; skip <= 4; skip++) {
-		CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
-		add_item(acc, inbox, "kept until rollback", 0, 0);
-		store_inject_busy(s, 1);
-		CU_ASSERT_EQUAL(store_item_add(s, a, acc, inbox, &it, 0),
-				STORE_BUSY);
-		store_rollback(s);
-	}
+	/* failure in the middle of the caller's transaction */
+	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
+	add_item(acc, inbox, "gone with the rollback", 0, 0);
+	store_inject_busy(s, 1);
+	CU_ASSERT_EQUAL(store_item_add(s, a, acc, inbox, &it, 0), STORE_BUSY);
+	store_rollback(s);
+	/* several statements in a row */
+	store_inject_busy(s, 3);
+	CU_ASSERT_EQUAL(store_item_add(s, a, acc, inbox, &it, 0), STORE_BUSY);
+	CU_ASSERT_EQUAL(store_item_add(s, a, acc, inbox, &it, 0), STORE_BUSY);
+	CU_ASSERT_EQUAL(store_folder_create(s, a, acc, 0, "F", 12, 0, NULL),
+			STORE_BUSY);
 	CU_ASSERT_EQUAL(store_begin(s, true), STORE_OK);
 	store_inject_busy(s, 1);
 	CU_ASSERT_EQUAL(store_commit(s), STORE_BUSY);
@@ -992,6 +996,79 @@ test_crash_consistency(void)
 	CU_ASSERT(batch >= REPORTS);
 }
 
+struct writer {
+	int64_t account, folder;
+	int failures;
+};
+
+/* One connection per thread, as the server runs. */
+static void *
+writer_thread(void *p)
+{
+	struct writer *w = p;
+	struct store *ws = NULL;
+	struct arena *wa = arena_new(0);
+	const char *err;
+
+	if (store_open(dbpath, &ws, &err) != STORE_OK) {
+		w->failures++;
+		arena_free(&wa);
+		return NULL;
+	}
+	for (int i = 0; i < 50; i++) {
+		struct store_item it;
+
+		memset(&it, 0, sizeof(it));
+		it.data = (const uint8_t *)"t";
+		it.data_len = 1;
+		if (store_begin(ws, true) != STORE_OK) {
+			w->failures++;
+			continue;
+		}
+		if (store_item_add(ws, wa, w->account, w->folder, &it, 0) !=
+			    STORE_OK ||
+		    store_item_add(ws, wa, w->account, w->folder, &it, 0) !=
+			    STORE_OK ||
+		    store_commit(ws) != STORE_OK) {
+			w->failures++;
+			store_rollback(ws);
+		}
+		arena_reset(wa);
+	}
+	store_close(&ws);
+	arena_free(&wa);
+	return NULL;
+}
+
+static void
+test_concurrent_connections(void)
+{
+	enum { THREADS = 4 };
+	int64_t acc = add_account("ada");
+	int64_t notes = folder_of_type(acc, EAS_FOLDER_NOTES);
+	struct writer w[THREADS];
+	pthread_t th[THREADS];
+	int64_t count = 0, modseq = 0;
+
+	for (int i = 0; i < THREADS; i++) {
+		w[i].account = acc;
+		w[i].folder = notes;
+		w[i].failures = 0;
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL,
+						     writer_thread, &w[i]),
+				      0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		CU_ASSERT_EQUAL(w[i].failures, 0);
+	}
+	CU_ASSERT_EQUAL(store_item_count(s, notes, &count), STORE_OK);
+	CU_ASSERT_EQUAL(count, THREADS * 50 * 2);
+	/* every change took its own modseq */
+	CU_ASSERT_EQUAL(store_account_modseq(s, acc, &modseq), STORE_OK);
+	CU_ASSERT_EQUAL(modseq, 10 + THREADS * 50 * 2);
+}
+
 static void
 test_stats(void)
 {
@@ -1035,6 +1112,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_migration_empty_file),
 	TEST(test_migration_from_v1),
 	TEST(test_crash_consistency),
+	TEST(test_concurrent_connections),
 	TEST(test_stats),
 	CU_TEST_INFO_NULL,
 };
