@@ -99,6 +99,23 @@ xml_walk_push(struct xml_walk *w, const struct wbxml_node *s, xmlNodePtr d)
 	w->depth++;
 }
 
+/* Elements libwbxml always encodes as OPAQUE (tsv notes); its XML carries
+ * them base64-encoded without our marker attribute. */
+static const uint16_t xml_libwbxml_opaque[] = {
+	WBXML_TAG(10, 0x1C),	/* ResolveRecipients:Data */
+	WBXML_TAG(16, 0x12),	/* GAL:Data */
+	WBXML_TAG(21, 0x10),	/* ComposeMail:Mime */
+};
+
+static bool
+xml_libwbxml_opaque_tag(uint16_t tag)
+{
+	for (size_t i = 0; i < N_ELEMENTS(xml_libwbxml_opaque); i++)
+		if (tag == xml_libwbxml_opaque[i])
+			return true;
+	return false;
+}
+
 static void
 xml_set_data(xmlNodePtr x, const struct wbxml_node *n)
 {
@@ -107,8 +124,9 @@ xml_set_data(xmlNodePtr x, const struct wbxml_node *n)
 
 	if (n->opaque)
 		attr = "opaque";
-	else if (!xml_text_ok(n->data, n->len))
-		attr = "text";
+	else if (!xml_text_ok(n->data, n->len) ||
+		 xml_libwbxml_opaque_tag(n->tag))
+		attr = "text";   /* plain text would read back as base64 */
 	if (attr == NULL) {
 		xmlNodeAddContentLen(x, BAD_CAST n->data, (int)n->len);
 		return;
@@ -244,13 +262,6 @@ static const struct {
 	{ 24, 0x18, "RemoveRightsManagementDistribution" },
 };
 
-/* Elements libwbxml always encodes as OPAQUE (tsv notes), so its XML
- * carries them as plain text without our marker attribute. */
-static const uint16_t xml_libwbxml_opaque[] = {
-	WBXML_TAG(10, 0x1C),	/* ResolveRecipients:Data */
-	WBXML_TAG(16, 0x12),	/* GAL:Data */
-	WBXML_TAG(21, 0x10),	/* ComposeMail:Mime */
-};
 
 static int
 xml_lookup(unsigned page, const char *name, uint16_t *tag_r)
@@ -298,7 +309,8 @@ xml_page(xmlNodePtr x, unsigned parent_page, unsigned *page_r)
 	if (name[n - 1] == ':')
 		name[n - 1] = '\0';
 	for (unsigned p = 0; p <= WBXML_MAX_PAGE; p++) {
-		if (strcmp(wbxml_page_name(p), name) == 0) {
+		/* libwbxml's examples spell GAL as "Gal:". */
+		if (str_ieq(wbxml_page_name(p), name)) {
 			*page_r = p;
 			return 0;
 		}
@@ -364,10 +376,8 @@ xml_node_data(struct arena *a, xmlNodePtr x, struct wbxml_node *n,
 		}
 		b64 = true;
 		n->opaque = attr_opaque != NULL;
-	} else {
-		for (size_t i = 0; i < N_ELEMENTS(xml_libwbxml_opaque); i++)
-			if (n->tag == xml_libwbxml_opaque[i])
-				n->opaque = true;
+	} else if (xml_libwbxml_opaque_tag(n->tag)) {
+		b64 = n->opaque = true;
 	}
 	if (b64) {
 		size_t j = 0;
@@ -414,7 +424,9 @@ wbxml_from_xml(struct arena *a, const char *xml, size_t len,
 	} *stack = NULL;
 	size_t depth = 0, cap = 0;
 	struct wbxml_node *root = NULL;
-	unsigned parent_page = WBXML_MAX_PAGE + 1;
+	/* A root without a namespace is on page 0 (AirSync), as in
+	 * libwbxml; below it an element inherits its parent's page. */
+	unsigned parent_page = 0;
 	int ret = -1;
 
 	*root_r = NULL;
@@ -484,8 +496,7 @@ wbxml_from_xml(struct arena *a, const char *xml, size_t len,
 next:
 		while (x->next == NULL && depth > 0) {
 			x = stack[--depth].x;
-			parent_page = depth > 0 ? stack[depth - 1].page :
-				WBXML_MAX_PAGE + 1;
+			parent_page = depth > 0 ? stack[depth - 1].page : 0;
 		}
 		x = depth == 0 ? NULL : x->next;
 	}
