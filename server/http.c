@@ -419,6 +419,7 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return process(ctx, url, method);
 	case HTTP_ST_PARKED: {
 		struct wbxml_node *out = NULL;
+		struct push_waiter *fired;
 		enum eas_cmd_result r;
 
 		/* Resumed: the waiter fired (change, timeout, superseded or
@@ -427,13 +428,22 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		set_log_ctx(&ctx->req);
 		if (ctx->req.store == NULL)
 			return send_status(ctx, method, 503);
+		fired = ctx->req.waiter;
 		r = ctx->req.resume_fn(&ctx->req, &out);
-		if (ctx->req.waiter != NULL) {
-			push_cancel(srv->push, ctx->req.waiter);
+		/* The fired waiter is answered here, unless it is parked again
+		 * (a wake-up that did not concern this device): push_arm()
+		 * then takes it back. */
+		if (fired != NULL && (r != EAS_CMD_PARKED ||
+				      ctx->req.waiter != fired))
+			push_cancel(srv->push, fired);
+		if (r != EAS_CMD_PARKED) {
+			if (ctx->req.waiter != NULL && ctx->req.waiter != fired)
+				push_cancel(srv->push, ctx->req.waiter);
 			ctx->req.waiter = NULL;
+		} else if (ctx->req.waiter == NULL) {
+			log_error("handler parked without a waiter");
+			r = EAS_CMD_ERROR;
 		}
-		if (r == EAS_CMD_PARKED)
-			r = EAS_CMD_ERROR;   /* no re-parking */
 		return finish(ctx, method, r, out);
 	}
 	case HTTP_ST_DONE:
