@@ -82,6 +82,8 @@ struct sync_run {
 					    -1 = none */
 	unsigned wait_s;                 /* hanging Sync, 0 = answer now */
 	uint64_t deadline_ms;
+	const uint8_t *cache;            /* request to cache, NULL = none */
+	size_t cache_len;
 };
 
 /* What resolving a collection found. */
@@ -434,33 +436,36 @@ cache_load(struct eas_req *req, struct wbxml_node **tree_r)
 	return STORE_OK;
 }
 
-/* Store the tree unless the same bytes are there already (the common case
- * for a device repeating its Sync: no write lock taken). */
-static void
-cache_save(struct eas_req *req, const struct wbxml_node *tree)
+/* The bytes to cache for a request; NULL when too large. */
+static uint8_t *
+cache_encode(struct eas_req *req, const struct wbxml_node *tree,
+	     size_t *len_r)
 {
 	struct buf b;
-	uint8_t *old;
-	size_t old_len;
-	enum store_error e;
+	uint8_t *r = NULL;
 
 	buf_init(&b, SYNC_OPTIONS_MAX * 16);
-	if (wbxml_encode(tree, &b) < 0) {
+	if (wbxml_encode(tree, &b) == 0) {
+		r = arena_memdup(req->arena, b.data, b.len);
+		*len_r = b.len;
+	} else {
 		log_warn("Sync request too large to cache");
-		goto out;
 	}
-	e = store_device_blob_get(req->store, req->arena, req->device.id,
-				  "sync", &old, &old_len);
-	if (e == STORE_OK && old_len == b.len &&
-	    memcmp(old, b.data, b.len) == 0)
-		goto out;
-	e = store_device_blob_set(req->store, req->device.id, "sync", b.data,
-				  b.len);
-	if (e != STORE_OK)
-		log_warn("cannot cache the Sync request: %s",
-			 store_error_str(e));
-out:
 	buf_deinit(&b);
+	return r;
+}
+
+/* Whether the cached request differs from bytes (read inside the caller's
+ * read transaction: a device repeating its Sync takes no write lock). */
+static bool
+cache_differs(struct eas_req *req, const uint8_t *bytes, size_t len)
+{
+	uint8_t *old;
+	size_t old_len;
+
+	return store_device_blob_get(req->store, req->arena, req->device.id,
+				     "sync", &old, &old_len) != STORE_OK ||
+		old_len != len || memcmp(old, bytes, len) != 0;
 }
 
 /* --- response pieces --- */
@@ -1350,7 +1355,19 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 		if (v == COLL_NEEDS_WRITE)
 			need_write = true;
 	}
+	if (run->cache != NULL &&
+	    !cache_differs(req, run->cache, run->cache_len))
+		run->cache = NULL;
 	store_rollback(req->store);   /* read only: nothing to keep */
+	if (run->cache != NULL) {
+		/* MS-ASCMD 2.2.3.131: a full request replaces the cache */
+		e = store_device_blob_set(req->store, req->device.id, "sync",
+					  run->cache, run->cache_len);
+		if (e != STORE_OK)
+			log_warn("cannot cache the Sync request: %s",
+				 store_error_str(e));
+		run->cache = NULL;
+	}
 
 	if (need_write) {
 		run->window_total = window_total;
@@ -1578,6 +1595,7 @@ cmd_sync(struct eas_req *req, const struct wbxml_node *in,
 	/* Remember the request for later empty/partial ones (a full
 	 * request replaces the cache). */
 	if (in != NULL && n > 0)
-		cache_save(req, cache_tree(a, settings, list, n));
+		run->cache = cache_encode(req, cache_tree(a, settings, list, n),
+					  &run->cache_len);
 	return sync_execute(run, out_r);
 }

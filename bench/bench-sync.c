@@ -1,0 +1,351 @@
+/* Sync benchmark (issue 5): initial sync of 10,000 contacts over loopback
+ * with WindowSize 100 and 512 (wall time, requests, server CPU), and the
+ * rate of no-change Syncs from 4 keep-alive clients on a 10,000-item and a
+ * 10-item folder (the no-change cost must not depend on folder size). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conv.h"
+#include "harness.h"
+#include "util.h"
+
+#define CONTACTS 10000
+#define NOTES 10
+#define CLIENTS 4
+#define RATE_SECONDS 3
+
+static struct easd_proc *srv;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* utime + stime of the server in seconds (/proc/PID/stat fields 14, 15). */
+static double
+server_cpu(void)
+{
+	char path[64], buf[4096], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)srv->pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');   /* the command name may hold spaces */
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Items straight into the store: the benchmark measures Sync, not the
+ * Adds. */
+static int
+load_items(int folder_type, enum store_class cls, unsigned count)
+{
+	struct store *s = easd_store(srv);
+	struct arena *a = arena_new(1 << 16);
+	struct store_folder f;
+	int ret = -1;
+
+	if (s == NULL)
+		goto out;
+	if (store_folder_get_by_type(s, a, srv->ada_id, folder_type, &f) !=
+	    STORE_OK || store_begin(s, true) != STORE_OK)
+		goto out;
+	for (unsigned i = 0; i < count; i++) {
+		struct store_item item;
+		const char *error, *text;
+
+		arena_reset(a);
+		if (cls == STORE_CLASS_CONTACTS)
+			text = arena_printf(a,
+				"BEGIN:VCARD\r\nVERSION:3.0\r\n"
+				"N:Person%u;Bench;;;\r\nFN:Bench Person%u\r\n"
+				"EMAIL;TYPE=INTERNET:p%u@example.org\r\n"
+				"TEL;TYPE=CELL:+1 555 %04u\r\n"
+				"ORG:Example Inc.\r\nEND:VCARD\r\n",
+				i, i, i, i % 10000);
+		else
+			text = arena_printf(a, "Note %u\r\nsome text", i);
+		memset(&item, 0, sizeof(item));
+		if (conv_from_standard(a, cls, text, strlen(text), &item,
+				       &error) < 0) {
+			fprintf(stderr, "bench-sync: %s\n", error);
+			store_rollback(s);
+			goto out;
+		}
+		if (store_item_add(s, a, srv->ada_id, f.id, &item, 0) !=
+		    STORE_OK) {
+			store_rollback(s);
+			goto out;
+		}
+	}
+	ret = store_commit(s) == STORE_OK ? 0 : -1;
+out:
+	arena_free(&a);
+	store_close(&s);
+	return ret;
+}
+
+static struct wbxml_node *
+sync_body(struct arena *a, const char *cid, const char *key, unsigned window)
+{
+	struct wbxml_node *root = wbxml_new(a, EAS_AIRSYNC_SYNC);
+	struct wbxml_node *cs = wbxml_add(a, root, EAS_AIRSYNC_COLLECTIONS);
+	struct wbxml_node *c = wbxml_add(a, cs, EAS_AIRSYNC_COLLECTION);
+
+	wbxml_add_text(a, c, EAS_AIRSYNC_SYNCKEY, key);
+	wbxml_add_text(a, c, EAS_AIRSYNC_COLLECTIONID, cid);
+	if (window > 0)
+		wbxml_add_int(a, c, EAS_AIRSYNC_WINDOWSIZE, window);
+	return root;
+}
+
+/* One Sync; *key_r gets the new key (or stays), *items_r the commands. */
+static int
+sync_once(struct eas_client *c, struct arena *a, const char *cid,
+	  const char **key, unsigned window, size_t *items_r, bool *more_r)
+{
+	struct eas_response r;
+	const struct wbxml_node *cs, *coll, *cmds;
+
+	*items_r = 0;
+	*more_r = false;
+	if (eas_client_post(c, a, "Sync", sync_body(a, cid, *key, window),
+			    NULL, &r) < 0 || r.http_status != 200)
+		return -1;
+	if (r.tree == NULL)
+		return 0;                 /* no change: empty body */
+	cs = wbxml_child(r.tree, EAS_AIRSYNC_COLLECTIONS);
+	coll = cs != NULL ? wbxml_child(cs, EAS_AIRSYNC_COLLECTION) : NULL;
+	if (coll == NULL)
+		return -1;
+	*key = wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY);
+	*more_r = wbxml_child(coll, EAS_AIRSYNC_MOREAVAILABLE) != NULL;
+	cmds = wbxml_child(coll, EAS_AIRSYNC_COMMANDS);
+	if (cmds != NULL)
+		*items_r = wbxml_count_children(cmds);
+	return 0;
+}
+
+/* Prime and drain a folder; returns the key. */
+static const char *
+full_sync(struct eas_client *c, struct arena *a, const char *cid,
+	  unsigned window, unsigned *requests_r, size_t *items_r)
+{
+	const char *key = "0";
+	size_t n;
+	bool more = true;
+
+	*requests_r = 0;
+	*items_r = 0;
+	if (sync_once(c, a, cid, &key, 0, &n, &more) < 0)
+		return NULL;
+	(*requests_r)++;
+	do {
+		if (sync_once(c, a, cid, &key, window, &n, &more) < 0)
+			return NULL;
+		(*requests_r)++;
+		*items_r += n;
+	} while (more);
+	return key;
+}
+
+static void
+initial_sync(const char *cid, unsigned window)
+{
+	struct eas_client *c;
+	struct arena *a = arena_new(1 << 20);
+	char dev[32];
+	unsigned requests;
+	size_t items;
+	double t0, cpu0, t, cpu;
+
+	snprintf(dev, sizeof(dev), "benchinit%u", window);
+	c = harness_client(srv, HARNESS_ADA, dev);
+	if (c == NULL)
+		exit(1);
+	cpu0 = server_cpu();
+	t0 = now_s();
+	if (full_sync(c, a, cid, window, &requests, &items) == NULL) {
+		fprintf(stderr, "bench-sync: initial sync failed: %s\n",
+			eas_client_error(c));
+		exit(1);
+	}
+	t = now_s() - t0;
+	cpu = server_cpu() - cpu0;
+	printf("bench-sync: initial_%u_contacts_window_%u %.3f s "
+	       "(target %s)\n", CONTACTS, window, t,
+	       window == 512 ? "< 0.5" : "-");
+	printf("bench-sync: initial_window_%u_requests %u requests "
+	       "(target -)\n", window, requests);
+	printf("bench-sync: initial_window_%u_items %zu items (target %u)\n",
+	       window, items, CONTACTS);
+	printf("bench-sync: initial_window_%u_server_cpu %.3f s (target -)\n",
+	       window, cpu);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+struct worker {
+	pthread_t thread;
+	const char *cid;
+	unsigned index;
+	const char *tag;
+	volatile bool *stop;
+	unsigned long count;
+	bool failed;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct arena *a = arena_new(1 << 16);
+	struct eas_client *c;
+	char dev[48];
+	const char *key, *k;
+	unsigned requests;
+	size_t items;
+	bool more;
+
+	snprintf(dev, sizeof(dev), "bench%s%u", w->tag, w->index);
+	c = harness_client(srv, HARNESS_ADA, dev);
+	if (c == NULL) {
+		w->failed = true;
+		goto out;
+	}
+	key = full_sync(c, a, w->cid, 512, &requests, &items);
+	if (key == NULL) {
+		w->failed = true;
+		goto out;
+	}
+	key = arena_strdup(a, key);
+	while (!*w->stop) {
+		struct arena *r = arena_new(8192);
+
+		k = key;
+		if (sync_once(c, r, w->cid, &k, 0, &items, &more) < 0 ||
+		    items != 0) {
+			w->failed = true;
+			arena_free(&r);
+			break;
+		}
+		arena_free(&r);
+		w->count++;
+	}
+out:
+	eas_client_free(&c);
+	arena_free(&a);
+	return NULL;
+}
+
+static void
+no_change_rate(const char *cid, const char *tag, size_t folder_items)
+{
+	struct worker w[CLIENTS];
+	volatile bool stop = false;
+	unsigned long before[CLIENTS], total = 0;
+	double t0, t, cpu0, cpu;
+	bool failed = false;
+
+	memset(w, 0, sizeof(w));
+	for (unsigned i = 0; i < CLIENTS; i++) {
+		w[i].cid = cid;
+		w[i].index = i;
+		w[i].tag = tag;
+		w[i].stop = &stop;
+		pthread_create(&w[i].thread, NULL, worker_run, &w[i]);
+	}
+	/* let every worker finish its initial sync */
+	sleep(2);
+	while (true) {
+		bool all = true;
+
+		for (unsigned i = 0; i < CLIENTS; i++)
+			if (w[i].count == 0 && !w[i].failed)
+				all = false;
+		if (all)
+			break;
+		usleep(100000);
+	}
+	for (unsigned i = 0; i < CLIENTS; i++)
+		before[i] = w[i].count;
+	cpu0 = server_cpu();
+	t0 = now_s();
+	sleep(RATE_SECONDS);
+	for (unsigned i = 0; i < CLIENTS; i++)
+		total += w[i].count - before[i];
+	t = now_s() - t0;
+	cpu = server_cpu() - cpu0;
+	stop = true;
+	for (unsigned i = 0; i < CLIENTS; i++) {
+		pthread_join(w[i].thread, NULL);
+		failed |= w[i].failed;
+	}
+	if (failed)
+		fprintf(stderr, "bench-sync: a no-change client failed\n");
+	printf("bench-sync: no_change_syncs_%zu_items %.0f req/s "
+	       "(target >= 20000)\n", folder_items, (double)total / t);
+	printf("bench-sync: no_change_server_cpu_%zu_items %.1f us/req "
+	       "(target -)\n", folder_items,
+	       total > 0 ? cpu * 1e6 / (double)total : 0.0);
+}
+
+int
+main(void)
+{
+	struct arena *a = arena_new(4096);
+	struct store *s;
+	struct store_folder contacts, notes;
+	/* debug logging (the harness default) would dominate the figures */
+	static const char *const args[] = { "--log-level", "warn", NULL };
+
+	/* the release server unless told otherwise */
+	setenv("EASD_BIN", getenv("EASD_BIN") != NULL ? getenv("EASD_BIN") :
+	       "build/easd", 1);
+	srv = easd_start(args);
+	if (srv == NULL)
+		return 1;
+	if (load_items(EAS_FOLDER_CONTACTS, STORE_CLASS_CONTACTS,
+		       CONTACTS) < 0 ||
+	    load_items(EAS_FOLDER_NOTES, STORE_CLASS_NOTES, NOTES) < 0) {
+		fprintf(stderr, "bench-sync: cannot load items\n");
+		easd_stop(&srv);
+		return 1;
+	}
+	s = easd_store(srv);
+	if (s == NULL ||
+	    store_folder_get_by_type(s, a, srv->ada_id, EAS_FOLDER_CONTACTS,
+				     &contacts) != STORE_OK ||
+	    store_folder_get_by_type(s, a, srv->ada_id, EAS_FOLDER_NOTES,
+				     &notes) != STORE_OK) {
+		easd_stop(&srv);
+		return 1;
+	}
+	store_close(&s);
+
+	initial_sync(contacts.server_id, 100);
+	initial_sync(contacts.server_id, 512);
+	no_change_rate(contacts.server_id, "big", CONTACTS);
+	no_change_rate(notes.server_id, "small", NOTES);
+
+	easd_stop(&srv);
+	arena_free(&a);
+	return 0;
+}
