@@ -33,6 +33,10 @@
 #define HEARTBEAT 3000            /* s; nothing times out during the run */
 #define RBUF 2048
 #define PHASE_TIMEOUT_MS 180000
+/* Commits are spread at this interval (200 accounts/s, so 2,000 Ping
+ * answers/s): a burst of 10,000 simultaneous answers measures the
+ * server's throughput, not its wake-up latency. */
+#define COMMIT_INTERVAL_US 5000
 /* The server's credential cache (auth.c) is direct-mapped on
  * g_str_hash(login) % 1024: logins are chosen on distinct slots so that
  * every Ping after the warm-up is a cache hit, not a 20 ms yescrypt. */
@@ -484,6 +488,7 @@ commit_changes(struct store *s, const char *dir)
 	struct arena *a = arena_new(0);
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int rc = 0;
+	uint64_t start = now_us();
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -491,8 +496,11 @@ commit_changes(struct store *s, const char *dir)
 	for (int i = 0; i < ACCOUNTS; i++) {
 		struct store_item it;
 		char line[64];
+		uint64_t due = start + (uint64_t)i * COMMIT_INTERVAL_US, t;
 		int n;
 
+		if ((t = now_us()) < due)
+			usleep((useconds_t)(due - t));
 		memset(&it, 0, sizeof(it));
 		it.cls = STORE_CLASS_NOTES;
 		it.data = (const uint8_t *)"bench note";
@@ -695,8 +703,10 @@ main(void)
 	if (nlat > 0) {
 		printf("bench-push: wake-median %.1f ms (target -)\n",
 		       (double)lat[nlat / 2] / 1000.0);
-		printf("bench-push: wake-p99 %.1f ms (target < 100)\n",
-		       (double)lat[nlat * 99 / 100] / 1000.0);
+		printf("bench-push: wake-p99 %.1f ms (target < 100; "
+		       "%d commits/s)\n",
+		       (double)lat[nlat * 99 / 100] / 1000.0,
+		       (int)(1000000 / COMMIT_INTERVAL_US));
 		printf("bench-push: wake-max %.1f ms (target -)\n",
 		       (double)lat[nlat - 1] / 1000.0);
 	}
