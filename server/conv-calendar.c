@@ -1,13 +1,1354 @@
-/* Calendar (MS-ASCAL) <-> iCalendar VEVENT: being written. */
+/* Calendar (MS-ASCAL) <-> iCalendar VEVENT through libical.
+ *
+ * Mapping: Subject SUMMARY, Location LOCATION (16.x: the whole
+ * airsyncbase:Location container also packed in X-EAS-LOCATION),
+ * StartTime/EndTime DTSTART/DTEND (local time with TZID when a TimeZone
+ * came along, VALUE=DATE for all-day events that start at local midnight),
+ * DtStamp DTSTAMP, TimeZone a VTIMEZONE (TZID the IANA name when the rules
+ * match one, else a synthetic "EAS/..." id) plus the blob itself in
+ * X-EAS-TIMEZONE so it comes back byte for byte, Recurrence RRULE (and the
+ * element packed in X-EAS-RECURRENCE), deleted exceptions EXDATE, changed
+ * ones an extra VEVENT with RECURRENCE-ID (their elements packed in
+ * X-EAS-EXCEPTION), organizer ORGANIZER, attendees ATTENDEE with
+ * PARTSTAT/ROLE/CUTYPE and the exact EAS numbers in X-EAS-STATUS/X-EAS-TYPE
+ * parameters, Reminder VALARM, Sensitivity CLASS, BusyStatus TRANSP and
+ * X-MICROSOFT-CDO-BUSYSTATUS, Categories CATEGORIES, Body DESCRIPTION
+ * (HTML in X-ALT-DESC), the rest X-EAS-* properties; unknown elements are
+ * packed in X-EAS-NODES. meta: date = start, date_end = end of the last
+ * occurrence (INT64_MAX when the series never ends). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
 #include "conv-int.h"
+#include "conv-tz.h"
+#include "util.h"
+
+#define CAL_MAX_EXCEPTIONS 1000
+#define CAL_MAX_ATTENDEES 1000
+#define CAL_MAX_UNKNOWN 64
+/* Occurrences walked to find the end of a counted series. */
+#define CAL_MAX_WALK 5000
+
+/* --- shared iCalendar helpers --- */
+
+static void
+ical_free_cb(void *p)
+{
+	icalcomponent_free(p);
+}
+
+icalcomponent *
+conv_ical_parse(struct arena *a, const char *data, size_t len,
+		const char **error_r)
+{
+	char *copy = arena_alloc(a, len + 1);
+	icalcomponent *c;
+
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	c = icalparser_parse_string(copy);
+	if (c == NULL)
+		return conv_fail(a, error_r, "not an iCalendar object"), NULL;
+	arena_add_cleanup(a, ical_free_cb, c);
+	if (icalcomponent_isa(c) != ICAL_VCALENDAR_COMPONENT) {
+		*error_r = "iCalendar: no VCALENDAR";
+		return NULL;
+	}
+	return c;
+}
+
+const char *
+conv_ical_finish(struct arena *a, icalcomponent *cal, size_t *len_r)
+{
+	char *s = icalcomponent_as_ical_string_r(cal);
+	size_t len = strlen(s);
+	char *out = arena_alloc(a, len + 1);
+
+	memcpy(out, s, len + 1);
+	free(s);
+	icalcomponent_free(cal);
+	*len_r = len;
+	return out;
+}
+
+void
+conv_ical_set_x(icalcomponent *c, const char *name, const char *value)
+{
+	icalproperty *p = icalproperty_new_x(value);
+
+	icalproperty_set_x_name(p, name);
+	icalcomponent_add_property(c, p);
+}
+
+const char *
+conv_ical_get_x(struct arena *a, icalcomponent *c, const char *name)
+{
+	icalproperty *p;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY)) {
+		const char *n = icalproperty_get_x_name(p);
+
+		if (n != NULL && strcasecmp(n, name) == 0) {
+			const char *v = icalproperty_get_x(p);
+
+			return arena_strdup(a, v != NULL ? v : "");
+		}
+	}
+	return NULL;
+}
+
+void
+conv_ical_add_categories(struct arena *a, icalcomponent *c,
+			 const struct wbxml_node *list)
+{
+	const struct wbxml_node *n, *lp = list;
+	bool comma = false;
+
+	/* One property per category. libical splits values at commas when
+	 * reading, so a list with a comma inside a name is also kept whole
+	 * in X-EAS-CATEGORIES. */
+	wbxml_foreach(list, n) {
+		icalcomponent_add_property(c,
+			icalproperty_new_categories(wbxml_text(n)));
+		comma = comma || strchr(wbxml_text(n), ',') != NULL;
+	}
+	if (comma)
+		conv_ical_set_x(c, "X-EAS-CATEGORIES",
+				conv_nodes_pack(a, &lp, 1));
+}
+
+void
+conv_ical_get_categories(struct arena *a, icalcomponent *c,
+			 struct wbxml_node *appdata, uint16_t list_tag,
+			 uint16_t item_tag)
+{
+	struct wbxml_node *list = NULL;
+	icalproperty *p;
+	const char *packed = conv_ical_get_x(a, c, "X-EAS-CATEGORIES");
+
+	if (packed != NULL &&
+	    conv_nodes_unpack(a, packed, strlen(packed), appdata) == 0)
+		return;
+	for (p = icalcomponent_get_first_property(c, ICAL_CATEGORIES_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(c, ICAL_CATEGORIES_PROPERTY)) {
+		const char *v = icalproperty_get_categories(p);
+
+		if (v == NULL)
+			continue;
+		if (list == NULL)
+			list = wbxml_add(a, appdata, list_tag);
+		wbxml_add_text(a, list, item_tag, v);
+	}
+}
+
+/* iCalendar text has no carriage returns: CR LF line breaks (what EAS
+ * clients send) are stored as LF with X-EAS-NL=CRLF; a text with other
+ * CRs is kept base64 in X-EAS-BODY64. */
+static int
+crlf_kind(const char *s, size_t len)
+{
+	bool cr = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\r') {
+			if (i + 1 >= len || s[i + 1] != '\n')
+				return -1;
+			cr = true;
+		} else if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
+			if (cr)
+				return -1;
+		}
+	}
+	if (!cr)
+		return 0;
+	/* CR LF everywhere? A lone LF before the first CR LF is mixed. */
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+			return -1;
+	}
+	return 1;
+}
+
+static char *
+drop_cr(struct arena *a, const char *s, size_t len)
+{
+	char *o = arena_alloc(a, len + 1);
+	size_t k = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '\r')
+			o[k++] = s[i];
+	}
+	o[k] = '\0';
+	return o;
+}
+
+static char *
+add_cr(struct arena *a, const char *s)
+{
+	size_t len = strlen(s), k = 0;
+	char *o = arena_alloc(a, 2 * len + 1);
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\n')
+			o[k++] = '\r';
+		o[k++] = s[i];
+	}
+	o[k] = '\0';
+	return o;
+}
+
+void
+conv_ical_set_body(struct arena *a, icalcomponent *c,
+		   const struct wbxml_node *appdata)
+{
+	const char *text;
+	size_t len;
+	int type, kind;
+	char *t, num[8];
+
+	if (conv_body_get(appdata, &text, &len, &type) != 1)
+		return;
+	kind = crlf_kind(text, len);
+	t = kind == 1 ? drop_cr(a, text, len) : arena_strndup(a, text, len);
+	if (type == 2) {
+		icalproperty *p = icalproperty_new_x(t);
+
+		icalproperty_set_x_name(p, "X-ALT-DESC");
+		icalproperty_add_parameter(p,
+			icalparameter_new_fmttype("text/html"));
+		icalcomponent_add_property(c, p);
+	} else {
+		icalcomponent_add_property(c, icalproperty_new_description(t));
+	}
+	if (type != 1 && type != 2) {
+		snprintf(num, sizeof(num), "%d", type);
+		conv_ical_set_x(c, "X-EAS-BODYTYPE", num);
+	}
+	if (kind == 1)
+		conv_ical_set_x(c, "X-EAS-NL", "CRLF");
+	if (kind < 0 || strlen(t) != len) {
+		char *b = arena_alloc(a, base64_encoded_len(len) + 1);
+
+		base64_encode(text, len, b);
+		conv_ical_set_x(c, "X-EAS-BODY64", b);
+	}
+}
+
+void
+conv_ical_get_body(struct arena *a, icalcomponent *c,
+		   const struct conv_ctx *ctx, struct wbxml_node *appdata)
+{
+	const char *html = conv_ical_get_x(a, c, "X-ALT-DESC");
+	const char *bt = conv_ical_get_x(a, c, "X-EAS-BODYTYPE");
+	const char *b64 = conv_ical_get_x(a, c, "X-EAS-BODY64");
+	bool crlf = conv_ical_get_x(a, c, "X-EAS-NL") != NULL;
+	int type = bt != NULL && bt[0] >= '1' && bt[0] <= '4' ? bt[0] - '0' :
+		   html != NULL ? 2 : 1;
+	icalproperty *p;
+	const char *d = html;
+
+	if (d == NULL) {
+		p = icalcomponent_get_first_property(c,
+			ICAL_DESCRIPTION_PROPERTY);
+		if (p == NULL || (d = icalproperty_get_description(p)) == NULL)
+			return;
+	}
+	if (b64 != NULL) {
+		uint8_t *raw = arena_alloc(a, base64_decoded_max(strlen(b64)));
+		long n = base64_decode(b64, strlen(b64), raw);
+
+		if (n >= 0) {
+			conv_add_body(a, appdata, ctx, (const char *)raw,
+				      (size_t)n, type);
+			return;
+		}
+	}
+	if (crlf)
+		d = add_cr(a, d);
+	conv_add_body(a, appdata, ctx, d, strlen(d), type);
+}
+
+/* --- recurrence --- */
+
+const struct conv_rec_tags conv_rec_calendar = {
+	EAS_CALENDAR_RECURRENCE, EAS_CALENDAR_TYPE, EAS_CALENDAR_INTERVAL,
+	EAS_CALENDAR_UNTIL, EAS_CALENDAR_OCCURRENCES, EAS_CALENDAR_DAYOFWEEK,
+	EAS_CALENDAR_DAYOFMONTH, EAS_CALENDAR_WEEKOFMONTH,
+	EAS_CALENDAR_MONTHOFYEAR, EAS_CALENDAR_CALENDARTYPE,
+	EAS_CALENDAR_ISLEAPMONTH, EAS_CALENDAR_FIRSTDAYOFWEEK, 0, 0, 0, false,
+};
+
+const struct conv_rec_tags conv_rec_tasks = {
+	EAS_TASKS_RECURRENCE, EAS_TASKS_TYPE, EAS_TASKS_INTERVAL,
+	EAS_TASKS_UNTIL, EAS_TASKS_OCCURRENCES, EAS_TASKS_DAYOFWEEK,
+	EAS_TASKS_DAYOFMONTH, EAS_TASKS_WEEKOFMONTH, EAS_TASKS_MONTHOFYEAR,
+	EAS_TASKS_CALENDARTYPE, EAS_TASKS_ISLEAPMONTH, EAS_TASKS_FIRSTDAYOFWEEK,
+	EAS_TASKS_START, EAS_TASKS_REGENERATE, EAS_TASKS_DEADOCCUR, true,
+};
+
+static const char *const rr_days[7] = { "SU", "MO", "TU", "WE", "TH", "FR",
+					"SA" };
+
+static int
+rec_int(struct arena *a, const struct wbxml_node *rec, uint16_t tag,
+	int64_t lo, int64_t hi, int64_t *v, const char **error_r)
+{
+	int r;
+
+	if (tag == 0)
+		return 0;
+	r = wbxml_child_int(rec, tag, v);
+	if (r < 0 || (r == 1 && (*v < lo || *v > hi)))
+		return conv_fail(a, error_r, "Recurrence: bad %s",
+				 wbxml_tag_name(tag));
+	return r;
+}
+
+static void
+rr_days_list(struct buf *b, int64_t mask)
+{
+	bool first = true;
+
+	for (int i = 0; i < 7; i++) {
+		if ((mask & (1 << i)) == 0)
+			continue;
+		buf_printf(b, "%s%s", first ? "" : ",", rr_days[i]);
+		first = false;
+	}
+}
+
+/* MS-ASCAL 2.2.2.38 Recurrence -> RFC 5545 3.3.10 RRULE. */
+int
+conv_rrule_from_eas(struct arena *a, const struct wbxml_node *rec,
+		    const struct conv_rec_tags *t, const char **rrule_r,
+		    const char **error_r)
+{
+	int64_t type, interval = 1, occ = 0, dow = 0, dom = 0, wom = 0, moy = 0;
+	int64_t fdow = 0, until;
+	int r_dow, r_dom, r_wom, r_moy, r_fdow, r_occ;
+	const char *u;
+	struct buf b;
+	char *out;
+
+	if (wbxml_child_int(rec, t->type, &type) != 1)
+		return conv_fail(a, error_r, "Recurrence: missing or bad Type");
+	if (rec_int(a, rec, t->interval, 1, 999, &interval, error_r) < 0 ||
+	    (r_occ = rec_int(a, rec, t->occurrences, 1, 999, &occ,
+			     error_r)) < 0 ||
+	    (r_dow = rec_int(a, rec, t->dow, 1, 127, &dow, error_r)) < 0 ||
+	    (r_dom = rec_int(a, rec, t->dom, 1, 31, &dom, error_r)) < 0 ||
+	    (r_wom = rec_int(a, rec, t->wom, 1, 5, &wom, error_r)) < 0 ||
+	    (r_moy = rec_int(a, rec, t->moy, 1, 12, &moy, error_r)) < 0 ||
+	    (r_fdow = rec_int(a, rec, t->fdow, 0, 6, &fdow, error_r)) < 0)
+		return -1;
+	buf_init(&b, 0);
+	switch (type) {
+	case 0:
+		buf_puts(&b, "FREQ=DAILY");
+		if (r_dow == 1) {
+			buf_puts(&b, ";BYDAY=");
+			rr_days_list(&b, dow);
+		}
+		break;
+	case 1:
+		if (r_dow != 1)
+			goto missing;
+		buf_puts(&b, "FREQ=WEEKLY;BYDAY=");
+		rr_days_list(&b, dow);
+		break;
+	case 2:
+		if (r_dom != 1)
+			goto missing;
+		buf_printf(&b, "FREQ=MONTHLY;BYMONTHDAY=%d", (int)dom);
+		break;
+	case 3:
+	case 6:
+		if (r_dow != 1 || r_wom != 1 || (type == 6 && r_moy != 1))
+			goto missing;
+		buf_puts(&b, type == 3 ? "FREQ=MONTHLY" : "FREQ=YEARLY");
+		if (type == 6)
+			buf_printf(&b, ";BYMONTH=%d", (int)moy);
+		buf_puts(&b, ";BYDAY=");
+		rr_days_list(&b, dow);
+		buf_printf(&b, ";BYSETPOS=%d", wom == 5 ? -1 : (int)wom);
+		break;
+	case 5:
+		if (r_dom != 1 || r_moy != 1)
+			goto missing;
+		buf_printf(&b, "FREQ=YEARLY;BYMONTH=%d;BYMONTHDAY=%d", (int)moy,
+			   (int)dom);
+		break;
+	default:
+		buf_deinit(&b);
+		return conv_fail(a, error_r, "Recurrence: unknown Type %lld",
+				 (long long)type);
+	}
+	if (interval != 1)
+		buf_printf(&b, ";INTERVAL=%d", (int)interval);
+	if (r_occ == 1)
+		buf_printf(&b, ";COUNT=%d", (int)occ);
+	u = wbxml_child_text(rec, t->until);
+	if (u != NULL) {
+		char c[32];
+
+		if (conv_parse_time(u, &until) < 0) {
+			buf_deinit(&b);
+			return conv_fail(a, error_r, "Recurrence: bad Until '%s'",
+					 u);
+		}
+		time_format_compact(until, c);
+		buf_printf(&b, ";UNTIL=%s", c);
+	}
+	if (r_fdow == 1)
+		buf_printf(&b, ";WKST=%s", rr_days[fdow]);
+	out = arena_strndup(a, (const char *)b.data, b.len);
+	buf_deinit(&b);
+	*rrule_r = out;
+	return 0;
+missing:
+	buf_deinit(&b);
+	return conv_fail(a, error_r, "Recurrence: Type %lld without its days",
+			 (long long)type);
+}
+
+static int
+rr_mask(const short *by_day, int *pos_r)
+{
+	int mask = 0;
+
+	*pos_r = 0;
+	for (int i = 0; i < ICAL_BY_DAY_SIZE &&
+			by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+		int d = icalrecurrencetype_day_day_of_week(by_day[i]);
+		int p = icalrecurrencetype_day_position(by_day[i]);
+
+		if (d >= 1 && d <= 7)
+			mask |= 1 << (d - 1);
+		if (p != 0)
+			*pos_r = p;
+	}
+	return mask;
+}
+
+void
+conv_rrule_to_eas(struct arena *a, struct icalrecurrencetype *r,
+		  struct icaltimetype dtstart, const struct conv_rec_tags *t,
+		  struct wbxml_node *appdata)
+{
+	struct wbxml_node *rec;
+	int pos = 0, mask = rr_mask(r->by_day, &pos), type;
+	int setpos = r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX ?
+		     r->by_set_pos[0] : pos;
+	int mday = r->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX ?
+		   r->by_month_day[0] : dtstart.day;
+	int month = r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX ?
+		    r->by_month[0] : dtstart.month;
+	char tb[32];
+
+	switch (r->freq) {
+	case ICAL_DAILY_RECURRENCE: type = 0; break;
+	case ICAL_WEEKLY_RECURRENCE: type = 1; break;
+	case ICAL_MONTHLY_RECURRENCE: type = mask != 0 ? 3 : 2; break;
+	case ICAL_YEARLY_RECURRENCE: type = mask != 0 ? 6 : 5; break;
+	default: return;   /* no EAS form: the series shows as one event */
+	}
+	if (type == 1 && mask == 0)
+		mask = 1 << (icaltime_day_of_week(dtstart) - 1);
+	rec = wbxml_add(a, appdata, t->rec);
+	wbxml_add_int(a, rec, t->type, type);
+	if (r->interval > 1)
+		wbxml_add_int(a, rec, t->interval, r->interval);
+	if (r->count > 0)
+		wbxml_add_int(a, rec, t->occurrences, r->count);
+	if (!icaltime_is_null_time(r->until)) {
+		int64_t u = (int64_t)icaltime_as_timet(r->until);
+
+		if (t->iso_dates)
+			time_format_iso(u, tb);
+		else
+			time_format_compact(u, tb);
+		wbxml_add_text(a, rec, t->until, tb);
+	}
+	if (mask != 0 && type != 2 && type != 5)
+		wbxml_add_int(a, rec, t->dow, mask);
+	if (type == 2 || type == 5)
+		wbxml_add_int(a, rec, t->dom, mday);
+	if (type == 3 || type == 6)
+		wbxml_add_int(a, rec, t->wom, setpos < 0 || setpos > 4 ? 5 :
+					      setpos == 0 ? 1 : setpos);
+	if (type == 5 || type == 6)
+		wbxml_add_int(a, rec, t->moy, month);
+}
+
+/* --- calendar --- */
+
+/* The time zone an event's local times are written in. */
+struct cal_tz {
+	bool have;
+	struct conv_tz tz;
+	const char *tzid;
+};
+
+/* Simple elements kept as X- properties, with what their text must be. */
+enum xkind { XK_TEXT, XK_INT, XK_TIME };
+static const struct xprop {
+	uint16_t tag;
+	const char *name;
+	enum xkind kind;
+	int lo, hi;
+} xprops[] = {
+	{ EAS_CALENDAR_MEETINGSTATUS, "X-EAS-MEETINGSTATUS", XK_INT, 0, 15 },
+	{ EAS_CALENDAR_RESPONSEREQUESTED, "X-EAS-RESPONSEREQUESTED", XK_INT,
+	  0, 1 },
+	{ EAS_CALENDAR_DISALLOWNEWTIMEPROPOSAL, "X-EAS-DISALLOWNEWTIMEPROPOSAL",
+	  XK_INT, 0, 1 },
+	{ EAS_CALENDAR_RESPONSETYPE, "X-EAS-RESPONSETYPE", XK_INT, 0, 5 },
+	{ EAS_CALENDAR_APPOINTMENTREPLYTIME, "X-EAS-APPOINTMENTREPLYTIME",
+	  XK_TIME, 0, 0 },
+	{ EAS_CALENDAR_ONLINEMEETINGCONFLINK, "X-EAS-ONLINEMEETINGCONFLINK",
+	  XK_TEXT, 0, 0 },
+	{ EAS_CALENDAR_ONLINEMEETINGEXTERNALLINK,
+	  "X-EAS-ONLINEMEETINGEXTERNALLINK", XK_TEXT, 0, 0 },
+	{ EAS_CALENDAR_CALENDARTYPE, "X-EAS-CALENDARTYPE", XK_TEXT, 0, 0 },
+};
+
+static const char *const busy_names[] = { "FREE", "TENTATIVE", "BUSY", "OOF",
+					  "WORKINGELSEWHERE" };
+
+static int
+check_int(struct arena *a, const struct wbxml_node *n, int lo, int hi,
+	  int *v_r, const char **error_r)
+{
+	int64_t v;
+
+	if (str_to_int64(wbxml_text(n), &v) < 0 || v < lo || v > hi)
+		return conv_fail(a, error_r, "Calendar: bad %s '%s'",
+				 wbxml_tag_name(n->tag), wbxml_text(n));
+	*v_r = (int)v;
+	return 0;
+}
+
+static int
+check_time(struct arena *a, const struct wbxml_node *n, int64_t *t_r,
+	   const char **error_r)
+{
+	if (conv_parse_time(wbxml_text(n), t_r) < 0)
+		return conv_fail(a, error_r, "Calendar: bad %s '%s'",
+				 wbxml_tag_name(n->tag), wbxml_text(n));
+	return 0;
+}
+
+/* A start/end/exception time: all-day events at local midnight become
+ * DATE values; with a zone, local time and TZID; else UTC. */
+static struct icaltimetype
+event_time(int64_t utc, const struct cal_tz *z, bool allday,
+	   icalparameter **tzid_r)
+{
+	int64_t local = z->have ? conv_tz_utc_to_local(&z->tz, utc) : utc;
+
+	*tzid_r = NULL;
+	if (allday && local % 86400 == 0)
+		return icaltime_from_timet_with_zone((time_t)local, 1, NULL);
+	if (!z->have)
+		return icaltime_from_timet_with_zone(
+			(time_t)utc, 0, icaltimezone_get_utc_timezone());
+	*tzid_r = icalparameter_new_tzid(z->tzid);
+	return icaltime_from_timet_with_zone((time_t)local, 0, NULL);
+}
+
+static void
+add_time(icalcomponent *c, icalproperty_kind kind, int64_t utc,
+	 const struct cal_tz *z, bool allday)
+{
+	icalparameter *tzid;
+	struct icaltimetype tt = event_time(utc, z, allday, &tzid);
+	icalproperty *p;
+
+	switch (kind) {
+	case ICAL_DTSTART_PROPERTY: p = icalproperty_new_dtstart(tt); break;
+	case ICAL_DTEND_PROPERTY: p = icalproperty_new_dtend(tt); break;
+	case ICAL_EXDATE_PROPERTY: p = icalproperty_new_exdate(tt); break;
+	default: p = icalproperty_new_recurrenceid(tt); break;
+	}
+	if (tzid != NULL)
+		icalproperty_add_parameter(p, tzid);
+	icalcomponent_add_property(c, p);
+}
+
+static void
+add_xparam(icalproperty *p, const char *name, const char *v)
+{
+	icalparameter *x = icalparameter_new_x(v);
+
+	icalparameter_set_xname(x, name);
+	icalproperty_add_parameter(p, x);
+}
+
+static int
+add_attendees(struct arena *a, icalcomponent *ev,
+	      const struct wbxml_node *list, const char **error_r)
+{
+	const struct wbxml_node *at, *n;
+	size_t count = 0;
+
+	wbxml_foreach(list, at) {
+		const char *email = wbxml_child_text(at, EAS_CALENDAR_EMAIL);
+		const char *name = wbxml_child_text(at, EAS_CALENDAR_NAME);
+		icalproperty *p;
+		int st = -1, ty = -1;
+
+		if (++count > CAL_MAX_ATTENDEES)
+			return conv_fail(a, error_r, "Calendar: too many attendees");
+		if ((n = wbxml_child(at, EAS_CALENDAR_ATTENDEESTATUS)) != NULL &&
+		    check_int(a, n, 0, 5, &st, error_r) < 0)
+			return -1;
+		if ((n = wbxml_child(at, EAS_CALENDAR_ATTENDEETYPE)) != NULL &&
+		    check_int(a, n, 1, 3, &ty, error_r) < 0)
+			return -1;
+		p = icalproperty_new_attendee(arena_printf(a, "mailto:%s",
+			email != NULL ? email : ""));
+		if (name != NULL)
+			icalproperty_add_parameter(p, icalparameter_new_cn(name));
+		if (st >= 0) {
+			static const icalparameter_partstat ps[6] = {
+				ICAL_PARTSTAT_NEEDSACTION, ICAL_PARTSTAT_NEEDSACTION,
+				ICAL_PARTSTAT_TENTATIVE, ICAL_PARTSTAT_ACCEPTED,
+				ICAL_PARTSTAT_DECLINED, ICAL_PARTSTAT_NEEDSACTION,
+			};
+
+			icalproperty_add_parameter(p,
+				icalparameter_new_partstat(ps[st]));
+			add_xparam(p, "X-EAS-STATUS", arena_printf(a, "%d", st));
+		}
+		if (ty >= 0) {
+			icalproperty_add_parameter(p, icalparameter_new_role(
+				ty == 2 ? ICAL_ROLE_OPTPARTICIPANT :
+				ty == 3 ? ICAL_ROLE_NONPARTICIPANT :
+					  ICAL_ROLE_REQPARTICIPANT));
+			if (ty == 3)
+				icalproperty_add_parameter(p,
+					icalparameter_new_cutype(ICAL_CUTYPE_RESOURCE));
+			add_xparam(p, "X-EAS-TYPE", arena_printf(a, "%d", ty));
+		}
+		if (email == NULL)
+			add_xparam(p, "X-EAS-NOEMAIL", "1");
+		icalcomponent_add_property(ev, p);
+	}
+	return 0;
+}
+
+/* Properties a master and an exception share. unknown_r (master only)
+ * collects the elements without a home. */
+static int
+add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
+	   const struct cal_tz *z, bool allday, int64_t *start_r,
+	   int64_t *end_r, const struct wbxml_node **unknown,
+	   size_t *nunknown, const char **error_r)
+{
+	const struct wbxml_node *n;
+	int v;
+	int64_t t;
+
+	wbxml_foreach(app, n) {
+		size_t i;
+
+		switch (n->tag) {
+		case EAS_CALENDAR_SUBJECT:
+			icalcomponent_add_property(ev,
+				icalproperty_new_summary(wbxml_text(n)));
+			continue;
+		case EAS_CALENDAR_LOCATION:
+			icalcomponent_add_property(ev,
+				icalproperty_new_location(wbxml_text(n)));
+			continue;
+		case EAS_AIRSYNCBASE_LOCATION: {
+			const char *dn = wbxml_child_text(n,
+				EAS_AIRSYNCBASE_DISPLAYNAME);
+
+			if (dn != NULL)
+				icalcomponent_add_property(ev,
+					icalproperty_new_location(dn));
+			conv_ical_set_x(ev, "X-EAS-LOCATION",
+					conv_nodes_pack(a, &n, 1));
+			continue;
+		}
+		case EAS_CALENDAR_STARTTIME:
+		case EAS_CALENDAR_ENDTIME:
+			if (check_time(a, n, &t, error_r) < 0)
+				return -1;
+			add_time(ev, n->tag == EAS_CALENDAR_STARTTIME ?
+				 ICAL_DTSTART_PROPERTY : ICAL_DTEND_PROPERTY,
+				 t, z, allday);
+			*(n->tag == EAS_CALENDAR_STARTTIME ? start_r : end_r) = t;
+			continue;
+		case EAS_CALENDAR_DTSTAMP:
+			if (check_time(a, n, &t, error_r) < 0)
+				return -1;
+			icalcomponent_add_property(ev, icalproperty_new_dtstamp(
+				icaltime_from_timet_with_zone((time_t)t, 0,
+					icaltimezone_get_utc_timezone())));
+			continue;
+		case EAS_CALENDAR_ALLDAYEVENT:
+			if (check_int(a, n, 0, 1, &v, error_r) < 0)
+				return -1;
+			conv_ical_set_x(ev, "X-MICROSOFT-CDO-ALLDAYEVENT",
+					v ? "TRUE" : "FALSE");
+			continue;
+		case EAS_CALENDAR_BUSYSTATUS:
+			if (check_int(a, n, 0, 5, &v, error_r) < 0)
+				return -1;
+			icalcomponent_add_property(ev, icalproperty_new_transp(
+				v == 0 ? ICAL_TRANSP_TRANSPARENT :
+					 ICAL_TRANSP_OPAQUE));
+			conv_ical_set_x(ev, "X-MICROSOFT-CDO-BUSYSTATUS",
+					v < 5 ? busy_names[v] : "5");
+			continue;
+		case EAS_CALENDAR_SENSITIVITY:
+			if (check_int(a, n, 0, 3, &v, error_r) < 0)
+				return -1;
+			icalcomponent_add_property(ev, icalproperty_new_class(
+				v == 0 ? ICAL_CLASS_PUBLIC :
+				v == 3 ? ICAL_CLASS_CONFIDENTIAL :
+					 ICAL_CLASS_PRIVATE));
+			if (v == 1)
+				conv_ical_set_x(ev, "X-EAS-SENSITIVITY", "1");
+			continue;
+		case EAS_CALENDAR_REMINDER: {
+			icalcomponent *al;
+			struct icaltriggertype trig;
+
+			if (check_int(a, n, 0, 1000000, &v, error_r) < 0)
+				return -1;
+			memset(&trig, 0, sizeof(trig));
+			trig.time = icaltime_null_time();
+			trig.duration = icaldurationtype_from_int(-v * 60);
+			al = icalcomponent_new_valarm();
+			icalcomponent_add_property(al,
+				icalproperty_new_action(ICAL_ACTION_DISPLAY));
+			icalcomponent_add_property(al,
+				icalproperty_new_trigger(trig));
+			icalcomponent_add_property(al,
+				icalproperty_new_description("Reminder"));
+			icalcomponent_add_component(ev, al);
+			continue;
+		}
+		case EAS_CALENDAR_CATEGORIES:
+			conv_ical_add_categories(a, ev, n);
+			continue;
+		case EAS_CALENDAR_ATTENDEES:
+			if (add_attendees(a, ev, n, error_r) < 0)
+				return -1;
+			continue;
+		case EAS_AIRSYNCBASE_BODY:
+			conv_ical_set_body(a, ev, app);
+			continue;
+		case EAS_AIRSYNCBASE_NATIVEBODYTYPE:
+			continue;
+		default:
+			break;
+		}
+		for (i = 0; i < N_ELEMENTS(xprops); i++) {
+			if (xprops[i].tag == n->tag)
+				break;
+		}
+		if (i < N_ELEMENTS(xprops)) {
+			if ((xprops[i].kind == XK_INT &&
+			     check_int(a, n, xprops[i].lo, xprops[i].hi, &v,
+				       error_r) < 0) ||
+			    (xprops[i].kind == XK_TIME &&
+			     check_time(a, n, &t, error_r) < 0))
+				return -1;
+			conv_ical_set_x(ev, xprops[i].name, wbxml_text(n));
+			if (n->tag == EAS_CALENDAR_MEETINGSTATUS && (v & 4))
+				icalcomponent_add_property(ev,
+					icalproperty_new_status(
+						ICAL_STATUS_CANCELLED));
+			continue;
+		}
+		if (unknown == NULL)
+			continue;
+		switch (n->tag) {
+		case EAS_CALENDAR_TIMEZONE:
+		case EAS_CALENDAR_UID:
+		case EAS_CALENDAR_CLIENTUID:
+		case EAS_CALENDAR_ORGANIZERNAME:
+		case EAS_CALENDAR_ORGANIZEREMAIL:
+		case EAS_CALENDAR_RECURRENCE:
+		case EAS_CALENDAR_EXCEPTIONS:
+			continue;   /* the master's own, done by the caller */
+		default:
+			break;
+		}
+		if (*nunknown == CAL_MAX_UNKNOWN)
+			return conv_fail(a, error_r,
+					 "Calendar: too many unknown elements");
+		unknown[(*nunknown)++] = n;
+	}
+	return 0;
+}
+
+static char *
+random_uid(struct arena *a)
+{
+	uint8_t r[16];
+	char *u = arena_alloc(a, 40);
+
+	random_bytes(r, sizeof(r));
+	snprintf(u, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+		 r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+		 r[14], r[15]);
+	return u;
+}
+
+/* UID of the stored version (kept across Changes). */
+static const char *
+old_uid(struct arena *a, const struct store_item *old)
+{
+	const char *err;
+	icalcomponent *cal, *ev;
+
+	if (old == NULL || old->data == NULL)
+		return NULL;
+	if (old->meta.uid != NULL)
+		return old->meta.uid;
+	cal = conv_ical_parse(a, (const char *)old->data, old->data_len, &err);
+	if (cal == NULL)
+		return NULL;
+	ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	return ev != NULL && icalcomponent_get_uid(ev) != NULL ?
+	       arena_strdup(a, icalcomponent_get_uid(ev)) : NULL;
+}
+
+/* End of the last occurrence of a series starting at start. */
+static int64_t
+series_end(const char *rrule, int64_t start, int64_t duration)
+{
+	struct icalrecurrencetype r = icalrecurrencetype_from_string(rrule);
+	icalrecur_iterator *it;
+	struct icaltimetype tt, last = icaltime_null_time();
+	int n = 0;
+
+	if (r.freq == ICAL_NO_RECURRENCE)
+		return start + duration;
+	if (!icaltime_is_null_time(r.until))
+		return (int64_t)icaltime_as_timet(r.until) + duration;
+	if (r.count <= 0 || r.count > CAL_MAX_WALK)
+		return INT64_MAX;
+	it = icalrecur_iterator_new(r, icaltime_from_timet_with_zone(
+		(time_t)start, 0, icaltimezone_get_utc_timezone()));
+	if (it == NULL)
+		return INT64_MAX;
+	while (n++ < CAL_MAX_WALK &&
+	       !icaltime_is_null_time(tt = icalrecur_iterator_next(it)))
+		last = tt;
+	icalrecur_iterator_free(it);
+	if (icaltime_is_null_time(last))
+		return start + duration;
+	return (int64_t)icaltime_as_timet(last) + duration;
+}
+
+static int
+add_exceptions(struct arena *a, icalcomponent *cal, icalcomponent *master,
+	       const struct wbxml_node *list, const char *uid,
+	       const struct cal_tz *z, bool allday, const char **error_r)
+{
+	const struct wbxml_node *ex, *n;
+	size_t count = 0;
+
+	wbxml_foreach(list, ex) {
+		const struct wbxml_node *id, *keep[64];
+		size_t nkeep = 0;
+		int64_t orig, s = 0, e = 0;
+		int del = 0;
+		icalcomponent *ev;
+
+		if (++count > CAL_MAX_EXCEPTIONS)
+			return conv_fail(a, error_r, "Calendar: too many exceptions");
+		id = wbxml_child(ex, EAS_CALENDAR_EXCEPTIONSTARTTIME);
+		if (id == NULL)
+			id = wbxml_child(ex, EAS_AIRSYNCBASE_INSTANCEID);
+		if (id == NULL)
+			return conv_fail(a, error_r,
+					 "Calendar: exception without its start time");
+		if (check_time(a, id, &orig, error_r) < 0)
+			return -1;
+		if ((n = wbxml_child(ex, EAS_CALENDAR_DELETED)) != NULL &&
+		    check_int(a, n, 0, 1, &del, error_r) < 0)
+			return -1;
+		if (del) {
+			add_time(master, ICAL_EXDATE_PROPERTY, orig, z, allday);
+			continue;
+		}
+		ev = icalcomponent_new_vevent();
+		icalcomponent_add_component(cal, ev);
+		icalcomponent_set_uid(ev, uid);
+		add_time(ev, ICAL_RECURRENCEID_PROPERTY, orig, z, allday);
+		if (add_common(a, ev, ex, z, allday, &s, &e, NULL, NULL,
+			       error_r) < 0)
+			return -1;
+		if (wbxml_child(ex, EAS_CALENDAR_STARTTIME) == NULL)
+			add_time(ev, ICAL_DTSTART_PROPERTY, orig, z, allday);
+		wbxml_foreach(ex, n) {
+			if (n != id && nkeep < N_ELEMENTS(keep))
+				keep[nkeep++] = n;
+		}
+		conv_ical_set_x(ev, "X-EAS-EXCEPTION",
+				conv_nodes_pack(a, keep, nkeep));
+		if (id->tag == EAS_AIRSYNCBASE_INSTANCEID)
+			conv_ical_set_x(ev, "X-EAS-INSTANCEID", wbxml_text(id));
+	}
+	return 0;
+}
 
 int
 conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		       const struct conv_ctx *ctx, const struct store_item *old,
 		       struct store_item *item_r, const char **error_r)
 {
-	(void)appdata; (void)ctx; (void)old; (void)item_r;
-	return conv_fail(a, error_r, "calendar conversion not built yet");
+	const struct wbxml_node *n, *unknown[CAL_MAX_UNKNOWN];
+	size_t nunknown = 0;
+	struct cal_tz z;
+	icalcomponent *cal, *ev;
+	const char *uid = NULL, *rrule = NULL, *subject, *tzb64;
+	int64_t start = 0, end = 0, dtstamp;
+	int allday = 0;
+
+	memset(&z, 0, sizeof(z));
+	memset(&item_r->meta, 0, sizeof(item_r->meta));
+	tzb64 = wbxml_child_text(appdata, EAS_CALENDAR_TIMEZONE);
+	if (tzb64 != NULL) {
+		if (conv_tz_decode(a, tzb64, strlen(tzb64), &z.tz, error_r) < 0)
+			return -1;
+		z.have = true;
+		z.tzid = conv_tz_tzid(a, &z.tz);
+	}
+	if ((n = wbxml_child(appdata, EAS_CALENDAR_ALLDAYEVENT)) != NULL &&
+	    check_int(a, n, 0, 1, &allday, error_r) < 0)
+		return -1;
+	if ((n = wbxml_child(appdata, EAS_CALENDAR_RECURRENCE)) != NULL &&
+	    conv_rrule_from_eas(a, n, &conv_rec_calendar, &rrule, error_r) < 0)
+		return -1;
+	/* MS-ASCAL 2.2.2.47: the client's UID up to 14.1; in 16.x the
+	 * server owns it and the client sends ClientUid. */
+	if (ctx == NULL || ctx->version < 160)
+		uid = wbxml_child_text(appdata, EAS_CALENDAR_UID);
+	if (uid == NULL)
+		uid = old_uid(a, old);
+	if (uid == NULL)
+		uid = random_uid(a);
+
+	cal = icalcomponent_new_vcalendar();
+	icalcomponent_add_property(cal,
+		icalproperty_new_prodid("-//easd//EAS calendar//EN"));
+	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
+	if (z.have)
+		icalcomponent_add_component(cal,
+			conv_tz_vtimezone(&z.tz, z.tzid));
+	ev = icalcomponent_new_vevent();
+	icalcomponent_add_component(cal, ev);
+	icalcomponent_set_uid(ev, uid);
+	if (add_common(a, ev, appdata, &z, allday, &start, &end, unknown,
+		       &nunknown, error_r) < 0)
+		goto fail;
+	if (wbxml_child(appdata, EAS_CALENDAR_DTSTAMP) == NULL) {
+		dtstamp = time_now();
+		icalcomponent_add_property(ev, icalproperty_new_dtstamp(
+			icaltime_from_timet_with_zone((time_t)dtstamp, 0,
+				icaltimezone_get_utc_timezone())));
+	}
+	if (wbxml_child(appdata, EAS_CALENDAR_STARTTIME) == NULL) {
+		conv_fail(a, error_r, "Calendar: StartTime missing");
+		goto fail;
+	}
+	if (wbxml_child(appdata, EAS_CALENDAR_ENDTIME) == NULL)
+		end = start;
+	if (end < start) {
+		conv_fail(a, error_r, "Calendar: EndTime before StartTime");
+		goto fail;
+	}
+	wbxml_foreach(appdata, n) {
+		switch (n->tag) {
+		case EAS_CALENDAR_TIMEZONE:
+			conv_ical_set_x(ev, "X-EAS-TIMEZONE", wbxml_text(n));
+			break;
+		case EAS_CALENDAR_CLIENTUID:
+			conv_ical_set_x(ev, "X-EAS-CLIENTUID", wbxml_text(n));
+			break;
+		case EAS_CALENDAR_ORGANIZERNAME:
+		case EAS_CALENDAR_ORGANIZEREMAIL:
+			break;
+		case EAS_CALENDAR_RECURRENCE:
+			icalcomponent_add_property(ev, icalproperty_new_rrule(
+				icalrecurrencetype_from_string(rrule)));
+			conv_ical_set_x(ev, "X-EAS-RECURRENCE",
+					conv_nodes_pack(a, &n, 1));
+			break;
+		case EAS_CALENDAR_EXCEPTIONS:
+			if (rrule == NULL) {
+				conv_fail(a, error_r,
+					  "Calendar: Exceptions without Recurrence");
+				goto fail;
+			}
+			if (add_exceptions(a, cal, ev, n, uid, &z, allday,
+					   error_r) < 0)
+				goto fail;
+			break;
+		default:
+			break;
+		}
+	}
+	{
+		const char *on = wbxml_child_text(appdata,
+						  EAS_CALENDAR_ORGANIZERNAME);
+		const char *oe = wbxml_child_text(appdata,
+						  EAS_CALENDAR_ORGANIZEREMAIL);
+
+		if (on != NULL || oe != NULL) {
+			icalproperty *p = icalproperty_new_organizer(
+				arena_printf(a, "mailto:%s", oe != NULL ? oe : ""));
+
+			if (on != NULL)
+				icalproperty_add_parameter(p,
+					icalparameter_new_cn(on));
+			if (oe == NULL)
+				add_xparam(p, "X-EAS-NOEMAIL", "1");
+			icalcomponent_add_property(ev, p);
+		}
+	}
+	if (nunknown > 0)
+		conv_ical_set_x(ev, "X-EAS-NODES",
+				conv_nodes_pack(a, unknown, nunknown));
+	subject = wbxml_child_text(appdata, EAS_CALENDAR_SUBJECT);
+	item_r->meta.date = start;
+	item_r->meta.date_end = rrule != NULL ?
+		series_end(rrule, start, end - start) : end;
+	item_r->meta.uid = arena_strdup(a, uid);
+	item_r->meta.subject = subject != NULL ? arena_strdup(a, subject) : NULL;
+	item_r->data = (const uint8_t *)conv_ical_finish(a, cal,
+							 &item_r->data_len);
+	item_r->extra = NULL;
+	item_r->extra_len = 0;
+	return 0;
+fail:
+	icalcomponent_free(cal);
+	return -1;
+}
+
+/* --- iCalendar -> EAS --- */
+
+/* How to read the local times of a stored event. */
+struct read_tz {
+	bool have_blob;
+	struct conv_tz tz;
+	const char *blob;       /* our own X-EAS-TIMEZONE text */
+	icaltimezone *zone;     /* imported: the VTIMEZONE or built-in zone */
+};
+
+static icaltimezone *
+find_zone(icalcomponent *cal, const char *tzid)
+{
+	icaltimezone *z = icalcomponent_get_timezone(cal, tzid);
+
+	if (z == NULL)
+		z = icaltimezone_get_builtin_timezone(tzid);
+	if (z == NULL)
+		z = icaltimezone_get_builtin_timezone_from_tzid(tzid);
+	return z;
+}
+
+/* UTC seconds of a DATE-TIME property; for a DATE, the local midnight
+ * (written as if UTC) with *is_date set. */
+static int64_t
+read_time(icalcomponent *cal, icalproperty *p, const struct read_tz *rt,
+	  bool *is_date)
+{
+	struct icaltimetype tt = icalvalue_get_datetime(icalproperty_get_value(p));
+	icalparameter *tzp = icalproperty_get_first_parameter(p,
+		ICAL_TZID_PARAMETER);
+	int64_t local;
+
+	*is_date = tt.is_date != 0;
+	tt.zone = NULL;
+	local = (int64_t)icaltime_as_timet(tt);
+	if (tt.is_date || icaltime_is_utc(icalvalue_get_datetime(
+			icalproperty_get_value(p))))
+		return local;
+	if (tzp == NULL)
+		return local;   /* floating: taken as UTC */
+	if (rt->have_blob)
+		return conv_tz_local_to_utc(&rt->tz, local);
+	{
+		icaltimezone *z = find_zone(cal, icalparameter_get_tzid(tzp));
+
+		if (z == NULL)
+			return local;
+		return (int64_t)icaltime_as_timet_with_zone(tt, z);
+	}
+}
+
+/* A DATE's local midnight as the UTC instant a <=14.1 client expects. */
+static int64_t
+date_to_utc(const struct read_tz *rt, int64_t local)
+{
+	if (rt->have_blob)
+		return conv_tz_local_to_utc(&rt->tz, local);
+	if (rt->zone != NULL) {
+		struct icaltimetype tt = icaltime_from_timet_with_zone(
+			(time_t)local, 0, NULL);
+
+		return (int64_t)icaltime_as_timet_with_zone(tt, rt->zone);
+	}
+	return local;
+}
+
+static void
+add_compact(struct arena *a, struct wbxml_node *parent, uint16_t tag,
+	    int64_t t)
+{
+	char buf[32];
+
+	time_format_compact(t, buf);
+	wbxml_add_text(a, parent, tag, buf);
+}
+
+static int64_t
+out_time(icalcomponent *cal, icalproperty *p, const struct read_tz *rt,
+	 const struct conv_ctx *ctx)
+{
+	bool is_date;
+	int64_t t = read_time(cal, p, rt, &is_date);
+
+	if (is_date && (ctx == NULL || ctx->version < 160))
+		t = date_to_utc(rt, t);
+	return t;
+}
+
+static const char *
+param_x(icalproperty *p, const char *name)
+{
+	icalparameter *x;
+
+	for (x = icalproperty_get_first_parameter(p, ICAL_X_PARAMETER);
+	     x != NULL;
+	     x = icalproperty_get_next_parameter(p, ICAL_X_PARAMETER)) {
+		const char *n = icalparameter_get_xname(x);
+
+		if (n != NULL && strcasecmp(n, name) == 0)
+			return icalparameter_get_xvalue(x);
+	}
+	return NULL;
+}
+
+static const char *
+strip_mailto(const char *v)
+{
+	return v != NULL && strncasecmp(v, "mailto:", 7) == 0 ? v + 7 :
+	       v != NULL ? v : "";
+}
+
+static void
+emit_attendees(struct arena *a, icalcomponent *ev, struct wbxml_node *app)
+{
+	struct wbxml_node *list = NULL;
+	icalproperty *p;
+
+	for (p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY)) {
+		struct wbxml_node *at;
+		icalparameter *cn = icalproperty_get_first_parameter(p,
+			ICAL_CN_PARAMETER);
+		icalparameter *ps = icalproperty_get_first_parameter(p,
+			ICAL_PARTSTAT_PARAMETER);
+		icalparameter *role = icalproperty_get_first_parameter(p,
+			ICAL_ROLE_PARAMETER);
+		icalparameter *cut = icalproperty_get_first_parameter(p,
+			ICAL_CUTYPE_PARAMETER);
+		const char *st = param_x(p, "X-EAS-STATUS");
+		const char *ty = param_x(p, "X-EAS-TYPE");
+
+		if (list == NULL)
+			list = wbxml_add(a, app, EAS_CALENDAR_ATTENDEES);
+		at = wbxml_add(a, list, EAS_CALENDAR_ATTENDEE);
+		if (param_x(p, "X-EAS-NOEMAIL") == NULL)
+			wbxml_add_text(a, at, EAS_CALENDAR_EMAIL,
+				       strip_mailto(icalproperty_get_attendee(p)));
+		if (cn != NULL)
+			wbxml_add_text(a, at, EAS_CALENDAR_NAME,
+				       icalparameter_get_cn(cn));
+		if (st != NULL) {
+			wbxml_add_text(a, at, EAS_CALENDAR_ATTENDEESTATUS, st);
+		} else if (ps != NULL) {
+			switch (icalparameter_get_partstat(ps)) {
+			case ICAL_PARTSTAT_ACCEPTED: st = "3"; break;
+			case ICAL_PARTSTAT_DECLINED: st = "4"; break;
+			case ICAL_PARTSTAT_TENTATIVE: st = "2"; break;
+			default: st = "5"; break;
+			}
+			wbxml_add_text(a, at, EAS_CALENDAR_ATTENDEESTATUS, st);
+		}
+		if (ty != NULL) {
+			wbxml_add_text(a, at, EAS_CALENDAR_ATTENDEETYPE, ty);
+		} else if (role != NULL || cut != NULL) {
+			ty = cut != NULL && icalparameter_get_cutype(cut) ==
+				ICAL_CUTYPE_RESOURCE ? "3" :
+			     role != NULL && (icalparameter_get_role(role) ==
+				ICAL_ROLE_OPTPARTICIPANT ||
+				icalparameter_get_role(role) ==
+				ICAL_ROLE_NONPARTICIPANT) ? "2" : "1";
+			wbxml_add_text(a, at, EAS_CALENDAR_ATTENDEETYPE, ty);
+		}
+	}
+}
+
+/* A packed Location of one version, as the other version expects it. */
+static void
+fix_location(struct arena *a, struct wbxml_node *app,
+	     const struct conv_ctx *ctx)
+{
+	struct wbxml_node *n;
+	bool v16 = ctx != NULL && ctx->version >= 160;
+
+	for (n = app->child; n != NULL; n = n->next) {
+		if (!v16 && n->tag == EAS_AIRSYNCBASE_LOCATION) {
+			const char *dn = wbxml_child_text(n,
+				EAS_AIRSYNCBASE_DISPLAYNAME);
+
+			n->tag = EAS_CALENDAR_LOCATION;
+			n->child = n->last = NULL;
+			n->data = (const uint8_t *)arena_strdup(a,
+				dn != NULL ? dn : "");
+			n->len = strlen((const char *)n->data);
+			n->opaque = false;
+		} else if (v16 && n->tag == EAS_CALENDAR_LOCATION) {
+			const char *t = wbxml_text(n);
+
+			n->tag = EAS_AIRSYNCBASE_LOCATION;
+			n->data = NULL;
+			n->len = 0;
+			wbxml_add_text(a, n, EAS_AIRSYNCBASE_DISPLAYNAME, t);
+		}
+	}
+}
+
+static void
+emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
+	    const struct read_tz *rt, const struct conv_ctx *ctx,
+	    struct wbxml_node *app)
+{
+	icalproperty *p;
+	icalcomponent *al;
+	const char *v;
+	bool v16 = ctx != NULL && ctx->version >= 160;
+	bool is_date = false;
+
+	if ((p = icalcomponent_get_first_property(ev, ICAL_SUMMARY_PROPERTY)))
+		wbxml_add_text(a, app, EAS_CALENDAR_SUBJECT,
+			       icalproperty_get_summary(p));
+	v = conv_ical_get_x(a, ev, "X-EAS-LOCATION");
+	if (v16 && v != NULL) {
+		conv_nodes_unpack(a, v, strlen(v), app);
+	} else if ((p = icalcomponent_get_first_property(ev,
+			ICAL_LOCATION_PROPERTY)) != NULL) {
+		if (v16)
+			wbxml_add_text(a, wbxml_add(a, app,
+				EAS_AIRSYNCBASE_LOCATION),
+				EAS_AIRSYNCBASE_DISPLAYNAME,
+				icalproperty_get_location(p));
+		else
+			wbxml_add_text(a, app, EAS_CALENDAR_LOCATION,
+				       icalproperty_get_location(p));
+	}
+	if ((p = icalcomponent_get_first_property(ev, ICAL_DTSTART_PROPERTY))) {
+		read_time(cal, p, rt, &is_date);
+		add_compact(a, app, EAS_CALENDAR_STARTTIME,
+			    out_time(cal, p, rt, ctx));
+	}
+	if ((p = icalcomponent_get_first_property(ev, ICAL_DTEND_PROPERTY)))
+		add_compact(a, app, EAS_CALENDAR_ENDTIME,
+			    out_time(cal, p, rt, ctx));
+	if ((p = icalcomponent_get_first_property(ev, ICAL_DTSTAMP_PROPERTY)))
+		add_compact(a, app, EAS_CALENDAR_DTSTAMP, (int64_t)
+			    icaltime_as_timet(icalproperty_get_dtstamp(p)));
+	v = conv_ical_get_x(a, ev, "X-MICROSOFT-CDO-ALLDAYEVENT");
+	if (v != NULL)
+		wbxml_add_text(a, app, EAS_CALENDAR_ALLDAYEVENT,
+			       strcasecmp(v, "TRUE") == 0 ? "1" : "0");
+	v = conv_ical_get_x(a, ev, "X-MICROSOFT-CDO-BUSYSTATUS");
+	if (v != NULL) {
+		size_t i;
+
+		for (i = 0; i < N_ELEMENTS(busy_names); i++) {
+			if (strcasecmp(v, busy_names[i]) == 0)
+				break;
+		}
+		wbxml_add_text(a, app, EAS_CALENDAR_BUSYSTATUS,
+			       i < N_ELEMENTS(busy_names) ?
+			       arena_printf(a, "%zu", i) : v);
+	} else if ((p = icalcomponent_get_first_property(ev,
+			ICAL_TRANSP_PROPERTY)) != NULL) {
+		wbxml_add_text(a, app, EAS_CALENDAR_BUSYSTATUS,
+			       icalproperty_get_transp(p) ==
+			       ICAL_TRANSP_TRANSPARENT ? "0" : "2");
+	}
+	v = conv_ical_get_x(a, ev, "X-EAS-SENSITIVITY");
+	if (v != NULL) {
+		wbxml_add_text(a, app, EAS_CALENDAR_SENSITIVITY, v);
+	} else if ((p = icalcomponent_get_first_property(ev,
+			ICAL_CLASS_PROPERTY)) != NULL) {
+		enum icalproperty_class c = icalproperty_get_class(p);
+
+		wbxml_add_text(a, app, EAS_CALENDAR_SENSITIVITY,
+			       c == ICAL_CLASS_PRIVATE ? "2" :
+			       c == ICAL_CLASS_CONFIDENTIAL ? "3" : "0");
+	}
+	al = icalcomponent_get_first_component(ev, ICAL_VALARM_COMPONENT);
+	if (al != NULL &&
+	    (p = icalcomponent_get_first_property(al, ICAL_TRIGGER_PROPERTY))) {
+		struct icaltriggertype trig = icalproperty_get_trigger(p);
+
+		if (icaltime_is_null_time(trig.time)) {
+			int secs = icaldurationtype_as_int(trig.duration);
+
+			wbxml_add_int(a, app, EAS_CALENDAR_REMINDER,
+				      secs <= 0 ? -secs / 60 : 0);
+		}
+	}
+	conv_ical_get_categories(a, ev, app, EAS_CALENDAR_CATEGORIES,
+				 EAS_CALENDAR_CATEGORY);
+	emit_attendees(a, ev, app);
+	conv_ical_get_body(a, ev, ctx, app);
+	for (size_t i = 0; i < N_ELEMENTS(xprops); i++) {
+		v = conv_ical_get_x(a, ev, xprops[i].name);
+		if (v != NULL)
+			wbxml_add_text(a, app, xprops[i].tag, v);
+	}
+}
+
+static void
+emit_instance_id(struct arena *a, struct wbxml_node *ex, int64_t t,
+		 const char *stored, const struct conv_ctx *ctx)
+{
+	char buf[32];
+
+	if (ctx != NULL && ctx->version >= 160) {
+		if (stored != NULL) {
+			wbxml_add_text(a, ex, EAS_AIRSYNCBASE_INSTANCEID, stored);
+			return;
+		}
+		time_format_iso(t, buf);
+		wbxml_add_text(a, ex, EAS_AIRSYNCBASE_INSTANCEID, buf);
+		return;
+	}
+	add_compact(a, ex, EAS_CALENDAR_EXCEPTIONSTARTTIME, t);
 }
 
 int
@@ -15,15 +1356,212 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		     const struct conv_ctx *ctx, struct wbxml_node *appdata,
 		     const char **error_r)
 {
-	(void)item; (void)ctx; (void)appdata;
-	return conv_fail(a, error_r, "calendar conversion not built yet");
+	icalcomponent *cal, *ev, *master = NULL, *c;
+	struct read_tz rt;
+	struct wbxml_node *exlist = NULL;
+	icalproperty *p;
+	const char *v;
+	bool v16 = ctx != NULL && ctx->version >= 160, allday = false;
+	int64_t start = 0;
+
+	if (item->data == NULL)
+		return conv_fail(a, error_r, "calendar item without data");
+	cal = conv_ical_parse(a, (const char *)item->data, item->data_len,
+			      error_r);
+	if (cal == NULL)
+		return -1;
+	for (ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	     ev != NULL;
+	     ev = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
+		if (icalcomponent_get_first_property(ev,
+				ICAL_RECURRENCEID_PROPERTY) == NULL) {
+			master = ev;
+			break;
+		}
+	}
+	if (master == NULL)
+		return conv_fail(a, error_r, "iCalendar: no VEVENT");
+	memset(&rt, 0, sizeof(rt));
+	rt.blob = conv_ical_get_x(a, master, "X-EAS-TIMEZONE");
+	if (rt.blob != NULL) {
+		if (conv_tz_decode(a, rt.blob, strlen(rt.blob), &rt.tz,
+				   error_r) < 0)
+			return -1;
+		rt.have_blob = true;
+	}
+	p = icalcomponent_get_first_property(master, ICAL_DTSTART_PROPERTY);
+	if (p == NULL)
+		return conv_fail(a, error_r, "iCalendar: VEVENT without DTSTART");
+	{
+		icalparameter *tzp = icalproperty_get_first_parameter(p,
+			ICAL_TZID_PARAMETER);
+
+		if (!rt.have_blob && tzp != NULL)
+			rt.zone = find_zone(cal, icalparameter_get_tzid(tzp));
+		start = read_time(cal, p, &rt, &allday);
+		if (allday)
+			start = date_to_utc(&rt, start);
+		if (!rt.have_blob && rt.zone != NULL) {
+			conv_tz_from_ical(rt.zone, start, &rt.tz);
+			rt.have_blob = true;
+			rt.blob = conv_tz_encode(a, &rt.tz);
+		}
+	}
+	v = conv_ical_get_x(a, master, "X-MICROSOFT-CDO-ALLDAYEVENT");
+	if (v != NULL)
+		allday = strcasecmp(v, "TRUE") == 0;
+	/* 16.x all-day events carry no TimeZone (MS-ASCAL 2.2.2.46). */
+	if (!(v16 && allday)) {
+		if (rt.blob != NULL) {
+			wbxml_add_text(a, appdata, EAS_CALENDAR_TIMEZONE, rt.blob);
+		} else {
+			struct conv_tz utc;
+
+			memset(&utc, 0, sizeof(utc));
+			wbxml_add_text(a, appdata, EAS_CALENDAR_TIMEZONE,
+				       conv_tz_encode(a, &utc));
+		}
+	}
+	emit_common(a, cal, master, &rt, ctx, appdata);
+	if (icalcomponent_get_first_property(master, ICAL_DTEND_PROPERTY) ==
+	    NULL) {
+		/* EndTime is always sent: from DURATION, or the start. */
+		struct icaldurationtype d = icalcomponent_get_duration(master);
+		int secs = icaldurationtype_is_null_duration(d) ? 0 :
+			   icaldurationtype_as_int(d);
+
+		if (allday && secs == 0)
+			secs = 86400;
+		add_compact(a, appdata, EAS_CALENDAR_ENDTIME,
+			    v16 && allday ? start + secs : start + secs);
+	}
+	if (v == NULL && allday)
+		wbxml_add_text(a, appdata, EAS_CALENDAR_ALLDAYEVENT, "1");
+	if (icalcomponent_get_uid(master) != NULL)
+		wbxml_add_text(a, appdata, EAS_CALENDAR_UID,
+			       icalcomponent_get_uid(master));
+	if ((p = icalcomponent_get_first_property(master,
+			ICAL_ORGANIZER_PROPERTY)) != NULL) {
+		icalparameter *cn = icalproperty_get_first_parameter(p,
+			ICAL_CN_PARAMETER);
+
+		if (cn != NULL)
+			wbxml_add_text(a, appdata, EAS_CALENDAR_ORGANIZERNAME,
+				       icalparameter_get_cn(cn));
+		if (param_x(p, "X-EAS-NOEMAIL") == NULL)
+			wbxml_add_text(a, appdata, EAS_CALENDAR_ORGANIZEREMAIL,
+				       strip_mailto(icalproperty_get_organizer(p)));
+	}
+	v = conv_ical_get_x(a, master, "X-EAS-RECURRENCE");
+	if (v != NULL) {
+		if (conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
+			return conv_fail(a, error_r, "bad X-EAS-RECURRENCE");
+	} else if ((p = icalcomponent_get_first_property(master,
+			ICAL_RRULE_PROPERTY)) != NULL) {
+		struct icalrecurrencetype r = icalproperty_get_rrule(p);
+		struct icaltimetype dt = icaltime_from_timet_with_zone(
+			(time_t)(rt.have_blob ? conv_tz_utc_to_local(&rt.tz,
+				start) : start), 0, NULL);
+
+		conv_rrule_to_eas(a, &r, dt, &conv_rec_calendar, appdata);
+	}
+	for (p = icalcomponent_get_first_property(master, ICAL_EXDATE_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(master, ICAL_EXDATE_PROPERTY)) {
+		struct wbxml_node *ex;
+
+		if (exlist == NULL)
+			exlist = wbxml_add(a, appdata, EAS_CALENDAR_EXCEPTIONS);
+		ex = wbxml_add(a, exlist, EAS_CALENDAR_EXCEPTION);
+		wbxml_add_text(a, ex, EAS_CALENDAR_DELETED, "1");
+		emit_instance_id(a, ex, out_time(cal, p, &rt, ctx), NULL, ctx);
+	}
+	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	     c != NULL;
+	     c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
+		struct wbxml_node *ex;
+		icalproperty *rid;
+
+		if (c == master || (rid = icalcomponent_get_first_property(c,
+				ICAL_RECURRENCEID_PROPERTY)) == NULL)
+			continue;
+		if (exlist == NULL)
+			exlist = wbxml_add(a, appdata, EAS_CALENDAR_EXCEPTIONS);
+		ex = wbxml_add(a, exlist, EAS_CALENDAR_EXCEPTION);
+		v = conv_ical_get_x(a, c, "X-EAS-EXCEPTION");
+		if (v != NULL) {
+			if (conv_nodes_unpack(a, v, strlen(v), ex) < 0)
+				return conv_fail(a, error_r,
+						 "bad X-EAS-EXCEPTION");
+			fix_location(a, ex, ctx);
+		} else {
+			emit_common(a, cal, c, &rt, ctx, ex);
+		}
+		emit_instance_id(a, ex, out_time(cal, rid, &rt, ctx),
+				 conv_ical_get_x(a, c, "X-EAS-INSTANCEID"), ctx);
+	}
+	v = conv_ical_get_x(a, master, "X-EAS-NODES");
+	if (v != NULL && conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
+		return conv_fail(a, error_r, "bad X-EAS-NODES");
+	return 0;
 }
+
+/* --- import --- */
 
 int
 conv_ical_from_standard(struct arena *a, enum store_class cls,
 			const char *data, size_t len,
 			struct store_item *item_r, const char **error_r)
 {
-	(void)cls; (void)data; (void)len; (void)item_r;
-	return conv_fail(a, error_r, "iCalendar import not built yet");
+	icalcomponent *cal = conv_ical_parse(a, data, len, error_r), *ev;
+	struct conv_ctx ctx;
+	struct wbxml_node *app;
+	icalproperty *p;
+	const char *t;
+	int64_t ts;
+	char *copy;
+
+	if (cal == NULL)
+		return -1;
+	memset(&item_r->meta, 0, sizeof(item_r->meta));
+	copy = arena_alloc(a, len + 1);
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	item_r->data = (const uint8_t *)copy;
+	item_r->data_len = len;
+	item_r->extra = NULL;
+	item_r->extra_len = 0;
+	if (cls == STORE_CLASS_TASKS)
+		return conv_task_from_ical(a, cal, item_r, error_r);
+	ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	if (ev == NULL)
+		return conv_fail(a, error_r, "iCalendar: no VEVENT");
+	if (icalcomponent_get_uid(ev) != NULL)
+		item_r->meta.uid = arena_strdup(a, icalcomponent_get_uid(ev));
+	if (icalcomponent_get_summary(ev) != NULL)
+		item_r->meta.subject = arena_strdup(a,
+			icalcomponent_get_summary(ev));
+	/* The EAS view gives start and end in UTC the same way a device
+	 * will see them. */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.version = 141;
+	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	if (conv_calendar_to_eas(a, item_r, &ctx, app, error_r) < 0)
+		return -1;
+	t = wbxml_child_text(app, EAS_CALENDAR_STARTTIME);
+	if (t == NULL || conv_parse_time(t, &ts) < 0)
+		return conv_fail(a, error_r, "iCalendar: bad DTSTART");
+	item_r->meta.date = ts;
+	t = wbxml_child_text(app, EAS_CALENDAR_ENDTIME);
+	item_r->meta.date_end = t != NULL && conv_parse_time(t, &ts) == 0 ?
+				ts : item_r->meta.date;
+	if ((p = icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY))) {
+		struct icalrecurrencetype r = icalproperty_get_rrule(p);
+		char *rs = icalrecurrencetype_as_string_r(&r);
+
+		item_r->meta.date_end = series_end(rs, item_r->meta.date,
+			item_r->meta.date_end - item_r->meta.date);
+		free(rs);
+	}
+	return 0;
 }

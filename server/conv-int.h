@@ -2,6 +2,8 @@
 #ifndef EASD_CONV_INT_H
 #define EASD_CONV_INT_H
 
+#include <libical/ical.h>
+
 #include "conv.h"
 
 /* Set *error_r to the formatted text (in the arena) and return -1. */
@@ -38,8 +40,52 @@ int conv_ical_from_standard(struct arena *a, enum store_class cls,
 			    struct store_item *item_r, const char **error_r);
 int conv_note_from_standard(struct arena *a, const char *data, size_t len,
 			    struct store_item *item_r, const char **error_r);
-/* In conv-mail.c (a weak fallback in conv.c returns -1 until it exists). */
+/* In conv-mail.c. */
 int conv_email_from_standard(struct arena *a, const char *data, size_t len,
 			     struct store_item *item_r, const char **error_r);
+
+/* --- iCalendar helpers shared by conv-calendar.c and conv-task.c --- */
+
+/* Parse a VCALENDAR; the component is freed with the arena. */
+icalcomponent *conv_ical_parse(struct arena *a, const char *data, size_t len,
+			       const char **error_r);
+/* Serialize into the arena; the component is freed. */
+const char *conv_ical_finish(struct arena *a, icalcomponent *cal,
+			     size_t *len_r);
+void conv_ical_set_x(icalcomponent *c, const char *name, const char *value);
+/* Value of the first X- property with that name, or NULL. */
+const char *conv_ical_get_x(struct arena *a, icalcomponent *c,
+			    const char *name);
+void conv_ical_add_categories(struct arena *a, icalcomponent *c,
+			      const struct wbxml_node *list);
+void conv_ical_get_categories(struct arena *a, icalcomponent *c,
+			      struct wbxml_node *appdata, uint16_t list_tag,
+			      uint16_t item_tag);
+/* Body <-> DESCRIPTION (plain) / X-ALT-DESC;FMTTYPE=text/html. */
+void conv_ical_set_body(struct arena *a, icalcomponent *c,
+			const struct wbxml_node *appdata);
+void conv_ical_get_body(struct arena *a, icalcomponent *c,
+			const struct conv_ctx *ctx, struct wbxml_node *appdata);
+
+/* Recurrence elements of calendar and tasks share their shape but not
+ * their tags. */
+struct conv_rec_tags {
+	uint16_t rec, type, interval, until, occurrences, dow, dom, wom, moy,
+		 caltype, leap, fdow, start, regenerate, deadoccur;
+	bool iso_dates;   /* tasks write ISO dateTime, calendar compact */
+};
+extern const struct conv_rec_tags conv_rec_calendar, conv_rec_tasks;
+/* Recurrence element -> RRULE text. Returns 0 or -1 with *error_r. */
+int conv_rrule_from_eas(struct arena *a, const struct wbxml_node *rec,
+			const struct conv_rec_tags *t, const char **rrule_r,
+			const char **error_r);
+/* RRULE -> Recurrence element (for items that came from elsewhere). */
+void conv_rrule_to_eas(struct arena *a, struct icalrecurrencetype *r,
+		       struct icaltimetype dtstart,
+		       const struct conv_rec_tags *t,
+		       struct wbxml_node *appdata);
+/* Meta of an imported VTODO (conv-task.c); item_r->data is set. */
+int conv_task_from_ical(struct arena *a, icalcomponent *cal,
+			struct store_item *item_r, const char **error_r);
 
 #endif

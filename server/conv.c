@@ -182,25 +182,7 @@ conv_nodes_unpack(struct arena *a, const char *b64, size_t len,
 
 /* --- dispatchers --- */
 
-/* Email is converted in conv-mail.c. Until that file is built these weak
- * fallbacks keep the link working and report the class as unsupported. */
-__attribute__((weak)) int
-conv_email_to_eas(struct arena *a, const struct store_item *item,
-		  const struct conv_ctx *ctx, struct wbxml_node *appdata,
-		  const char **error_r)
-{
-	(void)item; (void)ctx; (void)appdata;
-	return conv_fail(a, error_r, "email conversion not built");
-}
-
-__attribute__((weak)) int
-conv_email_change(struct arena *a, const struct wbxml_node *appdata,
-		  const struct store_item *old, struct store_item *item_r,
-		  const char **error_r)
-{
-	(void)appdata; (void)old; (void)item_r;
-	return conv_fail(a, error_r, "email conversion not built");
-}
+/* Email is converted in conv-mail.c. */
 
 static bool
 tag_supported(const struct conv_ctx *ctx, uint16_t tag)
@@ -304,14 +286,6 @@ conv_to_eas(struct arena *a, const struct store_item *item,
 		return conv_fail(a, error_r, "unsupported class %d",
 				 (int)item->cls);
 	}
-}
-
-__attribute__((weak)) int
-conv_email_from_standard(struct arena *a, const char *data, size_t len,
-			 struct store_item *item_r, const char **error_r)
-{
-	(void)data; (void)len; (void)item_r;
-	return conv_fail(a, error_r, "email conversion not built");
 }
 
 int

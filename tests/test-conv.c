@@ -9,6 +9,7 @@
 #include <libical/ical.h>
 
 #include "conv.h"
+#include "conv-tz.h"
 #include "test-main.h"
 #include "util.h"
 
@@ -388,10 +389,12 @@ out_text(const struct wbxml_node *app, uint16_t tag)
 	return t != NULL ? t : "(absent)";
 }
 
+static unsigned import_version = 161;
+
 static struct wbxml_node *
 import(enum store_class cls, const char *file, struct store_item *item)
 {
-	struct conv_ctx ctx = ctx_for(161);
+	struct conv_ctx ctx = ctx_for(import_version);
 	struct wbxml_node *out = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 	const char *err = NULL, *data;
 	size_t len = 0;
@@ -741,6 +744,581 @@ test_ghosting(void)
 }
 
 
+
+/* --- calendar --- */
+
+struct tz_case {
+	const char *name;
+	const char *tzid;          /* expected TZID prefix in the stored text */
+	int bias;
+	struct conv_tz_date std, dst;
+	int dst_bias;
+	const char *local_start;   /* DTSTART local time of 20240305T143000Z */
+};
+
+static const struct tz_case tz_cases[] = {
+	{ "Central Europe", "Europe/Berlin", -60, { 0, 10, 0, 5, 3, 0, 0, 0 },
+	  { 0, 3, 0, 5, 2, 0, 0, 0 }, -60, "20240305T153000" },
+	{ "US Eastern", "America/New_York", 300, { 0, 11, 0, 1, 2, 0, 0, 0 },
+	  { 0, 3, 0, 2, 2, 0, 0, 0 }, -60, "20240305T093000" },
+	{ "Tokyo, no DST", "Asia/Tokyo", -540, { 0 }, { 0 }, 0,
+	  "20240305T233000" },
+	{ "made-up rules", "EAS/", -90, { 0, 9, 3, 2, 4, 30, 0, 0 },
+	  { 0, 4, 2, 3, 1, 15, 0, 0 }, -45, "20240305T160000" },
+};
+
+static const char *
+tz_blob(const struct tz_case *c)
+{
+	struct conv_tz tz;
+	const char *n = "Some Zone";
+
+	memset(&tz, 0, sizeof(tz));
+	tz.bias = c->bias;
+	tz.std_date = c->std;
+	tz.dst_date = c->dst;
+	tz.dst_bias = c->dst_bias;
+	for (int i = 0; n[i] != '\0'; i++)
+		tz.std_name[i] = tz.dst_name[i] = (uint16_t)n[i];
+	return conv_tz_encode(A, &tz);
+}
+
+static void
+add_attendee(struct wbxml_node *list, const char *email, const char *name,
+	     const char *status, const char *type)
+{
+	struct wbxml_node *at = wbxml_add(A, list, EAS_CALENDAR_ATTENDEE);
+
+	wbxml_add_text(A, at, EAS_CALENDAR_EMAIL, email);
+	wbxml_add_text(A, at, EAS_CALENDAR_NAME, name);
+	if (status != NULL)
+		wbxml_add_text(A, at, EAS_CALENDAR_ATTENDEESTATUS, status);
+	if (type != NULL)
+		wbxml_add_text(A, at, EAS_CALENDAR_ATTENDEETYPE, type);
+}
+
+static void
+add_location(struct wbxml_node *app, unsigned version, const char *name)
+{
+	struct wbxml_node *l;
+
+	if (version < 160) {
+		wbxml_add_text(A, app, EAS_CALENDAR_LOCATION, name);
+		return;
+	}
+	l = wbxml_add(A, app, EAS_AIRSYNCBASE_LOCATION);
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_DISPLAYNAME, name);
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_ANNOTATION, "2nd floor");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_STREET, "Hauptstr. 1");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_CITY, "Berlin");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_STATE, "BE");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_COUNTRY, "DE");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_POSTALCODE, "10115");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_LATITUDE, "52.52");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_LONGITUDE, "13.405");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_ACCURACY, "10");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_ALTITUDE, "34");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_ALTITUDEACCURACY, "5");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_LOCATIONURI, "geo:52.52,13.405");
+}
+
+static void
+add_exception_id(struct wbxml_node *ex, unsigned version, const char *compact,
+		 const char *iso)
+{
+	if (version < 160)
+		wbxml_add_text(A, ex, EAS_CALENDAR_EXCEPTIONSTARTTIME, compact);
+	else
+		wbxml_add_text(A, ex, EAS_AIRSYNCBASE_INSTANCEID, iso);
+}
+
+static struct wbxml_node *
+full_event(unsigned version, const char *tz)
+{
+	static const char *const cats[] = { "Business", "Team, core", NULL };
+	struct wbxml_node *app = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+	struct wbxml_node *l, *rec, *ex;
+
+	wbxml_add_text(A, app, EAS_CALENDAR_TIMEZONE, tz);
+	wbxml_add_text(A, app, EAS_CALENDAR_ALLDAYEVENT, "0");
+	wbxml_add_text(A, app, EAS_CALENDAR_BUSYSTATUS, "2");
+	wbxml_add_text(A, app, EAS_CALENDAR_ORGANIZERNAME, "Olga Organizer");
+	wbxml_add_text(A, app, EAS_CALENDAR_ORGANIZEREMAIL, "olga@example.com");
+	wbxml_add_text(A, app, EAS_CALENDAR_DTSTAMP, "20240301T080000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_STARTTIME, "20240305T143000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ENDTIME, "20240305T153000Z");
+	add_location(app, version, "Room 1; Building, A");
+	wbxml_add_text(A, app, EAS_CALENDAR_REMINDER, "15");
+	wbxml_add_text(A, app, EAS_CALENDAR_SENSITIVITY, "1");
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "Weekly sync, all\\hands");
+	if (version < 160)
+		wbxml_add_text(A, app, EAS_CALENDAR_UID,
+			       "040000008200E00074C5B7101A82E008000000001");
+	else
+		wbxml_add_text(A, app, EAS_CALENDAR_CLIENTUID, "client-uid-1");
+	wbxml_add_text(A, app, EAS_CALENDAR_MEETINGSTATUS, "1");
+	l = wbxml_add(A, app, EAS_CALENDAR_ATTENDEES);
+	add_attendee(l, "a@example.com", "Anna, A.", "3", "1");
+	add_attendee(l, "b@example.com", "Bert", "0", "2");
+	add_attendee(l, "c@example.com", "Conf Room", "5", "3");
+	add_attendee(l, "d@example.com", "Dora", NULL, NULL);
+	add_list(app, EAS_CALENDAR_CATEGORIES, EAS_CALENDAR_CATEGORY, cats);
+	rec = wbxml_add(A, app, EAS_CALENDAR_RECURRENCE);
+	wbxml_add_text(A, rec, EAS_CALENDAR_TYPE, "1");
+	wbxml_add_text(A, rec, EAS_CALENDAR_INTERVAL, "1");
+	wbxml_add_text(A, rec, EAS_CALENDAR_DAYOFWEEK, "4");
+	wbxml_add_text(A, rec, EAS_CALENDAR_UNTIL, "20240430T143000Z");
+	wbxml_add_text(A, rec, EAS_CALENDAR_CALENDARTYPE, "0");
+	wbxml_add_text(A, rec, EAS_CALENDAR_FIRSTDAYOFWEEK, "1");
+	l = wbxml_add(A, app, EAS_CALENDAR_EXCEPTIONS);
+	ex = wbxml_add(A, l, EAS_CALENDAR_EXCEPTION);
+	wbxml_add_text(A, ex, EAS_CALENDAR_DELETED, "1");
+	add_exception_id(ex, version, "20240312T143000Z",
+			 "2024-03-12T14:30:00.000Z");
+	ex = wbxml_add(A, l, EAS_CALENDAR_EXCEPTION);
+	add_exception_id(ex, version, "20240319T143000Z",
+			 "2024-03-19T14:30:00.000Z");
+	wbxml_add_text(A, ex, EAS_CALENDAR_SUBJECT, "Moved sync");
+	wbxml_add_text(A, ex, EAS_CALENDAR_STARTTIME, "20240320T100000Z");
+	wbxml_add_text(A, ex, EAS_CALENDAR_ENDTIME, "20240320T110000Z");
+	wbxml_add_text(A, ex, EAS_CALENDAR_BUSYSTATUS, "1");
+	add_location(ex, version, "Room 2");
+	add_body(ex, "1", "Moved because of the holiday.");
+	wbxml_add_text(A, app, EAS_CALENDAR_RESPONSEREQUESTED, "1");
+	wbxml_add_text(A, app, EAS_CALENDAR_DISALLOWNEWTIMEPROPOSAL, "0");
+	wbxml_add_text(A, app, EAS_CALENDAR_RESPONSETYPE, "1");
+	wbxml_add_text(A, app, EAS_CALENDAR_APPOINTMENTREPLYTIME,
+		       "20240302T090000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ONLINEMEETINGCONFLINK,
+		       "sip:conf@example.com;gruu;opaque=app:conf:focus:id:1");
+	wbxml_add_text(A, app, EAS_CALENDAR_ONLINEMEETINGEXTERNALLINK,
+		       "https://meet.example.com/j/1?pwd=a,b");
+	add_body(app, "1", "Agenda:\r\n1. news\r\n2. plans, risks; more");
+	return app;
+}
+
+/* Drop the 16.x identity elements that legitimately differ: the client's
+ * ClientUid is not echoed, the server's UID is added. */
+static void
+strip_tags(struct wbxml_node *app, uint16_t tag)
+{
+	struct wbxml_node **pp = &app->child;
+
+	app->last = NULL;
+	while (*pp != NULL) {
+		if ((*pp)->tag == tag) {
+			*pp = (*pp)->next;
+			continue;
+		}
+		app->last = *pp;
+		pp = &(*pp)->next;
+	}
+}
+
+static void
+test_calendar_roundtrip(void)
+{
+	static const unsigned versions[] = { 141, 161 };
+
+	for (size_t z = 0; z < N_ELEMENTS(tz_cases); z++) {
+		for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
+			const struct tz_case *tc = &tz_cases[z];
+			const char *blob = tz_blob(tc);
+			struct wbxml_node *in = full_event(versions[v], blob);
+			struct wbxml_node *out;
+			struct store_item item;
+			icalcomponent *parsed;
+			const char *text;
+			size_t len;
+			const char *err;
+			char want[128];
+
+			out = roundtrip(STORE_CLASS_CALENDAR, in, versions[v],
+					&item);
+			if (versions[v] >= 160) {
+				CU_ASSERT_PTR_NOT_NULL(wbxml_child(out,
+							EAS_CALENDAR_UID));
+				CU_ASSERT_PTR_NULL(wbxml_child(out,
+							EAS_CALENDAR_CLIENTUID));
+				strip_tags(in, EAS_CALENDAR_CLIENTUID);
+				strip_tags(out, EAS_CALENDAR_UID);
+			}
+			assert_same(in, out);
+			/* The blob comes back byte for byte. */
+			CU_ASSERT_STRING_EQUAL(out_text(out,
+				EAS_CALENDAR_TIMEZONE), blob);
+			CU_ASSERT_EQUAL(item.meta.date, 1709649000);
+			/* Until 2024-04-30 14:30Z plus one hour. */
+			CU_ASSERT_EQUAL(item.meta.date_end, 1714487400 + 3600);
+			CU_ASSERT_STRING_EQUAL(item.meta.subject,
+					       "Weekly sync, all\\hands");
+			CU_ASSERT_PTR_NOT_NULL(item.meta.uid);
+			/* The standard text: local time with the matching
+			 * TZID, and libical reads it back. */
+			snprintf(want, sizeof(want), "DTSTART;TZID=%s", tc->tzid);
+			if (strstr((const char *)item.data, want) == NULL)
+				fprintf(stderr, "%s\n", (const char *)item.data);
+			CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
+						      want));
+			CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
+						      tc->local_start));
+			CU_ASSERT_EQUAL(conv_to_standard(A, &item, &text, &len,
+							 &err), 0);
+			parsed = icalparser_parse_string(text);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(parsed);
+			CU_ASSERT_PTR_NOT_NULL(icalcomponent_get_first_component(
+				parsed, ICAL_VTIMEZONE_COMPONENT));
+			icalcomponent_free(parsed);
+		}
+	}
+}
+
+/* 16.x all-day event: dates only, no TimeZone sent or returned. */
+static void
+test_calendar_allday(void)
+{
+	struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA), *out;
+	struct store_item item;
+
+	wbxml_add_text(A, in, EAS_CALENDAR_ALLDAYEVENT, "1");
+	wbxml_add_text(A, in, EAS_CALENDAR_STARTTIME, "20240305T000000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_ENDTIME, "20240306T000000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_SUBJECT, "Holiday");
+	wbxml_add_text(A, in, EAS_CALENDAR_DTSTAMP, "20240301T080000Z");
+	out = roundtrip(STORE_CLASS_CALENDAR, in, 161, &item);
+	strip_tags(out, EAS_CALENDAR_UID);
+	assert_same(in, out);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
+				      "DTSTART;VALUE=DATE:20240305"));
+	/* 14.1 with a zone: local midnight, stored as a date. */
+	in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add_text(A, in, EAS_CALENDAR_TIMEZONE, tz_blob(&tz_cases[0]));
+	wbxml_add_text(A, in, EAS_CALENDAR_ALLDAYEVENT, "1");
+	wbxml_add_text(A, in, EAS_CALENDAR_STARTTIME, "20240304T230000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_ENDTIME, "20240305T230000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_DTSTAMP, "20240301T080000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_UID, "allday-1");
+	out = roundtrip(STORE_CLASS_CALENDAR, in, 141, &item);
+	assert_same(in, out);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
+				      "DTSTART;VALUE=DATE:20240305"));
+}
+
+/* Each recurrence type makes the RRULE a calendar program expects, and
+ * an endless series ends never. */
+static void
+test_calendar_recurrence_types(void)
+{
+	static const struct {
+		const char *type, *dow, *dom, *wom, *moy, *occ, *want;
+	} cases[] = {
+		{ "0", NULL, NULL, NULL, NULL, "10", "FREQ=DAILY;COUNT=10" },
+		{ "0", "62", NULL, NULL, NULL, NULL, "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR" },
+		{ "1", "42", NULL, NULL, NULL, NULL, "FREQ=WEEKLY;BYDAY=MO,WE,FR" },
+		{ "2", NULL, "5", NULL, NULL, NULL, "FREQ=MONTHLY;BYMONTHDAY=5" },
+		{ "3", "4", NULL, "2", NULL, NULL, "FREQ=MONTHLY;BYDAY=TU;BYSETPOS=2" },
+		{ "3", "127", NULL, "5", NULL, NULL, "BYSETPOS=-1" },
+		{ "5", NULL, "5", NULL, "3", NULL, "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=5" },
+		{ "6", "4", NULL, "1", "3", NULL, "FREQ=YEARLY;BYDAY=TU;BYMONTH=3;BYSETPOS=1" },
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *rec, *out;
+		struct store_item item;
+
+		wbxml_add_text(A, in, EAS_CALENDAR_STARTTIME, "20240305T143000Z");
+		wbxml_add_text(A, in, EAS_CALENDAR_ENDTIME, "20240305T153000Z");
+		wbxml_add_text(A, in, EAS_CALENDAR_DTSTAMP, "20240301T080000Z");
+		wbxml_add_text(A, in, EAS_CALENDAR_UID, "r");
+		wbxml_add_text(A, in, EAS_CALENDAR_TIMEZONE,
+			       tz_blob(&tz_cases[0]));
+		rec = wbxml_add(A, in, EAS_CALENDAR_RECURRENCE);
+		wbxml_add_text(A, rec, EAS_CALENDAR_TYPE, cases[i].type);
+#define OPT(tag, v) if (v != NULL) wbxml_add_text(A, rec, tag, v)
+		OPT(EAS_CALENDAR_DAYOFWEEK, cases[i].dow);
+		OPT(EAS_CALENDAR_DAYOFMONTH, cases[i].dom);
+		OPT(EAS_CALENDAR_WEEKOFMONTH, cases[i].wom);
+		OPT(EAS_CALENDAR_MONTHOFYEAR, cases[i].moy);
+		OPT(EAS_CALENDAR_OCCURRENCES, cases[i].occ);
+#undef OPT
+		out = roundtrip(STORE_CLASS_CALENDAR, in, 141, &item);
+		assert_same(in, out);
+		/* Every part of the expected rule, in libical's order. */
+		{
+			char *want = arena_strdup(A, cases[i].want), *save;
+			const char *rr = strstr(strstr((const char *)item.data,
+				"BEGIN:VEVENT"), "RRULE:");
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(rr);
+			for (char *part = strtok_r(want, ";", &save);
+			     part != NULL; part = strtok_r(NULL, ";", &save)) {
+				const char *eol = strchr(rr, '\r');
+				const char *hit = strstr(rr, part);
+
+				CU_ASSERT(hit != NULL && (eol == NULL || hit < eol));
+			}
+		}
+		if (cases[i].occ != NULL) {   /* ten days from March 5th */
+			CU_ASSERT_EQUAL(item.meta.date_end,
+					1709649000 + 9 * 86400 + 3600);
+		} else {
+			CU_ASSERT_EQUAL(item.meta.date_end, INT64_MAX);
+		}
+	}
+}
+
+static void
+test_calendar_bad_input(void)
+{
+	static const struct { uint16_t tag; const char *v; } bad[] = {
+		{ EAS_CALENDAR_STARTTIME, "2024-03-05 at noon" },
+		{ EAS_CALENDAR_TIMEZONE, "AAAA" },
+		{ EAS_CALENDAR_TIMEZONE, "!!notbase64!!" },
+		{ EAS_CALENDAR_BUSYSTATUS, "9" },
+		{ EAS_CALENDAR_SENSITIVITY, "x" },
+		{ EAS_CALENDAR_DTSTAMP, "20241301T000000Z" },
+		{ 0, NULL },  /* unknown recurrence type */
+		{ 1, NULL },  /* exception without start */
+		{ 2, NULL },  /* end before start */
+	};
+	struct conv_ctx ctx = ctx_for(141);
+
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct store_item item;
+		const char *err = NULL;
+
+		if (bad[i].tag != EAS_CALENDAR_STARTTIME)
+			wbxml_add_text(A, in, EAS_CALENDAR_STARTTIME,
+				       "20240305T143000Z");
+		if (bad[i].v != NULL) {
+			wbxml_add_text(A, in, bad[i].tag, bad[i].v);
+		} else if (bad[i].tag == 0) {
+			struct wbxml_node *r = wbxml_add(A, in,
+						EAS_CALENDAR_RECURRENCE);
+
+			wbxml_add_text(A, r, EAS_CALENDAR_TYPE, "4");
+		} else if (bad[i].tag == 1) {
+			struct wbxml_node *r = wbxml_add(A, in,
+						EAS_CALENDAR_RECURRENCE);
+			struct wbxml_node *l = wbxml_add(A, in,
+						EAS_CALENDAR_EXCEPTIONS);
+
+			wbxml_add_text(A, r, EAS_CALENDAR_TYPE, "0");
+			wbxml_add_text(A, wbxml_add(A, l, EAS_CALENDAR_EXCEPTION),
+				       EAS_CALENDAR_DELETED, "1");
+		} else {
+			wbxml_add_text(A, in, EAS_CALENDAR_ENDTIME,
+				       "20240305T120000Z");
+		}
+		memset(&item, 0, sizeof(item));
+		CU_ASSERT_EQUAL(conv_from_eas(A, STORE_CLASS_CALENDAR, in, &ctx,
+					      NULL, &item, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(err);
+		CU_ASSERT_PTR_NULL(item.data);
+	}
+}
+
+static void
+test_calendar_import(void)
+{
+	struct store_item item;
+	struct wbxml_node *o;
+	struct conv_tz tz;
+	const char *b64, *err;
+	const struct wbxml_node *rec, *exl;
+
+	import_version = 141;
+	o = import(STORE_CLASS_CALENDAR, "event.ics", &item);
+	import_version = 161;
+	b64 = out_text(o, EAS_CALENDAR_TIMEZONE);
+	CU_ASSERT_STRING_EQUAL(item.meta.uid, "import-event-1@example.com");
+	CU_ASSERT_STRING_EQUAL(item.meta.subject, "Team lunch");
+	/* 12:00 Berlin summer time is 10:00 UTC. */
+	CU_ASSERT_EQUAL(item.meta.date, 1719482400);
+	CU_ASSERT_EQUAL(item.meta.date_end, INT64_MAX);
+	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CALENDAR_STARTTIME),
+			       "20240627T100000Z");
+	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CALENDAR_ENDTIME),
+			       "20240627T110000Z");
+	CU_ASSERT_EQUAL_FATAL(conv_tz_decode(A, b64, strlen(b64), &tz, &err), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(conv_tz_match_iana(&tz));
+	CU_ASSERT_STRING_EQUAL(conv_tz_match_iana(&tz), "Europe/Berlin");
+	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CALENDAR_LOCATION), "Canteen");
+	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CALENDAR_ORGANIZEREMAIL),
+			       "boss@example.com");
+	rec = wbxml_child(o, EAS_CALENDAR_RECURRENCE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(rec, EAS_CALENDAR_TYPE), "1");
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(rec, EAS_CALENDAR_DAYOFWEEK), "16");
+	exl = wbxml_child(o, EAS_CALENDAR_EXCEPTIONS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exl);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(wbxml_child(exl,
+		EAS_CALENDAR_EXCEPTION), EAS_CALENDAR_EXCEPTIONSTARTTIME),
+		"20240704T100000Z");
+	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CALENDAR_REMINDER), "10");
+	{
+		const char *bad = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n";
+
+		memset(&item, 0, sizeof(item));
+		CU_ASSERT_EQUAL(conv_from_standard(A, STORE_CLASS_CALENDAR, bad,
+						   strlen(bad), &item, &err), -1);
+	}
+}
+
+/* The blob's rules against libical's own zone data. */
+static void
+test_tz_rules(void)
+{
+	static const char *const zones[] = {
+		"Europe/Berlin", "America/New_York", "Asia/Tokyo",
+		"Australia/Sydney", "Europe/London",
+	};
+
+	for (size_t i = 0; i < N_ELEMENTS(zones); i++) {
+		icaltimezone *z = icaltimezone_get_builtin_timezone(zones[i]);
+		struct conv_tz tz;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+		conv_tz_from_ical(z, 1709649000, &tz);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(conv_tz_match_iana(&tz));
+		CU_ASSERT_STRING_EQUAL(conv_tz_match_iana(&tz), zones[i]);
+		/* Offsets agree across a year, hour by hour near switches. */
+		for (int64_t t = 1704067200; t < 1735689600; t += 3 * 3600 + 17) {
+			struct icaltimetype tt = icaltime_from_timet_with_zone(
+				(time_t)t, 0, icaltimezone_get_utc_timezone());
+			int dst;
+			int off = icaltimezone_get_utc_offset_of_utc_time(z, &tt,
+									  &dst);
+
+			if (off != conv_tz_offset_at(&tz, t)) {
+				fprintf(stderr, "%s at %lld: %d vs %d\n", zones[i],
+					(long long)t, off,
+					conv_tz_offset_at(&tz, t));
+				CU_FAIL("offset differs");
+				break;
+			}
+		}
+	}
+}
+
+/* --- tasks --- */
+
+static struct wbxml_node *
+full_task(void)
+{
+	static const char *const cats[] = { "Errands", NULL };
+	struct wbxml_node *app = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA), *rec;
+
+	wbxml_add_text(A, app, EAS_TASKS_SUBJECT, "File taxes; now");
+	wbxml_add_text(A, app, EAS_TASKS_IMPORTANCE, "2");
+	wbxml_add_text(A, app, EAS_TASKS_SENSITIVITY, "2");
+	add_list(app, EAS_TASKS_CATEGORIES, EAS_TASKS_CATEGORY, cats);
+	wbxml_add_text(A, app, EAS_TASKS_STARTDATE, "2024-03-01T00:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_UTCSTARTDATE, "2024-02-29T23:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_DUEDATE, "2024-04-15T00:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_UTCDUEDATE, "2024-04-14T22:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_COMPLETE, "1");
+	wbxml_add_text(A, app, EAS_TASKS_DATECOMPLETED, "2024-04-10T09:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_REMINDERSET, "1");
+	wbxml_add_text(A, app, EAS_TASKS_REMINDERTIME, "2024-04-14T07:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_ORDINALDATE, "2024-03-01T10:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_SUBORDINALDATE, "5555555555555555");
+	rec = wbxml_add(A, app, EAS_TASKS_RECURRENCE);
+	wbxml_add_text(A, rec, EAS_TASKS_TYPE, "5");
+	wbxml_add_text(A, rec, EAS_TASKS_START, "2024-04-15T00:00:00.000Z");
+	wbxml_add_text(A, rec, EAS_TASKS_UNTIL, "2030-04-15T00:00:00.000Z");
+	wbxml_add_text(A, rec, EAS_TASKS_INTERVAL, "1");
+	wbxml_add_text(A, rec, EAS_TASKS_DAYOFMONTH, "15");
+	wbxml_add_text(A, rec, EAS_TASKS_MONTHOFYEAR, "4");
+	wbxml_add_text(A, rec, EAS_TASKS_REGENERATE, "0");
+	wbxml_add_text(A, rec, EAS_TASKS_DEADOCCUR, "0");
+	wbxml_add_text(A, rec, EAS_TASKS_CALENDARTYPE, "1");
+	wbxml_add_text(A, rec, EAS_TASKS_ISLEAPMONTH, "0");
+	wbxml_add_text(A, rec, EAS_TASKS_FIRSTDAYOFWEEK, "1");
+	add_body(app, "1", "Receipts are in the blue folder.");
+	return app;
+}
+
+static void
+test_task_roundtrip(void)
+{
+	static const unsigned versions[] = { 141, 161 };
+
+	for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
+		struct wbxml_node *in = full_task(), *out;
+		struct store_item item;
+		icalcomponent *parsed;
+
+		out = roundtrip(STORE_CLASS_TASKS, in, versions[v], &item);
+		assert_same(in, out);
+		CU_ASSERT_EQUAL(item.meta.date, 1713132000);
+		CU_ASSERT(item.meta.complete);
+		CU_ASSERT_STRING_EQUAL(item.meta.subject, "File taxes; now");
+		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
+			"RRULE:FREQ=YEARLY;UNTIL=20300415T000000Z;BYMONTHDAY=15;BYMONTH=4"));
+		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
+					      "PRIORITY:1"));
+		parsed = icalparser_parse_string((const char *)item.data);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(parsed);
+		icalcomponent_free(parsed);
+	}
+}
+
+static void
+test_task_bad_and_import(void)
+{
+	static const struct { uint16_t tag; const char *v; } bad[] = {
+		{ EAS_TASKS_IMPORTANCE, "3" },
+		{ EAS_TASKS_DUEDATE, "tomorrow" },
+		{ EAS_TASKS_COMPLETE, "yes" },
+	};
+	struct conv_ctx ctx = ctx_for(141);
+	struct store_item item;
+	struct wbxml_node *o;
+
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		const char *err = NULL;
+
+		wbxml_add_text(A, in, bad[i].tag, bad[i].v);
+		memset(&item, 0, sizeof(item));
+		CU_ASSERT_EQUAL(conv_from_eas(A, STORE_CLASS_TASKS, in, &ctx,
+					      NULL, &item, &err), -1);
+		CU_ASSERT_PTR_NOT_NULL(err);
+	}
+	{
+		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *r = wbxml_add(A, in, EAS_TASKS_RECURRENCE);
+		const char *err = NULL;
+
+		wbxml_add_text(A, r, EAS_TASKS_TYPE, "7");
+		CU_ASSERT_EQUAL(conv_from_eas(A, STORE_CLASS_TASKS, in, &ctx,
+					      NULL, &item, &err), -1);
+	}
+	o = import(STORE_CLASS_TASKS, "task.ics", &item);
+	CU_ASSERT_STRING_EQUAL(item.meta.subject, "Renew passport");
+	CU_ASSERT_EQUAL(item.meta.date, 1719824400);
+	CU_ASSERT(!item.meta.complete);
+	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_TASKS_UTCDUEDATE),
+			       "2024-07-01T09:00:00.000Z");
+	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_TASKS_IMPORTANCE), "2");
+	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_TASKS_COMPLETE), "0");
+}
+
+static CU_TestInfo calendar_tests[] = {
+	{ "event round trip, every property, 4 zones", test_calendar_roundtrip },
+	{ "all-day events", test_calendar_allday },
+	{ "recurrence types", test_calendar_recurrence_types },
+	{ "bad calendar input", test_calendar_bad_input },
+	{ "import .ics", test_calendar_import },
+	{ "time zone rules match libical", test_tz_rules },
+	{ "task round trip", test_task_roundtrip },
+	{ "bad tasks, task import", test_task_bad_and_import },
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo contact_tests[] = {
 	{ "contact round trip, every property", test_contact_roundtrip },
 	{ "unknown elements kept", test_contact_unknown_kept },
@@ -765,6 +1343,7 @@ static CU_TestInfo note_body_tests[] = {
 static CU_SuiteInfo suites[] = {
 	{ "contacts", setup, teardown, NULL, NULL, contact_tests },
 	{ "notes and body", setup, teardown, NULL, NULL, note_body_tests },
+	{ "calendar and tasks", setup, teardown, NULL, NULL, calendar_tests },
 	CU_SUITE_INFO_NULL,
 };
 
