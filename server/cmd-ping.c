@@ -196,8 +196,10 @@ ping_resume(struct eas_req *req, struct wbxml_node **out_r)
 
 	switch (w->reason) {
 	case PUSH_CHANGE:
-		/* Read the counter first: a change committed while we look
-		 * fires the re-parked waiter at once. */
+		/* Read the counter first, then the store in a fresh snapshot:
+		 * a change committed while we look fires the re-parked waiter
+		 * at once. */
+		store_snapshot_end(req->store);
 		seq = push_seq(req->srv->push, req->account.id);
 		r = check_pending(req, pc, w->folder_changed, out_r);
 		if (r < 0)
@@ -368,6 +370,9 @@ cmd_ping(struct eas_req *req, const struct wbxml_node *in,
 	/* The counter is read before the store is checked, so a change
 	 * committed in between fires the waiter as soon as it is armed. */
 	eas_assert(req->srv->push != NULL);
+	/* The store is read after the counter, in a fresh snapshot, so a
+	 * change in between is either seen or fires the waiter. */
+	store_snapshot_end(req->store);
 	seq = push_seq(req->srv->push, req->account.id);
 	r = check_pending(req, pc, NULL, out_r);
 	if (r < 0)

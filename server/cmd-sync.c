@@ -1337,10 +1337,12 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 	int64_t window_total = run->window_total;
 
 	*out_r = NULL;
-	/* Read the push counter before looking at the store, so a change
-	 * committed in between fires the waiter at once. */
-	if (can_park)
+	/* Read the push counter before looking at the store (in a fresh
+	 * snapshot), so a change committed in between fires the waiter. */
+	if (can_park) {
+		store_snapshot_end(req->store);
 		seq = push_seq(req->srv->push, req->account.id);
+	}
 
 	if ((e = store_begin(req->store, false)) != STORE_OK)
 		return eas_req_store_error(req, e, "Sync read");

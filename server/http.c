@@ -416,7 +416,17 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		ctx->req.store = easd_thread_store(srv);
 		if (ctx->req.store == NULL)
 			return send_status(ctx, method, 503);
-		return process(ctx, url, method);
+		{
+			enum MHD_Result ret;
+
+			/* One read transaction for the request's reads (auth,
+			 * device, policy, a no-change answer); any write ends
+			 * it first. */
+			store_snapshot_begin(ctx->req.store);
+			ret = process(ctx, url, method);
+			store_snapshot_end(ctx->req.store);
+			return ret;
+		}
 	case HTTP_ST_PARKED: {
 		struct wbxml_node *out = NULL;
 		struct push_waiter *fired;
@@ -429,7 +439,9 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		if (ctx->req.store == NULL)
 			return send_status(ctx, method, 503);
 		fired = ctx->req.waiter;
+		store_snapshot_begin(ctx->req.store);
 		r = ctx->req.resume_fn(&ctx->req, &out);
+		store_snapshot_end(ctx->req.store);
 		/* The fired waiter is answered here, unless it is parked again
 		 * (a wake-up that did not concern this device): push_arm()
 		 * then takes it back. */

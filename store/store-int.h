@@ -20,6 +20,7 @@ struct store_stmt_slot {
 struct store {
 	sqlite3 *db;
 	bool in_txn;               /* store_begin() by the caller */
+	bool in_snapshot;          /* store_snapshot_begin() by the caller */
 	int inject_busy;           /* statements left to fail with BUSY */
 	struct store_change *touched;
 	size_t touched_count, touched_cap;

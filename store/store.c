@@ -293,15 +293,36 @@ notify_after_commit(struct store *s)
 		notify_fn(notify_ctx, s->touched, n);
 }
 
+/* BEGIN and COMMIT through the statement cache: parsed once per
+ * connection rather than on every request. */
+static enum store_error
+store_tx(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s->inject_busy > 0) {
+		s->inject_busy--;
+		return STORE_BUSY;
+	}
+	st = store_stmt(s, sql);
+	if (st == NULL)
+		return STORE_INTERNAL;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? STORE_OK : store_err(s, rc, sql);
+}
+
 enum store_error
 store_begin(struct store *s, bool write)
 {
 	enum store_error e;
 
+	store_snapshot_end(s);
 	if (s->in_txn)
 		eas_panic("store: nested transaction");
 	s->touched_count = 0;
-	e = store_exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	e = store_tx(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
 	if (e == STORE_OK)
 		s->in_txn = true;
 	return e;
@@ -313,7 +334,7 @@ store_commit(struct store *s)
 	enum store_error e;
 
 	eas_assert(s->in_txn);
-	e = store_exec(s, "COMMIT");
+	e = store_tx(s, "COMMIT");
 	if (e != STORE_OK)
 		return e;  /* still open: the caller rolls back */
 	s->in_txn = false;
@@ -329,7 +350,32 @@ store_rollback(struct store *s)
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
+	s->in_snapshot = false;
 	s->touched_count = 0;
+}
+
+enum store_error
+store_snapshot_begin(struct store *s)
+{
+	enum store_error e;
+
+	if (s->in_txn || s->in_snapshot)
+		return STORE_OK;
+	e = store_tx(s, "BEGIN");
+	if (e == STORE_OK)
+		s->in_snapshot = true;
+	return e;
+}
+
+void
+store_snapshot_end(struct store *s)
+{
+	if (!s->in_snapshot)
+		return;
+	s->in_snapshot = false;
+	if (!sqlite3_get_autocommit(s->db) &&
+	    store_tx(s, "COMMIT") != STORE_OK)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 enum store_error
@@ -338,10 +384,12 @@ store_wbegin(struct store *s, bool *own_r)
 	enum store_error e;
 
 	*own_r = false;
+	/* A write never starts from a read snapshot: it could be stale. */
+	store_snapshot_end(s);
 	if (s->in_txn)
 		return STORE_OK;
 	s->touched_count = 0;
-	e = store_exec(s, "BEGIN IMMEDIATE");
+	e = store_tx(s, "BEGIN IMMEDIATE");
 	if (e == STORE_OK)
 		*own_r = true;
 	return e;
@@ -353,7 +401,7 @@ store_wend(struct store *s, bool own, enum store_error e)
 	if (!own)
 		return e;
 	if (e == STORE_OK) {
-		e = store_exec(s, "COMMIT");
+		e = store_tx(s, "COMMIT");
 		if (e == STORE_OK) {
 			notify_after_commit(s);
 			return STORE_OK;
@@ -369,9 +417,9 @@ store_rbegin(struct store *s, bool *own_r)
 	enum store_error e;
 
 	*own_r = false;
-	if (s->in_txn)
+	if (s->in_txn || s->in_snapshot)
 		return STORE_OK;
-	e = store_exec(s, "BEGIN");
+	e = store_tx(s, "BEGIN");
 	if (e == STORE_OK)
 		*own_r = true;
 	return e;
@@ -380,8 +428,9 @@ store_rbegin(struct store *s, bool *own_r)
 void
 store_rend(struct store *s, bool own)
 {
-	if (own && !sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	if (own && !sqlite3_get_autocommit(s->db) &&
+	    store_tx(s, "COMMIT") != STORE_OK)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 enum store_error
@@ -464,7 +513,7 @@ migrate(struct store *s, int target, const char **error_r)
 
 	/* IMMEDIATE: two processes opening an old file at once must not both
 	 * run the steps; the second waits and then sees the new version. */
-	e = store_exec(s, "BEGIN IMMEDIATE");
+	e = store_tx(s, "BEGIN IMMEDIATE");
 	if (e != STORE_OK) {
 		*error_r = "cannot lock the database for migration";
 		return e;
@@ -497,7 +546,7 @@ migrate(struct store *s, int target, const char **error_r)
 			log_info("store: schema upgraded from %d to %d",
 				 version, target);
 	}
-	e = store_exec(s, "COMMIT");
+	e = store_tx(s, "COMMIT");
 	if (e != STORE_OK)
 		*error_r = "cannot commit the schema migration";
 out:

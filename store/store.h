@@ -68,6 +68,14 @@ enum store_error store_begin(struct store *s, bool write);
 enum store_error store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* A read snapshot for a whole request: every read until
+ * store_snapshot_end() shares one read transaction (one round of file
+ * locks instead of one per statement). Any write (store_begin or a write
+ * function) ends the snapshot first, so writes never start from a stale
+ * view. No-ops when a transaction or snapshot is already open / none is. */
+enum store_error store_snapshot_begin(struct store *s);
+void store_snapshot_end(struct store *s);
+
 /* Testing aid: make the next n statements fail with STORE_BUSY. */
 void store_inject_busy(struct store *s, int n);
 
