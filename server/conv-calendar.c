@@ -922,7 +922,6 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	int allday = 0;
 
 	memset(&z, 0, sizeof(z));
-	memset(&item_r->meta, 0, sizeof(item_r->meta));
 	tzb64 = wbxml_child_text(appdata, EAS_CALENDAR_TIMEZONE);
 	if (tzb64 != NULL) {
 		if (conv_tz_decode(a, tzb64, strlen(tzb64), &z.tz, error_r) < 0)
@@ -1027,6 +1026,7 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		conv_ical_set_x(ev, "X-EAS-NODES",
 				conv_nodes_pack(a, unknown, nunknown));
 	subject = wbxml_child_text(appdata, EAS_CALENDAR_SUBJECT);
+	memset(&item_r->meta, 0, sizeof(item_r->meta));
 	item_r->meta.date = start;
 	item_r->meta.date_end = rrule != NULL ?
 		series_end(rrule, start, end - start) : end;

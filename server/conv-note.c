@@ -64,17 +64,19 @@ conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	int64_t t;
 	struct buf b;
 	char iso[32];
+	struct store_item_meta meta;
 
 	(void)ctx;
 	(void)old;
-	memset(&item_r->meta, 0, sizeof(item_r->meta));
+	/* item_r is only written on success: no partial output. */
+	memset(&meta, 0, sizeof(meta));
 	buf_init(&b, 0);
 	wbxml_foreach(appdata, n) {
 		switch (n->tag) {
 		case EAS_NOTES_SUBJECT:
 			v = node_text(n, &len);
 			put_header(a, &b, "Subject", v, len);
-			item_r->meta.subject = arena_strndup(a, v, len);
+			meta.subject = arena_strndup(a, v, len);
 			break;
 		case EAS_NOTES_MESSAGECLASS:
 			v = node_text(n, &len);
@@ -89,7 +91,7 @@ conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
 						 lm);
 			}
 			put_header(a, &b, "Last-Modified", lm, strlen(lm));
-			item_r->meta.date = t;
+			meta.date = t;
 			break;
 		case EAS_NOTES_CATEGORIES:
 			wbxml_foreach(n, c) {
@@ -120,8 +122,8 @@ conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	if (lm == NULL) {
 		/* The server keeps the modification time when the client
 		 * does not send one. */
-		item_r->meta.date = time_now();
-		time_format_iso(item_r->meta.date, iso);
+		meta.date = time_now();
+		time_format_iso(meta.date, iso);
 		put_header(a, &b, "Last-Modified", iso, strlen(iso));
 	}
 	if (body_type != 1)
@@ -131,6 +133,7 @@ conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			   conv_nodes_pack(a, unknown, nunknown));
 	buf_puts(&b, "\n");
 	buf_append(&b, body, body_len);
+	item_r->meta = meta;
 	item_r->data = arena_memdup(a, b.data, b.len + 1);
 	item_r->data_len = b.len;
 	item_r->extra = NULL;

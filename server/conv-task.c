@@ -86,9 +86,10 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	int64_t t, v, due = 0, start = 0;
 	bool has_due = false, has_start = false, due_utc = false;
 	bool start_utc = false;
+	struct store_item_meta meta;
 
 	(void)ctx;
-	memset(&item_r->meta, 0, sizeof(item_r->meta));
+	memset(&meta, 0, sizeof(meta));
 	if ((n = wbxml_child(appdata, EAS_TASKS_RECURRENCE)) != NULL &&
 	    conv_rrule_from_eas(a, n, &conv_rec_tasks, &rrule, error_r) < 0)
 		return -1;
@@ -110,7 +111,7 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		case EAS_TASKS_SUBJECT:
 			icalcomponent_add_property(td,
 				icalproperty_new_summary(wbxml_text(n)));
-			item_r->meta.subject = arena_strdup(a, wbxml_text(n));
+			meta.subject = arena_strdup(a, wbxml_text(n));
 			continue;
 		case EAS_TASKS_IMPORTANCE:
 			if (str_to_int64(wbxml_text(n), &v) < 0 || v < 0 || v > 2)
@@ -134,7 +135,7 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			icalcomponent_add_property(td, icalproperty_new_status(
 				v ? ICAL_STATUS_COMPLETED :
 				    ICAL_STATUS_NEEDSACTION));
-			item_r->meta.complete = v == 1;
+			meta.complete = v == 1;
 			continue;
 		case EAS_TASKS_CATEGORIES:
 			conv_ical_add_categories(a, td, n);
@@ -229,6 +230,7 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	if (nunknown > 0)
 		conv_ical_set_x(td, "X-EAS-NODES",
 				conv_nodes_pack(a, unknown, nunknown));
+	item_r->meta = meta;
 	item_r->meta.date = has_due ? due : 0;
 	item_r->meta.date_end = has_due ? due : INT64_MAX;
 	item_r->meta.uid = arena_strdup(a, uid);

@@ -1307,7 +1307,63 @@ test_task_bad_and_import(void)
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_TASKS_COMPLETE), "0");
 }
 
+/* A device that knows only subject and times changes them; attendees,
+ * recurrence, exceptions, zone and body of the stored event survive. */
+static void
+test_calendar_ghosting(void)
+{
+	static const uint16_t supported[] = {
+		EAS_CALENDAR_SUBJECT, EAS_CALENDAR_STARTTIME,
+		EAS_CALENDAR_ENDTIME,
+	};
+	static const unsigned versions[] = { 141, 161 };
+
+	for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
+		const char *blob = tz_blob(&tz_cases[1]);
+		struct wbxml_node *in = full_event(versions[v], blob), *change;
+		struct wbxml_node *out;
+		struct store_item old, item;
+		struct conv_ctx ctx = ctx_for(versions[v]);
+		const char *err = NULL;
+		const struct wbxml_node *n;
+
+		(void)roundtrip(STORE_CLASS_CALENDAR, in, versions[v], &old);
+		change = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		wbxml_add_text(A, change, EAS_CALENDAR_SUBJECT, "Renamed");
+		wbxml_add_text(A, change, EAS_CALENDAR_STARTTIME,
+			       "20240305T150000Z");
+		wbxml_add_text(A, change, EAS_CALENDAR_ENDTIME,
+			       "20240305T160000Z");
+		ctx.supported = supported;
+		ctx.nsupported = N_ELEMENTS(supported);
+		memset(&item, 0, sizeof(item));
+		CU_ASSERT_EQUAL_FATAL(conv_from_eas(A, STORE_CLASS_CALENDAR,
+				change, &ctx, &old, &item, &err), 0);
+		CU_ASSERT_STRING_EQUAL(item.meta.uid, old.meta.uid);
+		ctx.supported = NULL;
+		ctx.nsupported = 0;
+		out = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		CU_ASSERT_EQUAL_FATAL(conv_to_eas(A, &item, &ctx, out, &err), 0);
+		CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CALENDAR_SUBJECT),
+				       "Renamed");
+		CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CALENDAR_STARTTIME),
+				       "20240305T150000Z");
+		CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CALENDAR_TIMEZONE), blob);
+		n = wbxml_child(out, EAS_CALENDAR_ATTENDEES);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+		CU_ASSERT_EQUAL(wbxml_count_children(n), 4);
+		CU_ASSERT_PTR_NOT_NULL(wbxml_child(out, EAS_CALENDAR_RECURRENCE));
+		n = wbxml_child(out, EAS_CALENDAR_EXCEPTIONS);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+		CU_ASSERT_EQUAL(wbxml_count_children(n), 2);
+		CU_ASSERT_PTR_NOT_NULL(wbxml_child(out, EAS_AIRSYNCBASE_BODY));
+		CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CALENDAR_ORGANIZEREMAIL),
+				       "olga@example.com");
+	}
+}
+
 static CU_TestInfo calendar_tests[] = {
+	{ "ghosting on a calendar Change", test_calendar_ghosting },
 	{ "event round trip, every property, 4 zones", test_calendar_roundtrip },
 	{ "all-day events", test_calendar_allday },
 	{ "recurrence types", test_calendar_recurrence_types },
