@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "measure.h"
 #include "util.h"
 
 #define RUNS 3
@@ -63,21 +64,6 @@ run_wrk(const char *url, const char *script_path)
 	}
 	pclose(p);
 	return rps;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
 }
 
 static void
@@ -157,8 +143,8 @@ main(void)
 		fs[i] = run_wrk(p->url, fs_script);
 	}
 	{
-		double t = median(triv, RUNS), o = median(opt, RUNS),
-		       f = median(fs, RUNS);
+		double t = measure_median(triv, RUNS), o = measure_median(opt, RUNS),
+		       f = measure_median(fs, RUNS);
 
 		printf("bench-http: trivial-mhd-requests %.0f req/s "
 		       "(reference)\n", t);

@@ -11,6 +11,7 @@
 
 #include "conv.h"
 #include "harness.h"
+#include "measure.h"
 #include "util.h"
 
 #define CONTACTS 10000
@@ -19,38 +20,6 @@
 #define RATE_SECONDS 3
 
 static struct easd_proc *srv;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* utime + stime of the server in seconds (/proc/PID/stat fields 14, 15). */
-static double
-server_cpu(void)
-{
-	char path[64], buf[4096], *p;
-	unsigned long ut = 0, st = 0;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)srv->pid);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');   /* the command name may hold spaces */
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-				"%*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 /* Items straight into the store: the benchmark measures Sync, not the
  * Adds. */
@@ -180,15 +149,15 @@ initial_sync(const char *cid, unsigned window)
 	c = harness_client(srv, HARNESS_ADA, dev);
 	if (c == NULL)
 		exit(1);
-	cpu0 = server_cpu();
-	t0 = now_s();
+	cpu0 = measure_cpu(srv->pid);
+	t0 = measure_now();
 	if (full_sync(c, a, cid, window, &requests, &items) == NULL) {
 		fprintf(stderr, "bench-sync: initial sync failed: %s\n",
 			eas_client_error(c));
 		exit(1);
 	}
-	t = now_s() - t0;
-	cpu = server_cpu() - cpu0;
+	t = measure_now() - t0;
+	cpu = measure_cpu(srv->pid) - cpu0;
 	printf("bench-sync: initial_%u_contacts_window_%u %.3f s "
 	       "(target %s)\n", CONTACTS, window, t,
 	       window == 512 ? "< 0.5" : "-");
@@ -286,13 +255,13 @@ no_change_rate(const char *cid, const char *tag, size_t folder_items)
 	}
 	for (unsigned i = 0; i < CLIENTS; i++)
 		before[i] = w[i].count;
-	cpu0 = server_cpu();
-	t0 = now_s();
+	cpu0 = measure_cpu(srv->pid);
+	t0 = measure_now();
 	sleep(RATE_SECONDS);
 	for (unsigned i = 0; i < CLIENTS; i++)
 		total += w[i].count - before[i];
-	t = now_s() - t0;
-	cpu = server_cpu() - cpu0;
+	t = measure_now() - t0;
+	cpu = measure_cpu(srv->pid) - cpu0;
 	stop = true;
 	for (unsigned i = 0; i < CLIENTS; i++) {
 		pthread_join(w[i].thread, NULL);

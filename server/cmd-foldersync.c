@@ -188,8 +188,12 @@ cmd_foldersync(struct eas_req *req, const struct wbxml_node *in,
 	if (e != STORE_OK)
 		return eas_req_store_error(req, e, "hierarchy state");
 	if (st.prev_key != NULL && strcmp(key, st.prev_key) == 0 &&
-	    st.response != NULL)
+	    st.response_len > 0) {
+		e = store_sync_response(req->store, req->arena, &st);
+		if (e != STORE_OK)
+			return eas_req_store_error(req, e, "hierarchy answer");
 		return replay(req, &st, out_r);
+	}
 	if (st.cur_key == NULL || strcmp(key, st.cur_key) != 0) {
 		log_info("unknown hierarchy key %s", key);
 		*out_r = status_only(req, EAS_FOLDERHIERARCHY_FOLDERSYNC,

@@ -1239,7 +1239,9 @@ coll_resolve(struct sync_run *run, struct sync_coll *c, bool write,
 		struct wbxml_node *cached;
 		const char *error;
 
-		if (c->st.response == NULL ||
+		if (c->st.response_len == 0 ||
+		    store_sync_response(req->store, req->arena, &c->st) !=
+		    STORE_OK || c->st.response == NULL ||
 		    wbxml_decode(req->arena, c->st.response,
 				 c->st.response_len, &wbxml_limits_default,
 				 &cached, &error) < 0) {

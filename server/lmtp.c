@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -515,6 +516,14 @@ accept_one(struct lmtp_server *srv, int lfd)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* Replies to pipelined commands go out one by one; without this,
+	 * Nagle holds each behind the client's delayed ACK (~40 ms). Fails
+	 * harmlessly on UNIX sockets. */
+	{
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	memset(slot, 0, sizeof(*slot));
 	slot->srv = srv;
 	slot->fd = fd;

@@ -438,8 +438,11 @@ struct store_sync_state {
 	int64_t filter_since;      /* FilterType window of the last sync */
 	int64_t backfill_after;    /* item id cursor after the window widened;
 				      -1 = no backfill running */
-	const uint8_t *response;   /* cached answer for prev_key -> cur_key */
-	size_t response_len;
+	const uint8_t *response;   /* cached answer for prev_key -> cur_key;
+				      NULL after store_sync_get (see
+				      store_sync_response) */
+	size_t response_len;       /* its stored length even when not
+				      loaded */
 	const uint8_t *options;    /* the device's last Options, serialized */
 	size_t options_len;
 };
@@ -447,7 +450,12 @@ struct store_sync_state {
 enum store_error store_sync_get(struct store *s, struct arena *a,
 				int64_t device_id, int64_t folder_id,
 				struct store_sync_state *r);
-/* Insert or update the row (all fields). */
+/* Load the cached response into r (r->id must be set). */
+enum store_error store_sync_response(struct store *s, struct arena *a,
+				     struct store_sync_state *r);
+/* Insert or update the row (all fields). A response left NULL with a
+ * non-zero response_len (not loaded) keeps the stored one; set both to
+ * NULL/0 to drop it. */
 enum store_error store_sync_save(struct store *s,
 				 struct store_sync_state *st);
 /* Start over: forget what the device holds in the folder. */

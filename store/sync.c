@@ -28,7 +28,7 @@
 
 #define STATE_COLS                                                         \
 	"id, device_id, folder_id, cur_key, prev_key, hwm, filter_since, " \
-	"backfill_after, response, options"
+	"backfill_after, length(response), options"
 
 enum store_error
 store_sync_get(struct store *s, struct arena *a, int64_t device_id,
@@ -55,12 +55,39 @@ store_sync_get(struct store *s, struct arena *a, int64_t device_id,
 		r->hwm = sqlite3_column_int64(st, 5);
 		r->filter_since = sqlite3_column_int64(st, 6);
 		r->backfill_after = sqlite3_column_int64(st, 7);
-		r->response = store_col_blob(a, st, 8, &r->response_len);
+		/* The cached answer can be large and is needed only for a
+		 * repeated key: store_sync_response() loads it. */
+		r->response = NULL;
+		r->response_len = (size_t)sqlite3_column_int64(st, 8);
 		r->options = store_col_blob(a, st, 9, &r->options_len);
 	} else {
 		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
 	}
 	sqlite3_reset(st);
+	return e;
+}
+
+enum store_error
+store_sync_response(struct store *s, struct arena *a,
+		    struct store_sync_state *r)
+{
+	static const char sql[] =
+		"SELECT response FROM sync_states WHERE id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	enum store_error e = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, r->id);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		r->response = store_col_blob(a, st, 0, &r->response_len);
+	else
+		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	sqlite3_reset(st);
+	if (e == STORE_OK && r->response == NULL)
+		r->response_len = 0;
 	return e;
 }
 
@@ -91,7 +118,15 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
 		"backfill_after = ?7, response = ?8, options = ?9 "
 		"WHERE id = ?10 RETURNING id";
-	const char *sql = st->id == 0 ? sql_ins : sql_upd;
+	static const char sql_keep[] =
+		"UPDATE sync_states SET device_id = ?1, folder_id = ?2, "
+		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
+		"backfill_after = ?7, options = ?9 "
+		"WHERE id = ?10 AND ?8 IS NULL RETURNING id";
+	/* A response that was not loaded (NULL with a length) stays as
+	 * stored. */
+	bool keep = st->response == NULL && st->response_len > 0;
+	const char *sql = st->id == 0 ? sql_ins : keep ? sql_keep : sql_upd;
 	enum store_error e;
 	sqlite3_stmt *q;
 	int64_t id = 0;
@@ -102,7 +137,7 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 	    (st->prev_key != NULL && strlen(st->prev_key) > SYNC_KEY_MAX) ||
 	    st->response_len > SYNC_BLOB_MAX ||
 	    st->options_len > SYNC_BLOB_MAX ||
-	    (st->response == NULL && st->response_len > 0) ||
+	    (keep && st->id == 0) ||
 	    (st->options == NULL && st->options_len > 0))
 		return STORE_INVALID;
 	e = store_wbegin(s, &own);

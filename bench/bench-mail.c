@@ -1,0 +1,255 @@
+/* Mail benchmark (issue: mail): 10,000 deliveries over one LMTP
+ * connection (messages/s), then the initial Sync of the 10,000-message
+ * Inbox (FilterType all, WindowSize 512, plain bodies truncated at 2 KB):
+ * wall time, requests, server CPU; and the rate of no-change Syncs of the
+ * Inbox against a contact folder, measured the same way in the same run. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "measure.h"
+#include "util.h"
+
+#define MESSAGES 10000
+#define CLIENTS 4
+#define RATE_SECONDS 3
+
+static struct easd_proc *srv;
+
+static int
+reply(FILE *f)
+{
+	char line[512];
+	int code = -1;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		code = atoi(line);
+		if (strlen(line) < 4 || line[3] != '-')
+			break;
+	}
+	return code;
+}
+
+static int
+deliver_all(void)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok = 0;
+	char body[3000];
+	FILE *f;
+	double t0, t, cpu0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)srv->lmtp_port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -1;
+	f = fdopen(fd, "r+");
+	reply(f);
+	fprintf(f, "LHLO bench\r\n");
+	fflush(f);
+	reply(f);
+	for (size_t i = 0; i < sizeof(body) - 1; i++)
+		body[i] = (i % 72 == 71) ? '\n' : (char)('a' + i % 26);
+	body[sizeof(body) - 1] = '\0';
+	cpu0 = measure_cpu(srv->pid);
+	t0 = measure_now();
+	for (int i = 0; i < MESSAGES; i++) {
+		fprintf(f, "MAIL FROM:<sender%d@example.net>\r\n"
+			"RCPT TO:<%s>\r\nDATA\r\n", i % 50, HARNESS_ADA_EMAIL);
+		fflush(f);
+		if (reply(f) != 250 || reply(f) != 250 || reply(f) != 354)
+			break;
+		fprintf(f, "From: Sender %d <sender%d@example.net>\r\n"
+			"To: Ada <ada@example.org>\r\n"
+			"Subject: Benchmark message %d\r\n"
+			"Date: Sun, 22 Nov 2026 04:%02d:%02d +0000\r\n"
+			"Message-ID: <bench%d@example.net>\r\n"
+			"MIME-Version: 1.0\r\n"
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n",
+			i % 50, i % 50, i, (i / 60) % 60, i % 60, i);
+		for (char *p = body; *p != '\0';) {
+			char *nl = strchr(p, '\n');
+			size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+			fprintf(f, "%.*s\r\n", (int)n, p);
+			p += n + (nl != NULL);
+		}
+		fprintf(f, ".\r\n");
+		fflush(f);
+		if (reply(f) != 250)
+			break;
+		ok++;
+	}
+	t = measure_now() - t0;
+	printf("bench-mail: lmtp_deliveries %.0f msg/s (target >= 1000)\n",
+	       ok / t);
+	printf("bench-mail: lmtp_server_cpu %.1f us/msg (target -)\n",
+	       (measure_cpu(srv->pid) - cpu0) * 1e6 / (ok > 0 ? ok : 1));
+	fprintf(f, "QUIT\r\n");
+	fclose(f);
+	return ok == MESSAGES ? 0 : -1;
+}
+
+static void
+initial_sync(void)
+{
+	struct arena *a = arena_new(1 << 20);
+	struct eas_client *c = harness_client(srv, HARNESS_ADA, "benchmail");
+	const struct eas_folder *inbox;
+	struct eas_sync_opts o;
+	struct eas_sync_result r;
+	double t0, t, cpu0;
+	int status;
+
+	if (c == NULL || eas_client_foldersync(c, a, &status) < 0 ||
+	    (inbox = eas_client_folder_by_type(c, 2)) == NULL)
+		exit(1);
+	eas_sync_opts_init(&o);
+	o.window_size = 512;
+	o.filter_type = 0;
+	o.body_type = 1;
+	o.truncation = 2048;
+	cpu0 = measure_cpu(srv->pid);
+	t0 = measure_now();
+	if (eas_client_sync(c, a, inbox->server_id, &o, &r) < 0) {
+		fprintf(stderr, "bench-mail: sync failed: %s\n",
+			eas_client_error(c));
+		exit(1);
+	}
+	t = measure_now() - t0;
+	printf("bench-mail: initial_inbox_sync_%u %.3f s (target < 3; "
+	       "%zu items)\n", MESSAGES, t, r.count);
+	printf("bench-mail: initial_inbox_requests %u requests (target -)\n",
+	       r.rounds);
+	printf("bench-mail: initial_inbox_server_cpu %.3f s (target -)\n",
+	       measure_cpu(srv->pid) - cpu0);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+struct worker {
+	pthread_t thread;
+	int folder_type;
+	unsigned index;
+	volatile bool *go, *stop;
+	unsigned long count;
+	bool ready, failed;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct arena *a = arena_new(1 << 20);
+	struct eas_client *c;
+	const struct eas_folder *f;
+	struct eas_sync_opts o;
+	struct eas_sync_result r;
+	char dev[32];
+	int status;
+
+	snprintf(dev, sizeof(dev), "nochg%d_%u", w->folder_type, w->index);
+	c = harness_client(srv, HARNESS_ADA, dev);
+	eas_sync_opts_init(&o);
+	o.window_size = 512;
+	o.filter_type = 0;
+	if (c == NULL || eas_client_foldersync(c, a, &status) < 0 ||
+	    (f = eas_client_folder_by_type(c, w->folder_type)) == NULL ||
+	    eas_client_sync(c, a, f->server_id, &o, &r) < 0) {
+		w->failed = true;
+		w->ready = true;
+		goto out;
+	}
+	w->ready = true;
+	while (!*w->go)
+		usleep(1000);
+	while (!*w->stop) {
+		arena_reset(a);
+		if (eas_client_sync(c, a, f->server_id, &o, &r) < 0 ||
+		    r.count != 0) {
+			w->failed = true;
+			break;
+		}
+		w->count++;
+	}
+out:
+	eas_client_free(&c);
+	arena_free(&a);
+	return NULL;
+}
+
+static double
+no_change_rate(int folder_type, double *cpu_us_r)
+{
+	struct worker w[CLIENTS];
+	volatile bool go = false, stop = false;
+	unsigned long total = 0;
+	double t0, t, cpu0;
+	bool failed = false;
+
+	memset(w, 0, sizeof(w));
+	for (unsigned i = 0; i < CLIENTS; i++) {
+		w[i].folder_type = folder_type;
+		w[i].index = i;
+		w[i].go = &go;
+		w[i].stop = &stop;
+		pthread_create(&w[i].thread, NULL, worker_run, &w[i]);
+	}
+	for (unsigned i = 0; i < CLIENTS; i++)
+		while (!w[i].ready)
+			usleep(10000);
+	cpu0 = measure_cpu(srv->pid);
+	t0 = measure_now();
+	go = true;
+	sleep(RATE_SECONDS);
+	stop = true;
+	for (unsigned i = 0; i < CLIENTS; i++) {
+		pthread_join(w[i].thread, NULL);
+		total += w[i].count;
+		failed |= w[i].failed;
+	}
+	t = measure_now() - t0;
+	*cpu_us_r = (measure_cpu(srv->pid) - cpu0) * 1e6 /
+		(total > 0 ? (double)total : 1);
+	if (failed)
+		fprintf(stderr, "bench-mail: a no-change client failed\n");
+	return (double)total / t;
+}
+
+int
+main(void)
+{
+	static const char *const args[] = { "--log-level", "warn", NULL };
+	double inbox, contacts, inbox_cpu, contacts_cpu;
+
+	setenv("EASD_BIN", getenv("EASD_BIN") != NULL ? getenv("EASD_BIN") :
+	       "build/easd", 1);
+	srv = easd_start(args);
+	if (srv == NULL)
+		return 1;
+	if (deliver_all() < 0) {
+		fprintf(stderr, "bench-mail: delivery failed\n");
+		easd_stop(&srv);
+		return 1;
+	}
+	initial_sync();
+	inbox = no_change_rate(EAS_FOLDER_INBOX, &inbox_cpu);
+	contacts = no_change_rate(EAS_FOLDER_CONTACTS, &contacts_cpu);
+	printf("bench-mail: no_change_inbox_syncs %.0f req/s (target: as "
+	       "contacts)\n", inbox);
+	printf("bench-mail: no_change_contacts_syncs %.0f req/s "
+	       "(reference; inbox/contacts %.2f)\n", contacts,
+	       contacts > 0 ? inbox / contacts : 0);
+	printf("bench-mail: no_change_server_cpu_inbox %.1f us/req "
+	       "(contacts %.1f us/req)\n", inbox_cpu, contacts_cpu);
+	easd_stop(&srv);
+	return 0;
+}
