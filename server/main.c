@@ -296,10 +296,11 @@ main(int argc, char **argv)
 	{
 		const char *colon = strrchr(srv.cfg.listen, ':');
 
-		printf("easd: listening on %.*s:%u%s\n",
+		printf("easd: listening on %.*s:%u\n",
 		       (int)(colon - srv.cfg.listen), srv.cfg.listen,
-		       srv.http_port,
-		       srv.cfg.tls_cert != NULL ? " (https)" : "");
+		       srv.http_port);
+		if (srv.cfg.tls_cert != NULL)
+			printf("easd: https with %s\n", srv.cfg.tls_cert);
 	}
 	if (lmtp_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: lmtp: %s\n", error);

@@ -495,6 +495,63 @@ test_blocked_device(void)
 	arena_free(&a);
 }
 
+/* HTTPS through libmicrohttpd's GnuTLS support, with a self-signed
+ * certificate made for the test (skipped without openssl or curl). */
+static void
+test_tls(void)
+{
+	char dir[] = "/tmp/easd-tls-XXXXXX", cmd[1024], cert[128], key[128];
+	char code[16] = "";
+	const char *args[6];
+	struct easd_proc *p;
+	FILE *f;
+
+	if (system("command -v openssl >/dev/null && command -v curl "
+		   ">/dev/null") != 0 || mkdtemp(dir) == NULL) {
+		printf("openssl or curl missing: TLS test skipped\n");
+		return;
+	}
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 -nodes "
+		 "-keyout %s -out %s -days 2 -subj /CN=localhost "
+		 ">/dev/null 2>&1", key, cert);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	args[0] = "--tls-cert";
+	args[1] = cert;
+	args[2] = "--tls-key";
+	args[3] = key;
+	args[4] = NULL;
+	p = easd_start(args);
+	CU_ASSERT_FATAL(p != NULL);
+	snprintf(cmd, sizeof(cmd), "curl -sk --max-time 20 -u ada:%s -X OPTIONS "
+		 "-o /dev/null -w '%%{http_code}' "
+		 "https://127.0.0.1:%d/Microsoft-Server-ActiveSync",
+		 HARNESS_PASSWORD, p->port);
+	f = popen(cmd, "r");
+	if (f != NULL) {
+		if (fgets(code, sizeof(code), f) == NULL)
+			code[0] = '\0';
+		pclose(f);
+	}
+	CU_ASSERT_STRING_EQUAL(code, "200");
+	/* Plain HTTP on the TLS port gets no ActiveSync answer. */
+	snprintf(cmd, sizeof(cmd), "curl -s --max-time 20 -u ada:%s -X OPTIONS "
+		 "-o /dev/null -w '%%{http_code}' "
+		 "http://127.0.0.1:%d/Microsoft-Server-ActiveSync",
+		 HARNESS_PASSWORD, p->port);
+	f = popen(cmd, "r");
+	code[0] = '\0';
+	if (f != NULL) {
+		if (fgets(code, sizeof(code), f) == NULL)
+			code[0] = '\0';
+		pclose(f);
+	}
+	CU_ASSERT_STRING_NOT_EQUAL(code, "200");
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	harness_rmtree(dir);
+}
+
 static CU_TestInfo frontend_tests[] = {
 	{ "first contact: autodiscover, options, provision, foldersync",
 	  test_first_contact },
@@ -509,6 +566,7 @@ static CU_TestInfo frontend_tests[] = {
 	{ "12.1 device is asked to provision with 449", test_legacy_449 },
 	{ "remote wipe delivered and acknowledged", test_remote_wipe },
 	{ "blocked device refused with 129", test_blocked_device },
+	{ "HTTPS with --tls-cert/--tls-key", test_tls },
 	CU_TEST_INFO_NULL,
 };
 
