@@ -1,4 +1,5 @@
 /* Capped growable byte buffer. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,4 +125,39 @@ buf_steal(struct buf *b, size_t *len_r)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return p;
+}
+
+int
+buf_read_path(struct buf *b, const char *path, const char **error_r)
+{
+	static _Thread_local char err[512];
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	uint8_t chunk[65536];
+	size_t n;
+	int ret = 0;
+
+	if (f == NULL) {
+		snprintf(err, sizeof(err), "cannot read %s: %s", path,
+			 strerror(errno));
+		*error_r = err;
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (buf_append(b, chunk, n) < 0) {
+			snprintf(err, sizeof(err), "%s: larger than %zu bytes",
+				 path, b->limit);
+			ret = -1;
+			break;
+		}
+	}
+	if (ret == 0 && ferror(f)) {
+		snprintf(err, sizeof(err), "cannot read %s: %s", path,
+			 strerror(errno));
+		ret = -1;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (ret < 0)
+		*error_r = err;
+	return ret;
 }

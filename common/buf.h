@@ -29,6 +29,10 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* Make room for n more bytes and return where they go (len unchanged). */
 uint8_t *buf_reserve(struct buf *b, size_t n);
+/* Append the whole file at path ("-" is standard input). Returns 0, or -1
+ * with *error_r (a static text of this thread) when it cannot be opened or
+ * read, or would pass the limit. */
+int buf_read_path(struct buf *b, const char *path, const char **error_r);
 /* Take ownership of the data; the buffer is left empty. */
 uint8_t *buf_steal(struct buf *b, size_t *len_r);
 

@@ -552,18 +552,16 @@ fail:
 static char *
 read_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
+	const char *error;
 	struct buf b;
-	char chunk[4096];
-	size_t n;
 	size_t len;
 
-	if (f == NULL)
-		return NULL;
 	buf_init(&b, 1024 * 1024);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
+	if (buf_read_path(&b, path, &error) < 0) {
+		log_error("%s", error);
+		buf_deinit(&b);
+		return NULL;
+	}
 	return (char *)buf_steal(&b, &len);
 }
 

@@ -1,5 +1,6 @@
 /* Unit tests of common/: arena, buffer, base64, dates, numbers. */
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "buf.h"
@@ -57,6 +58,33 @@ test_buf_limit(void)
 	CU_ASSERT(b.overflow);
 	CU_ASSERT_EQUAL(b.len, 10);
 	CU_ASSERT_STRING_EQUAL((char *)b.data, "helloworld");
+	buf_deinit(&b);
+}
+
+static void
+test_buf_read_path(void)
+{
+	char path[] = "/tmp/easd-buf-XXXXXX";
+	int fd = mkstemp(path);
+	const char *error = NULL;
+	struct buf b;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "0123456789", 10), 10);
+	close(fd);
+	buf_init(&b, 0);
+	CU_ASSERT_EQUAL(buf_read_path(&b, path, &error), 0);
+	CU_ASSERT_EQUAL(b.len, 10);
+	buf_deinit(&b);
+	/* Over the limit: an error, not a silent cut. */
+	buf_init(&b, 4);
+	CU_ASSERT_EQUAL(buf_read_path(&b, path, &error), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "larger than 4"));
+	buf_deinit(&b);
+	unlink(path);
+	buf_init(&b, 0);
+	CU_ASSERT_EQUAL(buf_read_path(&b, path, &error), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "cannot read"));
 	buf_deinit(&b);
 }
 
@@ -121,6 +149,7 @@ static CU_TestInfo common_tests[] = {
 	{ "arena: many small and one large", test_arena_many_and_large },
 	{ "arena: cleanups run on free", test_arena_cleanup },
 	{ "buf: limit refuses, keeps content", test_buf_limit },
+	{ "buf: read a file, refuse past the limit", test_buf_read_path },
 	{ "base64: RFC 4648 vectors and bad input", test_base64 },
 	{ "time: ISO and compact forms", test_time },
 	{ "numbers: strict parsing", test_numbers },

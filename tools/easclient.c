@@ -67,24 +67,13 @@ client_err(const struct eas_client *c, const char *what)
 static int
 read_file(struct arena *a, const char *path, char **data_r, size_t *len_r)
 {
+	const char *error;
 	struct buf b;
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	char chunk[65536];
-	size_t n;
 	int ret = -1;
 
-	if (f == NULL) {
-		err_msg("cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
 	buf_init(&b, EASCLIENT_MAX_FILE);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(&b, chunk, n) < 0) {
-			err_msg("%s: too large", path);
-			goto out;
-		}
-	if (ferror(f)) {
-		err_msg("cannot read %s: %s", path, strerror(errno));
+	if (buf_read_path(&b, path, &error) < 0) {
+		err_msg("%s", error);
 		goto out;
 	}
 	*data_r = arena_alloc(a, b.len + 1);
@@ -94,8 +83,6 @@ read_file(struct arena *a, const char *path, char **data_r, size_t *len_r)
 	*len_r = b.len;
 	ret = 0;
 out:
-	if (f != stdin)
-		fclose(f);
 	buf_deinit(&b);
 	return ret;
 }

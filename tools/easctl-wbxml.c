@@ -23,29 +23,13 @@ wbxml_usage(FILE *f)
 static int
 read_file(const char *path, struct buf *b)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	uint8_t chunk[65536];
-	size_t n;
-	int ret = 0;
+	const char *error;
 
-	if (f == NULL) {
-		perror(path);
+	if (buf_read_path(b, path, &error) < 0) {
+		fprintf(stderr, "%s\n", error);
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf_append(b, chunk, n) < 0) {
-			fprintf(stderr, "%s: file too large\n", path);
-			ret = -1;
-			break;
-		}
-	}
-	if (ferror(f)) {
-		perror(path);
-		ret = -1;
-	}
-	if (f != stdin)
-		fclose(f);
-	return ret;
+	return 0;
 }
 
 int

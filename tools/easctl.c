@@ -332,38 +332,22 @@ dash(const char *s)
 static int
 read_file(struct arena *a, const char *path, char **data_r, size_t *len_r)
 {
+	const char *error;
 	struct buf b;
-	FILE *f;
-	char chunk[65536];
-	size_t n;
 	int ret = -1;
 
-	f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (f == NULL) {
-		die_msg("cannot read %s: %s", path, strerror(errno));
-		return -1;
-	}
 	buf_init(&b, EASCTL_MAX_FILE);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf_append(&b, chunk, n) < 0) {
-			die_msg("%s: larger than %u bytes", path,
-				EASCTL_MAX_FILE);
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		die_msg("cannot read %s: %s", path, strerror(errno));
+	if (buf_read_path(&b, path, &error) < 0) {
+		die_msg("%s", error);
 		goto out;
 	}
-	*len_r = b.len;
 	*data_r = arena_alloc(a, b.len + 1);
 	if (b.len > 0)
 		memcpy(*data_r, b.data, b.len);
 	(*data_r)[b.len] = '\0';
+	*len_r = b.len;
 	ret = 0;
 out:
-	if (f != stdin)
-		fclose(f);
 	buf_deinit(&b);
 	return ret;
 }
