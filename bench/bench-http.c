@@ -14,7 +14,6 @@
 #include "util.h"
 
 #define RUNS 3
-#define SECONDS "4"
 
 static enum MHD_Result
 trivial_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -41,51 +40,6 @@ trivial_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	ret = MHD_queue_response(conn, 200, r);
 	MHD_destroy_response(r);
 	return ret;
-}
-
-/* Run wrk with a Lua script; returns requests/s or -1. */
-static double
-run_wrk(const char *url, const char *script_path)
-{
-	char cmd[1024], line[512];
-	double rps = -1;
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "wrk -t2 -c4 -d" SECONDS "s -s %s %s 2>&1",
-		 script_path, url);
-	p = popen(cmd, "r");
-	if (p == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), p) != NULL) {
-		if (strncmp(line, "Requests/sec:", 13) == 0)
-			rps = atof(line + 13);
-		if (strstr(line, "Non-2xx") != NULL)
-			fprintf(stderr, "bench-http: %s", line);
-	}
-	pclose(p);
-	return rps;
-}
-
-static void
-write_script(const char *path, const char *method, const char *query,
-	     const char *auth_b64, const char *version, uint32_t policy_key,
-	     const uint8_t *body, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	fprintf(f, "wrk.method = \"%s\"\n", method);
-	fprintf(f, "wrk.path = \"/Microsoft-Server-ActiveSync%s%s\"\n",
-		query != NULL ? "?" : "", query != NULL ? query : "");
-	fprintf(f, "wrk.headers[\"Authorization\"] = \"Basic %s\"\n", auth_b64);
-	fprintf(f, "wrk.headers[\"MS-ASProtocolVersion\"] = \"%s\"\n", version);
-	fprintf(f, "wrk.headers[\"X-MS-PolicyKey\"] = \"%u\"\n", policy_key);
-	fprintf(f, "wrk.headers[\"Content-Type\"] = "
-		"\"application/vnd.ms-sync.wbxml\"\n");
-	fprintf(f, "wrk.body = \"");
-	for (size_t i = 0; i < len; i++)
-		fprintf(f, "\\%u", body[i]);
-	fprintf(f, "\"\n");
-	fclose(f);
 }
 
 int
@@ -128,19 +82,19 @@ main(void)
 	base64_encode(cred, strlen(cred), b64);
 	close(mkstemp(opt_script));
 	close(mkstemp(fs_script));
-	write_script(opt_script, "OPTIONS", NULL, b64, "16.1", 0, NULL, 0);
+	measure_wrk_script(opt_script, "OPTIONS", NULL, b64, "16.1", 0, NULL, 0);
 	q = wbxml_new(a, EAS_FOLDERHIERARCHY_FOLDERSYNC);
 	wbxml_add_text(a, q, EAS_FOLDERHIERARCHY_SYNCKEY, c->hierarchy_key);
 	buf_init(&body, 0);
 	wbxml_encode(q, &body);
-	write_script(fs_script, "POST",
+	measure_wrk_script(fs_script, "POST",
 		     "Cmd=FolderSync&User=ada&DeviceId=BENCHHTTP&DeviceType=bench",
 		     b64, "16.1", c->policy_key, body.data, body.len);
 	buf_deinit(&body);
 	for (int i = 0; i < RUNS; i++) {
-		triv[i] = run_wrk(url_trivial, opt_script);
-		opt[i] = run_wrk(p->url, opt_script);
-		fs[i] = run_wrk(p->url, fs_script);
+		triv[i] = measure_wrk(url_trivial, opt_script);
+		opt[i] = measure_wrk(p->url, opt_script);
+		fs[i] = measure_wrk(p->url, fs_script);
 	}
 	{
 		double t = measure_median(triv, RUNS), o = measure_median(opt, RUNS),

@@ -82,3 +82,50 @@ measure_median(double *v, int n)
 {
 	return measure_percentile(v, n, 50);
 }
+
+double
+measure_wrk(const char *url, const char *script_path)
+{
+	char cmd[1024], line[512];
+	double rps = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "wrk -t2 -c4 -d" MEASURE_WRK_SECONDS
+		 "s -s %s %s 2>&1", script_path, url);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), p) != NULL) {
+		if (strncmp(line, "Requests/sec:", 13) == 0)
+			rps = atof(line + 13);
+		if (strstr(line, "Non-2xx") != NULL)
+			fprintf(stderr, "wrk: %s", line);
+	}
+	pclose(p);
+	return rps;
+}
+
+void
+measure_wrk_script(const char *path, const char *method, const char *query,
+		   const char *auth_b64, const char *version,
+		   uint32_t policy_key, const uint8_t *body, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return;
+	fprintf(f, "wrk.method = \"%s\"\n", method);
+	fprintf(f, "wrk.path = \"/Microsoft-Server-ActiveSync%s%s\"\n",
+		query != NULL ? "?" : "", query != NULL ? query : "");
+	fprintf(f, "wrk.headers[\"Authorization\"] = \"Basic %s\"\n", auth_b64);
+	fprintf(f, "wrk.headers[\"MS-ASProtocolVersion\"] = \"%s\"\n", version);
+	fprintf(f, "wrk.headers[\"X-MS-PolicyKey\"] = \"%u\"\n", policy_key);
+	fprintf(f, "wrk.headers[\"Content-Type\"] = "
+		"\"application/vnd.ms-sync.wbxml\"\n");
+	fprintf(f, "wrk.body = \"");
+	for (size_t i = 0; i < len; i++)
+		fprintf(f, "\\%u", body[i]);
+	fprintf(f, "\"\n");
+	fclose(f);
+}
+
