@@ -501,6 +501,133 @@ test_malformed_corpus(void)
 	arena_free(&a);
 }
 
+/* Attachment bytes fetched three ways: GetAttachment (12.x query form),
+ * ItemOperations in multipart mode, then EmptyFolderContents removes the
+ * message and a second device is told. */
+static void
+test_getattachment_multipart_empty(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "bob", "ATTBOB");
+	struct eas_client *other = harness_client(srv, "bob", "ATTBOB2");
+	const struct eas_folder *inbox;
+	struct eas_sync_opts o;
+	struct eas_sync_result r;
+	const struct wbxml_node *ad, *att;
+	const char *ref, *query;
+	struct eas_response resp;
+	int status;
+
+	CU_ASSERT_FATAL(c != NULL && other != NULL);
+	CU_ASSERT_EQUAL(lmtp_deliver(HARNESS_BOB_EMAIL,
+		"From: x@example.net\nTo: bob@example.org\n"
+		"Subject: Tiny attachment\nMIME-Version: 1.0\n"
+		"Content-Type: multipart/mixed; boundary=b1\n\n"
+		"--b1\nContent-Type: text/plain\n\nhi\n"
+		"--b1\nContent-Type: text/plain; name=note.txt\n"
+		"Content-Disposition: attachment; filename=note.txt\n\n"
+		"attached text\n--b1--\n"), 250);
+	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(c, a, &status), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(other, a, &status), 0);
+	inbox = eas_client_folder_by_type(c, 2);
+	eas_sync_opts_init(&o);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(other, a, inbox->server_id, &o,
+					      &r), 0);
+	ad = find_subject(&r, "Tiny attachment");
+	CU_ASSERT_FATAL(ad != NULL);
+	att = wbxml_child(ad, EAS_AIRSYNCBASE_ATTACHMENTS);
+	att = att != NULL ? wbxml_child(att, EAS_AIRSYNCBASE_ATTACHMENT) : NULL;
+	CU_ASSERT_FATAL(att != NULL);
+	ref = wbxml_child_text(att, EAS_AIRSYNCBASE_FILEREFERENCE);
+	CU_ASSERT_FATAL(ref != NULL);
+
+	/* 12.1 GetAttachment: the raw bytes. */
+	eas_client_set_version(c, "12.1");
+	query = arena_printf(a, "AttachmentName=%s", eas_url_escape(a, ref));
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "GetAttachment", NULL, query,
+					&resp), 0);
+	CU_ASSERT_EQUAL(resp.http_status, 200);
+	CU_ASSERT(resp.body_len >= 13 &&
+		  memcmp(resp.body, "attached text", 13) == 0);
+	query = arena_printf(a, "AttachmentName=%s",
+			     eas_url_escape(a, "1:999999:0"));
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "GetAttachment", NULL, query,
+					&resp), 0);
+	CU_ASSERT_EQUAL(resp.http_status, 500);
+	eas_client_set_version(c, "16.1");
+
+	/* Multipart: part 1 is the attachment, the WBXML names it. */
+	{
+		struct wbxml_node *q = wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
+		struct wbxml_node *f = wbxml_add(a, q, EAS_ITEMOPERATIONS_FETCH);
+		struct buf body;
+		const char *hdrs[5];
+		char pk[64];
+		const uint8_t *b;
+		uint32_t nparts, off1, len1;
+
+		wbxml_add_text(a, f, EAS_ITEMOPERATIONS_STORE, "Mailbox");
+		wbxml_add_text(a, f, EAS_AIRSYNCBASE_FILEREFERENCE, ref);
+		buf_init(&body, 0);
+		wbxml_encode(q, &body);
+		snprintf(pk, sizeof(pk), "X-MS-PolicyKey: %u", c->policy_key);
+		hdrs[0] = "Content-Type: application/vnd.ms-sync.wbxml";
+		hdrs[1] = "MS-ASProtocolVersion: 16.1";
+		hdrs[2] = "MS-ASAcceptMultiPart: T";
+		hdrs[3] = pk;
+		hdrs[4] = NULL;
+		CU_ASSERT_EQUAL_FATAL(eas_client_raw(c, a, "POST", NULL,
+			"Cmd=ItemOperations&User=bob&DeviceId=ATTBOB&"
+			"DeviceType=TestDevice", hdrs, body.data, body.len,
+			&resp), 0);
+		buf_deinit(&body);
+		CU_ASSERT_EQUAL(resp.http_status, 200);
+		CU_ASSERT(resp.content_type != NULL &&
+			  strstr(resp.content_type, "multipart") != NULL);
+		CU_ASSERT_FATAL(resp.body_len >= 20);
+		b = resp.body;
+		nparts = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+			 (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+		CU_ASSERT_EQUAL_FATAL(nparts, 2);
+		off1 = (uint32_t)b[12] | (uint32_t)b[13] << 8 |
+		       (uint32_t)b[14] << 16 | (uint32_t)b[15] << 24;
+		len1 = (uint32_t)b[16] | (uint32_t)b[17] << 8 |
+		       (uint32_t)b[18] << 16 | (uint32_t)b[19] << 24;
+		CU_ASSERT_FATAL((size_t)off1 + len1 <= resp.body_len);
+		CU_ASSERT(len1 >= 13 && memcmp(b + off1, "attached text", 13) == 0);
+	}
+
+	/* EmptyFolderContents: the Inbox is empty for every device. */
+	{
+		struct wbxml_node *q = wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
+		struct wbxml_node *e = wbxml_add(a, q,
+			EAS_ITEMOPERATIONS_EMPTYFOLDERCONTENTS);
+		const struct wbxml_node *n;
+
+		wbxml_add_text(a, e, EAS_AIRSYNC_COLLECTIONID, inbox->server_id);
+		CU_ASSERT_EQUAL_FATAL(eas_client_post(c, a, "ItemOperations", q,
+						      NULL, &resp), 0);
+		n = wbxml_child(resp.tree, EAS_ITEMOPERATIONS_RESPONSE);
+		n = n != NULL ? wbxml_child(n,
+			EAS_ITEMOPERATIONS_EMPTYFOLDERCONTENTS) : NULL;
+		CU_ASSERT_FATAL(n != NULL);
+		CU_ASSERT_STRING_EQUAL(wbxml_child_text(n,
+			EAS_ITEMOPERATIONS_STATUS), "1");
+		CU_ASSERT_EQUAL_FATAL(eas_client_sync(other, a, inbox->server_id,
+						      &o, &r), 0);
+		CU_ASSERT(r.count > 0);
+		for (size_t i = 0; i < r.count; i++)
+			CU_ASSERT_EQUAL(r.items[i].kind, EAS_ITEM_DELETE);
+		CU_ASSERT_EQUAL_FATAL(eas_client_sync(other, a, inbox->server_id,
+						      &o, &r), 0);
+		CU_ASSERT_EQUAL(r.count, 0);
+	}
+	eas_client_free(&c);
+	eas_client_free(&other);
+	arena_free(&a);
+}
+
 static void
 test_unknown_recipient(void)
 {
@@ -516,6 +643,8 @@ static CU_TestInfo mail_tests[] = {
 	{ "20 messages read on A are read on B", test_read_flags_travel },
 	{ "move and delete-as-move, not echoed", test_move_and_delete },
 	{ "malformed messages are stored and synced", test_malformed_corpus },
+	{ "GetAttachment, multipart fetch, EmptyFolderContents",
+	  test_getattachment_multipart_empty },
 	{ "unknown recipient gets 550", test_unknown_recipient },
 	CU_TEST_INFO_NULL,
 };
