@@ -201,6 +201,10 @@ ping_resume(struct eas_req *req, struct wbxml_node **out_r)
 		 * at once. */
 		store_snapshot_end(req->store);
 		seq = push_seq(req->srv->push, req->account.id);
+		/* An administrator's change (from easctl: "something
+		 * changed") may concern this device itself. */
+		if (eas_req_standing_changed(req))
+			return ping_answer(req, PING_EXPIRED, out_r);
 		r = check_pending(req, pc, w->folder_changed, out_r);
 		if (r < 0)
 			return ping_answer(req, PING_SERVER_ERROR, out_r);

@@ -1419,6 +1419,8 @@ sync_resume(struct eas_req *req, struct wbxml_node **out_r)
 	*out_r = NULL;
 	if (reason != PUSH_CHANGE && reason != PUSH_HIERARCHY)
 		return EAS_CMD_OK;    /* timeout, superseded, shutdown */
+	if (eas_req_standing_changed(req))
+		return EAS_CMD_OK;    /* the next request meets the new state */
 	run->req = req;
 	run->wait_s = 0;              /* the front end does not re-park */
 	return sync_execute(run, out_r);

@@ -320,3 +320,23 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 	}
 	return cmd->fn(req, in, out_r);
 }
+
+bool
+eas_req_standing_changed(struct eas_req *req)
+{
+	struct store_account acct;
+	struct store_device dev;
+
+	if (store_account_get_by_id(req->store, req->arena, req->account.id,
+				    &acct) != STORE_OK || !acct.enabled)
+		return true;
+	if (!req->have_device)
+		return false;
+	if (store_device_get_by_id(req->store, req->arena, req->device.id,
+				   &dev) != STORE_OK)
+		return true;
+	return dev.access != STORE_ACCESS_ALLOWED ||
+	       dev.wipe == STORE_WIPE_REQUESTED ||
+	       dev.wipe == STORE_WIPE_ACCOUNT_REQUESTED ||
+	       dev.policy_key != req->device.policy_key;
+}

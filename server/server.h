@@ -58,6 +58,11 @@ void http_wake(struct eas_req *req);
  * filled in; sets req's response fields. */
 enum eas_cmd_result eas_dispatch(struct eas_req *req,
 				 struct wbxml_node **out_r);
+/* For a parked request that woke up: whether the account was disabled or
+ * removed, or the device blocked, quarantined, sent a wipe or asked to
+ * provision again since the request came in. Such a request is answered
+ * at once so that the device's next request meets the new state. */
+bool eas_req_standing_changed(struct eas_req *req);
 /* The root element of a command's response, for top-level statuses. */
 uint16_t eas_command_root(const char *cmd);
 

@@ -371,6 +371,52 @@ test_easctl_deliver_wakes(void)
 	eas_client_free(&c);
 }
 
+/* An administrator blocks the device from another process: its waiting
+ * Ping is released at once, and its next request is refused. */
+static void
+test_block_releases_ping(void)
+{
+	const char *easctl = getenv("EASCTL_BIN");
+	struct eas_client *c = client(HARNESS_BOB, "PUSHBLK");
+	const char *inbox = folder_id(c, EAS_FOLDER_INBOX);
+	struct ping_job j = { .c = c, .heartbeat = LONG_HEARTBEAT, .n = 1 };
+	struct arena *a = arena_new(0);
+	struct wbxml_node *q;
+	struct eas_response r;
+	int64_t st = 0;
+	char cmd[1024];
+
+	if (easctl == NULL)
+		easctl = "build/asan/easctl";
+	if (access(easctl, X_OK) != 0) {
+		fprintf(stderr, "%s missing: skipped\n", easctl);
+		eas_client_free(&c);
+		arena_free(&a);
+		return;
+	}
+	prime(c, inbox);
+	j.a = arena_new(0);
+	j.ids[0] = inbox;
+	ping_start(&j);
+	snprintf(cmd, sizeof(cmd), "'%s' --data '%s' device block %s PUSHBLK "
+		 ">/dev/null", easctl, srv->dir, HARNESS_BOB);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	ping_join(&j);
+	CU_ASSERT_EQUAL(j.res.rc, 0);
+	CU_ASSERT_EQUAL(j.res.status, 1);
+	c->auto_provision = false;
+	q = wbxml_new(a, EAS_FOLDERHIERARCHY_FOLDERSYNC);
+	wbxml_add_text(a, q, EAS_FOLDERHIERARCHY_SYNCKEY, "0");
+	CU_ASSERT_EQUAL_FATAL(eas_client_post(c, a, "FolderSync", q, NULL, &r),
+			      0);
+	CU_ASSERT_FATAL(r.tree != NULL);
+	wbxml_child_int(r.tree, EAS_FOLDERHIERARCHY_STATUS, &st);
+	CU_ASSERT_EQUAL(st, 129);
+	arena_free(&j.a);
+	arena_free(&a);
+	eas_client_free(&c);
+}
+
 /* Nothing changes: the heartbeat ends the Ping with 1. */
 static void
 test_heartbeat_expires(void)
@@ -499,6 +545,7 @@ static CU_TestInfo push_tests[] = {
 	{ "change by another device", test_change_by_other_device },
 	{ "LMTP delivery wakes Inbox", test_lmtp_wakes_inbox },
 	{ "easctl deliver wakes (socket)", test_easctl_deliver_wakes },
+	{ "blocking a device releases its Ping", test_block_releases_ping },
 	{ "heartbeat expires", test_heartbeat_expires },
 	{ "heartbeat out of range", test_heartbeat_out_of_range },
 	{ "too many folders", test_too_many_folders },
