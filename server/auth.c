@@ -16,7 +16,11 @@
 #define AUTH_CACHE_TTL_MS (60 * 1000)
 #define THROTTLE_SLOTS 1024
 #define THROTTLE_WINDOW_MS (5 * 60 * 1000)
-#define THROTTLE_MAX_FAILURES 10
+/* An account locks after a few failures; an address only after many, so
+ * that one misconfigured phone behind a shared NAT does not lock out its
+ * neighbours. */
+#define THROTTLE_MAX_USER_FAILURES 10
+#define THROTTLE_MAX_ADDR_FAILURES 50
 
 struct auth_cache_entry {
 	char *user;                 /* normalized, lower case */
@@ -68,13 +72,13 @@ auth_normalize_user(struct arena *a, const char *user)
 
 /* Returns true when key has too many recent failures. */
 static bool
-throttled(const char *key, uint64_t now)
+throttled(const char *key, uint64_t now, unsigned max_failures)
 {
 	struct throttle_entry *e = &throttle[slot_of(key, THROTTLE_SLOTS)];
 
 	return strcmp(e->key, key) == 0 &&
 	       now - e->window_start < THROTTLE_WINDOW_MS &&
-	       e->failures >= THROTTLE_MAX_FAILURES;
+	       e->failures >= max_failures;
 }
 
 static unsigned
@@ -129,7 +133,8 @@ auth_check(struct eas_req *req, const char *user, const char *password)
 		random_bytes(cache_salt, sizeof(cache_salt));
 		cache_salt_set = true;
 	}
-	if (throttled(ukey, now) || throttled(akey, now)) {
+	if (throttled(ukey, now, THROTTLE_MAX_USER_FAILURES) ||
+	    throttled(akey, now, THROTTLE_MAX_ADDR_FAILURES)) {
 		pthread_mutex_unlock(&auth_lock);
 		log_warn("login of '%s' from %s refused: too many failed "
 			 "attempts, try again later", name,

@@ -552,6 +552,40 @@ test_tls(void)
 	harness_rmtree(dir);
 }
 
+/* Ten wrong passwords lock the account for a while: even the right one is
+ * then answered 503 with Retry-After, and the server logs it. Runs last:
+ * it locks bob. */
+static void
+test_login_throttle(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client_new(srv, "bob", "THROTTLE");
+	struct eas_response r;
+
+	CU_ASSERT_FATAL(c != NULL);
+	free(c->password);
+	c->password = strdup("wrong");
+	for (int i = 0; i < 10; i++) {
+		eas_client_options(c, a, &r);
+		CU_ASSERT_EQUAL(r.http_status, 401);
+	}
+	free(c->password);
+	c->password = strdup(HARNESS_PASSWORD);
+	eas_client_options(c, a, &r);
+	CU_ASSERT_EQUAL(r.http_status, 503);
+	CU_ASSERT_PTR_NOT_NULL(r.retry_after);
+	/* Another account from the same address is not affected. */
+	{
+		struct eas_client *ok = harness_client_new(srv, "ada", "THR2");
+
+		CU_ASSERT_EQUAL(eas_client_options(ok, a, &r), 0);
+		CU_ASSERT_EQUAL(r.http_status, 200);
+		eas_client_free(&ok);
+	}
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
 static CU_TestInfo frontend_tests[] = {
 	{ "first contact: autodiscover, options, provision, foldersync",
 	  test_first_contact },
@@ -567,6 +601,8 @@ static CU_TestInfo frontend_tests[] = {
 	{ "remote wipe delivered and acknowledged", test_remote_wipe },
 	{ "blocked device refused with 129", test_blocked_device },
 	{ "HTTPS with --tls-cert/--tls-key", test_tls },
+	{ "failed logins lock the account, not the address",
+	  test_login_throttle },
 	CU_TEST_INFO_NULL,
 };
 
