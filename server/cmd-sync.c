@@ -1422,7 +1422,8 @@ sync_resume(struct eas_req *req, struct wbxml_node **out_r)
 	if (eas_req_standing_changed(req))
 		return EAS_CMD_OK;    /* the next request meets the new state */
 	run->req = req;
-	run->wait_s = 0;              /* the front end does not re-park */
+	/* Still nothing for this device (its own change, or another
+	 * folder's): sync_execute parks again until the same deadline. */
 	return sync_execute(run, out_r);
 }
 

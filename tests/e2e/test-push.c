@@ -305,6 +305,84 @@ test_change_by_other_device(void)
 	eas_client_free(&cb);
 }
 
+/* A hanging Sync (HeartbeatInterval) on its own thread. */
+struct sync_job {
+	struct eas_client *c;
+	struct arena *a;
+	const char *cid, *key;
+	struct eas_response r;
+	int rc;
+	pthread_t thread;
+};
+
+static void *
+sync_thread(void *arg)
+{
+	struct sync_job *j = arg;
+	struct wbxml_node *q = wbxml_new(j->a, EAS_AIRSYNC_SYNC);
+	struct wbxml_node *cs = wbxml_add(j->a, q, EAS_AIRSYNC_COLLECTIONS);
+	struct wbxml_node *c = wbxml_add(j->a, cs, EAS_AIRSYNC_COLLECTION);
+
+	wbxml_add_text(j->a, c, EAS_AIRSYNC_SYNCKEY, j->key);
+	wbxml_add_text(j->a, c, EAS_AIRSYNC_COLLECTIONID, j->cid);
+	wbxml_add_int(j->a, q, EAS_AIRSYNC_HEARTBEATINTERVAL, LONG_HEARTBEAT);
+	j->rc = eas_client_post(j->c, j->a, "Sync", q, NULL, &j->r);
+	return NULL;
+}
+
+/* Sync with HeartbeatInterval holds until a change arrives and answers
+ * with it; a wake-up that brings nothing for the device (an
+ * administrator's "something changed") does not end it early. */
+static void
+test_sync_wait(void)
+{
+	const char *easctl = getenv("EASCTL_BIN");
+	struct arena *a = arena_new(0);
+	struct eas_client *ca = client(HARNESS_ADA, "SWAITA");
+	struct eas_client *cb = client(HARNESS_ADA, "SWAITB");
+	const char *contacts = folder_id(cb, EAS_FOLDER_CONTACTS);
+	struct sync_job j = { .c = cb };
+	const struct wbxml_node *n;
+	struct wbxml_node *app;
+	char cmd[1024];
+	const char *sid = NULL;
+	int st = 0;
+
+	if (easctl == NULL)
+		easctl = "build/asan/easctl";
+	prime(cb, contacts);
+	prime(ca, folder_id(ca, EAS_FOLDER_CONTACTS));
+	j.a = arena_new(0);
+	j.cid = contacts;
+	j.key = eas_client_sync_key(cb, contacts);
+	CU_ASSERT_FATAL(pthread_create(&j.thread, NULL, sync_thread, &j) == 0);
+	usleep(300 * 1000);
+	if (access(easctl, X_OK) == 0) {
+		snprintf(cmd, sizeof(cmd), "'%s' --data '%s' user enable %s "
+			 ">/dev/null", easctl, srv->dir, HARNESS_ADA);
+		CU_ASSERT_EQUAL(system(cmd), 0);
+	}
+	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add_text(a, app, EAS_CONTACTS_FIRSTNAME, "Katherine");
+	wbxml_add_text(a, app, EAS_CONTACTS_LASTNAME, "Johnson");
+	CU_ASSERT(eas_client_add(ca, a, folder_id(ca, EAS_FOLDER_CONTACTS),
+				 app, &sid, &st) == 0);
+	pthread_join(j.thread, NULL);
+	CU_ASSERT_EQUAL(j.rc, 0);
+	CU_ASSERT_EQUAL(j.r.http_status, 200);
+	CU_ASSERT_FATAL(j.r.tree != NULL);
+	n = wbxml_child(j.r.tree, EAS_AIRSYNC_COLLECTIONS);
+	n = n != NULL ? wbxml_child(n, EAS_AIRSYNC_COLLECTION) : NULL;
+	n = n != NULL ? wbxml_child(n, EAS_AIRSYNC_COMMANDS) : NULL;
+	n = n != NULL ? wbxml_child(n, EAS_AIRSYNC_ADD) : NULL;
+	CU_ASSERT_FATAL(n != NULL);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_AIRSYNC_SERVERID), sid);
+	arena_free(&j.a);
+	arena_free(&a);
+	eas_client_free(&ca);
+	eas_client_free(&cb);
+}
+
 /* An LMTP delivery wakes a Ping on the Inbox. */
 static void
 test_lmtp_wakes_inbox(void)
@@ -546,6 +624,8 @@ static CU_TestInfo push_tests[] = {
 	{ "LMTP delivery wakes Inbox", test_lmtp_wakes_inbox },
 	{ "easctl deliver wakes (socket)", test_easctl_deliver_wakes },
 	{ "blocking a device releases its Ping", test_block_releases_ping },
+	{ "Sync with HeartbeatInterval answers with the change",
+	  test_sync_wait },
 	{ "heartbeat expires", test_heartbeat_expires },
 	{ "heartbeat out of range", test_heartbeat_out_of_range },
 	{ "too many folders", test_too_many_folders },
