@@ -871,6 +871,66 @@ test_empty_request(void)
 	eas_client_free(&fresh);
 }
 
+/* Partial (MS-ASCMD 2.2.3.124): a request naming one collection is merged
+ * with the cached one, so both collections are synced. */
+static void
+test_partial_request(void)
+{
+	struct eas_client *a = device("ptA"), *b = device("ptB");
+	const char *notes = folder_of(b, EAS_FOLDER_NOTES);
+	const char *contacts = folder_of(b, EAS_FOLDER_CONTACTS);
+	struct wbxml_node *q, *cs, *c;
+	struct eas_response resp;
+	const struct wbxml_node *rc, *coll;
+	const char *kn, *kc, *sid;
+	int status, adds = 0, colls = 0;
+
+	prime(b, notes, -1);
+	prime(b, contacts, -1);
+	kn = arena_strdup(A, eas_client_sync_key(b, notes));
+	kc = arena_strdup(A, eas_client_sync_key(b, contacts));
+	/* the full request with both collections is cached */
+	q = wbxml_new(A, EAS_AIRSYNC_SYNC);
+	cs = wbxml_add(A, q, EAS_AIRSYNC_COLLECTIONS);
+	c = wbxml_add(A, cs, EAS_AIRSYNC_COLLECTION);
+	wbxml_add_text(A, c, EAS_AIRSYNC_SYNCKEY, kn);
+	wbxml_add_text(A, c, EAS_AIRSYNC_COLLECTIONID, notes);
+	c = wbxml_add(A, cs, EAS_AIRSYNC_COLLECTION);
+	wbxml_add_text(A, c, EAS_AIRSYNC_SYNCKEY, kc);
+	wbxml_add_text(A, c, EAS_AIRSYNC_COLLECTIONID, contacts);
+	CU_ASSERT_EQUAL_FATAL(eas_client_post(b, A, "Sync", q, NULL, &resp), 0);
+	CU_ASSERT_EQUAL(resp.http_status, 200);
+
+	CU_ASSERT_EQUAL(eas_client_add(a, A, folder_of(a, EAS_FOLDER_NOTES),
+				       rich_note("Partial"), &sid, &status), 0);
+	CU_ASSERT_EQUAL(eas_client_add(a, A, folder_of(a, EAS_FOLDER_CONTACTS),
+				       rich_contact("Partial"), &sid, &status), 0);
+
+	q = wbxml_new(A, EAS_AIRSYNC_SYNC);
+	cs = wbxml_add(A, q, EAS_AIRSYNC_COLLECTIONS);
+	c = wbxml_add(A, cs, EAS_AIRSYNC_COLLECTION);
+	wbxml_add_text(A, c, EAS_AIRSYNC_SYNCKEY, kc);
+	wbxml_add_text(A, c, EAS_AIRSYNC_COLLECTIONID, contacts);
+	wbxml_add(A, q, EAS_AIRSYNC_PARTIAL);
+	CU_ASSERT_EQUAL_FATAL(eas_client_post(b, A, "Sync", q, NULL, &resp), 0);
+	CU_ASSERT_EQUAL(resp.http_status, 200);
+	CU_ASSERT_FATAL(resp.tree != NULL);
+	rc = wbxml_child(resp.tree, EAS_AIRSYNC_COLLECTIONS);
+	CU_ASSERT_FATAL(rc != NULL);
+	wbxml_foreach(rc, coll) {
+		const struct wbxml_node *cmds =
+			wbxml_child(coll, EAS_AIRSYNC_COMMANDS);
+
+		colls++;
+		if (cmds != NULL && wbxml_child(cmds, EAS_AIRSYNC_ADD) != NULL)
+			adds++;
+	}
+	CU_ASSERT_EQUAL(colls, 2);
+	CU_ASSERT_EQUAL(adds, 2);
+	eas_client_free(&a);
+	eas_client_free(&b);
+}
+
 static void
 test_wait_range(void)
 {
@@ -915,6 +975,7 @@ static CU_TestInfo tests[] = {
 	{ "bad item in a batch", test_bad_item },
 	{ "FilterType narrows and widens", test_filter_window },
 	{ "empty request repeats the cached one", test_empty_request },
+	{ "Partial request merged with the cached one", test_partial_request },
 	{ "Wait/HeartbeatInterval out of range", test_wait_range },
 	CU_TEST_INFO_NULL,
 };
