@@ -61,6 +61,39 @@ conv_ical_parse(struct arena *a, const char *data, size_t len,
 }
 
 const char *
+conv_new_uid(struct arena *a)
+{
+	uint8_t r[16];
+	char *u = arena_alloc(a, 40);
+
+	random_bytes(r, sizeof(r));
+	snprintf(u, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+		 r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+		 r[14], r[15]);
+	return u;
+}
+
+const char *
+conv_ical_old_uid(struct arena *a, const struct store_item *old,
+		  icalcomponent_kind kind)
+{
+	const char *err;
+	icalcomponent *cal, *c;
+
+	if (old == NULL || old->data == NULL)
+		return NULL;
+	if (old->meta.uid != NULL)
+		return old->meta.uid;
+	cal = conv_ical_parse(a, (const char *)old->data, old->data_len, &err);
+	if (cal == NULL)
+		return NULL;
+	c = icalcomponent_get_first_component(cal, kind);
+	return c != NULL && icalcomponent_get_uid(c) != NULL ?
+	       arena_strdup(a, icalcomponent_get_uid(c)) : NULL;
+}
+
+const char *
 conv_ical_finish(struct arena *a, icalcomponent *cal, size_t *len_r)
 {
 	char *s = icalcomponent_as_ical_string_r(cal);
@@ -794,39 +827,6 @@ add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
 	return 0;
 }
 
-static char *
-random_uid(struct arena *a)
-{
-	uint8_t r[16];
-	char *u = arena_alloc(a, 40);
-
-	random_bytes(r, sizeof(r));
-	snprintf(u, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
-		 r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-		 r[14], r[15]);
-	return u;
-}
-
-/* UID of the stored version (kept across Changes). */
-static const char *
-old_uid(struct arena *a, const struct store_item *old)
-{
-	const char *err;
-	icalcomponent *cal, *ev;
-
-	if (old == NULL || old->data == NULL)
-		return NULL;
-	if (old->meta.uid != NULL)
-		return old->meta.uid;
-	cal = conv_ical_parse(a, (const char *)old->data, old->data_len, &err);
-	if (cal == NULL)
-		return NULL;
-	ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
-	return ev != NULL && icalcomponent_get_uid(ev) != NULL ?
-	       arena_strdup(a, icalcomponent_get_uid(ev)) : NULL;
-}
-
 /* End of the last occurrence of a series starting at start. */
 static int64_t
 series_end(const char *rrule, int64_t start, int64_t duration)
@@ -940,9 +940,9 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	if (ctx == NULL || ctx->version < 160)
 		uid = wbxml_child_text(appdata, EAS_CALENDAR_UID);
 	if (uid == NULL)
-		uid = old_uid(a, old);
+		uid = conv_ical_old_uid(a, old, ICAL_VEVENT_COMPONENT);
 	if (uid == NULL)
-		uid = random_uid(a);
+		uid = conv_new_uid(a);
 
 	cal = icalcomponent_new_vcalendar();
 	icalcomponent_add_property(cal,

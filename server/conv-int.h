@@ -49,6 +49,11 @@ int conv_email_from_standard(struct arena *a, const char *data, size_t len,
 /* Parse a VCALENDAR; the component is freed with the arena. */
 icalcomponent *conv_ical_parse(struct arena *a, const char *data, size_t len,
 			       const char **error_r);
+/* A new random UID (UUID form), in the arena. */
+const char *conv_new_uid(struct arena *a);
+/* The UID a stored VEVENT/VTODO had (kept across Changes), or NULL. */
+const char *conv_ical_old_uid(struct arena *a, const struct store_item *old,
+			      icalcomponent_kind kind);
 /* Serialize into the arena; the component is freed. */
 const char *conv_ical_finish(struct arena *a, icalcomponent *cal,
 			     size_t *len_r);

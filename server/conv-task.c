@@ -44,36 +44,6 @@ utc_time(int64_t t)
 					     icaltimezone_get_utc_timezone());
 }
 
-static char *
-random_uid(struct arena *a)
-{
-	uint8_t r[16];
-	char *u = arena_alloc(a, 33);
-
-	random_bytes(r, sizeof(r));
-	for (int i = 0; i < 16; i++)
-		snprintf(u + 2 * i, 3, "%02x", r[i]);
-	return u;
-}
-
-static const char *
-old_uid(struct arena *a, const struct store_item *old)
-{
-	const char *err;
-	icalcomponent *cal, *td;
-
-	if (old == NULL || old->data == NULL)
-		return NULL;
-	if (old->meta.uid != NULL)
-		return old->meta.uid;
-	cal = conv_ical_parse(a, (const char *)old->data, old->data_len, &err);
-	if (cal == NULL)
-		return NULL;
-	td = icalcomponent_get_first_component(cal, ICAL_VTODO_COMPONENT);
-	return td != NULL && icalcomponent_get_uid(td) != NULL ?
-	       arena_strdup(a, icalcomponent_get_uid(td)) : NULL;
-}
-
 int
 conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		   const struct conv_ctx *ctx, const struct store_item *old,
@@ -82,7 +52,7 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	const struct wbxml_node *n, *unknown[TASK_MAX_UNKNOWN];
 	size_t nunknown = 0;
 	icalcomponent *cal, *td;
-	const char *uid = old_uid(a, old), *rrule = NULL;
+	const char *uid, *rrule = NULL;
 	int64_t t, v, due = 0, start = 0;
 	bool has_due = false, has_start = false, due_utc = false;
 	bool start_utc = false;
@@ -90,11 +60,12 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 
 	(void)ctx;
 	memset(&meta, 0, sizeof(meta));
+	uid = conv_ical_old_uid(a, old, ICAL_VTODO_COMPONENT);
 	if ((n = wbxml_child(appdata, EAS_TASKS_RECURRENCE)) != NULL &&
 	    conv_rrule_from_eas(a, n, &conv_rec_tasks, &rrule, error_r) < 0)
 		return -1;
 	if (uid == NULL)
-		uid = random_uid(a);
+		uid = conv_new_uid(a);
 	cal = icalcomponent_new_vcalendar();
 	icalcomponent_add_property(cal,
 		icalproperty_new_prodid("-//easd//EAS tasks//EN"));
