@@ -1,5 +1,6 @@
 /* Arena allocator: a chain of blocks; big requests get a block of their
  * own so a large OPAQUE payload does not waste the tail of a small one. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,22 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	p = arena_vprintf(a, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+void *
+arena_grow(struct arena *a, void *p, size_t count, size_t *cap, size_t elem)
+{
+	void *n;
+
+	if (count < *cap)
+		return p;
+	*cap = *cap == 0 ? 8 : *cap * 2;
+	if (*cap > SIZE_MAX / elem)
+		eas_panic("arena array of %zu elements overflows", *cap);
+	n = arena_alloc(a, *cap * elem);
+	if (count > 0)
+		memcpy(n, p, count * elem);
+	return n;
 }
 
 void

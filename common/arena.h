@@ -31,6 +31,12 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/* Room for element number `count` (zero-based) of an array in the arena:
+ * returns p itself while *cap allows, else a copy with *cap doubled
+ * (first 8). Elements are elem bytes. */
+void *arena_grow(struct arena *a, void *p, size_t count, size_t *cap,
+		 size_t elem);
+
 /* Call fn(ptr) when the arena is freed or reset. */
 void arena_add_cleanup(struct arena *a, arena_cleanup_fn *fn, void *ptr);
 

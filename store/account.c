@@ -234,15 +234,7 @@ store_account_list(struct store *s, struct arena *a,
 	if (st == NULL)
 		return STORE_INTERNAL;
 	while ((rc = store_step(s, st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct store_account *n;
-
-			cap = cap == 0 ? 16 : cap * 2;
-			n = arena_alloc(a, cap * sizeof(*n));
-			if (count > 0)
-				memcpy(n, list, count * sizeof(*n));
-			list = n;
-		}
+		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		account_row(a, st, &list[count++]);
 	}
 	sqlite3_reset(st);
@@ -416,15 +408,7 @@ store_policy_get(struct store *s, struct arena *a, int64_t account_id,
 		return STORE_INTERNAL;
 	sqlite3_bind_int64(st, 1, account_id);
 	while ((rc = store_step(s, st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct store_policy_kv *n;
-
-			cap = cap == 0 ? 16 : cap * 2;
-			n = arena_alloc(a, cap * sizeof(*n));
-			if (count > 0)
-				memcpy(n, kv, count * sizeof(*n));
-			kv = n;
-		}
+		kv = arena_grow(a, kv, count, &cap, sizeof(*kv));
 		kv[count].key = store_col_text(a, st, 0);
 		kv[count].value = store_col_text(a, st, 1);
 		count++;

@@ -345,15 +345,7 @@ store_device_list(struct store *s, struct arena *a, int64_t account_id,
 		return STORE_INTERNAL;
 	sqlite3_bind_int64(st, 1, account_id);
 	while ((rc = store_step(s, st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct store_device *n;
-
-			cap = cap == 0 ? 8 : cap * 2;
-			n = arena_alloc(a, cap * sizeof(*n));
-			if (count > 0)
-				memcpy(n, list, count * sizeof(*n));
-			list = n;
-		}
+		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		device_row(a, st, &list[count++]);
 	}
 	sqlite3_reset(st);
@@ -382,15 +374,7 @@ store_device_history(struct store *s, struct arena *a, int64_t id,
 		return STORE_INTERNAL;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = store_step(s, st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct store_device_event *n;
-
-			cap = cap == 0 ? 8 : cap * 2;
-			n = arena_alloc(a, cap * sizeof(*n));
-			if (count > 0)
-				memcpy(n, list, count * sizeof(*n));
-			list = n;
-		}
+		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		list[count].when = sqlite3_column_int64(st, 0);
 		list[count].what = store_col_text(a, st, 1);
 		list[count].origin = store_col_text(a, st, 2);

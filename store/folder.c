@@ -62,15 +62,7 @@ folder_list_query(struct store *s, struct arena *a, sqlite3_stmt *st,
 	int rc;
 
 	while ((rc = store_step(s, st)) == SQLITE_ROW) {
-		if (count == cap) {
-			struct store_folder *n;
-
-			cap = cap == 0 ? 16 : cap * 2;
-			n = arena_alloc(a, cap * sizeof(*n));
-			if (count > 0)
-				memcpy(n, list, count * sizeof(*n));
-			list = n;
-		}
+		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		folder_row(a, st, &list[count++]);
 	}
 	sqlite3_reset(st);
@@ -575,15 +567,7 @@ store_folder_changes(struct store *s, struct arena *a, int64_t account_id,
 		} else {
 			c.kind = STORE_CHANGE_CHANGE;
 		}
-		if (count == cap) {
-			struct store_folder_change *n;
-
-			cap = cap == 0 ? 16 : cap * 2;
-			n = arena_alloc(a, cap * sizeof(*n));
-			if (count > 0)
-				memcpy(n, list, count * sizeof(*n));
-			list = n;
-		}
+		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		list[count++] = c;
 	}
 	sqlite3_reset(st);
