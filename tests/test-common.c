@@ -27,6 +27,23 @@ test_arena_many_and_large(void)
 	CU_ASSERT_PTR_NULL(a);
 }
 
+static void
+test_arena_grow(void)
+{
+	struct arena *a = arena_new(0);
+	int *v = NULL;
+	size_t cap = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		v = arena_grow(a, v, (size_t)i, &cap, sizeof(*v));
+		v[i] = i;
+	}
+	CU_ASSERT(cap >= 1000);
+	for (int i = 0; i < 1000; i++)
+		CU_ASSERT_EQUAL(v[i], i);
+	arena_free(&a);
+}
+
 static int cleanups_run;
 static void
 count_cleanup(void *p)
@@ -148,6 +165,7 @@ test_numbers(void)
 static CU_TestInfo common_tests[] = {
 	{ "arena: many small and one large", test_arena_many_and_large },
 	{ "arena: cleanups run on free", test_arena_cleanup },
+	{ "arena: growing arrays keep their elements", test_arena_grow },
 	{ "buf: limit refuses, keeps content", test_buf_limit },
 	{ "buf: read a file, refuse past the limit", test_buf_read_path },
 	{ "base64: RFC 4648 vectors and bad input", test_base64 },
