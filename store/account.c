@@ -431,10 +431,14 @@ store_policy_set(struct store *s, int64_t account_id, const char *key,
 		"value = excluded.value";
 	static const char sql_del[] =
 		"DELETE FROM policies WHERE account_id = ?1 AND key = ?2";
-	/* One global counter: a change to any account's policy makes every
-	 * device re-provision, which is rare and harmless. */
+	/* A global counter and one per account with settings of its own:
+	 * the account's version is their sum, so a change to one account's
+	 * policy asks only its devices to provision again. */
 	static const char sql_bump[] =
-		"UPDATE meta SET value = value + 1 WHERE key = 'policy_version'";
+		"INSERT INTO meta (key, value) VALUES "
+		"(CASE WHEN ?1 = 0 THEN 'policy_version' "
+		"ELSE 'policy_version:' || ?1 END, 1) "
+		"ON CONFLICT (key) DO UPDATE SET value = value + 1";
 	enum store_error e;
 	sqlite3_stmt *st;
 	bool own;
@@ -459,6 +463,8 @@ store_policy_set(struct store *s, int64_t account_id, const char *key,
 	if (e != STORE_OK)
 		goto out;
 	st = store_stmt(s, sql_bump);
+	if (st != NULL)
+		sqlite3_bind_int64(st, 1, account_id);
 	e = st != NULL ? store_run(s, st) : STORE_INTERNAL;
 out:
 	return store_wend(s, own, e);
@@ -468,13 +474,15 @@ enum store_error
 store_policy_version(struct store *s, int64_t account_id, int64_t *version_r)
 {
 	static const char sql[] =
-		"SELECT value FROM meta WHERE key = 'policy_version'";
+		"SELECT value + COALESCE((SELECT value FROM meta "
+		"WHERE key = 'policy_version:' || ?1), 0) "
+		"FROM meta WHERE key = 'policy_version'";
 	sqlite3_stmt *st = store_stmt(s, sql);
 	int rc;
 
-	(void)account_id;
 	if (st == NULL)
 		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, account_id);
 	rc = store_step(s, st);
 	if (rc == SQLITE_ROW)
 		*version_r = sqlite3_column_int64(st, 0);

@@ -303,6 +303,25 @@ test_devices_and_policies(void)
 			STORE_OK);
 	CU_ASSERT_EQUAL(store_policy_version(s, acc, &v2), STORE_OK);
 	CU_ASSERT_NOT_EQUAL(v1, v2);
+	/* Another account's setting leaves this account's version alone;
+	 * a global one moves both. */
+	{
+		int64_t other = add_account("other"), v3, o1, o2;
+
+		CU_ASSERT_EQUAL(store_policy_version(s, other, &o1), STORE_OK);
+		CU_ASSERT_EQUAL(store_policy_set(s, other, "AllowCamera", "0"),
+				STORE_OK);
+		CU_ASSERT_EQUAL(store_policy_version(s, acc, &v3), STORE_OK);
+		CU_ASSERT_EQUAL(v3, v2);
+		CU_ASSERT_EQUAL(store_policy_version(s, other, &o2), STORE_OK);
+		CU_ASSERT_NOT_EQUAL(o1, o2);
+		CU_ASSERT_EQUAL(store_policy_set(s, 0, "AllowWiFi", "1"),
+				STORE_OK);
+		CU_ASSERT_EQUAL(store_policy_version(s, acc, &v3), STORE_OK);
+		CU_ASSERT_NOT_EQUAL(v3, v2);
+		CU_ASSERT_EQUAL(store_policy_set(s, 0, "AllowWiFi", NULL),
+				STORE_OK);
+	}
 	CU_ASSERT_EQUAL(store_policy_get(s, a, acc, &kv, &n), STORE_OK);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_STRING_EQUAL(kv[0].key, "DevicePasswordEnabled");
