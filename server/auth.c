@@ -26,6 +26,7 @@ struct auth_cache_entry {
 	char *user;                 /* normalized, lower case */
 	int64_t account_id;
 	uint8_t digest[32];         /* SHA-256(salt || password) */
+	char stamp[24];             /* store_account.password_stamp */
 	uint64_t expires;
 };
 
@@ -120,6 +121,7 @@ auth_check(struct eas_req *req, const char *user, const char *password)
 	const char *name = auth_normalize_user(req->arena, user);
 	char ukey[128], akey[128];
 	uint8_t digest[32];
+	char cached_stamp[24] = "";
 	uint64_t now = time_mono_ms();
 	int64_t cached_id = 0;
 	enum store_error e;
@@ -147,15 +149,20 @@ auth_check(struct eas_req *req, const char *user, const char *password)
 
 		if (c->user != NULL && strcmp(c->user, name) == 0 &&
 		    c->expires > now &&
-		    memcmp(c->digest, digest, sizeof(digest)) == 0)
+		    memcmp(c->digest, digest, sizeof(digest)) == 0) {
 			cached_id = c->account_id;
+			memcpy(cached_stamp, c->stamp, sizeof(cached_stamp));
+		}
 	}
 	pthread_mutex_unlock(&auth_lock);
 
 	if (cached_id != 0) {
+		/* The password may have changed (easctl user passwd) since it
+		 * was verified: only the same stored hash keeps the entry. */
 		e = store_account_get_by_id(req->store, req->arena, cached_id,
 					    &req->account);
-		if (e == STORE_OK)
+		if (e == STORE_OK && req->account.password_stamp != NULL &&
+		    strcmp(req->account.password_stamp, cached_stamp) == 0)
 			return 0;
 	}
 	e = store_account_check_password(req->store, req->arena, name,
@@ -169,6 +176,9 @@ auth_check(struct eas_req *req, const char *user, const char *password)
 		c->user = xstrdup(name);
 		c->account_id = req->account.id;
 		memcpy(c->digest, digest, sizeof(digest));
+		snprintf(c->stamp, sizeof(c->stamp), "%s",
+			 req->account.password_stamp != NULL ?
+			 req->account.password_stamp : "");
 		c->expires = now + AUTH_CACHE_TTL_MS;
 		clear_failures(ukey);
 		pthread_mutex_unlock(&auth_lock);

@@ -13,7 +13,8 @@
 #define PASSWORD_MAX 1024
 #define POLICY_FIELD_MAX 4096
 
-#define ACCOUNT_COLS "id, login, email, display_name, enabled, created"
+#define ACCOUNT_COLS "id, login, email, display_name, enabled, created, " \
+	"substr(password, -16)"
 
 static void
 account_row(struct arena *a, sqlite3_stmt *st, struct store_account *r)
@@ -24,6 +25,7 @@ account_row(struct arena *a, sqlite3_stmt *st, struct store_account *r)
 	r->display_name = store_col_text(a, st, 3);
 	r->enabled = sqlite3_column_int(st, 4) != 0;
 	r->created = sqlite3_column_int64(st, 5);
+	r->password_stamp = store_col_text(a, st, 6);
 }
 
 /* The yescrypt hash of password as a heap string, or NULL. */
@@ -187,7 +189,7 @@ account_lookup(struct store *s, struct arena *a, const char *sql,
 		account_row(a, st, r);
 		if (hash_r != NULL)
 			*hash_r = xstrdup((const char *)sqlite3_column_text(
-				st, 6));
+				st, 7));
 	} else {
 		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
 	}

@@ -88,6 +88,9 @@ struct store_account {
 	const char *display_name;
 	bool enabled;
 	int64_t created;
+	/* Changes whenever the password does (the tail of its salted hash):
+	 * lets a credential cache notice a password change. Never log it. */
+	const char *password_stamp;
 };
 
 /* Create an account with its default folders (Inbox, Drafts, Deleted

@@ -552,6 +552,37 @@ test_tls(void)
 	harness_rmtree(dir);
 }
 
+/* A password changed with easctl while the server runs takes effect at
+ * once, although the old one was just verified (and cached). */
+static void
+test_password_change(void)
+{
+	const char *easctl = getenv("EASCTL_BIN");
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client_new(srv, "ada", "PWCHANGE");
+	struct eas_response r;
+	char cmd[1024];
+
+	if (easctl == NULL)
+		easctl = "build/asan/easctl";
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(eas_client_options(c, a, &r), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' --data '%s' user passwd ada "
+		 "--password changed-pass >/dev/null", easctl, srv->dir);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	eas_client_options(c, a, &r);
+	CU_ASSERT_EQUAL(r.http_status, 401);
+	free(c->password);
+	c->password = strdup("changed-pass");
+	CU_ASSERT_EQUAL(eas_client_options(c, a, &r), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' --data '%s' user passwd ada "
+		 "--password '%s' >/dev/null", easctl, srv->dir,
+		 HARNESS_PASSWORD);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
 /* Ten wrong passwords lock the account for a while: even the right one is
  * then answered 503 with Retry-After, and the server logs it. Runs last:
  * it locks bob. */
@@ -601,6 +632,8 @@ static CU_TestInfo frontend_tests[] = {
 	{ "remote wipe delivered and acknowledged", test_remote_wipe },
 	{ "blocked device refused with 129", test_blocked_device },
 	{ "HTTPS with --tls-cert/--tls-key", test_tls },
+	{ "a password changed by easctl applies at once",
+	  test_password_change },
 	{ "failed logins lock the account, not the address",
 	  test_login_throttle },
 	CU_TEST_INFO_NULL,
