@@ -29,10 +29,8 @@ struct io_parts {
 };
 
 /* airsyncbase:BodyPreference elements and MIMESupport of an Options. */
-void eas_options_body_prefs(const struct wbxml_node *options,
-			    struct conv_ctx *ctx);
-void
-eas_options_body_prefs(const struct wbxml_node *options, struct conv_ctx *ctx)
+static void
+options_body_prefs(const struct wbxml_node *options, struct conv_ctx *ctx)
 {
 	const struct wbxml_node *n;
 	int64_t v;
@@ -40,43 +38,24 @@ eas_options_body_prefs(const struct wbxml_node *options, struct conv_ctx *ctx)
 	if (options == NULL)
 		return;
 	wbxml_foreach(options, n) {
-		struct conv_body_pref *p;
-
 		if (n->tag == EAS_AIRSYNC_MIMESUPPORT &&
 		    str_to_int64(wbxml_text(n), &v) == 0 && v >= 0 && v <= 2)
 			ctx->mime_support = (int)v;
-		if (n->tag != EAS_AIRSYNCBASE_BODYPREFERENCE ||
-		    ctx->nprefs >= CONV_MAX_BODY_PREFS)
-			continue;
-		p = &ctx->prefs[ctx->nprefs];
-		memset(p, 0, sizeof(*p));
-		if (wbxml_child_int(n, EAS_AIRSYNCBASE_TYPE, &v) != 1 ||
-		    v < 1 || v > 4)
-			continue;
-		p->type = (int)v;
-		if (wbxml_child_int(n, EAS_AIRSYNCBASE_TRUNCATIONSIZE, &v) == 1 &&
-		    v >= 0 && v <= UINT32_MAX) {
-			p->has_truncation = true;
-			p->truncation_size = (uint32_t)v;
-		}
-		if (wbxml_child_int(n, EAS_AIRSYNCBASE_ALLORNONE, &v) == 1)
-			p->all_or_none = v != 0;
-		if (wbxml_child_int(n, EAS_AIRSYNCBASE_PREVIEW, &v) == 1 &&
-		    v >= 0 && v <= 255)
-			p->preview = (int)v;
-		ctx->nprefs++;
+		/* An unreadable preference is skipped: the item then comes
+		 * with the default body rather than not at all. */
+		if (n->tag == EAS_AIRSYNCBASE_BODYPREFERENCE &&
+		    ctx->nprefs < CONV_MAX_BODY_PREFS &&
+		    conv_body_pref_parse(n, &ctx->prefs[ctx->nprefs]) == 0)
+			ctx->nprefs++;
 	}
 }
 
 /* Look up an attachment of this account by FileReference. Returns 1 found,
  * 0 not found (or another account's), -1 unreadable. */
-int eas_attachment_lookup(struct eas_req *req, const char *ref,
-			  const uint8_t **data_r, size_t *len_r,
-			  const char **ctype_r, const char **name_r);
-int
-eas_attachment_lookup(struct eas_req *req, const char *ref,
-		      const uint8_t **data_r, size_t *len_r,
-		      const char **ctype_r, const char **name_r)
+static int
+attachment_lookup(struct eas_req *req, const char *ref,
+		  const uint8_t **data_r, size_t *len_r, const char **ctype_r,
+		  const char **name_r)
 {
 	struct store_item item;
 	const char *item_sid, *error;
@@ -132,7 +111,7 @@ fetch_attachment(struct eas_req *req, const struct wbxml_node *fetch,
 	struct wbxml_node *props;
 	int r;
 
-	r = eas_attachment_lookup(req, ref, &data, &len, &ctype, &name);
+	r = attachment_lookup(req, ref, &data, &len, &ctype, &name);
 	if (r <= 0) {
 		wbxml_add_int(req->arena, rf, EAS_ITEMOPERATIONS_STATUS,
 			      r == 0 ? IO_BAD_ATTACHMENT : IO_SERVER_ERROR);
@@ -207,7 +186,7 @@ fetch_item(struct eas_req *req, const struct wbxml_node *fetch,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.version = req->version;
 	ctx.item_server_id = item.server_id;
-	eas_options_body_prefs(opts, &ctx);
+	options_body_prefs(opts, &ctx);
 	wbxml_add_text(req->arena, rf, EAS_AIRSYNC_CLASS,
 		       store_class_name(item.cls));
 	props = wbxml_add(req->arena, rf, EAS_ITEMOPERATIONS_PROPERTIES);
@@ -411,8 +390,8 @@ cmd_getattachment(struct eas_req *req, const struct wbxml_node *in,
 		req->http_status = 400;
 		return EAS_CMD_ERROR;
 	}
-	r = eas_attachment_lookup(req, req->attachment_name, &data, &len,
-				  &ctype, &name);
+	r = attachment_lookup(req, req->attachment_name, &data, &len, &ctype,
+			      &name);
 	if (r <= 0) {
 		/* Exchange answers a missing attachment with 500. */
 		log_info("GetAttachment %s: %s", req->attachment_name,

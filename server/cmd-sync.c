@@ -104,38 +104,6 @@ opts_init(struct sync_opts *o)
 	o->mime_truncation = -1;
 }
 
-static int
-parse_body_pref(const struct wbxml_node *n, struct conv_body_pref *p)
-{
-	int64_t v;
-
-	memset(p, 0, sizeof(*p));
-	if (wbxml_child_int(n, EAS_AIRSYNCBASE_TYPE, &v) != 1 || v < 1 ||
-	    v > 4)
-		return -1;
-	p->type = (int)v;
-	switch (wbxml_child_int(n, EAS_AIRSYNCBASE_TRUNCATIONSIZE, &v)) {
-	case 1:
-		if (v < 0 || v > UINT32_MAX)
-			return -1;
-		p->has_truncation = true;
-		p->truncation_size = (uint32_t)v;
-		break;
-	case -1:
-		return -1;
-	default:
-		break;
-	}
-	if (wbxml_child_int(n, EAS_AIRSYNCBASE_ALLORNONE, &v) == 1)
-		p->all_or_none = v != 0;
-	if (wbxml_child_int(n, EAS_AIRSYNCBASE_PREVIEW, &v) == 1) {
-		if (v < 0 || v > 255)
-			return -1;
-		p->preview = (int)v;
-	}
-	return 0;
-}
-
 /* Options element (MS-ASCMD 2.2.3.125.6) -> o (Supported is separate).
  * Returns 0, or -1 for a malformed value (collection Status 4). */
 static int
@@ -172,14 +140,14 @@ parse_options(const struct wbxml_node *opt, struct sync_opts *o)
 			break;
 		case EAS_AIRSYNCBASE_BODYPREFERENCE:
 			if (o->nprefs < CONV_MAX_BODY_PREFS) {
-				if (parse_body_pref(n, &o->prefs[o->nprefs]) < 0)
+				if (conv_body_pref_parse(n, &o->prefs[o->nprefs]) < 0)
 					return -1;
 				o->nprefs++;
 			}
 			break;
 		case EAS_AIRSYNCBASE_BODYPARTPREFERENCE:
 			if (o->npart_prefs < CONV_MAX_BODY_PREFS) {
-				if (parse_body_pref(n, &o->part_prefs
+				if (conv_body_pref_parse(n, &o->part_prefs
 						    [o->npart_prefs]) < 0)
 					return -1;
 				o->npart_prefs++;

@@ -173,3 +173,35 @@ conv_add_body(struct arena *a, struct wbxml_node *appdata,
 			       make_preview(a, plain, plain_len, p.preview));
 	}
 }
+
+int
+conv_body_pref_parse(const struct wbxml_node *n, struct conv_body_pref *p)
+{
+	int64_t v;
+
+	memset(p, 0, sizeof(*p));
+	if (wbxml_child_int(n, EAS_AIRSYNCBASE_TYPE, &v) != 1 || v < 1 ||
+	    v > 4)
+		return -1;
+	p->type = (int)v;
+	switch (wbxml_child_int(n, EAS_AIRSYNCBASE_TRUNCATIONSIZE, &v)) {
+	case 1:
+		if (v < 0 || v > UINT32_MAX)
+			return -1;
+		p->has_truncation = true;
+		p->truncation_size = (uint32_t)v;
+		break;
+	case -1:
+		return -1;
+	default:
+		break;
+	}
+	if (wbxml_child_int(n, EAS_AIRSYNCBASE_ALLORNONE, &v) == 1)
+		p->all_or_none = v != 0;
+	if (wbxml_child_int(n, EAS_AIRSYNCBASE_PREVIEW, &v) == 1) {
+		if (v < 0 || v > 255)
+			return -1;
+		p->preview = (int)v;
+	}
+	return 0;
+}

@@ -28,6 +28,11 @@ struct conv_body_pref {
 
 #define CONV_MAX_BODY_PREFS 4
 
+/* Read an airsyncbase:BodyPreference or BodyPartPreference element.
+ * Returns 0, or -1 for a missing or out-of-range value. */
+int conv_body_pref_parse(const struct wbxml_node *n,
+			 struct conv_body_pref *p);
+
 /* What the requesting device asked for and can take. */
 struct conv_ctx {
 	unsigned version;         /* 121, 140, 141, 160, 161 */
