@@ -161,3 +161,21 @@ buf_read_path(struct buf *b, const char *path, const char **error_r)
 		*error_r = err;
 	return ret;
 }
+
+int
+arena_read_path(struct arena *a, const char *path, size_t limit,
+		char **data_r, size_t *len_r, const char **error_r)
+{
+	struct buf b;
+	int ret;
+
+	buf_init(&b, limit);
+	ret = buf_read_path(&b, path, error_r);
+	if (ret == 0) {
+		*data_r = arena_memdup(a, b.len > 0 ? b.data : (uint8_t *)"",
+				       b.len);
+		*len_r = b.len;
+	}
+	buf_deinit(&b);
+	return ret;
+}

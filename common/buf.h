@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+
 struct buf {
 	uint8_t *data;   /* heap, always NUL terminated past len */
 	size_t len;
@@ -33,6 +35,11 @@ uint8_t *buf_reserve(struct buf *b, size_t n);
  * with *error_r (a static text of this thread) when it cannot be opened or
  * read, or would pass the limit. */
 int buf_read_path(struct buf *b, const char *path, const char **error_r);
+/* The whole file at path ("-" is standard input), at most limit bytes
+ * (0: no limit), copied into the arena and NUL terminated. Returns 0, or
+ * -1 with *error_r as buf_read_path. */
+int arena_read_path(struct arena *a, const char *path, size_t limit,
+		    char **data_r, size_t *len_r, const char **error_r);
 /* Take ownership of the data; the buffer is left empty. */
 uint8_t *buf_steal(struct buf *b, size_t *len_r);
 

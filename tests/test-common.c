@@ -98,6 +98,17 @@ test_buf_read_path(void)
 	CU_ASSERT_EQUAL(buf_read_path(&b, path, &error), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "larger than 4"));
 	buf_deinit(&b);
+	{
+		struct arena *a = arena_new(0);
+		char *data;
+		size_t len;
+
+		CU_ASSERT_EQUAL(arena_read_path(a, path, 0, &data, &len,
+						&error), 0);
+		CU_ASSERT_EQUAL(len, 10);
+		CU_ASSERT_STRING_EQUAL(data, "0123456789");
+		arena_free(&a);
+	}
 	unlink(path);
 	buf_init(&b, 0);
 	CU_ASSERT_EQUAL(buf_read_path(&b, path, &error), -1);

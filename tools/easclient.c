@@ -68,23 +68,12 @@ static int
 read_file(struct arena *a, const char *path, char **data_r, size_t *len_r)
 {
 	const char *error;
-	struct buf b;
-	int ret = -1;
 
-	buf_init(&b, EASCLIENT_MAX_FILE);
-	if (buf_read_path(&b, path, &error) < 0) {
+	if (arena_read_path(a, path, EASCLIENT_MAX_FILE, data_r, len_r, &error) < 0) {
 		err_msg("%s", error);
-		goto out;
+		return -1;
 	}
-	*data_r = arena_alloc(a, b.len + 1);
-	if (b.len > 0)
-		memcpy(*data_r, b.data, b.len);
-	(*data_r)[b.len] = '\0';
-	*len_r = b.len;
-	ret = 0;
-out:
-	buf_deinit(&b);
-	return ret;
+	return 0;
 }
 
 static bool
