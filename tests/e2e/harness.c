@@ -3,9 +3,11 @@
  * running servers so no failure leaves one behind. */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -543,4 +546,90 @@ harness_client(const struct easd_proc *p, const char *user,
 		return NULL;
 	}
 	return c;
+}
+
+/* Read one LMTP reply (possibly multi-line); returns its code. */
+static int
+lmtp_reply(FILE *f)
+{
+	char line[1024];
+	int code = -1;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		code = atoi(line);
+		if (strlen(line) < 4 || line[3] != '-')
+			break;
+	}
+	return code;
+}
+
+int
+harness_lmtp_deliver(const struct easd_proc *p, const char *rcpt,
+		     const char *msg)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), code = -1;
+	FILE *f;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)p->lmtp_port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	f = fdopen(fd, "r+");
+	if (f == NULL) {
+		close(fd);
+		return -1;
+	}
+	if (lmtp_reply(f) != 220)
+		goto out;
+	fprintf(f, "LHLO test\r\n");
+	fflush(f);
+	if (lmtp_reply(f) != 250)
+		goto out;
+	fprintf(f, "MAIL FROM:<sender@example.net>\r\n");
+	fflush(f);
+	if (lmtp_reply(f) != 250)
+		goto out;
+	fprintf(f, "RCPT TO:<%s>\r\n", rcpt);
+	fflush(f);
+	code = lmtp_reply(f);
+	if (code != 250)
+		goto out;
+	fprintf(f, "DATA\r\n");
+	fflush(f);
+	if (lmtp_reply(f) != 354) {
+		code = -1;
+		goto out;
+	}
+	for (const char *q = msg; *q != '\0';) {
+		const char *nl = strchr(q, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - q) : strlen(q);
+
+		if (len > 0 && q[len - 1] == '\r')
+			len--;
+		fprintf(f, "%s%.*s\r\n", *q == '.' ? "." : "", (int)len, q);
+		q += (nl != NULL ? (size_t)(nl - q) + 1 : strlen(q));
+	}
+	fprintf(f, ".\r\n");
+	fflush(f);
+	code = lmtp_reply(f);
+	fprintf(f, "QUIT\r\n");
+	fflush(f);
+out:
+	fclose(f);
+	return code;
+}
+
+
+const char *
+harness_easctl(void)
+{
+	const char *b = getenv("EASCTL_BIN");
+
+	return b != NULL && b[0] != '\0' ? b : "build/asan/easctl";
 }

@@ -66,6 +66,17 @@ struct eas_client *harness_client_new(const struct easd_proc *p,
 				      const char *user,
 				      const char *device_id);
 
+/* The easctl binary the tests run ($EASCTL_BIN, default
+ * build/asan/easctl). */
+const char *harness_easctl(void);
+
+/* Deliver msg (LF or CRLF lines) to rcpt over the server's LMTP port in
+ * one session. Returns the reply code to RCPT when that is not 250, else
+ * the per-recipient reply to DATA (250 when stored), or -1 when the
+ * session broke. */
+int harness_lmtp_deliver(const struct easd_proc *p, const char *rcpt,
+			 const char *msg);
+
 /* Remove a directory tree (ignores errors). */
 void harness_rmtree(const char *dir);
 

@@ -27,14 +27,6 @@ static char *data_dir;     /* fresh for every test */
 static char *run_out, *run_err;
 
 static const char *
-easctl_bin(void)
-{
-	const char *b = getenv("EASCTL_BIN");
-
-	return b != NULL && b[0] != '\0' ? b : "build/asan/easctl";
-}
-
-static const char *
 srcdir(void)
 {
 	const char *s = getenv("EASD_SRCDIR");
@@ -77,7 +69,7 @@ run_v(const char *stdin_text, const char *const *args)
 	int status = -1;
 	pid_t pid;
 
-	argv[n++] = easctl_bin();
+	argv[n++] = harness_easctl();
 	argv[n++] = "--data";
 	argv[n++] = data_dir;
 	for (size_t i = 0; args[i] != NULL && n < N_ELEMENTS(argv) - 1; i++)
@@ -709,8 +701,8 @@ static CU_SuiteInfo suites[] = {
 int
 main(void)
 {
-	if (access(easctl_bin(), X_OK) < 0) {
-		fprintf(stderr, "easctl binary %s: %s\n", easctl_bin(),
+	if (access(harness_easctl(), X_OK) < 0) {
+		fprintf(stderr, "easctl binary %s: %s\n", harness_easctl(),
 			strerror(errno));
 		return 1;
 	}

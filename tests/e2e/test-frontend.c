@@ -557,14 +557,12 @@ test_tls(void)
 static void
 test_password_change(void)
 {
-	const char *easctl = getenv("EASCTL_BIN");
+	const char *easctl = harness_easctl();
 	struct arena *a = arena_new(0);
 	struct eas_client *c = harness_client_new(srv, "ada", "PWCHANGE");
 	struct eas_response r;
 	char cmd[1024];
 
-	if (easctl == NULL)
-		easctl = "build/asan/easctl";
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_EQUAL(eas_client_options(c, a, &r), 0);
 	snprintf(cmd, sizeof(cmd), "'%s' --data '%s' user passwd ada "

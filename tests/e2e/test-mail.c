@@ -3,12 +3,9 @@
  * truncated and fetched whole, attachments come back byte-identical, read
  * flags travel between devices, moves and deletes-as-moves, and a corpus
  * of malformed messages is stored and synced. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -28,79 +25,6 @@ static int
 suite_clean(void)
 {
 	return easd_stop(&srv) == 0 ? 0 : -1;
-}
-
-/* Read one LMTP reply (possibly multi-line); returns its code. */
-static int
-lmtp_reply(FILE *f)
-{
-	char line[1024];
-	int code = -1;
-
-	while (fgets(line, sizeof(line), f) != NULL) {
-		code = atoi(line);
-		if (strlen(line) < 4 || line[3] != '-')
-			break;
-	}
-	return code;
-}
-
-/* Deliver msg to rcpt over LMTP; returns the per-recipient reply code. */
-static int
-lmtp_deliver(const char *rcpt, const char *msg)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), code = -1;
-	FILE *f;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)srv->lmtp_port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	f = fdopen(fd, "r+");
-	if (lmtp_reply(f) != 220)
-		goto out;
-	fprintf(f, "LHLO test\r\n");
-	fflush(f);
-	if (lmtp_reply(f) != 250)
-		goto out;
-	fprintf(f, "MAIL FROM:<sender@example.net>\r\n");
-	fflush(f);
-	if (lmtp_reply(f) != 250)
-		goto out;
-	fprintf(f, "RCPT TO:<%s>\r\n", rcpt);
-	fflush(f);
-	code = lmtp_reply(f);
-	if (code != 250)
-		goto out;
-	fprintf(f, "DATA\r\n");
-	fflush(f);
-	if (lmtp_reply(f) != 354) {
-		code = -1;
-		goto out;
-	}
-	for (const char *p = msg; *p != '\0';) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
-		fprintf(f, "%s%.*s\r\n", *p == '.' ? "." : "", (int)len, p);
-		p += (nl != NULL ? (size_t)(nl - p) + 1 : strlen(p));
-	}
-	fprintf(f, ".\r\n");
-	fflush(f);
-	code = lmtp_reply(f);
-	fprintf(f, "QUIT\r\n");
-	fflush(f);
-out:
-	fclose(f);
-	return code;
 }
 
 static const struct wbxml_node *
@@ -145,7 +69,7 @@ test_swaks_delivery_and_body(void)
 	if (system("command -v swaks >/dev/null 2>&1") != 0) {
 		printf("swaks not installed: delivering with the test's "
 		       "LMTP client\n");
-		CU_ASSERT_EQUAL(lmtp_deliver(HARNESS_ADA_EMAIL,
+		CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL,
 			"From: Grace <grace@example.net>\nTo: ada@example.org\n"
 			"Subject: Swaks hello\n\nThe body of a message that is "
 			"long enough to be truncated by the phone.\n"), 250);
@@ -242,7 +166,7 @@ test_attachment_byte_identical(void)
 	for (size_t i = 0; i < strlen(b64); i += 76)
 		buf_printf(&msg, "%.76s\n", b64 + i);
 	buf_printf(&msg, "--XyZ--\n");
-	CU_ASSERT_EQUAL(lmtp_deliver(HARNESS_ADA_EMAIL, (char *)msg.data), 250);
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, (char *)msg.data), 250);
 	buf_deinit(&msg);
 
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(c, a, &status), 0);
@@ -318,7 +242,7 @@ test_read_flags_travel(void)
 
 		snprintf(m, sizeof(m), "From: x@example.net\nTo: bob@example.org\n"
 			 "Subject: Read test %d\n\nBody %d\n", i, i);
-		CU_ASSERT_EQUAL(lmtp_deliver(HARNESS_BOB_EMAIL, m), 250);
+		CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_BOB_EMAIL, m), 250);
 	}
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(pa, a, &status), 0);
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(pb, a, &status), 0);
@@ -373,9 +297,9 @@ test_move_and_delete(void)
 	int status;
 
 	CU_ASSERT_FATAL(pa != NULL && pb != NULL);
-	CU_ASSERT_EQUAL(lmtp_deliver(HARNESS_ADA_EMAIL,
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL,
 		"From: x@example.net\nSubject: Move me\n\nbody\n"), 250);
-	CU_ASSERT_EQUAL(lmtp_deliver(HARNESS_ADA_EMAIL,
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL,
 		"From: x@example.net\nSubject: Delete me\n\nbody\n"), 250);
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(pa, a, &status), 0);
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(pb, a, &status), 0);
@@ -475,7 +399,7 @@ test_malformed_corpus(void)
 		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 			buf_append(&b, chunk, n);
 		fclose(f);
-		if (lmtp_deliver("carol@example.org", (char *)b.data) == 250)
+		if (harness_lmtp_deliver(srv, "carol@example.org", (char *)b.data) == 250)
 			delivered++;
 		else
 			printf("not delivered: %s\n", files[i]);
@@ -519,7 +443,7 @@ test_getattachment_multipart_empty(void)
 	int status;
 
 	CU_ASSERT_FATAL(c != NULL && other != NULL);
-	CU_ASSERT_EQUAL(lmtp_deliver(HARNESS_BOB_EMAIL,
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_BOB_EMAIL,
 		"From: x@example.net\nTo: bob@example.org\n"
 		"Subject: Tiny attachment\nMIME-Version: 1.0\n"
 		"Content-Type: multipart/mixed; boundary=b1\n\n"
@@ -631,7 +555,7 @@ test_getattachment_multipart_empty(void)
 static void
 test_unknown_recipient(void)
 {
-	CU_ASSERT_EQUAL(lmtp_deliver("nobody@example.org",
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, "nobody@example.org",
 		"Subject: lost\n\nbody\n"), 550);
 }
 

@@ -3,14 +3,10 @@
  * each wake a waiting Ping with the right folder; the heartbeat, a newer
  * Ping of the same device, and every error status (3, 5, 7) behave as
  * MS-ASCMD 2.2.1.13 says. Waits are bounded by the client's timeout. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -177,51 +173,12 @@ prime(struct eas_client *c, const char *id)
 	arena_free(&a);
 }
 
-/* A small message for ada over LMTP (RFC 2033). Returns 0 when the
- * recipient was accepted. */
+/* A small message over LMTP (RFC 2033); 0 when it was stored. */
 static int
-lmtp_read_reply(int fd, char *buf, size_t cap)
+lmtp_deliver(const char *rcpt, const char *subject)
 {
-	size_t len = 0;
+	char msg[1024];
 
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		char *line, *nl;
-		ssize_t n;
-
-		if (poll(&pfd, 1, 10000) <= 0 || len + 1 >= cap)
-			return -1;
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n <= 0)
-			return -1;
-		len += (size_t)n;
-		buf[len] = '\0';
-		/* done when the last complete line is "NNN text" */
-		for (line = buf; (nl = strstr(line, "\r\n")) != NULL;
-		     line = nl + 2)
-			if (nl - line >= 4 && line[3] == ' ')
-				return line[0] == '2' || line[0] == '3' ? 0 :
-									 -1;
-	}
-}
-
-static int
-lmtp_deliver(int port, const char *rcpt, const char *subject)
-{
-	struct sockaddr_in sin;
-	char buf[4096], msg[1024];
-	int fd = socket(AF_INET, SOCK_STREAM, 0), rc = -1;
-	const char *steps[5];
-
-	if (fd < 0)
-		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    lmtp_read_reply(fd, buf, sizeof(buf)) < 0)
-		goto out;
 	snprintf(msg, sizeof(msg),
 		 "From: Sender <sender@example.net>\r\n"
 		 "To: <%s>\r\n"
@@ -229,32 +186,8 @@ lmtp_deliver(int port, const char *rcpt, const char *subject)
 		 "Message-ID: <%s@example.net>\r\n"
 		 "Date: Tue, 05 Mar 2024 14:30:00 +0000\r\n"
 		 "\r\n"
-		 "Hello.\r\n"
-		 ".\r\n", rcpt, subject, subject);
-	steps[0] = "LHLO test.example\r\n";
-	steps[1] = "MAIL FROM:<sender@example.net>\r\n";
-	steps[2] = NULL;   /* RCPT, formatted below */
-	steps[3] = "DATA\r\n";
-	steps[4] = msg;
-	for (size_t i = 0; i < N_ELEMENTS(steps); i++) {
-		char rcpt_line[512];
-		const char *s = steps[i];
-
-		if (s == NULL) {
-			snprintf(rcpt_line, sizeof(rcpt_line),
-				 "RCPT TO:<%s>\r\n", rcpt);
-			s = rcpt_line;
-		}
-		if (write(fd, s, strlen(s)) != (ssize_t)strlen(s) ||
-		    lmtp_read_reply(fd, buf, sizeof(buf)) < 0)
-			goto out;
-	}
-	rc = 0;
-	if (write(fd, "QUIT\r\n", 6) < 0)
-		rc = 0;
-out:
-	close(fd);
-	return rc;
+		 "Hello.\r\n", rcpt, subject, subject);
+	return harness_lmtp_deliver(srv, rcpt, msg) == 250 ? 0 : -1;
 }
 
 /* Device A adds a contact; device B's Ping on Contacts and Inbox answers
@@ -336,7 +269,7 @@ sync_thread(void *arg)
 static void
 test_sync_wait(void)
 {
-	const char *easctl = getenv("EASCTL_BIN");
+	const char *easctl = harness_easctl();
 	struct arena *a = arena_new(0);
 	struct eas_client *ca = client(HARNESS_ADA, "SWAITA");
 	struct eas_client *cb = client(HARNESS_ADA, "SWAITB");
@@ -348,8 +281,6 @@ test_sync_wait(void)
 	const char *sid = NULL;
 	int st = 0;
 
-	if (easctl == NULL)
-		easctl = "build/asan/easctl";
 	prime(cb, contacts);
 	prime(ca, folder_id(ca, EAS_FOLDER_CONTACTS));
 	j.a = arena_new(0);
@@ -400,7 +331,7 @@ test_lmtp_wakes_inbox(void)
 	j.a = arena_new(0);
 	j.ids[0] = inbox;
 	ping_start(&j);
-	CU_ASSERT(lmtp_deliver(srv->lmtp_port, HARNESS_ADA_EMAIL,
+	CU_ASSERT(lmtp_deliver(HARNESS_ADA_EMAIL,
 			       "push-lmtp") == 0);
 	ping_join(&j);
 	CU_ASSERT_EQUAL(j.res.rc, 0);
@@ -415,15 +346,13 @@ test_lmtp_wakes_inbox(void)
 static void
 test_easctl_deliver_wakes(void)
 {
-	const char *easctl = getenv("EASCTL_BIN");
+	const char *easctl = harness_easctl();
 	struct eas_client *c = client(HARNESS_BOB, "PUSHE1");
 	const char *inbox = folder_id(c, EAS_FOLDER_INBOX);
 	struct ping_job j = { .c = c, .heartbeat = LONG_HEARTBEAT, .n = 1 };
 	char cmd[1024];
 	FILE *f;
 
-	if (easctl == NULL)
-		easctl = "build/asan/easctl";
 	if (access(easctl, X_OK) != 0) {
 		fprintf(stderr, "%s missing: skipped\n", easctl);
 		eas_client_free(&c);
@@ -454,7 +383,7 @@ test_easctl_deliver_wakes(void)
 static void
 test_block_releases_ping(void)
 {
-	const char *easctl = getenv("EASCTL_BIN");
+	const char *easctl = harness_easctl();
 	struct eas_client *c = client(HARNESS_BOB, "PUSHBLK");
 	const char *inbox = folder_id(c, EAS_FOLDER_INBOX);
 	struct ping_job j = { .c = c, .heartbeat = LONG_HEARTBEAT, .n = 1 };
@@ -464,8 +393,6 @@ test_block_releases_ping(void)
 	int64_t st = 0;
 	char cmd[1024];
 
-	if (easctl == NULL)
-		easctl = "build/asan/easctl";
 	if (access(easctl, X_OK) != 0) {
 		fprintf(stderr, "%s missing: skipped\n", easctl);
 		eas_client_free(&c);
