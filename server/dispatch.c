@@ -1,6 +1,7 @@
 /* The command table and the steps every ActiveSync POST goes through
  * before its handler: version, identity, device partnership, access and
  * provisioning state, body decoding. */
+#include <pthread.h>
 #include <string.h>
 
 #include "log.h"
@@ -67,22 +68,25 @@ eas_command_find_code(int code)
 	return NULL;
 }
 
+static char command_list[512];
+static pthread_once_t command_list_once = PTHREAD_ONCE_INIT;
+
+static void
+command_list_build(void)
+{
+	for (size_t i = 0; i < N_ELEMENTS(commands); i++) {
+		if (i > 0)
+			strcat(command_list, ",");
+		strcat(command_list, commands[i].name);
+	}
+}
+
 const char *
 eas_command_list(void)
 {
-	static char list[512];
-
-	if (list[0] == '\0') {
-		char tmp[512] = "";
-
-		for (size_t i = 0; i < N_ELEMENTS(commands); i++) {
-			if (i > 0)
-				strcat(tmp, ",");
-			strcat(tmp, commands[i].name);
-		}
-		memcpy(list, tmp, sizeof(list));
-	}
-	return list;
+	/* Built once; worker threads may ask at the same time. */
+	pthread_once(&command_list_once, command_list_build);
+	return command_list;
 }
 
 uint16_t
