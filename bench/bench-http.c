@@ -25,7 +25,10 @@ trivial_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	(void)cls; (void)url; (void)method; (void)version;
+	(void)cls;
+	(void)url;
+	(void)method;
+	(void)version;
 	(void)upload_data;
 	if (*con_cls == NULL) {
 		*con_cls = (void *)1;
@@ -45,14 +48,15 @@ trivial_handler(void *cls, struct MHD_Connection *conn, const char *url,
 int
 main(void)
 {
-	static const char *const args[] = { "--log-level", "warn", NULL };
+	static const char *const args[] = {"--log-level", "warn", NULL};
 	struct MHD_Daemon *trivial;
 	const union MHD_DaemonInfo *info;
 	struct easd_proc *p;
 	struct eas_client *c;
 	struct arena *a = arena_new(0);
 	char url_trivial[64], opt_script[] = "/tmp/bench-http-opt-XXXXXX",
-	     fs_script[] = "/tmp/bench-http-fs-XXXXXX", cred[128], b64[256];
+			      fs_script[] = "/tmp/bench-http-fs-XXXXXX",
+			      cred[128], b64[256];
 	double triv[RUNS], opt[RUNS], fs[RUNS];
 	struct wbxml_node *q;
 	struct buf body;
@@ -62,11 +66,10 @@ main(void)
 		fprintf(stderr, "bench-http: wrk is not installed\n");
 		return 1;
 	}
-	trivial = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-				   MHD_USE_EPOLL, 0, NULL, NULL,
-				   trivial_handler, NULL,
-				   MHD_OPTION_THREAD_POOL_SIZE, 2u,
-				   MHD_OPTION_END);
+	trivial = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+		trivial_handler, NULL, MHD_OPTION_THREAD_POOL_SIZE, 2u,
+		MHD_OPTION_END);
 	info = MHD_get_daemon_info(trivial, MHD_DAEMON_INFO_BIND_PORT);
 	snprintf(url_trivial, sizeof(url_trivial), "http://127.0.0.1:%u",
 		 (unsigned)info->port);
@@ -82,14 +85,16 @@ main(void)
 	base64_encode(cred, strlen(cred), b64);
 	close(mkstemp(opt_script));
 	close(mkstemp(fs_script));
-	measure_wrk_script(opt_script, "OPTIONS", NULL, b64, "16.1", 0, NULL, 0);
+	measure_wrk_script(opt_script, "OPTIONS", NULL, b64, "16.1", 0, NULL,
+			   0);
 	q = wbxml_new(a, EAS_FOLDERHIERARCHY_FOLDERSYNC);
 	wbxml_add_text(a, q, EAS_FOLDERHIERARCHY_SYNCKEY, c->hierarchy_key);
 	buf_init(&body, 0);
 	wbxml_encode(q, &body);
-	measure_wrk_script(fs_script, "POST",
-		     "Cmd=FolderSync&User=ada&DeviceId=BENCHHTTP&DeviceType=bench",
-		     b64, "16.1", c->policy_key, body.data, body.len);
+	measure_wrk_script(
+		fs_script, "POST",
+		"Cmd=FolderSync&User=ada&DeviceId=BENCHHTTP&DeviceType=bench",
+		b64, "16.1", c->policy_key, body.data, body.len);
 	buf_deinit(&body);
 	for (int i = 0; i < RUNS; i++) {
 		triv[i] = measure_wrk(url_trivial, opt_script);
@@ -97,15 +102,19 @@ main(void)
 		fs[i] = measure_wrk(p->url, fs_script);
 	}
 	{
-		double t = measure_median(triv, RUNS), o = measure_median(opt, RUNS),
+		double t = measure_median(triv, RUNS),
+		       o = measure_median(opt, RUNS),
 		       f = measure_median(fs, RUNS);
 
 		printf("bench-http: trivial-mhd-requests %.0f req/s "
-		       "(reference)\n", t);
+		       "(reference)\n",
+		       t);
 		printf("bench-http: options-requests %.0f req/s "
-		       "(ratio %.2f of trivial)\n", o, o / t);
+		       "(ratio %.2f of trivial)\n",
+		       o, o / t);
 		printf("bench-http: nochange-foldersync %.0f req/s "
-		       "(target >= 0.50 of trivial; ratio %.2f)\n", f, f / t);
+		       "(target >= 0.50 of trivial; ratio %.2f)\n",
+		       f, f / t);
 	}
 	unlink(opt_script);
 	unlink(fs_script);

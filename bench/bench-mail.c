@@ -62,12 +62,15 @@ deliver_all(void)
 	cpu0 = measure_cpu(srv->pid);
 	t0 = measure_now();
 	for (int i = 0; i < MESSAGES; i++) {
-		fprintf(f, "MAIL FROM:<sender%d@example.net>\r\n"
-			"RCPT TO:<%s>\r\nDATA\r\n", i % 50, HARNESS_ADA_EMAIL);
+		fprintf(f,
+			"MAIL FROM:<sender%d@example.net>\r\n"
+			"RCPT TO:<%s>\r\nDATA\r\n",
+			i % 50, HARNESS_ADA_EMAIL);
 		fflush(f);
 		if (reply(f) != 250 || reply(f) != 250 || reply(f) != 354)
 			break;
-		fprintf(f, "From: Sender %d <sender%d@example.net>\r\n"
+		fprintf(f,
+			"From: Sender %d <sender%d@example.net>\r\n"
 			"To: Ada <ada@example.org>\r\n"
 			"Subject: Benchmark message %d\r\n"
 			"Date: Sun, 22 Nov 2026 04:%02d:%02d +0000\r\n"
@@ -126,7 +129,8 @@ initial_sync(void)
 	}
 	t = measure_now() - t0;
 	printf("bench-mail: initial_inbox_sync_%u %.3f s (target < 3; "
-	       "%zu items)\n", MESSAGES, t, r.count);
+	       "%zu items)\n",
+	       MESSAGES, t, r.count);
 	printf("bench-mail: initial_inbox_requests %u requests (target -)\n",
 	       r.rounds);
 	printf("bench-mail: initial_inbox_server_cpu %.3f s (target -)\n",
@@ -218,7 +222,7 @@ no_change_rate(int folder_type, double *cpu_us_r)
 	}
 	t = measure_now() - t0;
 	*cpu_us_r = (measure_cpu(srv->pid) - cpu0) * 1e6 /
-		(total > 0 ? (double)total : 1);
+		    (total > 0 ? (double)total : 1);
 	if (failed)
 		fprintf(stderr, "bench-mail: a no-change client failed\n");
 	return (double)total / t;
@@ -227,11 +231,12 @@ no_change_rate(int folder_type, double *cpu_us_r)
 int
 main(void)
 {
-	static const char *const args[] = { "--log-level", "warn", NULL };
+	static const char *const args[] = {"--log-level", "warn", NULL};
 	double inbox, contacts, inbox_cpu, contacts_cpu;
 
-	setenv("EASD_BIN", getenv("EASD_BIN") != NULL ? getenv("EASD_BIN") :
-	       "build/easd", 1);
+	setenv("EASD_BIN",
+	       getenv("EASD_BIN") != NULL ? getenv("EASD_BIN") : "build/easd",
+	       1);
 	srv = easd_start(args);
 	if (srv == NULL)
 		return 1;
@@ -244,12 +249,14 @@ main(void)
 	inbox = no_change_rate(EAS_FOLDER_INBOX, &inbox_cpu);
 	contacts = no_change_rate(EAS_FOLDER_CONTACTS, &contacts_cpu);
 	printf("bench-mail: no_change_inbox_syncs %.0f req/s (target: as "
-	       "contacts)\n", inbox);
+	       "contacts)\n",
+	       inbox);
 	printf("bench-mail: no_change_contacts_syncs %.0f req/s "
-	       "(reference; inbox/contacts %.2f)\n", contacts,
-	       contacts > 0 ? inbox / contacts : 0);
+	       "(reference; inbox/contacts %.2f)\n",
+	       contacts, contacts > 0 ? inbox / contacts : 0);
 	printf("bench-mail: no_change_server_cpu_inbox %.1f us/req "
-	       "(contacts %.1f us/req)\n", inbox_cpu, contacts_cpu);
+	       "(contacts %.1f us/req)\n",
+	       inbox_cpu, contacts_cpu);
 	easd_stop(&srv);
 	return 0;
 }

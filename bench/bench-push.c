@@ -30,7 +30,7 @@
 #define ACCOUNTS 1000
 #define DEVICES 10
 #define CONNS (ACCOUNTS * DEVICES)
-#define HEARTBEAT 3000            /* s; nothing times out during the run */
+#define HEARTBEAT 3000 /* s; nothing times out during the run */
 #define RBUF 2048
 #define PHASE_TIMEOUT_MS 180000
 /* Commits are spread at this interval (200 accounts/s, so 2,000 Ping
@@ -60,7 +60,7 @@ struct conn {
 struct bench_account {
 	char login[32];
 	int64_t id;
-	int64_t folder_id;         /* Notes */
+	int64_t folder_id; /* Notes */
 	char *folder_sid;
 	uint64_t t_commit_us;
 };
@@ -195,8 +195,8 @@ static void
 conn_event(struct conn *c, uint32_t ev)
 {
 	if (c->state == C_SENDING && (ev & EPOLLOUT)) {
-		ssize_t n = write(c->fd, c->req + c->sent,
-				  c->req_len - c->sent);
+		ssize_t n =
+			write(c->fd, c->req + c->sent, c->req_len - c->sent);
 
 		if (n < 0 && errno != EAGAIN) {
 			conn_finish(c, false);
@@ -205,8 +205,8 @@ conn_event(struct conn *c, uint32_t ev)
 		if (n > 0)
 			c->sent += (size_t)n;
 		if (c->sent == c->req_len) {
-			struct epoll_event e = { .events = EPOLLIN,
-						 .data.ptr = c };
+			struct epoll_event e = {.events = EPOLLIN,
+						.data.ptr = c};
 
 			c->state = C_WAITING;
 			epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &e);
@@ -250,7 +250,7 @@ static int
 conn_open(struct conn *c)
 {
 	struct sockaddr_in sin;
-	struct epoll_event e = { .events = EPOLLOUT | EPOLLIN };
+	struct epoll_event e = {.events = EPOLLOUT | EPOLLIN};
 
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
@@ -320,7 +320,8 @@ options_request(const char *user)
 	char *r = xasprintf("OPTIONS /Microsoft-Server-ActiveSync HTTP/1.1\r\n"
 			    "Host: 127.0.0.1\r\n"
 			    "Authorization: Basic %s\r\n"
-			    "Content-Length: 0\r\n\r\n", auth);
+			    "Content-Length: 0\r\n\r\n",
+			    auth);
 
 	free(auth);
 	return r;
@@ -358,8 +359,7 @@ ping_request(int ai, int dev, size_t *len_r)
 		   "X-MS-PolicyKey: %u\r\n"
 		   "Content-Type: application/vnd.ms-sync.wbxml\r\n"
 		   "Content-Length: %zu\r\n\r\n",
-		   ac->login, ai, dev, auth, policy_key_of(ai, dev),
-		   body.len);
+		   ac->login, ai, dev, auth, policy_key_of(ai, dev), body.len);
 	buf_append(&out, body.data, body.len);
 	buf_deinit(&body);
 	free(auth);
@@ -414,8 +414,8 @@ adder_main(void *arg)
 		snprintf(email, sizeof(email), "%s@example.org",
 			 accts[i].login);
 		if (store_account_add(s, accts[i].login, email, NULL,
-				      HARNESS_PASSWORD, &accts[i].id) !=
-		    STORE_OK) {
+				      HARNESS_PASSWORD,
+				      &accts[i].id) != STORE_OK) {
 			ad->failed = 1;
 			break;
 		}
@@ -455,9 +455,9 @@ setup_devices(struct store *s)
 			e = store_device_create(s, a, accts[i].id, id, "bench",
 						"bench/1.0", &dev);
 			if (e == STORE_OK)
-				e = store_device_set_policy(
-					s, dev.id, 0, policy_key_of(i, d),
-					version);
+				e = store_device_set_policy(s, dev.id, 0,
+							    policy_key_of(i, d),
+							    version);
 			if (e != STORE_OK)
 				break;
 			memset(&st, 0, sizeof(st));
@@ -552,7 +552,7 @@ raise_fd_limit(void)
 int
 main(void)
 {
-	static const char *const args[] = { "--log-level", "warn", NULL };
+	static const char *const args[] = {"--log-level", "warn", NULL};
 	struct easd_proc *p = NULL;
 	struct store *s = NULL;
 	struct adder ad[2];
@@ -578,7 +578,7 @@ main(void)
 
 	t0 = time_mono_ms();
 	for (int i = 0; i < 2; i++) {
-		ad[i] = (struct adder){ .p = p, .from = i, .step = 2 };
+		ad[i] = (struct adder){.p = p, .from = i, .step = 2};
 		pthread_create(&th[i], NULL, adder_main, &ad[i]);
 	}
 	for (int i = 0; i < 2; i++)
@@ -590,9 +590,10 @@ main(void)
 	s = easd_store(p);
 	if (s == NULL || setup_devices(s) < 0)
 		goto out;
-	fprintf(stderr, "bench-push: %d accounts, %d devices set up in %llu "
-		"ms\n", ACCOUNTS, CONNS,
-		(unsigned long long)(time_mono_ms() - t0));
+	fprintf(stderr,
+		"bench-push: %d accounts, %d devices set up in %llu "
+		"ms\n",
+		ACCOUNTS, CONNS, (unsigned long long)(time_mono_ms() - t0));
 
 	conns = xcalloc(CONNS, sizeof(*conns));
 	for (int i = 0; i < CONNS; i++) {
@@ -617,8 +618,10 @@ main(void)
 	}
 	for (int i = 0; i < ACCOUNTS; i++) {
 		if (conns[i].state != C_DONE || conns[i].http_status != 200) {
-			fprintf(stderr, "bench-push: warm-up OPTIONS %d: "
-				"HTTP %d\n", i, conns[i].http_status);
+			fprintf(stderr,
+				"bench-push: warm-up OPTIONS %d: "
+				"HTTP %d\n",
+				i, conns[i].http_status);
 			goto out;
 		}
 		free((char *)conns[i].req);
@@ -645,15 +648,17 @@ main(void)
 	for (int i = 0; i < CONNS; i++)
 		if (conns[i].state == C_WAITING)
 			held++;
-	fprintf(stderr, "bench-push: %d Pings sent in %llu ms, %d answered "
-		"early, %d failed\n", CONNS,
-		(unsigned long long)(time_mono_ms() - t0),
+	fprintf(stderr,
+		"bench-push: %d Pings sent in %llu ms, %d answered "
+		"early, %d failed\n",
+		CONNS, (unsigned long long)(time_mono_ms() - t0),
 		atomic_load(&n_done), atomic_load(&n_failed));
 	for (int i = 0; i < CONNS && atomic_load(&n_done) > 0; i++)
 		if (conns[i].state == C_DONE) {
-			fprintf(stderr, "bench-push: early answer: HTTP %d "
-				"Ping status %d\n", conns[i].http_status,
-				conns[i].ping_status);
+			fprintf(stderr,
+				"bench-push: early answer: HTTP %d "
+				"Ping status %d\n",
+				conns[i].http_status, conns[i].ping_status);
 			break;
 		}
 	printf("bench-push: pings-held %d conns (target 10000)\n", held);
@@ -662,16 +667,16 @@ main(void)
 
 	/* The server must stay responsive while they wait. */
 	{
-		struct eas_client *c = harness_client_new(p, HARNESS_ADA,
-							  "BENCHOPT");
+		struct eas_client *c =
+			harness_client_new(p, HARNESS_ADA, "BENCHOPT");
 		struct arena *a = arena_new(0);
 		struct eas_response r;
 		uint64_t t = now_us();
 		int ok = c != NULL && eas_client_options(c, a, &r) == 0;
 
 		printf("bench-push: options-while-held %.1f ms (target "
-		       "answered: %s)\n", (double)(now_us() - t) / 1000.0,
-		       ok ? "yes" : "NO");
+		       "answered: %s)\n",
+		       (double)(now_us() - t) / 1000.0, ok ? "yes" : "NO");
 		eas_client_free(&c);
 		arena_free(&a);
 	}
@@ -694,12 +699,14 @@ main(void)
 			wrong++;
 			continue;
 		}
-		lat[nlat++] = c->t_resp_us > accts[c->acct].t_commit_us ?
-			c->t_resp_us - accts[c->acct].t_commit_us : 0;
+		lat[nlat++] =
+			c->t_resp_us > accts[c->acct].t_commit_us
+				? c->t_resp_us - accts[c->acct].t_commit_us
+				: 0;
 	}
 	qsort(lat, nlat, sizeof(*lat), cmp_u64);
-	printf("bench-push: woken-with-status-2 %zu conns (target %d)\n",
-	       nlat, CONNS);
+	printf("bench-push: woken-with-status-2 %zu conns (target %d)\n", nlat,
+	       CONNS);
 	if (nlat > 0) {
 		printf("bench-push: wake-median %.1f ms (target -)\n",
 		       (double)lat[nlat / 2] / 1000.0);
@@ -711,8 +718,10 @@ main(void)
 		       (double)lat[nlat - 1] / 1000.0);
 	}
 	if (wrong > 0)
-		fprintf(stderr, "bench-push: %d Pings not answered with "
-			"Status 2\n", wrong);
+		fprintf(stderr,
+			"bench-push: %d Pings not answered with "
+			"Status 2\n",
+			wrong);
 	rc = 0;
 out:
 	if (loop_started) {

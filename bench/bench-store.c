@@ -80,8 +80,8 @@ walk(struct store *s, int64_t account, int64_t folder, const char *devid,
 		arena_reset(a);
 		if ((e = store_begin(s, true)) != STORE_OK)
 			fail("begin", e);
-		e = store_sync_changes(s, a, &st, NULL, window, true, &list,
-				       &n, &more);
+		e = store_sync_changes(s, a, &st, NULL, window, true, &list, &n,
+				       &more);
 		if (e != STORE_OK)
 			fail("sync changes", e);
 		for (size_t i = 0; i < n; i++) {
@@ -99,16 +99,18 @@ walk(struct store *s, int64_t account, int64_t folder, const char *devid,
 		total += n;
 	}
 	if (total != ITEMS || nwin < 20) {
-		fprintf(stderr, "bench-store: walk saw %zu items in %zu windows\n",
+		fprintf(stderr,
+			"bench-store: walk saw %zu items in %zu windows\n",
 			total, nwin);
 		exit(1);
 	}
 	/* 2 ms for 100 items, in proportion for larger windows */
 	printf("bench-store: window%zu-first10-median %.3f ms (target < "
-	       "%.0f)\n", window, median10(times), 2.0 * (double)window / 100);
+	       "%.0f)\n",
+	       window, median10(times), 2.0 * (double)window / 100);
 	printf("bench-store: window%zu-last10-median %.3f ms (target < "
-	       "%.0f)\n", window, median10(times + nwin - 10),
-	       2.0 * (double)window / 100);
+	       "%.0f)\n",
+	       window, median10(times + nwin - 10), 2.0 * (double)window / 100);
 	free(times);
 	arena_free(&a);
 }
@@ -171,7 +173,8 @@ main(void)
 	}
 	secs = (now_ms() - t0) / 1e3;
 	printf("bench-store: contact-inserts %.0f inserts/s (target >= "
-	       "20000)\n", ITEMS / secs);
+	       "20000)\n",
+	       ITEMS / secs);
 
 	walk(s, account, contacts.id, "benchdev100", 100);
 	walk(s, account, contacts.id, "benchdev512", 512);

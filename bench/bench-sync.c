@@ -34,7 +34,8 @@ load_items(int folder_type, enum store_class cls, unsigned count)
 	if (s == NULL)
 		goto out;
 	if (store_folder_get_by_type(s, a, srv->ada_id, folder_type, &f) !=
-	    STORE_OK || store_begin(s, true) != STORE_OK)
+		    STORE_OK ||
+	    store_begin(s, true) != STORE_OK)
 		goto out;
 	for (unsigned i = 0; i < count; i++) {
 		struct store_item item;
@@ -42,7 +43,8 @@ load_items(int folder_type, enum store_class cls, unsigned count)
 
 		arena_reset(a);
 		if (cls == STORE_CLASS_CONTACTS)
-			text = arena_printf(a,
+			text = arena_printf(
+				a,
 				"BEGIN:VCARD\r\nVERSION:3.0\r\n"
 				"N:Person%u;Bench;;;\r\nFN:Bench Person%u\r\n"
 				"EMAIL;TYPE=INTERNET:p%u@example.org\r\n"
@@ -95,11 +97,12 @@ sync_once(struct eas_client *c, struct arena *a, const char *cid,
 
 	*items_r = 0;
 	*more_r = false;
-	if (eas_client_post(c, a, "Sync", sync_body(a, cid, *key, window),
-			    NULL, &r) < 0 || r.http_status != 200)
+	if (eas_client_post(c, a, "Sync", sync_body(a, cid, *key, window), NULL,
+			    &r) < 0 ||
+	    r.http_status != 200)
 		return -1;
 	if (r.tree == NULL)
-		return 0;                 /* no change: empty body */
+		return 0; /* no change: empty body */
 	cs = wbxml_child(r.tree, EAS_AIRSYNC_COLLECTIONS);
 	coll = cs != NULL ? wbxml_child(cs, EAS_AIRSYNC_COLLECTION) : NULL;
 	if (coll == NULL)
@@ -159,10 +162,11 @@ initial_sync(const char *cid, unsigned window)
 	t = measure_now() - t0;
 	cpu = measure_cpu(srv->pid) - cpu0;
 	printf("bench-sync: initial_%u_contacts_window_%u %.3f s "
-	       "(target %s)\n", CONTACTS, window, t,
-	       window == 512 ? "< 0.5" : "-");
+	       "(target %s)\n",
+	       CONTACTS, window, t, window == 512 ? "< 0.5" : "-");
 	printf("bench-sync: initial_window_%u_requests %u requests "
-	       "(target -)\n", window, requests);
+	       "(target -)\n",
+	       window, requests);
 	printf("bench-sync: initial_window_%u_items %zu items (target %u)\n",
 	       window, items, CONTACTS);
 	printf("bench-sync: initial_window_%u_server_cpu %.3f s (target -)\n",
@@ -270,10 +274,11 @@ no_change_rate(const char *cid, const char *tag, size_t folder_items)
 	if (failed)
 		fprintf(stderr, "bench-sync: a no-change client failed\n");
 	printf("bench-sync: no_change_syncs_%zu_items %.0f req/s "
-	       "(target >= 20000)\n", folder_items, (double)total / t);
+	       "(target >= 20000)\n",
+	       folder_items, (double)total / t);
 	printf("bench-sync: no_change_server_cpu_%zu_items %.1f us/req "
-	       "(target -)\n", folder_items,
-	       total > 0 ? cpu * 1e6 / (double)total : 0.0);
+	       "(target -)\n",
+	       folder_items, total > 0 ? cpu * 1e6 / (double)total : 0.0);
 }
 
 /* The same no-change Sync from wrk (a lighter load generator than four
@@ -302,8 +307,10 @@ no_change_rate_wrk(const char *cid, const char *tag, size_t folder_items)
 	}
 	snprintf(cred, sizeof(cred), "%s:%s", HARNESS_ADA, HARNESS_PASSWORD);
 	base64_encode(cred, strlen(cred), b64);
-	snprintf(query, sizeof(query), "Cmd=Sync&User=%s&DeviceId=%s&"
-		 "DeviceType=bench", HARNESS_ADA, dev);
+	snprintf(query, sizeof(query),
+		 "Cmd=Sync&User=%s&DeviceId=%s&"
+		 "DeviceType=bench",
+		 HARNESS_ADA, dev);
 	buf_init(&body, 0);
 	wbxml_encode(sync_body(a, cid, key, 0), &body);
 	close(mkstemp(script));
@@ -312,8 +319,8 @@ no_change_rate_wrk(const char *cid, const char *tag, size_t folder_items)
 	for (int i = 0; i < 3; i++)
 		rates[i] = measure_wrk(srv->url, script);
 	printf("bench-sync: no_change_syncs_wrk_%zu_items %.0f req/s "
-	       "(target >= 20000)\n", folder_items,
-	       measure_median(rates, 3));
+	       "(target >= 20000)\n",
+	       folder_items, measure_median(rates, 3));
 	unlink(script);
 	buf_deinit(&body);
 	eas_client_free(&c);
@@ -327,16 +334,17 @@ main(void)
 	struct store *s;
 	struct store_folder contacts, notes;
 	/* debug logging (the harness default) would dominate the figures */
-	static const char *const args[] = { "--log-level", "warn", NULL };
+	static const char *const args[] = {"--log-level", "warn", NULL};
 
 	/* the release server unless told otherwise */
-	setenv("EASD_BIN", getenv("EASD_BIN") != NULL ? getenv("EASD_BIN") :
-	       "build/easd", 1);
+	setenv("EASD_BIN",
+	       getenv("EASD_BIN") != NULL ? getenv("EASD_BIN") : "build/easd",
+	       1);
 	srv = easd_start(args);
 	if (srv == NULL)
 		return 1;
-	if (load_items(EAS_FOLDER_CONTACTS, STORE_CLASS_CONTACTS,
-		       CONTACTS) < 0 ||
+	if (load_items(EAS_FOLDER_CONTACTS, STORE_CLASS_CONTACTS, CONTACTS) <
+		    0 ||
 	    load_items(EAS_FOLDER_NOTES, STORE_CLASS_NOTES, NOTES) < 0) {
 		fprintf(stderr, "bench-sync: cannot load items\n");
 		easd_stop(&srv);

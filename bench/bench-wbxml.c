@@ -36,7 +36,8 @@ cmp_double(const void *a, const void *b)
 static struct wbxml_node *
 build_sync_response(struct arena *a)
 {
-	static const char words[] = "lorem ipsum dolor sit amet consectetur "
+	static const char words[] =
+		"lorem ipsum dolor sit amet consectetur "
 		"adipiscing elit sed do eiusmod tempor incididunt ut labore "
 		"et dolore magna aliqua ";
 	struct wbxml_node *sync = wbxml_new(a, EAS_AIRSYNC_SYNC);
@@ -104,8 +105,8 @@ main(void)
 	buf_init(&out, 0);
 	if (wbxml_encode(tree, &doc) < 0)
 		eas_panic("encode failed");
-	if (wbxml_decode(work, doc.data, doc.len, &wbxml_limits_default,
-			 &root, &error) < 0)
+	if (wbxml_decode(work, doc.data, doc.len, &wbxml_limits_default, &root,
+			 &error) < 0)
 		eas_panic("decode failed: %s", error);
 	fprintf(stderr, "document: %zu bytes, %d items\n", doc.len,
 		BENCH_ITEMS);

@@ -25,8 +25,8 @@ struct arena_cleanup {
 };
 
 struct arena {
-	struct arena_block *head;   /* current block; older ones follow */
-	struct arena_block *first;  /* kept by arena_reset */
+	struct arena_block *head;  /* current block; older ones follow */
+	struct arena_block *first; /* kept by arena_reset */
 	struct arena_cleanup *cleanups;
 	size_t total;
 };
@@ -114,7 +114,8 @@ arena_alloc(struct arena *a, size_t n)
 
 		if (need > size / 4) {
 			/* A large piece gets its own block behind the current
-			 * one, so the current block keeps serving small ones. */
+			 * one, so the current block keeps serving small ones.
+			 */
 			struct arena_block *big = block_new(need);
 
 			big->used = need;

@@ -163,8 +163,8 @@ buf_read_path(struct buf *b, const char *path, const char **error_r)
 }
 
 int
-arena_read_path(struct arena *a, const char *path, size_t limit,
-		char **data_r, size_t *len_r, const char **error_r)
+arena_read_path(struct arena *a, const char *path, size_t limit, char **data_r,
+		size_t *len_r, const char **error_r)
 {
 	struct buf b;
 	int ret;

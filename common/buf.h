@@ -10,11 +10,11 @@
 #include "arena.h"
 
 struct buf {
-	uint8_t *data;   /* heap, always NUL terminated past len */
+	uint8_t *data; /* heap, always NUL terminated past len */
 	size_t len;
 	size_t cap;
-	size_t limit;    /* 0 = no limit */
-	int overflow;    /* set once an append was refused */
+	size_t limit; /* 0 = no limit */
+	int overflow; /* set once an append was refused */
 };
 
 void buf_init(struct buf *b, size_t limit);

@@ -10,7 +10,7 @@ enum log_level log_level_current = LOG_INFO;
 
 static _Thread_local char log_ctx[256];
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 int
 log_level_parse(const char *s, enum log_level *r)

@@ -61,8 +61,8 @@ str_to_uint32(const char *s, uint32_t *r)
 {
 	int64_t v;
 
-	if (s == NULL || *s == '-' || str_to_int64(s, &v) < 0 ||
-	    v < 0 || v > UINT32_MAX)
+	if (s == NULL || *s == '-' || str_to_int64(s, &v) < 0 || v < 0 ||
+	    v > UINT32_MAX)
 		return -1;
 	*r = (uint32_t)v;
 	return 0;
@@ -133,7 +133,8 @@ base64_encode(const void *in, size_t n, char *out)
 	if (i < n) {
 		*out++ = b64_alphabet[p[i] >> 2];
 		if (i + 1 < n) {
-			*out++ = b64_alphabet[((p[i] & 3) << 4) | (p[i + 1] >> 4)];
+			*out++ = b64_alphabet[((p[i] & 3) << 4) |
+					      (p[i + 1] >> 4)];
 			*out++ = b64_alphabet[(p[i + 1] & 15) << 2];
 		} else {
 			*out++ = b64_alphabet[(p[i] & 3) << 4];

@@ -15,8 +15,11 @@ void eas_panic_at(const char *file, int line, const char *fmt, ...)
 
 /* Bugs abort with file:line; never for bad input. */
 #define eas_panic(...) eas_panic_at(__FILE__, __LINE__, __VA_ARGS__)
-#define eas_assert(expr) \
-	do { if (!(expr)) eas_panic("assertion failed: %s", #expr); } while (0)
+#define eas_assert(expr)                                                       \
+	do {                                                                   \
+		if (!(expr))                                                   \
+			eas_panic("assertion failed: %s", #expr);              \
+	} while (0)
 
 /* Monotonic and wall clocks. */
 uint64_t time_mono_ms(void);
@@ -46,8 +49,8 @@ size_t base64_decoded_max(size_t n);
 long base64_decode(const char *in, size_t n, uint8_t *out);
 
 /* ISO 8601 times as EAS writes them. Format into out (at least 32 bytes). */
-void time_format_iso(int64_t t, char *out);      /* 2024-03-05T14:30:00.000Z */
-void time_format_compact(int64_t t, char *out);  /* 20240305T143000Z */
+void time_format_iso(int64_t t, char *out);	/* 2024-03-05T14:30:00.000Z */
+void time_format_compact(int64_t t, char *out); /* 20240305T143000Z */
 /* Parse either form (and a few lenient variants: no millis, no Z, date
  * only). Returns 0 and sets *t_r (UTC seconds), or -1. */
 int time_parse(const char *s, int64_t *t_r);

@@ -23,15 +23,15 @@
 #define THROTTLE_MAX_ADDR_FAILURES 50
 
 struct auth_cache_entry {
-	char *user;                 /* normalized, lower case */
+	char *user; /* normalized, lower case */
 	int64_t account_id;
-	uint8_t digest[32];         /* SHA-256(salt || password) */
-	char stamp[24];             /* store_account.password_stamp */
+	uint8_t digest[32]; /* SHA-256(salt || password) */
+	char stamp[24];	    /* store_account.password_stamp */
 	uint64_t expires;
 };
 
 struct throttle_entry {
-	char key[128];              /* "u:name" or "a:address" */
+	char key[128]; /* "u:name" or "a:address" */
 	unsigned failures;
 	uint64_t window_start;
 };
@@ -139,13 +139,15 @@ auth_check(struct eas_req *req, const char *user, const char *password)
 	    throttled(akey, now, THROTTLE_MAX_ADDR_FAILURES)) {
 		pthread_mutex_unlock(&auth_lock);
 		log_warn("login of '%s' from %s refused: too many failed "
-			 "attempts, try again later", name,
+			 "attempts, try again later",
+			 name,
 			 req->remote_addr != NULL ? req->remote_addr : "?");
 		return -2;
 	}
 	digest_password(password, digest);
 	{
-		struct auth_cache_entry *c = &cache[slot_of(name, AUTH_CACHE_SLOTS)];
+		struct auth_cache_entry *c =
+			&cache[slot_of(name, AUTH_CACHE_SLOTS)];
 
 		if (c->user != NULL && strcmp(c->user, name) == 0 &&
 		    c->expires > now &&
@@ -165,8 +167,8 @@ auth_check(struct eas_req *req, const char *user, const char *password)
 		    strcmp(req->account.password_stamp, cached_stamp) == 0)
 			return 0;
 	}
-	e = store_account_check_password(req->store, req->arena, name,
-					 password, &req->account);
+	e = store_account_check_password(req->store, req->arena, name, password,
+					 &req->account);
 	pthread_mutex_lock(&auth_lock);
 	if (e == STORE_OK) {
 		struct auth_cache_entry *c =
@@ -177,8 +179,9 @@ auth_check(struct eas_req *req, const char *user, const char *password)
 		c->account_id = req->account.id;
 		memcpy(c->digest, digest, sizeof(digest));
 		snprintf(c->stamp, sizeof(c->stamp), "%s",
-			 req->account.password_stamp != NULL ?
-			 req->account.password_stamp : "");
+			 req->account.password_stamp != NULL
+				 ? req->account.password_stamp
+				 : "");
 		c->expires = now + AUTH_CACHE_TTL_MS;
 		clear_failures(ukey);
 		pthread_mutex_unlock(&auth_lock);
@@ -189,7 +192,8 @@ auth_check(struct eas_req *req, const char *user, const char *password)
 	pthread_mutex_unlock(&auth_lock);
 	if (e == STORE_NOTFOUND)
 		log_warn("authentication failed for '%s' from %s "
-			 "(%u recent failures)", name,
+			 "(%u recent failures)",
+			 name,
 			 req->remote_addr != NULL ? req->remote_addr : "?",
 			 fails);
 	else

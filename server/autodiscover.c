@@ -8,9 +8,15 @@
 #include "server.h"
 #include "util.h"
 
-#define NS_REQUEST "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006"
-#define NS_RESPONSE "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
-#define NS_MOBILESYNC "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"
+#define NS_REQUEST                                                             \
+	"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/"       \
+	"requestschema/2006"
+#define NS_RESPONSE                                                            \
+	"http://schemas.microsoft.com/exchange/autodiscover/responseschema/"   \
+	"2006"
+#define NS_MOBILESYNC                                                          \
+	"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/"       \
+	"responseschema/2006"
 
 static xmlNodePtr
 child_named(xmlNodePtr n, const char *name)
@@ -78,7 +84,7 @@ autodiscover_handle(struct eas_req *req)
 	doc = xmlReadMemory((const char *)req->body, (int)req->body_len,
 			    "autodiscover.xml", NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR |
-			    XML_PARSE_NOWARNING);
+				    XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		log_info("autodiscover: request is not XML");
 		error_response(req, 600, "Invalid Request");
@@ -87,8 +93,9 @@ autodiscover_handle(struct eas_req *req)
 	arena_add_cleanup(req->arena, free_doc, doc);
 	root = xmlDocGetRootElement(doc);
 	request = root != NULL && strcmp((const char *)root->name,
-					 "Autodiscover") == 0 ?
-		child_named(root, "Request") : NULL;
+					 "Autodiscover") == 0
+			  ? child_named(root, "Request")
+			  : NULL;
 	email = child_named(request, "EMailAddress");
 	schema = child_named(request, "AcceptableResponseSchema");
 	if (request == NULL || email == NULL) {
@@ -102,7 +109,8 @@ autodiscover_handle(struct eas_req *req)
 	}
 	{
 		xmlChar *s = xmlNodeGetContent(schema);
-		bool ok = s != NULL && strcmp((const char *)s, NS_MOBILESYNC) == 0;
+		bool ok = s != NULL &&
+			  strcmp((const char *)s, NS_MOBILESYNC) == 0;
 
 		if (!ok)
 			log_info("autodiscover: schema %s not supported",
@@ -116,11 +124,16 @@ autodiscover_handle(struct eas_req *req)
 		}
 	}
 	if (req->srv->cfg.public_url != NULL)
-		url = arena_printf(req->arena, "%s%sMicrosoft-Server-ActiveSync",
-				   req->srv->cfg.public_url,
-				   req->srv->cfg.public_url[0] != '\0' &&
-				   req->srv->cfg.public_url[strlen(req->srv->cfg.public_url) - 1] == '/' ?
-				   "" : "/");
+		url = arena_printf(
+			req->arena, "%s%sMicrosoft-Server-ActiveSync",
+			req->srv->cfg.public_url,
+			req->srv->cfg.public_url[0] != '\0' &&
+					req->srv->cfg.public_url
+							[strlen(req->srv->cfg
+									.public_url) -
+							 1] == '/'
+				? ""
+				: "/");
 	else
 		url = arena_printf(req->arena,
 				   "%s://%s/Microsoft-Server-ActiveSync",
@@ -136,12 +149,13 @@ autodiscover_handle(struct eas_req *req)
 	xmlNewTextChild(resp, NULL, BAD_CAST "Culture", BAD_CAST "en:us");
 	user = xmlNewChild(resp, NULL, BAD_CAST "User", NULL);
 	xmlNewTextChild(user, NULL, BAD_CAST "DisplayName",
-			BAD_CAST (req->account.display_name != NULL ?
-				  req->account.display_name :
-				  req->account.login));
+			BAD_CAST(req->account.display_name != NULL
+					 ? req->account.display_name
+					 : req->account.login));
 	xmlNewTextChild(user, NULL, BAD_CAST "EMailAddress",
-			BAD_CAST (req->account.email != NULL ?
-				  req->account.email : req->account.login));
+			BAD_CAST(req->account.email != NULL
+					 ? req->account.email
+					 : req->account.login));
 	action = xmlNewChild(resp, NULL, BAD_CAST "Action", NULL);
 	settings = xmlNewChild(action, NULL, BAD_CAST "Settings", NULL);
 	server = xmlNewChild(settings, NULL, BAD_CAST "Server", NULL);

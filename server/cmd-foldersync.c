@@ -40,8 +40,7 @@ add_folder(struct eas_req *req, struct wbxml_node *changes, uint16_t tag,
 		return;
 	wbxml_add_text(req->arena, n, EAS_FOLDERHIERARCHY_PARENTID,
 		       f->parent_server_id != NULL ? f->parent_server_id : "0");
-	wbxml_add_text(req->arena, n, EAS_FOLDERHIERARCHY_DISPLAYNAME,
-		       f->name);
+	wbxml_add_text(req->arena, n, EAS_FOLDERHIERARCHY_DISPLAYNAME, f->name);
 	wbxml_add_int(req->arena, n, EAS_FOLDERHIERARCHY_TYPE, f->type);
 }
 
@@ -68,8 +67,8 @@ replay(struct eas_req *req, const struct store_sync_state *st,
 /* Hierarchy changes for the device since st (everything for a new one),
  * built into a FolderSync answer; the state is saved with it. */
 static enum eas_cmd_result
-foldersync_answer(struct eas_req *req, struct store_sync_state *st,
-		  bool fresh, struct wbxml_node **out_r)
+foldersync_answer(struct eas_req *req, struct store_sync_state *st, bool fresh,
+		  struct wbxml_node **out_r)
 {
 	struct store_folder_change *ch;
 	struct wbxml_node *root, *changes;
@@ -92,7 +91,8 @@ foldersync_answer(struct eas_req *req, struct store_sync_state *st,
 			       st->cur_key);
 		changes = wbxml_add(req->arena, root,
 				    EAS_FOLDERHIERARCHY_CHANGES);
-		wbxml_add_int(req->arena, changes, EAS_FOLDERHIERARCHY_COUNT, 0);
+		wbxml_add_int(req->arena, changes, EAS_FOLDERHIERARCHY_COUNT,
+			      0);
 		if (hwm > st->hwm) {
 			/* Only the device's own changes happened: move the
 			 * mark without a new key. */
@@ -110,15 +110,15 @@ foldersync_answer(struct eas_req *req, struct store_sync_state *st,
 		       st->cur_key);
 	changes = wbxml_add(req->arena, root, EAS_FOLDERHIERARCHY_CHANGES);
 	{
-		struct wbxml_node *count =
-			wbxml_add(req->arena, changes, EAS_FOLDERHIERARCHY_COUNT);
+		struct wbxml_node *count = wbxml_add(req->arena, changes,
+						     EAS_FOLDERHIERARCHY_COUNT);
 
 		for (size_t i = 0; i < n; i++) {
-			uint16_t tag = ch[i].kind == STORE_CHANGE_ADD ?
-				EAS_FOLDERHIERARCHY_ADD :
-				ch[i].kind == STORE_CHANGE_DELETE ?
-				EAS_FOLDERHIERARCHY_DELETE :
-				EAS_FOLDERHIERARCHY_UPDATE;
+			uint16_t tag = ch[i].kind == STORE_CHANGE_ADD
+					       ? EAS_FOLDERHIERARCHY_ADD
+				       : ch[i].kind == STORE_CHANGE_DELETE
+					       ? EAS_FOLDERHIERARCHY_DELETE
+					       : EAS_FOLDERHIERARCHY_UPDATE;
 
 			/* A new device gets only live folders. */
 			if (fresh && (ch[i].kind == STORE_CHANGE_DELETE ||
@@ -129,8 +129,8 @@ foldersync_answer(struct eas_req *req, struct store_sync_state *st,
 			add_folder(req, changes, tag, &ch[i].folder);
 			shown++;
 		}
-		count->data = (const uint8_t *)arena_printf(req->arena, "%zu",
-							    shown);
+		count->data =
+			(const uint8_t *)arena_printf(req->arena, "%zu", shown);
 		count->len = strlen((const char *)count->data);
 	}
 	buf_init(&bytes, 0);
@@ -214,8 +214,9 @@ folder_cmd_key(struct eas_req *req, const struct wbxml_node *in,
 	if (key == NULL)
 		return FS_MALFORMED;
 	e = store_sync_get(req->store, req->arena, req->device.id, 0, st);
-	if (e == STORE_NOTFOUND || (e == STORE_OK &&
-	    (st->cur_key == NULL || strcmp(st->cur_key, key) != 0))) {
+	if (e == STORE_NOTFOUND ||
+	    (e == STORE_OK &&
+	     (st->cur_key == NULL || strcmp(st->cur_key, key) != 0))) {
 		log_info("folder command with an unknown hierarchy key");
 		return FS_INVALID_KEY;
 	}
@@ -247,11 +248,16 @@ static int
 folder_status_of(enum store_error e, int invalid_status)
 {
 	switch (e) {
-	case STORE_OK: return FS_OK;
-	case STORE_EXISTS: return FS_EXISTS;
-	case STORE_NOTFOUND: return FS_NOT_FOUND;
-	case STORE_INVALID: return invalid_status;
-	default: return FS_SERVER_ERROR;
+	case STORE_OK:
+		return FS_OK;
+	case STORE_EXISTS:
+		return FS_EXISTS;
+	case STORE_NOTFOUND:
+		return FS_NOT_FOUND;
+	case STORE_INVALID:
+		return invalid_status;
+	default:
+		return FS_SERVER_ERROR;
 	}
 }
 
@@ -312,7 +318,8 @@ cmd_foldercreate(struct eas_req *req, const struct wbxml_node *in,
 	enum store_error e;
 
 	if (in == NULL || in->tag != root_tag ||
-	    (name = wbxml_child_text(in, EAS_FOLDERHIERARCHY_DISPLAYNAME)) == NULL ||
+	    (name = wbxml_child_text(in, EAS_FOLDERHIERARCHY_DISPLAYNAME)) ==
+		    NULL ||
 	    *name == '\0' || strlen(name) > 256 ||
 	    wbxml_child_int(in, EAS_FOLDERHIERARCHY_TYPE, &type) != 1 ||
 	    type < EAS_FOLDER_GENERIC || type > EAS_FOLDER_USER_NOTES ||
@@ -324,15 +331,16 @@ cmd_foldercreate(struct eas_req *req, const struct wbxml_node *in,
 		return eas_req_store_error(req, e, "begin");
 	status = folder_cmd_key(req, in, &st);
 	if (status == FS_OK &&
-	    resolve_parent(req, wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID),
+	    resolve_parent(req,
+			   wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID),
 			   &parent) < 0)
 		status = FS_PARENT_NOT_FOUND;
 	if (status == FS_OK) {
 		e = store_folder_create(req->store, req->arena, req->account.id,
-					parent, name, (int)type,
-					req->device.id, &f);
-		status = e == STORE_NOTFOUND ? FS_PARENT_NOT_FOUND :
-			folder_status_of(e, FS_SPECIAL);
+					parent, name, (int)type, req->device.id,
+					&f);
+		status = e == STORE_NOTFOUND ? FS_PARENT_NOT_FOUND
+					     : folder_status_of(e, FS_SPECIAL);
 	}
 	if (status == FS_OK)
 		log_info("folder '%s' created as %s", name, f.server_id);
@@ -353,8 +361,10 @@ cmd_folderupdate(struct eas_req *req, const struct wbxml_node *in,
 	enum store_error e;
 
 	if (in == NULL || in->tag != root_tag ||
-	    (sid = wbxml_child_text(in, EAS_FOLDERHIERARCHY_SERVERID)) == NULL ||
-	    (name = wbxml_child_text(in, EAS_FOLDERHIERARCHY_DISPLAYNAME)) == NULL ||
+	    (sid = wbxml_child_text(in, EAS_FOLDERHIERARCHY_SERVERID)) ==
+		    NULL ||
+	    (name = wbxml_child_text(in, EAS_FOLDERHIERARCHY_DISPLAYNAME)) ==
+		    NULL ||
 	    *name == '\0' || strlen(name) > 256) {
 		*out_r = status_only(req, root_tag, FS_MALFORMED);
 		return EAS_CMD_OK;
@@ -367,7 +377,8 @@ cmd_folderupdate(struct eas_req *req, const struct wbxml_node *in,
 			     &f) != STORE_OK)
 		status = FS_NOT_FOUND;
 	if (status == FS_OK &&
-	    resolve_parent(req, wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID),
+	    resolve_parent(req,
+			   wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID),
 			   &parent) < 0)
 		status = FS_PARENT_NOT_FOUND;
 	if (status == FS_OK && store_folder_type_is_special(f.type))
@@ -392,7 +403,8 @@ cmd_folderdelete(struct eas_req *req, const struct wbxml_node *in,
 	enum store_error e;
 
 	if (in == NULL || in->tag != root_tag ||
-	    (sid = wbxml_child_text(in, EAS_FOLDERHIERARCHY_SERVERID)) == NULL) {
+	    (sid = wbxml_child_text(in, EAS_FOLDERHIERARCHY_SERVERID)) ==
+		    NULL) {
 		*out_r = status_only(req, root_tag, FS_MALFORMED);
 		return EAS_CMD_OK;
 	}

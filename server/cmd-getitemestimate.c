@@ -11,14 +11,14 @@
 #define GIE_ST_INVALID_COLLECTION 2
 #define GIE_ST_NOT_PRIMED 3
 #define GIE_ST_INVALID_KEY 4
-#define GIE_ST_PROTOCOL 2   /* malformed request: top-level */
+#define GIE_ST_PROTOCOL 2 /* malformed request: top-level */
 
 #define GIE_MAX_COLLECTIONS 100
 
 static int64_t
 filter_days(int64_t filter_type)
 {
-	static const int64_t days[] = { 0, 1, 3, 7, 14, 30, 90, 180 };
+	static const int64_t days[] = {0, 1, 3, 7, 14, 30, 90, 180};
 
 	if (filter_type < 0 || filter_type >= (int64_t)N_ELEMENTS(days))
 		return 0;
@@ -48,7 +48,8 @@ request_filter(const struct wbxml_node *coll, enum store_class cls)
 
 	if (wbxml_child_int(coll, EAS_AIRSYNC_FILTERTYPE, &v) == 1)
 		return v;
-	wbxml_foreach(coll, n) {
+	wbxml_foreach(coll, n)
+	{
 		const char *oc;
 
 		if (n->tag != EAS_AIRSYNC_OPTIONS)
@@ -72,8 +73,8 @@ stored_filter(struct arena *a, const struct store_sync_state *st)
 	int64_t v;
 
 	if (st->options == NULL || st->options_len == 0 ||
-	    wbxml_decode(a, st->options, st->options_len,
-			 &wbxml_limits_default, &root, &error) < 0)
+	    wbxml_decode(a, st->options, st->options_len, &wbxml_limits_default,
+			 &root, &error) < 0)
 		return -1;
 	if (wbxml_child_int(root, EAS_AIRSYNC_FILTERTYPE, &v) == 1)
 		return v;
@@ -119,9 +120,9 @@ estimate_one(struct eas_req *req, const struct wbxml_node *coll,
 		return -1;
 	/* The current key, or the previous one (the client may not have
 	 * seen our last Sync answer yet). */
-	if (st.cur_key == NULL || (strcmp(key, st.cur_key) != 0 &&
-				   (st.prev_key == NULL ||
-				    strcmp(key, st.prev_key) != 0)))
+	if (st.cur_key == NULL ||
+	    (strcmp(key, st.cur_key) != 0 &&
+	     (st.prev_key == NULL || strcmp(key, st.prev_key) != 0)))
 		return GIE_ST_INVALID_KEY;
 	ft = request_filter(coll, cls);
 	if (ft < 0)
@@ -145,8 +146,9 @@ cmd_getitemestimate(struct eas_req *req, const struct wbxml_node *in,
 
 	*out_r = NULL;
 	root = wbxml_new(a, EAS_GETITEMESTIMATE_GETITEMESTIMATE);
-	colls = in != NULL && in->tag == EAS_GETITEMESTIMATE_GETITEMESTIMATE ?
-		wbxml_child(in, EAS_GETITEMESTIMATE_COLLECTIONS) : NULL;
+	colls = in != NULL && in->tag == EAS_GETITEMESTIMATE_GETITEMESTIMATE
+			? wbxml_child(in, EAS_GETITEMESTIMATE_COLLECTIONS)
+			: NULL;
 	if (colls == NULL ||
 	    wbxml_count_children(colls) > GIE_MAX_COLLECTIONS) {
 		/* MS-ASCMD 2.2.3.177.6: a request we cannot read has no
@@ -159,9 +161,10 @@ cmd_getitemestimate(struct eas_req *req, const struct wbxml_node *in,
 	}
 	if ((e = store_begin(req->store, false)) != STORE_OK)
 		return eas_req_store_error(req, e, "GetItemEstimate");
-	wbxml_foreach(colls, c) {
-		const char *cid = wbxml_child_text(
-			c, EAS_GETITEMESTIMATE_COLLECTIONID);
+	wbxml_foreach(colls, c)
+	{
+		const char *cid =
+			wbxml_child_text(c, EAS_GETITEMESTIMATE_COLLECTIONID);
 		struct wbxml_node *resp, *rc;
 		int64_t estimate;
 		int status;
@@ -184,7 +187,7 @@ cmd_getitemestimate(struct eas_req *req, const struct wbxml_node *in,
 				      estimate);
 		n++;
 	}
-	store_rollback(req->store);    /* read only */
+	store_rollback(req->store); /* read only */
 	log_debug("estimated %zu collections", n);
 	*out_r = root;
 	return EAS_CMD_OK;

@@ -37,7 +37,8 @@ options_body_prefs(const struct wbxml_node *options, struct conv_ctx *ctx)
 
 	if (options == NULL)
 		return;
-	wbxml_foreach(options, n) {
+	wbxml_foreach(options, n)
+	{
 		if (n->tag == EAS_AIRSYNC_MIMESUPPORT &&
 		    str_to_int64(wbxml_text(n), &v) == 0 && v >= 0 && v <= 2)
 			ctx->mime_support = (int)v;
@@ -53,9 +54,8 @@ options_body_prefs(const struct wbxml_node *options, struct conv_ctx *ctx)
 /* Look up an attachment of this account by FileReference. Returns 1 found,
  * 0 not found (or another account's), -1 unreadable. */
 static int
-attachment_lookup(struct eas_req *req, const char *ref,
-		  const uint8_t **data_r, size_t *len_r, const char **ctype_r,
-		  const char **name_r)
+attachment_lookup(struct eas_req *req, const char *ref, const uint8_t **data_r,
+		  size_t *len_r, const char **ctype_r, const char **name_r)
 {
 	struct store_item item;
 	const char *item_sid, *error;
@@ -103,8 +103,9 @@ fetch_attachment(struct eas_req *req, const struct wbxml_node *fetch,
 {
 	const struct wbxml_node *opts =
 		wbxml_child(fetch, EAS_ITEMOPERATIONS_OPTIONS);
-	const char *range = opts != NULL ?
-		wbxml_child_text(opts, EAS_ITEMOPERATIONS_RANGE) : NULL;
+	const char *range =
+		opts != NULL ? wbxml_child_text(opts, EAS_ITEMOPERATIONS_RANGE)
+			     : NULL;
 	const uint8_t *data;
 	const char *ctype, *name;
 	size_t len, from = 0, to;
@@ -120,7 +121,8 @@ fetch_attachment(struct eas_req *req, const struct wbxml_node *fetch,
 		return;
 	}
 	to = len > 0 ? len - 1 : 0;
-	if (range != NULL && (len == 0 || parse_range(range, len, &from, &to) < 0)) {
+	if (range != NULL &&
+	    (len == 0 || parse_range(range, len, &from, &to) < 0)) {
 		wbxml_add_int(req->arena, rf, EAS_ITEMOPERATIONS_STATUS,
 			      IO_BAD_RANGE);
 		wbxml_add_text(req->arena, rf, EAS_AIRSYNCBASE_FILEREFERENCE,
@@ -139,7 +141,8 @@ fetch_attachment(struct eas_req *req, const struct wbxml_node *fetch,
 	}
 	if (len == 0) {
 		wbxml_add(req->arena, props, EAS_ITEMOPERATIONS_DATA);
-	} else if (req->accept_multipart && parts->n < N_ELEMENTS(parts->data)) {
+	} else if (req->accept_multipart &&
+		   parts->n < N_ELEMENTS(parts->data)) {
 		parts->data[parts->n] = data + from;
 		parts->len[parts->n] = to - from + 1;
 		wbxml_add_int(req->arena, props, EAS_ITEMOPERATIONS_PART,
@@ -157,8 +160,8 @@ fetch_attachment(struct eas_req *req, const struct wbxml_node *fetch,
 }
 
 static void
-fetch_item(struct eas_req *req, const struct wbxml_node *fetch,
-	   const char *cid, const char *sid, struct wbxml_node *rf)
+fetch_item(struct eas_req *req, const struct wbxml_node *fetch, const char *cid,
+	   const char *sid, struct wbxml_node *rf)
 {
 	const struct wbxml_node *opts =
 		wbxml_child(fetch, EAS_ITEMOPERATIONS_OPTIONS);
@@ -175,8 +178,8 @@ fetch_item(struct eas_req *req, const struct wbxml_node *fetch,
 	wbxml_add_text(req->arena, rf, EAS_AIRSYNC_SERVERID, sid);
 	e = store_folder_get(req->store, req->arena, req->account.id, cid, &f);
 	if (e == STORE_OK)
-		e = store_item_get(req->store, req->arena, req->account.id,
-				   sid, true, &item);
+		e = store_item_get(req->store, req->arena, req->account.id, sid,
+				   true, &item);
 	if (e == STORE_OK && item.folder_id != f.id)
 		e = STORE_NOTFOUND;
 	if (e != STORE_OK) {
@@ -208,7 +211,8 @@ empty_folder(struct eas_req *req, const struct wbxml_node *efc)
 	const char *cid = wbxml_child_text(efc, EAS_AIRSYNC_COLLECTIONID);
 	const struct wbxml_node *opts =
 		wbxml_child(efc, EAS_ITEMOPERATIONS_OPTIONS);
-	bool subfolders = opts != NULL &&
+	bool subfolders =
+		opts != NULL &&
 		wbxml_child(opts, EAS_ITEMOPERATIONS_DELETESUBFOLDERS) != NULL;
 	struct store_folder f;
 	enum store_error e;
@@ -278,9 +282,13 @@ multipart_body(struct eas_req *req, const struct wbxml_node *root,
 	parts->len[0] = wb.len;
 	header = 4 + 8 * (size_t)parts->n;
 	buf_init(&out, 0);
-#define PUT32(v) do { uint32_t x_ = (uint32_t)(v); uint8_t b_[4] = { \
-	(uint8_t)x_, (uint8_t)(x_ >> 8), (uint8_t)(x_ >> 16), \
-	(uint8_t)(x_ >> 24) }; buf_append(&out, b_, 4); } while (0)
+#define PUT32(v)                                                               \
+	do {                                                                   \
+		uint32_t x_ = (uint32_t)(v);                                   \
+		uint8_t b_[4] = {(uint8_t)x_, (uint8_t)(x_ >> 8),              \
+				 (uint8_t)(x_ >> 16), (uint8_t)(x_ >> 24)};    \
+		buf_append(&out, b_, 4);                                       \
+	} while (0)
 	PUT32(parts->n);
 	off = header;
 	for (unsigned i = 0; i < parts->n; i++) {
@@ -306,7 +314,7 @@ cmd_itemoperations(struct eas_req *req, const struct wbxml_node *in,
 		wbxml_new(req->arena, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
 	struct wbxml_node *resp;
 	const struct wbxml_node *op;
-	struct io_parts parts = { .n = 1 };
+	struct io_parts parts = {.n = 1};
 
 	*out_r = root;
 	if (in == NULL || in->tag != EAS_ITEMOPERATIONS_ITEMOPERATIONS ||
@@ -319,22 +327,24 @@ cmd_itemoperations(struct eas_req *req, const struct wbxml_node *in,
 	wbxml_add_int(req->arena, root, EAS_ITEMOPERATIONS_STATUS, IO_OK);
 	req->eas_status = IO_OK;
 	resp = wbxml_add(req->arena, root, EAS_ITEMOPERATIONS_RESPONSE);
-	wbxml_foreach(in, op) {
+	wbxml_foreach(in, op)
+	{
 		struct wbxml_node *r;
 
 		if (op->tag == EAS_ITEMOPERATIONS_FETCH) {
 			const char *store_name =
 				wbxml_child_text(op, EAS_ITEMOPERATIONS_STORE);
-			const char *ref = wbxml_child_text(op,
-				EAS_AIRSYNCBASE_FILEREFERENCE);
-			const char *cid = wbxml_child_text(op,
-				EAS_AIRSYNC_COLLECTIONID);
-			const char *sid = wbxml_child_text(op,
-				EAS_AIRSYNC_SERVERID);
+			const char *ref = wbxml_child_text(
+				op, EAS_AIRSYNCBASE_FILEREFERENCE);
+			const char *cid =
+				wbxml_child_text(op, EAS_AIRSYNC_COLLECTIONID);
+			const char *sid =
+				wbxml_child_text(op, EAS_AIRSYNC_SERVERID);
 
 			r = wbxml_add(req->arena, resp,
 				      EAS_ITEMOPERATIONS_FETCH);
-			if (store_name != NULL && !str_ieq(store_name, "Mailbox"))
+			if (store_name != NULL &&
+			    !str_ieq(store_name, "Mailbox"))
 				wbxml_add_int(req->arena, r,
 					      EAS_ITEMOPERATIONS_STATUS,
 					      IO_STORE_UNKNOWN);
@@ -347,8 +357,8 @@ cmd_itemoperations(struct eas_req *req, const struct wbxml_node *in,
 					      EAS_ITEMOPERATIONS_STATUS,
 					      IO_PROTOCOL_ERROR);
 		} else if (op->tag == EAS_ITEMOPERATIONS_EMPTYFOLDERCONTENTS) {
-			const char *cid = wbxml_child_text(op,
-				EAS_AIRSYNC_COLLECTIONID);
+			const char *cid =
+				wbxml_child_text(op, EAS_AIRSYNC_COLLECTIONID);
 
 			r = wbxml_add(req->arena, resp,
 				      EAS_ITEMOPERATIONS_EMPTYFOLDERCONTENTS);
@@ -359,8 +369,9 @@ cmd_itemoperations(struct eas_req *req, const struct wbxml_node *in,
 					       EAS_AIRSYNC_COLLECTIONID, cid);
 		} else {
 			log_info("ItemOperations: %s not supported",
-				 wbxml_tag_name(op->tag) != NULL ?
-				 wbxml_tag_name(op->tag) : "?");
+				 wbxml_tag_name(op->tag) != NULL
+					 ? wbxml_tag_name(op->tag)
+					 : "?");
 			r = wbxml_add(req->arena, resp, op->tag);
 			wbxml_add_int(req->arena, r, EAS_ITEMOPERATIONS_STATUS,
 				      IO_PROTOCOL_ERROR);
@@ -401,7 +412,7 @@ cmd_getattachment(struct eas_req *req, const struct wbxml_node *in,
 	}
 	req->resp_body = data;
 	req->resp_len = len;
-	req->resp_content_type = ctype != NULL ? ctype :
-		"application/octet-stream";
+	req->resp_content_type =
+		ctype != NULL ? ctype : "application/octet-stream";
 	return EAS_CMD_OK;
 }

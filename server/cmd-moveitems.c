@@ -32,8 +32,8 @@ move_device_state(struct eas_req *req, int64_t src_folder, int64_t dst_folder,
 	e = store_sync_get(req->store, req->arena, req->device.id, dst_folder,
 			   &st);
 	if (e == STORE_OK)
-		e = store_sync_mark(req->store, st.id, moved->id,
-				    moved->modseq, true);
+		e = store_sync_mark(req->store, st.id, moved->id, moved->modseq,
+				    true);
 	return e == STORE_NOTFOUND ? STORE_OK : e;
 }
 
@@ -59,7 +59,7 @@ move_one(struct eas_req *req, const struct wbxml_node *mv,
 	    store_folder_get(req->store, req->arena, req->account.id, dst_fld,
 			     &dst) != STORE_OK ||
 	    store_class_of_folder_type(dst.type) !=
-	    store_class_of_folder_type(src.type))
+		    store_class_of_folder_type(src.type))
 		return MV_INVALID_DEST;
 	if (src.id == dst.id)
 		return MV_SAME_FOLDER;
@@ -96,7 +96,8 @@ cmd_moveitems(struct eas_req *req, const struct wbxml_node *in,
 		log_info("MoveItems without a MoveItems body");
 		return EAS_CMD_ERROR;
 	}
-	wbxml_foreach(in, mv) {
+	wbxml_foreach(in, mv)
+	{
 		struct wbxml_node *r;
 		const char *src_msg, *dst_id = NULL;
 		int status;
@@ -104,7 +105,8 @@ cmd_moveitems(struct eas_req *req, const struct wbxml_node *in,
 		if (mv->tag != EAS_MOVE_MOVE)
 			continue;
 		if (++moves > 1000) {
-			log_info("MoveItems: more than 1000 moves, rest ignored");
+			log_info("MoveItems: more than 1000 moves, rest "
+				 "ignored");
 			break;
 		}
 		src_msg = wbxml_child_text(mv, EAS_MOVE_SRCMSGID);
@@ -114,7 +116,8 @@ cmd_moveitems(struct eas_req *req, const struct wbxml_node *in,
 			       src_msg != NULL ? src_msg : "");
 		wbxml_add_int(req->arena, r, EAS_MOVE_STATUS, status);
 		if (dst_id != NULL)
-			wbxml_add_text(req->arena, r, EAS_MOVE_DSTMSGID, dst_id);
+			wbxml_add_text(req->arena, r, EAS_MOVE_DSTMSGID,
+				       dst_id);
 		req->eas_status = status;
 	}
 	return EAS_CMD_OK;

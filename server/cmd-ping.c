@@ -11,13 +11,13 @@
 #include "util.h"
 
 /* MS-ASCMD 2.2.3.177.11: Ping Status. */
-#define PING_EXPIRED 1          /* heartbeat ran out, no changes */
-#define PING_CHANGES 2          /* Folders lists the changed folders */
-#define PING_MISSING 3          /* parameters missing, nothing cached */
-#define PING_SYNTAX 4           /* request not understood */
-#define PING_BAD_HEARTBEAT 5    /* HeartbeatInterval carries the bound */
-#define PING_TOO_MANY 6         /* MaxFolders carries the limit */
-#define PING_FOLDERSYNC 7       /* hierarchy changed or unknown folder */
+#define PING_EXPIRED 1	     /* heartbeat ran out, no changes */
+#define PING_CHANGES 2	     /* Folders lists the changed folders */
+#define PING_MISSING 3	     /* parameters missing, nothing cached */
+#define PING_SYNTAX 4	     /* request not understood */
+#define PING_BAD_HEARTBEAT 5 /* HeartbeatInterval carries the bound */
+#define PING_TOO_MANY 6	     /* MaxFolders carries the limit */
+#define PING_FOLDERSYNC 7    /* hierarchy changed or unknown folder */
 #define PING_SERVER_ERROR 8
 
 /* Longest folder ServerId we accept (ours are short). */
@@ -25,8 +25,8 @@
 
 struct ping_ctx {
 	unsigned heartbeat;
-	const char **server_ids;   /* per watched folder */
-	int64_t *folders;          /* row ids */
+	const char **server_ids; /* per watched folder */
+	int64_t *folders;	 /* row ids */
 	size_t n;
 };
 
@@ -129,8 +129,8 @@ folder_pending(struct eas_req *req, int64_t folder_id, bool *pending_r)
  * check is NULL) that really have changes. Returns 1 when it answered, 0
  * when nothing is pending, -1 on a store error. */
 static int
-check_pending(struct eas_req *req, const struct ping_ctx *pc,
-	      const bool *check, struct wbxml_node **out_r)
+check_pending(struct eas_req *req, const struct ping_ctx *pc, const bool *check,
+	      struct wbxml_node **out_r)
 {
 	struct wbxml_node *folders = NULL, *root = NULL;
 
@@ -150,8 +150,7 @@ check_pending(struct eas_req *req, const struct ping_ctx *pc,
 			continue;
 		if (root == NULL) {
 			root = ping_response(req, PING_CHANGES);
-			folders = wbxml_add(req->arena, root,
-					    EAS_PING_FOLDERS);
+			folders = wbxml_add(req->arena, root, EAS_PING_FOLDERS);
 		}
 		wbxml_add_text(req->arena, folders, EAS_PING_FOLDER,
 			       pc->server_ids[i]);
@@ -223,8 +222,8 @@ ping_resume(struct eas_req *req, struct wbxml_node **out_r)
 		 * with the blocked / wipe / provisioning status
 		 * (MS-ASCMD 2.2.2), which a Ping Status cannot carry. */
 	case PUSH_TIMEOUT:
-	case PUSH_SUPERSEDED:   /* the older Ping ends without changes */
-	case PUSH_SHUTDOWN:     /* the client pings again, elsewhere */
+	case PUSH_SUPERSEDED: /* the older Ping ends without changes */
+	case PUSH_SHUTDOWN:   /* the client pings again, elsewhere */
 	case PUSH_NONE:
 		break;
 	}
@@ -267,9 +266,9 @@ cmd_ping(struct eas_req *req, const struct wbxml_node *in,
 				root = ping_response(req, PING_BAD_HEARTBEAT);
 				wbxml_add_int(req->arena, root,
 					      EAS_PING_HEARTBEATINTERVAL,
-					      v < (int64_t)cfg->heartbeat_min ?
-					      cfg->heartbeat_min :
-					      cfg->heartbeat_max);
+					      v < (int64_t)cfg->heartbeat_min
+						      ? cfg->heartbeat_min
+						      : cfg->heartbeat_max);
 				*out_r = root;
 				return EAS_CMD_OK;
 			}
@@ -281,8 +280,7 @@ cmd_ping(struct eas_req *req, const struct wbxml_node *in,
 	if (folders_n != NULL) {
 		size_t count = 0;
 
-		wbxml_foreach(folders_n, f)
-			count++;
+		wbxml_foreach(folders_n, f) count++;
 		if (count > cfg->max_ping_folders) {
 			struct wbxml_node *root =
 				ping_response(req, PING_TOO_MANY);
@@ -293,7 +291,8 @@ cmd_ping(struct eas_req *req, const struct wbxml_node *in,
 			return EAS_CMD_OK;
 		}
 		ids = arena_alloc(req->arena, (count + 1) * sizeof(*ids));
-		wbxml_foreach(folders_n, f) {
+		wbxml_foreach(folders_n, f)
+		{
 			const char *id;
 
 			if (f->tag != EAS_PING_FOLDER)
@@ -310,8 +309,8 @@ cmd_ping(struct eas_req *req, const struct wbxml_node *in,
 
 	/* MS-ASCMD 2.2.3.88.1 / 2.2.3.72: missing parts come from the
 	 * device's previous Ping. */
-	r = cache_load(req, &cached_hb, &cached_ids, &cached_n, &raw,
-		       &raw_len, &e);
+	r = cache_load(req, &cached_hb, &cached_ids, &cached_n, &raw, &raw_len,
+		       &e);
 	if (r < 0) {
 		log_error("Ping: cached parameters: %s", store_error_str(e));
 		return ping_answer(req, PING_SERVER_ERROR, out_r);

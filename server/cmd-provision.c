@@ -23,46 +23,46 @@ static const struct {
 	const char *name;
 	const char *def;
 } policy_defaults[] = {
-	{ "DevicePasswordEnabled", "0" },
-	{ "AlphanumericDevicePasswordRequired", "0" },
-	{ "PasswordRecoveryEnabled", "0" },
-	{ "RequireStorageCardEncryption", "0" },
-	{ "AttachmentsEnabled", "1" },
-	{ "MinDevicePasswordLength", "" },
-	{ "MaxInactivityTimeDeviceLock", "" },
-	{ "MaxDevicePasswordFailedAttempts", "" },
-	{ "MaxAttachmentSize", "" },
-	{ "AllowSimpleDevicePassword", "1" },
-	{ "DevicePasswordExpiration", "" },
-	{ "DevicePasswordHistory", "0" },
-	{ "AllowStorageCard", "1" },
-	{ "AllowCamera", "1" },
-	{ "RequireDeviceEncryption", "0" },
-	{ "AllowUnsignedApplications", "1" },
-	{ "AllowUnsignedInstallationPackages", "1" },
-	{ "MinDevicePasswordComplexCharacters", "1" },
-	{ "AllowWiFi", "1" },
-	{ "AllowTextMessaging", "1" },
-	{ "AllowPOPIMAPEmail", "1" },
-	{ "AllowBluetooth", "2" },
-	{ "AllowIrDA", "1" },
-	{ "RequireManualSyncWhenRoaming", "0" },
-	{ "AllowDesktopSync", "1" },
-	{ "MaxCalendarAgeFilter", "0" },
-	{ "AllowHTMLEmail", "1" },
-	{ "MaxEmailAgeFilter", "0" },
-	{ "MaxEmailBodyTruncationSize", "-1" },
-	{ "MaxEmailHTMLBodyTruncationSize", "-1" },
-	{ "RequireSignedSMIMEMessages", "0" },
-	{ "RequireEncryptedSMIMEMessages", "0" },
-	{ "RequireSignedSMIMEAlgorithm", "0" },
-	{ "RequireEncryptionSMIMEAlgorithm", "0" },
-	{ "AllowSMIMEEncryptionAlgorithmNegotiation", "2" },
-	{ "AllowSMIMESoftCerts", "1" },
-	{ "AllowBrowser", "1" },
-	{ "AllowConsumerEmail", "1" },
-	{ "AllowRemoteDesktop", "1" },
-	{ "AllowInternetSharing", "1" },
+	{"DevicePasswordEnabled", "0"},
+	{"AlphanumericDevicePasswordRequired", "0"},
+	{"PasswordRecoveryEnabled", "0"},
+	{"RequireStorageCardEncryption", "0"},
+	{"AttachmentsEnabled", "1"},
+	{"MinDevicePasswordLength", ""},
+	{"MaxInactivityTimeDeviceLock", ""},
+	{"MaxDevicePasswordFailedAttempts", ""},
+	{"MaxAttachmentSize", ""},
+	{"AllowSimpleDevicePassword", "1"},
+	{"DevicePasswordExpiration", ""},
+	{"DevicePasswordHistory", "0"},
+	{"AllowStorageCard", "1"},
+	{"AllowCamera", "1"},
+	{"RequireDeviceEncryption", "0"},
+	{"AllowUnsignedApplications", "1"},
+	{"AllowUnsignedInstallationPackages", "1"},
+	{"MinDevicePasswordComplexCharacters", "1"},
+	{"AllowWiFi", "1"},
+	{"AllowTextMessaging", "1"},
+	{"AllowPOPIMAPEmail", "1"},
+	{"AllowBluetooth", "2"},
+	{"AllowIrDA", "1"},
+	{"RequireManualSyncWhenRoaming", "0"},
+	{"AllowDesktopSync", "1"},
+	{"MaxCalendarAgeFilter", "0"},
+	{"AllowHTMLEmail", "1"},
+	{"MaxEmailAgeFilter", "0"},
+	{"MaxEmailBodyTruncationSize", "-1"},
+	{"MaxEmailHTMLBodyTruncationSize", "-1"},
+	{"RequireSignedSMIMEMessages", "0"},
+	{"RequireEncryptedSMIMEMessages", "0"},
+	{"RequireSignedSMIMEAlgorithm", "0"},
+	{"RequireEncryptionSMIMEAlgorithm", "0"},
+	{"AllowSMIMEEncryptionAlgorithmNegotiation", "2"},
+	{"AllowSMIMESoftCerts", "1"},
+	{"AllowBrowser", "1"},
+	{"AllowConsumerEmail", "1"},
+	{"AllowRemoteDesktop", "1"},
+	{"AllowInternetSharing", "1"},
 };
 
 static enum store_error
@@ -155,8 +155,8 @@ wipe_ack(struct eas_req *req, const struct wbxml_node *ack, bool account_only,
 	 struct wbxml_node **out_r)
 {
 	int64_t status;
-	enum store_wipe pending = account_only ? STORE_WIPE_ACCOUNT_REQUESTED :
-		STORE_WIPE_REQUESTED;
+	enum store_wipe pending = account_only ? STORE_WIPE_ACCOUNT_REQUESTED
+					       : STORE_WIPE_REQUESTED;
 	enum store_error e;
 
 	if (wbxml_child_int(ack, EAS_PROVISION_STATUS, &status) != 1) {
@@ -164,15 +164,15 @@ wipe_ack(struct eas_req *req, const struct wbxml_node *ack, bool account_only,
 		return EAS_CMD_OK;
 	}
 	if (req->device.wipe == pending) {
-		e = store_device_set_wipe(req->store, req->device.id,
-					  account_only ?
-					  STORE_WIPE_ACCOUNT_ACKNOWLEDGED :
-					  STORE_WIPE_ACKNOWLEDGED,
-					  status == 1 ? "device: wiped" :
-					  "device: wipe failed");
+		e = store_device_set_wipe(
+			req->store, req->device.id,
+			account_only ? STORE_WIPE_ACCOUNT_ACKNOWLEDGED
+				     : STORE_WIPE_ACKNOWLEDGED,
+			status == 1 ? "device: wiped" : "device: wipe failed");
 		if (e != STORE_OK)
 			return eas_req_store_error(req, e, "wipe ack");
-		log_warn("device %s acknowledged the %sremote wipe (status %lld)",
+		log_warn("device %s acknowledged the %sremote wipe (status "
+			 "%lld)",
 			 req->device_id, account_only ? "account-only " : "",
 			 (long long)status);
 	}
@@ -187,12 +187,14 @@ send_wipe(struct eas_req *req, struct wbxml_node **out_r)
 
 	wbxml_add(req->arena, root,
 		  req->device.wipe == STORE_WIPE_ACCOUNT_REQUESTED &&
-		  req->version >= EAS_V161 ?
-		  EAS_PROVISION_ACCOUNTONLYREMOTEWIPE :
-		  EAS_PROVISION_REMOTEWIPE);
+				  req->version >= EAS_V161
+			  ? EAS_PROVISION_ACCOUNTONLYREMOTEWIPE
+			  : EAS_PROVISION_REMOTEWIPE);
 	log_warn("sending %s to device %s",
-		 req->device.wipe == STORE_WIPE_ACCOUNT_REQUESTED ?
-		 "account-only remote wipe" : "remote wipe", req->device_id);
+		 req->device.wipe == STORE_WIPE_ACCOUNT_REQUESTED
+			 ? "account-only remote wipe"
+			 : "remote wipe",
+		 req->device_id);
 	*out_r = root;
 	return EAS_CMD_OK;
 }
@@ -214,7 +216,8 @@ cmd_provision(struct eas_req *req, const struct wbxml_node *in,
 	}
 	if ((node = wbxml_child(in, EAS_PROVISION_REMOTEWIPE)) != NULL)
 		return wipe_ack(req, node, false, out_r);
-	if ((node = wbxml_child(in, EAS_PROVISION_ACCOUNTONLYREMOTEWIPE)) != NULL)
+	if ((node = wbxml_child(in, EAS_PROVISION_ACCOUNTONLYREMOTEWIPE)) !=
+	    NULL)
 		return wipe_ack(req, node, true, out_r);
 	if (req->device.wipe == STORE_WIPE_REQUESTED ||
 	    req->device.wipe == STORE_WIPE_ACCOUNT_REQUESTED)
@@ -224,8 +227,8 @@ cmd_provision(struct eas_req *req, const struct wbxml_node *in,
 	if (devinfo != NULL)
 		devinfo_status = provision_store_device_info(req, devinfo);
 	policies = wbxml_child(in, EAS_PROVISION_POLICIES);
-	policy = policies != NULL ? wbxml_child(policies, EAS_PROVISION_POLICY) :
-		NULL;
+	policy = policies != NULL ? wbxml_child(policies, EAS_PROVISION_POLICY)
+				  : NULL;
 	if (policy == NULL) {
 		*out_r = top_status(req, 2);
 		return EAS_CMD_OK;
@@ -235,8 +238,8 @@ cmd_provision(struct eas_req *req, const struct wbxml_node *in,
 
 	root = top_status(req, 1);
 	if (devinfo != NULL) {
-		struct wbxml_node *di = wbxml_add(req->arena, root,
-						  EAS_SETTINGS_DEVICEINFORMATION);
+		struct wbxml_node *di = wbxml_add(
+			req->arena, root, EAS_SETTINGS_DEVICEINFORMATION);
 
 		wbxml_add_int(req->arena, di, EAS_SETTINGS_STATUS,
 			      devinfo_status);
@@ -283,8 +286,7 @@ cmd_provision(struct eas_req *req, const struct wbxml_node *in,
 		if (str_to_uint32(key_text, &key) < 0 || key == 0 ||
 		    key != req->device.policy_key_temp) {
 			log_info("provisioning phase 2 with a wrong key");
-			wbxml_add_int(req->arena, rpolicy,
-				      EAS_PROVISION_STATUS,
+			wbxml_add_int(req->arena, rpolicy, EAS_PROVISION_STATUS,
 				      PROV_POLICY_WRONG_KEY);
 			*out_r = root;
 			return EAS_CMD_OK;

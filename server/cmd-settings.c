@@ -17,25 +17,26 @@ int provision_store_device_info(struct eas_req *req,
 static void
 user_information(struct eas_req *req, struct wbxml_node *root)
 {
-	struct wbxml_node *ui = wbxml_add(req->arena, root,
-					  EAS_SETTINGS_USERINFORMATION);
+	struct wbxml_node *ui =
+		wbxml_add(req->arena, root, EAS_SETTINGS_USERINFORMATION);
 	struct wbxml_node *get, *addrs;
-	const char *email = req->account.email != NULL ?
-		req->account.email : req->account.login;
+	const char *email = req->account.email != NULL ? req->account.email
+						       : req->account.login;
 
 	wbxml_add_int(req->arena, ui, EAS_SETTINGS_STATUS, SET_OK);
 	get = wbxml_add(req->arena, ui, EAS_SETTINGS_GET);
 	if (req->version >= EAS_V141) {
-		struct wbxml_node *accounts = wbxml_add(req->arena, get,
-							EAS_SETTINGS_ACCOUNTS);
-		struct wbxml_node *acct = wbxml_add(req->arena, accounts,
-						    EAS_SETTINGS_ACCOUNT);
+		struct wbxml_node *accounts =
+			wbxml_add(req->arena, get, EAS_SETTINGS_ACCOUNTS);
+		struct wbxml_node *acct =
+			wbxml_add(req->arena, accounts, EAS_SETTINGS_ACCOUNT);
 
 		if (req->account.display_name != NULL)
 			wbxml_add_text(req->arena, acct,
 				       EAS_SETTINGS_USERDISPLAYNAME,
 				       req->account.display_name);
-		addrs = wbxml_add(req->arena, acct, EAS_SETTINGS_EMAILADDRESSES);
+		addrs = wbxml_add(req->arena, acct,
+				  EAS_SETTINGS_EMAILADDRESSES);
 		wbxml_add_text(req->arena, addrs,
 			       EAS_SETTINGS_PRIMARYSMTPADDRESS, email);
 	} else {
@@ -79,7 +80,8 @@ cmd_settings(struct eas_req *req, const struct wbxml_node *in,
 	}
 	wbxml_add_int(req->arena, root, EAS_SETTINGS_STATUS, SET_OK);
 	req->eas_status = SET_OK;
-	wbxml_foreach(in, n) {
+	wbxml_foreach(in, n)
+	{
 		struct wbxml_node *r;
 
 		switch (n->tag) {
@@ -103,8 +105,9 @@ cmd_settings(struct eas_req *req, const struct wbxml_node *in,
 			break;
 		default:
 			log_info("Settings: %s not supported",
-				 wbxml_tag_name(n->tag) != NULL ?
-				 wbxml_tag_name(n->tag) : "?");
+				 wbxml_tag_name(n->tag) != NULL
+					 ? wbxml_tag_name(n->tag)
+					 : "?");
 			r = wbxml_add(req->arena, root, n->tag);
 			wbxml_add_int(req->arena, r, EAS_SETTINGS_STATUS,
 				      SET_PROTOCOL_ERROR);

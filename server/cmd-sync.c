@@ -27,7 +27,7 @@
 #define SYNC_ST_RETRY 16
 
 #define SYNC_MAX_COLLECTIONS 100
-#define SYNC_MAX_COMMANDS 5000       /* per collection and request */
+#define SYNC_MAX_COMMANDS 5000 /* per collection and request */
 #define SYNC_MAX_SUPPORTED 256
 #define SYNC_WINDOW_DEFAULT 100
 #define SYNC_OPTIONS_MAX (64 * 1024)
@@ -41,10 +41,10 @@
 /* The options a device set for a collection; persisted in st.options in a
  * canonical form so an unchanged request is recognised byte for byte. */
 struct sync_opts {
-	int filter_type;          /* -1 = none */
-	int conflict;             /* 0 client wins, 1 server wins */
+	int filter_type; /* -1 = none */
+	int conflict;	 /* 0 client wins, 1 server wins */
 	int mime_support;
-	int mime_truncation;      /* -1 = none */
+	int mime_truncation; /* -1 = none */
 	struct conv_body_pref prefs[CONV_MAX_BODY_PREFS];
 	size_t nprefs;
 	struct conv_body_pref part_prefs[CONV_MAX_BODY_PREFS];
@@ -55,11 +55,11 @@ struct sync_opts {
 };
 
 struct sync_coll {
-	const struct wbxml_node *node;   /* the request's Collection */
+	const struct wbxml_node *node; /* the request's Collection */
 	const char *collection_id;
-	const char *key;                 /* NULL when from_cache */
-	bool from_cache;                 /* repeated from the cached request:
-					    use the current key, no commands */
+	const char *key; /* NULL when from_cache */
+	bool from_cache; /* repeated from the cached request:
+			    use the current key, no commands */
 	/* resolved */
 	struct store_folder folder;
 	enum store_class cls;
@@ -71,26 +71,26 @@ struct sync_coll {
 	bool widened;
 	struct store_sync_filter filter;
 	int status;
-	struct wbxml_node *resp;         /* NULL: nothing to say */
+	struct wbxml_node *resp; /* NULL: nothing to say */
 };
 
 struct sync_run {
 	struct eas_req *req;
 	struct sync_coll *colls;
 	size_t ncolls;
-	int64_t window_total;            /* request-level WindowSize left,
-					    -1 = none */
-	unsigned wait_s;                 /* hanging Sync, 0 = answer now */
+	int64_t window_total; /* request-level WindowSize left,
+				 -1 = none */
+	unsigned wait_s;      /* hanging Sync, 0 = answer now */
 	uint64_t deadline_ms;
-	const uint8_t *cache;            /* request to cache, NULL = none */
+	const uint8_t *cache; /* request to cache, NULL = none */
 	size_t cache_len;
 };
 
 /* What resolving a collection found. */
 enum coll_verdict {
-	COLL_DONE = 0,       /* resp (or nothing) is final */
-	COLL_NEEDS_WRITE,    /* only the write pass can answer */
-	COLL_FAIL = -1,      /* store failure: *e says which */
+	COLL_DONE = 0,	  /* resp (or nothing) is final */
+	COLL_NEEDS_WRITE, /* only the write pass can answer */
+	COLL_FAIL = -1,	  /* store failure: *e says which */
 };
 
 /* --- options --- */
@@ -112,7 +112,8 @@ parse_options(const struct wbxml_node *opt, struct sync_opts *o)
 	const struct wbxml_node *n;
 	int64_t v;
 
-	wbxml_foreach(opt, n) {
+	wbxml_foreach(opt, n)
+	{
 		switch (n->tag) {
 		case EAS_AIRSYNC_FILTERTYPE:
 			if (str_to_int64(wbxml_text(n), &v) < 0 || v < 0 ||
@@ -140,15 +141,17 @@ parse_options(const struct wbxml_node *opt, struct sync_opts *o)
 			break;
 		case EAS_AIRSYNCBASE_BODYPREFERENCE:
 			if (o->nprefs < CONV_MAX_BODY_PREFS) {
-				if (conv_body_pref_parse(n, &o->prefs[o->nprefs]) < 0)
+				if (conv_body_pref_parse(
+					    n, &o->prefs[o->nprefs]) < 0)
 					return -1;
 				o->nprefs++;
 			}
 			break;
 		case EAS_AIRSYNCBASE_BODYPARTPREFERENCE:
 			if (o->npart_prefs < CONV_MAX_BODY_PREFS) {
-				if (conv_body_pref_parse(n, &o->part_prefs
-						    [o->npart_prefs]) < 0)
+				if (conv_body_pref_parse(
+					    n, &o->part_prefs[o->npart_prefs]) <
+				    0)
 					return -1;
 				o->npart_prefs++;
 			}
@@ -174,7 +177,8 @@ parse_supported(struct arena *a, const struct wbxml_node *sup,
 	o->supported = arena_alloc(a, sizeof(uint16_t) * (count + 1));
 	o->nsupported = 0;
 	o->have_supported = true;
-	wbxml_foreach(sup, n) {
+	wbxml_foreach(sup, n)
+	{
 		if (o->nsupported >= count)
 			break;
 		o->supported[o->nsupported++] = n->tag;
@@ -249,8 +253,9 @@ opts_decode(struct arena *a, const uint8_t *blob, size_t len,
 	opts_init(o);
 	if (blob == NULL || len == 0)
 		return;
-	if (wbxml_decode(a, blob, len, &wbxml_limits_default, &root,
-			 &error) < 0 || root->tag != EAS_AIRSYNC_OPTIONS) {
+	if (wbxml_decode(a, blob, len, &wbxml_limits_default, &root, &error) <
+		    0 ||
+	    root->tag != EAS_AIRSYNC_OPTIONS) {
 		log_warn("stored Sync options unreadable; using defaults");
 		return;
 	}
@@ -265,7 +270,7 @@ opts_decode(struct arena *a, const uint8_t *blob, size_t len,
 static int64_t
 filter_days(int filter_type)
 {
-	static const int64_t days[] = { 0, 1, 3, 7, 14, 30, 90, 180 };
+	static const int64_t days[] = {0, 1, 3, 7, 14, 30, 90, 180};
 
 	if (filter_type < 0 || filter_type >= (int)N_ELEMENTS(days))
 		return 0;
@@ -347,7 +352,8 @@ strip_collection(struct arena *a, const struct wbxml_node *c)
 	struct wbxml_node *copy = wbxml_new(a, EAS_AIRSYNC_COLLECTION);
 	const struct wbxml_node *n;
 
-	wbxml_foreach(c, n) {
+	wbxml_foreach(c, n)
+	{
 		if (n->tag == EAS_AIRSYNC_SYNCKEY ||
 		    n->tag == EAS_AIRSYNC_COMMANDS ||
 		    n->tag == EAS_AIRSYNC_SUPPORTED)
@@ -358,7 +364,9 @@ strip_collection(struct arena *a, const struct wbxml_node *c)
 }
 
 static const uint16_t toplevel_cached[] = {
-	EAS_AIRSYNC_WAIT, EAS_AIRSYNC_HEARTBEATINTERVAL, EAS_AIRSYNC_WINDOWSIZE,
+	EAS_AIRSYNC_WAIT,
+	EAS_AIRSYNC_HEARTBEATINTERVAL,
+	EAS_AIRSYNC_WINDOWSIZE,
 };
 
 /* The request to cache: top-level settings and stripped collections. */
@@ -370,7 +378,8 @@ cache_tree(struct arena *a, const struct wbxml_node *req,
 	struct wbxml_node *cs;
 
 	for (size_t i = 0; i < N_ELEMENTS(toplevel_cached); i++) {
-		const struct wbxml_node *t = wbxml_child(req, toplevel_cached[i]);
+		const struct wbxml_node *t =
+			wbxml_child(req, toplevel_cached[i]);
 
 		if (t != NULL)
 			wbxml_append(root, wbxml_clone(a, t));
@@ -395,7 +404,8 @@ cache_load(struct eas_req *req, struct wbxml_node **tree_r)
 	if (e != STORE_OK)
 		return e;
 	if (wbxml_decode(req->arena, data, len, &wbxml_limits_default, tree_r,
-			 &error) < 0 || (*tree_r)->tag != EAS_AIRSYNC_SYNC) {
+			 &error) < 0 ||
+	    (*tree_r)->tag != EAS_AIRSYNC_SYNC) {
 		log_warn("cached Sync request unreadable: %s",
 			 *tree_r == NULL ? error : "wrong root");
 		*tree_r = NULL;
@@ -406,8 +416,7 @@ cache_load(struct eas_req *req, struct wbxml_node **tree_r)
 
 /* The bytes to cache for a request; NULL when too large. */
 static uint8_t *
-cache_encode(struct eas_req *req, const struct wbxml_node *tree,
-	     size_t *len_r)
+cache_encode(struct eas_req *req, const struct wbxml_node *tree, size_t *len_r)
 {
 	struct buf b;
 	uint8_t *r = NULL;
@@ -433,7 +442,7 @@ cache_differs(struct eas_req *req, const uint8_t *bytes, size_t len)
 
 	return store_device_blob_get(req->store, req->arena, req->device.id,
 				     "sync", &old, &old_len) != STORE_OK ||
-		old_len != len || memcmp(old, bytes, len) != 0;
+	       old_len != len || memcmp(old, bytes, len) != 0;
 }
 
 /* --- response pieces --- */
@@ -480,7 +489,8 @@ matching_options(const struct wbxml_node *coll, enum store_class cls)
 {
 	const struct wbxml_node *n;
 
-	wbxml_foreach(coll, n) {
+	wbxml_foreach(coll, n)
+	{
 		const char *oc;
 
 		if (n->tag != EAS_AIRSYNC_OPTIONS)
@@ -549,11 +559,12 @@ coll_options(struct sync_run *run, struct sync_coll *c)
 		parse_supported(req->arena, sup, &c->opts);
 	if (opts_encode(req->arena, &c->opts, &c->opts_blob, &c->opts_len) < 0)
 		return SYNC_ST_PROTOCOL;
-	c->opts_changed = c->opts_len != c->st.options_len ||
+	c->opts_changed =
+		c->opts_len != c->st.options_len ||
 		(c->opts_len > 0 &&
 		 memcmp(c->opts_blob, c->st.options, c->opts_len) != 0);
-	c->widened = c->st.options != NULL &&
-		filter_widened(c->cls, &old, &c->opts);
+	c->widened =
+		c->st.options != NULL && filter_widened(c->cls, &old, &c->opts);
 	filter_for(c->cls, &c->opts, now, &c->filter);
 	return 0;
 }
@@ -561,7 +572,8 @@ coll_options(struct sync_run *run, struct sync_coll *c)
 static bool
 coll_get_changes(const struct sync_coll *c)
 {
-	const struct wbxml_node *g = wbxml_child(c->node, EAS_AIRSYNC_GETCHANGES);
+	const struct wbxml_node *g =
+		wbxml_child(c->node, EAS_AIRSYNC_GETCHANGES);
 
 	/* MS-ASCMD 2.2.3.84: empty or 1 = yes, 0 = no; absent = yes unless
 	 * the key is 0. */
@@ -578,8 +590,7 @@ coll_window(struct sync_run *run, const struct sync_coll *c)
 
 	if (max == 0)
 		max = 512;
-	if (wbxml_child_int(c->node, EAS_AIRSYNC_WINDOWSIZE, &v) != 1 ||
-	    v <= 0)
+	if (wbxml_child_int(c->node, EAS_AIRSYNC_WINDOWSIZE, &v) != 1 || v <= 0)
 		return EAS_MIN(SYNC_WINDOW_DEFAULT, max);
 	return v > (int64_t)max ? max : (unsigned)v;
 }
@@ -590,11 +601,11 @@ struct coll_work {
 	struct sync_run *run;
 	struct sync_coll *c;
 	struct conv_ctx ctx;
-	struct wbxml_node *responses;    /* Responses, lazily */
-	struct wbxml_node *commands;     /* Commands, lazily */
+	struct wbxml_node *responses; /* Responses, lazily */
+	struct wbxml_node *commands;  /* Commands, lazily */
 	bool applied;
 	size_t sent;
-	int64_t *conflicts;              /* items sent as conflict losers */
+	int64_t *conflicts; /* items sent as conflict losers */
 	size_t nconflicts;
 };
 
@@ -602,8 +613,8 @@ static struct wbxml_node *
 work_responses(struct coll_work *w)
 {
 	if (w->responses == NULL)
-		w->responses = wbxml_new(w->run->req->arena,
-					 EAS_AIRSYNC_RESPONSES);
+		w->responses =
+			wbxml_new(w->run->req->arena, EAS_AIRSYNC_RESPONSES);
 	return w->responses;
 }
 
@@ -611,8 +622,8 @@ static struct wbxml_node *
 work_commands(struct coll_work *w)
 {
 	if (w->commands == NULL)
-		w->commands = wbxml_new(w->run->req->arena,
-					EAS_AIRSYNC_COMMANDS);
+		w->commands =
+			wbxml_new(w->run->req->arena, EAS_AIRSYNC_COMMANDS);
 	return w->commands;
 }
 
@@ -666,11 +677,14 @@ item_in_collection(const struct coll_work *w, const struct store_item *item)
 }
 
 /* A store failure that ends the request (everything rolled back). */
-#define FATAL(expr) do { if ((*e = (expr)) != STORE_OK) return -1; } while (0)
+#define FATAL(expr)                                                            \
+	do {                                                                   \
+		if ((*e = (expr)) != STORE_OK)                                 \
+			return -1;                                             \
+	} while (0)
 
 static int
-cmd_add(struct coll_work *w, const struct wbxml_node *cmd,
-	enum store_error *e)
+cmd_add(struct coll_work *w, const struct wbxml_node *cmd, enum store_error *e)
 {
 	struct eas_req *req = w->run->req;
 	struct sync_coll *c = w->c;
@@ -732,8 +746,8 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 	}
 	*e = store_item_get(req->store, req->arena, req->account.id, sid, true,
 			    &old);
-	if (*e == STORE_NOTFOUND || (*e == STORE_OK &&
-				     !item_in_collection(w, &old))) {
+	if (*e == STORE_NOTFOUND ||
+	    (*e == STORE_OK && !item_in_collection(w, &old))) {
 		*e = STORE_OK;
 		reply(w, EAS_AIRSYNC_CHANGE, NULL, sid, SYNC_ST_NOT_FOUND);
 		return 0;
@@ -775,8 +789,8 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 		return 0;
 	}
 	if (c->cls == STORE_CLASS_EMAIL)
-		*e = store_item_update_meta(req->store, req->account.id,
-					    old.id, item.extra, item.extra_len,
+		*e = store_item_update_meta(req->store, req->account.id, old.id,
+					    item.extra, item.extra_len,
 					    &item.meta, req->device.id);
 	else
 		*e = store_item_update(req->store, req->account.id, old.id,
@@ -805,17 +819,17 @@ cmd_delete(struct coll_work *w, const struct wbxml_node *cmd,
 	const struct wbxml_node *dam =
 		wbxml_child(c->node, EAS_AIRSYNC_DELETESASMOVES);
 	bool as_move = dam == NULL || wbxml_is_empty(dam) ||
-		strcmp(wbxml_text(dam), "0") != 0;
+		       strcmp(wbxml_text(dam), "0") != 0;
 	struct store_item item;
 
 	if (sid == NULL) {
 		reply(w, EAS_AIRSYNC_DELETE, NULL, sid, SYNC_ST_PROTOCOL);
 		return 0;
 	}
-	*e = store_item_get(req->store, req->arena, req->account.id, sid,
-			    false, &item);
-	if (*e == STORE_NOTFOUND || (*e == STORE_OK &&
-				     !item_in_collection(w, &item))) {
+	*e = store_item_get(req->store, req->arena, req->account.id, sid, false,
+			    &item);
+	if (*e == STORE_NOTFOUND ||
+	    (*e == STORE_OK && !item_in_collection(w, &item))) {
 		*e = STORE_OK;
 		reply(w, EAS_AIRSYNC_DELETE, NULL, sid, SYNC_ST_NOT_FOUND);
 		return 0;
@@ -834,8 +848,8 @@ cmd_delete(struct coll_work *w, const struct wbxml_node *cmd,
 					      EAS_FOLDER_DELETED, &trash);
 		if (*e == STORE_OK)
 			*e = store_item_move(req->store, req->arena,
-					     req->account.id, item.id,
-					     trash.id, req->device.id, &moved);
+					     req->account.id, item.id, trash.id,
+					     req->device.id, &moved);
 		else if (*e == STORE_NOTFOUND)
 			*e = store_item_delete(req->store, req->account.id,
 					       item.id, req->device.id);
@@ -872,8 +886,8 @@ cmd_fetch(struct coll_work *w, const struct wbxml_node *cmd,
 		return 0;
 	}
 	*e = store_item_get(req->store, a, req->account.id, sid, true, &item);
-	if (*e == STORE_NOTFOUND || (*e == STORE_OK &&
-				     !item_in_collection(w, &item))) {
+	if (*e == STORE_NOTFOUND ||
+	    (*e == STORE_OK && !item_in_collection(w, &item))) {
 		*e = STORE_OK;
 		reply(w, EAS_AIRSYNC_FETCH, NULL, sid, SYNC_ST_NOT_FOUND);
 		return 0;
@@ -903,7 +917,8 @@ apply_commands(struct coll_work *w, const struct wbxml_node *cmds,
 	const struct wbxml_node *n;
 	int r = 0;
 
-	wbxml_foreach(cmds, n) {
+	wbxml_foreach(cmds, n)
+	{
 		switch (n->tag) {
 		case EAS_AIRSYNC_ADD:
 			r = cmd_add(w, n, e);
@@ -966,8 +981,8 @@ get_changes(struct coll_work *w, bool *more_r, enum store_error *e)
 		switch (ch->kind) {
 		case STORE_CHANGE_ADD:
 		case STORE_CHANGE_CHANGE:
-			tag = ch->kind == STORE_CHANGE_ADD ? EAS_AIRSYNC_ADD :
-				EAS_AIRSYNC_CHANGE;
+			tag = ch->kind == STORE_CHANGE_ADD ? EAS_AIRSYNC_ADD
+							   : EAS_AIRSYNC_CHANGE;
 			if (send_item(w, tag, item) < 0)
 				continue;
 			FATAL(store_sync_mark(req->store, c->st.id, item->id,
@@ -975,10 +990,11 @@ get_changes(struct coll_work *w, bool *more_r, enum store_error *e)
 			break;
 		case STORE_CHANGE_DELETE:
 		case STORE_CHANGE_SOFTDELETE: {
-			struct wbxml_node *d = wbxml_add(
-				req->arena, work_commands(w),
-				ch->kind == STORE_CHANGE_DELETE ?
-				EAS_AIRSYNC_DELETE : EAS_AIRSYNC_SOFTDELETE);
+			struct wbxml_node *d =
+				wbxml_add(req->arena, work_commands(w),
+					  ch->kind == STORE_CHANGE_DELETE
+						  ? EAS_AIRSYNC_DELETE
+						  : EAS_AIRSYNC_SOFTDELETE);
 
 			wbxml_add_text(req->arena, d, EAS_AIRSYNC_SERVERID,
 				       item->server_id);
@@ -990,8 +1006,8 @@ get_changes(struct coll_work *w, bool *more_r, enum store_error *e)
 		}
 	}
 	if (w->run->window_total >= 0)
-		w->run->window_total -= EAS_MIN(w->run->window_total,
-						(int64_t)n);
+		w->run->window_total -=
+			EAS_MIN(w->run->window_total, (int64_t)n);
 	return 0;
 }
 
@@ -1062,7 +1078,8 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 {
 	struct eas_req *req = run->req;
 	const struct wbxml_node *cmds =
-		c->from_cache ? NULL : wbxml_child(c->node, EAS_AIRSYNC_COMMANDS);
+		c->from_cache ? NULL
+			      : wbxml_child(c->node, EAS_AIRSYNC_COMMANDS);
 	struct coll_work w;
 	bool more = false;
 	int64_t hwm0 = c->st.hwm, backfill0;
@@ -1078,9 +1095,10 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 		c->resp = coll_status_resp(req, c, c->key, SYNC_ST_PROTOCOL);
 		return COLL_DONE;
 	}
-	w.conflicts = arena_alloc(req->arena, sizeof(int64_t) *
-				  (cmds != NULL ? wbxml_count_children(cmds) + 1 :
-				   1));
+	w.conflicts = arena_alloc(
+		req->arena,
+		sizeof(int64_t) *
+			(cmds != NULL ? wbxml_count_children(cmds) + 1 : 1));
 	if (c->widened)
 		c->st.backfill_after = 0;
 	backfill0 = c->st.backfill_after;
@@ -1131,7 +1149,7 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 		c->st.response_len = len;
 	} else if (!c->opts_changed && c->st.hwm == hwm0 &&
 		   c->st.backfill_after == backfill0 && !c->widened) {
-		return COLL_DONE;      /* nothing to persist */
+		return COLL_DONE; /* nothing to persist */
 	}
 	if ((*e = store_sync_save(req->store, &c->st)) != STORE_OK)
 		return COLL_FAIL;
@@ -1209,10 +1227,10 @@ coll_resolve(struct sync_run *run, struct sync_coll *c, bool write,
 
 		if (c->st.response_len == 0 ||
 		    store_sync_response(req->store, req->arena, &c->st) !=
-		    STORE_OK || c->st.response == NULL ||
-		    wbxml_decode(req->arena, c->st.response,
-				 c->st.response_len, &wbxml_limits_default,
-				 &cached, &error) < 0) {
+			    STORE_OK ||
+		    c->st.response == NULL ||
+		    wbxml_decode(req->arena, c->st.response, c->st.response_len,
+				 &wbxml_limits_default, &cached, &error) < 0) {
 			c->resp = coll_status_resp(req, c, "0",
 						   SYNC_ST_INVALID_KEY);
 			return COLL_DONE;
@@ -1221,8 +1239,8 @@ coll_resolve(struct sync_run *run, struct sync_coll *c, bool write,
 		return COLL_DONE;
 	}
 	if (strcmp(key, c->st.cur_key) != 0) {
-		log_info("collection %s: unknown SyncKey %s",
-			 c->collection_id, key);
+		log_info("collection %s: unknown SyncKey %s", c->collection_id,
+			 key);
 		c->resp = coll_status_resp(req, c, "0", SYNC_ST_INVALID_KEY);
 		return COLL_DONE;
 	}
@@ -1270,10 +1288,10 @@ static enum eas_cmd_result
 sync_park(struct sync_run *run, uint64_t seq)
 {
 	struct eas_req *req = run->req;
-	struct push_waiter *w = arena_new_struct(req->arena,
-						 struct push_waiter);
-	int64_t *folders = arena_alloc(req->arena,
-				       sizeof(int64_t) * (run->ncolls + 1));
+	struct push_waiter *w =
+		arena_new_struct(req->arena, struct push_waiter);
+	int64_t *folders =
+		arena_alloc(req->arena, sizeof(int64_t) * (run->ncolls + 1));
 	size_t n = 0;
 
 	for (size_t i = 0; i < run->ncolls; i++)
@@ -1317,8 +1335,8 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 	if ((e = store_begin(req->store, false)) != STORE_OK)
 		return eas_req_store_error(req, e, "Sync read");
 	for (size_t i = 0; i < run->ncolls; i++) {
-		enum coll_verdict v = coll_resolve(run, &run->colls[i], false,
-						   &e);
+		enum coll_verdict v =
+			coll_resolve(run, &run->colls[i], false, &e);
 
 		if (v == COLL_FAIL) {
 			store_rollback(req->store);
@@ -1330,7 +1348,7 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 	if (run->cache != NULL &&
 	    !cache_differs(req, run->cache, run->cache_len))
 		run->cache = NULL;
-	store_rollback(req->store);   /* read only: nothing to keep */
+	store_rollback(req->store); /* read only: nothing to keep */
 	if (run->cache != NULL) {
 		/* MS-ASCMD 2.2.3.131: a full request replaces the cache */
 		e = store_device_blob_set(req->store, req->device.id, "sync",
@@ -1381,14 +1399,14 @@ static enum eas_cmd_result
 sync_resume(struct eas_req *req, struct wbxml_node **out_r)
 {
 	struct sync_run *run = req->resume_ctx;
-	enum push_reason reason = req->waiter != NULL ? req->waiter->reason :
-		PUSH_TIMEOUT;
+	enum push_reason reason =
+		req->waiter != NULL ? req->waiter->reason : PUSH_TIMEOUT;
 
 	*out_r = NULL;
 	if (reason != PUSH_CHANGE && reason != PUSH_HIERARCHY)
-		return EAS_CMD_OK;    /* timeout, superseded, shutdown */
+		return EAS_CMD_OK; /* timeout, superseded, shutdown */
 	if (eas_req_standing_changed(req))
-		return EAS_CMD_OK;    /* the next request meets the new state */
+		return EAS_CMD_OK; /* the next request meets the new state */
 	run->req = req;
 	/* Still nothing for this device (its own change, or another
 	 * folder's): sync_execute parks again until the same deadline. */
@@ -1398,8 +1416,8 @@ sync_resume(struct eas_req *req, struct wbxml_node **out_r)
 /* Wait / HeartbeatInterval: 0 and the hanging time in seconds, or a
  * Status 14 response in *out_r. */
 static int
-parse_wait(struct eas_req *req, const struct wbxml_node *sync,
-	   unsigned *wait_r, struct wbxml_node **out_r)
+parse_wait(struct eas_req *req, const struct wbxml_node *sync, unsigned *wait_r,
+	   struct wbxml_node **out_r)
 {
 	int64_t v;
 	int rw, rh;
@@ -1447,12 +1465,14 @@ static void
 collect(const struct wbxml_node *sync, const struct wbxml_node **list,
 	size_t *n, size_t cap)
 {
-	const struct wbxml_node *cs = wbxml_child(sync, EAS_AIRSYNC_COLLECTIONS);
+	const struct wbxml_node *cs =
+		wbxml_child(sync, EAS_AIRSYNC_COLLECTIONS);
 	const struct wbxml_node *c;
 
 	if (cs == NULL)
 		return;
-	wbxml_foreach(cs, c) {
+	wbxml_foreach(cs, c)
+	{
 		if (c->tag != EAS_AIRSYNC_COLLECTION)
 			continue;
 		if (*n < cap)
@@ -1530,10 +1550,10 @@ cmd_sync(struct eas_req *req, const struct wbxml_node *in,
 		return EAS_CMD_OK;
 	}
 	/* Top-level settings: this request's, else the cached ones. */
-	if (in == NULL || (wbxml_child(in, EAS_AIRSYNC_WAIT) == NULL &&
-			   wbxml_child(in, EAS_AIRSYNC_HEARTBEATINTERVAL) ==
-			   NULL && wbxml_child(in, EAS_AIRSYNC_WINDOWSIZE) ==
-			   NULL && cached != NULL))
+	if (in == NULL ||
+	    (wbxml_child(in, EAS_AIRSYNC_WAIT) == NULL &&
+	     wbxml_child(in, EAS_AIRSYNC_HEARTBEATINTERVAL) == NULL &&
+	     wbxml_child(in, EAS_AIRSYNC_WINDOWSIZE) == NULL && cached != NULL))
 		settings = cached;
 
 	run = arena_new_struct(a, struct sync_run);
@@ -1541,8 +1561,7 @@ cmd_sync(struct eas_req *req, const struct wbxml_node *in,
 	if (parse_wait(req, settings, &run->wait_s, out_r) < 0)
 		return EAS_CMD_OK;
 	run->window_total = -1;
-	if (wbxml_child_int(settings, EAS_AIRSYNC_WINDOWSIZE, &v) == 1 &&
-	    v > 0)
+	if (wbxml_child_int(settings, EAS_AIRSYNC_WINDOWSIZE, &v) == 1 && v > 0)
 		run->window_total = v > 100000 ? 100000 : v;
 	run->deadline_ms = time_mono_ms() + (uint64_t)run->wait_s * 1000;
 	run->ncolls = n;
@@ -1552,10 +1571,11 @@ cmd_sync(struct eas_req *req, const struct wbxml_node *in,
 
 		c->node = list[i];
 		c->from_cache = from_cache[i];
-		c->collection_id = wbxml_child_text(list[i],
-						    EAS_AIRSYNC_COLLECTIONID);
-		c->key = c->from_cache ? NULL :
-			wbxml_child_text(list[i], EAS_AIRSYNC_SYNCKEY);
+		c->collection_id =
+			wbxml_child_text(list[i], EAS_AIRSYNC_COLLECTIONID);
+		c->key = c->from_cache ? NULL
+				       : wbxml_child_text(list[i],
+							  EAS_AIRSYNC_SYNCKEY);
 		for (size_t j = 0; j < i; j++) {
 			if (c->collection_id != NULL &&
 			    run->colls[j].collection_id != NULL &&

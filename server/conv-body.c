@@ -41,9 +41,12 @@ body_choose(const struct conv_ctx *ctx, int native_type)
 static char *
 html_to_plain(struct arena *a, const char *s, size_t len, size_t *len_r)
 {
-	static const struct { const char *ent; char c; } ents[] = {
-		{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-		{ "&quot;", '"' }, { "&#39;", '\'' }, { "&nbsp;", ' ' },
+	static const struct {
+		const char *ent;
+		char c;
+	} ents[] = {
+		{"&amp;", '&'},	 {"&lt;", '<'},	  {"&gt;", '>'},
+		{"&quot;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '},
 	};
 	char *out = arena_alloc(a, len + 1);
 	size_t i = 0, o = 0;
@@ -56,7 +59,8 @@ html_to_plain(struct arena *a, const char *s, size_t len, size_t *len_r)
 				j++;
 			if ((j - i >= 3 && strncasecmp(s + i, "<br", 3) == 0) ||
 			    (j - i >= 3 && strncasecmp(s + i, "</p", 3) == 0) ||
-			    (j - i >= 5 && strncasecmp(s + i, "</div", 5) == 0)) {
+			    (j - i >= 5 &&
+			     strncasecmp(s + i, "</div", 5) == 0)) {
 				out[o++] = '\r';
 				out[o++] = '\n';
 			}
@@ -156,12 +160,13 @@ conv_add_body(struct arena *a, struct wbxml_node *appdata,
 	if (p.has_truncation && out_len > p.truncation_size) {
 		wbxml_add_int(a, body, EAS_AIRSYNCBASE_TRUNCATED, 1);
 		/* AllOrNone: a body that does not fit is not sent at all. */
-		cut = p.all_or_none ? 0 : utf8_cut(out, out_len,
-						   p.truncation_size);
+		cut = p.all_or_none ? 0
+				    : utf8_cut(out, out_len, p.truncation_size);
 	}
 	if (!p.has_truncation || p.truncation_size > 0) {
 		if (cut > 0 || !p.has_truncation || out_len == 0)
-			wbxml_add_textn(a, body, EAS_AIRSYNCBASE_DATA, out, cut);
+			wbxml_add_textn(a, body, EAS_AIRSYNCBASE_DATA, out,
+					cut);
 	}
 	if (p.preview > 0 && (ctx == NULL || ctx->version >= 140)) {
 		const char *plain = out;
@@ -180,8 +185,7 @@ conv_body_pref_parse(const struct wbxml_node *n, struct conv_body_pref *p)
 	int64_t v;
 
 	memset(p, 0, sizeof(*p));
-	if (wbxml_child_int(n, EAS_AIRSYNCBASE_TYPE, &v) != 1 || v < 1 ||
-	    v > 4)
+	if (wbxml_child_int(n, EAS_AIRSYNCBASE_TYPE, &v) != 1 || v < 1 || v > 4)
 		return -1;
 	p->type = (int)v;
 	switch (wbxml_child_int(n, EAS_AIRSYNCBASE_TRUNCATIONSIZE, &v)) {

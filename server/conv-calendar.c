@@ -67,10 +67,11 @@ conv_new_uid(struct arena *a)
 	char *u = arena_alloc(a, 40);
 
 	random_bytes(r, sizeof(r));
-	snprintf(u, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
-		 r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-		 r[14], r[15]);
+	snprintf(u, 40,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+		 r[10], r[11], r[12], r[13], r[14], r[15]);
 	return u;
 }
 
@@ -89,8 +90,9 @@ conv_ical_old_uid(struct arena *a, const struct store_item *old,
 	if (cal == NULL)
 		return NULL;
 	c = icalcomponent_get_first_component(cal, kind);
-	return c != NULL && icalcomponent_get_uid(c) != NULL ?
-	       arena_strdup(a, icalcomponent_get_uid(c)) : NULL;
+	return c != NULL && icalcomponent_get_uid(c) != NULL
+		       ? arena_strdup(a, icalcomponent_get_uid(c))
+		       : NULL;
 }
 
 const char *
@@ -145,9 +147,10 @@ conv_ical_add_categories(struct arena *a, icalcomponent *c,
 	/* One property per category. libical splits values at commas when
 	 * reading, so a list with a comma inside a name is also kept whole
 	 * in X-EAS-CATEGORIES. */
-	wbxml_foreach(list, n) {
-		icalcomponent_add_property(c,
-			icalproperty_new_categories(wbxml_text(n)));
+	wbxml_foreach(list, n)
+	{
+		icalcomponent_add_property(
+			c, icalproperty_new_categories(wbxml_text(n)));
 		comma = comma || strchr(wbxml_text(n), ',') != NULL;
 	}
 	if (comma)
@@ -254,8 +257,8 @@ conv_ical_set_body(struct arena *a, icalcomponent *c,
 		icalproperty *p = icalproperty_new_x(t);
 
 		icalproperty_set_x_name(p, "X-ALT-DESC");
-		icalproperty_add_parameter(p,
-			icalparameter_new_fmttype("text/html"));
+		icalproperty_add_parameter(
+			p, icalparameter_new_fmttype("text/html"));
 		icalcomponent_add_property(c, p);
 	} else {
 		icalcomponent_add_property(c, icalproperty_new_description(t));
@@ -282,14 +285,15 @@ conv_ical_get_body(struct arena *a, icalcomponent *c,
 	const char *bt = conv_ical_get_x(a, c, "X-EAS-BODYTYPE");
 	const char *b64 = conv_ical_get_x(a, c, "X-EAS-BODY64");
 	bool crlf = conv_ical_get_x(a, c, "X-EAS-NL") != NULL;
-	int type = bt != NULL && bt[0] >= '1' && bt[0] <= '4' ? bt[0] - '0' :
-		   html != NULL ? 2 : 1;
+	int type = bt != NULL && bt[0] >= '1' && bt[0] <= '4' ? bt[0] - '0'
+		   : html != NULL			      ? 2
+							      : 1;
 	icalproperty *p;
 	const char *d = html;
 
 	if (d == NULL) {
 		p = icalcomponent_get_first_property(c,
-			ICAL_DESCRIPTION_PROPERTY);
+						     ICAL_DESCRIPTION_PROPERTY);
 		if (p == NULL || (d = icalproperty_get_description(p)) == NULL)
 			return;
 	}
@@ -311,27 +315,41 @@ conv_ical_get_body(struct arena *a, icalcomponent *c,
 /* --- recurrence --- */
 
 const struct conv_rec_tags conv_rec_calendar = {
-	EAS_CALENDAR_RECURRENCE, EAS_CALENDAR_TYPE, EAS_CALENDAR_INTERVAL,
-	EAS_CALENDAR_UNTIL, EAS_CALENDAR_OCCURRENCES, EAS_CALENDAR_DAYOFWEEK,
-	EAS_CALENDAR_DAYOFMONTH, EAS_CALENDAR_WEEKOFMONTH,
-	EAS_CALENDAR_MONTHOFYEAR, EAS_CALENDAR_CALENDARTYPE,
-	EAS_CALENDAR_ISLEAPMONTH, EAS_CALENDAR_FIRSTDAYOFWEEK, 0, 0, 0, false,
+	EAS_CALENDAR_RECURRENCE,
+	EAS_CALENDAR_TYPE,
+	EAS_CALENDAR_INTERVAL,
+	EAS_CALENDAR_UNTIL,
+	EAS_CALENDAR_OCCURRENCES,
+	EAS_CALENDAR_DAYOFWEEK,
+	EAS_CALENDAR_DAYOFMONTH,
+	EAS_CALENDAR_WEEKOFMONTH,
+	EAS_CALENDAR_MONTHOFYEAR,
+	EAS_CALENDAR_CALENDARTYPE,
+	EAS_CALENDAR_ISLEAPMONTH,
+	EAS_CALENDAR_FIRSTDAYOFWEEK,
+	0,
+	0,
+	0,
+	false,
 };
 
 const struct conv_rec_tags conv_rec_tasks = {
-	EAS_TASKS_RECURRENCE, EAS_TASKS_TYPE, EAS_TASKS_INTERVAL,
-	EAS_TASKS_UNTIL, EAS_TASKS_OCCURRENCES, EAS_TASKS_DAYOFWEEK,
-	EAS_TASKS_DAYOFMONTH, EAS_TASKS_WEEKOFMONTH, EAS_TASKS_MONTHOFYEAR,
-	EAS_TASKS_CALENDARTYPE, EAS_TASKS_ISLEAPMONTH, EAS_TASKS_FIRSTDAYOFWEEK,
-	EAS_TASKS_START, EAS_TASKS_REGENERATE, EAS_TASKS_DEADOCCUR, true,
+	EAS_TASKS_RECURRENCE,  EAS_TASKS_TYPE,
+	EAS_TASKS_INTERVAL,    EAS_TASKS_UNTIL,
+	EAS_TASKS_OCCURRENCES, EAS_TASKS_DAYOFWEEK,
+	EAS_TASKS_DAYOFMONTH,  EAS_TASKS_WEEKOFMONTH,
+	EAS_TASKS_MONTHOFYEAR, EAS_TASKS_CALENDARTYPE,
+	EAS_TASKS_ISLEAPMONTH, EAS_TASKS_FIRSTDAYOFWEEK,
+	EAS_TASKS_START,       EAS_TASKS_REGENERATE,
+	EAS_TASKS_DEADOCCUR,   true,
 };
 
-static const char *const rr_days[7] = { "SU", "MO", "TU", "WE", "TH", "FR",
-					"SA" };
+static const char *const rr_days[7] = {"SU", "MO", "TU", "WE",
+				       "TH", "FR", "SA"};
 
 static int
-rec_int(struct arena *a, const struct wbxml_node *rec, uint16_t tag,
-	int64_t lo, int64_t hi, int64_t *v, const char **error_r)
+rec_int(struct arena *a, const struct wbxml_node *rec, uint16_t tag, int64_t lo,
+	int64_t hi, int64_t *v, const char **error_r)
 {
 	int r;
 
@@ -373,8 +391,8 @@ conv_rrule_from_eas(struct arena *a, const struct wbxml_node *rec,
 	if (wbxml_child_int(rec, t->type, &type) != 1)
 		return conv_fail(a, error_r, "Recurrence: missing or bad Type");
 	if (rec_int(a, rec, t->interval, 1, 999, &interval, error_r) < 0 ||
-	    (r_occ = rec_int(a, rec, t->occurrences, 1, 999, &occ,
-			     error_r)) < 0 ||
+	    (r_occ = rec_int(a, rec, t->occurrences, 1, 999, &occ, error_r)) <
+		    0 ||
 	    (r_dow = rec_int(a, rec, t->dow, 1, 127, &dow, error_r)) < 0 ||
 	    (r_dom = rec_int(a, rec, t->dom, 1, 31, &dom, error_r)) < 0 ||
 	    (r_wom = rec_int(a, rec, t->wom, 1, 5, &wom, error_r)) < 0 ||
@@ -433,8 +451,8 @@ conv_rrule_from_eas(struct arena *a, const struct wbxml_node *rec,
 
 		if (conv_parse_time(u, &until) < 0) {
 			buf_deinit(&b);
-			return conv_fail(a, error_r, "Recurrence: bad Until '%s'",
-					 u);
+			return conv_fail(a, error_r,
+					 "Recurrence: bad Until '%s'", u);
 		}
 		time_format_compact(until, c);
 		buf_printf(&b, ";UNTIL=%s", c);
@@ -457,8 +475,9 @@ rr_mask(const short *by_day, int *pos_r)
 	int mask = 0;
 
 	*pos_r = 0;
-	for (int i = 0; i < ICAL_BY_DAY_SIZE &&
-			by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+	for (int i = 0;
+	     i < ICAL_BY_DAY_SIZE && by_day[i] != ICAL_RECURRENCE_ARRAY_MAX;
+	     i++) {
 		int d = icalrecurrencetype_day_day_of_week(by_day[i]);
 		int p = icalrecurrencetype_day_position(by_day[i]);
 
@@ -477,20 +496,31 @@ conv_rrule_to_eas(struct arena *a, struct icalrecurrencetype *r,
 {
 	struct wbxml_node *rec;
 	int pos = 0, mask = rr_mask(r->by_day, &pos), type;
-	int setpos = r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX ?
-		     r->by_set_pos[0] : pos;
-	int mday = r->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX ?
-		   r->by_month_day[0] : dtstart.day;
-	int month = r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX ?
-		    r->by_month[0] : dtstart.month;
+	int setpos = r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX
+			     ? r->by_set_pos[0]
+			     : pos;
+	int mday = r->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX
+			   ? r->by_month_day[0]
+			   : dtstart.day;
+	int month = r->by_month[0] != ICAL_RECURRENCE_ARRAY_MAX ? r->by_month[0]
+								: dtstart.month;
 	char tb[32];
 
 	switch (r->freq) {
-	case ICAL_DAILY_RECURRENCE: type = 0; break;
-	case ICAL_WEEKLY_RECURRENCE: type = 1; break;
-	case ICAL_MONTHLY_RECURRENCE: type = mask != 0 ? 3 : 2; break;
-	case ICAL_YEARLY_RECURRENCE: type = mask != 0 ? 6 : 5; break;
-	default: return;   /* no EAS form: the series shows as one event */
+	case ICAL_DAILY_RECURRENCE:
+		type = 0;
+		break;
+	case ICAL_WEEKLY_RECURRENCE:
+		type = 1;
+		break;
+	case ICAL_MONTHLY_RECURRENCE:
+		type = mask != 0 ? 3 : 2;
+		break;
+	case ICAL_YEARLY_RECURRENCE:
+		type = mask != 0 ? 6 : 5;
+		break;
+	default:
+		return; /* no EAS form: the series shows as one event */
 	}
 	if (type == 1 && mask == 0)
 		mask = 1 << (icaltime_day_of_week(dtstart) - 1);
@@ -514,8 +544,10 @@ conv_rrule_to_eas(struct arena *a, struct icalrecurrencetype *r,
 	if (type == 2 || type == 5)
 		wbxml_add_int(a, rec, t->dom, mday);
 	if (type == 3 || type == 6)
-		wbxml_add_int(a, rec, t->wom, setpos < 0 || setpos > 4 ? 5 :
-					      setpos == 0 ? 1 : setpos);
+		wbxml_add_int(a, rec, t->wom,
+			      setpos < 0 || setpos > 4 ? 5
+			      : setpos == 0	       ? 1
+						       : setpos);
 	if (type == 5 || type == 6)
 		wbxml_add_int(a, rec, t->moy, month);
 }
@@ -537,27 +569,27 @@ static const struct xprop {
 	enum xkind kind;
 	int lo, hi;
 } xprops[] = {
-	{ EAS_CALENDAR_MEETINGSTATUS, "X-EAS-MEETINGSTATUS", XK_INT, 0, 15 },
-	{ EAS_CALENDAR_RESPONSEREQUESTED, "X-EAS-RESPONSEREQUESTED", XK_INT,
-	  0, 1 },
-	{ EAS_CALENDAR_DISALLOWNEWTIMEPROPOSAL, "X-EAS-DISALLOWNEWTIMEPROPOSAL",
-	  XK_INT, 0, 1 },
-	{ EAS_CALENDAR_RESPONSETYPE, "X-EAS-RESPONSETYPE", XK_INT, 0, 5 },
-	{ EAS_CALENDAR_APPOINTMENTREPLYTIME, "X-EAS-APPOINTMENTREPLYTIME",
-	  XK_TIME, 0, 0 },
-	{ EAS_CALENDAR_ONLINEMEETINGCONFLINK, "X-EAS-ONLINEMEETINGCONFLINK",
-	  XK_TEXT, 0, 0 },
-	{ EAS_CALENDAR_ONLINEMEETINGEXTERNALLINK,
-	  "X-EAS-ONLINEMEETINGEXTERNALLINK", XK_TEXT, 0, 0 },
-	{ EAS_CALENDAR_CALENDARTYPE, "X-EAS-CALENDARTYPE", XK_TEXT, 0, 0 },
+	{EAS_CALENDAR_MEETINGSTATUS, "X-EAS-MEETINGSTATUS", XK_INT, 0, 15},
+	{EAS_CALENDAR_RESPONSEREQUESTED, "X-EAS-RESPONSEREQUESTED", XK_INT, 0,
+	 1},
+	{EAS_CALENDAR_DISALLOWNEWTIMEPROPOSAL, "X-EAS-DISALLOWNEWTIMEPROPOSAL",
+	 XK_INT, 0, 1},
+	{EAS_CALENDAR_RESPONSETYPE, "X-EAS-RESPONSETYPE", XK_INT, 0, 5},
+	{EAS_CALENDAR_APPOINTMENTREPLYTIME, "X-EAS-APPOINTMENTREPLYTIME",
+	 XK_TIME, 0, 0},
+	{EAS_CALENDAR_ONLINEMEETINGCONFLINK, "X-EAS-ONLINEMEETINGCONFLINK",
+	 XK_TEXT, 0, 0},
+	{EAS_CALENDAR_ONLINEMEETINGEXTERNALLINK,
+	 "X-EAS-ONLINEMEETINGEXTERNALLINK", XK_TEXT, 0, 0},
+	{EAS_CALENDAR_CALENDARTYPE, "X-EAS-CALENDARTYPE", XK_TEXT, 0, 0},
 };
 
-static const char *const busy_names[] = { "FREE", "TENTATIVE", "BUSY", "OOF",
-					  "WORKINGELSEWHERE" };
+static const char *const busy_names[] = {"FREE", "TENTATIVE", "BUSY", "OOF",
+					 "WORKINGELSEWHERE"};
 
 static int
-check_int(struct arena *a, const struct wbxml_node *n, int lo, int hi,
-	  int *v_r, const char **error_r)
+check_int(struct arena *a, const struct wbxml_node *n, int lo, int hi, int *v_r,
+	  const char **error_r)
 {
 	int64_t v;
 
@@ -605,10 +637,18 @@ add_time(icalcomponent *c, icalproperty_kind kind, int64_t utc,
 	icalproperty *p;
 
 	switch (kind) {
-	case ICAL_DTSTART_PROPERTY: p = icalproperty_new_dtstart(tt); break;
-	case ICAL_DTEND_PROPERTY: p = icalproperty_new_dtend(tt); break;
-	case ICAL_EXDATE_PROPERTY: p = icalproperty_new_exdate(tt); break;
-	default: p = icalproperty_new_recurrenceid(tt); break;
+	case ICAL_DTSTART_PROPERTY:
+		p = icalproperty_new_dtstart(tt);
+		break;
+	case ICAL_DTEND_PROPERTY:
+		p = icalproperty_new_dtend(tt);
+		break;
+	case ICAL_EXDATE_PROPERTY:
+		p = icalproperty_new_exdate(tt);
+		break;
+	default:
+		p = icalproperty_new_recurrenceid(tt);
+		break;
 	}
 	if (tzid != NULL)
 		icalproperty_add_parameter(p, tzid);
@@ -625,49 +665,60 @@ add_xparam(icalproperty *p, const char *name, const char *v)
 }
 
 static int
-add_attendees(struct arena *a, icalcomponent *ev,
-	      const struct wbxml_node *list, const char **error_r)
+add_attendees(struct arena *a, icalcomponent *ev, const struct wbxml_node *list,
+	      const char **error_r)
 {
 	const struct wbxml_node *at, *n;
 	size_t count = 0;
 
-	wbxml_foreach(list, at) {
+	wbxml_foreach(list, at)
+	{
 		const char *email = wbxml_child_text(at, EAS_CALENDAR_EMAIL);
 		const char *name = wbxml_child_text(at, EAS_CALENDAR_NAME);
 		icalproperty *p;
 		int st = -1, ty = -1;
 
 		if (++count > CAL_MAX_ATTENDEES)
-			return conv_fail(a, error_r, "Calendar: too many attendees");
-		if ((n = wbxml_child(at, EAS_CALENDAR_ATTENDEESTATUS)) != NULL &&
+			return conv_fail(a, error_r,
+					 "Calendar: too many attendees");
+		if ((n = wbxml_child(at, EAS_CALENDAR_ATTENDEESTATUS)) !=
+			    NULL &&
 		    check_int(a, n, 0, 5, &st, error_r) < 0)
 			return -1;
 		if ((n = wbxml_child(at, EAS_CALENDAR_ATTENDEETYPE)) != NULL &&
 		    check_int(a, n, 1, 3, &ty, error_r) < 0)
 			return -1;
-		p = icalproperty_new_attendee(arena_printf(a, "mailto:%s",
-			email != NULL ? email : ""));
+		p = icalproperty_new_attendee(arena_printf(
+			a, "mailto:%s", email != NULL ? email : ""));
 		if (name != NULL)
-			icalproperty_add_parameter(p, icalparameter_new_cn(name));
+			icalproperty_add_parameter(p,
+						   icalparameter_new_cn(name));
 		if (st >= 0) {
 			static const icalparameter_partstat ps[6] = {
-				ICAL_PARTSTAT_NEEDSACTION, ICAL_PARTSTAT_NEEDSACTION,
-				ICAL_PARTSTAT_TENTATIVE, ICAL_PARTSTAT_ACCEPTED,
-				ICAL_PARTSTAT_DECLINED, ICAL_PARTSTAT_NEEDSACTION,
+				ICAL_PARTSTAT_NEEDSACTION,
+				ICAL_PARTSTAT_NEEDSACTION,
+				ICAL_PARTSTAT_TENTATIVE,
+				ICAL_PARTSTAT_ACCEPTED,
+				ICAL_PARTSTAT_DECLINED,
+				ICAL_PARTSTAT_NEEDSACTION,
 			};
 
-			icalproperty_add_parameter(p,
-				icalparameter_new_partstat(ps[st]));
-			add_xparam(p, "X-EAS-STATUS", arena_printf(a, "%d", st));
+			icalproperty_add_parameter(
+				p, icalparameter_new_partstat(ps[st]));
+			add_xparam(p, "X-EAS-STATUS",
+				   arena_printf(a, "%d", st));
 		}
 		if (ty >= 0) {
-			icalproperty_add_parameter(p, icalparameter_new_role(
-				ty == 2 ? ICAL_ROLE_OPTPARTICIPANT :
-				ty == 3 ? ICAL_ROLE_NONPARTICIPANT :
-					  ICAL_ROLE_REQPARTICIPANT));
+			icalproperty_add_parameter(
+				p,
+				icalparameter_new_role(
+					ty == 2	  ? ICAL_ROLE_OPTPARTICIPANT
+					: ty == 3 ? ICAL_ROLE_NONPARTICIPANT
+						  : ICAL_ROLE_REQPARTICIPANT));
 			if (ty == 3)
-				icalproperty_add_parameter(p,
-					icalparameter_new_cutype(ICAL_CUTYPE_RESOURCE));
+				icalproperty_add_parameter(
+					p, icalparameter_new_cutype(
+						   ICAL_CUTYPE_RESOURCE));
 			add_xparam(p, "X-EAS-TYPE", arena_printf(a, "%d", ty));
 		}
 		if (email == NULL)
@@ -682,32 +733,33 @@ add_attendees(struct arena *a, icalcomponent *ev,
 static int
 add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
 	   const struct cal_tz *z, bool allday, int64_t *start_r,
-	   int64_t *end_r, const struct wbxml_node **unknown,
-	   size_t *nunknown, const char **error_r)
+	   int64_t *end_r, const struct wbxml_node **unknown, size_t *nunknown,
+	   const char **error_r)
 {
 	const struct wbxml_node *n;
 	int v;
 	int64_t t;
 
-	wbxml_foreach(app, n) {
+	wbxml_foreach(app, n)
+	{
 		size_t i;
 
 		switch (n->tag) {
 		case EAS_CALENDAR_SUBJECT:
-			icalcomponent_add_property(ev,
-				icalproperty_new_summary(wbxml_text(n)));
+			icalcomponent_add_property(
+				ev, icalproperty_new_summary(wbxml_text(n)));
 			continue;
 		case EAS_CALENDAR_LOCATION:
-			icalcomponent_add_property(ev,
-				icalproperty_new_location(wbxml_text(n)));
+			icalcomponent_add_property(
+				ev, icalproperty_new_location(wbxml_text(n)));
 			continue;
 		case EAS_AIRSYNCBASE_LOCATION: {
-			const char *dn = wbxml_child_text(n,
-				EAS_AIRSYNCBASE_DISPLAYNAME);
+			const char *dn = wbxml_child_text(
+				n, EAS_AIRSYNCBASE_DISPLAYNAME);
 
 			if (dn != NULL)
-				icalcomponent_add_property(ev,
-					icalproperty_new_location(dn));
+				icalcomponent_add_property(
+					ev, icalproperty_new_location(dn));
 			conv_ical_set_x(ev, "X-EAS-LOCATION",
 					conv_nodes_pack(a, &n, 1));
 			continue;
@@ -716,17 +768,23 @@ add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
 		case EAS_CALENDAR_ENDTIME:
 			if (check_time(a, n, &t, error_r) < 0)
 				return -1;
-			add_time(ev, n->tag == EAS_CALENDAR_STARTTIME ?
-				 ICAL_DTSTART_PROPERTY : ICAL_DTEND_PROPERTY,
+			add_time(ev,
+				 n->tag == EAS_CALENDAR_STARTTIME
+					 ? ICAL_DTSTART_PROPERTY
+					 : ICAL_DTEND_PROPERTY,
 				 t, z, allday);
-			*(n->tag == EAS_CALENDAR_STARTTIME ? start_r : end_r) = t;
+			*(n->tag == EAS_CALENDAR_STARTTIME ? start_r : end_r) =
+				t;
 			continue;
 		case EAS_CALENDAR_DTSTAMP:
 			if (check_time(a, n, &t, error_r) < 0)
 				return -1;
-			icalcomponent_add_property(ev, icalproperty_new_dtstamp(
-				icaltime_from_timet_with_zone((time_t)t, 0,
-					icaltimezone_get_utc_timezone())));
+			icalcomponent_add_property(
+				ev,
+				icalproperty_new_dtstamp(
+					icaltime_from_timet_with_zone(
+						(time_t)t, 0,
+						icaltimezone_get_utc_timezone())));
 			continue;
 		case EAS_CALENDAR_ALLDAYEVENT:
 			if (check_int(a, n, 0, 1, &v, error_r) < 0)
@@ -737,19 +795,21 @@ add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
 		case EAS_CALENDAR_BUSYSTATUS:
 			if (check_int(a, n, 0, 5, &v, error_r) < 0)
 				return -1;
-			icalcomponent_add_property(ev, icalproperty_new_transp(
-				v == 0 ? ICAL_TRANSP_TRANSPARENT :
-					 ICAL_TRANSP_OPAQUE));
+			icalcomponent_add_property(
+				ev, icalproperty_new_transp(
+					    v == 0 ? ICAL_TRANSP_TRANSPARENT
+						   : ICAL_TRANSP_OPAQUE));
 			conv_ical_set_x(ev, "X-MICROSOFT-CDO-BUSYSTATUS",
 					v < 5 ? busy_names[v] : "5");
 			continue;
 		case EAS_CALENDAR_SENSITIVITY:
 			if (check_int(a, n, 0, 3, &v, error_r) < 0)
 				return -1;
-			icalcomponent_add_property(ev, icalproperty_new_class(
-				v == 0 ? ICAL_CLASS_PUBLIC :
-				v == 3 ? ICAL_CLASS_CONFIDENTIAL :
-					 ICAL_CLASS_PRIVATE));
+			icalcomponent_add_property(
+				ev, icalproperty_new_class(
+					    v == 0   ? ICAL_CLASS_PUBLIC
+					    : v == 3 ? ICAL_CLASS_CONFIDENTIAL
+						     : ICAL_CLASS_PRIVATE));
 			if (v == 1)
 				conv_ical_set_x(ev, "X-EAS-SENSITIVITY", "1");
 			continue;
@@ -763,12 +823,13 @@ add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
 			trig.time = icaltime_null_time();
 			trig.duration = icaldurationtype_from_int(-v * 60);
 			al = icalcomponent_new_valarm();
-			icalcomponent_add_property(al,
+			icalcomponent_add_property(
+				al,
 				icalproperty_new_action(ICAL_ACTION_DISPLAY));
-			icalcomponent_add_property(al,
-				icalproperty_new_trigger(trig));
-			icalcomponent_add_property(al,
-				icalproperty_new_description("Reminder"));
+			icalcomponent_add_property(
+				al, icalproperty_new_trigger(trig));
+			icalcomponent_add_property(
+				al, icalproperty_new_description("Reminder"));
 			icalcomponent_add_component(ev, al);
 			continue;
 		}
@@ -800,9 +861,9 @@ add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
 				return -1;
 			conv_ical_set_x(ev, xprops[i].name, wbxml_text(n));
 			if (n->tag == EAS_CALENDAR_MEETINGSTATUS && (v & 4))
-				icalcomponent_add_property(ev,
-					icalproperty_new_status(
-						ICAL_STATUS_CANCELLED));
+				icalcomponent_add_property(
+					ev, icalproperty_new_status(
+						    ICAL_STATUS_CANCELLED));
 			continue;
 		}
 		if (unknown == NULL)
@@ -815,7 +876,7 @@ add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
 		case EAS_CALENDAR_ORGANIZEREMAIL:
 		case EAS_CALENDAR_RECURRENCE:
 		case EAS_CALENDAR_EXCEPTIONS:
-			continue;   /* the master's own, done by the caller */
+			continue; /* the master's own, done by the caller */
 		default:
 			break;
 		}
@@ -842,8 +903,9 @@ series_end(const char *rrule, int64_t start, int64_t duration)
 		return (int64_t)icaltime_as_timet(r.until) + duration;
 	if (r.count <= 0 || r.count > CAL_MAX_WALK)
 		return INT64_MAX;
-	it = icalrecur_iterator_new(r, icaltime_from_timet_with_zone(
-		(time_t)start, 0, icaltimezone_get_utc_timezone()));
+	it = icalrecur_iterator_new(
+		r, icaltime_from_timet_with_zone(
+			   (time_t)start, 0, icaltimezone_get_utc_timezone()));
 	if (it == NULL)
 		return INT64_MAX;
 	while (n++ < CAL_MAX_WALK &&
@@ -863,7 +925,8 @@ add_exceptions(struct arena *a, icalcomponent *cal, icalcomponent *master,
 	const struct wbxml_node *ex, *n;
 	size_t count = 0;
 
-	wbxml_foreach(list, ex) {
+	wbxml_foreach(list, ex)
+	{
 		const struct wbxml_node *id, *keep[64];
 		size_t nkeep = 0;
 		int64_t orig, s = 0, e = 0;
@@ -871,13 +934,15 @@ add_exceptions(struct arena *a, icalcomponent *cal, icalcomponent *master,
 		icalcomponent *ev;
 
 		if (++count > CAL_MAX_EXCEPTIONS)
-			return conv_fail(a, error_r, "Calendar: too many exceptions");
+			return conv_fail(a, error_r,
+					 "Calendar: too many exceptions");
 		id = wbxml_child(ex, EAS_CALENDAR_EXCEPTIONSTARTTIME);
 		if (id == NULL)
 			id = wbxml_child(ex, EAS_AIRSYNCBASE_INSTANCEID);
 		if (id == NULL)
-			return conv_fail(a, error_r,
-					 "Calendar: exception without its start time");
+			return conv_fail(
+				a, error_r,
+				"Calendar: exception without its start time");
 		if (check_time(a, id, &orig, error_r) < 0)
 			return -1;
 		if ((n = wbxml_child(ex, EAS_CALENDAR_DELETED)) != NULL &&
@@ -896,7 +961,8 @@ add_exceptions(struct arena *a, icalcomponent *cal, icalcomponent *master,
 			return -1;
 		if (wbxml_child(ex, EAS_CALENDAR_STARTTIME) == NULL)
 			add_time(ev, ICAL_DTSTART_PROPERTY, orig, z, allday);
-		wbxml_foreach(ex, n) {
+		wbxml_foreach(ex, n)
+		{
 			if (n != id && nkeep < N_ELEMENTS(keep))
 				keep[nkeep++] = n;
 		}
@@ -945,12 +1011,12 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		uid = conv_new_uid(a);
 
 	cal = icalcomponent_new_vcalendar();
-	icalcomponent_add_property(cal,
-		icalproperty_new_prodid("-//easd//EAS calendar//EN"));
+	icalcomponent_add_property(
+		cal, icalproperty_new_prodid("-//easd//EAS calendar//EN"));
 	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
 	if (z.have)
 		icalcomponent_add_component(cal,
-			conv_tz_vtimezone(&z.tz, z.tzid));
+					    conv_tz_vtimezone(&z.tz, z.tzid));
 	ev = icalcomponent_new_vevent();
 	icalcomponent_add_component(cal, ev);
 	icalcomponent_set_uid(ev, uid);
@@ -959,8 +1025,10 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		goto fail;
 	if (wbxml_child(appdata, EAS_CALENDAR_DTSTAMP) == NULL) {
 		dtstamp = time_now();
-		icalcomponent_add_property(ev, icalproperty_new_dtstamp(
-			icaltime_from_timet_with_zone((time_t)dtstamp, 0,
+		icalcomponent_add_property(
+			ev,
+			icalproperty_new_dtstamp(icaltime_from_timet_with_zone(
+				(time_t)dtstamp, 0,
 				icaltimezone_get_utc_timezone())));
 	}
 	if (wbxml_child(appdata, EAS_CALENDAR_STARTTIME) == NULL) {
@@ -973,7 +1041,8 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		conv_fail(a, error_r, "Calendar: EndTime before StartTime");
 		goto fail;
 	}
-	wbxml_foreach(appdata, n) {
+	wbxml_foreach(appdata, n)
+	{
 		switch (n->tag) {
 		case EAS_CALENDAR_TIMEZONE:
 			conv_ical_set_x(ev, "X-EAS-TIMEZONE", wbxml_text(n));
@@ -985,15 +1054,18 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		case EAS_CALENDAR_ORGANIZEREMAIL:
 			break;
 		case EAS_CALENDAR_RECURRENCE:
-			icalcomponent_add_property(ev, icalproperty_new_rrule(
-				icalrecurrencetype_from_string(rrule)));
+			icalcomponent_add_property(
+				ev,
+				icalproperty_new_rrule(
+					icalrecurrencetype_from_string(rrule)));
 			conv_ical_set_x(ev, "X-EAS-RECURRENCE",
 					conv_nodes_pack(a, &n, 1));
 			break;
 		case EAS_CALENDAR_EXCEPTIONS:
 			if (rrule == NULL) {
 				conv_fail(a, error_r,
-					  "Calendar: Exceptions without Recurrence");
+					  "Calendar: Exceptions without "
+					  "Recurrence");
 				goto fail;
 			}
 			if (add_exceptions(a, cal, ev, n, uid, &z, allday,
@@ -1005,18 +1077,19 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		}
 	}
 	{
-		const char *on = wbxml_child_text(appdata,
-						  EAS_CALENDAR_ORGANIZERNAME);
-		const char *oe = wbxml_child_text(appdata,
-						  EAS_CALENDAR_ORGANIZEREMAIL);
+		const char *on =
+			wbxml_child_text(appdata, EAS_CALENDAR_ORGANIZERNAME);
+		const char *oe =
+			wbxml_child_text(appdata, EAS_CALENDAR_ORGANIZEREMAIL);
 
 		if (on != NULL || oe != NULL) {
-			icalproperty *p = icalproperty_new_organizer(
-				arena_printf(a, "mailto:%s", oe != NULL ? oe : ""));
+			icalproperty *p =
+				icalproperty_new_organizer(arena_printf(
+					a, "mailto:%s", oe != NULL ? oe : ""));
 
 			if (on != NULL)
-				icalproperty_add_parameter(p,
-					icalparameter_new_cn(on));
+				icalproperty_add_parameter(
+					p, icalparameter_new_cn(on));
 			if (oe == NULL)
 				add_xparam(p, "X-EAS-NOEMAIL", "1");
 			icalcomponent_add_property(ev, p);
@@ -1028,12 +1101,13 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	subject = wbxml_child_text(appdata, EAS_CALENDAR_SUBJECT);
 	memset(&item_r->meta, 0, sizeof(item_r->meta));
 	item_r->meta.date = start;
-	item_r->meta.date_end = rrule != NULL ?
-		series_end(rrule, start, end - start) : end;
+	item_r->meta.date_end =
+		rrule != NULL ? series_end(rrule, start, end - start) : end;
 	item_r->meta.uid = arena_strdup(a, uid);
-	item_r->meta.subject = subject != NULL ? arena_strdup(a, subject) : NULL;
-	item_r->data = (const uint8_t *)conv_ical_finish(a, cal,
-							 &item_r->data_len);
+	item_r->meta.subject =
+		subject != NULL ? arena_strdup(a, subject) : NULL;
+	item_r->data =
+		(const uint8_t *)conv_ical_finish(a, cal, &item_r->data_len);
 	item_r->extra = NULL;
 	item_r->extra_len = 0;
 	return 0;
@@ -1048,8 +1122,8 @@ fail:
 struct read_tz {
 	bool have_blob;
 	struct conv_tz tz;
-	const char *blob;       /* our own X-EAS-TIMEZONE text */
-	icaltimezone *zone;     /* imported: the VTIMEZONE or built-in zone */
+	const char *blob;   /* our own X-EAS-TIMEZONE text */
+	icaltimezone *zone; /* imported: the VTIMEZONE or built-in zone */
 };
 
 static icaltimezone *
@@ -1070,19 +1144,20 @@ static int64_t
 read_time(icalcomponent *cal, icalproperty *p, const struct read_tz *rt,
 	  bool *is_date)
 {
-	struct icaltimetype tt = icalvalue_get_datetime(icalproperty_get_value(p));
-	icalparameter *tzp = icalproperty_get_first_parameter(p,
-		ICAL_TZID_PARAMETER);
+	struct icaltimetype tt =
+		icalvalue_get_datetime(icalproperty_get_value(p));
+	icalparameter *tzp =
+		icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
 	int64_t local;
 
 	*is_date = tt.is_date != 0;
 	tt.zone = NULL;
 	local = (int64_t)icaltime_as_timet(tt);
-	if (tt.is_date || icaltime_is_utc(icalvalue_get_datetime(
-			icalproperty_get_value(p))))
+	if (tt.is_date ||
+	    icaltime_is_utc(icalvalue_get_datetime(icalproperty_get_value(p))))
 		return local;
 	if (tzp == NULL)
-		return local;   /* floating: taken as UTC */
+		return local; /* floating: taken as UTC */
 	if (rt->have_blob)
 		return conv_tz_local_to_utc(&rt->tz, local);
 	{
@@ -1101,8 +1176,8 @@ date_to_utc(const struct read_tz *rt, int64_t local)
 	if (rt->have_blob)
 		return conv_tz_local_to_utc(&rt->tz, local);
 	if (rt->zone != NULL) {
-		struct icaltimetype tt = icaltime_from_timet_with_zone(
-			(time_t)local, 0, NULL);
+		struct icaltimetype tt =
+			icaltime_from_timet_with_zone((time_t)local, 0, NULL);
 
 		return (int64_t)icaltime_as_timet_with_zone(tt, rt->zone);
 	}
@@ -1110,8 +1185,7 @@ date_to_utc(const struct read_tz *rt, int64_t local)
 }
 
 static void
-add_compact(struct arena *a, struct wbxml_node *parent, uint16_t tag,
-	    int64_t t)
+add_compact(struct arena *a, struct wbxml_node *parent, uint16_t tag, int64_t t)
 {
 	char buf[32];
 
@@ -1150,8 +1224,9 @@ param_x(icalproperty *p, const char *name)
 static const char *
 strip_mailto(const char *v)
 {
-	return v != NULL && strncasecmp(v, "mailto:", 7) == 0 ? v + 7 :
-	       v != NULL ? v : "";
+	return v != NULL && strncasecmp(v, "mailto:", 7) == 0 ? v + 7
+	       : v != NULL				      ? v
+							      : "";
 }
 
 static void
@@ -1164,14 +1239,14 @@ emit_attendees(struct arena *a, icalcomponent *ev, struct wbxml_node *app)
 	     p != NULL;
 	     p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY)) {
 		struct wbxml_node *at;
-		icalparameter *cn = icalproperty_get_first_parameter(p,
-			ICAL_CN_PARAMETER);
-		icalparameter *ps = icalproperty_get_first_parameter(p,
-			ICAL_PARTSTAT_PARAMETER);
-		icalparameter *role = icalproperty_get_first_parameter(p,
-			ICAL_ROLE_PARAMETER);
-		icalparameter *cut = icalproperty_get_first_parameter(p,
-			ICAL_CUTYPE_PARAMETER);
+		icalparameter *cn =
+			icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER);
+		icalparameter *ps = icalproperty_get_first_parameter(
+			p, ICAL_PARTSTAT_PARAMETER);
+		icalparameter *role = icalproperty_get_first_parameter(
+			p, ICAL_ROLE_PARAMETER);
+		icalparameter *cut = icalproperty_get_first_parameter(
+			p, ICAL_CUTYPE_PARAMETER);
 		const char *st = param_x(p, "X-EAS-STATUS");
 		const char *ty = param_x(p, "X-EAS-TYPE");
 
@@ -1179,8 +1254,9 @@ emit_attendees(struct arena *a, icalcomponent *ev, struct wbxml_node *app)
 			list = wbxml_add(a, app, EAS_CALENDAR_ATTENDEES);
 		at = wbxml_add(a, list, EAS_CALENDAR_ATTENDEE);
 		if (param_x(p, "X-EAS-NOEMAIL") == NULL)
-			wbxml_add_text(a, at, EAS_CALENDAR_EMAIL,
-				       strip_mailto(icalproperty_get_attendee(p)));
+			wbxml_add_text(
+				a, at, EAS_CALENDAR_EMAIL,
+				strip_mailto(icalproperty_get_attendee(p)));
 		if (cn != NULL)
 			wbxml_add_text(a, at, EAS_CALENDAR_NAME,
 				       icalparameter_get_cn(cn));
@@ -1188,10 +1264,18 @@ emit_attendees(struct arena *a, icalcomponent *ev, struct wbxml_node *app)
 			wbxml_add_text(a, at, EAS_CALENDAR_ATTENDEESTATUS, st);
 		} else if (ps != NULL) {
 			switch (icalparameter_get_partstat(ps)) {
-			case ICAL_PARTSTAT_ACCEPTED: st = "3"; break;
-			case ICAL_PARTSTAT_DECLINED: st = "4"; break;
-			case ICAL_PARTSTAT_TENTATIVE: st = "2"; break;
-			default: st = "5"; break;
+			case ICAL_PARTSTAT_ACCEPTED:
+				st = "3";
+				break;
+			case ICAL_PARTSTAT_DECLINED:
+				st = "4";
+				break;
+			case ICAL_PARTSTAT_TENTATIVE:
+				st = "2";
+				break;
+			default:
+				st = "5";
+				break;
 			}
 			wbxml_add_text(a, at, EAS_CALENDAR_ATTENDEESTATUS, st);
 		}
@@ -1199,11 +1283,15 @@ emit_attendees(struct arena *a, icalcomponent *ev, struct wbxml_node *app)
 			wbxml_add_text(a, at, EAS_CALENDAR_ATTENDEETYPE, ty);
 		} else if (role != NULL || cut != NULL) {
 			ty = cut != NULL && icalparameter_get_cutype(cut) ==
-				ICAL_CUTYPE_RESOURCE ? "3" :
-			     role != NULL && (icalparameter_get_role(role) ==
-				ICAL_ROLE_OPTPARTICIPANT ||
-				icalparameter_get_role(role) ==
-				ICAL_ROLE_NONPARTICIPANT) ? "2" : "1";
+						     ICAL_CUTYPE_RESOURCE
+				     ? "3"
+			     : role != NULL &&
+					     (icalparameter_get_role(role) ==
+						      ICAL_ROLE_OPTPARTICIPANT ||
+					      icalparameter_get_role(role) ==
+						      ICAL_ROLE_NONPARTICIPANT)
+				     ? "2"
+				     : "1";
 			wbxml_add_text(a, at, EAS_CALENDAR_ATTENDEETYPE, ty);
 		}
 	}
@@ -1219,13 +1307,13 @@ fix_location(struct arena *a, struct wbxml_node *app,
 
 	for (n = app->child; n != NULL; n = n->next) {
 		if (!v16 && n->tag == EAS_AIRSYNCBASE_LOCATION) {
-			const char *dn = wbxml_child_text(n,
-				EAS_AIRSYNCBASE_DISPLAYNAME);
+			const char *dn = wbxml_child_text(
+				n, EAS_AIRSYNCBASE_DISPLAYNAME);
 
 			n->tag = EAS_CALENDAR_LOCATION;
 			n->child = n->last = NULL;
-			n->data = (const uint8_t *)arena_strdup(a,
-				dn != NULL ? dn : "");
+			n->data = (const uint8_t *)arena_strdup(
+				a, dn != NULL ? dn : "");
 			n->len = strlen((const char *)n->data);
 			n->opaque = false;
 		} else if (v16 && n->tag == EAS_CALENDAR_LOCATION) {
@@ -1256,11 +1344,11 @@ emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
 	v = conv_ical_get_x(a, ev, "X-EAS-LOCATION");
 	if (v16 && v != NULL) {
 		conv_nodes_unpack(a, v, strlen(v), app);
-	} else if ((p = icalcomponent_get_first_property(ev,
-			ICAL_LOCATION_PROPERTY)) != NULL) {
+	} else if ((p = icalcomponent_get_first_property(
+			    ev, ICAL_LOCATION_PROPERTY)) != NULL) {
 		if (v16)
-			wbxml_add_text(a, wbxml_add(a, app,
-				EAS_AIRSYNCBASE_LOCATION),
+			wbxml_add_text(
+				a, wbxml_add(a, app, EAS_AIRSYNCBASE_LOCATION),
 				EAS_AIRSYNCBASE_DISPLAYNAME,
 				icalproperty_get_location(p));
 		else
@@ -1276,8 +1364,9 @@ emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
 		add_compact(a, app, EAS_CALENDAR_ENDTIME,
 			    out_time(cal, p, rt, ctx));
 	if ((p = icalcomponent_get_first_property(ev, ICAL_DTSTAMP_PROPERTY)))
-		add_compact(a, app, EAS_CALENDAR_DTSTAMP, (int64_t)
-			    icaltime_as_timet(icalproperty_get_dtstamp(p)));
+		add_compact(a, app, EAS_CALENDAR_DTSTAMP,
+			    (int64_t)icaltime_as_timet(
+				    icalproperty_get_dtstamp(p)));
 	v = conv_ical_get_x(a, ev, "X-MICROSOFT-CDO-ALLDAYEVENT");
 	if (v != NULL)
 		wbxml_add_text(a, app, EAS_CALENDAR_ALLDAYEVENT,
@@ -1291,24 +1380,28 @@ emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
 				break;
 		}
 		wbxml_add_text(a, app, EAS_CALENDAR_BUSYSTATUS,
-			       i < N_ELEMENTS(busy_names) ?
-			       arena_printf(a, "%zu", i) : v);
-	} else if ((p = icalcomponent_get_first_property(ev,
-			ICAL_TRANSP_PROPERTY)) != NULL) {
+			       i < N_ELEMENTS(busy_names)
+				       ? arena_printf(a, "%zu", i)
+				       : v);
+	} else if ((p = icalcomponent_get_first_property(
+			    ev, ICAL_TRANSP_PROPERTY)) != NULL) {
 		wbxml_add_text(a, app, EAS_CALENDAR_BUSYSTATUS,
 			       icalproperty_get_transp(p) ==
-			       ICAL_TRANSP_TRANSPARENT ? "0" : "2");
+					       ICAL_TRANSP_TRANSPARENT
+				       ? "0"
+				       : "2");
 	}
 	v = conv_ical_get_x(a, ev, "X-EAS-SENSITIVITY");
 	if (v != NULL) {
 		wbxml_add_text(a, app, EAS_CALENDAR_SENSITIVITY, v);
-	} else if ((p = icalcomponent_get_first_property(ev,
-			ICAL_CLASS_PROPERTY)) != NULL) {
+	} else if ((p = icalcomponent_get_first_property(
+			    ev, ICAL_CLASS_PROPERTY)) != NULL) {
 		enum icalproperty_class c = icalproperty_get_class(p);
 
 		wbxml_add_text(a, app, EAS_CALENDAR_SENSITIVITY,
-			       c == ICAL_CLASS_PRIVATE ? "2" :
-			       c == ICAL_CLASS_CONFIDENTIAL ? "3" : "0");
+			       c == ICAL_CLASS_PRIVATE	      ? "2"
+			       : c == ICAL_CLASS_CONFIDENTIAL ? "3"
+							      : "0");
 	}
 	al = icalcomponent_get_first_component(ev, ICAL_VALARM_COMPONENT);
 	if (al != NULL &&
@@ -1341,7 +1434,8 @@ emit_instance_id(struct arena *a, struct wbxml_node *ex, int64_t t,
 
 	if (ctx != NULL && ctx->version >= 160) {
 		if (stored != NULL) {
-			wbxml_add_text(a, ex, EAS_AIRSYNCBASE_INSTANCEID, stored);
+			wbxml_add_text(a, ex, EAS_AIRSYNCBASE_INSTANCEID,
+				       stored);
 			return;
 		}
 		time_format_iso(t, buf);
@@ -1371,10 +1465,10 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 	if (cal == NULL)
 		return -1;
 	for (ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
-	     ev != NULL;
-	     ev = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
-		if (icalcomponent_get_first_property(ev,
-				ICAL_RECURRENCEID_PROPERTY) == NULL) {
+	     ev != NULL; ev = icalcomponent_get_next_component(
+				 cal, ICAL_VEVENT_COMPONENT)) {
+		if (icalcomponent_get_first_property(
+			    ev, ICAL_RECURRENCEID_PROPERTY) == NULL) {
 			master = ev;
 			break;
 		}
@@ -1391,10 +1485,11 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 	}
 	p = icalcomponent_get_first_property(master, ICAL_DTSTART_PROPERTY);
 	if (p == NULL)
-		return conv_fail(a, error_r, "iCalendar: VEVENT without DTSTART");
+		return conv_fail(a, error_r,
+				 "iCalendar: VEVENT without DTSTART");
 	{
-		icalparameter *tzp = icalproperty_get_first_parameter(p,
-			ICAL_TZID_PARAMETER);
+		icalparameter *tzp = icalproperty_get_first_parameter(
+			p, ICAL_TZID_PARAMETER);
 
 		if (!rt.have_blob && tzp != NULL)
 			rt.zone = find_zone(cal, icalparameter_get_tzid(tzp));
@@ -1413,7 +1508,8 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 	/* 16.x all-day events carry no TimeZone (MS-ASCAL 2.2.2.46). */
 	if (!(v16 && allday)) {
 		if (rt.blob != NULL) {
-			wbxml_add_text(a, appdata, EAS_CALENDAR_TIMEZONE, rt.blob);
+			wbxml_add_text(a, appdata, EAS_CALENDAR_TIMEZONE,
+				       rt.blob);
 		} else {
 			struct conv_tz utc;
 
@@ -1427,8 +1523,9 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 	    NULL) {
 		/* EndTime is always sent: from DURATION, or the start. */
 		struct icaldurationtype d = icalcomponent_get_duration(master);
-		int secs = icaldurationtype_is_null_duration(d) ? 0 :
-			   icaldurationtype_as_int(d);
+		int secs = icaldurationtype_is_null_duration(d)
+				   ? 0
+				   : icaldurationtype_as_int(d);
 
 		if (allday && secs == 0)
 			secs = 86400;
@@ -1440,34 +1537,37 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 	if (icalcomponent_get_uid(master) != NULL)
 		wbxml_add_text(a, appdata, EAS_CALENDAR_UID,
 			       icalcomponent_get_uid(master));
-	if ((p = icalcomponent_get_first_property(master,
-			ICAL_ORGANIZER_PROPERTY)) != NULL) {
-		icalparameter *cn = icalproperty_get_first_parameter(p,
-			ICAL_CN_PARAMETER);
+	if ((p = icalcomponent_get_first_property(
+		     master, ICAL_ORGANIZER_PROPERTY)) != NULL) {
+		icalparameter *cn =
+			icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER);
 
 		if (cn != NULL)
 			wbxml_add_text(a, appdata, EAS_CALENDAR_ORGANIZERNAME,
 				       icalparameter_get_cn(cn));
 		if (param_x(p, "X-EAS-NOEMAIL") == NULL)
-			wbxml_add_text(a, appdata, EAS_CALENDAR_ORGANIZEREMAIL,
-				       strip_mailto(icalproperty_get_organizer(p)));
+			wbxml_add_text(
+				a, appdata, EAS_CALENDAR_ORGANIZEREMAIL,
+				strip_mailto(icalproperty_get_organizer(p)));
 	}
 	v = conv_ical_get_x(a, master, "X-EAS-RECURRENCE");
 	if (v != NULL) {
 		if (conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
 			return conv_fail(a, error_r, "bad X-EAS-RECURRENCE");
-	} else if ((p = icalcomponent_get_first_property(master,
-			ICAL_RRULE_PROPERTY)) != NULL) {
+	} else if ((p = icalcomponent_get_first_property(
+			    master, ICAL_RRULE_PROPERTY)) != NULL) {
 		struct icalrecurrencetype r = icalproperty_get_rrule(p);
 		struct icaltimetype dt = icaltime_from_timet_with_zone(
-			(time_t)(rt.have_blob ? conv_tz_utc_to_local(&rt.tz,
-				start) : start), 0, NULL);
+			(time_t)(rt.have_blob
+					 ? conv_tz_utc_to_local(&rt.tz, start)
+					 : start),
+			0, NULL);
 
 		conv_rrule_to_eas(a, &r, dt, &conv_rec_calendar, appdata);
 	}
 	for (p = icalcomponent_get_first_property(master, ICAL_EXDATE_PROPERTY);
-	     p != NULL;
-	     p = icalcomponent_get_next_property(master, ICAL_EXDATE_PROPERTY)) {
+	     p != NULL; p = icalcomponent_get_next_property(
+				master, ICAL_EXDATE_PROPERTY)) {
 		struct wbxml_node *ex;
 
 		if (exlist == NULL)
@@ -1482,8 +1582,9 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		struct wbxml_node *ex;
 		icalproperty *rid;
 
-		if (c == master || (rid = icalcomponent_get_first_property(c,
-				ICAL_RECURRENCEID_PROPERTY)) == NULL)
+		if (c == master ||
+		    (rid = icalcomponent_get_first_property(
+			     c, ICAL_RECURRENCEID_PROPERTY)) == NULL)
 			continue;
 		if (exlist == NULL)
 			exlist = wbxml_add(a, appdata, EAS_CALENDAR_EXCEPTIONS);
@@ -1498,7 +1599,8 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 			emit_common(a, cal, c, &rt, ctx, ex);
 		}
 		emit_instance_id(a, ex, out_time(cal, rid, &rt, ctx),
-				 conv_ical_get_x(a, c, "X-EAS-INSTANCEID"), ctx);
+				 conv_ical_get_x(a, c, "X-EAS-INSTANCEID"),
+				 ctx);
 	}
 	v = conv_ical_get_x(a, master, "X-EAS-NODES");
 	if (v != NULL && conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
@@ -1509,9 +1611,9 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 /* --- import --- */
 
 int
-conv_ical_from_standard(struct arena *a, enum store_class cls,
-			const char *data, size_t len,
-			struct store_item *item_r, const char **error_r)
+conv_ical_from_standard(struct arena *a, enum store_class cls, const char *data,
+			size_t len, struct store_item *item_r,
+			const char **error_r)
 {
 	icalcomponent *cal = conv_ical_parse(a, data, len, error_r), *ev;
 	struct conv_ctx ctx;
@@ -1539,8 +1641,8 @@ conv_ical_from_standard(struct arena *a, enum store_class cls,
 	if (icalcomponent_get_uid(ev) != NULL)
 		item_r->meta.uid = arena_strdup(a, icalcomponent_get_uid(ev));
 	if (icalcomponent_get_summary(ev) != NULL)
-		item_r->meta.subject = arena_strdup(a,
-			icalcomponent_get_summary(ev));
+		item_r->meta.subject =
+			arena_strdup(a, icalcomponent_get_summary(ev));
 	/* The EAS view gives start and end in UTC the same way a device
 	 * will see them. */
 	memset(&ctx, 0, sizeof(ctx));
@@ -1553,14 +1655,16 @@ conv_ical_from_standard(struct arena *a, enum store_class cls,
 		return conv_fail(a, error_r, "iCalendar: bad DTSTART");
 	item_r->meta.date = ts;
 	t = wbxml_child_text(app, EAS_CALENDAR_ENDTIME);
-	item_r->meta.date_end = t != NULL && conv_parse_time(t, &ts) == 0 ?
-				ts : item_r->meta.date;
+	item_r->meta.date_end = t != NULL && conv_parse_time(t, &ts) == 0
+					? ts
+					: item_r->meta.date;
 	if ((p = icalcomponent_get_first_property(ev, ICAL_RRULE_PROPERTY))) {
 		struct icalrecurrencetype r = icalproperty_get_rrule(p);
 		char *rs = icalrecurrencetype_as_string_r(&r);
 
-		item_r->meta.date_end = series_end(rs, item_r->meta.date,
-			item_r->meta.date_end - item_r->meta.date);
+		item_r->meta.date_end =
+			series_end(rs, item_r->meta.date,
+				   item_r->meta.date_end - item_r->meta.date);
 		free(rs);
 	}
 	return 0;

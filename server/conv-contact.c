@@ -30,106 +30,105 @@
 #define CONTACT_MAX_UNKNOWN 64
 
 enum ckind {
-	CK_TEXT,   /* PROP:value */
-	CK_N,      /* component sub of N */
-	CK_ORG,    /* component sub of ORG */
-	CK_ADR,    /* component sub of ADR of address group grp */
-	CK_TEL,    /* TEL with TYPE types and slot */
+	CK_TEXT, /* PROP:value */
+	CK_N,	 /* component sub of N */
+	CK_ORG,	 /* component sub of ORG */
+	CK_ADR,	 /* component sub of ADR of address group grp */
+	CK_TEL,	 /* TEL with TYPE types and slot */
 	CK_EMAIL,
 	CK_IMPP,
-	CK_DATE,   /* BDAY / X-ANNIVERSARY */
+	CK_DATE, /* BDAY / X-ANNIVERSARY */
 };
 
 struct cfield {
 	uint16_t tag;
 	enum ckind kind;
-	const char *prop;   /* vCard property (CK_TEXT, CK_DATE) */
-	int sub;            /* structured component, or address group */
-	const char *types;  /* TEL TYPE parameter */
-	const char *slot;   /* X-EAS-TYPE value */
+	const char *prop;  /* vCard property (CK_TEXT, CK_DATE) */
+	int sub;	   /* structured component, or address group */
+	const char *types; /* TEL TYPE parameter */
+	const char *slot;  /* X-EAS-TYPE value */
 };
 
 /* The output order of the EAS elements is the order of this table. */
 static const struct cfield fields[] = {
-	{ EAS_CONTACTS_LASTNAME, CK_N, NULL, 0, NULL, NULL },
-	{ EAS_CONTACTS_FIRSTNAME, CK_N, NULL, 1, NULL, NULL },
-	{ EAS_CONTACTS_MIDDLENAME, CK_N, NULL, 2, NULL, NULL },
-	{ EAS_CONTACTS_TITLE, CK_N, NULL, 3, NULL, NULL },
-	{ EAS_CONTACTS_SUFFIX, CK_N, NULL, 4, NULL, NULL },
-	{ EAS_CONTACTS_FILEAS, CK_TEXT, "X-EAS-FILEAS", 0, NULL, NULL },
-	{ EAS_CONTACTS2_NICKNAME, CK_TEXT, "NICKNAME", 0, NULL, NULL },
-	{ EAS_CONTACTS_COMPANYNAME, CK_ORG, NULL, 0, NULL, NULL },
-	{ EAS_CONTACTS_DEPARTMENT, CK_ORG, NULL, 1, NULL, NULL },
-	{ EAS_CONTACTS_JOBTITLE, CK_TEXT, "TITLE", 0, NULL, NULL },
-	{ EAS_CONTACTS_OFFICELOCATION, CK_TEXT, "X-EAS-OFFICELOCATION", 0,
-	  NULL, NULL },
-	{ EAS_CONTACTS_YOMIFIRSTNAME, CK_TEXT, "X-PHONETIC-FIRST-NAME", 0,
-	  NULL, NULL },
-	{ EAS_CONTACTS_YOMILASTNAME, CK_TEXT, "X-PHONETIC-LAST-NAME", 0,
-	  NULL, NULL },
-	{ EAS_CONTACTS_YOMICOMPANYNAME, CK_TEXT, "X-PHONETIC-ORG", 0, NULL,
-	  NULL },
-	{ EAS_CONTACTS_BUSINESSPHONENUMBER, CK_TEL, NULL, 0, "WORK,VOICE",
-	  "Business" },
-	{ EAS_CONTACTS_BUSINESS2PHONENUMBER, CK_TEL, NULL, 0, "WORK,VOICE",
-	  "Business2" },
-	{ EAS_CONTACTS_HOMEPHONENUMBER, CK_TEL, NULL, 0, "HOME,VOICE", "Home" },
-	{ EAS_CONTACTS_HOME2PHONENUMBER, CK_TEL, NULL, 0, "HOME,VOICE",
-	  "Home2" },
-	{ EAS_CONTACTS_MOBILEPHONENUMBER, CK_TEL, NULL, 0, "CELL,VOICE",
-	  "Mobile" },
-	{ EAS_CONTACTS_CARPHONENUMBER, CK_TEL, NULL, 0, "CAR,VOICE", "Car" },
-	{ EAS_CONTACTS_RADIOPHONENUMBER, CK_TEL, NULL, 0, "X-RADIO", "Radio" },
-	{ EAS_CONTACTS_PAGERNUMBER, CK_TEL, NULL, 0, "PAGER", "Pager" },
-	{ EAS_CONTACTS_ASSISTANTPHONENUMBER, CK_TEL, NULL, 0, "X-ASSISTANT",
-	  "Assistant" },
-	{ EAS_CONTACTS_BUSINESSFAXNUMBER, CK_TEL, NULL, 0, "WORK,FAX",
-	  "BusinessFax" },
-	{ EAS_CONTACTS_HOMEFAXNUMBER, CK_TEL, NULL, 0, "HOME,FAX", "HomeFax" },
-	{ EAS_CONTACTS2_COMPANYMAINPHONE, CK_TEL, NULL, 0, "WORK,X-COMPANY-MAIN",
-	  "CompanyMain" },
-	{ EAS_CONTACTS2_MMS, CK_TEL, NULL, 0, "MSG,X-MMS", "MMS" },
-	{ EAS_CONTACTS_EMAIL1ADDRESS, CK_EMAIL, NULL, 0, NULL, "Email1" },
-	{ EAS_CONTACTS_EMAIL2ADDRESS, CK_EMAIL, NULL, 0, NULL, "Email2" },
-	{ EAS_CONTACTS_EMAIL3ADDRESS, CK_EMAIL, NULL, 0, NULL, "Email3" },
-	{ EAS_CONTACTS2_IMADDRESS, CK_IMPP, NULL, 0, NULL, "IM1" },
-	{ EAS_CONTACTS2_IMADDRESS2, CK_IMPP, NULL, 0, NULL, "IM2" },
-	{ EAS_CONTACTS2_IMADDRESS3, CK_IMPP, NULL, 0, NULL, "IM3" },
-	{ EAS_CONTACTS_BUSINESSADDRESSSTREET, CK_ADR, NULL, 0, NULL, NULL },
-	{ EAS_CONTACTS_BUSINESSADDRESSCITY, CK_ADR, NULL, 0, NULL, NULL },
-	{ EAS_CONTACTS_BUSINESSADDRESSSTATE, CK_ADR, NULL, 0, NULL, NULL },
-	{ EAS_CONTACTS_BUSINESSADDRESSPOSTALCODE, CK_ADR, NULL, 0, NULL, NULL },
-	{ EAS_CONTACTS_BUSINESSADDRESSCOUNTRY, CK_ADR, NULL, 0, NULL, NULL },
-	{ EAS_CONTACTS_HOMEADDRESSSTREET, CK_ADR, NULL, 1, NULL, NULL },
-	{ EAS_CONTACTS_HOMEADDRESSCITY, CK_ADR, NULL, 1, NULL, NULL },
-	{ EAS_CONTACTS_HOMEADDRESSSTATE, CK_ADR, NULL, 1, NULL, NULL },
-	{ EAS_CONTACTS_HOMEADDRESSPOSTALCODE, CK_ADR, NULL, 1, NULL, NULL },
-	{ EAS_CONTACTS_HOMEADDRESSCOUNTRY, CK_ADR, NULL, 1, NULL, NULL },
-	{ EAS_CONTACTS_OTHERADDRESSSTREET, CK_ADR, NULL, 2, NULL, NULL },
-	{ EAS_CONTACTS_OTHERADDRESSCITY, CK_ADR, NULL, 2, NULL, NULL },
-	{ EAS_CONTACTS_OTHERADDRESSSTATE, CK_ADR, NULL, 2, NULL, NULL },
-	{ EAS_CONTACTS_OTHERADDRESSPOSTALCODE, CK_ADR, NULL, 2, NULL, NULL },
-	{ EAS_CONTACTS_OTHERADDRESSCOUNTRY, CK_ADR, NULL, 2, NULL, NULL },
-	{ EAS_CONTACTS_BIRTHDAY, CK_DATE, "BDAY", 0, NULL, NULL },
-	{ EAS_CONTACTS_ANNIVERSARY, CK_DATE, "X-ANNIVERSARY", 0, NULL, NULL },
-	{ EAS_CONTACTS_WEBPAGE, CK_TEXT, "URL", 0, NULL, NULL },
-	{ EAS_CONTACTS_SPOUSE, CK_TEXT, "X-SPOUSE", 0, NULL, NULL },
-	{ EAS_CONTACTS_ASSISTANTNAME, CK_TEXT, "X-ASSISTANT", 0, NULL, NULL },
-	{ EAS_CONTACTS2_MANAGERNAME, CK_TEXT, "X-MANAGER", 0, NULL, NULL },
-	{ EAS_CONTACTS2_CUSTOMERID, CK_TEXT, "X-EAS-CUSTOMERID", 0, NULL, NULL },
-	{ EAS_CONTACTS2_GOVERNMENTID, CK_TEXT, "X-EAS-GOVERNMENTID", 0, NULL,
-	  NULL },
-	{ EAS_CONTACTS2_ACCOUNTNAME, CK_TEXT, "X-EAS-ACCOUNTNAME", 0, NULL,
-	  NULL },
-	{ EAS_CONTACTS_ALIAS, CK_TEXT, "X-EAS-ALIAS", 0, NULL, NULL },
-	{ EAS_CONTACTS_WEIGHTEDRANK, CK_TEXT, "X-EAS-WEIGHTEDRANK", 0, NULL,
-	  NULL },
+	{EAS_CONTACTS_LASTNAME, CK_N, NULL, 0, NULL, NULL},
+	{EAS_CONTACTS_FIRSTNAME, CK_N, NULL, 1, NULL, NULL},
+	{EAS_CONTACTS_MIDDLENAME, CK_N, NULL, 2, NULL, NULL},
+	{EAS_CONTACTS_TITLE, CK_N, NULL, 3, NULL, NULL},
+	{EAS_CONTACTS_SUFFIX, CK_N, NULL, 4, NULL, NULL},
+	{EAS_CONTACTS_FILEAS, CK_TEXT, "X-EAS-FILEAS", 0, NULL, NULL},
+	{EAS_CONTACTS2_NICKNAME, CK_TEXT, "NICKNAME", 0, NULL, NULL},
+	{EAS_CONTACTS_COMPANYNAME, CK_ORG, NULL, 0, NULL, NULL},
+	{EAS_CONTACTS_DEPARTMENT, CK_ORG, NULL, 1, NULL, NULL},
+	{EAS_CONTACTS_JOBTITLE, CK_TEXT, "TITLE", 0, NULL, NULL},
+	{EAS_CONTACTS_OFFICELOCATION, CK_TEXT, "X-EAS-OFFICELOCATION", 0, NULL,
+	 NULL},
+	{EAS_CONTACTS_YOMIFIRSTNAME, CK_TEXT, "X-PHONETIC-FIRST-NAME", 0, NULL,
+	 NULL},
+	{EAS_CONTACTS_YOMILASTNAME, CK_TEXT, "X-PHONETIC-LAST-NAME", 0, NULL,
+	 NULL},
+	{EAS_CONTACTS_YOMICOMPANYNAME, CK_TEXT, "X-PHONETIC-ORG", 0, NULL,
+	 NULL},
+	{EAS_CONTACTS_BUSINESSPHONENUMBER, CK_TEL, NULL, 0, "WORK,VOICE",
+	 "Business"},
+	{EAS_CONTACTS_BUSINESS2PHONENUMBER, CK_TEL, NULL, 0, "WORK,VOICE",
+	 "Business2"},
+	{EAS_CONTACTS_HOMEPHONENUMBER, CK_TEL, NULL, 0, "HOME,VOICE", "Home"},
+	{EAS_CONTACTS_HOME2PHONENUMBER, CK_TEL, NULL, 0, "HOME,VOICE", "Home2"},
+	{EAS_CONTACTS_MOBILEPHONENUMBER, CK_TEL, NULL, 0, "CELL,VOICE",
+	 "Mobile"},
+	{EAS_CONTACTS_CARPHONENUMBER, CK_TEL, NULL, 0, "CAR,VOICE", "Car"},
+	{EAS_CONTACTS_RADIOPHONENUMBER, CK_TEL, NULL, 0, "X-RADIO", "Radio"},
+	{EAS_CONTACTS_PAGERNUMBER, CK_TEL, NULL, 0, "PAGER", "Pager"},
+	{EAS_CONTACTS_ASSISTANTPHONENUMBER, CK_TEL, NULL, 0, "X-ASSISTANT",
+	 "Assistant"},
+	{EAS_CONTACTS_BUSINESSFAXNUMBER, CK_TEL, NULL, 0, "WORK,FAX",
+	 "BusinessFax"},
+	{EAS_CONTACTS_HOMEFAXNUMBER, CK_TEL, NULL, 0, "HOME,FAX", "HomeFax"},
+	{EAS_CONTACTS2_COMPANYMAINPHONE, CK_TEL, NULL, 0, "WORK,X-COMPANY-MAIN",
+	 "CompanyMain"},
+	{EAS_CONTACTS2_MMS, CK_TEL, NULL, 0, "MSG,X-MMS", "MMS"},
+	{EAS_CONTACTS_EMAIL1ADDRESS, CK_EMAIL, NULL, 0, NULL, "Email1"},
+	{EAS_CONTACTS_EMAIL2ADDRESS, CK_EMAIL, NULL, 0, NULL, "Email2"},
+	{EAS_CONTACTS_EMAIL3ADDRESS, CK_EMAIL, NULL, 0, NULL, "Email3"},
+	{EAS_CONTACTS2_IMADDRESS, CK_IMPP, NULL, 0, NULL, "IM1"},
+	{EAS_CONTACTS2_IMADDRESS2, CK_IMPP, NULL, 0, NULL, "IM2"},
+	{EAS_CONTACTS2_IMADDRESS3, CK_IMPP, NULL, 0, NULL, "IM3"},
+	{EAS_CONTACTS_BUSINESSADDRESSSTREET, CK_ADR, NULL, 0, NULL, NULL},
+	{EAS_CONTACTS_BUSINESSADDRESSCITY, CK_ADR, NULL, 0, NULL, NULL},
+	{EAS_CONTACTS_BUSINESSADDRESSSTATE, CK_ADR, NULL, 0, NULL, NULL},
+	{EAS_CONTACTS_BUSINESSADDRESSPOSTALCODE, CK_ADR, NULL, 0, NULL, NULL},
+	{EAS_CONTACTS_BUSINESSADDRESSCOUNTRY, CK_ADR, NULL, 0, NULL, NULL},
+	{EAS_CONTACTS_HOMEADDRESSSTREET, CK_ADR, NULL, 1, NULL, NULL},
+	{EAS_CONTACTS_HOMEADDRESSCITY, CK_ADR, NULL, 1, NULL, NULL},
+	{EAS_CONTACTS_HOMEADDRESSSTATE, CK_ADR, NULL, 1, NULL, NULL},
+	{EAS_CONTACTS_HOMEADDRESSPOSTALCODE, CK_ADR, NULL, 1, NULL, NULL},
+	{EAS_CONTACTS_HOMEADDRESSCOUNTRY, CK_ADR, NULL, 1, NULL, NULL},
+	{EAS_CONTACTS_OTHERADDRESSSTREET, CK_ADR, NULL, 2, NULL, NULL},
+	{EAS_CONTACTS_OTHERADDRESSCITY, CK_ADR, NULL, 2, NULL, NULL},
+	{EAS_CONTACTS_OTHERADDRESSSTATE, CK_ADR, NULL, 2, NULL, NULL},
+	{EAS_CONTACTS_OTHERADDRESSPOSTALCODE, CK_ADR, NULL, 2, NULL, NULL},
+	{EAS_CONTACTS_OTHERADDRESSCOUNTRY, CK_ADR, NULL, 2, NULL, NULL},
+	{EAS_CONTACTS_BIRTHDAY, CK_DATE, "BDAY", 0, NULL, NULL},
+	{EAS_CONTACTS_ANNIVERSARY, CK_DATE, "X-ANNIVERSARY", 0, NULL, NULL},
+	{EAS_CONTACTS_WEBPAGE, CK_TEXT, "URL", 0, NULL, NULL},
+	{EAS_CONTACTS_SPOUSE, CK_TEXT, "X-SPOUSE", 0, NULL, NULL},
+	{EAS_CONTACTS_ASSISTANTNAME, CK_TEXT, "X-ASSISTANT", 0, NULL, NULL},
+	{EAS_CONTACTS2_MANAGERNAME, CK_TEXT, "X-MANAGER", 0, NULL, NULL},
+	{EAS_CONTACTS2_CUSTOMERID, CK_TEXT, "X-EAS-CUSTOMERID", 0, NULL, NULL},
+	{EAS_CONTACTS2_GOVERNMENTID, CK_TEXT, "X-EAS-GOVERNMENTID", 0, NULL,
+	 NULL},
+	{EAS_CONTACTS2_ACCOUNTNAME, CK_TEXT, "X-EAS-ACCOUNTNAME", 0, NULL,
+	 NULL},
+	{EAS_CONTACTS_ALIAS, CK_TEXT, "X-EAS-ALIAS", 0, NULL, NULL},
+	{EAS_CONTACTS_WEIGHTEDRANK, CK_TEXT, "X-EAS-WEIGHTEDRANK", 0, NULL,
+	 NULL},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 /* ADR components (RFC 2426 3.2.1): 2 street, 3 city, 4 region, 5 postal
  * code, 6 country; the table lists street, city, state, postal, country. */
-static const char *const adr_types[3] = { "WORK", "HOME", "OTHER" };
+static const char *const adr_types[3] = {"WORK", "HOME", "OTHER"};
 
 struct strv {
 	const char *s;
@@ -224,10 +223,18 @@ vw_text(struct vw *w, const char *s, size_t len)
 		char c = s[i];
 
 		switch (c) {
-		case '\\': buf_append(&w->b, "\\\\", 2); break;
-		case ',': buf_append(&w->b, "\\,", 2); break;
-		case ';': buf_append(&w->b, "\\;", 2); break;
-		case '\n': buf_append(&w->b, "\\n", 2); break;
+		case '\\':
+			buf_append(&w->b, "\\\\", 2);
+			break;
+		case ',':
+			buf_append(&w->b, "\\,", 2);
+			break;
+		case ';':
+			buf_append(&w->b, "\\;", 2);
+			break;
+		case '\n':
+			buf_append(&w->b, "\\n", 2);
+			break;
 		case '\r':
 			if (i + 1 < len && s[i + 1] == '\n') {
 				buf_append(&w->b, "\\n", 2);
@@ -236,7 +243,9 @@ vw_text(struct vw *w, const char *s, size_t len)
 				buf_append(&w->b, "\\r", 2);
 			}
 			break;
-		default: buf_putc(&w->b, (uint8_t)c); break;
+		default:
+			buf_putc(&w->b, (uint8_t)c);
+			break;
 		}
 	}
 }
@@ -271,8 +280,8 @@ vw_compound(struct vw *w, const char *head, const struct contact *c,
 	bool lf = false;
 
 	for (size_t i = 0; i < n; i++)
-		lf = lf || (idx[i] >= 0 && c->has[idx[i]] &&
-			    lf_only(&c->f[idx[i]]));
+		lf = lf ||
+		     (idx[i] >= 0 && c->has[idx[i]] && lf_only(&c->f[idx[i]]));
 	vw_start(w, head);
 	if (lf)
 		buf_puts(&w->b, ";X-EAS-NL=LF");
@@ -302,8 +311,7 @@ any_of(const struct contact *c, enum ckind kind, int grp)
  * value is local midnight in UTC, so adding 12 hours lands on the right
  * day in any zone from UTC-12 to UTC+12), the exact EAS text kept. */
 static void
-vw_date(struct arena *a, struct vw *w, const char *name,
-	const struct strv *v)
+vw_date(struct arena *a, struct vw *w, const char *name, const struct strv *v)
 {
 	int64_t t;
 	char day[32];
@@ -338,7 +346,7 @@ contact_write(struct arena *a, const struct contact *c, size_t *len_r)
 		idx[i] = field_of(CK_N, i, 0);
 	{
 		/* N order: family; given; additional; prefix; suffix. */
-		int n_idx[5] = { idx[0], idx[1], idx[2], idx[3], idx[4] };
+		int n_idx[5] = {idx[0], idx[1], idx[2], idx[3], idx[4]};
 
 		vw_compound(&w, "N", c, n_idx, 5, 0);
 	}
@@ -358,7 +366,7 @@ contact_write(struct arena *a, const struct contact *c, size_t *len_r)
 		switch (f->kind) {
 		case CK_TEXT:
 			if (f->tag == EAS_CONTACTS_FILEAS && !c->fn_computed)
-				break;   /* FN holds it */
+				break; /* FN holds it */
 			vw_simple(&w, f->prop, NULL, &c->f[i]);
 			break;
 		case CK_TEL:
@@ -412,9 +420,12 @@ contact_write(struct arena *a, const struct contact *c, size_t *len_r)
 		vw_end(&w);
 	}
 	if (c->has_body)
-		vw_simple(&w, "NOTE", c->body_type == 2 ? ";X-EAS-BODYTYPE=2" :
-			  c->body_type > 2 ? (c->body_type == 3 ?
-			  ";X-EAS-BODYTYPE=3" : ";X-EAS-BODYTYPE=4") : NULL,
+		vw_simple(&w, "NOTE",
+			  c->body_type == 2 ? ";X-EAS-BODYTYPE=2"
+			  : c->body_type > 2
+				  ? (c->body_type == 3 ? ";X-EAS-BODYTYPE=3"
+						       : ";X-EAS-BODYTYPE=4")
+				  : NULL,
 			  &c->body);
 	if (c->nodes.s != NULL) {
 		vw_start(&w, "X-EAS-NODES:");
@@ -432,7 +443,7 @@ contact_write(struct arena *a, const struct contact *c, size_t *len_r)
 static struct strv
 node_strv(const struct wbxml_node *n)
 {
-	struct strv v = { wbxml_text(n), n->data != NULL ? n->len : 0 };
+	struct strv v = {wbxml_text(n), n->data != NULL ? n->len : 0};
 
 	return v;
 }
@@ -455,12 +466,12 @@ contact_fill_fn(struct arena *a, struct contact *c)
 	}
 	c->fn_computed = true;
 	if (c->has[first] || c->has[middle] || c->has[last]) {
-		s = arena_printf(a, "%s%s%s%s%s",
-				 c->has[first] ? c->f[first].s : "",
-				 c->has[first] && c->f[first].len > 0 ? " " : "",
-				 c->has[middle] ? c->f[middle].s : "",
-				 c->has[middle] && c->f[middle].len > 0 ? " " : "",
-				 c->has[last] ? c->f[last].s : "");
+		s = arena_printf(
+			a, "%s%s%s%s%s", c->has[first] ? c->f[first].s : "",
+			c->has[first] && c->f[first].len > 0 ? " " : "",
+			c->has[middle] ? c->f[middle].s : "",
+			c->has[middle] && c->f[middle].len > 0 ? " " : "",
+			c->has[last] ? c->f[last].s : "");
 		c->fn.s = s;
 		c->fn.len = strlen(s);
 		while (c->fn.len > 0 && s[c->fn.len - 1] == ' ')
@@ -479,7 +490,7 @@ contact_fill_fn(struct arena *a, struct contact *c)
 static struct strv
 find_uid(const struct store_item *old)
 {
-	struct strv v = { NULL, 0 };
+	struct strv v = {NULL, 0};
 	const char *p, *e;
 
 	if (old == NULL || old->data == NULL)
@@ -500,8 +511,7 @@ find_uid(const struct store_item *old)
 
 int
 conv_contact_from_eas(struct arena *a, const struct wbxml_node *appdata,
-		      const struct conv_ctx *ctx,
-		      const struct store_item *old,
+		      const struct conv_ctx *ctx, const struct store_item *old,
 		      struct store_item *item_r, const char **error_r)
 {
 	struct contact *c = arena_zalloc(a, sizeof(*c));
@@ -511,15 +521,16 @@ conv_contact_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	int64_t t;
 
 	(void)ctx;
-	wbxml_foreach(appdata, n) {
+	wbxml_foreach(appdata, n)
+	{
 		i = field_index(n->tag);
 		if (i >= 0) {
 			if (fields[i].kind == CK_DATE &&
 			    time_parse(wbxml_text(n), &t) < 0)
-				return conv_fail(a, error_r,
-						 "Contacts: bad date '%s' in %s",
-						 wbxml_text(n),
-						 wbxml_tag_name(n->tag));
+				return conv_fail(
+					a, error_r,
+					"Contacts: bad date '%s' in %s",
+					wbxml_text(n), wbxml_tag_name(n->tag));
 			c->f[i] = node_strv(n);
 			c->has[i] = true;
 			continue;
@@ -527,13 +538,15 @@ conv_contact_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		switch (n->tag) {
 		case EAS_CONTACTS_CATEGORIES:
 		case EAS_CONTACTS_CHILDREN:
-			wbxml_foreach(n, k) {
+			wbxml_foreach(n, k)
+			{
 				bool cat = n->tag == EAS_CONTACTS_CATEGORIES;
 				size_t *cnt = cat ? &c->ncats : &c->nkids;
 
 				if (*cnt == CONTACT_MAX_LIST)
-					return conv_fail(a, error_r,
-							 "Contacts: list too long");
+					return conv_fail(
+						a, error_r,
+						"Contacts: list too long");
 				(cat ? c->cats : c->kids)[(*cnt)++] =
 					node_strv(k);
 			}
@@ -542,35 +555,39 @@ conv_contact_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			struct strv v = node_strv(n);
 			long dl;
 
-			if (base64_decoded_max(v.len) >
-			    CONTACT_MAX_PICTURE * 2)
+			if (base64_decoded_max(v.len) > CONTACT_MAX_PICTURE * 2)
 				return conv_fail(a, error_r,
-						 "Contacts: Picture larger than %d bytes",
+						 "Contacts: Picture larger "
+						 "than %d bytes",
 						 CONTACT_MAX_PICTURE);
-			dl = base64_decode(v.s, v.len,
-					   arena_alloc(a, base64_decoded_max(v.len)));
+			dl = base64_decode(
+				v.s, v.len,
+				arena_alloc(a, base64_decoded_max(v.len)));
 			if (dl < 0)
 				return conv_fail(a, error_r,
-						 "Contacts: Picture is not valid base64");
+						 "Contacts: Picture is not "
+						 "valid base64");
 			if (dl > CONTACT_MAX_PICTURE)
 				return conv_fail(a, error_r,
-						 "Contacts: Picture larger than %d bytes",
+						 "Contacts: Picture larger "
+						 "than %d bytes",
 						 CONTACT_MAX_PICTURE);
 			c->picture = v;
 			c->has_picture = true;
 			break;
 		}
 		case EAS_AIRSYNCBASE_BODY:
-			c->has_body = conv_body_get(appdata, &c->body.s,
-						    &c->body.len,
-						    &c->body_type) == 1;
+			c->has_body =
+				conv_body_get(appdata, &c->body.s, &c->body.len,
+					      &c->body_type) == 1;
 			break;
 		case EAS_AIRSYNCBASE_NATIVEBODYTYPE:
 			break;
 		default:
 			if (nunknown == CONTACT_MAX_UNKNOWN)
-				return conv_fail(a, error_r,
-						 "Contacts: too many unknown elements");
+				return conv_fail(
+					a, error_r,
+					"Contacts: too many unknown elements");
 			unknown[nunknown++] = n;
 			break;
 		}
@@ -603,20 +620,32 @@ conv_contact_from_eas(struct arena *a, const struct wbxml_node *appdata,
 /* --- reading --- */
 
 enum {
-	T_WORK = 1 << 0, T_HOME = 1 << 1, T_CELL = 1 << 2, T_FAX = 1 << 3,
-	T_VOICE = 1 << 4, T_PAGER = 1 << 5, T_CAR = 1 << 6, T_PREF = 1 << 7,
-	T_OTHER = 1 << 8, T_MSG = 1 << 9, T_ASSIST = 1 << 10,
-	T_RADIO = 1 << 11, T_MMS = 1 << 12, T_MAIN = 1 << 13,
+	T_WORK = 1 << 0,
+	T_HOME = 1 << 1,
+	T_CELL = 1 << 2,
+	T_FAX = 1 << 3,
+	T_VOICE = 1 << 4,
+	T_PAGER = 1 << 5,
+	T_CAR = 1 << 6,
+	T_PREF = 1 << 7,
+	T_OTHER = 1 << 8,
+	T_MSG = 1 << 9,
+	T_ASSIST = 1 << 10,
+	T_RADIO = 1 << 11,
+	T_MMS = 1 << 12,
+	T_MAIN = 1 << 13,
 };
 
-static const struct { const char *name; unsigned bit; } type_names[] = {
-	{ "WORK", T_WORK }, { "HOME", T_HOME }, { "CELL", T_CELL },
-	{ "IPHONE", T_CELL }, { "MOBILE", T_CELL }, { "FAX", T_FAX },
-	{ "VOICE", T_VOICE }, { "PAGER", T_PAGER }, { "CAR", T_CAR },
-	{ "PREF", T_PREF }, { "OTHER", T_OTHER }, { "X-OTHER", T_OTHER },
-	{ "MSG", T_MSG }, { "X-ASSISTANT", T_ASSIST },
-	{ "X-RADIO", T_RADIO }, { "X-MMS", T_MMS },
-	{ "X-COMPANY-MAIN", T_MAIN }, { "MAIN", T_MAIN },
+static const struct {
+	const char *name;
+	unsigned bit;
+} type_names[] = {
+	{"WORK", T_WORK},   {"HOME", T_HOME},		{"CELL", T_CELL},
+	{"IPHONE", T_CELL}, {"MOBILE", T_CELL},		{"FAX", T_FAX},
+	{"VOICE", T_VOICE}, {"PAGER", T_PAGER},		{"CAR", T_CAR},
+	{"PREF", T_PREF},   {"OTHER", T_OTHER},		{"X-OTHER", T_OTHER},
+	{"MSG", T_MSG},	    {"X-ASSISTANT", T_ASSIST},	{"X-RADIO", T_RADIO},
+	{"X-MMS", T_MMS},   {"X-COMPANY-MAIN", T_MAIN}, {"MAIN", T_MAIN},
 };
 
 struct vline {
@@ -626,7 +655,7 @@ struct vline {
 	struct strv slot, utc;
 	bool b64, qp, computed, lf;
 	int body_type;
-	const char *value;      /* raw, still escaped */
+	const char *value; /* raw, still escaped */
 	size_t vlen;
 };
 
@@ -640,8 +669,7 @@ name_is(const char *s, size_t len, const char *lit)
 
 /* One physical line [*pp, eol) without its CR LF; advances *pp. */
 static void
-next_physical(const char **pp, const char *end, const char **s_r,
-	      size_t *len_r)
+next_physical(const char **pp, const char *end, const char **s_r, size_t *len_r)
 {
 	const char *p = *pp, *eol = memchr(p, '\n', (size_t)(end - p));
 	const char *e = eol != NULL ? eol : end;
@@ -776,8 +804,9 @@ parse_line(const char *s, size_t len, struct vline *l)
 		} else if (name_is(pn, pnl, "X-EAS-NL")) {
 			l->lf = true;
 		} else if (name_is(pn, pnl, "X-EAS-BODYTYPE")) {
-			l->body_type = pvl == 1 && *pv >= '1' && *pv <= '4' ?
-				       *pv - '0' : 1;
+			l->body_type = pvl == 1 && *pv >= '1' && *pv <= '4'
+					       ? *pv - '0'
+					       : 1;
 		} else if (name_is(pn, pnl, "PREF")) {
 			l->types |= T_PREF;
 		}
@@ -873,7 +902,7 @@ split(struct arena *a, const struct vline *l, char sep, struct strv *parts,
 				&parts[n++]);
 		if (pos >= l->vlen)
 			break;
-		pos++;   /* the separator */
+		pos++; /* the separator */
 	}
 	return n;
 }
@@ -881,16 +910,19 @@ split(struct arena *a, const struct vline *l, char sep, struct strv *parts,
 static int
 field_by_prop(const char *name, size_t len)
 {
-	static const struct { const char *alias; uint16_t tag; } aliases[] = {
-		{ "X-EVOLUTION-SPOUSE", EAS_CONTACTS_SPOUSE },
-		{ "X-EVOLUTION-ASSISTANT", EAS_CONTACTS_ASSISTANTNAME },
-		{ "X-EVOLUTION-MANAGER", EAS_CONTACTS2_MANAGERNAME },
-		{ "X-EVOLUTION-FILE-AS", EAS_CONTACTS_FILEAS },
-		{ "ANNIVERSARY", EAS_CONTACTS_ANNIVERSARY },
-		{ "X-EVOLUTION-ANNIVERSARY", EAS_CONTACTS_ANNIVERSARY },
-		{ "X-MS-MANAGER", EAS_CONTACTS2_MANAGERNAME },
-		{ "X-MS-ASSISTANT", EAS_CONTACTS_ASSISTANTNAME },
-		{ "X-MS-SPOUSE", EAS_CONTACTS_SPOUSE },
+	static const struct {
+		const char *alias;
+		uint16_t tag;
+	} aliases[] = {
+		{"X-EVOLUTION-SPOUSE", EAS_CONTACTS_SPOUSE},
+		{"X-EVOLUTION-ASSISTANT", EAS_CONTACTS_ASSISTANTNAME},
+		{"X-EVOLUTION-MANAGER", EAS_CONTACTS2_MANAGERNAME},
+		{"X-EVOLUTION-FILE-AS", EAS_CONTACTS_FILEAS},
+		{"ANNIVERSARY", EAS_CONTACTS_ANNIVERSARY},
+		{"X-EVOLUTION-ANNIVERSARY", EAS_CONTACTS_ANNIVERSARY},
+		{"X-MS-MANAGER", EAS_CONTACTS2_MANAGERNAME},
+		{"X-MS-ASSISTANT", EAS_CONTACTS_ASSISTANTNAME},
+		{"X-MS-SPOUSE", EAS_CONTACTS_SPOUSE},
 	};
 
 	for (size_t i = 0; i < NFIELDS; i++) {
@@ -943,29 +975,35 @@ free_slot(const struct contact *c, const uint16_t *tags, size_t n)
 static int
 tel_slot(const struct contact *c, unsigned t)
 {
-	static const uint16_t fax[] = { EAS_CONTACTS_BUSINESSFAXNUMBER,
-					EAS_CONTACTS_HOMEFAXNUMBER };
-	static const uint16_t hfax[] = { EAS_CONTACTS_HOMEFAXNUMBER,
-					 EAS_CONTACTS_BUSINESSFAXNUMBER };
-	static const uint16_t cell[] = { EAS_CONTACTS_MOBILEPHONENUMBER,
-					 EAS_CONTACTS2_MMS };
-	static const uint16_t work[] = { EAS_CONTACTS_BUSINESSPHONENUMBER,
-					 EAS_CONTACTS_BUSINESS2PHONENUMBER };
-	static const uint16_t home[] = { EAS_CONTACTS_HOMEPHONENUMBER,
-					 EAS_CONTACTS_HOME2PHONENUMBER };
-	static const uint16_t any[] = { EAS_CONTACTS_HOMEPHONENUMBER,
-		EAS_CONTACTS_HOME2PHONENUMBER, EAS_CONTACTS_BUSINESS2PHONENUMBER,
-		EAS_CONTACTS_BUSINESSPHONENUMBER, EAS_CONTACTS_CARPHONENUMBER,
-		EAS_CONTACTS_RADIOPHONENUMBER };
-	static const uint16_t pager[] = { EAS_CONTACTS_PAGERNUMBER };
-	static const uint16_t car[] = { EAS_CONTACTS_CARPHONENUMBER };
-	static const uint16_t assist[] = { EAS_CONTACTS_ASSISTANTPHONENUMBER };
-	static const uint16_t radio[] = { EAS_CONTACTS_RADIOPHONENUMBER };
-	static const uint16_t mms[] = { EAS_CONTACTS2_MMS };
-	static const uint16_t mainp[] = { EAS_CONTACTS2_COMPANYMAINPHONE };
+	static const uint16_t fax[] = {EAS_CONTACTS_BUSINESSFAXNUMBER,
+				       EAS_CONTACTS_HOMEFAXNUMBER};
+	static const uint16_t hfax[] = {EAS_CONTACTS_HOMEFAXNUMBER,
+					EAS_CONTACTS_BUSINESSFAXNUMBER};
+	static const uint16_t cell[] = {EAS_CONTACTS_MOBILEPHONENUMBER,
+					EAS_CONTACTS2_MMS};
+	static const uint16_t work[] = {EAS_CONTACTS_BUSINESSPHONENUMBER,
+					EAS_CONTACTS_BUSINESS2PHONENUMBER};
+	static const uint16_t home[] = {EAS_CONTACTS_HOMEPHONENUMBER,
+					EAS_CONTACTS_HOME2PHONENUMBER};
+	static const uint16_t any[] = {EAS_CONTACTS_HOMEPHONENUMBER,
+				       EAS_CONTACTS_HOME2PHONENUMBER,
+				       EAS_CONTACTS_BUSINESS2PHONENUMBER,
+				       EAS_CONTACTS_BUSINESSPHONENUMBER,
+				       EAS_CONTACTS_CARPHONENUMBER,
+				       EAS_CONTACTS_RADIOPHONENUMBER};
+	static const uint16_t pager[] = {EAS_CONTACTS_PAGERNUMBER};
+	static const uint16_t car[] = {EAS_CONTACTS_CARPHONENUMBER};
+	static const uint16_t assist[] = {EAS_CONTACTS_ASSISTANTPHONENUMBER};
+	static const uint16_t radio[] = {EAS_CONTACTS_RADIOPHONENUMBER};
+	static const uint16_t mms[] = {EAS_CONTACTS2_MMS};
+	static const uint16_t mainp[] = {EAS_CONTACTS2_COMPANYMAINPHONE};
 	int k = -1;
 
-#define TRY(arr) do { if (k < 0) k = free_slot(c, arr, N_ELEMENTS(arr)); } while (0)
+#define TRY(arr)                                                               \
+	do {                                                                   \
+		if (k < 0)                                                     \
+			k = free_slot(c, arr, N_ELEMENTS(arr));                \
+	} while (0)
 	if (t & T_FAX) {
 		if (t & T_HOME)
 			TRY(hfax);
@@ -995,8 +1033,7 @@ tel_slot(const struct contact *c, unsigned t)
 }
 
 static int
-slot_in_order(const struct contact *c, enum ckind kind,
-	      const struct vline *l)
+slot_in_order(const struct contact *c, enum ckind kind, const struct vline *l)
 {
 	int k;
 
@@ -1062,8 +1099,8 @@ label_of(const struct vline *labels, size_t nlabels, const struct vline *l)
 #define MAX_GROUPED 32
 
 static int
-contact_parse(struct arena *a, const char *data, size_t len,
-	      struct contact *c, bool strict, const char **error_r)
+contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
+	      bool strict, const char **error_r)
 {
 	const char *p = data, *end = data + len, *s;
 	size_t slen, nlines = 0, nlabels = 0, ngrouped = 0;
@@ -1133,7 +1170,8 @@ contact_parse(struct arena *a, const char *data, size_t len,
 
 			for (size_t i = 0; i < n; i++) {
 				if (parts[i].len > 0)
-					set_field(c, field_of(CK_ORG, (int)i, 0),
+					set_field(c,
+						  field_of(CK_ORG, (int)i, 0),
 						  &parts[i]);
 			}
 		} else if (name_is(l.name, l.nlen, "TEL")) {
@@ -1158,7 +1196,9 @@ contact_parse(struct arena *a, const char *data, size_t len,
 			unescape(a, l.value, l.vlen, 0, l.lf, &v);
 			set_field(c, slot_in_order(c, CK_IMPP, &l), &v);
 		} else if (name_is(l.name, l.nlen, "ADR")) {
-			int g = (l.types & T_WORK) ? 0 : (l.types & T_HOME) ? 1 : 2;
+			int g = (l.types & T_WORK)   ? 0
+				: (l.types & T_HOME) ? 1
+						     : 2;
 			size_t n;
 
 			if (any_of(c, CK_ADR, g))
@@ -1168,9 +1208,10 @@ contact_parse(struct arena *a, const char *data, size_t len,
 			n = split(a, &l, ';', parts, 7);
 			for (size_t i = 2; i < n; i++) {
 				if (parts[i].len > 0)
-					set_field(c, field_of(CK_ADR, g,
-							      (int)i - 2),
-						  &parts[i]);
+					set_field(
+						c,
+						field_of(CK_ADR, g, (int)i - 2),
+						&parts[i]);
 			}
 			if (n > 2 && parts[2].len == 0 && parts[0].len > 0)
 				set_field(c, field_of(CK_ADR, g, 0), &parts[0]);
@@ -1181,9 +1222,10 @@ contact_parse(struct arena *a, const char *data, size_t len,
 			k = field_by_prop(l.name, l.nlen);
 			if (parse_date(a, &l, &v) < 0) {
 				if (strict)
-					return conv_fail(a, error_r,
-							 "vCard: bad date in %.*s",
-							 (int)l.nlen, l.name);
+					return conv_fail(
+						a, error_r,
+						"vCard: bad date in %.*s",
+						(int)l.nlen, l.name);
 				continue;
 			}
 			set_field(c, k, &v);
@@ -1224,8 +1266,9 @@ contact_parse(struct arena *a, const char *data, size_t len,
 			clean[o] = '\0';
 			if (base64_decoded_max(o) > 2 * CONTACT_MAX_PICTURE)
 				continue;
-			dl = base64_decode(clean, o,
-					   arena_alloc(a, base64_decoded_max(o)));
+			dl = base64_decode(
+				clean, o,
+				arena_alloc(a, base64_decoded_max(o)));
 			if (dl < 0 || dl > CONTACT_MAX_PICTURE)
 				continue;
 			c->picture.s = clean;
@@ -1262,7 +1305,8 @@ contact_parse(struct arena *a, const char *data, size_t len,
 		if (name_is(grouped[i].name, grouped[i].nlen, "X-ABDATE")) {
 			if (strstr(lab, "nniversary") != NULL &&
 			    parse_date(a, &grouped[i], &v) == 0)
-				set_field(c, field_index(EAS_CONTACTS_ANNIVERSARY),
+				set_field(c,
+					  field_index(EAS_CONTACTS_ANNIVERSARY),
 					  &v);
 			continue;
 		}
@@ -1295,8 +1339,8 @@ conv_contact_to_eas(struct arena *a, const struct store_item *item,
 
 	if (item->data == NULL)
 		return conv_fail(a, error_r, "contact without data");
-	if (contact_parse(a, (const char *)item->data, item->data_len, c,
-			  false, error_r) < 0)
+	if (contact_parse(a, (const char *)item->data, item->data_len, c, false,
+			  error_r) < 0)
 		return -1;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (c->has[i])
@@ -1312,8 +1356,8 @@ conv_contact_to_eas(struct arena *a, const struct store_item *item,
 	if (c->nkids > 0) {
 		list = wbxml_add(a, appdata, EAS_CONTACTS_CHILDREN);
 		for (size_t i = 0; i < c->nkids; i++)
-			wbxml_add_ref(a, list, EAS_CONTACTS_CHILD,
-				      c->kids[i].s, c->kids[i].len, false);
+			wbxml_add_ref(a, list, EAS_CONTACTS_CHILD, c->kids[i].s,
+				      c->kids[i].len, false);
 	}
 	if (c->has_picture)
 		wbxml_add_ref(a, appdata, EAS_CONTACTS_PICTURE, c->picture.s,

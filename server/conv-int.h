@@ -76,8 +76,8 @@ void conv_ical_get_body(struct arena *a, icalcomponent *c,
  * their tags. */
 struct conv_rec_tags {
 	uint16_t rec, type, interval, until, occurrences, dow, dom, wom, moy,
-		 caltype, leap, fdow, start, regenerate, deadoccur;
-	bool iso_dates;   /* tasks write ISO dateTime, calendar compact */
+		caltype, leap, fdow, start, regenerate, deadoccur;
+	bool iso_dates; /* tasks write ISO dateTime, calendar compact */
 };
 extern const struct conv_rec_tags conv_rec_calendar, conv_rec_tasks;
 /* Recurrence element -> RRULE text. Returns 0 or -1 with *error_r. */

@@ -46,13 +46,13 @@ struct mail_att {
 	const char *path, *name, *ctype, *cid;
 	int64_t size;
 	bool is_inline;
-	int method;                /* 1 normal, 5 embedded message */
+	int method; /* 1 normal, 5 embedded message */
 };
 
 struct mail_body_loc {
 	bool present;
 	int64_t off, len;
-	int encoding;              /* GMimeContentEncoding */
+	int encoding; /* GMimeContentEncoding */
 	int64_t utf8_size;
 	const char *charset;
 };
@@ -157,8 +157,8 @@ is_utf8_charset(const char *cs)
 /* Convert bytes in charset to UTF-8: invalid bytes become U+FFFD, an
  * unknown charset is read as UTF-8 if it is valid, else as Latin-1. */
 static char *
-charset_to_utf8(struct arena *a, const char *p, size_t len,
-		const char *charset, size_t *len_r)
+charset_to_utf8(struct arena *a, const char *p, size_t len, const char *charset,
+		size_t *len_r)
 {
 	iconv_t cd = (iconv_t)-1;
 	struct buf out;
@@ -168,8 +168,8 @@ charset_to_utf8(struct arena *a, const char *p, size_t len,
 	if (!is_utf8_charset(charset))
 		cd = g_mime_iconv_open("UTF-8", charset);
 	if (cd == (iconv_t)-1) {
-		if (is_utf8_charset(charset) || g_utf8_validate(p, (gssize)len,
-								NULL)) {
+		if (is_utf8_charset(charset) ||
+		    g_utf8_validate(p, (gssize)len, NULL)) {
 			res = utf8_clean(a, p, len);
 			*len_r = strlen(res);
 			return (char *)res;
@@ -209,8 +209,7 @@ charset_to_utf8(struct arena *a, const char *p, size_t len,
 		}
 		g_mime_iconv_close(cd);
 	}
-	res = utf8_clean(a, out.len > 0 ? (const char *)out.data : "",
-			 out.len);
+	res = utf8_clean(a, out.len > 0 ? (const char *)out.data : "", out.len);
 	buf_deinit(&out);
 	ret = (char *)res;
 	*len_r = strlen(ret);
@@ -286,8 +285,8 @@ rec_body(struct buf *b, char tag, const struct mail_body_loc *loc)
 
 /* Serialize info into a (extra). */
 static void
-info_write(struct arena *a, const struct mail_info *mi,
-	   const uint8_t **extra_r, size_t *len_r)
+info_write(struct arena *a, const struct mail_info *mi, const uint8_t **extra_r,
+	   size_t *len_r)
 {
 	struct buf b, sub;
 
@@ -355,8 +354,7 @@ struct rec_reader {
 
 /* Next record: 1 and its tag/value, 0 at the end, -1 when truncated. */
 static int
-rec_next(struct rec_reader *r, char *tag_r, const uint8_t **v_r,
-	 size_t *len_r)
+rec_next(struct rec_reader *r, char *tag_r, const uint8_t **v_r, size_t *len_r)
 {
 	size_t len;
 
@@ -364,8 +362,8 @@ rec_next(struct rec_reader *r, char *tag_r, const uint8_t **v_r,
 		return 0;
 	if (r->end - r->p < 5)
 		return -1;
-	len = (size_t)r->p[1] | (size_t)r->p[2] << 8 |
-	      (size_t)r->p[3] << 16 | (size_t)r->p[4] << 24;
+	len = (size_t)r->p[1] | (size_t)r->p[2] << 8 | (size_t)r->p[3] << 16 |
+	      (size_t)r->p[4] << 24;
 	if ((size_t)(r->end - r->p - 5) < len)
 		return -1;
 	*tag_r = (char)r->p[0];
@@ -399,7 +397,8 @@ body_of(struct arena *a, const uint8_t *v, size_t len,
 	int enc, used = 0;
 
 	if (sscanf(s, "%lld %lld %d %lld %n", &off, &blen, &enc, &usize,
-		   &used) < 4 || off < 0 || blen < 0)
+		   &used) < 4 ||
+	    off < 0 || blen < 0)
 		return;
 	loc->present = true;
 	loc->off = off;
@@ -461,22 +460,54 @@ info_read(struct arena *a, const uint8_t *extra, size_t len,
 		if (strchr("FTCRSHDMKgL", tag) != NULL)
 			s = arena_strndup(a, (const char *)v, vl);
 		switch (tag) {
-		case 'F': mi->from = s; break;
-		case 'T': mi->to = s; break;
-		case 'C': mi->cc = s; break;
-		case 'R': mi->reply_to = s; break;
-		case 'S': mi->subject = s; break;
-		case 'H': mi->thread_topic = s; break;
-		case 'D': mi->display_to = s; break;
-		case 'M': mi->message_class = s; break;
-		case 'K': mi->content_class = s; break;
-		case 'L': mi->last_verb_time = s; break;
-		case 'g': mi->categories[mi->ncategories++] = s; break;
-		case 'I': mi->importance = (int)num_of(v, vl); break;
-		case 'P': mi->cpid = (int)num_of(v, vl); break;
-		case 'N': mi->native_type = (int)num_of(v, vl); break;
-		case 'l': mi->last_verb = (int)num_of(v, vl); break;
-		case 'Z': mi->smime = true; break;
+		case 'F':
+			mi->from = s;
+			break;
+		case 'T':
+			mi->to = s;
+			break;
+		case 'C':
+			mi->cc = s;
+			break;
+		case 'R':
+			mi->reply_to = s;
+			break;
+		case 'S':
+			mi->subject = s;
+			break;
+		case 'H':
+			mi->thread_topic = s;
+			break;
+		case 'D':
+			mi->display_to = s;
+			break;
+		case 'M':
+			mi->message_class = s;
+			break;
+		case 'K':
+			mi->content_class = s;
+			break;
+		case 'L':
+			mi->last_verb_time = s;
+			break;
+		case 'g':
+			mi->categories[mi->ncategories++] = s;
+			break;
+		case 'I':
+			mi->importance = (int)num_of(v, vl);
+			break;
+		case 'P':
+			mi->cpid = (int)num_of(v, vl);
+			break;
+		case 'N':
+			mi->native_type = (int)num_of(v, vl);
+			break;
+		case 'l':
+			mi->last_verb = (int)num_of(v, vl);
+			break;
+		case 'Z':
+			mi->smime = true;
+			break;
 		case 'V':
 			if (vl == sizeof(mi->conv_id)) {
 				memcpy(mi->conv_id, v, vl);
@@ -489,8 +520,12 @@ info_read(struct arena *a, const uint8_t *extra, size_t len,
 				mi->has_conv_index = true;
 			}
 			break;
-		case 'b': body_of(a, v, vl, &mi->text); break;
-		case 'h': body_of(a, v, vl, &mi->html); break;
+		case 'b':
+			body_of(a, v, vl, &mi->text);
+			break;
+		case 'h':
+			body_of(a, v, vl, &mi->html);
+			break;
 		case 'f':
 			if (vl >= 2) {
 				mi->flag[mi->nflag].tag =
@@ -501,24 +536,38 @@ info_read(struct arena *a, const uint8_t *extra, size_t len,
 			}
 			break;
 		case 'A': {
-			struct mail_att at = { .method = 1 };
+			struct mail_att at = {.method = 1};
 
 			sub.p = v;
 			sub.end = v + vl;
 			while (rec_next(&sub, &stag, &sv, &svl) > 0) {
-				const char *ss = arena_strndup(
-					a, (const char *)sv, svl);
+				const char *ss =
+					arena_strndup(a, (const char *)sv, svl);
 
 				switch (stag) {
-				case 'p': at.path = ss; break;
-				case 'n': at.name = ss; break;
-				case 't': at.ctype = ss; break;
-				case 'c': at.cid = ss; break;
-				case 's': at.size = num_of(sv, svl); break;
-				case 'i': at.is_inline = true; break;
-				case 'm': at.method = (int)num_of(sv, svl);
+				case 'p':
+					at.path = ss;
 					break;
-				default: break;
+				case 'n':
+					at.name = ss;
+					break;
+				case 't':
+					at.ctype = ss;
+					break;
+				case 'c':
+					at.cid = ss;
+					break;
+				case 's':
+					at.size = num_of(sv, svl);
+					break;
+				case 'i':
+					at.is_inline = true;
+					break;
+				case 'm':
+					at.method = (int)num_of(sv, svl);
+					break;
+				default:
+					break;
 				}
 			}
 			att_push(a, mi, &at);
@@ -560,7 +609,8 @@ display_to(struct arena *a, InternetAddressList *list)
 		return NULL;
 	buf_init(&b, MAIL_HEADER_FIELD_MAX);
 	for (int i = 0; i < n; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
+		InternetAddress *ia =
+			internet_address_list_get_address(list, i);
 		const char *name = internet_address_get_name(ia);
 
 		if ((name == NULL || *name == '\0') &&
@@ -626,18 +676,22 @@ importance_of(GMimeObject *msg)
 static int
 cpid_of(const char *charset)
 {
-	static const struct { const char *name; int cpid; } map[] = {
-		{ "utf-8", 65001 }, { "us-ascii", 20127 },
-		{ "iso-8859-1", 28591 }, { "iso-8859-2", 28592 },
-		{ "iso-8859-5", 28595 }, { "iso-8859-7", 28597 },
-		{ "iso-8859-9", 28599 }, { "iso-8859-15", 28605 },
-		{ "windows-1250", 1250 }, { "windows-1251", 1251 },
-		{ "windows-1252", 1252 }, { "koi8-r", 20866 },
-		{ "koi8-u", 21866 }, { "shift_jis", 932 },
-		{ "iso-2022-jp", 50220 }, { "euc-jp", 51932 },
-		{ "gb2312", 936 }, { "gbk", 936 }, { "gb18030", 54936 },
-		{ "big5", 950 }, { "euc-kr", 51949 }, { "ks_c_5601-1987", 949 },
-		{ "utf-16", 1200 },
+	static const struct {
+		const char *name;
+		int cpid;
+	} map[] = {
+		{"utf-8", 65001},	{"us-ascii", 20127},
+		{"iso-8859-1", 28591},	{"iso-8859-2", 28592},
+		{"iso-8859-5", 28595},	{"iso-8859-7", 28597},
+		{"iso-8859-9", 28599},	{"iso-8859-15", 28605},
+		{"windows-1250", 1250}, {"windows-1251", 1251},
+		{"windows-1252", 1252}, {"koi8-r", 20866},
+		{"koi8-u", 21866},	{"shift_jis", 932},
+		{"iso-2022-jp", 50220}, {"euc-jp", 51932},
+		{"gb2312", 936},	{"gbk", 936},
+		{"gb18030", 54936},	{"big5", 950},
+		{"euc-kr", 51949},	{"ks_c_5601-1987", 949},
+		{"utf-16", 1200},
 	};
 
 	if (charset == NULL || *charset == '\0')
@@ -668,10 +722,10 @@ static const char *
 ctype_str(struct arena *a, GMimeObject *obj)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	const char *t = ct != NULL ? g_mime_content_type_get_media_type(ct)
-				   : NULL;
-	const char *s = ct != NULL ? g_mime_content_type_get_media_subtype(ct)
-				   : NULL;
+	const char *t =
+		ct != NULL ? g_mime_content_type_get_media_type(ct) : NULL;
+	const char *s =
+		ct != NULL ? g_mime_content_type_get_media_subtype(ct) : NULL;
 	char *r;
 
 	r = arena_printf(a, "%s/%s", t != NULL ? t : "application",
@@ -766,7 +820,7 @@ static void
 add_attachment(struct walk_ctx *w, GMimeObject *obj, const char *path,
 	       const char *ctype)
 {
-	struct mail_att at = { .path = path, .ctype = ctype, .method = 1 };
+	struct mail_att at = {.path = path, .ctype = ctype, .method = 1};
 	const char *disp = g_mime_object_get_disposition(obj);
 	const char *name = NULL;
 
@@ -780,13 +834,13 @@ add_attachment(struct walk_ctx *w, GMimeObject *obj, const char *path,
 		at.is_inline = (disp != NULL && str_ieq(disp, "inline")) ||
 			       (disp == NULL && cid != NULL);
 	}
-	at.name = name != NULL && *name != '\0' ? header_clean(w->a, name)
-						: NULL;
+	at.name =
+		name != NULL && *name != '\0' ? header_clean(w->a, name) : NULL;
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *m = g_mime_message_part_get_message(
 			GMIME_MESSAGE_PART(obj));
-		const char *subj = m != NULL ? g_mime_message_get_subject(m)
-					     : NULL;
+		const char *subj =
+			m != NULL ? g_mime_message_get_subject(m) : NULL;
 		size_t nl;
 
 		/* MS-ASAIRS 2.2.2.30 Method 5: embedded message; clients
@@ -821,9 +875,10 @@ walk(struct walk_ctx *w, GMimeObject *obj, const char *path, unsigned depth)
 		if (str_ieq(ctype, "multipart/report"))
 			w->report = true;
 		for (int i = 0; i < n; i++) {
-			const char *sub = *path == '\0'
-				? arena_printf(w->a, "%d", i + 1)
-				: arena_printf(w->a, "%s.%d", path, i + 1);
+			const char *sub =
+				*path == '\0' ? arena_printf(w->a, "%d", i + 1)
+					      : arena_printf(w->a, "%s.%d",
+							     path, i + 1);
 
 			walk(w, g_mime_multipart_get_part(mp, i), sub,
 			     depth + 1);
@@ -842,8 +897,9 @@ walk(struct walk_ctx *w, GMimeObject *obj, const char *path, unsigned depth)
 			return;
 		if (str_ieq(ctype, "text/calendar") &&
 		    w->calendar_method == NULL) {
-			const char *m = g_mime_object_get_content_type_parameter(
-				obj, "method");
+			const char *m =
+				g_mime_object_get_content_type_parameter(
+					obj, "method");
 
 			w->calendar_method = m != NULL ? m : "";
 		}
@@ -856,8 +912,8 @@ static void
 classify(struct walk_ctx *w, GMimeObject *top, const char *ctype)
 {
 	struct mail_info *mi = w->mi;
-	const char *proto = g_mime_object_get_content_type_parameter(
-		top, "protocol");
+	const char *proto =
+		g_mime_object_get_content_type_parameter(top, "protocol");
 
 	mi->message_class = "IPM.Note";
 	mi->content_class = "urn:content-classes:message";
@@ -890,8 +946,8 @@ classify(struct walk_ctx *w, GMimeObject *top, const char *ctype)
 static const char *
 strip_reply_prefixes(const char *s)
 {
-	static const char *const pfx[] = { "re:", "fw:", "fwd:", "aw:",
-					   "wg:", "sv:", "vs:" };
+	static const char *const pfx[] = {
+		"re:", "fw:", "fwd:", "aw:", "wg:", "sv:", "vs:"};
 	bool again = true;
 
 	while (s != NULL && again) {
@@ -944,7 +1000,8 @@ conversation_ids(struct walk_ctx *w, GMimeMessage *msg, int64_t date)
 	if (root == NULL)
 		root = arena_printf(w->a, "subject:%s",
 				    strip_reply_prefixes(mi->subject != NULL
-							 ? mi->subject : ""));
+								 ? mi->subject
+								 : ""));
 	ck = g_checksum_new(G_CHECKSUM_MD5);
 	g_checksum_update(ck, (const guchar *)root, (gssize)strlen(root));
 	g_checksum_get_digest(ck, mi->conv_id, &dlen);
@@ -1005,7 +1062,7 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 		struct mail_info *mi, struct store_item_meta *meta,
 		const char **error_r)
 {
-	struct walk_ctx w = { .a = a, .mi = mi, .data = data, .len = len };
+	struct walk_ctx w = {.a = a, .mi = mi, .data = data, .len = len};
 	GMimeMessage *msg;
 	GMimeObject *top;
 	GDateTime *dt;
@@ -1028,8 +1085,7 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 	mi->reply_to = addr_list_str(a, g_mime_message_get_reply_to(msg));
 	mi->display_to = display_to(a, g_mime_message_get_to(msg));
 	mi->subject = header_clean(a, g_mime_message_get_subject(msg));
-	mi->thread_topic = decoded_header(a, GMIME_OBJECT(msg),
-					  "Thread-Topic");
+	mi->thread_topic = decoded_header(a, GMIME_OBJECT(msg), "Thread-Topic");
 	if (mi->thread_topic == NULL && mi->subject != NULL)
 		mi->thread_topic = strip_reply_prefixes(mi->subject);
 	mi->importance = importance_of(GMIME_OBJECT(msg));
@@ -1074,8 +1130,8 @@ mail_item_from_mime(struct arena *a, const char *data, size_t len,
 /* The item's info from extra, re-parsing the message when extra is
  * missing or from another format version. */
 static int
-item_info(struct arena *a, const struct store_item *item,
-	  struct mail_info *mi, const char **error_r)
+item_info(struct arena *a, const struct store_item *item, struct mail_info *mi,
+	  const char **error_r)
 {
 	struct store_item_meta meta;
 
@@ -1103,9 +1159,9 @@ mail_item_is_smime(const struct store_item *item)
 }
 
 int
-mail_set_last_verb(struct arena *a, const struct store_item *item,
-		   int verb, int64_t when, const uint8_t **extra_r,
-		   size_t *extra_len_r, const char **error_r)
+mail_set_last_verb(struct arena *a, const struct store_item *item, int verb,
+		   int64_t when, const uint8_t **extra_r, size_t *extra_len_r,
+		   const char **error_r)
 {
 	struct mail_info mi;
 	char iso[32];
@@ -1201,8 +1257,8 @@ mail_attachment_get(struct arena *a, const struct store_item *item,
 			       ba->len + 1);
 	((uint8_t *)*data_r)[ba->len] = '\0';
 	g_object_unref(mem);
-	*content_type_r = at->ctype != NULL ? at->ctype
-					    : "application/octet-stream";
+	*content_type_r =
+		at->ctype != NULL ? at->ctype : "application/octet-stream";
 	*name_r = at->name != NULL ? at->name : "attachment";
 	return 1;
 }
@@ -1227,13 +1283,26 @@ buf_html_escape(struct buf *b, const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		switch (s[i]) {
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '&': buf_puts(b, "&amp;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\r': break;
-		case '\n': buf_puts(b, "<br>\r\n"); break;
-		default: buf_putc(b, (uint8_t)s[i]); break;
+		case '<':
+			buf_puts(b, "&lt;");
+			break;
+		case '>':
+			buf_puts(b, "&gt;");
+			break;
+		case '&':
+			buf_puts(b, "&amp;");
+			break;
+		case '"':
+			buf_puts(b, "&quot;");
+			break;
+		case '\r':
+			break;
+		case '\n':
+			buf_puts(b, "<br>\r\n");
+			break;
+		default:
+			buf_putc(b, (uint8_t)s[i]);
+			break;
 		}
 	}
 }
@@ -1258,10 +1327,14 @@ plain_to_html(struct arena *a, const char *s, size_t len, size_t *len_r)
 static void
 entity_decode(struct buf *b, const char *s, size_t len, size_t *used_r)
 {
-	static const struct { const char *name; const char *utf8; } ents[] = {
-		{ "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" },
-		{ "quot;", "\"" }, { "apos;", "'" }, { "nbsp;", " " },
-		{ "copy;", "\xc2\xa9" }, { "euro;", "\xe2\x82\xac" },
+	static const struct {
+		const char *name;
+		const char *utf8;
+	} ents[] = {
+		{"amp;", "&"},	       {"lt;", "<"},
+		{"gt;", ">"},	       {"quot;", "\""},
+		{"apos;", "'"},	       {"nbsp;", " "},
+		{"copy;", "\xc2\xa9"}, {"euro;", "\xe2\x82\xac"},
 	};
 
 	*used_r = 1;
@@ -1323,11 +1396,12 @@ html_to_text(struct arena *a, const char *s, size_t len, size_t *len_r)
 			if (str_has_iprefix(t, "script") ||
 			    str_has_iprefix(t, "style")) {
 				const char *close = str_has_iprefix(t, "script")
-					? "</script" : "</style";
+							    ? "</script"
+							    : "</style";
 				size_t j = i + tl;
 
-				while (j < len && !str_has_iprefix(s + j,
-								   close))
+				while (j < len &&
+				       !str_has_iprefix(s + j, close))
 					j++;
 				tl = j - i;
 			} else if (str_has_iprefix(t, "br") ||
@@ -1453,7 +1527,7 @@ add_email_body(struct arena *a, struct wbxml_node *appdata,
 	       const struct conv_ctx *ctx, const struct store_item *item,
 	       const struct mail_info *mi)
 {
-	struct conv_body_pref pref = { .type = 1 };
+	struct conv_body_pref pref = {.type = 1};
 	struct conv_ctx one;
 	struct wbxml_node *body;
 	const char *text;
@@ -1496,9 +1570,9 @@ add_email_body(struct arena *a, struct wbxml_node *appdata,
 		    body->tag == EAS_AIRSYNCBASE_BODY) {
 			if (pref.type != 1)
 				text = plain_text(a, item, mi, &len);
-			wbxml_add_text(a, body, EAS_AIRSYNCBASE_PREVIEW,
-				       make_preview(a, text, len,
-						    pref.preview));
+			wbxml_add_text(
+				a, body, EAS_AIRSYNCBASE_PREVIEW,
+				make_preview(a, text, len, pref.preview));
 		}
 		return;
 	}
@@ -1508,8 +1582,7 @@ add_email_body(struct arena *a, struct wbxml_node *appdata,
 	truncated = pref.has_truncation && len > pref.truncation_size;
 	body = wbxml_add(a, appdata, EAS_AIRSYNCBASE_BODY);
 	wbxml_add_int(a, body, EAS_AIRSYNCBASE_TYPE, 4);
-	wbxml_add_int(a, body, EAS_AIRSYNCBASE_ESTIMATEDDATASIZE,
-		      (int64_t)len);
+	wbxml_add_int(a, body, EAS_AIRSYNCBASE_ESTIMATEDDATASIZE, (int64_t)len);
 	if (truncated)
 		wbxml_add_int(a, body, EAS_AIRSYNCBASE_TRUNCATED, 1);
 	cut = truncated ? (pref.all_or_none ? 0 : pref.truncation_size) : len;
@@ -1569,15 +1642,15 @@ add_attachments(struct arena *a, struct wbxml_node *appdata,
 	atts = wbxml_add(a, appdata, EAS_AIRSYNCBASE_ATTACHMENTS);
 	for (size_t i = 0; i < mi->natts; i++) {
 		const struct mail_att *at = &mi->atts[i];
-		struct wbxml_node *n = wbxml_add(a, atts,
-						 EAS_AIRSYNCBASE_ATTACHMENT);
+		struct wbxml_node *n =
+			wbxml_add(a, atts, EAS_AIRSYNCBASE_ATTACHMENT);
 
 		wbxml_add_text(a, n, EAS_AIRSYNCBASE_DISPLAYNAME,
 			       at->name != NULL ? at->name : "attachment");
-		wbxml_add_textf(a, n, EAS_AIRSYNCBASE_FILEREFERENCE, "%s:%zu",
-				ctx->item_server_id != NULL
-					? ctx->item_server_id : "0",
-				i);
+		wbxml_add_textf(
+			a, n, EAS_AIRSYNCBASE_FILEREFERENCE, "%s:%zu",
+			ctx->item_server_id != NULL ? ctx->item_server_id : "0",
+			i);
 		wbxml_add_int(a, n, EAS_AIRSYNCBASE_METHOD, at->method);
 		wbxml_add_int(a, n, EAS_AIRSYNCBASE_ESTIMATEDDATASIZE,
 			      at->size);
@@ -1639,8 +1712,7 @@ conv_email_to_eas(struct arena *a, const struct store_item *item,
 		      mi.native_type);
 	if (ctx->version >= 140) {
 		if (mi.has_conv_id)
-			wbxml_add_opaque(a, appdata,
-					 EAS_EMAIL2_CONVERSATIONID,
+			wbxml_add_opaque(a, appdata, EAS_EMAIL2_CONVERSATIONID,
 					 mi.conv_id, sizeof(mi.conv_id));
 		if (mi.has_conv_index)
 			wbxml_add_opaque(a, appdata,
@@ -1650,10 +1722,9 @@ conv_email_to_eas(struct arena *a, const struct store_item *item,
 			wbxml_add_int(a, appdata, EAS_EMAIL2_LASTVERBEXECUTED,
 				      mi.last_verb);
 			if (mi.last_verb_time != NULL)
-				wbxml_add_text(
-					a, appdata,
-					EAS_EMAIL2_LASTVERBEXECUTIONTIME,
-					mi.last_verb_time);
+				wbxml_add_text(a, appdata,
+					       EAS_EMAIL2_LASTVERBEXECUTIONTIME,
+					       mi.last_verb_time);
 		}
 		add_categories(a, appdata, &mi, false);
 	}
@@ -1683,12 +1754,13 @@ static bool
 flag_tag_allowed(uint16_t tag)
 {
 	static const uint16_t tags[] = {
-		EAS_EMAIL_STATUS, EAS_EMAIL_FLAGTYPE, EAS_EMAIL_COMPLETETIME,
-		EAS_TASKS_STARTDATE, EAS_TASKS_UTCSTARTDATE,
-		EAS_TASKS_DUEDATE, EAS_TASKS_UTCDUEDATE,
-		EAS_TASKS_DATECOMPLETED, EAS_TASKS_REMINDERSET,
-		EAS_TASKS_REMINDERTIME, EAS_TASKS_SUBJECT,
-		EAS_TASKS_ORDINALDATE, EAS_TASKS_SUBORDINALDATE,
+		EAS_EMAIL_STATUS,	  EAS_EMAIL_FLAGTYPE,
+		EAS_EMAIL_COMPLETETIME,	  EAS_TASKS_STARTDATE,
+		EAS_TASKS_UTCSTARTDATE,	  EAS_TASKS_DUEDATE,
+		EAS_TASKS_UTCDUEDATE,	  EAS_TASKS_DATECOMPLETED,
+		EAS_TASKS_REMINDERSET,	  EAS_TASKS_REMINDERTIME,
+		EAS_TASKS_SUBJECT,	  EAS_TASKS_ORDINALDATE,
+		EAS_TASKS_SUBORDINALDATE,
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(tags); i++) {
@@ -1714,7 +1786,8 @@ conv_email_change(struct arena *a, const struct wbxml_node *appdata,
 	if (item_info(a, old, &mi, error_r) < 0)
 		return -1;
 	*item_r = *old;
-	wbxml_foreach(appdata, n) {
+	wbxml_foreach(appdata, n)
+	{
 		switch (n->tag) {
 		case EAS_EMAIL_READ:
 			if (str_to_int64(wbxml_text(n), &v) < 0 ||
@@ -1728,8 +1801,9 @@ conv_email_change(struct arena *a, const struct wbxml_node *appdata,
 			mi.nflag = 0;
 			item_r->meta.flag_status = 0;
 			mi.flag = arena_alloc(a, MAIL_MAX_FLAG_FIELDS *
-						      sizeof(*mi.flag));
-			wbxml_foreach(n, c) {
+							 sizeof(*mi.flag));
+			wbxml_foreach(n, c)
+			{
 				const char *t = wbxml_text(c);
 
 				if (!flag_tag_allowed(c->tag) ||
@@ -1757,9 +1831,10 @@ conv_email_change(struct arena *a, const struct wbxml_node *appdata,
 			break;
 		case EAS_EMAIL_CATEGORIES:
 			mi.ncategories = 0;
-			mi.categories = arena_alloc(
-				a, MAIL_MAX_CATEGORIES * sizeof(char *));
-			wbxml_foreach(n, c) {
+			mi.categories = arena_alloc(a, MAIL_MAX_CATEGORIES *
+							       sizeof(char *));
+			wbxml_foreach(n, c)
+			{
 				const char *t = wbxml_text(c);
 
 				if (c->tag != EAS_EMAIL_CATEGORY)

@@ -71,7 +71,8 @@ conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	/* item_r is only written on success: no partial output. */
 	memset(&meta, 0, sizeof(meta));
 	buf_init(&b, 0);
-	wbxml_foreach(appdata, n) {
+	wbxml_foreach(appdata, n)
+	{
 		switch (n->tag) {
 		case EAS_NOTES_SUBJECT:
 			v = node_text(n, &len);
@@ -86,19 +87,21 @@ conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			lm = wbxml_text(n);
 			if (conv_parse_time(lm, &t) < 0) {
 				buf_deinit(&b);
-				return conv_fail(a, error_r,
-						 "Notes: bad LastModifiedDate '%s'",
-						 lm);
+				return conv_fail(
+					a, error_r,
+					"Notes: bad LastModifiedDate '%s'", lm);
 			}
 			put_header(a, &b, "Last-Modified", lm, strlen(lm));
 			meta.date = t;
 			break;
 		case EAS_NOTES_CATEGORIES:
-			wbxml_foreach(n, c) {
+			wbxml_foreach(n, c)
+			{
 				if (++ncat > NOTE_MAX_CATEGORIES) {
 					buf_deinit(&b);
-					return conv_fail(a, error_r,
-							 "Notes: too many categories");
+					return conv_fail(
+						a, error_r,
+						"Notes: too many categories");
 				}
 				v = node_text(c, &len);
 				put_header(a, &b, "Category", v, len);
@@ -112,8 +115,9 @@ conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		default:
 			if (nunknown == NOTE_MAX_UNKNOWN) {
 				buf_deinit(&b);
-				return conv_fail(a, error_r,
-						 "Notes: too many unknown elements");
+				return conv_fail(
+					a, error_r,
+					"Notes: too many unknown elements");
 			}
 			unknown[nunknown++] = n;
 			break;
@@ -153,8 +157,7 @@ struct note {
 };
 
 static int
-note_value(struct arena *a, const char *v, size_t len, bool b64,
-	   const char **r)
+note_value(struct arena *a, const char *v, size_t len, bool b64, const char **r)
 {
 	uint8_t *out;
 	long n;
@@ -205,8 +208,8 @@ note_parse(struct arena *a, const char *data, size_t len, struct note *nt,
 		nt->body_len = len;
 		return 0;
 	}
-	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end &&
-					 p[1] == '\n')) {
+	while (p < end && *p != '\n' &&
+	       !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *colon, *v, *ve;
 		size_t nl;

@@ -26,15 +26,15 @@ static const struct tprop {
 	const char *name;
 	enum tkind kind;
 } tprops[] = {
-	{ EAS_TASKS_STARTDATE, "X-EAS-STARTDATE", TK_TIME },
-	{ EAS_TASKS_UTCSTARTDATE, "X-EAS-UTCSTARTDATE", TK_TIME },
-	{ EAS_TASKS_DUEDATE, "X-EAS-DUEDATE", TK_TIME },
-	{ EAS_TASKS_UTCDUEDATE, "X-EAS-UTCDUEDATE", TK_TIME },
-	{ EAS_TASKS_REMINDERSET, "X-EAS-REMINDERSET", TK_INT01 },
-	{ EAS_TASKS_REMINDERTIME, "X-EAS-REMINDERTIME", TK_TIME },
-	{ EAS_TASKS_ORDINALDATE, "X-EAS-ORDINALDATE", TK_TIME },
-	{ EAS_TASKS_SUBORDINALDATE, "X-EAS-SUBORDINALDATE", TK_TEXT },
-	{ EAS_TASKS_DATECOMPLETED, "X-EAS-DATECOMPLETED", TK_TIME },
+	{EAS_TASKS_STARTDATE, "X-EAS-STARTDATE", TK_TIME},
+	{EAS_TASKS_UTCSTARTDATE, "X-EAS-UTCSTARTDATE", TK_TIME},
+	{EAS_TASKS_DUEDATE, "X-EAS-DUEDATE", TK_TIME},
+	{EAS_TASKS_UTCDUEDATE, "X-EAS-UTCDUEDATE", TK_TIME},
+	{EAS_TASKS_REMINDERSET, "X-EAS-REMINDERSET", TK_INT01},
+	{EAS_TASKS_REMINDERTIME, "X-EAS-REMINDERTIME", TK_TIME},
+	{EAS_TASKS_ORDINALDATE, "X-EAS-ORDINALDATE", TK_TIME},
+	{EAS_TASKS_SUBORDINALDATE, "X-EAS-SUBORDINALDATE", TK_TEXT},
+	{EAS_TASKS_DATECOMPLETED, "X-EAS-DATECOMPLETED", TK_TIME},
 };
 
 static struct icaltimetype
@@ -67,53 +67,63 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	if (uid == NULL)
 		uid = conv_new_uid(a);
 	cal = icalcomponent_new_vcalendar();
-	icalcomponent_add_property(cal,
-		icalproperty_new_prodid("-//easd//EAS tasks//EN"));
+	icalcomponent_add_property(
+		cal, icalproperty_new_prodid("-//easd//EAS tasks//EN"));
 	icalcomponent_add_property(cal, icalproperty_new_version("2.0"));
 	td = icalcomponent_new_vtodo();
 	icalcomponent_add_component(cal, td);
 	icalcomponent_set_uid(td, uid);
-	icalcomponent_add_property(td, icalproperty_new_dtstamp(
-		utc_time(time_now())));
-	wbxml_foreach(appdata, n) {
+	icalcomponent_add_property(
+		td, icalproperty_new_dtstamp(utc_time(time_now())));
+	wbxml_foreach(appdata, n)
+	{
 		size_t i;
 
 		switch (n->tag) {
 		case EAS_TASKS_SUBJECT:
-			icalcomponent_add_property(td,
-				icalproperty_new_summary(wbxml_text(n)));
+			icalcomponent_add_property(
+				td, icalproperty_new_summary(wbxml_text(n)));
 			meta.subject = arena_strdup(a, wbxml_text(n));
 			continue;
 		case EAS_TASKS_IMPORTANCE:
-			if (str_to_int64(wbxml_text(n), &v) < 0 || v < 0 || v > 2)
+			if (str_to_int64(wbxml_text(n), &v) < 0 || v < 0 ||
+			    v > 2)
 				goto bad;
-			icalcomponent_add_property(td, icalproperty_new_priority(
-				v == 0 ? 9 : v == 1 ? 5 : 1));
+			icalcomponent_add_property(
+				td, icalproperty_new_priority(v == 0   ? 9
+							      : v == 1 ? 5
+								       : 1));
 			continue;
 		case EAS_TASKS_SENSITIVITY:
-			if (str_to_int64(wbxml_text(n), &v) < 0 || v < 0 || v > 3)
+			if (str_to_int64(wbxml_text(n), &v) < 0 || v < 0 ||
+			    v > 3)
 				goto bad;
-			icalcomponent_add_property(td, icalproperty_new_class(
-				v == 0 ? ICAL_CLASS_PUBLIC :
-				v == 3 ? ICAL_CLASS_CONFIDENTIAL :
-					 ICAL_CLASS_PRIVATE));
+			icalcomponent_add_property(
+				td, icalproperty_new_class(
+					    v == 0   ? ICAL_CLASS_PUBLIC
+					    : v == 3 ? ICAL_CLASS_CONFIDENTIAL
+						     : ICAL_CLASS_PRIVATE));
 			if (v == 1)
 				conv_ical_set_x(td, "X-EAS-SENSITIVITY", "1");
 			continue;
 		case EAS_TASKS_COMPLETE:
-			if (str_to_int64(wbxml_text(n), &v) < 0 || v < 0 || v > 1)
+			if (str_to_int64(wbxml_text(n), &v) < 0 || v < 0 ||
+			    v > 1)
 				goto bad;
-			icalcomponent_add_property(td, icalproperty_new_status(
-				v ? ICAL_STATUS_COMPLETED :
-				    ICAL_STATUS_NEEDSACTION));
+			icalcomponent_add_property(
+				td, icalproperty_new_status(
+					    v ? ICAL_STATUS_COMPLETED
+					      : ICAL_STATUS_NEEDSACTION));
 			meta.complete = v == 1;
 			continue;
 		case EAS_TASKS_CATEGORIES:
 			conv_ical_add_categories(a, td, n);
 			continue;
 		case EAS_TASKS_RECURRENCE:
-			icalcomponent_add_property(td, icalproperty_new_rrule(
-				icalrecurrencetype_from_string(rrule)));
+			icalcomponent_add_property(
+				td,
+				icalproperty_new_rrule(
+					icalrecurrencetype_from_string(rrule)));
 			conv_ical_set_x(td, "X-EAS-RECURRENCE",
 					conv_nodes_pack(a, &n, 1));
 			continue;
@@ -166,8 +176,8 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			}
 			break;
 		case EAS_TASKS_DATECOMPLETED:
-			icalcomponent_add_property(td,
-				icalproperty_new_completed(utc_time(t)));
+			icalcomponent_add_property(
+				td, icalproperty_new_completed(utc_time(t)));
 			break;
 		case EAS_TASKS_REMINDERTIME: {
 			icalcomponent *al = icalcomponent_new_valarm();
@@ -175,12 +185,13 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 
 			memset(&trig, 0, sizeof(trig));
 			trig.time = utc_time(t);
-			icalcomponent_add_property(al,
+			icalcomponent_add_property(
+				al,
 				icalproperty_new_action(ICAL_ACTION_DISPLAY));
-			icalcomponent_add_property(al,
-				icalproperty_new_trigger(trig));
-			icalcomponent_add_property(al,
-				icalproperty_new_description("Reminder"));
+			icalcomponent_add_property(
+				al, icalproperty_new_trigger(trig));
+			icalcomponent_add_property(
+				al, icalproperty_new_description("Reminder"));
 			icalcomponent_add_component(td, al);
 			break;
 		}
@@ -191,13 +202,18 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	/* The UTC forms are exact instants; without them the local forms
 	 * become floating times. */
 	if (has_start)
-		icalcomponent_add_property(td, icalproperty_new_dtstart(
-			start_utc ? utc_time(start) :
-			icaltime_from_timet_with_zone((time_t)start, 0, NULL)));
+		icalcomponent_add_property(
+			td,
+			icalproperty_new_dtstart(
+				start_utc ? utc_time(start)
+					  : icaltime_from_timet_with_zone(
+						    (time_t)start, 0, NULL)));
 	if (has_due)
-		icalcomponent_add_property(td, icalproperty_new_due(
-			due_utc ? utc_time(due) :
-			icaltime_from_timet_with_zone((time_t)due, 0, NULL)));
+		icalcomponent_add_property(
+			td, icalproperty_new_due(
+				    due_utc ? utc_time(due)
+					    : icaltime_from_timet_with_zone(
+						      (time_t)due, 0, NULL)));
 	if (nunknown > 0)
 		conv_ical_set_x(td, "X-EAS-NODES",
 				conv_nodes_pack(a, unknown, nunknown));
@@ -205,8 +221,8 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	item_r->meta.date = has_due ? due : 0;
 	item_r->meta.date_end = has_due ? due : INT64_MAX;
 	item_r->meta.uid = arena_strdup(a, uid);
-	item_r->data = (const uint8_t *)conv_ical_finish(a, cal,
-							 &item_r->data_len);
+	item_r->data =
+		(const uint8_t *)conv_ical_finish(a, cal, &item_r->data_len);
 	item_r->extra = NULL;
 	item_r->extra_len = 0;
 	return 0;
@@ -248,28 +264,34 @@ conv_task_to_eas(struct arena *a, const struct store_item *item,
 	if ((p = icalcomponent_get_first_property(td, ICAL_SUMMARY_PROPERTY)))
 		wbxml_add_text(a, appdata, EAS_TASKS_SUBJECT,
 			       icalproperty_get_summary(p));
-	if ((p = icalcomponent_get_first_property(td, ICAL_PRIORITY_PROPERTY))) {
+	if ((p = icalcomponent_get_first_property(td,
+						  ICAL_PRIORITY_PROPERTY))) {
 		int pr = icalproperty_get_priority(p);
 
 		if (pr > 0)
 			wbxml_add_text(a, appdata, EAS_TASKS_IMPORTANCE,
-				       pr < 5 ? "2" : pr == 5 ? "1" : "0");
+				       pr < 5	 ? "2"
+				       : pr == 5 ? "1"
+						 : "0");
 	}
 	v = conv_ical_get_x(a, td, "X-EAS-SENSITIVITY");
 	if (v != NULL) {
 		wbxml_add_text(a, appdata, EAS_TASKS_SENSITIVITY, v);
-	} else if ((p = icalcomponent_get_first_property(td,
-			ICAL_CLASS_PROPERTY)) != NULL) {
+	} else if ((p = icalcomponent_get_first_property(
+			    td, ICAL_CLASS_PROPERTY)) != NULL) {
 		enum icalproperty_class c = icalproperty_get_class(p);
 
 		wbxml_add_text(a, appdata, EAS_TASKS_SENSITIVITY,
-			       c == ICAL_CLASS_PRIVATE ? "2" :
-			       c == ICAL_CLASS_CONFIDENTIAL ? "3" : "0");
+			       c == ICAL_CLASS_PRIVATE	      ? "2"
+			       : c == ICAL_CLASS_CONFIDENTIAL ? "3"
+							      : "0");
 	}
 	if ((p = icalcomponent_get_first_property(td, ICAL_STATUS_PROPERTY)))
 		wbxml_add_text(a, appdata, EAS_TASKS_COMPLETE,
 			       icalproperty_get_status(p) ==
-			       ICAL_STATUS_COMPLETED ? "1" : "0");
+					       ICAL_STATUS_COMPLETED
+				       ? "1"
+				       : "0");
 	for (size_t i = 0; i < N_ELEMENTS(tprops); i++) {
 		v = conv_ical_get_x(a, td, tprops[i].name);
 		if (v != NULL)
@@ -283,9 +305,11 @@ conv_task_to_eas(struct arena *a, const struct store_item *item,
 
 		add_iso(a, appdata, EAS_TASKS_DUEDATE,
 			(int64_t)icaltime_as_timet(tt));
-		add_iso(a, appdata, EAS_TASKS_UTCDUEDATE, (int64_t)
-			icaltime_as_timet_with_zone(tt, tt.zone != NULL ?
-				tt.zone : icaltimezone_get_utc_timezone()));
+		add_iso(a, appdata, EAS_TASKS_UTCDUEDATE,
+			(int64_t)icaltime_as_timet_with_zone(
+				tt, tt.zone != NULL
+					    ? tt.zone
+					    : icaltimezone_get_utc_timezone()));
 	}
 	if (conv_ical_get_x(a, td, "X-EAS-STARTDATE") == NULL &&
 	    conv_ical_get_x(a, td, "X-EAS-UTCSTARTDATE") == NULL &&
@@ -294,16 +318,20 @@ conv_task_to_eas(struct arena *a, const struct store_item *item,
 
 		add_iso(a, appdata, EAS_TASKS_STARTDATE,
 			(int64_t)icaltime_as_timet(tt));
-		add_iso(a, appdata, EAS_TASKS_UTCSTARTDATE, (int64_t)
-			icaltime_as_timet_with_zone(tt, tt.zone != NULL ?
-				tt.zone : icaltimezone_get_utc_timezone()));
+		add_iso(a, appdata, EAS_TASKS_UTCSTARTDATE,
+			(int64_t)icaltime_as_timet_with_zone(
+				tt, tt.zone != NULL
+					    ? tt.zone
+					    : icaltimezone_get_utc_timezone()));
 	}
 	if (conv_ical_get_x(a, td, "X-EAS-DATECOMPLETED") == NULL &&
 	    (p = icalcomponent_get_first_property(td, ICAL_COMPLETED_PROPERTY)))
 		add_iso(a, appdata, EAS_TASKS_DATECOMPLETED,
-			(int64_t)icaltime_as_timet(icalproperty_get_completed(p)));
+			(int64_t)icaltime_as_timet(
+				icalproperty_get_completed(p)));
 	al = icalcomponent_get_first_component(td, ICAL_VALARM_COMPONENT);
-	if (conv_ical_get_x(a, td, "X-EAS-REMINDERTIME") == NULL && al != NULL &&
+	if (conv_ical_get_x(a, td, "X-EAS-REMINDERTIME") == NULL &&
+	    al != NULL &&
 	    (p = icalcomponent_get_first_property(al, ICAL_TRIGGER_PROPERTY))) {
 		struct icaltriggertype trig = icalproperty_get_trigger(p);
 
@@ -319,17 +347,19 @@ conv_task_to_eas(struct arena *a, const struct store_item *item,
 	if (v != NULL) {
 		if (conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
 			return conv_fail(a, error_r, "bad X-EAS-RECURRENCE");
-	} else if ((p = icalcomponent_get_first_property(td,
-			ICAL_RRULE_PROPERTY)) != NULL) {
+	} else if ((p = icalcomponent_get_first_property(
+			    td, ICAL_RRULE_PROPERTY)) != NULL) {
 		struct icalrecurrencetype r = icalproperty_get_rrule(p);
-		icalproperty *ds = icalcomponent_get_first_property(td,
-			ICAL_DTSTART_PROPERTY);
-		icalproperty *du = icalcomponent_get_first_property(td,
-			ICAL_DUE_PROPERTY);
+		icalproperty *ds = icalcomponent_get_first_property(
+			td, ICAL_DTSTART_PROPERTY);
+		icalproperty *du =
+			icalcomponent_get_first_property(td, ICAL_DUE_PROPERTY);
 
-		conv_rrule_to_eas(a, &r, ds != NULL ? icalproperty_get_dtstart(ds) :
-				  du != NULL ? icalproperty_get_due(du) :
-				  icaltime_null_time(), &conv_rec_tasks, appdata);
+		conv_rrule_to_eas(a, &r,
+				  ds != NULL   ? icalproperty_get_dtstart(ds)
+				  : du != NULL ? icalproperty_get_due(du)
+					       : icaltime_null_time(),
+				  &conv_rec_tasks, appdata);
 	}
 	conv_ical_get_body(a, td, ctx, appdata);
 	v = conv_ical_get_x(a, td, "X-EAS-NODES");
@@ -342,8 +372,8 @@ int
 conv_task_from_ical(struct arena *a, icalcomponent *cal,
 		    struct store_item *item_r, const char **error_r)
 {
-	icalcomponent *td = icalcomponent_get_first_component(cal,
-		ICAL_VTODO_COMPONENT);
+	icalcomponent *td =
+		icalcomponent_get_first_component(cal, ICAL_VTODO_COMPONENT);
 	icalproperty *p;
 
 	if (td == NULL)
@@ -351,19 +381,19 @@ conv_task_from_ical(struct arena *a, icalcomponent *cal,
 	if (icalcomponent_get_uid(td) != NULL)
 		item_r->meta.uid = arena_strdup(a, icalcomponent_get_uid(td));
 	if (icalcomponent_get_summary(td) != NULL)
-		item_r->meta.subject = arena_strdup(a,
-			icalcomponent_get_summary(td));
+		item_r->meta.subject =
+			arena_strdup(a, icalcomponent_get_summary(td));
 	item_r->meta.date_end = INT64_MAX;
 	if ((p = icalcomponent_get_first_property(td, ICAL_DUE_PROPERTY))) {
 		struct icaltimetype tt = icalproperty_get_due(p);
 
-		item_r->meta.date = (int64_t)icaltime_as_timet_with_zone(tt,
-			tt.zone != NULL ? tt.zone :
-			icaltimezone_get_utc_timezone());
+		item_r->meta.date = (int64_t)icaltime_as_timet_with_zone(
+			tt, tt.zone != NULL ? tt.zone
+					    : icaltimezone_get_utc_timezone());
 		item_r->meta.date_end = item_r->meta.date;
 	}
 	if ((p = icalcomponent_get_first_property(td, ICAL_STATUS_PROPERTY)))
-		item_r->meta.complete = icalproperty_get_status(p) ==
-					ICAL_STATUS_COMPLETED;
+		item_r->meta.complete =
+			icalproperty_get_status(p) == ICAL_STATUS_COMPLETED;
 	return 0;
 }

@@ -74,8 +74,8 @@ date_ok(const struct conv_tz_date *d)
 	if (d->month > 12 || d->dow > 6 || d->hour > 23 || d->minute > 59 ||
 	    d->second > 59)
 		return false;
-	return d->year != 0 ? d->day >= 1 && d->day <= 31 :
-			      d->day >= 1 && d->day <= 5;
+	return d->year != 0 ? d->day >= 1 && d->day <= 31
+			    : d->day >= 1 && d->day <= 5;
 }
 
 int
@@ -88,9 +88,8 @@ conv_tz_decode(struct arena *a, const char *b64, size_t len,
 	if (n < 0)
 		return conv_fail(a, error_r, "TimeZone: invalid base64");
 	if (n != CONV_TZ_BLOB_SIZE)
-		return conv_fail(a, error_r,
-				 "TimeZone: %ld bytes, expected %d", n,
-				 CONV_TZ_BLOB_SIZE);
+		return conv_fail(a, error_r, "TimeZone: %ld bytes, expected %d",
+				 n, CONV_TZ_BLOB_SIZE);
 	memset(tz_r, 0, sizeof(*tz_r));
 	tz_r->bias = rd32(raw);
 	for (int i = 0; i < 32; i++) {
@@ -163,8 +162,8 @@ year_of(int64_t t)
 static unsigned
 days_in_month(int64_t y, unsigned m)
 {
-	static const unsigned dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
-					  31, 30, 31 };
+	static const unsigned dim[12] = {31, 28, 31, 30, 31, 30,
+					 31, 31, 30, 31, 30, 31};
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29 : dim[m - 1];
@@ -212,8 +211,7 @@ in_dst(const struct conv_tz *tz, int64_t t)
 int
 conv_tz_offset_at(const struct conv_tz *tz, int64_t t)
 {
-	return -(tz->bias + (in_dst(tz, t) ? tz->dst_bias : tz->std_bias)) *
-	       60;
+	return -(tz->bias + (in_dst(tz, t) ? tz->dst_bias : tz->std_bias)) * 60;
 }
 
 int64_t
@@ -243,36 +241,36 @@ static const struct iana_rule {
 	uint16_t dm, ddow, dw, dh, dmin;
 	int dst_bias;
 } iana_rules[] = {
-	{ "UTC", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Europe/London", 0, 10, 0, 5, 2, 0, 3, 0, 5, 1, 0, -60 },
-	{ "Europe/Berlin", -60, 10, 0, 5, 3, 0, 3, 0, 5, 2, 0, -60 },
-	{ "Europe/Helsinki", -120, 10, 0, 5, 4, 0, 3, 0, 5, 3, 0, -60 },
-	{ "Africa/Lagos", -60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Africa/Johannesburg", -120, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Europe/Moscow", -180, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Asia/Dubai", -240, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Asia/Karachi", -300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Asia/Kolkata", -330, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Asia/Dhaka", -360, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Asia/Bangkok", -420, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Asia/Shanghai", -480, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Asia/Tokyo", -540, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Australia/Brisbane", -600, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "Australia/Sydney", -600, 4, 0, 1, 3, 0, 10, 0, 1, 2, 0, -60 },
-	{ "Australia/Adelaide", -570, 4, 0, 1, 3, 0, 10, 0, 1, 2, 0, -60 },
-	{ "Pacific/Auckland", -720, 4, 0, 1, 3, 0, 9, 0, 5, 2, 0, -60 },
-	{ "America/Sao_Paulo", 180, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "America/St_Johns", 210, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60 },
-	{ "America/Halifax", 240, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60 },
-	{ "America/New_York", 300, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60 },
-	{ "America/Bogota", 300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "America/Chicago", 360, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60 },
-	{ "America/Mexico_City", 360, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "America/Denver", 420, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60 },
-	{ "America/Phoenix", 420, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
-	{ "America/Los_Angeles", 480, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60 },
-	{ "America/Anchorage", 540, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60 },
-	{ "Pacific/Honolulu", 600, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{"UTC", 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Europe/London", 0, 10, 0, 5, 2, 0, 3, 0, 5, 1, 0, -60},
+	{"Europe/Berlin", -60, 10, 0, 5, 3, 0, 3, 0, 5, 2, 0, -60},
+	{"Europe/Helsinki", -120, 10, 0, 5, 4, 0, 3, 0, 5, 3, 0, -60},
+	{"Africa/Lagos", -60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Africa/Johannesburg", -120, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Europe/Moscow", -180, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Asia/Dubai", -240, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Asia/Karachi", -300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Asia/Kolkata", -330, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Asia/Dhaka", -360, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Asia/Bangkok", -420, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Asia/Shanghai", -480, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Asia/Tokyo", -540, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Australia/Brisbane", -600, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"Australia/Sydney", -600, 4, 0, 1, 3, 0, 10, 0, 1, 2, 0, -60},
+	{"Australia/Adelaide", -570, 4, 0, 1, 3, 0, 10, 0, 1, 2, 0, -60},
+	{"Pacific/Auckland", -720, 4, 0, 1, 3, 0, 9, 0, 5, 2, 0, -60},
+	{"America/Sao_Paulo", 180, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"America/St_Johns", 210, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60},
+	{"America/Halifax", 240, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60},
+	{"America/New_York", 300, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60},
+	{"America/Bogota", 300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"America/Chicago", 360, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60},
+	{"America/Mexico_City", 360, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"America/Denver", 420, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60},
+	{"America/Phoenix", 420, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+	{"America/Los_Angeles", 480, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60},
+	{"America/Anchorage", 540, 11, 0, 1, 2, 0, 3, 0, 2, 2, 0, -60},
+	{"Pacific/Honolulu", 600, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
 };
 
 static bool
@@ -318,7 +316,8 @@ conv_tz_tzid(struct arena *a, const struct conv_tz *tz)
 		return iana;
 	if (!conv_tz_has_dst(tz))
 		return arena_printf(a, "EAS/%d/%d", tz->bias, tz->std_bias);
-	return arena_printf(a, "EAS/%d/%d/%u-%u-%u-%u-%u-%u/%d/%u-%u-%u-%u-%u-%u",
+	return arena_printf(a,
+			    "EAS/%d/%d/%u-%u-%u-%u-%u-%u/%d/%u-%u-%u-%u-%u-%u",
 			    tz->bias, tz->std_bias, s->year, s->month, s->dow,
 			    s->day, s->hour, s->minute, tz->dst_bias, d->year,
 			    d->month, d->dow, d->day, d->hour, d->minute);
@@ -336,8 +335,8 @@ static void
 sub_rule(struct buf *b, const char *kind, const struct conv_tz_date *d,
 	 int from_min, int to_min)
 {
-	static const char *const days[7] = { "SU", "MO", "TU", "WE", "TH",
-					     "FR", "SA" };
+	static const char *const days[7] = {"SU", "MO", "TU", "WE",
+					    "TH", "FR", "SA"};
 	char from[16], to[16], start[32];
 	time_t t = (time_t)rule_local(d, 1970);
 	struct tm tm;
@@ -346,8 +345,10 @@ sub_rule(struct buf *b, const char *kind, const struct conv_tz_date *d,
 	strftime(start, sizeof(start), "%Y%m%dT%H%M%S", &tm);
 	fmt_offset(from, sizeof(from), from_min);
 	fmt_offset(to, sizeof(to), to_min);
-	buf_printf(b, "BEGIN:%s\r\nDTSTART:%s\r\nTZOFFSETFROM:%s\r\n"
-		   "TZOFFSETTO:%s\r\n", kind, start, from, to);
+	buf_printf(b,
+		   "BEGIN:%s\r\nDTSTART:%s\r\nTZOFFSETFROM:%s\r\n"
+		   "TZOFFSETTO:%s\r\n",
+		   kind, start, from, to);
 	if (d->year == 0)
 		buf_printf(b, "RRULE:FREQ=YEARLY;BYMONTH=%u;BYDAY=%d%s\r\n",
 			   d->month, d->day == 5 ? -1 : (int)d->day,
@@ -372,9 +373,11 @@ conv_tz_vtimezone(const struct conv_tz *tz, const char *tzid)
 		sub_rule(&b, "DAYLIGHT", &tz->dst_date, std, dst);
 	} else {
 		fmt_offset(off, sizeof(off), std);
-		buf_printf(&b, "BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+		buf_printf(&b,
+			   "BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
 			   "TZOFFSETFROM:%s\r\nTZOFFSETTO:%s\r\n"
-			   "END:STANDARD\r\n", off, off);
+			   "END:STANDARD\r\n",
+			   off, off);
 	}
 	buf_puts(&b, "END:VTIMEZONE\r\n");
 	c = icalcomponent_new_from_string((const char *)b.data);
@@ -417,11 +420,11 @@ rule_of(int64_t t, int before, struct conv_tz_date *d)
 void
 conv_tz_from_ical(icaltimezone *zone, int64_t t, struct conv_tz *tz_r)
 {
-	int64_t y = year_of(t), start = days_from_civil(y, 1, 1) * 86400 +
-					 43200;
+	int64_t y = year_of(t),
+		start = days_from_civil(y, 1, 1) * 86400 + 43200;
 	int prev = ical_offset(zone, start), std = prev, dst = prev;
-	int64_t trans[2] = { 0, 0 };
-	int before[2] = { 0, 0 }, ntrans = 0;
+	int64_t trans[2] = {0, 0};
+	int before[2] = {0, 0}, ntrans = 0;
 	const char *name = icaltimezone_get_location(zone);
 
 	memset(tz_r, 0, sizeof(*tz_r));

@@ -21,7 +21,7 @@ struct conv_tz_date {
 };
 
 struct conv_tz {
-	int32_t bias;              /* UTC = local + bias (minutes) */
+	int32_t bias; /* UTC = local + bias (minutes) */
 	uint16_t std_name[32];
 	struct conv_tz_date std_date;
 	int32_t std_bias;

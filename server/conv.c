@@ -53,7 +53,7 @@ conv_body_get(const struct wbxml_node *appdata, const char **text_r,
 static void
 pack_u32(struct buf *b, uint32_t v)
 {
-	uint8_t x[4] = { v >> 24, v >> 16, v >> 8, v };
+	uint8_t x[4] = {v >> 24, v >> 16, v >> 8, v};
 
 	buf_append(b, x, 4);
 }
@@ -216,9 +216,9 @@ ghost_merge(struct arena *a, const struct wbxml_node *appdata,
 	if (conv_to_eas(a, old, &full, old_app, error_r) < 0)
 		return -1;
 	merged = wbxml_new(a, appdata->tag);
-	wbxml_foreach(appdata, n)
-		wbxml_append(merged, wbxml_clone(a, n));
-	wbxml_foreach(old_app, n) {
+	wbxml_foreach(appdata, n) wbxml_append(merged, wbxml_clone(a, n));
+	wbxml_foreach(old_app, n)
+	{
 		if (n->tag == EAS_AIRSYNCBASE_NATIVEBODYTYPE)
 			continue;
 		if (!tag_supported(ctx, n->tag) &&

@@ -19,28 +19,27 @@
 
 /* airsyncbase:BodyPreference (MS-ASAIRS 2.2.2.7). */
 struct conv_body_pref {
-	int type;                 /* 1 plain, 2 HTML, 3 RTF, 4 MIME */
+	int type; /* 1 plain, 2 HTML, 3 RTF, 4 MIME */
 	bool has_truncation;
 	uint32_t truncation_size;
 	bool all_or_none;
-	int preview;              /* 0 = none, else characters (14.0+) */
+	int preview; /* 0 = none, else characters (14.0+) */
 };
 
 #define CONV_MAX_BODY_PREFS 4
 
 /* Read an airsyncbase:BodyPreference or BodyPartPreference element.
  * Returns 0, or -1 for a missing or out-of-range value. */
-int conv_body_pref_parse(const struct wbxml_node *n,
-			 struct conv_body_pref *p);
+int conv_body_pref_parse(const struct wbxml_node *n, struct conv_body_pref *p);
 
 /* What the requesting device asked for and can take. */
 struct conv_ctx {
-	unsigned version;         /* 121, 140, 141, 160, 161 */
+	unsigned version; /* 121, 140, 141, 160, 161 */
 	struct conv_body_pref prefs[CONV_MAX_BODY_PREFS];
 	size_t nprefs;
 	struct conv_body_pref part_prefs[CONV_MAX_BODY_PREFS]; /* 14.1+ */
 	size_t npart_prefs;
-	int mime_support;         /* 0 never, 1 S/MIME only, 2 always */
+	int mime_support; /* 0 never, 1 S/MIME only, 2 always */
 	/* Sync Supported: tags the client handles; when set, a Change keeps
 	 * (ghosts) every property whose tag is not listed. */
 	const uint16_t *supported;
@@ -68,15 +67,14 @@ int conv_to_eas(struct arena *a, const struct store_item *item,
 /* A standard-format object (one vCard, one VCALENDAR with a VEVENT or
  * VTODO, a note text, an RFC 5322 message) -> store item with meta filled
  * in: for import, delivery and tests. Returns 0 or -1 with *error_r. */
-int conv_from_standard(struct arena *a, enum store_class cls,
-		       const char *data, size_t len,
-		       struct store_item *item_r, const char **error_r);
+int conv_from_standard(struct arena *a, enum store_class cls, const char *data,
+		       size_t len, struct store_item *item_r,
+		       const char **error_r);
 
 /* The standard-format text of an item for export (the stored data with the
  * extra properties folded back in as X- properties where needed). */
 int conv_to_standard(struct arena *a, const struct store_item *item,
-		     const char **data_r, size_t *len_r,
-		     const char **error_r);
+		     const char **data_r, size_t *len_r, const char **error_r);
 
 /* Per-class entry points behind the dispatchers above. */
 int conv_contact_from_eas(struct arena *a, const struct wbxml_node *appdata,
@@ -91,18 +89,16 @@ int conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			   const struct store_item *old,
 			   struct store_item *item_r, const char **error_r);
 int conv_calendar_to_eas(struct arena *a, const struct store_item *item,
-			 const struct conv_ctx *ctx,
-			 struct wbxml_node *appdata, const char **error_r);
+			 const struct conv_ctx *ctx, struct wbxml_node *appdata,
+			 const char **error_r);
 int conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
-		       const struct conv_ctx *ctx,
-		       const struct store_item *old,
+		       const struct conv_ctx *ctx, const struct store_item *old,
 		       struct store_item *item_r, const char **error_r);
 int conv_task_to_eas(struct arena *a, const struct store_item *item,
 		     const struct conv_ctx *ctx, struct wbxml_node *appdata,
 		     const char **error_r);
 int conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
-		       const struct conv_ctx *ctx,
-		       const struct store_item *old,
+		       const struct conv_ctx *ctx, const struct store_item *old,
 		       struct store_item *item_r, const char **error_r);
 int conv_note_to_eas(struct arena *a, const struct store_item *item,
 		     const struct conv_ctx *ctx, struct wbxml_node *appdata,

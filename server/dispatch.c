@@ -9,18 +9,18 @@
 #include "util.h"
 
 static const struct eas_command commands[] = {
-	{ "Sync", 0, cmd_sync, CMD_F_LONGPOLL },
-	{ "FolderSync", 9, cmd_foldersync, 0 },
-	{ "FolderCreate", 10, cmd_foldercreate, 0 },
-	{ "FolderDelete", 11, cmd_folderdelete, 0 },
-	{ "FolderUpdate", 12, cmd_folderupdate, 0 },
-	{ "GetItemEstimate", 14, cmd_getitemestimate, 0 },
-	{ "Settings", 17, cmd_settings, CMD_F_NO_PROVISION },
-	{ "Ping", 18, cmd_ping, CMD_F_LONGPOLL },
-	{ "Provision", 20, cmd_provision, CMD_F_NO_PROVISION },
-	{ "GetAttachment", 4, cmd_getattachment, CMD_F_RAW_BODY },
-	{ "MoveItems", 13, cmd_moveitems, 0 },
-	{ "ItemOperations", 19, cmd_itemoperations, 0 },
+	{"Sync", 0, cmd_sync, CMD_F_LONGPOLL},
+	{"FolderSync", 9, cmd_foldersync, 0},
+	{"FolderCreate", 10, cmd_foldercreate, 0},
+	{"FolderDelete", 11, cmd_folderdelete, 0},
+	{"FolderUpdate", 12, cmd_folderupdate, 0},
+	{"GetItemEstimate", 14, cmd_getitemestimate, 0},
+	{"Settings", 17, cmd_settings, CMD_F_NO_PROVISION},
+	{"Ping", 18, cmd_ping, CMD_F_LONGPOLL},
+	{"Provision", 20, cmd_provision, CMD_F_NO_PROVISION},
+	{"GetAttachment", 4, cmd_getattachment, CMD_F_RAW_BODY},
+	{"MoveItems", 13, cmd_moveitems, 0},
+	{"ItemOperations", 19, cmd_itemoperations, 0},
 };
 
 /* Response roots for top-level statuses (MS-ASCMD 2.2.2). */
@@ -29,23 +29,23 @@ static const struct {
 	uint16_t root;
 	uint16_t status;
 } roots[] = {
-	{ "Sync", EAS_AIRSYNC_SYNC, EAS_AIRSYNC_STATUS },
-	{ "FolderSync", EAS_FOLDERHIERARCHY_FOLDERSYNC,
-	  EAS_FOLDERHIERARCHY_STATUS },
-	{ "FolderCreate", EAS_FOLDERHIERARCHY_FOLDERCREATE,
-	  EAS_FOLDERHIERARCHY_STATUS },
-	{ "FolderDelete", EAS_FOLDERHIERARCHY_FOLDERDELETE,
-	  EAS_FOLDERHIERARCHY_STATUS },
-	{ "FolderUpdate", EAS_FOLDERHIERARCHY_FOLDERUPDATE,
-	  EAS_FOLDERHIERARCHY_STATUS },
-	{ "GetItemEstimate", EAS_GETITEMESTIMATE_GETITEMESTIMATE,
-	  EAS_GETITEMESTIMATE_STATUS },
-	{ "Settings", EAS_SETTINGS_SETTINGS, EAS_SETTINGS_STATUS },
-	{ "Ping", EAS_PING_PING, EAS_PING_STATUS },
-	{ "Provision", EAS_PROVISION_PROVISION, EAS_PROVISION_STATUS },
-	{ "MoveItems", EAS_MOVE_MOVEITEMS, EAS_MOVE_STATUS },
-	{ "ItemOperations", EAS_ITEMOPERATIONS_ITEMOPERATIONS,
-	  EAS_ITEMOPERATIONS_STATUS },
+	{"Sync", EAS_AIRSYNC_SYNC, EAS_AIRSYNC_STATUS},
+	{"FolderSync", EAS_FOLDERHIERARCHY_FOLDERSYNC,
+	 EAS_FOLDERHIERARCHY_STATUS},
+	{"FolderCreate", EAS_FOLDERHIERARCHY_FOLDERCREATE,
+	 EAS_FOLDERHIERARCHY_STATUS},
+	{"FolderDelete", EAS_FOLDERHIERARCHY_FOLDERDELETE,
+	 EAS_FOLDERHIERARCHY_STATUS},
+	{"FolderUpdate", EAS_FOLDERHIERARCHY_FOLDERUPDATE,
+	 EAS_FOLDERHIERARCHY_STATUS},
+	{"GetItemEstimate", EAS_GETITEMESTIMATE_GETITEMESTIMATE,
+	 EAS_GETITEMESTIMATE_STATUS},
+	{"Settings", EAS_SETTINGS_SETTINGS, EAS_SETTINGS_STATUS},
+	{"Ping", EAS_PING_PING, EAS_PING_STATUS},
+	{"Provision", EAS_PROVISION_PROVISION, EAS_PROVISION_STATUS},
+	{"MoveItems", EAS_MOVE_MOVEITEMS, EAS_MOVE_STATUS},
+	{"ItemOperations", EAS_ITEMOPERATIONS_ITEMOPERATIONS,
+	 EAS_ITEMOPERATIONS_STATUS},
 };
 
 const struct eas_command *
@@ -107,7 +107,8 @@ status_response(struct eas_req *req, int status, struct wbxml_node **out_r)
 			struct wbxml_node *root =
 				wbxml_new(req->arena, roots[i].root);
 
-			wbxml_add_int(req->arena, root, roots[i].status, status);
+			wbxml_add_int(req->arena, root, roots[i].status,
+				      status);
 			req->eas_status = status;
 			*out_r = root;
 			return EAS_CMD_OK;
@@ -133,9 +134,12 @@ eas_req_store_error(struct eas_req *req, enum store_error e, const char *what)
 static bool
 version_supported(const char *v, unsigned *r)
 {
-	static const struct { const char *s; unsigned v; } versions[] = {
-		{ "12.0", 120 }, { "12.1", EAS_V121 }, { "14.0", EAS_V140 },
-		{ "14.1", EAS_V141 }, { "16.0", EAS_V160 }, { "16.1", EAS_V161 },
+	static const struct {
+		const char *s;
+		unsigned v;
+	} versions[] = {
+		{"12.0", 120},	    {"12.1", EAS_V121}, {"14.0", EAS_V140},
+		{"14.1", EAS_V141}, {"16.0", EAS_V160}, {"16.1", EAS_V161},
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(versions); i++) {
@@ -155,7 +159,7 @@ user_matches(struct eas_req *req)
 	const char *u;
 
 	if (req->user == NULL)
-		return true;   /* the base64 form may leave it out */
+		return true; /* the base64 form may leave it out */
 	u = auth_normalize_user(req->arena, req->user);
 	return str_ieq(u, req->account.login) ||
 	       (req->account.email != NULL && str_ieq(u, req->account.email));
@@ -170,10 +174,9 @@ load_device(struct eas_req *req)
 	e = store_device_get(req->store, req->arena, req->account.id,
 			     req->device_id, &req->device);
 	if (e == STORE_NOTFOUND) {
-		e = store_device_create(req->store, req->arena,
-					req->account.id, req->device_id,
-					req->device_type, req->user_agent,
-					&req->device);
+		e = store_device_create(req->store, req->arena, req->account.id,
+					req->device_id, req->device_type,
+					req->user_agent, &req->device);
 		if (e == STORE_EXISTS)
 			e = store_device_get(req->store, req->arena,
 					     req->account.id, req->device_id,
@@ -250,7 +253,8 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 	}
 	if (!version_supported(req->version_str, &req->version)) {
 		log_info("unsupported protocol version %s",
-			 req->version_str != NULL ? req->version_str : "(none)");
+			 req->version_str != NULL ? req->version_str
+						  : "(none)");
 		req->http_status = 400;
 		return EAS_CMD_ERROR;
 	}
@@ -279,8 +283,9 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 	if (req->device.access != STORE_ACCESS_ALLOWED &&
 	    strcmp(cmd->name, "Provision") != 0) {
 		log_info("device is %s",
-			 req->device.access == STORE_ACCESS_BLOCKED ?
-			 "blocked" : "quarantined");
+			 req->device.access == STORE_ACCESS_BLOCKED
+				 ? "blocked"
+				 : "quarantined");
 		if (req->version < EAS_V140) {
 			req->http_status = 403;
 			return EAS_CMD_ERROR;
@@ -332,7 +337,8 @@ eas_req_standing_changed(struct eas_req *req)
 	struct store_device dev;
 
 	if (store_account_get_by_id(req->store, req->arena, req->account.id,
-				    &acct) != STORE_OK || !acct.enabled)
+				    &acct) != STORE_OK ||
+	    !acct.enabled)
 		return true;
 	if (!req->have_device)
 		return false;

@@ -42,10 +42,10 @@ struct push_waiter;
 #define EAS_STATUS_ITEM_NOT_FOUND 150
 
 enum eas_cmd_result {
-	EAS_CMD_OK = 0,       /* *out_r is the body (NULL = empty 200) */
-	EAS_CMD_ERROR = -1,   /* req->http_status says what went wrong */
-	EAS_CMD_PARKED = 1,   /* a push waiter holds the request; resume_fn
-				 builds the response later */
+	EAS_CMD_OK = 0,	    /* *out_r is the body (NULL = empty 200) */
+	EAS_CMD_ERROR = -1, /* req->http_status says what went wrong */
+	EAS_CMD_PARKED = 1, /* a push waiter holds the request; resume_fn
+			       builds the response later */
 };
 
 struct eas_req;
@@ -67,13 +67,13 @@ struct eas_header {
 };
 
 struct eas_req {
-	struct arena *arena;       /* lives until the response is sent */
+	struct arena *arena; /* lives until the response is sent */
 	struct easd *srv;
-	struct store *store;       /* this thread's connection */
-	uint64_t id;               /* request number, for logs */
+	struct store *store; /* this thread's connection */
+	uint64_t id;	     /* request number, for logs */
 	const char *remote_addr;
-	const char *host;          /* Host header, for Autodiscover */
-	bool tls;                  /* the request came over HTTPS */
+	const char *host; /* Host header, for Autodiscover */
+	bool tls;	  /* the request came over HTTPS */
 
 	/* who */
 	struct store_account account;
@@ -82,9 +82,9 @@ struct eas_req {
 
 	/* the query (MS-ASHTTP 2.2.1.1.1) */
 	const char *cmd;
-	int cmd_code;              /* base64 form code, -1 if unknown */
-	unsigned version;          /* EAS_V121 ... */
-	const char *version_str;   /* "14.1" */
+	int cmd_code;		 /* base64 form code, -1 if unknown */
+	unsigned version;	 /* EAS_V121 ... */
+	const char *version_str; /* "14.1" */
 	const char *user;
 	const char *device_id;
 	const char *device_type;
@@ -101,10 +101,10 @@ struct eas_req {
 	const char *content_type;
 
 	/* the response */
-	int http_status;           /* 200 unless a handler says otherwise */
-	int eas_status;            /* top-level status, for the log line */
+	int http_status;	       /* 200 unless a handler says otherwise */
+	int eas_status;		       /* top-level status, for the log line */
 	const char *resp_content_type; /* for a raw body */
-	const uint8_t *resp_body;  /* raw body instead of a tree */
+	const uint8_t *resp_body;      /* raw body instead of a tree */
 	size_t resp_len;
 	struct eas_header *headers;
 
@@ -120,18 +120,17 @@ void eas_req_add_header(struct eas_req *req, const char *name,
 
 /* Map a store error to a response: logs it and sets http_status 500 (or
  * 503 with Retry-After for STORE_BUSY). Returns EAS_CMD_ERROR. */
-enum eas_cmd_result eas_req_store_error(struct eas_req *req,
-					enum store_error e,
+enum eas_cmd_result eas_req_store_error(struct eas_req *req, enum store_error e,
 					const char *what);
 
 /* The command table (dispatch.c). */
-#define CMD_F_NO_PROVISION 0x01  /* allowed before provisioning */
-#define CMD_F_RAW_BODY 0x02      /* body is not WBXML (12.x SendMail...) */
-#define CMD_F_LONGPOLL 0x04      /* may park */
+#define CMD_F_NO_PROVISION 0x01 /* allowed before provisioning */
+#define CMD_F_RAW_BODY 0x02	/* body is not WBXML (12.x SendMail...) */
+#define CMD_F_LONGPOLL 0x04	/* may park */
 
 struct eas_command {
 	const char *name;
-	int code;                  /* base64 query form command code */
+	int code; /* base64 query form command code */
 	eas_cmd_fn *fn;
 	unsigned flags;
 };
@@ -143,9 +142,8 @@ const struct eas_command *eas_command_find_code(int code);
 const char *eas_command_list(void);
 
 /* Command handlers, one cmd-<name>.c each. */
-eas_cmd_fn cmd_provision, cmd_foldersync, cmd_foldercreate,
-	cmd_folderupdate, cmd_folderdelete, cmd_sync, cmd_getitemestimate,
-	cmd_ping, cmd_settings, cmd_itemoperations, cmd_moveitems,
-	cmd_getattachment;
+eas_cmd_fn cmd_provision, cmd_foldersync, cmd_foldercreate, cmd_folderupdate,
+	cmd_folderdelete, cmd_sync, cmd_getitemestimate, cmd_ping, cmd_settings,
+	cmd_itemoperations, cmd_moveitems, cmd_getattachment;
 
 #endif

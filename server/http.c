@@ -42,7 +42,7 @@ enum http_state {
 struct http_ctx {
 	struct eas_req req;
 	struct MHD_Connection *conn;
-	const char *uri;           /* raw, with the query string */
+	const char *uri; /* raw, with the query string */
 	struct buf body;
 	enum http_state state;
 	bool too_large;
@@ -105,14 +105,15 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static const char *
 remote_addr(struct arena *a, struct MHD_Connection *conn)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	char host[INET6_ADDRSTRLEN + 1] = "?";
 
 	if (ci != NULL && ci->client_addr != NULL) {
 		const struct sockaddr *sa = ci->client_addr;
-		socklen_t len = sa->sa_family == AF_INET6 ?
-			sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+		socklen_t len = sa->sa_family == AF_INET6
+					? sizeof(struct sockaddr_in6)
+					: sizeof(struct sockaddr_in);
 
 		getnameinfo(sa, len, host, sizeof(host), NULL, 0,
 			    NI_NUMERICHOST);
@@ -134,8 +135,9 @@ log_request(struct http_ctx *ctx, const char *method, size_t bytes)
 	log_info("%s %s user=%s device=%s type=%s cmd=%s v=%s http=%d "
 		 "status=%d bytes=%zu ms=%llu",
 		 req->remote_addr != NULL ? req->remote_addr : "?", method,
-		 req->account.login != NULL ? req->account.login :
-		 (req->user != NULL ? req->user : "-"),
+		 req->account.login != NULL
+			 ? req->account.login
+			 : (req->user != NULL ? req->user : "-"),
 		 req->device_id != NULL ? req->device_id : "-",
 		 req->device_type != NULL ? req->device_type : "-",
 		 req->cmd != NULL ? req->cmd : "-",
@@ -371,9 +373,8 @@ process(struct http_ctx *ctx, const char *url, const char *method)
 
 static enum MHD_Result
 access_handler(void *cls, struct MHD_Connection *conn, const char *url,
-	       const char *method, const char *version,
-	       const char *upload_data, size_t *upload_data_size,
-	       void **con_cls)
+	       const char *method, const char *version, const char *upload_data,
+	       size_t *upload_data_size, void **con_cls)
 {
 	struct http_ctx *ctx = *con_cls;
 	struct easd *srv = cls;
@@ -390,7 +391,8 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		if (cl != NULL && str_to_int64(cl, &n) == 0 &&
 		    (uint64_t)n > srv->cfg.max_body) {
 			log_info("req=%llu body of %s bytes over the limit "
-				 "of %zu", (unsigned long long)ctx->req.id, cl,
+				 "of %zu",
+				 (unsigned long long)ctx->req.id, cl,
 				 srv->cfg.max_body);
 			return send_status(ctx, method, 413);
 		}
@@ -445,8 +447,8 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		/* The fired waiter is answered here, unless it is parked again
 		 * (a wake-up that did not concern this device): push_arm()
 		 * then takes it back. */
-		if (fired != NULL && (r != EAS_CMD_PARKED ||
-				      ctx->req.waiter != fired))
+		if (fired != NULL &&
+		    (r != EAS_CMD_PARKED || ctx->req.waiter != fired))
 			push_cancel(srv->push, fired);
 		if (r != EAS_CMD_PARKED) {
 			if (ctx->req.waiter != NULL && ctx->req.waiter != fired)
@@ -522,8 +524,10 @@ http_listen_socket(const char *spec, uint16_t *port_r, const char **error_r)
 	int fd, one = 1;
 
 	if (parse_listen(spec, &ss, &len) < 0) {
-		snprintf(err, sizeof(err), "bad listen address '%s' "
-			 "(want ADDR:PORT or [ADDR]:PORT)", spec);
+		snprintf(err, sizeof(err),
+			 "bad listen address '%s' "
+			 "(want ADDR:PORT or [ADDR]:PORT)",
+			 spec);
 		*error_r = err;
 		return -1;
 	}
@@ -531,16 +535,15 @@ http_listen_socket(const char *spec, uint16_t *port_r, const char **error_r)
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    listen(fd, 1024) < 0) {
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 1024) < 0) {
 		close(fd);
 		goto fail;
 	}
 	len = sizeof(ss);
 	getsockname(fd, (struct sockaddr *)&ss, &len);
-	*port_r = ntohs(ss.ss_family == AF_INET6 ?
-			((struct sockaddr_in6 *)&ss)->sin6_port :
-			((struct sockaddr_in *)&ss)->sin_port);
+	*port_r = ntohs(ss.ss_family == AF_INET6
+				? ((struct sockaddr_in6 *)&ss)->sin6_port
+				: ((struct sockaddr_in *)&ss)->sin_port);
 	return fd;
 fail:
 	snprintf(err, sizeof(err), "cannot listen on %s: %s", spec,
@@ -581,7 +584,7 @@ http_start(struct easd *srv, const char **error_r)
 {
 	struct http_server *h = xcalloc(1, sizeof(*h));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	unsigned threads = srv->cfg.threads;
 
 	if (threads == 0) {
@@ -589,8 +592,8 @@ http_start(struct easd *srv, const char **error_r)
 
 		threads = n > 0 ? (unsigned)n : 1;
 	}
-	h->listen_fd = http_listen_socket(srv->cfg.listen, &srv->http_port,
-					  error_r);
+	h->listen_fd =
+		http_listen_socket(srv->cfg.listen, &srv->http_port, error_r);
 	if (h->listen_fd < 0) {
 		free(h);
 		return -1;
@@ -609,8 +612,8 @@ http_start(struct easd *srv, const char **error_r)
 		flags |= MHD_USE_TLS;
 	}
 	if (h->tls_cert != NULL)
-		h->daemon = MHD_start_daemon(flags, 0, NULL, NULL,
-			access_handler, srv,
+		h->daemon = MHD_start_daemon(
+			flags, 0, NULL, NULL, access_handler, srv,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
 			MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -619,19 +622,17 @@ http_start(struct easd *srv, const char **error_r)
 			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
 			MHD_OPTION_CONNECTION_LIMIT, 60000u,
 			MHD_OPTION_HTTPS_MEM_CERT, h->tls_cert,
-			MHD_OPTION_HTTPS_MEM_KEY, h->tls_key,
-			MHD_OPTION_END);
+			MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
 	else
-		h->daemon = MHD_start_daemon(flags, 0, NULL, NULL,
-			access_handler, srv,
+		h->daemon = MHD_start_daemon(
+			flags, 0, NULL, NULL, access_handler, srv,
 			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
 			MHD_OPTION_THREAD_POOL_SIZE, threads,
 			MHD_OPTION_URI_LOG_CALLBACK, uri_logger, srv,
 			MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
 			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
-			MHD_OPTION_CONNECTION_LIMIT, 60000u,
-			MHD_OPTION_END);
+			MHD_OPTION_CONNECTION_LIMIT, 60000u, MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		*error_r = "libmicrohttpd could not start";
 		close(h->listen_fd);

@@ -27,7 +27,7 @@
 #include "util.h"
 #include "xalloc.h"
 
-#define LMTP_LINE_MAX 2048          /* command line cap (RFC 5321: 512) */
+#define LMTP_LINE_MAX 2048 /* command line cap (RFC 5321: 512) */
 #define LMTP_MAX_RCPTS 100
 #define LMTP_READ_BUF 16384
 
@@ -50,7 +50,7 @@ struct lmtp_server {
 	pthread_t acceptor;
 	pthread_mutex_t lock;
 	bool stopping;
-	struct lmtp_conn *conns;    /* cfg.max_conns slots */
+	struct lmtp_conn *conns; /* cfg.max_conns slots */
 };
 
 static __thread char lmtp_errbuf[256];
@@ -68,8 +68,7 @@ lmtp_err(const char *fmt, ...)
 
 /* --- connection I/O --- */
 
-static void
-conn_reply(struct lmtp_conn *c, const char *fmt, ...)
+static void conn_reply(struct lmtp_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void
@@ -90,8 +89,8 @@ conn_reply(struct lmtp_conn *c, const char *fmt, ...)
 	line[n++] = '\r';
 	line[n++] = '\n';
 	while (off < (size_t)n) {
-		ssize_t w = send(c->fd, line + off, (size_t)n - off,
-				 MSG_NOSIGNAL);
+		ssize_t w =
+			send(c->fd, line + off, (size_t)n - off, MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -158,9 +157,9 @@ struct lmtp_rcpt {
 struct lmtp_session {
 	struct lmtp_conn *c;
 	struct store *store;
-	struct arena *arena;        /* per transaction */
+	struct arena *arena; /* per transaction */
 	bool greeted, have_mail;
-	bool lost;                  /* connection dropped mid-DATA */
+	bool lost; /* connection dropped mid-DATA */
 	struct lmtp_rcpt rcpts[LMTP_MAX_RCPTS];
 	size_t nrcpts;
 };
@@ -313,8 +312,8 @@ deliver_one(struct lmtp_session *s, const struct store_item *parsed,
 				     EAS_FOLDER_INBOX, &inbox);
 	if (e != STORE_OK)
 		return e;
-	return store_item_add(s->store, s->arena, account_id, inbox.id,
-			      &item, 0);
+	return store_item_add(s->store, s->arena, account_id, inbox.id, &item,
+			      0);
 }
 
 static void
@@ -359,7 +358,7 @@ cmd_data(struct lmtp_session *s)
 	}
 	if (!ended) {
 		buf_deinit(&msg);
-		s->lost = true;   /* connection lost: nothing stored */
+		s->lost = true; /* connection lost: nothing stored */
 		return;
 	}
 	if (msg.overflow) {
@@ -374,8 +373,8 @@ cmd_data(struct lmtp_session *s)
 		goto out;
 	}
 	for (size_t i = 0; i < s->nrcpts; i++) {
-		enum store_error e = deliver_one(s, &item,
-						 s->rcpts[i].account_id);
+		enum store_error e =
+			deliver_one(s, &item, s->rcpts[i].account_id);
 
 		if (e == STORE_OK) {
 			log_info("lmtp: stored %zu bytes for %s", msg.len,
@@ -385,8 +384,10 @@ cmd_data(struct lmtp_session *s)
 		} else {
 			log_warn("lmtp: storing for %s: %s", s->rcpts[i].addr,
 				 store_error_str(e));
-			conn_reply(s->c, "451 4.3.0 <%.200s> store failure, "
-					 "try again later", s->rcpts[i].addr);
+			conn_reply(s->c,
+				   "451 4.3.0 <%.200s> store failure, "
+				   "try again later",
+				   s->rcpts[i].addr);
 		}
 	}
 out:
@@ -450,7 +451,7 @@ conn_main(void *arg)
 {
 	struct lmtp_conn *c = arg;
 	struct lmtp_server *srv = c->srv;
-	struct lmtp_session s = { .c = c };
+	struct lmtp_session s = {.c = c};
 	const char *error;
 
 	if (store_open(srv->db_path, &s.store, &error) != STORE_OK) {
@@ -493,7 +494,7 @@ reap(struct lmtp_server *srv, bool all)
 static void
 accept_one(struct lmtp_server *srv, int lfd)
 {
-	struct timeval tv = { .tv_sec = srv->cfg.timeout_s };
+	struct timeval tv = {.tv_sec = srv->cfg.timeout_s};
 	struct lmtp_conn *slot = NULL;
 	int fd = accept(lfd, NULL, NULL);
 
@@ -544,14 +545,14 @@ acceptor_main(void *arg)
 		struct pollfd pfd[3];
 		nfds_t n = 0;
 
-		pfd[n++] = (struct pollfd){ .fd = srv->wake[0],
-					    .events = POLLIN };
+		pfd[n++] =
+			(struct pollfd){.fd = srv->wake[0], .events = POLLIN};
 		if (srv->tcp_fd >= 0)
-			pfd[n++] = (struct pollfd){ .fd = srv->tcp_fd,
-						    .events = POLLIN };
+			pfd[n++] = (struct pollfd){.fd = srv->tcp_fd,
+						   .events = POLLIN};
 		if (srv->unix_fd >= 0)
-			pfd[n++] = (struct pollfd){ .fd = srv->unix_fd,
-						    .events = POLLIN };
+			pfd[n++] = (struct pollfd){.fd = srv->unix_fd,
+						   .events = POLLIN};
 		if (poll(pfd, n, 1000) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents != 0)
@@ -568,9 +569,9 @@ acceptor_main(void *arg)
 static int
 listen_tcp(struct lmtp_server *srv, const char *spec, const char **error_r)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-				  .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *res = NULL;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -602,19 +603,17 @@ listen_tcp(struct lmtp_server *srv, const char *spec, const char **error_r)
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
-	    listen(fd, 64) < 0 ||
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 64) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		goto fail;
 	srv->port = ss.ss_family == AF_INET6
-		? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-		: ntohs(((struct sockaddr_in *)&ss)->sin_port);
+			    ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+			    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	srv->tcp_fd = fd;
 	freeaddrinfo(res);
 	return 0;
 fail:
-	*error_r = lmtp_err("lmtp: listening on %s: %s", spec,
-			    strerror(errno));
+	*error_r = lmtp_err("lmtp: listening on %s: %s", spec, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	freeaddrinfo(res);
@@ -624,7 +623,7 @@ fail:
 static int
 listen_unix(struct lmtp_server *srv, const char *path, const char **error_r)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -660,8 +659,7 @@ lmtp_start(const struct lmtp_config *cfg, const char **error_r)
 		srv->cfg.max_conns = 16;
 	if (srv->cfg.timeout_s == 0)
 		srv->cfg.timeout_s = 300;
-	srv->hostname = xstrdup(cfg->hostname != NULL ? cfg->hostname
-						      : "easd");
+	srv->hostname = xstrdup(cfg->hostname != NULL ? cfg->hostname : "easd");
 	if (cfg->db_path == NULL ||
 	    (cfg->listen == NULL && cfg->unix_path == NULL)) {
 		*error_r = lmtp_err("lmtp: need a database and a listener");

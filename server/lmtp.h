@@ -7,14 +7,14 @@
 #include <stddef.h>
 
 struct lmtp_config {
-	const char *listen;      /* TCP "ADDR:PORT", ":PORT", "[::1]:PORT";
-				    port 0 = ephemeral; NULL = no TCP */
-	const char *unix_path;   /* UNIX socket path; NULL = none */
-	const char *db_path;     /* the store each connection opens */
-	const char *hostname;    /* for the greeting; NULL = "easd" */
-	size_t max_size;         /* message cap in bytes; 0 = 50 MiB */
-	unsigned max_conns;      /* concurrent connections; 0 = 16 */
-	unsigned timeout_s;      /* idle timeout per read; 0 = 300 */
+	const char *listen;    /* TCP "ADDR:PORT", ":PORT", "[::1]:PORT";
+				  port 0 = ephemeral; NULL = no TCP */
+	const char *unix_path; /* UNIX socket path; NULL = none */
+	const char *db_path;   /* the store each connection opens */
+	const char *hostname;  /* for the greeting; NULL = "easd" */
+	size_t max_size;       /* message cap in bytes; 0 = 50 MiB */
+	unsigned max_conns;    /* concurrent connections; 0 = 16 */
+	unsigned timeout_s;    /* idle timeout per read; 0 = 300 */
 };
 
 struct lmtp_server;

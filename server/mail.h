@@ -42,15 +42,14 @@ int mail_attachment_get(struct arena *a, const struct store_item *item,
 /* Parse "<item server id>:<index>" (the FileReference the Email
  * conversion writes). *item_server_id_r is in a. Returns 0 or -1. */
 int mail_file_reference_parse(struct arena *a, const char *ref,
-			      const char **item_server_id_r,
-			      unsigned *index_r);
+			      const char **item_server_id_r, unsigned *index_r);
 
 /* Record a reply/forward on the original (email2:LastVerbExecuted, 1 reply
  * to sender, 2 reply to all, 3 forward; MS-ASEMAIL 2.2.2.46): *extra_r
  * (in a) is the item's new extra, to store with store_item_update_meta.
  * Returns 0, or -1 with *error_r. */
-int mail_set_last_verb(struct arena *a, const struct store_item *item,
-		       int verb, int64_t when, const uint8_t **extra_r,
+int mail_set_last_verb(struct arena *a, const struct store_item *item, int verb,
+		       int64_t when, const uint8_t **extra_r,
 		       size_t *extra_len_r, const char **error_r);
 
 /* Whether the stored item is an S/MIME message (signed or encrypted); for

@@ -87,7 +87,8 @@ usage(FILE *f)
 	      "(default 50 MiB)\n"
 	      "  --threads N           HTTP worker threads (default: cores)\n"
 	      "  --heartbeat-min S --heartbeat-max S   Ping/Sync bounds "
-	      "(default 60..3540)\n", f);
+	      "(default 60..3540)\n",
+	      f);
 }
 
 static int
@@ -115,42 +116,71 @@ parse_unsigned(const char *s, unsigned *r)
 static int
 parse_args(int argc, char **argv, struct easd_config *cfg)
 {
-	enum { O_DATA = 256, O_LISTEN, O_CERT, O_KEY, O_URL, O_LMTP,
-	       O_LMTP_SOCK, O_LOG, O_BODY, O_MSG, O_THREADS, O_HBMIN,
-	       O_HBMAX, O_HELP };
+	enum {
+		O_DATA = 256,
+		O_LISTEN,
+		O_CERT,
+		O_KEY,
+		O_URL,
+		O_LMTP,
+		O_LMTP_SOCK,
+		O_LOG,
+		O_BODY,
+		O_MSG,
+		O_THREADS,
+		O_HBMIN,
+		O_HBMAX,
+		O_HELP
+	};
 	static const struct option opts[] = {
-		{ "data", required_argument, NULL, O_DATA },
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "tls-cert", required_argument, NULL, O_CERT },
-		{ "tls-key", required_argument, NULL, O_KEY },
-		{ "public-url", required_argument, NULL, O_URL },
-		{ "lmtp", required_argument, NULL, O_LMTP },
-		{ "lmtp-socket", required_argument, NULL, O_LMTP_SOCK },
-		{ "log-level", required_argument, NULL, O_LOG },
-		{ "max-body", required_argument, NULL, O_BODY },
-		{ "max-message", required_argument, NULL, O_MSG },
-		{ "threads", required_argument, NULL, O_THREADS },
-		{ "heartbeat-min", required_argument, NULL, O_HBMIN },
-		{ "heartbeat-max", required_argument, NULL, O_HBMAX },
-		{ "help", no_argument, NULL, O_HELP },
-		{ NULL, 0, NULL, 0 },
+		{"data", required_argument, NULL, O_DATA},
+		{"listen", required_argument, NULL, O_LISTEN},
+		{"tls-cert", required_argument, NULL, O_CERT},
+		{"tls-key", required_argument, NULL, O_KEY},
+		{"public-url", required_argument, NULL, O_URL},
+		{"lmtp", required_argument, NULL, O_LMTP},
+		{"lmtp-socket", required_argument, NULL, O_LMTP_SOCK},
+		{"log-level", required_argument, NULL, O_LOG},
+		{"max-body", required_argument, NULL, O_BODY},
+		{"max-message", required_argument, NULL, O_MSG},
+		{"threads", required_argument, NULL, O_THREADS},
+		{"heartbeat-min", required_argument, NULL, O_HBMIN},
+		{"heartbeat-max", required_argument, NULL, O_HBMAX},
+		{"help", no_argument, NULL, O_HELP},
+		{NULL, 0, NULL, 0},
 	};
 	enum log_level level;
 	int c, bad = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case O_DATA: cfg->data_dir = optarg; break;
-		case O_LISTEN: cfg->listen = optarg; break;
-		case O_CERT: cfg->tls_cert = optarg; break;
-		case O_KEY: cfg->tls_key = optarg; break;
-		case O_URL: cfg->public_url = optarg; break;
-		case O_LMTP: cfg->lmtp_listen = optarg; break;
-		case O_LMTP_SOCK: cfg->lmtp_socket = optarg; break;
+		case O_DATA:
+			cfg->data_dir = optarg;
+			break;
+		case O_LISTEN:
+			cfg->listen = optarg;
+			break;
+		case O_CERT:
+			cfg->tls_cert = optarg;
+			break;
+		case O_KEY:
+			cfg->tls_key = optarg;
+			break;
+		case O_URL:
+			cfg->public_url = optarg;
+			break;
+		case O_LMTP:
+			cfg->lmtp_listen = optarg;
+			break;
+		case O_LMTP_SOCK:
+			cfg->lmtp_socket = optarg;
+			break;
 		case O_LOG:
 			if (log_level_parse(optarg, &level) < 0)
-				bad = fprintf(stderr, "easd: bad --log-level "
-					      "%s\n", optarg);
+				bad = fprintf(stderr,
+					      "easd: bad --log-level "
+					      "%s\n",
+					      optarg);
 			else
 				log_set_level(level);
 			break;
@@ -189,10 +219,10 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			      argv[optind]);
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		bad = fprintf(stderr, "easd: --tls-cert and --tls-key go "
-			      "together\n");
+				      "together\n");
 	if (cfg->heartbeat_min > cfg->heartbeat_max)
 		bad = fprintf(stderr, "easd: --heartbeat-min is above "
-			      "--heartbeat-max\n");
+				      "--heartbeat-max\n");
 	if (bad) {
 		usage(stderr);
 		return -1;
@@ -231,8 +261,8 @@ lmtp_glue_start(struct easd *srv, const char **error_r)
 		return -1;
 	if (srv->cfg.lmtp_listen != NULL) {
 		const char *colon = strrchr(srv->cfg.lmtp_listen, ':');
-		int host_len = colon != NULL ?
-			(int)(colon - srv->cfg.lmtp_listen) : 0;
+		int host_len =
+			colon != NULL ? (int)(colon - srv->cfg.lmtp_listen) : 0;
 
 		printf("easd: lmtp on %.*s:%d\n", host_len,
 		       srv->cfg.lmtp_listen, lmtp_port(srv->lmtp));

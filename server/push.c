@@ -39,16 +39,16 @@
 struct push_account {
 	int64_t id;
 	uint64_t seq;
-	uint64_t hier_seq;        /* push_seq value of the last hierarchy
-				     change */
+	uint64_t hier_seq; /* push_seq value of the last hierarchy
+			      change */
 	struct push_waiter *waiters;
 };
 
 struct push {
 	struct easd *srv;
 	pthread_mutex_t mu;
-	pthread_cond_t timer_cond;   /* CLOCK_MONOTONIC */
-	pthread_cond_t idle_cond;    /* nothing armed or unanswered */
+	pthread_cond_t timer_cond; /* CLOCK_MONOTONIC */
+	pthread_cond_t idle_cond;  /* nothing armed or unanswered */
 
 	/* open addressing, linear probing, power-of-two size */
 	struct push_account **acc;
@@ -58,7 +58,7 @@ struct push {
 	struct push_waiter **heap;
 	size_t heap_len, heap_cap;
 
-	uint64_t global_seq;         /* "everything changed" notifications */
+	uint64_t global_seq; /* "everything changed" notifications */
 	size_t armed, unanswered;
 	bool stopping, timer_stop;
 
@@ -94,8 +94,7 @@ acc_find(struct push *p, int64_t id)
 }
 
 static void
-acc_insert_slot(struct push_account **tab, size_t cap,
-		struct push_account *a)
+acc_insert_slot(struct push_account **tab, size_t cap, struct push_account *a)
 {
 	size_t i = acc_hash(a->id, cap);
 
@@ -489,9 +488,9 @@ notify_parse(struct push *p, char *data, size_t len)
 		}
 		push_notify(p, account, folder);
 		goto next;
-bad:
+	bad:
 		log_warn("push: malformed notification line \"%.40s\"", line);
-next:
+	next:
 		line = nl + 1;
 	}
 }
@@ -504,8 +503,8 @@ notify_main(void *arg)
 
 	for (;;) {
 		struct pollfd pfd[2] = {
-			{ .fd = p->notify_fd, .events = POLLIN },
-			{ .fd = p->stop_pipe[0], .events = POLLIN },
+			{.fd = p->notify_fd, .events = POLLIN},
+			{.fd = p->stop_pipe[0], .events = POLLIN},
 		};
 		ssize_t n;
 
@@ -564,8 +563,7 @@ notify_open(struct push *p, const char **error_r)
 	/* A previous easd that did not stop cleanly leaves its socket. */
 	unlink(p->notify_path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		log_error("push: bind %s: %s", p->notify_path,
-			  strerror(errno));
+		log_error("push: bind %s: %s", p->notify_path, strerror(errno));
 		close(fd);
 		*error_r = "cannot bind the notification socket";
 		return -1;
@@ -660,7 +658,8 @@ push_shutdown(struct push *p)
 		if (pthread_cond_timedwait(&p->idle_cond, &p->mu, &ts) ==
 		    ETIMEDOUT) {
 			log_error("push: %zu parked requests still unanswered "
-				  "at shutdown", p->armed + p->unanswered);
+				  "at shutdown",
+				  p->armed + p->unanswered);
 			break;
 		}
 	}

@@ -23,12 +23,12 @@ struct push;
 
 enum push_reason {
 	PUSH_NONE = 0,
-	PUSH_CHANGE,       /* a watched folder changed (folder_changed[]) */
-	PUSH_HIERARCHY,    /* the account's folder hierarchy changed */
-	PUSH_TIMEOUT,      /* the heartbeat ran out */
-	PUSH_SUPERSEDED,   /* a newer Ping/Sync of the same device arrived */
-	PUSH_DEVICE,       /* device wiped/blocked or account disabled */
-	PUSH_SHUTDOWN,     /* the server is stopping */
+	PUSH_CHANGE,	 /* a watched folder changed (folder_changed[]) */
+	PUSH_HIERARCHY,	 /* the account's folder hierarchy changed */
+	PUSH_TIMEOUT,	 /* the heartbeat ran out */
+	PUSH_SUPERSEDED, /* a newer Ping/Sync of the same device arrived */
+	PUSH_DEVICE,	 /* device wiped/blocked or account disabled */
+	PUSH_SHUTDOWN,	 /* the server is stopping */
 };
 
 struct push_waiter {
@@ -36,13 +36,13 @@ struct push_waiter {
 	struct eas_req *req;
 	int64_t account_id;
 	int64_t device_row;
-	const int64_t *folders;    /* folder row ids watched */
+	const int64_t *folders; /* folder row ids watched */
 	size_t nfolders;
-	bool *folder_changed;      /* nfolders flags, set when PUSH_CHANGE */
-	uint64_t deadline_ms;      /* time_mono_ms() at which it times out */
-	uint64_t seq;              /* push_seq() read before the store was
-				      checked; a change in between fires the
-				      waiter at once when armed */
+	bool *folder_changed; /* nfolders flags, set when PUSH_CHANGE */
+	uint64_t deadline_ms; /* time_mono_ms() at which it times out */
+	uint64_t seq;	      /* push_seq() read before the store was
+				 checked; a change in between fires the
+				 waiter at once when armed */
 	/* Set by push when the waiter fires. */
 	enum push_reason reason;
 	/* Private to push.c. */

@@ -12,13 +12,26 @@ int http_parse_query(struct eas_req *req, const char *query);
 
 /* MS-ASHTTP 2.2.1.1.1.1.2: command codes of the base64 form. */
 static const char *const cmd_by_code[] = {
-	[0] = "Sync", [1] = "SendMail", [2] = "SmartForward",
-	[3] = "SmartReply", [4] = "GetAttachment", [9] = "FolderSync",
-	[10] = "FolderCreate", [11] = "FolderDelete", [12] = "FolderUpdate",
-	[13] = "MoveItems", [14] = "GetItemEstimate",
-	[15] = "MeetingResponse", [16] = "Search", [17] = "Settings",
-	[18] = "Ping", [19] = "ItemOperations", [20] = "Provision",
-	[21] = "ResolveRecipients", [22] = "ValidateCert", [23] = "Find",
+	[0] = "Sync",
+	[1] = "SendMail",
+	[2] = "SmartForward",
+	[3] = "SmartReply",
+	[4] = "GetAttachment",
+	[9] = "FolderSync",
+	[10] = "FolderCreate",
+	[11] = "FolderDelete",
+	[12] = "FolderUpdate",
+	[13] = "MoveItems",
+	[14] = "GetItemEstimate",
+	[15] = "MeetingResponse",
+	[16] = "Search",
+	[17] = "Settings",
+	[18] = "Ping",
+	[19] = "ItemOperations",
+	[20] = "Provision",
+	[21] = "ResolveRecipients",
+	[22] = "ValidateCert",
+	[23] = "Find",
 };
 
 static int
@@ -84,7 +97,8 @@ parse_plain(struct eas_req *req, const char *q)
 			continue;
 		}
 		key = url_decode(req->arena, q, (size_t)(eq - q));
-		val = url_decode(req->arena, eq + 1, len - (size_t)(eq - q) - 1);
+		val = url_decode(req->arena, eq + 1,
+				 len - (size_t)(eq - q) - 1);
 		if (key == NULL || val == NULL) {
 			log_info("malformed %%-escape in the query");
 			return -1;
@@ -145,7 +159,11 @@ parse_base64(struct eas_req *req, const char *q)
 		return -1;
 	}
 	n = (size_t)blen;
-#define NEED(k) do { if (pos + (k) > n) goto truncated; } while (0)
+#define NEED(k)                                                                \
+	do {                                                                   \
+		if (pos + (k) > n)                                             \
+			goto truncated;                                        \
+	} while (0)
 	NEED(5);
 	ver = b[0];
 	code = b[1];
@@ -167,7 +185,8 @@ parse_base64(struct eas_req *req, const char *q)
 	if (pklen == 4) {
 		req->policy_key_given = true;
 		req->policy_key = (uint32_t)b[pos] | (uint32_t)b[pos + 1] << 8 |
-			(uint32_t)b[pos + 2] << 16 | (uint32_t)b[pos + 3] << 24;
+				  (uint32_t)b[pos + 2] << 16 |
+				  (uint32_t)b[pos + 3] << 24;
 		pos += 4;
 	}
 	NEED(1);
@@ -186,26 +205,40 @@ parse_base64(struct eas_req *req, const char *q)
 		NEED(len);
 		val = arena_strndup(req->arena, (char *)b + pos, len);
 		switch (tag) {
-		case 0: req->attachment_name = val; break;
-		case 1: req->collection_id = val; break;
-		case 3: req->item_id = val; break;
-		case 4: req->long_id = val; break;
-		case 6: req->occurrence = val; break;
+		case 0:
+			req->attachment_name = val;
+			break;
+		case 1:
+			req->collection_id = val;
+			break;
+		case 3:
+			req->item_id = val;
+			break;
+		case 4:
+			req->long_id = val;
+			break;
+		case 6:
+			req->occurrence = val;
+			break;
 		case 7:
 			if (len >= 1) {
 				req->save_in_sent = (b[pos] & 0x01) != 0;
 				req->accept_multipart = (b[pos] & 0x02) != 0;
 			}
 			break;
-		case 8: req->user = val; break;
-		default: break;   /* obsolete or unknown: ignored */
+		case 8:
+			req->user = val;
+			break;
+		default:
+			break; /* obsolete or unknown: ignored */
 		}
 		pos += len;
 	}
 #undef NEED
 	req->cmd_code = (int)code;
-	req->cmd = code < N_ELEMENTS(cmd_by_code) && cmd_by_code[code] != NULL ?
-		cmd_by_code[code] : arena_printf(req->arena, "#%u", code);
+	req->cmd = code < N_ELEMENTS(cmd_by_code) && cmd_by_code[code] != NULL
+			   ? cmd_by_code[code]
+			   : arena_printf(req->arena, "#%u", code);
 	set_version(req, ver);
 	return 0;
 truncated:

@@ -11,19 +11,19 @@
 #include "store.h"
 
 struct easd_config {
-	const char *data_dir;      /* ./var */
-	const char *db_path;       /* data_dir/easd.db */
-	const char *listen;        /* 127.0.0.1:8080 */
-	const char *public_url;    /* for Autodiscover; NULL = derive */
+	const char *data_dir;	/* ./var */
+	const char *db_path;	/* data_dir/easd.db */
+	const char *listen;	/* 127.0.0.1:8080 */
+	const char *public_url; /* for Autodiscover; NULL = derive */
 	const char *tls_cert, *tls_key;
-	const char *lmtp_listen;   /* NULL = no LMTP over TCP */
+	const char *lmtp_listen; /* NULL = no LMTP over TCP */
 	const char *lmtp_socket;
-	size_t max_body;           /* request body limit (413 past it) */
-	size_t max_message;        /* LMTP / deliver limit */
-	unsigned threads;          /* 0 = one per core */
-	unsigned heartbeat_min, heartbeat_max;  /* Ping/Sync bounds, s */
+	size_t max_body;    /* request body limit (413 past it) */
+	size_t max_message; /* LMTP / deliver limit */
+	unsigned threads;   /* 0 = one per core */
+	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
 	unsigned max_ping_folders;
-	unsigned sync_window_max;  /* 512 */
+	unsigned sync_window_max; /* 512 */
 };
 
 void easd_config_defaults(struct easd_config *cfg);
@@ -37,8 +37,8 @@ struct easd {
 	struct http_server *http;
 	struct push *push;
 	struct lmtp_server *lmtp;
-	uint16_t http_port;        /* bound port */
-	char *base_url;            /* http(s)://host:port */
+	uint16_t http_port; /* bound port */
+	char *base_url;	    /* http(s)://host:port */
 };
 
 /* This thread's store connection, opened on first use; all of them are

@@ -9,11 +9,12 @@
 #include "util.h"
 #include "xalloc.h"
 
-#define ACCOUNT_FIELD_MAX 320   /* RFC 5321 path limit, generously */
+#define ACCOUNT_FIELD_MAX 320 /* RFC 5321 path limit, generously */
 #define PASSWORD_MAX 1024
 #define POLICY_FIELD_MAX 4096
 
-#define ACCOUNT_COLS "id, login, email, display_name, enabled, created, " \
+#define ACCOUNT_COLS                                                           \
+	"id, login, email, display_name, enabled, created, "                   \
 	"substr(password, -16)"
 
 static void
@@ -99,22 +100,21 @@ static const struct {
 	const char *name;
 	int type;
 } default_folders[] = {
-	{ "Inbox", EAS_FOLDER_INBOX },
-	{ "Drafts", EAS_FOLDER_DRAFTS },
-	{ "Deleted Items", EAS_FOLDER_DELETED },
-	{ "Sent Items", EAS_FOLDER_SENT },
-	{ "Outbox", EAS_FOLDER_OUTBOX },
-	{ "Junk E-mail", EAS_FOLDER_USER_MAIL },
-	{ "Contacts", EAS_FOLDER_CONTACTS },
-	{ "Calendar", EAS_FOLDER_CALENDAR },
-	{ "Tasks", EAS_FOLDER_TASKS },
-	{ "Notes", EAS_FOLDER_NOTES },
+	{"Inbox", EAS_FOLDER_INBOX},
+	{"Drafts", EAS_FOLDER_DRAFTS},
+	{"Deleted Items", EAS_FOLDER_DELETED},
+	{"Sent Items", EAS_FOLDER_SENT},
+	{"Outbox", EAS_FOLDER_OUTBOX},
+	{"Junk E-mail", EAS_FOLDER_USER_MAIL},
+	{"Contacts", EAS_FOLDER_CONTACTS},
+	{"Calendar", EAS_FOLDER_CALENDAR},
+	{"Tasks", EAS_FOLDER_TASKS},
+	{"Notes", EAS_FOLDER_NOTES},
 };
 
 enum store_error
 store_account_add(struct store *s, const char *login, const char *email,
-		  const char *display_name, const char *password,
-		  int64_t *id_r)
+		  const char *display_name, const char *password, int64_t *id_r)
 {
 	static const char sql[] =
 		"INSERT INTO accounts (login, email, display_name, password, "
@@ -153,8 +153,7 @@ store_account_add(struct store *s, const char *login, const char *email,
 	id = sqlite3_last_insert_rowid(s->db);
 	for (size_t i = 0; i < N_ELEMENTS(default_folders); i++) {
 		e = store_folder_insert(s, id, 0, default_folders[i].name,
-					default_folders[i].type, true, 0,
-					NULL);
+					default_folders[i].type, true, 0, NULL);
 		if (e != STORE_OK)
 			goto out;
 	}
@@ -188,8 +187,8 @@ account_lookup(struct store *s, struct arena *a, const char *sql,
 	if (rc == SQLITE_ROW) {
 		account_row(a, st, r);
 		if (hash_r != NULL)
-			*hash_r = xstrdup((const char *)sqlite3_column_text(
-				st, 7));
+			*hash_r = xstrdup(
+				(const char *)sqlite3_column_text(st, 7));
 	} else {
 		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
 	}
@@ -202,8 +201,8 @@ static const char sql_by_name[] =
 	"WHERE login = ?1 OR email = ?1 ORDER BY login = ?1 DESC LIMIT 1";
 
 enum store_error
-store_account_get(struct store *s, struct arena *a,
-		  const char *login_or_email, struct store_account *r)
+store_account_get(struct store *s, struct arena *a, const char *login_or_email,
+		  struct store_account *r)
 {
 	if (login_or_email == NULL)
 		return STORE_NOTFOUND;
@@ -214,8 +213,8 @@ enum store_error
 store_account_get_by_id(struct store *s, struct arena *a, int64_t id,
 			struct store_account *r)
 {
-	static const char sql[] = "SELECT " ACCOUNT_COLS
-				  " FROM accounts WHERE id = ?1";
+	static const char sql[] =
+		"SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1";
 
 	return account_lookup(s, a, sql, NULL, id, r, NULL);
 }
@@ -224,8 +223,8 @@ enum store_error
 store_account_list(struct store *s, struct arena *a,
 		   struct store_account **list_r, size_t *count_r)
 {
-	static const char sql[] = "SELECT " ACCOUNT_COLS
-				  " FROM accounts ORDER BY id";
+	static const char sql[] =
+		"SELECT " ACCOUNT_COLS " FROM accounts ORDER BY id";
 	sqlite3_stmt *st = store_stmt(s, sql);
 	struct store_account *list = NULL;
 	size_t count = 0, cap = 0;
@@ -249,8 +248,8 @@ store_account_list(struct store *s, struct arena *a,
 
 enum store_error
 store_account_check_password(struct store *s, struct arena *a,
-			     const char *login_or_email,
-			     const char *password, struct store_account *r)
+			     const char *login_or_email, const char *password,
+			     struct store_account *r)
 {
 	struct store_account acc;
 	enum store_error e;
@@ -332,7 +331,8 @@ store_account_set_enabled(struct store *s, int64_t id, bool enabled)
 enum store_error
 store_account_delete(struct store *s, int64_t id)
 {
-	static const char sql_pol[] = "DELETE FROM policies WHERE account_id = ?1";
+	static const char sql_pol[] =
+		"DELETE FROM policies WHERE account_id = ?1";
 	static const char sql[] = "DELETE FROM accounts WHERE id = ?1";
 	enum store_error e;
 	sqlite3_stmt *st;
@@ -490,6 +490,7 @@ store_policy_version(struct store *s, int64_t account_id, int64_t *version_r)
 		*version_r = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? STORE_CORRUPT : store_err(s, rc, sql);
+		return rc == SQLITE_DONE ? STORE_CORRUPT
+					 : store_err(s, rc, sql);
 	return STORE_OK;
 }

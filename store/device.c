@@ -10,11 +10,11 @@
 #define BLOB_NAME_MAX 64
 #define BLOB_MAX (16 * 1024 * 1024)
 
-#define DEVICE_COLS                                                       \
-	"id, account_id, device_id, device_type, user_agent, model, imei, " \
-	"friendly_name, os, os_language, phone_number, mobile_operator, "   \
-	"info_user_agent, protocol_version, last_command, first_seen, "     \
-	"last_seen, policy_key, policy_key_temp, policy_version, access, "  \
+#define DEVICE_COLS                                                            \
+	"id, account_id, device_id, device_type, user_agent, model, imei, "    \
+	"friendly_name, os, os_language, phone_number, mobile_operator, "      \
+	"info_user_agent, protocol_version, last_command, first_seen, "        \
+	"last_seen, policy_key, policy_key_temp, policy_version, access, "     \
 	"wipe"
 
 static void
@@ -52,8 +52,8 @@ text_ok(const char *v)
 }
 
 static enum store_error
-device_query(struct store *s, struct arena *a, const char *sql,
-	     int64_t id, const char *text, struct store_device *r)
+device_query(struct store *s, struct arena *a, const char *sql, int64_t id,
+	     const char *text, struct store_device *r)
 {
 	sqlite3_stmt *st = store_stmt(s, sql);
 	enum store_error e = STORE_OK;
@@ -89,8 +89,8 @@ enum store_error
 store_device_get_by_id(struct store *s, struct arena *a, int64_t id,
 		       struct store_device *r)
 {
-	static const char sql[] = "SELECT " DEVICE_COLS
-				  " FROM devices WHERE id = ?1";
+	static const char sql[] =
+		"SELECT " DEVICE_COLS " FROM devices WHERE id = ?1";
 
 	return device_query(s, a, sql, id, NULL, r);
 }
@@ -193,9 +193,10 @@ store_device_set_info(struct store *s, int64_t id,
 		"UPDATE devices SET model = ?2, imei = ?3, friendly_name = ?4, "
 		"os = ?5, os_language = ?6, phone_number = ?7, "
 		"mobile_operator = ?8, info_user_agent = ?9 WHERE id = ?1";
-	const char *v[8] = { info->model, info->imei, info->friendly_name,
-			     info->os, info->os_language, info->phone_number,
-			     info->mobile_operator, info->user_agent };
+	const char *v[8] = {info->model,	   info->imei,
+			    info->friendly_name,   info->os,
+			    info->os_language,	   info->phone_number,
+			    info->mobile_operator, info->user_agent};
 	enum store_error e;
 	sqlite3_stmt *st;
 	bool own;
@@ -308,7 +309,8 @@ enum store_error
 store_device_set_access(struct store *s, int64_t id, enum store_access access,
 			const char *origin)
 {
-	static const char sql[] = "UPDATE devices SET access = ?2 WHERE id = ?1";
+	static const char sql[] =
+		"UPDATE devices SET access = ?2 WHERE id = ?1";
 
 	if ((size_t)access >= N_ELEMENTS(access_names))
 		return STORE_INVALID;

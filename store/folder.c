@@ -14,10 +14,10 @@
 #define FOLDERS_PER_ACCOUNT_MAX 10000
 #define FOLDER_DEPTH_MAX 64
 
-#define FOLDER_SELECT                                                      \
-	"SELECT f.id, f.account_id, f.parent_id, f.server_id, "            \
-	"coalesce(p.server_id, '0'), f.name, f.type, f.modseq, "           \
-	"f.created_modseq, f.deleted, f.origin_device, f.builtin "         \
+#define FOLDER_SELECT                                                          \
+	"SELECT f.id, f.account_id, f.parent_id, f.server_id, "                \
+	"coalesce(p.server_id, '0'), f.name, f.type, f.modseq, "               \
+	"f.created_modseq, f.deleted, f.origin_device, f.builtin "             \
 	"FROM folders f LEFT JOIN folders p ON p.id = f.parent_id "
 
 static void
@@ -122,17 +122,17 @@ enum store_error
 store_folder_get(struct store *s, struct arena *a, int64_t account_id,
 		 const char *server_id, struct store_folder *r)
 {
-	static const char sql[] = FOLDER_SELECT
-		"WHERE f.account_id = ?1 AND f.server_id = ?2 "
-		"AND f.deleted = 0";
+	static const char sql[] =
+		FOLDER_SELECT "WHERE f.account_id = ?1 AND f.server_id = ?2 "
+			      "AND f.deleted = 0";
 
 	if (server_id == NULL || strlen(server_id) > 64)
 		return STORE_NOTFOUND;
 	return folder_one(s, a, sql, account_id, server_id, 0, r, NULL);
 }
 
-static const char sql_by_id[] = FOLDER_SELECT
-	"WHERE f.account_id = ?1 AND f.id = ?2 AND f.deleted = 0";
+static const char sql_by_id[] =
+	FOLDER_SELECT "WHERE f.account_id = ?1 AND f.id = ?2 AND f.deleted = 0";
 
 enum store_error
 store_folder_get_by_id(struct store *s, struct arena *a, int64_t account_id,
@@ -142,9 +142,8 @@ store_folder_get_by_id(struct store *s, struct arena *a, int64_t account_id,
 }
 
 enum store_error
-store_folder_get_by_type(struct store *s, struct arena *a,
-			 int64_t account_id, int type,
-			 struct store_folder *r)
+store_folder_get_by_type(struct store *s, struct arena *a, int64_t account_id,
+			 int type, struct store_folder *r)
 {
 	/* Default folders first: Junk E-mail shares type 12 with every
 	 * user-created mail folder. */
@@ -313,7 +312,8 @@ folder_parent_of(struct store *s, int64_t id, int64_t *parent_r)
 		*parent_r = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+		return rc == SQLITE_DONE ? STORE_NOTFOUND
+					 : store_err(s, rc, sql);
 	return STORE_OK;
 }
 
@@ -393,8 +393,8 @@ static enum store_error
 tombstone_items(struct store *s, int64_t account_id, int64_t folder_id,
 		int64_t origin_device)
 {
-	static const char sql_count[] =
-		"SELECT count(*) FROM items WHERE folder_id = ?1 AND deleted = 0";
+	static const char sql_count[] = "SELECT count(*) FROM items WHERE "
+					"folder_id = ?1 AND deleted = 0";
 	static const char sql_reserve[] =
 		"UPDATE accounts SET modseq = modseq + ?2 WHERE id = ?1 "
 		"RETURNING modseq";

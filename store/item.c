@@ -38,8 +38,8 @@ store_item_row(struct arena *a, sqlite3_stmt *st, const char *folder_sid,
 	r->origin_device = sqlite3_column_int64(st, 16);
 	r->deleted = sqlite3_column_int(st, 17) != 0;
 	if (folder_sid == NULL)
-		folder_sid = (const char *)sqlite3_column_text(
-			st, STORE_ITEM_NCOLS);
+		folder_sid =
+			(const char *)sqlite3_column_text(st, STORE_ITEM_NCOLS);
 	r->server_id = arena_printf(a, "%s:%lld",
 				    folder_sid != NULL ? folder_sid : "0",
 				    (long long)r->id);
@@ -157,8 +157,8 @@ item_insert(struct store *s, struct arena *a, int64_t account_id,
 	item->origin_device = origin_device;
 	item->deleted = false;
 	item->meta.size = (int64_t)item->data_len;
-	item->server_id = arena_printf(a, "%s:%lld", folder_sid,
-				       (long long)item->id);
+	item->server_id =
+		arena_printf(a, "%s:%lld", folder_sid, (long long)item->id);
 	store_touch(s, account_id, folder_id);
 	return STORE_OK;
 }
@@ -351,8 +351,8 @@ store_item_delete(struct store *s, int64_t account_id, int64_t item_id,
 
 enum store_error
 store_item_move(struct store *s, struct arena *a, int64_t account_id,
-		int64_t item_id, int64_t dst_folder_id,
-		int64_t origin_device, struct store_item *new_r)
+		int64_t item_id, int64_t dst_folder_id, int64_t origin_device,
+		struct store_item *new_r)
 {
 	struct store_item it;
 	enum store_error e;
@@ -386,8 +386,8 @@ out:
 	return e;
 }
 
-#define ITEM_SELECT                                                        \
-	"SELECT " STORE_ITEM_COLS ", f.server_id FROM items i "             \
+#define ITEM_SELECT                                                            \
+	"SELECT " STORE_ITEM_COLS ", f.server_id FROM items i "                \
 	"JOIN folders f ON f.id = i.folder_id "
 
 enum store_error
@@ -442,8 +442,8 @@ store_item_get(struct store *s, struct arena *a, int64_t account_id,
 
 enum store_error
 store_item_list(struct store *s, struct arena *a, int64_t account_id,
-		int64_t folder_id, int64_t after_id, size_t max,
-		bool with_data, struct store_item **list_r, size_t *count_r)
+		int64_t folder_id, int64_t after_id, size_t max, bool with_data,
+		struct store_item **list_r, size_t *count_r)
 {
 	static const char sql[] = ITEM_SELECT
 		"WHERE i.folder_id = ?1 AND i.account_id = ?2 AND "
@@ -481,8 +481,8 @@ store_item_list(struct store *s, struct arena *a, int64_t account_id,
 enum store_error
 store_item_count(struct store *s, int64_t folder_id, int64_t *count_r)
 {
-	static const char sql[] =
-		"SELECT count(*) FROM items WHERE folder_id = ?1 AND deleted = 0";
+	static const char sql[] = "SELECT count(*) FROM items WHERE folder_id "
+				  "= ?1 AND deleted = 0";
 	sqlite3_stmt *st = store_stmt(s, sql);
 	int rc;
 

@@ -19,9 +19,9 @@ struct store_stmt_slot {
 
 struct store {
 	sqlite3 *db;
-	bool in_txn;               /* store_begin() by the caller */
-	bool in_snapshot;          /* store_snapshot_begin() by the caller */
-	int inject_busy;           /* statements left to fail with BUSY */
+	bool in_txn;	  /* store_begin() by the caller */
+	bool in_snapshot; /* store_snapshot_begin() by the caller */
+	int inject_busy;  /* statements left to fail with BUSY */
 	struct store_change *touched;
 	size_t touched_count, touched_cap;
 	struct store_stmt_slot stmts[STORE_STMT_SLOTS];
@@ -61,10 +61,10 @@ const uint8_t *store_col_blob(struct arena *a, sqlite3_stmt *st, int col,
 
 /* items: the columns every item query selects, in this order, from
  * "items i"; store_item_row reads them. */
-#define STORE_ITEM_COLS                                                    \
-	"i.id, i.account_id, i.folder_id, i.cls, i.data, i.extra, i.date, " \
-	"i.date_end, i.read, i.flag_status, i.complete, i.size, "          \
-	"i.subject, i.message_id, i.uid, i.modseq, i.origin_device, "      \
+#define STORE_ITEM_COLS                                                        \
+	"i.id, i.account_id, i.folder_id, i.cls, i.data, i.extra, i.date, "    \
+	"i.date_end, i.read, i.flag_status, i.complete, i.size, "              \
+	"i.subject, i.message_id, i.uid, i.modseq, i.origin_device, "          \
 	"i.deleted"
 #define STORE_ITEM_NCOLS 18
 void store_item_row(struct arena *a, sqlite3_stmt *st, const char *folder_sid,

@@ -134,14 +134,22 @@ const char *
 store_error_str(enum store_error e)
 {
 	switch (e) {
-	case STORE_OK: return "ok";
-	case STORE_NOTFOUND: return "not found";
-	case STORE_EXISTS: return "already exists";
-	case STORE_CONFLICT: return "conflict";
-	case STORE_BUSY: return "database busy";
-	case STORE_CORRUPT: return "database corrupt";
-	case STORE_INVALID: return "invalid argument";
-	case STORE_INTERNAL: return "internal error";
+	case STORE_OK:
+		return "ok";
+	case STORE_NOTFOUND:
+		return "not found";
+	case STORE_EXISTS:
+		return "already exists";
+	case STORE_CONFLICT:
+		return "conflict";
+	case STORE_BUSY:
+		return "database busy";
+	case STORE_CORRUPT:
+		return "database corrupt";
+	case STORE_INVALID:
+		return "invalid argument";
+	case STORE_INTERNAL:
+		return "internal error";
 	}
 	return "unknown error";
 }
@@ -241,7 +249,7 @@ store_run(struct store *s, sqlite3_stmt *st)
 	int rc;
 
 	if (st == NULL)
-		return STORE_INTERNAL;  /* store_stmt logged why */
+		return STORE_INTERNAL; /* store_stmt logged why */
 	rc = store_step(s, st);
 
 	while (rc == SQLITE_ROW)
@@ -336,7 +344,7 @@ store_commit(struct store *s)
 	eas_assert(s->in_txn);
 	e = store_tx(s, "COMMIT");
 	if (e != STORE_OK)
-		return e;  /* still open: the caller rolls back */
+		return e; /* still open: the caller rolls back */
 	s->in_txn = false;
 	notify_after_commit(s);
 	return STORE_OK;
@@ -373,8 +381,7 @@ store_snapshot_end(struct store *s)
 	if (!s->in_snapshot)
 		return;
 	s->in_snapshot = false;
-	if (!sqlite3_get_autocommit(s->db) &&
-	    store_tx(s, "COMMIT") != STORE_OK)
+	if (!sqlite3_get_autocommit(s->db) && store_tx(s, "COMMIT") != STORE_OK)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 

@@ -25,13 +25,13 @@
 
 enum store_error {
 	STORE_OK = 0,
-	STORE_NOTFOUND,   /* no such row, or it belongs to another account */
-	STORE_EXISTS,     /* unique name/key taken */
-	STORE_CONFLICT,   /* the row changed under the caller */
-	STORE_BUSY,       /* database locked past the busy timeout */
-	STORE_CORRUPT,    /* database or stored value unreadable */
-	STORE_INVALID,    /* the caller's arguments are not acceptable */
-	STORE_INTERNAL,   /* anything else; details are logged */
+	STORE_NOTFOUND, /* no such row, or it belongs to another account */
+	STORE_EXISTS,	/* unique name/key taken */
+	STORE_CONFLICT, /* the row changed under the caller */
+	STORE_BUSY,	/* database locked past the busy timeout */
+	STORE_CORRUPT,	/* database or stored value unreadable */
+	STORE_INVALID,	/* the caller's arguments are not acceptable */
+	STORE_INTERNAL, /* anything else; details are logged */
 };
 
 const char *store_error_str(enum store_error e);
@@ -52,7 +52,7 @@ int store_schema_version(void);
 
 struct store_change {
 	int64_t account_id;
-	int64_t folder_id;     /* 0: the folder hierarchy changed */
+	int64_t folder_id; /* 0: the folder hierarchy changed */
 };
 typedef void store_notify_fn(void *ctx, const struct store_change *changes,
 			     size_t count);
@@ -112,8 +112,7 @@ enum store_error store_account_list(struct store *s, struct arena *a,
 /* Verify a password against the stored hash (slow on purpose). STORE_OK
  * when it matches, STORE_NOTFOUND when the account is unknown or the
  * password wrong (indistinguishable). Takes no lock during hashing. */
-enum store_error store_account_check_password(struct store *s,
-					      struct arena *a,
+enum store_error store_account_check_password(struct store *s, struct arena *a,
 					      const char *login_or_email,
 					      const char *password,
 					      struct store_account *r);
@@ -134,7 +133,8 @@ struct store_policy_kv {
  * own, sorted by key. With account_id 0, the global ones only. */
 enum store_error store_policy_get(struct store *s, struct arena *a,
 				  int64_t account_id,
-				  struct store_policy_kv **kv_r, size_t *count_r);
+				  struct store_policy_kv **kv_r,
+				  size_t *count_r);
 /* Set (value != NULL) or remove a setting. Bumps the policy version so
  * provisioned devices are asked to provision again. */
 enum store_error store_policy_set(struct store *s, int64_t account_id,
@@ -153,30 +153,30 @@ enum store_access {
 
 enum store_wipe {
 	STORE_WIPE_NONE = 0,
-	STORE_WIPE_REQUESTED = 1,          /* full remote wipe pending */
+	STORE_WIPE_REQUESTED = 1, /* full remote wipe pending */
 	STORE_WIPE_ACKNOWLEDGED = 2,
-	STORE_WIPE_ACCOUNT_REQUESTED = 3,  /* 16.1 account-only wipe pending */
+	STORE_WIPE_ACCOUNT_REQUESTED = 3, /* 16.1 account-only wipe pending */
 	STORE_WIPE_ACCOUNT_ACKNOWLEDGED = 4,
 };
 
-struct store_device_info {     /* Settings/Provision DeviceInformation */
+struct store_device_info { /* Settings/Provision DeviceInformation */
 	const char *model, *imei, *friendly_name, *os, *os_language;
 	const char *phone_number, *mobile_operator, *user_agent;
 };
 
 struct store_device {
-	int64_t id;                /* row id */
+	int64_t id; /* row id */
 	int64_t account_id;
-	const char *device_id;     /* as the client sends it */
+	const char *device_id; /* as the client sends it */
 	const char *device_type;
 	const char *user_agent;
 	struct store_device_info info;
 	const char *protocol_version;
 	const char *last_command;
 	int64_t first_seen, last_seen;
-	uint32_t policy_key;       /* final key, 0 = not provisioned */
-	uint32_t policy_key_temp;  /* phase-1 key awaiting acknowledgement */
-	int64_t policy_version;    /* store_policy_version when provisioned */
+	uint32_t policy_key;	  /* final key, 0 = not provisioned */
+	uint32_t policy_key_temp; /* phase-1 key awaiting acknowledgement */
+	int64_t policy_version;	  /* store_policy_version when provisioned */
 	enum store_access access;
 	enum store_wipe wipe;
 };
@@ -220,7 +220,7 @@ enum store_error store_device_list(struct store *s, struct arena *a,
 
 struct store_device_event {
 	int64_t when;
-	const char *what;          /* "access blocked", "wipe requested", ... */
+	const char *what; /* "access blocked", "wipe requested", ... */
 	const char *origin;
 };
 enum store_error store_device_history(struct store *s, struct arena *a,
@@ -243,14 +243,25 @@ enum store_error store_device_blob_set(struct store *s, int64_t id,
 
 /* EAS folder types (MS-ASCMD 2.2.3.186.3 Type). */
 enum eas_folder_type {
-	EAS_FOLDER_GENERIC = 1, EAS_FOLDER_INBOX = 2, EAS_FOLDER_DRAFTS = 3,
-	EAS_FOLDER_DELETED = 4, EAS_FOLDER_SENT = 5, EAS_FOLDER_OUTBOX = 6,
-	EAS_FOLDER_TASKS = 7, EAS_FOLDER_CALENDAR = 8, EAS_FOLDER_CONTACTS = 9,
-	EAS_FOLDER_NOTES = 10, EAS_FOLDER_JOURNAL = 11,
-	EAS_FOLDER_USER_MAIL = 12, EAS_FOLDER_USER_CALENDAR = 13,
-	EAS_FOLDER_USER_CONTACTS = 14, EAS_FOLDER_USER_TASKS = 15,
-	EAS_FOLDER_USER_JOURNAL = 16, EAS_FOLDER_USER_NOTES = 17,
-	EAS_FOLDER_UNKNOWN = 18, EAS_FOLDER_RI_CACHE = 19,
+	EAS_FOLDER_GENERIC = 1,
+	EAS_FOLDER_INBOX = 2,
+	EAS_FOLDER_DRAFTS = 3,
+	EAS_FOLDER_DELETED = 4,
+	EAS_FOLDER_SENT = 5,
+	EAS_FOLDER_OUTBOX = 6,
+	EAS_FOLDER_TASKS = 7,
+	EAS_FOLDER_CALENDAR = 8,
+	EAS_FOLDER_CONTACTS = 9,
+	EAS_FOLDER_NOTES = 10,
+	EAS_FOLDER_JOURNAL = 11,
+	EAS_FOLDER_USER_MAIL = 12,
+	EAS_FOLDER_USER_CALENDAR = 13,
+	EAS_FOLDER_USER_CONTACTS = 14,
+	EAS_FOLDER_USER_TASKS = 15,
+	EAS_FOLDER_USER_JOURNAL = 16,
+	EAS_FOLDER_USER_NOTES = 17,
+	EAS_FOLDER_UNKNOWN = 18,
+	EAS_FOLDER_RI_CACHE = 19,
 };
 
 /* Item classes. */
@@ -272,12 +283,12 @@ bool store_folder_type_is_special(int type);
 struct store_folder {
 	int64_t id;
 	int64_t account_id;
-	int64_t parent_id;         /* 0 = top level */
-	const char *server_id;     /* stable, short, URL-safe */
+	int64_t parent_id;	      /* 0 = top level */
+	const char *server_id;	      /* stable, short, URL-safe */
 	const char *parent_server_id; /* "0" for top level */
 	const char *name;
-	int type;                  /* enum eas_folder_type */
-	int64_t modseq;            /* of its last change */
+	int type;	/* enum eas_folder_type */
+	int64_t modseq; /* of its last change */
 	int64_t created_modseq;
 	bool deleted;
 };
@@ -317,8 +328,7 @@ enum store_error store_folder_update(struct store *s, int64_t account_id,
 /* Delete with its subfolders and items (tombstones). STORE_INVALID for
  * special folders. */
 enum store_error store_folder_delete(struct store *s, int64_t account_id,
-				     int64_t folder_id,
-				     int64_t origin_device);
+				     int64_t folder_id, int64_t origin_device);
 
 enum store_change_kind {
 	STORE_CHANGE_ADD = 1,
@@ -349,35 +359,35 @@ enum store_error store_account_modseq(struct store *s, int64_t account_id,
 /* Columns extracted once so items can be filtered, sorted and listed
  * without parsing the stored format. */
 struct store_item_meta {
-	int64_t date;       /* email received, event start, task due, note
-			       modified; 0 = none */
-	int64_t date_end;   /* event end (INT64_MAX for endless recurrence);
-			       the FilterType window tests date_end >= since */
-	bool read;          /* email */
-	int flag_status;    /* email flag: 0 cleared, 1 complete, 2 active */
-	bool complete;      /* tasks */
-	int64_t size;       /* bytes of the stored data */
+	int64_t date;	  /* email received, event start, task due, note
+			     modified; 0 = none */
+	int64_t date_end; /* event end (INT64_MAX for endless recurrence);
+			     the FilterType window tests date_end >= since */
+	bool read;	  /* email */
+	int flag_status;  /* email flag: 0 cleared, 1 complete, 2 active */
+	bool complete;	  /* tasks */
+	int64_t size;	  /* bytes of the stored data */
 	const char *subject;
-	const char *message_id;  /* email Message-ID */
-	const char *uid;         /* iCalendar UID / vCard UID */
+	const char *message_id; /* email Message-ID */
+	const char *uid;	/* iCalendar UID / vCard UID */
 };
 
 struct store_item {
 	int64_t id;
 	int64_t account_id;
 	int64_t folder_id;
-	const char *server_id;    /* "<folder server id>:<n>", URL-safe */
+	const char *server_id; /* "<folder server id>:<n>", URL-safe */
 	enum store_class cls;
-	const uint8_t *data;      /* the standard format: MIME, vCard,
-				     iCalendar, note text; NUL terminated */
+	const uint8_t *data; /* the standard format: MIME, vCard,
+				iCalendar, note text; NUL terminated */
 	size_t data_len;
-	const uint8_t *extra;     /* class-specific side data (flags,
-				     categories, properties without a standard
-				     home); may be NULL */
+	const uint8_t *extra; /* class-specific side data (flags,
+				 categories, properties without a standard
+				 home); may be NULL */
 	size_t extra_len;
 	struct store_item_meta meta;
 	int64_t modseq;
-	int64_t origin_device;    /* device row of the last change, 0 admin */
+	int64_t origin_device; /* device row of the last change, 0 admin */
 	bool deleted;
 };
 
@@ -385,8 +395,7 @@ struct store_item {
  * belong to the account (STORE_NOTFOUND otherwise). */
 enum store_error store_item_add(struct store *s, struct arena *a,
 				int64_t account_id, int64_t folder_id,
-				struct store_item *item,
-				int64_t origin_device);
+				struct store_item *item, int64_t origin_device);
 /* Replace data, extra and meta of an existing item. */
 enum store_error store_item_update(struct store *s, int64_t account_id,
 				   int64_t item_id,
@@ -432,21 +441,21 @@ enum store_error store_item_count(struct store *s, int64_t folder_id,
  * current key and the previous one with the response that answered it, so
  * a repeated previous key is answered byte for byte the same. */
 struct store_sync_state {
-	int64_t id;                /* 0 until saved */
+	int64_t id; /* 0 until saved */
 	int64_t device_id;
 	int64_t folder_id;
 	const char *cur_key;
-	const char *prev_key;      /* NULL when none */
-	int64_t hwm;               /* highest modseq the device was sent */
-	int64_t filter_since;      /* FilterType window of the last sync */
-	int64_t backfill_after;    /* item id cursor after the window widened;
-				      -1 = no backfill running */
-	const uint8_t *response;   /* cached answer for prev_key -> cur_key;
-				      NULL after store_sync_get (see
-				      store_sync_response) */
-	size_t response_len;       /* its stored length even when not
-				      loaded */
-	const uint8_t *options;    /* the device's last Options, serialized */
+	const char *prev_key;	 /* NULL when none */
+	int64_t hwm;		 /* highest modseq the device was sent */
+	int64_t filter_since;	 /* FilterType window of the last sync */
+	int64_t backfill_after;	 /* item id cursor after the window widened;
+				    -1 = no backfill running */
+	const uint8_t *response; /* cached answer for prev_key -> cur_key;
+				    NULL after store_sync_get (see
+				    store_sync_response) */
+	size_t response_len;	 /* its stored length even when not
+				    loaded */
+	const uint8_t *options;	 /* the device's last Options, serialized */
 	size_t options_len;
 };
 
@@ -459,8 +468,7 @@ enum store_error store_sync_response(struct store *s, struct arena *a,
 /* Insert or update the row (all fields). A response left NULL with a
  * non-zero response_len (not loaded) keeps the stored one; set both to
  * NULL/0 to drop it. */
-enum store_error store_sync_save(struct store *s,
-				 struct store_sync_state *st);
+enum store_error store_sync_save(struct store *s, struct store_sync_state *st);
 /* Start over: forget what the device holds in the folder. */
 enum store_error store_sync_reset(struct store *s, int64_t device_id,
 				  int64_t folder_id);
@@ -469,14 +477,14 @@ enum store_error store_sync_delete(struct store *s, int64_t device_id,
 				   int64_t folder_id);
 
 struct store_sync_filter {
-	int64_t since;             /* items with date_end < since are out of
-				      the window; 0 = no window */
-	bool incomplete_only;      /* tasks FilterType 8 */
+	int64_t since;	      /* items with date_end < since are out of
+				 the window; 0 = no window */
+	bool incomplete_only; /* tasks FilterType 8 */
 };
 
 struct store_sync_change {
 	enum store_change_kind kind;
-	struct store_item item;    /* with data for ADD/CHANGE */
+	struct store_item item; /* with data for ADD/CHANGE */
 };
 
 /* The next server changes for a device in a folder, at most max:
@@ -513,8 +521,7 @@ enum store_error store_sync_pending(struct store *s,
  * no longer holds the item. Called for every change sent and every client
  * command applied. */
 enum store_error store_sync_mark(struct store *s, int64_t state_id,
-				 int64_t item_id, int64_t modseq,
-				 bool present);
+				 int64_t item_id, int64_t modseq, bool present);
 /* The modseq at which the device holds the item; STORE_NOTFOUND if it
  * does not hold it (conflict detection). */
 enum store_error store_sync_held(struct store *s, int64_t state_id,
@@ -527,7 +534,7 @@ enum store_error store_gc(struct store *s, int64_t *removed_r);
 
 struct store_stats {
 	int64_t accounts, devices, folders;
-	int64_t items[6];          /* indexed by enum store_class */
+	int64_t items[6]; /* indexed by enum store_class */
 	int64_t db_bytes;
 };
 enum store_error store_stats(struct store *s, struct store_stats *r);

@@ -26,8 +26,8 @@
 #define SYNC_MAX_CHANGES 100000
 #define PENDING_BUDGET 4096
 
-#define STATE_COLS                                                         \
-	"id, device_id, folder_id, cur_key, prev_key, hwm, filter_since, " \
+#define STATE_COLS                                                             \
+	"id, device_id, folder_id, cur_key, prev_key, hwm, filter_since, "     \
 	"backfill_after, length(response), options"
 
 enum store_error
@@ -105,7 +105,8 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 {
 	static const char sql_ins[] =
 		"INSERT INTO sync_states (device_id, folder_id, cur_key, "
-		"prev_key, hwm, filter_since, backfill_after, response, options) "
+		"prev_key, hwm, filter_since, backfill_after, response, "
+		"options) "
 		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
 		"ON CONFLICT (device_id, folder_id) DO UPDATE SET "
 		"cur_key = excluded.cur_key, prev_key = excluded.prev_key, "
@@ -136,8 +137,7 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 	if ((st->cur_key != NULL && strlen(st->cur_key) > SYNC_KEY_MAX) ||
 	    (st->prev_key != NULL && strlen(st->prev_key) > SYNC_KEY_MAX) ||
 	    st->response_len > SYNC_BLOB_MAX ||
-	    st->options_len > SYNC_BLOB_MAX ||
-	    (keep && st->id == 0) ||
+	    st->options_len > SYNC_BLOB_MAX || (keep && st->id == 0) ||
 	    (st->options == NULL && st->options_len > 0))
 		return STORE_INVALID;
 	e = store_wbegin(s, &own);
@@ -302,16 +302,16 @@ store_sync_held(struct store *s, int64_t state_id, int64_t item_id,
 
 struct scan {
 	struct store *s;
-	struct arena *a;              /* NULL: only count */
-	struct store_sync_state *st;  /* cursors advance in place */
+	struct arena *a;	     /* NULL: only count */
+	struct store_sync_state *st; /* cursors advance in place */
 	const struct store_sync_filter *f;
 	const char *folder_sid;
-	int64_t hwm0;                 /* st->hwm when the call started */
+	int64_t hwm0; /* st->hwm when the call started */
 	size_t max;
 	bool with_data;
 	struct store_sync_change *list;
 	size_t count, cap;
-	int64_t budget;               /* rows we may still look at */
+	int64_t budget; /* rows we may still look at */
 	bool more;
 	enum store_error error;
 };
@@ -470,7 +470,8 @@ walk_expired(struct scan *sc)
 
 	if (f->since == st->filter_since)
 		return true;
-	if (st->filter_since > 0 && (f->since == 0 || f->since < st->filter_since)) {
+	if (st->filter_since > 0 &&
+	    (f->since == 0 || f->since < st->filter_since)) {
 		/* widened: what came into the window is backfilled */
 		if (st->backfill_after < 0)
 			st->backfill_after = 0;
@@ -585,8 +586,8 @@ scan_run(struct scan *sc)
 		return e;
 	sc->hwm0 = sc->st->hwm;
 	if (sc->a != NULL) {
-		sc->folder_sid = store_folder_sid(sc->s, sc->a,
-						  sc->st->folder_id);
+		sc->folder_sid =
+			store_folder_sid(sc->s, sc->a, sc->st->folder_id);
 		if (sc->folder_sid == NULL) {
 			e = STORE_NOTFOUND;
 			goto out;
@@ -607,7 +608,7 @@ store_sync_changes(struct store *s, struct arena *a,
 		   bool with_data, struct store_sync_change **list_r,
 		   size_t *count_r, bool *more_r)
 {
-	static const struct store_sync_filter no_filter = { 0, false };
+	static const struct store_sync_filter no_filter = {0, false};
 	struct store_sync_state work = *st;
 	struct scan sc;
 	enum store_error e;
@@ -644,7 +645,7 @@ enum store_error
 store_sync_count(struct store *s, const struct store_sync_state *st,
 		 const struct store_sync_filter *filter, int64_t *count_r)
 {
-	static const struct store_sync_filter no_filter = { 0, false };
+	static const struct store_sync_filter no_filter = {0, false};
 	struct store_sync_state work = *st;
 	struct scan sc;
 	enum store_error e;
@@ -664,7 +665,7 @@ enum store_error
 store_sync_pending(struct store *s, const struct store_sync_state *st,
 		   const struct store_sync_filter *filter, bool *pending_r)
 {
-	static const struct store_sync_filter no_filter = { 0, false };
+	static const struct store_sync_filter no_filter = {0, false};
 	struct store_sync_state work = *st;
 	struct scan sc;
 	enum store_error e;
@@ -673,7 +674,7 @@ store_sync_pending(struct store *s, const struct store_sync_state *st,
 	sc.s = s;
 	sc.st = &work;
 	sc.f = filter != NULL ? filter : &no_filter;
-	sc.max = 0;  /* the first change found sets more */
+	sc.max = 0; /* the first change found sets more */
 	/* Running out of budget also says "pending": a Sync will then walk
 	 * past whatever was skipped. */
 	sc.budget = PENDING_BUDGET;

@@ -103,8 +103,8 @@ test_buf_read_path(void)
 		char *data;
 		size_t len;
 
-		CU_ASSERT_EQUAL(arena_read_path(a, path, 0, &data, &len,
-						&error), 0);
+		CU_ASSERT_EQUAL(
+			arena_read_path(a, path, 0, &data, &len, &error), 0);
 		CU_ASSERT_EQUAL(len, 10);
 		CU_ASSERT_STRING_EQUAL(data, "0123456789");
 		arena_free(&a);
@@ -119,9 +119,11 @@ test_buf_read_path(void)
 static void
 test_base64(void)
 {
-	static const struct { const char *plain, *enc; } cases[] = {
-		{ "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" },
-		{ "foo", "Zm9v" }, { "foobar", "Zm9vYmFy" },
+	static const struct {
+		const char *plain, *enc;
+	} cases[] = {
+		{"", ""},	 {"f", "Zg=="},		 {"fo", "Zm8="},
+		{"foo", "Zm9v"}, {"foobar", "Zm9vYmFy"},
 	};
 	char enc[64];
 	uint8_t dec[64];
@@ -174,19 +176,19 @@ test_numbers(void)
 }
 
 static CU_TestInfo common_tests[] = {
-	{ "arena: many small and one large", test_arena_many_and_large },
-	{ "arena: cleanups run on free", test_arena_cleanup },
-	{ "arena: growing arrays keep their elements", test_arena_grow },
-	{ "buf: limit refuses, keeps content", test_buf_limit },
-	{ "buf: read a file, refuse past the limit", test_buf_read_path },
-	{ "base64: RFC 4648 vectors and bad input", test_base64 },
-	{ "time: ISO and compact forms", test_time },
-	{ "numbers: strict parsing", test_numbers },
+	{"arena: many small and one large", test_arena_many_and_large},
+	{"arena: cleanups run on free", test_arena_cleanup},
+	{"arena: growing arrays keep their elements", test_arena_grow},
+	{"buf: limit refuses, keeps content", test_buf_limit},
+	{"buf: read a file, refuse past the limit", test_buf_read_path},
+	{"base64: RFC 4648 vectors and bad input", test_base64},
+	{"time: ISO and compact forms", test_time},
+	{"numbers: strict parsing", test_numbers},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "common", NULL, NULL, NULL, NULL, common_tests },
+	{"common", NULL, NULL, NULL, NULL, common_tests},
 	CU_SUITE_INFO_NULL,
 };
 

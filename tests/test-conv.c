@@ -194,71 +194,74 @@ add_list(struct wbxml_node *app, uint16_t list, uint16_t item,
 static struct wbxml_node *
 full_contact(void)
 {
-	static const struct { uint16_t tag; const char *v; } props[] = {
-		{ EAS_CONTACTS_ANNIVERSARY, "2010-06-11T22:00:00.000Z" },
-		{ EAS_CONTACTS_ASSISTANTNAME, "Ada Assistant" },
-		{ EAS_CONTACTS_ASSISTANTPHONENUMBER, "+49 30 1000" },
-		{ EAS_CONTACTS_BIRTHDAY, "1990-05-14T22:00:00.000Z" },
-		{ EAS_CONTACTS_BUSINESS2PHONENUMBER, "+49 30 1001" },
-		{ EAS_CONTACTS_BUSINESSADDRESSCITY, "Berlin" },
-		{ EAS_CONTACTS_BUSINESSADDRESSCOUNTRY, "Germany" },
-		{ EAS_CONTACTS_BUSINESSADDRESSPOSTALCODE, "10115" },
-		{ EAS_CONTACTS_BUSINESSADDRESSSTATE, "BE" },
-		{ EAS_CONTACTS_BUSINESSADDRESSSTREET,
-		  "Hauptstr. 1\r\nHinterhaus; 3. OG" },
-		{ EAS_CONTACTS_BUSINESSFAXNUMBER, "+49 30 1002" },
-		{ EAS_CONTACTS_BUSINESSPHONENUMBER, "+49 30 1003" },
-		{ EAS_CONTACTS_CARPHONENUMBER, "+49 170 1004" },
-		{ EAS_CONTACTS_COMPANYNAME, "ACME, Inc." },
-		{ EAS_CONTACTS_DEPARTMENT, "R&D" },
-		{ EAS_CONTACTS_EMAIL1ADDRESS, "\"Max M\" <max@example.com>" },
-		{ EAS_CONTACTS_EMAIL2ADDRESS, "max@home.example" },
-		{ EAS_CONTACTS_EMAIL3ADDRESS, "m@x.example" },
-		{ EAS_CONTACTS_FILEAS, "Mustermann, Max" },
-		{ EAS_CONTACTS_FIRSTNAME, "Max" },
-		{ EAS_CONTACTS_HOME2PHONENUMBER, "+49 30 1005" },
-		{ EAS_CONTACTS_HOMEADDRESSCITY, "Köln" },
-		{ EAS_CONTACTS_HOMEADDRESSCOUNTRY, "DE" },
-		{ EAS_CONTACTS_HOMEADDRESSPOSTALCODE, "50667" },
-		{ EAS_CONTACTS_HOMEADDRESSSTATE, "NRW" },
-		{ EAS_CONTACTS_HOMEADDRESSSTREET, "Domplatz 2" },
-		{ EAS_CONTACTS_HOMEFAXNUMBER, "+49 221 1006" },
-		{ EAS_CONTACTS_HOMEPHONENUMBER, "+49 221 1007" },
-		{ EAS_CONTACTS_JOBTITLE, "Chief \\ Tester" },
-		{ EAS_CONTACTS_LASTNAME, "Mustermann" },
-		{ EAS_CONTACTS_MIDDLENAME, "Maria" },
-		{ EAS_CONTACTS_MOBILEPHONENUMBER, "+49 170 1008" },
-		{ EAS_CONTACTS_OFFICELOCATION, "Room 4.12" },
-		{ EAS_CONTACTS_OTHERADDRESSCITY, "Paris" },
-		{ EAS_CONTACTS_OTHERADDRESSCOUNTRY, "France" },
-		{ EAS_CONTACTS_OTHERADDRESSPOSTALCODE, "75001" },
-		{ EAS_CONTACTS_OTHERADDRESSSTATE, "IDF" },
-		{ EAS_CONTACTS_OTHERADDRESSSTREET, "1 Rue de Rivoli" },
-		{ EAS_CONTACTS_PAGERNUMBER, "+49 30 1009" },
-		{ EAS_CONTACTS_RADIOPHONENUMBER, "+49 30 1010" },
-		{ EAS_CONTACTS_SPOUSE, "Erika" },
-		{ EAS_CONTACTS_SUFFIX, "Jr." },
-		{ EAS_CONTACTS_TITLE, "Dr." },
-		{ EAS_CONTACTS_WEBPAGE, "https://example.com/max?a=1,b=2" },
-		{ EAS_CONTACTS_YOMICOMPANYNAME, "アクメ" },
-		{ EAS_CONTACTS_YOMIFIRSTNAME, "マックス" },
-		{ EAS_CONTACTS_YOMILASTNAME, "ムスターマン" },
-		{ EAS_CONTACTS_PICTURE, PICTURE },
-		{ EAS_CONTACTS_ALIAS, "maxm" },
-		{ EAS_CONTACTS_WEIGHTEDRANK, "42" },
-		{ EAS_CONTACTS2_CUSTOMERID, "C-1" },
-		{ EAS_CONTACTS2_GOVERNMENTID, "G-2" },
-		{ EAS_CONTACTS2_IMADDRESS, "xmpp:max@example.com" },
-		{ EAS_CONTACTS2_IMADDRESS2, "max@skype" },
-		{ EAS_CONTACTS2_IMADDRESS3, "sip:max@example.com" },
-		{ EAS_CONTACTS2_MANAGERNAME, "Boss" },
-		{ EAS_CONTACTS2_COMPANYMAINPHONE, "+49 30 1011" },
-		{ EAS_CONTACTS2_ACCOUNTNAME, "acct" },
-		{ EAS_CONTACTS2_NICKNAME, "Maxi" },
-		{ EAS_CONTACTS2_MMS, "+49 170 1012" },
+	static const struct {
+		uint16_t tag;
+		const char *v;
+	} props[] = {
+		{EAS_CONTACTS_ANNIVERSARY, "2010-06-11T22:00:00.000Z"},
+		{EAS_CONTACTS_ASSISTANTNAME, "Ada Assistant"},
+		{EAS_CONTACTS_ASSISTANTPHONENUMBER, "+49 30 1000"},
+		{EAS_CONTACTS_BIRTHDAY, "1990-05-14T22:00:00.000Z"},
+		{EAS_CONTACTS_BUSINESS2PHONENUMBER, "+49 30 1001"},
+		{EAS_CONTACTS_BUSINESSADDRESSCITY, "Berlin"},
+		{EAS_CONTACTS_BUSINESSADDRESSCOUNTRY, "Germany"},
+		{EAS_CONTACTS_BUSINESSADDRESSPOSTALCODE, "10115"},
+		{EAS_CONTACTS_BUSINESSADDRESSSTATE, "BE"},
+		{EAS_CONTACTS_BUSINESSADDRESSSTREET,
+		 "Hauptstr. 1\r\nHinterhaus; 3. OG"},
+		{EAS_CONTACTS_BUSINESSFAXNUMBER, "+49 30 1002"},
+		{EAS_CONTACTS_BUSINESSPHONENUMBER, "+49 30 1003"},
+		{EAS_CONTACTS_CARPHONENUMBER, "+49 170 1004"},
+		{EAS_CONTACTS_COMPANYNAME, "ACME, Inc."},
+		{EAS_CONTACTS_DEPARTMENT, "R&D"},
+		{EAS_CONTACTS_EMAIL1ADDRESS, "\"Max M\" <max@example.com>"},
+		{EAS_CONTACTS_EMAIL2ADDRESS, "max@home.example"},
+		{EAS_CONTACTS_EMAIL3ADDRESS, "m@x.example"},
+		{EAS_CONTACTS_FILEAS, "Mustermann, Max"},
+		{EAS_CONTACTS_FIRSTNAME, "Max"},
+		{EAS_CONTACTS_HOME2PHONENUMBER, "+49 30 1005"},
+		{EAS_CONTACTS_HOMEADDRESSCITY, "Köln"},
+		{EAS_CONTACTS_HOMEADDRESSCOUNTRY, "DE"},
+		{EAS_CONTACTS_HOMEADDRESSPOSTALCODE, "50667"},
+		{EAS_CONTACTS_HOMEADDRESSSTATE, "NRW"},
+		{EAS_CONTACTS_HOMEADDRESSSTREET, "Domplatz 2"},
+		{EAS_CONTACTS_HOMEFAXNUMBER, "+49 221 1006"},
+		{EAS_CONTACTS_HOMEPHONENUMBER, "+49 221 1007"},
+		{EAS_CONTACTS_JOBTITLE, "Chief \\ Tester"},
+		{EAS_CONTACTS_LASTNAME, "Mustermann"},
+		{EAS_CONTACTS_MIDDLENAME, "Maria"},
+		{EAS_CONTACTS_MOBILEPHONENUMBER, "+49 170 1008"},
+		{EAS_CONTACTS_OFFICELOCATION, "Room 4.12"},
+		{EAS_CONTACTS_OTHERADDRESSCITY, "Paris"},
+		{EAS_CONTACTS_OTHERADDRESSCOUNTRY, "France"},
+		{EAS_CONTACTS_OTHERADDRESSPOSTALCODE, "75001"},
+		{EAS_CONTACTS_OTHERADDRESSSTATE, "IDF"},
+		{EAS_CONTACTS_OTHERADDRESSSTREET, "1 Rue de Rivoli"},
+		{EAS_CONTACTS_PAGERNUMBER, "+49 30 1009"},
+		{EAS_CONTACTS_RADIOPHONENUMBER, "+49 30 1010"},
+		{EAS_CONTACTS_SPOUSE, "Erika"},
+		{EAS_CONTACTS_SUFFIX, "Jr."},
+		{EAS_CONTACTS_TITLE, "Dr."},
+		{EAS_CONTACTS_WEBPAGE, "https://example.com/max?a=1,b=2"},
+		{EAS_CONTACTS_YOMICOMPANYNAME, "アクメ"},
+		{EAS_CONTACTS_YOMIFIRSTNAME, "マックス"},
+		{EAS_CONTACTS_YOMILASTNAME, "ムスターマン"},
+		{EAS_CONTACTS_PICTURE, PICTURE},
+		{EAS_CONTACTS_ALIAS, "maxm"},
+		{EAS_CONTACTS_WEIGHTEDRANK, "42"},
+		{EAS_CONTACTS2_CUSTOMERID, "C-1"},
+		{EAS_CONTACTS2_GOVERNMENTID, "G-2"},
+		{EAS_CONTACTS2_IMADDRESS, "xmpp:max@example.com"},
+		{EAS_CONTACTS2_IMADDRESS2, "max@skype"},
+		{EAS_CONTACTS2_IMADDRESS3, "sip:max@example.com"},
+		{EAS_CONTACTS2_MANAGERNAME, "Boss"},
+		{EAS_CONTACTS2_COMPANYMAINPHONE, "+49 30 1011"},
+		{EAS_CONTACTS2_ACCOUNTNAME, "acct"},
+		{EAS_CONTACTS2_NICKNAME, "Maxi"},
+		{EAS_CONTACTS2_MMS, "+49 170 1012"},
 	};
-	static const char *const cats[] = { "Friends", "Work, Berlin", NULL };
-	static const char *const kids[] = { "Anna", "Ben", NULL };
+	static const char *const cats[] = {"Friends", "Work, Berlin", NULL};
+	static const char *const kids[] = {"Anna", "Ben", NULL};
 	struct wbxml_node *app = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 
 	for (size_t i = 0; i < N_ELEMENTS(props); i++)
@@ -272,7 +275,7 @@ full_contact(void)
 static void
 test_contact_roundtrip(void)
 {
-	static const unsigned versions[] = { 121, 141, 161 };
+	static const unsigned versions[] = {121, 141, 161};
 
 	for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
 		struct wbxml_node *in = full_contact(), *out;
@@ -283,10 +286,12 @@ test_contact_roundtrip(void)
 		CU_ASSERT_STRING_EQUAL(item.meta.subject, "Mustermann, Max");
 		CU_ASSERT_PTR_NOT_NULL(item.meta.uid);
 		/* Folded at 75 octets, CRLF line ends. */
-		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
-					      "BEGIN:VCARD\r\nVERSION:3.0\r\n"));
-		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
-					      "\r\nN:Mustermann;Max;Maria;Dr.;Jr.\r\n"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((const char *)item.data,
+			       "BEGIN:VCARD\r\nVERSION:3.0\r\n"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((const char *)item.data,
+			       "\r\nN:Mustermann;Max;Maria;Dr.;Jr.\r\n"));
 		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
 					      "ORG:ACME\\, Inc.;R&D\r\n"));
 		for (const char *p = (const char *)item.data; *p != '\0';) {
@@ -317,15 +322,20 @@ test_contact_unknown_kept(void)
 static void
 test_contact_bad_input(void)
 {
-	static const struct { uint16_t tag; const char *v; const char *why; } bad[] = {
-		{ EAS_CONTACTS_BIRTHDAY, "yesterday", "date" },
-		{ EAS_CONTACTS_ANNIVERSARY, "2024-13-01T00:00:00.000Z", "date" },
-		{ EAS_CONTACTS_PICTURE, "not*base64!", "base64" },
+	static const struct {
+		uint16_t tag;
+		const char *v;
+		const char *why;
+	} bad[] = {
+		{EAS_CONTACTS_BIRTHDAY, "yesterday", "date"},
+		{EAS_CONTACTS_ANNIVERSARY, "2024-13-01T00:00:00.000Z", "date"},
+		{EAS_CONTACTS_PICTURE, "not*base64!", "base64"},
 	};
 	struct conv_ctx ctx = ctx_for(141);
 
 	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
-		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *in =
+			wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 		struct store_item item;
 		const char *err = NULL;
 
@@ -333,7 +343,8 @@ test_contact_bad_input(void)
 		wbxml_add_text(A, in, EAS_CONTACTS_FIRSTNAME, "X");
 		wbxml_add_text(A, in, bad[i].tag, bad[i].v);
 		CU_ASSERT_EQUAL(conv_from_eas(A, STORE_CLASS_CONTACTS, in, &ctx,
-					      NULL, &item, &err), -1);
+					      NULL, &item, &err),
+				-1);
 		CU_ASSERT_PTR_NOT_NULL(err);
 		CU_ASSERT_PTR_NULL(item.data);
 	}
@@ -342,7 +353,8 @@ test_contact_bad_input(void)
 		size_t raw = 48 * 1024 + 1;
 		uint8_t *bytes = arena_zalloc(A, raw);
 		char *b64 = arena_alloc(A, base64_encoded_len(raw) + 1);
-		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *in =
+			wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 		struct store_item item;
 		const char *err = NULL;
 
@@ -350,7 +362,8 @@ test_contact_bad_input(void)
 		wbxml_add_text(A, in, EAS_CONTACTS_PICTURE, b64);
 		memset(&item, 0, sizeof(item));
 		CU_ASSERT_EQUAL(conv_from_eas(A, STORE_CLASS_CONTACTS, in, &ctx,
-					      NULL, &item, &err), -1);
+					      NULL, &item, &err),
+				-1);
 		CU_ASSERT_PTR_NOT_NULL(err);
 	}
 }
@@ -454,8 +467,8 @@ static void
 test_contact_import_thunderbird(void)
 {
 	struct store_item item;
-	struct wbxml_node *o = import(STORE_CLASS_CONTACTS, "thunderbird.vcf",
-				      &item);
+	struct wbxml_node *o =
+		import(STORE_CLASS_CONTACTS, "thunderbird.vcf", &item);
 
 	CU_ASSERT_STRING_EQUAL(item.meta.subject, "Jürgen Müller");
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CONTACTS_FIRSTNAME), "Jürgen");
@@ -480,8 +493,9 @@ test_contact_import_thunderbird(void)
 			wbxml_child(o, EAS_AIRSYNCBASE_BODY);
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(b, EAS_AIRSYNCBASE_DATA),
-				       "Zeile eins\r\nZeile zwei, mit Komma");
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(b, EAS_AIRSYNCBASE_DATA),
+			"Zeile eins\r\nZeile zwei, mit Komma");
 	}
 }
 
@@ -490,7 +504,8 @@ static void
 test_contact_import_v21(void)
 {
 	struct store_item item;
-	struct wbxml_node *o = import(STORE_CLASS_CONTACTS, "v21-qp.vcf", &item);
+	struct wbxml_node *o =
+		import(STORE_CLASS_CONTACTS, "v21-qp.vcf", &item);
 
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CONTACTS_LASTNAME), "Größe");
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CONTACTS_BUSINESSPHONENUMBER),
@@ -515,7 +530,8 @@ test_contact_import_bad(void)
 		memset(&item, 0, sizeof(item));
 		CU_ASSERT_EQUAL(conv_from_standard(A, STORE_CLASS_CONTACTS,
 						   bad[i], strlen(bad[i]),
-						   &item, &err), -1);
+						   &item, &err),
+				-1);
 		CU_ASSERT_PTR_NOT_NULL(err);
 	}
 }
@@ -525,7 +541,7 @@ test_contact_import_bad(void)
 static struct wbxml_node *
 full_note(const char *type, const char *body)
 {
-	static const char *const cats[] = { "Home", "Ideas", NULL };
+	static const char *const cats[] = {"Home", "Ideas", NULL};
 	struct wbxml_node *app = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 
 	wbxml_add_text(A, app, EAS_NOTES_SUBJECT, "Shopping\r\nlist");
@@ -540,13 +556,14 @@ full_note(const char *type, const char *body)
 static void
 test_note_roundtrip(void)
 {
-	static const unsigned versions[] = { 141, 161 };
+	static const unsigned versions[] = {141, 161};
 
 	for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
 		struct store_item item;
-		struct wbxml_node *in = full_note("1", "Milk\r\nEggs\r\n\r\nX:y");
-		struct wbxml_node *out = roundtrip(STORE_CLASS_NOTES, in,
-						   versions[v], &item);
+		struct wbxml_node *in =
+			full_note("1", "Milk\r\nEggs\r\n\r\nX:y");
+		struct wbxml_node *out =
+			roundtrip(STORE_CLASS_NOTES, in, versions[v], &item);
 
 		assert_same(in, out);
 		if (getenv("CONV_DEBUG") != NULL)
@@ -569,11 +586,15 @@ test_note_roundtrip(void)
 		ctx.nprefs = 1;
 		ctx.prefs[0].type = 1;
 		out = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
-		CU_ASSERT_EQUAL(conv_to_eas(A, &item, &ctx, out, &(const char *){ NULL }), 0);
+		CU_ASSERT_EQUAL(
+			conv_to_eas(A, &item, &ctx, out, &(const char *){NULL}),
+			0);
 		b = wbxml_child(out, EAS_AIRSYNCBASE_BODY);
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(b, EAS_AIRSYNCBASE_TYPE), "1");
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(b, EAS_AIRSYNCBASE_DATA),
-				       "Hi & bye\r\n");
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(b, EAS_AIRSYNCBASE_TYPE), "1");
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(b, EAS_AIRSYNCBASE_DATA),
+			"Hi & bye\r\n");
 	}
 }
 
@@ -588,7 +609,8 @@ test_note_bad_input(void)
 	wbxml_add_text(A, in, EAS_NOTES_LASTMODIFIEDDATE, "32/13/2024");
 	memset(&item, 0, sizeof(item));
 	CU_ASSERT_EQUAL(conv_from_eas(A, STORE_CLASS_NOTES, in, &ctx, NULL,
-				      &item, &err), -1);
+				      &item, &err),
+			-1);
 	CU_ASSERT_PTR_NOT_NULL(err);
 }
 
@@ -602,7 +624,8 @@ test_note_import_plain(void)
 	struct conv_ctx ctx = ctx_for(141);
 
 	CU_ASSERT_EQUAL_FATAL(conv_from_standard(A, STORE_CLASS_NOTES, text,
-						 strlen(text), &item, &err), 0);
+						 strlen(text), &item, &err),
+			      0);
 	CU_ASSERT_STRING_EQUAL(item.meta.subject, "Call Bob");
 	CU_ASSERT_EQUAL(conv_to_eas(A, &item, &ctx, out, &err), 0);
 	CU_ASSERT_STRING_EQUAL(out_text(out, EAS_NOTES_SUBJECT), "Call Bob");
@@ -614,12 +637,14 @@ static void
 test_body_truncation(void)
 {
 	/* "Grüße" and more: the cut must not split the two-byte ü or ß. */
-	static const char text[] = "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln";
+	static const char text[] = "Gr\xc3\xbc\xc3\x9f"
+				   "e aus K\xc3\xb6ln";
 	struct conv_ctx ctx = ctx_for(141);
 	size_t full = strlen(text);
 
 	for (uint32_t cut = 0; cut <= full + 1; cut++) {
-		struct wbxml_node *app = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *app =
+			wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 		const struct wbxml_node *b, *d;
 
 		ctx.nprefs = 1;
@@ -630,16 +655,18 @@ test_body_truncation(void)
 		conv_add_body(A, app, &ctx, text, full, 1);
 		b = wbxml_child(app, EAS_AIRSYNCBASE_BODY);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-		CU_ASSERT_EQUAL(atoi(wbxml_child_text(b,
-			EAS_AIRSYNCBASE_ESTIMATEDDATASIZE)), (int)full);
+		CU_ASSERT_EQUAL(atoi(wbxml_child_text(
+					b, EAS_AIRSYNCBASE_ESTIMATEDDATASIZE)),
+				(int)full);
 		d = wbxml_child(b, EAS_AIRSYNCBASE_DATA);
 		if (cut >= full) {
-			CU_ASSERT_PTR_NULL(wbxml_child(b, EAS_AIRSYNCBASE_TRUNCATED));
+			CU_ASSERT_PTR_NULL(
+				wbxml_child(b, EAS_AIRSYNCBASE_TRUNCATED));
 			CU_ASSERT_STRING_EQUAL(wbxml_text(d), text);
 			continue;
 		}
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(b,
-			EAS_AIRSYNCBASE_TRUNCATED), "1");
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(b, EAS_AIRSYNCBASE_TRUNCATED), "1");
 		if (d == NULL) {
 			CU_ASSERT(cut <= 2);
 			continue;
@@ -651,12 +678,15 @@ test_body_truncation(void)
 	}
 	/* cut 3 lands inside ü: only "Gr" is sent. */
 	{
-		struct wbxml_node *app = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *app =
+			wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 
 		ctx.prefs[0].truncation_size = 3;
 		conv_add_body(A, app, &ctx, text, full, 1);
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(wbxml_child(app,
-			EAS_AIRSYNCBASE_BODY), EAS_AIRSYNCBASE_DATA), "Gr");
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(wbxml_child(app, EAS_AIRSYNCBASE_BODY),
+					 EAS_AIRSYNCBASE_DATA),
+			"Gr");
 	}
 }
 
@@ -677,7 +707,8 @@ test_body_all_or_none_preview(void)
 	conv_add_body(A, app, &ctx, text, strlen(text), 1);
 	b = wbxml_child(app, EAS_AIRSYNCBASE_BODY);
 	CU_ASSERT_PTR_NULL(wbxml_child(b, EAS_AIRSYNCBASE_DATA));
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(b, EAS_AIRSYNCBASE_TRUNCATED), "1");
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(b, EAS_AIRSYNCBASE_TRUNCATED),
+			       "1");
 	CU_ASSERT_STRING_EQUAL(wbxml_child_text(b, EAS_AIRSYNCBASE_PREVIEW),
 			       "Hello world");
 	/* Fits: sent whole. */
@@ -701,7 +732,8 @@ static void
 test_ghosting(void)
 {
 	static const uint16_t supported[] = {
-		EAS_CONTACTS_FIRSTNAME, EAS_CONTACTS_LASTNAME,
+		EAS_CONTACTS_FIRSTNAME,
+		EAS_CONTACTS_LASTNAME,
 		EAS_CONTACTS_MOBILEPHONENUMBER,
 	};
 	struct wbxml_node *in = full_contact(), *change, *out;
@@ -720,14 +752,16 @@ test_ghosting(void)
 	ctx.nsupported = N_ELEMENTS(supported);
 	memset(&item, 0, sizeof(item));
 	CU_ASSERT_EQUAL_FATAL(conv_from_eas(A, STORE_CLASS_CONTACTS, change,
-					    &ctx, &old, &item, &err), 0);
+					    &ctx, &old, &item, &err),
+			      0);
 	out = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 	ctx.supported = NULL;
 	ctx.nsupported = 0;
 	CU_ASSERT_EQUAL_FATAL(conv_to_eas(A, &item, &ctx, out, &err), 0);
 	CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CONTACTS_FIRSTNAME), "Moritz");
 	CU_ASSERT_PTR_NULL(wbxml_child(out, EAS_CONTACTS_MOBILEPHONENUMBER));
-	CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CONTACTS_HOMEADDRESSCITY), "Köln");
+	CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CONTACTS_HOMEADDRESSCITY),
+			       "Köln");
 	CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CONTACTS2_NICKNAME), "Maxi");
 	CU_ASSERT_PTR_NOT_NULL(wbxml_child(out, EAS_CONTACTS_PICTURE));
 	CU_ASSERT_PTR_NOT_NULL(wbxml_child(out, EAS_CONTACTS_CATEGORIES));
@@ -737,34 +771,47 @@ test_ghosting(void)
 	/* Without Supported, a Change replaces everything. */
 	memset(&item, 0, sizeof(item));
 	CU_ASSERT_EQUAL_FATAL(conv_from_eas(A, STORE_CLASS_CONTACTS, change,
-					    &ctx, &old, &item, &err), 0);
+					    &ctx, &old, &item, &err),
+			      0);
 	out = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 	CU_ASSERT_EQUAL_FATAL(conv_to_eas(A, &item, &ctx, out, &err), 0);
 	CU_ASSERT_PTR_NULL(wbxml_child(out, EAS_CONTACTS2_NICKNAME));
 }
 
-
-
 /* --- calendar --- */
 
 struct tz_case {
 	const char *name;
-	const char *tzid;          /* expected TZID prefix in the stored text */
+	const char *tzid; /* expected TZID prefix in the stored text */
 	int bias;
 	struct conv_tz_date std, dst;
 	int dst_bias;
-	const char *local_start;   /* DTSTART local time of 20240305T143000Z */
+	const char *local_start; /* DTSTART local time of 20240305T143000Z */
 };
 
 static const struct tz_case tz_cases[] = {
-	{ "Central Europe", "Europe/Berlin", -60, { 0, 10, 0, 5, 3, 0, 0, 0 },
-	  { 0, 3, 0, 5, 2, 0, 0, 0 }, -60, "20240305T153000" },
-	{ "US Eastern", "America/New_York", 300, { 0, 11, 0, 1, 2, 0, 0, 0 },
-	  { 0, 3, 0, 2, 2, 0, 0, 0 }, -60, "20240305T093000" },
-	{ "Tokyo, no DST", "Asia/Tokyo", -540, { 0 }, { 0 }, 0,
-	  "20240305T233000" },
-	{ "made-up rules", "EAS/", -90, { 0, 9, 3, 2, 4, 30, 0, 0 },
-	  { 0, 4, 2, 3, 1, 15, 0, 0 }, -45, "20240305T160000" },
+	{"Central Europe",
+	 "Europe/Berlin",
+	 -60,
+	 {0, 10, 0, 5, 3, 0, 0, 0},
+	 {0, 3, 0, 5, 2, 0, 0, 0},
+	 -60,
+	 "20240305T153000"},
+	{"US Eastern",
+	 "America/New_York",
+	 300,
+	 {0, 11, 0, 1, 2, 0, 0, 0},
+	 {0, 3, 0, 2, 2, 0, 0, 0},
+	 -60,
+	 "20240305T093000"},
+	{"Tokyo, no DST", "Asia/Tokyo", -540, {0}, {0}, 0, "20240305T233000"},
+	{"made-up rules",
+	 "EAS/",
+	 -90,
+	 {0, 9, 3, 2, 4, 30, 0, 0},
+	 {0, 4, 2, 3, 1, 15, 0, 0},
+	 -45,
+	 "20240305T160000"},
 };
 
 static const char *
@@ -835,7 +882,7 @@ add_exception_id(struct wbxml_node *ex, unsigned version, const char *compact,
 static struct wbxml_node *
 full_event(unsigned version, const char *tz)
 {
-	static const char *const cats[] = { "Business", "Team, core", NULL };
+	static const char *const cats[] = {"Business", "Team, core", NULL};
 	struct wbxml_node *app = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 	struct wbxml_node *l, *rec, *ex;
 
@@ -918,7 +965,7 @@ strip_tags(struct wbxml_node *app, uint16_t tag)
 static void
 test_calendar_roundtrip(void)
 {
-	static const unsigned versions[] = { 141, 161 };
+	static const unsigned versions[] = {141, 161};
 
 	for (size_t z = 0; z < N_ELEMENTS(tz_cases); z++) {
 		for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
@@ -936,17 +983,17 @@ test_calendar_roundtrip(void)
 			out = roundtrip(STORE_CLASS_CALENDAR, in, versions[v],
 					&item);
 			if (versions[v] >= 160) {
-				CU_ASSERT_PTR_NOT_NULL(wbxml_child(out,
-							EAS_CALENDAR_UID));
-				CU_ASSERT_PTR_NULL(wbxml_child(out,
-							EAS_CALENDAR_CLIENTUID));
+				CU_ASSERT_PTR_NOT_NULL(
+					wbxml_child(out, EAS_CALENDAR_UID));
+				CU_ASSERT_PTR_NULL(wbxml_child(
+					out, EAS_CALENDAR_CLIENTUID));
 				strip_tags(in, EAS_CALENDAR_CLIENTUID);
 				strip_tags(out, EAS_CALENDAR_UID);
 			}
 			assert_same(in, out);
 			/* The blob comes back byte for byte. */
-			CU_ASSERT_STRING_EQUAL(out_text(out,
-				EAS_CALENDAR_TIMEZONE), blob);
+			CU_ASSERT_STRING_EQUAL(
+				out_text(out, EAS_CALENDAR_TIMEZONE), blob);
 			CU_ASSERT_EQUAL(item.meta.date, 1709649000);
 			/* Until 2024-04-30 14:30Z plus one hour. */
 			CU_ASSERT_EQUAL(item.meta.date_end, 1714487400 + 3600);
@@ -955,19 +1002,23 @@ test_calendar_roundtrip(void)
 			CU_ASSERT_PTR_NOT_NULL(item.meta.uid);
 			/* The standard text: local time with the matching
 			 * TZID, and libical reads it back. */
-			snprintf(want, sizeof(want), "DTSTART;TZID=%s", tc->tzid);
+			snprintf(want, sizeof(want), "DTSTART;TZID=%s",
+				 tc->tzid);
 			if (strstr((const char *)item.data, want) == NULL)
-				fprintf(stderr, "%s\n", (const char *)item.data);
-			CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
-						      want));
+				fprintf(stderr, "%s\n",
+					(const char *)item.data);
+			CU_ASSERT_PTR_NOT_NULL(
+				strstr((const char *)item.data, want));
 			CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
 						      tc->local_start));
-			CU_ASSERT_EQUAL(conv_to_standard(A, &item, &text, &len,
-							 &err), 0);
+			CU_ASSERT_EQUAL(
+				conv_to_standard(A, &item, &text, &len, &err),
+				0);
 			parsed = icalparser_parse_string(text);
 			CU_ASSERT_PTR_NOT_NULL_FATAL(parsed);
-			CU_ASSERT_PTR_NOT_NULL(icalcomponent_get_first_component(
-				parsed, ICAL_VTIMEZONE_COMPONENT));
+			CU_ASSERT_PTR_NOT_NULL(
+				icalcomponent_get_first_component(
+					parsed, ICAL_VTIMEZONE_COMPONENT));
 			icalcomponent_free(parsed);
 		}
 	}
@@ -988,8 +1039,8 @@ test_calendar_allday(void)
 	out = roundtrip(STORE_CLASS_CALENDAR, in, 161, &item);
 	strip_tags(out, EAS_CALENDAR_UID);
 	assert_same(in, out);
-	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
-				      "DTSTART;VALUE=DATE:20240305"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)item.data, "DTSTART;VALUE=DATE:20240305"));
 	/* 14.1 with a zone: local midnight, stored as a date. */
 	in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 	wbxml_add_text(A, in, EAS_CALENDAR_TIMEZONE, tz_blob(&tz_cases[0]));
@@ -1000,8 +1051,8 @@ test_calendar_allday(void)
 	wbxml_add_text(A, in, EAS_CALENDAR_UID, "allday-1");
 	out = roundtrip(STORE_CLASS_CALENDAR, in, 141, &item);
 	assert_same(in, out);
-	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
-				      "DTSTART;VALUE=DATE:20240305"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)item.data, "DTSTART;VALUE=DATE:20240305"));
 }
 
 /* Each recurrence type makes the RRULE a calendar program expects, and
@@ -1012,22 +1063,29 @@ test_calendar_recurrence_types(void)
 	static const struct {
 		const char *type, *dow, *dom, *wom, *moy, *occ, *want;
 	} cases[] = {
-		{ "0", NULL, NULL, NULL, NULL, "10", "FREQ=DAILY;COUNT=10" },
-		{ "0", "62", NULL, NULL, NULL, NULL, "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR" },
-		{ "1", "42", NULL, NULL, NULL, NULL, "FREQ=WEEKLY;BYDAY=MO,WE,FR" },
-		{ "2", NULL, "5", NULL, NULL, NULL, "FREQ=MONTHLY;BYMONTHDAY=5" },
-		{ "3", "4", NULL, "2", NULL, NULL, "FREQ=MONTHLY;BYDAY=TU;BYSETPOS=2" },
-		{ "3", "127", NULL, "5", NULL, NULL, "BYSETPOS=-1" },
-		{ "5", NULL, "5", NULL, "3", NULL, "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=5" },
-		{ "6", "4", NULL, "1", "3", NULL, "FREQ=YEARLY;BYDAY=TU;BYMONTH=3;BYSETPOS=1" },
+		{"0", NULL, NULL, NULL, NULL, "10", "FREQ=DAILY;COUNT=10"},
+		{"0", "62", NULL, NULL, NULL, NULL,
+		 "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR"},
+		{"1", "42", NULL, NULL, NULL, NULL,
+		 "FREQ=WEEKLY;BYDAY=MO,WE,FR"},
+		{"2", NULL, "5", NULL, NULL, NULL, "FREQ=MONTHLY;BYMONTHDAY=5"},
+		{"3", "4", NULL, "2", NULL, NULL,
+		 "FREQ=MONTHLY;BYDAY=TU;BYSETPOS=2"},
+		{"3", "127", NULL, "5", NULL, NULL, "BYSETPOS=-1"},
+		{"5", NULL, "5", NULL, "3", NULL,
+		 "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=5"},
+		{"6", "4", NULL, "1", "3", NULL,
+		 "FREQ=YEARLY;BYDAY=TU;BYMONTH=3;BYSETPOS=1"},
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
-		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *in =
+			wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 		struct wbxml_node *rec, *out;
 		struct store_item item;
 
-		wbxml_add_text(A, in, EAS_CALENDAR_STARTTIME, "20240305T143000Z");
+		wbxml_add_text(A, in, EAS_CALENDAR_STARTTIME,
+			       "20240305T143000Z");
 		wbxml_add_text(A, in, EAS_CALENDAR_ENDTIME, "20240305T153000Z");
 		wbxml_add_text(A, in, EAS_CALENDAR_DTSTAMP, "20240301T080000Z");
 		wbxml_add_text(A, in, EAS_CALENDAR_UID, "r");
@@ -1035,7 +1093,9 @@ test_calendar_recurrence_types(void)
 			       tz_blob(&tz_cases[0]));
 		rec = wbxml_add(A, in, EAS_CALENDAR_RECURRENCE);
 		wbxml_add_text(A, rec, EAS_CALENDAR_TYPE, cases[i].type);
-#define OPT(tag, v) if (v != NULL) wbxml_add_text(A, rec, tag, v)
+#define OPT(tag, v)                                                            \
+	if (v != NULL)                                                         \
+	wbxml_add_text(A, rec, tag, v)
 		OPT(EAS_CALENDAR_DAYOFWEEK, cases[i].dow);
 		OPT(EAS_CALENDAR_DAYOFMONTH, cases[i].dom);
 		OPT(EAS_CALENDAR_WEEKOFMONTH, cases[i].wom);
@@ -1047,8 +1107,9 @@ test_calendar_recurrence_types(void)
 		/* Every part of the expected rule, in libical's order. */
 		{
 			char *want = arena_strdup(A, cases[i].want), *save;
-			const char *rr = strstr(strstr((const char *)item.data,
-				"BEGIN:VEVENT"), "RRULE:");
+			const char *rr = strstr(
+				strstr((const char *)item.data, "BEGIN:VEVENT"),
+				"RRULE:");
 
 			CU_ASSERT_PTR_NOT_NULL_FATAL(rr);
 			for (char *part = strtok_r(want, ";", &save);
@@ -1056,10 +1117,11 @@ test_calendar_recurrence_types(void)
 				const char *eol = strchr(rr, '\r');
 				const char *hit = strstr(rr, part);
 
-				CU_ASSERT(hit != NULL && (eol == NULL || hit < eol));
+				CU_ASSERT(hit != NULL &&
+					  (eol == NULL || hit < eol));
 			}
 		}
-		if (cases[i].occ != NULL) {   /* ten days from March 5th */
+		if (cases[i].occ != NULL) { /* ten days from March 5th */
 			CU_ASSERT_EQUAL(item.meta.date_end,
 					1709649000 + 9 * 86400 + 3600);
 		} else {
@@ -1071,21 +1133,25 @@ test_calendar_recurrence_types(void)
 static void
 test_calendar_bad_input(void)
 {
-	static const struct { uint16_t tag; const char *v; } bad[] = {
-		{ EAS_CALENDAR_STARTTIME, "2024-03-05 at noon" },
-		{ EAS_CALENDAR_TIMEZONE, "AAAA" },
-		{ EAS_CALENDAR_TIMEZONE, "!!notbase64!!" },
-		{ EAS_CALENDAR_BUSYSTATUS, "9" },
-		{ EAS_CALENDAR_SENSITIVITY, "x" },
-		{ EAS_CALENDAR_DTSTAMP, "20241301T000000Z" },
-		{ 0, NULL },  /* unknown recurrence type */
-		{ 1, NULL },  /* exception without start */
-		{ 2, NULL },  /* end before start */
+	static const struct {
+		uint16_t tag;
+		const char *v;
+	} bad[] = {
+		{EAS_CALENDAR_STARTTIME, "2024-03-05 at noon"},
+		{EAS_CALENDAR_TIMEZONE, "AAAA"},
+		{EAS_CALENDAR_TIMEZONE, "!!notbase64!!"},
+		{EAS_CALENDAR_BUSYSTATUS, "9"},
+		{EAS_CALENDAR_SENSITIVITY, "x"},
+		{EAS_CALENDAR_DTSTAMP, "20241301T000000Z"},
+		{0, NULL}, /* unknown recurrence type */
+		{1, NULL}, /* exception without start */
+		{2, NULL}, /* end before start */
 	};
 	struct conv_ctx ctx = ctx_for(141);
 
 	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
-		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *in =
+			wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 		struct store_item item;
 		const char *err = NULL;
 
@@ -1095,18 +1161,19 @@ test_calendar_bad_input(void)
 		if (bad[i].v != NULL) {
 			wbxml_add_text(A, in, bad[i].tag, bad[i].v);
 		} else if (bad[i].tag == 0) {
-			struct wbxml_node *r = wbxml_add(A, in,
-						EAS_CALENDAR_RECURRENCE);
+			struct wbxml_node *r =
+				wbxml_add(A, in, EAS_CALENDAR_RECURRENCE);
 
 			wbxml_add_text(A, r, EAS_CALENDAR_TYPE, "4");
 		} else if (bad[i].tag == 1) {
-			struct wbxml_node *r = wbxml_add(A, in,
-						EAS_CALENDAR_RECURRENCE);
-			struct wbxml_node *l = wbxml_add(A, in,
-						EAS_CALENDAR_EXCEPTIONS);
+			struct wbxml_node *r =
+				wbxml_add(A, in, EAS_CALENDAR_RECURRENCE);
+			struct wbxml_node *l =
+				wbxml_add(A, in, EAS_CALENDAR_EXCEPTIONS);
 
 			wbxml_add_text(A, r, EAS_CALENDAR_TYPE, "0");
-			wbxml_add_text(A, wbxml_add(A, l, EAS_CALENDAR_EXCEPTION),
+			wbxml_add_text(A,
+				       wbxml_add(A, l, EAS_CALENDAR_EXCEPTION),
 				       EAS_CALENDAR_DELETED, "1");
 		} else {
 			wbxml_add_text(A, in, EAS_CALENDAR_ENDTIME,
@@ -1114,7 +1181,8 @@ test_calendar_bad_input(void)
 		}
 		memset(&item, 0, sizeof(item));
 		CU_ASSERT_EQUAL(conv_from_eas(A, STORE_CLASS_CALENDAR, in, &ctx,
-					      NULL, &item, &err), -1);
+					      NULL, &item, &err),
+				-1);
 		CU_ASSERT_PTR_NOT_NULL(err);
 		CU_ASSERT_PTR_NULL(item.data);
 	}
@@ -1142,7 +1210,8 @@ test_calendar_import(void)
 			       "20240627T100000Z");
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CALENDAR_ENDTIME),
 			       "20240627T110000Z");
-	CU_ASSERT_EQUAL_FATAL(conv_tz_decode(A, b64, strlen(b64), &tz, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(conv_tz_decode(A, b64, strlen(b64), &tz, &err),
+			      0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(conv_tz_match_iana(&tz));
 	CU_ASSERT_STRING_EQUAL(conv_tz_match_iana(&tz), "Europe/Berlin");
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CALENDAR_LOCATION), "Canteen");
@@ -1151,11 +1220,13 @@ test_calendar_import(void)
 	rec = wbxml_child(o, EAS_CALENDAR_RECURRENCE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
 	CU_ASSERT_STRING_EQUAL(wbxml_child_text(rec, EAS_CALENDAR_TYPE), "1");
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(rec, EAS_CALENDAR_DAYOFWEEK), "16");
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(rec, EAS_CALENDAR_DAYOFWEEK),
+			       "16");
 	exl = wbxml_child(o, EAS_CALENDAR_EXCEPTIONS);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(exl);
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(wbxml_child(exl,
-		EAS_CALENDAR_EXCEPTION), EAS_CALENDAR_EXCEPTIONSTARTTIME),
+	CU_ASSERT_STRING_EQUAL(
+		wbxml_child_text(wbxml_child(exl, EAS_CALENDAR_EXCEPTION),
+				 EAS_CALENDAR_EXCEPTIONSTARTTIME),
 		"20240704T100000Z");
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CALENDAR_REMINDER), "10");
 	{
@@ -1163,7 +1234,8 @@ test_calendar_import(void)
 
 		memset(&item, 0, sizeof(item));
 		CU_ASSERT_EQUAL(conv_from_standard(A, STORE_CLASS_CALENDAR, bad,
-						   strlen(bad), &item, &err), -1);
+						   strlen(bad), &item, &err),
+				-1);
 	}
 }
 
@@ -1172,7 +1244,7 @@ static void
 test_tz_rules(void)
 {
 	static const char *const zones[] = {
-		"Europe/Berlin", "America/New_York", "Asia/Tokyo",
+		"Europe/Berlin",    "America/New_York", "Asia/Tokyo",
 		"Australia/Sydney", "Europe/London",
 	};
 
@@ -1185,16 +1257,17 @@ test_tz_rules(void)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(conv_tz_match_iana(&tz));
 		CU_ASSERT_STRING_EQUAL(conv_tz_match_iana(&tz), zones[i]);
 		/* Offsets agree across a year, hour by hour near switches. */
-		for (int64_t t = 1704067200; t < 1735689600; t += 3 * 3600 + 17) {
+		for (int64_t t = 1704067200; t < 1735689600;
+		     t += 3 * 3600 + 17) {
 			struct icaltimetype tt = icaltime_from_timet_with_zone(
 				(time_t)t, 0, icaltimezone_get_utc_timezone());
 			int dst;
-			int off = icaltimezone_get_utc_offset_of_utc_time(z, &tt,
-									  &dst);
+			int off = icaltimezone_get_utc_offset_of_utc_time(
+				z, &tt, &dst);
 
 			if (off != conv_tz_offset_at(&tz, t)) {
-				fprintf(stderr, "%s at %lld: %d vs %d\n", zones[i],
-					(long long)t, off,
+				fprintf(stderr, "%s at %lld: %d vs %d\n",
+					zones[i], (long long)t, off,
 					conv_tz_offset_at(&tz, t));
 				CU_FAIL("offset differs");
 				break;
@@ -1208,22 +1281,28 @@ test_tz_rules(void)
 static struct wbxml_node *
 full_task(void)
 {
-	static const char *const cats[] = { "Errands", NULL };
-	struct wbxml_node *app = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA), *rec;
+	static const char *const cats[] = {"Errands", NULL};
+	struct wbxml_node *app = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA),
+			  *rec;
 
 	wbxml_add_text(A, app, EAS_TASKS_SUBJECT, "File taxes; now");
 	wbxml_add_text(A, app, EAS_TASKS_IMPORTANCE, "2");
 	wbxml_add_text(A, app, EAS_TASKS_SENSITIVITY, "2");
 	add_list(app, EAS_TASKS_CATEGORIES, EAS_TASKS_CATEGORY, cats);
 	wbxml_add_text(A, app, EAS_TASKS_STARTDATE, "2024-03-01T00:00:00.000Z");
-	wbxml_add_text(A, app, EAS_TASKS_UTCSTARTDATE, "2024-02-29T23:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_UTCSTARTDATE,
+		       "2024-02-29T23:00:00.000Z");
 	wbxml_add_text(A, app, EAS_TASKS_DUEDATE, "2024-04-15T00:00:00.000Z");
-	wbxml_add_text(A, app, EAS_TASKS_UTCDUEDATE, "2024-04-14T22:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_UTCDUEDATE,
+		       "2024-04-14T22:00:00.000Z");
 	wbxml_add_text(A, app, EAS_TASKS_COMPLETE, "1");
-	wbxml_add_text(A, app, EAS_TASKS_DATECOMPLETED, "2024-04-10T09:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_DATECOMPLETED,
+		       "2024-04-10T09:00:00.000Z");
 	wbxml_add_text(A, app, EAS_TASKS_REMINDERSET, "1");
-	wbxml_add_text(A, app, EAS_TASKS_REMINDERTIME, "2024-04-14T07:00:00.000Z");
-	wbxml_add_text(A, app, EAS_TASKS_ORDINALDATE, "2024-03-01T10:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_REMINDERTIME,
+		       "2024-04-14T07:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_ORDINALDATE,
+		       "2024-03-01T10:00:00.000Z");
 	wbxml_add_text(A, app, EAS_TASKS_SUBORDINALDATE, "5555555555555555");
 	rec = wbxml_add(A, app, EAS_TASKS_RECURRENCE);
 	wbxml_add_text(A, rec, EAS_TASKS_TYPE, "5");
@@ -1244,7 +1323,7 @@ full_task(void)
 static void
 test_task_roundtrip(void)
 {
-	static const unsigned versions[] = { 141, 161 };
+	static const unsigned versions[] = {141, 161};
 
 	for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
 		struct wbxml_node *in = full_task(), *out;
@@ -1256,10 +1335,12 @@ test_task_roundtrip(void)
 		CU_ASSERT_EQUAL(item.meta.date, 1713132000);
 		CU_ASSERT(item.meta.complete);
 		CU_ASSERT_STRING_EQUAL(item.meta.subject, "File taxes; now");
-		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
-			"RRULE:FREQ=YEARLY;UNTIL=20300415T000000Z;BYMONTHDAY=15;BYMONTH=4"));
-		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
-					      "PRIORITY:1"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((const char *)item.data,
+			       "RRULE:FREQ=YEARLY;UNTIL=20300415T000000Z;"
+			       "BYMONTHDAY=15;BYMONTH=4"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((const char *)item.data, "PRIORITY:1"));
 		parsed = icalparser_parse_string((const char *)item.data);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(parsed);
 		icalcomponent_free(parsed);
@@ -1269,33 +1350,40 @@ test_task_roundtrip(void)
 static void
 test_task_bad_and_import(void)
 {
-	static const struct { uint16_t tag; const char *v; } bad[] = {
-		{ EAS_TASKS_IMPORTANCE, "3" },
-		{ EAS_TASKS_DUEDATE, "tomorrow" },
-		{ EAS_TASKS_COMPLETE, "yes" },
+	static const struct {
+		uint16_t tag;
+		const char *v;
+	} bad[] = {
+		{EAS_TASKS_IMPORTANCE, "3"},
+		{EAS_TASKS_DUEDATE, "tomorrow"},
+		{EAS_TASKS_COMPLETE, "yes"},
 	};
 	struct conv_ctx ctx = ctx_for(141);
 	struct store_item item;
 	struct wbxml_node *o;
 
 	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
-		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *in =
+			wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 		const char *err = NULL;
 
 		wbxml_add_text(A, in, bad[i].tag, bad[i].v);
 		memset(&item, 0, sizeof(item));
 		CU_ASSERT_EQUAL(conv_from_eas(A, STORE_CLASS_TASKS, in, &ctx,
-					      NULL, &item, &err), -1);
+					      NULL, &item, &err),
+				-1);
 		CU_ASSERT_PTR_NOT_NULL(err);
 	}
 	{
-		struct wbxml_node *in = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *in =
+			wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
 		struct wbxml_node *r = wbxml_add(A, in, EAS_TASKS_RECURRENCE);
 		const char *err = NULL;
 
 		wbxml_add_text(A, r, EAS_TASKS_TYPE, "7");
 		CU_ASSERT_EQUAL(conv_from_eas(A, STORE_CLASS_TASKS, in, &ctx,
-					      NULL, &item, &err), -1);
+					      NULL, &item, &err),
+				-1);
 	}
 	o = import(STORE_CLASS_TASKS, "task.ics", &item);
 	CU_ASSERT_STRING_EQUAL(item.meta.subject, "Renew passport");
@@ -1313,10 +1401,11 @@ static void
 test_calendar_ghosting(void)
 {
 	static const uint16_t supported[] = {
-		EAS_CALENDAR_SUBJECT, EAS_CALENDAR_STARTTIME,
+		EAS_CALENDAR_SUBJECT,
+		EAS_CALENDAR_STARTTIME,
 		EAS_CALENDAR_ENDTIME,
 	};
-	static const unsigned versions[] = { 141, 161 };
+	static const unsigned versions[] = {141, 161};
 
 	for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
 		const char *blob = tz_blob(&tz_cases[1]);
@@ -1338,68 +1427,74 @@ test_calendar_ghosting(void)
 		ctx.nsupported = N_ELEMENTS(supported);
 		memset(&item, 0, sizeof(item));
 		CU_ASSERT_EQUAL_FATAL(conv_from_eas(A, STORE_CLASS_CALENDAR,
-				change, &ctx, &old, &item, &err), 0);
+						    change, &ctx, &old, &item,
+						    &err),
+				      0);
 		CU_ASSERT_STRING_EQUAL(item.meta.uid, old.meta.uid);
 		ctx.supported = NULL;
 		ctx.nsupported = 0;
 		out = wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
-		CU_ASSERT_EQUAL_FATAL(conv_to_eas(A, &item, &ctx, out, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(conv_to_eas(A, &item, &ctx, out, &err),
+				      0);
 		CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CALENDAR_SUBJECT),
 				       "Renamed");
 		CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CALENDAR_STARTTIME),
 				       "20240305T150000Z");
-		CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CALENDAR_TIMEZONE), blob);
+		CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CALENDAR_TIMEZONE),
+				       blob);
 		n = wbxml_child(out, EAS_CALENDAR_ATTENDEES);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(n);
 		CU_ASSERT_EQUAL(wbxml_count_children(n), 4);
-		CU_ASSERT_PTR_NOT_NULL(wbxml_child(out, EAS_CALENDAR_RECURRENCE));
+		CU_ASSERT_PTR_NOT_NULL(
+			wbxml_child(out, EAS_CALENDAR_RECURRENCE));
 		n = wbxml_child(out, EAS_CALENDAR_EXCEPTIONS);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(n);
 		CU_ASSERT_EQUAL(wbxml_count_children(n), 2);
 		CU_ASSERT_PTR_NOT_NULL(wbxml_child(out, EAS_AIRSYNCBASE_BODY));
-		CU_ASSERT_STRING_EQUAL(out_text(out, EAS_CALENDAR_ORGANIZEREMAIL),
-				       "olga@example.com");
+		CU_ASSERT_STRING_EQUAL(
+			out_text(out, EAS_CALENDAR_ORGANIZEREMAIL),
+			"olga@example.com");
 	}
 }
 
 static CU_TestInfo calendar_tests[] = {
-	{ "ghosting on a calendar Change", test_calendar_ghosting },
-	{ "event round trip, every property, 4 zones", test_calendar_roundtrip },
-	{ "all-day events", test_calendar_allday },
-	{ "recurrence types", test_calendar_recurrence_types },
-	{ "bad calendar input", test_calendar_bad_input },
-	{ "import .ics", test_calendar_import },
-	{ "time zone rules match libical", test_tz_rules },
-	{ "task round trip", test_task_roundtrip },
-	{ "bad tasks, task import", test_task_bad_and_import },
+	{"ghosting on a calendar Change", test_calendar_ghosting},
+	{"event round trip, every property, 4 zones", test_calendar_roundtrip},
+	{"all-day events", test_calendar_allday},
+	{"recurrence types", test_calendar_recurrence_types},
+	{"bad calendar input", test_calendar_bad_input},
+	{"import .ics", test_calendar_import},
+	{"time zone rules match libical", test_tz_rules},
+	{"task round trip", test_task_roundtrip},
+	{"bad tasks, task import", test_task_bad_and_import},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo contact_tests[] = {
-	{ "contact round trip, every property", test_contact_roundtrip },
-	{ "unknown elements kept", test_contact_unknown_kept },
-	{ "bad contact input", test_contact_bad_input },
-	{ "import Apple Contacts vCard", test_contact_import_apple },
-	{ "import Thunderbird vCard", test_contact_import_thunderbird },
-	{ "import vCard 2.1 quoted-printable", test_contact_import_v21 },
-	{ "bad vCards rejected", test_contact_import_bad },
-	{ "ghosting keeps unsupported properties", test_ghosting },
+	{"contact round trip, every property", test_contact_roundtrip},
+	{"unknown elements kept", test_contact_unknown_kept},
+	{"bad contact input", test_contact_bad_input},
+	{"import Apple Contacts vCard", test_contact_import_apple},
+	{"import Thunderbird vCard", test_contact_import_thunderbird},
+	{"import vCard 2.1 quoted-printable", test_contact_import_v21},
+	{"bad vCards rejected", test_contact_import_bad},
+	{"ghosting keeps unsupported properties", test_ghosting},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo note_body_tests[] = {
-	{ "note round trip", test_note_roundtrip },
-	{ "bad note input", test_note_bad_input },
-	{ "plain text note import", test_note_import_plain },
-	{ "body truncation at UTF-8 boundary", test_body_truncation },
-	{ "AllOrNone and Preview", test_body_all_or_none_preview },
+	{"note round trip", test_note_roundtrip},
+	{"bad note input", test_note_bad_input},
+	{"plain text note import", test_note_import_plain},
+	{"body truncation at UTF-8 boundary", test_body_truncation},
+	{"AllOrNone and Preview", test_body_all_or_none_preview},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "contacts", setup, teardown, NULL, NULL, contact_tests },
-	{ "notes and body", setup, teardown, NULL, NULL, note_body_tests },
-	{ "calendar and tasks", setup, teardown, NULL, NULL, calendar_tests },
+	{"contacts", setup, teardown, NULL, NULL, contact_tests},
+	{"notes and body", setup, teardown, NULL, NULL, note_body_tests},
+	{"calendar and tasks", setup, teardown, NULL, NULL, calendar_tests},
 	CU_SUITE_INFO_NULL,
 };
 

@@ -82,8 +82,8 @@ convert(struct arena *a, const char *name, const struct conv_ctx *ctx,
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
 	memset(item_r, 0, sizeof(*item_r));
-	CU_ASSERT_EQUAL_FATAL(mail_item_from_mime(a, data, len, item_r,
-						  &error), 0);
+	CU_ASSERT_EQUAL_FATAL(mail_item_from_mime(a, data, len, item_r, &error),
+			      0);
 	item_r->server_id = "F1:3";
 	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
 	CU_ASSERT_EQUAL_FATAL(conv_email_to_eas(a, item_r, ctx, app, &error),
@@ -108,7 +108,7 @@ body_of(const struct wbxml_node *app)
 static void
 test_corpus_never_crashes(void)
 {
-	static const unsigned versions[] = { 121, 140, 141, 160, 161 };
+	static const unsigned versions[] = {121, 140, 141, 160, 161};
 	DIR *d = opendir(data_dir());
 	struct dirent *e;
 	int files = 0;
@@ -127,8 +127,8 @@ test_corpus_never_crashes(void)
 		data = read_file(a, e->d_name, &len);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(data);
 		memset(&item, 0, sizeof(item));
-		CU_ASSERT_EQUAL(mail_item_from_mime(a, data, len, &item,
-						    &error), 0);
+		CU_ASSERT_EQUAL(
+			mail_item_from_mime(a, data, len, &item, &error), 0);
 		CU_ASSERT_EQUAL(item.cls, STORE_CLASS_EMAIL);
 		CU_ASSERT_EQUAL(item.data_len, len);
 		CU_ASSERT(memcmp(item.data, data, len) == 0);
@@ -138,8 +138,7 @@ test_corpus_never_crashes(void)
 		CU_ASSERT_EQUAL(item.meta.flag_status, 0);
 		CU_ASSERT_PTR_NOT_NULL(item.extra);
 		if (item.meta.subject != NULL)
-			CU_ASSERT(g_utf8_validate(item.meta.subject, -1,
-						  NULL));
+			CU_ASSERT(g_utf8_validate(item.meta.subject, -1, NULL));
 		for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
 			for (int type = 1; type <= 4; type++) {
 				struct conv_ctx ctx;
@@ -151,11 +150,13 @@ test_corpus_never_crashes(void)
 				ctx.mime_support = type == 4 ? 2 : 0;
 				CU_ASSERT_EQUAL(conv_email_to_eas(a, &item,
 								  &ctx, app,
-								  &error), 0);
+								  &error),
+						0);
 				CU_ASSERT_PTR_NOT_NULL(body_of(app));
-				CU_ASSERT_PTR_NOT_NULL(wbxml_child(
-					app, EAS_EMAIL_IMPORTANCE));
-				wbxml_foreach(app, n) {
+				CU_ASSERT_PTR_NOT_NULL(
+					wbxml_child(app, EAS_EMAIL_IMPORTANCE));
+				wbxml_foreach(app, n)
+				{
 					if (n->data != NULL && !n->opaque)
 						CU_ASSERT(g_utf8_validate(
 							(const char *)n->data,
@@ -180,7 +181,8 @@ test_not_a_message(void)
 	CU_ASSERT_EQUAL(mail_item_from_mime(a, "", 0, &item, &error), -1);
 	CU_ASSERT_PTR_NOT_NULL(error);
 	CU_ASSERT_EQUAL(mail_item_from_mime(a, "\x01\x02\x03 garbage", 11,
-					    &item, &error), -1);
+					    &item, &error),
+			-1);
 	arena_free(&a);
 }
 
@@ -201,10 +203,10 @@ test_plain_properties(void)
 			       "Lunch on Friday?");
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_FROM),
 			       "Alice Example <alice@example.com>");
-	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(app, EAS_EMAIL_TO),
-				      "bob@example.org"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(app, EAS_EMAIL_CC),
-				      "dave@example.net"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text_of(app, EAS_EMAIL_TO), "bob@example.org"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text_of(app, EAS_EMAIL_CC), "dave@example.net"));
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_DISPLAYTO),
 			       "Bob; carol@example.org");
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_DATERECEIVED),
@@ -213,8 +215,7 @@ test_plain_properties(void)
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_READ), "0");
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_MESSAGECLASS),
 			       "IPM.Note");
-	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_INTERNETCPID),
-			       "20127");
+	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_INTERNETCPID), "20127");
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_AIRSYNCBASE_NATIVEBODYTYPE),
 			       "1");
 	CU_ASSERT_STRING_EQUAL(item.meta.message_id, "plain-1@example.com");
@@ -222,16 +223,16 @@ test_plain_properties(void)
 	body = body_of(app);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
 	CU_ASSERT_STRING_EQUAL(text_of(body, EAS_AIRSYNCBASE_TYPE), "1");
-	CU_ASSERT_EQUAL(wbxml_child_int(body, EAS_AIRSYNCBASE_TRUNCATED,
-					&trunc), 1);
+	CU_ASSERT_EQUAL(
+		wbxml_child_int(body, EAS_AIRSYNCBASE_TRUNCATED, &trunc), 1);
 	CU_ASSERT_EQUAL(trunc, 1);
-	CU_ASSERT_EQUAL(wbxml_child_int(body,
-					EAS_AIRSYNCBASE_ESTIMATEDDATASIZE,
-					&est), 1);
+	CU_ASSERT_EQUAL(
+		wbxml_child_int(body, EAS_AIRSYNCBASE_ESTIMATEDDATASIZE, &est),
+		1);
 	CU_ASSERT(est > 20);
 	CU_ASSERT(strlen(text_of(body, EAS_AIRSYNCBASE_DATA)) <= 20);
-	CU_ASSERT(strncmp(text_of(body, EAS_AIRSYNCBASE_DATA), "Hi Bob,", 7)
-		  == 0);
+	CU_ASSERT(strncmp(text_of(body, EAS_AIRSYNCBASE_DATA), "Hi Bob,", 7) ==
+		  0);
 	/* 14.1: conversation ids, no IsDraft */
 	CU_ASSERT_EQUAL(wbxml_child(app, EAS_EMAIL2_CONVERSATIONID)->len, 16);
 	CU_ASSERT_EQUAL(wbxml_child(app, EAS_EMAIL2_CONVERSATIONINDEX)->len,
@@ -256,14 +257,13 @@ test_versions(void)
 	/* plain wrapped as HTML for a type 2 request */
 	CU_ASSERT_STRING_EQUAL(text_of(body_of(app), EAS_AIRSYNCBASE_TYPE),
 			       "2");
-	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
-					      EAS_AIRSYNCBASE_DATA),
-				      "are you free for lunch"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text_of(body_of(app), EAS_AIRSYNCBASE_DATA),
+		       "are you free for lunch"));
 	ctx_init(&ctx, 121, 1, -1, 50);
 	app = convert(a, "01-plain.eml", &ctx, &item);
 	CU_ASSERT_PTR_NULL(wbxml_child(app, EAS_EMAIL2_CONVERSATIONID));
-	CU_ASSERT_PTR_NULL(wbxml_child(body_of(app),
-				       EAS_AIRSYNCBASE_PREVIEW));
+	CU_ASSERT_PTR_NULL(wbxml_child(body_of(app), EAS_AIRSYNCBASE_PREVIEW));
 	arena_free(&a);
 }
 
@@ -279,18 +279,19 @@ test_html(void)
 	ctx_init(&ctx, 141, 2, -1, 30);
 	app = convert(a, "02-html.eml", &ctx, &item);
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_SUBJECT),
-			       "Weekly news \xe2\x80\x93 \xc3\xa9" "dition 12");
+			       "Weekly news \xe2\x80\x93 \xc3\xa9"
+			       "dition 12");
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_IMPORTANCE), "2");
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_AIRSYNCBASE_NATIVEBODYTYPE),
 			       "2");
 	data = text_of(body_of(app), EAS_AIRSYNCBASE_DATA);
 	CU_ASSERT_PTR_NOT_NULL(strstr(data, "<p>Hello &amp; welcome to the "
-					    "\xc3\xa9" "dition 12.</p>"));
-	CU_ASSERT_PTR_NOT_NULL(text_of(body_of(app),
-				       EAS_AIRSYNCBASE_PREVIEW));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
-					      EAS_AIRSYNCBASE_PREVIEW),
-				      "Hello & welcome"));
+					    "\xc3\xa9"
+					    "dition 12.</p>"));
+	CU_ASSERT_PTR_NOT_NULL(text_of(body_of(app), EAS_AIRSYNCBASE_PREVIEW));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text_of(body_of(app), EAS_AIRSYNCBASE_PREVIEW),
+		       "Hello & welcome"));
 	/* only HTML exists: a plain request gets it as text */
 	ctx_init(&ctx, 141, 1, -1, 0);
 	app = convert(a, "02-html.eml", &ctx, &item);
@@ -323,9 +324,9 @@ test_alternative_and_thread(void)
 	CU_ASSERT(memcmp(id->data, id1->data, 16) == 0);
 	ctx_init(&ctx, 141, 2, -1, 0);
 	app = convert(a, "03-alternative.eml", &ctx, &item);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
-					      EAS_AIRSYNCBASE_DATA),
-				      "<b>see you at noon</b>"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text_of(body_of(app), EAS_AIRSYNCBASE_DATA),
+		       "<b>see you at noon</b>"));
 	arena_free(&a);
 }
 
@@ -336,21 +337,27 @@ test_charsets(void)
 		const char *file, *subject, *from, *body;
 		const char *cpid;
 	} cases[] = {
-		{ "05-latin1.eml", "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln",
-		  "Ren\xc3\xa9 M\xc3\xbcller <rene@example.de>",
-		  "Liebe Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln", "28591" },
-		{ "06-shift-jis.eml",
-		  "\xe4\xbc\x9a\xe8\xad\xb0\xe3\x81\xae\xe3\x81\x8a\xe7\x9f"
-		  "\xa5\xe3\x82\x89\xe3\x81\x9b",
-		  "\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa\xe9\x83\x8e "
-		  "<taro@example.jp>",
-		  "\xe6\x98\x8e\xe6\x97\xa5\xe3\x81\xae\xe4\xbc\x9a\xe8\xad"
-		  "\xb0", "932" },
-		{ "07-koi8r.eml",
-		  "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
-		  "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd <ivan@example.ru>",
-		  "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82, "
-		  "\xd0\xba\xd0\xb0\xd0\xba", "20866" },
+		{"05-latin1.eml",
+		 "Gr\xc3\xbc\xc3\x9f"
+		 "e aus K\xc3\xb6ln",
+		 "Ren\xc3\xa9 M\xc3\xbcller <rene@example.de>",
+		 "Liebe Gr\xc3\xbc\xc3\x9f"
+		 "e aus K\xc3\xb6ln",
+		 "28591"},
+		{"06-shift-jis.eml",
+		 "\xe4\xbc\x9a\xe8\xad\xb0\xe3\x81\xae\xe3\x81\x8a\xe7\x9f"
+		 "\xa5\xe3\x82\x89\xe3\x81\x9b",
+		 "\xe5\xb1\xb1\xe7\x94\xb0\xe5\xa4\xaa\xe9\x83\x8e "
+		 "<taro@example.jp>",
+		 "\xe6\x98\x8e\xe6\x97\xa5\xe3\x81\xae\xe4\xbc\x9a\xe8\xad"
+		 "\xb0",
+		 "932"},
+		{"07-koi8r.eml",
+		 "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+		 "\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd <ivan@example.ru>",
+		 "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82, "
+		 "\xd0\xba\xd0\xb0\xd0\xba",
+		 "20866"},
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
@@ -365,9 +372,9 @@ test_charsets(void)
 				       cases[i].subject);
 		CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_FROM),
 				       cases[i].from);
-		CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
-						      EAS_AIRSYNCBASE_DATA),
-					      cases[i].body));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(text_of(body_of(app), EAS_AIRSYNCBASE_DATA),
+			       cases[i].body));
 		CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_INTERNETCPID),
 				       cases[i].cpid);
 		arena_free(&a);
@@ -384,11 +391,11 @@ test_broken_input(void)
 
 	ctx_init(&ctx, 141, 1, -1, 0);
 	app = convert(a, "08-8bit-unknown-headers.eml", &ctx, &item);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(app, EAS_EMAIL_SUBJECT),
-				      "Raw 8-bit"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
-					      EAS_AIRSYNCBASE_DATA),
-				      "in a charset nobody knows"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text_of(app, EAS_EMAIL_SUBJECT), "Raw 8-bit"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text_of(body_of(app), EAS_AIRSYNCBASE_DATA),
+		       "in a charset nobody knows"));
 	app = convert(a, "09-broken-boundary.eml", &ctx, &item);
 	CU_ASSERT_STRING_EQUAL(text_of(app, EAS_EMAIL_SUBJECT),
 			       "Broken multipart");
@@ -432,7 +439,8 @@ test_attachments(void)
 	app = convert(a, "04-attachments.eml", &ctx, &item);
 	atts = wbxml_child(app, EAS_AIRSYNCBASE_ATTACHMENTS);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(atts);
-	wbxml_foreach(atts, at) {
+	wbxml_foreach(atts, at)
+	{
 		if (n >= 4)
 			break;
 		names[n] = text_of(at, EAS_AIRSYNCBASE_DISPLAYNAME);
@@ -454,36 +462,41 @@ test_attachments(void)
 	CU_ASSERT_STRING_EQUAL(names[1], "R\xc3\xa9sum\xc3\xa9 report.pdf");
 	CU_ASSERT_EQUAL(sizes[1], (int64_t)pdf_len);
 	CU_ASSERT_STRING_EQUAL(names[2], "Original question.eml");
-	CU_ASSERT_EQUAL(wbxml_child_int(at->next->next,
-					EAS_AIRSYNCBASE_METHOD, &v), 1);
+	CU_ASSERT_EQUAL(
+		wbxml_child_int(at->next->next, EAS_AIRSYNCBASE_METHOD, &v), 1);
 	CU_ASSERT_EQUAL(v, 5);
 	CU_ASSERT_STRING_EQUAL(names[3], "notes.txt");
 	/* the HTML body is the related one, with the cid reference */
-	CU_ASSERT_PTR_NOT_NULL(strstr(text_of(body_of(app),
-					      EAS_AIRSYNCBASE_DATA),
-				      "cid:logo@example.com"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text_of(body_of(app), EAS_AIRSYNCBASE_DATA),
+		       "cid:logo@example.com"));
 
 	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 0, &data, &len, &ctype,
-					    &name, &error), 1);
+					    &name, &error),
+			1);
 	CU_ASSERT_EQUAL(len, png_len);
 	CU_ASSERT(memcmp(data, png, png_len) == 0);
 	CU_ASSERT_STRING_EQUAL(ctype, "image/png");
 	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 1, &data, &len, &ctype,
-					    &name, &error), 1);
+					    &name, &error),
+			1);
 	CU_ASSERT_EQUAL(len, pdf_len);
 	CU_ASSERT(memcmp(data, pdf, pdf_len) == 0);
 	CU_ASSERT_STRING_EQUAL(ctype, "application/pdf");
 	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 2, &data, &len, &ctype,
-					    &name, &error), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)data,
-				      "What was the budget?"));
+					    &name, &error),
+			1);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)data, "What was the budget?"));
 	CU_ASSERT_EQUAL((int64_t)len, sizes[2]);
 	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 3, &data, &len, &ctype,
-					    &name, &error), 1);
+					    &name, &error),
+			1);
 	CU_ASSERT_EQUAL(len, strlen("line one\nline two"));
 	CU_ASSERT(memcmp(data, "line one\nline two", len) == 0);
 	CU_ASSERT_EQUAL(mail_attachment_get(a, &item, 4, &data, &len, &ctype,
-					    &name, &error), 0);
+					    &name, &error),
+			0);
 	g_free(pdf);
 	g_free(png);
 	arena_free(&a);
@@ -499,10 +512,8 @@ test_file_reference(void)
 	CU_ASSERT_EQUAL(mail_file_reference_parse(a, "F1:3:2", &id, &idx), 0);
 	CU_ASSERT_STRING_EQUAL(id, "F1:3");
 	CU_ASSERT_EQUAL(idx, 2);
-	CU_ASSERT_EQUAL(mail_file_reference_parse(a, "nocolon", &id, &idx),
-			-1);
-	CU_ASSERT_EQUAL(mail_file_reference_parse(a, "F1:3:x", &id, &idx),
-			-1);
+	CU_ASSERT_EQUAL(mail_file_reference_parse(a, "nocolon", &id, &idx), -1);
+	CU_ASSERT_EQUAL(mail_file_reference_parse(a, "F1:3:x", &id, &idx), -1);
 	arena_free(&a);
 }
 
@@ -550,10 +561,9 @@ test_mime_support(void)
 	app = convert(a, "04-attachments.eml", &ctx, &item);
 	CU_ASSERT_EQUAL(wbxml_child(body_of(app), EAS_AIRSYNCBASE_DATA)->len,
 			100);
-	CU_ASSERT_STRING_EQUAL(text_of(body_of(app),
-				       EAS_AIRSYNCBASE_TRUNCATED), "1");
-	CU_ASSERT_PTR_NOT_NULL(text_of(body_of(app),
-				       EAS_AIRSYNCBASE_PREVIEW));
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app), EAS_AIRSYNCBASE_TRUNCATED),
+			       "1");
+	CU_ASSERT_PTR_NOT_NULL(text_of(body_of(app), EAS_AIRSYNCBASE_PREVIEW));
 	/* meeting request */
 	ctx_init(&ctx, 141, 1, -1, 0);
 	app = convert(a, "13-meeting-request.eml", &ctx, &item);
@@ -589,8 +599,8 @@ test_huge_message(void)
 	ctx_init(&ctx, 141, 1, 5000, 0);
 	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
 	CU_ASSERT_EQUAL(conv_email_to_eas(a, &item, &ctx, app, &error), 0);
-	CU_ASSERT_STRING_EQUAL(text_of(body_of(app),
-				       EAS_AIRSYNCBASE_TRUNCATED), "1");
+	CU_ASSERT_STRING_EQUAL(text_of(body_of(app), EAS_AIRSYNCBASE_TRUNCATED),
+			       "1");
 	CU_ASSERT(strlen(text_of(body_of(app), EAS_AIRSYNCBASE_DATA)) <= 5000);
 	wbxml_child_int(body_of(app), EAS_AIRSYNCBASE_ESTIMATEDDATASIZE, &est);
 	CU_ASSERT(est > 40 * 1024 * 1024);
@@ -623,15 +633,15 @@ test_change_round_trip(void)
 	cats = wbxml_add(a, in, EAS_EMAIL_CATEGORIES);
 	wbxml_add_text(a, cats, EAS_EMAIL_CATEGORY, "Work");
 	wbxml_add_text(a, cats, EAS_EMAIL_CATEGORY, "Blue");
-	CU_ASSERT_EQUAL_FATAL(conv_email_change(a, in, &item, &changed,
-						&error), 0);
+	CU_ASSERT_EQUAL_FATAL(conv_email_change(a, in, &item, &changed, &error),
+			      0);
 	CU_ASSERT_TRUE(changed.meta.read);
 	CU_ASSERT_EQUAL(changed.meta.flag_status, 2);
 	CU_ASSERT_EQUAL(changed.data, item.data);
 
 	out = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
-	CU_ASSERT_EQUAL(conv_email_flags_to_eas(a, &changed, &ctx, out,
-						&error), 0);
+	CU_ASSERT_EQUAL(conv_email_flags_to_eas(a, &changed, &ctx, out, &error),
+			0);
 	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_EMAIL_READ), "1");
 	CU_ASSERT_PTR_NULL(wbxml_child(out, EAS_EMAIL_SUBJECT));
 	f = wbxml_child(out, EAS_EMAIL_FLAG);
@@ -655,25 +665,25 @@ test_change_round_trip(void)
 	in = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
 	wbxml_add(a, in, EAS_EMAIL_FLAG);
 	wbxml_add(a, in, EAS_EMAIL_CATEGORIES);
-	CU_ASSERT_EQUAL_FATAL(conv_email_change(a, in, &changed, &cleared,
-						&error), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		conv_email_change(a, in, &changed, &cleared, &error), 0);
 	CU_ASSERT_TRUE(cleared.meta.read);
 	CU_ASSERT_EQUAL(cleared.meta.flag_status, 0);
 	out = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
-	CU_ASSERT_EQUAL(conv_email_flags_to_eas(a, &cleared, &ctx, out,
-						&error), 0);
+	CU_ASSERT_EQUAL(conv_email_flags_to_eas(a, &cleared, &ctx, out, &error),
+			0);
 	CU_ASSERT(wbxml_is_empty(wbxml_child(out, EAS_EMAIL_FLAG)));
 	CU_ASSERT(wbxml_is_empty(wbxml_child(out, EAS_EMAIL_CATEGORIES)));
 
 	/* a reply recorded by SmartReply reaches 14.x clients */
 	CU_ASSERT_EQUAL(mail_set_last_verb(a, &cleared, 1, 1709650000,
 					   &cleared.extra, &cleared.extra_len,
-					   &error), 0);
+					   &error),
+			0);
 	out = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
 	CU_ASSERT_EQUAL(conv_email_to_eas(a, &cleared, &ctx, out, &error), 0);
 	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_EMAIL2_LASTVERBEXECUTED), "1");
-	CU_ASSERT_PTR_NOT_NULL(text_of(out,
-				       EAS_EMAIL2_LASTVERBEXECUTIONTIME));
+	CU_ASSERT_PTR_NOT_NULL(text_of(out, EAS_EMAIL2_LASTVERBEXECUTIONTIME));
 
 	/* bad values are refused */
 	in = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
@@ -694,8 +704,8 @@ struct lmtp_fixture {
 static int
 fixture_start(struct lmtp_fixture *fx, size_t max_size)
 {
-	struct lmtp_config cfg = { .listen = "127.0.0.1:0",
-				   .max_size = max_size };
+	struct lmtp_config cfg = {.listen = "127.0.0.1:0",
+				  .max_size = max_size};
 	const char *error = NULL;
 
 	memset(fx, 0, sizeof(*fx));
@@ -744,8 +754,8 @@ inbox_count(struct lmtp_fixture *fx)
 static int
 lmtp_connect(int port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port)};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -813,8 +823,8 @@ test_lmtp_session(void)
 	say(fd, "HELO x\r\n");
 	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "500", 3) == 0);
 	say(fd, "LHLO client.example\r\n");
-	CU_ASSERT(strncmp(reply_last(fd, line, sizeof(line)), "250 SIZE", 8)
-		  == 0);
+	CU_ASSERT(strncmp(reply_last(fd, line, sizeof(line)), "250 SIZE", 8) ==
+		  0);
 	say(fd, "MAIL FROM:<alice@example.com> SIZE=100\r\n");
 	CU_ASSERT(strncmp(reply(fd, line, sizeof(line)), "250", 3) == 0);
 	say(fd, "RCPT TO:<bob@example.org>\r\n");
@@ -840,14 +850,15 @@ test_lmtp_session(void)
 	CU_ASSERT_EQUAL(inbox_count(&fx), 2);
 	CU_ASSERT_EQUAL_FATAL(store_folder_get_by_type(fx.store, a, fx.bob,
 						       EAS_FOLDER_INBOX,
-						       &inbox), STORE_OK);
-	CU_ASSERT_EQUAL_FATAL(store_item_list(fx.store, a, fx.bob, inbox.id,
-					      0, 10, true, &list, &count),
+						       &inbox),
+			      STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_item_list(fx.store, a, fx.bob, inbox.id, 0,
+					      10, true, &list, &count),
 			      STORE_OK);
 	CU_ASSERT_EQUAL_FATAL(count, 2);
 	CU_ASSERT_STRING_EQUAL(list[0].meta.subject, "via LMTP");
-	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)list[0].data,
-				      "\r\n.leading dot\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)list[0].data, "\r\n.leading dot\r\n"));
 	CU_ASSERT_FALSE(list[0].meta.read);
 	fixture_stop(&fx);
 	arena_free(&a);
@@ -944,33 +955,33 @@ test_lmtp_swaks(void)
 }
 
 static CU_TestInfo corpus_tests[] = {
-	{ "every corpus file parses and converts", test_corpus_never_crashes },
-	{ "non-messages are refused", test_not_a_message },
-	{ "plain message properties", test_plain_properties },
-	{ "12.1 and 16.1 differences", test_versions },
-	{ "HTML body and decoded subject", test_html },
-	{ "alternative and conversation ids", test_alternative_and_thread },
-	{ "non-UTF-8 charsets", test_charsets },
-	{ "broken input", test_broken_input },
-	{ "attachments and their bytes", test_attachments },
-	{ "FileReference parsing", test_file_reference },
-	{ "MIME bodies and message classes", test_mime_support },
-	{ "50 MB message", test_huge_message },
-	{ "Read/Flag/Categories round trip", test_change_round_trip },
+	{"every corpus file parses and converts", test_corpus_never_crashes},
+	{"non-messages are refused", test_not_a_message},
+	{"plain message properties", test_plain_properties},
+	{"12.1 and 16.1 differences", test_versions},
+	{"HTML body and decoded subject", test_html},
+	{"alternative and conversation ids", test_alternative_and_thread},
+	{"non-UTF-8 charsets", test_charsets},
+	{"broken input", test_broken_input},
+	{"attachments and their bytes", test_attachments},
+	{"FileReference parsing", test_file_reference},
+	{"MIME bodies and message classes", test_mime_support},
+	{"50 MB message", test_huge_message},
+	{"Read/Flag/Categories round trip", test_change_round_trip},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo lmtp_tests[] = {
-	{ "session with two recipients", test_lmtp_session },
-	{ "oversized message is refused", test_lmtp_oversize },
-	{ "long lines and bad sequences", test_lmtp_long_line },
-	{ "swaks delivers", test_lmtp_swaks },
+	{"session with two recipients", test_lmtp_session},
+	{"oversized message is refused", test_lmtp_oversize},
+	{"long lines and bad sequences", test_lmtp_long_line},
+	{"swaks delivers", test_lmtp_swaks},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "mail", NULL, NULL, NULL, NULL, corpus_tests },
-	{ "lmtp", NULL, NULL, NULL, NULL, lmtp_tests },
+	{"mail", NULL, NULL, NULL, NULL, corpus_tests},
+	{"lmtp", NULL, NULL, NULL, NULL, lmtp_tests},
 	CU_SUITE_INFO_NULL,
 };
 

@@ -32,7 +32,7 @@ test_main(CU_SuiteInfo *suites)
 static inline const char *
 test_shared_dir(void)
 {
-	static const char *const candidates[] = { "../shared", "../../shared" };
+	static const char *const candidates[] = {"../shared", "../../shared"};
 	const char *env = getenv("EASD_SHARED");
 	FILE *f;
 

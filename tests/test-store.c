@@ -21,7 +21,7 @@ static struct arena *a;
 static void
 remove_db_files(void)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
 	char p[160];
 
 	for (size_t i = 0; i < 3; i++) {
@@ -65,9 +65,9 @@ add_account(const char *login)
 	int64_t id = 0;
 
 	snprintf(email, sizeof(email), "%s@example.org", login);
-	CU_ASSERT_EQUAL_FATAL(store_account_add(s, login, email, login,
-						"secret", &id),
-			      STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		store_account_add(s, login, email, login, "secret", &id),
+		STORE_OK);
 	return id;
 }
 
@@ -87,8 +87,7 @@ folder_of_type(int64_t account, int type)
 {
 	struct store_folder f;
 
-	CU_ASSERT_EQUAL_FATAL(store_folder_get_by_type(s, a, account, type,
-						       &f),
+	CU_ASSERT_EQUAL_FATAL(store_folder_get_by_type(s, a, account, type, &f),
 			      STORE_OK);
 	return f.id;
 }
@@ -105,9 +104,8 @@ add_item(int64_t account, int64_t folder, const char *text, int64_t date_end,
 	it.meta.subject = text;
 	it.meta.date = date_end;
 	it.meta.date_end = date_end;
-	CU_ASSERT_EQUAL_FATAL(store_item_add(s, a, account, folder, &it,
-					     origin),
-			      STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		store_item_add(s, a, account, folder, &it, origin), STORE_OK);
 	return it.id;
 }
 
@@ -134,9 +132,9 @@ sync_round(struct store_sync_state *st, const struct store_sync_filter *f,
 	bool more = false;
 
 	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
-	CU_ASSERT_EQUAL_FATAL(store_sync_changes(s, a, st, f, max, true, &list,
-						 &n, &more),
-			      STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		store_sync_changes(s, a, st, f, max, true, &list, &n, &more),
+		STORE_OK);
 	for (size_t i = 0; i < n; i++) {
 		bool present = list[i].kind == STORE_CHANGE_ADD ||
 			       list[i].kind == STORE_CHANGE_CHANGE;
@@ -162,7 +160,7 @@ kind_of(const struct store_sync_change *list, size_t n, int64_t id)
 
 	for (size_t i = 0; i < n; i++) {
 		if (list[i].item.id == id) {
-			CU_ASSERT_EQUAL(kind, 0);  /* reported once */
+			CU_ASSERT_EQUAL(kind, 0); /* reported once */
 			kind = (int)list[i].kind;
 		}
 	}
@@ -170,8 +168,7 @@ kind_of(const struct store_sync_change *list, size_t n, int64_t id)
 }
 
 static bool
-no_pending(const struct store_sync_state *st,
-	   const struct store_sync_filter *f)
+no_pending(const struct store_sync_state *st, const struct store_sync_filter *f)
 {
 	bool pending = true;
 
@@ -196,33 +193,32 @@ test_account_basics(void)
 	CU_ASSERT_EQUAL(store_account_get(s, a, "Ada@Example.org", &acc),
 			STORE_OK);
 	CU_ASSERT_EQUAL(acc.id, id);
-	CU_ASSERT_EQUAL(store_account_check_password(s, a, "ada", "secret",
-						     &acc),
-			STORE_OK);
-	CU_ASSERT_EQUAL(store_account_check_password(s, a, "ada", "wrong",
-						     &acc),
-			STORE_NOTFOUND);
-	CU_ASSERT_EQUAL(store_account_check_password(s, a, "nobody", "secret",
-						     &acc),
-			STORE_NOTFOUND);
-	CU_ASSERT_EQUAL(store_account_add(s, "ADA", "other@example.org", "",
-					  "x", &id2),
-			STORE_EXISTS);
-	CU_ASSERT_EQUAL(store_account_add(s, "other", "ada@EXAMPLE.org", "",
-					  "x", &id2),
-			STORE_EXISTS);
+	CU_ASSERT_EQUAL(
+		store_account_check_password(s, a, "ada", "secret", &acc),
+		STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_account_check_password(s, a, "ada", "wrong", &acc),
+		STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(
+		store_account_check_password(s, a, "nobody", "secret", &acc),
+		STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(
+		store_account_add(s, "ADA", "other@example.org", "", "x", &id2),
+		STORE_EXISTS);
+	CU_ASSERT_EQUAL(
+		store_account_add(s, "other", "ada@EXAMPLE.org", "", "x", &id2),
+		STORE_EXISTS);
 	CU_ASSERT_EQUAL(store_account_set_password(s, id, "new"), STORE_OK);
-	CU_ASSERT_EQUAL(store_account_check_password(s, a, "ada", "new",
-						     NULL),
+	CU_ASSERT_EQUAL(store_account_check_password(s, a, "ada", "new", NULL),
 			STORE_OK);
-	CU_ASSERT_EQUAL(store_account_check_password(s, a, "ada", "secret",
-						     NULL),
-			STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(
+		store_account_check_password(s, a, "ada", "secret", NULL),
+		STORE_NOTFOUND);
 
 	/* default folders: top level, numeric ServerIds "1".."10" */
 	CU_ASSERT_EQUAL(store_folder_list(s, a, id, &folders, &n), STORE_OK);
 	CU_ASSERT_EQUAL_FATAL(n, 10);
-	static const int types[] = { 2, 3, 4, 5, 6, 12, 9, 8, 7, 10 };
+	static const int types[] = {2, 3, 4, 5, 6, 12, 9, 8, 7, 10};
 	for (size_t i = 0; i < n; i++) {
 		char sid[24];
 
@@ -247,26 +243,26 @@ test_devices_and_policies(void)
 	struct store_device d;
 	struct store_device_event *ev;
 	struct store_policy_kv *kv;
-	struct store_device_info info = { .model = "M1", .os = "OS 1" };
+	struct store_device_info info = {.model = "M1", .os = "OS 1"};
 	uint8_t *blob;
 	size_t n, len;
 	int64_t v1, v2;
 
-	CU_ASSERT_EQUAL(store_device_create(s, a, acc, "dev1abc", "x", NULL,
-					    &d),
-			STORE_EXISTS);
+	CU_ASSERT_EQUAL(
+		store_device_create(s, a, acc, "dev1abc", "x", NULL, &d),
+		STORE_EXISTS);
 	CU_ASSERT_EQUAL(store_device_get(s, a, acc, "DEV1ABC", &d), STORE_OK);
 	CU_ASSERT_EQUAL(d.id, dev);
 	CU_ASSERT_EQUAL(store_device_seen(s, dev, "ua/2", "16.1", "Sync", 42),
 			STORE_OK);
 	CU_ASSERT_EQUAL(store_device_set_info(s, dev, &info), STORE_OK);
 	CU_ASSERT_EQUAL(store_device_set_policy(s, dev, 7, 9, 3), STORE_OK);
-	CU_ASSERT_EQUAL(store_device_set_access(s, dev, STORE_ACCESS_BLOCKED,
-						"admin"),
-			STORE_OK);
-	CU_ASSERT_EQUAL(store_device_set_wipe(s, dev, STORE_WIPE_REQUESTED,
-					      "admin"),
-			STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_device_set_access(s, dev, STORE_ACCESS_BLOCKED, "admin"),
+		STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_device_set_wipe(s, dev, STORE_WIPE_REQUESTED, "admin"),
+		STORE_OK);
 	CU_ASSERT_EQUAL(store_device_get_by_id(s, a, dev, &d), STORE_OK);
 	CU_ASSERT_STRING_EQUAL(d.user_agent, "ua/2");
 	CU_ASSERT_STRING_EQUAL(d.protocol_version, "16.1");
@@ -298,8 +294,7 @@ test_devices_and_policies(void)
 			STORE_OK);
 	CU_ASSERT_EQUAL(store_policy_set(s, 0, "MaxInactivityTime", "900"),
 			STORE_OK);
-	CU_ASSERT_EQUAL(store_policy_set(s, acc, "DevicePasswordEnabled",
-					 "1"),
+	CU_ASSERT_EQUAL(store_policy_set(s, acc, "DevicePasswordEnabled", "1"),
 			STORE_OK);
 	CU_ASSERT_EQUAL(store_policy_version(s, acc, &v2), STORE_OK);
 	CU_ASSERT_NOT_EQUAL(v1, v2);
@@ -349,8 +344,10 @@ test_change_set(void)
 	size_t n;
 
 	state_new(&st, dev, contacts);
-	i1 = add_item(acc, contacts, "BEGIN:VCARD\r\nFN:One\r\nEND:VCARD", 0, 0);
-	i2 = add_item(acc, contacts, "BEGIN:VCARD\r\nFN:Two\r\nEND:VCARD", 0, 0);
+	i1 = add_item(acc, contacts, "BEGIN:VCARD\r\nFN:One\r\nEND:VCARD", 0,
+		      0);
+	i2 = add_item(acc, contacts, "BEGIN:VCARD\r\nFN:Two\r\nEND:VCARD", 0,
+		      0);
 	i3 = add_item(acc, contacts, "three", 0, 0);
 	n = sync_round(&st, NULL, 100, &list, NULL);
 	CU_ASSERT_EQUAL(n, 3);
@@ -504,7 +501,7 @@ test_filter_window(void)
 {
 	int64_t acc = add_account("ada"), dev = add_device(acc, "A");
 	int64_t cal = folder_of_type(acc, EAS_FOLDER_CALENDAR);
-	struct store_sync_filter f = { .since = 1500 };
+	struct store_sync_filter f = {.since = 1500};
 	struct store_sync_state st;
 	struct store_sync_change *list;
 	int64_t e1, e2, e3, count;
@@ -625,12 +622,12 @@ test_folders(void)
 			STORE_INVALID);
 	CU_ASSERT_EQUAL(store_folder_create(s, a, acc, 0, "Box", 2, 0, &got),
 			STORE_INVALID);
-	CU_ASSERT_EQUAL(store_folder_create(s, a, acc, 0, "Projects", 12, 0,
-					    &f2),
-			STORE_OK);
-	CU_ASSERT_EQUAL(store_folder_create(s, a, acc, f2.id, "Work", 12, 0,
-					    &f3),
-			STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_folder_create(s, a, acc, 0, "Projects", 12, 0, &f2),
+		STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_folder_create(s, a, acc, f2.id, "Work", 12, 0, &f3),
+		STORE_OK);
 	CU_ASSERT_STRING_EQUAL(f3.parent_server_id, f2.server_id);
 
 	CU_ASSERT_EQUAL(store_folder_changes(s, a, acc, h0, da, &ch, &n, &hwm),
@@ -687,11 +684,11 @@ test_folders(void)
 	/* a folder created and deleted since is not reported at all */
 	CU_ASSERT_EQUAL(store_folder_changes(s, a, acc, h0, 0, &ch, &n, &hwm),
 			STORE_OK);
-	CU_ASSERT_EQUAL(n, 1);  /* only "Job" */
+	CU_ASSERT_EQUAL(n, 1); /* only "Job" */
 	/* the name is free again */
-	CU_ASSERT_EQUAL(store_folder_create(s, a, acc, 0, "Projects", 12, 0,
-					    &got),
-			STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_folder_create(s, a, acc, 0, "Projects", 12, 0, &got),
+		STORE_OK);
 }
 
 static void
@@ -730,9 +727,9 @@ test_other_account_notfound(void)
 	CU_ASSERT_EQUAL(store_item_add(s, a, bob, inbox, &it, 0),
 			STORE_NOTFOUND);
 	CU_ASSERT_EQUAL(store_folder_delete(s, bob, inbox, 0), STORE_NOTFOUND);
-	CU_ASSERT_EQUAL(store_item_list(s, a, bob, inbox, 0, 10, false, &list,
-					&n),
-			STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_item_list(s, a, bob, inbox, 0, 10, false, &list, &n),
+		STORE_OK);
 	CU_ASSERT_EQUAL(n, 0);
 }
 
@@ -776,7 +773,8 @@ record_notify(void *ctx, const struct store_change *changes, size_t count)
 	(void)ctx;
 	notify_calls++;
 	notified_count = 0;
-	for (size_t i = 0; i < count && i < sizeof(notified) / sizeof(notified[0]); i++)
+	for (size_t i = 0;
+	     i < count && i < sizeof(notified) / sizeof(notified[0]); i++)
 		notified[notified_count++] = changes[i];
 }
 
@@ -935,9 +933,9 @@ test_migration_from_v1(void)
 	CU_ASSERT_EQUAL_FATAL(store_open(dbpath, &s, &err), STORE_OK);
 	CU_ASSERT_EQUAL(store_db_version(s, &v), STORE_OK);
 	CU_ASSERT_EQUAL(v, store_schema_version());
-	CU_ASSERT_EQUAL(store_account_check_password(s, a, "ada", "secret",
-						     &acc),
-			STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_account_check_password(s, a, "ada", "secret", &acc),
+		STORE_OK);
 	CU_ASSERT_EQUAL(store_sync_get(s, a, st.device_id, inbox, &st),
 			STORE_OK);
 	/* the index step 2 added serves gc */
@@ -1082,9 +1080,8 @@ test_concurrent_connections(void)
 		w[i].account = acc;
 		w[i].folder = notes;
 		w[i].failures = 0;
-		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL,
-						     writer_thread, &w[i]),
-				      0);
+		CU_ASSERT_EQUAL_FATAL(
+			pthread_create(&th[i], NULL, writer_thread, &w[i]), 0);
 	}
 	for (int i = 0; i < THREADS; i++) {
 		pthread_join(th[i], NULL);
@@ -1121,7 +1118,10 @@ test_stats(void)
 	CU_ASSERT(!store_folder_type_is_special(12));
 }
 
-#define TEST(fn) { #fn, fn }
+#define TEST(fn)                                                               \
+	{                                                                      \
+#fn, fn                                                        \
+	}
 
 static CU_TestInfo tests[] = {
 	TEST(test_account_basics),
@@ -1146,7 +1146,7 @@ static CU_TestInfo tests[] = {
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "store", NULL, NULL, setup, teardown, tests },
+	{"store", NULL, NULL, setup, teardown, tests},
 	CU_SUITE_INFO_NULL,
 };
 

@@ -54,7 +54,7 @@ tree_equal(const struct wbxml_node *a, const struct wbxml_node *b,
 	return ca == NULL && cb == NULL;
 }
 
-static const uint8_t hdr[] = { 0x03, 0x01, 0x6a, 0x00 };
+static const uint8_t hdr[] = {0x03, 0x01, 0x6a, 0x00};
 
 /* --- the shared example vectors --- */
 
@@ -94,8 +94,8 @@ test_vectors(void)
 			CU_FAIL("vector does not decode");
 			goto next;
 		}
-		if (wbxml_from_xml(a, (const char *)xml.data, xml.len,
-				   &fromxml, &error) < 0) {
+		if (wbxml_from_xml(a, (const char *)xml.data, xml.len, &fromxml,
+				   &error) < 0) {
 			printf("\n%s: %s\n", path, error);
 			CU_FAIL("vector XML does not parse");
 			goto next;
@@ -108,10 +108,11 @@ test_vectors(void)
 		/* Our own XML rendering reads back to the same tree. */
 		CU_ASSERT_EQUAL(wbxml_to_xml(dec, &txt), 0);
 		CU_ASSERT_EQUAL(wbxml_from_xml(a, (const char *)txt.data,
-					       txt.len, &back, &error), 0);
+					       txt.len, &back, &error),
+				0);
 		CU_ASSERT(back != NULL && tree_equal(dec, back, true));
 		count++;
-next:
+	next:
 		buf_deinit(&bin);
 		buf_deinit(&xml);
 		buf_deinit(&enc);
@@ -145,8 +146,8 @@ check_fixture(const char *path)
 		r = wbxml_decode_fragment(a, b.data, b.len,
 					  &wbxml_limits_default, &root, &error);
 	else
-		r = wbxml_decode(a, b.data, b.len, &wbxml_limits_default,
-				 &root, &error);
+		r = wbxml_decode(a, b.data, b.len, &wbxml_limits_default, &root,
+				 &error);
 	if (r < 0)
 		printf("\n%s: %s\n", path, error);
 	CU_ASSERT_EQUAL(r, 0);
@@ -226,8 +227,8 @@ static uint16_t
 random_tag(void)
 {
 	for (;;) {
-		uint16_t tag = WBXML_TAG(rng() % (WBXML_MAX_PAGE + 1),
-					 5 + rng() % 59);
+		uint16_t tag =
+			WBXML_TAG(rng() % (WBXML_MAX_PAGE + 1), 5 + rng() % 59);
 
 		if (wbxml_tag_name(tag) != NULL)
 			return tag;
@@ -237,9 +238,17 @@ random_tag(void)
 static void
 random_data(struct arena *a, struct wbxml_node *parent)
 {
-	static const char *const utf8[] = { "a", "Z", " ", "<", "&", "\n",
-					    "\xc3\xa9", "\xe2\x82\xac",
-					    "\xf0\x9f\x98\x80", "\t", "\"" };
+	static const char *const utf8[] = {"a",
+					   "Z",
+					   " ",
+					   "<",
+					   "&",
+					   "\n",
+					   "\xc3\xa9",
+					   "\xe2\x82\xac",
+					   "\xf0\x9f\x98\x80",
+					   "\t",
+					   "\""};
 	size_t len = 1 + rng() % 40;
 	uint8_t tmp[256];
 	size_t n = 0;
@@ -280,8 +289,8 @@ random_tree(struct arena *a)
 		unsigned what = rng() % 8;
 
 		if (what < 3 && depth < N_ELEMENTS(stack)) {
-			stack[depth] = wbxml_add(a, stack[depth - 1],
-						 random_tag());
+			stack[depth] =
+				wbxml_add(a, stack[depth - 1], random_tag());
 			depth++;
 		} else if (what < 5 && depth > 1) {
 			depth--;
@@ -324,9 +333,10 @@ test_random_roundtrip(void)
 					   &back, &error) < 0 ||
 			    !tree_equal(root, back, true)) {
 				if (bad_xml++ == 0)
-					printf("\ntree %d via XML: %s\n%s\n",
-					       i, error != NULL ? error :
-					       "differs", xml.data);
+					printf("\ntree %d via XML: %s\n%s\n", i,
+					       error != NULL ? error
+							     : "differs",
+					       xml.data);
 			}
 		}
 		if (i % 500 == 499)
@@ -345,112 +355,133 @@ struct bad_case {
 	const char *name;
 	const uint8_t *bytes;
 	size_t len;
-	bool with_header;    /* prepend 03 01 6A 00 */
-	size_t offset;       /* of the whole document */
-	const char *reason;  /* substring of the message */
+	bool with_header;   /* prepend 03 01 6A 00 */
+	size_t offset;	    /* of the whole document */
+	const char *reason; /* substring of the message */
 	struct wbxml_limits limits;
 };
 
-#define B(...) (const uint8_t[]){ __VA_ARGS__ }, \
-	sizeof((const uint8_t[]){ __VA_ARGS__ })
-#define DEF_LIMITS { 64, 200000, 64 * 1024 * 1024 }
+#define B(...)                                                                 \
+	(const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
+#define DEF_LIMITS                                                             \
+	{                                                                      \
+		64, 200000, 64 * 1024 * 1024                                   \
+	}
 
 static const struct bad_case bad_cases[] = {
-	{ "empty", B(0x03), false, 1, "truncated public identifier",
-	  DEF_LIMITS },
-	{ "version 1.2", B(0x02, 0x01, 0x6a, 0x00, 0x05), false, 0,
-	  "version 0x02", DEF_LIMITS },
-	{ "public id 2", B(0x03, 0x02, 0x6a, 0x00, 0x05), false, 1,
-	  "public identifier 2", DEF_LIMITS },
-	{ "charset latin1", B(0x03, 0x01, 0x04, 0x00, 0x05), false, 2,
-	  "charset 4", DEF_LIMITS },
-	{ "string table", B(0x03, 0x01, 0x6a, 0x01, 0x41, 0x05), false, 3,
-	  "string table length 1", DEF_LIMITS },
-	{ "truncated header", B(0x03, 0x01, 0x6a), false, 3,
-	  "truncated string table length", DEF_LIMITS },
-	{ "no body", B(0x00), false, 0, "", DEF_LIMITS },
-	{ "truncated body", B(0x45, 0x4b), true, 6, "truncated: 2 elements",
-	  DEF_LIMITS },
-	{ "truncated STR_I", B(0x45, 0x4b, 0x03, 0x31, 0x32), true, 6,
-	  "truncated STR_I", DEF_LIMITS },
-	{ "truncated SWITCH_PAGE", B(0x45, 0x00), true, 5,
-	  "truncated SWITCH_PAGE", DEF_LIMITS },
-	{ "truncated OPAQUE length", B(0x45, 0xc3, 0x81), true, 6,
-	  "truncated OPAQUE length", DEF_LIMITS },
-	{ "ENTITY", B(0x45, 0x02, 0x41, 0x01), true, 5, "ENTITY", DEF_LIMITS },
-	{ "LITERAL", B(0x45, 0x04, 0x00, 0x01), true, 5, "LITERAL",
-	  DEF_LIMITS },
-	{ "LITERAL_C", B(0x44, 0x00, 0x01), true, 4, "LITERAL", DEF_LIMITS },
-	{ "LITERAL_A", B(0x45, 0x84, 0x00), true, 5, "LITERAL", DEF_LIMITS },
-	{ "LITERAL_AC", B(0x45, 0xc4, 0x00), true, 5, "LITERAL", DEF_LIMITS },
-	{ "EXT_I_0", B(0x45, 0x40, 0x41, 0x00, 0x01), true, 5, "extension",
-	  DEF_LIMITS },
-	{ "EXT_T_1", B(0x45, 0x81, 0x00, 0x01), true, 5, "extension",
-	  DEF_LIMITS },
-	{ "EXT_2", B(0x45, 0xc2, 0x01), true, 5, "extension", DEF_LIMITS },
-	{ "PI", B(0x45, 0x43, 0x05, 0x01, 0x01), true, 5,
-	  "processing instruction", DEF_LIMITS },
-	{ "STR_T", B(0x45, 0x4b, 0x83, 0x00, 0x01, 0x01), true, 6, "STR_T",
-	  DEF_LIMITS },
-	{ "attribute bit", B(0xc5, 0x01, 0x01), true, 4, "attribute bit",
-	  DEF_LIMITS },
-	{ "attribute bit, empty tag", B(0x45, 0x8b, 0x01, 0x01), true, 5,
-	  "attribute bit", DEF_LIMITS },
-	{ "code page 26", B(0x00, 0x1a, 0x45, 0x01), true, 4,
-	  "unknown code page 26", DEF_LIMITS },
-	{ "code page 255", B(0x45, 0x00, 0xff, 0x4b, 0x01, 0x01), true, 5,
-	  "unknown code page 255", DEF_LIMITS },
-	{ "token not on page 0", B(0x45, 0x6a, 0x01, 0x01), true, 5,
-	  "token 0x2a is not in code page 0", DEF_LIMITS },
-	{ "token not on page 7", B(0x00, 0x07, 0x7f, 0x01), true, 6,
-	  "token 0x3f is not in code page 7", DEF_LIMITS },
-	{ "mb_u_int32 6 bytes", B(0x45, 0xc3, 0x80, 0x80, 0x80, 0x80, 0x80,
-				  0x01, 0x41, 0x01), true, 6,
-	  "longer than 5 bytes", DEF_LIMITS },
-	{ "mb_u_int32 33 bits", B(0x45, 0xc3, 0x90, 0x80, 0x80, 0x80, 0x00,
-				  0x01), true, 6, "exceeds 32 bits",
-	  DEF_LIMITS },
-	{ "public id 33 bits", B(0x03, 0x9f, 0xff, 0xff, 0xff, 0x7f, 0x6a,
-				 0x00, 0x05), false, 1, "exceeds 32 bits",
-	  DEF_LIMITS },
-	{ "too deep", B(0x45, 0x46, 0x47, 0x48, 0x01, 0x01, 0x01, 0x01), true,
-	  7, "nesting deeper than 3", { 3, 100, 100 } },
-	{ "too deep, empty leaf", B(0x45, 0x46, 0x47, 0x08, 0x01, 0x01,
-				    0x01), true, 7,
-	  "nesting deeper than 3", { 3, 100, 100 } },
-	{ "too many nodes", B(0x45, 0x06, 0x07, 0x08, 0x01), true, 7,
-	  "more than 3 elements", { 64, 3, 100 } },
-	{ "string too long", B(0x45, 0x03, 'a', 'b', 'c', 'd', 'e', 0x00,
-			       0x01), true, 5, "string longer than 4",
-	  { 64, 100, 4 } },
-	{ "opaque too long", B(0x45, 0xc3, 0x05, 1, 2, 3, 4, 5, 0x01), true, 5,
-	  "opaque data longer than 4", { 64, 100, 4 } },
-	{ "pieces too long", B(0x45, 0x03, 'a', 'b', 0x00, 0x03, 'c', 'd',
-			       'e', 0x00, 0x01), true, 9,
-	  "element data longer than 4", { 64, 100, 4 } },
-	{ "opaque past the end", B(0x45, 0xc3, 0x10, 1, 2, 3, 0x01), true, 5,
-	  "runs past the end", DEF_LIMITS },
-	{ "opaque huge length", B(0x45, 0xc3, 0x8f, 0xff, 0xff, 0xff, 0x7f,
-				  0x01), true, 5, "opaque data longer than",
-	  DEF_LIMITS },
-	{ "trailing element", B(0x05, 0x05), true, 5,
-	  "trailing bytes after the root", DEF_LIMITS },
-	{ "trailing END", B(0x45, 0x01, 0x01), true, 6,
-	  "trailing bytes after the root", DEF_LIMITS },
-	{ "trailing SWITCH_PAGE", B(0x05, 0x00, 0x01), true, 5,
-	  "trailing bytes after the root", DEF_LIMITS },
-	{ "END first", B(0x01), true, 4, "END with no open element",
-	  DEF_LIMITS },
-	{ "text then child", B(0x45, 0x03, 'a', 0x00, 0x4b, 0x03, '1', 0x00,
-			       0x01, 0x01), true, 8,
-	  "child element after text", DEF_LIMITS },
-	{ "child then text", B(0x45, 0x0b, 0x03, 'a', 0x00, 0x01), true, 6,
-	  "text after child elements", DEF_LIMITS },
-	{ "child then opaque", B(0x45, 0x0b, 0xc3, 0x01, 'a', 0x01), true, 6,
-	  "text after child elements", DEF_LIMITS },
-	{ "text outside", B(0x03, 'a', 0x00, 0x05), true, 4,
-	  "text outside any element", DEF_LIMITS },
-	{ "header only", B(0x00, 0x01), true, 6, "no element", DEF_LIMITS },
+	{"empty", B(0x03), false, 1, "truncated public identifier", DEF_LIMITS},
+	{"version 1.2", B(0x02, 0x01, 0x6a, 0x00, 0x05), false, 0,
+	 "version 0x02", DEF_LIMITS},
+	{"public id 2", B(0x03, 0x02, 0x6a, 0x00, 0x05), false, 1,
+	 "public identifier 2", DEF_LIMITS},
+	{"charset latin1", B(0x03, 0x01, 0x04, 0x00, 0x05), false, 2,
+	 "charset 4", DEF_LIMITS},
+	{"string table", B(0x03, 0x01, 0x6a, 0x01, 0x41, 0x05), false, 3,
+	 "string table length 1", DEF_LIMITS},
+	{"truncated header", B(0x03, 0x01, 0x6a), false, 3,
+	 "truncated string table length", DEF_LIMITS},
+	{"no body", B(0x00), false, 0, "", DEF_LIMITS},
+	{"truncated body", B(0x45, 0x4b), true, 6, "truncated: 2 elements",
+	 DEF_LIMITS},
+	{"truncated STR_I", B(0x45, 0x4b, 0x03, 0x31, 0x32), true, 6,
+	 "truncated STR_I", DEF_LIMITS},
+	{"truncated SWITCH_PAGE", B(0x45, 0x00), true, 5,
+	 "truncated SWITCH_PAGE", DEF_LIMITS},
+	{"truncated OPAQUE length", B(0x45, 0xc3, 0x81), true, 6,
+	 "truncated OPAQUE length", DEF_LIMITS},
+	{"ENTITY", B(0x45, 0x02, 0x41, 0x01), true, 5, "ENTITY", DEF_LIMITS},
+	{"LITERAL", B(0x45, 0x04, 0x00, 0x01), true, 5, "LITERAL", DEF_LIMITS},
+	{"LITERAL_C", B(0x44, 0x00, 0x01), true, 4, "LITERAL", DEF_LIMITS},
+	{"LITERAL_A", B(0x45, 0x84, 0x00), true, 5, "LITERAL", DEF_LIMITS},
+	{"LITERAL_AC", B(0x45, 0xc4, 0x00), true, 5, "LITERAL", DEF_LIMITS},
+	{"EXT_I_0", B(0x45, 0x40, 0x41, 0x00, 0x01), true, 5, "extension",
+	 DEF_LIMITS},
+	{"EXT_T_1", B(0x45, 0x81, 0x00, 0x01), true, 5, "extension",
+	 DEF_LIMITS},
+	{"EXT_2", B(0x45, 0xc2, 0x01), true, 5, "extension", DEF_LIMITS},
+	{"PI", B(0x45, 0x43, 0x05, 0x01, 0x01), true, 5,
+	 "processing instruction", DEF_LIMITS},
+	{"STR_T", B(0x45, 0x4b, 0x83, 0x00, 0x01, 0x01), true, 6, "STR_T",
+	 DEF_LIMITS},
+	{"attribute bit", B(0xc5, 0x01, 0x01), true, 4, "attribute bit",
+	 DEF_LIMITS},
+	{"attribute bit, empty tag", B(0x45, 0x8b, 0x01, 0x01), true, 5,
+	 "attribute bit", DEF_LIMITS},
+	{"code page 26", B(0x00, 0x1a, 0x45, 0x01), true, 4,
+	 "unknown code page 26", DEF_LIMITS},
+	{"code page 255", B(0x45, 0x00, 0xff, 0x4b, 0x01, 0x01), true, 5,
+	 "unknown code page 255", DEF_LIMITS},
+	{"token not on page 0", B(0x45, 0x6a, 0x01, 0x01), true, 5,
+	 "token 0x2a is not in code page 0", DEF_LIMITS},
+	{"token not on page 7", B(0x00, 0x07, 0x7f, 0x01), true, 6,
+	 "token 0x3f is not in code page 7", DEF_LIMITS},
+	{"mb_u_int32 6 bytes",
+	 B(0x45, 0xc3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x41, 0x01), true, 6,
+	 "longer than 5 bytes", DEF_LIMITS},
+	{"mb_u_int32 33 bits",
+	 B(0x45, 0xc3, 0x90, 0x80, 0x80, 0x80, 0x00, 0x01), true, 6,
+	 "exceeds 32 bits", DEF_LIMITS},
+	{"public id 33 bits",
+	 B(0x03, 0x9f, 0xff, 0xff, 0xff, 0x7f, 0x6a, 0x00, 0x05), false, 1,
+	 "exceeds 32 bits", DEF_LIMITS},
+	{"too deep",
+	 B(0x45, 0x46, 0x47, 0x48, 0x01, 0x01, 0x01, 0x01),
+	 true,
+	 7,
+	 "nesting deeper than 3",
+	 {3, 100, 100}},
+	{"too deep, empty leaf",
+	 B(0x45, 0x46, 0x47, 0x08, 0x01, 0x01, 0x01),
+	 true,
+	 7,
+	 "nesting deeper than 3",
+	 {3, 100, 100}},
+	{"too many nodes",
+	 B(0x45, 0x06, 0x07, 0x08, 0x01),
+	 true,
+	 7,
+	 "more than 3 elements",
+	 {64, 3, 100}},
+	{"string too long",
+	 B(0x45, 0x03, 'a', 'b', 'c', 'd', 'e', 0x00, 0x01),
+	 true,
+	 5,
+	 "string longer than 4",
+	 {64, 100, 4}},
+	{"opaque too long",
+	 B(0x45, 0xc3, 0x05, 1, 2, 3, 4, 5, 0x01),
+	 true,
+	 5,
+	 "opaque data longer than 4",
+	 {64, 100, 4}},
+	{"pieces too long",
+	 B(0x45, 0x03, 'a', 'b', 0x00, 0x03, 'c', 'd', 'e', 0x00, 0x01),
+	 true,
+	 9,
+	 "element data longer than 4",
+	 {64, 100, 4}},
+	{"opaque past the end", B(0x45, 0xc3, 0x10, 1, 2, 3, 0x01), true, 5,
+	 "runs past the end", DEF_LIMITS},
+	{"opaque huge length",
+	 B(0x45, 0xc3, 0x8f, 0xff, 0xff, 0xff, 0x7f, 0x01), true, 5,
+	 "opaque data longer than", DEF_LIMITS},
+	{"trailing element", B(0x05, 0x05), true, 5,
+	 "trailing bytes after the root", DEF_LIMITS},
+	{"trailing END", B(0x45, 0x01, 0x01), true, 6,
+	 "trailing bytes after the root", DEF_LIMITS},
+	{"trailing SWITCH_PAGE", B(0x05, 0x00, 0x01), true, 5,
+	 "trailing bytes after the root", DEF_LIMITS},
+	{"END first", B(0x01), true, 4, "END with no open element", DEF_LIMITS},
+	{"text then child",
+	 B(0x45, 0x03, 'a', 0x00, 0x4b, 0x03, '1', 0x00, 0x01, 0x01), true, 8,
+	 "child element after text", DEF_LIMITS},
+	{"child then text", B(0x45, 0x0b, 0x03, 'a', 0x00, 0x01), true, 6,
+	 "text after child elements", DEF_LIMITS},
+	{"child then opaque", B(0x45, 0x0b, 0xc3, 0x01, 'a', 0x01), true, 6,
+	 "text after child elements", DEF_LIMITS},
+	{"text outside", B(0x03, 'a', 0x00, 0x05), true, 4,
+	 "text outside any element", DEF_LIMITS},
+	{"header only", B(0x00, 0x01), true, 6, "no element", DEF_LIMITS},
 };
 
 static void
@@ -473,8 +504,9 @@ test_bad_input(void)
 		len += c->len;
 		if (strcmp(c->name, "no body") == 0)
 			len = 0;
-		CU_ASSERT_EQUAL(wbxml_decode(a, doc, len, &c->limits, &root,
-					     &error), -1);
+		CU_ASSERT_EQUAL(
+			wbxml_decode(a, doc, len, &c->limits, &root, &error),
+			-1);
 		CU_ASSERT_PTR_NULL(root);
 		snprintf(want, sizeof(want), "offset %zu:", c->offset);
 		if (error == NULL || strstr(error, want) == NULL ||
@@ -496,8 +528,8 @@ test_lenient_input(void)
 	/* Redundant SWITCH_PAGEs; two STR_I plus an OPAQUE concatenated. */
 	static const uint8_t doc[] = {
 		0x03, 0x01, 0x6a, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x07,
-		0x56, 0x00, 0x07, 0x52, 0x03, 'a', 'b', 0x00, 0x03, 'c',
-		0x00, 0xc3, 0x02, 'd', 'e', 0x01, 0x00, 0x00, 0x01,
+		0x56, 0x00, 0x07, 0x52, 0x03, 'a',  'b',  0x00, 0x03, 'c',
+		0x00, 0xc3, 0x02, 'd',	'e',  0x01, 0x00, 0x00, 0x01,
 	};
 	struct arena *a = arena_new(0);
 	struct wbxml_node *root;
@@ -506,7 +538,8 @@ test_lenient_input(void)
 
 	CU_ASSERT_EQUAL_FATAL(wbxml_decode(a, doc, sizeof(doc),
 					   &wbxml_limits_default, &root,
-					   &error), 0);
+					   &error),
+			      0);
 	CU_ASSERT_EQUAL(root->tag, EAS_FOLDERHIERARCHY_FOLDERSYNC);
 	k = wbxml_child(root, EAS_FOLDERHIERARCHY_SYNCKEY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(k);
@@ -529,11 +562,12 @@ test_many_pieces(void)
 	buf_append(&b, hdr, sizeof(hdr));
 	buf_putc(&b, 0x45);
 	for (int i = 0; i < 20000; i++)
-		buf_append(&b, "\x03x", 3);   /* STR_I "x" NUL */
+		buf_append(&b, "\x03x", 3); /* STR_I "x" NUL */
 	buf_putc(&b, 0x01);
 	CU_ASSERT_EQUAL_FATAL(wbxml_decode(a, b.data, b.len,
 					   &wbxml_limits_default, &root,
-					   &error), 0);
+					   &error),
+			      0);
 	CU_ASSERT_EQUAL(root->len, 20000);
 	CU_ASSERT(arena_used(a) < 200000);
 	buf_deinit(&b);
@@ -550,12 +584,11 @@ test_encode_details(void)
 	struct buf b;
 	const char *error = NULL;
 	static const uint8_t want[] = {
-		0x03, 0x01, 0x6a, 0x00,
-		0x45,                                   /* Sync */
-		0x13,                                   /* GetChanges/ */
-		0x4b, 0xc3, 0x03, 'a', 0x00, 'b', 0x01, /* SyncKey, NUL */
+		0x03, 0x01, 0x6a, 0x00, 0x45,		  /* Sync */
+		0x13,					  /* GetChanges/ */
+		0x4b, 0xc3, 0x03, 'a',	0x00, 'b',  0x01, /* SyncKey, NUL */
 		0x00, 0x11, 0x46, 0xc3, 0x01, 0xff, 0x01, /* asb:Type opaque */
-		0x00, 0x00, 0x4e, 0x03, '1', 0x00, 0x01, /* Status 1 */
+		0x00, 0x00, 0x4e, 0x03, '1',  0x00, 0x01, /* Status 1 */
 		0x01,
 	};
 
@@ -570,7 +603,8 @@ test_encode_details(void)
 	CU_ASSERT(b.len == sizeof(want) &&
 		  memcmp(b.data, want, sizeof(want)) == 0);
 	CU_ASSERT_EQUAL(wbxml_decode(a, b.data, b.len, &wbxml_limits_default,
-				     &dec, &error), 0);
+				     &dec, &error),
+			0);
 	CU_ASSERT(tree_equal(root, dec, false));
 	buf_deinit(&b);
 
@@ -590,7 +624,7 @@ test_deep_tree(void)
 	struct arena *a = arena_new(0);
 	struct wbxml_node *root = wbxml_new(a, EAS_AIRSYNC_SYNC), *n = root;
 	struct wbxml_node *copy, *dec;
-	struct wbxml_limits lim = { 100000, 200000, 1024 };
+	struct wbxml_limits lim = {100000, 200000, 1024};
 	const char *error = NULL;
 	struct buf b;
 
@@ -600,10 +634,10 @@ test_deep_tree(void)
 	copy = wbxml_clone(a, root);
 	buf_init(&b, 0);
 	CU_ASSERT_EQUAL(wbxml_encode(copy, &b), 0);
-	CU_ASSERT_EQUAL(wbxml_decode(a, b.data, b.len, &lim, &dec, &error),
-			0);
+	CU_ASSERT_EQUAL(wbxml_decode(a, b.data, b.len, &lim, &dec, &error), 0);
 	CU_ASSERT_EQUAL(wbxml_decode(a, b.data, b.len, &wbxml_limits_default,
-				     &dec, &error), -1);
+				     &dec, &error),
+			-1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "offset 68:"));
 	buf_deinit(&b);
 	arena_free(&a);
@@ -675,7 +709,7 @@ test_table_matches_tsv(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), f)); /* header */
 	while (fgets(line, sizeof(line), f) != NULL) {
-		char *cols[7] = { NULL }, *p = line;
+		char *cols[7] = {NULL}, *p = line;
 		int n = 0;
 		unsigned page, tok;
 		const char *name;
@@ -719,7 +753,8 @@ test_xml_conventions(void)
 {
 	static const char libwbxml_style[] =
 		"<?xml version=\"1.0\"?>\n"
-		"<!DOCTYPE ActiveSync PUBLIC \"-//MICROSOFT//DTD ActiveSync//EN\""
+		"<!DOCTYPE ActiveSync PUBLIC \"-//MICROSOFT//DTD "
+		"ActiveSync//EN\""
 		" \"http://www.microsoft.com/\">\n"
 		"<Sync xmlns=\"AirSync:\" xmlns:cal=\"Calendar:\">\n"
 		" <Collections><Collection><Commands><Add><ApplicationData>\n"
@@ -738,37 +773,40 @@ test_xml_conventions(void)
 
 	CU_ASSERT_EQUAL_FATAL(wbxml_from_xml(a, libwbxml_style,
 					     strlen(libwbxml_style), &root,
-					     &error), 0);
+					     &error),
+			      0);
 	n = wbxml_child(root, EAS_AIRSYNC_COLLECTIONS);
 	n = wbxml_child(n, EAS_AIRSYNC_COLLECTION);
 	n = wbxml_child(n, EAS_AIRSYNC_COMMANDS);
 	n = wbxml_child(n, EAS_AIRSYNC_ADD);
 	n = wbxml_child(n, EAS_AIRSYNC_APPLICATIONDATA);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(n);
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(wbxml_child(
-		wbxml_child(n, EAS_CALENDAR_ATTENDEES), EAS_CALENDAR_ATTENDEE),
-		EAS_CALENDAR_EMAIL), "ada@example.org");
+	CU_ASSERT_STRING_EQUAL(
+		wbxml_child_text(
+			wbxml_child(wbxml_child(n, EAS_CALENDAR_ATTENDEES),
+				    EAS_CALENDAR_ATTENDEE),
+			EAS_CALENDAR_EMAIL),
+		"ada@example.org");
 	CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_CALENDAR_TIMEZONE),
 			       "AAAA");
 	/* libwbxml carries ComposeMail:Mime as base64 of OPAQUE bytes. */
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_COMPOSEMAIL_MIME),
-			       "hi");
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_COMPOSEMAIL_MIME), "hi");
 	CU_ASSERT(wbxml_child(n, EAS_COMPOSEMAIL_MIME)->opaque);
 
 	/* Our rendering: default namespace, prefixes, opaque marker. */
 	buf_init(&xml, 0);
 	CU_ASSERT_EQUAL(wbxml_to_xml(root, &xml), 0);
-	CU_ASSERT_PTR_NOT_NULL(strstr((char *)xml.data,
-				      "<Sync xmlns=\"AirSync:\""));
-	CU_ASSERT_PTR_NOT_NULL(strstr((char *)xml.data,
-				      "xmlns:calendar=\"Calendar:\""));
-	CU_ASSERT_PTR_NOT_NULL(strstr((char *)xml.data,
-				      "<calendar:Email>ada@example.org<"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((char *)xml.data, "<Sync xmlns=\"AirSync:\""));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((char *)xml.data, "xmlns:calendar=\"Calendar:\""));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((char *)xml.data, "<calendar:Email>ada@example.org<"));
 	CU_ASSERT_PTR_NOT_NULL(strstr((char *)xml.data,
 				      "<composemail:Mime opaque=\"base64\">"
 				      "aGk=</composemail:Mime>"));
-	CU_ASSERT_EQUAL(wbxml_from_xml(a, (char *)xml.data, xml.len, &back,
-				       &error), 0);
+	CU_ASSERT_EQUAL(
+		wbxml_from_xml(a, (char *)xml.data, xml.len, &back, &error), 0);
 	CU_ASSERT(tree_equal(root, back, true));
 	buf_deinit(&xml);
 	arena_free(&a);
@@ -780,19 +818,21 @@ test_xml_errors(void)
 	static const struct {
 		const char *xml, *reason;
 	} cases[] = {
-		{ "<Sync xmlns=\"AirSync:\"><Bogus/></Sync>",
-		  "<Bogus> is not in code page AirSync" },
-		{ "<Sync xmlns=\"Nowhere:\"/>", "namespace" },
-		{ "<Sync xmlns=\"AirSync:\">x<Status>1</Status></Sync>",
-		  "mixes text and elements" },
-		{ "<Sync xmlns=\"AirSync:\"><SyncKey opaque=\"hex\">00"
-		  "</SyncKey></Sync>", "unknown encoding" },
-		{ "<Sync xmlns=\"AirSync:\"><SyncKey opaque=\"base64\">!!"
-		  "</SyncKey></Sync>", "bad base64" },
-		{ "<Sync xmlns=\"AirSync:\">", "XML parse error" },
-		{ "<!DOCTYPE Sync [<!ENTITY e \"boom\">]>"
-		  "<Sync xmlns=\"AirSync:\"><SyncKey>&e;</SyncKey></Sync>",
-		  "entity" },
+		{"<Sync xmlns=\"AirSync:\"><Bogus/></Sync>",
+		 "<Bogus> is not in code page AirSync"},
+		{"<Sync xmlns=\"Nowhere:\"/>", "namespace"},
+		{"<Sync xmlns=\"AirSync:\">x<Status>1</Status></Sync>",
+		 "mixes text and elements"},
+		{"<Sync xmlns=\"AirSync:\"><SyncKey opaque=\"hex\">00"
+		 "</SyncKey></Sync>",
+		 "unknown encoding"},
+		{"<Sync xmlns=\"AirSync:\"><SyncKey opaque=\"base64\">!!"
+		 "</SyncKey></Sync>",
+		 "bad base64"},
+		{"<Sync xmlns=\"AirSync:\">", "XML parse error"},
+		{"<!DOCTYPE Sync [<!ENTITY e \"boom\">]>"
+		 "<Sync xmlns=\"AirSync:\"><SyncKey>&e;</SyncKey></Sync>",
+		 "entity"},
 	};
 
 	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
@@ -802,7 +842,8 @@ test_xml_errors(void)
 
 		CU_ASSERT_EQUAL(wbxml_from_xml(a, cases[i].xml,
 					       strlen(cases[i].xml), &root,
-					       &error), -1);
+					       &error),
+				-1);
 		if (error == NULL || strstr(error, cases[i].reason) == NULL) {
 			printf("\ncase %zu: got \"%s\"\n", i,
 			       error != NULL ? error : "(null)");
@@ -815,8 +856,9 @@ test_xml_errors(void)
 /* --- libwbxml's xml2wbxml as an independent encoder --- */
 
 /* xml2wbxml needs the DOCTYPE to pick its ActiveSync tables. */
-#define XML_HEAD "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" \
-	"<!DOCTYPE ActiveSync PUBLIC \"-//MICROSOFT//DTD ActiveSync//EN\" " \
+#define XML_HEAD                                                               \
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"                         \
+	"<!DOCTYPE ActiveSync PUBLIC \"-//MICROSOFT//DTD ActiveSync//EN\" "    \
 	"\"http://www.microsoft.com/\">\n"
 
 static bool
@@ -855,7 +897,7 @@ compare_with_libwbxml(const char *path)
 	}
 	CU_ASSERT_EQUAL(wbxml_encode(root, &ours), 0);
 	ret = ours.len == theirs.len &&
-		memcmp(ours.data, theirs.data, ours.len) == 0;
+	      memcmp(ours.data, theirs.data, ours.len) == 0;
 	if (ret == 0)
 		printf("\n%s: differs from xml2wbxml\n", path);
 out:
@@ -873,23 +915,28 @@ test_xml2wbxml(void)
 	/* Tag names libwbxml 0.11.8 knows, several pages, empty elements,
 	 * escapes, a switch back and forth and ComposeMail's OPAQUE Mime. */
 	static const char *const docs[] = {
-		XML_HEAD "<Sync xmlns=\"AirSync:\" xmlns:email=\"Email:\" "
+		XML_HEAD
+		"<Sync xmlns=\"AirSync:\" xmlns:email=\"Email:\" "
 		"xmlns:airsyncbase=\"AirSyncBase:\">\n<Collections><Collection>"
 		"<SyncKey>5</SyncKey><CollectionId>1</CollectionId>"
 		"<DeletesAsMoves/><GetChanges/><WindowSize>50</WindowSize>"
-		"<Options><FilterType>3</FilterType><airsyncbase:BodyPreference>"
+		"<Options><FilterType>3</"
+		"FilterType><airsyncbase:BodyPreference>"
 		"<airsyncbase:Type>2</airsyncbase:Type>"
 		"<airsyncbase:TruncationSize>5120</airsyncbase:TruncationSize>"
 		"</airsyncbase:BodyPreference></Options><Commands><Change>"
 		"<ServerId>1:4</ServerId><ApplicationData><email:Read>1"
 		"</email:Read></ApplicationData></Change></Commands>"
 		"</Collection></Collections></Sync>\n",
-		XML_HEAD "<SendMail xmlns=\"ComposeMail:\"><ClientId>17</ClientId>"
+		XML_HEAD
+		"<SendMail xmlns=\"ComposeMail:\"><ClientId>17</ClientId>"
 		"<SaveInSentItems/><MIME>RnJvbTogYUBiLmMKClRlc3QK</MIME>"
 		"</SendMail>\n",
-		XML_HEAD "<FolderCreate xmlns=\"FolderHierarchy:\"><SyncKey>3</SyncKey>"
+		XML_HEAD
+		"<FolderCreate xmlns=\"FolderHierarchy:\"><SyncKey>3</SyncKey>"
 		"<ParentId>0</ParentId><DisplayName>R&amp;D &lt;2024&gt; "
-		"\xc3\xa9t\xc3\xa9</DisplayName><Type>12</Type></FolderCreate>\n",
+		"\xc3\xa9t\xc3\xa9</DisplayName><Type>12</Type></"
+		"FolderCreate>\n",
 	};
 	const char *shared = test_shared_dir();
 	int same = 0, tried = 0;
@@ -942,35 +989,35 @@ test_xml2wbxml(void)
 }
 
 static CU_TestInfo codec_tests[] = {
-	{ "shared example vectors", test_vectors },
-	{ "fixtures decode", test_fixtures },
-	{ "random trees round-trip", test_random_roundtrip },
-	{ "bad input names the offset", test_bad_input },
-	{ "redundant SWITCH_PAGE, concatenated data", test_lenient_input },
-	{ "many data pieces stay linear", test_many_pieces },
-	{ "encoder details", test_encode_details },
-	{ "deep tree", test_deep_tree },
-	{ "accessors", test_accessors },
+	{"shared example vectors", test_vectors},
+	{"fixtures decode", test_fixtures},
+	{"random trees round-trip", test_random_roundtrip},
+	{"bad input names the offset", test_bad_input},
+	{"redundant SWITCH_PAGE, concatenated data", test_lenient_input},
+	{"many data pieces stay linear", test_many_pieces},
+	{"encoder details", test_encode_details},
+	{"deep tree", test_deep_tree},
+	{"accessors", test_accessors},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo names_tests[] = {
-	{ "names", test_names },
-	{ "table matches eas-codepages.tsv", test_table_matches_tsv },
+	{"names", test_names},
+	{"table matches eas-codepages.tsv", test_table_matches_tsv},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo xml_tests[] = {
-	{ "XML conventions", test_xml_conventions },
-	{ "XML errors", test_xml_errors },
-	{ "same bytes as xml2wbxml", test_xml2wbxml },
+	{"XML conventions", test_xml_conventions},
+	{"XML errors", test_xml_errors},
+	{"same bytes as xml2wbxml", test_xml2wbxml},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "wbxml codec", NULL, NULL, NULL, NULL, codec_tests },
-	{ "wbxml names", NULL, NULL, NULL, NULL, names_tests },
-	{ "wbxml xml", NULL, NULL, NULL, NULL, xml_tests },
+	{"wbxml codec", NULL, NULL, NULL, NULL, codec_tests},
+	{"wbxml names", NULL, NULL, NULL, NULL, names_tests},
+	{"wbxml xml", NULL, NULL, NULL, NULL, xml_tests},
 	CU_SUITE_INFO_NULL,
 };
 

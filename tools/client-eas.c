@@ -74,8 +74,8 @@ eas_client_new(const char *url, const char *user, const char *password,
 	c->user = xstrdup(user != NULL ? user : "");
 	c->password = xstrdup(password != NULL ? password : "");
 	c->device_id = xstrdup(device_id != NULL ? device_id : "EASCLIENT0001");
-	c->device_type = xstrdup(device_type != NULL ? device_type :
-				 "easclient");
+	c->device_type =
+		xstrdup(device_type != NULL ? device_type : "easclient");
 	c->version = xstrdup("16.1");
 	c->user_agent = xstrdup("easclient/1.0");
 	c->timeout_ms = 120000;
@@ -221,7 +221,8 @@ tree_top_status(const struct wbxml_node *root)
 
 	if (root == NULL)
 		return 0;
-	wbxml_foreach(root, n) {
+	wbxml_foreach(root, n)
+	{
 		const char *name = wbxml_tag_name(n->tag);
 
 		if (name != NULL && strcmp(name, "Status") == 0 &&
@@ -247,7 +248,7 @@ http_write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	size_t n = size * nmemb;
 
 	if (buf_append(&h->body, ptr, n) < 0)
-		return 0;   /* makes curl fail with CURLE_WRITE_ERROR */
+		return 0; /* makes curl fail with CURLE_WRITE_ERROR */
 	return n;
 }
 
@@ -336,10 +337,9 @@ http_do(struct eas_client *c, struct arena *a, const char *method,
 	h.r = r;
 	buf_init(&h.body, EAS_CLIENT_MAX_BODY);
 
-	url = arena_printf(a, "%s%s%s%s", c->url,
-			   path != NULL ? path : EAS_PATH,
-			   query != NULL ? "?" : "",
-			   query != NULL ? query : "");
+	url = arena_printf(
+		a, "%s%s%s%s", c->url, path != NULL ? path : EAS_PATH,
+		query != NULL ? "?" : "", query != NULL ? query : "");
 	curl_easy_reset(curl);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -391,22 +391,21 @@ http_do(struct eas_client *c, struct arena *a, const char *method,
 				    method, url, EAS_CLIENT_MAX_BODY);
 		else
 			client_fail(c, "%s %s: %s", method, url,
-				    errbuf[0] != '\0' ? errbuf :
-				    curl_easy_strerror(rc));
+				    errbuf[0] != '\0' ? errbuf
+						      : curl_easy_strerror(rc));
 		r->http_status = 0;
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->http_status);
 	r->body_len = h.body.len;
-	r->body = h.body.len > 0 ?
-		arena_memdup(a, h.body.data, h.body.len + 1) :
-		(const uint8_t *)"";
+	r->body = h.body.len > 0 ? arena_memdup(a, h.body.data, h.body.len + 1)
+				 : (const uint8_t *)"";
 	if (r->body_len > 0 && r->content_type != NULL &&
 	    str_has_iprefix(r->content_type, EAS_CT_WBXML)) {
 		const char *err = NULL;
 
-		if (wbxml_decode(a, r->body, r->body_len,
-				 &wbxml_limits_default, &r->tree, &err) < 0) {
+		if (wbxml_decode(a, r->body, r->body_len, &wbxml_limits_default,
+				 &r->tree, &err) < 0) {
 			r->tree = NULL;
 			r->decode_error = err != NULL ? err : "undecodable";
 		}
@@ -420,9 +419,8 @@ out:
 
 int
 eas_client_raw(struct eas_client *c, struct arena *a, const char *method,
-	       const char *path, const char *query,
-	       const char *const *headers, const void *body, size_t len,
-	       struct eas_response *r)
+	       const char *path, const char *query, const char *const *headers,
+	       const void *body, size_t len, struct eas_response *r)
 {
 	int ret;
 
@@ -458,16 +456,15 @@ post_timeout(struct eas_client *c, struct arena *a, const char *cmd,
 		return -1;
 	}
 	query = arena_printf(a, "Cmd=%s&User=%s&DeviceId=%s&DeviceType=%s%s%s",
-			     eas_url_escape(a, cmd),
-			     eas_url_escape(a, c->user),
+			     eas_url_escape(a, cmd), eas_url_escape(a, c->user),
 			     eas_url_escape(a, c->device_id),
 			     eas_url_escape(a, c->device_type),
 			     extra_query != NULL ? "&" : "",
 			     extra_query != NULL ? extra_query : "");
 	hdrs[nh++] = arena_printf(a, "MS-ASProtocolVersion: %s", c->version);
 	if (c->policy_key != 0)
-		hdrs[nh++] = arena_printf(a, "X-MS-PolicyKey: %u",
-					  c->policy_key);
+		hdrs[nh++] =
+			arena_printf(a, "X-MS-PolicyKey: %u", c->policy_key);
 	hdrs[nh] = NULL;
 	if (c->trace) {
 		fprintf(stderr, "--- POST Cmd=%s (policy key %u)\n", cmd,
@@ -522,9 +519,10 @@ flow_post(struct eas_client *c, struct arena *a, const char *cmd,
 	}
 	if (r->http_status != 200) {
 		client_fail(c, "%s: HTTP %ld%s", cmd, r->http_status,
-			    r->http_status == 401 ? " (wrong user or password)" :
-			    r->http_status == 449 ? " (provisioning needed)" :
-			    r->http_status == 403 ? " (forbidden)" : "");
+			    r->http_status == 401 ? " (wrong user or password)"
+			    : r->http_status == 449 ? " (provisioning needed)"
+			    : r->http_status == 403 ? " (forbidden)"
+						    : "");
 		return -1;
 	}
 	if (r->decode_error != NULL) {
@@ -533,17 +531,17 @@ flow_post(struct eas_client *c, struct arena *a, const char *cmd,
 		return -1;
 	}
 	if (r->body_len > 0 && r->tree == NULL) {
-		client_fail(c, "%s: response is not WBXML (Content-Type %s)",
-			    cmd, r->content_type != NULL ? r->content_type :
-			    "missing");
+		client_fail(
+			c, "%s: response is not WBXML (Content-Type %s)", cmd,
+			r->content_type != NULL ? r->content_type : "missing");
 		return -1;
 	}
 	return 0;
 }
 
 static int
-expect_root(struct eas_client *c, const struct eas_response *r,
-	    uint16_t tag, const char *cmd)
+expect_root(struct eas_client *c, const struct eas_response *r, uint16_t tag,
+	    const char *cmd)
 {
 	if (r->tree == NULL) {
 		client_fail(c, "%s: empty response", cmd);
@@ -583,15 +581,26 @@ xml_escape(struct arena *a, const char *s)
 	buf_init(&b, 0);
 	for (; *s != '\0'; s++) {
 		switch (*s) {
-		case '<': buf_puts(&b, "&lt;"); break;
-		case '>': buf_puts(&b, "&gt;"); break;
-		case '&': buf_puts(&b, "&amp;"); break;
-		case '"': buf_puts(&b, "&quot;"); break;
-		default: buf_putc(&b, (uint8_t)*s); break;
+		case '<':
+			buf_puts(&b, "&lt;");
+			break;
+		case '>':
+			buf_puts(&b, "&gt;");
+			break;
+		case '&':
+			buf_puts(&b, "&amp;");
+			break;
+		case '"':
+			buf_puts(&b, "&quot;");
+			break;
+		default:
+			buf_putc(&b, (uint8_t)*s);
+			break;
 		}
 	}
-	r = arena_strndup(a, (const char *)(b.data != NULL ? b.data :
-					    (uint8_t *)""), b.len);
+	r = arena_strndup(
+		a, (const char *)(b.data != NULL ? b.data : (uint8_t *)""),
+		b.len);
 	buf_deinit(&b);
 	return r;
 }
@@ -600,7 +609,7 @@ int
 eas_client_autodiscover(struct eas_client *c, struct arena *a,
 			const char *email, const char **url_r)
 {
-	static const char *const hdrs[] = { "Content-Type: text/xml", NULL };
+	static const char *const hdrs[] = {"Content-Type: text/xml", NULL};
 	struct eas_response r;
 	xmlDocPtr doc = NULL;
 	xmlXPathContextPtr xp = NULL;
@@ -608,7 +617,8 @@ eas_client_autodiscover(struct eas_client *c, struct arena *a,
 	const char *req;
 	int ret = -1;
 
-	req = arena_printf(a,
+	req = arena_printf(
+		a,
 		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 		"<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/"
 		"autodiscover/mobilesync/requestschema/2006\">\n"
@@ -618,11 +628,12 @@ eas_client_autodiscover(struct eas_client *c, struct arena *a,
 		"exchange/autodiscover/mobilesync/responseschema/2006"
 		"</AcceptableResponseSchema>\n"
 		"  </Request>\n"
-		"</Autodiscover>\n", xml_escape(a, email));
+		"</Autodiscover>\n",
+		xml_escape(a, email));
 	if (c->trace)
 		fprintf(stderr, "--- autodiscover request\n%s", req);
-	if (http_do(c, a, "POST", "/autodiscover/autodiscover.xml", NULL,
-		    hdrs, req, strlen(req), c->timeout_ms, &r) < 0)
+	if (http_do(c, a, "POST", "/autodiscover/autodiscover.xml", NULL, hdrs,
+		    req, strlen(req), c->timeout_ms, &r) < 0)
 		return -1;
 	if (c->trace)
 		fprintf(stderr, "--- HTTP %ld\n%s\n", r.http_status,
@@ -631,35 +642,36 @@ eas_client_autodiscover(struct eas_client *c, struct arena *a,
 		client_fail(c, "autodiscover: HTTP %ld", r.http_status);
 		return -1;
 	}
-	doc = xmlReadMemory((const char *)r.body, (int)r.body_len,
-			    "autodiscover.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOERROR |
-			    XML_PARSE_NOWARNING);
+	doc = xmlReadMemory(
+		(const char *)r.body, (int)r.body_len, "autodiscover.xml", NULL,
+		XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		client_fail(c, "autodiscover: response is not XML");
 		goto out;
 	}
 	xp = xmlXPathNewContext(doc);
-	obj = xmlXPathEvalExpression(BAD_CAST
-		"//*[local-name()='Server'][*[local-name()='Type']="
-		"'MobileSync']/*[local-name()='Url']", xp);
+	obj = xmlXPathEvalExpression(
+		BAD_CAST "//*[local-name()='Server'][*[local-name()='Type']="
+			 "'MobileSync']/*[local-name()='Url']",
+		xp);
 	if (obj == NULL || obj->nodesetval == NULL ||
 	    obj->nodesetval->nodeNr == 0) {
 		xmlXPathFreeObject(obj);
-		obj = xmlXPathEvalExpression(BAD_CAST
+		obj = xmlXPathEvalExpression(
+			BAD_CAST
 			"//*[local-name()='Error']//*[local-name()='Message']",
 			xp);
 		if (obj != NULL && obj->nodesetval != NULL &&
 		    obj->nodesetval->nodeNr > 0) {
-			xmlChar *t = xmlNodeGetContent(
-				obj->nodesetval->nodeTab[0]);
+			xmlChar *t =
+				xmlNodeGetContent(obj->nodesetval->nodeTab[0]);
 
 			client_fail(c, "autodiscover: error: %s",
 				    t != NULL ? (const char *)t : "");
 			xmlFree(t);
 		} else {
 			client_fail(c, "autodiscover: no MobileSync server "
-				    "in the response");
+				       "in the response");
 		}
 		goto out;
 	} else {
@@ -691,8 +703,7 @@ provision_ack_wipe(struct eas_client *c, struct arena *a, uint16_t tag)
 	w = wbxml_add(a, req, tag);
 	wbxml_add_int(a, w, EAS_PROVISION_STATUS, 1);
 	c->policy_key = 0;
-	if (post_timeout(c, a, "Provision", req, NULL, c->timeout_ms,
-			 &r) < 0) {
+	if (post_timeout(c, a, "Provision", req, NULL, c->timeout_ms, &r) < 0) {
 		c->policy_key = saved;
 		return -1;
 	}
@@ -761,9 +772,10 @@ provision_policy(struct eas_client *c, const struct eas_response *r,
 		const struct wbxml_node *data =
 			wbxml_child(pol, EAS_PROVISION_DATA);
 
-		*policy_r = data != NULL ?
-			wbxml_child(data, EAS_PROVISION_EASPROVISIONDOC) :
-			NULL;
+		*policy_r = data != NULL
+				    ? wbxml_child(data,
+						  EAS_PROVISION_EASPROVISIONDOC)
+				    : NULL;
 	}
 	*key_r = key;
 	return 0;
@@ -776,8 +788,8 @@ wipe_request(const struct wbxml_node *root, uint16_t *tag_r)
 
 	if ((n = wbxml_child(root, EAS_PROVISION_REMOTEWIPE)) != NULL)
 		*tag_r = EAS_PROVISION_REMOTEWIPE;
-	else if ((n = wbxml_child(root,
-				  EAS_PROVISION_ACCOUNTONLYREMOTEWIPE)) != NULL)
+	else if ((n = wbxml_child(root, EAS_PROVISION_ACCOUNTONLYREMOTEWIPE)) !=
+		 NULL)
 		*tag_r = EAS_PROVISION_ACCOUNTONLYREMOTEWIPE;
 	return n;
 }
@@ -802,13 +814,13 @@ eas_client_provision(struct eas_client *c, struct arena *a,
 	pol = wbxml_add(a, pols, EAS_PROVISION_POLICY);
 	wbxml_add_text(a, pol, EAS_PROVISION_POLICYTYPE, EAS_POLICY_TYPE);
 	c->policy_key = 0;
-	if (post_timeout(c, a, "Provision", req, NULL, c->timeout_ms,
-			 &r) < 0)
+	if (post_timeout(c, a, "Provision", req, NULL, c->timeout_ms, &r) < 0)
 		goto fail;
 	if (r.http_status != 200) {
 		client_fail(c, "Provision: HTTP %ld%s", r.http_status,
-			    r.http_status == 401 ? " (wrong user or password)" :
-			    r.http_status == 403 ? " (device blocked)" : "");
+			    r.http_status == 401   ? " (wrong user or password)"
+			    : r.http_status == 403 ? " (device blocked)"
+						   : "");
 		goto fail;
 	}
 	if (r.decode_error != NULL) {
@@ -833,11 +845,9 @@ eas_client_provision(struct eas_client *c, struct arena *a,
 	pols = wbxml_add(a, req, EAS_PROVISION_POLICIES);
 	pol = wbxml_add(a, pols, EAS_PROVISION_POLICY);
 	wbxml_add_text(a, pol, EAS_PROVISION_POLICYTYPE, EAS_POLICY_TYPE);
-	wbxml_add_textf(a, pol, EAS_PROVISION_POLICYKEY, "%u",
-			(uint32_t)key);
+	wbxml_add_textf(a, pol, EAS_PROVISION_POLICYKEY, "%u", (uint32_t)key);
 	wbxml_add_int(a, pol, EAS_PROVISION_STATUS, 1);
-	if (post_timeout(c, a, "Provision", req, NULL, c->timeout_ms,
-			 &r) < 0)
+	if (post_timeout(c, a, "Provision", req, NULL, c->timeout_ms, &r) < 0)
 		goto fail;
 	if (r.http_status != 200) {
 		client_fail(c, "Provision phase 2: HTTP %ld", r.http_status);
@@ -938,13 +948,18 @@ const char *
 eas_folder_class(int type)
 {
 	switch (type) {
-	case 7: case 15:
+	case 7:
+	case 15:
 		return "Tasks";
-	case 8: case 13:
+	case 8:
+	case 13:
 		return "Calendar";
-	case 9: case 14: case 19:
+	case 9:
+	case 14:
+	case 19:
 		return "Contacts";
-	case 10: case 17:
+	case 10:
+	case 17:
 		return "Notes";
 	default:
 		return "Email";
@@ -966,14 +981,14 @@ eas_client_foldersync(struct eas_client *c, struct arena *a, int *status_r)
 	req = wbxml_new(a, EAS_FOLDERHIERARCHY_FOLDERSYNC);
 	wbxml_add_text(a, req, EAS_FOLDERHIERARCHY_SYNCKEY, key);
 	if (flow_post(c, a, "FolderSync", req, c->timeout_ms, &r) < 0 ||
-	    expect_root(c, &r, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-			"FolderSync") < 0)
+	    expect_root(c, &r, EAS_FOLDERHIERARCHY_FOLDERSYNC, "FolderSync") <
+		    0)
 		return -1;
 	wbxml_child_int(r.tree, EAS_FOLDERHIERARCHY_STATUS, &st);
 	if (status_r != NULL)
 		*status_r = (int)st;
 	if (st != 1) {
-		if (st == 9)   /* MS-ASCMD 2.2.3.177.6: start over from 0 */
+		if (st == 9) /* MS-ASCMD 2.2.3.177.6: start over from 0 */
 			xfree(&c->hierarchy_key);
 		client_fail(c, "FolderSync: Status %lld", (long long)st);
 		return -1;
@@ -994,7 +1009,8 @@ eas_client_foldersync(struct eas_client *c, struct arena *a, int *status_r)
 	}
 	changes = wbxml_child(r.tree, EAS_FOLDERHIERARCHY_CHANGES);
 	if (changes != NULL) {
-		wbxml_foreach(changes, n) {
+		wbxml_foreach(changes, n)
+		{
 			const char *id = wbxml_child_text(
 				n, EAS_FOLDERHIERARCHY_SERVERID);
 			int64_t type = 0;
@@ -1009,12 +1025,13 @@ eas_client_foldersync(struct eas_client *c, struct arena *a, int *status_r)
 			    n->tag != EAS_FOLDERHIERARCHY_UPDATE)
 				continue;
 			wbxml_child_int(n, EAS_FOLDERHIERARCHY_TYPE, &type);
-			folder_upsert(c, id,
-				      wbxml_child_text(
-					      n, EAS_FOLDERHIERARCHY_PARENTID),
-				      wbxml_child_text(
-					      n, EAS_FOLDERHIERARCHY_DISPLAYNAME),
-				      (int)type);
+			folder_upsert(
+				c, id,
+				wbxml_child_text(n,
+						 EAS_FOLDERHIERARCHY_PARENTID),
+				wbxml_child_text(
+					n, EAS_FOLDERHIERARCHY_DISPLAYNAME),
+				(int)type);
 		}
 	}
 	free(c->hierarchy_key);
@@ -1064,10 +1081,14 @@ const char *
 eas_item_kind_name(enum eas_item_kind k)
 {
 	switch (k) {
-	case EAS_ITEM_ADD: return "Add";
-	case EAS_ITEM_CHANGE: return "Change";
-	case EAS_ITEM_DELETE: return "Delete";
-	case EAS_ITEM_SOFTDELETE: return "SoftDelete";
+	case EAS_ITEM_ADD:
+		return "Add";
+	case EAS_ITEM_CHANGE:
+		return "Change";
+	case EAS_ITEM_DELETE:
+		return "Delete";
+	case EAS_ITEM_SOFTDELETE:
+		return "SoftDelete";
 	}
 	return "?";
 }
@@ -1139,7 +1160,8 @@ sync_collection_req(struct eas_client *c, struct arena *a,
 			struct wbxml_node *bp = wbxml_add(
 				a, opt, EAS_AIRSYNCBASE_BODYPREFERENCE);
 
-			wbxml_add_int(a, bp, EAS_AIRSYNCBASE_TYPE, o->body_type);
+			wbxml_add_int(a, bp, EAS_AIRSYNCBASE_TYPE,
+				      o->body_type);
 			if (o->truncation > 0)
 				wbxml_add_int(a, bp,
 					      EAS_AIRSYNCBASE_TRUNCATIONSIZE,
@@ -1166,7 +1188,7 @@ sync_parse(struct eas_client *c, struct arena *a, const char *collection_id,
 	*more_r = false;
 	r->empty_response = resp->tree == NULL;
 	if (resp->tree == NULL)
-		return 0;   /* empty 200: nothing changed, keep the key */
+		return 0; /* empty 200: nothing changed, keep the key */
 	if (resp->tree->tag != EAS_AIRSYNC_SYNC) {
 		client_fail(c, "Sync: unexpected response element");
 		return -1;
@@ -1181,8 +1203,8 @@ sync_parse(struct eas_client *c, struct arena *a, const char *collection_id,
 	col = NULL;
 	if (cols != NULL)
 		for (col = cols->child; col != NULL; col = col->next) {
-			const char *id = wbxml_child_text(
-				col, EAS_AIRSYNC_COLLECTIONID);
+			const char *id =
+				wbxml_child_text(col, EAS_AIRSYNC_COLLECTIONID);
 
 			if (col->tag == EAS_AIRSYNC_COLLECTION &&
 			    (id == NULL || strcmp(id, collection_id) == 0))
@@ -1197,7 +1219,7 @@ sync_parse(struct eas_client *c, struct arena *a, const char *collection_id,
 	wbxml_child_int(col, EAS_AIRSYNC_STATUS, &st);
 	r->status = (int)st;
 	if (st != 1) {
-		if (st == 3)   /* invalid key: the next sync starts at 0 */
+		if (st == 3) /* invalid key: the next sync starts at 0 */
 			eas_client_set_sync_key(c, collection_id, NULL);
 		client_fail(c, "Sync %s: Status %lld", collection_id,
 			    (long long)st);
@@ -1215,26 +1237,29 @@ sync_parse(struct eas_client *c, struct arena *a, const char *collection_id,
 	}
 	*more_r = wbxml_child(col, EAS_AIRSYNC_MOREAVAILABLE) != NULL;
 	if ((sub = wbxml_child(col, EAS_AIRSYNC_RESPONSES)) != NULL) {
-		wbxml_foreach(sub, n) {
+		wbxml_foreach(sub, n)
+		{
 			struct eas_reply *rep;
 			int64_t ist = 0;
 
 			rep = grow(a, replies, sizeof(*rep));
 			memset(rep, 0, sizeof(*rep));
-			rep->kind = n->tag == EAS_AIRSYNC_ADD ? EAS_ITEM_ADD :
-				n->tag == EAS_AIRSYNC_CHANGE ? EAS_ITEM_CHANGE :
-				n->tag == EAS_AIRSYNC_DELETE ? EAS_ITEM_DELETE :
-				0;
-			rep->client_id = wbxml_child_text(n,
-							  EAS_AIRSYNC_CLIENTID);
-			rep->server_id = wbxml_child_text(n,
-							  EAS_AIRSYNC_SERVERID);
+			rep->kind =
+				n->tag == EAS_AIRSYNC_ADD      ? EAS_ITEM_ADD
+				: n->tag == EAS_AIRSYNC_CHANGE ? EAS_ITEM_CHANGE
+				: n->tag == EAS_AIRSYNC_DELETE ? EAS_ITEM_DELETE
+							       : 0;
+			rep->client_id =
+				wbxml_child_text(n, EAS_AIRSYNC_CLIENTID);
+			rep->server_id =
+				wbxml_child_text(n, EAS_AIRSYNC_SERVERID);
 			wbxml_child_int(n, EAS_AIRSYNC_STATUS, &ist);
 			rep->status = (int)ist;
 		}
 	}
 	if ((sub = wbxml_child(col, EAS_AIRSYNC_COMMANDS)) != NULL) {
-		wbxml_foreach(sub, n) {
+		wbxml_foreach(sub, n)
+		{
 			struct eas_item *it;
 			enum eas_item_kind k;
 
@@ -1255,10 +1280,12 @@ sync_parse(struct eas_client *c, struct arena *a, const char *collection_id,
 			}
 			it = grow(a, items, sizeof(*it));
 			it->kind = k;
-			it->server_id = wbxml_child_text(n, EAS_AIRSYNC_SERVERID);
+			it->server_id =
+				wbxml_child_text(n, EAS_AIRSYNC_SERVERID);
 			if (it->server_id == NULL)
 				it->server_id = "";
-			it->appdata = wbxml_child(n, EAS_AIRSYNC_APPLICATIONDATA);
+			it->appdata =
+				wbxml_child(n, EAS_AIRSYNC_APPLICATIONDATA);
 		}
 	}
 	return 0;
@@ -1293,8 +1320,7 @@ sync_prime(struct eas_client *c, struct arena *a, const char *collection_id,
 			    collection_id);
 		return -1;
 	}
-	return sync_parse(c, a, collection_id, &resp, items, replies, r,
-			  &more);
+	return sync_parse(c, a, collection_id, &resp, items, replies, r, &more);
 }
 
 int
@@ -1303,7 +1329,7 @@ eas_client_sync(struct eas_client *c, struct arena *a,
 		struct eas_sync_result *r)
 {
 	struct eas_sync_opts defaults;
-	struct growing items = { 0 }, replies = { 0 };
+	struct growing items = {0}, replies = {0};
 	bool more = true;
 	int ret = -1;
 
@@ -1325,12 +1351,12 @@ eas_client_sync(struct eas_client *c, struct arena *a,
 			goto out;
 		}
 		sync_collection_req(c, a, collection_id,
-				    eas_client_sync_key(c, collection_id),
-				    opts, 1, &req);
+				    eas_client_sync_key(c, collection_id), opts,
+				    1, &req);
 		r->rounds++;
 		if (flow_post(c, a, "Sync", req, c->timeout_ms, &resp) < 0 ||
-		    sync_parse(c, a, collection_id, &resp, &items, &replies,
-			       r, &more) < 0)
+		    sync_parse(c, a, collection_id, &resp, &items, &replies, r,
+			       &more) < 0)
 			goto out;
 		if (resp.tree == NULL)
 			r->status = 1;
@@ -1348,7 +1374,7 @@ eas_client_sync_prime(struct eas_client *c, struct arena *a,
 {
 	struct eas_sync_opts o;
 	struct eas_sync_result r;
-	struct growing items = { 0 }, replies = { 0 };
+	struct growing items = {0}, replies = {0};
 
 	memset(&r, 0, sizeof(r));
 	eas_sync_opts_init(&o);
@@ -1362,7 +1388,7 @@ eas_client_sync_commands(struct eas_client *c, struct arena *a,
 			 struct eas_sync_result *r)
 {
 	struct eas_sync_opts o;
-	struct growing items = { 0 }, replies = { 0 };
+	struct growing items = {0}, replies = {0};
 	struct wbxml_node *req, *col, *commands;
 	struct eas_response resp;
 	bool more;
@@ -1374,8 +1400,8 @@ eas_client_sync_commands(struct eas_client *c, struct arena *a,
 	    sync_prime(c, a, collection_id, &o, &items, &replies, r) < 0)
 		goto out;
 	col = sync_collection_req(c, a, collection_id,
-				  eas_client_sync_key(c, collection_id), &o,
-				  0, &req);
+				  eas_client_sync_key(c, collection_id), &o, 0,
+				  &req);
 	commands = wbxml_add(a, col, EAS_AIRSYNC_COMMANDS);
 	for (size_t i = 0; i < n; i++) {
 		const struct eas_command *cmd = &cmds[i];
@@ -1433,8 +1459,8 @@ eas_client_sync_commands(struct eas_client *c, struct arena *a,
 			    collection_id);
 		goto out;
 	}
-	if (sync_parse(c, a, collection_id, &resp, &items, &replies, r,
-		       &more) < 0)
+	if (sync_parse(c, a, collection_id, &resp, &items, &replies, r, &more) <
+	    0)
 		goto out;
 	ret = 0;
 out:
@@ -1486,11 +1512,11 @@ one_command(struct eas_client *c, struct arena *a, const char *collection_id,
 }
 
 int
-eas_client_add(struct eas_client *c, struct arena *a,
-	       const char *collection_id, const struct wbxml_node *appdata,
-	       const char **server_id_r, int *status_r)
+eas_client_add(struct eas_client *c, struct arena *a, const char *collection_id,
+	       const struct wbxml_node *appdata, const char **server_id_r,
+	       int *status_r)
 {
-	struct eas_command cmd = { .kind = EAS_ITEM_ADD, .appdata = appdata };
+	struct eas_command cmd = {.kind = EAS_ITEM_ADD, .appdata = appdata};
 
 	return one_command(c, a, collection_id, &cmd, server_id_r, status_r);
 }
@@ -1500,9 +1526,9 @@ eas_client_change(struct eas_client *c, struct arena *a,
 		  const char *collection_id, const char *server_id,
 		  const struct wbxml_node *appdata, int *status_r)
 {
-	struct eas_command cmd = { .kind = EAS_ITEM_CHANGE,
-				   .server_id = server_id,
-				   .appdata = appdata };
+	struct eas_command cmd = {.kind = EAS_ITEM_CHANGE,
+				  .server_id = server_id,
+				  .appdata = appdata};
 
 	return one_command(c, a, collection_id, &cmd, NULL, status_r);
 }
@@ -1512,8 +1538,8 @@ eas_client_delete(struct eas_client *c, struct arena *a,
 		  const char *collection_id, const char *server_id,
 		  int *status_r)
 {
-	struct eas_command cmd = { .kind = EAS_ITEM_DELETE,
-				   .server_id = server_id };
+	struct eas_command cmd = {.kind = EAS_ITEM_DELETE,
+				  .server_id = server_id};
 
 	return one_command(c, a, collection_id, &cmd, NULL, status_r);
 }
@@ -1588,7 +1614,7 @@ eas_client_ping(struct eas_client *c, struct arena *a, unsigned heartbeat,
 	struct wbxml_node *req = NULL, *folders;
 	const struct wbxml_node *fl, *f;
 	struct eas_response r;
-	struct growing changed = { 0 };
+	struct growing changed = {0};
 	int64_t st = 0;
 	long timeout;
 
@@ -1605,16 +1631,17 @@ eas_client_ping(struct eas_client *c, struct arena *a, unsigned heartbeat,
 		if (n > 0) {
 			folders = wbxml_add(a, req, EAS_PING_FOLDERS);
 			for (size_t i = 0; i < n; i++) {
-				struct wbxml_node *fn = wbxml_add(
-					a, folders, EAS_PING_FOLDER);
+				struct wbxml_node *fn =
+					wbxml_add(a, folders, EAS_PING_FOLDER);
 				const struct eas_folder *ef =
 					folder_by_id(c, collection_ids[i]);
 
 				wbxml_add_text(a, fn, EAS_PING_ID,
 					       collection_ids[i]);
-				wbxml_add_text(a, fn, EAS_PING_CLASS,
-					       eas_folder_class(
-						       ef != NULL ? ef->type : 2));
+				wbxml_add_text(
+					a, fn, EAS_PING_CLASS,
+					eas_folder_class(ef != NULL ? ef->type
+								    : 2));
 			}
 		}
 	}
@@ -1628,7 +1655,8 @@ eas_client_ping(struct eas_client *c, struct arena *a, unsigned heartbeat,
 	wbxml_child_int(r.tree, EAS_PING_STATUS, &st);
 	*status_r = (int)st;
 	if ((fl = wbxml_child(r.tree, EAS_PING_FOLDERS)) != NULL) {
-		wbxml_foreach(fl, f) {
+		wbxml_foreach(fl, f)
+		{
 			const char **slot;
 
 			if (f->tag != EAS_PING_FOLDER)
@@ -1682,8 +1710,8 @@ eas_client_fetch(struct eas_client *c, struct arena *a,
 		return -1;
 	}
 	resp_n = wbxml_child(r.tree, EAS_ITEMOPERATIONS_RESPONSE);
-	f = resp_n != NULL ? wbxml_child(resp_n, EAS_ITEMOPERATIONS_FETCH) :
-		NULL;
+	f = resp_n != NULL ? wbxml_child(resp_n, EAS_ITEMOPERATIONS_FETCH)
+			   : NULL;
 	if (f == NULL) {
 		client_fail(c, "ItemOperations: no Fetch in the response");
 		return -1;
@@ -1738,8 +1766,10 @@ state_split(char *line, char **fields, size_t max)
 			fields[n++] = w;
 		} else if (*r == '\\' && r[1] != '\0') {
 			r++;
-			*w++ = *r == 't' ? '\t' : *r == 'n' ? '\n' :
-				*r == 'r' ? '\r' : *r;
+			*w++ = *r == 't'   ? '\t'
+			       : *r == 'n' ? '\n'
+			       : *r == 'r' ? '\r'
+					   : *r;
 		} else {
 			*w++ = *r;
 		}
@@ -1889,7 +1919,7 @@ eas_query_b64(struct arena *a, const struct eas_b64_query *q)
 	bin = p = arena_alloc(a, len);
 	*p++ = q->version;
 	*p++ = q->command;
-	*p++ = (uint8_t)(q->locale & 0xff);   /* little-endian */
+	*p++ = (uint8_t)(q->locale & 0xff); /* little-endian */
 	*p++ = (uint8_t)(q->locale >> 8);
 	*p++ = (uint8_t)q->device_id_len;
 	if (q->device_id_len > 0)

@@ -23,7 +23,7 @@ struct eas_folder {
 	char *server_id;
 	char *parent_id;
 	char *name;
-	int type;                  /* MS-ASCMD 2.2.3.186.3 Type */
+	int type; /* MS-ASCMD 2.2.3.186.3 Type */
 };
 
 struct eas_collection_key {
@@ -32,25 +32,25 @@ struct eas_collection_key {
 };
 
 struct eas_client {
-	char *url;                 /* scheme://host:port, no path */
+	char *url; /* scheme://host:port, no path */
 	char *user, *password;
 	char *device_id, *device_type;
-	char *version;             /* MS-ASProtocolVersion, default "16.1" */
+	char *version; /* MS-ASProtocolVersion, default "16.1" */
 	char *user_agent;
-	uint32_t policy_key;       /* 0 = none: X-MS-PolicyKey not sent */
-	char *hierarchy_key;       /* NULL = never synced ("0") */
+	uint32_t policy_key; /* 0 = none: X-MS-PolicyKey not sent */
+	char *hierarchy_key; /* NULL = never synced ("0") */
 	struct eas_folder *folders;
 	size_t nfolders;
 	struct eas_collection_key *keys;
 	size_t nkeys;
 
-	bool trace;                /* requests/responses as XML on stderr */
-	bool auto_provision;       /* flows provision again on 449/142-144 */
-	long timeout_ms;           /* per request; 0 = none */
-	bool wiped;                /* the server asked for a wipe, and we
-				      acknowledged it */
-	char *error;               /* last error text (heap) */
-	void *curl;                /* CURL *, reused for keep-alive */
+	bool trace;	     /* requests/responses as XML on stderr */
+	bool auto_provision; /* flows provision again on 449/142-144 */
+	long timeout_ms;     /* per request; 0 = none */
+	bool wiped;	     /* the server asked for a wipe, and we
+				acknowledged it */
+	char *error;	     /* last error text (heap) */
+	void *curl;	     /* CURL *, reused for keep-alive */
 };
 
 struct eas_http_header {
@@ -59,18 +59,18 @@ struct eas_http_header {
 };
 
 struct eas_response {
-	long http_status;          /* 0 when the request never got an answer */
-	const char *content_type;  /* NULL when absent */
+	long http_status;	  /* 0 when the request never got an answer */
+	const char *content_type; /* NULL when absent */
 	/* headers of interest, NULL when absent */
 	const char *ms_versions, *ms_commands, *ms_server;
 	const char *x_ms_rp, *x_ms_location, *retry_after;
 	const char *www_authenticate;
-	struct eas_http_header *headers;   /* all of them, in order */
-	const uint8_t *body;       /* raw bytes, NUL terminated; len 0 = none */
+	struct eas_http_header *headers; /* all of them, in order */
+	const uint8_t *body; /* raw bytes, NUL terminated; len 0 = none */
 	size_t body_len;
-	struct wbxml_node *tree;   /* decoded WBXML, NULL for an empty or
-				      non-WBXML body */
-	const char *decode_error;  /* set when a WBXML body did not decode */
+	struct wbxml_node *tree;  /* decoded WBXML, NULL for an empty or
+				     non-WBXML body */
+	const char *decode_error; /* set when a WBXML body did not decode */
 };
 
 /* url may be "http://host:port" or end in /Microsoft-Server-ActiveSync.
@@ -132,8 +132,7 @@ int eas_client_provision(struct eas_client *c, struct arena *a,
 /* FolderSync from the stored hierarchy key (or 0); updates c->folders and
  * c->hierarchy_key. *status_r (may be NULL) gets the FolderSync Status;
  * status 9 (bad key) resets the key so the next call starts over. */
-int eas_client_foldersync(struct eas_client *c, struct arena *a,
-			  int *status_r);
+int eas_client_foldersync(struct eas_client *c, struct arena *a, int *status_r);
 /* By ServerId, else by display name (case-insensitive), else NULL. */
 const struct eas_folder *eas_client_folder_find(const struct eas_client *c,
 						const char *id_or_name);
@@ -162,45 +161,44 @@ const char *eas_item_kind_name(enum eas_item_kind k);
 struct eas_item {
 	enum eas_item_kind kind;
 	const char *server_id;
-	const struct wbxml_node *appdata;  /* NULL for deletes */
+	const struct wbxml_node *appdata; /* NULL for deletes */
 };
 
 /* A Sync Responses entry for one of our commands. */
 struct eas_reply {
-	enum eas_item_kind kind;   /* ADD, CHANGE, DELETE (or 0 for Fetch) */
-	const char *client_id;     /* Add only */
+	enum eas_item_kind kind; /* ADD, CHANGE, DELETE (or 0 for Fetch) */
+	const char *client_id;	 /* Add only */
 	const char *server_id;
 	int status;
 };
 
 struct eas_sync_opts {
-	unsigned window_size;      /* 0 = 100 */
-	int filter_type;           /* -1 = not sent */
-	int body_type;             /* airsyncbase BodyPreference Type, 0 none */
-	uint32_t truncation;       /* 0 = not sent */
-	int mime_support;          /* -1 = not sent */
+	unsigned window_size; /* 0 = 100 */
+	int filter_type;      /* -1 = not sent */
+	int body_type;	      /* airsyncbase BodyPreference Type, 0 none */
+	uint32_t truncation;  /* 0 = not sent */
+	int mime_support;     /* -1 = not sent */
 	bool conversation_mode;
 };
 /* window 100, no filter, body type 1 untruncated. */
 void eas_sync_opts_init(struct eas_sync_opts *o);
 
 struct eas_sync_result {
-	int status;                /* collection Status (or top-level) */
-	const char *sync_key;      /* the new key */
+	int status;	      /* collection Status (or top-level) */
+	const char *sync_key; /* the new key */
 	struct eas_item *items;
 	size_t count;
 	struct eas_reply *replies;
 	size_t nreplies;
-	unsigned rounds;           /* Sync requests sent */
-	bool empty_response;       /* the last answer had no body */
+	unsigned rounds;     /* Sync requests sent */
+	bool empty_response; /* the last answer had no body */
 };
 
 /* Sync one collection: prime with SyncKey 0 when we hold no key, then
  * GetChanges with WindowSize until MoreAvailable stops. opts may be NULL.
  * Status 3 (invalid key) forgets the key. */
 int eas_client_sync(struct eas_client *c, struct arena *a,
-		    const char *collection_id,
-		    const struct eas_sync_opts *opts,
+		    const char *collection_id, const struct eas_sync_opts *opts,
 		    struct eas_sync_result *r);
 
 /* Only the SyncKey 0 round: get a key without fetching items (for
@@ -210,11 +208,11 @@ int eas_client_sync_prime(struct eas_client *c, struct arena *a,
 
 /* A client change to send. */
 struct eas_command {
-	enum eas_item_kind kind;   /* ADD, CHANGE, DELETE */
-	const char *client_id;     /* ADD: NULL = generated */
-	const char *server_id;     /* CHANGE, DELETE */
-	const struct wbxml_node *appdata;  /* ADD, CHANGE: the
-					      ApplicationData element */
+	enum eas_item_kind kind;	  /* ADD, CHANGE, DELETE */
+	const char *client_id;		  /* ADD: NULL = generated */
+	const char *server_id;		  /* CHANGE, DELETE */
+	const struct wbxml_node *appdata; /* ADD, CHANGE: the
+					     ApplicationData element */
 };
 /* One Sync with Commands (and GetChanges 0, so server changes stay pending
  * for the next eas_client_sync). Primes the collection first when needed.
@@ -244,10 +242,9 @@ int eas_client_estimate(struct eas_client *c, struct arena *a,
 /* Ping (MS-ASCMD 2.2.1.13) on the collections (NULL/0 = empty body: repeat
  * the last Ping). *status_r gets the Ping Status; with status 2,
  * *changed_r (arena array of folder ids) and *nchanged_r. */
-int eas_client_ping(struct eas_client *c, struct arena *a,
-		    unsigned heartbeat, const char *const *collection_ids,
-		    size_t n, int *status_r, const char ***changed_r,
-		    size_t *nchanged_r);
+int eas_client_ping(struct eas_client *c, struct arena *a, unsigned heartbeat,
+		    const char *const *collection_ids, size_t n, int *status_r,
+		    const char ***changed_r, size_t *nchanged_r);
 
 /* ItemOperations Fetch of one item; *props_r is its Properties element. */
 int eas_client_fetch(struct eas_client *c, struct arena *a,
@@ -268,16 +265,16 @@ void eas_client_state_reset(struct eas_client *c);
 
 /* The base64 query form (MS-ASHTTP 2.2.1.1.1.1; digest 1.2). */
 struct eas_b64_param {
-	uint8_t tag;               /* 0 AttachmentName ... 8 User */
+	uint8_t tag; /* 0 AttachmentName ... 8 User */
 	const void *value;
 	size_t len;
 };
 struct eas_b64_query {
-	uint8_t version;           /* 141, 161, ... */
-	uint8_t command;           /* 0 Sync, 9 FolderSync, 20 Provision ... */
-	uint16_t locale;           /* 0x0409 */
+	uint8_t version; /* 141, 161, ... */
+	uint8_t command; /* 0 Sync, 9 FolderSync, 20 Provision ... */
+	uint16_t locale; /* 0x0409 */
 	const void *device_id;
-	size_t device_id_len;      /* < 256 */
+	size_t device_id_len; /* < 256 */
 	bool has_policy_key;
 	uint32_t policy_key;
 	const char *device_type;

@@ -45,8 +45,7 @@ struct opts {
 	unsigned heartbeat;
 };
 
-static void __attribute__((format(printf, 1, 2)))
-err_msg(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) err_msg(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -69,7 +68,8 @@ read_file(struct arena *a, const char *path, char **data_r, size_t *len_r)
 {
 	const char *error;
 
-	if (arena_read_path(a, path, EASCLIENT_MAX_FILE, data_r, len_r, &error) < 0) {
+	if (arena_read_path(a, path, EASCLIENT_MAX_FILE, data_r, len_r,
+			    &error) < 0) {
 		err_msg("%s", error);
 		return -1;
 	}
@@ -103,8 +103,9 @@ load_appdata(struct eas_client *c, struct arena *a, const char *path,
 		cls = STORE_CLASS_CONTACTS;
 	else if (has_suffix(path, ".ics"))
 		cls = store_class_parse(eas_folder_class(f->type)) ==
-			STORE_CLASS_TASKS ? STORE_CLASS_TASKS :
-			STORE_CLASS_CALENDAR;
+				      STORE_CLASS_TASKS
+			      ? STORE_CLASS_TASKS
+			      : STORE_CLASS_CALENDAR;
 	else if (has_suffix(path, ".eml"))
 		cls = STORE_CLASS_EMAIL;
 	if (cls == STORE_CLASS_NONE) {
@@ -114,7 +115,8 @@ load_appdata(struct eas_client *c, struct arena *a, const char *path,
 		}
 		if (root->tag != EAS_AIRSYNC_APPLICATIONDATA) {
 			err_msg("%s: the root element must be "
-				"AirSync:ApplicationData", path);
+				"AirSync:ApplicationData",
+				path);
 			return -1;
 		}
 		*appdata_r = root;
@@ -160,15 +162,16 @@ resolve_folder(struct eas_client *c, struct arena *a, const char *name)
 static const char *
 summary(struct arena *a, const struct wbxml_node *appdata)
 {
-	static const char *const names[] = { "Subject", "FileAs",
-					     "DisplayName", "LastName",
-					     "FirstName", "Email1Address" };
+	static const char *const names[] = {"Subject",	   "FileAs",
+					    "DisplayName", "LastName",
+					    "FirstName",   "Email1Address"};
 	const struct wbxml_node *n;
 
 	if (appdata == NULL)
 		return "";
 	for (size_t i = 0; i < N_ELEMENTS(names); i++)
-		wbxml_foreach(appdata, n) {
+		wbxml_foreach(appdata, n)
+		{
 			const char *tn = wbxml_tag_name(n->tag);
 
 			if (tn != NULL && strcmp(tn, names[i]) == 0 &&
@@ -209,13 +212,13 @@ run(struct eas_client *c, struct arena *a, struct opts *o, int argc,
 	struct wbxml_node *appdata;
 	int status;
 
-#define NEED(n)                                                       \
-	do {                                                          \
-		if (argc != (n) + 1) {                                \
-			err_msg("%s: wrong number of arguments", cmd); \
-			fputs(usage, stderr);                         \
-			return EX_USAGE;                              \
-		}                                                     \
+#define NEED(n)                                                                \
+	do {                                                                   \
+		if (argc != (n) + 1) {                                         \
+			err_msg("%s: wrong number of arguments", cmd);         \
+			fputs(usage, stderr);                                  \
+			return EX_USAGE;                                       \
+		}                                                              \
 	} while (0)
 
 	if (strcmp(cmd, "autodiscover") == 0) {
@@ -286,8 +289,8 @@ run(struct eas_client *c, struct arena *a, struct opts *o, int argc,
 			}
 			if ((f = resolve_folder(c, a, argv[i])) == NULL)
 				return EX_FAIL;
-			if (strcmp(eas_client_sync_key(c, f->server_id),
-				   "0") == 0 &&
+			if (strcmp(eas_client_sync_key(c, f->server_id), "0") ==
+				    0 &&
 			    eas_client_sync_prime(c, a, f->server_id) < 0)
 				return client_err(c, "Sync");
 			ids[n++] = f->server_id;
@@ -330,8 +333,8 @@ run(struct eas_client *c, struct arena *a, struct opts *o, int argc,
 		if ((f = resolve_folder(c, a, argv[1])) == NULL ||
 		    load_appdata(c, a, argv[2], f, &appdata) < 0)
 			return EX_FAIL;
-		if (eas_client_add(c, a, f->server_id, appdata, &sid,
-				   &status) < 0)
+		if (eas_client_add(c, a, f->server_id, appdata, &sid, &status) <
+		    0)
 			return client_err(c, "Sync Add");
 		printf("%s\n", sid);
 		return 0;
@@ -351,8 +354,7 @@ run(struct eas_client *c, struct arena *a, struct opts *o, int argc,
 		NEED(2);
 		if ((f = resolve_folder(c, a, argv[1])) == NULL)
 			return EX_FAIL;
-		if (eas_client_delete(c, a, f->server_id, argv[2],
-				      &status) < 0)
+		if (eas_client_delete(c, a, f->server_id, argv[2], &status) < 0)
 			return client_err(c, "Sync Delete");
 		printf("deleted %s\n", argv[2]);
 		return 0;
@@ -378,8 +380,7 @@ run(struct eas_client *c, struct arena *a, struct opts *o, int argc,
 		if (strcmp(eas_client_sync_key(c, f->server_id), "0") == 0 &&
 		    eas_client_sync_prime(c, a, f->server_id) < 0)
 			return client_err(c, "Sync");
-		if (eas_client_estimate(c, a, f->server_id, &est,
-					&status) < 0)
+		if (eas_client_estimate(c, a, f->server_id, &est, &status) < 0)
 			return client_err(c, "GetItemEstimate");
 		printf("%lld\n", (long long)est);
 		return 0;
@@ -390,7 +391,7 @@ run(struct eas_client *c, struct arena *a, struct opts *o, int argc,
 int
 main(int argc, char **argv)
 {
-	struct opts o = { .version = "16.1" };
+	struct opts o = {.version = "16.1"};
 	struct eas_client *c;
 	struct arena *a;
 	int i, rc;

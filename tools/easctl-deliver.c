@@ -16,11 +16,11 @@
 
 /* sysexits.h values, spelled out so the meaning is next to the code */
 #define DELIVER_OK 0
-#define DELIVER_USAGE 64       /* EX_USAGE */
-#define DELIVER_DATAERR 65     /* EX_DATAERR: too large or unreadable */
-#define DELIVER_NOUSER 67      /* EX_NOUSER: unknown recipient */
-#define DELIVER_CANTCREAT 73   /* EX_CANTCREAT: no such folder */
-#define DELIVER_TEMPFAIL 75    /* EX_TEMPFAIL: try again later */
+#define DELIVER_USAGE 64     /* EX_USAGE */
+#define DELIVER_DATAERR 65   /* EX_DATAERR: too large or unreadable */
+#define DELIVER_NOUSER 67    /* EX_NOUSER: unknown recipient */
+#define DELIVER_CANTCREAT 73 /* EX_CANTCREAT: no such folder */
+#define DELIVER_TEMPFAIL 75  /* EX_TEMPFAIL: try again later */
 
 static const char deliver_usage[] =
 	"usage: easctl [--data DIR] deliver USER [--folder NAME] "
@@ -58,13 +58,14 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 			goto out;
 		} else if (strcmp(argv[i], "--folder") == 0 && i + 1 < argc) {
 			folder_name = argv[++i];
-		} else if (strcmp(argv[i], "--max-size") == 0 &&
-			   i + 1 < argc) {
+		} else if (strcmp(argv[i], "--max-size") == 0 && i + 1 < argc) {
 			int64_t v;
 
 			if (str_to_int64(argv[++i], &v) < 0 || v <= 0) {
-				fprintf(stderr, "easctl deliver: bad "
-						"--max-size %s\n", argv[i]);
+				fprintf(stderr,
+					"easctl deliver: bad "
+					"--max-size %s\n",
+					argv[i]);
 				ret = DELIVER_USAGE;
 				goto out;
 			}
@@ -97,8 +98,9 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 		if (n == 0)
 			break;
 		if (msg.len + (size_t)n > max) {
-			fprintf(stderr, "easctl deliver: message larger than "
-					"the limit of %zu bytes; not stored\n",
+			fprintf(stderr,
+				"easctl deliver: message larger than "
+				"the limit of %zu bytes; not stored\n",
 				max);
 			ret = DELIVER_DATAERR;
 			goto out;
@@ -142,8 +144,10 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	if (store_class_of_folder_type(folder.type) != STORE_CLASS_EMAIL) {
-		fprintf(stderr, "easctl deliver: folder %s does not hold "
-				"mail\n", folder.name);
+		fprintf(stderr,
+			"easctl deliver: folder %s does not hold "
+			"mail\n",
+			folder.name);
 		ret = DELIVER_CANTCREAT;
 		goto out;
 	}

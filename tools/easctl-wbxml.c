@@ -17,7 +17,8 @@ wbxml_usage(FILE *f)
 	fputs("usage: easctl wbxml decode FILE.wbxml   print as XML\n"
 	      "       easctl wbxml decode-fragment FILE  header-less fragment\n"
 	      "       easctl wbxml encode FILE.xml     write WBXML to stdout\n"
-	      "FILE may be - for standard input.\n", f);
+	      "FILE may be - for standard input.\n",
+	      f);
 }
 
 static int
@@ -44,8 +45,8 @@ easctl_wbxml(struct easctl *ctl, int argc, char **argv)
 	(void)ctl;
 	buf_init(&in, EASCTL_WBXML_MAX_FILE);
 	buf_init(&out, 0);
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
-			  strcmp(argv[1], "-h") == 0)) {
+	if (argc == 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		wbxml_usage(stdout);
 		ret = 0;
 		goto out;
@@ -62,9 +63,10 @@ easctl_wbxml(struct easctl *ctl, int argc, char **argv)
 		bool frag = strcmp(argv[1], "decode-fragment") == 0;
 		int r = frag ? wbxml_decode_fragment(a, in.data, in.len,
 						     &wbxml_limits_default,
-						     &root, &error) :
-			wbxml_decode(a, in.data, in.len, &wbxml_limits_default,
-				     &root, &error);
+						     &root, &error)
+			     : wbxml_decode(a, in.data, in.len,
+					    &wbxml_limits_default, &root,
+					    &error);
 
 		if (r < 0) {
 			fprintf(stderr, "%s: %s\n", argv[2], error);

@@ -39,8 +39,7 @@
 
 static const char *prog = "easctl";
 
-static void __attribute__((format(printf, 1, 2)))
-die_msg(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) die_msg(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -70,7 +69,7 @@ easctl_notify(const struct easctl *ctl, const struct store_change *changes,
 	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
 		return;
 	if (stat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return;   /* no server running on this data dir */
+		return; /* no server running on this data dir */
 	for (size_t i = 0; i < count; i++) {
 		n = snprintf(msg + len, sizeof(msg) - len, "%lld %lld\n",
 			     (long long)changes[i].account_id,
@@ -102,7 +101,7 @@ notify_hook(void *ctx, const struct store_change *changes, size_t count)
 static void
 notify_all(const struct easctl *ctl)
 {
-	static const struct store_change all = { 0, 0 };
+	static const struct store_change all = {0, 0};
 
 	easctl_notify(ctl, &all, 1);
 }
@@ -154,10 +153,10 @@ easctl_store(struct easctl *ctl)
 /* --- argument parsing --- */
 
 struct opt {
-	const char *name;          /* "--email" */
+	const char *name; /* "--email" */
 	bool has_arg;
-	const char **value;        /* for has_arg */
-	bool *flag;                /* for flags */
+	const char **value; /* for has_arg */
+	bool *flag;	    /* for flags */
 };
 
 /* Options anywhere, positionals collected in order. Returns the number of
@@ -223,8 +222,7 @@ usage_out(const char *text, int rc)
  * when the caller should return *rc_r. */
 static int
 args_or_usage(int argc, char **argv, const struct opt *opts, char **pos,
-	      int minpos, int maxpos, const char *usage, int *npos_r,
-	      int *rc_r)
+	      int minpos, int maxpos, const char *usage, int *npos_r, int *rc_r)
 {
 	int n = parse_args(argc, argv, opts, pos, EASCTL_MAX_POSITIONAL);
 
@@ -334,7 +332,8 @@ read_file(struct arena *a, const char *path, char **data_r, size_t *len_r)
 {
 	const char *error;
 
-	if (arena_read_path(a, path, EASCTL_MAX_FILE, data_r, len_r, &error) < 0) {
+	if (arena_read_path(a, path, EASCTL_MAX_FILE, data_r, len_r, &error) <
+	    0) {
 		die_msg("%s", error);
 		return -1;
 	}
@@ -428,11 +427,11 @@ user_add(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	const char *email = NULL, *display = NULL, *password = NULL;
 	bool pw_stdin = false, generated;
 	const struct opt opts[] = {
-		{ "--email", true, &email, NULL },
-		{ "--display-name", true, &display, NULL },
-		{ "--password", true, &password, NULL },
-		{ "--password-stdin", false, NULL, &pw_stdin },
-		{ NULL, false, NULL, NULL },
+		{"--email", true, &email, NULL},
+		{"--display-name", true, &display, NULL},
+		{"--password", true, &password, NULL},
+		{"--password-stdin", false, NULL, &pw_stdin},
+		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL], pw[EASCTL_MAX_PASSWORD];
 	struct store *s;
@@ -440,12 +439,12 @@ user_add(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	int64_t id;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, opts, pos, 1, 1, usage_user, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, opts, pos, 1, 1, usage_user, &n, &rc) < 0)
 		return rc;
 	if (email == NULL)
-		email = strchr(pos[0], '@') != NULL ? pos[0] :
-			arena_printf(a, "%s@localhost", pos[0]);
+		email = strchr(pos[0], '@') != NULL
+				? pos[0]
+				: arena_printf(a, "%s@localhost", pos[0]);
 	if (get_password(password, pw_stdin, pw, sizeof(pw), &generated) < 0)
 		return EX_FAIL;
 	if ((s = easctl_store(ctl)) == NULL)
@@ -478,8 +477,7 @@ user_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	size_t count;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, NULL, pos, 0, 0, usage_user, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, NULL, pos, 0, 0, usage_user, &n, &rc) < 0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL)
 		return EX_FAIL;
@@ -503,9 +501,9 @@ user_passwd(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	const char *password = NULL;
 	bool pw_stdin = false, generated;
 	const struct opt opts[] = {
-		{ "--password", true, &password, NULL },
-		{ "--password-stdin", false, NULL, &pw_stdin },
-		{ NULL, false, NULL, NULL },
+		{"--password", true, &password, NULL},
+		{"--password-stdin", false, NULL, &pw_stdin},
+		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL], pw[EASCTL_MAX_PASSWORD];
 	struct store_account acc;
@@ -513,8 +511,7 @@ user_passwd(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	enum store_error e;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, opts, pos, 1, 1, usage_user, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, opts, pos, 1, 1, usage_user, &n, &rc) < 0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_account(s, a, pos[0], &acc) < 0)
@@ -540,8 +537,7 @@ user_set_enabled(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	enum store_error e;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, NULL, pos, 1, 1, usage_user, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, NULL, pos, 1, 1, usage_user, &n, &rc) < 0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_account(s, a, pos[0], &acc) < 0)
@@ -563,8 +559,7 @@ user_delete(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	enum store_error e;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, NULL, pos, 1, 1, usage_user, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, NULL, pos, 1, 1, usage_user, &n, &rc) < 0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_account(s, a, pos[0], &acc) < 0)
@@ -621,9 +616,12 @@ static const char *
 access_name(enum store_access x)
 {
 	switch (x) {
-	case STORE_ACCESS_ALLOWED: return "allowed";
-	case STORE_ACCESS_BLOCKED: return "blocked";
-	case STORE_ACCESS_QUARANTINED: return "quarantined";
+	case STORE_ACCESS_ALLOWED:
+		return "allowed";
+	case STORE_ACCESS_BLOCKED:
+		return "blocked";
+	case STORE_ACCESS_QUARANTINED:
+		return "quarantined";
 	}
 	return "?";
 }
@@ -632,11 +630,16 @@ static const char *
 wipe_name(enum store_wipe w)
 {
 	switch (w) {
-	case STORE_WIPE_NONE: return "none";
-	case STORE_WIPE_REQUESTED: return "wipe-requested";
-	case STORE_WIPE_ACKNOWLEDGED: return "wiped";
-	case STORE_WIPE_ACCOUNT_REQUESTED: return "account-wipe-requested";
-	case STORE_WIPE_ACCOUNT_ACKNOWLEDGED: return "account-wiped";
+	case STORE_WIPE_NONE:
+		return "none";
+	case STORE_WIPE_REQUESTED:
+		return "wipe-requested";
+	case STORE_WIPE_ACKNOWLEDGED:
+		return "wiped";
+	case STORE_WIPE_ACCOUNT_REQUESTED:
+		return "account-wipe-requested";
+	case STORE_WIPE_ACCOUNT_ACKNOWLEDGED:
+		return "account-wiped";
 	}
 	return "?";
 }
@@ -652,8 +655,8 @@ device_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	size_t count, naccs;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, NULL, pos, 0, 1, usage_device, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, NULL, pos, 0, 1, usage_device, &n, &rc) <
+	    0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL)
 		return EX_FAIL;
@@ -704,8 +707,8 @@ device_access(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	enum store_error e;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n, &rc) <
+	    0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
@@ -724,8 +727,8 @@ device_wipe(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	bool account_only = false;
 	const struct opt opts[] = {
-		{ "--account-only", false, NULL, &account_only },
-		{ NULL, false, NULL, NULL },
+		{"--account-only", false, NULL, &account_only},
+		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account acc;
@@ -735,8 +738,8 @@ device_wipe(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	enum store_wipe w;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, opts, pos, 2, 2, usage_device, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, opts, pos, 2, 2, usage_device, &n, &rc) <
+	    0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
@@ -747,7 +750,8 @@ device_wipe(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return store_fail("requesting the wipe", e);
 	notify_all(ctl);
 	printf("device %s of %s: %s wipe requested; it happens at the "
-	       "device's next contact\n", dev.device_id, acc.login,
+	       "device's next contact\n",
+	       dev.device_id, acc.login,
 	       account_only ? "account-only" : "full");
 	return 0;
 }
@@ -762,8 +766,8 @@ device_remove(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	enum store_error e;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n, &rc) <
+	    0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
@@ -781,8 +785,8 @@ device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	const char *folder = NULL;
 	const struct opt opts[] = {
-		{ "--folder", true, &folder, NULL },
-		{ NULL, false, NULL, NULL },
+		{"--folder", true, &folder, NULL},
+		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account acc;
@@ -792,14 +796,13 @@ device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	enum store_error e;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, opts, pos, 2, 2, usage_device, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc, argv, opts, pos, 2, 2, usage_device, &n, &rc) <
+	    0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
 		return EX_FAIL;
-	if (folder != NULL &&
-	    lookup_folder(s, a, acc.id, folder, &f) < 0)
+	if (folder != NULL && lookup_folder(s, a, acc.id, folder, &f) < 0)
 		return EX_FAIL;
 	e = store_sync_delete(s, dev.id, folder != NULL ? f.id : -1);
 	if (e != STORE_OK && e != STORE_NOTFOUND)
@@ -824,11 +827,9 @@ cmd_device(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if (strcmp(sub, "list") == 0)
 		return device_list(ctl, a, argc, argv);
 	if (strcmp(sub, "allow") == 0)
-		return device_access(ctl, a, argc, argv,
-				     STORE_ACCESS_ALLOWED);
+		return device_access(ctl, a, argc, argv, STORE_ACCESS_ALLOWED);
 	if (strcmp(sub, "block") == 0)
-		return device_access(ctl, a, argc, argv,
-				     STORE_ACCESS_BLOCKED);
+		return device_access(ctl, a, argc, argv, STORE_ACCESS_BLOCKED);
 	if (strcmp(sub, "quarantine") == 0)
 		return device_access(ctl, a, argc, argv,
 				     STORE_ACCESS_QUARANTINED);
@@ -849,53 +850,53 @@ enum pol_kind { POL_BOOL, POL_INT, POL_SET, POL_LIST };
 struct policy_def {
 	const char *name;
 	enum pol_kind kind;
-	int64_t min, max;          /* POL_INT range */
-	const char *set;           /* POL_SET: allowed values, "0,4,5,6,7" */
+	int64_t min, max; /* POL_INT range */
+	const char *set;  /* POL_SET: allowed values, "0,4,5,6,7" */
 };
 
 static const struct policy_def policies[] = {
-	{ "AllowBluetooth", POL_INT, 0, 2, NULL },
-	{ "AllowBrowser", POL_BOOL, 0, 0, NULL },
-	{ "AllowCamera", POL_BOOL, 0, 0, NULL },
-	{ "AllowConsumerEmail", POL_BOOL, 0, 0, NULL },
-	{ "AllowDesktopSync", POL_BOOL, 0, 0, NULL },
-	{ "AllowHTMLEmail", POL_BOOL, 0, 0, NULL },
-	{ "AllowInternetSharing", POL_BOOL, 0, 0, NULL },
-	{ "AllowIrDA", POL_BOOL, 0, 0, NULL },
-	{ "AllowPOPIMAPEmail", POL_BOOL, 0, 0, NULL },
-	{ "AllowRemoteDesktop", POL_BOOL, 0, 0, NULL },
-	{ "AllowSimpleDevicePassword", POL_BOOL, 0, 0, NULL },
-	{ "AllowSMIMEEncryptionAlgorithmNegotiation", POL_INT, 0, 2, NULL },
-	{ "AllowSMIMESoftCerts", POL_BOOL, 0, 0, NULL },
-	{ "AllowStorageCard", POL_BOOL, 0, 0, NULL },
-	{ "AllowTextMessaging", POL_BOOL, 0, 0, NULL },
-	{ "AllowUnsignedApplications", POL_BOOL, 0, 0, NULL },
-	{ "AllowUnsignedInstallationPackages", POL_BOOL, 0, 0, NULL },
-	{ "AllowWiFi", POL_BOOL, 0, 0, NULL },
-	{ "AlphanumericDevicePasswordRequired", POL_BOOL, 0, 0, NULL },
-	{ "ApprovedApplicationList", POL_LIST, 0, 0, NULL },
-	{ "AttachmentsEnabled", POL_BOOL, 0, 0, NULL },
-	{ "DevicePasswordEnabled", POL_BOOL, 0, 0, NULL },
-	{ "DevicePasswordExpiration", POL_INT, 0, 9999, NULL },
-	{ "DevicePasswordHistory", POL_INT, 0, 50, NULL },
-	{ "MaxAttachmentSize", POL_INT, 0, INT32_MAX, NULL },
-	{ "MaxCalendarAgeFilter", POL_SET, 0, 0, "0,4,5,6,7" },
-	{ "MaxDevicePasswordFailedAttempts", POL_INT, 4, 16, NULL },
-	{ "MaxEmailAgeFilter", POL_INT, 0, 5, NULL },
-	{ "MaxEmailBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL },
-	{ "MaxEmailHTMLBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL },
-	{ "MaxInactivityTimeDeviceLock", POL_INT, 0, 9999, NULL },
-	{ "MinDevicePasswordComplexCharacters", POL_INT, 1, 4, NULL },
-	{ "MinDevicePasswordLength", POL_INT, 1, 16, NULL },
-	{ "PasswordRecoveryEnabled", POL_BOOL, 0, 0, NULL },
-	{ "RequireDeviceEncryption", POL_BOOL, 0, 0, NULL },
-	{ "RequireEncryptedSMIMEMessages", POL_BOOL, 0, 0, NULL },
-	{ "RequireEncryptionSMIMEAlgorithm", POL_INT, 0, 4, NULL },
-	{ "RequireManualSyncWhenRoaming", POL_BOOL, 0, 0, NULL },
-	{ "RequireSignedSMIMEAlgorithm", POL_INT, 0, 1, NULL },
-	{ "RequireSignedSMIMEMessages", POL_BOOL, 0, 0, NULL },
-	{ "RequireStorageCardEncryption", POL_BOOL, 0, 0, NULL },
-	{ "UnapprovedInROMApplicationList", POL_LIST, 0, 0, NULL },
+	{"AllowBluetooth", POL_INT, 0, 2, NULL},
+	{"AllowBrowser", POL_BOOL, 0, 0, NULL},
+	{"AllowCamera", POL_BOOL, 0, 0, NULL},
+	{"AllowConsumerEmail", POL_BOOL, 0, 0, NULL},
+	{"AllowDesktopSync", POL_BOOL, 0, 0, NULL},
+	{"AllowHTMLEmail", POL_BOOL, 0, 0, NULL},
+	{"AllowInternetSharing", POL_BOOL, 0, 0, NULL},
+	{"AllowIrDA", POL_BOOL, 0, 0, NULL},
+	{"AllowPOPIMAPEmail", POL_BOOL, 0, 0, NULL},
+	{"AllowRemoteDesktop", POL_BOOL, 0, 0, NULL},
+	{"AllowSimpleDevicePassword", POL_BOOL, 0, 0, NULL},
+	{"AllowSMIMEEncryptionAlgorithmNegotiation", POL_INT, 0, 2, NULL},
+	{"AllowSMIMESoftCerts", POL_BOOL, 0, 0, NULL},
+	{"AllowStorageCard", POL_BOOL, 0, 0, NULL},
+	{"AllowTextMessaging", POL_BOOL, 0, 0, NULL},
+	{"AllowUnsignedApplications", POL_BOOL, 0, 0, NULL},
+	{"AllowUnsignedInstallationPackages", POL_BOOL, 0, 0, NULL},
+	{"AllowWiFi", POL_BOOL, 0, 0, NULL},
+	{"AlphanumericDevicePasswordRequired", POL_BOOL, 0, 0, NULL},
+	{"ApprovedApplicationList", POL_LIST, 0, 0, NULL},
+	{"AttachmentsEnabled", POL_BOOL, 0, 0, NULL},
+	{"DevicePasswordEnabled", POL_BOOL, 0, 0, NULL},
+	{"DevicePasswordExpiration", POL_INT, 0, 9999, NULL},
+	{"DevicePasswordHistory", POL_INT, 0, 50, NULL},
+	{"MaxAttachmentSize", POL_INT, 0, INT32_MAX, NULL},
+	{"MaxCalendarAgeFilter", POL_SET, 0, 0, "0,4,5,6,7"},
+	{"MaxDevicePasswordFailedAttempts", POL_INT, 4, 16, NULL},
+	{"MaxEmailAgeFilter", POL_INT, 0, 5, NULL},
+	{"MaxEmailBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL},
+	{"MaxEmailHTMLBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL},
+	{"MaxInactivityTimeDeviceLock", POL_INT, 0, 9999, NULL},
+	{"MinDevicePasswordComplexCharacters", POL_INT, 1, 4, NULL},
+	{"MinDevicePasswordLength", POL_INT, 1, 16, NULL},
+	{"PasswordRecoveryEnabled", POL_BOOL, 0, 0, NULL},
+	{"RequireDeviceEncryption", POL_BOOL, 0, 0, NULL},
+	{"RequireEncryptedSMIMEMessages", POL_BOOL, 0, 0, NULL},
+	{"RequireEncryptionSMIMEAlgorithm", POL_INT, 0, 4, NULL},
+	{"RequireManualSyncWhenRoaming", POL_BOOL, 0, 0, NULL},
+	{"RequireSignedSMIMEAlgorithm", POL_INT, 0, 1, NULL},
+	{"RequireSignedSMIMEMessages", POL_BOOL, 0, 0, NULL},
+	{"RequireStorageCardEncryption", POL_BOOL, 0, 0, NULL},
+	{"UnapprovedInROMApplicationList", POL_LIST, 0, 0, NULL},
 };
 
 static const char usage_policy[] =
@@ -971,11 +972,11 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 {
 	const char *user = NULL;
 	const struct opt opts[] = {
-		{ "--user", true, &user, NULL },
-		{ NULL, false, NULL, NULL },
+		{"--user", true, &user, NULL},
+		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL];
-	struct store_account acc = { .id = 0 };
+	struct store_account acc = {.id = 0};
 	const struct policy_def *p = NULL;
 	const char *value = NULL;
 	struct store *s;
@@ -995,11 +996,11 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 		p = policy_find(pos[0]);
 		if (p == NULL) {
 			die_msg("unknown policy setting '%s' (see 'easctl "
-				"policy names')", pos[0]);
+				"policy names')",
+				pos[0]);
 			return EX_FAIL;
 		}
-		if (want == 2 &&
-		    (value = policy_value(a, p, pos[1])) == NULL)
+		if (want == 2 && (value = policy_value(a, p, pos[1])) == NULL)
 			return EX_FAIL;
 	}
 	if ((s = easctl_store(ctl)) == NULL)
@@ -1028,8 +1029,8 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 		printf("%s=%s%s%s\n", p->name, value,
 		       user != NULL ? " for " : "", user != NULL ? user : "");
 	else
-		printf("%s unset%s%s\n", p->name,
-		       user != NULL ? " for " : "", user != NULL ? user : "");
+		printf("%s unset%s%s\n", p->name, user != NULL ? " for " : "",
+		       user != NULL ? user : "");
 	return 0;
 }
 
@@ -1066,7 +1067,7 @@ struct import_obj {
 	enum store_class cls;
 	const char *data;
 	size_t len;
-	unsigned line;             /* where it starts, for messages */
+	unsigned line; /* where it starts, for messages */
 };
 
 struct import_list {
@@ -1165,15 +1166,16 @@ split_vcf(struct arena *a, const char *path, const char *data, size_t len,
 		if (line_is(p, llen, "BEGIN:VCARD")) {
 			if (start != NULL) {
 				die_msg("%s:%u: BEGIN:VCARD inside the vCard "
-					"of line %u", path, lineno, start_line);
+					"of line %u",
+					path, lineno, start_line);
 				return -1;
 			}
 			start = p;
 			start_line = lineno;
 		} else if (line_is(p, llen, "END:VCARD")) {
 			if (start == NULL) {
-				die_msg("%s:%u: END:VCARD without BEGIN",
-					path, lineno);
+				die_msg("%s:%u: END:VCARD without BEGIN", path,
+					lineno);
 				return -1;
 			}
 			import_push(a, out, STORE_CLASS_CONTACTS, start,
@@ -1211,7 +1213,7 @@ static bool
 is_override(icalcomponent *c)
 {
 	return icalcomponent_get_first_property(
-		c, ICAL_RECURRENCEID_PROPERTY) != NULL;
+		       c, ICAL_RECURRENCEID_PROPERTY) != NULL;
 }
 
 static bool
@@ -1259,13 +1261,13 @@ split_ics_cal(struct arena *a, const char *path, icalcomponent *cal,
 		arena_add_cleanup(a, ical_free_cb, one);
 		icalcomponent_add_property(one,
 					   icalproperty_new_version("2.0"));
-		icalcomponent_add_property(one, icalproperty_new_prodid(
-			"-//easd//easctl import//EN"));
+		icalcomponent_add_property(
+			one,
+			icalproperty_new_prodid("-//easd//easctl import//EN"));
 		for (tz = icalcomponent_get_first_component(
 			     cal, ICAL_VTIMEZONE_COMPONENT);
-		     tz != NULL;
-		     tz = icalcomponent_get_next_component(
-			     cal, ICAL_VTIMEZONE_COMPONENT))
+		     tz != NULL; tz = icalcomponent_get_next_component(
+					 cal, ICAL_VTIMEZONE_COMPONENT))
 			icalcomponent_add_component(
 				one, icalcomponent_new_clone(tz));
 		icalcomponent_add_component(one,
@@ -1276,14 +1278,15 @@ split_ics_cal(struct arena *a, const char *path, icalcomponent *cal,
 				    same_uid(comps[i], comps[j]))
 					icalcomponent_add_component(
 						one, icalcomponent_new_clone(
-							comps[j]));
+							     comps[j]));
 		text = icalcomponent_as_ical_string_r(one);
 		if (text == NULL) {
 			die_msg("%s: cannot serialize a component", path);
 			return -1;
 		}
-		import_push(a, out, kind == ICAL_VEVENT_COMPONENT ?
-			    STORE_CLASS_CALENDAR : STORE_CLASS_TASKS,
+		import_push(a, out,
+			    kind == ICAL_VEVENT_COMPONENT ? STORE_CLASS_CALENDAR
+							  : STORE_CLASS_TASKS,
 			    arena_strdup(a, text), strlen(text), 0);
 		free(text);
 	}
@@ -1320,9 +1323,8 @@ split_ics(struct arena *a, const char *path, const char *data,
 	} else {
 		for (cal = icalcomponent_get_first_component(
 			     root, ICAL_VCALENDAR_COMPONENT);
-		     cal != NULL;
-		     cal = icalcomponent_get_next_component(
-			     root, ICAL_VCALENDAR_COMPONENT))
+		     cal != NULL; cal = icalcomponent_get_next_component(
+					  root, ICAL_VCALENDAR_COMPONENT))
 			if (split_ics_cal(a, path, cal, out) < 0)
 				return -1;
 	}
@@ -1371,7 +1373,8 @@ split_mbox(struct arena *a, const char *path, const char *data, size_t len,
 		if (!in_msg) {
 			if (!line_is(p, llen - (nl != NULL ? 1 : 0), "")) {
 				die_msg("%s:%u: mbox does not start with a "
-					"'From ' line", path, lineno);
+					"'From ' line",
+					path, lineno);
 				buf_deinit(&msg);
 				return -1;
 			}
@@ -1437,21 +1440,21 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	const char *folder = NULL;
 	const struct opt opts[] = {
-		{ "--folder", true, &folder, NULL },
-		{ NULL, false, NULL, NULL },
+		{"--folder", true, &folder, NULL},
+		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL], *data;
-	struct import_list objs = { 0 };
+	struct import_list objs = {0};
 	struct store_account acc;
 	struct store_folder given, f;
 	struct store *s;
 	enum store_error e;
-	size_t len, counts[6] = { 0 };
+	size_t len, counts[6] = {0};
 	int n, rc, ret = EX_FAIL;
 	bool txn = false;
 
-	if (args_or_usage(argc - 1, argv + 1, opts, pos, 2, 2, usage_import,
-			  &n, &rc) < 0)
+	if (args_or_usage(argc - 1, argv + 1, opts, pos, 2, 2, usage_import, &n,
+			  &rc) < 0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_account(s, a, pos[0], &acc) < 0)
@@ -1509,8 +1512,7 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 					err != NULL ? err : "?");
 			else
 				die_msg("%s: object %zu: malformed %s: %s",
-					pos[1], i + 1,
-					store_class_name(o->cls),
+					pos[1], i + 1, store_class_name(o->cls),
 					err != NULL ? err : "?");
 			goto out;
 		}
@@ -1566,13 +1568,12 @@ export_ics_merge(struct arena *a, const char *text, icalcomponent *out,
 	}
 	for (c = icalcomponent_get_first_component(in, ICAL_ANY_COMPONENT);
 	     c != NULL; c = next) {
-		next = icalcomponent_get_next_component(in,
-							ICAL_ANY_COMPONENT);
+		next = icalcomponent_get_next_component(in, ICAL_ANY_COMPONENT);
 		if (icalcomponent_isa(c) == ICAL_VTIMEZONE_COMPONENT) {
 			icalproperty *p = icalcomponent_get_first_property(
 				c, ICAL_TZID_PROPERTY);
-			const char *tzid = p != NULL ?
-				icalproperty_get_tzid(p) : NULL;
+			const char *tzid =
+				p != NULL ? icalproperty_get_tzid(p) : NULL;
 			icalcomponent *t;
 			bool dup = false;
 
@@ -1586,7 +1587,8 @@ export_ics_merge(struct arena *a, const char *text, icalcomponent *out,
 						t, ICAL_TZID_PROPERTY);
 
 				if (tp != NULL &&
-				    strcmp(icalproperty_get_tzid(tp), tzid) == 0)
+				    strcmp(icalproperty_get_tzid(tp), tzid) ==
+					    0)
 					dup = true;
 			}
 			if (dup)
@@ -1665,8 +1667,8 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	size_t total = 0;
 	int n, rc, ret = EX_FAIL;
 
-	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 3, 3, usage_export,
-			  &n, &rc) < 0)
+	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 3, 3, usage_export, &n,
+			  &rc) < 0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_account(s, a, pos[0], &acc) < 0 ||
@@ -1679,8 +1681,9 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		arena_add_cleanup(a, ical_free_cb, cal);
 		icalcomponent_add_property(cal,
 					   icalproperty_new_version("2.0"));
-		icalcomponent_add_property(cal, icalproperty_new_prodid(
-			"-//easd//easctl export//EN"));
+		icalcomponent_add_property(
+			cal,
+			icalproperty_new_prodid("-//easd//easctl export//EN"));
 	}
 	for (;;) {
 		struct store_item *items;
@@ -1715,9 +1718,9 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 				break;
 			case STORE_CLASS_CALENDAR:
 			case STORE_CLASS_TASKS:
-				if (export_ics_merge(a, arena_strndup(a, text,
-								      len),
-						     cal, items[i].server_id) < 0) {
+				if (export_ics_merge(
+					    a, arena_strndup(a, text, len), cal,
+					    items[i].server_id) < 0) {
 					arena_free(&batch);
 					goto out;
 				}
@@ -1774,8 +1777,8 @@ cmd_stats(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	int n, rc;
 
 	(void)a;
-	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 0, 0, usage, &n,
-			  &rc) < 0)
+	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 0, 0, usage, &n, &rc) <
+	    0)
 		return rc;
 	if ((s = easctl_store(ctl)) == NULL)
 		return EX_FAIL;
@@ -1838,20 +1841,16 @@ static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
 } commands[] = {
-	{ "user", cmd_user },
-	{ "device", cmd_device },
-	{ "policy", cmd_policy },
-	{ "import", cmd_import },
-	{ "export", cmd_export },
-	{ "stats", cmd_stats },
-	{ "wbxml", cmd_wbxml },
-	{ "deliver", cmd_deliver },
+	{"user", cmd_user},	{"device", cmd_device},
+	{"policy", cmd_policy}, {"import", cmd_import},
+	{"export", cmd_export}, {"stats", cmd_stats},
+	{"wbxml", cmd_wbxml},	{"deliver", cmd_deliver},
 };
 
 int
 main(int argc, char **argv)
 {
-	struct easctl ctl = { .data_dir = "./var" };
+	struct easctl ctl = {.data_dir = "./var"};
 	struct arena *a;
 	int i = 1, rc = EX_USAGE;
 

@@ -6,9 +6,9 @@
 #include "store.h"
 
 struct easctl {
-	const char *data_dir;      /* --data, default ./var */
-	const char *db_path;       /* DIR/easd.db */
-	struct store *store;       /* opened by easctl_store(), else NULL */
+	const char *data_dir; /* --data, default ./var */
+	const char *db_path;  /* DIR/easd.db */
+	struct store *store;  /* opened by easctl_store(), else NULL */
 };
 
 /* Open DIR/easd.db (creating DIR and the database when missing) on first
@@ -20,8 +20,8 @@ struct store *easctl_store(struct easctl *ctl);
  * socket DIR/easd.notify (when it exists; errors are ignored). The payload
  * is text lines "account_id folder_id\n"; folder 0 = the folder hierarchy
  * of the account, account 0 = everything (devices, policies) changed. */
-void easctl_notify(const struct easctl *ctl,
-		   const struct store_change *changes, size_t count);
+void easctl_notify(const struct easctl *ctl, const struct store_change *changes,
+		   size_t count);
 
 /* Subcommands in their own files. argv[0] is the subcommand name
  * ("wbxml", "deliver"); they print their own errors and --help and return

@@ -75,8 +75,9 @@ xml_lower(char *dst, size_t size, const char *src)
 	size_t i;
 
 	for (i = 0; src[i] != '\0' && i + 1 < size; i++)
-		dst[i] = (char)(src[i] >= 'A' && src[i] <= 'Z' ?
-				src[i] - 'A' + 'a' : src[i]);
+		dst[i] = (char)(src[i] >= 'A' && src[i] <= 'Z'
+					? src[i] - 'A' + 'a'
+					: src[i]);
 	dst[i] = '\0';
 }
 
@@ -102,9 +103,9 @@ xml_walk_push(struct xml_walk *w, const struct wbxml_node *s, xmlNodePtr d)
 /* Elements libwbxml always encodes as OPAQUE (tsv notes); its XML carries
  * them base64-encoded without our marker attribute. */
 static const uint16_t xml_libwbxml_opaque[] = {
-	WBXML_TAG(10, 0x1C),	/* ResolveRecipients:Data */
-	WBXML_TAG(16, 0x12),	/* GAL:Data */
-	WBXML_TAG(21, 0x10),	/* ComposeMail:Mime */
+	WBXML_TAG(10, 0x1C), /* ResolveRecipients:Data */
+	WBXML_TAG(16, 0x12), /* GAL:Data */
+	WBXML_TAG(21, 0x10), /* ComposeMail:Mime */
 };
 
 static bool
@@ -126,7 +127,7 @@ xml_set_data(xmlNodePtr x, const struct wbxml_node *n)
 		attr = "opaque";
 	else if (!xml_text_ok(n->data, n->len) ||
 		 xml_libwbxml_opaque_tag(n->tag))
-		attr = "text";   /* plain text would read back as base64 */
+		attr = "text"; /* plain text would read back as base64 */
 	if (attr == NULL) {
 		xmlNodeAddContentLen(x, BAD_CAST n->data, (int)n->len);
 		return;
@@ -141,9 +142,9 @@ xml_set_data(xmlNodePtr x, const struct wbxml_node *n)
 int
 wbxml_to_xml(const struct wbxml_node *root, struct buf *out)
 {
-	xmlNsPtr ns[WBXML_MAX_PAGE + 1] = { NULL };
-	bool used[WBXML_MAX_PAGE + 1] = { false };
-	struct xml_walk w = { NULL, NULL, 0, 0 };
+	xmlNsPtr ns[WBXML_MAX_PAGE + 1] = {NULL};
+	bool used[WBXML_MAX_PAGE + 1] = {false};
+	struct xml_walk w = {NULL, NULL, 0, 0};
 	const struct wbxml_node *n;
 	xmlDocPtr doc;
 	xmlNodePtr xroot = NULL;
@@ -181,32 +182,32 @@ wbxml_to_xml(const struct wbxml_node *root, struct buf *out)
 			name = unknown;
 		}
 		if (xroot == NULL) {
-			x = xroot = xmlNewDocNode(doc, NULL, BAD_CAST name,
-						  NULL);
+			x = xroot =
+				xmlNewDocNode(doc, NULL, BAD_CAST name, NULL);
 			xmlDocSetRootElement(doc, xroot);
 			if (root_page <= WBXML_MAX_PAGE) {
 				char href[64];
 
-				snprintf(href, sizeof(href), "%s:",
-					 wbxml_page_name(root_page));
-				ns[root_page] = xmlNewNs(xroot, BAD_CAST href,
-							 NULL);
+				snprintf(href, sizeof(href),
+					 "%s:", wbxml_page_name(root_page));
+				ns[root_page] =
+					xmlNewNs(xroot, BAD_CAST href, NULL);
 			}
 			for (unsigned p = 0; p <= WBXML_MAX_PAGE; p++) {
 				char href[64], prefix[64];
 
 				if (!used[p] || p == root_page)
 					continue;
-				snprintf(href, sizeof(href), "%s:",
-					 wbxml_page_name(p));
+				snprintf(href, sizeof(href),
+					 "%s:", wbxml_page_name(p));
 				xml_lower(prefix, sizeof(prefix),
 					  wbxml_page_name(p));
 				ns[p] = xmlNewNs(xroot, BAD_CAST href,
 						 BAD_CAST prefix);
 			}
 		} else {
-			x = xmlNewChild(w.dst[w.depth - 1], NULL,
-					BAD_CAST name, NULL);
+			x = xmlNewChild(w.dst[w.depth - 1], NULL, BAD_CAST name,
+					NULL);
 		}
 		xmlSetNs(x, page <= WBXML_MAX_PAGE ? ns[page] : NULL);
 		if (n->len > 0)
@@ -239,29 +240,40 @@ static const struct {
 	uint8_t page, token;
 	const char *name;
 } xml_aliases[] = {
-	{ 1, 0x07, "AssistantTelephoneNumber" },
-	{ 1, 0x0D, "BusinessCity" }, { 1, 0x0E, "BusinessCountry" },
-	{ 1, 0x0F, "BusinessPostalCode" }, { 1, 0x10, "BusinessState" },
-	{ 1, 0x11, "BusinessStreet" },
-	{ 1, 0x21, "HomeCity" }, { 1, 0x22, "HomeCountry" },
-	{ 1, 0x23, "HomePostalCode" }, { 1, 0x24, "HomeState" },
-	{ 1, 0x25, "HomeStreet" },
-	{ 1, 0x2D, "OtherCity" }, { 1, 0x2E, "OtherCountry" },
-	{ 1, 0x2F, "OtherPostalCode" }, { 1, 0x30, "OtherState" },
-	{ 1, 0x31, "OtherStreet" },
-	{ 2, 0x19, "Reply-To" }, { 2, 0x3B, "FlagStatus" },
-	{ 4, 0x09, "Attendee_Email" }, { 4, 0x0A, "Attendee_Name" },
-	{ 4, 0x10, "Compressed_RTF" },
-	{ 4, 0x15, "Exception_Deleted" }, { 4, 0x16, "Exception_StartTime" },
-	{ 4, 0x19, "Organizer_Email" }, { 4, 0x1A, "Organizer_Name" },
-	{ 4, 0x29, "Attendee_Status" }, { 4, 0x2A, "Attendee_Type" },
-	{ 14, 0x10, "DeviceEncryptionEnabled" },
-	{ 18, 0x2B, "ihsManagementInformation" },
-	{ 21, 0x17, "ForwardeeName" }, { 21, 0x18, "ForwardeeEmail" },
-	{ 24, 0x12, "RMOwner" },
-	{ 24, 0x18, "RemoveRightsManagementDistribution" },
+	{1, 0x07, "AssistantTelephoneNumber"},
+	{1, 0x0D, "BusinessCity"},
+	{1, 0x0E, "BusinessCountry"},
+	{1, 0x0F, "BusinessPostalCode"},
+	{1, 0x10, "BusinessState"},
+	{1, 0x11, "BusinessStreet"},
+	{1, 0x21, "HomeCity"},
+	{1, 0x22, "HomeCountry"},
+	{1, 0x23, "HomePostalCode"},
+	{1, 0x24, "HomeState"},
+	{1, 0x25, "HomeStreet"},
+	{1, 0x2D, "OtherCity"},
+	{1, 0x2E, "OtherCountry"},
+	{1, 0x2F, "OtherPostalCode"},
+	{1, 0x30, "OtherState"},
+	{1, 0x31, "OtherStreet"},
+	{2, 0x19, "Reply-To"},
+	{2, 0x3B, "FlagStatus"},
+	{4, 0x09, "Attendee_Email"},
+	{4, 0x0A, "Attendee_Name"},
+	{4, 0x10, "Compressed_RTF"},
+	{4, 0x15, "Exception_Deleted"},
+	{4, 0x16, "Exception_StartTime"},
+	{4, 0x19, "Organizer_Email"},
+	{4, 0x1A, "Organizer_Name"},
+	{4, 0x29, "Attendee_Status"},
+	{4, 0x2A, "Attendee_Type"},
+	{14, 0x10, "DeviceEncryptionEnabled"},
+	{18, 0x2B, "ihsManagementInformation"},
+	{21, 0x17, "ForwardeeName"},
+	{21, 0x18, "ForwardeeEmail"},
+	{24, 0x12, "RMOwner"},
+	{24, 0x18, "RemoveRightsManagementDistribution"},
 };
-
 
 static int
 xml_lookup(unsigned page, const char *name, uint16_t *tag_r)
@@ -347,7 +359,8 @@ xml_node_data(struct arena *a, xmlNodePtr x, struct wbxml_node *n,
 			 c->type == XML_CDATA_SECTION_NODE)
 			buf_puts(&text, (const char *)c->content);
 		else if (c->type == XML_ENTITY_REF_NODE) {
-			*error_r = arena_printf(a, "line %d: entity "
+			*error_r = arena_printf(a,
+						"line %d: entity "
 						"references are not supported",
 						c->line);
 			goto out;
@@ -355,9 +368,10 @@ xml_node_data(struct arena *a, xmlNodePtr x, struct wbxml_node *n,
 	}
 	if (has_elems) {
 		if (text.len > 0 && !xml_is_blank(text.data)) {
-			*error_r = arena_printf(a, "line %d: <%s> mixes text "
-						"and elements", x->line,
-						(const char *)x->name);
+			*error_r = arena_printf(a,
+						"line %d: <%s> mixes text "
+						"and elements",
+						x->line, (const char *)x->name);
 			goto out;
 		}
 		*has_elems_r = true;
@@ -366,12 +380,14 @@ xml_node_data(struct arena *a, xmlNodePtr x, struct wbxml_node *n,
 	}
 	*has_elems_r = false;
 	if (attr_opaque != NULL || attr_text != NULL) {
-		const xmlChar *v = attr_opaque != NULL ? attr_opaque : attr_text;
+		const xmlChar *v =
+			attr_opaque != NULL ? attr_opaque : attr_text;
 
 		if (strcmp((const char *)v, "base64") != 0) {
-			*error_r = arena_printf(a, "line %d: unknown encoding "
-						"\"%s\"", x->line,
-						(const char *)v);
+			*error_r = arena_printf(a,
+						"line %d: unknown encoding "
+						"\"%s\"",
+						x->line, (const char *)v);
 			goto out;
 		}
 		b64 = true;
@@ -391,9 +407,10 @@ xml_node_data(struct arena *a, xmlNodePtr x, struct wbxml_node *n,
 		q = arena_alloc(a, base64_decoded_max(j) + 1);
 		dl = base64_decode((const char *)text.data, j, q);
 		if (dl < 0) {
-			*error_r = arena_printf(a, "line %d: bad base64 in "
-						"<%s>", x->line,
-						(const char *)x->name);
+			*error_r = arena_printf(a,
+						"line %d: bad base64 in "
+						"<%s>",
+						x->line, (const char *)x->name);
 			goto out;
 		}
 		q[dl] = '\0';
@@ -437,14 +454,13 @@ wbxml_from_xml(struct arena *a, const char *xml, size_t len,
 	/* No NOENT (no entity expansion) and no DTD loading or network. */
 	doc = xmlReadMemory(xml, (int)len, NULL, NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR |
-			    XML_PARSE_NOWARNING);
+				    XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		const xmlError *e = xmlGetLastError();
 
-		*error_r = arena_printf(a, "XML parse error%s%s",
-					e != NULL ? ": " : "",
-					e != NULL && e->message != NULL ?
-					e->message : "");
+		*error_r = arena_printf(
+			a, "XML parse error%s%s", e != NULL ? ": " : "",
+			e != NULL && e->message != NULL ? e->message : "");
 		return -1;
 	}
 	x = xmlDocGetRootElement(doc);
@@ -462,16 +478,18 @@ wbxml_from_xml(struct arena *a, const char *xml, size_t len,
 		if (x->type != XML_ELEMENT_NODE)
 			goto next;
 		if (xml_page(x, parent_page, &page) < 0) {
-			*error_r = arena_printf(a, "line %d: <%s>: unknown or "
+			*error_r = arena_printf(a,
+						"line %d: <%s>: unknown or "
 						"missing namespace (expected "
-						"xmlns=\"Page:\")", x->line,
-						(const char *)x->name);
+						"xmlns=\"Page:\")",
+						x->line, (const char *)x->name);
 			goto out;
 		}
 		if (xml_lookup(page, (const char *)x->name, &tag) < 0) {
-			*error_r = arena_printf(a, "line %d: <%s> is not in "
-						"code page %s", x->line,
-						(const char *)x->name,
+			*error_r = arena_printf(a,
+						"line %d: <%s> is not in "
+						"code page %s",
+						x->line, (const char *)x->name,
 						wbxml_page_name(page));
 			goto out;
 		}
@@ -493,7 +511,7 @@ wbxml_from_xml(struct arena *a, const char *xml, size_t len,
 			x = x->children;
 			continue;
 		}
-next:
+	next:
 		while (x->next == NULL && depth > 0) {
 			x = stack[--depth].x;
 			parent_page = depth > 0 ? stack[depth - 1].page : 0;

@@ -67,8 +67,7 @@ struct wbxml_decoder {
 	struct wbxml_node *cat_node;
 };
 
-static int
-dec_fail(struct wbxml_decoder *d, size_t off, const char *fmt, ...)
+static int dec_fail(struct wbxml_decoder *d, size_t off, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static int
@@ -80,8 +79,8 @@ dec_fail(struct wbxml_decoder *d, size_t off, const char *fmt, ...)
 	va_start(ap, fmt);
 	reason = arena_vprintf(d->a, fmt, ap);
 	va_end(ap);
-	d->error = arena_printf(d->a, "WBXML error at byte offset %zu: %s",
-				off, reason);
+	d->error = arena_printf(d->a, "WBXML error at byte offset %zu: %s", off,
+				reason);
 	return -1;
 }
 
@@ -148,7 +147,8 @@ dec_add_data(struct wbxml_decoder *d, size_t off, struct wbxml_node *n,
 	size_t total;
 
 	if (n->child != NULL)
-		return dec_fail(d, off, "text after child elements (mixed "
+		return dec_fail(d, off,
+				"text after child elements (mixed "
 				"content)");
 	if (opaque)
 		n->opaque = true;
@@ -205,12 +205,14 @@ dec_body(struct wbxml_decoder *d, bool fragment, struct wbxml_node **first_r)
 		uint32_t v;
 
 		if (done && !fragment)
-			return dec_fail(d, off, "trailing bytes after the "
+			return dec_fail(d, off,
+					"trailing bytes after the "
 					"root element");
 		switch (t) {
 		case WBXML_SWITCH_PAGE:
 			if (pos >= len)
-				return dec_fail(d, off, "truncated SWITCH_PAGE");
+				return dec_fail(d, off,
+						"truncated SWITCH_PAGE");
 			if (p[pos] > WBXML_MAX_PAGE)
 				return dec_fail(d, off, "unknown code page %u",
 						p[pos]);
@@ -218,7 +220,8 @@ dec_body(struct wbxml_decoder *d, bool fragment, struct wbxml_node **first_r)
 			continue;
 		case WBXML_END:
 			if (depth == 0)
-				return dec_fail(d, off, "END with no open "
+				return dec_fail(d, off,
+						"END with no open "
 						"element");
 			depth--;
 			if (depth == 0)
@@ -228,15 +231,19 @@ dec_body(struct wbxml_decoder *d, bool fragment, struct wbxml_node **first_r)
 			const uint8_t *s = p + pos, *z;
 
 			if (depth == 0)
-				return dec_fail(d, off, "text outside any "
+				return dec_fail(d, off,
+						"text outside any "
 						"element");
 			z = memchr(s, 0, len - pos);
 			if (z == NULL)
-				return dec_fail(d, off, "truncated STR_I (no "
+				return dec_fail(d, off,
+						"truncated STR_I (no "
 						"NUL terminator)");
 			if ((size_t)(z - s) > lim->max_data)
-				return dec_fail(d, off, "string longer than "
-						"%zu bytes", lim->max_data);
+				return dec_fail(d, off,
+						"string longer than "
+						"%zu bytes",
+						lim->max_data);
 			pos += (size_t)(z - s) + 1;
 			if (dec_add_data(d, off, stack[depth - 1], s,
 					 (size_t)(z - s), false) < 0)
@@ -245,18 +252,23 @@ dec_body(struct wbxml_decoder *d, bool fragment, struct wbxml_node **first_r)
 		}
 		case WBXML_OPAQUE:
 			if (depth == 0)
-				return dec_fail(d, off, "opaque data outside "
+				return dec_fail(d, off,
+						"opaque data outside "
 						"any element");
 			d->pos = pos;
 			if (dec_mb_u_int32(d, "OPAQUE length", &v) < 0)
 				return -1;
 			pos = d->pos;
 			if (v > lim->max_data)
-				return dec_fail(d, off, "opaque data longer "
-						"than %zu bytes", lim->max_data);
+				return dec_fail(d, off,
+						"opaque data longer "
+						"than %zu bytes",
+						lim->max_data);
 			if (v > len - pos)
-				return dec_fail(d, off, "OPAQUE length %u "
-						"runs past the end", v);
+				return dec_fail(d, off,
+						"OPAQUE length %u "
+						"runs past the end",
+						v);
 			if (dec_add_data(d, off, stack[depth - 1], p + pos, v,
 					 true) < 0)
 				return -1;
@@ -267,8 +279,10 @@ dec_body(struct wbxml_decoder *d, bool fragment, struct wbxml_node **first_r)
 		case WBXML_LITERAL_C:
 		case WBXML_LITERAL_A:
 		case WBXML_LITERAL_AC:
-			return dec_fail(d, off, "LITERAL/ENTITY token 0x%02x "
-					"not used by EAS", t);
+			return dec_fail(d, off,
+					"LITERAL/ENTITY token 0x%02x "
+					"not used by EAS",
+					t);
 		case WBXML_EXT_I_0:
 		case WBXML_EXT_I_1:
 		case WBXML_EXT_I_2:
@@ -278,25 +292,32 @@ dec_body(struct wbxml_decoder *d, bool fragment, struct wbxml_node **first_r)
 		case WBXML_EXT_0:
 		case WBXML_EXT_1:
 		case WBXML_EXT_2:
-			return dec_fail(d, off, "extension token 0x%02x not "
-					"used by EAS", t);
+			return dec_fail(d, off,
+					"extension token 0x%02x not "
+					"used by EAS",
+					t);
 		case WBXML_PI:
-			return dec_fail(d, off, "processing instruction not "
+			return dec_fail(d, off,
+					"processing instruction not "
 					"used by EAS");
 		case WBXML_STR_T:
-			return dec_fail(d, off, "STR_T not allowed (EAS has no "
+			return dec_fail(d, off,
+					"STR_T not allowed (EAS has no "
 					"string table)");
 		default:
 			break;
 		}
 		/* A tag. */
 		if (t & WBXML_ATTR_BIT)
-			return dec_fail(d, off, "tag 0x%02x has the attribute "
-					"bit (EAS has no attributes)", t);
+			return dec_fail(d, off,
+					"tag 0x%02x has the attribute "
+					"bit (EAS has no attributes)",
+					t);
 		if (wbxml_tag_names[page][t & 0x3f] == NULL)
-			return dec_fail(d, off, "token 0x%02x is not in code "
-					"page %u (%s)", t & 0x3f, page,
-					wbxml_page_names[page]);
+			return dec_fail(d, off,
+					"token 0x%02x is not in code "
+					"page %u (%s)",
+					t & 0x3f, page, wbxml_page_names[page]);
 		if (depth >= lim->max_depth || depth >= stack_cap)
 			return dec_fail(d, off, "nesting deeper than %u",
 					lim->max_depth);
@@ -318,7 +339,8 @@ dec_body(struct wbxml_decoder *d, bool fragment, struct wbxml_node **first_r)
 		} else {
 			parent = stack[depth - 1];
 			if (parent->data != NULL)
-				return dec_fail(d, off, "child element after "
+				return dec_fail(d, off,
+						"child element after "
 						"text (mixed content)");
 			if (parent->last == NULL)
 				parent->child = n;
@@ -401,8 +423,8 @@ enc_mb_u_int32(uint8_t *q, uint32_t v)
 int
 wbxml_encode(const struct wbxml_node *root, struct buf *out)
 {
-	static const uint8_t header[4] = { WBXML_VERSION, WBXML_PUBLIC_ID,
-					   WBXML_CHARSET_UTF8, 0 };
+	static const uint8_t header[4] = {WBXML_VERSION, WBXML_PUBLIC_ID,
+					  WBXML_CHARSET_UTF8, 0};
 	const struct wbxml_node *local[64], **stack = local;
 	const struct wbxml_node *n = root;
 	size_t depth = 0, cap = N_ELEMENTS(local);
@@ -421,7 +443,7 @@ wbxml_encode(const struct wbxml_node *root, struct buf *out)
 		 * the text holds a NUL that STR_I cannot carry. */
 		if (text)
 			opaque = n->opaque || n->len > UINT32_MAX - 1 ||
-				memchr(n->data, 0, n->len) != NULL;
+				 memchr(n->data, 0, n->len) != NULL;
 		if (text && opaque && n->len > UINT32_MAX)
 			goto out;
 		/* switch (2) + tag + STR_I/OPAQUE + len (5) + data + NUL +
@@ -734,8 +756,7 @@ wbxml_page_name(unsigned page)
 }
 
 int
-wbxml_tag_lookup(const char *page_name, const char *tag_name,
-		 uint16_t *tag_r)
+wbxml_tag_lookup(const char *page_name, const char *tag_name, uint16_t *tag_r)
 {
 	for (unsigned p = 0; p <= WBXML_MAX_PAGE; p++) {
 		if (strcmp(wbxml_page_names[p], page_name) != 0)

@@ -13,28 +13,28 @@
 
 #include "arena.h"
 #include "buf.h"
-#include "wbxml-tags.h"   /* generated: EAS_<PAGE>_<TAG> constants */
+#include "wbxml-tags.h" /* generated: EAS_<PAGE>_<TAG> constants */
 
 #define WBXML_TAG(page, token) ((uint16_t)(((page) << 8) | (token)))
 #define WBXML_PAGE(tag) ((unsigned)((tag) >> 8))
-#define WBXML_TOKEN(tag) ((unsigned)((tag) & 0xff))
+#define WBXML_TOKEN(tag) ((unsigned)((tag)&0xff))
 #define WBXML_MAX_PAGE 25
 
 struct wbxml_node {
-	struct wbxml_node *next;   /* next sibling */
-	struct wbxml_node *child;  /* first child */
-	struct wbxml_node *last;   /* last child, for appending in O(1) */
-	const uint8_t *data;       /* text or opaque bytes, NULL if none;
-				      always followed by a NUL byte */
+	struct wbxml_node *next;  /* next sibling */
+	struct wbxml_node *child; /* first child */
+	struct wbxml_node *last;  /* last child, for appending in O(1) */
+	const uint8_t *data;	  /* text or opaque bytes, NULL if none;
+				     always followed by a NUL byte */
 	size_t len;
 	uint16_t tag;
-	bool opaque;               /* data is (to be sent as) OPAQUE */
+	bool opaque; /* data is (to be sent as) OPAQUE */
 };
 
 struct wbxml_limits {
-	unsigned max_depth;        /* nesting */
-	size_t max_nodes;          /* elements in the document */
-	size_t max_data;           /* bytes of one string or opaque */
+	unsigned max_depth; /* nesting */
+	size_t max_nodes;   /* elements in the document */
+	size_t max_data;    /* bytes of one string or opaque */
 };
 
 /* Sensible limits for a request body: depth 64, 200,000 nodes, 64 MiB. */
@@ -45,8 +45,8 @@ extern const struct wbxml_limits wbxml_limits_default;
  * or -1 with *error_r (in the arena) naming the byte offset and reason.
  * Text nodes may point into the input, which must outlive the tree. */
 int wbxml_decode(struct arena *a, const uint8_t *p, size_t len,
-		 const struct wbxml_limits *limits,
-		 struct wbxml_node **root_r, const char **error_r);
+		 const struct wbxml_limits *limits, struct wbxml_node **root_r,
+		 const char **error_r);
 
 /* Decode a fragment without the 4-byte header (for stored fragments and
  * fixtures); the result is a synthetic list: *first_r and its siblings. */
@@ -64,7 +64,7 @@ int wbxml_encode(const struct wbxml_node *root, struct buf *out);
 const struct wbxml_node *wbxml_child(const struct wbxml_node *n, uint16_t tag);
 /* Next sibling after n with the same tag as n, or NULL. */
 const struct wbxml_node *wbxml_next_same(const struct wbxml_node *n);
-#define wbxml_foreach(parent, n) \
+#define wbxml_foreach(parent, n)                                               \
 	for ((n) = (parent)->child; (n) != NULL; (n) = (n)->next)
 
 /* Text of n ("" when it has none). */

@@ -95,7 +95,7 @@ static void
 harness_install(void)
 {
 	struct sigaction sa;
-	static const int sigs[] = { SIGINT, SIGTERM, SIGABRT, SIGHUP };
+	static const int sigs[] = {SIGINT, SIGTERM, SIGABRT, SIGHUP};
 
 	if (harness_installed)
 		return;
@@ -172,15 +172,15 @@ create_accounts(struct easd_proc *p)
 
 	if (s == NULL)
 		return -1;
-	e = store_account_add(s, HARNESS_ADA, HARNESS_ADA_EMAIL,
-			      "Ada Lovelace", HARNESS_PASSWORD, &p->ada_id);
+	e = store_account_add(s, HARNESS_ADA, HARNESS_ADA_EMAIL, "Ada Lovelace",
+			      HARNESS_PASSWORD, &p->ada_id);
 	if (e != STORE_OK) {
 		fprintf(stderr, "harness: adding ada: %s\n",
 			store_error_str(e));
 		goto out;
 	}
-	e = store_account_add(s, HARNESS_BOB, HARNESS_BOB_EMAIL,
-			      "Bob Builder", HARNESS_PASSWORD, &p->bob_id);
+	e = store_account_add(s, HARNESS_BOB, HARNESS_BOB_EMAIL, "Bob Builder",
+			      HARNESS_PASSWORD, &p->bob_id);
 	if (e != STORE_OK) {
 		fprintf(stderr, "harness: adding bob: %s\n",
 			store_error_str(e));
@@ -229,8 +229,8 @@ parse_port(const char *line, const char *prefix)
 	if (strncmp(line, prefix, n) != 0)
 		return -1;
 	colon = strrchr(line + n, ':');
-	if (colon == NULL || str_to_int64(colon + 1, &port) < 0 ||
-	    port <= 0 || port > 65535)
+	if (colon == NULL || str_to_int64(colon + 1, &port) < 0 || port <= 0 ||
+	    port > 65535)
 		return -1;
 	return (int)port;
 }
@@ -244,7 +244,7 @@ wait_ready(struct easd_proc *p)
 	uint64_t deadline = time_mono_ms() + HARNESS_READY_TIMEOUT_MS;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = p->stdout_fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = p->stdout_fd, .events = POLLIN};
 		uint64_t now = time_mono_ms();
 		char *nl;
 		ssize_t n;
@@ -264,7 +264,7 @@ wait_ready(struct easd_proc *p)
 			memmove(buf, nl + 1, len);
 		}
 		if (len == sizeof(buf))
-			len = 0;   /* an absurd line: drop it */
+			len = 0; /* an absurd line: drop it */
 		if (now >= deadline) {
 			fprintf(stderr, "harness: easd not ready after %d s\n",
 				HARNESS_READY_TIMEOUT_MS / 1000);
@@ -300,16 +300,17 @@ wait_exit(pid_t pid, int timeout_ms)
 		if (r < 0 && errno != EINTR)
 			return -1;
 		if (time_mono_ms() >= deadline) {
-			fprintf(stderr, "harness: easd %ld ignored SIGTERM for "
-				"%d s; killing it\n", (long)pid,
-				timeout_ms / 1000);
+			fprintf(stderr,
+				"harness: easd %ld ignored SIGTERM for "
+				"%d s; killing it\n",
+				(long)pid, timeout_ms / 1000);
 			kill(pid, SIGKILL);
 			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 				;
 			break;
 		}
 		{
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = {0, 10 * 1000 * 1000};
 
 			nanosleep(&ts, NULL);
 		}
@@ -369,8 +370,8 @@ start_in(struct easd_proc *p, const char *const *extra_args)
 		goto fail;
 	}
 	if (pid == 0) {
-		int logfd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND,
-				 0644);
+		int logfd =
+			open(p->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
 
 		/* Die with the test process, whatever kills it. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -388,7 +389,7 @@ start_in(struct easd_proc *p, const char *const *extra_args)
 	if (wait_ready(p) < 0 || p->port == 0) {
 		if (p->port == 0)
 			fprintf(stderr, "harness: easd did not print its "
-				"port\n");
+					"port\n");
 		kill(pid, SIGKILL);
 		wait_exit(pid, HARNESS_STOP_TIMEOUT_MS);
 		registry_remove(pid);
@@ -624,7 +625,6 @@ out:
 	fclose(f);
 	return code;
 }
-
 
 const char *
 harness_easctl(void)

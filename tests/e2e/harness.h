@@ -21,15 +21,15 @@
 
 struct easd_proc {
 	pid_t pid;
-	char *dir;                 /* the data directory (mkdtemp) */
-	char *db_path;             /* dir/easd.db */
-	char *log_path;            /* dir/easd.log: the server's stderr */
-	char *url;                 /* http://127.0.0.1:PORT */
+	char *dir;	/* the data directory (mkdtemp) */
+	char *db_path;	/* dir/easd.db */
+	char *log_path; /* dir/easd.log: the server's stderr */
+	char *url;	/* http://127.0.0.1:PORT */
 	int port;
-	int lmtp_port;             /* 0 when the server printed none */
-	int64_t ada_id, bob_id;    /* account ids */
-	int stdout_fd;             /* drained by a thread after ready */
-	void *drainer;             /* pthread_t * */
+	int lmtp_port;		/* 0 when the server printed none */
+	int64_t ada_id, bob_id; /* account ids */
+	int stdout_fd;		/* drained by a thread after ready */
+	void *drainer;		/* pthread_t * */
 };
 
 /* Create the data dir and accounts, start $EASD_BIN (default
@@ -59,12 +59,11 @@ struct store *easd_store(const struct easd_proc *p);
 /* A client for user ("ada"/"bob", password HARNESS_PASSWORD) that has run
  * Provision; NULL on failure (after printing why and the log). Free with
  * eas_client_free. */
-struct eas_client *harness_client(const struct easd_proc *p,
-				  const char *user, const char *device_id);
+struct eas_client *harness_client(const struct easd_proc *p, const char *user,
+				  const char *device_id);
 /* The same without Provision. */
 struct eas_client *harness_client_new(const struct easd_proc *p,
-				      const char *user,
-				      const char *device_id);
+				      const char *user, const char *device_id);
 
 /* The easctl binary the tests run ($EASCTL_BIN, default
  * build/asan/easctl). */

@@ -33,8 +33,10 @@ measure_cpu(pid_t pid)
 	buf[n] = '\0';
 	/* The command name may hold spaces: fields count from its ')'. */
 	p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-				"%*u %*u %lu %lu", &ut, &st) != 2)
+	if (p == NULL || sscanf(p + 2,
+				"%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %lu %lu",
+				&ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -90,8 +92,9 @@ measure_wrk(const char *url, const char *script_path)
 	double rps = -1;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "wrk -t2 -c4 -d" MEASURE_WRK_SECONDS
-		 "s -s %s %s 2>&1", script_path, url);
+	snprintf(cmd, sizeof(cmd),
+		 "wrk -t2 -c4 -d" MEASURE_WRK_SECONDS "s -s %s %s 2>&1",
+		 script_path, url);
 	p = popen(cmd, "r");
 	if (p == NULL)
 		return -1;
@@ -121,11 +124,10 @@ measure_wrk_script(const char *path, const char *method, const char *query,
 	fprintf(f, "wrk.headers[\"MS-ASProtocolVersion\"] = \"%s\"\n", version);
 	fprintf(f, "wrk.headers[\"X-MS-PolicyKey\"] = \"%u\"\n", policy_key);
 	fprintf(f, "wrk.headers[\"Content-Type\"] = "
-		"\"application/vnd.ms-sync.wbxml\"\n");
+		   "\"application/vnd.ms-sync.wbxml\"\n");
 	fprintf(f, "wrk.body = \"");
 	for (size_t i = 0; i < len; i++)
 		fprintf(f, "\\%u", body[i]);
 	fprintf(f, "\"\n");
 	fclose(f);
 }
-

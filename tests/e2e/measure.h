@@ -23,10 +23,9 @@ double measure_percentile(double *v, int n, double p);
 /* Write a wrk Lua script that sends one ActiveSync request: method, query
  * (after /Microsoft-Server-ActiveSync?, may be NULL), Basic credentials
  * already base64-encoded, protocol version, policy key, WBXML body. */
-void measure_wrk_script(const char *path, const char *method,
-			const char *query, const char *auth_b64,
-			const char *version, uint32_t policy_key,
-			const uint8_t *body, size_t len);
+void measure_wrk_script(const char *path, const char *method, const char *query,
+			const char *auth_b64, const char *version,
+			uint32_t policy_key, const uint8_t *body, size_t len);
 /* Run wrk (2 threads, 4 keep-alive connections) with the script against
  * url; requests/s, or -1. */
 double measure_wrk(const char *url, const char *script_path);

@@ -23,7 +23,7 @@
 
 #define MAX_OUTPUT (4 * 1024 * 1024)
 
-static char *data_dir;     /* fresh for every test */
+static char *data_dir; /* fresh for every test */
 static char *run_out, *run_err;
 
 static const char *
@@ -116,8 +116,8 @@ run_v(const char *stdin_text, const char *const *args)
 	return WEXITSTATUS(status);
 }
 
-#define RUN(...) run_v(NULL, (const char *const[]){ __VA_ARGS__, NULL })
-#define RUN_IN(in, ...) run_v((in), (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN(...) run_v(NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_IN(in, ...) run_v((in), (const char *const[]){__VA_ARGS__, NULL})
 
 static int
 setup_each(void)
@@ -174,8 +174,9 @@ test_user_lifecycle(void)
 	struct store_account acc;
 
 	CU_ASSERT_EQUAL(RUN("user", "add", "carol", "--email",
-			    "carol@example.org", "--display-name",
-			    "Carol Shaw", "--password", "pw-one"), 0);
+			    "carol@example.org", "--display-name", "Carol Shaw",
+			    "--password", "pw-one"),
+			0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "carol"));
 	CU_ASSERT_EQUAL(RUN("user", "list"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "carol@example.org"));
@@ -185,22 +186,27 @@ test_user_lifecycle(void)
 	CU_ASSERT_EQUAL(RUN("user", "add", "carol", "--password", "x"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, "already exists"));
 	CU_ASSERT_EQUAL(RUN("user", "add", "carol2", "--email",
-			    "carol@example.org", "--password", "x"), 1);
+			    "carol@example.org", "--password", "x"),
+			1);
 
 	/* the password works, then changes */
 	s = open_store();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	a = arena_new(1024);
-	CU_ASSERT_EQUAL(store_account_check_password(s, a, "carol", "pw-one",
-						     &acc), STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_account_check_password(s, a, "carol", "pw-one", &acc),
+		STORE_OK);
 	store_close(&s);
 	CU_ASSERT_EQUAL(RUN_IN("pw-two\n", "user", "passwd", "carol",
-			       "--password-stdin"), 0);
+			       "--password-stdin"),
+			0);
 	s = open_store();
-	CU_ASSERT_EQUAL(store_account_check_password(s, a, "carol", "pw-one",
-						     &acc), STORE_NOTFOUND);
-	CU_ASSERT_EQUAL(store_account_check_password(s, a, "carol", "pw-two",
-						     &acc), STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_account_check_password(s, a, "carol", "pw-one", &acc),
+		STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(
+		store_account_check_password(s, a, "carol", "pw-two", &acc),
+		STORE_OK);
 	store_close(&s);
 
 	CU_ASSERT_EQUAL(RUN("user", "disable", "carol"), 0);
@@ -243,10 +249,10 @@ static void
 test_user_errors(void)
 {
 	static const char *const cmds[][3] = {
-		{ "passwd", "nobody", NULL },
-		{ "disable", "nobody", NULL },
-		{ "enable", "nobody", NULL },
-		{ "delete", "nobody", NULL },
+		{"passwd", "nobody", NULL},
+		{"disable", "nobody", NULL},
+		{"enable", "nobody", NULL},
+		{"delete", "nobody", NULL},
 	};
 
 	CU_ASSERT_EQUAL(RUN("user", "passwd", "nobody", "--password", "x"), 1);
@@ -258,8 +264,7 @@ test_user_errors(void)
 	CU_ASSERT_EQUAL(RUN("user", "frobnicate"), 2);
 	CU_ASSERT_EQUAL(RUN("user", "add"), 2);
 	CU_ASSERT_EQUAL(RUN("user", "add", "x", "--bogus"), 2);
-	CU_ASSERT_EQUAL(RUN_IN("", "user", "add", "x", "--password-stdin"),
-			1);
+	CU_ASSERT_EQUAL(RUN_IN("", "user", "add", "x", "--password-stdin"), 1);
 	CU_ASSERT_EQUAL(RUN("frobnicate"), 2);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, "unknown command"));
 }
@@ -267,8 +272,8 @@ test_user_errors(void)
 static void
 test_help(void)
 {
-	static const char *const cmds[] = { "user", "device", "policy",
-					    "import", "export", "stats" };
+	static const char *const cmds[] = {"user",   "device", "policy",
+					   "import", "export", "stats"};
 
 	CU_ASSERT_EQUAL(RUN("--help"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "usage"));
@@ -287,12 +292,13 @@ test_policy(void)
 {
 	CU_ASSERT_EQUAL(RUN("user", "add", "erin", "--password", "pw"), 0);
 	CU_ASSERT_EQUAL(RUN("policy", "show"), 0);
-	CU_ASSERT_EQUAL(RUN("policy", "set", "DevicePasswordEnabled",
-			    "true"), 0);
+	CU_ASSERT_EQUAL(RUN("policy", "set", "DevicePasswordEnabled", "true"),
+			0);
 	CU_ASSERT_EQUAL(RUN("policy", "set", "MinDevicePasswordLength", "6"),
 			0);
 	CU_ASSERT_EQUAL(RUN("policy", "set", "--user", "erin",
-			    "MinDevicePasswordLength", "8"), 0);
+			    "MinDevicePasswordLength", "8"),
+			0);
 	CU_ASSERT_EQUAL(RUN("policy", "show"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "DevicePasswordEnabled=1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "MinDevicePasswordLength=6"));
@@ -306,17 +312,15 @@ test_policy(void)
 	/* validation */
 	CU_ASSERT_EQUAL(RUN("policy", "set", "NoSuchPolicy", "1"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, "unknown policy"));
-	CU_ASSERT_EQUAL(RUN("policy", "set", "DevicePasswordEnabled", "2"),
+	CU_ASSERT_EQUAL(RUN("policy", "set", "DevicePasswordEnabled", "2"), 1);
+	CU_ASSERT_EQUAL(RUN("policy", "set", "MinDevicePasswordLength", "40"),
 			1);
-	CU_ASSERT_EQUAL(RUN("policy", "set", "MinDevicePasswordLength",
-			    "40"), 1);
-	CU_ASSERT_EQUAL(RUN("policy", "set", "MaxCalendarAgeFilter", "3"),
-			1);
-	CU_ASSERT_EQUAL(RUN("policy", "set", "MaxCalendarAgeFilter", "4"),
-			0);
+	CU_ASSERT_EQUAL(RUN("policy", "set", "MaxCalendarAgeFilter", "3"), 1);
+	CU_ASSERT_EQUAL(RUN("policy", "set", "MaxCalendarAgeFilter", "4"), 0);
 	CU_ASSERT_EQUAL(RUN("policy", "set", "AllowBluetooth", "x"), 1);
-	CU_ASSERT_EQUAL(RUN("policy", "set", "--user", "nobody",
-			    "AllowCamera", "0"), 1);
+	CU_ASSERT_EQUAL(
+		RUN("policy", "set", "--user", "nobody", "AllowCamera", "0"),
+		1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, "unknown user"));
 }
 
@@ -332,9 +336,9 @@ make_device(const char *user, const char *device_id)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL_FATAL(store_account_get(s, a, user, &acc), STORE_OK);
-	CU_ASSERT_EQUAL(store_device_create(s, a, acc.id, device_id,
-					    "iPhone", "Apple-iPhone/1.0",
-					    &dev), STORE_OK);
+	CU_ASSERT_EQUAL(store_device_create(s, a, acc.id, device_id, "iPhone",
+					    "Apple-iPhone/1.0", &dev),
+			STORE_OK);
 	arena_free(&a);
 	store_close(&s);
 }
@@ -360,8 +364,8 @@ test_device(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "quarantined"));
 	CU_ASSERT_EQUAL(RUN("device", "allow", "frank", "PHONE1"), 0);
 
-	CU_ASSERT_EQUAL(RUN("device", "wipe", "frank", "PHONE1",
-			    "--account-only"), 0);
+	CU_ASSERT_EQUAL(
+		RUN("device", "wipe", "frank", "PHONE1", "--account-only"), 0);
 	CU_ASSERT_EQUAL(RUN("device", "list"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "account-wipe-requested"));
 	CU_ASSERT_EQUAL(RUN("device", "wipe", "frank", "PHONE1"), 0);
@@ -371,9 +375,11 @@ test_device(void)
 
 	CU_ASSERT_EQUAL(RUN("device", "resync", "frank", "PHONE1"), 0);
 	CU_ASSERT_EQUAL(RUN("device", "resync", "frank", "PHONE1", "--folder",
-			    "Contacts"), 0);
+			    "Contacts"),
+			0);
 	CU_ASSERT_EQUAL(RUN("device", "resync", "frank", "PHONE1", "--folder",
-			    "No Such Folder"), 1);
+			    "No Such Folder"),
+			1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, "unknown folder"));
 
 	CU_ASSERT_EQUAL(RUN("device", "remove", "frank", "PHONE1"), 0);
@@ -588,7 +594,8 @@ test_import_export_ics(void)
 	free(text);
 	/* Everything but the envelope comes back; the serializer may order
 	 * and fold differently, so compare line by line. */
-	CU_ASSERT(lines_contained(in, both, "PRODID\0BEGIN:VCALENDAR\0"
+	CU_ASSERT(lines_contained(in, both,
+				  "PRODID\0BEGIN:VCALENDAR\0"
 				  "END:VCALENDAR\0VERSION\0"));
 	free(both);
 	free(in);
@@ -619,9 +626,9 @@ test_import_errors(void)
 		const char *file;
 		const char *msg;
 	} bad[] = {
-		{ "bad-unterminated.vcf", "not terminated" },
-		{ "bad-garbage.vcf", "outside" },
-		{ "bad-date.ics", "malformed" },
+		{"bad-unterminated.vcf", "not terminated"},
+		{"bad-garbage.vcf", "outside"},
+		{"bad-date.ics", "malformed"},
 	};
 	char *f;
 
@@ -647,8 +654,9 @@ test_import_errors(void)
 	CU_ASSERT_EQUAL(RUN("import", "kim", f, "--folder", "Nope"), 1);
 	CU_ASSERT_EQUAL(RUN("export", "kim", "Nope", "-"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, "unknown folder"));
-	CU_ASSERT_EQUAL(RUN("export", "kim", "Contacts",
-			    "/nonexistent/dir/out.vcf"), 1);
+	CU_ASSERT_EQUAL(
+		RUN("export", "kim", "Contacts", "/nonexistent/dir/out.vcf"),
+		1);
 	free(f);
 }
 
@@ -664,37 +672,33 @@ test_stats(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "database bytes: "));
 }
 
-#define T(name) { #name, name }
+#define T(name)                                                                \
+	{                                                                      \
+#name, name                                                    \
+	}
 
 static CU_TestInfo users_tests[] = {
-	T(test_user_lifecycle),
-	T(test_user_generated_password),
-	T(test_user_errors),
-	T(test_help),
+	T(test_user_lifecycle), T(test_user_generated_password),
+	T(test_user_errors),	T(test_help),
 	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo admin_tests[] = {
-	T(test_policy),
-	T(test_device),
-	T(test_notify),
-	T(test_stats),
-	CU_TEST_INFO_NULL,
+	T(test_policy), T(test_device),	   T(test_notify),
+	T(test_stats),	CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo data_tests[] = {
-	T(test_import_export_vcf),
-	T(test_import_export_ics),
-	T(test_import_mbox),
-	T(test_import_errors),
+	T(test_import_export_vcf), T(test_import_export_ics),
+	T(test_import_mbox),	   T(test_import_errors),
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "easctl users", NULL, NULL, test_setup, test_teardown, users_tests },
-	{ "easctl admin", NULL, NULL, test_setup, test_teardown, admin_tests },
-	{ "easctl import/export", NULL, NULL, test_setup, test_teardown,
-	  data_tests },
+	{"easctl users", NULL, NULL, test_setup, test_teardown, users_tests},
+	{"easctl admin", NULL, NULL, test_setup, test_teardown, admin_tests},
+	{"easctl import/export", NULL, NULL, test_setup, test_teardown,
+	 data_tests},
 	CU_SUITE_INFO_NULL,
 };
 

@@ -15,7 +15,7 @@ static struct easd_proc *srv;
 static int
 suite_init(void)
 {
-	static const char *const args[] = { "--max-body", "65536", NULL };
+	static const char *const args[] = {"--max-body", "65536", NULL};
 
 	srv = easd_start(args);
 	return srv == NULL ? -1 : 0;
@@ -61,18 +61,25 @@ test_first_contact(void)
 
 	CU_ASSERT_FATAL(c != NULL);
 	/* Autodiscover answers the ActiveSync URL of this server. */
-	CU_ASSERT_EQUAL(eas_client_autodiscover(c, a, HARNESS_ADA_EMAIL, &url), 0);
-	CU_ASSERT(url != NULL && strstr(url, "/Microsoft-Server-ActiveSync") != NULL);
+	CU_ASSERT_EQUAL(eas_client_autodiscover(c, a, HARNESS_ADA_EMAIL, &url),
+			0);
+	CU_ASSERT(url != NULL &&
+		  strstr(url, "/Microsoft-Server-ActiveSync") != NULL);
 	/* OPTIONS lists 16.1 and only implemented commands. */
 	CU_ASSERT_EQUAL(eas_client_options(c, a, &r), 0);
-	CU_ASSERT(r.ms_versions != NULL && strstr(r.ms_versions, "16.1") != NULL);
-	CU_ASSERT(r.ms_commands != NULL && strstr(r.ms_commands, "FolderSync") != NULL);
-	CU_ASSERT(r.ms_commands != NULL && strstr(r.ms_commands, "Search") == NULL);
+	CU_ASSERT(r.ms_versions != NULL &&
+		  strstr(r.ms_versions, "16.1") != NULL);
+	CU_ASSERT(r.ms_commands != NULL &&
+		  strstr(r.ms_commands, "FolderSync") != NULL);
+	CU_ASSERT(r.ms_commands != NULL &&
+		  strstr(r.ms_commands, "Search") == NULL);
 	CU_ASSERT(r.ms_server != NULL);
 	/* Not provisioned yet: 16.1 gets status 142. */
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY, "0"),
+					NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.http_status, 200);
 	CU_ASSERT_EQUAL(top_status(&r), 142);
 	/* Both phases give a final key, and FolderSync shows the folders. */
@@ -121,7 +128,8 @@ folder_cmd(struct eas_client *c, struct arena *a, const char *cmd,
 		c->hierarchy_key = strdup(key);
 	}
 	if (new_id_r != NULL)
-		*new_id_r = wbxml_child_text(r.tree, EAS_FOLDERHIERARCHY_SERVERID);
+		*new_id_r =
+			wbxml_child_text(r.tree, EAS_FOLDERHIERARCHY_SERVERID);
 	return (int)st;
 }
 
@@ -154,18 +162,21 @@ test_folder_commands(void)
 	CU_ASSERT_FATAL(inbox != NULL);
 
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderCreate",
-		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, inbox->server_id,
-		"Projects", 12, &id), 1);
+				   EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL,
+				   inbox->server_id, "Projects", 12, &id),
+			1);
 	CU_ASSERT_FATAL(id != NULL);
 	saved_id = strdup(id);
 	/* Same name under the same parent: status 2. */
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderCreate",
-		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, inbox->server_id,
-		"Projects", 12, NULL), 2);
+				   EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL,
+				   inbox->server_id, "Projects", 12, NULL),
+			2);
 	/* Missing parent: status 5. */
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderCreate",
-		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, "99999", "X", 12,
-		NULL), 5);
+				   EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL,
+				   "99999", "X", 12, NULL),
+			5);
 	/* Device B sees the new folder; device A is not sent its own. */
 	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
 	CU_ASSERT_EQUAL(pb->nfolders, before + 1);
@@ -174,25 +185,30 @@ test_folder_commands(void)
 	CU_ASSERT_EQUAL(status, 1);
 
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderUpdate",
-		EAS_FOLDERHIERARCHY_FOLDERUPDATE, saved_id, inbox->server_id,
-		"Projects 2026", 0, NULL), 1);
+				   EAS_FOLDERHIERARCHY_FOLDERUPDATE, saved_id,
+				   inbox->server_id, "Projects 2026", 0, NULL),
+			1);
 	/* Special folders cannot be renamed or deleted. */
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderUpdate",
-		EAS_FOLDERHIERARCHY_FOLDERUPDATE, inbox->server_id, "0",
-		"Renamed", 0, NULL), 3);
+				   EAS_FOLDERHIERARCHY_FOLDERUPDATE,
+				   inbox->server_id, "0", "Renamed", 0, NULL),
+			3);
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderDelete",
-		EAS_FOLDERHIERARCHY_FOLDERDELETE, inbox->server_id, NULL,
-		NULL, 0, NULL), 3);
+				   EAS_FOLDERHIERARCHY_FOLDERDELETE,
+				   inbox->server_id, NULL, NULL, 0, NULL),
+			3);
 	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
 	CU_ASSERT_PTR_NOT_NULL(find_name(pb, "Projects 2026"));
 	CU_ASSERT_PTR_NULL(find_name(pb, "Projects"));
 
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderDelete",
-		EAS_FOLDERHIERARCHY_FOLDERDELETE, saved_id, NULL, NULL, 0,
-		NULL), 1);
+				   EAS_FOLDERHIERARCHY_FOLDERDELETE, saved_id,
+				   NULL, NULL, 0, NULL),
+			1);
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderDelete",
-		EAS_FOLDERHIERARCHY_FOLDERDELETE, saved_id, NULL, NULL, 0,
-		NULL), 4);
+				   EAS_FOLDERHIERARCHY_FOLDERDELETE, saved_id,
+				   NULL, NULL, 0, NULL),
+			4);
 	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
 	CU_ASSERT_EQUAL(pb->nfolders, before);
 	CU_ASSERT_PTR_NULL(find_name(pb, "Projects 2026"));
@@ -214,31 +230,41 @@ test_hierarchy_key_rules(void)
 
 	CU_ASSERT_FATAL(c != NULL && other != NULL);
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r1), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY, "0"),
+					NULL, &r1),
+			0);
 	k1 = wbxml_child_text(r1.tree, EAS_FOLDERHIERARCHY_SYNCKEY);
 	CU_ASSERT_FATAL(k1 != NULL);
 	/* Another device adds a folder: the next answer has a new key. */
 	CU_ASSERT_EQUAL(eas_client_foldersync(other, a, &status), 0);
 	CU_ASSERT_EQUAL(folder_cmd(other, a, "FolderCreate",
-		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, "0", "Archive", 12,
-		NULL), 1);
+				   EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, "0",
+				   "Archive", 12, NULL),
+			1);
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, k1), NULL, &r1), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY, k1),
+					NULL, &r1),
+			0);
 	k2 = wbxml_child_text(r1.tree, EAS_FOLDERHIERARCHY_SYNCKEY);
 	CU_ASSERT(k2 != NULL && strcmp(k1, k2) != 0);
 	/* The answer was "lost": the same key again gets the same bytes. */
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, k1), NULL, &r2), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY, k1),
+					NULL, &r2),
+			0);
 	CU_ASSERT_EQUAL(r1.body_len, r2.body_len);
 	CU_ASSERT(r1.body_len == r2.body_len &&
 		  memcmp(r1.body, r2.body, r1.body_len) == 0);
 	/* A key never issued: status 9. */
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, "{deadbeef}77"), NULL, &r2), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY,
+					     "{deadbeef}77"),
+					NULL, &r2),
+			0);
 	CU_ASSERT_EQUAL(top_status(&r2), 9);
 	eas_client_free(&c);
 	eas_client_free(&other);
@@ -250,8 +276,8 @@ test_base64_query(void)
 {
 	struct arena *a = arena_new(0);
 	struct eas_client *c = harness_client(srv, "ada", "B64DEVICE");
-	static const uint8_t devid[16] = { 0xB6, 0x4D, 0xE7, 0x1C, 1, 2, 3, 4,
-					   5, 6, 7, 8, 9, 10, 11, 12 };
+	static const uint8_t devid[16] = {
+		0xB6, 0x4D, 0xE7, 0x1C, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 	struct eas_b64_query q;
 	struct eas_response r;
 	const char *query;
@@ -259,7 +285,7 @@ test_base64_query(void)
 	struct wbxml_node *fs = req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
 				     EAS_FOLDERHIERARCHY_SYNCKEY, "0");
 	static const char *const ct[] = {
-		"Content-Type: application/vnd.ms-sync.wbxml", NULL };
+		"Content-Type: application/vnd.ms-sync.wbxml", NULL};
 
 	CU_ASSERT_FATAL(c != NULL);
 	/* A new binary DeviceId: provision through the base64 form. */
@@ -273,18 +299,21 @@ test_base64_query(void)
 	query = eas_url_escape(a, eas_query_b64(a, &q));
 	buf_init(&body, 0);
 	wbxml_encode(fs, &body);
-	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, query, ct,
-				       body.data, body.len, &r), 0);
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, query, ct, body.data,
+				       body.len, &r),
+			0);
 	CU_ASSERT_EQUAL(r.http_status, 200);
 	/* Understood as FolderSync from an unprovisioned device. */
 	CU_ASSERT_EQUAL(top_status(&r), 142);
 	/* Truncated binary query: 400. */
 	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, "jQkJBBA", ct,
-				       body.data, body.len, &r), 0);
+				       body.data, body.len, &r),
+			0);
 	CU_ASSERT_EQUAL(r.http_status, 400);
 	/* Not base64 at all: 400. */
 	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, "%21%21%21", ct,
-				       body.data, body.len, &r), 0);
+				       body.data, body.len, &r),
+			0);
 	CU_ASSERT_EQUAL(r.http_status, 400);
 	buf_deinit(&body);
 	eas_client_free(&c);
@@ -300,9 +329,9 @@ test_bad_requests(void)
 	struct eas_response r;
 	static const char *const wbxml_ct[] = {
 		"Content-Type: application/vnd.ms-sync.wbxml",
-		"MS-ASProtocolVersion: 16.1", NULL };
-	static const uint8_t garbage[] = { 0x03, 0x01, 0x6A, 0x00, 0x00, 0x07,
-					   0x56, 0x52, 0x03, 0x30 };
+		"MS-ASProtocolVersion: 16.1", NULL};
+	static const uint8_t garbage[] = {0x03, 0x01, 0x6A, 0x00, 0x00,
+					  0x07, 0x56, 0x52, 0x03, 0x30};
 	char *big;
 	const char *q;
 
@@ -312,18 +341,22 @@ test_bad_requests(void)
 	CU_ASSERT_EQUAL(r.http_status, 501);
 	/* Missing DeviceId / DeviceType: 400. */
 	q = "Cmd=FolderSync&User=ada&DeviceType=iPhone";
-	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, NULL,
-				       0, &r), 0);
+	CU_ASSERT_EQUAL(
+		eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, NULL, 0, &r),
+		0);
 	CU_ASSERT_EQUAL(r.http_status, 400);
 	q = "Cmd=FolderSync&User=ada&DeviceId=BADREQ";
-	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, NULL,
-				       0, &r), 0);
+	CU_ASSERT_EQUAL(
+		eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, NULL, 0, &r),
+		0);
 	CU_ASSERT_EQUAL(r.http_status, 400);
 	/* Unsupported protocol version: 400. */
 	eas_client_set_version(c, "2.5");
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY, "0"),
+					NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.http_status, 400);
 	eas_client_set_version(c, "16.1");
 	/* Truncated WBXML: status 102 for 14.0+. */
@@ -338,14 +371,16 @@ test_bad_requests(void)
 		hdrs[2] = pk;
 		hdrs[3] = NULL;
 		CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, hdrs,
-					       garbage, sizeof(garbage), &r), 0);
+					       garbage, sizeof(garbage), &r),
+				0);
 		CU_ASSERT_EQUAL(r.http_status, 200);
 		CU_ASSERT_EQUAL(top_status(&r), 102);
 	}
 	/* A body over --max-body: 413. */
 	big = calloc(1, 100000);
 	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, big,
-				       100000, &r), 0);
+				       100000, &r),
+			0);
 	CU_ASSERT_EQUAL(r.http_status, 413);
 	free(big);
 	/* Wrong password: 401 with a challenge. */
@@ -356,12 +391,13 @@ test_bad_requests(void)
 	CU_ASSERT_PTR_NOT_NULL(r.www_authenticate);
 	/* User parameter naming somebody else: 403. */
 	q = "Cmd=FolderSync&User=bob&DeviceId=BADREQ&DeviceType=iPhone";
-	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, NULL,
-				       0, &r), 0);
+	CU_ASSERT_EQUAL(
+		eas_client_raw(c, a, "POST", NULL, q, wbxml_ct, NULL, 0, &r),
+		0);
 	CU_ASSERT_EQUAL(r.http_status, 403);
 	/* A GET has no protocol meaning. */
-	CU_ASSERT_EQUAL(eas_client_raw(c, a, "GET", NULL, NULL, NULL, NULL, 0,
-				       &r), 0);
+	CU_ASSERT_EQUAL(
+		eas_client_raw(c, a, "GET", NULL, NULL, NULL, NULL, 0, &r), 0);
 	CU_ASSERT_EQUAL(r.http_status, 405);
 	eas_client_free(&c);
 	eas_client_free(&wrong);
@@ -381,8 +417,9 @@ test_other_users_folder(void)
 	CU_ASSERT_EQUAL(eas_client_foldersync(ada, a, &status), 0);
 	CU_ASSERT_EQUAL(eas_client_foldersync(bob, a, &status), 0);
 	CU_ASSERT_EQUAL(folder_cmd(bob, a, "FolderCreate",
-		EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, "0", "Bob private",
-		12, NULL), 1);
+				   EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, "0",
+				   "Bob private", 12, NULL),
+			1);
 	CU_ASSERT_EQUAL(eas_client_foldersync(bob, a, &status), 0);
 	bob_inbox = find_name(bob, "Bob private");
 	if (bob_inbox == NULL) {
@@ -401,11 +438,14 @@ test_other_users_folder(void)
 		f = find_name(probe, "Bob private");
 		CU_ASSERT_FATAL(f != NULL);
 		CU_ASSERT_EQUAL(folder_cmd(ada, a, "FolderDelete",
-			EAS_FOLDERHIERARCHY_FOLDERDELETE, f->server_id, NULL,
-			NULL, 0, NULL), 4);
+					   EAS_FOLDERHIERARCHY_FOLDERDELETE,
+					   f->server_id, NULL, NULL, 0, NULL),
+				4);
 		CU_ASSERT_EQUAL(folder_cmd(ada, a, "FolderUpdate",
-			EAS_FOLDERHIERARCHY_FOLDERUPDATE, f->server_id, "0",
-			"Stolen", 0, NULL), 4);
+					   EAS_FOLDERHIERARCHY_FOLDERUPDATE,
+					   f->server_id, "0", "Stolen", 0,
+					   NULL),
+				4);
 		CU_ASSERT_EQUAL(eas_client_foldersync(probe, a, &status), 0);
 		CU_ASSERT_PTR_NOT_NULL(find_name(probe, "Bob private"));
 		eas_client_free(&probe);
@@ -426,13 +466,17 @@ test_legacy_449(void)
 	CU_ASSERT_FATAL(c != NULL);
 	eas_client_set_version(c, "12.1");
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY, "0"),
+					NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.http_status, 449);
 	CU_ASSERT_EQUAL(eas_client_provision(c, a, NULL), 0);
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY, "0"),
+					NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(r.http_status, 200);
 	CU_ASSERT_EQUAL(top_status(&r), 1);
 	eas_client_free(&c);
@@ -451,15 +495,18 @@ test_remote_wipe(void)
 	CU_ASSERT_FATAL(c != NULL);
 	s = easd_store(srv);
 	CU_ASSERT_FATAL(s != NULL);
-	CU_ASSERT_EQUAL_FATAL(store_device_get(s, a, srv->ada_id, "LOSTPHONE",
-					       &d), STORE_OK);
-	CU_ASSERT_EQUAL(store_device_set_wipe(s, d.id, STORE_WIPE_REQUESTED,
-					      "admin"), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		store_device_get(s, a, srv->ada_id, "LOSTPHONE", &d), STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_device_set_wipe(s, d.id, STORE_WIPE_REQUESTED, "admin"),
+		STORE_OK);
 	/* The next command sends the device to Provision (status 140). */
 	c->auto_provision = false;
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY, "0"),
+					NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(top_status(&r), 140);
 	/* Provision delivers the wipe; the client acknowledges it. */
 	CU_ASSERT_EQUAL(eas_client_provision(c, a, NULL), 1);
@@ -482,13 +529,16 @@ test_blocked_device(void)
 	struct store_device d;
 
 	CU_ASSERT_FATAL(c != NULL && s != NULL);
-	CU_ASSERT_EQUAL_FATAL(store_device_get(s, a, srv->ada_id, "BLOCKME",
-					       &d), STORE_OK);
-	CU_ASSERT_EQUAL(store_device_set_access(s, d.id, STORE_ACCESS_BLOCKED,
-						"admin"), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		store_device_get(s, a, srv->ada_id, "BLOCKME", &d), STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_device_set_access(s, d.id, STORE_ACCESS_BLOCKED, "admin"),
+		STORE_OK);
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",
-		req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
-		     EAS_FOLDERHIERARCHY_SYNCKEY, "0"), NULL, &r), 0);
+					req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+					     EAS_FOLDERHIERARCHY_SYNCKEY, "0"),
+					NULL, &r),
+			0);
 	CU_ASSERT_EQUAL(top_status(&r), 129);
 	store_close(&s);
 	eas_client_free(&c);
@@ -507,15 +557,18 @@ test_tls(void)
 	FILE *f;
 
 	if (system("command -v openssl >/dev/null && command -v curl "
-		   ">/dev/null") != 0 || mkdtemp(dir) == NULL) {
+		   ">/dev/null") != 0 ||
+	    mkdtemp(dir) == NULL) {
 		printf("openssl or curl missing: TLS test skipped\n");
 		return;
 	}
 	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
 	snprintf(key, sizeof(key), "%s/key.pem", dir);
-	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 -nodes "
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes "
 		 "-keyout %s -out %s -days 2 -subj /CN=localhost "
-		 ">/dev/null 2>&1", key, cert);
+		 ">/dev/null 2>&1",
+		 key, cert);
 	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
 	args[0] = "--tls-cert";
 	args[1] = cert;
@@ -524,7 +577,8 @@ test_tls(void)
 	args[4] = NULL;
 	p = easd_start(args);
 	CU_ASSERT_FATAL(p != NULL);
-	snprintf(cmd, sizeof(cmd), "curl -sk --max-time 20 -u ada:%s -X OPTIONS "
+	snprintf(cmd, sizeof(cmd),
+		 "curl -sk --max-time 20 -u ada:%s -X OPTIONS "
 		 "-o /dev/null -w '%%{http_code}' "
 		 "https://127.0.0.1:%d/Microsoft-Server-ActiveSync",
 		 HARNESS_PASSWORD, p->port);
@@ -536,7 +590,8 @@ test_tls(void)
 	}
 	CU_ASSERT_STRING_EQUAL(code, "200");
 	/* Plain HTTP on the TLS port gets no ActiveSync answer. */
-	snprintf(cmd, sizeof(cmd), "curl -s --max-time 20 -u ada:%s -X OPTIONS "
+	snprintf(cmd, sizeof(cmd),
+		 "curl -s --max-time 20 -u ada:%s -X OPTIONS "
 		 "-o /dev/null -w '%%{http_code}' "
 		 "http://127.0.0.1:%d/Microsoft-Server-ActiveSync",
 		 HARNESS_PASSWORD, p->port);
@@ -565,17 +620,20 @@ test_password_change(void)
 
 	CU_ASSERT_FATAL(c != NULL);
 	CU_ASSERT_EQUAL(eas_client_options(c, a, &r), 0);
-	snprintf(cmd, sizeof(cmd), "'%s' --data '%s' user passwd ada "
-		 "--password changed-pass >/dev/null", easctl, srv->dir);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --data '%s' user passwd ada "
+		 "--password changed-pass >/dev/null",
+		 easctl, srv->dir);
 	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
 	eas_client_options(c, a, &r);
 	CU_ASSERT_EQUAL(r.http_status, 401);
 	free(c->password);
 	c->password = strdup("changed-pass");
 	CU_ASSERT_EQUAL(eas_client_options(c, a, &r), 0);
-	snprintf(cmd, sizeof(cmd), "'%s' --data '%s' user passwd ada "
-		 "--password '%s' >/dev/null", easctl, srv->dir,
-		 HARNESS_PASSWORD);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --data '%s' user passwd ada "
+		 "--password '%s' >/dev/null",
+		 easctl, srv->dir, HARNESS_PASSWORD);
 	CU_ASSERT_EQUAL(system(cmd), 0);
 	eas_client_free(&c);
 	arena_free(&a);
@@ -616,29 +674,27 @@ test_login_throttle(void)
 }
 
 static CU_TestInfo frontend_tests[] = {
-	{ "first contact: autodiscover, options, provision, foldersync",
-	  test_first_contact },
-	{ "folder create/update/delete seen by another device",
-	  test_folder_commands },
-	{ "hierarchy key: repeat gives the same bytes, unknown gives 9",
-	  test_hierarchy_key_rules },
-	{ "base64 query form, truncated and malformed", test_base64_query },
-	{ "bad requests get their documented answers", test_bad_requests },
-	{ "another user's folder ids change nothing",
-	  test_other_users_folder },
-	{ "12.1 device is asked to provision with 449", test_legacy_449 },
-	{ "remote wipe delivered and acknowledged", test_remote_wipe },
-	{ "blocked device refused with 129", test_blocked_device },
-	{ "HTTPS with --tls-cert/--tls-key", test_tls },
-	{ "a password changed by easctl applies at once",
-	  test_password_change },
-	{ "failed logins lock the account, not the address",
-	  test_login_throttle },
+	{"first contact: autodiscover, options, provision, foldersync",
+	 test_first_contact},
+	{"folder create/update/delete seen by another device",
+	 test_folder_commands},
+	{"hierarchy key: repeat gives the same bytes, unknown gives 9",
+	 test_hierarchy_key_rules},
+	{"base64 query form, truncated and malformed", test_base64_query},
+	{"bad requests get their documented answers", test_bad_requests},
+	{"another user's folder ids change nothing", test_other_users_folder},
+	{"12.1 device is asked to provision with 449", test_legacy_449},
+	{"remote wipe delivered and acknowledged", test_remote_wipe},
+	{"blocked device refused with 129", test_blocked_device},
+	{"HTTPS with --tls-cert/--tls-key", test_tls},
+	{"a password changed by easctl applies at once", test_password_change},
+	{"failed logins lock the account, not the address",
+	 test_login_throttle},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "frontend", suite_init, suite_clean, NULL, NULL, frontend_tests },
+	{"frontend", suite_init, suite_clean, NULL, NULL, frontend_tests},
 	CU_SUITE_INFO_NULL,
 };
 

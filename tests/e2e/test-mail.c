@@ -69,19 +69,25 @@ test_swaks_delivery_and_body(void)
 	if (system("command -v swaks >/dev/null 2>&1") != 0) {
 		printf("swaks not installed: delivering with the test's "
 		       "LMTP client\n");
-		CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL,
-			"From: Grace <grace@example.net>\nTo: ada@example.org\n"
-			"Subject: Swaks hello\n\nThe body of a message that is "
-			"long enough to be truncated by the phone.\n"), 250);
+		CU_ASSERT_EQUAL(
+			harness_lmtp_deliver(
+				srv, HARNESS_ADA_EMAIL,
+				"From: Grace <grace@example.net>\nTo: "
+				"ada@example.org\n"
+				"Subject: Swaks hello\n\nThe body of a message "
+				"that is "
+				"long enough to be truncated by the phone.\n"),
+			250);
 	} else {
-		snprintf(cmd, sizeof(cmd),
-			 "swaks --silent 2 --protocol LMTP --server 127.0.0.1 "
-			 "--port %d --to %s --from grace@example.net "
-			 "--h-From 'Grace <grace@example.net>' "
-			 "--header 'Subject: Swaks hello' --body 'The body of a "
-			 "message that is long enough to be truncated by the "
-			 "phone.' >/dev/null", srv->lmtp_port,
-			 HARNESS_ADA_EMAIL);
+		snprintf(
+			cmd, sizeof(cmd),
+			"swaks --silent 2 --protocol LMTP --server 127.0.0.1 "
+			"--port %d --to %s --from grace@example.net "
+			"--h-From 'Grace <grace@example.net>' "
+			"--header 'Subject: Swaks hello' --body 'The body of a "
+			"message that is long enough to be truncated by the "
+			"phone.' >/dev/null",
+			srv->lmtp_port, HARNESS_ADA_EMAIL);
 		CU_ASSERT_EQUAL(system(cmd), 0);
 	}
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(c, a, &status), 0);
@@ -91,43 +97,53 @@ test_swaks_delivery_and_body(void)
 	o.filter_type = 0;
 	o.body_type = 1;
 	o.truncation = 20;
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r),
+			      0);
 	ad = find_subject(&r, "Swaks hello");
 	CU_ASSERT_FATAL(ad != NULL);
-	CU_ASSERT(strstr(wbxml_child_text(ad, EAS_EMAIL_FROM), "grace@example.net") != NULL);
+	CU_ASSERT(strstr(wbxml_child_text(ad, EAS_EMAIL_FROM),
+			 "grace@example.net") != NULL);
 	CU_ASSERT_STRING_EQUAL(wbxml_child_text(ad, EAS_EMAIL_READ), "0");
 	body = wbxml_child(ad, EAS_AIRSYNCBASE_BODY);
 	CU_ASSERT_FATAL(body != NULL);
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(body, EAS_AIRSYNCBASE_TYPE), "1");
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(body, EAS_AIRSYNCBASE_TRUNCATED), "1");
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(body, EAS_AIRSYNCBASE_TYPE),
+			       "1");
+	CU_ASSERT_STRING_EQUAL(
+		wbxml_child_text(body, EAS_AIRSYNCBASE_TRUNCATED), "1");
 	CU_ASSERT(strlen(wbxml_child_text(body, EAS_AIRSYNCBASE_DATA)) <= 20);
 	{
 		/* The whole MIME through ItemOperations. */
-		struct wbxml_node *q = wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
-		struct wbxml_node *f = wbxml_add(a, q, EAS_ITEMOPERATIONS_FETCH);
+		struct wbxml_node *q =
+			wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
+		struct wbxml_node *f =
+			wbxml_add(a, q, EAS_ITEMOPERATIONS_FETCH);
 		struct wbxml_node *op, *bp;
 		struct eas_response resp;
 		const struct wbxml_node *n;
 
 		wbxml_add_text(a, f, EAS_ITEMOPERATIONS_STORE, "Mailbox");
-		wbxml_add_text(a, f, EAS_AIRSYNC_COLLECTIONID, inbox->server_id);
+		wbxml_add_text(a, f, EAS_AIRSYNC_COLLECTIONID,
+			       inbox->server_id);
 		wbxml_add_text(a, f, EAS_AIRSYNC_SERVERID,
 			       server_id_of(&r, "Swaks hello"));
 		op = wbxml_add(a, f, EAS_ITEMOPERATIONS_OPTIONS);
 		wbxml_add_int(a, op, EAS_AIRSYNC_MIMESUPPORT, 2);
 		bp = wbxml_add(a, op, EAS_AIRSYNCBASE_BODYPREFERENCE);
 		wbxml_add_int(a, bp, EAS_AIRSYNCBASE_TYPE, 4);
-		CU_ASSERT_EQUAL_FATAL(eas_client_post(c, a, "ItemOperations", q,
-						      NULL, &resp), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_post(c, a, "ItemOperations", q, NULL, &resp),
+			0);
 		CU_ASSERT_FATAL(resp.tree != NULL);
 		n = wbxml_child(resp.tree, EAS_ITEMOPERATIONS_RESPONSE);
 		n = n != NULL ? wbxml_child(n, EAS_ITEMOPERATIONS_FETCH) : NULL;
 		CU_ASSERT_FATAL(n != NULL);
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_ITEMOPERATIONS_STATUS), "1");
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(n, EAS_ITEMOPERATIONS_STATUS), "1");
 		n = wbxml_child(n, EAS_ITEMOPERATIONS_PROPERTIES);
 		n = n != NULL ? wbxml_child(n, EAS_AIRSYNCBASE_BODY) : NULL;
 		CU_ASSERT_FATAL(n != NULL);
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_AIRSYNCBASE_TYPE), "4");
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(n, EAS_AIRSYNCBASE_TYPE), "4");
 		CU_ASSERT(strstr(wbxml_child_text(n, EAS_AIRSYNCBASE_DATA),
 				 "Subject: Swaks hello") != NULL);
 	}
@@ -156,35 +172,45 @@ test_attachment_byte_identical(void)
 		blob[i] = (uint8_t)(i * 7 + (i >> 8));
 	base64_encode(blob, sizeof(blob), b64);
 	buf_init(&msg, 0);
-	buf_printf(&msg, "From: a@example.net\nTo: ada@example.org\n"
+	buf_printf(&msg,
+		   "From: a@example.net\nTo: ada@example.org\n"
 		   "Subject: With attachment\nMIME-Version: 1.0\n"
 		   "Content-Type: multipart/mixed; boundary=\"XyZ\"\n\n"
 		   "--XyZ\nContent-Type: text/plain\n\nSee attached.\n"
-		   "--XyZ\nContent-Type: application/octet-stream; name=\"data.bin\"\n"
+		   "--XyZ\nContent-Type: application/octet-stream; "
+		   "name=\"data.bin\"\n"
 		   "Content-Disposition: attachment; filename=\"data.bin\"\n"
 		   "Content-Transfer-Encoding: base64\n\n");
 	for (size_t i = 0; i < strlen(b64); i += 76)
 		buf_printf(&msg, "%.76s\n", b64 + i);
 	buf_printf(&msg, "--XyZ--\n");
-	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, (char *)msg.data), 250);
+	CU_ASSERT_EQUAL(
+		harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, (char *)msg.data),
+		250);
 	buf_deinit(&msg);
 
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(c, a, &status), 0);
 	inbox = eas_client_folder_by_type(c, 2);
 	eas_sync_opts_init(&o);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r),
+			      0);
 	ad = find_subject(&r, "With attachment");
 	CU_ASSERT_FATAL(ad != NULL);
 	att = wbxml_child(ad, EAS_AIRSYNCBASE_ATTACHMENTS);
 	att = att != NULL ? wbxml_child(att, EAS_AIRSYNCBASE_ATTACHMENT) : NULL;
 	CU_ASSERT_FATAL(att != NULL);
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(att, EAS_AIRSYNCBASE_DISPLAYNAME), "data.bin");
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(att, EAS_AIRSYNCBASE_ESTIMATEDDATASIZE), "3000");
+	CU_ASSERT_STRING_EQUAL(
+		wbxml_child_text(att, EAS_AIRSYNCBASE_DISPLAYNAME), "data.bin");
+	CU_ASSERT_STRING_EQUAL(
+		wbxml_child_text(att, EAS_AIRSYNCBASE_ESTIMATEDDATASIZE),
+		"3000");
 	ref = wbxml_child_text(att, EAS_AIRSYNCBASE_FILEREFERENCE);
 	CU_ASSERT_FATAL(ref != NULL);
 	{
-		struct wbxml_node *q = wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
-		struct wbxml_node *f = wbxml_add(a, q, EAS_ITEMOPERATIONS_FETCH);
+		struct wbxml_node *q =
+			wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
+		struct wbxml_node *f =
+			wbxml_add(a, q, EAS_ITEMOPERATIONS_FETCH);
 		struct eas_response resp;
 		const struct wbxml_node *n;
 		const char *data;
@@ -193,14 +219,17 @@ test_attachment_byte_identical(void)
 
 		wbxml_add_text(a, f, EAS_ITEMOPERATIONS_STORE, "Mailbox");
 		wbxml_add_text(a, f, EAS_AIRSYNCBASE_FILEREFERENCE, ref);
-		CU_ASSERT_EQUAL_FATAL(eas_client_post(c, a, "ItemOperations", q,
-						      NULL, &resp), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_post(c, a, "ItemOperations", q, NULL, &resp),
+			0);
 		n = wbxml_child(resp.tree, EAS_ITEMOPERATIONS_RESPONSE);
 		n = n != NULL ? wbxml_child(n, EAS_ITEMOPERATIONS_FETCH) : NULL;
 		CU_ASSERT_FATAL(n != NULL);
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_ITEMOPERATIONS_STATUS), "1");
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(n, EAS_ITEMOPERATIONS_STATUS), "1");
 		n = wbxml_child(n, EAS_ITEMOPERATIONS_PROPERTIES);
-		data = n != NULL ? wbxml_child_text(n, EAS_ITEMOPERATIONS_DATA) : NULL;
+		data = n != NULL ? wbxml_child_text(n, EAS_ITEMOPERATIONS_DATA)
+				 : NULL;
 		CU_ASSERT_FATAL(data != NULL);
 		dec = arena_alloc(a, base64_decoded_max(strlen(data)));
 		len = base64_decode(data, strlen(data), dec);
@@ -209,13 +238,16 @@ test_attachment_byte_identical(void)
 			  memcmp(dec, blob, sizeof(blob)) == 0);
 
 		/* Bob cannot fetch ada's attachment. */
-		CU_ASSERT_EQUAL_FATAL(eas_client_post(bob, a, "ItemOperations", q,
-						      NULL, &resp), 0);
+		CU_ASSERT_EQUAL_FATAL(eas_client_post(bob, a, "ItemOperations",
+						      q, NULL, &resp),
+				      0);
 		n = wbxml_child(resp.tree, EAS_ITEMOPERATIONS_RESPONSE);
 		n = n != NULL ? wbxml_child(n, EAS_ITEMOPERATIONS_FETCH) : NULL;
 		CU_ASSERT_FATAL(n != NULL);
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_ITEMOPERATIONS_STATUS), "15");
-		CU_ASSERT_PTR_NULL(wbxml_child(n, EAS_ITEMOPERATIONS_PROPERTIES));
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(n, EAS_ITEMOPERATIONS_STATUS), "15");
+		CU_ASSERT_PTR_NULL(
+			wbxml_child(n, EAS_ITEMOPERATIONS_PROPERTIES));
 	}
 	eas_client_free(&c);
 	eas_client_free(&bob);
@@ -240,19 +272,25 @@ test_read_flags_travel(void)
 	for (int i = 0; i < 20; i++) {
 		char m[256];
 
-		snprintf(m, sizeof(m), "From: x@example.net\nTo: bob@example.org\n"
-			 "Subject: Read test %d\n\nBody %d\n", i, i);
-		CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_BOB_EMAIL, m), 250);
+		snprintf(m, sizeof(m),
+			 "From: x@example.net\nTo: bob@example.org\n"
+			 "Subject: Read test %d\n\nBody %d\n",
+			 i, i);
+		CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_BOB_EMAIL, m),
+				250);
 	}
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(pa, a, &status), 0);
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(pb, a, &status), 0);
 	inbox = eas_client_folder_by_type(pa, 2);
 	eas_sync_opts_init(&o);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pa, a, inbox->server_id, &o, &ra), 0);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, inbox->server_id, &o, &rb), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pa, a, inbox->server_id, &o, &ra),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, inbox->server_id, &o, &rb),
+			      0);
 	CU_ASSERT_EQUAL_FATAL(ra.count, 20);
 	for (size_t i = 0; i < 20; i++) {
-		struct wbxml_node *ad = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+		struct wbxml_node *ad =
+			wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
 
 		wbxml_add_int(a, ad, EAS_EMAIL_READ, 1);
 		cmds[i].kind = EAS_ITEM_CHANGE;
@@ -261,12 +299,16 @@ test_read_flags_travel(void)
 		cmds[i].appdata = ad;
 	}
 	CU_ASSERT_EQUAL(eas_client_sync_commands(pa, a, inbox->server_id, cmds,
-						 20, &rc), 0);
+						 20, &rc),
+			0);
 	/* Device B's next Sync: every message read. */
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, inbox->server_id, &o, &rb), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, inbox->server_id, &o, &rb),
+			      0);
 	for (size_t i = 0; i < rb.count; i++) {
-		const char *rd = rb.items[i].appdata != NULL ?
-			wbxml_child_text(rb.items[i].appdata, EAS_EMAIL_READ) : NULL;
+		const char *rd = rb.items[i].appdata != NULL
+					 ? wbxml_child_text(rb.items[i].appdata,
+							    EAS_EMAIL_READ)
+					 : NULL;
 
 		if (rb.items[i].kind == EAS_ITEM_CHANGE && rd != NULL &&
 		    strcmp(rd, "1") == 0)
@@ -274,7 +316,8 @@ test_read_flags_travel(void)
 	}
 	CU_ASSERT_EQUAL(reads, 20);
 	/* Device A is not sent its own changes back. */
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pa, a, inbox->server_id, &o, &ra), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pa, a, inbox->server_id, &o, &ra),
+			      0);
 	CU_ASSERT_EQUAL(ra.count, 0);
 	eas_client_free(&pa);
 	eas_client_free(&pb);
@@ -297,10 +340,16 @@ test_move_and_delete(void)
 	int status;
 
 	CU_ASSERT_FATAL(pa != NULL && pb != NULL);
-	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL,
-		"From: x@example.net\nSubject: Move me\n\nbody\n"), 250);
-	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL,
-		"From: x@example.net\nSubject: Delete me\n\nbody\n"), 250);
+	CU_ASSERT_EQUAL(
+		harness_lmtp_deliver(
+			srv, HARNESS_ADA_EMAIL,
+			"From: x@example.net\nSubject: Move me\n\nbody\n"),
+		250);
+	CU_ASSERT_EQUAL(
+		harness_lmtp_deliver(
+			srv, HARNESS_ADA_EMAIL,
+			"From: x@example.net\nSubject: Delete me\n\nbody\n"),
+		250);
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(pa, a, &status), 0);
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(pb, a, &status), 0);
 	inbox = eas_client_folder_by_type(pa, 2);
@@ -308,13 +357,17 @@ test_move_and_delete(void)
 	junk = eas_client_folder_find(pa, "Junk E-mail");
 	CU_ASSERT_FATAL(inbox != NULL && deleted != NULL && junk != NULL);
 	eas_sync_opts_init(&o);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pa, a, inbox->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pa, a, inbox->server_id, &o, &r),
+			      0);
 	sid = server_id_of(&r, "Move me");
 	sid2 = server_id_of(&r, "Delete me");
 	CU_ASSERT_FATAL(sid != NULL && sid2 != NULL);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, inbox->server_id, &o, &r), 0);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, junk->server_id, &o, &r), 0);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, deleted->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, inbox->server_id, &o, &r),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, junk->server_id, &o, &r),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_sync(pb, a, deleted->server_id, &o, &r), 0);
 
 	q = wbxml_new(a, EAS_MOVE_MOVEITEMS);
 	mv = wbxml_add(a, q, EAS_MOVE_MOVE);
@@ -325,8 +378,8 @@ test_move_and_delete(void)
 	wbxml_add_text(a, mv, EAS_MOVE_SRCMSGID, "999:999999");
 	wbxml_add_text(a, mv, EAS_MOVE_SRCFLDID, inbox->server_id);
 	wbxml_add_text(a, mv, EAS_MOVE_DSTFLDID, junk->server_id);
-	CU_ASSERT_EQUAL_FATAL(eas_client_post(pa, a, "MoveItems", q, NULL,
-					      &resp), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_post(pa, a, "MoveItems", q, NULL, &resp), 0);
 	n = wbxml_child(resp.tree, EAS_MOVE_RESPONSE);
 	CU_ASSERT_FATAL(n != NULL);
 	CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_MOVE_STATUS), "3");
@@ -336,19 +389,23 @@ test_move_and_delete(void)
 	CU_ASSERT_STRING_EQUAL(wbxml_child_text(n, EAS_MOVE_STATUS), "1");
 
 	/* Delete as a move to Deleted Items. */
-	CU_ASSERT_EQUAL(eas_client_delete(pa, a, inbox->server_id, sid2,
-					  &status), 0);
+	CU_ASSERT_EQUAL(
+		eas_client_delete(pa, a, inbox->server_id, sid2, &status), 0);
 
 	/* Device A is not told again; device B sees both. */
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pa, a, inbox->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pa, a, inbox->server_id, &o, &r),
+			      0);
 	CU_ASSERT_EQUAL(r.count, 0);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, inbox->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, inbox->server_id, &o, &r),
+			      0);
 	CU_ASSERT_EQUAL(r.count, 2);
 	for (size_t i = 0; i < r.count; i++)
 		CU_ASSERT_EQUAL(r.items[i].kind, EAS_ITEM_DELETE);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, junk->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, junk->server_id, &o, &r),
+			      0);
 	CU_ASSERT_PTR_NOT_NULL(find_subject(&r, "Move me"));
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(pb, a, deleted->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_sync(pb, a, deleted->server_id, &o, &r), 0);
 	CU_ASSERT_PTR_NOT_NULL(find_subject(&r, "Delete me"));
 	eas_client_free(&pa);
 	eas_client_free(&pb);
@@ -362,11 +419,12 @@ test_malformed_corpus(void)
 	struct eas_client *c;
 	const char *dir = getenv("EASD_SRCDIR");
 	static const char *const files[] = {
-		"01-plain.eml", "02-html.eml", "03-alternative.eml",
-		"04-attachments.eml", "05-latin1.eml", "06-shift-jis.eml",
-		"07-koi8r.eml", "08-8bit-unknown-headers.eml",
+		"01-plain.eml",		  "02-html.eml",
+		"03-alternative.eml",	  "04-attachments.eml",
+		"05-latin1.eml",	  "06-shift-jis.eml",
+		"07-koi8r.eml",		  "08-8bit-unknown-headers.eml",
 		"09-broken-boundary.eml", "10-missing-headers.eml",
-		"11-huge-headers.eml", "12-smime-signed.eml",
+		"11-huge-headers.eml",	  "12-smime-signed.eml",
 		"13-meeting-request.eml",
 	};
 	struct store *s;
@@ -399,7 +457,8 @@ test_malformed_corpus(void)
 		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
 			buf_append(&b, chunk, n);
 		fclose(f);
-		if (harness_lmtp_deliver(srv, "carol@example.org", (char *)b.data) == 250)
+		if (harness_lmtp_deliver(srv, "carol@example.org",
+					 (char *)b.data) == 250)
 			delivered++;
 		else
 			printf("not delivered: %s\n", files[i]);
@@ -413,13 +472,14 @@ test_malformed_corpus(void)
 	eas_sync_opts_init(&o);
 	o.body_type = 2;
 	o.truncation = 500;
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r),
+			      0);
 	CU_ASSERT_EQUAL(r.count, N_ELEMENTS(files));
 	for (size_t i = 0; i < r.count; i++) {
 		CU_ASSERT_PTR_NOT_NULL(r.items[i].appdata);
 		if (r.items[i].appdata != NULL)
-			CU_ASSERT_PTR_NOT_NULL(wbxml_child(r.items[i].appdata,
-						EAS_EMAIL_IMPORTANCE));
+			CU_ASSERT_PTR_NOT_NULL(wbxml_child(
+				r.items[i].appdata, EAS_EMAIL_IMPORTANCE));
 	}
 	eas_client_free(&c);
 	arena_free(&a);
@@ -443,21 +503,25 @@ test_getattachment_multipart_empty(void)
 	int status;
 
 	CU_ASSERT_FATAL(c != NULL && other != NULL);
-	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_BOB_EMAIL,
-		"From: x@example.net\nTo: bob@example.org\n"
-		"Subject: Tiny attachment\nMIME-Version: 1.0\n"
-		"Content-Type: multipart/mixed; boundary=b1\n\n"
-		"--b1\nContent-Type: text/plain\n\nhi\n"
-		"--b1\nContent-Type: text/plain; name=note.txt\n"
-		"Content-Disposition: attachment; filename=note.txt\n\n"
-		"attached text\n--b1--\n"), 250);
+	CU_ASSERT_EQUAL(
+		harness_lmtp_deliver(
+			srv, HARNESS_BOB_EMAIL,
+			"From: x@example.net\nTo: bob@example.org\n"
+			"Subject: Tiny attachment\nMIME-Version: 1.0\n"
+			"Content-Type: multipart/mixed; boundary=b1\n\n"
+			"--b1\nContent-Type: text/plain\n\nhi\n"
+			"--b1\nContent-Type: text/plain; name=note.txt\n"
+			"Content-Disposition: attachment; filename=note.txt\n\n"
+			"attached text\n--b1--\n"),
+		250);
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(c, a, &status), 0);
 	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(other, a, &status), 0);
 	inbox = eas_client_folder_by_type(c, 2);
 	eas_sync_opts_init(&o);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r), 0);
-	CU_ASSERT_EQUAL_FATAL(eas_client_sync(other, a, inbox->server_id, &o,
-					      &r), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_sync(other, a, inbox->server_id, &o, &r), 0);
 	ad = find_subject(&r, "Tiny attachment");
 	CU_ASSERT_FATAL(ad != NULL);
 	att = wbxml_child(ad, EAS_AIRSYNCBASE_ATTACHMENTS);
@@ -469,22 +533,24 @@ test_getattachment_multipart_empty(void)
 	/* 12.1 GetAttachment: the raw bytes. */
 	eas_client_set_version(c, "12.1");
 	query = arena_printf(a, "AttachmentName=%s", eas_url_escape(a, ref));
-	CU_ASSERT_EQUAL(eas_client_post(c, a, "GetAttachment", NULL, query,
-					&resp), 0);
+	CU_ASSERT_EQUAL(
+		eas_client_post(c, a, "GetAttachment", NULL, query, &resp), 0);
 	CU_ASSERT_EQUAL(resp.http_status, 200);
 	CU_ASSERT(resp.body_len >= 13 &&
 		  memcmp(resp.body, "attached text", 13) == 0);
 	query = arena_printf(a, "AttachmentName=%s",
 			     eas_url_escape(a, "1:999999:0"));
-	CU_ASSERT_EQUAL(eas_client_post(c, a, "GetAttachment", NULL, query,
-					&resp), 0);
+	CU_ASSERT_EQUAL(
+		eas_client_post(c, a, "GetAttachment", NULL, query, &resp), 0);
 	CU_ASSERT_EQUAL(resp.http_status, 500);
 	eas_client_set_version(c, "16.1");
 
 	/* Multipart: part 1 is the attachment, the WBXML names it. */
 	{
-		struct wbxml_node *q = wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
-		struct wbxml_node *f = wbxml_add(a, q, EAS_ITEMOPERATIONS_FETCH);
+		struct wbxml_node *q =
+			wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
+		struct wbxml_node *f =
+			wbxml_add(a, q, EAS_ITEMOPERATIONS_FETCH);
 		struct buf body;
 		const char *hdrs[5];
 		char pk[64];
@@ -501,10 +567,13 @@ test_getattachment_multipart_empty(void)
 		hdrs[2] = "MS-ASAcceptMultiPart: T";
 		hdrs[3] = pk;
 		hdrs[4] = NULL;
-		CU_ASSERT_EQUAL_FATAL(eas_client_raw(c, a, "POST", NULL,
-			"Cmd=ItemOperations&User=bob&DeviceId=ATTBOB&"
-			"DeviceType=TestDevice", hdrs, body.data, body.len,
-			&resp), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_raw(
+				c, a, "POST", NULL,
+				"Cmd=ItemOperations&User=bob&DeviceId=ATTBOB&"
+				"DeviceType=TestDevice",
+				hdrs, body.data, body.len, &resp),
+			0);
 		buf_deinit(&body);
 		CU_ASSERT_EQUAL(resp.http_status, 200);
 		CU_ASSERT(resp.content_type != NULL &&
@@ -519,32 +588,38 @@ test_getattachment_multipart_empty(void)
 		len1 = (uint32_t)b[16] | (uint32_t)b[17] << 8 |
 		       (uint32_t)b[18] << 16 | (uint32_t)b[19] << 24;
 		CU_ASSERT_FATAL((size_t)off1 + len1 <= resp.body_len);
-		CU_ASSERT(len1 >= 13 && memcmp(b + off1, "attached text", 13) == 0);
+		CU_ASSERT(len1 >= 13 &&
+			  memcmp(b + off1, "attached text", 13) == 0);
 	}
 
 	/* EmptyFolderContents: the Inbox is empty for every device. */
 	{
-		struct wbxml_node *q = wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
-		struct wbxml_node *e = wbxml_add(a, q,
-			EAS_ITEMOPERATIONS_EMPTYFOLDERCONTENTS);
+		struct wbxml_node *q =
+			wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
+		struct wbxml_node *e =
+			wbxml_add(a, q, EAS_ITEMOPERATIONS_EMPTYFOLDERCONTENTS);
 		const struct wbxml_node *n;
 
-		wbxml_add_text(a, e, EAS_AIRSYNC_COLLECTIONID, inbox->server_id);
-		CU_ASSERT_EQUAL_FATAL(eas_client_post(c, a, "ItemOperations", q,
-						      NULL, &resp), 0);
+		wbxml_add_text(a, e, EAS_AIRSYNC_COLLECTIONID,
+			       inbox->server_id);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_post(c, a, "ItemOperations", q, NULL, &resp),
+			0);
 		n = wbxml_child(resp.tree, EAS_ITEMOPERATIONS_RESPONSE);
-		n = n != NULL ? wbxml_child(n,
-			EAS_ITEMOPERATIONS_EMPTYFOLDERCONTENTS) : NULL;
+		n = n != NULL
+			    ? wbxml_child(
+				      n, EAS_ITEMOPERATIONS_EMPTYFOLDERCONTENTS)
+			    : NULL;
 		CU_ASSERT_FATAL(n != NULL);
-		CU_ASSERT_STRING_EQUAL(wbxml_child_text(n,
-			EAS_ITEMOPERATIONS_STATUS), "1");
-		CU_ASSERT_EQUAL_FATAL(eas_client_sync(other, a, inbox->server_id,
-						      &o, &r), 0);
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(n, EAS_ITEMOPERATIONS_STATUS), "1");
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_sync(other, a, inbox->server_id, &o, &r), 0);
 		CU_ASSERT(r.count > 0);
 		for (size_t i = 0; i < r.count; i++)
 			CU_ASSERT_EQUAL(r.items[i].kind, EAS_ITEM_DELETE);
-		CU_ASSERT_EQUAL_FATAL(eas_client_sync(other, a, inbox->server_id,
-						      &o, &r), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_sync(other, a, inbox->server_id, &o, &r), 0);
 		CU_ASSERT_EQUAL(r.count, 0);
 	}
 	eas_client_free(&c);
@@ -556,25 +631,26 @@ static void
 test_unknown_recipient(void)
 {
 	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, "nobody@example.org",
-		"Subject: lost\n\nbody\n"), 550);
+					     "Subject: lost\n\nbody\n"),
+			550);
 }
 
 static CU_TestInfo mail_tests[] = {
-	{ "swaks delivery appears in Sync with a truncated body; MIME fetch",
-	  test_swaks_delivery_and_body },
-	{ "attachment fetched byte-identical, not by another account",
-	  test_attachment_byte_identical },
-	{ "20 messages read on A are read on B", test_read_flags_travel },
-	{ "move and delete-as-move, not echoed", test_move_and_delete },
-	{ "malformed messages are stored and synced", test_malformed_corpus },
-	{ "GetAttachment, multipart fetch, EmptyFolderContents",
-	  test_getattachment_multipart_empty },
-	{ "unknown recipient gets 550", test_unknown_recipient },
+	{"swaks delivery appears in Sync with a truncated body; MIME fetch",
+	 test_swaks_delivery_and_body},
+	{"attachment fetched byte-identical, not by another account",
+	 test_attachment_byte_identical},
+	{"20 messages read on A are read on B", test_read_flags_travel},
+	{"move and delete-as-move, not echoed", test_move_and_delete},
+	{"malformed messages are stored and synced", test_malformed_corpus},
+	{"GetAttachment, multipart fetch, EmptyFolderContents",
+	 test_getattachment_multipart_empty},
+	{"unknown recipient gets 550", test_unknown_recipient},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "mail", suite_init, suite_clean, NULL, NULL, mail_tests },
+	{"mail", suite_init, suite_clean, NULL, NULL, mail_tests},
 	CU_SUITE_INFO_NULL,
 };
 

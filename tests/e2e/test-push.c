@@ -24,7 +24,7 @@ static struct easd_proc *srv;
 static int
 suite_init(void)
 {
-	static const char *const args[] = { "--heartbeat-min", "1", NULL };
+	static const char *const args[] = {"--heartbeat-min", "1", NULL};
 
 	srv = easd_start(args);
 	return srv == NULL ? -1 : 0;
@@ -37,10 +37,10 @@ suite_clean(void)
 }
 
 struct ping_result {
-	int rc;                    /* -1 transport failure */
+	int rc; /* -1 transport failure */
 	int status;
-	int64_t heartbeat;         /* -1 when absent */
-	int64_t max_folders;       /* -1 when absent */
+	int64_t heartbeat;   /* -1 when absent */
+	int64_t max_folders; /* -1 when absent */
 	const char *changed[8];
 	size_t nchanged;
 };
@@ -87,10 +87,9 @@ ping(struct eas_client *c, struct arena *a, unsigned heartbeat,
 	wbxml_child_int(r.tree, EAS_PING_HEARTBEATINTERVAL, &pr->heartbeat);
 	wbxml_child_int(r.tree, EAS_PING_MAXFOLDERS, &pr->max_folders);
 	if ((fl = wbxml_child(r.tree, EAS_PING_FOLDERS)) != NULL)
-		wbxml_foreach(fl, f)
-			if (f->tag == EAS_PING_FOLDER &&
-			    pr->nchanged < N_ELEMENTS(pr->changed))
-				pr->changed[pr->nchanged++] = wbxml_text(f);
+		wbxml_foreach(fl, f) if (f->tag == EAS_PING_FOLDER &&
+					 pr->nchanged < N_ELEMENTS(pr->changed))
+			pr->changed[pr->nchanged++] = wbxml_text(f);
 }
 
 static bool
@@ -186,7 +185,8 @@ lmtp_deliver(const char *rcpt, const char *subject)
 		 "Message-ID: <%s@example.net>\r\n"
 		 "Date: Tue, 05 Mar 2024 14:30:00 +0000\r\n"
 		 "\r\n"
-		 "Hello.\r\n", rcpt, subject, subject);
+		 "Hello.\r\n",
+		 rcpt, subject, subject);
 	return harness_lmtp_deliver(srv, rcpt, msg) == 250 ? 0 : -1;
 }
 
@@ -200,7 +200,7 @@ test_change_by_other_device(void)
 	struct eas_client *cb = client(HARNESS_ADA, "PUSHB1");
 	const char *contacts = folder_id(cb, EAS_FOLDER_CONTACTS);
 	const char *inbox = folder_id(cb, EAS_FOLDER_INBOX);
-	struct ping_job j = { .c = cb, .heartbeat = LONG_HEARTBEAT, .n = 2 };
+	struct ping_job j = {.c = cb, .heartbeat = LONG_HEARTBEAT, .n = 2};
 	struct wbxml_node *app;
 	const char *sid = NULL;
 	int st = 0;
@@ -217,8 +217,8 @@ test_change_by_other_device(void)
 	wbxml_add_text(a, app, EAS_CONTACTS_FIRSTNAME, "Grace");
 	wbxml_add_text(a, app, EAS_CONTACTS_LASTNAME, "Hopper");
 	wbxml_add_text(a, app, EAS_CONTACTS_FILEAS, "Hopper, Grace");
-	CU_ASSERT(eas_client_add(ca, a, folder_id(ca, EAS_FOLDER_CONTACTS),
-				 app, &sid, &st) == 0);
+	CU_ASSERT(eas_client_add(ca, a, folder_id(ca, EAS_FOLDER_CONTACTS), app,
+				 &sid, &st) == 0);
 	ping_join(&j);
 	CU_ASSERT_EQUAL(j.res.rc, 0);
 	CU_ASSERT_EQUAL(j.res.status, 2);
@@ -274,7 +274,7 @@ test_sync_wait(void)
 	struct eas_client *ca = client(HARNESS_ADA, "SWAITA");
 	struct eas_client *cb = client(HARNESS_ADA, "SWAITB");
 	const char *contacts = folder_id(cb, EAS_FOLDER_CONTACTS);
-	struct sync_job j = { .c = cb };
+	struct sync_job j = {.c = cb};
 	const struct wbxml_node *n;
 	struct wbxml_node *app;
 	char cmd[1024];
@@ -289,15 +289,17 @@ test_sync_wait(void)
 	CU_ASSERT_FATAL(pthread_create(&j.thread, NULL, sync_thread, &j) == 0);
 	usleep(300 * 1000);
 	if (access(easctl, X_OK) == 0) {
-		snprintf(cmd, sizeof(cmd), "'%s' --data '%s' user enable %s "
-			 ">/dev/null", easctl, srv->dir, HARNESS_ADA);
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' --data '%s' user enable %s "
+			 ">/dev/null",
+			 easctl, srv->dir, HARNESS_ADA);
 		CU_ASSERT_EQUAL(system(cmd), 0);
 	}
 	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
 	wbxml_add_text(a, app, EAS_CONTACTS_FIRSTNAME, "Katherine");
 	wbxml_add_text(a, app, EAS_CONTACTS_LASTNAME, "Johnson");
-	CU_ASSERT(eas_client_add(ca, a, folder_id(ca, EAS_FOLDER_CONTACTS),
-				 app, &sid, &st) == 0);
+	CU_ASSERT(eas_client_add(ca, a, folder_id(ca, EAS_FOLDER_CONTACTS), app,
+				 &sid, &st) == 0);
 	pthread_join(j.thread, NULL);
 	CU_ASSERT_EQUAL(j.rc, 0);
 	CU_ASSERT_EQUAL(j.r.http_status, 200);
@@ -320,7 +322,7 @@ test_lmtp_wakes_inbox(void)
 {
 	struct eas_client *c = client(HARNESS_ADA, "PUSHL1");
 	const char *inbox = folder_id(c, EAS_FOLDER_INBOX);
-	struct ping_job j = { .c = c, .heartbeat = LONG_HEARTBEAT, .n = 1 };
+	struct ping_job j = {.c = c, .heartbeat = LONG_HEARTBEAT, .n = 1};
 
 	if (srv->lmtp_port <= 0) {
 		fprintf(stderr, "no LMTP port: skipped\n");
@@ -331,8 +333,7 @@ test_lmtp_wakes_inbox(void)
 	j.a = arena_new(0);
 	j.ids[0] = inbox;
 	ping_start(&j);
-	CU_ASSERT(lmtp_deliver(HARNESS_ADA_EMAIL,
-			       "push-lmtp") == 0);
+	CU_ASSERT(lmtp_deliver(HARNESS_ADA_EMAIL, "push-lmtp") == 0);
 	ping_join(&j);
 	CU_ASSERT_EQUAL(j.res.rc, 0);
 	CU_ASSERT_EQUAL(j.res.status, 2);
@@ -349,7 +350,7 @@ test_easctl_deliver_wakes(void)
 	const char *easctl = harness_easctl();
 	struct eas_client *c = client(HARNESS_BOB, "PUSHE1");
 	const char *inbox = folder_id(c, EAS_FOLDER_INBOX);
-	struct ping_job j = { .c = c, .heartbeat = LONG_HEARTBEAT, .n = 1 };
+	struct ping_job j = {.c = c, .heartbeat = LONG_HEARTBEAT, .n = 1};
 	char cmd[1024];
 	FILE *f;
 
@@ -368,7 +369,8 @@ test_easctl_deliver_wakes(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs("From: <sender@example.net>\r\nTo: <bob@example.org>\r\n"
 	      "Subject: via easctl\r\nMessage-ID: <easctl-push@example.net>\r\n"
-	      "\r\nHello.\r\n", f);
+	      "\r\nHello.\r\n",
+	      f);
 	CU_ASSERT_EQUAL(pclose(f), 0);
 	ping_join(&j);
 	CU_ASSERT_EQUAL(j.res.rc, 0);
@@ -386,7 +388,7 @@ test_block_releases_ping(void)
 	const char *easctl = harness_easctl();
 	struct eas_client *c = client(HARNESS_BOB, "PUSHBLK");
 	const char *inbox = folder_id(c, EAS_FOLDER_INBOX);
-	struct ping_job j = { .c = c, .heartbeat = LONG_HEARTBEAT, .n = 1 };
+	struct ping_job j = {.c = c, .heartbeat = LONG_HEARTBEAT, .n = 1};
 	struct arena *a = arena_new(0);
 	struct wbxml_node *q;
 	struct eas_response r;
@@ -403,8 +405,10 @@ test_block_releases_ping(void)
 	j.a = arena_new(0);
 	j.ids[0] = inbox;
 	ping_start(&j);
-	snprintf(cmd, sizeof(cmd), "'%s' --data '%s' device block %s PUSHBLK "
-		 ">/dev/null", easctl, srv->dir, HARNESS_BOB);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --data '%s' device block %s PUSHBLK "
+		 ">/dev/null",
+		 easctl, srv->dir, HARNESS_BOB);
 	CU_ASSERT_EQUAL(system(cmd), 0);
 	ping_join(&j);
 	CU_ASSERT_EQUAL(j.res.rc, 0);
@@ -428,7 +432,7 @@ test_heartbeat_expires(void)
 {
 	struct arena *a = arena_new(0);
 	struct eas_client *c = client(HARNESS_BOB, "PUSHH1");
-	const char *ids[] = { folder_id(c, EAS_FOLDER_NOTES) };
+	const char *ids[] = {folder_id(c, EAS_FOLDER_NOTES)};
 	struct ping_result pr;
 
 	prime(c, ids[0]);
@@ -451,13 +455,13 @@ test_heartbeat_out_of_range(void)
 {
 	struct arena *a = arena_new(0);
 	struct eas_client *c = client(HARNESS_BOB, "PUSHR1");
-	const char *ids[] = { folder_id(c, EAS_FOLDER_INBOX) };
+	const char *ids[] = {folder_id(c, EAS_FOLDER_INBOX)};
 	struct ping_result pr;
 
 	ping(c, a, 100000, ids, 1, &pr);
 	CU_ASSERT_EQUAL(pr.rc, 0);
 	CU_ASSERT_EQUAL(pr.status, 5);
-	CU_ASSERT_EQUAL(pr.heartbeat, 3540);   /* default maximum */
+	CU_ASSERT_EQUAL(pr.heartbeat, 3540); /* default maximum */
 	arena_free(&a);
 	eas_client_free(&c);
 }
@@ -469,7 +473,7 @@ test_too_many_folders(void)
 	struct arena *a = arena_new(0);
 	struct eas_client *c = client(HARNESS_BOB, "PUSHM1");
 	const char *id = folder_id(c, EAS_FOLDER_INBOX);
-	enum { N = 301 };   /* default limit 300 */
+	enum { N = 301 }; /* default limit 300 */
 	const char **ids = arena_alloc(a, N * sizeof(*ids));
 	struct ping_result pr;
 
@@ -489,14 +493,13 @@ test_second_ping_supersedes(void)
 {
 	struct arena *a = arena_new(0);
 	struct eas_client *c1 = client(HARNESS_BOB, "PUSHS1");
-	struct eas_client *c2 = harness_client_new(srv, HARNESS_BOB,
-						   "PUSHS1");
+	struct eas_client *c2 = harness_client_new(srv, HARNESS_BOB, "PUSHS1");
 	const char *inbox = folder_id(c1, EAS_FOLDER_INBOX);
-	struct ping_job j = { .c = c1, .heartbeat = LONG_HEARTBEAT, .n = 1 };
+	struct ping_job j = {.c = c1, .heartbeat = LONG_HEARTBEAT, .n = 1};
 	struct ping_result pr;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c2);
-	c2->policy_key = c1->policy_key;   /* the same phone */
+	c2->policy_key = c1->policy_key; /* the same phone */
 	prime(c1, inbox);
 	j.a = arena_new(0);
 	j.ids[0] = inbox;
@@ -536,7 +539,7 @@ test_unknown_folder(void)
 {
 	struct arena *a = arena_new(0);
 	struct eas_client *c = client(HARNESS_BOB, "PUSHU1");
-	const char *ids[] = { "no-such-folder" };
+	const char *ids[] = {"no-such-folder"};
 	struct ping_result pr;
 
 	ping(c, a, 60, ids, 1, &pr);
@@ -547,23 +550,22 @@ test_unknown_folder(void)
 }
 
 static CU_TestInfo push_tests[] = {
-	{ "change by another device", test_change_by_other_device },
-	{ "LMTP delivery wakes Inbox", test_lmtp_wakes_inbox },
-	{ "easctl deliver wakes (socket)", test_easctl_deliver_wakes },
-	{ "blocking a device releases its Ping", test_block_releases_ping },
-	{ "Sync with HeartbeatInterval answers with the change",
-	  test_sync_wait },
-	{ "heartbeat expires", test_heartbeat_expires },
-	{ "heartbeat out of range", test_heartbeat_out_of_range },
-	{ "too many folders", test_too_many_folders },
-	{ "second Ping supersedes", test_second_ping_supersedes },
-	{ "empty Ping, nothing cached", test_empty_ping_uncached },
-	{ "unknown folder", test_unknown_folder },
+	{"change by another device", test_change_by_other_device},
+	{"LMTP delivery wakes Inbox", test_lmtp_wakes_inbox},
+	{"easctl deliver wakes (socket)", test_easctl_deliver_wakes},
+	{"blocking a device releases its Ping", test_block_releases_ping},
+	{"Sync with HeartbeatInterval answers with the change", test_sync_wait},
+	{"heartbeat expires", test_heartbeat_expires},
+	{"heartbeat out of range", test_heartbeat_out_of_range},
+	{"too many folders", test_too_many_folders},
+	{"second Ping supersedes", test_second_ping_supersedes},
+	{"empty Ping, nothing cached", test_empty_ping_uncached},
+	{"unknown folder", test_unknown_folder},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "push", suite_init, suite_clean, NULL, NULL, push_tests },
+	{"push", suite_init, suite_clean, NULL, NULL, push_tests},
 	CU_SUITE_INFO_NULL,
 };
 

@@ -54,11 +54,11 @@ folder_of(struct eas_client *c, int type)
 /* --- raw Sync requests, for what the flows do not expose --- */
 
 struct sync_opt {
-	const char *key;           /* NULL = the client's stored key */
-	int window;                /* 0 = not sent */
-	int get_changes;           /* -1 = not sent */
-	int filter_type;           /* -1 = not sent */
-	int conflict;              /* -1 = not sent */
+	const char *key; /* NULL = the client's stored key */
+	int window;	 /* 0 = not sent */
+	int get_changes; /* -1 = not sent */
+	int filter_type; /* -1 = not sent */
+	int conflict;	 /* -1 = not sent */
 	struct wbxml_node *commands;
 };
 
@@ -73,9 +73,9 @@ sync_opt_init(struct sync_opt *o)
 
 struct sync_res {
 	long http;
-	int top_status;            /* 0 = none */
-	int64_t limit;             /* -1 = none */
-	int status;                /* collection Status, 0 = no collection */
+	int top_status; /* 0 = none */
+	int64_t limit;	/* -1 = none */
+	int status;	/* collection Status, 0 = no collection */
 	const char *key;
 	bool more;
 	struct eas_item items[600];
@@ -101,7 +101,8 @@ sync_tree(struct eas_client *c, const char *cid, const struct sync_opt *o)
 	if (o->window > 0)
 		wbxml_add_int(A, coll, EAS_AIRSYNC_WINDOWSIZE, o->window);
 	if (o->filter_type >= 0 || o->conflict >= 0) {
-		struct wbxml_node *opt = wbxml_add(A, coll, EAS_AIRSYNC_OPTIONS);
+		struct wbxml_node *opt =
+			wbxml_add(A, coll, EAS_AIRSYNC_OPTIONS);
 
 		if (o->filter_type >= 0)
 			wbxml_add_int(A, opt, EAS_AIRSYNC_FILTERTYPE,
@@ -119,11 +120,16 @@ static enum eas_item_kind
 kind_of(uint16_t tag)
 {
 	switch (tag) {
-	case EAS_AIRSYNC_ADD: return EAS_ITEM_ADD;
-	case EAS_AIRSYNC_CHANGE: return EAS_ITEM_CHANGE;
-	case EAS_AIRSYNC_DELETE: return EAS_ITEM_DELETE;
-	case EAS_AIRSYNC_SOFTDELETE: return EAS_ITEM_SOFTDELETE;
-	default: return 0;
+	case EAS_AIRSYNC_ADD:
+		return EAS_ITEM_ADD;
+	case EAS_AIRSYNC_CHANGE:
+		return EAS_ITEM_CHANGE;
+	case EAS_AIRSYNC_DELETE:
+		return EAS_ITEM_DELETE;
+	case EAS_AIRSYNC_SOFTDELETE:
+		return EAS_ITEM_SOFTDELETE;
+	default:
+		return 0;
 	}
 }
 
@@ -149,32 +155,34 @@ parse_res(const struct wbxml_node *root, struct sync_res *r)
 	r->more = wbxml_child(coll, EAS_AIRSYNC_MOREAVAILABLE) != NULL;
 	n = wbxml_child(coll, EAS_AIRSYNC_COMMANDS);
 	if (n != NULL) {
-		wbxml_foreach(n, x) {
+		wbxml_foreach(n, x)
+		{
 			struct eas_item *it;
 
 			if (r->count >= N_ELEMENTS(r->items))
 				break;
 			it = &r->items[r->count++];
 			it->kind = kind_of(x->tag);
-			it->server_id = wbxml_child_text(x,
-							 EAS_AIRSYNC_SERVERID);
-			it->appdata = wbxml_child(x,
-						  EAS_AIRSYNC_APPLICATIONDATA);
+			it->server_id =
+				wbxml_child_text(x, EAS_AIRSYNC_SERVERID);
+			it->appdata =
+				wbxml_child(x, EAS_AIRSYNC_APPLICATIONDATA);
 		}
 	}
 	n = wbxml_child(coll, EAS_AIRSYNC_RESPONSES);
 	if (n != NULL) {
-		wbxml_foreach(n, x) {
+		wbxml_foreach(n, x)
+		{
 			struct eas_reply *rp;
 
 			if (r->nreplies >= N_ELEMENTS(r->replies))
 				break;
 			rp = &r->replies[r->nreplies++];
 			rp->kind = kind_of(x->tag);
-			rp->client_id = wbxml_child_text(x,
-							 EAS_AIRSYNC_CLIENTID);
-			rp->server_id = wbxml_child_text(x,
-							 EAS_AIRSYNC_SERVERID);
+			rp->client_id =
+				wbxml_child_text(x, EAS_AIRSYNC_CLIENTID);
+			rp->server_id =
+				wbxml_child_text(x, EAS_AIRSYNC_SERVERID);
 			if (wbxml_child_int(x, EAS_AIRSYNC_STATUS, &v) == 1)
 				rp->status = (int)v;
 		}
@@ -183,8 +191,8 @@ parse_res(const struct wbxml_node *root, struct sync_res *r)
 
 /* POST body (NULL = empty request); the client's key moves on. */
 static void
-post_sync(struct eas_client *c, const char *cid,
-	  const struct wbxml_node *body, struct sync_res *r)
+post_sync(struct eas_client *c, const char *cid, const struct wbxml_node *body,
+	  struct sync_res *r)
 {
 	struct eas_response resp;
 
@@ -238,8 +246,8 @@ add_body(struct wbxml_node *app, const char *text)
 }
 
 static void
-add_list(struct wbxml_node *app, uint16_t list, uint16_t item,
-	 const char *a, const char *b)
+add_list(struct wbxml_node *app, uint16_t list, uint16_t item, const char *a,
+	 const char *b)
 {
 	struct wbxml_node *l = wbxml_add(A, app, list);
 
@@ -266,31 +274,31 @@ static struct wbxml_node *
 rich_contact(const char *last)
 {
 	const struct prop p[] = {
-		{ EAS_CONTACTS_FIRSTNAME, "Grace" },
-		{ EAS_CONTACTS_MIDDLENAME, "Brewster" },
-		{ EAS_CONTACTS_LASTNAME, last },
-		{ EAS_CONTACTS_TITLE, "Rear Adm." },
-		{ EAS_CONTACTS_FILEAS, "Hopper, Grace" },
-		{ EAS_CONTACTS_COMPANYNAME, "US Navy; Reserve" },
-		{ EAS_CONTACTS_DEPARTMENT, "Computing" },
-		{ EAS_CONTACTS_JOBTITLE, "Programmer, first class" },
-		{ EAS_CONTACTS_EMAIL1ADDRESS, "grace@example.net" },
-		{ EAS_CONTACTS_EMAIL2ADDRESS, "\"G H\" <gh@example.org>" },
-		{ EAS_CONTACTS_MOBILEPHONENUMBER, "+1 555 0100" },
-		{ EAS_CONTACTS_BUSINESSPHONENUMBER, "+1 555 0101" },
-		{ EAS_CONTACTS_HOMEPHONENUMBER, "+1 555 0102" },
-		{ EAS_CONTACTS_BUSINESSADDRESSSTREET, "1 Main St\r\nSuite 2" },
-		{ EAS_CONTACTS_BUSINESSADDRESSCITY, "Arlington" },
-		{ EAS_CONTACTS_BUSINESSADDRESSSTATE, "VA" },
-		{ EAS_CONTACTS_BUSINESSADDRESSPOSTALCODE, "22201" },
-		{ EAS_CONTACTS_BUSINESSADDRESSCOUNTRY, "USA" },
-		{ EAS_CONTACTS_HOMEADDRESSCITY, "Zürich" },
-		{ EAS_CONTACTS_BIRTHDAY, "1906-12-09T12:00:00.000Z" },
-		{ EAS_CONTACTS_WEBPAGE, "https://example.net/grace?a=1,b=2" },
-		{ EAS_CONTACTS_SPOUSE, "Vincent" },
-		{ EAS_CONTACTS2_NICKNAME, "Amazing Grace" },
-		{ EAS_CONTACTS2_IMADDRESS, "xmpp:grace@example.net" },
-		{ EAS_CONTACTS2_MANAGERNAME, "Howard" },
+		{EAS_CONTACTS_FIRSTNAME, "Grace"},
+		{EAS_CONTACTS_MIDDLENAME, "Brewster"},
+		{EAS_CONTACTS_LASTNAME, last},
+		{EAS_CONTACTS_TITLE, "Rear Adm."},
+		{EAS_CONTACTS_FILEAS, "Hopper, Grace"},
+		{EAS_CONTACTS_COMPANYNAME, "US Navy; Reserve"},
+		{EAS_CONTACTS_DEPARTMENT, "Computing"},
+		{EAS_CONTACTS_JOBTITLE, "Programmer, first class"},
+		{EAS_CONTACTS_EMAIL1ADDRESS, "grace@example.net"},
+		{EAS_CONTACTS_EMAIL2ADDRESS, "\"G H\" <gh@example.org>"},
+		{EAS_CONTACTS_MOBILEPHONENUMBER, "+1 555 0100"},
+		{EAS_CONTACTS_BUSINESSPHONENUMBER, "+1 555 0101"},
+		{EAS_CONTACTS_HOMEPHONENUMBER, "+1 555 0102"},
+		{EAS_CONTACTS_BUSINESSADDRESSSTREET, "1 Main St\r\nSuite 2"},
+		{EAS_CONTACTS_BUSINESSADDRESSCITY, "Arlington"},
+		{EAS_CONTACTS_BUSINESSADDRESSSTATE, "VA"},
+		{EAS_CONTACTS_BUSINESSADDRESSPOSTALCODE, "22201"},
+		{EAS_CONTACTS_BUSINESSADDRESSCOUNTRY, "USA"},
+		{EAS_CONTACTS_HOMEADDRESSCITY, "Zürich"},
+		{EAS_CONTACTS_BIRTHDAY, "1906-12-09T12:00:00.000Z"},
+		{EAS_CONTACTS_WEBPAGE, "https://example.net/grace?a=1,b=2"},
+		{EAS_CONTACTS_SPOUSE, "Vincent"},
+		{EAS_CONTACTS2_NICKNAME, "Amazing Grace"},
+		{EAS_CONTACTS2_IMADDRESS, "xmpp:grace@example.net"},
+		{EAS_CONTACTS2_MANAGERNAME, "Howard"},
 	};
 	struct wbxml_node *app = props_tree(p, N_ELEMENTS(p));
 
@@ -302,8 +310,12 @@ rich_contact(const char *last)
 }
 
 /* 172 zero bytes: UTC without daylight rules (MS-ASDTYPE 2.7.6). */
-#define TZ_UTC "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
-	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
+#define TZ_UTC                                                                 \
+	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+	"AAAAAAAAAAAAAAAAAAAAAAAA"                                             \
+	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+	"AA=="
 
 static struct wbxml_node *
 event_at(const char *subject, int64_t start)
@@ -334,23 +346,22 @@ event_at(const char *subject, int64_t start)
 static struct wbxml_node *
 rich_event(const char *subject)
 {
-	return event_at(subject, time_now() + 7 * 86400 -
-			time_now() % 3600);
+	return event_at(subject, time_now() + 7 * 86400 - time_now() % 3600);
 }
 
 static struct wbxml_node *
 rich_task(const char *subject)
 {
 	const struct prop p[] = {
-		{ EAS_TASKS_SUBJECT, subject },
-		{ EAS_TASKS_IMPORTANCE, "2" },
-		{ EAS_TASKS_UTCSTARTDATE, "2030-03-01T09:00:00.000Z" },
-		{ EAS_TASKS_STARTDATE, "2030-03-01T09:00:00.000Z" },
-		{ EAS_TASKS_UTCDUEDATE, "2030-03-05T17:00:00.000Z" },
-		{ EAS_TASKS_DUEDATE, "2030-03-05T17:00:00.000Z" },
-		{ EAS_TASKS_COMPLETE, "0" },
-		{ EAS_TASKS_SENSITIVITY, "0" },
-		{ EAS_TASKS_REMINDERSET, "0" },
+		{EAS_TASKS_SUBJECT, subject},
+		{EAS_TASKS_IMPORTANCE, "2"},
+		{EAS_TASKS_UTCSTARTDATE, "2030-03-01T09:00:00.000Z"},
+		{EAS_TASKS_STARTDATE, "2030-03-01T09:00:00.000Z"},
+		{EAS_TASKS_UTCDUEDATE, "2030-03-05T17:00:00.000Z"},
+		{EAS_TASKS_DUEDATE, "2030-03-05T17:00:00.000Z"},
+		{EAS_TASKS_COMPLETE, "0"},
+		{EAS_TASKS_SENSITIVITY, "0"},
+		{EAS_TASKS_REMINDERSET, "0"},
 	};
 	struct wbxml_node *app = props_tree(p, N_ELEMENTS(p));
 
@@ -364,9 +375,9 @@ static struct wbxml_node *
 rich_note(const char *subject)
 {
 	const struct prop p[] = {
-		{ EAS_NOTES_SUBJECT, subject },
-		{ EAS_NOTES_MESSAGECLASS, "IPM.StickyNote" },
-		{ EAS_NOTES_LASTMODIFIEDDATE, "2024-03-05T14:30:00.000Z" },
+		{EAS_NOTES_SUBJECT, subject},
+		{EAS_NOTES_MESSAGECLASS, "IPM.StickyNote"},
+		{EAS_NOTES_LASTMODIFIEDDATE, "2024-03-05T14:30:00.000Z"},
 	};
 	struct wbxml_node *app = props_tree(p, N_ELEMENTS(p));
 
@@ -384,7 +395,8 @@ assert_props(const struct wbxml_node *sent, const struct wbxml_node *got)
 	const struct wbxml_node *n;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
-	wbxml_foreach(sent, n) {
+	wbxml_foreach(sent, n)
+	{
 		const struct wbxml_node *g = wbxml_child(got, n->tag);
 
 		if (g == NULL) {
@@ -436,8 +448,8 @@ roundtrip_class(int folder_type, make_fn *make, const char *dev_a,
 		const char *dev_b)
 {
 	struct eas_client *a = device(dev_a), *b = device(dev_b);
-	const char *fa = folder_of(a, folder_type), *fb = folder_of(b,
-								     folder_type);
+	const char *fa = folder_of(a, folder_type),
+		   *fb = folder_of(b, folder_type);
 	struct eas_sync_result r;
 	const struct eas_item *it;
 	struct wbxml_node *item = make("First"), *changed;
@@ -449,8 +461,7 @@ roundtrip_class(int folder_type, make_fn *make, const char *dev_a,
 	CU_ASSERT_EQUAL(eas_client_sync(a, A, fa, NULL, &r), 0);
 	CU_ASSERT_EQUAL(eas_client_sync(b, A, fb, NULL, &r), 0);
 
-	CU_ASSERT_EQUAL_FATAL(eas_client_add(a, A, fa, item, &sid, &status),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(a, A, fa, item, &sid, &status), 0);
 	CU_ASSERT_EQUAL(status, 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sid);
 	CU_ASSERT_EQUAL(eas_client_sync(b, A, fb, NULL, &r), 0);
@@ -528,14 +539,16 @@ test_conflict(void)
 
 	CU_ASSERT_EQUAL(eas_client_sync(a, A, f, NULL, &r), 0);
 	CU_ASSERT_EQUAL(eas_client_sync(b, A, f, NULL, &r), 0);
-	CU_ASSERT_EQUAL_FATAL(eas_client_add(a, A, f, rich_contact("Base"),
-					     &sid, &status), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_add(a, A, f, rich_contact("Base"), &sid, &status),
+		0);
 	CU_ASSERT_EQUAL(eas_client_sync(b, A, f, NULL, &r), 0);
 
 	/* B changes first; A changes the version it holds: server wins by
 	 * default, A gets Status 7 and B's version in the same answer. */
-	CU_ASSERT_EQUAL(eas_client_change(b, A, f, sid, rich_contact("ByB"),
-					  &status), 0);
+	CU_ASSERT_EQUAL(
+		eas_client_change(b, A, f, sid, rich_contact("ByB"), &status),
+		0);
 	sync_opt_init(&o);
 	o.get_changes = 0;
 	o.commands = change_cmd(sid, rich_contact("ByA"));
@@ -545,16 +558,18 @@ test_conflict(void)
 	CU_ASSERT_EQUAL(sr.replies[0].status, 7);
 	CU_ASSERT_EQUAL_FATAL(sr.count, 1);
 	CU_ASSERT_EQUAL(sr.items[0].kind, EAS_ITEM_CHANGE);
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(sr.items[0].appdata,
-						EAS_CONTACTS_LASTNAME), "ByB");
+	CU_ASSERT_STRING_EQUAL(
+		wbxml_child_text(sr.items[0].appdata, EAS_CONTACTS_LASTNAME),
+		"ByB");
 	/* and it is not sent a second time */
 	CU_ASSERT_EQUAL(eas_client_sync(a, A, f, NULL, &r), 0);
 	CU_ASSERT_PTR_NULL(find_item(&r, EAS_ITEM_CHANGE, sid));
 
 	/* Client wins (Conflict 0): A's change is applied over B's newer
 	 * one, and B receives it. */
-	CU_ASSERT_EQUAL(eas_client_change(b, A, f, sid, rich_contact("ByB2"),
-					  &status), 0);
+	CU_ASSERT_EQUAL(
+		eas_client_change(b, A, f, sid, rich_contact("ByB2"), &status),
+		0);
 	sync_opt_init(&o);
 	o.get_changes = 0;
 	o.conflict = 0;
@@ -565,9 +580,10 @@ test_conflict(void)
 	CU_ASSERT_EQUAL(sr.count, 0);
 	CU_ASSERT_EQUAL(eas_client_sync(b, A, f, NULL, &r), 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(find_item(&r, EAS_ITEM_CHANGE, sid));
-	CU_ASSERT_STRING_EQUAL(wbxml_child_text(find_item(&r, EAS_ITEM_CHANGE,
-							  sid)->appdata,
-						EAS_CONTACTS_LASTNAME), "ByA2");
+	CU_ASSERT_STRING_EQUAL(
+		wbxml_child_text(find_item(&r, EAS_ITEM_CHANGE, sid)->appdata,
+				 EAS_CONTACTS_LASTNAME),
+		"ByA2");
 	eas_client_free(&a);
 	eas_client_free(&b);
 }
@@ -624,12 +640,13 @@ test_windows(void)
 	for (unsigned batch = 0; batch < 10; batch++) {
 		for (unsigned i = 0; i < 100; i++) {
 			cmds[i].kind = EAS_ITEM_ADD;
-			cmds[i].client_id = arena_printf(A, "c%u", batch * 100 + i);
+			cmds[i].client_id =
+				arena_printf(A, "c%u", batch * 100 + i);
 			cmds[i].server_id = NULL;
 			cmds[i].appdata = small_contact(batch * 100 + i);
 		}
-		CU_ASSERT_EQUAL_FATAL(eas_client_sync_commands(a, A, f, cmds,
-							       100, &r), 0);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_sync_commands(a, A, f, cmds, 100, &r), 0);
 		CU_ASSERT_EQUAL(r.nreplies, 100);
 	}
 	CU_ASSERT_EQUAL(folder_count(f), before + 1000);
@@ -703,8 +720,8 @@ test_replay(void)
 	k1 = arena_strdup(A, eas_client_sync_key(a, f));
 	sync_opt_init(&o);
 	o.key = k1;
-	o.commands = add_cmds("n1", rich_note("Once"), "n2",
-			      rich_note("Twice"));
+	o.commands =
+		add_cmds("n1", rich_note("Once"), "n2", rich_note("Twice"));
 	raw_sync(a, f, &o, &r1);
 	CU_ASSERT_EQUAL_FATAL(r1.status, 1);
 	CU_ASSERT_EQUAL_FATAL(r1.nreplies, 2);
@@ -796,14 +813,15 @@ test_filter_window(void)
 	int status;
 	bool old_seen = false, new_seen = false;
 
-	CU_ASSERT_EQUAL_FATAL(eas_client_add(a, A, f,
-					     event_at("Two months ago",
-						      now - 60 * 86400),
-					     &old_sid, &status), 0);
-	CU_ASSERT_EQUAL_FATAL(eas_client_add(a, A, f,
-					     event_at("Next week",
-						      now + 7 * 86400),
-					     &new_sid, &status), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_add(a, A, f,
+			       event_at("Two months ago", now - 60 * 86400),
+			       &old_sid, &status),
+		0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_add(a, A, f, event_at("Next week", now + 7 * 86400),
+			       &new_sid, &status),
+		0);
 	prime(b, f, 6);
 	sync_opt_init(&o);
 	o.window = 500;
@@ -854,9 +872,9 @@ test_empty_request(void)
 	prime(b, f, -1);
 	sync_opt_init(&o);
 	o.window = 50;
-	raw_sync(b, f, &o, &r);        /* full request: cached */
-	CU_ASSERT_EQUAL(eas_client_add(a, A, f, rich_note("Cached"), &sid,
-				       &status), 0);
+	raw_sync(b, f, &o, &r); /* full request: cached */
+	CU_ASSERT_EQUAL(
+		eas_client_add(a, A, f, rich_note("Cached"), &sid, &status), 0);
 	post_sync(b, f, NULL, &r);
 	CU_ASSERT_EQUAL(r.status, 1);
 	CU_ASSERT_EQUAL_FATAL(r.count, 1);
@@ -902,9 +920,11 @@ test_partial_request(void)
 	CU_ASSERT_EQUAL(resp.http_status, 200);
 
 	CU_ASSERT_EQUAL(eas_client_add(a, A, folder_of(a, EAS_FOLDER_NOTES),
-				       rich_note("Partial"), &sid, &status), 0);
+				       rich_note("Partial"), &sid, &status),
+			0);
 	CU_ASSERT_EQUAL(eas_client_add(a, A, folder_of(a, EAS_FOLDER_CONTACTS),
-				       rich_contact("Partial"), &sid, &status), 0);
+				       rich_contact("Partial"), &sid, &status),
+			0);
 
 	q = wbxml_new(A, EAS_AIRSYNC_SYNC);
 	cs = wbxml_add(A, q, EAS_AIRSYNC_COLLECTIONS);
@@ -917,7 +937,8 @@ test_partial_request(void)
 	CU_ASSERT_FATAL(resp.tree != NULL);
 	rc = wbxml_child(resp.tree, EAS_AIRSYNC_COLLECTIONS);
 	CU_ASSERT_FATAL(rc != NULL);
-	wbxml_foreach(rc, coll) {
+	wbxml_foreach(rc, coll)
+	{
 		const struct wbxml_node *cmds =
 			wbxml_child(coll, EAS_AIRSYNC_COMMANDS);
 
@@ -936,11 +957,15 @@ test_wait_range(void)
 {
 	struct eas_client *b = device("wtB");
 	const char *f = folder_of(b, EAS_FOLDER_NOTES);
-	static const struct { uint16_t tag; int v; int64_t limit; } cases[] = {
-		{ EAS_AIRSYNC_WAIT, 0, 1 },
-		{ EAS_AIRSYNC_WAIT, 60, 59 },
-		{ EAS_AIRSYNC_HEARTBEATINTERVAL, 5, -2 },
-		{ EAS_AIRSYNC_HEARTBEATINTERVAL, 100000, -2 },
+	static const struct {
+		uint16_t tag;
+		int v;
+		int64_t limit;
+	} cases[] = {
+		{EAS_AIRSYNC_WAIT, 0, 1},
+		{EAS_AIRSYNC_WAIT, 60, 59},
+		{EAS_AIRSYNC_HEARTBEATINTERVAL, 5, -2},
+		{EAS_AIRSYNC_HEARTBEATINTERVAL, 100000, -2},
 	};
 
 	prime(b, f, -1);
@@ -965,23 +990,23 @@ test_wait_range(void)
 }
 
 static CU_TestInfo tests[] = {
-	{ "contacts A -> B, change, delete", test_contacts },
-	{ "calendar A -> B, change, delete", test_calendar },
-	{ "tasks A -> B, change, delete", test_tasks },
-	{ "notes A -> B, change, delete", test_notes },
-	{ "conflict: server wins, client wins", test_conflict },
-	{ "1000 items in windows of 100, estimate", test_windows },
-	{ "repeated key, bad keys, key 0 with commands", test_replay },
-	{ "bad item in a batch", test_bad_item },
-	{ "FilterType narrows and widens", test_filter_window },
-	{ "empty request repeats the cached one", test_empty_request },
-	{ "Partial request merged with the cached one", test_partial_request },
-	{ "Wait/HeartbeatInterval out of range", test_wait_range },
+	{"contacts A -> B, change, delete", test_contacts},
+	{"calendar A -> B, change, delete", test_calendar},
+	{"tasks A -> B, change, delete", test_tasks},
+	{"notes A -> B, change, delete", test_notes},
+	{"conflict: server wins, client wins", test_conflict},
+	{"1000 items in windows of 100, estimate", test_windows},
+	{"repeated key, bad keys, key 0 with commands", test_replay},
+	{"bad item in a batch", test_bad_item},
+	{"FilterType narrows and widens", test_filter_window},
+	{"empty request repeats the cached one", test_empty_request},
+	{"Partial request merged with the cached one", test_partial_request},
+	{"Wait/HeartbeatInterval out of range", test_wait_range},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
-	{ "sync", suite_init, suite_clean, NULL, NULL, tests },
+	{"sync", suite_init, suite_clean, NULL, NULL, tests},
 	CU_SUITE_INFO_NULL,
 };
 

@@ -32,7 +32,7 @@ same_tree(const struct wbxml_node *a, const struct wbxml_node *b)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct wbxml_limits limits = { 32, 10000, 1 << 20 };
+	static const struct wbxml_limits limits = {32, 10000, 1 << 20};
 	struct arena *a = arena_new(0);
 	struct wbxml_node *root, *again;
 	const char *error = NULL;
