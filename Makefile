@@ -35,7 +35,7 @@ LDLIBS := $(PKG_LIBS) -lcrypt -lpthread -lm
 DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libsqlite3-dev libical-dev libcunit1-dev libgmime-3.0-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
-	libclang-rt-14-dev sqlite3 curl wrk openssl
+	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format
 
 GEN_H := $(OUT)/gen/wbxml-tags.h
 GEN_C := $(OUT)/gen/wbxml-table.c
@@ -158,10 +158,13 @@ fuzz: deps
 	build/fuzz/fuzz-wbxml -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=65536 build/fuzz/corpus
 
+FORMAT_SRC = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
 format:
-	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
+	clang-format -i $(FORMAT_SRC)
 format-check:
-	clang-format --dry-run -Werror $(wildcard */*.c */*.h tests/*/*.c)
+	@clang-format --dry-run -Werror $(FORMAT_SRC) && \
+		echo "format-check: $(words $(FORMAT_SRC)) files formatted"
+
 
 clean:
 	rm -rf build
