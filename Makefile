@@ -24,7 +24,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
 	-Wwrite-strings -Wvla -Wimplicit-fallthrough -Wundef
-INCLUDES := -Icommon -Iwbxml -Istore -Iserver -Itools -Itests -Itests/e2e \
+INCLUDES := -Icommon -Iwbxml -Istore -Iconv -Iserver -Itools -Itests \
+	-Itests/e2e \
 	-I$(OUT)/gen
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(INCLUDES) \
 	$(PKG_CFLAGS) $(CFLAGS)
@@ -43,6 +44,7 @@ GEN_C := $(OUT)/gen/wbxml-table.c
 COMMON_SRC := $(wildcard common/*.c)
 WBXML_SRC := $(wildcard wbxml/*.c)
 STORE_SRC := $(wildcard store/*.c)
+CONV_SRC := $(wildcard conv/*.c)
 SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
 CLIENT_SRC := $(wildcard tools/client-*.c)
 EASCTL_SRC := $(wildcard tools/easctl*.c)
@@ -57,10 +59,15 @@ obj = $(patsubst %.c,$(OUT)/obj/%.o,$(1))
 LIB_COMMON := $(OUT)/libcommon.a
 LIB_WBXML := $(OUT)/libwbxml.a
 LIB_STORE := $(OUT)/libstore.a
+LIB_CONV := $(OUT)/libconv.a
 LIB_SERVER := $(OUT)/libserver.a
 LIB_CLIENT := $(OUT)/libclient.a
-# Dependency order for the linker: users before what they use.
-ALL_LIBS := $(LIB_SERVER) $(LIB_CLIENT) $(LIB_STORE) $(LIB_WBXML) $(LIB_COMMON)
+# Dependency order for the linker: users before what they use. The tools
+# link conv and the store but never server: the linker enforces it.
+BASE_LIBS := $(LIB_CONV) $(LIB_STORE) $(LIB_WBXML) $(LIB_COMMON)
+SERVER_LIBS := $(LIB_SERVER) $(BASE_LIBS)
+TOOL_LIBS := $(LIB_CLIENT) $(BASE_LIBS)
+ALL_LIBS := $(LIB_SERVER) $(LIB_CLIENT) $(BASE_LIBS)
 
 BINS := $(OUT)/easd $(OUT)/easctl $(OUT)/easclient
 UNIT_BINS := $(patsubst tests/%.c,$(OUT)/%,$(UNIT_SRC))
@@ -94,17 +101,18 @@ $(OUT)/obj/gen/wbxml-table.o: $(GEN_C)
 $(LIB_COMMON): $(call obj,$(COMMON_SRC))
 $(LIB_WBXML): $(call obj,$(WBXML_SRC)) $(OUT)/obj/gen/wbxml-table.o
 $(LIB_STORE): $(call obj,$(STORE_SRC))
+$(LIB_CONV): $(call obj,$(CONV_SRC))
 $(LIB_SERVER): $(call obj,$(SERVER_SRC))
 $(LIB_CLIENT): $(call obj,$(CLIENT_SRC))
 $(OUT)/lib%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(OUT)/easd: $(call obj,server/main.c) $(ALL_LIBS)
+$(OUT)/easd: $(call obj,server/main.c) $(SERVER_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-$(OUT)/easctl: $(call obj,$(EASCTL_SRC)) $(ALL_LIBS)
+$(OUT)/easctl: $(call obj,$(EASCTL_SRC)) $(TOOL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-$(OUT)/easclient: $(call obj,$(EASCLIENT_SRC)) $(ALL_LIBS)
+$(OUT)/easclient: $(call obj,$(EASCLIENT_SRC)) $(TOOL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests of the base modules link against that module and common only,
@@ -112,6 +120,7 @@ $(OUT)/easclient: $(call obj,$(EASCLIENT_SRC)) $(ALL_LIBS)
 WBXML_TESTS := $(filter $(OUT)/test-wbxml%,$(UNIT_BINS))
 STORE_TESTS := $(filter $(OUT)/test-store%,$(UNIT_BINS))
 COMMON_TESTS := $(filter $(OUT)/test-common%,$(UNIT_BINS))
+CONV_TESTS := $(filter $(OUT)/test-conv% $(OUT)/test-mail%,$(UNIT_BINS))
 $(COMMON_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(WBXML_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_WBXML) \
@@ -119,6 +128,10 @@ $(WBXML_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_WBXML) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(STORE_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_STORE) \
 		$(LIB_COMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+# conv's tests: conv, wbxml and common (the store's types are headers).
+$(CONV_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_CONV) \
+		$(LIB_WBXML) $(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -37,12 +37,18 @@ for t in "$out"/test-* "$out"/e2e-test-*; do
 	failed=$((failed + f))
 done
 
-# Module boundaries: SQL only in store/, libmicrohttpd only in server/http.c.
+# Module boundaries: SQL only in store/, libmicrohttpd only in server/http.c,
+# and nothing under tools/ or conv/ includes a header of server/.
 echo "== boundaries"
-b=$(grep -l '#include <sqlite3.h>' common/* wbxml/* server/* tools/* 2>/dev/null)
-m=$(grep -l '#include <microhttpd.h>' common/* wbxml/* store/* server/* tools/* 2>/dev/null | grep -v '^server/http.c$')
-if [ -n "$b$m" ]; then
-	echo "boundary violation: $b $m"
+b=$(grep -l '#include <sqlite3.h>' common/* wbxml/* conv/* server/* tools/* 2>/dev/null)
+m=$(grep -l '#include <microhttpd.h>' common/* wbxml/* store/* conv/* server/* tools/* 2>/dev/null | grep -v '^server/http.c$')
+s=
+for h in server/*.h; do
+	n=$(basename "$h")
+	s="$s$(grep -l "#include \"$n\"" tools/* conv/* store/* wbxml/* common/* 2>/dev/null)"
+done
+if [ -n "$b$m$s" ]; then
+	echo "boundary violation: $b $m $s"
 	failed=$((failed + 1))
 else
 	passed=$((passed + 1))
