@@ -22,7 +22,7 @@
 
 #include "conv-int.h"
 #include "util.h"
-#include "xalloc.h"
+#include "vcard.h"
 
 #define CONTACT_MAX_PICTURE (48 * 1024)
 #define CONTACT_MAX_LINES 4096
@@ -130,20 +130,15 @@ static const struct cfield fields[] = {
  * code, 6 country; the table lists street, city, state, postal, country. */
 static const char *const adr_types[3] = {"WORK", "HOME", "OTHER"};
 
-struct strv {
-	const char *s;
-	size_t len;
-};
-
 /* One contact between the two forms. */
 struct contact {
-	struct strv f[NFIELDS];
+	struct vcard_str f[NFIELDS];
 	bool has[NFIELDS];
-	struct strv cats[CONTACT_MAX_LIST];
+	struct vcard_str cats[CONTACT_MAX_LIST];
 	size_t ncats;
-	struct strv kids[CONTACT_MAX_LIST];
+	struct vcard_str kids[CONTACT_MAX_LIST];
 	size_t nkids;
-	struct strv body, picture, uid, fn, nodes;
+	struct vcard_str body, picture, uid, fn, nodes;
 	bool has_body, has_picture, fn_computed;
 	int body_type;
 };
@@ -171,110 +166,31 @@ field_of(enum ckind kind, int sub_or_grp, int nth)
 
 /* --- writing --- */
 
-struct vw {
-	struct buf b;
-	size_t line_start;
-};
-
-/* Fold the line just written at 75 octets (RFC 2426 2.6) without
- * splitting a UTF-8 sequence, then end it with CRLF. */
-static void
-vw_end(struct vw *w)
-{
-	size_t len = w->b.len - w->line_start, pos = 0, width = 75;
-	const uint8_t *src;
-	uint8_t *tmp;
-
-	if (len > 75) {
-		tmp = xmalloc(len);
-		memcpy(tmp, w->b.data + w->line_start, len);
-		w->b.len = w->line_start;
-		src = tmp;
-		while (pos < len) {
-			size_t n = EAS_MIN(width, len - pos);
-
-			while (pos + n < len && n > 1 &&
-			       (src[pos + n] & 0xc0) == 0x80)
-				n--;
-			if (pos > 0)
-				buf_append(&w->b, "\r\n ", 3);
-			buf_append(&w->b, src + pos, n);
-			pos += n;
-			width = 74;
-		}
-		free(tmp);
-	}
-	buf_append(&w->b, "\r\n", 2);
-	w->line_start = w->b.len;
-}
-
-static void
-vw_start(struct vw *w, const char *name)
-{
-	w->line_start = w->b.len;
-	buf_puts(&w->b, name);
-}
-
-/* RFC 2426 5.8.4 text escaping; CR LF and lone LF become "\n". */
-static void
-vw_text(struct vw *w, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		switch (c) {
-		case '\\':
-			buf_append(&w->b, "\\\\", 2);
-			break;
-		case ',':
-			buf_append(&w->b, "\\,", 2);
-			break;
-		case ';':
-			buf_append(&w->b, "\\;", 2);
-			break;
-		case '\n':
-			buf_append(&w->b, "\\n", 2);
-			break;
-		case '\r':
-			if (i + 1 < len && s[i + 1] == '\n') {
-				buf_append(&w->b, "\\n", 2);
-				i++;
-			} else {
-				buf_append(&w->b, "\\r", 2);
-			}
-			break;
-		default:
-			buf_putc(&w->b, (uint8_t)c);
-			break;
-		}
-	}
-}
-
 /* A value with a lone LF (no CR at all) is marked so the reader gives the
  * LF back instead of the CR LF EAS uses elsewhere. */
 static bool
-lf_only(const struct strv *v)
+lf_only(const struct vcard_str *v)
 {
 	return memchr(v->s, '\n', v->len) != NULL &&
 	       memchr(v->s, '\r', v->len) == NULL;
 }
 
 static void
-vw_simple(struct vw *w, const char *name, const char *params,
-	  const struct strv *v)
+vw_simple(struct vcard_writer *w, const char *name, const char *params,
+	  const struct vcard_str *v)
 {
-	vw_start(w, name);
+	vcard_begin(w, name);
 	if (params != NULL)
 		buf_puts(&w->b, params);
 	if (lf_only(v))
 		buf_puts(&w->b, ";X-EAS-NL=LF");
 	buf_putc(&w->b, ':');
-	vw_text(w, v->s, v->len);
-	vw_end(w);
+	vcard_put_text(w, v->s, v->len);
+	vcard_end(w);
 }
 
 static void
-vw_compound(struct vw *w, const char *head, const struct contact *c,
+vw_compound(struct vcard_writer *w, const char *head, const struct contact *c,
 	    const int *idx, size_t n, size_t skip)
 {
 	bool lf = false;
@@ -282,7 +198,7 @@ vw_compound(struct vw *w, const char *head, const struct contact *c,
 	for (size_t i = 0; i < n; i++)
 		lf = lf ||
 		     (idx[i] >= 0 && c->has[idx[i]] && lf_only(&c->f[idx[i]]));
-	vw_start(w, head);
+	vcard_begin(w, head);
 	if (lf)
 		buf_puts(&w->b, ";X-EAS-NL=LF");
 	buf_putc(&w->b, ':');
@@ -292,9 +208,9 @@ vw_compound(struct vw *w, const char *head, const struct contact *c,
 		if (i > 0)
 			buf_putc(&w->b, ';');
 		if (idx[i] >= 0 && c->has[idx[i]])
-			vw_text(w, c->f[idx[i]].s, c->f[idx[i]].len);
+			vcard_put_text(w, c->f[idx[i]].s, c->f[idx[i]].len);
 	}
-	vw_end(w);
+	vcard_end(w);
 }
 
 static bool
@@ -311,7 +227,8 @@ any_of(const struct contact *c, enum ckind kind, int grp)
  * value is local midnight in UTC, so adding 12 hours lands on the right
  * day in any zone from UTC-12 to UTC+12), the exact EAS text kept. */
 static void
-vw_date(struct arena *a, struct vw *w, const char *name, const struct strv *v)
+vw_date(struct arena *a, struct vcard_writer *w, const char *name,
+	const struct vcard_str *v)
 {
 	int64_t t;
 	char day[32];
@@ -324,21 +241,20 @@ vw_date(struct arena *a, struct vw *w, const char *name, const struct strv *v)
 	tt = (time_t)(t + 12 * 3600);
 	gmtime_r(&tt, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
-	vw_start(w, name);
+	vcard_begin(w, name);
 	buf_printf(&w->b, ";VALUE=DATE;X-EAS-UTC=\"%.*s\":%s", (int)v->len,
 		   v->s, day);
-	vw_end(w);
+	vcard_end(w);
 }
 
 static const char *
 contact_write(struct arena *a, const struct contact *c, size_t *len_r)
 {
-	struct vw w;
+	struct vcard_writer w;
 	int idx[5];
-	char *out;
+	const char *out;
 
-	memset(&w, 0, sizeof(w));
-	buf_init(&w.b, 0);
+	vcard_writer_init(&w);
 	buf_puts(&w.b, "BEGIN:VCARD\r\nVERSION:3.0\r\n");
 	if (c->uid.s != NULL)
 		vw_simple(&w, "UID", NULL, &c->uid);
@@ -404,20 +320,20 @@ contact_write(struct arena *a, const struct contact *c, size_t *len_r)
 		vw_compound(&w, head, c, idx, 5, 2);
 	}
 	if (c->ncats > 0) {
-		vw_start(&w, "CATEGORIES:");
+		vcard_begin(&w, "CATEGORIES:");
 		for (size_t i = 0; i < c->ncats; i++) {
 			if (i > 0)
 				buf_putc(&w.b, ',');
-			vw_text(&w, c->cats[i].s, c->cats[i].len);
+			vcard_put_text(&w, c->cats[i].s, c->cats[i].len);
 		}
-		vw_end(&w);
+		vcard_end(&w);
 	}
 	for (size_t i = 0; i < c->nkids; i++)
 		vw_simple(&w, "X-EAS-CHILD", NULL, &c->kids[i]);
 	if (c->has_picture) {
-		vw_start(&w, "PHOTO;ENCODING=b;TYPE=JPEG:");
+		vcard_begin(&w, "PHOTO;ENCODING=b;TYPE=JPEG:");
 		buf_append(&w.b, c->picture.s, c->picture.len);
-		vw_end(&w);
+		vcard_end(&w);
 	}
 	if (c->has_body)
 		vw_simple(&w, "NOTE",
@@ -428,22 +344,20 @@ contact_write(struct arena *a, const struct contact *c, size_t *len_r)
 				  : NULL,
 			  &c->body);
 	if (c->nodes.s != NULL) {
-		vw_start(&w, "X-EAS-NODES:");
+		vcard_begin(&w, "X-EAS-NODES:");
 		buf_append(&w.b, c->nodes.s, c->nodes.len);
-		vw_end(&w);
+		vcard_end(&w);
 	}
 	buf_puts(&w.b, "END:VCARD\r\n");
-	out = arena_alloc(a, w.b.len + 1);
-	memcpy(out, w.b.data, w.b.len + 1);
-	*len_r = w.b.len;
-	buf_deinit(&w.b);
+	out = vcard_writer_finish(&w, a, len_r);
+	vcard_writer_deinit(&w);
 	return out;
 }
 
-static struct strv
+static struct vcard_str
 node_strv(const struct wbxml_node *n)
 {
-	struct strv v = {wbxml_text(n), n->data != NULL ? n->len : 0};
+	struct vcard_str v = {wbxml_text(n), n->data != NULL ? n->len : 0};
 
 	return v;
 }
@@ -487,10 +401,10 @@ contact_fill_fn(struct arena *a, struct contact *c)
 }
 
 /* UID of a stored vCard without a full parse. */
-static struct strv
+static struct vcard_str
 find_uid(const struct store_item *old)
 {
-	struct strv v = {NULL, 0};
+	struct vcard_str v = {NULL, 0};
 	const char *p, *e;
 
 	if (old == NULL || old->data == NULL)
@@ -552,7 +466,7 @@ conv_contact_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			}
 			break;
 		case EAS_CONTACTS_PICTURE: {
-			struct strv v = node_strv(n);
+			struct vcard_str v = node_strv(n);
 			long dl;
 
 			if (base64_decoded_max(v.len) > CONTACT_MAX_PICTURE * 2)
@@ -648,76 +562,17 @@ static const struct {
 	{"X-MMS", T_MMS},   {"X-COMPANY-MAIN", T_MAIN}, {"MAIN", T_MAIN},
 };
 
+/* What the Contacts mapping takes from one vCard line. */
 struct vline {
 	const char *group, *name;
 	size_t glen, nlen;
 	unsigned types;
-	struct strv slot, utc;
-	bool b64, qp, computed, lf;
+	struct vcard_str slot, utc;
+	bool b64, computed, lf;
 	int body_type;
 	const char *value; /* raw, still escaped */
 	size_t vlen;
 };
-
-static bool
-name_is(const char *s, size_t len, const char *lit)
-{
-	size_t l = strlen(lit);
-
-	return len == l && strncasecmp(s, lit, l) == 0;
-}
-
-/* One physical line [*pp, eol) without its CR LF; advances *pp. */
-static void
-next_physical(const char **pp, const char *end, const char **s_r, size_t *len_r)
-{
-	const char *p = *pp, *eol = memchr(p, '\n', (size_t)(end - p));
-	const char *e = eol != NULL ? eol : end;
-
-	*s_r = p;
-	*len_r = (size_t)((e > p && e[-1] == '\r') ? e - 1 - p : e - p);
-	*pp = eol != NULL ? eol + 1 : end;
-}
-
-/* One logical line with folds removed (RFC 2426 2.6). Points into the
- * input when the line was not folded. */
-static void
-next_logical(struct arena *a, const char **pp, const char *end,
-	     const char **s_r, size_t *len_r)
-{
-	const char *s, *q;
-	size_t len, l2, total;
-	char *out;
-
-	next_physical(pp, end, &s, &len);
-	if (*pp >= end || (**pp != ' ' && **pp != '\t')) {
-		*s_r = s;
-		*len_r = len;
-		return;
-	}
-	/* Folded: measure, then join. */
-	total = len;
-	q = *pp;
-	while (q < end && (*q == ' ' || *q == '\t')) {
-		const char *ps;
-
-		next_physical(&q, end, &ps, &l2);
-		total += l2 - 1;
-	}
-	out = arena_alloc(a, total + 1);
-	memcpy(out, s, len);
-	total = len;
-	while (*pp < end && (**pp == ' ' || **pp == '\t')) {
-		const char *ps;
-
-		next_physical(pp, end, &ps, &l2);
-		memcpy(out + total, ps + 1, l2 - 1);
-		total += l2 - 1;
-	}
-	out[total] = '\0';
-	*s_r = out;
-	*len_r = total;
-}
 
 static void
 param_types(struct vline *l, const char *v, size_t len)
@@ -727,7 +582,7 @@ param_types(struct vline *l, const char *v, size_t len)
 		size_t n = comma != NULL ? (size_t)(comma - v) : len;
 
 		for (size_t i = 0; i < N_ELEMENTS(type_names); i++) {
-			if (name_is(v, n, type_names[i].name))
+			if (vcard_name_is(v, n, type_names[i].name))
 				l->types |= type_names[i].bit;
 		}
 		if (comma == NULL)
@@ -737,174 +592,57 @@ param_types(struct vline *l, const char *v, size_t len)
 	}
 }
 
-/* Split "group.NAME;params:value". Returns -1 when there is no colon. */
-static int
-parse_line(const char *s, size_t len, struct vline *l)
+/* The parameters Contacts cares about: TYPE (and the bare 2.1 types),
+ * PREF, and our own X-EAS-* markers. */
+static void
+vline_from(const struct vcard_line *v, struct vline *l)
 {
-	const char *end = s + len, *p = s;
-
 	memset(l, 0, sizeof(*l));
-	l->name = s;
-	while (p < end && *p != ';' && *p != ':') {
-		if (*p == '.') {
-			l->group = s;
-			l->glen = (size_t)(p - s);
-			l->name = p + 1;
-		}
-		p++;
-	}
-	l->nlen = (size_t)(p - l->name);
-	while (p < end && *p == ';') {
-		const char *pn = ++p, *pv = NULL;
-		size_t pnl, pvl = 0;
+	l->group = v->group;
+	l->glen = v->glen;
+	l->name = v->name;
+	l->nlen = v->nlen;
+	l->b64 = v->b64;
+	l->value = v->value;
+	l->vlen = v->vlen;
+	for (size_t i = 0; i < v->nparams; i++) {
+		const struct vcard_param *p = &v->params[i];
+		const char *pv = p->value;
+		size_t pvl = p->vlen;
 
-		while (p < end && *p != '=' && *p != ';' && *p != ':')
-			p++;
-		pnl = (size_t)(p - pn);
-		if (p < end && *p == '=') {
-			p++;
-			if (p < end && *p == '"') {
-				pv = ++p;
-				while (p < end && *p != '"')
-					p++;
-				pvl = (size_t)(p - pv);
-				if (p < end)
-					p++;
-			} else {
-				pv = p;
-				while (p < end && *p != ';' && *p != ':')
-					p++;
-				pvl = (size_t)(p - pv);
-			}
-		}
 		if (pv == NULL) {
-			/* vCard 2.1 bare parameter: TEL;WORK;VOICE: */
-			if (name_is(pn, pnl, "QUOTED-PRINTABLE"))
-				l->qp = true;
-			else if (name_is(pn, pnl, "BASE64"))
-				l->b64 = true;
-			else
-				param_types(l, pn, pnl);
-		} else if (name_is(pn, pnl, "TYPE")) {
+			if (!vcard_name_is(p->name, p->nlen,
+					   "QUOTED-PRINTABLE") &&
+			    !vcard_name_is(p->name, p->nlen, "BASE64"))
+				param_types(l, p->name, p->nlen);
+		} else if (vcard_name_is(p->name, p->nlen, "TYPE")) {
 			param_types(l, pv, pvl);
-		} else if (name_is(pn, pnl, "ENCODING")) {
-			if (name_is(pv, pvl, "QUOTED-PRINTABLE"))
-				l->qp = true;
-			else if (name_is(pv, pvl, "b") ||
-				 name_is(pv, pvl, "BASE64"))
-				l->b64 = true;
-		} else if (name_is(pn, pnl, "X-EAS-TYPE")) {
+		} else if (vcard_name_is(p->name, p->nlen, "X-EAS-TYPE")) {
 			l->slot.s = pv;
 			l->slot.len = pvl;
-		} else if (name_is(pn, pnl, "X-EAS-UTC")) {
+		} else if (vcard_name_is(p->name, p->nlen, "X-EAS-UTC")) {
 			l->utc.s = pv;
 			l->utc.len = pvl;
-		} else if (name_is(pn, pnl, "X-EAS-COMPUTED")) {
+		} else if (vcard_name_is(p->name, p->nlen, "X-EAS-COMPUTED")) {
 			l->computed = true;
-		} else if (name_is(pn, pnl, "X-EAS-NL")) {
+		} else if (vcard_name_is(p->name, p->nlen, "X-EAS-NL")) {
 			l->lf = true;
-		} else if (name_is(pn, pnl, "X-EAS-BODYTYPE")) {
+		} else if (vcard_name_is(p->name, p->nlen, "X-EAS-BODYTYPE")) {
 			l->body_type = pvl == 1 && *pv >= '1' && *pv <= '4'
 					       ? *pv - '0'
 					       : 1;
-		} else if (name_is(pn, pnl, "PREF")) {
+		} else if (vcard_name_is(p->name, p->nlen, "PREF")) {
 			l->types |= T_PREF;
 		}
 	}
-	if (p >= end || *p != ':')
-		return -1;
-	l->value = p + 1;
-	l->vlen = (size_t)(end - p - 1);
-	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* Undo quoted-printable (vCard 2.1) into a fresh arena string. */
+/* Unescape one whole text value of a line. */
 static void
-qp_decode(struct arena *a, struct vline *l)
+unescape(struct arena *a, const char *s, size_t len, bool lf,
+	 struct vcard_str *r)
 {
-	char *out = arena_alloc(a, l->vlen + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < l->vlen; i++) {
-		if (l->value[i] == '=' && i + 2 < l->vlen &&
-		    hexval(l->value[i + 1]) >= 0 &&
-		    hexval(l->value[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(l->value[i + 1]) * 16 +
-					  hexval(l->value[i + 2]));
-			i += 2;
-		} else if (l->value[i] == '=' && i + 1 == l->vlen) {
-			break;
-		} else {
-			out[o++] = l->value[i];
-		}
-	}
-	out[o] = '\0';
-	l->value = out;
-	l->vlen = o;
-}
-
-/* Unescape one text value up to an unescaped stop character (';' or ',',
- * 0 for none); returns the number of input bytes used. */
-static size_t
-unescape(struct arena *a, const char *s, size_t len, char stop, bool lf,
-	 struct strv *r)
-{
-	char *out = arena_alloc(a, 2 * len + 1);
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == stop)
-			break;
-		if (c == '\\' && i + 1 < len) {
-			c = s[++i];
-			if (c == 'n' || c == 'N') {
-				if (!lf)
-					out[o++] = '\r';
-				out[o++] = '\n';
-			} else if (c == 'r') {
-				out[o++] = '\r';
-			} else {
-				out[o++] = c;
-			}
-			continue;
-		}
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	r->s = out;
-	r->len = o;
-	return i;
-}
-
-/* Split a structured value into at most max unescaped components. */
-static size_t
-split(struct arena *a, const struct vline *l, char sep, struct strv *parts,
-      size_t max)
-{
-	size_t pos = 0, n = 0;
-
-	while (n < max) {
-		pos += unescape(a, l->value + pos, l->vlen - pos, sep, l->lf,
-				&parts[n++]);
-		if (pos >= l->vlen)
-			break;
-		pos++; /* the separator */
-	}
-	return n;
+	vcard_unescape(a, s, len, 0, lf, &r->s, &r->len);
 }
 
 static int
@@ -927,29 +665,29 @@ field_by_prop(const char *name, size_t len)
 
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if ((fields[i].kind == CK_TEXT || fields[i].kind == CK_DATE) &&
-		    name_is(name, len, fields[i].prop))
+		    vcard_name_is(name, len, fields[i].prop))
 			return (int)i;
 	}
 	for (size_t i = 0; i < N_ELEMENTS(aliases); i++) {
-		if (name_is(name, len, aliases[i].alias))
+		if (vcard_name_is(name, len, aliases[i].alias))
 			return field_index(aliases[i].tag);
 	}
 	return -1;
 }
 
 static int
-field_by_slot(enum ckind kind, const struct strv *slot)
+field_by_slot(enum ckind kind, const struct vcard_str *slot)
 {
 	for (size_t i = 0; i < NFIELDS; i++) {
 		if (fields[i].kind == kind &&
-		    name_is(slot->s, slot->len, fields[i].slot))
+		    vcard_name_is(slot->s, slot->len, fields[i].slot))
 			return (int)i;
 	}
 	return -1;
 }
 
 static void
-set_field(struct contact *c, int i, const struct strv *v)
+set_field(struct contact *c, int i, const struct vcard_str *v)
 {
 	if (i >= 0 && !c->has[i]) {
 		c->f[i] = *v;
@@ -1053,18 +791,18 @@ slot_in_order(const struct contact *c, enum ckind kind, const struct vline *l)
  * (or date-time) of an imported vCard as noon UTC of that day, which is
  * the same day in every zone from UTC-11 to UTC+11. */
 static int
-parse_date(struct arena *a, const struct vline *l, struct strv *r)
+parse_date(struct arena *a, const struct vline *l, struct vcard_str *r)
 {
 	int64_t t;
 	char iso[32], *s;
-	struct strv v;
+	struct vcard_str v;
 
 	if (l->utc.s != NULL) {
 		r->s = arena_strndup(a, l->utc.s, l->utc.len);
 		r->len = l->utc.len;
 		return time_parse(r->s, &t);
 	}
-	unescape(a, l->value, l->vlen, 0, false, &v);
+	unescape(a, l->value, l->vlen, false, &v);
 	s = (char *)v.s;
 	if (v.len >= 8 && (v.len == 8 || v.len == 10)) {
 		if (time_parse(s, &t) < 0)
@@ -1102,71 +840,54 @@ static int
 contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
 	      bool strict, const char **error_r)
 {
-	const char *p = data, *end = data + len, *s;
-	size_t slen, nlines = 0, nlabels = 0, ngrouped = 0;
+	struct vcard_reader rd;
+	struct vcard_line vl;
+	size_t nlabels = 0, ngrouped = 0;
 	struct vline l, labels[MAX_GROUPED], grouped[MAX_GROUPED];
 	bool begun = false, ended = false;
-	struct strv parts[7], v;
-	int k;
+	struct vcard_str parts[7], v;
+	int k, r;
 
 	memset(c, 0, sizeof(*c));
 	c->body_type = 1;
-	while (p < end && !ended) {
-		next_logical(a, &p, end, &s, &slen);
-		if (slen == 0)
-			continue;
-		if (++nlines > CONTACT_MAX_LINES)
+	vcard_reader_init(&rd, a, data, len);
+	while (!ended && (r = vcard_next(&rd, &vl)) != 0) {
+		if (rd.lines > CONTACT_MAX_LINES)
 			return conv_fail(a, error_r, "vCard: too many lines");
-		if (parse_line(s, slen, &l) < 0) {
+		if (r < 0) {
 			if (strict)
 				return conv_fail(a, error_r,
 						 "vCard: line without ':'");
 			continue;
 		}
-		if (l.qp) {
-			/* 2.1 soft line breaks: "=" ends a line that goes on
-			 * in the next one, unindented. */
-			while (l.vlen > 0 && l.value[l.vlen - 1] == '=' &&
-			       p < end) {
-				const char *s2;
-				size_t l2;
-				char *j;
-
-				next_physical(&p, end, &s2, &l2);
-				j = arena_alloc(a, l.vlen + l2);
-				memcpy(j, l.value, l.vlen - 1);
-				memcpy(j + l.vlen - 1, s2, l2);
-				j[l.vlen - 1 + l2] = '\0';
-				l.value = j;
-				l.vlen = l.vlen - 1 + l2;
-			}
-			qp_decode(a, &l);
-		}
-		if (name_is(l.name, l.nlen, "BEGIN")) {
-			begun = name_is(l.value, l.vlen, "VCARD");
+		vline_from(&vl, &l);
+		if (vcard_name_is(l.name, l.nlen, "BEGIN")) {
+			begun = vcard_name_is(l.value, l.vlen, "VCARD");
 			continue;
 		}
 		if (!begun)
 			continue;
-		if (name_is(l.name, l.nlen, "END")) {
+		if (vcard_name_is(l.name, l.nlen, "END")) {
 			ended = true;
 			continue;
 		}
-		if (name_is(l.name, l.nlen, "N")) {
-			size_t n = split(a, &l, ';', parts, 5);
+		if (vcard_name_is(l.name, l.nlen, "N")) {
+			size_t n = vcard_split(a, l.value, l.vlen, ';', l.lf,
+					       parts, 5);
 
 			for (size_t i = 0; i < n; i++) {
 				if (parts[i].len > 0)
 					set_field(c, field_of(CK_N, (int)i, 0),
 						  &parts[i]);
 			}
-		} else if (name_is(l.name, l.nlen, "FN")) {
-			unescape(a, l.value, l.vlen, 0, l.lf, &c->fn);
+		} else if (vcard_name_is(l.name, l.nlen, "FN")) {
+			unescape(a, l.value, l.vlen, l.lf, &c->fn);
 			c->fn_computed = l.computed;
-		} else if (name_is(l.name, l.nlen, "UID")) {
-			unescape(a, l.value, l.vlen, 0, false, &c->uid);
-		} else if (name_is(l.name, l.nlen, "ORG")) {
-			size_t n = split(a, &l, ';', parts, 2);
+		} else if (vcard_name_is(l.name, l.nlen, "UID")) {
+			unescape(a, l.value, l.vlen, false, &c->uid);
+		} else if (vcard_name_is(l.name, l.nlen, "ORG")) {
+			size_t n = vcard_split(a, l.value, l.vlen, ';', l.lf,
+					       parts, 2);
 
 			for (size_t i = 0; i < n; i++) {
 				if (parts[i].len > 0)
@@ -1174,28 +895,28 @@ contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
 						  field_of(CK_ORG, (int)i, 0),
 						  &parts[i]);
 			}
-		} else if (name_is(l.name, l.nlen, "TEL")) {
+		} else if (vcard_name_is(l.name, l.nlen, "TEL")) {
 			k = -1;
 			if (l.slot.s != NULL)
 				k = field_by_slot(CK_TEL, &l.slot);
 			if (k < 0 || c->has[k])
 				k = tel_slot(c, l.types);
-			unescape(a, l.value, l.vlen, 0, l.lf, &v);
+			unescape(a, l.value, l.vlen, l.lf, &v);
 			set_field(c, k, &v);
-		} else if (name_is(l.name, l.nlen, "EMAIL")) {
-			unescape(a, l.value, l.vlen, 0, l.lf, &v);
+		} else if (vcard_name_is(l.name, l.nlen, "EMAIL")) {
+			unescape(a, l.value, l.vlen, l.lf, &v);
 			set_field(c, slot_in_order(c, CK_EMAIL, &l), &v);
-		} else if (name_is(l.name, l.nlen, "IMPP") ||
-			   name_is(l.name, l.nlen, "X-JABBER") ||
-			   name_is(l.name, l.nlen, "X-AIM") ||
-			   name_is(l.name, l.nlen, "X-SKYPE") ||
-			   name_is(l.name, l.nlen, "X-MSN") ||
-			   name_is(l.name, l.nlen, "X-ICQ") ||
-			   name_is(l.name, l.nlen, "X-YAHOO") ||
-			   name_is(l.name, l.nlen, "X-GOOGLE-TALK")) {
-			unescape(a, l.value, l.vlen, 0, l.lf, &v);
+		} else if (vcard_name_is(l.name, l.nlen, "IMPP") ||
+			   vcard_name_is(l.name, l.nlen, "X-JABBER") ||
+			   vcard_name_is(l.name, l.nlen, "X-AIM") ||
+			   vcard_name_is(l.name, l.nlen, "X-SKYPE") ||
+			   vcard_name_is(l.name, l.nlen, "X-MSN") ||
+			   vcard_name_is(l.name, l.nlen, "X-ICQ") ||
+			   vcard_name_is(l.name, l.nlen, "X-YAHOO") ||
+			   vcard_name_is(l.name, l.nlen, "X-GOOGLE-TALK")) {
+			unescape(a, l.value, l.vlen, l.lf, &v);
 			set_field(c, slot_in_order(c, CK_IMPP, &l), &v);
-		} else if (name_is(l.name, l.nlen, "ADR")) {
+		} else if (vcard_name_is(l.name, l.nlen, "ADR")) {
 			int g = (l.types & T_WORK)   ? 0
 				: (l.types & T_HOME) ? 1
 						     : 2;
@@ -1205,7 +926,8 @@ contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
 				g = !any_of(c, CK_ADR, 2) ? 2 : -1;
 			if (g < 0)
 				continue;
-			n = split(a, &l, ';', parts, 7);
+			n = vcard_split(a, l.value, l.vlen, ';', l.lf, parts,
+					7);
 			for (size_t i = 2; i < n; i++) {
 				if (parts[i].len > 0)
 					set_field(
@@ -1215,10 +937,11 @@ contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
 			}
 			if (n > 2 && parts[2].len == 0 && parts[0].len > 0)
 				set_field(c, field_of(CK_ADR, g, 0), &parts[0]);
-		} else if (name_is(l.name, l.nlen, "BDAY") ||
-			   name_is(l.name, l.nlen, "X-ANNIVERSARY") ||
-			   name_is(l.name, l.nlen, "ANNIVERSARY") ||
-			   name_is(l.name, l.nlen, "X-EVOLUTION-ANNIVERSARY")) {
+		} else if (vcard_name_is(l.name, l.nlen, "BDAY") ||
+			   vcard_name_is(l.name, l.nlen, "X-ANNIVERSARY") ||
+			   vcard_name_is(l.name, l.nlen, "ANNIVERSARY") ||
+			   vcard_name_is(l.name, l.nlen,
+					 "X-EVOLUTION-ANNIVERSARY")) {
 			k = field_by_prop(l.name, l.nlen);
 			if (parse_date(a, &l, &v) < 0) {
 				if (strict)
@@ -1229,20 +952,22 @@ contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
 				continue;
 			}
 			set_field(c, k, &v);
-		} else if (name_is(l.name, l.nlen, "CATEGORIES")) {
+		} else if (vcard_name_is(l.name, l.nlen, "CATEGORIES")) {
 			size_t pos = 0;
 
 			while (pos < l.vlen && c->ncats < CONTACT_MAX_LIST) {
-				pos += unescape(a, l.value + pos, l.vlen - pos,
-						',', l.lf, &c->cats[c->ncats]);
+				pos += vcard_unescape(a, l.value + pos,
+						      l.vlen - pos, ',', l.lf,
+						      &c->cats[c->ncats].s,
+						      &c->cats[c->ncats].len);
 				c->ncats++;
 				pos++;
 			}
-		} else if (name_is(l.name, l.nlen, "X-EAS-CHILD")) {
+		} else if (vcard_name_is(l.name, l.nlen, "X-EAS-CHILD")) {
 			if (c->nkids < CONTACT_MAX_LIST)
-				unescape(a, l.value, l.vlen, 0, l.lf,
+				unescape(a, l.value, l.vlen, l.lf,
 					 &c->kids[c->nkids++]);
-		} else if (name_is(l.name, l.nlen, "PHOTO")) {
+		} else if (vcard_name_is(l.name, l.nlen, "PHOTO")) {
 			const char *b = l.value;
 			size_t bl = l.vlen;
 			const char *comma;
@@ -1274,25 +999,25 @@ contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
 			c->picture.s = clean;
 			c->picture.len = o;
 			c->has_picture = true;
-		} else if (name_is(l.name, l.nlen, "NOTE")) {
-			unescape(a, l.value, l.vlen, 0, l.lf, &c->body);
+		} else if (vcard_name_is(l.name, l.nlen, "NOTE")) {
+			unescape(a, l.value, l.vlen, l.lf, &c->body);
 			c->has_body = true;
 			c->body_type = l.body_type > 0 ? l.body_type : 1;
-		} else if (name_is(l.name, l.nlen, "URL")) {
-			unescape(a, l.value, l.vlen, 0, l.lf, &v);
+		} else if (vcard_name_is(l.name, l.nlen, "URL")) {
+			unescape(a, l.value, l.vlen, l.lf, &v);
 			set_field(c, field_index(EAS_CONTACTS_WEBPAGE), &v);
-		} else if (name_is(l.name, l.nlen, "X-EAS-NODES")) {
+		} else if (vcard_name_is(l.name, l.nlen, "X-EAS-NODES")) {
 			c->nodes.s = arena_strndup(a, l.value, l.vlen);
 			c->nodes.len = l.vlen;
-		} else if (name_is(l.name, l.nlen, "X-ABLABEL")) {
+		} else if (vcard_name_is(l.name, l.nlen, "X-ABLABEL")) {
 			if (nlabels < MAX_GROUPED && l.group != NULL)
 				labels[nlabels++] = l;
-		} else if (name_is(l.name, l.nlen, "X-ABRELATEDNAMES") ||
-			   name_is(l.name, l.nlen, "X-ABDATE")) {
+		} else if (vcard_name_is(l.name, l.nlen, "X-ABRELATEDNAMES") ||
+			   vcard_name_is(l.name, l.nlen, "X-ABDATE")) {
 			if (ngrouped < MAX_GROUPED && l.group != NULL)
 				grouped[ngrouped++] = l;
 		} else if ((k = field_by_prop(l.name, l.nlen)) >= 0) {
-			unescape(a, l.value, l.vlen, 0, l.lf, &v);
+			unescape(a, l.value, l.vlen, l.lf, &v);
 			set_field(c, k, &v);
 		}
 	}
@@ -1302,7 +1027,8 @@ contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
 		const char *lab = label_of(labels, nlabels, &grouped[i]);
 		uint16_t tag = 0;
 
-		if (name_is(grouped[i].name, grouped[i].nlen, "X-ABDATE")) {
+		if (vcard_name_is(grouped[i].name, grouped[i].nlen,
+				  "X-ABDATE")) {
 			if (strstr(lab, "nniversary") != NULL &&
 			    parse_date(a, &grouped[i], &v) == 0)
 				set_field(c,
@@ -1310,7 +1036,7 @@ contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
 					  &v);
 			continue;
 		}
-		unescape(a, grouped[i].value, grouped[i].vlen, 0, false, &v);
+		unescape(a, grouped[i].value, grouped[i].vlen, false, &v);
 		if (strstr(lab, "Spouse") != NULL || strstr(lab, "Partner"))
 			tag = EAS_CONTACTS_SPOUSE;
 		else if (strstr(lab, "Assistant") != NULL)
