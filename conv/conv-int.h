@@ -5,6 +5,7 @@
 #include <libical/ical.h>
 
 #include "conv.h"
+#include "ical.h"
 
 /* Set *error_r to the formatted text (in the arena) and return -1. */
 int conv_fail(struct arena *a, const char **error_r, const char *fmt, ...)
@@ -46,21 +47,6 @@ int conv_email_from_standard(struct arena *a, const char *data, size_t len,
 
 /* --- iCalendar helpers shared by conv-calendar.c and conv-task.c --- */
 
-/* Parse a VCALENDAR; the component is freed with the arena. */
-icalcomponent *conv_ical_parse(struct arena *a, const char *data, size_t len,
-			       const char **error_r);
-/* A new random UID (UUID form), in the arena. */
-const char *conv_new_uid(struct arena *a);
-/* The UID a stored VEVENT/VTODO had (kept across Changes), or NULL. */
-const char *conv_ical_old_uid(struct arena *a, const struct store_item *old,
-			      icalcomponent_kind kind);
-/* Serialize into the arena; the component is freed. */
-const char *conv_ical_finish(struct arena *a, icalcomponent *cal,
-			     size_t *len_r);
-void conv_ical_set_x(icalcomponent *c, const char *name, const char *value);
-/* Value of the first X- property with that name, or NULL. */
-const char *conv_ical_get_x(struct arena *a, icalcomponent *c,
-			    const char *name);
 void conv_ical_add_categories(struct arena *a, icalcomponent *c,
 			      const struct wbxml_node *list);
 void conv_ical_get_categories(struct arena *a, icalcomponent *c,

@@ -65,7 +65,7 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	    conv_rrule_from_eas(a, n, &conv_rec_tasks, &rrule, error_r) < 0)
 		return -1;
 	if (uid == NULL)
-		uid = conv_new_uid(a);
+		uid = conv_ical_new_uid(a);
 	cal = icalcomponent_new_vcalendar();
 	icalcomponent_add_property(
 		cal, icalproperty_new_prodid("-//easd//EAS tasks//EN"));

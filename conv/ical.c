@@ -1,0 +1,114 @@
+/* iCalendar helpers over libical that know nothing of EAS: parsing into
+ * an arena, serializing, X- properties, UIDs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ical.h"
+#include "util.h"
+
+static void
+ical_free_cb(void *p)
+{
+	icalcomponent_free(p);
+}
+
+icalcomponent *
+conv_ical_parse(struct arena *a, const char *data, size_t len,
+		const char **error_r)
+{
+	char *copy = arena_alloc(a, len + 1);
+	icalcomponent *c;
+
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	c = icalparser_parse_string(copy);
+	if (c == NULL) {
+		*error_r = "not an iCalendar object";
+		return NULL;
+	}
+	arena_add_cleanup(a, ical_free_cb, c);
+	if (icalcomponent_isa(c) != ICAL_VCALENDAR_COMPONENT) {
+		*error_r = "iCalendar: no VCALENDAR";
+		return NULL;
+	}
+	return c;
+}
+
+const char *
+conv_ical_new_uid(struct arena *a)
+{
+	uint8_t r[16];
+	char *u = arena_alloc(a, 40);
+
+	random_bytes(r, sizeof(r));
+	snprintf(u, 40,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+		 r[10], r[11], r[12], r[13], r[14], r[15]);
+	return u;
+}
+
+const char *
+conv_ical_old_uid(struct arena *a, const struct store_item *old,
+		  icalcomponent_kind kind)
+{
+	const char *err;
+	icalcomponent *cal, *c;
+
+	if (old == NULL || old->data == NULL)
+		return NULL;
+	if (old->meta.uid != NULL)
+		return old->meta.uid;
+	cal = conv_ical_parse(a, (const char *)old->data, old->data_len, &err);
+	if (cal == NULL)
+		return NULL;
+	c = icalcomponent_get_first_component(cal, kind);
+	return c != NULL && icalcomponent_get_uid(c) != NULL
+		       ? arena_strdup(a, icalcomponent_get_uid(c))
+		       : NULL;
+}
+
+const char *
+conv_ical_finish(struct arena *a, icalcomponent *cal, size_t *len_r)
+{
+	char *s = icalcomponent_as_ical_string_r(cal);
+	size_t len = strlen(s);
+	char *out = arena_alloc(a, len + 1);
+
+	memcpy(out, s, len + 1);
+	free(s);
+	icalcomponent_free(cal);
+	*len_r = len;
+	return out;
+}
+
+void
+conv_ical_set_x(icalcomponent *c, const char *name, const char *value)
+{
+	icalproperty *p = icalproperty_new_x(value);
+
+	icalproperty_set_x_name(p, name);
+	icalcomponent_add_property(c, p);
+}
+
+const char *
+conv_ical_get_x(struct arena *a, icalcomponent *c, const char *name)
+{
+	icalproperty *p;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY)) {
+		const char *n = icalproperty_get_x_name(p);
+
+		if (n != NULL && strcasecmp(n, name) == 0) {
+			const char *v = icalproperty_get_x(p);
+
+			return arena_strdup(a, v != NULL ? v : "");
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,31 @@
+/* iCalendar helpers over libical that know nothing of EAS (ical.c): used
+ * by the calendar and task classes, import and export, and later iTIP. */
+#ifndef EASD_ICAL_H
+#define EASD_ICAL_H
+
+#include <stddef.h>
+
+#include <libical/ical.h>
+
+#include "arena.h"
+#include "store.h"
+
+/* Parse a VCALENDAR; the component is freed with the arena. NULL with
+ * *error_r (a static text) when it is not one. */
+icalcomponent *conv_ical_parse(struct arena *a, const char *data, size_t len,
+			       const char **error_r);
+/* A new random UID (UUID form), in the arena. */
+const char *conv_ical_new_uid(struct arena *a);
+/* The UID a stored VEVENT/VTODO had (kept across Changes), or NULL. */
+const char *conv_ical_old_uid(struct arena *a, const struct store_item *old,
+			      icalcomponent_kind kind);
+/* Serialize into the arena; the component is freed. */
+const char *conv_ical_finish(struct arena *a, icalcomponent *cal,
+			     size_t *len_r);
+/* Add an X- property; the value of the first one called name (in the
+ * arena), or NULL. */
+void conv_ical_set_x(icalcomponent *c, const char *name, const char *value);
+const char *conv_ical_get_x(struct arena *a, icalcomponent *c,
+			    const char *name);
+
+#endif
