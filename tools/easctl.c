@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libical/ical.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "bundle.h"
 #include "conv.h"
 #include "log.h"
 #include "util.h"
@@ -1061,345 +1061,6 @@ static const char usage_import[] =
 	"their class. All or nothing: a malformed object imports nothing.\n"
 	"FILE '-' reads standard input.\n";
 
-enum file_kind { FILE_VCF, FILE_ICS, FILE_EML, FILE_MBOX };
-
-struct import_obj {
-	enum store_class cls;
-	const char *data;
-	size_t len;
-	unsigned line; /* where it starts, for messages */
-};
-
-struct import_list {
-	struct import_obj *v;
-	size_t n, cap;
-};
-
-static void
-import_push(struct arena *a, struct import_list *l, enum store_class cls,
-	    const char *data, size_t len, unsigned line)
-{
-	if (l->n == l->cap) {
-		size_t ncap = l->cap == 0 ? 64 : l->cap * 2;
-		struct import_obj *nv = arena_alloc(a, ncap * sizeof(*nv));
-
-		if (l->n > 0)
-			memcpy(nv, l->v, l->n * sizeof(*nv));
-		l->v = nv;
-		l->cap = ncap;
-	}
-	l->v[l->n].cls = cls;
-	l->v[l->n].data = data;
-	l->v[l->n].len = len;
-	l->v[l->n].line = line;
-	l->n++;
-}
-
-static bool
-has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
-static const char *
-skip_bom_ws(const char *p)
-{
-	if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb &&
-	    (unsigned char)p[2] == 0xbf)
-		p += 3;
-	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-		p++;
-	return p;
-}
-
-static enum file_kind
-file_kind(const char *path, const char *data)
-{
-	const char *p = skip_bom_ws(data);
-
-	if (has_suffix(path, ".vcf") || has_suffix(path, ".vcard"))
-		return FILE_VCF;
-	if (has_suffix(path, ".ics") || has_suffix(path, ".ical"))
-		return FILE_ICS;
-	if (has_suffix(path, ".mbox"))
-		return FILE_MBOX;
-	if (has_suffix(path, ".eml"))
-		return FILE_EML;
-	if (str_has_iprefix(p, "BEGIN:VCARD"))
-		return FILE_VCF;
-	if (str_has_iprefix(p, "BEGIN:VCALENDAR"))
-		return FILE_ICS;
-	if (strncmp(data, "From ", 5) == 0)
-		return FILE_MBOX;
-	return FILE_EML;
-}
-
-/* A line without its end-of-line, trimmed of trailing blanks. */
-static bool
-line_is(const char *line, size_t len, const char *what)
-{
-	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
-			   line[len - 1] == '\r'))
-		len--;
-	return len == strlen(what) && strncasecmp(line, what, len) == 0;
-}
-
-/* Split vCards at BEGIN:VCARD / END:VCARD (RFC 6350 3.1). */
-static int
-split_vcf(struct arena *a, const char *path, const char *data, size_t len,
-	  struct import_list *out)
-{
-	const char *p = data, *end = data + len, *start = NULL;
-	unsigned lineno = 0, start_line = 0;
-
-	if (len >= 3 && (unsigned char)p[0] == 0xef &&
-	    (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
-		p += 3;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *next = nl != NULL ? nl + 1 : end;
-		size_t llen = (size_t)((nl != NULL ? nl : end) - p);
-
-		lineno++;
-		if (line_is(p, llen, "BEGIN:VCARD")) {
-			if (start != NULL) {
-				die_msg("%s:%u: BEGIN:VCARD inside the vCard "
-					"of line %u",
-					path, lineno, start_line);
-				return -1;
-			}
-			start = p;
-			start_line = lineno;
-		} else if (line_is(p, llen, "END:VCARD")) {
-			if (start == NULL) {
-				die_msg("%s:%u: END:VCARD without BEGIN", path,
-					lineno);
-				return -1;
-			}
-			import_push(a, out, STORE_CLASS_CONTACTS, start,
-				    (size_t)(next - start), start_line);
-			start = NULL;
-		} else if (start == NULL && !line_is(p, llen, "")) {
-			die_msg("%s:%u: text outside BEGIN:VCARD/END:VCARD",
-				path, lineno);
-			return -1;
-		}
-		p = next;
-	}
-	if (start != NULL) {
-		die_msg("%s:%u: vCard not terminated by END:VCARD", path,
-			start_line);
-		return -1;
-	}
-	if (out->n == 0) {
-		die_msg("%s: no vCard found", path);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-ical_free_cb(void *p)
-{
-	icalcomponent_free(p);
-}
-
-/* Every VEVENT/VTODO becomes its own VCALENDAR (with the time zones),
- * keeping a recurring series and its RECURRENCE-ID overrides together
- * (same UID, RFC 5545 3.8.4.4). */
-static bool
-is_override(icalcomponent *c)
-{
-	return icalcomponent_get_first_property(
-		       c, ICAL_RECURRENCEID_PROPERTY) != NULL;
-}
-
-static bool
-same_uid(icalcomponent *x, icalcomponent *y)
-{
-	const char *u = icalcomponent_get_uid(x), *v = icalcomponent_get_uid(y);
-
-	return u != NULL && v != NULL && strcmp(u, v) == 0;
-}
-
-static int
-split_ics_cal(struct arena *a, const char *path, icalcomponent *cal,
-	      struct import_list *out)
-{
-	icalcomponent **comps, *c;
-	size_t n = 0, cap = 0;
-
-	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
-	     c != NULL;
-	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
-		cap++;
-	comps = arena_alloc(a, (cap + 1) * sizeof(*comps));
-	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
-	     c != NULL;
-	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
-		if (icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT ||
-		    icalcomponent_isa(c) == ICAL_VTODO_COMPONENT)
-			comps[n++] = c;
-	for (size_t i = 0; i < n; i++) {
-		icalcomponent *one, *tz;
-		icalcomponent_kind kind = icalcomponent_isa(comps[i]);
-		bool has_master = false;
-		char *text;
-
-		if (is_override(comps[i])) {
-			/* Goes with its master when there is one. */
-			for (size_t j = 0; j < n; j++)
-				if (!is_override(comps[j]) &&
-				    same_uid(comps[i], comps[j]))
-					has_master = true;
-			if (has_master)
-				continue;
-		}
-		one = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-		arena_add_cleanup(a, ical_free_cb, one);
-		icalcomponent_add_property(one,
-					   icalproperty_new_version("2.0"));
-		icalcomponent_add_property(
-			one,
-			icalproperty_new_prodid("-//easd//easctl import//EN"));
-		for (tz = icalcomponent_get_first_component(
-			     cal, ICAL_VTIMEZONE_COMPONENT);
-		     tz != NULL; tz = icalcomponent_get_next_component(
-					 cal, ICAL_VTIMEZONE_COMPONENT))
-			icalcomponent_add_component(
-				one, icalcomponent_new_clone(tz));
-		icalcomponent_add_component(one,
-					    icalcomponent_new_clone(comps[i]));
-		if (!is_override(comps[i]))
-			for (size_t j = 0; j < n; j++)
-				if (j != i && is_override(comps[j]) &&
-				    same_uid(comps[i], comps[j]))
-					icalcomponent_add_component(
-						one, icalcomponent_new_clone(
-							     comps[j]));
-		text = icalcomponent_as_ical_string_r(one);
-		if (text == NULL) {
-			die_msg("%s: cannot serialize a component", path);
-			return -1;
-		}
-		import_push(a, out,
-			    kind == ICAL_VEVENT_COMPONENT ? STORE_CLASS_CALENDAR
-							  : STORE_CLASS_TASKS,
-			    arena_strdup(a, text), strlen(text), 0);
-		free(text);
-	}
-	return 0;
-}
-
-static int
-split_ics(struct arena *a, const char *path, const char *data,
-	  struct import_list *out)
-{
-	icalcomponent *root, *cal;
-	int errors;
-
-	root = icalparser_parse_string(data);
-	if (root == NULL) {
-		die_msg("%s: not an iCalendar file", path);
-		return -1;
-	}
-	arena_add_cleanup(a, ical_free_cb, root);
-	if (icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT &&
-	    icalcomponent_isa(root) != ICAL_XROOT_COMPONENT) {
-		die_msg("%s: no VCALENDAR", path);
-		return -1;
-	}
-	errors = icalcomponent_count_errors(root);
-	if (errors > 0) {
-		die_msg("%s: malformed iCalendar (%d error%s)", path, errors,
-			errors == 1 ? "" : "s");
-		return -1;
-	}
-	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT) {
-		if (split_ics_cal(a, path, root, out) < 0)
-			return -1;
-	} else {
-		for (cal = icalcomponent_get_first_component(
-			     root, ICAL_VCALENDAR_COMPONENT);
-		     cal != NULL; cal = icalcomponent_get_next_component(
-					  root, ICAL_VCALENDAR_COMPONENT))
-			if (split_ics_cal(a, path, cal, out) < 0)
-				return -1;
-	}
-	if (out->n == 0) {
-		die_msg("%s: no VEVENT or VTODO found", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* mboxrd: messages start at "From " lines; ">From " lines lose one '>'. */
-static int
-split_mbox(struct arena *a, const char *path, const char *data, size_t len,
-	   struct import_list *out)
-{
-	const char *p = data, *end = data + len;
-	struct buf msg;
-	unsigned lineno = 0, start = 0;
-	bool in_msg = false;
-
-	buf_init(&msg, EASCTL_MAX_FILE);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *next = nl != NULL ? nl + 1 : end;
-		size_t llen = (size_t)(next - p);
-		const char *q;
-
-		lineno++;
-		if (llen >= 5 && strncmp(p, "From ", 5) == 0) {
-			/* The blank line before "From " separates messages;
-			 * it is not part of the one before. */
-			if (msg.len >= 2 && msg.data[msg.len - 1] == '\n' &&
-			    msg.data[msg.len - 2] == '\n')
-				msg.len--;
-			if (in_msg && msg.len > 0)
-				import_push(a, out, STORE_CLASS_EMAIL,
-					    arena_strndup(a, (char *)msg.data,
-							  msg.len),
-					    msg.len, start);
-			buf_reset(&msg);
-			in_msg = true;
-			start = lineno;
-			p = next;
-			continue;
-		}
-		if (!in_msg) {
-			if (!line_is(p, llen - (nl != NULL ? 1 : 0), "")) {
-				die_msg("%s:%u: mbox does not start with a "
-					"'From ' line",
-					path, lineno);
-				buf_deinit(&msg);
-				return -1;
-			}
-			p = next;
-			continue;
-		}
-		for (q = p; q < next && *q == '>'; q++)
-			;
-		if (q > p && next - q >= 5 && strncmp(q, "From ", 5) == 0)
-			p++;
-		buf_append(&msg, p, (size_t)(next - p));
-		p = next;
-	}
-	if (in_msg && msg.len > 0)
-		import_push(a, out, STORE_CLASS_EMAIL,
-			    arena_strndup(a, (char *)msg.data, msg.len),
-			    msg.len, start);
-	buf_deinit(&msg);
-	if (out->n == 0) {
-		die_msg("%s: no message found", path);
-		return -1;
-	}
-	return 0;
-}
-
 static int
 folder_for_class(struct store *s, struct arena *a, int64_t account_id,
 		 enum store_class cls, const struct store_folder *given,
@@ -1444,12 +1105,14 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL], *data;
-	struct import_list objs = {0};
+	struct bundle_reader *rd;
+	struct bundle_obj o;
 	struct store_account acc;
 	struct store_folder given, f;
 	struct store *s;
 	enum store_error e;
-	size_t len, counts[6] = {0};
+	const char *err = NULL;
+	size_t len, nobj = 0, counts[6] = {0};
 	int n, rc, ret = EX_FAIL;
 	bool txn = false;
 
@@ -1467,62 +1130,50 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		die_msg("%s: contains NUL bytes", pos[1]);
 		return EX_FAIL;
 	}
-	switch (file_kind(pos[1], data)) {
-	case FILE_VCF:
-		rc = split_vcf(a, pos[1], data, len, &objs);
-		break;
-	case FILE_ICS:
-		rc = split_ics(a, pos[1], data, &objs);
-		break;
-	case FILE_MBOX:
-		rc = split_mbox(a, pos[1], data, len, &objs);
-		break;
-	case FILE_EML:
-	default:
-		if (len == 0) {
-			die_msg("%s: empty file", pos[1]);
-			return EX_FAIL;
-		}
-		import_push(a, &objs, STORE_CLASS_EMAIL, data, len, 1);
-		rc = 0;
-		break;
-	}
-	if (rc < 0)
+	rd = bundle_reader_new(a, bundle_kind_of(pos[1], data), pos[1], data,
+			       len, &err);
+	if (rd == NULL) {
+		die_msg("%s", err);
 		return EX_FAIL;
+	}
 
 	/* All or nothing: one transaction. */
 	e = store_begin(s, true);
 	if (e != STORE_OK)
 		return store_fail("starting the import", e);
 	txn = true;
-	for (size_t i = 0; i < objs.n; i++) {
-		struct import_obj *o = &objs.v[i];
+	while ((rc = bundle_next(rd, &o, &err)) > 0) {
 		struct store_item item;
-		const char *err = NULL;
 
+		nobj++;
 		memset(&item, 0, sizeof(item));
-		if (folder_for_class(s, a, acc.id, o->cls,
+		if (folder_for_class(s, a, acc.id, o.cls,
 				     folder != NULL ? &given : NULL, &f) < 0)
 			goto out;
-		if (conv_from_standard(a, o->cls, o->data, o->len, &item,
-				       &err) < 0) {
-			if (o->line > 0)
+		err = NULL;
+		if (conv_from_standard(a, o.cls, o.data, o.len, &item, &err) <
+		    0) {
+			if (o.line > 0)
 				die_msg("%s:%u: malformed %s: %s", pos[1],
-					o->line, store_class_name(o->cls),
+					o.line, store_class_name(o.cls),
 					err != NULL ? err : "?");
 			else
 				die_msg("%s: object %zu: malformed %s: %s",
-					pos[1], i + 1, store_class_name(o->cls),
+					pos[1], nobj, store_class_name(o.cls),
 					err != NULL ? err : "?");
 			goto out;
 		}
-		item.cls = o->cls;
+		item.cls = o.cls;
 		e = store_item_add(s, a, acc.id, f.id, &item, 0);
 		if (e != STORE_OK) {
 			store_fail("storing an item", e);
 			goto out;
 		}
-		counts[o->cls]++;
+		counts[o.cls]++;
+	}
+	if (rc < 0) {
+		die_msg("%s", err);
+		goto out;
 	}
 	e = store_commit(s);
 	txn = false;
@@ -1550,77 +1201,6 @@ static const char usage_export[] =
 	"  Contacts folders -> .vcf, Calendar/Tasks -> .ics (one VCALENDAR),\n"
 	"  mail folders -> mbox (mboxrd), Notes -> text separated by lines\n"
 	"  of '-- '. FILE '-' writes to standard output.\n";
-
-static int
-export_ics_merge(struct arena *a, const char *text, icalcomponent *out,
-		 const char *server_id)
-{
-	icalcomponent *in = icalparser_parse_string(text), *c, *next;
-
-	if (in == NULL) {
-		die_msg("item %s: stored iCalendar unreadable", server_id);
-		return -1;
-	}
-	arena_add_cleanup(a, ical_free_cb, in);
-	if (icalcomponent_isa(in) != ICAL_VCALENDAR_COMPONENT) {
-		die_msg("item %s: stored data is not a VCALENDAR", server_id);
-		return -1;
-	}
-	for (c = icalcomponent_get_first_component(in, ICAL_ANY_COMPONENT);
-	     c != NULL; c = next) {
-		next = icalcomponent_get_next_component(in, ICAL_ANY_COMPONENT);
-		if (icalcomponent_isa(c) == ICAL_VTIMEZONE_COMPONENT) {
-			icalproperty *p = icalcomponent_get_first_property(
-				c, ICAL_TZID_PROPERTY);
-			const char *tzid =
-				p != NULL ? icalproperty_get_tzid(p) : NULL;
-			icalcomponent *t;
-			bool dup = false;
-
-			for (t = icalcomponent_get_first_component(
-				     out, ICAL_VTIMEZONE_COMPONENT);
-			     t != NULL && tzid != NULL;
-			     t = icalcomponent_get_next_component(
-				     out, ICAL_VTIMEZONE_COMPONENT)) {
-				icalproperty *tp =
-					icalcomponent_get_first_property(
-						t, ICAL_TZID_PROPERTY);
-
-				if (tp != NULL &&
-				    strcmp(icalproperty_get_tzid(tp), tzid) ==
-					    0)
-					dup = true;
-			}
-			if (dup)
-				continue;
-		}
-		icalcomponent_add_component(out, icalcomponent_new_clone(c));
-	}
-	return 0;
-}
-
-static void
-mbox_write(struct buf *b, const char *data, size_t len)
-{
-	const char *p = data, *end = data + len;
-
-	buf_puts(b, "From MAILER-DAEMON Thu Jan  1 00:00:00 1970\n");
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *next = nl != NULL ? nl + 1 : end;
-		const char *q = p;
-
-		while (q < next && *q == '>')
-			q++;
-		if (next - q >= 5 && strncmp(q, "From ", 5) == 0)
-			buf_putc(b, '>');
-		buf_append(b, p, (size_t)(next - p));
-		p = next;
-	}
-	if (len == 0 || data[len - 1] != '\n')
-		buf_putc(b, '\n');
-	buf_putc(b, '\n');
-}
 
 static int
 write_out(const char *path, const struct buf *b)
@@ -1660,11 +1240,8 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	struct store_folder f;
 	struct store *s;
 	enum store_error e;
-	enum store_class cls;
-	icalcomponent *cal = NULL;
-	struct buf out;
+	struct bundle_writer out;
 	int64_t after = 0;
-	size_t total = 0;
 	int n, rc, ret = EX_FAIL;
 
 	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 3, 3, usage_export, &n,
@@ -1674,17 +1251,7 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	    lookup_account(s, a, pos[0], &acc) < 0 ||
 	    lookup_folder(s, a, acc.id, pos[1], &f) < 0)
 		return EX_FAIL;
-	cls = store_class_of_folder_type(f.type);
-	buf_init(&out, 0);
-	if (cls == STORE_CLASS_CALENDAR || cls == STORE_CLASS_TASKS) {
-		cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-		arena_add_cleanup(a, ical_free_cb, cal);
-		icalcomponent_add_property(cal,
-					   icalproperty_new_version("2.0"));
-		icalcomponent_add_property(
-			cal,
-			icalproperty_new_prodid("-//easd//easctl export//EN"));
-	}
+	bundle_writer_init(&out, store_class_of_folder_type(f.type));
 	for (;;) {
 		struct store_item *items;
 		size_t count;
@@ -1703,61 +1270,29 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 
 			after = items[i].id;
 			if (conv_to_standard(batch, &items[i], &text, &len,
-					     &err) < 0) {
+					     &err) < 0 ||
+			    bundle_writer_add(&out, batch, text, len, &err) <
+				    0) {
 				die_msg("item %s: %s", items[i].server_id,
 					err != NULL ? err : "unreadable");
 				arena_free(&batch);
 				goto out;
-			}
-			total++;
-			switch (cls) {
-			case STORE_CLASS_CONTACTS:
-				buf_append(&out, text, len);
-				if (len > 0 && text[len - 1] != '\n')
-					buf_puts(&out, "\r\n");
-				break;
-			case STORE_CLASS_CALENDAR:
-			case STORE_CLASS_TASKS:
-				if (export_ics_merge(
-					    a, arena_strndup(a, text, len), cal,
-					    items[i].server_id) < 0) {
-					arena_free(&batch);
-					goto out;
-				}
-				break;
-			case STORE_CLASS_NOTES:
-				if (total > 1)
-					buf_puts(&out, "-- \n");
-				buf_append(&out, text, len);
-				if (len > 0 && text[len - 1] != '\n')
-					buf_putc(&out, '\n');
-				break;
-			default:
-				mbox_write(&out, text, len);
-				break;
 			}
 		}
 		arena_free(&batch);
 		if (count < EASCTL_EXPORT_BATCH)
 			break;
 	}
-	if (cal != NULL) {
-		char *text = icalcomponent_as_ical_string_r(cal);
-
-		if (text != NULL) {
-			buf_puts(&out, text);
-			free(text);
-		}
-	}
-	if (write_out(pos[2], &out) < 0)
+	bundle_writer_finish(&out);
+	if (write_out(pos[2], &out.out) < 0)
 		goto out;
 	if (strcmp(pos[2], "-") != 0)
-		printf("exported %zu %s item%s from %s to %s\n", total,
-		       store_class_name(cls), total == 1 ? "" : "s", f.name,
-		       pos[2]);
+		printf("exported %zu %s item%s from %s to %s\n", out.count,
+		       store_class_name(out.cls), out.count == 1 ? "" : "s",
+		       f.name, pos[2]);
 	ret = 0;
 out:
-	buf_deinit(&out);
+	bundle_writer_deinit(&out);
 	return ret;
 }
 

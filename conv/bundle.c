@@ -1,0 +1,566 @@
+/* Splitting .vcf/.ics/mbox files into objects and merging objects into
+ * them. vCards split at BEGIN:VCARD / END:VCARD lines (RFC 6350 3.1);
+ * every VEVENT/VTODO of an .ics becomes its own VCALENDAR with the time
+ * zones, a recurring series and its RECURRENCE-ID overrides kept together
+ * (RFC 5545 3.8.4.4); mboxrd messages start at "From " lines and ">From "
+ * lines lose one '>'. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libical/ical.h>
+
+#include "bundle.h"
+#include "util.h"
+
+/* Largest message of an mbox (the whole file is already in memory). */
+#define BUNDLE_MAX_MESSAGE (256u * 1024 * 1024)
+
+struct bundle_reader {
+	struct arena *a;
+	enum bundle_kind kind;
+	const char *name;
+	const char *p, *end; /* vcf, mbox: the rest of the file */
+	unsigned lineno;
+	size_t found;
+	/* ics: the objects, made when the reader is created */
+	struct bundle_obj *objs;
+	size_t nobjs, next;
+	bool eml_done;
+};
+
+static bool
+has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static const char *
+skip_bom_ws(const char *p)
+{
+	if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb &&
+	    (unsigned char)p[2] == 0xbf)
+		p += 3;
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	return p;
+}
+
+enum bundle_kind
+bundle_kind_of(const char *name, const char *data)
+{
+	const char *p = skip_bom_ws(data);
+
+	if (has_suffix(name, ".vcf") || has_suffix(name, ".vcard"))
+		return BUNDLE_VCF;
+	if (has_suffix(name, ".ics") || has_suffix(name, ".ical"))
+		return BUNDLE_ICS;
+	if (has_suffix(name, ".mbox"))
+		return BUNDLE_MBOX;
+	if (has_suffix(name, ".eml"))
+		return BUNDLE_EML;
+	if (str_has_iprefix(p, "BEGIN:VCARD"))
+		return BUNDLE_VCF;
+	if (str_has_iprefix(p, "BEGIN:VCALENDAR"))
+		return BUNDLE_ICS;
+	if (strncmp(data, "From ", 5) == 0)
+		return BUNDLE_MBOX;
+	return BUNDLE_EML;
+}
+
+/* A line without its end-of-line, trimmed of trailing blanks. */
+static bool
+line_is(const char *line, size_t len, const char *what)
+{
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+			   line[len - 1] == '\r'))
+		len--;
+	return len == strlen(what) && strncasecmp(line, what, len) == 0;
+}
+
+static int
+fail(struct bundle_reader *r, const char **error_r, const char *what)
+{
+	*error_r = arena_printf(r->a, "%s:%u: %s", r->name, r->lineno, what);
+	return -1;
+}
+
+static int
+none_found(struct bundle_reader *r, const char **error_r, const char *what)
+{
+	*error_r = arena_printf(r->a, "%s: no %s found", r->name, what);
+	return -1;
+}
+
+/* One physical line of the rest: [*line, *next), its length without
+ * the end-of-line in *llen_r. */
+static bool
+next_line(struct bundle_reader *r, const char **line_r, const char **next_r,
+	  size_t *llen_r)
+{
+	const char *nl;
+
+	if (r->p >= r->end)
+		return false;
+	nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
+	*line_r = r->p;
+	*next_r = nl != NULL ? nl + 1 : r->end;
+	*llen_r = (size_t)((nl != NULL ? nl : r->end) - r->p);
+	r->lineno++;
+	return true;
+}
+
+static int
+next_vcf(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
+{
+	const char *line, *next, *start = NULL;
+	unsigned start_line = 0;
+	size_t llen;
+
+	while (next_line(r, &line, &next, &llen)) {
+		r->p = next;
+		if (line_is(line, llen, "BEGIN:VCARD")) {
+			if (start != NULL) {
+				*error_r = arena_printf(
+					r->a,
+					"%s:%u: BEGIN:VCARD inside the vCard "
+					"of line %u",
+					r->name, r->lineno, start_line);
+				return -1;
+			}
+			start = line;
+			start_line = r->lineno;
+		} else if (line_is(line, llen, "END:VCARD")) {
+			if (start == NULL)
+				return fail(r, error_r,
+					    "END:VCARD without BEGIN");
+			obj->cls = STORE_CLASS_CONTACTS;
+			obj->len = (size_t)(next - start);
+			obj->data = arena_strndup(r->a, start, obj->len);
+			obj->line = start_line;
+			return 1;
+		} else if (start == NULL && !line_is(line, llen, "")) {
+			return fail(r, error_r,
+				    "text outside BEGIN:VCARD/END:VCARD");
+		}
+	}
+	if (start != NULL) {
+		r->lineno = start_line;
+		return fail(r, error_r, "vCard not terminated by END:VCARD");
+	}
+	return r->found == 0 ? none_found(r, error_r, "vCard") : 0;
+}
+
+/* One message: from its "From " line to the next one (not consumed). */
+static int
+next_mbox(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
+{
+	const char *line, *next, *q, *save;
+	unsigned start = 0, save_line;
+	size_t llen;
+	struct buf msg;
+	bool in_msg = false;
+
+	buf_init(&msg, BUNDLE_MAX_MESSAGE);
+	for (;;) {
+		save = r->p;
+		save_line = r->lineno;
+		if (!next_line(r, &line, &next, &llen)) {
+			if (in_msg && msg.len > 0)
+				break;
+			buf_deinit(&msg);
+			return r->found == 0 ? none_found(r, error_r, "message")
+					     : 0;
+		}
+		r->p = next;
+		if (llen >= 5 && strncmp(line, "From ", 5) == 0) {
+			if (in_msg && msg.len > 0) {
+				/* The next message: read it next time. The
+				 * blank line before "From " separates
+				 * messages; it is not part of this one. */
+				r->p = save;
+				r->lineno = save_line;
+				if (msg.len >= 2 &&
+				    msg.data[msg.len - 1] == '\n' &&
+				    msg.data[msg.len - 2] == '\n')
+					msg.len--;
+				break;
+			}
+			in_msg = true;
+			start = r->lineno;
+			continue;
+		}
+		if (!in_msg) {
+			if (!line_is(line, llen, "")) {
+				buf_deinit(&msg);
+				return fail(r, error_r,
+					    "mbox does not start with a "
+					    "'From ' line");
+			}
+			continue;
+		}
+		for (q = line; q < next && *q == '>'; q++)
+			;
+		if (q > line && next - q >= 5 && strncmp(q, "From ", 5) == 0)
+			line++;
+		buf_append(&msg, line, (size_t)(next - line));
+	}
+	obj->cls = STORE_CLASS_EMAIL;
+	obj->data = arena_strndup(r->a, (const char *)msg.data, msg.len);
+	obj->len = msg.len;
+	obj->line = start;
+	buf_deinit(&msg);
+	return 1;
+}
+
+static void
+ical_free_cb(void *p)
+{
+	icalcomponent_free(p);
+}
+
+static bool
+is_override(icalcomponent *c)
+{
+	return icalcomponent_get_first_property(
+		       c, ICAL_RECURRENCEID_PROPERTY) != NULL;
+}
+
+static bool
+same_uid(icalcomponent *x, icalcomponent *y)
+{
+	const char *u = icalcomponent_get_uid(x), *v = icalcomponent_get_uid(y);
+
+	return u != NULL && v != NULL && strcmp(u, v) == 0;
+}
+
+static void
+push_obj(struct bundle_reader *r, size_t *cap, enum store_class cls,
+	 const char *text)
+{
+	r->objs = arena_grow(r->a, r->objs, r->nobjs, cap, sizeof(*r->objs));
+	r->objs[r->nobjs].cls = cls;
+	r->objs[r->nobjs].data = arena_strdup(r->a, text);
+	r->objs[r->nobjs].len = strlen(text);
+	r->objs[r->nobjs].line = 0;
+	r->nobjs++;
+}
+
+static int
+split_ics_cal(struct bundle_reader *r, icalcomponent *cal, size_t *objcap,
+	      const char **error_r)
+{
+	icalcomponent **comps, *c;
+	size_t n = 0, cap = 0;
+
+	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c != NULL;
+	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
+		cap++;
+	comps = arena_alloc(r->a, (cap + 1) * sizeof(*comps));
+	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
+	     c != NULL;
+	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
+		if (icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT ||
+		    icalcomponent_isa(c) == ICAL_VTODO_COMPONENT)
+			comps[n++] = c;
+	for (size_t i = 0; i < n; i++) {
+		icalcomponent *one, *tz;
+		icalcomponent_kind kind = icalcomponent_isa(comps[i]);
+		bool has_master = false;
+		char *text;
+
+		if (is_override(comps[i])) {
+			/* Goes with its master when there is one. */
+			for (size_t j = 0; j < n; j++)
+				if (!is_override(comps[j]) &&
+				    same_uid(comps[i], comps[j]))
+					has_master = true;
+			if (has_master)
+				continue;
+		}
+		one = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+		arena_add_cleanup(r->a, ical_free_cb, one);
+		icalcomponent_add_property(one,
+					   icalproperty_new_version("2.0"));
+		icalcomponent_add_property(
+			one,
+			icalproperty_new_prodid("-//easd//easctl import//EN"));
+		for (tz = icalcomponent_get_first_component(
+			     cal, ICAL_VTIMEZONE_COMPONENT);
+		     tz != NULL; tz = icalcomponent_get_next_component(
+					 cal, ICAL_VTIMEZONE_COMPONENT))
+			icalcomponent_add_component(
+				one, icalcomponent_new_clone(tz));
+		icalcomponent_add_component(one,
+					    icalcomponent_new_clone(comps[i]));
+		if (!is_override(comps[i]))
+			for (size_t j = 0; j < n; j++)
+				if (j != i && is_override(comps[j]) &&
+				    same_uid(comps[i], comps[j]))
+					icalcomponent_add_component(
+						one, icalcomponent_new_clone(
+							     comps[j]));
+		text = icalcomponent_as_ical_string_r(one);
+		if (text == NULL) {
+			*error_r = arena_printf(r->a,
+						"%s: cannot serialize a "
+						"component",
+						r->name);
+			return -1;
+		}
+		push_obj(r, objcap,
+			 kind == ICAL_VEVENT_COMPONENT ? STORE_CLASS_CALENDAR
+						       : STORE_CLASS_TASKS,
+			 text);
+		free(text);
+	}
+	return 0;
+}
+
+static int
+split_ics(struct bundle_reader *r, const char *data, const char **error_r)
+{
+	icalcomponent *root, *cal;
+	size_t cap = 0;
+	int errors;
+
+	root = icalparser_parse_string(data);
+	if (root == NULL) {
+		*error_r = arena_printf(r->a, "%s: not an iCalendar file",
+					r->name);
+		return -1;
+	}
+	arena_add_cleanup(r->a, ical_free_cb, root);
+	if (icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT &&
+	    icalcomponent_isa(root) != ICAL_XROOT_COMPONENT) {
+		*error_r = arena_printf(r->a, "%s: no VCALENDAR", r->name);
+		return -1;
+	}
+	errors = icalcomponent_count_errors(root);
+	if (errors > 0) {
+		*error_r = arena_printf(
+			r->a, "%s: malformed iCalendar (%d error%s)", r->name,
+			errors, errors == 1 ? "" : "s");
+		return -1;
+	}
+	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT)
+		return split_ics_cal(r, root, &cap, error_r);
+	for (cal = icalcomponent_get_first_component(root,
+						     ICAL_VCALENDAR_COMPONENT);
+	     cal != NULL; cal = icalcomponent_get_next_component(
+				  root, ICAL_VCALENDAR_COMPONENT))
+		if (split_ics_cal(r, cal, &cap, error_r) < 0)
+			return -1;
+	return 0;
+}
+
+struct bundle_reader *
+bundle_reader_new(struct arena *a, enum bundle_kind kind, const char *name,
+		  const char *data, size_t len, const char **error_r)
+{
+	struct bundle_reader *r = arena_new_struct(a, struct bundle_reader);
+
+	r->a = a;
+	r->kind = kind;
+	r->name = arena_strdup(a, name);
+	r->p = data;
+	r->end = data + len;
+	if (kind == BUNDLE_VCF && len >= 3 && (unsigned char)data[0] == 0xef &&
+	    (unsigned char)data[1] == 0xbb && (unsigned char)data[2] == 0xbf)
+		r->p += 3;
+	if (kind == BUNDLE_ICS && split_ics(r, data, error_r) < 0)
+		return NULL;
+	return r;
+}
+
+int
+bundle_next(struct bundle_reader *r, struct bundle_obj *obj_r,
+	    const char **error_r)
+{
+	int ret = 0;
+
+	switch (r->kind) {
+	case BUNDLE_VCF:
+		ret = next_vcf(r, obj_r, error_r);
+		break;
+	case BUNDLE_MBOX:
+		ret = next_mbox(r, obj_r, error_r);
+		break;
+	case BUNDLE_ICS:
+		if (r->next < r->nobjs) {
+			*obj_r = r->objs[r->next++];
+			ret = 1;
+		} else if (r->found == 0) {
+			ret = none_found(r, error_r, "VEVENT or VTODO");
+		}
+		break;
+	case BUNDLE_EML:
+		if (r->eml_done)
+			break;
+		r->eml_done = true;
+		if (r->p == r->end) {
+			*error_r =
+				arena_printf(r->a, "%s: empty file", r->name);
+			return -1;
+		}
+		obj_r->cls = STORE_CLASS_EMAIL;
+		obj_r->data = r->p;
+		obj_r->len = (size_t)(r->end - r->p);
+		obj_r->line = 1;
+		ret = 1;
+		break;
+	}
+	if (ret > 0)
+		r->found++;
+	return ret;
+}
+
+/* --- writing --- */
+
+void
+bundle_writer_init(struct bundle_writer *w, enum store_class cls)
+{
+	memset(w, 0, sizeof(*w));
+	w->cls = cls;
+	buf_init(&w->out, 0);
+	if (cls == STORE_CLASS_CALENDAR || cls == STORE_CLASS_TASKS) {
+		icalcomponent *cal =
+			icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+
+		icalcomponent_add_property(cal,
+					   icalproperty_new_version("2.0"));
+		icalcomponent_add_property(
+			cal,
+			icalproperty_new_prodid("-//easd//easctl export//EN"));
+		w->cal = cal;
+	}
+}
+
+/* Whether out already has a VTIMEZONE with tzid. */
+static bool
+has_zone(icalcomponent *out, const char *tzid)
+{
+	icalcomponent *t;
+
+	for (t = icalcomponent_get_first_component(out,
+						   ICAL_VTIMEZONE_COMPONENT);
+	     t != NULL; t = icalcomponent_get_next_component(
+				out, ICAL_VTIMEZONE_COMPONENT)) {
+		icalproperty *tp =
+			icalcomponent_get_first_property(t, ICAL_TZID_PROPERTY);
+
+		if (tp != NULL && strcmp(icalproperty_get_tzid(tp), tzid) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+ics_merge(struct arena *a, const char *text, icalcomponent *out,
+	  const char **error_r)
+{
+	icalcomponent *in = icalparser_parse_string(text), *c, *next;
+
+	if (in == NULL) {
+		*error_r = "stored iCalendar unreadable";
+		return -1;
+	}
+	arena_add_cleanup(a, ical_free_cb, in);
+	if (icalcomponent_isa(in) != ICAL_VCALENDAR_COMPONENT) {
+		*error_r = "stored data is not a VCALENDAR";
+		return -1;
+	}
+	for (c = icalcomponent_get_first_component(in, ICAL_ANY_COMPONENT);
+	     c != NULL; c = next) {
+		next = icalcomponent_get_next_component(in, ICAL_ANY_COMPONENT);
+		if (icalcomponent_isa(c) == ICAL_VTIMEZONE_COMPONENT) {
+			icalproperty *p = icalcomponent_get_first_property(
+				c, ICAL_TZID_PROPERTY);
+			const char *tzid =
+				p != NULL ? icalproperty_get_tzid(p) : NULL;
+
+			if (tzid != NULL && has_zone(out, tzid))
+				continue;
+		}
+		icalcomponent_add_component(out, icalcomponent_new_clone(c));
+	}
+	return 0;
+}
+
+static void
+mbox_write(struct buf *b, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	buf_puts(b, "From MAILER-DAEMON Thu Jan  1 00:00:00 1970\n");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl != NULL ? nl + 1 : end;
+		const char *q = p;
+
+		while (q < next && *q == '>')
+			q++;
+		if (next - q >= 5 && strncmp(q, "From ", 5) == 0)
+			buf_putc(b, '>');
+		buf_append(b, p, (size_t)(next - p));
+		p = next;
+	}
+	if (len == 0 || data[len - 1] != '\n')
+		buf_putc(b, '\n');
+	buf_putc(b, '\n');
+}
+
+int
+bundle_writer_add(struct bundle_writer *w, struct arena *a, const char *text,
+		  size_t len, const char **error_r)
+{
+	w->count++;
+	switch (w->cls) {
+	case STORE_CLASS_CONTACTS:
+		buf_append(&w->out, text, len);
+		if (len > 0 && text[len - 1] != '\n')
+			buf_puts(&w->out, "\r\n");
+		break;
+	case STORE_CLASS_CALENDAR:
+	case STORE_CLASS_TASKS:
+		return ics_merge(a, arena_strndup(a, text, len), w->cal,
+				 error_r);
+	case STORE_CLASS_NOTES:
+		if (w->count > 1)
+			buf_puts(&w->out, "-- \n");
+		buf_append(&w->out, text, len);
+		if (len > 0 && text[len - 1] != '\n')
+			buf_putc(&w->out, '\n');
+		break;
+	default:
+		mbox_write(&w->out, text, len);
+		break;
+	}
+	return 0;
+}
+
+void
+bundle_writer_finish(struct bundle_writer *w)
+{
+	char *text;
+
+	if (w->cal == NULL)
+		return;
+	text = icalcomponent_as_ical_string_r(w->cal);
+	if (text != NULL) {
+		buf_puts(&w->out, text);
+		free(text);
+	}
+}
+
+void
+bundle_writer_deinit(struct bundle_writer *w)
+{
+	if (w->cal != NULL)
+		icalcomponent_free(w->cal);
+	w->cal = NULL;
+	buf_deinit(&w->out);
+}
