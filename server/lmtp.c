@@ -299,23 +299,6 @@ cmd_rcpt(struct lmtp_session *s, const char *arg)
 	conn_reply(s->c, "250 2.1.5 OK");
 }
 
-/* Store the message into one recipient's Inbox; 0 or the store error. */
-static enum store_error
-deliver_one(struct lmtp_session *s, const struct store_item *parsed,
-	    int64_t account_id)
-{
-	struct store_folder inbox;
-	struct store_item item = *parsed;
-	enum store_error e;
-
-	e = store_folder_get_by_type(s->store, s->arena, account_id,
-				     EAS_FOLDER_INBOX, &inbox);
-	if (e != STORE_OK)
-		return e;
-	return store_item_add(s->store, s->arena, account_id, inbox.id, &item,
-			      0);
-}
-
 static void
 cmd_data(struct lmtp_session *s)
 {
@@ -374,7 +357,8 @@ cmd_data(struct lmtp_session *s)
 	}
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		enum store_error e =
-			deliver_one(s, &item, s->rcpts[i].account_id);
+			mail_deliver(s->store, s->arena, s->rcpts[i].account_id,
+				     0, &item, NULL);
 
 		if (e == STORE_OK) {
 			log_info("lmtp: stored %zu bytes for %s", msg.len,

@@ -143,15 +143,14 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 					  : DELIVER_TEMPFAIL;
 		goto out;
 	}
-	if (store_class_of_folder_type(folder.type) != STORE_CLASS_EMAIL) {
+	e = mail_deliver(s, a, acc.id, folder.id, &item, NULL);
+	if (e == STORE_INVALID) {
 		fprintf(stderr,
-			"easctl deliver: folder %s does not hold "
-			"mail\n",
+			"easctl deliver: folder %s does not hold mail\n",
 			folder.name);
 		ret = DELIVER_CANTCREAT;
 		goto out;
 	}
-	e = store_item_add(s, a, acc.id, folder.id, &item, 0);
 	if (e != STORE_OK) {
 		fprintf(stderr, "easctl deliver: storing: %s\n",
 			store_error_str(e));
