@@ -195,32 +195,33 @@ ping_resume(struct eas_req *req, struct wbxml_node **out_r)
 
 	switch (w->reason) {
 	case PUSH_CHANGE:
+	case PUSH_DEVICE:
 		/* Read the counter first, then the store in a fresh snapshot:
 		 * a change committed while we look fires the re-parked waiter
 		 * at once. */
 		store_snapshot_end(req->store);
 		seq = push_seq(req->srv->push, req->account.id);
-		/* An administrator's change (from easctl: "something
-		 * changed") may concern this device itself. */
+		/* Access, wipe or provisioning changed: Status 1 sends the
+		 * device straight back, and the dispatcher answers its next
+		 * request with the blocked / wipe / provisioning status
+		 * (MS-ASCMD 2.2.2), which a Ping Status cannot carry. */
 		if (eas_req_standing_changed(req))
 			return ping_answer(req, PING_EXPIRED, out_r);
-		r = check_pending(req, pc, w->folder_changed, out_r);
-		if (r < 0)
-			return ping_answer(req, PING_SERVER_ERROR, out_r);
-		if (r > 0)
-			return EAS_CMD_OK;
-		/* The change was the device's own, or outside its filter:
-		 * keep waiting. */
+		if (w->reason == PUSH_CHANGE) {
+			r = check_pending(req, pc, w->folder_changed, out_r);
+			if (r < 0)
+				return ping_answer(req, PING_SERVER_ERROR,
+						   out_r);
+			if (r > 0)
+				return EAS_CMD_OK;
+		}
+		/* The change was the device's own, outside its filter, or
+		 * changed nothing that matters to it: keep waiting. */
 		if (time_mono_ms() + 100 >= w->deadline_ms)
 			return ping_answer(req, PING_EXPIRED, out_r);
 		return ping_park(req, w, seq);
 	case PUSH_HIERARCHY:
 		return ping_answer(req, PING_FOLDERSYNC, out_r);
-	case PUSH_DEVICE:
-		/* Access or wipe state changed: Status 1 sends the device
-		 * straight back, and the dispatcher answers its next request
-		 * with the blocked / wipe / provisioning status
-		 * (MS-ASCMD 2.2.2), which a Ping Status cannot carry. */
 	case PUSH_TIMEOUT:
 	case PUSH_SUPERSEDED: /* the older Ping ends without changes */
 	case PUSH_SHUTDOWN:   /* the client pings again, elsewhere */

@@ -1403,7 +1403,8 @@ sync_resume(struct eas_req *req, struct wbxml_node **out_r)
 		req->waiter != NULL ? req->waiter->reason : PUSH_TIMEOUT;
 
 	*out_r = NULL;
-	if (reason != PUSH_CHANGE && reason != PUSH_HIERARCHY)
+	if (reason != PUSH_CHANGE && reason != PUSH_HIERARCHY &&
+	    reason != PUSH_DEVICE)
 		return EAS_CMD_OK; /* timeout, superseded, shutdown */
 	if (eas_req_standing_changed(req))
 		return EAS_CMD_OK; /* the next request meets the new state */

@@ -1,17 +1,14 @@
 /* Push: the registry of parked requests, the timer that ends them at their
- * heartbeat, and the two doors change notifications come in by (the
- * store's in-process hook and the UNIX datagram socket easctl writes to).
- * One mutex guards everything; no thread polls the database. */
+ * heartbeat, and the store subscription that wakes them: every committed
+ * change, whichever process committed it, arrives as exactly what changed
+ * (a folder, a hierarchy, a device, an account) and wakes only the waiters
+ * it concerns. One mutex guards everything; no thread polls the
+ * database. */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,9 +24,6 @@
  * private field beyond the ones it has. */
 #define PUSH_FIRED ((size_t)-1)
 
-/* Payload of one notification datagram; longer ones are truncated at a
- * line boundary by the sender's own limit, and we read at most this. */
-#define PUSH_NOTIFY_MAX 65536
 /* How long shutdown waits for the front end to answer fired waiters. */
 #define PUSH_SHUTDOWN_WAIT_MS 15000
 
@@ -58,15 +52,12 @@ struct push {
 	struct push_waiter **heap;
 	size_t heap_len, heap_cap;
 
-	uint64_t global_seq; /* "everything changed" notifications */
 	size_t armed, unanswered;
 	bool stopping, timer_stop;
 
-	pthread_t timer_thread, notify_thread;
-	bool timer_running, notify_running;
-	int notify_fd;
-	int stop_pipe[2];
-	char *notify_path;
+	pthread_t timer_thread;
+	bool timer_running;
+	struct store_subscription *sub;
 };
 
 /* --- account table --- */
@@ -206,6 +197,16 @@ heap_remove(struct push *p, struct push_waiter *w)
 
 /* --- waiters (all with p->mu held) --- */
 
+static const char *const reason_names[] = {
+	[PUSH_NONE] = "none",
+	[PUSH_CHANGE] = "folder change",
+	[PUSH_HIERARCHY] = "hierarchy",
+	[PUSH_TIMEOUT] = "heartbeat",
+	[PUSH_SUPERSEDED] = "superseded",
+	[PUSH_DEVICE] = "device or account",
+	[PUSH_SHUTDOWN] = "shutdown",
+};
+
 static void
 unlink_waiter(struct push *p, struct push_waiter *w)
 {
@@ -236,6 +237,10 @@ fire(struct push *p, struct push_waiter *w, enum push_reason reason)
 	w->reason = reason;
 	w->heap_index = PUSH_FIRED;
 	p->unanswered++;
+	if (log_enabled(LOG_DEBUG))
+		log_debug("push: waking %s (account %lld): %s",
+			  w->req->device_id, (long long)w->account_id,
+			  reason_names[reason]);
 	http_wake(w->req);
 }
 
@@ -249,7 +254,8 @@ set_all_changed(struct push_waiter *w)
 static uint64_t
 seq_locked(struct push *p, struct push_account *a)
 {
-	return a->seq + p->global_seq;
+	(void)p;
+	return a->seq;
 }
 
 static void
@@ -316,6 +322,9 @@ push_arm(struct push *p, struct push_waiter *w)
 		heap_push(p, w);
 		w->armed = true;
 		p->armed++;
+		if (log_enabled(LOG_DEBUG))
+			log_debug("push: parked %s (account %lld)",
+				  w->req->device_id, (long long)w->account_id);
 		if (w->heap_index == 0)
 			pthread_cond_signal(&p->timer_cond);
 	}
@@ -370,23 +379,9 @@ push_notify(struct push *p, int64_t account_id, int64_t folder_id)
 	struct push_account *a;
 
 	pthread_mutex_lock(&p->mu);
-	if (account_id == 0) {
-		/* Unknown scope: every waiter rechecks all its folders. */
-		p->global_seq++;
-		for (size_t i = 0; i < p->acc_cap; i++) {
-			struct push_waiter *w, *next;
-
-			if (p->acc[i] == NULL)
-				continue;
-			for (w = p->acc[i]->waiters; w != NULL; w = next) {
-				next = w->next_in_account;
-				set_all_changed(w);
-				fire(p, w, PUSH_CHANGE);
-			}
-		}
-	} else if ((a = acc_find(p, account_id)) != NULL) {
-		/* Without an entry nobody has read the account's counter
-		 * yet, so there is nothing to bump. */
+	/* Without an entry nobody has read the account's counter yet, so
+	 * there is nothing to bump. */
+	if ((a = acc_find(p, account_id)) != NULL) {
 		a->seq++;
 		if (folder_id == 0)
 			a->hier_seq = seq_locked(p, a);
@@ -395,18 +390,34 @@ push_notify(struct push *p, int64_t account_id, int64_t folder_id)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* The counter moves too: a waiter armed after its handler looked at the
+ * device fires at once and looks again. */
+static void
+device_changed_locked(struct push *p, struct push_account *a,
+		      int64_t device_row)
+{
+	struct push_waiter *w, *next;
+
+	a->seq++;
+	for (w = a->waiters; w != NULL; w = next) {
+		next = w->next_in_account;
+		if (device_row == 0 || w->device_row == device_row)
+			fire(p, w, PUSH_DEVICE);
+	}
+}
+
 void
 push_device_changed(struct push *p, int64_t account_id, int64_t device_row)
 {
 	struct push_account *a;
-	struct push_waiter *w, *next;
 
 	pthread_mutex_lock(&p->mu);
-	a = acc_find(p, account_id);
-	for (w = a != NULL ? a->waiters : NULL; w != NULL; w = next) {
-		next = w->next_in_account;
-		if (device_row == 0 || w->device_row == device_row)
-			fire(p, w, PUSH_DEVICE);
+	if (account_id == 0) {
+		for (size_t i = 0; i < p->acc_cap; i++)
+			if (p->acc[i] != NULL)
+				device_changed_locked(p, p->acc[i], 0);
+	} else if ((a = acc_find(p, account_id)) != NULL) {
+		device_changed_locked(p, a, device_row);
 	}
 	pthread_mutex_unlock(&p->mu);
 }
@@ -460,117 +471,32 @@ timer_main(void *arg)
 	return NULL;
 }
 
-/* One datagram: lines "account_id folder_id". */
+/* The store subscription: every committed change, of this process or
+ * another, lands here. */
 static void
-notify_parse(struct push *p, char *data, size_t len)
-{
-	char *line = data, *end = data + len;
-
-	while (line < end) {
-		char *nl = memchr(line, '\n', (size_t)(end - line));
-		char *sp;
-		int64_t account, folder;
-
-		if (nl == NULL)
-			nl = end;
-		*nl = '\0';
-		if (*line == '\0')
-			goto next;
-		sp = strchr(line, ' ');
-		if (sp == NULL)
-			goto bad;
-		*sp = '\0';
-		if (str_to_int64(line, &account) < 0 ||
-		    str_to_int64(sp + 1, &folder) < 0 || account < 0 ||
-		    folder < 0) {
-			*sp = ' ';
-			goto bad;
-		}
-		push_notify(p, account, folder);
-		goto next;
-	bad:
-		log_warn("push: malformed notification line \"%.40s\"", line);
-	next:
-		line = nl + 1;
-	}
-}
-
-static void *
-notify_main(void *arg)
-{
-	struct push *p = arg;
-	char *data = xmalloc(PUSH_NOTIFY_MAX + 1);
-
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{.fd = p->notify_fd, .events = POLLIN},
-			{.fd = p->stop_pipe[0], .events = POLLIN},
-		};
-		ssize_t n;
-
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("push: poll: %s", strerror(errno));
-			break;
-		}
-		if (pfd[1].revents != 0)
-			break;
-		if ((pfd[0].revents & POLLIN) == 0)
-			continue;
-		n = recv(p->notify_fd, data, PUSH_NOTIFY_MAX, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("push: recv: %s", strerror(errno));
-			continue;
-		}
-		notify_parse(p, data, (size_t)n);
-	}
-	free(data);
-	return NULL;
-}
-
-/* The store's notify hook: every commit of this process lands here. */
-static void
-push_store_hook(void *ctx, const struct store_change *c, size_t n)
+push_store_changed(void *ctx, const struct store_change *c, size_t n)
 {
 	struct push *p = ctx;
 
-	for (size_t i = 0; i < n; i++)
-		push_notify(p, c[i].account_id, c[i].folder_id);
-}
-
-static int
-notify_open(struct push *p, const char **error_r)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	p->notify_path = xasprintf("%s/easd.notify", p->srv->cfg.data_dir);
-	if (strlen(p->notify_path) >= sizeof(sun.sun_path)) {
-		*error_r = "notification socket path too long "
-			   "(shorten the data directory)";
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		switch (c[i].what) {
+		case STORE_CHANGED_FOLDER:
+			if (c[i].id != 0)
+				push_notify(p, c[i].account_id, c[i].id);
+			break;
+		case STORE_CHANGED_HIERARCHY:
+			push_notify(p, c[i].account_id, 0);
+			break;
+		case STORE_CHANGED_DEVICE:
+			if (c[i].id != 0)
+				push_device_changed(p, c[i].account_id,
+						    c[i].id);
+			break;
+		case STORE_CHANGED_ACCOUNT:
+			push_device_changed(p, c[i].account_id, 0);
+			break;
+		}
 	}
-	strcpy(sun.sun_path, p->notify_path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		*error_r = "cannot create the notification socket";
-		return -1;
-	}
-	/* A previous easd that did not stop cleanly leaves its socket. */
-	unlink(p->notify_path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		log_error("push: bind %s: %s", p->notify_path, strerror(errno));
-		close(fd);
-		*error_r = "cannot bind the notification socket";
-		return -1;
-	}
-	chmod(p->notify_path, 0600);
-	p->notify_fd = fd;
-	return 0;
 }
 
 struct push *
@@ -580,8 +506,6 @@ push_new(struct easd *srv, const char **error_r)
 	pthread_condattr_t ca;
 
 	p->srv = srv;
-	p->notify_fd = -1;
-	p->stop_pipe[0] = p->stop_pipe[1] = -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -589,23 +513,14 @@ push_new(struct easd *srv, const char **error_r)
 	pthread_cond_init(&p->idle_cond, &ca);
 	pthread_condattr_destroy(&ca);
 
-	if (pipe2(p->stop_pipe, O_CLOEXEC) < 0) {
-		*error_r = "cannot create a pipe";
-		goto fail;
-	}
-	if (notify_open(p, error_r) < 0)
-		goto fail;
 	if (pthread_create(&p->timer_thread, NULL, timer_main, p) != 0) {
 		*error_r = "cannot start the push timer thread";
 		goto fail;
 	}
 	p->timer_running = true;
-	if (pthread_create(&p->notify_thread, NULL, notify_main, p) != 0) {
-		*error_r = "cannot start the notification thread";
+	if (store_subscribe(srv->cfg.db_path, true, push_store_changed, p,
+			    &p->sub, error_r) != STORE_OK)
 		goto fail;
-	}
-	p->notify_running = true;
-	store_set_notify(push_store_hook, p);
 	return p;
 fail:
 	push_free(&p);
@@ -615,6 +530,7 @@ fail:
 static void
 stop_threads(struct push *p)
 {
+	store_unsubscribe(&p->sub);
 	if (p->timer_running) {
 		pthread_mutex_lock(&p->mu);
 		p->timer_stop = true;
@@ -622,12 +538,6 @@ stop_threads(struct push *p)
 		pthread_mutex_unlock(&p->mu);
 		pthread_join(p->timer_thread, NULL);
 		p->timer_running = false;
-	}
-	if (p->notify_running) {
-		if (write(p->stop_pipe[1], "x", 1) < 0)
-			log_warn("push: cannot stop the notification thread");
-		pthread_join(p->notify_thread, NULL);
-		p->notify_running = false;
 	}
 }
 
@@ -664,10 +574,7 @@ push_shutdown(struct push *p)
 		}
 	}
 	pthread_mutex_unlock(&p->mu);
-	store_set_notify(NULL, NULL);
 	stop_threads(p);
-	if (p->notify_path != NULL && p->notify_fd >= 0)
-		unlink(p->notify_path);
 }
 
 void
@@ -677,21 +584,11 @@ push_free(struct push **pp)
 
 	if (p == NULL)
 		return;
-	store_set_notify(NULL, NULL);
 	stop_threads(p);
-	if (p->notify_fd >= 0) {
-		unlink(p->notify_path);
-		close(p->notify_fd);
-	}
-	if (p->stop_pipe[0] >= 0)
-		close(p->stop_pipe[0]);
-	if (p->stop_pipe[1] >= 0)
-		close(p->stop_pipe[1]);
 	for (size_t i = 0; i < p->acc_cap; i++)
 		free(p->acc[i]);
 	free(p->acc);
 	free(p->heap);
-	free(p->notify_path);
 	pthread_cond_destroy(&p->timer_cond);
 	pthread_cond_destroy(&p->idle_cond);
 	pthread_mutex_destroy(&p->mu);

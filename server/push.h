@@ -3,11 +3,12 @@
  * its connection is suspended in the front end, a waiter sits in the
  * registry below, and a timer heap ends it at its heartbeat.
  *
- * Every committed change reaches push_notify() through the store's notify
- * hook (in-process), or through the notification socket in the data
- * directory for changes committed by another process (easctl). A later
- * multi-node deployment feeds push_notify() from the database's own
- * notifications; nothing else needs to change. */
+ * The registry subscribes to the store's change notification, so every
+ * committed change reaches it, whichever process committed it (easd
+ * itself, LMTP, easctl), as exactly what changed: a folder wakes the
+ * waiters watching it, a hierarchy change the account's, a device change
+ * that device's only. Another store backend feeds the same subscription
+ * (PostgreSQL: LISTEN/NOTIFY); nothing here changes. */
 #ifndef EASD_PUSH_H
 #define EASD_PUSH_H
 
@@ -27,7 +28,9 @@ enum push_reason {
 	PUSH_HIERARCHY,	 /* the account's folder hierarchy changed */
 	PUSH_TIMEOUT,	 /* the heartbeat ran out */
 	PUSH_SUPERSEDED, /* a newer Ping/Sync of the same device arrived */
-	PUSH_DEVICE,	 /* device wiped/blocked or account disabled */
+	PUSH_DEVICE,	 /* the device's or account's standing may have
+			    changed (access, wipe, policy, disabled): look
+			    and answer only if it did */
 	PUSH_SHUTDOWN,	 /* the server is stopping */
 };
 
@@ -51,8 +54,10 @@ struct push_waiter {
 	bool armed;
 };
 
-/* Start the registry, its timer thread and the notification socket
- * (data_dir/easd.notify). Returns NULL with *error_r on failure. */
+/* Start the registry, its timer thread and its store subscription
+ * (receiving other processes' changes too). Returns NULL with *error_r on
+ * failure, for instance when another process already receives the
+ * database's changes. */
 struct push *push_new(struct easd *srv, const char **error_r);
 /* Answer every waiting request (PUSH_SHUTDOWN), wait until they are all
  * answered, then stop the threads. */
@@ -70,12 +75,13 @@ void push_arm(struct push *p, struct push_waiter *w);
 /* Remove a waiter if it is still registered (no-op otherwise). */
 void push_cancel(struct push *p, struct push_waiter *w);
 
-/* A change was committed: folder_id 0 means the hierarchy (fires every
- * waiter of the account with PUSH_HIERARCHY), account_id 0 means "unknown,
- * wake everybody". */
+/* A change was committed to a folder of the account (fires the waiters
+ * watching it with PUSH_CHANGE); folder_id 0 means the hierarchy (fires
+ * every waiter of the account with PUSH_HIERARCHY). */
 void push_notify(struct push *p, int64_t account_id, int64_t folder_id);
-/* A device's access or wipe state changed, or (device_row 0) the account
- * was disabled: its waiters fire with PUSH_DEVICE. */
+/* A device's state changed (its waiters fire with PUSH_DEVICE), or with
+ * device_row 0 the account's (all its waiters), or with account_id 0
+ * every account's (a global policy). */
 void push_device_changed(struct push *p, int64_t account_id,
 			 int64_t device_row);
 

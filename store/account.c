@@ -296,6 +296,8 @@ update_one(struct store *s, const char *sql, int64_t id, const char *text,
 	e = store_run(s, st);
 	if (e == STORE_OK && sqlite3_changes(s->db) == 0)
 		e = STORE_NOTFOUND;
+	if (e == STORE_OK)
+		store_touch(s, STORE_CHANGED_ACCOUNT, id, 0);
 out:
 	return store_wend(s, own, e);
 }
@@ -363,7 +365,7 @@ store_account_delete(struct store *s, int64_t id)
 	if (e == STORE_OK && sqlite3_changes(s->db) == 0)
 		e = STORE_NOTFOUND;
 	if (e == STORE_OK)
-		store_touch(s, id, 0);
+		store_touch(s, STORE_CHANGED_ACCOUNT, id, 0);
 out:
 	return store_wend(s, own, e);
 }
@@ -468,6 +470,8 @@ store_policy_set(struct store *s, int64_t account_id, const char *key,
 	if (st != NULL)
 		sqlite3_bind_int64(st, 1, account_id);
 	e = st != NULL ? store_run(s, st) : STORE_INTERNAL;
+	if (e == STORE_OK)
+		store_touch(s, STORE_CHANGED_ACCOUNT, account_id, 0);
 out:
 	return store_wend(s, own, e);
 }

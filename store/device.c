@@ -245,6 +245,8 @@ store_device_set_policy(struct store *s, int64_t id, uint32_t policy_key_temp,
 	sqlite3_bind_int64(st, 3, policy_key);
 	sqlite3_bind_int64(st, 4, policy_version);
 	e = device_update(s, st);
+	if (e == STORE_OK)
+		e = store_touch_device(s, id);
 out:
 	return store_wend(s, own, e);
 }
@@ -301,6 +303,8 @@ device_set_state(struct store *s, const char *sql, int64_t id, int value,
 	sqlite3_bind_text(st, 4, origin != NULL ? origin : "", -1,
 			  SQLITE_STATIC);
 	e = store_run(s, st);
+	if (e == STORE_OK)
+		e = store_touch_device(s, id);
 out:
 	return store_wend(s, own, e);
 }
@@ -406,6 +410,10 @@ store_device_remove(struct store *s, int64_t id)
 		e = STORE_INTERNAL;
 		goto out;
 	}
+	/* The account is known only while the row exists. */
+	e = store_touch_device(s, id);
+	if (e != STORE_OK)
+		goto out;
 	/* sync states, what the device holds, events and blobs cascade */
 	sqlite3_bind_int64(st, 1, id);
 	e = device_update(s, st);

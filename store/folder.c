@@ -235,7 +235,7 @@ store_folder_insert(struct store *s, int64_t account_id, int64_t parent_id,
 		return e;
 	if (id_r != NULL)
 		*id_r = sqlite3_last_insert_rowid(s->db);
-	store_touch(s, account_id, 0);
+	store_touch(s, STORE_CHANGED_HIERARCHY, account_id, 0);
 	return STORE_OK;
 }
 
@@ -380,7 +380,7 @@ store_folder_update(struct store *s, int64_t account_id, int64_t folder_id,
 	sqlite3_bind_int64(st, 5, origin_device);
 	e = store_run(s, st);
 	if (e == STORE_OK)
-		store_touch(s, account_id, 0);
+		store_touch(s, STORE_CHANGED_HIERARCHY, account_id, 0);
 out:
 	e = store_wend(s, own, e);
 	arena_free(&a);
@@ -436,7 +436,7 @@ tombstone_items(struct store *s, int64_t account_id, int64_t folder_id,
 	sqlite3_bind_int64(st, 1, folder_id);
 	sqlite3_bind_int64(st, 2, top - n);
 	sqlite3_bind_int64(st, 3, origin_device);
-	store_touch(s, account_id, folder_id);
+	store_touch(s, STORE_CHANGED_FOLDER, account_id, folder_id);
 	return store_run(s, st);
 }
 
@@ -512,7 +512,7 @@ store_folder_delete(struct store *s, int64_t account_id, int64_t folder_id,
 		if (e != STORE_OK)
 			goto out;
 	}
-	store_touch(s, account_id, 0);
+	store_touch(s, STORE_CHANGED_HIERARCHY, account_id, 0);
 out:
 	e = store_wend(s, own, e);
 	free(ids);

@@ -159,7 +159,7 @@ item_insert(struct store *s, struct arena *a, int64_t account_id,
 	item->meta.size = (int64_t)item->data_len;
 	item->server_id =
 		arena_printf(a, "%s:%lld", folder_sid, (long long)item->id);
-	store_touch(s, account_id, folder_id);
+	store_touch(s, STORE_CHANGED_FOLDER, account_id, folder_id);
 	return STORE_OK;
 }
 
@@ -215,7 +215,7 @@ item_change(struct store *s, sqlite3_stmt *st, const char *sql,
 		rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (e == STORE_OK)
-		store_touch(s, account_id, folder_id);
+		store_touch(s, STORE_CHANGED_FOLDER, account_id, folder_id);
 	return e;
 }
 

@@ -22,8 +22,12 @@ struct store {
 	bool in_txn;	  /* store_begin() by the caller */
 	bool in_snapshot; /* store_snapshot_begin() by the caller */
 	int inject_busy;  /* statements left to fail with BUSY */
-	struct store_change *touched;
-	size_t touched_count, touched_cap;
+	/* what the open transaction changed, published after its commit */
+	struct store_change *changes;
+	size_t changes_count, changes_cap;
+	char *notify_key;  /* the database path, canonical */
+	char *notify_sock; /* where other processes are told (notify.c) */
+	int notify_fd;	   /* datagram socket to it, -1 until needed */
 	struct store_stmt_slot stmts[STORE_STMT_SLOTS];
 };
 
@@ -47,8 +51,17 @@ enum store_error store_wend(struct store *s, bool own, enum store_error e);
 enum store_error store_rbegin(struct store *s, bool *own_r);
 void store_rend(struct store *s, bool own);
 
-/* Remember that (account, folder) changed, for the notify hook. */
-void store_touch(struct store *s, int64_t account_id, int64_t folder_id);
+/* Record a change of the open transaction, published after its commit
+ * (notify.c). store_touch_device looks up the device's account. */
+void store_touch(struct store *s, enum store_change_what what,
+		 int64_t account_id, int64_t id);
+enum store_error store_touch_device(struct store *s, int64_t device_row);
+/* Hand the committed changes to subscribers and other processes. */
+void store_publish(struct store *s, const struct store_change *c, size_t n);
+/* The notification fields of a new connection, and their release (with
+ * the recorded changes). */
+void store_notify_init(struct store *s, const char *db_path);
+void store_notify_deinit(struct store *s);
 /* Take the account's next modification sequence. */
 enum store_error store_next_modseq(struct store *s, int64_t account_id,
 				   int64_t *modseq_r);

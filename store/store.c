@@ -10,9 +10,6 @@
 #include "util.h"
 #include "xalloc.h"
 
-static store_notify_fn *notify_fn;
-static void *notify_ctx;
-
 /* Schema migrations: step i takes user_version i to i + 1; all pending
  * steps run in one transaction so a crash leaves the old version. */
 static const char *const migrations[] = {
@@ -155,13 +152,6 @@ store_error_str(enum store_error e)
 }
 
 void
-store_set_notify(store_notify_fn *fn, void *ctx)
-{
-	notify_fn = fn;
-	notify_ctx = ctx;
-}
-
-void
 store_inject_busy(struct store *s, int n)
 {
 	s->inject_busy = n;
@@ -273,32 +263,13 @@ store_exec(struct store *s, const char *sql)
 	return rc == SQLITE_OK ? STORE_OK : store_err(s, rc, sql);
 }
 
-void
-store_touch(struct store *s, int64_t account_id, int64_t folder_id)
-{
-	for (size_t i = 0; i < s->touched_count; i++) {
-		if (s->touched[i].account_id == account_id &&
-		    s->touched[i].folder_id == folder_id)
-			return;
-	}
-	if (s->touched_count == s->touched_cap) {
-		s->touched_cap = s->touched_cap == 0 ? 8 : s->touched_cap * 2;
-		s->touched = xrealloc(s->touched,
-				      s->touched_cap * sizeof(*s->touched));
-	}
-	s->touched[s->touched_count].account_id = account_id;
-	s->touched[s->touched_count].folder_id = folder_id;
-	s->touched_count++;
-}
-
 static void
 notify_after_commit(struct store *s)
 {
-	size_t n = s->touched_count;
+	size_t n = s->changes_count;
 
-	s->touched_count = 0;
-	if (n > 0 && notify_fn != NULL)
-		notify_fn(notify_ctx, s->touched, n);
+	s->changes_count = 0;
+	store_publish(s, s->changes, n);
 }
 
 /* BEGIN and COMMIT through the statement cache: parsed once per
@@ -329,7 +300,7 @@ store_begin(struct store *s, bool write)
 	store_snapshot_end(s);
 	if (s->in_txn)
 		eas_panic("store: nested transaction");
-	s->touched_count = 0;
+	s->changes_count = 0;
 	e = store_tx(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
 	if (e == STORE_OK)
 		s->in_txn = true;
@@ -359,7 +330,7 @@ store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
 	s->in_snapshot = false;
-	s->touched_count = 0;
+	s->changes_count = 0;
 }
 
 enum store_error
@@ -395,7 +366,7 @@ store_wbegin(struct store *s, bool *own_r)
 	store_snapshot_end(s);
 	if (s->in_txn)
 		return STORE_OK;
-	s->touched_count = 0;
+	s->changes_count = 0;
 	e = store_tx(s, "BEGIN IMMEDIATE");
 	if (e == STORE_OK)
 		*own_r = true;
@@ -577,6 +548,7 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 		return STORE_INVALID;
 	}
 	s = xcalloc(1, sizeof(*s));
+	store_notify_init(s, path);
 	rc = sqlite3_open_v2(path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				     SQLITE_OPEN_NOMUTEX,
@@ -635,7 +607,7 @@ store_close(struct store **sp)
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close(s->db);
 	}
-	free(s->touched);
+	store_notify_deinit(s);
 	free(s);
 	*sp = NULL;
 }

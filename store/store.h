@@ -8,7 +8,8 @@
  *   results are copied into the arena the caller passes.
  * - Write functions run inside the caller's transaction when one is open
  *   (store_begin), else in their own. After a commit that changed anything,
- *   the notify hook is called once with every (account, folder) touched.
+ *   subscribers get one call with everything it changed (see "change
+ *   notification").
  * - Modification sequences: one counter per account (accounts.modseq); every
  *   change to a folder or item of the account takes the next value. Changes
  *   for a device are "rows with modseq above what the device has seen".
@@ -48,17 +49,50 @@ void store_close(struct store **sp);
 /* Schema version the code writes (PRAGMA user_version). */
 int store_schema_version(void);
 
-/* --- change notification --- */
+/* --- change notification ---
+ *
+ * Every commit that changes something a parked request may wait for
+ * publishes what it changed, and subscribers receive exactly that: in this
+ * process right after the commit, and in the one process that subscribed
+ * for other processes' changes (easd) whichever process committed (easctl,
+ * a test). The store functions record their changes themselves; callers
+ * never notify. */
+
+enum store_change_what {
+	STORE_CHANGED_FOLDER = 1, /* items of folder id (add, change, delete,
+				     move in or out) */
+	STORE_CHANGED_HIERARCHY,  /* the account's folder tree */
+	STORE_CHANGED_DEVICE,	  /* device row id: access, wipe, policy key,
+				     sync state dropped, removed */
+	STORE_CHANGED_ACCOUNT,	  /* the account: disabled, enabled, deleted,
+				     password or policy changed; account 0 =
+				     every account (a global policy) */
+};
 
 struct store_change {
+	enum store_change_what what;
 	int64_t account_id;
-	int64_t folder_id; /* 0: the folder hierarchy changed */
+	int64_t id; /* folder or device row; 0 for the others */
 };
-typedef void store_notify_fn(void *ctx, const struct store_change *changes,
+
+typedef void store_change_fn(void *ctx, const struct store_change *changes,
 			     size_t count);
-/* Process-wide hook called after every commit that changed data, from the
- * committing thread, outside any transaction. NULL disables. */
-void store_set_notify(store_notify_fn *fn, void *ctx);
+
+struct store_subscription;
+
+/* Receive the changes committed to the database at path (as given to
+ * store_open; compared by its canonical form): those of this process on
+ * the committing thread, after the commit and outside any transaction,
+ * and with others=true those of every other process, on a thread of the
+ * store's. Only one process may receive the others' changes at a time:
+ * STORE_EXISTS (with *error_r) when one already does. The callback must
+ * not call store functions. */
+enum store_error store_subscribe(const char *path, bool others,
+				 store_change_fn *fn, void *ctx,
+				 struct store_subscription **sub_r,
+				 const char **error_r);
+/* When this returns, fn runs no more and will not run again. */
+void store_unsubscribe(struct store_subscription **subp);
 
 /* --- transactions --- */
 

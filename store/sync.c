@@ -233,6 +233,8 @@ store_sync_delete(struct store *s, int64_t device_id, int64_t folder_id)
 	sqlite3_bind_int64(st, 1, device_id);
 	sqlite3_bind_int64(st, 2, folder_id);
 	e = store_run(s, st);
+	if (e == STORE_OK)
+		e = store_touch_device(s, device_id);
 out:
 	return store_wend(s, own, e);
 }

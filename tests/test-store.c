@@ -48,10 +48,12 @@ setup(void)
 	a = arena_new(0);
 }
 
+static struct store_subscription *sub;
+
 static void
 teardown(void)
 {
-	store_set_notify(NULL, NULL);
+	store_unsubscribe(&sub);
 	store_close(&s);
 	arena_free(&a);
 	remove_db_files();
@@ -778,15 +780,30 @@ record_notify(void *ctx, const struct store_change *changes, size_t count)
 		notified[notified_count++] = changes[i];
 }
 
+/* folder 0: the hierarchy */
 static bool
 was_notified(int64_t account, int64_t folder)
 {
 	for (size_t i = 0; i < notified_count; i++) {
-		if (notified[i].account_id == account &&
-		    notified[i].folder_id == folder)
+		const struct store_change *c = &notified[i];
+
+		if (c->account_id == account &&
+		    (folder == 0 ? c->what == STORE_CHANGED_HIERARCHY
+				 : c->what == STORE_CHANGED_FOLDER &&
+					   c->id == folder))
 			return true;
 	}
 	return false;
+}
+
+static void
+subscribe(void)
+{
+	const char *err = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(
+		store_subscribe(dbpath, false, record_notify, NULL, &sub, &err),
+		STORE_OK);
 }
 
 static void
@@ -797,7 +814,7 @@ test_notify(void)
 	int64_t contacts = folder_of_type(acc, EAS_FOLDER_CONTACTS);
 	struct store_folder f;
 
-	store_set_notify(record_notify, NULL);
+	subscribe();
 	notify_calls = 0;
 	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
 	add_item(acc, inbox, "1", 0, 0);
@@ -826,6 +843,69 @@ test_notify(void)
 	CU_ASSERT(was_notified(acc, 0));
 }
 
+static bool
+was_notified_of(enum store_change_what what, int64_t account, int64_t id)
+{
+	for (size_t i = 0; i < notified_count; i++)
+		if (notified[i].what == what &&
+		    notified[i].account_id == account && notified[i].id == id)
+			return true;
+	return false;
+}
+
+/* Device and account changes name exactly the device or account; what a
+ * device does for itself every request (last seen, blobs) is quiet. */
+static void
+test_notify_devices_accounts(void)
+{
+	int64_t ada = add_account("ada"), bob = add_account("bob");
+	struct store_device d1, d2;
+
+	CU_ASSERT_EQUAL_FATAL(
+		store_device_create(s, a, ada, "D1", "t", NULL, &d1), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		store_device_create(s, a, ada, "D2", "t", NULL, &d2), STORE_OK);
+	subscribe();
+	notify_calls = 0;
+	CU_ASSERT_EQUAL(store_device_seen(s, d1.id, "ua", "16.1", "Sync", 5),
+			STORE_OK);
+	CU_ASSERT_EQUAL(store_device_blob_set(s, d1.id, "ping", "x", 1),
+			STORE_OK);
+	CU_ASSERT_EQUAL(notify_calls, 0);
+
+	CU_ASSERT_EQUAL(store_device_set_access(s, d2.id, STORE_ACCESS_BLOCKED,
+						"admin"),
+			STORE_OK);
+	CU_ASSERT_EQUAL(notify_calls, 1);
+	CU_ASSERT_EQUAL(notified_count, 1);
+	CU_ASSERT(was_notified_of(STORE_CHANGED_DEVICE, ada, d2.id));
+	CU_ASSERT_EQUAL(
+		store_device_set_wipe(s, d1.id, STORE_WIPE_REQUESTED, "admin"),
+		STORE_OK);
+	CU_ASSERT(was_notified_of(STORE_CHANGED_DEVICE, ada, d1.id));
+	CU_ASSERT_EQUAL(store_sync_delete(s, d1.id, -1), STORE_OK);
+	CU_ASSERT(was_notified_of(STORE_CHANGED_DEVICE, ada, d1.id));
+	CU_ASSERT_EQUAL(store_device_remove(s, d1.id), STORE_OK);
+	CU_ASSERT(was_notified_of(STORE_CHANGED_DEVICE, ada, d1.id));
+
+	CU_ASSERT_EQUAL(store_account_set_enabled(s, bob, false), STORE_OK);
+	CU_ASSERT_EQUAL(notified_count, 1);
+	CU_ASSERT(was_notified_of(STORE_CHANGED_ACCOUNT, bob, 0));
+	CU_ASSERT_EQUAL(store_policy_set(s, ada, "MaxInactivityTime", "60"),
+			STORE_OK);
+	CU_ASSERT(was_notified_of(STORE_CHANGED_ACCOUNT, ada, 0));
+	CU_ASSERT_EQUAL(store_policy_set(s, 0, "MaxInactivityTime", "30"),
+			STORE_OK);
+	CU_ASSERT(was_notified_of(STORE_CHANGED_ACCOUNT, 0, 0));
+	CU_ASSERT_EQUAL(store_account_delete(s, bob), STORE_OK);
+	CU_ASSERT(was_notified_of(STORE_CHANGED_ACCOUNT, bob, 0));
+	/* unsubscribed: no more calls */
+	store_unsubscribe(&sub);
+	notify_calls = 0;
+	CU_ASSERT_EQUAL(store_account_set_enabled(s, ada, false), STORE_OK);
+	CU_ASSERT_EQUAL(notify_calls, 0);
+}
+
 static void
 test_busy_injection(void)
 {
@@ -834,7 +914,7 @@ test_busy_injection(void)
 	struct store_item it;
 	int64_t count = -1;
 
-	store_set_notify(record_notify, NULL);
+	subscribe();
 	notify_calls = 0;
 	memset(&it, 0, sizeof(it));
 	it.data = (const uint8_t *)"x";
@@ -1136,6 +1216,7 @@ static CU_TestInfo tests[] = {
 	TEST(test_other_account_notfound),
 	TEST(test_move),
 	TEST(test_notify),
+	TEST(test_notify_devices_accounts),
 	TEST(test_busy_injection),
 	TEST(test_migration_empty_file),
 	TEST(test_migration_from_v1),

@@ -1,6 +1,6 @@
 /* easctl: the administrator's tool. Accounts, devices, policies, import
  * and export of standard formats, statistics; every change goes through
- * the store and signals running servers on DIR/easd.notify. */
+ * the store, whose change notification tells running servers. */
 #include "easctl.h"
 
 #include <errno.h>
@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +24,6 @@
 #define EASCTL_MAX_FILE (256u * 1024 * 1024)
 #define EASCTL_MAX_PASSWORD 1024
 #define EASCTL_MAX_POSITIONAL 8
-#define EASCTL_NOTIFY_MAX 8192
 #define EASCTL_EXPORT_BATCH 200
 
 /* Exit codes: 0 success, 1 failure, 2 usage error. */
@@ -48,62 +45,6 @@ static void __attribute__((format(printf, 1, 2))) die_msg(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-/* --- notify (the server listens on DIR/easd.notify) --- */
-
-void
-easctl_notify(const struct easctl *ctl, const struct store_change *changes,
-	      size_t count)
-{
-	struct sockaddr_un sun;
-	char msg[EASCTL_NOTIFY_MAX];
-	size_t len = 0;
-	struct stat st;
-	int fd, n;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/easd.notify",
-		     ctl->data_dir);
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
-		return;
-	if (stat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return; /* no server running on this data dir */
-	for (size_t i = 0; i < count; i++) {
-		n = snprintf(msg + len, sizeof(msg) - len, "%lld %lld\n",
-			     (long long)changes[i].account_id,
-			     (long long)changes[i].folder_id);
-		if (n < 0 || (size_t)n >= sizeof(msg) - len) {
-			/* Too many to list: "everything changed". */
-			len = (size_t)snprintf(msg, sizeof(msg), "0 0\n");
-			break;
-		}
-		len += (size_t)n;
-	}
-	if (len == 0)
-		return;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	/* Best effort: a server that is gone or busy will resync anyway. */
-	(void)sendto(fd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&sun,
-		     sizeof(sun));
-	close(fd);
-}
-
-static void
-notify_hook(void *ctx, const struct store_change *changes, size_t count)
-{
-	easctl_notify(ctx, changes, count);
-}
-
-static void
-notify_all(const struct easctl *ctl)
-{
-	static const struct store_change all = {0, 0};
-
-	easctl_notify(ctl, &all, 1);
 }
 
 static int
@@ -146,7 +87,6 @@ easctl_store(struct easctl *ctl)
 		ctl->store = NULL;
 		return NULL;
 	}
-	store_set_notify(notify_hook, ctl);
 	return ctl->store;
 }
 
@@ -545,7 +485,6 @@ user_set_enabled(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	e = store_account_set_enabled(s, acc.id, enabled);
 	if (e != STORE_OK)
 		return store_fail("changing the user", e);
-	notify_all(ctl);
 	printf("user %s %s\n", acc.login, enabled ? "enabled" : "disabled");
 	return 0;
 }
@@ -567,7 +506,6 @@ user_delete(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	e = store_account_delete(s, acc.id);
 	if (e != STORE_OK)
 		return store_fail("deleting the user", e);
-	notify_all(ctl);
 	printf("user %s deleted\n", acc.login);
 	return 0;
 }
@@ -716,7 +654,6 @@ device_access(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	e = store_device_set_access(s, dev.id, access, "admin");
 	if (e != STORE_OK)
 		return store_fail("changing the device", e);
-	notify_all(ctl);
 	printf("device %s of %s: %s\n", dev.device_id, acc.login,
 	       access_name(access));
 	return 0;
@@ -748,7 +685,6 @@ device_wipe(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	e = store_device_set_wipe(s, dev.id, w, "admin");
 	if (e != STORE_OK)
 		return store_fail("requesting the wipe", e);
-	notify_all(ctl);
 	printf("device %s of %s: %s wipe requested; it happens at the "
 	       "device's next contact\n",
 	       dev.device_id, acc.login,
@@ -775,7 +711,6 @@ device_remove(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	e = store_device_remove(s, dev.id);
 	if (e != STORE_OK)
 		return store_fail("removing the device", e);
-	notify_all(ctl);
 	printf("device %s of %s removed\n", dev.device_id, acc.login);
 	return 0;
 }
@@ -807,7 +742,6 @@ device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	e = store_sync_delete(s, dev.id, folder != NULL ? f.id : -1);
 	if (e != STORE_OK && e != STORE_NOTFOUND)
 		return store_fail("dropping sync state", e);
-	notify_all(ctl);
 	printf("device %s of %s: sync state of %s dropped\n", dev.device_id,
 	       acc.login, folder != NULL ? f.name : "every folder");
 	return 0;
@@ -1024,7 +958,6 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	e = store_policy_set(s, acc.id, p->name, value);
 	if (e != STORE_OK)
 		return store_fail("changing the policy", e);
-	notify_all(ctl);
 	if (value != NULL)
 		printf("%s=%s%s%s\n", p->name, value,
 		       user != NULL ? " for " : "", user != NULL ? user : "");
@@ -1423,7 +1356,6 @@ main(int argc, char **argv)
 	usage_out(usage_main, EX_USAGE);
 done:
 	arena_free(&a);
-	store_set_notify(NULL, NULL);
 	store_close(&ctl.store);
 	free((char *)ctl.db_path);
 	return rc;

@@ -12,16 +12,9 @@ struct easctl {
 };
 
 /* Open DIR/easd.db (creating DIR and the database when missing) on first
- * use and return it; NULL after printing an error. The notify hook is in
- * place, so every commit signals running servers. */
+ * use and return it; NULL after printing an error. Running servers learn
+ * of every commit through the store's change notification. */
 struct store *easctl_store(struct easctl *ctl);
-
-/* Tell running servers that something changed: one datagram to the UNIX
- * socket DIR/easd.notify (when it exists; errors are ignored). The payload
- * is text lines "account_id folder_id\n"; folder 0 = the folder hierarchy
- * of the account, account 0 = everything (devices, policies) changed. */
-void easctl_notify(const struct easctl *ctl, const struct store_change *changes,
-		   size_t count);
 
 /* Subcommands in their own files. argv[0] is the subcommand name
  * ("wbxml", "deliver"); they print their own errors and --help and return

@@ -426,6 +426,151 @@ test_block_releases_ping(void)
 	eas_client_free(&c);
 }
 
+/* How often the server's log says needle (its debug lines "push: parked
+ * DEV (" and "push: waking DEV ("). */
+static int
+log_count(const char *needle)
+{
+	FILE *f = fopen(srv->log_path, "r");
+	char line[4096];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Wait until the log says needle at least n times: the server logs
+ * "parked" once the waiter is armed, so after this the wake-up path is the
+ * one exercised. The bound only keeps a broken build from hanging. */
+static void
+wait_log(const char *needle, int n)
+{
+	for (int i = 0; i < 3000 && log_count(needle) < n; i++)
+		usleep(10 * 1000);
+	CU_ASSERT_FATAL(log_count(needle) >= n);
+}
+
+static void
+contact_add(struct eas_client *c, const char *first)
+{
+	struct arena *a = arena_new(0);
+	struct wbxml_node *app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	const char *sid = NULL;
+	int st = 0;
+
+	wbxml_add_text(a, app, EAS_CONTACTS_FIRSTNAME, first);
+	CU_ASSERT(eas_client_add(c, a, folder_id(c, EAS_FOLDER_CONTACTS), app,
+				 &sid, &st) == 0);
+	arena_free(&a);
+}
+
+/* Pings of two accounts on three devices: a contact change of ada wakes
+ * only the Ping of ada's that watches Contacts; blocking one of ada's
+ * devices wakes only that device; an import by easctl in another process
+ * wakes bob's Ping, which nothing before touched. */
+static void
+test_wakes_only_whom_it_concerns(void)
+{
+	const char *easctl = harness_easctl();
+	struct eas_client *a1 = client(HARNESS_ADA, "ONLYA1");
+	struct eas_client *a2 = client(HARNESS_ADA, "ONLYA2");
+	struct eas_client *aw = client(HARNESS_ADA, "ONLYAW");
+	struct eas_client *b1 = client(HARNESS_BOB, "ONLYB1");
+	struct ping_job j1 = {.c = a1, .heartbeat = LONG_HEARTBEAT, .n = 2};
+	struct ping_job j2 = {.c = a2, .heartbeat = LONG_HEARTBEAT, .n = 1};
+	struct ping_job jb = {.c = b1, .heartbeat = LONG_HEARTBEAT, .n = 1};
+	char cmd[1024];
+	FILE *f;
+
+	if (access(easctl, X_OK) != 0) {
+		fprintf(stderr, "%s missing: skipped\n", easctl);
+		return;
+	}
+	j1.ids[0] = folder_id(a1, EAS_FOLDER_CONTACTS);
+	j1.ids[1] = folder_id(a1, EAS_FOLDER_INBOX);
+	j2.ids[0] = folder_id(a2, EAS_FOLDER_CONTACTS);
+	jb.ids[0] = folder_id(b1, EAS_FOLDER_CONTACTS);
+	prime(a1, j1.ids[0]);
+	prime(a1, j1.ids[1]);
+	prime(a2, j2.ids[0]);
+	prime(aw, folder_id(aw, EAS_FOLDER_CONTACTS));
+	prime(b1, jb.ids[0]);
+	j1.a = arena_new(0);
+	j2.a = arena_new(0);
+	jb.a = arena_new(0);
+	CU_ASSERT_FATAL(pthread_create(&j1.thread, NULL, ping_thread, &j1) ==
+			0);
+	CU_ASSERT_FATAL(pthread_create(&jb.thread, NULL, ping_thread, &jb) ==
+			0);
+	wait_log("push: parked ONLYA1 (", 1);
+	wait_log("push: parked ONLYB1 (", 1);
+
+	/* ada's contact: A1 answers with Contacts only; bob is untouched */
+	contact_add(aw, "Ada's");
+	pthread_join(j1.thread, NULL);
+	CU_ASSERT_EQUAL(j1.res.rc, 0);
+	CU_ASSERT_EQUAL(j1.res.status, 2);
+	CU_ASSERT_EQUAL(j1.res.nchanged, 1);
+	CU_ASSERT(changed_has(&j1.res, j1.ids[0]));
+	/* The Sync that made the change answered after the notification
+	 * was handled, so a wake-up of bob's would be logged by now. */
+	CU_ASSERT_EQUAL(log_count("push: waking ONLYB1 ("), 0);
+
+	/* block A2 (waiting) from easctl: A2 answers, bob stays parked */
+	prime(a1, j1.ids[0]);
+	prime(a2, j2.ids[0]);
+	j1.a = (arena_free(&j1.a), arena_new(0));
+	CU_ASSERT_FATAL(pthread_create(&j1.thread, NULL, ping_thread, &j1) ==
+			0);
+	CU_ASSERT_FATAL(pthread_create(&j2.thread, NULL, ping_thread, &j2) ==
+			0);
+	wait_log("push: parked ONLYA1 (", 2);
+	wait_log("push: parked ONLYA2 (", 1);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --data '%s' device block %s ONLYA2 >/dev/null", easctl,
+		 srv->dir, HARNESS_ADA);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	pthread_join(j2.thread, NULL);
+	CU_ASSERT_EQUAL(j2.res.rc, 0);
+	CU_ASSERT_EQUAL(j2.res.status, 1);
+	/* the block was one commit, handled before A2 was woken by it */
+	CU_ASSERT_EQUAL(log_count("push: waking ONLYA1 ("), 1);
+	CU_ASSERT_EQUAL(log_count("push: waking ONLYB1 ("), 0);
+
+	/* an import into bob's Contacts by easctl wakes bob's Ping */
+	snprintf(cmd, sizeof(cmd), "'%s' --data '%s' import %s - >/dev/null",
+		 easctl, srv->dir, HARNESS_BOB);
+	f = popen(cmd, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("BEGIN:VCARD\r\nVERSION:3.0\r\nN:Lovelace;Ada\r\n"
+	      "FN:Ada Lovelace\r\nEND:VCARD\r\n",
+	      f);
+	CU_ASSERT_EQUAL(pclose(f), 0);
+	pthread_join(jb.thread, NULL);
+	CU_ASSERT_EQUAL(jb.res.rc, 0);
+	CU_ASSERT_EQUAL(jb.res.status, 2);
+	CU_ASSERT(changed_has(&jb.res, jb.ids[0]));
+	CU_ASSERT_EQUAL(log_count("push: waking ONLYB1 ("), 1);
+	CU_ASSERT_EQUAL(log_count("push: waking ONLYA1 ("), 1);
+
+	/* A1 is still parked: end it with a change of its own folder */
+	contact_add(aw, "Ada's second");
+	pthread_join(j1.thread, NULL);
+	CU_ASSERT_EQUAL(j1.res.status, 2);
+	arena_free(&j1.a);
+	arena_free(&j2.a);
+	arena_free(&jb.a);
+	eas_client_free(&a1);
+	eas_client_free(&a2);
+	eas_client_free(&aw);
+	eas_client_free(&b1);
+}
+
 /* Nothing changes: the heartbeat ends the Ping with 1. */
 static void
 test_heartbeat_expires(void)
@@ -555,6 +700,8 @@ static CU_TestInfo push_tests[] = {
 	{"easctl deliver wakes (socket)", test_easctl_deliver_wakes},
 	{"blocking a device releases its Ping", test_block_releases_ping},
 	{"Sync with HeartbeatInterval answers with the change", test_sync_wait},
+	{"a change wakes only the Pings it concerns",
+	 test_wakes_only_whom_it_concerns},
 	{"heartbeat expires", test_heartbeat_expires},
 	{"heartbeat out of range", test_heartbeat_out_of_range},
 	{"too many folders", test_too_many_folders},

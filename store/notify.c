@@ -1,0 +1,444 @@
+/* Change notification, SQLite flavour. A commit publishes what it changed
+ * to the subscriptions of this process at once (on the committing
+ * thread), and, when no subscription of this process receives for other
+ * processes, to the one process that does: a UNIX datagram socket beside
+ * the database file (easd.db -> easd.notify), mode 0600, bound by that
+ * subscriber. The encoding is one text line per change, "K ACCOUNT ID",
+ * K one of F (folder), H (hierarchy), D (device), A (account); it exists
+ * only here. A PostgreSQL backend would put LISTEN/NOTIFY behind the same
+ * store.h calls. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store-int.h"
+#include "util.h"
+#include "xalloc.h"
+
+/* One datagram carries at most this much; longer lists go in several. */
+#define NOTIFY_DATAGRAM_MAX 8192
+/* Changes parsed from one datagram at most (a line is at least 6 bytes). */
+#define NOTIFY_MAX_CHANGES (NOTIFY_DATAGRAM_MAX / 6 + 1)
+
+struct store_subscription {
+	struct store_subscription *next;
+	char *key; /* the database, canonical */
+	store_change_fn *fn;
+	void *ctx;
+	bool others;
+	/* others: the bound socket and the thread reading it */
+	int fd;
+	char *sock_path;
+	int stop_pipe[2];
+	pthread_t thread;
+	bool running;
+};
+
+static pthread_rwlock_t subs_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct store_subscription *subs;
+
+static const char kind_letters[] = {
+	[STORE_CHANGED_FOLDER] = 'F',
+	[STORE_CHANGED_HIERARCHY] = 'H',
+	[STORE_CHANGED_DEVICE] = 'D',
+	[STORE_CHANGED_ACCOUNT] = 'A',
+};
+
+static char *
+notify_key(const char *db_path)
+{
+	char *copy = xstrdup(db_path), *dir, *key;
+	char *base_copy = xstrdup(db_path);
+	char real[PATH_MAX];
+
+	dir = dirname(copy);
+	if (realpath(dir, real) != NULL)
+		key = xasprintf("%s/%s", real, basename(base_copy));
+	else
+		key = xstrdup(db_path);
+	free(copy);
+	free(base_copy);
+	return key;
+}
+
+/* The socket path for a database: its name with ".db" replaced by
+ * ".notify" (or ".notify" added). */
+static char *
+sock_path_of(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n > 3 && strcmp(key + n - 3, ".db") == 0)
+		return xasprintf("%.*s.notify", (int)(n - 3), key);
+	return xasprintf("%s.notify", key);
+}
+
+static int
+sock_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -1;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+void
+store_notify_init(struct store *s, const char *db_path)
+{
+	s->notify_key = notify_key(db_path);
+	s->notify_sock = sock_path_of(s->notify_key);
+	s->notify_fd = -1;
+}
+
+void
+store_notify_deinit(struct store *s)
+{
+	free(s->changes);
+	s->changes = NULL;
+	s->changes_count = s->changes_cap = 0;
+	free(s->notify_key);
+	free(s->notify_sock);
+	if (s->notify_fd >= 0)
+		close(s->notify_fd);
+	s->notify_fd = -1;
+}
+
+/* --- encoding --- */
+
+static size_t
+encode_one(char *out, size_t size, const struct store_change *c)
+{
+	int n = snprintf(out, size, "%c %lld %lld\n", kind_letters[c->what],
+			 (long long)c->account_id, (long long)c->id);
+
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+/* Parse one datagram into changes; malformed lines are logged and
+ * skipped. Returns the count. */
+static size_t
+decode(char *data, size_t len, struct store_change *out, size_t max)
+{
+	char *line = data, *end = data + len;
+	size_t n = 0;
+
+	while (line < end && n < max) {
+		char *nl = memchr(line, '\n', (size_t)(end - line));
+		char *sp1, *sp2;
+		const char *k;
+		int64_t account, id;
+
+		if (nl == NULL)
+			nl = end;
+		*nl = '\0';
+		if (*line == '\0')
+			goto next;
+		k = line[0] != '\0' ? strchr("FHDA", line[0]) : NULL;
+		sp1 = line[1] == ' ' ? line + 1 : NULL;
+		sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
+		if (k == NULL || sp2 == NULL)
+			goto bad;
+		*sp2 = '\0';
+		if (str_to_int64(sp1 + 1, &account) < 0 ||
+		    str_to_int64(sp2 + 1, &id) < 0 || account < 0 || id < 0) {
+			*sp2 = ' ';
+			goto bad;
+		}
+		out[n].what = (enum store_change_what)(k - "FHDA" + 1);
+		out[n].account_id = account;
+		out[n].id = id;
+		n++;
+		goto next;
+	bad:
+		log_warn("store: malformed change notification \"%.40s\"",
+			 line);
+	next:
+		line = nl + 1;
+	}
+	return n;
+}
+
+/* --- publishing --- */
+
+static void
+send_datagram(struct store *s, const char *msg, size_t len)
+{
+	struct sockaddr_un sun;
+
+	if (s->notify_fd < 0) {
+		s->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (s->notify_fd < 0)
+			return;
+	}
+	if (sock_addr(s->notify_sock, &sun) < 0)
+		return;
+	/* Best effort: without a receiver (ENOENT, ECONNREFUSED) nobody
+	 * waits; a receiver that is gone resyncs when it starts. */
+	(void)sendto(s->notify_fd, msg, len, MSG_DONTWAIT,
+		     (struct sockaddr *)&sun, sizeof(sun));
+}
+
+static void
+send_changes(struct store *s, const struct store_change *c, size_t n)
+{
+	char msg[NOTIFY_DATAGRAM_MAX];
+	size_t len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char line[80];
+		size_t l = encode_one(line, sizeof(line), &c[i]);
+
+		if (len + l > sizeof(msg)) {
+			send_datagram(s, msg, len);
+			len = 0;
+		}
+		memcpy(msg + len, line, l);
+		len += l;
+	}
+	if (len > 0)
+		send_datagram(s, msg, len);
+}
+
+void
+store_publish(struct store *s, const struct store_change *c, size_t n)
+{
+	bool local_receiver = false;
+
+	if (n == 0)
+		return;
+	pthread_rwlock_rdlock(&subs_lock);
+	for (struct store_subscription *sub = subs; sub != NULL;
+	     sub = sub->next) {
+		if (strcmp(sub->key, s->notify_key) != 0)
+			continue;
+		sub->fn(sub->ctx, c, n);
+		local_receiver = local_receiver || sub->others;
+	}
+	pthread_rwlock_unlock(&subs_lock);
+	if (!local_receiver)
+		send_changes(s, c, n);
+}
+
+/* --- receiving --- */
+
+static void *
+receive_main(void *arg)
+{
+	struct store_subscription *sub = arg;
+	struct store_change *changes =
+		xcalloc(NOTIFY_MAX_CHANGES, sizeof(*changes));
+	char *data = xmalloc(NOTIFY_DATAGRAM_MAX + 1);
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{.fd = sub->fd, .events = POLLIN},
+			{.fd = sub->stop_pipe[0], .events = POLLIN},
+		};
+		ssize_t got;
+		size_t n;
+
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("store: poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[1].revents != 0)
+			break;
+		if ((pfd[0].revents & POLLIN) == 0)
+			continue;
+		got = recv(sub->fd, data, NOTIFY_DATAGRAM_MAX, MSG_DONTWAIT);
+		if (got < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("store: recv: %s", strerror(errno));
+			continue;
+		}
+		n = decode(data, (size_t)got, changes, NOTIFY_MAX_CHANGES);
+		if (n > 0)
+			sub->fn(sub->ctx, changes, n);
+	}
+	free(data);
+	free(changes);
+	return NULL;
+}
+
+/* Bind the socket unless another process already receives on it. */
+static enum store_error
+bind_receiver(struct store_subscription *sub, const char **error_r)
+{
+	static _Thread_local char err[PATH_MAX + 128];
+	struct sockaddr_un sun;
+	int probe;
+
+	if (sock_addr(sub->sock_path, &sun) < 0) {
+		*error_r = "notification socket path too long (shorten the "
+			   "data directory)";
+		return STORE_INVALID;
+	}
+	/* A socket file nobody reads is left by a process that did not stop
+	 * cleanly and may go; one somebody reads must stay. */
+	probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 &&
+	    connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(probe);
+		snprintf(err, sizeof(err),
+			 "another process receives the changes of this "
+			 "database (%s is in use)",
+			 sub->sock_path);
+		*error_r = err;
+		return STORE_EXISTS;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(sub->sock_path);
+	sub->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sub->fd < 0 ||
+	    bind(sub->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		snprintf(err, sizeof(err),
+			 "cannot bind the notification socket %s: %s",
+			 sub->sock_path, strerror(errno));
+		*error_r = err;
+		return STORE_INTERNAL;
+	}
+	chmod(sub->sock_path, 0600);
+	return STORE_OK;
+}
+
+static void
+sub_free(struct store_subscription *sub)
+{
+	if (sub->running) {
+		if (write(sub->stop_pipe[1], "x", 1) < 0)
+			log_warn("store: cannot stop the notification reader");
+		pthread_join(sub->thread, NULL);
+	}
+	if (sub->fd >= 0) {
+		close(sub->fd);
+		unlink(sub->sock_path);
+	}
+	if (sub->stop_pipe[0] >= 0)
+		close(sub->stop_pipe[0]);
+	if (sub->stop_pipe[1] >= 0)
+		close(sub->stop_pipe[1]);
+	free(sub->sock_path);
+	free(sub->key);
+	free(sub);
+}
+
+enum store_error
+store_subscribe(const char *db_path, bool others, store_change_fn *fn,
+		void *ctx, struct store_subscription **sub_r,
+		const char **error_r)
+{
+	struct store_subscription *sub = xcalloc(1, sizeof(*sub));
+	enum store_error e;
+
+	*sub_r = NULL;
+	*error_r = NULL;
+	sub->key = notify_key(db_path);
+	sub->sock_path = sock_path_of(sub->key);
+	sub->fn = fn;
+	sub->ctx = ctx;
+	sub->others = others;
+	sub->fd = -1;
+	sub->stop_pipe[0] = sub->stop_pipe[1] = -1;
+	if (others) {
+		e = bind_receiver(sub, error_r);
+		if (e != STORE_OK) {
+			sub_free(sub);
+			return e;
+		}
+		if (pipe2(sub->stop_pipe, O_CLOEXEC) < 0 ||
+		    pthread_create(&sub->thread, NULL, receive_main, sub) !=
+			    0) {
+			*error_r = "cannot start the notification reader";
+			sub_free(sub);
+			return STORE_INTERNAL;
+		}
+		sub->running = true;
+	}
+	pthread_rwlock_wrlock(&subs_lock);
+	sub->next = subs;
+	subs = sub;
+	pthread_rwlock_unlock(&subs_lock);
+	*sub_r = sub;
+	return STORE_OK;
+}
+
+void
+store_unsubscribe(struct store_subscription **subp)
+{
+	struct store_subscription *sub = *subp, **pp;
+
+	if (sub == NULL)
+		return;
+	pthread_rwlock_wrlock(&subs_lock);
+	for (pp = &subs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == sub) {
+			*pp = sub->next;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&subs_lock);
+	sub_free(sub);
+	*subp = NULL;
+}
+
+/* --- what a connection records before its commit --- */
+
+void
+store_touch(struct store *s, enum store_change_what what, int64_t account_id,
+	    int64_t id)
+{
+	for (size_t i = 0; i < s->changes_count; i++) {
+		const struct store_change *c = &s->changes[i];
+
+		if (c->what == what && c->account_id == account_id &&
+		    c->id == id)
+			return;
+	}
+	if (s->changes_count == s->changes_cap) {
+		s->changes_cap = s->changes_cap == 0 ? 8 : s->changes_cap * 2;
+		s->changes = xrealloc(s->changes,
+				      s->changes_cap * sizeof(*s->changes));
+	}
+	s->changes[s->changes_count].what = what;
+	s->changes[s->changes_count].account_id = account_id;
+	s->changes[s->changes_count].id = id;
+	s->changes_count++;
+}
+
+enum store_error
+store_touch_device(struct store *s, int64_t device_row)
+{
+	static const char sql[] =
+		"SELECT account_id FROM devices WHERE id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	enum store_error e = STORE_OK;
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL;
+	sqlite3_bind_int64(st, 1, device_row);
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		store_touch(s, STORE_CHANGED_DEVICE,
+			    sqlite3_column_int64(st, 0), device_row);
+	else
+		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
+	sqlite3_reset(st);
+	return e;
+}
