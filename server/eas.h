@@ -67,7 +67,8 @@ struct eas_header {
 };
 
 struct eas_req {
-	struct arena *arena; /* lives until the response is sent */
+	struct arena *arena;	   /* lives until the response is sent */
+	struct http_request *http; /* the HTTP request it came as */
 	struct easd *srv;
 	struct store *store; /* this thread's connection */
 	uint64_t id;	     /* request number, for logs */

@@ -4,7 +4,6 @@
  * its store commit; an oversized message is read to the end and refused
  * whole. */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -23,6 +22,7 @@
 #include "lmtp.h"
 #include "log.h"
 #include "mail.h"
+#include "net.h"
 #include "store.h"
 #include "util.h"
 #include "xalloc.h"
@@ -553,55 +553,13 @@ acceptor_main(void *arg)
 static int
 listen_tcp(struct lmtp_server *srv, const char *spec, const char **error_r)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-	struct addrinfo *res = NULL;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	const char *colon = strrchr(spec, ':');
-	char host[256];
-	size_t hl;
-	int fd = -1, one = 1, rc;
+	uint16_t port;
 
-	if (colon == NULL || colon[1] == '\0') {
-		*error_r = lmtp_err("lmtp: listen address %s is not ADDR:PORT",
-				    spec);
+	srv->tcp_fd = net_listen(spec, 64, &port, error_r);
+	if (srv->tcp_fd < 0)
 		return -1;
-	}
-	hl = (size_t)(colon - spec);
-	if (hl >= sizeof(host))
-		hl = sizeof(host) - 1;
-	memcpy(host, spec, hl);
-	host[hl] = '\0';
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
-	rc = getaddrinfo(*host != '\0' ? host : NULL, colon + 1, &hints, &res);
-	if (rc != 0) {
-		*error_r = lmtp_err("lmtp: %s: %s", spec, gai_strerror(rc));
-		return -1;
-	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 64) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		goto fail;
-	srv->port = ss.ss_family == AF_INET6
-			    ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-			    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	srv->tcp_fd = fd;
-	freeaddrinfo(res);
+	srv->port = port;
 	return 0;
-fail:
-	*error_r = lmtp_err("lmtp: listening on %s: %s", spec, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(res);
-	return -1;
 }
 
 static int

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "http.h"
 #include "lmtp.h"
 #include "log.h"
 #include "push.h"
@@ -243,6 +244,34 @@ raise_fd_limit(void)
 	}
 }
 
+/* The public listener's routes: ActiveSync and Autodiscover (paths match
+ * without regard to case). */
+static const struct http_route public_routes[] = {
+	{"/Microsoft-Server-ActiveSync", "OPTIONS,POST", eas_endpoint},
+	{"/autodiscover/autodiscover.xml", "POST", autodiscover_endpoint},
+};
+
+static int
+http_glue_start(struct easd *srv, const char **error_r)
+{
+	struct http_config hc = {
+		.listen = srv->cfg.listen,
+		.tls_cert = srv->cfg.tls_cert,
+		.tls_key = srv->cfg.tls_key,
+		.threads = srv->cfg.threads,
+		.max_body = srv->cfg.max_body,
+		.routes = public_routes,
+		.nroutes = N_ELEMENTS(public_routes),
+		.ctx = srv,
+	};
+
+	srv->http = http_start(&hc, error_r);
+	if (srv->http == NULL)
+		return -1;
+	srv->http_port = http_port(srv->http);
+	return 0;
+}
+
 /* LMTP intake: its own threads and store connections. */
 static int
 lmtp_glue_start(struct easd *srv, const char **error_r)
@@ -319,7 +348,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "easd: push: %s\n", error);
 		goto out;
 	}
-	if (http_start(&srv, &error) < 0) {
+	if (http_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: %s\n", error);
 		goto out;
 	}
@@ -351,7 +380,7 @@ out:
 	if (srv.push != NULL)
 		push_shutdown(srv.push);
 	lmtp_glue_stop(&srv);
-	http_stop(&srv);
+	http_stop(&srv.http);
 	push_free(&srv.push);
 	easd_stores_close();
 	free((char *)srv.cfg.db_path);

@@ -241,7 +241,7 @@ fire(struct push *p, struct push_waiter *w, enum push_reason reason)
 		log_debug("push: waking %s (account %lld): %s",
 			  w->req->device_id, (long long)w->account_id,
 			  reason_names[reason]);
-	http_wake(w->req);
+	http_resume(w->req->http);
 }
 
 static void

@@ -4,11 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eas.h"
 #include "log.h"
+#include "server.h"
 #include "util.h"
-
-int http_parse_query(struct eas_req *req, const char *query);
 
 /* MS-ASHTTP 2.2.1.1.1.1.2: command codes of the base64 form. */
 static const char *const cmd_by_code[] = {
@@ -247,7 +245,7 @@ truncated:
 }
 
 int
-http_parse_query(struct eas_req *req, const char *query)
+eas_parse_query(struct eas_req *req, const char *query)
 {
 	if (*query == '\0') {
 		log_info("request without a query string");

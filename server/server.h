@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "eas.h"
+#include "http.h"
 #include "store.h"
 
 struct easd_config {
@@ -47,12 +48,14 @@ struct easd {
 struct store *easd_thread_store(struct easd *srv);
 void easd_stores_close(void);
 
-/* The front end (http.c). */
-int http_start(struct easd *srv, const char **error_r);
-void http_stop(struct easd *srv);
-/* Resume a parked request's connection so its resume_fn runs. Safe from any
- * thread. */
-void http_wake(struct eas_req *req);
+/* endpoint.c: the routes of the public listener (see http.h). */
+struct http_request;
+enum http_result eas_endpoint(struct http_request *hr);
+enum http_result autodiscover_endpoint(struct http_request *hr);
+
+/* query.c: read the query (plain Cmd=...&User=... or the base64 binary
+ * form, MS-ASHTTP 2.2.1.1.1.1) into req. 0, or -1 when malformed. */
+int eas_parse_query(struct eas_req *req, const char *query);
 
 /* dispatch.c: run one ActiveSync request whose query, auth and body are
  * filled in; sets req's response fields. */

@@ -1,9 +1,15 @@
-/* Unit tests of common/: arena, buffer, base64, dates, numbers. */
+/* Unit tests of common/: arena, buffer, base64, dates, numbers, listen
+ * addresses. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "arena.h"
 #include "buf.h"
+#include "net.h"
 #include "test-main.h"
 #include "util.h"
 
@@ -175,6 +181,52 @@ test_numbers(void)
 	CU_ASSERT_EQUAL(str_to_uint32("-1", &u), -1);
 }
 
+/* One parser for every listener: IPv4, bracketed IPv6, any address, a
+ * name; port 0 reports the port it got; malformed specs are refused with a
+ * text that names them. */
+static void
+test_net_listen(void)
+{
+	static const char *const good[] = {"127.0.0.1:0", "[::1]:0",
+					   "localhost:0"};
+	static const char *const bad[] = {"127.0.0.1",
+					  "127.0.0.1:",
+					  "[::1]0",
+					  "[::1",
+					  "no.such.host.invalid:0",
+					  ":x"};
+	const char *err = NULL;
+	uint16_t port;
+	int fd;
+
+	for (size_t i = 0; i < N_ELEMENTS(good); i++) {
+		port = 0;
+		fd = net_listen(good[i], 4, &port, &err);
+		if (fd < 0 && strcmp(good[i], "[::1]:0") == 0)
+			continue; /* no IPv6 on this machine */
+		CU_ASSERT(fd >= 0);
+		CU_ASSERT(port > 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		err = NULL;
+		CU_ASSERT_EQUAL(net_listen(bad[i], 4, &port, &err), -1);
+		CU_ASSERT(err != NULL && strstr(err, bad[i]) != NULL);
+	}
+	/* the port is taken: a clear error, not a crash */
+	fd = net_listen("127.0.0.1:0", 4, &port, &err);
+	CU_ASSERT_FATAL(fd >= 0);
+	{
+		char spec[32];
+
+		snprintf(spec, sizeof(spec), "127.0.0.1:%u", port);
+		CU_ASSERT_EQUAL(net_listen(spec, 4, &port, &err), -1);
+		CU_ASSERT(err != NULL && strstr(err, "cannot listen") != NULL);
+	}
+	close(fd);
+}
+
 static CU_TestInfo common_tests[] = {
 	{"arena: many small and one large", test_arena_many_and_large},
 	{"arena: cleanups run on free", test_arena_cleanup},
@@ -184,6 +236,7 @@ static CU_TestInfo common_tests[] = {
 	{"base64: RFC 4648 vectors and bad input", test_base64},
 	{"time: ISO and compact forms", test_time},
 	{"numbers: strict parsing", test_numbers},
+	{"net: listen addresses", test_net_listen},
 	CU_TEST_INFO_NULL,
 };
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness.h"
 #include "test-main.h"
@@ -404,6 +405,82 @@ test_bad_requests(void)
 	arena_free(&a);
 }
 
+static const char *
+header_of(const struct eas_response *r, const char *name)
+{
+	for (const struct eas_http_header *h = r->headers; h != NULL;
+	     h = h->next)
+		if (strcasecmp(h->name, name) == 0)
+			return h->value;
+	return NULL;
+}
+
+/* The route table: an unknown path is 404, a method the path does not
+ * take is 405 with Allow, and both known paths match in any case. */
+static void
+test_routes(void)
+{
+	static const char ad_body[] =
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/"
+		"autodiscover/mobilesync/requestschema/2006\"><Request>"
+		"<EMailAddress>ada@example.org</EMailAddress>"
+		"<AcceptableResponseSchema>http://schemas.microsoft.com/"
+		"exchange/autodiscover/mobilesync/responseschema/2006"
+		"</AcceptableResponseSchema></Request></Autodiscover>";
+	static const char *const xml_ct[] = {"Content-Type: text/xml", NULL};
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client_new(srv, "ada", "ROUTES");
+	struct eas_response r;
+	const char *allow;
+
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "GET", "/nowhere", NULL, NULL,
+				       NULL, 0, &r),
+			0);
+	CU_ASSERT_EQUAL(r.http_status, 404);
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST",
+				       "/Microsoft-Server-ActiveSyncX", NULL,
+				       NULL, "x", 1, &r),
+			0);
+	CU_ASSERT_EQUAL(r.http_status, 404);
+	CU_ASSERT_EQUAL(
+		eas_client_raw(c, a, "PUT", NULL, NULL, NULL, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 405);
+	allow = header_of(&r, "Allow");
+	CU_ASSERT(allow != NULL && strcmp(allow, "OPTIONS,POST") == 0);
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "GET",
+				       "/autodiscover/autodiscover.xml", NULL,
+				       NULL, NULL, 0, &r),
+			0);
+	CU_ASSERT_EQUAL(r.http_status, 405);
+	allow = header_of(&r, "Allow");
+	CU_ASSERT(allow != NULL && strcmp(allow, "POST") == 0);
+	/* paths in another case */
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "OPTIONS",
+				       "/microsoft-server-activesync", NULL,
+				       NULL, NULL, 0, &r),
+			0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	CU_ASSERT_PTR_NOT_NULL(r.ms_commands);
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST",
+				       "/AutoDiscover/AutoDiscover.XML", NULL,
+				       xml_ct, ad_body, strlen(ad_body), &r),
+			0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	CU_ASSERT(r.body_len > 0 &&
+		  strstr((const char *)r.body,
+			 "/Microsoft-Server-ActiveSync") != NULL);
+	/* a known path without credentials is still 401 */
+	c->user[0] = '\0';
+	CU_ASSERT_EQUAL(
+		eas_client_raw(c, a, "OPTIONS", NULL, NULL, NULL, NULL, 0, &r),
+		0);
+	CU_ASSERT_EQUAL(r.http_status, 401);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
 static void
 test_other_users_folder(void)
 {
@@ -674,6 +751,7 @@ test_login_throttle(void)
 }
 
 static CU_TestInfo frontend_tests[] = {
+	{"route table: 404, 405 with Allow, paths in any case", test_routes},
 	{"first contact: autodiscover, options, provision, foldersync",
 	 test_first_contact},
 	{"folder create/update/delete seen by another device",

@@ -1,0 +1,331 @@
+/* The two routes of the ActiveSync server: /Microsoft-Server-ActiveSync
+ * (OPTIONS and the command POSTs, through the dispatcher) and Autodiscover.
+ * They turn an http_request into the eas_req command handlers see, run it
+ * inside one read snapshot of this thread's store, and hand a parked
+ * request's waiter to push once the HTTP layer has suspended it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "log.h"
+#include "push.h"
+#include "server.h"
+#include "util.h"
+
+#define SERVER_VERSION "15.1"
+#define PROTOCOL_VERSIONS "12.0,12.1,14.0,14.1,16.0,16.1"
+
+void
+eas_req_add_header(struct eas_req *req, const char *name, const char *value)
+{
+	struct eas_header *h = arena_alloc(req->arena, sizeof(*h));
+
+	h->name = arena_strdup(req->arena, name);
+	h->value = arena_strdup(req->arena, value);
+	h->next = req->headers;
+	req->headers = h;
+}
+
+static struct eas_req *
+req_new(struct http_request *hr)
+{
+	struct eas_req *req = arena_new_struct(hr->arena, struct eas_req);
+
+	req->arena = hr->arena;
+	req->http = hr;
+	req->srv = hr->ctx;
+	req->id = hr->id;
+	req->http_status = 200;
+	req->remote_addr = hr->remote_addr;
+	req->user_agent = http_header(hr, "User-Agent");
+	req->host = http_header(hr, "Host");
+	req->tls = hr->tls;
+	req->content_type = http_header(hr, "Content-Type");
+	req->body = hr->body;
+	req->body_len = hr->body_len;
+	hr->handler_ctx = req;
+	return req;
+}
+
+static void
+set_log_ctx(struct eas_req *req)
+{
+	char ctx[256];
+
+	snprintf(ctx, sizeof(ctx), "req=%llu user=%s dev=%s cmd=%s",
+		 (unsigned long long)req->id,
+		 req->account.login != NULL ? req->account.login : "-",
+		 req->device_id != NULL ? req->device_id : "-",
+		 req->cmd != NULL ? req->cmd : "-");
+	log_ctx_set(ctx);
+}
+
+/* The eas_req's answer into the HTTP response: a tree is encoded as
+ * WBXML, a raw body passes as it is. */
+static enum http_result
+respond(struct eas_req *req, const struct wbxml_node *tree)
+{
+	struct http_request *hr = req->http;
+	struct buf out;
+
+	hr->status = req->http_status;
+	hr->resp_body = req->resp_body;
+	hr->resp_len = req->resp_len;
+	hr->content_type = req->resp_content_type;
+	if (tree != NULL) {
+		buf_init(&out, 0);
+		if (wbxml_encode(tree, &out) < 0) {
+			log_error("response could not be encoded");
+			hr->status = 500;
+			hr->resp_body = NULL;
+			hr->resp_len = 0;
+		} else {
+			hr->resp_body = arena_memdup(
+				req->arena,
+				out.len > 0 ? out.data : (uint8_t *)"",
+				out.len);
+			hr->resp_len = out.len;
+			hr->content_type = "application/vnd.ms-sync.wbxml";
+			if (log_enabled(LOG_DEBUG)) {
+				struct buf xml;
+
+				buf_init(&xml, 64 * 1024);
+				wbxml_to_xml(tree, &xml);
+				log_debug("response:\n%.*s", (int)xml.len,
+					  (const char *)xml.data);
+				buf_deinit(&xml);
+			}
+		}
+		buf_deinit(&out);
+	}
+	http_add_header(hr, "MS-Server-ActiveSync", SERVER_VERSION);
+	http_add_header(hr, "Cache-Control", "private");
+	for (struct eas_header *h = req->headers; h != NULL; h = h->next)
+		http_add_header(hr, h->name, h->value);
+	hr->log_fields = arena_printf(
+		req->arena, "user=%s device=%s type=%s cmd=%s v=%s",
+		req->account.login != NULL
+			? req->account.login
+			: (req->user != NULL ? req->user : "-"),
+		req->device_id != NULL ? req->device_id : "-",
+		req->device_type != NULL ? req->device_type : "-",
+		req->cmd != NULL ? req->cmd : "-",
+		req->version_str != NULL ? req->version_str : "-");
+	hr->log_status = req->eas_status;
+	return HTTP_DONE;
+}
+
+static enum http_result
+respond_status(struct eas_req *req, int status)
+{
+	req->http_status = status;
+	req->resp_body = NULL;
+	req->resp_len = 0;
+	return respond(req, NULL);
+}
+
+/* Basic credentials against the store: 0, -1 (401), -2 (throttled). */
+static int
+authenticate(struct eas_req *req)
+{
+	const char *user, *pass;
+
+	if (http_basic_auth(req->http, &user, &pass) < 0)
+		return -1;
+	return auth_check(req, user, pass);
+}
+
+static enum http_result
+unauthorized(struct eas_req *req, int why)
+{
+	if (why == -2) {
+		eas_req_add_header(req, "Retry-After", "60");
+		return respond_status(req, 503);
+	}
+	eas_req_add_header(req, "WWW-Authenticate",
+			   "Basic realm=\"ActiveSync\", charset=\"UTF-8\"");
+	return respond_status(req, 401);
+}
+
+/* --- parking (push) --- */
+
+static void
+park_hook(struct http_request *hr)
+{
+	struct eas_req *req = hr->handler_ctx;
+
+	/* Arming after the suspension: a wake-up can only resume a
+	 * connection that is already suspended. */
+	push_arm(req->srv->push, req->waiter);
+}
+
+static void
+done_hook(struct http_request *hr)
+{
+	struct eas_req *req = hr->handler_ctx;
+
+	if (req != NULL && req->waiter != NULL)
+		push_cancel(req->srv->push, req->waiter);
+}
+
+static enum http_result eas_resume(struct http_request *hr);
+
+static enum http_result
+finish(struct eas_req *req, enum eas_cmd_result r, struct wbxml_node *out)
+{
+	struct http_request *hr = req->http;
+
+	switch (r) {
+	case EAS_CMD_OK:
+		return respond(req, out);
+	case EAS_CMD_PARKED:
+		hr->resume_fn = eas_resume;
+		hr->park_fn = park_hook;
+		return HTTP_PARKED;
+	case EAS_CMD_ERROR:
+		break;
+	}
+	if (req->http_status == 200)
+		req->http_status = 500;
+	return respond(req, NULL);
+}
+
+/* Resumed: the waiter fired (change, timeout, superseded or shutdown).
+ * Build the answer on this thread. */
+static enum http_result
+eas_resume(struct http_request *hr)
+{
+	struct eas_req *req = hr->handler_ctx;
+	struct push_waiter *fired = req->waiter;
+	struct wbxml_node *out = NULL;
+	enum eas_cmd_result r;
+
+	req->store = easd_thread_store(req->srv);
+	set_log_ctx(req);
+	if (req->store == NULL)
+		return respond_status(req, 503);
+	store_snapshot_begin(req->store);
+	r = req->resume_fn(req, &out);
+	store_snapshot_end(req->store);
+	/* The fired waiter is answered here, unless it is parked again (a
+	 * wake-up that did not concern this device): push_arm() then takes
+	 * it back. */
+	if (fired != NULL && (r != EAS_CMD_PARKED || req->waiter != fired))
+		push_cancel(req->srv->push, fired);
+	if (r != EAS_CMD_PARKED) {
+		if (req->waiter != NULL && req->waiter != fired)
+			push_cancel(req->srv->push, req->waiter);
+		req->waiter = NULL;
+	} else if (req->waiter == NULL) {
+		log_error("handler parked without a waiter");
+		r = EAS_CMD_ERROR;
+	}
+	return finish(req, r, out);
+}
+
+/* --- the ActiveSync endpoint --- */
+
+static enum http_result
+options(struct eas_req *req)
+{
+	eas_req_add_header(req, "Allow", "OPTIONS,POST");
+	eas_req_add_header(req, "Public", "OPTIONS,POST");
+	eas_req_add_header(req, "MS-ASProtocolVersions", PROTOCOL_VERSIONS);
+	eas_req_add_header(req, "MS-ASProtocolCommands", eas_command_list());
+	return respond_status(req, 200);
+}
+
+/* The parts of the request that come in headers rather than the query
+ * (MS-ASHTTP 2.2.1.1.2). */
+static void
+read_headers(struct eas_req *req)
+{
+	struct http_request *hr = req->http;
+
+	if (req->version_str == NULL)
+		req->version_str = http_header(hr, "MS-ASProtocolVersion");
+	if (!req->policy_key_given) {
+		const char *pk = http_header(hr, "X-MS-PolicyKey");
+
+		if (pk != NULL && *pk != '\0') {
+			req->policy_key_given =
+				str_to_uint32(pk, &req->policy_key) == 0;
+			if (!req->policy_key_given) {
+				log_info("malformed X-MS-PolicyKey");
+				req->policy_key_given = true;
+				req->policy_key = 0;
+			}
+		}
+	}
+	if (!req->accept_multipart) {
+		const char *mp = http_header(hr, "MS-ASAcceptMultiPart");
+
+		req->accept_multipart = mp != NULL && str_ieq(mp, "T");
+	}
+}
+
+static enum http_result
+eas_post(struct eas_req *req)
+{
+	struct wbxml_node *out = NULL;
+	enum eas_cmd_result r;
+	int a;
+
+	if (eas_parse_query(req, req->http->query) < 0)
+		return respond_status(req, 400);
+	read_headers(req);
+	a = authenticate(req);
+	if (a < 0)
+		return unauthorized(req, a);
+	set_log_ctx(req);
+	r = eas_dispatch(req, &out);
+	return finish(req, r, out);
+}
+
+enum http_result
+eas_endpoint(struct http_request *hr)
+{
+	struct eas_req *req = req_new(hr);
+	enum http_result r;
+	int a;
+
+	hr->done_fn = done_hook;
+	req->store = easd_thread_store(req->srv);
+	if (req->store == NULL)
+		return respond_status(req, 503);
+	/* One read transaction for the request's reads (auth, device,
+	 * policy, a no-change answer); any write ends it first. */
+	store_snapshot_begin(req->store);
+	if (strcmp(hr->method, "OPTIONS") == 0) {
+		a = authenticate(req);
+		r = a < 0 ? unauthorized(req, a) : options(req);
+	} else {
+		r = eas_post(req);
+	}
+	store_snapshot_end(req->store);
+	return r;
+}
+
+enum http_result
+autodiscover_endpoint(struct http_request *hr)
+{
+	struct eas_req *req = req_new(hr);
+	enum http_result r;
+	int a;
+
+	req->store = easd_thread_store(req->srv);
+	if (req->store == NULL)
+		return respond_status(req, 503);
+	store_snapshot_begin(req->store);
+	a = authenticate(req);
+	if (a < 0) {
+		r = unauthorized(req, a);
+	} else {
+		req->cmd = "Autodiscover";
+		set_log_ctx(req);
+		autodiscover_handle(req);
+		r = respond(req, NULL);
+	}
+	store_snapshot_end(req->store);
+	return r;
+}

@@ -1,0 +1,109 @@
+/* The HTTP layer (http.c, the only code that includes microhttpd.h): a
+ * listener with a route table. A route is a path (matched without regard
+ * to case), the methods it takes and a handler; the layer answers 404 for
+ * an unknown path and 405 with Allow for a method the route does not take,
+ * reads the body (413 past the limit), and lets a handler park a request
+ * without holding a thread: the connection is suspended until
+ * http_resume(). Handlers see struct http_request, never libmicrohttpd. */
+#ifndef EASD_HTTP_H
+#define EASD_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+struct http_request;
+
+enum http_result {
+	HTTP_DONE = 0, /* the response fields are set */
+	HTTP_PARKED,   /* resume_fn answers later; park_fn runs once the
+			  connection is suspended */
+};
+
+typedef enum http_result http_handler_fn(struct http_request *hr);
+typedef void http_hook_fn(struct http_request *hr);
+
+struct http_header {
+	struct http_header *next;
+	const char *name, *value;
+};
+
+struct http_request {
+	struct arena *arena; /* lives until the response is sent or the
+				connection ends */
+	void *ctx;	     /* the server's context, from http_config */
+	uint64_t id;	     /* request number, for logs */
+	const char *method;
+	const char *path;  /* decoded, without the query */
+	const char *query; /* raw, without '?'; "" when none */
+	const char *remote_addr;
+	bool tls;
+	const uint8_t *body; /* NUL terminated; len 0 = none */
+	size_t body_len;
+
+	/* the response */
+	int status; /* 200 unless the handler says otherwise */
+	const char *content_type;
+	const uint8_t *resp_body;
+	size_t resp_len;
+	struct http_header *headers;
+	/* for the access log line: what the route knows of the request
+	 * ("user=... cmd=..."; NULL = the path) and its own status (-1 =
+	 * none) */
+	const char *log_fields;
+	int log_status;
+
+	/* parking: set by a handler that returns HTTP_PARKED */
+	http_handler_fn *resume_fn; /* on a worker thread after http_resume */
+	http_hook_fn *park_fn;	    /* after the suspension */
+	/* called once when the request ends, answered or not (a client that
+	 * hung up): release what parking holds */
+	http_hook_fn *done_fn;
+	void *handler_ctx;
+};
+
+struct http_route {
+	const char *path;    /* "/Microsoft-Server-ActiveSync" */
+	const char *methods; /* "OPTIONS,POST": also the Allow header */
+	http_handler_fn *handler;
+};
+
+struct http_config {
+	const char *listen; /* ADDR:PORT, [ADDR]:PORT; port 0 = any */
+	const char *tls_cert, *tls_key; /* PEM files; NULL = plain HTTP */
+	unsigned threads;		/* worker threads; 0 = one per core */
+	size_t max_body;		/* request body limit */
+	const struct http_route *routes;
+	size_t nroutes;
+	void *ctx; /* handed to handlers as http_request.ctx */
+};
+
+struct http_server;
+
+/* Bind and start serving. Returns the server, or NULL with *error_r (a
+ * static text). */
+struct http_server *http_start(const struct http_config *cfg,
+			       const char **error_r);
+/* The bound port (the real one when port 0 was asked). */
+uint16_t http_port(const struct http_server *h);
+void http_stop(struct http_server **hp);
+
+/* A request header (case-insensitive name), or NULL. */
+const char *http_header(struct http_request *hr, const char *name);
+/* The Basic credentials of the request, copied into its arena (the
+ * password is wiped when the arena goes). Returns 0, or -1 when there are
+ * none. */
+int http_basic_auth(struct http_request *hr, const char **user_r,
+		    const char **password_r);
+/* Add a response header (copied into the arena). */
+void http_add_header(struct http_request *hr, const char *name,
+		     const char *value);
+/* Set a response without a body. */
+void http_set_status(struct http_request *hr, int status);
+/* Resume a parked request so that its resume_fn runs; safe from any
+ * thread, once per parking. */
+void http_resume(struct http_request *hr);
+
+#endif
