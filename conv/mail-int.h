@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gmime/gmime.h>
+
 #include "arena.h"
 #include "mail.h"
 #include "store.h"
@@ -54,6 +56,13 @@ struct mail_info {
 	int last_verb;
 	const char *last_verb_time;
 };
+
+/* Parse a message with GMime; the message is released with the arena.
+ * NULL when GMime cannot make a message of it. */
+GMimeMessage *mail_mime_parse(struct arena *a, const char *data, size_t len);
+/* The part at a path like "1.2" (as attachment records name them), or
+ * NULL. */
+GMimeObject *mail_part_by_path(GMimeObject *obj, const char *path);
 
 /* The item's info from its extra record, re-parsing the message when the
  * record is missing or of another format version. 0, or -1 with *error_r. */

@@ -976,8 +976,8 @@ conversation_ids(struct walk_ctx *w, GMimeMessage *msg, int64_t date)
 }
 
 /* Parse data into a GMimeMessage owned by the arena, or NULL. */
-static GMimeMessage *
-mime_parse(struct arena *a, const char *data, size_t len)
+GMimeMessage *
+mail_mime_parse(struct arena *a, const char *data, size_t len)
 {
 	GMimeStream *st;
 	GMimeParser *parser;
@@ -1032,7 +1032,7 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 		*error_r = "not an RFC 5322 message (no header)";
 		return -1;
 	}
-	msg = mime_parse(a, data, len);
+	msg = mail_mime_parse(a, data, len);
 	if (msg == NULL) {
 		*error_r = "unparsable message";
 		return -1;
@@ -1139,8 +1139,8 @@ mail_set_last_verb(struct arena *a, const struct store_item *item, int verb,
 
 /* --- attachments --- */
 
-static GMimeObject *
-part_by_path(GMimeObject *obj, const char *path)
+GMimeObject *
+mail_part_by_path(GMimeObject *obj, const char *path)
 {
 	while (obj != NULL && *path != '\0') {
 		char *end;
@@ -1186,13 +1186,13 @@ mail_attachment_get(struct arena *a, const struct store_item *item,
 		*error_r = "email item without data";
 		return -1;
 	}
-	msg = mime_parse(a, (const char *)item->data, item->data_len);
+	msg = mail_mime_parse(a, (const char *)item->data, item->data_len);
 	if (msg == NULL) {
 		*error_r = "stored message unparsable";
 		return -1;
 	}
-	obj = part_by_path(g_mime_message_get_mime_part(msg),
-			   at->path != NULL ? at->path : "");
+	obj = mail_part_by_path(g_mime_message_get_mime_part(msg),
+				at->path != NULL ? at->path : "");
 	if (obj == NULL)
 		return 0;
 	mem = g_mime_stream_mem_new();

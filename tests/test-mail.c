@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "arena.h"
+#include "compose.h"
 #include "conv.h"
 #include "mail.h"
 #include "store.h"
@@ -686,6 +687,184 @@ test_change_round_trip(void)
 	arena_free(&a);
 }
 
+/* --- outgoing mail (compose.c) --- */
+
+static struct store_item
+corpus_item(struct arena *a, const char *name)
+{
+	struct store_item item;
+	const char *error = NULL;
+	size_t len = 0;
+	char *data = read_file(a, name, &len);
+
+	memset(&item, 0, sizeof(item));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+	CU_ASSERT_EQUAL_FATAL(mail_item_from_mime(a, data, len, &item, &error),
+			      0);
+	return item;
+}
+
+static const char *
+no_cr(struct arena *a, const uint8_t *d, size_t len)
+{
+	char *r = arena_alloc(a, len + 1);
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (d[i] != '\r')
+			r[n++] = (char)d[i];
+	r[n] = '\0';
+	return r;
+}
+
+static void
+test_compose_new(void)
+{
+	struct arena *a = arena_new(0);
+	struct mail_outgoing out;
+	const char *error = NULL;
+	static const char msg[] =
+		"From: Ada <ada@example.org>\r\n"
+		"To: Bob <bob@example.org>, carol@example.net\r\n"
+		"Cc: Team: dave@example.net, BOB@example.org;\r\n"
+		"Bcc: secret@example.com\r\n"
+		"Subject: Plans\r\n\r\nHello.\r\n";
+
+	CU_ASSERT_EQUAL_FATAL(mail_compose(a, msg, strlen(msg),
+					   MAIL_COMPOSE_NEW, NULL, &out,
+					   &error),
+			      0);
+	CU_ASSERT_STRING_EQUAL(out.from, "ada@example.org");
+	/* To, Cc (the group's members), Bcc; bob only once */
+	CU_ASSERT_EQUAL(out.nrcpts, 4);
+	CU_ASSERT_STRING_EQUAL(out.rcpts[0], "bob@example.org");
+	CU_ASSERT_STRING_EQUAL(out.rcpts[3], "secret@example.com");
+	CU_ASSERT_STRING_EQUAL(out.subject, "Plans");
+	/* what leaves has no Bcc; the Sent Items copy keeps it */
+	CU_ASSERT_PTR_NULL(strstr(out.data, "secret@example.com"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.sent_data, "secret@example.com"));
+	/* Date and Message-ID supplied, CR LF line ends */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "\r\nDate: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, out.message_id));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.message_id, "@example.org>"));
+	CU_ASSERT_PTR_NULL(strstr(out.data, "o.\n"));
+
+	/* an address that cannot go on an SMTP envelope is not used */
+	static const char bad[] = "From: ada@example.org\r\n"
+				  "To: \"x\" <a b@example.org>\r\n\r\nx\r\n";
+	CU_ASSERT_EQUAL(mail_compose(a, bad, strlen(bad), MAIL_COMPOSE_NEW,
+				     NULL, &out, &error),
+			0);
+	CU_ASSERT_EQUAL(out.nrcpts, 0);
+	CU_ASSERT_EQUAL(
+		mail_compose(a, "", 0, MAIL_COMPOSE_NEW, NULL, &out, &error),
+		-1);
+	arena_free(&a);
+}
+
+static void
+test_compose_reply_forward(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item orig = corpus_item(a, "03-alternative.eml");
+	struct store_item with_atts = corpus_item(a, "04-attachments.eml");
+	struct store_item sent;
+	struct mail_outgoing out;
+	const char *error = NULL;
+	static const char plain_reply[] =
+		"From: bob@example.org\r\nTo: alice@example.com\r\n"
+		"Subject: Re: Lunch on Friday?\r\n\r\nNoon is fine.\r\n";
+	static const char alt_reply[] =
+		"From: bob@example.org\r\nTo: alice@example.com\r\n"
+		"Subject: Re: Lunch\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		"Fine.\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+		"<html><body><p>Fine.</p></body></html>\r\n--b--\r\n";
+	static const char fwd[] =
+		"From: bob@example.org\r\nTo: carol@example.net\r\n"
+		"Subject: Fwd: report\r\n\r\nSee below.\r\n";
+
+	/* reply, plain: new text, then the original quoted */
+	CU_ASSERT_EQUAL_FATAL(mail_compose(a, plain_reply, strlen(plain_reply),
+					   MAIL_COMPOSE_REPLY, &orig, &out,
+					   &error),
+			      0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Noon is fine."));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "wrote:"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out.data, "> Plain version: see you at noon."));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out.data, "In-Reply-To: <alt-3@example.com>"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out.data, "<plain-1@example.com> <alt-3@example.com>"));
+
+	/* reply, alternative: the HTML part gets the original HTML */
+	CU_ASSERT_EQUAL_FATAL(mail_compose(a, alt_reply, strlen(alt_reply),
+					   MAIL_COMPOSE_REPLY, &orig, &out,
+					   &error),
+			      0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "<blockquote"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "<b>see you at noon</b>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "> Plain version"));
+
+	/* forward: the original's text and its attachments come along */
+	CU_ASSERT_EQUAL_FATAL(mail_compose(a, fwd, strlen(fwd),
+					   MAIL_COMPOSE_FORWARD, &with_atts,
+					   &out, &error),
+			      0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Forwarded message"));
+	memset(&sent, 0, sizeof(sent));
+	CU_ASSERT_EQUAL_FATAL(
+		mail_item_from_mime(a, out.data, out.len, &sent, &error), 0);
+	{
+		const uint8_t *d1, *d2;
+		size_t l1, l2;
+		const char *ct, *name;
+
+		for (unsigned i = 0;; i++) {
+			int r1 = mail_attachment_get(a, &with_atts, i, &d1, &l1,
+						     &ct, &name, &error);
+			int r2 = mail_attachment_get(a, &sent, i, &d2, &l2, &ct,
+						     &name, &error);
+
+			CU_ASSERT_EQUAL(r1, r2);
+			if (r1 != 1 || r2 != 1)
+				break;
+			/* text parts may be re-canonicalized to CR LF */
+			CU_ASSERT_STRING_EQUAL(no_cr(a, d1, l1),
+					       no_cr(a, d2, l2));
+		}
+	}
+	arena_free(&a);
+}
+
+static void
+test_compose_ndr(void)
+{
+	struct arena *a = arena_new(0);
+	struct store_item item;
+	const char *data, *error = NULL;
+	size_t len;
+	static const char orig[] = "From: ada@example.org\r\n"
+				   "To: nobody@example.net\r\n"
+				   "Subject: Hello\r\n\r\nsecret body\r\n";
+
+	mail_compose_ndr(a, "ada@example.org", "nobody@example.net",
+			 "relay.example.net", "550 5.1.1 no such user\r\nx",
+			 orig, strlen(orig), &data, &len);
+	memset(&item, 0, sizeof(item));
+	CU_ASSERT_EQUAL_FATAL(mail_item_from_mime(a, data, len, &item, &error),
+			      0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(data, "nobody@example.net"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(data, "550 5.1.1 no such user x"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(data, "Subject: Hello"));
+	/* the headers only: never the body */
+	CU_ASSERT_PTR_NULL(strstr(data, "secret body"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(item.meta.subject, "Undeliverable"));
+	arena_free(&a);
+}
+
 static CU_TestInfo corpus_tests[] = {
 	{"every corpus file parses and converts", test_corpus_never_crashes},
 	{"non-messages are refused", test_not_a_message},
@@ -700,6 +879,9 @@ static CU_TestInfo corpus_tests[] = {
 	{"MIME bodies and message classes", test_mime_support},
 	{"50 MB message", test_huge_message},
 	{"Read/Flag/Categories round trip", test_change_round_trip},
+	{"compose: recipients, Bcc, Date, Message-ID", test_compose_new},
+	{"compose: reply quotes, forward attaches", test_compose_reply_forward},
+	{"compose: non-delivery report", test_compose_ndr},
 	CU_TEST_INFO_NULL,
 };
 
