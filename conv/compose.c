@@ -391,7 +391,8 @@ set_thread_headers(struct arena *a, GMimeMessage *msg, const struct original *o)
 int
 mail_compose(struct arena *a, const char *data, size_t len,
 	     enum mail_compose_mode mode, const struct store_item *original,
-	     struct mail_outgoing *out, const char **error_r)
+	     const char *default_from, struct mail_outgoing *out,
+	     const char **error_r)
 {
 	struct rcpt_list rl = {.a = a};
 	GMimeMessage *msg;
@@ -408,6 +409,11 @@ mail_compose(struct arena *a, const char *data, size_t len,
 		return -1;
 	}
 	out->from = first_mailbox(a, g_mime_message_get_from(msg));
+	if (out->from == NULL && default_from != NULL) {
+		g_mime_object_set_header(GMIME_OBJECT(msg), "From",
+					 default_from, "utf-8");
+		out->from = first_mailbox(a, g_mime_message_get_from(msg));
+	}
 	rcpt_collect(&rl,
 		     g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO),
 		     0);

@@ -47,7 +47,8 @@ struct mail_outgoing {
  * address that cannot be used on an SMTP envelope. */
 int mail_compose(struct arena *a, const char *data, size_t len,
 		 enum mail_compose_mode mode, const struct store_item *original,
-		 struct mail_outgoing *out, const char **error_r);
+		 const char *default_from, struct mail_outgoing *out,
+		 const char **error_r);
 
 /* A non-delivery report (RFC 3464 multipart/report) to the sender about
  * one recipient of a message it sent: who refused it (reporter), the

@@ -731,7 +731,7 @@ test_compose_new(void)
 		"Subject: Plans\r\n\r\nHello.\r\n";
 
 	CU_ASSERT_EQUAL_FATAL(mail_compose(a, msg, strlen(msg),
-					   MAIL_COMPOSE_NEW, NULL, &out,
+					   MAIL_COMPOSE_NEW, NULL, NULL, &out,
 					   &error),
 			      0);
 	CU_ASSERT_STRING_EQUAL(out.from, "ada@example.org");
@@ -753,12 +753,20 @@ test_compose_new(void)
 	static const char bad[] = "From: ada@example.org\r\n"
 				  "To: \"x\" <a b@example.org>\r\n\r\nx\r\n";
 	CU_ASSERT_EQUAL(mail_compose(a, bad, strlen(bad), MAIL_COMPOSE_NEW,
-				     NULL, &out, &error),
+				     NULL, NULL, &out, &error),
 			0);
 	CU_ASSERT_EQUAL(out.nrcpts, 0);
-	CU_ASSERT_EQUAL(
-		mail_compose(a, "", 0, MAIL_COMPOSE_NEW, NULL, &out, &error),
-		-1);
+	/* no From: the account's address goes in */
+	static const char nofrom[] = "To: bob@example.org\r\n\r\nx\r\n";
+	CU_ASSERT_EQUAL(mail_compose(a, nofrom, strlen(nofrom),
+				     MAIL_COMPOSE_NEW, NULL,
+				     "Ada <ada@example.org>", &out, &error),
+			0);
+	CU_ASSERT_STRING_EQUAL(out.from, "ada@example.org");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "From: Ada <ada@example.org>"));
+	CU_ASSERT_EQUAL(mail_compose(a, "", 0, MAIL_COMPOSE_NEW, NULL, NULL,
+				     &out, &error),
+			-1);
 	arena_free(&a);
 }
 
@@ -787,8 +795,8 @@ test_compose_reply_forward(void)
 
 	/* reply, plain: new text, then the original quoted */
 	CU_ASSERT_EQUAL_FATAL(mail_compose(a, plain_reply, strlen(plain_reply),
-					   MAIL_COMPOSE_REPLY, &orig, &out,
-					   &error),
+					   MAIL_COMPOSE_REPLY, &orig, NULL,
+					   &out, &error),
 			      0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Noon is fine."));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "wrote:"));
@@ -801,8 +809,8 @@ test_compose_reply_forward(void)
 
 	/* reply, alternative: the HTML part gets the original HTML */
 	CU_ASSERT_EQUAL_FATAL(mail_compose(a, alt_reply, strlen(alt_reply),
-					   MAIL_COMPOSE_REPLY, &orig, &out,
-					   &error),
+					   MAIL_COMPOSE_REPLY, &orig, NULL,
+					   &out, &error),
 			      0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "<blockquote"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "<b>see you at noon</b>"));
@@ -811,7 +819,7 @@ test_compose_reply_forward(void)
 	/* forward: the original's text and its attachments come along */
 	CU_ASSERT_EQUAL_FATAL(mail_compose(a, fwd, strlen(fwd),
 					   MAIL_COMPOSE_FORWARD, &with_atts,
-					   &out, &error),
+					   NULL, &out, &error),
 			      0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.data, "Forwarded message"));
 	memset(&sent, 0, sizeof(sent));
