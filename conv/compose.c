@@ -488,6 +488,167 @@ mail_compose(struct arena *a, const char *data, size_t len,
 	return 0;
 }
 
+/* --- drafts --- */
+
+static const char *
+draft_header(struct arena *a, GMimeMessage *old, const char *name)
+{
+	const char *v =
+		old != NULL ? g_mime_object_get_header(GMIME_OBJECT(old), name)
+			    : NULL;
+
+	return v != NULL ? arena_strdup(a, v) : NULL;
+}
+
+static void
+set_addr_header(GMimeMessage *msg, const char *name, const char *value)
+{
+	if (value != NULL && *value != '\0')
+		g_mime_object_set_header(GMIME_OBJECT(msg), name, value,
+					 "utf-8");
+}
+
+static bool
+index_dropped(const struct mail_draft *d, unsigned i)
+{
+	for (size_t k = 0; k < d->ndel; k++)
+		if (d->del[k] == i)
+			return true;
+	return false;
+}
+
+int
+mail_draft_build(struct arena *a, const struct mail_draft *d,
+		 const struct store_item *old, const char **data_r,
+		 size_t *len_r, const char **error_r)
+{
+	GMimeMessage *msg = g_mime_message_new(TRUE), *oldmsg = NULL;
+	struct mail_info mi;
+	GMimeTextPart *body;
+	GMimeMultipart *mixed = NULL;
+	const char *to, *cc, *bcc, *subject, *text = "";
+	int type = 1, importance = 1;
+	GDateTime *now;
+
+	arena_add_cleanup(a, unref_cb, msg);
+	memset(&mi, 0, sizeof(mi));
+	if (old != NULL && old->data != NULL) {
+		oldmsg = mail_mime_parse(a, (const char *)old->data,
+					 old->data_len);
+		if (oldmsg == NULL || mail_info_get(a, old, &mi, error_r) < 0) {
+			*error_r = "the stored draft cannot be read";
+			return -1;
+		}
+		importance = mi.importance;
+	}
+	to = d->to != NULL ? d->to : draft_header(a, oldmsg, "To");
+	cc = d->cc != NULL ? d->cc : draft_header(a, oldmsg, "Cc");
+	bcc = d->bcc != NULL ? d->bcc : draft_header(a, oldmsg, "Bcc");
+	subject = d->subject != NULL ? d->subject
+				     : (mi.subject != NULL ? mi.subject : "");
+	if (d->importance >= 0 && d->importance <= 2)
+		importance = d->importance;
+	if (d->have_body) {
+		text = arena_strndup(a, d->body != NULL ? d->body : "",
+				     d->body_len);
+		type = d->body_type == 2 ? 2 : 1;
+	} else if (old != NULL) {
+		size_t len;
+
+		if (mi.html.present) {
+			text = mail_body_text(a, old, &mi.html, &len);
+			type = 2;
+		} else {
+			text = mail_body_text(a, old, &mi.text, &len);
+		}
+	}
+	set_addr_header(msg, "From", d->from);
+	set_addr_header(msg, "To", to);
+	set_addr_header(msg, "Cc", cc);
+	set_addr_header(msg, "Bcc", bcc);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	if (importance != 1)
+		g_mime_object_set_header(GMIME_OBJECT(msg), "Importance",
+					 importance == 2 ? "high" : "low",
+					 NULL);
+	now = g_date_time_new_now_utc();
+	g_mime_message_set_date(msg, now);
+	g_date_time_unref(now);
+	body = g_mime_text_part_new_with_subtype(type == 2 ? "html" : "plain");
+	arena_add_cleanup(a, unref_cb, body);
+	g_mime_text_part_set_text(body, text);
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(body));
+	for (size_t i = 0; i < mi.natts + d->nadd; i++) {
+		GMimeObject *part = NULL;
+
+		if (i < mi.natts) {
+			if (index_dropped(d, (unsigned)i))
+				continue;
+			part = mail_part_by_path(
+				g_mime_message_get_mime_part(oldmsg),
+				mi.atts[i].path != NULL ? mi.atts[i].path : "");
+			if (part == NULL)
+				continue;
+			g_object_ref(part);
+		} else {
+			const struct mail_draft_att *at = &d->add[i - mi.natts];
+			GMimePart *p = g_mime_part_new_with_type(
+				"application", "octet-stream");
+			GMimeStream *st = g_mime_stream_mem_new_with_buffer(
+				(const char *)at->data, at->len);
+			GMimeDataWrapper *w =
+				g_mime_data_wrapper_new_with_stream(
+					st, GMIME_CONTENT_ENCODING_DEFAULT);
+
+			if (at->ctype != NULL &&
+			    strchr(at->ctype, '/') != NULL) {
+				GMimeContentType *ct =
+					g_mime_content_type_parse(NULL,
+								  at->ctype);
+
+				if (ct != NULL) {
+					g_mime_object_set_content_type(
+						GMIME_OBJECT(p), ct);
+					g_object_unref(ct);
+				}
+			}
+			g_mime_part_set_content(p, w);
+			g_mime_part_set_content_encoding(
+				p, GMIME_CONTENT_ENCODING_BASE64);
+			g_mime_part_set_filename(
+				p, at->name != NULL ? at->name : "attachment");
+			g_mime_object_set_disposition(
+				GMIME_OBJECT(p),
+				at->is_inline ? "inline" : "attachment");
+			if (at->content_id != NULL && *at->content_id != '\0')
+				g_mime_part_set_content_id(p, at->content_id);
+			g_object_unref(w);
+			g_object_unref(st);
+			part = GMIME_OBJECT(p);
+		}
+		if (mixed == NULL) {
+			mixed = g_mime_multipart_new_with_subtype("mixed");
+			arena_add_cleanup(a, unref_cb, mixed);
+			g_mime_multipart_add(mixed, GMIME_OBJECT(body));
+			g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
+		}
+		g_mime_multipart_add(mixed, part);
+		g_object_unref(part);
+	}
+	if (oldmsg != NULL && g_mime_message_get_message_id(oldmsg) != NULL)
+		g_mime_message_set_message_id(
+			msg, g_mime_message_get_message_id(oldmsg));
+	else
+		g_mime_message_set_message_id(
+			msg,
+			new_message_id(
+				a, first_mailbox(
+					   a, g_mime_message_get_from(msg))));
+	*data_r = to_text(a, GMIME_OBJECT(msg));
+	*len_r = strlen(*data_r);
+	return 0;
+}
+
 /* --- non-delivery reports --- */
 
 /* A relay's reply may span lines: one line, controls as spaces. */

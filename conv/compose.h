@@ -50,6 +50,38 @@ int mail_compose(struct arena *a, const char *data, size_t len,
 		 const char *default_from, struct mail_outgoing *out,
 		 const char **error_r);
 
+/* A 16.x draft (MS-ASEMAIL 2.2.2.x IsDraft, airsyncbase:Attachments Add
+ * and Delete): the message its properties describe. NULL strings keep the
+ * stored draft's value, "" clears it. */
+struct mail_draft_att {
+	const char *name, *ctype, *content_id;
+	const uint8_t *data;
+	size_t len;
+	bool is_inline;
+};
+
+struct mail_draft {
+	const char *from; /* "Name <addr>" of the account */
+	const char *to, *cc, *bcc, *subject;
+	int importance; /* 0 low, 1 normal, 2 high; -1 keep */
+	bool have_body;
+	const char *body; /* in body_type: 1 plain, 2 HTML */
+	size_t body_len;
+	int body_type;
+	const struct mail_draft_att *add; /* appended, in order */
+	size_t nadd;
+	const unsigned *del; /* stored attachment indexes to drop */
+	size_t ndel;
+};
+
+/* Build the draft's message over old (the stored draft, NULL for a new
+ * one): headers, one text body, attachments kept, dropped and added (the
+ * added ones come last, in order). *data_r is CR LF text in a. Returns 0
+ * or -1 with *error_r. */
+int mail_draft_build(struct arena *a, const struct mail_draft *d,
+		     const struct store_item *old, const char **data_r,
+		     size_t *len_r, const char **error_r);
+
 /* A non-delivery report (RFC 3464 multipart/report) to the sender about
  * one recipient of a message it sent: who refused it (reporter), the
  * reply, and the original's headers. *data_r is CR LF text in a. */

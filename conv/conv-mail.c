@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "compose.h"
 #include "conv-int.h"
 #include "mail-int.h"
 #include "util.h"
@@ -231,8 +232,13 @@ conv_email_to_eas(struct arena *a, const struct store_item *item,
 		}
 		add_categories(a, appdata, &mi, false);
 	}
-	if (ctx->version >= 160)
-		wbxml_add_int(a, appdata, EAS_EMAIL2_ISDRAFT, 0);
+	if (ctx->version >= 160) {
+		bool draft = ctx->folder_type == EAS_FOLDER_DRAFTS;
+
+		wbxml_add_int(a, appdata, EAS_EMAIL2_ISDRAFT, draft ? 1 : 0);
+		if (draft && mi.bcc != NULL)
+			wbxml_add_text(a, appdata, EAS_EMAIL2_BCC, mi.bcc);
+	}
 	return 0;
 }
 
@@ -359,6 +365,163 @@ conv_email_change(struct arena *a, const struct wbxml_node *appdata,
 		}
 	}
 	mail_info_write(a, &mi, &item_r->extra, &item_r->extra_len);
+	return 0;
+}
+
+/* --- drafts (16.x) --- */
+
+#define DRAFT_MAX_ATTACHMENTS 100
+
+/* airsyncbase:Content: OPAQUE bytes, or base64 text when a client sends
+ * a string. */
+static int
+draft_content(struct arena *a, const struct wbxml_node *n,
+	      const uint8_t **data_r, size_t *len_r)
+{
+	long dl;
+	uint8_t *out;
+
+	if (n == NULL || n->data == NULL) {
+		*data_r = (const uint8_t *)"";
+		*len_r = 0;
+		return 0;
+	}
+	if (n->opaque) {
+		*data_r = n->data;
+		*len_r = n->len;
+		return 0;
+	}
+	out = arena_alloc(a, base64_decoded_max(n->len) + 1);
+	dl = base64_decode((const char *)n->data, n->len, out);
+	if (dl < 0)
+		return -1;
+	*data_r = out;
+	*len_r = (size_t)dl;
+	return 0;
+}
+
+static int
+draft_attachments(struct arena *a, const struct wbxml_node *atts,
+		  struct mail_draft *d, const char ***added_r, size_t *nadded_r,
+		  const char **error_r)
+{
+	const struct wbxml_node *n;
+	struct mail_draft_att *add =
+		arena_zalloc(a, DRAFT_MAX_ATTACHMENTS * sizeof(*add));
+	unsigned *del = arena_alloc(a, DRAFT_MAX_ATTACHMENTS * sizeof(*del));
+	const char **ids = arena_alloc(a, DRAFT_MAX_ATTACHMENTS * sizeof(*ids));
+
+	wbxml_foreach(atts, n)
+	{
+		if (n->tag == EAS_AIRSYNCBASE_ADD) {
+			struct mail_draft_att *at = &add[d->nadd];
+			const char *cid =
+				wbxml_child_text(n, EAS_AIRSYNCBASE_CLIENTID);
+			int64_t v = 0;
+
+			if (d->nadd == DRAFT_MAX_ATTACHMENTS || cid == NULL)
+				return conv_fail(a, error_r,
+						 "draft: attachment without "
+						 "ClientId, or too many");
+			if (draft_content(
+				    a, wbxml_child(n, EAS_AIRSYNCBASE_CONTENT),
+				    &at->data, &at->len) < 0)
+				return conv_fail(a, error_r,
+						 "draft: Content is not "
+						 "base64");
+			at->name = wbxml_child_text(
+				n, EAS_AIRSYNCBASE_DISPLAYNAME);
+			at->ctype = wbxml_child_text(
+				n, EAS_AIRSYNCBASE_CONTENTTYPE);
+			at->content_id =
+				wbxml_child_text(n, EAS_AIRSYNCBASE_CONTENTID);
+			at->is_inline =
+				wbxml_child_int(n, EAS_AIRSYNCBASE_ISINLINE,
+						&v) > 0 &&
+				v == 1;
+			ids[d->nadd++] = cid;
+		} else if (n->tag == EAS_AIRSYNCBASE_DELETE) {
+			const char *ref = wbxml_child_text(
+				n, EAS_AIRSYNCBASE_FILEREFERENCE);
+			const char *sid;
+			unsigned idx;
+
+			if (ref == NULL ||
+			    mail_file_reference_parse(a, ref, &sid, &idx) < 0)
+				return conv_fail(a, error_r,
+						 "draft: bad FileReference");
+			if (d->ndel < DRAFT_MAX_ATTACHMENTS)
+				del[d->ndel++] = idx;
+		}
+	}
+	d->add = add;
+	d->del = del;
+	*added_r = ids;
+	*nadded_r = d->nadd;
+	return 0;
+}
+
+int
+conv_draft_from_eas(struct arena *a, const struct wbxml_node *appdata,
+		    const char *from, const struct store_item *old,
+		    struct store_item *item_r, const char ***added_r,
+		    size_t *nadded_r, bool *send_r, const char **error_r)
+{
+	struct mail_draft d;
+	const struct wbxml_node *n;
+	const char *data;
+	size_t len;
+	int64_t v;
+
+	memset(&d, 0, sizeof(d));
+	d.from = from;
+	d.importance = -1;
+	*added_r = NULL;
+	*nadded_r = 0;
+	*send_r = false;
+	wbxml_foreach(appdata, n)
+	{
+		switch (n->tag) {
+		case EAS_EMAIL_TO:
+			d.to = wbxml_text(n);
+			break;
+		case EAS_EMAIL_CC:
+			d.cc = wbxml_text(n);
+			break;
+		case EAS_EMAIL2_BCC:
+			d.bcc = wbxml_text(n);
+			break;
+		case EAS_EMAIL_SUBJECT:
+			d.subject = wbxml_text(n);
+			break;
+		case EAS_EMAIL_IMPORTANCE:
+			if (str_to_int64(wbxml_text(n), &v) < 0 || v < 0 ||
+			    v > 2)
+				return conv_fail(a, error_r,
+						 "draft: bad Importance");
+			d.importance = (int)v;
+			break;
+		case EAS_AIRSYNCBASE_BODY:
+			d.have_body =
+				conv_body_get(appdata, &d.body, &d.body_len,
+					      &d.body_type) == 1;
+			break;
+		case EAS_AIRSYNCBASE_ATTACHMENTS:
+			if (draft_attachments(a, n, &d, added_r, nadded_r,
+					      error_r) < 0)
+				return -1;
+			break;
+		case EAS_EMAIL2_SEND:
+			*send_r = true;
+			break;
+		default:
+			break;
+		}
+	}
+	if (mail_draft_build(a, &d, old, &data, &len, error_r) < 0 ||
+	    mail_item_from_mime(a, data, len, item_r, error_r) < 0)
+		return -1;
+	item_r->meta.read = true;
 	return 0;
 }
 

@@ -46,6 +46,8 @@ struct conv_ctx {
 	size_t nsupported;
 	/* For FileReferences and ServerIds inside the item. */
 	const char *item_server_id;
+	/* The folder the item is in (EAS_FOLDER_DRAFTS: email is a draft). */
+	int folder_type;
 };
 
 /* Client ApplicationData -> store item for a class. old is the stored
@@ -112,6 +114,16 @@ int conv_email_to_eas(struct arena *a, const struct store_item *item,
 int conv_email_change(struct arena *a, const struct wbxml_node *appdata,
 		      const struct store_item *old, struct store_item *item_r,
 		      const char **error_r);
+/* A 16.x draft in the Drafts folder (MS-ASEMAIL IsDraft): Add (old NULL)
+ * or Change of To, Cc, Bcc, Subject, Importance, Body and attachments
+ * (airsyncbase:Attachments Add / Delete by FileReference). from is the
+ * account's "Name <addr>". *added_r (in a) gets the ClientId of each added
+ * attachment in order: they are the last *nadded_r attachments of the new
+ * item. *send_r: the Change carries email2:Send. */
+int conv_draft_from_eas(struct arena *a, const struct wbxml_node *appdata,
+			const char *from, const struct store_item *old,
+			struct store_item *item_r, const char ***added_r,
+			size_t *nadded_r, bool *send_r, const char **error_r);
 /* Email's Change as the server sends it to other devices (flags only). */
 int conv_email_flags_to_eas(struct arena *a, const struct store_item *item,
 			    const struct conv_ctx *ctx,

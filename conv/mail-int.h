@@ -39,7 +39,7 @@ struct mail_flag_field {
 };
 
 struct mail_info {
-	const char *from, *to, *cc, *reply_to, *subject, *thread_topic;
+	const char *from, *to, *cc, *bcc, *reply_to, *subject, *thread_topic;
 	const char *display_to, *message_class, *content_class;
 	int importance, cpid, native_type;
 	bool smime;

@@ -7,7 +7,8 @@
  *   "E" 0x01, then records: tag (1 byte), length (uint32), value bytes.
  *   Unknown tags are skipped, so newer writers stay readable.
  *   Immutable, written at delivery:
- *     F From, T To, C Cc, R Reply-To, S Subject, H ThreadTopic,
+ *     F From, T To, C Cc, B Bcc (drafts), R Reply-To, S Subject,
+ *     H ThreadTopic,
  *     D DisplayTo, M MessageClass, K ContentClass (decoded UTF-8 text)
  *     I Importance, P InternetCPID, N NativeBodyType, Z "1" if S/MIME
  *       (decimal text)
@@ -255,6 +256,7 @@ mail_info_write(struct arena *a, const struct mail_info *mi,
 	rec_str(&b, 'T', mi->to);
 	rec_str(&b, 'C', mi->cc);
 	rec_str(&b, 'R', mi->reply_to);
+	rec_str(&b, 'B', mi->bcc);
 	rec_str(&b, 'S', mi->subject);
 	rec_str(&b, 'H', mi->thread_topic);
 	rec_str(&b, 'D', mi->display_to);
@@ -415,7 +417,7 @@ info_read(struct arena *a, const uint8_t *extra, size_t len,
 	while (rec_next(&r, &tag, &v, &vl) > 0) {
 		const char *s = NULL;
 
-		if (strchr("FTCRSHDMKgL", tag) != NULL)
+		if (strchr("FTCBRSHDMKgL", tag) != NULL)
 			s = arena_strndup(a, (const char *)v, vl);
 		switch (tag) {
 		case 'F':
@@ -426,6 +428,9 @@ info_read(struct arena *a, const uint8_t *extra, size_t len,
 			break;
 		case 'C':
 			mi->cc = s;
+			break;
+		case 'B':
+			mi->bcc = s;
 			break;
 		case 'R':
 			mi->reply_to = s;
@@ -1041,6 +1046,7 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 	mi->to = addr_list_str(a, g_mime_message_get_to(msg));
 	mi->cc = addr_list_str(a, g_mime_message_get_cc(msg));
 	mi->reply_to = addr_list_str(a, g_mime_message_get_reply_to(msg));
+	mi->bcc = addr_list_str(a, g_mime_message_get_bcc(msg));
 	mi->display_to = display_to(a, g_mime_message_get_to(msg));
 	mi->subject = header_clean(a, g_mime_message_get_subject(msg));
 	mi->thread_topic = decoded_header(a, GMIME_OBJECT(msg), "Thread-Topic");

@@ -873,6 +873,92 @@ test_compose_ndr(void)
 	arena_free(&a);
 }
 
+/* 16.x drafts: Add with an attachment, Change that drops it and adds
+ * another, and the draft as a 16.1 client sees it (IsDraft, Bcc). */
+static void
+test_draft(void)
+{
+	struct arena *a = arena_new(0);
+	struct wbxml_node *app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	struct wbxml_node *body, *atts, *add, *out;
+	struct store_item item, changed;
+	struct conv_ctx ctx;
+	const char **added, *error = NULL, *name, *ct;
+	const uint8_t *d;
+	size_t nadded, l;
+	bool send;
+
+	wbxml_add_text(a, app, EAS_EMAIL_TO, "Bob <bob@example.org>");
+	wbxml_add_text(a, app, EAS_EMAIL2_BCC, "hidden@example.net");
+	wbxml_add_text(a, app, EAS_EMAIL_SUBJECT, "Draft plans");
+	body = wbxml_add(a, app, EAS_AIRSYNCBASE_BODY);
+	wbxml_add_int(a, body, EAS_AIRSYNCBASE_TYPE, 1);
+	wbxml_add_text(a, body, EAS_AIRSYNCBASE_DATA, "First words.");
+	atts = wbxml_add(a, app, EAS_AIRSYNCBASE_ATTACHMENTS);
+	add = wbxml_add(a, atts, EAS_AIRSYNCBASE_ADD);
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_CLIENTID, "att-1");
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_DISPLAYNAME, "a.txt");
+	wbxml_add_int(a, add, EAS_AIRSYNCBASE_METHOD, 1);
+	wbxml_add_opaque(a, add, EAS_AIRSYNCBASE_CONTENT, "0123456789abcdef",
+			 16);
+	memset(&item, 0, sizeof(item));
+	CU_ASSERT_EQUAL_FATAL(
+		conv_draft_from_eas(a, app, "Ada <ada@example.org>", NULL,
+				    &item, &added, &nadded, &send, &error),
+		0);
+	CU_ASSERT_EQUAL(nadded, 1);
+	CU_ASSERT_STRING_EQUAL(added[0], "att-1");
+	CU_ASSERT_FALSE(send);
+	CU_ASSERT_STRING_EQUAL(item.meta.subject, "Draft plans");
+	CU_ASSERT(item.meta.read);
+	CU_ASSERT_EQUAL(
+		mail_attachment_get(a, &item, 0, &d, &l, &ct, &name, &error),
+		1);
+	CU_ASSERT(l == 16 && memcmp(d, "0123456789abcdef", 16) == 0);
+	item.server_id = "D1:5";
+
+	/* Change: subject kept, attachment 0 deleted, another added, Send */
+	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	atts = wbxml_add(a, app, EAS_AIRSYNCBASE_ATTACHMENTS);
+	add = wbxml_add(a, atts, EAS_AIRSYNCBASE_DELETE);
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_FILEREFERENCE, "D1:5:0");
+	add = wbxml_add(a, atts, EAS_AIRSYNCBASE_ADD);
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_CLIENTID, "att-2");
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_DISPLAYNAME, "b.bin");
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_CONTENTTYPE, "image/png");
+	wbxml_add_int(a, add, EAS_AIRSYNCBASE_METHOD, 1);
+	wbxml_add_opaque(a, add, EAS_AIRSYNCBASE_CONTENT, "\x89PNG\0\1", 6);
+	wbxml_add(a, app, EAS_EMAIL2_SEND);
+	memset(&changed, 0, sizeof(changed));
+	CU_ASSERT_EQUAL_FATAL(
+		conv_draft_from_eas(a, app, "Ada <ada@example.org>", &item,
+				    &changed, &added, &nadded, &send, &error),
+		0);
+	CU_ASSERT(send);
+	CU_ASSERT_STRING_EQUAL(changed.meta.subject, "Draft plans");
+	CU_ASSERT_EQUAL(
+		mail_attachment_get(a, &changed, 0, &d, &l, &ct, &name, &error),
+		1);
+	CU_ASSERT(l == 6 && memcmp(d, "\x89PNG\0\1", 6) == 0);
+	CU_ASSERT_STRING_EQUAL(ct, "image/png");
+	CU_ASSERT_EQUAL(
+		mail_attachment_get(a, &changed, 1, &d, &l, &ct, &name, &error),
+		0);
+
+	/* a 16.1 client sees a draft with its Bcc */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.version = 161;
+	ctx.folder_type = EAS_FOLDER_DRAFTS;
+	out = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	CU_ASSERT_EQUAL(conv_email_to_eas(a, &changed, &ctx, out, &error), 0);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(out, EAS_EMAIL2_ISDRAFT), "1");
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(out, EAS_EMAIL2_BCC),
+			       "hidden@example.net");
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(wbxml_child_text(out, EAS_EMAIL_TO), "bob@example.org"));
+	arena_free(&a);
+}
+
 static CU_TestInfo corpus_tests[] = {
 	{"every corpus file parses and converts", test_corpus_never_crashes},
 	{"non-messages are refused", test_not_a_message},
@@ -890,6 +976,7 @@ static CU_TestInfo corpus_tests[] = {
 	{"compose: recipients, Bcc, Date, Message-ID", test_compose_new},
 	{"compose: reply quotes, forward attaches", test_compose_reply_forward},
 	{"compose: non-delivery report", test_compose_ndr},
+	{"drafts: add, change attachments, IsDraft and Bcc", test_draft},
 	CU_TEST_INFO_NULL,
 };
 
