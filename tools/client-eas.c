@@ -490,6 +490,105 @@ eas_client_post(struct eas_client *c, struct arena *a, const char *cmd,
 	return post_timeout(c, a, cmd, body, extra_query, c->timeout_ms, r);
 }
 
+int
+eas_client_send(struct eas_client *c, struct arena *a, const struct eas_send *s,
+		int *status_r)
+{
+	static const char *const names[] = {"SendMail", "SmartReply",
+					    "SmartForward"};
+	static const uint16_t roots[] = {EAS_COMPOSEMAIL_SENDMAIL,
+					 EAS_COMPOSEMAIL_SMARTREPLY,
+					 EAS_COMPOSEMAIL_SMARTFORWARD};
+	const char *cmd = names[s->kind];
+	struct eas_response r;
+	int64_t st = 0;
+
+	*status_r = -1;
+	if (eas_client_version_num(c) < 140) {
+		const char *hdrs[4], *q;
+		size_t nh = 0;
+
+		q = arena_printf(
+			a,
+			"Cmd=%s&User=%s&DeviceId=%s&DeviceType=%s&SaveInSent=%s"
+			"%s%s%s%s",
+			cmd, eas_url_escape(a, c->user),
+			eas_url_escape(a, c->device_id),
+			eas_url_escape(a, c->device_type),
+			s->save_in_sent ? "T" : "F",
+			s->item_id != NULL ? "&ItemId=" : "",
+			s->item_id != NULL ? eas_url_escape(a, s->item_id) : "",
+			s->folder_id != NULL ? "&CollectionId=" : "",
+			s->folder_id != NULL ? eas_url_escape(a, s->folder_id)
+					     : "");
+		hdrs[nh++] = "Content-Type: message/rfc822";
+		hdrs[nh++] =
+			arena_printf(a, "MS-ASProtocolVersion: %s", c->version);
+		if (c->policy_key != 0)
+			hdrs[nh++] = arena_printf(a, "X-MS-PolicyKey: %u",
+						  c->policy_key);
+		hdrs[nh] = NULL;
+		if (eas_client_raw(c, a, "POST", NULL, q, hdrs, s->mime,
+				   s->mime_len, &r) < 0)
+			return -1;
+		*status_r = r.http_status == 200 ? 0 : (int)r.http_status;
+		return 0;
+	}
+	{
+		struct wbxml_node *q = wbxml_new(a, roots[s->kind]);
+		const char *cid = s->client_id;
+
+		if (cid == NULL) {
+			uint8_t rnd[8];
+
+			random_bytes(rnd, sizeof(rnd));
+			cid = arena_printf(a,
+					   "%02x%02x%02x%02x%02x%02x%02x%02x",
+					   rnd[0], rnd[1], rnd[2], rnd[3],
+					   rnd[4], rnd[5], rnd[6], rnd[7]);
+		}
+		wbxml_add_text(a, q, EAS_COMPOSEMAIL_CLIENTID, cid);
+		if (s->kind != EAS_SEND_NEW) {
+			struct wbxml_node *src =
+				wbxml_add(a, q, EAS_COMPOSEMAIL_SOURCE);
+
+			if (s->folder_id != NULL)
+				wbxml_add_text(a, src, EAS_COMPOSEMAIL_FOLDERID,
+					       s->folder_id);
+			if (s->item_id != NULL)
+				wbxml_add_text(a, src, EAS_COMPOSEMAIL_ITEMID,
+					       s->item_id);
+		}
+		if (s->save_in_sent)
+			wbxml_add(a, q, EAS_COMPOSEMAIL_SAVEINSENTITEMS);
+		if (s->replace_mime && s->kind != EAS_SEND_NEW)
+			wbxml_add(a, q, EAS_COMPOSEMAIL_REPLACEMIME);
+		if (s->mime_as_string)
+			wbxml_add_textn(a, q, EAS_COMPOSEMAIL_MIME, s->mime,
+					s->mime_len);
+		else
+			wbxml_add_opaque(a, q, EAS_COMPOSEMAIL_MIME, s->mime,
+					 s->mime_len);
+		if (eas_client_post(c, a, cmd, q, NULL, &r) < 0)
+			return -1;
+	}
+	if (r.http_status != 200) {
+		*status_r = (int)r.http_status;
+		return 0;
+	}
+	if (r.body_len == 0) {
+		*status_r = 0;
+		return 0;
+	}
+	if (r.tree == NULL ||
+	    wbxml_child_int(r.tree, EAS_COMPOSEMAIL_STATUS, &st) <= 0) {
+		client_fail(c, "%s: unreadable answer", cmd);
+		return -1;
+	}
+	*status_r = (int)st;
+	return 0;
+}
+
 static bool
 needs_provision(const struct eas_response *r)
 {

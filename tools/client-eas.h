@@ -251,6 +251,33 @@ int eas_client_fetch(struct eas_client *c, struct arena *a,
 		     const char *collection_id, const char *server_id,
 		     const struct wbxml_node **props_r, int *status_r);
 
+/* SendMail, SmartReply, SmartForward (MS-ASCMD 2.2.1.17/.20/.19). */
+enum eas_send_kind {
+	EAS_SEND_NEW = 0,
+	EAS_SEND_REPLY,
+	EAS_SEND_FORWARD,
+};
+
+struct eas_send {
+	enum eas_send_kind kind;
+	const char *mime; /* the RFC 5322 message */
+	size_t mime_len;
+	const char *client_id; /* 14.0+; NULL = generated */
+	bool save_in_sent;
+	bool replace_mime;     /* reply/forward: the MIME is complete */
+	bool mime_as_string;   /* Mime as an inline string, not OPAQUE */
+	const char *folder_id; /* reply/forward: the original */
+	const char *item_id;
+};
+
+/* Send through the server: the 14.0+ WBXML form, or the 12.x query form
+ * with a message/rfc822 body when the client speaks 12.x. Returns 0 when
+ * an answer came: *status_r 0 for success (an empty 200), else the
+ * ComposeMail Status (14.0+) or the HTTP status (12.x). -1 on a transport
+ * failure. */
+int eas_client_send(struct eas_client *c, struct arena *a,
+		    const struct eas_send *s, int *status_r);
+
 /* --- state file: successive processes act as one phone --- */
 
 /* Load key=value lines (policy_key, hierarchy_key, folder=id\tparent\ttype

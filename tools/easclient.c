@@ -36,6 +36,10 @@ static const char usage[] =
 	"  fetch FOLDER SERVERID       ItemOperations Fetch\n"
 	"  ping FOLDER... [--heartbeat N]\n"
 	"  estimate FOLDER             GetItemEstimate\n"
+	"  sendmail FILE.eml [--no-save]   SendMail (saved to Sent Items)\n"
+	"  reply|forward FOLDER SERVERID FILE.eml [--replace-mime] "
+	"[--no-save]\n"
+	"                              SmartReply / SmartForward\n"
 	"FOLDER is a folder ServerId or display name. --trace prints every\n"
 	"request and response as XML on stderr; --xml prints items as XML.\n";
 
@@ -306,6 +310,51 @@ run(struct eas_client *c, struct arena *a, struct opts *o, int argc,
 		} else {
 			printf("no changes\n");
 		}
+		return 0;
+	}
+	if (strcmp(cmd, "sendmail") == 0 || strcmp(cmd, "reply") == 0 ||
+	    strcmp(cmd, "forward") == 0) {
+		struct eas_send snd = {.save_in_sent = true};
+		const char *pos[4];
+		size_t npos = 0;
+		char *data;
+		size_t len;
+
+		for (int i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--replace-mime") == 0)
+				snd.replace_mime = true;
+			else if (strcmp(argv[i], "--no-save") == 0)
+				snd.save_in_sent = false;
+			else if (npos < N_ELEMENTS(pos))
+				pos[npos++] = argv[i];
+			else
+				npos = N_ELEMENTS(pos) + 1;
+		}
+		snd.kind = cmd[0] == 's'   ? EAS_SEND_NEW
+			   : cmd[0] == 'r' ? EAS_SEND_REPLY
+					   : EAS_SEND_FORWARD;
+		if (npos != (snd.kind == EAS_SEND_NEW ? 1u : 3u)) {
+			err_msg("%s: wrong number of arguments", cmd);
+			fputs(usage, stderr);
+			return EX_USAGE;
+		}
+		if (snd.kind != EAS_SEND_NEW) {
+			if ((f = resolve_folder(c, a, pos[0])) == NULL)
+				return EX_FAIL;
+			snd.folder_id = f->server_id;
+			snd.item_id = pos[1];
+		}
+		if (read_file(a, pos[npos - 1], &data, &len) < 0)
+			return EX_FAIL;
+		snd.mime = data;
+		snd.mime_len = len;
+		if (eas_client_send(c, a, &snd, &status) < 0)
+			return client_err(c, cmd);
+		if (status != 0) {
+			err_msg("%s refused: status %d", cmd, status);
+			return EX_FAIL;
+		}
+		printf("sent\n");
 		return 0;
 	}
 	if (strcmp(cmd, "sync") == 0 || strcmp(cmd, "add") == 0 ||
