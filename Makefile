@@ -126,8 +126,11 @@ $(COMMON_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_COMMON)
 $(WBXML_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_WBXML) \
 		$(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-$(STORE_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_STORE) \
-		$(LIB_COMMON)
+# The store's runners share the backend-neutral suite (tests/store-suite.c),
+# which speaks store.h only: it links against the store and common alike.
+STORE_SUITE := $(OUT)/obj/tests/store-suite.o
+$(STORE_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(STORE_SUITE) \
+		$(LIB_STORE) $(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 # conv's tests: conv, wbxml and common (the store's types are headers).
 $(CONV_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_CONV) \

@@ -120,7 +120,6 @@ store_account_add(struct store *s, const char *login, const char *email,
 		"INSERT INTO accounts (login, email, display_name, password, "
 		"created) VALUES (?1, ?2, ?3, ?4, ?5)";
 	enum store_error e;
-	sqlite3_stmt *st;
 	char *hash = NULL;
 	int64_t id = 0;
 	bool own = false;
@@ -136,18 +135,9 @@ store_account_add(struct store *s, const char *login, const char *email,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		goto out;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, display_name != NULL ? display_name : "", -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, time_now());
-	e = store_run(s, st);
+	e = store_execute(s, sql, "ttttI", login, email,
+			  display_name != NULL ? display_name : "", hash,
+			  time_now());
 	if (e != STORE_OK)
 		goto out;
 	id = sqlite3_last_insert_rowid(s->db);
@@ -168,31 +158,21 @@ out:
 	return e;
 }
 
+/* One account from a query of store_query; with hash_r, column 7 is the
+ * password hash (a heap copy). */
 static enum store_error
-account_lookup(struct store *s, struct arena *a, const char *sql,
-	       const char *text, int64_t id, struct store_account *r,
-	       char **hash_r)
+account_lookup(struct store *s, struct arena *a, sqlite3_stmt *st,
+	       struct store_account *r, char **hash_r)
 {
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	enum store_error e = store_row(s, st);
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	if (text != NULL)
-		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(st, 1, id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW) {
+	if (e == STORE_OK) {
 		account_row(a, st, r);
 		if (hash_r != NULL)
 			*hash_r = xstrdup(
 				(const char *)sqlite3_column_text(st, 7));
-	} else {
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
 	}
-	sqlite3_reset(st);
+	store_done(st);
 	return e;
 }
 
@@ -206,7 +186,9 @@ store_account_get(struct store *s, struct arena *a, const char *login_or_email,
 {
 	if (login_or_email == NULL)
 		return STORE_NOTFOUND;
-	return account_lookup(s, a, sql_by_name, login_or_email, 0, r, NULL);
+	return account_lookup(s, a,
+			      store_query(s, sql_by_name, "t", login_or_email),
+			      r, NULL);
 }
 
 enum store_error
@@ -216,7 +198,7 @@ store_account_get_by_id(struct store *s, struct arena *a, int64_t id,
 	static const char sql[] =
 		"SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?1";
 
-	return account_lookup(s, a, sql, NULL, id, r, NULL);
+	return account_lookup(s, a, store_query(s, sql, "I", id), r, NULL);
 }
 
 enum store_error
@@ -225,22 +207,20 @@ store_account_list(struct store *s, struct arena *a,
 {
 	static const char sql[] =
 		"SELECT " ACCOUNT_COLS " FROM accounts ORDER BY id";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	sqlite3_stmt *st = store_query(s, sql, "");
 	struct store_account *list = NULL;
 	size_t count = 0, cap = 0;
-	int rc;
+	enum store_error e;
 
 	*list_r = NULL;
 	*count_r = 0;
-	if (st == NULL)
-		return STORE_INTERNAL;
-	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+	while (store_next(s, st, &e)) {
 		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		account_row(a, st, &list[count++]);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_err(s, rc, sql);
+	store_done(st);
+	if (e != STORE_OK)
+		return e;
 	*list_r = list;
 	*count_r = count;
 	return STORE_OK;
@@ -259,7 +239,9 @@ store_account_check_password(struct store *s, struct arena *a,
 	if (login_or_email == NULL || password == NULL ||
 	    strlen(password) > PASSWORD_MAX)
 		return STORE_NOTFOUND;
-	e = account_lookup(s, a, sql_by_name, login_or_email, 0, &acc, &hash);
+	e = account_lookup(s, a,
+			   store_query(s, sql_by_name, "t", login_or_email),
+			   &acc, &hash);
 	if (e != STORE_OK)
 		return e;
 	/* The statement is reset: no lock is held while hashing. */
@@ -272,33 +254,25 @@ store_account_check_password(struct store *s, struct arena *a,
 	return STORE_OK;
 }
 
+/* Run an UPDATE of one account row (?1 = id, ?2 = text or value). */
 static enum store_error
 update_one(struct store *s, const char *sql, int64_t id, const char *text,
 	   int64_t value)
 {
-	sqlite3_stmt *st;
 	enum store_error e;
 	bool own;
 
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
 	if (text != NULL)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		e = store_execute(s, sql, "It", id, text);
 	else
-		sqlite3_bind_int64(st, 2, value);
-	e = store_run(s, st);
-	if (e == STORE_OK && sqlite3_changes(s->db) == 0)
+		e = store_execute(s, sql, "II", id, value);
+	if (e == STORE_OK && store_changes(s) == 0)
 		e = STORE_NOTFOUND;
 	if (e == STORE_OK)
 		store_touch(s, STORE_CHANGED_ACCOUNT, id, 0);
-out:
 	return store_wend(s, own, e);
 }
 
@@ -337,7 +311,6 @@ store_account_delete(struct store *s, int64_t id)
 		"DELETE FROM policies WHERE account_id = ?1";
 	static const char sql[] = "DELETE FROM accounts WHERE id = ?1";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	if (id <= 0)
@@ -345,24 +318,12 @@ store_account_delete(struct store *s, int64_t id)
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, sql_pol);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	e = store_run(s, st);
+	e = store_execute(s, sql_pol, "I", id);
 	if (e != STORE_OK)
 		goto out;
 	/* devices, folders, items and sync state go by ON DELETE CASCADE */
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	e = store_run(s, st);
-	if (e == STORE_OK && sqlite3_changes(s->db) == 0)
+	e = store_execute(s, sql, "I", id);
+	if (e == STORE_OK && store_changes(s) == 0)
 		e = STORE_NOTFOUND;
 	if (e == STORE_OK)
 		store_touch(s, STORE_CHANGED_ACCOUNT, id, 0);
@@ -374,20 +335,8 @@ enum store_error
 store_account_modseq(struct store *s, int64_t account_id, int64_t *modseq_r)
 {
 	static const char sql[] = "SELECT modseq FROM accounts WHERE id = ?1";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		*modseq_r = sqlite3_column_int64(st, 0);
-	else
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
-	sqlite3_reset(st);
-	return e;
+	return store_fetch_int64(s, modseq_r, sql, "I", account_id);
 }
 
 /* --- policies --- */
@@ -401,25 +350,22 @@ store_policy_get(struct store *s, struct arena *a, int64_t account_id,
 		"SELECT key, value FROM policies p WHERE account_id = ?1 "
 		"OR (account_id = 0 AND NOT EXISTS (SELECT 1 FROM policies q "
 		"WHERE q.account_id = ?1 AND q.key = p.key)) ORDER BY key";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
 	struct store_policy_kv *kv = NULL;
 	size_t count = 0, cap = 0;
-	int rc;
+	enum store_error e;
 
 	*kv_r = NULL;
 	*count_r = 0;
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+	while (store_next(s, st, &e)) {
 		kv = arena_grow(a, kv, count, &cap, sizeof(*kv));
 		kv[count].key = store_col_text(a, st, 0);
 		kv[count].value = store_col_text(a, st, 1);
 		count++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_err(s, rc, sql);
+	store_done(st);
+	if (e != STORE_OK)
+		return e;
 	*kv_r = kv;
 	*count_r = count;
 	return STORE_OK;
@@ -444,7 +390,6 @@ store_policy_set(struct store *s, int64_t account_id, const char *key,
 		"ELSE 'policy_version:' || ?1 END, 1) "
 		"ON CONFLICT (key) DO UPDATE SET value = value + 1";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	if (key == NULL || key[0] == '\0' || strlen(key) > POLICY_FIELD_MAX ||
@@ -454,22 +399,13 @@ store_policy_set(struct store *s, int64_t account_id, const char *key,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, value != NULL ? sql_set : sql_del);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	if (value != NULL)
-		sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-	e = store_run(s, st);
+		e = store_execute(s, sql_set, "Itt", account_id, key, value);
+	else
+		e = store_execute(s, sql_del, "It", account_id, key);
 	if (e != STORE_OK)
 		goto out;
-	st = store_stmt(s, sql_bump);
-	if (st != NULL)
-		sqlite3_bind_int64(st, 1, account_id);
-	e = st != NULL ? store_run(s, st) : STORE_INTERNAL;
+	e = store_execute(s, sql_bump, "I", account_id);
 	if (e == STORE_OK)
 		store_touch(s, STORE_CHANGED_ACCOUNT, account_id, 0);
 out:
@@ -483,18 +419,9 @@ store_policy_version(struct store *s, int64_t account_id, int64_t *version_r)
 		"SELECT value + COALESCE((SELECT value FROM meta "
 		"WHERE key = 'policy_version:' || ?1), 0) "
 		"FROM meta WHERE key = 'policy_version'";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	int rc;
+	enum store_error e;
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		*version_r = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? STORE_CORRUPT
-					 : store_err(s, rc, sql);
-	return STORE_OK;
+	e = store_fetch_int64(s, version_r, sql, "I", account_id);
+	/* the global row is written by the first migration */
+	return e == STORE_NOTFOUND ? STORE_CORRUPT : e;
 }

@@ -51,25 +51,16 @@ text_ok(const char *v)
 	return v == NULL || strlen(v) <= DEVICE_FIELD_MAX;
 }
 
+/* One device from a query of store_query. */
 static enum store_error
-device_query(struct store *s, struct arena *a, const char *sql, int64_t id,
-	     const char *text, struct store_device *r)
+device_query(struct store *s, struct arena *a, sqlite3_stmt *st,
+	     struct store_device *r)
 {
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	enum store_error e = store_row(s, st);
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, id);
-	if (text != NULL)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
+	if (e == STORE_OK)
 		device_row(a, st, r);
-	else
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
-	sqlite3_reset(st);
+	store_done(st);
 	return e;
 }
 
@@ -82,7 +73,8 @@ store_device_get(struct store *s, struct arena *a, int64_t account_id,
 
 	if (device_id == NULL)
 		return STORE_NOTFOUND;
-	return device_query(s, a, sql, account_id, device_id, r);
+	return device_query(
+		s, a, store_query(s, sql, "It", account_id, device_id), r);
 }
 
 enum store_error
@@ -92,7 +84,7 @@ store_device_get_by_id(struct store *s, struct arena *a, int64_t id,
 	static const char sql[] =
 		"SELECT " DEVICE_COLS " FROM devices WHERE id = ?1";
 
-	return device_query(s, a, sql, id, NULL, r);
+	return device_query(s, a, store_query(s, sql, "I", id), r);
 }
 
 enum store_error
@@ -105,7 +97,6 @@ store_device_create(struct store *s, struct arena *a, int64_t account_id,
 		"user_agent, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, "
 		"?5, ?5)";
 	enum store_error e;
-	sqlite3_stmt *st;
 	int64_t id = 0;
 	bool own;
 
@@ -118,34 +109,23 @@ store_device_create(struct store *s, struct arena *a, int64_t account_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_text(st, 2, device_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, device_type != NULL ? device_type : "", -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, user_agent, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, time_now());
-	e = store_run(s, st);
+	e = store_execute(s, sql, "ItttI", account_id, device_id,
+			  device_type != NULL ? device_type : "", user_agent,
+			  time_now());
 	if (e == STORE_OK)
 		id = sqlite3_last_insert_rowid(s->db);
-out:
 	e = store_wend(s, own, e);
 	if (e == STORE_OK && r != NULL)
 		e = store_device_get_by_id(s, a, id, r);
 	return e;
 }
 
-/* Run an UPDATE of one device row bound by the caller (?1 = id). */
+/* After an UPDATE or DELETE of one device row (?1 = id): no such row is
+ * STORE_NOTFOUND. */
 static enum store_error
-device_update(struct store *s, sqlite3_stmt *st)
+device_updated(struct store *s, enum store_error e)
 {
-	enum store_error e = store_run(s, st);
-
-	if (e == STORE_OK && sqlite3_changes(s->db) == 0)
+	if (e == STORE_OK && store_changes(s) == 0)
 		e = STORE_NOTFOUND;
 	return e;
 }
@@ -161,28 +141,16 @@ store_device_seen(struct store *s, int64_t id, const char *user_agent,
 		"protocol_version = coalesce(?4, protocol_version), "
 		"last_command = coalesce(?5, last_command) WHERE id = ?1";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	if (!text_ok(user_agent) || !text_ok(protocol_version) ||
 	    !text_ok(command))
 		return STORE_INVALID;
 	e = store_wbegin(s, &own);
-	if (e != STORE_OK)
-		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, when);
-	sqlite3_bind_text(st, 3, user_agent, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, protocol_version, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, command, -1, SQLITE_STATIC);
-	e = device_update(s, st);
-out:
-	return store_wend(s, own, e);
+	if (e == STORE_OK)
+		e = store_execute(s, sql, "IIttt", id, when, user_agent,
+				  protocol_version, command);
+	return store_wend(s, own, device_updated(s, e));
 }
 
 enum store_error
@@ -198,7 +166,6 @@ store_device_set_info(struct store *s, int64_t id,
 			    info->os_language,	   info->phone_number,
 			    info->mobile_operator, info->user_agent};
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	for (size_t i = 0; i < N_ELEMENTS(v); i++) {
@@ -206,19 +173,10 @@ store_device_set_info(struct store *s, int64_t id,
 			return STORE_INVALID;
 	}
 	e = store_wbegin(s, &own);
-	if (e != STORE_OK)
-		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	for (size_t i = 0; i < N_ELEMENTS(v); i++)
-		sqlite3_bind_text(st, (int)i + 2, v[i], -1, SQLITE_STATIC);
-	e = device_update(s, st);
-out:
-	return store_wend(s, own, e);
+	if (e == STORE_OK)
+		e = store_execute(s, sql, "Itttttttt", id, v[0], v[1], v[2],
+				  v[3], v[4], v[5], v[6], v[7]);
+	return store_wend(s, own, device_updated(s, e));
 }
 
 enum store_error
@@ -229,25 +187,16 @@ store_device_set_policy(struct store *s, int64_t id, uint32_t policy_key_temp,
 		"UPDATE devices SET policy_key_temp = ?2, policy_key = ?3, "
 		"policy_version = ?4 WHERE id = ?1";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, policy_key_temp);
-	sqlite3_bind_int64(st, 3, policy_key);
-	sqlite3_bind_int64(st, 4, policy_version);
-	e = device_update(s, st);
+	e = store_execute(s, sql, "IIII", id, (int64_t)policy_key_temp,
+			  (int64_t)policy_key, policy_version);
+	e = device_updated(s, e);
 	if (e == STORE_OK)
 		e = store_touch_device(s, id);
-out:
 	return store_wend(s, own, e);
 }
 
@@ -274,7 +223,6 @@ device_set_state(struct store *s, const char *sql, int64_t id, int value,
 		"INSERT INTO device_events (device_id, time, what, origin) "
 		"VALUES (?1, ?2, ?3, ?4)";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	if (!text_ok(origin))
@@ -282,27 +230,11 @@ device_set_state(struct store *s, const char *sql, int64_t id, int value,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, value);
-	e = device_update(s, st);
+	e = device_updated(s, store_execute(s, sql, "Ii", id, value));
 	if (e != STORE_OK)
 		goto out;
-	st = store_stmt(s, sql_event);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, time_now());
-	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, origin != NULL ? origin : "", -1,
-			  SQLITE_STATIC);
-	e = store_run(s, st);
+	e = store_execute(s, sql_event, "IItt", id, time_now(), what,
+			  origin != NULL ? origin : "");
 	if (e == STORE_OK)
 		e = store_touch_device(s, id);
 out:
@@ -340,23 +272,20 @@ store_device_list(struct store *s, struct arena *a, int64_t account_id,
 {
 	static const char sql[] = "SELECT " DEVICE_COLS " FROM devices "
 				  "WHERE ?1 = 0 OR account_id = ?1 ORDER BY id";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
 	struct store_device *list = NULL;
 	size_t count = 0, cap = 0;
-	int rc;
+	enum store_error e;
 
 	*list_r = NULL;
 	*count_r = 0;
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+	while (store_next(s, st, &e)) {
 		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		device_row(a, st, &list[count++]);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_err(s, rc, sql);
+	store_done(st);
+	if (e != STORE_OK)
+		return e;
 	*list_r = list;
 	*count_r = count;
 	return STORE_OK;
@@ -369,26 +298,23 @@ store_device_history(struct store *s, struct arena *a, int64_t id,
 	static const char sql[] =
 		"SELECT time, what, origin FROM device_events "
 		"WHERE device_id = ?1 ORDER BY id";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	sqlite3_stmt *st = store_query(s, sql, "I", id);
 	struct store_device_event *list = NULL;
 	size_t count = 0, cap = 0;
-	int rc;
+	enum store_error e;
 
 	*list_r = NULL;
 	*count_r = 0;
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+	while (store_next(s, st, &e)) {
 		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		list[count].when = sqlite3_column_int64(st, 0);
 		list[count].what = store_col_text(a, st, 1);
 		list[count].origin = store_col_text(a, st, 2);
 		count++;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_err(s, rc, sql);
+	store_done(st);
+	if (e != STORE_OK)
+		return e;
 	*list_r = list;
 	*count_r = count;
 	return STORE_OK;
@@ -399,25 +325,16 @@ store_device_remove(struct store *s, int64_t id)
 {
 	static const char sql[] = "DELETE FROM devices WHERE id = ?1";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
 	/* The account is known only while the row exists. */
 	e = store_touch_device(s, id);
-	if (e != STORE_OK)
-		goto out;
 	/* sync states, what the device holds, events and blobs cascade */
-	sqlite3_bind_int64(st, 1, id);
-	e = device_update(s, st);
-out:
+	if (e == STORE_OK)
+		e = device_updated(s, store_execute(s, sql, "I", id));
 	return store_wend(s, own, e);
 }
 
@@ -427,20 +344,16 @@ store_device_blob_get(struct store *s, struct arena *a, int64_t id,
 {
 	static const char sql[] = "SELECT data FROM device_blobs "
 				  "WHERE device_id = ?1 AND name = ?2";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	enum store_error e;
+	sqlite3_stmt *st;
 
 	*data_r = NULL;
 	*len_r = 0;
-	if (st == NULL)
-		return STORE_INTERNAL;
 	if (name == NULL)
 		return STORE_NOTFOUND;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW) {
+	st = store_query(s, sql, "It", id, name);
+	e = store_row(s, st);
+	if (e == STORE_OK) {
 		size_t n;
 		const uint8_t *p = store_col_blob(a, st, 0, &n);
 
@@ -448,10 +361,8 @@ store_device_blob_get(struct store *s, struct arena *a, int64_t id,
 			p = arena_zalloc(a, 1);
 		*data_r = (uint8_t *)p;
 		*len_r = n;
-	} else {
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
 	}
-	sqlite3_reset(st);
+	store_done(st);
 	return e;
 }
 
@@ -464,28 +375,15 @@ store_device_blob_set(struct store *s, int64_t id, const char *name,
 		"(?1, ?2, ?3) ON CONFLICT (device_id, name) DO UPDATE SET "
 		"data = excluded.data";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	if (name == NULL || name[0] == '\0' || strlen(name) > BLOB_NAME_MAX ||
 	    len > BLOB_MAX || (data == NULL && len > 0))
 		return STORE_INVALID;
 	e = store_wbegin(s, &own);
-	if (e != STORE_OK)
-		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	/* zeroblob for len 0 so the column is never NULL (NOT NULL) */
-	if (len == 0)
-		sqlite3_bind_zeroblob(st, 3, 0);
-	else
-		sqlite3_bind_blob(st, 3, data, (int)len, SQLITE_STATIC);
-	e = store_run(s, st);
-out:
+	/* an empty blob for len 0 so the column is never NULL (NOT NULL) */
+	if (e == STORE_OK)
+		e = store_execute(s, sql, "Itz", id, name,
+				  len == 0 ? NULL : data, len);
 	return store_wend(s, own, e);
 }

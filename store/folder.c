@@ -52,69 +52,44 @@ name_ok(const char *name)
 	return true;
 }
 
-static enum store_error
-folder_list_query(struct store *s, struct arena *a, sqlite3_stmt *st,
-		  const char *sql, struct store_folder **list_r,
-		  size_t *count_r)
-{
-	struct store_folder *list = NULL;
-	size_t count = 0, cap = 0;
-	int rc;
-
-	while ((rc = store_step(s, st)) == SQLITE_ROW) {
-		list = arena_grow(a, list, count, &cap, sizeof(*list));
-		folder_row(a, st, &list[count++]);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_err(s, rc, sql);
-	*list_r = list;
-	*count_r = count;
-	return STORE_OK;
-}
-
 enum store_error
 store_folder_list(struct store *s, struct arena *a, int64_t account_id,
 		  struct store_folder **list_r, size_t *count_r)
 {
 	static const char sql[] = FOLDER_SELECT
 		"WHERE f.account_id = ?1 AND f.deleted = 0 ORDER BY f.id";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
+	struct store_folder *list = NULL;
+	size_t count = 0, cap = 0;
+	enum store_error e;
 
 	*list_r = NULL;
 	*count_r = 0;
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	return folder_list_query(s, a, st, sql, list_r, count_r);
+	while (store_next(s, st, &e)) {
+		list = arena_grow(a, list, count, &cap, sizeof(*list));
+		folder_row(a, st, &list[count++]);
+	}
+	store_done(st);
+	if (e != STORE_OK)
+		return e;
+	*list_r = list;
+	*count_r = count;
+	return STORE_OK;
 }
 
-/* One live folder: ?1 account, ?2 the key. */
+/* One live folder from a FOLDER_SELECT query of store_query. */
 static enum store_error
-folder_one(struct store *s, struct arena *a, const char *sql,
-	   int64_t account_id, const char *text, int64_t key,
+folder_one(struct store *s, struct arena *a, sqlite3_stmt *st,
 	   struct store_folder *r, bool *builtin_r)
 {
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	enum store_error e = store_row(s, st);
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	if (text != NULL)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(st, 2, key);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW) {
+	if (e == STORE_OK) {
 		folder_row(a, st, r);
 		if (builtin_r != NULL)
 			*builtin_r = sqlite3_column_int(st, 11) != 0;
-	} else {
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
 	}
-	sqlite3_reset(st);
+	store_done(st);
 	return e;
 }
 
@@ -128,7 +103,9 @@ store_folder_get(struct store *s, struct arena *a, int64_t account_id,
 
 	if (server_id == NULL || strlen(server_id) > 64)
 		return STORE_NOTFOUND;
-	return folder_one(s, a, sql, account_id, server_id, 0, r, NULL);
+	return folder_one(s, a,
+			  store_query(s, sql, "It", account_id, server_id), r,
+			  NULL);
 }
 
 static const char sql_by_id[] =
@@ -138,7 +115,8 @@ enum store_error
 store_folder_get_by_id(struct store *s, struct arena *a, int64_t account_id,
 		       int64_t id, struct store_folder *r)
 {
-	return folder_one(s, a, sql_by_id, account_id, NULL, id, r, NULL);
+	return folder_one(s, a, store_query(s, sql_by_id, "II", account_id, id),
+			  r, NULL);
 }
 
 enum store_error
@@ -151,7 +129,8 @@ store_folder_get_by_type(struct store *s, struct arena *a, int64_t account_id,
 		"WHERE f.account_id = ?1 AND f.type = ?2 AND f.deleted = 0 "
 		"ORDER BY f.builtin DESC, f.id LIMIT 1";
 
-	return folder_one(s, a, sql, account_id, NULL, type, r, NULL);
+	return folder_one(s, a, store_query(s, sql, "Ii", account_id, type), r,
+			  NULL);
 }
 
 enum store_error
@@ -165,7 +144,8 @@ store_folder_find(struct store *s, struct arena *a, int64_t account_id,
 
 	if (name == NULL || strlen(name) > FOLDER_NAME_MAX)
 		return STORE_NOTFOUND;
-	return folder_one(s, a, sql, account_id, name, 0, r, NULL);
+	return folder_one(s, a, store_query(s, sql, "It", account_id, name), r,
+			  NULL);
 }
 
 const char *
@@ -173,15 +153,14 @@ store_folder_sid(struct store *s, struct arena *a, int64_t folder_id)
 {
 	static const char sql[] =
 		"SELECT server_id FROM folders WHERE id = ?1 AND deleted = 0";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	sqlite3_stmt *st = store_query(s, sql, "I", folder_id);
 	const char *sid = NULL;
 
-	if (st == NULL)
-		return NULL;
-	sqlite3_bind_int64(st, 1, folder_id);
-	if (store_step(s, st) == SQLITE_ROW)
+	/* store_step rather than store_row: any failure is just NULL here,
+	 * unlogged, as it always was */
+	if (st != NULL && store_step(s, st) == SQLITE_ROW)
 		sid = store_col_text(a, st, 0);
-	sqlite3_reset(st);
+	store_done(st);
 	return sid;
 }
 
@@ -199,38 +178,19 @@ store_folder_insert(struct store *s, int64_t account_id, int64_t parent_id,
 		"INSERT INTO folders (account_id, parent_id, server_id, name, "
 		"type, builtin, modseq, created_modseq, origin_device) VALUES "
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)";
-	sqlite3_stmt *st = store_stmt(s, sql_sid);
 	enum store_error e;
 	int64_t sid = 0, modseq = 0;
 	char sidbuf[24];
-	int rc;
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		sid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? STORE_NOTFOUND
-					 : store_err(s, rc, sql_sid);
+	e = store_fetch_int64(s, &sid, sql_sid, "I", account_id);
+	if (e != STORE_OK)
+		return e;
 	e = store_next_modseq(s, account_id, &modseq);
 	if (e != STORE_OK)
 		return e;
 	snprintf(sidbuf, sizeof(sidbuf), "%lld", (long long)sid);
-	st = store_stmt(s, sql);
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, parent_id);
-	sqlite3_bind_text(st, 3, sidbuf, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, type);
-	sqlite3_bind_int(st, 6, builtin ? 1 : 0);
-	sqlite3_bind_int64(st, 7, modseq);
-	sqlite3_bind_int64(st, 8, origin_device);
-	e = store_run(s, st);
+	e = store_execute(s, sql, "IITtiiII", account_id, parent_id, sidbuf,
+			  name, type, builtin ? 1 : 0, modseq, origin_device);
 	if (e != STORE_OK)
 		return e;
 	if (id_r != NULL)
@@ -244,17 +204,8 @@ count_folders(struct store *s, int64_t account_id, int64_t *n_r)
 {
 	static const char sql[] =
 		"SELECT count(*) FROM folders WHERE account_id = ?1";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	int rc;
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		*n_r = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? STORE_OK : store_err(s, rc, sql);
+	return store_fetch_int64(s, n_r, sql, "I", account_id);
 }
 
 enum store_error
@@ -301,20 +252,8 @@ static enum store_error
 folder_parent_of(struct store *s, int64_t id, int64_t *parent_r)
 {
 	static const char sql[] = "SELECT parent_id FROM folders WHERE id = ?1";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	int rc;
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		*parent_r = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? STORE_NOTFOUND
-					 : store_err(s, rc, sql);
-	return STORE_OK;
+	return store_fetch_int64(s, parent_r, sql, "I", id);
 }
 
 enum store_error
@@ -327,7 +266,6 @@ store_folder_update(struct store *s, int64_t account_id, int64_t folder_id,
 	struct arena *a = arena_new(0);
 	struct store_folder f, parent;
 	enum store_error e;
-	sqlite3_stmt *st;
 	int64_t modseq, p;
 	bool own, builtin = false;
 
@@ -338,8 +276,9 @@ store_folder_update(struct store *s, int64_t account_id, int64_t folder_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		goto out;
-	e = folder_one(s, a, sql_by_id, account_id, NULL, folder_id, &f,
-		       &builtin);
+	e = folder_one(s, a,
+		       store_query(s, sql_by_id, "II", account_id, folder_id),
+		       &f, &builtin);
 	if (e != STORE_OK)
 		goto out;
 	if (builtin || store_folder_type_is_special(f.type)) {
@@ -367,18 +306,8 @@ store_folder_update(struct store *s, int64_t account_id, int64_t folder_id,
 	e = store_next_modseq(s, account_id, &modseq);
 	if (e != STORE_OK)
 		goto out;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, folder_id);
-	sqlite3_bind_int64(st, 2, parent_id);
-	sqlite3_bind_text(st, 3, name != NULL ? name : f.name, -1,
-			  SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, modseq);
-	sqlite3_bind_int64(st, 5, origin_device);
-	e = store_run(s, st);
+	e = store_execute(s, sql, "IItII", folder_id, parent_id,
+			  name != NULL ? name : f.name, modseq, origin_device);
 	if (e == STORE_OK)
 		store_touch(s, STORE_CHANGED_HIERARCHY, account_id, 0);
 out:
@@ -404,40 +333,19 @@ tombstone_items(struct store *s, int64_t account_id, int64_t folder_id,
 		"(SELECT id, row_number() OVER (ORDER BY id) AS n FROM items "
 		"WHERE folder_id = ?1 AND deleted = 0) AS r "
 		"WHERE items.id = r.id";
-	sqlite3_stmt *st = store_stmt(s, sql_count);
+	enum store_error e;
 	int64_t n = 0, top = 0;
-	int rc;
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, folder_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return store_err(s, rc, sql_count);
-	if (n == 0)
-		return STORE_OK;
-	st = store_stmt(s, sql_reserve);
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, n);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		top = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return store_err(s, rc, sql_reserve);
-	st = store_stmt(s, sql);
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, folder_id);
-	sqlite3_bind_int64(st, 2, top - n);
-	sqlite3_bind_int64(st, 3, origin_device);
+	/* count(*) always has its row; the account's row exists (its
+	 * folder was just read in this transaction) */
+	e = store_fetch_int64(s, &n, sql_count, "I", folder_id);
+	if (e != STORE_OK || n == 0)
+		return e;
+	e = store_fetch_int64(s, &top, sql_reserve, "II", account_id, n);
+	if (e != STORE_OK)
+		return e;
 	store_touch(s, STORE_CHANGED_FOLDER, account_id, folder_id);
-	return store_run(s, st);
+	return store_execute(s, sql, "III", folder_id, top - n, origin_device);
 }
 
 enum store_error
@@ -456,13 +364,13 @@ store_folder_delete(struct store *s, int64_t account_id, int64_t folder_id,
 	int64_t *ids = NULL, modseq;
 	size_t count = 0, cap = 0;
 	bool own, builtin = false;
-	int rc;
 
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		goto out;
-	e = folder_one(s, a, sql_by_id, account_id, NULL, folder_id, &f,
-		       &builtin);
+	e = folder_one(s, a,
+		       store_query(s, sql_by_id, "II", account_id, folder_id),
+		       &f, &builtin);
 	if (e != STORE_OK)
 		goto out;
 	if (builtin || store_folder_type_is_special(f.type)) {
@@ -474,24 +382,17 @@ store_folder_delete(struct store *s, int64_t account_id, int64_t folder_id,
 	ids = xmalloc(cap * sizeof(*ids));
 	ids[count++] = folder_id;
 	for (size_t i = 0; i < count; i++) {
-		st = store_stmt(s, sql_children);
-		if (st == NULL) {
-			e = STORE_INTERNAL;
-			goto out;
-		}
-		sqlite3_bind_int64(st, 1, ids[i]);
-		while ((rc = store_step(s, st)) == SQLITE_ROW) {
+		st = store_query(s, sql_children, "I", ids[i]);
+		while (store_next(s, st, &e)) {
 			if (count == cap) {
 				cap *= 2;
 				ids = xrealloc(ids, cap * sizeof(*ids));
 			}
 			ids[count++] = sqlite3_column_int64(st, 0);
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			e = store_err(s, rc, sql_children);
+		store_done(st);
+		if (e != STORE_OK)
 			goto out;
-		}
 	}
 	for (size_t i = 0; i < count; i++) {
 		e = tombstone_items(s, account_id, ids[i], origin_device);
@@ -500,15 +401,8 @@ store_folder_delete(struct store *s, int64_t account_id, int64_t folder_id,
 		e = store_next_modseq(s, account_id, &modseq);
 		if (e != STORE_OK)
 			goto out;
-		st = store_stmt(s, sql_del);
-		if (st == NULL) {
-			e = STORE_INTERNAL;
-			goto out;
-		}
-		sqlite3_bind_int64(st, 1, ids[i]);
-		sqlite3_bind_int64(st, 2, modseq);
-		sqlite3_bind_int64(st, 3, origin_device);
-		e = store_run(s, st);
+		e = store_execute(s, sql_del, "III", ids[i], modseq,
+				  origin_device);
 		if (e != STORE_OK)
 			goto out;
 	}
@@ -533,7 +427,6 @@ store_folder_changes(struct store *s, struct arena *a, int64_t account_id,
 	sqlite3_stmt *st;
 	size_t count = 0, cap = 0;
 	bool own;
-	int rc;
 
 	*list_r = NULL;
 	*count_r = 0;
@@ -543,14 +436,8 @@ store_folder_changes(struct store *s, struct arena *a, int64_t account_id,
 	e = store_account_modseq(s, account_id, hwm_r);
 	if (e != STORE_OK)
 		goto out;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, since);
-	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+	st = store_query(s, sql, "II", account_id, since);
+	while (store_next(s, st, &e)) {
 		struct store_folder_change c;
 
 		folder_row(a, st, &c.folder);
@@ -570,9 +457,7 @@ store_folder_changes(struct store *s, struct arena *a, int64_t account_id,
 		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		list[count++] = c;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		e = store_err(s, rc, sql);
+	store_done(st);
 out:
 	store_rend(s, own);
 	if (e == STORE_OK) {

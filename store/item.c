@@ -58,29 +58,6 @@ meta_ok(const struct store_item_meta *m)
 	       text_ok(m->uid) && m->flag_status >= 0 && m->flag_status <= 2;
 }
 
-/* Bind the meta columns at ?first .. ?first+8. */
-static void
-bind_meta(sqlite3_stmt *st, int first, const struct store_item_meta *m)
-{
-	sqlite3_bind_int64(st, first, m->date);
-	sqlite3_bind_int64(st, first + 1, m->date_end);
-	sqlite3_bind_int(st, first + 2, m->read ? 1 : 0);
-	sqlite3_bind_int(st, first + 3, m->flag_status);
-	sqlite3_bind_int(st, first + 4, m->complete ? 1 : 0);
-	sqlite3_bind_text(st, first + 5, m->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, first + 6, m->message_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, first + 7, m->uid, -1, SQLITE_STATIC);
-}
-
-static void
-bind_blob(sqlite3_stmt *st, int col, const void *p, size_t n)
-{
-	if (p == NULL)
-		sqlite3_bind_null(st, col);
-	else
-		sqlite3_bind_blob(st, col, p, (int)n, SQLITE_STATIC);
-}
-
 /* The live folder's ServerId and type when it belongs to the account. */
 static enum store_error
 folder_of_account(struct store *s, struct arena *a, int64_t account_id,
@@ -89,22 +66,14 @@ folder_of_account(struct store *s, struct arena *a, int64_t account_id,
 	static const char sql[] =
 		"SELECT server_id, type FROM folders WHERE id = ?1 AND "
 		"account_id = ?2 AND deleted = 0";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	sqlite3_stmt *st = store_query(s, sql, "II", folder_id, account_id);
+	enum store_error e = store_row(s, st);
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, folder_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW) {
+	if (e == STORE_OK) {
 		*sid_r = store_col_text(a, st, 0);
 		*type_r = sqlite3_column_int(st, 1);
-	} else {
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
 	}
-	sqlite3_reset(st);
+	store_done(st);
 	return e;
 }
 
@@ -119,9 +88,9 @@ item_insert(struct store *s, struct arena *a, int64_t account_id,
 		"message_id, uid, size, modseq, origin_device) VALUES "
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 		"?15, ?16)";
+	const struct store_item_meta *m = &item->meta;
 	enum store_class cls = item->cls;
 	enum store_error e;
-	sqlite3_stmt *st;
 	int64_t modseq;
 
 	if (cls == STORE_CLASS_NONE)
@@ -129,24 +98,13 @@ item_insert(struct store *s, struct arena *a, int64_t account_id,
 	e = store_next_modseq(s, account_id, &modseq);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	sqlite3_bind_int64(st, 2, folder_id);
-	sqlite3_bind_int(st, 3, (int)cls);
 	/* data is never NULL for a live item: tombstones are the NULLs */
-	if (item->data != NULL)
-		sqlite3_bind_blob(st, 4, item->data, (int)item->data_len,
-				  SQLITE_STATIC);
-	else
-		sqlite3_bind_zeroblob(st, 4, 0);
-	bind_blob(st, 5, item->extra, item->extra_len);
-	bind_meta(st, 6, &item->meta);
-	sqlite3_bind_int64(st, 14, (int64_t)item->data_len);
-	sqlite3_bind_int64(st, 15, modseq);
-	sqlite3_bind_int64(st, 16, origin_device);
-	e = store_run(s, st);
+	e = store_execute(s, sql, "IIizbIIiiitttIII", account_id, folder_id,
+			  (int)cls, item->data, item->data_len, item->extra,
+			  item->extra_len, m->date, m->date_end,
+			  m->read ? 1 : 0, m->flag_status, m->complete ? 1 : 0,
+			  m->subject, m->message_id, m->uid,
+			  (int64_t)item->data_len, modseq, origin_device);
 	if (e != STORE_OK)
 		return e;
 	item->id = sqlite3_last_insert_rowid(s->db);
@@ -199,21 +157,18 @@ store_item_add(struct store *s, struct arena *a, int64_t account_id,
 /* Run an UPDATE of one live item (?1 id, ?2 account) returning its
  * folder, and note the change. */
 static enum store_error
-item_change(struct store *s, sqlite3_stmt *st, const char *sql,
-	    int64_t account_id)
+item_change(struct store *s, sqlite3_stmt *st, int64_t account_id)
 {
-	enum store_error e = STORE_OK;
+	enum store_error e = store_row(s, st);
 	int64_t folder_id = 0;
-	int rc;
 
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
+	if (e == STORE_OK) {
 		folder_id = sqlite3_column_int64(st, 0);
-	else
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
-	while (rc == SQLITE_ROW)
-		rc = sqlite3_step(st);
-	sqlite3_reset(st);
+		/* to the end of the statement, as always (result unused) */
+		while (sqlite3_step(st) == SQLITE_ROW)
+			;
+	}
+	store_done(st);
 	if (e == STORE_OK)
 		store_touch(s, STORE_CHANGED_FOLDER, account_id, folder_id);
 	return e;
@@ -230,6 +185,7 @@ store_item_update(struct store *s, int64_t account_id, int64_t item_id,
 		"modseq = ?14, origin_device = ?15 "
 		"WHERE id = ?1 AND account_id = ?2 AND deleted = 0 "
 		"RETURNING folder_id";
+	const struct store_item_meta *m = &item->meta;
 	enum store_error e;
 	sqlite3_stmt *st;
 	int64_t modseq;
@@ -243,24 +199,13 @@ store_item_update(struct store *s, int64_t account_id, int64_t item_id,
 	e = store_next_modseq(s, account_id, &modseq);
 	if (e != STORE_OK)
 		goto out;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, item_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	if (item->data != NULL)
-		sqlite3_bind_blob(st, 3, item->data, (int)item->data_len,
-				  SQLITE_STATIC);
-	else
-		sqlite3_bind_zeroblob(st, 3, 0);
-	bind_blob(st, 4, item->extra, item->extra_len);
-	bind_meta(st, 5, &item->meta);
-	sqlite3_bind_int64(st, 13, (int64_t)item->data_len);
-	sqlite3_bind_int64(st, 14, modseq);
-	sqlite3_bind_int64(st, 15, origin_device);
-	e = item_change(s, st, sql, account_id);
+	st = store_query(s, sql, "IIzbIIiiitttIII", item_id, account_id,
+			 item->data, item->data_len, item->extra,
+			 item->extra_len, m->date, m->date_end, m->read ? 1 : 0,
+			 m->flag_status, m->complete ? 1 : 0, m->subject,
+			 m->message_id, m->uid, (int64_t)item->data_len, modseq,
+			 origin_device);
+	e = item_change(s, st, account_id);
 out:
 	return store_wend(s, own, e);
 }
@@ -278,6 +223,7 @@ store_item_update_meta(struct store *s, int64_t account_id, int64_t item_id,
 		"origin_device = ?13 "
 		"WHERE id = ?1 AND account_id = ?2 AND deleted = 0 "
 		"RETURNING folder_id";
+	const struct store_item_meta *m = meta;
 	enum store_error e;
 	sqlite3_stmt *st;
 	int64_t modseq;
@@ -292,18 +238,11 @@ store_item_update_meta(struct store *s, int64_t account_id, int64_t item_id,
 	e = store_next_modseq(s, account_id, &modseq);
 	if (e != STORE_OK)
 		goto out;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, item_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	bind_blob(st, 3, extra, extra_len);
-	bind_meta(st, 4, meta);
-	sqlite3_bind_int64(st, 12, modseq);
-	sqlite3_bind_int64(st, 13, origin_device);
-	e = item_change(s, st, sql, account_id);
+	st = store_query(s, sql, "IIbIIiiitttII", item_id, account_id, extra,
+			 extra_len, m->date, m->date_end, m->read ? 1 : 0,
+			 m->flag_status, m->complete ? 1 : 0, m->subject,
+			 m->message_id, m->uid, modseq, origin_device);
+	e = item_change(s, st, account_id);
 out:
 	return store_wend(s, own, e);
 }
@@ -325,14 +264,9 @@ item_tombstone(struct store *s, int64_t account_id, int64_t item_id,
 	e = store_next_modseq(s, account_id, &modseq);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, item_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	sqlite3_bind_int64(st, 3, modseq);
-	sqlite3_bind_int64(st, 4, origin_device);
-	return item_change(s, st, sql, account_id);
+	st = store_query(s, sql, "IIII", item_id, account_id, modseq,
+			 origin_device);
+	return item_change(s, st, account_id);
 }
 
 enum store_error
@@ -396,20 +330,12 @@ store_item_get_by_id(struct store *s, struct arena *a, int64_t account_id,
 {
 	static const char sql[] = ITEM_SELECT
 		"WHERE i.id = ?1 AND i.account_id = ?2 AND i.deleted = 0";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	sqlite3_stmt *st = store_query(s, sql, "II", id, account_id);
+	enum store_error e = store_row(s, st);
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, account_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
+	if (e == STORE_OK)
 		store_item_row(a, st, NULL, with_data, r);
-	else
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
-	sqlite3_reset(st);
+	store_done(st);
 	return e;
 }
 
@@ -448,31 +374,25 @@ store_item_list(struct store *s, struct arena *a, int64_t account_id,
 	static const char sql[] = ITEM_SELECT
 		"WHERE i.folder_id = ?1 AND i.account_id = ?2 AND "
 		"i.deleted = 0 AND i.id > ?3 ORDER BY i.id LIMIT ?4";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	enum store_error e = STORE_OK;
 	struct store_item *list;
+	sqlite3_stmt *st;
 	size_t count = 0;
-	int rc;
 
 	*list_r = NULL;
 	*count_r = 0;
-	if (st == NULL)
-		return STORE_INTERNAL;
 	if (max > ITEM_LIST_MAX)
 		max = ITEM_LIST_MAX;
 	if (max == 0)
 		return STORE_OK;
 	list = arena_alloc(a, max * sizeof(*list));
-	sqlite3_bind_int64(st, 1, folder_id);
-	sqlite3_bind_int64(st, 2, account_id);
-	sqlite3_bind_int64(st, 3, after_id);
-	sqlite3_bind_int64(st, 4, (int64_t)max);
-	while (count < max && (rc = store_step(s, st)) == SQLITE_ROW)
+	st = store_query(s, sql, "IIII", folder_id, account_id, after_id,
+			 (int64_t)max);
+	while (count < max && store_next(s, st, &e))
 		store_item_row(a, st, NULL, with_data, &list[count++]);
-	if (count < max && rc != SQLITE_DONE) {
-		sqlite3_reset(st);
-		return store_err(s, rc, sql);
-	}
-	sqlite3_reset(st);
+	store_done(st);
+	if (e != STORE_OK)
+		return e;
 	*list_r = list;
 	*count_r = count;
 	return STORE_OK;
@@ -483,16 +403,8 @@ store_item_count(struct store *s, int64_t folder_id, int64_t *count_r)
 {
 	static const char sql[] = "SELECT count(*) FROM items WHERE folder_id "
 				  "= ?1 AND deleted = 0";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	int rc;
 
 	*count_r = 0;
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, folder_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		*count_r = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? STORE_OK : store_err(s, rc, sql);
+	/* count(*) always has its row */
+	return store_fetch_int64(s, count_r, sql, "I", folder_id);
 }

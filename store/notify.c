@@ -426,19 +426,11 @@ store_touch_device(struct store *s, int64_t device_row)
 {
 	static const char sql[] =
 		"SELECT account_id FROM devices WHERE id = ?1";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	enum store_error e;
+	int64_t account_id;
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, device_row);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		store_touch(s, STORE_CHANGED_DEVICE,
-			    sqlite3_column_int64(st, 0), device_row);
-	else
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
-	sqlite3_reset(st);
+	e = store_fetch_int64(s, &account_id, sql, "I", device_row);
+	if (e == STORE_OK)
+		store_touch(s, STORE_CHANGED_DEVICE, account_id, device_row);
 	return e;
 }

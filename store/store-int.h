@@ -36,8 +36,75 @@ struct store {
 sqlite3_stmt *store_stmt(struct store *s, const char *sql);
 /* sqlite3_step honouring store_inject_busy. */
 int store_step(struct store *s, sqlite3_stmt *st);
-/* Run a statement that returns no rows and reset it. */
+/* Run a statement that returns no rows and reset it. st NULL (it did not
+ * prepare) is STORE_INTERNAL. */
 enum store_error store_run(struct store *s, sqlite3_stmt *st);
+
+/* --- statement plumbing ---
+ *
+ * A store function is its SQL, its arguments and the mapping of columns to
+ * its structs:
+ *
+ *	st = store_query(s, sql, "It", account_id, name);
+ *	e = store_row(s, st);
+ *	if (e == STORE_OK)
+ *		r->id = sqlite3_column_int64(st, 0);
+ *	store_done(st);
+ *
+ * store_query binds one argument per format letter, the n-th letter to ?n.
+ * The letters (the C types must match exactly: this is varargs and no
+ * compiler checks it; cast when in doubt):
+ *	i  int (bool and enums promote or are cast to it)  sqlite3_bind_int
+ *	I  int64_t                                           sqlite3_bind_int64
+ *	t  const char *, NULL binds NULL; not copied         SQLITE_STATIC
+ *	T  const char *, copied (a buffer that dies first)   SQLITE_TRANSIENT
+ *	b  const void *, size_t: a blob; NULL binds NULL     SQLITE_STATIC
+ *	z  const void *, size_t: a blob; NULL binds an empty blob, for NOT
+ *	   NULL columns                                      zeroblob(0)
+ * Any other letter is a bug (eas_panic). Parameters without a letter keep
+ * their previous binding, so every use of one SQL text binds the same set.
+ *
+ * A statement from store_query is finished by exactly one of store_run /
+ * store_execute (no rows), or read with store_row / store_next and then
+ * handed to store_done. All of them take st == NULL (it did not prepare,
+ * already logged) as STORE_INTERNAL, step through store_step (so busy
+ * injection counts every statement as before) and map SQLite errors with
+ * store_err. The helpers allocate nothing (SQLite copies 'T' text). */
+
+/* The cached statement for sql with the arguments bound, or NULL. */
+sqlite3_stmt *store_query(struct store *s, const char *sql, const char *fmt,
+			  ...);
+/* store_query and store_run in one. */
+enum store_error store_execute(struct store *s, const char *sql,
+			       const char *fmt, ...);
+/* Step to the first row: STORE_OK with the row to read, STORE_NOTFOUND
+ * when there is none, or the error. Then store_done(st), in every case. */
+enum store_error store_row(struct store *s, sqlite3_stmt *st);
+/* Row iterator: true with the next row to read; false at the end, with
+ * *e_r STORE_OK, or the error. *e_r is left alone while rows come, so a
+ * loop left early keeps its initial value. Then store_done(st).
+ *
+ *	while (store_next(s, st, &e))
+ *		...;
+ *	store_done(st); */
+bool store_next(struct store *s, sqlite3_stmt *st, enum store_error *e_r);
+/* Reset the statement (releasing its read lock); NULL is a no-op. */
+static inline void
+store_done(sqlite3_stmt *st)
+{
+	if (st != NULL)
+		sqlite3_reset(st);
+}
+/* Column 0 of the first row into *r (left alone otherwise): STORE_OK,
+ * STORE_NOTFOUND without a row, or the error. */
+enum store_error store_fetch_int64(struct store *s, int64_t *r, const char *sql,
+				   const char *fmt, ...);
+/* Rows the last INSERT, UPDATE or DELETE changed. */
+static inline int64_t
+store_changes(struct store *s)
+{
+	return sqlite3_changes64(s->db);
+}
 /* Map an SQLite result code to a store error, logging unexpected ones. */
 enum store_error store_err(struct store *s, int rc, const char *what);
 /* Execute literal SQL (BEGIN, COMMIT, schema) honouring busy injection. */

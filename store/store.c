@@ -1,6 +1,7 @@
 /* The store's core: opening and migrating the database, the statement
  * cache, transactions with change notification, busy injection, and the
  * housekeeping calls (gc, stats, integrity check). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,129 @@ store_run(struct store *s, sqlite3_stmt *st)
 	return STORE_OK;
 }
 
+static void
+bind_args(sqlite3_stmt *st, const char *sql, const char *fmt, va_list ap)
+{
+	for (int n = 1; *fmt != '\0'; fmt++, n++) {
+		const void *p;
+		size_t len;
+
+		switch (*fmt) {
+		case 'i':
+			sqlite3_bind_int(st, n, va_arg(ap, int));
+			break;
+		case 'I':
+			sqlite3_bind_int64(st, n, va_arg(ap, int64_t));
+			break;
+		case 't':
+			sqlite3_bind_text(st, n, va_arg(ap, const char *), -1,
+					  SQLITE_STATIC);
+			break;
+		case 'T':
+			sqlite3_bind_text(st, n, va_arg(ap, const char *), -1,
+					  SQLITE_TRANSIENT);
+			break;
+		case 'b':
+		case 'z':
+			p = va_arg(ap, const void *);
+			len = va_arg(ap, size_t);
+			if (p != NULL)
+				sqlite3_bind_blob(st, n, p, (int)len,
+						  SQLITE_STATIC);
+			else if (*fmt == 'z')
+				sqlite3_bind_zeroblob(st, n, 0);
+			else
+				sqlite3_bind_null(st, n);
+			break;
+		default:
+			eas_panic("store: bind format '%c' for ?%d: %.80s",
+				  *fmt, n, sql);
+		}
+	}
+}
+
+static sqlite3_stmt *
+store_vquery(struct store *s, const char *sql, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+
+	if (st != NULL)
+		bind_args(st, sql, fmt, ap);
+	return st;
+}
+
+sqlite3_stmt *
+store_query(struct store *s, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = store_vquery(s, sql, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+enum store_error
+store_execute(struct store *s, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = store_vquery(s, sql, fmt, ap);
+	va_end(ap);
+	return store_run(s, st);
+}
+
+enum store_error
+store_row(struct store *s, sqlite3_stmt *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return STORE_INTERNAL; /* store_stmt logged why */
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_NOTFOUND
+				 : store_err(s, rc, sqlite3_sql(st));
+}
+
+bool
+store_next(struct store *s, sqlite3_stmt *st, enum store_error *e_r)
+{
+	int rc;
+
+	if (st == NULL) {
+		*e_r = STORE_INTERNAL; /* store_stmt logged why */
+		return false;
+	}
+	rc = store_step(s, st);
+	if (rc == SQLITE_ROW)
+		return true;
+	*e_r = rc == SQLITE_DONE ? STORE_OK : store_err(s, rc, sqlite3_sql(st));
+	return false;
+}
+
+enum store_error
+store_fetch_int64(struct store *s, int64_t *r, const char *sql, const char *fmt,
+		  ...)
+{
+	enum store_error e;
+	sqlite3_stmt *st;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = store_vquery(s, sql, fmt, ap);
+	va_end(ap);
+	e = store_row(s, st);
+	if (e == STORE_OK)
+		*r = sqlite3_column_int64(st, 0);
+	store_done(st);
+	return e;
+}
+
 enum store_error
 store_exec(struct store *s, const char *sql)
 {
@@ -417,20 +541,8 @@ store_next_modseq(struct store *s, int64_t account_id, int64_t *modseq_r)
 	static const char sql[] =
 		"UPDATE accounts SET modseq = modseq + 1 WHERE id = ?1 "
 		"RETURNING modseq";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, account_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		*modseq_r = sqlite3_column_int64(st, 0);
-	else
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
-	sqlite3_reset(st);
-	return e;
+	return store_fetch_int64(s, modseq_r, sql, "I", account_id);
 }
 
 const char *
@@ -708,38 +820,22 @@ store_gc(struct store *s, int64_t *removed_r)
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	e = store_run(s, store_stmt(s, sql_states));
+	e = store_execute(s, sql_states, "");
 	if (e != STORE_OK)
 		goto out;
-	e = store_run(s, store_stmt(s, sql_items));
+	e = store_execute(s, sql_items, "");
 	if (e != STORE_OK)
 		goto out;
-	removed += sqlite3_changes64(s->db);
-	e = store_run(s, store_stmt(s, sql_folders));
+	removed += store_changes(s);
+	e = store_execute(s, sql_folders, "");
 	if (e != STORE_OK)
 		goto out;
-	removed += sqlite3_changes64(s->db);
+	removed += store_changes(s);
 out:
 	e = store_wend(s, own, e);
 	if (removed_r != NULL)
 		*removed_r = e == STORE_OK ? removed : 0;
 	return e;
-}
-
-static enum store_error
-query_int64(struct store *s, const char *sql, int64_t *r)
-{
-	sqlite3_stmt *st = store_stmt(s, sql);
-	int rc;
-
-	*r = 0;
-	if (st == NULL)
-		return STORE_INTERNAL;
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		*r = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? STORE_OK : store_err(s, rc, sql);
 }
 
 enum store_error
@@ -758,33 +854,27 @@ store_stats(struct store *s, struct store_stats *r)
 	sqlite3_stmt *st;
 	int64_t pages = 0, psize = 0;
 	bool own;
-	int rc;
 
 	memset(r, 0, sizeof(*r));
 	e = store_rbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	if ((e = query_int64(s, sql_acc, &r->accounts)) != STORE_OK ||
-	    (e = query_int64(s, sql_dev, &r->devices)) != STORE_OK ||
-	    (e = query_int64(s, sql_fol, &r->folders)) != STORE_OK ||
-	    (e = query_int64(s, sql_pages, &pages)) != STORE_OK ||
-	    (e = query_int64(s, sql_psize, &psize)) != STORE_OK)
+	/* count(*) and these pragmas always return their one row */
+	if ((e = store_fetch_int64(s, &r->accounts, sql_acc, "")) != STORE_OK ||
+	    (e = store_fetch_int64(s, &r->devices, sql_dev, "")) != STORE_OK ||
+	    (e = store_fetch_int64(s, &r->folders, sql_fol, "")) != STORE_OK ||
+	    (e = store_fetch_int64(s, &pages, sql_pages, "")) != STORE_OK ||
+	    (e = store_fetch_int64(s, &psize, sql_psize, "")) != STORE_OK)
 		goto out;
 	r->db_bytes = pages * psize;
-	st = store_stmt(s, sql_items);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	while ((rc = store_step(s, st)) == SQLITE_ROW) {
+	st = store_query(s, sql_items, "");
+	while (store_next(s, st, &e)) {
 		int c = sqlite3_column_int(st, 0);
 
 		if (c >= 0 && c < (int)N_ELEMENTS(r->items))
 			r->items[c] = sqlite3_column_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		e = store_err(s, rc, sql_items);
+	store_done(st);
 out:
 	store_rend(s, own);
 	return e;
@@ -794,14 +884,11 @@ enum store_error
 store_check(struct store *s)
 {
 	static const char sql[] = "PRAGMA integrity_check";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	sqlite3_stmt *st = store_query(s, sql, "");
+	/* the pragma always returns at least one row */
+	enum store_error e = store_row(s, st);
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW) {
+	if (e == STORE_OK) {
 		const char *t = (const char *)sqlite3_column_text(st, 0);
 
 		if (t == NULL || strcmp(t, "ok") != 0) {
@@ -809,9 +896,7 @@ store_check(struct store *s)
 				  t != NULL ? t : "?");
 			e = STORE_CORRUPT;
 		}
-	} else {
-		e = store_err(s, rc, sql);
 	}
-	sqlite3_reset(st);
+	store_done(st);
 	return e;
 }

@@ -36,16 +36,10 @@ store_sync_get(struct store *s, struct arena *a, int64_t device_id,
 {
 	static const char sql[] = "SELECT " STATE_COLS " FROM sync_states "
 				  "WHERE device_id = ?1 AND folder_id = ?2";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	sqlite3_stmt *st = store_query(s, sql, "II", device_id, folder_id);
+	enum store_error e = store_row(s, st);
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, device_id);
-	sqlite3_bind_int64(st, 2, folder_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW) {
+	if (e == STORE_OK) {
 		memset(r, 0, sizeof(*r));
 		r->id = sqlite3_column_int64(st, 0);
 		r->device_id = sqlite3_column_int64(st, 1);
@@ -60,10 +54,8 @@ store_sync_get(struct store *s, struct arena *a, int64_t device_id,
 		r->response = NULL;
 		r->response_len = (size_t)sqlite3_column_int64(st, 8);
 		r->options = store_col_blob(a, st, 9, &r->options_len);
-	} else {
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
 	}
-	sqlite3_reset(st);
+	store_done(st);
 	return e;
 }
 
@@ -73,31 +65,15 @@ store_sync_response(struct store *s, struct arena *a,
 {
 	static const char sql[] =
 		"SELECT response FROM sync_states WHERE id = ?1";
-	sqlite3_stmt *st = store_stmt(s, sql);
-	enum store_error e = STORE_OK;
-	int rc;
+	sqlite3_stmt *st = store_query(s, sql, "I", r->id);
+	enum store_error e = store_row(s, st);
 
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, r->id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
+	if (e == STORE_OK)
 		r->response = store_col_blob(a, st, 0, &r->response_len);
-	else
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
-	sqlite3_reset(st);
+	store_done(st);
 	if (e == STORE_OK && r->response == NULL)
 		r->response_len = 0;
 	return e;
-}
-
-static void
-bind_blob(sqlite3_stmt *st, int col, const void *p, size_t n)
-{
-	if (p == NULL)
-		sqlite3_bind_null(st, col);
-	else
-		sqlite3_bind_blob(st, col, p, (int)n, SQLITE_STATIC);
 }
 
 enum store_error
@@ -132,7 +108,6 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 	sqlite3_stmt *q;
 	int64_t id = 0;
 	bool own;
-	int rc;
 
 	if ((st->cur_key != NULL && strlen(st->cur_key) > SYNC_KEY_MAX) ||
 	    (st->prev_key != NULL && strlen(st->prev_key) > SYNC_KEY_MAX) ||
@@ -143,31 +118,20 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	q = store_stmt(s, sql);
-	if (q == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(q, 1, st->device_id);
-	sqlite3_bind_int64(q, 2, st->folder_id);
-	sqlite3_bind_text(q, 3, st->cur_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, st->prev_key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 5, st->hwm);
-	sqlite3_bind_int64(q, 6, st->filter_since);
-	sqlite3_bind_int64(q, 7, st->backfill_after);
-	bind_blob(q, 8, st->response, st->response_len);
-	bind_blob(q, 9, st->options, st->options_len);
-	if (st->id != 0)
-		sqlite3_bind_int64(q, 10, st->id);
-	rc = store_step(s, q);
-	if (rc == SQLITE_ROW)
+	/* sql_ins has no ?10: the letter for it goes with st->id */
+	q = store_query(s, sql, st->id != 0 ? "IIttIIIbbI" : "IIttIIIbb",
+			st->device_id, st->folder_id, st->cur_key, st->prev_key,
+			st->hwm, st->filter_since, st->backfill_after,
+			st->response, st->response_len, st->options,
+			st->options_len, st->id);
+	e = store_row(s, q);
+	if (e == STORE_OK) {
 		id = sqlite3_column_int64(q, 0);
-	else
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
-	while (rc == SQLITE_ROW)
-		rc = sqlite3_step(q);
-	sqlite3_reset(q);
-out:
+		/* to the end of the statement, as always (result unused) */
+		while (sqlite3_step(q) == SQLITE_ROW)
+			;
+	}
+	store_done(q);
 	e = store_wend(s, own, e);
 	if (e == STORE_OK)
 		st->id = id;
@@ -184,31 +148,13 @@ store_sync_reset(struct store *s, int64_t device_id, int64_t folder_id)
 		"UPDATE sync_states SET hwm = 0, filter_since = 0, "
 		"backfill_after = -1 WHERE device_id = ?1 AND folder_id = ?2";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	e = store_wbegin(s, &own);
-	if (e != STORE_OK)
-		return e;
-	st = store_stmt(s, sql_items);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, device_id);
-	sqlite3_bind_int64(st, 2, folder_id);
-	e = store_run(s, st);
-	if (e != STORE_OK)
-		goto out;
-	st = store_stmt(s, sql_state);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, device_id);
-	sqlite3_bind_int64(st, 2, folder_id);
-	e = store_run(s, st);
-out:
+	if (e == STORE_OK)
+		e = store_execute(s, sql_items, "II", device_id, folder_id);
+	if (e == STORE_OK)
+		e = store_execute(s, sql_state, "II", device_id, folder_id);
 	return store_wend(s, own, e);
 }
 
@@ -219,23 +165,13 @@ store_sync_delete(struct store *s, int64_t device_id, int64_t folder_id)
 		"DELETE FROM sync_states WHERE device_id = ?1 AND "
 		"(?2 < 0 OR folder_id = ?2)";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	e = store_wbegin(s, &own);
-	if (e != STORE_OK)
-		return e;
-	st = store_stmt(s, sql);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, device_id);
-	sqlite3_bind_int64(st, 2, folder_id);
-	e = store_run(s, st);
+	if (e == STORE_OK)
+		e = store_execute(s, sql, "II", device_id, folder_id);
 	if (e == STORE_OK)
 		e = store_touch_device(s, device_id);
-out:
 	return store_wend(s, own, e);
 }
 
@@ -250,7 +186,6 @@ store_sync_mark(struct store *s, int64_t state_id, int64_t item_id,
 	static const char sql_del[] =
 		"DELETE FROM device_items WHERE state_id = ?1 AND item_id = ?2";
 	enum store_error e;
-	sqlite3_stmt *st;
 	bool own;
 
 	if (state_id <= 0)
@@ -258,17 +193,10 @@ store_sync_mark(struct store *s, int64_t state_id, int64_t item_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	st = store_stmt(s, present ? sql_set : sql_del);
-	if (st == NULL) {
-		e = STORE_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, state_id);
-	sqlite3_bind_int64(st, 2, item_id);
 	if (present)
-		sqlite3_bind_int64(st, 3, modseq);
-	e = store_run(s, st);
-out:
+		e = store_execute(s, sql_set, "III", state_id, item_id, modseq);
+	else
+		e = store_execute(s, sql_del, "II", state_id, item_id);
 	return store_wend(s, own, e);
 }
 
@@ -278,25 +206,14 @@ store_sync_held(struct store *s, int64_t state_id, int64_t item_id,
 {
 	static const char sql[] = "SELECT modseq FROM device_items "
 				  "WHERE state_id = ?1 AND item_id = ?2";
-	sqlite3_stmt *st;
-	enum store_error e = STORE_OK;
-	int rc;
+	enum store_error e;
+	int64_t modseq;
 
 	if (state_id <= 0)
 		return STORE_NOTFOUND;
-	st = store_stmt(s, sql);
-	if (st == NULL)
-		return STORE_INTERNAL;
-	sqlite3_bind_int64(st, 1, state_id);
-	sqlite3_bind_int64(st, 2, item_id);
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW) {
-		if (modseq_r != NULL)
-			*modseq_r = sqlite3_column_int64(st, 0);
-	} else {
-		e = rc == SQLITE_DONE ? STORE_NOTFOUND : store_err(s, rc, sql);
-	}
-	sqlite3_reset(st);
+	e = store_fetch_int64(s, &modseq, sql, "II", state_id, item_id);
+	if (e == STORE_OK && modseq_r != NULL)
+		*modseq_r = modseq;
 	return e;
 }
 
@@ -404,19 +321,13 @@ walk_modseq(struct scan *sc)
 	static const char sql[] =
 		"SELECT " STORE_ITEM_COLS " FROM items i WHERE "
 		"i.folder_id = ?1 AND i.modseq > ?2 ORDER BY i.modseq LIMIT ?3";
-	sqlite3_stmt *row = store_stmt(sc->s, sql);
 	int64_t limit = walk_limit(sc), seen = 0;
+	sqlite3_stmt *row = store_query(sc->s, sql, "III", sc->st->folder_id,
+					sc->st->hwm, limit);
+	enum store_error e = STORE_OK;
 	bool full = false;
-	int rc;
 
-	if (row == NULL) {
-		sc->error = STORE_INTERNAL;
-		return false;
-	}
-	sqlite3_bind_int64(row, 1, sc->st->folder_id);
-	sqlite3_bind_int64(row, 2, sc->st->hwm);
-	sqlite3_bind_int64(row, 3, limit);
-	while ((rc = store_step(sc->s, row)) == SQLITE_ROW) {
+	while (store_next(sc->s, row, &e)) {
 		int64_t id = sqlite3_column_int64(row, 0);
 		int64_t modseq = sqlite3_column_int64(row, 15);
 		int64_t origin = sqlite3_column_int64(row, 16);
@@ -446,9 +357,9 @@ walk_modseq(struct scan *sc)
 		}
 		sc->st->hwm = modseq;
 	}
-	sqlite3_reset(row);
-	if (!full && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		sc->error = store_err(sc->s, rc, sql);
+	store_done(row);
+	if (e != STORE_OK) /* only set when the rows ran out */
+		sc->error = e;
 	if (sc->error != STORE_OK || full)
 		return false;
 	return !walk_exhausted(sc, seen, limit);
@@ -465,10 +376,10 @@ walk_expired(struct scan *sc)
 	struct store_sync_state *st = sc->st;
 	const struct store_sync_filter *f = sc->f;
 	int64_t lo = st->filter_since > 0 ? st->filter_since : INT64_MIN;
+	enum store_error e = STORE_OK;
 	int64_t limit, seen = 0;
 	sqlite3_stmt *row;
 	bool full = false;
-	int rc;
 
 	if (f->since == st->filter_since)
 		return true;
@@ -485,18 +396,10 @@ walk_expired(struct scan *sc)
 		st->filter_since = f->since;
 		return true;
 	}
-	row = store_stmt(sc->s, sql);
-	if (row == NULL) {
-		sc->error = STORE_INTERNAL;
-		return false;
-	}
 	limit = walk_limit(sc);
-	sqlite3_bind_int64(row, 1, st->folder_id);
-	sqlite3_bind_int64(row, 2, lo);
-	sqlite3_bind_int64(row, 3, f->since);
-	sqlite3_bind_int64(row, 4, sc->hwm0);
-	sqlite3_bind_int64(row, 5, limit);
-	while ((rc = store_step(sc->s, row)) == SQLITE_ROW) {
+	row = store_query(sc->s, sql, "IIIII", st->folder_id, lo, f->since,
+			  sc->hwm0, limit);
+	while (store_next(sc->s, row, &e)) {
 		int64_t id = sqlite3_column_int64(row, 0);
 		int64_t date_end = sqlite3_column_int64(row, 7);
 		int64_t held_modseq;
@@ -513,9 +416,9 @@ walk_expired(struct scan *sc)
 		 * but by then the device no longer holds the ones sent */
 		st->filter_since = date_end;
 	}
-	sqlite3_reset(row);
-	if (!full && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		sc->error = store_err(sc->s, rc, sql);
+	store_done(row);
+	if (e != STORE_OK) /* only set when the rows ran out */
+		sc->error = e;
 	if (sc->error != STORE_OK || full)
 		return false;
 	if (walk_exhausted(sc, seen, limit))
@@ -533,23 +436,17 @@ walk_backfill(struct scan *sc)
 		"i.folder_id = ?1 AND i.id > ?2 AND i.deleted = 0 "
 		"ORDER BY i.id LIMIT ?3";
 	struct store_sync_state *st = sc->st;
+	enum store_error e = STORE_OK;
 	int64_t limit, seen = 0;
 	sqlite3_stmt *row;
 	bool full = false;
-	int rc;
 
 	if (st->backfill_after < 0)
 		return true;
-	row = store_stmt(sc->s, sql);
-	if (row == NULL) {
-		sc->error = STORE_INTERNAL;
-		return false;
-	}
 	limit = walk_limit(sc);
-	sqlite3_bind_int64(row, 1, st->folder_id);
-	sqlite3_bind_int64(row, 2, st->backfill_after);
-	sqlite3_bind_int64(row, 3, limit);
-	while ((rc = store_step(sc->s, row)) == SQLITE_ROW) {
+	row = store_query(sc->s, sql, "III", st->folder_id, st->backfill_after,
+			  limit);
+	while (store_next(sc->s, row, &e)) {
 		int64_t id = sqlite3_column_int64(row, 0);
 		int64_t modseq = sqlite3_column_int64(row, 15);
 		int64_t held_modseq;
@@ -566,9 +463,9 @@ walk_backfill(struct scan *sc)
 			break;
 		st->backfill_after = id;
 	}
-	sqlite3_reset(row);
-	if (!full && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		sc->error = store_err(sc->s, rc, sql);
+	store_done(row);
+	if (e != STORE_OK) /* only set when the rows ran out */
+		sc->error = e;
 	if (sc->error != STORE_OK || full)
 		return false;
 	if (walk_exhausted(sc, seen, limit))
