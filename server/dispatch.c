@@ -19,6 +19,10 @@ static const struct eas_command commands[] = {
 	{"Ping", 18, cmd_ping, CMD_F_LONGPOLL},
 	{"Provision", 20, cmd_provision, CMD_F_NO_PROVISION},
 	{"GetAttachment", 4, cmd_getattachment, CMD_F_RAW_BODY},
+	/* WBXML from 14.0, message/rfc822 before: the handler decodes */
+	{"SendMail", 1, cmd_sendmail, CMD_F_RAW_BODY},
+	{"SmartForward", 2, cmd_smartforward, CMD_F_RAW_BODY},
+	{"SmartReply", 3, cmd_smartreply, CMD_F_RAW_BODY},
 	{"MoveItems", 13, cmd_moveitems, 0},
 	{"ItemOperations", 19, cmd_itemoperations, 0},
 };
@@ -46,6 +50,9 @@ static const struct {
 	{"MoveItems", EAS_MOVE_MOVEITEMS, EAS_MOVE_STATUS},
 	{"ItemOperations", EAS_ITEMOPERATIONS_ITEMOPERATIONS,
 	 EAS_ITEMOPERATIONS_STATUS},
+	{"SendMail", EAS_COMPOSEMAIL_SENDMAIL, EAS_COMPOSEMAIL_STATUS},
+	{"SmartForward", EAS_COMPOSEMAIL_SMARTFORWARD, EAS_COMPOSEMAIL_STATUS},
+	{"SmartReply", EAS_COMPOSEMAIL_SMARTREPLY, EAS_COMPOSEMAIL_STATUS},
 };
 
 const struct eas_command *

@@ -145,6 +145,7 @@ const char *eas_command_list(void);
 /* Command handlers, one cmd-<name>.c each. */
 eas_cmd_fn cmd_provision, cmd_foldersync, cmd_foldercreate, cmd_folderupdate,
 	cmd_folderdelete, cmd_sync, cmd_getitemestimate, cmd_ping, cmd_settings,
-	cmd_itemoperations, cmd_moveitems, cmd_getattachment;
+	cmd_itemoperations, cmd_moveitems, cmd_getattachment, cmd_sendmail,
+	cmd_smartreply, cmd_smartforward;
 
 #endif

@@ -283,7 +283,7 @@ cmd_rcpt(struct lmtp_session *s, const char *arg)
 		conn_reply(s->c, "452 4.5.3 Too many recipients");
 		return;
 	}
-	e = store_account_get(s->store, s->arena, addr, &acc);
+	e = store_account_by_address(s->store, s->arena, addr, &acc);
 	if (e == STORE_NOTFOUND || (e == STORE_OK && !acc.enabled)) {
 		conn_reply(s->c, "550 5.1.1 <%.200s>: no such user", addr);
 		return;

@@ -13,6 +13,7 @@
 
 #include "http.h"
 #include "lmtp.h"
+#include "outbound.h"
 #include "log.h"
 #include "push.h"
 #include "server.h"
@@ -68,6 +69,9 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->heartbeat_max = 3540;
 	cfg->max_ping_folders = 300;
 	cfg->sync_window_max = 512;
+	cfg->max_send_size = 25 * 1024 * 1024;
+	cfg->max_rcpts_per_hour = 500;
+	cfg->send_retry_s = 5 * 24 * 3600;
 }
 
 static void
@@ -88,7 +92,19 @@ usage(FILE *f)
 	      "(default 50 MiB)\n"
 	      "  --threads N           HTTP worker threads (default: cores)\n"
 	      "  --heartbeat-min S --heartbeat-max S   Ping/Sync bounds "
-	      "(default 60..3540)\n",
+	      "(default 60..3540)\n"
+	      "sending (without a relay only local recipients are served):\n"
+	      "  --smtp-relay URL      smtp://HOST:587 (STARTTLS required) or\n"
+	      "                        smtps://HOST:465\n"
+	      "  --smtp-insecure       allow smtp:// without STARTTLS\n"
+	      "  --smtp-credentials FILE   user:password for the relay\n"
+	      "  --smtp-cainfo FILE    CA bundle for the relay's certificate\n"
+	      "  --max-send-size BYTES largest message a device sends "
+	      "(default 25 MiB)\n"
+	      "  --max-recipients-per-hour N   per account (default 500; 0 = "
+	      "no limit)\n"
+	      "  --send-retry-time S   how long the queue retries "
+	      "(default 432000, 5 days)\n",
 	      f);
 }
 
@@ -131,6 +147,13 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_THREADS,
 		O_HBMIN,
 		O_HBMAX,
+		O_RELAY,
+		O_INSECURE,
+		O_CREDS,
+		O_CAINFO,
+		O_SENDSIZE,
+		O_RCPTS,
+		O_RETRY,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -147,6 +170,13 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"threads", required_argument, NULL, O_THREADS},
 		{"heartbeat-min", required_argument, NULL, O_HBMIN},
 		{"heartbeat-max", required_argument, NULL, O_HBMAX},
+		{"smtp-relay", required_argument, NULL, O_RELAY},
+		{"smtp-insecure", no_argument, NULL, O_INSECURE},
+		{"smtp-credentials", required_argument, NULL, O_CREDS},
+		{"smtp-cainfo", required_argument, NULL, O_CAINFO},
+		{"max-send-size", required_argument, NULL, O_SENDSIZE},
+		{"max-recipients-per-hour", required_argument, NULL, O_RCPTS},
+		{"send-retry-time", required_argument, NULL, O_RETRY},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -208,6 +238,37 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 				bad = fprintf(stderr,
 					      "easd: bad --heartbeat-max\n");
 			break;
+		case O_RELAY:
+			cfg->smtp_relay = optarg;
+			break;
+		case O_INSECURE:
+			cfg->smtp_insecure = true;
+			break;
+		case O_CREDS:
+			cfg->smtp_credentials = optarg;
+			break;
+		case O_CAINFO:
+			cfg->smtp_cainfo = optarg;
+			break;
+		case O_SENDSIZE:
+			if (parse_size(optarg, &cfg->max_send_size) < 0)
+				bad = fprintf(stderr,
+					      "easd: bad --max-send-size\n");
+			break;
+		case O_RCPTS:
+			if (parse_unsigned(optarg, &cfg->max_rcpts_per_hour) <
+			    0)
+				bad = fprintf(stderr,
+					      "easd: bad "
+					      "--max-recipients-per-hour"
+					      "\n");
+			break;
+		case O_RETRY:
+			if (parse_unsigned(optarg, &cfg->send_retry_s) < 0 ||
+			    cfg->send_retry_s == 0)
+				bad = fprintf(stderr,
+					      "easd: bad --send-retry-time\n");
+			break;
 		case O_HELP:
 			usage(stdout);
 			exit(0);
@@ -224,6 +285,15 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 	if (cfg->heartbeat_min > cfg->heartbeat_max)
 		bad = fprintf(stderr, "easd: --heartbeat-min is above "
 				      "--heartbeat-max\n");
+	if (cfg->smtp_relay != NULL &&
+	    !str_has_iprefix(cfg->smtp_relay, "smtp://") &&
+	    !str_has_iprefix(cfg->smtp_relay, "smtps://"))
+		bad = fprintf(stderr, "easd: --smtp-relay must be smtp://HOST:"
+				      "PORT or smtps://HOST:PORT\n");
+	if (cfg->smtp_relay == NULL &&
+	    (cfg->smtp_credentials != NULL || cfg->smtp_insecure))
+		bad = fprintf(stderr, "easd: --smtp-credentials and "
+				      "--smtp-insecure need --smtp-relay\n");
 	if (bad) {
 		usage(stderr);
 		return -1;
@@ -270,6 +340,54 @@ http_glue_start(struct easd *srv, const char **error_r)
 		return -1;
 	srv->http_port = http_port(srv->http);
 	return 0;
+}
+
+/* Sending: the relay and the queue runner, kicked by every commit that
+ * queues or retries mail (from this process or easctl). */
+static void
+queue_changed(void *ctx, const struct store_change *c, size_t n)
+{
+	struct easd *srv = ctx;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i].what == STORE_CHANGED_OUTBOUND) {
+			outbound_kick(srv->outbound);
+			return;
+		}
+}
+
+static struct smtp_relay relay;
+
+static int
+outbound_glue_start(struct easd *srv, const char **error_r)
+{
+	if (srv->cfg.smtp_relay == NULL)
+		return 0;
+	relay.url = srv->cfg.smtp_relay;
+	relay.insecure = srv->cfg.smtp_insecure;
+	relay.cainfo = srv->cfg.smtp_cainfo;
+	if (srv->cfg.smtp_credentials != NULL &&
+	    smtp_relay_credentials(&relay, srv->cfg.smtp_credentials, error_r) <
+		    0)
+		return -1;
+	srv->cfg.relay = &relay;
+	srv->cfg.have_relay = true;
+	srv->outbound = outbound_start(srv, error_r);
+	if (srv->outbound == NULL)
+		return -1;
+	if (store_subscribe(srv->cfg.db_path, false, queue_changed, srv,
+			    &srv->queue_sub, error_r) != STORE_OK)
+		return -1;
+	printf("easd: relaying through %s\n", srv->cfg.smtp_relay);
+	return 0;
+}
+
+static void
+outbound_glue_stop(struct easd *srv)
+{
+	store_unsubscribe(&srv->queue_sub);
+	outbound_stop(&srv->outbound);
+	smtp_relay_deinit(&relay);
 }
 
 /* LMTP intake: its own threads and store connections. */
@@ -361,6 +479,10 @@ main(int argc, char **argv)
 		if (srv.cfg.tls_cert != NULL)
 			printf("easd: https with %s\n", srv.cfg.tls_cert);
 	}
+	if (outbound_glue_start(&srv, &error) < 0) {
+		fprintf(stderr, "easd: sending: %s\n", error);
+		goto out;
+	}
 	if (lmtp_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: lmtp: %s\n", error);
 		goto out;
@@ -381,6 +503,7 @@ out:
 		push_shutdown(srv.push);
 	lmtp_glue_stop(&srv);
 	http_stop(&srv.http);
+	outbound_glue_stop(&srv);
 	push_free(&srv.push);
 	easd_stores_close();
 	free((char *)srv.cfg.db_path);

@@ -495,6 +495,8 @@ push_store_changed(void *ctx, const struct store_change *c, size_t n)
 		case STORE_CHANGED_ACCOUNT:
 			push_device_changed(p, c[i].account_id, 0);
 			break;
+		case STORE_CHANGED_OUTBOUND: /* for the queue runner */
+			break;
 		}
 	}
 }

@@ -25,6 +25,16 @@ struct easd_config {
 	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
 	unsigned max_ping_folders;
 	unsigned sync_window_max; /* 512 */
+	/* sending: without a relay, remote recipients are refused */
+	const char *smtp_relay;	      /* smtp://host:587, smtps://host:465 */
+	bool smtp_insecure;	      /* smtp:// without STARTTLS allowed */
+	const char *smtp_credentials; /* file holding user:password */
+	const char *smtp_cainfo;      /* CA bundle for the relay */
+	struct smtp_relay *relay;     /* made from the above at start */
+	bool have_relay;
+	size_t max_send_size;	     /* largest message a device sends */
+	unsigned max_rcpts_per_hour; /* per account; 0 = no limit */
+	unsigned send_retry_s;	     /* how long the queue retries */
 };
 
 void easd_config_defaults(struct easd_config *cfg);
@@ -32,14 +42,19 @@ void easd_config_defaults(struct easd_config *cfg);
 struct http_server;
 struct push;
 struct lmtp_server;
+struct outbound;
+struct smtp_relay;
+struct store_subscription;
 
 struct easd {
 	struct easd_config cfg;
 	struct http_server *http;
 	struct push *push;
 	struct lmtp_server *lmtp;
-	uint16_t http_port; /* bound port */
-	char *base_url;	    /* http(s)://host:port */
+	struct outbound *outbound;	      /* NULL without a relay */
+	struct store_subscription *queue_sub; /* kicks the outbound runner */
+	uint16_t http_port;		      /* bound port */
+	char *base_url;			      /* http(s)://host:port */
 };
 
 /* This thread's store connection, opened on first use; all of them are

@@ -85,9 +85,12 @@ read_cb(char *out, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* The relay's replies arrive as "header" data; keep the last line. */
+/* The relay's replies arrive as "header" data: keep the last line, and
+ * the last refusal (4xx/5xx), which is what a report quotes (the QUIT that
+ * follows it says only goodbye). */
 struct replies {
 	char last[512];
+	char refusal[512];
 };
 
 static int
@@ -103,6 +106,8 @@ debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 	memcpy(r->last, data, n);
 	r->last[n] = '\0';
 	r->last[strcspn(r->last, "\r\n")] = '\0';
+	if (r->last[0] == '4' || r->last[0] == '5')
+		memcpy(r->refusal, r->last, sizeof(r->refusal));
 	return 0;
 }
 
@@ -112,7 +117,7 @@ smtp_submit(const struct smtp_relay *relay, struct arena *a, const char *from,
 	    const char **reply_r)
 {
 	struct upload up = {data, len};
-	struct replies rep = {""};
+	struct replies rep = {"", ""};
 	struct curl_slist *to = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	enum smtp_result r;
@@ -163,8 +168,8 @@ smtp_submit(const struct smtp_relay *relay, struct arena *a, const char *from,
 	} else {
 		r = SMTP_DEFER;
 	}
-	if (rep.last[0] != '\0' && rc != CURLE_OK && code >= 400)
-		*reply_r = arena_strdup(a, rep.last);
+	if (rep.refusal[0] != '\0' && rc != CURLE_OK && code >= 400)
+		*reply_r = arena_strdup(a, rep.refusal);
 	else if (rc != CURLE_OK)
 		*reply_r = arena_printf(
 			a, "%s",

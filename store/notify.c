@@ -4,7 +4,8 @@
  * processes, to the one process that does: a UNIX datagram socket beside
  * the database file (easd.db -> easd.notify), mode 0600, bound by that
  * subscriber. The encoding is one text line per change, "K ACCOUNT ID",
- * K one of F (folder), H (hierarchy), D (device), A (account); it exists
+ * K one of F (folder), H (hierarchy), D (device), A (account), Q (the
+ * outbound queue); it exists
  * only here. A PostgreSQL backend would put LISTEN/NOTIFY behind the same
  * store.h calls. */
 #include <errno.h>
@@ -49,10 +50,9 @@ static pthread_rwlock_t subs_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct store_subscription *subs;
 
 static const char kind_letters[] = {
-	[STORE_CHANGED_FOLDER] = 'F',
-	[STORE_CHANGED_HIERARCHY] = 'H',
-	[STORE_CHANGED_DEVICE] = 'D',
-	[STORE_CHANGED_ACCOUNT] = 'A',
+	[STORE_CHANGED_FOLDER] = 'F',	[STORE_CHANGED_HIERARCHY] = 'H',
+	[STORE_CHANGED_DEVICE] = 'D',	[STORE_CHANGED_ACCOUNT] = 'A',
+	[STORE_CHANGED_OUTBOUND] = 'Q',
 };
 
 static char *
@@ -132,6 +132,8 @@ encode_one(char *out, size_t size, const struct store_change *c)
 static size_t
 decode(char *data, size_t len, struct store_change *out, size_t max)
 {
+	/* in the order of enum store_change_what, from 1 */
+	static const char letters[] = "FHDAQ";
 	char *line = data, *end = data + len;
 	size_t n = 0;
 
@@ -146,7 +148,7 @@ decode(char *data, size_t len, struct store_change *out, size_t max)
 		*nl = '\0';
 		if (*line == '\0')
 			goto next;
-		k = line[0] != '\0' ? strchr("FHDA", line[0]) : NULL;
+		k = line[0] != '\0' ? strchr(letters, line[0]) : NULL;
 		sp1 = line[1] == ' ' ? line + 1 : NULL;
 		sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
 		if (k == NULL || sp2 == NULL)
@@ -157,7 +159,7 @@ decode(char *data, size_t len, struct store_change *out, size_t max)
 			*sp2 = ' ';
 			goto bad;
 		}
-		out[n].what = (enum store_change_what)(k - "FHDA" + 1);
+		out[n].what = (enum store_change_what)(k - letters + 1);
 		out[n].account_id = account;
 		out[n].id = id;
 		n++;
@@ -212,23 +214,31 @@ send_changes(struct store *s, const struct store_change *c, size_t n)
 		send_datagram(s, msg, len);
 }
 
-void
-store_publish(struct store *s, const struct store_change *c, size_t n)
+/* Hand changes to every subscription of this process for the database;
+ * returns whether one of them receives for other processes. */
+static bool
+publish_local(const char *key, const struct store_change *c, size_t n)
 {
-	bool local_receiver = false;
+	bool receiver = false;
 
-	if (n == 0)
-		return;
 	pthread_rwlock_rdlock(&subs_lock);
 	for (struct store_subscription *sub = subs; sub != NULL;
 	     sub = sub->next) {
-		if (strcmp(sub->key, s->notify_key) != 0)
+		if (strcmp(sub->key, key) != 0)
 			continue;
 		sub->fn(sub->ctx, c, n);
-		local_receiver = local_receiver || sub->others;
+		receiver = receiver || sub->others;
 	}
 	pthread_rwlock_unlock(&subs_lock);
-	if (!local_receiver)
+	return receiver;
+}
+
+void
+store_publish(struct store *s, const struct store_change *c, size_t n)
+{
+	if (n == 0)
+		return;
+	if (!publish_local(s->notify_key, c, n))
 		send_changes(s, c, n);
 }
 
@@ -267,8 +277,10 @@ receive_main(void *arg)
 			continue;
 		}
 		n = decode(data, (size_t)got, changes, NOTIFY_MAX_CHANGES);
+		/* every subscription of this process hears it, not only the
+		 * one that holds the socket */
 		if (n > 0)
-			sub->fn(sub->ctx, changes, n);
+			publish_local(sub->key, changes, n);
 	}
 	free(data);
 	free(changes);

@@ -120,6 +120,45 @@ static const char *const migrations[] = {
 	 * item; without this index that is a scan of device_items. */
 	"CREATE INDEX device_items_item ON device_items(item_id);"
 	"CREATE INDEX items_tombstones ON items(deleted) WHERE deleted = 1;",
+	/* 2 -> 3: sending. Aliases an account receives and sends as; what it
+	 * submitted (a repeated ClientId is answered, not sent again, and
+	 * the recipients of the last hour are counted); the outbound queue,
+	 * one row per remote recipient so each is retried and reported on
+	 * its own. */
+	"CREATE TABLE aliases ("
+	" address TEXT PRIMARY KEY COLLATE NOCASE,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE) WITHOUT ROWID;"
+	"CREATE INDEX aliases_account ON aliases(account_id);"
+	"CREATE TABLE submissions ("
+	" id INTEGER PRIMARY KEY,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" client_id TEXT,"
+	" time INTEGER NOT NULL,"
+	" recipients INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX submissions_client ON submissions"
+	" (account_id, client_id) WHERE client_id IS NOT NULL;"
+	"CREATE INDEX submissions_time ON submissions(account_id, time);"
+	"CREATE TABLE outbound_messages ("
+	" id INTEGER PRIMARY KEY,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" envelope_from TEXT NOT NULL,"
+	" message_ident TEXT NOT NULL,"
+	" data BLOB NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL);"
+	"CREATE TABLE outbound_rcpts ("
+	" id INTEGER PRIMARY KEY,"
+	" message_id INTEGER NOT NULL REFERENCES outbound_messages(id)"
+	"  ON DELETE CASCADE,"
+	" rcpt TEXT NOT NULL,"
+	" next_attempt INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_reply TEXT);"
+	"CREATE INDEX outbound_due ON outbound_rcpts(next_attempt);"
+	"CREATE INDEX outbound_rcpts_message ON outbound_rcpts(message_id);",
 };
 
 int
@@ -813,6 +852,10 @@ store_gc(struct store *s, int64_t *removed_r)
 		"ON d.id = ss.device_id WHERE d.account_id = "
 		"folders.account_id AND ss.folder_id = 0 "
 		"AND ss.hwm < folders.modseq)";
+	/* A ClientId is repeated when a response was lost: minutes, not
+	 * weeks; the sending limit looks back one hour. */
+	static const char sql_submissions[] =
+		"DELETE FROM submissions WHERE time < ?1";
 	enum store_error e;
 	int64_t removed = 0;
 	bool own;
@@ -820,6 +863,10 @@ store_gc(struct store *s, int64_t *removed_r)
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
+	e = store_execute(s, sql_submissions, "I",
+			  time_now() - STORE_SUBMISSION_KEEP_S);
+	if (e != STORE_OK)
+		goto out;
 	e = store_execute(s, sql_states, "");
 	if (e != STORE_OK)
 		goto out;

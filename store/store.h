@@ -67,6 +67,8 @@ enum store_change_what {
 	STORE_CHANGED_ACCOUNT,	  /* the account: disabled, enabled, deleted,
 				     password or policy changed; account 0 =
 				     every account (a global policy) */
+	STORE_CHANGED_OUTBOUND,	  /* the account queued mail, or the queue
+				     was retried (account 0: the admin) */
 };
 
 struct store_change {
@@ -83,10 +85,11 @@ struct store_subscription;
 /* Receive the changes committed to the database at path (as given to
  * store_open; compared by its canonical form): those of this process on
  * the committing thread, after the commit and outside any transaction,
- * and with others=true those of every other process, on a thread of the
- * store's. Only one process may receive the others' changes at a time:
- * STORE_EXISTS (with *error_r) when one already does. The callback must
- * not call store functions. */
+ * and those of every other process on a thread of the store's, once one
+ * subscription of this process has asked for them with others=true (then
+ * every subscription of the process gets them). Only one process may
+ * receive the others' changes at a time: STORE_EXISTS (with *error_r) when
+ * one already does. The callback must not call store functions. */
 enum store_error store_subscribe(const char *path, bool others,
 				 store_change_fn *fn, void *ctx,
 				 struct store_subscription **sub_r,
@@ -560,6 +563,92 @@ enum store_error store_sync_mark(struct store *s, int64_t state_id,
  * does not hold it (conflict detection). */
 enum store_error store_sync_held(struct store *s, int64_t state_id,
 				 int64_t item_id, int64_t *modseq_r);
+
+/* --- addresses: what an account receives as and sends as --- */
+
+/* The account an address belongs to: its login, its e-mail address or one
+ * of its aliases (case-insensitive). STORE_NOTFOUND when none. */
+enum store_error store_account_by_address(struct store *s, struct arena *a,
+					  const char *address,
+					  struct store_account *r);
+/* STORE_EXISTS when the address is an account's login, e-mail address or
+ * alias already; STORE_INVALID when it is not an address. */
+enum store_error store_alias_add(struct store *s, int64_t account_id,
+				 const char *address);
+/* STORE_NOTFOUND when the account has no such alias. */
+enum store_error store_alias_remove(struct store *s, int64_t account_id,
+				    const char *address);
+/* The account's aliases, sorted (in a). */
+enum store_error store_alias_list(struct store *s, struct arena *a,
+				  int64_t account_id, const char ***list_r,
+				  size_t *count_r);
+
+/* --- sending --- */
+
+/* How long a submission's ClientId is remembered (store_gc). */
+#define STORE_SUBMISSION_KEEP_S (7 * 24 * 3600)
+
+/* Record a submission (SendMail, SmartReply, SmartForward, a draft sent)
+ * of `recipients` recipients. client_id NULL: none (12.x). STORE_EXISTS
+ * when the account submitted that ClientId before (MS-ASCMD status 118:
+ * the message was sent already). */
+enum store_error store_submission_add(struct store *s, int64_t account_id,
+				      const char *client_id, int64_t when,
+				      int recipients);
+/* Recipients the account submitted since `since` (the sending limit). */
+enum store_error store_submission_recipients(struct store *s,
+					     int64_t account_id, int64_t since,
+					     int64_t *count_r);
+
+/* The outbound queue: a message for remote recipients, one entry per
+ * recipient. */
+struct store_outbound {
+	int64_t id;	    /* the recipient's entry */
+	int64_t message_id; /* the message's row */
+	int64_t account_id;
+	const char *envelope_from;
+	const char *message_ident; /* its Message-ID, for logs */
+	const char *rcpt;
+	const uint8_t *data; /* the message (store_outbound_claim only) */
+	size_t len;
+	int64_t created, next_attempt, expires;
+	int attempts;
+	const char *last_reply; /* NULL before the first attempt */
+};
+
+/* Queue a message for rcpts (n at least 1), first attempt now, given up
+ * at expires. */
+enum store_error store_outbound_add(struct store *s, int64_t account_id,
+				    const char *envelope_from,
+				    const char *message_ident, const char *data,
+				    size_t len, const char *const *rcpts,
+				    size_t n, int64_t now, int64_t expires);
+/* The entries due at now (at most max, oldest first), with their message,
+ * and claim them: they are not due again before lease_until, so a runner
+ * that dies mid-submission leaves them to be tried again. */
+enum store_error store_outbound_claim(struct store *s, struct arena *a,
+				      int64_t now, int64_t lease_until,
+				      size_t max,
+				      struct store_outbound **list_r,
+				      size_t *count_r);
+/* The earliest next attempt; STORE_NOTFOUND when the queue is empty. */
+enum store_error store_outbound_next_due(struct store *s, int64_t *when_r);
+/* An attempt failed for now: try again at next_attempt. */
+enum store_error store_outbound_defer(struct store *s, int64_t id,
+				      int64_t next_attempt, const char *reply);
+/* The entry is done (relayed, or given up and reported); the message goes
+ * with its last entry. */
+enum store_error store_outbound_remove(struct store *s, int64_t id);
+/* The queue for easctl (account 0: everybody's), without message data. */
+enum store_error store_outbound_list(struct store *s, struct arena *a,
+				     int64_t account_id,
+				     struct store_outbound **list_r,
+				     size_t *count_r);
+/* Make an entry (0: every entry) due at now. STORE_NOTFOUND when there
+ * is no such entry. */
+enum store_error store_outbound_retry(struct store *s, int64_t id, int64_t now);
+/* Entries queued (easctl stats). */
+enum store_error store_outbound_count(struct store *s, int64_t *count_r);
 
 /* --- housekeeping and statistics --- */
 

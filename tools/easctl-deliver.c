@@ -119,7 +119,7 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 		ret = DELIVER_TEMPFAIL;
 		goto out;
 	}
-	e = store_account_get(s, a, user, &acc);
+	e = store_account_by_address(s, a, user, &acc);
 	if (e != STORE_OK || !acc.enabled) {
 		if (e == STORE_OK || e == STORE_NOTFOUND)
 			fprintf(stderr, "easctl deliver: no such user: %s\n",

@@ -331,7 +331,9 @@ static const char usage_user[] =
 	"  user list\n"
 	"  user passwd NAME [--password P | --password-stdin]\n"
 	"  user disable NAME | user enable NAME\n"
-	"  user delete NAME      remove the account and all its data\n";
+	"  user delete NAME      remove the account and all its data\n"
+	"  user alias add|remove|list NAME [ADDRESS]\n"
+	"      addresses the account receives mail for and sends as\n";
 
 static int
 get_password(const char *given, bool from_stdin, char *buf, size_t size,
@@ -533,6 +535,8 @@ cmd_user(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return user_set_enabled(ctl, a, argc, argv, true);
 	if (strcmp(sub, "delete") == 0)
 		return user_delete(ctl, a, argc, argv);
+	if (strcmp(sub, "alias") == 0)
+		return easctl_alias(ctl, argc + 1, argv - 1);
 	die_msg("unknown user command '%s'", sub);
 	return usage_out(usage_user, EX_USAGE);
 }
@@ -1261,6 +1265,14 @@ cmd_stats(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		       store_class_name((enum store_class)c),
 		       (long long)st.items[c]);
 	printf("database bytes: %lld\n", (long long)st.db_bytes);
+	{
+		int64_t queued = 0;
+
+		e = store_outbound_count(s, &queued);
+		if (e != STORE_OK)
+			return store_fail("counting the queue", e);
+		printf("outbound queue: %lld\n", (long long)queued);
+	}
 	return 0;
 }
 
@@ -1276,6 +1288,7 @@ static const char usage_main[] =
 	"  policy   show, set, unset provisioning policy settings\n"
 	"  import   USER FILE: .vcf, .ics, .eml or mbox into a folder\n"
 	"  export   USER FOLDER FILE\n"
+	"  queue    list, retry, delete outbound mail\n"
 	"  stats    counts and database size\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
@@ -1295,6 +1308,13 @@ cmd_wbxml(struct easctl *ctl, struct arena *a, int argc, char **argv)
 }
 
 static int
+cmd_queue(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_queue(ctl, argc, argv);
+}
+
+static int
 cmd_deliver(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	(void)a;
@@ -1309,10 +1329,11 @@ static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
 } commands[] = {
-	{"user", cmd_user},	{"device", cmd_device},
-	{"policy", cmd_policy}, {"import", cmd_import},
-	{"export", cmd_export}, {"stats", cmd_stats},
-	{"wbxml", cmd_wbxml},	{"deliver", cmd_deliver},
+	{"user", cmd_user},	  {"device", cmd_device},
+	{"policy", cmd_policy},	  {"import", cmd_import},
+	{"export", cmd_export},	  {"stats", cmd_stats},
+	{"queue", cmd_queue},	  {"wbxml", cmd_wbxml},
+	{"deliver", cmd_deliver},
 };
 
 int

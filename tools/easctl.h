@@ -21,5 +21,8 @@ struct store *easctl_store(struct easctl *ctl);
  * the process exit code (0 success). */
 int easctl_wbxml(struct easctl *ctl, int argc, char **argv);
 int easctl_deliver(struct easctl *ctl, int argc, char **argv);
+/* easctl-queue.c: "user alias ..." (argv[0] "alias") and "queue ...". */
+int easctl_alias(struct easctl *ctl, int argc, char **argv);
+int easctl_queue(struct easctl *ctl, int argc, char **argv);
 
 #endif

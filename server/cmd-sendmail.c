@@ -1,0 +1,483 @@
+/* SendMail, SmartReply and SmartForward (MS-ASCMD 2.2.1.17, 2.2.1.20,
+ * 2.2.1.19), in both forms: 14.0+ WBXML on the ComposeMail page, and the
+ * 12.x query form with a message/rfc822 body. The message is completed
+ * (conv/compose.c), then in one transaction: the ClientId recorded (a
+ * repeat is answered 118 and sends nothing), local recipients delivered,
+ * remote ones queued for the relay, the Sent Items copy stored and the
+ * original marked replied or forwarded. Success is answered only after
+ * that commit. */
+#include <string.h>
+
+#include "compose.h"
+#include "log.h"
+#include "mail.h"
+#include "server.h"
+#include "util.h"
+
+/* MS-ASCMD 2.2.2 codes SendMail, SmartReply and SmartForward answer. */
+#define SEND_INVALID_WBXML 102
+#define SEND_INVALID_MIME 107
+#define SEND_SERVER_ERROR 110
+#define SEND_RETRY_LATER 111
+#define SEND_QUOTA_EXCEEDED 115
+#define SEND_RECIPIENT_UNRESOLVED 116
+#define SEND_PREVIOUSLY_SENT 118
+#define SEND_NO_RECIPIENT 119
+#define SEND_TOO_LARGE 122
+#define SEND_ACCESS_DENIED 130
+#define SEND_ITEM_NOT_FOUND 150
+
+/* Longest ClientId we keep (MS-ASCMD 2.2.3.27.1: up to 40 characters). */
+#define SEND_CLIENTID_MAX 128
+
+struct send_req {
+	enum mail_compose_mode mode;
+	const char *client_id; /* NULL in the 12.x form */
+	bool save_in_sent;
+	bool replace_mime;
+	const char *mime;
+	size_t mime_len;
+	const char *folder_id, *item_id, *long_id;
+};
+
+static uint16_t
+root_tag(enum mail_compose_mode mode)
+{
+	switch (mode) {
+	case MAIL_COMPOSE_REPLY:
+		return EAS_COMPOSEMAIL_SMARTREPLY;
+	case MAIL_COMPOSE_FORWARD:
+		return EAS_COMPOSEMAIL_SMARTFORWARD;
+	case MAIL_COMPOSE_NEW:
+		break;
+	}
+	return EAS_COMPOSEMAIL_SENDMAIL;
+}
+
+/* The failure answer: a Status element for 14.0+, an HTTP status for the
+ * 12.x form (which has no body to carry one). */
+static enum eas_cmd_result
+send_fail(struct eas_req *req, const struct send_req *sr, int status,
+	  struct wbxml_node **out_r)
+{
+	struct wbxml_node *root;
+
+	req->eas_status = status;
+	if (req->version < EAS_V140) {
+		req->http_status = status == SEND_RETRY_LATER	  ? 503
+				   : status == SEND_SERVER_ERROR  ? 500
+				   : status == SEND_TOO_LARGE	  ? 413
+				   : status == SEND_ACCESS_DENIED ? 403
+								  : 400;
+		if (status == SEND_RETRY_LATER)
+			eas_req_add_header(req, "Retry-After", "30");
+		return EAS_CMD_ERROR;
+	}
+	root = wbxml_new(req->arena, root_tag(sr->mode));
+	wbxml_add_int(req->arena, root, EAS_COMPOSEMAIL_STATUS, status);
+	*out_r = root;
+	return EAS_CMD_OK;
+}
+
+/* The 14.0+ request: returns 0, or -1 when it is not what the command
+ * takes. */
+static int
+parse_wbxml(struct eas_req *req, struct send_req *sr,
+	    const struct wbxml_node *in)
+{
+	const struct wbxml_node *n, *src;
+
+	if (in == NULL || in->tag != root_tag(sr->mode))
+		return -1;
+	sr->client_id = wbxml_child_text(in, EAS_COMPOSEMAIL_CLIENTID);
+	sr->save_in_sent =
+		wbxml_child(in, EAS_COMPOSEMAIL_SAVEINSENTITEMS) != NULL;
+	sr->replace_mime = wbxml_child(in, EAS_COMPOSEMAIL_REPLACEMIME) != NULL;
+	/* Mime comes as OPAQUE (most clients) or as an inline string
+	 * (TbSync): the node holds the bytes either way. */
+	n = wbxml_child(in, EAS_COMPOSEMAIL_MIME);
+	if (n == NULL || n->data == NULL)
+		return -1;
+	sr->mime = (const char *)n->data;
+	sr->mime_len = n->len;
+	if (sr->client_id == NULL || sr->client_id[0] == '\0' ||
+	    strlen(sr->client_id) > SEND_CLIENTID_MAX)
+		return -1;
+	src = wbxml_child(in, EAS_COMPOSEMAIL_SOURCE);
+	if (sr->mode != MAIL_COMPOSE_NEW) {
+		if (src == NULL)
+			return -1;
+		sr->folder_id = wbxml_child_text(src, EAS_COMPOSEMAIL_FOLDERID);
+		sr->item_id = wbxml_child_text(src, EAS_COMPOSEMAIL_ITEMID);
+		sr->long_id = wbxml_child_text(src, EAS_COMPOSEMAIL_LONGID);
+		if (sr->item_id == NULL && sr->long_id == NULL)
+			return -1;
+	}
+	(void)req;
+	return 0;
+}
+
+/* The original of a SmartReply/SmartForward: this account's email item.
+ * Returns 1 found, 0 not (another account's is not found either), -1 on a
+ * store error (*e_r). */
+static int
+find_original(struct eas_req *req, const struct send_req *sr,
+	      struct store_item *item_r, enum store_error *e_r)
+{
+	/* Our LongIds (Search results) are the items' ServerIds. */
+	const char *sid = sr->item_id != NULL ? sr->item_id : sr->long_id;
+	struct store_folder f;
+
+	*e_r = store_item_get(req->store, req->arena, req->account.id, sid,
+			      true, item_r);
+	if (*e_r == STORE_NOTFOUND) {
+		*e_r = STORE_OK;
+		return 0;
+	}
+	if (*e_r != STORE_OK)
+		return -1;
+	if (item_r->cls != STORE_CLASS_EMAIL)
+		return 0;
+	if (sr->folder_id != NULL && sr->item_id != NULL) {
+		*e_r = store_folder_get(req->store, req->arena, req->account.id,
+					sr->folder_id, &f);
+		if (*e_r == STORE_NOTFOUND ||
+		    (*e_r == STORE_OK && f.id != item_r->folder_id)) {
+			*e_r = STORE_OK;
+			return 0;
+		}
+		if (*e_r != STORE_OK)
+			return -1;
+	}
+	return 1;
+}
+
+/* Whether the account may send as addr: its address or an alias. */
+static int
+owns_address(struct eas_req *req, const char *addr, enum store_error *e_r)
+{
+	struct store_account acc;
+
+	if (str_ieq(addr, req->account.email) ||
+	    str_ieq(addr, req->account.login))
+		return 1;
+	*e_r = store_account_by_address(req->store, req->arena, addr, &acc);
+	if (*e_r == STORE_NOTFOUND) {
+		*e_r = STORE_OK;
+		return 0;
+	}
+	if (*e_r != STORE_OK)
+		return -1;
+	return acc.id == req->account.id;
+}
+
+struct rcpt_split {
+	int64_t *local_ids; /* accounts of this server */
+	size_t nlocal;
+	const char **remote;
+	size_t nremote;
+};
+
+static enum store_error
+split_recipients(struct eas_req *req, const struct mail_outgoing *out,
+		 struct rcpt_split *rs)
+{
+	rs->local_ids = arena_alloc(req->arena,
+				    (out->nrcpts + 1) * sizeof(*rs->local_ids));
+	rs->remote = arena_alloc(req->arena,
+				 (out->nrcpts + 1) * sizeof(*rs->remote));
+	rs->nlocal = rs->nremote = 0;
+	for (size_t i = 0; i < out->nrcpts; i++) {
+		struct store_account acc;
+		enum store_error e = store_account_by_address(
+			req->store, req->arena, out->rcpts[i], &acc);
+		bool dup = false;
+
+		if (e == STORE_NOTFOUND || (e == STORE_OK && !acc.enabled)) {
+			rs->remote[rs->nremote++] = out->rcpts[i];
+			continue;
+		}
+		if (e != STORE_OK)
+			return e;
+		/* two addresses of one account: one copy */
+		for (size_t k = 0; k < rs->nlocal; k++)
+			dup = dup || rs->local_ids[k] == acc.id;
+		if (!dup)
+			rs->local_ids[rs->nlocal++] = acc.id;
+	}
+	return STORE_OK;
+}
+
+static enum store_error
+save_sent_copy(struct eas_req *req, const struct mail_outgoing *out)
+{
+	struct store_folder sent;
+	struct store_item item;
+	const char *error = NULL;
+	enum store_error e;
+
+	e = store_folder_get_by_type(req->store, req->arena, req->account.id,
+				     EAS_FOLDER_SENT, &sent);
+	if (e != STORE_OK)
+		return e;
+	memset(&item, 0, sizeof(item));
+	if (mail_item_from_mime(req->arena, out->sent_data, out->sent_len,
+				&item, &error) < 0) {
+		log_error("send: the Sent Items copy cannot be stored: %s",
+			  error);
+		return STORE_INVALID;
+	}
+	item.meta.read = true;
+	return mail_deliver(req->store, req->arena, req->account.id, sent.id,
+			    &item, NULL);
+}
+
+/* LastVerbExecuted on the original (MS-ASEMAIL 2.2.2.46): 1 replied, 3
+ * forwarded. */
+static enum store_error
+mark_original(struct eas_req *req, const struct store_item *orig,
+	      enum mail_compose_mode mode)
+{
+	const uint8_t *extra;
+	size_t extra_len;
+	const char *error = NULL;
+
+	if (mail_set_last_verb(req->arena, orig,
+			       mode == MAIL_COMPOSE_REPLY ? 1 : 3, time_now(),
+			       &extra, &extra_len, &error) < 0) {
+		log_warn("send: cannot mark %s: %s", orig->server_id, error);
+		return STORE_OK;
+	}
+	return store_item_update_meta(req->store, req->account.id, orig->id,
+				      extra, extra_len, &orig->meta,
+				      req->device.id);
+}
+
+/* The transaction: everything or nothing. Returns 0 with *status_r 0, a
+ * status for the client, or -1 with *e_r for a store failure. */
+static int
+commit_send(struct eas_req *req, const struct send_req *sr,
+	    const struct mail_outgoing *out, const struct rcpt_split *rs,
+	    const struct store_item *orig, int *status_r, enum store_error *e_r)
+{
+	const struct easd_config *cfg = &req->srv->cfg;
+	struct store *s = req->store;
+	struct store_item parsed;
+	const char *error = NULL;
+	int64_t now = time_now(), recent = 0;
+	enum store_error e;
+
+	*status_r = 0;
+	memset(&parsed, 0, sizeof(parsed));
+	if (rs->nlocal > 0 &&
+	    mail_item_from_mime(req->arena, out->data, out->len, &parsed,
+				&error) < 0) {
+		*status_r = SEND_INVALID_MIME;
+		return 0;
+	}
+	if ((e = store_begin(s, true)) != STORE_OK)
+		goto fail;
+	e = store_submission_add(s, req->account.id, sr->client_id, now,
+				 (int)out->nrcpts);
+	if (e == STORE_EXISTS) {
+		store_rollback(s);
+		*status_r = SEND_PREVIOUSLY_SENT;
+		return 0;
+	}
+	if (e != STORE_OK)
+		goto fail;
+	e = store_submission_recipients(s, req->account.id, now - 3600,
+					&recent);
+	if (e != STORE_OK)
+		goto fail;
+	if (cfg->max_rcpts_per_hour > 0 &&
+	    recent > (int64_t)cfg->max_rcpts_per_hour) {
+		store_rollback(s);
+		log_warn("send: %s is over %u recipients per hour (%lld)",
+			 req->account.login, cfg->max_rcpts_per_hour,
+			 (long long)recent);
+		*status_r = SEND_QUOTA_EXCEEDED;
+		return 0;
+	}
+	for (size_t i = 0; i < rs->nlocal; i++) {
+		e = mail_deliver(s, req->arena, rs->local_ids[i], 0, &parsed,
+				 NULL);
+		if (e != STORE_OK)
+			goto fail;
+	}
+	if (rs->nremote > 0) {
+		e = store_outbound_add(s, req->account.id, req->account.email,
+				       out->message_id, out->data, out->len,
+				       rs->remote, rs->nremote, now,
+				       now + (int64_t)cfg->send_retry_s);
+		if (e != STORE_OK)
+			goto fail;
+	}
+	if (sr->save_in_sent && (e = save_sent_copy(req, out)) != STORE_OK)
+		goto fail;
+	if (orig != NULL &&
+	    (e = mark_original(req, orig, sr->mode)) != STORE_OK)
+		goto fail;
+	if ((e = store_commit(s)) != STORE_OK)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	*e_r = e;
+	return -1;
+}
+
+static enum eas_cmd_result
+send_run(struct eas_req *req, struct send_req *sr, struct wbxml_node **out_r)
+{
+	const struct easd_config *cfg = &req->srv->cfg;
+	struct store_item orig_item, *orig = NULL;
+	struct mail_outgoing out;
+	struct rcpt_split rs;
+	const char *error = NULL, *default_from;
+	enum store_error e = STORE_OK;
+	int r, status;
+
+	if (sr->mime_len > cfg->max_send_size) {
+		log_info("send: message of %zu bytes over the limit of %zu",
+			 sr->mime_len, cfg->max_send_size);
+		return send_fail(req, sr, SEND_TOO_LARGE, out_r);
+	}
+	if (sr->mode != MAIL_COMPOSE_NEW) {
+		r = find_original(req, sr, &orig_item, &e);
+		if (r < 0)
+			return eas_req_store_error(req, e, "send: original");
+		if (r == 0) {
+			log_info("send: source item %s not found",
+				 sr->item_id != NULL ? sr->item_id
+						     : sr->long_id);
+			return send_fail(req, sr, SEND_ITEM_NOT_FOUND, out_r);
+		}
+		orig = &orig_item;
+	}
+	default_from = arena_printf(
+		req->arena, "%s <%s>",
+		req->account.display_name != NULL &&
+				req->account.display_name[0] != '\0'
+			? req->account.display_name
+			: req->account.login,
+		req->account.email);
+	if (mail_compose(req->arena, sr->mime, sr->mime_len, sr->mode,
+			 sr->replace_mime ? NULL : orig, default_from, &out,
+			 &error) < 0) {
+		log_info("send: %s", error);
+		return send_fail(req, sr, SEND_INVALID_MIME, out_r);
+	}
+	if (out.nrcpts == 0) {
+		log_info("send: %s has no recipients", out.message_id);
+		return send_fail(req, sr, SEND_NO_RECIPIENT, out_r);
+	}
+	/* A user sends only as one of their own addresses. */
+	r = owns_address(req, out.from, &e);
+	if (r < 0)
+		return eas_req_store_error(req, e, "send: From");
+	if (r == 0) {
+		log_warn("send: %s may not send as %s", req->account.login,
+			 out.from);
+		return send_fail(req, sr, SEND_ACCESS_DENIED, out_r);
+	}
+	if ((e = split_recipients(req, &out, &rs)) != STORE_OK)
+		return eas_req_store_error(req, e, "send: recipients");
+	if (rs.nremote > 0 && !cfg->have_relay) {
+		log_info("send: %s names %zu outside recipient(s) and no relay "
+			 "is configured",
+			 out.message_id, rs.nremote);
+		return send_fail(req, sr, SEND_RECIPIENT_UNRESOLVED, out_r);
+	}
+	if (commit_send(req, sr, &out, &rs, orig, &status, &e) < 0) {
+		if (e == STORE_BUSY || e == STORE_INTERNAL ||
+		    e == STORE_CORRUPT)
+			log_error("send: storing %s: %s", out.message_id,
+				  store_error_str(e));
+		return send_fail(req, sr,
+				 e == STORE_BUSY ? SEND_RETRY_LATER
+						 : SEND_SERVER_ERROR,
+				 out_r);
+	}
+	if (status != 0) {
+		if (status == SEND_PREVIOUSLY_SENT)
+			log_info("send: ClientId %s was sent before",
+				 sr->client_id);
+		return send_fail(req, sr, status, out_r);
+	}
+	log_info("send: %s rcpts=%zu local=%zu queued=%zu%s", out.message_id,
+		 out.nrcpts, rs.nlocal, rs.nremote,
+		 sr->save_in_sent ? " saved" : "");
+	/* MS-ASCMD 2.2.1.17: success is an empty response */
+	*out_r = NULL;
+	return EAS_CMD_OK;
+}
+
+static enum eas_cmd_result
+send_cmd(struct eas_req *req, enum mail_compose_mode mode,
+	 struct wbxml_node **out_r)
+{
+	struct send_req sr;
+	bool raw = req->content_type != NULL &&
+		   str_has_iprefix(req->content_type, "message/rfc822");
+
+	memset(&sr, 0, sizeof(sr));
+	sr.mode = mode;
+	*out_r = NULL;
+	if (raw || req->version < EAS_V140) {
+		/* 12.x: the message is the body; the rest in the query */
+		sr.mime = (const char *)req->body;
+		sr.mime_len = req->body_len;
+		sr.save_in_sent = req->save_in_sent;
+		sr.folder_id = req->collection_id;
+		sr.item_id = req->item_id;
+		sr.long_id = req->long_id;
+		if (sr.mime_len == 0 ||
+		    (mode != MAIL_COMPOSE_NEW && sr.item_id == NULL &&
+		     sr.long_id == NULL)) {
+			req->http_status = 400;
+			return EAS_CMD_ERROR;
+		}
+	} else {
+		struct wbxml_node *root = NULL;
+		const char *error = NULL;
+
+		if (req->body_len == 0 ||
+		    wbxml_decode(req->arena, req->body, req->body_len,
+				 &wbxml_limits_default, &root, &error) < 0) {
+			log_info("send: malformed WBXML: %s",
+				 error != NULL ? error : "empty body");
+			return send_fail(req, &sr, SEND_INVALID_WBXML, out_r);
+		}
+		if (parse_wbxml(req, &sr, root) < 0) {
+			log_info("send: request without ClientId, Mime or "
+				 "Source");
+			return send_fail(req, &sr, SEND_INVALID_WBXML, out_r);
+		}
+	}
+	return send_run(req, &sr, out_r);
+}
+
+enum eas_cmd_result
+cmd_sendmail(struct eas_req *req, const struct wbxml_node *in,
+	     struct wbxml_node **out_r)
+{
+	(void)in;
+	return send_cmd(req, MAIL_COMPOSE_NEW, out_r);
+}
+
+enum eas_cmd_result
+cmd_smartreply(struct eas_req *req, const struct wbxml_node *in,
+	       struct wbxml_node **out_r)
+{
+	(void)in;
+	return send_cmd(req, MAIL_COMPOSE_REPLY, out_r);
+}
+
+enum eas_cmd_result
+cmd_smartforward(struct eas_req *req, const struct wbxml_node *in,
+		 struct wbxml_node **out_r)
+{
+	(void)in;
+	return send_cmd(req, MAIL_COMPOSE_FORWARD, out_r);
+}
