@@ -36,7 +36,8 @@ LDLIBS := $(PKG_LIBS) -lcrypt -lpthread -lm
 DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libsqlite3-dev libical-dev libcunit1-dev libgmime-3.0-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
-	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format
+	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format \
+	python3-aiosmtpd
 
 GEN_H := $(OUT)/gen/wbxml-tags.h
 GEN_C := $(OUT)/gen/wbxml-table.c

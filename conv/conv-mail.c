@@ -253,8 +253,18 @@ conv_email_flags_to_eas(struct arena *a, const struct store_item *item,
 		return -1;
 	wbxml_add_int(a, appdata, EAS_EMAIL_READ, item->meta.read ? 1 : 0);
 	add_flag(a, appdata, &mi);
-	if (ctx->version >= 140)
+	if (ctx->version >= 140) {
 		add_categories(a, appdata, &mi, true);
+		/* replied or forwarded on another device (SmartReply) */
+		if (mi.last_verb > 0) {
+			wbxml_add_int(a, appdata, EAS_EMAIL2_LASTVERBEXECUTED,
+				      mi.last_verb);
+			if (mi.last_verb_time != NULL)
+				wbxml_add_text(a, appdata,
+					       EAS_EMAIL2_LASTVERBEXECUTIONTIME,
+					       mi.last_verb_time);
+		}
+	}
 	return 0;
 }
 

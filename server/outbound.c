@@ -105,6 +105,8 @@ deliver_one(struct outbound *o, struct store *s, struct arena *a,
 	enum store_error e;
 	int64_t now;
 
+	log_debug("outbound: submitting %s to %s (attempt %d)",
+		  q->message_ident, q->rcpt, q->attempts + 1);
 	r = smtp_submit(relay, a, q->envelope_from, q->rcpt,
 			(const char *)q->data, q->len, &reply);
 	now = time_now();
@@ -194,6 +196,11 @@ runner_main(void *arg)
 		log_error("outbound: cannot open the store: %s", error);
 		return NULL;
 	}
+	/* One server per data directory: what a previous run had claimed
+	 * and not finished (it died mid-submission) is due now, and so is
+	 * what waits for its backoff, as an MTA does when it starts. */
+	if (store_outbound_retry(s, 0, time_now()) != STORE_OK)
+		log_warn("outbound: cannot make the queue due at start");
 	pthread_mutex_lock(&o->mu);
 	while (!o->stopping) {
 		int64_t next, now, wait_s;

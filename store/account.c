@@ -119,11 +119,9 @@ store_account_add(struct store *s, const char *login, const char *email,
 	static const char sql[] =
 		"INSERT INTO accounts (login, email, display_name, password, "
 		"created) VALUES (?1, ?2, ?3, ?4, ?5)";
-	static const char sql_alias[] =
-		"SELECT count(*) FROM aliases WHERE address IN (?1, ?2)";
 	enum store_error e;
 	char *hash = NULL;
-	int64_t id = 0, taken = 0;
+	int64_t id = 0;
 	bool own = false;
 
 	if (!field_ok(login, false) || !field_ok(email, false) ||
@@ -135,12 +133,6 @@ store_account_add(struct store *s, const char *login, const char *email,
 	if (hash == NULL)
 		return STORE_INTERNAL;
 	e = store_wbegin(s, &own);
-	if (e != STORE_OK)
-		goto out;
-	/* an alias of another account is taken too */
-	e = store_fetch_int64(s, &taken, sql_alias, "tt", login, email);
-	if (e == STORE_OK && taken > 0)
-		e = STORE_EXISTS;
 	if (e != STORE_OK)
 		goto out;
 	e = store_execute(s, sql, "ttttI", login, email,

@@ -567,7 +567,8 @@ enum store_error store_sync_held(struct store *s, int64_t state_id,
 /* --- addresses: what an account receives as and sends as --- */
 
 /* The account an address belongs to: its login, its e-mail address or one
- * of its aliases (case-insensitive). STORE_NOTFOUND when none. */
+ * of its aliases (case-insensitive; an account's own address wins over
+ * another's alias). STORE_NOTFOUND when none. */
 enum store_error store_account_by_address(struct store *s, struct arena *a,
 					  const char *address,
 					  struct store_account *r);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -632,4 +633,155 @@ harness_easctl(void)
 	const char *b = getenv("EASCTL_BIN");
 
 	return b != NULL && b[0] != '\0' ? b : "build/asan/easctl";
+}
+
+/* --- the SMTP relay --- */
+
+#define RELAY_PYTHON "/usr/bin/python3"
+
+struct relay_proc *
+relay_start(int port, const char *const *extra_args)
+{
+	const char *src = getenv("EASD_SRCDIR");
+	char *script = xasprintf("%s/tests/e2e/smtp-relay.py",
+				 src != NULL ? src : ".");
+	char portbuf[16], line[256];
+	const char *argv[HARNESS_MAX_ARGS + 8];
+	struct relay_proc *r = xcalloc(1, sizeof(*r));
+	size_t argc = 0, len = 0;
+	uint64_t deadline;
+	int pfd[2];
+	pid_t pid;
+
+	harness_install();
+	if (system(RELAY_PYTHON " -c 'import aiosmtpd' 2>/dev/null") != 0) {
+		fprintf(stderr, "python3-aiosmtpd is not installed\n");
+		goto fail;
+	}
+	r->dir = xstrdup("/tmp/easd-relay-XXXXXX");
+	if (mkdtemp(r->dir) == NULL)
+		goto fail;
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	argv[argc++] = RELAY_PYTHON;
+	argv[argc++] = script;
+	argv[argc++] = "--dir";
+	argv[argc++] = r->dir;
+	argv[argc++] = "--port";
+	argv[argc++] = portbuf;
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL &&
+			   i < HARNESS_MAX_ARGS;
+	     i++)
+		argv[argc++] = extra_args[i];
+	argv[argc] = NULL;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		goto fail;
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(pfd[1], 1) < 0)
+			_exit(127);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	r->pid = pid;
+	registry_add(pid);
+	deadline = time_mono_ms() + HARNESS_READY_TIMEOUT_MS;
+	while (r->port == 0 && time_mono_ms() < deadline) {
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, 1000) <= 0)
+			continue;
+		n = read(pfd[0], line + len, sizeof(line) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		line[len] = '\0';
+		if (strchr(line, '\n') != NULL) {
+			int64_t v;
+
+			line[strcspn(line, "\n")] = '\0';
+			if (strncmp(line, "relay: listening on ", 20) == 0 &&
+			    str_to_int64(line + 20, &v) == 0)
+				r->port = (int)v;
+			break;
+		}
+	}
+	close(pfd[0]);
+	if (r->port == 0) {
+		fprintf(stderr, "harness: the SMTP relay did not start\n");
+		kill(pid, SIGKILL);
+		wait_exit(pid, HARNESS_STOP_TIMEOUT_MS);
+		registry_remove(pid);
+		r->pid = 0;
+		goto fail;
+	}
+	free(script);
+	return r;
+fail:
+	free(script);
+	relay_stop(&r, false);
+	return NULL;
+}
+
+void
+relay_stop(struct relay_proc **pp, bool keep)
+{
+	struct relay_proc *r = *pp;
+
+	if (r == NULL)
+		return;
+	if (r->pid > 0) {
+		kill(r->pid, SIGTERM);
+		if (wait_exit(r->pid, HARNESS_STOP_TIMEOUT_MS) < 0) {
+			kill(r->pid, SIGKILL);
+			wait_exit(r->pid, HARNESS_STOP_TIMEOUT_MS);
+		}
+		registry_remove(r->pid);
+	}
+	if (!keep)
+		harness_rmtree(r->dir);
+	free(r->dir);
+	free(r);
+	*pp = NULL;
+}
+
+int
+relay_count(const struct relay_proc *r)
+{
+	int n = 0;
+
+	for (;;) {
+		char *path = xasprintf("%s/%06d.eml", r->dir, n + 1);
+		bool there = access(path, F_OK) == 0;
+
+		free(path);
+		if (!there)
+			return n;
+		n++;
+	}
+}
+
+char *
+relay_message(const struct relay_proc *r, int n)
+{
+	char *path = xasprintf("%s/%06d.eml", r->dir, n);
+	struct buf b;
+	const char *err;
+	size_t len;
+
+	buf_init(&b, 64 * 1024 * 1024);
+	if (buf_read_path(&b, path, &err) < 0) {
+		buf_deinit(&b);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	return (char *)buf_steal(&b, &len);
 }

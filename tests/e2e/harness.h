@@ -76,6 +76,28 @@ const char *harness_easctl(void);
 int harness_lmtp_deliver(const struct easd_proc *p, const char *rcpt,
 			 const char *msg);
 
+/* A real SMTP relay on loopback (tests/e2e/smtp-relay.py, Debian's
+ * python3-aiosmtpd): every accepted message becomes DIR/NNNNNN.eml with
+ * the envelope in X-Relay-From/X-Relay-To lines; recipients named
+ * refuse... get 550, defer... get 451. Killed at exit like the servers. */
+struct relay_proc {
+	pid_t pid;
+	char *dir;
+	int port;
+};
+
+/* Start one on port (0 = any) with extra arguments ("--hold-data", NULL
+ * terminated, may be NULL). NULL when python3-aiosmtpd is missing (the
+ * caller skips, saying so) or it did not start (after printing why). */
+struct relay_proc *relay_start(int port, const char *const *extra_args);
+/* Stop it (SIGTERM, then SIGKILL) and remove its directory unless keep;
+ * frees *pp. */
+void relay_stop(struct relay_proc **pp, bool keep);
+/* How many messages it accepted; the text of the n-th (1-based, heap,
+ * NULL when there is none). */
+int relay_count(const struct relay_proc *r);
+char *relay_message(const struct relay_proc *r, int n);
+
 /* Remove a directory tree (ignores errors). */
 void harness_rmtree(const char *dir);
 
