@@ -253,12 +253,15 @@ mark_original(struct eas_req *req, const struct store_item *orig,
 				      req->device.id);
 }
 
-/* The transaction: everything or nothing. Returns 0 with *status_r 0, a
- * status for the client, or -1 with *e_r for a store failure. */
+/* The writes of a send, inside the caller's write transaction. A status
+ * for the client (*status_r) is decided before anything is written, so
+ * the caller may go on with its transaction; -1 with *e_r is a store
+ * failure (the caller rolls back). */
 static int
-commit_send(struct eas_req *req, const struct send_req *sr,
-	    const struct mail_outgoing *out, const struct rcpt_split *rs,
-	    const struct store_item *orig, int *status_r, enum store_error *e_r)
+send_store(struct eas_req *req, const char *client_id,
+	   const struct mail_outgoing *out, const struct rcpt_split *rs,
+	   bool save_in_sent, const struct store_item *orig,
+	   enum mail_compose_mode mode, int *status_r, enum store_error *e_r)
 {
 	const struct easd_config *cfg = &req->srv->cfg;
 	struct store *s = req->store;
@@ -275,30 +278,26 @@ commit_send(struct eas_req *req, const struct send_req *sr,
 		*status_r = SEND_INVALID_MIME;
 		return 0;
 	}
-	if ((e = store_begin(s, true)) != STORE_OK)
-		goto fail;
-	e = store_submission_add(s, req->account.id, sr->client_id, now,
-				 (int)out->nrcpts);
-	if (e == STORE_EXISTS) {
-		store_rollback(s);
-		*status_r = SEND_PREVIOUSLY_SENT;
-		return 0;
-	}
-	if (e != STORE_OK)
-		goto fail;
 	e = store_submission_recipients(s, req->account.id, now - 3600,
 					&recent);
 	if (e != STORE_OK)
 		goto fail;
 	if (cfg->max_rcpts_per_hour > 0 &&
-	    recent > (int64_t)cfg->max_rcpts_per_hour) {
-		store_rollback(s);
-		log_warn("send: %s is over %u recipients per hour (%lld)",
+	    recent + (int64_t)out->nrcpts > (int64_t)cfg->max_rcpts_per_hour) {
+		log_warn("send: %s is over %u recipients per hour (%lld + %zu)",
 			 req->account.login, cfg->max_rcpts_per_hour,
-			 (long long)recent);
+			 (long long)recent, out->nrcpts);
 		*status_r = SEND_QUOTA_EXCEEDED;
 		return 0;
 	}
+	e = store_submission_add(s, req->account.id, client_id, now,
+				 (int)out->nrcpts);
+	if (e == STORE_EXISTS) {
+		*status_r = SEND_PREVIOUSLY_SENT;
+		return 0;
+	}
+	if (e != STORE_OK)
+		goto fail;
 	for (size_t i = 0; i < rs->nlocal; i++) {
 		e = mail_deliver(s, req->arena, rs->local_ids[i], 0, &parsed,
 				 NULL);
@@ -313,18 +312,101 @@ commit_send(struct eas_req *req, const struct send_req *sr,
 		if (e != STORE_OK)
 			goto fail;
 	}
-	if (sr->save_in_sent && (e = save_sent_copy(req, out)) != STORE_OK)
+	if (save_in_sent && (e = save_sent_copy(req, out)) != STORE_OK)
 		goto fail;
-	if (orig != NULL &&
-	    (e = mark_original(req, orig, sr->mode)) != STORE_OK)
-		goto fail;
-	if ((e = store_commit(s)) != STORE_OK)
+	if (orig != NULL && (e = mark_original(req, orig, mode)) != STORE_OK)
 		goto fail;
 	return 0;
 fail:
-	store_rollback(s);
 	*e_r = e;
 	return -1;
+}
+
+/* Everything before the writes: the message completed, its From checked,
+ * its recipients split. Returns 0 with *status_r 0, a status for the
+ * client, or -1 with *e_r. */
+static int
+send_prepare(struct eas_req *req, const char *mime, size_t mime_len,
+	     enum mail_compose_mode mode, const struct store_item *orig,
+	     struct mail_outgoing *out, struct rcpt_split *rs, int *status_r,
+	     enum store_error *e_r)
+{
+	const char *error = NULL, *default_from;
+	int r;
+
+	*status_r = 0;
+	default_from = arena_printf(
+		req->arena, "%s <%s>",
+		req->account.display_name != NULL &&
+				req->account.display_name[0] != '\0'
+			? req->account.display_name
+			: req->account.login,
+		req->account.email);
+	if (mail_compose(req->arena, mime, mime_len, mode, orig, default_from,
+			 out, &error) < 0) {
+		log_info("send: %s", error);
+		*status_r = SEND_INVALID_MIME;
+		return 0;
+	}
+	if (out->nrcpts == 0) {
+		log_info("send: %s has no recipients", out->message_id);
+		*status_r = SEND_NO_RECIPIENT;
+		return 0;
+	}
+	/* A user sends only as one of their own addresses. */
+	r = owns_address(req, out->from, e_r);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		log_warn("send: %s may not send as %s", req->account.login,
+			 out->from);
+		*status_r = SEND_ACCESS_DENIED;
+		return 0;
+	}
+	if ((*e_r = split_recipients(req, out, rs)) != STORE_OK)
+		return -1;
+	if (rs->nremote > 0 && !req->srv->cfg.have_relay) {
+		log_info("send: %s names %zu outside recipient(s) and no relay "
+			 "is configured",
+			 out->message_id, rs->nremote);
+		*status_r = SEND_RECIPIENT_UNRESOLVED;
+	}
+	return 0;
+}
+
+static void
+log_sent(const struct mail_outgoing *out, const struct rcpt_split *rs,
+	 const char *what)
+{
+	log_info("send: %s rcpts=%zu local=%zu queued=%zu%s", out->message_id,
+		 out->nrcpts, rs->nlocal, rs->nremote, what);
+}
+
+int
+eas_send_draft(struct eas_req *req, const struct store_item *draft,
+	       int *status_r, enum store_error *e_r)
+{
+	struct mail_outgoing out;
+	struct rcpt_split rs;
+
+	if (send_prepare(req, (const char *)draft->data, draft->data_len,
+			 MAIL_COMPOSE_NEW, NULL, &out, &rs, status_r, e_r) < 0)
+		return -1;
+	if (*status_r != 0)
+		return 0;
+	if (send_store(req, NULL, &out, &rs, false, NULL, MAIL_COMPOSE_NEW,
+		       status_r, e_r) < 0)
+		return -1;
+	if (*status_r != 0)
+		return 0;
+	/* The draft becomes the sent message: gone from Drafts (for this
+	 * device too), its sent form in Sent Items. */
+	if ((*e_r = store_item_delete(req->store, req->account.id, draft->id,
+				      0)) != STORE_OK ||
+	    (*e_r = save_sent_copy(req, &out)) != STORE_OK)
+		return -1;
+	log_sent(&out, &rs, " draft");
+	return 0;
 }
 
 static enum eas_cmd_result
@@ -334,7 +416,6 @@ send_run(struct eas_req *req, struct send_req *sr, struct wbxml_node **out_r)
 	struct store_item orig_item, *orig = NULL;
 	struct mail_outgoing out;
 	struct rcpt_split rs;
-	const char *error = NULL, *default_from;
 	enum store_error e = STORE_OK;
 	int r, status;
 
@@ -355,62 +436,37 @@ send_run(struct eas_req *req, struct send_req *sr, struct wbxml_node **out_r)
 		}
 		orig = &orig_item;
 	}
-	default_from = arena_printf(
-		req->arena, "%s <%s>",
-		req->account.display_name != NULL &&
-				req->account.display_name[0] != '\0'
-			? req->account.display_name
-			: req->account.login,
-		req->account.email);
-	if (mail_compose(req->arena, sr->mime, sr->mime_len, sr->mode,
-			 sr->replace_mime ? NULL : orig, default_from, &out,
-			 &error) < 0) {
-		log_info("send: %s", error);
-		return send_fail(req, sr, SEND_INVALID_MIME, out_r);
-	}
-	if (out.nrcpts == 0) {
-		log_info("send: %s has no recipients", out.message_id);
-		return send_fail(req, sr, SEND_NO_RECIPIENT, out_r);
-	}
-	/* A user sends only as one of their own addresses. */
-	r = owns_address(req, out.from, &e);
-	if (r < 0)
-		return eas_req_store_error(req, e, "send: From");
-	if (r == 0) {
-		log_warn("send: %s may not send as %s", req->account.login,
-			 out.from);
-		return send_fail(req, sr, SEND_ACCESS_DENIED, out_r);
-	}
-	if ((e = split_recipients(req, &out, &rs)) != STORE_OK)
+	if (send_prepare(req, sr->mime, sr->mime_len, sr->mode,
+			 sr->replace_mime ? NULL : orig, &out, &rs, &status,
+			 &e) < 0)
 		return eas_req_store_error(req, e, "send: recipients");
-	if (rs.nremote > 0 && !cfg->have_relay) {
-		log_info("send: %s names %zu outside recipient(s) and no relay "
-			 "is configured",
-			 out.message_id, rs.nremote);
-		return send_fail(req, sr, SEND_RECIPIENT_UNRESOLVED, out_r);
-	}
-	if (commit_send(req, sr, &out, &rs, orig, &status, &e) < 0) {
-		if (e == STORE_BUSY || e == STORE_INTERNAL ||
-		    e == STORE_CORRUPT)
-			log_error("send: storing %s: %s", out.message_id,
-				  store_error_str(e));
-		return send_fail(req, sr,
-				 e == STORE_BUSY ? SEND_RETRY_LATER
-						 : SEND_SERVER_ERROR,
-				 out_r);
-	}
+	if (status != 0)
+		return send_fail(req, sr, status, out_r);
+	/* one transaction: everything or nothing */
+	if ((e = store_begin(req->store, true)) != STORE_OK)
+		goto fail;
+	if (send_store(req, sr->client_id, &out, &rs, sr->save_in_sent, orig,
+		       sr->mode, &status, &e) < 0)
+		goto fail;
 	if (status != 0) {
+		store_rollback(req->store);
 		if (status == SEND_PREVIOUSLY_SENT)
 			log_info("send: ClientId %s was sent before",
 				 sr->client_id);
 		return send_fail(req, sr, status, out_r);
 	}
-	log_info("send: %s rcpts=%zu local=%zu queued=%zu%s", out.message_id,
-		 out.nrcpts, rs.nlocal, rs.nremote,
-		 sr->save_in_sent ? " saved" : "");
+	if ((e = store_commit(req->store)) != STORE_OK)
+		goto fail;
+	log_sent(&out, &rs, sr->save_in_sent ? " saved" : "");
 	/* MS-ASCMD 2.2.1.17: success is an empty response */
 	*out_r = NULL;
 	return EAS_CMD_OK;
+fail:
+	store_rollback(req->store);
+	log_error("send: storing %s: %s", out.message_id, store_error_str(e));
+	return send_fail(req, sr,
+			 e == STORE_BUSY ? SEND_RETRY_LATER : SEND_SERVER_ERROR,
+			 out_r);
 }
 
 static enum eas_cmd_result

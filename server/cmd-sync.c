@@ -8,6 +8,7 @@
 
 #include "conv.h"
 #include "log.h"
+#include "mail.h"
 #include "push.h"
 #include "server.h"
 #include "util.h"
@@ -476,6 +477,7 @@ ctx_init(struct eas_req *req, const struct sync_coll *c, struct conv_ctx *ctx)
 	memcpy(ctx->part_prefs, c->opts.part_prefs, sizeof(ctx->part_prefs));
 	ctx->npart_prefs = c->opts.npart_prefs;
 	ctx->mime_support = c->opts.mime_support;
+	ctx->folder_type = c->folder.type;
 	if (c->opts.have_supported) {
 		ctx->supported = c->opts.supported;
 		ctx->nsupported = c->opts.nsupported;
@@ -627,7 +629,7 @@ work_commands(struct coll_work *w)
 	return w->commands;
 }
 
-static void
+static struct wbxml_node *
 reply(struct coll_work *w, uint16_t tag, const char *client_id,
       const char *server_id, int status)
 {
@@ -639,6 +641,62 @@ reply(struct coll_work *w, uint16_t tag, const char *client_id,
 	if (server_id != NULL)
 		wbxml_add_text(a, n, EAS_AIRSYNC_SERVERID, server_id);
 	wbxml_add_int(a, n, EAS_AIRSYNC_STATUS, status);
+	return n;
+}
+
+/* --- 16.x drafts (MS-ASEMAIL IsDraft): email a client writes in Drafts */
+
+static bool
+is_draft_collection(const struct coll_work *w)
+{
+	return w->c->cls == STORE_CLASS_EMAIL &&
+	       w->c->folder.type == EAS_FOLDER_DRAFTS &&
+	       w->run->req->version >= EAS_V160;
+}
+
+static const char *
+account_from(struct eas_req *req)
+{
+	return arena_printf(req->arena, "%s <%s>",
+			    req->account.display_name != NULL &&
+					    req->account.display_name[0] != '\0'
+				    ? req->account.display_name
+				    : req->account.login,
+			    req->account.email);
+}
+
+/* MS-ASAIRS 2.2.2.14: the response names each added attachment's
+ * FileReference beside its ClientId. */
+static void
+reply_attachments(struct coll_work *w, struct wbxml_node *resp,
+		  const struct store_item *item, const char **added,
+		  size_t nadded)
+{
+	struct arena *a = w->run->req->arena;
+	struct store_item full;
+	struct wbxml_node *app, *atts;
+	const char *error = NULL;
+	unsigned total = 0;
+	const uint8_t *d;
+	size_t l;
+	const char *ct, *name;
+
+	if (nadded == 0)
+		return;
+	full = *item;
+	while (mail_attachment_get(a, &full, total, &d, &l, &ct, &name,
+				   &error) == 1)
+		total++;
+	app = wbxml_add(a, resp, EAS_AIRSYNC_APPLICATIONDATA);
+	atts = wbxml_add(a, app, EAS_AIRSYNCBASE_ATTACHMENTS);
+	for (size_t k = 0; k < nadded && nadded <= total; k++) {
+		struct wbxml_node *at =
+			wbxml_add(a, atts, EAS_AIRSYNCBASE_ATTACHMENT);
+
+		wbxml_add_text(a, at, EAS_AIRSYNCBASE_CLIENTID, added[k]);
+		wbxml_add_textf(a, at, EAS_AIRSYNCBASE_FILEREFERENCE, "%s:%zu",
+				item->server_id, (size_t)(total - nadded + k));
+	}
 }
 
 /* Server item -> Commands/Add or Change with ApplicationData. Returns 0,
@@ -701,6 +759,31 @@ cmd_add(struct coll_work *w, const struct wbxml_node *cmd, enum store_error *e)
 		return 0;
 	}
 	memset(&item, 0, sizeof(item));
+	if (is_draft_collection(w)) {
+		const char **added;
+		size_t nadded;
+		bool send;
+
+		if (conv_draft_from_eas(req->arena, appdata, account_from(req),
+					NULL, &item, &added, &nadded, &send,
+					&error) < 0) {
+			log_info("Sync Add %s: draft refused: %s", client_id,
+				 error);
+			reply(w, EAS_AIRSYNC_ADD, client_id, NULL,
+			      SYNC_ST_CONVERT);
+			return 0;
+		}
+		FATAL(store_item_add(req->store, req->arena, req->account.id,
+				     c->folder.id, &item, req->device.id));
+		FATAL(store_sync_mark(req->store, c->st.id, item.id,
+				      item.modseq, true));
+		w->applied = true;
+		reply_attachments(w,
+				  reply(w, EAS_AIRSYNC_ADD, client_id,
+					item.server_id, SYNC_ST_OK),
+				  &item, added, nadded);
+		return 0;
+	}
 	if (conv_from_eas(req->arena, c->cls, appdata, &w->ctx, NULL, &item,
 			  &error) < 0) {
 		log_info("Sync Add %s refused: %s", client_id,
@@ -723,6 +806,54 @@ cmd_add(struct coll_work *w, const struct wbxml_node *cmd, enum store_error *e)
 			      true));
 	w->applied = true;
 	reply(w, EAS_AIRSYNC_ADD, client_id, item.server_id, SYNC_ST_OK);
+	return 0;
+}
+
+/* A Change of a draft: its new message, and with email2:Send the draft
+ * is sent and becomes its sent form in Sent Items. A send the server
+ * refuses leaves the changed draft where it is (Status 6, logged). */
+static int
+draft_change(struct coll_work *w, const char *sid,
+	     const struct wbxml_node *appdata, const struct store_item *old,
+	     enum store_error *e)
+{
+	struct eas_req *req = w->run->req;
+	struct sync_coll *c = w->c;
+	struct store_item item, now;
+	const char **added, *error = NULL;
+	size_t nadded;
+	bool send;
+	int status = 0;
+
+	memset(&item, 0, sizeof(item));
+	if (conv_draft_from_eas(req->arena, appdata, account_from(req), old,
+				&item, &added, &nadded, &send, &error) < 0) {
+		log_info("Sync Change %s: draft refused: %s", sid, error);
+		reply(w, EAS_AIRSYNC_CHANGE, NULL, sid, SYNC_ST_CONVERT);
+		return 0;
+	}
+	FATAL(store_item_update(req->store, req->account.id, old->id, &item,
+				req->device.id));
+	FATAL(store_item_get_by_id(req->store, req->arena, req->account.id,
+				   old->id, true, &now));
+	w->applied = true;
+	if (send) {
+		if (eas_send_draft(req, &now, &status, e) < 0)
+			return -1;
+		if (status == 0) {
+			FATAL(store_sync_mark(req->store, c->st.id, now.id,
+					      now.modseq, true));
+			return 0;
+		}
+		log_info("Sync Change %s: the draft was not sent (status %d)",
+			 sid, status);
+		reply(w, EAS_AIRSYNC_CHANGE, NULL, sid, SYNC_ST_CONVERT);
+	}
+	FATAL(store_sync_mark(req->store, c->st.id, now.id, now.modseq, true));
+	if (nadded > 0 && status == 0)
+		reply_attachments(
+			w, reply(w, EAS_AIRSYNC_CHANGE, NULL, sid, SYNC_ST_OK),
+			&now, added, nadded);
 	return 0;
 }
 
@@ -777,6 +908,8 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 	}
 
 	item = old;
+	if (is_draft_collection(w))
+		return draft_change(w, sid, appdata, &old, e);
 	if (c->cls == STORE_CLASS_EMAIL)
 		r = conv_email_change(req->arena, appdata, &old, &item, &error);
 	else

@@ -142,6 +142,14 @@ const struct eas_command *eas_command_find_code(int code);
 /* "Sync,FolderSync,..." of the implemented commands, for OPTIONS. */
 const char *eas_command_list(void);
 
+/* cmd-sendmail.c: send a stored 16.x draft (email2:Send in a Sync
+ * Change) inside the caller's write transaction, and replace it with its
+ * sent form in Sent Items. Returns 0 with *status_r 0 (sent) or a
+ * ComposeMail status (nothing written, the draft stays), or -1 with *e_r
+ * (the caller rolls back). */
+int eas_send_draft(struct eas_req *req, const struct store_item *draft,
+		   int *status_r, enum store_error *e_r);
+
 /* Command handlers, one cmd-<name>.c each. */
 eas_cmd_fn cmd_provision, cmd_foldersync, cmd_foldercreate, cmd_folderupdate,
 	cmd_folderdelete, cmd_sync, cmd_getitemestimate, cmd_ping, cmd_settings,

@@ -1354,6 +1354,8 @@ sync_parse(struct eas_client *c, struct arena *a, const char *collection_id,
 				wbxml_child_text(n, EAS_AIRSYNC_SERVERID);
 			wbxml_child_int(n, EAS_AIRSYNC_STATUS, &ist);
 			rep->status = (int)ist;
+			rep->appdata =
+				wbxml_child(n, EAS_AIRSYNC_APPLICATIONDATA);
 		}
 	}
 	if ((sub = wbxml_child(col, EAS_AIRSYNC_COMMANDS)) != NULL) {

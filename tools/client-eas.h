@@ -170,6 +170,9 @@ struct eas_reply {
 	const char *client_id;	 /* Add only */
 	const char *server_id;
 	int status;
+	/* what the server says of the item beyond that (16.x drafts: the
+	 * FileReferences of added attachments); NULL when nothing */
+	const struct wbxml_node *appdata;
 };
 
 struct eas_sync_opts {

@@ -608,6 +608,122 @@ test_relay_down_then_up(void)
 	eas_client_free(&c);
 }
 
+/* 16.1 drafts: made on one device, seen on another, changed (an
+ * attachment dropped, one added) and sent with email2:Send: bob gets it,
+ * Drafts lose it, Sent Items have it. */
+static void
+test_drafts(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c, *other;
+	struct eas_sync_result r;
+	struct wbxml_node *app, *body, *atts, *add;
+	const struct eas_folder *drafts;
+	const struct wbxml_node *rat;
+	struct eas_command cmd;
+	const char *sid = NULL, *ref;
+	bool seen = false;
+
+	NEED_RELAY();
+	c = client(HARNESS_ADA, "DRAFT1", "16.1");
+	other = client(HARNESS_ADA, "DRAFT2", "16.1");
+	drafts = eas_client_folder_by_type(c, EAS_FOLDER_DRAFTS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(drafts);
+	CU_ASSERT_FATAL(
+		eas_client_sync(other, a, drafts->server_id, NULL, &r) == 0);
+
+	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add_text(a, app, EAS_EMAIL_TO, "Bob <bob@example.org>");
+	wbxml_add_text(a, app, EAS_EMAIL_SUBJECT, "Draft minutes");
+	body = wbxml_add(a, app, EAS_AIRSYNCBASE_BODY);
+	wbxml_add_int(a, body, EAS_AIRSYNCBASE_TYPE, 1);
+	wbxml_add_text(a, body, EAS_AIRSYNCBASE_DATA, "Notes so far.");
+	atts = wbxml_add(a, app, EAS_AIRSYNCBASE_ATTACHMENTS);
+	add = wbxml_add(a, atts, EAS_AIRSYNCBASE_ADD);
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_CLIENTID, "a1");
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_DISPLAYNAME, "old.txt");
+	wbxml_add_int(a, add, EAS_AIRSYNCBASE_METHOD, 1);
+	wbxml_add_opaque(a, add, EAS_AIRSYNCBASE_CONTENT, "old attachment", 14);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.kind = EAS_ITEM_ADD;
+	cmd.appdata = app;
+	CU_ASSERT_FATAL(eas_client_sync_commands(c, a, drafts->server_id, &cmd,
+						 1, &r) == 0);
+	CU_ASSERT_EQUAL_FATAL(r.nreplies, 1);
+	CU_ASSERT_EQUAL(r.replies[0].status, 1);
+	sid = r.replies[0].server_id;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sid);
+	/* the FileReference of the added attachment, beside its ClientId */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r.replies[0].appdata);
+	rat = wbxml_child(r.replies[0].appdata, EAS_AIRSYNCBASE_ATTACHMENTS);
+	rat = rat != NULL ? wbxml_child(rat, EAS_AIRSYNCBASE_ATTACHMENT) : NULL;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rat);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(rat, EAS_AIRSYNCBASE_CLIENTID),
+			       "a1");
+	ref = wbxml_child_text(rat, EAS_AIRSYNCBASE_FILEREFERENCE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+
+	/* the other device has it, as a draft */
+	CU_ASSERT_FATAL(
+		eas_client_sync(other, a, drafts->server_id, NULL, &r) == 0);
+	for (size_t i = 0; i < r.count; i++)
+		if (r.items[i].appdata != NULL &&
+		    strcmp(r.items[i].server_id, sid) == 0) {
+			CU_ASSERT_STRING_EQUAL(
+				wbxml_child_text(r.items[i].appdata,
+						 EAS_EMAIL_SUBJECT),
+				"Draft minutes");
+			CU_ASSERT_STRING_EQUAL(
+				wbxml_child_text(r.items[i].appdata,
+						 EAS_EMAIL2_ISDRAFT),
+				"1");
+			seen = true;
+		}
+	CU_ASSERT(seen);
+
+	/* change: new subject, old attachment out, new one in, and send */
+	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add_text(a, app, EAS_EMAIL_SUBJECT, "Minutes of Monday");
+	atts = wbxml_add(a, app, EAS_AIRSYNCBASE_ATTACHMENTS);
+	add = wbxml_add(a, atts, EAS_AIRSYNCBASE_DELETE);
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_FILEREFERENCE, ref);
+	add = wbxml_add(a, atts, EAS_AIRSYNCBASE_ADD);
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_CLIENTID, "a2");
+	wbxml_add_text(a, add, EAS_AIRSYNCBASE_DISPLAYNAME, "minutes.txt");
+	wbxml_add_int(a, add, EAS_AIRSYNCBASE_METHOD, 1);
+	wbxml_add_opaque(a, add, EAS_AIRSYNCBASE_CONTENT, "the final minutes",
+			 17);
+	wbxml_add(a, app, EAS_EMAIL2_SEND);
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.kind = EAS_ITEM_CHANGE;
+	cmd.server_id = sid;
+	cmd.appdata = app;
+	CU_ASSERT_FATAL(eas_client_sync_commands(c, a, drafts->server_id, &cmd,
+						 1, &r) == 0);
+	for (size_t i = 0; i < r.nreplies; i++)
+		CU_ASSERT_EQUAL(r.replies[i].status, 1);
+	CU_ASSERT(
+		folder_has(HARNESS_BOB, EAS_FOLDER_INBOX, "Minutes of Monday"));
+	CU_ASSERT(folder_has(HARNESS_BOB, EAS_FOLDER_INBOX, "minutes.txt"));
+	CU_ASSERT(folder_has(HARNESS_BOB, EAS_FOLDER_INBOX, "Notes so far."));
+	CU_ASSERT_FALSE(folder_has(HARNESS_BOB, EAS_FOLDER_INBOX, "old.txt"));
+	CU_ASSERT(
+		folder_has(HARNESS_ADA, EAS_FOLDER_SENT, "Minutes of Monday"));
+	CU_ASSERT_FALSE(folder_has(HARNESS_ADA, EAS_FOLDER_DRAFTS,
+				   "Minutes of Monday"));
+	/* the other device sees the draft go */
+	CU_ASSERT_FATAL(
+		eas_client_sync(other, a, drafts->server_id, NULL, &r) == 0);
+	seen = false;
+	for (size_t i = 0; i < r.count; i++)
+		seen = seen || (r.items[i].kind == EAS_ITEM_DELETE &&
+				strcmp(r.items[i].server_id, sid) == 0);
+	CU_ASSERT(seen);
+	eas_client_free(&c);
+	eas_client_free(&other);
+	arena_free(&a);
+}
+
 /* What TbSync (Mime as an inline string) and pyactivesync (Mime as
  * OPAQUE) send, as captured (../shared/fixtures). */
 static void
@@ -727,6 +843,7 @@ static CU_TestInfo send_tests[] = {
 	{"refusals: MIME, recipients, Source, WBXML, rate", test_refusals},
 	{"a permanent refusal comes back as a report", test_permanent_refusal},
 	{"relay down, then up: delivered once", test_relay_down_then_up},
+	{"16.1 drafts: add, other device, change, send", test_drafts},
 	{"TbSync's and pyactivesync's SendMail", test_client_fixtures},
 	{"kill -9 during submission: delivered once after restart",
 	 test_kill_during_submission},
