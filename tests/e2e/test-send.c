@@ -35,6 +35,8 @@ server_args(int port)
 				     "--smtp-insecure",
 				     "--max-recipients-per-hour",
 				     "60",
+				     "--max-send-size",
+				     "200000",
 				     NULL};
 
 	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", port);
@@ -545,6 +547,23 @@ test_refusals(void)
 	snprintf(many + len, sizeof(many) - len,
 		 "\r\nSubject: Spam cannon\r\n\r\nx\r\n");
 	CU_ASSERT_EQUAL(send(c, EAS_SEND_NEW, many, NULL, NULL, false), 115);
+	/* larger than --max-send-size */
+	{
+		size_t big = 300000;
+		char *m = xmalloc(big + 1);
+
+		len = (size_t)snprintf(
+			m, big,
+			"From: ada@example.org\r\nTo: "
+			"bob@example.org\r\nSubject: Huge\r\n\r\n");
+		memset(m + len, 'x', big - len);
+		m[big] = '\0';
+		CU_ASSERT_EQUAL(send(c, EAS_SEND_NEW, m, NULL, NULL, false),
+				122);
+		free(m);
+		CU_ASSERT_FALSE(folder_has(HARNESS_BOB, EAS_FOLDER_INBOX,
+					   "Subject: Huge"));
+	}
 	CU_ASSERT(log_count("recipients per hour") >= 1);
 	CU_ASSERT_FALSE(relay_has("Spam cannon"));
 	eas_client_free(&c);
@@ -909,9 +928,102 @@ static CU_TestInfo norelay_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* The relay offers STARTTLS with a certificate easd is told to trust:
+ * the message goes over TLS. A relay without STARTTLS gets nothing unless
+ * the admin said --smtp-insecure: the message waits in the queue. */
+static char tls_dir[64];
+
+static void
+test_starttls(void)
+{
+	char cert[128], key[128], cmd[512], url[64];
+	const char *tls[] = {"--tls", cert, key, NULL};
+	struct relay_proc *r;
+	struct easd_proc *p;
+	struct eas_client *c;
+	struct arena *a = arena_new(0);
+	struct eas_send s = {.kind = EAS_SEND_NEW};
+	static const char mime[] = "From: ada@example.org\r\n"
+				   "To: secure@remote.example\r\n"
+				   "Subject: Over TLS\r\n\r\nx\r\n";
+	int status = -1;
+
+	snprintf(tls_dir, sizeof(tls_dir), "/tmp/easd-smtptls-XXXXXX");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tls_dir));
+	snprintf(cert, sizeof(cert), "%s/cert.pem", tls_dir);
+	snprintf(key, sizeof(key), "%s/key.pem", tls_dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s "
+		 "-days 2 -subj /CN=127.0.0.1 -addext "
+		 "subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+		 key, cert);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	r = relay_start(0, tls);
+	if (r == NULL) {
+		fprintf(stderr, "no SMTP relay: skipped\n");
+		harness_rmtree(tls_dir);
+		arena_free(&a);
+		return;
+	}
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", r->port);
+	{
+		const char *args[] = {"--smtp-relay", url, "--smtp-cainfo",
+				      cert, NULL};
+
+		p = easd_start(args);
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	c = harness_client(p, HARNESS_ADA, "TLS1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	s.mime = mime;
+	s.mime_len = strlen(mime);
+	CU_ASSERT_EQUAL(eas_client_send(c, a, &s, &status), 0);
+	CU_ASSERT_EQUAL(status, 0);
+	for (int i = 0; i < WAIT_STEPS && relay_count(r) < 1; i++)
+		usleep(10 * 1000);
+	CU_ASSERT_EQUAL(relay_count(r), 1);
+	eas_client_free(&c);
+	easd_stop(&p);
+	relay_stop(&r, false);
+
+	/* a plain relay: not without --smtp-insecure */
+	r = relay_start(0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", r->port);
+	{
+		const char *args[] = {"--smtp-relay", url, NULL};
+
+		p = easd_start(args);
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	c = harness_client(p, HARNESS_ADA, "TLS2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(eas_client_send(c, a, &s, &status), 0);
+	CU_ASSERT_EQUAL(status, 0);
+	{
+		struct easd_proc *save = srv;
+
+		srv = p;
+		wait_log("to secure@remote.example deferred", 1);
+		srv = save;
+	}
+	CU_ASSERT_EQUAL(relay_count(r), 0);
+	eas_client_free(&c);
+	easd_stop(&p);
+	relay_stop(&r, false);
+	harness_rmtree(tls_dir);
+	arena_free(&a);
+}
+
+static CU_TestInfo tls_tests[] = {
+	{"STARTTLS to the relay, required unless insecure", test_starttls},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{"send", suite_init, suite_clean, NULL, NULL, send_tests},
 	{"no relay", norelay_init, norelay_clean, NULL, NULL, norelay_tests},
+	{"relay over TLS", NULL, NULL, NULL, NULL, tls_tests},
 	CU_SUITE_INFO_NULL,
 };
 
