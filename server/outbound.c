@@ -6,6 +6,8 @@
  * relay's reply kept) or refused / expired (a non-delivery report into
  * the sender's Inbox, in the same transaction as the removal). */
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -97,7 +99,7 @@ fail:
 
 static void
 deliver_one(struct outbound *o, struct store *s, struct arena *a,
-	    const struct store_outbound *q)
+	    struct smtp_session **session, const struct store_outbound *q)
 {
 	const struct smtp_relay *relay = o->srv->cfg.relay;
 	const char *reply = "";
@@ -107,7 +109,7 @@ deliver_one(struct outbound *o, struct store *s, struct arena *a,
 
 	log_debug("outbound: submitting %s to %s (attempt %d)",
 		  q->message_ident, q->rcpt, q->attempts + 1);
-	r = smtp_submit(relay, a, q->envelope_from, q->rcpt,
+	r = smtp_submit(relay, session, a, q->envelope_from, q->rcpt,
 			(const char *)q->data, q->len, &reply);
 	now = time_now();
 	switch (r) {
@@ -152,6 +154,7 @@ pass(struct outbound *o, struct store *s)
 {
 	struct arena *a = arena_new(64 * 1024);
 	struct store_outbound *list = NULL;
+	struct smtp_session *session = NULL;
 	size_t n = 0;
 	int64_t next = 0, now = time_now();
 	enum store_error e;
@@ -167,13 +170,14 @@ pass(struct outbound *o, struct store *s)
 	for (size_t i = 0; i < n; i++) {
 		struct arena *one = arena_new(16 * 1024);
 
-		deliver_one(o, s, one, &list[i]);
+		deliver_one(o, s, one, &session, &list[i]);
 		arena_free(&one);
 		pthread_mutex_lock(&o->mu);
 		if (o->stopping)
 			i = n;
 		pthread_mutex_unlock(&o->mu);
 	}
+	smtp_session_close(&session);
 	arena_free(&a);
 	if (n == OUTBOUND_BATCH)
 		return now; /* more may be due */
@@ -192,6 +196,10 @@ runner_main(void *arg)
 	struct store *s = NULL;
 	const char *error;
 
+	/* Submitting is background work: the HTTP workers win the CPU
+	 * when both want it (a nice value for this thread alone). */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 10) < 0)
+		log_debug("outbound: cannot lower the thread's priority");
 	if (store_open(o->srv->cfg.db_path, &s, &error) != STORE_OK) {
 		log_error("outbound: cannot open the store: %s", error);
 		return NULL;

@@ -111,10 +111,26 @@ debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 	return 0;
 }
 
+struct smtp_session {
+	CURL *curl;
+};
+
+void
+smtp_session_close(struct smtp_session **sessionp)
+{
+	struct smtp_session *s = *sessionp;
+
+	if (s == NULL)
+		return;
+	curl_easy_cleanup(s->curl);
+	free(s);
+	*sessionp = NULL;
+}
+
 enum smtp_result
-smtp_submit(const struct smtp_relay *relay, struct arena *a, const char *from,
-	    const char *rcpt, const char *data, size_t len,
-	    const char **reply_r)
+smtp_submit(const struct smtp_relay *relay, struct smtp_session **session,
+	    struct arena *a, const char *from, const char *rcpt,
+	    const char *data, size_t len, const char **reply_r)
 {
 	struct upload up = {data, len};
 	struct replies rep = {"", ""};
@@ -126,11 +142,17 @@ smtp_submit(const struct smtp_relay *relay, struct arena *a, const char *from,
 	CURL *c;
 
 	pthread_once(&curl_once, curl_init_once);
-	c = curl_easy_init();
-	if (c == NULL) {
-		*reply_r = "cannot start an SMTP session";
-		return SMTP_DEFER;
+	if (*session == NULL) {
+		*session = xcalloc(1, sizeof(**session));
+		(*session)->curl = curl_easy_init();
+		if ((*session)->curl == NULL) {
+			smtp_session_close(session);
+			*reply_r = "cannot start an SMTP session";
+			return SMTP_DEFER;
+		}
 	}
+	c = (*session)->curl;
+	curl_easy_reset(c);
 	to = curl_slist_append(to, arena_printf(a, "<%s>", rcpt));
 	curl_easy_setopt(c, CURLOPT_URL, relay->url);
 	curl_easy_setopt(c, CURLOPT_MAIL_FROM, arena_printf(a, "<%s>", from));
@@ -178,6 +200,8 @@ smtp_submit(const struct smtp_relay *relay, struct arena *a, const char *from,
 		*reply_r = arena_strdup(a, rep.last[0] != '\0' ? rep.last
 							       : "250 ok");
 	curl_slist_free_all(to);
-	curl_easy_cleanup(c);
+	/* after a failure the connection may be in any state: a new one */
+	if (r != SMTP_SENT)
+		smtp_session_close(session);
 	return r;
 }

@@ -32,12 +32,20 @@ int smtp_relay_credentials(struct smtp_relay *r, const char *path,
 			   const char **error_r);
 void smtp_relay_deinit(struct smtp_relay *r);
 
+/* A connection to the relay kept across submissions (libcurl reuses it
+ * for the next MAIL FROM); NULL before the first one. */
+struct smtp_session;
+
 /* Submit data (an RFC 5322 message, CR LF) from envelope sender from to
- * rcpt. *reply_r is what the relay last said (or what failed locally), one
- * line in a, for logs and non-delivery reports. */
-enum smtp_result smtp_submit(const struct smtp_relay *relay, struct arena *a,
+ * rcpt, on *session (made when NULL). *reply_r is what the relay last
+ * said (or what failed locally), one line in a, for logs and non-delivery
+ * reports. */
+enum smtp_result smtp_submit(const struct smtp_relay *relay,
+			     struct smtp_session **session, struct arena *a,
 			     const char *from, const char *rcpt,
 			     const char *data, size_t len,
 			     const char **reply_r);
+/* Close the connection (QUIT) and free *sessionp. */
+void smtp_session_close(struct smtp_session **sessionp);
 
 #endif
