@@ -368,6 +368,24 @@ test_smart_reply_forward(void)
 		free(t);
 	}
 
+	/* the same at 12.1: the query names the original */
+	{
+		struct eas_client *old = client(HARNESS_ADA, "SMART12", "12.1");
+		const char *sid12 = inbox_item(old, a, "Budget question");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(sid12);
+		CU_ASSERT_EQUAL(send(old, EAS_SEND_REPLY,
+				     "From: ada@example.org\r\n"
+				     "To: bob@example.org\r\n"
+				     "Subject: Re: Budget at 12.1\r\n\r\n"
+				     "Replying the old way.\r\n",
+				     NULL, sid12, false),
+				0);
+		CU_ASSERT(folder_has(HARNESS_BOB, EAS_FOLDER_INBOX,
+				     "Replying the old way."));
+		eas_client_free(&old);
+	}
+
 	/* forward to the outside: the attachment goes along */
 	at_relay = relay_count(relay);
 	CU_ASSERT_EQUAL(send(c, EAS_SEND_FORWARD,
