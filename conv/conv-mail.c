@@ -378,6 +378,20 @@ conv_email_change(struct arena *a, const struct wbxml_node *appdata,
 	return 0;
 }
 
+const char *
+conv_text_as(struct arena *a, const char *text, bool is_html, bool want_html)
+{
+	size_t len;
+
+	if (text == NULL)
+		return "";
+	if (is_html == want_html)
+		return text;
+	if (want_html)
+		return mail_plain_to_html(a, text, strlen(text), &len);
+	return mail_html_to_text(a, text, strlen(text), &len);
+}
+
 /* --- drafts (16.x) --- */
 
 #define DRAFT_MAX_ATTACHMENTS 100

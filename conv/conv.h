@@ -129,6 +129,12 @@ int conv_email_flags_to_eas(struct arena *a, const struct store_item *item,
 			    const struct conv_ctx *ctx,
 			    struct wbxml_node *appdata, const char **error_r);
 
+/* A text in the form a client asked for: HTML as plain text, or plain
+ * text as a small HTML document (or the text itself when it already is
+ * in that form). In a. */
+const char *conv_text_as(struct arena *a, const char *text, bool is_html,
+			 bool want_html);
+
 /* Shared body helper: append an airsyncbase:Body for a text of native type
  * (1 plain, 2 HTML) honouring ctx->prefs (type choice, truncation at a
  * UTF-8 boundary, AllOrNone, Preview). */

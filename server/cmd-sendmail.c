@@ -8,6 +8,7 @@
  * that commit. */
 #include <string.h>
 
+#include "autoreply.h"
 #include "compose.h"
 #include "log.h"
 #include "mail.h"
@@ -299,10 +300,22 @@ send_store(struct eas_req *req, const char *client_id,
 	if (e != STORE_OK)
 		goto fail;
 	for (size_t i = 0; i < rs->nlocal; i++) {
+		struct mail_autoreply_opts ao = {
+			.can_queue = cfg->have_relay,
+			.retry_s = (int64_t)cfg->send_retry_s,
+		};
+		const char *why;
+
 		e = mail_deliver(s, req->arena, rs->local_ids[i], 0, &parsed,
 				 NULL);
 		if (e != STORE_OK)
 			goto fail;
+		/* a colleague on holiday answers, in this transaction */
+		if (mail_autoreply(s, req->arena, rs->local_ids[i], &parsed,
+				   req->account.email, &ao, &why) < 0) {
+			e = STORE_INTERNAL;
+			goto fail;
+		}
 	}
 	if (rs->nremote > 0) {
 		e = store_outbound_add(s, req->account.id, req->account.email,

@@ -159,7 +159,8 @@ struct lmtp_session {
 	struct store *store;
 	struct arena *arena; /* per transaction */
 	bool greeted, have_mail;
-	bool lost; /* connection dropped mid-DATA */
+	bool lost;		   /* connection dropped mid-DATA */
+	const char *envelope_from; /* MAIL FROM ("" for the null sender) */
 	struct lmtp_rcpt rcpts[LMTP_MAX_RCPTS];
 	size_t nrcpts;
 };
@@ -256,7 +257,7 @@ cmd_mail(struct lmtp_session *s, const char *arg)
 		if (*p == '\0')
 			break;
 	}
-	(void)path;
+	s->envelope_from = path;
 	s->have_mail = true;
 	conn_reply(s->c, "250 2.1.0 OK");
 }
@@ -361,8 +362,14 @@ cmd_data(struct lmtp_session *s)
 				     0, &item, NULL);
 
 		if (e == STORE_OK) {
+			const char *why;
+
 			log_info("lmtp: stored %zu bytes for %s", msg.len,
 				 s->rcpts[i].addr);
+			mail_autoreply(s->store, s->arena,
+				       s->rcpts[i].account_id, &item,
+				       s->envelope_from, &srv->cfg.autoreply,
+				       &why);
 			conn_reply(s->c, "250 2.0.0 <%.200s> stored",
 				   s->rcpts[i].addr);
 		} else {

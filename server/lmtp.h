@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "autoreply.h"
+
 struct lmtp_config {
 	const char *listen;    /* TCP "ADDR:PORT", ":PORT", "[::1]:PORT";
 				  port 0 = ephemeral; NULL = no TCP */
@@ -15,6 +17,8 @@ struct lmtp_config {
 	size_t max_size;       /* message cap in bytes; 0 = 50 MiB */
 	unsigned max_conns;    /* concurrent connections; 0 = 16 */
 	unsigned timeout_s;    /* idle timeout per read; 0 = 300 */
+	/* out-of-office replies for what is delivered */
+	struct mail_autoreply_opts autoreply;
 };
 
 struct lmtp_server;

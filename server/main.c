@@ -403,6 +403,8 @@ lmtp_glue_start(struct easd *srv, const char **error_r)
 	lc.unix_path = srv->cfg.lmtp_socket;
 	lc.db_path = srv->cfg.db_path;
 	lc.max_size = srv->cfg.max_message;
+	lc.autoreply.can_queue = srv->cfg.have_relay;
+	lc.autoreply.retry_s = srv->cfg.send_retry_s;
 	srv->lmtp = lmtp_start(&lc, error_r);
 	if (srv->lmtp == NULL)
 		return -1;
@@ -482,6 +484,14 @@ main(int argc, char **argv)
 	if (outbound_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: sending: %s\n", error);
 		goto out;
+	}
+	/* easctl deliver answers outside senders only when easd relays */
+	{
+		struct store *ms = easd_thread_store(&srv);
+
+		if (ms == NULL ||
+		    store_meta_set(ms, "relay", srv.cfg.have_relay) != STORE_OK)
+			log_warn("cannot record whether a relay is configured");
 	}
 	if (lmtp_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: lmtp: %s\n", error);

@@ -159,6 +159,28 @@ static const char *const migrations[] = {
 	" last_reply TEXT);"
 	"CREATE INDEX outbound_due ON outbound_rcpts(next_attempt);"
 	"CREATE INDEX outbound_rcpts_message ON outbound_rcpts(message_id);",
+	/* 3 -> 4: out of office. The settings of an account (three
+	 * audiences, each with its message), and whom it answered when, so
+	 * a sender gets one automatic reply per period (RFC 3834). */
+	"CREATE TABLE oof ("
+	" account_id INTEGER PRIMARY KEY REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" state INTEGER NOT NULL,"
+	" start_time INTEGER NOT NULL,"
+	" end_time INTEGER NOT NULL,"
+	" internal_on INTEGER NOT NULL, internal_text TEXT,"
+	" internal_html INTEGER NOT NULL,"
+	" known_on INTEGER NOT NULL, known_text TEXT,"
+	" known_html INTEGER NOT NULL,"
+	" external_on INTEGER NOT NULL, external_text TEXT,"
+	" external_html INTEGER NOT NULL,"
+	" changed INTEGER NOT NULL);"
+	"CREATE TABLE oof_replies ("
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" sender TEXT NOT NULL COLLATE NOCASE,"
+	" time INTEGER NOT NULL,"
+	" PRIMARY KEY (account_id, sender)) WITHOUT ROWID;",
 };
 
 int
@@ -482,6 +504,12 @@ store_commit(struct store *s)
 	s->in_txn = false;
 	notify_after_commit(s);
 	return STORE_OK;
+}
+
+bool
+store_in_transaction(const struct store *s)
+{
+	return s->in_txn;
 }
 
 void

@@ -105,6 +105,9 @@ enum store_error store_begin(struct store *s, bool write);
 enum store_error store_commit(struct store *s);
 void store_rollback(struct store *s);
 
+/* Whether a transaction (store_begin) is open on this connection. */
+bool store_in_transaction(const struct store *s);
+
 /* A read snapshot for a whole request: every read until
  * store_snapshot_end() shares one read transaction (one round of file
  * locks instead of one per statement). Any write (store_begin or a write
@@ -650,6 +653,54 @@ enum store_error store_outbound_list(struct store *s, struct arena *a,
 enum store_error store_outbound_retry(struct store *s, int64_t id, int64_t now);
 /* Entries queued (easctl stats). */
 enum store_error store_outbound_count(struct store *s, int64_t *count_r);
+
+/* --- out of office (MS-ASCMD 2.2.3.122 Oof) --- */
+
+enum store_oof_audience {
+	STORE_OOF_INTERNAL = 0, /* accounts of this server */
+	STORE_OOF_KNOWN = 1,	/* outside, in the user's contacts */
+	STORE_OOF_EXTERNAL = 2, /* anyone else */
+};
+
+struct store_oof_message {
+	bool enabled;
+	const char *text; /* NULL when none */
+	bool html;	  /* text is HTML (BodyType HTML) */
+};
+
+struct store_oof {
+	int state;	    /* 0 off, 1 on, 2 on from start to end */
+	int64_t start, end; /* OofState 2 */
+	struct store_oof_message msg[3]; /* by enum store_oof_audience */
+	int64_t changed;		 /* when it was last set; 0 never */
+};
+
+/* The account's settings; off (all zero) when never set. */
+enum store_error store_oof_get(struct store *s, struct arena *a,
+			       int64_t account_id, struct store_oof *r);
+/* Replace them (changed is set to now), and forget whom the account has
+ * answered: new settings answer everybody once again. A change wakes no
+ * device. */
+enum store_error store_oof_set(struct store *s, int64_t account_id,
+			       const struct store_oof *oof);
+/* One automatic reply per sender per period: true in *claimed_r (and the
+ * reply recorded at now) when the account answered sender not since
+ * now - period. */
+enum store_error store_oof_claim(struct store *s, int64_t account_id,
+				 const char *sender, int64_t now,
+				 int64_t period, bool *claimed_r);
+/* Whether one of the account's contacts carries address. */
+enum store_error store_contacts_have_address(struct store *s,
+					     int64_t account_id,
+					     const char *address,
+					     bool *found_r);
+
+/* Small settings of the installation (a running easd tells easctl): "relay"
+ * 1 when easd has a relay for outside mail. 0 when never set. */
+enum store_error store_meta_get(struct store *s, const char *key,
+				int64_t *value_r);
+enum store_error store_meta_set(struct store *s, const char *key,
+				int64_t value);
 
 /* --- housekeeping and statistics --- */
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "autoreply.h"
 #include "buf.h"
 #include "easctl.h"
 #include "mail.h"
@@ -156,6 +157,17 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 			store_error_str(e));
 		ret = DELIVER_TEMPFAIL;
 		goto out;
+	}
+	{
+		/* out of office: answered as easd would (outside senders
+		 * only when easd has a relay that sends the queue) */
+		struct mail_autoreply_opts ao = {.retry_s = 5 * 24 * 3600};
+		int64_t relay = 0;
+		const char *why;
+
+		if (store_meta_get(s, "relay", &relay) == STORE_OK)
+			ao.can_queue = relay != 0;
+		mail_autoreply(s, a, acc.id, &item, NULL, &ao, &why);
 	}
 	ret = DELIVER_OK;
 out:

@@ -1289,6 +1289,7 @@ static const char usage_main[] =
 	"  import   USER FILE: .vcf, .ics, .eml or mbox into a folder\n"
 	"  export   USER FOLDER FILE\n"
 	"  queue    list, retry, delete outbound mail\n"
+	"  oof      show, set, off automatic replies (out of office)\n"
 	"  stats    counts and database size\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
@@ -1305,6 +1306,13 @@ cmd_wbxml(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return EX_FAIL;
 	}
 	return easctl_wbxml(ctl, argc, argv);
+}
+
+static int
+cmd_oof(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_oof(ctl, argc, argv);
 }
 
 static int
@@ -1329,11 +1337,11 @@ static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
 } commands[] = {
-	{"user", cmd_user},	  {"device", cmd_device},
-	{"policy", cmd_policy},	  {"import", cmd_import},
-	{"export", cmd_export},	  {"stats", cmd_stats},
-	{"queue", cmd_queue},	  {"wbxml", cmd_wbxml},
-	{"deliver", cmd_deliver},
+	{"user", cmd_user},	{"device", cmd_device},
+	{"policy", cmd_policy}, {"import", cmd_import},
+	{"export", cmd_export}, {"stats", cmd_stats},
+	{"queue", cmd_queue},	{"oof", cmd_oof},
+	{"wbxml", cmd_wbxml},	{"deliver", cmd_deliver},
 };
 
 int

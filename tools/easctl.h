@@ -24,5 +24,7 @@ int easctl_deliver(struct easctl *ctl, int argc, char **argv);
 /* easctl-queue.c: "user alias ..." (argv[0] "alias") and "queue ...". */
 int easctl_alias(struct easctl *ctl, int argc, char **argv);
 int easctl_queue(struct easctl *ctl, int argc, char **argv);
+/* easctl-oof.c: "oof show|set|off USER ...". */
+int easctl_oof(struct easctl *ctl, int argc, char **argv);
 
 #endif

@@ -569,6 +569,13 @@ int
 harness_lmtp_deliver(const struct easd_proc *p, const char *rcpt,
 		     const char *msg)
 {
+	return harness_lmtp_deliver_from(p, "sender@example.net", rcpt, msg);
+}
+
+int
+harness_lmtp_deliver_from(const struct easd_proc *p, const char *from,
+			  const char *rcpt, const char *msg)
+{
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), code = -1;
 	FILE *f;
@@ -593,7 +600,7 @@ harness_lmtp_deliver(const struct easd_proc *p, const char *rcpt,
 	fflush(f);
 	if (lmtp_reply(f) != 250)
 		goto out;
-	fprintf(f, "MAIL FROM:<sender@example.net>\r\n");
+	fprintf(f, "MAIL FROM:<%s>\r\n", from);
 	fflush(f);
 	if (lmtp_reply(f) != 250)
 		goto out;

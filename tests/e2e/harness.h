@@ -75,6 +75,9 @@ const char *harness_easctl(void);
  * session broke. */
 int harness_lmtp_deliver(const struct easd_proc *p, const char *rcpt,
 			 const char *msg);
+/* The same with the envelope sender from ("" for the null sender). */
+int harness_lmtp_deliver_from(const struct easd_proc *p, const char *from,
+			      const char *rcpt, const char *msg);
 
 /* A real SMTP relay on loopback (tests/e2e/smtp-relay.py, Debian's
  * python3-aiosmtpd): every accepted message becomes DIR/NNNNNN.eml with
