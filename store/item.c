@@ -118,7 +118,7 @@ item_insert(struct store *s, struct arena *a, int64_t account_id,
 	item->server_id =
 		arena_printf(a, "%s:%lld", folder_sid, (long long)item->id);
 	store_touch(s, STORE_CHANGED_FOLDER, account_id, folder_id);
-	return STORE_OK;
+	return store_search_added(s, item);
 }
 
 static bool
@@ -206,6 +206,8 @@ store_item_update(struct store *s, int64_t account_id, int64_t item_id,
 			 m->message_id, m->uid, (int64_t)item->data_len, modseq,
 			 origin_device);
 	e = item_change(s, st, account_id);
+	if (e == STORE_OK)
+		e = store_search_replaced(s, item_id, item);
 out:
 	return store_wend(s, own, e);
 }
@@ -308,8 +310,11 @@ store_item_move(struct store *s, struct arena *a, int64_t account_id,
 		e = STORE_INVALID;
 		goto out;
 	}
+	it.text = NULL;
 	e = item_insert(s, a, account_id, dst_folder_id, sid, type, &it,
 			origin_device);
+	if (e == STORE_OK)
+		e = store_search_moved(s, item_id, it.id);
 	if (e != STORE_OK)
 		goto out;
 	e = item_tombstone(s, account_id, item_id, origin_device);
