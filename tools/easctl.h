@@ -24,5 +24,10 @@ int easctl_deliver(struct easctl *ctl, int argc, char **argv);
 /* easctl-queue.c: "user alias ..." (argv[0] "alias") and "queue ...". */
 int easctl_alias(struct easctl *ctl, int argc, char **argv);
 int easctl_queue(struct easctl *ctl, int argc, char **argv);
+/* easctl-gal.c: "user set ..." (argv[0] "set"), "gal ..." and
+ * "search ...". */
+int easctl_user_set(struct easctl *ctl, int argc, char **argv);
+int easctl_gal(struct easctl *ctl, int argc, char **argv);
+int easctl_search(struct easctl *ctl, int argc, char **argv);
 
 #endif
