@@ -27,12 +27,10 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	item.cls = STORE_CLASS_EMAIL;
 	/* The index is written with the item, in its transaction; a message
 	 * whose text cannot be read is queued for later instead. */
-	if (item.text == NULL && mail_search_text(a, &item, &text, &error) == 0)
-		item.text = &text;
-	e = store_item_add(s, a, account_id, folder.id, &item, 0);
-	if (e == STORE_OK && stored_r != NULL) {
+	e = store_item_add_with_text(
+		s, a, account_id, folder.id, &item, 0,
+		mail_search_text(a, &item, &text, &error) == 0 ? &text : NULL);
+	if (e == STORE_OK && stored_r != NULL)
 		*stored_r = item;
-		stored_r->text = NULL;
-	}
 	return e;
 }

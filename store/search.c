@@ -260,13 +260,14 @@ queue_item(struct store *s, int64_t item_id)
 }
 
 enum store_error
-store_search_added(struct store *s, const struct store_item *item)
+store_search_added(struct store *s, const struct store_item *item,
+		   const struct store_item_text *text)
 {
 	if (item->cls != STORE_CLASS_EMAIL || s->schema < SEARCH_SCHEMA)
 		return STORE_OK;
-	if (item->text == NULL)
+	if (text == NULL)
 		return queue_item(s, item->id);
-	return fts_insert(s, item->id, item->text);
+	return fts_insert(s, item->id, text);
 }
 
 enum store_error
@@ -288,9 +289,7 @@ store_search_replaced(struct store *s, int64_t item_id,
 	e = store_execute(s, sql, "I", item_id);
 	if (e != STORE_OK)
 		return e;
-	if (item->text == NULL)
-		return queue_item(s, item_id);
-	return fts_insert(s, item_id, item->text);
+	return queue_item(s, item_id);
 }
 
 enum store_error

@@ -428,10 +428,6 @@ struct store_item {
 	int64_t modseq;
 	int64_t origin_device; /* device row of the last change, 0 admin */
 	bool deleted;
-	/* Email only, on add and update: what the search index gets (see
-	 * "mailbox search"). NULL: the store queues the item and indexes it
-	 * later through store_search_pending/store_search_index. */
-	const struct store_item_text *text;
 };
 
 /* Add an item; fills item->id, server_id (in a), modseq. The folder must
@@ -439,7 +435,16 @@ struct store_item {
 enum store_error store_item_add(struct store *s, struct arena *a,
 				int64_t account_id, int64_t folder_id,
 				struct store_item *item, int64_t origin_device);
-/* Replace data, extra and meta of an existing item. */
+/* The same for an email item with what the search index gets of it (see
+ * "mailbox search"), written in the same transaction. store_item_add
+ * queues email for later indexing instead (text NULL does too). */
+enum store_error store_item_add_with_text(struct store *s, struct arena *a,
+					  int64_t account_id, int64_t folder_id,
+					  struct store_item *item,
+					  int64_t origin_device,
+					  const struct store_item_text *text);
+/* Replace data, extra and meta of an existing item (email: its index
+ * entry is queued to be made again). */
 enum store_error store_item_update(struct store *s, int64_t account_id,
 				   int64_t item_id,
 				   const struct store_item *item,

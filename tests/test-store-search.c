@@ -131,8 +131,9 @@ add_mail(int64_t account, int64_t folder, const char *subject, const char *body,
 	it.data_len = strlen((const char *)it.data);
 	it.meta.date = date;
 	it.meta.subject = subject;
-	it.text = with_text ? &t : NULL;
-	CU_ASSERT_EQUAL_FATAL(store_item_add(st, ta, account, folder, &it, 0),
+	CU_ASSERT_EQUAL_FATAL(store_item_add_with_text(st, ta, account, folder,
+						       &it, 0,
+						       with_text ? &t : NULL),
 			      STORE_OK);
 	return it.id;
 }
