@@ -10,6 +10,8 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 {
 	struct store_folder folder;
 	struct store_item item = *parsed;
+	struct store_item_text text;
+	const char *error;
 	enum store_error e;
 
 	if (folder_id == 0)
@@ -23,7 +25,11 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	if (store_class_of_folder_type(folder.type) != STORE_CLASS_EMAIL)
 		return STORE_INVALID;
 	item.cls = STORE_CLASS_EMAIL;
-	e = store_item_add(s, a, account_id, folder.id, &item, 0);
+	/* The index is written with the item, in its transaction; a message
+	 * whose text cannot be read is queued for later instead. */
+	e = store_item_add_with_text(
+		s, a, account_id, folder.id, &item, 0,
+		mail_search_text(a, &item, &text, &error) == 0 ? &text : NULL);
 	if (e == STORE_OK && stored_r != NULL)
 		*stored_r = item;
 	return e;
