@@ -324,7 +324,7 @@ store_item_move(struct store *s, struct arena *a, int64_t account_id,
 	e = item_insert(s, a, account_id, dst_folder_id, sid, type, &it,
 			origin_device, NULL);
 	if (e == STORE_OK)
-		e = store_search_moved(s, item_id, it.id);
+		e = store_search_moved(s, item_id, &it);
 	if (e != STORE_OK)
 		goto out;
 	e = item_tombstone(s, account_id, item_id, origin_device);

@@ -164,14 +164,16 @@ enum store_error store_folder_insert(struct store *s, int64_t account_id,
 /* search.c: keep the mail index current inside the open transaction.
  * Added: the item (id and cls set) with its text, or queued without.
  * Replaced: the item's data changed (queued to be indexed again). Moved: the
- * index row follows the item to its new id (the old one goes with the
- * tombstone, by trigger). */
+ * index row follows the item to its new id and folder (the old one goes
+ * with the tombstone, by trigger). */
 enum store_error store_search_added(struct store *s,
 				    const struct store_item *item,
 				    const struct store_item_text *text);
 enum store_error store_search_replaced(struct store *s, int64_t item_id,
 				       const struct store_item *item);
 enum store_error store_search_moved(struct store *s, int64_t old_id,
-				    int64_t new_id);
+				    const struct store_item *moved);
+/* search.c: the SQL function the mailbox queries call (store_open). */
+enum store_error store_search_register(struct store *s);
 
 #endif

@@ -267,6 +267,21 @@ static const char *const migrations[] = {
 	"  coalesce(new.email, '')); END;"
 	"CREATE TRIGGER entries_gal_delete AFTER DELETE ON gal_entries BEGIN"
 	" DELETE FROM gal_fts WHERE rowid = -old.id; END;",
+	/* 5 -> 6: search at the size of a large mailbox. search_fts gains
+	 * a scope column (tokens "a<account>" and "f<folder>"), so a query
+	 * is narrowed to the account and its folders inside FTS5 and counted
+	 * there, without reading items; items_mail_date walks an account's
+	 * live mail newest first, for the page of results. The index is
+	 * made again from the queue (the triggers name the table, not its
+	 * columns, and stay). */
+	"DROP TABLE search_fts;"
+	"CREATE VIRTUAL TABLE search_fts USING fts5("
+	" subject, addrs, body, atts, conv, scope,"
+	" tokenize = 'unicode61 remove_diacritics 2', columnsize = 0);"
+	"INSERT OR IGNORE INTO search_pending SELECT id FROM items"
+	" WHERE cls = 1 AND deleted = 0;"
+	"CREATE INDEX items_mail_date ON items(account_id, date)"
+	" WHERE cls = 1 AND deleted = 0;",
 };
 
 int
@@ -837,6 +852,8 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 	}
 	e = migrate(s, version, error_r);
 	s->schema = version;
+	if (e == STORE_OK && (e = store_search_register(s)) != STORE_OK)
+		*error_r = "cannot set up the database";
 out:
 	if (e != STORE_OK) {
 		store_close(&s);

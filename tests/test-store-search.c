@@ -354,15 +354,178 @@ test_query_tree(void)
 	db_close();
 }
 
-/* An older file with mail: the migration queues every message. */
+/* --- large result sets ---
+ *
+ * Past SEARCH_SET_INLINE matches a query walks the account's mail by date
+ * and tests membership in the set FTS5 gave; below, it looks the matches
+ * up by id. Dates here are a permutation of the ids, so the order of the
+ * results is the dates' and never the ids'. */
+
+#define BIG 3000
+
+static int64_t
+big_date(int i)
+{
+	return 100000 + (int64_t)((i * 7919) % BIG);
+}
+
 static void
-test_migration_queues(void)
+big_add(int64_t account, int64_t folder, int i)
+{
+	char body[64];
+
+	snprintf(body, sizeof(body), "common%s%s", i % 2 == 0 ? " half" : "",
+		 i % 500 == 0 ? " rare" : "");
+	add_mail(account, folder, "weekly", body, big_date(i), true);
+}
+
+/* Query, check the page is newest first (dates strictly falling) and
+ * return the total. */
+static int64_t
+big_query(const struct store_search_cond *c, size_t offset, size_t max,
+	  size_t *n_r, int64_t *first_date_r)
+{
+	struct store_item *items;
+	int64_t total = -1;
+	size_t n = 0;
+
+	CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, c, offset, max, false,
+					  &items, &n, &total),
+			STORE_OK);
+	for (size_t i = 1; i < n; i++)
+		CU_ASSERT(items[i - 1].meta.date > items[i].meta.date);
+	if (n_r != NULL)
+		*n_r = n;
+	if (first_date_r != NULL)
+		*first_date_r = n > 0 ? items[0].meta.date : -1;
+	return total;
+}
+
+static void
+test_large_sets(void)
+{
+	struct store_search_cond common = {.kind = STORE_SEARCH_TEXT,
+					   .text = "common"};
+	struct store_search_cond half = {.kind = STORE_SEARCH_TEXT,
+					 .text = "half"};
+	struct store_search_cond rare = {.kind = STORE_SEARCH_TEXT,
+					 .text = "rare"};
+	struct store_search_cond after = {.kind = STORE_SEARCH_AFTER,
+					  .value = 101499};
+	struct store_search_cond before = {.kind = STORE_SEARCH_BEFORE,
+					   .value = 100003};
+	struct store_search_cond fol = {.kind = STORE_SEARCH_FOLDER};
+	struct store_search_cond nothing = {.kind = STORE_SEARCH_NOTHING};
+	struct store_search_cond and = {.kind = STORE_SEARCH_AND};
+	struct store_search_cond or = {.kind = STORE_SEARCH_OR};
+	struct store_search_cond star = {.kind = STORE_SEARCH_TEXT,
+					 .text = "*"};
+	int64_t inbox, sub, bob_inbox, date, want;
+	struct store_folder f;
+	size_t n;
+
+	db_open(store_schema_version());
+	inbox = folder_of(ada, EAS_FOLDER_INBOX);
+	bob_inbox = folder_of(bob, EAS_FOLDER_INBOX);
+	CU_ASSERT_EQUAL_FATAL(store_folder_create(st, ta, ada, inbox, "Sub",
+						  EAS_FOLDER_USER_MAIL, 0, &f),
+			      STORE_OK);
+	sub = f.id;
+	CU_ASSERT_EQUAL_FATAL(store_begin(st, true), STORE_OK);
+	for (int i = 0; i < BIG; i++) {
+		big_add(ada, i % 3 == 0 ? sub : inbox, i);
+		if (i % 2 == 0)
+			big_add(bob, bob_inbox, i);
+	}
+	CU_ASSERT_EQUAL_FATAL(store_commit(st), STORE_OK);
+
+	/* one word in every message: counted in FTS5, the page walked */
+	CU_ASSERT_EQUAL(big_query(&common, 0, 10, &n, &date), BIG);
+	CU_ASSERT_EQUAL(n, 10);
+	CU_ASSERT_EQUAL(date, 100000 + BIG - 1);
+	CU_ASSERT_EQUAL(big_query(&common, BIG - 10, 20, &n, &date), BIG);
+	CU_ASSERT_EQUAL(n, 10);
+	CU_ASSERT_EQUAL(date, 100009);
+	CU_ASSERT_EQUAL(count_text(bob, "common"), BIG / 2);
+	/* half of them (still past the inline size) and a few */
+	CU_ASSERT_EQUAL(big_query(&half, 0, 100, &n, NULL), BIG / 2);
+	CU_ASSERT_EQUAL(n, 100);
+	CU_ASSERT_EQUAL(big_query(&rare, 0, 100, &n, NULL), BIG / 500);
+	CU_ASSERT_EQUAL(n, BIG / 500);
+	/* with a folder: still FTS5 alone */
+	common.next = &fol;
+	fol.value = sub;
+	and.child = &common;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 5, &n, NULL), BIG / 3);
+	fol.value = inbox;
+	fol.deep = true;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 5, &n, NULL), BIG);
+	fol.deep = false;
+	half.next = &fol;
+	and.child = &half;
+	want = 0;
+	for (int i = 0; i < BIG; i++)
+		want += i % 2 == 0 && i % 3 != 0;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 5, &n, NULL), want);
+	/* with a date: the set and SQL together */
+	common.next = &after;
+	and.child = &common;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 10, &n, &date), BIG - 1500);
+	CU_ASSERT_EQUAL(date, 100000 + BIG - 1);
+	CU_ASSERT_EQUAL(big_query(&and, 1490, 100, &n, &date), BIG - 1500);
+	CU_ASSERT_EQUAL(n, 10);
+	CU_ASSERT_EQUAL(date, 101509);
+	/* an Or of a word and a date: rare, or before 100003 */
+	rare.next = &before;
+	or.child = &rare;
+	want = 0;
+	for (int i = 0; i < BIG; i++)
+		want += i % 500 == 0 || big_date(i) < 100003;
+	CU_ASSERT_EQUAL(big_query(& or, 0, 100, &n, NULL), want);
+	CU_ASSERT_EQUAL(n, (size_t)want);
+	/* nothing, folded away; an invalid word is invalid all the same */
+	nothing.next = &common;
+	common.next = NULL;
+	and.child = &nothing;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 10, &n, NULL), 0);
+	or.child = &nothing;
+	CU_ASSERT_EQUAL(big_query(& or, 0, 10, &n, NULL), BIG);
+	nothing.next = &star;
+	{
+		struct store_item *items;
+		int64_t total;
+
+		CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &and, 0, 10,
+						  false, &items, &n, &total),
+				STORE_INVALID);
+	}
+	/* a deleted match leaves the count */
+	{
+		struct store_item *items;
+		int64_t total;
+
+		CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &half, 0, 1,
+						  false, &items, &n, &total),
+				STORE_OK);
+		CU_ASSERT_EQUAL_FATAL(n, 1);
+		CU_ASSERT_EQUAL(store_item_delete(st, ada, items[0].id, 0),
+				STORE_OK);
+		half.next = NULL;
+		CU_ASSERT_EQUAL(big_query(&half, 0, 10, &n, NULL), BIG / 2 - 1);
+	}
+	db_close();
+}
+
+/* An older file with mail, from before the index (4) or before its scope
+ * column (5): the migration queues every message. */
+static void
+migration_queues(int version)
 {
 	const char *err;
 	int64_t pending;
 	int64_t inbox;
 
-	db_open(4); /* the schema before search (4 -> 5) */
+	db_open(version);
 	inbox = folder_of(ada, EAS_FOLDER_INBOX);
 	{
 		struct store_item it;
@@ -393,6 +556,13 @@ test_migration_queues(void)
 		CU_ASSERT_EQUAL(total, 1);
 	}
 	db_close();
+}
+
+static void
+test_migration_queues(void)
+{
+	migration_queues(4);
+	migration_queues(5);
 }
 
 /* --- the GAL --- */
@@ -489,6 +659,7 @@ static CU_TestInfo tests[] = {
 	{"FTS5 query quoting and CJK segmentation", test_quote_wrap},
 	{"index kept on add, move, delete; the queue", test_index_upkeep},
 	{"query trees: folders, dates, Or, ranges", test_query_tree},
+	{"large sets: counted in FTS5, newest first", test_large_sets},
 	{"migration queues older mail", test_migration_queues},
 	{"GAL: accounts, aliases, properties, contacts", test_gal},
 	CU_TEST_INFO_NULL,
