@@ -30,6 +30,8 @@ struct store {
 	char *notify_key;  /* the database path, canonical */
 	char *notify_sock; /* where other processes are told (notify.c) */
 	int notify_fd;	   /* datagram socket to it, -1 until needed */
+	/* when the current wait for another connection's lock began */
+	int64_t busy_since_us;
 	struct store_stmt_slot stmts[STORE_STMT_SLOTS];
 };
 

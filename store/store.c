@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store-int.h"
@@ -744,6 +745,46 @@ store_col_blob(struct arena *a, sqlite3_stmt *st, int col, size_t *len_r)
 	return r;
 }
 
+/* --- waiting for a lock --- */
+
+/* How long a statement waits for another connection's write lock. */
+#define STORE_BUSY_TIMEOUT_US (5 * 1000 * 1000L)
+#define STORE_BUSY_SLEEP_MIN_US 50
+#define STORE_BUSY_SLEEP_MAX_US 2000
+
+/* SQLite's own busy handler sleeps 1, 2, 5, 10, 15 ms and on: a writer
+ * that waits for a short transaction of another thread (a delivery, a
+ * batch of the search indexer: a few milliseconds) oversleeps it many
+ * times over while the lock sits free. Short sleeps instead, doubling
+ * every second try up to 2 ms, for the same 5 s in all. */
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int
+busy_wait(void *arg, int count)
+{
+	struct store *s = arg;
+	long us = STORE_BUSY_SLEEP_MIN_US << (count / 2 < 6 ? count / 2 : 6);
+	struct timespec ts;
+
+	if (count == 0)
+		s->busy_since_us = mono_us();
+	else if (mono_us() - s->busy_since_us >= STORE_BUSY_TIMEOUT_US)
+		return 0; /* SQLITE_BUSY to the caller */
+	if (us > STORE_BUSY_SLEEP_MAX_US)
+		us = STORE_BUSY_SLEEP_MAX_US;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 /* --- opening and migrating --- */
 
 static enum store_error
@@ -839,7 +880,7 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 		goto out;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_handler(s->db, busy_wait, s);
 	/* WAL: readers never block the writer; NORMAL sync is safe against
 	 * process crashes and loses at most the last commits on power loss. */
 	e = store_exec(s, "PRAGMA journal_mode = WAL;"
