@@ -10,8 +10,6 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 {
 	struct store_folder folder;
 	struct store_item item = *parsed;
-	struct store_item_text text;
-	const char *error;
 	enum store_error e;
 
 	if (folder_id == 0)
@@ -25,11 +23,11 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	if (store_class_of_folder_type(folder.type) != STORE_CLASS_EMAIL)
 		return STORE_INVALID;
 	item.cls = STORE_CLASS_EMAIL;
-	/* The index is written with the item, in its transaction; a message
-	 * whose text cannot be read is queued for later instead. */
-	e = store_item_add_with_text(
-		s, a, account_id, folder.id, &item, 0,
-		mail_search_text(a, &item, &text, &error) == 0 ? &text : NULL);
+	/* Queued for the index in the item's transaction, and indexed by the
+	 * indexer in batches (FTS5 writes a segment per commit: one per
+	 * delivery would cost more than the delivery) or by the account's
+	 * next search, whichever comes first. */
+	e = store_item_add(s, a, account_id, folder.id, &item, 0);
 	if (e == STORE_OK && stored_r != NULL)
 		*stored_r = item;
 	return e;

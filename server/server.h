@@ -53,6 +53,8 @@ struct easd {
 	struct lmtp_server *lmtp;
 	struct outbound *outbound;	      /* NULL without a relay */
 	struct store_subscription *queue_sub; /* kicks the outbound runner */
+	struct indexer *indexer;	      /* NULL without the index */
+	struct store_subscription *index_sub; /* kicks the indexer */
 	uint16_t http_port;		      /* bound port */
 	char *base_url;			      /* http(s)://host:port */
 };

@@ -218,7 +218,7 @@ store_item_update(struct store *s, int64_t account_id, int64_t item_id,
 			 origin_device);
 	e = item_change(s, st, account_id);
 	if (e == STORE_OK)
-		e = store_search_replaced(s, item_id, item);
+		e = store_search_replaced(s, account_id, item_id, item);
 out:
 	return store_wend(s, own, e);
 }

@@ -261,28 +261,43 @@ fts_insert(struct store *s, int64_t item_id, int64_t account_id,
 	return e;
 }
 
+/* Off only in the benchmark's reference server (store_search_set_indexing):
+ * set before any thread opens the store, read only after. */
+static bool search_indexing = true;
+
+void
+store_search_set_indexing(bool on)
+{
+	search_indexing = on;
+}
+
+/* Into the queue, and a word to the indexer (after the commit). */
 static enum store_error
-queue_item(struct store *s, int64_t item_id)
+queue_item(struct store *s, int64_t account_id, int64_t item_id)
 {
 	static const char sql[] =
 		"INSERT OR IGNORE INTO search_pending (item_id) VALUES (?1)";
+	enum store_error e = store_execute(s, sql, "I", item_id);
 
-	return store_execute(s, sql, "I", item_id);
+	if (e == STORE_OK)
+		store_touch(s, STORE_CHANGED_SEARCH, account_id, 0);
+	return e;
 }
 
 enum store_error
 store_search_added(struct store *s, const struct store_item *item,
 		   const struct store_item_text *text)
 {
-	if (item->cls != STORE_CLASS_EMAIL || s->schema < SEARCH_SCHEMA)
+	if (item->cls != STORE_CLASS_EMAIL || s->schema < SEARCH_SCHEMA ||
+	    !search_indexing)
 		return STORE_OK;
 	if (text == NULL)
-		return queue_item(s, item->id);
+		return queue_item(s, item->account_id, item->id);
 	return fts_insert(s, item->id, item->account_id, item->folder_id, text);
 }
 
 enum store_error
-store_search_replaced(struct store *s, int64_t item_id,
+store_search_replaced(struct store *s, int64_t account_id, int64_t item_id,
 		      const struct store_item *item)
 {
 	static const char sql[] = "DELETE FROM search_fts WHERE rowid = ?1";
@@ -300,7 +315,9 @@ store_search_replaced(struct store *s, int64_t item_id,
 	e = store_execute(s, sql, "I", item_id);
 	if (e != STORE_OK)
 		return e;
-	return queue_item(s, item_id);
+	if (!search_indexing)
+		return STORE_OK;
+	return queue_item(s, account_id, item_id);
 }
 
 enum store_error
@@ -338,16 +355,21 @@ store_search_moved(struct store *s, int64_t old_id,
 
 enum store_error
 store_search_pending(struct store *s, struct arena *a, int64_t account_id,
-		     size_t max, struct store_item **items_r, size_t *count_r)
+		     size_t max, size_t max_bytes, bool newest_first,
+		     struct store_item **items_r, size_t *count_r)
 {
-	static const char sql[] = SEARCH_ITEM_SELECT
+	static const char sql_old[] = SEARCH_ITEM_SELECT
 		"JOIN search_pending p ON p.item_id = i.id "
 		"WHERE (?1 = 0 OR i.account_id = ?1) AND i.deleted = 0 "
 		"ORDER BY p.item_id LIMIT ?2";
+	static const char sql_new[] = SEARCH_ITEM_SELECT
+		"JOIN search_pending p ON p.item_id = i.id "
+		"WHERE (?1 = 0 OR i.account_id = ?1) AND i.deleted = 0 "
+		"ORDER BY p.item_id DESC LIMIT ?2";
 	enum store_error e = STORE_OK;
 	struct store_item *list;
 	sqlite3_stmt *st;
-	size_t n = 0;
+	size_t n = 0, bytes = 0;
 
 	*items_r = NULL;
 	*count_r = 0;
@@ -356,9 +378,13 @@ store_search_pending(struct store *s, struct arena *a, int64_t account_id,
 	if (max == 0)
 		return STORE_OK;
 	list = arena_alloc(a, max * sizeof(*list));
-	st = store_query(s, sql, "II", account_id, (int64_t)max);
-	while (n < max && store_next(s, st, &e))
-		store_item_row(a, st, NULL, true, &list[n++]);
+	st = store_query(s, newest_first ? sql_new : sql_old, "II", account_id,
+			 (int64_t)max);
+	while (n < max && (max_bytes == 0 || bytes < max_bytes) &&
+	       store_next(s, st, &e)) {
+		store_item_row(a, st, NULL, true, &list[n]);
+		bytes += list[n++].data_len;
+	}
 	store_done(st);
 	if (e != STORE_OK)
 		return e;
@@ -384,23 +410,29 @@ store_search_pending_count(struct store *s, int64_t account_id,
 
 enum store_error
 store_search_index(struct store *s, int64_t account_id, int64_t item_id,
-		   const struct store_item_text *text)
+		   int64_t modseq, const struct store_item_text *text)
 {
 	static const char sql_live[] =
-		"SELECT folder_id FROM items WHERE id = ?1 AND "
+		"SELECT folder_id, modseq FROM items WHERE id = ?1 AND "
 		"account_id = ?2 AND deleted = 0 AND cls = 1";
 	static const char sql_del[] = "DELETE FROM search_fts WHERE rowid = ?1";
 	static const char sql_unqueue[] =
 		"DELETE FROM search_pending WHERE item_id = ?1";
+	int64_t folder_id = 0, now = 0;
 	enum store_error e;
-	int64_t folder_id;
+	sqlite3_stmt *st;
 	bool own;
 
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	e = store_fetch_int64(s, &folder_id, sql_live, "II", item_id,
-			      account_id);
+	st = store_query(s, sql_live, "II", item_id, account_id);
+	e = store_row(s, st);
+	if (e == STORE_OK) {
+		folder_id = sqlite3_column_int64(st, 0);
+		now = sqlite3_column_int64(st, 1);
+	}
+	store_done(st);
 	if (e == STORE_NOTFOUND) {
 		/* not ours to index (any more): off the queue all the same */
 		enum store_error e2 =
@@ -414,6 +446,10 @@ store_search_index(struct store *s, int64_t account_id, int64_t item_id,
 		}
 		goto out;
 	}
+	/* changed since the text was taken: it stays queued (an update
+	 * queued it again) for the next pass */
+	if (e == STORE_OK && modseq != 0 && now != modseq)
+		e = STORE_CONFLICT;
 	if (e == STORE_OK)
 		e = store_execute(s, sql_del, "I", item_id);
 	if (e == STORE_OK)

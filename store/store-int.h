@@ -171,7 +171,8 @@ enum store_error store_folder_insert(struct store *s, int64_t account_id,
 enum store_error store_search_added(struct store *s,
 				    const struct store_item *item,
 				    const struct store_item_text *text);
-enum store_error store_search_replaced(struct store *s, int64_t item_id,
+enum store_error store_search_replaced(struct store *s, int64_t account_id,
+				       int64_t item_id,
 				       const struct store_item *item);
 enum store_error store_search_moved(struct store *s, int64_t old_id,
 				    const struct store_item *moved);

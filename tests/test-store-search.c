@@ -239,13 +239,14 @@ test_index_upkeep(void)
 			STORE_OK);
 	CU_ASSERT_EQUAL(pending, 1);
 	CU_ASSERT_EQUAL(count_text(ada, "zeppelin"), 0);
-	CU_ASSERT_EQUAL(store_search_index(st, ada, id2, &t), STORE_OK);
+	CU_ASSERT_EQUAL(store_search_index(st, ada, id2, 0, &t), STORE_OK);
 	CU_ASSERT_EQUAL(count_text(ada, "zeppelin"), 1);
 	CU_ASSERT_EQUAL(store_search_pending_count(st, ada, &pending),
 			STORE_OK);
 	CU_ASSERT_EQUAL(pending, 0);
 	/* another account's item is not indexed through ada */
-	CU_ASSERT_EQUAL(store_search_index(st, bob, id2, &t), STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_search_index(st, bob, id2, 0, &t),
+			STORE_NOTFOUND);
 	db_close();
 }
 

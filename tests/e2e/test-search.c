@@ -6,10 +6,12 @@
  * Find at 16.1, recipients resolved (a colleague, an ambiguous name, an
  * outside address) with MergedFreeBusy from an event and a declined
  * meeting, and every security and bad-input case with its status. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "conv.h"
 #include "harness.h"
@@ -778,6 +780,61 @@ test_options(void)
 	arena_free(&a);
 }
 
+/* Deliveries are indexed by the indexer thread, in batches: a Search
+ * right after a delivery finds the message all the same (it indexes what
+ * its account has queued first), and a delivery acknowledged just before
+ * a kill -9 is in the queue, indexed when easd starts again. Runs last: it
+ * restarts the server. */
+static void
+test_deferred_index(void)
+{
+	static const char msg[] =
+		"From: Carol <carol@partner.example>\r\nTo: ada@example.org\r\n"
+		"Subject: Zeppelin schedule\r\n"
+		"Message-ID: <z1@partner.example>\r\n\r\n"
+		"The zeppelin leaves at noon.\r\n";
+	static const char msg2[] =
+		"From: Carol <carol@partner.example>\r\nTo: ada@example.org\r\n"
+		"Subject: Airship crew\r\n"
+		"Message-ID: <z2@partner.example>\r\n\r\n"
+		"The airship crew meets at ten.\r\n";
+	struct arena *a = arena_new(4096);
+	struct store *s;
+	int64_t pending = -1;
+	char *dir;
+	int status;
+
+	CU_ASSERT_EQUAL_FATAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, msg),
+			      250);
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "zeppelin"), "1");
+
+	CU_ASSERT_EQUAL_FATAL(
+		harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, msg2), 250);
+	kill(srv->pid, SIGKILL);
+	status = easd_stop_keep(&srv, &dir);
+	CU_ASSERT_EQUAL(status, 128 + SIGKILL);
+	srv = easd_start_dir(dir, NULL);
+	free(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	/* indexed at start, without a search (bounded wait) */
+	s = easd_store(srv);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	for (int i = 0; i < 200 && pending != 0; i++) {
+		CU_ASSERT_EQUAL(store_search_pending_count(s, 0, &pending),
+				STORE_OK);
+		if (pending != 0)
+			usleep(50 * 1000);
+	}
+	store_close(&s);
+	CU_ASSERT_EQUAL(pending, 0);
+	eas_client_free(&ada);
+	ada = harness_client(srv, HARNESS_ADA, "ada-after-kill");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ada);
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "airship"), "1");
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "zeppelin"), "1");
+	arena_free(&a);
+}
+
 static CU_TestInfo tests[] = {
 	{"GAL by first name, last name, address; bad input", test_gal},
 	{"Mailbox: corpus, folders, dates, Range, Total, syntax", test_mailbox},
@@ -786,6 +843,8 @@ static CU_TestInfo tests[] = {
 	{"Find at 16.1", test_find},
 	{"ResolveRecipients with MergedFreeBusy", test_resolve},
 	{"OPTIONS lists the commands", test_options},
+	{"indexed in batches: found at once, kept across kill -9",
+	 test_deferred_index},
 	CU_TEST_INFO_NULL,
 };
 
