@@ -17,7 +17,19 @@
  * ideograph is a token, and a query's run of them becomes a quoted phrase:
  * adjacency makes "会议" match exactly that word, of any length from one
  * character up. Hangul is split the same way, because Korean particles
- * stick to the word they follow. */
+ * stick to the word they follow.
+ *
+ * A row's rowid is the account's id above bit 40 and the item's below
+ * (SEARCH_KEY), so a query is narrowed to one account by a rowid range,
+ * which FTS5 seeks to, instead of an AND with a token that every message
+ * of the account carries (that doubled the cost of a common word).
+ *
+ * The tokens the store makes itself (the ConversationId, the folder in
+ * the scope column) start with U+E000, a private-use character unicode61
+ * keeps inside a token; it is taken out of every text indexed and every
+ * word searched for, so no word a user writes or receives can ever be one
+ * of them. That spares the queries FTS5 column filters, which cost as
+ * much again as the words (FTS5 reads the positions to find the column). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +41,17 @@
 /* The schema version that has the index as this file writes it (a file
  * opened at an older one, by the testing aid, has none to keep). */
 #define SEARCH_SCHEMA 6
-#define SEARCH_COLS_FILTER "{subject addrs body atts}"
+/* The rowid of an item's row in search_fts; the same formula is in the
+ * triggers of the schema (store.c). Ids past these bits are not indexed. */
+#define SEARCH_ACCOUNT_SHIFT 40
+#define SEARCH_KEY(account, item)                                              \
+	((int64_t)(account) * ((int64_t)1 << SEARCH_ACCOUNT_SHIFT) + (item))
+#define SEARCH_KEY_OK(account, item)                                           \
+	((account) > 0 && (account) < ((int64_t)1 << 22) && (item) > 0 &&      \
+	 (item) < ((int64_t)1 << SEARCH_ACCOUNT_SHIFT))
+/* U+E000 in UTF-8: the first character of the store's own tokens. */
+#define SEARCH_MARK "\xee\x80\x80"
+#define SEARCH_MARK_CP 0xe000
 #define SEARCH_MAX_RESULTS 1000
 #define SEARCH_LIST_MAX 10000
 
@@ -75,8 +97,8 @@ is_cjk(unsigned c)
 	       (c >= 0x20000 && c <= 0x3134f); /* Extensions B.. */
 }
 
-/* Whether text needs segmenting at all: every CJK character starts with a
- * byte of 0xe3 or more. */
+/* Whether text needs segmenting at all: every CJK character (and the
+ * mark) starts with a byte of 0xe3 or more. */
 static bool
 maybe_cjk(const char *text, size_t len)
 {
@@ -100,6 +122,8 @@ segment_into(struct buf *b, const char *text, size_t len)
 			buf_putc(b, ' ');
 			buf_append(b, p + i, n);
 			buf_putc(b, ' ');
+		} else if (c == SEARCH_MARK_CP) {
+			buf_putc(b, ' '); /* never in a text's own tokens */
 		} else {
 			buf_append(b, p + i, n);
 		}
@@ -231,13 +255,21 @@ index_text(struct arena *a, const char *s, size_t max)
 	return store_search_segment(a, s);
 }
 
-/* The scope column: the account and the folder as tokens, so a query is
- * narrowed to them inside FTS5. */
+/* The scope column: the folder as a token of the store's own, so a query
+ * is narrowed to folders inside FTS5. */
 static const char *
-fts_scope(struct arena *a, int64_t account_id, int64_t folder_id)
+fts_scope(struct arena *a, int64_t folder_id)
 {
-	return arena_printf(a, "a%lld f%lld", (long long)account_id,
-			    (long long)folder_id);
+	return arena_printf(a, SEARCH_MARK "f%lld", (long long)folder_id);
+}
+
+/* The ConversationId (hex) as a token of the store's own. */
+static const char *
+fts_conv(struct arena *a, const char *hex)
+{
+	return hex != NULL && hex[0] != '\0'
+		       ? arena_printf(a, SEARCH_MARK "%s", hex)
+		       : "";
 }
 
 static enum store_error
@@ -247,16 +279,23 @@ fts_insert(struct store *s, int64_t item_id, int64_t account_id,
 	static const char sql[] = "INSERT INTO search_fts(rowid, subject, "
 				  "addrs, body, atts, conv, scope) "
 				  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-	struct arena *a = arena_new(4096);
+	struct arena *a;
 	enum store_error e;
 
-	e = store_execute(s, sql, "Itttttt", item_id,
+	if (!SEARCH_KEY_OK(account_id, item_id)) {
+		log_warn("store: item %lld of account %lld is past the search "
+			 "index's ids",
+			 (long long)item_id, (long long)account_id);
+		return STORE_OK;
+	}
+	a = arena_new(4096);
+	e = store_execute(s, sql, "Itttttt", SEARCH_KEY(account_id, item_id),
 			  index_text(a, t->subject, STORE_SEARCH_TEXT_MAX * 16),
 			  index_text(a, t->addresses, STORE_SEARCH_BODY_MAX),
 			  index_text(a, t->body, STORE_SEARCH_BODY_MAX),
 			  index_text(a, t->attachments, STORE_SEARCH_BODY_MAX),
-			  t->conversation != NULL ? t->conversation : "",
-			  fts_scope(a, account_id, folder_id));
+			  fts_conv(a, t->conversation),
+			  fts_scope(a, folder_id));
 	arena_free(&a);
 	return e;
 }
@@ -312,7 +351,7 @@ store_search_replaced(struct store *s, int64_t account_id, int64_t item_id,
 		return e;
 	if (cls != STORE_CLASS_EMAIL)
 		return STORE_OK;
-	e = store_execute(s, sql, "I", item_id);
+	e = store_execute(s, sql, "I", SEARCH_KEY(account_id, item_id));
 	if (e != STORE_OK)
 		return e;
 	if (!search_indexing)
@@ -339,8 +378,10 @@ store_search_moved(struct store *s, int64_t old_id,
 	if (s->schema < SEARCH_SCHEMA)
 		return STORE_OK;
 	a = arena_new(256);
-	e = store_execute(s, sql_copy, "IIt", old_id, moved->id,
-			  fts_scope(a, moved->account_id, moved->folder_id));
+	e = store_execute(s, sql_copy, "IIt",
+			  SEARCH_KEY(moved->account_id, old_id),
+			  SEARCH_KEY(moved->account_id, moved->id),
+			  fts_scope(a, moved->folder_id));
 	arena_free(&a);
 	if (e == STORE_OK && store_changes(s) > 0)
 		e = store_execute(s, sql_unqueue, "I", moved->id);
@@ -451,7 +492,8 @@ store_search_index(struct store *s, int64_t account_id, int64_t item_id,
 	if (e == STORE_OK && modseq != 0 && now != modseq)
 		e = STORE_CONFLICT;
 	if (e == STORE_OK)
-		e = store_execute(s, sql_del, "I", item_id);
+		e = store_execute(s, sql_del, "I",
+				  SEARCH_KEY(account_id, item_id));
 	if (e == STORE_OK)
 		e = fts_insert(s, item_id, account_id, folder_id, text);
 	if (e == STORE_OK)
@@ -483,8 +525,8 @@ store_search_requeue(struct store *s, int64_t account_id, int64_t *queued_r)
  *
  * A query runs in two steps. Every part of the tree that FTS5 can answer
  * alone (words, ConversationId, folders, and And/Or of those) is asked of
- * search_fts narrowed to the account by its scope token: that yields the
- * ids of the matches, in rowid order, without reading items. The rest
+ * search_fts, narrowed to the account's range of rowids: that yields the
+ * ids of the matches, in id order, without reading items. The rest
  * (dates, and whatever an Or mixes with them) is SQL over items, which
  * tests membership in those sets. When the whole tree is of the first
  * kind, as a FreeText search is, the set's size is the Total. The page
@@ -584,6 +626,22 @@ sq_bind_set(struct sq_compiler *c, const struct sq_set *set)
 	return ++c->nbinds;
 }
 
+/* A ConversationId in hex, as the index has it (up to 64 bytes). */
+static bool
+sq_hex_ok(const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (len == 0 || len > 128)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      ((s[i] | 0x20) >= 'a' && (s[i] | 0x20) <= 'f')))
+			return false;
+	}
+	return true;
+}
+
 /* The limits, and every text condition has a word to search for: the
  * whole tree is checked before any of it is run or folded away. */
 static enum store_error
@@ -610,9 +668,7 @@ sq_check(struct sq_compiler *c, const struct store_search_cond *n, int depth)
 			       ? STORE_OK
 			       : STORE_INVALID;
 	case STORE_SEARCH_CONVERSATION:
-		return store_search_fts_query(c->a, n->text, false, &q) == 1
-			       ? STORE_OK
-			       : STORE_INVALID;
+		return sq_hex_ok(n->text) ? STORE_OK : STORE_INVALID;
 	case STORE_SEARCH_FOLDER:
 	case STORE_SEARCH_AFTER:
 	case STORE_SEARCH_BEFORE:
@@ -627,7 +683,7 @@ static int
 sq_const(const struct store_search_cond *n)
 {
 	const struct store_search_cond *k;
-	bool and = n->kind == STORE_SEARCH_AND, mixed = false;
+	bool is_and = n->kind == STORE_SEARCH_AND, mixed = false;
 
 	switch (n->kind) {
 	case STORE_SEARCH_AND:
@@ -635,12 +691,12 @@ sq_const(const struct store_search_cond *n)
 		for (k = n->child; k != NULL; k = k->next) {
 			int v = sq_const(k);
 
-			if (v == (and? 0 : 1))
+			if (v == (is_and ? 0 : 1))
 				return v;
 			if (v < 0)
 				mixed = true;
 		}
-		return mixed ? -1 : and? 1 : 0;
+		return mixed ? -1 : is_and ? 1 : 0;
 	case STORE_SEARCH_NOTHING:
 		return 0;
 	default:
@@ -722,7 +778,8 @@ sq_folders(struct sq_compiler *c, const struct store_search_cond *n,
 static void
 emit_fts_folder(struct sq_compiler *c, int64_t id, bool first)
 {
-	buf_printf(&c->sql, "%s\"f%lld\"", first ? "" : " OR ", (long long)id);
+	buf_printf(&c->sql, "%s\"" SEARCH_MARK "f%lld\"", first ? "" : " OR ",
+		   (long long)id);
 }
 
 static void
@@ -762,15 +819,18 @@ sq_fts_expr(struct sq_compiler *c, const struct store_search_cond *n)
 	case STORE_SEARCH_TEXT:
 		if (store_search_fts_query(c->a, n->text, false, &q) <= 0)
 			return STORE_INVALID;
-		buf_printf(&c->sql, SEARCH_COLS_FILTER " : (%s)", q);
+		buf_puts(&c->sql, q);
 		return STORE_OK;
 	case STORE_SEARCH_CONVERSATION:
-		if (store_search_fts_query(c->a, n->text, false, &q) != 1)
+		if (!sq_hex_ok(n->text))
 			return STORE_INVALID;
-		buf_printf(&c->sql, "conv : %s", q);
+		buf_puts(&c->sql, "\"" SEARCH_MARK);
+		for (const char *h = n->text; *h != '\0'; h++)
+			buf_putc(&c->sql, (char)(*h | 0x20));
+		buf_putc(&c->sql, '"');
 		return STORE_OK;
 	case STORE_SEARCH_FOLDER:
-		buf_puts(&c->sql, "scope : (");
+		buf_putc(&c->sql, '(');
 		e = sq_folders(c, n, emit_fts_folder);
 		buf_putc(&c->sql, ')');
 		return e;
@@ -783,20 +843,21 @@ sq_fts_expr(struct sq_compiler *c, const struct store_search_cond *n)
 static enum store_error
 sq_set_eval(struct sq_compiler *c, const char *expr, struct sq_set **set_r)
 {
-	static const char sql[] = "SELECT rowid FROM search_fts WHERE "
-				  "search_fts MATCH ?1 ORDER BY rowid";
+	static const char sql[] =
+		"SELECT rowid FROM search_fts WHERE search_fts MATCH ?1 AND "
+		"rowid > ?2 AND rowid < ?3 ORDER BY rowid";
 	struct sq_set *set = arena_zalloc(c->a, sizeof(*set));
-	const char *q = arena_printf(c->a, "(%s) AND scope : \"a%lld\"", expr,
-				     (long long)c->account_id);
+	int64_t base = SEARCH_KEY(c->account_id, 0);
 	enum store_error e = STORE_OK;
 	size_t cap = 0;
 	sqlite3_stmt *st;
 
-	st = store_query(c->s, sql, "t", q);
+	st = store_query(c->s, sql, "tII", expr, base,
+			 SEARCH_KEY(c->account_id + 1, 0));
 	while (store_next(c->s, st, &e)) {
 		set->ids = arena_grow(c->a, set->ids, set->n, &cap,
 				      sizeof(*set->ids));
-		set->ids[set->n++] = sqlite3_column_int64(st, 0);
+		set->ids[set->n++] = sqlite3_column_int64(st, 0) - base;
 	}
 	store_done(st);
 	if (e != STORE_OK)
@@ -1013,19 +1074,42 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	if (e != STORE_OK || max == 0 || offset >= (size_t)*total_r)
 		goto out;
 
+	/* The page's ids first, sorted on (date, id) alone; then only their
+	 * rows, blobs and all (a sorter fed whole rows copied every
+	 * candidate's message). */
 	lim = sq_bind_int(&c, (int64_t)max);
 	off = sq_bind_int(&c, (int64_t)offset);
-	sql = arena_printf(
-		a,
-		SEARCH_ITEM_SELECT "WHERE %s%s ORDER BY i.date DESC, "
-				   "i.id DESC LIMIT ?%d OFFSET ?%d",
-		small ? "+" : "", (const char *)c.sql.data, lim, off);
+	sql = arena_printf(a,
+			   "SELECT i.id FROM items i WHERE %s%s ORDER BY "
+			   "i.date DESC, i.id DESC LIMIT ?%d OFFSET ?%d",
+			   small ? "+" : "", (const char *)c.sql.data, lim,
+			   off);
 	st = sq_prepare(&c, sql);
 	if (st == NULL) {
 		e = STORE_INTERNAL;
 		goto out;
 	}
-	list = arena_alloc(a, max * sizeof(*list));
+	c.sql.len = 0;
+	while (n < max && store_next(s, st, &e))
+		buf_printf(&c.sql, "%s%lld", n++ > 0 ? "," : "",
+			   (long long)sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	if (e != STORE_OK || n == 0)
+		goto out;
+	buf_putc(&c.sql, '\0');
+	sql = arena_printf(a,
+			   SEARCH_ITEM_SELECT "WHERE i.id IN (%s) ORDER BY "
+					      "i.date DESC, i.id DESC",
+			   (const char *)c.sql.data);
+	c.nbinds = 0;
+	st = sq_prepare(&c, sql);
+	if (st == NULL) {
+		e = STORE_INTERNAL;
+		goto out;
+	}
+	list = arena_alloc(a, n * sizeof(*list));
+	max = n;
+	n = 0;
 	while (n < max && store_next(s, st, &e))
 		store_item_row(a, st, NULL, with_data, &list[n++]);
 	sqlite3_finalize(st);

@@ -268,19 +268,29 @@ static const char *const migrations[] = {
 	"  coalesce(new.email, '')); END;"
 	"CREATE TRIGGER entries_gal_delete AFTER DELETE ON gal_entries BEGIN"
 	" DELETE FROM gal_fts WHERE rowid = -old.id; END;",
-	/* 5 -> 6: search at the size of a large mailbox. search_fts gains
-	 * a scope column (tokens "a<account>" and "f<folder>"), so a query
-	 * is narrowed to the account and its folders inside FTS5 and counted
-	 * there, without reading items; items_mail_date walks an account's
-	 * live mail newest first, for the page of results. The index is
-	 * made again from the queue (the triggers name the table, not its
-	 * columns, and stay). */
+	/* 5 -> 6: search at the size of a large mailbox. A row's rowid is
+	 * (account << 40) + item id, so a query is narrowed to the account
+	 * by a rowid range inside FTS5 and counted there, without reading
+	 * items; a scope column holds the folder (a token of the store's
+	 * own, see search.c), and the ConversationId is one too;
+	 * items_mail_date walks an account's live mail newest first, for the
+	 * page of results. The index is made again from the queue. */
+	"DROP TRIGGER items_search_tombstone;"
+	"DROP TRIGGER items_search_delete;"
 	"DROP TABLE search_fts;"
 	"CREATE VIRTUAL TABLE search_fts USING fts5("
 	" subject, addrs, body, atts, conv, scope,"
 	" tokenize = 'unicode61 remove_diacritics 2', columnsize = 0);"
 	"INSERT OR IGNORE INTO search_pending SELECT id FROM items"
 	" WHERE cls = 1 AND deleted = 0;"
+	"CREATE TRIGGER items_search_tombstone AFTER UPDATE OF deleted ON items"
+	" WHEN new.deleted = 1 AND old.deleted = 0 BEGIN"
+	" DELETE FROM search_fts WHERE rowid = (old.account_id << 40) + old.id;"
+	" DELETE FROM search_pending WHERE item_id = old.id; END;"
+	"CREATE TRIGGER items_search_delete AFTER DELETE ON items"
+	" WHEN old.deleted = 0 BEGIN"
+	" DELETE FROM search_fts WHERE rowid = (old.account_id << 40) + old.id;"
+	" DELETE FROM search_pending WHERE item_id = old.id; END;"
 	"CREATE INDEX items_mail_date ON items(account_id, date)"
 	" WHERE cls = 1 AND deleted = 0;",
 };

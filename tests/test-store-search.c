@@ -199,7 +199,36 @@ test_index_upkeep(void)
 	CU_ASSERT_EQUAL(count_text(ada, "-münchen"), 1);
 	CU_ASSERT_EQUAL(count_text(ada, "*"), -(int64_t)STORE_INVALID);
 	CU_ASSERT_EQUAL(count_text(ada, "00ff"), 0); /* not a text field */
+	/* the store's own tokens (U+E000 and a folder) cannot be written
+	 * into mail or a query */
+	{
+		char body[64], word[32];
+		struct store_search_cond f = {.kind = STORE_SEARCH_FOLDER,
+					      .value = inbox};
+		struct store_search_cond tx = {
+			.kind = STORE_SEARCH_TEXT, .text = "zeta", .next = &f};
+		struct store_search_cond and = {.kind = STORE_SEARCH_AND,
+						.child = &tx};
+		struct store_item *items;
+		size_t n;
+		int64_t total;
 
+		snprintf(body, sizeof(body),
+			 "zeta \xee\x80\x80"
+			 "f%lld",
+			 (long long)inbox);
+		add_mail(ada, sent, "forged", body, 3500, true);
+		CU_ASSERT_EQUAL(count_text(ada, "zeta"), 1);
+		CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &and, 0, 10,
+						  false, &items, &n, &total),
+				STORE_OK);
+		CU_ASSERT_EQUAL(total, 0);
+		snprintf(word, sizeof(word),
+			 "\xee\x80\x80"
+			 "f%lld",
+			 (long long)inbox);
+		CU_ASSERT_EQUAL(count_text(ada, word), 1); /* the word "fN" */
+	}
 	/* move: found in the new folder, same text */
 	CU_ASSERT_EQUAL(store_item_move(st, ta, ada, id, sent, 0, &moved),
 			STORE_OK);
@@ -336,6 +365,17 @@ test_query_tree(void)
 							  &n, &total),
 					STORE_OK);
 			CU_ASSERT_EQUAL(total, 25);
+			cv.text = "00FF"; /* hex in either case */
+			CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &cv, 0,
+							  100, false, &items,
+							  &n, &total),
+					STORE_OK);
+			CU_ASSERT_EQUAL(total, 25);
+			cv.text = "00fz";
+			CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &cv, 0,
+							  100, false, &items,
+							  &n, &total),
+					STORE_INVALID);
 		}
 	}
 	/* too deep */
