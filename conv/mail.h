@@ -64,6 +64,12 @@ enum store_error mail_deliver(struct store *s, struct arena *a,
 			      const struct store_item *parsed,
 			      struct store_item *stored_r);
 
+/* The iCalendar text (UTF-8, in a) of a meeting message: an invitation,
+ * a reply or a cancellation that could be read at delivery. NULL for
+ * any other message. */
+const char *mail_calendar_text(struct arena *a, const struct store_item *item,
+			       size_t *len_r);
+
 /* Whether the stored item is an S/MIME message (signed or encrypted); for
  * MIMESupport 1. */
 bool mail_item_is_smime(const struct store_item *item);

@@ -181,6 +181,10 @@ static const char *const migrations[] = {
 	" sender TEXT NOT NULL COLLATE NOCASE,"
 	" time INTEGER NOT NULL,"
 	" PRIMARY KEY (account_id, sender)) WITHOUT ROWID;",
+	/* 4 -> 5: meetings. An invitation, a reply or a cancellation finds
+	 * the calendar item of its UID. */
+	"CREATE INDEX items_uid ON items(account_id, uid)"
+	" WHERE uid IS NOT NULL AND deleted = 0;",
 };
 
 int
