@@ -13,8 +13,10 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	struct store_folder folder;
 	struct store_item item = *parsed;
 	const char *what = NULL;
+	struct store_item_text text;
+	const char *error;
 	enum store_error e;
-	bool own;
+	bool own, have_text;
 
 	if (folder_id == 0)
 		e = store_folder_get_by_type(s, a, account_id, EAS_FOLDER_INBOX,
@@ -27,9 +29,13 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	if (store_class_of_folder_type(folder.type) != STORE_CLASS_EMAIL)
 		return STORE_INVALID;
 	item.cls = STORE_CLASS_EMAIL;
+	/* The index is written with the item, in its transaction; a message
+	 * whose text cannot be read is queued for later instead. */
+	have_text = mail_search_text(a, &item, &text, &error) == 0;
 	if (folder.type != EAS_FOLDER_INBOX ||
 	    mail_calendar_text(a, &item, &(size_t){0}) == NULL) {
-		e = store_item_add(s, a, account_id, folder.id, &item, 0);
+		e = store_item_add_with_text(s, a, account_id, folder.id, &item,
+					     0, have_text ? &text : NULL);
 		if (e == STORE_OK && stored_r != NULL)
 			*stored_r = item;
 		return e;
@@ -38,7 +44,8 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	own = !store_in_transaction(s);
 	if (own && (e = store_begin(s, true)) != STORE_OK)
 		return e;
-	e = store_item_add(s, a, account_id, folder.id, &item, 0);
+	e = store_item_add_with_text(s, a, account_id, folder.id, &item, 0,
+				     have_text ? &text : NULL);
 	if (e == STORE_OK) {
 		e = meeting_delivered(s, a, account_id, &item, &what);
 		if (e == STORE_INVALID) {

@@ -69,6 +69,17 @@ enum store_error mail_deliver(struct store *s, struct arena *a,
  * any other message. */
 const char *mail_calendar_text(struct arena *a, const struct store_item *item,
 			       size_t *len_r);
+/* What the search index gets of a stored message (strings in a):
+ * subject, From/To/Cc, the plain text of the body, attachment names, the
+ * ConversationId in hex. mail_deliver adds it to every delivery. Returns 0,
+ * or -1 with *error_r when the item cannot be read. */
+int mail_search_text(struct arena *a, const struct store_item *item,
+		     struct store_item_text *t, const char **error_r);
+/* Index up to max of the items the store queued (account_id 0: anyone's),
+ * in batches of one transaction each; *done_r (may be NULL) gets how many
+ * left the queue. */
+enum store_error mail_search_index_pending(struct store *s, int64_t account_id,
+					   size_t max, size_t *done_r);
 
 /* Whether the stored item is an S/MIME message (signed or encrypted); for
  * MIMESupport 1. */

@@ -203,6 +203,51 @@ out:
 	status->len = strlen((const char *)status->data);
 }
 
+/* Fetch by search:LongId (a Search result): our LongIds are the items'
+ * ServerIds, looked up in the requesting account only, so another
+ * account's LongId is "not found" (MS-ASCMD 2.2.3.177.8 Status 6). */
+static void
+fetch_long_id(struct eas_req *req, const struct wbxml_node *fetch,
+	      const char *long_id, struct wbxml_node *rf)
+{
+	const struct wbxml_node *opts =
+		wbxml_child(fetch, EAS_ITEMOPERATIONS_OPTIONS);
+	struct store_item item;
+	struct store_folder f;
+	struct conv_ctx ctx;
+	struct wbxml_node *status, *props;
+	const char *error;
+	enum store_error e;
+	int st = IO_OK;
+
+	status = wbxml_add(req->arena, rf, EAS_ITEMOPERATIONS_STATUS);
+	wbxml_add_text(req->arena, rf, EAS_SEARCH_LONGID, long_id);
+	e = store_item_get(req->store, req->arena, req->account.id, long_id,
+			   true, &item);
+	if (e != STORE_OK) {
+		st = e == STORE_NOTFOUND ? IO_NOT_FOUND : IO_SERVER_ERROR;
+		goto out;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.version = req->version;
+	ctx.item_server_id = item.server_id;
+	if (store_folder_get_by_id(req->store, req->arena, req->account.id,
+				   item.folder_id, &f) == STORE_OK)
+		ctx.folder_type = f.type;
+	options_body_prefs(opts, &ctx);
+	wbxml_add_text(req->arena, rf, EAS_AIRSYNC_CLASS,
+		       store_class_name(item.cls));
+	props = wbxml_add(req->arena, rf, EAS_ITEMOPERATIONS_PROPERTIES);
+	if (conv_to_eas(req->arena, &item, &ctx, props, &error) < 0) {
+		log_error("item %s cannot be converted: %s", long_id, error);
+		st = IO_CONVERSION_FAILED;
+		props->child = props->last = NULL;
+	}
+out:
+	status->data = (const uint8_t *)arena_printf(req->arena, "%d", st);
+	status->len = strlen((const char *)status->data);
+}
+
 /* EmptyFolderContents: every item of the folder, and with
  * DeleteSubFolders its subfolders too, in one transaction. */
 static int
@@ -340,6 +385,8 @@ cmd_itemoperations(struct eas_req *req, const struct wbxml_node *in,
 				wbxml_child_text(op, EAS_AIRSYNC_COLLECTIONID);
 			const char *sid =
 				wbxml_child_text(op, EAS_AIRSYNC_SERVERID);
+			const char *long_id =
+				wbxml_child_text(op, EAS_SEARCH_LONGID);
 
 			r = wbxml_add(req->arena, resp,
 				      EAS_ITEMOPERATIONS_FETCH);
@@ -352,6 +399,8 @@ cmd_itemoperations(struct eas_req *req, const struct wbxml_node *in,
 				fetch_attachment(req, op, ref, r, &parts);
 			else if (cid != NULL && sid != NULL)
 				fetch_item(req, op, cid, sid, r);
+			else if (long_id != NULL)
+				fetch_long_id(req, op, long_id, r);
 			else
 				wbxml_add_int(req->arena, r,
 					      EAS_ITEMOPERATIONS_STATUS,

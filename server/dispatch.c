@@ -25,6 +25,9 @@ static const struct eas_command commands[] = {
 	{"SmartReply", 3, cmd_smartreply, CMD_F_RAW_BODY},
 	{"MoveItems", 13, cmd_moveitems, 0},
 	{"ItemOperations", 19, cmd_itemoperations, 0},
+	{"Search", 16, cmd_search, 0},
+	{"ResolveRecipients", 21, cmd_resolverecipients, 0},
+	{"Find", 23, cmd_find, 0},
 };
 
 /* Response roots for top-level statuses (MS-ASCMD 2.2.2). */
@@ -53,6 +56,10 @@ static const struct {
 	{"SendMail", EAS_COMPOSEMAIL_SENDMAIL, EAS_COMPOSEMAIL_STATUS},
 	{"SmartForward", EAS_COMPOSEMAIL_SMARTFORWARD, EAS_COMPOSEMAIL_STATUS},
 	{"SmartReply", EAS_COMPOSEMAIL_SMARTREPLY, EAS_COMPOSEMAIL_STATUS},
+	{"Search", EAS_SEARCH_SEARCH, EAS_SEARCH_STATUS},
+	{"ResolveRecipients", EAS_RESOLVERECIPIENTS_RESOLVERECIPIENTS,
+	 EAS_RESOLVERECIPIENTS_STATUS},
+	{"Find", EAS_FIND_FIND, EAS_FIND_STATUS},
 };
 
 const struct eas_command *

@@ -154,6 +154,7 @@ int eas_send_draft(struct eas_req *req, const struct store_item *draft,
 eas_cmd_fn cmd_provision, cmd_foldersync, cmd_foldercreate, cmd_folderupdate,
 	cmd_folderdelete, cmd_sync, cmd_getitemestimate, cmd_ping, cmd_settings,
 	cmd_itemoperations, cmd_moveitems, cmd_getattachment, cmd_sendmail,
-	cmd_smartreply, cmd_smartforward;
+	cmd_smartreply, cmd_smartforward, cmd_search, cmd_find,
+	cmd_resolverecipients;
 
 #endif

@@ -80,7 +80,8 @@ folder_of_account(struct store *s, struct arena *a, int64_t account_id,
 static enum store_error
 item_insert(struct store *s, struct arena *a, int64_t account_id,
 	    int64_t folder_id, const char *folder_sid, int folder_type,
-	    struct store_item *item, int64_t origin_device)
+	    struct store_item *item, int64_t origin_device,
+	    const struct store_item_text *text)
 {
 	static const char sql[] =
 		"INSERT INTO items (account_id, folder_id, cls, data, extra, "
@@ -118,7 +119,7 @@ item_insert(struct store *s, struct arena *a, int64_t account_id,
 	item->server_id =
 		arena_printf(a, "%s:%lld", folder_sid, (long long)item->id);
 	store_touch(s, STORE_CHANGED_FOLDER, account_id, folder_id);
-	return STORE_OK;
+	return store_search_added(s, item, text);
 }
 
 static bool
@@ -133,9 +134,10 @@ item_ok(const struct store_item *item)
 }
 
 enum store_error
-store_item_add(struct store *s, struct arena *a, int64_t account_id,
-	       int64_t folder_id, struct store_item *item,
-	       int64_t origin_device)
+store_item_add_with_text(struct store *s, struct arena *a, int64_t account_id,
+			 int64_t folder_id, struct store_item *item,
+			 int64_t origin_device,
+			 const struct store_item_text *text)
 {
 	enum store_error e;
 	const char *sid = NULL;
@@ -150,8 +152,17 @@ store_item_add(struct store *s, struct arena *a, int64_t account_id,
 	e = folder_of_account(s, a, account_id, folder_id, &sid, &type);
 	if (e == STORE_OK)
 		e = item_insert(s, a, account_id, folder_id, sid, type, item,
-				origin_device);
+				origin_device, text);
 	return store_wend(s, own, e);
+}
+
+enum store_error
+store_item_add(struct store *s, struct arena *a, int64_t account_id,
+	       int64_t folder_id, struct store_item *item,
+	       int64_t origin_device)
+{
+	return store_item_add_with_text(s, a, account_id, folder_id, item,
+					origin_device, NULL);
 }
 
 /* Run an UPDATE of one live item (?1 id, ?2 account) returning its
@@ -206,6 +217,8 @@ store_item_update(struct store *s, int64_t account_id, int64_t item_id,
 			 m->message_id, m->uid, (int64_t)item->data_len, modseq,
 			 origin_device);
 	e = item_change(s, st, account_id);
+	if (e == STORE_OK)
+		e = store_search_replaced(s, item_id, item);
 out:
 	return store_wend(s, own, e);
 }
@@ -309,7 +322,9 @@ store_item_move(struct store *s, struct arena *a, int64_t account_id,
 		goto out;
 	}
 	e = item_insert(s, a, account_id, dst_folder_id, sid, type, &it,
-			origin_device);
+			origin_device, NULL);
+	if (e == STORE_OK)
+		e = store_search_moved(s, item_id, it.id);
 	if (e != STORE_OK)
 		goto out;
 	e = item_tombstone(s, account_id, item_id, origin_device);

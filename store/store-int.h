@@ -22,6 +22,8 @@ struct store {
 	bool in_txn;	  /* store_begin() by the caller */
 	bool in_snapshot; /* store_snapshot_begin() by the caller */
 	int inject_busy;  /* statements left to fail with BUSY */
+	int schema;	  /* the version it was opened at (testing aids open
+			     older ones) */
 	/* what the open transaction changed, published after its commit */
 	struct store_change *changes;
 	size_t changes_count, changes_cap;
@@ -158,5 +160,18 @@ enum store_error store_folder_insert(struct store *s, int64_t account_id,
 				     int64_t parent_id, const char *name,
 				     int type, bool builtin,
 				     int64_t origin_device, int64_t *id_r);
+
+/* search.c: keep the mail index current inside the open transaction.
+ * Added: the item (id and cls set) with its text, or queued without.
+ * Replaced: the item's data changed (queued to be indexed again). Moved: the
+ * index row follows the item to its new id (the old one goes with the
+ * tombstone, by trigger). */
+enum store_error store_search_added(struct store *s,
+				    const struct store_item *item,
+				    const struct store_item_text *text);
+enum store_error store_search_replaced(struct store *s, int64_t item_id,
+				       const struct store_item *item);
+enum store_error store_search_moved(struct store *s, int64_t old_id,
+				    int64_t new_id);
 
 #endif

@@ -181,7 +181,93 @@ static const char *const migrations[] = {
 	" sender TEXT NOT NULL COLLATE NOCASE,"
 	" time INTEGER NOT NULL,"
 	" PRIMARY KEY (account_id, sender)) WITHOUT ROWID;",
-	/* 4 -> 5: meetings. An invitation, a reply or a cancellation finds
+	/* 4 -> 5: search and the address list. search_fts indexes live
+	 * mail (rowid = item id; the text comes from conv at delivery, see
+	 * search.c for the tokenizer); mail the store has no text for waits
+	 * in search_pending, which this step fills with every existing
+	 * message so older mailboxes get indexed too. Triggers drop an
+	 * item's index row in the statement that deletes or tombstones it.
+	 * gal_fts indexes names and addresses of accounts (rowid = account
+	 * id) and of published contacts (rowid = -entry id) for prefix
+	 * search, kept by triggers on every table it reads. */
+	"CREATE VIRTUAL TABLE search_fts USING fts5("
+	" subject, addrs, body, atts, conv,"
+	" tokenize = 'unicode61 remove_diacritics 2', columnsize = 0);"
+	"CREATE TABLE search_pending (item_id INTEGER PRIMARY KEY);"
+	"INSERT INTO search_pending SELECT id FROM items"
+	" WHERE cls = 1 AND deleted = 0;"
+	"CREATE TRIGGER items_search_tombstone AFTER UPDATE OF deleted ON items"
+	" WHEN new.deleted = 1 AND old.deleted = 0 BEGIN"
+	" DELETE FROM search_fts WHERE rowid = old.id;"
+	" DELETE FROM search_pending WHERE item_id = old.id; END;"
+	"CREATE TRIGGER items_search_delete AFTER DELETE ON items"
+	" WHEN old.deleted = 0 BEGIN"
+	" DELETE FROM search_fts WHERE rowid = old.id;"
+	" DELETE FROM search_pending WHERE item_id = old.id; END;"
+	"CREATE TABLE account_props ("
+	" account_id INTEGER PRIMARY KEY REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" first_name TEXT, last_name TEXT, phone TEXT, mobile TEXT,"
+	" home_phone TEXT, office TEXT, title TEXT, company TEXT,"
+	" department TEXT, photo BLOB);"
+	"CREATE TABLE gal_entries ("
+	" id INTEGER PRIMARY KEY,"
+	" uid TEXT UNIQUE,"
+	" display_name TEXT NOT NULL DEFAULT '',"
+	" first_name TEXT, last_name TEXT, email TEXT COLLATE NOCASE,"
+	" alias TEXT, phone TEXT, mobile TEXT, home_phone TEXT, office TEXT,"
+	" title TEXT, company TEXT, department TEXT, photo BLOB);"
+	"CREATE INDEX gal_entries_email ON gal_entries(email);"
+	"CREATE VIRTUAL TABLE gal_fts USING fts5(names, addrs,"
+	" tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');"
+	"CREATE VIEW gal_account_text AS SELECT a.id AS id,"
+	" a.display_name || ' ' || a.login || ' ' || coalesce(p.first_name, '')"
+	"  || ' ' || coalesce(p.last_name, '') AS names,"
+	" a.email || ' ' || coalesce((SELECT group_concat(x.address, ' ')"
+	"  FROM aliases x WHERE x.account_id = a.id), '') AS addrs"
+	" FROM accounts a LEFT JOIN account_props p ON p.account_id = a.id;"
+	"INSERT INTO gal_fts(rowid, names, addrs)"
+	" SELECT id, names, addrs FROM gal_account_text;"
+	"CREATE TRIGGER accounts_gal_insert AFTER INSERT ON accounts BEGIN"
+	" INSERT INTO gal_fts(rowid, names, addrs) SELECT id, names, addrs"
+	"  FROM gal_account_text WHERE id = new.id; END;"
+	"CREATE TRIGGER accounts_gal_update"
+	" AFTER UPDATE OF login, email, display_name ON accounts BEGIN"
+	" DELETE FROM gal_fts WHERE rowid = new.id;"
+	" INSERT INTO gal_fts(rowid, names, addrs) SELECT id, names, addrs"
+	"  FROM gal_account_text WHERE id = new.id; END;"
+	"CREATE TRIGGER accounts_gal_delete AFTER DELETE ON accounts BEGIN"
+	" DELETE FROM gal_fts WHERE rowid = old.id; END;"
+	"CREATE TRIGGER aliases_gal_insert AFTER INSERT ON aliases BEGIN"
+	" DELETE FROM gal_fts WHERE rowid = new.account_id;"
+	" INSERT INTO gal_fts(rowid, names, addrs) SELECT id, names, addrs"
+	"  FROM gal_account_text WHERE id = new.account_id; END;"
+	"CREATE TRIGGER aliases_gal_delete AFTER DELETE ON aliases BEGIN"
+	" DELETE FROM gal_fts WHERE rowid = old.account_id;"
+	" INSERT INTO gal_fts(rowid, names, addrs) SELECT id, names, addrs"
+	"  FROM gal_account_text WHERE id = old.account_id; END;"
+	"CREATE TRIGGER props_gal_insert AFTER INSERT ON account_props BEGIN"
+	" DELETE FROM gal_fts WHERE rowid = new.account_id;"
+	" INSERT INTO gal_fts(rowid, names, addrs) SELECT id, names, addrs"
+	"  FROM gal_account_text WHERE id = new.account_id; END;"
+	"CREATE TRIGGER props_gal_update AFTER UPDATE ON account_props BEGIN"
+	" DELETE FROM gal_fts WHERE rowid = new.account_id;"
+	" INSERT INTO gal_fts(rowid, names, addrs) SELECT id, names, addrs"
+	"  FROM gal_account_text WHERE id = new.account_id; END;"
+	"CREATE TRIGGER entries_gal_insert AFTER INSERT ON gal_entries BEGIN"
+	" INSERT INTO gal_fts(rowid, names, addrs) VALUES (-new.id,"
+	"  new.display_name || ' ' || coalesce(new.first_name, '') || ' ' ||"
+	"  coalesce(new.last_name, '') || ' ' || coalesce(new.alias, ''),"
+	"  coalesce(new.email, '')); END;"
+	"CREATE TRIGGER entries_gal_update AFTER UPDATE ON gal_entries BEGIN"
+	" DELETE FROM gal_fts WHERE rowid = -old.id;"
+	" INSERT INTO gal_fts(rowid, names, addrs) VALUES (-new.id,"
+	"  new.display_name || ' ' || coalesce(new.first_name, '') || ' ' ||"
+	"  coalesce(new.last_name, '') || ' ' || coalesce(new.alias, ''),"
+	"  coalesce(new.email, '')); END;"
+	"CREATE TRIGGER entries_gal_delete AFTER DELETE ON gal_entries BEGIN"
+	" DELETE FROM gal_fts WHERE rowid = -old.id; END;",
+	/* 5 -> 6: meetings. An invitation, a reply or a cancellation finds
 	 * the calendar item of its UID. */
 	"CREATE INDEX items_uid ON items(account_id, uid)"
 	" WHERE uid IS NOT NULL AND deleted = 0;",
@@ -754,6 +840,7 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 		goto out;
 	}
 	e = migrate(s, version, error_r);
+	s->schema = version;
 out:
 	if (e != STORE_OK) {
 		store_close(&s);

@@ -396,6 +396,8 @@ enum store_error store_account_modseq(struct store *s, int64_t account_id,
 
 /* --- items --- */
 
+struct store_item_text;
+
 /* Columns extracted once so items can be filtered, sorted and listed
  * without parsing the stored format. */
 struct store_item_meta {
@@ -436,7 +438,16 @@ struct store_item {
 enum store_error store_item_add(struct store *s, struct arena *a,
 				int64_t account_id, int64_t folder_id,
 				struct store_item *item, int64_t origin_device);
-/* Replace data, extra and meta of an existing item. */
+/* The same for an email item with what the search index gets of it (see
+ * "mailbox search"), written in the same transaction. store_item_add
+ * queues email for later indexing instead (text NULL does too). */
+enum store_error store_item_add_with_text(struct store *s, struct arena *a,
+					  int64_t account_id, int64_t folder_id,
+					  struct store_item *item,
+					  int64_t origin_device,
+					  const struct store_item_text *text);
+/* Replace data, extra and meta of an existing item (email: its index
+ * entry is queued to be made again). */
 enum store_error store_item_update(struct store *s, int64_t account_id,
 				   int64_t item_id,
 				   const struct store_item *item,
@@ -732,5 +743,183 @@ enum store_error store_open_at_version(const char *path, int version,
 				       const char **error_r);
 /* The schema version of the open database file (PRAGMA user_version). */
 enum store_error store_db_version(struct store *s, int *version_r);
+
+/* --- mailbox search (search.c) ---
+ *
+ * A full-text index of every live email item: subject, addresses, body
+ * text and attachment names, kept current in the same transaction as the
+ * item's add, update, move and delete. The text comes from the caller as
+ * plain strings (conv extracts it at delivery): the store parses no MIME.
+ * Items added without text (16.x drafts from Sync, mailboxes older than
+ * the index) wait in a queue until someone indexes them. */
+
+struct store_item_text {
+	const char *subject;
+	const char *addresses;	  /* From, To, Cc: names and addresses */
+	const char *body;	  /* plain text; the store indexes at most
+				     STORE_SEARCH_BODY_MAX bytes of it */
+	const char *attachments;  /* attachment file names */
+	const char *conversation; /* ConversationId in hex, or NULL */
+};
+
+#define STORE_SEARCH_BODY_MAX (256 * 1024)
+/* Limits of one query: longer or larger ones are STORE_INVALID. */
+#define STORE_SEARCH_TEXT_MAX 1024
+#define STORE_SEARCH_WORDS_MAX 32
+#define STORE_SEARCH_NODES_MAX 64
+#define STORE_SEARCH_DEPTH_MAX 8
+
+/* A query: a tree of conditions (MS-ASCMD 2.2.3.142.2 Query). */
+enum store_search_kind {
+	STORE_SEARCH_AND = 1, /* every child; none = true */
+	STORE_SEARCH_OR,      /* any child; none = false */
+	STORE_SEARCH_TEXT,    /* every word of text, in any indexed field */
+	STORE_SEARCH_FOLDER,  /* in folder row `value` (deep: or below) */
+	STORE_SEARCH_CONVERSATION, /* ConversationId, text in hex */
+	STORE_SEARCH_AFTER,	   /* received after `value` (unix time) */
+	STORE_SEARCH_BEFORE,	   /* received before `value` */
+	STORE_SEARCH_NOTHING,	   /* matches nothing (another class) */
+};
+
+struct store_search_cond {
+	enum store_search_kind kind;
+	const char *text;
+	int64_t value;
+	bool deep;
+	struct store_search_cond *child, *next;
+};
+
+/* The account's live email items matching cond, newest first (by the
+ * received date, then id), items [offset, offset + max) of them in
+ * *items_r (in a; with data when with_data) and how many match in all in
+ * *total_r. STORE_INVALID when the query is beyond the limits above or a
+ * text condition holds no word to search for. Only the account's own
+ * items are ever considered. */
+enum store_error store_search_mail(struct store *s, struct arena *a,
+				   int64_t account_id,
+				   const struct store_search_cond *cond,
+				   size_t offset, size_t max, bool with_data,
+				   struct store_item **items_r, size_t *count_r,
+				   int64_t *total_r);
+
+/* The FTS5 query string for the user's words (in a): each word a quoted
+ * FTS5 string, so nothing the user types is query syntax; CJK characters
+ * become one token each and a run of them a phrase (see search.c). Words
+ * with nothing to search for (only punctuation) are dropped. Returns the
+ * number of words kept, or -1 when text is longer than
+ * STORE_SEARCH_TEXT_MAX or has more than STORE_SEARCH_WORDS_MAX words.
+ * prefix: the last token of every word matches as a prefix (the GAL). */
+int store_search_fts_query(struct arena *a, const char *text, bool prefix,
+			   const char **query_r);
+/* The text as the index sees it (in a): CJK characters spaced apart. */
+const char *store_search_segment(struct arena *a, const char *text);
+
+/* Items waiting to be indexed: up to max of the account's (account_id 0:
+ * anybody's), with data, oldest first. */
+enum store_error store_search_pending(struct store *s, struct arena *a,
+				      int64_t account_id, size_t max,
+				      struct store_item **items_r,
+				      size_t *count_r);
+/* How many wait (account_id 0: in all). */
+enum store_error store_search_pending_count(struct store *s, int64_t account_id,
+					    int64_t *count_r);
+/* Index (or re-index) one live email item with text and take it off the
+ * queue. STORE_NOTFOUND when the item is gone. */
+enum store_error store_search_index(struct store *s, int64_t account_id,
+				    int64_t item_id,
+				    const struct store_item_text *text);
+/* Queue every live email item of the account (0: of everyone) again:
+ * easctl search reindex. */
+enum store_error store_search_requeue(struct store *s, int64_t account_id,
+				      int64_t *queued_r);
+
+/* --- the address list (gal.c) ---
+ *
+ * Every enabled account (display name, login, e-mail address and aliases,
+ * and the properties an administrator sets) and the shared contacts an
+ * administrator publishes. Nothing else of an account is ever read here:
+ * no password hash, no mail. */
+
+struct store_gal_entry {
+	int64_t account_id; /* 0 for a published contact */
+	int64_t entry_id;   /* the published contact's row, 0 for accounts */
+	const char *display_name, *first_name, *last_name;
+	const char *email, *alias; /* alias: the login for accounts */
+	const char *phone, *mobile, *home_phone;
+	const char *office, *title, *company, *department;
+	const uint8_t *photo; /* JPEG; only when asked for */
+	size_t photo_len;
+	const char *uid; /* published contacts: the vCard UID */
+};
+
+/* Entries whose names or addresses start with every word of query (word
+ * prefixes, accents ignored), by display name; entries [offset, offset +
+ * max) in *list_r (in a), the count of all in *total_r. STORE_INVALID
+ * when the query has no word or too many. */
+enum store_error store_gal_search(struct store *s, struct arena *a,
+				  const char *query, size_t offset, size_t max,
+				  bool with_photo,
+				  struct store_gal_entry **list_r,
+				  size_t *count_r, int64_t *total_r);
+/* The GAL entry of an enabled account (STORE_NOTFOUND otherwise). */
+enum store_error store_gal_account(struct store *s, struct arena *a,
+				   int64_t account_id, bool with_photo,
+				   struct store_gal_entry *r);
+
+/* Administrator-set properties of an account. */
+enum store_gal_field {
+	STORE_GAL_FIRST_NAME = 0,
+	STORE_GAL_LAST_NAME,
+	STORE_GAL_PHONE,
+	STORE_GAL_MOBILE,
+	STORE_GAL_HOME_PHONE,
+	STORE_GAL_OFFICE,
+	STORE_GAL_TITLE,
+	STORE_GAL_COMPANY,
+	STORE_GAL_DEPARTMENT,
+	STORE_GAL_NFIELDS,
+};
+/* Set (value non-NULL, non-empty) or clear a property. STORE_INVALID for
+ * a value with control characters or over 256 bytes. */
+enum store_error store_account_set_prop(struct store *s, int64_t account_id,
+					enum store_gal_field field,
+					const char *value);
+/* Set (len > 0) or clear the account's photo (at most
+ * STORE_GAL_PHOTO_MAX bytes). */
+#define STORE_GAL_PHOTO_MAX (256 * 1024)
+enum store_error store_account_set_photo(struct store *s, int64_t account_id,
+					 const void *data, size_t len);
+/* Publish a shared contact; one with the same uid (or, without a uid, the
+ * same e-mail address) is replaced. *id_r (may be NULL) gets its row. */
+enum store_error store_gal_entry_put(struct store *s,
+				     const struct store_gal_entry *e,
+				     int64_t *id_r);
+/* Remove a published contact (id 0: all of them); *removed_r may be
+ * NULL. */
+enum store_error store_gal_entry_remove(struct store *s, int64_t id,
+					int64_t *removed_r);
+/* The published contacts, by display name. */
+enum store_error store_gal_entry_list(struct store *s, struct arena *a,
+				      struct store_gal_entry **list_r,
+				      size_t *count_r);
+
+/* --- items for free/busy and recipient resolution --- */
+
+/* The account's live items of class cls whose [date, date_end] overlaps
+ * [from, to) (calendar: every event and series that may have an
+ * occurrence then), with data, at most max (then *more_r). */
+enum store_error store_item_list_range(struct store *s, struct arena *a,
+				       int64_t account_id, enum store_class cls,
+				       int64_t from, int64_t to, size_t max,
+				       struct store_item **list_r,
+				       size_t *count_r, bool *more_r);
+/* The account's live items of class cls whose subject or stored data
+ * contains text (ASCII case ignored), with data, at most max: candidates
+ * for the caller to check (ResolveRecipients against Contacts). */
+enum store_error store_item_find_text(struct store *s, struct arena *a,
+				      int64_t account_id, enum store_class cls,
+				      const char *text, size_t max,
+				      struct store_item **list_r,
+				      size_t *count_r);
 
 #endif

@@ -333,7 +333,10 @@ static const char usage_user[] =
 	"  user disable NAME | user enable NAME\n"
 	"  user delete NAME      remove the account and all its data\n"
 	"  user alias add|remove|list NAME [ADDRESS]\n"
-	"      addresses the account receives mail for and sends as\n";
+	"      addresses the account receives mail for and sends as\n"
+	"  user set NAME [--phone X] [--mobile X] [--office X] [--title X]\n"
+	"           [--company X] [--department X] [--photo FILE] ...\n"
+	"      what the address list shows for the account (set --help)\n";
 
 static int
 get_password(const char *given, bool from_stdin, char *buf, size_t size,
@@ -537,6 +540,8 @@ cmd_user(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return user_delete(ctl, a, argc, argv);
 	if (strcmp(sub, "alias") == 0)
 		return easctl_alias(ctl, argc + 1, argv - 1);
+	if (strcmp(sub, "set") == 0)
+		return easctl_user_set(ctl, argc + 1, argv - 1);
 	die_msg("unknown user command '%s'", sub);
 	return usage_out(usage_user, EX_USAGE);
 }
@@ -1290,6 +1295,8 @@ static const char usage_main[] =
 	"  export   USER FOLDER FILE\n"
 	"  queue    list, retry, delete outbound mail\n"
 	"  oof      show, set, off automatic replies (out of office)\n"
+	"  gal      import, list, remove shared contacts of the address list\n"
+	"  search   index queued mail, reindex a mailbox\n"
 	"  stats    counts and database size\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
@@ -1323,6 +1330,20 @@ cmd_queue(struct easctl *ctl, struct arena *a, int argc, char **argv)
 }
 
 static int
+cmd_gal(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_gal(ctl, argc, argv);
+}
+
+static int
+cmd_search(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_search(ctl, argc, argv);
+}
+
+static int
 cmd_deliver(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	(void)a;
@@ -1342,6 +1363,7 @@ static const struct {
 	{"export", cmd_export}, {"stats", cmd_stats},
 	{"queue", cmd_queue},	{"oof", cmd_oof},
 	{"wbxml", cmd_wbxml},	{"deliver", cmd_deliver},
+	{"gal", cmd_gal},	{"search", cmd_search},
 };
 
 int

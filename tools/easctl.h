@@ -26,5 +26,10 @@ int easctl_alias(struct easctl *ctl, int argc, char **argv);
 int easctl_queue(struct easctl *ctl, int argc, char **argv);
 /* easctl-oof.c: "oof show|set|off USER ...". */
 int easctl_oof(struct easctl *ctl, int argc, char **argv);
+/* easctl-gal.c: "user set ..." (argv[0] "set"), "gal ..." and
+ * "search ...". */
+int easctl_user_set(struct easctl *ctl, int argc, char **argv);
+int easctl_gal(struct easctl *ctl, int argc, char **argv);
+int easctl_search(struct easctl *ctl, int argc, char **argv);
 
 #endif

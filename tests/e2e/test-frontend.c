@@ -73,7 +73,11 @@ test_first_contact(void)
 	CU_ASSERT(r.ms_commands != NULL &&
 		  strstr(r.ms_commands, "FolderSync") != NULL);
 	CU_ASSERT(r.ms_commands != NULL &&
-		  strstr(r.ms_commands, "Search") == NULL);
+		  strstr(r.ms_commands, "MeetingResponse") == NULL);
+	CU_ASSERT(r.ms_commands != NULL &&
+		  strstr(r.ms_commands, "Search") != NULL &&
+		  strstr(r.ms_commands, "ResolveRecipients") != NULL &&
+		  strstr(r.ms_commands, "Find") != NULL);
 	CU_ASSERT(r.ms_server != NULL);
 	/* Not provisioned yet: 16.1 gets status 142. */
 	CU_ASSERT_EQUAL(eas_client_post(c, a, "FolderSync",

@@ -1,0 +1,446 @@
+/* Search benchmark (issue: search): a 100,000-message mailbox delivered
+ * over 4 LMTP connections (words drawn from a 5,000-word vocabulary with a
+ * Zipf-like spread, so some words are in most messages and most in few),
+ * then FreeText Search p50/p99 over HTTP for words of every frequency, GAL
+ * prefix Search p50/p99 over 10,000 accounts, the LMTP rate with the index
+ * (against a reference easd without it when EASD_REF_BIN names one: the
+ * same deliveries into a fresh data dir), and what the index adds to the
+ * database (dbstat through the sqlite3 tool). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "measure.h"
+#include "util.h"
+
+#define MESSAGES 100000
+#define RATE_MESSAGES 10000 /* the with/without comparison */
+#define CONNS 4
+#define VOCAB 5000
+#define WORDS_PER_MSG 120
+#define QUERIES 300
+#define ACCOUNTS 10000
+
+static struct easd_proc *srv;
+static double zipf_cum[VOCAB];
+
+struct deliver_job {
+	const struct easd_proc *p;
+	int first, count, ok;
+};
+
+static void
+zipf_init(void)
+{
+	double sum = 0;
+
+	for (int i = 0; i < VOCAB; i++)
+		zipf_cum[i] = (sum += 1.0 / (i + 1));
+	for (int i = 0; i < VOCAB; i++)
+		zipf_cum[i] /= sum;
+}
+
+static uint32_t
+rnd(uint32_t *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 1;
+}
+
+static int
+zipf_word(uint32_t *s)
+{
+	double u = (rnd(s) % 1000000) / 1e6;
+	int lo = 0, hi = VOCAB - 1;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (zipf_cum[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Word i of the vocabulary: pronounceable, unique. */
+static void
+word(int i, char *out)
+{
+	static const char *const syl[] = {"ka", "lo", "mi", "ne", "ru", "sa",
+					  "te", "vo", "zi", "po", "da", "fe",
+					  "gu", "hi", "jo", "be"};
+
+	out[0] = '\0';
+	strcat(out, syl[i % 16]);
+	strcat(out, syl[(i / 16) % 16]);
+	strcat(out, syl[(i / 256) % 16]);
+	if (i >= 4096)
+		strcat(out, "x");
+}
+
+static int
+reply(FILE *f)
+{
+	char line[512];
+	int code = -1;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		code = atoi(line);
+		if (strlen(line) < 4 || line[3] != '-')
+			break;
+	}
+	return code;
+}
+
+static void *
+deliver_thread(void *arg)
+{
+	struct deliver_job *j = arg;
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint32_t seed = (uint32_t)j->first * 2654435761u + 1;
+	char w[16];
+	FILE *f;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)j->p->lmtp_port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return NULL;
+	f = fdopen(fd, "r+");
+	reply(f);
+	fprintf(f, "LHLO bench\r\n");
+	fflush(f);
+	reply(f);
+	for (int i = j->first; i < j->first + j->count; i++) {
+		fprintf(f,
+			"MAIL FROM:<sender%d@example.net>\r\n"
+			"RCPT TO:<%s>\r\nDATA\r\n",
+			i % 50, HARNESS_ADA_EMAIL);
+		fflush(f);
+		if (reply(f) != 250 || reply(f) != 250 || reply(f) != 354)
+			break;
+		fprintf(f,
+			"From: Sender %d <sender%d@example.net>\r\n"
+			"To: Ada <ada@example.org>\r\n"
+			"Subject: Note %d about",
+			i % 50, i % 50, i);
+		for (int k = 0; k < 3; k++) {
+			word(zipf_word(&seed), w);
+			fprintf(f, " %s", w);
+		}
+		fprintf(f,
+			"\r\nDate: Sun, 22 Nov 2026 %02d:%02d:%02d +0000\r\n"
+			"Message-ID: <search%d@example.net>\r\n"
+			"MIME-Version: 1.0\r\n"
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n",
+			(i / 3600) % 24, (i / 60) % 60, i % 60, i);
+		for (int k = 0; k < WORDS_PER_MSG; k++) {
+			word(zipf_word(&seed), w);
+			fprintf(f, "%s%s", w, k % 12 == 11 ? "\r\n" : " ");
+		}
+		fprintf(f, "\r\n.\r\n");
+		fflush(f);
+		if (reply(f) != 250)
+			break;
+		j->ok++;
+	}
+	fprintf(f, "QUIT\r\n");
+	fclose(f);
+	return NULL;
+}
+
+/* Deliver count messages starting at first over CONNS connections;
+ * messages/s. */
+static double
+deliver(const struct easd_proc *p, int first, int count)
+{
+	struct deliver_job jobs[CONNS];
+	pthread_t th[CONNS];
+	double t0 = measure_now();
+	int ok = 0;
+
+	for (int i = 0; i < CONNS; i++) {
+		jobs[i].p = p;
+		jobs[i].first = first + i * (count / CONNS);
+		jobs[i].count = count / CONNS;
+		jobs[i].ok = 0;
+		pthread_create(&th[i], NULL, deliver_thread, &jobs[i]);
+	}
+	for (int i = 0; i < CONNS; i++) {
+		pthread_join(th[i], NULL);
+		ok += jobs[i].ok;
+	}
+	if (ok != count - count % CONNS) {
+		fprintf(stderr, "bench-search: only %d of %d delivered\n", ok,
+			count);
+		exit(1);
+	}
+	return ok / (measure_now() - t0);
+}
+
+static double
+search_ms(struct eas_client *c, struct arena *a, const char *store,
+	  const char *query, int64_t *total_r)
+{
+	char xml[1024];
+	struct wbxml_node *req;
+	struct eas_response r;
+	const char *err;
+	double t0;
+
+	if (strcmp(store, "GAL") == 0)
+		snprintf(xml, sizeof(xml),
+			 "<Search xmlns=\"Search:\"><Store><Name>GAL</Name>"
+			 "<Query>%s</Query><Options><Range>0-49</Range>"
+			 "</Options></Store></Search>",
+			 query);
+	else
+		snprintf(xml, sizeof(xml),
+			 "<Search xmlns=\"Search:\" "
+			 "xmlns:airsync=\"AirSync:\"><Store><Name>Mailbox"
+			 "</Name><Query><And><airsync:Class>Email"
+			 "</airsync:Class><FreeText>%s</FreeText></And>"
+			 "</Query><Options><Range>0-99</Range></Options>"
+			 "</Store></Search>",
+			 query);
+	if (wbxml_from_xml(a, xml, strlen(xml), &req, &err) < 0)
+		exit(1);
+	t0 = measure_now();
+	if (eas_client_post(c, a, "Search", req, NULL, &r) < 0 ||
+	    r.http_status != 200 || r.tree == NULL) {
+		fprintf(stderr, "bench-search: Search failed\n");
+		exit(1);
+	}
+	t0 = (measure_now() - t0) * 1000;
+	if (total_r != NULL) {
+		const struct wbxml_node *n =
+			wbxml_child(r.tree, EAS_SEARCH_RESPONSE);
+
+		n = n != NULL ? wbxml_child(n, EAS_SEARCH_STORE) : NULL;
+		n = n != NULL ? wbxml_child(n, EAS_SEARCH_TOTAL) : NULL;
+		*total_r = n != NULL ? atoll(wbxml_text(n)) : -1;
+	}
+	return t0;
+}
+
+static long long
+sqlite_number(const char *db, const char *sql)
+{
+	char cmd[1024];
+	long long v = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\"", db, sql);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	if (fscanf(p, "%lld", &v) != 1)
+		v = -1;
+	pclose(p);
+	return v;
+}
+
+/* A free loopback port (bound and released: the reference server takes
+ * it a moment later). */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/* The same 10,000 deliveries into a reference easd (EASD_REF_BIN, with
+ * its easctl beside it) on a data dir of its own making: the harness
+ * would migrate the file to this build's schema first. */
+static void
+lmtp_reference(double with_rate)
+{
+	const char *ref = getenv("EASD_REF_BIN");
+	struct easd_proc p = {0};
+	char dir[] = "/tmp/easd-ref-XXXXXX", cmd[1024], port_s[32];
+	double without = 0;
+	pid_t pid;
+	int port, up = 0;
+
+	if (ref == NULL || ref[0] == '\0') {
+		printf("bench-search: lmtp_with_vs_without n/a ratio (target "
+		       ">= 0.80; set EASD_REF_BIN to an easd without the "
+		       "index)\n");
+		return;
+	}
+	if (mkdtemp(dir) == NULL || (port = free_port()) < 0)
+		return;
+	snprintf(cmd, sizeof(cmd),
+		 "\"$(dirname '%s')/easctl\" --data %s user add ada --email "
+		 "ada@example.org --password x >/dev/null",
+		 ref, dir);
+	if (system(cmd) != 0)
+		goto out;
+	snprintf(port_s, sizeof(port_s), "127.0.0.1:%d", port);
+	pid = fork();
+	if (pid == 0) {
+		execl(ref, ref, "--data", dir, "--listen", "127.0.0.1:0",
+		      "--lmtp", port_s, "--log-level", "warn", (char *)NULL);
+		_exit(127);
+	}
+	/* ready when the LMTP port answers (bounded) */
+	for (int i = 0; i < 500 && !up; i++) {
+		struct sockaddr_in sa;
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons((uint16_t)port);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (!up)
+			usleep(20 * 1000);
+	}
+	if (up) {
+		p.lmtp_port = port;
+		without = deliver(&p, 0, RATE_MESSAGES);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	if (without > 0) {
+		printf("bench-search: lmtp_without_index %.0f msg/s (target "
+		       "-)\n",
+		       without);
+		printf("bench-search: lmtp_with_vs_without %.2f ratio (target "
+		       ">= 0.80)\n",
+		       with_rate / without);
+	}
+out:
+	harness_rmtree(dir);
+}
+
+int
+main(void)
+{
+	struct arena *a = arena_new(1 << 20);
+	struct eas_client *c;
+	double rate, first_rate, ms[QUERIES];
+	long long db, fts, pages;
+	uint32_t seed = 7;
+	char w[16];
+	int64_t total;
+
+	zipf_init();
+	srv = easd_start((const char *const[]){"--log-level", "warn", NULL});
+	if (srv == NULL)
+		return 1;
+	/* the comparison run first, on the empty mailbox like the
+	 * reference's */
+	first_rate = deliver(srv, 0, RATE_MESSAGES);
+	rate = deliver(srv, RATE_MESSAGES, MESSAGES - RATE_MESSAGES);
+	printf("bench-search: lmtp_with_index %.0f msg/s (target -)\n",
+	       first_rate);
+	printf("bench-search: lmtp_with_index_100k %.0f msg/s (target -)\n",
+	       rate);
+
+	c = harness_client(srv, HARNESS_ADA, "benchsearch");
+	if (c == NULL)
+		return 1;
+	eas_client_set_version(c, "14.1");
+	/* words of every frequency: the most common ones first, then a
+	 * uniform spread over the vocabulary */
+	for (int i = 0; i < QUERIES; i++) {
+		int k = i < 20 ? i : (int)(rnd(&seed) % VOCAB);
+
+		word(k, w);
+		ms[i] = search_ms(c, a, "Mailbox", w, i == 0 ? &total : NULL);
+		arena_reset(a);
+	}
+	printf("bench-search: freetext_matches_top_word %lld msgs (target -)\n",
+	       (long long)total);
+	printf("bench-search: freetext_p50 %.1f ms (target -)\n",
+	       measure_percentile(ms, QUERIES, 50));
+	printf("bench-search: freetext_p99 %.1f ms (target < 50)\n",
+	       measure_percentile(ms, QUERIES, 99));
+
+	/* 10,000 accounts straight into the table (yescrypt for each would
+	 * take minutes; the GAL never reads the hash); the triggers index
+	 * them as easctl's accounts are */
+	{
+		char sql[1024];
+
+		snprintf(
+			sql, sizeof(sql),
+			"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
+			"i + 1 FROM n WHERE i < %d) INSERT INTO accounts "
+			"(login, email, display_name, password, created) "
+			"SELECT 'u' || i, 'user' || i || '@example.org', "
+			"substr('AnnaBorisCarlaDavidEmmaFelixGretaHugoIdaJan', "
+			"1 + (i %% 10) * 4, 4) || ' ' || 'Smith' || (i / 10), "
+			"'x', 0 FROM n; SELECT count(*) FROM accounts",
+			ACCOUNTS);
+		if (sqlite_number(srv->db_path, sql) < ACCOUNTS) {
+			fprintf(stderr, "bench-search: accounts not added\n");
+			return 1;
+		}
+	}
+	for (int i = 0; i < QUERIES; i++) {
+		static const char *const names[] = {"Anna", "Bori", "Carl",
+						    "Davi", "Emma"};
+		char q[32];
+
+		switch (i % 3) {
+		case 0: /* one letter: thousands of matches */
+			snprintf(q, sizeof(q), "%c", "abcdefghij"[i % 10]);
+			break;
+		case 1: /* a first name and a last-name prefix */
+			snprintf(q, sizeof(q), "%s smith%d", names[i % 5],
+				 (int)(rnd(&seed) % 100));
+			break;
+		default: /* an address */
+			snprintf(q, sizeof(q), "user%d@exa",
+				 (int)(rnd(&seed) % ACCOUNTS));
+			break;
+		}
+		ms[i] = search_ms(c, a, "GAL", q, NULL);
+		arena_reset(a);
+	}
+	printf("bench-search: gal_p50 %.1f ms (target -)\n",
+	       measure_percentile(ms, QUERIES, 50));
+	printf("bench-search: gal_p99 %.1f ms (target < 10)\n",
+	       measure_percentile(ms, QUERIES, 99));
+	eas_client_free(&c);
+
+	pages = sqlite_number(srv->db_path, "PRAGMA page_count");
+	db = pages * sqlite_number(srv->db_path, "PRAGMA page_size");
+	fts = sqlite_number(srv->db_path,
+			    "SELECT sum(pgsize) FROM dbstat WHERE name LIKE "
+			    "'search_fts%'");
+	printf("bench-search: db_size %.0f MB (target -)\n", db / 1e6);
+	printf("bench-search: index_share %.0f %% (target -)\n",
+	       db > 0 ? 100.0 * fts / db : 0);
+	printf("bench-search: index_per_message %.0f bytes (target -)\n",
+	       (double)fts / MESSAGES);
+	easd_stop(&srv);
+	lmtp_reference(first_rate);
+	arena_free(&a);
+	return 0;
+}
