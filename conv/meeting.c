@@ -715,8 +715,8 @@ respond_fail(struct meeting_result *out, const char *why)
 
 enum store_error
 meeting_respond(struct store *s, struct arena *a, const struct meeting_self *me,
-		int64_t device_id, const struct store_item *item,
-		const struct meeting_answer *ans, struct meeting_result *out)
+		const struct store_item *item, const struct meeting_answer *ans,
+		struct meeting_result *out)
 {
 	struct store_item calitem;
 	struct itip inv;
@@ -849,10 +849,9 @@ meeting_respond(struct store *s, struct arena *a, const struct meeting_self *me,
 			icalcomponent_free(ev);
 			add_exdate(cal, master, ans->instance);
 			e = store_meeting(s, a, me->account_id, &calitem, cal,
-					  device_id, NULL);
+					  0, NULL);
 		} else {
-			e = store_item_delete(s, me->account_id, calitem.id,
-					      from_mail ? 0 : device_id);
+			e = store_item_delete(s, me->account_id, calitem.id, 0);
 		}
 		if (e == STORE_OK)
 			out->status = 1;
@@ -868,8 +867,8 @@ meeting_respond(struct store *s, struct arena *a, const struct meeting_self *me,
 					cal, ICAL_VEVENT_COMPONENT))
 			answer_event(a, me, c, ans->answer);
 	}
-	/* the device that answered learns the change by Sync like the
-	 * others: its copy of the meeting changed on the server */
+	/* every device learns the change by Sync, the one that answered
+	 * too: its copy of the meeting changed on the server */
 	e = store_meeting(s, a, me->account_id, &calitem, cal, 0,
 			  &out->calendar_id);
 	if (e == STORE_OK)

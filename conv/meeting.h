@@ -63,10 +63,11 @@ struct meeting_result {
 	bool response_requested;
 };
 
-enum store_error
-meeting_respond(struct store *s, struct arena *a, const struct meeting_self *me,
-		int64_t device_id, const struct store_item *item,
-		const struct meeting_answer *ans, struct meeting_result *out);
+enum store_error meeting_respond(struct store *s, struct arena *a,
+				 const struct meeting_self *me,
+				 const struct store_item *item,
+				 const struct meeting_answer *ans,
+				 struct meeting_result *out);
 
 /* The messages an organizer's change sends (16.x). */
 struct meeting_message {

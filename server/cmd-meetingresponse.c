@@ -35,8 +35,7 @@ static const char *const answer_prefix[] = {
 };
 
 static int
-mr_parse(struct eas_req *req, const struct wbxml_node *n,
-	 struct mr_request *r)
+mr_parse(struct eas_req *req, const struct wbxml_node *n, struct mr_request *r)
 {
 	const struct wbxml_node *c;
 	int64_t v;
@@ -105,8 +104,8 @@ mr_send_reply(struct eas_req *req, const struct mr_request *r,
 	const char *to_names[1] = {res->organizer_name};
 	const char *ps = wbxml_child_text(
 		r->send, EAS_MEETINGRESPONSE_PROPOSEDSTARTTIME);
-	const char *pe = wbxml_child_text(r->send,
-					  EAS_MEETINGRESPONSE_PROPOSEDENDTIME);
+	const char *pe =
+		wbxml_child_text(r->send, EAS_MEETINGRESPONSE_PROPOSEDENDTIME);
 	struct itip_mail m;
 	const char *ics, *mime;
 	size_t ics_len, mime_len;
@@ -159,8 +158,7 @@ mr_one(struct eas_req *req, const struct meeting_self *me,
 			 req->account.login);
 		return MR_INVALID;
 	}
-	e = meeting_respond(req->store, req->arena, me, req->device.id, &item,
-			    &ans, &res);
+	e = meeting_respond(req->store, req->arena, me, &item, &ans, &res);
 	if (e != STORE_OK)
 		goto rollback;
 	if (res.status != MR_OK) {
@@ -221,8 +219,9 @@ cmd_meetingresponse(struct eas_req *req, const struct wbxml_node *in,
 				 MR_MAX_REQUESTS);
 			break;
 		}
-		status = mr_parse(req, n, &r) < 0 ? MR_INVALID
-						  : mr_one(req, &me, &r, &cal_id);
+		status = mr_parse(req, n, &r) < 0
+				 ? MR_INVALID
+				 : mr_one(req, &me, &r, &cal_id);
 		res = wbxml_add(req->arena, root, EAS_MEETINGRESPONSE_RESULT);
 		if (r.request_id != NULL)
 			wbxml_add_text(req->arena, res,

@@ -142,7 +142,8 @@ test_outlook_request_fields(void)
 {
 	struct store_item it = deliver("outlook-request.eml");
 	struct wbxml_node *app = to_eas(&it, 141);
-	const struct wbxml_node *mr = wbxml_child(app, EAS_EMAIL_MEETINGREQUEST);
+	const struct wbxml_node *mr =
+		wbxml_child(app, EAS_EMAIL_MEETINGREQUEST);
 	const struct wbxml_node *rec;
 	const char *goid;
 	uint8_t raw[256];
@@ -152,8 +153,10 @@ test_outlook_request_fields(void)
 	/* 10:00 W. Europe Standard Time in December is 09:00 UTC */
 	assert_text(mr_text(app, EAS_EMAIL_STARTTIME),
 		    "2026-12-08T09:00:00.000Z");
-	assert_text(mr_text(app, EAS_EMAIL_ENDTIME), "2026-12-08T10:00:00.000Z");
-	assert_text(mr_text(app, EAS_EMAIL_DTSTAMP), "2026-12-01T09:00:00.000Z");
+	assert_text(mr_text(app, EAS_EMAIL_ENDTIME),
+		    "2026-12-08T10:00:00.000Z");
+	assert_text(mr_text(app, EAS_EMAIL_DTSTAMP),
+		    "2026-12-01T09:00:00.000Z");
 	assert_text(mr_text(app, EAS_EMAIL_ALLDAYEVENT), "0");
 	assert_text(mr_text(app, EAS_EMAIL_INSTANCETYPE), "1");
 	assert_text(mr_text(app, EAS_EMAIL_LOCATION), "Room 4.12");
@@ -179,17 +182,16 @@ test_outlook_request_fields(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(goid);
 	n = base64_decode(goid, strlen(goid), raw);
 	CU_ASSERT_EQUAL(n, 56);
-	CU_ASSERT(n >= 4 && raw[0] == 0x04 && raw[1] == 0x00 &&
-		  raw[4] == 0x82);
+	CU_ASSERT(n >= 4 && raw[0] == 0x04 && raw[1] == 0x00 && raw[4] == 0x82);
 	CU_ASSERT_PTR_NULL(mr_text(app, EAS_CALENDAR_UID));
 	/* 16.1: calendar:UID instead, the location a container */
 	app = to_eas(&it, 161);
 	CU_ASSERT_PTR_NULL(mr_text(app, EAS_EMAIL_GLOBALOBJID));
 	CU_ASSERT_PTR_NOT_NULL(mr_text(app, EAS_CALENDAR_UID));
 	CU_ASSERT_PTR_NULL(mr_text(app, EAS_EMAIL_LOCATION));
-	CU_ASSERT_PTR_NOT_NULL(wbxml_child(
-		wbxml_child(app, EAS_EMAIL_MEETINGREQUEST),
-		EAS_AIRSYNCBASE_LOCATION));
+	CU_ASSERT_PTR_NOT_NULL(
+		wbxml_child(wbxml_child(app, EAS_EMAIL_MEETINGREQUEST),
+			    EAS_AIRSYNCBASE_LOCATION));
 }
 
 static void
@@ -320,8 +322,8 @@ test_build_reply(void)
 	att = icalcomponent_get_first_property(rep.ev, ICAL_ATTENDEE_PROPERTY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(att);
 	CU_ASSERT_EQUAL(itip_answer_of(att), ITIP_ACCEPTED);
-	CU_ASSERT_PTR_NULL(
-		icalcomponent_get_next_property(rep.ev, ICAL_ATTENDEE_PROPERTY));
+	CU_ASSERT_PTR_NULL(icalcomponent_get_next_property(
+		rep.ev, ICAL_ATTENDEE_PROPERTY));
 	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "COMMENT:See you there"));
 	CU_ASSERT_PTR_NULL(strstr(ics, "RSVP"));
 
@@ -371,9 +373,9 @@ test_build_organizer(void)
 	p = itip_attendee(A, it.ev, "bob@example.org");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "RSVP=TRUE"));
-	CU_ASSERT_EQUAL(itip_answer_of(itip_attendee(A, it.ev,
-						     "carl@partner.example")),
-			ITIP_ACCEPTED);
+	CU_ASSERT_EQUAL(
+		itip_answer_of(itip_attendee(A, it.ev, "carl@partner.example")),
+		ITIP_ACCEPTED);
 	/* a CANCEL for the one removed */
 	ics = itip_build_organizer(A, stored, strlen(stored), ITIP_CANCEL,
 				   "ada@example.org", "Ada", only, 1, &len,
