@@ -1536,3 +1536,32 @@ mail_calendar_text(struct arena *a, const struct store_item *item,
 		return NULL;
 	return mail_body_text(a, item, &mi.cal, len_r);
 }
+
+bool
+mail_from_is(struct arena *a, const struct store_item *item, const char *addr)
+{
+	struct mail_info mi;
+	InternetAddressList *list;
+	const char *error;
+	bool found = false;
+
+	if (addr == NULL || mail_info_get(a, item, &mi, &error) < 0 ||
+	    mi.from == NULL)
+		return false;
+	mail_init();
+	list = internet_address_list_parse(NULL, mi.from);
+	for (int i = 0; list != NULL && i < internet_address_list_length(list);
+	     i++) {
+		InternetAddress *ia =
+			internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia) &&
+		    str_ieq(internet_address_mailbox_get_addr(
+				    INTERNET_ADDRESS_MAILBOX(ia)),
+			    addr))
+			found = true;
+	}
+	if (list != NULL)
+		g_object_unref(list);
+	return found;
+}

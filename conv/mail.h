@@ -81,6 +81,10 @@ int mail_search_text(struct arena *a, const struct store_item *item,
 enum store_error mail_search_index_pending(struct store *s, int64_t account_id,
 					   size_t max, size_t *done_r);
 
+/* Whether addr is the (or a) From address of the stored message. */
+bool mail_from_is(struct arena *a, const struct store_item *item,
+		  const char *addr);
+
 /* Whether the stored item is an S/MIME message (signed or encrypted); for
  * MIMESupport 1. */
 bool mail_item_is_smime(const struct store_item *item);

@@ -453,9 +453,24 @@ parse_item(struct arena *a, const struct store_item *item)
 
 /* --- what arrives --- */
 
+/* An update or a cancellation must come from the meeting's organizer:
+ * the ORGANIZER of the stored meeting, named by the message and its From
+ * alike (mail NULL: the account's own request, from MeetingResponse). */
+static bool
+from_organizer(struct arena *a, const struct store_item *mail,
+	       icalcomponent *master, const struct itip *it)
+{
+	const char *org = organizer_of(a, master);
+
+	return org != NULL && it->organizer != NULL &&
+	       str_ieq(org, it->organizer) &&
+	       (mail == NULL || mail_from_is(a, mail, it->organizer));
+}
+
 static enum store_error
 place(struct store *s, struct arena *a, const struct meeting_self *me,
-      const struct itip *it, const char **what_r, const char **server_id_r)
+      const struct store_item *mail, const struct itip *it, const char **what_r,
+      const char **server_id_r)
 {
 	struct store_item old;
 	icalcomponent *cal = it->cal, *old_cal, *old_ev, *master;
@@ -491,8 +506,7 @@ place(struct store *s, struct arena *a, const struct meeting_self *me,
 		*what_r = "the stored meeting cannot be read";
 		return STORE_OK;
 	}
-	if (organizer_of(a, master) == NULL || it->organizer == NULL ||
-	    !str_ieq(organizer_of(a, master), it->organizer)) {
+	if (!from_organizer(a, mail, master, it)) {
 		*what_r = "not from the meeting's organizer";
 		return STORE_OK;
 	}
@@ -554,7 +568,8 @@ place(struct store *s, struct arena *a, const struct meeting_self *me,
 
 static enum store_error
 cancelled(struct store *s, struct arena *a, const struct meeting_self *me,
-	  const struct itip *it, const char **what_r)
+	  const struct store_item *mail, const struct itip *it,
+	  const char **what_r)
 {
 	struct store_item old;
 	icalcomponent *cal, *master;
@@ -573,8 +588,7 @@ cancelled(struct store *s, struct arena *a, const struct meeting_self *me,
 		*what_r = "the stored meeting cannot be read";
 		return STORE_OK;
 	}
-	if (organizer_of(a, master) == NULL || it->organizer == NULL ||
-	    !str_ieq(organizer_of(a, master), it->organizer)) {
+	if (!from_organizer(a, mail, master, it)) {
 		*what_r = "not from the meeting's organizer";
 		return STORE_OK;
 	}
@@ -601,7 +615,8 @@ cancelled(struct store *s, struct arena *a, const struct meeting_self *me,
 
 static enum store_error
 replied(struct store *s, struct arena *a, const struct meeting_self *me,
-	const struct itip *it, const char **what_r)
+	const struct store_item *mail, const struct itip *it,
+	const char **what_r)
 {
 	struct store_item old;
 	icalcomponent *cal, *master, *ev;
@@ -614,6 +629,10 @@ replied(struct store *s, struct arena *a, const struct meeting_self *me,
 			    : NULL;
 	if (addr == NULL) {
 		*what_r = "a reply that names no attendee";
+		return STORE_OK;
+	}
+	if (!mail_from_is(a, mail, addr)) {
+		*what_r = "a reply not from the attendee it names";
 		return STORE_OK;
 	}
 	e = store_item_by_uid(s, a, me->account_id, STORE_CLASS_CALENDAR,
@@ -670,12 +689,12 @@ meeting_delivered(struct store *s, struct arena *a, int64_t account_id,
 	switch (it.method) {
 	case ITIP_REQUEST:
 	case ITIP_ADD:
-		return place(s, a, &me, &it, what_r, NULL);
+		return place(s, a, &me, mail, &it, what_r, NULL);
 	case ITIP_CANCEL:
-		return cancelled(s, a, &me, &it, what_r);
+		return cancelled(s, a, &me, mail, &it, what_r);
 	case ITIP_REPLY:
 	case ITIP_COUNTER:
-		return replied(s, a, &me, &it, what_r);
+		return replied(s, a, &me, mail, &it, what_r);
 	default:
 		*what_r = "a method that changes no calendar";
 		return STORE_OK;
@@ -757,7 +776,7 @@ meeting_respond(struct store *s, struct arena *a, const struct meeting_self *me,
 
 			if (itip_parse(a, ics, len, &again, &error) < 0)
 				return STORE_INTERNAL;
-			e = place(s, a, me, &again, &what, NULL);
+			e = place(s, a, me, item, &again, &what, NULL);
 			if (e != STORE_OK)
 				return e;
 			e = store_item_by_uid(s, a, me->account_id,

@@ -887,6 +887,23 @@ test_strangers(void)
 		250);
 	cal = sync_type(ada, a, EAS_FOLDER_CALENDAR);
 	CU_ASSERT_EQUAL(cal.count, 0);
+	/* the organizer's name in the iCalendar, another sender's From */
+	CU_ASSERT_EQUAL(
+		harness_lmtp_deliver(
+			srv, HARNESS_ADA_EMAIL,
+			"From: m@evil.example\r\nTo: ada@example.org\r\n"
+			"Subject: Off\r\nMIME-Version: 1.0\r\n"
+			"Content-Type: text/calendar; method=CANCEL\r\n\r\n"
+			"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\n"
+			"BEGIN:VEVENT\r\n"
+			"UID:3A1B4C5D-6E7F-4A8B-9C0D-1E2F3A4B5C6D\r\n"
+			"DTSTAMP:20261202T000000Z\r\nSEQUENCE:5\r\n"
+			"DTSTART;VALUE=DATE:20261218\r\n"
+			"ORGANIZER:mailto:andrea@icloud.example\r\n"
+			"END:VEVENT\r\nEND:VCALENDAR\r\n"),
+		250);
+	cal = sync_type(ada, a, EAS_FOLDER_CALENDAR);
+	CU_ASSERT_EQUAL(cal.count, 0);
 
 	/* bob organizes; mallory answers for a meeting he is not in */
 	sync_type(bob, a, EAS_FOLDER_CALENDAR);
