@@ -498,6 +498,62 @@ test_occurrence_and_cancel(void)
 	assert_text(wbxml_child_text(ex, EAS_CALENDAR_STARTTIME),
 		    "20261223T130000Z");
 
+	/* 16.1 declines the occurrence of 29 December from the calendar,
+	 * and refuses one the series does not have */
+	{
+		struct eas_client *c16 =
+			client(HARNESS_ADA, "MTGOCC16", "16.1");
+		struct eas_sync_result c16cal =
+			sync_type(c16, a, EAS_FOLDER_CALENDAR);
+		const struct eas_item *series =
+			find(&c16cal, EAS_CALENDAR_SUBJECT, "Project review");
+		int at_relay = relay_count(relay);
+		bool found = false;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(series);
+		CU_ASSERT_EQUAL(
+			respond(c16, a, folder_id(c16, EAS_FOLDER_CALENDAR),
+				series->server_id,
+				&(struct answer){
+					.response = 3,
+					.instance = "2026-12-29T09:00:00.000Z",
+					.send = true},
+				NULL),
+			1);
+		/* the organizer hears of that one occurrence */
+		CU_ASSERT_EQUAL_FATAL(wait_relay(at_relay + 1), at_relay + 1);
+		CU_ASSERT(relay_header(at_relay + 1,
+				       "X-Relay-To: olivia@partner.example"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(relay_ics(a, at_relay + 1),
+			       "RECURRENCE-ID:20261229T090000Z"));
+		CU_ASSERT_EQUAL(
+			respond(c16, a, folder_id(c16, EAS_FOLDER_CALENDAR),
+				series->server_id,
+				&(struct answer){
+					.response = 1,
+					.instance = "2026-12-30T09:00:00.000Z"},
+				NULL),
+			2);
+		cal = sync_type(c, a, EAS_FOLDER_CALENDAR);
+		ev = find(&cal, EAS_CALENDAR_SUBJECT, "Project review");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+		wbxml_foreach(wbxml_child(ev->appdata, EAS_CALENDAR_EXCEPTIONS),
+			      ex)
+		{
+			const char *t = wbxml_child_text(
+				ex, EAS_CALENDAR_EXCEPTIONSTARTTIME);
+
+			if (t != NULL && strcmp(t, "20261229T090000Z") == 0)
+				found = strcmp(at(ex, 1, EAS_CALENDAR_DELETED),
+					       "1") == 0;
+		}
+		CU_ASSERT(found);
+		/* the series stands: its other occurrences are still on */
+		assert_text(cal_text(ev, EAS_CALENDAR_MEETINGSTATUS), "3");
+		eas_client_free(&c16);
+	}
+
 	CU_ASSERT_EQUAL_FATAL(
 		deliver_itip(HARNESS_ADA_EMAIL, "outlook-cancel.eml"), 250);
 	inbox = sync_type(c, a, EAS_FOLDER_INBOX);
