@@ -1211,9 +1211,16 @@ mail_attachment_get(struct arena *a, const struct store_item *item,
 	}
 	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	*len_r = ba->len;
-	*data_r = arena_memdup(a, ba->len > 0 ? ba->data : (guint8 *)"",
-			       ba->len + 1);
-	((uint8_t *)*data_r)[ba->len] = '\0';
+	/* ba holds exactly len bytes (no terminator): copy those and add
+	 * the NUL ourselves. */
+	{
+		uint8_t *copy = arena_alloc(a, ba->len + 1);
+
+		if (ba->len > 0)
+			memcpy(copy, ba->data, ba->len);
+		copy[ba->len] = '\0';
+		*data_r = copy;
+	}
 	g_object_unref(mem);
 	*content_type_r =
 		at->ctype != NULL ? at->ctype : "application/octet-stream";

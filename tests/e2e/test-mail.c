@@ -627,6 +627,103 @@ test_getattachment_multipart_empty(void)
 	arena_free(&a);
 }
 
+/* An attachment whose size is a power of two (16 bytes): the decoded part
+ * fills its buffer exactly, and the copy must not read past it. Fetched
+ * with GetAttachment (12.1) and with ItemOperations (inline base64); an
+ * over-read crashes the sanitizer build of the server. */
+static void
+test_power_of_two_attachment(void)
+{
+	static const uint8_t blob[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+					 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
+					 0xcc, 0xdd, 0xee, 0xff};
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "ada", "ATT16");
+	char b64[64];
+	struct buf msg;
+	const struct eas_folder *inbox;
+	struct eas_sync_opts o;
+	struct eas_sync_result r;
+	const struct wbxml_node *ad, *att, *n;
+	struct eas_response resp;
+	const char *ref, *query, *data;
+	uint8_t dec[64];
+	int status;
+
+	CU_ASSERT_FATAL(c != NULL);
+	base64_encode(blob, sizeof(blob), b64);
+	buf_init(&msg, 0);
+	buf_printf(&msg,
+		   "From: a@example.net\nTo: ada@example.org\n"
+		   "Subject: Sixteen bytes\nMIME-Version: 1.0\n"
+		   "Content-Type: multipart/mixed; boundary=\"s16\"\n\n"
+		   "--s16\nContent-Type: text/plain\n\nSee attached.\n"
+		   "--s16\nContent-Type: application/octet-stream; "
+		   "name=\"16.bin\"\n"
+		   "Content-Disposition: attachment; filename=\"16.bin\"\n"
+		   "Content-Transfer-Encoding: base64\n\n%s\n--s16--\n",
+		   b64);
+	CU_ASSERT_EQUAL(
+		harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, (char *)msg.data),
+		250);
+	buf_deinit(&msg);
+	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(c, a, &status), 0);
+	inbox = eas_client_folder_by_type(c, 2);
+	CU_ASSERT_FATAL(inbox != NULL);
+	eas_sync_opts_init(&o);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, inbox->server_id, &o, &r),
+			      0);
+	ad = find_subject(&r, "Sixteen bytes");
+	CU_ASSERT_FATAL(ad != NULL);
+	att = wbxml_child(ad, EAS_AIRSYNCBASE_ATTACHMENTS);
+	att = att != NULL ? wbxml_child(att, EAS_AIRSYNCBASE_ATTACHMENT) : NULL;
+	CU_ASSERT_FATAL(att != NULL);
+	ref = wbxml_child_text(att, EAS_AIRSYNCBASE_FILEREFERENCE);
+	CU_ASSERT_FATAL(ref != NULL);
+
+	/* GetAttachment: the raw bytes, nothing after them. */
+	eas_client_set_version(c, "12.1");
+	query = arena_printf(a, "AttachmentName=%s", eas_url_escape(a, ref));
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_post(c, a, "GetAttachment", NULL, query, &resp), 0);
+	CU_ASSERT_EQUAL(resp.http_status, 200);
+	CU_ASSERT_EQUAL(resp.body_len, sizeof(blob));
+	CU_ASSERT(resp.body_len == sizeof(blob) &&
+		  memcmp(resp.body, blob, sizeof(blob)) == 0);
+	eas_client_set_version(c, "16.1");
+
+	/* ItemOperations Fetch by FileReference: the same bytes. */
+	{
+		struct wbxml_node *q =
+			wbxml_new(a, EAS_ITEMOPERATIONS_ITEMOPERATIONS);
+		struct wbxml_node *f =
+			wbxml_add(a, q, EAS_ITEMOPERATIONS_FETCH);
+		long len;
+
+		wbxml_add_text(a, f, EAS_ITEMOPERATIONS_STORE, "Mailbox");
+		wbxml_add_text(a, f, EAS_AIRSYNCBASE_FILEREFERENCE, ref);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_post(c, a, "ItemOperations", q, NULL, &resp),
+			0);
+		CU_ASSERT_FATAL(resp.tree != NULL);
+		n = wbxml_child(resp.tree, EAS_ITEMOPERATIONS_RESPONSE);
+		n = n != NULL ? wbxml_child(n, EAS_ITEMOPERATIONS_FETCH) : NULL;
+		CU_ASSERT_FATAL(n != NULL);
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(n, EAS_ITEMOPERATIONS_STATUS), "1");
+		n = wbxml_child(n, EAS_ITEMOPERATIONS_PROPERTIES);
+		data = n != NULL ? wbxml_child_text(n, EAS_ITEMOPERATIONS_DATA)
+				 : NULL;
+		CU_ASSERT_FATAL(data != NULL && strlen(data) < sizeof(dec));
+		len = base64_decode(data, strlen(data), dec);
+		CU_ASSERT_EQUAL(len, (long)sizeof(blob));
+		CU_ASSERT(len == (long)sizeof(blob) &&
+			  memcmp(dec, blob, sizeof(blob)) == 0);
+	}
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
 static void
 test_unknown_recipient(void)
 {
@@ -645,6 +742,8 @@ static CU_TestInfo mail_tests[] = {
 	{"malformed messages are stored and synced", test_malformed_corpus},
 	{"GetAttachment, multipart fetch, EmptyFolderContents",
 	 test_getattachment_multipart_empty},
+	{"a 16-byte attachment through GetAttachment and ItemOperations",
+	 test_power_of_two_attachment},
 	{"unknown recipient gets 550", test_unknown_recipient},
 	CU_TEST_INFO_NULL,
 };
