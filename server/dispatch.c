@@ -321,8 +321,8 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 
 			buf_init(&xml, 64 * 1024);
 			wbxml_to_xml(root, &xml);
-			log_debug("request:\n%.*s", (int)xml.len,
-				  (const char *)xml.data);
+			log_block(LOG_DEBUG, "request", (const char *)xml.data,
+				  xml.len);
 			buf_deinit(&xml);
 		}
 		in = root;

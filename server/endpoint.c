@@ -91,8 +91,8 @@ respond(struct eas_req *req, const struct wbxml_node *tree)
 
 				buf_init(&xml, 64 * 1024);
 				wbxml_to_xml(tree, &xml);
-				log_debug("response:\n%.*s", (int)xml.len,
-					  (const char *)xml.data);
+				log_block(LOG_DEBUG, "response",
+					  (const char *)xml.data, xml.len);
 				buf_deinit(&xml);
 			}
 		}

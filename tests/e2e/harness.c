@@ -149,6 +149,38 @@ easd_print_log(const struct easd_proc *p)
 	fclose(f);
 }
 
+int
+harness_log_count(const struct easd_proc *p, const char *needle)
+{
+	FILE *f = p != NULL ? fopen(p->log_path, "r") : NULL;
+	char line[8192];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+int
+harness_wait_log(const struct easd_proc *p, const char *needle, int n,
+		 int timeout_ms)
+{
+	uint64_t until = time_mono_ms() + (uint64_t)timeout_ms;
+	int seen;
+
+	while ((seen = harness_log_count(p, needle)) < n &&
+	       time_mono_ms() < until) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+	}
+	return seen;
+}
+
 struct store *
 easd_store(const struct easd_proc *p)
 {

@@ -52,6 +52,13 @@ int easd_stop_keep(struct easd_proc **pp, char **dir_r);
 
 /* Print the server log to stderr (for failing tests). */
 void easd_print_log(const struct easd_proc *p);
+/* Lines of the server log that contain needle (-1 without a log). */
+int harness_log_count(const struct easd_proc *p, const char *needle);
+/* Wait until at least n lines of the server log contain needle, for at
+ * most timeout_ms (a safety bound: tests wait for the event, never for a
+ * time). Returns the count seen last. */
+int harness_wait_log(const struct easd_proc *p, const char *needle, int n,
+		     int timeout_ms);
 
 /* A store connection on the server's database (close with store_close). */
 struct store *easd_store(const struct easd_proc *p);
