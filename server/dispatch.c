@@ -121,13 +121,29 @@ status_response(struct eas_req *req, int status, struct wbxml_node **out_r)
 enum eas_cmd_result
 eas_req_store_error(struct eas_req *req, enum store_error e, const char *what)
 {
-	log_error("%s: %s", what, store_error_str(e));
-	if (e == STORE_BUSY) {
-		req->http_status = 503;
-		eas_req_add_header(req, "Retry-After", "5");
-	} else {
+	const char *retry;
+
+	switch (e) {
+	case STORE_BUSY:
+		retry = EAS_RETRY_BUSY;
+		break;
+	case STORE_INTERNAL: /* disk full, I/O error, ... (logged by the
+				store with SQLite's reason) */
+	case STORE_CORRUPT:
+		retry = EAS_RETRY_STORE;
+		break;
+	default:
+		/* A request the store refused: retrying will not help. */
+		log_error("%s: %s", what, store_error_str(e));
 		req->http_status = 500;
+		return EAS_CMD_ERROR;
 	}
+	/* MS-ASHTTP 2.2.2.1: 503 with Retry-After makes the device back
+	 * off instead of retrying at once as it does after a 500. */
+	log_error("%s: %s: answered 503, Retry-After %s s", what,
+		  store_error_str(e), retry);
+	req->http_status = 503;
+	eas_req_add_header(req, "Retry-After", retry);
 	return EAS_CMD_ERROR;
 }
 

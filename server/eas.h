@@ -119,8 +119,16 @@ struct eas_req {
 void eas_req_add_header(struct eas_req *req, const char *name,
 			const char *value);
 
-/* Map a store error to a response: logs it and sets http_status 500 (or
- * 503 with Retry-After for STORE_BUSY). Returns EAS_CMD_ERROR. */
+/* Retry-After (seconds) of a 503: the database locked past its timeout,
+ * and a store that failed (disk full, I/O error) or a database that
+ * cannot be opened. */
+#define EAS_RETRY_BUSY "5"
+#define EAS_RETRY_STORE "60"
+
+/* Map a store error to a response and log it: 503 with Retry-After when
+ * the store failed (busy, disk full, I/O error, corrupt), 500 when it
+ * refused the request (not found, exists, invalid). Returns
+ * EAS_CMD_ERROR. */
 enum eas_cmd_result eas_req_store_error(struct eas_req *req, enum store_error e,
 					const char *what);
 

@@ -124,6 +124,15 @@ respond_status(struct eas_req *req, int status)
 	return respond(req, NULL);
 }
 
+/* The database cannot be opened (logged by easd_thread_store): the
+ * device is asked to come back later. */
+static enum http_result
+store_unavailable(struct eas_req *req)
+{
+	eas_req_add_header(req, "Retry-After", EAS_RETRY_STORE);
+	return respond_status(req, 503);
+}
+
 /* Basic credentials against the store: 0, -1 (401), -2 (throttled). */
 static int
 authenticate(struct eas_req *req)
@@ -203,7 +212,7 @@ eas_resume(struct http_request *hr)
 	req->store = easd_thread_store(req->srv);
 	set_log_ctx(req);
 	if (req->store == NULL)
-		return respond_status(req, 503);
+		return store_unavailable(req);
 	store_snapshot_begin(req->store);
 	r = req->resume_fn(req, &out);
 	store_snapshot_end(req->store);
@@ -292,7 +301,7 @@ eas_endpoint(struct http_request *hr)
 	hr->done_fn = done_hook;
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
-		return respond_status(req, 503);
+		return store_unavailable(req);
 	/* One read transaction for the request's reads (auth, device,
 	 * policy, a no-change answer); any write ends it first. */
 	store_snapshot_begin(req->store);
@@ -315,7 +324,7 @@ autodiscover_endpoint(struct http_request *hr)
 
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
-		return respond_status(req, 503);
+		return store_unavailable(req);
 	store_snapshot_begin(req->store);
 	a = authenticate(req);
 	if (a < 0) {

@@ -475,6 +475,20 @@ easd_start(const char *const *extra_args)
 }
 
 struct easd_proc *
+easd_start_in(const char *dir, const char *const *extra_args)
+{
+	struct easd_proc *p;
+
+	harness_install();
+	p = proc_new(dir);
+	if (create_accounts(p) < 0) {
+		proc_free(p);
+		return NULL;
+	}
+	return start_in(p, extra_args);
+}
+
+struct easd_proc *
 easd_start_dir(const char *dir, const char *const *extra_args)
 {
 	struct easd_proc *p;

@@ -38,6 +38,9 @@ struct easd_proc {
  * "easd: ready" (at most 60 s). NULL on failure (after printing why and the
  * server log). extra_args is NULL-terminated, may be NULL. */
 struct easd_proc *easd_start(const char *const *extra_args);
+/* Like easd_start but in dir, an existing empty directory (a mount point,
+ * say), which it adopts (removed on stop). */
+struct easd_proc *easd_start_in(const char *dir, const char *const *extra_args);
 /* Like easd_start but on an existing data dir (for restart tests): the
  * accounts are not created again. The dir is adopted (removed on stop). */
 struct easd_proc *easd_start_dir(const char *dir,

@@ -4,14 +4,19 @@
  * authentication, dead connections. Each test fails on the server before
  * the hardening; none depends on timing (they wait for events, with
  * generous bounds as a safety net only). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "test-main.h"
 #include "util.h"
+#include "xalloc.h"
 
 /* Safety bound for waiting on a log line. */
 #define WAIT_MS 20000
@@ -87,14 +92,183 @@ test_log_injection(void)
 	arena_free(&a);
 }
 
+/* --- store failures --- */
+
+#define FULL_CONTACTS 100
+#define FULL_PICTURE 40000 /* bytes of each contact's Picture */
+
+/* One Sync of the collection at key adding FULL_CONTACTS contacts, each
+ * with a picture: some 5 MB to write, more than the space left. */
+static struct wbxml_node *
+big_adds(struct arena *a, const char *collection_id, const char *key)
+{
+	struct wbxml_node *req = wbxml_new(a, EAS_AIRSYNC_SYNC);
+	struct wbxml_node *col =
+		wbxml_add(a, wbxml_add(a, req, EAS_AIRSYNC_COLLECTIONS),
+			  EAS_AIRSYNC_COLLECTION);
+	struct wbxml_node *cmds;
+	uint8_t *pic = arena_alloc(a, FULL_PICTURE);
+	char *b64 = arena_alloc(a, base64_encoded_len(FULL_PICTURE) + 1);
+
+	for (size_t i = 0; i < FULL_PICTURE; i++)
+		pic[i] = (uint8_t)(random_u32_nonzero() & 0xff);
+	base64_encode(pic, FULL_PICTURE, b64);
+	wbxml_add_text(a, col, EAS_AIRSYNC_SYNCKEY, key);
+	wbxml_add_text(a, col, EAS_AIRSYNC_COLLECTIONID, collection_id);
+	wbxml_add_int(a, col, EAS_AIRSYNC_GETCHANGES, 0);
+	cmds = wbxml_add(a, col, EAS_AIRSYNC_COMMANDS);
+	for (int i = 0; i < FULL_CONTACTS; i++) {
+		struct wbxml_node *add = wbxml_add(a, cmds, EAS_AIRSYNC_ADD);
+		struct wbxml_node *ad;
+
+		wbxml_add_textf(a, add, EAS_AIRSYNC_CLIENTID, "full%d", i);
+		ad = wbxml_add(a, add, EAS_AIRSYNC_APPLICATIONDATA);
+		wbxml_add_textf(a, ad, EAS_CONTACTS_FILEAS, "Full %d", i);
+		wbxml_add_text(a, ad, EAS_CONTACTS_FIRSTNAME, "Full");
+		wbxml_add_textf(a, ad, EAS_CONTACTS_LASTNAME, "%d", i);
+		wbxml_add_text(a, ad, EAS_CONTACTS_PICTURE, b64);
+	}
+	return req;
+}
+
+/* Fill the file system of dir but for keep bytes. */
+static int
+fill_disk(const char *path, off_t keep)
+{
+	static char chunk[1 << 20];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	off_t size = 0;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = write(fd, chunk, sizeof(chunk));
+
+		if (n <= 0)
+			break;
+		size += n;
+	}
+	while (write(fd, chunk, 4096) > 0)
+		size += 4096;
+	if (ftruncate(fd, size > keep ? size - keep : 0) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* A full disk answers a Sync with 503 and Retry-After (a device backs off
+ * instead of retrying at once), with a log line; once there is space
+ * again the same request succeeds and nothing was lost or damaged. Needs
+ * a small tmpfs (mount needs root: skipped otherwise). */
+static void
+test_disk_full(void)
+{
+	char base[] = "/tmp/easd-full-XXXXXX";
+	char *data = NULL, *filler = NULL, *dir = NULL, *db = NULL;
+	struct arena *a = arena_new(0);
+	struct easd_proc *p = NULL;
+	struct eas_client *c = NULL;
+	const struct eas_folder *contacts;
+	struct eas_response r;
+	struct wbxml_node *req;
+	const char *key, *sid;
+	struct store *s = NULL;
+	struct store_stats st;
+	int status;
+
+	if (mkdtemp(base) == NULL) {
+		CU_FAIL("mkdtemp");
+		goto out;
+	}
+	if (mount("tmpfs", base, "tmpfs", 0, "size=12m,mode=0700") < 0) {
+		printf("cannot mount a tmpfs (%s): disk-full test skipped\n",
+		       strerror(errno));
+		rmdir(base);
+		goto out;
+	}
+	data = xasprintf("%s/data", base);
+	filler = xasprintf("%s/filler", base);
+	CU_ASSERT_EQUAL(mkdir(data, 0700), 0);
+	p = easd_start_in(data, NULL);
+	CU_ASSERT(p != NULL);
+	if (p == NULL)
+		goto unmount;
+	c = harness_client(p, "ada", "FULLDISK");
+	CU_ASSERT(c != NULL && eas_client_foldersync(c, a, &status) == 0);
+	contacts = c != NULL ? eas_client_folder_by_type(c, 9) : NULL;
+	CU_ASSERT(contacts != NULL);
+	if (contacts == NULL)
+		goto stop;
+	{
+		struct wbxml_node *ad =
+			wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+
+		wbxml_add_text(a, ad, EAS_CONTACTS_FILEAS, "Before");
+		CU_ASSERT_EQUAL(eas_client_add(c, a, contacts->server_id, ad,
+					       &sid, &status),
+				0);
+	}
+	key = arena_strdup(a, eas_client_sync_key(c, contacts->server_id));
+	req = big_adds(a, contacts->server_id, key);
+
+	/* Room for the log lines, not for the contacts. */
+	CU_ASSERT_EQUAL(fill_disk(filler, 256 * 1024), 0);
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "Sync", req, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 503);
+	CU_ASSERT_PTR_NOT_NULL(r.retry_after);
+	CU_ASSERT(harness_wait_log(p, "answered 503, Retry-After", 1,
+				   WAIT_MS) >= 1);
+
+	/* Space again: the same request (same key) goes through. */
+	CU_ASSERT_EQUAL(unlink(filler), 0);
+	CU_ASSERT_EQUAL(eas_client_post(c, a, "Sync", req, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+stop:
+	eas_client_free(&c);
+	CU_ASSERT_EQUAL(easd_stop_keep(&p, &dir), 0);
+	db = xasprintf("%s/easd.db", data);
+	{
+		const char *err;
+
+		CU_ASSERT_EQUAL(store_open(db, &s, &err), STORE_OK);
+	}
+	if (s != NULL) {
+		CU_ASSERT_EQUAL(store_check(s), STORE_OK);
+		CU_ASSERT_EQUAL(store_stats(s, &st), STORE_OK);
+		CU_ASSERT_EQUAL(st.items[STORE_CLASS_CONTACTS],
+				FULL_CONTACTS + 1);
+		store_close(&s);
+	}
+	harness_rmtree(data);
+unmount:
+	unlink(filler);
+	CU_ASSERT_EQUAL(umount(base), 0);
+	rmdir(base);
+out:
+	free(data);
+	free(filler);
+	free(dir);
+	free(db);
+	arena_free(&a);
+}
+
 static CU_TestInfo log_tests[] = {
 	{"a newline in a Basic-auth user name forges no log line",
 	 test_log_injection},
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo store_tests[] = {
+	{"disk full: 503 with Retry-After, nothing lost once there is space",
+	 test_disk_full},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{"logs", suite_init, suite_clean, NULL, NULL, log_tests},
+	{"store", NULL, NULL, NULL, NULL, store_tests},
 	CU_SUITE_INFO_NULL,
 };
 
