@@ -92,6 +92,39 @@ test_log_injection(void)
 	arena_free(&a);
 }
 
+/* An unknown user costs the server a password check like a known one
+ * with a wrong password (against a dummy hash): only the code path is
+ * asserted here, bench-harden measures the times. */
+static void
+test_unknown_user_dummy_hash(void)
+{
+	static const char needle[] = "checked against a dummy hash";
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client_new(srv, "nobody-here", "DUMMY");
+	struct eas_client *k = harness_client_new(srv, "bob", "DUMMY2");
+	struct eas_response r;
+	int before = harness_log_count(srv, needle), before_401;
+
+	CU_ASSERT_FATAL(c != NULL && k != NULL);
+	CU_ASSERT_EQUAL(eas_client_options(c, a, &r), -1);
+	CU_ASSERT_EQUAL(r.http_status, 401);
+	CU_ASSERT_EQUAL(harness_wait_log(srv, needle, before + 1, WAIT_MS),
+			before + 1);
+	/* A known user with a wrong password takes the real hash (its
+	 * access line comes after the check). */
+	free(k->password);
+	k->password = strdup("wrong");
+	before_401 = harness_log_count(srv, " http=401 ");
+	CU_ASSERT_EQUAL(eas_client_options(k, a, &r), -1);
+	CU_ASSERT_EQUAL(r.http_status, 401);
+	CU_ASSERT(harness_wait_log(srv, " http=401 ", before_401 + 1, WAIT_MS) >
+		  before_401);
+	CU_ASSERT_EQUAL(harness_log_count(srv, needle), before + 1);
+	eas_client_free(&c);
+	eas_client_free(&k);
+	arena_free(&a);
+}
+
 /* --- store failures --- */
 
 #define FULL_CONTACTS 100
@@ -257,6 +290,8 @@ out:
 static CU_TestInfo log_tests[] = {
 	{"a newline in a Basic-auth user name forges no log line",
 	 test_log_injection},
+	{"an unknown user is checked against a dummy hash",
+	 test_unknown_user_dummy_hash},
 	CU_TEST_INFO_NULL,
 };
 
