@@ -8,12 +8,12 @@
 #include <time.h>
 
 #include "log.h"
+#include "util.h"
 
 enum log_level log_level_current = LOG_INFO;
 
 /* What log_block shows of a text at most. */
 #define LOG_BLOCK_MAX (16 * 1024)
-#define EAS_LOG_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 static _Thread_local char log_ctx[256];
 
@@ -117,7 +117,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 void
 log_block(enum log_level level, const char *title, const char *text, size_t len)
 {
-	const char *p = text, *end = text + EAS_LOG_MIN(len, LOG_BLOCK_MAX);
+	const char *p = text, *end = text + EAS_MIN(len, LOG_BLOCK_MAX);
 
 	if (!log_enabled(level))
 		return;

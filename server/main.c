@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "datadir.h"
 #include "http.h"
 #include "lmtp.h"
 #include "log.h"
@@ -74,7 +76,10 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: easd [options]\n"
-	      "  --data DIR            data directory (default ./var)\n"
+	      "  --data DIR            data directory (default ./var; made "
+	      "0700 if missing,\n"
+	      "                        refused if other users can read it; "
+	      "one easd each)\n"
 	      "  --listen ADDR:PORT    HTTP listen address (default "
 	      "127.0.0.1:8080; port 0 = any)\n"
 	      "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
@@ -314,18 +319,42 @@ main(int argc, char **argv)
 	struct easd srv;
 	struct store *s = NULL;
 	const char *error;
+	char err[1024];
 	sigset_t sigs;
-	int sig, rc = 1;
+	long holder;
+	int sig, rc = 1, lock_fd;
 
 	memset(&srv, 0, sizeof(srv));
 	easd_config_defaults(&srv.cfg);
 	if (parse_args(argc, argv, &srv.cfg) < 0)
 		return 2;
-	if (mkdir(srv.cfg.data_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "easd: cannot create %s: %s\n",
-			srv.cfg.data_dir, strerror(errno));
+	/* Whatever the caller's umask, what we create is ours alone: the
+	 * database holds password hashes and mail. */
+	umask(077);
+	if (datadir_check(srv.cfg.data_dir, true, err, sizeof(err)) != 0) {
+		fprintf(stderr, "easd: %s\n", err);
 		return 1;
 	}
+	/* Before anything in the directory is touched: a second easd on the
+	 * same data leaves it exactly as it is. */
+	lock_fd = datadir_lock(srv.cfg.data_dir, &holder, err, sizeof(err));
+	if (lock_fd == -2) {
+		if (holder > 0)
+			fprintf(stderr,
+				"easd: %s is already served by pid %ld\n",
+				srv.cfg.data_dir, holder);
+		else
+			fprintf(stderr,
+				"easd: %s is already served by another "
+				"easd\n",
+				srv.cfg.data_dir);
+		return 1;
+	}
+	if (lock_fd < 0) {
+		fprintf(stderr, "easd: %s\n", err);
+		return 1;
+	}
+	datadir_tighten(srv.cfg.data_dir);
 	srv.cfg.db_path = xasprintf("%s/easd.db", srv.cfg.data_dir);
 	raise_fd_limit();
 
@@ -385,5 +414,6 @@ out:
 	easd_stores_close();
 	free((char *)srv.cfg.db_path);
 	log_info("stopped");
+	close(lock_fd);
 	return rc;
 }

@@ -86,6 +86,14 @@ const char *harness_easctl(void);
 int harness_lmtp_deliver(const struct easd_proc *p, const char *rcpt,
 			 const char *msg);
 
+/* Run argv (argv[0] a path) with stdin from /dev/null and wait for it,
+ * at most timeout_ms (then it is killed). *output_r gets its stdout and
+ * stderr together (heap, NUL terminated). Returns the exit status (128+N
+ * when killed by signal N), -1 when it could not run. */
+int harness_run(const char *const *argv, char **output_r, int timeout_ms);
+/* The easd binary the tests run ($EASD_BIN, default build/asan/easd). */
+const char *harness_easd(void);
+
 /* Remove a directory tree (ignores errors). */
 void harness_rmtree(const char *dir);
 

@@ -4,15 +4,19 @@
  * authentication, dead connections. Each test fails on the server before
  * the hardening; none depends on timing (they wait for events, with
  * generous bounds as a safety net only). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "harness.h"
 #include "test-main.h"
 #include "util.h"
@@ -287,6 +291,228 @@ out:
 	arena_free(&a);
 }
 
+/* --- the data directory --- */
+
+#define RUN_MS 60000
+
+/* The directory is 0700 and every entry in it 0600, and the names in
+ * must (NULL-terminated) are there. */
+static void
+check_private(const char *dir, const char *const *must)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	CU_ASSERT_EQUAL_FATAL(stat(dir, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0700);
+	d = opendir(dir);
+	CU_ASSERT_FATAL(d != NULL);
+	while ((de = readdir(d)) != NULL) {
+		char *path;
+
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		CU_ASSERT_EQUAL(lstat(path, &st), 0);
+		if ((st.st_mode & 07777) != 0600)
+			fprintf(stderr, "%s: mode %04o\n", path,
+				(unsigned)(st.st_mode & 07777));
+		CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+		free(path);
+	}
+	closedir(d);
+	for (size_t i = 0; must[i] != NULL; i++) {
+		char *path = xasprintf("%s/%s", dir, must[i]);
+
+		if (lstat(path, &st) < 0)
+			fprintf(stderr, "%s is missing\n", path);
+		CU_ASSERT_EQUAL(lstat(path, &st), 0);
+		free(path);
+	}
+}
+
+/* Under umask 000 the data directory easd creates is 0700 and everything
+ * in it 0600 (database, -wal, -shm, notification socket, lock, log), also
+ * after easctl wrote to it; a directory others can read is refused by
+ * easd and easctl with the chmod to run. */
+static void
+test_permissions_umask000(void)
+{
+	char base[] = "/tmp/easd-perm-XXXXXX";
+	char *dir, *out = NULL, *dir2 = NULL;
+	struct easd_proc *p;
+	mode_t old = umask(0);
+	int rc;
+
+	CU_ASSERT_FATAL(mkdtemp(base) != NULL);
+	dir = xasprintf("%s/data", base);
+	/* easd makes the missing directory and its database, then stops on
+	 * an address it cannot listen on. */
+	rc = harness_run((const char *const[]){harness_easd(), "--data", dir,
+					       "--listen", "no-such-address",
+					       NULL},
+			 &out, RUN_MS);
+	CU_ASSERT_NOT_EQUAL(rc, 0);
+	free(out);
+	p = easd_start_dir(dir, NULL);
+	CU_ASSERT_FATAL(p != NULL);
+	rc = harness_run((const char *const[]){harness_easctl(), "--data", dir,
+					       "user", "add", "carol",
+					       "--password", "pw", NULL},
+			 &out, RUN_MS);
+	CU_ASSERT_EQUAL(rc, 0);
+	free(out);
+	/* A request makes a worker thread open the database (-wal, -shm). */
+	{
+		struct eas_client *c = eas_client_new(p->url, "carol", "pw",
+						      "PERMS", "TestDevice");
+		struct arena *a = arena_new(0);
+		struct eas_response r;
+
+		CU_ASSERT_EQUAL(eas_client_options(c, a, &r), 0);
+		eas_client_free(&c);
+		arena_free(&a);
+	}
+	check_private(dir,
+		      (const char *const[]){"easd.db", "easd.db-wal",
+					    "easd.db-shm", "easd.notify",
+					    "easd.lock", "easd.log", NULL});
+	CU_ASSERT_EQUAL(easd_stop_keep(&p, &dir2), 0);
+	check_private(dir, (const char *const[]){"easd.db", "easd.lock", NULL});
+
+	/* Others may read it: refused, with the fix in the message. */
+	CU_ASSERT_EQUAL(chmod(dir, 0755), 0);
+	rc = harness_run((const char *const[]){harness_easd(), "--data", dir,
+					       "--listen", "127.0.0.1:0", NULL},
+			 &out, RUN_MS);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT(out != NULL && strstr(out, "chmod 700") != NULL);
+	free(out);
+	rc = harness_run((const char *const[]){harness_easctl(), "--data", dir,
+					       "user", "list", NULL},
+			 &out, RUN_MS);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT(out != NULL && strstr(out, "chmod 700") != NULL);
+	free(out);
+	umask(old);
+	harness_rmtree(base);
+	free(dir);
+	free(dir2);
+}
+
+/* What a directory holds: names with inode, size and mtime, the log left
+ * out (the running server may write to it). */
+static char *
+dir_snapshot(const char *dir)
+{
+	struct buf b;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t len;
+
+	buf_init(&b, 0);
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		char *path = xasprintf("%s/%s", dir, de->d_name);
+		struct stat st;
+
+		if (strcmp(de->d_name, "easd.log") != 0 &&
+		    lstat(path, &st) == 0)
+			buf_printf(&b, "%s %lu %lld %lld.%09ld\n", de->d_name,
+				   (unsigned long)st.st_ino,
+				   (long long)st.st_size,
+				   (long long)st.st_mtim.tv_sec,
+				   st.st_mtim.tv_nsec);
+		free(path);
+	}
+	if (d != NULL)
+		closedir(d);
+	buf_append(&b, "", 1);
+	return (char *)buf_steal(&b, &len);
+}
+
+/* A second easd on the same data directory, even one that would fail at
+ * once on the address in use, says who serves it and leaves everything
+ * as it was: the first server keeps its notification socket. */
+static void
+test_second_server(void)
+{
+	struct easd_proc *p = easd_start(NULL);
+	char *before, *after, *out = NULL, *notify, *want, port[32];
+	struct sockaddr_un sun;
+	int rc, fd;
+
+	CU_ASSERT_FATAL(p != NULL);
+	before = dir_snapshot(p->dir);
+	snprintf(port, sizeof(port), "127.0.0.1:%d", p->port);
+	rc = harness_run((const char *const[]){harness_easd(), "--data", p->dir,
+					       "--listen", port, NULL},
+			 &out, RUN_MS);
+	CU_ASSERT_EQUAL(rc, 1);
+	want = xasprintf("already served by pid %ld", (long)p->pid);
+	CU_ASSERT(out != NULL && strstr(out, want) != NULL);
+	if (out != NULL && strstr(out, want) == NULL)
+		fprintf(stderr, "second easd said: %s\n", out);
+	after = dir_snapshot(p->dir);
+	CU_ASSERT_STRING_EQUAL(after, before);
+	/* The first server still receives on its socket. */
+	notify = xasprintf("%s/easd.notify", p->dir);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", notify);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	CU_ASSERT(fd >= 0 &&
+		  connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0);
+	if (fd >= 0)
+		close(fd);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	free(before);
+	free(after);
+	free(out);
+	free(want);
+	free(notify);
+}
+
+/* easctl on a directory that does not exist creates nothing and says how
+ * to make one; easctl init makes it (0700) and then the commands work,
+ * naming the data directory they used. */
+static void
+test_easctl_missing_dir(void)
+{
+	char base[] = "/tmp/easctl-missing-XXXXXX";
+	char *dir, *out = NULL, *real;
+	struct stat st;
+	int rc;
+
+	CU_ASSERT_FATAL(mkdtemp(base) != NULL);
+	dir = xasprintf("%s/not-there", base);
+	rc = harness_run((const char *const[]){harness_easctl(), "--data", dir,
+					       "user", "list", NULL},
+			 &out, RUN_MS);
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT(out != NULL && strstr(out, "does not exist") != NULL &&
+		  strstr(out, "easctl init") != NULL);
+	CU_ASSERT(stat(dir, &st) < 0 && errno == ENOENT);
+	free(out);
+	rc = harness_run(
+		(const char *const[]){harness_easctl(), "init", dir, NULL},
+		&out, RUN_MS);
+	CU_ASSERT_EQUAL(rc, 0);
+	free(out);
+	CU_ASSERT_EQUAL_FATAL(stat(dir, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0700);
+	real = realpath(dir, NULL);
+	rc = harness_run((const char *const[]){harness_easctl(), "--data", dir,
+					       "user", "list", NULL},
+			 &out, RUN_MS);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT(out != NULL && real != NULL && strstr(out, real) != NULL);
+	free(out);
+	free(real);
+	harness_rmtree(base);
+	free(dir);
+}
+
 static CU_TestInfo log_tests[] = {
 	{"a newline in a Basic-auth user name forges no log line",
 	 test_log_injection},
@@ -301,9 +527,20 @@ static CU_TestInfo store_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo datadir_tests[] = {
+	{"umask 000: the directory 0700, every file 0600; others refused",
+	 test_permissions_umask000},
+	{"a second easd changes nothing and names the first",
+	 test_second_server},
+	{"easctl refuses a missing directory until easctl init",
+	 test_easctl_missing_dir},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{"logs", suite_init, suite_clean, NULL, NULL, log_tests},
 	{"store", NULL, NULL, NULL, NULL, store_tests},
+	{"data directory", NULL, NULL, NULL, NULL, datadir_tests},
 	CU_SUITE_INFO_NULL,
 };
 
