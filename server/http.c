@@ -447,7 +447,11 @@ http_start(const struct http_config *cfg, const char **error_r)
 			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
 			MHD_OPTION_CONNECTION_LIMIT, 60000u,
 			MHD_OPTION_HTTPS_MEM_CERT, h->tls_cert,
-			MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
+			MHD_OPTION_HTTPS_MEM_KEY, h->tls_key,
+			MHD_OPTION_HTTPS_PRIORITIES,
+			cfg->tls_priority != NULL ? cfg->tls_priority
+						  : HTTP_TLS_PRIORITY,
+			MHD_OPTION_END);
 	else
 		h->daemon = MHD_start_daemon(
 			flags, 0, NULL, NULL, access_handler, h,
@@ -459,7 +463,11 @@ http_start(const struct http_config *cfg, const char **error_r)
 			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
 			MHD_OPTION_CONNECTION_LIMIT, 60000u, MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		*error_r = "libmicrohttpd could not start";
+		*error_r = h->tls_cert != NULL
+				   ? "libmicrohttpd could not start (is "
+				     "--tls-priority a valid GnuTLS priority "
+				     "string?)"
+				   : "libmicrohttpd could not start";
 		server_free(h);
 		return NULL;
 	}

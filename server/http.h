@@ -73,12 +73,23 @@ struct http_route {
 struct http_config {
 	const char *listen; /* ADDR:PORT, [ADDR]:PORT; port 0 = any */
 	const char *tls_cert, *tls_key; /* PEM files; NULL = plain HTTP */
+	const char *tls_priority;	/* GnuTLS priority string; NULL =
+					   HTTP_TLS_PRIORITY */
 	unsigned threads;		/* worker threads; 0 = one per core */
 	size_t max_body;		/* request body limit */
 	const struct http_route *routes;
 	size_t nroutes;
 	void *ctx; /* handed to handlers as http_request.ctx */
 };
+
+/* The default TLS setting: TLS 1.2 and 1.3 only, forward-secret key
+ * exchange (ECDHE, DHE; TLS 1.3's are) and AEAD ciphers only (AES-GCM,
+ * ChaCha20-Poly1305), the server's order. */
+#define HTTP_TLS_PRIORITY                                                      \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"                          \
+	"-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:"            \
+	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:"             \
+	"%SERVER_PRECEDENCE"
 
 struct http_server;
 

@@ -83,6 +83,9 @@ usage(FILE *f)
 	      "  --listen ADDR:PORT    HTTP listen address (default "
 	      "127.0.0.1:8080; port 0 = any)\n"
 	      "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
+	      "  --tls-priority STR    GnuTLS priority string (default: TLS "
+	      "1.2+, forward-\n"
+	      "                        secret AEAD ciphers only)\n"
 	      "  --public-url URL      URL Autodiscover answers "
 	      "(default: from the request)\n"
 	      "  --lmtp ADDR:PORT      accept mail over LMTP on TCP\n"
@@ -127,6 +130,7 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_LISTEN,
 		O_CERT,
 		O_KEY,
+		O_TLS_PRIO,
 		O_URL,
 		O_LMTP,
 		O_LMTP_SOCK,
@@ -143,6 +147,7 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"listen", required_argument, NULL, O_LISTEN},
 		{"tls-cert", required_argument, NULL, O_CERT},
 		{"tls-key", required_argument, NULL, O_KEY},
+		{"tls-priority", required_argument, NULL, O_TLS_PRIO},
 		{"public-url", required_argument, NULL, O_URL},
 		{"lmtp", required_argument, NULL, O_LMTP},
 		{"lmtp-socket", required_argument, NULL, O_LMTP_SOCK},
@@ -171,6 +176,9 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			break;
 		case O_KEY:
 			cfg->tls_key = optarg;
+			break;
+		case O_TLS_PRIO:
+			cfg->tls_priority = optarg;
 			break;
 		case O_URL:
 			cfg->public_url = optarg;
@@ -263,6 +271,7 @@ http_glue_start(struct easd *srv, const char **error_r)
 		.listen = srv->cfg.listen,
 		.tls_cert = srv->cfg.tls_cert,
 		.tls_key = srv->cfg.tls_key,
+		.tls_priority = srv->cfg.tls_priority,
 		.threads = srv->cfg.threads,
 		.max_body = srv->cfg.max_body,
 		.routes = public_routes,

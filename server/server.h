@@ -17,7 +17,8 @@ struct easd_config {
 	const char *listen;	/* 127.0.0.1:8080 */
 	const char *public_url; /* for Autodiscover; NULL = derive */
 	const char *tls_cert, *tls_key;
-	const char *lmtp_listen; /* NULL = no LMTP over TCP */
+	const char *tls_priority; /* NULL = HTTP_TLS_PRIORITY */
+	const char *lmtp_listen;  /* NULL = no LMTP over TCP */
 	const char *lmtp_socket;
 	size_t max_body;    /* request body limit (413 past it) */
 	size_t max_message; /* LMTP / deliver limit */
