@@ -1,8 +1,10 @@
 /* The two routes of the ActiveSync server: /Microsoft-Server-ActiveSync
  * (OPTIONS and the command POSTs, through the dispatcher) and Autodiscover.
- * They turn an http_request into the eas_req command handlers see, run it
- * inside one read snapshot of this thread's store, and hand a parked
- * request's waiter to push once the HTTP layer has suspended it. */
+ * Each checks the credentials when the headers arrive, before any of the
+ * body is read, and sets the body limit of the command; then it turns the
+ * http_request into the eas_req command handlers see, runs it inside one
+ * read snapshot of this thread's store, and hands a parked request's
+ * waiter to push once the HTTP layer has suspended it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,11 +40,9 @@ req_new(struct http_request *hr)
 	req->http_status = 200;
 	req->remote_addr = hr->remote_addr;
 	req->user_agent = http_header(hr, "User-Agent");
-	req->host = http_header(hr, "Host");
-	req->tls = hr->tls;
+	req->host = hr->host;
+	req->tls = strcmp(hr->scheme, "https") == 0;
 	req->content_type = http_header(hr, "Content-Type");
-	req->body = hr->body;
-	req->body_len = hr->body_len;
 	hr->handler_ctx = req;
 	return req;
 }
@@ -273,53 +273,86 @@ read_headers(struct eas_req *req)
 	}
 }
 
-static enum http_result
-eas_post(struct eas_req *req)
+/* Commands whose bodies are large by nature (items with pictures and
+ * attachments, a whole mail); every other body is small. */
+static bool
+large_body_command(const char *cmd)
 {
-	struct wbxml_node *out = NULL;
-	enum eas_cmd_result r;
-	int a;
+	static const char *const large[] = {"Sync", "SendMail", "SmartReply",
+					    "SmartForward"};
 
-	if (eas_parse_query(req, req->http->query) < 0)
-		return respond_status(req, 400);
-	read_headers(req);
-	a = authenticate(req);
-	if (a < 0)
-		return unauthorized(req, a);
-	set_log_ctx(req);
-	r = eas_dispatch(req, &out);
-	return finish(req, r, out);
+	for (size_t i = 0; cmd != NULL && i < N_ELEMENTS(large); i++)
+		if (str_ieq(cmd, large[i]))
+			return true;
+	return false;
 }
 
+static size_t
+small_body_limit(const struct easd_config *cfg)
+{
+	return EAS_MIN(cfg->max_body_small, cfg->max_body);
+}
+
+/* When the headers are in, before any of the body is read: the query,
+ * the credentials, and the body limit of the command. A request that is
+ * refused here never has its body read (http.h: the headers hook). */
 enum http_result
-eas_endpoint(struct http_request *hr)
+eas_headers(struct http_request *hr)
 {
 	struct eas_req *req = req_new(hr);
-	enum http_result r;
 	int a;
 
 	hr->done_fn = done_hook;
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
 		return store_unavailable(req);
-	/* One read transaction for the request's reads (auth, device,
-	 * policy, a no-change answer); any write ends it first. */
+	if (strcmp(hr->method, "OPTIONS") != 0 &&
+	    eas_parse_query(req, hr->query) < 0)
+		return respond_status(req, 400);
+	store_snapshot_begin(req->store);
+	a = authenticate(req);
+	store_snapshot_end(req->store);
+	if (a < 0)
+		return unauthorized(req, a);
+	hr->max_body = large_body_command(req->cmd)
+			       ? req->srv->cfg.max_body
+			       : small_body_limit(&req->srv->cfg);
+	return HTTP_CONTINUE;
+}
+
+/* The body is in; the request was authenticated by eas_headers. */
+enum http_result
+eas_endpoint(struct http_request *hr)
+{
+	struct eas_req *req = hr->handler_ctx;
+	struct wbxml_node *out = NULL;
+	enum eas_cmd_result cr;
+	enum http_result r;
+
+	req->body = hr->body;
+	req->body_len = hr->body_len;
+	req->store = easd_thread_store(req->srv);
+	if (req->store == NULL)
+		return store_unavailable(req);
+	/* One read transaction for the request's reads (device, policy, a
+	 * no-change answer); any write ends it first. */
 	store_snapshot_begin(req->store);
 	if (strcmp(hr->method, "OPTIONS") == 0) {
-		a = authenticate(req);
-		r = a < 0 ? unauthorized(req, a) : options(req);
+		r = options(req);
 	} else {
-		r = eas_post(req);
+		read_headers(req);
+		set_log_ctx(req);
+		cr = eas_dispatch(req, &out);
+		r = finish(req, cr, out);
 	}
 	store_snapshot_end(req->store);
 	return r;
 }
 
 enum http_result
-autodiscover_endpoint(struct http_request *hr)
+autodiscover_headers(struct http_request *hr)
 {
 	struct eas_req *req = req_new(hr);
-	enum http_result r;
 	int a;
 
 	req->store = easd_thread_store(req->srv);
@@ -327,14 +360,27 @@ autodiscover_endpoint(struct http_request *hr)
 		return store_unavailable(req);
 	store_snapshot_begin(req->store);
 	a = authenticate(req);
-	if (a < 0) {
-		r = unauthorized(req, a);
-	} else {
-		req->cmd = "Autodiscover";
-		set_log_ctx(req);
-		autodiscover_handle(req);
-		r = respond(req, NULL);
-	}
 	store_snapshot_end(req->store);
-	return r;
+	if (a < 0)
+		return unauthorized(req, a);
+	hr->max_body = small_body_limit(&req->srv->cfg);
+	return HTTP_CONTINUE;
+}
+
+enum http_result
+autodiscover_endpoint(struct http_request *hr)
+{
+	struct eas_req *req = hr->handler_ctx;
+
+	req->body = hr->body;
+	req->body_len = hr->body_len;
+	req->store = easd_thread_store(req->srv);
+	if (req->store == NULL)
+		return store_unavailable(req);
+	req->cmd = "Autodiscover";
+	set_log_ctx(req);
+	store_snapshot_begin(req->store);
+	autodiscover_handle(req);
+	store_snapshot_end(req->store);
+	return respond(req, NULL);
 }

@@ -1,11 +1,13 @@
 /* The HTTP layer: the only code that includes microhttpd.h. It binds the
- * listener, finds each request's route, reads the body, and calls the
+ * listener, finds each request's route, lets the route look at the
+ * headers before any of the body is read, reads the body, and calls the
  * route's handler with a struct http_request; a handler that parks gets
- * its connection suspended (no thread held) until http_resume(). One
- * access-log line per request. */
+ * its connection suspended (no thread held) until http_resume(). It
+ * counts connections per client address, believes X-Forwarded-* from
+ * trusted proxies only, and writes one access-log line per request. */
 #include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,17 +23,33 @@
 #include "util.h"
 #include "xalloc.h"
 
+/* Buckets of the per-address connection counts. */
+#define ADDR_BUCKETS 4096
+
+struct addr_count {
+	struct addr_count *next;
+	struct net_addr addr;
+	unsigned n;
+};
+
 struct http_server {
 	struct http_config cfg;
+	struct net_cidr *trusted; /* our copy of cfg.trusted */
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	uint16_t port;
 	char *tls_cert, *tls_key;
+
+	/* open connections per client address (cfg.max_per_addr) */
+	pthread_mutex_t addr_mu;
+	struct addr_count *addr_tab[ADDR_BUCKETS];
+	uint64_t addr_refused, addr_logged_ms;
 };
 
 enum http_state {
 	HTTP_ST_NEW = 0,
 	HTTP_ST_BODY,
+	HTTP_ST_DISCARD, /* answered at header time: drop a small body */
 	HTTP_ST_PARKED,
 	HTTP_ST_DONE,
 };
@@ -44,8 +62,10 @@ struct http_ctx {
 	const struct http_route *route;
 	const char *uri; /* raw, with the query string */
 	struct buf body;
+	bool body_init;
 	enum http_state state;
 	bool too_large;
+	size_t discarded;
 	uint64_t start_ms;
 };
 
@@ -54,24 +74,295 @@ static atomic_uint_fast64_t request_counter;
 #define CTX_OF(hr)                                                             \
 	((struct http_ctx *)((char *)(hr)-offsetof(struct http_ctx, req)))
 
-static const char *
-remote_addr(struct arena *a, struct MHD_Connection *conn)
+/* --- client addresses --- */
+
+static bool
+trusted(const struct http_server *srv, const struct net_addr *a)
+{
+	for (size_t i = 0; i < srv->cfg.ntrusted; i++)
+		if (net_cidr_match(&srv->trusted[i], a))
+			return true;
+	return false;
+}
+
+static int
+conn_addr(struct MHD_Connection *conn, struct net_addr *a)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char host[INET6_ADDRSTRLEN + 1] = "?";
 
-	if (ci != NULL && ci->client_addr != NULL) {
-		const struct sockaddr *sa = ci->client_addr;
-		socklen_t len = sa->sa_family == AF_INET6
-					? sizeof(struct sockaddr_in6)
-					: sizeof(struct sockaddr_in);
-
-		getnameinfo(sa, len, host, sizeof(host), NULL, 0,
-			    NI_NUMERICHOST);
-	}
-	return arena_strdup(a, host);
+	return ci != NULL ? net_addr_from_sockaddr(ci->client_addr, a) : -1;
 }
+
+/* One element of an X-Forwarded-For list: "192.0.2.1", "2001:db8::1",
+ * "[2001:db8::1]:443" or "192.0.2.1:443". */
+static int
+forwarded_addr(const char *s, size_t n, struct net_addr *a)
+{
+	char tmp[NET_ADDR_STRLEN + 8];
+	char *colon;
+
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (tmp[0] == '[') {
+		char *end = strchr(tmp, ']');
+
+		if (end == NULL)
+			return -1;
+		*end = '\0';
+		return net_addr_parse(tmp + 1, a);
+	}
+	colon = strchr(tmp, ':');
+	if (colon != NULL && strchr(colon + 1, ':') == NULL)
+		*colon = '\0'; /* IPv4 with a port */
+	return net_addr_parse(tmp, a);
+}
+
+struct header_join {
+	const char *name;
+	struct buf *out;
+};
+
+static enum MHD_Result
+join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+	    const char *value)
+{
+	struct header_join *j = cls;
+
+	(void)kind;
+	if (key != NULL && value != NULL && str_ieq(key, j->name)) {
+		if (j->out->len > 0)
+			buf_puts(j->out, ",");
+		buf_puts(j->out, value);
+	}
+	return MHD_YES;
+}
+
+/* Every value of a header, in order, joined with commas, in the arena
+ * (NULL when absent). */
+static const char *
+header_all(struct http_ctx *ctx, const char *name)
+{
+	struct buf b;
+	struct header_join j = {name, &b};
+	const char *r = NULL;
+
+	buf_init(&b, 16 * 1024);
+	MHD_get_connection_values(ctx->conn, MHD_HEADER_KIND, join_header, &j);
+	if (b.len > 0 && !b.overflow)
+		r = arena_strndup(ctx->req.arena, (const char *)b.data, b.len);
+	buf_deinit(&b);
+	return r;
+}
+
+/* The last element of a comma-separated header value (the one the
+ * nearest proxy added), trimmed, in the arena. */
+static const char *
+last_element(struct arena *a, const char *v)
+{
+	const char *comma = strrchr(v, ',');
+	const char *s = comma != NULL ? comma + 1 : v;
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return n > 0 ? arena_strndup(a, s, n) : NULL;
+}
+
+static bool
+host_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n > 255)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]",
+			   h[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* Who the client is. From a trusted proxy: the rightmost address of
+ * X-Forwarded-For that is not a trusted proxy itself (the ones left of it
+ * are whatever the client chose to send), and the scheme and host the
+ * nearest proxy reports; from anybody else, the peer and this
+ * connection. */
+static void
+client_info(struct http_ctx *ctx)
+{
+	struct http_request *hr = &ctx->req;
+	struct http_server *srv = ctx->srv;
+	struct net_addr peer, client;
+	char text[NET_ADDR_STRLEN] = "?";
+	const char *xff, *v;
+
+	hr->tls = srv->tls_cert != NULL;
+	hr->scheme = hr->tls ? "https" : "http";
+	hr->host = http_header(hr, "Host");
+	if (conn_addr(ctx->conn, &peer) < 0) {
+		hr->peer_addr = hr->remote_addr = arena_strdup(hr->arena, "?");
+		return;
+	}
+	net_addr_format(&peer, text);
+	hr->peer_addr = hr->remote_addr = arena_strdup(hr->arena, text);
+	if (srv->cfg.ntrusted == 0 || !trusted(srv, &peer))
+		return;
+	client = peer;
+	if ((xff = header_all(ctx, "X-Forwarded-For")) != NULL) {
+		const char *end = xff + strlen(xff);
+
+		while (end > xff) {
+			const char *start = end;
+			struct net_addr a;
+
+			while (start > xff && start[-1] != ',')
+				start--;
+			/* Unreadable: the hop that wrote it is the client
+			 * as far as we can tell. */
+			if (forwarded_addr(start, (size_t)(end - start), &a) <
+			    0)
+				break;
+			client = a;
+			if (!trusted(srv, &a))
+				break;
+			end = start > xff ? start - 1 : xff;
+		}
+		net_addr_format(&client, text);
+		hr->remote_addr = arena_strdup(hr->arena, text);
+	}
+	if ((v = header_all(ctx, "X-Forwarded-Proto")) != NULL &&
+	    (v = last_element(hr->arena, v)) != NULL &&
+	    (str_ieq(v, "https") || str_ieq(v, "http")))
+		hr->scheme = str_ieq(v, "https") ? "https" : "http";
+	if ((v = header_all(ctx, "X-Forwarded-Host")) != NULL &&
+	    (v = last_element(hr->arena, v)) != NULL && host_ok(v))
+		hr->host = v;
+}
+
+/* --- connections per address --- */
+
+static size_t
+addr_bucket(const struct net_addr *a)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ a->b[i]) * 1099511628211ULL;
+	return (size_t)(h % ADDR_BUCKETS);
+}
+
+/* Add delta to the address's count (with addr_mu held); returns the new
+ * count. */
+static unsigned
+addr_add(struct http_server *srv, const struct net_addr *a, int delta)
+{
+	struct addr_count **pp = &srv->addr_tab[addr_bucket(a)], *e;
+
+	for (; (e = *pp) != NULL; pp = &e->next)
+		if (memcmp(e->addr.b, a->b, 16) == 0)
+			break;
+	if (e == NULL) {
+		if (delta <= 0)
+			return 0;
+		e = xcalloc(1, sizeof(*e));
+		e->addr = *a;
+		*pp = e;
+	}
+	if (delta < 0 && e->n < (unsigned)-delta)
+		e->n = 0;
+	else
+		e->n = (unsigned)((int)e->n + delta);
+	if (e->n == 0) {
+		unsigned n = 0;
+
+		*pp = e->next;
+		free(e);
+		return n;
+	}
+	return e->n;
+}
+
+static bool
+counted(const struct http_server *srv, const struct net_addr *a)
+{
+	return srv->cfg.max_per_addr > 0 && !trusted(srv, a);
+}
+
+/* libmicrohttpd asks before it accepts a connection: one address may not
+ * hold more than max_per_addr (a trusted proxy speaks for many). */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *srv = cls;
+	struct net_addr a;
+	char text[NET_ADDR_STRLEN];
+	uint64_t now, refused = 0;
+	bool refuse;
+
+	(void)len;
+	if (net_addr_from_sockaddr(sa, &a) < 0 || !counted(srv, &a))
+		return MHD_YES;
+	pthread_mutex_lock(&srv->addr_mu);
+	refuse = addr_add(srv, &a, 0) >= srv->cfg.max_per_addr;
+	if (refuse) {
+		srv->addr_refused++;
+		now = time_mono_ms();
+		/* A flood makes one line a second, not one per attempt. */
+		if (now - srv->addr_logged_ms >= 1000) {
+			srv->addr_logged_ms = now;
+			refused = srv->addr_refused;
+			srv->addr_refused = 0;
+		}
+	}
+	pthread_mutex_unlock(&srv->addr_mu);
+	if (refused > 0) {
+		net_addr_format(&a, text);
+		log_warn("http: connection from %s refused: it holds %u "
+			 "connections already (--max-connections-per-addr); "
+			 "%llu refused",
+			 text, srv->cfg.max_per_addr,
+			 (unsigned long long)refused);
+	}
+	return refuse ? MHD_NO : MHD_YES;
+}
+
+static void
+notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+		  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct net_addr a, *kept = *socket_ctx;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (conn_addr(conn, &a) < 0 || !counted(srv, &a))
+			return;
+		kept = xmalloc(sizeof(*kept));
+		*kept = a;
+		*socket_ctx = kept;
+		pthread_mutex_lock(&srv->addr_mu);
+		addr_add(srv, kept, 1);
+		pthread_mutex_unlock(&srv->addr_mu);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && kept != NULL) {
+		pthread_mutex_lock(&srv->addr_mu);
+		addr_add(srv, kept, -1);
+		pthread_mutex_unlock(&srv->addr_mu);
+		free(kept);
+		*socket_ctx = NULL;
+	}
+}
+
+/* --- requests --- */
 
 static void *
 uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -90,9 +381,9 @@ uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 	ctx->req.id = atomic_fetch_add(&request_counter, 1) + 1;
 	ctx->req.status = 200;
 	ctx->req.log_status = -1;
+	ctx->req.max_body = srv->cfg.max_body;
 	q = strchr(ctx->uri, '?');
 	ctx->req.query = q != NULL ? q + 1 : "";
-	buf_init(&ctx->body, srv->cfg.max_body);
 	return ctx;
 }
 
@@ -113,7 +404,8 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 (unsigned long long)ctx->req.id, (int)toe);
 	if (ctx->req.done_fn != NULL)
 		ctx->req.done_fn(&ctx->req);
-	buf_deinit(&ctx->body);
+	if (ctx->body_init)
+		buf_deinit(&ctx->body);
 	a = ctx->req.arena;
 	arena_free(&a);
 	*con_cls = NULL;
@@ -188,9 +480,12 @@ log_request(struct http_ctx *ctx, size_t bytes)
 	if (hr->log_status >= 0)
 		snprintf(st, sizeof(st), " status=%d", hr->log_status);
 	log_info("%s %s %s http=%d%s bytes=%zu ms=%llu",
-		 hr->remote_addr != NULL ? hr->remote_addr : "?", hr->method,
-		 hr->log_fields != NULL ? hr->log_fields : hr->path, hr->status,
-		 st, bytes,
+		 hr->remote_addr != NULL ? hr->remote_addr : "?",
+		 hr->method != NULL ? hr->method : "?",
+		 hr->log_fields != NULL ? hr->log_fields
+		 : hr->path != NULL	? hr->path
+					: "?",
+		 hr->status, st, bytes,
 		 (unsigned long long)(time_mono_ms() - ctx->start_ms));
 }
 
@@ -238,6 +533,53 @@ send_status(struct http_ctx *ctx, int status)
 	return send_response(ctx);
 }
 
+/* The announced body size: 0 and *n, 1 when there is none, -1 when the
+ * header is not a plain decimal number (or absurd). */
+static int
+content_length(struct http_ctx *ctx, uint64_t *n)
+{
+	const char *cl = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+						     "Content-Length");
+	int64_t v;
+
+	*n = 0;
+	if (cl == NULL)
+		return 1;
+	for (const char *p = cl; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return -1;
+	if (str_to_int64(cl, &v) < 0 || v < 0)
+		return -1;
+	*n = (uint64_t)v;
+	return 0;
+}
+
+static bool
+chunked(struct http_ctx *ctx)
+{
+	const char *te = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+						     "Transfer-Encoding");
+
+	return te != NULL && strstr(te, "chunked") != NULL;
+}
+
+/* The response is set and the body was not read: drop a small body so
+ * that the connection can carry the next request, answer before a large
+ * one (libmicrohttpd then reads none of it and closes the connection). */
+static enum MHD_Result
+answer_early(struct http_ctx *ctx)
+{
+	uint64_t n;
+
+	if (!chunked(ctx) && content_length(ctx, &n) == 0 && n > 0 &&
+	    n <= HTTP_DISCARD_MAX) {
+		ctx->state = HTTP_ST_DISCARD;
+		log_ctx_set(NULL);
+		return MHD_YES;
+	}
+	return send_response(ctx);
+}
+
 static const struct http_route *
 route_find(const struct http_server *srv, const char *path)
 {
@@ -264,19 +606,18 @@ method_allowed(const char *methods, const char *method)
 	return false;
 }
 
-/* Run the handler (or its resume_fn) and act on its answer. */
+/* Act on what a handler, a hook or a resume_fn answered. */
 static enum MHD_Result
-run(struct http_ctx *ctx, http_handler_fn *fn)
+act(struct http_ctx *ctx, enum http_result r)
 {
 	struct http_request *hr = &ctx->req;
 
-	hr->resume_fn = NULL;
-	hr->park_fn = NULL;
-	if (fn(hr) == HTTP_DONE)
+	if (r == HTTP_DONE)
 		return send_response(ctx);
-	if (hr->resume_fn == NULL) {
-		log_error("req=%llu parked without a resume function",
-			  (unsigned long long)hr->id);
+	if (r != HTTP_PARKED || hr->resume_fn == NULL) {
+		log_error("req=%llu: handler answered %d without a way to go "
+			  "on",
+			  (unsigned long long)hr->id, (int)r);
 		return send_status(ctx, 500);
 	}
 	ctx->state = HTTP_ST_PARKED;
@@ -287,37 +628,67 @@ run(struct http_ctx *ctx, http_handler_fn *fn)
 	return MHD_YES;
 }
 
-/* Headers are in: find the route, check the method and the announced
- * size. */
+/* Run the handler (or its resume_fn) and act on its answer. */
+static enum MHD_Result
+run(struct http_ctx *ctx, http_handler_fn *fn)
+{
+	struct http_request *hr = &ctx->req;
+
+	hr->resume_fn = NULL;
+	hr->park_fn = NULL;
+	return act(ctx, fn(hr));
+}
+
+/* Headers are in: who is asking, the route and method, the announced
+ * size, then the route's hook, all before any of the body is read. */
 static enum MHD_Result
 begin(struct http_ctx *ctx, const char *url, const char *method)
 {
 	struct http_request *hr = &ctx->req;
-	const char *cl = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
-						     "Content-Length");
-	int64_t n;
+	uint64_t n;
+	int cl;
 
 	hr->method = arena_strdup(hr->arena, method);
 	hr->path = arena_strdup(hr->arena, url);
-	hr->remote_addr = remote_addr(hr->arena, ctx->conn);
-	hr->tls = ctx->srv->tls_cert != NULL;
+	client_info(ctx);
 	ctx->state = HTTP_ST_BODY;
+	cl = content_length(ctx, &n);
+	if (cl < 0) {
+		log_info("req=%llu unreadable Content-Length",
+			 (unsigned long long)hr->id);
+		return send_status(ctx, 400);
+	}
 	ctx->route = route_find(ctx->srv, url);
 	if (ctx->route == NULL) {
 		log_info("unknown path %s", url);
-		return send_status(ctx, 404);
+		http_set_status(hr, 404);
+		return answer_early(ctx);
 	}
 	if (!method_allowed(ctx->route->methods, method)) {
 		http_add_header(hr, "Allow", ctx->route->methods);
-		return send_status(ctx, 405);
+		http_set_status(hr, 405);
+		return answer_early(ctx);
 	}
-	if (cl != NULL && str_to_int64(cl, &n) == 0 &&
-	    (uint64_t)n > ctx->srv->cfg.max_body) {
-		log_info("req=%llu body of %s bytes over the limit of %zu",
-			 (unsigned long long)hr->id, cl,
-			 ctx->srv->cfg.max_body);
+	if (ctx->route->headers != NULL) {
+		enum http_result r;
+
+		hr->resume_fn = NULL;
+		hr->park_fn = NULL;
+		r = ctx->route->headers(hr);
+		if (r == HTTP_DONE)
+			return answer_early(ctx);
+		if (r != HTTP_CONTINUE)
+			return act(ctx, r);
+	}
+	if (cl == 0 && n > hr->max_body) {
+		log_info("req=%llu body of %llu bytes over the limit of %zu",
+			 (unsigned long long)hr->id, (unsigned long long)n,
+			 hr->max_body);
 		return send_status(ctx, 413);
 	}
+	buf_init(&ctx->body, hr->max_body);
+	ctx->body_init = true;
+	log_ctx_set(NULL);
 	return MHD_YES;
 }
 
@@ -350,12 +721,21 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		if (ctx->too_large) {
 			log_info("req=%llu body over the limit of %zu bytes",
 				 (unsigned long long)ctx->req.id,
-				 ctx->srv->cfg.max_body);
+				 ctx->req.max_body);
 			return send_status(ctx, 413);
 		}
 		ctx->req.body = ctx->body.data;
 		ctx->req.body_len = ctx->body.len;
 		return run(ctx, ctx->route->handler);
+	case HTTP_ST_DISCARD:
+		if (*upload_data_size > 0) {
+			ctx->discarded += *upload_data_size;
+			*upload_data_size = 0;
+			/* Content-Length said less: the client lies. */
+			return ctx->discarded <= HTTP_DISCARD_MAX ? MHD_YES
+								  : MHD_NO;
+		}
+		return send_response(ctx);
 	case HTTP_ST_PARKED:
 		return run(ctx, ctx->req.resume_fn);
 	case HTTP_ST_DONE:
@@ -402,6 +782,16 @@ server_free(struct http_server *h)
 {
 	if (h->listen_fd >= 0)
 		close(h->listen_fd);
+	for (size_t i = 0; i < ADDR_BUCKETS; i++) {
+		struct addr_count *e, *next;
+
+		for (e = h->addr_tab[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e);
+		}
+	}
+	pthread_mutex_destroy(&h->addr_mu);
+	free(h->trusted);
 	free(h->tls_cert);
 	free(h->tls_key);
 	free(h);
@@ -414,8 +804,16 @@ http_start(const struct http_config *cfg, const char **error_r)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	unsigned threads = cfg->threads;
+	struct MHD_OptionItem tls[4] = {{MHD_OPTION_END, 0, NULL}};
 
 	h->cfg = *cfg;
+	h->listen_fd = -1;
+	pthread_mutex_init(&h->addr_mu, NULL);
+	if (cfg->ntrusted > 0) {
+		h->trusted = xcalloc(cfg->ntrusted, sizeof(*h->trusted));
+		memcpy(h->trusted, cfg->trusted,
+		       cfg->ntrusted * sizeof(*h->trusted));
+	}
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -435,33 +833,28 @@ http_start(const struct http_config *cfg, const char **error_r)
 			return NULL;
 		}
 		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+						 h->tls_cert};
+		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+						 h->tls_key};
+		tls[2] = (struct MHD_OptionItem){
+			MHD_OPTION_HTTPS_PRIORITIES, 0,
+			(void *)(cfg->tls_priority != NULL
+					 ? cfg->tls_priority
+					 : HTTP_TLS_PRIORITY)};
 	}
-	if (h->tls_cert != NULL)
-		h->daemon = MHD_start_daemon(
-			flags, 0, NULL, NULL, access_handler, h,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
-			MHD_OPTION_THREAD_POOL_SIZE, threads,
-			MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h,
-			MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
-			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
-			MHD_OPTION_CONNECTION_LIMIT, 60000u,
-			MHD_OPTION_HTTPS_MEM_CERT, h->tls_cert,
-			MHD_OPTION_HTTPS_MEM_KEY, h->tls_key,
-			MHD_OPTION_HTTPS_PRIORITIES,
-			cfg->tls_priority != NULL ? cfg->tls_priority
-						  : HTTP_TLS_PRIORITY,
-			MHD_OPTION_END);
-	else
-		h->daemon = MHD_start_daemon(
-			flags, 0, NULL, NULL, access_handler, h,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
-			MHD_OPTION_THREAD_POOL_SIZE, threads,
-			MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h,
-			MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
-			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
-			MHD_OPTION_CONNECTION_LIMIT, 60000u, MHD_OPTION_END);
+	h->daemon = MHD_start_daemon(
+		flags, 0, accept_policy, h, access_handler, h,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h,
+		MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header,
+		MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		*error_r = h->tls_cert != NULL
 				   ? "libmicrohttpd could not start (is "

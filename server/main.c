@@ -65,6 +65,11 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->data_dir = "./var";
 	cfg->listen = "127.0.0.1:8080";
 	cfg->max_body = 64 * 1024 * 1024;
+	cfg->max_body_small = 1024 * 1024;
+	cfg->max_connections = 20000;
+	cfg->max_per_addr = 256;
+	cfg->max_header = 32 * 1024;
+	cfg->idle_timeout = 30;
 	cfg->max_message = 50 * 1024 * 1024;
 	cfg->heartbeat_min = 60;
 	cfg->heartbeat_max = 3540;
@@ -91,7 +96,27 @@ usage(FILE *f)
 	      "  --lmtp ADDR:PORT      accept mail over LMTP on TCP\n"
 	      "  --lmtp-socket PATH    accept mail over LMTP on a UNIX socket\n"
 	      "  --log-level LEVEL     error, warn, info (default), debug\n"
-	      "  --max-body BYTES      largest request body (default 64 MiB)\n"
+	      "  --max-body BYTES      largest body of Sync, SendMail, "
+	      "SmartReply and\n"
+	      "                        SmartForward (default 64 MiB)\n"
+	      "  --max-body-small BYTES  largest body of any other request "
+	      "(default 1 MiB)\n"
+	      "  --max-connections N   open connections at most (default "
+	      "20000)\n"
+	      "  --max-connections-per-addr N  from one client address "
+	      "(default 256;\n"
+	      "                        0 = no limit; trusted proxies are "
+	      "exempt)\n"
+	      "  --max-header-bytes N  request line and headers at most "
+	      "(default 32768)\n"
+	      "  --idle-timeout S      close a connection idle this long, "
+	      "also before its\n"
+	      "                        first byte (default 30; parked "
+	      "requests are exempt)\n"
+	      "  --trusted-proxy CIDR  believe X-Forwarded-For/-Proto/-Host "
+	      "from these\n"
+	      "                        peers (repeatable; IPv4 or IPv6, "
+	      "e.g. 127.0.0.1/32)\n"
 	      "  --max-message BYTES   largest delivered message "
 	      "(default 50 MiB)\n"
 	      "  --threads N           HTTP worker threads (default: cores)\n"
@@ -136,6 +161,12 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_LMTP_SOCK,
 		O_LOG,
 		O_BODY,
+		O_BODY_SMALL,
+		O_CONNS,
+		O_CONNS_ADDR,
+		O_HEADER,
+		O_IDLE,
+		O_PROXY,
 		O_MSG,
 		O_THREADS,
 		O_HBMIN,
@@ -153,6 +184,13 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"lmtp-socket", required_argument, NULL, O_LMTP_SOCK},
 		{"log-level", required_argument, NULL, O_LOG},
 		{"max-body", required_argument, NULL, O_BODY},
+		{"max-body-small", required_argument, NULL, O_BODY_SMALL},
+		{"max-connections", required_argument, NULL, O_CONNS},
+		{"max-connections-per-addr", required_argument, NULL,
+		 O_CONNS_ADDR},
+		{"max-header-bytes", required_argument, NULL, O_HEADER},
+		{"idle-timeout", required_argument, NULL, O_IDLE},
+		{"trusted-proxy", required_argument, NULL, O_PROXY},
 		{"max-message", required_argument, NULL, O_MSG},
 		{"threads", required_argument, NULL, O_THREADS},
 		{"heartbeat-min", required_argument, NULL, O_HBMIN},
@@ -202,6 +240,52 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			if (parse_size(optarg, &cfg->max_body) < 0)
 				bad = fprintf(stderr, "easd: bad --max-body\n");
 			break;
+		case O_BODY_SMALL:
+			if (parse_size(optarg, &cfg->max_body_small) < 0)
+				bad = fprintf(stderr,
+					      "easd: bad --max-body-small\n");
+			break;
+		case O_CONNS:
+			if (parse_unsigned(optarg, &cfg->max_connections) < 0 ||
+			    cfg->max_connections == 0)
+				bad = fprintf(stderr,
+					      "easd: bad --max-connections\n");
+			break;
+		case O_CONNS_ADDR:
+			if (parse_unsigned(optarg, &cfg->max_per_addr) < 0)
+				bad = fprintf(stderr, "easd: bad "
+						      "--max-connections-per-"
+						      "addr\n");
+			break;
+		case O_HEADER:
+			if (parse_size(optarg, &cfg->max_header) < 0 ||
+			    cfg->max_header < 4096)
+				bad = fprintf(stderr,
+					      "easd: bad --max-header-bytes "
+					      "(at least 4096)\n");
+			break;
+		case O_IDLE:
+			if (parse_unsigned(optarg, &cfg->idle_timeout) < 0 ||
+			    cfg->idle_timeout == 0)
+				bad = fprintf(stderr,
+					      "easd: bad --idle-timeout\n");
+			break;
+		case O_PROXY: {
+			struct net_cidr cidr;
+
+			if (net_cidr_parse(optarg, &cidr) < 0) {
+				bad = fprintf(stderr,
+					      "easd: bad --trusted-proxy %s "
+					      "(want ADDR or ADDR/BITS)\n",
+					      optarg);
+				break;
+			}
+			cfg->trusted = xrealloc(cfg->trusted,
+						(cfg->ntrusted + 1) *
+							sizeof(*cfg->trusted));
+			cfg->trusted[cfg->ntrusted++] = cidr;
+			break;
+		}
 		case O_MSG:
 			if (parse_size(optarg, &cfg->max_message) < 0)
 				bad = fprintf(stderr,
@@ -260,8 +344,10 @@ raise_fd_limit(void)
 /* The public listener's routes: ActiveSync and Autodiscover (paths match
  * without regard to case). */
 static const struct http_route public_routes[] = {
-	{"/Microsoft-Server-ActiveSync", "OPTIONS,POST", eas_endpoint},
-	{"/autodiscover/autodiscover.xml", "POST", autodiscover_endpoint},
+	{"/Microsoft-Server-ActiveSync", "OPTIONS,POST", eas_headers,
+	 eas_endpoint},
+	{"/autodiscover/autodiscover.xml", "POST", autodiscover_headers,
+	 autodiscover_endpoint},
 };
 
 static int
@@ -274,6 +360,12 @@ http_glue_start(struct easd *srv, const char **error_r)
 		.tls_priority = srv->cfg.tls_priority,
 		.threads = srv->cfg.threads,
 		.max_body = srv->cfg.max_body,
+		.max_connections = srv->cfg.max_connections,
+		.max_per_addr = srv->cfg.max_per_addr,
+		.max_header = srv->cfg.max_header,
+		.idle_timeout = srv->cfg.idle_timeout,
+		.trusted = srv->cfg.trusted,
+		.ntrusted = srv->cfg.ntrusted,
 		.routes = public_routes,
 		.nroutes = N_ELEMENTS(public_routes),
 		.ctx = srv,
@@ -422,6 +514,7 @@ out:
 	push_free(&srv.push);
 	easd_stores_close();
 	free((char *)srv.cfg.db_path);
+	free(srv.cfg.trusted);
 	log_info("stopped");
 	close(lock_fd);
 	return rc;

@@ -20,9 +20,16 @@ struct easd_config {
 	const char *tls_priority; /* NULL = HTTP_TLS_PRIORITY */
 	const char *lmtp_listen;  /* NULL = no LMTP over TCP */
 	const char *lmtp_socket;
-	size_t max_body;    /* request body limit (413 past it) */
-	size_t max_message; /* LMTP / deliver limit */
-	unsigned threads;   /* 0 = one per core */
+	size_t max_body;       /* body limit of Sync, SendMail, SmartReply,
+				  SmartForward (413 past it) */
+	size_t max_body_small; /* of every other request */
+	/* the front end's limits (http_config) */
+	unsigned max_connections, max_per_addr, idle_timeout;
+	size_t max_header;
+	struct net_cidr *trusted; /* --trusted-proxy, ntrusted of them */
+	size_t ntrusted;
+	size_t max_message;		       /* LMTP / deliver limit */
+	unsigned threads;		       /* 0 = one per core */
 	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
 	unsigned max_ping_folders;
 	unsigned sync_window_max; /* 512 */
@@ -49,9 +56,12 @@ struct easd {
 struct store *easd_thread_store(struct easd *srv);
 void easd_stores_close(void);
 
-/* endpoint.c: the routes of the public listener (see http.h). */
+/* endpoint.c: the routes of the public listener (see http.h): the hooks
+ * that authenticate when the headers are in, and the handlers. */
 struct http_request;
+enum http_result eas_headers(struct http_request *hr);
 enum http_result eas_endpoint(struct http_request *hr);
+enum http_result autodiscover_headers(struct http_request *hr);
 enum http_result autodiscover_endpoint(struct http_request *hr);
 
 /* query.c: read the query (plain Cmd=...&User=... or the base64 binary

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -291,6 +293,408 @@ out:
 	arena_free(&a);
 }
 
+/* --- the front end: before the body --- */
+
+static struct easd_proc *fe;
+
+static int
+fe_init(void)
+{
+	static const char *const args[] = {
+		"--max-body", "200000",		"--max-body-small",
+		"20000",      "--idle-timeout", "2",
+		NULL};
+
+	fe = easd_start(args);
+	return fe == NULL ? -1 : 0;
+}
+
+static int
+fe_clean(void)
+{
+	return easd_stop(&fe) == 0 ? 0 : -1;
+}
+
+static int
+tcp_connect(int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Read what the server answers on fd until it closes, a whole response
+ * is in or WAIT_MS pass; returns the HTTP status (0 when none came). */
+static int
+read_status(int fd)
+{
+	char buf[8192];
+	size_t len = 0;
+	uint64_t until = time_mono_ms() + WAIT_MS;
+
+	while (len < sizeof(buf) - 1 && time_mono_ms() < until) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL)
+			break;
+	}
+	buf[len] = '\0';
+	return strncmp(buf, "HTTP/1.", 7) == 0 && len > 12 ? atoi(buf + 9) : 0;
+}
+
+/* Send head, then up to body_len bytes of body for as long as the server
+ * takes them (it may stop reading), then read its answer. */
+static int
+raw_request(int port, const char *head, size_t body_len)
+{
+	static char zeros[65536];
+	int fd = tcp_connect(port), status;
+	size_t sent = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, head, strlen(head)) != (ssize_t)strlen(head)) {
+		close(fd);
+		return -1;
+	}
+	while (sent < body_len) {
+		size_t n = EAS_MIN(sizeof(zeros), body_len - sent);
+		ssize_t w = send(fd, zeros, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (w <= 0)
+			break; /* full (not read) or closed */
+		sent += (size_t)w;
+	}
+	status = read_status(fd);
+	close(fd);
+	return status;
+}
+
+static long
+rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			v = atol(line + 6);
+	fclose(f);
+	return v;
+}
+
+/* Without valid credentials a request gets 401 when its headers are in:
+ * five 10 MB bodies, wrong password or none, do not make the server
+ * grow (it used to buffer each body before it looked at the
+ * credentials). */
+static void
+test_unauth_body_not_read(void)
+{
+	struct arena *a = arena_new(0);
+	long before, after;
+	int port = srv->port;
+
+	/* Warm up: threads, store connections, the credential check. */
+	for (int i = 0; i < 3; i++)
+		raw_request(port,
+			    "OPTIONS /Microsoft-Server-ActiveSync HTTP/1.1\r\n"
+			    "Host: x\r\nContent-Length: 0\r\n\r\n",
+			    0);
+	before = rss_kb(srv->pid);
+	for (int i = 0; i < 5; i++) {
+		const char *auth = i % 2 == 0 ? basic_header(a, "ada", "wrong")
+					      : "X-No-Auth: 1";
+		const char *head = arena_printf(
+			a,
+			"POST /Microsoft-Server-ActiveSync?Cmd=Sync&User=ada&"
+			"DeviceId=BIG%d&DeviceType=t HTTP/1.1\r\nHost: x\r\n"
+			"%s\r\nMS-ASProtocolVersion: 16.1\r\n"
+			"Content-Type: application/vnd.ms-sync.wbxml\r\n"
+			"Content-Length: 10485760\r\n\r\n",
+			i, auth);
+
+		CU_ASSERT_EQUAL(raw_request(port, head, 10485760), 401);
+	}
+	after = rss_kb(srv->pid);
+	printf("server RSS %ld kB before, %ld kB after five 10 MB bodies\n",
+	       before, after);
+	CU_ASSERT(before > 0 && after > 0);
+	CU_ASSERT(after - before < 8 * 1024);
+	arena_free(&a);
+}
+
+/* A Content-Length that is no plain number, or beyond any file
+ * (18446744073709551615 is libmicrohttpd's "unknown size"), gets 400 at
+ * once. */
+static void
+test_absurd_content_length(void)
+{
+	static const char *const bad[] = {"18446744073709551615",
+					  "99999999999999999999",
+					  "-1",
+					  "+5",
+					  "1e3",
+					  "0x10"};
+	struct arena *a = arena_new(0);
+
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		const char *head = arena_printf(
+			a,
+			"POST /Microsoft-Server-ActiveSync?Cmd=Sync&User=ada&"
+			"DeviceId=CL&DeviceType=t HTTP/1.1\r\nHost: x\r\n"
+			"%s\r\nContent-Length: %s\r\n\r\n",
+			basic_header(a, "ada", HARNESS_PASSWORD), bad[i]);
+		int st = raw_request(fe->port, head, 16);
+
+		/* libmicrohttpd itself refuses what does not fit 64 bits */
+		if (st != 400)
+			fprintf(stderr, "Content-Length %s: %d\n", bad[i], st);
+		CU_ASSERT(st == 400 || (i == 1 && st == 413));
+	}
+	arena_free(&a);
+}
+
+/* Bodies are limited per command: Sync may be large (--max-body), the
+ * rest small (--max-body-small), whichever form the query has. The
+ * refusals come when the headers are in (raw requests: the server does
+ * not read the body it refuses). */
+static void
+test_body_limits(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(fe, "ada", "LIMITS");
+	static const char *const ct[] = {
+		"Content-Type: application/vnd.ms-sync.wbxml",
+		"MS-ASProtocolVersion: 16.1", NULL};
+	const char *auth = basic_header(a, "ada", HARNESS_PASSWORD);
+	struct eas_response r;
+	char *body = calloc(1, 50000);
+	struct eas_b64_query q;
+	static const uint8_t devid[4] = {1, 2, 3, 4};
+	const char *head;
+
+	CU_ASSERT_FATAL(c != NULL && body != NULL);
+	head = arena_printf(a,
+			    "POST /Microsoft-Server-ActiveSync?Cmd=FolderSync&"
+			    "User=ada&DeviceId=LIMITS&DeviceType=t HTTP/1.1\r\n"
+			    "Host: x\r\n%s\r\nContent-Length: 50000\r\n\r\n",
+			    auth);
+	CU_ASSERT_EQUAL(raw_request(fe->port, head, 50000), 413);
+	/* Sync takes it (and says what it thinks of the zeros) */
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST", NULL,
+				       "Cmd=Sync&User=ada&DeviceId=LIMITS&"
+				       "DeviceType=t",
+				       ct, body, 50000, &r),
+			0);
+	CU_ASSERT_NOT_EQUAL(r.http_status, 413);
+	CU_ASSERT_NOT_EQUAL(r.http_status, 0);
+	/* the base64 form: FolderSync (code 9) is small */
+	memset(&q, 0, sizeof(q));
+	q.version = 161;
+	q.command = 9;
+	q.locale = 0x0409;
+	q.device_id = devid;
+	q.device_id_len = sizeof(devid);
+	q.device_type = "t";
+	head = arena_printf(a,
+			    "POST /Microsoft-Server-ActiveSync?%s HTTP/1.1\r\n"
+			    "Host: x\r\n%s\r\nContent-Length: 50000\r\n\r\n",
+			    eas_url_escape(a, eas_query_b64(a, &q)), auth);
+	CU_ASSERT_EQUAL(raw_request(fe->port, head, 50000), 413);
+	/* past --max-body even Sync is refused */
+	head = arena_printf(a,
+			    "POST /Microsoft-Server-ActiveSync?Cmd=Sync&"
+			    "User=ada&DeviceId=LIMITS&DeviceType=t HTTP/1.1\r\n"
+			    "Host: x\r\n%s\r\nContent-Length: 300000\r\n\r\n",
+			    auth);
+	CU_ASSERT_EQUAL(raw_request(fe->port, head, 300000), 413);
+	free(body);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+/* Headers past --max-header-bytes are refused; a connection that sends
+ * nothing is closed after --idle-timeout (2 s here: the test waits for
+ * the close, at most WAIT_MS). */
+static void
+test_header_and_idle_limits(void)
+{
+	struct arena *a = arena_new(0);
+	char *big = arena_alloc(a, 40001);
+	int fd;
+
+	memset(big, 'a', 40000);
+	big[40000] = '\0';
+	CU_ASSERT_EQUAL(
+		raw_request(fe->port,
+			    arena_printf(a,
+					 "OPTIONS /Microsoft-Server-ActiveSync "
+					 "HTTP/1.1\r\nHost: x\r\nX-Big: "
+					 "%s\r\n\r\n",
+					 big),
+			    0),
+		431);
+	fd = tcp_connect(fe->port);
+	CU_ASSERT_FATAL(fd >= 0);
+	{
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		char c;
+
+		CU_ASSERT_EQUAL(poll(&pfd, 1, WAIT_MS), 1);
+		CU_ASSERT(read(fd, &c, 1) <= 0);
+	}
+	close(fd);
+	arena_free(&a);
+}
+
+/* Without --trusted-proxy a client's X-Forwarded-For is not believed. */
+static void
+test_forwarded_for_untrusted(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client_new(fe, "ada", "XFFU");
+	static const char *const h[] = {"X-Forwarded-For: 198.51.100.66", NULL};
+	struct eas_response r;
+
+	int before = harness_log_count(fe, "127.0.0.1 OPTIONS user=ada ");
+
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL(
+		eas_client_raw(c, a, "OPTIONS", NULL, NULL, h, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	CU_ASSERT(harness_wait_log(fe, "127.0.0.1 OPTIONS user=ada ",
+				   before + 1, WAIT_MS) > before);
+	CU_ASSERT_EQUAL(harness_log_count(fe, "198.51.100.66"), 0);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+/* --- connections per address --- */
+
+/* From one address at most --max-connections-per-addr connections; a
+ * closed one makes room again. */
+static void
+test_connections_per_addr(void)
+{
+	static const char *const args[] = {"--max-connections-per-addr", "3",
+					   NULL};
+	struct easd_proc *p = easd_start(args);
+	struct arena *a = arena_new(0);
+	int held[3], extra, st = 0;
+
+	CU_ASSERT_FATAL(p != NULL);
+	for (int i = 0; i < 3; i++) {
+		held[i] = tcp_connect(p->port);
+		CU_ASSERT(held[i] >= 0);
+	}
+	/* libmicrohttpd accepts and closes the fourth at once. */
+	extra = tcp_connect(p->port);
+	CU_ASSERT(
+		extra >= 0 &&
+		raw_request(p->port,
+			    "OPTIONS /Microsoft-Server-ActiveSync HTTP/1.1\r\n"
+			    "Host: x\r\n\r\n",
+			    0) == 0);
+	if (extra >= 0)
+		close(extra);
+	CU_ASSERT(harness_wait_log(p, "--max-connections-per-addr", 1,
+				   WAIT_MS) >= 1);
+	close(held[0]);
+	/* Room again once the server has seen the close. */
+	for (uint64_t until = time_mono_ms() + WAIT_MS;
+	     st != 401 && time_mono_ms() < until;)
+		st = raw_request(p->port,
+				 "OPTIONS /Microsoft-Server-ActiveSync "
+				 "HTTP/1.1\r\nHost: x\r\n\r\n",
+				 0);
+	CU_ASSERT_EQUAL(st, 401);
+	close(held[1]);
+	close(held[2]);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	arena_free(&a);
+}
+
+/* --- behind a reverse proxy --- */
+
+/* From a trusted proxy the client is the rightmost X-Forwarded-For hop
+ * that is not a trusted proxy itself, and the log names it; Autodiscover
+ * answers with the scheme and host the proxy reports. */
+static void
+test_trusted_proxy(void)
+{
+	static const char *const args[] = {"--trusted-proxy", "127.0.0.1/32",
+					   "--trusted-proxy", "10.0.0.0/8",
+					   NULL};
+	static const char ad_body[] =
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/"
+		"autodiscover/mobilesync/requestschema/2006\"><Request>"
+		"<EMailAddress>ada@example.org</EMailAddress>"
+		"<AcceptableResponseSchema>http://schemas.microsoft.com/"
+		"exchange/autodiscover/mobilesync/responseschema/2006"
+		"</AcceptableResponseSchema></Request></Autodiscover>";
+	struct easd_proc *p = easd_start(args);
+	struct arena *a = arena_new(0);
+	struct eas_client *c;
+	struct eas_response r;
+	const char *h[5];
+
+	CU_ASSERT_FATAL(p != NULL);
+	c = harness_client_new(p, "ada", "PROXIED");
+	h[0] = "X-Forwarded-For: 203.0.113.9, 198.51.100.7, 10.1.2.3";
+	h[1] = NULL;
+	CU_ASSERT_EQUAL(
+		eas_client_raw(c, a, "OPTIONS", NULL, NULL, h, NULL, 0, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	CU_ASSERT(harness_wait_log(p, "198.51.100.7 OPTIONS user=ada", 1,
+				   WAIT_MS) >= 1);
+	/* an IPv6 client behind the same proxies, with a port */
+	h[0] = "X-Forwarded-For: [2001:db8::5]:4711";
+	CU_ASSERT_EQUAL(
+		eas_client_raw(c, a, "OPTIONS", NULL, NULL, h, NULL, 0, &r), 0);
+	CU_ASSERT(harness_wait_log(p, "2001:db8::5 OPTIONS user=ada", 1,
+				   WAIT_MS) >= 1);
+	h[0] = "X-Forwarded-For: 198.51.100.7";
+	h[1] = "X-Forwarded-Proto: https";
+	h[2] = "X-Forwarded-Host: mail.example.org";
+	h[3] = "Content-Type: text/xml";
+	h[4] = NULL;
+	CU_ASSERT_EQUAL(eas_client_raw(c, a, "POST",
+				       "/autodiscover/autodiscover.xml", NULL,
+				       h, ad_body, strlen(ad_body), &r),
+			0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	CU_ASSERT(r.body != NULL &&
+		  strstr((const char *)r.body,
+			 "<Url>https://mail.example.org/"
+			 "Microsoft-Server-ActiveSync</Url>") != NULL);
+	eas_client_free(&c);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	arena_free(&a);
+}
+
 /* --- the data directory --- */
 
 #define RUN_MS 60000
@@ -513,11 +917,13 @@ test_easctl_missing_dir(void)
 	free(dir);
 }
 
-static CU_TestInfo log_tests[] = {
+static CU_TestInfo default_tests[] = {
 	{"a newline in a Basic-auth user name forges no log line",
 	 test_log_injection},
 	{"an unknown user is checked against a dummy hash",
 	 test_unknown_user_dummy_hash},
+	{"401 before a 10 MB body is read; the server does not grow",
+	 test_unauth_body_not_read},
 	CU_TEST_INFO_NULL,
 };
 
@@ -537,8 +943,28 @@ static CU_TestInfo datadir_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo frontend_tests[] = {
+	{"an absurd Content-Length gets 400", test_absurd_content_length},
+	{"body limits per command, plain and base64 query", test_body_limits},
+	{"header size and idle connections are limited",
+	 test_header_and_idle_limits},
+	{"X-Forwarded-For from an untrusted peer is ignored",
+	 test_forwarded_for_untrusted},
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo network_tests[] = {
+	{"connections per client address are limited",
+	 test_connections_per_addr},
+	{"behind a trusted proxy: the real client, the public URL",
+	 test_trusted_proxy},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
-	{"logs", suite_init, suite_clean, NULL, NULL, log_tests},
+	{"default limits", suite_init, suite_clean, NULL, NULL, default_tests},
+	{"before the body", fe_init, fe_clean, NULL, NULL, frontend_tests},
+	{"network", NULL, NULL, NULL, NULL, network_tests},
 	{"store", NULL, NULL, NULL, NULL, store_tests},
 	{"data directory", NULL, NULL, NULL, NULL, datadir_tests},
 	CU_SUITE_INFO_NULL,
