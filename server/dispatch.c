@@ -181,14 +181,43 @@ user_matches(struct eas_req *req)
 	       (req->account.email != NULL && str_ieq(u, req->account.email));
 }
 
+/* A new device of an account that has --max-devices-per-account
+ * already: MS-ASCMD 2.2.2 status 177 (MaximumDevicesReached) for 14.0+,
+ * 403 for older clients and commands without a top-level status. */
 static enum eas_cmd_result
-load_device(struct eas_req *req)
+too_many_devices(struct eas_req *req, size_t n, struct wbxml_node **out_r)
+{
+	log_warn("account %s has %zu devices (--max-devices-per-account): "
+		 "device %s refused",
+		 req->account.login, n, req->device_id);
+	if (req->version >= EAS_V140 && eas_command_root(req->cmd) != 0)
+		return status_response(req, EAS_STATUS_MAXIMUM_DEVICES_REACHED,
+				       out_r);
+	req->http_status = 403;
+	return EAS_CMD_ERROR;
+}
+
+static enum eas_cmd_result
+load_device(struct eas_req *req, struct wbxml_node **out_r)
 {
 	enum store_error e;
 	int64_t now = time_now();
+	unsigned max = req->srv->cfg.max_devices_per_account;
 
 	e = store_device_get(req->store, req->arena, req->account.id,
 			     req->device_id, &req->device);
+	if (e == STORE_NOTFOUND && max > 0) {
+		struct store_device *list;
+		size_t n;
+
+		e = store_device_list(req->store, req->arena, req->account.id,
+				      &list, &n);
+		if (e != STORE_OK)
+			return eas_req_store_error(req, e, "device count");
+		if (n >= max)
+			return too_many_devices(req, n, out_r);
+		e = STORE_NOTFOUND;
+	}
 	if (e == STORE_NOTFOUND) {
 		e = store_device_create(req->store, req->arena, req->account.id,
 					req->device_id, req->device_type,
@@ -292,8 +321,8 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 		return EAS_CMD_ERROR;
 	}
 	req->cmd = cmd->name;
-	r = load_device(req);
-	if (r != EAS_CMD_OK)
+	r = load_device(req, out_r);
+	if (r != EAS_CMD_OK || *out_r != NULL)
 		return r;
 
 	if (req->device.access != STORE_ACCESS_ALLOWED &&

@@ -40,6 +40,7 @@ struct push_waiter;
 #define EAS_STATUS_POLICY_REFRESH 143
 #define EAS_STATUS_INVALID_POLICY_KEY 144
 #define EAS_STATUS_ITEM_NOT_FOUND 150
+#define EAS_STATUS_MAXIMUM_DEVICES_REACHED 177
 
 enum eas_cmd_result {
 	EAS_CMD_OK = 0,	    /* *out_r is the body (NULL = empty 200) */
@@ -124,6 +125,8 @@ void eas_req_add_header(struct eas_req *req, const char *name,
  * cannot be opened. */
 #define EAS_RETRY_BUSY "5"
 #define EAS_RETRY_STORE "60"
+/* ... and of a Ping or Sync over the account's parked requests. */
+#define EAS_RETRY_PARKED "300"
 
 /* Map a store error to a response and log it: 503 with Retry-After when
  * the store failed (busy, disk full, I/O error, corrupt), 500 when it

@@ -211,6 +211,18 @@ eas_resume(struct http_request *hr)
 
 	req->store = easd_thread_store(req->srv);
 	set_log_ctx(req);
+	if (fired != NULL && fired->reason == PUSH_LIMIT) {
+		/* MS-ASHTTP 503: the device waits and pings again; the
+		 * account's other devices keep their push. */
+		push_cancel(req->srv->push, fired);
+		req->waiter = NULL;
+		log_warn("account %s already has %u parked requests "
+			 "(--max-parked-per-account): answered 503",
+			 req->account.login,
+			 req->srv->cfg.max_parked_per_account);
+		eas_req_add_header(req, "Retry-After", EAS_RETRY_PARKED);
+		return respond_status(req, 503);
+	}
 	if (req->store == NULL)
 		return store_unavailable(req);
 	store_snapshot_begin(req->store);

@@ -2,9 +2,16 @@
  * listener, finds each request's route, lets the route look at the
  * headers before any of the body is read, reads the body, and calls the
  * route's handler with a struct http_request; a handler that parks gets
- * its connection suspended (no thread held) until http_resume(). It
- * counts connections per client address, believes X-Forwarded-* from
- * trusted proxies only, and writes one access-log line per request. */
+ * its connection suspended (no thread held) until http_resume(), its
+ * park_ms or its client's hanging up, whichever comes first. It counts
+ * connections per client address, believes X-Forwarded-* from trusted
+ * proxies only, and writes one access-log line per request.
+ *
+ * libmicrohttpd 0.9.75 does not poll a suspended connection, so a parked
+ * request would not notice that its client went away until its heartbeat
+ * ended. The watcher notices: one thread, one epoll set of the parked
+ * connections' sockets (EPOLLRDHUP, one-shot) and a timer heap for
+ * park_ms; it resumes the connection, which is then closed. */
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -13,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -32,6 +42,24 @@ struct addr_count {
 	unsigned n;
 };
 
+/* A parked connection in the watcher: the slot's generation changes
+ * whenever it is freed, so a stale epoll event or timer finds it
+ * changed and does nothing. */
+struct watch_slot {
+	struct http_ctx *ctx; /* NULL when free */
+	uint32_t gen;
+	uint32_t next_free;
+};
+
+struct watch_timer {
+	uint64_t due_ms;
+	uint32_t slot, gen;
+};
+
+#define WATCH_NONE UINT32_MAX
+/* The epoll token of the watcher's own wake-up eventfd. */
+#define WATCH_WAKE UINT64_MAX
+
 struct http_server {
 	struct http_config cfg;
 	struct net_cidr *trusted; /* our copy of cfg.trusted */
@@ -44,6 +72,19 @@ struct http_server {
 	pthread_mutex_t addr_mu;
 	struct addr_count *addr_tab[ADDR_BUCKETS];
 	uint64_t addr_refused, addr_logged_ms;
+
+	/* the watcher of parked connections; watch_mu guards all of it and
+	 * every http_ctx's watch fields */
+	pthread_mutex_t watch_mu;
+	pthread_cond_t watch_idle; /* parked went to 0 */
+	int watch_epfd, watch_wakefd;
+	pthread_t watch_thread;
+	bool watch_running, watch_stop, stopping;
+	struct watch_slot *slots;
+	uint32_t nslots, free_slot;
+	struct watch_timer *timers; /* min-heap by due_ms */
+	size_t ntimers, timers_cap;
+	size_t parked; /* suspended, and not yet back in access_handler */
 };
 
 enum http_state {
@@ -67,9 +108,19 @@ struct http_ctx {
 	bool too_large;
 	size_t discarded;
 	uint64_t start_ms;
+	/* watcher state (watch_mu) */
+	bool watched; /* in a slot: parked and not resumed yet */
+	bool hung_up; /* resumed because the client closed */
+	bool counted; /* in srv->parked */
+	uint32_t wslot, wgen;
+	int fd;
 };
 
 static atomic_uint_fast64_t request_counter;
+
+/* Set when a request is closed because its client hung up: the next line
+ * libmicrohttpd logs on this thread is about that, and says nothing. */
+static _Thread_local bool quiet_close;
 
 #define CTX_OF(hr)                                                             \
 	((struct http_ctx *)((char *)(hr)-offsetof(struct http_ctx, req)))
@@ -362,6 +413,318 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	}
 }
 
+/* --- the watcher of parked connections --- */
+
+static void
+timer_swap(struct watch_timer *t, size_t i, size_t j)
+{
+	struct watch_timer x = t[i];
+
+	t[i] = t[j];
+	t[j] = x;
+}
+
+static void
+timer_push(struct http_server *srv, uint64_t due, uint32_t slot, uint32_t gen)
+{
+	struct watch_timer *t;
+	size_t i;
+
+	if (srv->ntimers == srv->timers_cap) {
+		srv->timers_cap =
+			srv->timers_cap == 0 ? 64 : srv->timers_cap * 2;
+		srv->timers = xrealloc(srv->timers,
+				       srv->timers_cap * sizeof(*srv->timers));
+	}
+	t = srv->timers;
+	i = srv->ntimers++;
+	t[i] = (struct watch_timer){due, slot, gen};
+	while (i > 0 && t[(i - 1) / 2].due_ms > t[i].due_ms) {
+		timer_swap(t, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+timer_pop(struct http_server *srv)
+{
+	struct watch_timer *t = srv->timers;
+	size_t n = --srv->ntimers, i = 0;
+
+	t[0] = t[n];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < n && t[l].due_ms < t[m].due_ms)
+			m = l;
+		if (l + 1 < n && t[l + 1].due_ms < t[m].due_ms)
+			m = l + 1;
+		if (m == i)
+			break;
+		timer_swap(t, i, m);
+		i = m;
+	}
+}
+
+static void
+watch_wake(struct http_server *srv)
+{
+	uint64_t one = 1;
+
+	if (write(srv->watch_wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("http: cannot wake the watcher: %s", strerror(errno));
+}
+
+/* Resume ctx's connection once per parking: whoever comes first (a
+ * wake-up, the timer, the client's hanging up, shutdown) resumes it, the
+ * others find it gone from its slot. With watch_mu held. */
+static bool
+watch_resume_locked(struct http_server *srv, struct http_ctx *ctx, bool hung_up)
+{
+	struct watch_slot *sl;
+
+	if (!ctx->watched)
+		return false;
+	if (ctx->fd >= 0)
+		epoll_ctl(srv->watch_epfd, EPOLL_CTL_DEL, ctx->fd, NULL);
+	sl = &srv->slots[ctx->wslot];
+	sl->ctx = NULL;
+	sl->gen++;
+	sl->next_free = srv->free_slot;
+	srv->free_slot = ctx->wslot;
+	ctx->watched = false;
+	ctx->hung_up = hung_up;
+	MHD_resume_connection(ctx->conn);
+	return true;
+}
+
+/* The connection was just suspended: watch its socket, and its timer
+ * when it has one. */
+static void
+watch_add(struct http_ctx *ctx)
+{
+	struct http_server *srv = ctx->srv;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		ctx->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct watch_slot *sl;
+	uint64_t park_ms = ctx->req.park_ms;
+
+	pthread_mutex_lock(&srv->watch_mu);
+	if (srv->free_slot == WATCH_NONE) {
+		uint32_t n = srv->nslots == 0 ? 256 : srv->nslots * 2;
+
+		srv->slots = xrealloc(srv->slots, n * sizeof(*srv->slots));
+		for (uint32_t i = n; i-- > srv->nslots;) {
+			srv->slots[i] =
+				(struct watch_slot){NULL, 0, srv->free_slot};
+			srv->free_slot = i;
+		}
+		srv->nslots = n;
+	}
+	ctx->wslot = srv->free_slot;
+	sl = &srv->slots[ctx->wslot];
+	srv->free_slot = sl->next_free;
+	sl->ctx = ctx;
+	ctx->wgen = sl->gen;
+	ctx->watched = true;
+	ctx->hung_up = false;
+	ctx->counted = true;
+	srv->parked++;
+	ctx->fd = ci != NULL ? ci->connect_fd : -1;
+	if (ctx->fd >= 0) {
+		struct epoll_event ev = {
+			.events = EPOLLRDHUP | EPOLLONESHOT,
+			.data.u64 = (uint64_t)ctx->wgen << 32 | ctx->wslot,
+		};
+
+		if (epoll_ctl(srv->watch_epfd, EPOLL_CTL_ADD, ctx->fd, &ev) <
+		    0) {
+			log_warn("http: cannot watch req=%llu: %s",
+				 (unsigned long long)ctx->req.id,
+				 strerror(errno));
+			ctx->fd = -1;
+		}
+	}
+	if (park_ms > 0) {
+		bool earliest =
+			srv->ntimers == 0 ||
+			time_mono_ms() + park_ms < srv->timers[0].due_ms;
+
+		timer_push(srv, time_mono_ms() + park_ms, ctx->wslot,
+			   ctx->wgen);
+		if (earliest)
+			watch_wake(srv);
+	}
+	if (srv->stopping)
+		watch_resume_locked(srv, ctx, false);
+	pthread_mutex_unlock(&srv->watch_mu);
+}
+
+/* The slot behind an epoll token or timer, if it still holds the same
+ * parking. */
+static struct http_ctx *
+watch_lookup(struct http_server *srv, uint32_t slot, uint32_t gen)
+{
+	if (slot >= srv->nslots || srv->slots[slot].gen != gen)
+		return NULL;
+	return srv->slots[slot].ctx;
+}
+
+static void *
+watch_main(void *arg)
+{
+	struct http_server *srv = arg;
+	struct epoll_event evs[256];
+
+	for (;;) {
+		int timeout = -1, n;
+		uint64_t now;
+
+		pthread_mutex_lock(&srv->watch_mu);
+		if (srv->watch_stop) {
+			pthread_mutex_unlock(&srv->watch_mu);
+			break;
+		}
+		if (srv->ntimers > 0) {
+			now = time_mono_ms();
+			timeout = srv->timers[0].due_ms <= now
+					  ? 0
+					  : (int)EAS_MIN(srv->timers[0].due_ms -
+								 now,
+							 60000);
+		}
+		pthread_mutex_unlock(&srv->watch_mu);
+		n = epoll_wait(srv->watch_epfd, evs, (int)N_ELEMENTS(evs),
+			       timeout);
+		if (n < 0 && errno != EINTR) {
+			log_error("http: watcher: %s", strerror(errno));
+			break;
+		}
+		pthread_mutex_lock(&srv->watch_mu);
+		for (int i = 0; i < n; i++) {
+			struct http_ctx *ctx;
+			uint64_t v;
+
+			if (evs[i].data.u64 == WATCH_WAKE) {
+				if (read(srv->watch_wakefd, &v, sizeof(v)) < 0)
+					v = 0;
+				continue;
+			}
+			ctx = watch_lookup(srv, (uint32_t)evs[i].data.u64,
+					   (uint32_t)(evs[i].data.u64 >> 32));
+			if (ctx != NULL)
+				watch_resume_locked(srv, ctx, true);
+		}
+		now = time_mono_ms();
+		while (srv->ntimers > 0 && srv->timers[0].due_ms <= now) {
+			struct http_ctx *ctx = watch_lookup(
+				srv, srv->timers[0].slot, srv->timers[0].gen);
+
+			timer_pop(srv);
+			if (ctx != NULL)
+				watch_resume_locked(srv, ctx, false);
+		}
+		pthread_mutex_unlock(&srv->watch_mu);
+	}
+	return NULL;
+}
+
+static int
+watch_start(struct http_server *srv, const char **error_r)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WATCH_WAKE};
+
+	srv->free_slot = WATCH_NONE;
+	srv->watch_epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv->watch_wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv->watch_epfd < 0 || srv->watch_wakefd < 0 ||
+	    epoll_ctl(srv->watch_epfd, EPOLL_CTL_ADD, srv->watch_wakefd, &ev) <
+		    0 ||
+	    pthread_create(&srv->watch_thread, NULL, watch_main, srv) != 0) {
+		*error_r = "cannot start the watcher of parked connections";
+		return -1;
+	}
+	srv->watch_running = true;
+	return 0;
+}
+
+/* Resume every parked connection (their resume_fn answers them) and wait
+ * until they are all back: libmicrohttpd must not be stopped with a
+ * suspended connection. */
+static void
+watch_drain(struct http_server *srv)
+{
+	uint64_t until = time_mono_ms() + 15000;
+
+	pthread_mutex_lock(&srv->watch_mu);
+	srv->stopping = true;
+	for (uint32_t i = 0; i < srv->nslots; i++)
+		if (srv->slots[i].ctx != NULL)
+			watch_resume_locked(srv, srv->slots[i].ctx, false);
+	while (srv->parked > 0) {
+		struct timespec ts;
+
+		if (time_mono_ms() >= until) {
+			log_error("http: %zu parked requests still suspended "
+				  "at shutdown",
+				  srv->parked);
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&srv->watch_idle, &srv->watch_mu, &ts);
+	}
+	pthread_mutex_unlock(&srv->watch_mu);
+}
+
+static void
+watch_stop(struct http_server *srv)
+{
+	if (srv->watch_running) {
+		pthread_mutex_lock(&srv->watch_mu);
+		srv->watch_stop = true;
+		watch_wake(srv);
+		pthread_mutex_unlock(&srv->watch_mu);
+		pthread_join(srv->watch_thread, NULL);
+		srv->watch_running = false;
+	}
+	if (srv->watch_epfd >= 0)
+		close(srv->watch_epfd);
+	if (srv->watch_wakefd >= 0)
+		close(srv->watch_wakefd);
+	srv->watch_epfd = srv->watch_wakefd = -1;
+}
+
+/* A parked request is back in access_handler (with watch_mu free). */
+static void
+watch_back(struct http_ctx *ctx)
+{
+	struct http_server *srv = ctx->srv;
+
+	pthread_mutex_lock(&srv->watch_mu);
+	/* Resumed by libmicrohttpd itself: leave the slot too. */
+	if (ctx->watched) {
+		if (ctx->fd >= 0)
+			epoll_ctl(srv->watch_epfd, EPOLL_CTL_DEL, ctx->fd,
+				  NULL);
+		srv->slots[ctx->wslot].ctx = NULL;
+		srv->slots[ctx->wslot].gen++;
+		srv->slots[ctx->wslot].next_free = srv->free_slot;
+		srv->free_slot = ctx->wslot;
+		ctx->watched = false;
+	}
+	if (ctx->counted) {
+		ctx->counted = false;
+		if (--srv->parked == 0)
+			pthread_cond_broadcast(&srv->watch_idle);
+	}
+	pthread_mutex_unlock(&srv->watch_mu);
+}
+
 /* --- requests --- */
 
 static void *
@@ -382,6 +745,7 @@ uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 	ctx->req.status = 200;
 	ctx->req.log_status = -1;
 	ctx->req.max_body = srv->cfg.max_body;
+	ctx->fd = -1;
 	q = strchr(ctx->uri, '?');
 	ctx->req.query = q != NULL ? q + 1 : "";
 	return ctx;
@@ -398,8 +762,17 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (ctx == NULL)
 		return;
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
-	    ctx->state != HTTP_ST_DONE)
+	/* A parked request whose client hung up: libmicrohttpd may notice
+	 * the closed socket itself once it is resumed, before
+	 * access_handler sees it. (counted is this thread's field.) */
+	if (ctx->counted)
+		watch_back(ctx);
+	if (ctx->hung_up)
+		log_info("req=%llu the client closed its connection while "
+			 "parked: released",
+			 (unsigned long long)ctx->req.id);
+	else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
+		 ctx->state != HTTP_ST_DONE)
 		log_info("req=%llu connection ended before the response (%d)",
 			 (unsigned long long)ctx->req.id, (int)toe);
 	if (ctx->req.done_fn != NULL)
@@ -622,6 +995,8 @@ act(struct http_ctx *ctx, enum http_result r)
 	}
 	ctx->state = HTTP_ST_PARKED;
 	MHD_suspend_connection(ctx->conn);
+	/* Watched before park_fn: a wake-up from there finds it. */
+	watch_add(ctx);
 	if (hr->park_fn != NULL)
 		hr->park_fn(hr);
 	log_ctx_set(NULL);
@@ -636,6 +1011,7 @@ run(struct http_ctx *ctx, http_handler_fn *fn)
 
 	hr->resume_fn = NULL;
 	hr->park_fn = NULL;
+	hr->park_ms = 0;
 	return act(ctx, fn(hr));
 }
 
@@ -674,6 +1050,7 @@ begin(struct http_ctx *ctx, const char *url, const char *method)
 
 		hr->resume_fn = NULL;
 		hr->park_fn = NULL;
+		hr->park_ms = 0;
 		r = ctx->route->headers(hr);
 		if (r == HTTP_DONE)
 			return answer_early(ctx);
@@ -704,6 +1081,7 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)version;
 	if (ctx == NULL)
 		return MHD_NO;
+	quiet_close = false;
 	switch (ctx->state) {
 	case HTTP_ST_NEW:
 		return begin(ctx, url, method);
@@ -737,6 +1115,14 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		}
 		return send_response(ctx);
 	case HTTP_ST_PARKED:
+		watch_back(ctx);
+		if (ctx->hung_up) {
+			/* Nobody to answer: close now; request_completed
+			 * logs it and done_fn releases what the parking
+			 * held. */
+			quiet_close = true;
+			return MHD_NO;
+		}
 		return run(ctx, ctx->req.resume_fn);
 	case HTTP_ST_DONE:
 		return MHD_YES;
@@ -747,7 +1133,11 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 void
 http_resume(struct http_request *hr)
 {
-	MHD_resume_connection(CTX_OF(hr)->conn);
+	struct http_ctx *ctx = CTX_OF(hr);
+
+	pthread_mutex_lock(&ctx->srv->watch_mu);
+	watch_resume_locked(ctx->srv, ctx, false);
+	pthread_mutex_unlock(&ctx->srv->watch_mu);
 }
 
 static char *
@@ -774,6 +1164,11 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
+	if (quiet_close) {
+		quiet_close = false;
+		if (strstr(line, "internal error") != NULL)
+			return;
+	}
 	log_warn("http: %s", line);
 }
 
@@ -791,6 +1186,11 @@ server_free(struct http_server *h)
 		}
 	}
 	pthread_mutex_destroy(&h->addr_mu);
+	watch_stop(h);
+	pthread_mutex_destroy(&h->watch_mu);
+	pthread_cond_destroy(&h->watch_idle);
+	free(h->slots);
+	free(h->timers);
 	free(h->trusted);
 	free(h->tls_cert);
 	free(h->tls_key);
@@ -808,7 +1208,21 @@ http_start(const struct http_config *cfg, const char **error_r)
 
 	h->cfg = *cfg;
 	h->listen_fd = -1;
+	h->watch_epfd = h->watch_wakefd = -1;
 	pthread_mutex_init(&h->addr_mu, NULL);
+	pthread_mutex_init(&h->watch_mu, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&h->watch_idle, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (watch_start(h, error_r) < 0) {
+		server_free(h);
+		return NULL;
+	}
 	if (cfg->ntrusted > 0) {
 		h->trusted = xcalloc(cfg->ntrusted, sizeof(*h->trusted));
 		memcpy(h->trusted, cfg->trusted,
@@ -880,6 +1294,7 @@ http_stop(struct http_server **hp)
 
 	if (h == NULL)
 		return;
+	watch_drain(h);
 	MHD_stop_daemon(h->daemon);
 	server_free(h);
 	*hp = NULL;

@@ -6,7 +6,8 @@
  * for an unknown path and 405 with Allow for a method the route does not
  * take, 400 for an unreadable Content-Length, reads the body (413 past the
  * limit), and lets a handler park a request without holding a thread: the
- * connection is suspended until http_resume(). It limits connections in
+ * connection is suspended until http_resume() or a timer, and a parked
+ * request whose client hangs up is released at once. It limits connections in
  * total and per client address, header size and idle time, and takes the
  * client's address, scheme and host from X-Forwarded-* when the peer is a
  * trusted proxy. Handlers see struct http_request, never
@@ -72,9 +73,13 @@ struct http_request {
 	const char *log_fields;
 	int log_status;
 
-	/* parking: set by a handler that returns HTTP_PARKED */
-	http_handler_fn *resume_fn; /* on a worker thread after http_resume */
+	/* parking: set by a handler that returns HTTP_PARKED. A parked
+	 * request is resumed by http_resume(), after park_ms when that is
+	 * not 0, or when its client closes the connection: then it is
+	 * closed, resume_fn does not run, and done_fn does. */
+	http_handler_fn *resume_fn; /* on a worker thread after resuming */
 	http_hook_fn *park_fn;	    /* after the suspension */
+	uint64_t park_ms;
 	/* called once when the request ends, answered or not (a client that
 	 * hung up): release what parking holds */
 	http_hook_fn *done_fn;

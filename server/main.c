@@ -74,6 +74,8 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->heartbeat_min = 60;
 	cfg->heartbeat_max = 3540;
 	cfg->max_ping_folders = 300;
+	cfg->max_parked_per_account = 20;
+	cfg->max_devices_per_account = 100;
 	cfg->sync_window_max = 512;
 }
 
@@ -121,7 +123,15 @@ usage(FILE *f)
 	      "(default 50 MiB)\n"
 	      "  --threads N           HTTP worker threads (default: cores)\n"
 	      "  --heartbeat-min S --heartbeat-max S   Ping/Sync bounds "
-	      "(default 60..3540)\n",
+	      "(default 60..3540)\n"
+	      "  --max-parked-per-account N   waiting Pings and Syncs of "
+	      "an account\n"
+	      "                        (default 20; 0 = no limit; past it "
+	      "503)\n"
+	      "  --max-devices-per-account N  devices of an account "
+	      "(default 100; 0 = no\n"
+	      "                        limit; past it status 177, 403 for "
+	      "12.x)\n",
 	      f);
 }
 
@@ -171,6 +181,8 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_THREADS,
 		O_HBMIN,
 		O_HBMAX,
+		O_PARKED,
+		O_DEVICES,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -195,6 +207,8 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"threads", required_argument, NULL, O_THREADS},
 		{"heartbeat-min", required_argument, NULL, O_HBMIN},
 		{"heartbeat-max", required_argument, NULL, O_HBMAX},
+		{"max-parked-per-account", required_argument, NULL, O_PARKED},
+		{"max-devices-per-account", required_argument, NULL, O_DEVICES},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -304,6 +318,20 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			if (parse_unsigned(optarg, &cfg->heartbeat_max) < 0)
 				bad = fprintf(stderr,
 					      "easd: bad --heartbeat-max\n");
+			break;
+		case O_PARKED:
+			if (parse_unsigned(optarg,
+					   &cfg->max_parked_per_account) < 0)
+				bad = fprintf(stderr, "easd: bad "
+						      "--max-parked-per-"
+						      "account\n");
+			break;
+		case O_DEVICES:
+			if (parse_unsigned(optarg,
+					   &cfg->max_devices_per_account) < 0)
+				bad = fprintf(stderr, "easd: bad "
+						      "--max-devices-per-"
+						      "account\n");
 			break;
 		case O_HELP:
 			usage(stdout);

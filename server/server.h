@@ -32,7 +32,9 @@ struct easd_config {
 	unsigned threads;		       /* 0 = one per core */
 	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
 	unsigned max_ping_folders;
-	unsigned sync_window_max; /* 512 */
+	unsigned max_parked_per_account;  /* 0 = no limit */
+	unsigned max_devices_per_account; /* 0 = no limit */
+	unsigned sync_window_max;	  /* 512 */
 };
 
 void easd_config_defaults(struct easd_config *cfg);

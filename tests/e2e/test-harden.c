@@ -695,6 +695,191 @@ test_trusted_proxy(void)
 	arena_free(&a);
 }
 
+/* --- parked requests --- */
+
+/* A provisioned device of ada that synced its Inbox to the end, and the
+ * raw bytes of a Ping on that Inbox (600 s), for a socket of our own. */
+static struct eas_client *
+ping_device(const struct easd_proc *p, struct arena *a, const char *device,
+	    const char **req_r, size_t *len_r)
+{
+	struct eas_client *c = harness_client(p, "ada", device);
+	const struct eas_folder *inbox;
+	struct eas_sync_result sr;
+	struct wbxml_node *ping, *f;
+	struct buf body, out;
+	int st;
+
+	if (c == NULL || eas_client_foldersync(c, a, &st) < 0 ||
+	    (inbox = eas_client_folder_by_type(c, 2)) == NULL ||
+	    eas_client_sync(c, a, inbox->server_id, NULL, &sr) < 0) {
+		eas_client_free(&c);
+		return NULL;
+	}
+	ping = wbxml_new(a, EAS_PING_PING);
+	wbxml_add_int(a, ping, EAS_PING_HEARTBEATINTERVAL, 600);
+	f = wbxml_add(a, wbxml_add(a, ping, EAS_PING_FOLDERS), EAS_PING_FOLDER);
+	wbxml_add_text(a, f, EAS_PING_ID, inbox->server_id);
+	wbxml_add_text(a, f, EAS_PING_CLASS, "Email");
+	buf_init(&body, 0);
+	wbxml_encode(ping, &body);
+	buf_init(&out, 0);
+	buf_printf(&out,
+		   "POST /Microsoft-Server-ActiveSync?Cmd=Ping&User=ada&"
+		   "DeviceId=%s&DeviceType=TestDevice HTTP/1.1\r\n"
+		   "Host: 127.0.0.1\r\n%s\r\nMS-ASProtocolVersion: 16.1\r\n"
+		   "X-MS-PolicyKey: %u\r\n"
+		   "Content-Type: application/vnd.ms-sync.wbxml\r\n"
+		   "Content-Length: %zu\r\n\r\n",
+		   device, basic_header(a, "ada", HARNESS_PASSWORD),
+		   c->policy_key, body.len);
+	buf_append(&out, body.data, body.len);
+	*req_r = arena_memdup(a, out.data, out.len);
+	*len_r = out.len;
+	buf_deinit(&body);
+	buf_deinit(&out);
+	return c;
+}
+
+/* Send a prepared request on a new connection and leave it open. */
+static int
+send_open(int port, const char *req, size_t len)
+{
+	int fd = tcp_connect(port);
+
+	if (fd >= 0 && write(fd, req, len) != (ssize_t)len) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* A parked Ping whose client hangs up is released then, not at the end
+ * of its 600 s heartbeat: the server logs it (the test waits for that
+ * line, at most WAIT_MS). */
+static void
+test_hungup_ping_released(void)
+{
+	static const char parked[] = "push: parked HUNGUP";
+	static const char released[] = "closed its connection while parked";
+	struct arena *a = arena_new(0);
+	const char *req;
+	size_t len;
+	struct eas_client *c = ping_device(srv, a, "HUNGUP", &req, &len);
+	int p0 = harness_log_count(srv, parked);
+	int r0 = harness_log_count(srv, released);
+	int fd;
+
+	CU_ASSERT_FATAL(c != NULL);
+	fd = send_open(srv->port, req, len);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(harness_wait_log(srv, parked, p0 + 1, WAIT_MS), p0 + 1);
+	close(fd);
+	CU_ASSERT_EQUAL(harness_wait_log(srv, released, r0 + 1, WAIT_MS),
+			r0 + 1);
+	/* and the device can ping again */
+	{
+		int st = 0;
+
+		CU_ASSERT_EQUAL(eas_client_foldersync(c, a, &st), 0);
+	}
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+/* An account has at most --max-parked-per-account parked requests; one
+ * more is answered 503 with Retry-After at once, and the others wait
+ * on. */
+static void
+test_parked_limit(void)
+{
+	static const char *const args[] = {"--max-parked-per-account", "2",
+					   NULL};
+	struct easd_proc *p = easd_start(args);
+	struct arena *a = arena_new(0);
+	struct eas_client *c[3] = {NULL, NULL, NULL};
+	const char *req[3];
+	size_t len[3];
+	int fd[3], st;
+
+	CU_ASSERT_FATAL(p != NULL);
+	for (int i = 0; i < 3; i++) {
+		c[i] = ping_device(p, a, arena_printf(a, "PARK%d", i), &req[i],
+				   &len[i]);
+		CU_ASSERT_FATAL(c[i] != NULL);
+	}
+	fd[0] = send_open(p->port, req[0], len[0]);
+	fd[1] = send_open(p->port, req[1], len[1]);
+	CU_ASSERT_EQUAL(harness_wait_log(p, "push: parked PARK", 2, WAIT_MS),
+			2);
+	fd[2] = send_open(p->port, req[2], len[2]);
+	CU_ASSERT_FATAL(fd[0] >= 0 && fd[1] >= 0 && fd[2] >= 0);
+	st = read_status(fd[2]);
+	CU_ASSERT_EQUAL(st, 503);
+	CU_ASSERT(harness_log_count(p, "--max-parked-per-account") >= 1);
+	/* the first two are still parked: their clients hang up */
+	close(fd[0]);
+	close(fd[1]);
+	close(fd[2]);
+	CU_ASSERT_EQUAL(harness_wait_log(p,
+					 "closed its connection while "
+					 "parked",
+					 2, WAIT_MS),
+			2);
+	for (int i = 0; i < 3; i++)
+		eas_client_free(&c[i]);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	arena_free(&a);
+}
+
+/* An account has at most --max-devices-per-account devices: a new one
+ * gets status 177 (MaximumDevicesReached) with 14.0+, 403 with 12.1; the
+ * known ones keep working. */
+static void
+test_device_limit(void)
+{
+	static const char *const args[] = {"--max-devices-per-account", "2",
+					   NULL};
+	struct easd_proc *p = easd_start(args);
+	struct arena *a = arena_new(0);
+	struct eas_client *d1, *d2, *d3, *d4;
+	struct wbxml_node *prov, *pol;
+	struct eas_response r;
+	int64_t status = -1;
+	int st;
+
+	CU_ASSERT_FATAL(p != NULL);
+	d1 = harness_client(p, "ada", "DEV1");
+	d2 = harness_client(p, "ada", "DEV2");
+	CU_ASSERT_FATAL(d1 != NULL && d2 != NULL);
+	d3 = harness_client_new(p, "ada", "DEV3");
+	prov = wbxml_new(a, EAS_PROVISION_PROVISION);
+	pol = wbxml_add(a, wbxml_add(a, prov, EAS_PROVISION_POLICIES),
+			EAS_PROVISION_POLICY);
+	wbxml_add_text(a, pol, EAS_PROVISION_POLICYTYPE,
+		       "MS-EAS-Provisioning-WBXML");
+	d3->auto_provision = false;
+	CU_ASSERT_EQUAL(eas_client_post(d3, a, "Provision", prov, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	CU_ASSERT(r.tree != NULL &&
+		  wbxml_child_int(r.tree, EAS_PROVISION_STATUS, &status) > 0);
+	CU_ASSERT_EQUAL(status, 177);
+	d4 = harness_client_new(p, "ada", "DEV4");
+	eas_client_set_version(d4, "12.1");
+	d4->auto_provision = false;
+	eas_client_post(d4, a, "FolderSync", NULL, NULL, &r);
+	CU_ASSERT_EQUAL(r.http_status, 403);
+	CU_ASSERT(harness_log_count(p, "--max-devices-per-account") >= 2);
+	CU_ASSERT_EQUAL(eas_client_foldersync(d1, a, &st), 0);
+	CU_ASSERT_EQUAL(st, 1);
+	eas_client_free(&d1);
+	eas_client_free(&d2);
+	eas_client_free(&d3);
+	eas_client_free(&d4);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	arena_free(&a);
+}
+
 /* --- the data directory --- */
 
 #define RUN_MS 60000
@@ -953,6 +1138,14 @@ static CU_TestInfo frontend_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo parked_tests[] = {
+	{"a parked Ping whose client hangs up is released",
+	 test_hungup_ping_released},
+	{"parked requests per account are limited (503)", test_parked_limit},
+	{"devices per account are limited (177, 403)", test_device_limit},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo network_tests[] = {
 	{"connections per client address are limited",
 	 test_connections_per_addr},
@@ -965,6 +1158,8 @@ static CU_SuiteInfo suites[] = {
 	{"default limits", suite_init, suite_clean, NULL, NULL, default_tests},
 	{"before the body", fe_init, fe_clean, NULL, NULL, frontend_tests},
 	{"network", NULL, NULL, NULL, NULL, network_tests},
+	{"parked requests and devices", suite_init, suite_clean, NULL, NULL,
+	 parked_tests},
 	{"store", NULL, NULL, NULL, NULL, store_tests},
 	{"data directory", NULL, NULL, NULL, NULL, datadir_tests},
 	CU_SUITE_INFO_NULL,
