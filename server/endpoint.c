@@ -133,27 +133,50 @@ store_unavailable(struct eas_req *req)
 	return respond_status(req, 503);
 }
 
-/* Basic credentials against the store: 0, -1 (401), -2 (throttled). */
+/* Basic credentials against the store: 0, -1 (401 after *wait_ms_r), -2
+ * (throttled for *wait_ms_r). */
 static int
-authenticate(struct eas_req *req)
+authenticate(struct eas_req *req, uint64_t *wait_ms_r)
 {
 	const char *user, *pass;
 
+	*wait_ms_r = 0;
 	if (http_basic_auth(req->http, &user, &pass) < 0)
 		return -1;
-	return auth_check(req, user, pass);
+	return auth_check(req, user, pass, wait_ms_r);
 }
 
 static enum http_result
-unauthorized(struct eas_req *req, int why)
+answer_now(struct http_request *hr)
 {
+	(void)hr;
+	return HTTP_DONE; /* the response was set before the delay */
+}
+
+/* 401 (delayed for a pair that keeps failing: the connection is parked,
+ * no thread waits), or 503 with Retry-After while it is locked. */
+static enum http_result
+unauthorized(struct eas_req *req, int why, uint64_t wait_ms)
+{
+	struct http_request *hr = req->http;
+	enum http_result r;
+
 	if (why == -2) {
-		eas_req_add_header(req, "Retry-After", "60");
+		char s[24];
+
+		snprintf(s, sizeof(s), "%llu",
+			 (unsigned long long)(wait_ms + 999) / 1000);
+		eas_req_add_header(req, "Retry-After", s);
 		return respond_status(req, 503);
 	}
 	eas_req_add_header(req, "WWW-Authenticate",
 			   "Basic realm=\"ActiveSync\", charset=\"UTF-8\"");
-	return respond_status(req, 401);
+	r = respond_status(req, 401);
+	if (wait_ms == 0)
+		return r;
+	hr->park_ms = wait_ms;
+	hr->resume_fn = answer_now;
+	return HTTP_PARKED;
 }
 
 /* --- parking (push) --- */
@@ -312,6 +335,7 @@ enum http_result
 eas_headers(struct http_request *hr)
 {
 	struct eas_req *req = req_new(hr);
+	uint64_t wait_ms;
 	int a;
 
 	hr->done_fn = done_hook;
@@ -321,11 +345,13 @@ eas_headers(struct http_request *hr)
 	if (strcmp(hr->method, "OPTIONS") != 0 &&
 	    eas_parse_query(req, hr->query) < 0)
 		return respond_status(req, 400);
+	log_ctx_set(arena_printf(req->arena, "req=%llu",
+				 (unsigned long long)req->id));
 	store_snapshot_begin(req->store);
-	a = authenticate(req);
+	a = authenticate(req, &wait_ms);
 	store_snapshot_end(req->store);
 	if (a < 0)
-		return unauthorized(req, a);
+		return unauthorized(req, a, wait_ms);
 	hr->max_body = large_body_command(req->cmd)
 			       ? req->srv->cfg.max_body
 			       : small_body_limit(&req->srv->cfg);
@@ -365,16 +391,19 @@ enum http_result
 autodiscover_headers(struct http_request *hr)
 {
 	struct eas_req *req = req_new(hr);
+	uint64_t wait_ms;
 	int a;
 
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
 		return store_unavailable(req);
+	log_ctx_set(arena_printf(req->arena, "req=%llu",
+				 (unsigned long long)req->id));
 	store_snapshot_begin(req->store);
-	a = authenticate(req);
+	a = authenticate(req, &wait_ms);
 	store_snapshot_end(req->store);
 	if (a < 0)
-		return unauthorized(req, a);
+		return unauthorized(req, a, wait_ms);
 	hr->max_body = small_body_limit(&req->srv->cfg);
 	return HTTP_CONTINUE;
 }

@@ -75,6 +75,10 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->heartbeat_max = 3540;
 	cfg->max_ping_folders = 300;
 	cfg->max_parked_per_account = 20;
+	cfg->auth_max_failures = 10;
+	cfg->auth_addr_max_failures = 100;
+	cfg->auth_lockout = 900;
+	cfg->auth_delay_max = 15;
 	cfg->max_devices_per_account = 100;
 	cfg->sync_window_max = 512;
 }
@@ -128,6 +132,21 @@ usage(FILE *f)
 	      "an account\n"
 	      "                        (default 20; 0 = no limit; past it "
 	      "503)\n"
+	      "  --auth-max-failures N  failed logins of an account from one "
+	      "address before\n"
+	      "                        that pair is refused (default 10; 0 "
+	      "= never)\n"
+	      "  --auth-max-failures-per-addr N  failed logins from one "
+	      "address, any\n"
+	      "                        account, before it is refused "
+	      "(default 100; 0 = never)\n"
+	      "  --auth-lockout S      how long they are refused, and "
+	      "failures remembered\n"
+	      "                        (default 900)\n"
+	      "  --auth-delay-max S    failed answers of a pair are delayed "
+	      "1, 2, 4... s\n"
+	      "                        after 3 failures, up to S (default "
+	      "15; 0 = none)\n"
 	      "  --max-devices-per-account N  devices of an account "
 	      "(default 100; 0 = no\n"
 	      "                        limit; past it status 177, 403 for "
@@ -183,6 +202,10 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_HBMAX,
 		O_PARKED,
 		O_DEVICES,
+		O_AUTH_MAX,
+		O_AUTH_ADDR,
+		O_AUTH_LOCK,
+		O_AUTH_DELAY,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -209,6 +232,11 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"heartbeat-max", required_argument, NULL, O_HBMAX},
 		{"max-parked-per-account", required_argument, NULL, O_PARKED},
 		{"max-devices-per-account", required_argument, NULL, O_DEVICES},
+		{"auth-max-failures", required_argument, NULL, O_AUTH_MAX},
+		{"auth-max-failures-per-addr", required_argument, NULL,
+		 O_AUTH_ADDR},
+		{"auth-lockout", required_argument, NULL, O_AUTH_LOCK},
+		{"auth-delay-max", required_argument, NULL, O_AUTH_DELAY},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -333,6 +361,30 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 						      "--max-devices-per-"
 						      "account\n");
 			break;
+		case O_AUTH_MAX:
+			if (parse_unsigned(optarg, &cfg->auth_max_failures) < 0)
+				bad = fprintf(
+					stderr,
+					"easd: bad --auth-max-failures\n");
+			break;
+		case O_AUTH_ADDR:
+			if (parse_unsigned(optarg,
+					   &cfg->auth_addr_max_failures) < 0)
+				bad = fprintf(stderr, "easd: bad "
+						      "--auth-max-failures-per-"
+						      "addr\n");
+			break;
+		case O_AUTH_LOCK:
+			if (parse_unsigned(optarg, &cfg->auth_lockout) < 0 ||
+			    cfg->auth_lockout == 0)
+				bad = fprintf(stderr,
+					      "easd: bad --auth-lockout\n");
+			break;
+		case O_AUTH_DELAY:
+			if (parse_unsigned(optarg, &cfg->auth_delay_max) < 0)
+				bad = fprintf(stderr,
+					      "easd: bad --auth-delay-max\n");
+			break;
 		case O_HELP:
 			usage(stdout);
 			exit(0);
@@ -455,8 +507,10 @@ main(int argc, char **argv)
 
 	memset(&srv, 0, sizeof(srv));
 	easd_config_defaults(&srv.cfg);
-	if (parse_args(argc, argv, &srv.cfg) < 0)
+	if (parse_args(argc, argv, &srv.cfg) < 0) {
+		free(srv.cfg.trusted);
 		return 2;
+	}
 	/* Whatever the caller's umask, what we create is ours alone: the
 	 * database holds password hashes and mail. */
 	umask(077);

@@ -32,7 +32,12 @@ struct easd_config {
 	unsigned threads;		       /* 0 = one per core */
 	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
 	unsigned max_ping_folders;
-	unsigned max_parked_per_account;  /* 0 = no limit */
+	unsigned max_parked_per_account; /* 0 = no limit */
+	/* failed logins (auth.c) */
+	unsigned auth_max_failures;	  /* per account and address */
+	unsigned auth_addr_max_failures;  /* per address, all accounts */
+	unsigned auth_lockout;		  /* s a locked pair is refused */
+	unsigned auth_delay_max;	  /* s, the longest delay of a 401 */
 	unsigned max_devices_per_account; /* 0 = no limit */
 	unsigned sync_window_max;	  /* 512 */
 };
@@ -83,8 +88,12 @@ bool eas_req_standing_changed(struct eas_req *req);
 uint16_t eas_command_root(const char *cmd);
 
 /* auth.c: verify Basic credentials; fills req->account. Returns 0 on
- * success, -1 (401) on bad credentials, -2 when throttled. */
-int auth_check(struct eas_req *req, const char *user, const char *password);
+ * success; -1 (401) on bad credentials, to be answered after *wait_ms_r
+ * (the growing delay of a pair that keeps failing); -2 when the account
+ * is locked from this address, or the address for every account, for
+ * *wait_ms_r more (503 with Retry-After). */
+int auth_check(struct eas_req *req, const char *user, const char *password,
+	       uint64_t *wait_ms_r);
 /* Strip DOMAIN\ and keep user@domain as is. */
 const char *auth_normalize_user(struct arena *a, const char *user);
 /* Forget cached credentials of an account (password change, disable). */
