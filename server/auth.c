@@ -190,79 +190,21 @@ refused_for(const char *pair_key, const char *addr_key, uint64_t now,
 	return until > now ? until - now : 0;
 }
 
-int
-auth_check(struct eas_req *req, const char *user, const char *password,
-	   uint64_t *wait_ms_r)
+/* The slow check against the stored hash, and what its answer does to
+ * the cache and the throttle. 0 or -1 (401 after *wait_ms_r). */
+static int
+verify(struct eas_req *req, const char *name, const char *password,
+       const char *pair_key, const char *addr_key, uint64_t *wait_ms_r)
 {
 	const struct easd_config *cfg = &req->srv->cfg;
-	const char *name = auth_normalize_user(req->arena, user);
 	const char *addr = req->remote_addr != NULL ? req->remote_addr : "?";
-	const char *pair_key, *addr_key;
-	uint64_t lockout_ms = (uint64_t)cfg->auth_lockout * 1000;
-	uint8_t digest[32];
-	char cached_stamp[24] = "";
-	uint64_t now = time_mono_ms(), wait;
-	int64_t cached_id = 0;
-	struct store_account known;
+	uint64_t lockout_ms = (uint64_t)cfg->auth_lockout * 1000, now;
 	struct throttle_entry *p, *a;
+	uint8_t digest[32];
 	enum store_error e;
 	unsigned fails = 0;
 	bool locked = false, addr_locked = false;
 
-	*wait_ms_r = 0;
-	pthread_mutex_lock(&auth_lock);
-	init_locked();
-	digest_password(password, digest);
-	{
-		struct auth_cache_entry *c =
-			&cache[slot_of(name, AUTH_CACHE_SLOTS)];
-
-		if (c->user != NULL && strcmp(c->user, name) == 0 &&
-		    c->expires > now &&
-		    memcmp(c->digest, digest, sizeof(digest)) == 0) {
-			cached_id = c->account_id;
-			memcpy(cached_stamp, c->stamp, sizeof(cached_stamp));
-		}
-	}
-	pthread_mutex_unlock(&auth_lock);
-
-	/* The pair is keyed on the account, whatever form of its name was
-	 * typed. */
-	if (cached_id != 0)
-		pair_key = arena_printf(req->arena, "#%lld|%s",
-					(long long)cached_id, addr);
-	else if (store_account_get(req->store, req->arena, name, &known) ==
-		 STORE_OK)
-		pair_key = arena_printf(req->arena, "#%lld|%s",
-					(long long)known.id, addr);
-	else
-		pair_key = arena_printf(req->arena, "?%s|%s", name, addr);
-	addr_key = arena_printf(req->arena, "@%s", addr);
-
-	pthread_mutex_lock(&auth_lock);
-	wait = refused_for(pair_key, addr_key, now, lockout_ms);
-	pthread_mutex_unlock(&auth_lock);
-	if (wait > 0) {
-		log_warn("auth: login refused: client=%s account='%s' "
-			 "retry in %llu s",
-			 addr, name, (unsigned long long)(wait + 999) / 1000);
-		*wait_ms_r = wait;
-		return -2;
-	}
-
-	if (cached_id != 0) {
-		/* The password may have changed (easctl user passwd) since it
-		 * was verified: only the same stored hash keeps the entry. */
-		e = store_account_get_by_id(req->store, req->arena, cached_id,
-					    &req->account);
-		if (e == STORE_OK && req->account.password_stamp != NULL &&
-		    strcmp(req->account.password_stamp, cached_stamp) == 0) {
-			pthread_mutex_lock(&auth_lock);
-			g_hash_table_remove(throttle, pair_key);
-			pthread_mutex_unlock(&auth_lock);
-			return 0;
-		}
-	}
 	e = store_account_check_password(req->store, req->arena, name, password,
 					 &req->account);
 	now = time_mono_ms();
@@ -271,6 +213,7 @@ auth_check(struct eas_req *req, const char *user, const char *password,
 		struct auth_cache_entry *c =
 			&cache[slot_of(name, AUTH_CACHE_SLOTS)];
 
+		digest_password(password, digest);
 		free(c->user);
 		c->user = xstrdup(name);
 		c->account_id = req->account.id;
@@ -332,4 +275,99 @@ auth_check(struct eas_req *req, const char *user, const char *password,
 			 "failures (all accounts)",
 			 addr, cfg->auth_lockout, cfg->auth_addr_max_failures);
 	return -1;
+}
+
+int
+auth_check(struct eas_req *req, const char *user, const char *password,
+	   uint64_t *wait_ms_r)
+{
+	const struct easd_config *cfg = &req->srv->cfg;
+	const char *name = auth_normalize_user(req->arena, user);
+	const char *addr = req->remote_addr != NULL ? req->remote_addr : "?";
+	const char *pair_key, *addr_key;
+	uint64_t lockout_ms = (uint64_t)cfg->auth_lockout * 1000;
+	uint8_t digest[32];
+	char cached_stamp[24] = "";
+	uint64_t now = time_mono_ms(), wait;
+	int64_t cached_id = 0;
+	struct store_account known;
+
+	*wait_ms_r = 0;
+	req->auth.cached_id = 0;
+	pthread_mutex_lock(&auth_lock);
+	init_locked();
+	digest_password(password, digest);
+	{
+		struct auth_cache_entry *c =
+			&cache[slot_of(name, AUTH_CACHE_SLOTS)];
+
+		if (c->user != NULL && strcmp(c->user, name) == 0 &&
+		    c->expires > now &&
+		    memcmp(c->digest, digest, sizeof(digest)) == 0) {
+			cached_id = c->account_id;
+			memcpy(cached_stamp, c->stamp, sizeof(cached_stamp));
+		}
+	}
+	pthread_mutex_unlock(&auth_lock);
+
+	/* The pair is keyed on the account, whatever form of its name was
+	 * typed. */
+	if (cached_id != 0)
+		pair_key = arena_printf(req->arena, "#%lld|%s",
+					(long long)cached_id, addr);
+	else if (store_account_get(req->store, req->arena, name, &known) ==
+		 STORE_OK)
+		pair_key = arena_printf(req->arena, "#%lld|%s",
+					(long long)known.id, addr);
+	else
+		pair_key = arena_printf(req->arena, "?%s|%s", name, addr);
+	addr_key = arena_printf(req->arena, "@%s", addr);
+
+	pthread_mutex_lock(&auth_lock);
+	wait = refused_for(pair_key, addr_key, now, lockout_ms);
+	if (wait == 0 && cached_id != 0)
+		g_hash_table_remove(throttle, pair_key);
+	pthread_mutex_unlock(&auth_lock);
+	if (wait > 0) {
+		log_warn("auth: login refused: client=%s account='%s' "
+			 "retry in %llu s",
+			 addr, name, (unsigned long long)(wait + 999) / 1000);
+		*wait_ms_r = wait;
+		return -2;
+	}
+	if (cached_id != 0) {
+		/* Verified within the last minute: the account is read (and
+		 * its password stamp compared) by auth_finish, in the
+		 * snapshot of the command, so that a request costs one read
+		 * transaction as before. */
+		req->auth.cached_id = cached_id;
+		req->auth.name = name;
+		req->auth.password = password;
+		req->auth.stamp = arena_strdup(req->arena, cached_stamp);
+		req->auth.pair_key = pair_key;
+		req->auth.addr_key = addr_key;
+		return 0;
+	}
+	return verify(req, name, password, pair_key, addr_key, wait_ms_r);
+}
+
+int
+auth_finish(struct eas_req *req, uint64_t *wait_ms_r)
+{
+	enum store_error e;
+	int64_t id = req->auth.cached_id;
+
+	*wait_ms_r = 0;
+	if (id == 0)
+		return 0;
+	req->auth.cached_id = 0;
+	/* The password may have changed (easctl user passwd) since it was
+	 * verified: only the same stored hash keeps the entry. */
+	e = store_account_get_by_id(req->store, req->arena, id, &req->account);
+	if (e == STORE_OK && req->account.password_stamp != NULL &&
+	    strcmp(req->account.password_stamp, req->auth.stamp) == 0)
+		return 0;
+	memset(&req->account, 0, sizeof(req->account));
+	return verify(req, req->auth.name, req->auth.password,
+		      req->auth.pair_key, req->auth.addr_key, wait_ms_r);
 }

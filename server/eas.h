@@ -110,6 +110,14 @@ struct eas_req {
 	size_t resp_len;
 	struct eas_header *headers;
 
+	/* what auth_check left for auth_finish: a cached credential whose
+	 * account is read once the body is in (auth.c) */
+	struct {
+		int64_t cached_id; /* 0: nothing left */
+		const char *name, *password, *stamp;
+		const char *pair_key, *addr_key;
+	} auth;
+
 	/* push: set by a handler that returns EAS_CMD_PARKED */
 	struct push_waiter *waiter;
 	eas_resume_fn *resume_fn;

@@ -347,9 +347,9 @@ eas_headers(struct http_request *hr)
 		return respond_status(req, 400);
 	log_ctx_set(arena_printf(req->arena, "req=%llu",
 				 (unsigned long long)req->id));
-	store_snapshot_begin(req->store);
+	/* Without a snapshot: a credential verified recently needs no read
+	 * here (auth_finish does it in the command's snapshot). */
 	a = authenticate(req, &wait_ms);
-	store_snapshot_end(req->store);
 	if (a < 0)
 		return unauthorized(req, a, wait_ms);
 	hr->max_body = large_body_command(req->cmd)
@@ -366,16 +366,19 @@ eas_endpoint(struct http_request *hr)
 	struct wbxml_node *out = NULL;
 	enum eas_cmd_result cr;
 	enum http_result r;
+	uint64_t wait_ms;
 
 	req->body = hr->body;
 	req->body_len = hr->body_len;
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
 		return store_unavailable(req);
-	/* One read transaction for the request's reads (device, policy, a
-	 * no-change answer); any write ends it first. */
+	/* One read transaction for the request's reads (account, device,
+	 * policy, a no-change answer); any write ends it first. */
 	store_snapshot_begin(req->store);
-	if (strcmp(hr->method, "OPTIONS") == 0) {
+	if (auth_finish(req, &wait_ms) < 0) {
+		r = unauthorized(req, -1, wait_ms);
+	} else if (strcmp(hr->method, "OPTIONS") == 0) {
 		r = options(req);
 	} else {
 		read_headers(req);
@@ -399,9 +402,9 @@ autodiscover_headers(struct http_request *hr)
 		return store_unavailable(req);
 	log_ctx_set(arena_printf(req->arena, "req=%llu",
 				 (unsigned long long)req->id));
-	store_snapshot_begin(req->store);
+	/* Without a snapshot: a credential verified recently needs no read
+	 * here (auth_finish does it in the command's snapshot). */
 	a = authenticate(req, &wait_ms);
-	store_snapshot_end(req->store);
 	if (a < 0)
 		return unauthorized(req, a, wait_ms);
 	hr->max_body = small_body_limit(&req->srv->cfg);
@@ -412,16 +415,23 @@ enum http_result
 autodiscover_endpoint(struct http_request *hr)
 {
 	struct eas_req *req = hr->handler_ctx;
+	enum http_result r;
+	uint64_t wait_ms;
 
 	req->body = hr->body;
 	req->body_len = hr->body_len;
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
 		return store_unavailable(req);
-	req->cmd = "Autodiscover";
-	set_log_ctx(req);
 	store_snapshot_begin(req->store);
-	autodiscover_handle(req);
+	if (auth_finish(req, &wait_ms) < 0) {
+		r = unauthorized(req, -1, wait_ms);
+	} else {
+		req->cmd = "Autodiscover";
+		set_log_ctx(req);
+		autodiscover_handle(req);
+		r = respond(req, NULL);
+	}
 	store_snapshot_end(req->store);
-	return respond(req, NULL);
+	return r;
 }

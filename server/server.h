@@ -94,6 +94,12 @@ uint16_t eas_command_root(const char *cmd);
  * *wait_ms_r more (503 with Retry-After). */
 int auth_check(struct eas_req *req, const char *user, const char *password,
 	       uint64_t *wait_ms_r);
+/* Finish what auth_check left for a credential it had verified recently
+ * (the account is read and its password stamp compared, in the snapshot
+ * of the command): 0, or -1 (401 after *wait_ms_r) when the password
+ * changed meanwhile. Call once the body is in, before using
+ * req->account. */
+int auth_finish(struct eas_req *req, uint64_t *wait_ms_r);
 /* Strip DOMAIN\ and keep user@domain as is. */
 const char *auth_normalize_user(struct arena *a, const char *user);
 /* Forget cached credentials of an account (password change, disable). */
