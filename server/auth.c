@@ -47,9 +47,9 @@ struct throttle_entry {
 };
 
 static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t auth_once = PTHREAD_ONCE_INIT;
 static struct auth_cache_entry cache[AUTH_CACHE_SLOTS];
 static uint8_t cache_salt[32];
-static bool cache_salt_set;
 /* key (heap) -> struct throttle_entry (heap) */
 static GHashTable *throttle;
 static uint64_t hash_seed;
@@ -108,15 +108,21 @@ auth_cache_forget(int64_t account_id)
 /* --- throttling (all with auth_lock held) --- */
 
 static void
-init_locked(void)
+auth_init(void)
 {
-	if (cache_salt_set)
-		return;
 	random_bytes(cache_salt, sizeof(cache_salt));
 	random_bytes(&hash_seed, sizeof(hash_seed));
 	throttle =
 		g_hash_table_new_full(seeded_hash, g_str_equal, g_free, g_free);
-	cache_salt_set = true;
+}
+
+static const char *
+pair_key_of(struct arena *a, int64_t account_id, const char *name,
+	    const char *addr)
+{
+	if (account_id != 0)
+		return arena_printf(a, "#%lld|%s", (long long)account_id, addr);
+	return arena_printf(a, "?%s|%s", name, addr);
 }
 
 /* Whether e may be forgotten: refused no more, and its failures are
@@ -284,19 +290,19 @@ auth_check(struct eas_req *req, const char *user, const char *password,
 	const struct easd_config *cfg = &req->srv->cfg;
 	const char *name = auth_normalize_user(req->arena, user);
 	const char *addr = req->remote_addr != NULL ? req->remote_addr : "?";
-	const char *pair_key, *addr_key;
+	const char *pair_key = NULL, *addr_key = NULL;
 	uint64_t lockout_ms = (uint64_t)cfg->auth_lockout * 1000;
 	uint8_t digest[32];
 	char cached_stamp[24] = "";
-	uint64_t now = time_mono_ms(), wait;
+	uint64_t now = time_mono_ms(), wait = 0;
 	int64_t cached_id = 0;
 	struct store_account known;
 
 	*wait_ms_r = 0;
 	req->auth.cached_id = 0;
-	pthread_mutex_lock(&auth_lock);
-	init_locked();
+	pthread_once(&auth_once, auth_init);
 	digest_password(password, digest);
+	pthread_mutex_lock(&auth_lock);
 	{
 		struct auth_cache_entry *c =
 			&cache[slot_of(name, AUTH_CACHE_SLOTS)];
@@ -308,26 +314,29 @@ auth_check(struct eas_req *req, const char *user, const char *password,
 			memcpy(cached_stamp, c->stamp, sizeof(cached_stamp));
 		}
 	}
+	/* The common case, a phone that sent the same password a moment
+	 * ago while nobody fails: one lock, no read. */
+	if (cached_id != 0 && g_hash_table_size(throttle) > 0) {
+		pair_key = pair_key_of(req->arena, cached_id, name, addr);
+		addr_key = arena_printf(req->arena, "@%s", addr);
+		wait = refused_for(pair_key, addr_key, now, lockout_ms);
+		if (wait == 0)
+			g_hash_table_remove(throttle, pair_key);
+	}
 	pthread_mutex_unlock(&auth_lock);
 
-	/* The pair is keyed on the account, whatever form of its name was
-	 * typed. */
-	if (cached_id != 0)
-		pair_key = arena_printf(req->arena, "#%lld|%s",
-					(long long)cached_id, addr);
-	else if (store_account_get(req->store, req->arena, name, &known) ==
-		 STORE_OK)
-		pair_key = arena_printf(req->arena, "#%lld|%s",
-					(long long)known.id, addr);
-	else
-		pair_key = arena_printf(req->arena, "?%s|%s", name, addr);
-	addr_key = arena_printf(req->arena, "@%s", addr);
-
-	pthread_mutex_lock(&auth_lock);
-	wait = refused_for(pair_key, addr_key, now, lockout_ms);
-	if (wait == 0 && cached_id != 0)
-		g_hash_table_remove(throttle, pair_key);
-	pthread_mutex_unlock(&auth_lock);
+	if (cached_id == 0) {
+		/* The pair is keyed on the account, whatever form of its name
+		 * was typed. */
+		if (store_account_get(req->store, req->arena, name, &known) !=
+		    STORE_OK)
+			known.id = 0;
+		pair_key = pair_key_of(req->arena, known.id, name, addr);
+		addr_key = arena_printf(req->arena, "@%s", addr);
+		pthread_mutex_lock(&auth_lock);
+		wait = refused_for(pair_key, addr_key, now, lockout_ms);
+		pthread_mutex_unlock(&auth_lock);
+	}
 	if (wait > 0) {
 		log_warn("auth: login refused: client=%s account='%s' "
 			 "retry in %llu s",
@@ -344,8 +353,6 @@ auth_check(struct eas_req *req, const char *user, const char *password,
 		req->auth.name = name;
 		req->auth.password = password;
 		req->auth.stamp = arena_strdup(req->arena, cached_stamp);
-		req->auth.pair_key = pair_key;
-		req->auth.addr_key = addr_key;
 		return 0;
 	}
 	return verify(req, name, password, pair_key, addr_key, wait_ms_r);
@@ -368,6 +375,11 @@ auth_finish(struct eas_req *req, uint64_t *wait_ms_r)
 	    strcmp(req->account.password_stamp, req->auth.stamp) == 0)
 		return 0;
 	memset(&req->account, 0, sizeof(req->account));
-	return verify(req, req->auth.name, req->auth.password,
-		      req->auth.pair_key, req->auth.addr_key, wait_ms_r);
+	return verify(
+		req, req->auth.name, req->auth.password,
+		pair_key_of(req->arena, id, req->auth.name,
+			    req->remote_addr != NULL ? req->remote_addr : "?"),
+		arena_printf(req->arena, "@%s",
+			     req->remote_addr != NULL ? req->remote_addr : "?"),
+		wait_ms_r);
 }

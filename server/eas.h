@@ -115,7 +115,6 @@ struct eas_req {
 	struct {
 		int64_t cached_id; /* 0: nothing left */
 		const char *name, *password, *stamp;
-		const char *pair_key, *addr_key;
 	} auth;
 
 	/* push: set by a handler that returns EAS_CMD_PARKED */
