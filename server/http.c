@@ -936,16 +936,18 @@ chunked(struct http_ctx *ctx)
 	return te != NULL && strstr(te, "chunked") != NULL;
 }
 
-/* The response is set and the body was not read: drop a small body so
- * that the connection can carry the next request, answer before a large
- * one (libmicrohttpd then reads none of it and closes the connection). */
+/* The response is set and the body was not read: drop a small (or no)
+ * body and answer then, so that the connection can carry the next
+ * request (libmicrohttpd closes a connection whose response was queued
+ * before the end of the request); answer before a large one at once
+ * (libmicrohttpd then reads none of it and closes the connection). */
 static enum MHD_Result
 answer_early(struct http_ctx *ctx)
 {
 	uint64_t n;
+	int cl = content_length(ctx, &n);
 
-	if (!chunked(ctx) && content_length(ctx, &n) == 0 && n > 0 &&
-	    n <= HTTP_DISCARD_MAX) {
+	if (!chunked(ctx) && (cl == 1 || (cl == 0 && n <= HTTP_DISCARD_MAX))) {
 		ctx->state = HTTP_ST_DISCARD;
 		log_ctx_set(NULL);
 		return MHD_YES;
