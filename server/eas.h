@@ -40,6 +40,7 @@ struct push_waiter;
 #define EAS_STATUS_POLICY_REFRESH 143
 #define EAS_STATUS_INVALID_POLICY_KEY 144
 #define EAS_STATUS_ITEM_NOT_FOUND 150
+#define EAS_STATUS_MAXIMUM_DEVICES_REACHED 177
 
 enum eas_cmd_result {
 	EAS_CMD_OK = 0,	    /* *out_r is the body (NULL = empty 200) */
@@ -109,6 +110,13 @@ struct eas_req {
 	size_t resp_len;
 	struct eas_header *headers;
 
+	/* what auth_check left for auth_finish: a cached credential whose
+	 * account is read once the body is in (auth.c) */
+	struct {
+		int64_t cached_id; /* 0: nothing left */
+		const char *name, *password, *stamp;
+	} auth;
+
 	/* push: set by a handler that returns EAS_CMD_PARKED */
 	struct push_waiter *waiter;
 	eas_resume_fn *resume_fn;
@@ -119,8 +127,18 @@ struct eas_req {
 void eas_req_add_header(struct eas_req *req, const char *name,
 			const char *value);
 
-/* Map a store error to a response: logs it and sets http_status 500 (or
- * 503 with Retry-After for STORE_BUSY). Returns EAS_CMD_ERROR. */
+/* Retry-After (seconds) of a 503: the database locked past its timeout,
+ * and a store that failed (disk full, I/O error) or a database that
+ * cannot be opened. */
+#define EAS_RETRY_BUSY "5"
+#define EAS_RETRY_STORE "60"
+/* ... and of a Ping or Sync over the account's parked requests. */
+#define EAS_RETRY_PARKED "300"
+
+/* Map a store error to a response and log it: 503 with Retry-After when
+ * the store failed (busy, disk full, I/O error, corrupt), 500 when it
+ * refused the request (not found, exists, invalid). Returns
+ * EAS_CMD_ERROR. */
 enum eas_cmd_result eas_req_store_error(struct eas_req *req, enum store_error e,
 					const char *what);
 
@@ -150,11 +168,32 @@ const char *eas_command_list(void);
 int eas_send_draft(struct eas_req *req, const struct store_item *draft,
 		   int *status_r, enum store_error *e_r);
 
+/* cmd-sendmail.c: send a message the server composed for the account (a
+ * meeting's REQUEST, CANCEL or REPLY) inside the caller's write
+ * transaction, through the same path as SendMail: colleagues get it at
+ * once, outside recipients through the queue (left out, with a log line,
+ * when there is no relay), the recipients-per-hour limit applies, a copy
+ * goes to Sent Items when save_in_sent. A message that cannot be sent is
+ * logged and not sent; -1 with *e_r is a store failure (the caller rolls
+ * back). */
+int eas_send_generated(struct eas_req *req, const char *mime, size_t len,
+		       bool save_in_sent, enum store_error *e_r);
+
+/* cmd-meetingresponse.c: at 16.x the server, not the device, tells the
+ * attendees of a meeting the account organizes: called inside Sync's
+ * write transaction before a calendar item is added (old NULL), changed
+ * or deleted (item NULL). Sends the REQUEST, update or CANCEL, and raises
+ * the SEQUENCE in item->data when attendees see the change. Below 16.0
+ * it does nothing (the device sends the invitations with SendMail).
+ * Returns 0, or -1 with *e_r on a store failure. */
+int eas_meeting_organizer(struct eas_req *req, const struct store_item *old,
+			  struct store_item *item, enum store_error *e_r);
+
 /* Command handlers, one cmd-<name>.c each. */
 eas_cmd_fn cmd_provision, cmd_foldersync, cmd_foldercreate, cmd_folderupdate,
 	cmd_folderdelete, cmd_sync, cmd_getitemestimate, cmd_ping, cmd_settings,
 	cmd_itemoperations, cmd_moveitems, cmd_getattachment, cmd_sendmail,
 	cmd_smartreply, cmd_smartforward, cmd_search, cmd_find,
-	cmd_resolverecipients;
+	cmd_resolverecipients, cmd_meetingresponse;
 
 #endif

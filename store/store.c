@@ -268,7 +268,11 @@ static const char *const migrations[] = {
 	"  coalesce(new.email, '')); END;"
 	"CREATE TRIGGER entries_gal_delete AFTER DELETE ON gal_entries BEGIN"
 	" DELETE FROM gal_fts WHERE rowid = -old.id; END;",
-	/* 5 -> 6: search at the size of a large mailbox. A row's rowid is
+	/* 5 -> 6: meetings. An invitation, a reply or a cancellation finds
+	 * the calendar item of its UID. */
+	"CREATE INDEX items_uid ON items(account_id, uid)"
+	" WHERE uid IS NOT NULL AND deleted = 0;",
+	/* 6 -> 7: search at the size of a large mailbox. A row's rowid is
 	 * (account << 40) + item id, so a query is narrowed to the account
 	 * by a rowid range inside FTS5 and counted there, without reading
 	 * items; a scope column holds the folder (a token of the store's

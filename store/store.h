@@ -153,7 +153,8 @@ enum store_error store_account_list(struct store *s, struct arena *a,
 				    size_t *count_r);
 /* Verify a password against the stored hash (slow on purpose). STORE_OK
  * when it matches, STORE_NOTFOUND when the account is unknown or the
- * password wrong (indistinguishable). Takes no lock during hashing. */
+ * password wrong (indistinguishable, in time too: an unknown name is
+ * checked against a dummy hash). Takes no lock during hashing. */
 enum store_error store_account_check_password(struct store *s, struct arena *a,
 					      const char *login_or_email,
 					      const char *password,
@@ -480,6 +481,12 @@ enum store_error store_item_get(struct store *s, struct arena *a,
 enum store_error store_item_get_by_id(struct store *s, struct arena *a,
 				      int64_t account_id, int64_t id,
 				      bool with_data, struct store_item *r);
+/* The live item of class cls with that iCalendar/vCard UID in any
+ * folder of the account (the oldest when there are several), with data;
+ * STORE_NOTFOUND when none. */
+enum store_error store_item_by_uid(struct store *s, struct arena *a,
+				   int64_t account_id, enum store_class cls,
+				   const char *uid, struct store_item *r);
 /* Items of a folder in id order after after_id, at most max (export,
  * EmptyFolderContents, easctl). */
 enum store_error store_item_list(struct store *s, struct arena *a,

@@ -558,7 +558,7 @@ test_large_sets(void)
 }
 
 /* An older file with mail, from before the index (4) or before its scope
- * column (5): the migration queues every message. */
+ * column (6): the migration queues every message. */
 static void
 migration_queues(int version)
 {
@@ -603,7 +603,7 @@ static void
 test_migration_queues(void)
 {
 	migration_queues(4);
-	migration_queues(5);
+	migration_queues(6);
 }
 
 /* --- the GAL --- */
