@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "test-main.h"
 #include "util.h"
+#include "xalloc.h"
 
 static struct easd_proc *srv;
 static struct eas_client *ada, *bob;
@@ -780,10 +781,48 @@ test_options(void)
 	arena_free(&a);
 }
 
+#define BURST 20
+
+/* With easd down after a kill -9: each of the burst's messages is in
+ * the account's index or in its queue, one or the other. */
+static void
+indexed_or_queued(const char *dir, int64_t account)
+{
+	struct store_search_cond c = {.kind = STORE_SEARCH_TEXT,
+				      .text = "airship"};
+	char *path = xasprintf("%s/easd.db", dir);
+	struct arena *a = arena_new(4096);
+	struct store_item *items;
+	struct store *s = NULL;
+	const char *err;
+	int64_t found = -1;
+	size_t n = 0, queued = 0;
+
+	CU_ASSERT_EQUAL(store_open(path, &s, &err), STORE_OK);
+	if (s == NULL)
+		goto out;
+	CU_ASSERT_EQUAL(store_search_mail(s, a, account, &c, 0, BURST, false,
+					  &items, &n, &found),
+			STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_search_pending(s, a, account, 1000, 0, false, &items, &n),
+		STORE_OK);
+	for (size_t i = 0; i < n; i++)
+		if (items[i].meta.subject != NULL &&
+		    strncmp(items[i].meta.subject, "Airship crew ", 13) == 0)
+			queued++;
+	CU_ASSERT_EQUAL(found + (int64_t)queued, BURST);
+	store_close(&s);
+out:
+	arena_free(&a);
+	free(path);
+}
+
 /* Deliveries are indexed by the indexer thread, in batches: a Search
  * right after a delivery finds the message all the same (it indexes what
- * its account has queued first), and a delivery acknowledged just before
- * a kill -9 is in the queue, indexed when easd starts again. Runs last: it
+ * its account has queued first), and a burst of deliveries acknowledged
+ * just before a kill -9 is each indexed or queued (the queue is written
+ * with the message), and indexed when easd starts again. Runs last: it
  * restarts the server. */
 static void
 test_deferred_index(void)
@@ -793,14 +832,9 @@ test_deferred_index(void)
 		"Subject: Zeppelin schedule\r\n"
 		"Message-ID: <z1@partner.example>\r\n\r\n"
 		"The zeppelin leaves at noon.\r\n";
-	static const char msg2[] =
-		"From: Carol <carol@partner.example>\r\nTo: ada@example.org\r\n"
-		"Subject: Airship crew\r\n"
-		"Message-ID: <z2@partner.example>\r\n\r\n"
-		"The airship crew meets at ten.\r\n";
 	struct arena *a = arena_new(4096);
 	struct store *s;
-	int64_t pending = -1;
+	int64_t pending = -1, account = srv->ada_id;
 	char *dir;
 	int status;
 
@@ -808,11 +842,22 @@ test_deferred_index(void)
 			      250);
 	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "zeppelin"), "1");
 
-	CU_ASSERT_EQUAL_FATAL(
-		harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, msg2), 250);
+	for (int i = 0; i < BURST; i++) {
+		char m[512];
+
+		snprintf(m, sizeof(m),
+			 "From: Carol <carol@partner.example>\r\n"
+			 "To: ada@example.org\r\nSubject: Airship crew %d\r\n"
+			 "Message-ID: <a%d@partner.example>\r\n\r\n"
+			 "The airship crew meets at ten.\r\n",
+			 i, i);
+		CU_ASSERT_EQUAL_FATAL(
+			harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, m), 250);
+	}
 	kill(srv->pid, SIGKILL);
 	status = easd_stop_keep(&srv, &dir);
 	CU_ASSERT_EQUAL(status, 128 + SIGKILL);
+	indexed_or_queued(dir, account);
 	srv = easd_start_dir(dir, NULL);
 	free(dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
@@ -830,7 +875,7 @@ test_deferred_index(void)
 	eas_client_free(&ada);
 	ada = harness_client(srv, HARNESS_ADA, "ada-after-kill");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ada);
-	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "airship"), "1");
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "airship"), "20");
 	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "zeppelin"), "1");
 	arena_free(&a);
 }
