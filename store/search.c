@@ -541,17 +541,12 @@ store_search_requeue(struct store *s, int64_t account_id, int64_t *queued_r)
 #define SEARCH_SET_INLINE 1000
 #define SEARCH_SET_TYPE "easd_search_set"
 
-struct sq_set {
-	int64_t *ids; /* ascending */
-	size_t n;
-};
-
 enum sq_bind_kind { SQ_INT, SQ_SET };
 
 struct sq_bind {
 	enum sq_bind_kind kind;
 	int64_t value;
-	const struct sq_set *set;
+	const struct store_id_set *set;
 };
 
 struct sq_compiler {
@@ -569,7 +564,7 @@ struct sq_compiler {
 };
 
 static bool
-sq_set_has(const struct sq_set *set, int64_t id)
+sq_set_has(const struct store_id_set *set, int64_t id)
 {
 	size_t lo = 0, hi = set->n;
 
@@ -591,13 +586,23 @@ sq_set_has(const struct sq_set *set, int64_t id)
 static void
 search_in_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	const struct sq_set *set =
+	const struct store_id_set *set =
 		sqlite3_value_pointer(argv[0], SEARCH_SET_TYPE);
 
 	(void)argc;
 	sqlite3_result_int(
 		ctx,
 		set != NULL && sq_set_has(set, sqlite3_value_int64(argv[1])));
+}
+
+void
+store_bind_id_set(sqlite3_stmt *st, int idx, const struct store_id_set *set)
+{
+	if (set != NULL)
+		sqlite3_bind_pointer(st, idx, (void *)set, SEARCH_SET_TYPE,
+				     NULL);
+	else
+		sqlite3_bind_null(st, idx);
 }
 
 enum store_error
@@ -619,7 +624,7 @@ sq_bind_int(struct sq_compiler *c, int64_t v)
 }
 
 static int
-sq_bind_set(struct sq_compiler *c, const struct sq_set *set)
+sq_bind_set(struct sq_compiler *c, const struct store_id_set *set)
 {
 	c->binds[c->nbinds].kind = SQ_SET;
 	c->binds[c->nbinds].set = set;
@@ -841,12 +846,13 @@ sq_fts_expr(struct sq_compiler *c, const struct store_search_cond *n)
 
 /* The account's items matching an FTS5 expression, as a set. */
 static enum store_error
-sq_set_eval(struct sq_compiler *c, const char *expr, struct sq_set **set_r)
+sq_set_eval(struct sq_compiler *c, const char *expr,
+	    struct store_id_set **set_r)
 {
 	static const char sql[] =
 		"SELECT rowid FROM search_fts WHERE search_fts MATCH ?1 AND "
 		"rowid > ?2 AND rowid < ?3 ORDER BY rowid";
-	struct sq_set *set = arena_zalloc(c->a, sizeof(*set));
+	struct store_id_set *set = arena_zalloc(c->a, sizeof(*set));
 	int64_t base = SEARCH_KEY(c->account_id, 0);
 	enum store_error e = STORE_OK;
 	size_t cap = 0;
@@ -870,7 +876,7 @@ sq_set_eval(struct sq_compiler *c, const char *expr, struct sq_set **set_r)
  * Or, joined by it) into a set. */
 static enum store_error
 sq_fts_set(struct sq_compiler *c, const struct store_search_cond *n,
-	   bool children_only, struct sq_set **set_r)
+	   bool children_only, struct store_id_set **set_r)
 {
 	size_t mark = c->sql.len;
 	const struct store_search_cond *k;
@@ -904,7 +910,7 @@ sq_fts_set(struct sq_compiler *c, const struct store_search_cond *n,
 
 /* Membership of i.id in a set, as SQL. */
 static void
-sq_emit_set(struct sq_compiler *c, const struct sq_set *set)
+sq_emit_set(struct sq_compiler *c, const struct store_id_set *set)
 {
 	if (set->n == 0) {
 		buf_putc(&c->sql, '0');
@@ -929,7 +935,7 @@ sq_compile(struct sq_compiler *c, const struct store_search_cond *n,
 {
 	const char *op = n->kind == STORE_SEARCH_AND ? " AND " : " OR ";
 	const struct store_search_cond *k;
-	struct sq_set *set;
+	struct store_id_set *set;
 	enum store_error e;
 	bool first = true, any_fts = false;
 
@@ -993,8 +999,7 @@ sq_prepare(struct sq_compiler *c, const char *sql)
 		const struct sq_bind *b = &c->binds[i];
 
 		if (b->kind == SQ_SET)
-			sqlite3_bind_pointer(st, i + 1, (void *)b->set,
-					     SEARCH_SET_TYPE, NULL);
+			store_bind_id_set(st, i + 1, b->set);
 		else
 			sqlite3_bind_int64(st, i + 1, b->value);
 	}
@@ -1009,7 +1014,7 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 {
 	struct sq_compiler c;
 	struct store_item *list = NULL;
-	struct sq_set *set;
+	struct store_id_set *set;
 	enum store_error e;
 	sqlite3_stmt *st = NULL;
 	const char *sql;

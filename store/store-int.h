@@ -178,5 +178,14 @@ enum store_error store_search_moved(struct store *s, int64_t old_id,
 				    const struct store_item *moved);
 /* search.c: the SQL function the mailbox queries call (store_open). */
 enum store_error store_search_register(struct store *s);
+/* A set of ids (ascending) that SQL tests with search_in(?N, id): bound
+ * with store_bind_id_set, by pointer (the set outlives the statement's
+ * steps; bind NULL after, so no cached statement keeps it). */
+struct store_id_set {
+	int64_t *ids;
+	size_t n;
+};
+void store_bind_id_set(sqlite3_stmt *st, int idx,
+		       const struct store_id_set *set);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -688,6 +689,86 @@ test_gal(void)
 	db_close();
 }
 
+/* A prefix matching most of a large address list: the page walks the
+ * names in order (both kinds merged) instead of sorting, with the same
+ * order, Range and Total as the sort of a few, disabled accounts left
+ * out. */
+#define GAL_MANY 600
+
+static void
+test_gal_many(void)
+{
+	struct store_gal_entry g, *list;
+	char name[32], email[64];
+	size_t n;
+	int64_t total;
+
+	db_open(store_schema_version());
+	CU_ASSERT_EQUAL(store_account_set_enabled(st, bob, false), STORE_OK);
+	CU_ASSERT_EQUAL(store_begin(st, true), STORE_OK);
+	memset(&g, 0, sizeof(g));
+	for (int i = 0; i < GAL_MANY; i++) {
+		snprintf(name, sizeof(name), "%s %03d",
+			 i % 2 == 0 ? "Aaron" : "Zora", i);
+		snprintf(email, sizeof(email), "m%03d@example.net", i);
+		g.display_name = name;
+		g.email = email;
+		CU_ASSERT_EQUAL(store_gal_entry_put(st, &g, NULL), STORE_OK);
+	}
+	/* the same name as an account, in other case: the address decides */
+	g.display_name = "ada lovelace";
+	g.email = "ada@example.net";
+	CU_ASSERT_EQUAL(store_gal_entry_put(st, &g, NULL), STORE_OK);
+	CU_ASSERT_EQUAL(store_commit(st), STORE_OK);
+
+	CU_ASSERT_EQUAL(gal_total("example"), GAL_MANY + 2);
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "example", 0, 1000, false,
+					 &list, &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL(total, GAL_MANY + 2);
+	CU_ASSERT_EQUAL_FATAL(n, GAL_MANY + 2);
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT_NOT_EQUAL(list[i].account_id, bob);
+		if (i > 0)
+			CU_ASSERT(strcasecmp(list[i - 1].display_name,
+					     list[i].display_name) <= 0);
+	}
+	CU_ASSERT_STRING_EQUAL(list[0].display_name, "Aaron 000");
+	/* the middle of the list, as a Range */
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "exa", GAL_MANY / 2 - 1, 4,
+					 false, &list, &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL(total, GAL_MANY + 2);
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	CU_ASSERT_STRING_EQUAL(list[0].display_name, "Aaron 598");
+	CU_ASSERT_STRING_EQUAL(list[1].email, "ada@example.net");
+	CU_ASSERT_EQUAL(list[1].account_id, 0);
+	CU_ASSERT_EQUAL(list[2].account_id, ada);
+	CU_ASSERT_STRING_EQUAL(list[3].display_name, "Zora 001");
+	/* the end, and past it */
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "example", GAL_MANY, 10, false,
+					 &list, &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(list[1].display_name, "Zora 599");
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "example", GAL_MANY + 2, 10,
+					 false, &list, &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(total, GAL_MANY + 2);
+	/* a few matches are sorted: the same order */
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "aaron", 1, 2, false, &list,
+					 &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL(total, GAL_MANY / 2);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(list[0].display_name, "Aaron 002");
+	/* enabled again, bob is found among the many */
+	CU_ASSERT_EQUAL(store_account_set_enabled(st, bob, true), STORE_OK);
+	CU_ASSERT_EQUAL(gal_total("example"), GAL_MANY + 3);
+	db_close();
+}
+
 static void
 test_quote_wrap(void)
 {
@@ -703,6 +784,7 @@ static CU_TestInfo tests[] = {
 	{"large sets: counted in FTS5, newest first", test_large_sets},
 	{"migration queues older mail", test_migration_queues},
 	{"GAL: accounts, aliases, properties, contacts", test_gal},
+	{"GAL: a prefix matching most of a large list", test_gal_many},
 	CU_TEST_INFO_NULL,
 };
 
