@@ -252,7 +252,8 @@ sqlite_number(const char *db, const char *sql)
 	long long v = -1;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\"", db, sql);
+	snprintf(cmd, sizeof(cmd), "sqlite3 -cmd '.timeout 5000' '%s' \"%s\"",
+		 db, sql);
 	p = popen(cmd, "r");
 	if (p == NULL)
 		return -1;
@@ -418,7 +419,9 @@ rates(void)
 		cpu_with[i] = w.cpu_us;
 		cpu_without[i] = wo.cpu_us;
 		catch_up[i] = w.catch_up;
-		growth[i] = wo.db_bytes > 0 ? w.db_bytes / wo.db_bytes - 1 : 0;
+		growth[i] = wo.db_bytes > 0 && w.db_bytes > 0
+				    ? w.db_bytes / wo.db_bytes - 1
+				    : 0;
 		fprintf(stderr,
 			"bench-search: run %d: %.0f vs %.0f msg/s (%.2f), "
 			"%.0f vs %.0f us CPU/msg, caught up in %.2f s\n",
