@@ -229,6 +229,39 @@ ghost_merge(struct arena *a, const struct wbxml_node *appdata,
 	return 0;
 }
 
+/* Digest 5.16 (MS-ASCAL and MS-ASCNTC allow them): real clients send an
+ * empty element to mean "no value" (<calendar:Reminder/>,
+ * <contacts:Birthday/>, an empty <calendar:Exceptions/> or
+ * <contacts:Categories/>). After ghosting, where its presence kept the old
+ * value out, it is dropped, so on an Add the property is not set and on a
+ * Change it is cleared, for every property of every class. A container
+ * left empty goes too, and so does a Body without Data. */
+static struct wbxml_node *
+drop_empty(struct arena *a, const struct wbxml_node *n, unsigned depth)
+{
+	struct wbxml_node *copy;
+	const struct wbxml_node *c;
+
+	if (n->child == NULL)
+		return n->data != NULL && n->len > 0 ? wbxml_clone(a, n) : NULL;
+	if (depth > 32)
+		return wbxml_clone(a, n);
+	copy = wbxml_new(a, n->tag);
+	wbxml_foreach(n, c)
+	{
+		struct wbxml_node *k = drop_empty(a, c, depth + 1);
+
+		if (k != NULL)
+			wbxml_append(copy, k);
+	}
+	if (copy->child == NULL)
+		return NULL;
+	if (n->tag == EAS_AIRSYNCBASE_BODY &&
+	    wbxml_child(copy, EAS_AIRSYNCBASE_DATA) == NULL)
+		return NULL;
+	return copy;
+}
+
 int
 conv_from_eas(struct arena *a, enum store_class cls,
 	      const struct wbxml_node *appdata, const struct conv_ctx *ctx,
@@ -243,6 +276,11 @@ conv_from_eas(struct arena *a, enum store_class cls,
 	if (old != NULL && ctx->supported != NULL && old->cls == cls &&
 	    ghost_merge(a, appdata, ctx, old, &in, error_r) < 0)
 		return -1;
+	{
+		struct wbxml_node *clean = drop_empty(a, in, 0);
+
+		in = clean != NULL ? clean : wbxml_new(a, appdata->tag);
+	}
 	switch (cls) {
 	case STORE_CLASS_CONTACTS:
 		ret = conv_contact_from_eas(a, in, ctx, old, item_r, error_r);

@@ -1,0 +1,238 @@
+/* End-to-end fidelity with real clients (issue 12), against a real easd:
+ * the request shapes Thunderbird's add-on and evolution-activesync send
+ * (empty elements), replayed from the tests' own trees, with what a
+ * second device then sees. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "test-main.h"
+#include "util.h"
+
+static struct easd_proc *srv;
+static struct arena *A;
+
+static int
+suite_init(void)
+{
+	/* Date-only values follow the server's zone when nothing better is
+	 * known: pin it so the tests do not depend on the machine's. */
+	setenv("TZ", "UTC", 1);
+	srv = easd_start(NULL);
+	A = arena_new(1 << 20);
+	return srv == NULL ? -1 : 0;
+}
+
+static int
+suite_clean(void)
+{
+	arena_free(&A);
+	return easd_stop(&srv) == 0 ? 0 : -1;
+}
+
+/* A provisioned device of ada at version with the hierarchy synced. */
+static struct eas_client *
+device(const char *id, const char *version)
+{
+	struct eas_client *c = harness_client(srv, HARNESS_ADA, id);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	eas_client_set_version(c, version);
+	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(c, A, NULL), 0);
+	return c;
+}
+
+static const char *
+folder_of(struct eas_client *c, int type)
+{
+	const struct eas_folder *f = eas_client_folder_by_type(c, type);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	return f->server_id;
+}
+
+static struct wbxml_node *
+app_new(void)
+{
+	return wbxml_new(A, EAS_AIRSYNC_APPLICATIONDATA);
+}
+
+static void
+add_body(struct wbxml_node *app, const char *text)
+{
+	struct wbxml_node *b = wbxml_add(A, app, EAS_AIRSYNCBASE_BODY);
+
+	wbxml_add_text(A, b, EAS_AIRSYNCBASE_TYPE, "1");
+	if (text != NULL)
+		wbxml_add_text(A, b, EAS_AIRSYNCBASE_DATA, text);
+}
+
+static const struct eas_item *
+find_item(const struct eas_sync_result *r, enum eas_item_kind k,
+	  const char *sid)
+{
+	for (size_t i = 0; i < r->count; i++)
+		if (r->items[i].kind == k &&
+		    (sid == NULL || strcmp(r->items[i].server_id, sid) == 0))
+			return &r->items[i];
+	return NULL;
+}
+
+/* The item as another device receives it next (Add or Change). */
+static const struct wbxml_node *
+seen_by(struct eas_client *c, const char *folder, const char *sid)
+{
+	struct eas_sync_result r;
+	const struct eas_item *it;
+
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, A, folder, NULL, &r), 0);
+	it = find_item(&r, EAS_ITEM_ADD, sid);
+	if (it == NULL)
+		it = find_item(&r, EAS_ITEM_CHANGE, sid);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(it);
+	return it->appdata;
+}
+
+/* --- empty elements (issue 12, item 1) --- */
+
+/* Thunderbird's add-on at 16.1: an event without an alarm carries
+ * <calendar:Reminder/>, and the fields it has no value for are empty. */
+static void
+test_thunderbird_event_add(void)
+{
+	struct eas_client *tb = device("tbEmpty", "16.1");
+	struct eas_client *other = device("tbOther", "14.1");
+	const char *f = folder_of(tb, EAS_FOLDER_CALENDAR);
+	struct wbxml_node *app = app_new();
+	const struct wbxml_node *got;
+	const char *sid = NULL;
+	int status = 0;
+
+	CU_ASSERT_EQUAL(eas_client_sync_prime(other, A, f), 0);
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "No alarm");
+	wbxml_add_text(A, app, EAS_CALENDAR_STARTTIME, "20300305T090000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ENDTIME, "20300305T100000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_DTSTAMP, "20300301T080000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ALLDAYEVENT, "0");
+	wbxml_add_text(A, app, EAS_CALENDAR_BUSYSTATUS, "2");
+	wbxml_add_text(A, app, EAS_CALENDAR_SENSITIVITY, "0");
+	wbxml_add(A, app, EAS_CALENDAR_REMINDER);
+	wbxml_add(A, app, EAS_CALENDAR_CATEGORIES);
+	wbxml_add(A, app, EAS_CALENDAR_ATTENDEES);
+	add_body(app, NULL);
+	CU_ASSERT_EQUAL(eas_client_add(tb, A, f, app, &sid, &status), 0);
+	CU_ASSERT_EQUAL(status, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sid);
+	got = seen_by(other, f, sid);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(got, EAS_CALENDAR_SUBJECT),
+			       "No alarm");
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_CALENDAR_REMINDER));
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_CALENDAR_CATEGORIES));
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_CALENDAR_ATTENDEES));
+	eas_client_free(&tb);
+	eas_client_free(&other);
+}
+
+/* evolution-activesync at 16.1: an empty <calendar:Exceptions/> on an
+ * event without Recurrence. */
+static void
+test_evolution_event_add(void)
+{
+	struct eas_client *evo = device("evoEmpty", "16.1");
+	struct eas_client *other = device("evoOther", "16.1");
+	const char *f = folder_of(evo, EAS_FOLDER_CALENDAR);
+	struct wbxml_node *app = app_new();
+	const struct wbxml_node *got;
+	const char *sid = NULL;
+	int status = 0;
+
+	CU_ASSERT_EQUAL(eas_client_sync_prime(other, A, f), 0);
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "Single");
+	wbxml_add_text(A, app, EAS_CALENDAR_STARTTIME, "20300306T090000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ENDTIME, "20300306T100000Z");
+	wbxml_add(A, app, EAS_CALENDAR_EXCEPTIONS);
+	CU_ASSERT_EQUAL(eas_client_add(evo, A, f, app, &sid, &status), 0);
+	CU_ASSERT_EQUAL(status, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sid);
+	got = seen_by(other, f, sid);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(got, EAS_CALENDAR_SUBJECT),
+			       "Single");
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_CALENDAR_EXCEPTIONS));
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_CALENDAR_RECURRENCE));
+	eas_client_free(&evo);
+	eas_client_free(&other);
+}
+
+/* Thunderbird at 14.1: a contact Change with <contacts:Birthday/> and
+ * other empty elements clears those properties. */
+static void
+test_thunderbird_contact_change(void)
+{
+	struct eas_client *tb = device("tbCard", "14.1");
+	struct eas_client *other = device("tbCardOther", "14.1");
+	const char *f = folder_of(tb, EAS_FOLDER_CONTACTS);
+	struct wbxml_node *app = app_new();
+	const struct wbxml_node *got;
+	const char *sid = NULL;
+	int status = 0;
+
+	CU_ASSERT_EQUAL(eas_client_sync_prime(other, A, f), 0);
+	wbxml_add_text(A, app, EAS_CONTACTS_FIRSTNAME, "Thea");
+	wbxml_add_text(A, app, EAS_CONTACTS_LASTNAME, "Bird");
+	wbxml_add_text(A, app, EAS_CONTACTS_BIRTHDAY,
+		       "1980-01-20T00:00:00.000Z");
+	wbxml_add_text(A, app, EAS_CONTACTS_JOBTITLE, "Pilot");
+	wbxml_add_text(A, app, EAS_CONTACTS_HOMEPHONENUMBER, "+1 555 0199");
+	wbxml_add_text(A, app, EAS_CONTACTS2_NICKNAME, "T");
+	add_body(app, "a note");
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(tb, A, f, app, &sid, &status), 0);
+	got = seen_by(other, f, sid);
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(got, EAS_CONTACTS_BIRTHDAY));
+
+	app = app_new();
+	wbxml_add_text(A, app, EAS_CONTACTS_FIRSTNAME, "Thea");
+	wbxml_add_text(A, app, EAS_CONTACTS_LASTNAME, "Bird");
+	wbxml_add(A, app, EAS_CONTACTS_BIRTHDAY);
+	wbxml_add(A, app, EAS_CONTACTS_ANNIVERSARY);
+	wbxml_add(A, app, EAS_CONTACTS_JOBTITLE);
+	wbxml_add(A, app, EAS_CONTACTS_HOMEPHONENUMBER);
+	wbxml_add(A, app, EAS_CONTACTS2_NICKNAME);
+	wbxml_add(A, app, EAS_CONTACTS_PICTURE);
+	wbxml_add(A, app, EAS_CONTACTS_CATEGORIES);
+	add_body(app, "");
+	CU_ASSERT_EQUAL(eas_client_change(tb, A, f, sid, app, &status), 0);
+	CU_ASSERT_EQUAL(status, 1);
+	got = seen_by(other, f, sid);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(got, EAS_CONTACTS_FIRSTNAME),
+			       "Thea");
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_CONTACTS_BIRTHDAY));
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_CONTACTS_JOBTITLE));
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_CONTACTS_HOMEPHONENUMBER));
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_CONTACTS2_NICKNAME));
+	CU_ASSERT_PTR_NULL(wbxml_child(got, EAS_AIRSYNCBASE_BODY));
+	eas_client_free(&tb);
+	eas_client_free(&other);
+}
+
+#define T(f)                                                                   \
+	{                                                                      \
+#f, f                                                          \
+	}
+static CU_TestInfo empty_tests[] = {
+	T(test_thunderbird_event_add),
+	T(test_evolution_event_add),
+	T(test_thunderbird_contact_change),
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{"empty elements", suite_init, suite_clean, NULL, NULL, empty_tests},
+	CU_SUITE_INFO_NULL,
+};
+
+int
+main(void)
+{
+	return test_main(suites);
+}
