@@ -8,10 +8,15 @@
 #include "synckey.h"
 #include "util.h"
 
-/* FolderSync / Folder* statuses (MS-ASCMD 2.2.3.177.x). */
+/* FolderSync / Folder* statuses (MS-ASCMD 2.2.3.177.x). FolderUpdate
+ * answers 2 for a special folder and keeps 3 for the recipient
+ * information cache (2.2.3.177.6); FolderCreate and FolderDelete use 3
+ * for special folders. */
 #define FS_OK 1
 #define FS_EXISTS 2
 #define FS_SPECIAL 3
+#define FS_UPDATE_SPECIAL 2
+#define FS_UPDATE_RI_CACHE 3
 #define FS_NOT_FOUND 4
 #define FS_PARENT_NOT_FOUND 5
 #define FS_SERVER_ERROR 6
@@ -381,12 +386,14 @@ cmd_folderupdate(struct eas_req *req, const struct wbxml_node *in,
 			   wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID),
 			   &parent) < 0)
 		status = FS_PARENT_NOT_FOUND;
-	if (status == FS_OK && store_folder_type_is_special(f.type))
-		status = FS_SPECIAL;
+	if (status == FS_OK && f.type == EAS_FOLDER_RI_CACHE)
+		status = FS_UPDATE_RI_CACHE;
+	else if (status == FS_OK && store_folder_type_is_special(f.type))
+		status = FS_UPDATE_SPECIAL;
 	if (status == FS_OK) {
 		e = store_folder_update(req->store, req->account.id, f.id,
 					parent, name, req->device.id);
-		status = folder_status_of(e, FS_SPECIAL);
+		status = folder_status_of(e, FS_UPDATE_SPECIAL);
 	}
 	return folder_cmd_done(req, root_tag, &st, status, true, NULL, out_r);
 }
