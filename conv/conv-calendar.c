@@ -866,8 +866,6 @@ add_exceptions(struct arena *a, icalcomponent *cal, icalcomponent *master,
 		}
 		conv_ical_set_x(ev, "X-EAS-EXCEPTION",
 				conv_nodes_pack(a, keep, nkeep));
-		if (id->tag == EAS_AIRSYNCBASE_INSTANCEID)
-			conv_ical_set_x(ev, "X-EAS-INSTANCEID", wbxml_text(id));
 	}
 	return 0;
 }
@@ -1022,6 +1020,7 @@ struct read_tz {
 	struct conv_tz tz;
 	const char *blob;   /* our own X-EAS-TIMEZONE text */
 	icaltimezone *zone; /* imported: the VTIMEZONE or built-in zone */
+	const char *tzid;   /* the TZID of the master's DTSTART, or NULL */
 };
 
 static icaltimezone *
@@ -1080,6 +1079,45 @@ date_to_utc(const struct read_tz *rt, int64_t local)
 		return (int64_t)icaltime_as_timet_with_zone(tt, rt->zone);
 	}
 	return local;
+}
+
+/* How the master's local times are read: our own TimeZone blob, else the
+ * zone its DTSTART names (made into a blob for the device). *start_r is
+ * the master's start in UTC, *allday_r whether it is a DATE. */
+static int
+read_tz_init(struct arena *a, icalcomponent *cal, icalcomponent *master,
+	     struct read_tz *rt, bool *allday_r, int64_t *start_r,
+	     const char **error_r)
+{
+	icalproperty *p;
+	icalparameter *tzp;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->blob = conv_ical_get_x(a, master, "X-EAS-TIMEZONE");
+	if (rt->blob != NULL) {
+		if (conv_tz_decode(a, rt->blob, strlen(rt->blob), &rt->tz,
+				   error_r) < 0)
+			return -1;
+		rt->have_blob = true;
+	}
+	p = icalcomponent_get_first_property(master, ICAL_DTSTART_PROPERTY);
+	if (p == NULL)
+		return conv_fail(a, error_r,
+				 "iCalendar: VEVENT without DTSTART");
+	tzp = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+	if (tzp != NULL)
+		rt->tzid = arena_strdup(a, icalparameter_get_tzid(tzp));
+	if (!rt->have_blob && tzp != NULL)
+		rt->zone = find_zone(cal, icalparameter_get_tzid(tzp));
+	*start_r = read_time(cal, p, rt, allday_r);
+	if (*allday_r)
+		*start_r = date_to_utc(rt, *start_r);
+	if (!rt->have_blob && rt->zone != NULL) {
+		conv_tz_from_ical(rt->zone, *start_r, &rt->tz);
+		rt->have_blob = true;
+		rt->blob = conv_tz_encode(a, &rt->tz);
+	}
+	return 0;
 }
 
 static void
@@ -1324,23 +1362,18 @@ emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
 	}
 }
 
+/* The original start of an occurrence: airsyncbase:InstanceId from 16.0
+ * on, always in the compact form (MS-ASAIRS 2.2.2.25), else
+ * ExceptionStartTime. */
 static void
 emit_instance_id(struct arena *a, struct wbxml_node *ex, int64_t t,
-		 const char *stored, const struct conv_ctx *ctx)
+		 const struct conv_ctx *ctx)
 {
-	char buf[32];
-
-	if (ctx != NULL && ctx->version >= 160) {
-		if (stored != NULL) {
-			wbxml_add_text(a, ex, EAS_AIRSYNCBASE_INSTANCEID,
-				       stored);
-			return;
-		}
-		time_format_iso(t, buf);
-		wbxml_add_text(a, ex, EAS_AIRSYNCBASE_INSTANCEID, buf);
-		return;
-	}
-	add_compact(a, ex, EAS_CALENDAR_EXCEPTIONSTARTTIME, t);
+	add_compact(a, ex,
+		    ctx != NULL && ctx->version >= 160
+			    ? EAS_AIRSYNCBASE_INSTANCEID
+			    : EAS_CALENDAR_EXCEPTIONSTARTTIME,
+		    t);
 }
 
 int
@@ -1373,33 +1406,8 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 	}
 	if (master == NULL)
 		return conv_fail(a, error_r, "iCalendar: no VEVENT");
-	memset(&rt, 0, sizeof(rt));
-	rt.blob = conv_ical_get_x(a, master, "X-EAS-TIMEZONE");
-	if (rt.blob != NULL) {
-		if (conv_tz_decode(a, rt.blob, strlen(rt.blob), &rt.tz,
-				   error_r) < 0)
-			return -1;
-		rt.have_blob = true;
-	}
-	p = icalcomponent_get_first_property(master, ICAL_DTSTART_PROPERTY);
-	if (p == NULL)
-		return conv_fail(a, error_r,
-				 "iCalendar: VEVENT without DTSTART");
-	{
-		icalparameter *tzp = icalproperty_get_first_parameter(
-			p, ICAL_TZID_PARAMETER);
-
-		if (!rt.have_blob && tzp != NULL)
-			rt.zone = find_zone(cal, icalparameter_get_tzid(tzp));
-		start = read_time(cal, p, &rt, &allday);
-		if (allday)
-			start = date_to_utc(&rt, start);
-		if (!rt.have_blob && rt.zone != NULL) {
-			conv_tz_from_ical(rt.zone, start, &rt.tz);
-			rt.have_blob = true;
-			rt.blob = conv_tz_encode(a, &rt.tz);
-		}
-	}
+	if (read_tz_init(a, cal, master, &rt, &allday, &start, error_r) < 0)
+		return -1;
 	v = conv_ical_get_x(a, master, "X-MICROSOFT-CDO-ALLDAYEVENT");
 	if (v != NULL)
 		allday = strcasecmp(v, "TRUE") == 0;
@@ -1472,7 +1480,7 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 			exlist = wbxml_add(a, appdata, EAS_CALENDAR_EXCEPTIONS);
 		ex = wbxml_add(a, exlist, EAS_CALENDAR_EXCEPTION);
 		wbxml_add_text(a, ex, EAS_CALENDAR_DELETED, "1");
-		emit_instance_id(a, ex, out_time(cal, p, &rt, ctx), NULL, ctx);
+		emit_instance_id(a, ex, out_time(cal, p, &rt, ctx), ctx);
 	}
 	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
 	     c != NULL;
@@ -1496,13 +1504,362 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		} else {
 			emit_common(a, cal, c, &rt, ctx, ex);
 		}
-		emit_instance_id(a, ex, out_time(cal, rid, &rt, ctx),
-				 conv_ical_get_x(a, c, "X-EAS-INSTANCEID"),
-				 ctx);
+		emit_instance_id(a, ex, out_time(cal, rid, &rt, ctx), ctx);
 	}
 	v = conv_ical_get_x(a, master, "X-EAS-NODES");
 	if (v != NULL && conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
 		return conv_fail(a, error_r, "bad X-EAS-NODES");
+	return 0;
+}
+
+/* --- where EAS elements live in a VEVENT --- */
+
+/* Whether p is (part of) the standard home of the Calendar element tag:
+ * what a client that sends tag replaces. The Reminder's home is a
+ * component (cal_reminder_alarm). */
+static bool
+cal_home_of(uint16_t tag, icalproperty *p)
+{
+	icalproperty_kind k = icalproperty_isa(p);
+	const char *x =
+		k == ICAL_X_PROPERTY ? icalproperty_get_x_name(p) : NULL;
+
+#define XIS(name) (x != NULL && strcasecmp(x, name) == 0)
+	switch (tag) {
+	case EAS_CALENDAR_SUBJECT:
+		return k == ICAL_SUMMARY_PROPERTY;
+	case EAS_CALENDAR_LOCATION:
+	case EAS_AIRSYNCBASE_LOCATION:
+		return k == ICAL_LOCATION_PROPERTY || XIS("X-EAS-LOCATION");
+	case EAS_CALENDAR_STARTTIME:
+		return k == ICAL_DTSTART_PROPERTY;
+	case EAS_CALENDAR_ENDTIME:
+		return k == ICAL_DTEND_PROPERTY || k == ICAL_DURATION_PROPERTY;
+	case EAS_CALENDAR_DTSTAMP:
+		return k == ICAL_DTSTAMP_PROPERTY;
+	case EAS_CALENDAR_ALLDAYEVENT:
+		return XIS("X-MICROSOFT-CDO-ALLDAYEVENT");
+	case EAS_CALENDAR_BUSYSTATUS:
+		return k == ICAL_TRANSP_PROPERTY ||
+		       XIS("X-MICROSOFT-CDO-BUSYSTATUS");
+	case EAS_CALENDAR_SENSITIVITY:
+		return k == ICAL_CLASS_PROPERTY || XIS("X-EAS-SENSITIVITY");
+	case EAS_CALENDAR_CATEGORIES:
+		return k == ICAL_CATEGORIES_PROPERTY || XIS("X-EAS-CATEGORIES");
+	case EAS_CALENDAR_ATTENDEES:
+		return k == ICAL_ATTENDEE_PROPERTY;
+	case EAS_AIRSYNCBASE_BODY:
+		return k == ICAL_DESCRIPTION_PROPERTY || XIS("X-ALT-DESC") ||
+		       XIS("X-EAS-BODYTYPE") || XIS("X-EAS-NL") ||
+		       XIS("X-EAS-BODY64");
+	case EAS_CALENDAR_MEETINGSTATUS:
+		/* STATUS only as far as it says "cancelled" */
+		return XIS("X-EAS-MEETINGSTATUS") ||
+		       (k == ICAL_STATUS_PROPERTY &&
+			icalproperty_get_status(p) == ICAL_STATUS_CANCELLED);
+	case EAS_CALENDAR_ORGANIZERNAME:
+	case EAS_CALENDAR_ORGANIZEREMAIL:
+		return k == ICAL_ORGANIZER_PROPERTY;
+	case EAS_CALENDAR_RECURRENCE:
+		return k == ICAL_RRULE_PROPERTY || XIS("X-EAS-RECURRENCE");
+	case EAS_CALENDAR_EXCEPTIONS:
+		return k == ICAL_EXDATE_PROPERTY;
+	case EAS_CALENDAR_TIMEZONE:
+		return XIS("X-EAS-TIMEZONE");
+	case EAS_CALENDAR_UID:
+		return k == ICAL_UID_PROPERTY;
+	case EAS_CALENDAR_CLIENTUID:
+		return XIS("X-EAS-CLIENTUID");
+	default:
+		break;
+	}
+	for (size_t i = 0; i < N_ELEMENTS(xprops); i++)
+		if (xprops[i].tag == tag)
+			return XIS(xprops[i].name);
+#undef XIS
+	return false;
+}
+
+/* The VALARM a Reminder is read from and written to: the first one with
+ * a trigger relative to the start. */
+static icalcomponent *
+cal_reminder_alarm(icalcomponent *ev)
+{
+	icalcomponent *al;
+
+	for (al = icalcomponent_get_first_component(ev, ICAL_VALARM_COMPONENT);
+	     al != NULL;
+	     al = icalcomponent_get_next_component(ev, ICAL_VALARM_COMPONENT)) {
+		icalproperty *t = icalcomponent_get_first_property(
+			al, ICAL_TRIGGER_PROPERTY);
+
+		if (t != NULL &&
+		    icaltime_is_null_time(icalproperty_get_trigger(t).time))
+			return al;
+	}
+	return NULL;
+}
+
+/* Remove from ev the standard homes of the elements with these tags. */
+static void
+cal_remove_homes(icalcomponent *ev, const uint16_t *tags, size_t ntags)
+{
+	icalproperty *p, *next;
+
+	for (p = icalcomponent_get_first_property(ev, ICAL_ANY_PROPERTY);
+	     p != NULL; p = next) {
+		bool home = false;
+
+		next = icalcomponent_get_next_property(ev, ICAL_ANY_PROPERTY);
+		for (size_t i = 0; i < ntags && !home; i++)
+			home = cal_home_of(tags[i], p);
+		if (home) {
+			icalcomponent_remove_property(ev, p);
+			icalproperty_free(p);
+		}
+	}
+	for (size_t i = 0; i < ntags; i++) {
+		icalcomponent *al;
+
+		if (tags[i] == EAS_CALENDAR_REMINDER &&
+		    (al = cal_reminder_alarm(ev)) != NULL) {
+			icalcomponent_remove_component(ev, al);
+			icalcomponent_free(al);
+		}
+	}
+}
+
+/* Move every property and component of from into to (from ends empty). */
+static void
+cal_move_all(icalcomponent *from, icalcomponent *to)
+{
+	icalproperty *p;
+	icalcomponent *c;
+
+	while ((p = icalcomponent_get_first_property(from,
+						     ICAL_ANY_PROPERTY))) {
+		icalcomponent_remove_property(from, p);
+		icalcomponent_add_property(to, p);
+	}
+	while ((c = icalcomponent_get_first_component(from,
+						      ICAL_ANY_COMPONENT))) {
+		icalcomponent_remove_component(from, c);
+		icalcomponent_add_component(to, c);
+	}
+}
+
+static void
+cal_remove_kind(icalcomponent *ev, icalproperty_kind kind, const char *xname)
+{
+	icalproperty *p, *next;
+
+	for (p = icalcomponent_get_first_property(ev, kind); p != NULL;
+	     p = next) {
+		next = icalcomponent_get_next_property(ev, kind);
+		if (xname != NULL &&
+		    (icalproperty_get_x_name(p) == NULL ||
+		     strcasecmp(icalproperty_get_x_name(p), xname) != 0))
+			continue;
+		icalcomponent_remove_property(ev, p);
+		icalproperty_free(p);
+	}
+}
+
+/* --- one occurrence of a series (16.x Sync Change/Delete + InstanceId) */
+
+/* The zone a new occurrence time is written in: the master's own. */
+static void
+cal_tz_of_master(const struct read_tz *rt, struct cal_tz *z)
+{
+	memset(z, 0, sizeof(*z));
+	if (rt->tzid != NULL && rt->have_blob) {
+		z->have = true;
+		z->tz = rt->tz;
+		z->tzid = rt->tzid;
+	}
+}
+
+/* End minus start of the master, in seconds. */
+static int64_t
+master_duration(icalcomponent *cal, icalcomponent *master,
+		const struct read_tz *rt, int64_t start)
+{
+	icalproperty *p =
+		icalcomponent_get_first_property(master, ICAL_DTEND_PROPERTY);
+	struct icaldurationtype d;
+	bool is_date;
+	int64_t end;
+
+	if (p != NULL) {
+		end = read_time(cal, p, rt, &is_date);
+		if (is_date)
+			end = date_to_utc(rt, end);
+		return end > start ? end - start : 0;
+	}
+	d = icalcomponent_get_duration(master);
+	return icaldurationtype_is_null_duration(d)
+		       ? 0
+		       : icaldurationtype_as_int(d);
+}
+
+int
+conv_calendar_instance(struct arena *a, const struct store_item *old,
+		       int64_t instance, const struct wbxml_node *sent,
+		       const struct wbxml_node *appdata,
+		       const struct conv_ctx *ctx, struct store_item *item_r,
+		       const char **error_r)
+{
+	icalcomponent *cal, *master = NULL, *ov = NULL, *c;
+	icalproperty *p, *exd = NULL;
+	struct read_tz rt;
+	struct cal_tz z;
+	bool allday = false, v16 = ctx != NULL && ctx->version >= 160;
+	int64_t start, orig, s = 0, e = 0;
+	const char *uid;
+
+	if (old->data == NULL)
+		return conv_fail(a, error_r, "calendar item without data");
+	cal = conv_ical_parse(a, (const char *)old->data, old->data_len,
+			      error_r);
+	if (cal == NULL)
+		return -1;
+	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	     c != NULL;
+	     c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT))
+		if (icalcomponent_get_first_property(
+			    c, ICAL_RECURRENCEID_PROPERTY) == NULL) {
+			master = c;
+			break;
+		}
+	if (master == NULL)
+		return conv_fail(a, error_r, "iCalendar: no VEVENT");
+	if (read_tz_init(a, cal, master, &rt, &allday, &start, error_r) < 0)
+		return -1;
+	if (icalcomponent_get_first_property(master, ICAL_RRULE_PROPERTY) ==
+		    NULL &&
+	    icalcomponent_get_first_property(master, ICAL_RDATE_PROPERTY) ==
+		    NULL)
+		return conv_fail(a, error_r,
+				 "Calendar: InstanceId on an event that does "
+				 "not recur");
+	{
+		const char *ad = conv_ical_get_x(a, master,
+						 "X-MICROSOFT-CDO-ALLDAYEVENT");
+
+		if (ad != NULL)
+			allday = strcasecmp(ad, "TRUE") == 0;
+	}
+	/* What the device sent is what out_time gave it: for an all-day
+	 * series at 16.x the local midnight written as UTC. */
+	orig = allday && v16 ? date_to_utc(&rt, instance) : instance;
+	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	     c != NULL;
+	     c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
+		icalproperty *rid = icalcomponent_get_first_property(
+			c, ICAL_RECURRENCEID_PROPERTY);
+
+		if (c != master && rid != NULL &&
+		    out_time(cal, rid, &rt, ctx) == instance)
+			ov = c;
+	}
+	for (p = icalcomponent_get_first_property(master, ICAL_EXDATE_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(master, ICAL_EXDATE_PROPERTY))
+		if (out_time(cal, p, &rt, ctx) == instance)
+			exd = p;
+	cal_tz_of_master(&rt, &z);
+	if (appdata == NULL) {
+		/* MS-ASCMD 2.2.3.42.2: the occurrence goes, the series
+		 * stays. */
+		if (ov != NULL) {
+			icalcomponent_remove_component(cal, ov);
+			icalcomponent_free(ov);
+		}
+		if (exd == NULL)
+			add_time(master, ICAL_EXDATE_PROPERTY, orig, &z,
+				 allday);
+	} else {
+		icalcomponent *fresh = icalcomponent_new_vevent();
+		uint16_t tags[128];
+		size_t ntags = 0;
+		const struct wbxml_node *n;
+		const char *ad =
+			wbxml_child_text(appdata, EAS_CALENDAR_ALLDAYEVENT);
+		bool ov_allday = ad != NULL ? strcmp(ad, "1") == 0 : allday;
+
+		if (exd != NULL) {
+			icalcomponent_remove_property(master, exd);
+			icalproperty_free(exd);
+		}
+		if (ov == NULL) {
+			/* A new override starts as the occurrence is: the
+			 * series' properties at its own time. */
+			int64_t dur = master_duration(cal, master, &rt, start);
+
+			ov = icalcomponent_new_clone(master);
+			cal_remove_kind(ov, ICAL_RRULE_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_RDATE_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_EXDATE_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_EXRULE_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_DTSTART_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_DTEND_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_DURATION_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_X_PROPERTY,
+					"X-EAS-RECURRENCE");
+			cal_remove_kind(ov, ICAL_X_PROPERTY, "X-EAS-TIMEZONE");
+			cal_remove_kind(ov, ICAL_X_PROPERTY, "X-EAS-NODES");
+			cal_remove_kind(ov, ICAL_X_PROPERTY, "X-EAS-CLIENTUID");
+			add_time(ov, ICAL_RECURRENCEID_PROPERTY, orig, &z,
+				 allday);
+			add_time(ov, ICAL_DTSTART_PROPERTY, orig, &z, allday);
+			add_time(ov, ICAL_DTEND_PROPERTY, orig + dur, &z,
+				 allday);
+			icalcomponent_add_component(cal, ov);
+		}
+		int64_t ov_dur = master_duration(
+			cal, ov, &rt,
+			out_time(cal,
+				 icalcomponent_get_first_property(
+					 ov, ICAL_DTSTART_PROPERTY),
+				 &rt, NULL));
+		bool moved =
+			wbxml_child(sent, EAS_CALENDAR_STARTTIME) != NULL &&
+			wbxml_child(sent, EAS_CALENDAR_ENDTIME) == NULL;
+
+		/* Packed exception elements no longer stand for it. */
+		cal_remove_kind(ov, ICAL_X_PROPERTY, "X-EAS-EXCEPTION");
+		wbxml_foreach(sent, n)
+		{
+			if (ntags < N_ELEMENTS(tags))
+				tags[ntags++] = n->tag;
+		}
+		cal_remove_homes(ov, tags, ntags);
+		if (add_common(a, fresh, appdata, &z, ov_allday, &s, &e, NULL,
+			       NULL, error_r) < 0) {
+			icalcomponent_free(fresh);
+			return -1;
+		}
+		cal_move_all(fresh, ov);
+		icalcomponent_free(fresh);
+		if (moved && wbxml_child(appdata, EAS_CALENDAR_STARTTIME)) {
+			/* moved without an end: it keeps its length */
+			cal_remove_kind(ov, ICAL_DTEND_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_DURATION_PROPERTY, NULL);
+			add_time(ov, ICAL_DTEND_PROPERTY, s + ov_dur, &z,
+				 ov_allday);
+		}
+	}
+	uid = icalcomponent_get_uid(master);
+	*item_r = *old;
+	item_r->meta.uid = uid != NULL ? arena_strdup(a, uid) : old->meta.uid;
+	/* the parsed tree is freed with the arena: serialize a copy */
+	{
+		char *text = icalcomponent_as_ical_string_r(cal);
+
+		item_r->data_len = strlen(text);
+		item_r->data = arena_memdup(a, text, item_r->data_len + 1);
+		free(text);
+	}
 	return 0;
 }
 

@@ -75,6 +75,15 @@ void conv_rrule_to_eas(struct arena *a, struct icalrecurrencetype *r,
 		       struct icaltimetype dtstart,
 		       const struct conv_rec_tags *t,
 		       struct wbxml_node *appdata);
+/* conv-calendar.c: the occurrence at instance (UTC) of the stored series
+ * old; sent is the client's ApplicationData as it came (its tags say what
+ * it replaces), appdata the same without empty elements, NULL to delete
+ * the occurrence. */
+int conv_calendar_instance(struct arena *a, const struct store_item *old,
+			   int64_t instance, const struct wbxml_node *sent,
+			   const struct wbxml_node *appdata,
+			   const struct conv_ctx *ctx,
+			   struct store_item *item_r, const char **error_r);
 /* Meta of an imported VTODO (conv-task.c); item_r->data is set. */
 int conv_task_from_ical(struct arena *a, icalcomponent *cal,
 			struct store_item *item_r, const char **error_r);

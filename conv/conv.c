@@ -305,6 +305,32 @@ conv_from_eas(struct arena *a, enum store_class cls,
 }
 
 int
+conv_instance_from_eas(struct arena *a, enum store_class cls,
+		       const char *instance_id,
+		       const struct wbxml_node *appdata,
+		       const struct conv_ctx *ctx, const struct store_item *old,
+		       struct store_item *item_r, int64_t *instance_r,
+		       const char **error_r)
+{
+	const struct wbxml_node *clean = NULL;
+
+	if (cls != STORE_CLASS_CALENDAR || old == NULL ||
+	    old->cls != STORE_CLASS_CALENDAR)
+		return conv_fail(a, error_r,
+				 "InstanceId on an item that is not an event");
+	if (conv_parse_time(instance_id, instance_r) < 0)
+		return conv_fail(a, error_r, "bad InstanceId '%s'",
+				 instance_id != NULL ? instance_id : "");
+	if (appdata != NULL) {
+		clean = drop_empty(a, appdata, 0);
+		if (clean == NULL)
+			clean = wbxml_new(a, appdata->tag);
+	}
+	return conv_calendar_instance(a, old, *instance_r, appdata, clean, ctx,
+				      item_r, error_r);
+}
+
+int
 conv_to_eas(struct arena *a, const struct store_item *item,
 	    const struct conv_ctx *ctx, struct wbxml_node *appdata,
 	    const char **error_r)

@@ -57,6 +57,23 @@ int conv_from_eas(struct arena *a, enum store_class cls,
 		  const struct store_item *old, struct store_item *item_r,
 		  const char **error_r);
 
+/* One occurrence of a recurring event (16.x airsyncbase:InstanceId in a
+ * Sync Change or Delete, MS-ASAIRS 2.2.2.25): appdata NULL deletes it (an
+ * EXDATE; an override of it goes), else its properties are changed (the
+ * RECURRENCE-ID override is made or updated; elements the client leaves
+ * out stay as the series has them). The series itself stays. old is the
+ * stored series. instance_id is the original start (compact or ISO form);
+ * *instance_r gets it as UTC seconds, for the reply. Returns 0, or -1 with
+ * *error_r (Sync status 6: not a calendar item, not recurring, bad
+ * InstanceId or data). */
+int conv_instance_from_eas(struct arena *a, enum store_class cls,
+			   const char *instance_id,
+			   const struct wbxml_node *appdata,
+			   const struct conv_ctx *ctx,
+			   const struct store_item *old,
+			   struct store_item *item_r, int64_t *instance_r,
+			   const char **error_r);
+
 /* Store item -> ApplicationData children appended to appdata, as the
  * version and body preferences in ctx ask. Returns 0, or -1 with *error_r
  * when the stored data cannot be read (the item is skipped and logged). */

@@ -641,6 +641,23 @@ reply(struct coll_work *w, uint16_t tag, const char *client_id,
 	wbxml_add_int(a, n, EAS_AIRSYNC_STATUS, status);
 }
 
+/* A reply for a command on one occurrence: ServerId, InstanceId (always
+ * the compact form, MS-ASAIRS 2.2.2.25) and Status; the server includes
+ * InstanceId with ServerId in its response to such a command. */
+static void
+reply_instance(struct coll_work *w, uint16_t tag, const char *server_id,
+	       int64_t instance, int status)
+{
+	struct arena *a = w->run->req->arena;
+	struct wbxml_node *n = wbxml_add(a, work_responses(w), tag);
+	char buf[32];
+
+	wbxml_add_text(a, n, EAS_AIRSYNC_SERVERID, server_id);
+	time_format_compact(instance, buf);
+	wbxml_add_text(a, n, EAS_AIRSYNCBASE_INSTANCEID, buf);
+	wbxml_add_int(a, n, EAS_AIRSYNC_STATUS, status);
+}
+
 /* Server item -> Commands/Add or Change with ApplicationData. Returns 0,
  * or -1 when the stored data could not be converted (logged, skipped). */
 static int
@@ -726,6 +743,90 @@ cmd_add(struct coll_work *w, const struct wbxml_node *cmd, enum store_error *e)
 	return 0;
 }
 
+/* Change or Delete of one occurrence (16.x, airsyncbase:InstanceId as a
+ * child of the command, MS-ASAIRS 2.2.2.25): the series is updated, not
+ * replaced or deleted. */
+static int
+cmd_instance(struct coll_work *w, const struct wbxml_node *cmd,
+	     enum store_error *e)
+{
+	struct eas_req *req = w->run->req;
+	struct sync_coll *c = w->c;
+	const char *sid = wbxml_child_text(cmd, EAS_AIRSYNC_SERVERID);
+	const char *iid = wbxml_child_text(cmd, EAS_AIRSYNCBASE_INSTANCEID);
+	const struct wbxml_node *appdata =
+		cmd->tag == EAS_AIRSYNC_CHANGE
+			? wbxml_child(cmd, EAS_AIRSYNC_APPLICATIONDATA)
+			: NULL;
+	struct store_item old, item, now;
+	const char *error = NULL;
+	int64_t instance = 0, held;
+
+	*e = store_item_get(req->store, req->arena, req->account.id, sid, true,
+			    &old);
+	if (*e == STORE_NOTFOUND ||
+	    (*e == STORE_OK && !item_in_collection(w, &old))) {
+		*e = STORE_OK;
+		if (time_parse(iid, &instance) < 0)
+			reply(w, cmd->tag, NULL, sid, SYNC_ST_NOT_FOUND);
+		else
+			reply_instance(w, cmd->tag, sid, instance,
+				       SYNC_ST_NOT_FOUND);
+		return 0;
+	}
+	if (*e != STORE_OK)
+		return -1;
+	*e = store_sync_held(req->store, c->st.id, old.id, &held);
+	if (*e == STORE_NOTFOUND) {
+		held = old.modseq;
+		*e = STORE_OK;
+	}
+	if (*e != STORE_OK)
+		return -1;
+	if (old.modseq > held && old.origin_device != req->device.id &&
+	    c->opts.conflict != 0) {
+		/* the series changed elsewhere: server wins, as for a
+		 * Change of the whole item */
+		if (time_parse(iid, &instance) < 0)
+			instance = 0;
+		reply_instance(w, cmd->tag, sid, instance, SYNC_ST_CONFLICT);
+		if (send_item(w, EAS_AIRSYNC_CHANGE, &old) == 0) {
+			FATAL(store_sync_mark(req->store, c->st.id, old.id,
+					      old.modseq, true));
+			w->conflicts[w->nconflicts++] = old.id;
+		}
+		return 0;
+	}
+	if (conv_instance_from_eas(req->arena, c->cls, iid, appdata, &w->ctx,
+				   &old, &item, &instance, &error) < 0) {
+		log_info("Sync %s of %s at %s refused: %s",
+			 cmd->tag == EAS_AIRSYNC_CHANGE ? "Change" : "Delete",
+			 sid, iid != NULL ? iid : "?",
+			 error != NULL ? error : "conversion failed");
+		if (time_parse(iid, &instance) < 0)
+			reply(w, cmd->tag, NULL, sid, SYNC_ST_CONVERT);
+		else
+			reply_instance(w, cmd->tag, sid, instance,
+				       SYNC_ST_CONVERT);
+		return 0;
+	}
+	*e = store_item_update(req->store, req->account.id, old.id, &item,
+			       req->device.id);
+	if (*e == STORE_INVALID) {
+		*e = STORE_OK;
+		reply_instance(w, cmd->tag, sid, instance, SYNC_ST_CONVERT);
+		return 0;
+	}
+	if (*e != STORE_OK)
+		return -1;
+	FATAL(store_item_get_by_id(req->store, req->arena, req->account.id,
+				   old.id, false, &now));
+	FATAL(store_sync_mark(req->store, c->st.id, old.id, now.modseq, true));
+	w->applied = true;
+	reply_instance(w, cmd->tag, sid, instance, SYNC_ST_OK);
+	return 0;
+}
+
 static int
 cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 	   enum store_error *e)
@@ -744,6 +845,8 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 		reply(w, EAS_AIRSYNC_CHANGE, NULL, sid, SYNC_ST_PROTOCOL);
 		return 0;
 	}
+	if (wbxml_child(cmd, EAS_AIRSYNCBASE_INSTANCEID) != NULL)
+		return cmd_instance(w, cmd, e);
 	*e = store_item_get(req->store, req->arena, req->account.id, sid, true,
 			    &old);
 	if (*e == STORE_NOTFOUND ||
@@ -826,6 +929,8 @@ cmd_delete(struct coll_work *w, const struct wbxml_node *cmd,
 		reply(w, EAS_AIRSYNC_DELETE, NULL, sid, SYNC_ST_PROTOCOL);
 		return 0;
 	}
+	if (wbxml_child(cmd, EAS_AIRSYNCBASE_INSTANCEID) != NULL)
+		return cmd_instance(w, cmd, e);
 	*e = store_item_get(req->store, req->arena, req->account.id, sid, false,
 			    &item);
 	if (*e == STORE_NOTFOUND ||

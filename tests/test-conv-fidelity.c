@@ -345,6 +345,209 @@ test_empty_task_and_note(void)
 	CU_ASSERT_PTR_NOT_NULL(wbxml_child(out, EAS_NOTES_LASTMODIFIEDDATE));
 }
 
+/* --- single occurrences (16.x InstanceId) --- */
+
+/* Central Europe, as phones send it. */
+static const char *
+tz_berlin(void)
+{
+	struct conv_tz tz;
+
+	memset(&tz, 0, sizeof(tz));
+	tz.bias = -60;
+	tz.std_date = (struct conv_tz_date){0, 10, 0, 5, 3, 0, 0, 0};
+	tz.dst_date = (struct conv_tz_date){0, 3, 0, 5, 2, 0, 0, 0};
+	tz.dst_bias = -60;
+	return conv_tz_encode(A, &tz);
+}
+
+/* A weekly series on Tuesdays 15:30 Berlin time from 2024-03-05. */
+static void
+weekly_series(struct store_item *item)
+{
+	struct wbxml_node *in = app_new(), *rec;
+	struct conv_ctx ctx = ctx_for(141);
+
+	wbxml_add_text(A, in, EAS_CALENDAR_TIMEZONE, tz_berlin());
+	wbxml_add_text(A, in, EAS_CALENDAR_SUBJECT, "Weekly");
+	wbxml_add_text(A, in, EAS_CALENDAR_LOCATION, "Room 1");
+	wbxml_add_text(A, in, EAS_CALENDAR_STARTTIME, "20240305T143000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_ENDTIME, "20240305T153000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_DTSTAMP, "20240301T080000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_UID, "weekly-1");
+	wbxml_add_text(A, in, EAS_CALENDAR_REMINDER, "10");
+	rec = wbxml_add(A, in, EAS_CALENDAR_RECURRENCE);
+	wbxml_add_text(A, rec, EAS_CALENDAR_TYPE, "1");
+	wbxml_add_text(A, rec, EAS_CALENDAR_DAYOFWEEK, "4");
+	wbxml_add_text(A, rec, EAS_CALENDAR_OCCURRENCES, "10");
+	from_eas(STORE_CLASS_CALENDAR, in, &ctx, NULL, item);
+}
+
+static void
+instance(const struct store_item *old, const char *id,
+	 const struct wbxml_node *app, struct store_item *item)
+{
+	struct conv_ctx ctx = ctx_for(161);
+	const char *err = NULL;
+	int64_t t;
+
+	memset(item, 0, sizeof(*item));
+	if (conv_instance_from_eas(A, STORE_CLASS_CALENDAR, id, app, &ctx, old,
+				   item, &t, &err) < 0) {
+		fprintf(stderr, "instance: %s\n", err);
+		CU_FAIL_FATAL("conv_instance_from_eas refused");
+	}
+}
+
+static const struct wbxml_node *
+exception_at(const struct wbxml_node *app, uint16_t id_tag, const char *when)
+{
+	const struct wbxml_node *l = wbxml_child(app, EAS_CALENDAR_EXCEPTIONS);
+	const struct wbxml_node *ex;
+
+	if (l == NULL)
+		return NULL;
+	wbxml_foreach(l, ex)
+	{
+		const char *t = wbxml_child_text(ex, id_tag);
+
+		if (t != NULL && strcmp(t, when) == 0)
+			return ex;
+	}
+	return NULL;
+}
+
+static size_t
+count_exceptions(const struct wbxml_node *app)
+{
+	const struct wbxml_node *l = wbxml_child(app, EAS_CALENDAR_EXCEPTIONS);
+
+	return l != NULL ? wbxml_count_children(l) : 0;
+}
+
+static void
+test_instance_delete(void)
+{
+	struct store_item series, item;
+	struct conv_ctx c16 = ctx_for(161), c14 = ctx_for(141);
+	const struct wbxml_node *out, *ex;
+
+	weekly_series(&series);
+	instance(&series, "20240312T143000Z", NULL, &item);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data, "RRULE"));
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
+				      "EXDATE;TZID=Europe/Berlin:"
+				      "20240312T153000"));
+	out = to_eas(&item, &c16);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_SUBJECT), "Weekly");
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(out, EAS_CALENDAR_RECURRENCE));
+	ex = exception_at(out, EAS_AIRSYNCBASE_INSTANCEID, "20240312T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(text_of(ex, EAS_CALENDAR_DELETED), "1");
+	out = to_eas(&item, &c14);
+	ex = exception_at(out, EAS_CALENDAR_EXCEPTIONSTARTTIME,
+			  "20240312T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(text_of(ex, EAS_CALENDAR_DELETED), "1");
+	/* deleting it twice keeps one EXDATE */
+	series = item;
+	instance(&series, "2024-03-12T14:30:00.000Z", NULL, &item);
+	CU_ASSERT_EQUAL(count_exceptions(to_eas(&item, &c16)), 1);
+}
+
+static void
+test_instance_change(void)
+{
+	struct store_item series, item, again;
+	struct conv_ctx c16 = ctx_for(161), c14 = ctx_for(141);
+	struct wbxml_node *app = app_new();
+	const struct wbxml_node *out, *ex;
+
+	weekly_series(&series);
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "Moved");
+	wbxml_add_text(A, app, EAS_CALENDAR_STARTTIME, "20240320T100000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ENDTIME, "20240320T110000Z");
+	wbxml_add(A, app, EAS_CALENDAR_REMINDER);
+	/* a client may send the ISO form; the server answers compact */
+	instance(&series, "2024-03-19T14:30:00.000Z", app, &item);
+	out = to_eas(&item, &c16);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_SUBJECT), "Weekly");
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_STARTTIME),
+			       "20240305T143000Z");
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(out, EAS_CALENDAR_RECURRENCE));
+	CU_ASSERT_EQUAL(count_exceptions(out), 1);
+	ex = exception_at(out, EAS_AIRSYNCBASE_INSTANCEID, "20240319T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(text_of(ex, EAS_CALENDAR_SUBJECT), "Moved");
+	CU_ASSERT_STRING_EQUAL(text_of(ex, EAS_CALENDAR_STARTTIME),
+			       "20240320T100000Z");
+	CU_ASSERT_PTR_NULL(wbxml_child(ex, EAS_CALENDAR_DELETED));
+	/* the occurrence keeps what the client did not send: Location;
+	 * the empty Reminder cleared its alarm */
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(ex, EAS_AIRSYNCBASE_LOCATION));
+	CU_ASSERT_PTR_NULL(wbxml_child(ex, EAS_CALENDAR_REMINDER));
+	out = to_eas(&item, &c14);
+	ex = exception_at(out, EAS_CALENDAR_EXCEPTIONSTARTTIME,
+			  "20240319T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(text_of(ex, EAS_CALENDAR_SUBJECT), "Moved");
+	CU_ASSERT_STRING_EQUAL(text_of(ex, EAS_CALENDAR_LOCATION), "Room 1");
+
+	/* changing it again updates the same override */
+	app = app_new();
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "Moved again");
+	instance(&item, "20240319T143000Z", app, &again);
+	out = to_eas(&again, &c16);
+	CU_ASSERT_EQUAL(count_exceptions(out), 1);
+	ex = exception_at(out, EAS_AIRSYNCBASE_INSTANCEID, "20240319T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(text_of(ex, EAS_CALENDAR_SUBJECT),
+			       "Moved again");
+	CU_ASSERT_STRING_EQUAL(text_of(ex, EAS_CALENDAR_STARTTIME),
+			       "20240320T100000Z");
+
+	/* deleting a changed occurrence: the override goes, EXDATE comes */
+	instance(&again, "20240319T143000Z", NULL, &item);
+	out = to_eas(&item, &c16);
+	CU_ASSERT_EQUAL(count_exceptions(out), 1);
+	ex = exception_at(out, EAS_AIRSYNCBASE_INSTANCEID, "20240319T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(text_of(ex, EAS_CALENDAR_DELETED), "1");
+	CU_ASSERT_PTR_NULL(strstr((const char *)item.data, "Moved again"));
+}
+
+static void
+test_instance_refused(void)
+{
+	struct conv_ctx ctx = ctx_for(161);
+	struct store_item single, series, item;
+	const char *err = NULL;
+	int64_t t;
+
+	from_eas(STORE_CLASS_CALENDAR, event(161), &ctx, NULL, &single);
+	CU_ASSERT_EQUAL(conv_instance_from_eas(A, STORE_CLASS_CALENDAR,
+					       "20240305T090000Z", NULL, &ctx,
+					       &single, &item, &t, &err),
+			-1);
+	CU_ASSERT_PTR_NOT_NULL(err);
+	weekly_series(&series);
+	CU_ASSERT_EQUAL(conv_instance_from_eas(A, STORE_CLASS_CALENDAR,
+					       "yesterday", NULL, &ctx, &series,
+					       &item, &t, &err),
+			-1);
+	CU_ASSERT_EQUAL(conv_instance_from_eas(A, STORE_CLASS_CONTACTS,
+					       "20240312T143000Z", NULL, &ctx,
+					       &series, &item, &t, &err),
+			-1);
+}
+
+static CU_TestInfo instance_tests[] = {
+	{"delete one occurrence: EXDATE, series stays", test_instance_delete},
+	{"change one occurrence: RECURRENCE-ID override", test_instance_change},
+	{"InstanceId refused when it cannot apply", test_instance_refused},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo empty_tests[] = {
 	{"contact Add with empty elements", test_empty_contact_add},
 	{"contact Change with empty elements clears",
@@ -358,6 +561,7 @@ static CU_TestInfo empty_tests[] = {
 
 static CU_SuiteInfo suites[] = {
 	{"empty elements", setup, teardown, NULL, NULL, empty_tests},
+	{"single occurrences", setup, teardown, NULL, NULL, instance_tests},
 	CU_SUITE_INFO_NULL,
 };
 

@@ -869,14 +869,16 @@ add_location(struct wbxml_node *app, unsigned version, const char *name)
 	wbxml_add_text(A, l, EAS_AIRSYNCBASE_LOCATIONURI, "geo:52.52,13.405");
 }
 
+/* MS-ASAIRS 2.2.2.25: InstanceId is a compact dateTime like
+ * ExceptionStartTime (the ISO form a client may send is read too, see
+ * test-conv-fidelity, but never sent back). */
 static void
-add_exception_id(struct wbxml_node *ex, unsigned version, const char *compact,
-		 const char *iso)
+add_exception_id(struct wbxml_node *ex, unsigned version, const char *compact)
 {
-	if (version < 160)
-		wbxml_add_text(A, ex, EAS_CALENDAR_EXCEPTIONSTARTTIME, compact);
-	else
-		wbxml_add_text(A, ex, EAS_AIRSYNCBASE_INSTANCEID, iso);
+	wbxml_add_text(A, ex,
+		       version < 160 ? EAS_CALENDAR_EXCEPTIONSTARTTIME
+				     : EAS_AIRSYNCBASE_INSTANCEID,
+		       compact);
 }
 
 static struct wbxml_node *
@@ -920,11 +922,9 @@ full_event(unsigned version, const char *tz)
 	l = wbxml_add(A, app, EAS_CALENDAR_EXCEPTIONS);
 	ex = wbxml_add(A, l, EAS_CALENDAR_EXCEPTION);
 	wbxml_add_text(A, ex, EAS_CALENDAR_DELETED, "1");
-	add_exception_id(ex, version, "20240312T143000Z",
-			 "2024-03-12T14:30:00.000Z");
+	add_exception_id(ex, version, "20240312T143000Z");
 	ex = wbxml_add(A, l, EAS_CALENDAR_EXCEPTION);
-	add_exception_id(ex, version, "20240319T143000Z",
-			 "2024-03-19T14:30:00.000Z");
+	add_exception_id(ex, version, "20240319T143000Z");
 	wbxml_add_text(A, ex, EAS_CALENDAR_SUBJECT, "Moved sync");
 	wbxml_add_text(A, ex, EAS_CALENDAR_STARTTIME, "20240320T100000Z");
 	wbxml_add_text(A, ex, EAS_CALENDAR_ENDTIME, "20240320T110000Z");

@@ -215,19 +215,185 @@ test_thunderbird_contact_change(void)
 	eas_client_free(&other);
 }
 
-#define T(f)                                                                   \
-	{                                                                      \
-#f, f                                                          \
+/* --- single occurrences at 16.x (issue 12, item 2) --- */
+
+/* 172 bytes of Central European rules, base64 (bias -60, last Sunday of
+ * October 03:00 / March 02:00, daylight bias -60). */
+static const char *
+tz_berlin(void)
+{
+	uint8_t raw[172];
+	char *b64 = arena_alloc(A, base64_encoded_len(sizeof(raw)) + 1);
+
+	memset(raw, 0, sizeof(raw));
+	raw[0] = 0xc4; /* -60, little-endian */
+	raw[1] = raw[2] = raw[3] = 0xff;
+	raw[68 + 2] = 10; /* StandardDate: October, Sunday, last, 03:00 */
+	raw[68 + 6] = 5;
+	raw[68 + 8] = 3;
+	raw[152 + 2] = 3; /* DaylightDate: March, Sunday, last, 02:00 */
+	raw[152 + 6] = 5;
+	raw[152 + 8] = 2;
+	raw[168] = 0xc4; /* DaylightBias -60 */
+	raw[169] = raw[170] = raw[171] = 0xff;
+	base64_encode(raw, sizeof(raw), b64);
+	return b64;
+}
+
+static const struct wbxml_node *
+exception_at(const struct wbxml_node *app, uint16_t id_tag, const char *when)
+{
+	const struct wbxml_node *l = wbxml_child(app, EAS_CALENDAR_EXCEPTIONS);
+	const struct wbxml_node *ex;
+
+	if (l == NULL)
+		return NULL;
+	wbxml_foreach(l, ex)
+	{
+		const char *t = wbxml_child_text(ex, id_tag);
+
+		if (t != NULL && strcmp(t, when) == 0)
+			return ex;
 	}
+	return NULL;
+}
+
+/* One Sync with one occurrence command; the reply for it. */
+static struct eas_reply
+occurrence_cmd(struct eas_client *c, const char *folder, const char *sid,
+	       const char *instance, const struct wbxml_node *app)
+{
+	struct eas_command cmd = {
+		.kind = app != NULL ? EAS_ITEM_CHANGE : EAS_ITEM_DELETE,
+		.server_id = sid,
+		.instance_id = instance,
+		.appdata = app,
+	};
+	struct eas_sync_result r;
+	struct eas_reply none;
+
+	memset(&none, 0, sizeof(none));
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_sync_commands(c, A, folder, &cmd, 1, &r), 0);
+	CU_ASSERT_EQUAL(r.nreplies, 1);
+	return r.nreplies == 1 ? r.replies[0] : none;
+}
+
+/* A 16.1 device moves one occurrence and deletes another; devices at
+ * 14.1 and 16.1 see the series with an exception and a deleted
+ * occurrence. */
+static void
+test_single_occurrence(void)
+{
+	struct eas_client *a = device("occA16", "16.1");
+	struct eas_client *b14 = device("occB14", "14.1");
+	struct eas_client *b16 = device("occB16", "16.1");
+	const char *f = folder_of(a, EAS_FOLDER_CALENDAR);
+	struct wbxml_node *app = app_new(), *rec;
+	const struct wbxml_node *got, *ex;
+	struct eas_reply rep;
+	const char *sid = NULL;
+	int status = 0;
+
+	CU_ASSERT_EQUAL(eas_client_sync_prime(b14, A, f), 0);
+	CU_ASSERT_EQUAL(eas_client_sync_prime(b16, A, f), 0);
+	/* weekly on Tuesdays 15:30 Berlin, ten times, from 2030-03-05 */
+	wbxml_add_text(A, app, EAS_CALENDAR_TIMEZONE, tz_berlin());
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "Jour fixe");
+	wbxml_add_text(A, app, EAS_CALENDAR_STARTTIME, "20300305T143000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ENDTIME, "20300305T153000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_CLIENTUID, "occ-client-1");
+	rec = wbxml_add(A, app, EAS_CALENDAR_RECURRENCE);
+	wbxml_add_text(A, rec, EAS_CALENDAR_TYPE, "1");
+	wbxml_add_text(A, rec, EAS_CALENDAR_DAYOFWEEK, "4");
+	wbxml_add_text(A, rec, EAS_CALENDAR_OCCURRENCES, "10");
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(a, A, f, app, &sid, &status), 0);
+	got = seen_by(b14, f, sid);
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(got, EAS_CALENDAR_RECURRENCE));
+	got = seen_by(b16, f, sid);
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(got, EAS_CALENDAR_RECURRENCE));
+
+	/* the second occurrence moves to Wednesday and is renamed */
+	app = app_new();
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "Jour fixe (moved)");
+	wbxml_add_text(A, app, EAS_CALENDAR_STARTTIME, "20300313T090000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ENDTIME, "20300313T100000Z");
+	rep = occurrence_cmd(a, f, sid, "20300312T143000Z", app);
+	CU_ASSERT_EQUAL(rep.kind, EAS_ITEM_CHANGE);
+	CU_ASSERT_EQUAL(rep.status, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep.server_id);
+	CU_ASSERT_STRING_EQUAL(rep.server_id, sid);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep.instance_id);
+	CU_ASSERT_STRING_EQUAL(rep.instance_id, "20300312T143000Z");
+	/* the third is deleted (given in the ISO form: echoed compact) */
+	rep = occurrence_cmd(a, f, sid, "2030-03-19T14:30:00.000Z", NULL);
+	CU_ASSERT_EQUAL(rep.kind, EAS_ITEM_DELETE);
+	CU_ASSERT_EQUAL(rep.status, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep.instance_id);
+	CU_ASSERT_STRING_EQUAL(rep.instance_id, "20300319T143000Z");
+
+	/* 14.1 sees the series with both exceptions */
+	got = seen_by(b14, f, sid);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(got, EAS_CALENDAR_SUBJECT),
+			       "Jour fixe");
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(got, EAS_CALENDAR_STARTTIME),
+			       "20300305T143000Z");
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(got, EAS_CALENDAR_RECURRENCE));
+	ex = exception_at(got, EAS_CALENDAR_EXCEPTIONSTARTTIME,
+			  "20300312T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(ex, EAS_CALENDAR_SUBJECT),
+			       "Jour fixe (moved)");
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(ex, EAS_CALENDAR_STARTTIME),
+			       "20300313T090000Z");
+	ex = exception_at(got, EAS_CALENDAR_EXCEPTIONSTARTTIME,
+			  "20300319T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(ex, EAS_CALENDAR_DELETED), "1");
+	/* 16.1 the same, with compact InstanceIds */
+	got = seen_by(b16, f, sid);
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(got, EAS_CALENDAR_RECURRENCE));
+	ex = exception_at(got, EAS_AIRSYNCBASE_INSTANCEID, "20300312T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(ex, EAS_CALENDAR_SUBJECT),
+			       "Jour fixe (moved)");
+	ex = exception_at(got, EAS_AIRSYNCBASE_INSTANCEID, "20300319T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(ex, EAS_CALENDAR_DELETED), "1");
+
+	/* an InstanceId on an event that does not recur: Status 6 */
+	app = app_new();
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "Once");
+	wbxml_add_text(A, app, EAS_CALENDAR_STARTTIME, "20300401T090000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ENDTIME, "20300401T100000Z");
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(a, A, f, app, &sid, &status), 0);
+	rep = occurrence_cmd(a, f, sid, "20300401T090000Z", NULL);
+	CU_ASSERT_EQUAL(rep.status, 6);
+	eas_client_free(&a);
+	eas_client_free(&b14);
+	eas_client_free(&b16);
+}
+
+static CU_TestInfo occurrence_tests[] = {
+	{"16.1 change and delete of one occurrence, seen at 14.1 and 16.1",
+	 test_single_occurrence},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo empty_tests[] = {
-	T(test_thunderbird_event_add),
-	T(test_evolution_event_add),
-	T(test_thunderbird_contact_change),
+	{"Thunderbird 16.1 event Add with <Reminder/>",
+	 test_thunderbird_event_add},
+	{"evolution 16.1 Add with empty <Exceptions/>",
+	 test_evolution_event_add},
+	{"Thunderbird 14.1 contact Change with <Birthday/>",
+	 test_thunderbird_contact_change},
 	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
 	{"empty elements", suite_init, suite_clean, NULL, NULL, empty_tests},
+	{"single occurrences", suite_init, suite_clean, NULL, NULL,
+	 occurrence_tests},
 	CU_SUITE_INFO_NULL,
 };
 

@@ -623,7 +623,7 @@ test_windows(void)
 	struct eas_client *x = device("winX");
 	const char *f = folder_of(a, EAS_FOLDER_CONTACTS);
 	struct eas_sync_result r;
-	struct eas_command cmds[100];
+	struct eas_command cmds[100] = {0};
 	struct sync_opt o;
 	struct sync_res sr;
 	const char **seen = arena_zalloc(A, sizeof(char *) * 1100);
