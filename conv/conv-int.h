@@ -28,6 +28,23 @@ int conv_body_get(const struct wbxml_node *appdata, const char **text_r,
 /* An EAS ISO dateTime (or the compact form) -> UTC seconds. */
 int conv_parse_time(const char *s, int64_t *t_r);
 
+/* Date-only values toward and from a device (ctx->date_tz, else the
+ * server's zone). A date is written as its midnight in seconds as if UTC
+ * (days * 86400). conv_date_to_eas: the UTC instant of that local
+ * midnight. conv_date_from_eas: the date a device meant by instant t, the
+ * local day of t with three hours of slack before midnight (clients whose
+ * rules are an hour or two off, and those that send noon, land on the
+ * right day). ctx may be NULL. */
+int64_t conv_date_to_eas(const struct conv_ctx *ctx, int64_t date);
+int64_t conv_date_from_eas(const struct conv_ctx *ctx, int64_t t);
+
+/* A short hash of a standard value, stored beside a copy (a shadow) that
+ * stands for it: the shadow is used only while the hash still matches.
+ * FNV-1a, 32 bits, as 8 lower-case hex digits and a NUL. */
+void conv_hash_hex(const void *s, size_t len, char out[9]);
+/* Whether hex (hexlen characters) is the hash of s. */
+bool conv_hash_ok(const char *hex, size_t hexlen, const void *s, size_t len);
+
 /* Body type 0 in a preference means "the native type" (used internally when
  * reading the old item for ghosting). */
 #define CONV_BODY_NATIVE 0

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conv-int.h"
+#include "conv-tz.h"
 #include "util.h"
 
 int
@@ -23,6 +24,65 @@ int
 conv_parse_time(const char *s, int64_t *t_r)
 {
 	return s == NULL ? -1 : time_parse(s, t_r);
+}
+
+static int64_t
+day_floor(int64_t t)
+{
+	return (t >= 0 ? t / 86400 : (t - 86399) / 86400) * 86400;
+}
+
+static const struct conv_tz *
+date_zone(const struct conv_ctx *ctx)
+{
+	if (ctx != NULL && ctx->date_tz != NULL)
+		return ctx->date_tz;
+	return conv_tz_system();
+}
+
+int64_t
+conv_date_to_eas(const struct conv_ctx *ctx, int64_t date)
+{
+	if (ctx != NULL && ctx->dates_as_utc)
+		return date;
+	return conv_tz_local_to_utc(date_zone(ctx), date);
+}
+
+int64_t
+conv_date_from_eas(const struct conv_ctx *ctx, int64_t t)
+{
+	if (ctx != NULL && ctx->dates_as_utc)
+		return day_floor(t + 3 * 3600);
+	return day_floor(conv_tz_utc_to_local(date_zone(ctx), t) + 3 * 3600);
+}
+
+void
+conv_hash_hex(const void *s, size_t len, char out[9])
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *p = s;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 16777619u;
+	}
+	for (int i = 7; i >= 0; i--) {
+		out[i] = hex[h & 15];
+		h >>= 4;
+	}
+	out[8] = '\0';
+}
+
+bool
+conv_hash_ok(const char *hex, size_t hexlen, const void *s, size_t len)
+{
+	char h[9];
+
+	if (hex == NULL || hexlen != 8)
+		return false;
+	conv_hash_hex(s, len, h);
+	return memcmp(h, hex, 8) == 0;
 }
 
 int

@@ -32,6 +32,8 @@ struct conv_body_pref {
  * Returns 0, or -1 for a missing or out-of-range value. */
 int conv_body_pref_parse(const struct wbxml_node *n, struct conv_body_pref *p);
 
+struct conv_tz; /* conv-tz.h */
+
 /* What the requesting device asked for and can take. */
 struct conv_ctx {
 	unsigned version; /* 121, 140, 141, 160, 161 */
@@ -46,6 +48,17 @@ struct conv_ctx {
 	size_t nsupported;
 	/* For FileReferences and ServerIds inside the item. */
 	const char *item_server_id;
+	/* The zone of date-only values (birthdays, anniversaries, all-day
+	 * events without a zone of their own, task dates). Clients send the
+	 * local midnight of the date in UTC and expect it back so (digest
+	 * 8.2), and no one UTC instant is the same date from UTC-11 to
+	 * UTC+14: the device's zone decides. NULL = the server's zone. */
+	const struct conv_tz *date_tz;
+	/* What the quirk table (server/quirks.c) knows of the client: */
+	bool dates_as_utc;	 /* it writes and reads date-only values as
+				    the UTC day, not as local midnight */
+	bool empty_picture_kept; /* an empty contacts:Picture in a Change
+				    means "unchanged", not "cleared" */
 };
 
 /* Client ApplicationData -> store item for a class. old is the stored

@@ -541,6 +541,440 @@ test_instance_refused(void)
 			-1);
 }
 
+/* --- what a device edit keeps (contacts) --- */
+
+static char *
+read_data(const char *name, size_t *len_r)
+{
+	const char *dir = getenv("EASD_SRCDIR");
+	char path[512];
+	FILE *f;
+	char *buf;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/tests/data/conv/%s",
+		 dir != NULL ? dir : ".", name);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = arena_alloc(A, (size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n)
+		n = 0;
+	buf[n] = '\0';
+	fclose(f);
+	*len_r = (size_t)n;
+	return buf;
+}
+
+static void
+import_text(enum store_class cls, const char *text, size_t len,
+	    struct store_item *item)
+{
+	const char *err = NULL;
+
+	memset(item, 0, sizeof(*item));
+	if (conv_from_standard(A, cls, text, len, item, &err) < 0) {
+		fprintf(stderr, "import: %s\n", err);
+		CU_FAIL_FATAL("conv_from_standard refused");
+	}
+	item->cls = cls;
+}
+
+static void
+import_file(enum store_class cls, const char *name, struct store_item *item)
+{
+	size_t len = 0;
+	char *text = read_data(name, &len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	import_text(cls, text, len, item);
+}
+
+/* Replace the text of the first child with tag (or add one). */
+static void
+set_text(struct wbxml_node *app, uint16_t tag, const char *v)
+{
+	struct wbxml_node *n;
+
+	for (n = app->child; n != NULL; n = n->next)
+		if (n->tag == tag)
+			break;
+	if (n == NULL) {
+		wbxml_add_text(A, app, tag, v);
+		return;
+	}
+	n->data = (const uint8_t *)arena_strdup(A, v);
+	n->len = strlen(v);
+	n->opaque = false;
+}
+
+/* What a device does: receive the item, change one field, send it back
+ * (everything else as received). */
+static void
+device_change(const struct store_item *old, const struct conv_ctx *ctx,
+	      uint16_t tag, const char *v, struct store_item *item)
+{
+	struct wbxml_node *app = to_eas(old, ctx);
+
+	set_text(app, tag, v);
+	from_eas(old->cls, app, ctx, old, item);
+	item->cls = old->cls;
+}
+
+/* text with one substring replaced (which must be there once). */
+static char *
+replaced(const char *text, const char *from, const char *to)
+{
+	const char *p = strstr(text, from);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_NULL(strstr(p + 1, from));
+	return arena_printf(A, "%.*s%s%s", (int)(p - text), text, to,
+			    p + strlen(from));
+}
+
+static void
+assert_text(const struct store_item *item, const char *want)
+{
+	if (strcmp((const char *)item->data, want) != 0)
+		fprintf(stderr, "\n--- want\n%s--- got\n%s---\n", want,
+			(const char *)item->data);
+	CU_ASSERT_STRING_EQUAL((const char *)item->data, want);
+}
+
+static struct conv_tz zone_at(int minutes_east);
+
+/* A vCard 3.0 from Apple Contacts: after a phone changes the job title,
+ * the file is the same but for that line, byte for byte (PO box and
+ * extended address, the third ORG unit, labels, a fourth address, GEO,
+ * unknown properties). */
+static void
+test_keep_vcard3(void)
+{
+	struct conv_tz z = zone_at(-5 * 60);
+	struct conv_ctx ctx = ctx_for(141);
+	struct store_item item, changed;
+	const struct wbxml_node *out;
+
+	ctx.date_tz = &z;
+	import_file(STORE_CLASS_CONTACTS, "rich-3.vcf", &item);
+	out = to_eas(&item, &ctx);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CONTACTS_JOBTITLE), "Engineer");
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CONTACTS_HOMEADDRESSSTREET),
+			       "1 Infinite Loop");
+	device_change(&item, &ctx, EAS_CONTACTS_JOBTITLE, "Chief Engineer",
+		      &changed);
+	assert_text(&changed,
+		    replaced((const char *)item.data, "TITLE:Engineer\r\n",
+			     "TITLE:Chief Engineer\r\n"));
+	/* a structured value: only the components the phone maps change */
+	device_change(&item, &ctx, EAS_CONTACTS_HOMEADDRESSCITY, "Palo Alto",
+		      &changed);
+	assert_text(&changed, replaced((const char *)item.data, ";Cupertino;",
+				       ";Palo Alto;"));
+	device_change(&item, &ctx, EAS_CONTACTS_DEPARTMENT, "Hardware",
+		      &changed);
+	assert_text(&changed,
+		    replaced((const char *)item.data, "Engineering;Core OS",
+			     "Hardware;Core OS"));
+}
+
+/* vCard 4.0 stays 4.0: values are written in its syntax (tel: URIs come
+ * back as URIs, the PNG photo stays), the rest is kept. */
+static void
+test_keep_vcard4(void)
+{
+	struct conv_ctx ctx = ctx_for(161);
+	struct store_item item, changed;
+	const struct wbxml_node *out;
+	const char *text;
+
+	import_file(STORE_CLASS_CONTACTS, "rich-4.vcf", &item);
+	out = to_eas(&item, &ctx);
+	/* RFC 6350 tel: URIs show as the number */
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CONTACTS_MOBILEPHONENUMBER),
+			       "+49-170-1234567");
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CONTACTS_BUSINESSPHONENUMBER),
+			       "+49-30-1234");
+	device_change(&item, &ctx, EAS_CONTACTS_JOBTITLE, "Head of Sales",
+		      &changed);
+	text = (const char *)changed.data;
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "VERSION:4.0\r\n"));
+	assert_text(&changed, replaced((const char *)item.data, "END:VCARD\r\n",
+				       "TITLE:Head of Sales\r\nEND:VCARD\r\n"));
+	/* a changed number regains its scheme */
+	device_change(&item, &ctx, EAS_CONTACTS_MOBILEPHONENUMBER,
+		      "+49 170 7654321", &changed);
+	text = (const char *)changed.data;
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		text, "TEL;VALUE=uri;TYPE=cell,voice;PREF=1;X-EAS-TYPE=Mobile:"
+		      "tel:+49-170-7654321\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text, "TEL;VALUE=uri;TYPE=work:tel:+49-30-1234\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "PHOTO:data:image/png;base64,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "KIND:individual\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "GEO:geo:52.52,13.405\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "X-FOO;X-BAR=baz:keep\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "BDAY:19640812\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "ANNIVERSARY:19900601\r\n"));
+	/* a new birthday is written the 4.0 way */
+	out = to_eas(&item, &ctx);
+	{
+		struct wbxml_node *app = to_eas(&item, &ctx);
+
+		set_text(app, EAS_CONTACTS_BIRTHDAY,
+			 "1964-08-13T00:00:00.000Z");
+		from_eas(STORE_CLASS_CONTACTS, app, &ctx, &item, &changed);
+		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)changed.data,
+					      "\r\nBDAY:19640813\r\n"));
+	}
+	(void)out;
+}
+
+/* A PNG picture from a phone is stored as PNG (3.0 and 4.0). */
+static void
+test_png_picture(void)
+{
+	static const char png[] =
+		"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42"
+		"mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+	struct conv_ctx ctx = ctx_for(141);
+	struct wbxml_node *in = app_new();
+	struct store_item item, v4, changed;
+
+	wbxml_add_text(A, in, EAS_CONTACTS_FIRSTNAME, "Pix");
+	wbxml_add_text(A, in, EAS_CONTACTS_PICTURE, png);
+	from_eas(STORE_CLASS_CONTACTS, in, &ctx, NULL, &item);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)item.data,
+				      "PHOTO;ENCODING=b;TYPE=PNG:iVBOR"));
+	CU_ASSERT_STRING_EQUAL(
+		text_of(to_eas(&item, &ctx), EAS_CONTACTS_PICTURE), png);
+	/* a new PNG into a 4.0 card */
+	{
+		static const char four[] = "BEGIN:VCARD\r\nVERSION:4.0\r\n"
+					   "FN:Four\r\nEND:VCARD\r\n";
+
+		import_text(STORE_CLASS_CONTACTS, four, strlen(four), &v4);
+	}
+	device_change(&v4, &ctx, EAS_CONTACTS_PICTURE, png, &changed);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)changed.data,
+				      "PHOTO:data:image/png;base64,iVBOR"));
+}
+
+/* RFC 6350 4.3.1: BDAY;VALUE=text is no date: accepted and kept, and a
+ * birthday the phone sets replaces it. */
+static void
+test_bday_text(void)
+{
+	static const char card[] = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Old\r\n"
+				   "BDAY;VALUE=text:circa 1800\r\n"
+				   "END:VCARD\r\n";
+	struct conv_ctx ctx = ctx_for(161);
+	struct store_item item, changed;
+	const struct wbxml_node *out;
+
+	import_text(STORE_CLASS_CONTACTS, card, strlen(card), &item);
+	out = to_eas(&item, &ctx);
+	CU_ASSERT_PTR_NULL(wbxml_child(out, EAS_CONTACTS_BIRTHDAY));
+	device_change(&item, &ctx, EAS_CONTACTS_JOBTITLE, "Ancestor", &changed);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)changed.data,
+				      "BDAY;VALUE=text:circa 1800\r\n"));
+	device_change(&item, &ctx, EAS_CONTACTS_BIRTHDAY,
+		      "1800-01-01T00:00:00.000Z", &changed);
+	CU_ASSERT_PTR_NULL(strstr((const char *)changed.data, "circa"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)changed.data, "BDAY:18000101\r\n"));
+	/* without VALUE=text a bad date is refused (the import reports
+	 * it) */
+	{
+		static const char bad[] = "BEGIN:VCARD\r\nVERSION:3.0\r\n"
+					  "FN:X\r\nBDAY:someday\r\n"
+					  "END:VCARD\r\n";
+		const char *err = NULL;
+
+		memset(&item, 0, sizeof(item));
+		CU_ASSERT_EQUAL(conv_from_standard(A, STORE_CLASS_CONTACTS, bad,
+						   strlen(bad), &item, &err),
+				-1);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "BDAY"));
+	}
+}
+
+/* --- the stored vCard is authoritative (our markers) --- */
+
+static void
+test_contact_shadows(void)
+{
+	struct conv_tz z = zone_at(2 * 60);
+	struct conv_ctx ctx = ctx_for(141);
+	struct wbxml_node *in = app_new();
+	struct store_item item, edited;
+	const struct wbxml_node *out, *b;
+	const char *text;
+
+	wbxml_add_text(A, in, EAS_CONTACTS_FIRSTNAME, "Max");
+	wbxml_add_text(A, in, EAS_CONTACTS_LASTNAME, "Muster");
+	wbxml_add_text(A, in, EAS_CONTACTS_BUSINESS2PHONENUMBER, "+1 555 2");
+	add_body(in, "2", "<b>bold</b>");
+	/* the device takes HTML bodies, and lives at UTC+2 */
+	ctx.nprefs = 1;
+	ctx.prefs[0].type = 2;
+	ctx.date_tz = &z;
+	from_eas(STORE_CLASS_CONTACTS, in, &ctx, NULL, &item);
+	text = (const char *)item.data;
+	out = to_eas(&item, &ctx);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CONTACTS_BUSINESS2PHONENUMBER),
+			       "+1 555 2");
+	CU_ASSERT_PTR_NULL(wbxml_child(out, EAS_CONTACTS_FILEAS));
+	b = wbxml_child(out, EAS_AIRSYNCBASE_BODY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_STRING_EQUAL(text_of(b, EAS_AIRSYNCBASE_TYPE), "2");
+
+	/* X-EAS-TYPE: another program makes the phone a home phone */
+	edited = item;
+	edited.data = (const uint8_t *)replaced(text, "TYPE=WORK,VOICE",
+						"TYPE=HOME,VOICE");
+	out = to_eas(&edited, &ctx);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CONTACTS_HOMEPHONENUMBER),
+			       "+1 555 2");
+	CU_ASSERT_PTR_NULL(wbxml_child(out, EAS_CONTACTS_BUSINESS2PHONENUMBER));
+
+	/* X-EAS-COMPUTED: an FN edited elsewhere is a display name */
+	edited.data = (const uint8_t *)replaced(text, ":Max Muster\r\n",
+						":Dr. Max Muster\r\n");
+	out = to_eas(&edited, &ctx);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CONTACTS_FILEAS),
+			       "Dr. Max Muster");
+
+	/* X-EAS-BODYTYPE: a NOTE edited elsewhere is plain text */
+	edited.data =
+		(const uint8_t *)replaced(text, "<b>bold</b>", "now plain");
+	out = to_eas(&edited, &ctx);
+	b = wbxml_child(out, EAS_AIRSYNCBASE_BODY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_STRING_EQUAL(text_of(b, EAS_AIRSYNCBASE_TYPE), "1");
+	CU_ASSERT_STRING_EQUAL(text_of(b, EAS_AIRSYNCBASE_DATA), "now plain");
+
+	/* X-EAS-NL: a value with LF only is marked; edited, the mark goes */
+	in = app_new();
+	wbxml_add_text(A, in, EAS_CONTACTS_FIRSTNAME, "Lf");
+	add_body(in, "1", "one\ntwo");
+	from_eas(STORE_CLASS_CONTACTS, in, &ctx, NULL, &item);
+	b = wbxml_child(to_eas(&item, &ctx), EAS_AIRSYNCBASE_BODY);
+	CU_ASSERT_STRING_EQUAL(text_of(b, EAS_AIRSYNCBASE_DATA), "one\ntwo");
+	edited = item;
+	edited.data = (const uint8_t *)replaced((const char *)item.data,
+						"one\\ntwo", "one\\nthree");
+	b = wbxml_child(to_eas(&edited, &ctx), EAS_AIRSYNCBASE_BODY);
+	CU_ASSERT_STRING_EQUAL(text_of(b, EAS_AIRSYNCBASE_DATA),
+			       "one\r\nthree");
+
+	/* the birthday has no copy beside it: an edited BDAY is seen */
+	in = app_new();
+	wbxml_add_text(A, in, EAS_CONTACTS_FIRSTNAME, "Bday");
+	wbxml_add_text(A, in, EAS_CONTACTS_BIRTHDAY,
+		       "1990-05-14T22:00:00.000Z");
+	from_eas(STORE_CLASS_CONTACTS, in, &ctx, NULL, &item);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)item.data, "BDAY;VALUE=DATE:1990-05-15"));
+	edited = item;
+	edited.data = (const uint8_t *)replaced((const char *)item.data,
+						"1990-05-15", "1991-06-16");
+	CU_ASSERT_STRING_EQUAL(
+		text_of(to_eas(&edited, &ctx), EAS_CONTACTS_BIRTHDAY),
+		"1991-06-15T22:00:00.000Z");
+}
+
+/* --- dates in every zone --- */
+
+/* A zone without daylight saving, minutes east of UTC. */
+static struct conv_tz
+zone_at(int minutes_east)
+{
+	struct conv_tz z;
+
+	memset(&z, 0, sizeof(z));
+	z.bias = -minutes_east;
+	return z;
+}
+
+/* MS-ASCNTC Birthday from devices at UTC-11 .. UTC+14: the value they
+ * get is their local midnight, what they send back (the same, or
+ * their own local midnight, an hour off or not) is the same date. */
+static void
+test_birthday_zones(void)
+{
+	static const int offsets[] = {-11 * 60, -5 * 60, 0,
+				      2 * 60,	9 * 60,	 14 * 60};
+	static const char card[] = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Z;B;;;\r\n"
+				   "FN:B Z\r\nBDAY;VALUE=DATE:2018-01-20\r\n"
+				   "END:VCARD\r\n";
+	const int64_t midnight = 1516406400; /* 2018-01-20T00:00:00Z */
+
+	for (size_t i = 0; i < N_ELEMENTS(offsets); i++) {
+		struct conv_tz z = zone_at(offsets[i]);
+		struct conv_ctx ctx = ctx_for(141);
+		struct store_item item, changed, added;
+		struct wbxml_node *in;
+		const char *got;
+		char want[32];
+		int64_t t;
+
+		ctx.date_tz = &z;
+		import_text(STORE_CLASS_CONTACTS, card, strlen(card), &item);
+		got = text_of(to_eas(&item, &ctx), EAS_CONTACTS_BIRTHDAY);
+		time_format_iso(midnight - offsets[i] * 60, want);
+		CU_ASSERT_STRING_EQUAL(got, want);
+		/* a phone edit of something else keeps the date */
+		device_change(&item, &ctx, EAS_CONTACTS_JOBTITLE, "x",
+			      &changed);
+		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)changed.data,
+					      "BDAY;VALUE=DATE:2018-01-20"));
+		/* the phone's own value an hour early or late is the same
+		 * date */
+		for (int slack = -1; slack <= 1; slack++) {
+			char v[32];
+
+			time_format_iso(
+				midnight - offsets[i] * 60 + slack * 3600, v);
+			in = app_new();
+			wbxml_add_text(A, in, EAS_CONTACTS_FIRSTNAME, "B");
+			wbxml_add_text(A, in, EAS_CONTACTS_BIRTHDAY, v);
+			from_eas(STORE_CLASS_CONTACTS, in, &ctx, NULL, &added);
+			CU_ASSERT_PTR_NOT_NULL(
+				strstr((const char *)added.data,
+				       "BDAY;VALUE=DATE:2018-01-20"));
+		}
+		/* a client that writes the UTC day (quirk table) */
+		ctx.dates_as_utc = true;
+		CU_ASSERT_STRING_EQUAL(
+			text_of(to_eas(&item, &ctx), EAS_CONTACTS_BIRTHDAY),
+			"2018-01-20T00:00:00.000Z");
+		in = app_new();
+		wbxml_add_text(A, in, EAS_CONTACTS_FIRSTNAME, "B");
+		wbxml_add_text(A, in, EAS_CONTACTS_BIRTHDAY,
+			       "2018-01-20T12:00:00.000Z");
+		from_eas(STORE_CLASS_CONTACTS, in, &ctx, NULL, &added);
+		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)added.data,
+					      "BDAY;VALUE=DATE:2018-01-20"));
+		(void)t;
+	}
+}
+
+static CU_TestInfo contact_keep_tests[] = {
+	{"vCard 3.0: a phone edit keeps everything else", test_keep_vcard3},
+	{"vCard 4.0 stays 4.0, tel: URIs, PNG", test_keep_vcard4},
+	{"PNG pictures keep their type", test_png_picture},
+	{"BDAY;VALUE=text accepted and kept", test_bday_text},
+	{"markers only while they stand for the value", test_contact_shadows},
+	{"birthdays from UTC-11 to UTC+14", test_birthday_zones},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo instance_tests[] = {
 	{"delete one occurrence: EXDATE, series stays", test_instance_delete},
 	{"change one occurrence: RECURRENCE-ID override", test_instance_change},
@@ -562,6 +996,8 @@ static CU_TestInfo empty_tests[] = {
 static CU_SuiteInfo suites[] = {
 	{"empty elements", setup, teardown, NULL, NULL, empty_tests},
 	{"single occurrences", setup, teardown, NULL, NULL, instance_tests},
+	{"contacts: edits keep, markers, dates", setup, teardown, NULL, NULL,
+	 contact_keep_tests},
 	CU_SUITE_INFO_NULL,
 };
 

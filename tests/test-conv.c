@@ -29,6 +29,15 @@ teardown(void)
 	return 0;
 }
 
+/* Central European rules: the devices of these tests live in Berlin, so
+ * date-only values (birthdays) are their local midnight in UTC. */
+static const struct conv_tz berlin = {
+	.bias = -60,
+	.std_date = {0, 10, 0, 5, 3, 0, 0, 0},
+	.dst_date = {0, 3, 0, 5, 2, 0, 0, 0},
+	.dst_bias = -60,
+};
+
 static struct conv_ctx
 ctx_for(unsigned version)
 {
@@ -36,6 +45,7 @@ ctx_for(unsigned version)
 
 	memset(&c, 0, sizeof(c));
 	c.version = version;
+	c.date_tz = &berlin;
 	return c;
 }
 
@@ -451,10 +461,11 @@ test_contact_import_apple(void)
 			       "Atlanta");
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CONTACTS_HOMEADDRESSSTREET),
 			       "1234 Laurel Street");
+	/* dates: the local midnight of the device (Berlin) in UTC */
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CONTACTS_BIRTHDAY),
-			       "1980-06-22T12:00:00.000Z");
+			       "1980-06-21T22:00:00.000Z");
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CONTACTS_ANNIVERSARY),
-			       "2005-09-03T12:00:00.000Z");
+			       "2005-09-02T22:00:00.000Z");
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CONTACTS_SPOUSE), "Jane");
 	CU_ASSERT_STRING_EQUAL(out_text(o, EAS_CONTACTS_COMPANYNAME),
 			       "Apple Inc.");
