@@ -9,6 +9,8 @@
 #include "conv-tz.h"
 #include "util.h"
 
+static const struct conv_tz *date_zone(const struct conv_ctx *ctx);
+
 int
 conv_fail(struct arena *a, const char **error_r, const char *fmt, ...)
 {
@@ -32,12 +34,34 @@ day_floor(int64_t t)
 	return (t >= 0 ? t / 86400 : (t - 86399) / 86400) * 86400;
 }
 
+const struct conv_tz *
+conv_date_zone(const struct conv_ctx *ctx)
+{
+	static const struct conv_tz utc;
+
+	if (ctx != NULL && ctx->dates_as_utc)
+		return &utc;
+	return date_zone(ctx);
+}
+
 static const struct conv_tz *
 date_zone(const struct conv_ctx *ctx)
 {
 	if (ctx != NULL && ctx->date_tz != NULL)
 		return ctx->date_tz;
 	return conv_tz_system();
+}
+
+int64_t
+conv_local_to_utc(const struct conv_ctx *ctx, int64_t local)
+{
+	return conv_tz_local_to_utc(date_zone(ctx), local);
+}
+
+int64_t
+conv_utc_to_local(const struct conv_ctx *ctx, int64_t t)
+{
+	return conv_tz_utc_to_local(date_zone(ctx), t);
 }
 
 int64_t
@@ -57,21 +81,43 @@ conv_date_from_eas(const struct conv_ctx *ctx, int64_t t)
 }
 
 void
-conv_hash_hex(const void *s, size_t len, char out[9])
+conv_hash_init(struct conv_hash *h)
 {
-	static const char hex[] = "0123456789abcdef";
+	h->h = 2166136261u;
+}
+
+void
+conv_hash_feed(struct conv_hash *h, const void *s, size_t len)
+{
 	const uint8_t *p = s;
-	uint32_t h = 2166136261u;
 
 	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 16777619u;
+		h->h ^= p[i];
+		h->h *= 16777619u;
 	}
+}
+
+void
+conv_hash_final(const struct conv_hash *h, char out[9])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint32_t v = h->h;
+
 	for (int i = 7; i >= 0; i--) {
-		out[i] = hex[h & 15];
-		h >>= 4;
+		out[i] = hex[v & 15];
+		v >>= 4;
 	}
 	out[8] = '\0';
+}
+
+void
+conv_hash_hex(const void *s, size_t len, char out[9])
+{
+	struct conv_hash h;
+
+	conv_hash_init(&h);
+	conv_hash_feed(&h, s, len);
+	conv_hash_final(&h, out);
 }
 
 bool

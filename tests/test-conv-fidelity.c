@@ -975,6 +975,502 @@ static CU_TestInfo contact_keep_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* --- what a device edit keeps (calendar, tasks, notes) --- */
+
+/* Every property of an iCalendar object, as "component path|line". */
+struct plines {
+	char *v[512];
+	size_t n;
+};
+
+static void
+collect(icalcomponent *c, const char *path, struct plines *pl)
+{
+	icalproperty *p;
+	icalcomponent *sub;
+	size_t nalarm = 0;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+	     p != NULL && pl->n < N_ELEMENTS(pl->v);
+	     p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY))
+		pl->v[pl->n++] = arena_printf(A, "%s|%s", path,
+					      icalproperty_as_ical_string(p));
+	for (sub = icalcomponent_get_first_component(c, ICAL_ANY_COMPONENT);
+	     sub != NULL;
+	     sub = icalcomponent_get_next_component(c, ICAL_ANY_COMPONENT)) {
+		icalcomponent_kind k = icalcomponent_isa(sub);
+		icalproperty *id =
+			k == ICAL_VTIMEZONE_COMPONENT
+				? icalcomponent_get_first_property(
+					  sub, ICAL_TZID_PROPERTY)
+				: icalcomponent_get_first_property(
+					  sub, ICAL_RECURRENCEID_PROPERTY);
+		const char *sp = arena_printf(
+			A, "%s/%s[%s]", path, icalcomponent_kind_to_string(k),
+			k == ICAL_VALARM_COMPONENT
+				? arena_printf(A, "%zu", nalarm++)
+			: id != NULL ? icalproperty_get_value_as_string(id)
+				     : "");
+
+		collect(sub, sp, pl);
+	}
+}
+
+static bool
+in_lines(const struct plines *pl, const char *line)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (strcmp(pl->v[i], line) == 0)
+			return true;
+	return false;
+}
+
+/* The property name of a "path|NAME;...:value" line. */
+static bool
+line_is(const char *line, const char *name)
+{
+	const char *bar = strchr(line, '|');
+	size_t n = strlen(name);
+
+	return bar != NULL && strncmp(bar + 1, name, n) == 0 &&
+	       (bar[1 + n] == ':' || bar[1 + n] == ';');
+}
+
+static bool
+ours(const char *line)
+{
+	const char *bar = strchr(line, '|');
+
+	return bar != NULL && (strncmp(bar + 1, "X-EAS-", 6) == 0 ||
+			       strncmp(bar + 1, "X-MICROSOFT-CDO-", 16) == 0);
+}
+
+/* Property for property: everything of before is in after but the
+ * changed property; after adds only our markers and the changed
+ * property. */
+static void
+assert_ical_kept(const char *before, const char *after, const char *changed)
+{
+	icalcomponent *x = icalparser_parse_string(before);
+	icalcomponent *y = icalparser_parse_string(after);
+	struct plines *bl = arena_zalloc(A, sizeof(*bl));
+	struct plines *al = arena_zalloc(A, sizeof(*al));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+	collect(x, "", bl);
+	collect(y, "", al);
+	for (size_t i = 0; i < bl->n; i++) {
+		if (line_is(bl->v[i], changed) || in_lines(al, bl->v[i]))
+			continue;
+		fprintf(stderr, "\nlost: %s", bl->v[i]);
+		CU_FAIL("a property the device did not change is lost");
+	}
+	for (size_t i = 0; i < al->n; i++) {
+		if (line_is(al->v[i], changed) || ours(al->v[i]) ||
+		    in_lines(bl, al->v[i]))
+			continue;
+		fprintf(stderr, "\nadded: %s", al->v[i]);
+		CU_FAIL("a property was added or changed");
+	}
+	icalcomponent_free(x);
+	icalcomponent_free(y);
+}
+
+static const struct conv_tz *
+berlin_tz(void)
+{
+	static struct conv_tz tz;
+
+	tz.bias = -60;
+	tz.std_date = (struct conv_tz_date){0, 10, 0, 5, 3, 0, 0, 0};
+	tz.dst_date = (struct conv_tz_date){0, 3, 0, 5, 2, 0, 0, 0};
+	tz.dst_bias = -60;
+	return &tz;
+}
+
+/* An event from Apple Calendar (zone, recurrence, a deleted and a moved
+ * occurrence, attendees with RSVP, an organizer with SENT-BY, alarms with
+ * sound and a fixed time, ATTACH, GEO, URL, unknown properties): after a
+ * phone changes the subject, everything else is as it was. */
+static void
+test_keep_event(void)
+{
+	static const unsigned versions[] = {141, 161};
+
+	for (size_t v = 0; v < N_ELEMENTS(versions); v++) {
+		struct conv_ctx ctx = ctx_for(versions[v]);
+		struct store_item item, changed;
+		const struct wbxml_node *out;
+
+		ctx.date_tz = berlin_tz();
+		import_file(STORE_CLASS_CALENDAR, "rich-event.ics", &item);
+		out = to_eas(&item, &ctx);
+		CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_SUBJECT),
+				       "Planning");
+		device_change(&item, &ctx, EAS_CALENDAR_SUBJECT,
+			      "Planning 2025", &changed);
+		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)changed.data,
+					      "SUMMARY:Planning 2025"));
+		assert_ical_kept((const char *)item.data,
+				 (const char *)changed.data, "SUMMARY");
+		/* and the device sees its change and nothing else moved */
+		out = to_eas(&changed, &ctx);
+		CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_SUBJECT),
+				       "Planning 2025");
+		CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_REMINDER),
+				       "15");
+		/* a changed reminder keeps the sound of the alarm */
+		device_change(&item, &ctx, EAS_CALENDAR_REMINDER, "30",
+			      &changed);
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((const char *)changed.data, "TRIGGER:-PT30M"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr((const char *)changed.data, "ACTION:AUDIO"));
+		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)changed.data,
+					      "X-WR-ALARMUID:alarm-1"));
+	}
+}
+
+static void
+test_keep_task(void)
+{
+	struct conv_ctx ctx = ctx_for(141);
+	struct store_item item, changed;
+	const struct wbxml_node *out;
+
+	ctx.date_tz = berlin_tz();
+	import_file(STORE_CLASS_TASKS, "rich-task.ics", &item);
+	out = to_eas(&item, &ctx);
+	/* a date: local midnight for the device */
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_TASKS_DUEDATE),
+			       "2024-07-01T00:00:00.000Z");
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_TASKS_UTCDUEDATE),
+			       "2024-06-30T22:00:00.000Z");
+	device_change(&item, &ctx, EAS_TASKS_SUBJECT, "Renew passport (kids)",
+		      &changed);
+	assert_ical_kept((const char *)item.data, (const char *)changed.data,
+			 "SUMMARY");
+	/* moved by a day on the phone: still a date */
+	{
+		struct wbxml_node *app = to_eas(&item, &ctx);
+
+		set_text(app, EAS_TASKS_DUEDATE, "2024-07-02T00:00:00.000Z");
+		set_text(app, EAS_TASKS_UTCDUEDATE, "2024-07-01T22:00:00.000Z");
+		from_eas(STORE_CLASS_TASKS, app, &ctx, &item, &changed);
+		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)changed.data,
+					      "DUE;VALUE=DATE:20240702"));
+	}
+}
+
+static void
+test_keep_note(void)
+{
+	struct conv_ctx ctx = ctx_for(141);
+	struct store_item item, changed;
+
+	import_file(STORE_CLASS_NOTES, "rich-note.txt", &item);
+	device_change(&item, &ctx, EAS_NOTES_SUBJECT, "Groceries today",
+		      &changed);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)changed.data,
+				      "Subject: Groceries today\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)changed.data, "X-Color: yellow\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)changed.data, "X-Pinned: true\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)changed.data, "Category: Home\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)changed.data,
+		       "Last-Modified: 2024-03-05T14:30:00.000Z"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)changed.data, "\n\nMilk\nEggs\n"));
+}
+
+/* --- the stored calendar is authoritative (our shadows) --- */
+
+/* item with one text replaced, as another program would edit it. */
+static struct store_item
+edited(const struct store_item *item, const char *from, const char *to)
+{
+	struct store_item e = *item;
+
+	e.data = (const uint8_t *)replaced((const char *)item->data, from, to);
+	e.data_len = strlen((const char *)e.data);
+	return e;
+}
+
+static void
+test_event_shadows(void)
+{
+	struct conv_ctx c14 = ctx_for(141), c16 = ctx_for(161);
+	struct store_item series, item, e;
+	struct wbxml_node *in = app_new(), *l, *at;
+	const struct wbxml_node *out, *rec, *x;
+	const char *text;
+
+	weekly_series(&series);
+	text = (const char *)series.data;
+	/* X-EAS-RECURRENCE stands for RRULE: COUNT=10 -> COUNT=3 */
+	out = to_eas(&series, &c14);
+	rec = wbxml_child(out, EAS_CALENDAR_RECURRENCE);
+	CU_ASSERT_STRING_EQUAL(text_of(rec, EAS_CALENDAR_OCCURRENCES), "10");
+	e = edited(&series, "COUNT=10", "COUNT=3");
+	rec = wbxml_child(to_eas(&e, &c14), EAS_CALENDAR_RECURRENCE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	CU_ASSERT_STRING_EQUAL(text_of(rec, EAS_CALENDAR_OCCURRENCES), "3");
+	/* X-EAS-TIMEZONE stands for the zone DTSTART names: moved to UTC */
+	e = edited(&series, "DTSTART;TZID=Europe/Berlin:20240305T153000",
+		   "DTSTART:20240305T120000Z");
+	out = to_eas(&e, &c14);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_STARTTIME),
+			       "20240305T120000Z");
+	CU_ASSERT_STRING_NOT_EQUAL(text_of(out, EAS_CALENDAR_TIMEZONE),
+				   tz_berlin());
+	(void)text;
+
+	/* an event with every shadow */
+	in = app_new();
+	wbxml_add_text(A, in, EAS_CALENDAR_TIMEZONE, tz_berlin());
+	wbxml_add_text(A, in, EAS_CALENDAR_SUBJECT, "Shadows");
+	wbxml_add_text(A, in, EAS_CALENDAR_STARTTIME, "20240305T143000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_ENDTIME, "20240305T153000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_ALLDAYEVENT, "0");
+	wbxml_add_text(A, in, EAS_CALENDAR_BUSYSTATUS, "1");
+	wbxml_add_text(A, in, EAS_CALENDAR_SENSITIVITY, "1");
+	l = wbxml_add(A, in, EAS_AIRSYNCBASE_LOCATION);
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_DISPLAYNAME, "Room 1");
+	wbxml_add_text(A, l, EAS_AIRSYNCBASE_CITY, "Berlin");
+	l = wbxml_add(A, in, EAS_CALENDAR_CATEGORIES);
+	wbxml_add_text(A, l, EAS_CALENDAR_CATEGORY, "Team, core");
+	l = wbxml_add(A, in, EAS_CALENDAR_ATTENDEES);
+	at = wbxml_add(A, l, EAS_CALENDAR_ATTENDEE);
+	wbxml_add_text(A, at, EAS_CALENDAR_EMAIL, "bob@example.org");
+	wbxml_add_text(A, at, EAS_CALENDAR_NAME, "Bob");
+	wbxml_add_text(A, at, EAS_CALENDAR_ATTENDEESTATUS, "3");
+	wbxml_add_text(A, at, EAS_CALENDAR_ATTENDEETYPE, "1");
+	add_body(in, "1", "line one\r\nline two");
+	from_eas(STORE_CLASS_CALENDAR, in, &c16, NULL, &item);
+	text = (const char *)item.data;
+	out = to_eas(&item, &c16);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_BUSYSTATUS), "1");
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_SENSITIVITY), "1");
+	x = wbxml_child(out, EAS_AIRSYNCBASE_LOCATION);
+	CU_ASSERT_STRING_EQUAL(text_of(x, EAS_AIRSYNCBASE_CITY), "Berlin");
+	/* X-EAS-LOCATION stands for LOCATION */
+	e = edited(&item, "LOCATION:Room 1", "LOCATION:Room 9");
+	x = wbxml_child(to_eas(&e, &c16), EAS_AIRSYNCBASE_LOCATION);
+	CU_ASSERT_STRING_EQUAL(text_of(x, EAS_AIRSYNCBASE_DISPLAYNAME),
+			       "Room 9");
+	CU_ASSERT_PTR_NULL(wbxml_child(x, EAS_AIRSYNCBASE_CITY));
+	/* X-EAS-SENSITIVITY stands for CLASS */
+	e = edited(&item, "CLASS:PRIVATE", "CLASS:PUBLIC");
+	CU_ASSERT_STRING_EQUAL(
+		text_of(to_eas(&e, &c16), EAS_CALENDAR_SENSITIVITY), "0");
+	/* X-MICROSOFT-CDO-BUSYSTATUS (ours) stands for TRANSP */
+	e = edited(&item, "TRANSP:OPAQUE", "TRANSP:TRANSPARENT");
+	CU_ASSERT_STRING_EQUAL(
+		text_of(to_eas(&e, &c16), EAS_CALENDAR_BUSYSTATUS), "0");
+	/* X-MICROSOFT-CDO-ALLDAYEVENT (ours) stands for DTSTART */
+	e = edited(&item, "DTSTART;TZID=Europe/Berlin:20240305T153000",
+		   "DTSTART;VALUE=DATE:20240305");
+	e = edited(&e, "DTEND;TZID=Europe/Berlin:20240305T163000",
+		   "DTEND;VALUE=DATE:20240306");
+	CU_ASSERT_STRING_EQUAL(
+		text_of(to_eas(&e, &c14), EAS_CALENDAR_ALLDAYEVENT), "1");
+	/* X-EAS-CATEGORIES stands for CATEGORIES */
+	e = edited(&item, "CATEGORIES:Team, core", "CATEGORIES:Sales");
+	x = wbxml_child(to_eas(&e, &c16), EAS_CALENDAR_CATEGORIES);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+	CU_ASSERT_EQUAL(wbxml_count_children(x), 1);
+	CU_ASSERT_STRING_EQUAL(text_of(x, EAS_CALENDAR_CATEGORY), "Sales");
+	/* the ATTENDEE markers stand for PARTSTAT and ROLE */
+	e = edited(&item, "PARTSTAT=ACCEPTED", "PARTSTAT=DECLINED");
+	x = wbxml_child(to_eas(&e, &c16), EAS_CALENDAR_ATTENDEES);
+	x = wbxml_child(x, EAS_CALENDAR_ATTENDEE);
+	CU_ASSERT_STRING_EQUAL(text_of(x, EAS_CALENDAR_ATTENDEESTATUS), "4");
+	/* X-EAS-NL stands for DESCRIPTION: an edited text has plain LFs */
+	x = wbxml_child(out, EAS_AIRSYNCBASE_BODY);
+	CU_ASSERT_STRING_EQUAL(text_of(x, EAS_AIRSYNCBASE_DATA),
+			       "line one\r\nline two");
+	e = edited(&item, "line two", "line 2");
+	x = wbxml_child(to_eas(&e, &c16), EAS_AIRSYNCBASE_BODY);
+	CU_ASSERT_STRING_EQUAL(text_of(x, EAS_AIRSYNCBASE_DATA),
+			       "line one\nline 2");
+	(void)text;
+}
+
+static void
+test_exception_shadow(void)
+{
+	struct conv_ctx c14 = ctx_for(141);
+	struct store_item item, e;
+	struct wbxml_node *in = app_new(), *rec, *l, *ex;
+	const struct wbxml_node *got;
+
+	wbxml_add_text(A, in, EAS_CALENDAR_TIMEZONE, tz_berlin());
+	wbxml_add_text(A, in, EAS_CALENDAR_SUBJECT, "Weekly");
+	wbxml_add_text(A, in, EAS_CALENDAR_STARTTIME, "20240305T143000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_ENDTIME, "20240305T153000Z");
+	wbxml_add_text(A, in, EAS_CALENDAR_UID, "exception-shadow");
+	rec = wbxml_add(A, in, EAS_CALENDAR_RECURRENCE);
+	wbxml_add_text(A, rec, EAS_CALENDAR_TYPE, "1");
+	wbxml_add_text(A, rec, EAS_CALENDAR_DAYOFWEEK, "4");
+	l = wbxml_add(A, in, EAS_CALENDAR_EXCEPTIONS);
+	ex = wbxml_add(A, l, EAS_CALENDAR_EXCEPTION);
+	wbxml_add_text(A, ex, EAS_CALENDAR_EXCEPTIONSTARTTIME,
+		       "20240319T143000Z");
+	wbxml_add_text(A, ex, EAS_CALENDAR_SUBJECT, "Moved");
+	from_eas(STORE_CLASS_CALENDAR, in, &c14, NULL, &item);
+	got = exception_at(to_eas(&item, &c14), EAS_CALENDAR_EXCEPTIONSTARTTIME,
+			   "20240319T143000Z");
+	CU_ASSERT_STRING_EQUAL(text_of(got, EAS_CALENDAR_SUBJECT), "Moved");
+	/* X-EAS-EXCEPTION stands for the override as it was written */
+	e = edited(&item, "SUMMARY:Moved", "SUMMARY:Moved elsewhere");
+	got = exception_at(to_eas(&e, &c14), EAS_CALENDAR_EXCEPTIONSTARTTIME,
+			   "20240319T143000Z");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_STRING_EQUAL(text_of(got, EAS_CALENDAR_SUBJECT),
+			       "Moved elsewhere");
+}
+
+static void
+test_task_shadows(void)
+{
+	struct conv_ctx ctx = ctx_for(141);
+	struct wbxml_node *in = app_new(), *rec;
+	struct store_item item, e;
+	const struct wbxml_node *out;
+
+	ctx.date_tz = berlin_tz();
+	wbxml_add_text(A, in, EAS_TASKS_SUBJECT, "Taxes");
+	wbxml_add_text(A, in, EAS_TASKS_STARTDATE, "2024-03-01T09:00:00.000Z");
+	wbxml_add_text(A, in, EAS_TASKS_UTCSTARTDATE,
+		       "2024-03-01T08:00:00.000Z");
+	wbxml_add_text(A, in, EAS_TASKS_DUEDATE, "2024-04-15T17:00:00.000Z");
+	wbxml_add_text(A, in, EAS_TASKS_UTCDUEDATE, "2024-04-15T15:00:00.000Z");
+	wbxml_add_text(A, in, EAS_TASKS_COMPLETE, "1");
+	wbxml_add_text(A, in, EAS_TASKS_DATECOMPLETED,
+		       "2024-04-10T09:00:00.000Z");
+	wbxml_add_text(A, in, EAS_TASKS_REMINDERSET, "1");
+	wbxml_add_text(A, in, EAS_TASKS_REMINDERTIME,
+		       "2024-04-14T07:00:00.000Z");
+	wbxml_add_text(A, in, EAS_TASKS_SENSITIVITY, "1");
+	rec = wbxml_add(A, in, EAS_TASKS_RECURRENCE);
+	wbxml_add_text(A, rec, EAS_TASKS_TYPE, "0");
+	wbxml_add_text(A, rec, EAS_TASKS_OCCURRENCES, "5");
+	wbxml_add_text(A, rec, EAS_TASKS_START, "2024-03-01T09:00:00.000Z");
+	from_eas(STORE_CLASS_TASKS, in, &ctx, NULL, &item);
+	out = to_eas(&item, &ctx);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_TASKS_UTCDUEDATE),
+			       "2024-04-15T15:00:00.000Z");
+	/* X-EAS-DUEDATE / UTCDUEDATE stand for DUE */
+	e = edited(&item, "DUE:20240415T150000Z", "DUE:20240420T150000Z");
+	out = to_eas(&e, &ctx);
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_TASKS_UTCDUEDATE),
+			       "2024-04-20T15:00:00.000Z");
+	CU_ASSERT_STRING_EQUAL(text_of(out, EAS_TASKS_DUEDATE),
+			       "2024-04-20T17:00:00.000Z");
+	/* X-EAS-STARTDATE / UTCSTARTDATE stand for DTSTART */
+	e = edited(&item, "DTSTART:20240301T080000Z",
+		   "DTSTART:20240302T080000Z");
+	CU_ASSERT_STRING_EQUAL(
+		text_of(to_eas(&e, &ctx), EAS_TASKS_UTCSTARTDATE),
+		"2024-03-02T08:00:00.000Z");
+	/* X-EAS-DATECOMPLETED stands for COMPLETED */
+	e = edited(&item, "COMPLETED:20240410T090000Z",
+		   "COMPLETED:20240411T090000Z");
+	CU_ASSERT_STRING_EQUAL(
+		text_of(to_eas(&e, &ctx), EAS_TASKS_DATECOMPLETED),
+		"2024-04-11T09:00:00.000Z");
+	/* X-EAS-REMINDERTIME / REMINDERSET stand for the alarm */
+	e = edited(&item, "TRIGGER;VALUE=DATE-TIME:20240414T070000Z",
+		   "TRIGGER;VALUE=DATE-TIME:20240413T070000Z");
+	CU_ASSERT_STRING_EQUAL(
+		text_of(to_eas(&e, &ctx), EAS_TASKS_REMINDERTIME),
+		"2024-04-13T07:00:00.000Z");
+	/* X-EAS-RECURRENCE stands for RRULE */
+	e = edited(&item, "COUNT=5", "COUNT=2");
+	rec = (struct wbxml_node *)wbxml_child(to_eas(&e, &ctx),
+					       EAS_TASKS_RECURRENCE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rec);
+	CU_ASSERT_STRING_EQUAL(text_of(rec, EAS_TASKS_OCCURRENCES), "2");
+	/* X-EAS-SENSITIVITY stands for CLASS */
+	e = edited(&item, "CLASS:PRIVATE", "CLASS:CONFIDENTIAL");
+	CU_ASSERT_STRING_EQUAL(text_of(to_eas(&e, &ctx), EAS_TASKS_SENSITIVITY),
+			       "3");
+}
+
+/* All-day events without a zone of their own: a <= 14.1 device gets its
+ * local midnight and its TimeZone; what it sends back is the date. */
+static void
+test_allday_zones(void)
+{
+	static const int offsets[] = {-11 * 60, -5 * 60, 0,
+				      2 * 60,	9 * 60,	 14 * 60};
+	static const char ics[] =
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+		"PRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+		"UID:allday-zones\r\nDTSTAMP:20180101T000000Z\r\n"
+		"DTSTART;VALUE=DATE:20180120\r\n"
+		"DTEND;VALUE=DATE:20180121\r\n"
+		"SUMMARY:Holiday\r\nEND:VEVENT\r\n"
+		"END:VCALENDAR\r\n";
+
+	for (size_t i = 0; i < N_ELEMENTS(offsets); i++) {
+		struct conv_tz z = zone_at(offsets[i]);
+		struct conv_ctx ctx = ctx_for(141);
+		struct store_item item, changed;
+		const struct wbxml_node *out;
+		char want[32];
+
+		ctx.date_tz = &z;
+		import_text(STORE_CLASS_CALENDAR, ics, strlen(ics), &item);
+		out = to_eas(&item, &ctx);
+		time_format_compact(1516406400 - offsets[i] * 60, want);
+		CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_STARTTIME),
+				       want);
+		CU_ASSERT_STRING_EQUAL(text_of(out, EAS_CALENDAR_ALLDAYEVENT),
+				       "1");
+		device_change(&item, &ctx, EAS_CALENDAR_SUBJECT, "Holiday!",
+			      &changed);
+		CU_ASSERT_PTR_NOT_NULL(strstr((const char *)changed.data,
+					      "DTSTART;VALUE=DATE:20180120"));
+		/* and without a TimeZone from the device */
+		{
+			struct wbxml_node *app = to_eas(&item, &ctx);
+			struct wbxml_node **pp = &app->child;
+
+			while (*pp != NULL) {
+				if ((*pp)->tag == EAS_CALENDAR_TIMEZONE)
+					*pp = (*pp)->next;
+				else
+					pp = &(*pp)->next;
+			}
+			app->last = NULL;
+			for (struct wbxml_node *n = app->child; n != NULL;
+			     n = n->next)
+				app->last = n;
+			from_eas(STORE_CLASS_CALENDAR, app, &ctx, NULL,
+				 &changed);
+			CU_ASSERT_PTR_NOT_NULL(
+				strstr((const char *)changed.data,
+				       "DTSTART;VALUE=DATE:20180120"));
+		}
+	}
+}
+
+static CU_TestInfo ical_keep_tests[] = {
+	{"event: a phone edit keeps everything else", test_keep_event},
+	{"task: a phone edit keeps everything else", test_keep_task},
+	{"note: a phone edit keeps the other headers", test_keep_note},
+	{"event shadows only while they stand", test_event_shadows},
+	{"exception shadow only while it stands", test_exception_shadow},
+	{"task shadows only while they stand", test_task_shadows},
+	{"all-day events from UTC-11 to UTC+14", test_allday_zones},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo instance_tests[] = {
 	{"delete one occurrence: EXDATE, series stays", test_instance_delete},
 	{"change one occurrence: RECURRENCE-ID override", test_instance_change},
@@ -998,6 +1494,8 @@ static CU_SuiteInfo suites[] = {
 	{"single occurrences", setup, teardown, NULL, NULL, instance_tests},
 	{"contacts: edits keep, markers, dates", setup, teardown, NULL, NULL,
 	 contact_keep_tests},
+	{"calendar, tasks, notes: edits keep, shadows, dates", setup, teardown,
+	 NULL, NULL, ical_keep_tests},
 	CU_SUITE_INFO_NULL,
 };
 
