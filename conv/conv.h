@@ -34,6 +34,12 @@ int conv_body_pref_parse(const struct wbxml_node *n, struct conv_body_pref *p);
 
 struct conv_tz; /* conv-tz.h */
 
+/* The account setting (store_policy_get/set) that names the zone of an
+ * account's date-only values when its device's is not known: an IANA name
+ * such as "Europe/Berlin". Devices do not see it (it is no MS-ASPROV
+ * policy). */
+#define CONV_ZONE_SETTING "easd.timezone"
+
 /* What the requesting device asked for and can take. */
 struct conv_ctx {
 	unsigned version; /* 121, 140, 141, 160, 161 */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "datezone.h"
 #include "log.h"
 #include "push.h"
 #include "server.h"
@@ -471,6 +472,7 @@ ctx_init(struct eas_req *req, const struct sync_coll *c, struct conv_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->version = req->version;
+	ctx->date_tz = datezone_of(req);
 	memcpy(ctx->prefs, c->opts.prefs, sizeof(ctx->prefs));
 	ctx->nprefs = c->opts.nprefs;
 	memcpy(ctx->part_prefs, c->opts.part_prefs, sizeof(ctx->part_prefs));
@@ -726,6 +728,8 @@ cmd_add(struct coll_work *w, const struct wbxml_node *cmd, enum store_error *e)
 		return 0;
 	}
 	item.cls = c->cls;
+	if (c->cls == STORE_CLASS_CALENDAR)
+		datezone_learn(req, appdata);
 	*e = store_item_add(req->store, req->arena, req->account.id,
 			    c->folder.id, &item, req->device.id);
 	if (*e == STORE_INVALID) {

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "bundle.h"
 #include "conv.h"
+#include "conv-tz.h"
 #include "log.h"
 #include "util.h"
 #include "xalloc.h"
@@ -331,7 +332,12 @@ static const char usage_user[] =
 	"  user list\n"
 	"  user passwd NAME [--password P | --password-stdin]\n"
 	"  user disable NAME | user enable NAME\n"
-	"  user delete NAME      remove the account and all its data\n";
+	"  user delete NAME      remove the account and all its data\n"
+	"  user set NAME --timezone AREA/CITY\n"
+	"      The zone of NAME's birthdays and other dates for devices whose\n"
+	"      own zone is not known yet (a device's calendar items tell it);\n"
+	"      '' removes it (the server's zone applies). Like a policy\n"
+	"      change, it asks NAME's devices to provision again.\n";
 
 static int
 get_password(const char *given, bool from_stdin, char *buf, size_t size,
@@ -511,6 +517,47 @@ user_delete(struct easctl *ctl, struct arena *a, int argc, char **argv)
 }
 
 static int
+user_set(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	const char *zone = NULL;
+	const struct opt opts[] = {
+		{"--timezone", true, &zone, NULL},
+		{NULL, false, NULL, NULL},
+	};
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct conv_tz tz;
+	struct store *s;
+	enum store_error e;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, opts, pos, 1, 1, usage_user, &n, &rc) < 0)
+		return rc;
+	if (zone == NULL) {
+		die_msg("user set: nothing to set (--timezone AREA/CITY)");
+		return EX_USAGE;
+	}
+	if (zone[0] != '\0' && conv_tz_from_name(zone, time(NULL), &tz) < 0) {
+		die_msg("unknown time zone '%s' (an IANA name such as "
+			"Europe/Berlin)",
+			zone);
+		return EX_FAIL;
+	}
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_account(s, a, pos[0], &acc) < 0)
+		return EX_FAIL;
+	e = store_policy_set(s, acc.id, CONV_ZONE_SETTING,
+			     zone[0] != '\0' ? zone : NULL);
+	if (e != STORE_OK && !(e == STORE_NOTFOUND && zone[0] == '\0'))
+		return store_fail("setting the time zone", e);
+	if (zone[0] != '\0')
+		printf("time zone of %s: %s\n", acc.login, zone);
+	else
+		printf("time zone of %s: the server's\n", acc.login);
+	return 0;
+}
+
+static int
 cmd_user(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
@@ -533,6 +580,8 @@ cmd_user(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return user_set_enabled(ctl, a, argc, argv, true);
 	if (strcmp(sub, "delete") == 0)
 		return user_delete(ctl, a, argc, argv);
+	if (strcmp(sub, "set") == 0)
+		return user_set(ctl, a, argc, argv);
 	die_msg("unknown user command '%s'", sub);
 	return usage_out(usage_user, EX_USAGE);
 }

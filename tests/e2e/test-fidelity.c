@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 #include "test-main.h"
@@ -374,6 +375,173 @@ test_single_occurrence(void)
 	eas_client_free(&b16);
 }
 
+/* --- easctl on the server's data --- */
+
+/* Run easctl --data <server dir> with args (NULL-terminated), standard
+ * input from in (may be NULL); its standard output (and error) in *out_r
+ * (arena). Returns the exit status. */
+static int
+easctl_run(const char *in, char **out_r, const char *const *args)
+{
+	char *cmd =
+		arena_printf(A, "'%s' --data '%s'", harness_easctl(), srv->dir);
+	char *in_path = arena_printf(A, "%s.stdin", srv->dir);
+	struct buf b;
+	FILE *f;
+	int st;
+
+	for (size_t i = 0; args[i] != NULL; i++)
+		cmd = arena_printf(A, "%s '%s'", cmd, args[i]);
+	if (in != NULL) {
+		f = fopen(in_path, "w");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		fputs(in, f);
+		fclose(f);
+		cmd = arena_printf(A, "%s < '%s'", cmd, in_path);
+	}
+	cmd = arena_printf(A, "%s 2>&1", cmd);
+	f = popen(cmd, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	buf_init(&b, 0);
+	for (;;) {
+		char chunk[4096];
+		size_t n = fread(chunk, 1, sizeof(chunk), f);
+
+		if (n == 0)
+			break;
+		buf_append(&b, chunk, n);
+	}
+	st = pclose(f);
+	*out_r = arena_strndup(A, b.len > 0 ? (const char *)b.data : "", b.len);
+	buf_deinit(&b);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+#define EASCTL(in, out, ...)                                                   \
+	easctl_run((in), (out), (const char *const[]){__VA_ARGS__, NULL})
+
+/* --- birthdays across zones (issue 12, item 5) --- */
+
+/* A zone without daylight saving, minutes east of UTC, as a blob. */
+static const char *
+tz_fixed(int minutes_east)
+{
+	uint8_t raw[172];
+	char *b64 = arena_alloc(A, base64_encoded_len(sizeof(raw)) + 1);
+	int32_t bias = -minutes_east;
+
+	memset(raw, 0, sizeof(raw));
+	for (int i = 0; i < 4; i++)
+		raw[i] = (uint8_t)((uint32_t)bias >> (8 * i));
+	base64_encode(raw, sizeof(raw), b64);
+	return b64;
+}
+
+/* Devices at UTC-11, -5, 0, +2, +9, +14 (zones learnt from the events they
+ * create) each get 2018-01-20 as their local midnight, change the
+ * contact, and the date stays; a device whose zone is not known yet
+ * follows its account's zone. */
+static void
+test_birthday_zones(void)
+{
+	static const int offsets[] = {-11 * 60, -5 * 60, 0,
+				      2 * 60,	9 * 60,	 14 * 60};
+	static const char card[] =
+		"BEGIN:VCARD\r\nVERSION:3.0\r\n"
+		"UID:bday-zones-1\r\nN:Zones;Birgit;;;\r\n"
+		"FN:Birgit Zones\r\n"
+		"BDAY;VALUE=DATE:2018-01-20\r\nEND:VCARD\r\n";
+	const int64_t midnight = 1516406400; /* 2018-01-20T00:00:00Z */
+	char *out, *path = arena_printf(A, "%s/bday.vcf", srv->dir);
+	const char *sid = NULL;
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(card, f);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(EASCTL(NULL, &out, "import", "ada", path), 0);
+	for (size_t i = 0; i < N_ELEMENTS(offsets); i++) {
+		char id[32], want[32], stamp[32];
+		struct eas_client *c;
+		const char *cal, *con;
+		struct wbxml_node *ev = app_new(), *app;
+		const struct wbxml_node *got;
+		struct eas_sync_result r;
+		int status;
+
+		snprintf(id, sizeof(id), "bday%zu", i);
+		c = device(id, "14.1");
+		cal = folder_of(c, EAS_FOLDER_CALENDAR);
+		con = folder_of(c, EAS_FOLDER_CONTACTS);
+		/* an event made on the device tells its zone */
+		time_format_compact(1900000000, stamp);
+		wbxml_add_text(A, ev, EAS_CALENDAR_TIMEZONE,
+			       tz_fixed(offsets[i]));
+		wbxml_add_text(A, ev, EAS_CALENDAR_SUBJECT, "Here");
+		wbxml_add_text(A, ev, EAS_CALENDAR_STARTTIME, stamp);
+		wbxml_add_text(A, ev, EAS_CALENDAR_ENDTIME, stamp);
+		wbxml_add_text(A, ev, EAS_CALENDAR_UID, id);
+		CU_ASSERT_EQUAL(eas_client_add(c, A, cal, ev, NULL, &status),
+				0);
+		CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, A, con, NULL, &r), 0);
+		got = NULL;
+		for (size_t k = 0; k < r.count; k++) {
+			const char *fn = wbxml_child_text(
+				r.items[k].appdata, EAS_CONTACTS_FIRSTNAME);
+
+			if (fn != NULL && strcmp(fn, "Birgit") == 0) {
+				got = r.items[k].appdata;
+				sid = r.items[k].server_id;
+			}
+		}
+		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+		time_format_iso(midnight - offsets[i] * 60, want);
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(got, EAS_CONTACTS_BIRTHDAY), want);
+		/* the phone edits the job title and sends the rest back */
+		app = wbxml_clone(A, got);
+		wbxml_add_text(A, app, EAS_CONTACTS_JOBTITLE, id);
+		CU_ASSERT_EQUAL(eas_client_change(c, A, con, sid, app, &status),
+				0);
+		CU_ASSERT_EQUAL_FATAL(
+			EASCTL(NULL, &out, "export", "ada", "Contacts", "-"),
+			0);
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(out, "BDAY;VALUE=DATE:2018-01-20\r\n"));
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(out, arena_printf(A, "TITLE:%s\r\n", id)));
+		eas_client_free(&c);
+	}
+	/* no event yet: the account's zone (UTC+9) */
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "user", "set", "ada", "--timezone",
+			       "Asia/Tokyo"),
+			0);
+	{
+		struct eas_client *c = device("bdayAcct", "14.1");
+		const char *con = folder_of(c, EAS_FOLDER_CONTACTS);
+		struct eas_sync_result r;
+		const struct eas_item *it = NULL;
+
+		CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, A, con, NULL, &r), 0);
+		for (size_t k = 0; k < r.count; k++)
+			if (strcmp(r.items[k].server_id, sid) == 0)
+				it = &r.items[k];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(it);
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(it->appdata, EAS_CONTACTS_BIRTHDAY),
+			"2018-01-19T15:00:00.000Z");
+		eas_client_free(&c);
+	}
+	CU_ASSERT_EQUAL(
+		EASCTL(NULL, &out, "user", "set", "ada", "--timezone", ""), 0);
+}
+
+static CU_TestInfo date_tests[] = {
+	{"birthdays from UTC-11 to UTC+14 and the account's zone",
+	 test_birthday_zones},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo occurrence_tests[] = {
 	{"16.1 change and delete of one occurrence, seen at 14.1 and 16.1",
 	 test_single_occurrence},
@@ -394,6 +562,7 @@ static CU_SuiteInfo suites[] = {
 	{"empty elements", suite_init, suite_clean, NULL, NULL, empty_tests},
 	{"single occurrences", suite_init, suite_clean, NULL, NULL,
 	 occurrence_tests},
+	{"dates", suite_init, suite_clean, NULL, NULL, date_tests},
 	CU_SUITE_INFO_NULL,
 };
 
