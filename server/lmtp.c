@@ -159,7 +159,8 @@ struct lmtp_session {
 	struct store *store;
 	struct arena *arena; /* per transaction */
 	bool greeted, have_mail;
-	bool lost; /* connection dropped mid-DATA */
+	const char *mail_from; /* the envelope sender, in arena */
+	bool lost;	       /* connection dropped mid-DATA */
 	struct lmtp_rcpt rcpts[LMTP_MAX_RCPTS];
 	size_t nrcpts;
 };
@@ -169,6 +170,7 @@ session_reset(struct lmtp_session *s)
 {
 	arena_reset(s->arena);
 	s->have_mail = false;
+	s->mail_from = NULL;
 	s->nrcpts = 0;
 }
 
@@ -256,7 +258,11 @@ cmd_mail(struct lmtp_session *s, const char *arg)
 		if (*p == '\0')
 			break;
 	}
-	(void)path;
+	if (strpbrk(path, "\r\n") != NULL || strlen(path) > 998) {
+		conn_reply(s->c, "501 5.1.7 Bad sender address");
+		return;
+	}
+	s->mail_from = path;
 	s->have_mail = true;
 	conn_reply(s->c, "250 2.1.0 OK");
 }
@@ -358,7 +364,7 @@ cmd_data(struct lmtp_session *s)
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		enum store_error e =
 			mail_deliver(s->store, s->arena, s->rcpts[i].account_id,
-				     0, &item, NULL);
+				     0, &item, s->mail_from, NULL);
 
 		if (e == STORE_OK) {
 			log_info("lmtp: stored %zu bytes for %s", msg.len,

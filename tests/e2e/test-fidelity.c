@@ -536,6 +536,69 @@ test_birthday_zones(void)
 		EASCTL(NULL, &out, "user", "set", "ada", "--timezone", ""), 0);
 }
 
+/* --- delivery records the envelope sender (issue 12, item 6) --- */
+
+static void
+test_return_path(void)
+{
+	static const char msg[] = "From: Someone <someone@example.net>\r\n"
+				  "To: ada@example.org\r\n"
+				  "Subject: Envelope\r\n"
+				  "Message-ID: <rp-1@example.net>\r\n"
+				  "\r\n"
+				  "Hello body.\r\n";
+	static const char msg2[] = "From: daemon@example.net\n"
+				   "To: ada@example.org\n"
+				   "Subject: Bounce\n"
+				   "\n"
+				   "Null sender.\n";
+	struct eas_client *c = device("rpDev", "14.1");
+	const char *inbox = folder_of(c, EAS_FOLDER_INBOX);
+	struct eas_sync_opts o;
+	struct eas_sync_result r;
+	bool seen = false;
+	char *out;
+
+	CU_ASSERT_EQUAL(eas_client_sync_prime(c, A, inbox), 0);
+	/* LMTP: MAIL FROM:<sender@example.net> (the harness's) */
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, msg), 250);
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "export", "ada", "Inbox", "-"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		out, "Return-Path: <sender@example.net>\r\nFrom: Someone"));
+	/* the body the device gets is untouched by the added line */
+	eas_sync_opts_init(&o);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, A, inbox, &o, &r), 0);
+	for (size_t i = 0; i < r.count; i++) {
+		const struct wbxml_node *b =
+			wbxml_child(r.items[i].appdata, EAS_AIRSYNCBASE_BODY);
+		const char *subj =
+			wbxml_child_text(r.items[i].appdata, EAS_EMAIL_SUBJECT);
+
+		if (subj == NULL || strcmp(subj, "Envelope") != 0 || b == NULL)
+			continue;
+		seen = true;
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(wbxml_child_text(b, EAS_AIRSYNCBASE_DATA),
+			       "Hello body."));
+		CU_ASSERT_PTR_NULL(
+			strstr(wbxml_child_text(b, EAS_AIRSYNCBASE_DATA),
+			       "Return-Path"));
+	}
+	CU_ASSERT(seen);
+	/* easctl deliver --from: the null sender */
+	CU_ASSERT_EQUAL(EASCTL(msg2, &out, "deliver", "ada", "--from", ""), 0);
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "export", "ada", "Inbox", "-"), 0);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out, "Return-Path: <>\nFrom: daemon@example.net\n"));
+	eas_client_free(&c);
+}
+
+static CU_TestInfo mail_tests[] = {
+	{"delivered mail gets Return-Path from the envelope sender",
+	 test_return_path},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo date_tests[] = {
 	{"birthdays from UTC-11 to UTC+14 and the account's zone",
 	 test_birthday_zones},
@@ -563,6 +626,7 @@ static CU_SuiteInfo suites[] = {
 	{"single occurrences", suite_init, suite_clean, NULL, NULL,
 	 occurrence_tests},
 	{"dates", suite_init, suite_clean, NULL, NULL, date_tests},
+	{"mail", suite_init, suite_clean, NULL, NULL, mail_tests},
 	CU_SUITE_INFO_NULL,
 };
 
