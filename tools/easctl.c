@@ -1035,13 +1035,22 @@ cmd_policy(struct easctl *ctl, struct arena *a, int argc, char **argv)
 /* --- import --- */
 
 static const char usage_import[] =
-	"usage: easctl [--data DIR] import USER FILE [--folder F]\n"
+	"usage: easctl [--data DIR] import USER FILE [--folder F] [--strict]\n"
 	"  .vcf  vCards -> Contacts\n"
 	"  .ics  VEVENTs -> Calendar, VTODOs -> Tasks\n"
 	"  .eml  one message -> Inbox;  .mbox (or mbox content) -> Inbox\n"
 	"With --folder, items go to folder F (name or id), which must hold\n"
-	"their class. All or nothing: a malformed object imports nothing.\n"
-	"FILE '-' reads standard input.\n";
+	"their class. An item whose UID is already in its folder replaces\n"
+	"that item (export, edit, import). Every valid item is imported; each\n"
+	"one that is not is reported on standard error as FILE:LINE: reason,\n"
+	"and a summary line follows. --strict: all or nothing, the first bad\n"
+	"item imports nothing.\n"
+	"Exit: 0 everything imported, 3 some items imported and some skipped,\n"
+	"1 nothing imported (an error, every item bad, or --strict and a bad\n"
+	"item), 2 usage error. FILE '-' reads standard input.\n";
+
+/* Exit status of an import that skipped some items but not all. */
+#define EX_PARTIAL 3
 
 static int
 folder_for_class(struct store *s, struct arena *a, int64_t account_id,
@@ -1078,12 +1087,65 @@ folder_for_class(struct store *s, struct arena *a, int64_t account_id,
 	return 0;
 }
 
+/* The items of a folder by UID, for an import that replaces them. */
+struct uid_index {
+	int64_t folder_id;
+	const char **uids;
+	int64_t *ids;
+	size_t n, cap, idcap;
+	bool loaded;
+};
+
+static enum store_error
+uid_index_load(struct store *s, struct arena *a, int64_t account_id,
+	       struct uid_index *x)
+{
+	int64_t after = 0;
+
+	for (;;) {
+		struct store_item *items;
+		size_t count;
+		enum store_error e = store_item_list(
+			s, a, account_id, x->folder_id, after,
+			EASCTL_EXPORT_BATCH, false, &items, &count);
+
+		if (e != STORE_OK)
+			return e;
+		for (size_t i = 0; i < count; i++) {
+			after = items[i].id;
+			if (items[i].meta.uid == NULL)
+				continue;
+			x->uids = arena_grow(a, x->uids, x->n, &x->cap,
+					     sizeof(*x->uids));
+			x->ids = arena_grow(a, x->ids, x->n, &x->idcap,
+					    sizeof(*x->ids));
+			x->uids[x->n] = items[i].meta.uid;
+			x->ids[x->n++] = items[i].id;
+		}
+		if (count < EASCTL_EXPORT_BATCH)
+			break;
+	}
+	x->loaded = true;
+	return STORE_OK;
+}
+
+static int64_t
+uid_index_find(const struct uid_index *x, const char *uid)
+{
+	for (size_t i = x->n; uid != NULL && i-- > 0;)
+		if (strcmp(x->uids[i], uid) == 0)
+			return x->ids[i];
+	return 0;
+}
+
 static int
 cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	const char *folder = NULL;
+	bool strict = false;
 	const struct opt opts[] = {
 		{"--folder", true, &folder, NULL},
+		{"--strict", false, NULL, &strict},
 		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL], *data;
@@ -1094,10 +1156,13 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	struct store *s;
 	enum store_error e;
 	const char *err = NULL;
-	size_t len, nobj = 0, counts[6] = {0};
+	size_t len, nobj = 0, counts[6] = {0}, imported = 0, skipped = 0;
+	size_t replaced = 0;
+	struct uid_index idx[6];
 	int n, rc, ret = EX_FAIL;
 	bool txn = false;
 
+	memset(idx, 0, sizeof(idx));
 	if (args_or_usage(argc - 1, argv + 1, opts, pos, 2, 2, usage_import, &n,
 			  &rc) < 0)
 		return rc;
@@ -1119,42 +1184,97 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return EX_FAIL;
 	}
 
-	/* All or nothing: one transaction. */
+	/* One transaction: --strict rolls it all back at the first bad
+	 * item, else the good ones are committed together. */
 	e = store_begin(s, true);
 	if (e != STORE_OK)
 		return store_fail("starting the import", e);
 	txn = true;
-	while ((rc = bundle_next(rd, &o, &err)) > 0) {
+	while ((rc = bundle_next(rd, &o, &err)) != 0) {
 		struct store_item item;
+		const char *why = NULL, *where;
+		int64_t old_id;
 
+		if (rc < 0) {
+			/* the file is malformed there; reading goes on */
+			fprintf(stderr, "%s\n", err);
+			skipped++;
+			if (strict)
+				goto out;
+			continue;
+		}
 		nobj++;
+		where = o.line > 0 ? arena_printf(a, "%s:%u", pos[1], o.line)
+				   : arena_printf(a, "%s: object %zu", pos[1],
+						  nobj);
+		if (o.skip != NULL) {
+			fprintf(stderr, "%s: %s\n", where, o.skip);
+			skipped++;
+			if (strict)
+				goto out;
+			continue;
+		}
 		memset(&item, 0, sizeof(item));
 		if (folder_for_class(s, a, acc.id, o.cls,
 				     folder != NULL ? &given : NULL, &f) < 0)
 			goto out;
 		err = NULL;
 		if (conv_from_standard(a, o.cls, o.data, o.len, &item, &err) <
-		    0) {
-			if (o.line > 0)
-				die_msg("%s:%u: malformed %s: %s", pos[1],
-					o.line, store_class_name(o.cls),
-					err != NULL ? err : "?");
-			else
-				die_msg("%s: object %zu: malformed %s: %s",
-					pos[1], nobj, store_class_name(o.cls),
-					err != NULL ? err : "?");
-			goto out;
+		    0)
+			why = err != NULL ? err : "unreadable";
+		if (why != NULL) {
+			fprintf(stderr, "%s: %s: %s\n", where,
+				store_class_name(o.cls), why);
+			skipped++;
+			if (strict)
+				goto out;
+			continue;
 		}
 		item.cls = o.cls;
-		e = store_item_add(s, a, acc.id, f.id, &item, 0);
+		old_id = 0;
+		if (item.meta.uid != NULL && o.cls != STORE_CLASS_EMAIL) {
+			struct uid_index *x = &idx[o.cls];
+
+			if (!x->loaded || x->folder_id != f.id) {
+				memset(x, 0, sizeof(*x));
+				x->folder_id = f.id;
+				e = uid_index_load(s, a, acc.id, x);
+				if (e != STORE_OK) {
+					store_fail("reading the folder", e);
+					goto out;
+				}
+			}
+			old_id = uid_index_find(x, item.meta.uid);
+		}
+		if (old_id != 0) {
+			e = store_item_update(s, acc.id, old_id, &item, 0);
+			replaced++;
+		} else {
+			e = store_item_add(s, a, acc.id, f.id, &item, 0);
+			if (e == STORE_OK && item.meta.uid != NULL &&
+			    o.cls != STORE_CLASS_EMAIL) {
+				struct uid_index *x = &idx[o.cls];
+
+				x->uids = arena_grow(a, x->uids, x->n, &x->cap,
+						     sizeof(*x->uids));
+				x->ids = arena_grow(a, x->ids, x->n, &x->idcap,
+						    sizeof(*x->ids));
+				x->uids[x->n] = item.meta.uid;
+				x->ids[x->n++] = item.id;
+			}
+		}
 		if (e != STORE_OK) {
 			store_fail("storing an item", e);
 			goto out;
 		}
 		counts[o.cls]++;
+		imported++;
 	}
-	if (rc < 0) {
-		die_msg("%s", err);
+	if (imported == 0) {
+		printf("nothing imported for %s", acc.login);
+		if (skipped > 0)
+			printf("; %zu skipped", skipped);
+		printf("\n");
 		goto out;
 	}
 	e = store_commit(s);
@@ -1168,11 +1288,19 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		if (counts[c] > 0)
 			printf(" %zu %s", counts[c],
 			       store_class_name((enum store_class)c));
-	printf(" for %s\n", acc.login);
-	ret = 0;
+	printf(" for %s", acc.login);
+	if (replaced > 0)
+		printf(" (%zu replacing items of the same UID)", replaced);
+	if (skipped > 0)
+		printf("; %zu skipped", skipped);
+	printf("\n");
+	ret = skipped > 0 ? EX_PARTIAL : 0;
 out:
-	if (txn)
+	if (txn) {
 		store_rollback(s);
+		if (strict && skipped > 0)
+			die_msg("--strict: nothing imported");
+	}
 	return ret;
 }
 
