@@ -367,6 +367,35 @@ component_error(struct bundle_reader *r, icalcomponent *c)
 	return "malformed iCalendar";
 }
 
+/* The calendar's own properties but VERSION and PRODID (CALSCALE,
+ * METHOD, X-WR-CALNAME...) go with each of its objects, once. */
+static void
+copy_cal_props(icalcomponent *from, icalcomponent *to)
+{
+	icalproperty *p, *q;
+
+	for (p = icalcomponent_get_first_property(from, ICAL_ANY_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(from, ICAL_ANY_PROPERTY)) {
+		icalproperty_kind k = icalproperty_isa(p);
+		const char *v = icalproperty_get_value_as_string(p);
+		bool have = false;
+
+		if (k == ICAL_VERSION_PROPERTY || k == ICAL_PRODID_PROPERTY)
+			continue;
+		for (q = icalcomponent_get_first_property(to, k);
+		     q != NULL && !have;
+		     q = icalcomponent_get_next_property(to, k)) {
+			const char *w = icalproperty_get_value_as_string(q);
+
+			have = v != NULL && w != NULL && strcmp(v, w) == 0;
+		}
+		if (!have)
+			icalcomponent_add_property(to,
+						   icalproperty_new_clone(p));
+	}
+}
+
 static int
 split_ics_cal(struct bundle_reader *r, icalcomponent *cal, size_t *objcap,
 	      const char **error_r)
@@ -445,6 +474,7 @@ split_ics_cal(struct bundle_reader *r, icalcomponent *cal, size_t *objcap,
 		icalcomponent_add_property(
 			one,
 			icalproperty_new_prodid("-//easd//easctl import//EN"));
+		copy_cal_props(cal, one);
 		for (tz = icalcomponent_get_first_component(
 			     cal, ICAL_VTIMEZONE_COMPONENT);
 		     tz != NULL; tz = icalcomponent_get_next_component(
@@ -628,6 +658,7 @@ ics_merge(struct arena *a, const char *text, icalcomponent *out,
 		*error_r = "stored data is not a VCALENDAR";
 		return -1;
 	}
+	copy_cal_props(in, out);
 	for (c = icalcomponent_get_first_component(in, ICAL_ANY_COMPONENT);
 	     c != NULL; c = next) {
 		next = icalcomponent_get_next_component(in, ICAL_ANY_COMPONENT);

@@ -7,6 +7,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <libical/ical.h>
+
+#include "conv.h"
 #include "harness.h"
 #include "test-main.h"
 #include "util.h"
@@ -593,6 +596,355 @@ test_return_path(void)
 	eas_client_free(&c);
 }
 
+/* --- a phone edit keeps what it cannot show (issue 12, item 4) --- */
+
+static char *
+read_data(const char *name)
+{
+	const char *dir = getenv("EASD_SRCDIR");
+	char *path = arena_printf(A, "%s/tests/data/conv/%s",
+				  dir != NULL ? dir : ".", name);
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	char *r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	buf_init(&b, 0);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	r = arena_strndup(A, (const char *)b.data, b.len);
+	buf_deinit(&b);
+	return r;
+}
+
+static const char *
+import_data(const char *name)
+{
+	const char *dir = getenv("EASD_SRCDIR");
+	char *out;
+
+	CU_ASSERT_EQUAL_FATAL(
+		EASCTL(NULL, &out, "import", "ada",
+		       arena_printf(A, "%s/tests/data/conv/%s",
+				    dir != NULL ? dir : ".", name)),
+		0);
+	return out;
+}
+
+/* The item of folder whose tag has value, as a device gets it. */
+static const struct eas_item *
+item_with(struct eas_client *c, const char *folder, uint16_t tag,
+	  const char *value)
+{
+	struct eas_sync_result r;
+
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, A, folder, NULL, &r), 0);
+	for (size_t i = 0; i < r.count; i++) {
+		const char *v =
+			r.items[i].appdata != NULL
+				? wbxml_child_text(r.items[i].appdata, tag)
+				: NULL;
+
+		if (v != NULL && strcmp(v, value) == 0)
+			return &r.items[i];
+	}
+	CU_FAIL_FATAL("item not found on the device");
+	return NULL;
+}
+
+/* What the device sends back: what it got, one property changed. */
+static void
+change_one(struct eas_client *c, const char *folder, const struct eas_item *it,
+	   uint16_t tag, const char *value)
+{
+	struct wbxml_node *app = wbxml_clone(A, it->appdata), *n;
+	int status = 0;
+
+	for (n = app->child; n != NULL; n = n->next)
+		if (n->tag == tag) {
+			n->data = (const uint8_t *)arena_strdup(A, value);
+			n->len = strlen(value);
+			break;
+		}
+	if (n == NULL)
+		wbxml_add_text(A, app, tag, value);
+	CU_ASSERT_EQUAL(
+		eas_client_change(c, A, folder, it->server_id, app, &status),
+		0);
+	CU_ASSERT_EQUAL(status, 1);
+}
+
+static char *
+export_of(const char *folder)
+{
+	char *out;
+
+	CU_ASSERT_EQUAL_FATAL(EASCTL(NULL, &out, "export", "ada", folder, "-"),
+			      0);
+	return out;
+}
+
+/* Unfolded content lines of an iCalendar text as libical writes it (the
+ * export is libical's), one per entry. */
+static size_t
+ical_lines(const char *text, char **v, size_t max)
+{
+	icalcomponent *c = icalparser_parse_string(text);
+	char *s, *save = NULL, *line, *u;
+	size_t n = 0, k = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	s = icalcomponent_as_ical_string_r(c);
+	u = arena_alloc(A, strlen(s) + 1);
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n' && (p[1] == ' ' || p[1] == '\t')) {
+			p++;
+			continue;
+		}
+		u[k++] = *p;
+	}
+	u[k] = '\0';
+	free(s);
+	icalcomponent_free(c);
+	for (line = strtok_r(u, "\n", &save); line != NULL && n < max;
+	     line = strtok_r(NULL, "\n", &save))
+		v[n++] = line;
+	return n;
+}
+
+static bool
+has_line(char *const *v, size_t n, const char *line)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], line) == 0)
+			return true;
+	return false;
+}
+
+/* Every line of before but those starting with changed (and the
+ * envelope) is in after; after adds nothing but changed lines and our
+ * markers. */
+static void
+assert_ical_kept(const char *before, const char *after, const char *changed)
+{
+	char *bv[600], *av[600];
+	size_t bn = ical_lines(before, bv, 600),
+	       an = ical_lines(after, av, 600);
+
+	for (size_t i = 0; i < bn; i++) {
+		if (strncmp(bv[i], changed, strlen(changed)) == 0 ||
+		    strncmp(bv[i], "PRODID:", 7) == 0 ||
+		    has_line(av, an, bv[i]))
+			continue;
+		fprintf(stderr, "\nlost: %s\n", bv[i]);
+		CU_FAIL("a property the device did not change is lost");
+	}
+	for (size_t i = 0; i < an; i++) {
+		if (strncmp(av[i], changed, strlen(changed)) == 0 ||
+		    strncmp(av[i], "PRODID:", 7) == 0 ||
+		    strncmp(av[i], "X-EAS-", 6) == 0 ||
+		    strncmp(av[i], "X-MICROSOFT-CDO-", 16) == 0 ||
+		    has_line(bv, bn, av[i]))
+			continue;
+		fprintf(stderr, "\nadded: %s\n", av[i]);
+		CU_FAIL("a property was added or changed");
+	}
+}
+
+static void
+test_keep_contact(void)
+{
+	struct eas_client *c = device("keepCard", "14.1");
+	const char *f = folder_of(c, EAS_FOLDER_CONTACTS);
+	char *before = read_data("rich-3.vcf"), *after, *p;
+	const struct eas_item *it;
+
+	import_data("rich-3.vcf");
+	it = item_with(c, f, EAS_CONTACTS_FIRSTNAME, "Johnny");
+	change_one(c, f, it, EAS_CONTACTS_JOBTITLE, "Chief Engineer");
+	after = export_of("Contacts");
+	/* byte for byte, but the one line */
+	p = strstr(before, "TITLE:Engineer\r\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_STRING_EQUAL(after,
+			       arena_printf(A, "%.*sTITLE:Chief Engineer\r\n%s",
+					    (int)(p - before), before,
+					    p + strlen("TITLE:Engineer\r\n")));
+	eas_client_free(&c);
+}
+
+static void
+test_keep_event(void)
+{
+	struct eas_client *c = device("keepEvent", "16.1");
+	const char *f = folder_of(c, EAS_FOLDER_CALENDAR);
+	const struct eas_item *it;
+
+	import_data("rich-event.ics");
+	it = item_with(c, f, EAS_CALENDAR_SUBJECT, "Planning");
+	change_one(c, f, it, EAS_CALENDAR_SUBJECT, "Planning, revised");
+	assert_ical_kept(read_data("rich-event.ics"), export_of("Calendar"),
+			 "SUMMARY:Planning");
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(export_of("Calendar"), "SUMMARY:Planning\\, revised"));
+	eas_client_free(&c);
+}
+
+static void
+test_keep_task(void)
+{
+	struct eas_client *c = device("keepTask", "14.1");
+	const char *f = folder_of(c, EAS_FOLDER_TASKS);
+	const struct eas_item *it;
+
+	import_data("rich-task.ics");
+	it = item_with(c, f, EAS_TASKS_SUBJECT, "Renew passport");
+	change_one(c, f, it, EAS_TASKS_SUBJECT, "Renew both passports");
+	assert_ical_kept(read_data("rich-task.ics"), export_of("Tasks"),
+			 "SUMMARY:");
+	eas_client_free(&c);
+}
+
+static void
+test_keep_note(void)
+{
+	struct eas_client *c = device("keepNote", "14.1");
+	const char *f = folder_of(c, EAS_FOLDER_NOTES);
+	const struct eas_item *it;
+	char *out, *at;
+
+	/* easctl imports no notes: straight into the store */
+	{
+		struct store *st = easd_store(srv);
+		struct store_folder nf;
+		struct store_item item;
+		const char *err, *text = read_data("rich-note.txt");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+		CU_ASSERT_EQUAL_FATAL(
+			store_folder_get_by_type(st, A, srv->ada_id,
+						 EAS_FOLDER_NOTES, &nf),
+			STORE_OK);
+		memset(&item, 0, sizeof(item));
+		CU_ASSERT_EQUAL_FATAL(conv_from_standard(A, STORE_CLASS_NOTES,
+							 text, strlen(text),
+							 &item, &err),
+				      0);
+		CU_ASSERT_EQUAL_FATAL(
+			store_item_add(st, A, srv->ada_id, nf.id, &item, 0),
+			STORE_OK);
+		store_close(&st);
+	}
+	it = item_with(c, f, EAS_NOTES_SUBJECT, "Groceries");
+	change_one(c, f, it, EAS_NOTES_SUBJECT, "Groceries today");
+	out = export_of("Notes");
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "Subject: Groceries today\n"));
+	/* every other line of the note is there */
+	at = read_data("rich-note.txt");
+	for (char *save = NULL, *line = strtok_r(at, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "Subject:", 8) == 0)
+			continue;
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, line));
+	}
+	eas_client_free(&c);
+}
+
+/* --- the stored object is authoritative (issue 12, item 3) --- */
+
+/* export -> edit -> import into the same UID, as the issue tells it:
+ * RRULE COUNT=10 -> 3 and a task's DUE; the device sees the edits. */
+static void
+test_edit_elsewhere(void)
+{
+	struct eas_client *c = device("editElse", "14.1");
+	const char *cal = folder_of(c, EAS_FOLDER_CALENDAR);
+	const char *tasks = folder_of(c, EAS_FOLDER_TASKS);
+	struct wbxml_node *app = app_new(), *rec;
+	const struct eas_item *it;
+	const struct wbxml_node *got;
+	char *text, *path = arena_printf(A, "%s/edited.ics", srv->dir), *out;
+	const char *sid;
+	FILE *fp;
+	int status;
+
+	CU_ASSERT_EQUAL(eas_client_sync_prime(c, A, cal), 0);
+	CU_ASSERT_EQUAL(eas_client_sync_prime(c, A, tasks), 0);
+	wbxml_add_text(A, app, EAS_CALENDAR_TIMEZONE, tz_berlin());
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "Ten times");
+	wbxml_add_text(A, app, EAS_CALENDAR_STARTTIME, "20300305T143000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ENDTIME, "20300305T153000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_UID, "edit-elsewhere-1");
+	rec = wbxml_add(A, app, EAS_CALENDAR_RECURRENCE);
+	wbxml_add_text(A, rec, EAS_CALENDAR_TYPE, "1");
+	wbxml_add_text(A, rec, EAS_CALENDAR_DAYOFWEEK, "4");
+	wbxml_add_text(A, rec, EAS_CALENDAR_OCCURRENCES, "10");
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(c, A, cal, app, &sid, &status), 0);
+	app = app_new();
+	wbxml_add_text(A, app, EAS_TASKS_SUBJECT, "Due soon");
+	wbxml_add_text(A, app, EAS_TASKS_DUEDATE, "2030-04-15T17:00:00.000Z");
+	wbxml_add_text(A, app, EAS_TASKS_UTCDUEDATE,
+		       "2030-04-15T15:00:00.000Z");
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(c, A, tasks, app, NULL, &status),
+			      0);
+
+	text = export_of("Calendar");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(text, "COUNT=10"));
+	fp = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	{
+		char *p = strstr(text, "COUNT=10");
+
+		fprintf(fp, "%.*sCOUNT=3%s", (int)(p - text), text, p + 8);
+	}
+	fclose(fp);
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "import", "ada", path), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "replacing"));
+	it = item_with(c, cal, EAS_CALENDAR_SUBJECT, "Ten times");
+	got = wbxml_child(it->appdata, EAS_CALENDAR_RECURRENCE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(got, EAS_CALENDAR_OCCURRENCES),
+			       "3");
+
+	text = export_of("Tasks");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(text, "DUE:20300415T150000Z"));
+	fp = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	{
+		char *p = strstr(text, "DUE:20300415T150000Z");
+
+		fprintf(fp, "%.*sDUE:20300420T150000Z%s", (int)(p - text), text,
+			p + strlen("DUE:20300415T150000Z"));
+	}
+	fclose(fp);
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "import", "ada", path), 0);
+	it = item_with(c, tasks, EAS_TASKS_SUBJECT, "Due soon");
+	CU_ASSERT_STRING_EQUAL(
+		wbxml_child_text(it->appdata, EAS_TASKS_UTCDUEDATE),
+		"2030-04-20T15:00:00.000Z");
+	eas_client_free(&c);
+}
+
+static CU_TestInfo keep_tests[] = {
+	{"contact: a phone edit keeps the vCard byte for byte",
+	 test_keep_contact},
+	{"event: a phone edit keeps every other property", test_keep_event},
+	{"task: a phone edit keeps every other property", test_keep_task},
+	{"note: a phone edit keeps the other headers", test_keep_note},
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo elsewhere_tests[] = {
+	{"export, edit RRULE and DUE, import: the device sees it",
+	 test_edit_elsewhere},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo mail_tests[] = {
 	{"delivered mail gets Return-Path from the envelope sender",
 	 test_return_path},
@@ -627,6 +979,10 @@ static CU_SuiteInfo suites[] = {
 	 occurrence_tests},
 	{"dates", suite_init, suite_clean, NULL, NULL, date_tests},
 	{"mail", suite_init, suite_clean, NULL, NULL, mail_tests},
+	{"what a phone edit keeps", suite_init, suite_clean, NULL, NULL,
+	 keep_tests},
+	{"edits elsewhere", suite_init, suite_clean, NULL, NULL,
+	 elsewhere_tests},
 	CU_SUITE_INFO_NULL,
 };
 
