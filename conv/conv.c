@@ -335,6 +335,39 @@ ghost_merge(struct arena *a, const struct wbxml_node *appdata,
 	return 0;
 }
 
+/* A client that sends an empty contacts:Picture for "unchanged" (the
+ * quirk table says which): the stored picture stands in for it. */
+static int
+keep_empty_picture(struct arena *a, const struct wbxml_node **in,
+		   const struct conv_ctx *ctx, const struct store_item *old,
+		   const char **error_r)
+{
+	const struct wbxml_node *pic = wbxml_child(*in, EAS_CONTACTS_PICTURE);
+	struct wbxml_node *old_app, *merged;
+	const struct wbxml_node *n, *kept;
+	struct conv_ctx full = *ctx;
+
+	if (pic == NULL || (pic->data != NULL && pic->len > 0))
+		return 0;
+	full.supported = NULL;
+	full.nsupported = 0;
+	full.nprefs = 0;
+	old_app = wbxml_new(a, (*in)->tag);
+	if (conv_to_eas(a, old, &full, old_app, error_r) < 0)
+		return -1;
+	kept = wbxml_child(old_app, EAS_CONTACTS_PICTURE);
+	merged = wbxml_new(a, (*in)->tag);
+	wbxml_foreach(*in, n)
+	{
+		if (n->tag != EAS_CONTACTS_PICTURE)
+			wbxml_append(merged, wbxml_clone(a, n));
+		else if (kept != NULL)
+			wbxml_append(merged, wbxml_clone(a, kept));
+	}
+	*in = merged;
+	return 0;
+}
+
 /* Digest 5.16 (MS-ASCAL and MS-ASCNTC allow them): real clients send an
  * empty element to mean "no value" (<calendar:Reminder/>,
  * <contacts:Birthday/>, an empty <calendar:Exceptions/> or
@@ -381,6 +414,10 @@ conv_from_eas(struct arena *a, enum store_class cls,
 		return conv_email_change(a, appdata, old, item_r, error_r);
 	if (old != NULL && ctx->supported != NULL && old->cls == cls &&
 	    ghost_merge(a, appdata, ctx, old, &in, error_r) < 0)
+		return -1;
+	if (old != NULL && ctx->empty_picture_kept &&
+	    cls == STORE_CLASS_CONTACTS && old->cls == cls &&
+	    keep_empty_picture(a, &in, ctx, old, error_r) < 0)
 		return -1;
 	{
 		struct wbxml_node *clean = drop_empty(a, in, 0);

@@ -9,6 +9,7 @@
 #include "datezone.h"
 #include "log.h"
 #include "mail.h"
+#include "quirks.h"
 #include "server.h"
 #include "util.h"
 
@@ -191,6 +192,7 @@ fetch_item(struct eas_req *req, const struct wbxml_node *fetch, const char *cid,
 	ctx.version = req->version;
 	ctx.item_server_id = item.server_id;
 	ctx.date_tz = datezone_of(req);
+	quirks_conv_ctx(quirks_of_req(req), &ctx);
 	options_body_prefs(opts, &ctx);
 	wbxml_add_text(req->arena, rf, EAS_AIRSYNC_CLASS,
 		       store_class_name(item.cls));

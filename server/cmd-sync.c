@@ -10,6 +10,7 @@
 #include "datezone.h"
 #include "log.h"
 #include "push.h"
+#include "quirks.h"
 #include "server.h"
 #include "util.h"
 
@@ -473,6 +474,7 @@ ctx_init(struct eas_req *req, const struct sync_coll *c, struct conv_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->version = req->version;
 	ctx->date_tz = datezone_of(req);
+	quirks_conv_ctx(quirks_of_req(req), ctx);
 	memcpy(ctx->prefs, c->opts.prefs, sizeof(ctx->prefs));
 	ctx->nprefs = c->opts.nprefs;
 	memcpy(ctx->part_prefs, c->opts.part_prefs, sizeof(ctx->part_prefs));
@@ -1391,6 +1393,32 @@ top_status(struct eas_req *req, int status)
 static enum eas_cmd_result sync_resume(struct eas_req *req,
 				       struct wbxml_node **out_r);
 
+/* A Sync with nothing to say: no body (MS-ASCMD 2.2.1.21.2), unless the
+ * client cannot take that (quirks.h); then every collection with its
+ * unchanged key and Status 1. */
+static struct wbxml_node *
+no_change_answer(struct sync_run *run)
+{
+	struct eas_req *req = run->req;
+	struct wbxml_node *root, *colls;
+
+	if ((quirks_of_req(req) & QUIRK_NO_EMPTY_SYNC) == 0)
+		return NULL;
+	root = wbxml_new(req->arena, EAS_AIRSYNC_SYNC);
+	colls = wbxml_add(req->arena, root, EAS_AIRSYNC_COLLECTIONS);
+	for (size_t i = 0; i < run->ncolls; i++) {
+		struct sync_coll *c = &run->colls[i];
+		const char *key =
+			c->st.cur_key != NULL ? c->st.cur_key : c->key;
+
+		wbxml_append(colls, c->resp != NULL
+					    ? c->resp
+					    : coll_status_resp(req, c, key,
+							       SYNC_ST_OK));
+	}
+	return root;
+}
+
 /* Park the request until a collection changes (MS-ASCMD 2.2.3.198 Wait,
  * 2.2.3.88.2 HeartbeatInterval). */
 static enum eas_cmd_result
@@ -1501,6 +1529,7 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 	 * 3.2.5.1.x; the client keeps its keys). */
 	if (can_park && time_mono_ms() < run->deadline_ms)
 		return sync_park(run, seq);
+	*out_r = no_change_answer(run);
 	return EAS_CMD_OK;
 }
 
@@ -1511,16 +1540,24 @@ sync_resume(struct eas_req *req, struct wbxml_node **out_r)
 	enum push_reason reason =
 		req->waiter != NULL ? req->waiter->reason : PUSH_TIMEOUT;
 
+	enum eas_cmd_result r;
+
 	*out_r = NULL;
+	run->req = req;
 	if (reason != PUSH_CHANGE && reason != PUSH_HIERARCHY &&
-	    reason != PUSH_DEVICE)
-		return EAS_CMD_OK; /* timeout, superseded, shutdown */
+	    reason != PUSH_DEVICE) {
+		/* timeout, superseded, shutdown */
+		*out_r = no_change_answer(run);
+		return EAS_CMD_OK;
+	}
 	if (eas_req_standing_changed(req))
 		return EAS_CMD_OK; /* the next request meets the new state */
-	run->req = req;
 	/* Still nothing for this device (its own change, or another
 	 * folder's): sync_execute parks again until the same deadline. */
-	return sync_execute(run, out_r);
+	r = sync_execute(run, out_r);
+	if (r == EAS_CMD_OK)
+		quirks_response(quirks_of_req(req), *out_r);
+	return r;
 }
 
 /* Wait / HeartbeatInterval: 0 and the hanging time in seconds, or a

@@ -945,6 +945,235 @@ static CU_TestInfo elsewhere_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* --- the quirk table (issue 12) --- */
+
+/* A device that says it is another client. */
+static struct eas_client *
+client_as(const char *id, const char *version, const char *device_type,
+	  const char *user_agent)
+{
+	struct eas_client *c = device(id, version);
+
+	free(c->device_type);
+	c->device_type = strdup(device_type);
+	eas_client_set_user_agent(c, user_agent);
+	return c;
+}
+
+/* One no-change Sync of folder from the client's current key. */
+static struct eas_response
+sync_once(struct eas_client *c, const char *folder)
+{
+	struct wbxml_node *root = wbxml_new(A, EAS_AIRSYNC_SYNC);
+	struct wbxml_node *cs = wbxml_add(A, root, EAS_AIRSYNC_COLLECTIONS);
+	struct wbxml_node *coll = wbxml_add(A, cs, EAS_AIRSYNC_COLLECTION);
+	struct eas_response r;
+
+	wbxml_add_text(A, coll, EAS_AIRSYNC_SYNCKEY,
+		       eas_client_sync_key(c, folder));
+	wbxml_add_text(A, coll, EAS_AIRSYNC_COLLECTIONID, folder);
+	CU_ASSERT_EQUAL_FATAL(eas_client_post(c, A, "Sync", root, NULL, &r), 0);
+	CU_ASSERT_EQUAL(r.http_status, 200);
+	return r;
+}
+
+/* pyactivesync cannot read the empty body of a no-change Sync: it gets
+ * the collection with its unchanged key and Status 1; others still get
+ * the empty body. */
+static void
+test_quirk_full_sync(void)
+{
+	struct eas_client *py = client_as("pyQuirk", "16.1", "pyactivesync",
+					  "python-requests/2.28.1");
+	struct eas_client *plain = device("plainQuirk", "16.1");
+	const char *f = folder_of(py, EAS_FOLDER_NOTES);
+	struct eas_sync_result sr;
+	struct eas_response r;
+	const struct wbxml_node *coll;
+	int64_t st = 0;
+
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(py, A, f, NULL, &sr), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(plain, A, f, NULL, &sr), 0);
+	r = sync_once(py, f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r.tree);
+	coll = wbxml_child(wbxml_child(r.tree, EAS_AIRSYNC_COLLECTIONS),
+			   EAS_AIRSYNC_COLLECTION);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(coll);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY),
+			       eas_client_sync_key(py, f));
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(coll, EAS_AIRSYNC_COLLECTIONID),
+			       f);
+	CU_ASSERT_EQUAL(wbxml_child_int(coll, EAS_AIRSYNC_STATUS, &st), 1);
+	CU_ASSERT_EQUAL(st, 1);
+	CU_ASSERT_PTR_NULL(wbxml_child(coll, EAS_AIRSYNC_COMMANDS));
+	/* the key did not move: the same answer again */
+	r = sync_once(py, f);
+	CU_ASSERT_PTR_NOT_NULL(r.tree);
+	r = sync_once(plain, f);
+	CU_ASSERT_EQUAL(r.body_len, 0);
+	eas_client_free(&py);
+	eas_client_free(&plain);
+}
+
+static bool
+any_opaque(const struct wbxml_node *n)
+{
+	const struct wbxml_node *c;
+
+	if (n->opaque)
+		return true;
+	wbxml_foreach(n, c)
+	{
+		if (any_opaque(c))
+			return true;
+	}
+	return false;
+}
+
+/* Thunderbird's add-on misreads OPAQUE: it gets text as strings. */
+static void
+test_quirk_no_opaque(void)
+{
+	struct eas_client *tb = client_as("tbQuirk", "14.1", "TbSync",
+					  "Thunderbird ActiveSync");
+	struct eas_client *other = device("opaqueOther", "14.1");
+	const char *f = folder_of(tb, EAS_FOLDER_CONTACTS);
+	struct wbxml_node *app = app_new();
+	struct eas_sync_result r;
+	const struct eas_item *it = NULL;
+	int status;
+
+	CU_ASSERT_EQUAL(eas_client_sync_prime(tb, A, f), 0);
+	CU_ASSERT_EQUAL(eas_client_sync_prime(other, A, f), 0);
+	/* an element easd keeps as it came: OPAQUE text */
+	wbxml_add_text(A, app, EAS_CONTACTS_FIRSTNAME, "Opal");
+	wbxml_add_opaque(A, app, EAS_CONTACTS_COMPRESSEDRTF, "rtf-ish", 7);
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(other, A, f, app, NULL, &status),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(tb, A, f, NULL, &r), 0);
+	for (size_t i = 0; i < r.count; i++)
+		if (r.items[i].appdata != NULL &&
+		    wbxml_child(r.items[i].appdata, EAS_CONTACTS_COMPRESSEDRTF))
+			it = &r.items[i];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(it);
+	CU_ASSERT(!any_opaque(it->appdata));
+	CU_ASSERT_STRING_EQUAL(
+		wbxml_child_text(it->appdata, EAS_CONTACTS_COMPRESSEDRTF),
+		"rtf-ish");
+	/* a client without the quirk gets it as it was sent */
+	{
+		struct eas_client *x = device("opaqueX", "14.1");
+
+		CU_ASSERT_EQUAL_FATAL(eas_client_sync(x, A, f, NULL, &r), 0);
+		it = NULL;
+		for (size_t i = 0; i < r.count; i++)
+			if (r.items[i].appdata != NULL &&
+			    wbxml_child(r.items[i].appdata,
+					EAS_CONTACTS_COMPRESSEDRTF))
+				it = &r.items[i];
+		CU_ASSERT_PTR_NOT_NULL_FATAL(it);
+		CU_ASSERT(wbxml_child(it->appdata, EAS_CONTACTS_COMPRESSEDRTF)
+				  ->opaque);
+		eas_client_free(&x);
+	}
+	eas_client_free(&tb);
+	eas_client_free(&other);
+}
+
+#define PNG_1PX                                                                \
+	"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwAD" \
+	"hgGAWjR9awAAAABJRU5ErkJggg=="
+
+/* iOS sends an empty Picture on every edit of a contact whose picture it
+ * did not make: the picture stays. */
+static void
+test_quirk_ios_picture(void)
+{
+	struct eas_client *ios = client_as("iosQuirk", "16.1", "iPhone",
+					   "Apple-iPhone14C2/2101.48");
+	struct eas_client *other = device("picOther", "14.1");
+	const char *f = folder_of(ios, EAS_FOLDER_CONTACTS);
+	struct wbxml_node *app = app_new();
+	const char *sid = NULL;
+	const struct wbxml_node *got;
+	int status;
+
+	CU_ASSERT_EQUAL(eas_client_sync_prime(ios, A, f), 0);
+	CU_ASSERT_EQUAL(eas_client_sync_prime(other, A, f), 0);
+	wbxml_add_text(A, app, EAS_CONTACTS_FIRSTNAME, "Pia");
+	wbxml_add_text(A, app, EAS_CONTACTS_PICTURE, PNG_1PX);
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(other, A, f, app, &sid, &status),
+			      0);
+	got = seen_by(ios, f, sid);
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(got, EAS_CONTACTS_PICTURE));
+	app = app_new();
+	wbxml_add_text(A, app, EAS_CONTACTS_FIRSTNAME, "Pia");
+	wbxml_add_text(A, app, EAS_CONTACTS_JOBTITLE, "Painter");
+	wbxml_add(A, app, EAS_CONTACTS_PICTURE);
+	CU_ASSERT_EQUAL(eas_client_change(ios, A, f, sid, app, &status), 0);
+	got = seen_by(other, f, sid);
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(got, EAS_CONTACTS_JOBTITLE),
+			       "Painter");
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(got, EAS_CONTACTS_PICTURE),
+			       PNG_1PX);
+	eas_client_free(&ios);
+	eas_client_free(&other);
+}
+
+/* Gmail sends birthdays at 12:00 UTC and reads the UTC day, whatever
+ * its zone. */
+static void
+test_quirk_gmail_dates(void)
+{
+	struct eas_client *g = client_as("gmailQuirk", "14.1", "Android",
+					 "Android-Mail/2023.05.14.534281893");
+	const char *f = folder_of(g, EAS_FOLDER_CONTACTS);
+	const char *cal = folder_of(g, EAS_FOLDER_CALENDAR);
+	struct wbxml_node *app = app_new();
+	const struct wbxml_node *got;
+	const char *sid = NULL;
+	char *out;
+	int status;
+
+	CU_ASSERT_EQUAL(eas_client_sync_prime(g, A, f), 0);
+	/* its zone is known (UTC+9): it still gets the UTC day */
+	app = app_new();
+	wbxml_add_text(A, app, EAS_CALENDAR_TIMEZONE, tz_fixed(9 * 60));
+	wbxml_add_text(A, app, EAS_CALENDAR_SUBJECT, "Tokyo");
+	wbxml_add_text(A, app, EAS_CALENDAR_STARTTIME, "20300101T000000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_ENDTIME, "20300101T010000Z");
+	wbxml_add_text(A, app, EAS_CALENDAR_UID, "gmail-zone");
+	CU_ASSERT_EQUAL(eas_client_add(g, A, cal, app, NULL, &status), 0);
+	app = app_new();
+	wbxml_add_text(A, app, EAS_CONTACTS_FIRSTNAME, "Gemma");
+	wbxml_add_text(A, app, EAS_CONTACTS_BIRTHDAY,
+		       "2018-01-20T12:00:00.000Z");
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(g, A, f, app, &sid, &status), 0);
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "export", "ada", "Contacts", "-"),
+			0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "BDAY;VALUE=DATE:2018-01-20"));
+	{
+		struct eas_client *g2 =
+			client_as("gmailQuirk2", "14.1", "Android",
+				  "Android-Mail/2023.05.14.534281893");
+
+		got = seen_by(g2, f, sid);
+		CU_ASSERT_STRING_EQUAL(
+			wbxml_child_text(got, EAS_CONTACTS_BIRTHDAY),
+			"2018-01-20T00:00:00.000Z");
+		eas_client_free(&g2);
+	}
+	eas_client_free(&g);
+}
+
+static CU_TestInfo quirk_tests[] = {
+	{"pyactivesync gets a full no-change Sync", test_quirk_full_sync},
+	{"Thunderbird's add-on never gets OPAQUE", test_quirk_no_opaque},
+	{"iOS: an empty Picture keeps the picture", test_quirk_ios_picture},
+	{"Gmail: birthdays are the UTC day", test_quirk_gmail_dates},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo mail_tests[] = {
 	{"delivered mail gets Return-Path from the envelope sender",
 	 test_return_path},
@@ -983,6 +1212,7 @@ static CU_SuiteInfo suites[] = {
 	 keep_tests},
 	{"edits elsewhere", suite_init, suite_clean, NULL, NULL,
 	 elsewhere_tests},
+	{"quirk table", suite_init, suite_clean, NULL, NULL, quirk_tests},
 	CU_SUITE_INFO_NULL,
 };
 
