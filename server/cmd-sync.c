@@ -9,6 +9,7 @@
 #include "conv.h"
 #include "datezone.h"
 #include "log.h"
+#include "loop.h"
 #include "push.h"
 #include "quirks.h"
 #include "server.h"
@@ -74,6 +75,12 @@ struct sync_coll {
 	struct store_sync_filter filter;
 	int status;
 	struct wbxml_node *resp; /* NULL: nothing to say */
+	/* loop detection (loop.h) */
+	bool loop_known; /* the device's loop state names the folder */
+	bool probe;	 /* one item an answer */
+	const struct wbxml_node *redo; /* the looping answer being sent
+					  again: its Responses and deletes
+					  go out once more */
 };
 
 struct sync_run {
@@ -86,6 +93,7 @@ struct sync_run {
 	uint64_t deadline_ms;
 	const uint8_t *cache; /* request to cache, NULL = none */
 	size_t cache_len;
+	struct loop_guard loop;
 };
 
 /* What resolving a collection found. */
@@ -592,6 +600,8 @@ coll_window(struct sync_run *run, const struct sync_coll *c)
 	unsigned max = run->req->srv->cfg.sync_window_max;
 	int64_t v;
 
+	if (c->probe)
+		return 1;
 	if (max == 0)
 		max = 512;
 	if (wbxml_child_int(c->node, EAS_AIRSYNC_WINDOWSIZE, &v) != 1 || v <= 0)
@@ -1089,6 +1099,13 @@ get_changes(struct coll_work *w, bool *more_r, enum store_error *e)
 
 		if (was_conflict(w, item->id))
 			continue;
+		if (c->loop_known &&
+		    loop_is_isolated(&w->run->loop, c->folder.id, item->id,
+				     item->modseq))
+			continue; /* hwm moves past it, unsent and unheld */
+		if (c->probe)
+			loop_probe_sent(&w->run->loop, c->folder.id,
+					item->server_id);
 		switch (ch->kind) {
 		case STORE_CHANGE_ADD:
 		case STORE_CHANGE_CHANGE:
@@ -1184,13 +1201,43 @@ coll_prime(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 	return COLL_DONE;
 }
 
+/* A looping answer sent again item by item: what it said besides items
+ * (the replies to the client's commands, deletes) goes out again with the
+ * first of them. */
+static void
+redo_extras(struct coll_work *w, const struct wbxml_node *looping)
+{
+	struct arena *a = w->run->req->arena;
+	const struct wbxml_node *cmds =
+		wbxml_child(looping, EAS_AIRSYNC_COMMANDS);
+	const struct wbxml_node *resps =
+		wbxml_child(looping, EAS_AIRSYNC_RESPONSES);
+	const struct wbxml_node *n;
+
+	w->applied = true; /* a new key either way */
+	if (cmds != NULL)
+		wbxml_foreach(cmds, n)
+		{
+			if (n->tag == EAS_AIRSYNC_DELETE ||
+			    n->tag == EAS_AIRSYNC_SOFTDELETE) {
+				wbxml_append(work_commands(w),
+					     wbxml_clone(a, n));
+				w->sent++;
+			}
+		}
+	if (resps != NULL)
+		wbxml_foreach(resps, n)
+			wbxml_append(work_responses(w), wbxml_clone(a, n));
+}
+
 static enum coll_verdict
 coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 {
 	struct eas_req *req = run->req;
 	const struct wbxml_node *cmds =
-		c->from_cache ? NULL
-			      : wbxml_child(c->node, EAS_AIRSYNC_COMMANDS);
+		c->from_cache || c->redo != NULL
+			? NULL
+			: wbxml_child(c->node, EAS_AIRSYNC_COMMANDS);
 	struct coll_work w;
 	bool more = false;
 	int64_t hwm0 = c->st.hwm, backfill0;
@@ -1213,6 +1260,13 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 	if (c->widened)
 		c->st.backfill_after = 0;
 	backfill0 = c->st.backfill_after;
+	loop_hierarchy_taken(&run->loop);
+	c->loop_known = loop_concerns(&run->loop, c->folder.id);
+	if (c->loop_known) {
+		if (c->redo == NULL)
+			loop_advanced(&run->loop, c->folder.id);
+		c->probe = loop_probing(&run->loop, c->folder.id, NULL);
+	}
 	if (c->st.id == 0) {
 		/* marks need the row id */
 		if ((*e = store_sync_save(req->store, &c->st)) != STORE_OK)
@@ -1222,6 +1276,10 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 		return COLL_FAIL;
 	if (coll_get_changes(c) && get_changes(&w, &more, e) < 0)
 		return COLL_FAIL;
+	if (c->probe && !more)
+		loop_probe_end(&run->loop, c->folder.id);
+	if (c->redo != NULL)
+		redo_extras(&w, c->redo);
 
 	/* A new key only with persisted state behind it (digest 4 step 6). */
 	key = c->st.cur_key;
@@ -1265,6 +1323,175 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 	if ((*e = store_sync_save(req->store, &c->st)) != STORE_OK)
 		return COLL_FAIL;
 	return COLL_DONE;
+}
+
+/* --- loops (loop.h) --- */
+
+/* The answer without one of its commands. */
+static struct wbxml_node *
+resp_without(struct arena *a, const struct wbxml_node *resp,
+	     const struct wbxml_node *skip)
+{
+	struct wbxml_node *r = wbxml_new(a, resp->tag);
+	const struct wbxml_node *n, *k;
+
+	wbxml_foreach(resp, n)
+	{
+		struct wbxml_node *cmds;
+
+		if (n->tag != EAS_AIRSYNC_COMMANDS) {
+			wbxml_append(r, wbxml_clone(a, n));
+			continue;
+		}
+		cmds = wbxml_new(a, n->tag);
+		wbxml_foreach(n, k) if (k != skip)
+			wbxml_append(cmds, wbxml_clone(a, k));
+		if (cmds->child != NULL)
+			wbxml_append(r, cmds);
+	}
+	return r;
+}
+
+/* The looping answer had one item: that version of it is isolated, and
+ * the answer without it replaces the cached one (same key). */
+static enum coll_verdict
+coll_isolate(struct sync_run *run, struct sync_coll *c,
+	     const struct wbxml_node *looping, const struct wbxml_node *cmd,
+	     enum store_error *e)
+{
+	struct eas_req *req = run->req;
+	const char *sid = wbxml_child_text(cmd, EAS_AIRSYNC_SERVERID);
+	struct store_item item;
+	int64_t held;
+	uint8_t *bytes;
+	size_t len;
+
+	*e = store_item_get(req->store, req->arena, req->account.id, sid, false,
+			    &item);
+	if (*e == STORE_OK && item.folder_id != c->folder.id)
+		*e = STORE_NOTFOUND;
+	if (*e == STORE_OK) {
+		*e = store_sync_held(req->store, c->st.id, item.id, &held);
+		if (*e == STORE_NOTFOUND)
+			held = item.modseq;
+		else if (*e != STORE_OK)
+			return COLL_FAIL;
+		/* an Add leaves the item unheld: it comes as an Add again
+		 * once it changes or the loop is cleared */
+		if (cmd->tag == EAS_AIRSYNC_ADD &&
+		    (*e = store_sync_mark(req->store, c->st.id, item.id, 0,
+					  false)) != STORE_OK)
+			return COLL_FAIL;
+		loop_isolate(&run->loop, c->folder.id, item.id, held, sid);
+	} else if (*e != STORE_NOTFOUND) {
+		return COLL_FAIL;
+	}
+	*e = STORE_OK;
+	c->resp = resp_without(req->arena, looping, cmd);
+	if (encode_resp(c->resp, req->arena, &bytes, &len) < 0) {
+		*e = STORE_INTERNAL;
+		return COLL_FAIL;
+	}
+	c->st.response = bytes;
+	c->st.response_len = len;
+	*e = store_sync_save(req->store, &c->st);
+	return *e == STORE_OK ? COLL_DONE : COLL_FAIL;
+}
+
+/* The looping answer had several items: make them pending again and
+ * answer the repeated key anew, one item an answer until each of them went
+ * out alone. Adds become unheld (the id walk brings them back), Changes
+ * held below their version (the modseq walk does). */
+static enum coll_verdict
+coll_probe(struct sync_run *run, struct sync_coll *c,
+	   const struct wbxml_node *looping, const char *key,
+	   enum store_error *e)
+{
+	struct eas_req *req = run->req;
+	const struct wbxml_node *cmds =
+		wbxml_child(looping, EAS_AIRSYNC_COMMANDS);
+	size_t n = wbxml_count_children(cmds), ns = 0;
+	const char **sids = arena_alloc(req->arena, sizeof(char *) * (n + 1));
+	int64_t min_add = INT64_MAX, min_change = INT64_MAX;
+	const struct wbxml_node *cmd;
+
+	wbxml_foreach(cmds, cmd)
+	{
+		const char *sid = wbxml_child_text(cmd, EAS_AIRSYNC_SERVERID);
+		struct store_item item;
+
+		if ((cmd->tag != EAS_AIRSYNC_ADD &&
+		     cmd->tag != EAS_AIRSYNC_CHANGE) ||
+		    sid == NULL)
+			continue;
+		*e = store_item_get(req->store, req->arena, req->account.id,
+				    sid, false, &item);
+		if (*e == STORE_NOTFOUND || item.folder_id != c->folder.id)
+			continue; /* gone since: its delete is pending */
+		if (*e != STORE_OK)
+			return COLL_FAIL;
+		if (cmd->tag == EAS_AIRSYNC_ADD) {
+			*e = store_sync_mark(req->store, c->st.id, item.id, 0,
+					     false);
+			min_add = EAS_MIN(min_add, item.id);
+		} else {
+			*e = store_sync_mark(req->store, c->st.id, item.id,
+					     item.modseq - 1, true);
+			min_change = EAS_MIN(min_change, item.modseq);
+		}
+		if (*e != STORE_OK)
+			return COLL_FAIL;
+		sids[ns++] = sid;
+	}
+	*e = STORE_OK;
+	if (min_change != INT64_MAX)
+		c->st.hwm = EAS_MIN(c->st.hwm, min_change - 1);
+	if (min_add != INT64_MAX)
+		c->st.backfill_after =
+			c->st.backfill_after < 0
+				? min_add - 1
+				: EAS_MIN(c->st.backfill_after, min_add - 1);
+	loop_probe_start(&run->loop, c->folder.id, false, sids, ns);
+	/* the repeated key is current again; the answer it gets now
+	 * replaces the looping one */
+	c->st.cur_key = key;
+	c->st.prev_key = NULL;
+	c->redo = looping;
+	return coll_write(run, c, e);
+}
+
+/* key was answered from the cache `repeats` times: a loop. */
+static enum coll_verdict
+coll_loop(struct sync_run *run, struct sync_coll *c,
+	  const struct wbxml_node *looping, int64_t repeats,
+	  enum store_error *e)
+{
+	const struct wbxml_node *cmds =
+		wbxml_child(looping, EAS_AIRSYNC_COMMANDS);
+	const struct wbxml_node *cmd, *item = NULL;
+	size_t nitems = 0;
+	const char *what =
+		arena_printf(run->req->arena, "Sync of %s", c->collection_id);
+
+	loop_found(&run->loop, c->folder.id, what, c->key, repeats);
+	if (cmds != NULL)
+		wbxml_foreach(cmds, cmd)
+		{
+			if ((cmd->tag == EAS_AIRSYNC_ADD ||
+			     cmd->tag == EAS_AIRSYNC_CHANGE) &&
+			    wbxml_child(cmd, EAS_AIRSYNC_SERVERID) != NULL) {
+				item = cmd;
+				nitems++;
+			}
+		}
+	if (nitems == 0) {
+		/* nothing of ours to blame: the same answer again */
+		c->resp = (struct wbxml_node *)looping;
+		return COLL_DONE;
+	}
+	if (nitems == 1)
+		return coll_isolate(run, c, looping, item, e);
+	return coll_probe(run, c, looping, c->key, e);
 }
 
 /* Everything about one collection. With write=false only reads happen and
@@ -1332,10 +1559,14 @@ coll_resolve(struct sync_run *run, struct sync_coll *c, bool write,
 	if (c->st.prev_key != NULL && strcmp(key, c->st.prev_key) == 0 &&
 	    strcmp(key, c->st.cur_key) != 0) {
 		/* Replay (digest 4 step 3): the client lost our answer;
-		 * send the same bytes, apply nothing. */
+		 * send the same bytes, apply nothing; counted (in the write
+		 * pass) for loop detection. */
 		struct wbxml_node *cached;
 		const char *error;
+		int64_t repeats;
 
+		if (!write)
+			return COLL_NEEDS_WRITE;
 		if (c->st.response_len == 0 ||
 		    store_sync_response(req->store, req->arena, &c->st) !=
 			    STORE_OK ||
@@ -1346,8 +1577,17 @@ coll_resolve(struct sync_run *run, struct sync_coll *c, bool write,
 						   SYNC_ST_INVALID_KEY);
 			return COLL_DONE;
 		}
-		c->resp = cached;
-		return COLL_DONE;
+		repeats = loop_repeated(&run->loop, c->folder.id, key);
+		if (repeats < (int64_t)loop_limit(req)) {
+			c->resp = cached;
+			return COLL_DONE;
+		}
+		c->key = key;
+		if (coll_options(run, c) > 0) {
+			c->resp = cached;
+			return COLL_DONE;
+		}
+		return coll_loop(run, c, cached, repeats, e);
 	}
 	if (strcmp(key, c->st.cur_key) != 0) {
 		log_info("collection %s: unknown SyncKey %s", c->collection_id,
@@ -1462,6 +1702,7 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 	int64_t window_total = run->window_total;
 
 	*out_r = NULL;
+	loop_guard_init(&run->loop, req);
 	/* Read the push counter before looking at the store (in a fresh
 	 * snapshot), so a change committed in between fires the waiter. */
 	if (can_park) {
@@ -1507,7 +1748,8 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 				return eas_req_store_error(req, e, "Sync");
 			}
 		}
-		if ((e = store_commit(req->store)) != STORE_OK) {
+		if ((e = loop_guard_save(&run->loop)) != STORE_OK ||
+		    (e = store_commit(req->store)) != STORE_OK) {
 			store_rollback(req->store);
 			return eas_req_store_error(req, e, "Sync commit");
 		}

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "lmtp.h"
 #include "log.h"
+#include "loop.h"
 #include "push.h"
 #include "server.h"
 #include "util.h"
@@ -68,6 +69,7 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->heartbeat_max = 3540;
 	cfg->max_ping_folders = 300;
 	cfg->sync_window_max = 512;
+	cfg->loop_repeats = LOOP_REPEATS_DEFAULT;
 }
 
 static void
@@ -88,7 +90,9 @@ usage(FILE *f)
 	      "(default 50 MiB)\n"
 	      "  --threads N           HTTP worker threads (default: cores)\n"
 	      "  --heartbeat-min S --heartbeat-max S   Ping/Sync bounds "
-	      "(default 60..3540)\n",
+	      "(default 60..3540)\n"
+	      "  --loop-repeats N      the same answer asked for N times is a "
+	      "loop (default 3)\n",
 	      f);
 }
 
@@ -131,6 +135,7 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_THREADS,
 		O_HBMIN,
 		O_HBMAX,
+		O_LOOP,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -147,6 +152,7 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"threads", required_argument, NULL, O_THREADS},
 		{"heartbeat-min", required_argument, NULL, O_HBMIN},
 		{"heartbeat-max", required_argument, NULL, O_HBMAX},
+		{"loop-repeats", required_argument, NULL, O_LOOP},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -207,6 +213,13 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			if (parse_unsigned(optarg, &cfg->heartbeat_max) < 0)
 				bad = fprintf(stderr,
 					      "easd: bad --heartbeat-max\n");
+			break;
+		case O_LOOP:
+			if (parse_unsigned(optarg, &cfg->loop_repeats) < 0 ||
+			    cfg->loop_repeats < 2)
+				bad = fprintf(stderr,
+					      "easd: bad --loop-repeats (2 or "
+					      "more)\n");
 			break;
 		case O_HELP:
 			usage(stdout);

@@ -25,6 +25,8 @@ struct easd_config {
 	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
 	unsigned max_ping_folders;
 	unsigned sync_window_max; /* 512 */
+	unsigned loop_repeats;	  /* answers repeated from the cache that
+				     make a loop (loop.h) */
 };
 
 void easd_config_defaults(struct easd_config *cfg);

@@ -19,6 +19,7 @@
 #include "conv.h"
 #include "conv-tz.h"
 #include "log.h"
+#include "loopstate.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -597,7 +598,10 @@ static const char usage_device[] =
 	"      this account's data\n"
 	"  device remove USER DEVICE      forget the partnership\n"
 	"  device resync USER DEVICE [--folder F]\n"
-	"      drop sync state (all folders, or F) so the device resyncs\n";
+	"      drop sync state (all folders, or F) so the device resyncs\n"
+	"  device clearloop USER DEVICE\n"
+	"      forget the loops found for the device; what was isolated is\n"
+	"      sent to it again\n";
 
 static const char *
 access_name(enum store_access x)
@@ -629,6 +633,65 @@ wipe_name(enum store_wipe w)
 		return "account-wiped";
 	}
 	return "?";
+}
+
+/* A folder row id as the listing shows it: its name, "hierarchy" for 0. */
+static const char *
+loop_folder_name(struct store *s, struct arena *a, int64_t account_id,
+		 int64_t id)
+{
+	struct store_folder f;
+
+	if (id == 0)
+		return "hierarchy";
+	if (store_folder_get_by_id(s, a, account_id, id, &f) == STORE_OK)
+		return f.name;
+	return arena_printf(a, "folder %lld", (long long)id);
+}
+
+/* What loop detection knows about the device (common/loopstate.h). */
+static void
+print_loops(struct store *s, struct arena *a, const struct store_device *d)
+{
+	struct loopstate ls;
+	uint8_t *data;
+	size_t len;
+
+	if (store_device_blob_get(s, a, d->id, LOOPSTATE_BLOB, &data, &len) !=
+	    STORE_OK)
+		data = NULL;
+	loopstate_parse(a, data, data != NULL ? len : 0, &ls);
+	if (ls.n == 0) {
+		printf("  loops:        none\n");
+		return;
+	}
+	for (size_t i = 0; i < ls.n; i++) {
+		const struct loopstate_fact *f = &ls.v[i];
+		const char *folder =
+			loop_folder_name(s, a, d->account_id, f->folder);
+
+		switch (f->kind) {
+		case LOOPSTATE_LOOPS:
+			printf("  loops:        %s: %lld, the last %s\n",
+			       folder, (long long)f->count,
+			       fmt_time(a, f->time));
+			break;
+		case LOOPSTATE_ISOLATED:
+			printf("  isolated:     %s: %s since %s\n", folder,
+			       f->server_id, fmt_time(a, f->time));
+			break;
+		case LOOPSTATE_PROBE:
+			printf("  probing:      %s (one item an answer)\n",
+			       folder);
+			break;
+		case LOOPSTATE_REPEAT:
+			printf("  repeated:     %s: key %s %lld times\n",
+			       folder, f->key, (long long)f->count);
+			break;
+		case LOOPSTATE_SUSPECT:
+			break;
+		}
+	}
 }
 
 static int
@@ -679,6 +742,7 @@ device_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		printf("  wipe:         %s\n", wipe_name(d->wipe));
 		printf("  policy key:   %u%s\n", d->policy_key,
 		       d->policy_key == 0 ? " (not provisioned)" : "");
+		print_loops(s, a, d);
 	}
 	return 0;
 }
@@ -796,6 +860,76 @@ device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return 0;
 }
 
+/* Forget the device's loops. An isolated item becomes pending again: the
+ * modseq walk of its folder goes back to before it, and a version the
+ * device holds is held as older; an isolated folder the same way in the
+ * hierarchy. */
+static int
+device_clearloop(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store_device dev;
+	struct loopstate ls;
+	struct store *s;
+	enum store_error e;
+	uint8_t *data;
+	size_t len, isolated = 0;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n, &rc) <
+	    0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
+		return EX_FAIL;
+	if ((e = store_begin(s, true)) != STORE_OK)
+		return store_fail("clearing the loop state", e);
+	e = store_device_blob_get(s, a, dev.id, LOOPSTATE_BLOB, &data, &len);
+	if (e == STORE_NOTFOUND) {
+		data = NULL;
+		len = 0;
+		e = STORE_OK;
+	}
+	loopstate_parse(a, data, len, &ls);
+	for (size_t i = 0; i < ls.n && e == STORE_OK; i++) {
+		const struct loopstate_fact *f = &ls.v[i];
+		struct store_sync_state st;
+		int64_t held;
+
+		if (f->kind != LOOPSTATE_ISOLATED)
+			continue;
+		e = store_sync_get(s, a, dev.id, f->folder, &st);
+		if (e == STORE_NOTFOUND) {
+			e = STORE_OK; /* no state: it all comes again */
+			continue;
+		}
+		if (e != STORE_OK)
+			break;
+		if (f->folder != 0 &&
+		    store_sync_held(s, st.id, f->id, &held) == STORE_OK &&
+		    held >= f->modseq)
+			e = store_sync_mark(s, st.id, f->id, f->modseq - 1,
+					    true);
+		st.hwm = st.hwm < f->modseq - 1 ? st.hwm : f->modseq - 1;
+		if (e == STORE_OK)
+			e = store_sync_save(s, &st);
+		isolated++;
+	}
+	if (e == STORE_OK)
+		e = store_device_blob_set(s, dev.id, LOOPSTATE_BLOB, NULL, 0);
+	if (e == STORE_OK)
+		e = store_commit(s);
+	if (e != STORE_OK) {
+		store_rollback(s);
+		return store_fail("clearing the loop state", e);
+	}
+	printf("device %s of %s: loop state cleared (%zu isolated item%s "
+	       "sent again)\n",
+	       dev.device_id, acc.login, isolated, isolated == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 cmd_device(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
@@ -822,6 +956,8 @@ cmd_device(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return device_remove(ctl, a, argc, argv);
 	if (strcmp(sub, "resync") == 0)
 		return device_resync(ctl, a, argc, argv);
+	if (strcmp(sub, "clearloop") == 0)
+		return device_clearloop(ctl, a, argc, argv);
 	die_msg("unknown device command '%s'", sub);
 	return usage_out(usage_device, EX_USAGE);
 }
@@ -1449,7 +1585,8 @@ static const char usage_main[] =
 	"               created if missing)\n"
 	"commands (each takes --help):\n"
 	"  user     add, list, passwd, disable, enable, delete accounts\n"
-	"  device   list, allow, block, quarantine, wipe, remove, resync\n"
+	"  device   list, allow, block, quarantine, wipe, remove, resync,\n"
+	"           clearloop\n"
 	"  policy   show, set, unset provisioning policy settings\n"
 	"  import   USER FILE: .vcf, .ics, .eml or mbox into a folder\n"
 	"  export   USER FOLDER FILE\n"

@@ -1166,6 +1166,425 @@ test_quirk_gmail_dates(void)
 	eas_client_free(&g);
 }
 
+/* --- loops (issue 12) --- */
+
+/* A raw Sync of folder from key with a window; the answer's Collection
+ * in *coll_r (NULL for an empty body). */
+static struct eas_response
+sync_from(struct eas_client *c, const char *folder, const char *key,
+	  unsigned window, const struct wbxml_node **coll_r)
+{
+	struct wbxml_node *root = wbxml_new(A, EAS_AIRSYNC_SYNC);
+	struct wbxml_node *cs = wbxml_add(A, root, EAS_AIRSYNC_COLLECTIONS);
+	struct wbxml_node *coll = wbxml_add(A, cs, EAS_AIRSYNC_COLLECTION);
+	struct eas_response r;
+
+	wbxml_add_text(A, coll, EAS_AIRSYNC_SYNCKEY, key);
+	wbxml_add_text(A, coll, EAS_AIRSYNC_COLLECTIONID, folder);
+	wbxml_add_textf(A, coll, EAS_AIRSYNC_WINDOWSIZE, "%u", window);
+	CU_ASSERT_EQUAL_FATAL(eas_client_post(c, A, "Sync", root, NULL, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(r.http_status, 200);
+	*coll_r = r.tree == NULL
+			  ? NULL
+			  : wbxml_child(wbxml_child(r.tree,
+						    EAS_AIRSYNC_COLLECTIONS),
+					EAS_AIRSYNC_COLLECTION);
+	return r;
+}
+
+static size_t
+count_items(const struct wbxml_node *coll)
+{
+	const struct wbxml_node *cmds =
+		coll != NULL ? wbxml_child(coll, EAS_AIRSYNC_COMMANDS) : NULL;
+	const struct wbxml_node *n;
+	size_t k = 0;
+
+	if (cmds != NULL)
+		wbxml_foreach(cmds, n) k += n->tag == EAS_AIRSYNC_ADD ||
+					    n->tag == EAS_AIRSYNC_CHANGE;
+	return k;
+}
+
+/* Whether the answer carries the contact filed as name. */
+static bool
+carries(const struct wbxml_node *coll, const char *name)
+{
+	const struct wbxml_node *cmds =
+		coll != NULL ? wbxml_child(coll, EAS_AIRSYNC_COMMANDS) : NULL;
+	const struct wbxml_node *n;
+
+	if (cmds != NULL)
+		wbxml_foreach(cmds, n)
+		{
+			const char *fa = wbxml_child_text(
+				wbxml_child(n, EAS_AIRSYNC_APPLICATIONDATA),
+				EAS_CONTACTS_FILEAS);
+
+			if (fa != NULL && strcmp(fa, name) == 0)
+				return true;
+		}
+	return false;
+}
+
+/* A device that cannot take any answer carrying the contact `broken`
+ * asks again with the same key; everything else it takes. Returns the
+ * key it ends at; *got_r counts what it took, *alone_r the answers that
+ * carried `broken` alone. */
+static const char *
+broken_client(struct eas_client *c, const char *f, const char *key,
+	      const char *broken, size_t *got_r, size_t *alone_r)
+{
+	*got_r = 0;
+	*alone_r = 0;
+	for (int round = 0; round < 60; round++) {
+		const struct wbxml_node *coll;
+		bool more;
+
+		sync_from(c, f, key, 10, &coll);
+		if (coll == NULL)
+			return key; /* nothing more */
+		more = wbxml_child(coll, EAS_AIRSYNC_MOREAVAILABLE) != NULL;
+		if (carries(coll, broken)) {
+			*alone_r += count_items(coll) == 1;
+			continue; /* cannot parse it: the same key again */
+		}
+		*got_r += count_items(coll);
+		key = arena_strdup(A,
+				   wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY));
+		if (!more && count_items(coll) == 0)
+			return key;
+	}
+	CU_FAIL("the device never got through");
+	return key;
+}
+
+static void
+add_contact(struct eas_client *c, const char *f, const char *name)
+{
+	struct wbxml_node *app = app_new();
+	const char *sid;
+	int status;
+
+	wbxml_add_text(A, app, EAS_CONTACTS_FILEAS, name);
+	wbxml_add_text(A, app, EAS_CONTACTS_LASTNAME, name);
+	CU_ASSERT_EQUAL_FATAL(eas_client_add(c, A, f, app, &sid, &status), 0);
+	CU_ASSERT_EQUAL(status, 1);
+}
+
+/* The lost answer is repeated byte for byte (more than once); the third
+ * repeat is a loop: the answer goes one item at a time, the item the
+ * device chokes on is isolated after it looped alone, `device list`
+ * shows it and `device clearloop` sends it again. */
+static void
+test_sync_loop(void)
+{
+	struct eas_client *feed = device("loopFeed", "16.1");
+	struct eas_client *c = device("loopDev", "16.1");
+	const char *f = folder_of(c, EAS_FOLDER_CONTACTS);
+	const char *names[] = {"Loop1", "Loop2", "Loop3", "Loop4", "Loop5"};
+	const struct wbxml_node *coll;
+	struct eas_response first, again;
+	const char *k0, *k1, *key;
+	size_t got, alone;
+	char *out;
+
+	for (size_t i = 0; i < N_ELEMENTS(names); i++)
+		add_contact(feed, f, names[i]);
+	sync_from(c, f, "0", 10, &coll);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(coll);
+	k0 = arena_strdup(A, wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY));
+	first = sync_from(c, f, k0, 10, &coll);
+	CU_ASSERT_EQUAL(count_items(coll), 5);
+	k1 = arena_strdup(A, wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY));
+	/* lost answers: the same bytes, twice */
+	for (int i = 0; i < 2; i++) {
+		again = sync_from(c, f, k0, 10, &coll);
+		CU_ASSERT_EQUAL_FATAL(again.body_len, first.body_len);
+		CU_ASSERT(memcmp(again.body, first.body, first.body_len) == 0);
+	}
+	/* the third is a loop: one item, more to come, the same next key */
+	sync_from(c, f, k0, 10, &coll);
+	CU_ASSERT_EQUAL(count_items(coll), 1);
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(coll, EAS_AIRSYNC_MOREAVAILABLE));
+	CU_ASSERT_STRING_EQUAL(wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY), k1);
+	/* from there a device that chokes on Loop3 */
+	key = broken_client(c, f, k0, "Loop3", &got, &alone);
+	CU_ASSERT_EQUAL(got, 4);
+	CU_ASSERT(alone >= 3);
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "device", "list", "ada"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "isolated:     Contacts: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "loops:        Contacts: 2"));
+	/* cleared: it comes again (and the device, mended, takes it) */
+	CU_ASSERT_EQUAL(
+		EASCTL(NULL, &out, "device", "clearloop", "ada", "loopDev"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 isolated item sent again"));
+	sync_from(c, f, key, 10, &coll);
+	CU_ASSERT(carries(coll, "Loop3"));
+	CU_ASSERT_EQUAL(count_items(coll), 1);
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "device", "list", "ada"), 0);
+	CU_ASSERT_PTR_NULL(strstr(out, "isolated:"));
+	eas_client_free(&feed);
+	eas_client_free(&c);
+}
+
+/* The same with Changes: the answer's items are held as older again and
+ * come one at a time; the one the device chokes on stays at the version
+ * it had until clearloop. */
+static void
+test_sync_loop_changes(void)
+{
+	struct eas_client *feed = device("loopFeed2", "16.1");
+	struct eas_client *c = device("loopDev2", "16.1");
+	const char *f = folder_of(c, EAS_FOLDER_CONTACTS);
+	const struct wbxml_node *coll;
+	struct eas_response first, again;
+	struct eas_sync_result r;
+	const char *k0, *key;
+	size_t got, alone, changes = 0;
+	char *out;
+
+	sync_from(c, f, "0", 10, &coll);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(coll);
+	k0 = arena_strdup(A, wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY));
+	k0 = broken_client(c, f, k0, "nobody", &got, &alone);
+	CU_ASSERT_EQUAL(got, 5);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(feed, A, f, NULL, &r), 0);
+	for (size_t i = 0; i < r.count; i++)
+		if (r.items[i].kind == EAS_ITEM_ADD) {
+			change_one(feed, f, &r.items[i], EAS_CONTACTS_JOBTITLE,
+				   "Edited");
+			changes++;
+		}
+	CU_ASSERT_EQUAL(changes, 5);
+	first = sync_from(c, f, k0, 10, &coll);
+	CU_ASSERT_EQUAL(count_items(coll), 5);
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(
+		wbxml_child(coll, EAS_AIRSYNC_COMMANDS), EAS_AIRSYNC_CHANGE));
+	for (int i = 0; i < 2; i++) {
+		again = sync_from(c, f, k0, 10, &coll);
+		CU_ASSERT_EQUAL_FATAL(again.body_len, first.body_len);
+		CU_ASSERT(memcmp(again.body, first.body, first.body_len) == 0);
+	}
+	key = broken_client(c, f, k0, "Loop3", &got, &alone);
+	CU_ASSERT_EQUAL(got, 4);
+	CU_ASSERT(alone >= 3);
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "device", "list", "ada"), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(out, "ada/loopDev2"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(strstr(out, "ada/loopDev2"), "isolated:     Contacts"));
+	CU_ASSERT_EQUAL(
+		EASCTL(NULL, &out, "device", "clearloop", "ada", "loopDev2"),
+		0);
+	sync_from(c, f, key, 10, &coll);
+	CU_ASSERT(carries(coll, "Loop3"));
+	CU_ASSERT_PTR_NOT_NULL(wbxml_child(
+		wbxml_child(coll, EAS_AIRSYNC_COMMANDS), EAS_AIRSYNC_CHANGE));
+	eas_client_free(&feed);
+	eas_client_free(&c);
+}
+
+/* A raw FolderSync from key. */
+static const struct wbxml_node *
+foldersync_from(struct eas_client *c, const char *key,
+		struct eas_response *r_out)
+{
+	struct wbxml_node *root = wbxml_new(A, EAS_FOLDERHIERARCHY_FOLDERSYNC);
+	struct eas_response r;
+
+	wbxml_add_text(A, root, EAS_FOLDERHIERARCHY_SYNCKEY, key);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_post(c, A, "FolderSync", root, NULL, &r), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r.tree);
+	if (r_out != NULL)
+		*r_out = r;
+	return r.tree;
+}
+
+static int64_t
+folder_count(const struct wbxml_node *fs)
+{
+	int64_t n = -1;
+
+	wbxml_child_int(wbxml_child(fs, EAS_FOLDERHIERARCHY_CHANGES),
+			EAS_FOLDERHIERARCHY_COUNT, &n);
+	return n;
+}
+
+static bool
+names_folder(const struct wbxml_node *fs, const char *name)
+{
+	const struct wbxml_node *ch =
+		wbxml_child(fs, EAS_FOLDERHIERARCHY_CHANGES);
+	const struct wbxml_node *n;
+
+	if (ch != NULL)
+		wbxml_foreach(ch, n)
+		{
+			const char *d = wbxml_child_text(
+				n, EAS_FOLDERHIERARCHY_DISPLAYNAME);
+
+			if (d != NULL && strcmp(d, name) == 0)
+				return true;
+		}
+	return false;
+}
+
+static void
+folder_create(struct eas_client *c, const char *name)
+{
+	struct wbxml_node *root =
+		wbxml_new(A, EAS_FOLDERHIERARCHY_FOLDERCREATE);
+	struct eas_response r;
+	int64_t st = 0;
+
+	wbxml_add_text(A, root, EAS_FOLDERHIERARCHY_SYNCKEY, c->hierarchy_key);
+	wbxml_add_text(A, root, EAS_FOLDERHIERARCHY_PARENTID, "0");
+	wbxml_add_text(A, root, EAS_FOLDERHIERARCHY_DISPLAYNAME, name);
+	wbxml_add_text(A, root, EAS_FOLDERHIERARCHY_TYPE, "12");
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_post(c, A, "FolderCreate", root, NULL, &r), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r.tree);
+	CU_ASSERT_EQUAL(
+		wbxml_child_int(r.tree, EAS_FOLDERHIERARCHY_STATUS, &st), 1);
+	CU_ASSERT_EQUAL_FATAL(st, 1);
+	free(c->hierarchy_key);
+	c->hierarchy_key =
+		strdup(wbxml_child_text(r.tree, EAS_FOLDERHIERARCHY_SYNCKEY));
+}
+
+/* FolderSync: the lost answer twice byte for byte, then a loop: one
+ * folder an answer, and the folder the device chokes on is isolated. A
+ * device that asks for key 0 again and again gets one folder an answer
+ * too. */
+static void
+test_foldersync_loop(void)
+{
+	struct eas_client *feed = device("fsFeed", "16.1");
+	struct eas_client *c = device("fsDev", "16.1");
+	struct eas_client *z = device("fsZero", "16.1");
+	const char *k1 = arena_strdup(A, c->hierarchy_key), *key;
+	struct eas_response first, again;
+	const struct wbxml_node *fs;
+	int64_t live;
+	size_t alone = 0, taken = 0;
+	char *out;
+
+	folder_create(feed, "LoopFine");
+	folder_create(feed, "LoopBroken");
+	fs = foldersync_from(c, k1, &first);
+	CU_ASSERT_EQUAL(folder_count(fs), 2);
+	for (int i = 0; i < 2; i++) {
+		foldersync_from(c, k1, &again);
+		CU_ASSERT_EQUAL_FATAL(again.body_len, first.body_len);
+		CU_ASSERT(memcmp(again.body, first.body, first.body_len) == 0);
+	}
+	fs = foldersync_from(c, k1, NULL);
+	CU_ASSERT_EQUAL(folder_count(fs), 1);
+	CU_ASSERT(names_folder(fs, "LoopFine"));
+	key = arena_strdup(A,
+			   wbxml_child_text(fs, EAS_FOLDERHIERARCHY_SYNCKEY));
+	for (int round = 0; round < 20; round++) {
+		fs = foldersync_from(c, key, NULL);
+		if (names_folder(fs, "LoopBroken")) {
+			alone += folder_count(fs) == 1;
+			continue;
+		}
+		key = arena_strdup(
+			A, wbxml_child_text(fs, EAS_FOLDERHIERARCHY_SYNCKEY));
+		if (folder_count(fs) == 0)
+			break;
+	}
+	CU_ASSERT_EQUAL(alone, 3);
+	CU_ASSERT_EQUAL(folder_count(foldersync_from(c, key, NULL)), 0);
+	CU_ASSERT_EQUAL(EASCTL(NULL, &out, "device", "list", "ada"), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(strstr(out, "ada/fsDev"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(strstr(out, "ada/fsDev"), "isolated:     hierarchy"));
+	CU_ASSERT_EQUAL(
+		EASCTL(NULL, &out, "device", "clearloop", "ada", "fsDev"), 0);
+	fs = foldersync_from(c, key, NULL);
+	CU_ASSERT(names_folder(fs, "LoopBroken"));
+
+	/* key 0 over and over (the first came with device()) */
+	fs = foldersync_from(z, "0", NULL);
+	live = folder_count(fs);
+	CU_ASSERT(live > 2);
+	foldersync_from(z, "0", NULL);
+	fs = foldersync_from(z, "0", NULL);
+	CU_ASSERT_EQUAL(folder_count(fs), 1);
+	key = arena_strdup(A,
+			   wbxml_child_text(fs, EAS_FOLDERHIERARCHY_SYNCKEY));
+	for (taken = 1; taken < (size_t)live + 2; taken++) {
+		fs = foldersync_from(z, key, NULL);
+		key = arena_strdup(
+			A, wbxml_child_text(fs, EAS_FOLDERHIERARCHY_SYNCKEY));
+		if (folder_count(fs) == 0)
+			break;
+		CU_ASSERT_EQUAL(folder_count(fs), 1);
+		CU_ASSERT_PTR_NOT_NULL(wbxml_child(
+			wbxml_child(fs, EAS_FOLDERHIERARCHY_CHANGES),
+			EAS_FOLDERHIERARCHY_ADD));
+	}
+	CU_ASSERT_EQUAL(taken, (size_t)live);
+	eas_client_free(&feed);
+	eas_client_free(&c);
+	eas_client_free(&z);
+}
+
+/* easd --loop-repeats 5: four lost answers in a row are still just
+ * that; the fifth repeat is the loop. */
+static void
+test_loop_repeats_option(void)
+{
+	struct eas_client *feed = device("loopFeed5", "16.1");
+	struct eas_client *c = device("loopDev5", "16.1");
+	const char *f = folder_of(c, EAS_FOLDER_CONTACTS);
+	const struct wbxml_node *coll;
+	struct eas_response first, again;
+	const char *k0;
+
+	add_contact(feed, f, "Five1");
+	add_contact(feed, f, "Five2");
+	sync_from(c, f, "0", 10, &coll);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(coll);
+	k0 = arena_strdup(A, wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY));
+	first = sync_from(c, f, k0, 10, &coll);
+	CU_ASSERT_EQUAL(count_items(coll), 2);
+	for (int i = 0; i < 4; i++) {
+		again = sync_from(c, f, k0, 10, &coll);
+		CU_ASSERT_EQUAL_FATAL(again.body_len, first.body_len);
+		CU_ASSERT(memcmp(again.body, first.body, first.body_len) == 0);
+	}
+	sync_from(c, f, k0, 10, &coll);
+	CU_ASSERT_EQUAL(count_items(coll), 1);
+	eas_client_free(&feed);
+	eas_client_free(&c);
+}
+
+static int
+suite_init_repeats5(void)
+{
+	static const char *const args[] = {"--loop-repeats", "5", NULL};
+
+	setenv("TZ", "UTC", 1);
+	srv = easd_start(args);
+	A = arena_new(1 << 20);
+	return srv == NULL ? -1 : 0;
+}
+
+static CU_TestInfo loop_option_tests[] = {
+	{"--loop-repeats 5", test_loop_repeats_option},
+	CU_TEST_INFO_NULL,
+};
+
+static CU_TestInfo loop_tests[] = {
+	{"a Sync loop: probe, isolate, clearloop", test_sync_loop},
+	{"a Sync loop over Changes", test_sync_loop_changes},
+	{"FolderSync loops, also on key 0", test_foldersync_loop},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo quirk_tests[] = {
 	{"pyactivesync gets a full no-change Sync", test_quirk_full_sync},
 	{"Thunderbird's add-on never gets OPAQUE", test_quirk_no_opaque},
@@ -1213,6 +1632,9 @@ static CU_SuiteInfo suites[] = {
 	{"edits elsewhere", suite_init, suite_clean, NULL, NULL,
 	 elsewhere_tests},
 	{"quirk table", suite_init, suite_clean, NULL, NULL, quirk_tests},
+	{"loops", suite_init, suite_clean, NULL, NULL, loop_tests},
+	{"loops, configured", suite_init_repeats5, suite_clean, NULL, NULL,
+	 loop_option_tests},
 	CU_SUITE_INFO_NULL,
 };
 
