@@ -483,11 +483,19 @@ tz_from_offsets(offset_fn *offset_at, void *ctx, int64_t t, const char *name,
 	}
 }
 
+/* Rules for a far year cost libical an expansion of every year up to it
+ * (seconds for a DTSTART in 6022): the rules of 2200 stand in for those of
+ * any later year, which no zone has announced anyway. */
+#define TZ_RULES_LATEST ((int64_t)7258118400) /* 2200-01-01T00:00:00Z */
+
 void
 conv_tz_from_ical(icaltimezone *zone, int64_t t, struct conv_tz *tz_r)
 {
 	const char *loc = icaltimezone_get_location(zone);
 	char name[32];
+
+	if (t > TZ_RULES_LATEST)
+		t = TZ_RULES_LATEST;
 
 	/* libical may rebuild the zone (and its strings) while it answers
 	 * the offset questions: keep a copy */

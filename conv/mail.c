@@ -1077,8 +1077,15 @@ mail_item_from_mime(struct arena *a, const char *data, size_t len,
 	if (mail_parse_info(a, data, len, &mi, &meta, error_r) < 0)
 		return -1;
 	item_r->cls = STORE_CLASS_EMAIL;
-	item_r->data = arena_memdup(a, data, len + 1);
-	((uint8_t *)item_r->data)[len] = '\0';
+	{
+		/* data is len bytes, not a string: the NUL is ours */
+		uint8_t *copy = arena_alloc(a, len + 1);
+
+		if (len > 0)
+			memcpy(copy, data, len);
+		copy[len] = '\0';
+		item_r->data = copy;
+	}
 	item_r->data_len = len;
 	mail_info_write(a, &mi, &item_r->extra, &item_r->extra_len);
 	item_r->meta = meta;
@@ -1211,9 +1218,15 @@ mail_attachment_get(struct arena *a, const struct store_item *item,
 	}
 	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
 	*len_r = ba->len;
-	*data_r = arena_memdup(a, ba->len > 0 ? ba->data : (guint8 *)"",
-			       ba->len + 1);
-	((uint8_t *)*data_r)[ba->len] = '\0';
+	{
+		/* a GByteArray has no NUL of its own */
+		uint8_t *copy = arena_alloc(a, ba->len + 1);
+
+		if (ba->len > 0)
+			memcpy(copy, ba->data, ba->len);
+		copy[ba->len] = '\0';
+		*data_r = copy;
+	}
 	g_object_unref(mem);
 	*content_type_r =
 		at->ctype != NULL ? at->ctype : "application/octet-stream";
