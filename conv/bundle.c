@@ -33,6 +33,19 @@ struct bundle_reader {
 	bool eml_done, done;
 };
 
+/* n bytes and a NUL: an object's text keeps its length even when it
+ * holds NUL bytes (arena_strndup would stop at the first). */
+static char *
+bytes_dup(struct arena *a, const char *p, size_t n)
+{
+	char *r = arena_alloc(a, n + 1);
+
+	if (n > 0)
+		memcpy(r, p, n);
+	r[n] = '\0';
+	return r;
+}
+
 static bool
 has_suffix(const char *s, const char *suffix)
 {
@@ -146,7 +159,7 @@ next_vcf(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 			obj->cls = STORE_CLASS_CONTACTS;
 			obj->skip = NULL;
 			obj->len = (size_t)(next - start);
-			obj->data = arena_strndup(r->a, start, obj->len);
+			obj->data = bytes_dup(r->a, start, obj->len);
 			obj->line = start_line;
 			return 1;
 		} else if (start == NULL && !line_is(line, llen, "")) {
@@ -270,7 +283,7 @@ next_mbox(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 	}
 	obj->cls = STORE_CLASS_EMAIL;
 	obj->skip = NULL;
-	obj->data = arena_strndup(r->a, (const char *)msg.data, msg.len);
+	obj->data = bytes_dup(r->a, (const char *)msg.data, msg.len);
 	obj->len = msg.len;
 	obj->line = start;
 	buf_deinit(&msg);

@@ -844,8 +844,9 @@ contact_parse(struct arena *a, const char *data, size_t len, struct contact *c,
 			set_tracked(c, tr, field_index(EAS_CONTACTS_WEBPAGE),
 				    &v);
 		} else if (vcard_name_is(l.name, l.nlen, "X-EAS-NODES")) {
+			/* up to a NUL, which base64 cannot hold anyway */
 			c->nodes.s = arena_strndup(a, l.value, l.vlen);
-			c->nodes.len = l.vlen;
+			c->nodes.len = strlen(c->nodes.s);
 			track(tr, CR_NODES, 0);
 		} else if (vcard_name_is(l.name, l.nlen, "X-ABLABEL")) {
 			if (nlabels < MAX_GROUPED && l.group != NULL)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run one fuzzer: tests/fuzz/run.sh TARGET SECONDS CORPUS_DIR. The corpus
 # is seeded from tests/data (seeds already there stay); a crash leaves its
-# input as build/fuzz/crash-* and fails the run.
+# input as build/fuzz/crash-* and fails the run. Keep a fixed finding as
+# tests/data/fuzz/TARGET/NAME: test-conv-regress replays it.
 set -eu
 t=$1
 seconds=$2
@@ -16,6 +17,8 @@ ical) seeds="tests/data/conv/*.ics tests/data/easctl/*.ics"
 mime) seeds="tests/data/mail/*.eml tests/data/easctl/*.mbox" ;;
 *) echo "run.sh: unknown fuzzer $t" >&2; exit 2 ;;
 esac
+# what the fuzzers found before (test-conv-regress replays it) seeds too
+seeds="$seeds tests/data/fuzz/$t/*"
 mkdir -p "$corpus"
 for f in $seeds; do
 	[ -f "$f" ] && cp -n "$f" "$corpus/" 2>/dev/null || true
