@@ -15,6 +15,7 @@
  * queued: an internal switch only this benchmark uses), or the easd that
  * EASD_REF_BIN names (an older build, with its easctl beside it). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -329,6 +330,47 @@ start_old(const char *ref, char *dir, int *port_r)
 	return pid;
 }
 
+/* CPU seconds of the server's thread of that name (0 when none). */
+static double
+thread_cpu(pid_t pid, const char *name)
+{
+	char path[320], buf[512], *p;
+	unsigned long ut = 0, st = 0;
+	double sum = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (dir == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL) {
+		FILE *f;
+		size_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid,
+			 d->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		if (strstr(buf, name) == NULL || p == NULL ||
+		    sscanf(p + 2,
+			   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu "
+			   "%lu",
+			   &ut, &st) != 2)
+			continue;
+		sum += (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	}
+	closedir(dir);
+	return sum;
+}
+
 /* Seconds until the server's index queue is empty (bounded). */
 static double
 wait_indexed(const struct easd_proc *p)
@@ -350,6 +392,7 @@ wait_indexed(const struct easd_proc *p)
 struct rate_run {
 	double rate;	 /* deliveries/s */
 	double cpu_us;	 /* server CPU per message, indexing included */
+	double ix_us;	 /* of which the indexer thread's */
 	double catch_up; /* s from the last delivery to an empty queue */
 	double db_bytes; /* the database file afterwards (0: unknown) */
 };
@@ -362,7 +405,7 @@ rate_run(bool index, struct rate_run *r)
 	const char *ref = getenv("EASD_REF_BIN");
 	struct easd_proc *p = NULL, old = {0};
 	char dir[] = "/tmp/easd-ref-XXXXXX";
-	double cpu0;
+	double cpu0, ix0;
 
 	memset(r, 0, sizeof(*r));
 	if (!index && ref != NULL && ref[0] != '\0') {
@@ -380,10 +423,13 @@ rate_run(bool index, struct rate_run *r)
 			return -1;
 	}
 	cpu0 = measure_cpu(p->pid);
+	ix0 = thread_cpu(p->pid, "(easd-indexer)");
 	r->rate = deliver(p, 0, RATE_MESSAGES);
 	if (index)
 		r->catch_up = wait_indexed(p);
 	r->cpu_us = (measure_cpu(p->pid) - cpu0) * 1e6 / RATE_MESSAGES;
+	r->ix_us = (thread_cpu(p->pid, "(easd-indexer)") - ix0) * 1e6 /
+		   RATE_MESSAGES;
 	if (p != &old)
 		r->db_bytes =
 			(double)sqlite_number(p->db_path, "PRAGMA page_count") *
@@ -403,7 +449,7 @@ rates(void)
 {
 	double with[RATE_RUNS], without[RATE_RUNS], ratio[RATE_RUNS];
 	double cpu_with[RATE_RUNS], cpu_without[RATE_RUNS], catch_up[RATE_RUNS];
-	double growth[RATE_RUNS];
+	double growth[RATE_RUNS], ix[RATE_RUNS];
 	const char *ref = getenv("EASD_REF_BIN");
 
 	for (int i = 0; i < RATE_RUNS; i++) {
@@ -419,14 +465,16 @@ rates(void)
 		cpu_with[i] = w.cpu_us;
 		cpu_without[i] = wo.cpu_us;
 		catch_up[i] = w.catch_up;
+		ix[i] = w.ix_us;
 		growth[i] = wo.db_bytes > 0 && w.db_bytes > 0
 				    ? w.db_bytes / wo.db_bytes - 1
 				    : 0;
 		fprintf(stderr,
 			"bench-search: run %d: %.0f vs %.0f msg/s (%.2f), "
-			"%.0f vs %.0f us CPU/msg, caught up in %.2f s\n",
+			"%.0f vs %.0f us CPU/msg (indexer %.0f), caught up in "
+			"%.2f s\n",
 			i + 1, w.rate, wo.rate, ratio[i], w.cpu_us, wo.cpu_us,
-			w.catch_up);
+			w.ix_us, w.catch_up);
 	}
 	printf("bench-search: lmtp_reference %.0f msg/s (target -; %s)\n",
 	       measure_median(without, RATE_RUNS),
@@ -442,6 +490,9 @@ rates(void)
 	printf("bench-search: cpu_per_msg_with_index %.0f us (target -; "
 	       "indexer included)\n",
 	       measure_median(cpu_with, RATE_RUNS));
+	printf("bench-search: cpu_per_msg_indexer %.0f us (target -; the "
+	       "indexer thread's share of the above)\n",
+	       measure_median(ix, RATE_RUNS));
 	printf("bench-search: index_caught_up_after %.2f s (target -; after "
 	       "the 10,000th delivery)\n",
 	       measure_median(catch_up, RATE_RUNS));

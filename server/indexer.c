@@ -155,6 +155,8 @@ indexer_start(const char *db_path, const char **error_r)
 		free(ix);
 		return NULL;
 	}
+	/* named, for top -H and the benchmark */
+	(void)pthread_setname_np(ix->thread, "easd-indexer");
 	ix->running = true;
 	return ix;
 }
