@@ -818,6 +818,71 @@ out:
 	free(path);
 }
 
+/* Two deliveries, one deleted and one moved to Sent Items at once, while
+ * the indexer may or may not have reached them: the deleted one is never
+ * found, the moved one only in its new folder; then it is deleted too. */
+static void
+moved_and_deleted(struct arena *a)
+{
+	struct store_folder inbox, sent;
+	struct store_item *items, moved;
+	int64_t del = 0, mov = 0;
+	struct store *s;
+	size_t n = 0;
+	char q[512];
+
+	for (int i = 1; i <= 2; i++) {
+		snprintf(q, sizeof(q),
+			 "From: Carol <carol@partner.example>\r\n"
+			 "To: ada@example.org\r\nSubject: Blimp %d\r\n"
+			 "Message-ID: <b%d@partner.example>\r\n\r\n"
+			 "The blimp is grounded.\r\n",
+			 i, i);
+		CU_ASSERT_EQUAL_FATAL(
+			harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, q), 250);
+	}
+	s = easd_store(srv);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(store_folder_get_by_type(s, a, srv->ada_id,
+						 EAS_FOLDER_INBOX, &inbox),
+			STORE_OK);
+	CU_ASSERT_EQUAL(store_folder_get_by_type(s, a, srv->ada_id,
+						 EAS_FOLDER_SENT, &sent),
+			STORE_OK);
+	CU_ASSERT_EQUAL(store_item_list(s, a, srv->ada_id, inbox.id, 0, 1000,
+					false, &items, &n),
+			STORE_OK);
+	for (size_t i = 0; i < n; i++) {
+		const char *subj = items[i].meta.subject;
+
+		if (subj != NULL && strcmp(subj, "Blimp 1") == 0)
+			del = items[i].id;
+		else if (subj != NULL && strcmp(subj, "Blimp 2") == 0)
+			mov = items[i].id;
+	}
+	CU_ASSERT_EQUAL(store_item_delete(s, srv->ada_id, del, 0), STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_item_move(s, a, srv->ada_id, mov, sent.id, 0, &moved),
+		STORE_OK);
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "blimp"), "1");
+	snprintf(q, sizeof(q),
+		 "<And><airsync:CollectionId>%s</airsync:CollectionId>"
+		 "<FreeText>blimp</FreeText></And>",
+		 inbox.server_id);
+	CU_ASSERT_STRING_EQUAL(
+		at(mailbox(ada, a, q, NULL), 1, EAS_SEARCH_TOTAL), "0");
+	snprintf(q, sizeof(q),
+		 "<And><airsync:CollectionId>%s</airsync:CollectionId>"
+		 "<FreeText>blimp</FreeText></And>",
+		 sent.server_id);
+	CU_ASSERT_STRING_EQUAL(
+		at(mailbox(ada, a, q, NULL), 1, EAS_SEARCH_TOTAL), "1");
+	CU_ASSERT_EQUAL(store_item_delete(s, srv->ada_id, moved.id, 0),
+			STORE_OK);
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "blimp"), "0");
+	store_close(&s);
+}
+
 /* Deliveries are indexed by the indexer thread, in batches: a Search
  * right after a delivery finds the message all the same (it indexes what
  * its account has queued first), and a burst of deliveries acknowledged
@@ -877,6 +942,7 @@ test_deferred_index(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ada);
 	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "airship"), "20");
 	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "zeppelin"), "1");
+	moved_and_deleted(a);
 	arena_free(&a);
 }
 
@@ -888,7 +954,8 @@ static CU_TestInfo tests[] = {
 	{"Find at 16.1", test_find},
 	{"ResolveRecipients with MergedFreeBusy", test_resolve},
 	{"OPTIONS lists the commands", test_options},
-	{"indexed in batches: found at once, kept across kill -9",
+	{"indexed in batches: found at once, kept across kill -9, moved, "
+	 "deleted",
 	 test_deferred_index},
 	CU_TEST_INFO_NULL,
 };
