@@ -18,6 +18,7 @@
 #include "push.h"
 #include "server.h"
 #include "util.h"
+#include "version.h"
 #include "xalloc.h"
 
 /* Per-thread store connections, all closed at shutdown. */
@@ -104,7 +105,8 @@ usage(FILE *f)
 	      "  --max-recipients-per-hour N   per account (default 500; 0 = "
 	      "no limit)\n"
 	      "  --send-retry-time S   how long the queue retries "
-	      "(default 432000, 5 days)\n",
+	      "(default 432000, 5 days)\n"
+	      "  --version             print the version and exit\n",
 	      f);
 }
 
@@ -154,7 +156,8 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_SENDSIZE,
 		O_RCPTS,
 		O_RETRY,
-		O_HELP
+		O_HELP,
+		O_VERSION
 	};
 	static const struct option opts[] = {
 		{"data", required_argument, NULL, O_DATA},
@@ -178,6 +181,7 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"max-recipients-per-hour", required_argument, NULL, O_RCPTS},
 		{"send-retry-time", required_argument, NULL, O_RETRY},
 		{"help", no_argument, NULL, O_HELP},
+		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
 	};
 	enum log_level level;
@@ -271,6 +275,9 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			break;
 		case O_HELP:
 			usage(stdout);
+			exit(0);
+		case O_VERSION:
+			printf("easd %s\n", EASD_VERSION);
 			exit(0);
 		default:
 			bad = 1;

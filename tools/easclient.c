@@ -12,6 +12,7 @@
 #include "client-eas.h"
 #include "conv.h"
 #include "util.h"
+#include "version.h"
 #include "xalloc.h"
 
 #define EX_FAIL 1
@@ -21,7 +22,7 @@
 
 static const char usage[] =
 	"usage: easclient --url URL --user U --password P --device ID\n"
-	"                 [--type T] [--version 16.1] [--state FILE]\n"
+	"                 [--type T] [--eas-version 16.1] [--state FILE]\n"
 	"                 [--trace] [--xml] COMMAND ...\n"
 	"commands:\n"
 	"  autodiscover EMAIL          print the server URL\n"
@@ -41,7 +42,9 @@ static const char usage[] =
 	"[--no-save]\n"
 	"                              SmartReply / SmartForward\n"
 	"FOLDER is a folder ServerId or display name. --trace prints every\n"
-	"request and response as XML on stderr; --xml prints items as XML.\n";
+	"request and response as XML on stderr; --xml prints items as XML.\n"
+	"--eas-version is the protocol version sent (MS-ASProtocolVersion);\n"
+	"--version prints the program's version.\n";
 
 struct opts {
 	const char *url, *user, *password, *device, *type, *version, *state;
@@ -453,6 +456,10 @@ main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("easclient %s\n", EASD_VERSION);
+			return 0;
+		}
 		if (strcmp(argv[i], "--trace") == 0) {
 			o.trace = true;
 			continue;
@@ -471,7 +478,7 @@ main(int argc, char **argv)
 			slot = &o.device;
 		else if (strcmp(argv[i], "--type") == 0)
 			slot = &o.type;
-		else if (strcmp(argv[i], "--version") == 0)
+		else if (strcmp(argv[i], "--eas-version") == 0)
 			slot = &o.version;
 		else if (strcmp(argv[i], "--state") == 0)
 			slot = &o.state;

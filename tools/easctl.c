@@ -19,6 +19,7 @@
 #include "conv.h"
 #include "log.h"
 #include "util.h"
+#include "version.h"
 #include "xalloc.h"
 
 #define EASCTL_MAX_FILE (256u * 1024 * 1024)
@@ -1287,6 +1288,7 @@ static const char usage_main[] =
 	"usage: easctl [--data DIR] COMMAND ...\n"
 	"  --data DIR   data directory (default ./var; database DIR/easd.db,\n"
 	"               created if missing)\n"
+	"  --version    print the version and exit\n"
 	"commands (each takes --help):\n"
 	"  user     add, list, passwd, disable, enable, delete accounts\n"
 	"  device   list, allow, block, quarantine, wipe, remove, resync\n"
@@ -1380,6 +1382,9 @@ main(int argc, char **argv)
 		} else if (strncmp(argv[i], "--data=", 7) == 0) {
 			ctl.data_dir = argv[i] + 7;
 			i++;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("easctl %s\n", EASD_VERSION);
+			return 0;
 		} else if (strcmp(argv[i], "--help") == 0 ||
 			   strcmp(argv[i], "-h") == 0) {
 			return usage_out(usage_main, 0);
