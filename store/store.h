@@ -728,6 +728,35 @@ enum store_error store_stats(struct store *s, struct store_stats *r);
 /* PRAGMA integrity_check == ok. */
 enum store_error store_check(struct store *s);
 
+/* --- backup and restore (backup.c) --- */
+
+/* Write a consistent copy of the database (everything committed, the WAL
+ * included) to path while other connections go on writing: one snapshot
+ * through SQLite's online backup API, written to path.tmp, checked,
+ * synced and renamed over path. The copy is one self-contained file
+ * (rollback-journal mode). The connection must have no open transaction.
+ * *error_r (static) says what failed. */
+enum store_error store_backup(struct store *s, const char *path,
+			      const char **error_r);
+/* Check a database file without changing it (opened read-only, not
+ * migrated): *version_r is its schema version, *msgs_r (NULL terminated,
+ * in a) the problems of the integrity and foreign-key checks, *n_r how
+ * many (0: sound; at most 100 are listed). STORE_NOTFOUND when it cannot
+ * be opened, STORE_CORRUPT when it is no easd database, with *error_r. */
+enum store_error store_file_check(const char *path, struct arena *a,
+				  int *version_r, const char ***msgs_r,
+				  size_t *n_r, const char **error_r);
+/* The same checks on an open connection's database. */
+enum store_error store_check_report(struct store *s, struct arena *a,
+				    const char ***msgs_r, size_t *n_r);
+/* Replace the database at db_path with a copy of the backup file, which
+ * must pass the checks and not be newer than this code (it is migrated
+ * when next opened). The current database, with its WAL, is moved to
+ * keep_path (NULL: removed). No process may have db_path open: the caller
+ * makes sure (the data directory's lock). */
+enum store_error store_restore(const char *backup, const char *db_path,
+			       const char *keep_path, const char **error_r);
+
 /* --- testing aids --- */
 
 /* Like store_open, but migrate only up to schema version `version` (at most

@@ -1300,6 +1300,9 @@ static const char usage_main[] =
 	"  gal      import, list, remove shared contacts of the address list\n"
 	"  search   index queued mail, reindex a mailbox\n"
 	"  stats    counts and database size\n"
+	"  backup   FILE: a consistent copy while easd runs\n"
+	"  restore  FILE: put a backup back (easd stopped)\n"
+	"  check    [FILE]: integrity check of the database or a backup\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
 
@@ -1356,6 +1359,27 @@ cmd_deliver(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return easctl_deliver(ctl, argc, argv);
 }
 
+static int
+cmd_backup(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_backup(ctl, argc, argv);
+}
+
+static int
+cmd_restore(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_restore(ctl, argc, argv);
+}
+
+static int
+cmd_check(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_check(ctl, argc, argv);
+}
+
 static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
@@ -1366,6 +1390,8 @@ static const struct {
 	{"queue", cmd_queue},	{"oof", cmd_oof},
 	{"wbxml", cmd_wbxml},	{"deliver", cmd_deliver},
 	{"gal", cmd_gal},	{"search", cmd_search},
+	{"backup", cmd_backup}, {"restore", cmd_restore},
+	{"check", cmd_check},
 };
 
 int

@@ -31,5 +31,9 @@ int easctl_oof(struct easctl *ctl, int argc, char **argv);
 int easctl_user_set(struct easctl *ctl, int argc, char **argv);
 int easctl_gal(struct easctl *ctl, int argc, char **argv);
 int easctl_search(struct easctl *ctl, int argc, char **argv);
+/* easctl-backup.c: "backup FILE", "restore FILE", "check [FILE]". */
+int easctl_backup(struct easctl *ctl, int argc, char **argv);
+int easctl_restore(struct easctl *ctl, int argc, char **argv);
+int easctl_check(struct easctl *ctl, int argc, char **argv);
 
 #endif
