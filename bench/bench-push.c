@@ -1,10 +1,13 @@
 /* Push benchmark (issue: push): 1,000 accounts x 10 devices hold 10,000
  * concurrent Pings on raw non-blocking sockets (an epoll loop, pre-built
  * requests); while they wait the server must still answer OPTIONS; then
- * one change is committed per account (store API in this process plus a
- * datagram on the server's notification socket, as easctl does) and the
- * time from each commit to each Ping answer is measured, with the server's
- * resident memory per waiting Ping. Loopback only, bounded in time. */
+ * every client hangs up at once and the time until the server has let go
+ * of all those sockets is measured (issue 13: a parked request notices
+ * its client's going); then the Pings are parked again, one change is
+ * committed per account (store API in this process plus a datagram on the
+ * server's notification socket, as easctl does) and the time from each
+ * commit to each Ping answer is measured, with the server's resident
+ * memory per waiting Ping. Loopback only, bounded in time. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -121,6 +125,25 @@ proc_cpu(pid_t pid)
 		   &ut, &st) != 2)
 		return -1;
 	return ut + st;
+}
+
+/* The server's open file descriptors. */
+static int
+proc_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 /* Wait until the server has used no CPU for a while: every request sent
@@ -552,7 +575,9 @@ raise_fd_limit(void)
 int
 main(void)
 {
-	static const char *const args[] = {"--log-level", "warn", NULL};
+	/* Every client is 127.0.0.1: no per-address limit. */
+	static const char *const args[] = {
+		"--log-level", "warn", "--max-connections-per-addr", "0", NULL};
 	struct easd_proc *p = NULL;
 	struct store *s = NULL;
 	struct adder ad[2];
@@ -561,7 +586,7 @@ main(void)
 	struct rlimit rl;
 	uint64_t *lat = NULL, t0;
 	long rss_before, rss_after;
-	int rc = 1, held = 0, wrong = 0;
+	int rc = 1, held = 0, wrong = 0, fds_idle;
 	size_t nlat = 0;
 
 	raise_fd_limit();
@@ -641,6 +666,7 @@ main(void)
 	}
 	wait_quiet(p->pid);
 	rss_before = proc_field_kb(p->pid, "VmRSS:");
+	fds_idle = proc_fds(p->pid);
 	t0 = time_mono_ms();
 	open_range(0, CONNS);
 	wait_quiet(p->pid);
@@ -680,6 +706,45 @@ main(void)
 		eas_client_free(&c);
 		arena_free(&a);
 	}
+
+	/* Every client hangs up at once: how long until the server has
+	 * closed all those sockets (it used to keep them until the end of
+	 * the heartbeat, 3,000 s here). */
+	{
+		int fds = 0;
+		uint64_t start = now_us(), until = time_mono_ms() + 120000;
+
+		for (int i = 0; i < CONNS; i++) {
+			if (conns[i].fd < 0)
+				continue;
+			epoll_ctl(epfd, EPOLL_CTL_DEL, conns[i].fd, NULL);
+			close(conns[i].fd);
+			conns[i].fd = -1;
+		}
+		while ((fds = proc_fds(p->pid)) > fds_idle + 16 &&
+		       time_mono_ms() < until)
+			usleep(5 * 1000);
+		printf("bench-push: hangup-release-%d %.2f s (target < 5; "
+		       "server fds %d -> %d)\n",
+		       held, (double)(now_us() - start) / 1e6, fds_idle + held,
+		       fds);
+	}
+
+	/* Park them again for the wake-up. */
+	atomic_store(&n_done, 0);
+	atomic_store(&n_failed, 0);
+	for (int i = 0; i < CONNS; i++) {
+		conns[i].state = C_IDLE;
+		conns[i].http_status = conns[i].ping_status = 0;
+	}
+	wait_quiet(p->pid);
+	open_range(0, CONNS);
+	wait_quiet(p->pid);
+	if (atomic_load(&n_done) + atomic_load(&n_failed) > 0)
+		fprintf(stderr,
+			"bench-push: parked again: %d answered early, %d "
+			"failed\n",
+			atomic_load(&n_done), atomic_load(&n_failed));
 
 	/* Wake them: one commit per account. */
 	t0 = time_mono_ms();

@@ -5,6 +5,8 @@
 #ifndef EASD_LOG_H
 #define EASD_LOG_H
 
+#include <stddef.h>
+
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 extern enum log_level log_level_current;
@@ -18,8 +20,18 @@ void log_set_level(enum log_level level);
  * cmd=Sync". Copied; NULL clears it. */
 void log_ctx_set(const char *ctx);
 
+/* The longest line before escaping; longer ones are cut. */
+#define LOG_LINE_MAX 4096
+
+/* Log one line. Control characters in the result (in the context, the
+ * format or any argument) are escaped (\n, \x1b, ...): a line of the log
+ * is always one call. */
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A multi-line text (an XML dump): a title line, then one "| " line per
+ * line of its first 16 KiB, each escaped like any other. */
+void log_block(enum log_level level, const char *title, const char *text,
+	       size_t len);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

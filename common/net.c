@@ -1,9 +1,12 @@
 /* Listening sockets: parse "ADDR:PORT" / "[ADDR]:PORT", resolve, bind,
- * listen, and report the bound port (so that port 0 works). */
+ * listen, and report the bound port (so that port 0 works). Addresses and
+ * CIDR ranges as the front end compares them. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -92,4 +95,98 @@ fail:
 		close(fd);
 	freeaddrinfo(res);
 	return -1;
+}
+
+static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+int
+net_addr_parse(const char *s, struct net_addr *r)
+{
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		memcpy(r->b, v4_mapped, 12);
+		memcpy(r->b + 12, &a4, 4);
+		return 0;
+	}
+	return inet_pton(AF_INET6, s, r->b) == 1 ? 0 : -1;
+}
+
+int
+net_addr_from_sockaddr(const struct sockaddr *sa, struct net_addr *r)
+{
+	if (sa == NULL)
+		return -1;
+	if (sa->sa_family == AF_INET) {
+		memcpy(r->b, v4_mapped, 12);
+		memcpy(r->b + 12, &((const struct sockaddr_in *)sa)->sin_addr,
+		       4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		memcpy(r->b, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		return 0;
+	}
+	return -1;
+}
+
+void
+net_addr_format(const struct net_addr *a, char *buf)
+{
+	if (memcmp(a->b, v4_mapped, 12) == 0)
+		inet_ntop(AF_INET, a->b + 12, buf, NET_ADDR_STRLEN);
+	else
+		inet_ntop(AF_INET6, a->b, buf, NET_ADDR_STRLEN);
+}
+
+static void
+mask_to(struct net_addr *a, unsigned bits)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = bits >= 8 * (i + 1) ? 8
+				: bits > 8 * i	    ? bits - 8 * i
+						    : 0;
+
+		a->b[i] &= (uint8_t)(0xff00u >> keep);
+	}
+}
+
+int
+net_cidr_parse(const char *s, struct net_cidr *r)
+{
+	char host[NET_ADDR_STRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	bool v4;
+
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (net_addr_parse(host, &r->addr) < 0)
+		return -1;
+	v4 = strchr(host, ':') == NULL;
+	r->bits = 128;
+	if (slash != NULL) {
+		char *end;
+		long bits;
+
+		if (slash[1] < '0' || slash[1] > '9')
+			return -1;
+		bits = strtol(slash + 1, &end, 10);
+		if (*end != '\0' || bits < 0 || bits > (v4 ? 32 : 128))
+			return -1;
+		r->bits = (unsigned)bits + (v4 ? 96 : 0);
+	}
+	mask_to(&r->addr, r->bits);
+	return 0;
+}
+
+bool
+net_cidr_match(const struct net_cidr *c, const struct net_addr *a)
+{
+	struct net_addr m = *a;
+
+	mask_to(&m, c->bits);
+	return memcmp(m.b, c->addr.b, 16) == 0;
 }

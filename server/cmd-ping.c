@@ -225,6 +225,7 @@ ping_resume(struct eas_req *req, struct wbxml_node **out_r)
 	case PUSH_TIMEOUT:
 	case PUSH_SUPERSEDED: /* the older Ping ends without changes */
 	case PUSH_SHUTDOWN:   /* the client pings again, elsewhere */
+	case PUSH_LIMIT:      /* answered by the front end */
 	case PUSH_NONE:
 		break;
 	}

@@ -135,13 +135,29 @@ status_response(struct eas_req *req, int status, struct wbxml_node **out_r)
 enum eas_cmd_result
 eas_req_store_error(struct eas_req *req, enum store_error e, const char *what)
 {
-	log_error("%s: %s", what, store_error_str(e));
-	if (e == STORE_BUSY) {
-		req->http_status = 503;
-		eas_req_add_header(req, "Retry-After", "5");
-	} else {
+	const char *retry;
+
+	switch (e) {
+	case STORE_BUSY:
+		retry = EAS_RETRY_BUSY;
+		break;
+	case STORE_INTERNAL: /* disk full, I/O error, ... (logged by the
+				store with SQLite's reason) */
+	case STORE_CORRUPT:
+		retry = EAS_RETRY_STORE;
+		break;
+	default:
+		/* A request the store refused: retrying will not help. */
+		log_error("%s: %s", what, store_error_str(e));
 		req->http_status = 500;
+		return EAS_CMD_ERROR;
 	}
+	/* MS-ASHTTP 2.2.2.1: 503 with Retry-After makes the device back
+	 * off instead of retrying at once as it does after a 500. */
+	log_error("%s: %s: answered 503, Retry-After %s s", what,
+		  store_error_str(e), retry);
+	req->http_status = 503;
+	eas_req_add_header(req, "Retry-After", retry);
 	return EAS_CMD_ERROR;
 }
 
@@ -179,14 +195,43 @@ user_matches(struct eas_req *req)
 	       (req->account.email != NULL && str_ieq(u, req->account.email));
 }
 
+/* A new device of an account that has --max-devices-per-account
+ * already: MS-ASCMD 2.2.2 status 177 (MaximumDevicesReached) for 14.0+,
+ * 403 for older clients and commands without a top-level status. */
 static enum eas_cmd_result
-load_device(struct eas_req *req)
+too_many_devices(struct eas_req *req, size_t n, struct wbxml_node **out_r)
+{
+	log_warn("account %s has %zu devices (--max-devices-per-account): "
+		 "device %s refused",
+		 req->account.login, n, req->device_id);
+	if (req->version >= EAS_V140 && eas_command_root(req->cmd) != 0)
+		return status_response(req, EAS_STATUS_MAXIMUM_DEVICES_REACHED,
+				       out_r);
+	req->http_status = 403;
+	return EAS_CMD_ERROR;
+}
+
+static enum eas_cmd_result
+load_device(struct eas_req *req, struct wbxml_node **out_r)
 {
 	enum store_error e;
 	int64_t now = time_now();
+	unsigned max = req->srv->cfg.max_devices_per_account;
 
 	e = store_device_get(req->store, req->arena, req->account.id,
 			     req->device_id, &req->device);
+	if (e == STORE_NOTFOUND && max > 0) {
+		struct store_device *list;
+		size_t n;
+
+		e = store_device_list(req->store, req->arena, req->account.id,
+				      &list, &n);
+		if (e != STORE_OK)
+			return eas_req_store_error(req, e, "device count");
+		if (n >= max)
+			return too_many_devices(req, n, out_r);
+		e = STORE_NOTFOUND;
+	}
 	if (e == STORE_NOTFOUND) {
 		e = store_device_create(req->store, req->arena, req->account.id,
 					req->device_id, req->device_type,
@@ -290,8 +335,8 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 		return EAS_CMD_ERROR;
 	}
 	req->cmd = cmd->name;
-	r = load_device(req);
-	if (r != EAS_CMD_OK)
+	r = load_device(req, out_r);
+	if (r != EAS_CMD_OK || *out_r != NULL)
 		return r;
 
 	if (req->device.access != STORE_ACCESS_ALLOWED &&
@@ -335,8 +380,8 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 
 			buf_init(&xml, 64 * 1024);
 			wbxml_to_xml(root, &xml);
-			log_debug("request:\n%.*s", (int)xml.len,
-				  (const char *)xml.data);
+			log_block(LOG_DEBUG, "request", (const char *)xml.data,
+				  xml.len);
 			buf_deinit(&xml);
 		}
 		in = root;

@@ -40,6 +40,7 @@ struct push_waiter;
 #define EAS_STATUS_POLICY_REFRESH 143
 #define EAS_STATUS_INVALID_POLICY_KEY 144
 #define EAS_STATUS_ITEM_NOT_FOUND 150
+#define EAS_STATUS_MAXIMUM_DEVICES_REACHED 177
 
 enum eas_cmd_result {
 	EAS_CMD_OK = 0,	    /* *out_r is the body (NULL = empty 200) */
@@ -109,6 +110,13 @@ struct eas_req {
 	size_t resp_len;
 	struct eas_header *headers;
 
+	/* what auth_check left for auth_finish: a cached credential whose
+	 * account is read once the body is in (auth.c) */
+	struct {
+		int64_t cached_id; /* 0: nothing left */
+		const char *name, *password, *stamp;
+	} auth;
+
 	/* push: set by a handler that returns EAS_CMD_PARKED */
 	struct push_waiter *waiter;
 	eas_resume_fn *resume_fn;
@@ -119,8 +127,18 @@ struct eas_req {
 void eas_req_add_header(struct eas_req *req, const char *name,
 			const char *value);
 
-/* Map a store error to a response: logs it and sets http_status 500 (or
- * 503 with Retry-After for STORE_BUSY). Returns EAS_CMD_ERROR. */
+/* Retry-After (seconds) of a 503: the database locked past its timeout,
+ * and a store that failed (disk full, I/O error) or a database that
+ * cannot be opened. */
+#define EAS_RETRY_BUSY "5"
+#define EAS_RETRY_STORE "60"
+/* ... and of a Ping or Sync over the account's parked requests. */
+#define EAS_RETRY_PARKED "300"
+
+/* Map a store error to a response and log it: 503 with Retry-After when
+ * the store failed (busy, disk full, I/O error, corrupt), 500 when it
+ * refused the request (not found, exists, invalid). Returns
+ * EAS_CMD_ERROR. */
 enum eas_cmd_result eas_req_store_error(struct eas_req *req, enum store_error e,
 					const char *what);
 

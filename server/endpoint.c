@@ -1,8 +1,10 @@
 /* The two routes of the ActiveSync server: /Microsoft-Server-ActiveSync
  * (OPTIONS and the command POSTs, through the dispatcher) and Autodiscover.
- * They turn an http_request into the eas_req command handlers see, run it
- * inside one read snapshot of this thread's store, and hand a parked
- * request's waiter to push once the HTTP layer has suspended it. */
+ * Each checks the credentials when the headers arrive, before any of the
+ * body is read, and sets the body limit of the command; then it turns the
+ * http_request into the eas_req command handlers see, runs it inside one
+ * read snapshot of this thread's store, and hands a parked request's
+ * waiter to push once the HTTP layer has suspended it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,11 +40,9 @@ req_new(struct http_request *hr)
 	req->http_status = 200;
 	req->remote_addr = hr->remote_addr;
 	req->user_agent = http_header(hr, "User-Agent");
-	req->host = http_header(hr, "Host");
-	req->tls = hr->tls;
+	req->host = hr->host;
+	req->tls = strcmp(hr->scheme, "https") == 0;
 	req->content_type = http_header(hr, "Content-Type");
-	req->body = hr->body;
-	req->body_len = hr->body_len;
 	hr->handler_ctx = req;
 	return req;
 }
@@ -91,8 +91,8 @@ respond(struct eas_req *req, const struct wbxml_node *tree)
 
 				buf_init(&xml, 64 * 1024);
 				wbxml_to_xml(tree, &xml);
-				log_debug("response:\n%.*s", (int)xml.len,
-					  (const char *)xml.data);
+				log_block(LOG_DEBUG, "response",
+					  (const char *)xml.data, xml.len);
 				buf_deinit(&xml);
 			}
 		}
@@ -124,27 +124,59 @@ respond_status(struct eas_req *req, int status)
 	return respond(req, NULL);
 }
 
-/* Basic credentials against the store: 0, -1 (401), -2 (throttled). */
+/* The database cannot be opened (logged by easd_thread_store): the
+ * device is asked to come back later. */
+static enum http_result
+store_unavailable(struct eas_req *req)
+{
+	eas_req_add_header(req, "Retry-After", EAS_RETRY_STORE);
+	return respond_status(req, 503);
+}
+
+/* Basic credentials against the store: 0, -1 (401 after *wait_ms_r), -2
+ * (throttled for *wait_ms_r). */
 static int
-authenticate(struct eas_req *req)
+authenticate(struct eas_req *req, uint64_t *wait_ms_r)
 {
 	const char *user, *pass;
 
+	*wait_ms_r = 0;
 	if (http_basic_auth(req->http, &user, &pass) < 0)
 		return -1;
-	return auth_check(req, user, pass);
+	return auth_check(req, user, pass, wait_ms_r);
 }
 
 static enum http_result
-unauthorized(struct eas_req *req, int why)
+answer_now(struct http_request *hr)
 {
+	(void)hr;
+	return HTTP_DONE; /* the response was set before the delay */
+}
+
+/* 401 (delayed for a pair that keeps failing: the connection is parked,
+ * no thread waits), or 503 with Retry-After while it is locked. */
+static enum http_result
+unauthorized(struct eas_req *req, int why, uint64_t wait_ms)
+{
+	struct http_request *hr = req->http;
+	enum http_result r;
+
 	if (why == -2) {
-		eas_req_add_header(req, "Retry-After", "60");
+		char s[24];
+
+		snprintf(s, sizeof(s), "%llu",
+			 (unsigned long long)(wait_ms + 999) / 1000);
+		eas_req_add_header(req, "Retry-After", s);
 		return respond_status(req, 503);
 	}
 	eas_req_add_header(req, "WWW-Authenticate",
 			   "Basic realm=\"ActiveSync\", charset=\"UTF-8\"");
-	return respond_status(req, 401);
+	r = respond_status(req, 401);
+	if (wait_ms == 0)
+		return r;
+	hr->park_ms = wait_ms;
+	hr->resume_fn = answer_now;
+	return HTTP_PARKED;
 }
 
 /* --- parking (push) --- */
@@ -202,8 +234,20 @@ eas_resume(struct http_request *hr)
 
 	req->store = easd_thread_store(req->srv);
 	set_log_ctx(req);
-	if (req->store == NULL)
+	if (fired != NULL && fired->reason == PUSH_LIMIT) {
+		/* MS-ASHTTP 503: the device waits and pings again; the
+		 * account's other devices keep their push. */
+		push_cancel(req->srv->push, fired);
+		req->waiter = NULL;
+		log_warn("account %s already has %u parked requests "
+			 "(--max-parked-per-account): answered 503",
+			 req->account.login,
+			 req->srv->cfg.max_parked_per_account);
+		eas_req_add_header(req, "Retry-After", EAS_RETRY_PARKED);
 		return respond_status(req, 503);
+	}
+	if (req->store == NULL)
+		return store_unavailable(req);
 	store_snapshot_begin(req->store);
 	r = req->resume_fn(req, &out);
 	store_snapshot_end(req->store);
@@ -264,62 +308,124 @@ read_headers(struct eas_req *req)
 	}
 }
 
-static enum http_result
-eas_post(struct eas_req *req)
+/* Commands whose bodies are large by nature (items with pictures and
+ * attachments, a whole mail); every other body is small. */
+static bool
+large_body_command(const char *cmd)
 {
-	struct wbxml_node *out = NULL;
-	enum eas_cmd_result r;
-	int a;
+	static const char *const large[] = {"Sync", "SendMail", "SmartReply",
+					    "SmartForward"};
 
-	if (eas_parse_query(req, req->http->query) < 0)
-		return respond_status(req, 400);
-	read_headers(req);
-	a = authenticate(req);
-	if (a < 0)
-		return unauthorized(req, a);
-	set_log_ctx(req);
-	r = eas_dispatch(req, &out);
-	return finish(req, r, out);
+	for (size_t i = 0; cmd != NULL && i < N_ELEMENTS(large); i++)
+		if (str_ieq(cmd, large[i]))
+			return true;
+	return false;
 }
 
+static size_t
+small_body_limit(const struct easd_config *cfg)
+{
+	return EAS_MIN(cfg->max_body_small, cfg->max_body);
+}
+
+/* When the headers are in, before any of the body is read: the query,
+ * the credentials, and the body limit of the command. A request that is
+ * refused here never has its body read (http.h: the headers hook). */
 enum http_result
-eas_endpoint(struct http_request *hr)
+eas_headers(struct http_request *hr)
 {
 	struct eas_req *req = req_new(hr);
-	enum http_result r;
+	uint64_t wait_ms;
 	int a;
 
 	hr->done_fn = done_hook;
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
-		return respond_status(req, 503);
-	/* One read transaction for the request's reads (auth, device,
+		return store_unavailable(req);
+	if (strcmp(hr->method, "OPTIONS") != 0 &&
+	    eas_parse_query(req, hr->query) < 0)
+		return respond_status(req, 400);
+	log_ctx_set(arena_printf(req->arena, "req=%llu",
+				 (unsigned long long)req->id));
+	/* Without a snapshot: a credential verified recently needs no read
+	 * here (auth_finish does it in the command's snapshot). */
+	a = authenticate(req, &wait_ms);
+	if (a < 0)
+		return unauthorized(req, a, wait_ms);
+	hr->max_body = large_body_command(req->cmd)
+			       ? req->srv->cfg.max_body
+			       : small_body_limit(&req->srv->cfg);
+	return HTTP_CONTINUE;
+}
+
+/* The body is in; the request was authenticated by eas_headers. */
+enum http_result
+eas_endpoint(struct http_request *hr)
+{
+	struct eas_req *req = hr->handler_ctx;
+	struct wbxml_node *out = NULL;
+	enum eas_cmd_result cr;
+	enum http_result r;
+	uint64_t wait_ms;
+
+	req->body = hr->body;
+	req->body_len = hr->body_len;
+	req->store = easd_thread_store(req->srv);
+	if (req->store == NULL)
+		return store_unavailable(req);
+	/* One read transaction for the request's reads (account, device,
 	 * policy, a no-change answer); any write ends it first. */
 	store_snapshot_begin(req->store);
-	if (strcmp(hr->method, "OPTIONS") == 0) {
-		a = authenticate(req);
-		r = a < 0 ? unauthorized(req, a) : options(req);
+	if (auth_finish(req, &wait_ms) < 0) {
+		r = unauthorized(req, -1, wait_ms);
+	} else if (strcmp(hr->method, "OPTIONS") == 0) {
+		r = options(req);
 	} else {
-		r = eas_post(req);
+		read_headers(req);
+		set_log_ctx(req);
+		cr = eas_dispatch(req, &out);
+		r = finish(req, cr, out);
 	}
 	store_snapshot_end(req->store);
 	return r;
 }
 
 enum http_result
-autodiscover_endpoint(struct http_request *hr)
+autodiscover_headers(struct http_request *hr)
 {
 	struct eas_req *req = req_new(hr);
-	enum http_result r;
+	uint64_t wait_ms;
 	int a;
 
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
-		return respond_status(req, 503);
+		return store_unavailable(req);
+	log_ctx_set(arena_printf(req->arena, "req=%llu",
+				 (unsigned long long)req->id));
+	/* Without a snapshot: a credential verified recently needs no read
+	 * here (auth_finish does it in the command's snapshot). */
+	a = authenticate(req, &wait_ms);
+	if (a < 0)
+		return unauthorized(req, a, wait_ms);
+	hr->max_body = small_body_limit(&req->srv->cfg);
+	return HTTP_CONTINUE;
+}
+
+enum http_result
+autodiscover_endpoint(struct http_request *hr)
+{
+	struct eas_req *req = hr->handler_ctx;
+	enum http_result r;
+	uint64_t wait_ms;
+
+	req->body = hr->body;
+	req->body_len = hr->body_len;
+	req->store = easd_thread_store(req->srv);
+	if (req->store == NULL)
+		return store_unavailable(req);
 	store_snapshot_begin(req->store);
-	a = authenticate(req);
-	if (a < 0) {
-		r = unauthorized(req, a);
+	if (auth_finish(req, &wait_ms) < 0) {
+		r = unauthorized(req, -1, wait_ms);
 	} else {
 		req->cmd = "Autodiscover";
 		set_log_ctx(req);

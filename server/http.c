@@ -1,17 +1,29 @@
 /* The HTTP layer: the only code that includes microhttpd.h. It binds the
- * listener, finds each request's route, reads the body, and calls the
+ * listener, finds each request's route, lets the route look at the
+ * headers before any of the body is read, reads the body, and calls the
  * route's handler with a struct http_request; a handler that parks gets
- * its connection suspended (no thread held) until http_resume(). One
- * access-log line per request. */
+ * its connection suspended (no thread held) until http_resume(), its
+ * park_ms or its client's hanging up, whichever comes first. It counts
+ * connections per client address, believes X-Forwarded-* from trusted
+ * proxies only, and writes one access-log line per request.
+ *
+ * libmicrohttpd 0.9.75 does not poll a suspended connection, so a parked
+ * request would not notice that its client went away until its heartbeat
+ * ended. The watcher notices: one thread, one epoll set of the parked
+ * connections' sockets (EPOLLRDHUP, one-shot) and a timer heap for
+ * park_ms; it resumes the connection, which is then closed. */
 #include <errno.h>
 #include <microhttpd.h>
-#include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -21,17 +33,64 @@
 #include "util.h"
 #include "xalloc.h"
 
+/* Buckets of the per-address connection counts. */
+#define ADDR_BUCKETS 4096
+
+struct addr_count {
+	struct addr_count *next;
+	struct net_addr addr;
+	unsigned n;
+};
+
+/* A parked connection in the watcher: the slot's generation changes
+ * whenever it is freed, so a stale epoll event or timer finds it
+ * changed and does nothing. */
+struct watch_slot {
+	struct http_ctx *ctx; /* NULL when free */
+	uint32_t gen;
+	uint32_t next_free;
+};
+
+struct watch_timer {
+	uint64_t due_ms;
+	uint32_t slot, gen;
+};
+
+#define WATCH_NONE UINT32_MAX
+/* The epoll token of the watcher's own wake-up eventfd. */
+#define WATCH_WAKE UINT64_MAX
+
 struct http_server {
 	struct http_config cfg;
+	struct net_cidr *trusted; /* our copy of cfg.trusted */
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	uint16_t port;
 	char *tls_cert, *tls_key;
+
+	/* open connections per client address (cfg.max_per_addr) */
+	pthread_mutex_t addr_mu;
+	struct addr_count *addr_tab[ADDR_BUCKETS];
+	uint64_t addr_refused, addr_logged_ms;
+
+	/* the watcher of parked connections; watch_mu guards all of it and
+	 * every http_ctx's watch fields */
+	pthread_mutex_t watch_mu;
+	pthread_cond_t watch_idle; /* parked went to 0 */
+	int watch_epfd, watch_wakefd;
+	pthread_t watch_thread;
+	bool watch_running, watch_stop, stopping;
+	struct watch_slot *slots;
+	uint32_t nslots, free_slot;
+	struct watch_timer *timers; /* min-heap by due_ms */
+	size_t ntimers, timers_cap;
+	size_t parked; /* suspended, and not yet back in access_handler */
 };
 
 enum http_state {
 	HTTP_ST_NEW = 0,
 	HTTP_ST_BODY,
+	HTTP_ST_DISCARD, /* answered at header time: drop a small body */
 	HTTP_ST_PARKED,
 	HTTP_ST_DONE,
 };
@@ -44,34 +103,629 @@ struct http_ctx {
 	const struct http_route *route;
 	const char *uri; /* raw, with the query string */
 	struct buf body;
+	bool body_init;
 	enum http_state state;
 	bool too_large;
+	size_t discarded;
 	uint64_t start_ms;
+	/* watcher state (watch_mu) */
+	bool watched; /* in a slot: parked and not resumed yet */
+	bool hung_up; /* resumed because the client closed */
+	bool counted; /* in srv->parked */
+	uint32_t wslot, wgen;
+	int fd;
 };
 
 static atomic_uint_fast64_t request_counter;
 
+/* Set when a request is closed because its client hung up: the next line
+ * libmicrohttpd logs on this thread is about that, and says nothing. */
+static _Thread_local bool quiet_close;
+
 #define CTX_OF(hr)                                                             \
 	((struct http_ctx *)((char *)(hr)-offsetof(struct http_ctx, req)))
 
-static const char *
-remote_addr(struct arena *a, struct MHD_Connection *conn)
+/* --- client addresses --- */
+
+static bool
+trusted(const struct http_server *srv, const struct net_addr *a)
+{
+	for (size_t i = 0; i < srv->cfg.ntrusted; i++)
+		if (net_cidr_match(&srv->trusted[i], a))
+			return true;
+	return false;
+}
+
+static int
+conn_addr(struct MHD_Connection *conn, struct net_addr *a)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char host[INET6_ADDRSTRLEN + 1] = "?";
 
-	if (ci != NULL && ci->client_addr != NULL) {
-		const struct sockaddr *sa = ci->client_addr;
-		socklen_t len = sa->sa_family == AF_INET6
-					? sizeof(struct sockaddr_in6)
-					: sizeof(struct sockaddr_in);
-
-		getnameinfo(sa, len, host, sizeof(host), NULL, 0,
-			    NI_NUMERICHOST);
-	}
-	return arena_strdup(a, host);
+	return ci != NULL ? net_addr_from_sockaddr(ci->client_addr, a) : -1;
 }
+
+/* One element of an X-Forwarded-For list: "192.0.2.1", "2001:db8::1",
+ * "[2001:db8::1]:443" or "192.0.2.1:443". */
+static int
+forwarded_addr(const char *s, size_t n, struct net_addr *a)
+{
+	char tmp[NET_ADDR_STRLEN + 8];
+	char *colon;
+
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (tmp[0] == '[') {
+		char *end = strchr(tmp, ']');
+
+		if (end == NULL)
+			return -1;
+		*end = '\0';
+		return net_addr_parse(tmp + 1, a);
+	}
+	colon = strchr(tmp, ':');
+	if (colon != NULL && strchr(colon + 1, ':') == NULL)
+		*colon = '\0'; /* IPv4 with a port */
+	return net_addr_parse(tmp, a);
+}
+
+struct header_join {
+	const char *name;
+	struct buf *out;
+};
+
+static enum MHD_Result
+join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+	    const char *value)
+{
+	struct header_join *j = cls;
+
+	(void)kind;
+	if (key != NULL && value != NULL && str_ieq(key, j->name)) {
+		if (j->out->len > 0)
+			buf_puts(j->out, ",");
+		buf_puts(j->out, value);
+	}
+	return MHD_YES;
+}
+
+/* Every value of a header, in order, joined with commas, in the arena
+ * (NULL when absent). */
+static const char *
+header_all(struct http_ctx *ctx, const char *name)
+{
+	struct buf b;
+	struct header_join j = {name, &b};
+	const char *r = NULL;
+
+	buf_init(&b, 16 * 1024);
+	MHD_get_connection_values(ctx->conn, MHD_HEADER_KIND, join_header, &j);
+	if (b.len > 0 && !b.overflow)
+		r = arena_strndup(ctx->req.arena, (const char *)b.data, b.len);
+	buf_deinit(&b);
+	return r;
+}
+
+/* The last element of a comma-separated header value (the one the
+ * nearest proxy added), trimmed, in the arena. */
+static const char *
+last_element(struct arena *a, const char *v)
+{
+	const char *comma = strrchr(v, ',');
+	const char *s = comma != NULL ? comma + 1 : v;
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return n > 0 ? arena_strndup(a, s, n) : NULL;
+}
+
+static bool
+host_ok(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n > 255)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]",
+			   h[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* Who the client is. From a trusted proxy: the rightmost address of
+ * X-Forwarded-For that is not a trusted proxy itself (the ones left of it
+ * are whatever the client chose to send), and the scheme and host the
+ * nearest proxy reports; from anybody else, the peer and this
+ * connection. */
+static void
+client_info(struct http_ctx *ctx)
+{
+	struct http_request *hr = &ctx->req;
+	struct http_server *srv = ctx->srv;
+	struct net_addr peer, client;
+	char text[NET_ADDR_STRLEN] = "?";
+	const char *xff, *v;
+
+	hr->tls = srv->tls_cert != NULL;
+	hr->scheme = hr->tls ? "https" : "http";
+	hr->host = http_header(hr, "Host");
+	if (conn_addr(ctx->conn, &peer) < 0) {
+		hr->peer_addr = hr->remote_addr = arena_strdup(hr->arena, "?");
+		return;
+	}
+	net_addr_format(&peer, text);
+	hr->peer_addr = hr->remote_addr = arena_strdup(hr->arena, text);
+	if (srv->cfg.ntrusted == 0 || !trusted(srv, &peer))
+		return;
+	client = peer;
+	if ((xff = header_all(ctx, "X-Forwarded-For")) != NULL) {
+		const char *end = xff + strlen(xff);
+
+		while (end > xff) {
+			const char *start = end;
+			struct net_addr a;
+
+			while (start > xff && start[-1] != ',')
+				start--;
+			/* Unreadable: the hop that wrote it is the client
+			 * as far as we can tell. */
+			if (forwarded_addr(start, (size_t)(end - start), &a) <
+			    0)
+				break;
+			client = a;
+			if (!trusted(srv, &a))
+				break;
+			end = start > xff ? start - 1 : xff;
+		}
+		net_addr_format(&client, text);
+		hr->remote_addr = arena_strdup(hr->arena, text);
+	}
+	if ((v = header_all(ctx, "X-Forwarded-Proto")) != NULL &&
+	    (v = last_element(hr->arena, v)) != NULL &&
+	    (str_ieq(v, "https") || str_ieq(v, "http")))
+		hr->scheme = str_ieq(v, "https") ? "https" : "http";
+	if ((v = header_all(ctx, "X-Forwarded-Host")) != NULL &&
+	    (v = last_element(hr->arena, v)) != NULL && host_ok(v))
+		hr->host = v;
+}
+
+/* --- connections per address --- */
+
+static size_t
+addr_bucket(const struct net_addr *a)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ a->b[i]) * 1099511628211ULL;
+	return (size_t)(h % ADDR_BUCKETS);
+}
+
+/* Add delta to the address's count (with addr_mu held); returns the new
+ * count. */
+static unsigned
+addr_add(struct http_server *srv, const struct net_addr *a, int delta)
+{
+	struct addr_count **pp = &srv->addr_tab[addr_bucket(a)], *e;
+
+	for (; (e = *pp) != NULL; pp = &e->next)
+		if (memcmp(e->addr.b, a->b, 16) == 0)
+			break;
+	if (e == NULL) {
+		if (delta <= 0)
+			return 0;
+		e = xcalloc(1, sizeof(*e));
+		e->addr = *a;
+		*pp = e;
+	}
+	if (delta < 0 && e->n < (unsigned)-delta)
+		e->n = 0;
+	else
+		e->n = (unsigned)((int)e->n + delta);
+	if (e->n == 0) {
+		unsigned n = 0;
+
+		*pp = e->next;
+		free(e);
+		return n;
+	}
+	return e->n;
+}
+
+static bool
+counted(const struct http_server *srv, const struct net_addr *a)
+{
+	return srv->cfg.max_per_addr > 0 && !trusted(srv, a);
+}
+
+/* libmicrohttpd asks before it accepts a connection: one address may not
+ * hold more than max_per_addr (a trusted proxy speaks for many). */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *srv = cls;
+	struct net_addr a;
+	char text[NET_ADDR_STRLEN];
+	uint64_t now, refused = 0;
+	bool refuse;
+
+	(void)len;
+	if (net_addr_from_sockaddr(sa, &a) < 0 || !counted(srv, &a))
+		return MHD_YES;
+	pthread_mutex_lock(&srv->addr_mu);
+	refuse = addr_add(srv, &a, 0) >= srv->cfg.max_per_addr;
+	if (refuse) {
+		srv->addr_refused++;
+		now = time_mono_ms();
+		/* A flood makes one line a second, not one per attempt. */
+		if (now - srv->addr_logged_ms >= 1000) {
+			srv->addr_logged_ms = now;
+			refused = srv->addr_refused;
+			srv->addr_refused = 0;
+		}
+	}
+	pthread_mutex_unlock(&srv->addr_mu);
+	if (refused > 0) {
+		net_addr_format(&a, text);
+		log_warn("http: connection from %s refused: it holds %u "
+			 "connections already (--max-connections-per-addr); "
+			 "%llu refused",
+			 text, srv->cfg.max_per_addr,
+			 (unsigned long long)refused);
+	}
+	return refuse ? MHD_NO : MHD_YES;
+}
+
+static void
+notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+		  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct net_addr a, *kept = *socket_ctx;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (conn_addr(conn, &a) < 0 || !counted(srv, &a))
+			return;
+		kept = xmalloc(sizeof(*kept));
+		*kept = a;
+		*socket_ctx = kept;
+		pthread_mutex_lock(&srv->addr_mu);
+		addr_add(srv, kept, 1);
+		pthread_mutex_unlock(&srv->addr_mu);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && kept != NULL) {
+		pthread_mutex_lock(&srv->addr_mu);
+		addr_add(srv, kept, -1);
+		pthread_mutex_unlock(&srv->addr_mu);
+		free(kept);
+		*socket_ctx = NULL;
+	}
+}
+
+/* --- the watcher of parked connections --- */
+
+static void
+timer_swap(struct watch_timer *t, size_t i, size_t j)
+{
+	struct watch_timer x = t[i];
+
+	t[i] = t[j];
+	t[j] = x;
+}
+
+static void
+timer_push(struct http_server *srv, uint64_t due, uint32_t slot, uint32_t gen)
+{
+	struct watch_timer *t;
+	size_t i;
+
+	if (srv->ntimers == srv->timers_cap) {
+		srv->timers_cap =
+			srv->timers_cap == 0 ? 64 : srv->timers_cap * 2;
+		srv->timers = xrealloc(srv->timers,
+				       srv->timers_cap * sizeof(*srv->timers));
+	}
+	t = srv->timers;
+	i = srv->ntimers++;
+	t[i] = (struct watch_timer){due, slot, gen};
+	while (i > 0 && t[(i - 1) / 2].due_ms > t[i].due_ms) {
+		timer_swap(t, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+timer_pop(struct http_server *srv)
+{
+	struct watch_timer *t = srv->timers;
+	size_t n = --srv->ntimers, i = 0;
+
+	t[0] = t[n];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+
+		if (l < n && t[l].due_ms < t[m].due_ms)
+			m = l;
+		if (l + 1 < n && t[l + 1].due_ms < t[m].due_ms)
+			m = l + 1;
+		if (m == i)
+			break;
+		timer_swap(t, i, m);
+		i = m;
+	}
+}
+
+static void
+watch_wake(struct http_server *srv)
+{
+	uint64_t one = 1;
+
+	if (write(srv->watch_wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("http: cannot wake the watcher: %s", strerror(errno));
+}
+
+/* Resume ctx's connection once per parking: whoever comes first (a
+ * wake-up, the timer, the client's hanging up, shutdown) resumes it, the
+ * others find it gone from its slot. With watch_mu held. */
+static bool
+watch_resume_locked(struct http_server *srv, struct http_ctx *ctx, bool hung_up)
+{
+	struct watch_slot *sl;
+
+	if (!ctx->watched)
+		return false;
+	if (ctx->fd >= 0)
+		epoll_ctl(srv->watch_epfd, EPOLL_CTL_DEL, ctx->fd, NULL);
+	sl = &srv->slots[ctx->wslot];
+	sl->ctx = NULL;
+	sl->gen++;
+	sl->next_free = srv->free_slot;
+	srv->free_slot = ctx->wslot;
+	ctx->watched = false;
+	ctx->hung_up = hung_up;
+	MHD_resume_connection(ctx->conn);
+	return true;
+}
+
+/* The connection was just suspended: watch its socket, and its timer
+ * when it has one. */
+static void
+watch_add(struct http_ctx *ctx)
+{
+	struct http_server *srv = ctx->srv;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		ctx->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct watch_slot *sl;
+	uint64_t park_ms = ctx->req.park_ms;
+
+	pthread_mutex_lock(&srv->watch_mu);
+	if (srv->free_slot == WATCH_NONE) {
+		uint32_t n = srv->nslots == 0 ? 256 : srv->nslots * 2;
+
+		srv->slots = xrealloc(srv->slots, n * sizeof(*srv->slots));
+		for (uint32_t i = n; i-- > srv->nslots;) {
+			srv->slots[i] =
+				(struct watch_slot){NULL, 0, srv->free_slot};
+			srv->free_slot = i;
+		}
+		srv->nslots = n;
+	}
+	ctx->wslot = srv->free_slot;
+	sl = &srv->slots[ctx->wslot];
+	srv->free_slot = sl->next_free;
+	sl->ctx = ctx;
+	ctx->wgen = sl->gen;
+	ctx->watched = true;
+	ctx->hung_up = false;
+	ctx->counted = true;
+	srv->parked++;
+	ctx->fd = ci != NULL ? ci->connect_fd : -1;
+	if (ctx->fd >= 0) {
+		struct epoll_event ev = {
+			.events = EPOLLRDHUP | EPOLLONESHOT,
+			.data.u64 = (uint64_t)ctx->wgen << 32 | ctx->wslot,
+		};
+
+		if (epoll_ctl(srv->watch_epfd, EPOLL_CTL_ADD, ctx->fd, &ev) <
+		    0) {
+			log_warn("http: cannot watch req=%llu: %s",
+				 (unsigned long long)ctx->req.id,
+				 strerror(errno));
+			ctx->fd = -1;
+		}
+	}
+	if (park_ms > 0) {
+		bool earliest =
+			srv->ntimers == 0 ||
+			time_mono_ms() + park_ms < srv->timers[0].due_ms;
+
+		timer_push(srv, time_mono_ms() + park_ms, ctx->wslot,
+			   ctx->wgen);
+		if (earliest)
+			watch_wake(srv);
+	}
+	if (srv->stopping)
+		watch_resume_locked(srv, ctx, false);
+	pthread_mutex_unlock(&srv->watch_mu);
+}
+
+/* The slot behind an epoll token or timer, if it still holds the same
+ * parking. */
+static struct http_ctx *
+watch_lookup(struct http_server *srv, uint32_t slot, uint32_t gen)
+{
+	if (slot >= srv->nslots || srv->slots[slot].gen != gen)
+		return NULL;
+	return srv->slots[slot].ctx;
+}
+
+static void *
+watch_main(void *arg)
+{
+	struct http_server *srv = arg;
+	struct epoll_event evs[256];
+
+	for (;;) {
+		int timeout = -1, n;
+		uint64_t now;
+
+		pthread_mutex_lock(&srv->watch_mu);
+		if (srv->watch_stop) {
+			pthread_mutex_unlock(&srv->watch_mu);
+			break;
+		}
+		if (srv->ntimers > 0) {
+			now = time_mono_ms();
+			timeout = srv->timers[0].due_ms <= now
+					  ? 0
+					  : (int)EAS_MIN(srv->timers[0].due_ms -
+								 now,
+							 60000);
+		}
+		pthread_mutex_unlock(&srv->watch_mu);
+		n = epoll_wait(srv->watch_epfd, evs, (int)N_ELEMENTS(evs),
+			       timeout);
+		if (n < 0 && errno != EINTR) {
+			log_error("http: watcher: %s", strerror(errno));
+			break;
+		}
+		pthread_mutex_lock(&srv->watch_mu);
+		for (int i = 0; i < n; i++) {
+			struct http_ctx *ctx;
+			uint64_t v;
+
+			if (evs[i].data.u64 == WATCH_WAKE) {
+				if (read(srv->watch_wakefd, &v, sizeof(v)) < 0)
+					v = 0;
+				continue;
+			}
+			ctx = watch_lookup(srv, (uint32_t)evs[i].data.u64,
+					   (uint32_t)(evs[i].data.u64 >> 32));
+			if (ctx != NULL)
+				watch_resume_locked(srv, ctx, true);
+		}
+		now = time_mono_ms();
+		while (srv->ntimers > 0 && srv->timers[0].due_ms <= now) {
+			struct http_ctx *ctx = watch_lookup(
+				srv, srv->timers[0].slot, srv->timers[0].gen);
+
+			timer_pop(srv);
+			if (ctx != NULL)
+				watch_resume_locked(srv, ctx, false);
+		}
+		pthread_mutex_unlock(&srv->watch_mu);
+	}
+	return NULL;
+}
+
+static int
+watch_start(struct http_server *srv, const char **error_r)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WATCH_WAKE};
+
+	srv->free_slot = WATCH_NONE;
+	srv->watch_epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv->watch_wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv->watch_epfd < 0 || srv->watch_wakefd < 0 ||
+	    epoll_ctl(srv->watch_epfd, EPOLL_CTL_ADD, srv->watch_wakefd, &ev) <
+		    0 ||
+	    pthread_create(&srv->watch_thread, NULL, watch_main, srv) != 0) {
+		*error_r = "cannot start the watcher of parked connections";
+		return -1;
+	}
+	srv->watch_running = true;
+	return 0;
+}
+
+/* Resume every parked connection (their resume_fn answers them) and wait
+ * until they are all back: libmicrohttpd must not be stopped with a
+ * suspended connection. */
+static void
+watch_drain(struct http_server *srv)
+{
+	uint64_t until = time_mono_ms() + 15000;
+
+	pthread_mutex_lock(&srv->watch_mu);
+	srv->stopping = true;
+	for (uint32_t i = 0; i < srv->nslots; i++)
+		if (srv->slots[i].ctx != NULL)
+			watch_resume_locked(srv, srv->slots[i].ctx, false);
+	while (srv->parked > 0) {
+		struct timespec ts;
+
+		if (time_mono_ms() >= until) {
+			log_error("http: %zu parked requests still suspended "
+				  "at shutdown",
+				  srv->parked);
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 100 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&srv->watch_idle, &srv->watch_mu, &ts);
+	}
+	pthread_mutex_unlock(&srv->watch_mu);
+}
+
+static void
+watch_stop(struct http_server *srv)
+{
+	if (srv->watch_running) {
+		pthread_mutex_lock(&srv->watch_mu);
+		srv->watch_stop = true;
+		watch_wake(srv);
+		pthread_mutex_unlock(&srv->watch_mu);
+		pthread_join(srv->watch_thread, NULL);
+		srv->watch_running = false;
+	}
+	if (srv->watch_epfd >= 0)
+		close(srv->watch_epfd);
+	if (srv->watch_wakefd >= 0)
+		close(srv->watch_wakefd);
+	srv->watch_epfd = srv->watch_wakefd = -1;
+}
+
+/* A parked request is back in access_handler (with watch_mu free). */
+static void
+watch_back(struct http_ctx *ctx)
+{
+	struct http_server *srv = ctx->srv;
+
+	pthread_mutex_lock(&srv->watch_mu);
+	/* Resumed by libmicrohttpd itself: leave the slot too. */
+	if (ctx->watched) {
+		if (ctx->fd >= 0)
+			epoll_ctl(srv->watch_epfd, EPOLL_CTL_DEL, ctx->fd,
+				  NULL);
+		srv->slots[ctx->wslot].ctx = NULL;
+		srv->slots[ctx->wslot].gen++;
+		srv->slots[ctx->wslot].next_free = srv->free_slot;
+		srv->free_slot = ctx->wslot;
+		ctx->watched = false;
+	}
+	if (ctx->counted) {
+		ctx->counted = false;
+		if (--srv->parked == 0)
+			pthread_cond_broadcast(&srv->watch_idle);
+	}
+	pthread_mutex_unlock(&srv->watch_mu);
+}
+
+/* --- requests --- */
 
 static void *
 uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -90,9 +744,10 @@ uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 	ctx->req.id = atomic_fetch_add(&request_counter, 1) + 1;
 	ctx->req.status = 200;
 	ctx->req.log_status = -1;
+	ctx->req.max_body = srv->cfg.max_body;
+	ctx->fd = -1;
 	q = strchr(ctx->uri, '?');
 	ctx->req.query = q != NULL ? q + 1 : "";
-	buf_init(&ctx->body, srv->cfg.max_body);
 	return ctx;
 }
 
@@ -107,13 +762,23 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (ctx == NULL)
 		return;
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
-	    ctx->state != HTTP_ST_DONE)
+	/* A parked request whose client hung up: libmicrohttpd may notice
+	 * the closed socket itself once it is resumed, before
+	 * access_handler sees it. (counted is this thread's field.) */
+	if (ctx->counted)
+		watch_back(ctx);
+	if (ctx->hung_up)
+		log_info("req=%llu the client closed its connection while "
+			 "parked: released",
+			 (unsigned long long)ctx->req.id);
+	else if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
+		 ctx->state != HTTP_ST_DONE)
 		log_info("req=%llu connection ended before the response (%d)",
 			 (unsigned long long)ctx->req.id, (int)toe);
 	if (ctx->req.done_fn != NULL)
 		ctx->req.done_fn(&ctx->req);
-	buf_deinit(&ctx->body);
+	if (ctx->body_init)
+		buf_deinit(&ctx->body);
 	a = ctx->req.arena;
 	arena_free(&a);
 	*con_cls = NULL;
@@ -188,9 +853,12 @@ log_request(struct http_ctx *ctx, size_t bytes)
 	if (hr->log_status >= 0)
 		snprintf(st, sizeof(st), " status=%d", hr->log_status);
 	log_info("%s %s %s http=%d%s bytes=%zu ms=%llu",
-		 hr->remote_addr != NULL ? hr->remote_addr : "?", hr->method,
-		 hr->log_fields != NULL ? hr->log_fields : hr->path, hr->status,
-		 st, bytes,
+		 hr->remote_addr != NULL ? hr->remote_addr : "?",
+		 hr->method != NULL ? hr->method : "?",
+		 hr->log_fields != NULL ? hr->log_fields
+		 : hr->path != NULL	? hr->path
+					: "?",
+		 hr->status, st, bytes,
 		 (unsigned long long)(time_mono_ms() - ctx->start_ms));
 }
 
@@ -238,6 +906,55 @@ send_status(struct http_ctx *ctx, int status)
 	return send_response(ctx);
 }
 
+/* The announced body size: 0 and *n, 1 when there is none, -1 when the
+ * header is not a plain decimal number (or absurd). */
+static int
+content_length(struct http_ctx *ctx, uint64_t *n)
+{
+	const char *cl = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+						     "Content-Length");
+	int64_t v;
+
+	*n = 0;
+	if (cl == NULL)
+		return 1;
+	for (const char *p = cl; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return -1;
+	if (str_to_int64(cl, &v) < 0 || v < 0)
+		return -1;
+	*n = (uint64_t)v;
+	return 0;
+}
+
+static bool
+chunked(struct http_ctx *ctx)
+{
+	const char *te = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
+						     "Transfer-Encoding");
+
+	return te != NULL && strstr(te, "chunked") != NULL;
+}
+
+/* The response is set and the body was not read: drop a small (or no)
+ * body and answer then, so that the connection can carry the next
+ * request (libmicrohttpd closes a connection whose response was queued
+ * before the end of the request); answer before a large one at once
+ * (libmicrohttpd then reads none of it and closes the connection). */
+static enum MHD_Result
+answer_early(struct http_ctx *ctx)
+{
+	uint64_t n;
+	int cl = content_length(ctx, &n);
+
+	if (!chunked(ctx) && (cl == 1 || (cl == 0 && n <= HTTP_DISCARD_MAX))) {
+		ctx->state = HTTP_ST_DISCARD;
+		log_ctx_set(NULL);
+		return MHD_YES;
+	}
+	return send_response(ctx);
+}
+
 static const struct http_route *
 route_find(const struct http_server *srv, const char *path)
 {
@@ -264,6 +981,30 @@ method_allowed(const char *methods, const char *method)
 	return false;
 }
 
+/* Act on what a handler, a hook or a resume_fn answered. */
+static enum MHD_Result
+act(struct http_ctx *ctx, enum http_result r)
+{
+	struct http_request *hr = &ctx->req;
+
+	if (r == HTTP_DONE)
+		return send_response(ctx);
+	if (r != HTTP_PARKED || hr->resume_fn == NULL) {
+		log_error("req=%llu: handler answered %d without a way to go "
+			  "on",
+			  (unsigned long long)hr->id, (int)r);
+		return send_status(ctx, 500);
+	}
+	ctx->state = HTTP_ST_PARKED;
+	MHD_suspend_connection(ctx->conn);
+	/* Watched before park_fn: a wake-up from there finds it. */
+	watch_add(ctx);
+	if (hr->park_fn != NULL)
+		hr->park_fn(hr);
+	log_ctx_set(NULL);
+	return MHD_YES;
+}
+
 /* Run the handler (or its resume_fn) and act on its answer. */
 static enum MHD_Result
 run(struct http_ctx *ctx, http_handler_fn *fn)
@@ -272,52 +1013,61 @@ run(struct http_ctx *ctx, http_handler_fn *fn)
 
 	hr->resume_fn = NULL;
 	hr->park_fn = NULL;
-	if (fn(hr) == HTTP_DONE)
-		return send_response(ctx);
-	if (hr->resume_fn == NULL) {
-		log_error("req=%llu parked without a resume function",
-			  (unsigned long long)hr->id);
-		return send_status(ctx, 500);
-	}
-	ctx->state = HTTP_ST_PARKED;
-	MHD_suspend_connection(ctx->conn);
-	if (hr->park_fn != NULL)
-		hr->park_fn(hr);
-	log_ctx_set(NULL);
-	return MHD_YES;
+	hr->park_ms = 0;
+	return act(ctx, fn(hr));
 }
 
-/* Headers are in: find the route, check the method and the announced
- * size. */
+/* Headers are in: who is asking, the route and method, the announced
+ * size, then the route's hook, all before any of the body is read. */
 static enum MHD_Result
 begin(struct http_ctx *ctx, const char *url, const char *method)
 {
 	struct http_request *hr = &ctx->req;
-	const char *cl = MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND,
-						     "Content-Length");
-	int64_t n;
+	uint64_t n;
+	int cl;
 
 	hr->method = arena_strdup(hr->arena, method);
 	hr->path = arena_strdup(hr->arena, url);
-	hr->remote_addr = remote_addr(hr->arena, ctx->conn);
-	hr->tls = ctx->srv->tls_cert != NULL;
+	client_info(ctx);
 	ctx->state = HTTP_ST_BODY;
+	cl = content_length(ctx, &n);
+	if (cl < 0) {
+		log_info("req=%llu unreadable Content-Length",
+			 (unsigned long long)hr->id);
+		return send_status(ctx, 400);
+	}
 	ctx->route = route_find(ctx->srv, url);
 	if (ctx->route == NULL) {
 		log_info("unknown path %s", url);
-		return send_status(ctx, 404);
+		http_set_status(hr, 404);
+		return answer_early(ctx);
 	}
 	if (!method_allowed(ctx->route->methods, method)) {
 		http_add_header(hr, "Allow", ctx->route->methods);
-		return send_status(ctx, 405);
+		http_set_status(hr, 405);
+		return answer_early(ctx);
 	}
-	if (cl != NULL && str_to_int64(cl, &n) == 0 &&
-	    (uint64_t)n > ctx->srv->cfg.max_body) {
-		log_info("req=%llu body of %s bytes over the limit of %zu",
-			 (unsigned long long)hr->id, cl,
-			 ctx->srv->cfg.max_body);
+	if (ctx->route->headers != NULL) {
+		enum http_result r;
+
+		hr->resume_fn = NULL;
+		hr->park_fn = NULL;
+		hr->park_ms = 0;
+		r = ctx->route->headers(hr);
+		if (r == HTTP_DONE)
+			return answer_early(ctx);
+		if (r != HTTP_CONTINUE)
+			return act(ctx, r);
+	}
+	if (cl == 0 && n > hr->max_body) {
+		log_info("req=%llu body of %llu bytes over the limit of %zu",
+			 (unsigned long long)hr->id, (unsigned long long)n,
+			 hr->max_body);
 		return send_status(ctx, 413);
 	}
+	buf_init(&ctx->body, hr->max_body);
+	ctx->body_init = true;
+	log_ctx_set(NULL);
 	return MHD_YES;
 }
 
@@ -333,6 +1083,7 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)version;
 	if (ctx == NULL)
 		return MHD_NO;
+	quiet_close = false;
 	switch (ctx->state) {
 	case HTTP_ST_NEW:
 		return begin(ctx, url, method);
@@ -350,13 +1101,30 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		if (ctx->too_large) {
 			log_info("req=%llu body over the limit of %zu bytes",
 				 (unsigned long long)ctx->req.id,
-				 ctx->srv->cfg.max_body);
+				 ctx->req.max_body);
 			return send_status(ctx, 413);
 		}
 		ctx->req.body = ctx->body.data;
 		ctx->req.body_len = ctx->body.len;
 		return run(ctx, ctx->route->handler);
+	case HTTP_ST_DISCARD:
+		if (*upload_data_size > 0) {
+			ctx->discarded += *upload_data_size;
+			*upload_data_size = 0;
+			/* Content-Length said less: the client lies. */
+			return ctx->discarded <= HTTP_DISCARD_MAX ? MHD_YES
+								  : MHD_NO;
+		}
+		return send_response(ctx);
 	case HTTP_ST_PARKED:
+		watch_back(ctx);
+		if (ctx->hung_up) {
+			/* Nobody to answer: close now; request_completed
+			 * logs it and done_fn releases what the parking
+			 * held. */
+			quiet_close = true;
+			return MHD_NO;
+		}
 		return run(ctx, ctx->req.resume_fn);
 	case HTTP_ST_DONE:
 		return MHD_YES;
@@ -367,7 +1135,11 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url,
 void
 http_resume(struct http_request *hr)
 {
-	MHD_resume_connection(CTX_OF(hr)->conn);
+	struct http_ctx *ctx = CTX_OF(hr);
+
+	pthread_mutex_lock(&ctx->srv->watch_mu);
+	watch_resume_locked(ctx->srv, ctx, false);
+	pthread_mutex_unlock(&ctx->srv->watch_mu);
 }
 
 static char *
@@ -394,6 +1166,11 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
+	if (quiet_close) {
+		quiet_close = false;
+		if (strstr(line, "internal error") != NULL)
+			return;
+	}
 	log_warn("http: %s", line);
 }
 
@@ -402,6 +1179,21 @@ server_free(struct http_server *h)
 {
 	if (h->listen_fd >= 0)
 		close(h->listen_fd);
+	for (size_t i = 0; i < ADDR_BUCKETS; i++) {
+		struct addr_count *e, *next;
+
+		for (e = h->addr_tab[i]; e != NULL; e = next) {
+			next = e->next;
+			free(e);
+		}
+	}
+	pthread_mutex_destroy(&h->addr_mu);
+	watch_stop(h);
+	pthread_mutex_destroy(&h->watch_mu);
+	pthread_cond_destroy(&h->watch_idle);
+	free(h->slots);
+	free(h->timers);
+	free(h->trusted);
 	free(h->tls_cert);
 	free(h->tls_key);
 	free(h);
@@ -414,8 +1206,30 @@ http_start(const struct http_config *cfg, const char **error_r)
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	unsigned threads = cfg->threads;
+	struct MHD_OptionItem tls[4] = {{MHD_OPTION_END, 0, NULL}};
 
 	h->cfg = *cfg;
+	h->listen_fd = -1;
+	h->watch_epfd = h->watch_wakefd = -1;
+	pthread_mutex_init(&h->addr_mu, NULL);
+	pthread_mutex_init(&h->watch_mu, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&h->watch_idle, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (watch_start(h, error_r) < 0) {
+		server_free(h);
+		return NULL;
+	}
+	if (cfg->ntrusted > 0) {
+		h->trusted = xcalloc(cfg->ntrusted, sizeof(*h->trusted));
+		memcpy(h->trusted, cfg->trusted,
+		       cfg->ntrusted * sizeof(*h->trusted));
+	}
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -435,31 +1249,34 @@ http_start(const struct http_config *cfg, const char **error_r)
 			return NULL;
 		}
 		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+						 h->tls_cert};
+		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+						 h->tls_key};
+		tls[2] = (struct MHD_OptionItem){
+			MHD_OPTION_HTTPS_PRIORITIES, 0,
+			(void *)(cfg->tls_priority != NULL
+					 ? cfg->tls_priority
+					 : HTTP_TLS_PRIORITY)};
 	}
-	if (h->tls_cert != NULL)
-		h->daemon = MHD_start_daemon(
-			flags, 0, NULL, NULL, access_handler, h,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
-			MHD_OPTION_THREAD_POOL_SIZE, threads,
-			MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h,
-			MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
-			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
-			MHD_OPTION_CONNECTION_LIMIT, 60000u,
-			MHD_OPTION_HTTPS_MEM_CERT, h->tls_cert,
-			MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
-	else
-		h->daemon = MHD_start_daemon(
-			flags, 0, NULL, NULL, access_handler, h,
-			MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
-			MHD_OPTION_THREAD_POOL_SIZE, threads,
-			MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h,
-			MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
-			MHD_OPTION_CONNECTION_TIMEOUT, 600u,
-			MHD_OPTION_CONNECTION_LIMIT, 60000u, MHD_OPTION_END);
+	h->daemon = MHD_start_daemon(
+		flags, 0, accept_policy, h, access_handler, h,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, h->listen_fd,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h,
+		MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout,
+		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header,
+		MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		*error_r = "libmicrohttpd could not start";
+		*error_r = h->tls_cert != NULL
+				   ? "libmicrohttpd could not start (is "
+				     "--tls-priority a valid GnuTLS priority "
+				     "string?)"
+				   : "libmicrohttpd could not start";
 		server_free(h);
 		return NULL;
 	}
@@ -479,6 +1296,7 @@ http_stop(struct http_server **hp)
 
 	if (h == NULL)
 		return;
+	watch_drain(h);
 	MHD_stop_daemon(h->daemon);
 	server_free(h);
 	*hp = NULL;

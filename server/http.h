@@ -1,10 +1,17 @@
 /* The HTTP layer (http.c, the only code that includes microhttpd.h): a
  * listener with a route table. A route is a path (matched without regard
- * to case), the methods it takes and a handler; the layer answers 404 for
- * an unknown path and 405 with Allow for a method the route does not take,
- * reads the body (413 past the limit), and lets a handler park a request
- * without holding a thread: the connection is suspended until
- * http_resume(). Handlers see struct http_request, never libmicrohttpd. */
+ * to case), the methods it takes, an optional hook that sees the request
+ * when its headers are in (to authenticate before any of the body is
+ * read, and to set the body limit) and a handler. The layer answers 404
+ * for an unknown path and 405 with Allow for a method the route does not
+ * take, 400 for an unreadable Content-Length, reads the body (413 past the
+ * limit), and lets a handler park a request without holding a thread: the
+ * connection is suspended until http_resume() or a timer, and a parked
+ * request whose client hangs up is released at once. It limits connections in
+ * total and per client address, header size and idle time, and takes the
+ * client's address, scheme and host from X-Forwarded-* when the peer is a
+ * trusted proxy. Handlers see struct http_request, never
+ * libmicrohttpd. */
 #ifndef EASD_HTTP_H
 #define EASD_HTTP_H
 
@@ -13,6 +20,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "net.h"
 
 struct http_request;
 
@@ -20,6 +28,8 @@ enum http_result {
 	HTTP_DONE = 0, /* the response fields are set */
 	HTTP_PARKED,   /* resume_fn answers later; park_fn runs once the
 			  connection is suspended */
+	HTTP_CONTINUE, /* from a headers hook only: read the body, then
+			  call the route's handler */
 };
 
 typedef enum http_result http_handler_fn(struct http_request *hr);
@@ -36,11 +46,19 @@ struct http_request {
 	void *ctx;	     /* the server's context, from http_config */
 	uint64_t id;	     /* request number, for logs */
 	const char *method;
-	const char *path;  /* decoded, without the query */
-	const char *query; /* raw, without '?'; "" when none */
-	const char *remote_addr;
-	bool tls;
-	const uint8_t *body; /* NUL terminated; len 0 = none */
+	const char *path;	 /* decoded, without the query */
+	const char *query;	 /* raw, without '?'; "" when none */
+	const char *remote_addr; /* the client: the TCP peer, or what a
+				    trusted proxy says it is */
+	const char *peer_addr;	 /* the TCP peer */
+	const char *scheme;	 /* "https" or "http", as the client sees it */
+	const char *host;	 /* the host the client asked for (Host, or
+				    X-Forwarded-Host from a trusted proxy);
+				    NULL when none */
+	bool tls;		 /* this connection is TLS */
+	size_t max_body;	 /* the body limit (http_config.max_body; a
+				    headers hook may change it) */
+	const uint8_t *body;	 /* NUL terminated; len 0 = none */
 	size_t body_len;
 
 	/* the response */
@@ -55,30 +73,68 @@ struct http_request {
 	const char *log_fields;
 	int log_status;
 
-	/* parking: set by a handler that returns HTTP_PARKED */
-	http_handler_fn *resume_fn; /* on a worker thread after http_resume */
+	/* parking: set by a handler that returns HTTP_PARKED. A parked
+	 * request is resumed by http_resume(), after park_ms when that is
+	 * not 0, or when its client closes the connection: then it is
+	 * closed, resume_fn does not run, and done_fn does. */
+	http_handler_fn *resume_fn; /* on a worker thread after resuming */
 	http_hook_fn *park_fn;	    /* after the suspension */
+	uint64_t park_ms;
 	/* called once when the request ends, answered or not (a client that
 	 * hung up): release what parking holds */
 	http_hook_fn *done_fn;
 	void *handler_ctx;
 };
 
+/* A body of at most this many bytes is read (and dropped) when the
+ * headers hook answers at once, so that the connection stays usable; a
+ * larger one is not read at all and the connection closes after the
+ * answer. */
+#define HTTP_DISCARD_MAX (64 * 1024)
+
 struct http_route {
 	const char *path;    /* "/Microsoft-Server-ActiveSync" */
 	const char *methods; /* "OPTIONS,POST": also the Allow header */
+	/* Optional, when the headers are in and before any of the body is
+	 * read: HTTP_CONTINUE reads the body (at most hr->max_body, 413
+	 * past it) and calls handler; HTTP_DONE answers without reading the
+	 * body (see HTTP_DISCARD_MAX); HTTP_PARKED parks before the body,
+	 * and its resume_fn answers. */
+	http_handler_fn *headers;
 	http_handler_fn *handler;
 };
 
 struct http_config {
 	const char *listen; /* ADDR:PORT, [ADDR]:PORT; port 0 = any */
 	const char *tls_cert, *tls_key; /* PEM files; NULL = plain HTTP */
+	const char *tls_priority;	/* GnuTLS priority string; NULL =
+					   HTTP_TLS_PRIORITY */
 	unsigned threads;		/* worker threads; 0 = one per core */
-	size_t max_body;		/* request body limit */
+	size_t max_body;		/* request body limit (default of
+					   http_request.max_body) */
+	unsigned max_connections;	/* open connections at most */
+	unsigned max_per_addr; /* connections per client address; 0 = no
+				  limit; trusted proxies are exempt */
+	size_t max_header;     /* bytes for a request's line and headers
+				  (libmicrohttpd's connection memory) */
+	unsigned idle_timeout; /* s without a byte before a connection is
+				  closed (parked requests are exempt) */
+	/* Peers whose X-Forwarded-For/-Proto/-Host are believed. */
+	const struct net_cidr *trusted;
+	size_t ntrusted;
 	const struct http_route *routes;
 	size_t nroutes;
 	void *ctx; /* handed to handlers as http_request.ctx */
 };
+
+/* The default TLS setting: TLS 1.2 and 1.3 only, forward-secret key
+ * exchange (ECDHE, DHE; TLS 1.3's are) and AEAD ciphers only (AES-GCM,
+ * ChaCha20-Poly1305), the server's order. */
+#define HTTP_TLS_PRIORITY                                                      \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"                          \
+	"-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:"            \
+	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:"             \
+	"%SERVER_PRECEDENCE"
 
 struct http_server;
 

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "datadir.h"
 #include "http.h"
 #include "lmtp.h"
 #include "outbound.h"
@@ -65,10 +67,21 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->data_dir = "./var";
 	cfg->listen = "127.0.0.1:8080";
 	cfg->max_body = 64 * 1024 * 1024;
+	cfg->max_body_small = 1024 * 1024;
+	cfg->max_connections = 20000;
+	cfg->max_per_addr = 256;
+	cfg->max_header = 32 * 1024;
+	cfg->idle_timeout = 30;
 	cfg->max_message = 50 * 1024 * 1024;
 	cfg->heartbeat_min = 60;
 	cfg->heartbeat_max = 3540;
 	cfg->max_ping_folders = 300;
+	cfg->max_parked_per_account = 20;
+	cfg->auth_max_failures = 10;
+	cfg->auth_addr_max_failures = 100;
+	cfg->auth_lockout = 900;
+	cfg->auth_delay_max = 15;
+	cfg->max_devices_per_account = 100;
 	cfg->sync_window_max = 512;
 	cfg->max_send_size = 25 * 1024 * 1024;
 	cfg->max_rcpts_per_hour = 500;
@@ -79,16 +92,42 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: easd [options]\n"
-	      "  --data DIR            data directory (default ./var)\n"
+	      "  --data DIR            data directory (default ./var; made "
+	      "0700 if missing,\n"
+	      "                        refused if other users can read it; "
+	      "one easd each)\n"
 	      "  --listen ADDR:PORT    HTTP listen address (default "
 	      "127.0.0.1:8080; port 0 = any)\n"
 	      "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"
+	      "  --tls-priority STR    GnuTLS priority string (default: TLS "
+	      "1.2+, forward-\n"
+	      "                        secret AEAD ciphers only)\n"
 	      "  --public-url URL      URL Autodiscover answers "
 	      "(default: from the request)\n"
 	      "  --lmtp ADDR:PORT      accept mail over LMTP on TCP\n"
 	      "  --lmtp-socket PATH    accept mail over LMTP on a UNIX socket\n"
 	      "  --log-level LEVEL     error, warn, info (default), debug\n"
-	      "  --max-body BYTES      largest request body (default 64 MiB)\n"
+	      "  --max-body BYTES      largest body of Sync, SendMail, "
+	      "SmartReply and\n"
+	      "                        SmartForward (default 64 MiB)\n"
+	      "  --max-body-small BYTES  largest body of any other request "
+	      "(default 1 MiB)\n"
+	      "  --max-connections N   open connections at most (default "
+	      "20000)\n"
+	      "  --max-connections-per-addr N  from one client address "
+	      "(default 256;\n"
+	      "                        0 = no limit; trusted proxies are "
+	      "exempt)\n"
+	      "  --max-header-bytes N  request line and headers at most "
+	      "(default 32768)\n"
+	      "  --idle-timeout S      close a connection idle this long, "
+	      "also before its\n"
+	      "                        first byte (default 30; parked "
+	      "requests are exempt)\n"
+	      "  --trusted-proxy CIDR  believe X-Forwarded-For/-Proto/-Host "
+	      "from these\n"
+	      "                        peers (repeatable; IPv4 or IPv6, "
+	      "e.g. 127.0.0.1/32)\n"
 	      "  --max-message BYTES   largest delivered message "
 	      "(default 50 MiB)\n"
 	      "  --threads N           HTTP worker threads (default: cores)\n"
@@ -106,6 +145,29 @@ usage(FILE *f)
 	      "no limit)\n"
 	      "  --send-retry-time S   how long the queue retries "
 	      "(default 432000, 5 days)\n"
+	      "  --max-parked-per-account N   waiting Pings and Syncs of "
+	      "an account\n"
+	      "                        (default 20; 0 = no limit; past it "
+	      "503)\n"
+	      "  --auth-max-failures N  failed logins of an account from one "
+	      "address before\n"
+	      "                        that pair is refused (default 10; 0 "
+	      "= never)\n"
+	      "  --auth-max-failures-per-addr N  failed logins from one "
+	      "address, any\n"
+	      "                        account, before it is refused "
+	      "(default 100; 0 = never)\n"
+	      "  --auth-lockout S      how long they are refused, and "
+	      "failures remembered\n"
+	      "                        (default 900)\n"
+	      "  --auth-delay-max S    failed answers of a pair are delayed "
+	      "1, 2, 4... s\n"
+	      "                        after 3 failures, up to S (default "
+	      "15; 0 = none)\n"
+	      "  --max-devices-per-account N  devices of an account "
+	      "(default 100; 0 = no\n"
+	      "                        limit; past it status 177, 403 for "
+	      "12.x)\n"
 	      "  --version             print the version and exit\n",
 	      f);
 }
@@ -140,11 +202,18 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_LISTEN,
 		O_CERT,
 		O_KEY,
+		O_TLS_PRIO,
 		O_URL,
 		O_LMTP,
 		O_LMTP_SOCK,
 		O_LOG,
 		O_BODY,
+		O_BODY_SMALL,
+		O_CONNS,
+		O_CONNS_ADDR,
+		O_HEADER,
+		O_IDLE,
+		O_PROXY,
 		O_MSG,
 		O_THREADS,
 		O_HBMIN,
@@ -156,6 +225,12 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_SENDSIZE,
 		O_RCPTS,
 		O_RETRY,
+		O_PARKED,
+		O_DEVICES,
+		O_AUTH_MAX,
+		O_AUTH_ADDR,
+		O_AUTH_LOCK,
+		O_AUTH_DELAY,
 		O_HELP,
 		O_VERSION
 	};
@@ -164,11 +239,19 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"listen", required_argument, NULL, O_LISTEN},
 		{"tls-cert", required_argument, NULL, O_CERT},
 		{"tls-key", required_argument, NULL, O_KEY},
+		{"tls-priority", required_argument, NULL, O_TLS_PRIO},
 		{"public-url", required_argument, NULL, O_URL},
 		{"lmtp", required_argument, NULL, O_LMTP},
 		{"lmtp-socket", required_argument, NULL, O_LMTP_SOCK},
 		{"log-level", required_argument, NULL, O_LOG},
 		{"max-body", required_argument, NULL, O_BODY},
+		{"max-body-small", required_argument, NULL, O_BODY_SMALL},
+		{"max-connections", required_argument, NULL, O_CONNS},
+		{"max-connections-per-addr", required_argument, NULL,
+		 O_CONNS_ADDR},
+		{"max-header-bytes", required_argument, NULL, O_HEADER},
+		{"idle-timeout", required_argument, NULL, O_IDLE},
+		{"trusted-proxy", required_argument, NULL, O_PROXY},
 		{"max-message", required_argument, NULL, O_MSG},
 		{"threads", required_argument, NULL, O_THREADS},
 		{"heartbeat-min", required_argument, NULL, O_HBMIN},
@@ -180,6 +263,13 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"max-send-size", required_argument, NULL, O_SENDSIZE},
 		{"max-recipients-per-hour", required_argument, NULL, O_RCPTS},
 		{"send-retry-time", required_argument, NULL, O_RETRY},
+		{"max-parked-per-account", required_argument, NULL, O_PARKED},
+		{"max-devices-per-account", required_argument, NULL, O_DEVICES},
+		{"auth-max-failures", required_argument, NULL, O_AUTH_MAX},
+		{"auth-max-failures-per-addr", required_argument, NULL,
+		 O_AUTH_ADDR},
+		{"auth-lockout", required_argument, NULL, O_AUTH_LOCK},
+		{"auth-delay-max", required_argument, NULL, O_AUTH_DELAY},
 		{"help", no_argument, NULL, O_HELP},
 		{"version", no_argument, NULL, O_VERSION},
 		{NULL, 0, NULL, 0},
@@ -200,6 +290,9 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			break;
 		case O_KEY:
 			cfg->tls_key = optarg;
+			break;
+		case O_TLS_PRIO:
+			cfg->tls_priority = optarg;
 			break;
 		case O_URL:
 			cfg->public_url = optarg;
@@ -223,6 +316,52 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			if (parse_size(optarg, &cfg->max_body) < 0)
 				bad = fprintf(stderr, "easd: bad --max-body\n");
 			break;
+		case O_BODY_SMALL:
+			if (parse_size(optarg, &cfg->max_body_small) < 0)
+				bad = fprintf(stderr,
+					      "easd: bad --max-body-small\n");
+			break;
+		case O_CONNS:
+			if (parse_unsigned(optarg, &cfg->max_connections) < 0 ||
+			    cfg->max_connections == 0)
+				bad = fprintf(stderr,
+					      "easd: bad --max-connections\n");
+			break;
+		case O_CONNS_ADDR:
+			if (parse_unsigned(optarg, &cfg->max_per_addr) < 0)
+				bad = fprintf(stderr, "easd: bad "
+						      "--max-connections-per-"
+						      "addr\n");
+			break;
+		case O_HEADER:
+			if (parse_size(optarg, &cfg->max_header) < 0 ||
+			    cfg->max_header < 4096)
+				bad = fprintf(stderr,
+					      "easd: bad --max-header-bytes "
+					      "(at least 4096)\n");
+			break;
+		case O_IDLE:
+			if (parse_unsigned(optarg, &cfg->idle_timeout) < 0 ||
+			    cfg->idle_timeout == 0)
+				bad = fprintf(stderr,
+					      "easd: bad --idle-timeout\n");
+			break;
+		case O_PROXY: {
+			struct net_cidr cidr;
+
+			if (net_cidr_parse(optarg, &cidr) < 0) {
+				bad = fprintf(stderr,
+					      "easd: bad --trusted-proxy %s "
+					      "(want ADDR or ADDR/BITS)\n",
+					      optarg);
+				break;
+			}
+			cfg->trusted = xrealloc(cfg->trusted,
+						(cfg->ntrusted + 1) *
+							sizeof(*cfg->trusted));
+			cfg->trusted[cfg->ntrusted++] = cidr;
+			break;
+		}
 		case O_MSG:
 			if (parse_size(optarg, &cfg->max_message) < 0)
 				bad = fprintf(stderr,
@@ -272,6 +411,44 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			    cfg->send_retry_s == 0)
 				bad = fprintf(stderr,
 					      "easd: bad --send-retry-time\n");
+			break;
+		case O_PARKED:
+			if (parse_unsigned(optarg,
+					   &cfg->max_parked_per_account) < 0)
+				bad = fprintf(stderr, "easd: bad "
+						      "--max-parked-per-"
+						      "account\n");
+			break;
+		case O_DEVICES:
+			if (parse_unsigned(optarg,
+					   &cfg->max_devices_per_account) < 0)
+				bad = fprintf(stderr, "easd: bad "
+						      "--max-devices-per-"
+						      "account\n");
+			break;
+		case O_AUTH_MAX:
+			if (parse_unsigned(optarg, &cfg->auth_max_failures) < 0)
+				bad = fprintf(
+					stderr,
+					"easd: bad --auth-max-failures\n");
+			break;
+		case O_AUTH_ADDR:
+			if (parse_unsigned(optarg,
+					   &cfg->auth_addr_max_failures) < 0)
+				bad = fprintf(stderr, "easd: bad "
+						      "--auth-max-failures-per-"
+						      "addr\n");
+			break;
+		case O_AUTH_LOCK:
+			if (parse_unsigned(optarg, &cfg->auth_lockout) < 0 ||
+			    cfg->auth_lockout == 0)
+				bad = fprintf(stderr,
+					      "easd: bad --auth-lockout\n");
+			break;
+		case O_AUTH_DELAY:
+			if (parse_unsigned(optarg, &cfg->auth_delay_max) < 0)
+				bad = fprintf(stderr,
+					      "easd: bad --auth-delay-max\n");
 			break;
 		case O_HELP:
 			usage(stdout);
@@ -324,8 +501,10 @@ raise_fd_limit(void)
 /* The public listener's routes: ActiveSync and Autodiscover (paths match
  * without regard to case). */
 static const struct http_route public_routes[] = {
-	{"/Microsoft-Server-ActiveSync", "OPTIONS,POST", eas_endpoint},
-	{"/autodiscover/autodiscover.xml", "POST", autodiscover_endpoint},
+	{"/Microsoft-Server-ActiveSync", "OPTIONS,POST", eas_headers,
+	 eas_endpoint},
+	{"/autodiscover/autodiscover.xml", "POST", autodiscover_headers,
+	 autodiscover_endpoint},
 };
 
 static int
@@ -335,8 +514,15 @@ http_glue_start(struct easd *srv, const char **error_r)
 		.listen = srv->cfg.listen,
 		.tls_cert = srv->cfg.tls_cert,
 		.tls_key = srv->cfg.tls_key,
+		.tls_priority = srv->cfg.tls_priority,
 		.threads = srv->cfg.threads,
 		.max_body = srv->cfg.max_body,
+		.max_connections = srv->cfg.max_connections,
+		.max_per_addr = srv->cfg.max_per_addr,
+		.max_header = srv->cfg.max_header,
+		.idle_timeout = srv->cfg.idle_timeout,
+		.trusted = srv->cfg.trusted,
+		.ntrusted = srv->cfg.ntrusted,
 		.routes = public_routes,
 		.nroutes = N_ELEMENTS(public_routes),
 		.ctx = srv,
@@ -441,18 +627,44 @@ main(int argc, char **argv)
 	struct easd srv;
 	struct store *s = NULL;
 	const char *error;
+	char err[1024];
 	sigset_t sigs;
-	int sig, rc = 1;
+	long holder;
+	int sig, rc = 1, lock_fd;
 
 	memset(&srv, 0, sizeof(srv));
 	easd_config_defaults(&srv.cfg);
-	if (parse_args(argc, argv, &srv.cfg) < 0)
+	if (parse_args(argc, argv, &srv.cfg) < 0) {
+		free(srv.cfg.trusted);
 		return 2;
-	if (mkdir(srv.cfg.data_dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "easd: cannot create %s: %s\n",
-			srv.cfg.data_dir, strerror(errno));
+	}
+	/* Whatever the caller's umask, what we create is ours alone: the
+	 * database holds password hashes and mail. */
+	umask(077);
+	if (datadir_check(srv.cfg.data_dir, true, err, sizeof(err)) != 0) {
+		fprintf(stderr, "easd: %s\n", err);
 		return 1;
 	}
+	/* Before anything in the directory is touched: a second easd on the
+	 * same data leaves it exactly as it is. */
+	lock_fd = datadir_lock(srv.cfg.data_dir, &holder, err, sizeof(err));
+	if (lock_fd == -2) {
+		if (holder > 0)
+			fprintf(stderr,
+				"easd: %s is already served by pid %ld\n",
+				srv.cfg.data_dir, holder);
+		else
+			fprintf(stderr,
+				"easd: %s is already served by another "
+				"easd\n",
+				srv.cfg.data_dir);
+		return 1;
+	}
+	if (lock_fd < 0) {
+		fprintf(stderr, "easd: %s\n", err);
+		return 1;
+	}
+	datadir_tighten(srv.cfg.data_dir);
 	srv.cfg.db_path = xasprintf("%s/easd.db", srv.cfg.data_dir);
 	raise_fd_limit();
 
@@ -524,6 +736,8 @@ out:
 	push_free(&srv.push);
 	easd_stores_close();
 	free((char *)srv.cfg.db_path);
+	free(srv.cfg.trusted);
 	log_info("stopped");
+	close(lock_fd);
 	return rc;
 }

@@ -36,6 +36,7 @@ struct push_account {
 	uint64_t hier_seq; /* push_seq value of the last hierarchy
 			      change */
 	struct push_waiter *waiters;
+	unsigned nwaiters;
 };
 
 struct push {
@@ -205,6 +206,7 @@ static const char *const reason_names[] = {
 	[PUSH_SUPERSEDED] = "superseded",
 	[PUSH_DEVICE] = "device or account",
 	[PUSH_SHUTDOWN] = "shutdown",
+	[PUSH_LIMIT] = "too many parked requests",
 };
 
 static void
@@ -220,6 +222,7 @@ unlink_waiter(struct push *p, struct push_waiter *w)
 	if (w->next_in_account != NULL)
 		w->next_in_account->prev_in_account = w->prev_in_account;
 	w->next_in_account = w->prev_in_account = NULL;
+	a->nwaiters--;
 	heap_remove(p, w);
 	w->armed = false;
 	p->armed--;
@@ -282,8 +285,11 @@ push_arm(struct push *p, struct push_waiter *w)
 	struct push_account *a;
 	struct push_waiter *o, *next;
 	uint64_t seq;
+	unsigned max = p->srv->cfg.max_parked_per_account;
+	bool rearm;
 
 	pthread_mutex_lock(&p->mu);
+	rearm = w->armed || w->heap_index == PUSH_FIRED;
 	/* Re-parked after a wake-up that did not concern the device: the
 	 * earlier firing is answered by this arming. */
 	if (w->armed)
@@ -304,6 +310,9 @@ push_arm(struct push *p, struct push_waiter *w)
 	seq = seq_locked(p, a);
 	if (p->stopping) {
 		fire(p, w, PUSH_SHUTDOWN);
+	} else if (!rearm && max > 0 && a->nwaiters >= max) {
+		/* A re-parked request was admitted already. */
+		fire(p, w, PUSH_LIMIT);
 	} else if (seq > w->seq) {
 		/* Something changed between the handler's store check and
 		 * now; which folder is not known, so all are rechecked. */
@@ -319,6 +328,7 @@ push_arm(struct push *p, struct push_waiter *w)
 		if (a->waiters != NULL)
 			a->waiters->prev_in_account = w;
 		a->waiters = w;
+		a->nwaiters++;
 		heap_push(p, w);
 		w->armed = true;
 		p->armed++;

@@ -32,6 +32,8 @@ enum push_reason {
 			    changed (access, wipe, policy, disabled): look
 			    and answer only if it did */
 	PUSH_SHUTDOWN,	 /* the server is stopping */
+	PUSH_LIMIT,	 /* the account already has --max-parked-per-account
+			    parked requests: answer at once (503) */
 };
 
 struct push_waiter {
@@ -70,7 +72,9 @@ uint64_t push_seq(struct push *p, int64_t account_id);
 /* Register a waiter (called by the front end after it suspended the
  * connection). An older armed waiter of the same device fires with
  * PUSH_SUPERSEDED. If the account's counter moved past w->seq, or a
- * watched folder changed, w fires at once. */
+ * watched folder changed, w fires at once; so does a new waiter of an
+ * account that has max_parked_per_account armed already
+ * (PUSH_LIMIT). */
 void push_arm(struct push *p, struct push_waiter *w);
 /* Remove a waiter if it is still registered (no-op otherwise). */
 void push_cancel(struct push *p, struct push_waiter *w);

@@ -17,14 +17,29 @@ struct easd_config {
 	const char *listen;	/* 127.0.0.1:8080 */
 	const char *public_url; /* for Autodiscover; NULL = derive */
 	const char *tls_cert, *tls_key;
-	const char *lmtp_listen; /* NULL = no LMTP over TCP */
+	const char *tls_priority; /* NULL = HTTP_TLS_PRIORITY */
+	const char *lmtp_listen;  /* NULL = no LMTP over TCP */
 	const char *lmtp_socket;
-	size_t max_body;    /* request body limit (413 past it) */
-	size_t max_message; /* LMTP / deliver limit */
-	unsigned threads;   /* 0 = one per core */
+	size_t max_body;       /* body limit of Sync, SendMail, SmartReply,
+				  SmartForward (413 past it) */
+	size_t max_body_small; /* of every other request */
+	/* the front end's limits (http_config) */
+	unsigned max_connections, max_per_addr, idle_timeout;
+	size_t max_header;
+	struct net_cidr *trusted; /* --trusted-proxy, ntrusted of them */
+	size_t ntrusted;
+	size_t max_message;		       /* LMTP / deliver limit */
+	unsigned threads;		       /* 0 = one per core */
 	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
 	unsigned max_ping_folders;
-	unsigned sync_window_max; /* 512 */
+	unsigned max_parked_per_account; /* 0 = no limit */
+	/* failed logins (auth.c) */
+	unsigned auth_max_failures;	  /* per account and address */
+	unsigned auth_addr_max_failures;  /* per address, all accounts */
+	unsigned auth_lockout;		  /* s a locked pair is refused */
+	unsigned auth_delay_max;	  /* s, the longest delay of a 401 */
+	unsigned max_devices_per_account; /* 0 = no limit */
+	unsigned sync_window_max;	  /* 512 */
 	/* sending: without a relay, remote recipients are refused */
 	const char *smtp_relay;	      /* smtp://host:587, smtps://host:465 */
 	bool smtp_insecure;	      /* smtp:// without STARTTLS allowed */
@@ -63,9 +78,12 @@ struct easd {
 struct store *easd_thread_store(struct easd *srv);
 void easd_stores_close(void);
 
-/* endpoint.c: the routes of the public listener (see http.h). */
+/* endpoint.c: the routes of the public listener (see http.h): the hooks
+ * that authenticate when the headers are in, and the handlers. */
 struct http_request;
+enum http_result eas_headers(struct http_request *hr);
 enum http_result eas_endpoint(struct http_request *hr);
+enum http_result autodiscover_headers(struct http_request *hr);
 enum http_result autodiscover_endpoint(struct http_request *hr);
 
 /* query.c: read the query (plain Cmd=...&User=... or the base64 binary
@@ -85,8 +103,18 @@ bool eas_req_standing_changed(struct eas_req *req);
 uint16_t eas_command_root(const char *cmd);
 
 /* auth.c: verify Basic credentials; fills req->account. Returns 0 on
- * success, -1 (401) on bad credentials, -2 when throttled. */
-int auth_check(struct eas_req *req, const char *user, const char *password);
+ * success; -1 (401) on bad credentials, to be answered after *wait_ms_r
+ * (the growing delay of a pair that keeps failing); -2 when the account
+ * is locked from this address, or the address for every account, for
+ * *wait_ms_r more (503 with Retry-After). */
+int auth_check(struct eas_req *req, const char *user, const char *password,
+	       uint64_t *wait_ms_r);
+/* Finish what auth_check left for a credential it had verified recently
+ * (the account is read and its password stamp compared, in the snapshot
+ * of the command): 0, or -1 (401 after *wait_ms_r) when the password
+ * changed meanwhile. Call once the body is in, before using
+ * req->account. */
+int auth_finish(struct eas_req *req, uint64_t *wait_ms_r);
 /* Strip DOMAIN\ and keep user@domain as is. */
 const char *auth_normalize_user(struct arena *a, const char *user);
 /* Forget cached credentials of an account (password change, disable). */

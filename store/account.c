@@ -1,6 +1,7 @@
 /* Accounts (with yescrypt password hashes and their default folders) and
  * policies (global and per-account key/value settings). */
 #include <crypt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,17 @@ password_matches(const char *password, const char *stored)
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
 	return ok;
+}
+
+/* A hash of the default cost for names that match no account (made on
+ * first use, kept for the life of the process). */
+static char *dummy_hash;
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void
+dummy_hash_make(void)
+{
+	dummy_hash = hash_password("no account has this password");
 }
 
 static bool
@@ -242,6 +254,15 @@ store_account_check_password(struct store *s, struct arena *a,
 	e = account_lookup(s, a,
 			   store_query(s, sql_by_name, "t", login_or_email),
 			   &acc, &hash);
+	if (e == STORE_NOTFOUND) {
+		/* The same work as for a wrong password, so that the answer's
+		 * time does not tell which names exist. */
+		pthread_once(&dummy_once, dummy_hash_make);
+		if (dummy_hash != NULL)
+			(void)password_matches(password, dummy_hash);
+		log_debug("store: no such account; the password was checked "
+			  "against a dummy hash");
+	}
 	if (e != STORE_OK)
 		return e;
 	/* The statement is reset: no lock is held while hashing. */

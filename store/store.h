@@ -151,7 +151,8 @@ enum store_error store_account_list(struct store *s, struct arena *a,
 				    size_t *count_r);
 /* Verify a password against the stored hash (slow on purpose). STORE_OK
  * when it matches, STORE_NOTFOUND when the account is unknown or the
- * password wrong (indistinguishable). Takes no lock during hashing. */
+ * password wrong (indistinguishable, in time too: an unknown name is
+ * checked against a dummy hash). Takes no lock during hashing. */
 enum store_error store_account_check_password(struct store *s, struct arena *a,
 					      const char *login_or_email,
 					      const char *password,

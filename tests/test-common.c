@@ -1,5 +1,5 @@
 /* Unit tests of common/: arena, buffer, base64, dates, numbers, listen
- * addresses. */
+ * addresses, client addresses and CIDR ranges, log lines. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "log.h"
 #include "net.h"
 #include "test-main.h"
 #include "util.h"
@@ -227,6 +228,121 @@ test_net_listen(void)
 	close(fd);
 }
 
+/* Addresses and CIDR ranges: IPv4 is the mapped IPv6 address, so
+ * 127.0.0.1/32 matches a v4 client of a [::] listener too. */
+static void
+test_net_cidr(void)
+{
+	static const struct {
+		const char *cidr, *addr;
+		bool match;
+	} cases[] = {
+		{"127.0.0.1/32", "127.0.0.1", true},
+		{"127.0.0.1/32", "::ffff:127.0.0.1", true},
+		{"127.0.0.1/32", "127.0.0.2", false},
+		{"10.0.0.0/8", "10.255.1.2", true},
+		{"10.0.0.0/8", "11.0.0.1", false},
+		{"192.0.2.128/25", "192.0.2.200", true},
+		{"192.0.2.128/25", "192.0.2.100", false},
+		{"0.0.0.0/0", "198.51.100.1", true},
+		{"0.0.0.0/0", "2001:db8::1", false},
+		{"2001:db8::/32", "2001:db8:1::5", true},
+		{"2001:db8::/32", "2001:db9::5", false},
+		{"::1", "::1", true},
+		{"::/0", "10.0.0.1", true},
+		{"198.51.100.7", "198.51.100.7", true},
+	};
+	static const char *const bad[] = {"",	  "10.0.0.0/33", "::/129",
+					  "10/8", "1.2.3.4/",	 "1.2.3.4/x",
+					  "host", "1.2.3.4:80",	 "/8"};
+	struct net_cidr c;
+	struct net_addr a;
+	char text[NET_ADDR_STRLEN];
+
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+		CU_ASSERT_EQUAL_FATAL(net_cidr_parse(cases[i].cidr, &c), 0);
+		CU_ASSERT_EQUAL_FATAL(net_addr_parse(cases[i].addr, &a), 0);
+		CU_ASSERT_EQUAL(net_cidr_match(&c, &a), cases[i].match);
+	}
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++)
+		CU_ASSERT_EQUAL(net_cidr_parse(bad[i], &c), -1);
+	CU_ASSERT_EQUAL(net_addr_parse("::ffff:192.0.2.1", &a), 0);
+	net_addr_format(&a, text);
+	CU_ASSERT_STRING_EQUAL(text, "192.0.2.1");
+	CU_ASSERT_EQUAL(net_addr_parse("2001:DB8::1", &a), 0);
+	net_addr_format(&a, text);
+	CU_ASSERT_STRING_EQUAL(text, "2001:db8::1");
+}
+
+/* What log lines fn writes to stderr, captured through a file. */
+static char *
+capture_log(void (*fn)(void))
+{
+	char path[] = "/tmp/easd-log-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	static char out[65536];
+	ssize_t n;
+
+	CU_ASSERT_FATAL(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	fn();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, out, sizeof(out) - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return out;
+}
+
+static void
+log_forged(void)
+{
+	log_ctx_set("req=1 dev=A\rB");
+	log_warn("login of '%s' failed",
+		 "mallory\n2026-01-01T00:00:00.000Z warn login ok\x1b[2J\x7f"
+		 "\xc2\x9b"
+		 "\xc3\xa9");
+	log_ctx_set(NULL);
+}
+
+static void
+log_dump(void)
+{
+	log_block(LOG_WARN, "request", "<a>\n\t<b/>\n</a>", 15);
+}
+
+static size_t
+count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* A value with a newline, an escape sequence or a C1 control cannot end
+ * a line early or forge one: it is escaped, UTF-8 text is not. */
+static void
+test_log_escapes(void)
+{
+	char *out = capture_log(log_forged);
+
+	CU_ASSERT_EQUAL(count_lines(out), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		out,
+		"req=1 dev=A\\rB: login of 'mallory\\n2026-01-01T00:00:00."
+		"000Z warn login ok\\x1b[2J\\x7f\\u009b\xc3\xa9' failed\n"));
+	CU_ASSERT_PTR_NULL(strchr(out, '\x1b'));
+	out = capture_log(log_dump);
+	CU_ASSERT_EQUAL(count_lines(out), 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "request (15 bytes):\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "| \\t<b/>\n"));
+}
+
 static CU_TestInfo common_tests[] = {
 	{"arena: many small and one large", test_arena_many_and_large},
 	{"arena: cleanups run on free", test_arena_cleanup},
@@ -237,6 +353,8 @@ static CU_TestInfo common_tests[] = {
 	{"time: ISO and compact forms", test_time},
 	{"numbers: strict parsing", test_numbers},
 	{"net: listen addresses", test_net_listen},
+	{"net: addresses and CIDR ranges", test_net_cidr},
+	{"log: control characters are escaped", test_log_escapes},
 	CU_TEST_INFO_NULL,
 };
 

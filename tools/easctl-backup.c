@@ -7,21 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
+#include "datadir.h"
 #include "easctl.h"
 #include "util.h"
 #include "xalloc.h"
 
 #define EX_FAIL 1
 #define EX_USAGE 2
-
-/* The serving easd holds an exclusive flock on this file of the data
- * directory for as long as it runs. */
-#define BACKUP_LOCK_FILE "easd.lock"
 
 static const char usage_backup[] =
 	"usage: easctl [--data DIR] backup FILE\n"
@@ -113,28 +109,6 @@ easctl_backup(struct easctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-/* Take the data directory's lock for the restore, so that no easd serves
- * it meanwhile. Returns the fd, -2 when a server holds it. */
-static int
-lock_data_dir(const char *dir, bool *created_r)
-{
-	char *path = xasprintf("%s/%s", dir, BACKUP_LOCK_FILE);
-	int fd;
-
-	*created_r = access(path, F_OK) < 0;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	free(path);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int err = errno;
-
-		close(fd);
-		return err == EWOULDBLOCK ? -2 : -1;
-	}
-	return fd;
-}
-
 /* Run as root on a directory that belongs to the service's user: what the
  * restore made gets the directory's owner, or easd could not open it. */
 static void
@@ -167,25 +141,29 @@ easctl_restore(struct easctl *ctl, int argc, char **argv)
 	char *keep = NULL;
 	struct store *s = NULL;
 	enum store_error e;
+	char why[1024], lock_path[4096];
 	bool lock_created, had_db;
+	long holder;
 	int rc, fd;
 
 	if (one_arg(argc, argv, usage_restore, false, &file, &rc) < 0)
 		return rc;
+	snprintf(lock_path, sizeof(lock_path), "%s/%s", ctl->data_dir,
+		 DATADIR_LOCK_FILE);
 	umask(077);
-	if (mkdir(ctl->data_dir, 0700) < 0 && errno != EEXIST)
-		return fail("cannot create data directory %s: %s",
-			    ctl->data_dir, strerror(errno));
-	fd = lock_data_dir(ctl->data_dir, &lock_created);
+	/* a fresh directory is fine: restoring is how a new machine starts */
+	if (datadir_check(ctl->data_dir, true, why, sizeof(why)) < 0)
+		return fail("%s", why);
+	lock_created = access(lock_path, F_OK) < 0;
+	fd = datadir_lock(ctl->data_dir, &holder, why, sizeof(why));
 	if (fd == -2)
-		return fail("easd is running on %s; stop it first (systemctl "
-			    "stop easd)",
-			    ctl->data_dir);
+		return fail("easd (pid %ld) is running on %s; stop it first "
+			    "(systemctl stop easd)",
+			    holder, ctl->data_dir);
 	if (fd < 0)
-		return fail("cannot lock %s: %s", ctl->data_dir,
-			    strerror(errno));
+		return fail("%s", why);
 	if (lock_created)
-		give_to_dir_owner(ctl->data_dir, BACKUP_LOCK_FILE);
+		give_to_dir_owner(ctl->data_dir, DATADIR_LOCK_FILE);
 	had_db = access(ctl->db_path, F_OK) == 0;
 	keep = xasprintf("%s.pre-restore", ctl->db_path);
 	e = store_restore(file, ctl->db_path, had_db ? keep : NULL, &error);

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "bundle.h"
 #include "conv.h"
+#include "datadir.h"
 #include "log.h"
 #include "util.h"
 #include "version.h"
@@ -68,19 +69,41 @@ mkdir_p(const char *path)
 	return ret;
 }
 
+/* Say which data directory is used (stderr: stdout is the command's
+ * output), by its full path when there is one. */
+static void
+say_data_dir(const char *dir, const char *what)
+{
+	char *real = realpath(dir, NULL);
+
+	fprintf(stderr, "%s: %s %s\n", prog, what, real != NULL ? real : dir);
+	free(real);
+}
+
 struct store *
 easctl_store(struct easctl *ctl)
 {
 	const char *err = NULL;
+	char why[1024];
 	enum store_error e;
+	int r;
 
 	if (ctl->store != NULL)
 		return ctl->store;
-	if (mkdir_p(ctl->data_dir) < 0) {
-		die_msg("cannot create data directory %s: %s", ctl->data_dir,
-			strerror(errno));
+	/* A mistyped or forgotten --data must not become a new, empty data
+	 * directory: only "easctl init" makes one. */
+	r = datadir_check(ctl->data_dir, false, why, sizeof(why));
+	if (r == 1) {
+		die_msg("data directory %s does not exist (create it with: "
+			"easctl init %s)",
+			ctl->data_dir, ctl->data_dir);
 		return NULL;
 	}
+	if (r < 0) {
+		die_msg("%s", why);
+		return NULL;
+	}
+	say_data_dir(ctl->data_dir, "data directory");
 	e = store_open(ctl->db_path, &ctl->store, &err);
 	if (e != STORE_OK) {
 		die_msg("cannot open %s: %s", ctl->db_path,
@@ -1282,14 +1305,58 @@ cmd_stats(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return 0;
 }
 
+/* --- init --- */
+
+static int
+cmd_init(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: easctl init [DIR]\n"
+		"  create the data directory DIR (default: --data), mode "
+		"0700,\n"
+		"  and its database; an existing one is checked and kept\n";
+	char *pos[EASCTL_MAX_POSITIONAL], why[1024];
+	const char *err = NULL;
+	enum store_error e;
+	int n, rc;
+
+	(void)a;
+	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 0, 1, usage, &n, &rc) <
+	    0)
+		return rc;
+	if (n == 1) {
+		ctl->data_dir = pos[0];
+		free((char *)ctl->db_path);
+		ctl->db_path = xasprintf("%s/easd.db", ctl->data_dir);
+	}
+	if (mkdir_p(ctl->data_dir) < 0) {
+		die_msg("cannot create data directory %s: %s", ctl->data_dir,
+			strerror(errno));
+		return EX_FAIL;
+	}
+	if (datadir_check(ctl->data_dir, false, why, sizeof(why)) != 0) {
+		die_msg("%s", why);
+		return EX_FAIL;
+	}
+	e = store_open(ctl->db_path, &ctl->store, &err);
+	if (e != STORE_OK) {
+		die_msg("cannot create %s: %s", ctl->db_path,
+			err != NULL ? err : store_error_str(e));
+		return EX_FAIL;
+	}
+	say_data_dir(ctl->data_dir, "initialized data directory");
+	return 0;
+}
+
 /* --- main --- */
 
 static const char usage_main[] =
 	"usage: easctl [--data DIR] COMMAND ...\n"
-	"  --data DIR   data directory (default ./var; database DIR/easd.db,\n"
-	"               created if missing)\n"
+	"  --data DIR   data directory (default ./var; database DIR/easd.db);\n"
+	"               it must exist (see init) and be private (mode 0700)\n"
 	"  --version    print the version and exit\n"
 	"commands (each takes --help):\n"
+	"  init     [DIR]: create a data directory and its database\n"
 	"  user     add, list, passwd, disable, enable, delete accounts\n"
 	"  device   list, allow, block, quarantine, wipe, remove, resync\n"
 	"  policy   show, set, unset provisioning policy settings\n"
@@ -1384,14 +1451,14 @@ static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
 } commands[] = {
-	{"user", cmd_user},	{"device", cmd_device},
-	{"policy", cmd_policy}, {"import", cmd_import},
-	{"export", cmd_export}, {"stats", cmd_stats},
-	{"queue", cmd_queue},	{"oof", cmd_oof},
-	{"wbxml", cmd_wbxml},	{"deliver", cmd_deliver},
-	{"gal", cmd_gal},	{"search", cmd_search},
-	{"backup", cmd_backup}, {"restore", cmd_restore},
-	{"check", cmd_check},
+	{"init", cmd_init},	  {"user", cmd_user},
+	{"device", cmd_device},	  {"policy", cmd_policy},
+	{"import", cmd_import},	  {"export", cmd_export},
+	{"stats", cmd_stats},	  {"queue", cmd_queue},
+	{"oof", cmd_oof},	  {"wbxml", cmd_wbxml},
+	{"deliver", cmd_deliver}, {"gal", cmd_gal},
+	{"search", cmd_search},	  {"backup", cmd_backup},
+	{"restore", cmd_restore}, {"check", cmd_check},
 };
 
 int
@@ -1426,6 +1493,9 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	ctl.db_path = xasprintf("%s/easd.db", ctl.data_dir);
+	/* What easctl creates (init, the database's files) is private
+	 * whatever the caller's umask. */
+	umask(077);
 	/* The tool prints its own messages; only store trouble is logged. */
 	log_set_level(LOG_WARN);
 	a = arena_new(64 * 1024);

@@ -11,9 +11,11 @@ struct easctl {
 	struct store *store;  /* opened by easctl_store(), else NULL */
 };
 
-/* Open DIR/easd.db (creating DIR and the database when missing) on first
- * use and return it; NULL after printing an error. Running servers learn
- * of every commit through the store's change notification. */
+/* Open DIR/easd.db on first use (saying on stderr which data directory it
+ * is) and return it; NULL after printing an error, also when DIR does not
+ * exist (only "easctl init" creates one) or others can read it. Running
+ * servers learn of every commit through the store's change
+ * notification. */
 struct store *easctl_store(struct easctl *ctl);
 
 /* Subcommands in their own files. argv[0] is the subcommand name

@@ -5,7 +5,7 @@ set -e
 data=${EASD_DATA:-./var}
 listen=${EASD_LISTEN:-127.0.0.1:8080}
 lmtp=${EASD_LMTP:-127.0.0.1:2424}
-mkdir -p "$data"
+[ -d "$data" ] || build/easctl init "$data"
 if ! build/easctl --data "$data" user list 2>/dev/null | tail -n +2 | grep -q .; then
 	pass=$(head -c 12 /dev/urandom | base64 | tr -d '/+=' | cut -c1-16)
 	build/easctl --data "$data" user add demo --email demo@example.org \

@@ -150,6 +150,38 @@ easd_print_log(const struct easd_proc *p)
 	fclose(f);
 }
 
+int
+harness_log_count(const struct easd_proc *p, const char *needle)
+{
+	FILE *f = p != NULL ? fopen(p->log_path, "r") : NULL;
+	char line[8192];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+int
+harness_wait_log(const struct easd_proc *p, const char *needle, int n,
+		 int timeout_ms)
+{
+	uint64_t until = time_mono_ms() + (uint64_t)timeout_ms;
+	int seen;
+
+	while ((seen = harness_log_count(p, needle)) < n &&
+	       time_mono_ms() < until) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+	}
+	return seen;
+}
+
 struct store *
 easd_store(const struct easd_proc *p)
 {
@@ -326,15 +358,13 @@ wait_exit(pid_t pid, int timeout_ms)
 static struct easd_proc *
 start_in(struct easd_proc *p, const char *const *extra_args)
 {
-	const char *bin = getenv("EASD_BIN");
+	const char *bin = harness_easd();
 	const char *argv[HARNESS_MAX_ARGS + 12];
 	size_t argc = 0;
 	int pfd[2];
 	pid_t pid;
 	pthread_t *t;
 
-	if (bin == NULL || bin[0] == '\0')
-		bin = "build/asan/easd";
 	if (access(bin, X_OK) < 0) {
 		fprintf(stderr, "harness: server binary %s: %s\n", bin,
 			strerror(errno));
@@ -372,7 +402,7 @@ start_in(struct easd_proc *p, const char *const *extra_args)
 	}
 	if (pid == 0) {
 		int logfd =
-			open(p->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+			open(p->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
 		/* Die with the test process, whatever kills it. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -444,6 +474,20 @@ easd_start(const char *const *extra_args)
 }
 
 struct easd_proc *
+easd_start_in(const char *dir, const char *const *extra_args)
+{
+	struct easd_proc *p;
+
+	harness_install();
+	p = proc_new(dir);
+	if (create_accounts(p) < 0) {
+		proc_free(p);
+		return NULL;
+	}
+	return start_in(p, extra_args);
+}
+
+struct easd_proc *
 easd_start_dir(const char *dir, const char *const *extra_args)
 {
 	struct easd_proc *p;
@@ -453,8 +497,9 @@ easd_start_dir(const char *dir, const char *const *extra_args)
 
 	harness_install();
 	p = proc_new(dir);
-	/* Look the account ids up again for the caller. */
-	s = easd_store(p);
+	/* Look the account ids up again for the caller (when there is a
+	 * database: opening would create it). */
+	s = access(p->db_path, F_OK) == 0 ? easd_store(p) : NULL;
 	if (s != NULL) {
 		a = arena_new(1024);
 		if (store_account_get(s, a, HARNESS_ADA, &acc) == STORE_OK)
@@ -632,6 +677,87 @@ harness_lmtp_deliver_from(const struct easd_proc *p, const char *from,
 out:
 	fclose(f);
 	return code;
+}
+
+int
+harness_run(const char *const *argv, char **output_r, int timeout_ms)
+{
+	uint64_t deadline = time_mono_ms() + (uint64_t)timeout_ms;
+	struct buf out;
+	int pfd[2], status = 0;
+	bool killed = false;
+	pid_t pid;
+
+	harness_install();
+	*output_r = NULL;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (in < 0 || dup2(in, 0) < 0 || dup2(pfd[1], 1) < 0 ||
+		    dup2(pfd[1], 2) < 0)
+			_exit(126);
+		signal(SIGPIPE, SIG_DFL);
+		execv(argv[0], (char *const *)argv);
+		dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	registry_add(pid);
+	buf_init(&out, 4 * 1024 * 1024);
+	for (;;) {
+		struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
+		uint64_t now = time_mono_ms();
+		char chunk[4096];
+		ssize_t n;
+
+		if (now >= deadline && !killed) {
+			fprintf(stderr,
+				"harness: %s still running after %d ms: "
+				"killed\n",
+				argv[0], timeout_ms);
+			kill(pid, SIGKILL);
+			killed = true;
+		}
+		if (poll(&pf, 1, killed ? 1000 : (int)(deadline - now)) <= 0)
+			continue;
+		n = read(pfd[0], chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		buf_append(&out, chunk, (size_t)n);
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	registry_remove(pid);
+	buf_append(&out, "", 1);
+	{
+		size_t len;
+
+		*output_r = (char *)buf_steal(&out, &len);
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+const char *
+harness_easd(void)
+{
+	const char *b = getenv("EASD_BIN");
+
+	return b != NULL && b[0] != '\0' ? b : "build/asan/easd";
 }
 
 const char *

@@ -38,6 +38,9 @@ struct easd_proc {
  * "easd: ready" (at most 60 s). NULL on failure (after printing why and the
  * server log). extra_args is NULL-terminated, may be NULL. */
 struct easd_proc *easd_start(const char *const *extra_args);
+/* Like easd_start but in dir, an existing empty directory (a mount point,
+ * say), which it adopts (removed on stop). */
+struct easd_proc *easd_start_in(const char *dir, const char *const *extra_args);
 /* Like easd_start but on an existing data dir (for restart tests): the
  * accounts are not created again. The dir is adopted (removed on stop). */
 struct easd_proc *easd_start_dir(const char *dir,
@@ -52,6 +55,13 @@ int easd_stop_keep(struct easd_proc **pp, char **dir_r);
 
 /* Print the server log to stderr (for failing tests). */
 void easd_print_log(const struct easd_proc *p);
+/* Lines of the server log that contain needle (-1 without a log). */
+int harness_log_count(const struct easd_proc *p, const char *needle);
+/* Wait until at least n lines of the server log contain needle, for at
+ * most timeout_ms (a safety bound: tests wait for the event, never for a
+ * time). Returns the count seen last. */
+int harness_wait_log(const struct easd_proc *p, const char *needle, int n,
+		     int timeout_ms);
 
 /* A store connection on the server's database (close with store_close). */
 struct store *easd_store(const struct easd_proc *p);
@@ -100,6 +110,14 @@ void relay_stop(struct relay_proc **pp, bool keep);
  * NULL when there is none). */
 int relay_count(const struct relay_proc *r);
 char *relay_message(const struct relay_proc *r, int n);
+
+/* Run argv (argv[0] a path) with stdin from /dev/null and wait for it,
+ * at most timeout_ms (then it is killed). *output_r gets its stdout and
+ * stderr together (heap, NUL terminated). Returns the exit status (128+N
+ * when killed by signal N), -1 when it could not run. */
+int harness_run(const char *const *argv, char **output_r, int timeout_ms);
+/* The easd binary the tests run ($EASD_BIN, default build/asan/easd). */
+const char *harness_easd(void);
 
 /* Remove a directory tree (ignores errors). */
 void harness_rmtree(const char *dir);

@@ -275,6 +275,7 @@ test_restore_keeps_the_old_database(void)
 	char *file = xasprintf("%s/keep.db", tmpdir);
 	char *pre = xasprintf("%s/easd.db.pre-restore", dir);
 
+	CU_ASSERT_EQUAL(EASCTL("init", dir), 0);
 	CU_ASSERT_EQUAL(
 		EASCTL("--data", dir, "user", "add", "one", "--password", "pw"),
 		0);
@@ -302,6 +303,7 @@ test_check_finds_damage(void)
 	char junk[4096];
 	int fd;
 
+	CU_ASSERT_EQUAL(EASCTL("init", dir), 0);
 	CU_ASSERT_EQUAL(
 		EASCTL("--data", dir, "user", "add", "one", "--password", "pw"),
 		0);
@@ -324,6 +326,28 @@ test_check_finds_damage(void)
 	free(other);
 	free(file);
 	free(dir);
+}
+
+/* A running server's data directory is not restored into. */
+static void
+test_restore_refused_while_running(void)
+{
+	struct easd_proc *srv = easd_start(NULL);
+	char *file = xasprintf("%s/running.db", tmpdir);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	CU_ASSERT_EQUAL(EASCTL("--data", srv->dir, "backup", file), 0);
+	CU_ASSERT_EQUAL(EASCTL("--data", srv->dir, "restore", file), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, "is running on"));
+	/* and it still serves */
+	{
+		struct eas_client *c = harness_client(srv, HARNESS_BOB, "run1");
+
+		CU_ASSERT_PTR_NOT_NULL(c);
+		eas_client_free(&c);
+	}
+	CU_ASSERT_EQUAL(easd_stop(&srv), 0);
+	free(file);
 }
 
 /* --version of the three programs: "NAME VERSION", exit 0. */
@@ -386,6 +410,7 @@ static CU_TestInfo backup_tests[] = {
 	T(test_backup_while_writing),
 	T(test_restore_keeps_the_old_database),
 	T(test_check_finds_damage),
+	T(test_restore_refused_while_running),
 	T(test_versions),
 	CU_TEST_INFO_NULL,
 };

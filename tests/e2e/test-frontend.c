@@ -688,6 +688,96 @@ test_tls(void)
 	harness_rmtree(dir);
 }
 
+/* What openssl s_client negotiates with the server at port (the cipher,
+ * "(NONE)" when the handshake failed) with the given options. */
+static void
+tls_negotiated(int port, const char *opts, char *cipher, size_t len)
+{
+	char cmd[512], line[512];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "openssl s_client -connect 127.0.0.1:%d %s </dev/null 2>&1",
+		 port, opts);
+	snprintf(cipher, len, "?");
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *c = strstr(line, ", Cipher is ");
+
+		if (c != NULL) {
+			snprintf(cipher, len, "%s", c + strlen(", Cipher is "));
+			cipher[strcspn(cipher, "\n")] = '\0';
+		}
+	}
+	pclose(f);
+}
+
+/* By default TLS 1.2+ with forward-secret AEAD ciphers only: TLS 1.1 and
+ * 1.0, a static-RSA key exchange and a CBC cipher are refused even by a
+ * client willing to use them (SECLEVEL=0), ECDHE with AES-GCM and TLS 1.3
+ * are accepted; --tls-priority can open it again. */
+static void
+test_tls_versions(void)
+{
+	char dir[] = "/tmp/easd-tls-XXXXXX", cmd[1024], cert[128], key[128];
+	char cipher[128];
+	const char *args[8];
+	struct easd_proc *p;
+
+	if (system("command -v openssl >/dev/null") != 0 ||
+	    mkdtemp(dir) == NULL) {
+		printf("openssl missing: TLS version test skipped\n");
+		return;
+	}
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes "
+		 "-keyout %s -out %s -days 2 -subj /CN=localhost "
+		 ">/dev/null 2>&1",
+		 key, cert);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	args[0] = "--tls-cert";
+	args[1] = cert;
+	args[2] = "--tls-key";
+	args[3] = key;
+	args[4] = NULL;
+	p = easd_start(args);
+	CU_ASSERT_FATAL(p != NULL);
+	tls_negotiated(p->port, "-tls1_1 -cipher DEFAULT@SECLEVEL=0", cipher,
+		       sizeof(cipher));
+	CU_ASSERT_STRING_EQUAL(cipher, "(NONE)");
+	tls_negotiated(p->port, "-tls1 -cipher DEFAULT@SECLEVEL=0", cipher,
+		       sizeof(cipher));
+	CU_ASSERT_STRING_EQUAL(cipher, "(NONE)");
+	tls_negotiated(p->port, "-tls1_2 -cipher AES128-SHA@SECLEVEL=0", cipher,
+		       sizeof(cipher));
+	CU_ASSERT_STRING_EQUAL(cipher, "(NONE)");
+	tls_negotiated(p->port, "-tls1_2 -cipher ECDHE-RSA-AES128-SHA", cipher,
+		       sizeof(cipher));
+	CU_ASSERT_STRING_EQUAL(cipher, "(NONE)");
+	tls_negotiated(p->port, "-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256",
+		       cipher, sizeof(cipher));
+	CU_ASSERT_STRING_EQUAL(cipher, "ECDHE-RSA-AES128-GCM-SHA256");
+	tls_negotiated(p->port, "-tls1_3", cipher, sizeof(cipher));
+	CU_ASSERT(strncmp(cipher, "TLS_", 4) == 0);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+
+	/* An administrator who needs TLS 1.1 can have it back. */
+	args[4] = "--tls-priority";
+	args[5] = "NORMAL:+VERS-TLS1.1";
+	args[6] = NULL;
+	p = easd_start(args);
+	CU_ASSERT_FATAL(p != NULL);
+	tls_negotiated(p->port, "-tls1_1 -cipher DEFAULT@SECLEVEL=0", cipher,
+		       sizeof(cipher));
+	CU_ASSERT_STRING_NOT_EQUAL(cipher, "(NONE)");
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	harness_rmtree(dir);
+}
+
 /* A password changed with easctl while the server runs takes effect at
  * once, although the old one was just verified (and cached). */
 static void
@@ -720,16 +810,21 @@ test_password_change(void)
 	arena_free(&a);
 }
 
-/* Ten wrong passwords lock the account for a while: even the right one is
- * then answered 503 with Retry-After, and the server logs it. Runs last:
- * it locks bob. */
+/* Ten wrong passwords lock the account from that address for a while:
+ * even the right one is then answered 503 with Retry-After, and the
+ * server logs it. Its own server, without the growing delay of failed
+ * answers (test-harden checks that). */
 static void
 test_login_throttle(void)
 {
+	static const char *const args[] = {"--auth-delay-max", "0", NULL};
+	struct easd_proc *p = easd_start(args);
 	struct arena *a = arena_new(0);
-	struct eas_client *c = harness_client_new(srv, "bob", "THROTTLE");
+	struct eas_client *c;
 	struct eas_response r;
 
+	CU_ASSERT_FATAL(p != NULL);
+	c = harness_client_new(p, "bob", "THROTTLE");
 	CU_ASSERT_FATAL(c != NULL);
 	free(c->password);
 	c->password = strdup("wrong");
@@ -744,13 +839,16 @@ test_login_throttle(void)
 	CU_ASSERT_PTR_NOT_NULL(r.retry_after);
 	/* Another account from the same address is not affected. */
 	{
-		struct eas_client *ok = harness_client_new(srv, "ada", "THR2");
+		struct eas_client *ok = harness_client_new(p, "ada", "THR2");
 
 		CU_ASSERT_EQUAL(eas_client_options(ok, a, &r), 0);
 		CU_ASSERT_EQUAL(r.http_status, 200);
 		eas_client_free(&ok);
 	}
+	CU_ASSERT(harness_log_count(p, "auth: login locked: client=127.0.0.1 "
+				       "account='bob'") == 1);
 	eas_client_free(&c);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
 	arena_free(&a);
 }
 
@@ -769,8 +867,9 @@ static CU_TestInfo frontend_tests[] = {
 	{"remote wipe delivered and acknowledged", test_remote_wipe},
 	{"blocked device refused with 129", test_blocked_device},
 	{"HTTPS with --tls-cert/--tls-key", test_tls},
+	{"TLS 1.1 and non-forward-secret ciphers refused", test_tls_versions},
 	{"a password changed by easctl applies at once", test_password_change},
-	{"failed logins lock the account, not the address",
+	{"failed logins lock the account from that address, not the address",
 	 test_login_throttle},
 	CU_TEST_INFO_NULL,
 };
