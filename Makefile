@@ -5,6 +5,9 @@
 #   make test     install what is missing, run every test under ASan+UBSan
 #   make bench    run the benchmarks and print one table
 #   make fuzz     run the WBXML decoder fuzzer for FUZZ_SECONDS
+#   make install  binaries, config, systemd unit, man pages (PREFIX, DESTDIR)
+#   make deb      build/deb/easd_VERSION_ARCH.deb (debhelper)
+#   make package-test  build the .deb, install it, smoke-test it, purge it
 
 MODE ?= release
 ifeq ($(MODE),asan)
@@ -29,7 +32,7 @@ INCLUDES := -Icommon -Iwbxml -Istore -Iconv -Iserver -Itools -Itests \
 	-Itests/e2e \
 	-I$(OUT)/gen
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(INCLUDES) \
-	$(PKG_CFLAGS) $(CFLAGS)
+	$(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 LDLIBS := $(PKG_LIBS) -lcrypt -lpthread -lm
 
@@ -77,7 +80,7 @@ E2E_BINS := $(patsubst tests/e2e/%.c,$(OUT)/e2e-%,$(E2E_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/%,$(BENCH_SRC))
 
 .PHONY: all deps run test test-build test-run bench fuzz format \
-	format-check clean
+	format-check clean install deb package-test
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS)
@@ -183,6 +186,40 @@ format-check:
 	@clang-format --dry-run -Werror $(FORMAT_SRC) && \
 		echo "format-check: $(words $(FORMAT_SRC)) files formatted"
 
+
+# Installation. The configuration, the unit and the data directory are
+# where Debian keeps them whatever PREFIX is; with DESTDIR (packaging) the
+# easd user and the ownership of /var/lib/easd are left to the package.
+VERSION := $(shell sed -n 's/^\#define EASD_VERSION "\(.*\)"/\1/p' common/version.h)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+STATEDIR ?= /var/lib/easd
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/easd $(DESTDIR)$(UNITDIR)
+	install -m 755 $(OUT)/easd $(OUT)/easctl $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(OUT)/easclient $(DESTDIR)$(BINDIR)/
+	install -m 644 man/easd.8 man/easctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/easclient.1 $(DESTDIR)$(MANDIR)/man1/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/easd.service.in > $(DESTDIR)$(UNITDIR)/easd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/easd.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/easd/easd.conf || \
+		install -m 640 dist/easd.conf $(DESTDIR)$(SYSCONFDIR)/easd/easd.conf
+	@sh tools/install-user.sh "$(DESTDIR)" "$(STATEDIR)" \
+		"$(SYSCONFDIR)/easd/easd.conf"
+
+deb:
+	@sh tools/make-deb.sh
+
+package-test:
+	@sh tests/package-test.sh
 
 clean:
 	rm -rf build
