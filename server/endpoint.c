@@ -345,6 +345,14 @@ eas_headers(struct http_request *hr)
 	if (strcmp(hr->method, "OPTIONS") != 0 &&
 	    eas_parse_query(req, hr->query) < 0)
 		return respond_status(req, 400);
+	if (strcmp(hr->method, "OPTIONS") == 0) {
+		hr->metric_name = "OPTIONS";
+	} else {
+		const struct eas_command *c = eas_command_find(req->cmd);
+
+		/* the table's own string: clients cannot add names */
+		hr->metric_name = c != NULL ? c->name : NULL;
+	}
 	log_ctx_set(arena_printf(req->arena, "req=%llu",
 				 (unsigned long long)req->id));
 	/* Without a snapshot: a credential verified recently needs no read
@@ -397,6 +405,7 @@ autodiscover_headers(struct http_request *hr)
 	uint64_t wait_ms;
 	int a;
 
+	hr->metric_name = "Autodiscover";
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
 		return store_unavailable(req);

@@ -895,6 +895,8 @@ send_response(struct http_ctx *ctx)
 	MHD_destroy_response(resp);
 	ctx->state = HTTP_ST_DONE;
 	log_request(ctx, hr->resp_len);
+	if (ctx->srv->cfg.on_response != NULL)
+		ctx->srv->cfg.on_response(hr, time_mono_ms() - ctx->start_ms);
 	log_ctx_set(NULL);
 	return r;
 }

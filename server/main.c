@@ -19,6 +19,7 @@
 #include "lmtp.h"
 #include "outbound.h"
 #include "log.h"
+#include "metrics.h"
 #include "log-sink.h"
 #include "push.h"
 #include "server.h"
@@ -127,6 +128,7 @@ http_glue_start(struct easd *srv, const char **error_r)
 		.routes = public_routes,
 		.nroutes = N_ELEMENTS(public_routes),
 		.ctx = srv,
+		.on_response = metrics_on_response,
 	};
 
 	srv->http = http_start(&hc, error_r);
@@ -332,6 +334,10 @@ main(int argc, char **argv)
 		if (srv.cfg.tls_cert != NULL)
 			printf("easd: https with %s\n", srv.cfg.tls_cert);
 	}
+	if (admin_start(&srv, &error) < 0) {
+		fprintf(stderr, "easd: admin listener: %s\n", error);
+		goto out;
+	}
 	if (outbound_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: sending: %s\n", error);
 		goto out;
@@ -368,6 +374,7 @@ out:
 	if (srv.push != NULL)
 		push_shutdown(srv.push);
 	lmtp_glue_stop(&srv);
+	admin_stop(&srv);
 	http_stop(&srv.http);
 	outbound_glue_stop(&srv);
 	push_free(&srv.push);

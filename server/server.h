@@ -71,6 +71,7 @@ struct store_subscription;
 struct easd {
 	struct easd_config cfg;
 	struct http_server *http;
+	struct http_server *admin; /* --admin-listen, else NULL */
 	struct push *push;
 	struct lmtp_server *lmtp;
 	struct outbound *outbound;	      /* NULL without a relay */

@@ -305,6 +305,16 @@ store_inject_busy(struct store *s, int n)
 	s->inject_busy = n;
 }
 
+/* Errors that were neither an answer (not found, exists) nor contention
+ * (busy): what /metrics reports as store errors. */
+static _Atomic uint64_t store_errors;
+
+uint64_t
+store_error_count(void)
+{
+	return store_errors;
+}
+
 enum store_error
 store_err(struct store *s, int rc, const char *what)
 {
@@ -325,11 +335,13 @@ store_err(struct store *s, int rc, const char *what)
 		break;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
+		store_errors++;
 		log_error("store: %s: %s", what, sqlite3_errstr(rc));
 		return STORE_CORRUPT;
 	default:
 		break;
 	}
+	store_errors++;
 	log_error("store: %s: %s (%s)", what, sqlite3_errstr(rc),
 		  s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "");
 	return STORE_INTERNAL;

@@ -726,6 +726,14 @@ struct store_stats {
 };
 enum store_error store_stats(struct store *s, struct store_stats *r);
 
+/* How many statements of this process failed with an error that was not
+ * an answer (not found, exists, conflict) or contention (busy): corrupt
+ * or unreadable files, I/O, full disks. */
+uint64_t store_error_count(void);
+/* Devices whose last request was at or after since. */
+enum store_error store_devices_seen_since(struct store *s, int64_t since,
+					  int64_t *count_r);
+
 /* PRAGMA integrity_check == ok. */
 enum store_error store_check(struct store *s);
 

@@ -1,0 +1,475 @@
+/* Running easd for real, against a real easd: /metrics scraped during
+ * traffic counts exactly that traffic, /healthz answers, SIGHUP reopens the
+ * log file and keeps a parked Ping, and easclient --cacert trusts a
+ * private certificate. */
+#include <CUnit/CUnit.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "harness.h"
+#include "test-main.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define WAIT_MS 30000 /* safety bound of every wait for an event */
+
+static size_t
+collect(char *p, size_t size, size_t n, void *ctx)
+{
+	buf_append(ctx, p, size * n);
+	return size * n;
+}
+
+/* GET url; the body (heap, NUL terminated) into *body_r. Returns the HTTP
+ * status, -1 when there was no answer. */
+static long
+http_get(const char *url, char **body_r)
+{
+	CURL *c = curl_easy_init();
+	struct buf b;
+	long status = -1;
+
+	buf_init(&b, 16 * 1024 * 1024);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)WAIT_MS);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	*body_r = xstrndup(b.data != NULL ? (const char *)b.data : "", b.len);
+	buf_deinit(&b);
+	return status;
+}
+
+static char *
+scrape(const struct easd_proc *p)
+{
+	char *url = xasprintf("http://127.0.0.1:%d/metrics", p->admin_port);
+	char *body;
+
+	CU_ASSERT_EQUAL(http_get(url, &body), 200);
+	free(url);
+	return body;
+}
+
+/* The value of the sample whose name and labels are exactly series
+ * ("easd_requests_total{command=\"Sync\",status=\"200\"}"); 0 when it is
+ * absent (a counter not yet touched). */
+static double
+sample(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+
+	for (const char *p = text; p != NULL && *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+
+		if (strncmp(p, series, n) == 0 && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Every line is a comment or "name{labels} value". */
+static bool
+well_formed(const char *text)
+{
+	for (const char *p = text; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		const char *sp;
+
+		if (nl == NULL)
+			return false; /* the last line ends too */
+		if (*p != '#') {
+			sp = memchr(p, ' ', (size_t)(nl - p));
+			if (sp == NULL || sp == p || sp + 1 == nl)
+				return false;
+			for (const char *q = p; q < sp; q++)
+				if (*q == '{')
+					break;
+				else if (!(*q == '_' ||
+					   (*q >= 'a' && *q <= 'z')))
+					return false;
+		}
+		p = nl + 1;
+	}
+	return true;
+}
+
+struct ping_job {
+	struct eas_client *c;
+	const char *folder;
+	unsigned heartbeat;
+	int rc, status;
+	size_t nchanged;
+	pthread_t thread;
+};
+
+static void *
+ping_thread(void *arg)
+{
+	struct ping_job *j = arg;
+	struct arena *a = arena_new(0);
+	const char *ids[1] = {j->folder};
+	const char **changed = NULL;
+
+	j->c->timeout_ms = WAIT_MS * 2;
+	j->rc = eas_client_ping(j->c, a, j->heartbeat, ids, 1, &j->status,
+				&changed, &j->nchanged);
+	arena_free(&a);
+	return NULL;
+}
+
+/* A client of ada that has synced its Inbox to the end; *inbox_r is the
+ * Inbox's id (in the client's memory). */
+static struct eas_client *
+inbox_client(const struct easd_proc *p, const char *device,
+	     const char **inbox_r)
+{
+	struct eas_client *c = harness_client(p, HARNESS_ADA, device);
+	struct arena *a = arena_new(0);
+	struct eas_sync_result r;
+	const struct eas_folder *f;
+	int status;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(c, a, &status), 0);
+	f = eas_client_folder_by_type(c, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	*inbox_r = f->server_id;
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(c, a, f->server_id, NULL, &r), 0);
+	arena_free(&a);
+	return c;
+}
+
+static const char mail[] = "From: x@example.net\nTo: ada@example.org\n"
+			   "Subject: metrics\n\nhello\n";
+
+static void
+test_metrics_during_traffic(void)
+{
+	static const char *const args[] = {"--admin-listen", "127.0.0.1:0",
+					   NULL};
+	struct easd_proc *p = easd_start(args);
+	struct eas_client *c, *bad;
+	struct arena *a = arena_new(0);
+	struct ping_job j = {.heartbeat = 600};
+	char *before, *mid, *after, *url, *body;
+	const char *inbox;
+	int status;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_FATAL(p->admin_port > 0);
+	url = xasprintf("http://127.0.0.1:%d/healthz", p->admin_port);
+	CU_ASSERT_EQUAL(http_get(url, &body), 200);
+	CU_ASSERT_STRING_EQUAL(body, "ok\n");
+	free(body);
+	free(url);
+
+	c = inbox_client(p, "METRICS1", &inbox);
+	before = scrape(p);
+	CU_ASSERT(well_formed(before));
+	/* three FolderSyncs, one refused OPTIONS, mail in and refused */
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(eas_client_foldersync(c, a, &status), 0);
+	bad = eas_client_new(p->url, HARNESS_ADA, "wrong-password", "BAD1",
+			     "TestDevice");
+	{
+		struct eas_response r;
+
+		eas_client_options(bad, a, &r);
+		CU_ASSERT_EQUAL(r.http_status, 401);
+	}
+	eas_client_free(&bad);
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(p, HARNESS_ADA_EMAIL, mail), 250);
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(p, HARNESS_BOB_EMAIL, mail), 250);
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(p, "nobody@example.org", mail),
+			550);
+	/* and a Ping that waits: ada's Inbox changed above, so sync first */
+	{
+		struct eas_sync_result r;
+
+		CU_ASSERT_EQUAL(eas_client_sync(c, a, inbox, NULL, &r), 0);
+	}
+	j.c = c;
+	j.folder = inbox;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&j.thread, NULL, ping_thread, &j),
+			      0);
+	CU_ASSERT(harness_wait_log(p, "push: parked METRICS1 (", 1, WAIT_MS) >=
+		  1);
+
+	mid = scrape(p);
+	CU_ASSERT(well_formed(mid));
+	CU_ASSERT_EQUAL(
+		sample(mid, "easd_requests_total{command=\"FolderSync\","
+			    "status=\"200\"}") -
+			sample(before, "easd_requests_total{command="
+				       "\"FolderSync\",status=\"200\"}"),
+		3);
+	CU_ASSERT_EQUAL(sample(mid, "easd_request_duration_seconds_count{"
+				    "command=\"FolderSync\"}") -
+				sample(before, "easd_request_duration_seconds_"
+					       "count{command=\"FolderSync\"}"),
+			3);
+	CU_ASSERT_EQUAL(sample(mid, "easd_requests_total{command=\"OPTIONS\","
+				    "status=\"401\"}") -
+				sample(before, "easd_requests_total{command="
+					       "\"OPTIONS\",status=\"401\"}"),
+			1);
+	CU_ASSERT_EQUAL(sample(mid, "easd_lmtp_deliveries_total") -
+				sample(before, "easd_lmtp_deliveries_total"),
+			2);
+	CU_ASSERT_EQUAL(
+		sample(mid,
+		       "easd_lmtp_refusals_total{reason=\"unknown_user\"}") -
+			sample(before, "easd_lmtp_refusals_total{reason="
+				       "\"unknown_user\"}"),
+		1);
+	CU_ASSERT_EQUAL(sample(mid, "easd_parked_requests"), 1);
+	CU_ASSERT(sample(mid, "easd_devices_active") >= 1);
+	CU_ASSERT_EQUAL(sample(mid, "easd_outbound_queue"), 0);
+	CU_ASSERT_EQUAL(sample(mid, "easd_store_errors_total"), 0);
+	CU_ASSERT(sample(mid, "easd_database_bytes") > 0);
+	/* the largest bucket holds them all */
+	CU_ASSERT_EQUAL(sample(mid, "easd_request_duration_seconds_bucket{"
+				    "command=\"FolderSync\",le=\"+Inf\"}"),
+			sample(mid, "easd_request_duration_seconds_count{"
+				    "command=\"FolderSync\"}"));
+
+	/* the mail wakes the Ping; then nothing is parked */
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(p, HARNESS_ADA_EMAIL, mail), 250);
+	pthread_join(j.thread, NULL);
+	CU_ASSERT_EQUAL(j.rc, 0);
+	CU_ASSERT_EQUAL(j.status, 2);
+	after = scrape(p);
+	CU_ASSERT_EQUAL(sample(after, "easd_parked_requests"), 0);
+	CU_ASSERT_EQUAL(sample(after, "easd_requests_total{command=\"Ping\","
+				      "status=\"200\"}") -
+				sample(mid, "easd_requests_total{command="
+					    "\"Ping\",status=\"200\"}"),
+			1);
+	free(before);
+	free(mid);
+	free(after);
+	eas_client_free(&c);
+	arena_free(&a);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+}
+
+/* A parked Ping outlives SIGHUP: after the reload a change still
+ * answers it. */
+static void
+test_sighup_keeps_parked_ping(void)
+{
+	struct easd_proc *p = easd_start(NULL);
+	struct ping_job j = {.heartbeat = 600};
+	const char *inbox;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	j.c = inbox_client(p, "HUP1", &inbox);
+	j.folder = inbox;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&j.thread, NULL, ping_thread, &j),
+			      0);
+	CU_ASSERT(harness_wait_log(p, "push: parked HUP1 (", 1, WAIT_MS) >= 1);
+	CU_ASSERT_EQUAL(kill(p->pid, SIGHUP), 0);
+	CU_ASSERT(harness_wait_log(p, "SIGHUP: ", 1, WAIT_MS) >= 1);
+	/* still parked: the change answers it, with the Inbox */
+	CU_ASSERT_EQUAL(harness_log_count(p, "push: parked HUP1 ("), 1);
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(p, HARNESS_ADA_EMAIL, mail), 250);
+	pthread_join(j.thread, NULL);
+	CU_ASSERT_EQUAL(j.rc, 0);
+	CU_ASSERT_EQUAL(j.status, 2);
+	CU_ASSERT_EQUAL(j.nchanged, 1);
+	eas_client_free(&j.c);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b;
+	char tmp[4096], *r;
+	size_t n;
+
+	buf_init(&b, 64 * 1024 * 1024);
+	if (f != NULL) {
+		while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+			buf_append(&b, tmp, n);
+		fclose(f);
+	}
+	r = xstrndup(b.data != NULL ? (const char *)b.data : "", b.len);
+	buf_deinit(&b);
+	return r;
+}
+
+/* Wait (bounded) until the file at path contains needle. */
+static bool
+wait_file_has(const char *path, const char *needle)
+{
+	uint64_t until = time_mono_ms() + WAIT_MS;
+
+	for (;;) {
+		char *t = slurp(path);
+		bool found = strstr(t, needle) != NULL;
+
+		free(t);
+		if (found)
+			return true;
+		if (time_mono_ms() >= until)
+			return false;
+		usleep(20 * 1000);
+	}
+}
+
+/* --log-file, moved away by a rotation: SIGHUP opens it again by name. */
+static void
+test_log_file_reopened(void)
+{
+	char dir[] = "/tmp/easd-logs-XXXXXX";
+	char *log, *old;
+	const char *args[4];
+	struct easd_proc *p;
+	struct eas_client *c;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	log = xasprintf("%s/easd.log", dir);
+	old = xasprintf("%s/easd.log.1", dir);
+	args[0] = "--log-file";
+	args[1] = log;
+	args[2] = NULL;
+	p = easd_start(args);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT(wait_file_has(log, "easd ready"));
+	CU_ASSERT_EQUAL(rename(log, old), 0);
+	CU_ASSERT_EQUAL(kill(p->pid, SIGHUP), 0);
+	CU_ASSERT(wait_file_has(log, "SIGHUP: log file reopened"));
+	/* a request after it is logged in the new file only */
+	c = harness_client(p, HARNESS_BOB, "LOGS1");
+	CU_ASSERT_PTR_NOT_NULL(c);
+	eas_client_free(&c);
+	CU_ASSERT(wait_file_has(log, "device=LOGS1"));
+	{
+		char *t = slurp(old);
+
+		CU_ASSERT_PTR_NULL(strstr(t, "device=LOGS1"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(t, "easd ready"));
+		free(t);
+	}
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	harness_rmtree(dir);
+	free(log);
+	free(old);
+}
+
+/* easclient --cacert: a server with a private certificate is trusted with
+ * it and refused without it. */
+static void
+test_easclient_cacert(void)
+{
+	char dir[] = "/tmp/easd-cacert-XXXXXX", cmd[1024];
+	char *cert, *key, *url, *port, *out = NULL;
+	const char *args[6];
+	struct easd_proc *p;
+
+	if (system("command -v openssl >/dev/null") != 0) {
+		printf("openssl missing: skipped\n");
+		return;
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	cert = xasprintf("%s/cert.pem", dir);
+	key = xasprintf("%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s "
+		 "-out %s -days 2 -subj /CN=127.0.0.1 "
+		 "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+		 key, cert);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	args[0] = "--tls-cert";
+	args[1] = cert;
+	args[2] = "--tls-key";
+	args[3] = key;
+	args[4] = NULL;
+	p = easd_start(args);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	url = xasprintf("https://127.0.0.1:%d", p->port);
+	port = getenv("EASCLIENT_BIN");
+	{
+		const char *bin = port != NULL ? port : "build/asan/easclient";
+		const char *with[] = {bin,
+				      "--url",
+				      url,
+				      "--user",
+				      HARNESS_ADA,
+				      "--password",
+				      HARNESS_PASSWORD,
+				      "--device",
+				      "TLS1",
+				      "--cacert",
+				      cert,
+				      "options",
+				      NULL};
+		const char *without[] = {bin,
+					 "--url",
+					 url,
+					 "--user",
+					 HARNESS_ADA,
+					 "--password",
+					 HARNESS_PASSWORD,
+					 "--device",
+					 "TLS2",
+					 "options",
+					 NULL};
+
+		CU_ASSERT_EQUAL(harness_run(with, &out, WAIT_MS), 0);
+		CU_ASSERT_PTR_NOT_NULL(out != NULL ? strstr(out, "versions:")
+						   : NULL);
+		free(out);
+		out = NULL;
+		CU_ASSERT_EQUAL(harness_run(without, &out, WAIT_MS), 1);
+		free(out);
+	}
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	harness_rmtree(dir);
+	free(url);
+	free(cert);
+	free(key);
+}
+
+#define T(name)                                                                \
+	{                                                                      \
+#name, name                                                    \
+	}
+
+static CU_TestInfo deploy_tests[] = {
+	T(test_metrics_during_traffic),
+	T(test_sighup_keeps_parked_ping),
+	T(test_log_file_reopened),
+	T(test_easclient_cacert),
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{"deploy", NULL, NULL, NULL, NULL, deploy_tests},
+	CU_SUITE_INFO_NULL,
+};
+
+int
+main(void)
+{
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = test_main(suites);
+	curl_global_cleanup();
+	return rc;
+}
