@@ -267,6 +267,10 @@ static const char *const migrations[] = {
 	"  coalesce(new.email, '')); END;"
 	"CREATE TRIGGER entries_gal_delete AFTER DELETE ON gal_entries BEGIN"
 	" DELETE FROM gal_fts WHERE rowid = -old.id; END;",
+	/* 5 -> 6: when each folder of a device last synced (its state was
+	 * saved), for easctl device list. */
+	"ALTER TABLE sync_states ADD COLUMN synced INTEGER NOT NULL"
+	" DEFAULT 0;",
 };
 
 int

@@ -521,6 +521,20 @@ enum store_error store_sync_response(struct store *s, struct arena *a,
  * non-zero response_len (not loaded) keeps the stored one; set both to
  * NULL/0 to drop it. */
 enum store_error store_sync_save(struct store *s, struct store_sync_state *st);
+/* What a device's sync states say, for administrators: one entry per
+ * folder it syncs (folder_id 0: the folder hierarchy, name NULL), with when
+ * its state last advanced. */
+struct store_sync_info {
+	int64_t folder_id;
+	const char *folder_name; /* NULL for the hierarchy or a gone folder */
+	int folder_type;	 /* enum eas_folder_type, 0 when unknown */
+	int64_t synced;		 /* 0 = before easd recorded it */
+	const char *key;	 /* the current SyncKey */
+};
+enum store_error store_sync_list(struct store *s, struct arena *a,
+				 int64_t device_id,
+				 struct store_sync_info **list_r,
+				 size_t *count_r);
 /* Start over: forget what the device holds in the folder. */
 enum store_error store_sync_reset(struct store *s, int64_t device_id,
 				  int64_t folder_id);

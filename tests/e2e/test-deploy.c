@@ -445,17 +445,119 @@ test_easclient_cacert(void)
 	free(key);
 }
 
+/* easctl with args against the server's data directory; its output
+ * (heap) in *out_r. Returns the exit status. */
+static int
+easctl(const struct easd_proc *p, char **out_r, const char *const *args)
+{
+	const char *argv[16];
+	size_t n = 0;
+
+	argv[n++] = harness_easctl();
+	argv[n++] = "--data";
+	argv[n++] = p->dir;
+	for (size_t i = 0; args[i] != NULL && n < N_ELEMENTS(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	free(*out_r);
+	*out_r = NULL;
+	return harness_run(argv, out_r, WAIT_MS);
+}
+
+#define EASCTL(p, out, ...)                                                    \
+	easctl((p), (out), (const char *const[]){__VA_ARGS__, NULL})
+
+/* What z-push-admin users look for: the last sync of each folder, when a
+ * wipe was asked for and acknowledged and by whom, resync by folder type
+ * and for every device of a user, and the users' last activity. */
+static void
+test_device_admin(void)
+{
+	struct easd_proc *p = easd_start(NULL);
+	struct eas_client *c1, *c2;
+	struct arena *a = arena_new(0);
+	struct eas_sync_result r;
+	const char *inbox;
+	char *out = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	c1 = inbox_client(p, "ADM1", &inbox);
+	c2 = inbox_client(p, "ADM2", &inbox);
+	CU_ASSERT_EQUAL(
+		eas_client_sync(c1, a,
+				eas_client_folder_by_type(c1, 9)->server_id,
+				NULL, &r),
+		0);
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "list", "ada"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "ada/ADM1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "folders:      3 synced:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "hierarchy (FolderSync)"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "mail      Inbox"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "contacts  Contacts"));
+
+	/* a wipe: asked by the administrator, acknowledged by the device */
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "wipe", "ada", "ADM2"), 0);
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "list", "ada"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "wipe requested by admin"));
+	/* Provision delivers the wipe; the client acknowledges it */
+	CU_ASSERT_EQUAL(eas_client_provision(c2, a, NULL), 1);
+	CU_ASSERT(c2->wiped);
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "list", "ada"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "wipe requested by admin"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(out, "wipe acknowledged by device: wiped"));
+
+	/* resync by type: only the contacts go */
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "resync", "ada", "ADM1",
+			       "--type", "contacts"),
+			0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 contacts folder dropped"));
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "list", "ada"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "mail      Inbox"));
+	CU_ASSERT_PTR_NULL(strstr(out, "contacts  Contacts"));
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "resync", "ada", "ADM1",
+			       "--type", "bogus"),
+			2);
+	/* every device of the user */
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "resync", "ada", "--all"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "device ADM1 of ada"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "device ADM2 of ada"));
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "list", "ada"), 0);
+	CU_ASSERT_PTR_NULL(strstr(out, "mail      Inbox"));
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "device", "resync", "ada"), 2);
+
+	/* last activity: ada's devices made requests, bob's none */
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "user", "list"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "LAST ACTIVITY"));
+	{
+		const char *ada = strstr(out, "\n1 "),
+			   *bob = strstr(out, "\n2 ");
+		char line[512];
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ada);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(bob);
+		/* created and last activity: two times on ada's line */
+		sscanf(ada + 1, "%511[^\n]", line);
+		CU_ASSERT_PTR_NOT_NULL(strstr(strchr(line, 'Z') + 1, "Z "));
+		sscanf(bob + 1, "%511[^\n]", line);
+		CU_ASSERT_PTR_NULL(strstr(strchr(line, 'Z') + 1, "Z "));
+	}
+	free(out);
+	eas_client_free(&c1);
+	eas_client_free(&c2);
+	arena_free(&a);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+}
+
 #define T(name)                                                                \
 	{                                                                      \
 #name, name                                                    \
 	}
 
 static CU_TestInfo deploy_tests[] = {
-	T(test_metrics_during_traffic),
-	T(test_sighup_keeps_parked_ping),
-	T(test_log_file_reopened),
-	T(test_easclient_cacert),
-	CU_TEST_INFO_NULL,
+	T(test_metrics_during_traffic), T(test_sighup_keeps_parked_ping),
+	T(test_log_file_reopened),	T(test_easclient_cacert),
+	T(test_device_admin),		CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
