@@ -21,7 +21,7 @@ endif
 
 CC ?= cc
 PKGS := libmicrohttpd libxml-2.0 libical sqlite3 cunit gmime-3.0 libcurl \
-	libsystemd
+	libsystemd gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -41,7 +41,7 @@ DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libsqlite3-dev libical-dev libcunit1-dev libgmime-3.0-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
 	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format \
-	python3-aiosmtpd libsystemd-dev debhelper
+	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper
 
 GEN_H := $(OUT)/gen/wbxml-tags.h
 GEN_C := $(OUT)/gen/wbxml-table.c

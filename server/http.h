@@ -148,6 +148,11 @@ struct http_server;
  * static text). */
 struct http_server *http_start(const struct http_config *cfg,
 			       const char **error_r);
+/* Read the certificate and key files again (SIGHUP after a renewal): new
+ * connections get them, open ones (parked requests) are not touched.
+ * Returns 1 when reloaded, 0 without TLS, -1 with *error_r when the files
+ * are not usable (the old ones stay). */
+int http_reload_tls(struct http_server *h, const char **error_r);
 /* The bound port (the real one when port 0 was asked). */
 uint16_t http_port(const struct http_server *h);
 void http_stop(struct http_server **hp);

@@ -224,8 +224,9 @@ lmtp_glue_stop(struct easd *srv)
 		lmtp_stop(&srv->lmtp);
 }
 
-/* SIGHUP: the log file is opened again by its name (after a rotation).
- * Parked requests and connections are not touched. */
+/* SIGHUP: the log file is opened again by its name (after a rotation),
+ * the TLS certificate read again (after a renewal). Parked requests and
+ * open connections are not touched. */
 static void
 reload(struct easd *srv)
 {
@@ -233,11 +234,19 @@ reload(struct easd *srv)
 	int r;
 
 	(void)srv;
+	const char *terr;
+	int t;
+
 	sd_notify(0, "RELOADING=1");
 	r = log_sink_reopen(err, sizeof(err));
 	if (r < 0)
 		log_error("SIGHUP: %s; logging goes on to the old file", err);
-	log_info("SIGHUP: %s", r > 0 ? "log file reopened" : "reloaded");
+	t = http_reload_tls(srv->http, &terr);
+	if (t < 0)
+		log_error("SIGHUP: %s: %s; the old certificate stays",
+			  srv->cfg.tls_cert, terr);
+	log_info("SIGHUP: reloaded%s%s", r > 0 ? ", log file reopened" : "",
+		 t > 0 ? ", TLS certificate reloaded" : "");
 	sd_notify(0, "READY=1");
 }
 

@@ -352,7 +352,7 @@ test_log_file_reopened(void)
 	CU_ASSERT(wait_file_has(log, "easd ready"));
 	CU_ASSERT_EQUAL(rename(log, old), 0);
 	CU_ASSERT_EQUAL(kill(p->pid, SIGHUP), 0);
-	CU_ASSERT(wait_file_has(log, "SIGHUP: log file reopened"));
+	CU_ASSERT(wait_file_has(log, "log file reopened"));
 	/* a request after it is logged in the new file only */
 	c = harness_client(p, HARNESS_BOB, "LOGS1");
 	CU_ASSERT_PTR_NOT_NULL(c);
@@ -443,6 +443,135 @@ test_easclient_cacert(void)
 	free(url);
 	free(cert);
 	free(key);
+}
+
+static void
+make_cert(const char *dir, const char *name, const char *cn)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && openssl req -x509 -newkey rsa:2048 -nodes "
+		 "-keyout %s.key -out %s.pem -days 2 -subj /CN=%s "
+		 "-addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+		 dir, name, name, cn);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+}
+
+/* A client of ada over https trusting cafile; provisioned, with the Inbox
+ * synced when inbox_r is not NULL. NULL when it cannot connect. */
+static struct eas_client *
+tls_client(const struct easd_proc *p, const char *device, const char *cafile,
+	   const char **inbox_r)
+{
+	char *url = xasprintf("https://127.0.0.1:%d", p->port);
+	struct eas_client *c = eas_client_new(
+		url, HARNESS_ADA, HARNESS_PASSWORD, device, "TestDevice");
+	struct arena *a = arena_new(0);
+	struct eas_sync_result r;
+	int status, ok;
+
+	free(url);
+	c->cainfo = cafile;
+	c->timeout_ms = WAIT_MS;
+	ok = eas_client_provision(c, a, NULL) >= 0;
+	if (ok && inbox_r != NULL) {
+		const struct eas_folder *f;
+
+		ok = eas_client_foldersync(c, a, &status) == 0 &&
+		     (f = eas_client_folder_by_type(c, 2)) != NULL &&
+		     eas_client_sync(c, a, f->server_id, NULL, &r) == 0;
+		if (ok)
+			*inbox_r = f->server_id;
+	}
+	arena_free(&a);
+	if (!ok)
+		eas_client_free(&c);
+	return c;
+}
+
+/* SIGHUP after a renewal: new connections get the new certificate, a Ping
+ * parked on a connection made with the old one still answers; files that
+ * do not make a certificate leave the last good one in use. */
+static void
+test_sighup_reloads_tls(void)
+{
+	char dir[] = "/tmp/easd-renew-XXXXXX", cmd[1024];
+	char *cert, *key, *a_pem, *b_pem, *mv;
+	struct ping_job j = {.heartbeat = 600};
+	struct easd_proc *p;
+	struct eas_client *c;
+	const char *args[6], *inbox;
+
+	if (system("command -v openssl >/dev/null") != 0) {
+		printf("openssl missing: skipped\n");
+		return;
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	make_cert(dir, "a", "first");
+	make_cert(dir, "b", "second");
+	cert = xasprintf("%s/cert.pem", dir);
+	key = xasprintf("%s/key.pem", dir);
+	a_pem = xasprintf("%s/a.pem", dir);
+	b_pem = xasprintf("%s/b.pem", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s/a.pem %s && cp %s/a.key %s", dir,
+		 cert, dir, key);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	args[0] = "--tls-cert";
+	args[1] = cert;
+	args[2] = "--tls-key";
+	args[3] = key;
+	args[4] = NULL;
+	p = easd_start(args);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+
+	j.c = tls_client(p, "RENEW1", a_pem, &inbox);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j.c);
+	j.folder = inbox;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&j.thread, NULL, ping_thread, &j),
+			      0);
+	CU_ASSERT(harness_wait_log(p, "push: parked RENEW1 (", 1, WAIT_MS) >=
+		  1);
+
+	/* the renewal: new files under the same names, then SIGHUP */
+	mv = xasprintf("cp %s/b.key %s.new && mv %s.new %s && "
+		       "cp %s/b.pem %s.new && mv %s.new %s",
+		       dir, key, key, key, dir, cert, cert, cert);
+	CU_ASSERT_EQUAL(system(mv), 0);
+	free(mv);
+	CU_ASSERT_EQUAL(kill(p->pid, SIGHUP), 0);
+	CU_ASSERT(harness_wait_log(p, "TLS certificate reloaded", 1, WAIT_MS) >=
+		  1);
+	/* new connections: the new certificate, and only it */
+	c = tls_client(p, "RENEW2", b_pem, NULL);
+	CU_ASSERT_PTR_NOT_NULL(c);
+	eas_client_free(&c);
+	c = tls_client(p, "RENEW3", a_pem, NULL);
+	CU_ASSERT_PTR_NULL(c);
+	eas_client_free(&c);
+	/* the Ping parked before is still there and answers a change */
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(p, HARNESS_ADA_EMAIL, mail), 250);
+	pthread_join(j.thread, NULL);
+	CU_ASSERT_EQUAL(j.rc, 0);
+	CU_ASSERT_EQUAL(j.status, 2);
+	eas_client_free(&j.c);
+
+	/* a broken renewal keeps the certificate that works */
+	snprintf(cmd, sizeof(cmd), "echo garbage > %s", cert);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	CU_ASSERT_EQUAL(kill(p->pid, SIGHUP), 0);
+	CU_ASSERT(harness_wait_log(p, "the old certificate stays", 1,
+				   WAIT_MS) >= 1);
+	c = tls_client(p, "RENEW4", b_pem, NULL);
+	CU_ASSERT_PTR_NOT_NULL(c);
+	eas_client_free(&c);
+
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+	harness_rmtree(dir);
+	free(cert);
+	free(key);
+	free(a_pem);
+	free(b_pem);
 }
 
 /* easctl with args against the server's data directory; its output
@@ -555,9 +684,13 @@ test_device_admin(void)
 	}
 
 static CU_TestInfo deploy_tests[] = {
-	T(test_metrics_during_traffic), T(test_sighup_keeps_parked_ping),
-	T(test_log_file_reopened),	T(test_easclient_cacert),
-	T(test_device_admin),		CU_TEST_INFO_NULL,
+	T(test_metrics_during_traffic),
+	T(test_sighup_keeps_parked_ping),
+	T(test_log_file_reopened),
+	T(test_easclient_cacert),
+	T(test_device_admin),
+	T(test_sighup_reloads_tls),
+	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
