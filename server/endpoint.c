@@ -12,6 +12,7 @@
 #include "log.h"
 #include "push.h"
 #include "server.h"
+#include "trace.h"
 #include "util.h"
 
 #define SERVER_VERSION "15.1"
@@ -86,6 +87,7 @@ respond(struct eas_req *req, const struct wbxml_node *tree)
 				out.len);
 			hr->resp_len = out.len;
 			hr->content_type = "application/vnd.ms-sync.wbxml";
+			trace_dump(req, "response", tree);
 			if (log_enabled(LOG_DEBUG)) {
 				struct buf xml;
 

@@ -23,6 +23,7 @@
 #include "log-sink.h"
 #include "push.h"
 #include "server.h"
+#include "trace.h"
 #include "util.h"
 #include "version.h"
 #include "xalloc.h"
@@ -330,6 +331,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "easd: push: %s\n", error);
 		goto out;
 	}
+	if (trace_start(&srv, &error) < 0) {
+		fprintf(stderr, "easd: tracing: %s\n", error);
+		goto out;
+	}
 	if (http_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: %s\n", error);
 		goto out;
@@ -385,6 +390,7 @@ out:
 	lmtp_glue_stop(&srv);
 	admin_stop(&srv);
 	http_stop(&srv.http);
+	trace_stop(&srv);
 	outbound_glue_stop(&srv);
 	push_free(&srv.push);
 	easd_stores_close();

@@ -506,6 +506,7 @@ push_store_changed(void *ctx, const struct store_change *c, size_t n)
 			push_device_changed(p, c[i].account_id, 0);
 			break;
 		case STORE_CHANGED_OUTBOUND: /* for the queue runner */
+		case STORE_CHANGED_TRACE:    /* for trace.c */
 			break;
 		}
 	}

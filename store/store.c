@@ -268,9 +268,17 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER entries_gal_delete AFTER DELETE ON gal_entries BEGIN"
 	" DELETE FROM gal_fts WHERE rowid = -old.id; END;",
 	/* 5 -> 6: when each folder of a device last synced (its state was
-	 * saved), for easctl device list. */
+	 * saved), for easctl device list, */
 	"ALTER TABLE sync_states ADD COLUMN synced INTEGER NOT NULL"
-	" DEFAULT 0;",
+	" DEFAULT 0;"
+	/* and which devices the server traces (easctl debug) */
+	"CREATE TABLE debug_traces ("
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" device_id TEXT NOT NULL COLLATE NOCASE,"
+	" bodies INTEGER NOT NULL,"
+	" since INTEGER NOT NULL,"
+	" PRIMARY KEY (account_id, device_id)) WITHOUT ROWID;",
 };
 
 int

@@ -69,6 +69,7 @@ enum store_change_what {
 				     every account (a global policy) */
 	STORE_CHANGED_OUTBOUND,	  /* the account queued mail, or the queue
 				     was retried (account 0: the admin) */
+	STORE_CHANGED_TRACE,	  /* debug tracing switched on or off */
 };
 
 struct store_change {
@@ -750,6 +751,26 @@ enum store_error store_devices_seen_since(struct store *s, int64_t since,
 
 /* PRAGMA integrity_check == ok. */
 enum store_error store_check(struct store *s);
+
+/* --- per-device debug tracing (trace.c) --- */
+
+/* easctl debug on USER [DEVICE]: the server logs that device's requests
+ * and responses. device_id "" traces every device of the account. */
+struct store_trace {
+	int64_t account_id;
+	const char *login;
+	const char *device_id; /* "" = every device */
+	bool bodies;	       /* bodies and MIME are logged, not elided */
+	int64_t since;
+};
+/* Switch tracing on (again, with these options) or off (NULL device:
+ * every entry of the account); STORE_NOTFOUND when off found none. */
+enum store_error store_trace_on(struct store *s, int64_t account_id,
+				const char *device_id, bool bodies);
+enum store_error store_trace_off(struct store *s, int64_t account_id,
+				 const char *device_id);
+enum store_error store_trace_list(struct store *s, struct arena *a,
+				  struct store_trace **list_r, size_t *count_r);
 
 /* --- backup and restore (backup.c) --- */
 

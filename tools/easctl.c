@@ -1555,6 +1555,7 @@ static const char usage_main[] =
 	"  backup   FILE: a consistent copy while easd runs\n"
 	"  restore  FILE: put a backup back (easd stopped)\n"
 	"  check    [FILE]: integrity check of the database or a backup\n"
+	"  debug    on, off, list: trace a device's requests in easd\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
 
@@ -1632,6 +1633,13 @@ cmd_check(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return easctl_check(ctl, argc, argv);
 }
 
+static int
+cmd_debug(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_debug(ctl, argc, argv);
+}
+
 static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
@@ -1644,6 +1652,7 @@ static const struct {
 	{"deliver", cmd_deliver}, {"gal", cmd_gal},
 	{"search", cmd_search},	  {"backup", cmd_backup},
 	{"restore", cmd_restore}, {"check", cmd_check},
+	{"debug", cmd_debug},
 };
 
 int

@@ -37,5 +37,7 @@ int easctl_search(struct easctl *ctl, int argc, char **argv);
 int easctl_backup(struct easctl *ctl, int argc, char **argv);
 int easctl_restore(struct easctl *ctl, int argc, char **argv);
 int easctl_check(struct easctl *ctl, int argc, char **argv);
+/* easctl-debug.c: "debug on|off|list". */
+int easctl_debug(struct easctl *ctl, int argc, char **argv);
 
 #endif

@@ -678,6 +678,69 @@ test_device_admin(void)
 	CU_ASSERT_EQUAL(easd_stop(&p), 0);
 }
 
+/* easctl debug on: a running easd logs the device's decoded requests and
+ * responses, bodies elided unless --bodies; other devices are not
+ * traced; off stops it. */
+static void
+test_debug_trace(void)
+{
+	static const char body[] = "From: x@example.net\nTo: ada@example.org\n"
+				   "Subject: traced\n\nsecret-body-text\n";
+	/* info: the trace's lines are the only dumps in the log */
+	static const char *const args[] = {"--log-level", "info", NULL};
+	struct easd_proc *p = easd_start(args);
+	struct eas_client *c, *other;
+	struct arena *a = arena_new(0);
+	struct eas_sync_result r;
+	const char *inbox, *other_inbox;
+	char *out = NULL;
+	int n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	c = inbox_client(p, "TRACE1", &inbox);
+	other = inbox_client(p, "QUIET1", &other_inbox);
+	CU_ASSERT_EQUAL(harness_log_count(p, "trace request"), 0);
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "debug", "on", "ada", "TRACE1"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "bodies elided"));
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "debug", "list"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "TRACE1"));
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(p, HARNESS_ADA_EMAIL, body), 250);
+	/* the traced device: its Sync request and response, the body
+	 * elided */
+	CU_ASSERT_EQUAL(eas_client_sync(c, a, inbox, NULL, &r), 0);
+	CU_ASSERT(harness_wait_log(p, "trace response", 1, WAIT_MS) >= 1);
+	CU_ASSERT(harness_log_count(p, "trace request") >= 1);
+	CU_ASSERT(harness_log_count(p, "bytes elided]") >= 1);
+	CU_ASSERT_EQUAL(harness_log_count(p, "secret-body-text"), 0);
+	CU_ASSERT(harness_log_count(p, "dev=TRACE1 cmd=Sync: | ") >= 1);
+	/* the other device is not traced */
+	CU_ASSERT_EQUAL(eas_client_sync(other, a, other_inbox, NULL, &r), 0);
+	CU_ASSERT_EQUAL(harness_log_count(p, "dev=QUIET1 cmd=Sync: | "), 0);
+
+	/* with bodies */
+	CU_ASSERT_EQUAL(
+		EASCTL(p, &out, "debug", "on", "ada", "TRACE1", "--bodies"), 0);
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(p, HARNESS_ADA_EMAIL, body), 250);
+	CU_ASSERT_EQUAL(eas_client_sync(c, a, inbox, NULL, &r), 0);
+	CU_ASSERT(harness_wait_log(p, "secret-body-text", 1, WAIT_MS) >= 1);
+
+	/* off: nothing more */
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "debug", "off", "ada"), 0);
+	n = harness_log_count(p, "trace request");
+	CU_ASSERT_EQUAL(eas_client_foldersync(c, a, &(int){0}), 0);
+	CU_ASSERT_EQUAL(harness_log_count(p, "trace request"), n);
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "debug", "off", "ada"), 1);
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "debug", "list"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "no device is traced"));
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "debug", "on", "nosuchuser"), 1);
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "debug", "sideways"), 2);
+	free(out);
+	eas_client_free(&c);
+	eas_client_free(&other);
+	arena_free(&a);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+}
+
 #define T(name)                                                                \
 	{                                                                      \
 #name, name                                                    \
@@ -690,6 +753,7 @@ static CU_TestInfo deploy_tests[] = {
 	T(test_easclient_cacert),
 	T(test_device_admin),
 	T(test_sighup_reloads_tls),
+	T(test_debug_trace),
 	CU_TEST_INFO_NULL,
 };
 
