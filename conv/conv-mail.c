@@ -6,6 +6,7 @@
 
 #include "compose.h"
 #include "conv-int.h"
+#include "itip.h"
 #include "mail-int.h"
 #include "util.h"
 
@@ -170,6 +171,207 @@ add_attachments(struct arena *a, struct wbxml_node *appdata,
 	}
 }
 
+/* --- Email:MeetingRequest (MS-ASEMAIL 2.2.2.48) --- */
+
+/* Calendar tags and their Email MeetingRequest equivalents. */
+static const struct {
+	uint16_t cal, mail;
+	bool iso; /* compact dateTime in the calendar, ISO here */
+} meeting_map[] = {
+	{EAS_CALENDAR_ALLDAYEVENT, EAS_EMAIL_ALLDAYEVENT, false},
+	{EAS_CALENDAR_STARTTIME, EAS_EMAIL_STARTTIME, true},
+	{EAS_CALENDAR_DTSTAMP, EAS_EMAIL_DTSTAMP, true},
+	{EAS_CALENDAR_ENDTIME, EAS_EMAIL_ENDTIME, true},
+};
+
+static const struct {
+	uint16_t cal, mail;
+} recurrence_map[] = {
+	{EAS_CALENDAR_TYPE, EAS_EMAIL_TYPE},
+	{EAS_CALENDAR_INTERVAL, EAS_EMAIL_INTERVAL},
+	{EAS_CALENDAR_UNTIL, EAS_EMAIL_UNTIL},
+	{EAS_CALENDAR_OCCURRENCES, EAS_EMAIL_OCCURRENCES},
+	{EAS_CALENDAR_DAYOFWEEK, EAS_EMAIL_DAYOFWEEK},
+	{EAS_CALENDAR_DAYOFMONTH, EAS_EMAIL_DAYOFMONTH},
+	{EAS_CALENDAR_WEEKOFMONTH, EAS_EMAIL_WEEKOFMONTH},
+	{EAS_CALENDAR_MONTHOFYEAR, EAS_EMAIL_MONTHOFYEAR},
+	{EAS_CALENDAR_CALENDARTYPE, EAS_EMAIL2_CALENDARTYPE},
+	{EAS_CALENDAR_ISLEAPMONTH, EAS_EMAIL2_ISLEAPMONTH},
+	{EAS_CALENDAR_FIRSTDAYOFWEEK, EAS_EMAIL2_FIRSTDAYOFWEEK},
+};
+
+static const struct wbxml_node *
+child_of(const struct wbxml_node *n, uint16_t tag)
+{
+	for (const struct wbxml_node *c = n->child; c != NULL; c = c->next)
+		if (c->tag == tag)
+			return c;
+	return NULL;
+}
+
+static void
+add_iso(struct arena *a, struct wbxml_node *parent, uint16_t tag, int64_t t)
+{
+	char buf[32];
+
+	time_format_iso(t, buf);
+	wbxml_add_text(a, parent, tag, buf);
+}
+
+/* Whether the organizer asked for answers: yes unless every attendee
+ * says RSVP=FALSE. */
+static bool
+rsvp_requested(icalcomponent *ev)
+{
+	bool any = false;
+
+	for (icalproperty *p = icalcomponent_get_first_property(
+		     ev, ICAL_ATTENDEE_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY)) {
+		icalparameter *r = icalproperty_get_first_parameter(
+			p, ICAL_RSVP_PARAMETER);
+
+		any = true;
+		if (r == NULL || icalparameter_get_rsvp(r) == ICAL_RSVP_TRUE)
+			return true;
+	}
+	return !any;
+}
+
+/* The MeetingRequest container of an invitation or a cancellation: the
+ * meeting as the calendar class reads it, in the Email namespace. */
+static void
+add_meeting_request(struct arena *a, struct wbxml_node *appdata,
+		    const struct conv_ctx *ctx, const struct store_item *item,
+		    const struct mail_info *mi)
+{
+	struct store_item tmp;
+	struct wbxml_node *cal_app, *mr;
+	const struct wbxml_node *n;
+	struct itip it;
+	const char *ics, *text, *error, *v;
+	icalproperty *p;
+	size_t len;
+	bool recurring;
+
+	if (strcmp(mi->message_class, "IPM.Schedule.Meeting.Request") != 0 &&
+	    strcmp(mi->message_class, "IPM.Schedule.Meeting.Canceled") != 0)
+		return;
+	ics = mail_body_text(a, item, &mi->cal, &len);
+	if (itip_parse(a, ics, len, &it, &error) < 0)
+		return;
+	/* one occurrence of a series: shown as the meeting it is */
+	if (it.has_rid)
+		while ((p = icalcomponent_get_first_property(
+				it.ev, ICAL_RECURRENCEID_PROPERTY)) != NULL) {
+			icalcomponent_remove_property(it.ev, p);
+			icalproperty_free(p);
+		}
+	text = conv_ical_text(a, it.cal, &len);
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.cls = STORE_CLASS_CALENDAR;
+	tmp.data = (const uint8_t *)text;
+	tmp.data_len = len;
+	cal_app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	if (conv_calendar_to_eas(a, &tmp, ctx, cal_app, &error) < 0)
+		return;
+	recurring = child_of(cal_app, EAS_CALENDAR_RECURRENCE) != NULL;
+	mr = wbxml_add(a, appdata, EAS_EMAIL_MEETINGREQUEST);
+	for (size_t i = 0; i < N_ELEMENTS(meeting_map); i++) {
+		n = child_of(cal_app, meeting_map[i].cal);
+		if (n == NULL && meeting_map[i].mail == EAS_EMAIL_DTSTAMP) {
+			add_iso(a, mr, EAS_EMAIL_DTSTAMP, item->meta.date);
+			continue;
+		}
+		if (n == NULL)
+			continue;
+		if (meeting_map[i].iso) {
+			int64_t t;
+
+			if (time_parse(wbxml_text(n), &t) == 0)
+				add_iso(a, mr, meeting_map[i].mail, t);
+		} else {
+			wbxml_add_text(a, mr, meeting_map[i].mail,
+				       wbxml_text(n));
+		}
+	}
+	wbxml_add_int(a, mr, EAS_EMAIL_INSTANCETYPE,
+		      it.has_rid  ? 3
+		      : recurring ? 1
+				  : 0);
+	if ((n = child_of(cal_app, EAS_AIRSYNCBASE_LOCATION)) != NULL)
+		wbxml_append(mr, wbxml_clone(a, n));
+	else if ((n = child_of(cal_app, EAS_CALENDAR_LOCATION)) != NULL)
+		wbxml_add_text(a, mr, EAS_EMAIL_LOCATION, wbxml_text(n));
+	if (it.organizer != NULL)
+		wbxml_add_text(a, mr, EAS_EMAIL_ORGANIZER,
+			       it.organizer_name != NULL
+				       ? arena_printf(a, "\"%s\" <%s>",
+						      it.organizer_name,
+						      it.organizer)
+				       : it.organizer);
+	if (it.has_rid)
+		add_iso(a, mr, EAS_EMAIL_RECURRENCEID, it.rid);
+	if ((n = child_of(cal_app, EAS_CALENDAR_REMINDER)) != NULL) {
+		int64_t m;
+
+		/* minutes in the calendar, seconds here */
+		if (str_to_int64(wbxml_text(n), &m) == 0)
+			wbxml_add_int(a, mr, EAS_EMAIL_REMINDER, m * 60);
+	}
+	wbxml_add_int(a, mr, EAS_EMAIL_RESPONSEREQUESTED,
+		      rsvp_requested(it.ev) ? 1 : 0);
+	if ((n = child_of(cal_app, EAS_CALENDAR_RECURRENCE)) != NULL) {
+		struct wbxml_node *rs = wbxml_add(a, mr, EAS_EMAIL_RECURRENCES);
+		struct wbxml_node *r = wbxml_add(a, rs, EAS_EMAIL_RECURRENCE);
+
+		for (size_t i = 0; i < N_ELEMENTS(recurrence_map); i++) {
+			const struct wbxml_node *c =
+				child_of(n, recurrence_map[i].cal);
+
+			if (c == NULL || (recurrence_map[i].mail >> 8 == 0x16 &&
+					  ctx->version < 140))
+				continue;
+			wbxml_add_text(a, r, recurrence_map[i].mail,
+				       wbxml_text(c));
+		}
+	}
+	if ((n = child_of(cal_app, EAS_CALENDAR_SENSITIVITY)) != NULL)
+		wbxml_add_text(a, mr, EAS_EMAIL_SENSITIVITY, wbxml_text(n));
+	/* the time as the organizer means it, not as it shows until
+	 * answered */
+	v = conv_ical_get_x(a, it.ev, "X-MICROSOFT-CDO-INTENDEDSTATUS");
+	if (v != NULL) {
+		static const char *const busy[] = {"FREE", "TENTATIVE", "BUSY",
+						   "OOF", "WORKINGELSEWHERE"};
+
+		for (size_t i = 0; i < N_ELEMENTS(busy); i++)
+			if (str_ieq(v, busy[i]))
+				wbxml_add_int(a, mr, EAS_EMAIL_BUSYSTATUS,
+					      (int64_t)i);
+	} else if ((n = child_of(cal_app, EAS_CALENDAR_BUSYSTATUS)) != NULL) {
+		wbxml_add_text(a, mr, EAS_EMAIL_BUSYSTATUS, wbxml_text(n));
+	}
+	if ((n = child_of(cal_app, EAS_CALENDAR_TIMEZONE)) != NULL)
+		wbxml_add_text(a, mr, EAS_EMAIL_TIMEZONE, wbxml_text(n));
+	if (ctx->version < 160)
+		wbxml_add_text(a, mr, EAS_EMAIL_GLOBALOBJID,
+			       itip_global_obj_id(a, it.uid, it.rid));
+	if (ctx->version >= 140) {
+		v = conv_ical_get_x(a, it.ev, "X-MICROSOFT-DISALLOW-COUNTER");
+		wbxml_add_int(a, mr, EAS_EMAIL_DISALLOWNEWTIMEPROPOSAL,
+			      v != NULL && str_ieq(v, "TRUE") ? 1 : 0);
+	}
+	if (ctx->version >= 141)
+		wbxml_add_int(a, mr, EAS_EMAIL2_MEETINGMESSAGETYPE,
+			      it.method == ITIP_CANCEL ? 0
+			      : it.sequence > 0	       ? 2
+						       : 1);
+	if (ctx->version >= 160)
+		wbxml_add_text(a, mr, EAS_CALENDAR_UID, it.uid);
+}
+
 int
 conv_email_to_eas(struct arena *a, const struct store_item *item,
 		  const struct conv_ctx *ctx, struct wbxml_node *appdata,
@@ -205,6 +407,8 @@ conv_email_to_eas(struct arena *a, const struct store_item *item,
 	wbxml_add_text(a, appdata, EAS_EMAIL_MESSAGECLASS,
 		       mi.message_class != NULL ? mi.message_class
 						: "IPM.Note");
+	if (mi.cal.present && mi.message_class != NULL)
+		add_meeting_request(a, appdata, ctx, item, &mi);
 	wbxml_add_int(a, appdata, EAS_EMAIL_INTERNETCPID,
 		      mi.cpid > 0 ? mi.cpid : 65001);
 	add_flag(a, appdata, &mi);

@@ -72,6 +72,19 @@ conv_ical_old_uid(struct arena *a, const struct store_item *old,
 }
 
 const char *
+conv_ical_text(struct arena *a, icalcomponent *cal, size_t *len_r)
+{
+	char *s = icalcomponent_as_ical_string_r(cal);
+	size_t len = strlen(s);
+	char *out = arena_alloc(a, len + 1);
+
+	memcpy(out, s, len + 1);
+	free(s);
+	*len_r = len;
+	return out;
+}
+
+const char *
 conv_ical_finish(struct arena *a, icalcomponent *cal, size_t *len_r)
 {
 	char *s = icalcomponent_as_ical_string_r(cal);

@@ -19,6 +19,9 @@ const char *conv_ical_new_uid(struct arena *a);
 /* The UID a stored VEVENT/VTODO had (kept across Changes), or NULL. */
 const char *conv_ical_old_uid(struct arena *a, const struct store_item *old,
 			      icalcomponent_kind kind);
+/* Serialize into the arena; the component stays (one from
+ * conv_ical_parse is freed with its arena). */
+const char *conv_ical_text(struct arena *a, icalcomponent *cal, size_t *len_r);
 /* Serialize into the arena; the component is freed. */
 const char *conv_ical_finish(struct arena *a, icalcomponent *cal,
 			     size_t *len_r);

@@ -46,6 +46,7 @@ struct mail_info {
 	bool has_conv_id, has_conv_index;
 	uint8_t conv_id[16], conv_index[22];
 	struct mail_body_loc text, html;
+	struct mail_body_loc cal; /* a meeting message's text/calendar */
 	struct mail_att *atts;
 	size_t natts, atts_cap;
 	/* mutable */

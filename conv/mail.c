@@ -30,11 +30,13 @@
 #include <string.h>
 
 #include "buf.h"
+#include "itip.h"
 #include "mail-int.h"
 #include "log.h"
 #include "util.h"
 
-#define MAIL_EXTRA_VERSION 1
+/* 2: the text/calendar part of invitations (record 'v') */
+#define MAIL_EXTRA_VERSION 2
 #define MAIL_MAX_DEPTH 32
 #define MAIL_MAX_ATTACHMENTS 500
 #define MAIL_EXTRA_LIMIT (4 * 1024 * 1024)
@@ -273,6 +275,7 @@ mail_info_write(struct arena *a, const struct mail_info *mi,
 		rec_put(&b, 'X', mi->conv_index, sizeof(mi->conv_index));
 	rec_body(&b, 'b', &mi->text);
 	rec_body(&b, 'h', &mi->html);
+	rec_body(&b, 'v', &mi->cal);
 	for (size_t i = 0; i < mi->natts; i++) {
 		const struct mail_att *at = &mi->atts[i];
 
@@ -489,6 +492,9 @@ info_read(struct arena *a, const uint8_t *extra, size_t len,
 		case 'h':
 			body_of(a, v, vl, &mi->html);
 			break;
+		case 'v':
+			body_of(a, v, vl, &mi->cal);
+			break;
 		case 'f':
 			if (vl >= 2) {
 				mi->flag[mi->nflag].tag =
@@ -675,7 +681,6 @@ struct walk_ctx {
 	struct mail_info *mi;
 	const char *data;
 	size_t len;
-	const char *calendar_method;
 	const char *body_charset;
 	bool report;
 	size_t nparts;
@@ -858,16 +863,68 @@ walk(struct walk_ctx *w, GMimeObject *obj, const char *path, unsigned depth)
 		if (!att && str_ieq(ctype, "text/html") &&
 		    !w->mi->html.present && body_locate(w, part, &w->mi->html))
 			return;
-		if (str_ieq(ctype, "text/calendar") &&
-		    w->calendar_method == NULL) {
-			const char *m =
-				g_mime_object_get_content_type_parameter(
-					obj, "method");
+		/* the invitation of a meeting message: the first
+		 * text/calendar, wherever it is (its attachment stays) */
+		if (str_ieq(ctype, "text/calendar") && !w->mi->cal.present) {
+			const char *cs = w->body_charset;
 
-			w->calendar_method = m != NULL ? m : "";
+			body_locate(w, part, &w->mi->cal);
+			w->body_charset = cs;
 		}
 	}
 	add_attachment(w, obj, *path == '\0' ? "1" : path, ctype);
+}
+
+/* A meeting message (MS-ASEMAIL 2.2.2.49): the class follows the iTIP
+ * method and, for a reply, the answer in it. An invitation that cannot
+ * be read stays plain mail with the part as an attachment. */
+static void
+meeting_class(struct walk_ctx *w)
+{
+	struct mail_info *mi = w->mi;
+	struct store_item tmp = {.data = (const uint8_t *)w->data,
+				 .data_len = w->len};
+	struct itip it;
+	const char *ics, *error;
+	size_t len;
+
+	if (mi->cal.utf8_size > (int64_t)ITIP_MAX_SIZE) {
+		mi->cal.present = false;
+		return;
+	}
+	ics = mail_body_text(w->a, &tmp, &mi->cal, &len);
+	if (itip_parse(w->a, ics, len, &it, &error) < 0) {
+		mi->cal.present = false;
+		return;
+	}
+	switch (it.method) {
+	case ITIP_REQUEST:
+	case ITIP_ADD:
+	case ITIP_PUBLISH:
+		mi->message_class = "IPM.Schedule.Meeting.Request";
+		break;
+	case ITIP_CANCEL:
+		mi->message_class = "IPM.Schedule.Meeting.Canceled";
+		break;
+	case ITIP_REPLY:
+	case ITIP_COUNTER: {
+		icalproperty *att = icalcomponent_get_first_property(
+			it.ev, ICAL_ATTENDEE_PROPERTY);
+		enum itip_answer ans =
+			att != NULL ? itip_answer_of(att) : ITIP_NO_ANSWER;
+
+		mi->message_class =
+			ans == ITIP_DECLINED ? "IPM.Schedule.Meeting.Resp.Neg"
+			: ans == ITIP_TENTATIVE || it.method == ITIP_COUNTER
+				? "IPM.Schedule.Meeting.Resp.Tent"
+				: "IPM.Schedule.Meeting.Resp.Pos";
+		break;
+	}
+	default:
+		mi->cal.present = false;
+		return;
+	}
+	mi->content_class = "urn:content-classes:calendarmessage";
 }
 
 /* The message class (MS-ASEMAIL 2.2.2.49) from the top-level structure. */
@@ -891,18 +948,8 @@ classify(struct walk_ctx *w, GMimeObject *top, const char *ctype)
 		mi->smime = true;
 	} else if (w->report) {
 		mi->message_class = "REPORT.IPM.Note.NDR";
-	} else if (w->calendar_method != NULL) {
-		const char *m = w->calendar_method;
-
-		if (str_ieq(m, "request"))
-			mi->message_class = "IPM.Schedule.Meeting.Request";
-		else if (str_ieq(m, "cancel"))
-			mi->message_class = "IPM.Schedule.Meeting.Canceled";
-		else if (str_ieq(m, "reply"))
-			mi->message_class = "IPM.Schedule.Meeting.Resp.Pos";
-		if (strcmp(mi->message_class, "IPM.Note") != 0)
-			mi->content_class =
-				"urn:content-classes:calendarmessage";
+	} else if (w->mi->cal.present) {
+		meeting_class(w);
 	}
 }
 
@@ -1475,4 +1522,46 @@ mail_plain_text(struct arena *a, const struct store_item *item,
 		return mail_body_text(a, item, &mi->text, len_r);
 	html = mail_body_text(a, item, &mi->html, &hl);
 	return mail_html_to_text(a, html, hl, len_r);
+}
+
+const char *
+mail_calendar_text(struct arena *a, const struct store_item *item,
+		   size_t *len_r)
+{
+	struct mail_info mi;
+	const char *error;
+
+	if (item->cls != STORE_CLASS_EMAIL ||
+	    mail_info_get(a, item, &mi, &error) < 0 || !mi.cal.present)
+		return NULL;
+	return mail_body_text(a, item, &mi.cal, len_r);
+}
+
+bool
+mail_from_is(struct arena *a, const struct store_item *item, const char *addr)
+{
+	struct mail_info mi;
+	InternetAddressList *list;
+	const char *error;
+	bool found = false;
+
+	if (addr == NULL || mail_info_get(a, item, &mi, &error) < 0 ||
+	    mi.from == NULL)
+		return false;
+	mail_init();
+	list = internet_address_list_parse(NULL, mi.from);
+	for (int i = 0; list != NULL && i < internet_address_list_length(list);
+	     i++) {
+		InternetAddress *ia =
+			internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia) &&
+		    str_ieq(internet_address_mailbox_get_addr(
+				    INTERNET_ADDRESS_MAILBOX(ia)),
+			    addr))
+			found = true;
+	}
+	if (list != NULL)
+		g_object_unref(list);
+	return found;
 }

@@ -64,6 +64,11 @@ enum store_error mail_deliver(struct store *s, struct arena *a,
 			      const struct store_item *parsed,
 			      struct store_item *stored_r);
 
+/* The iCalendar text (UTF-8, in a) of a meeting message: an invitation,
+ * a reply or a cancellation that could be read at delivery. NULL for
+ * any other message. */
+const char *mail_calendar_text(struct arena *a, const struct store_item *item,
+			       size_t *len_r);
 /* What the search index gets of a stored message (strings in a):
  * subject, From/To/Cc, the plain text of the body, attachment names, the
  * ConversationId in hex. mail_deliver adds it to every delivery. Returns 0,
@@ -75,6 +80,10 @@ int mail_search_text(struct arena *a, const struct store_item *item,
  * left the queue. */
 enum store_error mail_search_index_pending(struct store *s, int64_t account_id,
 					   size_t max, size_t *done_r);
+
+/* Whether addr is the (or a) From address of the stored message. */
+bool mail_from_is(struct arena *a, const struct store_item *item,
+		  const char *addr);
 
 /* Whether the stored item is an S/MIME message (signed or encrypted); for
  * MIMESupport 1. */

@@ -396,6 +396,36 @@ log_sent(const struct mail_outgoing *out, const struct rcpt_split *rs,
 }
 
 int
+eas_send_generated(struct eas_req *req, const char *mime, size_t len,
+		   bool save_in_sent, enum store_error *e_r)
+{
+	struct mail_outgoing out;
+	struct rcpt_split rs;
+	int status = 0;
+
+	if (send_prepare(req, mime, len, MAIL_COMPOSE_NEW, NULL, &out, &rs,
+			 &status, e_r) < 0)
+		return -1;
+	if (status == SEND_RECIPIENT_UNRESOLVED) {
+		/* no relay: the colleagues still get it */
+		log_warn("send: %s: %zu outside recipient(s) dropped, no relay",
+			 out.message_id, rs.nremote);
+		rs.nremote = 0;
+		status = rs.nlocal > 0 ? 0 : status;
+	}
+	if (status == 0 && send_store(req, NULL, &out, &rs, save_in_sent, NULL,
+				      MAIL_COMPOSE_NEW, &status, e_r) < 0)
+		return -1;
+	if (status != 0) {
+		log_warn("send: %s not sent (status %d)", out.message_id,
+			 status);
+		return 0;
+	}
+	log_sent(&out, &rs, " (generated)");
+	return 0;
+}
+
+int
 eas_send_draft(struct eas_req *req, const struct store_item *draft,
 	       int *status_r, enum store_error *e_r)
 {

@@ -792,6 +792,9 @@ cmd_add(struct coll_work *w, const struct wbxml_node *cmd, enum store_error *e)
 		return 0;
 	}
 	item.cls = c->cls;
+	if (c->cls == STORE_CLASS_CALENDAR &&
+	    eas_meeting_organizer(req, NULL, &item, e) < 0)
+		return -1;
 	*e = store_item_add(req->store, req->arena, req->account.id,
 			    c->folder.id, &item, req->device.id);
 	if (*e == STORE_INVALID) {
@@ -921,6 +924,9 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 		reply(w, EAS_AIRSYNC_CHANGE, NULL, sid, SYNC_ST_CONVERT);
 		return 0;
 	}
+	if (c->cls == STORE_CLASS_CALENDAR &&
+	    eas_meeting_organizer(req, &old, &item, e) < 0)
+		return -1;
 	if (c->cls == STORE_CLASS_EMAIL)
 		*e = store_item_update_meta(req->store, req->account.id, old.id,
 					    item.extra, item.extra_len,
@@ -959,8 +965,8 @@ cmd_delete(struct coll_work *w, const struct wbxml_node *cmd,
 		reply(w, EAS_AIRSYNC_DELETE, NULL, sid, SYNC_ST_PROTOCOL);
 		return 0;
 	}
-	*e = store_item_get(req->store, req->arena, req->account.id, sid, false,
-			    &item);
+	*e = store_item_get(req->store, req->arena, req->account.id, sid,
+			    c->cls == STORE_CLASS_CALENDAR, &item);
 	if (*e == STORE_NOTFOUND ||
 	    (*e == STORE_OK && !item_in_collection(w, &item))) {
 		*e = STORE_OK;
@@ -968,6 +974,9 @@ cmd_delete(struct coll_work *w, const struct wbxml_node *cmd,
 		return 0;
 	}
 	if (*e != STORE_OK)
+		return -1;
+	if (c->cls == STORE_CLASS_CALENDAR &&
+	    eas_meeting_organizer(req, &item, NULL, e) < 0)
 		return -1;
 	/* MS-ASCMD 2.2.3.43 DeletesAsMoves (default 1): email goes to
 	 * Deleted Items, unless it is deleted from there. */

@@ -29,6 +29,7 @@ static const struct eas_command commands[] = {
 	{"Search", 16, cmd_search, 0},
 	{"ResolveRecipients", 21, cmd_resolverecipients, 0},
 	{"Find", 23, cmd_find, 0},
+	{"MeetingResponse", 15, cmd_meetingresponse, 0},
 };
 
 /* Response roots for top-level statuses (MS-ASCMD 2.2.2). */
@@ -61,6 +62,8 @@ static const struct {
 	{"ResolveRecipients", EAS_RESOLVERECIPIENTS_RESOLVERECIPIENTS,
 	 EAS_RESOLVERECIPIENTS_STATUS},
 	{"Find", EAS_FIND_FIND, EAS_FIND_STATUS},
+	{"MeetingResponse", EAS_MEETINGRESPONSE_MEETINGRESPONSE,
+	 EAS_MEETINGRESPONSE_STATUS},
 };
 
 const struct eas_command *

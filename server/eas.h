@@ -169,11 +169,32 @@ const char *eas_command_list(void);
 int eas_send_draft(struct eas_req *req, const struct store_item *draft,
 		   int *status_r, enum store_error *e_r);
 
+/* cmd-sendmail.c: send a message the server composed for the account (a
+ * meeting's REQUEST, CANCEL or REPLY) inside the caller's write
+ * transaction, through the same path as SendMail: colleagues get it at
+ * once, outside recipients through the queue (left out, with a log line,
+ * when there is no relay), the recipients-per-hour limit applies, a copy
+ * goes to Sent Items when save_in_sent. A message that cannot be sent is
+ * logged and not sent; -1 with *e_r is a store failure (the caller rolls
+ * back). */
+int eas_send_generated(struct eas_req *req, const char *mime, size_t len,
+		       bool save_in_sent, enum store_error *e_r);
+
+/* cmd-meetingresponse.c: at 16.x the server, not the device, tells the
+ * attendees of a meeting the account organizes: called inside Sync's
+ * write transaction before a calendar item is added (old NULL), changed
+ * or deleted (item NULL). Sends the REQUEST, update or CANCEL, and raises
+ * the SEQUENCE in item->data when attendees see the change. Below 16.0
+ * it does nothing (the device sends the invitations with SendMail).
+ * Returns 0, or -1 with *e_r on a store failure. */
+int eas_meeting_organizer(struct eas_req *req, const struct store_item *old,
+			  struct store_item *item, enum store_error *e_r);
+
 /* Command handlers, one cmd-<name>.c each. */
 eas_cmd_fn cmd_provision, cmd_foldersync, cmd_foldercreate, cmd_folderupdate,
 	cmd_folderdelete, cmd_sync, cmd_getitemestimate, cmd_ping, cmd_settings,
 	cmd_itemoperations, cmd_moveitems, cmd_getattachment, cmd_sendmail,
 	cmd_smartreply, cmd_smartforward, cmd_search, cmd_find,
-	cmd_resolverecipients;
+	cmd_resolverecipients, cmd_meetingresponse;
 
 #endif

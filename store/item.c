@@ -382,6 +382,26 @@ store_item_get(struct store *s, struct arena *a, int64_t account_id,
 }
 
 enum store_error
+store_item_by_uid(struct store *s, struct arena *a, int64_t account_id,
+		  enum store_class cls, const char *uid, struct store_item *r)
+{
+	static const char sql[] = ITEM_SELECT
+		"WHERE i.account_id = ?1 AND i.uid = ?2 AND i.deleted = 0 "
+		"AND i.cls = ?3 ORDER BY i.id LIMIT 1";
+	sqlite3_stmt *st;
+	enum store_error e;
+
+	if (uid == NULL)
+		return STORE_NOTFOUND;
+	st = store_query(s, sql, "Iti", account_id, uid, (int)cls);
+	e = store_row(s, st);
+	if (e == STORE_OK)
+		store_item_row(a, st, NULL, true, r);
+	store_done(st);
+	return e;
+}
+
+enum store_error
 store_item_list(struct store *s, struct arena *a, int64_t account_id,
 		int64_t folder_id, int64_t after_id, size_t max, bool with_data,
 		struct store_item **list_r, size_t *count_r)

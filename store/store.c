@@ -267,7 +267,11 @@ static const char *const migrations[] = {
 	"  coalesce(new.email, '')); END;"
 	"CREATE TRIGGER entries_gal_delete AFTER DELETE ON gal_entries BEGIN"
 	" DELETE FROM gal_fts WHERE rowid = -old.id; END;",
-	/* 5 -> 6: when each folder of a device last synced (its state was
+	/* 5 -> 6: meetings. An invitation, a reply or a cancellation finds
+	 * the calendar item of its UID. */
+	"CREATE INDEX items_uid ON items(account_id, uid)"
+	" WHERE uid IS NOT NULL AND deleted = 0;",
+	/* 6 -> 7: when each folder of a device last synced (its state was
 	 * saved), for easctl device list, */
 	"ALTER TABLE sync_states ADD COLUMN synced INTEGER NOT NULL"
 	" DEFAULT 0;"

@@ -478,6 +478,12 @@ enum store_error store_item_get(struct store *s, struct arena *a,
 enum store_error store_item_get_by_id(struct store *s, struct arena *a,
 				      int64_t account_id, int64_t id,
 				      bool with_data, struct store_item *r);
+/* The live item of class cls with that iCalendar/vCard UID in any
+ * folder of the account (the oldest when there are several), with data;
+ * STORE_NOTFOUND when none. */
+enum store_error store_item_by_uid(struct store *s, struct arena *a,
+				   int64_t account_id, enum store_class cls,
+				   const char *uid, struct store_item *r);
 /* Items of a folder in id order after after_id, at most max (export,
  * EmptyFolderContents, easctl). */
 enum store_error store_item_list(struct store *s, struct arena *a,

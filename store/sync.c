@@ -134,9 +134,9 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 			;
 	}
 	store_done(q);
-	/* when it advanced, for easctl device list (schema 6; the testing
+	/* when it advanced, for easctl device list (schema 7; the testing
 	 * aids open older files) */
-	if (e == STORE_OK && s->schema >= 6)
+	if (e == STORE_OK && s->schema >= 7)
 		e = store_execute(s, sql_synced, "I", id);
 	e = store_wend(s, own, e);
 	if (e == STORE_OK)

@@ -73,7 +73,8 @@ test_first_contact(void)
 	CU_ASSERT(r.ms_commands != NULL &&
 		  strstr(r.ms_commands, "FolderSync") != NULL);
 	CU_ASSERT(r.ms_commands != NULL &&
-		  strstr(r.ms_commands, "MeetingResponse") == NULL);
+		  strstr(r.ms_commands, "MeetingResponse") != NULL &&
+		  strstr(r.ms_commands, "ValidateCert") == NULL);
 	CU_ASSERT(r.ms_commands != NULL &&
 		  strstr(r.ms_commands, "Search") != NULL &&
 		  strstr(r.ms_commands, "ResolveRecipients") != NULL &&
