@@ -101,9 +101,37 @@ metrics(struct http_request *hr)
 	return HTTP_DONE;
 }
 
+/* /parked: one line per waiting request, "LOGIN DEVICE CMD SECONDS-LEFT",
+ * after a first line "parked TOTAL" (at most 1000 are listed). */
+static enum http_result
+parked(struct http_request *hr)
+{
+	struct easd *srv = hr->ctx;
+	struct push_parked *list = NULL;
+	size_t n = 0, total = 0;
+	struct buf out;
+
+	if (srv->push != NULL)
+		push_list(srv->push, hr->arena, 1000, &list, &n, &total);
+	buf_init(&out, 4 * 1024 * 1024);
+	buf_printf(&out, "parked %zu\n", total);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&out, "%s %s %s %llu\n", list[i].login,
+			   list[i].device_id, list[i].cmd,
+			   (unsigned long long)(list[i].remaining_ms / 1000));
+	hr->status = 200;
+	hr->content_type = "text/plain";
+	hr->resp_body = (const uint8_t *)arena_strndup(
+		hr->arena, (const char *)out.data, out.len);
+	hr->resp_len = out.len;
+	buf_deinit(&out);
+	return HTTP_DONE;
+}
+
 static const struct http_route admin_routes[] = {
 	{"/healthz", "GET", NULL, healthz},
 	{"/metrics", "GET", NULL, metrics},
+	{"/parked", "GET", NULL, parked},
 };
 
 int

@@ -1556,6 +1556,7 @@ static const char usage_main[] =
 	"  restore  FILE: put a backup back (easd stopped)\n"
 	"  check    [FILE]: integrity check of the database or a backup\n"
 	"  debug    on, off, list: trace a device's requests in easd\n"
+	"  top      a live view of active devices and requests\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
 
@@ -1640,6 +1641,13 @@ cmd_debug(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return easctl_debug(ctl, argc, argv);
 }
 
+static int
+cmd_top(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_top(ctl, argc, argv);
+}
+
 static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
@@ -1652,7 +1660,7 @@ static const struct {
 	{"deliver", cmd_deliver}, {"gal", cmd_gal},
 	{"search", cmd_search},	  {"backup", cmd_backup},
 	{"restore", cmd_restore}, {"check", cmd_check},
-	{"debug", cmd_debug},
+	{"debug", cmd_debug},	  {"top", cmd_top},
 };
 
 int

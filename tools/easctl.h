@@ -39,5 +39,7 @@ int easctl_restore(struct easctl *ctl, int argc, char **argv);
 int easctl_check(struct easctl *ctl, int argc, char **argv);
 /* easctl-debug.c: "debug on|off|list". */
 int easctl_debug(struct easctl *ctl, int argc, char **argv);
+/* easctl-top.c: "top": a live view of a running easd. */
+int easctl_top(struct easctl *ctl, int argc, char **argv);
 
 #endif

@@ -741,6 +741,47 @@ test_debug_trace(void)
 	CU_ASSERT_EQUAL(easd_stop(&p), 0);
 }
 
+/* easctl top --once: the active devices from the store, what is parked
+ * and the request counts from the admin listener. */
+static void
+test_top(void)
+{
+	static const char *const args[] = {"--admin-listen", "127.0.0.1:0",
+					   NULL};
+	struct easd_proc *p = easd_start(args);
+	struct ping_job j = {.heartbeat = 600};
+	char *out = NULL, *admin;
+	const char *inbox;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	admin = xasprintf("127.0.0.1:%d", p->admin_port);
+	j.c = inbox_client(p, "TOP1", &inbox);
+	j.folder = inbox;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&j.thread, NULL, ping_thread, &j),
+			      0);
+	CU_ASSERT(harness_wait_log(p, "push: parked TOP1 (", 1, WAIT_MS) >= 1);
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "top", "--once", "--admin", admin), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "devices active in the last 60 "
+					   "min: 1 of 1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "parked requests: 1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "PARKED USER"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "ada                  TOP1       "
+					   "              Ping"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "  FolderSync\n"));
+	/* without the admin listener: the devices only */
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "top", "--once"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "TOP1"));
+	CU_ASSERT_PTR_NULL(strstr(out, "PARKED USER"));
+	CU_ASSERT_EQUAL(EASCTL(p, &out, "top", "--interval", "0"), 2);
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(p, HARNESS_ADA_EMAIL, mail), 250);
+	pthread_join(j.thread, NULL);
+	CU_ASSERT_EQUAL(j.status, 2);
+	eas_client_free(&j.c);
+	free(out);
+	free(admin);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+}
+
 #define T(name)                                                                \
 	{                                                                      \
 #name, name                                                    \
@@ -754,6 +795,7 @@ static CU_TestInfo deploy_tests[] = {
 	T(test_device_admin),
 	T(test_sighup_reloads_tls),
 	T(test_debug_trace),
+	T(test_top),
 	CU_TEST_INFO_NULL,
 };
 
