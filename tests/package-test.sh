@@ -84,7 +84,8 @@ check "Debian layout: files under /usr, /etc and /lib only" \
 echo "== package: dpkg -i"
 check "dpkg -i" dpkg -i "$deb"
 for f in /usr/sbin/easd /usr/sbin/easctl /usr/bin/easclient \
-	/etc/easd/easd.conf /lib/systemd/system/easd.service; do
+	/etc/easd/easd.conf /lib/systemd/system/easd.service \
+	/etc/logrotate.d/easd; do
 	check "installed $f" test -f "$f"
 done
 version=$(dpkg-parsechangelog -S Version)
