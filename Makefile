@@ -80,7 +80,7 @@ E2E_BINS := $(patsubst tests/e2e/%.c,$(OUT)/e2e-%,$(E2E_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/%,$(BENCH_SRC))
 
 .PHONY: all deps run test test-build test-run bench fuzz format \
-	format-check clean install deb package-test
+	format-check clean install deb package-test deploy-test
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS)
@@ -198,11 +198,13 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
 STATEDIR ?= /var/lib/easd
+EXAMPLEDIR ?= $(PREFIX)/share/doc/easd/examples
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SYSCONFDIR)/easd $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(SYSCONFDIR)/easd $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLEDIR)
 	install -m 755 $(OUT)/easd $(OUT)/easctl $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(OUT)/easclient $(DESTDIR)$(BINDIR)/
 	install -m 644 man/easd.8 man/easctl.8 $(DESTDIR)$(MANDIR)/man8/
@@ -212,6 +214,11 @@ install: $(BINS)
 	chmod 644 $(DESTDIR)$(UNITDIR)/easd.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/easd/easd.conf || \
 		install -m 640 dist/easd.conf $(DESTDIR)$(SYSCONFDIR)/easd/easd.conf
+	install -m 644 dist/fail2ban-filter.conf \
+		$(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d/easd.conf
+	install -m 644 dist/nginx-site.conf dist/fail2ban-jail.local \
+		$(DESTDIR)$(EXAMPLEDIR)/
+	install -m 755 dist/certbot-deploy-hook $(DESTDIR)$(EXAMPLEDIR)/
 	@sh tools/install-user.sh "$(DESTDIR)" "$(STATEDIR)" \
 		"$(SYSCONFDIR)/easd/easd.conf"
 

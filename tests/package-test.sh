@@ -85,7 +85,10 @@ echo "== package: dpkg -i"
 check "dpkg -i" dpkg -i "$deb"
 for f in /usr/sbin/easd /usr/sbin/easctl /usr/bin/easclient \
 	/etc/easd/easd.conf /lib/systemd/system/easd.service \
-	/etc/logrotate.d/easd; do
+	/etc/logrotate.d/easd /etc/fail2ban/filter.d/easd.conf \
+	/usr/share/doc/easd/examples/nginx-site.conf \
+	/usr/share/doc/easd/examples/fail2ban-jail.local \
+	/usr/share/doc/easd/examples/certbot-deploy-hook; do
 	check "installed $f" test -f "$f"
 done
 version=$(dpkg-parsechangelog -S Version)
