@@ -41,7 +41,8 @@ DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libsqlite3-dev libical-dev libcunit1-dev libgmime-3.0-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
 	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format \
-	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper
+	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper man-db \
+	nginx postfix fail2ban
 
 GEN_H := $(OUT)/gen/wbxml-tags.h
 GEN_C := $(OUT)/gen/wbxml-table.c
@@ -227,6 +228,10 @@ deb:
 
 package-test:
 	@sh tests/package-test.sh
+
+deploy-test: deps
+	@$(MAKE) --no-print-directory $(BINS)
+	@sh tests/deploy-test.sh $(OUT)
 
 clean:
 	rm -rf build
