@@ -44,7 +44,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 
 ok() {
 	passed=$((passed + 1))
@@ -118,6 +118,17 @@ unit=/lib/systemd/system/easd.service
 pre=$(sed -n 's/^ExecStartPre=//p' "$unit")
 start=$(sed -n 's/^ExecStart=//p' "$unit")
 check "unit runs as User=easd" grep -qx 'User=easd' "$unit"
+for d in Type=notify ProtectSystem=strict NoNewPrivileges=yes PrivateTmp=yes \
+	'ReadWritePaths=/var/lib/easd /var/log/easd' Restart=on-failure \
+	CapabilityBoundingSet=CAP_NET_BIND_SERVICE \
+	AmbientCapabilities=CAP_NET_BIND_SERVICE; do
+	check "unit: $d" grep -qxF "$d" "$unit"
+done
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify finds nothing wrong in the unit" sh -c \
+		"out=\$(systemd-analyze verify $unit 2>&1); [ -z \"\$out\" ] ||
+		 { echo \"\$out\"; false; }"
+fi
 check "ExecStartPre (--check-config) passes as easd" \
 	runuser -u easd -- $pre
 # the configured ports may be taken on this machine: the command line
