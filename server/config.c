@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "net.h"
 #include "util.h"
 #include "version.h"
@@ -68,6 +69,7 @@ static const struct cfg_option options[] = {
 	OPT("heartbeat-max", K_UINT, heartbeat_max, 0),
 	OPT("max-parked-per-account", K_UINT, max_parked_per_account, 0),
 	OPT("max-devices-per-account", K_UINT, max_devices_per_account, 0),
+	OPT("loop-repeats", K_UINT, loop_repeats, 2),
 	OPT("auth-max-failures", K_UINT, auth_max_failures, 0),
 	OPT("auth-max-failures-per-addr", K_UINT, auth_addr_max_failures, 0),
 	OPT("auth-lockout", K_UINT, auth_lockout, 1),
@@ -107,6 +109,7 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->max_send_size = 25 * 1024 * 1024;
 	cfg->max_rcpts_per_hour = 500;
 	cfg->send_retry_s = 5 * 24 * 3600;
+	cfg->loop_repeats = LOOP_REPEATS_DEFAULT;
 	cfg->log_level = LOG_INFO;
 }
 
@@ -190,6 +193,8 @@ easd_usage(FILE *f)
 	      "(default 100; 0 = no\n"
 	      "                        limit; past it status 177, 403 for "
 	      "12.x)\n"
+	      "  --loop-repeats N      the same answer asked for N times is a "
+	      "loop (default 3)\n"
 	      "administration:\n"
 	      "  --config FILE         read settings from FILE first "
 	      "(key = value, keys\n"
