@@ -327,10 +327,16 @@ apply(struct easd_config *cfg, const struct cfg_option *o, const char *value,
 	case K_UINT:
 		if (parse_number(value, false, UINT32_MAX, &v) < 0 ||
 		    v < o->min) {
+			char least[32] = "";
+
+			if (o->min > 0)
+				snprintf(least, sizeof(least),
+					 ", at least %llu",
+					 (unsigned long long)o->min);
 			snprintf(err, errlen,
 				 "bad value for %s: '%s' (want a whole "
 				 "number%s)",
-				 o->name, value, o->min > 0 ? " above 0" : "");
+				 o->name, value, least);
 			return -1;
 		}
 		*(unsigned *)field = (unsigned)v;
