@@ -271,6 +271,18 @@ static const char *const migrations[] = {
 	 * the calendar item of its UID. */
 	"CREATE INDEX items_uid ON items(account_id, uid)"
 	" WHERE uid IS NOT NULL AND deleted = 0;",
+	/* 6 -> 7: when each folder of a device last synced (its state was
+	 * saved), for easctl device list, */
+	"ALTER TABLE sync_states ADD COLUMN synced INTEGER NOT NULL"
+	" DEFAULT 0;"
+	/* and which devices the server traces (easctl debug) */
+	"CREATE TABLE debug_traces ("
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" device_id TEXT NOT NULL COLLATE NOCASE,"
+	" bodies INTEGER NOT NULL,"
+	" since INTEGER NOT NULL,"
+	" PRIMARY KEY (account_id, device_id)) WITHOUT ROWID;",
 };
 
 int
@@ -309,6 +321,16 @@ store_inject_busy(struct store *s, int n)
 	s->inject_busy = n;
 }
 
+/* Errors that were neither an answer (not found, exists) nor contention
+ * (busy): what /metrics reports as store errors. */
+static _Atomic uint64_t store_errors;
+
+uint64_t
+store_error_count(void)
+{
+	return store_errors;
+}
+
 enum store_error
 store_err(struct store *s, int rc, const char *what)
 {
@@ -329,11 +351,13 @@ store_err(struct store *s, int rc, const char *what)
 		break;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
+		store_errors++;
 		log_error("store: %s: %s", what, sqlite3_errstr(rc));
 		return STORE_CORRUPT;
 	default:
 		break;
 	}
+	store_errors++;
 	log_error("store: %s: %s (%s)", what, sqlite3_errstr(rc),
 		  s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "");
 	return STORE_INTERNAL;
