@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "log-sink.h"
 #include "util.h"
 
 enum log_level log_level_current = LOG_INFO;
@@ -109,6 +110,11 @@ log_msg(enum log_level level, const char *fmt, ...)
 	vsnprintf(raw + n, sizeof(raw) - (size_t)n, fmt, ap);
 	va_end(ap);
 	escape_into(line, sizeof(line), raw);
+	if (log_sink_syslog()) {
+		/* syslog stamps the line itself */
+		log_sink_syslog_write((int)level, line);
+		return;
+	}
 	/* One write per line keeps lines of different threads whole. */
 	fprintf(stderr, "%s.%03ldZ %s %s\n", stamp, ts.tv_nsec / 1000000,
 		level_names[level], line);

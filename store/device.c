@@ -387,3 +387,13 @@ store_device_blob_set(struct store *s, int64_t id, const char *name,
 				  len == 0 ? NULL : data, len);
 	return store_wend(s, own, e);
 }
+
+enum store_error
+store_devices_seen_since(struct store *s, int64_t since, int64_t *count_r)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM devices WHERE last_seen >= ?1";
+
+	*count_r = 0;
+	return store_fetch_int64(s, count_r, sql, "I", since);
+}

@@ -272,7 +272,19 @@ static const char *const migrations[] = {
 	 * the calendar item of its UID. */
 	"CREATE INDEX items_uid ON items(account_id, uid)"
 	" WHERE uid IS NOT NULL AND deleted = 0;",
-	/* 6 -> 7: search at the size of a large mailbox. A row's rowid is
+	/* 6 -> 7: when each folder of a device last synced (its state was
+	 * saved), for easctl device list, */
+	"ALTER TABLE sync_states ADD COLUMN synced INTEGER NOT NULL"
+	" DEFAULT 0;"
+	/* and which devices the server traces (easctl debug) */
+	"CREATE TABLE debug_traces ("
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" device_id TEXT NOT NULL COLLATE NOCASE,"
+	" bodies INTEGER NOT NULL,"
+	" since INTEGER NOT NULL,"
+	" PRIMARY KEY (account_id, device_id)) WITHOUT ROWID;",
+	/* 7 -> 8: search at the size of a large mailbox. A row's rowid is
 	 * (account << 40) + item id, so a query is narrowed to the account
 	 * by a rowid range inside FTS5 and counted there, without reading
 	 * items; a scope column holds the folder (a token of the store's
@@ -297,7 +309,7 @@ static const char *const migrations[] = {
 	" DELETE FROM search_pending WHERE item_id = old.id; END;"
 	"CREATE INDEX items_mail_date ON items(account_id, date)"
 	" WHERE cls = 1 AND deleted = 0;",
-	/* 7 -> 8: the address list at the size of a company, where a
+	/* 8 -> 9: the address list at the size of a company, where a
 	 * prefix of a letter or two matches most of it: such a page walks
 	 * the names in order instead of sorting every match, and the Total
 	 * is FTS5's count less the disabled accounts that match (few, so
@@ -345,6 +357,16 @@ store_inject_busy(struct store *s, int n)
 	s->inject_busy = n;
 }
 
+/* Errors that were neither an answer (not found, exists) nor contention
+ * (busy): what /metrics reports as store errors. */
+static _Atomic uint64_t store_errors;
+
+uint64_t
+store_error_count(void)
+{
+	return store_errors;
+}
+
 enum store_error
 store_err(struct store *s, int rc, const char *what)
 {
@@ -365,11 +387,13 @@ store_err(struct store *s, int rc, const char *what)
 		break;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
+		store_errors++;
 		log_error("store: %s: %s", what, sqlite3_errstr(rc));
 		return STORE_CORRUPT;
 	default:
 		break;
 	}
+	store_errors++;
 	log_error("store: %s: %s (%s)", what, sqlite3_errstr(rc),
 		  s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "");
 	return STORE_INTERNAL;

@@ -69,6 +69,7 @@ enum store_change_what {
 				     every account (a global policy) */
 	STORE_CHANGED_OUTBOUND,	  /* the account queued mail, or the queue
 				     was retried (account 0: the admin) */
+	STORE_CHANGED_TRACE,	  /* debug tracing switched on or off */
 	STORE_CHANGED_SEARCH,	  /* mail of the account waits to be
 				     indexed (account 0: of anyone) */
 };
@@ -531,6 +532,20 @@ enum store_error store_sync_response(struct store *s, struct arena *a,
  * non-zero response_len (not loaded) keeps the stored one; set both to
  * NULL/0 to drop it. */
 enum store_error store_sync_save(struct store *s, struct store_sync_state *st);
+/* What a device's sync states say, for administrators: one entry per
+ * folder it syncs (folder_id 0: the folder hierarchy, name NULL), with when
+ * its state last advanced. */
+struct store_sync_info {
+	int64_t folder_id;
+	const char *folder_name; /* NULL for the hierarchy or a gone folder */
+	int folder_type;	 /* enum eas_folder_type, 0 when unknown */
+	int64_t synced;		 /* 0 = before easd recorded it */
+	const char *key;	 /* the current SyncKey */
+};
+enum store_error store_sync_list(struct store *s, struct arena *a,
+				 int64_t device_id,
+				 struct store_sync_info **list_r,
+				 size_t *count_r);
 /* Start over: forget what the device holds in the folder. */
 enum store_error store_sync_reset(struct store *s, int64_t device_id,
 				  int64_t folder_id);
@@ -736,8 +751,65 @@ struct store_stats {
 };
 enum store_error store_stats(struct store *s, struct store_stats *r);
 
+/* How many statements of this process failed with an error that was not
+ * an answer (not found, exists, conflict) or contention (busy): corrupt
+ * or unreadable files, I/O, full disks. */
+uint64_t store_error_count(void);
+/* Devices whose last request was at or after since. */
+enum store_error store_devices_seen_since(struct store *s, int64_t since,
+					  int64_t *count_r);
+
 /* PRAGMA integrity_check == ok. */
 enum store_error store_check(struct store *s);
+
+/* --- per-device debug tracing (trace.c) --- */
+
+/* easctl debug on USER [DEVICE]: the server logs that device's requests
+ * and responses. device_id "" traces every device of the account. */
+struct store_trace {
+	int64_t account_id;
+	const char *login;
+	const char *device_id; /* "" = every device */
+	bool bodies;	       /* bodies and MIME are logged, not elided */
+	int64_t since;
+};
+/* Switch tracing on (again, with these options) or off (NULL device:
+ * every entry of the account); STORE_NOTFOUND when off found none. */
+enum store_error store_trace_on(struct store *s, int64_t account_id,
+				const char *device_id, bool bodies);
+enum store_error store_trace_off(struct store *s, int64_t account_id,
+				 const char *device_id);
+enum store_error store_trace_list(struct store *s, struct arena *a,
+				  struct store_trace **list_r, size_t *count_r);
+
+/* --- backup and restore (backup.c) --- */
+
+/* Write a consistent copy of the database (everything committed, the WAL
+ * included) to path while other connections go on writing: one snapshot
+ * through SQLite's online backup API, written to path.tmp, checked,
+ * synced and renamed over path. The copy is one self-contained file
+ * (rollback-journal mode). The connection must have no open transaction.
+ * *error_r (static) says what failed. */
+enum store_error store_backup(struct store *s, const char *path,
+			      const char **error_r);
+/* Check a database file without changing it (opened read-only, not
+ * migrated): *version_r is its schema version, *msgs_r (NULL terminated,
+ * in a) the problems of the integrity and foreign-key checks, *n_r how
+ * many (0: sound; at most 100 are listed). STORE_NOTFOUND when it cannot
+ * be opened, STORE_CORRUPT when it is no easd database, with *error_r. */
+enum store_error store_file_check(const char *path, struct arena *a,
+				  int *version_r, const char ***msgs_r,
+				  size_t *n_r, const char **error_r);
+/* The same checks on an open connection's database. */
+enum store_error store_check_report(struct store *s, struct arena *a,
+				    const char ***msgs_r, size_t *n_r);
+/* Replace the database at db_path with a copy of the backup file, which
+ * must pass the checks and not be newer than this code (it is migrated
+ * when next opened). The current database, with its WAL, is moved to
+ * keep_path (NULL: removed). No process may have db_path open: the caller
+ * makes sure (the data directory's lock). */
+enum store_error store_restore(const char *backup, const char *db_path,
+			       const char *keep_path, const char **error_r);
 
 /* --- testing aids --- */
 

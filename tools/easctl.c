@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "loopstate.h"
 #include "util.h"
+#include "version.h"
 #include "xalloc.h"
 
 #define EASCTL_MAX_FILE (256u * 1024 * 1024)
@@ -291,6 +293,23 @@ dash(const char *s)
 	return s != NULL && s[0] != '\0' ? s : "-";
 }
 
+/* Who an administrator's change is recorded as: "admin:NAME", the login
+ * behind sudo when there is one. */
+static const char *
+admin_origin(struct arena *a)
+{
+	const char *who = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (who == NULL || who[0] == '\0') {
+		pw = getpwuid(getuid());
+		who = pw != NULL ? pw->pw_name : NULL;
+	}
+	if (who == NULL || strlen(who) > 64)
+		return "admin";
+	return arena_printf(a, "admin:%s", who);
+}
+
 /* Read a whole file (or stdin for "-") into the arena, NUL terminated. */
 static int
 read_file(struct arena *a, const char *path, char **data_r, size_t *len_r)
@@ -447,9 +466,10 @@ user_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account *list;
+	struct store_device *devs;
 	struct store *s;
 	enum store_error e;
-	size_t count;
+	size_t count, ndevs;
 	int n, rc;
 
 	if (args_or_usage(argc, argv, NULL, pos, 0, 0, usage_user, &n, &rc) < 0)
@@ -457,16 +477,26 @@ user_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if ((s = easctl_store(ctl)) == NULL)
 		return EX_FAIL;
 	e = store_account_list(s, a, &list, &count);
+	if (e == STORE_OK)
+		e = store_device_list(s, a, 0, &devs, &ndevs);
 	if (e != STORE_OK)
 		return store_fail("listing users", e);
-	printf("%-4s %-20s %-30s %-8s %-20s %s\n", "ID", "LOGIN", "EMAIL",
-	       "STATE", "CREATED", "DISPLAY NAME");
-	for (size_t i = 0; i < count; i++)
-		printf("%-4lld %-20s %-30s %-8s %-20s %s\n",
+	printf("%-4s %-20s %-30s %-8s %-20s %-20s %s\n", "ID", "LOGIN", "EMAIL",
+	       "STATE", "CREATED", "LAST ACTIVITY", "DISPLAY NAME");
+	for (size_t i = 0; i < count; i++) {
+		/* the last request of any of its devices */
+		int64_t last = 0;
+
+		for (size_t k = 0; k < ndevs; k++)
+			if (devs[k].account_id == list[i].id &&
+			    devs[k].last_seen > last)
+				last = devs[k].last_seen;
+		printf("%-4lld %-20s %-30s %-8s %-20s %-20s %s\n",
 		       (long long)list[i].id, list[i].login, list[i].email,
 		       list[i].enabled ? "enabled" : "disabled",
-		       fmt_time(a, list[i].created),
+		       fmt_time(a, list[i].created), fmt_time(a, last),
 		       dash(list[i].display_name));
+	}
 	return 0;
 }
 
@@ -586,8 +616,10 @@ static const char usage_device[] =
 	"      full remote wipe at the next contact, or (16.1 devices) only\n"
 	"      this account's data\n"
 	"  device remove USER DEVICE      forget the partnership\n"
-	"  device resync USER DEVICE [--folder F]\n"
-	"      drop sync state (all folders, or F) so the device resyncs\n"
+	"  device resync USER DEVICE|--all [--folder F | --type TYPE]\n"
+	"      drop sync state so the device (or every device of USER)\n"
+	"      syncs again: all folders, the folder F, or the folders of a\n"
+	"      TYPE: mail, contacts, calendar, tasks or notes\n"
 	"  device clearloop USER DEVICE\n"
 	"      forget the loops found for the device; what was isolated is\n"
 	"      sent to it again\n";
@@ -622,6 +654,78 @@ wipe_name(enum store_wipe w)
 		return "account-wiped";
 	}
 	return "?";
+}
+
+/* The wipe requests and acknowledgements in the device's history: when,
+ * and by whom (the administrator, or the device). */
+static int
+print_wipe_history(struct store *s, struct arena *a,
+		   const struct store_device *d)
+{
+	struct store_device_event *ev;
+	enum store_error e;
+	size_t n;
+
+	e = store_device_history(s, a, d->id, &ev, &n);
+	if (e != STORE_OK)
+		return store_fail("reading the device's history", e);
+	for (size_t i = 0; i < n; i++)
+		if (strstr(ev[i].what, "wipe") != NULL)
+			printf("    %-20s %s by %s\n", fmt_time(a, ev[i].when),
+			       ev[i].what, dash(ev[i].origin));
+	return 0;
+}
+
+/* What a folder type is, as device resync --type names it. */
+static const char *
+folder_class(int type)
+{
+	switch (type) {
+	case EAS_FOLDER_INBOX:
+	case EAS_FOLDER_DRAFTS:
+	case EAS_FOLDER_DELETED:
+	case EAS_FOLDER_SENT:
+	case EAS_FOLDER_OUTBOX:
+	case EAS_FOLDER_USER_MAIL:
+		return "mail";
+	case EAS_FOLDER_CALENDAR:
+	case EAS_FOLDER_USER_CALENDAR:
+		return "calendar";
+	case EAS_FOLDER_CONTACTS:
+	case EAS_FOLDER_USER_CONTACTS:
+		return "contacts";
+	case EAS_FOLDER_TASKS:
+	case EAS_FOLDER_USER_TASKS:
+		return "tasks";
+	case EAS_FOLDER_NOTES:
+	case EAS_FOLDER_USER_NOTES:
+		return "notes";
+	default:
+		return "other";
+	}
+}
+
+/* Each folder the device syncs and when its state last advanced. */
+static int
+print_folder_syncs(struct store *s, struct arena *a,
+		   const struct store_device *d)
+{
+	struct store_sync_info *list;
+	enum store_error e;
+	size_t n;
+
+	e = store_sync_list(s, a, d->id, &list, &n);
+	if (e != STORE_OK)
+		return store_fail("reading the sync state", e);
+	printf("  folders:      %zu synced%s\n", n, n > 0 ? ":" : "");
+	for (size_t i = 0; i < n; i++)
+		printf("    %-20s %-9s %s\n", fmt_time(a, list[i].synced),
+		       list[i].folder_id == 0
+			       ? "hierarchy"
+			       : folder_class(list[i].folder_type),
+		       list[i].folder_id == 0 ? "(FolderSync)"
+					      : dash(list[i].folder_name));
+	return 0;
 }
 
 /* A folder row id as the listing shows it: its name, "hierarchy" for 0. */
@@ -729,8 +833,12 @@ device_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		printf("  last command: %s\n", dash(d->last_command));
 		printf("  access:       %s\n", access_name(d->access));
 		printf("  wipe:         %s\n", wipe_name(d->wipe));
+		if (print_wipe_history(s, a, d) < 0)
+			return EX_FAIL;
 		printf("  policy key:   %u%s\n", d->policy_key,
 		       d->policy_key == 0 ? " (not provisioned)" : "");
+		if (print_folder_syncs(s, a, d) < 0)
+			return EX_FAIL;
 		print_loops(s, a, d);
 	}
 	return 0;
@@ -753,7 +861,7 @@ device_access(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
 		return EX_FAIL;
-	e = store_device_set_access(s, dev.id, access, "admin");
+	e = store_device_set_access(s, dev.id, access, admin_origin(a));
 	if (e != STORE_OK)
 		return store_fail("changing the device", e);
 	printf("device %s of %s: %s\n", dev.device_id, acc.login,
@@ -784,7 +892,7 @@ device_wipe(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
 		return EX_FAIL;
 	w = account_only ? STORE_WIPE_ACCOUNT_REQUESTED : STORE_WIPE_REQUESTED;
-	e = store_device_set_wipe(s, dev.id, w, "admin");
+	e = store_device_set_wipe(s, dev.id, w, admin_origin(a));
 	if (e != STORE_OK)
 		return store_fail("requesting the wipe", e);
 	printf("device %s of %s: %s wipe requested; it happens at the "
@@ -817,35 +925,113 @@ device_remove(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return 0;
 }
 
+/* Drop the sync state of one device: every folder, the folder f, or the
+ * folders of one class ("mail", ...). Prints what it did. */
+static int
+resync_one(struct store *s, struct arena *a, const struct store_account *acc,
+	   const struct store_device *dev, const struct store_folder *f,
+	   const char *type)
+{
+	struct store_sync_info *list;
+	enum store_error e;
+	size_t n, dropped = 0;
+
+	if (type == NULL) {
+		e = store_sync_delete(s, dev->id, f != NULL ? f->id : -1);
+		if (e != STORE_OK && e != STORE_NOTFOUND)
+			return store_fail("dropping sync state", e);
+		printf("device %s of %s: sync state of %s dropped\n",
+		       dev->device_id, acc->login,
+		       f != NULL ? f->name : "every folder");
+		return 0;
+	}
+	e = store_sync_list(s, a, dev->id, &list, &n);
+	if (e != STORE_OK)
+		return store_fail("reading the sync state", e);
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].folder_id == 0 ||
+		    strcmp(folder_class(list[i].folder_type), type) != 0)
+			continue;
+		e = store_sync_delete(s, dev->id, list[i].folder_id);
+		if (e != STORE_OK && e != STORE_NOTFOUND)
+			return store_fail("dropping sync state", e);
+		dropped++;
+	}
+	printf("device %s of %s: sync state of %zu %s folder%s dropped\n",
+	       dev->device_id, acc->login, dropped, type,
+	       dropped == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
-	const char *folder = NULL;
+	static const char *const types[] = {"mail", "contacts", "calendar",
+					    "tasks", "notes"};
+	const char *folder = NULL, *type = NULL;
+	bool all = false;
 	const struct opt opts[] = {
 		{"--folder", true, &folder, NULL},
+		{"--type", true, &type, NULL},
+		{"--all", false, NULL, &all},
 		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account acc;
-	struct store_device dev;
+	struct store_device dev, *list;
 	struct store_folder f;
 	struct store *s;
 	enum store_error e;
+	size_t count;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, opts, pos, 2, 2, usage_device, &n, &rc) <
+	if (args_or_usage(argc, argv, opts, pos, 1, 2, usage_device, &n, &rc) <
 	    0)
 		return rc;
-	if ((s = easctl_store(ctl)) == NULL ||
-	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
+	if ((n == 2) == all) {
+		die_msg("name a DEVICE or give --all");
+		return usage_out(usage_device, EX_USAGE);
+	}
+	if (folder != NULL && type != NULL) {
+		die_msg("--folder and --type exclude each other");
+		return EX_USAGE;
+	}
+	if (type != NULL) {
+		bool known = false;
+
+		for (size_t i = 0; i < N_ELEMENTS(types); i++)
+			known |= strcmp(types[i], type) == 0;
+		if (!known) {
+			die_msg("unknown folder type '%s' (mail, contacts, "
+				"calendar, tasks or notes)",
+				type);
+			return EX_USAGE;
+		}
+	}
+	if ((s = easctl_store(ctl)) == NULL)
 		return EX_FAIL;
+	if (all) {
+		if (lookup_account(s, a, pos[0], &acc) < 0)
+			return EX_FAIL;
+	} else if (lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0) {
+		return EX_FAIL;
+	}
 	if (folder != NULL && lookup_folder(s, a, acc.id, folder, &f) < 0)
 		return EX_FAIL;
-	e = store_sync_delete(s, dev.id, folder != NULL ? f.id : -1);
-	if (e != STORE_OK && e != STORE_NOTFOUND)
-		return store_fail("dropping sync state", e);
-	printf("device %s of %s: sync state of %s dropped\n", dev.device_id,
-	       acc.login, folder != NULL ? f.name : "every folder");
+	if (!all)
+		return resync_one(s, a, &acc, &dev, folder != NULL ? &f : NULL,
+				  type) < 0
+			       ? EX_FAIL
+			       : 0;
+	e = store_device_list(s, a, acc.id, &list, &count);
+	if (e != STORE_OK)
+		return store_fail("listing devices", e);
+	if (count == 0)
+		printf("%s has no devices\n", acc.login);
+	for (size_t i = 0; i < count; i++)
+		if (resync_one(s, a, &acc, &list[i], folder != NULL ? &f : NULL,
+			       type) < 0)
+			return EX_FAIL;
 	return 0;
 }
 
@@ -1623,6 +1809,7 @@ static const char usage_main[] =
 	"usage: easctl [--data DIR] COMMAND ...\n"
 	"  --data DIR   data directory (default ./var; database DIR/easd.db);\n"
 	"               it must exist (see init) and be private (mode 0700)\n"
+	"  --version    print the version and exit\n"
 	"commands (each takes --help):\n"
 	"  init     [DIR]: create a data directory and its database\n"
 	"  user     add, list, passwd, disable, enable, delete accounts\n"
@@ -1636,6 +1823,11 @@ static const char usage_main[] =
 	"  gal      import, list, remove shared contacts of the address list\n"
 	"  search   index queued mail, reindex a mailbox\n"
 	"  stats    counts and database size\n"
+	"  backup   FILE: a consistent copy while easd runs\n"
+	"  restore  FILE: put a backup back (easd stopped)\n"
+	"  check    [FILE]: integrity check of the database or a backup\n"
+	"  debug    on, off, list: trace a device's requests in easd\n"
+	"  top      a live view of active devices and requests\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
 
@@ -1692,6 +1884,41 @@ cmd_deliver(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return easctl_deliver(ctl, argc, argv);
 }
 
+static int
+cmd_backup(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_backup(ctl, argc, argv);
+}
+
+static int
+cmd_restore(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_restore(ctl, argc, argv);
+}
+
+static int
+cmd_check(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_check(ctl, argc, argv);
+}
+
+static int
+cmd_debug(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_debug(ctl, argc, argv);
+}
+
+static int
+cmd_top(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_top(ctl, argc, argv);
+}
+
 static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
@@ -1702,7 +1929,9 @@ static const struct {
 	{"stats", cmd_stats},	  {"queue", cmd_queue},
 	{"oof", cmd_oof},	  {"wbxml", cmd_wbxml},
 	{"deliver", cmd_deliver}, {"gal", cmd_gal},
-	{"search", cmd_search},
+	{"search", cmd_search},	  {"backup", cmd_backup},
+	{"restore", cmd_restore}, {"check", cmd_check},
+	{"debug", cmd_debug},	  {"top", cmd_top},
 };
 
 int
@@ -1719,6 +1948,9 @@ main(int argc, char **argv)
 		} else if (strncmp(argv[i], "--data=", 7) == 0) {
 			ctl.data_dir = argv[i] + 7;
 			i++;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("easctl %s\n", EASD_VERSION);
+			return 0;
 		} else if (strcmp(argv[i], "--help") == 0 ||
 			   strcmp(argv[i], "-h") == 0) {
 			return usage_out(usage_main, 0);
