@@ -13,11 +13,12 @@
 /* Messages per transaction, and the most of their bytes read at once.
  * FTS5's flush at commit costs per distinct term of the batch, so per
  * message it falls as batches grow (the indexer's CPU per message in
- * bench-search: some 55 us in batches of 128-256, 30-45 us at 1,000);
- * the write lock is held while the batch is tokenized (some 30 ms for
- * 1,000 small messages). */
-#define INDEX_BATCH 1000
-#define INDEX_BATCH_BYTES (16 * 1024 * 1024)
+ * bench-search: some 55 us in batches of 128-256, 45-65 us at the
+ * 600-700 a 250 ms pause gathered, 36-55 us at the few thousand of a
+ * second); the write lock is held while the batch is tokenized (some
+ * 30 ms for 1,000 small messages), so a delivery may wait that long. */
+#define INDEX_BATCH 4000
+#define INDEX_BATCH_BYTES (32 * 1024 * 1024)
 
 static void
 put_field(struct buf *b, const char *s)

@@ -17,12 +17,13 @@
 #include "xalloc.h"
 
 /* Messages per pass between looks at whether we are stopping (a pass is
- * transactions of up to 1,000 messages: see mail-search.c for why). */
-#define INDEXER_BATCH 1000
+ * transactions of up to 4,000 messages: see mail-search.c for why). */
+#define INDEXER_BATCH 4000
 /* After a kick, how long a burst may gather before it is indexed: at a
- * few thousand deliveries a second, batches of about 1,000. A lone
- * message is indexed this late; a search does not wait for it. */
-#define INDEXER_GATHER_MS 250
+ * few thousand deliveries a second, batches of a few thousand. A lone
+ * message is indexed this late; a search does not wait for it (it
+ * indexes its account's queue first). */
+#define INDEXER_GATHER_MS 1000
 /* Without a kick the queue is looked at this often (a notification from
  * another process can be lost with its socket). */
 #define INDEXER_POLL_S 60
