@@ -43,8 +43,10 @@ DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libsqlite3-dev libical-dev libcunit1-dev libgmime-3.0-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
 	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format \
-	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper man-db \
-	nginx postfix fail2ban
+	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper man-db
+# only for make deploy-test: they start services (a web server, an MTA)
+# that make run and make test have no business installing
+DEPLOY_PKGS := nginx postfix fail2ban
 
 GEN_H := $(OUT)/gen/wbxml-tags.h
 GEN_C := $(OUT)/gen/wbxml-table.c
@@ -261,6 +263,7 @@ package-test:
 	@sh tests/package-test.sh
 
 deploy-test: deps
+	@sh tools/deps.sh $(DEPLOY_PKGS)
 	@$(MAKE) --no-print-directory $(BINS)
 	@sh tests/deploy-test.sh $(OUT)
 
