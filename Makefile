@@ -28,7 +28,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
 	-Wwrite-strings -Wvla -Wimplicit-fallthrough -Wundef
-INCLUDES := -Icommon -Iwbxml -Istore -Iconv -Iserver -Itools -Itests \
+INCLUDES := -Icommon -Iwbxml -Istore -Iconv -Iserver -Iserver/web -Itools \
+	-Itests \
 	-Itests/e2e \
 	-I$(OUT)/gen
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(INCLUDES) \
@@ -41,7 +42,8 @@ DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libsqlite3-dev libical-dev libcunit1-dev libgmime-3.0-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
 	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format \
-	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper
+	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper \
+	chromium chromium-driver python3-selenium
 
 GEN_H := $(OUT)/gen/wbxml-tags.h
 GEN_C := $(OUT)/gen/wbxml-table.c
@@ -50,7 +52,8 @@ COMMON_SRC := $(wildcard common/*.c)
 WBXML_SRC := $(wildcard wbxml/*.c)
 STORE_SRC := $(wildcard store/*.c)
 CONV_SRC := $(wildcard conv/*.c)
-SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c)) \
+	$(wildcard server/web/*.c)
 CLIENT_SRC := $(wildcard tools/client-*.c)
 EASCTL_SRC := $(wildcard tools/easctl*.c)
 EASCLIENT_SRC := $(wildcard tools/easclient*.c)
@@ -179,7 +182,8 @@ fuzz: deps
 	build/fuzz/fuzz-wbxml -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=65536 build/fuzz/corpus
 
-FORMAT_SRC = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+FORMAT_SRC = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h server/web/*.c \
+	server/web/*.h)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:

@@ -1,0 +1,52 @@
+/* The routes of the web pages, one handler per page: which site, whether
+ * it needs a session, and the page function. */
+#include "util.h"
+#include "web.h"
+
+#define PAGE(name, site, flags, fn)                                            \
+	static enum http_result name(struct http_request *hr)                  \
+	{                                                                      \
+		return web_serve(hr, site, flags, fn);                         \
+	}
+
+PAGE(admin_login, WEB_ADMIN, WEB_F_PUBLIC, web_login_page)
+PAGE(admin_logout, WEB_ADMIN, 0, web_logout)
+PAGE(admin_dashboard, WEB_ADMIN, 0, web_dashboard)
+PAGE(admin_accounts, WEB_ADMIN, 0, web_accounts)
+PAGE(admin_devices, WEB_ADMIN, 0, web_devices)
+PAGE(admin_device, WEB_ADMIN, 0, web_device)
+PAGE(admin_policies, WEB_ADMIN, 0, web_policies)
+PAGE(admin_queue, WEB_ADMIN, 0, web_queue)
+PAGE(self_login, WEB_SELF, WEB_F_PUBLIC, web_login_page)
+PAGE(self_logout, WEB_SELF, 0, web_logout)
+PAGE(self_devices, WEB_SELF, 0, web_self_devices)
+PAGE(self_device, WEB_SELF, 0, web_self_device)
+PAGE(self_oof, WEB_SELF, 0, web_self_oof)
+PAGE(self_password, WEB_SELF, 0, web_self_password)
+
+/* The body limit of every form is the listener's (admin: 4 KiB is
+ * raised by admin.c; public: max_body_small). */
+const struct http_route web_admin_routes[] = {
+	{"/", "GET", NULL, admin_dashboard},
+	{"/login", "GET,POST", NULL, admin_login},
+	{"/logout", "POST", NULL, admin_logout},
+	{"/accounts", "GET,POST", NULL, admin_accounts},
+	{"/devices", "GET", NULL, admin_devices},
+	{"/device", "GET,POST", NULL, admin_device},
+	{"/policies", "GET,POST", NULL, admin_policies},
+	{"/queue", "GET,POST", NULL, admin_queue},
+	{"/style.css", "GET", NULL, web_style},
+};
+const size_t web_admin_nroutes = N_ELEMENTS(web_admin_routes);
+
+const struct http_route web_self_routes[] = {
+	{"/account", "GET", NULL, self_devices},
+	{"/account/", "GET", NULL, self_devices},
+	{"/account/login", "GET,POST", NULL, self_login},
+	{"/account/logout", "POST", NULL, self_logout},
+	{"/account/device", "POST", NULL, self_device},
+	{"/account/oof", "GET,POST", NULL, self_oof},
+	{"/account/password", "GET,POST", NULL, self_password},
+	{"/account/style.css", "GET", NULL, web_style},
+};
+const size_t web_self_nroutes = N_ELEMENTS(web_self_routes);
