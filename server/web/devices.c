@@ -18,24 +18,36 @@ policy_state(const struct store_device *d)
 	return "provisioned";
 }
 
+int64_t
+web_wipe_requested(struct web *w, const struct store_device *d,
+		   const char **origin_r)
+{
+	struct store_device_event *ev;
+	size_t n;
+	int64_t at = 0;
+
+	if (origin_r != NULL)
+		*origin_r = NULL;
+	if (store_device_history(w->store, w->arena, d->id, &ev, &n) !=
+	    STORE_OK)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strstr(ev[i].what, "wipe") != NULL &&
+		    strstr(ev[i].what, "request") != NULL && ev[i].when >= at) {
+			at = ev[i].when;
+			if (origin_r != NULL)
+				*origin_r = ev[i].origin;
+		}
+	return at;
+}
+
 /* When the device was last told of a pending wipe: the server answers
  * every request of a device with a pending wipe with the wipe, so a
  * request after the wipe was asked for means it was delivered. */
 static int64_t
 wipe_requested_at(struct web *w, const struct store_device *d)
 {
-	struct store_device_event *ev;
-	size_t n;
-	int64_t at = 0;
-
-	if (store_device_history(w->store, w->arena, d->id, &ev, &n) !=
-	    STORE_OK)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (strstr(ev[i].what, "wipe") != NULL &&
-		    strstr(ev[i].what, "request") != NULL && ev[i].when > at)
-			at = ev[i].when;
-	return at;
+	return web_wipe_requested(w, d, NULL);
 }
 
 /* The wipe's state for people: requested, delivered, acknowledged. */

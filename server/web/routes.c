@@ -36,6 +36,7 @@ const struct http_route web_admin_routes[] = {
 	{"/policies", "GET,POST", NULL, admin_policies},
 	{"/queue", "GET,POST", NULL, admin_queue},
 	{"/style.css", "GET", NULL, web_style},
+	{"/favicon.svg", "GET", NULL, web_icon},
 };
 const size_t web_admin_nroutes = N_ELEMENTS(web_admin_routes);
 
@@ -48,5 +49,6 @@ const struct http_route web_self_routes[] = {
 	{"/account/oof", "GET,POST", NULL, self_oof},
 	{"/account/password", "GET,POST", NULL, self_password},
 	{"/account/style.css", "GET", NULL, web_style},
+	{"/account/favicon.svg", "GET", NULL, web_icon},
 };
 const size_t web_self_nroutes = N_ELEMENTS(web_self_routes);

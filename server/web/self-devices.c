@@ -20,6 +20,18 @@ button(struct web *w, const struct store_device *d, const char *action,
 		   (long long)d->id, action, cls, label);
 }
 
+bool
+web_self_may_cancel(struct web *w, const struct store_device *d)
+{
+	const char *origin = NULL;
+
+	if (d->wipe != STORE_WIPE_REQUESTED &&
+	    d->wipe != STORE_WIPE_ACCOUNT_REQUESTED)
+		return false;
+	(void)web_wipe_requested(w, d, &origin);
+	return origin != NULL && strcmp(origin, web_origin(w)) == 0;
+}
+
 static void
 list_page(struct web *w)
 {
@@ -56,11 +68,17 @@ list_page(struct web *w)
 			   d->info.model, d->device_id,
 			   web_time(w, d->last_seen), web_wipe_name(d->wipe));
 		button(w, d, "wipe", "Wipe this device", "danger");
-		button(w, d, "account-wipe", "Remove my account from it",
-		       "danger");
-		if (d->wipe == STORE_WIPE_REQUESTED ||
-		    d->wipe == STORE_WIPE_ACCOUNT_REQUESTED)
+		/* only 16.1 devices know the account-only wipe */
+		if (d->protocol_version != NULL &&
+		    strcmp(d->protocol_version, "16.1") == 0)
+			button(w, d, "account-wipe",
+			       "Remove my account from it", "danger");
+		if (web_self_may_cancel(w, d))
 			button(w, d, "cancel-wipe", "Cancel the wipe", "");
+		else if (d->wipe == STORE_WIPE_REQUESTED ||
+			 d->wipe == STORE_WIPE_ACCOUNT_REQUESTED)
+			web_printf(w, "<p class=\"note\">Your administrator "
+				      "asked for this wipe.</p>");
 		button(w, d, "remove", "Forget this device", "");
 		web_printf(w, "</div></section>\n");
 	}
@@ -101,6 +119,12 @@ web_self_device(struct web *w)
 	}
 	if (e != STORE_OK) {
 		web_store_error(w, e, "reading the device");
+		return;
+	}
+	if (action != NULL && strcmp(action, "cancel-wipe") == 0 &&
+	    !web_self_may_cancel(w, &d)) {
+		web_error(w, 403,
+			  "Only the administrator can cancel this wipe.");
 		return;
 	}
 	if (action == NULL ||

@@ -1,6 +1,6 @@
-/* The stylesheet of the web pages, served by easd itself (no CDN, no
- * web font): readable on a phone, tables scroll sideways on small
- * screens. */
+/* The stylesheet and the icon of the web pages, served by easd itself
+ * (no CDN, no web font): readable on a phone, tables scroll sideways on
+ * small screens. */
 #include <string.h>
 
 #include "web.h"
@@ -63,5 +63,24 @@ web_style(struct http_request *hr)
 	hr->content_type = "text/css; charset=utf-8";
 	hr->resp_body = (const uint8_t *)style;
 	hr->resp_len = strlen(style);
+	return HTTP_DONE;
+}
+
+/* A small icon, so that browsers do not ask for /favicon.ico (a 404 in
+ * their console). */
+static const char icon[] =
+	"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">"
+	"<rect width=\"16\" height=\"16\" rx=\"3\" fill=\"#16324f\"/>"
+	"<path d=\"M4 4h8v2H6v1h5v2H6v1h6v2H4z\" fill=\"#fff\"/></svg>";
+
+enum http_result
+web_icon(struct http_request *hr)
+{
+	http_add_header(hr, "Cache-Control", "max-age=86400");
+	http_add_header(hr, "X-Content-Type-Options", "nosniff");
+	hr->status = 200;
+	hr->content_type = "image/svg+xml";
+	hr->resp_body = (const uint8_t *)icon;
+	hr->resp_len = strlen(icon);
 	return HTTP_DONE;
 }

@@ -300,8 +300,11 @@ web_page_begin(struct web *w, const char *title)
 		   "initial-scale=1\">"
 		   "<title>%s - easd</title>"
 		   "<link rel=\"stylesheet\" href=\"%s/style.css\">"
+		   "<link rel=\"icon\" href=\"%s/favicon.svg\" "
+		   "type=\"image/svg+xml\">"
 		   "</head><body>\n<header><span class=\"brand\">easd%s</span>",
-		   title, w->base, w->site == WEB_ADMIN ? " admin" : "");
+		   title, w->base, w->base,
+		   w->site == WEB_ADMIN ? " admin" : "");
 	if (w->logged_in) {
 		web_printf(w, "<nav>");
 		if (w->site == WEB_ADMIN)
@@ -586,13 +589,16 @@ same_origin(struct web *w)
 					   w->hr->host)) == 0;
 }
 
+/* Referrer-Policy same-origin, not no-referrer: with no-referrer a
+ * browser sends "Origin: null" with our own forms, and the origin check
+ * could not tell them from a forged one. Nothing goes to other sites. */
 static void
 security_headers(struct http_request *hr)
 {
 	http_add_header(hr, "Content-Security-Policy", WEB_CSP);
 	http_add_header(hr, "X-Frame-Options", "DENY");
 	http_add_header(hr, "X-Content-Type-Options", "nosniff");
-	http_add_header(hr, "Referrer-Policy", "no-referrer");
+	http_add_header(hr, "Referrer-Policy", "same-origin");
 	http_add_header(hr, "Cache-Control", "no-store");
 	http_add_header(hr, "Cross-Origin-Opener-Policy", "same-origin");
 }

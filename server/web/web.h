@@ -109,8 +109,9 @@ void web_session_end(struct web *w);
 void web_login_page(struct web *w);
 void web_logout(struct web *w);
 
-/* The stylesheet (style.c). */
+/* The stylesheet and the icon (style.c). */
 enum http_result web_style(struct http_request *hr);
+enum http_result web_icon(struct http_request *hr);
 
 /* The routes of the admin pages (added to the admin listener's table) and
  * of the self-service pages (the public listener's). */
@@ -130,6 +131,16 @@ void web_self_devices(struct web *w);  /* self-devices.c */
 void web_self_device(struct web *w);   /* self-devices.c: actions */
 void web_self_oof(struct web *w);      /* self-oof.c */
 void web_self_password(struct web *w); /* self-password.c */
+
+/* When the device's pending (or last) wipe was asked for, and by whom
+ * (*origin_r, may be NULL: "web-admin:ada", "admin:root"...); 0 when
+ * never. */
+int64_t web_wipe_requested(struct web *w, const struct store_device *d,
+			   const char **origin_r);
+/* Whether the user may cancel the device's pending wipe on the
+ * self-service page: only one they asked for there themselves, never an
+ * administrator's (a thief who knows the password must not undo it). */
+bool web_self_may_cancel(struct web *w, const struct store_device *d);
 
 /* A device action shared by the admin and self-service pages (devices.c):
  * "wipe", "account-wipe", "cancel-wipe", "remove", "allow", "block",

@@ -271,7 +271,7 @@ check_security_headers(const struct resp *r)
 		CU_ASSERT_PTR_NULL(strstr(csp, "unsafe"));
 	}
 	CU_ASSERT(xfo != NULL && strcmp(xfo, "DENY") == 0);
-	CU_ASSERT(rp != NULL && strcmp(rp, "no-referrer") == 0);
+	CU_ASSERT(rp != NULL && strcmp(rp, "same-origin") == 0);
 	free(csp);
 	free(xfo);
 	free(rp);
@@ -1037,6 +1037,48 @@ test_self_service(void)
 	CU_ASSERT_EQUAL(eas_client_provision(j.c, a, NULL), 1);
 	CU_ASSERT_EQUAL(device_of(p, p->bob_id, "BOBPHONE").wipe,
 			STORE_WIPE_ACKNOWLEDGED);
+
+	/* a wipe he asked for he may cancel; an administrator's he may not */
+	{
+		struct eas_client *tab =
+			harness_client(p, HARNESS_BOB, "BOBTAB");
+		struct store_device td = device_of(p, p->bob_id, "BOBTAB");
+		struct store *s = easd_store(p);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(tab);
+		form = xasprintf("id=%lld&action=wipe&confirm=yes",
+				 (long long)td.id);
+		post(&b, "/device", form, &r);
+		resp_free(&r);
+		free(form);
+		get(&b, "/", &r);
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(body(&r), "value=\"cancel-wipe\""));
+		resp_free(&r);
+		form = xasprintf("id=%lld&action=cancel-wipe",
+				 (long long)td.id);
+		post(&b, "/device", form, &r);
+		CU_ASSERT_EQUAL(r.status, 303);
+		resp_free(&r);
+		CU_ASSERT_EQUAL(device_of(p, p->bob_id, "BOBTAB").wipe,
+				STORE_WIPE_NONE);
+		CU_ASSERT_EQUAL(store_device_set_wipe(s, td.id,
+						      STORE_WIPE_REQUESTED,
+						      "admin:root"),
+				STORE_OK);
+		get(&b, "/", &r);
+		CU_ASSERT_PTR_NULL(strstr(body(&r), "value=\"cancel-wipe\""));
+		CU_ASSERT_PTR_NOT_NULL(strstr(body(&r), "administrator asked"));
+		resp_free(&r);
+		post(&b, "/device", form, &r);
+		CU_ASSERT_EQUAL(r.status, 403);
+		resp_free(&r);
+		free(form);
+		CU_ASSERT_EQUAL(device_of(p, p->bob_id, "BOBTAB").wipe,
+				STORE_WIPE_REQUESTED);
+		store_close(&s);
+		eas_client_free(&tab);
+	}
 
 	/* automatic replies */
 	get(&b, "/oof", &r);
