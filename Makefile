@@ -42,8 +42,8 @@ DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libsqlite3-dev libical-dev libcunit1-dev libgmime-3.0-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
 	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format \
-	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper \
-	chromium chromium-driver python3-selenium
+	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper man-db \
+	nginx postfix fail2ban chromium chromium-driver python3-selenium
 
 GEN_H := $(OUT)/gen/wbxml-tags.h
 GEN_C := $(OUT)/gen/wbxml-table.c
@@ -83,7 +83,7 @@ E2E_BINS := $(patsubst tests/e2e/%.c,$(OUT)/e2e-%,$(E2E_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/%,$(BENCH_SRC))
 
 .PHONY: all deps run test test-build test-run bench fuzz format \
-	format-check clean install deb package-test
+	format-check clean install deb package-test deploy-test
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS)
@@ -202,11 +202,13 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= /lib/systemd/system
 STATEDIR ?= /var/lib/easd
+EXAMPLEDIR ?= $(PREFIX)/share/doc/easd/examples
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(SYSCONFDIR)/easd $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(SYSCONFDIR)/easd $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLEDIR)
 	install -m 755 $(OUT)/easd $(OUT)/easctl $(DESTDIR)$(SBINDIR)/
 	install -m 755 $(OUT)/easclient $(DESTDIR)$(BINDIR)/
 	install -m 644 man/easd.8 man/easctl.8 $(DESTDIR)$(MANDIR)/man8/
@@ -216,6 +218,11 @@ install: $(BINS)
 	chmod 644 $(DESTDIR)$(UNITDIR)/easd.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/easd/easd.conf || \
 		install -m 640 dist/easd.conf $(DESTDIR)$(SYSCONFDIR)/easd/easd.conf
+	install -m 644 dist/fail2ban-filter.conf \
+		$(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d/easd.conf
+	install -m 644 dist/nginx-site.conf dist/fail2ban-jail.local \
+		$(DESTDIR)$(EXAMPLEDIR)/
+	install -m 755 dist/certbot-deploy-hook $(DESTDIR)$(EXAMPLEDIR)/
 	@sh tools/install-user.sh "$(DESTDIR)" "$(STATEDIR)" \
 		"$(SYSCONFDIR)/easd/easd.conf"
 
@@ -225,7 +232,11 @@ deb:
 package-test:
 	@sh tests/package-test.sh
 
+deploy-test: deps
+	@$(MAKE) --no-print-directory $(BINS)
+	@sh tests/deploy-test.sh $(OUT)
+
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -44,7 +44,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' HUP INT PIPE TERM
 
 ok() {
 	passed=$((passed + 1))
@@ -84,7 +84,11 @@ check "Debian layout: files under /usr, /etc and /lib only" \
 echo "== package: dpkg -i"
 check "dpkg -i" dpkg -i "$deb"
 for f in /usr/sbin/easd /usr/sbin/easctl /usr/bin/easclient \
-	/etc/easd/easd.conf /lib/systemd/system/easd.service; do
+	/etc/easd/easd.conf /lib/systemd/system/easd.service \
+	/etc/logrotate.d/easd /etc/fail2ban/filter.d/easd.conf \
+	/usr/share/doc/easd/examples/nginx-site.conf \
+	/usr/share/doc/easd/examples/fail2ban-jail.local \
+	/usr/share/doc/easd/examples/certbot-deploy-hook; do
 	check "installed $f" test -f "$f"
 done
 version=$(dpkg-parsechangelog -S Version)
@@ -114,6 +118,17 @@ unit=/lib/systemd/system/easd.service
 pre=$(sed -n 's/^ExecStartPre=//p' "$unit")
 start=$(sed -n 's/^ExecStart=//p' "$unit")
 check "unit runs as User=easd" grep -qx 'User=easd' "$unit"
+for d in Type=notify ProtectSystem=strict NoNewPrivileges=yes PrivateTmp=yes \
+	'ReadWritePaths=/var/lib/easd /var/log/easd' Restart=on-failure \
+	CapabilityBoundingSet=CAP_NET_BIND_SERVICE \
+	AmbientCapabilities=CAP_NET_BIND_SERVICE; do
+	check "unit: $d" grep -qxF "$d" "$unit"
+done
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify finds nothing wrong in the unit" sh -c \
+		"out=\$(systemd-analyze verify $unit 2>&1); [ -z \"\$out\" ] ||
+		 { echo \"\$out\"; false; }"
+fi
 check "ExecStartPre (--check-config) passes as easd" \
 	runuser -u easd -- $pre
 # the configured ports may be taken on this machine: the command line
