@@ -1,7 +1,7 @@
 /* The admin page of accounts: the list with a search and each account's
- * last activity; adding one; and for one account its aliases, enabling
- * and disabling, a new password, the admin mark, and deleting it after a
- * confirmation that says what goes with it. */
+ * last activity; adding one; and for one account its aliases, its address
+ * list properties, enabling and disabling, a new password, the admin mark,
+ * and deleting it after a confirmation that says what goes with it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -47,7 +47,8 @@ list_page(struct web *w, const char *kind, const char *message)
 		   "<form method=\"get\" action=\"/accounts\" class=\"search\">"
 		   "<input name=\"q\" placeholder=\"login, address, name\" "
 		   "value=\"%s\"><button type=\"submit\">Search</button>"
-		   "</form>\n<div class=\"scroll\"><table><thead><tr>"
+		   "</form>\n<div class=\"scroll\"><table "
+		   "class=\"filter\"><thead><tr>"
 		   "<th>Login</th><th>Address</th><th>Name</th><th>State</th>"
 		   "<th>Devices</th><th>Last activity</th></tr></thead>"
 		   "<tbody>\n",
@@ -107,6 +108,52 @@ form_button(struct web *w, int64_t id, const char *action, const char *label,
 		   "<button type=\"submit\" name=\"action\" value=\"%s\" "
 		   "class=\"%s\">%s</button></form>",
 		   (long long)id, action, cls, label);
+}
+
+/* The address list's properties an administrator sets (easctl user
+ * set), in enum store_gal_field order. */
+static const struct {
+	const char *name, *label;
+} props[STORE_GAL_NFIELDS] = {
+	{"first_name", "First name"}, {"last_name", "Last name"},
+	{"phone", "Phone"},	      {"mobile", "Mobile"},
+	{"home_phone", "Home phone"}, {"office", "Office"},
+	{"title", "Title"},	      {"company", "Company"},
+	{"department", "Department"},
+};
+
+static const char *
+prop_value(const struct store_gal_entry *e, size_t i)
+{
+	const char *const v[STORE_GAL_NFIELDS] = {
+		e->first_name, e->last_name,  e->phone,
+		e->mobile,     e->home_phone, e->office,
+		e->title,      e->company,    e->department,
+	};
+
+	return v[i] != NULL ? v[i] : "";
+}
+
+static void
+props_form(struct web *w, int64_t id)
+{
+	struct store_gal_entry e;
+
+	memset(&e, 0, sizeof(e));
+	/* a disabled account is not in the address list: empty fields */
+	(void)store_gal_account(w->store, w->arena, id, false, &e);
+	web_printf(w, "<h2>Address list</h2><form method=\"post\" "
+		      "action=\"/accounts\" class=\"stack\">");
+	web_csrf_field(w);
+	web_printf(w, "<input type=\"hidden\" name=\"id\" value=\"%lld\">",
+		   (long long)id);
+	for (size_t i = 0; i < STORE_GAL_NFIELDS; i++)
+		web_printf(w,
+			   "<label>%s<input name=\"%s\" value=\"%s\">"
+			   "</label>",
+			   props[i].label, props[i].name, prop_value(&e, i));
+	web_printf(w, "<button type=\"submit\" name=\"action\" "
+		      "value=\"props\">Save</button></form>\n");
 }
 
 static void
@@ -170,6 +217,7 @@ account_page(struct web *w, int64_t id, const char *kind, const char *message)
 		   "address\" required><button type=\"submit\" name=\"action\" "
 		   "value=\"alias-add\">Add the alias</button></form>\n",
 		   (long long)id);
+	props_form(w, id);
 	web_page_end(w);
 }
 
@@ -314,6 +362,25 @@ do_action(struct web *w, int64_t id, const char *action)
 		e = alias != NULL ? store_alias_remove(w->store, id, alias)
 				  : STORE_NOTFOUND;
 		message = "Alias removed.";
+	} else if (strcmp(action, "props") == 0) {
+		e = STORE_OK;
+		for (size_t i = 0; i < STORE_GAL_NFIELDS && e == STORE_OK;
+		     i++) {
+			const char *v = web_form(w, props[i].name);
+
+			if (v != NULL)
+				e = store_account_set_prop(
+					w->store, id, (enum store_gal_field)i,
+					v[0] != '\0' ? v : NULL);
+		}
+		if (e == STORE_INVALID) {
+			w->hr->status = 400;
+			account_page(w, id, "error",
+				     "A value is too long or holds control "
+				     "characters.");
+			return;
+		}
+		message = "Saved.";
 	} else if (strcmp(action, "delete") == 0) {
 		if (confirm == NULL || strcmp(confirm, "yes") != 0) {
 			confirm_delete(w, id);

@@ -103,11 +103,12 @@ web_devices(struct web *w)
 		   "value=\"%s\"><button type=\"submit\">Search</button>"
 		   "</form>\n",
 		   q != NULL ? q : "");
-	web_printf(w, "<div class=\"scroll\"><table><thead><tr>"
-		      "<th>User</th><th>Device</th><th>Type</th><th>Model</th>"
-		      "<th>OS</th><th>Protocol</th><th>Last sync</th>"
-		      "<th>Policy</th><th>Access</th><th>Wipe</th>"
-		      "</tr></thead><tbody>\n");
+	web_printf(w,
+		   "<div class=\"scroll\"><table class=\"filter\"><thead><tr>"
+		   "<th>User</th><th>Device</th><th>Type</th><th>Model</th>"
+		   "<th>OS</th><th>Protocol</th><th>Last sync</th>"
+		   "<th>Policy</th><th>Access</th><th>Wipe</th>"
+		   "</tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct store_device *d = &list[i];
 		const char *login = "?";

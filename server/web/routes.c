@@ -37,6 +37,7 @@ const struct http_route web_admin_routes[] = {
 	{"/queue", "GET,POST", NULL, admin_queue},
 	{"/style.css", "GET", NULL, web_style},
 	{"/favicon.svg", "GET", NULL, web_icon},
+	{"/web.js", "GET", NULL, web_script},
 };
 const size_t web_admin_nroutes = N_ELEMENTS(web_admin_routes);
 
@@ -50,5 +51,6 @@ const struct http_route web_self_routes[] = {
 	{"/account/password", "GET,POST", NULL, self_password},
 	{"/account/style.css", "GET", NULL, web_style},
 	{"/account/favicon.svg", "GET", NULL, web_icon},
+	{"/account/web.js", "GET", NULL, web_script},
 };
 const size_t web_self_nroutes = N_ELEMENTS(web_self_routes);

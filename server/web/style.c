@@ -1,6 +1,6 @@
-/* The stylesheet and the icon of the web pages, served by easd itself
- * (no CDN, no web font): readable on a phone, tables scroll sideways on
- * small screens. */
+/* The stylesheet, the icon and the one small script of the web pages,
+ * served by easd itself (no CDN, no web font): readable on a phone, tables
+ * scroll sideways on small screens. */
 #include <string.h>
 
 #include "web.h"
@@ -82,5 +82,30 @@ web_icon(struct http_request *hr)
 	hr->content_type = "image/svg+xml";
 	hr->resp_body = (const uint8_t *)icon;
 	hr->resp_len = strlen(icon);
+	return HTTP_DONE;
+}
+
+/* The only script: typing in a list's search box filters the table at
+ * once. Progressive: without it the search form is sent and the server
+ * filters. */
+static const char script[] =
+	"document.addEventListener('DOMContentLoaded',function(){"
+	"var q=document.querySelector('form.search input[name=q]');"
+	"var rows=document.querySelectorAll('table.filter tbody tr');"
+	"if(!q||!rows.length)return;"
+	"q.addEventListener('input',function(){"
+	"var t=q.value.toLowerCase();"
+	"rows.forEach(function(r){"
+	"r.hidden=t!==''&&r.textContent.toLowerCase().indexOf(t)<0;});});});";
+
+enum http_result
+web_script(struct http_request *hr)
+{
+	http_add_header(hr, "Cache-Control", "max-age=3600");
+	http_add_header(hr, "X-Content-Type-Options", "nosniff");
+	hr->status = 200;
+	hr->content_type = "text/javascript; charset=utf-8";
+	hr->resp_body = (const uint8_t *)script;
+	hr->resp_len = strlen(script);
 	return HTTP_DONE;
 }

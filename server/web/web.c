@@ -15,10 +15,12 @@
 #define WEB_PAGE_MAX (8 * 1024 * 1024)
 #define WEB_FIELDS_MAX 256
 
-/* Nothing but our own stylesheet: no script, no frame, no form elsewhere. */
+/* Nothing but our own stylesheet, icon and script (no inline script or
+ * style), no frame, no form sent elsewhere. */
 #define WEB_CSP                                                                \
 	"default-src 'none'; style-src 'self'; img-src 'self'; "               \
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"script-src 'self'; form-action 'self'; frame-ancestors 'none'; "      \
+	"base-uri 'none'"
 
 static const char *
 cookie_name(enum web_site site)
@@ -302,8 +304,9 @@ web_page_begin(struct web *w, const char *title)
 		   "<link rel=\"stylesheet\" href=\"%s/style.css\">"
 		   "<link rel=\"icon\" href=\"%s/favicon.svg\" "
 		   "type=\"image/svg+xml\">"
+		   "<script src=\"%s/web.js\" defer></script>"
 		   "</head><body>\n<header><span class=\"brand\">easd%s</span>",
-		   title, w->base, w->base,
+		   title, w->base, w->base, w->base,
 		   w->site == WEB_ADMIN ? " admin" : "");
 	if (w->logged_in) {
 		web_printf(w, "<nav>");

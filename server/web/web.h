@@ -112,6 +112,7 @@ void web_logout(struct web *w);
 /* The stylesheet and the icon (style.c). */
 enum http_result web_style(struct http_request *hr);
 enum http_result web_icon(struct http_request *hr);
+enum http_result web_script(struct http_request *hr);
 
 /* The routes of the admin pages (added to the admin listener's table) and
  * of the self-service pages (the public listener's). */

@@ -5,7 +5,8 @@ easd and provisioned the devices and checks afterwards that they get their
 wipes.
 
 As the administrator: log in, look at every admin page, find the device
---admin-device on the devices page, open it, wipe it (through the
+--admin-device on the devices page (typing in its search box filters the
+list: the one script of the pages), open it, wipe it (through the
 confirmation) and see the wipe requested. As the user --user: log in to
 the self-service page at phone size, wipe --self-device, look at the
 automatic replies and password pages. No page may log a console error (a
@@ -98,6 +99,14 @@ def admin(d, args):
     visit(d, args.shots, base + "/policies", "admin-policies", "policy")
     visit(d, args.shots, base + "/queue", "admin-queue", "queue")
     visit(d, args.shots, base + "/devices", "admin-devices", "Devices")
+    # the script filters the list as one types (without it, the form does)
+    d.find_element(By.NAME, "q").send_keys(args.admin_device[:4])
+    shown = [r.text for r in d.find_elements(By.CSS_SELECTOR,
+                                             "table.filter tbody tr")
+             if r.is_displayed()]
+    step(len(shown) == 1 and args.admin_device in shown[0],
+         "typing in the search box filters the devices (%r)" % shown)
+    d.find_element(By.NAME, "q").clear()
     links = [a for a in d.find_elements(By.CSS_SELECTOR, "a.device")
              if a.text == args.admin_device]
     if not step(len(links) == 1,

@@ -445,6 +445,29 @@ test_login_throttled(void)
 	CU_ASSERT_EQUAL(easd_stop(&p), 0);
 }
 
+/* A failed login past the free few is answered late, like a 401 of
+ * Basic auth, without holding a thread (the request is parked). */
+static void
+test_login_delayed(void)
+{
+	static const char *const args[] = {"--auth-delay-max", "1", NULL};
+	struct easd_proc *p = easd_start(args);
+	struct browser b;
+	char *base;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	base = self_base(p);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(login(&b, base, HARNESS_BOB, "nope"), 401);
+		browser_free(&b);
+	}
+	CU_ASSERT_EQUAL(harness_log_count(p, "account='bob' failures=4 "
+					     "delay=1000 ms"),
+			1);
+	free(base);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+}
+
 /* A state-changing form without the session's token, with another one,
  * or from another site, changes nothing. */
 static void
@@ -868,6 +891,22 @@ test_admin_pages(void)
 	CU_ASSERT_EQUAL(store_account_by_address(s, a, "c@example.org", &acc),
 			STORE_NOTFOUND);
 	CU_ASSERT_EQUAL(store_account_get(s, a, "carol", &acc), STORE_OK);
+	form = xasprintf("id=%lld&action=props&title=Chief+%%3Ci%%3E&phone="
+			 "%%2B1+555",
+			 (long long)acc.id);
+	post(&b, "/accounts", form, &r);
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(body(&r), "value=\"Chief &lt;i&gt;\""));
+	resp_free(&r);
+	free(form);
+	{
+		struct store_gal_entry g;
+
+		CU_ASSERT_EQUAL(store_gal_account(s, a, acc.id, false, &g),
+				STORE_OK);
+		CU_ASSERT(g.title != NULL && strcmp(g.title, "Chief <i>") == 0);
+		CU_ASSERT(g.phone != NULL && strcmp(g.phone, "+1 555") == 0);
+	}
 	form = xasprintf("id=%lld&action=delete", (long long)acc.id);
 	post(&b, "/accounts", form, &r);
 	CU_ASSERT_EQUAL(r.status, 200);
@@ -1157,6 +1196,7 @@ static CU_TestInfo web_tests[] = {
 	T(test_headers_and_login_required),
 	T(test_login_and_cookie),
 	T(test_login_throttled),
+	T(test_login_delayed),
 	T(test_csrf_refused),
 	T(test_session_expiry),
 	T(test_admin_wipe_wakes_ping),
