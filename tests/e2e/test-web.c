@@ -331,6 +331,19 @@ test_headers_and_login_required(void)
 	free(loc);
 	free(u);
 	resp_free(&r);
+	/* a form is small: a large body is refused before it is read */
+	{
+		char *big = xmalloc(128 * 1024 + 1);
+
+		memset(big, 'a', 128 * 1024);
+		big[128 * 1024] = '\0';
+		u = xasprintf("%s/login", base);
+		request(u, NULL, big, NULL, &r);
+		CU_ASSERT_EQUAL(r.status, 413);
+		resp_free(&r);
+		free(u);
+		free(big);
+	}
 	CU_ASSERT_EQUAL(login(&b, base, HARNESS_BOB, HARNESS_PASSWORD), 303);
 	get(&b, "/", &r);
 	CU_ASSERT_EQUAL(r.status, 200);
