@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "net.h"
 #include "util.h"
 #include "version.h"
@@ -79,6 +80,7 @@ static const struct cfg_option options[] = {
 	OPT("max-send-size", K_SIZE, max_send_size, 1),
 	OPT("max-recipients-per-hour", K_UINT, max_rcpts_per_hour, 0),
 	OPT("send-retry-time", K_UINT, send_retry_s, 1),
+	OPT("loop-repeats", K_UINT, loop_repeats, 2),
 	OPT("web-session-idle", K_UINT, web_session_idle, 1),
 	OPT("web-session-max", K_UINT, web_session_max, 1),
 };
@@ -109,6 +111,7 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->max_send_size = 25 * 1024 * 1024;
 	cfg->max_rcpts_per_hour = 500;
 	cfg->send_retry_s = 5 * 24 * 3600;
+	cfg->loop_repeats = LOOP_REPEATS_DEFAULT;
 	cfg->web_session_idle = 30 * 60;
 	cfg->web_session_max = 12 * 3600;
 	cfg->log_level = LOG_INFO;
@@ -194,6 +197,8 @@ easd_usage(FILE *f)
 	      "(default 100; 0 = no\n"
 	      "                        limit; past it status 177, 403 for "
 	      "12.x)\n"
+	      "  --loop-repeats N      the same answer asked for N times is a "
+	      "loop (default 3)\n"
 	      "administration:\n"
 	      "  --config FILE         read settings from FILE first "
 	      "(key = value, keys\n"

@@ -60,6 +60,8 @@ struct easd_config {
 	/* the web pages (server/web): a session's idle and absolute
 	 * expiry, s */
 	unsigned web_session_idle, web_session_max;
+	unsigned loop_repeats; /* answers repeated from the cache that
+				  make a loop (loop.h) */
 };
 
 void easd_config_defaults(struct easd_config *cfg);

@@ -704,6 +704,100 @@ test_organizer_16(void)
 	arena_free(&a);
 }
 
+/* A 16.1 organizer deletes one occurrence of a weekly meeting (Sync
+ * Delete with InstanceId): the series stays, the attendees get the
+ * update with that occurrence excluded, and the attendee's calendar
+ * shows it deleted. */
+static void
+test_organizer_16_occurrence(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *bob = client(HARNESS_BOB, "MTGBOBOC", "16.1");
+	struct eas_client *ada = client(HARNESS_ADA, "MTGADAOC", "16.1");
+	struct eas_sync_result cal;
+	const struct eas_item *ev;
+	const struct wbxml_node *exc, *n;
+	const char *sid, *ics, *err;
+	struct wbxml_node *app;
+	bool deleted = false;
+	int at_relay, st;
+	static const char xml[] =
+		"<ApplicationData xmlns=\"AirSync:\" xmlns:cal=\"Calendar:\">"
+		"<cal:DtStamp>20261201T120000Z</cal:DtStamp>"
+		"<cal:StartTime>20270104T090000Z</cal:StartTime>"
+		"<cal:EndTime>20270104T093000Z</cal:EndTime>"
+		"<cal:Subject>Weekly sync</cal:Subject>"
+		"<cal:BusyStatus>2</cal:BusyStatus>"
+		"<cal:MeetingStatus>1</cal:MeetingStatus>"
+		"<cal:Recurrence><cal:Type>1</cal:Type>"
+		"<cal:Interval>1</cal:Interval><cal:Occurrences>4"
+		"</cal:Occurrences><cal:DayOfWeek>2</cal:DayOfWeek>"
+		"</cal:Recurrence>"
+		"<cal:Attendees><cal:Attendee><cal:Email>ada@example.org"
+		"</cal:Email><cal:Name>Ada</cal:Name>"
+		"<cal:AttendeeType>1</cal:AttendeeType></cal:Attendee>"
+		"<cal:Attendee><cal:Email>carl@partner.example</cal:Email>"
+		"<cal:Name>Carl</cal:Name><cal:AttendeeType>1</"
+		"cal:AttendeeType>"
+		"</cal:Attendee></cal:Attendees>"
+		"<cal:ClientUid>weekly-sync-1</cal:ClientUid></"
+		"ApplicationData>";
+
+	NEED_RELAY();
+	sync_type(bob, a, EAS_FOLDER_CALENDAR);
+	sync_type(ada, a, EAS_FOLDER_CALENDAR);
+	at_relay = relay_count(relay);
+	CU_ASSERT_FATAL(wbxml_from_xml(a, xml, strlen(xml), &app, &err) == 0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_add(bob, a, folder_id(bob, EAS_FOLDER_CALENDAR), app,
+			       &sid, &st),
+		0);
+	CU_ASSERT_EQUAL_FATAL(wait_relay(at_relay + 1), at_relay + 1);
+	at_relay++;
+	cal = sync_type(ada, a, EAS_FOLDER_CALENDAR);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+		find(&cal, EAS_CALENDAR_SUBJECT, "Weekly sync"));
+
+	/* bob deletes the second Monday only */
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_change_instance(bob, a,
+					   folder_id(bob, EAS_FOLDER_CALENDAR),
+					   sid, "20270111T090000Z", NULL, &st),
+		0);
+	CU_ASSERT_EQUAL_FATAL(wait_relay(at_relay + 1), at_relay + 1);
+	at_relay++;
+	ics = relay_ics(a, at_relay);
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "METHOD:REQUEST"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "RRULE:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "EXDATE"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "20270111T090000Z"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "SEQUENCE:1"));
+
+	/* ada's phone: the same series, that occurrence deleted */
+	cal = sync_type(ada, a, EAS_FOLDER_CALENDAR);
+	ev = find(&cal, EAS_CALENDAR_SUBJECT, "Weekly sync");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+	CU_ASSERT_PTR_NOT_NULL(
+		wbxml_child(ev->appdata, EAS_CALENDAR_RECURRENCE));
+	exc = wbxml_child(ev->appdata, EAS_CALENDAR_EXCEPTIONS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exc);
+	wbxml_foreach(exc, n)
+	{
+		/* 16.x names an exception by its InstanceId */
+		const char *when =
+			wbxml_child_text(n, EAS_AIRSYNCBASE_INSTANCEID);
+		const char *del = wbxml_child_text(n, EAS_CALENDAR_DELETED);
+
+		if (when != NULL && strcmp(when, "20270111T090000Z") == 0 &&
+		    del != NULL && strcmp(del, "1") == 0)
+			deleted = true;
+	}
+	CU_ASSERT(deleted);
+	eas_client_free(&bob);
+	eas_client_free(&ada);
+	arena_free(&a);
+}
+
 /* Below 16.0 the device sends the invitation and the answer itself. */
 static void
 test_organizer_14(void)
@@ -1053,6 +1147,9 @@ static CU_TestInfo meeting_tests[] = {
 	 test_occurrence_and_cancel},
 	{"16.1 organizer: the server sends request, update, cancel",
 	 test_organizer_16},
+	{"16.1 organizer deletes one occurrence: an update, not a cancel of "
+	 "all",
+	 test_organizer_16_occurrence},
 	{"14.1 organizer: the devices send them", test_organizer_14},
 	{"free/busy: tentative, then accepted", test_freebusy},
 	{"hostile iCalendar is plain mail or bounded", test_hostile_mail},
