@@ -321,6 +321,13 @@ enum store_error store_device_history(struct store *s, struct arena *a,
 /* Remove the partnership and all its sync state. */
 enum store_error store_device_remove(struct store *s, int64_t id);
 
+/* Forget what loop detection found for the device (its LOOPSTATE_BLOB,
+ * common/loopstate.h), in one transaction, and make what it isolated
+ * pending again; *isolated_r says how many isolated items and folders. */
+enum store_error store_device_clear_loops(struct store *s, struct arena *a,
+					  int64_t device_row,
+					  size_t *isolated_r);
+
 /* Small named blobs per device: the cached last Sync request ("sync"),
  * last Ping ("ping"), ... A missing blob is STORE_NOTFOUND. */
 enum store_error store_device_blob_get(struct store *s, struct arena *a,

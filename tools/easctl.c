@@ -1068,21 +1068,15 @@ device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return 0;
 }
 
-/* Forget the device's loops. An isolated item becomes pending again: the
- * modseq walk of its folder goes back to before it, and a version the
- * device holds is held as older; an isolated folder the same way in the
- * hierarchy. */
 static int
 device_clearloop(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account acc;
 	struct store_device dev;
-	struct loopstate ls;
 	struct store *s;
 	enum store_error e;
-	uint8_t *data;
-	size_t len, isolated = 0;
+	size_t isolated = 0;
 	int n, rc;
 
 	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n, &rc) <
@@ -1091,47 +1085,9 @@ device_clearloop(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
 		return EX_FAIL;
-	if ((e = store_begin(s, true)) != STORE_OK)
+	e = store_device_clear_loops(s, a, dev.id, &isolated);
+	if (e != STORE_OK)
 		return store_fail("clearing the loop state", e);
-	e = store_device_blob_get(s, a, dev.id, LOOPSTATE_BLOB, &data, &len);
-	if (e == STORE_NOTFOUND) {
-		data = NULL;
-		len = 0;
-		e = STORE_OK;
-	}
-	loopstate_parse(a, data, len, &ls);
-	for (size_t i = 0; i < ls.n && e == STORE_OK; i++) {
-		const struct loopstate_fact *f = &ls.v[i];
-		struct store_sync_state st;
-		int64_t held;
-
-		if (f->kind != LOOPSTATE_ISOLATED)
-			continue;
-		e = store_sync_get(s, a, dev.id, f->folder, &st);
-		if (e == STORE_NOTFOUND) {
-			e = STORE_OK; /* no state: it all comes again */
-			continue;
-		}
-		if (e != STORE_OK)
-			break;
-		if (f->folder != 0 &&
-		    store_sync_held(s, st.id, f->id, &held) == STORE_OK &&
-		    held >= f->modseq)
-			e = store_sync_mark(s, st.id, f->id, f->modseq - 1,
-					    true);
-		st.hwm = st.hwm < f->modseq - 1 ? st.hwm : f->modseq - 1;
-		if (e == STORE_OK)
-			e = store_sync_save(s, &st);
-		isolated++;
-	}
-	if (e == STORE_OK)
-		e = store_device_blob_set(s, dev.id, LOOPSTATE_BLOB, NULL, 0);
-	if (e == STORE_OK)
-		e = store_commit(s);
-	if (e != STORE_OK) {
-		store_rollback(s);
-		return store_fail("clearing the loop state", e);
-	}
 	printf("device %s of %s: loop state cleared (%zu isolated item%s "
 	       "sent again)\n",
 	       dev.device_id, acc.login, isolated, isolated == 1 ? "" : "s");

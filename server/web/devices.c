@@ -1,11 +1,13 @@
 /* The admin pages of devices: every device of every account with what it
  * told the server, and one device with its folders, history and actions
  * (allow, block, quarantine, remote wipe, account-only wipe, remove,
- * resync). The actions themselves are shared with the self-service page
- * (web_device_action), which may only use them on its own devices. */
+ * resync, clear the loops found). The actions themselves are shared with the
+ * self-service page (web_device_action), which may only use them on its own
+ * devices. */
 #include <string.h>
 
 #include "log.h"
+#include "loopstate.h"
 #include "util.h"
 #include "web.h"
 
@@ -231,6 +233,15 @@ web_device_action(struct web *w, const struct store_device *dev,
 		if (e == STORE_NOTFOUND)
 			e = STORE_OK;
 		done = "sync state dropped (full resync)";
+	} else if (w->site == WEB_ADMIN && strcmp(action, "clearloop") == 0) {
+		size_t isolated = 0;
+
+		e = store_device_clear_loops(w->store, w->arena, dev->id,
+					     &isolated);
+		done = arena_printf(w->arena,
+				    "loop state cleared (%zu isolated sent "
+				    "again)",
+				    isolated);
 	} else if (w->site == WEB_ADMIN && strcmp(action, "allow") == 0) {
 		e = store_device_set_access(w->store, dev->id,
 					    STORE_ACCESS_ALLOWED, origin);
@@ -271,6 +282,66 @@ action_button(struct web *w, const struct store_device *d, const char *action,
 		   "<button type=\"submit\" name=\"action\" value=\"%s\" "
 		   "class=\"%s\">%s</button></form>",
 		   (long long)d->id, action, cls, label);
+}
+
+/* What loop detection found (common/loopstate.h); false when nothing. */
+static bool
+loops_section(struct web *w, const struct store_device *d, bool print)
+{
+	struct loopstate ls;
+	uint8_t *data;
+	size_t len;
+	bool any = false;
+
+	if (store_device_blob_get(w->store, w->arena, d->id, LOOPSTATE_BLOB,
+				  &data, &len) != STORE_OK)
+		return false;
+	loopstate_parse(w->arena, data, len, &ls);
+	for (size_t i = 0; i < ls.n; i++) {
+		const struct loopstate_fact *f = &ls.v[i];
+		struct store_folder fo;
+		const char *folder =
+			f->folder == 0 ? "folder list"
+			: store_folder_get_by_id(w->store, w->arena,
+						 d->account_id, f->folder,
+						 &fo) == STORE_OK
+				? fo.name
+				: "a removed folder";
+
+		if (f->kind == LOOPSTATE_SUSPECT)
+			continue;
+		if (!any && print)
+			web_printf(w, "<h2>Loops</h2><ul>");
+		any = true;
+		if (!print)
+			continue;
+		switch (f->kind) {
+		case LOOPSTATE_LOOPS:
+			web_printf(w, "<li>%s: %lld loops, the last %s</li>",
+				   folder, (long long)f->count,
+				   web_time(w, f->time));
+			break;
+		case LOOPSTATE_ISOLATED:
+			web_printf(w, "<li>%s: %s isolated since %s</li>",
+				   folder, f->server_id, web_time(w, f->time));
+			break;
+		case LOOPSTATE_PROBE:
+			web_printf(w,
+				   "<li>%s: probing, one item an "
+				   "answer</li>",
+				   folder);
+			break;
+		case LOOPSTATE_REPEAT:
+			web_printf(w, "<li>%s: key %s repeated %lld times</li>",
+				   folder, f->key, (long long)f->count);
+			break;
+		case LOOPSTATE_SUSPECT:
+			break;
+		}
+	}
+	if (any && print)
+		web_printf(w, "</ul>\n");
+	return any;
 }
 
 static void
@@ -327,6 +398,8 @@ web_device(struct web *w)
 	if (d.wipe == STORE_WIPE_REQUESTED ||
 	    d.wipe == STORE_WIPE_ACCOUNT_REQUESTED)
 		action_button(w, &d, "cancel-wipe", "Cancel the wipe", "");
+	if (loops_section(w, &d, false))
+		action_button(w, &d, "clearloop", "Clear the loops", "");
 	action_button(w, &d, "remove", "Remove", "danger");
 	web_printf(w, "</div>\n<table class=\"kv\">\n");
 	row(w, "User", acc.login);
@@ -364,6 +437,7 @@ web_device(struct web *w)
 				   web_time(w, syncs[i].synced), syncs[i].key);
 		web_printf(w, "</tbody></table></div>\n");
 	}
+	loops_section(w, &d, true);
 	if (store_device_history(w->store, w->arena, d.id, &ev, &nev) ==
 	    STORE_OK) {
 		web_printf(w, "<h2>History</h2><div class=\"scroll\"><table>"

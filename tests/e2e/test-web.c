@@ -800,6 +800,38 @@ test_admin_device_actions(void)
 	CU_ASSERT_EQUAL(r.status, 303);
 	resp_free(&r);
 	free(form);
+	/* loops: shown, and cleared through the store like easctl's */
+	{
+		static const char blob[] = "loops 0 3 1700000000\n";
+		struct store *s = easd_store(p);
+
+		CU_ASSERT_EQUAL(store_device_blob_set(s, d.id, "loop", blob,
+						      strlen(blob)),
+				STORE_OK);
+		form = xasprintf("/device?id=%lld", (long long)d.id);
+		get(&b, form, &r);
+		CU_ASSERT_PTR_NOT_NULL(
+			strstr(body(&r), "folder list: 3 loops"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(body(&r), "value=\"clearloop\""));
+		resp_free(&r);
+		free(form);
+		form = xasprintf("id=%lld&action=clearloop", (long long)d.id);
+		post(&b, "/device", form, &r);
+		CU_ASSERT_EQUAL(r.status, 303);
+		resp_free(&r);
+		free(form);
+		{
+			struct arena *a = arena_new(0);
+			uint8_t *data;
+			size_t len = 1;
+
+			if (store_device_blob_get(s, a, d.id, "loop", &data,
+						  &len) == STORE_OK)
+				CU_ASSERT_EQUAL(len, 0);
+			arena_free(&a);
+		}
+		store_close(&s);
+	}
 	/* an unknown action */
 	form = xasprintf("id=%lld&action=explode", (long long)d.id);
 	post(&b, "/device", form, &r);
