@@ -9,6 +9,7 @@
 #   make install  binaries, config, systemd unit, man pages (PREFIX, DESTDIR)
 #   make deb      build/deb/easd_VERSION_ARCH.deb (debhelper)
 #   make package-test  build the .deb, install it, smoke-test it, purge it
+#   make deploy-test   the README's deployment on loopback (nginx, Postfix)
 
 MODE ?= release
 ifeq ($(MODE),asan)
@@ -83,8 +84,8 @@ UNIT_BINS := $(patsubst tests/%.c,$(OUT)/%,$(UNIT_SRC))
 E2E_BINS := $(patsubst tests/e2e/%.c,$(OUT)/e2e-%,$(E2E_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/%,$(BENCH_SRC))
 
-.PHONY: all deps run test test-build test-run bench fuzz fuzz-build fuzz-ci \
-	format format-check clean install deb package-test deploy-test
+.PHONY: all deps run test test-build test-run bench fuzz fuzz-build fuzz-ci format \
+	format-check clean install deb package-test deploy-test
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS)

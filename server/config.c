@@ -69,6 +69,7 @@ static const struct cfg_option options[] = {
 	OPT("heartbeat-max", K_UINT, heartbeat_max, 0),
 	OPT("max-parked-per-account", K_UINT, max_parked_per_account, 0),
 	OPT("max-devices-per-account", K_UINT, max_devices_per_account, 0),
+	OPT("loop-repeats", K_UINT, loop_repeats, 2),
 	OPT("auth-max-failures", K_UINT, auth_max_failures, 0),
 	OPT("auth-max-failures-per-addr", K_UINT, auth_addr_max_failures, 0),
 	OPT("auth-lockout", K_UINT, auth_lockout, 1),
@@ -80,7 +81,6 @@ static const struct cfg_option options[] = {
 	OPT("max-send-size", K_SIZE, max_send_size, 1),
 	OPT("max-recipients-per-hour", K_UINT, max_rcpts_per_hour, 0),
 	OPT("send-retry-time", K_UINT, send_retry_s, 1),
-	OPT("loop-repeats", K_UINT, loop_repeats, 2),
 	OPT("web-session-idle", K_UINT, web_session_idle, 1),
 	OPT("web-session-max", K_UINT, web_session_max, 1),
 };
@@ -337,10 +337,16 @@ apply(struct easd_config *cfg, const struct cfg_option *o, const char *value,
 	case K_UINT:
 		if (parse_number(value, false, UINT32_MAX, &v) < 0 ||
 		    v < o->min) {
+			char least[32] = "";
+
+			if (o->min > 0)
+				snprintf(least, sizeof(least),
+					 ", at least %llu",
+					 (unsigned long long)o->min);
 			snprintf(err, errlen,
 				 "bad value for %s: '%s' (want a whole "
 				 "number%s)",
-				 o->name, value, o->min > 0 ? " above 0" : "");
+				 o->name, value, least);
 			return -1;
 		}
 		*(unsigned *)field = (unsigned)v;

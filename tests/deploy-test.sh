@@ -175,6 +175,20 @@ check "Sync of the Inbox through nginx" \
 check "Autodiscover through nginx names the public URL" sh -c \
 	"$cli --device dep1 autodiscover ada@example.org |
 	 grep -qx 'https://mail.example.org/Microsoft-Server-ActiveSync'"
+cat >"$tmp/ad.xml" <<'EOF'
+<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/mobilesync/requestschema/2006">
+  <Request>
+    <EMailAddress>ada@example.org</EMailAddress>
+    <AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006</AcceptableResponseSchema>
+  </Request>
+</Autodiscover>
+EOF
+check "Autodiscover as phones spell it (/Autodiscover/Autodiscover.xml) through nginx" sh -c \
+	"curl -s --cacert $tmp/fullchain.pem -u ada@example.org:ada-secret-1 \
+	   -H 'Content-Type: text/xml' --data-binary @$tmp/ad.xml \
+	   $url/Autodiscover/Autodiscover.xml |
+	 grep -q '<Url>https://mail.example.org/Microsoft-Server-ActiveSync</Url>'"
 check "other paths stop at nginx (404)" sh -c \
 	"[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert $tmp/fullchain.pem $url/easd.db)\" = 404 ]"
 check "without --cacert the private certificate is refused" sh -c \

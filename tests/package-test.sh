@@ -1,8 +1,9 @@
 #!/bin/sh
 # The Debian package as an administrator meets it: build the .deb, install
 # it with dpkg -i, start easd exactly as the unit would (its ExecStartPre
-# and ExecStart lines, as the easd user: CI has no systemd), run an
-# OPTIONS/Provision/FolderSync smoke over loopback, back up, stop, remove
+# and ExecStart lines, as the easd user, with a NOTIFY_SOCKET of ours in
+# place of systemd's: CI has no systemd), run an OPTIONS/Provision/
+# FolderSync smoke over loopback, reload, back up, stop, remove
 # (the data stays), purge (it goes). Skips, saying why, when not root or
 # without dpkg-buildpackage; cleans up even when a step fails.
 cd "$(dirname "$0")/.." || exit 1
@@ -22,15 +23,17 @@ fi
 passed=0 failed=0
 tmp=$(mktemp -d /tmp/easd-package-XXXXXX)
 chmod 755 "$tmp"
-pid=
+pid= listener=
 user_existed=no
 getent passwd easd >/dev/null && user_existed=yes
 
 cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
+	for p in $pid $listener; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill "$p" 2>/dev/null
+			wait "$p" 2>/dev/null
+		fi
+	done
 	if dpkg-query -W -f='${Status}' easd 2>/dev/null |
 		grep -q 'installed\|config-files'; then
 		dpkg --purge easd >/dev/null 2>&1
@@ -133,26 +136,57 @@ check "ExecStartPre (--check-config) passes as easd" \
 	runuser -u easd -- $pre
 # the configured ports may be taken on this machine: the command line
 # wins over the file, so ask for any free ones
-# setpriv execs (runuser would stay between us and easd, signals and all)
-setpriv --reuid=easd --regid=easd --init-groups \
-	$start --listen 127.0.0.1:0 --lmtp 127.0.0.1:0 \
-	>"$tmp/easd.out" 2>"$tmp/easd.err" &
-pid=$!
-# bounded wait for readiness (60 s)
+# Type=notify: as systemd does, a datagram socket in NOTIFY_SOCKET that
+# easd tells READY=1 when it serves (RELOADING=1 and READY=1 around a
+# SIGHUP, STOPPING=1 at the end); the listener writes down each message.
+python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o777)
+with open(sys.argv[2], "a") as log:
+    log.write("listening\n")
+    log.flush()
+    while True:
+        m = s.recv(4096).decode()
+        log.write(m.replace("\n", " ") + "\n")
+        log.flush()
+        if "STOPPING=1" in m:
+            break
+' "$tmp/notify" "$tmp/notify.log" &
+listener=$!
 i=0
-while [ $i -lt 600 ] && ! grep -q '^easd: ready' "$tmp/easd.out"; do
-	kill -0 "$pid" 2>/dev/null || break
+while [ $i -lt 300 ] && ! grep -q '^listening' "$tmp/notify.log" 2>/dev/null; do
 	sleep 0.1
 	i=$((i + 1))
 done
-if ! grep -q '^easd: ready' "$tmp/easd.out"; then
-	bad "easd started"
-	cat "$tmp/easd.out" "$tmp/easd.err"
+# notified NAME [COUNT]: wait (bounded, 60 s) until COUNT (1) messages
+# of the listener's log have NAME=1, while easd runs
+notified() {
+	i=0
+	while [ $i -lt 600 ]; do
+		[ "$(grep -c "$1=1" "$tmp/notify.log")" -ge "${2:-1}" ] && return 0
+		kill -0 "$pid" 2>/dev/null || [ "$1" = STOPPING ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+# setpriv execs (runuser would stay between us and easd, signals and all)
+NOTIFY_SOCKET=$tmp/notify setpriv --reuid=easd --regid=easd --init-groups \
+	$start --listen 127.0.0.1:0 --lmtp 127.0.0.1:0 \
+	>"$tmp/easd.out" 2>"$tmp/easd.err" &
+pid=$!
+if ! notified READY; then
+	bad "easd started and told systemd READY=1"
+	cat "$tmp/easd.out" "$tmp/easd.err" "$tmp/notify.log"
 	finish
 fi
-ok "easd started as the easd user"
+ok "easd started as the easd user and told systemd READY=1"
 port=$(sed -n 's/^easd: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/easd.out")
 url="http://127.0.0.1:$port"
+check "it serves once READY=1 came (an OPTIONS without credentials: 401 at once)" sh -c \
+	"[ \"\$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS $url/Microsoft-Server-ActiveSync)\" = 401 ]"
 check "its data is /var/lib/easd/easd.db" test -f /var/lib/easd/easd.db
 
 check "easctl user add (as easd)" runuser -u easd -- /usr/sbin/easctl \
@@ -166,11 +200,16 @@ check "easctl backup while it runs (as root)" \
 	/usr/sbin/easctl --data /var/lib/easd backup "$tmp/backup.db"
 check "the backup checks" /usr/sbin/easctl check "$tmp/backup.db"
 
+kill -HUP "$pid"
+check "SIGHUP (systemctl reload): RELOADING=1" notified RELOADING
+check "then READY=1 again" notified READY 2
+check "and it still serves" sh -c "$cli foldersync | grep -q Inbox"
 kill "$pid"
 wait "$pid"
 rc=$?
-pid=
 check "easd stopped cleanly on SIGTERM (exit $rc)" test "$rc" -eq 0
+check "and told systemd STOPPING=1" notified STOPPING
+pid=
 
 echo "== package: remove and purge"
 check "dpkg -r" dpkg -r easd

@@ -111,6 +111,9 @@ test_errors_name_the_line(void)
 		{"max-body = 12Q\n", ":1: bad value for max-body"},
 		{"max-header-bytes = 100\n", ":1: bad value for max-header"},
 		{"idle-timeout = 0\n", ":1: bad value for idle-timeout"},
+		{"loop-repeats = 1\n",
+		 ":1: bad value for loop-repeats: '1' (want a whole number, at "
+		 "least 2)"},
 		{"threads = -1\n", ":1: bad value for threads"},
 		{"syslog = maybe\n", ":1: bad value for syslog"},
 		{"log-level = loud\n", ":1: bad value for log-level"},
