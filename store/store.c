@@ -283,6 +283,19 @@ static const char *const migrations[] = {
 	" bodies INTEGER NOT NULL,"
 	" since INTEGER NOT NULL,"
 	" PRIMARY KEY (account_id, device_id)) WITHOUT ROWID;",
+	/* 7 -> 8: the web pages. Accounts that may use the admin pages, and
+	 * the browser sessions of the admin and self-service pages (key: a
+	 * digest of the cookie, never the cookie itself). */
+	"ALTER TABLE accounts ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE web_sessions ("
+	" key TEXT PRIMARY KEY,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"
+	" csrf TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" last_used INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX web_sessions_account ON web_sessions(account_id);",
 };
 
 int
