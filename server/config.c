@@ -83,6 +83,7 @@ static const struct cfg_option options[] = {
 	OPT("send-retry-time", K_UINT, send_retry_s, 1),
 	OPT("web-session-idle", K_UINT, web_session_idle, 1),
 	OPT("web-session-max", K_UINT, web_session_max, 1),
+	OPT("no-self-service", K_FLAG, no_self_service, 0),
 };
 
 void
@@ -214,6 +215,8 @@ easd_usage(FILE *f)
 	      "(default 1800)\n"
 	      "  --web-session-max S   and S after it began (default "
 	      "43200)\n"
+	      "  --no-self-service     no /account/ pages on the public "
+	      "listener\n"
 	      "  --log-file FILE       log to FILE (reopened on SIGHUP) "
 	      "instead of stderr\n"
 	      "  --syslog              log to syslog (daemon facility)\n"

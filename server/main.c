@@ -131,15 +131,18 @@ http_glue_start(struct easd *srv, const char **error_r)
 		.idle_timeout = srv->cfg.idle_timeout,
 		.trusted = srv->cfg.trusted,
 		.ntrusted = srv->cfg.ntrusted,
-		.nroutes = N_ELEMENTS(public_routes) + web_self_nroutes,
+		.nroutes = N_ELEMENTS(public_routes) +
+			   (srv->cfg.no_self_service ? 0 : web_self_nroutes),
 		.ctx = srv,
 		.on_response = metrics_on_response,
 	};
 
 	all_public_routes = xcalloc(hc.nroutes, sizeof(*all_public_routes));
 	memcpy(all_public_routes, public_routes, sizeof(public_routes));
-	memcpy(all_public_routes + N_ELEMENTS(public_routes), web_self_routes,
-	       web_self_nroutes * sizeof(*all_public_routes));
+	if (!srv->cfg.no_self_service)
+		memcpy(all_public_routes + N_ELEMENTS(public_routes),
+		       web_self_routes,
+		       web_self_nroutes * sizeof(*all_public_routes));
 	hc.routes = all_public_routes;
 	srv->http = http_start(&hc, error_r);
 	if (srv->http == NULL)

@@ -60,6 +60,7 @@ struct easd_config {
 	/* the web pages (server/web): a session's idle and absolute
 	 * expiry, s */
 	unsigned web_session_idle, web_session_max;
+	bool no_self_service;  /* no /account/ pages */
 	unsigned loop_repeats; /* answers repeated from the cache that
 				  make a loop (loop.h) */
 };

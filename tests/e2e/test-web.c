@@ -481,6 +481,31 @@ test_login_delayed(void)
 	CU_ASSERT_EQUAL(easd_stop(&p), 0);
 }
 
+/* --no-self-service: the public listener has no /account/ pages; the
+ * admin pages and ActiveSync stay. */
+static void
+test_no_self_service(void)
+{
+	static const char *const args[] = {"--admin-listen", "127.0.0.1:0",
+					   "--no-self-service", NULL};
+	struct easd_proc *p = easd_start(args);
+	struct browser b;
+	struct resp r;
+	char *base, *u;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	base = self_base(p);
+	u = xasprintf("%s/login", base);
+	request(u, NULL, NULL, NULL, &r);
+	CU_ASSERT_EQUAL(r.status, 404);
+	resp_free(&r);
+	CU_ASSERT_EQUAL(login(&b, base, HARNESS_BOB, HARNESS_PASSWORD), 404);
+	browser_free(&b);
+	free(u);
+	free(base);
+	CU_ASSERT_EQUAL(easd_stop(&p), 0);
+}
+
 /* A state-changing form without the session's token, with another one,
  * or from another site, changes nothing. */
 static void
@@ -1248,6 +1273,7 @@ static CU_TestInfo web_tests[] = {
 	T(test_admin_device_actions),
 	T(test_admin_pages),
 	T(test_self_service),
+	T(test_no_self_service),
 	CU_TEST_INFO_NULL,
 };
 
