@@ -30,7 +30,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
 	-Wwrite-strings -Wvla -Wimplicit-fallthrough -Wundef
-INCLUDES := -Icommon -Iwbxml -Istore -Iconv -Iserver -Itools -Itests \
+INCLUDES := -Icommon -Iwbxml -Istore -Iconv -Iserver -Iserver/web -Itools \
+	-Itests \
 	-Itests/e2e \
 	-I$(OUT)/gen
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(INCLUDES) \
@@ -44,7 +45,10 @@ DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
 	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format \
 	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper man-db \
-	nginx postfix fail2ban
+	chromium chromium-driver python3-selenium
+# only for make deploy-test: they start services (a web server, an MTA)
+# that make run and make test have no business installing
+DEPLOY_PKGS := nginx postfix fail2ban
 
 GEN_H := $(OUT)/gen/wbxml-tags.h
 GEN_C := $(OUT)/gen/wbxml-table.c
@@ -53,7 +57,8 @@ COMMON_SRC := $(wildcard common/*.c)
 WBXML_SRC := $(wildcard wbxml/*.c)
 STORE_SRC := $(wildcard store/*.c)
 CONV_SRC := $(wildcard conv/*.c)
-SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c)) \
+	$(wildcard server/web/*.c)
 CLIENT_SRC := $(wildcard tools/client-*.c)
 EASCTL_SRC := $(wildcard tools/easctl*.c)
 EASCLIENT_SRC := $(wildcard tools/easclient*.c)
@@ -211,7 +216,8 @@ fuzz-ci: fuzz-build
 		sh tests/fuzz/run.sh $$t 30 build/fuzz/ci/$$t || exit 1; \
 	done
 
-FORMAT_SRC = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+FORMAT_SRC = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h server/web/*.c \
+	server/web/*.h)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
@@ -261,6 +267,7 @@ package-test:
 	@sh tests/package-test.sh
 
 deploy-test: deps
+	@sh tools/deps.sh $(DEPLOY_PKGS)
 	@$(MAKE) --no-print-directory $(BINS)
 	@sh tests/deploy-test.sh $(OUT)
 

@@ -1,6 +1,8 @@
 /* The admin listener (--admin-listen): /healthz and /metrics in the
- * Prometheus text format, with the gauges read at each scrape. */
+ * Prometheus text format, with the gauges read at each scrape, and the
+ * admin pages (server/web). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -11,6 +13,8 @@
 #include "store.h"
 #include "util.h"
 #include "version.h"
+#include "web.h"
+#include "xalloc.h"
 
 static void
 help(struct buf *out, const char *name, const char *type, const char *text)
@@ -134,24 +138,33 @@ static const struct http_route admin_routes[] = {
 	{"/parked", "GET", NULL, parked},
 };
 
+/* The listener's table: the routes above, then the admin pages. */
+static struct http_route *all_routes;
+
 int
 admin_start(struct easd *srv, const char **error_r)
 {
 	struct http_config hc = {
 		.listen = srv->cfg.admin_listen,
 		.threads = 2,
-		.max_body = 4096,
+		.max_body = 64 * 1024, /* the admin pages' forms */
 		.max_connections = 64,
 		.max_per_addr = 0,
 		.max_header = 16 * 1024,
 		.idle_timeout = 30,
-		.routes = admin_routes,
-		.nroutes = N_ELEMENTS(admin_routes),
+		.trusted = srv->cfg.trusted,
+		.ntrusted = srv->cfg.ntrusted,
+		.nroutes = N_ELEMENTS(admin_routes) + web_admin_nroutes,
 		.ctx = srv,
 	};
 
 	if (srv->cfg.admin_listen == NULL)
 		return 0;
+	all_routes = xcalloc(hc.nroutes, sizeof(*all_routes));
+	memcpy(all_routes, admin_routes, sizeof(admin_routes));
+	memcpy(all_routes + N_ELEMENTS(admin_routes), web_admin_routes,
+	       web_admin_nroutes * sizeof(*all_routes));
+	hc.routes = all_routes;
 	srv->admin = http_start(&hc, error_r);
 	if (srv->admin == NULL)
 		return -1;
@@ -169,4 +182,6 @@ void
 admin_stop(struct easd *srv)
 {
 	http_stop(&srv->admin);
+	free(all_routes);
+	all_routes = NULL;
 }

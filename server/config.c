@@ -81,6 +81,9 @@ static const struct cfg_option options[] = {
 	OPT("max-send-size", K_SIZE, max_send_size, 1),
 	OPT("max-recipients-per-hour", K_UINT, max_rcpts_per_hour, 0),
 	OPT("send-retry-time", K_UINT, send_retry_s, 1),
+	OPT("web-session-idle", K_UINT, web_session_idle, 1),
+	OPT("web-session-max", K_UINT, web_session_max, 1),
+	OPT("no-self-service", K_FLAG, no_self_service, 0),
 };
 
 void
@@ -110,6 +113,8 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->max_rcpts_per_hour = 500;
 	cfg->send_retry_s = 5 * 24 * 3600;
 	cfg->loop_repeats = LOOP_REPEATS_DEFAULT;
+	cfg->web_session_idle = 30 * 60;
+	cfg->web_session_max = 12 * 3600;
 	cfg->log_level = LOG_INFO;
 }
 
@@ -204,6 +209,14 @@ easd_usage(FILE *f)
 	      "effective ones, exit\n"
 	      "  --admin-listen ADDR:PORT  /healthz and /metrics "
 	      "(Prometheus); off by default\n"
+	      "                        and the admin pages (/) for "
+	      "accounts marked admin\n"
+	      "  --web-session-idle S  a web page login ends after S idle "
+	      "(default 1800)\n"
+	      "  --web-session-max S   and S after it began (default "
+	      "43200)\n"
+	      "  --no-self-service     no /account/ pages on the public "
+	      "listener\n"
 	      "  --log-file FILE       log to FILE (reopened on SIGHUP) "
 	      "instead of stderr\n"
 	      "  --syslog              log to syslog (daemon facility)\n"

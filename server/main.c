@@ -27,6 +27,7 @@
 #include "trace.h"
 #include "util.h"
 #include "version.h"
+#include "web.h"
 #include "xalloc.h"
 
 /* Per-thread store connections, all closed at shutdown. */
@@ -111,6 +112,10 @@ static const struct http_route public_routes[] = {
 	 autodiscover_endpoint},
 };
 
+/* The table of the listener: the routes above and the self-service pages
+ * (server/web). */
+static struct http_route *all_public_routes;
+
 static int
 http_glue_start(struct easd *srv, const char **error_r)
 {
@@ -127,12 +132,19 @@ http_glue_start(struct easd *srv, const char **error_r)
 		.idle_timeout = srv->cfg.idle_timeout,
 		.trusted = srv->cfg.trusted,
 		.ntrusted = srv->cfg.ntrusted,
-		.routes = public_routes,
-		.nroutes = N_ELEMENTS(public_routes),
+		.nroutes = N_ELEMENTS(public_routes) +
+			   (srv->cfg.no_self_service ? 0 : web_self_nroutes),
 		.ctx = srv,
 		.on_response = metrics_on_response,
 	};
 
+	all_public_routes = xcalloc(hc.nroutes, sizeof(*all_public_routes));
+	memcpy(all_public_routes, public_routes, sizeof(public_routes));
+	if (!srv->cfg.no_self_service)
+		memcpy(all_public_routes + N_ELEMENTS(public_routes),
+		       web_self_routes,
+		       web_self_nroutes * sizeof(*all_public_routes));
+	hc.routes = all_public_routes;
 	srv->http = http_start(&hc, error_r);
 	if (srv->http == NULL)
 		return -1;
@@ -444,6 +456,7 @@ out:
 	admin_stop(&srv);
 	http_stop(&srv.http);
 	indexer_glue_stop(&srv);
+	free(all_public_routes);
 	trace_stop(&srv);
 	outbound_glue_stop(&srv);
 	push_free(&srv.push);

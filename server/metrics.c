@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "http.h"
+#include "push.h"
+#include "server.h"
 #include "util.h"
 
 /* Latency buckets, milliseconds (le= in seconds). */
@@ -37,6 +39,55 @@ static struct latency_series latencies[MAX_NAMES];
 static size_t nlatencies;
 static uint64_t lmtp_counts[4];
 
+/* The last day by minute, for the dashboard's chart. */
+struct minute_slot {
+	int64_t minute; /* unix time / 60 */
+	uint32_t requests, parked_max;
+};
+static struct minute_slot history[METRICS_HISTORY_MINUTES];
+
+/* With lock held: the slot of this minute, emptied when it is older. */
+static struct minute_slot *
+minute_slot(int64_t minute)
+{
+	struct minute_slot *m = &history[minute % METRICS_HISTORY_MINUTES];
+
+	if (m->minute != minute)
+		*m = (struct minute_slot){minute, 0, 0};
+	return m;
+}
+
+void
+metrics_parked(size_t parked)
+{
+	pthread_mutex_lock(&lock);
+	{
+		struct minute_slot *m = minute_slot(time_now() / 60);
+
+		if (parked > m->parked_max)
+			m->parked_max = (uint32_t)EAS_MIN(parked, UINT32_MAX);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_history(int64_t now, uint32_t *requests, uint32_t *parked)
+{
+	int64_t last = now / 60;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < METRICS_HISTORY_MINUTES; i++) {
+		int64_t minute = last - (int64_t)METRICS_HISTORY_MINUTES + 1 +
+				 (int64_t)i;
+		const struct minute_slot *m =
+			&history[minute % METRICS_HISTORY_MINUTES];
+
+		requests[i] = m->minute == minute ? m->requests : 0;
+		parked[i] = m->minute == minute ? m->parked_max : 0;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 void
 metrics_request(const char *name, int http_status, uint64_t ms)
 {
@@ -46,6 +97,7 @@ metrics_request(const char *name, int http_status, uint64_t ms)
 	if (name == NULL)
 		name = "other";
 	pthread_mutex_lock(&lock);
+	minute_slot(time_now() / 60)->requests++;
 	for (i = 0; i < nstatuses; i++)
 		if (statuses[i].status == http_status &&
 		    strcmp(statuses[i].name, name) == 0)
@@ -77,7 +129,11 @@ metrics_request(const char *name, int http_status, uint64_t ms)
 void
 metrics_on_response(const struct http_request *hr, uint64_t ms)
 {
+	struct easd *srv = hr->ctx;
+
 	metrics_request(hr->metric_name, hr->status, ms);
+	if (srv != NULL && srv->push != NULL)
+		metrics_parked(push_waiting(srv->push));
 }
 
 void

@@ -4,6 +4,7 @@
 #define EASD_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -24,6 +25,14 @@ enum metrics_lmtp {
 	METRICS_LMTP_TEMPORARY,
 };
 void metrics_lmtp(enum metrics_lmtp what);
+
+/* The dashboard's chart: requests per minute and the most requests
+ * parked at once in each minute of the last day, oldest first
+ * (METRICS_HISTORY_MINUTES entries each). metrics_parked samples the
+ * parked count (after every answer of the public listener). */
+#define METRICS_HISTORY_MINUTES 1440
+void metrics_parked(size_t parked);
+void metrics_history(int64_t now, uint32_t *requests, uint32_t *parked);
 
 /* The counters above in the Prometheus text format (metrics.c). */
 void metrics_render_counters(struct buf *out);

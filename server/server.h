@@ -57,8 +57,12 @@ struct easd_config {
 	size_t max_send_size;	     /* largest message a device sends */
 	unsigned max_rcpts_per_hour; /* per account; 0 = no limit */
 	unsigned send_retry_s;	     /* how long the queue retries */
-	unsigned loop_repeats;	     /* answers repeated from the cache that
-					make a loop (loop.h) */
+	/* the web pages (server/web): a session's idle and absolute
+	 * expiry, s */
+	unsigned web_session_idle, web_session_max;
+	bool no_self_service;  /* no /account/ pages */
+	unsigned loop_repeats; /* answers repeated from the cache that
+				  make a loop (loop.h) */
 };
 
 void easd_config_defaults(struct easd_config *cfg);

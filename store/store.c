@@ -284,7 +284,20 @@ static const char *const migrations[] = {
 	" bodies INTEGER NOT NULL,"
 	" since INTEGER NOT NULL,"
 	" PRIMARY KEY (account_id, device_id)) WITHOUT ROWID;",
-	/* 7 -> 8: search at the size of a large mailbox. A row's rowid is
+	/* 7 -> 8: the web pages. Accounts that may use the admin pages, and
+	 * the browser sessions of the admin and self-service pages (key: a
+	 * digest of the cookie, never the cookie itself). */
+	"ALTER TABLE accounts ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE web_sessions ("
+	" key TEXT PRIMARY KEY,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"
+	" csrf TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" last_used INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX web_sessions_account ON web_sessions(account_id);",
+	/* 8 -> 9: search at the size of a large mailbox. A row's rowid is
 	 * (account << 40) + item id, so a query is narrowed to the account
 	 * by a rowid range inside FTS5 and counted there, without reading
 	 * items; a scope column holds the folder (a token of the store's
@@ -309,7 +322,7 @@ static const char *const migrations[] = {
 	" DELETE FROM search_pending WHERE item_id = old.id; END;"
 	"CREATE INDEX items_mail_date ON items(account_id, date)"
 	" WHERE cls = 1 AND deleted = 0;",
-	/* 8 -> 9: the address list at the size of a company, where a
+	/* 9 -> 10: the address list at the size of a company, where a
 	 * prefix of a letter or two matches most of it: such a page walks
 	 * the names in order instead of sorting every match, and the Total
 	 * is FTS5's count less the disabled accounts that match (few, so

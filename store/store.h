@@ -134,6 +134,7 @@ struct store_account {
 	/* Changes whenever the password does (the tail of its salted hash):
 	 * lets a credential cache notice a password change. Never log it. */
 	const char *password_stamp;
+	bool admin; /* may use the admin pages (easctl user admin) */
 };
 
 /* Create an account with its default folders (Inbox, Drafts, Deleted
@@ -164,8 +165,47 @@ enum store_error store_account_set_password(struct store *s, int64_t id,
 					    const char *password);
 enum store_error store_account_set_enabled(struct store *s, int64_t id,
 					   bool enabled);
+/* Mark the account as an administrator of the web pages, or not (which
+ * ends its web sessions). */
+enum store_error store_account_set_admin(struct store *s, int64_t id,
+					 bool admin);
 /* Remove the account and everything of it. */
 enum store_error store_account_delete(struct store *s, int64_t id);
+
+/* --- web sessions (server/web) ---
+ *
+ * A browser's login to the admin pages (kind "admin") or the self-service
+ * pages ("self"). The key is what the server derives from the cookie (a
+ * digest: the cookie itself is never stored); csrf is the token its forms
+ * carry. A session ends when the account is deleted or disabled, its
+ * password changes, or its admin mark is taken away. */
+struct store_session {
+	const char *key;
+	int64_t account_id;
+	const char *kind;
+	const char *csrf;
+	int64_t created, last_used;
+};
+
+enum store_error store_session_add(struct store *s,
+				   const struct store_session *sess);
+/* STORE_NOTFOUND when there is no such session. */
+enum store_error store_session_get(struct store *s, struct arena *a,
+				   const char *key, struct store_session *r);
+enum store_error store_session_touch(struct store *s, const char *key,
+				     int64_t when);
+/* Testing aid and expiry: set both times of a session. */
+enum store_error store_session_set_times(struct store *s, const char *key,
+					 int64_t created, int64_t last_used);
+enum store_error store_session_remove(struct store *s, const char *key);
+/* Remove sessions unused since idle_before or created before
+ * created_before; *removed_r may be NULL. */
+enum store_error store_session_expire(struct store *s, int64_t idle_before,
+				      int64_t created_before,
+				      int64_t *removed_r);
+/* The sessions of an account (account_id 0: every session). */
+enum store_error store_session_count(struct store *s, int64_t account_id,
+				     int64_t *count_r);
 
 /* --- policies: key/value settings, global (account 0) or per account --- */
 
@@ -183,6 +223,15 @@ enum store_error store_policy_get(struct store *s, struct arena *a,
  * provisioned devices are asked to provision again. */
 enum store_error store_policy_set(struct store *s, int64_t account_id,
 				  const char *key, const char *value);
+/* The settings easctl policy and the admin pages know (policy-names.c):
+ * their names, and the check of one: 0 with the canonical key in *key_r
+ * and the normalised value in *value_r (NULL when value is NULL: an
+ * unset), or -1 with *error_r (in a) for an unknown key or a value out of
+ * its range. */
+size_t store_policy_names(const char *const **names_r);
+int store_policy_check(struct arena *a, const char *key, const char *value,
+		       const char **key_r, const char **value_r,
+		       const char **error_r);
 /* A number that changes whenever the account's effective policy does. */
 enum store_error store_policy_version(struct store *s, int64_t account_id,
 				      int64_t *version_r);
@@ -273,6 +322,13 @@ enum store_error store_device_history(struct store *s, struct arena *a,
 				      size_t *count_r);
 /* Remove the partnership and all its sync state. */
 enum store_error store_device_remove(struct store *s, int64_t id);
+
+/* Forget what loop detection found for the device (its LOOPSTATE_BLOB,
+ * common/loopstate.h), in one transaction, and make what it isolated
+ * pending again; *isolated_r says how many isolated items and folders. */
+enum store_error store_device_clear_loops(struct store *s, struct arena *a,
+					  int64_t device_row,
+					  size_t *isolated_r);
 
 /* Small named blobs per device: the cached last Sync request ("sync"),
  * last Ping ("ping"), ... A missing blob is STORE_NOTFOUND. */

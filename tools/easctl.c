@@ -376,6 +376,7 @@ static const char usage_user[] =
 	"  user passwd NAME [--password P | --password-stdin]\n"
 	"  user disable NAME | user enable NAME\n"
 	"  user delete NAME      remove the account and all its data\n"
+	"  user admin NAME on|off  whether NAME may use the admin pages\n"
 	"  user alias add|remove|list NAME [ADDRESS]\n"
 	"      addresses the account receives mail for and sends as\n"
 	"  user set NAME [--phone X] [--mobile X] [--office X] [--title X]\n"
@@ -493,7 +494,9 @@ user_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 				last = devs[k].last_seen;
 		printf("%-4lld %-20s %-30s %-8s %-20s %-20s %s\n",
 		       (long long)list[i].id, list[i].login, list[i].email,
-		       list[i].enabled ? "enabled" : "disabled",
+		       !list[i].enabled ? "disabled"
+		       : list[i].admin	? "admin"
+					: "enabled",
 		       fmt_time(a, list[i].created), fmt_time(a, last),
 		       dash(list[i].display_name));
 	}
@@ -555,6 +558,34 @@ user_set_enabled(struct easctl *ctl, struct arena *a, int argc, char **argv,
 }
 
 static int
+user_admin(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store *s;
+	enum store_error e;
+	bool on;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_user, &n, &rc) < 0)
+		return rc;
+	if (strcmp(pos[1], "on") != 0 && strcmp(pos[1], "off") != 0) {
+		die_msg("user admin NAME on|off, not '%s'", pos[1]);
+		return usage_out(usage_user, EX_USAGE);
+	}
+	on = strcmp(pos[1], "on") == 0;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_account(s, a, pos[0], &acc) < 0)
+		return EX_FAIL;
+	e = store_account_set_admin(s, acc.id, on);
+	if (e != STORE_OK)
+		return store_fail("changing the user", e);
+	printf("user %s %s the admin pages\n", acc.login,
+	       on ? "may use" : "may no longer use");
+	return 0;
+}
+
+static int
 user_delete(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	char *pos[EASCTL_MAX_POSITIONAL];
@@ -598,6 +629,8 @@ cmd_user(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return user_set_enabled(ctl, a, argc, argv, true);
 	if (strcmp(sub, "delete") == 0)
 		return user_delete(ctl, a, argc, argv);
+	if (strcmp(sub, "admin") == 0)
+		return user_admin(ctl, a, argc, argv);
 	if (strcmp(sub, "alias") == 0)
 		return easctl_alias(ctl, argc + 1, argv - 1);
 	if (strcmp(sub, "set") == 0)
@@ -1035,21 +1068,15 @@ device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return 0;
 }
 
-/* Forget the device's loops. An isolated item becomes pending again: the
- * modseq walk of its folder goes back to before it, and a version the
- * device holds is held as older; an isolated folder the same way in the
- * hierarchy. */
 static int
 device_clearloop(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account acc;
 	struct store_device dev;
-	struct loopstate ls;
 	struct store *s;
 	enum store_error e;
-	uint8_t *data;
-	size_t len, isolated = 0;
+	size_t isolated = 0;
 	int n, rc;
 
 	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n, &rc) <
@@ -1058,47 +1085,9 @@ device_clearloop(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
 		return EX_FAIL;
-	if ((e = store_begin(s, true)) != STORE_OK)
+	e = store_device_clear_loops(s, a, dev.id, &isolated);
+	if (e != STORE_OK)
 		return store_fail("clearing the loop state", e);
-	e = store_device_blob_get(s, a, dev.id, LOOPSTATE_BLOB, &data, &len);
-	if (e == STORE_NOTFOUND) {
-		data = NULL;
-		len = 0;
-		e = STORE_OK;
-	}
-	loopstate_parse(a, data, len, &ls);
-	for (size_t i = 0; i < ls.n && e == STORE_OK; i++) {
-		const struct loopstate_fact *f = &ls.v[i];
-		struct store_sync_state st;
-		int64_t held;
-
-		if (f->kind != LOOPSTATE_ISOLATED)
-			continue;
-		e = store_sync_get(s, a, dev.id, f->folder, &st);
-		if (e == STORE_NOTFOUND) {
-			e = STORE_OK; /* no state: it all comes again */
-			continue;
-		}
-		if (e != STORE_OK)
-			break;
-		if (f->folder != 0 &&
-		    store_sync_held(s, st.id, f->id, &held) == STORE_OK &&
-		    held >= f->modseq)
-			e = store_sync_mark(s, st.id, f->id, f->modseq - 1,
-					    true);
-		st.hwm = st.hwm < f->modseq - 1 ? st.hwm : f->modseq - 1;
-		if (e == STORE_OK)
-			e = store_sync_save(s, &st);
-		isolated++;
-	}
-	if (e == STORE_OK)
-		e = store_device_blob_set(s, dev.id, LOOPSTATE_BLOB, NULL, 0);
-	if (e == STORE_OK)
-		e = store_commit(s);
-	if (e != STORE_OK) {
-		store_rollback(s);
-		return store_fail("clearing the loop state", e);
-	}
 	printf("device %s of %s: loop state cleared (%zu isolated item%s "
 	       "sent again)\n",
 	       dev.device_id, acc.login, isolated, isolated == 1 ? "" : "s");
@@ -1139,60 +1128,6 @@ cmd_device(struct easctl *ctl, struct arena *a, int argc, char **argv)
 
 /* --- policy (MS-ASPROV 2.2.2.*; digest 7.6) --- */
 
-enum pol_kind { POL_BOOL, POL_INT, POL_SET, POL_LIST };
-
-struct policy_def {
-	const char *name;
-	enum pol_kind kind;
-	int64_t min, max; /* POL_INT range */
-	const char *set;  /* POL_SET: allowed values, "0,4,5,6,7" */
-};
-
-static const struct policy_def policies[] = {
-	{"AllowBluetooth", POL_INT, 0, 2, NULL},
-	{"AllowBrowser", POL_BOOL, 0, 0, NULL},
-	{"AllowCamera", POL_BOOL, 0, 0, NULL},
-	{"AllowConsumerEmail", POL_BOOL, 0, 0, NULL},
-	{"AllowDesktopSync", POL_BOOL, 0, 0, NULL},
-	{"AllowHTMLEmail", POL_BOOL, 0, 0, NULL},
-	{"AllowInternetSharing", POL_BOOL, 0, 0, NULL},
-	{"AllowIrDA", POL_BOOL, 0, 0, NULL},
-	{"AllowPOPIMAPEmail", POL_BOOL, 0, 0, NULL},
-	{"AllowRemoteDesktop", POL_BOOL, 0, 0, NULL},
-	{"AllowSimpleDevicePassword", POL_BOOL, 0, 0, NULL},
-	{"AllowSMIMEEncryptionAlgorithmNegotiation", POL_INT, 0, 2, NULL},
-	{"AllowSMIMESoftCerts", POL_BOOL, 0, 0, NULL},
-	{"AllowStorageCard", POL_BOOL, 0, 0, NULL},
-	{"AllowTextMessaging", POL_BOOL, 0, 0, NULL},
-	{"AllowUnsignedApplications", POL_BOOL, 0, 0, NULL},
-	{"AllowUnsignedInstallationPackages", POL_BOOL, 0, 0, NULL},
-	{"AllowWiFi", POL_BOOL, 0, 0, NULL},
-	{"AlphanumericDevicePasswordRequired", POL_BOOL, 0, 0, NULL},
-	{"ApprovedApplicationList", POL_LIST, 0, 0, NULL},
-	{"AttachmentsEnabled", POL_BOOL, 0, 0, NULL},
-	{"DevicePasswordEnabled", POL_BOOL, 0, 0, NULL},
-	{"DevicePasswordExpiration", POL_INT, 0, 9999, NULL},
-	{"DevicePasswordHistory", POL_INT, 0, 50, NULL},
-	{"MaxAttachmentSize", POL_INT, 0, INT32_MAX, NULL},
-	{"MaxCalendarAgeFilter", POL_SET, 0, 0, "0,4,5,6,7"},
-	{"MaxDevicePasswordFailedAttempts", POL_INT, 4, 16, NULL},
-	{"MaxEmailAgeFilter", POL_INT, 0, 5, NULL},
-	{"MaxEmailBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL},
-	{"MaxEmailHTMLBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL},
-	{"MaxInactivityTimeDeviceLock", POL_INT, 0, 9999, NULL},
-	{"MinDevicePasswordComplexCharacters", POL_INT, 1, 4, NULL},
-	{"MinDevicePasswordLength", POL_INT, 1, 16, NULL},
-	{"PasswordRecoveryEnabled", POL_BOOL, 0, 0, NULL},
-	{"RequireDeviceEncryption", POL_BOOL, 0, 0, NULL},
-	{"RequireEncryptedSMIMEMessages", POL_BOOL, 0, 0, NULL},
-	{"RequireEncryptionSMIMEAlgorithm", POL_INT, 0, 4, NULL},
-	{"RequireManualSyncWhenRoaming", POL_BOOL, 0, 0, NULL},
-	{"RequireSignedSMIMEAlgorithm", POL_INT, 0, 1, NULL},
-	{"RequireSignedSMIMEMessages", POL_BOOL, 0, 0, NULL},
-	{"RequireStorageCardEncryption", POL_BOOL, 0, 0, NULL},
-	{"UnapprovedInROMApplicationList", POL_LIST, 0, 0, NULL},
-};
-
 static const char usage_policy[] =
 	"usage: easctl [--data DIR] policy COMMAND ...\n"
 	"  policy show [--user U]       effective settings (global, or U's)\n"
@@ -1203,62 +1138,6 @@ static const char usage_policy[] =
 	"booleans take 0/1 (or true/false), numbers a decimal value, lists\n"
 	"(ApprovedApplicationList, UnapprovedInROMApplicationList) a\n"
 	"comma-separated list. Devices are asked to provision again.\n";
-
-static const struct policy_def *
-policy_find(const char *name)
-{
-	for (size_t i = 0; i < N_ELEMENTS(policies); i++)
-		if (strcasecmp(policies[i].name, name) == 0)
-			return &policies[i];
-	return NULL;
-}
-
-/* Validate and normalise; returns the value to store or NULL. */
-static const char *
-policy_value(struct arena *a, const struct policy_def *p, const char *v)
-{
-	int64_t x;
-
-	switch (p->kind) {
-	case POL_BOOL:
-		if (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
-		    strcasecmp(v, "yes") == 0)
-			return "1";
-		if (strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 ||
-		    strcasecmp(v, "no") == 0)
-			return "0";
-		die_msg("%s takes a boolean (0 or 1), not '%s'", p->name, v);
-		return NULL;
-	case POL_INT:
-		if (str_to_int64(v, &x) < 0 || x < p->min || x > p->max) {
-			die_msg("%s takes a number from %lld to %lld, not '%s'",
-				p->name, (long long)p->min, (long long)p->max,
-				v);
-			return NULL;
-		}
-		return arena_printf(a, "%lld", (long long)x);
-	case POL_SET: {
-		char *set = arena_strdup(a, p->set), *save = NULL;
-
-		if (str_to_int64(v, &x) == 0)
-			for (char *t = strtok_r(set, ",", &save); t != NULL;
-			     t = strtok_r(NULL, ",", &save))
-				if (strcmp(t, arena_printf(a, "%lld",
-							   (long long)x)) == 0)
-					return arena_printf(a, "%lld",
-							    (long long)x);
-		die_msg("%s takes one of %s, not '%s'", p->name, p->set, v);
-		return NULL;
-	}
-	case POL_LIST:
-		if (strchr(v, '\n') != NULL || strlen(v) > 4096) {
-			die_msg("%s: bad list", p->name);
-			return NULL;
-		}
-		return v;
-	}
-	return NULL;
-}
 
 static int
 policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
@@ -1271,8 +1150,7 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	};
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account acc = {.id = 0};
-	const struct policy_def *p = NULL;
-	const char *value = NULL;
+	const char *key = NULL, *value = NULL, *error;
 	struct store *s;
 	enum store_error e;
 	int n, rc, want;
@@ -1282,20 +1160,17 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 			  &rc) < 0)
 		return rc;
 	if (strcmp(sub, "names") == 0) {
-		for (size_t i = 0; i < N_ELEMENTS(policies); i++)
-			printf("%s\n", policies[i].name);
+		const char *const *names;
+		size_t count = store_policy_names(&names);
+
+		for (size_t i = 0; i < count; i++)
+			printf("%s\n", names[i]);
 		return 0;
 	}
-	if (want > 0) {
-		p = policy_find(pos[0]);
-		if (p == NULL) {
-			die_msg("unknown policy setting '%s' (see 'easctl "
-				"policy names')",
-				pos[0]);
-			return EX_FAIL;
-		}
-		if (want == 2 && (value = policy_value(a, p, pos[1])) == NULL)
-			return EX_FAIL;
+	if (want > 0 && store_policy_check(a, pos[0], want == 2 ? pos[1] : NULL,
+					   &key, &value, &error) < 0) {
+		die_msg("%s", error);
+		return EX_FAIL;
 	}
 	if ((s = easctl_store(ctl)) == NULL)
 		return EX_FAIL;
@@ -1315,14 +1190,14 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 			printf("%s=%s\n", kv[i].key, kv[i].value);
 		return 0;
 	}
-	e = store_policy_set(s, acc.id, p->name, value);
+	e = store_policy_set(s, acc.id, key, value);
 	if (e != STORE_OK)
 		return store_fail("changing the policy", e);
 	if (value != NULL)
-		printf("%s=%s%s%s\n", p->name, value,
-		       user != NULL ? " for " : "", user != NULL ? user : "");
+		printf("%s=%s%s%s\n", key, value, user != NULL ? " for " : "",
+		       user != NULL ? user : "");
 	else
-		printf("%s unset%s%s\n", p->name, user != NULL ? " for " : "",
+		printf("%s unset%s%s\n", key, user != NULL ? " for " : "",
 		       user != NULL ? user : "");
 	return 0;
 }
