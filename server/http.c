@@ -852,14 +852,14 @@ log_request(struct http_ctx *ctx, size_t bytes)
 
 	if (hr->log_status >= 0)
 		snprintf(st, sizeof(st), " status=%d", hr->log_status);
-	log_info("%s %s %s http=%d%s bytes=%zu ms=%llu",
-		 hr->remote_addr != NULL ? hr->remote_addr : "?",
-		 hr->method != NULL ? hr->method : "?",
-		 hr->log_fields != NULL ? hr->log_fields
-		 : hr->path != NULL	? hr->path
-					: "?",
-		 hr->status, st, bytes,
-		 (unsigned long long)(time_mono_ms() - ctx->start_ms));
+	log_access("%s %s %s http=%d%s bytes=%zu ms=%llu",
+		   hr->remote_addr != NULL ? hr->remote_addr : "?",
+		   hr->method != NULL ? hr->method : "?",
+		   hr->log_fields != NULL ? hr->log_fields
+		   : hr->path != NULL	  ? hr->path
+					  : "?",
+		   hr->status, st, bytes,
+		   (unsigned long long)(time_mono_ms() - ctx->start_ms));
 }
 
 static enum MHD_Result

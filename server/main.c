@@ -106,6 +106,9 @@ usage(FILE *f)
 	      "  --lmtp ADDR:PORT      accept mail over LMTP on TCP\n"
 	      "  --lmtp-socket PATH    accept mail over LMTP on a UNIX socket\n"
 	      "  --log-level LEVEL     error, warn, info (default), debug\n"
+	      "  --access-log WHERE    the line per request: stderr "
+	      "(default), off, or a\n"
+	      "                        file of its own (appended to)\n"
 	      "  --max-body BYTES      largest body of Sync, SendMail, "
 	      "SmartReply and\n"
 	      "                        SmartForward (default 64 MiB)\n"
@@ -205,6 +208,7 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_LMTP,
 		O_LMTP_SOCK,
 		O_LOG,
+		O_ACCESS_LOG,
 		O_BODY,
 		O_BODY_SMALL,
 		O_CONNS,
@@ -241,6 +245,7 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		{"lmtp", required_argument, NULL, O_LMTP},
 		{"lmtp-socket", required_argument, NULL, O_LMTP_SOCK},
 		{"log-level", required_argument, NULL, O_LOG},
+		{"access-log", required_argument, NULL, O_ACCESS_LOG},
 		{"max-body", required_argument, NULL, O_BODY},
 		{"max-body-small", required_argument, NULL, O_BODY_SMALL},
 		{"max-connections", required_argument, NULL, O_CONNS},
@@ -307,6 +312,9 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 					      optarg);
 			else
 				log_set_level(level);
+			break;
+		case O_ACCESS_LOG:
+			cfg->access_log = optarg;
 			break;
 		case O_BODY:
 			if (parse_size(optarg, &cfg->max_body) < 0)
@@ -668,6 +676,15 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (srv.cfg.access_log != NULL &&
+	    log_access_set(srv.cfg.access_log, &error) < 0) {
+		fprintf(stderr, "easd: --access-log %s: %s\n",
+			srv.cfg.access_log, error);
+		goto out;
+	}
+	/* From here on lines are written off the request path (after the
+	 * signal mask: the writer thread must not take SIGTERM). */
+	log_writer_start();
 
 	if (store_open(srv.cfg.db_path, &s, &error) != STORE_OK) {
 		fprintf(stderr, "easd: cannot open %s: %s\n", srv.cfg.db_path,

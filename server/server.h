@@ -20,9 +20,10 @@ struct easd_config {
 	const char *tls_priority; /* NULL = HTTP_TLS_PRIORITY */
 	const char *lmtp_listen;  /* NULL = no LMTP over TCP */
 	const char *lmtp_socket;
-	size_t max_body;       /* body limit of Sync, SendMail, SmartReply,
-				  SmartForward (413 past it) */
-	size_t max_body_small; /* of every other request */
+	const char *access_log; /* "stderr" (NULL), "off" or a file */
+	size_t max_body;	/* body limit of Sync, SendMail, SmartReply,
+				   SmartForward (413 past it) */
+	size_t max_body_small;	/* of every other request */
 	/* the front end's limits (http_config) */
 	unsigned max_connections, max_per_addr, idle_timeout;
 	size_t max_header;
