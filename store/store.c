@@ -455,10 +455,25 @@ bind_args(sqlite3_stmt *st, const char *sql, const char *fmt, va_list ap)
 	}
 }
 
+static enum store_error store_tx(struct store *s, const char *sql);
+
+/* The read transaction of a snapshot begins with its first statement: a
+ * request answered from memory (OPTIONS, say) takes no file lock. */
+static void
+snapshot_open(struct store *s)
+{
+	if (s->in_snapshot && !s->snapshot_open &&
+	    store_tx(s, "BEGIN") == STORE_OK)
+		s->snapshot_open = true;
+}
+
 static sqlite3_stmt *
 store_vquery(struct store *s, const char *sql, const char *fmt, va_list ap)
 {
-	sqlite3_stmt *st = store_stmt(s, sql);
+	sqlite3_stmt *st;
+
+	snapshot_open(s);
+	st = store_stmt(s, sql);
 
 	if (st != NULL)
 		bind_args(st, sql, fmt, ap);
@@ -623,29 +638,32 @@ store_rollback(struct store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
 	s->in_snapshot = false;
+	s->snapshot_open = false;
 	s->changes_count = 0;
 }
 
 enum store_error
 store_snapshot_begin(struct store *s)
 {
-	enum store_error e;
-
 	if (s->in_txn || s->in_snapshot)
 		return STORE_OK;
-	e = store_tx(s, "BEGIN");
-	if (e == STORE_OK)
-		s->in_snapshot = true;
-	return e;
+	/* BEGIN comes with the first read (snapshot_open) */
+	s->in_snapshot = true;
+	s->snapshot_open = false;
+	return STORE_OK;
 }
 
 void
 store_snapshot_end(struct store *s)
 {
+	bool opened = s->snapshot_open;
+
 	if (!s->in_snapshot)
 		return;
 	s->in_snapshot = false;
-	if (!sqlite3_get_autocommit(s->db) && store_tx(s, "COMMIT") != STORE_OK)
+	s->snapshot_open = false;
+	if (opened && !sqlite3_get_autocommit(s->db) &&
+	    store_tx(s, "COMMIT") != STORE_OK)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -688,6 +706,8 @@ store_rbegin(struct store *s, bool *own_r)
 	enum store_error e;
 
 	*own_r = false;
+	if (s->in_snapshot)
+		snapshot_open(s);
 	if (s->in_txn || s->in_snapshot)
 		return STORE_OK;
 	e = store_tx(s, "BEGIN");
