@@ -693,6 +693,13 @@ main(int argc, char **argv)
 	}
 	store_close(&s);
 	srv.push = push_new(&srv, &error);
+	/* after push, whose subscription receives the other processes'
+	 * changes for every subscription of this process */
+	if (srv.push != NULL &&
+	    (srv.standing = standing_new(srv.cfg.db_path, &error)) == NULL) {
+		fprintf(stderr, "easd: cache: %s\n", error);
+		goto out;
+	}
 	if (srv.push == NULL) {
 		fprintf(stderr, "easd: push: %s\n", error);
 		goto out;
@@ -743,11 +750,13 @@ out:
 	lmtp_glue_stop(&srv);
 	http_stop(&srv.http);
 	outbound_glue_stop(&srv);
+	standing_free(&srv.standing);
 	push_free(&srv.push);
 	easd_stores_close();
 	free((char *)srv.cfg.db_path);
 	free(srv.cfg.trusted);
 	log_info("stopped");
+	log_writer_stop();
 	close(lock_fd);
 	return rc;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -44,6 +45,9 @@ struct store_subscription {
 	int stop_pipe[2];
 	pthread_t thread;
 	bool running;
+	/* others: between taking a datagram off the socket and every
+	 * subscription having heard it (store_subscription_behind) */
+	int busy;
 };
 
 static pthread_rwlock_t subs_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -270,8 +274,12 @@ receive_main(void *arg)
 			break;
 		if ((pfd[0].revents & POLLIN) == 0)
 			continue;
+		/* before the datagram leaves the queue: see
+		 * store_subscription_behind */
+		__atomic_add_fetch(&sub->busy, 1, __ATOMIC_SEQ_CST);
 		got = recv(sub->fd, data, NOTIFY_DATAGRAM_MAX, MSG_DONTWAIT);
 		if (got < 0) {
+			__atomic_sub_fetch(&sub->busy, 1, __ATOMIC_SEQ_CST);
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("store: recv: %s", strerror(errno));
 			continue;
@@ -281,6 +289,7 @@ receive_main(void *arg)
 		 * one that holds the socket */
 		if (n > 0)
 			publish_local(sub->key, changes, n);
+		__atomic_sub_fetch(&sub->busy, 1, __ATOMIC_SEQ_CST);
 	}
 	free(data);
 	free(changes);
@@ -407,6 +416,30 @@ store_unsubscribe(struct store_subscription **subp)
 	pthread_rwlock_unlock(&subs_lock);
 	sub_free(sub);
 	*subp = NULL;
+}
+
+bool
+store_subscription_behind(struct store_subscription *sub)
+{
+	bool behind = true; /* nobody receives: nothing can be trusted */
+
+	pthread_rwlock_rdlock(&subs_lock);
+	for (struct store_subscription *r = subs; r != NULL; r = r->next) {
+		int queued = 0;
+
+		if (!r->others || strcmp(r->key, sub->key) != 0)
+			continue;
+		/* A datagram still queued, or taken and not yet handed to
+		 * every subscription. In this order: the reader counts
+		 * itself busy before it takes one off the queue. */
+		if (ioctl(r->fd, FIONREAD, &queued) < 0)
+			queued = 1;
+		behind = queued > 0 ||
+			 __atomic_load_n(&r->busy, __ATOMIC_SEQ_CST) > 0;
+		break;
+	}
+	pthread_rwlock_unlock(&subs_lock);
+	return behind;
 }
 
 /* --- what a connection records before its commit --- */

@@ -96,6 +96,14 @@ enum store_error store_subscribe(const char *path, bool others,
 				 const char **error_r);
 /* When this returns, fn runs no more and will not run again. */
 void store_unsubscribe(struct store_subscription **subp);
+/* Whether a change that another process committed has reached this
+ * process but not yet sub's callback (or nothing in this process
+ * receives the others' changes at all). A cache fed by the callback must
+ * not answer while this is true: once the committing process's call has
+ * returned, its change is either heard or makes this true. Changes of
+ * this process are heard before their commit returns. Cheap (no lock
+ * held across a system call; one ioctl). */
+bool store_subscription_behind(struct store_subscription *sub);
 
 /* --- transactions --- */
 

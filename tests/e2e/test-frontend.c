@@ -811,6 +811,73 @@ test_password_change(void)
 	arena_free(&a);
 }
 
+/* Accounts and devices are answered from memory (server/standing.c),
+ * but a change that easctl made is in force for the very next request:
+ * disabling the account, blocking the device, and undoing both. Each
+ * state is first read twice, so that it is cached when easctl runs. */
+static void
+easctl_ok(const char *const *args)
+{
+	char cmd[1024];
+	int n = snprintf(cmd, sizeof(cmd), "'%s' --data '%s'", harness_easctl(),
+			 srv->dir);
+
+	for (size_t i = 0; args[i] != NULL; i++)
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " '%s'",
+			      args[i]);
+	snprintf(cmd + n, sizeof(cmd) - (size_t)n, " >/dev/null 2>&1");
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+}
+
+static int
+foldersync_status(struct eas_client *c, struct arena *a, long *http_r)
+{
+	struct eas_response r;
+
+	if (eas_client_post(c, a, "FolderSync",
+			    req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+				 EAS_FOLDERHIERARCHY_SYNCKEY, "0"),
+			    NULL, &r) < 0)
+		return -1;
+	*http_r = r.http_status;
+	return r.http_status == 200 ? top_status(&r) : 0;
+}
+
+static void
+test_standing_never_stale(void)
+{
+	static const char *const disable[] = {"user", "disable", "bob", NULL};
+	static const char *const enable[] = {"user", "enable", "bob", NULL};
+	static const char *const block[] = {"device", "block", "bob", "STALE",
+					    NULL};
+	static const char *const allow[] = {"device", "allow", "bob", "STALE",
+					    NULL};
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "bob", "STALE");
+	long http = 0;
+
+	CU_ASSERT_FATAL(c != NULL);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 1);
+		CU_ASSERT_EQUAL(http, 200);
+	}
+	easctl_ok(disable);
+	CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 0);
+	CU_ASSERT_EQUAL(http, 403);
+	easctl_ok(enable);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 1);
+		CU_ASSERT_EQUAL(http, 200);
+	}
+	easctl_ok(block);
+	CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 129);
+	CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 129);
+	easctl_ok(allow);
+	CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 1);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
 /* Ten wrong passwords lock the account from that address for a while:
  * even the right one is then answered 503 with Retry-After, and the
  * server logs it. Its own server, without the growing delay of failed
@@ -870,6 +937,8 @@ static CU_TestInfo frontend_tests[] = {
 	{"HTTPS with --tls-cert/--tls-key", test_tls},
 	{"TLS 1.1 and non-forward-secret ciphers refused", test_tls_versions},
 	{"a password changed by easctl applies at once", test_password_change},
+	{"accounts and devices from memory, never stale after easctl",
+	 test_standing_never_stale},
 	{"failed logins lock the account from that address, not the address",
 	 test_login_throttle},
 	CU_TEST_INFO_NULL,
