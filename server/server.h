@@ -150,6 +150,16 @@ enum store_error standing_device(struct standing *c, struct store *s,
 /* After a write to the device row that notifies nobody (last seen,
  * device information). */
 void standing_forget_device(struct standing *c, int64_t device_row);
+/* Whether the device's last FolderSync with this hierarchy key was
+ * answered "no change" and neither the account's folders nor the device
+ * changed since; standing_hierarchy_set() remembers such an answer (key
+ * NULL: forget it). */
+bool standing_hierarchy_unchanged(struct standing *c, uint64_t gen,
+				  int64_t account_id, const char *device_id,
+				  const char *key);
+void standing_hierarchy_set(struct standing *c, uint64_t gen,
+			    int64_t account_id, const char *device_id,
+			    const char *key);
 
 /* autodiscover.c: answer a mobilesync Autodiscover request body. */
 int autodiscover_handle(struct eas_req *req);

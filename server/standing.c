@@ -13,7 +13,12 @@
  * can be lost (the socket's queue is full): entries also expire after a
  * minute. A fill that raced with a change is not kept: every change bumps
  * a generation, and a request fills only with the generation it took
- * before its read snapshot began. */
+ * before its read snapshot began.
+ *
+ * A device entry also remembers the hierarchy key its last FolderSync was
+ * answered "no change" with: until the account's folder tree changes
+ * (HIERARCHY) or the device does, the same key gets the same answer
+ * without a read. */
 #include <glib.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -41,6 +46,7 @@ struct standing_account {
 struct standing_device {
 	struct store_device d; /* strings on the heap */
 	uint64_t expires;
+	char *hier_key; /* FolderSync with it: no change; NULL = unknown */
 };
 
 struct standing {
@@ -99,6 +105,7 @@ device_free(gpointer p)
 #define FREE_ONE(f) free((char *)e->d.f);
 	DEVICE_STRINGS(FREE_ONE)
 #undef FREE_ONE
+	free(e->hier_key);
 	free(e);
 }
 
@@ -132,6 +139,19 @@ device_of_row(gpointer key, gpointer value, gpointer data)
 	return e->d.id == *row;
 }
 
+static void
+forget_hierarchy(gpointer key, gpointer value, gpointer data)
+{
+	struct standing_device *e = value;
+	const int64_t *account_id = data;
+
+	(void)key;
+	if (e->d.account_id == *account_id) {
+		free(e->hier_key);
+		e->hier_key = NULL;
+	}
+}
+
 /* With c->mu held. */
 static void
 forget(struct standing *c, const struct store_change *ch)
@@ -139,6 +159,10 @@ forget(struct standing *c, const struct store_change *ch)
 	int64_t id;
 
 	switch (ch->what) {
+	case STORE_CHANGED_HIERARCHY:
+		id = ch->account_id;
+		g_hash_table_foreach(c->devices, forget_hierarchy, &id);
+		break;
 	case STORE_CHANGED_ACCOUNT:
 		if (ch->account_id == 0) {
 			g_hash_table_remove_all(c->accounts);
@@ -410,4 +434,62 @@ standing_forget_device(struct standing *c, int64_t device_row)
 	pthread_mutex_lock(&c->mu);
 	forget(c, &ch);
 	pthread_mutex_unlock(&c->mu);
+}
+
+/* With c->mu held: the live entry of the device, or NULL. */
+static struct standing_device *
+device_entry(struct standing *c, const char *key, uint64_t now)
+{
+	struct standing_device *e = g_hash_table_lookup(c->devices, key);
+
+	if (e != NULL && e->expires <= now) {
+		g_hash_table_remove(c->devices, key);
+		e = NULL;
+	}
+	return e;
+}
+
+bool
+standing_hierarchy_unchanged(struct standing *c, uint64_t gen,
+			     int64_t account_id, const char *device_id,
+			     const char *key)
+{
+	struct standing_device *e;
+	char *k;
+	bool same;
+
+	if (!usable(c, gen) || device_id == NULL || key == NULL)
+		return false;
+	k = device_key(account_id, device_id);
+	pthread_mutex_lock(&c->mu);
+	e = device_entry(c, k, time_mono_ms());
+	same = e != NULL && e->hier_key != NULL &&
+	       strcmp(e->hier_key, key) == 0;
+	if (same)
+		c->hits++;
+	pthread_mutex_unlock(&c->mu);
+	free(k);
+	return same;
+}
+
+void
+standing_hierarchy_set(struct standing *c, uint64_t gen, int64_t account_id,
+		       const char *device_id, const char *key)
+{
+	struct standing_device *e;
+	char *k;
+
+	if (!usable(c, gen) || device_id == NULL)
+		return;
+	k = device_key(account_id, device_id);
+	pthread_mutex_lock(&c->mu);
+	e = device_entry(c, k, time_mono_ms());
+	if (e != NULL) {
+		free(e->hier_key);
+		/* only if nothing changed since the request's snapshot */
+		e->hier_key =
+			key != NULL && c->gen == gen ? xstrdup(key) : NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	free(k);
 }

@@ -163,6 +163,8 @@ test_folder_commands(void)
 	CU_ASSERT_FATAL(pa != NULL && pb != NULL);
 	CU_ASSERT_EQUAL(eas_client_foldersync(pa, a, &status), 0);
 	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
+	/* a no-change answer, which the server remembers for B's key */
+	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
 	before = pb->nfolders;
 	inbox = eas_client_folder_by_type(pa, 2);
 	CU_ASSERT_FATAL(inbox != NULL);
@@ -189,6 +191,8 @@ test_folder_commands(void)
 	CU_ASSERT_PTR_NOT_NULL(find_name(pb, "Projects"));
 	CU_ASSERT_EQUAL(eas_client_foldersync(pa, a, &status), 0);
 	CU_ASSERT_EQUAL(status, 1);
+	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
+	CU_ASSERT_EQUAL(pb->nfolders, before + 1);
 
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderUpdate",
 				   EAS_FOLDERHIERARCHY_FOLDERUPDATE, saved_id,
