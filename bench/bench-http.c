@@ -16,7 +16,7 @@
 #include "measure.h"
 #include "util.h"
 
-#define RUNS 3
+#define RUNS 5
 #define BIG_MAILS 512
 #define BIG_MAIL_BYTES (32 * 1024)
 #define BIG_TRUNCATION (16 * 1024)
