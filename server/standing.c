@@ -9,11 +9,12 @@
  * Other processes' changes (easctl) reach this process through the
  * notification socket: while one is on its way the cache is not used at
  * all (store_subscription_behind), so that a request that comes after
- * `easctl user passwd` returns never sees the old state. A notification
- * can be lost (the socket's queue is full): entries also expire after a
- * minute. A fill that raced with a change is not kept: every change bumps
- * a generation, and a request fills only with the generation it took
- * before its read snapshot began.
+ * `easctl user passwd` returns never sees the old state. A committer
+ * waits for room when this process is behind (store/notify.c); should
+ * this process not take a notification for seconds, it is lost, and so
+ * entries also expire after a minute. A fill that raced with a change is not
+ * kept: every change bumps a generation, and a request fills only with the
+ * generation it took before its read snapshot began.
  *
  * A device entry also remembers the hierarchy key its last FolderSync was
  * answered "no change" with: until the account's folder tree changes

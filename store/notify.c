@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -32,6 +33,8 @@
 #define NOTIFY_DATAGRAM_MAX 8192
 /* Changes parsed from one datagram at most (a line is at least 6 bytes). */
 #define NOTIFY_MAX_CHANGES (NOTIFY_DATAGRAM_MAX / 6 + 1)
+/* How long a committer waits for room in the receiver's queue. */
+#define NOTIFY_SEND_WAIT_MS 5000
 
 struct store_subscription {
 	struct store_subscription *next;
@@ -185,16 +188,33 @@ send_datagram(struct store *s, const char *msg, size_t len)
 	struct sockaddr_un sun;
 
 	if (s->notify_fd < 0) {
+		struct timeval tv = {.tv_sec = NOTIFY_SEND_WAIT_MS / 1000,
+				     .tv_usec =
+					     NOTIFY_SEND_WAIT_MS % 1000 * 1000};
+
 		s->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (s->notify_fd < 0)
 			return;
+		(void)setsockopt(s->notify_fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+				 sizeof(tv));
 	}
 	if (sock_addr(s->notify_sock, &sun) < 0)
 		return;
-	/* Best effort: without a receiver (ENOENT, ECONNREFUSED) nobody
-	 * waits; a receiver that is gone resyncs when it starts. */
-	(void)sendto(s->notify_fd, msg, len, MSG_DONTWAIT,
-		     (struct sockaddr *)&sun, sizeof(sun));
+	/* Without a receiver (ENOENT, ECONNREFUSED) nobody waits; a
+	 * receiver that is gone resyncs when it starts. One that is behind
+	 * (its queue holds only net.unix.max_dgram_qlen datagrams, 10 by
+	 * default) is waited for: a datagram dropped here is a Ping not
+	 * woken and an account cached with its old password. */
+	while (sendto(s->notify_fd, msg, len, 0, (struct sockaddr *)&sun,
+		      sizeof(sun)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			log_warn("store: the change notification receiver did "
+				 "not take a notification in %d ms; dropped",
+				 NOTIFY_SEND_WAIT_MS);
+		break;
+	}
 }
 
 static void
