@@ -594,6 +594,22 @@ store_tx(struct store *s, const char *sql)
 	return rc == SQLITE_DONE ? STORE_OK : store_err(s, rc, sql);
 }
 
+/* ROLLBACK from the statement cache: every read-only request ends its
+ * transaction so, and parsing it each time was a tenth of a no-change
+ * Sync. */
+static void
+end_by_rollback(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, "ROLLBACK");
+
+	if (st == NULL) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return;
+	}
+	(void)sqlite3_step(st);
+	sqlite3_reset(st);
+}
+
 enum store_error
 store_begin(struct store *s, bool write)
 {
@@ -632,10 +648,10 @@ store_in_transaction(const struct store *s)
 void
 store_rollback(struct store *s)
 {
-	/* Not through store_exec: an injected failure must not keep a
+	/* Not through store_tx: an injected failure must not keep a
 	 * transaction open. */
 	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		end_by_rollback(s);
 	s->in_txn = false;
 	s->in_snapshot = false;
 	s->snapshot_open = false;
@@ -664,7 +680,7 @@ store_snapshot_end(struct store *s)
 	s->snapshot_open = false;
 	if (opened && !sqlite3_get_autocommit(s->db) &&
 	    store_tx(s, "COMMIT") != STORE_OK)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		end_by_rollback(s);
 }
 
 enum store_error
