@@ -4,7 +4,8 @@
 #   make run      install what is missing, build, start a demo server
 #   make test     install what is missing, run every test under ASan+UBSan
 #   make bench    run the benchmarks and print one table
-#   make fuzz     run the WBXML decoder fuzzer for FUZZ_SECONDS
+#   make fuzz     run each fuzzer (WBXML, vCard, iCalendar, MIME) for
+#                 FUZZ_SECONDS; make fuzz-ci: 30 s each on the seeds
 
 MODE ?= release
 ifeq ($(MODE),asan)
@@ -75,7 +76,7 @@ UNIT_BINS := $(patsubst tests/%.c,$(OUT)/%,$(UNIT_SRC))
 E2E_BINS := $(patsubst tests/e2e/%.c,$(OUT)/e2e-%,$(E2E_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/%,$(BENCH_SRC))
 
-.PHONY: all deps run test test-build test-run bench fuzz format \
+.PHONY: all deps run test test-build test-run bench fuzz fuzz-build fuzz-ci format \
 	format-check clean
 .DEFAULT_GOAL := all
 
@@ -160,20 +161,49 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh build
 
+# libFuzzer targets (tests/fuzz/fuzz-*.c), each built with clang from the
+# sources it needs; seeds come from tests/data. `make fuzz` runs each for
+# FUZZ_SECONDS on a corpus that grows in build/fuzz/corpus-T; `make
+# fuzz-ci` runs each for 30 s on its seeds alone. A crash leaves its input
+# as build/fuzz/crash-* (replay: build/fuzz/fuzz-T FILE).
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Iwbxml -Ibuild/fuzz/gen \
-	-fsanitize=fuzzer,address,undefined
-fuzz: deps
-	@mkdir -p build/fuzz/gen build/fuzz/corpus
-	awk -v out=h -f wbxml/gen-tags.awk wbxml/eas-codepages.tsv > build/fuzz/gen/wbxml-tags.h
-	awk -v out=c -f wbxml/gen-tags.awk wbxml/eas-codepages.tsv > build/fuzz/gen/wbxml-table.c
-	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags libxml-2.0) \
-		-o build/fuzz/fuzz-wbxml tests/fuzz/fuzz-wbxml.c \
-		$(filter-out wbxml/wbxml-xml.c,$(WBXML_SRC)) build/fuzz/gen/wbxml-table.c \
-		$(COMMON_SRC)
-	cp -n tests/data/wbxml/*.wbxml build/fuzz/corpus/ 2>/dev/null || true
-	build/fuzz/fuzz-wbxml -max_total_time=$(FUZZ_SECONDS) \
-		-max_len=65536 build/fuzz/corpus
+FUZZ_TARGETS := wbxml vcard ical mime itip
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Iwbxml -Istore -Iconv \
+	-Ibuild/fuzz/gen -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
+FUZZ_BASE_SRC := $(filter-out wbxml/wbxml-xml.c,$(WBXML_SRC)) \
+	build/fuzz/gen/wbxml-table.c $(COMMON_SRC)
+# (not the parts of conv/ that read or write the store)
+FUZZ_CONV_SRC := $(filter-out conv/mail-deliver.c conv/autoreply.c \
+	conv/meeting.c conv/mail-search.c conv/freebusy-account.c,$(CONV_SRC))
+FUZZ_CONV_PKGS := libical gmime-3.0
+FUZZ_BINS := $(addprefix build/fuzz/fuzz-,$(FUZZ_TARGETS))
+
+build/fuzz/gen/wbxml-table.c: wbxml/eas-codepages.tsv wbxml/gen-tags.awk
+	@mkdir -p build/fuzz/gen
+	awk -v out=h -f wbxml/gen-tags.awk $< > build/fuzz/gen/wbxml-tags.h
+	awk -v out=c -f wbxml/gen-tags.awk $< > $@
+build/fuzz/fuzz-wbxml: tests/fuzz/fuzz-wbxml.c build/fuzz/gen/wbxml-table.c \
+		$(COMMON_SRC) $(WBXML_SRC)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_BASE_SRC)
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c build/fuzz/gen/wbxml-table.c \
+		$(COMMON_SRC) $(WBXML_SRC) $(CONV_SRC) $(wildcard conv/*.h)
+	clang $(FUZZ_CFLAGS) $(shell pkg-config --cflags $(FUZZ_CONV_PKGS)) \
+		-o $@ $< $(FUZZ_CONV_SRC) $(FUZZ_BASE_SRC) \
+		$(shell pkg-config --libs $(FUZZ_CONV_PKGS)) -lm
+
+fuzz-build: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		sh tests/fuzz/run.sh $$t $(FUZZ_SECONDS) build/fuzz/corpus-$$t \
+			|| exit 1; \
+	done
+fuzz-ci: fuzz-build
+	@rm -rf build/fuzz/ci
+	@for t in $(FUZZ_TARGETS); do \
+		sh tests/fuzz/run.sh $$t 30 build/fuzz/ci/$$t || exit 1; \
+	done
 
 FORMAT_SRC = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
 format:

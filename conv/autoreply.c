@@ -338,7 +338,7 @@ mail_autoreply(struct store *s, struct arena *a, int64_t account_id,
 		return 0;
 	}
 	if (local) {
-		e = mail_deliver(s, a, sender_acc.id, 0, &reply, NULL);
+		e = mail_deliver(s, a, sender_acc.id, 0, &reply, "", NULL);
 	} else {
 		const char *rcpt[1] = {to};
 

@@ -2,8 +2,10 @@
  * them. vCards split at BEGIN:VCARD / END:VCARD lines (RFC 6350 3.1);
  * every VEVENT/VTODO of an .ics becomes its own VCALENDAR with the time
  * zones, a recurring series and its RECURRENCE-ID overrides kept together
- * (RFC 5545 3.8.4.4); mboxrd messages start at "From " lines and ">From "
- * lines lose one '>'. */
+ * (RFC 5545 3.8.4.4), and journal and free/busy entries are reported, not
+ * dropped; mbox messages start at "From " separator lines (the first line
+ * or after an empty one, with a date) and ">From " lines lose one '>'
+ * (mboxrd; for mboxo the same, as ">>From" never comes from quoting). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,8 +28,23 @@ struct bundle_reader {
 	/* ics: the objects, made when the reader is created */
 	struct bundle_obj *objs;
 	size_t nobjs, next;
-	bool eml_done;
+	unsigned *comp_lines; /* where each top-level component begins */
+	size_t ncomp_lines, comp_next;
+	bool eml_done, done;
 };
+
+/* n bytes and a NUL: an object's text keeps its length even when it
+ * holds NUL bytes (arena_strndup would stop at the first). */
+static char *
+bytes_dup(struct arena *a, const char *p, size_t n)
+{
+	char *r = arena_alloc(a, n + 1);
+
+	if (n > 0)
+		memcpy(r, p, n);
+	r[n] = '\0';
+	return r;
+}
 
 static bool
 has_suffix(const char *s, const char *suffix)
@@ -120,16 +137,19 @@ next_vcf(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 	size_t llen;
 
 	while (next_line(r, &line, &next, &llen)) {
+		if (line_is(line, llen, "BEGIN:VCARD") && start != NULL) {
+			/* the next call starts at this BEGIN */
+			r->lineno--;
+			*error_r = arena_printf(r->a,
+						"%s:%u: vCard not terminated "
+						"by END:VCARD (a BEGIN:VCARD "
+						"follows at line %u)",
+						r->name, start_line,
+						r->lineno + 1);
+			return -1;
+		}
 		r->p = next;
 		if (line_is(line, llen, "BEGIN:VCARD")) {
-			if (start != NULL) {
-				*error_r = arena_printf(
-					r->a,
-					"%s:%u: BEGIN:VCARD inside the vCard "
-					"of line %u",
-					r->name, r->lineno, start_line);
-				return -1;
-			}
 			start = line;
 			start_line = r->lineno;
 		} else if (line_is(line, llen, "END:VCARD")) {
@@ -137,20 +157,70 @@ next_vcf(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 				return fail(r, error_r,
 					    "END:VCARD without BEGIN");
 			obj->cls = STORE_CLASS_CONTACTS;
+			obj->skip = NULL;
 			obj->len = (size_t)(next - start);
-			obj->data = arena_strndup(r->a, start, obj->len);
+			obj->data = bytes_dup(r->a, start, obj->len);
 			obj->line = start_line;
 			return 1;
 		} else if (start == NULL && !line_is(line, llen, "")) {
-			return fail(r, error_r,
-				    "text outside BEGIN:VCARD/END:VCARD");
+			/* one report up to the next vCard */
+			unsigned first = r->lineno, last = r->lineno;
+
+			while (next_line(r, &line, &next, &llen)) {
+				if (line_is(line, llen, "BEGIN:VCARD")) {
+					r->lineno--;
+					break;
+				}
+				r->p = next;
+				if (!line_is(line, llen, ""))
+					last = r->lineno;
+			}
+			*error_r = arena_printf(
+				r->a,
+				last > first ? "%s:%u-%u: text outside "
+					       "BEGIN:VCARD/END:VCARD"
+					     : "%s:%u: text outside "
+					       "BEGIN:VCARD/END:VCARD",
+				r->name, first, last);
+			return -1;
 		}
 	}
+	r->done = true;
 	if (start != NULL) {
 		r->lineno = start_line;
 		return fail(r, error_r, "vCard not terminated by END:VCARD");
 	}
 	return r->found == 0 ? none_found(r, error_r, "vCard") : 0;
+}
+
+/* Whether a line is an mbox separator: "From " with an address and a
+ * ctime date (RFC 4155), e.g. "From a@b Mon Mar  4 10:00:00 2024". */
+static bool
+mbox_separator(const char *line, size_t len)
+{
+	bool colon = false, year = false;
+	size_t digits = 0;
+
+	if (len < 5 || strncmp(line, "From ", 5) != 0)
+		return false;
+	for (size_t i = 5; i < len; i++) {
+		char c = line[i];
+
+		if (c >= '0' && c <= '9') {
+			digits++;
+			if (digits == 4 &&
+			    (i + 1 == len || line[i + 1] == ' ' ||
+			     line[i + 1] == '\r' || line[i + 1] == '\n'))
+				year = true;
+		} else {
+			if (c == ':' && digits >= 1 && digits <= 2 &&
+			    i + 2 < len && line[i + 1] >= '0' &&
+			    line[i + 1] <= '9')
+				colon = true;
+			digits = 0;
+		}
+	}
+	return colon && year;
 }
 
 /* One message: from its "From " line to the next one (not consumed). */
@@ -161,7 +231,7 @@ next_mbox(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 	unsigned start = 0, save_line;
 	size_t llen;
 	struct buf msg;
-	bool in_msg = false;
+	bool in_msg = false, after_blank = true;
 
 	buf_init(&msg, BUNDLE_MAX_MESSAGE);
 	for (;;) {
@@ -171,11 +241,12 @@ next_mbox(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 			if (in_msg && msg.len > 0)
 				break;
 			buf_deinit(&msg);
+			r->done = true;
 			return r->found == 0 ? none_found(r, error_r, "message")
 					     : 0;
 		}
 		r->p = next;
-		if (llen >= 5 && strncmp(line, "From ", 5) == 0) {
+		if ((!in_msg || after_blank) && mbox_separator(line, llen)) {
 			if (in_msg && msg.len > 0) {
 				/* The next message: read it next time. The
 				 * blank line before "From " separates
@@ -195,12 +266,15 @@ next_mbox(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 		if (!in_msg) {
 			if (!line_is(line, llen, "")) {
 				buf_deinit(&msg);
+				r->p = r->end;
+				r->done = true;
 				return fail(r, error_r,
 					    "mbox does not start with a "
 					    "'From ' line");
 			}
 			continue;
 		}
+		after_blank = line_is(line, llen, "");
 		for (q = line; q < next && *q == '>'; q++)
 			;
 		if (q > line && next - q >= 5 && strncmp(q, "From ", 5) == 0)
@@ -208,7 +282,8 @@ next_mbox(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 		buf_append(&msg, line, (size_t)(next - line));
 	}
 	obj->cls = STORE_CLASS_EMAIL;
-	obj->data = arena_strndup(r->a, (const char *)msg.data, msg.len);
+	obj->skip = NULL;
+	obj->data = bytes_dup(r->a, (const char *)msg.data, msg.len);
 	obj->len = msg.len;
 	obj->line = start;
 	buf_deinit(&msg);
@@ -238,14 +313,100 @@ same_uid(icalcomponent *x, icalcomponent *y)
 
 static void
 push_obj(struct bundle_reader *r, size_t *cap, enum store_class cls,
-	 const char *text)
+	 const char *text, unsigned line, const char *skip)
 {
 	r->objs = arena_grow(r->a, r->objs, r->nobjs, cap, sizeof(*r->objs));
 	r->objs[r->nobjs].cls = cls;
-	r->objs[r->nobjs].data = arena_strdup(r->a, text);
-	r->objs[r->nobjs].len = strlen(text);
-	r->objs[r->nobjs].line = 0;
+	r->objs[r->nobjs].data = text != NULL ? arena_strdup(r->a, text) : NULL;
+	r->objs[r->nobjs].len = text != NULL ? strlen(text) : 0;
+	r->objs[r->nobjs].line = line;
+	r->objs[r->nobjs].skip = skip;
 	r->nobjs++;
+}
+
+/* The kinds of component that are entries of a calendar (what a line
+ * number is kept for). */
+static bool
+is_entry(icalcomponent_kind k)
+{
+	return k == ICAL_VEVENT_COMPONENT || k == ICAL_VTODO_COMPONENT ||
+	       k == ICAL_VJOURNAL_COMPONENT || k == ICAL_VFREEBUSY_COMPONENT;
+}
+
+/* Where each entry begins, in the order libical gives them (the order
+ * of the file): BEGIN:VEVENT, VTODO, VJOURNAL, VFREEBUSY lines. */
+static void
+entry_lines(struct bundle_reader *r, const char *data)
+{
+	static const char *const begins[] = {"BEGIN:VEVENT", "BEGIN:VTODO",
+					     "BEGIN:VJOURNAL",
+					     "BEGIN:VFREEBUSY"};
+	size_t cap = 0;
+	unsigned lineno = 0;
+
+	for (const char *p = data; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		lineno++;
+		for (size_t i = 0; i < N_ELEMENTS(begins); i++)
+			if (line_is(p, len, begins[i])) {
+				r->comp_lines = arena_grow(
+					r->a, r->comp_lines, r->ncomp_lines,
+					&cap, sizeof(*r->comp_lines));
+				r->comp_lines[r->ncomp_lines++] = lineno;
+			}
+		p = nl != NULL ? nl + 1 : p + len;
+	}
+}
+
+/* What libical said is wrong in a component (its X-LIC-ERROR), or NULL
+ * when nothing is. */
+static const char *
+component_error(struct bundle_reader *r, icalcomponent *c)
+{
+	icalproperty *p;
+
+	if (icalcomponent_count_errors(c) == 0)
+		return NULL;
+	for (p = icalcomponent_get_first_property(c, ICAL_XLICERROR_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(c, ICAL_XLICERROR_PROPERTY)) {
+		const char *t = icalproperty_get_xlicerror(p);
+
+		if (t != NULL)
+			return arena_printf(r->a, "malformed iCalendar: %s", t);
+	}
+	return "malformed iCalendar";
+}
+
+/* The calendar's own properties but VERSION and PRODID (CALSCALE,
+ * METHOD, X-WR-CALNAME...) go with each of its objects, once. */
+static void
+copy_cal_props(icalcomponent *from, icalcomponent *to)
+{
+	icalproperty *p, *q;
+
+	for (p = icalcomponent_get_first_property(from, ICAL_ANY_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(from, ICAL_ANY_PROPERTY)) {
+		icalproperty_kind k = icalproperty_isa(p);
+		const char *v = icalproperty_get_value_as_string(p);
+		bool have = false;
+
+		if (k == ICAL_VERSION_PROPERTY || k == ICAL_PRODID_PROPERTY)
+			continue;
+		for (q = icalcomponent_get_first_property(to, k);
+		     q != NULL && !have;
+		     q = icalcomponent_get_next_property(to, k)) {
+			const char *w = icalproperty_get_value_as_string(q);
+
+			have = v != NULL && w != NULL && strcmp(v, w) == 0;
+		}
+		if (!have)
+			icalcomponent_add_property(to,
+						   icalproperty_new_clone(p));
+	}
 }
 
 static int
@@ -253,6 +414,7 @@ split_ics_cal(struct bundle_reader *r, icalcomponent *cal, size_t *objcap,
 	      const char **error_r)
 {
 	icalcomponent **comps, *c;
+	unsigned *lines;
 	size_t n = 0, cap = 0;
 
 	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
@@ -260,26 +422,63 @@ split_ics_cal(struct bundle_reader *r, icalcomponent *cal, size_t *objcap,
 	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
 		cap++;
 	comps = arena_alloc(r->a, (cap + 1) * sizeof(*comps));
+	lines = arena_alloc(r->a, (cap + 1) * sizeof(*lines));
 	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
 	     c != NULL;
-	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
-		if (icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT ||
-		    icalcomponent_isa(c) == ICAL_VTODO_COMPONENT)
-			comps[n++] = c;
+	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
+		if (!is_entry(icalcomponent_isa(c)))
+			continue;
+		lines[n] = r->comp_next < r->ncomp_lines
+				   ? r->comp_lines[r->comp_next++]
+				   : 0;
+		comps[n++] = c;
+	}
 	for (size_t i = 0; i < n; i++) {
 		icalcomponent *one, *tz;
 		icalcomponent_kind kind = icalcomponent_isa(comps[i]);
 		bool has_master = false;
+		const char *bad = component_error(r, comps[i]);
 		char *text;
 
+		if (kind == ICAL_VJOURNAL_COMPONENT) {
+			push_obj(r, objcap, STORE_CLASS_NONE, NULL, lines[i],
+				 "VJOURNAL: journal entries are not "
+				 "imported (no EAS class holds them)");
+			continue;
+		}
+		if (kind == ICAL_VFREEBUSY_COMPONENT) {
+			push_obj(r, objcap, STORE_CLASS_NONE, NULL, lines[i],
+				 "VFREEBUSY: free/busy information is not "
+				 "imported");
+			continue;
+		}
 		if (is_override(comps[i])) {
 			/* Goes with its master when there is one. */
 			for (size_t j = 0; j < n; j++)
-				if (!is_override(comps[j]) &&
+				if (icalcomponent_isa(comps[j]) == kind &&
+				    !is_override(comps[j]) &&
 				    same_uid(comps[i], comps[j]))
 					has_master = true;
 			if (has_master)
 				continue;
+		} else {
+			for (size_t j = 0; j < n && bad == NULL; j++)
+				if (j != i && is_override(comps[j]) &&
+				    same_uid(comps[i], comps[j]))
+					bad = component_error(r, comps[j]);
+		}
+		if (bad != NULL) {
+			push_obj(r, objcap,
+				 kind == ICAL_VEVENT_COMPONENT
+					 ? STORE_CLASS_CALENDAR
+					 : STORE_CLASS_TASKS,
+				 NULL, lines[i],
+				 arena_printf(r->a, "%s: %s",
+					      kind == ICAL_VEVENT_COMPONENT
+						      ? "VEVENT"
+						      : "VTODO",
+					      bad));
+			continue;
 		}
 		one = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
 		arena_add_cleanup(r->a, ical_free_cb, one);
@@ -288,6 +487,7 @@ split_ics_cal(struct bundle_reader *r, icalcomponent *cal, size_t *objcap,
 		icalcomponent_add_property(
 			one,
 			icalproperty_new_prodid("-//easd//easctl import//EN"));
+		copy_cal_props(cal, one);
 		for (tz = icalcomponent_get_first_component(
 			     cal, ICAL_VTIMEZONE_COMPONENT);
 		     tz != NULL; tz = icalcomponent_get_next_component(
@@ -314,7 +514,7 @@ split_ics_cal(struct bundle_reader *r, icalcomponent *cal, size_t *objcap,
 		push_obj(r, objcap,
 			 kind == ICAL_VEVENT_COMPONENT ? STORE_CLASS_CALENDAR
 						       : STORE_CLASS_TASKS,
-			 text);
+			 text, lines[i], NULL);
 		free(text);
 	}
 	return 0;
@@ -325,7 +525,6 @@ split_ics(struct bundle_reader *r, const char *data, const char **error_r)
 {
 	icalcomponent *root, *cal;
 	size_t cap = 0;
-	int errors;
 
 	root = icalparser_parse_string(data);
 	if (root == NULL) {
@@ -339,13 +538,8 @@ split_ics(struct bundle_reader *r, const char *data, const char **error_r)
 		*error_r = arena_printf(r->a, "%s: no VCALENDAR", r->name);
 		return -1;
 	}
-	errors = icalcomponent_count_errors(root);
-	if (errors > 0) {
-		*error_r = arena_printf(
-			r->a, "%s: malformed iCalendar (%d error%s)", r->name,
-			errors, errors == 1 ? "" : "s");
-		return -1;
-	}
+	/* errors are told per entry: a bad one does not spoil the rest */
+	entry_lines(r, data);
 	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT)
 		return split_ics_cal(r, root, &cap, error_r);
 	for (cal = icalcomponent_get_first_component(root,
@@ -382,6 +576,8 @@ bundle_next(struct bundle_reader *r, struct bundle_obj *obj_r,
 {
 	int ret = 0;
 
+	if (r->done && (r->kind == BUNDLE_VCF || r->kind == BUNDLE_MBOX))
+		return 0;
 	switch (r->kind) {
 	case BUNDLE_VCF:
 		ret = next_vcf(r, obj_r, error_r);
@@ -393,7 +589,8 @@ bundle_next(struct bundle_reader *r, struct bundle_obj *obj_r,
 		if (r->next < r->nobjs) {
 			*obj_r = r->objs[r->next++];
 			ret = 1;
-		} else if (r->found == 0) {
+		} else if (r->found == 0 && !r->done) {
+			r->done = true;
 			ret = none_found(r, error_r, "VEVENT or VTODO");
 		}
 		break;
@@ -410,6 +607,7 @@ bundle_next(struct bundle_reader *r, struct bundle_obj *obj_r,
 		obj_r->data = r->p;
 		obj_r->len = (size_t)(r->end - r->p);
 		obj_r->line = 1;
+		obj_r->skip = NULL;
 		ret = 1;
 		break;
 	}
@@ -473,6 +671,7 @@ ics_merge(struct arena *a, const char *text, icalcomponent *out,
 		*error_r = "stored data is not a VCALENDAR";
 		return -1;
 	}
+	copy_cal_props(in, out);
 	for (c = icalcomponent_get_first_component(in, ICAL_ANY_COMPONENT);
 	     c != NULL; c = next) {
 		next = icalcomponent_get_next_component(in, ICAL_ANY_COMPONENT);

@@ -27,6 +27,10 @@ struct bundle_obj {
 	const char *data; /* one standard object, NUL terminated */
 	size_t len;
 	unsigned line; /* where it starts in the file; 0 when not known */
+	/* Set when the file holds something here that is no item easd
+	 * imports (a VJOURNAL, a VFREEBUSY, a component libical found
+	 * errors in): why, for the import's report. data is then NULL. */
+	const char *skip;
 };
 
 struct bundle_reader;
@@ -38,9 +42,11 @@ struct bundle_reader;
 struct bundle_reader *bundle_reader_new(struct arena *a, enum bundle_kind kind,
 					const char *name, const char *data,
 					size_t len, const char **error_r);
-/* The next object: 1 with *obj_r, 0 at the end, -1 with *error_r (in the
- * arena, naming the file and line) when the file is malformed there or
- * holds no object at all. */
+/* The next object: 1 with *obj_r (possibly a skipped one, see skip), 0
+ * at the end, -1 with *error_r (in the arena, naming the file and line)
+ * when the file is malformed there or holds no object at all. After -1
+ * reading may go on: the reader has moved past the bad part (and returns
+ * 0 once nothing can be read any more). */
 int bundle_next(struct bundle_reader *r, struct bundle_obj *obj_r,
 		const char **error_r);
 

@@ -35,6 +35,360 @@
 
 /* --- iCalendar helpers shared with conv-task.c --- */
 
+/* --- shadows: copies that stand for a standard value --- */
+
+enum stands_for {
+	SF_ZONE,      /* the VTIMEZONE DTSTART names */
+	SF_RRULE,     /* RRULE */
+	SF_LOCATION,  /* LOCATION */
+	SF_CATS,      /* every CATEGORIES */
+	SF_CLASS,     /* CLASS */
+	SF_TRANSP,    /* TRANSP */
+	SF_DTSTART,   /* DTSTART (value and TZID) */
+	SF_DUE,	      /* DUE */
+	SF_COMPLETED, /* COMPLETED */
+	SF_DESC,      /* DESCRIPTION and X-ALT-DESC */
+	SF_ALARM,     /* the trigger of the first absolute VALARM */
+	SF_WHOLE,     /* every property but ours, and the subcomponents */
+};
+
+static const struct shadow {
+	const char *name;
+	enum stands_for sf;
+	bool ours; /* false: a Microsoft property, trusted unless we
+		      marked it */
+} shadows[] = {
+	{"X-EAS-TIMEZONE", SF_ZONE, true},
+	{"X-EAS-RECURRENCE", SF_RRULE, true},
+	{"X-EAS-LOCATION", SF_LOCATION, true},
+	{"X-EAS-CATEGORIES", SF_CATS, true},
+	{"X-EAS-SENSITIVITY", SF_CLASS, true},
+	{"X-MICROSOFT-CDO-BUSYSTATUS", SF_TRANSP, false},
+	{"X-MICROSOFT-CDO-ALLDAYEVENT", SF_DTSTART, false},
+	{"X-EAS-BODYTYPE", SF_DESC, true},
+	{"X-EAS-NL", SF_DESC, true},
+	{"X-EAS-BODY64", SF_DESC, true},
+	{"X-EAS-EXCEPTION", SF_WHOLE, true},
+	{"X-EAS-STARTDATE", SF_DTSTART, true},
+	{"X-EAS-UTCSTARTDATE", SF_DTSTART, true},
+	{"X-EAS-DUEDATE", SF_DUE, true},
+	{"X-EAS-UTCDUEDATE", SF_DUE, true},
+	{"X-EAS-DATECOMPLETED", SF_COMPLETED, true},
+	{"X-EAS-REMINDERTIME", SF_ALARM, true},
+	{"X-EAS-REMINDERSET", SF_ALARM, true},
+};
+
+static const struct shadow *
+shadow_of(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < N_ELEMENTS(shadows); i++)
+		if (strcasecmp(shadows[i].name, name) == 0)
+			return &shadows[i];
+	return NULL;
+}
+
+static void
+hash_str(struct conv_hash *h, const char *s)
+{
+	if (s != NULL)
+		conv_hash_feed(h, s, strlen(s));
+	conv_hash_feed(h, "\n", 1);
+}
+
+static void
+hash_props(struct conv_hash *h, icalcomponent *c, icalproperty_kind kind,
+	   const char *xname)
+{
+	icalproperty *p;
+
+	for (p = icalcomponent_get_first_property(c, kind); p != NULL;
+	     p = icalcomponent_get_next_property(c, kind)) {
+		icalparameter *tz;
+
+		if (xname != NULL &&
+		    (icalproperty_get_x_name(p) == NULL ||
+		     strcasecmp(icalproperty_get_x_name(p), xname) != 0))
+			continue;
+		hash_str(h, icalproperty_get_value_as_string(p));
+		tz = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+		if (tz != NULL)
+			hash_str(h, icalparameter_get_tzid(tz));
+	}
+}
+
+static icalcomponent *
+vtimezone_of(icalcomponent *cal, const char *tzid)
+{
+	icalcomponent *t;
+
+	for (t = icalcomponent_get_first_component(cal,
+						   ICAL_VTIMEZONE_COMPONENT);
+	     t != NULL; t = icalcomponent_get_next_component(
+				cal, ICAL_VTIMEZONE_COMPONENT)) {
+		icalproperty *p =
+			icalcomponent_get_first_property(t, ICAL_TZID_PROPERTY);
+
+		if (p != NULL && tzid != NULL &&
+		    strcmp(icalproperty_get_tzid(p), tzid) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+/* The hash of what the shadow sf stands for in c. */
+static void
+stands_for_hash(icalcomponent *cal, icalcomponent *c, enum stands_for sf,
+		char out[9])
+{
+	struct conv_hash h;
+	icalproperty *p;
+	icalcomponent *sub;
+
+	conv_hash_init(&h);
+	switch (sf) {
+	case SF_ZONE: {
+		icalparameter *tz = NULL;
+		icalcomponent *vt = NULL;
+
+		p = icalcomponent_get_first_property(c, ICAL_DTSTART_PROPERTY);
+		if (p != NULL)
+			tz = icalproperty_get_first_parameter(
+				p, ICAL_TZID_PARAMETER);
+		hash_str(&h, tz != NULL ? icalparameter_get_tzid(tz) : "");
+		if (tz != NULL && cal != NULL)
+			vt = vtimezone_of(cal, icalparameter_get_tzid(tz));
+		for (sub = vt != NULL ? icalcomponent_get_first_component(
+						vt, ICAL_ANY_COMPONENT)
+				      : NULL;
+		     sub != NULL; sub = icalcomponent_get_next_component(
+					  vt, ICAL_ANY_COMPONENT))
+			for (p = icalcomponent_get_first_property(
+				     sub, ICAL_ANY_PROPERTY);
+			     p != NULL; p = icalcomponent_get_next_property(
+						sub, ICAL_ANY_PROPERTY))
+				hash_str(&h, icalproperty_as_ical_string(p));
+		break;
+	}
+	case SF_RRULE:
+		hash_props(&h, c, ICAL_RRULE_PROPERTY, NULL);
+		break;
+	case SF_LOCATION:
+		hash_props(&h, c, ICAL_LOCATION_PROPERTY, NULL);
+		break;
+	case SF_CATS:
+		/* libical writes a category with a comma as it is and reads
+		 * it back as two: hash the pieces */
+		for (p = icalcomponent_get_first_property(
+			     c, ICAL_CATEGORIES_PROPERTY);
+		     p != NULL; p = icalcomponent_get_next_property(
+					c, ICAL_CATEGORIES_PROPERTY)) {
+			const char *v = icalproperty_get_value_as_string(p);
+
+			while (v != NULL && *v != '\0') {
+				const char *e = strchr(v, ',');
+				size_t n =
+					e != NULL ? (size_t)(e - v) : strlen(v);
+
+				while (n > 0 && *v == ' ') {
+					v++;
+					n--;
+				}
+				while (n > 0 && v[n - 1] == ' ')
+					n--;
+				conv_hash_feed(&h, v, n);
+				conv_hash_feed(&h, "\n", 1);
+				v = e != NULL ? e + 1 : NULL;
+			}
+		}
+		break;
+	case SF_CLASS:
+		hash_props(&h, c, ICAL_CLASS_PROPERTY, NULL);
+		break;
+	case SF_TRANSP:
+		hash_props(&h, c, ICAL_TRANSP_PROPERTY, NULL);
+		break;
+	case SF_DTSTART:
+		hash_props(&h, c, ICAL_DTSTART_PROPERTY, NULL);
+		break;
+	case SF_DUE:
+		hash_props(&h, c, ICAL_DUE_PROPERTY, NULL);
+		break;
+	case SF_COMPLETED:
+		hash_props(&h, c, ICAL_COMPLETED_PROPERTY, NULL);
+		break;
+	case SF_DESC:
+		hash_props(&h, c, ICAL_DESCRIPTION_PROPERTY, NULL);
+		hash_props(&h, c, ICAL_X_PROPERTY, "X-ALT-DESC");
+		break;
+	case SF_ALARM:
+		for (sub = icalcomponent_get_first_component(
+			     c, ICAL_VALARM_COMPONENT);
+		     sub != NULL; sub = icalcomponent_get_next_component(
+					  c, ICAL_VALARM_COMPONENT)) {
+			p = icalcomponent_get_first_property(
+				sub, ICAL_TRIGGER_PROPERTY);
+			if (p != NULL &&
+			    !icaltime_is_null_time(
+				    icalproperty_get_trigger(p).time)) {
+				hash_str(&h,
+					 icalproperty_get_value_as_string(p));
+				break;
+			}
+		}
+		break;
+	case SF_WHOLE:
+		for (p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+		     p != NULL; p = icalcomponent_get_next_property(
+					c, ICAL_ANY_PROPERTY)) {
+			const char *x = icalproperty_get_x_name(p);
+
+			if (icalproperty_isa(p) == ICAL_X_PROPERTY &&
+			    x != NULL && strncasecmp(x, "X-EAS-", 6) == 0)
+				continue;
+			hash_str(&h, icalproperty_as_ical_string(p));
+		}
+		for (sub = icalcomponent_get_first_component(
+			     c, ICAL_ANY_COMPONENT);
+		     sub != NULL; sub = icalcomponent_get_next_component(
+					  c, ICAL_ANY_COMPONENT))
+			hash_str(&h, icalcomponent_as_ical_string(sub));
+		break;
+	}
+	conv_hash_final(&h, out);
+}
+
+static const char *param_x(icalproperty *p, const char *name);
+
+static void
+set_xparam(icalproperty *p, const char *name, const char *v)
+{
+	icalparameter *x;
+
+	for (x = icalproperty_get_first_parameter(p, ICAL_X_PARAMETER);
+	     x != NULL;
+	     x = icalproperty_get_next_parameter(p, ICAL_X_PARAMETER)) {
+		const char *n = icalparameter_get_xname(x);
+
+		if (n != NULL && strcasecmp(n, name) == 0) {
+			icalparameter_set_xvalue(x, v);
+			return;
+		}
+	}
+	x = icalparameter_new_x(v);
+	icalparameter_set_xname(x, name);
+	icalproperty_add_parameter(p, x);
+}
+
+static bool
+has_eas_params(icalproperty *p)
+{
+	return param_x(p, "X-EAS-STATUS") != NULL ||
+	       param_x(p, "X-EAS-TYPE") != NULL ||
+	       param_x(p, "X-EAS-NOEMAIL") != NULL;
+}
+
+/* What the X-EAS-* parameters of an attendee or organizer stand for: its
+ * address, PARTSTAT, ROLE and CUTYPE. */
+static void
+params_hash(icalproperty *p, char out[9])
+{
+	struct conv_hash h;
+	static const char *const names[] = {"PARTSTAT", "ROLE", "CUTYPE"};
+
+	conv_hash_init(&h);
+	hash_str(&h, icalproperty_get_value_as_string(p));
+	for (size_t i = 0; i < N_ELEMENTS(names); i++)
+		hash_str(&h, icalproperty_get_parameter_as_string(p, names[i]));
+	conv_hash_final(&h, out);
+}
+
+bool
+conv_ical_params_stand(icalproperty *p)
+{
+	const char *hv = param_x(p, "X-EAS-HASH");
+	char h[9];
+
+	if (hv == NULL)
+		return false;
+	params_hash(p, h);
+	return strcmp(h, hv) == 0;
+}
+
+/* The properties of c, so that they can be looked at while the hashing
+ * walks c again (libical's iterators are per component). */
+static icalproperty **
+props_of(struct arena *a, icalcomponent *c, icalproperty_kind kind, size_t *n_r)
+{
+	size_t n = 0, i = 0;
+	icalproperty *p, **v;
+
+	for (p = icalcomponent_get_first_property(c, kind); p != NULL;
+	     p = icalcomponent_get_next_property(c, kind))
+		n++;
+	v = arena_alloc(a, (n + 1) * sizeof(*v));
+	for (p = icalcomponent_get_first_property(c, kind); p != NULL && i < n;
+	     p = icalcomponent_get_next_property(c, kind))
+		v[i++] = p;
+	*n_r = i;
+	return v;
+}
+
+void
+conv_ical_seal(struct arena *a, icalcomponent *cal, icalcomponent *c)
+{
+	size_t n;
+	icalproperty **v = props_of(a, c, ICAL_ANY_PROPERTY, &n);
+	char h[9];
+
+	for (size_t i = 0; i < n; i++) {
+		icalproperty *p = v[i];
+		icalproperty_kind k = icalproperty_isa(p);
+		const struct shadow *sh;
+
+		if (k == ICAL_X_PROPERTY &&
+		    (sh = shadow_of(icalproperty_get_x_name(p))) != NULL) {
+			stands_for_hash(cal, c, sh->sf, h);
+			set_xparam(p, "X-EAS-HASH", h);
+		} else if ((k == ICAL_ATTENDEE_PROPERTY ||
+			    k == ICAL_ORGANIZER_PROPERTY) &&
+			   has_eas_params(p)) {
+			params_hash(p, h);
+			set_xparam(p, "X-EAS-HASH", h);
+		}
+	}
+}
+
+const char *
+conv_ical_shadow(struct arena *a, icalcomponent *cal, icalcomponent *c,
+		 const char *name)
+{
+	const struct shadow *sh = shadow_of(name);
+	icalproperty *p;
+
+	for (p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY)) {
+		const char *n = icalproperty_get_x_name(p), *hv, *v;
+		char h[9];
+
+		if (n == NULL || strcasecmp(n, name) != 0)
+			continue;
+		if (sh != NULL) {
+			hv = param_x(p, "X-EAS-HASH");
+			if (hv == NULL && sh->ours)
+				return NULL; /* cannot show it stands */
+			if (hv != NULL) {
+				stands_for_hash(cal, c, sh->sf, h);
+				if (strcmp(h, hv) != 0)
+					return NULL;
+			}
+		}
+		v = icalproperty_get_x(p);
+		return arena_strdup(a, v != NULL ? v : "");
+	}
+	return NULL;
+}
+
 void
 conv_ical_add_categories(struct arena *a, icalcomponent *c,
 			 const struct wbxml_node *list)
@@ -57,13 +411,13 @@ conv_ical_add_categories(struct arena *a, icalcomponent *c,
 }
 
 void
-conv_ical_get_categories(struct arena *a, icalcomponent *c,
+conv_ical_get_categories(struct arena *a, icalcomponent *cal, icalcomponent *c,
 			 struct wbxml_node *appdata, uint16_t list_tag,
 			 uint16_t item_tag)
 {
 	struct wbxml_node *list = NULL;
 	icalproperty *p;
-	const char *packed = conv_ical_get_x(a, c, "X-EAS-CATEGORIES");
+	const char *packed = conv_ical_shadow(a, cal, c, "X-EAS-CATEGORIES");
 
 	if (packed != NULL &&
 	    conv_nodes_unpack(a, packed, strlen(packed), appdata) == 0)
@@ -176,13 +530,13 @@ conv_ical_set_body(struct arena *a, icalcomponent *c,
 }
 
 void
-conv_ical_get_body(struct arena *a, icalcomponent *c,
+conv_ical_get_body(struct arena *a, icalcomponent *cal, icalcomponent *c,
 		   const struct conv_ctx *ctx, struct wbxml_node *appdata)
 {
 	const char *html = conv_ical_get_x(a, c, "X-ALT-DESC");
-	const char *bt = conv_ical_get_x(a, c, "X-EAS-BODYTYPE");
-	const char *b64 = conv_ical_get_x(a, c, "X-EAS-BODY64");
-	bool crlf = conv_ical_get_x(a, c, "X-EAS-NL") != NULL;
+	const char *bt = conv_ical_shadow(a, cal, c, "X-EAS-BODYTYPE");
+	const char *b64 = conv_ical_shadow(a, cal, c, "X-EAS-BODY64");
+	bool crlf = conv_ical_shadow(a, cal, c, "X-EAS-NL") != NULL;
 	int type = bt != NULL && bt[0] >= '1' && bt[0] <= '4' ? bt[0] - '0'
 		   : html != NULL			      ? 2
 							      : 1;
@@ -457,6 +811,7 @@ struct cal_tz {
 	bool have;
 	struct conv_tz tz;
 	const char *tzid;
+	const struct conv_ctx *ctx; /* for all-day events without a zone */
 };
 
 /* Simple elements kept as X- properties, with what their text must be. */
@@ -519,6 +874,14 @@ event_time(int64_t utc, const struct cal_tz *z, bool allday,
 	*tzid_r = NULL;
 	if (allday && local % 86400 == 0)
 		return icaltime_from_timet_with_zone((time_t)local, 1, NULL);
+	if (allday && !z->have) {
+		/* a <= 14.1 client without TimeZone: its local midnight */
+		int64_t dl = conv_utc_to_local(z->ctx, utc);
+
+		if (dl % 86400 == 0)
+			return icaltime_from_timet_with_zone((time_t)dl, 1,
+							     NULL);
+	}
 	if (!z->have)
 		return icaltime_from_timet_with_zone(
 			(time_t)utc, 0, icaltimezone_get_utc_timezone());
@@ -697,8 +1060,12 @@ add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
 				ev, icalproperty_new_transp(
 					    v == 0 ? ICAL_TRANSP_TRANSPARENT
 						   : ICAL_TRANSP_OPAQUE));
-			conv_ical_set_x(ev, "X-MICROSOFT-CDO-BUSYSTATUS",
-					v < 5 ? busy_names[v] : "5");
+			/* TRANSP says free (0) and busy (2); the others
+			 * need Microsoft's property */
+			if (v != 0 && v != 2)
+				conv_ical_set_x(ev,
+						"X-MICROSOFT-CDO-BUSYSTATUS",
+						v < 5 ? busy_names[v] : "5");
 			continue;
 		case EAS_CALENDAR_SENSITIVITY:
 			if (check_int(a, n, 0, 3, &v, error_r) < 0)
@@ -786,6 +1153,69 @@ add_common(struct arena *a, icalcomponent *ev, const struct wbxml_node *app,
 	return 0;
 }
 
+static const char *cal_merge(struct arena *a, const struct store_item *old,
+			     icalcomponent *new_cal, size_t *len_r);
+
+/* Every VEVENT of cal: its shadows get the hash of what they stand for
+ * (when it is complete). */
+static icalcomponent **
+comps_of(struct arena *a, icalcomponent *cal, icalcomponent_kind kind,
+	 size_t *n_r)
+{
+	size_t n = 0, i = 0;
+	icalcomponent *c, **v;
+
+	for (c = icalcomponent_get_first_component(cal, kind); c != NULL;
+	     c = icalcomponent_get_next_component(cal, kind))
+		n++;
+	v = arena_alloc(a, (n + 1) * sizeof(*v));
+	for (c = icalcomponent_get_first_component(cal, kind);
+	     c != NULL && i < n;
+	     c = icalcomponent_get_next_component(cal, kind))
+		v[i++] = c;
+	*n_r = i;
+	return v;
+}
+
+static void
+seal_all(struct arena *a, icalcomponent *cal)
+{
+	size_t n;
+	icalcomponent **v = comps_of(a, cal, ICAL_VEVENT_COMPONENT, &n);
+
+	for (size_t i = 0; i < n; i++)
+		conv_ical_seal(a, cal, v[i]);
+}
+
+/* Shadows that no longer stand (the standard value was edited elsewhere)
+ * go, so that sealing a changed object again cannot revive them. */
+void
+conv_ical_drop_stale(struct arena *a, icalcomponent *cal, icalcomponent *c)
+{
+	size_t n;
+	icalproperty **v = props_of(a, c, ICAL_X_PROPERTY, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *name = icalproperty_get_x_name(v[i]);
+
+		if (shadow_of(name) != NULL &&
+		    conv_ical_shadow(a, cal, c, name) == NULL) {
+			icalcomponent_remove_property(c, v[i]);
+			icalproperty_free(v[i]);
+		}
+	}
+}
+
+static void
+drop_stale_all(struct arena *a, icalcomponent *cal)
+{
+	size_t n;
+	icalcomponent **v = comps_of(a, cal, ICAL_VEVENT_COMPONENT, &n);
+
+	for (size_t i = 0; i < n; i++)
+		conv_ical_drop_stale(a, cal, v[i]);
+}
+
 /* End of the last occurrence of a series starting at start. */
 static int64_t
 series_end(const char *rrule, int64_t start, int64_t duration)
@@ -866,8 +1296,6 @@ add_exceptions(struct arena *a, icalcomponent *cal, icalcomponent *master,
 		}
 		conv_ical_set_x(ev, "X-EAS-EXCEPTION",
 				conv_nodes_pack(a, keep, nkeep));
-		if (id->tag == EAS_AIRSYNCBASE_INSTANCEID)
-			conv_ical_set_x(ev, "X-EAS-INSTANCEID", wbxml_text(id));
 	}
 	return 0;
 }
@@ -886,6 +1314,7 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	int allday = 0;
 
 	memset(&z, 0, sizeof(z));
+	z.ctx = ctx;
 	tzb64 = wbxml_child_text(appdata, EAS_CALENDAR_TIMEZONE);
 	if (tzb64 != NULL) {
 		if (conv_tz_decode(a, tzb64, strlen(tzb64), &z.tz, error_r) < 0)
@@ -996,6 +1425,7 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	if (nunknown > 0)
 		conv_ical_set_x(ev, "X-EAS-NODES",
 				conv_nodes_pack(a, unknown, nunknown));
+	seal_all(a, cal);
 	subject = wbxml_child_text(appdata, EAS_CALENDAR_SUBJECT);
 	memset(&item_r->meta, 0, sizeof(item_r->meta));
 	item_r->meta.date = start;
@@ -1004,8 +1434,17 @@ conv_calendar_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	item_r->meta.uid = arena_strdup(a, uid);
 	item_r->meta.subject =
 		subject != NULL ? arena_strdup(a, subject) : NULL;
-	item_r->data =
-		(const uint8_t *)conv_ical_finish(a, cal, &item_r->data_len);
+	{
+		const char *merged = cal_merge(a, old, cal, &item_r->data_len);
+
+		if (merged != NULL) {
+			icalcomponent_free(cal);
+			item_r->data = (const uint8_t *)merged;
+		} else {
+			item_r->data = (const uint8_t *)conv_ical_finish(
+				a, cal, &item_r->data_len);
+		}
+	}
 	item_r->extra = NULL;
 	item_r->extra_len = 0;
 	return 0;
@@ -1022,6 +1461,8 @@ struct read_tz {
 	struct conv_tz tz;
 	const char *blob;   /* our own X-EAS-TIMEZONE text */
 	icaltimezone *zone; /* imported: the VTIMEZONE or built-in zone */
+	const char *tzid;   /* the TZID of the master's DTSTART, or NULL */
+	const struct conv_ctx *ctx; /* dates without a zone: the device's */
 };
 
 static icaltimezone *
@@ -1079,7 +1520,48 @@ date_to_utc(const struct read_tz *rt, int64_t local)
 
 		return (int64_t)icaltime_as_timet_with_zone(tt, rt->zone);
 	}
-	return local;
+	/* a date without a zone is the device's local midnight */
+	return rt->ctx != NULL ? conv_date_to_eas(rt->ctx, local) : local;
+}
+
+/* How the master's local times are read: our own TimeZone blob, else the
+ * zone its DTSTART names (made into a blob for the device). *start_r is
+ * the master's start in UTC, *allday_r whether it is a DATE. */
+static int
+read_tz_init(struct arena *a, icalcomponent *cal, icalcomponent *master,
+	     const struct conv_ctx *ctx, struct read_tz *rt, bool *allday_r,
+	     int64_t *start_r, const char **error_r)
+{
+	icalproperty *p;
+	icalparameter *tzp;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->ctx = ctx;
+	rt->blob = conv_ical_shadow(a, cal, master, "X-EAS-TIMEZONE");
+	if (rt->blob != NULL) {
+		if (conv_tz_decode(a, rt->blob, strlen(rt->blob), &rt->tz,
+				   error_r) < 0)
+			return -1;
+		rt->have_blob = true;
+	}
+	p = icalcomponent_get_first_property(master, ICAL_DTSTART_PROPERTY);
+	if (p == NULL)
+		return conv_fail(a, error_r,
+				 "iCalendar: VEVENT without DTSTART");
+	tzp = icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+	if (tzp != NULL)
+		rt->tzid = arena_strdup(a, icalparameter_get_tzid(tzp));
+	if (!rt->have_blob && tzp != NULL)
+		rt->zone = find_zone(cal, icalparameter_get_tzid(tzp));
+	*start_r = read_time(cal, p, rt, allday_r);
+	if (*allday_r)
+		*start_r = date_to_utc(rt, *start_r);
+	if (!rt->have_blob && rt->zone != NULL) {
+		conv_tz_from_ical(rt->zone, *start_r, &rt->tz);
+		rt->have_blob = true;
+		rt->blob = conv_tz_encode(a, &rt->tz);
+	}
+	return 0;
 }
 
 static void
@@ -1145,13 +1627,14 @@ emit_attendees(struct arena *a, icalcomponent *ev, struct wbxml_node *app)
 			p, ICAL_ROLE_PARAMETER);
 		icalparameter *cut = icalproperty_get_first_parameter(
 			p, ICAL_CUTYPE_PARAMETER);
-		const char *st = param_x(p, "X-EAS-STATUS");
-		const char *ty = param_x(p, "X-EAS-TYPE");
+		bool ours = conv_ical_params_stand(p);
+		const char *st = ours ? param_x(p, "X-EAS-STATUS") : NULL;
+		const char *ty = ours ? param_x(p, "X-EAS-TYPE") : NULL;
 
 		if (list == NULL)
 			list = wbxml_add(a, app, EAS_CALENDAR_ATTENDEES);
 		at = wbxml_add(a, list, EAS_CALENDAR_ATTENDEE);
-		if (param_x(p, "X-EAS-NOEMAIL") == NULL)
+		if (!ours || param_x(p, "X-EAS-NOEMAIL") == NULL)
 			wbxml_add_text(
 				a, at, EAS_CALENDAR_EMAIL,
 				strip_mailto(icalproperty_get_attendee(p)));
@@ -1239,7 +1722,7 @@ emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
 	if ((p = icalcomponent_get_first_property(ev, ICAL_SUMMARY_PROPERTY)))
 		wbxml_add_text(a, app, EAS_CALENDAR_SUBJECT,
 			       icalproperty_get_summary(p));
-	v = conv_ical_get_x(a, ev, "X-EAS-LOCATION");
+	v = conv_ical_shadow(a, cal, ev, "X-EAS-LOCATION");
 	if (v16 && v != NULL) {
 		conv_nodes_unpack(a, v, strlen(v), app);
 	} else if ((p = icalcomponent_get_first_property(
@@ -1265,11 +1748,12 @@ emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
 		add_compact(a, app, EAS_CALENDAR_DTSTAMP,
 			    (int64_t)icaltime_as_timet(
 				    icalproperty_get_dtstamp(p)));
-	v = conv_ical_get_x(a, ev, "X-MICROSOFT-CDO-ALLDAYEVENT");
+	v = conv_ical_shadow(a, cal, ev, "X-MICROSOFT-CDO-ALLDAYEVENT");
 	if (v != NULL)
 		wbxml_add_text(a, app, EAS_CALENDAR_ALLDAYEVENT,
 			       strcasecmp(v, "TRUE") == 0 ? "1" : "0");
-	v = conv_ical_get_x(a, ev, "X-MICROSOFT-CDO-BUSYSTATUS");
+
+	v = conv_ical_shadow(a, cal, ev, "X-MICROSOFT-CDO-BUSYSTATUS");
 	if (v != NULL) {
 		size_t i;
 
@@ -1289,7 +1773,7 @@ emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
 				       ? "0"
 				       : "2");
 	}
-	v = conv_ical_get_x(a, ev, "X-EAS-SENSITIVITY");
+	v = conv_ical_shadow(a, cal, ev, "X-EAS-SENSITIVITY");
 	if (v != NULL) {
 		wbxml_add_text(a, app, EAS_CALENDAR_SENSITIVITY, v);
 	} else if ((p = icalcomponent_get_first_property(
@@ -1313,10 +1797,10 @@ emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
 				      secs <= 0 ? -secs / 60 : 0);
 		}
 	}
-	conv_ical_get_categories(a, ev, app, EAS_CALENDAR_CATEGORIES,
+	conv_ical_get_categories(a, cal, ev, app, EAS_CALENDAR_CATEGORIES,
 				 EAS_CALENDAR_CATEGORY);
 	emit_attendees(a, ev, app);
-	conv_ical_get_body(a, ev, ctx, app);
+	conv_ical_get_body(a, cal, ev, ctx, app);
 	for (size_t i = 0; i < N_ELEMENTS(xprops); i++) {
 		v = conv_ical_get_x(a, ev, xprops[i].name);
 		if (v != NULL)
@@ -1324,23 +1808,18 @@ emit_common(struct arena *a, icalcomponent *cal, icalcomponent *ev,
 	}
 }
 
+/* The original start of an occurrence: airsyncbase:InstanceId from 16.0
+ * on, always in the compact form (MS-ASAIRS 2.2.2.25), else
+ * ExceptionStartTime. */
 static void
 emit_instance_id(struct arena *a, struct wbxml_node *ex, int64_t t,
-		 const char *stored, const struct conv_ctx *ctx)
+		 const struct conv_ctx *ctx)
 {
-	char buf[32];
-
-	if (ctx != NULL && ctx->version >= 160) {
-		if (stored != NULL) {
-			wbxml_add_text(a, ex, EAS_AIRSYNCBASE_INSTANCEID,
-				       stored);
-			return;
-		}
-		time_format_iso(t, buf);
-		wbxml_add_text(a, ex, EAS_AIRSYNCBASE_INSTANCEID, buf);
-		return;
-	}
-	add_compact(a, ex, EAS_CALENDAR_EXCEPTIONSTARTTIME, t);
+	add_compact(a, ex,
+		    ctx != NULL && ctx->version >= 160
+			    ? EAS_AIRSYNCBASE_INSTANCEID
+			    : EAS_CALENDAR_EXCEPTIONSTARTTIME,
+		    t);
 }
 
 int
@@ -1373,34 +1852,10 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 	}
 	if (master == NULL)
 		return conv_fail(a, error_r, "iCalendar: no VEVENT");
-	memset(&rt, 0, sizeof(rt));
-	rt.blob = conv_ical_get_x(a, master, "X-EAS-TIMEZONE");
-	if (rt.blob != NULL) {
-		if (conv_tz_decode(a, rt.blob, strlen(rt.blob), &rt.tz,
-				   error_r) < 0)
-			return -1;
-		rt.have_blob = true;
-	}
-	p = icalcomponent_get_first_property(master, ICAL_DTSTART_PROPERTY);
-	if (p == NULL)
-		return conv_fail(a, error_r,
-				 "iCalendar: VEVENT without DTSTART");
-	{
-		icalparameter *tzp = icalproperty_get_first_parameter(
-			p, ICAL_TZID_PARAMETER);
-
-		if (!rt.have_blob && tzp != NULL)
-			rt.zone = find_zone(cal, icalparameter_get_tzid(tzp));
-		start = read_time(cal, p, &rt, &allday);
-		if (allday)
-			start = date_to_utc(&rt, start);
-		if (!rt.have_blob && rt.zone != NULL) {
-			conv_tz_from_ical(rt.zone, start, &rt.tz);
-			rt.have_blob = true;
-			rt.blob = conv_tz_encode(a, &rt.tz);
-		}
-	}
-	v = conv_ical_get_x(a, master, "X-MICROSOFT-CDO-ALLDAYEVENT");
+	if (read_tz_init(a, cal, master, ctx, &rt, &allday, &start, error_r) <
+	    0)
+		return -1;
+	v = conv_ical_shadow(a, cal, master, "X-MICROSOFT-CDO-ALLDAYEVENT");
 	if (v != NULL)
 		allday = strcasecmp(v, "TRUE") == 0;
 	/* 16.x all-day events carry no TimeZone (MS-ASCAL 2.2.2.46). */
@@ -1408,6 +1863,10 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		if (rt.blob != NULL) {
 			wbxml_add_text(a, appdata, EAS_CALENDAR_TIMEZONE,
 				       rt.blob);
+		} else if (allday) {
+			/* the dates are the device's local midnights */
+			wbxml_add_text(a, appdata, EAS_CALENDAR_TIMEZONE,
+				       conv_tz_encode(a, conv_date_zone(ctx)));
 		} else {
 			struct conv_tz utc;
 
@@ -1417,6 +1876,8 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		}
 	}
 	emit_common(a, cal, master, &rt, ctx, appdata);
+	if (v == NULL && allday)
+		wbxml_add_text(a, appdata, EAS_CALENDAR_ALLDAYEVENT, "1");
 	if (icalcomponent_get_first_property(master, ICAL_DTEND_PROPERTY) ==
 	    NULL) {
 		/* EndTime is always sent: from DURATION, or the start. */
@@ -1430,8 +1891,6 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		add_compact(a, appdata, EAS_CALENDAR_ENDTIME,
 			    v16 && allday ? start + secs : start + secs);
 	}
-	if (v == NULL && allday)
-		wbxml_add_text(a, appdata, EAS_CALENDAR_ALLDAYEVENT, "1");
 	if (icalcomponent_get_uid(master) != NULL)
 		wbxml_add_text(a, appdata, EAS_CALENDAR_UID,
 			       icalcomponent_get_uid(master));
@@ -1443,12 +1902,13 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		if (cn != NULL)
 			wbxml_add_text(a, appdata, EAS_CALENDAR_ORGANIZERNAME,
 				       icalparameter_get_cn(cn));
-		if (param_x(p, "X-EAS-NOEMAIL") == NULL)
+		if (!conv_ical_params_stand(p) ||
+		    param_x(p, "X-EAS-NOEMAIL") == NULL)
 			wbxml_add_text(
 				a, appdata, EAS_CALENDAR_ORGANIZEREMAIL,
 				strip_mailto(icalproperty_get_organizer(p)));
 	}
-	v = conv_ical_get_x(a, master, "X-EAS-RECURRENCE");
+	v = conv_ical_shadow(a, cal, master, "X-EAS-RECURRENCE");
 	if (v != NULL) {
 		if (conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
 			return conv_fail(a, error_r, "bad X-EAS-RECURRENCE");
@@ -1472,7 +1932,7 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 			exlist = wbxml_add(a, appdata, EAS_CALENDAR_EXCEPTIONS);
 		ex = wbxml_add(a, exlist, EAS_CALENDAR_EXCEPTION);
 		wbxml_add_text(a, ex, EAS_CALENDAR_DELETED, "1");
-		emit_instance_id(a, ex, out_time(cal, p, &rt, ctx), NULL, ctx);
+		emit_instance_id(a, ex, out_time(cal, p, &rt, ctx), ctx);
 	}
 	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
 	     c != NULL;
@@ -1487,7 +1947,7 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		if (exlist == NULL)
 			exlist = wbxml_add(a, appdata, EAS_CALENDAR_EXCEPTIONS);
 		ex = wbxml_add(a, exlist, EAS_CALENDAR_EXCEPTION);
-		v = conv_ical_get_x(a, c, "X-EAS-EXCEPTION");
+		v = conv_ical_shadow(a, cal, c, "X-EAS-EXCEPTION");
 		if (v != NULL) {
 			if (conv_nodes_unpack(a, v, strlen(v), ex) < 0)
 				return conv_fail(a, error_r,
@@ -1496,14 +1956,734 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		} else {
 			emit_common(a, cal, c, &rt, ctx, ex);
 		}
-		emit_instance_id(a, ex, out_time(cal, rid, &rt, ctx),
-				 conv_ical_get_x(a, c, "X-EAS-INSTANCEID"),
-				 ctx);
+		emit_instance_id(a, ex, out_time(cal, rid, &rt, ctx), ctx);
 	}
 	v = conv_ical_get_x(a, master, "X-EAS-NODES");
 	if (v != NULL && conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
 		return conv_fail(a, error_r, "bad X-EAS-NODES");
 	return 0;
+}
+
+/* --- where EAS elements live in a VEVENT --- */
+
+/* Whether p is (part of) the standard home of the Calendar element tag:
+ * what a client that sends tag replaces. The Reminder's home is a
+ * component (cal_reminder_alarm). */
+static bool
+cal_home_of(uint16_t tag, icalproperty *p)
+{
+	icalproperty_kind k = icalproperty_isa(p);
+	const char *x =
+		k == ICAL_X_PROPERTY ? icalproperty_get_x_name(p) : NULL;
+
+#define XIS(name) (x != NULL && strcasecmp(x, name) == 0)
+	switch (tag) {
+	case EAS_CALENDAR_SUBJECT:
+		return k == ICAL_SUMMARY_PROPERTY;
+	case EAS_CALENDAR_LOCATION:
+	case EAS_AIRSYNCBASE_LOCATION:
+		return k == ICAL_LOCATION_PROPERTY || XIS("X-EAS-LOCATION");
+	case EAS_CALENDAR_STARTTIME:
+		return k == ICAL_DTSTART_PROPERTY;
+	case EAS_CALENDAR_ENDTIME:
+		return k == ICAL_DTEND_PROPERTY || k == ICAL_DURATION_PROPERTY;
+	case EAS_CALENDAR_DTSTAMP:
+		return k == ICAL_DTSTAMP_PROPERTY;
+	case EAS_CALENDAR_ALLDAYEVENT:
+		return XIS("X-MICROSOFT-CDO-ALLDAYEVENT");
+	case EAS_CALENDAR_BUSYSTATUS:
+		return k == ICAL_TRANSP_PROPERTY ||
+		       XIS("X-MICROSOFT-CDO-BUSYSTATUS");
+	case EAS_CALENDAR_SENSITIVITY:
+		return k == ICAL_CLASS_PROPERTY || XIS("X-EAS-SENSITIVITY");
+	case EAS_CALENDAR_CATEGORIES:
+		return k == ICAL_CATEGORIES_PROPERTY || XIS("X-EAS-CATEGORIES");
+	case EAS_CALENDAR_ATTENDEES:
+		return k == ICAL_ATTENDEE_PROPERTY;
+	case EAS_AIRSYNCBASE_BODY:
+		return k == ICAL_DESCRIPTION_PROPERTY || XIS("X-ALT-DESC") ||
+		       XIS("X-EAS-BODYTYPE") || XIS("X-EAS-NL") ||
+		       XIS("X-EAS-BODY64");
+	case EAS_CALENDAR_MEETINGSTATUS:
+		/* STATUS only as far as it says "cancelled" */
+		return XIS("X-EAS-MEETINGSTATUS") ||
+		       (k == ICAL_STATUS_PROPERTY &&
+			icalproperty_get_status(p) == ICAL_STATUS_CANCELLED);
+	case EAS_CALENDAR_ORGANIZERNAME:
+	case EAS_CALENDAR_ORGANIZEREMAIL:
+		return k == ICAL_ORGANIZER_PROPERTY;
+	case EAS_CALENDAR_RECURRENCE:
+		return k == ICAL_RRULE_PROPERTY || XIS("X-EAS-RECURRENCE");
+	case EAS_CALENDAR_EXCEPTIONS:
+		return k == ICAL_EXDATE_PROPERTY;
+	case EAS_CALENDAR_TIMEZONE:
+		return XIS("X-EAS-TIMEZONE");
+	case EAS_CALENDAR_UID:
+		return k == ICAL_UID_PROPERTY;
+	case EAS_CALENDAR_CLIENTUID:
+		return XIS("X-EAS-CLIENTUID");
+	default:
+		break;
+	}
+	for (size_t i = 0; i < N_ELEMENTS(xprops); i++)
+		if (xprops[i].tag == tag)
+			return XIS(xprops[i].name);
+#undef XIS
+	return false;
+}
+
+/* The VALARM a Reminder is read from and written to: the first one with
+ * a trigger relative to the start. */
+static icalcomponent *
+cal_reminder_alarm(icalcomponent *ev)
+{
+	icalcomponent *al;
+
+	for (al = icalcomponent_get_first_component(ev, ICAL_VALARM_COMPONENT);
+	     al != NULL;
+	     al = icalcomponent_get_next_component(ev, ICAL_VALARM_COMPONENT)) {
+		icalproperty *t = icalcomponent_get_first_property(
+			al, ICAL_TRIGGER_PROPERTY);
+
+		if (t != NULL &&
+		    icaltime_is_null_time(icalproperty_get_trigger(t).time))
+			return al;
+	}
+	return NULL;
+}
+
+/* Remove from ev the standard homes of the elements with these tags. */
+static void
+cal_remove_homes(icalcomponent *ev, const uint16_t *tags, size_t ntags)
+{
+	icalproperty *p, *next;
+
+	for (p = icalcomponent_get_first_property(ev, ICAL_ANY_PROPERTY);
+	     p != NULL; p = next) {
+		bool home = false;
+
+		next = icalcomponent_get_next_property(ev, ICAL_ANY_PROPERTY);
+		for (size_t i = 0; i < ntags && !home; i++)
+			home = cal_home_of(tags[i], p);
+		if (home) {
+			icalcomponent_remove_property(ev, p);
+			icalproperty_free(p);
+		}
+	}
+	for (size_t i = 0; i < ntags; i++) {
+		icalcomponent *al;
+
+		if (tags[i] == EAS_CALENDAR_REMINDER &&
+		    (al = cal_reminder_alarm(ev)) != NULL) {
+			icalcomponent_remove_component(ev, al);
+			icalcomponent_free(al);
+		}
+	}
+}
+
+/* Move every property and component of from into to (from ends empty). */
+static void
+cal_move_all(icalcomponent *from, icalcomponent *to)
+{
+	icalproperty *p;
+	icalcomponent *c;
+
+	while ((p = icalcomponent_get_first_property(from,
+						     ICAL_ANY_PROPERTY))) {
+		icalcomponent_remove_property(from, p);
+		icalcomponent_add_property(to, p);
+	}
+	while ((c = icalcomponent_get_first_component(from,
+						      ICAL_ANY_COMPONENT))) {
+		icalcomponent_remove_component(from, c);
+		icalcomponent_add_component(to, c);
+	}
+}
+
+static void
+cal_remove_kind(icalcomponent *ev, icalproperty_kind kind, const char *xname)
+{
+	icalproperty *p, *next;
+
+	for (p = icalcomponent_get_first_property(ev, kind); p != NULL;
+	     p = next) {
+		next = icalcomponent_get_next_property(ev, kind);
+		if (xname != NULL &&
+		    (icalproperty_get_x_name(p) == NULL ||
+		     strcasecmp(icalproperty_get_x_name(p), xname) != 0))
+			continue;
+		icalcomponent_remove_property(ev, p);
+		icalproperty_free(p);
+	}
+}
+
+/* --- one occurrence of a series (16.x Sync Change/Delete + InstanceId) */
+
+/* The zone a new occurrence time is written in: the master's own. */
+static void
+cal_tz_of_master(const struct read_tz *rt, struct cal_tz *z)
+{
+	memset(z, 0, sizeof(*z));
+	z->ctx = rt->ctx;
+	if (rt->tzid != NULL && rt->have_blob) {
+		z->have = true;
+		z->tz = rt->tz;
+		z->tzid = rt->tzid;
+	}
+}
+
+/* End minus start of the master, in seconds. */
+static int64_t
+master_duration(icalcomponent *cal, icalcomponent *master,
+		const struct read_tz *rt, int64_t start)
+{
+	icalproperty *p =
+		icalcomponent_get_first_property(master, ICAL_DTEND_PROPERTY);
+	struct icaldurationtype d;
+	bool is_date;
+	int64_t end;
+
+	if (p != NULL) {
+		end = read_time(cal, p, rt, &is_date);
+		if (is_date)
+			end = date_to_utc(rt, end);
+		return end > start ? end - start : 0;
+	}
+	d = icalcomponent_get_duration(master);
+	return icaldurationtype_is_null_duration(d)
+		       ? 0
+		       : icaldurationtype_as_int(d);
+}
+
+int
+conv_calendar_instance(struct arena *a, const struct store_item *old,
+		       int64_t instance, const struct wbxml_node *sent,
+		       const struct wbxml_node *appdata,
+		       const struct conv_ctx *ctx, struct store_item *item_r,
+		       const char **error_r)
+{
+	icalcomponent *cal, *master = NULL, *ov = NULL, *c;
+	icalproperty *p, *exd = NULL;
+	struct read_tz rt;
+	struct cal_tz z;
+	bool allday = false, v16 = ctx != NULL && ctx->version >= 160;
+	int64_t start, orig, s = 0, e = 0;
+	const char *uid;
+
+	if (old->data == NULL)
+		return conv_fail(a, error_r, "calendar item without data");
+	cal = conv_ical_parse(a, (const char *)old->data, old->data_len,
+			      error_r);
+	if (cal == NULL)
+		return -1;
+	drop_stale_all(a, cal);
+	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	     c != NULL;
+	     c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT))
+		if (icalcomponent_get_first_property(
+			    c, ICAL_RECURRENCEID_PROPERTY) == NULL) {
+			master = c;
+			break;
+		}
+	if (master == NULL)
+		return conv_fail(a, error_r, "iCalendar: no VEVENT");
+	if (read_tz_init(a, cal, master, ctx, &rt, &allday, &start, error_r) <
+	    0)
+		return -1;
+	if (icalcomponent_get_first_property(master, ICAL_RRULE_PROPERTY) ==
+		    NULL &&
+	    icalcomponent_get_first_property(master, ICAL_RDATE_PROPERTY) ==
+		    NULL)
+		return conv_fail(a, error_r,
+				 "Calendar: InstanceId on an event that does "
+				 "not recur");
+	{
+		const char *ad = conv_ical_shadow(
+			a, cal, master, "X-MICROSOFT-CDO-ALLDAYEVENT");
+
+		if (ad != NULL)
+			allday = strcasecmp(ad, "TRUE") == 0;
+	}
+	/* What the device sent is what out_time gave it: for an all-day
+	 * series at 16.x the local midnight written as UTC. */
+	orig = allday && v16 ? date_to_utc(&rt, instance) : instance;
+	for (c = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
+	     c != NULL;
+	     c = icalcomponent_get_next_component(cal, ICAL_VEVENT_COMPONENT)) {
+		icalproperty *rid = icalcomponent_get_first_property(
+			c, ICAL_RECURRENCEID_PROPERTY);
+
+		if (c != master && rid != NULL &&
+		    out_time(cal, rid, &rt, ctx) == instance)
+			ov = c;
+	}
+	for (p = icalcomponent_get_first_property(master, ICAL_EXDATE_PROPERTY);
+	     p != NULL;
+	     p = icalcomponent_get_next_property(master, ICAL_EXDATE_PROPERTY))
+		if (out_time(cal, p, &rt, ctx) == instance)
+			exd = p;
+	cal_tz_of_master(&rt, &z);
+	if (appdata == NULL) {
+		/* MS-ASCMD 2.2.3.42.2: the occurrence goes, the series
+		 * stays. */
+		if (ov != NULL) {
+			icalcomponent_remove_component(cal, ov);
+			icalcomponent_free(ov);
+		}
+		if (exd == NULL)
+			add_time(master, ICAL_EXDATE_PROPERTY, orig, &z,
+				 allday);
+	} else {
+		icalcomponent *fresh = icalcomponent_new_vevent();
+		uint16_t tags[128];
+		size_t ntags = 0;
+		const struct wbxml_node *n;
+		const char *ad =
+			wbxml_child_text(appdata, EAS_CALENDAR_ALLDAYEVENT);
+		bool ov_allday = ad != NULL ? strcmp(ad, "1") == 0 : allday;
+
+		if (exd != NULL) {
+			icalcomponent_remove_property(master, exd);
+			icalproperty_free(exd);
+		}
+		if (ov == NULL) {
+			/* A new override starts as the occurrence is: the
+			 * series' properties at its own time. */
+			int64_t dur = master_duration(cal, master, &rt, start);
+
+			ov = icalcomponent_new_clone(master);
+			cal_remove_kind(ov, ICAL_RRULE_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_RDATE_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_EXDATE_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_EXRULE_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_DTSTART_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_DTEND_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_DURATION_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_X_PROPERTY,
+					"X-EAS-RECURRENCE");
+			cal_remove_kind(ov, ICAL_X_PROPERTY, "X-EAS-TIMEZONE");
+			cal_remove_kind(ov, ICAL_X_PROPERTY, "X-EAS-NODES");
+			cal_remove_kind(ov, ICAL_X_PROPERTY, "X-EAS-CLIENTUID");
+			add_time(ov, ICAL_RECURRENCEID_PROPERTY, orig, &z,
+				 allday);
+			add_time(ov, ICAL_DTSTART_PROPERTY, orig, &z, allday);
+			add_time(ov, ICAL_DTEND_PROPERTY, orig + dur, &z,
+				 allday);
+			icalcomponent_add_component(cal, ov);
+		}
+		int64_t ov_dur = master_duration(
+			cal, ov, &rt,
+			out_time(cal,
+				 icalcomponent_get_first_property(
+					 ov, ICAL_DTSTART_PROPERTY),
+				 &rt, NULL));
+		bool moved =
+			wbxml_child(sent, EAS_CALENDAR_STARTTIME) != NULL &&
+			wbxml_child(sent, EAS_CALENDAR_ENDTIME) == NULL;
+
+		/* Packed exception elements no longer stand for it. */
+		cal_remove_kind(ov, ICAL_X_PROPERTY, "X-EAS-EXCEPTION");
+		wbxml_foreach(sent, n)
+		{
+			if (ntags < N_ELEMENTS(tags))
+				tags[ntags++] = n->tag;
+		}
+		cal_remove_homes(ov, tags, ntags);
+		if (add_common(a, fresh, appdata, &z, ov_allday, &s, &e, NULL,
+			       NULL, error_r) < 0) {
+			icalcomponent_free(fresh);
+			return -1;
+		}
+		cal_move_all(fresh, ov);
+		icalcomponent_free(fresh);
+		if (moved && wbxml_child(appdata, EAS_CALENDAR_STARTTIME)) {
+			/* moved without an end: it keeps its length */
+			cal_remove_kind(ov, ICAL_DTEND_PROPERTY, NULL);
+			cal_remove_kind(ov, ICAL_DURATION_PROPERTY, NULL);
+			add_time(ov, ICAL_DTEND_PROPERTY, s + ov_dur, &z,
+				 ov_allday);
+		}
+	}
+	seal_all(a, cal);
+	uid = icalcomponent_get_uid(master);
+	*item_r = *old;
+	item_r->meta.uid = uid != NULL ? arena_strdup(a, uid) : old->meta.uid;
+	/* the parsed tree is freed with the arena: serialize a copy */
+	{
+		char *text = icalcomponent_as_ical_string_r(cal);
+
+		item_r->data_len = strlen(text);
+		item_r->data = arena_memdup(a, text, item_r->data_len + 1);
+		free(text);
+	}
+	return 0;
+}
+
+/* --- a Change keeps what the Calendar mapping does not read --- */
+
+static const uint16_t cal_tags[] = {
+	EAS_CALENDAR_SUBJECT,	    EAS_CALENDAR_LOCATION,
+	EAS_CALENDAR_STARTTIME,	    EAS_CALENDAR_ENDTIME,
+	EAS_CALENDAR_DTSTAMP,	    EAS_CALENDAR_ALLDAYEVENT,
+	EAS_CALENDAR_BUSYSTATUS,    EAS_CALENDAR_SENSITIVITY,
+	EAS_CALENDAR_CATEGORIES,    EAS_CALENDAR_ATTENDEES,
+	EAS_AIRSYNCBASE_BODY,	    EAS_CALENDAR_MEETINGSTATUS,
+	EAS_CALENDAR_ORGANIZERNAME, EAS_CALENDAR_RECURRENCE,
+	EAS_CALENDAR_EXCEPTIONS,    EAS_CALENDAR_TIMEZONE,
+	EAS_CALENDAR_UID,	    EAS_CALENDAR_CLIENTUID,
+};
+
+/* Whether p is something the mapping reads (and a Change rewrites). */
+static bool
+cal_mapped(icalproperty *p)
+{
+	const char *x = icalproperty_get_x_name(p);
+
+	if (icalproperty_isa(p) == ICAL_RECURRENCEID_PROPERTY)
+		return true;
+	if (icalproperty_isa(p) == ICAL_X_PROPERTY && x != NULL &&
+	    (strcasecmp(x, "X-EAS-NODES") == 0 ||
+	     strcasecmp(x, "X-EAS-EXCEPTION") == 0))
+		return true;
+	for (size_t i = 0; i < N_ELEMENTS(cal_tags); i++)
+		if (cal_home_of(cal_tags[i], p))
+			return true;
+	for (size_t i = 0; i < N_ELEMENTS(xprops); i++)
+		if (cal_home_of(xprops[i].tag, p))
+			return true;
+	return false;
+}
+
+static bool
+same_kind(icalproperty *x, icalproperty *y)
+{
+	const char *a, *b;
+
+	if (icalproperty_isa(x) != icalproperty_isa(y))
+		return false;
+	if (icalproperty_isa(x) != ICAL_X_PROPERTY)
+		return true;
+	a = icalproperty_get_x_name(x);
+	b = icalproperty_get_x_name(y);
+	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+/* What EAS makes of p: equal views mean the device saw no difference, so
+ * the stored property is kept as it is. */
+static const char *
+prop_view(struct arena *a, icalcomponent *cal, icalproperty *p)
+{
+	struct read_tz rt;
+	bool is_date;
+
+	switch (icalproperty_isa(p)) {
+	case ICAL_DTSTART_PROPERTY:
+	case ICAL_DTEND_PROPERTY:
+	case ICAL_DUE_PROPERTY:
+	case ICAL_RECURRENCEID_PROPERTY:
+	case ICAL_EXDATE_PROPERTY: {
+		int64_t t;
+
+		memset(&rt, 0, sizeof(rt));
+		t = read_time(cal, p, &rt, &is_date);
+		return arena_printf(a, "%d/%lld", is_date, (long long)t);
+	}
+	case ICAL_ATTENDEE_PROPERTY:
+	case ICAL_ORGANIZER_PROPERTY: {
+		icalcomponent *tmp = icalcomponent_new_vevent();
+		struct wbxml_node *app =
+			wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+		struct buf b;
+		char *hx;
+
+		icalcomponent_add_property(tmp, icalproperty_new_clone(p));
+		if (icalproperty_isa(p) == ICAL_ATTENDEE_PROPERTY) {
+			emit_attendees(a, tmp, app);
+		} else {
+			icalparameter *cn = icalproperty_get_first_parameter(
+				p, ICAL_CN_PARAMETER);
+
+			wbxml_add_text(a, app, EAS_CALENDAR_ORGANIZERNAME,
+				       cn != NULL ? icalparameter_get_cn(cn)
+						  : "");
+			if (!conv_ical_params_stand(p) ||
+			    param_x(p, "X-EAS-NOEMAIL") == NULL)
+				wbxml_add_text(
+					a, app, EAS_CALENDAR_ORGANIZEREMAIL,
+					strip_mailto(
+						icalproperty_get_organizer(p)));
+		}
+		icalcomponent_free(tmp);
+		/* equal trees encode to equal bytes: their hex is the view */
+		buf_init(&b, 0);
+		wbxml_encode(app, &b);
+		hx = arena_alloc(a, 2 * b.len + 1);
+		for (size_t i = 0; i < b.len; i++)
+			snprintf(hx + 2 * i, 3, "%02x", b.data[i]);
+		hx[2 * b.len] = '\0';
+		buf_deinit(&b);
+		return hx;
+	}
+	default: {
+		const char *v = icalproperty_get_value_as_string(p);
+
+		return arena_strdup(a, v != NULL ? v : "");
+	}
+	}
+}
+
+static bool
+has_param(icalproperty *p, icalparameter *q)
+{
+	icalparameter_kind k = icalparameter_isa(q);
+	icalparameter *x;
+
+	if (k != ICAL_X_PARAMETER)
+		return icalproperty_get_first_parameter(p, k) != NULL;
+	for (x = icalproperty_get_first_parameter(p, ICAL_X_PARAMETER);
+	     x != NULL;
+	     x = icalproperty_get_next_parameter(p, ICAL_X_PARAMETER)) {
+		const char *a = icalparameter_get_xname(x),
+			   *b = icalparameter_get_xname(q);
+
+		if (a != NULL && b != NULL && strcasecmp(a, b) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Parameters of the replaced property old that the new one does not set
+ * (LANGUAGE, ALTREP, RSVP, SENT-BY, ...) go on it. */
+static void
+carry_params(icalproperty *from, icalproperty *to)
+{
+	icalparameter *q, *params[64];
+	size_t n = 0;
+
+	switch (icalproperty_isa(to)) {
+	case ICAL_DTSTART_PROPERTY:
+	case ICAL_DTEND_PROPERTY:
+	case ICAL_RECURRENCEID_PROPERTY:
+	case ICAL_EXDATE_PROPERTY:
+	case ICAL_X_PROPERTY:
+		return;
+	default:
+		break;
+	}
+	for (q = icalproperty_get_first_parameter(from, ICAL_ANY_PARAMETER);
+	     q != NULL && n < N_ELEMENTS(params);
+	     q = icalproperty_get_next_parameter(from, ICAL_ANY_PARAMETER)) {
+		const char *xn = icalparameter_get_xname(q);
+
+		if (icalparameter_isa(q) == ICAL_X_PARAMETER && xn != NULL &&
+		    strncasecmp(xn, "X-EAS-", 6) == 0)
+			continue;
+		if (!has_param(to, q))
+			params[n++] = q;
+	}
+	for (size_t i = 0; i < n; i++)
+		icalproperty_add_parameter(to,
+					   icalparameter_new_clone(params[i]));
+}
+
+/* The one of the replaced properties a new one takes its parameters
+ * from: the same attendee or organizer, else the same kind. */
+static icalproperty *
+replaced_of(struct arena *a, icalproperty *const *gone, size_t ngone,
+	    icalproperty *np)
+{
+	icalproperty_kind k = icalproperty_isa(np);
+
+	for (size_t i = 0; i < ngone; i++) {
+		if (gone[i] == NULL || !same_kind(gone[i], np))
+			continue;
+		if (k == ICAL_ATTENDEE_PROPERTY ||
+		    k == ICAL_ORGANIZER_PROPERTY) {
+			const char *x =
+				icalproperty_get_value_as_string(gone[i]);
+			const char *y = icalproperty_get_value_as_string(np);
+
+			if (x == NULL || y == NULL || strcasecmp(x, y) != 0)
+				continue;
+		}
+		(void)a;
+		return gone[i];
+	}
+	return NULL;
+}
+
+/* old_ev takes the Change in new_ev: what the mapping reads (mapped) is
+ * replaced (kept as it is where EAS sees no difference), everything else
+ * stays; the alarm a reminder lives in (reminder_of) keeps its other
+ * properties. */
+void
+conv_ical_merge(struct arena *a, icalcomponent *old_cal, icalcomponent *old_ev,
+		icalcomponent *new_cal, icalcomponent *new_ev,
+		bool (*mapped)(icalproperty *p),
+		icalcomponent *(*reminder_of)(icalcomponent *c))
+{
+	size_t no, nn, ngone = 0;
+	icalproperty **op = props_of(a, old_ev, ICAL_ANY_PROPERTY, &no);
+	icalproperty **np = props_of(a, new_ev, ICAL_ANY_PROPERTY, &nn);
+	icalproperty **gone = arena_zalloc(a, (no + 1) * sizeof(*gone));
+	bool *used = arena_zalloc(a, nn + 1);
+	const char **nview = arena_zalloc(a, (nn + 1) * sizeof(*nview));
+	icalcomponent *oal, *nal;
+
+	for (size_t j = 0; j < nn; j++)
+		if (mapped(np[j]))
+			nview[j] = prop_view(a, new_cal, np[j]);
+	for (size_t i = 0; i < no; i++) {
+		const char *ov;
+		bool kept = false;
+
+		if (!mapped(op[i]))
+			continue;
+		ov = prop_view(a, old_cal, op[i]);
+		for (size_t j = 0; j < nn && !kept; j++) {
+			if (used[j] || nview[j] == NULL ||
+			    !same_kind(op[i], np[j]) ||
+			    strcmp(ov, nview[j]) != 0)
+				continue;
+			used[j] = kept = true;
+		}
+		if (!kept) {
+			icalcomponent_remove_property(old_ev, op[i]);
+			gone[ngone++] = op[i];
+		}
+	}
+	for (size_t j = 0; j < nn; j++) {
+		icalproperty *from;
+
+		icalcomponent_remove_property(new_ev, np[j]);
+		if (used[j]) {
+			icalproperty_free(np[j]);
+			continue;
+		}
+		if ((from = replaced_of(a, gone, ngone, np[j])) != NULL)
+			carry_params(from, np[j]);
+		icalcomponent_add_property(old_ev, np[j]);
+	}
+	for (size_t i = 0; i < ngone; i++)
+		icalproperty_free(gone[i]);
+	/* The reminder is the first relative alarm: its trigger follows the
+	 * device, its other properties stay; other alarms stay. */
+	oal = reminder_of(old_ev);
+	nal = reminder_of(new_ev);
+	if (nal != NULL && oal != NULL) {
+		icalproperty *ot = icalcomponent_get_first_property(
+			oal, ICAL_TRIGGER_PROPERTY);
+		icalproperty *nt = icalcomponent_get_first_property(
+			nal, ICAL_TRIGGER_PROPERTY);
+		const char *ovs = icalproperty_get_value_as_string(ot);
+		char *ovc = arena_strdup(a, ovs != NULL ? ovs : "");
+		const char *nvs = icalproperty_get_value_as_string(nt);
+
+		if (nvs == NULL || strcmp(ovc, nvs) != 0) {
+			icalcomponent_remove_property(oal, ot);
+			icalproperty_free(ot);
+			icalcomponent_remove_property(nal, nt);
+			icalcomponent_add_property(oal, nt);
+		}
+		icalcomponent_remove_component(new_ev, nal);
+		icalcomponent_free(nal);
+	} else if (nal == NULL && oal != NULL) {
+		icalcomponent_remove_component(old_ev, oal);
+		icalcomponent_free(oal);
+	}
+	cal_move_all(new_ev, old_ev);
+}
+
+static const char *
+rid_view(struct arena *a, icalcomponent *cal, icalcomponent *c)
+{
+	icalproperty *p =
+		icalcomponent_get_first_property(c, ICAL_RECURRENCEID_PROPERTY);
+
+	return p != NULL ? prop_view(a, cal, p) : NULL;
+}
+
+/* The stored calendar object of old with the Change in new_cal merged in;
+ * NULL when the stored object is not one we can merge into (the new one
+ * is used as it is). */
+static const char *
+cal_merge(struct arena *a, const struct store_item *old, icalcomponent *new_cal,
+	  size_t *len_r)
+{
+	icalcomponent *cal, *om = NULL, *nm = NULL, **ov, **nv;
+	size_t nov, nnv, ntz;
+	const char *err;
+	icalcomponent **tz;
+	char *text;
+	bool *matched;
+
+	if (old == NULL || old->data == NULL ||
+	    old->cls != STORE_CLASS_CALENDAR)
+		return NULL;
+	cal = conv_ical_parse(a, (const char *)old->data, old->data_len, &err);
+	if (cal == NULL)
+		return NULL;
+	drop_stale_all(a, cal);
+	ov = comps_of(a, cal, ICAL_VEVENT_COMPONENT, &nov);
+	nv = comps_of(a, new_cal, ICAL_VEVENT_COMPONENT, &nnv);
+	for (size_t i = 0; i < nov && om == NULL; i++)
+		if (rid_view(a, cal, ov[i]) == NULL)
+			om = ov[i];
+	for (size_t i = 0; i < nnv && nm == NULL; i++)
+		if (rid_view(a, new_cal, nv[i]) == NULL)
+			nm = nv[i];
+	if (om == NULL || nm == NULL)
+		return NULL;
+	/* zones first: the times are read against them */
+	tz = comps_of(a, new_cal, ICAL_VTIMEZONE_COMPONENT, &ntz);
+	for (size_t i = 0; i < ntz; i++) {
+		icalproperty *p = icalcomponent_get_first_property(
+			tz[i], ICAL_TZID_PROPERTY);
+
+		if (p != NULL &&
+		    vtimezone_of(cal, icalproperty_get_tzid(p)) == NULL)
+			icalcomponent_add_component(
+				cal, icalcomponent_new_clone(tz[i]));
+	}
+	conv_ical_merge(a, cal, om, new_cal, nm, cal_mapped,
+			cal_reminder_alarm);
+	matched = arena_zalloc(a, nov + 1);
+	for (size_t j = 0; j < nnv; j++) {
+		const char *nr = rid_view(a, new_cal, nv[j]);
+		bool done = false;
+
+		if (nr == NULL)
+			continue;
+		for (size_t i = 0; i < nov && !done; i++) {
+			const char *orr =
+				ov[i] != om ? rid_view(a, cal, ov[i]) : NULL;
+
+			if (orr == NULL || matched[i] || strcmp(orr, nr) != 0)
+				continue;
+			conv_ical_merge(a, cal, ov[i], new_cal, nv[j],
+					cal_mapped, cal_reminder_alarm);
+			matched[i] = done = true;
+		}
+		if (!done) {
+			icalcomponent_remove_component(new_cal, nv[j]);
+			icalcomponent_add_component(cal, nv[j]);
+		}
+	}
+	/* overrides the device no longer lists go */
+	for (size_t i = 0; i < nov; i++)
+		if (ov[i] != om && !matched[i]) {
+			icalcomponent_remove_component(cal, ov[i]);
+			icalcomponent_free(ov[i]);
+		}
+	seal_all(a, cal);
+	text = icalcomponent_as_ical_string_r(cal);
+	*len_r = strlen(text);
+	{
+		char *out = arena_memdup(a, text, *len_r + 1);
+
+		free(text);
+		return out;
+	}
 }
 
 /* --- import --- */

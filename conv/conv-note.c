@@ -52,6 +52,44 @@ node_text(const struct wbxml_node *n, size_t *len_r)
 	return wbxml_text(n);
 }
 
+static bool is_header_line(const char *p, const char *end);
+
+/* The headers Notes maps (a -B64 form is the same header). */
+static bool
+note_mapped(const char *name, size_t len)
+{
+	static const char *const names[] = {"Subject",	     "Message-Class",
+					    "Last-Modified", "Category",
+					    "Body-Type",     "X-EAS-Nodes"};
+
+	if (len > 4 && strncasecmp(name + len - 4, "-B64", 4) == 0)
+		len -= 4;
+	for (size_t i = 0; i < N_ELEMENTS(names); i++)
+		if (len == strlen(names[i]) &&
+		    strncasecmp(name, names[i], len) == 0)
+			return true;
+	return false;
+}
+
+static void
+keep_unmapped(struct buf *b, const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	if (!is_header_line(p, end))
+		return; /* a plain text note: no headers */
+	while (p < end && *p != '\n' &&
+	       !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol != NULL ? eol + 1 : end;
+		const char *colon = memchr(p, ':', (size_t)(next - p));
+
+		if (colon != NULL && !note_mapped(p, (size_t)(colon - p)))
+			buf_append(b, p, (size_t)(next - p));
+		p = next;
+	}
+}
+
 int
 conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		   const struct conv_ctx *ctx, const struct store_item *old,
@@ -67,10 +105,13 @@ conv_note_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	struct store_item_meta meta;
 
 	(void)ctx;
-	(void)old;
 	/* item_r is only written on success: no partial output. */
 	memset(&meta, 0, sizeof(meta));
 	buf_init(&b, 0);
+	/* A Change keeps the header lines of the stored note that Notes
+	 * does not map, as they are. */
+	if (old != NULL && old->data != NULL && old->cls == STORE_CLASS_NOTES)
+		keep_unmapped(&b, (const char *)old->data, old->data_len);
 	wbxml_foreach(appdata, n)
 	{
 		switch (n->tag) {

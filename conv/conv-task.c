@@ -44,6 +44,178 @@ utc_time(int64_t t)
 					     icaltimezone_get_utc_timezone());
 }
 
+static bool
+is_midnight(int64_t t)
+{
+	return t % 86400 == 0;
+}
+
+static struct icaltimetype
+task_time(int64_t t, bool utc, int64_t local, bool has_local)
+{
+	if (has_local && is_midnight(local))
+		return icaltime_from_timet_with_zone((time_t)local, 1, NULL);
+	if (utc)
+		return utc_time(t);
+	return icaltime_from_timet_with_zone((time_t)t, 0, NULL);
+}
+
+/* A task's DTSTART or DUE as EAS has it: the local wall time written as
+ * if UTC, and the UTC instant. Dates are the device's local midnight;
+ * floating times are the device's local time. */
+static void
+task_times(const struct conv_ctx *ctx, icalcomponent *cal, icalproperty *p,
+	   int64_t *local_r, int64_t *utc_r)
+{
+	struct icaltimetype tt =
+		icalvalue_get_datetime(icalproperty_get_value(p));
+	icalparameter *tzp =
+		icalproperty_get_first_parameter(p, ICAL_TZID_PARAMETER);
+	icaltimezone *z = NULL;
+
+	if (tt.is_date) {
+		*local_r = (int64_t)icaltime_as_timet(tt);
+		*utc_r = conv_date_to_eas(ctx, *local_r);
+		return;
+	}
+	if (icaltime_is_utc(tt)) {
+		*utc_r = (int64_t)icaltime_as_timet(tt);
+		*local_r = conv_utc_to_local(ctx, *utc_r);
+		return;
+	}
+	if (tzp != NULL) {
+		const char *id = icalparameter_get_tzid(tzp);
+
+		z = icalcomponent_get_timezone(cal, id);
+		if (z == NULL)
+			z = icaltimezone_get_builtin_timezone(id);
+		if (z == NULL)
+			z = icaltimezone_get_builtin_timezone_from_tzid(id);
+	}
+	tt.zone = NULL;
+	*local_r = (int64_t)icaltime_as_timet(tt);
+	*utc_r = z != NULL ? (int64_t)icaltime_as_timet_with_zone(tt, z)
+			   : conv_local_to_utc(ctx, *local_r);
+}
+
+/* What the Tasks mapping reads of a VTODO. */
+static bool
+task_mapped(icalproperty *p)
+{
+	const char *x = icalproperty_get_x_name(p);
+
+	switch (icalproperty_isa(p)) {
+	case ICAL_SUMMARY_PROPERTY:
+	case ICAL_PRIORITY_PROPERTY:
+	case ICAL_CLASS_PROPERTY:
+	case ICAL_STATUS_PROPERTY:
+	case ICAL_CATEGORIES_PROPERTY:
+	case ICAL_RRULE_PROPERTY:
+	case ICAL_DESCRIPTION_PROPERTY:
+	case ICAL_DTSTART_PROPERTY:
+	case ICAL_DUE_PROPERTY:
+	case ICAL_COMPLETED_PROPERTY:
+	case ICAL_UID_PROPERTY:
+		return true;
+	case ICAL_X_PROPERTY:
+		return x != NULL && (strncasecmp(x, "X-EAS-", 6) == 0 ||
+				     strcasecmp(x, "X-ALT-DESC") == 0);
+	default:
+		return false;
+	}
+}
+
+/* A task's reminder is its first alarm at a fixed time. */
+static icalcomponent *
+task_reminder(icalcomponent *c)
+{
+	icalcomponent *al;
+
+	for (al = icalcomponent_get_first_component(c, ICAL_VALARM_COMPONENT);
+	     al != NULL;
+	     al = icalcomponent_get_next_component(c, ICAL_VALARM_COMPONENT)) {
+		icalproperty *t = icalcomponent_get_first_property(
+			al, ICAL_TRIGGER_PROPERTY);
+
+		if (t != NULL &&
+		    !icaltime_is_null_time(icalproperty_get_trigger(t).time))
+			return al;
+	}
+	return NULL;
+}
+
+/* What EAS makes of STATUS (Complete) and PRIORITY (Importance). */
+static int
+status_view(icalproperty *p)
+{
+	return icalproperty_get_status(p) == ICAL_STATUS_COMPLETED;
+}
+
+static int
+priority_view(icalproperty *p)
+{
+	int pr = icalproperty_get_priority(p);
+
+	return pr <= 0 ? -1 : pr < 5 ? 2 : pr == 5 ? 1 : 0;
+}
+
+/* Where the device sees the same (IN-PROCESS and NEEDS-ACTION are both
+ * "not complete"), the stored property stays: the new one goes. */
+static void
+same_view(icalcomponent *otd, icalcomponent *td, icalproperty_kind kind,
+	  int (*view)(icalproperty *p))
+{
+	icalproperty *o = icalcomponent_get_first_property(otd, kind);
+	icalproperty *n = icalcomponent_get_first_property(td, kind);
+
+	if (o != NULL && n != NULL && view(o) == view(n)) {
+		icalcomponent_remove_property(td, n);
+		icalproperty_free(n);
+		/* a copy of the stored one: the merge keeps the stored one */
+		icalcomponent_add_property(td, icalproperty_new_clone(o));
+	}
+}
+
+/* The stored task old with the Change in cal/td merged in, NULL when old
+ * is no task we can merge into. */
+static const char *
+task_merge(struct arena *a, const struct store_item *old, icalcomponent *cal,
+	   icalcomponent *td, size_t *len_r)
+{
+	icalcomponent *ocal, *otd;
+	const char *err;
+	char *text, *out;
+
+	if (old == NULL || old->data == NULL || old->cls != STORE_CLASS_TASKS)
+		return NULL;
+	ocal = conv_ical_parse(a, (const char *)old->data, old->data_len, &err);
+	if (ocal == NULL)
+		return NULL;
+	otd = icalcomponent_get_first_component(ocal, ICAL_VTODO_COMPONENT);
+	if (otd == NULL)
+		return NULL;
+	conv_ical_drop_stale(a, ocal, otd);
+	same_view(otd, td, ICAL_STATUS_PROPERTY, status_view);
+	same_view(otd, td, ICAL_PRIORITY_PROPERTY, priority_view);
+	/* DTSTAMP is no EAS property: the stored one stays */
+	if (icalcomponent_get_first_property(otd, ICAL_DTSTAMP_PROPERTY)) {
+		icalproperty *p = icalcomponent_get_first_property(
+			td, ICAL_DTSTAMP_PROPERTY);
+
+		if (p != NULL) {
+			icalcomponent_remove_property(td, p);
+			icalproperty_free(p);
+		}
+	}
+	conv_ical_merge(a, ocal, otd, cal, td, task_mapped, task_reminder);
+	conv_ical_seal(a, ocal, otd);
+	text = icalcomponent_as_ical_string_r(ocal);
+	*len_r = strlen(text);
+	out = arena_memdup(a, text, *len_r + 1);
+	free(text);
+	return out;
+}
+
 int
 conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 		   const struct conv_ctx *ctx, const struct store_item *old,
@@ -53,9 +225,9 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 	size_t nunknown = 0;
 	icalcomponent *cal, *td;
 	const char *uid, *rrule = NULL;
-	int64_t t, v, due = 0, start = 0;
+	int64_t t, v, due = 0, start = 0, due_local = 0, start_local = 0;
 	bool has_due = false, has_start = false, due_utc = false;
-	bool start_utc = false;
+	bool start_utc = false, has_due_local = false, has_start_local = false;
 	struct store_item_meta meta;
 
 	(void)ctx;
@@ -160,6 +332,8 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			has_due = due_utc = true;
 			break;
 		case EAS_TASKS_DUEDATE:
+			due_local = t;
+			has_due_local = true;
 			if (!due_utc) {
 				due = t;
 				has_due = true;
@@ -170,6 +344,8 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			has_start = start_utc = true;
 			break;
 		case EAS_TASKS_STARTDATE:
+			start_local = t;
+			has_start_local = true;
 			if (!start_utc) {
 				start = t;
 				has_start = true;
@@ -199,30 +375,38 @@ conv_task_from_eas(struct arena *a, const struct wbxml_node *appdata,
 			break;
 		}
 	}
-	/* The UTC forms are exact instants; without them the local forms
-	 * become floating times. */
+	/* The local forms at midnight are dates (tasks are due on a day,
+	 * MS-ASTASK 2.2.2.8); else the UTC forms are exact instants, and
+	 * without them the local forms become floating times. */
 	if (has_start)
 		icalcomponent_add_property(
-			td,
-			icalproperty_new_dtstart(
-				start_utc ? utc_time(start)
-					  : icaltime_from_timet_with_zone(
-						    (time_t)start, 0, NULL)));
+			td, icalproperty_new_dtstart(
+				    task_time(start, start_utc, start_local,
+					      has_start_local)));
 	if (has_due)
 		icalcomponent_add_property(
-			td, icalproperty_new_due(
-				    due_utc ? utc_time(due)
-					    : icaltime_from_timet_with_zone(
-						      (time_t)due, 0, NULL)));
+			td, icalproperty_new_due(task_time(
+				    due, due_utc, due_local, has_due_local)));
 	if (nunknown > 0)
 		conv_ical_set_x(td, "X-EAS-NODES",
 				conv_nodes_pack(a, unknown, nunknown));
+	conv_ical_seal(a, cal, td);
 	item_r->meta = meta;
 	item_r->meta.date = has_due ? due : 0;
 	item_r->meta.date_end = has_due ? due : INT64_MAX;
 	item_r->meta.uid = arena_strdup(a, uid);
-	item_r->data =
-		(const uint8_t *)conv_ical_finish(a, cal, &item_r->data_len);
+	{
+		const char *merged =
+			task_merge(a, old, cal, td, &item_r->data_len);
+
+		if (merged != NULL) {
+			icalcomponent_free(cal);
+			item_r->data = (const uint8_t *)merged;
+		} else {
+			item_r->data = (const uint8_t *)conv_ical_finish(
+				a, cal, &item_r->data_len);
+		}
+	}
 	item_r->extra = NULL;
 	item_r->extra_len = 0;
 	return 0;
@@ -274,7 +458,7 @@ conv_task_to_eas(struct arena *a, const struct store_item *item,
 				       : pr == 5 ? "1"
 						 : "0");
 	}
-	v = conv_ical_get_x(a, td, "X-EAS-SENSITIVITY");
+	v = conv_ical_shadow(a, cal, td, "X-EAS-SENSITIVITY");
 	if (v != NULL) {
 		wbxml_add_text(a, appdata, EAS_TASKS_SENSITIVITY, v);
 	} else if ((p = icalcomponent_get_first_property(
@@ -292,45 +476,40 @@ conv_task_to_eas(struct arena *a, const struct store_item *item,
 					       ICAL_STATUS_COMPLETED
 				       ? "1"
 				       : "0");
+	/* Our exact EAS texts while they stand for the standard values,
+	 * else what the standard values say (an imported task, or one
+	 * edited elsewhere). */
 	for (size_t i = 0; i < N_ELEMENTS(tprops); i++) {
-		v = conv_ical_get_x(a, td, tprops[i].name);
+		v = conv_ical_shadow(a, cal, td, tprops[i].name);
 		if (v != NULL)
 			wbxml_add_text(a, appdata, tprops[i].tag, v);
 	}
-	/* An imported task: derive the EAS forms from the standard ones. */
-	if (conv_ical_get_x(a, td, "X-EAS-DUEDATE") == NULL &&
-	    conv_ical_get_x(a, td, "X-EAS-UTCDUEDATE") == NULL &&
+	if (conv_ical_shadow(a, cal, td, "X-EAS-DUEDATE") == NULL &&
+	    conv_ical_shadow(a, cal, td, "X-EAS-UTCDUEDATE") == NULL &&
 	    (p = icalcomponent_get_first_property(td, ICAL_DUE_PROPERTY))) {
-		struct icaltimetype tt = icalproperty_get_due(p);
+		int64_t local, utc;
 
-		add_iso(a, appdata, EAS_TASKS_DUEDATE,
-			(int64_t)icaltime_as_timet(tt));
-		add_iso(a, appdata, EAS_TASKS_UTCDUEDATE,
-			(int64_t)icaltime_as_timet_with_zone(
-				tt, tt.zone != NULL
-					    ? tt.zone
-					    : icaltimezone_get_utc_timezone()));
+		task_times(ctx, cal, p, &local, &utc);
+		add_iso(a, appdata, EAS_TASKS_DUEDATE, local);
+		add_iso(a, appdata, EAS_TASKS_UTCDUEDATE, utc);
 	}
-	if (conv_ical_get_x(a, td, "X-EAS-STARTDATE") == NULL &&
-	    conv_ical_get_x(a, td, "X-EAS-UTCSTARTDATE") == NULL &&
+	if (conv_ical_shadow(a, cal, td, "X-EAS-STARTDATE") == NULL &&
+	    conv_ical_shadow(a, cal, td, "X-EAS-UTCSTARTDATE") == NULL &&
 	    (p = icalcomponent_get_first_property(td, ICAL_DTSTART_PROPERTY))) {
-		struct icaltimetype tt = icalproperty_get_dtstart(p);
+		int64_t local, utc;
 
-		add_iso(a, appdata, EAS_TASKS_STARTDATE,
-			(int64_t)icaltime_as_timet(tt));
-		add_iso(a, appdata, EAS_TASKS_UTCSTARTDATE,
-			(int64_t)icaltime_as_timet_with_zone(
-				tt, tt.zone != NULL
-					    ? tt.zone
-					    : icaltimezone_get_utc_timezone()));
+		task_times(ctx, cal, p, &local, &utc);
+		add_iso(a, appdata, EAS_TASKS_STARTDATE, local);
+		add_iso(a, appdata, EAS_TASKS_UTCSTARTDATE, utc);
 	}
-	if (conv_ical_get_x(a, td, "X-EAS-DATECOMPLETED") == NULL &&
+	if (conv_ical_shadow(a, cal, td, "X-EAS-DATECOMPLETED") == NULL &&
 	    (p = icalcomponent_get_first_property(td, ICAL_COMPLETED_PROPERTY)))
 		add_iso(a, appdata, EAS_TASKS_DATECOMPLETED,
 			(int64_t)icaltime_as_timet(
 				icalproperty_get_completed(p)));
 	al = icalcomponent_get_first_component(td, ICAL_VALARM_COMPONENT);
-	if (conv_ical_get_x(a, td, "X-EAS-REMINDERTIME") == NULL &&
+	if (conv_ical_shadow(a, cal, td, "X-EAS-REMINDERTIME") == NULL &&
+	    conv_ical_shadow(a, cal, td, "X-EAS-REMINDERSET") == NULL &&
 	    al != NULL &&
 	    (p = icalcomponent_get_first_property(al, ICAL_TRIGGER_PROPERTY))) {
 		struct icaltriggertype trig = icalproperty_get_trigger(p);
@@ -341,9 +520,9 @@ conv_task_to_eas(struct arena *a, const struct store_item *item,
 				(int64_t)icaltime_as_timet(trig.time));
 		}
 	}
-	conv_ical_get_categories(a, td, appdata, EAS_TASKS_CATEGORIES,
+	conv_ical_get_categories(a, cal, td, appdata, EAS_TASKS_CATEGORIES,
 				 EAS_TASKS_CATEGORY);
-	v = conv_ical_get_x(a, td, "X-EAS-RECURRENCE");
+	v = conv_ical_shadow(a, cal, td, "X-EAS-RECURRENCE");
 	if (v != NULL) {
 		if (conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
 			return conv_fail(a, error_r, "bad X-EAS-RECURRENCE");
@@ -361,7 +540,7 @@ conv_task_to_eas(struct arena *a, const struct store_item *item,
 					       : icaltime_null_time(),
 				  &conv_rec_tasks, appdata);
 	}
-	conv_ical_get_body(a, td, ctx, appdata);
+	conv_ical_get_body(a, cal, td, ctx, appdata);
 	v = conv_ical_get_x(a, td, "X-EAS-NODES");
 	if (v != NULL && conv_nodes_unpack(a, v, strlen(v), appdata) < 0)
 		return conv_fail(a, error_r, "bad X-EAS-NODES");

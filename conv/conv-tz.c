@@ -2,8 +2,10 @@
  * bias and two yearly SYSTEMTIME rules. Times are converted with the
  * blob's own rules (what the device itself uses); zones are matched to
  * IANA names by rules, never by the free-text names. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "conv-int.h"
 #include "conv-tz.h"
@@ -417,20 +419,31 @@ rule_of(int64_t t, int before, struct conv_tz_date *d)
 	d->minute = (uint16_t)tm.tm_min;
 }
 
-void
-conv_tz_from_ical(icaltimezone *zone, int64_t t, struct conv_tz *tz_r)
+typedef int offset_fn(void *ctx, int64_t t);
+
+static int
+ical_offset_cb(void *ctx, int64_t t)
+{
+	return ical_offset(ctx, t);
+}
+
+/* Rules of the year of t from a function that gives the UTC offset (in
+ * seconds) at each instant: the two switches, found by day and bisected
+ * to the second. */
+static void
+tz_from_offsets(offset_fn *offset_at, void *ctx, int64_t t, const char *name,
+		struct conv_tz *tz_r)
 {
 	int64_t y = year_of(t),
 		start = days_from_civil(y, 1, 1) * 86400 + 43200;
-	int prev = ical_offset(zone, start), std = prev, dst = prev;
+	int prev = offset_at(ctx, start), std = prev, dst = prev;
 	int64_t trans[2] = {0, 0};
 	int before[2] = {0, 0}, ntrans = 0;
-	const char *name = icaltimezone_get_location(zone);
 
 	memset(tz_r, 0, sizeof(*tz_r));
 	for (int day = 1; day <= 366 && ntrans < 2; day++) {
 		int64_t noon = start + (int64_t)day * 86400;
-		int off = ical_offset(zone, noon);
+		int off = offset_at(ctx, noon);
 
 		if (off != prev) {
 			int64_t lo = noon - 86400, hi = noon;
@@ -439,7 +452,7 @@ conv_tz_from_ical(icaltimezone *zone, int64_t t, struct conv_tz *tz_r)
 			while (hi - lo > 1) {
 				int64_t mid = lo + (hi - lo) / 2;
 
-				if (ical_offset(zone, mid) == prev)
+				if (offset_at(ctx, mid) == prev)
 					lo = mid;
 				else
 					hi = mid;
@@ -468,4 +481,70 @@ conv_tz_from_ical(icaltimezone *zone, int64_t t, struct conv_tz *tz_r)
 		tz_r->std_name[i] = (uint8_t)name[i];
 		tz_r->dst_name[i] = (uint8_t)name[i];
 	}
+}
+
+/* Rules for a far year cost libical an expansion of every year up to it
+ * (seconds for a DTSTART in 6022): the rules of 2200 stand in for those of
+ * any later year, which no zone has announced anyway. */
+#define TZ_RULES_LATEST ((int64_t)7258118400) /* 2200-01-01T00:00:00Z */
+
+void
+conv_tz_from_ical(icaltimezone *zone, int64_t t, struct conv_tz *tz_r)
+{
+	const char *loc = icaltimezone_get_location(zone);
+	char name[32];
+
+	if (t > TZ_RULES_LATEST)
+		t = TZ_RULES_LATEST;
+
+	/* libical may rebuild the zone (and its strings) while it answers
+	 * the offset questions: keep a copy */
+	snprintf(name, sizeof(name), "%s", loc != NULL ? loc : "");
+	tz_from_offsets(ical_offset_cb, zone, t, name, tz_r);
+}
+
+int
+conv_tz_from_name(const char *name, int64_t t, struct conv_tz *tz_r)
+{
+	icaltimezone *z;
+
+	if (name == NULL || name[0] == '\0')
+		return -1;
+	if (strcmp(name, "UTC") == 0) {
+		memset(tz_r, 0, sizeof(*tz_r));
+		return 0;
+	}
+	z = icaltimezone_get_builtin_timezone(name);
+	if (z == NULL)
+		return -1;
+	conv_tz_from_ical(z, t, tz_r);
+	return 0;
+}
+
+static int
+libc_offset(void *ctx, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	(void)ctx;
+	localtime_r(&tt, &tm);
+	return (int)tm.tm_gmtoff;
+}
+
+static struct conv_tz system_tz;
+static pthread_once_t system_tz_once = PTHREAD_ONCE_INIT;
+
+static void
+system_tz_init(void)
+{
+	tzset();
+	tz_from_offsets(libc_offset, NULL, time_now(), NULL, &system_tz);
+}
+
+const struct conv_tz *
+conv_tz_system(void)
+{
+	pthread_once(&system_tz_once, system_tz_init);
+	return &system_tz;
 }

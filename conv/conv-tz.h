@@ -55,5 +55,11 @@ const char *conv_tz_tzid(struct arena *a, const struct conv_tz *tz);
 icalcomponent *conv_tz_vtimezone(const struct conv_tz *tz, const char *tzid);
 /* The blob for a libical zone, rules as in force in the year of t. */
 void conv_tz_from_ical(icaltimezone *zone, int64_t t, struct conv_tz *tz_r);
+/* The blob for an IANA zone name ("Europe/Berlin"), rules of the year of
+ * t. Returns 0, or -1 when the name is not a zone libical knows. */
+int conv_tz_from_name(const char *name, int64_t t, struct conv_tz *tz_r);
+/* The server's own local zone (TZ, /etc/localtime), as the C library
+ * sees it this year; computed once. */
+const struct conv_tz *conv_tz_system(void);
 
 #endif

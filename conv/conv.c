@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "conv-int.h"
+#include "conv-tz.h"
 #include "util.h"
+
+static const struct conv_tz *date_zone(const struct conv_ctx *ctx);
 
 int
 conv_fail(struct arena *a, const char **error_r, const char *fmt, ...)
@@ -23,6 +26,109 @@ int
 conv_parse_time(const char *s, int64_t *t_r)
 {
 	return s == NULL ? -1 : time_parse(s, t_r);
+}
+
+static int64_t
+day_floor(int64_t t)
+{
+	return (t >= 0 ? t / 86400 : (t - 86399) / 86400) * 86400;
+}
+
+const struct conv_tz *
+conv_date_zone(const struct conv_ctx *ctx)
+{
+	static const struct conv_tz utc;
+
+	if (ctx != NULL && ctx->dates_as_utc)
+		return &utc;
+	return date_zone(ctx);
+}
+
+static const struct conv_tz *
+date_zone(const struct conv_ctx *ctx)
+{
+	if (ctx != NULL && ctx->date_tz != NULL)
+		return ctx->date_tz;
+	return conv_tz_system();
+}
+
+int64_t
+conv_local_to_utc(const struct conv_ctx *ctx, int64_t local)
+{
+	return conv_tz_local_to_utc(date_zone(ctx), local);
+}
+
+int64_t
+conv_utc_to_local(const struct conv_ctx *ctx, int64_t t)
+{
+	return conv_tz_utc_to_local(date_zone(ctx), t);
+}
+
+int64_t
+conv_date_to_eas(const struct conv_ctx *ctx, int64_t date)
+{
+	if (ctx != NULL && ctx->dates_as_utc)
+		return date;
+	return conv_tz_local_to_utc(date_zone(ctx), date);
+}
+
+int64_t
+conv_date_from_eas(const struct conv_ctx *ctx, int64_t t)
+{
+	if (ctx != NULL && ctx->dates_as_utc)
+		return day_floor(t + 3 * 3600);
+	return day_floor(conv_tz_utc_to_local(date_zone(ctx), t) + 3 * 3600);
+}
+
+void
+conv_hash_init(struct conv_hash *h)
+{
+	h->h = 2166136261u;
+}
+
+void
+conv_hash_feed(struct conv_hash *h, const void *s, size_t len)
+{
+	const uint8_t *p = s;
+
+	for (size_t i = 0; i < len; i++) {
+		h->h ^= p[i];
+		h->h *= 16777619u;
+	}
+}
+
+void
+conv_hash_final(const struct conv_hash *h, char out[9])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint32_t v = h->h;
+
+	for (int i = 7; i >= 0; i--) {
+		out[i] = hex[v & 15];
+		v >>= 4;
+	}
+	out[8] = '\0';
+}
+
+void
+conv_hash_hex(const void *s, size_t len, char out[9])
+{
+	struct conv_hash h;
+
+	conv_hash_init(&h);
+	conv_hash_feed(&h, s, len);
+	conv_hash_final(&h, out);
+}
+
+bool
+conv_hash_ok(const char *hex, size_t hexlen, const void *s, size_t len)
+{
+	char h[9];
+
+	if (hex == NULL || hexlen != 8)
+		return false;
+	conv_hash_hex(s, len, h);
+	return memcmp(h, hex, 8) == 0;
 }
 
 int
@@ -229,6 +335,72 @@ ghost_merge(struct arena *a, const struct wbxml_node *appdata,
 	return 0;
 }
 
+/* A client that sends an empty contacts:Picture for "unchanged" (the
+ * quirk table says which): the stored picture stands in for it. */
+static int
+keep_empty_picture(struct arena *a, const struct wbxml_node **in,
+		   const struct conv_ctx *ctx, const struct store_item *old,
+		   const char **error_r)
+{
+	const struct wbxml_node *pic = wbxml_child(*in, EAS_CONTACTS_PICTURE);
+	struct wbxml_node *old_app, *merged;
+	const struct wbxml_node *n, *kept;
+	struct conv_ctx full = *ctx;
+
+	if (pic == NULL || (pic->data != NULL && pic->len > 0))
+		return 0;
+	full.supported = NULL;
+	full.nsupported = 0;
+	full.nprefs = 0;
+	old_app = wbxml_new(a, (*in)->tag);
+	if (conv_to_eas(a, old, &full, old_app, error_r) < 0)
+		return -1;
+	kept = wbxml_child(old_app, EAS_CONTACTS_PICTURE);
+	merged = wbxml_new(a, (*in)->tag);
+	wbxml_foreach(*in, n)
+	{
+		if (n->tag != EAS_CONTACTS_PICTURE)
+			wbxml_append(merged, wbxml_clone(a, n));
+		else if (kept != NULL)
+			wbxml_append(merged, wbxml_clone(a, kept));
+	}
+	*in = merged;
+	return 0;
+}
+
+/* Digest 5.16 (MS-ASCAL and MS-ASCNTC allow them): real clients send an
+ * empty element to mean "no value" (<calendar:Reminder/>,
+ * <contacts:Birthday/>, an empty <calendar:Exceptions/> or
+ * <contacts:Categories/>). After ghosting, where its presence kept the old
+ * value out, it is dropped, so on an Add the property is not set and on a
+ * Change it is cleared, for every property of every class. A container
+ * left empty goes too, and so does a Body without Data. */
+static struct wbxml_node *
+drop_empty(struct arena *a, const struct wbxml_node *n, unsigned depth)
+{
+	struct wbxml_node *copy;
+	const struct wbxml_node *c;
+
+	if (n->child == NULL)
+		return n->data != NULL && n->len > 0 ? wbxml_clone(a, n) : NULL;
+	if (depth > 32)
+		return wbxml_clone(a, n);
+	copy = wbxml_new(a, n->tag);
+	wbxml_foreach(n, c)
+	{
+		struct wbxml_node *k = drop_empty(a, c, depth + 1);
+
+		if (k != NULL)
+			wbxml_append(copy, k);
+	}
+	if (copy->child == NULL)
+		return NULL;
+	if (n->tag == EAS_AIRSYNCBASE_BODY &&
+	    wbxml_child(copy, EAS_AIRSYNCBASE_DATA) == NULL)
+		return NULL;
+	return copy;
+}
+
 int
 conv_from_eas(struct arena *a, enum store_class cls,
 	      const struct wbxml_node *appdata, const struct conv_ctx *ctx,
@@ -243,6 +415,15 @@ conv_from_eas(struct arena *a, enum store_class cls,
 	if (old != NULL && ctx->supported != NULL && old->cls == cls &&
 	    ghost_merge(a, appdata, ctx, old, &in, error_r) < 0)
 		return -1;
+	if (old != NULL && ctx->empty_picture_kept &&
+	    cls == STORE_CLASS_CONTACTS && old->cls == cls &&
+	    keep_empty_picture(a, &in, ctx, old, error_r) < 0)
+		return -1;
+	{
+		struct wbxml_node *clean = drop_empty(a, in, 0);
+
+		in = clean != NULL ? clean : wbxml_new(a, appdata->tag);
+	}
 	switch (cls) {
 	case STORE_CLASS_CONTACTS:
 		ret = conv_contact_from_eas(a, in, ctx, old, item_r, error_r);
@@ -264,6 +445,32 @@ conv_from_eas(struct arena *a, enum store_class cls,
 		item_r->meta.size = (int64_t)item_r->data_len;
 	}
 	return ret;
+}
+
+int
+conv_instance_from_eas(struct arena *a, enum store_class cls,
+		       const char *instance_id,
+		       const struct wbxml_node *appdata,
+		       const struct conv_ctx *ctx, const struct store_item *old,
+		       struct store_item *item_r, int64_t *instance_r,
+		       const char **error_r)
+{
+	const struct wbxml_node *clean = NULL;
+
+	if (cls != STORE_CLASS_CALENDAR || old == NULL ||
+	    old->cls != STORE_CLASS_CALENDAR)
+		return conv_fail(a, error_r,
+				 "InstanceId on an item that is not an event");
+	if (conv_parse_time(instance_id, instance_r) < 0)
+		return conv_fail(a, error_r, "bad InstanceId '%s'",
+				 instance_id != NULL ? instance_id : "");
+	if (appdata != NULL) {
+		clean = drop_empty(a, appdata, 0);
+		if (clean == NULL)
+			clean = wbxml_new(a, appdata->tag);
+	}
+	return conv_calendar_instance(a, old, *instance_r, appdata, clean, ctx,
+				      item_r, error_r);
 }
 
 int

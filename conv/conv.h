@@ -32,6 +32,14 @@ struct conv_body_pref {
  * Returns 0, or -1 for a missing or out-of-range value. */
 int conv_body_pref_parse(const struct wbxml_node *n, struct conv_body_pref *p);
 
+struct conv_tz; /* conv-tz.h */
+
+/* The account setting (store_policy_get/set) that names the zone of an
+ * account's date-only values when its device's is not known: an IANA name
+ * such as "Europe/Berlin". Devices do not see it (it is no MS-ASPROV
+ * policy). */
+#define CONV_ZONE_SETTING "easd.timezone"
+
 /* What the requesting device asked for and can take. */
 struct conv_ctx {
 	unsigned version; /* 121, 140, 141, 160, 161 */
@@ -48,6 +56,17 @@ struct conv_ctx {
 	const char *item_server_id;
 	/* The folder the item is in (EAS_FOLDER_DRAFTS: email is a draft). */
 	int folder_type;
+	/* The zone of date-only values (birthdays, anniversaries, all-day
+	 * events without a zone of their own, task dates). Clients send the
+	 * local midnight of the date in UTC and expect it back so (digest
+	 * 8.2), and no one UTC instant is the same date from UTC-11 to
+	 * UTC+14: the device's zone decides. NULL = the server's zone. */
+	const struct conv_tz *date_tz;
+	/* What the quirk table (server/quirks.c) knows of the client: */
+	bool dates_as_utc;	 /* it writes and reads date-only values as
+				    the UTC day, not as local midnight */
+	bool empty_picture_kept; /* an empty contacts:Picture in a Change
+				    means "unchanged", not "cleared" */
 };
 
 /* Client ApplicationData -> store item for a class. old is the stored
@@ -58,6 +77,23 @@ int conv_from_eas(struct arena *a, enum store_class cls,
 		  const struct wbxml_node *appdata, const struct conv_ctx *ctx,
 		  const struct store_item *old, struct store_item *item_r,
 		  const char **error_r);
+
+/* One occurrence of a recurring event (16.x airsyncbase:InstanceId in a
+ * Sync Change or Delete, MS-ASAIRS 2.2.2.25): appdata NULL deletes it (an
+ * EXDATE; an override of it goes), else its properties are changed (the
+ * RECURRENCE-ID override is made or updated; elements the client leaves
+ * out stay as the series has them). The series itself stays. old is the
+ * stored series. instance_id is the original start (compact or ISO form);
+ * *instance_r gets it as UTC seconds, for the reply. Returns 0, or -1 with
+ * *error_r (Sync status 6: not a calendar item, not recurring, bad
+ * InstanceId or data). */
+int conv_instance_from_eas(struct arena *a, enum store_class cls,
+			   const char *instance_id,
+			   const struct wbxml_node *appdata,
+			   const struct conv_ctx *ctx,
+			   const struct store_item *old,
+			   struct store_item *item_r, int64_t *instance_r,
+			   const char **error_r);
 
 /* Store item -> ApplicationData children appended to appdata, as the
  * version and body preferences in ctx ask. Returns 0, or -1 with *error_r

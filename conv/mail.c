@@ -1130,8 +1130,15 @@ mail_item_from_mime(struct arena *a, const char *data, size_t len,
 	if (mail_parse_info(a, data, len, &mi, &meta, error_r) < 0)
 		return -1;
 	item_r->cls = STORE_CLASS_EMAIL;
-	item_r->data = arena_memdup(a, data, len + 1);
-	((uint8_t *)item_r->data)[len] = '\0';
+	{
+		/* data is len bytes, not a string: the NUL is ours */
+		uint8_t *copy = arena_alloc(a, len + 1);
+
+		if (len > 0)
+			memcpy(copy, data, len);
+		copy[len] = '\0';
+		item_r->data = copy;
+	}
 	item_r->data_len = len;
 	mail_info_write(a, &mi, &item_r->extra, &item_r->extra_len);
 	item_r->meta = meta;

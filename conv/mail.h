@@ -53,15 +53,19 @@ int mail_set_last_verb(struct arena *a, const struct store_item *item, int verb,
 		       size_t *extra_len_r, const char **error_r);
 
 /* Store a parsed message (from mail_item_from_mime) in a mail folder of
- * the account: folder_id 0 is its Inbox. One commit; the store's change
- * notification wakes the account's devices. *stored_r (may be NULL) gets
- * the new item (ServerId in a). STORE_NOTFOUND when the account or folder
- * does not exist, STORE_INVALID when the folder does not hold mail, else
- * the store's error. Every way mail enters a mailbox goes through here:
- * LMTP, easctl deliver, local sending, automatic replies. */
+ * the account: folder_id 0 is its Inbox. return_path is the envelope
+ * sender (LMTP MAIL FROM, "" for the null sender <>), recorded as the
+ * message's first line "Return-Path: <...>" (RFC 5321 4.4); NULL when
+ * there is none. One commit; the store's change notification wakes the
+ * account's devices. *stored_r (may be NULL) gets the new item (ServerId
+ * in a). STORE_NOTFOUND when the account or folder does not exist,
+ * STORE_INVALID when the folder does not hold mail or the return path is
+ * not one, else the store's error. Every way mail enters a mailbox goes
+ * through here: LMTP, easctl deliver, local sending, automatic replies. */
 enum store_error mail_deliver(struct store *s, struct arena *a,
 			      int64_t account_id, int64_t folder_id,
 			      const struct store_item *parsed,
+			      const char *return_path,
 			      struct store_item *stored_r);
 
 /* The iCalendar text (UTF-8, in a) of a meeting message: an invitation,

@@ -566,28 +566,44 @@ place(struct store *s, struct arena *a, const struct meeting_self *me,
 	return store_meeting(s, a, me->account_id, &old, cal, 0, NULL);
 }
 
+/* The stored meeting of it's UID: 1 with the item, its iCalendar and its
+ * series; 0 when there is none or it cannot be read (*what_r says
+ * which); -1 on a store error (*e_r). */
+static int
+load_meeting(struct store *s, struct arena *a, const struct meeting_self *me,
+	     const struct itip *it, struct store_item *old,
+	     icalcomponent **cal_r, icalcomponent **master_r,
+	     const char **what_r, enum store_error *e_r)
+{
+	*e_r = store_item_by_uid(s, a, me->account_id, STORE_CLASS_CALENDAR,
+				 it->uid, old);
+	if (*e_r == STORE_NOTFOUND) {
+		*e_r = STORE_OK;
+		*what_r = "no such meeting";
+		return 0;
+	}
+	if (*e_r != STORE_OK)
+		return -1;
+	*cal_r = parse_item(a, old);
+	if (*cal_r == NULL || (*master_r = master_of(*cal_r)) == NULL) {
+		*what_r = "the stored meeting cannot be read";
+		return 0;
+	}
+	return 1;
+}
+
 static enum store_error
 cancelled(struct store *s, struct arena *a, const struct meeting_self *me,
 	  const struct store_item *mail, const struct itip *it,
 	  const char **what_r)
 {
 	struct store_item old;
-	icalcomponent *cal, *master;
+	icalcomponent *cal = NULL, *master = NULL;
 	enum store_error e;
+	int r = load_meeting(s, a, me, it, &old, &cal, &master, what_r, &e);
 
-	e = store_item_by_uid(s, a, me->account_id, STORE_CLASS_CALENDAR,
-			      it->uid, &old);
-	if (e == STORE_NOTFOUND) {
-		*what_r = "no such meeting";
-		return STORE_OK;
-	}
-	if (e != STORE_OK)
+	if (r <= 0)
 		return e;
-	cal = parse_item(a, &old);
-	if (cal == NULL || (master = master_of(cal)) == NULL) {
-		*what_r = "the stored meeting cannot be read";
-		return STORE_OK;
-	}
 	if (!from_organizer(a, mail, master, it)) {
 		*what_r = "not from the meeting's organizer";
 		return STORE_OK;
@@ -619,7 +635,7 @@ replied(struct store *s, struct arena *a, const struct meeting_self *me,
 	const char **what_r)
 {
 	struct store_item old;
-	icalcomponent *cal, *master, *ev;
+	icalcomponent *cal = NULL, *master = NULL, *ev;
 	icalproperty *from, *att;
 	const char *addr;
 	enum store_error e;
@@ -635,19 +651,8 @@ replied(struct store *s, struct arena *a, const struct meeting_self *me,
 		*what_r = "a reply not from the attendee it names";
 		return STORE_OK;
 	}
-	e = store_item_by_uid(s, a, me->account_id, STORE_CLASS_CALENDAR,
-			      it->uid, &old);
-	if (e == STORE_NOTFOUND) {
-		*what_r = "no such meeting";
-		return STORE_OK;
-	}
-	if (e != STORE_OK)
+	if (load_meeting(s, a, me, it, &old, &cal, &master, what_r, &e) <= 0)
 		return e;
-	cal = parse_item(a, &old);
-	if (cal == NULL || (master = master_of(cal)) == NULL) {
-		*what_r = "the stored meeting cannot be read";
-		return STORE_OK;
-	}
 	if (!organized_by(a, me, master)) {
 		*what_r = "the account does not organize the meeting";
 		return STORE_OK;

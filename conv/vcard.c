@@ -231,17 +231,21 @@ qp_decode(struct arena *a, struct vcard_line *l)
 int
 vcard_next(struct vcard_reader *r, struct vcard_line *l)
 {
-	const char *s;
+	const char *s, *start;
 	size_t slen;
+	int ret = 1;
 
 	do {
 		if (r->p >= r->end)
 			return 0;
+		start = r->p;
 		next_logical(r->a, &r->p, r->end, &s, &slen);
 	} while (slen == 0);
 	r->lines++;
-	if (parse_line(s, slen, l) < 0)
-		return -1;
+	if (parse_line(s, slen, l) < 0) {
+		ret = -1;
+		goto out;
+	}
 	if (is_qp(l)) {
 		/* 2.1 soft line breaks: "=" ends a line that goes on in the
 		 * next one, unindented. */
@@ -261,7 +265,10 @@ vcard_next(struct vcard_reader *r, struct vcard_line *l)
 		}
 		qp_decode(r->a, l);
 	}
-	return 1;
+out:
+	l->src = start;
+	l->src_len = (size_t)(r->p - start);
+	return ret;
 }
 
 size_t
@@ -339,32 +346,38 @@ vcard_begin(struct vcard_writer *w, const char *name)
 void
 vcard_put_text(struct vcard_writer *w, const char *s, size_t len)
 {
+	vcard_escape(&w->b, s, len);
+}
+
+void
+vcard_escape(struct buf *b, const char *s, size_t len)
+{
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 
 		switch (c) {
 		case '\\':
-			buf_append(&w->b, "\\\\", 2);
+			buf_append(b, "\\\\", 2);
 			break;
 		case ',':
-			buf_append(&w->b, "\\,", 2);
+			buf_append(b, "\\,", 2);
 			break;
 		case ';':
-			buf_append(&w->b, "\\;", 2);
+			buf_append(b, "\\;", 2);
 			break;
 		case '\n':
-			buf_append(&w->b, "\\n", 2);
+			buf_append(b, "\\n", 2);
 			break;
 		case '\r':
 			if (i + 1 < len && s[i + 1] == '\n') {
-				buf_append(&w->b, "\\n", 2);
+				buf_append(b, "\\n", 2);
 				i++;
 			} else {
-				buf_append(&w->b, "\\r", 2);
+				buf_append(b, "\\r", 2);
 			}
 			break;
 		default:
-			buf_putc(&w->b, (uint8_t)c);
+			buf_putc(b, (uint8_t)c);
 			break;
 		}
 	}

@@ -37,6 +37,9 @@ struct vcard_line {
 	size_t vlen;
 	const char *raw; /* the whole logical line, unfolded */
 	size_t raw_len;
+	const char *src; /* the line as it is in the input: folds, soft
+			    breaks and the final line end included */
+	size_t src_len;
 };
 
 struct vcard_reader {
@@ -89,6 +92,8 @@ void vcard_writer_deinit(struct vcard_writer *w);
 void vcard_begin(struct vcard_writer *w, const char *name);
 /* Append text escaped per RFC 2426 5.8.4 (CR LF and lone LF as "\n"). */
 void vcard_put_text(struct vcard_writer *w, const char *s, size_t len);
+/* The same escaping into any buffer. */
+void vcard_escape(struct buf *b, const char *s, size_t len);
 /* End the line: fold at 75 octets without splitting a UTF-8 sequence
  * (RFC 2426 2.6), then CR LF. */
 void vcard_end(struct vcard_writer *w);

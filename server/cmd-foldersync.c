@@ -4,14 +4,20 @@
 #include <string.h>
 
 #include "log.h"
+#include "loop.h"
 #include "server.h"
 #include "synckey.h"
 #include "util.h"
 
-/* FolderSync / Folder* statuses (MS-ASCMD 2.2.3.177.x). */
+/* FolderSync / Folder* statuses (MS-ASCMD 2.2.3.177.x). FolderUpdate
+ * answers 2 for a special folder and keeps 3 for the recipient
+ * information cache (2.2.3.177.6); FolderCreate and FolderDelete use 3
+ * for special folders. */
 #define FS_OK 1
 #define FS_EXISTS 2
 #define FS_SPECIAL 3
+#define FS_UPDATE_SPECIAL 2
+#define FS_UPDATE_RI_CACHE 3
 #define FS_NOT_FOUND 4
 #define FS_PARENT_NOT_FOUND 5
 #define FS_SERVER_ERROR 6
@@ -81,15 +87,20 @@ nochange_answer(struct eas_req *req, const char *key)
 }
 
 /* Hierarchy changes for the device since st (everything for a new one),
- * built into a FolderSync answer; the state is saved with it. */
+ * built into a FolderSync answer; the state is saved with it. While the
+ * hierarchy is probed (loop.h) an answer carries one folder (and the
+ * deletes before it); isolate_first isolates the folder the answer would
+ * have carried first. */
 static enum eas_cmd_result
 foldersync_answer(struct eas_req *req, struct store_sync_state *st, bool fresh,
+		  struct loop_guard *g, bool isolate_first,
 		  struct wbxml_node **out_r)
 {
 	struct store_folder_change *ch;
 	struct wbxml_node *root, *changes;
-	size_t n, shown = 0;
-	int64_t hwm;
+	size_t n, shown = 0, folders = 0;
+	int64_t hwm, consumed = 0;
+	bool probe = false, as_new = fresh, stopped = false;
 	enum store_error e;
 	struct buf bytes;
 
@@ -119,6 +130,14 @@ foldersync_answer(struct eas_req *req, struct store_sync_state *st, bool fresh,
 	root = wbxml_new(req->arena, EAS_FOLDERHIERARCHY_FOLDERSYNC);
 	wbxml_add_int(req->arena, root, EAS_FOLDERHIERARCHY_STATUS, FS_OK);
 	req->eas_status = FS_OK;
+	if (loop_concerns(g, 0)) {
+		bool probe_fresh;
+
+		if (!fresh)
+			loop_advanced(g, 0);
+		probe = loop_probing(g, 0, &probe_fresh);
+		as_new = fresh || (probe && probe_fresh);
+	}
 	st->prev_key = fresh ? NULL : st->cur_key;
 	st->cur_key = synckey_next(req->arena, fresh ? NULL : st->cur_key);
 	wbxml_add_text(req->arena, root, EAS_FOLDERHIERARCHY_SYNCKEY,
@@ -129,40 +148,177 @@ foldersync_answer(struct eas_req *req, struct store_sync_state *st, bool fresh,
 						     EAS_FOLDERHIERARCHY_COUNT);
 
 		for (size_t i = 0; i < n; i++) {
+			const struct store_folder *f = &ch[i].folder;
+			bool gone = ch[i].kind == STORE_CHANGE_DELETE;
 			uint16_t tag = ch[i].kind == STORE_CHANGE_ADD
 					       ? EAS_FOLDERHIERARCHY_ADD
-				       : ch[i].kind == STORE_CHANGE_DELETE
-					       ? EAS_FOLDERHIERARCHY_DELETE
-					       : EAS_FOLDERHIERARCHY_UPDATE;
+				       : gone ? EAS_FOLDERHIERARCHY_DELETE
+					      : EAS_FOLDERHIERARCHY_UPDATE;
 
 			/* A new device gets only live folders. */
-			if (fresh && (ch[i].kind == STORE_CHANGE_DELETE ||
-				      ch[i].folder.deleted))
+			if (as_new && (gone || f->deleted)) {
+				consumed = f->modseq;
 				continue;
-			if (fresh)
+			}
+			if (as_new)
 				tag = EAS_FOLDERHIERARCHY_ADD;
-			add_folder(req, changes, tag, &ch[i].folder);
+			if (!gone && loop_concerns(g, 0)) {
+				if (probe && folders > 0) {
+					stopped = true; /* one an answer */
+					break;
+				}
+				if (!loop_is_isolated(g, 0, f->id, f->modseq) &&
+				    isolate_first) {
+					loop_isolate(g, 0, f->id, f->modseq,
+						     f->server_id);
+					isolate_first = false;
+				}
+				if (loop_is_isolated(g, 0, f->id, f->modseq)) {
+					consumed = f->modseq;
+					continue;
+				}
+			}
+			add_folder(req, changes, tag, f);
 			shown++;
+			folders += !gone;
+			consumed = f->modseq;
 		}
 		count->data =
 			(const uint8_t *)arena_printf(req->arena, "%zu", shown);
 		count->len = strlen((const char *)count->data);
 	}
+	if (probe && !stopped)
+		loop_probe_end(g, 0);
 	buf_init(&bytes, 0);
 	if (wbxml_encode(root, &bytes) < 0) {
 		buf_deinit(&bytes);
 		req->http_status = 500;
 		return EAS_CMD_ERROR;
 	}
-	st->hwm = hwm;
+	st->hwm = stopped ? consumed : hwm;
 	st->response = arena_memdup(req->arena, bytes.data, bytes.len);
 	st->response_len = bytes.len;
 	buf_deinit(&bytes);
 	e = store_sync_save(req->store, st);
+	if (e == STORE_OK)
+		e = loop_guard_save(g);
 	if (e != STORE_OK)
 		return eas_req_store_error(req, e, "hierarchy state");
 	*out_r = root;
 	return EAS_CMD_OK;
+}
+
+/* The cached answer to key came loop_limit() times: with one folder in it,
+ * that folder is isolated and the answer without it replaces the cached
+ * one; with several, key gets a new answer and the hierarchy is probed. */
+static enum eas_cmd_result
+hierarchy_loop(struct eas_req *req, struct store_sync_state *st,
+	       struct loop_guard *g, const char *key, int64_t repeats,
+	       struct wbxml_node **out_r)
+{
+	struct wbxml_node *root;
+	const struct wbxml_node *changes, *n, *one = NULL;
+	int64_t min_modseq = INT64_MAX;
+	size_t nfolders = 0;
+	const char *error;
+	enum store_error e;
+
+	loop_found(g, 0, "FolderSync", key, repeats);
+	if (wbxml_decode(req->arena, st->response, st->response_len,
+			 &wbxml_limits_default, &root, &error) < 0)
+		return replay(req, st, out_r);
+	changes = wbxml_child(root, EAS_FOLDERHIERARCHY_CHANGES);
+	if (changes != NULL)
+		wbxml_foreach(changes, n)
+		{
+			const char *sid = wbxml_child_text(
+				n, EAS_FOLDERHIERARCHY_SERVERID);
+			struct store_folder f;
+
+			if ((n->tag != EAS_FOLDERHIERARCHY_ADD &&
+			     n->tag != EAS_FOLDERHIERARCHY_UPDATE) ||
+			    sid == NULL)
+				continue;
+			nfolders++;
+			one = n;
+			if (store_folder_get(req->store, req->arena,
+					     req->account.id, sid,
+					     &f) == STORE_OK)
+				min_modseq = EAS_MIN(min_modseq, f.modseq);
+		}
+	if (nfolders > 1 && min_modseq != INT64_MAX) {
+		st->hwm = EAS_MIN(st->hwm, min_modseq - 1);
+		loop_probe_start(g, 0, false, NULL, 0);
+		st->cur_key = key;
+		st->prev_key = NULL;
+		return foldersync_answer(req, st, false, g, false, out_r);
+	}
+	if (nfolders == 1) {
+		const char *sid =
+			wbxml_child_text(one, EAS_FOLDERHIERARCHY_SERVERID);
+		struct wbxml_node *old = root, *kept;
+		const struct wbxml_node *k;
+		struct store_folder f;
+		size_t shown = 0;
+		struct buf bytes;
+
+		if (store_folder_get(req->store, req->arena, req->account.id,
+				     sid, &f) == STORE_OK)
+			loop_isolate(g, 0, f.id, f.modseq, sid);
+		/* the same answer without that folder */
+		root = wbxml_new(req->arena, old->tag);
+		wbxml_foreach(old, n)
+		{
+			if (n != changes) {
+				wbxml_append(root, wbxml_clone(req->arena, n));
+				continue;
+			}
+			kept = wbxml_add(req->arena, root, n->tag);
+			wbxml_foreach(changes, k) shown +=
+				k != one && k->tag != EAS_FOLDERHIERARCHY_COUNT;
+			wbxml_add_textf(req->arena, kept,
+					EAS_FOLDERHIERARCHY_COUNT, "%zu",
+					shown);
+			wbxml_foreach(changes,
+				      k) if (k != one &&
+					     k->tag !=
+						     EAS_FOLDERHIERARCHY_COUNT)
+				wbxml_append(kept, wbxml_clone(req->arena, k));
+		}
+		buf_init(&bytes, 0);
+		if (wbxml_encode(root, &bytes) < 0) {
+			buf_deinit(&bytes);
+			req->http_status = 500;
+			return EAS_CMD_ERROR;
+		}
+		st->response = arena_memdup(req->arena, bytes.data, bytes.len);
+		st->response_len = bytes.len;
+		buf_deinit(&bytes);
+	}
+	e = store_sync_save(req->store, st);
+	if (e == STORE_OK)
+		e = loop_guard_save(g);
+	if (e != STORE_OK)
+		return eas_req_store_error(req, e, "hierarchy state");
+	req->eas_status = FS_OK;
+	*out_r = root;
+	return EAS_CMD_OK;
+}
+
+/* Key 0 came more than loop_limit() times in a row: the hierarchy goes
+ * one folder an answer, and if that already was so, the folder it
+ * carried is isolated. */
+static enum eas_cmd_result
+hierarchy_loop_fresh(struct eas_req *req, struct store_sync_state *st,
+		     struct loop_guard *g, int64_t repeats,
+		     struct wbxml_node **out_r)
+{
+	bool probing = loop_probing(g, 0, NULL);
+
+	loop_found(g, 0, "FolderSync", "0", repeats);
+	if (!probing)
+		loop_probe_start(g, 0, true, NULL, 0);
+	return foldersync_answer(req, st, true, g, probing, out_r);
 }
 
 enum eas_cmd_result
@@ -170,7 +326,9 @@ cmd_foldersync(struct eas_req *req, const struct wbxml_node *in,
 	       struct wbxml_node **out_r)
 {
 	struct store_sync_state st;
+	struct loop_guard g;
 	const char *key;
+	int64_t repeats;
 	enum store_error e;
 
 	if (in == NULL || in->tag != EAS_FOLDERHIERARCHY_FOLDERSYNC ||
@@ -190,6 +348,7 @@ cmd_foldersync(struct eas_req *req, const struct wbxml_node *in,
 	/* any other answer may move the state */
 	standing_hierarchy_set(req->srv->standing, req->standing_gen,
 			       req->account.id, req->device_id, NULL);
+	loop_guard_init(&g, req);
 	if (strcmp(key, "0") == 0) {
 		e = store_sync_reset(req->store, req->device.id, 0);
 		if (e != STORE_OK && e != STORE_NOTFOUND)
@@ -202,7 +361,12 @@ cmd_foldersync(struct eas_req *req, const struct wbxml_node *in,
 				   &st);
 		if (e != STORE_OK && e != STORE_NOTFOUND)
 			return eas_req_store_error(req, e, "hierarchy state");
-		return foldersync_answer(req, &st, true, out_r);
+		/* the first key 0 is no repeat */
+		repeats = loop_repeated(&g, 0, "0") - 1;
+		if (repeats >= (int64_t)loop_limit(req))
+			return hierarchy_loop_fresh(req, &st, &g, repeats,
+						    out_r);
+		return foldersync_answer(req, &st, true, &g, false, out_r);
 	}
 	e = store_sync_get(req->store, req->arena, req->device.id, 0, &st);
 	if (e == STORE_NOTFOUND) {
@@ -218,6 +382,12 @@ cmd_foldersync(struct eas_req *req, const struct wbxml_node *in,
 		e = store_sync_response(req->store, req->arena, &st);
 		if (e != STORE_OK)
 			return eas_req_store_error(req, e, "hierarchy answer");
+		repeats = loop_repeated(&g, 0, key);
+		if (repeats >= (int64_t)loop_limit(req))
+			return hierarchy_loop(req, &st, &g, key, repeats,
+					      out_r);
+		if ((e = loop_guard_save(&g)) != STORE_OK)
+			return eas_req_store_error(req, e, "loop state");
 		return replay(req, &st, out_r);
 	}
 	if (st.cur_key == NULL || strcmp(key, st.cur_key) != 0) {
@@ -226,7 +396,7 @@ cmd_foldersync(struct eas_req *req, const struct wbxml_node *in,
 				     FS_INVALID_KEY);
 		return EAS_CMD_OK;
 	}
-	return foldersync_answer(req, &st, false, out_r);
+	return foldersync_answer(req, &st, false, &g, false, out_r);
 }
 
 /* Check the key of a folder command; on success *st holds the state. */
@@ -407,12 +577,14 @@ cmd_folderupdate(struct eas_req *req, const struct wbxml_node *in,
 			   wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID),
 			   &parent) < 0)
 		status = FS_PARENT_NOT_FOUND;
-	if (status == FS_OK && store_folder_type_is_special(f.type))
-		status = FS_SPECIAL;
+	if (status == FS_OK && f.type == EAS_FOLDER_RI_CACHE)
+		status = FS_UPDATE_RI_CACHE;
+	else if (status == FS_OK && store_folder_type_is_special(f.type))
+		status = FS_UPDATE_SPECIAL;
 	if (status == FS_OK) {
 		e = store_folder_update(req->store, req->account.id, f.id,
 					parent, name, req->device.id);
-		status = folder_status_of(e, FS_SPECIAL);
+		status = folder_status_of(e, FS_UPDATE_SPECIAL);
 	}
 	return folder_cmd_done(req, root_tag, &st, status, true, NULL, out_r);
 }

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "conv.h"
+#include "datezone.h"
 #include "log.h"
 #include "mail.h"
+#include "quirks.h"
 #include "server.h"
 #include "util.h"
 
@@ -189,6 +191,8 @@ fetch_item(struct eas_req *req, const struct wbxml_node *fetch, const char *cid,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.version = req->version;
 	ctx.item_server_id = item.server_id;
+	ctx.date_tz = datezone_of(req);
+	quirks_conv_ctx(quirks_of_req(req), &ctx);
 	options_body_prefs(opts, &ctx);
 	wbxml_add_text(req->arena, rf, EAS_AIRSYNC_CLASS,
 		       store_class_name(item.cls));

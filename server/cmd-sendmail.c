@@ -230,7 +230,7 @@ save_sent_copy(struct eas_req *req, const struct mail_outgoing *out)
 	}
 	item.meta.read = true;
 	return mail_deliver(req->store, req->arena, req->account.id, sent.id,
-			    &item, NULL);
+			    &item, NULL, NULL);
 }
 
 /* LastVerbExecuted on the original (MS-ASEMAIL 2.2.2.46): 1 replied, 3
@@ -307,7 +307,7 @@ send_store(struct eas_req *req, const char *client_id,
 		const char *why;
 
 		e = mail_deliver(s, req->arena, rs->local_ids[i], 0, &parsed,
-				 NULL);
+				 req->account.email, NULL);
 		if (e != STORE_OK)
 			goto fail;
 		/* a colleague on holiday answers, in this transaction */

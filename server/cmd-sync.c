@@ -7,9 +7,12 @@
 #include <string.h>
 
 #include "conv.h"
+#include "datezone.h"
 #include "log.h"
 #include "mail.h"
+#include "loop.h"
 #include "push.h"
+#include "quirks.h"
 #include "server.h"
 #include "util.h"
 
@@ -73,6 +76,12 @@ struct sync_coll {
 	struct store_sync_filter filter;
 	int status;
 	struct wbxml_node *resp; /* NULL: nothing to say */
+	/* loop detection (loop.h) */
+	bool loop_known; /* the device's loop state names the folder */
+	bool probe;	 /* one item an answer */
+	const struct wbxml_node *redo; /* the looping answer being sent
+					  again: its Responses and deletes
+					  go out once more */
 };
 
 struct sync_run {
@@ -85,6 +94,7 @@ struct sync_run {
 	uint64_t deadline_ms;
 	const uint8_t *cache; /* request to cache, NULL = none */
 	size_t cache_len;
+	struct loop_guard loop;
 };
 
 /* What resolving a collection found. */
@@ -472,6 +482,8 @@ ctx_init(struct eas_req *req, const struct sync_coll *c, struct conv_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->version = req->version;
+	ctx->date_tz = datezone_of(req);
+	quirks_conv_ctx(quirks_of_req(req), ctx);
 	memcpy(ctx->prefs, c->opts.prefs, sizeof(ctx->prefs));
 	ctx->nprefs = c->opts.nprefs;
 	memcpy(ctx->part_prefs, c->opts.part_prefs, sizeof(ctx->part_prefs));
@@ -590,6 +602,8 @@ coll_window(struct sync_run *run, const struct sync_coll *c)
 	unsigned max = run->req->srv->cfg.sync_window_max;
 	int64_t v;
 
+	if (c->probe)
+		return 1;
 	if (max == 0)
 		max = 512;
 	if (wbxml_child_int(c->node, EAS_AIRSYNC_WINDOWSIZE, &v) != 1 || v <= 0)
@@ -699,6 +713,23 @@ reply_attachments(struct coll_work *w, struct wbxml_node *resp,
 	}
 }
 
+/* A reply for a command on one occurrence: ServerId, InstanceId (always
+ * the compact form, MS-ASAIRS 2.2.2.25) and Status; the server includes
+ * InstanceId with ServerId in its response to such a command. */
+static void
+reply_instance(struct coll_work *w, uint16_t tag, const char *server_id,
+	       int64_t instance, int status)
+{
+	struct arena *a = w->run->req->arena;
+	struct wbxml_node *n = wbxml_add(a, work_responses(w), tag);
+	char buf[32];
+
+	wbxml_add_text(a, n, EAS_AIRSYNC_SERVERID, server_id);
+	time_format_compact(instance, buf);
+	wbxml_add_text(a, n, EAS_AIRSYNCBASE_INSTANCEID, buf);
+	wbxml_add_int(a, n, EAS_AIRSYNC_STATUS, status);
+}
+
 /* Server item -> Commands/Add or Change with ApplicationData. Returns 0,
  * or -1 when the stored data could not be converted (logged, skipped). */
 static int
@@ -792,9 +823,11 @@ cmd_add(struct coll_work *w, const struct wbxml_node *cmd, enum store_error *e)
 		return 0;
 	}
 	item.cls = c->cls;
-	if (c->cls == STORE_CLASS_CALENDAR &&
-	    eas_meeting_organizer(req, NULL, &item, e) < 0)
-		return -1;
+	if (c->cls == STORE_CLASS_CALENDAR) {
+		datezone_learn(req, appdata);
+		if (eas_meeting_organizer(req, NULL, &item, e) < 0)
+			return -1;
+	}
 	*e = store_item_add(req->store, req->arena, req->account.id,
 			    c->folder.id, &item, req->device.id);
 	if (*e == STORE_INVALID) {
@@ -860,6 +893,94 @@ draft_change(struct coll_work *w, const char *sid,
 	return 0;
 }
 
+/* Change or Delete of one occurrence (16.x, airsyncbase:InstanceId as a
+ * child of the command, MS-ASAIRS 2.2.2.25): the series is updated, not
+ * replaced or deleted. */
+static int
+cmd_instance(struct coll_work *w, const struct wbxml_node *cmd,
+	     enum store_error *e)
+{
+	struct eas_req *req = w->run->req;
+	struct sync_coll *c = w->c;
+	const char *sid = wbxml_child_text(cmd, EAS_AIRSYNC_SERVERID);
+	const char *iid = wbxml_child_text(cmd, EAS_AIRSYNCBASE_INSTANCEID);
+	const struct wbxml_node *appdata =
+		cmd->tag == EAS_AIRSYNC_CHANGE
+			? wbxml_child(cmd, EAS_AIRSYNC_APPLICATIONDATA)
+			: NULL;
+	struct store_item old, item, now;
+	const char *error = NULL;
+	int64_t instance = 0, held;
+
+	*e = store_item_get(req->store, req->arena, req->account.id, sid, true,
+			    &old);
+	if (*e == STORE_NOTFOUND ||
+	    (*e == STORE_OK && !item_in_collection(w, &old))) {
+		*e = STORE_OK;
+		if (time_parse(iid, &instance) < 0)
+			reply(w, cmd->tag, NULL, sid, SYNC_ST_NOT_FOUND);
+		else
+			reply_instance(w, cmd->tag, sid, instance,
+				       SYNC_ST_NOT_FOUND);
+		return 0;
+	}
+	if (*e != STORE_OK)
+		return -1;
+	*e = store_sync_held(req->store, c->st.id, old.id, &held);
+	if (*e == STORE_NOTFOUND) {
+		held = old.modseq;
+		*e = STORE_OK;
+	}
+	if (*e != STORE_OK)
+		return -1;
+	if (old.modseq > held && old.origin_device != req->device.id &&
+	    c->opts.conflict != 0) {
+		/* the series changed elsewhere: server wins, as for a
+		 * Change of the whole item */
+		if (time_parse(iid, &instance) < 0)
+			instance = 0;
+		reply_instance(w, cmd->tag, sid, instance, SYNC_ST_CONFLICT);
+		if (send_item(w, EAS_AIRSYNC_CHANGE, &old) == 0) {
+			FATAL(store_sync_mark(req->store, c->st.id, old.id,
+					      old.modseq, true));
+			w->conflicts[w->nconflicts++] = old.id;
+		}
+		return 0;
+	}
+	if (conv_instance_from_eas(req->arena, c->cls, iid, appdata, &w->ctx,
+				   &old, &item, &instance, &error) < 0) {
+		log_info("Sync %s of %s at %s refused: %s",
+			 cmd->tag == EAS_AIRSYNC_CHANGE ? "Change" : "Delete",
+			 sid, iid != NULL ? iid : "?",
+			 error != NULL ? error : "conversion failed");
+		if (time_parse(iid, &instance) < 0)
+			reply(w, cmd->tag, NULL, sid, SYNC_ST_CONVERT);
+		else
+			reply_instance(w, cmd->tag, sid, instance,
+				       SYNC_ST_CONVERT);
+		return 0;
+	}
+	/* an organizer's change of one occurrence goes to the attendees */
+	if (c->cls == STORE_CLASS_CALENDAR &&
+	    eas_meeting_organizer(req, &old, &item, e) < 0)
+		return -1;
+	*e = store_item_update(req->store, req->account.id, old.id, &item,
+			       req->device.id);
+	if (*e == STORE_INVALID) {
+		*e = STORE_OK;
+		reply_instance(w, cmd->tag, sid, instance, SYNC_ST_CONVERT);
+		return 0;
+	}
+	if (*e != STORE_OK)
+		return -1;
+	FATAL(store_item_get_by_id(req->store, req->arena, req->account.id,
+				   old.id, false, &now));
+	FATAL(store_sync_mark(req->store, c->st.id, old.id, now.modseq, true));
+	w->applied = true;
+	reply_instance(w, cmd->tag, sid, instance, SYNC_ST_OK);
+	return 0;
+}
+
 static int
 cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 	   enum store_error *e)
@@ -878,6 +999,8 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 		reply(w, EAS_AIRSYNC_CHANGE, NULL, sid, SYNC_ST_PROTOCOL);
 		return 0;
 	}
+	if (wbxml_child(cmd, EAS_AIRSYNCBASE_INSTANCEID) != NULL)
+		return cmd_instance(w, cmd, e);
 	*e = store_item_get(req->store, req->arena, req->account.id, sid, true,
 			    &old);
 	if (*e == STORE_NOTFOUND ||
@@ -965,6 +1088,8 @@ cmd_delete(struct coll_work *w, const struct wbxml_node *cmd,
 		reply(w, EAS_AIRSYNC_DELETE, NULL, sid, SYNC_ST_PROTOCOL);
 		return 0;
 	}
+	if (wbxml_child(cmd, EAS_AIRSYNCBASE_INSTANCEID) != NULL)
+		return cmd_instance(w, cmd, e);
 	*e = store_item_get(req->store, req->arena, req->account.id, sid,
 			    c->cls == STORE_CLASS_CALENDAR, &item);
 	if (*e == STORE_NOTFOUND ||
@@ -1120,6 +1245,13 @@ get_changes(struct coll_work *w, bool *more_r, enum store_error *e)
 
 		if (was_conflict(w, item->id))
 			continue;
+		if (c->loop_known &&
+		    loop_is_isolated(&w->run->loop, c->folder.id, item->id,
+				     item->modseq))
+			continue; /* hwm moves past it, unsent and unheld */
+		if (c->probe)
+			loop_probe_sent(&w->run->loop, c->folder.id,
+					item->server_id);
 		switch (ch->kind) {
 		case STORE_CHANGE_ADD:
 		case STORE_CHANGE_CHANGE:
@@ -1215,13 +1347,43 @@ coll_prime(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 	return COLL_DONE;
 }
 
+/* A looping answer sent again item by item: what it said besides items
+ * (the replies to the client's commands, deletes) goes out again with the
+ * first of them. */
+static void
+redo_extras(struct coll_work *w, const struct wbxml_node *looping)
+{
+	struct arena *a = w->run->req->arena;
+	const struct wbxml_node *cmds =
+		wbxml_child(looping, EAS_AIRSYNC_COMMANDS);
+	const struct wbxml_node *resps =
+		wbxml_child(looping, EAS_AIRSYNC_RESPONSES);
+	const struct wbxml_node *n;
+
+	w->applied = true; /* a new key either way */
+	if (cmds != NULL)
+		wbxml_foreach(cmds, n)
+		{
+			if (n->tag == EAS_AIRSYNC_DELETE ||
+			    n->tag == EAS_AIRSYNC_SOFTDELETE) {
+				wbxml_append(work_commands(w),
+					     wbxml_clone(a, n));
+				w->sent++;
+			}
+		}
+	if (resps != NULL)
+		wbxml_foreach(resps, n)
+			wbxml_append(work_responses(w), wbxml_clone(a, n));
+}
+
 static enum coll_verdict
 coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 {
 	struct eas_req *req = run->req;
 	const struct wbxml_node *cmds =
-		c->from_cache ? NULL
-			      : wbxml_child(c->node, EAS_AIRSYNC_COMMANDS);
+		c->from_cache || c->redo != NULL
+			? NULL
+			: wbxml_child(c->node, EAS_AIRSYNC_COMMANDS);
 	struct coll_work w;
 	bool more = false;
 	int64_t hwm0 = c->st.hwm, backfill0;
@@ -1244,6 +1406,13 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 	if (c->widened)
 		c->st.backfill_after = 0;
 	backfill0 = c->st.backfill_after;
+	loop_hierarchy_taken(&run->loop);
+	c->loop_known = loop_concerns(&run->loop, c->folder.id);
+	if (c->loop_known) {
+		if (c->redo == NULL)
+			loop_advanced(&run->loop, c->folder.id);
+		c->probe = loop_probing(&run->loop, c->folder.id, NULL);
+	}
 	if (c->st.id == 0) {
 		/* marks need the row id */
 		if ((*e = store_sync_save(req->store, &c->st)) != STORE_OK)
@@ -1253,6 +1422,10 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 		return COLL_FAIL;
 	if (coll_get_changes(c) && get_changes(&w, &more, e) < 0)
 		return COLL_FAIL;
+	if (c->probe && !more)
+		loop_probe_end(&run->loop, c->folder.id);
+	if (c->redo != NULL)
+		redo_extras(&w, c->redo);
 
 	/* A new key only with persisted state behind it (digest 4 step 6). */
 	key = c->st.cur_key;
@@ -1296,6 +1469,175 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 	if ((*e = store_sync_save(req->store, &c->st)) != STORE_OK)
 		return COLL_FAIL;
 	return COLL_DONE;
+}
+
+/* --- loops (loop.h) --- */
+
+/* The answer without one of its commands. */
+static struct wbxml_node *
+resp_without(struct arena *a, const struct wbxml_node *resp,
+	     const struct wbxml_node *skip)
+{
+	struct wbxml_node *r = wbxml_new(a, resp->tag);
+	const struct wbxml_node *n, *k;
+
+	wbxml_foreach(resp, n)
+	{
+		struct wbxml_node *cmds;
+
+		if (n->tag != EAS_AIRSYNC_COMMANDS) {
+			wbxml_append(r, wbxml_clone(a, n));
+			continue;
+		}
+		cmds = wbxml_new(a, n->tag);
+		wbxml_foreach(n, k) if (k != skip)
+			wbxml_append(cmds, wbxml_clone(a, k));
+		if (cmds->child != NULL)
+			wbxml_append(r, cmds);
+	}
+	return r;
+}
+
+/* The looping answer had one item: that version of it is isolated, and
+ * the answer without it replaces the cached one (same key). */
+static enum coll_verdict
+coll_isolate(struct sync_run *run, struct sync_coll *c,
+	     const struct wbxml_node *looping, const struct wbxml_node *cmd,
+	     enum store_error *e)
+{
+	struct eas_req *req = run->req;
+	const char *sid = wbxml_child_text(cmd, EAS_AIRSYNC_SERVERID);
+	struct store_item item;
+	int64_t held;
+	uint8_t *bytes;
+	size_t len;
+
+	*e = store_item_get(req->store, req->arena, req->account.id, sid, false,
+			    &item);
+	if (*e == STORE_OK && item.folder_id != c->folder.id)
+		*e = STORE_NOTFOUND;
+	if (*e == STORE_OK) {
+		*e = store_sync_held(req->store, c->st.id, item.id, &held);
+		if (*e == STORE_NOTFOUND)
+			held = item.modseq;
+		else if (*e != STORE_OK)
+			return COLL_FAIL;
+		/* an Add leaves the item unheld: it comes as an Add again
+		 * once it changes or the loop is cleared */
+		if (cmd->tag == EAS_AIRSYNC_ADD &&
+		    (*e = store_sync_mark(req->store, c->st.id, item.id, 0,
+					  false)) != STORE_OK)
+			return COLL_FAIL;
+		loop_isolate(&run->loop, c->folder.id, item.id, held, sid);
+	} else if (*e != STORE_NOTFOUND) {
+		return COLL_FAIL;
+	}
+	*e = STORE_OK;
+	c->resp = resp_without(req->arena, looping, cmd);
+	if (encode_resp(c->resp, req->arena, &bytes, &len) < 0) {
+		*e = STORE_INTERNAL;
+		return COLL_FAIL;
+	}
+	c->st.response = bytes;
+	c->st.response_len = len;
+	*e = store_sync_save(req->store, &c->st);
+	return *e == STORE_OK ? COLL_DONE : COLL_FAIL;
+}
+
+/* The looping answer had several items: make them pending again and
+ * answer the repeated key anew, one item an answer until each of them went
+ * out alone. Adds become unheld (the id walk brings them back), Changes
+ * held below their version (the modseq walk does). */
+static enum coll_verdict
+coll_probe(struct sync_run *run, struct sync_coll *c,
+	   const struct wbxml_node *looping, const char *key,
+	   enum store_error *e)
+{
+	struct eas_req *req = run->req;
+	const struct wbxml_node *cmds =
+		wbxml_child(looping, EAS_AIRSYNC_COMMANDS);
+	size_t n = wbxml_count_children(cmds), ns = 0;
+	const char **sids = arena_alloc(req->arena, sizeof(char *) * (n + 1));
+	int64_t min_add = INT64_MAX, min_change = INT64_MAX;
+	const struct wbxml_node *cmd;
+
+	wbxml_foreach(cmds, cmd)
+	{
+		const char *sid = wbxml_child_text(cmd, EAS_AIRSYNC_SERVERID);
+		struct store_item item;
+
+		if ((cmd->tag != EAS_AIRSYNC_ADD &&
+		     cmd->tag != EAS_AIRSYNC_CHANGE) ||
+		    sid == NULL)
+			continue;
+		*e = store_item_get(req->store, req->arena, req->account.id,
+				    sid, false, &item);
+		if (*e == STORE_NOTFOUND || item.folder_id != c->folder.id)
+			continue; /* gone since: its delete is pending */
+		if (*e != STORE_OK)
+			return COLL_FAIL;
+		if (cmd->tag == EAS_AIRSYNC_ADD) {
+			*e = store_sync_mark(req->store, c->st.id, item.id, 0,
+					     false);
+			min_add = EAS_MIN(min_add, item.id);
+		} else {
+			*e = store_sync_mark(req->store, c->st.id, item.id,
+					     item.modseq - 1, true);
+			min_change = EAS_MIN(min_change, item.modseq);
+		}
+		if (*e != STORE_OK)
+			return COLL_FAIL;
+		sids[ns++] = sid;
+	}
+	*e = STORE_OK;
+	if (min_change != INT64_MAX)
+		c->st.hwm = EAS_MIN(c->st.hwm, min_change - 1);
+	if (min_add != INT64_MAX)
+		c->st.backfill_after =
+			c->st.backfill_after < 0
+				? min_add - 1
+				: EAS_MIN(c->st.backfill_after, min_add - 1);
+	loop_probe_start(&run->loop, c->folder.id, false, sids, ns);
+	/* the repeated key is current again; the answer it gets now
+	 * replaces the looping one */
+	c->st.cur_key = key;
+	c->st.prev_key = NULL;
+	c->redo = looping;
+	return coll_write(run, c, e);
+}
+
+/* key was answered from the cache `repeats` times: a loop. */
+static enum coll_verdict
+coll_loop(struct sync_run *run, struct sync_coll *c,
+	  const struct wbxml_node *looping, int64_t repeats,
+	  enum store_error *e)
+{
+	const struct wbxml_node *cmds =
+		wbxml_child(looping, EAS_AIRSYNC_COMMANDS);
+	const struct wbxml_node *cmd, *item = NULL;
+	size_t nitems = 0;
+	const char *what =
+		arena_printf(run->req->arena, "Sync of %s", c->collection_id);
+
+	loop_found(&run->loop, c->folder.id, what, c->key, repeats);
+	if (cmds != NULL)
+		wbxml_foreach(cmds, cmd)
+		{
+			if ((cmd->tag == EAS_AIRSYNC_ADD ||
+			     cmd->tag == EAS_AIRSYNC_CHANGE) &&
+			    wbxml_child(cmd, EAS_AIRSYNC_SERVERID) != NULL) {
+				item = cmd;
+				nitems++;
+			}
+		}
+	if (nitems == 0) {
+		/* nothing of ours to blame: the same answer again */
+		c->resp = (struct wbxml_node *)looping;
+		return COLL_DONE;
+	}
+	if (nitems == 1)
+		return coll_isolate(run, c, looping, item, e);
+	return coll_probe(run, c, looping, c->key, e);
 }
 
 /* Everything about one collection. With write=false only reads happen and
@@ -1363,10 +1705,14 @@ coll_resolve(struct sync_run *run, struct sync_coll *c, bool write,
 	if (c->st.prev_key != NULL && strcmp(key, c->st.prev_key) == 0 &&
 	    strcmp(key, c->st.cur_key) != 0) {
 		/* Replay (digest 4 step 3): the client lost our answer;
-		 * send the same bytes, apply nothing. */
+		 * send the same bytes, apply nothing; counted (in the write
+		 * pass) for loop detection. */
 		struct wbxml_node *cached;
 		const char *error;
+		int64_t repeats;
 
+		if (!write)
+			return COLL_NEEDS_WRITE;
 		if (c->st.response_len == 0 ||
 		    store_sync_response(req->store, req->arena, &c->st) !=
 			    STORE_OK ||
@@ -1377,8 +1723,17 @@ coll_resolve(struct sync_run *run, struct sync_coll *c, bool write,
 						   SYNC_ST_INVALID_KEY);
 			return COLL_DONE;
 		}
-		c->resp = cached;
-		return COLL_DONE;
+		repeats = loop_repeated(&run->loop, c->folder.id, key);
+		if (repeats < (int64_t)loop_limit(req)) {
+			c->resp = cached;
+			return COLL_DONE;
+		}
+		c->key = key;
+		if (coll_options(run, c) > 0) {
+			c->resp = cached;
+			return COLL_DONE;
+		}
+		return coll_loop(run, c, cached, repeats, e);
 	}
 	if (strcmp(key, c->st.cur_key) != 0) {
 		log_info("collection %s: unknown SyncKey %s", c->collection_id,
@@ -1424,6 +1779,32 @@ top_status(struct eas_req *req, int status)
 static enum eas_cmd_result sync_resume(struct eas_req *req,
 				       struct wbxml_node **out_r);
 
+/* A Sync with nothing to say: no body (MS-ASCMD 2.2.1.21.2), unless the
+ * client cannot take that (quirks.h); then every collection with its
+ * unchanged key and Status 1. */
+static struct wbxml_node *
+no_change_answer(struct sync_run *run)
+{
+	struct eas_req *req = run->req;
+	struct wbxml_node *root, *colls;
+
+	if ((quirks_of_req(req) & QUIRK_NO_EMPTY_SYNC) == 0)
+		return NULL;
+	root = wbxml_new(req->arena, EAS_AIRSYNC_SYNC);
+	colls = wbxml_add(req->arena, root, EAS_AIRSYNC_COLLECTIONS);
+	for (size_t i = 0; i < run->ncolls; i++) {
+		struct sync_coll *c = &run->colls[i];
+		const char *key =
+			c->st.cur_key != NULL ? c->st.cur_key : c->key;
+
+		wbxml_append(colls, c->resp != NULL
+					    ? c->resp
+					    : coll_status_resp(req, c, key,
+							       SYNC_ST_OK));
+	}
+	return root;
+}
+
 /* Park the request until a collection changes (MS-ASCMD 2.2.3.198 Wait,
  * 2.2.3.88.2 HeartbeatInterval). */
 static enum eas_cmd_result
@@ -1467,6 +1848,7 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 	int64_t window_total = run->window_total;
 
 	*out_r = NULL;
+	loop_guard_init(&run->loop, req);
 	/* Read the push counter before looking at the store (in a fresh
 	 * snapshot), so a change committed in between fires the waiter. */
 	if (can_park) {
@@ -1512,7 +1894,8 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 				return eas_req_store_error(req, e, "Sync");
 			}
 		}
-		if ((e = store_commit(req->store)) != STORE_OK) {
+		if ((e = loop_guard_save(&run->loop)) != STORE_OK ||
+		    (e = store_commit(req->store)) != STORE_OK) {
 			store_rollback(req->store);
 			return eas_req_store_error(req, e, "Sync commit");
 		}
@@ -1534,6 +1917,7 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 	 * 3.2.5.1.x; the client keeps its keys). */
 	if (can_park && time_mono_ms() < run->deadline_ms)
 		return sync_park(run, seq);
+	*out_r = no_change_answer(run);
 	return EAS_CMD_OK;
 }
 
@@ -1544,16 +1928,24 @@ sync_resume(struct eas_req *req, struct wbxml_node **out_r)
 	enum push_reason reason =
 		req->waiter != NULL ? req->waiter->reason : PUSH_TIMEOUT;
 
+	enum eas_cmd_result r;
+
 	*out_r = NULL;
+	run->req = req;
 	if (reason != PUSH_CHANGE && reason != PUSH_HIERARCHY &&
-	    reason != PUSH_DEVICE)
-		return EAS_CMD_OK; /* timeout, superseded, shutdown */
+	    reason != PUSH_DEVICE) {
+		/* timeout, superseded, shutdown */
+		*out_r = no_change_answer(run);
+		return EAS_CMD_OK;
+	}
 	if (eas_req_standing_changed(req))
 		return EAS_CMD_OK; /* the next request meets the new state */
-	run->req = req;
 	/* Still nothing for this device (its own change, or another
 	 * folder's): sync_execute parks again until the same deadline. */
-	return sync_execute(run, out_r);
+	r = sync_execute(run, out_r);
+	if (r == EAS_CMD_OK)
+		quirks_response(quirks_of_req(req), *out_r);
+	return r;
 }
 
 /* Wait / HeartbeatInterval: 0 and the hanging time in seconds, or a

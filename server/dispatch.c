@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "quirks.h"
 #include "server.h"
 #include "util.h"
 
@@ -393,7 +394,12 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 		}
 		in = root;
 	}
-	return cmd->fn(req, in, out_r);
+	r = cmd->fn(req, in, out_r);
+	/* client quirks on the way out (a parked request's answer gets them
+	 * where it is built) */
+	if (r == EAS_CMD_OK && *out_r != NULL)
+		quirks_response(quirks_of_req(req), *out_r);
+	return r;
 }
 
 bool

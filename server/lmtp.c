@@ -170,6 +170,7 @@ session_reset(struct lmtp_session *s)
 {
 	arena_reset(s->arena);
 	s->have_mail = false;
+	s->envelope_from = NULL;
 	s->nrcpts = 0;
 }
 
@@ -256,6 +257,10 @@ cmd_mail(struct lmtp_session *s, const char *arg)
 		}
 		if (*p == '\0')
 			break;
+	}
+	if (strpbrk(path, "\r\n") != NULL || strlen(path) > 998) {
+		conn_reply(s->c, "501 5.1.7 Bad sender address");
+		return;
 	}
 	s->envelope_from = path;
 	s->have_mail = true;
@@ -359,7 +364,7 @@ cmd_data(struct lmtp_session *s)
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		enum store_error e =
 			mail_deliver(s->store, s->arena, s->rcpts[i].account_id,
-				     0, &item, NULL);
+				     0, &item, s->envelope_from, NULL);
 
 		if (e == STORE_OK) {
 			const char *why;

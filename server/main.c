@@ -17,6 +17,7 @@
 #include "lmtp.h"
 #include "outbound.h"
 #include "log.h"
+#include "loop.h"
 #include "push.h"
 #include "server.h"
 #include "util.h"
@@ -85,6 +86,7 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->max_send_size = 25 * 1024 * 1024;
 	cfg->max_rcpts_per_hour = 500;
 	cfg->send_retry_s = 5 * 24 * 3600;
+	cfg->loop_repeats = LOOP_REPEATS_DEFAULT;
 }
 
 static void
@@ -169,7 +171,9 @@ usage(FILE *f)
 	      "  --max-devices-per-account N  devices of an account "
 	      "(default 100; 0 = no\n"
 	      "                        limit; past it status 177, 403 for "
-	      "12.x)\n",
+	      "12.x)\n"
+	      "  --loop-repeats N      the same answer asked for N times is a "
+	      "loop (default 3)\n",
 	      f);
 }
 
@@ -233,6 +237,7 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		O_AUTH_ADDR,
 		O_AUTH_LOCK,
 		O_AUTH_DELAY,
+		O_LOOP,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -272,6 +277,7 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 		 O_AUTH_ADDR},
 		{"auth-lockout", required_argument, NULL, O_AUTH_LOCK},
 		{"auth-delay-max", required_argument, NULL, O_AUTH_DELAY},
+		{"loop-repeats", required_argument, NULL, O_LOOP},
 		{"help", no_argument, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -453,6 +459,13 @@ parse_args(int argc, char **argv, struct easd_config *cfg)
 			if (parse_unsigned(optarg, &cfg->auth_delay_max) < 0)
 				bad = fprintf(stderr,
 					      "easd: bad --auth-delay-max\n");
+			break;
+		case O_LOOP:
+			if (parse_unsigned(optarg, &cfg->loop_repeats) < 0 ||
+			    cfg->loop_repeats < 2)
+				bad = fprintf(stderr,
+					      "easd: bad --loop-repeats (2 or "
+					      "more)\n");
 			break;
 		case O_HELP:
 			usage(stdout);

@@ -78,7 +78,7 @@ give_up(struct store *s, struct arena *a, const struct smtp_relay *relay,
 	if ((e = store_begin(s, true)) != STORE_OK)
 		goto fail;
 	if (mail_item_from_mime(a, data, len, &ndr, &error) == 0 &&
-	    (e = mail_deliver(s, a, q->account_id, 0, &ndr, NULL)) !=
+	    (e = mail_deliver(s, a, q->account_id, 0, &ndr, "", NULL)) !=
 		    STORE_OK &&
 	    e != STORE_NOTFOUND)
 		goto fail;

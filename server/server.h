@@ -51,6 +51,8 @@ struct easd_config {
 	size_t max_send_size;	     /* largest message a device sends */
 	unsigned max_rcpts_per_hour; /* per account; 0 = no limit */
 	unsigned send_retry_s;	     /* how long the queue retries */
+	unsigned loop_repeats;	     /* answers repeated from the cache that
+					make a loop (loop.h) */
 };
 
 void easd_config_defaults(struct easd_config *cfg);

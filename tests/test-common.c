@@ -1,5 +1,6 @@
 /* Unit tests of common/: arena, buffer, base64, dates, numbers, listen
- * addresses, client addresses and CIDR ranges, log lines. */
+ * addresses, client addresses and CIDR ranges, log lines, the
+ * loop-detection blob. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "arena.h"
 #include "buf.h"
 #include "log.h"
+#include "loopstate.h"
 #include "net.h"
 #include "test-main.h"
 #include "util.h"
@@ -343,6 +345,64 @@ test_log_escapes(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "| \\t<b/>\n"));
 }
 
+static void
+test_loopstate(void)
+{
+	static const char blob[] = "repeat 3 2 {0a0b0c0d}7\n"
+				   "probe 0 fresh\n"
+				   "suspect 3 3:12\n"
+				   "isolated 3 41 12 1700000000 3:12\n"
+				   "loops 3 2 1700000001\n"
+				   "future 3 what is this\n"
+				   "repeat x 1 k\n"
+				   "isolated 3 41\n";
+	struct arena *a = arena_new(0);
+	struct loopstate s, t;
+	struct loopstate_fact *f;
+	char *text;
+	size_t len;
+
+	loopstate_parse(a, (const uint8_t *)blob, strlen(blob), &s);
+	CU_ASSERT_EQUAL(s.n, 5); /* unknown and malformed lines dropped */
+	f = loopstate_find(&s, LOOPSTATE_REPEAT, 3, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(f->count, 2);
+	CU_ASSERT_STRING_EQUAL(f->key, "{0a0b0c0d}7");
+	f = loopstate_find(&s, LOOPSTATE_PROBE, 0, NULL);
+	CU_ASSERT(f != NULL && f->fresh);
+	f = loopstate_find(&s, LOOPSTATE_ISOLATED, 3, "3:12");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(f->modseq, 41);
+	CU_ASSERT_EQUAL(f->id, 12);
+	CU_ASSERT_EQUAL(f->time, 1700000000);
+	CU_ASSERT_PTR_NULL(loopstate_find(&s, LOOPSTATE_ISOLATED, 3, "3:13"));
+	CU_ASSERT(loopstate_has(&s, 3));
+	CU_ASSERT(!loopstate_has(&s, 4));
+	/* what is written reads back the same */
+	text = loopstate_format(a, &s, &len);
+	CU_ASSERT_STRING_EQUAL(text, "repeat 3 2 {0a0b0c0d}7\n"
+				     "probe 0 fresh\n"
+				     "suspect 3 3:12\n"
+				     "isolated 3 41 12 1700000000 3:12\n"
+				     "loops 3 2 1700000001\n");
+	loopstate_parse(a, (const uint8_t *)text, len, &t);
+	CU_ASSERT_EQUAL(t.n, 5);
+	/* dropped facts are not written; nothing at all is an empty blob */
+	CU_ASSERT_EQUAL(loopstate_drop(&s, LOOPSTATE_SUSPECT, 3), 1);
+	CU_ASSERT_PTR_NULL(loopstate_find(&s, LOOPSTATE_SUSPECT, 3, NULL));
+	for (size_t i = 0; i < s.n; i++)
+		s.v[i].dropped = true;
+	text = loopstate_format(a, &s, &len);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_STRING_EQUAL(text, "");
+	loopstate_parse(a, NULL, 0, &t);
+	CU_ASSERT_EQUAL(t.n, 0);
+	f = loopstate_add(a, &t, LOOPSTATE_LOOPS, 0);
+	f->count = 1;
+	CU_ASSERT_STRING_EQUAL(loopstate_format(a, &t, &len), "loops 0 1 0\n");
+	arena_free(&a);
+}
+
 static CU_TestInfo common_tests[] = {
 	{"arena: many small and one large", test_arena_many_and_large},
 	{"arena: cleanups run on free", test_arena_cleanup},
@@ -355,6 +415,7 @@ static CU_TestInfo common_tests[] = {
 	{"net: listen addresses", test_net_listen},
 	{"net: addresses and CIDR ranges", test_net_cidr},
 	{"log: control characters are escaped", test_log_escapes},
+	{"loopstate: the loop blob reads and writes", test_loopstate},
 	CU_TEST_INFO_NULL,
 };
 

@@ -1352,6 +1352,8 @@ sync_parse(struct eas_client *c, struct arena *a, const char *collection_id,
 				wbxml_child_text(n, EAS_AIRSYNC_CLIENTID);
 			rep->server_id =
 				wbxml_child_text(n, EAS_AIRSYNC_SERVERID);
+			rep->instance_id =
+				wbxml_child_text(n, EAS_AIRSYNCBASE_INSTANCEID);
 			wbxml_child_int(n, EAS_AIRSYNC_STATUS, &ist);
 			rep->status = (int)ist;
 			rep->appdata =
@@ -1523,12 +1525,18 @@ eas_client_sync_commands(struct eas_client *c, struct arena *a,
 			x = wbxml_add(a, commands, EAS_AIRSYNC_CHANGE);
 			wbxml_add_text(a, x, EAS_AIRSYNC_SERVERID,
 				       cmd->server_id);
+			if (cmd->instance_id != NULL)
+				wbxml_add_text(a, x, EAS_AIRSYNCBASE_INSTANCEID,
+					       cmd->instance_id);
 			break;
 		case EAS_ITEM_DELETE:
 		case EAS_ITEM_SOFTDELETE:
 			x = wbxml_add(a, commands, EAS_AIRSYNC_DELETE);
 			wbxml_add_text(a, x, EAS_AIRSYNC_SERVERID,
 				       cmd->server_id);
+			if (cmd->instance_id != NULL)
+				wbxml_add_text(a, x, EAS_AIRSYNCBASE_INSTANCEID,
+					       cmd->instance_id);
 			break;
 		default:
 			client_fail(c, "Sync: bad command kind %d", cmd->kind);
@@ -1641,6 +1649,22 @@ eas_client_delete(struct eas_client *c, struct arena *a,
 {
 	struct eas_command cmd = {.kind = EAS_ITEM_DELETE,
 				  .server_id = server_id};
+
+	return one_command(c, a, collection_id, &cmd, NULL, status_r);
+}
+
+int
+eas_client_change_instance(struct eas_client *c, struct arena *a,
+			   const char *collection_id, const char *server_id,
+			   const char *instance_id,
+			   const struct wbxml_node *appdata, int *status_r)
+{
+	struct eas_command cmd = {
+		.kind = appdata != NULL ? EAS_ITEM_CHANGE : EAS_ITEM_DELETE,
+		.server_id = server_id,
+		.instance_id = instance_id,
+		.appdata = appdata,
+	};
 
 	return one_command(c, a, collection_id, &cmd, NULL, status_r);
 }

@@ -169,6 +169,7 @@ struct eas_reply {
 	enum eas_item_kind kind; /* ADD, CHANGE, DELETE (or 0 for Fetch) */
 	const char *client_id;	 /* Add only */
 	const char *server_id;
+	const char *instance_id; /* 16.x occurrence commands, else NULL */
 	int status;
 	/* what the server says of the item beyond that (16.x drafts: the
 	 * FileReferences of added attachments); NULL when nothing */
@@ -214,6 +215,9 @@ struct eas_command {
 	enum eas_item_kind kind;	  /* ADD, CHANGE, DELETE */
 	const char *client_id;		  /* ADD: NULL = generated */
 	const char *server_id;		  /* CHANGE, DELETE */
+	const char *instance_id;	  /* CHANGE, DELETE of one occurrence
+					     (16.x airsyncbase:InstanceId),
+					     NULL for the whole item */
 	const struct wbxml_node *appdata; /* ADD, CHANGE: the
 					     ApplicationData element */
 };
@@ -236,6 +240,13 @@ int eas_client_change(struct eas_client *c, struct arena *a,
 int eas_client_delete(struct eas_client *c, struct arena *a,
 		      const char *collection_id, const char *server_id,
 		      int *status_r);
+/* Change or delete (appdata NULL) one occurrence of a recurring event
+ * (MS-ASAIRS 2.2.2.25 InstanceId, compact dateTime of its original
+ * start). */
+int eas_client_change_instance(struct eas_client *c, struct arena *a,
+			       const char *collection_id, const char *server_id,
+			       const char *instance_id,
+			       const struct wbxml_node *appdata, int *status_r);
 
 /* GetItemEstimate for one primed collection. */
 int eas_client_estimate(struct eas_client *c, struct arena *a,

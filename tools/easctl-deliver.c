@@ -25,8 +25,10 @@
 
 static const char deliver_usage[] =
 	"usage: easctl [--data DIR] deliver USER [--folder NAME] "
-	"[--max-size BYTES] < message.eml\n"
+	"[--from SENDER] [--max-size BYTES] < message.eml\n"
 	"Store one RFC 5322 message in USER's Inbox (or folder NAME).\n"
+	"--from gives the envelope sender (the MTA's, e.g. Postfix's\n"
+	"${sender}; '' for <>), recorded as Return-Path.\n"
 	"Exit: 0 stored, 67 unknown user, 73 unknown folder, 75 store busy\n"
 	"(retry later), 65 message too large or unreadable.\n";
 
@@ -41,6 +43,7 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 {
 	struct arena *a = arena_new(64 * 1024);
 	const char *user = NULL, *folder_name = NULL, *error = NULL;
+	const char *from = NULL;
 	size_t max = MAIL_DEFAULT_MAX_SIZE;
 	struct store_account acc;
 	struct store_folder folder;
@@ -59,6 +62,8 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 			goto out;
 		} else if (strcmp(argv[i], "--folder") == 0 && i + 1 < argc) {
 			folder_name = argv[++i];
+		} else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+			from = argv[++i];
 		} else if (strcmp(argv[i], "--max-size") == 0 && i + 1 < argc) {
 			int64_t v;
 
@@ -81,6 +86,12 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 	}
 	if (user == NULL) {
 		fputs(deliver_usage, stderr);
+		ret = DELIVER_USAGE;
+		goto out;
+	}
+	if (from != NULL &&
+	    (strpbrk(from, "\r\n") != NULL || strlen(from) > 998)) {
+		fprintf(stderr, "easctl deliver: bad --from address\n");
 		ret = DELIVER_USAGE;
 		goto out;
 	}
@@ -144,7 +155,7 @@ easctl_deliver(struct easctl *ctl, int argc, char **argv)
 					  : DELIVER_TEMPFAIL;
 		goto out;
 	}
-	e = mail_deliver(s, a, acc.id, folder.id, &item, NULL);
+	e = mail_deliver(s, a, acc.id, folder.id, &item, from, NULL);
 	if (e == STORE_INVALID) {
 		fprintf(stderr,
 			"easctl deliver: folder %s does not hold mail\n",

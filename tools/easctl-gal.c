@@ -4,10 +4,12 @@
  * queued, or queue everything again). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "buf.h"
 #include "bundle.h"
+#include "conv-tz.h"
 #include "conv.h"
 #include "easctl.h"
 #include "mail.h"
@@ -21,9 +23,11 @@ static const char usage_set[] =
 	"usage: easctl [--data DIR] user set USER [--first-name X]\n"
 	"         [--last-name X] [--phone X] [--mobile X] [--home-phone X]\n"
 	"         [--office X] [--title X] [--company X] [--department X]\n"
-	"         [--photo FILE.jpg | --no-photo]\n"
+	"         [--photo FILE.jpg | --no-photo] [--timezone AREA/CITY]\n"
 	"  Properties the address list (GAL) shows for the account; an empty\n"
-	"  value clears one.\n";
+	"  value clears one. --timezone: the zone of the account's birthdays\n"
+	"  and other dates for devices whose own zone is not known yet ('' =\n"
+	"  the server's); it asks the account's devices to provision again.\n";
 
 static const char usage_gal[] =
 	"usage: easctl [--data DIR] gal import FILE.vcf\n"
@@ -79,6 +83,23 @@ account_of(struct store *s, struct arena *a, const char *name,
 	return 0;
 }
 
+/* --timezone: the zone of date-only values for devices whose own zone
+ * is not known yet; stored like a policy, so devices provision again. */
+static int
+set_zone(struct store *s, const struct store_account *acc, const char *zone)
+{
+	enum store_error e = store_policy_set(s, acc->id, CONV_ZONE_SETTING,
+					      zone[0] != '\0' ? zone : NULL);
+
+	if (e != STORE_OK && !(e == STORE_NOTFOUND && zone[0] == '\0'))
+		return fail("setting the time zone", e);
+	if (zone[0] != '\0')
+		printf("time zone of %s: %s\n", acc->login, zone);
+	else
+		printf("time zone of %s: the server's\n", acc->login);
+	return 0;
+}
+
 /* argv[0] = "set" */
 int
 easctl_user_set(struct easctl *ctl, int argc, char **argv)
@@ -87,12 +108,28 @@ easctl_user_set(struct easctl *ctl, int argc, char **argv)
 	struct store_account acc;
 	struct store *s;
 	enum store_error e = STORE_OK;
+	const char *zone = NULL;
 	int rc = EX_FAIL, changed = 0;
 
 	if (argc < 3 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage_set, argc < 3 ? stderr : stdout);
 		rc = argc < 3 ? EX_USAGE : 0;
 		goto out;
+	}
+	for (int i = 2; i + 1 < argc; i++) {
+		struct conv_tz tz;
+
+		if (strcmp(argv[i], "--timezone") != 0)
+			continue;
+		zone = argv[++i];
+		if (zone[0] != '\0' &&
+		    conv_tz_from_name(zone, time(NULL), &tz) < 0) {
+			fprintf(stderr,
+				"easctl: unknown time zone '%s' (an IANA name "
+				"such as Europe/Berlin)\n",
+				zone);
+			goto out;
+		}
 	}
 	if ((s = easctl_store(ctl)) == NULL ||
 	    account_of(s, a, argv[1], &acc) < 0)
@@ -114,6 +151,10 @@ easctl_user_set(struct easctl *ctl, int argc, char **argv)
 			store_rollback(s);
 			rc = EX_USAGE;
 			goto out;
+		}
+		if (strcmp(argv[i], "--timezone") == 0) {
+			i++; /* set after the properties' transaction */
+			continue;
 		}
 		if (strcmp(argv[i], "--photo") == 0) {
 			const char *err;
@@ -159,9 +200,10 @@ easctl_user_set(struct easctl *ctl, int argc, char **argv)
 			  e);
 		goto out;
 	}
-	printf("user %s: %d propert%s set\n", acc.login, changed,
-	       changed == 1 ? "y" : "ies");
-	rc = 0;
+	if (changed > 0 || zone == NULL)
+		printf("user %s: %d propert%s set\n", acc.login, changed,
+		       changed == 1 ? "y" : "ies");
+	rc = zone != NULL ? set_zone(s, &acc, zone) : 0;
 out:
 	arena_free(&a);
 	return rc;

@@ -17,8 +17,10 @@
 #include "buf.h"
 #include "bundle.h"
 #include "conv.h"
+#include "conv-tz.h"
 #include "datadir.h"
 #include "log.h"
+#include "loopstate.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -359,7 +361,12 @@ static const char usage_user[] =
 	"      addresses the account receives mail for and sends as\n"
 	"  user set NAME [--phone X] [--mobile X] [--office X] [--title X]\n"
 	"           [--company X] [--department X] [--photo FILE] ...\n"
-	"      what the address list shows for the account (set --help)\n";
+	"      what the address list shows for the account (set --help)\n"
+	"  user set NAME --timezone AREA/CITY\n"
+	"      The zone of NAME's birthdays and other dates for devices whose\n"
+	"      own zone is not known yet (a device's calendar items tell it);\n"
+	"      '' removes it (the server's zone applies). Like a policy\n"
+	"      change, it asks NAME's devices to provision again.\n";
 
 static int
 get_password(const char *given, bool from_stdin, char *buf, size_t size,
@@ -580,7 +587,10 @@ static const char usage_device[] =
 	"      this account's data\n"
 	"  device remove USER DEVICE      forget the partnership\n"
 	"  device resync USER DEVICE [--folder F]\n"
-	"      drop sync state (all folders, or F) so the device resyncs\n";
+	"      drop sync state (all folders, or F) so the device resyncs\n"
+	"  device clearloop USER DEVICE\n"
+	"      forget the loops found for the device; what was isolated is\n"
+	"      sent to it again\n";
 
 static const char *
 access_name(enum store_access x)
@@ -612,6 +622,65 @@ wipe_name(enum store_wipe w)
 		return "account-wiped";
 	}
 	return "?";
+}
+
+/* A folder row id as the listing shows it: its name, "hierarchy" for 0. */
+static const char *
+loop_folder_name(struct store *s, struct arena *a, int64_t account_id,
+		 int64_t id)
+{
+	struct store_folder f;
+
+	if (id == 0)
+		return "hierarchy";
+	if (store_folder_get_by_id(s, a, account_id, id, &f) == STORE_OK)
+		return f.name;
+	return arena_printf(a, "folder %lld", (long long)id);
+}
+
+/* What loop detection knows about the device (common/loopstate.h). */
+static void
+print_loops(struct store *s, struct arena *a, const struct store_device *d)
+{
+	struct loopstate ls;
+	uint8_t *data;
+	size_t len;
+
+	if (store_device_blob_get(s, a, d->id, LOOPSTATE_BLOB, &data, &len) !=
+	    STORE_OK)
+		data = NULL;
+	loopstate_parse(a, data, data != NULL ? len : 0, &ls);
+	if (ls.n == 0) {
+		printf("  loops:        none\n");
+		return;
+	}
+	for (size_t i = 0; i < ls.n; i++) {
+		const struct loopstate_fact *f = &ls.v[i];
+		const char *folder =
+			loop_folder_name(s, a, d->account_id, f->folder);
+
+		switch (f->kind) {
+		case LOOPSTATE_LOOPS:
+			printf("  loops:        %s: %lld, the last %s\n",
+			       folder, (long long)f->count,
+			       fmt_time(a, f->time));
+			break;
+		case LOOPSTATE_ISOLATED:
+			printf("  isolated:     %s: %s since %s\n", folder,
+			       f->server_id, fmt_time(a, f->time));
+			break;
+		case LOOPSTATE_PROBE:
+			printf("  probing:      %s (one item an answer)\n",
+			       folder);
+			break;
+		case LOOPSTATE_REPEAT:
+			printf("  repeated:     %s: key %s %lld times\n",
+			       folder, f->key, (long long)f->count);
+			break;
+		case LOOPSTATE_SUSPECT:
+			break;
+		}
+	}
 }
 
 static int
@@ -662,6 +731,7 @@ device_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		printf("  wipe:         %s\n", wipe_name(d->wipe));
 		printf("  policy key:   %u%s\n", d->policy_key,
 		       d->policy_key == 0 ? " (not provisioned)" : "");
+		print_loops(s, a, d);
 	}
 	return 0;
 }
@@ -779,6 +849,76 @@ device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return 0;
 }
 
+/* Forget the device's loops. An isolated item becomes pending again: the
+ * modseq walk of its folder goes back to before it, and a version the
+ * device holds is held as older; an isolated folder the same way in the
+ * hierarchy. */
+static int
+device_clearloop(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store_device dev;
+	struct loopstate ls;
+	struct store *s;
+	enum store_error e;
+	uint8_t *data;
+	size_t len, isolated = 0;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n, &rc) <
+	    0)
+		return rc;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
+		return EX_FAIL;
+	if ((e = store_begin(s, true)) != STORE_OK)
+		return store_fail("clearing the loop state", e);
+	e = store_device_blob_get(s, a, dev.id, LOOPSTATE_BLOB, &data, &len);
+	if (e == STORE_NOTFOUND) {
+		data = NULL;
+		len = 0;
+		e = STORE_OK;
+	}
+	loopstate_parse(a, data, len, &ls);
+	for (size_t i = 0; i < ls.n && e == STORE_OK; i++) {
+		const struct loopstate_fact *f = &ls.v[i];
+		struct store_sync_state st;
+		int64_t held;
+
+		if (f->kind != LOOPSTATE_ISOLATED)
+			continue;
+		e = store_sync_get(s, a, dev.id, f->folder, &st);
+		if (e == STORE_NOTFOUND) {
+			e = STORE_OK; /* no state: it all comes again */
+			continue;
+		}
+		if (e != STORE_OK)
+			break;
+		if (f->folder != 0 &&
+		    store_sync_held(s, st.id, f->id, &held) == STORE_OK &&
+		    held >= f->modseq)
+			e = store_sync_mark(s, st.id, f->id, f->modseq - 1,
+					    true);
+		st.hwm = st.hwm < f->modseq - 1 ? st.hwm : f->modseq - 1;
+		if (e == STORE_OK)
+			e = store_sync_save(s, &st);
+		isolated++;
+	}
+	if (e == STORE_OK)
+		e = store_device_blob_set(s, dev.id, LOOPSTATE_BLOB, NULL, 0);
+	if (e == STORE_OK)
+		e = store_commit(s);
+	if (e != STORE_OK) {
+		store_rollback(s);
+		return store_fail("clearing the loop state", e);
+	}
+	printf("device %s of %s: loop state cleared (%zu isolated item%s "
+	       "sent again)\n",
+	       dev.device_id, acc.login, isolated, isolated == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 cmd_device(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
@@ -805,6 +945,8 @@ cmd_device(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return device_remove(ctl, a, argc, argv);
 	if (strcmp(sub, "resync") == 0)
 		return device_resync(ctl, a, argc, argv);
+	if (strcmp(sub, "clearloop") == 0)
+		return device_clearloop(ctl, a, argc, argv);
 	die_msg("unknown device command '%s'", sub);
 	return usage_out(usage_device, EX_USAGE);
 }
@@ -1018,13 +1160,22 @@ cmd_policy(struct easctl *ctl, struct arena *a, int argc, char **argv)
 /* --- import --- */
 
 static const char usage_import[] =
-	"usage: easctl [--data DIR] import USER FILE [--folder F]\n"
+	"usage: easctl [--data DIR] import USER FILE [--folder F] [--strict]\n"
 	"  .vcf  vCards -> Contacts\n"
 	"  .ics  VEVENTs -> Calendar, VTODOs -> Tasks\n"
 	"  .eml  one message -> Inbox;  .mbox (or mbox content) -> Inbox\n"
 	"With --folder, items go to folder F (name or id), which must hold\n"
-	"their class. All or nothing: a malformed object imports nothing.\n"
-	"FILE '-' reads standard input.\n";
+	"their class. An item whose UID is already in its folder replaces\n"
+	"that item (export, edit, import). Every valid item is imported; each\n"
+	"one that is not is reported on standard error as FILE:LINE: reason,\n"
+	"and a summary line follows. --strict: all or nothing, the first bad\n"
+	"item imports nothing.\n"
+	"Exit: 0 everything imported, 3 some items imported and some skipped,\n"
+	"1 nothing imported (an error, every item bad, or --strict and a bad\n"
+	"item), 2 usage error. FILE '-' reads standard input.\n";
+
+/* Exit status of an import that skipped some items but not all. */
+#define EX_PARTIAL 3
 
 static int
 folder_for_class(struct store *s, struct arena *a, int64_t account_id,
@@ -1061,12 +1212,65 @@ folder_for_class(struct store *s, struct arena *a, int64_t account_id,
 	return 0;
 }
 
+/* The items of a folder by UID, for an import that replaces them. */
+struct uid_index {
+	int64_t folder_id;
+	const char **uids;
+	int64_t *ids;
+	size_t n, cap, idcap;
+	bool loaded;
+};
+
+static enum store_error
+uid_index_load(struct store *s, struct arena *a, int64_t account_id,
+	       struct uid_index *x)
+{
+	int64_t after = 0;
+
+	for (;;) {
+		struct store_item *items;
+		size_t count;
+		enum store_error e = store_item_list(
+			s, a, account_id, x->folder_id, after,
+			EASCTL_EXPORT_BATCH, false, &items, &count);
+
+		if (e != STORE_OK)
+			return e;
+		for (size_t i = 0; i < count; i++) {
+			after = items[i].id;
+			if (items[i].meta.uid == NULL)
+				continue;
+			x->uids = arena_grow(a, x->uids, x->n, &x->cap,
+					     sizeof(*x->uids));
+			x->ids = arena_grow(a, x->ids, x->n, &x->idcap,
+					    sizeof(*x->ids));
+			x->uids[x->n] = items[i].meta.uid;
+			x->ids[x->n++] = items[i].id;
+		}
+		if (count < EASCTL_EXPORT_BATCH)
+			break;
+	}
+	x->loaded = true;
+	return STORE_OK;
+}
+
+static int64_t
+uid_index_find(const struct uid_index *x, const char *uid)
+{
+	for (size_t i = x->n; uid != NULL && i-- > 0;)
+		if (strcmp(x->uids[i], uid) == 0)
+			return x->ids[i];
+	return 0;
+}
+
 static int
 cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	const char *folder = NULL;
+	bool strict = false;
 	const struct opt opts[] = {
 		{"--folder", true, &folder, NULL},
+		{"--strict", false, NULL, &strict},
 		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL], *data;
@@ -1077,10 +1281,13 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	struct store *s;
 	enum store_error e;
 	const char *err = NULL;
-	size_t len, nobj = 0, counts[6] = {0};
+	size_t len, nobj = 0, counts[6] = {0}, imported = 0, skipped = 0;
+	size_t replaced = 0;
+	struct uid_index idx[6];
 	int n, rc, ret = EX_FAIL;
 	bool txn = false;
 
+	memset(idx, 0, sizeof(idx));
 	if (args_or_usage(argc - 1, argv + 1, opts, pos, 2, 2, usage_import, &n,
 			  &rc) < 0)
 		return rc;
@@ -1102,42 +1309,97 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return EX_FAIL;
 	}
 
-	/* All or nothing: one transaction. */
+	/* One transaction: --strict rolls it all back at the first bad
+	 * item, else the good ones are committed together. */
 	e = store_begin(s, true);
 	if (e != STORE_OK)
 		return store_fail("starting the import", e);
 	txn = true;
-	while ((rc = bundle_next(rd, &o, &err)) > 0) {
+	while ((rc = bundle_next(rd, &o, &err)) != 0) {
 		struct store_item item;
+		const char *why = NULL, *where;
+		int64_t old_id;
 
+		if (rc < 0) {
+			/* the file is malformed there; reading goes on */
+			fprintf(stderr, "%s\n", err);
+			skipped++;
+			if (strict)
+				goto out;
+			continue;
+		}
 		nobj++;
+		where = o.line > 0 ? arena_printf(a, "%s:%u", pos[1], o.line)
+				   : arena_printf(a, "%s: object %zu", pos[1],
+						  nobj);
+		if (o.skip != NULL) {
+			fprintf(stderr, "%s: %s\n", where, o.skip);
+			skipped++;
+			if (strict)
+				goto out;
+			continue;
+		}
 		memset(&item, 0, sizeof(item));
 		if (folder_for_class(s, a, acc.id, o.cls,
 				     folder != NULL ? &given : NULL, &f) < 0)
 			goto out;
 		err = NULL;
 		if (conv_from_standard(a, o.cls, o.data, o.len, &item, &err) <
-		    0) {
-			if (o.line > 0)
-				die_msg("%s:%u: malformed %s: %s", pos[1],
-					o.line, store_class_name(o.cls),
-					err != NULL ? err : "?");
-			else
-				die_msg("%s: object %zu: malformed %s: %s",
-					pos[1], nobj, store_class_name(o.cls),
-					err != NULL ? err : "?");
-			goto out;
+		    0)
+			why = err != NULL ? err : "unreadable";
+		if (why != NULL) {
+			fprintf(stderr, "%s: %s: %s\n", where,
+				store_class_name(o.cls), why);
+			skipped++;
+			if (strict)
+				goto out;
+			continue;
 		}
 		item.cls = o.cls;
-		e = store_item_add(s, a, acc.id, f.id, &item, 0);
+		old_id = 0;
+		if (item.meta.uid != NULL && o.cls != STORE_CLASS_EMAIL) {
+			struct uid_index *x = &idx[o.cls];
+
+			if (!x->loaded || x->folder_id != f.id) {
+				memset(x, 0, sizeof(*x));
+				x->folder_id = f.id;
+				e = uid_index_load(s, a, acc.id, x);
+				if (e != STORE_OK) {
+					store_fail("reading the folder", e);
+					goto out;
+				}
+			}
+			old_id = uid_index_find(x, item.meta.uid);
+		}
+		if (old_id != 0) {
+			e = store_item_update(s, acc.id, old_id, &item, 0);
+			replaced++;
+		} else {
+			e = store_item_add(s, a, acc.id, f.id, &item, 0);
+			if (e == STORE_OK && item.meta.uid != NULL &&
+			    o.cls != STORE_CLASS_EMAIL) {
+				struct uid_index *x = &idx[o.cls];
+
+				x->uids = arena_grow(a, x->uids, x->n, &x->cap,
+						     sizeof(*x->uids));
+				x->ids = arena_grow(a, x->ids, x->n, &x->idcap,
+						    sizeof(*x->ids));
+				x->uids[x->n] = item.meta.uid;
+				x->ids[x->n++] = item.id;
+			}
+		}
 		if (e != STORE_OK) {
 			store_fail("storing an item", e);
 			goto out;
 		}
 		counts[o.cls]++;
+		imported++;
 	}
-	if (rc < 0) {
-		die_msg("%s", err);
+	if (imported == 0) {
+		printf("nothing imported for %s", acc.login);
+		if (skipped > 0)
+			printf("; %zu skipped", skipped);
+		printf("\n");
 		goto out;
 	}
 	e = store_commit(s);
@@ -1151,11 +1413,19 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		if (counts[c] > 0)
 			printf(" %zu %s", counts[c],
 			       store_class_name((enum store_class)c));
-	printf(" for %s\n", acc.login);
-	ret = 0;
+	printf(" for %s", acc.login);
+	if (replaced > 0)
+		printf(" (%zu replacing items of the same UID)", replaced);
+	if (skipped > 0)
+		printf("; %zu skipped", skipped);
+	printf("\n");
+	ret = skipped > 0 ? EX_PARTIAL : 0;
 out:
-	if (txn)
+	if (txn) {
 		store_rollback(s);
+		if (strict && skipped > 0)
+			die_msg("--strict: nothing imported");
+	}
 	return ret;
 }
 
@@ -1356,7 +1626,8 @@ static const char usage_main[] =
 	"commands (each takes --help):\n"
 	"  init     [DIR]: create a data directory and its database\n"
 	"  user     add, list, passwd, disable, enable, delete accounts\n"
-	"  device   list, allow, block, quarantine, wipe, remove, resync\n"
+	"  device   list, allow, block, quarantine, wipe, remove, resync,\n"
+	"           clearloop\n"
 	"  policy   show, set, unset provisioning policy settings\n"
 	"  import   USER FILE: .vcf, .ics, .eml or mbox into a folder\n"
 	"  export   USER FOLDER FILE\n"

@@ -661,23 +661,43 @@ test_import_errors(void)
 	static const struct {
 		const char *file;
 		const char *msg;
+		unsigned line;
 	} bad[] = {
-		{"bad-unterminated.vcf", "not terminated"},
-		{"bad-garbage.vcf", "outside"},
-		{"bad-date.ics", "malformed"},
+		{"bad-unterminated.vcf", "not terminated", 1},
+		{"bad-garbage.vcf", "outside", 1},
+		{"bad-date.ics", "malformed", 3},
 	};
 	char *f;
 
 	CU_ASSERT_EQUAL(RUN("user", "add", "kim", "--password", "pw"), 0);
+	/* --strict: all or nothing (what import did before it reported) */
 	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
 		f = data_file(bad[i].file);
-		CU_ASSERT_EQUAL(RUN("import", "kim", f), 1);
+		CU_ASSERT_EQUAL(RUN("import", "kim", f, "--strict"), 1);
 		CU_ASSERT_PTR_NOT_NULL(strstr(run_err, bad[i].msg));
 		free(f);
 	}
 	/* nothing of a failed import is kept */
 	CU_ASSERT_EQUAL(RUN("stats"), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "items Contacts: 0"));
+	/* without it, the same files: the bad parts reported with their
+	 * line, the good ones imported (bad-garbage.vcf has one) */
+	for (size_t i = 0; i < N_ELEMENTS(bad); i++) {
+		f = data_file(bad[i].file);
+		CU_ASSERT_EQUAL(
+			RUN("import", "kim", f),
+			strcmp(bad[i].file, "bad-garbage.vcf") == 0 ? 3 : 1);
+		CU_ASSERT_PTR_NOT_NULL(strstr(run_err, bad[i].msg));
+		{
+			char *at = xasprintf("%s:%u: ", f, bad[i].line);
+
+			CU_ASSERT_PTR_NOT_NULL(strstr(run_err, at));
+			free(at);
+		}
+		free(f);
+	}
+	CU_ASSERT_EQUAL(RUN("stats"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "items Contacts: 1"));
 
 	CU_ASSERT_EQUAL(RUN("import", "kim", "/nonexistent/file.vcf"), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, "cannot read"));
@@ -694,6 +714,128 @@ test_import_errors(void)
 		RUN("export", "kim", "Contacts", "/nonexistent/dir/out.vcf"),
 		1);
 	free(f);
+}
+
+/* Import that reports (issue 12): every valid item imported, each other
+ * one named with its file and line and why, a summary line; VJOURNAL and
+ * VFREEBUSY are told, not dropped; a BDAY;VALUE=text is kept. */
+static void
+test_import_report(void)
+{
+	char *ics = data_file("mixed.ics"), *vcf = data_file("mixed.vcf");
+	char *want;
+
+	CU_ASSERT_EQUAL(RUN("user", "add", "lena", "--password", "pw"), 0);
+	CU_ASSERT_EQUAL(RUN("import", "lena", ics), 3);
+	want = xasprintf("%s:11: VJOURNAL: journal entries are not imported",
+			 ics);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, want));
+	free(want);
+	want = xasprintf("%s:16: VEVENT: malformed iCalendar", ics);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, want));
+	free(want);
+	want = xasprintf("%s:22: VFREEBUSY: free/busy information", ics);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, want));
+	free(want);
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		run_out, "imported 1 Calendar 1 Tasks for lena; 3 skipped"));
+	CU_ASSERT_EQUAL(RUN("import", "lena", vcf), 3);
+	want = xasprintf("%s:6: Contacts: BDAY: not a date: 'someday'", vcf);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, want));
+	free(want);
+	want = xasprintf("%s:11: text outside BEGIN:VCARD/END:VCARD", vcf);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, want));
+	free(want);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(run_out, "imported 2 Contacts for lena; 2 skipped"));
+	CU_ASSERT_EQUAL(RUN("export", "lena", "Contacts", "-"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "BDAY;VALUE=text:circa 1800"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "FN:Fine"));
+	/* --strict keeps the old all or nothing */
+	CU_ASSERT_EQUAL(RUN("user", "add", "lina", "--password", "pw"), 0);
+	CU_ASSERT_EQUAL(RUN("import", "lina", vcf, "--strict"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, "--strict: nothing imported"));
+	CU_ASSERT_EQUAL(RUN("export", "lina", "Contacts", "-"), 0);
+	CU_ASSERT_PTR_NULL(strstr(run_out, "BEGIN:VCARD"));
+	free(ics);
+	free(vcf);
+}
+
+/* An item whose UID is in the folder is replaced: export, edit, import
+ * changes the item (what the shadow tests rely on). */
+static void
+test_import_replaces_uid(void)
+{
+	char *in = data_file("contacts.vcf");
+	char *out = xasprintf("%s/out.vcf", data_dir), *text, *edited, *p;
+	FILE *f;
+
+	CU_ASSERT_EQUAL(RUN("user", "add", "mona", "--password", "pw"), 0);
+	CU_ASSERT_EQUAL(RUN("import", "mona", in), 0);
+	CU_ASSERT_EQUAL(RUN("export", "mona", "Contacts", out), 0);
+	text = slurp(out);
+	p = strstr(text, "FN:");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	edited = xasprintf("%.*sFN:Edited %s", (int)(p - text), text, p + 3);
+	f = fopen(out, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(edited, f);
+	fclose(f);
+	CU_ASSERT_EQUAL(RUN("import", "mona", out), 0);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(run_out, "(3 replacing items of the same UID)"));
+	CU_ASSERT_EQUAL(RUN("stats"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "items Contacts: 3"));
+	CU_ASSERT_EQUAL(RUN("export", "mona", "Contacts", "-"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "FN:Edited "));
+	free(text);
+	free(edited);
+	free(out);
+	free(in);
+}
+
+/* mboxrd: ">From " loses one '>' on import (">>From" keeps one); a
+ * "From " line that is no separator (no date, or not after an empty
+ * line) stays body text. */
+static void
+test_mbox_quoting(void)
+{
+	char *in = data_file("quoting.mbox");
+	struct store *s;
+	struct arena *a;
+	struct store_account acc;
+	struct store_folder inbox;
+	struct store_item *items;
+	size_t count;
+
+	CU_ASSERT_EQUAL(RUN("user", "add", "nina", "--password", "pw"), 0);
+	CU_ASSERT_EQUAL(RUN("import", "nina", in), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "2 Email"));
+	s = open_store();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	a = arena_new(4096);
+	CU_ASSERT_EQUAL_FATAL(store_account_get(s, a, "nina", &acc), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_folder_get_by_type(
+				      s, a, acc.id, EAS_FOLDER_INBOX, &inbox),
+			      STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_item_list(s, a, acc.id, inbox.id, 0, 10,
+					      true, &items, &count),
+			      STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(count, 2);
+	CU_ASSERT_PTR_NOT_NULL(strstr((const char *)items[0].data,
+				      "\nFrom the mboxrd writer.\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)items[0].data, "\n>From quoted twice.\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)items[0].data,
+		       "\nFrom here on, an unquoted line (mboxo).\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr((const char *)items[0].data,
+		       "\n\nFrom the start of a paragraph, still the body.\n"));
+	CU_ASSERT_PTR_NULL(strstr((const char *)items[0].data, "Two."));
+	arena_free(&a);
+	store_close(&s);
+	free(in);
 }
 
 static void
@@ -727,7 +869,8 @@ static CU_TestInfo admin_tests[] = {
 static CU_TestInfo data_tests[] = {
 	T(test_import_export_vcf), T(test_import_export_ics),
 	T(test_import_mbox),	   T(test_import_errors),
-	CU_TEST_INFO_NULL,
+	T(test_import_report),	   T(test_import_replaces_uid),
+	T(test_mbox_quoting),	   CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {

@@ -198,11 +198,12 @@ test_folder_commands(void)
 				   EAS_FOLDERHIERARCHY_FOLDERUPDATE, saved_id,
 				   inbox->server_id, "Projects 2026", 0, NULL),
 			1);
-	/* Special folders cannot be renamed or deleted. */
+	/* Special folders cannot be renamed (FolderUpdate Status 2,
+	 * MS-ASCMD 2.2.3.177.6) or deleted (FolderDelete Status 3). */
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderUpdate",
 				   EAS_FOLDERHIERARCHY_FOLDERUPDATE,
 				   inbox->server_id, "0", "Renamed", 0, NULL),
-			3);
+			2);
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderDelete",
 				   EAS_FOLDERHIERARCHY_FOLDERDELETE,
 				   inbox->server_id, NULL, NULL, 0, NULL),

@@ -263,7 +263,7 @@ test_read_flags_travel(void)
 	const struct eas_folder *inbox;
 	struct eas_sync_opts o;
 	struct eas_sync_result ra, rb;
-	struct eas_command cmds[20];
+	struct eas_command cmds[20] = {0};
 	struct eas_sync_result rc;
 	size_t reads = 0;
 	int status;

@@ -704,6 +704,100 @@ test_organizer_16(void)
 	arena_free(&a);
 }
 
+/* A 16.1 organizer deletes one occurrence of a weekly meeting (Sync
+ * Delete with InstanceId): the series stays, the attendees get the
+ * update with that occurrence excluded, and the attendee's calendar
+ * shows it deleted. */
+static void
+test_organizer_16_occurrence(void)
+{
+	struct arena *a = arena_new(0);
+	struct eas_client *bob = client(HARNESS_BOB, "MTGBOBOC", "16.1");
+	struct eas_client *ada = client(HARNESS_ADA, "MTGADAOC", "16.1");
+	struct eas_sync_result cal;
+	const struct eas_item *ev;
+	const struct wbxml_node *exc, *n;
+	const char *sid, *ics, *err;
+	struct wbxml_node *app;
+	bool deleted = false;
+	int at_relay, st;
+	static const char xml[] =
+		"<ApplicationData xmlns=\"AirSync:\" xmlns:cal=\"Calendar:\">"
+		"<cal:DtStamp>20261201T120000Z</cal:DtStamp>"
+		"<cal:StartTime>20270104T090000Z</cal:StartTime>"
+		"<cal:EndTime>20270104T093000Z</cal:EndTime>"
+		"<cal:Subject>Weekly sync</cal:Subject>"
+		"<cal:BusyStatus>2</cal:BusyStatus>"
+		"<cal:MeetingStatus>1</cal:MeetingStatus>"
+		"<cal:Recurrence><cal:Type>1</cal:Type>"
+		"<cal:Interval>1</cal:Interval><cal:Occurrences>4"
+		"</cal:Occurrences><cal:DayOfWeek>2</cal:DayOfWeek>"
+		"</cal:Recurrence>"
+		"<cal:Attendees><cal:Attendee><cal:Email>ada@example.org"
+		"</cal:Email><cal:Name>Ada</cal:Name>"
+		"<cal:AttendeeType>1</cal:AttendeeType></cal:Attendee>"
+		"<cal:Attendee><cal:Email>carl@partner.example</cal:Email>"
+		"<cal:Name>Carl</cal:Name><cal:AttendeeType>1</"
+		"cal:AttendeeType>"
+		"</cal:Attendee></cal:Attendees>"
+		"<cal:ClientUid>weekly-sync-1</cal:ClientUid></"
+		"ApplicationData>";
+
+	NEED_RELAY();
+	sync_type(bob, a, EAS_FOLDER_CALENDAR);
+	sync_type(ada, a, EAS_FOLDER_CALENDAR);
+	at_relay = relay_count(relay);
+	CU_ASSERT_FATAL(wbxml_from_xml(a, xml, strlen(xml), &app, &err) == 0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_add(bob, a, folder_id(bob, EAS_FOLDER_CALENDAR), app,
+			       &sid, &st),
+		0);
+	CU_ASSERT_EQUAL_FATAL(wait_relay(at_relay + 1), at_relay + 1);
+	at_relay++;
+	cal = sync_type(ada, a, EAS_FOLDER_CALENDAR);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(
+		find(&cal, EAS_CALENDAR_SUBJECT, "Weekly sync"));
+
+	/* bob deletes the second Monday only */
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_change_instance(bob, a,
+					   folder_id(bob, EAS_FOLDER_CALENDAR),
+					   sid, "20270111T090000Z", NULL, &st),
+		0);
+	CU_ASSERT_EQUAL_FATAL(wait_relay(at_relay + 1), at_relay + 1);
+	at_relay++;
+	ics = relay_ics(a, at_relay);
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "METHOD:REQUEST"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "RRULE:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "EXDATE"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "20270111T090000Z"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ics, "SEQUENCE:1"));
+
+	/* ada's phone: the same series, that occurrence deleted */
+	cal = sync_type(ada, a, EAS_FOLDER_CALENDAR);
+	ev = find(&cal, EAS_CALENDAR_SUBJECT, "Weekly sync");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ev);
+	CU_ASSERT_PTR_NOT_NULL(
+		wbxml_child(ev->appdata, EAS_CALENDAR_RECURRENCE));
+	exc = wbxml_child(ev->appdata, EAS_CALENDAR_EXCEPTIONS);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(exc);
+	wbxml_foreach(exc, n)
+	{
+		/* 16.x names an exception by its InstanceId */
+		const char *when =
+			wbxml_child_text(n, EAS_AIRSYNCBASE_INSTANCEID);
+		const char *del = wbxml_child_text(n, EAS_CALENDAR_DELETED);
+
+		if (when != NULL && strcmp(when, "20270111T090000Z") == 0 &&
+		    del != NULL && strcmp(del, "1") == 0)
+			deleted = true;
+	}
+	CU_ASSERT(deleted);
+	eas_client_free(&bob);
+	eas_client_free(&ada);
+	arena_free(&a);
+}
+
 /* Below 16.0 the device sends the invitation and the answer itself. */
 static void
 test_organizer_14(void)
@@ -792,6 +886,27 @@ test_organizer_14(void)
 	arena_free(&a);
 }
 
+/* ada's MergedFreeBusy from 12:00 to 16:00 UTC on 15 December, as bob
+ * asks for it. */
+static const char *
+ada_freebusy(struct eas_client *bob, struct arena *a)
+{
+	long http;
+	const struct wbxml_node *r =
+		post_xml(bob, a, "ResolveRecipients",
+			 "<ResolveRecipients xmlns=\"ResolveRecipients:\">"
+			 "<To>ada@example.org</To><Options><Availability>"
+			 "<StartTime>2026-12-15T12:00:00.000Z</StartTime>"
+			 "<EndTime>2026-12-15T16:00:00.000Z</EndTime>"
+			 "</Availability></Options></ResolveRecipients>",
+			 &http);
+
+	return at(r, 4, EAS_RESOLVERECIPIENTS_RESPONSE,
+		  EAS_RESOLVERECIPIENTS_RECIPIENT,
+		  EAS_RESOLVERECIPIENTS_AVAILABILITY,
+		  EAS_RESOLVERECIPIENTS_MERGEDFREEBUSY);
+}
+
 /* An accepted meeting is busy in free/busy; a tentative one tentative. */
 static void
 test_freebusy(void)
@@ -801,8 +916,6 @@ test_freebusy(void)
 	struct eas_client *ada = client(HARNESS_ADA, "MTGFBA", "14.1");
 	struct eas_sync_result inbox;
 	const struct eas_item *msg;
-	const struct wbxml_node *r;
-	long http;
 
 	NEED_RELAY();
 	sync_type(ada, a, EAS_FOLDER_INBOX);
@@ -813,34 +926,12 @@ test_freebusy(void)
 	msg = find(&inbox, EAS_EMAIL_SUBJECT, "Invitation: Release planning");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
 	/* 13:00-14:30 UTC on 15 December, tentative */
-	r = post_xml(bob, a, "ResolveRecipients",
-		     "<ResolveRecipients xmlns=\"ResolveRecipients:\">"
-		     "<To>ada@example.org</To><Options><Availability>"
-		     "<StartTime>2026-12-15T12:00:00.000Z</StartTime>"
-		     "<EndTime>2026-12-15T16:00:00.000Z</EndTime>"
-		     "</Availability></Options></ResolveRecipients>",
-		     &http);
-	assert_text(at(r, 4, EAS_RESOLVERECIPIENTS_RESPONSE,
-		       EAS_RESOLVERECIPIENTS_RECIPIENT,
-		       EAS_RESOLVERECIPIENTS_AVAILABILITY,
-		       EAS_RESOLVERECIPIENTS_MERGEDFREEBUSY),
-		    "00111000");
+	assert_text(ada_freebusy(bob, a), "00111000");
 	CU_ASSERT_EQUAL(respond(ada, a, folder_id(ada, EAS_FOLDER_INBOX),
 				msg->server_id, &(struct answer){.response = 1},
 				NULL),
 			1);
-	r = post_xml(bob, a, "ResolveRecipients",
-		     "<ResolveRecipients xmlns=\"ResolveRecipients:\">"
-		     "<To>ada@example.org</To><Options><Availability>"
-		     "<StartTime>2026-12-15T12:00:00.000Z</StartTime>"
-		     "<EndTime>2026-12-15T16:00:00.000Z</EndTime>"
-		     "</Availability></Options></ResolveRecipients>",
-		     &http);
-	assert_text(at(r, 4, EAS_RESOLVERECIPIENTS_RESPONSE,
-		       EAS_RESOLVERECIPIENTS_RECIPIENT,
-		       EAS_RESOLVERECIPIENTS_AVAILABILITY,
-		       EAS_RESOLVERECIPIENTS_MERGEDFREEBUSY),
-		    "00222000");
+	assert_text(ada_freebusy(bob, a), "00222000");
 	eas_client_free(&bob);
 	eas_client_free(&ada);
 	arena_free(&a);
@@ -909,6 +1000,26 @@ test_hostile_mail(void)
 	arena_free(&a);
 }
 
+/* A CANCEL of the Apple meeting From m@evil.example naming organizer as
+ * its ORGANIZER. */
+static int
+forged_cancel(const char *organizer)
+{
+	char mime[1024];
+
+	snprintf(mime, sizeof(mime),
+		 "From: m@evil.example\r\nTo: ada@example.org\r\n"
+		 "Subject: Off\r\nMIME-Version: 1.0\r\n"
+		 "Content-Type: text/calendar; method=CANCEL\r\n\r\n"
+		 "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\n"
+		 "BEGIN:VEVENT\r\nUID:3A1B4C5D-6E7F-4A8B-9C0D-1E2F3A4B5C6D\r\n"
+		 "DTSTAMP:20261202T000000Z\r\nSEQUENCE:5\r\n"
+		 "DTSTART;VALUE=DATE:20261218\r\nORGANIZER:mailto:%s\r\n"
+		 "END:VEVENT\r\nEND:VCALENDAR\r\n",
+		 organizer);
+	return harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, mime);
+}
+
 /* Strangers: a CANCEL from someone who does not organize the meeting, a
  * REPLY from someone who is not invited. */
 static void
@@ -927,37 +1038,11 @@ test_strangers(void)
 	CU_ASSERT_EQUAL_FATAL(
 		deliver_itip(HARNESS_ADA_EMAIL, "apple-request.eml"), 250);
 	sync_type(ada, a, EAS_FOLDER_CALENDAR);
-	CU_ASSERT_EQUAL(
-		harness_lmtp_deliver(
-			srv, HARNESS_ADA_EMAIL,
-			"From: m@evil.example\r\nTo: ada@example.org\r\n"
-			"Subject: Off\r\nMIME-Version: 1.0\r\n"
-			"Content-Type: text/calendar; method=CANCEL\r\n\r\n"
-			"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\n"
-			"BEGIN:VEVENT\r\n"
-			"UID:3A1B4C5D-6E7F-4A8B-9C0D-1E2F3A4B5C6D\r\n"
-			"DTSTAMP:20261202T000000Z\r\nSEQUENCE:5\r\n"
-			"DTSTART;VALUE=DATE:20261218\r\n"
-			"ORGANIZER:mailto:m@evil.example\r\n"
-			"END:VEVENT\r\nEND:VCALENDAR\r\n"),
-		250);
+	/* a stranger cancels; a stranger cancels in the organizer's name */
+	CU_ASSERT_EQUAL(forged_cancel("m@evil.example"), 250);
 	cal = sync_type(ada, a, EAS_FOLDER_CALENDAR);
 	CU_ASSERT_EQUAL(cal.count, 0);
-	/* the organizer's name in the iCalendar, another sender's From */
-	CU_ASSERT_EQUAL(
-		harness_lmtp_deliver(
-			srv, HARNESS_ADA_EMAIL,
-			"From: m@evil.example\r\nTo: ada@example.org\r\n"
-			"Subject: Off\r\nMIME-Version: 1.0\r\n"
-			"Content-Type: text/calendar; method=CANCEL\r\n\r\n"
-			"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\n"
-			"BEGIN:VEVENT\r\n"
-			"UID:3A1B4C5D-6E7F-4A8B-9C0D-1E2F3A4B5C6D\r\n"
-			"DTSTAMP:20261202T000000Z\r\nSEQUENCE:5\r\n"
-			"DTSTART;VALUE=DATE:20261218\r\n"
-			"ORGANIZER:mailto:andrea@icloud.example\r\n"
-			"END:VEVENT\r\nEND:VCALENDAR\r\n"),
-		250);
+	CU_ASSERT_EQUAL(forged_cancel("andrea@icloud.example"), 250);
 	cal = sync_type(ada, a, EAS_FOLDER_CALENDAR);
 	CU_ASSERT_EQUAL(cal.count, 0);
 
@@ -1062,6 +1147,9 @@ static CU_TestInfo meeting_tests[] = {
 	 test_occurrence_and_cancel},
 	{"16.1 organizer: the server sends request, update, cancel",
 	 test_organizer_16},
+	{"16.1 organizer deletes one occurrence: an update, not a cancel of "
+	 "all",
+	 test_organizer_16_occurrence},
 	{"14.1 organizer: the devices send them", test_organizer_14},
 	{"free/busy: tentative, then accepted", test_freebusy},
 	{"hostile iCalendar is plain mail or bounded", test_hostile_mail},

@@ -382,6 +382,46 @@ test_replies(void)
 				strstr(m, "Subject: Automatic reply: Offer"));
 			free(m);
 		}
+		/* a sender in ada's contacts: the known-external text */
+		{
+			char path[300], cmd[400];
+			FILE *f;
+			char *m;
+
+			snprintf(path, sizeof(path), "%s/partner.vcf",
+				 srv->dir);
+			f = fopen(path, "w");
+			CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+			fputs("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Pat Partner\r\n"
+			      "N:Partner;Pat;;;\r\n"
+			      "EMAIL;TYPE=INTERNET:pat@friend.example\r\n"
+			      "END:VCARD\r\n",
+			      f);
+			fclose(f);
+			snprintf(cmd, sizeof(cmd), "import ada '%s'", path);
+			CU_ASSERT_EQUAL_FATAL(run_easctl(cmd), 0);
+			CU_ASSERT_EQUAL_FATAL(
+				run_easctl("oof set ada --internal 'In.' "
+					   "--known 'Ada is away (partners).' "
+					   "--external 'Out.'"),
+				0);
+			CU_ASSERT_EQUAL(
+				deliver(HARNESS_ADA_EMAIL, NULL,
+					"From: Pat <pat@friend.example>\r\n"
+					"Subject: Contract\r\n"),
+				250);
+			for (int i = 0;
+			     i < WAIT_STEPS && relay_count(relay) < 2; i++)
+				usleep(10 * 1000);
+			CU_ASSERT_EQUAL_FATAL(relay_count(relay), 2);
+			m = relay_message(relay, 2);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+			CU_ASSERT_PTR_NOT_NULL(
+				strstr(m, "X-Relay-To: pat@friend.example"));
+			CU_ASSERT_PTR_NOT_NULL(
+				strstr(m, "Ada is away (partners)."));
+			free(m);
+		}
 	} else {
 		fprintf(stderr, "no SMTP relay: external reply skipped\n");
 	}
