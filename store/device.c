@@ -339,6 +339,18 @@ store_device_remove(struct store *s, int64_t id)
 }
 
 enum store_error
+store_device_touch(struct store *s, int64_t id)
+{
+	enum store_error e;
+	bool own;
+
+	e = store_wbegin(s, &own);
+	if (e == STORE_OK)
+		e = store_touch_device(s, id);
+	return store_wend(s, own, e);
+}
+
+enum store_error
 store_device_blob_get(struct store *s, struct arena *a, int64_t id,
 		      const char *name, uint8_t **data_r, size_t *len_r)
 {

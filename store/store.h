@@ -278,6 +278,10 @@ enum store_error store_device_history(struct store *s, struct arena *a,
 				      size_t *count_r);
 /* Remove the partnership and all its sync state. */
 enum store_error store_device_remove(struct store *s, int64_t id);
+/* The device's state was rewritten behind its back (easctl device
+ * clearloop moved its sync states): whoever caches what the device was
+ * answered hears a DEVICE change at commit. */
+enum store_error store_device_touch(struct store *s, int64_t id);
 
 /* Small named blobs per device: the cached last Sync request ("sync"),
  * last Ping ("ping"), ... A missing blob is STORE_NOTFOUND. */

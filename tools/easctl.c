@@ -907,6 +907,9 @@ device_clearloop(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	}
 	if (e == STORE_OK)
 		e = store_device_blob_set(s, dev.id, LOOPSTATE_BLOB, NULL, 0);
+	/* a running server forgets the no-change answers it remembers */
+	if (e == STORE_OK)
+		e = store_device_touch(s, dev.id);
 	if (e == STORE_OK)
 		e = store_commit(s);
 	if (e != STORE_OK) {
