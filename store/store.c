@@ -881,7 +881,10 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 	 * process crashes and loses at most the last commits on power loss. */
 	e = store_exec(s, "PRAGMA journal_mode = WAL;"
 			  "PRAGMA synchronous = NORMAL;"
-			  "PRAGMA foreign_keys = ON;");
+			  "PRAGMA foreign_keys = ON;"
+			  /* pages read from the file mapping, not copied in
+			   * by a pread each (a tenth of an initial sync) */
+			  "PRAGMA mmap_size = 268435456;");
 	if (e != STORE_OK) {
 		*error_r = e == STORE_CORRUPT ? "not a database file"
 					      : "cannot set up the database";
