@@ -27,6 +27,10 @@
 static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store **stores;
 static size_t nstores;
+/* How much of the database file a request thread reads through a
+ * mapping (store_map_file). */
+#define EASD_DB_MAP_BYTES ((size_t)256 * 1024 * 1024)
+
 static _Thread_local struct store *thread_store;
 
 struct store *
@@ -41,6 +45,7 @@ easd_thread_store(struct easd *srv)
 		thread_store = NULL;
 		return NULL;
 	}
+	store_map_file(thread_store, EASD_DB_MAP_BYTES);
 	pthread_mutex_lock(&stores_lock);
 	stores = xrealloc(stores, (nstores + 1) * sizeof(*stores));
 	stores[nstores++] = thread_store;

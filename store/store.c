@@ -610,6 +610,16 @@ end_by_rollback(struct store *s)
 	sqlite3_reset(st);
 }
 
+void
+store_map_file(struct store *s, size_t bytes)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA mmap_size = %zu", bytes);
+	if (store_exec(s, sql) != STORE_OK)
+		log_warn("store: the database file is read without a mapping");
+}
+
 enum store_error
 store_begin(struct store *s, bool write)
 {
@@ -881,10 +891,7 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 	 * process crashes and loses at most the last commits on power loss. */
 	e = store_exec(s, "PRAGMA journal_mode = WAL;"
 			  "PRAGMA synchronous = NORMAL;"
-			  "PRAGMA foreign_keys = ON;"
-			  /* pages read from the file mapping, not copied in
-			   * by a pread each (a tenth of an initial sync) */
-			  "PRAGMA mmap_size = 268435456;");
+			  "PRAGMA foreign_keys = ON;");
 	if (e != STORE_OK) {
 		*error_r = e == STORE_CORRUPT ? "not a database file"
 					      : "cannot set up the database";
