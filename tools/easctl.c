@@ -1292,7 +1292,7 @@ uid_index_find(const struct uid_index *x, const char *uid)
  * terminated by the zeros after the end of the file in its last page;
  * a file that ends on a page boundary is read whole. */
 #define IMPORT_MAP_MIN (4u * 1024 * 1024)
-#define IMPORT_DROP_EVERY (8u * 1024 * 1024)
+#define IMPORT_DROP_EVERY (1024u * 1024)
 
 struct import_file {
 	char *data;
