@@ -1592,33 +1592,70 @@ static const char usage_export[] =
 	"  mail folders -> mbox (mboxrd), Notes -> text separated by lines\n"
 	"  of '-- '. FILE '-' writes to standard output.\n";
 
-static int
-write_out(const char *path, const struct buf *b)
-{
+/* Where an export goes: stdout for "-", else a temporary file renamed
+ * to path once complete. What the writer has so far goes out after
+ * every batch, so that a folder of any size is exported in bounded
+ * memory (a calendar, one VCALENDAR, is written at the end). */
+struct export_out {
+	const char *path;
 	char *tmp;
 	FILE *f;
-	int ret = -1;
+};
 
+static int
+export_open(const char *path, struct export_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->path = path;
 	if (strcmp(path, "-") == 0) {
-		if (b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
-			return -1;
-		return fflush(stdout) == 0 ? 0 : -1;
+		o->f = stdout;
+		return 0;
 	}
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	f = fopen(tmp, "wb");
-	if (f == NULL) {
+	o->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	o->f = fopen(o->tmp, "wb");
+	if (o->f == NULL) {
 		die_msg("cannot write %s: %s", path, strerror(errno));
-		free(tmp);
+		free(o->tmp);
+		o->tmp = NULL;
 		return -1;
 	}
-	if ((b->len > 0 && fwrite(b->data, 1, b->len, f) != b->len) ||
-	    fclose(f) != 0 || rename(tmp, path) < 0) {
-		die_msg("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	} else {
-		ret = 0;
+	return 0;
+}
+
+static int
+export_flush(struct export_out *o, struct buf *b)
+{
+	if (b->len > 0 && fwrite(b->data, 1, b->len, o->f) != b->len) {
+		die_msg("cannot write %s: %s", o->path, strerror(errno));
+		return -1;
 	}
-	free(tmp);
+	buf_reset(b);
+	return 0;
+}
+
+/* ok: keep the file. Returns 0 when kept. */
+static int
+export_close(struct export_out *o, bool ok)
+{
+	int ret = ok ? 0 : -1;
+
+	if (o->f == NULL)
+		return -1;
+	if (o->tmp == NULL) {
+		if (fflush(stdout) != 0)
+			ret = -1;
+		return ret;
+	}
+	if (fclose(o->f) != 0 || (ok && rename(o->tmp, o->path) < 0)) {
+		if (ok)
+			die_msg("cannot write %s: %s", o->path,
+				strerror(errno));
+		ret = -1;
+	}
+	if (ret < 0)
+		unlink(o->tmp);
+	free(o->tmp);
+	o->f = NULL;
 	return ret;
 }
 
@@ -1631,8 +1668,10 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	struct store *s;
 	enum store_error e;
 	struct bundle_writer out;
+	struct export_out o;
 	int64_t after = 0;
 	int n, rc, ret = EX_FAIL;
+	bool ok = false;
 
 	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 3, 3, usage_export, &n,
 			  &rc) < 0)
@@ -1640,6 +1679,8 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_account(s, a, pos[0], &acc) < 0 ||
 	    lookup_folder(s, a, acc.id, pos[1], &f) < 0)
+		return EX_FAIL;
+	if (export_open(pos[2], &o) < 0)
 		return EX_FAIL;
 	bundle_writer_init(&out, store_class_of_folder_type(f.type));
 	for (;;) {
@@ -1670,18 +1711,21 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 			}
 		}
 		arena_free(&batch);
+		if (export_flush(&o, &out.out) < 0)
+			goto out;
 		if (count < EASCTL_EXPORT_BATCH)
 			break;
 	}
 	bundle_writer_finish(&out);
-	if (write_out(pos[2], &out.out) < 0)
-		goto out;
-	if (strcmp(pos[2], "-") != 0)
-		printf("exported %zu %s item%s from %s to %s\n", out.count,
-		       store_class_name(out.cls), out.count == 1 ? "" : "s",
-		       f.name, pos[2]);
-	ret = 0;
+	ok = export_flush(&o, &out.out) == 0;
 out:
+	if (export_close(&o, ok) == 0 && ok) {
+		if (strcmp(pos[2], "-") != 0)
+			printf("exported %zu %s item%s from %s to %s\n",
+			       out.count, store_class_name(out.cls),
+			       out.count == 1 ? "" : "s", f.name, pos[2]);
+		ret = 0;
+	}
 	bundle_writer_deinit(&out);
 	return ret;
 }
