@@ -1345,6 +1345,24 @@ import_drop(struct import_file *f, size_t consumed)
 	f->dropped = upto;
 }
 
+/* A mapping is looked through a piece at a time, each handed back. */
+static bool
+import_has_nul(struct import_file *f)
+{
+	size_t step = f->mapped ? IMPORT_DROP_EVERY : f->len;
+
+	for (size_t off = 0; off < f->len; off += step) {
+		size_t n = EAS_MIN(step, f->len - off);
+		bool nul = memchr(f->data + off, '\0', n) != NULL;
+
+		if (f->mapped)
+			(void)madvise(f->data + off, n, MADV_DONTNEED);
+		if (nul)
+			return true;
+	}
+	return false;
+}
+
 static void
 import_close(struct import_file *f)
 {
@@ -1435,13 +1453,10 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return EX_FAIL;
 	if (import_open(a, pos[1], &file) < 0)
 		return EX_FAIL;
-	if (memchr(file.data, '\0', file.len) != NULL) {
+	if (import_has_nul(&file)) {
 		die_msg("%s: contains NUL bytes", pos[1]);
 		goto out;
 	}
-	/* the check went through every page */
-	if (file.mapped)
-		(void)madvise(file.data, file.len, MADV_DONTNEED);
 	rd = bundle_reader_new(a, bundle_kind_of(pos[1], file.data), pos[1],
 			       file.data, file.len, &err);
 	if (rd == NULL) {
