@@ -1177,7 +1177,8 @@ static const char usage_import[] =
 	"item imports nothing.\n"
 	"Exit: 0 everything imported, 3 some items imported and some skipped,\n"
 	"1 nothing imported (an error, every item bad, or --strict and a bad\n"
-	"item), 2 usage error. FILE '-' reads standard input.\n";
+	"item), 2 usage error. FILE '-' reads standard input.\n"
+	"On a terminal, a progress line on standard error.\n";
 
 /* Exit status of an import that skipped some items but not all. */
 #define EX_PARTIAL 3
