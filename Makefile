@@ -6,6 +6,10 @@
 #   make bench    run the benchmarks and print one table
 #   make fuzz     run each fuzzer (WBXML, vCard, iCalendar, MIME) for
 #                 FUZZ_SECONDS; make fuzz-ci: 30 s each on the seeds
+#   make install  binaries, config, systemd unit, man pages (PREFIX, DESTDIR)
+#   make deb      build/deb/easd_VERSION_ARCH.deb (debhelper)
+#   make package-test  build the .deb, install it, smoke-test it, purge it
+#   make deploy-test   the README's deployment on loopback (nginx, Postfix)
 
 MODE ?= release
 ifeq ($(MODE),asan)
@@ -18,18 +22,20 @@ OPT := -O2 -g
 endif
 
 CC ?= cc
-PKGS := libmicrohttpd libxml-2.0 libical sqlite3 cunit gmime-3.0 libcurl
+PKGS := libmicrohttpd libxml-2.0 libical sqlite3 cunit gmime-3.0 libcurl \
+	libsystemd gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
 	-Wwrite-strings -Wvla -Wimplicit-fallthrough -Wundef
-INCLUDES := -Icommon -Iwbxml -Istore -Iconv -Iserver -Itools -Itests \
+INCLUDES := -Icommon -Iwbxml -Istore -Iconv -Iserver -Iserver/web -Itools \
+	-Itests \
 	-Itests/e2e \
 	-I$(OUT)/gen
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(INCLUDES) \
-	$(PKG_CFLAGS) $(CFLAGS)
+	$(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(OPT) $(LDFLAGS)
 LDLIBS := $(PKG_LIBS) -lcrypt -lpthread -lm
 
@@ -38,7 +44,11 @@ DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libsqlite3-dev libical-dev libcunit1-dev libgmime-3.0-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
 	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format \
-	python3-aiosmtpd
+	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper man-db \
+	chromium chromium-driver python3-selenium
+# only for make deploy-test: they start services (a web server, an MTA)
+# that make run and make test have no business installing
+DEPLOY_PKGS := nginx postfix fail2ban
 
 GEN_H := $(OUT)/gen/wbxml-tags.h
 GEN_C := $(OUT)/gen/wbxml-table.c
@@ -47,7 +57,8 @@ COMMON_SRC := $(wildcard common/*.c)
 WBXML_SRC := $(wildcard wbxml/*.c)
 STORE_SRC := $(wildcard store/*.c)
 CONV_SRC := $(wildcard conv/*.c)
-SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c)) \
+	$(wildcard server/web/*.c)
 CLIENT_SRC := $(wildcard tools/client-*.c)
 EASCTL_SRC := $(wildcard tools/easctl*.c)
 EASCLIENT_SRC := $(wildcard tools/easclient*.c)
@@ -77,7 +88,7 @@ E2E_BINS := $(patsubst tests/e2e/%.c,$(OUT)/e2e-%,$(E2E_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/%,$(BENCH_SRC))
 
 .PHONY: all deps run test test-build test-run bench fuzz fuzz-build fuzz-ci format \
-	format-check clean
+	format-check clean install deb package-test deploy-test
 .DEFAULT_GOAL := all
 
 all: $(BINS) $(UNIT_BINS) $(E2E_BINS) $(BENCH_BINS)
@@ -205,7 +216,8 @@ fuzz-ci: fuzz-build
 		sh tests/fuzz/run.sh $$t 30 build/fuzz/ci/$$t || exit 1; \
 	done
 
-FORMAT_SRC = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h)
+FORMAT_SRC = $(wildcard */*.c */*.h tests/*/*.c tests/*/*.h server/web/*.c \
+	server/web/*.h)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check:
@@ -213,7 +225,53 @@ format-check:
 		echo "format-check: $(words $(FORMAT_SRC)) files formatted"
 
 
+# Installation. The configuration, the unit and the data directory are
+# where Debian keeps them whatever PREFIX is; with DESTDIR (packaging) the
+# easd user and the ownership of /var/lib/easd are left to the package.
+VERSION := $(shell sed -n 's/^\#define EASD_VERSION "\(.*\)"/\1/p' common/version.h)
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+STATEDIR ?= /var/lib/easd
+EXAMPLEDIR ?= $(PREFIX)/share/doc/easd/examples
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(SYSCONFDIR)/easd $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d $(DESTDIR)$(EXAMPLEDIR)
+	install -m 755 $(OUT)/easd $(OUT)/easctl $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(OUT)/easclient $(DESTDIR)$(BINDIR)/
+	install -m 644 man/easd.8 man/easctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/easclient.1 $(DESTDIR)$(MANDIR)/man1/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/easd.service.in > $(DESTDIR)$(UNITDIR)/easd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/easd.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/easd/easd.conf || \
+		install -m 640 dist/easd.conf $(DESTDIR)$(SYSCONFDIR)/easd/easd.conf
+	install -m 644 dist/fail2ban-filter.conf \
+		$(DESTDIR)$(SYSCONFDIR)/fail2ban/filter.d/easd.conf
+	install -m 644 dist/nginx-site.conf dist/fail2ban-jail.local \
+		$(DESTDIR)$(EXAMPLEDIR)/
+	install -m 755 dist/certbot-deploy-hook $(DESTDIR)$(EXAMPLEDIR)/
+	@sh tools/install-user.sh "$(DESTDIR)" "$(STATEDIR)" \
+		"$(SYSCONFDIR)/easd/easd.conf"
+
+deb:
+	@sh tools/make-deb.sh
+
+package-test:
+	@sh tests/package-test.sh
+
+deploy-test: deps
+	@sh tools/deps.sh $(DEPLOY_PKGS)
+	@$(MAKE) --no-print-directory $(BINS)
+	@sh tests/deploy-test.sh $(OUT)
+
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

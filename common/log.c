@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "log-sink.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -344,7 +345,8 @@ escape_into(char *out, size_t size, const char *s)
 /* Format one line (stamp, level, context, message, all escaped) into
  * line, which has room for LOG_LINE_MAX * 4 + 64 bytes; its length. */
 static size_t
-format_line(char *line, enum log_level level, const char *fmt, va_list ap)
+format_line(char *line, enum log_level level, const char *fmt, va_list ap,
+	    size_t *msg_off_r)
 {
 	static _Thread_local char stamp[32];
 	static _Thread_local time_t stamp_sec = -1;
@@ -369,6 +371,7 @@ format_line(char *line, enum log_level level, const char *fmt, va_list ap)
 	n = snprintf(line, 64, "%s.%03ldZ %s ", stamp, ts.tv_nsec / 1000000,
 		     level_names[level]);
 	o = n > 0 ? (size_t)n : 0;
+	*msg_off_r = o;
 	escape_into(line + o, LOG_LINE_MAX * 4, raw);
 	o += strlen(line + o);
 	line[o++] = '\n';
@@ -380,13 +383,19 @@ log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[LOG_LINE_MAX * 4 + 64];
 	va_list ap;
-	size_t n;
+	size_t n, off;
 
 	if (!log_enabled(level))
 		return;
 	va_start(ap, fmt);
-	n = format_line(line, level, fmt, ap);
+	n = format_line(line, level, fmt, ap, &off);
 	va_end(ap);
+	if (log_sink_syslog()) {
+		/* syslog stamps the line itself */
+		line[n - 1] = '\0';
+		log_sink_syslog_write((int)level, line + off);
+		return;
+	}
 	emit(SINK_MAIN, line, n);
 	/* Warnings and errors are rare and someone may act on them at once
 	 * (fail2ban): they are written before the call returns. */
@@ -399,14 +408,20 @@ log_access(const char *fmt, ...)
 {
 	char line[LOG_LINE_MAX * 4 + 64];
 	va_list ap;
-	size_t n;
+	size_t n, off;
 
 	if (!log_enabled(LOG_INFO) ||
 	    __atomic_load_n(&lw.sinks[SINK_ACCESS].fd, __ATOMIC_RELAXED) < 0)
 		return;
 	va_start(ap, fmt);
-	n = format_line(line, LOG_INFO, fmt, ap);
+	n = format_line(line, LOG_INFO, fmt, ap, &off);
 	va_end(ap);
+	if (log_sink_syslog() &&
+	    __atomic_load_n(&lw.sinks[SINK_ACCESS].fd, __ATOMIC_RELAXED) == 2) {
+		line[n - 1] = '\0';
+		log_sink_syslog_write((int)LOG_INFO, line + off);
+		return;
+	}
 	emit(SINK_ACCESS, line, n);
 }
 

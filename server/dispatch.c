@@ -7,6 +7,7 @@
 #include "log.h"
 #include "quirks.h"
 #include "server.h"
+#include "trace.h"
 #include "util.h"
 
 static const struct eas_command commands[] = {
@@ -343,6 +344,8 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 		return EAS_CMD_ERROR;
 	}
 	req->cmd = cmd->name;
+	req->trace = trace_match(req->account.id, req->device_id,
+				 &req->trace_bodies);
 	r = load_device(req, out_r);
 	if (r != EAS_CMD_OK || *out_r != NULL)
 		return r;
@@ -392,6 +395,7 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 				  xml.len);
 			buf_deinit(&xml);
 		}
+		trace_dump(req, "request", root);
 		in = root;
 	}
 	r = cmd->fn(req, in, out_r);

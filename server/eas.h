@@ -81,6 +81,7 @@ struct eas_req {
 	struct store_account account;
 	struct store_device device;
 	bool have_device;
+	bool trace, trace_bodies; /* easctl debug on: log the trees */
 
 	/* the query (MS-ASHTTP 2.2.1.1.1) */
 	const char *cmd;

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "push.h"
 #include "server.h"
+#include "trace.h"
 #include "util.h"
 
 #define SERVER_VERSION "15.1"
@@ -86,6 +87,7 @@ respond(struct eas_req *req, const struct wbxml_node *tree)
 				out.len);
 			hr->resp_len = out.len;
 			hr->content_type = "application/vnd.ms-sync.wbxml";
+			trace_dump(req, "response", tree);
 			if (log_enabled(LOG_DEBUG)) {
 				struct buf xml;
 
@@ -346,6 +348,14 @@ eas_headers(struct http_request *hr)
 	if (strcmp(hr->method, "OPTIONS") != 0 &&
 	    eas_parse_query(req, hr->query) < 0)
 		return respond_status(req, 400);
+	if (strcmp(hr->method, "OPTIONS") == 0) {
+		hr->metric_name = "OPTIONS";
+	} else {
+		const struct eas_command *c = eas_command_find(req->cmd);
+
+		/* the table's own string: clients cannot add names */
+		hr->metric_name = c != NULL ? c->name : NULL;
+	}
 	log_ctx_set(arena_printf(req->arena, "req=%llu",
 				 (unsigned long long)req->id));
 	/* Without a snapshot: a credential verified recently needs no read
@@ -399,6 +409,7 @@ autodiscover_headers(struct http_request *hr)
 	uint64_t wait_ms;
 	int a;
 
+	hr->metric_name = "Autodiscover";
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
 		return store_unavailable(req);

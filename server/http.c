@@ -31,6 +31,7 @@
 #include "http.h"
 #include "log.h"
 #include "net.h"
+#include "tls.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -67,7 +68,7 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	uint16_t port;
-	char *tls_cert, *tls_key;
+	bool tls; /* HTTPS, with the certificate of tls.c */
 
 	/* open connections per client address (cfg.max_per_addr) */
 	pthread_mutex_t addr_mu;
@@ -271,7 +272,7 @@ client_info(struct http_ctx *ctx)
 	char text[NET_ADDR_STRLEN] = "?";
 	const char *xff, *v;
 
-	hr->tls = srv->tls_cert != NULL;
+	hr->tls = srv->tls;
 	hr->scheme = hr->tls ? "https" : "http";
 	hr->host = http_header(hr, "Host");
 	if (conn_addr(ctx->conn, &peer) < 0) {
@@ -965,6 +966,8 @@ send_response(struct http_ctx *ctx)
 	MHD_destroy_response(resp);
 	ctx->state = HTTP_ST_DONE;
 	log_request(ctx, hr->resp_len);
+	if (ctx->srv->cfg.on_response != NULL)
+		ctx->srv->cfg.on_response(hr, time_mono_ms() - ctx->start_ms);
 	log_ctx_set(NULL);
 	return r;
 }
@@ -1212,22 +1215,6 @@ http_resume(struct http_request *hr)
 	pthread_mutex_unlock(&ctx->srv->watch_mu);
 }
 
-static char *
-read_file(const char *path)
-{
-	const char *error;
-	struct buf b;
-	size_t len;
-
-	buf_init(&b, 1024 * 1024);
-	if (buf_read_path(&b, path, &error) < 0) {
-		log_error("%s", error);
-		buf_deinit(&b);
-		return NULL;
-	}
-	return (char *)buf_steal(&b, &len);
-}
-
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -1264,8 +1251,8 @@ server_free(struct http_server *h)
 	free(h->slots);
 	free(h->timers);
 	free(h->trusted);
-	free(h->tls_cert);
-	free(h->tls_key);
+	if (h->tls)
+		tls_creds_free();
 	free(h);
 }
 
@@ -1311,19 +1298,19 @@ http_start(const struct http_config *cfg, const char **error_r)
 		return NULL;
 	}
 	if (cfg->tls_cert != NULL) {
-		h->tls_cert = read_file(cfg->tls_cert);
-		h->tls_key = read_file(cfg->tls_key);
-		if (h->tls_cert == NULL || h->tls_key == NULL) {
-			*error_r = "cannot read --tls-cert/--tls-key";
+		if (tls_creds_load(cfg->tls_cert, cfg->tls_key, error_r) < 0) {
+			log_error("--tls-cert %s, --tls-key %s: %s",
+				  cfg->tls_cert, cfg->tls_key, *error_r);
 			server_free(h);
 			return NULL;
 		}
+		h->tls = true;
 		flags |= MHD_USE_TLS;
-		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
-						 h->tls_cert};
-		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
-						 h->tls_key};
-		tls[2] = (struct MHD_OptionItem){
+		/* the certificate is asked for at each handshake, so that
+		 * http_reload_tls can replace it */
+		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK,
+						 0, tls_cert_callback()};
+		tls[1] = (struct MHD_OptionItem){
 			MHD_OPTION_HTTPS_PRIORITIES, 0,
 			(void *)(cfg->tls_priority != NULL
 					 ? cfg->tls_priority
@@ -1342,15 +1329,24 @@ http_start(const struct http_config *cfg, const char **error_r)
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_header,
 		MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (h->daemon == NULL) {
-		*error_r = h->tls_cert != NULL
-				   ? "libmicrohttpd could not start (is "
-				     "--tls-priority a valid GnuTLS priority "
-				     "string?)"
-				   : "libmicrohttpd could not start";
+		*error_r = h->tls ? "libmicrohttpd could not start (is "
+				    "--tls-priority a valid GnuTLS priority "
+				    "string?)"
+				  : "libmicrohttpd could not start";
 		server_free(h);
 		return NULL;
 	}
 	return h;
+}
+
+int
+http_reload_tls(struct http_server *h, const char **error_r)
+{
+	if (h == NULL || !h->tls)
+		return 0;
+	if (tls_creds_load(h->cfg.tls_cert, h->cfg.tls_key, error_r) < 0)
+		return -1;
+	return 1;
 }
 
 uint16_t

@@ -72,6 +72,9 @@ struct http_request {
 	 * none) */
 	const char *log_fields;
 	int log_status;
+	/* for the metrics: what was asked ("Sync", "Autodiscover"; a
+	 * static string, NULL = not counted by name) */
+	const char *metric_name;
 
 	/* parking: set by a handler that returns HTTP_PARKED. A parked
 	 * request is resumed by http_resume(), after park_ms when that is
@@ -125,6 +128,9 @@ struct http_config {
 	const struct http_route *routes;
 	size_t nroutes;
 	void *ctx; /* handed to handlers as http_request.ctx */
+	/* Optional: called for every answered request with how long it took
+	 * (from its first byte to its answer, parking included). */
+	void (*on_response)(const struct http_request *hr, uint64_t elapsed_ms);
 };
 
 /* The default TLS setting: TLS 1.2 and 1.3 only, forward-secret key
@@ -142,6 +148,11 @@ struct http_server;
  * static text). */
 struct http_server *http_start(const struct http_config *cfg,
 			       const char **error_r);
+/* Read the certificate and key files again (SIGHUP after a renewal): new
+ * connections get them, open ones (parked requests) are not touched.
+ * Returns 1 when reloaded, 0 without TLS, -1 with *error_r when the files
+ * are not usable (the old ones stay). */
+int http_reload_tls(struct http_server *h, const char **error_r);
 /* The bound port (the real one when port 0 was asked). */
 uint16_t http_port(const struct http_server *h);
 void http_stop(struct http_server **hp);

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "lmtp.h"
+#include "metrics.h"
 #include "log.h"
 #include "mail.h"
 #include "net.h"
@@ -312,11 +313,13 @@ cmd_rcpt(struct lmtp_session *s, const char *arg)
 	}
 	e = store_account_by_address(s->store, s->arena, addr, &acc);
 	if (e == STORE_NOTFOUND || (e == STORE_OK && !acc.enabled)) {
+		metrics_lmtp(METRICS_LMTP_UNKNOWN_USER);
 		conn_reply(s->c, "550 5.1.1 <%.200s>: no such user", addr);
 		return;
 	}
 	if (e != STORE_OK) {
 		log_warn("lmtp: looking up %s: %s", addr, store_error_str(e));
+		metrics_lmtp(METRICS_LMTP_TEMPORARY);
 		conn_reply(s->c, "451 4.3.0 Temporary lookup failure");
 		return;
 	}
@@ -443,8 +446,10 @@ cmd_data(struct lmtp_session *s)
 	}
 	if (mail_item_from_mime(s->arena, msg.len > 0 ? (char *)msg.data : "",
 				msg.len, &item, &error) < 0) {
-		for (size_t i = 0; i < s->nrcpts; i++)
+		for (size_t i = 0; i < s->nrcpts; i++) {
+			metrics_lmtp(METRICS_LMTP_REJECTED);
 			conn_reply(s->c, "554 5.6.0 %s", error);
+		}
 		goto out;
 	}
 	{
@@ -465,11 +470,13 @@ cmd_data(struct lmtp_session *s)
 				       s->rcpts[i].account_id, &item,
 				       s->envelope_from, &srv->cfg.autoreply,
 				       &why);
+			metrics_lmtp(METRICS_LMTP_STORED);
 			conn_reply(s->c, "250 2.0.0 <%.200s> stored",
 				   s->rcpts[i].addr);
 		} else {
 			log_warn("lmtp: storing for %s: %s", s->rcpts[i].addr,
 				 store_error_str(e));
+			metrics_lmtp(METRICS_LMTP_TEMPORARY);
 			conn_reply(s->c,
 				   "451 4.3.0 <%.200s> store failure, "
 				   "try again later",

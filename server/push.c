@@ -443,6 +443,35 @@ push_waiting(struct push *p)
 	return n;
 }
 
+void
+push_list(struct push *p, struct arena *a, size_t max,
+	  struct push_parked **list_r, size_t *count_r, size_t *total_r)
+{
+	uint64_t now = time_mono_ms();
+	struct push_parked *list;
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->mu);
+	*total_r = p->heap_len;
+	list = arena_alloc(a, (EAS_MIN(max, p->heap_len) + 1) * sizeof(*list));
+	for (size_t i = 0; i < p->heap_len && n < max; i++) {
+		const struct push_waiter *w = p->heap[i];
+		const struct eas_req *r = w->req;
+
+		list[n].login = arena_strdup(
+			a, r->account.login != NULL ? r->account.login : "-");
+		list[n].device_id = arena_strdup(
+			a, r->device_id != NULL ? r->device_id : "-");
+		list[n].cmd = arena_strdup(a, r->cmd != NULL ? r->cmd : "-");
+		list[n].remaining_ms =
+			w->deadline_ms > now ? w->deadline_ms - now : 0;
+		n++;
+	}
+	pthread_mutex_unlock(&p->mu);
+	*list_r = list;
+	*count_r = n;
+}
+
 /* --- threads --- */
 
 static struct timespec
@@ -506,6 +535,7 @@ push_store_changed(void *ctx, const struct store_change *c, size_t n)
 			push_device_changed(p, c[i].account_id, 0);
 			break;
 		case STORE_CHANGED_OUTBOUND: /* for the queue runner */
+		case STORE_CHANGED_TRACE:    /* for trace.c */
 			break;
 		}
 	}

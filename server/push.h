@@ -92,4 +92,13 @@ void push_device_changed(struct push *p, int64_t account_id,
 /* Numbers for logs and benchmarks. */
 size_t push_waiting(struct push *p);
 
+/* What waits now, for easctl top (through the admin listener): at most max
+ * entries (arena copies), *total_r how many there are. */
+struct push_parked {
+	const char *login, *device_id, *cmd;
+	uint64_t remaining_ms; /* until the heartbeat ends it */
+};
+void push_list(struct push *p, struct arena *a, size_t max,
+	       struct push_parked **list_r, size_t *count_r, size_t *total_r);
+
 #endif

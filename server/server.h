@@ -28,7 +28,14 @@ struct easd_config {
 	unsigned max_connections, max_per_addr, idle_timeout;
 	size_t max_header;
 	struct net_cidr *trusted; /* --trusted-proxy, ntrusted of them */
+	const char **trusted_src; /* as written, for --check-config */
 	size_t ntrusted;
+	const char *admin_listen; /* /healthz and /metrics; NULL = none */
+	int log_level;		  /* enum log_level */
+	const char *log_file;	  /* NULL = stderr */
+	bool syslog;		  /* log to syslog instead of stderr */
+	char **owned;		  /* strings read from a config file */
+	size_t nowned;
 	size_t max_message;		       /* LMTP / deliver limit */
 	unsigned threads;		       /* 0 = one per core */
 	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
@@ -51,8 +58,12 @@ struct easd_config {
 	size_t max_send_size;	     /* largest message a device sends */
 	unsigned max_rcpts_per_hour; /* per account; 0 = no limit */
 	unsigned send_retry_s;	     /* how long the queue retries */
-	unsigned loop_repeats;	     /* answers repeated from the cache that
-					make a loop (loop.h) */
+	/* the web pages (server/web): a session's idle and absolute
+	 * expiry, s */
+	unsigned web_session_idle, web_session_max;
+	bool no_self_service;  /* no /account/ pages */
+	unsigned loop_repeats; /* answers repeated from the cache that
+				  make a loop (loop.h) */
 };
 
 void easd_config_defaults(struct easd_config *cfg);
@@ -67,6 +78,7 @@ struct store_subscription;
 struct easd {
 	struct easd_config cfg;
 	struct http_server *http;
+	struct http_server *admin; /* --admin-listen, else NULL */
 	struct push *push;
 	struct lmtp_server *lmtp;
 	struct outbound *outbound;	      /* NULL without a relay */

@@ -16,7 +16,7 @@
 
 #define ACCOUNT_COLS                                                           \
 	"id, login, email, display_name, enabled, created, "                   \
-	"substr(password, -16)"
+	"substr(password, -16), admin"
 
 static void
 account_row(struct arena *a, sqlite3_stmt *st, struct store_account *r)
@@ -28,6 +28,7 @@ account_row(struct arena *a, sqlite3_stmt *st, struct store_account *r)
 	r->enabled = sqlite3_column_int(st, 4) != 0;
 	r->created = sqlite3_column_int64(st, 5);
 	r->password_stamp = store_col_text(a, st, 6);
+	r->admin = sqlite3_column_int(st, 7) != 0;
 }
 
 /* The yescrypt hash of password as a heap string, or NULL. */
@@ -170,7 +171,7 @@ out:
 	return e;
 }
 
-/* One account from a query of store_query; with hash_r, column 7 is the
+/* One account from a query of store_query; with hash_r, column 8 is the
  * password hash (a heap copy). */
 static enum store_error
 account_lookup(struct store *s, struct arena *a, sqlite3_stmt *st,
@@ -182,7 +183,7 @@ account_lookup(struct store *s, struct arena *a, sqlite3_stmt *st,
 		account_row(a, st, r);
 		if (hash_r != NULL)
 			*hash_r = xstrdup(
-				(const char *)sqlite3_column_text(st, 7));
+				(const char *)sqlite3_column_text(st, 8));
 	}
 	store_done(st);
 	return e;
@@ -275,11 +276,15 @@ store_account_check_password(struct store *s, struct arena *a,
 	return STORE_OK;
 }
 
-/* Run an UPDATE of one account row (?1 = id, ?2 = text or value). */
+/* Run an UPDATE of one account row (?1 = id, ?2 = text or value);
+ * drop_sessions ends the account's web sessions in the same transaction
+ * (a new password or a disabled account logs every browser out). */
 static enum store_error
 update_one(struct store *s, const char *sql, int64_t id, const char *text,
-	   int64_t value)
+	   int64_t value, bool drop_sessions)
 {
+	static const char sql_drop[] =
+		"DELETE FROM web_sessions WHERE account_id = ?1";
 	enum store_error e;
 	bool own;
 
@@ -292,6 +297,8 @@ update_one(struct store *s, const char *sql, int64_t id, const char *text,
 		e = store_execute(s, sql, "II", id, value);
 	if (e == STORE_OK && store_changes(s) == 0)
 		e = STORE_NOTFOUND;
+	if (e == STORE_OK && drop_sessions)
+		e = store_execute(s, sql_drop, "I", id);
 	if (e == STORE_OK)
 		store_touch(s, STORE_CHANGED_ACCOUNT, id, 0);
 	return store_wend(s, own, e);
@@ -310,7 +317,7 @@ store_account_set_password(struct store *s, int64_t id, const char *password)
 	hash = hash_password(password);
 	if (hash == NULL)
 		return STORE_INTERNAL;
-	e = update_one(s, sql, id, hash, 0);
+	e = update_one(s, sql, id, hash, 0, true);
 	explicit_bzero(hash, strlen(hash));
 	free(hash);
 	return e;
@@ -322,7 +329,16 @@ store_account_set_enabled(struct store *s, int64_t id, bool enabled)
 	static const char sql[] =
 		"UPDATE accounts SET enabled = ?2 WHERE id = ?1";
 
-	return update_one(s, sql, id, NULL, enabled ? 1 : 0);
+	return update_one(s, sql, id, NULL, enabled ? 1 : 0, !enabled);
+}
+
+enum store_error
+store_account_set_admin(struct store *s, int64_t id, bool admin)
+{
+	static const char sql[] =
+		"UPDATE accounts SET admin = ?2 WHERE id = ?1";
+
+	return update_one(s, sql, id, NULL, admin ? 1 : 0, !admin);
 }
 
 enum store_error

@@ -339,18 +339,6 @@ store_device_remove(struct store *s, int64_t id)
 }
 
 enum store_error
-store_device_touch(struct store *s, int64_t id)
-{
-	enum store_error e;
-	bool own;
-
-	e = store_wbegin(s, &own);
-	if (e == STORE_OK)
-		e = store_touch_device(s, id);
-	return store_wend(s, own, e);
-}
-
-enum store_error
 store_device_blob_get(struct store *s, struct arena *a, int64_t id,
 		      const char *name, uint8_t **data_r, size_t *len_r)
 {
@@ -398,4 +386,14 @@ store_device_blob_set(struct store *s, int64_t id, const char *name,
 		e = store_execute(s, sql, "Itz", id, name,
 				  len == 0 ? NULL : data, len);
 	return store_wend(s, own, e);
+}
+
+enum store_error
+store_devices_seen_since(struct store *s, int64_t since, int64_t *count_r)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM devices WHERE last_seen >= ?1";
+
+	*count_r = 0;
+	return store_fetch_int64(s, count_r, sql, "I", since);
 }

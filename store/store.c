@@ -271,7 +271,32 @@ static const char *const migrations[] = {
 	 * the calendar item of its UID. */
 	"CREATE INDEX items_uid ON items(account_id, uid)"
 	" WHERE uid IS NOT NULL AND deleted = 0;",
-	/* 6 -> 7: the cached Sync answer in a table of its own. In
+	/* 6 -> 7: when each folder of a device last synced (its state was
+	 * saved), for easctl device list, */
+	"ALTER TABLE sync_states ADD COLUMN synced INTEGER NOT NULL"
+	" DEFAULT 0;"
+	/* and which devices the server traces (easctl debug) */
+	"CREATE TABLE debug_traces ("
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" device_id TEXT NOT NULL COLLATE NOCASE,"
+	" bodies INTEGER NOT NULL,"
+	" since INTEGER NOT NULL,"
+	" PRIMARY KEY (account_id, device_id)) WITHOUT ROWID;",
+	/* 7 -> 8: the web pages. Accounts that may use the admin pages, and
+	 * the browser sessions of the admin and self-service pages (key: a
+	 * digest of the cookie, never the cookie itself). */
+	"ALTER TABLE accounts ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE web_sessions ("
+	" key TEXT PRIMARY KEY,"
+	" account_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"
+	" csrf TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" last_used INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX web_sessions_account ON web_sessions(account_id);",
+	/* 8 -> 9: the cached Sync answer in a table of its own. In
 	 * sync_states it came before options, and SQLite walks a column's
 	 * overflow pages to reach the columns after it: every no-change Sync
 	 * paid for the size of the previous answer (819 KB after a window of
@@ -321,6 +346,16 @@ store_inject_busy(struct store *s, int n)
 	s->inject_busy = n;
 }
 
+/* Errors that were neither an answer (not found, exists) nor contention
+ * (busy): what /metrics reports as store errors. */
+static _Atomic uint64_t store_errors;
+
+uint64_t
+store_error_count(void)
+{
+	return store_errors;
+}
+
 enum store_error
 store_err(struct store *s, int rc, const char *what)
 {
@@ -341,11 +376,13 @@ store_err(struct store *s, int rc, const char *what)
 		break;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
+		store_errors++;
 		log_error("store: %s: %s", what, sqlite3_errstr(rc));
 		return STORE_CORRUPT;
 	default:
 		break;
 	}
+	store_errors++;
 	log_error("store: %s: %s (%s)", what, sqlite3_errstr(rc),
 		  s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "");
 	return STORE_INTERNAL;

@@ -74,6 +74,7 @@ enum store_change_what {
 				     every account (a global policy) */
 	STORE_CHANGED_OUTBOUND,	  /* the account queued mail, or the queue
 				     was retried (account 0: the admin) */
+	STORE_CHANGED_TRACE,	  /* debug tracing switched on or off */
 };
 
 struct store_change {
@@ -144,6 +145,7 @@ struct store_account {
 	/* Changes whenever the password does (the tail of its salted hash):
 	 * lets a credential cache notice a password change. Never log it. */
 	const char *password_stamp;
+	bool admin; /* may use the admin pages (easctl user admin) */
 };
 
 /* Create an account with its default folders (Inbox, Drafts, Deleted
@@ -174,8 +176,47 @@ enum store_error store_account_set_password(struct store *s, int64_t id,
 					    const char *password);
 enum store_error store_account_set_enabled(struct store *s, int64_t id,
 					   bool enabled);
+/* Mark the account as an administrator of the web pages, or not (which
+ * ends its web sessions). */
+enum store_error store_account_set_admin(struct store *s, int64_t id,
+					 bool admin);
 /* Remove the account and everything of it. */
 enum store_error store_account_delete(struct store *s, int64_t id);
+
+/* --- web sessions (server/web) ---
+ *
+ * A browser's login to the admin pages (kind "admin") or the self-service
+ * pages ("self"). The key is what the server derives from the cookie (a
+ * digest: the cookie itself is never stored); csrf is the token its forms
+ * carry. A session ends when the account is deleted or disabled, its
+ * password changes, or its admin mark is taken away. */
+struct store_session {
+	const char *key;
+	int64_t account_id;
+	const char *kind;
+	const char *csrf;
+	int64_t created, last_used;
+};
+
+enum store_error store_session_add(struct store *s,
+				   const struct store_session *sess);
+/* STORE_NOTFOUND when there is no such session. */
+enum store_error store_session_get(struct store *s, struct arena *a,
+				   const char *key, struct store_session *r);
+enum store_error store_session_touch(struct store *s, const char *key,
+				     int64_t when);
+/* Testing aid and expiry: set both times of a session. */
+enum store_error store_session_set_times(struct store *s, const char *key,
+					 int64_t created, int64_t last_used);
+enum store_error store_session_remove(struct store *s, const char *key);
+/* Remove sessions unused since idle_before or created before
+ * created_before; *removed_r may be NULL. */
+enum store_error store_session_expire(struct store *s, int64_t idle_before,
+				      int64_t created_before,
+				      int64_t *removed_r);
+/* The sessions of an account (account_id 0: every session). */
+enum store_error store_session_count(struct store *s, int64_t account_id,
+				     int64_t *count_r);
 
 /* --- policies: key/value settings, global (account 0) or per account --- */
 
@@ -193,6 +234,15 @@ enum store_error store_policy_get(struct store *s, struct arena *a,
  * provisioned devices are asked to provision again. */
 enum store_error store_policy_set(struct store *s, int64_t account_id,
 				  const char *key, const char *value);
+/* The settings easctl policy and the admin pages know (policy-names.c):
+ * their names, and the check of one: 0 with the canonical key in *key_r
+ * and the normalised value in *value_r (NULL when value is NULL: an
+ * unset), or -1 with *error_r (in a) for an unknown key or a value out of
+ * its range. */
+size_t store_policy_names(const char *const **names_r);
+int store_policy_check(struct arena *a, const char *key, const char *value,
+		       const char **key_r, const char **value_r,
+		       const char **error_r);
 /* A number that changes whenever the account's effective policy does. */
 enum store_error store_policy_version(struct store *s, int64_t account_id,
 				      int64_t *version_r);
@@ -283,10 +333,13 @@ enum store_error store_device_history(struct store *s, struct arena *a,
 				      size_t *count_r);
 /* Remove the partnership and all its sync state. */
 enum store_error store_device_remove(struct store *s, int64_t id);
-/* The device's state was rewritten behind its back (easctl device
- * clearloop moved its sync states): whoever caches what the device was
- * answered hears a DEVICE change at commit. */
-enum store_error store_device_touch(struct store *s, int64_t id);
+
+/* Forget what loop detection found for the device (its LOOPSTATE_BLOB,
+ * common/loopstate.h), in one transaction, and make what it isolated
+ * pending again; *isolated_r says how many isolated items and folders. */
+enum store_error store_device_clear_loops(struct store *s, struct arena *a,
+					  int64_t device_row,
+					  size_t *isolated_r);
 
 /* Small named blobs per device: the cached last Sync request ("sync"),
  * last Ping ("ping"), ... A missing blob is STORE_NOTFOUND. */
@@ -544,6 +597,20 @@ enum store_error store_sync_response(struct store *s, struct arena *a,
  * non-zero response_len (not loaded) keeps the stored one; set both to
  * NULL/0 to drop it. */
 enum store_error store_sync_save(struct store *s, struct store_sync_state *st);
+/* What a device's sync states say, for administrators: one entry per
+ * folder it syncs (folder_id 0: the folder hierarchy, name NULL), with when
+ * its state last advanced. */
+struct store_sync_info {
+	int64_t folder_id;
+	const char *folder_name; /* NULL for the hierarchy or a gone folder */
+	int folder_type;	 /* enum eas_folder_type, 0 when unknown */
+	int64_t synced;		 /* 0 = before easd recorded it */
+	const char *key;	 /* the current SyncKey */
+};
+enum store_error store_sync_list(struct store *s, struct arena *a,
+				 int64_t device_id,
+				 struct store_sync_info **list_r,
+				 size_t *count_r);
 /* Start over: forget what the device holds in the folder. */
 enum store_error store_sync_reset(struct store *s, int64_t device_id,
 				  int64_t folder_id);
@@ -749,8 +816,65 @@ struct store_stats {
 };
 enum store_error store_stats(struct store *s, struct store_stats *r);
 
+/* How many statements of this process failed with an error that was not
+ * an answer (not found, exists, conflict) or contention (busy): corrupt
+ * or unreadable files, I/O, full disks. */
+uint64_t store_error_count(void);
+/* Devices whose last request was at or after since. */
+enum store_error store_devices_seen_since(struct store *s, int64_t since,
+					  int64_t *count_r);
+
 /* PRAGMA integrity_check == ok. */
 enum store_error store_check(struct store *s);
+
+/* --- per-device debug tracing (trace.c) --- */
+
+/* easctl debug on USER [DEVICE]: the server logs that device's requests
+ * and responses. device_id "" traces every device of the account. */
+struct store_trace {
+	int64_t account_id;
+	const char *login;
+	const char *device_id; /* "" = every device */
+	bool bodies;	       /* bodies and MIME are logged, not elided */
+	int64_t since;
+};
+/* Switch tracing on (again, with these options) or off (NULL device:
+ * every entry of the account); STORE_NOTFOUND when off found none. */
+enum store_error store_trace_on(struct store *s, int64_t account_id,
+				const char *device_id, bool bodies);
+enum store_error store_trace_off(struct store *s, int64_t account_id,
+				 const char *device_id);
+enum store_error store_trace_list(struct store *s, struct arena *a,
+				  struct store_trace **list_r, size_t *count_r);
+
+/* --- backup and restore (backup.c) --- */
+
+/* Write a consistent copy of the database (everything committed, the WAL
+ * included) to path while other connections go on writing: one snapshot
+ * through SQLite's online backup API, written to path.tmp, checked,
+ * synced and renamed over path. The copy is one self-contained file
+ * (rollback-journal mode). The connection must have no open transaction.
+ * *error_r (static) says what failed. */
+enum store_error store_backup(struct store *s, const char *path,
+			      const char **error_r);
+/* Check a database file without changing it (opened read-only, not
+ * migrated): *version_r is its schema version, *msgs_r (NULL terminated,
+ * in a) the problems of the integrity and foreign-key checks, *n_r how
+ * many (0: sound; at most 100 are listed). STORE_NOTFOUND when it cannot
+ * be opened, STORE_CORRUPT when it is no easd database, with *error_r. */
+enum store_error store_file_check(const char *path, struct arena *a,
+				  int *version_r, const char ***msgs_r,
+				  size_t *n_r, const char **error_r);
+/* The same checks on an open connection's database. */
+enum store_error store_check_report(struct store *s, struct arena *a,
+				    const char ***msgs_r, size_t *n_r);
+/* Replace the database at db_path with a copy of the backup file, which
+ * must pass the checks and not be newer than this code (it is migrated
+ * when next opened). The current database, with its WAL, is moved to
+ * keep_path (NULL: removed). No process may have db_path open: the caller
+ * makes sure (the data directory's lock). */
+enum store_error store_restore(const char *backup, const char *db_path,
+			       const char *keep_path, const char **error_r);
 
 /* --- testing aids --- */
 

@@ -122,6 +122,8 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
 		"backfill_after = ?7, options = ?8 "
 		"WHERE id = ?9 RETURNING id";
+	static const char sql_synced[] =
+		"UPDATE sync_states SET synced = unixepoch() WHERE id = ?1";
 	/* A response that was not loaded (NULL with a length) stays as
 	 * stored. */
 	bool keep = st->response == NULL && st->response_len > 0;
@@ -155,6 +157,10 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 	store_done(q);
 	if (e == STORE_OK)
 		e = save_response(s, id, st);
+	/* when it advanced, for easctl device list (schema 7; the testing
+	 * aids open older files) */
+	if (e == STORE_OK && s->schema >= 7)
+		e = store_execute(s, sql_synced, "I", id);
 	e = store_wend(s, own, e);
 	if (e == STORE_OK)
 		st->id = id;
@@ -196,6 +202,41 @@ store_sync_delete(struct store *s, int64_t device_id, int64_t folder_id)
 	if (e == STORE_OK)
 		e = store_touch_device(s, device_id);
 	return store_wend(s, own, e);
+}
+
+enum store_error
+store_sync_list(struct store *s, struct arena *a, int64_t device_id,
+		struct store_sync_info **list_r, size_t *count_r)
+{
+	static const char sql[] =
+		"SELECT ss.folder_id, f.name, coalesce(f.type, 0), ss.synced, "
+		"ss.cur_key FROM sync_states ss "
+		"LEFT JOIN folders f ON f.id = ss.folder_id "
+		"WHERE ss.device_id = ?1 ORDER BY ss.folder_id";
+	sqlite3_stmt *st = store_query(s, sql, "I", device_id);
+	struct store_sync_info *list = NULL;
+	size_t count = 0, cap = 0;
+	enum store_error e;
+
+	*list_r = NULL;
+	*count_r = 0;
+	while (store_next(s, st, &e)) {
+		struct store_sync_info *i;
+
+		list = arena_grow(a, list, count, &cap, sizeof(*list));
+		i = &list[count++];
+		i->folder_id = sqlite3_column_int64(st, 0);
+		i->folder_name = store_col_text(a, st, 1);
+		i->folder_type = sqlite3_column_int(st, 2);
+		i->synced = sqlite3_column_int64(st, 3);
+		i->key = store_col_text(a, st, 4);
+	}
+	store_done(st);
+	if (e != STORE_OK)
+		return e;
+	*list_r = list;
+	*count_r = count;
+	return STORE_OK;
 }
 
 enum store_error

@@ -54,6 +54,25 @@ else
 	passed=$((passed + 1))
 fi
 
+# The manuals render without a warning from groff or man (man -l, as
+# man(1) shows them after make install).
+echo "== man pages"
+if command -v man >/dev/null; then
+	for page in man/*.[18]; do
+		w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+		lines=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null | wc -l)
+		if [ -n "$w" ] || [ "$lines" -lt 20 ]; then
+			echo "$page: $lines lines rendered; $w"
+			failed=$((failed + 1))
+		else
+			echo "$page: $lines lines, no warnings"
+			passed=$((passed + 1))
+		fi
+	done
+else
+	echo "man is missing (apt-get install man-db): manuals not checked"
+fi
+
 [ -n "$bad_runners" ] && echo "failing runners:$bad_runners (logs in $logdir)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

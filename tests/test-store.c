@@ -152,7 +152,7 @@ test_migration_from_v1(void)
 	CU_ASSERT_EQUAL(
 		store_account_check_password(*sp, a, "ada", "secret", &acc),
 		STORE_OK);
-	/* sync states are written in today's layout (step 7 moved their
+	/* sync states are written in today's layout (step 9 moved their
 	 * cached answers to a table of their own) */
 	store_suite_state_new(&st, dev, inbox);
 	CU_ASSERT_EQUAL(store_suite_sync_round(&st, NULL, 10, NULL, NULL), 1);

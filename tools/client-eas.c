@@ -351,6 +351,8 @@ http_do(struct eas_client *c, struct arena *a, const char *method,
 	if (timeout_ms > 0)
 		curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	if (c->cainfo != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, c->cainfo);
 
 	if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(curl, CURLOPT_POST, 1L);

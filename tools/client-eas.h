@@ -44,6 +44,8 @@ struct eas_client {
 	struct eas_collection_key *keys;
 	size_t nkeys;
 
+	const char *cainfo;  /* CA bundle for https:// (not owned); NULL =
+				the system's */
 	bool trace;	     /* requests/responses as XML on stderr */
 	bool auto_provision; /* flows provision again on 449/142-144 */
 	long timeout_ms;     /* per request; 0 = none */

@@ -12,6 +12,7 @@
 #include "client-eas.h"
 #include "conv.h"
 #include "util.h"
+#include "version.h"
 #include "xalloc.h"
 
 #define EX_FAIL 1
@@ -21,8 +22,8 @@
 
 static const char usage[] =
 	"usage: easclient --url URL --user U --password P --device ID\n"
-	"                 [--type T] [--version 16.1] [--state FILE]\n"
-	"                 [--trace] [--xml] COMMAND ...\n"
+	"                 [--type T] [--eas-version 16.1] [--state FILE]\n"
+	"                 [--cacert FILE] [--trace] [--xml] COMMAND ...\n"
 	"commands:\n"
 	"  autodiscover EMAIL          print the server URL\n"
 	"  options                     supported versions and commands\n"
@@ -41,10 +42,14 @@ static const char usage[] =
 	"[--no-save]\n"
 	"                              SmartReply / SmartForward\n"
 	"FOLDER is a folder ServerId or display name. --trace prints every\n"
-	"request and response as XML on stderr; --xml prints items as XML.\n";
+	"request and response as XML on stderr; --xml prints items as XML.\n"
+	"--eas-version is the protocol version sent (MS-ASProtocolVersion);\n"
+	"--version prints the program's version. --cacert FILE trusts the\n"
+	"certificates in FILE (PEM) for an https:// URL.\n";
 
 struct opts {
 	const char *url, *user, *password, *device, *type, *version, *state;
+	const char *cacert;
 	bool trace, xml;
 	unsigned heartbeat;
 };
@@ -453,6 +458,10 @@ main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("easclient %s\n", EASD_VERSION);
+			return 0;
+		}
 		if (strcmp(argv[i], "--trace") == 0) {
 			o.trace = true;
 			continue;
@@ -471,10 +480,12 @@ main(int argc, char **argv)
 			slot = &o.device;
 		else if (strcmp(argv[i], "--type") == 0)
 			slot = &o.type;
-		else if (strcmp(argv[i], "--version") == 0)
+		else if (strcmp(argv[i], "--eas-version") == 0)
 			slot = &o.version;
 		else if (strcmp(argv[i], "--state") == 0)
 			slot = &o.state;
+		else if (strcmp(argv[i], "--cacert") == 0)
+			slot = &o.cacert;
 		if (slot == NULL) {
 			err_msg("unknown option %s", argv[i]);
 			fputs(usage, stderr);
@@ -503,6 +514,7 @@ main(int argc, char **argv)
 	c = eas_client_new(o.url, o.user, o.password, o.device, o.type);
 	eas_client_set_version(c, o.version);
 	c->trace = o.trace;
+	c->cainfo = o.cacert;
 	c->auto_provision = true;
 	if (o.state != NULL && eas_client_state_load(c, o.state) < 0) {
 		rc = client_err(c, "state file");

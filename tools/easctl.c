@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "loopstate.h"
 #include "util.h"
+#include "version.h"
 #include "xalloc.h"
 
 #define EASCTL_MAX_FILE (256u * 1024 * 1024)
@@ -293,6 +295,23 @@ dash(const char *s)
 	return s != NULL && s[0] != '\0' ? s : "-";
 }
 
+/* Who an administrator's change is recorded as: "admin:NAME", the login
+ * behind sudo when there is one. */
+static const char *
+admin_origin(struct arena *a)
+{
+	const char *who = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (who == NULL || who[0] == '\0') {
+		pw = getpwuid(getuid());
+		who = pw != NULL ? pw->pw_name : NULL;
+	}
+	if (who == NULL || strlen(who) > 64)
+		return "admin";
+	return arena_printf(a, "admin:%s", who);
+}
+
 /* Read a whole file (or stdin for "-") into the arena, NUL terminated. */
 static int
 read_file(struct arena *a, const char *path, char **data_r, size_t *len_r)
@@ -359,6 +378,7 @@ static const char usage_user[] =
 	"  user passwd NAME [--password P | --password-stdin]\n"
 	"  user disable NAME | user enable NAME\n"
 	"  user delete NAME      remove the account and all its data\n"
+	"  user admin NAME on|off  whether NAME may use the admin pages\n"
 	"  user alias add|remove|list NAME [ADDRESS]\n"
 	"      addresses the account receives mail for and sends as\n"
 	"  user set NAME [--phone X] [--mobile X] [--office X] [--title X]\n"
@@ -449,9 +469,10 @@ user_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account *list;
+	struct store_device *devs;
 	struct store *s;
 	enum store_error e;
-	size_t count;
+	size_t count, ndevs;
 	int n, rc;
 
 	if (args_or_usage(argc, argv, NULL, pos, 0, 0, usage_user, &n, &rc) < 0)
@@ -459,16 +480,28 @@ user_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if ((s = easctl_store(ctl)) == NULL)
 		return EX_FAIL;
 	e = store_account_list(s, a, &list, &count);
+	if (e == STORE_OK)
+		e = store_device_list(s, a, 0, &devs, &ndevs);
 	if (e != STORE_OK)
 		return store_fail("listing users", e);
-	printf("%-4s %-20s %-30s %-8s %-20s %s\n", "ID", "LOGIN", "EMAIL",
-	       "STATE", "CREATED", "DISPLAY NAME");
-	for (size_t i = 0; i < count; i++)
-		printf("%-4lld %-20s %-30s %-8s %-20s %s\n",
+	printf("%-4s %-20s %-30s %-8s %-20s %-20s %s\n", "ID", "LOGIN", "EMAIL",
+	       "STATE", "CREATED", "LAST ACTIVITY", "DISPLAY NAME");
+	for (size_t i = 0; i < count; i++) {
+		/* the last request of any of its devices */
+		int64_t last = 0;
+
+		for (size_t k = 0; k < ndevs; k++)
+			if (devs[k].account_id == list[i].id &&
+			    devs[k].last_seen > last)
+				last = devs[k].last_seen;
+		printf("%-4lld %-20s %-30s %-8s %-20s %-20s %s\n",
 		       (long long)list[i].id, list[i].login, list[i].email,
-		       list[i].enabled ? "enabled" : "disabled",
-		       fmt_time(a, list[i].created),
+		       !list[i].enabled ? "disabled"
+		       : list[i].admin	? "admin"
+					: "enabled",
+		       fmt_time(a, list[i].created), fmt_time(a, last),
 		       dash(list[i].display_name));
+	}
 	return 0;
 }
 
@@ -527,6 +560,34 @@ user_set_enabled(struct easctl *ctl, struct arena *a, int argc, char **argv,
 }
 
 static int
+user_admin(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	char *pos[EASCTL_MAX_POSITIONAL];
+	struct store_account acc;
+	struct store *s;
+	enum store_error e;
+	bool on;
+	int n, rc;
+
+	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_user, &n, &rc) < 0)
+		return rc;
+	if (strcmp(pos[1], "on") != 0 && strcmp(pos[1], "off") != 0) {
+		die_msg("user admin NAME on|off, not '%s'", pos[1]);
+		return usage_out(usage_user, EX_USAGE);
+	}
+	on = strcmp(pos[1], "on") == 0;
+	if ((s = easctl_store(ctl)) == NULL ||
+	    lookup_account(s, a, pos[0], &acc) < 0)
+		return EX_FAIL;
+	e = store_account_set_admin(s, acc.id, on);
+	if (e != STORE_OK)
+		return store_fail("changing the user", e);
+	printf("user %s %s the admin pages\n", acc.login,
+	       on ? "may use" : "may no longer use");
+	return 0;
+}
+
+static int
 user_delete(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	char *pos[EASCTL_MAX_POSITIONAL];
@@ -570,6 +631,8 @@ cmd_user(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return user_set_enabled(ctl, a, argc, argv, true);
 	if (strcmp(sub, "delete") == 0)
 		return user_delete(ctl, a, argc, argv);
+	if (strcmp(sub, "admin") == 0)
+		return user_admin(ctl, a, argc, argv);
 	if (strcmp(sub, "alias") == 0)
 		return easctl_alias(ctl, argc + 1, argv - 1);
 	if (strcmp(sub, "set") == 0)
@@ -588,8 +651,10 @@ static const char usage_device[] =
 	"      full remote wipe at the next contact, or (16.1 devices) only\n"
 	"      this account's data\n"
 	"  device remove USER DEVICE      forget the partnership\n"
-	"  device resync USER DEVICE [--folder F]\n"
-	"      drop sync state (all folders, or F) so the device resyncs\n"
+	"  device resync USER DEVICE|--all [--folder F | --type TYPE]\n"
+	"      drop sync state so the device (or every device of USER)\n"
+	"      syncs again: all folders, the folder F, or the folders of a\n"
+	"      TYPE: mail, contacts, calendar, tasks or notes\n"
 	"  device clearloop USER DEVICE\n"
 	"      forget the loops found for the device; what was isolated is\n"
 	"      sent to it again\n";
@@ -624,6 +689,78 @@ wipe_name(enum store_wipe w)
 		return "account-wiped";
 	}
 	return "?";
+}
+
+/* The wipe requests and acknowledgements in the device's history: when,
+ * and by whom (the administrator, or the device). */
+static int
+print_wipe_history(struct store *s, struct arena *a,
+		   const struct store_device *d)
+{
+	struct store_device_event *ev;
+	enum store_error e;
+	size_t n;
+
+	e = store_device_history(s, a, d->id, &ev, &n);
+	if (e != STORE_OK)
+		return store_fail("reading the device's history", e);
+	for (size_t i = 0; i < n; i++)
+		if (strstr(ev[i].what, "wipe") != NULL)
+			printf("    %-20s %s by %s\n", fmt_time(a, ev[i].when),
+			       ev[i].what, dash(ev[i].origin));
+	return 0;
+}
+
+/* What a folder type is, as device resync --type names it. */
+static const char *
+folder_class(int type)
+{
+	switch (type) {
+	case EAS_FOLDER_INBOX:
+	case EAS_FOLDER_DRAFTS:
+	case EAS_FOLDER_DELETED:
+	case EAS_FOLDER_SENT:
+	case EAS_FOLDER_OUTBOX:
+	case EAS_FOLDER_USER_MAIL:
+		return "mail";
+	case EAS_FOLDER_CALENDAR:
+	case EAS_FOLDER_USER_CALENDAR:
+		return "calendar";
+	case EAS_FOLDER_CONTACTS:
+	case EAS_FOLDER_USER_CONTACTS:
+		return "contacts";
+	case EAS_FOLDER_TASKS:
+	case EAS_FOLDER_USER_TASKS:
+		return "tasks";
+	case EAS_FOLDER_NOTES:
+	case EAS_FOLDER_USER_NOTES:
+		return "notes";
+	default:
+		return "other";
+	}
+}
+
+/* Each folder the device syncs and when its state last advanced. */
+static int
+print_folder_syncs(struct store *s, struct arena *a,
+		   const struct store_device *d)
+{
+	struct store_sync_info *list;
+	enum store_error e;
+	size_t n;
+
+	e = store_sync_list(s, a, d->id, &list, &n);
+	if (e != STORE_OK)
+		return store_fail("reading the sync state", e);
+	printf("  folders:      %zu synced%s\n", n, n > 0 ? ":" : "");
+	for (size_t i = 0; i < n; i++)
+		printf("    %-20s %-9s %s\n", fmt_time(a, list[i].synced),
+		       list[i].folder_id == 0
+			       ? "hierarchy"
+			       : folder_class(list[i].folder_type),
+		       list[i].folder_id == 0 ? "(FolderSync)"
+					      : dash(list[i].folder_name));
+	return 0;
 }
 
 /* A folder row id as the listing shows it: its name, "hierarchy" for 0. */
@@ -731,8 +868,12 @@ device_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		printf("  last command: %s\n", dash(d->last_command));
 		printf("  access:       %s\n", access_name(d->access));
 		printf("  wipe:         %s\n", wipe_name(d->wipe));
+		if (print_wipe_history(s, a, d) < 0)
+			return EX_FAIL;
 		printf("  policy key:   %u%s\n", d->policy_key,
 		       d->policy_key == 0 ? " (not provisioned)" : "");
+		if (print_folder_syncs(s, a, d) < 0)
+			return EX_FAIL;
 		print_loops(s, a, d);
 	}
 	return 0;
@@ -755,7 +896,7 @@ device_access(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
 		return EX_FAIL;
-	e = store_device_set_access(s, dev.id, access, "admin");
+	e = store_device_set_access(s, dev.id, access, admin_origin(a));
 	if (e != STORE_OK)
 		return store_fail("changing the device", e);
 	printf("device %s of %s: %s\n", dev.device_id, acc.login,
@@ -786,7 +927,7 @@ device_wipe(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
 		return EX_FAIL;
 	w = account_only ? STORE_WIPE_ACCOUNT_REQUESTED : STORE_WIPE_REQUESTED;
-	e = store_device_set_wipe(s, dev.id, w, "admin");
+	e = store_device_set_wipe(s, dev.id, w, admin_origin(a));
 	if (e != STORE_OK)
 		return store_fail("requesting the wipe", e);
 	printf("device %s of %s: %s wipe requested; it happens at the "
@@ -819,53 +960,125 @@ device_remove(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return 0;
 }
 
+/* Drop the sync state of one device: every folder, the folder f, or the
+ * folders of one class ("mail", ...). Prints what it did. */
+static int
+resync_one(struct store *s, struct arena *a, const struct store_account *acc,
+	   const struct store_device *dev, const struct store_folder *f,
+	   const char *type)
+{
+	struct store_sync_info *list;
+	enum store_error e;
+	size_t n, dropped = 0;
+
+	if (type == NULL) {
+		e = store_sync_delete(s, dev->id, f != NULL ? f->id : -1);
+		if (e != STORE_OK && e != STORE_NOTFOUND)
+			return store_fail("dropping sync state", e);
+		printf("device %s of %s: sync state of %s dropped\n",
+		       dev->device_id, acc->login,
+		       f != NULL ? f->name : "every folder");
+		return 0;
+	}
+	e = store_sync_list(s, a, dev->id, &list, &n);
+	if (e != STORE_OK)
+		return store_fail("reading the sync state", e);
+	for (size_t i = 0; i < n; i++) {
+		if (list[i].folder_id == 0 ||
+		    strcmp(folder_class(list[i].folder_type), type) != 0)
+			continue;
+		e = store_sync_delete(s, dev->id, list[i].folder_id);
+		if (e != STORE_OK && e != STORE_NOTFOUND)
+			return store_fail("dropping sync state", e);
+		dropped++;
+	}
+	printf("device %s of %s: sync state of %zu %s folder%s dropped\n",
+	       dev->device_id, acc->login, dropped, type,
+	       dropped == 1 ? "" : "s");
+	return 0;
+}
+
 static int
 device_resync(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
-	const char *folder = NULL;
+	static const char *const types[] = {"mail", "contacts", "calendar",
+					    "tasks", "notes"};
+	const char *folder = NULL, *type = NULL;
+	bool all = false;
 	const struct opt opts[] = {
 		{"--folder", true, &folder, NULL},
+		{"--type", true, &type, NULL},
+		{"--all", false, NULL, &all},
 		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account acc;
-	struct store_device dev;
+	struct store_device dev, *list;
 	struct store_folder f;
 	struct store *s;
 	enum store_error e;
+	size_t count;
 	int n, rc;
 
-	if (args_or_usage(argc, argv, opts, pos, 2, 2, usage_device, &n, &rc) <
+	if (args_or_usage(argc, argv, opts, pos, 1, 2, usage_device, &n, &rc) <
 	    0)
 		return rc;
-	if ((s = easctl_store(ctl)) == NULL ||
-	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
+	if ((n == 2) == all) {
+		die_msg("name a DEVICE or give --all");
+		return usage_out(usage_device, EX_USAGE);
+	}
+	if (folder != NULL && type != NULL) {
+		die_msg("--folder and --type exclude each other");
+		return EX_USAGE;
+	}
+	if (type != NULL) {
+		bool known = false;
+
+		for (size_t i = 0; i < N_ELEMENTS(types); i++)
+			known |= strcmp(types[i], type) == 0;
+		if (!known) {
+			die_msg("unknown folder type '%s' (mail, contacts, "
+				"calendar, tasks or notes)",
+				type);
+			return EX_USAGE;
+		}
+	}
+	if ((s = easctl_store(ctl)) == NULL)
 		return EX_FAIL;
+	if (all) {
+		if (lookup_account(s, a, pos[0], &acc) < 0)
+			return EX_FAIL;
+	} else if (lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0) {
+		return EX_FAIL;
+	}
 	if (folder != NULL && lookup_folder(s, a, acc.id, folder, &f) < 0)
 		return EX_FAIL;
-	e = store_sync_delete(s, dev.id, folder != NULL ? f.id : -1);
-	if (e != STORE_OK && e != STORE_NOTFOUND)
-		return store_fail("dropping sync state", e);
-	printf("device %s of %s: sync state of %s dropped\n", dev.device_id,
-	       acc.login, folder != NULL ? f.name : "every folder");
+	if (!all)
+		return resync_one(s, a, &acc, &dev, folder != NULL ? &f : NULL,
+				  type) < 0
+			       ? EX_FAIL
+			       : 0;
+	e = store_device_list(s, a, acc.id, &list, &count);
+	if (e != STORE_OK)
+		return store_fail("listing devices", e);
+	if (count == 0)
+		printf("%s has no devices\n", acc.login);
+	for (size_t i = 0; i < count; i++)
+		if (resync_one(s, a, &acc, &list[i], folder != NULL ? &f : NULL,
+			       type) < 0)
+			return EX_FAIL;
 	return 0;
 }
 
-/* Forget the device's loops. An isolated item becomes pending again: the
- * modseq walk of its folder goes back to before it, and a version the
- * device holds is held as older; an isolated folder the same way in the
- * hierarchy. */
 static int
 device_clearloop(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account acc;
 	struct store_device dev;
-	struct loopstate ls;
 	struct store *s;
 	enum store_error e;
-	uint8_t *data;
-	size_t len, isolated = 0;
+	size_t isolated = 0;
 	int n, rc;
 
 	if (args_or_usage(argc, argv, NULL, pos, 2, 2, usage_device, &n, &rc) <
@@ -874,50 +1087,9 @@ device_clearloop(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_device(s, a, pos[0], pos[1], &acc, &dev) < 0)
 		return EX_FAIL;
-	if ((e = store_begin(s, true)) != STORE_OK)
+	e = store_device_clear_loops(s, a, dev.id, &isolated);
+	if (e != STORE_OK)
 		return store_fail("clearing the loop state", e);
-	e = store_device_blob_get(s, a, dev.id, LOOPSTATE_BLOB, &data, &len);
-	if (e == STORE_NOTFOUND) {
-		data = NULL;
-		len = 0;
-		e = STORE_OK;
-	}
-	loopstate_parse(a, data, len, &ls);
-	for (size_t i = 0; i < ls.n && e == STORE_OK; i++) {
-		const struct loopstate_fact *f = &ls.v[i];
-		struct store_sync_state st;
-		int64_t held;
-
-		if (f->kind != LOOPSTATE_ISOLATED)
-			continue;
-		e = store_sync_get(s, a, dev.id, f->folder, &st);
-		if (e == STORE_NOTFOUND) {
-			e = STORE_OK; /* no state: it all comes again */
-			continue;
-		}
-		if (e != STORE_OK)
-			break;
-		if (f->folder != 0 &&
-		    store_sync_held(s, st.id, f->id, &held) == STORE_OK &&
-		    held >= f->modseq)
-			e = store_sync_mark(s, st.id, f->id, f->modseq - 1,
-					    true);
-		st.hwm = st.hwm < f->modseq - 1 ? st.hwm : f->modseq - 1;
-		if (e == STORE_OK)
-			e = store_sync_save(s, &st);
-		isolated++;
-	}
-	if (e == STORE_OK)
-		e = store_device_blob_set(s, dev.id, LOOPSTATE_BLOB, NULL, 0);
-	/* a running server forgets the no-change answers it remembers */
-	if (e == STORE_OK)
-		e = store_device_touch(s, dev.id);
-	if (e == STORE_OK)
-		e = store_commit(s);
-	if (e != STORE_OK) {
-		store_rollback(s);
-		return store_fail("clearing the loop state", e);
-	}
 	printf("device %s of %s: loop state cleared (%zu isolated item%s "
 	       "sent again)\n",
 	       dev.device_id, acc.login, isolated, isolated == 1 ? "" : "s");
@@ -958,60 +1130,6 @@ cmd_device(struct easctl *ctl, struct arena *a, int argc, char **argv)
 
 /* --- policy (MS-ASPROV 2.2.2.*; digest 7.6) --- */
 
-enum pol_kind { POL_BOOL, POL_INT, POL_SET, POL_LIST };
-
-struct policy_def {
-	const char *name;
-	enum pol_kind kind;
-	int64_t min, max; /* POL_INT range */
-	const char *set;  /* POL_SET: allowed values, "0,4,5,6,7" */
-};
-
-static const struct policy_def policies[] = {
-	{"AllowBluetooth", POL_INT, 0, 2, NULL},
-	{"AllowBrowser", POL_BOOL, 0, 0, NULL},
-	{"AllowCamera", POL_BOOL, 0, 0, NULL},
-	{"AllowConsumerEmail", POL_BOOL, 0, 0, NULL},
-	{"AllowDesktopSync", POL_BOOL, 0, 0, NULL},
-	{"AllowHTMLEmail", POL_BOOL, 0, 0, NULL},
-	{"AllowInternetSharing", POL_BOOL, 0, 0, NULL},
-	{"AllowIrDA", POL_BOOL, 0, 0, NULL},
-	{"AllowPOPIMAPEmail", POL_BOOL, 0, 0, NULL},
-	{"AllowRemoteDesktop", POL_BOOL, 0, 0, NULL},
-	{"AllowSimpleDevicePassword", POL_BOOL, 0, 0, NULL},
-	{"AllowSMIMEEncryptionAlgorithmNegotiation", POL_INT, 0, 2, NULL},
-	{"AllowSMIMESoftCerts", POL_BOOL, 0, 0, NULL},
-	{"AllowStorageCard", POL_BOOL, 0, 0, NULL},
-	{"AllowTextMessaging", POL_BOOL, 0, 0, NULL},
-	{"AllowUnsignedApplications", POL_BOOL, 0, 0, NULL},
-	{"AllowUnsignedInstallationPackages", POL_BOOL, 0, 0, NULL},
-	{"AllowWiFi", POL_BOOL, 0, 0, NULL},
-	{"AlphanumericDevicePasswordRequired", POL_BOOL, 0, 0, NULL},
-	{"ApprovedApplicationList", POL_LIST, 0, 0, NULL},
-	{"AttachmentsEnabled", POL_BOOL, 0, 0, NULL},
-	{"DevicePasswordEnabled", POL_BOOL, 0, 0, NULL},
-	{"DevicePasswordExpiration", POL_INT, 0, 9999, NULL},
-	{"DevicePasswordHistory", POL_INT, 0, 50, NULL},
-	{"MaxAttachmentSize", POL_INT, 0, INT32_MAX, NULL},
-	{"MaxCalendarAgeFilter", POL_SET, 0, 0, "0,4,5,6,7"},
-	{"MaxDevicePasswordFailedAttempts", POL_INT, 4, 16, NULL},
-	{"MaxEmailAgeFilter", POL_INT, 0, 5, NULL},
-	{"MaxEmailBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL},
-	{"MaxEmailHTMLBodyTruncationSize", POL_INT, -1, INT32_MAX, NULL},
-	{"MaxInactivityTimeDeviceLock", POL_INT, 0, 9999, NULL},
-	{"MinDevicePasswordComplexCharacters", POL_INT, 1, 4, NULL},
-	{"MinDevicePasswordLength", POL_INT, 1, 16, NULL},
-	{"PasswordRecoveryEnabled", POL_BOOL, 0, 0, NULL},
-	{"RequireDeviceEncryption", POL_BOOL, 0, 0, NULL},
-	{"RequireEncryptedSMIMEMessages", POL_BOOL, 0, 0, NULL},
-	{"RequireEncryptionSMIMEAlgorithm", POL_INT, 0, 4, NULL},
-	{"RequireManualSyncWhenRoaming", POL_BOOL, 0, 0, NULL},
-	{"RequireSignedSMIMEAlgorithm", POL_INT, 0, 1, NULL},
-	{"RequireSignedSMIMEMessages", POL_BOOL, 0, 0, NULL},
-	{"RequireStorageCardEncryption", POL_BOOL, 0, 0, NULL},
-	{"UnapprovedInROMApplicationList", POL_LIST, 0, 0, NULL},
-};
-
 static const char usage_policy[] =
 	"usage: easctl [--data DIR] policy COMMAND ...\n"
 	"  policy show [--user U]       effective settings (global, or U's)\n"
@@ -1022,62 +1140,6 @@ static const char usage_policy[] =
 	"booleans take 0/1 (or true/false), numbers a decimal value, lists\n"
 	"(ApprovedApplicationList, UnapprovedInROMApplicationList) a\n"
 	"comma-separated list. Devices are asked to provision again.\n";
-
-static const struct policy_def *
-policy_find(const char *name)
-{
-	for (size_t i = 0; i < N_ELEMENTS(policies); i++)
-		if (strcasecmp(policies[i].name, name) == 0)
-			return &policies[i];
-	return NULL;
-}
-
-/* Validate and normalise; returns the value to store or NULL. */
-static const char *
-policy_value(struct arena *a, const struct policy_def *p, const char *v)
-{
-	int64_t x;
-
-	switch (p->kind) {
-	case POL_BOOL:
-		if (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
-		    strcasecmp(v, "yes") == 0)
-			return "1";
-		if (strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 ||
-		    strcasecmp(v, "no") == 0)
-			return "0";
-		die_msg("%s takes a boolean (0 or 1), not '%s'", p->name, v);
-		return NULL;
-	case POL_INT:
-		if (str_to_int64(v, &x) < 0 || x < p->min || x > p->max) {
-			die_msg("%s takes a number from %lld to %lld, not '%s'",
-				p->name, (long long)p->min, (long long)p->max,
-				v);
-			return NULL;
-		}
-		return arena_printf(a, "%lld", (long long)x);
-	case POL_SET: {
-		char *set = arena_strdup(a, p->set), *save = NULL;
-
-		if (str_to_int64(v, &x) == 0)
-			for (char *t = strtok_r(set, ",", &save); t != NULL;
-			     t = strtok_r(NULL, ",", &save))
-				if (strcmp(t, arena_printf(a, "%lld",
-							   (long long)x)) == 0)
-					return arena_printf(a, "%lld",
-							    (long long)x);
-		die_msg("%s takes one of %s, not '%s'", p->name, p->set, v);
-		return NULL;
-	}
-	case POL_LIST:
-		if (strchr(v, '\n') != NULL || strlen(v) > 4096) {
-			die_msg("%s: bad list", p->name);
-			return NULL;
-		}
-		return v;
-	}
-	return NULL;
-}
 
 static int
 policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
@@ -1090,8 +1152,7 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	};
 	char *pos[EASCTL_MAX_POSITIONAL];
 	struct store_account acc = {.id = 0};
-	const struct policy_def *p = NULL;
-	const char *value = NULL;
+	const char *key = NULL, *value = NULL, *error;
 	struct store *s;
 	enum store_error e;
 	int n, rc, want;
@@ -1101,20 +1162,17 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 			  &rc) < 0)
 		return rc;
 	if (strcmp(sub, "names") == 0) {
-		for (size_t i = 0; i < N_ELEMENTS(policies); i++)
-			printf("%s\n", policies[i].name);
+		const char *const *names;
+		size_t count = store_policy_names(&names);
+
+		for (size_t i = 0; i < count; i++)
+			printf("%s\n", names[i]);
 		return 0;
 	}
-	if (want > 0) {
-		p = policy_find(pos[0]);
-		if (p == NULL) {
-			die_msg("unknown policy setting '%s' (see 'easctl "
-				"policy names')",
-				pos[0]);
-			return EX_FAIL;
-		}
-		if (want == 2 && (value = policy_value(a, p, pos[1])) == NULL)
-			return EX_FAIL;
+	if (want > 0 && store_policy_check(a, pos[0], want == 2 ? pos[1] : NULL,
+					   &key, &value, &error) < 0) {
+		die_msg("%s", error);
+		return EX_FAIL;
 	}
 	if ((s = easctl_store(ctl)) == NULL)
 		return EX_FAIL;
@@ -1134,14 +1192,14 @@ policy_cmd(struct easctl *ctl, struct arena *a, int argc, char **argv,
 			printf("%s=%s\n", kv[i].key, kv[i].value);
 		return 0;
 	}
-	e = store_policy_set(s, acc.id, p->name, value);
+	e = store_policy_set(s, acc.id, key, value);
 	if (e != STORE_OK)
 		return store_fail("changing the policy", e);
 	if (value != NULL)
-		printf("%s=%s%s%s\n", p->name, value,
-		       user != NULL ? " for " : "", user != NULL ? user : "");
+		printf("%s=%s%s%s\n", key, value, user != NULL ? " for " : "",
+		       user != NULL ? user : "");
 	else
-		printf("%s unset%s%s\n", p->name, user != NULL ? " for " : "",
+		printf("%s unset%s%s\n", key, user != NULL ? " for " : "",
 		       user != NULL ? user : "");
 	return 0;
 }
@@ -1838,6 +1896,7 @@ static const char usage_main[] =
 	"usage: easctl [--data DIR] COMMAND ...\n"
 	"  --data DIR   data directory (default ./var; database DIR/easd.db);\n"
 	"               it must exist (see init) and be private (mode 0700)\n"
+	"  --version    print the version and exit\n"
 	"commands (each takes --help):\n"
 	"  init     [DIR]: create a data directory and its database\n"
 	"  user     add, list, passwd, disable, enable, delete accounts\n"
@@ -1851,6 +1910,11 @@ static const char usage_main[] =
 	"  gal      import, list, remove shared contacts of the address list\n"
 	"  search   index queued mail, reindex a mailbox\n"
 	"  stats    counts and database size\n"
+	"  backup   FILE: a consistent copy while easd runs\n"
+	"  restore  FILE: put a backup back (easd stopped)\n"
+	"  check    [FILE]: integrity check of the database or a backup\n"
+	"  debug    on, off, list: trace a device's requests in easd\n"
+	"  top      a live view of active devices and requests\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
 
@@ -1907,6 +1971,41 @@ cmd_deliver(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	return easctl_deliver(ctl, argc, argv);
 }
 
+static int
+cmd_backup(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_backup(ctl, argc, argv);
+}
+
+static int
+cmd_restore(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_restore(ctl, argc, argv);
+}
+
+static int
+cmd_check(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_check(ctl, argc, argv);
+}
+
+static int
+cmd_debug(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_debug(ctl, argc, argv);
+}
+
+static int
+cmd_top(struct easctl *ctl, struct arena *a, int argc, char **argv)
+{
+	(void)a;
+	return easctl_top(ctl, argc, argv);
+}
+
 static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
@@ -1917,7 +2016,9 @@ static const struct {
 	{"stats", cmd_stats},	  {"queue", cmd_queue},
 	{"oof", cmd_oof},	  {"wbxml", cmd_wbxml},
 	{"deliver", cmd_deliver}, {"gal", cmd_gal},
-	{"search", cmd_search},
+	{"search", cmd_search},	  {"backup", cmd_backup},
+	{"restore", cmd_restore}, {"check", cmd_check},
+	{"debug", cmd_debug},	  {"top", cmd_top},
 };
 
 int
@@ -1934,6 +2035,9 @@ main(int argc, char **argv)
 		} else if (strncmp(argv[i], "--data=", 7) == 0) {
 			ctl.data_dir = argv[i] + 7;
 			i++;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("easctl %s\n", EASD_VERSION);
+			return 0;
 		} else if (strcmp(argv[i], "--help") == 0 ||
 			   strcmp(argv[i], "-h") == 0) {
 			return usage_out(usage_main, 0);

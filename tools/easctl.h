@@ -33,5 +33,13 @@ int easctl_oof(struct easctl *ctl, int argc, char **argv);
 int easctl_user_set(struct easctl *ctl, int argc, char **argv);
 int easctl_gal(struct easctl *ctl, int argc, char **argv);
 int easctl_search(struct easctl *ctl, int argc, char **argv);
+/* easctl-backup.c: "backup FILE", "restore FILE", "check [FILE]". */
+int easctl_backup(struct easctl *ctl, int argc, char **argv);
+int easctl_restore(struct easctl *ctl, int argc, char **argv);
+int easctl_check(struct easctl *ctl, int argc, char **argv);
+/* easctl-debug.c: "debug on|off|list". */
+int easctl_debug(struct easctl *ctl, int argc, char **argv);
+/* easctl-top.c: "top": a live view of a running easd. */
+int easctl_top(struct easctl *ctl, int argc, char **argv);
 
 #endif

@@ -293,6 +293,9 @@ wait_ready(struct easd_proc *p)
 				p->port = port;
 			else if ((port = parse_port(buf, "easd: lmtp on ")) > 0)
 				p->lmtp_port = port;
+			else if ((port = parse_port(buf, "easd: admin on ")) >
+				 0)
+				p->admin_port = port;
 			len -= (size_t)(nl + 1 - buf);
 			memmove(buf, nl + 1, len);
 		}

@@ -27,6 +27,7 @@ struct easd_proc {
 	char *url;	/* http://127.0.0.1:PORT */
 	int port;
 	int lmtp_port;		/* 0 when the server printed none */
+	int admin_port;		/* --admin-listen's, 0 when none */
 	int64_t ada_id, bob_id; /* account ids */
 	int stdout_fd;		/* drained by a thread after ready */
 	void *drainer;		/* pthread_t * */
