@@ -397,9 +397,12 @@ log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	}
 	emit(SINK_MAIN, line, n);
-	/* Warnings and errors are rare and someone may act on them at once
-	 * (fail2ban): they are written before the call returns. */
-	if (level <= LOG_WARN)
+	/* Events (an account deleted, a login locked, a warning) are rare
+	 * next to the access log's line per request, and someone may act on
+	 * them at once (fail2ban, whoever reads the log after an answer):
+	 * they are written before the call returns. Debug lines and the
+	 * access log are gathered. */
+	if (level <= LOG_INFO)
 		log_flush();
 }
 

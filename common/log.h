@@ -23,12 +23,12 @@ void log_ctx_set(const char *ctx);
 /* The longest line before escaping; longer ones are cut. */
 #define LOG_LINE_MAX 4096
 
-/* Write lines from a thread of their own from now on: an info or debug
- * line is copied into a buffer (up to 1 MiB per sink; a caller waits only
- * when the writer is that far behind) and written, within about 10 ms,
- * with the others gathered meanwhile; a warning or an error is written
- * before log_msg returns. log_writer_stop() writes what is left and
- * stops it. */
+/* Write lines from a thread of their own from now on: an access-log or
+ * debug line is copied into a buffer (up to 1 MiB per sink; a caller
+ * waits only when the writer is that far behind) and written, within
+ * about 10 ms, with the others gathered meanwhile; an info line, a
+ * warning or an error is written before log_msg returns. log_writer_stop()
+ * writes what is left and stops it. */
 void log_writer_start(void);
 void log_writer_stop(void);
 /* Wait until every line logged so far has been written. */
