@@ -23,6 +23,25 @@ void log_ctx_set(const char *ctx);
 /* The longest line before escaping; longer ones are cut. */
 #define LOG_LINE_MAX 4096
 
+/* Write lines from a thread of their own from now on: an access-log or
+ * debug line is copied into a buffer (up to 1 MiB per sink; a caller
+ * waits only when the writer is that far behind) and written, within
+ * about 10 ms, with the others gathered meanwhile; an info line, a
+ * warning or an error is written before log_msg returns. log_writer_stop()
+ * writes what is left and stops it. */
+void log_writer_start(void);
+void log_writer_stop(void);
+/* Wait until every line logged so far has been written. */
+void log_flush(void);
+
+/* Where the access log (log_access) goes: "stderr" (the default, with
+ * the other lines), "off", or a file that is opened for appending
+ * (created 0600); calling it again reopens (after a rotation). 0, or -1
+ * with *error_r. */
+int log_access_set(const char *where, const char **error_r);
+/* One access-log line (info level, with the thread's context). */
+void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Log one line. Control characters in the result (in the context, the
  * format or any argument) are escaped (\n, \x1b, ...): a line of the log
  * is always one call. */

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "log.h"
 #include "util.h"
 
 void
@@ -17,6 +18,8 @@ eas_panic_at(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
+	/* the lines before the panic first, in order */
+	log_flush();
 	fprintf(stderr, "PANIC %s:%d: ", file, line);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -20,6 +20,8 @@
 
 struct bundle_reader {
 	struct arena *a;
+	struct arena *obj_a; /* what bundle_next returns: a unless told */
+	const char *data;    /* the file */
 	enum bundle_kind kind;
 	const char *name;
 	const char *p, *end; /* vcf, mbox: the rest of the file */
@@ -100,14 +102,15 @@ line_is(const char *line, size_t len, const char *what)
 static int
 fail(struct bundle_reader *r, const char **error_r, const char *what)
 {
-	*error_r = arena_printf(r->a, "%s:%u: %s", r->name, r->lineno, what);
+	*error_r =
+		arena_printf(r->obj_a, "%s:%u: %s", r->name, r->lineno, what);
 	return -1;
 }
 
 static int
 none_found(struct bundle_reader *r, const char **error_r, const char *what)
 {
-	*error_r = arena_printf(r->a, "%s: no %s found", r->name, what);
+	*error_r = arena_printf(r->obj_a, "%s: no %s found", r->name, what);
 	return -1;
 }
 
@@ -140,7 +143,7 @@ next_vcf(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 		if (line_is(line, llen, "BEGIN:VCARD") && start != NULL) {
 			/* the next call starts at this BEGIN */
 			r->lineno--;
-			*error_r = arena_printf(r->a,
+			*error_r = arena_printf(r->obj_a,
 						"%s:%u: vCard not terminated "
 						"by END:VCARD (a BEGIN:VCARD "
 						"follows at line %u)",
@@ -159,7 +162,7 @@ next_vcf(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 			obj->cls = STORE_CLASS_CONTACTS;
 			obj->skip = NULL;
 			obj->len = (size_t)(next - start);
-			obj->data = bytes_dup(r->a, start, obj->len);
+			obj->data = bytes_dup(r->obj_a, start, obj->len);
 			obj->line = start_line;
 			return 1;
 		} else if (start == NULL && !line_is(line, llen, "")) {
@@ -176,7 +179,7 @@ next_vcf(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 					last = r->lineno;
 			}
 			*error_r = arena_printf(
-				r->a,
+				r->obj_a,
 				last > first ? "%s:%u-%u: text outside "
 					       "BEGIN:VCARD/END:VCARD"
 					     : "%s:%u: text outside "
@@ -283,7 +286,7 @@ next_mbox(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 	}
 	obj->cls = STORE_CLASS_EMAIL;
 	obj->skip = NULL;
-	obj->data = bytes_dup(r->a, (const char *)msg.data, msg.len);
+	obj->data = bytes_dup(r->obj_a, (const char *)msg.data, msg.len);
 	obj->len = msg.len;
 	obj->line = start;
 	buf_deinit(&msg);
@@ -558,6 +561,8 @@ bundle_reader_new(struct arena *a, enum bundle_kind kind, const char *name,
 	struct bundle_reader *r = arena_new_struct(a, struct bundle_reader);
 
 	r->a = a;
+	r->obj_a = a;
+	r->data = data;
 	r->kind = kind;
 	r->name = arena_strdup(a, name);
 	r->p = data;
@@ -568,6 +573,20 @@ bundle_reader_new(struct arena *a, enum bundle_kind kind, const char *name,
 	if (kind == BUNDLE_ICS && split_ics(r, data, error_r) < 0)
 		return NULL;
 	return r;
+}
+
+void
+bundle_reader_objects_in(struct bundle_reader *r, struct arena *a)
+{
+	r->obj_a = a;
+}
+
+size_t
+bundle_reader_consumed(const struct bundle_reader *r)
+{
+	if (r->kind != BUNDLE_VCF && r->kind != BUNDLE_MBOX)
+		return 0;
+	return (size_t)(r->p - r->data);
 }
 
 int

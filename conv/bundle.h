@@ -50,6 +50,14 @@ struct bundle_reader *bundle_reader_new(struct arena *a, enum bundle_kind kind,
 int bundle_next(struct bundle_reader *r, struct bundle_obj *obj_r,
 		const char **error_r);
 
+/* Objects and error texts from bundle_next in a from now on (vcf and
+ * mbox; an .ics is split when the reader is made): a caller that resets a
+ * after each object reads a file of any size in bounded memory. */
+void bundle_reader_objects_in(struct bundle_reader *r, struct arena *a);
+/* Bytes of the file behind the reader (vcf and mbox; 0 for the others):
+ * it never looks at them again. */
+size_t bundle_reader_consumed(const struct bundle_reader *r);
+
 /* Merging for export: vCards one after the other, one VCALENDAR with
  * every event or task (time zones once), mboxrd for mail, notes
  * separated by "-- " lines. */

@@ -77,10 +77,17 @@ utf8_clean(struct arena *a, const char *s, size_t len)
 
 	if (s == NULL)
 		return NULL;
-	valid = g_utf8_make_valid(s, (gssize)len);
-	n = strlen(valid);
-	out = arena_strndup(a, valid, n);
-	g_free(valid);
+	/* Mail is almost always valid already: one copy then, not three
+	 * passes and two copies (a fifth of an initial Inbox sync). */
+	if (g_utf8_validate(s, (gssize)len, NULL)) {
+		n = len;
+		out = arena_strndup(a, s, n);
+	} else {
+		valid = g_utf8_make_valid(s, (gssize)len);
+		n = strlen(valid);
+		out = arena_strndup(a, valid, n);
+		g_free(valid);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)out[i] < 0x20 && out[i] != '\t' &&
 		    out[i] != '\r' && out[i] != '\n')

@@ -370,7 +370,8 @@ auth_finish(struct eas_req *req, uint64_t *wait_ms_r)
 	req->auth.cached_id = 0;
 	/* The password may have changed (easctl user passwd) since it was
 	 * verified: only the same stored hash keeps the entry. */
-	e = store_account_get_by_id(req->store, req->arena, id, &req->account);
+	e = standing_account(req->srv->standing, req->store, req->arena,
+			     req->standing_gen, id, &req->account);
 	if (e == STORE_OK && req->account.password_stamp != NULL &&
 	    strcmp(req->account.password_stamp, req->auth.stamp) == 0)
 		return 0;

@@ -70,6 +70,22 @@ replay(struct eas_req *req, const struct store_sync_state *st,
 	return EAS_CMD_OK;
 }
 
+/* Nothing new: the same key, no new state behind it. */
+static struct wbxml_node *
+nochange_answer(struct eas_req *req, const char *key)
+{
+	struct wbxml_node *root =
+		wbxml_new(req->arena, EAS_FOLDERHIERARCHY_FOLDERSYNC);
+	struct wbxml_node *changes;
+
+	wbxml_add_int(req->arena, root, EAS_FOLDERHIERARCHY_STATUS, FS_OK);
+	req->eas_status = FS_OK;
+	wbxml_add_text(req->arena, root, EAS_FOLDERHIERARCHY_SYNCKEY, key);
+	changes = wbxml_add(req->arena, root, EAS_FOLDERHIERARCHY_CHANGES);
+	wbxml_add_int(req->arena, changes, EAS_FOLDERHIERARCHY_COUNT, 0);
+	return root;
+}
+
 /* Hierarchy changes for the device since st (everything for a new one),
  * built into a FolderSync answer; the state is saved with it. While the
  * hierarchy is probed (loop.h) an answer carries one folder (and the
@@ -93,17 +109,8 @@ foldersync_answer(struct eas_req *req, struct store_sync_state *st, bool fresh,
 				 fresh ? 0 : req->device.id, &ch, &n, &hwm);
 	if (e != STORE_OK)
 		return eas_req_store_error(req, e, "folder changes");
-	root = wbxml_new(req->arena, EAS_FOLDERHIERARCHY_FOLDERSYNC);
-	wbxml_add_int(req->arena, root, EAS_FOLDERHIERARCHY_STATUS, FS_OK);
-	req->eas_status = FS_OK;
 	if (!fresh && n == 0) {
-		/* Nothing new: the same key, no new state behind it. */
-		wbxml_add_text(req->arena, root, EAS_FOLDERHIERARCHY_SYNCKEY,
-			       st->cur_key);
-		changes = wbxml_add(req->arena, root,
-				    EAS_FOLDERHIERARCHY_CHANGES);
-		wbxml_add_int(req->arena, changes, EAS_FOLDERHIERARCHY_COUNT,
-			      0);
+		root = nochange_answer(req, st->cur_key);
 		if (hwm > st->hwm) {
 			/* Only the device's own changes happened: move the
 			 * mark without a new key. */
@@ -112,9 +119,17 @@ foldersync_answer(struct eas_req *req, struct store_sync_state *st, bool fresh,
 			if (e != STORE_OK)
 				return eas_req_store_error(req, e, "state");
 		}
+		/* the same key gets the same answer until the folders
+		 * change (server/standing.c) */
+		standing_hierarchy_set(req->srv->standing, req->standing_gen,
+				       req->account.id, req->device_id,
+				       st->cur_key);
 		*out_r = root;
 		return EAS_CMD_OK;
 	}
+	root = wbxml_new(req->arena, EAS_FOLDERHIERARCHY_FOLDERSYNC);
+	wbxml_add_int(req->arena, root, EAS_FOLDERHIERARCHY_STATUS, FS_OK);
+	req->eas_status = FS_OK;
 	if (loop_concerns(g, 0)) {
 		bool probe_fresh;
 
@@ -322,6 +337,17 @@ cmd_foldersync(struct eas_req *req, const struct wbxml_node *in,
 				     FS_MALFORMED);
 		return EAS_CMD_OK;
 	}
+	/* The key that got "no change" last time, and neither the folders
+	 * nor the device changed since: the same answer, without a read. */
+	if (standing_hierarchy_unchanged(req->srv->standing, req->standing_gen,
+					 req->account.id, req->device_id,
+					 key)) {
+		*out_r = nochange_answer(req, key);
+		return EAS_CMD_OK;
+	}
+	/* any other answer may move the state */
+	standing_hierarchy_set(req->srv->standing, req->standing_gen,
+			       req->account.id, req->device_id, NULL);
 	loop_guard_init(&g, req);
 	if (strcmp(key, "0") == 0) {
 		e = store_sync_reset(req->store, req->device.id, 0);

@@ -130,6 +130,7 @@ provision_store_device_info(struct eas_req *req,
 		return 2;
 	read_device_info(set, &di);
 	e = store_device_set_info(req->store, req->device.id, &di);
+	standing_forget_device(req->srv->standing, req->device.id);
 	if (e != STORE_OK) {
 		log_error("cannot store DeviceInformation: %s",
 			  store_error_str(e));

@@ -56,6 +56,7 @@ static const struct cfg_option options[] = {
 	OPT("lmtp-socket", K_STR, lmtp_socket, 0),
 	OPT("log-level", K_LEVEL, log_level, 0),
 	OPT("log-file", K_STR, log_file, 0),
+	OPT("access-log", K_STR, access_log, 0),
 	OPT("syslog", K_FLAG, syslog, 0),
 	OPT("threads", K_UINT, threads, 0),
 	OPT("max-body", K_SIZE, max_body, 1),
@@ -137,6 +138,9 @@ easd_usage(FILE *f)
 	      "  --lmtp ADDR:PORT      accept mail over LMTP on TCP\n"
 	      "  --lmtp-socket PATH    accept mail over LMTP on a UNIX socket\n"
 	      "  --log-level LEVEL     error, warn, info (default), debug\n"
+	      "  --access-log WHERE    the line per request: stderr "
+	      "(default), off, or a\n"
+	      "                        file of its own (appended to)\n"
 	      "  --max-body BYTES      largest body of Sync, SendMail, "
 	      "SmartReply and\n"
 	      "                        SmartForward (default 64 MiB)\n"

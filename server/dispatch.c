@@ -223,8 +223,9 @@ load_device(struct eas_req *req, struct wbxml_node **out_r)
 	int64_t now = time_now();
 	unsigned max = req->srv->cfg.max_devices_per_account;
 
-	e = store_device_get(req->store, req->arena, req->account.id,
-			     req->device_id, &req->device);
+	e = standing_device(req->srv->standing, req->store, req->arena,
+			    req->standing_gen, req->account.id, req->device_id,
+			    &req->device);
 	if (e == STORE_NOTFOUND && max > 0) {
 		struct store_device *list;
 		size_t n;
@@ -263,6 +264,7 @@ load_device(struct eas_req *req, struct wbxml_node **out_r)
 		e = store_device_seen(req->store, req->device.id,
 				      req->user_agent, req->version_str,
 				      req->cmd, now);
+		standing_forget_device(req->srv->standing, req->device.id);
 		if (e != STORE_OK)
 			log_warn("cannot record device activity: %s",
 				 store_error_str(e));
@@ -288,7 +290,9 @@ provisioning_status(struct eas_req *req)
 		return EAS_STATUS_DEVICE_NOT_PROVISIONED;
 	if (req->policy_key != req->device.policy_key)
 		return EAS_STATUS_INVALID_POLICY_KEY;
-	e = store_policy_version(req->store, req->account.id, &version);
+	e = standing_policy_version(req->srv->standing, req->store,
+				    req->standing_gen, req->account.id,
+				    &version);
 	if (e == STORE_OK && version != req->device.policy_version)
 		return EAS_STATUS_POLICY_REFRESH;
 	return 0;

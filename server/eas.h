@@ -117,6 +117,10 @@ struct eas_req {
 		int64_t cached_id; /* 0: nothing left */
 		const char *name, *password, *stamp;
 	} auth;
+	/* standing_gen() before the request's read snapshot began: what
+	 * it reads may fill the standing cache only if nothing changed
+	 * since */
+	uint64_t standing_gen;
 
 	/* push: set by a handler that returns EAS_CMD_PARKED */
 	struct push_waiter *waiter;

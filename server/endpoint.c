@@ -250,6 +250,7 @@ eas_resume(struct http_request *hr)
 	}
 	if (req->store == NULL)
 		return store_unavailable(req);
+	req->standing_gen = standing_gen(req->srv->standing);
 	store_snapshot_begin(req->store);
 	r = req->resume_fn(req, &out);
 	store_snapshot_end(req->store);
@@ -385,6 +386,7 @@ eas_endpoint(struct http_request *hr)
 		return store_unavailable(req);
 	/* One read transaction for the request's reads (account, device,
 	 * policy, a no-change answer); any write ends it first. */
+	req->standing_gen = standing_gen(req->srv->standing);
 	store_snapshot_begin(req->store);
 	if (auth_finish(req, &wait_ms) < 0) {
 		r = unauthorized(req, -1, wait_ms);
@@ -434,6 +436,7 @@ autodiscover_endpoint(struct http_request *hr)
 	req->store = easd_thread_store(req->srv);
 	if (req->store == NULL)
 		return store_unavailable(req);
+	req->standing_gen = standing_gen(req->srv->standing);
 	store_snapshot_begin(req->store);
 	if (auth_finish(req, &wait_ms) < 0) {
 		r = unauthorized(req, -1, wait_ms);

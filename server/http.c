@@ -13,6 +13,7 @@
  * connections' sockets (EPOLLRDHUP, one-shot) and a timer heap for
  * park_ms; it resumes the connection, which is then closed. */
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -86,7 +87,19 @@ struct http_server {
 	struct watch_timer *timers; /* min-heap by due_ms */
 	size_t ntimers, timers_cap;
 	size_t parked; /* suspended, and not yet back in access_handler */
+	/* Giving memory back after a storm of connections: open ones, the
+	 * most since the last trim, and when the watcher trims (0: not
+	 * due). */
+	atomic_size_t open_conns, open_peak;
+	uint64_t trim_due_ms;
 };
+
+/* malloc keeps what freed connections used (in each thread's arena) for
+ * the next ones; once this many have gone, and at least half of the most
+ * there were, the watcher hands the free pages back, a moment after the
+ * first of them went. */
+#define TRIM_MIN_GONE 1024
+#define TRIM_DELAY_MS 200
 
 enum http_state {
 	HTTP_ST_NEW = 0,
@@ -389,6 +402,16 @@ accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
 	return refuse ? MHD_NO : MHD_YES;
 }
 
+static void watch_wake(struct http_server *srv);
+
+static bool
+trim_wanted(struct http_server *srv, size_t open)
+{
+	size_t peak = atomic_load(&srv->open_peak);
+
+	return peak >= open + TRIM_MIN_GONE && open <= peak / 2;
+}
+
 static void
 notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 		  enum MHD_ConnectionNotificationCode code)
@@ -396,6 +419,26 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 	struct http_server *srv = cls;
 	struct net_addr a, *kept = *socket_ctx;
 
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		size_t open = atomic_fetch_add(&srv->open_conns, 1) + 1;
+		size_t peak = atomic_load(&srv->open_peak);
+
+		while (open > peak && !atomic_compare_exchange_weak(
+					      &srv->open_peak, &peak, open))
+			;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		size_t open = atomic_fetch_sub(&srv->open_conns, 1) - 1;
+
+		if (trim_wanted(srv, open)) {
+			pthread_mutex_lock(&srv->watch_mu);
+			if (srv->trim_due_ms == 0) {
+				srv->trim_due_ms =
+					time_mono_ms() + TRIM_DELAY_MS;
+				watch_wake(srv);
+			}
+			pthread_mutex_unlock(&srv->watch_mu);
+		}
+	}
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		if (conn_addr(conn, &a) < 0 || !counted(srv, &a))
 			return;
@@ -571,6 +614,21 @@ watch_lookup(struct http_server *srv, uint32_t slot, uint32_t gen)
 	return srv->slots[slot].ctx;
 }
 
+/* After a storm: the free pages go back to the system. */
+static void
+trim_heap(struct http_server *srv)
+{
+	size_t open = atomic_load(&srv->open_conns);
+	uint64_t t0 = time_mono_ms();
+
+	if (!trim_wanted(srv, open))
+		return;
+	atomic_store(&srv->open_peak, open);
+	malloc_trim(0);
+	log_debug("http: gave memory back (%zu connections open) in %llu ms",
+		  open, (unsigned long long)(time_mono_ms() - t0));
+}
+
 static void *
 watch_main(void *arg)
 {
@@ -580,21 +638,33 @@ watch_main(void *arg)
 	for (;;) {
 		int timeout = -1, n;
 		uint64_t now;
+		bool trim;
 
 		pthread_mutex_lock(&srv->watch_mu);
 		if (srv->watch_stop) {
 			pthread_mutex_unlock(&srv->watch_mu);
 			break;
 		}
-		if (srv->ntimers > 0) {
-			now = time_mono_ms();
+		now = time_mono_ms();
+		if (srv->ntimers > 0)
 			timeout = srv->timers[0].due_ms <= now
 					  ? 0
 					  : (int)EAS_MIN(srv->timers[0].due_ms -
 								 now,
 							 60000);
+		if (srv->trim_due_ms != 0) {
+			int t = srv->trim_due_ms <= now
+					? 0
+					: (int)(srv->trim_due_ms - now);
+
+			timeout = timeout < 0 ? t : EAS_MIN(timeout, t);
 		}
+		trim = srv->trim_due_ms != 0 && srv->trim_due_ms <= now;
+		if (trim)
+			srv->trim_due_ms = 0;
 		pthread_mutex_unlock(&srv->watch_mu);
+		if (trim)
+			trim_heap(srv);
 		n = epoll_wait(srv->watch_epfd, evs, (int)N_ELEMENTS(evs),
 			       timeout);
 		if (n < 0 && errno != EINTR) {
@@ -732,7 +802,7 @@ static void *
 uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct http_server *srv = cls;
-	struct arena *a = arena_new(16 * 1024);
+	struct arena *a = arena_new(4 * 1024);
 	struct http_ctx *ctx = arena_new_struct(a, struct http_ctx);
 	const char *q;
 
@@ -853,14 +923,14 @@ log_request(struct http_ctx *ctx, size_t bytes)
 
 	if (hr->log_status >= 0)
 		snprintf(st, sizeof(st), " status=%d", hr->log_status);
-	log_info("%s %s %s http=%d%s bytes=%zu ms=%llu",
-		 hr->remote_addr != NULL ? hr->remote_addr : "?",
-		 hr->method != NULL ? hr->method : "?",
-		 hr->log_fields != NULL ? hr->log_fields
-		 : hr->path != NULL	? hr->path
-					: "?",
-		 hr->status, st, bytes,
-		 (unsigned long long)(time_mono_ms() - ctx->start_ms));
+	log_access("%s %s %s http=%d%s bytes=%zu ms=%llu",
+		   hr->remote_addr != NULL ? hr->remote_addr : "?",
+		   hr->method != NULL ? hr->method : "?",
+		   hr->log_fields != NULL ? hr->log_fields
+		   : hr->path != NULL	  ? hr->path
+					  : "?",
+		   hr->status, st, bytes,
+		   (unsigned long long)(time_mono_ms() - ctx->start_ms));
 }
 
 static enum MHD_Result

@@ -42,6 +42,22 @@ struct lmtp_conn {
 	size_t rpos, rlen;
 };
 
+/* Group commit: a message ready to be stored waits in the queue; the
+ * first connection that finds no one committing takes the whole queue
+ * and stores it in one transaction (its own store connection, each
+ * message with its session's arena: their threads wait). A commit is
+ * the most of a delivery (the WAL frames of every page it touched, the
+ * checkpoint, the text index), so over several connections a batch
+ * costs about one. Should the batch fail, each message of it is stored
+ * again alone, so one bad message does not fail the others. */
+struct lmtp_job {
+	struct lmtp_session *s;
+	const struct store_item *item;
+	enum store_error results[LMTP_MAX_RCPTS];
+	bool done;
+	struct lmtp_job *next;
+};
+
 struct lmtp_server {
 	struct lmtp_config cfg;
 	char *listen, *unix_path, *db_path, *hostname;
@@ -52,6 +68,11 @@ struct lmtp_server {
 	pthread_mutex_t lock;
 	bool stopping;
 	struct lmtp_conn *conns; /* cfg.max_conns slots */
+	/* group commit */
+	pthread_mutex_t group_mu;
+	pthread_cond_t group_cond;
+	struct lmtp_job *queue, **queue_tail;
+	bool committing;
 };
 
 static __thread char lmtp_errbuf[256];
@@ -308,11 +329,76 @@ cmd_rcpt(struct lmtp_session *s, const char *arg)
 	conn_reply(s->c, "250 2.1.5 OK");
 }
 
+/* Every recipient of every job, in one transaction of store st. */
+static enum store_error
+store_batch(struct store *st, struct lmtp_job *batch)
+{
+	enum store_error e = store_begin(st, true);
+
+	for (struct lmtp_job *j = batch; j != NULL && e == STORE_OK;
+	     j = j->next)
+		for (size_t i = 0; i < j->s->nrcpts && e == STORE_OK; i++)
+			e = j->results[i] = mail_deliver(
+				st, j->s->arena, j->s->rcpts[i].account_id, 0,
+				j->item, j->s->envelope_from, NULL);
+	if (e == STORE_OK)
+		e = store_commit(st);
+	if (e != STORE_OK)
+		store_rollback(st);
+	return e;
+}
+
+/* Store job's message for each of its recipients (job->results). */
+static void
+deliver_grouped(struct lmtp_session *s, struct lmtp_job *job)
+{
+	struct lmtp_server *srv = s->c->srv;
+
+	job->s = s;
+	job->done = false;
+	job->next = NULL;
+	pthread_mutex_lock(&srv->group_mu);
+	*srv->queue_tail = job;
+	srv->queue_tail = &job->next;
+	while (!job->done) {
+		struct lmtp_job *batch;
+
+		if (srv->committing) {
+			pthread_cond_wait(&srv->group_cond, &srv->group_mu);
+			continue;
+		}
+		srv->committing = true;
+		batch = srv->queue;
+		srv->queue = NULL;
+		srv->queue_tail = &srv->queue;
+		pthread_mutex_unlock(&srv->group_mu);
+		if (store_batch(s->store, batch) != STORE_OK)
+			/* nothing of it was kept: each alone, as without
+			 * grouping */
+			for (struct lmtp_job *j = batch; j != NULL; j = j->next)
+				for (size_t i = 0; i < j->s->nrcpts; i++)
+					j->results[i] = mail_deliver(
+						s->store, j->s->arena,
+						j->s->rcpts[i].account_id, 0,
+						j->item, j->s->envelope_from,
+						NULL);
+		pthread_mutex_lock(&srv->group_mu);
+		for (struct lmtp_job *j = batch, *next; j != NULL; j = next) {
+			next = j->next;
+			j->done = true;
+		}
+		srv->committing = false;
+		pthread_cond_broadcast(&srv->group_cond);
+	}
+	pthread_mutex_unlock(&srv->group_mu);
+}
+
 static void
 cmd_data(struct lmtp_session *s)
 {
 	struct lmtp_server *srv = s->c->srv;
 	struct store_item item;
+	enum store_error results[LMTP_MAX_RCPTS];
 	struct buf msg;
 	const char *error;
 	bool line_start = true, ended = false;
@@ -366,10 +452,14 @@ cmd_data(struct lmtp_session *s)
 		}
 		goto out;
 	}
+	{
+		struct lmtp_job job = {.item = &item};
+
+		deliver_grouped(s, &job);
+		memcpy(results, job.results, sizeof(results));
+	}
 	for (size_t i = 0; i < s->nrcpts; i++) {
-		enum store_error e =
-			mail_deliver(s->store, s->arena, s->rcpts[i].account_id,
-				     0, &item, s->envelope_from, NULL);
+		enum store_error e = results[i];
 
 		if (e == STORE_OK) {
 			const char *why;
@@ -629,6 +719,9 @@ lmtp_start(const struct lmtp_config *cfg, const char **error_r)
 	srv->db_path = xstrdup(cfg->db_path);
 	srv->conns = xcalloc(srv->cfg.max_conns, sizeof(*srv->conns));
 	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->group_mu, NULL);
+	pthread_cond_init(&srv->group_cond, NULL);
+	srv->queue_tail = &srv->queue;
 	mail_init();
 	if (cfg->listen != NULL && listen_tcp(srv, cfg->listen, error_r) < 0)
 		goto fail_mutex;
@@ -645,6 +738,8 @@ lmtp_start(const struct lmtp_config *cfg, const char **error_r)
 	return srv;
 fail_mutex:
 	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->group_mu);
+	pthread_cond_destroy(&srv->group_cond);
 fail:
 	if (srv->tcp_fd >= 0)
 		close(srv->tcp_fd);
@@ -695,6 +790,8 @@ lmtp_stop(struct lmtp_server **srvp)
 	close(srv->wake[0]);
 	close(srv->wake[1]);
 	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->group_mu);
+	pthread_cond_destroy(&srv->group_cond);
 	free(srv->conns);
 	free(srv->db_path);
 	free(srv->unix_path);

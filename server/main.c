@@ -34,6 +34,10 @@
 static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store **stores;
 static size_t nstores;
+/* How much of the database file a request thread reads through a
+ * mapping (store_map_file). */
+#define EASD_DB_MAP_BYTES ((size_t)256 * 1024 * 1024)
+
 static _Thread_local struct store *thread_store;
 
 struct store *
@@ -48,6 +52,7 @@ easd_thread_store(struct easd *srv)
 		thread_store = NULL;
 		return NULL;
 	}
+	store_map_file(thread_store, EASD_DB_MAP_BYTES);
 	pthread_mutex_lock(&stores_lock);
 	stores = xrealloc(stores, (nstores + 1) * sizeof(*stores));
 	stores[nstores++] = thread_store;
@@ -378,6 +383,15 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (srv.cfg.access_log != NULL &&
+	    log_access_set(srv.cfg.access_log, &error) < 0) {
+		fprintf(stderr, "easd: --access-log %s: %s\n",
+			srv.cfg.access_log, error);
+		goto out;
+	}
+	/* From here on lines are written off the request path (after the
+	 * signal mask: the writer thread must not take SIGTERM or SIGHUP). */
+	log_writer_start();
 
 	if (bench_no_index())
 		store_search_set_indexing(false);
@@ -388,6 +402,13 @@ main(int argc, char **argv)
 	}
 	store_close(&s);
 	srv.push = push_new(&srv, &error);
+	/* after push, whose subscription receives the other processes'
+	 * changes for every subscription of this process */
+	if (srv.push != NULL &&
+	    (srv.standing = standing_new(srv.cfg.db_path, &error)) == NULL) {
+		fprintf(stderr, "easd: cache: %s\n", error);
+		goto out;
+	}
 	if (srv.push == NULL) {
 		fprintf(stderr, "easd: push: %s\n", error);
 		goto out;
@@ -459,10 +480,12 @@ out:
 	free(all_public_routes);
 	trace_stop(&srv);
 	outbound_glue_stop(&srv);
+	standing_free(&srv.standing);
 	push_free(&srv.push);
 	easd_stores_close();
 	free((char *)srv.cfg.db_path);
 	log_info("stopped");
+	log_writer_stop();
 	close(lock_fd);
 early:
 	log_sink_close();

@@ -20,9 +20,10 @@ struct easd_config {
 	const char *tls_priority; /* NULL = HTTP_TLS_PRIORITY */
 	const char *lmtp_listen;  /* NULL = no LMTP over TCP */
 	const char *lmtp_socket;
-	size_t max_body;       /* body limit of Sync, SendMail, SmartReply,
-				  SmartForward (413 past it) */
-	size_t max_body_small; /* of every other request */
+	const char *access_log; /* "stderr" (NULL), "off" or a file */
+	size_t max_body;	/* body limit of Sync, SendMail, SmartReply,
+				   SmartForward (413 past it) */
+	size_t max_body_small;	/* of every other request */
 	/* the front end's limits (http_config) */
 	unsigned max_connections, max_per_addr, idle_timeout;
 	size_t max_header;
@@ -82,6 +83,7 @@ struct easd {
 	struct lmtp_server *lmtp;
 	struct outbound *outbound;	      /* NULL without a relay */
 	struct store_subscription *queue_sub; /* kicks the outbound runner */
+	struct standing *standing;	      /* accounts and devices */
 	struct indexer *indexer;	      /* NULL without the index */
 	struct store_subscription *index_sub; /* kicks the indexer */
 	uint16_t http_port;		      /* bound port */
@@ -135,6 +137,45 @@ int auth_finish(struct eas_req *req, uint64_t *wait_ms_r);
 const char *auth_normalize_user(struct arena *a, const char *user);
 /* Forget cached credentials of an account (password change, disable). */
 void auth_cache_forget(int64_t account_id);
+
+/* standing.c: a read-mostly cache of accounts (with their policy
+ * version) and devices, which every request reads before its command,
+ * kept current by the store's change notifications and never used while
+ * another process's change is on its way (see the file). NULL c: every
+ * call reads the store. */
+struct standing;
+/* Subscribes to the changes of the database at db_path; NULL with
+ * *error_r when it cannot. */
+struct standing *standing_new(const char *db_path, const char **error_r);
+void standing_free(struct standing **cp);
+/* The generation to take before a request's read snapshot begins and to
+ * pass to the calls below. */
+uint64_t standing_gen(struct standing *c);
+/* Like store_account_get_by_id, store_policy_version and
+ * store_device_get, answered from memory when possible; strings in a. */
+enum store_error standing_account(struct standing *c, struct store *s,
+				  struct arena *a, uint64_t gen, int64_t id,
+				  struct store_account *r);
+enum store_error standing_policy_version(struct standing *c, struct store *s,
+					 uint64_t gen, int64_t account_id,
+					 int64_t *version_r);
+enum store_error standing_device(struct standing *c, struct store *s,
+				 struct arena *a, uint64_t gen,
+				 int64_t account_id, const char *device_id,
+				 struct store_device *r);
+/* After a write to the device row that notifies nobody (last seen,
+ * device information). */
+void standing_forget_device(struct standing *c, int64_t device_row);
+/* Whether the device's last FolderSync with this hierarchy key was
+ * answered "no change" and neither the account's folders nor the device
+ * changed since; standing_hierarchy_set() remembers such an answer (key
+ * NULL: forget it). */
+bool standing_hierarchy_unchanged(struct standing *c, uint64_t gen,
+				  int64_t account_id, const char *device_id,
+				  const char *key);
+void standing_hierarchy_set(struct standing *c, uint64_t gen,
+			    int64_t account_id, const char *device_id,
+			    const char *key);
 
 /* autodiscover.c: answer a mobilesync Autodiscover request body. */
 int autodiscover_handle(struct eas_req *req);

@@ -26,8 +26,8 @@
 /* The order of a page: by name, then address. */
 #define GAL_ORDER "ORDER BY 3 COLLATE NOCASE, 6 COLLATE NOCASE, 1, 2 "
 
-/* The schema with the indexes of names in that order (migration 10). */
-#define GAL_WALK_SCHEMA 10
+/* The schema with the indexes of names in that order (migration 11). */
+#define GAL_WALK_SCHEMA 11
 /* Up to this many matches are looked up and sorted; more are found by
  * walking the names in order, testing each for a match, up to the end of
  * the page: a prefix of one letter can match the whole company, and

@@ -54,6 +54,10 @@ store_device_clear_loops(struct store *s, struct arena *a, int64_t device_row,
 	if (e == STORE_OK)
 		e = store_device_blob_set(s, device_row, LOOPSTATE_BLOB, NULL,
 					  0);
+	/* a running server forgets the no-change answers it remembers for
+	 * the device (server/standing.c) */
+	if (e == STORE_OK)
+		e = store_touch_device(s, device_row);
 	if (e == STORE_OK)
 		e = store_commit(s);
 	if (e != STORE_OK) {

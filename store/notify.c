@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -31,6 +33,8 @@
 #define NOTIFY_DATAGRAM_MAX 8192
 /* Changes parsed from one datagram at most (a line is at least 6 bytes). */
 #define NOTIFY_MAX_CHANGES (NOTIFY_DATAGRAM_MAX / 6 + 1)
+/* How long a committer waits for room in the receiver's queue. */
+#define NOTIFY_SEND_WAIT_MS 5000
 
 struct store_subscription {
 	struct store_subscription *next;
@@ -44,6 +48,9 @@ struct store_subscription {
 	int stop_pipe[2];
 	pthread_t thread;
 	bool running;
+	/* others: between taking a datagram off the socket and every
+	 * subscription having heard it (store_subscription_behind) */
+	int busy;
 };
 
 static pthread_rwlock_t subs_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -182,16 +189,33 @@ send_datagram(struct store *s, const char *msg, size_t len)
 	struct sockaddr_un sun;
 
 	if (s->notify_fd < 0) {
+		struct timeval tv = {.tv_sec = NOTIFY_SEND_WAIT_MS / 1000,
+				     .tv_usec =
+					     NOTIFY_SEND_WAIT_MS % 1000 * 1000};
+
 		s->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (s->notify_fd < 0)
 			return;
+		(void)setsockopt(s->notify_fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+				 sizeof(tv));
 	}
 	if (sock_addr(s->notify_sock, &sun) < 0)
 		return;
-	/* Best effort: without a receiver (ENOENT, ECONNREFUSED) nobody
-	 * waits; a receiver that is gone resyncs when it starts. */
-	(void)sendto(s->notify_fd, msg, len, MSG_DONTWAIT,
-		     (struct sockaddr *)&sun, sizeof(sun));
+	/* Without a receiver (ENOENT, ECONNREFUSED) nobody waits; a
+	 * receiver that is gone resyncs when it starts. One that is behind
+	 * (its queue holds only net.unix.max_dgram_qlen datagrams, 10 by
+	 * default) is waited for: a datagram dropped here is a Ping not
+	 * woken and an account cached with its old password. */
+	while (sendto(s->notify_fd, msg, len, 0, (struct sockaddr *)&sun,
+		      sizeof(sun)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			log_warn("store: the change notification receiver did "
+				 "not take a notification in %d ms; dropped",
+				 NOTIFY_SEND_WAIT_MS);
+		break;
+	}
 }
 
 static void
@@ -271,8 +295,12 @@ receive_main(void *arg)
 			break;
 		if ((pfd[0].revents & POLLIN) == 0)
 			continue;
+		/* before the datagram leaves the queue: see
+		 * store_subscription_behind */
+		__atomic_add_fetch(&sub->busy, 1, __ATOMIC_SEQ_CST);
 		got = recv(sub->fd, data, NOTIFY_DATAGRAM_MAX, MSG_DONTWAIT);
 		if (got < 0) {
+			__atomic_sub_fetch(&sub->busy, 1, __ATOMIC_SEQ_CST);
 			if (errno != EAGAIN && errno != EINTR)
 				log_warn("store: recv: %s", strerror(errno));
 			continue;
@@ -282,6 +310,7 @@ receive_main(void *arg)
 		 * one that holds the socket */
 		if (n > 0)
 			publish_local(sub->key, changes, n);
+		__atomic_sub_fetch(&sub->busy, 1, __ATOMIC_SEQ_CST);
 	}
 	free(data);
 	free(changes);
@@ -408,6 +437,30 @@ store_unsubscribe(struct store_subscription **subp)
 	pthread_rwlock_unlock(&subs_lock);
 	sub_free(sub);
 	*subp = NULL;
+}
+
+bool
+store_subscription_behind(struct store_subscription *sub)
+{
+	bool behind = true; /* nobody receives: nothing can be trusted */
+
+	pthread_rwlock_rdlock(&subs_lock);
+	for (struct store_subscription *r = subs; r != NULL; r = r->next) {
+		int queued = 0;
+
+		if (!r->others || strcmp(r->key, sub->key) != 0)
+			continue;
+		/* A datagram still queued, or taken and not yet handed to
+		 * every subscription. In this order: the reader counts
+		 * itself busy before it takes one off the queue. */
+		if (ioctl(r->fd, FIONREAD, &queued) < 0)
+			queued = 1;
+		behind = queued > 0 ||
+			 __atomic_load_n(&r->busy, __ATOMIC_SEQ_CST) > 0;
+		break;
+	}
+	pthread_rwlock_unlock(&subs_lock);
+	return behind;
 }
 
 /* --- what a connection records before its commit --- */

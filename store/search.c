@@ -40,7 +40,7 @@
 
 /* The schema version that has the index as this file writes it (a file
  * opened at an older one, by the testing aid, has none to keep). */
-#define SEARCH_SCHEMA 9
+#define SEARCH_SCHEMA 10
 /* The rowid of an item's row in search_fts; the same formula is in the
  * triggers of the schema (store.c). Ids past these bits are not indexed. */
 #define SEARCH_ACCOUNT_SHIFT 40

@@ -19,11 +19,12 @@ struct store_stmt_slot {
 
 struct store {
 	sqlite3 *db;
-	bool in_txn;	  /* store_begin() by the caller */
-	bool in_snapshot; /* store_snapshot_begin() by the caller */
-	int inject_busy;  /* statements left to fail with BUSY */
-	int schema;	  /* the version it was opened at (testing aids open
-			     older ones) */
+	bool in_txn;	    /* store_begin() by the caller */
+	bool in_snapshot;   /* store_snapshot_begin() by the caller */
+	bool snapshot_open; /* ... and its BEGIN ran (at the first read) */
+	int inject_busy;    /* statements left to fail with BUSY */
+	int schema;	    /* the version it was opened at (testing aids open
+			       older ones) */
 	/* what the open transaction changed, published after its commit */
 	struct store_change *changes;
 	size_t changes_count, changes_cap;

@@ -45,6 +45,11 @@ struct store;
 enum store_error store_open(const char *path, struct store **store_r,
 			    const char **error_r);
 void store_close(struct store **sp);
+/* Read the database through a mapping of up to bytes of the file, not a
+ * pread (and a copy) per page: for the server, whose threads read the
+ * same pages all day (a tenth of an initial sync). The pages count in
+ * the process's resident memory, so a one-off tool does without. */
+void store_map_file(struct store *s, size_t bytes);
 
 /* Schema version the code writes (PRAGMA user_version). */
 int store_schema_version(void);
@@ -99,6 +104,14 @@ enum store_error store_subscribe(const char *path, bool others,
 				 const char **error_r);
 /* When this returns, fn runs no more and will not run again. */
 void store_unsubscribe(struct store_subscription **subp);
+/* Whether a change that another process committed has reached this
+ * process but not yet sub's callback (or nothing in this process
+ * receives the others' changes at all). A cache fed by the callback must
+ * not answer while this is true: once the committing process's call has
+ * returned, its change is either heard or makes this true. Changes of
+ * this process are heard before their commit returns. Cheap (no lock
+ * held across a system call; one ioctl). */
+bool store_subscription_behind(struct store_subscription *sub);
 
 /* --- transactions --- */
 

@@ -26,16 +26,21 @@
 #define SYNC_MAX_CHANGES 100000
 #define PENDING_BUDGET 4096
 
+/* The cached answer lives in sync_responses: its length comes from the
+ * record header of that row, the answer itself is read only for a
+ * repeated key (store_sync_response). */
 #define STATE_COLS                                                             \
-	"id, device_id, folder_id, cur_key, prev_key, hwm, filter_since, "     \
-	"backfill_after, length(response), options"
+	"s.id, s.device_id, s.folder_id, s.cur_key, s.prev_key, s.hwm, "       \
+	"s.filter_since, s.backfill_after, length(r.response), s.options"
 
 enum store_error
 store_sync_get(struct store *s, struct arena *a, int64_t device_id,
 	       int64_t folder_id, struct store_sync_state *r)
 {
-	static const char sql[] = "SELECT " STATE_COLS " FROM sync_states "
-				  "WHERE device_id = ?1 AND folder_id = ?2";
+	static const char sql[] =
+		"SELECT " STATE_COLS " FROM sync_states s "
+		"LEFT JOIN sync_responses r ON r.state_id = s.id "
+		"WHERE s.device_id = ?1 AND s.folder_id = ?2";
 	sqlite3_stmt *st = store_query(s, sql, "II", device_id, folder_id);
 	enum store_error e = store_row(s, st);
 
@@ -49,8 +54,6 @@ store_sync_get(struct store *s, struct arena *a, int64_t device_id,
 		r->hwm = sqlite3_column_int64(st, 5);
 		r->filter_since = sqlite3_column_int64(st, 6);
 		r->backfill_after = sqlite3_column_int64(st, 7);
-		/* The cached answer can be large and is needed only for a
-		 * repeated key: store_sync_response() loads it. */
 		r->response = NULL;
 		r->response_len = (size_t)sqlite3_column_int64(st, 8);
 		r->options = store_col_blob(a, st, 9, &r->options_len);
@@ -64,16 +67,41 @@ store_sync_response(struct store *s, struct arena *a,
 		    struct store_sync_state *r)
 {
 	static const char sql[] =
-		"SELECT response FROM sync_states WHERE id = ?1";
+		"SELECT response FROM sync_responses WHERE state_id = ?1";
 	sqlite3_stmt *st = store_query(s, sql, "I", r->id);
 	enum store_error e = store_row(s, st);
 
 	if (e == STORE_OK)
 		r->response = store_col_blob(a, st, 0, &r->response_len);
 	store_done(st);
+	if (e == STORE_NOTFOUND) {
+		/* a state without an answer: nothing to repeat */
+		e = STORE_OK;
+		r->response = NULL;
+	}
 	if (e == STORE_OK && r->response == NULL)
 		r->response_len = 0;
 	return e;
+}
+
+/* The cached answer of state id: replaced, dropped (NULL, 0) or, when it
+ * was not loaded (NULL with a length), kept. */
+static enum store_error
+save_response(struct store *s, int64_t id, const struct store_sync_state *st)
+{
+	static const char sql_set[] =
+		"INSERT INTO sync_responses (state_id, response) "
+		"VALUES (?1, ?2) ON CONFLICT (state_id) DO UPDATE SET "
+		"response = excluded.response";
+	static const char sql_del[] =
+		"DELETE FROM sync_responses WHERE state_id = ?1";
+
+	if (st->response == NULL && st->response_len > 0)
+		return STORE_OK;
+	if (st->response == NULL)
+		return store_execute(s, sql_del, "I", id);
+	return store_execute(s, sql_set, "Ib", id, st->response,
+			     st->response_len);
 }
 
 enum store_error
@@ -81,31 +109,25 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 {
 	static const char sql_ins[] =
 		"INSERT INTO sync_states (device_id, folder_id, cur_key, "
-		"prev_key, hwm, filter_since, backfill_after, response, "
-		"options) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+		"prev_key, hwm, filter_since, backfill_after, options) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 		"ON CONFLICT (device_id, folder_id) DO UPDATE SET "
 		"cur_key = excluded.cur_key, prev_key = excluded.prev_key, "
 		"hwm = excluded.hwm, filter_since = excluded.filter_since, "
 		"backfill_after = excluded.backfill_after, "
-		"response = excluded.response, options = excluded.options "
+		"options = excluded.options "
 		"RETURNING id";
 	static const char sql_upd[] =
 		"UPDATE sync_states SET device_id = ?1, folder_id = ?2, "
 		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
-		"backfill_after = ?7, response = ?8, options = ?9 "
-		"WHERE id = ?10 RETURNING id";
-	static const char sql_keep[] =
-		"UPDATE sync_states SET device_id = ?1, folder_id = ?2, "
-		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
-		"backfill_after = ?7, options = ?9 "
-		"WHERE id = ?10 AND ?8 IS NULL RETURNING id";
+		"backfill_after = ?7, options = ?8 "
+		"WHERE id = ?9 RETURNING id";
 	static const char sql_synced[] =
 		"UPDATE sync_states SET synced = unixepoch() WHERE id = ?1";
 	/* A response that was not loaded (NULL with a length) stays as
 	 * stored. */
 	bool keep = st->response == NULL && st->response_len > 0;
-	const char *sql = st->id == 0 ? sql_ins : keep ? sql_keep : sql_upd;
+	const char *sql = st->id == 0 ? sql_ins : sql_upd;
 	enum store_error e;
 	sqlite3_stmt *q;
 	int64_t id = 0;
@@ -120,12 +142,11 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	/* sql_ins has no ?10: the letter for it goes with st->id */
-	q = store_query(s, sql, st->id != 0 ? "IIttIIIbbI" : "IIttIIIbb",
+	/* sql_ins has no ?9: the letter for it goes with st->id */
+	q = store_query(s, sql, st->id != 0 ? "IIttIIIbI" : "IIttIIIb",
 			st->device_id, st->folder_id, st->cur_key, st->prev_key,
 			st->hwm, st->filter_since, st->backfill_after,
-			st->response, st->response_len, st->options,
-			st->options_len, st->id);
+			st->options, st->options_len, st->id);
 	e = store_row(s, q);
 	if (e == STORE_OK) {
 		id = sqlite3_column_int64(q, 0);
@@ -134,6 +155,8 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 			;
 	}
 	store_done(q);
+	if (e == STORE_OK)
+		e = save_response(s, id, st);
 	/* when it advanced, for easctl device list (schema 7; the testing
 	 * aids open older files) */
 	if (e == STORE_OK && s->schema >= 7)

@@ -3,6 +3,7 @@
  * sequences and a real client (swaks). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,7 +275,76 @@ test_lmtp_swaks(void)
 	fixture_stop(&fx);
 }
 
+/* Group commit: connections delivering at once each get their 250 for
+ * each of their messages, and every message is stored once. */
+#define GROUP_CONNS 4
+#define GROUP_MSGS 25
+
+struct group_client {
+	pthread_t t;
+	int port, id, ok;
+};
+
+static void *
+group_client_main(void *arg)
+{
+	struct group_client *c = arg;
+	int fd = lmtp_connect(c->port);
+	char line[512], msg[256];
+
+	if (fd < 0)
+		return NULL;
+	reply(fd, line, sizeof(line));
+	say(fd, "LHLO test\r\n");
+	reply_last(fd, line, sizeof(line));
+	for (int i = 0; i < GROUP_MSGS; i++) {
+		say(fd, "MAIL FROM:<a@example.net>\r\n");
+		reply(fd, line, sizeof(line));
+		say(fd, "RCPT TO:<bob@example.org>\r\n");
+		reply(fd, line, sizeof(line));
+		say(fd, "DATA\r\n");
+		reply(fd, line, sizeof(line));
+		snprintf(msg, sizeof(msg),
+			 "Subject: group %d.%d\r\nMessage-ID: "
+			 "<g%d.%d@example.net>\r\n\r\nbody\r\n.\r\n",
+			 c->id, i, c->id, i);
+		say(fd, msg);
+		if (strncmp(reply(fd, line, sizeof(line)), "250 2.0.0", 9) == 0)
+			c->ok++;
+	}
+	say(fd, "QUIT\r\n");
+	reply(fd, line, sizeof(line));
+	close(fd);
+	return NULL;
+}
+
+static void
+test_lmtp_group_commit(void)
+{
+	struct lmtp_fixture fx;
+	struct group_client c[GROUP_CONNS];
+	int ok = 0;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_start(&fx, 0), 0);
+	for (int i = 0; i < GROUP_CONNS; i++) {
+		c[i] = (struct group_client){.port = lmtp_port(fx.srv),
+					     .id = i};
+		CU_ASSERT_EQUAL_FATAL(
+			pthread_create(&c[i].t, NULL, group_client_main, &c[i]),
+			0);
+	}
+	for (int i = 0; i < GROUP_CONNS; i++) {
+		pthread_join(c[i].t, NULL);
+		ok += c[i].ok;
+	}
+	CU_ASSERT_EQUAL(ok, GROUP_CONNS * GROUP_MSGS);
+	CU_ASSERT_EQUAL(inbox_count(&fx), GROUP_CONNS * GROUP_MSGS);
+	fixture_stop(&fx);
+}
+
 static CU_TestInfo lmtp_tests[] = {
+	{"deliveries over several connections at once (group commit)",
+	 test_lmtp_group_commit},
 	{"session with two recipients", test_lmtp_session},
 	{"oversized message is refused", test_lmtp_oversize},
 	{"long lines and bad sequences", test_lmtp_long_line},

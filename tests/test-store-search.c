@@ -559,7 +559,7 @@ test_large_sets(void)
 }
 
 /* An older file with mail, from before the index (4) or before its scope
- * column (8): the migration queues every message. */
+ * column (9): the migration queues every message. */
 static void
 migration_queues(int version)
 {
@@ -604,7 +604,7 @@ static void
 test_migration_queues(void)
 {
 	migration_queues(4);
-	migration_queues(8);
+	migration_queues(9);
 }
 
 /* --- the GAL --- */

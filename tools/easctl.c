@@ -4,12 +4,14 @@
 #include "easctl.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1233,7 +1235,8 @@ static const char usage_import[] =
 	"item imports nothing.\n"
 	"Exit: 0 everything imported, 3 some items imported and some skipped,\n"
 	"1 nothing imported (an error, every item bad, or --strict and a bad\n"
-	"item), 2 usage error. FILE '-' reads standard input.\n";
+	"item), 2 usage error. FILE '-' reads standard input.\n"
+	"On a terminal, a progress line on standard error.\n";
 
 /* Exit status of an import that skipped some items but not all. */
 #define EX_PARTIAL 3
@@ -1273,15 +1276,34 @@ folder_for_class(struct store *s, struct arena *a, int64_t account_id,
 	return 0;
 }
 
-/* The items of a folder by UID, for an import that replaces them. */
+/* The items of a folder by UID, for an import that replaces them: UID
+ * (a copy) -> item id. */
 struct uid_index {
 	int64_t folder_id;
-	const char **uids;
-	int64_t *ids;
-	size_t n, cap, idcap;
+	GHashTable *ids;
 	bool loaded;
 };
 
+static void
+uid_index_reset(struct uid_index *x, int64_t folder_id)
+{
+	if (x->ids != NULL)
+		g_hash_table_destroy(x->ids);
+	x->ids = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
+	x->folder_id = folder_id;
+	x->loaded = false;
+}
+
+static void
+uid_index_add(struct uid_index *x, const char *uid, int64_t id)
+{
+	int64_t *v = xmalloc(sizeof(*v));
+
+	*v = id;
+	g_hash_table_replace(x->ids, xstrdup(uid), v);
+}
+
+/* a: scratch, reset between batches */
 static enum store_error
 uid_index_load(struct store *s, struct arena *a, int64_t account_id,
 	       struct uid_index *x)
@@ -1299,15 +1321,12 @@ uid_index_load(struct store *s, struct arena *a, int64_t account_id,
 			return e;
 		for (size_t i = 0; i < count; i++) {
 			after = items[i].id;
-			if (items[i].meta.uid == NULL)
-				continue;
-			x->uids = arena_grow(a, x->uids, x->n, &x->cap,
-					     sizeof(*x->uids));
-			x->ids = arena_grow(a, x->ids, x->n, &x->idcap,
-					    sizeof(*x->ids));
-			x->uids[x->n] = items[i].meta.uid;
-			x->ids[x->n++] = items[i].id;
+			/* the newest of a UID wins */
+			if (items[i].meta.uid != NULL)
+				uid_index_add(x, items[i].meta.uid,
+					      items[i].id);
 		}
+		arena_reset(a);
 		if (count < EASCTL_EXPORT_BATCH)
 			break;
 	}
@@ -1318,10 +1337,138 @@ uid_index_load(struct store *s, struct arena *a, int64_t account_id,
 static int64_t
 uid_index_find(const struct uid_index *x, const char *uid)
 {
-	for (size_t i = x->n; uid != NULL && i-- > 0;)
-		if (strcmp(x->uids[i], uid) == 0)
-			return x->ids[i];
-	return 0;
+	const int64_t *v =
+		uid != NULL ? g_hash_table_lookup(x->ids, uid) : NULL;
+
+	return v != NULL ? *v : 0;
+}
+
+/* The file of an import: a file of more than IMPORT_MAP_MIN bytes is
+ * mapped, and the pages the reader has gone past are handed back, so
+ * that a vCard or mbox file of any size is read in bounded memory (an
+ * .ics is split all at once); stdin and small files are read whole. A
+ * mapping is NUL
+ * terminated by the zeros after the end of the file in its last page;
+ * a file that ends on a page boundary is read whole. */
+#define IMPORT_MAP_MIN (4u * 1024 * 1024)
+#define IMPORT_DROP_EVERY (1024u * 1024)
+
+struct import_file {
+	char *data;
+	size_t len;
+	bool mapped;
+	size_t dropped; /* bytes at the start handed back */
+};
+
+static int
+import_open(struct arena *a, const char *path, struct import_file *f)
+{
+	struct stat stb;
+	long page = sysconf(_SC_PAGESIZE);
+	int fd;
+
+	memset(f, 0, sizeof(*f));
+	if (strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		void *m = MAP_FAILED;
+
+		if (fstat(fd, &stb) == 0 && S_ISREG(stb.st_mode) &&
+		    (size_t)stb.st_size >= IMPORT_MAP_MIN && page > 0 &&
+		    stb.st_size % page != 0)
+			m = mmap(NULL, (size_t)stb.st_size, PROT_READ,
+				 MAP_PRIVATE, fd, 0);
+		close(fd);
+		if (m != MAP_FAILED) {
+			(void)madvise(m, (size_t)stb.st_size, MADV_SEQUENTIAL);
+			f->data = m;
+			f->len = (size_t)stb.st_size;
+			f->mapped = true;
+			return 0;
+		}
+	}
+	return read_file(a, path, &f->data, &f->len);
+}
+
+/* The reader is past consumed bytes: hand back whole pages before. */
+static void
+import_drop(struct import_file *f, size_t consumed)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t upto;
+
+	if (!f->mapped || page <= 0 ||
+	    consumed < f->dropped + IMPORT_DROP_EVERY)
+		return;
+	upto = consumed / (size_t)page * (size_t)page;
+	(void)madvise(f->data + f->dropped, upto - f->dropped, MADV_DONTNEED);
+	f->dropped = upto;
+}
+
+/* A mapping is looked through a piece at a time, each handed back. */
+static bool
+import_has_nul(struct import_file *f)
+{
+	size_t step = f->mapped ? IMPORT_DROP_EVERY : f->len;
+
+	for (size_t off = 0; off < f->len; off += step) {
+		size_t n = EAS_MIN(step, f->len - off);
+		bool nul = memchr(f->data + off, '\0', n) != NULL;
+
+		if (f->mapped)
+			(void)madvise(f->data + off, n, MADV_DONTNEED);
+		if (nul)
+			return true;
+	}
+	return false;
+}
+
+static void
+import_close(struct import_file *f)
+{
+	if (f->mapped)
+		munmap(f->data, f->len);
+	f->data = NULL;
+}
+
+/* Progress on a terminal: items, how far into the file, rate, time left
+ * (from the bytes read); at most four times a second. */
+struct progress {
+	bool on;
+	uint64_t start_ms, last_ms;
+	size_t total_bytes;
+};
+
+static void
+progress_init(struct progress *p, size_t total_bytes)
+{
+	p->on = isatty(STDERR_FILENO);
+	p->start_ms = p->last_ms = time_mono_ms();
+	p->total_bytes = total_bytes;
+}
+
+static void
+progress_show(struct progress *p, size_t items, size_t bytes, bool last)
+{
+	uint64_t now = time_mono_ms();
+	double secs, rate, left;
+
+	if (!p->on || (!last && now - p->last_ms < 250))
+		return;
+	p->last_ms = now;
+	secs = (double)(now - p->start_ms) / 1000.0;
+	rate = secs > 0 ? (double)items / secs : 0;
+	left = bytes > 0 && p->total_bytes > bytes
+		       ? secs * (double)(p->total_bytes - bytes) / (double)bytes
+		       : 0;
+	fprintf(stderr,
+		"\r%zu items, %.0f %% of the file, %.0f/s, %.0f s left  ",
+		items,
+		p->total_bytes > 0
+			? 100.0 * (double)bytes / (double)p->total_bytes
+			: 100.0,
+		rate, left);
+	if (last)
+		fputc('\n', stderr);
 }
 
 static int
@@ -1334,7 +1481,7 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		{"--strict", false, NULL, &strict},
 		{NULL, false, NULL, NULL},
 	};
-	char *pos[EASCTL_MAX_POSITIONAL], *data;
+	char *pos[EASCTL_MAX_POSITIONAL];
 	struct bundle_reader *rd;
 	struct bundle_obj o;
 	struct store_account acc;
@@ -1342,13 +1489,19 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	struct store *s;
 	enum store_error e;
 	const char *err = NULL;
-	size_t len, nobj = 0, counts[6] = {0}, imported = 0, skipped = 0;
+	size_t nobj = 0, counts[6] = {0}, imported = 0, skipped = 0;
 	size_t replaced = 0;
 	struct uid_index idx[6];
+	struct import_file file;
+	struct progress pr;
+	/* one object at a time: reset after each */
+	struct arena *oa = NULL;
+	uint64_t t0;
 	int n, rc, ret = EX_FAIL;
 	bool txn = false;
 
 	memset(idx, 0, sizeof(idx));
+	memset(&file, 0, sizeof(file));
 	if (args_or_usage(argc - 1, argv + 1, opts, pos, 2, 2, usage_import, &n,
 			  &rc) < 0)
 		return rc;
@@ -1357,30 +1510,41 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		return EX_FAIL;
 	if (folder != NULL && lookup_folder(s, a, acc.id, folder, &given) < 0)
 		return EX_FAIL;
-	if (read_file(a, pos[1], &data, &len) < 0)
+	if (import_open(a, pos[1], &file) < 0)
 		return EX_FAIL;
-	if (strlen(data) != len) {
+	if (import_has_nul(&file)) {
 		die_msg("%s: contains NUL bytes", pos[1]);
-		return EX_FAIL;
+		goto out;
 	}
-	rd = bundle_reader_new(a, bundle_kind_of(pos[1], data), pos[1], data,
-			       len, &err);
+	rd = bundle_reader_new(a, bundle_kind_of(pos[1], file.data), pos[1],
+			       file.data, file.len, &err);
 	if (rd == NULL) {
 		die_msg("%s", err);
-		return EX_FAIL;
+		goto out;
 	}
+	oa = arena_new(64 * 1024);
+	bundle_reader_objects_in(rd, oa);
+	progress_init(&pr, file.len);
+	t0 = time_mono_ms();
 
 	/* One transaction: --strict rolls it all back at the first bad
 	 * item, else the good ones are committed together. */
 	e = store_begin(s, true);
-	if (e != STORE_OK)
-		return store_fail("starting the import", e);
+	if (e != STORE_OK) {
+		store_fail("starting the import", e);
+		goto out;
+	}
 	txn = true;
-	while ((rc = bundle_next(rd, &o, &err)) != 0) {
+	for (;; arena_reset(oa)) {
 		struct store_item item;
 		const char *why = NULL, *where;
 		int64_t old_id;
 
+		import_drop(&file, bundle_reader_consumed(rd));
+		progress_show(&pr, imported + skipped,
+			      bundle_reader_consumed(rd), false);
+		if ((rc = bundle_next(rd, &o, &err)) == 0)
+			break;
 		if (rc < 0) {
 			/* the file is malformed there; reading goes on */
 			fprintf(stderr, "%s\n", err);
@@ -1390,8 +1554,8 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 			continue;
 		}
 		nobj++;
-		where = o.line > 0 ? arena_printf(a, "%s:%u", pos[1], o.line)
-				   : arena_printf(a, "%s: object %zu", pos[1],
+		where = o.line > 0 ? arena_printf(oa, "%s:%u", pos[1], o.line)
+				   : arena_printf(oa, "%s: object %zu", pos[1],
 						  nobj);
 		if (o.skip != NULL) {
 			fprintf(stderr, "%s: %s\n", where, o.skip);
@@ -1401,11 +1565,11 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 			continue;
 		}
 		memset(&item, 0, sizeof(item));
-		if (folder_for_class(s, a, acc.id, o.cls,
+		if (folder_for_class(s, oa, acc.id, o.cls,
 				     folder != NULL ? &given : NULL, &f) < 0)
 			goto out;
 		err = NULL;
-		if (conv_from_standard(a, o.cls, o.data, o.len, &item, &err) <
+		if (conv_from_standard(oa, o.cls, o.data, o.len, &item, &err) <
 		    0)
 			why = err != NULL ? err : "unreadable";
 		if (why != NULL) {
@@ -1422,9 +1586,11 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 			struct uid_index *x = &idx[o.cls];
 
 			if (!x->loaded || x->folder_id != f.id) {
-				memset(x, 0, sizeof(*x));
-				x->folder_id = f.id;
-				e = uid_index_load(s, a, acc.id, x);
+				struct arena *la = arena_new(64 * 1024);
+
+				uid_index_reset(x, f.id);
+				e = uid_index_load(s, la, acc.id, x);
+				arena_free(&la);
 				if (e != STORE_OK) {
 					store_fail("reading the folder", e);
 					goto out;
@@ -1436,18 +1602,11 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 			e = store_item_update(s, acc.id, old_id, &item, 0);
 			replaced++;
 		} else {
-			e = store_item_add(s, a, acc.id, f.id, &item, 0);
+			e = store_item_add(s, oa, acc.id, f.id, &item, 0);
 			if (e == STORE_OK && item.meta.uid != NULL &&
-			    o.cls != STORE_CLASS_EMAIL) {
-				struct uid_index *x = &idx[o.cls];
-
-				x->uids = arena_grow(a, x->uids, x->n, &x->cap,
-						     sizeof(*x->uids));
-				x->ids = arena_grow(a, x->ids, x->n, &x->idcap,
-						    sizeof(*x->ids));
-				x->uids[x->n] = item.meta.uid;
-				x->ids[x->n++] = item.id;
-			}
+			    o.cls != STORE_CLASS_EMAIL)
+				uid_index_add(&idx[o.cls], item.meta.uid,
+					      item.id);
 		}
 		if (e != STORE_OK) {
 			store_fail("storing an item", e);
@@ -1456,6 +1615,7 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		counts[o.cls]++;
 		imported++;
 	}
+	progress_show(&pr, imported + skipped, file.len, true);
 	if (imported == 0) {
 		printf("nothing imported for %s", acc.login);
 		if (skipped > 0)
@@ -1480,6 +1640,9 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if (skipped > 0)
 		printf("; %zu skipped", skipped);
 	printf("\n");
+	if (pr.on)
+		fprintf(stderr, "%zu items in %.1f s\n", imported + skipped,
+			(double)(time_mono_ms() - t0) / 1000.0);
 	ret = skipped > 0 ? EX_PARTIAL : 0;
 out:
 	if (txn) {
@@ -1487,6 +1650,11 @@ out:
 		if (strict && skipped > 0)
 			die_msg("--strict: nothing imported");
 	}
+	for (size_t i = 0; i < N_ELEMENTS(idx); i++)
+		if (idx[i].ids != NULL)
+			g_hash_table_destroy(idx[i].ids);
+	arena_free(&oa);
+	import_close(&file);
 	return ret;
 }
 
@@ -1498,33 +1666,70 @@ static const char usage_export[] =
 	"  mail folders -> mbox (mboxrd), Notes -> text separated by lines\n"
 	"  of '-- '. FILE '-' writes to standard output.\n";
 
-static int
-write_out(const char *path, const struct buf *b)
-{
+/* Where an export goes: stdout for "-", else a temporary file renamed
+ * to path once complete. What the writer has so far goes out after
+ * every batch, so that a folder of any size is exported in bounded
+ * memory (a calendar, one VCALENDAR, is written at the end). */
+struct export_out {
+	const char *path;
 	char *tmp;
 	FILE *f;
-	int ret = -1;
+};
 
+static int
+export_open(const char *path, struct export_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->path = path;
 	if (strcmp(path, "-") == 0) {
-		if (b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
-			return -1;
-		return fflush(stdout) == 0 ? 0 : -1;
+		o->f = stdout;
+		return 0;
 	}
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	f = fopen(tmp, "wb");
-	if (f == NULL) {
+	o->tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	o->f = fopen(o->tmp, "wb");
+	if (o->f == NULL) {
 		die_msg("cannot write %s: %s", path, strerror(errno));
-		free(tmp);
+		free(o->tmp);
+		o->tmp = NULL;
 		return -1;
 	}
-	if ((b->len > 0 && fwrite(b->data, 1, b->len, f) != b->len) ||
-	    fclose(f) != 0 || rename(tmp, path) < 0) {
-		die_msg("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	} else {
-		ret = 0;
+	return 0;
+}
+
+static int
+export_flush(struct export_out *o, struct buf *b)
+{
+	if (b->len > 0 && fwrite(b->data, 1, b->len, o->f) != b->len) {
+		die_msg("cannot write %s: %s", o->path, strerror(errno));
+		return -1;
 	}
-	free(tmp);
+	buf_reset(b);
+	return 0;
+}
+
+/* ok: keep the file. Returns 0 when kept. */
+static int
+export_close(struct export_out *o, bool ok)
+{
+	int ret = ok ? 0 : -1;
+
+	if (o->f == NULL)
+		return -1;
+	if (o->tmp == NULL) {
+		if (fflush(stdout) != 0)
+			ret = -1;
+		return ret;
+	}
+	if (fclose(o->f) != 0 || (ok && rename(o->tmp, o->path) < 0)) {
+		if (ok)
+			die_msg("cannot write %s: %s", o->path,
+				strerror(errno));
+		ret = -1;
+	}
+	if (ret < 0)
+		unlink(o->tmp);
+	free(o->tmp);
+	o->f = NULL;
 	return ret;
 }
 
@@ -1537,8 +1742,10 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	struct store *s;
 	enum store_error e;
 	struct bundle_writer out;
+	struct export_out o;
 	int64_t after = 0;
 	int n, rc, ret = EX_FAIL;
+	bool ok = false;
 
 	if (args_or_usage(argc - 1, argv + 1, NULL, pos, 3, 3, usage_export, &n,
 			  &rc) < 0)
@@ -1546,6 +1753,8 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if ((s = easctl_store(ctl)) == NULL ||
 	    lookup_account(s, a, pos[0], &acc) < 0 ||
 	    lookup_folder(s, a, acc.id, pos[1], &f) < 0)
+		return EX_FAIL;
+	if (export_open(pos[2], &o) < 0)
 		return EX_FAIL;
 	bundle_writer_init(&out, store_class_of_folder_type(f.type));
 	for (;;) {
@@ -1576,18 +1785,21 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 			}
 		}
 		arena_free(&batch);
+		if (export_flush(&o, &out.out) < 0)
+			goto out;
 		if (count < EASCTL_EXPORT_BATCH)
 			break;
 	}
 	bundle_writer_finish(&out);
-	if (write_out(pos[2], &out.out) < 0)
-		goto out;
-	if (strcmp(pos[2], "-") != 0)
-		printf("exported %zu %s item%s from %s to %s\n", out.count,
-		       store_class_name(out.cls), out.count == 1 ? "" : "s",
-		       f.name, pos[2]);
-	ret = 0;
+	ok = export_flush(&o, &out.out) == 0;
 out:
+	if (export_close(&o, ok) == 0 && ok) {
+		if (strcmp(pos[2], "-") != 0)
+			printf("exported %zu %s item%s from %s to %s\n",
+			       out.count, store_class_name(out.cls),
+			       out.count == 1 ? "" : "s", f.name, pos[2]);
+		ret = 0;
+	}
 	bundle_writer_deinit(&out);
 	return ret;
 }

@@ -655,6 +655,48 @@ test_import_mbox(void)
 	free(in);
 }
 
+/* A file of more than 4 MiB is read through a mapping whose pages are
+ * handed back as the reader goes (tools/easctl.c): every card arrives,
+ * the one with an earlier card's UID replaces it, and a malformed card
+ * on the way is reported with its line. */
+static void
+test_import_large_vcf(void)
+{
+	enum { CARDS = 20000 };
+	char *in = xasprintf("%s/large.vcf", data_dir);
+	FILE *f = fopen(in, "w");
+	long size;
+
+	CU_ASSERT_FATAL(f != NULL);
+	for (int i = 0; i < CARDS; i++) {
+		if (i == CARDS / 2)
+			fprintf(f, "BEGIN:VCARD\r\nVERSION:3.0\r\n"
+				   "FN:Unterminated\r\n");
+		fprintf(f,
+			"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:large-%d\r\n"
+			"N:Person%d;Large;;;\r\nFN:Large Person%d\r\n"
+			"EMAIL;TYPE=INTERNET:large%d@example.org\r\n"
+			"NOTE:a card of a few hundred bytes, so that the "
+			"file is larger than the mapping threshold\r\n"
+			"END:VCARD\r\n",
+			i == CARDS - 1 ? 7 : i, i, i, i);
+	}
+	/* not on a page boundary (such a file is read whole) */
+	if (ftell(f) % 4096 == 0)
+		fputs("\r\n", f);
+	size = ftell(f);
+	fclose(f);
+	CU_ASSERT(size > 4L * 1024 * 1024);
+	CU_ASSERT_EQUAL(RUN("user", "add", "lena", "--password", "pw"), 0);
+	CU_ASSERT_EQUAL(RUN("import", "lena", in), 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "20000 Contacts"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "(1 replacing"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "1 skipped"));
+	CU_ASSERT_EQUAL(RUN("stats"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "items Contacts: 19999"));
+	free(in);
+}
+
 static void
 test_import_errors(void)
 {
@@ -867,10 +909,11 @@ static CU_TestInfo admin_tests[] = {
 };
 
 static CU_TestInfo data_tests[] = {
-	T(test_import_export_vcf), T(test_import_export_ics),
-	T(test_import_mbox),	   T(test_import_errors),
-	T(test_import_report),	   T(test_import_replaces_uid),
-	T(test_mbox_quoting),	   CU_TEST_INFO_NULL,
+	T(test_import_export_vcf),   T(test_import_export_ics),
+	T(test_import_mbox),	     T(test_import_errors),
+	T(test_import_large_vcf),    T(test_import_report),
+	T(test_import_replaces_uid), T(test_mbox_quoting),
+	CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {

@@ -163,6 +163,8 @@ test_folder_commands(void)
 	CU_ASSERT_FATAL(pa != NULL && pb != NULL);
 	CU_ASSERT_EQUAL(eas_client_foldersync(pa, a, &status), 0);
 	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
+	/* a no-change answer, which the server remembers for B's key */
+	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
 	before = pb->nfolders;
 	inbox = eas_client_folder_by_type(pa, 2);
 	CU_ASSERT_FATAL(inbox != NULL);
@@ -189,6 +191,8 @@ test_folder_commands(void)
 	CU_ASSERT_PTR_NOT_NULL(find_name(pb, "Projects"));
 	CU_ASSERT_EQUAL(eas_client_foldersync(pa, a, &status), 0);
 	CU_ASSERT_EQUAL(status, 1);
+	CU_ASSERT_EQUAL(eas_client_foldersync(pb, a, &status), 0);
+	CU_ASSERT_EQUAL(pb->nfolders, before + 1);
 
 	CU_ASSERT_EQUAL(folder_cmd(pa, a, "FolderUpdate",
 				   EAS_FOLDERHIERARCHY_FOLDERUPDATE, saved_id,
@@ -812,6 +816,137 @@ test_password_change(void)
 	arena_free(&a);
 }
 
+/* Accounts and devices are answered from memory (server/standing.c),
+ * but a change that easctl made is in force for the very next request:
+ * disabling the account, blocking the device, and undoing both. Each
+ * state is first read twice, so that it is cached when easctl runs. */
+static void
+easctl_ok(const char *const *args)
+{
+	char cmd[1024];
+	int n = snprintf(cmd, sizeof(cmd), "'%s' --data '%s'", harness_easctl(),
+			 srv->dir);
+
+	for (size_t i = 0; args[i] != NULL; i++)
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, " '%s'",
+			      args[i]);
+	snprintf(cmd + n, sizeof(cmd) - (size_t)n, " >/dev/null 2>&1");
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+}
+
+/* A FolderSync with key (NULL: "0"); the key of the answer in *key_r
+ * when it has one. */
+static int
+foldersync_key_status(struct eas_client *c, struct arena *a, const char *key,
+		      long *http_r, const char **key_r)
+{
+	struct eas_response r;
+
+	if (eas_client_post(c, a, "FolderSync",
+			    req1(a, EAS_FOLDERHIERARCHY_FOLDERSYNC,
+				 EAS_FOLDERHIERARCHY_SYNCKEY,
+				 key != NULL ? key : "0"),
+			    NULL, &r) < 0)
+		return -1;
+	*http_r = r.http_status;
+	if (key_r != NULL && r.tree != NULL)
+		*key_r = wbxml_child_text(r.tree, EAS_FOLDERHIERARCHY_SYNCKEY);
+	return r.http_status == 200 ? top_status(&r) : 0;
+}
+
+static int
+foldersync_status(struct eas_client *c, struct arena *a, long *http_r)
+{
+	return foldersync_key_status(c, a, NULL, http_r, NULL);
+}
+
+static void
+test_standing_never_stale(void)
+{
+	static const char *const disable[] = {"user", "disable", "bob", NULL};
+	static const char *const enable[] = {"user", "enable", "bob", NULL};
+	static const char *const block[] = {"device", "block", "bob", "STALE",
+					    NULL};
+	static const char *const allow[] = {"device", "allow", "bob", "STALE",
+					    NULL};
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "bob", "STALE");
+	long http = 0;
+
+	CU_ASSERT_FATAL(c != NULL);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 1);
+		CU_ASSERT_EQUAL(http, 200);
+	}
+	easctl_ok(disable);
+	CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 0);
+	CU_ASSERT_EQUAL(http, 403);
+	easctl_ok(enable);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 1);
+		CU_ASSERT_EQUAL(http, 200);
+	}
+	easctl_ok(block);
+	CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 129);
+	CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 129);
+	easctl_ok(allow);
+	CU_ASSERT_EQUAL(foldersync_status(c, a, &http), 1);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
+/* The same, once a repeated no-change FolderSync is answered from
+ * memory (its key remembered with the device): blocking the device,
+ * changing the password and disabling the account are each in force for
+ * the next such request. */
+static void
+test_standing_foldersync_never_stale(void)
+{
+	static const char *const block[] = {"device", "block", "bob", "NOCHG",
+					    NULL};
+	static const char *const allow[] = {"device", "allow", "bob", "NOCHG",
+					    NULL};
+	static const char *const passwd[] = {"user",	   "passwd",	 "bob",
+					     "--password", "other-pass", NULL};
+	static const char *const passwd_back[] = {
+		"user", "passwd", "bob", "--password", HARNESS_PASSWORD, NULL};
+	static const char *const disable[] = {"user", "disable", "bob", NULL};
+	static const char *const enable[] = {"user", "enable", "bob", NULL};
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "bob", "NOCHG");
+	const char *key = NULL;
+	char *k;
+	long http = 0;
+
+	CU_ASSERT_FATAL(c != NULL);
+	CU_ASSERT_EQUAL_FATAL(foldersync_key_status(c, a, NULL, &http, &key),
+			      1);
+	CU_ASSERT_FATAL(key != NULL);
+	k = strdup(key);
+	/* the second no-change answer comes from memory */
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(foldersync_key_status(c, a, k, &http, NULL), 1);
+	easctl_ok(block);
+	CU_ASSERT_EQUAL(foldersync_key_status(c, a, k, &http, NULL), 129);
+	easctl_ok(allow);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(foldersync_key_status(c, a, k, &http, NULL), 1);
+	easctl_ok(passwd);
+	CU_ASSERT_EQUAL(foldersync_key_status(c, a, k, &http, NULL), 0);
+	CU_ASSERT_EQUAL(http, 401);
+	easctl_ok(passwd_back);
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(foldersync_key_status(c, a, k, &http, NULL), 1);
+	easctl_ok(disable);
+	CU_ASSERT_EQUAL(foldersync_key_status(c, a, k, &http, NULL), 0);
+	CU_ASSERT_EQUAL(http, 403);
+	easctl_ok(enable);
+	CU_ASSERT_EQUAL(foldersync_key_status(c, a, k, &http, NULL), 1);
+	free(k);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
 /* Ten wrong passwords lock the account from that address for a while:
  * even the right one is then answered 503 with Retry-After, and the
  * server logs it. Its own server, without the growing delay of failed
@@ -871,6 +1006,10 @@ static CU_TestInfo frontend_tests[] = {
 	{"HTTPS with --tls-cert/--tls-key", test_tls},
 	{"TLS 1.1 and non-forward-secret ciphers refused", test_tls_versions},
 	{"a password changed by easctl applies at once", test_password_change},
+	{"accounts and devices from memory, never stale after easctl",
+	 test_standing_never_stale},
+	{"a no-change FolderSync from memory, never stale after easctl",
+	 test_standing_foldersync_never_stale},
 	{"failed logins lock the account from that address, not the address",
 	 test_login_throttle},
 	CU_TEST_INFO_NULL,

@@ -538,7 +538,9 @@ test_wakes_only_whom_it_concerns(void)
 	pthread_join(j2.thread, NULL);
 	CU_ASSERT_EQUAL(j2.res.rc, 0);
 	CU_ASSERT_EQUAL(j2.res.status, 1);
-	/* the block was one commit, handled before A2 was woken by it */
+	/* the block was one commit, handled before A2 was woken by it (the
+	 * debug line may reach the log just after the answer) */
+	wait_log("push: waking ONLYA1 (", 1);
 	CU_ASSERT_EQUAL(log_count("push: waking ONLYA1 ("), 1);
 	CU_ASSERT_EQUAL(log_count("push: waking ONLYB1 ("), 0);
 
@@ -555,6 +557,7 @@ test_wakes_only_whom_it_concerns(void)
 	CU_ASSERT_EQUAL(jb.res.rc, 0);
 	CU_ASSERT_EQUAL(jb.res.status, 2);
 	CU_ASSERT(changed_has(&jb.res, jb.ids[0]));
+	wait_log("push: waking ONLYB1 (", 1);
 	CU_ASSERT_EQUAL(log_count("push: waking ONLYB1 ("), 1);
 	CU_ASSERT_EQUAL(log_count("push: waking ONLYA1 ("), 1);
 
