@@ -56,10 +56,8 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	struct store_folder folder;
 	struct store_item item = *parsed;
 	const char *what = NULL;
-	struct store_item_text text;
-	const char *error;
 	enum store_error e;
-	bool own, have_text;
+	bool own;
 
 	if (folder_id == 0)
 		e = store_folder_get_by_type(s, a, account_id, EAS_FOLDER_INBOX,
@@ -74,13 +72,13 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	item.cls = STORE_CLASS_EMAIL;
 	if (return_path != NULL && add_return_path(a, &item, return_path) < 0)
 		return STORE_INVALID;
-	/* The index is written with the item, in its transaction; a message
-	 * whose text cannot be read is queued for later instead. */
-	have_text = mail_search_text(a, &item, &text, &error) == 0;
+	/* Queued for the index in the item's transaction, and indexed by the
+	 * indexer in batches (FTS5 writes a segment per commit: one per
+	 * delivery would cost more than the delivery) or by the account's
+	 * next search, whichever comes first. */
 	if (folder.type != EAS_FOLDER_INBOX ||
 	    mail_calendar_text(a, &item, &(size_t){0}) == NULL) {
-		e = store_item_add_with_text(s, a, account_id, folder.id, &item,
-					     0, have_text ? &text : NULL);
+		e = store_item_add(s, a, account_id, folder.id, &item, 0);
 		if (e == STORE_OK && stored_r != NULL)
 			*stored_r = item;
 		return e;
@@ -89,8 +87,7 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	own = !store_in_transaction(s);
 	if (own && (e = store_begin(s, true)) != STORE_OK)
 		return e;
-	e = store_item_add_with_text(s, a, account_id, folder.id, &item, 0,
-				     have_text ? &text : NULL);
+	e = store_item_add(s, a, account_id, folder.id, &item, 0);
 	if (e == STORE_OK) {
 		e = meeting_delivered(s, a, account_id, &item, &what);
 		if (e == STORE_INVALID) {

@@ -80,10 +80,12 @@ const char *mail_calendar_text(struct arena *a, const struct store_item *item,
 int mail_search_text(struct arena *a, const struct store_item *item,
 		     struct store_item_text *t, const char **error_r);
 /* Index up to max of the items the store queued (account_id 0: anyone's),
- * in batches of one transaction each; *done_r (may be NULL) gets how many
- * left the queue. */
+ * oldest or newest first, in batches of one transaction each (the text is
+ * taken before the transaction); *done_r (may be NULL) gets how many were
+ * looked at. */
 enum store_error mail_search_index_pending(struct store *s, int64_t account_id,
-					   size_t max, size_t *done_r);
+					   size_t max, bool newest_first,
+					   size_t *done_r);
 
 /* Whether addr is the (or a) From address of the stored message. */
 bool mail_from_is(struct arena *a, const struct store_item *item,

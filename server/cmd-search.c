@@ -138,7 +138,7 @@ search_catch_up(struct eas_req *req)
 	size_t done = 0;
 
 	e = mail_search_index_pending(req->store, req->account.id,
-				      CATCH_UP_BATCH, &done);
+				      CATCH_UP_BATCH, true, &done);
 	if (e != STORE_OK)
 		log_warn("search: indexing queued mail: %s",
 			 store_error_str(e));

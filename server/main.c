@@ -16,6 +16,7 @@
 #include "datadir.h"
 #include "config.h"
 #include "http.h"
+#include "indexer.h"
 #include "lmtp.h"
 #include "outbound.h"
 #include "log.h"
@@ -204,6 +205,52 @@ outbound_glue_stop(struct easd *srv)
 	smtp_relay_deinit(&relay);
 }
 
+/* The search indexer, kicked by every commit that queues mail for the
+ * index (deliveries here or through easctl, drafts, reindexing). The
+ * benchmark's reference server runs without the index at all
+ * (EASD_BENCH_NO_INDEX, undocumented: it measures what the index costs;
+ * main() turns the store's indexing off before anything opens it). */
+static bool
+bench_no_index(void)
+{
+	const char *off = getenv("EASD_BENCH_NO_INDEX");
+
+	return off != NULL && off[0] != '\0';
+}
+
+static void
+index_changed(void *ctx, const struct store_change *c, size_t n)
+{
+	struct easd *srv = ctx;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i].what == STORE_CHANGED_SEARCH) {
+			indexer_kick(srv->indexer);
+			return;
+		}
+}
+
+static int
+indexer_glue_start(struct easd *srv, const char **error_r)
+{
+	if (bench_no_index())
+		return 0;
+	srv->indexer = indexer_start(srv->cfg.db_path, error_r);
+	if (srv->indexer == NULL)
+		return -1;
+	if (store_subscribe(srv->cfg.db_path, false, index_changed, srv,
+			    &srv->index_sub, error_r) != STORE_OK)
+		return -1;
+	return 0;
+}
+
+static void
+indexer_glue_stop(struct easd *srv)
+{
+	store_unsubscribe(&srv->index_sub);
+	indexer_stop(&srv->indexer);
+}
+
 /* LMTP intake: its own threads and store connections. */
 static int
 lmtp_glue_start(struct easd *srv, const char **error_r)
@@ -346,6 +393,8 @@ main(int argc, char **argv)
 	 * signal mask: the writer thread must not take SIGTERM or SIGHUP). */
 	log_writer_start();
 
+	if (bench_no_index())
+		store_search_set_indexing(false);
 	if (store_open(srv.cfg.db_path, &s, &error) != STORE_OK) {
 		fprintf(stderr, "easd: cannot open %s: %s\n", srv.cfg.db_path,
 			error);
@@ -397,6 +446,10 @@ main(int argc, char **argv)
 		    store_meta_set(ms, "relay", srv.cfg.have_relay) != STORE_OK)
 			log_warn("cannot record whether a relay is configured");
 	}
+	if (indexer_glue_start(&srv, &error) < 0) {
+		fprintf(stderr, "easd: search indexer: %s\n", error);
+		goto out;
+	}
 	if (lmtp_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: lmtp: %s\n", error);
 		goto out;
@@ -423,6 +476,7 @@ out:
 	lmtp_glue_stop(&srv);
 	admin_stop(&srv);
 	http_stop(&srv.http);
+	indexer_glue_stop(&srv);
 	free(all_public_routes);
 	trace_stop(&srv);
 	outbound_glue_stop(&srv);

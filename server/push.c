@@ -536,6 +536,7 @@ push_store_changed(void *ctx, const struct store_change *c, size_t n)
 			break;
 		case STORE_CHANGED_OUTBOUND: /* for the queue runner */
 		case STORE_CHANGED_TRACE:    /* for trace.c */
+		case STORE_CHANGED_SEARCH:   /* for the indexer */
 			break;
 		}
 	}

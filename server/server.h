@@ -84,6 +84,8 @@ struct easd {
 	struct outbound *outbound;	      /* NULL without a relay */
 	struct store_subscription *queue_sub; /* kicks the outbound runner */
 	struct standing *standing;	      /* accounts and devices */
+	struct indexer *indexer;	      /* NULL without the index */
+	struct store_subscription *index_sub; /* kicks the indexer */
 	uint16_t http_port;		      /* bound port */
 	char *base_url;			      /* http(s)://host:port */
 };

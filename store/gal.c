@@ -12,16 +12,28 @@
 #define GAL_RESULTS_MAX 1000
 
 /* One row of either kind, in the same columns. ?2 = with photo. */
-#define GAL_ACCOUNT_SELECT                                                     \
+#define GAL_ACCOUNT_COLS                                                       \
 	"SELECT a.id, 0, a.display_name, p.first_name, p.last_name, a.email, " \
 	"a.login, p.phone, p.mobile, p.home_phone, p.office, p.title, "        \
-	"p.company, p.department, CASE WHEN ?2 THEN p.photo END, NULL "        \
-	"FROM accounts a LEFT JOIN account_props p ON p.account_id = a.id "
-#define GAL_ENTRY_SELECT                                                       \
+	"p.company, p.department, CASE WHEN ?2 THEN p.photo END, NULL "
+#define GAL_ACCOUNT_PROPS "LEFT JOIN account_props p ON p.account_id = a.id "
+#define GAL_ACCOUNT_SELECT GAL_ACCOUNT_COLS "FROM accounts a " GAL_ACCOUNT_PROPS
+#define GAL_ENTRY_COLS                                                         \
 	"SELECT 0, e.id, e.display_name, e.first_name, e.last_name, e.email, " \
 	"e.alias, e.phone, e.mobile, e.home_phone, e.office, e.title, "        \
-	"e.company, e.department, CASE WHEN ?2 THEN e.photo END, e.uid "       \
-	"FROM gal_entries e "
+	"e.company, e.department, CASE WHEN ?2 THEN e.photo END, e.uid "
+#define GAL_ENTRY_SELECT GAL_ENTRY_COLS "FROM gal_entries e "
+/* The order of a page: by name, then address. */
+#define GAL_ORDER "ORDER BY 3 COLLATE NOCASE, 6 COLLATE NOCASE, 1, 2 "
+
+/* The schema with the indexes of names in that order (migration 11). */
+#define GAL_WALK_SCHEMA 11
+/* Up to this many matches are looked up and sorted; more are found by
+ * walking the names in order, testing each for a match, up to the end of
+ * the page: a prefix of one letter can match the whole company, and
+ * sorting thousands of rows for a page of a few cost more than the
+ * GAL's whole budget of a keystroke. */
+#define GAL_SORT_MAX 500
 
 static void
 gal_row(struct arena *a, sqlite3_stmt *st, struct store_gal_entry *r)
@@ -45,31 +57,85 @@ gal_row(struct arena *a, sqlite3_stmt *st, struct store_gal_entry *r)
 	r->uid = store_col_text(a, st, 15);
 }
 
+/* The ids of the matches (ascending) into *set (in a), at most max. */
+static enum store_error
+gal_matches(struct store *s, struct arena *a, const char *q, int64_t max,
+	    struct store_id_set *set)
+{
+	static const char sql[] = "SELECT rowid FROM gal_fts WHERE gal_fts "
+				  "MATCH ?1 ORDER BY rowid";
+	sqlite3_stmt *st = store_query(s, sql, "t", q);
+	enum store_error e = STORE_OK;
+
+	set->ids =
+		arena_alloc(a, (size_t)(max > 0 ? max : 1) * sizeof(int64_t));
+	set->n = 0;
+	while ((int64_t)set->n < max && store_next(s, st, &e))
+		set->ids[set->n++] = sqlite3_column_int64(st, 0);
+	store_done(st);
+	return e;
+}
+
+/* How many match: FTS5's count, less the disabled accounts among them. */
+static enum store_error
+gal_count(struct store *s, const char *q, int64_t *fts_r, int64_t *total_r)
+{
+	static const char sql_old[] =
+		"SELECT count(*) FROM gal_fts g WHERE gal_fts MATCH ?1 AND "
+		"(g.rowid < 0 OR EXISTS (SELECT 1 FROM accounts a WHERE "
+		"a.id = g.rowid AND a.enabled = 1))";
+	static const char sql_fts[] =
+		"SELECT count(*) FROM gal_fts WHERE gal_fts MATCH ?1";
+	static const char sql_disabled[] =
+		"SELECT count(*) FROM accounts a INDEXED BY accounts_disabled "
+		"WHERE a.enabled = 0 AND EXISTS (SELECT 1 FROM gal_fts g "
+		"WHERE gal_fts MATCH ?1 AND g.rowid = a.id)";
+	int64_t off = 0;
+	enum store_error e;
+
+	if (s->schema < GAL_WALK_SCHEMA) {
+		e = store_fetch_int64(s, total_r, sql_old, "t", q);
+		*fts_r = *total_r;
+		return e;
+	}
+	e = store_fetch_int64(s, fts_r, sql_fts, "t", q);
+	if (e == STORE_OK && *fts_r > 0)
+		e = store_fetch_int64(s, &off, sql_disabled, "t", q);
+	*total_r = *fts_r - off;
+	return e;
+}
+
 enum store_error
 store_gal_search(struct store *s, struct arena *a, const char *query,
 		 size_t offset, size_t max, bool with_photo,
 		 struct store_gal_entry **list_r, size_t *count_r,
 		 int64_t *total_r)
 {
-	/* Matches of both kinds, disabled accounts left out, then sorted by
-	 * name: a few thousand rows at worst for a one-letter prefix. */
-	static const char sql_count[] =
-		"SELECT count(*) FROM gal_fts g WHERE gal_fts MATCH ?1 AND "
-		"(g.rowid < 0 OR EXISTS (SELECT 1 FROM accounts a WHERE "
-		"a.id = g.rowid AND a.enabled = 1))";
-	static const char sql[] =
+	/* A few matches: looked up by id, disabled accounts left out, and
+	 * sorted. */
+	static const char sql_sort[] =
 		"WITH m(id) AS (SELECT rowid FROM gal_fts WHERE gal_fts "
 		"MATCH ?1) " GAL_ACCOUNT_SELECT
 		"JOIN m ON m.id = a.id WHERE a.enabled = 1 "
-		"UNION ALL " GAL_ENTRY_SELECT "JOIN m ON m.id = -e.id "
-		"ORDER BY 3 COLLATE NOCASE, 6 COLLATE NOCASE, 1, 2 "
-		"LIMIT ?3 OFFSET ?4";
+		"UNION ALL " GAL_ENTRY_SELECT
+		"JOIN m ON m.id = -e.id " GAL_ORDER "LIMIT ?3 OFFSET ?4";
+	/* Many: both kinds' names walked in order (merged), each tested
+	 * against the set of matches ?5, until the page is full. */
+	static const char sql_walk[] = GAL_ACCOUNT_COLS
+		"FROM accounts a INDEXED BY "
+		"accounts_gal_name " GAL_ACCOUNT_PROPS
+		"WHERE a.enabled = 1 AND search_in(?5, a.id) "
+		"UNION ALL " GAL_ENTRY_COLS
+		"FROM gal_entries e INDEXED BY gal_entries_name "
+		"WHERE search_in(?5, -e.id) " GAL_ORDER "LIMIT ?3 OFFSET ?4";
 	struct store_gal_entry *list = NULL;
+	struct store_id_set set;
 	enum store_error e;
 	sqlite3_stmt *st;
 	const char *q;
+	int64_t fts;
 	size_t n = 0;
-	bool own;
+	bool own, walk;
 
 	*list_r = NULL;
 	*count_r = 0;
@@ -81,15 +147,22 @@ store_gal_search(struct store *s, struct arena *a, const char *query,
 	e = store_rbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	e = store_fetch_int64(s, total_r, sql_count, "t", q);
+	e = gal_count(s, q, &fts, total_r);
 	if (e != STORE_OK || max == 0 || offset >= (size_t)*total_r)
 		goto out;
+	walk = s->schema >= GAL_WALK_SCHEMA && fts > GAL_SORT_MAX;
+	if (walk && (e = gal_matches(s, a, q, fts, &set)) != STORE_OK)
+		goto out;
 	list = arena_alloc(a, max * sizeof(*list));
-	st = store_query(s, sql, "tiII", q, with_photo ? 1 : 0, (int64_t)max,
-			 (int64_t)offset);
+	st = store_query(s, walk ? sql_walk : sql_sort, "tiII", q,
+			 with_photo ? 1 : 0, (int64_t)max, (int64_t)offset);
+	if (walk && st != NULL)
+		store_bind_id_set(st, 5, &set);
 	while (n < max && store_next(s, st, &e))
 		gal_row(a, st, &list[n++]);
 	store_done(st);
+	if (walk && st != NULL)
+		store_bind_id_set(st, 5, NULL);
 out:
 	store_rend(s, own);
 	if (e != STORE_OK)

@@ -218,7 +218,7 @@ store_item_update(struct store *s, int64_t account_id, int64_t item_id,
 			 origin_device);
 	e = item_change(s, st, account_id);
 	if (e == STORE_OK)
-		e = store_search_replaced(s, item_id, item);
+		e = store_search_replaced(s, account_id, item_id, item);
 out:
 	return store_wend(s, own, e);
 }
@@ -324,7 +324,7 @@ store_item_move(struct store *s, struct arena *a, int64_t account_id,
 	e = item_insert(s, a, account_id, dst_folder_id, sid, type, &it,
 			origin_device, NULL);
 	if (e == STORE_OK)
-		e = store_search_moved(s, item_id, it.id);
+		e = store_search_moved(s, item_id, &it);
 	if (e != STORE_OK)
 		goto out;
 	e = item_tombstone(s, account_id, item_id, origin_device);

@@ -60,6 +60,7 @@ static const char kind_letters[] = {
 	[STORE_CHANGED_FOLDER] = 'F',	[STORE_CHANGED_HIERARCHY] = 'H',
 	[STORE_CHANGED_DEVICE] = 'D',	[STORE_CHANGED_ACCOUNT] = 'A',
 	[STORE_CHANGED_OUTBOUND] = 'Q', [STORE_CHANGED_TRACE] = 'T',
+	[STORE_CHANGED_SEARCH] = 'S',
 };
 
 static char *
@@ -140,7 +141,7 @@ static size_t
 decode(char *data, size_t len, struct store_change *out, size_t max)
 {
 	/* in the order of enum store_change_what, from 1 */
-	static const char letters[] = "FHDAQT";
+	static const char letters[] = "FHDAQTS";
 	char *line = data, *end = data + len;
 	size_t n = 0;
 

@@ -31,6 +31,8 @@ struct store {
 	char *notify_key;  /* the database path, canonical */
 	char *notify_sock; /* where other processes are told (notify.c) */
 	int notify_fd;	   /* datagram socket to it, -1 until needed */
+	/* when the current wait for another connection's lock began */
+	int64_t busy_since_us;
 	struct store_stmt_slot stmts[STORE_STMT_SLOTS];
 };
 
@@ -165,14 +167,26 @@ enum store_error store_folder_insert(struct store *s, int64_t account_id,
 /* search.c: keep the mail index current inside the open transaction.
  * Added: the item (id and cls set) with its text, or queued without.
  * Replaced: the item's data changed (queued to be indexed again). Moved: the
- * index row follows the item to its new id (the old one goes with the
- * tombstone, by trigger). */
+ * index row follows the item to its new id and folder (the old one goes
+ * with the tombstone, by trigger). */
 enum store_error store_search_added(struct store *s,
 				    const struct store_item *item,
 				    const struct store_item_text *text);
-enum store_error store_search_replaced(struct store *s, int64_t item_id,
+enum store_error store_search_replaced(struct store *s, int64_t account_id,
+				       int64_t item_id,
 				       const struct store_item *item);
 enum store_error store_search_moved(struct store *s, int64_t old_id,
-				    int64_t new_id);
+				    const struct store_item *moved);
+/* search.c: the SQL function the mailbox queries call (store_open). */
+enum store_error store_search_register(struct store *s);
+/* A set of ids (ascending) that SQL tests with search_in(?N, id): bound
+ * with store_bind_id_set, by pointer (the set outlives the statement's
+ * steps; bind NULL after, so no cached statement keeps it). */
+struct store_id_set {
+	int64_t *ids;
+	size_t n;
+};
+void store_bind_id_set(sqlite3_stmt *st, int idx,
+		       const struct store_id_set *set);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store-int.h"
@@ -308,6 +309,41 @@ static const char *const migrations[] = {
 	"INSERT INTO sync_responses SELECT id, response FROM sync_states"
 	" WHERE response IS NOT NULL;"
 	"ALTER TABLE sync_states DROP COLUMN response;",
+	/* 9 -> 10: search at the size of a large mailbox. A row's rowid is
+	 * (account << 40) + item id, so a query is narrowed to the account
+	 * by a rowid range inside FTS5 and counted there, without reading
+	 * items; a scope column holds the folder (a token of the store's
+	 * own, see search.c), and the ConversationId is one too;
+	 * items_mail_date walks an account's live mail newest first, for the
+	 * page of results. The index is made again from the queue. */
+	"DROP TRIGGER items_search_tombstone;"
+	"DROP TRIGGER items_search_delete;"
+	"DROP TABLE search_fts;"
+	"CREATE VIRTUAL TABLE search_fts USING fts5("
+	" subject, addrs, body, atts, conv, scope,"
+	" tokenize = 'unicode61 remove_diacritics 2', columnsize = 0);"
+	"INSERT OR IGNORE INTO search_pending SELECT id FROM items"
+	" WHERE cls = 1 AND deleted = 0;"
+	"CREATE TRIGGER items_search_tombstone AFTER UPDATE OF deleted ON items"
+	" WHEN new.deleted = 1 AND old.deleted = 0 BEGIN"
+	" DELETE FROM search_fts WHERE rowid = (old.account_id << 40) + old.id;"
+	" DELETE FROM search_pending WHERE item_id = old.id; END;"
+	"CREATE TRIGGER items_search_delete AFTER DELETE ON items"
+	" WHEN old.deleted = 0 BEGIN"
+	" DELETE FROM search_fts WHERE rowid = (old.account_id << 40) + old.id;"
+	" DELETE FROM search_pending WHERE item_id = old.id; END;"
+	"CREATE INDEX items_mail_date ON items(account_id, date)"
+	" WHERE cls = 1 AND deleted = 0;",
+	/* 10 -> 11: the address list at the size of a company, where a
+	 * prefix of a letter or two matches most of it: such a page walks
+	 * the names in order instead of sorting every match, and the Total
+	 * is FTS5's count less the disabled accounts that match (few, so
+	 * each is looked up). See gal.c. */
+	"CREATE INDEX accounts_gal_name ON accounts(display_name COLLATE"
+	" NOCASE, email COLLATE NOCASE, id) WHERE enabled = 1;"
+	"CREATE INDEX accounts_disabled ON accounts(id) WHERE enabled = 0;"
+	"CREATE INDEX gal_entries_name ON gal_entries(display_name COLLATE"
+	" NOCASE, email COLLATE NOCASE, id);",
 };
 
 int
@@ -828,6 +864,46 @@ store_col_blob(struct arena *a, sqlite3_stmt *st, int col, size_t *len_r)
 	return r;
 }
 
+/* --- waiting for a lock --- */
+
+/* How long a statement waits for another connection's write lock. */
+#define STORE_BUSY_TIMEOUT_US (5 * 1000 * 1000L)
+#define STORE_BUSY_SLEEP_MIN_US 50
+#define STORE_BUSY_SLEEP_MAX_US 2000
+
+/* SQLite's own busy handler sleeps 1, 2, 5, 10, 15 ms and on: a writer
+ * that waits for a short transaction of another thread (a delivery, a
+ * batch of the search indexer: a few milliseconds) oversleeps it many
+ * times over while the lock sits free. Short sleeps instead, doubling
+ * every second try up to 2 ms, for the same 5 s in all. */
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int
+busy_wait(void *arg, int count)
+{
+	struct store *s = arg;
+	long us = STORE_BUSY_SLEEP_MIN_US << (count / 2 < 6 ? count / 2 : 6);
+	struct timespec ts;
+
+	if (count == 0)
+		s->busy_since_us = mono_us();
+	else if (mono_us() - s->busy_since_us >= STORE_BUSY_TIMEOUT_US)
+		return 0; /* SQLITE_BUSY to the caller */
+	if (us > STORE_BUSY_SLEEP_MAX_US)
+		us = STORE_BUSY_SLEEP_MAX_US;
+	ts.tv_sec = 0;
+	ts.tv_nsec = us * 1000;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 /* --- opening and migrating --- */
 
 static enum store_error
@@ -923,7 +999,7 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 		goto out;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_handler(s->db, busy_wait, s);
 	/* WAL: readers never block the writer; NORMAL sync is safe against
 	 * process crashes and loses at most the last commits on power loss. */
 	e = store_exec(s, "PRAGMA journal_mode = WAL;"
@@ -936,6 +1012,8 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 	}
 	e = migrate(s, version, error_r);
 	s->schema = version;
+	if (e == STORE_OK && (e = store_search_register(s)) != STORE_OK)
+		*error_r = "cannot set up the database";
 out:
 	if (e != STORE_OK) {
 		store_close(&s);

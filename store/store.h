@@ -75,6 +75,8 @@ enum store_change_what {
 	STORE_CHANGED_OUTBOUND,	  /* the account queued mail, or the queue
 				     was retried (account 0: the admin) */
 	STORE_CHANGED_TRACE,	  /* debug tracing switched on or off */
+	STORE_CHANGED_SEARCH,	  /* mail of the account waits to be
+				     indexed (account 0: of anyone) */
 };
 
 struct store_change {
@@ -510,8 +512,10 @@ enum store_error store_item_add(struct store *s, struct arena *a,
 				int64_t account_id, int64_t folder_id,
 				struct store_item *item, int64_t origin_device);
 /* The same for an email item with what the search index gets of it (see
- * "mailbox search"), written in the same transaction. store_item_add
- * queues email for later indexing instead (text NULL does too). */
+ * "mailbox search"), written in the same transaction (one FTS5 segment per
+ * commit: for a single message, batches from the queue cost less).
+ * store_item_add queues email for later indexing instead (text NULL does
+ * too). */
 enum store_error store_item_add_with_text(struct store *s, struct arena *a,
 					  int64_t account_id, int64_t folder_id,
 					  struct store_item *item,
@@ -889,11 +893,12 @@ enum store_error store_db_version(struct store *s, int *version_r);
 /* --- mailbox search (search.c) ---
  *
  * A full-text index of every live email item: subject, addresses, body
- * text and attachment names, kept current in the same transaction as the
- * item's add, update, move and delete. The text comes from the caller as
- * plain strings (conv extracts it at delivery): the store parses no MIME.
- * Items added without text (16.x drafts from Sync, mailboxes older than
- * the index) wait in a queue until someone indexes them. */
+ * text and attachment names. Moves and deletes keep it current in their
+ * own transaction. The text comes from the caller as plain strings (conv
+ * extracts it): the store parses no MIME. Items added without text (every
+ * delivery, 16.x drafts from Sync, mailboxes older than the index) wait in
+ * a queue, written in the item's transaction, until someone indexes them
+ * in batches: easd's indexer thread, or a search of the account first. */
 
 struct store_item_text {
 	const char *subject;
@@ -957,23 +962,33 @@ int store_search_fts_query(struct arena *a, const char *text, bool prefix,
 const char *store_search_segment(struct arena *a, const char *text);
 
 /* Items waiting to be indexed: up to max of the account's (account_id 0:
- * anybody's), with data, oldest first. */
+ * anybody's), with data, oldest first (newest first when asked: a search
+ * takes the mail that just came before what an old mailbox queued), and
+ * no more once their data passes max_bytes (0: no limit; one item comes
+ * whatever its size). */
 enum store_error store_search_pending(struct store *s, struct arena *a,
 				      int64_t account_id, size_t max,
+				      size_t max_bytes, bool newest_first,
 				      struct store_item **items_r,
 				      size_t *count_r);
 /* How many wait (account_id 0: in all). */
 enum store_error store_search_pending_count(struct store *s, int64_t account_id,
 					    int64_t *count_r);
 /* Index (or re-index) one live email item with text and take it off the
- * queue. STORE_NOTFOUND when the item is gone. */
+ * queue. STORE_NOTFOUND when the item is gone (it leaves the queue);
+ * STORE_CONFLICT when modseq (not 0) is no longer the item's, so the text
+ * may be stale (it stays queued). */
 enum store_error store_search_index(struct store *s, int64_t account_id,
-				    int64_t item_id,
+				    int64_t item_id, int64_t modseq,
 				    const struct store_item_text *text);
 /* Queue every live email item of the account (0: of everyone) again:
  * easctl search reindex. */
 enum store_error store_search_requeue(struct store *s, int64_t account_id,
 				      int64_t *queued_r);
+/* Off: mail is neither indexed nor queued, as on a server without the
+ * index. Only for the benchmark's reference run; call before any store is
+ * opened. */
+void store_search_set_indexing(bool on);
 
 /* --- the address list (gal.c) ---
  *

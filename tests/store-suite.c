@@ -839,6 +839,16 @@ subscribe(void)
 		STORE_OK);
 }
 
+static bool
+was_notified_of(enum store_change_what what, int64_t account, int64_t id)
+{
+	for (size_t i = 0; i < notified_count; i++)
+		if (notified[i].what == what &&
+		    notified[i].account_id == account && notified[i].id == id)
+			return true;
+	return false;
+}
+
 static void
 test_notify(void)
 {
@@ -856,9 +866,11 @@ test_notify(void)
 	CU_ASSERT_EQUAL(notify_calls, 0);
 	CU_ASSERT_EQUAL(store_commit(s), STORE_OK);
 	CU_ASSERT_EQUAL(notify_calls, 1);
-	CU_ASSERT_EQUAL(notified_count, 2);
+	/* the two folders, and once that mail waits for the index */
+	CU_ASSERT_EQUAL(notified_count, 3);
 	CU_ASSERT(was_notified(acc, inbox));
 	CU_ASSERT(was_notified(acc, contacts));
+	CU_ASSERT(was_notified_of(STORE_CHANGED_SEARCH, acc, 0));
 
 	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
 	add_item(acc, inbox, "4", 0, 0);
@@ -874,16 +886,6 @@ test_notify(void)
 			STORE_OK);
 	CU_ASSERT_EQUAL(notify_calls, 3);
 	CU_ASSERT(was_notified(acc, 0));
-}
-
-static bool
-was_notified_of(enum store_change_what what, int64_t account, int64_t id)
-{
-	for (size_t i = 0; i < notified_count; i++)
-		if (notified[i].what == what &&
-		    notified[i].account_id == account && notified[i].id == id)
-			return true;
-	return false;
 }
 
 /* Device and account changes name exactly the device or account; what a

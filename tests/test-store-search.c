@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -199,7 +200,36 @@ test_index_upkeep(void)
 	CU_ASSERT_EQUAL(count_text(ada, "-münchen"), 1);
 	CU_ASSERT_EQUAL(count_text(ada, "*"), -(int64_t)STORE_INVALID);
 	CU_ASSERT_EQUAL(count_text(ada, "00ff"), 0); /* not a text field */
+	/* the store's own tokens (U+E000 and a folder) cannot be written
+	 * into mail or a query */
+	{
+		char body[64], word[32];
+		struct store_search_cond f = {.kind = STORE_SEARCH_FOLDER,
+					      .value = inbox};
+		struct store_search_cond tx = {
+			.kind = STORE_SEARCH_TEXT, .text = "zeta", .next = &f};
+		struct store_search_cond and = {.kind = STORE_SEARCH_AND,
+						.child = &tx};
+		struct store_item *items;
+		size_t n;
+		int64_t total;
 
+		snprintf(body, sizeof(body),
+			 "zeta \xee\x80\x80"
+			 "f%lld",
+			 (long long)inbox);
+		add_mail(ada, sent, "forged", body, 3500, true);
+		CU_ASSERT_EQUAL(count_text(ada, "zeta"), 1);
+		CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &and, 0, 10,
+						  false, &items, &n, &total),
+				STORE_OK);
+		CU_ASSERT_EQUAL(total, 0);
+		snprintf(word, sizeof(word),
+			 "\xee\x80\x80"
+			 "f%lld",
+			 (long long)inbox);
+		CU_ASSERT_EQUAL(count_text(ada, word), 1); /* the word "fN" */
+	}
 	/* move: found in the new folder, same text */
 	CU_ASSERT_EQUAL(store_item_move(st, ta, ada, id, sent, 0, &moved),
 			STORE_OK);
@@ -239,13 +269,14 @@ test_index_upkeep(void)
 			STORE_OK);
 	CU_ASSERT_EQUAL(pending, 1);
 	CU_ASSERT_EQUAL(count_text(ada, "zeppelin"), 0);
-	CU_ASSERT_EQUAL(store_search_index(st, ada, id2, &t), STORE_OK);
+	CU_ASSERT_EQUAL(store_search_index(st, ada, id2, 0, &t), STORE_OK);
 	CU_ASSERT_EQUAL(count_text(ada, "zeppelin"), 1);
 	CU_ASSERT_EQUAL(store_search_pending_count(st, ada, &pending),
 			STORE_OK);
 	CU_ASSERT_EQUAL(pending, 0);
 	/* another account's item is not indexed through ada */
-	CU_ASSERT_EQUAL(store_search_index(st, bob, id2, &t), STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_search_index(st, bob, id2, 0, &t),
+			STORE_NOTFOUND);
 	db_close();
 }
 
@@ -335,6 +366,17 @@ test_query_tree(void)
 							  &n, &total),
 					STORE_OK);
 			CU_ASSERT_EQUAL(total, 25);
+			cv.text = "00FF"; /* hex in either case */
+			CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &cv, 0,
+							  100, false, &items,
+							  &n, &total),
+					STORE_OK);
+			CU_ASSERT_EQUAL(total, 25);
+			cv.text = "00fz";
+			CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &cv, 0,
+							  100, false, &items,
+							  &n, &total),
+					STORE_INVALID);
 		}
 	}
 	/* too deep */
@@ -354,15 +396,178 @@ test_query_tree(void)
 	db_close();
 }
 
-/* An older file with mail: the migration queues every message. */
+/* --- large result sets ---
+ *
+ * Past SEARCH_SET_INLINE matches a query walks the account's mail by date
+ * and tests membership in the set FTS5 gave; below, it looks the matches
+ * up by id. Dates here are a permutation of the ids, so the order of the
+ * results is the dates' and never the ids'. */
+
+#define BIG 3000
+
+static int64_t
+big_date(int i)
+{
+	return 100000 + (int64_t)((i * 7919) % BIG);
+}
+
 static void
-test_migration_queues(void)
+big_add(int64_t account, int64_t folder, int i)
+{
+	char body[64];
+
+	snprintf(body, sizeof(body), "common%s%s", i % 2 == 0 ? " half" : "",
+		 i % 500 == 0 ? " rare" : "");
+	add_mail(account, folder, "weekly", body, big_date(i), true);
+}
+
+/* Query, check the page is newest first (dates strictly falling) and
+ * return the total. */
+static int64_t
+big_query(const struct store_search_cond *c, size_t offset, size_t max,
+	  size_t *n_r, int64_t *first_date_r)
+{
+	struct store_item *items;
+	int64_t total = -1;
+	size_t n = 0;
+
+	CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, c, offset, max, false,
+					  &items, &n, &total),
+			STORE_OK);
+	for (size_t i = 1; i < n; i++)
+		CU_ASSERT(items[i - 1].meta.date > items[i].meta.date);
+	if (n_r != NULL)
+		*n_r = n;
+	if (first_date_r != NULL)
+		*first_date_r = n > 0 ? items[0].meta.date : -1;
+	return total;
+}
+
+static void
+test_large_sets(void)
+{
+	struct store_search_cond common = {.kind = STORE_SEARCH_TEXT,
+					   .text = "common"};
+	struct store_search_cond half = {.kind = STORE_SEARCH_TEXT,
+					 .text = "half"};
+	struct store_search_cond rare = {.kind = STORE_SEARCH_TEXT,
+					 .text = "rare"};
+	struct store_search_cond after = {.kind = STORE_SEARCH_AFTER,
+					  .value = 101499};
+	struct store_search_cond before = {.kind = STORE_SEARCH_BEFORE,
+					   .value = 100003};
+	struct store_search_cond fol = {.kind = STORE_SEARCH_FOLDER};
+	struct store_search_cond nothing = {.kind = STORE_SEARCH_NOTHING};
+	struct store_search_cond and = {.kind = STORE_SEARCH_AND};
+	struct store_search_cond or = {.kind = STORE_SEARCH_OR};
+	struct store_search_cond star = {.kind = STORE_SEARCH_TEXT,
+					 .text = "*"};
+	int64_t inbox, sub, bob_inbox, date, want;
+	struct store_folder f;
+	size_t n;
+
+	db_open(store_schema_version());
+	inbox = folder_of(ada, EAS_FOLDER_INBOX);
+	bob_inbox = folder_of(bob, EAS_FOLDER_INBOX);
+	CU_ASSERT_EQUAL_FATAL(store_folder_create(st, ta, ada, inbox, "Sub",
+						  EAS_FOLDER_USER_MAIL, 0, &f),
+			      STORE_OK);
+	sub = f.id;
+	CU_ASSERT_EQUAL_FATAL(store_begin(st, true), STORE_OK);
+	for (int i = 0; i < BIG; i++) {
+		big_add(ada, i % 3 == 0 ? sub : inbox, i);
+		if (i % 2 == 0)
+			big_add(bob, bob_inbox, i);
+	}
+	CU_ASSERT_EQUAL_FATAL(store_commit(st), STORE_OK);
+
+	/* one word in every message: counted in FTS5, the page walked */
+	CU_ASSERT_EQUAL(big_query(&common, 0, 10, &n, &date), BIG);
+	CU_ASSERT_EQUAL(n, 10);
+	CU_ASSERT_EQUAL(date, 100000 + BIG - 1);
+	CU_ASSERT_EQUAL(big_query(&common, BIG - 10, 20, &n, &date), BIG);
+	CU_ASSERT_EQUAL(n, 10);
+	CU_ASSERT_EQUAL(date, 100009);
+	CU_ASSERT_EQUAL(count_text(bob, "common"), BIG / 2);
+	/* half of them (still past the inline size) and a few */
+	CU_ASSERT_EQUAL(big_query(&half, 0, 100, &n, NULL), BIG / 2);
+	CU_ASSERT_EQUAL(n, 100);
+	CU_ASSERT_EQUAL(big_query(&rare, 0, 100, &n, NULL), BIG / 500);
+	CU_ASSERT_EQUAL(n, BIG / 500);
+	/* with a folder: still FTS5 alone */
+	common.next = &fol;
+	fol.value = sub;
+	and.child = &common;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 5, &n, NULL), BIG / 3);
+	fol.value = inbox;
+	fol.deep = true;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 5, &n, NULL), BIG);
+	fol.deep = false;
+	half.next = &fol;
+	and.child = &half;
+	want = 0;
+	for (int i = 0; i < BIG; i++)
+		want += i % 2 == 0 && i % 3 != 0;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 5, &n, NULL), want);
+	/* with a date: the set and SQL together */
+	common.next = &after;
+	and.child = &common;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 10, &n, &date), BIG - 1500);
+	CU_ASSERT_EQUAL(date, 100000 + BIG - 1);
+	CU_ASSERT_EQUAL(big_query(&and, 1490, 100, &n, &date), BIG - 1500);
+	CU_ASSERT_EQUAL(n, 10);
+	CU_ASSERT_EQUAL(date, 101509);
+	/* an Or of a word and a date: rare, or before 100003 */
+	rare.next = &before;
+	or.child = &rare;
+	want = 0;
+	for (int i = 0; i < BIG; i++)
+		want += i % 500 == 0 || big_date(i) < 100003;
+	CU_ASSERT_EQUAL(big_query(& or, 0, 100, &n, NULL), want);
+	CU_ASSERT_EQUAL(n, (size_t)want);
+	/* nothing, folded away; an invalid word is invalid all the same */
+	nothing.next = &common;
+	common.next = NULL;
+	and.child = &nothing;
+	CU_ASSERT_EQUAL(big_query(&and, 0, 10, &n, NULL), 0);
+	or.child = &nothing;
+	CU_ASSERT_EQUAL(big_query(& or, 0, 10, &n, NULL), BIG);
+	nothing.next = &star;
+	{
+		struct store_item *items;
+		int64_t total;
+
+		CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &and, 0, 10,
+						  false, &items, &n, &total),
+				STORE_INVALID);
+	}
+	/* a deleted match leaves the count */
+	{
+		struct store_item *items;
+		int64_t total;
+
+		CU_ASSERT_EQUAL(store_search_mail(st, ta, ada, &half, 0, 1,
+						  false, &items, &n, &total),
+				STORE_OK);
+		CU_ASSERT_EQUAL_FATAL(n, 1);
+		CU_ASSERT_EQUAL(store_item_delete(st, ada, items[0].id, 0),
+				STORE_OK);
+		half.next = NULL;
+		CU_ASSERT_EQUAL(big_query(&half, 0, 10, &n, NULL), BIG / 2 - 1);
+	}
+	db_close();
+}
+
+/* An older file with mail, from before the index (4) or before its scope
+ * column (9): the migration queues every message. */
+static void
+migration_queues(int version)
 {
 	const char *err;
 	int64_t pending;
 	int64_t inbox;
 
-	db_open(4); /* the schema before search (4 -> 5) */
+	db_open(version);
 	inbox = folder_of(ada, EAS_FOLDER_INBOX);
 	{
 		struct store_item it;
@@ -393,6 +598,13 @@ test_migration_queues(void)
 		CU_ASSERT_EQUAL(total, 1);
 	}
 	db_close();
+}
+
+static void
+test_migration_queues(void)
+{
+	migration_queues(4);
+	migration_queues(9);
 }
 
 /* --- the GAL --- */
@@ -477,6 +689,86 @@ test_gal(void)
 	db_close();
 }
 
+/* A prefix matching most of a large address list: the page walks the
+ * names in order (both kinds merged) instead of sorting, with the same
+ * order, Range and Total as the sort of a few, disabled accounts left
+ * out. */
+#define GAL_MANY 600
+
+static void
+test_gal_many(void)
+{
+	struct store_gal_entry g, *list;
+	char name[32], email[64];
+	size_t n;
+	int64_t total;
+
+	db_open(store_schema_version());
+	CU_ASSERT_EQUAL(store_account_set_enabled(st, bob, false), STORE_OK);
+	CU_ASSERT_EQUAL(store_begin(st, true), STORE_OK);
+	memset(&g, 0, sizeof(g));
+	for (int i = 0; i < GAL_MANY; i++) {
+		snprintf(name, sizeof(name), "%s %03d",
+			 i % 2 == 0 ? "Aaron" : "Zora", i);
+		snprintf(email, sizeof(email), "m%03d@example.net", i);
+		g.display_name = name;
+		g.email = email;
+		CU_ASSERT_EQUAL(store_gal_entry_put(st, &g, NULL), STORE_OK);
+	}
+	/* the same name as an account, in other case: the address decides */
+	g.display_name = "ada lovelace";
+	g.email = "ada@example.net";
+	CU_ASSERT_EQUAL(store_gal_entry_put(st, &g, NULL), STORE_OK);
+	CU_ASSERT_EQUAL(store_commit(st), STORE_OK);
+
+	CU_ASSERT_EQUAL(gal_total("example"), GAL_MANY + 2);
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "example", 0, 1000, false,
+					 &list, &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL(total, GAL_MANY + 2);
+	CU_ASSERT_EQUAL_FATAL(n, GAL_MANY + 2);
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT_NOT_EQUAL(list[i].account_id, bob);
+		if (i > 0)
+			CU_ASSERT(strcasecmp(list[i - 1].display_name,
+					     list[i].display_name) <= 0);
+	}
+	CU_ASSERT_STRING_EQUAL(list[0].display_name, "Aaron 000");
+	/* the middle of the list, as a Range */
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "exa", GAL_MANY / 2 - 1, 4,
+					 false, &list, &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL(total, GAL_MANY + 2);
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	CU_ASSERT_STRING_EQUAL(list[0].display_name, "Aaron 598");
+	CU_ASSERT_STRING_EQUAL(list[1].email, "ada@example.net");
+	CU_ASSERT_EQUAL(list[1].account_id, 0);
+	CU_ASSERT_EQUAL(list[2].account_id, ada);
+	CU_ASSERT_STRING_EQUAL(list[3].display_name, "Zora 001");
+	/* the end, and past it */
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "example", GAL_MANY, 10, false,
+					 &list, &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(list[1].display_name, "Zora 599");
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "example", GAL_MANY + 2, 10,
+					 false, &list, &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(total, GAL_MANY + 2);
+	/* a few matches are sorted: the same order */
+	CU_ASSERT_EQUAL(store_gal_search(st, ta, "aaron", 1, 2, false, &list,
+					 &n, &total),
+			STORE_OK);
+	CU_ASSERT_EQUAL(total, GAL_MANY / 2);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(list[0].display_name, "Aaron 002");
+	/* enabled again, bob is found among the many */
+	CU_ASSERT_EQUAL(store_account_set_enabled(st, bob, true), STORE_OK);
+	CU_ASSERT_EQUAL(gal_total("example"), GAL_MANY + 3);
+	db_close();
+}
+
 static void
 test_quote_wrap(void)
 {
@@ -489,8 +781,10 @@ static CU_TestInfo tests[] = {
 	{"FTS5 query quoting and CJK segmentation", test_quote_wrap},
 	{"index kept on add, move, delete; the queue", test_index_upkeep},
 	{"query trees: folders, dates, Or, ranges", test_query_tree},
+	{"large sets: counted in FTS5, newest first", test_large_sets},
 	{"migration queues older mail", test_migration_queues},
 	{"GAL: accounts, aliases, properties, contacts", test_gal},
+	{"GAL: a prefix matching most of a large list", test_gal_many},
 	CU_TEST_INFO_NULL,
 };
 

@@ -430,7 +430,7 @@ easctl_search(struct easctl *ctl, int argc, char **argv)
 			goto out;
 		}
 	}
-	e = mail_search_index_pending(s, acc.id, SIZE_MAX, &done);
+	e = mail_search_index_pending(s, acc.id, SIZE_MAX, false, &done);
 	if (e != STORE_OK) {
 		rc = fail("indexing", e);
 		goto out;

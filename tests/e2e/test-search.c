@@ -6,15 +6,18 @@
  * Find at 16.1, recipients resolved (a colleague, an ambiguous name, an
  * outside address) with MergedFreeBusy from an event and a declined
  * meeting, and every security and bad-input case with its status. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "conv.h"
 #include "harness.h"
 #include "test-main.h"
 #include "util.h"
+#include "xalloc.h"
 
 static struct easd_proc *srv;
 static struct eas_client *ada, *bob;
@@ -778,6 +781,171 @@ test_options(void)
 	arena_free(&a);
 }
 
+#define BURST 20
+
+/* With easd down after a kill -9: each of the burst's messages is in
+ * the account's index or in its queue, one or the other. */
+static void
+indexed_or_queued(const char *dir, int64_t account)
+{
+	struct store_search_cond c = {.kind = STORE_SEARCH_TEXT,
+				      .text = "airship"};
+	char *path = xasprintf("%s/easd.db", dir);
+	struct arena *a = arena_new(4096);
+	struct store_item *items;
+	struct store *s = NULL;
+	const char *err;
+	int64_t found = -1;
+	size_t n = 0, queued = 0;
+
+	CU_ASSERT_EQUAL(store_open(path, &s, &err), STORE_OK);
+	if (s == NULL)
+		goto out;
+	CU_ASSERT_EQUAL(store_search_mail(s, a, account, &c, 0, BURST, false,
+					  &items, &n, &found),
+			STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_search_pending(s, a, account, 1000, 0, false, &items, &n),
+		STORE_OK);
+	for (size_t i = 0; i < n; i++)
+		if (items[i].meta.subject != NULL &&
+		    strncmp(items[i].meta.subject, "Airship crew ", 13) == 0)
+			queued++;
+	CU_ASSERT_EQUAL(found + (int64_t)queued, BURST);
+	store_close(&s);
+out:
+	arena_free(&a);
+	free(path);
+}
+
+/* Two deliveries, one deleted and one moved to Sent Items at once, while
+ * the indexer may or may not have reached them: the deleted one is never
+ * found, the moved one only in its new folder; then it is deleted too. */
+static void
+moved_and_deleted(struct arena *a)
+{
+	struct store_folder inbox, sent;
+	struct store_item *items, moved;
+	int64_t del = 0, mov = 0;
+	struct store *s;
+	size_t n = 0;
+	char q[512];
+
+	for (int i = 1; i <= 2; i++) {
+		snprintf(q, sizeof(q),
+			 "From: Carol <carol@partner.example>\r\n"
+			 "To: ada@example.org\r\nSubject: Blimp %d\r\n"
+			 "Message-ID: <b%d@partner.example>\r\n\r\n"
+			 "The blimp is grounded.\r\n",
+			 i, i);
+		CU_ASSERT_EQUAL_FATAL(
+			harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, q), 250);
+	}
+	s = easd_store(srv);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(store_folder_get_by_type(s, a, srv->ada_id,
+						 EAS_FOLDER_INBOX, &inbox),
+			STORE_OK);
+	CU_ASSERT_EQUAL(store_folder_get_by_type(s, a, srv->ada_id,
+						 EAS_FOLDER_SENT, &sent),
+			STORE_OK);
+	CU_ASSERT_EQUAL(store_item_list(s, a, srv->ada_id, inbox.id, 0, 1000,
+					false, &items, &n),
+			STORE_OK);
+	for (size_t i = 0; i < n; i++) {
+		const char *subj = items[i].meta.subject;
+
+		if (subj != NULL && strcmp(subj, "Blimp 1") == 0)
+			del = items[i].id;
+		else if (subj != NULL && strcmp(subj, "Blimp 2") == 0)
+			mov = items[i].id;
+	}
+	CU_ASSERT_EQUAL(store_item_delete(s, srv->ada_id, del, 0), STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_item_move(s, a, srv->ada_id, mov, sent.id, 0, &moved),
+		STORE_OK);
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "blimp"), "1");
+	snprintf(q, sizeof(q),
+		 "<And><airsync:CollectionId>%s</airsync:CollectionId>"
+		 "<FreeText>blimp</FreeText></And>",
+		 inbox.server_id);
+	CU_ASSERT_STRING_EQUAL(
+		at(mailbox(ada, a, q, NULL), 1, EAS_SEARCH_TOTAL), "0");
+	snprintf(q, sizeof(q),
+		 "<And><airsync:CollectionId>%s</airsync:CollectionId>"
+		 "<FreeText>blimp</FreeText></And>",
+		 sent.server_id);
+	CU_ASSERT_STRING_EQUAL(
+		at(mailbox(ada, a, q, NULL), 1, EAS_SEARCH_TOTAL), "1");
+	CU_ASSERT_EQUAL(store_item_delete(s, srv->ada_id, moved.id, 0),
+			STORE_OK);
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "blimp"), "0");
+	store_close(&s);
+}
+
+/* Deliveries are indexed by the indexer thread, in batches: a Search
+ * right after a delivery finds the message all the same (it indexes what
+ * its account has queued first), and a burst of deliveries acknowledged
+ * just before a kill -9 is each indexed or queued (the queue is written
+ * with the message), and indexed when easd starts again. Runs last: it
+ * restarts the server. */
+static void
+test_deferred_index(void)
+{
+	static const char msg[] =
+		"From: Carol <carol@partner.example>\r\nTo: ada@example.org\r\n"
+		"Subject: Zeppelin schedule\r\n"
+		"Message-ID: <z1@partner.example>\r\n\r\n"
+		"The zeppelin leaves at noon.\r\n";
+	struct arena *a = arena_new(4096);
+	struct store *s;
+	int64_t pending = -1, account = srv->ada_id;
+	char *dir;
+	int status;
+
+	CU_ASSERT_EQUAL_FATAL(harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, msg),
+			      250);
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "zeppelin"), "1");
+
+	for (int i = 0; i < BURST; i++) {
+		char m[512];
+
+		snprintf(m, sizeof(m),
+			 "From: Carol <carol@partner.example>\r\n"
+			 "To: ada@example.org\r\nSubject: Airship crew %d\r\n"
+			 "Message-ID: <a%d@partner.example>\r\n\r\n"
+			 "The airship crew meets at ten.\r\n",
+			 i, i);
+		CU_ASSERT_EQUAL_FATAL(
+			harness_lmtp_deliver(srv, HARNESS_ADA_EMAIL, m), 250);
+	}
+	kill(srv->pid, SIGKILL);
+	status = easd_stop_keep(&srv, &dir);
+	CU_ASSERT_EQUAL(status, 128 + SIGKILL);
+	indexed_or_queued(dir, account);
+	srv = easd_start_dir(dir, NULL);
+	free(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	/* indexed at start, without a search (bounded wait) */
+	s = easd_store(srv);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	for (int i = 0; i < 200 && pending != 0; i++) {
+		CU_ASSERT_EQUAL(store_search_pending_count(s, 0, &pending),
+				STORE_OK);
+		if (pending != 0)
+			usleep(50 * 1000);
+	}
+	store_close(&s);
+	CU_ASSERT_EQUAL(pending, 0);
+	eas_client_free(&ada);
+	ada = harness_client(srv, HARNESS_ADA, "ada-after-kill");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ada);
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "airship"), "20");
+	CU_ASSERT_STRING_EQUAL(total_of(ada, a, "zeppelin"), "1");
+	moved_and_deleted(a);
+	arena_free(&a);
+}
+
 static CU_TestInfo tests[] = {
 	{"GAL by first name, last name, address; bad input", test_gal},
 	{"Mailbox: corpus, folders, dates, Range, Total, syntax", test_mailbox},
@@ -786,6 +954,9 @@ static CU_TestInfo tests[] = {
 	{"Find at 16.1", test_find},
 	{"ResolveRecipients with MergedFreeBusy", test_resolve},
 	{"OPTIONS lists the commands", test_options},
+	{"indexed in batches: found at once, kept across kill -9, moved, "
+	 "deleted",
+	 test_deferred_index},
 	CU_TEST_INFO_NULL,
 };
 
