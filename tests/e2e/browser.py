@@ -20,6 +20,7 @@ import tempfile
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -43,8 +44,22 @@ def browser(profile):
               "--user-data-dir=" + profile):
         opts.add_argument(a)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
-                            options=opts)
+    # On a loaded machine chromedriver or Chromium may not come up the
+    # first time; a browser that never starts fails the test below.
+    for attempt in range(3):
+        try:
+            d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
+                                 options=opts)
+            break
+        except WebDriverException as e:
+            print("  chromium did not start (%s), again" % e.msg,
+                  flush=True)
+    else:
+        raise RuntimeError("chromium did not start three times")
+    # elements of a page still being parsed are waited for, not missed
+    d.implicitly_wait(30)
+    d.set_page_load_timeout(120)
+    return d
 
 
 def click(d, element):
@@ -53,6 +68,9 @@ def click(d, element):
     page = d.find_element(By.TAG_NAME, "html")
     element.click()
     WebDriverWait(d, 60).until(expected_conditions.staleness_of(page))
+    WebDriverWait(d, 60).until(
+        lambda d: d.execute_script("return document.readyState")
+        == "complete")
 
 
 def console_clean(d, page):
