@@ -95,6 +95,12 @@ struct sync_run {
 	const uint8_t *cache; /* request to cache, NULL = none */
 	size_t cache_len;
 	struct loop_guard loop;
+	/* a full request, encoded, that may be answered from memory next
+	 * time (server/standing.c); NULL = not such a request */
+	const uint8_t *request;
+	size_t request_len;
+	uint64_t token;	 /* standing_sync_begin() */
+	bool need_write; /* the last pass wrote */
 };
 
 /* What resolving a collection found. */
@@ -1837,7 +1843,7 @@ sync_park(struct sync_run *run, uint64_t seq)
 /* One pass over the collections: read-only first, the write transaction
  * only when something has to change. */
 static enum eas_cmd_result
-sync_execute(struct sync_run *run, struct wbxml_node **out_r)
+sync_pass(struct sync_run *run, struct wbxml_node **out_r)
 {
 	struct eas_req *req = run->req;
 	struct wbxml_node *root, *colls;
@@ -1848,6 +1854,7 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 	int64_t window_total = run->window_total;
 
 	*out_r = NULL;
+	run->need_write = false;
 	loop_guard_init(&run->loop, req);
 	/* Read the push counter before looking at the store (in a fresh
 	 * snapshot), so a change committed in between fires the waiter. */
@@ -1883,6 +1890,7 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 		run->cache = NULL;
 	}
 
+	run->need_write = need_write;
 	if (need_write) {
 		run->window_total = window_total;
 		if ((e = store_begin(req->store, true)) != STORE_OK)
@@ -1919,6 +1927,48 @@ sync_execute(struct sync_run *run, struct wbxml_node **out_r)
 		return sync_park(run, seq);
 	*out_r = no_change_answer(run);
 	return EAS_CMD_OK;
+}
+
+/* Whether the answer to run, just made by sync_pass, is one a repeat of
+ * the same request may get from memory: nothing to say, nothing written,
+ * and nothing in it that time alone changes (a FilterType window). */
+static bool
+sync_rememberable(const struct sync_run *run, enum eas_cmd_result r,
+		  const struct wbxml_node *out)
+{
+	if (run->request == NULL || r != EAS_CMD_OK || out != NULL ||
+	    run->wait_s > 0 || run->need_write)
+		return false;
+	for (size_t i = 0; i < run->ncolls; i++) {
+		const struct sync_coll *c = &run->colls[i];
+
+		if (c->resp != NULL || c->folder.id == 0 ||
+		    c->filter.since != 0)
+			return false;
+	}
+	return true;
+}
+
+static enum eas_cmd_result
+sync_execute(struct sync_run *run, struct wbxml_node **out_r)
+{
+	struct eas_req *req = run->req;
+	struct standing *sc = req->srv->standing;
+	enum eas_cmd_result r = sync_pass(run, out_r);
+	int64_t *folders;
+
+	if (!sync_rememberable(run, r, *out_r)) {
+		/* whatever it did to the device's sync state */
+		standing_sync_begin(sc, req->account.id, req->device_id);
+		return r;
+	}
+	folders = arena_alloc(req->arena, sizeof(int64_t) * run->ncolls);
+	for (size_t i = 0; i < run->ncolls; i++)
+		folders[i] = run->colls[i].folder.id;
+	standing_sync_set(sc, req->standing_gen, run->token, req->account.id,
+			  req->device_id, run->request, run->request_len,
+			  folders, run->ncolls);
+	return r;
 }
 
 static enum eas_cmd_result
@@ -2127,5 +2177,23 @@ cmd_sync(struct eas_req *req, const struct wbxml_node *in,
 	if (in != NULL && n > 0)
 		run->cache = cache_encode(req, cache_tree(a, settings, list, n),
 					  &run->cache_len);
+	/* A full request that got "no change" last time, and nothing it
+	 * names changed since: the same empty answer, without a read. */
+	if (run->cache != NULL && !partial && ncached == 0 &&
+	    run->wait_s == 0 &&
+	    (quirks_of_req(req) & QUIRK_NO_EMPTY_SYNC) == 0) {
+		run->request = run->cache;
+		run->request_len = run->cache_len;
+		if (standing_sync_unchanged(req->srv->standing,
+					    req->standing_gen, req->account.id,
+					    req->device_id, run->request,
+					    run->request_len)) {
+			log_debug("Sync of device %s: no change, from memory",
+				  req->device_id);
+			return EAS_CMD_OK;
+		}
+	}
+	run->token = standing_sync_begin(req->srv->standing, req->account.id,
+					 req->device_id);
 	return sync_execute(run, out_r);
 }

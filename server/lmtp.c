@@ -353,6 +353,7 @@ static void
 deliver_grouped(struct lmtp_session *s, struct lmtp_job *job)
 {
 	struct lmtp_server *srv = s->c->srv;
+	enum store_error e;
 
 	job->s = s;
 	job->done = false;
@@ -372,9 +373,12 @@ deliver_grouped(struct lmtp_session *s, struct lmtp_job *job)
 		srv->queue = NULL;
 		srv->queue_tail = &srv->queue;
 		pthread_mutex_unlock(&srv->group_mu);
-		if (store_batch(s->store, batch) != STORE_OK)
+		if ((e = store_batch(s->store, batch)) != STORE_OK) {
 			/* nothing of it was kept: each alone, as without
 			 * grouping */
+			log_info("lmtp: a batch failed (%s): each message "
+				 "stored alone",
+				 store_error_str(e));
 			for (struct lmtp_job *j = batch; j != NULL; j = j->next)
 				for (size_t i = 0; i < j->s->nrcpts; i++)
 					j->results[i] = mail_deliver(
@@ -382,6 +386,7 @@ deliver_grouped(struct lmtp_session *s, struct lmtp_job *job)
 						j->s->rcpts[i].account_id, 0,
 						j->item, j->s->envelope_from,
 						NULL);
+		}
 		pthread_mutex_lock(&srv->group_mu);
 		for (struct lmtp_job *j = batch, *next; j != NULL; j = next) {
 			next = j->next;

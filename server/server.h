@@ -176,6 +176,21 @@ bool standing_hierarchy_unchanged(struct standing *c, uint64_t gen,
 void standing_hierarchy_set(struct standing *c, uint64_t gen,
 			    int64_t account_id, const char *device_id,
 			    const char *key);
+/* The same for Sync: whether the device's last Sync with exactly this
+ * (encoded, full) request was answered with no change and none of its
+ * folders, the folder tree nor the device changed since. A Sync not
+ * answered so calls standing_sync_begin() when it begins (and when it
+ * ends): that forgets the request and returns the token that
+ * standing_sync_set() needs to remember a no-change answer. */
+bool standing_sync_unchanged(struct standing *c, uint64_t gen,
+			     int64_t account_id, const char *device_id,
+			     const uint8_t *request, size_t len);
+uint64_t standing_sync_begin(struct standing *c, int64_t account_id,
+			     const char *device_id);
+void standing_sync_set(struct standing *c, uint64_t gen, uint64_t token,
+		       int64_t account_id, const char *device_id,
+		       const uint8_t *request, size_t len,
+		       const int64_t *folders, size_t nfolders);
 
 /* autodiscover.c: answer a mobilesync Autodiscover request body. */
 int autodiscover_handle(struct eas_req *req);

@@ -19,7 +19,14 @@
  * A device entry also remembers the hierarchy key its last FolderSync was
  * answered "no change" with: until the account's folder tree changes
  * (HIERARCHY) or the device does, the same key gets the same answer
- * without a read. */
+ * without a read. Likewise the Sync request its last Sync was answered "no
+ * change" to (the whole request, encoded), with the folders it named: until
+ * one of them changes (FOLDER, counted per folder), the folder tree does
+ * or the device does, the same request gets the same empty answer. The
+ * device's own Syncs move its sync state without a notification: every
+ * Sync that is not answered this way forgets the request when it begins
+ * and when it ends, and a Sync remembers only if no other one of the
+ * device began since its own began (a token). */
 #include <glib.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -47,14 +54,27 @@ struct standing_account {
 struct standing_device {
 	struct store_device d; /* strings on the heap */
 	uint64_t expires;
-	char *hier_key; /* FolderSync with it: no change; NULL = unknown */
+	char *hier_key;	     /* FolderSync with it: no change; NULL = unknown */
+	uint64_t sync_token; /* of the Sync of the device that began last */
+	uint8_t *sync_req;   /* Sync request answered no change; NULL = none */
+	size_t sync_req_len;
+	size_t sync_nfolders;
+	int64_t *sync_folders;	   /* the folders it named */
+	uint64_t *sync_folder_gen; /* their change counts then */
+};
+
+struct standing_folder {
+	int64_t id;
+	uint64_t changes; /* FOLDER notifications seen */
 };
 
 struct standing {
 	pthread_mutex_t mu;
 	GHashTable *accounts; /* int64 id -> struct standing_account */
 	GHashTable *devices;  /* "account|deviceid" (lower case) -> ... */
+	GHashTable *folders;  /* int64 id -> struct standing_folder */
 	uint64_t gen;	      /* bumped by every change */
+	uint64_t sync_tokens; /* the last token given out */
 	struct store_subscription *sub;
 	uint64_t hits, misses;
 };
@@ -107,7 +127,32 @@ device_free(gpointer p)
 	DEVICE_STRINGS(FREE_ONE)
 #undef FREE_ONE
 	free(e->hier_key);
+	free(e->sync_req);
+	free(e->sync_folders);
+	free(e->sync_folder_gen);
 	free(e);
+}
+
+static void
+sync_forget(struct standing_device *e)
+{
+	free(e->sync_req);
+	free(e->sync_folders);
+	free(e->sync_folder_gen);
+	e->sync_req = NULL;
+	e->sync_req_len = 0;
+	e->sync_folders = NULL;
+	e->sync_folder_gen = NULL;
+	e->sync_nfolders = 0;
+}
+
+/* With c->mu held: the FOLDER notifications seen for folder id. */
+static uint64_t
+folder_changes(struct standing *c, int64_t id)
+{
+	struct standing_folder *f = g_hash_table_lookup(c->folders, &id);
+
+	return f != NULL ? f->changes : 0;
 }
 
 static char *
@@ -150,7 +195,28 @@ forget_hierarchy(gpointer key, gpointer value, gpointer data)
 	if (e->d.account_id == *account_id) {
 		free(e->hier_key);
 		e->hier_key = NULL;
+		sync_forget(e);
 	}
+}
+
+/* With c->mu held. */
+static void
+folder_changed(struct standing *c, int64_t id)
+{
+	struct standing_folder *f = g_hash_table_lookup(c->folders, &id);
+
+	if (f == NULL) {
+		/* past the bound all entries go, and with them every
+		 * remembered request that could read the counts */
+		if (g_hash_table_size(c->folders) >= STANDING_MAX) {
+			g_hash_table_remove_all(c->devices);
+			g_hash_table_remove_all(c->folders);
+		}
+		f = xcalloc(1, sizeof(*f));
+		f->id = id;
+		g_hash_table_insert(c->folders, &f->id, f);
+	}
+	f->changes++;
 }
 
 /* With c->mu held. */
@@ -160,6 +226,9 @@ forget(struct standing *c, const struct store_change *ch)
 	int64_t id;
 
 	switch (ch->what) {
+	case STORE_CHANGED_FOLDER:
+		folder_changed(c, ch->id);
+		break;
 	case STORE_CHANGED_HIERARCHY:
 		id = ch->account_id;
 		g_hash_table_foreach(c->devices, forget_hierarchy, &id);
@@ -205,6 +274,8 @@ standing_new(const char *db_path, const char **error_r)
 					    account_free);
 	c->devices = g_hash_table_new_full(g_str_hash, g_str_equal, free,
 					   device_free);
+	c->folders =
+		g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, free);
 	if (store_subscribe(db_path, false, changed, c, &c->sub, error_r) !=
 	    STORE_OK) {
 		standing_free(&c);
@@ -223,6 +294,7 @@ standing_free(struct standing **cp)
 	store_unsubscribe(&c->sub);
 	g_hash_table_destroy(c->accounts);
 	g_hash_table_destroy(c->devices);
+	g_hash_table_destroy(c->folders);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 	*cp = NULL;
@@ -490,6 +562,89 @@ standing_hierarchy_set(struct standing *c, uint64_t gen, int64_t account_id,
 		/* only if nothing changed since the request's snapshot */
 		e->hier_key =
 			key != NULL && c->gen == gen ? xstrdup(key) : NULL;
+	}
+	pthread_mutex_unlock(&c->mu);
+	free(k);
+}
+
+bool
+standing_sync_unchanged(struct standing *c, uint64_t gen, int64_t account_id,
+			const char *device_id, const uint8_t *request,
+			size_t len)
+{
+	struct standing_device *e;
+	char *k;
+	bool same;
+
+	if (!usable(c, gen) || device_id == NULL || request == NULL)
+		return false;
+	k = device_key(account_id, device_id);
+	pthread_mutex_lock(&c->mu);
+	e = device_entry(c, k, time_mono_ms());
+	same = e != NULL && e->sync_req != NULL && e->sync_req_len == len &&
+	       memcmp(e->sync_req, request, len) == 0;
+	for (size_t i = 0; same && i < e->sync_nfolders; i++)
+		same = folder_changes(c, e->sync_folders[i]) ==
+		       e->sync_folder_gen[i];
+	if (same)
+		c->hits++;
+	pthread_mutex_unlock(&c->mu);
+	free(k);
+	return same;
+}
+
+uint64_t
+standing_sync_begin(struct standing *c, int64_t account_id,
+		    const char *device_id)
+{
+	struct standing_device *e;
+	uint64_t token;
+	char *k;
+
+	if (c == NULL || device_id == NULL)
+		return 0;
+	k = device_key(account_id, device_id);
+	pthread_mutex_lock(&c->mu);
+	token = ++c->sync_tokens;
+	e = g_hash_table_lookup(c->devices, k);
+	if (e != NULL) {
+		sync_forget(e);
+		e->sync_token = token;
+	}
+	pthread_mutex_unlock(&c->mu);
+	free(k);
+	return token;
+}
+
+void
+standing_sync_set(struct standing *c, uint64_t gen, uint64_t token,
+		  int64_t account_id, const char *device_id,
+		  const uint8_t *request, size_t len, const int64_t *folders,
+		  size_t nfolders)
+{
+	struct standing_device *e;
+	char *k;
+
+	if (!usable(c, gen) || device_id == NULL || request == NULL ||
+	    token == 0)
+		return;
+	k = device_key(account_id, device_id);
+	pthread_mutex_lock(&c->mu);
+	e = device_entry(c, k, time_mono_ms());
+	/* only if nothing changed since the request's snapshot and no other
+	 * Sync of the device began since this one */
+	if (e != NULL && c->gen == gen && e->sync_token == token) {
+		sync_forget(e);
+		e->sync_req = xmalloc(len > 0 ? len : 1);
+		memcpy(e->sync_req, request, len);
+		e->sync_req_len = len;
+		e->sync_folders = xcalloc(nfolders + 1, sizeof(int64_t));
+		e->sync_folder_gen = xcalloc(nfolders + 1, sizeof(uint64_t));
+		for (size_t i = 0; i < nfolders; i++) {
+			e->sync_folders[i] = folders[i];
+			e->sync_folder_gen[i] = folder_changes(c, folders[i]);
+		}
+		e->sync_nfolders = nfolders;
 	}
 	pthread_mutex_unlock(&c->mu);
 	free(k);

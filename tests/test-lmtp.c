@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,9 +344,112 @@ test_lmtp_group_commit(void)
 	fixture_stop(&fx);
 }
 
+/* A message that cannot be stored in a batch fails the batch; each of its
+ * messages is then stored alone: the others still get their 250, stored
+ * once, and the bad one its failure (here: a recipient whose Inbox is
+ * gone, which fails however the message is delivered). Holds however the
+ * messages were grouped. */
+#define BAD_EVERY 5
+
+struct mixed_client {
+	pthread_t t;
+	int port, id, ok, failed;
+};
+
+static void *
+mixed_client_main(void *arg)
+{
+	struct mixed_client *c = arg;
+	int fd = lmtp_connect(c->port);
+	char line[512], msg[256];
+
+	if (fd < 0)
+		return NULL;
+	reply(fd, line, sizeof(line));
+	say(fd, "LHLO test\r\n");
+	reply_last(fd, line, sizeof(line));
+	for (int i = 0; i < GROUP_MSGS; i++) {
+		bool bad = i % BAD_EVERY == BAD_EVERY - 1;
+
+		say(fd, "MAIL FROM:<a@example.net>\r\n");
+		reply(fd, line, sizeof(line));
+		say(fd, bad ? "RCPT TO:<carl@example.org>\r\n"
+			    : "RCPT TO:<bob@example.org>\r\n");
+		reply(fd, line, sizeof(line));
+		say(fd, "DATA\r\n");
+		reply(fd, line, sizeof(line));
+		snprintf(msg, sizeof(msg),
+			 "Subject: mixed %d.%d\r\nMessage-ID: "
+			 "<m%d.%d@example.net>\r\n\r\nbody\r\n.\r\n",
+			 c->id, i, c->id, i);
+		say(fd, msg);
+		/* a wrong answer counts 100 */
+		if (strncmp(reply(fd, line, sizeof(line)), "250 2.0.0", 9) == 0)
+			c->ok += bad ? 100 : 1;
+		else
+			c->failed += bad ? 1 : 100;
+	}
+	say(fd, "QUIT\r\n");
+	reply(fd, line, sizeof(line));
+	close(fd);
+	return NULL;
+}
+
+static void
+test_lmtp_group_fallback(void)
+{
+	struct lmtp_fixture fx;
+	struct mixed_client c[GROUP_CONNS];
+	struct arena *a = arena_new(0);
+	struct store_folder inbox;
+	int64_t carl;
+	sqlite3 *db;
+	char sql[128];
+	int ok = 0, failed = 0, bad = GROUP_MSGS / BAD_EVERY;
+
+	CU_ASSERT_EQUAL_FATAL(fixture_start(&fx, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(store_account_add(fx.store, "carl",
+						"carl@example.org", "Carl",
+						"secret", &carl),
+			      STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_folder_get_by_type(fx.store, a, carl,
+						       EAS_FOLDER_INBOX,
+						       &inbox),
+			      STORE_OK);
+	/* a default folder cannot be deleted: its type goes, behind the
+	 * store's back */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE folders SET type = 12 WHERE id = %lld",
+		 (long long)inbox.id);
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(fx.db, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	for (int i = 0; i < GROUP_CONNS; i++) {
+		c[i] = (struct mixed_client){.port = lmtp_port(fx.srv),
+					     .id = i};
+		CU_ASSERT_EQUAL_FATAL(
+			pthread_create(&c[i].t, NULL, mixed_client_main, &c[i]),
+			0);
+	}
+	for (int i = 0; i < GROUP_CONNS; i++) {
+		pthread_join(c[i].t, NULL);
+		ok += c[i].ok;
+		failed += c[i].failed;
+	}
+	CU_ASSERT_EQUAL(ok, GROUP_CONNS * (GROUP_MSGS - bad));
+	CU_ASSERT_EQUAL(failed, GROUP_CONNS * bad);
+	/* every good one once */
+	CU_ASSERT_EQUAL(inbox_count(&fx), GROUP_CONNS * (GROUP_MSGS - bad));
+	arena_free(&a);
+	fixture_stop(&fx);
+}
+
 static CU_TestInfo lmtp_tests[] = {
 	{"deliveries over several connections at once (group commit)",
 	 test_lmtp_group_commit},
+	{"a failed batch: each message stored alone, none lost or twice",
+	 test_lmtp_group_fallback},
 	{"session with two recipients", test_lmtp_session},
 	{"oversized message is refused", test_lmtp_oversize},
 	{"long lines and bad sequences", test_lmtp_long_line},

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "test-main.h"
@@ -947,6 +948,86 @@ test_standing_foldersync_never_stale(void)
 	arena_free(&a);
 }
 
+/* A no-change Sync of contacts; -1 on failure, else the items it got. */
+static int
+contacts_sync(struct eas_client *c, struct arena *a, const char *cid)
+{
+	struct eas_sync_result r;
+
+	if (eas_client_sync(c, a, cid, NULL, &r) < 0 || r.status != 1)
+		return -1;
+	return (int)r.count;
+}
+
+/* A repeated no-change Sync is answered from memory (server/standing.c),
+ * but a change made right after it, by easctl in its own process or by
+ * another device of the account, is seen by the very next Sync. */
+static void
+test_standing_sync_never_stale(void)
+{
+	static const char vcard[] = "BEGIN:VCARD\r\nVERSION:3.0\r\n"
+				    "FN:Nora Nochange\r\n"
+				    "N:Nochange;Nora;;;\r\nEND:VCARD\r\n";
+	struct arena *a = arena_new(0);
+	struct eas_client *c = harness_client(srv, "bob", "NCSYNC");
+	struct eas_client *other = harness_client(srv, "bob", "NCOTHER");
+	const struct eas_folder *f;
+	struct wbxml_node *app;
+	char path[] = "/tmp/easd-ncsync-XXXXXX";
+	const char *import[] = {"import", "bob", path, NULL};
+	const char *sid = NULL;
+	char *cid;
+	int status = 0, fd, hits;
+	FILE *fp;
+
+	CU_ASSERT_FATAL(c != NULL && other != NULL);
+	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(c, a, &status), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(other, a, &status), 0);
+	f = eas_client_folder_by_type(c, 9);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	cid = strdup(f->server_id);
+	CU_ASSERT_FATAL(contacts_sync(c, a, cid) >= 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync_prime(other, a, cid), 0);
+
+	/* from memory after the first; then easctl imports a contact */
+	hits = harness_log_count(srv, "NCSYNC: no change, from memory");
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(contacts_sync(c, a, cid), 0);
+	/* (the log line may come just after the answer) */
+	CU_ASSERT(harness_wait_log(srv, "NCSYNC: no change, from memory",
+				   hits + 2, 10000) >= hits + 2);
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	fp = fdopen(fd, "w");
+	CU_ASSERT_FATAL(fp != NULL);
+	fputs(vcard, fp);
+	fclose(fp);
+	easctl_ok(import);
+	unlink(path);
+	CU_ASSERT_EQUAL(contacts_sync(c, a, cid), 1);
+
+	/* the same with another device's Add */
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(contacts_sync(c, a, cid), 0);
+	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add_text(a, app, EAS_CONTACTS_FIRSTNAME, "Otto");
+	wbxml_add_text(a, app, EAS_CONTACTS_LASTNAME, "Other");
+	CU_ASSERT_EQUAL(eas_client_add(other, a, cid, app, &sid, &status), 0);
+	CU_ASSERT_EQUAL(contacts_sync(c, a, cid), 1);
+
+	/* and with the other device deleting it */
+	for (int i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(contacts_sync(c, a, cid), 0);
+	CU_ASSERT_FATAL(sid != NULL);
+	CU_ASSERT_EQUAL(eas_client_delete(other, a, cid, sid, &status), 0);
+	CU_ASSERT_EQUAL(contacts_sync(c, a, cid), 1);
+	CU_ASSERT_EQUAL(contacts_sync(c, a, cid), 0);
+	free(cid);
+	eas_client_free(&other);
+	eas_client_free(&c);
+	arena_free(&a);
+}
+
 /* Ten wrong passwords lock the account from that address for a while:
  * even the right one is then answered 503 with Retry-After, and the
  * server logs it. Its own server, without the growing delay of failed
@@ -1010,6 +1091,8 @@ static CU_TestInfo frontend_tests[] = {
 	 test_standing_never_stale},
 	{"a no-change FolderSync from memory, never stale after easctl",
 	 test_standing_foldersync_never_stale},
+	{"a no-change Sync from memory, never stale after a change",
+	 test_standing_sync_never_stale},
 	{"failed logins lock the account from that address, not the address",
 	 test_login_throttle},
 	CU_TEST_INFO_NULL,
