@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "conv-int.h"
+#include "util.h"
 
 /* Which of the client's preferences to answer. A preference for the
  * native type wins; otherwise the first plain or HTML one; RTF and MIME are
@@ -208,4 +209,25 @@ conv_body_pref_parse(const struct wbxml_node *n, struct conv_body_pref *p)
 		p->preview = (int)v;
 	}
 	return 0;
+}
+
+void
+conv_body_prefs_from_options(const struct wbxml_node *options,
+			     struct conv_ctx *ctx)
+{
+	const struct wbxml_node *n;
+	int64_t v;
+
+	if (options == NULL)
+		return;
+	wbxml_foreach(options, n)
+	{
+		if (n->tag == EAS_AIRSYNC_MIMESUPPORT &&
+		    str_to_int64(wbxml_text(n), &v) == 0 && v >= 0 && v <= 2)
+			ctx->mime_support = (int)v;
+		if (n->tag == EAS_AIRSYNCBASE_BODYPREFERENCE &&
+		    ctx->nprefs < CONV_MAX_BODY_PREFS &&
+		    conv_body_pref_parse(n, &ctx->prefs[ctx->nprefs]) == 0)
+			ctx->nprefs++;
+	}
 }

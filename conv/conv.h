@@ -31,6 +31,12 @@ struct conv_body_pref {
 /* Read an airsyncbase:BodyPreference or BodyPartPreference element.
  * Returns 0, or -1 for a missing or out-of-range value. */
 int conv_body_pref_parse(const struct wbxml_node *n, struct conv_body_pref *p);
+struct conv_ctx;
+/* The BodyPreference elements and MIMESupport of an ItemOperations or
+ * Search Options (NULL: none) into ctx. An unreadable preference is
+ * skipped: the item then comes with the default body, not without one. */
+void conv_body_prefs_from_options(const struct wbxml_node *options,
+				  struct conv_ctx *ctx);
 
 struct conv_tz; /* conv-tz.h */
 

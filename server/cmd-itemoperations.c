@@ -30,29 +30,6 @@ struct io_parts {
 	unsigned n;
 };
 
-/* airsyncbase:BodyPreference elements and MIMESupport of an Options. */
-static void
-options_body_prefs(const struct wbxml_node *options, struct conv_ctx *ctx)
-{
-	const struct wbxml_node *n;
-	int64_t v;
-
-	if (options == NULL)
-		return;
-	wbxml_foreach(options, n)
-	{
-		if (n->tag == EAS_AIRSYNC_MIMESUPPORT &&
-		    str_to_int64(wbxml_text(n), &v) == 0 && v >= 0 && v <= 2)
-			ctx->mime_support = (int)v;
-		/* An unreadable preference is skipped: the item then comes
-		 * with the default body rather than not at all. */
-		if (n->tag == EAS_AIRSYNCBASE_BODYPREFERENCE &&
-		    ctx->nprefs < CONV_MAX_BODY_PREFS &&
-		    conv_body_pref_parse(n, &ctx->prefs[ctx->nprefs]) == 0)
-			ctx->nprefs++;
-	}
-}
-
 /* Look up an attachment of this account by FileReference. Returns 1 found,
  * 0 not found (or another account's), -1 unreadable. */
 static int
@@ -161,19 +138,52 @@ fetch_attachment(struct eas_req *req, const struct wbxml_node *fetch,
 	log_info("attachment %s (%s, %zu bytes) fetched", ref, name, len);
 }
 
+/* Class and Properties of a fetched item, converted as a Sync would
+ * (the device's zone and quirks, the folder's type, the Options' body
+ * preferences). Returns the ItemOperations status. */
+static int
+fetch_properties(struct eas_req *req, const struct wbxml_node *fetch,
+		 const struct store_item *item, int folder_type, const char *id,
+		 struct wbxml_node *rf)
+{
+	struct conv_ctx ctx;
+	struct wbxml_node *props;
+	const char *error;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.version = req->version;
+	ctx.item_server_id = item->server_id;
+	ctx.folder_type = folder_type;
+	ctx.date_tz = datezone_of(req);
+	quirks_conv_ctx(quirks_of_req(req), &ctx);
+	conv_body_prefs_from_options(
+		wbxml_child(fetch, EAS_ITEMOPERATIONS_OPTIONS), &ctx);
+	wbxml_add_text(req->arena, rf, EAS_AIRSYNC_CLASS,
+		       store_class_name(item->cls));
+	props = wbxml_add(req->arena, rf, EAS_ITEMOPERATIONS_PROPERTIES);
+	if (conv_to_eas(req->arena, item, &ctx, props, &error) < 0) {
+		log_error("item %s cannot be converted: %s", id, error);
+		props->child = props->last = NULL;
+		return IO_CONVERSION_FAILED;
+	}
+	return IO_OK;
+}
+
+static void
+set_status(struct eas_req *req, struct wbxml_node *status, int st)
+{
+	status->data = (const uint8_t *)arena_printf(req->arena, "%d", st);
+	status->len = strlen((const char *)status->data);
+}
+
 static void
 fetch_item(struct eas_req *req, const struct wbxml_node *fetch, const char *cid,
 	   const char *sid, struct wbxml_node *rf)
 {
-	const struct wbxml_node *opts =
-		wbxml_child(fetch, EAS_ITEMOPERATIONS_OPTIONS);
 	struct store_folder f;
 	struct store_item item;
-	struct conv_ctx ctx;
-	struct wbxml_node *status, *props;
-	const char *error;
+	struct wbxml_node *status;
 	enum store_error e;
-	int st = IO_OK;
 
 	status = wbxml_add(req->arena, rf, EAS_ITEMOPERATIONS_STATUS);
 	wbxml_add_text(req->arena, rf, EAS_AIRSYNC_COLLECTIONID, cid);
@@ -184,27 +194,14 @@ fetch_item(struct eas_req *req, const struct wbxml_node *fetch, const char *cid,
 				   true, &item);
 	if (e == STORE_OK && item.folder_id != f.id)
 		e = STORE_NOTFOUND;
-	if (e != STORE_OK) {
-		st = e == STORE_NOTFOUND ? IO_NOT_FOUND : IO_SERVER_ERROR;
-		goto out;
-	}
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.version = req->version;
-	ctx.item_server_id = item.server_id;
-	ctx.date_tz = datezone_of(req);
-	quirks_conv_ctx(quirks_of_req(req), &ctx);
-	options_body_prefs(opts, &ctx);
-	wbxml_add_text(req->arena, rf, EAS_AIRSYNC_CLASS,
-		       store_class_name(item.cls));
-	props = wbxml_add(req->arena, rf, EAS_ITEMOPERATIONS_PROPERTIES);
-	if (conv_to_eas(req->arena, &item, &ctx, props, &error) < 0) {
-		log_error("item %s cannot be converted: %s", sid, error);
-		st = IO_CONVERSION_FAILED;
-		props->child = props->last = NULL;
-	}
-out:
-	status->data = (const uint8_t *)arena_printf(req->arena, "%d", st);
-	status->len = strlen((const char *)status->data);
+	if (e != STORE_OK)
+		set_status(req, status,
+			   e == STORE_NOTFOUND ? IO_NOT_FOUND
+					       : IO_SERVER_ERROR);
+	else
+		set_status(
+			req, status,
+			fetch_properties(req, fetch, &item, f.type, sid, rf));
 }
 
 /* Fetch by search:LongId (a Search result): our LongIds are the items'
@@ -214,42 +211,27 @@ static void
 fetch_long_id(struct eas_req *req, const struct wbxml_node *fetch,
 	      const char *long_id, struct wbxml_node *rf)
 {
-	const struct wbxml_node *opts =
-		wbxml_child(fetch, EAS_ITEMOPERATIONS_OPTIONS);
 	struct store_item item;
 	struct store_folder f;
-	struct conv_ctx ctx;
-	struct wbxml_node *status, *props;
-	const char *error;
+	struct wbxml_node *status;
 	enum store_error e;
-	int st = IO_OK;
+	int type = 0;
 
 	status = wbxml_add(req->arena, rf, EAS_ITEMOPERATIONS_STATUS);
 	wbxml_add_text(req->arena, rf, EAS_SEARCH_LONGID, long_id);
 	e = store_item_get(req->store, req->arena, req->account.id, long_id,
 			   true, &item);
 	if (e != STORE_OK) {
-		st = e == STORE_NOTFOUND ? IO_NOT_FOUND : IO_SERVER_ERROR;
-		goto out;
+		set_status(req, status,
+			   e == STORE_NOTFOUND ? IO_NOT_FOUND
+					       : IO_SERVER_ERROR);
+		return;
 	}
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.version = req->version;
-	ctx.item_server_id = item.server_id;
 	if (store_folder_get_by_id(req->store, req->arena, req->account.id,
 				   item.folder_id, &f) == STORE_OK)
-		ctx.folder_type = f.type;
-	options_body_prefs(opts, &ctx);
-	wbxml_add_text(req->arena, rf, EAS_AIRSYNC_CLASS,
-		       store_class_name(item.cls));
-	props = wbxml_add(req->arena, rf, EAS_ITEMOPERATIONS_PROPERTIES);
-	if (conv_to_eas(req->arena, &item, &ctx, props, &error) < 0) {
-		log_error("item %s cannot be converted: %s", long_id, error);
-		st = IO_CONVERSION_FAILED;
-		props->child = props->last = NULL;
-	}
-out:
-	status->data = (const uint8_t *)arena_printf(req->arena, "%d", st);
-	status->len = strlen((const char *)status->data);
+		type = f.type;
+	set_status(req, status,
+		   fetch_properties(req, fetch, &item, type, long_id, rf));
 }
 
 /* EmptyFolderContents: every item of the folder, and with

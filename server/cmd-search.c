@@ -350,26 +350,6 @@ mq_build(struct mq_ctx *c, const struct wbxml_node *n, int depth)
 	}
 }
 
-static void
-mq_body_prefs(const struct wbxml_node *opts, struct conv_ctx *ctx)
-{
-	const struct wbxml_node *n;
-	int64_t v;
-
-	if (opts == NULL)
-		return;
-	wbxml_foreach(opts, n)
-	{
-		if (n->tag == EAS_AIRSYNC_MIMESUPPORT &&
-		    str_to_int64(wbxml_text(n), &v) == 0 && v >= 0 && v <= 2)
-			ctx->mime_support = (int)v;
-		if (n->tag == EAS_AIRSYNCBASE_BODYPREFERENCE &&
-		    ctx->nprefs < CONV_MAX_BODY_PREFS &&
-		    conv_body_pref_parse(n, &ctx->prefs[ctx->nprefs]) == 0)
-			ctx->nprefs++;
-	}
-}
-
 static int
 search_mailbox(struct eas_req *req, const struct wbxml_node *store,
 	       struct wbxml_node *out)
@@ -409,7 +389,7 @@ search_mailbox(struct eas_req *req, const struct wbxml_node *store,
 	}
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.version = req->version;
-	mq_body_prefs(opts, &ctx);
+	conv_body_prefs_from_options(opts, &ctx);
 	for (size_t i = 0; i < n; i++) {
 		struct wbxml_node *r =
 			wbxml_add(req->arena, out, EAS_SEARCH_RESULT);
