@@ -287,3 +287,42 @@ time_parse(const char *s, int64_t *t_r)
 	*t_r = (int64_t)t;
 	return 0;
 }
+
+int
+str_hex_val(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+str_url_decode(char *out, const char *s, size_t n)
+{
+	char *p = out;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int h, l;
+
+			if (i + 2 >= n)
+				return -1;
+			h = str_hex_val((unsigned char)s[i + 1]);
+			l = str_hex_val((unsigned char)s[i + 2]);
+			if (h < 0 || l < 0 || (h == 0 && l == 0))
+				return -1;
+			*p++ = (char)(h * 16 + l);
+			i += 2;
+		} else if (s[i] == '+') {
+			*p++ = ' ';
+		} else {
+			*p++ = s[i];
+		}
+	}
+	*p = '\0';
+	return 0;
+}

@@ -28,6 +28,12 @@ int64_t time_now(void);
 /* Parse a whole decimal string into *r. Returns 0 on success, -1 when the
  * string is empty, not a number, has trailing bytes or is out of range. */
 int str_to_int64(const char *s, int64_t *r);
+/* The value of one hex digit, or -1. */
+int str_hex_val(int c);
+/* Percent-decode s[0..n) ('+' is a space, as in a query string or a
+ * form) into out, which has room for n + 1 bytes; NUL-terminated. -1 when
+ * an escape is malformed or decodes to NUL (no value carries one). */
+int str_url_decode(char *out, const char *s, size_t n);
 int str_to_uint32(const char *s, uint32_t *r);
 
 /* ASCII case-insensitive comparison helpers. */

@@ -236,18 +236,6 @@ static const uint8_t goid_class[16] = {0x04, 0x00, 0x00, 0x00, 0x82, 0x00,
 				       0xE0, 0x00, 0x74, 0xC5, 0xB7, 0x10,
 				       0x1A, 0x82, 0xE0, 0x08};
 
-static int
-hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 const char *
 itip_global_obj_id(struct arena *a, const char *uid, int64_t rid)
 {
@@ -258,11 +246,11 @@ itip_global_obj_id(struct arena *a, const char *uid, int64_t rid)
 
 	/* an Outlook id in hex: its own bytes */
 	for (size_t i = 0; outlook && i < ulen; i++)
-		outlook = hex_val(uid[i]) >= 0;
+		outlook = str_hex_val(uid[i]) >= 0;
 	if (outlook) {
 		for (size_t i = 0; i < ulen; i += 2)
-			b[n++] = (uint8_t)(hex_val(uid[i]) << 4 |
-					   hex_val(uid[i + 1]));
+			b[n++] = (uint8_t)(str_hex_val(uid[i]) << 4 |
+					   str_hex_val(uid[i + 1]));
 		outlook = memcmp(b, goid_class, 16) == 0;
 	}
 	if (!outlook) {

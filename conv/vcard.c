@@ -191,18 +191,6 @@ parse_line(const char *s, size_t len, struct vcard_line *l)
 	return 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Undo quoted-printable (vCard 2.1) into a fresh arena string. */
 static void
 qp_decode(struct arena *a, struct vcard_line *l)
@@ -212,10 +200,10 @@ qp_decode(struct arena *a, struct vcard_line *l)
 
 	for (size_t i = 0; i < l->vlen; i++) {
 		if (l->value[i] == '=' && i + 2 < l->vlen &&
-		    hexval(l->value[i + 1]) >= 0 &&
-		    hexval(l->value[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(l->value[i + 1]) * 16 +
-					  hexval(l->value[i + 2]));
+		    str_hex_val(l->value[i + 1]) >= 0 &&
+		    str_hex_val(l->value[i + 2]) >= 0) {
+			out[o++] = (char)(str_hex_val(l->value[i + 1]) * 16 +
+					  str_hex_val(l->value[i + 2]));
 			i += 2;
 		} else if (l->value[i] == '=' && i + 1 == l->vlen) {
 			break;

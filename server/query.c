@@ -1,6 +1,5 @@
 /* The request query string in both forms (MS-ASHTTP 2.2.1.1.1): plain
  * "Cmd=Sync&User=..." and the base64-encoded binary form of 12.1+. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,44 +31,14 @@ static const char *const cmd_by_code[] = {
 	[23] = "Find",
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into the arena; '+' is a space. NULL when a
  * %-escape is malformed or decodes to NUL. */
 static char *
 url_decode(struct arena *a, const char *s, size_t n)
 {
-	char *out = arena_alloc(a, n + 1), *p = out;
+	char *out = arena_alloc(a, n + 1);
 
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			int h, l;
-
-			if (i + 2 >= n)
-				return NULL;
-			h = hexval((unsigned char)s[i + 1]);
-			l = hexval((unsigned char)s[i + 2]);
-			if (h < 0 || l < 0 || (h == 0 && l == 0))
-				return NULL;
-			*p++ = (char)(h * 16 + l);
-			i += 2;
-		} else if (s[i] == '+') {
-			*p++ = ' ';
-		} else {
-			*p++ = s[i];
-		}
-	}
-	*p = '\0';
-	return out;
+	return str_url_decode(out, s, n) == 0 ? out : NULL;
 }
 
 static void

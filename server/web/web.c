@@ -139,37 +139,14 @@ web_url_encode(struct web *w, const char *s)
 
 /* --- forms and queries --- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
+/* A malformed escape or a NUL (%00) makes the field unreadable: no
+ * browser sends one. */
 static char *
 url_decode(struct arena *a, const char *s, size_t n)
 {
-	char *r = arena_alloc(a, n + 1), *o = r;
+	char *r = arena_alloc(a, n + 1);
 
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '+') {
-			*o++ = ' ';
-		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-			   hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	/* A NUL from %00 ends the value: no field carries one. */
-	return r;
+	return str_url_decode(r, s, n) == 0 ? r : NULL;
 }
 
 /* application/x-www-form-urlencoded, as in a query string. */
@@ -186,14 +163,17 @@ parse_fields(struct arena *a, const char *s, size_t len,
 		const char *stop = amp != NULL ? amp : end;
 		const char *eq = memchr(s, '=', (size_t)(stop - s));
 
-		if (stop > s) {
+		const char *name = url_decode(
+			a, s, (size_t)((eq != NULL ? eq : stop) - s));
+		const char *value =
+			eq != NULL
+				? url_decode(a, eq + 1, (size_t)(stop - eq - 1))
+				: "";
+
+		if (stop > s && name != NULL && value != NULL) {
 			list = arena_grow(a, list, n, &cap, sizeof(*list));
-			list[n].name = url_decode(
-				a, s, (size_t)((eq != NULL ? eq : stop) - s));
-			list[n].value =
-				eq != NULL ? url_decode(a, eq + 1,
-							(size_t)(stop - eq - 1))
-					   : "";
+			list[n].name = name;
+			list[n].value = value;
 			n++;
 		}
 		s = stop + 1;
@@ -371,20 +351,6 @@ web_wipe_name(enum store_wipe wipe)
 		return "account-only wipe requested";
 	case STORE_WIPE_ACCOUNT_ACKNOWLEDGED:
 		return "account wiped (acknowledged)";
-	}
-	return "?";
-}
-
-const char *
-web_access_name(enum store_access access)
-{
-	switch (access) {
-	case STORE_ACCESS_ALLOWED:
-		return "allowed";
-	case STORE_ACCESS_BLOCKED:
-		return "blocked";
-	case STORE_ACCESS_QUARANTINED:
-		return "quarantined";
 	}
 	return "?";
 }
