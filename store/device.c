@@ -206,6 +206,20 @@ static const char *const access_names[] = {
 	[STORE_ACCESS_QUARANTINED] = "access quarantined",
 };
 
+const char *
+store_access_name(enum store_access access)
+{
+	switch (access) {
+	case STORE_ACCESS_ALLOWED:
+		return "allowed";
+	case STORE_ACCESS_BLOCKED:
+		return "blocked";
+	case STORE_ACCESS_QUARANTINED:
+		return "quarantined";
+	}
+	return "?";
+}
+
 static const char *const wipe_names[] = {
 	[STORE_WIPE_NONE] = "wipe cleared",
 	[STORE_WIPE_REQUESTED] = "wipe requested",

@@ -256,6 +256,8 @@ enum store_access {
 	STORE_ACCESS_BLOCKED = 1,
 	STORE_ACCESS_QUARANTINED = 2,
 };
+/* "allowed", "blocked", "quarantined": as easctl and the pages show it */
+const char *store_access_name(enum store_access access);
 
 enum store_wipe {
 	STORE_WIPE_NONE = 0,

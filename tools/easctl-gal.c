@@ -59,30 +59,6 @@ static const struct {
 	{"--department", STORE_GAL_DEPARTMENT},
 };
 
-static int
-fail(const char *what, enum store_error e)
-{
-	fprintf(stderr, "easctl: %s: %s\n", what, store_error_str(e));
-	return EX_FAIL;
-}
-
-static int
-account_of(struct store *s, struct arena *a, const char *name,
-	   struct store_account *acc)
-{
-	enum store_error e = store_account_by_address(s, a, name, acc);
-
-	if (e == STORE_NOTFOUND) {
-		fprintf(stderr, "easctl: unknown user '%s'\n", name);
-		return -1;
-	}
-	if (e != STORE_OK) {
-		fail("looking up the user", e);
-		return -1;
-	}
-	return 0;
-}
-
 /* --timezone: the zone of date-only values for devices whose own zone
  * is not known yet; stored like a policy, so devices provision again. */
 static int
@@ -92,7 +68,7 @@ set_zone(struct store *s, const struct store_account *acc, const char *zone)
 					      zone[0] != '\0' ? zone : NULL);
 
 	if (e != STORE_OK && !(e == STORE_NOTFOUND && zone[0] == '\0'))
-		return fail("setting the time zone", e);
+		return easctl_fail("setting the time zone", e);
 	if (zone[0] != '\0')
 		printf("time zone of %s: %s\n", acc->login, zone);
 	else
@@ -132,10 +108,10 @@ easctl_user_set(struct easctl *ctl, int argc, char **argv)
 		}
 	}
 	if ((s = easctl_store(ctl)) == NULL ||
-	    account_of(s, a, argv[1], &acc) < 0)
+	    easctl_account_of(s, a, argv[1], &acc) < 0)
 		goto out;
 	if ((e = store_begin(s, true)) != STORE_OK) {
-		rc = fail("locking the database", e);
+		rc = easctl_fail("locking the database", e);
 		goto out;
 	}
 	for (int i = 2; i < argc && e == STORE_OK; i++) {
@@ -194,10 +170,11 @@ easctl_user_set(struct easctl *ctl, int argc, char **argv)
 		e = store_commit(s);
 	if (e != STORE_OK) {
 		store_rollback(s);
-		rc = fail(e == STORE_INVALID ? "a value (control characters, "
-					       "or too long)"
-					     : "setting the properties",
-			  e);
+		rc = easctl_fail(e == STORE_INVALID
+					 ? "a value (control characters, "
+					   "or too long)"
+					 : "setting the properties",
+				 e);
 		goto out;
 	}
 	if (changed > 0 || zone == NULL)
@@ -298,7 +275,7 @@ gal_import(struct easctl *ctl, struct arena *a, const char *path)
 	}
 	if ((e = store_begin(s, true)) != STORE_OK) {
 		buf_deinit(&b);
-		return fail("locking the database", e);
+		return easctl_fail("locking the database", e);
 	}
 	while ((r = bundle_next(rd, &obj, &err)) == 1) {
 		struct store_gal_entry g;
@@ -330,7 +307,7 @@ gal_import(struct easctl *ctl, struct arena *a, const char *path)
 		e = store_commit(s);
 	if (e != STORE_OK) {
 		store_rollback(s);
-		return fail("publishing the contacts", e);
+		return easctl_fail("publishing the contacts", e);
 	}
 	printf("%d contact%s published%s\n", added, added == 1 ? "" : "s",
 	       skipped > 0 ? arena_printf(a, ", %d skipped", skipped) : "");
@@ -349,7 +326,7 @@ gal_list(struct easctl *ctl, struct arena *a)
 		return EX_FAIL;
 	e = store_gal_entry_list(s, a, &list, &n);
 	if (e != STORE_OK)
-		return fail("listing the contacts", e);
+		return easctl_fail("listing the contacts", e);
 	for (size_t i = 0; i < n; i++)
 		printf("%lld\t%s\t%s\t%s\n", (long long)list[i].entry_id,
 		       list[i].display_name,
@@ -390,7 +367,7 @@ easctl_gal(struct easctl *ctl, int argc, char **argv)
 				printf("%lld removed\n", (long long)n);
 				rc = 0;
 			} else {
-				rc = fail("removing", e);
+				rc = easctl_fail("removing", e);
 			}
 		}
 	} else {
@@ -421,18 +398,18 @@ easctl_search(struct easctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	if ((s = easctl_store(ctl)) == NULL ||
-	    (argc == 3 && account_of(s, a, argv[2], &acc) < 0))
+	    (argc == 3 && easctl_account_of(s, a, argv[2], &acc) < 0))
 		goto out;
 	if (strcmp(sub, "reindex") == 0) {
 		e = store_search_requeue(s, acc.id, &queued);
 		if (e != STORE_OK) {
-			rc = fail("queueing", e);
+			rc = easctl_fail("queueing", e);
 			goto out;
 		}
 	}
 	e = mail_search_index_pending(s, acc.id, SIZE_MAX, false, &done);
 	if (e != STORE_OK) {
-		rc = fail("indexing", e);
+		rc = easctl_fail("indexing", e);
 		goto out;
 	}
 	printf("%zu message%s indexed\n", done, done == 1 ? "" : "s");

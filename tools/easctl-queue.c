@@ -27,30 +27,6 @@ static const char usage_queue[] =
 	"  Messages waiting for the relay, one line per recipient: ID,\n"
 	"  sender, recipient, attempts, next attempt, last reply.\n";
 
-static int
-fail(const char *what, enum store_error e)
-{
-	fprintf(stderr, "easctl: %s: %s\n", what, store_error_str(e));
-	return EX_FAIL;
-}
-
-static int
-account_of(struct store *s, struct arena *a, const char *name,
-	   struct store_account *acc)
-{
-	enum store_error e = store_account_by_address(s, a, name, acc);
-
-	if (e == STORE_NOTFOUND) {
-		fprintf(stderr, "easctl: unknown user '%s'\n", name);
-		return -1;
-	}
-	if (e != STORE_OK) {
-		fail("looking up the user", e);
-		return -1;
-	}
-	return 0;
-}
-
 int
 easctl_alias(struct easctl *ctl, int argc, char **argv)
 {
@@ -74,7 +50,7 @@ easctl_alias(struct easctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	if ((s = easctl_store(ctl)) == NULL ||
-	    account_of(s, a, argv[2], &acc) < 0)
+	    easctl_account_of(s, a, argv[2], &acc) < 0)
 		goto out;
 	if (strcmp(sub, "list") == 0) {
 		const char **list;
@@ -82,7 +58,7 @@ easctl_alias(struct easctl *ctl, int argc, char **argv)
 
 		e = store_alias_list(s, a, acc.id, &list, &n);
 		if (e != STORE_OK) {
-			rc = fail("listing aliases", e);
+			rc = easctl_fail("listing aliases", e);
 			goto out;
 		}
 		printf("%s (primary)\n", acc.email);
@@ -98,7 +74,7 @@ easctl_alias(struct easctl *ctl, int argc, char **argv)
 			fprintf(stderr, "easctl: %s is not an address\n",
 				argv[3]);
 		else if (e != STORE_OK)
-			fail("adding the alias", e);
+			easctl_fail("adding the alias", e);
 		else {
 			printf("%s now receives and sends as %s\n", acc.login,
 			       argv[3]);
@@ -110,7 +86,7 @@ easctl_alias(struct easctl *ctl, int argc, char **argv)
 			fprintf(stderr, "easctl: %s has no alias %s\n",
 				acc.login, argv[3]);
 		else if (e != STORE_OK)
-			fail("removing the alias", e);
+			easctl_fail("removing the alias", e);
 		else {
 			printf("alias %s of %s removed\n", argv[3], acc.login);
 			rc = 0;
@@ -143,13 +119,13 @@ queue_list(struct store *s, struct arena *a, int argc, char **argv)
 	size_t n;
 
 	if (argc == 3) {
-		if (account_of(s, a, argv[2], &acc) < 0)
+		if (easctl_account_of(s, a, argv[2], &acc) < 0)
 			return EX_FAIL;
 		account = acc.id;
 	}
 	e = store_outbound_list(s, a, account, &list, &n);
 	if (e != STORE_OK)
-		return fail("reading the queue", e);
+		return easctl_fail("reading the queue", e);
 	printf("%-6s %-28s %-28s %-4s %-21s %s\n", "ID", "FROM", "TO", "TRY",
 	       "NEXT ATTEMPT", "LAST REPLY");
 	for (size_t i = 0; i < n; i++)
@@ -201,7 +177,7 @@ easctl_queue(struct easctl *ctl, int argc, char **argv)
 			fprintf(stderr, "easctl: no queue entry %lld\n",
 				(long long)id);
 		else if (e != STORE_OK)
-			fail("retrying", e);
+			easctl_fail("retrying", e);
 		else {
 			printf("%s due now\n",
 			       id == 0 ? "every queued message" : argv[2]);
@@ -213,7 +189,7 @@ easctl_queue(struct easctl *ctl, int argc, char **argv)
 			fprintf(stderr, "easctl: no queue entry %lld\n",
 				(long long)id);
 		else if (e != STORE_OK)
-			fail("deleting", e);
+			easctl_fail("deleting", e);
 		else {
 			printf("queue entry %lld deleted (not sent)\n",
 			       (long long)id);

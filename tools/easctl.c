@@ -267,6 +267,30 @@ lookup_folder(struct store *s, struct arena *a, int64_t account_id,
 	return 0;
 }
 
+int
+easctl_fail(const char *what, enum store_error e)
+{
+	fprintf(stderr, "easctl: %s: %s\n", what, store_error_str(e));
+	return EX_FAIL;
+}
+
+int
+easctl_account_of(struct store *s, struct arena *a, const char *name,
+		  struct store_account *acc)
+{
+	enum store_error e = store_account_by_address(s, a, name, acc);
+
+	if (e == STORE_NOTFOUND) {
+		fprintf(stderr, "easctl: unknown user '%s'\n", name);
+		return -1;
+	}
+	if (e != STORE_OK) {
+		easctl_fail("looking up the user", e);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 store_fail(const char *what, enum store_error e)
 {
@@ -660,20 +684,6 @@ static const char usage_device[] =
 	"      sent to it again\n";
 
 static const char *
-access_name(enum store_access x)
-{
-	switch (x) {
-	case STORE_ACCESS_ALLOWED:
-		return "allowed";
-	case STORE_ACCESS_BLOCKED:
-		return "blocked";
-	case STORE_ACCESS_QUARANTINED:
-		return "quarantined";
-	}
-	return "?";
-}
-
-static const char *
 wipe_name(enum store_wipe w)
 {
 	switch (w) {
@@ -866,7 +876,7 @@ device_list(struct easctl *ctl, struct arena *a, int argc, char **argv)
 		printf("  first seen:   %s\n", fmt_time(a, d->first_seen));
 		printf("  last seen:    %s\n", fmt_time(a, d->last_seen));
 		printf("  last command: %s\n", dash(d->last_command));
-		printf("  access:       %s\n", access_name(d->access));
+		printf("  access:       %s\n", store_access_name(d->access));
 		printf("  wipe:         %s\n", wipe_name(d->wipe));
 		if (print_wipe_history(s, a, d) < 0)
 			return EX_FAIL;
@@ -900,7 +910,7 @@ device_access(struct easctl *ctl, struct arena *a, int argc, char **argv,
 	if (e != STORE_OK)
 		return store_fail("changing the device", e);
 	printf("device %s of %s: %s\n", dev.device_id, acc.login,
-	       access_name(access));
+	       store_access_name(access));
 	return 0;
 }
 
@@ -1921,104 +1931,22 @@ static const char usage_main[] =
 typedef int easctl_cmd_fn(struct easctl *ctl, struct arena *a, int argc,
 			  char **argv);
 
-static int
-cmd_wbxml(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	if (easctl_wbxml == NULL) {
-		die_msg("the wbxml command is not built into this easctl");
-		return EX_FAIL;
-	}
-	return easctl_wbxml(ctl, argc, argv);
-}
-
-static int
-cmd_oof(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	return easctl_oof(ctl, argc, argv);
-}
-
-static int
-cmd_queue(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	return easctl_queue(ctl, argc, argv);
-}
-
-static int
-cmd_gal(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	return easctl_gal(ctl, argc, argv);
-}
-
-static int
-cmd_search(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	return easctl_search(ctl, argc, argv);
-}
-
-static int
-cmd_deliver(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	if (easctl_deliver == NULL) {
-		die_msg("the deliver command is not built into this easctl");
-		return EX_FAIL;
-	}
-	return easctl_deliver(ctl, argc, argv);
-}
-
-static int
-cmd_backup(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	return easctl_backup(ctl, argc, argv);
-}
-
-static int
-cmd_restore(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	return easctl_restore(ctl, argc, argv);
-}
-
-static int
-cmd_check(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	return easctl_check(ctl, argc, argv);
-}
-
-static int
-cmd_debug(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	return easctl_debug(ctl, argc, argv);
-}
-
-static int
-cmd_top(struct easctl *ctl, struct arena *a, int argc, char **argv)
-{
-	(void)a;
-	return easctl_top(ctl, argc, argv);
-}
-
+/* Commands written in this file take the arena; those of easctl-*.c
+ * (tool) only argc/argv. A weak tool that is not linked in is NULL. */
 static const struct {
 	const char *name;
 	easctl_cmd_fn *fn;
+	int (*tool)(struct easctl *ctl, int argc, char **argv);
 } commands[] = {
-	{"init", cmd_init},	  {"user", cmd_user},
-	{"device", cmd_device},	  {"policy", cmd_policy},
-	{"import", cmd_import},	  {"export", cmd_export},
-	{"stats", cmd_stats},	  {"queue", cmd_queue},
-	{"oof", cmd_oof},	  {"wbxml", cmd_wbxml},
-	{"deliver", cmd_deliver}, {"gal", cmd_gal},
-	{"search", cmd_search},	  {"backup", cmd_backup},
-	{"restore", cmd_restore}, {"check", cmd_check},
-	{"debug", cmd_debug},	  {"top", cmd_top},
+	{"init", cmd_init, NULL},	   {"user", cmd_user, NULL},
+	{"device", cmd_device, NULL},	   {"policy", cmd_policy, NULL},
+	{"import", cmd_import, NULL},	   {"export", cmd_export, NULL},
+	{"stats", cmd_stats, NULL},	   {"queue", NULL, easctl_queue},
+	{"oof", NULL, easctl_oof},	   {"wbxml", NULL, easctl_wbxml},
+	{"deliver", NULL, easctl_deliver}, {"gal", NULL, easctl_gal},
+	{"search", NULL, easctl_search},   {"backup", NULL, easctl_backup},
+	{"restore", NULL, easctl_restore}, {"check", NULL, easctl_check},
+	{"debug", NULL, easctl_debug},	   {"top", NULL, easctl_top},
 };
 
 int
@@ -2026,7 +1954,7 @@ main(int argc, char **argv)
 {
 	struct easctl ctl = {.data_dir = "./var"};
 	struct arena *a;
-	int i = 1, rc = EX_USAGE;
+	int i = 1, rc = EX_FAIL;
 
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
@@ -2061,11 +1989,19 @@ main(int argc, char **argv)
 	a = arena_new(64 * 1024);
 	for (size_t k = 0; k < N_ELEMENTS(commands); k++)
 		if (strcmp(commands[k].name, argv[i]) == 0) {
-			rc = commands[k].fn(&ctl, a, argc - i, argv + i);
+			if (commands[k].fn != NULL)
+				rc = commands[k].fn(&ctl, a, argc - i,
+						    argv + i);
+			else if (commands[k].tool != NULL)
+				rc = commands[k].tool(&ctl, argc - i, argv + i);
+			else
+				die_msg("the %s command is not built into this "
+					"easctl",
+					argv[i]);
 			goto done;
 		}
 	die_msg("unknown command '%s'", argv[i]);
-	usage_out(usage_main, EX_USAGE);
+	rc = usage_out(usage_main, EX_USAGE);
 done:
 	arena_free(&a);
 	store_close(&ctl.store);

@@ -17,6 +17,12 @@ struct easctl {
  * servers learn of every commit through the store's change
  * notification. */
 struct store *easctl_store(struct easctl *ctl);
+/* "easctl: WHAT: the store's error" on stderr; returns exit status 1. */
+int easctl_fail(const char *what, enum store_error e);
+/* The account with this login or address (aliases too) into *acc, or -1
+ * after saying why on stderr. */
+int easctl_account_of(struct store *s, struct arena *a, const char *name,
+		      struct store_account *acc);
 
 /* Subcommands in their own files. argv[0] is the subcommand name
  * ("wbxml", "deliver"); they print their own errors and --help and return

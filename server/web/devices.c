@@ -134,8 +134,9 @@ web_devices(struct web *w)
 			   login, (long long)d->id, d->device_id,
 			   d->device_type, d->info.model, d->info.os,
 			   d->protocol_version, web_time(w, d->last_seen),
-			   policy_state(d), web_access_name(d->access),
-			   web_access_name(d->access), web_wipe_name(d->wipe));
+			   policy_state(d), store_access_name(d->access),
+			   store_access_name(d->access),
+			   web_wipe_name(d->wipe));
 	}
 	web_printf(w, "</tbody></table></div>\n<p>%zu of %zu devices.</p>\n",
 		   shown, n);
@@ -418,7 +419,7 @@ web_device(struct web *w)
 	row(w, "First seen", web_time(w, d.first_seen));
 	row(w, "Last seen", web_time(w, d.last_seen));
 	row(w, "Policy", policy_state(&d));
-	row(w, "Access", web_access_name(d.access));
+	row(w, "Access", store_access_name(d.access));
 	row(w, "Wipe", wipe_state(w, &d));
 	web_printf(w, "</table>\n");
 	if (store_sync_list(w->store, w->arena, d.id, &syncs, &nsync) ==

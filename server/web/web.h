@@ -95,7 +95,6 @@ void web_store_error(struct web *w, enum store_error e, const char *what);
 const char *web_time(struct web *w, int64_t t);
 /* "requested", "acknowledged"... of a device's wipe state. */
 const char *web_wipe_name(enum store_wipe wipe);
-const char *web_access_name(enum store_access access);
 /* Who a change is recorded as in the device's history: "web:LOGIN". */
 const char *web_origin(struct web *w);
 
