@@ -899,6 +899,36 @@ draft_change(struct coll_work *w, const char *sid,
 	return 0;
 }
 
+/* Conflict (MS-ASCMD 2.2.3.34): somebody else changed the item after
+ * the version this device holds. With server-wins the server's version
+ * goes back to the device and 1 is returned (the caller answers Status 7);
+ * 0 when the device's command applies; -1 on a store error (*e). */
+static int
+server_wins(struct coll_work *w, const struct store_item *old,
+	    enum store_error *e)
+{
+	struct eas_req *req = w->run->req;
+	struct sync_coll *c = w->c;
+	int64_t held;
+
+	*e = store_sync_held(req->store, c->st.id, old->id, &held);
+	if (*e == STORE_NOTFOUND) {
+		held = old->modseq;
+		*e = STORE_OK;
+	}
+	if (*e != STORE_OK)
+		return -1;
+	if (old->modseq <= held || old->origin_device == req->device.id ||
+	    c->opts.conflict == 0)
+		return 0;
+	if (send_item(w, EAS_AIRSYNC_CHANGE, old) == 0) {
+		FATAL(store_sync_mark(req->store, c->st.id, old->id,
+				      old->modseq, true));
+		w->conflicts[w->nconflicts++] = old->id;
+	}
+	return 1;
+}
+
 /* Change or Delete of one occurrence (16.x, airsyncbase:InstanceId as a
  * child of the command, MS-ASAIRS 2.2.2.25): the series is updated, not
  * replaced or deleted. */
@@ -916,7 +946,7 @@ cmd_instance(struct coll_work *w, const struct wbxml_node *cmd,
 			: NULL;
 	struct store_item old, item, now;
 	const char *error = NULL;
-	int64_t instance = 0, held;
+	int64_t instance = 0;
 
 	*e = store_item_get(req->store, req->arena, req->account.id, sid, true,
 			    &old);
@@ -932,25 +962,14 @@ cmd_instance(struct coll_work *w, const struct wbxml_node *cmd,
 	}
 	if (*e != STORE_OK)
 		return -1;
-	*e = store_sync_held(req->store, c->st.id, old.id, &held);
-	if (*e == STORE_NOTFOUND) {
-		held = old.modseq;
-		*e = STORE_OK;
-	}
-	if (*e != STORE_OK)
+	switch (server_wins(w, &old, e)) {
+	case -1:
 		return -1;
-	if (old.modseq > held && old.origin_device != req->device.id &&
-	    c->opts.conflict != 0) {
-		/* the series changed elsewhere: server wins, as for a
-		 * Change of the whole item */
+	case 1:
+		/* the series changed elsewhere, as for the whole item */
 		if (time_parse(iid, &instance) < 0)
 			instance = 0;
 		reply_instance(w, cmd->tag, sid, instance, SYNC_ST_CONFLICT);
-		if (send_item(w, EAS_AIRSYNC_CHANGE, &old) == 0) {
-			FATAL(store_sync_mark(req->store, c->st.id, old.id,
-					      old.modseq, true));
-			w->conflicts[w->nconflicts++] = old.id;
-		}
 		return 0;
 	}
 	if (conv_instance_from_eas(req->arena, c->cls, iid, appdata, &w->ctx,
@@ -997,7 +1016,6 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 	const struct wbxml_node *appdata =
 		wbxml_child(cmd, EAS_AIRSYNC_APPLICATIONDATA);
 	struct store_item old, item, now;
-	int64_t held;
 	const char *error = NULL;
 	int r;
 
@@ -1018,24 +1036,11 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 	if (*e != STORE_OK)
 		return -1;
 
-	/* Conflict: somebody else changed the item after the version this
-	 * device holds (MS-ASCMD 2.2.3.34 Conflict). */
-	*e = store_sync_held(req->store, c->st.id, old.id, &held);
-	if (*e == STORE_NOTFOUND) {
-		held = old.modseq;
-		*e = STORE_OK;
-	}
-	if (*e != STORE_OK)
+	switch (server_wins(w, &old, e)) {
+	case -1:
 		return -1;
-	if (old.modseq > held && old.origin_device != req->device.id &&
-	    c->opts.conflict != 0) {
-		/* Server wins: report 7 and send the server's version. */
+	case 1:
 		reply(w, EAS_AIRSYNC_CHANGE, NULL, sid, SYNC_ST_CONFLICT);
-		if (send_item(w, EAS_AIRSYNC_CHANGE, &old) == 0) {
-			FATAL(store_sync_mark(req->store, c->st.id, old.id,
-					      old.modseq, true));
-			w->conflicts[w->nconflicts++] = old.id;
-		}
 		return 0;
 	}
 
