@@ -45,8 +45,9 @@ void random_bytes(void *buf, size_t n);
 /* A random non-zero 32-bit number. */
 uint32_t random_u32_nonzero(void);
 
-/* Base64 (RFC 4648, standard alphabet, with padding). encode writes a NUL
- * terminated string of base64_encoded_len(n) bytes. decode accepts padded or
+/* Base64 (RFC 4648, standard alphabet, with padding). encode writes a
+ * string of base64_encoded_len(n) characters and its NUL: out must hold
+ * base64_encoded_len(n) + 1 bytes. decode accepts padded or
  * unpadded input, ignores nothing else, and returns the decoded length or -1
  * on an invalid character or length; out must hold base64_decoded_max(n). */
 size_t base64_encoded_len(size_t n);

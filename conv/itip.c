@@ -280,7 +280,7 @@ itip_global_obj_id(struct arena *a, const char *uid, int64_t rid)
 	} else if (n >= 20) {
 		memset(b + 16, 0, 4);
 	}
-	out = arena_alloc(a, base64_encoded_len(n));
+	out = arena_alloc(a, base64_encoded_len(n) + 1);
 	base64_encode(b, n, out);
 	return out;
 }

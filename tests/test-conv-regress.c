@@ -24,6 +24,9 @@
 #define LLVMFuzzerTestOneInput fuzz_mime_one
 #include "fuzz/fuzz-mime.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_itip_one
+#include "fuzz/fuzz-itip.c"
+#undef LLVMFuzzerTestOneInput
 
 static struct arena *A;
 
@@ -191,6 +194,8 @@ test_replay(void)
 	CU_ASSERT(replay_dir("vcard", fuzz_vcard_one) > 0);
 	CU_ASSERT(replay_dir("ical", fuzz_ical_one) > 0);
 	CU_ASSERT(replay_dir("mime", fuzz_mime_one) > 0);
+	/* fuzz-itip: the GlobalObjId's base64 had no room for its NUL */
+	CU_ASSERT(replay_dir("itip", fuzz_itip_one) > 0);
 }
 
 static CU_TestInfo regress_tests[] = {
