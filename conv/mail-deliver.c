@@ -76,8 +76,7 @@ mail_deliver(struct store *s, struct arena *a, int64_t account_id,
 	 * indexer in batches (FTS5 writes a segment per commit: one per
 	 * delivery would cost more than the delivery) or by the account's
 	 * next search, whichever comes first. */
-	if (folder.type != EAS_FOLDER_INBOX ||
-	    mail_calendar_text(a, &item, &(size_t){0}) == NULL) {
+	if (folder.type != EAS_FOLDER_INBOX || !mail_has_calendar(a, &item)) {
 		e = store_item_add(s, a, account_id, folder.id, &item, 0);
 		if (e == STORE_OK && stored_r != NULL)
 			*stored_r = item;

@@ -1538,6 +1538,16 @@ mail_plain_text(struct arena *a, const struct store_item *item,
 	return mail_html_to_text(a, html, hl, len_r);
 }
 
+bool
+mail_has_calendar(struct arena *a, const struct store_item *item)
+{
+	struct mail_info mi;
+	const char *error;
+
+	return item->cls == STORE_CLASS_EMAIL &&
+	       mail_info_get(a, item, &mi, &error) == 0 && mi.cal.present;
+}
+
 const char *
 mail_calendar_text(struct arena *a, const struct store_item *item,
 		   size_t *len_r)

@@ -71,6 +71,9 @@ enum store_error mail_deliver(struct store *s, struct arena *a,
 /* The iCalendar text (UTF-8, in a) of a meeting message: an invitation,
  * a reply or a cancellation that could be read at delivery. NULL for
  * any other message. */
+/* Whether the message carries a text/calendar part (read from the
+ * item's extra, without decoding the part). */
+bool mail_has_calendar(struct arena *a, const struct store_item *item);
 const char *mail_calendar_text(struct arena *a, const struct store_item *item,
 			       size_t *len_r);
 /* What the search index gets of a stored message (strings in a):
