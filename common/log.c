@@ -312,9 +312,22 @@ escape_into(char *out, size_t size, const char *s)
 
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';
 	     p++) {
+		const unsigned char *run = p;
 		char esc[8];
 		size_t n = 0;
 
+		/* Most lines need no escape at all: copy the run of bytes
+		 * that stand for themselves at once. */
+		while (*p >= 0x20 && *p != 0x7f && *p != 0xc2)
+			p++;
+		if (p > run) {
+			n = EAS_MIN((size_t)(p - run), size - 1 - o);
+			memcpy(out + o, run, n);
+			o += n;
+			if (o == size - 1 || *p == '\0')
+				break;
+			n = 0;
+		}
 		if (*p == '\n' || *p == '\r' || *p == '\t') {
 			esc[n++] = '\\';
 			esc[n++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
