@@ -175,16 +175,22 @@ arena_memdup(struct arena *a, const void *p, size_t n)
 char *
 arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 {
+	char small[256];
 	va_list ap2;
 	int n;
 	char *p;
 
+	/* Most strings are short: one formatting pass into the stack and a
+	 * copy, a second pass only for the long ones. */
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(small, sizeof(small), fmt, ap2);
 	va_end(ap2);
 	eas_assert(n >= 0);
 	p = arena_alloc(a, (size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	if ((size_t)n < sizeof(small))
+		memcpy(p, small, (size_t)n + 1);
+	else
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
 	return p;
 }
 

@@ -355,19 +355,34 @@ escape_into(char *out, size_t size, const char *s)
 	out[o] = '\0';
 }
 
-/* Format one line (stamp, level, context, message, all escaped) into
- * line, which has room for LOG_LINE_MAX * 4 + 64 bytes; its length. */
+/* The thread's context and ": " at the start of raw; their length. The
+ * context is shorter than raw (log_ctx_set cuts it). */
 static size_t
-format_line(char *line, enum log_level level, const char *fmt, va_list ap,
+ctx_prefix(char *raw)
+{
+	size_t n = strlen(log_ctx);
+
+	memcpy(raw, log_ctx, n);
+	if (n > 0) {
+		raw[n++] = ':';
+		raw[n++] = ' ';
+	}
+	return n;
+}
+
+/* Stamp, level and the escaped raw message into line, which has room for
+ * LOG_LINE_MAX * 4 + 64 bytes; its length. No printf: a request's access
+ * line is formatted on its thread. */
+static size_t
+finish_line(char *line, enum log_level level, const char *raw,
 	    size_t *msg_off_r)
 {
 	static _Thread_local char stamp[32];
 	static _Thread_local time_t stamp_sec = -1;
-	char raw[LOG_LINE_MAX];
 	struct timespec ts;
 	struct tm tm;
-	size_t o;
-	int n;
+	size_t o, n;
+	long ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	if (ts.tv_sec != stamp_sec) {
@@ -376,19 +391,37 @@ format_line(char *line, enum log_level level, const char *fmt, va_list ap,
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 		stamp_sec = ts.tv_sec;
 	}
-	n = snprintf(raw, sizeof(raw), "%s%s", log_ctx,
-		     log_ctx[0] != '\0' ? ": " : "");
-	if (n < 0 || (size_t)n >= sizeof(raw))
-		n = 0;
-	vsnprintf(raw + n, sizeof(raw) - (size_t)n, fmt, ap);
-	n = snprintf(line, 64, "%s.%03ldZ %s ", stamp, ts.tv_nsec / 1000000,
-		     level_names[level]);
-	o = n > 0 ? (size_t)n : 0;
+	o = strlen(stamp);
+	memcpy(line, stamp, o);
+	ms = ts.tv_nsec / 1000000;
+	line[o++] = '.';
+	line[o++] = (char)('0' + ms / 100);
+	line[o++] = (char)('0' + ms / 10 % 10);
+	line[o++] = (char)('0' + ms % 10);
+	line[o++] = 'Z';
+	line[o++] = ' ';
+	n = strlen(level_names[level]);
+	memcpy(line + o, level_names[level], n);
+	o += n;
+	line[o++] = ' ';
 	*msg_off_r = o;
 	escape_into(line + o, LOG_LINE_MAX * 4, raw);
 	o += strlen(line + o);
 	line[o++] = '\n';
 	return o;
+}
+
+/* Format one line (stamp, level, context, message, all escaped) into
+ * line, which has room for LOG_LINE_MAX * 4 + 64 bytes; its length. */
+static size_t
+format_line(char *line, enum log_level level, const char *fmt, va_list ap,
+	    size_t *msg_off_r)
+{
+	char raw[LOG_LINE_MAX];
+	size_t n = ctx_prefix(raw);
+
+	vsnprintf(raw + n, sizeof(raw) - n, fmt, ap);
+	return finish_line(line, level, raw, msg_off_r);
 }
 
 void
@@ -419,19 +452,17 @@ log_msg(enum log_level level, const char *fmt, ...)
 		log_flush();
 }
 
-void
-log_access(const char *fmt, ...)
+static bool
+access_on(void)
 {
-	char line[LOG_LINE_MAX * 4 + 64];
-	va_list ap;
-	size_t n, off;
+	return log_enabled(LOG_INFO) &&
+	       __atomic_load_n(&lw.sinks[SINK_ACCESS].fd, __ATOMIC_RELAXED) >=
+		       0;
+}
 
-	if (!log_enabled(LOG_INFO) ||
-	    __atomic_load_n(&lw.sinks[SINK_ACCESS].fd, __ATOMIC_RELAXED) < 0)
-		return;
-	va_start(ap, fmt);
-	n = format_line(line, LOG_INFO, fmt, ap, &off);
-	va_end(ap);
+static void
+access_emit(char *line, size_t n, size_t off)
+{
 	if (log_sink_syslog() &&
 	    __atomic_load_n(&lw.sinks[SINK_ACCESS].fd, __ATOMIC_RELAXED) == 2) {
 		line[n - 1] = '\0';
@@ -439,6 +470,43 @@ log_access(const char *fmt, ...)
 		return;
 	}
 	emit(SINK_ACCESS, line, n);
+}
+
+void
+log_access(const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX * 4 + 64];
+	va_list ap;
+	size_t n, off;
+
+	if (!access_on())
+		return;
+	va_start(ap, fmt);
+	n = format_line(line, LOG_INFO, fmt, ap, &off);
+	va_end(ap);
+	access_emit(line, n, off);
+}
+
+bool
+log_access_enabled(void)
+{
+	return access_on();
+}
+
+void
+log_access_text(const char *text)
+{
+	char line[LOG_LINE_MAX * 4 + 64], raw[LOG_LINE_MAX];
+	size_t n, off, len;
+
+	if (!access_on())
+		return;
+	n = ctx_prefix(raw);
+	len = EAS_MIN(strlen(text), sizeof(raw) - 1 - n);
+	memcpy(raw + n, text, len);
+	raw[n + len] = '\0';
+	n = finish_line(line, LOG_INFO, raw, &off);
+	access_emit(line, n, off);
 }
 
 void

@@ -5,6 +5,7 @@
 #ifndef EASD_LOG_H
 #define EASD_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
@@ -41,6 +42,10 @@ void log_flush(void);
 int log_access_set(const char *where, const char **error_r);
 /* One access-log line (info level, with the thread's context). */
 void log_access(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for a line already put together (no printf on the request's
+ * thread), and whether log_access writes anywhere at all. */
+void log_access_text(const char *text);
+bool log_access_enabled(void);
 
 /* Log one line. Control characters in the result (in the context, the
  * format or any argument) are escaped (\n, \x1b, ...): a line of the log

@@ -326,3 +326,26 @@ str_url_decode(char *out, const char *s, size_t n)
 	*p = '\0';
 	return 0;
 }
+
+size_t
+str_put(char *b, size_t o, size_t cap, const char *s)
+{
+	size_t n = EAS_MIN(strlen(s), cap - 1 - o);
+
+	memcpy(b + o, s, n);
+	b[o + n] = '\0';
+	return o + n;
+}
+
+size_t
+str_put_u(char *b, size_t o, size_t cap, unsigned long long v)
+{
+	char d[24];
+	size_t i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return str_put(b, o, cap, d + i);
+}

@@ -34,6 +34,12 @@ int str_hex_val(int c);
  * form) into out, which has room for n + 1 bytes; NUL-terminated. -1 when
  * an escape is malformed or decodes to NUL (no value carries one). */
 int str_url_decode(char *out, const char *s, size_t n);
+/* Put a line together in b (cap > 0 bytes, NUL included) without printf:
+ * append s, or v in decimal, at offset o (cut at the end; b stays NUL
+ * terminated) and return the new offset. For lines made on every
+ * request, where printf would be most of their cost. */
+size_t str_put(char *b, size_t o, size_t cap, const char *s);
+size_t str_put_u(char *b, size_t o, size_t cap, unsigned long long v);
 int str_to_uint32(const char *s, uint32_t *r);
 
 /* ASCII case-insensitive comparison helpers. */

@@ -104,15 +104,24 @@ respond(struct eas_req *req, const struct wbxml_node *tree)
 	http_add_header(hr, "Cache-Control", "private");
 	for (struct eas_header *h = req->headers; h != NULL; h = h->next)
 		http_add_header(hr, h->name, h->value);
-	hr->log_fields = arena_printf(
-		req->arena, "user=%s device=%s type=%s cmd=%s v=%s",
-		req->account.login != NULL
-			? req->account.login
-			: (req->user != NULL ? req->user : "-"),
-		req->device_id != NULL ? req->device_id : "-",
-		req->device_type != NULL ? req->device_type : "-",
-		req->cmd != NULL ? req->cmd : "-",
-		req->version_str != NULL ? req->version_str : "-");
+	if (log_access_enabled()) {
+		static const char *const names[] = {
+			"user=", " device=", " type=", " cmd=", " v="};
+		const char *v[] = {req->account.login != NULL
+					   ? req->account.login
+					   : req->user,
+				   req->device_id, req->device_type, req->cmd,
+				   req->version_str};
+		char line[768];
+		size_t o = 0;
+
+		for (size_t i = 0; i < N_ELEMENTS(v); i++) {
+			o = str_put(line, o, sizeof(line), names[i]);
+			o = str_put(line, o, sizeof(line),
+				    v[i] != NULL ? v[i] : "-");
+		}
+		hr->log_fields = arena_strdup(req->arena, line);
+	}
 	hr->log_status = req->eas_status;
 	return HTTP_DONE;
 }

@@ -915,22 +915,37 @@ http_set_status(struct http_request *hr, int status)
 	hr->resp_len = 0;
 }
 
+/* The access line, put together by hand: printf would be most of what
+ * it costs. */
 static void
 log_request(struct http_ctx *ctx, size_t bytes)
 {
 	struct http_request *hr = &ctx->req;
-	char st[24] = "";
+	char b[1024];
+	size_t o = 0;
 
-	if (hr->log_status >= 0)
-		snprintf(st, sizeof(st), " status=%d", hr->log_status);
-	log_access("%s %s %s http=%d%s bytes=%zu ms=%llu",
-		   hr->remote_addr != NULL ? hr->remote_addr : "?",
-		   hr->method != NULL ? hr->method : "?",
-		   hr->log_fields != NULL ? hr->log_fields
-		   : hr->path != NULL	  ? hr->path
-					  : "?",
-		   hr->status, st, bytes,
-		   (unsigned long long)(time_mono_ms() - ctx->start_ms));
+	if (!log_access_enabled())
+		return;
+	o = str_put(b, o, sizeof(b),
+		    hr->remote_addr != NULL ? hr->remote_addr : "?");
+	o = str_put(b, o, sizeof(b), " ");
+	o = str_put(b, o, sizeof(b), hr->method != NULL ? hr->method : "?");
+	o = str_put(b, o, sizeof(b), " ");
+	o = str_put(b, o, sizeof(b),
+		    hr->log_fields != NULL ? hr->log_fields
+		    : hr->path != NULL	   ? hr->path
+					   : "?");
+	o = str_put(b, o, sizeof(b), " http=");
+	o = str_put_u(b, o, sizeof(b), (unsigned)hr->status);
+	if (hr->log_status >= 0) {
+		o = str_put(b, o, sizeof(b), " status=");
+		o = str_put_u(b, o, sizeof(b), (unsigned)hr->log_status);
+	}
+	o = str_put(b, o, sizeof(b), " bytes=");
+	o = str_put_u(b, o, sizeof(b), bytes);
+	o = str_put(b, o, sizeof(b), " ms=");
+	str_put_u(b, o, sizeof(b), time_mono_ms() - ctx->start_ms);
+	log_access_text(b);
 }
 
 static enum MHD_Result

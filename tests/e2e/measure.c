@@ -88,16 +88,8 @@ measure_median(double *v, int n)
 double
 measure_wrk(const char *url, const char *script_path)
 {
-	return measure_wrk_cpu(url, script_path, 0, NULL);
-}
-
-double
-measure_wrk_cpu(const char *url, const char *script_path, pid_t server,
-		double *cpu_us_r)
-{
 	char cmd[1024], line[512];
-	double rps = -1, cpu0 = server > 0 ? measure_cpu(server) : -1, cpu1;
-	long requests = 0;
+	double rps = -1;
 	FILE *p;
 
 	snprintf(cmd, sizeof(cmd),
@@ -109,18 +101,10 @@ measure_wrk_cpu(const char *url, const char *script_path, pid_t server,
 	while (fgets(line, sizeof(line), p) != NULL) {
 		if (strncmp(line, "Requests/sec:", 13) == 0)
 			rps = atof(line + 13);
-		else if (strstr(line, " requests in ") != NULL)
-			requests = atol(line);
 		if (strstr(line, "Non-2xx") != NULL)
 			fprintf(stderr, "wrk: %s", line);
 	}
 	pclose(p);
-	if (cpu_us_r != NULL) {
-		cpu1 = server > 0 ? measure_cpu(server) : -1;
-		*cpu_us_r = cpu0 >= 0 && cpu1 >= 0 && requests > 0
-				    ? (cpu1 - cpu0) * 1e6 / (double)requests
-				    : -1;
-	}
 	return rps;
 }
 

@@ -29,10 +29,5 @@ void measure_wrk_script(const char *path, const char *method, const char *query,
 /* Run wrk (2 threads, 4 keep-alive connections) with the script against
  * url; requests/s, or -1. */
 double measure_wrk(const char *url, const char *script_path);
-/* measure_wrk, and the server process's CPU time (user + system) per
- * request in µs into *cpu_us_r (-1 when unknown). CPU per request is
- * steadier than a rate on a machine that others load too. */
-double measure_wrk_cpu(const char *url, const char *script_path, pid_t server,
-		       double *cpu_us_r);
 
 #endif
