@@ -104,11 +104,6 @@ int
 main(void)
 {
 	static const char *const args[] = {"--log-level", "warn", NULL};
-	/* the access log on, into the server's log file (the harness sends
-	 * stderr there) */
-	static const char *const args_log[] = {"--log-level", "info", NULL};
-	struct easd_proc *pl;
-	double optl[RUNS];
 	struct MHD_Daemon *trivial;
 	const union MHD_DaemonInfo *info;
 	struct easd_proc *p;
@@ -139,8 +134,7 @@ main(void)
 	snprintf(url_trivial, sizeof(url_trivial), "http://127.0.0.1:%u",
 		 (unsigned)info->port);
 	p = easd_start(args);
-	pl = easd_start(args_log);
-	if (p == NULL || pl == NULL)
+	if (p == NULL)
 		return 1;
 	c = harness_client(p, "ada", "BENCHHTTP");
 	if (c == NULL || eas_client_foldersync(c, a, &status) < 0 ||
@@ -192,7 +186,6 @@ main(void)
 		fs[i] = measure_wrk(p->url, fs_script);
 		se[i] = measure_wrk(p->url, empty_script);
 		sb[i] = measure_wrk(p->url, big_script);
-		optl[i] = measure_wrk(pl->url, opt_script);
 	}
 	{
 		double t = measure_median(triv, RUNS),
@@ -221,21 +214,12 @@ main(void)
 		       "(target within 20 %% of empty; ratio %.2f)\n",
 		       b, b / e);
 	}
-	{
-		double o = measure_median(opt, RUNS),
-		       l = measure_median(optl, RUNS);
-
-		printf("bench-http: options-with-access-log %.0f req/s "
-		       "(target: logging < 5 %% of a request; costs %.1f %%)\n",
-		       l, 100.0 * (1.0 - l / o));
-	}
 	unlink(opt_script);
 	unlink(fs_script);
 	unlink(empty_script);
 	unlink(big_script);
 	eas_client_free(&c);
 	easd_stop(&p);
-	easd_stop(&pl);
 	MHD_stop_daemon(trivial);
 	arena_free(&a);
 	return 0;

@@ -358,11 +358,20 @@ wait_exit(pid_t pid, int timeout_ms)
 	return -1;
 }
 
+/* What servers started from now on run under (harness_set_wrapper). */
+static const char *const *wrapper;
+
+void
+harness_set_wrapper(const char *const *argv)
+{
+	wrapper = argv;
+}
+
 static struct easd_proc *
 start_in(struct easd_proc *p, const char *const *extra_args)
 {
 	const char *bin = harness_easd();
-	const char *argv[HARNESS_MAX_ARGS + 12];
+	const char *argv[HARNESS_MAX_ARGS + HARNESS_MAX_ARGS + 12];
 	size_t argc = 0;
 	int pfd[2];
 	pid_t pid;
@@ -372,6 +381,13 @@ start_in(struct easd_proc *p, const char *const *extra_args)
 		fprintf(stderr, "harness: server binary %s: %s\n", bin,
 			strerror(errno));
 		goto fail;
+	}
+	for (size_t i = 0; wrapper != NULL && wrapper[i] != NULL; i++) {
+		if (i >= HARNESS_MAX_ARGS) {
+			fprintf(stderr, "harness: too many arguments\n");
+			goto fail;
+		}
+		argv[argc++] = wrapper[i];
 	}
 	argv[argc++] = bin;
 	argv[argc++] = "--data";
@@ -412,8 +428,8 @@ start_in(struct easd_proc *p, const char *const *extra_args)
 		if (logfd < 0 || dup2(pfd[1], 1) < 0 || dup2(logfd, 2) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
-		execv(bin, (char *const *)argv);
-		dprintf(2, "harness: exec %s: %s\n", bin, strerror(errno));
+		execvp(argv[0], (char *const *)argv);
+		dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(pfd[1]);

@@ -39,6 +39,9 @@ struct easd_proc {
  * "easd: ready" (at most 60 s). NULL on failure (after printing why and the
  * server log). extra_args is NULL-terminated, may be NULL. */
 struct easd_proc *easd_start(const char *const *extra_args);
+/* Servers started from now on run under argv (NULL terminated, e.g.
+ * valgrind and its options; the array must outlive them); NULL: none. */
+void harness_set_wrapper(const char *const *argv);
 /* Like easd_start but in dir, an existing empty directory (a mount point,
  * say), which it adopts (removed on stop). */
 struct easd_proc *easd_start_in(const char *dir, const char *const *extra_args);
