@@ -467,8 +467,10 @@ resolve_parent(struct eas_req *req, const char *parent, int64_t *id_r)
 		*id_r = 0;
 		return 0;
 	}
+	/* only under the account's own folders */
 	if (store_folder_get(req->store, req->arena, req->account.id, parent,
-			     &f) != STORE_OK)
+			     &f) != STORE_OK ||
+	    f.account_id != req->account.id)
 		return -1;
 	*id_r = f.id;
 	return 0;
@@ -579,7 +581,9 @@ cmd_folderupdate(struct eas_req *req, const struct wbxml_node *in,
 		status = FS_PARENT_NOT_FOUND;
 	if (status == FS_OK && f.type == EAS_FOLDER_RI_CACHE)
 		status = FS_UPDATE_RI_CACHE;
-	else if (status == FS_OK && store_folder_type_is_special(f.type))
+	else if (status == FS_OK && (store_folder_type_is_special(f.type) ||
+				     f.account_id != req->account.id))
+		/* another mailbox's folder is renamed by its owner */
 		status = FS_UPDATE_SPECIAL;
 	if (status == FS_OK) {
 		e = store_folder_update(req->store, req->account.id, f.id,
@@ -613,7 +617,8 @@ cmd_folderdelete(struct eas_req *req, const struct wbxml_node *in,
 	    store_folder_get(req->store, req->arena, req->account.id, sid,
 			     &f) != STORE_OK)
 		status = FS_NOT_FOUND;
-	if (status == FS_OK && store_folder_type_is_special(f.type))
+	if (status == FS_OK && (store_folder_type_is_special(f.type) ||
+				f.account_id != req->account.id))
 		status = FS_SPECIAL;
 	if (status == FS_OK) {
 		e = store_folder_delete(req->store, req->account.id, f.id,
