@@ -1198,6 +1198,17 @@ test_share_hierarchy(void)
 		store_account_check_password(s, a, "info", "secret",
 					     &(struct store_account){0}),
 		STORE_NOTFOUND);
+	/* the address list shows it, as any account */
+	{
+		struct store_gal_entry *gal;
+		int64_t total = 0;
+
+		CU_ASSERT_EQUAL_FATAL(store_gal_search(s, a, "info", 0, 10,
+						       false, &gal, &n, &total),
+				      STORE_OK);
+		CU_ASSERT_EQUAL_FATAL(n, 1);
+		CU_ASSERT_STRING_EQUAL(gal[0].email, "info@example.org");
+	}
 	CU_ASSERT_EQUAL_FATAL(
 		store_folder_changes(s, a, bob, 0, 0, &ch, &n, &since),
 		STORE_OK);

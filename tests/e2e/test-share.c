@@ -318,7 +318,8 @@ test_send_as(void)
 {
 	struct eas_client *ada = device(HARNESS_ADA, "share-ada-2");
 	struct eas_client *cy = device("cy", "share-cy-1");
-	const struct eas_folder *sent;
+	const struct eas_folder *sent, *inbox;
+	const struct eas_item *q;
 	struct eas_sync_result r;
 	struct eas_send snd;
 	const char *msg_as = "From: Info <info@example.org>\r\n"
@@ -333,9 +334,27 @@ test_send_as(void)
 	char *got;
 	int status = -1;
 
-	/* ada, a member, sends as info@ and keeps the copy in the team's
-	 * Sent Items */
+	/* ada, a member, answers cy's question in the team Inbox as info@
+	 * (SmartReply, its Source in the shared folder) and keeps the copy
+	 * in the team's Sent Items */
+	inbox = shared_folder(ada, "info@example.org", "Inbox");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(inbox);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_sync(ada, A, inbox->server_id, NULL, &r), 0);
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(srv, "info@example.org",
+					     "From: cy@example.org\n"
+					     "To: info@example.org\n"
+					     "Subject: My order\n\n"
+					     "Where is it?\n"),
+			250);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_sync(ada, A, inbox->server_id, NULL, &r), 0);
+	q = item_named(&r, EAS_EMAIL_SUBJECT, "My order");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
 	memset(&snd, 0, sizeof(snd));
+	snd.kind = EAS_SEND_REPLY;
+	snd.folder_id = inbox->server_id;
+	snd.item_id = q->server_id;
 	snd.mime = msg_as;
 	snd.mime_len = strlen(msg_as);
 	snd.save_in_sent = true;
@@ -345,6 +364,7 @@ test_send_as(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 	CU_ASSERT_PTR_NOT_NULL(strstr(got, "From: Info <info@example.org>"));
 	CU_ASSERT_PTR_NULL(strstr(got, "Sender:"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "Where is it?")); /* quoted */
 	free(got);
 	sent = shared_folder(ada, "info@example.org", "Sent Items");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sent);
