@@ -293,6 +293,12 @@ store_folder_update(struct store *s, int64_t account_id, int64_t folder_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		goto out;
+	/* another mailbox's folder: by its owner, or with the owner right,
+	 * and then only within the owner's tree */
+	e = store_share_folder_access(s, &account_id, folder_id,
+				      STORE_RIGHT_OWNER);
+	if (e != STORE_OK)
+		goto out;
 	e = folder_one(s, a,
 		       store_query(s, sql_by_id, "II", account_id, folder_id),
 		       &f, &builtin);
@@ -302,6 +308,8 @@ store_folder_update(struct store *s, int64_t account_id, int64_t folder_id,
 		e = STORE_INVALID;
 		goto out;
 	}
+	if (parent_id == STORE_FOLDER_SAME_PARENT)
+		parent_id = f.parent_id;
 	if (parent_id != 0) {
 		e = own_folder_by_id(s, a, account_id, parent_id, &parent);
 		if (e != STORE_OK)
@@ -382,6 +390,10 @@ store_folder_delete(struct store *s, int64_t account_id, int64_t folder_id,
 	bool own, builtin = false;
 
 	e = store_wbegin(s, &own);
+	if (e != STORE_OK)
+		goto out;
+	e = store_share_folder_access(s, &account_id, folder_id,
+				      STORE_RIGHT_OWNER);
 	if (e != STORE_OK)
 		goto out;
 	e = folder_one(s, a,

@@ -445,12 +445,15 @@ enum store_error store_folder_create(struct store *s, struct arena *a,
 				     int64_t origin_device,
 				     struct store_folder *r);
 /* Rename and/or move; STORE_INVALID for special folders or a move under
- * itself. */
+ * itself. A folder shared with the account needs the owner right
+ * (STORE_DENIED) and moves only within its owner's tree;
+ * STORE_FOLDER_SAME_PARENT keeps it where it is. */
+#define STORE_FOLDER_SAME_PARENT (-1)
 enum store_error store_folder_update(struct store *s, int64_t account_id,
 				     int64_t folder_id, int64_t parent_id,
 				     const char *name, int64_t origin_device);
 /* Delete with its subfolders and items (tombstones). STORE_INVALID for
- * special folders. */
+ * special folders; a shared folder needs the owner right (STORE_DENIED). */
 enum store_error store_folder_delete(struct store *s, int64_t account_id,
 				     int64_t folder_id, int64_t origin_device);
 

@@ -733,6 +733,112 @@ test_cross_account(void)
 	eas_client_free(&ada);
 }
 
+/* FolderCreate/Update/Delete with the client's hierarchy key; the Status,
+ * the key kept on success. */
+static int
+folder_cmd(struct eas_client *c, const char *cmd, uint16_t root,
+	   const char *server_id, const char *parent, const char *name,
+	   const char **new_id_r)
+{
+	struct wbxml_node *q = wbxml_new(A, root);
+	struct eas_response r;
+	const char *key;
+	int64_t st = -1;
+
+	wbxml_add_text(A, q, EAS_FOLDERHIERARCHY_SYNCKEY,
+		       c->hierarchy_key != NULL ? c->hierarchy_key : "0");
+	if (server_id != NULL)
+		wbxml_add_text(A, q, EAS_FOLDERHIERARCHY_SERVERID, server_id);
+	if (parent != NULL)
+		wbxml_add_text(A, q, EAS_FOLDERHIERARCHY_PARENTID, parent);
+	if (name != NULL)
+		wbxml_add_text(A, q, EAS_FOLDERHIERARCHY_DISPLAYNAME, name);
+	if (root == EAS_FOLDERHIERARCHY_FOLDERCREATE)
+		wbxml_add_int(A, q, EAS_FOLDERHIERARCHY_TYPE, 17);
+	if (eas_client_post(c, A, cmd, q, NULL, &r) < 0 || r.tree == NULL)
+		return -1;
+	wbxml_child_int(r.tree, EAS_FOLDERHIERARCHY_STATUS, &st);
+	key = wbxml_child_text(r.tree, EAS_FOLDERHIERARCHY_SYNCKEY);
+	if (st == 1 && key != NULL) {
+		free(c->hierarchy_key);
+		c->hierarchy_key = strdup(key);
+	}
+	if (new_id_r != NULL)
+		*new_id_r =
+			wbxml_child_text(r.tree, EAS_FOLDERHIERARCHY_SERVERID);
+	return (int)st;
+}
+
+/* The owner right renames and deletes the owner's folder over EAS; write
+ * does not; nobody creates folders in another mailbox. */
+static void
+test_owner_right(void)
+{
+	struct eas_client *ada = device(HARNESS_ADA, "share-ada-7");
+	struct eas_client *bob, *cy;
+	const struct eas_folder *fb, *fc;
+	const char *id = NULL;
+	char *cid;
+
+	CU_ASSERT_EQUAL_FATAL(folder_cmd(ada, "FolderCreate",
+					 EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL,
+					 "0", "Recipes", &id),
+			      1);
+	CU_ASSERT_EQUAL_FATAL(easctl("share", "add", "ada", "Recipes", "bob",
+				     "--rights", "owner"),
+			      0);
+	CU_ASSERT_EQUAL_FATAL(easctl("share", "add", "ada", "Recipes", "cy",
+				     "--rights", "write"),
+			      0);
+	bob = device(HARNESS_BOB, "share-bob-7");
+	cy = device("cy", "share-cy-7");
+	fb = shared_folder(bob, "Ada Lovelace", "Recipes");
+	fc = shared_folder(cy, "Ada Lovelace", "Recipes");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fb);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fc);
+	CU_ASSERT_EQUAL(fb->type, 17);
+	cid = strdup(fb->server_id);
+	/* write is not enough to rename or delete */
+	CU_ASSERT_EQUAL(folder_cmd(cy, "FolderUpdate",
+				   EAS_FOLDERHIERARCHY_FOLDERUPDATE,
+				   fc->server_id, fc->parent_id, "Mine", NULL),
+			2);
+	CU_ASSERT_EQUAL(folder_cmd(cy, "FolderDelete",
+				   EAS_FOLDERHIERARCHY_FOLDERDELETE,
+				   fc->server_id, NULL, NULL, NULL),
+			3);
+	/* no folder is created in another mailbox */
+	CU_ASSERT_EQUAL(folder_cmd(bob, "FolderCreate",
+				   EAS_FOLDERHIERARCHY_FOLDERCREATE, NULL, cid,
+				   "Cakes", NULL),
+			5);
+	/* owner: bob renames it where it is; ada and cy see the new name */
+	CU_ASSERT_EQUAL(folder_cmd(bob, "FolderUpdate",
+				   EAS_FOLDERHIERARCHY_FOLDERUPDATE, cid,
+				   fb->parent_id, "Family recipes", NULL),
+			1);
+	CU_ASSERT_EQUAL(eas_client_foldersync(ada, A, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(eas_client_folder_find(ada, "Family recipes"));
+	CU_ASSERT_EQUAL(eas_client_foldersync(cy, A, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(
+		shared_folder(cy, "Ada Lovelace", "Family recipes"));
+	/* and deletes it: gone for all three */
+	CU_ASSERT_EQUAL(folder_cmd(bob, "FolderDelete",
+				   EAS_FOLDERHIERARCHY_FOLDERDELETE, cid, NULL,
+				   NULL, NULL),
+			1);
+	CU_ASSERT_EQUAL(eas_client_foldersync(ada, A, NULL), 0);
+	CU_ASSERT_PTR_NULL(eas_client_folder_find(ada, "Family recipes"));
+	CU_ASSERT_EQUAL(eas_client_foldersync(cy, A, NULL), 0);
+	CU_ASSERT_PTR_NULL(shared_folder(cy, "Ada Lovelace", "Family recipes"));
+	CU_ASSERT_EQUAL(eas_client_foldersync(bob, A, NULL), 0);
+	CU_ASSERT_PTR_NULL(eas_client_folder_find(bob, cid));
+	free(cid);
+	eas_client_free(&ada);
+	eas_client_free(&bob);
+	eas_client_free(&cy);
+}
+
 static CU_TestInfo tests[] = {
 	{"shared mailbox: two members, one copy, woken", test_shared_mailbox},
 	{"send as, on behalf, refused without a grant", test_send_as},
@@ -740,6 +846,7 @@ static CU_TestInfo tests[] = {
 	{"shared address book", test_shared_contacts},
 	{"revocation removes the folder and every id", test_revocation},
 	{"cross-account ids refused for every right", test_cross_account},
+	{"owner right renames and deletes, write does not", test_owner_right},
 	CU_TEST_INFO_NULL,
 };
 
