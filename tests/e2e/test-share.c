@@ -49,6 +49,18 @@ easctl(const char *a1, const char *a2, const char *a3, const char *a4,
 	return rc;
 }
 
+/* easctl share list USER's output (heap) */
+static char *
+share_list(const char *user)
+{
+	const char *argv[] = {harness_easctl(), "--data", srv->dir, "share",
+			      "list",		user,	  NULL};
+	char *out = NULL;
+
+	CU_ASSERT_EQUAL(harness_run(argv, &out, 60000), 0);
+	return out;
+}
+
 static int
 suite_init(void)
 {
@@ -426,6 +438,27 @@ test_shared_calendar(void)
 	CU_ASSERT_EQUAL_FATAL(easctl("share", "add", "ada", "Calendar", "cy",
 				     "--rights", "write"),
 			      0);
+	{
+		char *out = share_list("bob");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "Calendar"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "read"));
+		CU_ASSERT_PTR_NULL(strstr(out, "cy@example.org"));
+		free(out);
+	}
+	/* nonsense refused with the usage or the reason */
+	CU_ASSERT_EQUAL(easctl("share", "add", "ada", "Calendar", "bob",
+			       "--rights", "admin"),
+			2);
+	CU_ASSERT_EQUAL(easctl("share", "add", "ada", "No such", "bob",
+			       "--rights", "read"),
+			1);
+	CU_ASSERT_EQUAL(easctl("share", "add", "ada", "Calendar", "ada",
+			       "--rights", "read"),
+			1);
+	CU_ASSERT_EQUAL(easctl("member", "add", "ada", "bob", NULL, NULL, NULL),
+			1);
 	bob = device(HARNESS_BOB, "share-bob-3");
 	cy = device("cy", "share-cy-3");
 	fb = shared_folder(bob, "Ada Lovelace", "Calendar");
