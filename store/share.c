@@ -782,7 +782,7 @@ store_account_set_shared(struct store *s, int64_t id, bool shared)
 {
 	/* "!" is no yescrypt hash: no password matches it */
 	static const char sql[] =
-		"UPDATE accounts SET shared = ?2, password = CASE WHEN ?2 "
+		"UPDATE accounts SET shared = ?2, password = CASE WHEN ?2 <> 0 "
 		"THEN '!' ELSE password END WHERE id = ?1";
 	enum store_error e;
 	bool own;
