@@ -269,6 +269,53 @@ test_shared_mailbox(void)
 			      0);
 	CU_ASSERT_EQUAL(ra.count, 0);
 
+	/* bob takes the message into his own Inbox (MoveItems across
+	 * owners): gone from the team Inbox for ada, his own now */
+	{
+		const struct eas_folder *mine =
+			eas_client_folder_by_type(bob, 2);
+		struct wbxml_node *q = wbxml_new(A, EAS_MOVE_MOVEITEMS);
+		struct wbxml_node *mv = wbxml_add(A, q, EAS_MOVE_MOVE);
+		const struct wbxml_node *rn;
+		struct eas_response resp;
+		struct store *st;
+		struct store_item it;
+		const char *dst;
+		int64_t id = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(mine);
+		wbxml_add_text(A, mv, EAS_MOVE_SRCMSGID, sid);
+		wbxml_add_text(A, mv, EAS_MOVE_SRCFLDID, fb->server_id);
+		wbxml_add_text(A, mv, EAS_MOVE_DSTFLDID, mine->server_id);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_post(bob, A, "MoveItems", q, NULL, &resp),
+			0);
+		rn = resp.tree != NULL
+			     ? wbxml_child(resp.tree, EAS_MOVE_RESPONSE)
+			     : NULL;
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rn);
+		CU_ASSERT_STRING_EQUAL(wbxml_child_text(rn, EAS_MOVE_STATUS),
+				       "3");
+		dst = wbxml_child_text(rn, EAS_MOVE_DSTMSGID);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(dst);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_sync(ada, A, fa->server_id, NULL, &ra), 0);
+		CU_ASSERT_EQUAL(ra.count, 1);
+		if (ra.count == 1)
+			CU_ASSERT_EQUAL(ra.items[0].kind, EAS_ITEM_DELETE);
+		st = easd_store(srv);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+		CU_ASSERT_EQUAL(str_to_int64(strrchr(dst, ':') + 1, &id), 0);
+		CU_ASSERT_EQUAL(store_item_get_by_id(st, A, srv->bob_id, id,
+						     false, &it),
+				STORE_OK);
+		CU_ASSERT_EQUAL(it.account_id, srv->bob_id);
+		CU_ASSERT_EQUAL(store_item_get_by_id(st, A, srv->ada_id, id,
+						     false, &it),
+				STORE_NOTFOUND);
+		store_close(&st);
+	}
+
 	/* nobody logs in as the shared mailbox itself */
 	{
 		struct eas_client *info = eas_client_new(
