@@ -198,57 +198,14 @@ struct rcpt_split {
 	const char *envelope;
 };
 
-/* Send-on-behalf (RFC 5322 3.6.2): the message says who sent it for the
- * From's owner, in a Sender field at the top of its header (one the
- * client wrote is replaced: the server knows who sends). */
+/* How the account signs a message it sends for another (Sender). */
 static const char *
-add_sender(struct eas_req *req, const char *data, size_t len, size_t *len_r)
+sender_name(const struct eas_req *req)
 {
-	const char *name = req->account.display_name != NULL &&
-					   req->account.display_name[0] != '\0'
-				   ? req->account.display_name
-				   : req->account.login;
-	char *hdr = arena_printf(req->arena, "Sender: %s <%s>\r\n", name,
-				 req->account.email);
-	size_t hl = strlen(hdr), end = len, i = 0;
-	struct buf b;
-	char *r;
-
-	/* the header ends at the first empty line */
-	for (size_t k = 0; k + 1 < len; k++) {
-		if (data[k] == '\n' &&
-		    (data[k + 1] == '\r' || data[k + 1] == '\n')) {
-			end = k + 1;
-			break;
-		}
-	}
-	buf_init(&b, 0);
-	buf_append(&b, hdr, hl);
-	while (i < end) {
-		size_t j = i;
-
-		while (j < end && data[j] != '\n')
-			j++;
-		j = j < end ? j + 1 : end;
-		/* a client's own Sender, with its folded lines */
-		if (j - i >= 7 && strncasecmp(data + i, "Sender:", 7) == 0) {
-			i = j;
-			while (i < end && (data[i] == ' ' || data[i] == '\t')) {
-				while (i < end && data[i] != '\n')
-					i++;
-				i = i < end ? i + 1 : end;
-			}
-			continue;
-		}
-		buf_append(&b, data + i, j - i);
-		i = j;
-	}
-	buf_append(&b, data + end, len - end);
-	r = arena_memdup(req->arena, b.data, b.len + 1);
-	r[b.len] = '\0';
-	*len_r = b.len;
-	buf_deinit(&b);
-	return r;
+	return req->account.display_name != NULL &&
+			       req->account.display_name[0] != '\0'
+		       ? req->account.display_name
+		       : req->account.login;
 }
 
 static enum store_error
@@ -469,9 +426,12 @@ send_prepare(struct eas_req *req, const char *mime, size_t mime_len,
 		log_info("send: %s sends on behalf of %s", req->account.login,
 			 out->from);
 		rs->sent_as = 0;
-		out->data = add_sender(req, out->data, out->len, &out->len);
-		out->sent_data = add_sender(req, out->sent_data, out->sent_len,
-					    &out->sent_len);
+		out->data = mail_set_sender(req->arena, out->data, out->len,
+					    sender_name(req),
+					    req->account.email, &out->len);
+		out->sent_data = mail_set_sender(
+			req->arena, out->sent_data, out->sent_len,
+			sender_name(req), req->account.email, &out->sent_len);
 	}
 	if ((*e_r = split_recipients(req, out, rs)) != STORE_OK)
 		return -1;
