@@ -214,6 +214,7 @@ test_shared_mailbox(void)
 	struct ping_job pj;
 	struct wbxml_node *ad;
 	const char *sid;
+	char *prev;
 	int status = 0;
 
 	/* the team Inbox under a folder named after the mailbox, with the
@@ -258,12 +259,25 @@ test_shared_mailbox(void)
 		eas_client_change(ada, A, fa->server_id, sid, ad, &status), 0);
 	CU_ASSERT(ping_join(&pj, fb->server_id));
 	CU_ASSERT_EQUAL(pj.status, 2);
+	prev = strdup(eas_client_sync_key(bob, fb->server_id));
 	CU_ASSERT_EQUAL_FATAL(eas_client_sync(bob, A, fb->server_id, NULL, &rb),
 			      0);
 	CU_ASSERT_EQUAL_FATAL(rb.count, 1);
 	CU_ASSERT_EQUAL(rb.items[0].kind, EAS_ITEM_CHANGE);
 	CU_ASSERT_STRING_EQUAL(
 		wbxml_child_text(rb.items[0].appdata, EAS_EMAIL_READ), "1");
+	/* the answer lost on the way: the same key gets the same answer */
+	{
+		char *next = strdup(rb.sync_key);
+
+		eas_client_set_sync_key(bob, fb->server_id, prev);
+		CU_ASSERT_EQUAL_FATAL(
+			eas_client_sync(bob, A, fb->server_id, NULL, &rb), 0);
+		CU_ASSERT_EQUAL(rb.count, 1);
+		CU_ASSERT_STRING_EQUAL(rb.sync_key, next);
+		free(next);
+		free(prev);
+	}
 	/* ada's own phone is not told of its own change */
 	CU_ASSERT_EQUAL_FATAL(eas_client_sync(ada, A, fa->server_id, NULL, &ra),
 			      0);
