@@ -250,9 +250,14 @@ static enum store_error
 view_wanted(struct store *s, struct arena *a, int64_t grantee_id,
 	    int64_t owner_id, struct view_folder **list_r, size_t *count_r)
 {
+	/* the grants to the grantee and to the groups it is a member of */
 	static const char sql_grants[] =
 		"SELECT folder_id, rights FROM shares WHERE owner_id = ?1 AND "
-		"grantee_id = ?2";
+		"(grantee_id = ?2 OR grantee_id IN (SELECT m.owner_id FROM "
+		"shares m JOIN accounts g ON g.id = m.owner_id AND g.shared = "
+		"1 "
+		"WHERE m.grantee_id = ?2 AND m.folder_id = 0 AND m.rights = 3 "
+		"AND m.owner_id <> ?1))";
 	static const char sql_folders[] =
 		"SELECT id, parent_id, server_id, name, type FROM folders "
 		"WHERE account_id = ?1 AND deleted = 0 ORDER BY id";
@@ -497,8 +502,13 @@ static enum store_error
 grantees_of_owner(struct store *s, struct arena *a, int64_t owner_id,
 		  int64_t **ids_r, size_t *count_r)
 {
+	/* and the members of the groups it grants something */
 	static const char sql[] =
-		"SELECT DISTINCT grantee_id FROM shares WHERE owner_id = ?1";
+		"SELECT grantee_id FROM shares WHERE owner_id = ?1 UNION "
+		"SELECT m.grantee_id FROM shares sh JOIN accounts g ON g.id = "
+		"sh.grantee_id AND g.shared = 1 JOIN shares m ON m.owner_id = "
+		"sh.grantee_id AND m.folder_id = 0 AND m.rights = 3 "
+		"WHERE sh.owner_id = ?1";
 	sqlite3_stmt *st = store_query(s, sql, "I", owner_id);
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
@@ -511,6 +521,62 @@ grantees_of_owner(struct store *s, struct arena *a, int64_t owner_id,
 	store_done(st);
 	*ids_r = ids;
 	*count_r = e == STORE_OK ? n : 0;
+	return e;
+}
+
+/* The ids a query of one int64 argument returns, in a. */
+static enum store_error
+ids_of(struct store *s, struct arena *a, const char *sql, int64_t arg,
+       int64_t **ids_r, size_t *count_r)
+{
+	sqlite3_stmt *st = store_query(s, sql, "I", arg);
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	enum store_error e;
+
+	while (store_next(s, st, &e)) {
+		ids = arena_grow(a, ids, n, &cap, sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	store_done(st);
+	*ids_r = ids;
+	*count_r = e == STORE_OK ? n : 0;
+	return e;
+}
+
+/* A shared mailbox is also a group: a grant to it is a grant to each of
+ * its members (OWNER on its whole mailbox), one level deep. */
+static const char sql_members[] =
+	"SELECT m.grantee_id FROM shares m JOIN accounts g ON g.id = "
+	"m.owner_id AND g.shared = 1 WHERE m.owner_id = ?1 AND m.folder_id = "
+	"0 AND m.rights = 3";
+static const char sql_granting[] =
+	"SELECT DISTINCT owner_id FROM shares WHERE grantee_id = ?1";
+
+/* After a grant of owner to grantee changed: the grantee's view of the
+ * owner, the members' when the grantee is a group, and when the owner is
+ * a group (its members changed), the grantee's views of every account
+ * that grants the group something. */
+static enum store_error
+grant_changed(struct store *s, int64_t owner_id, int64_t grantee_id)
+{
+	struct arena *a = arena_new(0);
+	enum store_error e;
+	int64_t *ids;
+	size_t n;
+
+	e = view_refresh(s, grantee_id, owner_id);
+	if (e == STORE_OK)
+		e = ids_of(s, a, sql_members, grantee_id, &ids, &n);
+	for (size_t i = 0; e == STORE_OK && i < n; i++)
+		if (ids[i] != owner_id)
+			e = view_refresh(s, ids[i], owner_id);
+	if (e == STORE_OK)
+		e = ids_of(s, a, sql_granting, owner_id, &ids, &n);
+	for (size_t i = 0; e == STORE_OK && i < n; i++)
+		if (ids[i] != grantee_id)
+			e = view_refresh(s, grantee_id, ids[i]);
+	arena_free(&a);
 	return e;
 }
 
@@ -570,20 +636,32 @@ enum store_error
 store_share_account_gone(struct store *s, int64_t account_id)
 {
 	static const char sql[] = "DELETE FROM shares WHERE owner_id = ?1";
+	static const char sql_to[] = "DELETE FROM shares WHERE grantee_id = ?1";
 	struct arena *a = arena_new(0);
 	enum store_error e;
-	int64_t *ids;
-	size_t n;
+	int64_t *ids, *members = NULL, *owners = NULL;
+	size_t n, nm = 0, no = 0;
 
 	if (s->schema < SHARE_SCHEMA) {
 		arena_free(&a);
 		return STORE_OK;
 	}
 	e = grantees_of_owner(s, a, account_id, &ids, &n);
+	/* a group going: its members lose what was granted to it */
+	if (e == STORE_OK)
+		e = ids_of(s, a, sql_members, account_id, &members, &nm);
+	if (e == STORE_OK)
+		e = ids_of(s, a, sql_granting, account_id, &owners, &no);
 	if (e == STORE_OK)
 		e = store_execute(s, sql, "I", account_id);
+	if (e == STORE_OK)
+		e = store_execute(s, sql_to, "I", account_id);
 	for (size_t i = 0; i < n && e == STORE_OK; i++)
 		e = view_refresh(s, ids[i], account_id);
+	for (size_t i = 0; i < nm && e == STORE_OK; i++)
+		for (size_t k = 0; k < no && e == STORE_OK; k++)
+			if (members[i] != owners[k])
+				e = view_refresh(s, members[i], owners[k]);
 	arena_free(&a);
 	return e;
 }
@@ -670,7 +748,7 @@ store_share_set(struct store *s, int64_t owner_id, int64_t folder_id,
 				  grantee_id, rights, send);
 	/* the send right is read per message: only the folders notify */
 	if (e == STORE_OK)
-		e = view_refresh(s, grantee_id, owner_id);
+		e = grant_changed(s, owner_id, grantee_id);
 	return store_wend(s, own, e);
 }
 
@@ -690,7 +768,7 @@ store_share_remove(struct store *s, int64_t owner_id, int64_t folder_id,
 	if (e == STORE_OK && store_changes(s) == 0)
 		e = STORE_NOTFOUND;
 	if (e == STORE_OK)
-		e = view_refresh(s, grantee_id, owner_id);
+		e = grant_changed(s, owner_id, grantee_id);
 	return store_wend(s, own, e);
 }
 

@@ -1306,6 +1306,57 @@ test_share_hierarchy(void)
 		CU_ASSERT_EQUAL(ch[i].kind, STORE_CHANGE_DELETE);
 }
 
+/* A grant to a shared mailbox is a grant to each of its members. */
+static void
+test_share_group(void)
+{
+	int64_t ada = add_account("ada"), family = add_account("family");
+	int64_t bob = add_account("bob"), cy = add_account("cy");
+	int64_t cal = folder_of_type(ada, EAS_FOLDER_CALENDAR);
+	int64_t fam_cal = folder_of_type(family, EAS_FOLDER_CALENDAR);
+	struct store_folder v;
+
+	CU_ASSERT_EQUAL(store_account_set_shared(s, family, true), STORE_OK);
+	CU_ASSERT_EQUAL(store_share_set(s, family, 0, bob, STORE_RIGHT_OWNER,
+					STORE_SEND_AS),
+			STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_share_set(s, ada, cal, family, STORE_RIGHT_READ, 0),
+		STORE_OK);
+	CU_ASSERT_TRUE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(v.rights, STORE_RIGHT_READ);
+	CU_ASSERT_TRUE(sees(bob, fam_cal, &v));
+	/* a member added later sees it too, one removed no longer */
+	CU_ASSERT_FALSE(sees(cy, cal, &v));
+	CU_ASSERT_EQUAL(store_share_set(s, family, 0, cy, STORE_RIGHT_OWNER,
+					STORE_SEND_AS),
+			STORE_OK);
+	CU_ASSERT_TRUE(sees(cy, cal, &v));
+	CU_ASSERT_EQUAL(store_share_remove(s, family, 0, cy), STORE_OK);
+	CU_ASSERT_FALSE(sees(cy, cal, &v));
+	CU_ASSERT_FALSE(sees(cy, fam_cal, &v));
+	/* a direct grant adds to the group's */
+	CU_ASSERT_EQUAL(store_share_set(s, ada, cal, bob, STORE_RIGHT_WRITE, 0),
+			STORE_OK);
+	CU_ASSERT_TRUE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(v.rights, STORE_RIGHT_WRITE);
+	CU_ASSERT_EQUAL(store_share_remove(s, ada, cal, bob), STORE_OK);
+	CU_ASSERT_TRUE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(v.rights, STORE_RIGHT_READ);
+	/* the group's grant goes: so does the members' view */
+	CU_ASSERT_EQUAL(store_share_remove(s, ada, cal, family), STORE_OK);
+	CU_ASSERT_FALSE(sees(bob, cal, &v));
+	CU_ASSERT_TRUE(sees(bob, fam_cal, &v));
+	/* and the group itself */
+	CU_ASSERT_EQUAL(
+		store_share_set(s, ada, cal, family, STORE_RIGHT_READ, 0),
+		STORE_OK);
+	CU_ASSERT_TRUE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(store_account_delete(s, family), STORE_OK);
+	CU_ASSERT_FALSE(sees(bob, cal, &v));
+	CU_ASSERT_FALSE(sees(bob, fam_cal, &v));
+}
+
 #define TEST(fn)                                                               \
 	{                                                                      \
 #fn, fn                                                        \
@@ -1330,5 +1381,6 @@ CU_TestInfo store_suite_tests[] = {
 	TEST(test_stats),
 	TEST(test_share_resolution),
 	TEST(test_share_hierarchy),
+	TEST(test_share_group),
 	CU_TEST_INFO_NULL,
 };

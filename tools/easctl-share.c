@@ -23,7 +23,8 @@ static const char usage_share[] =
 	"  send-as (From the owner) and send-on-behalf (From the owner,\n"
 	"  Sender the grantee) go with '*' only; alone they give no folder.\n"
 	"  GRANTEE's devices show the folders under one named after OWNER at\n"
-	"  their next FolderSync; remove takes them away the same way.\n";
+	"  their next FolderSync; remove takes them away the same way. A\n"
+	"  shared mailbox as GRANTEE is a group: each member gets the right.\n";
 
 static const char usage_member[] =
 	"usage: easctl [--data DIR] member add SHARED USER\n"

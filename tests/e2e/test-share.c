@@ -634,6 +634,21 @@ test_shared_contacts(void)
 	CU_ASSERT_EQUAL_FATAL(eas_client_sync(ada, A, own->server_id, NULL, &r),
 			      0);
 	CU_ASSERT_PTR_NOT_NULL(item_named(&r, EAS_CONTACTS_FIRSTNAME, "Mario"));
+	/* a grant to the team is a grant to each member */
+	CU_ASSERT_EQUAL_FATAL(easctl("share", "add", "cy", "Contacts", "info",
+				     "--rights", "read"),
+			      0);
+	CU_ASSERT_EQUAL(eas_client_foldersync(ada, A, NULL), 0);
+	CU_ASSERT_EQUAL(eas_client_foldersync(bob, A, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(
+		shared_folder(ada, "cy@example.org", "Contacts"));
+	CU_ASSERT_PTR_NOT_NULL(
+		shared_folder(bob, "cy@example.org", "Contacts"));
+	CU_ASSERT_EQUAL(
+		easctl("share", "remove", "cy", "Contacts", "info", NULL, NULL),
+		0);
+	CU_ASSERT_EQUAL(eas_client_foldersync(ada, A, NULL), 0);
+	CU_ASSERT_PTR_NULL(shared_folder(ada, "cy@example.org", "Contacts"));
 	eas_client_free(&ada);
 	eas_client_free(&bob);
 }
