@@ -741,3 +741,70 @@ mail_compose_ndr(struct arena *a, const char *to, const char *rcpt,
 	*len_r = b.len;
 	buf_deinit(&b);
 }
+
+/* Send-on-behalf (RFC 5322 3.6.2): a Sender field at the top of the
+ * header says who sent the message for the From's owner; one the client
+ * wrote is dropped (with its folded lines), since the server knows who
+ * sends. A name with specials goes in quotes. */
+const char *
+mail_set_sender(struct arena *a, const char *data, size_t len, const char *name,
+		const char *addr, size_t *len_r)
+{
+	size_t end = len, i = 0;
+	struct buf b;
+	char *r;
+
+	/* the header ends at the first empty line */
+	for (size_t k = 0; k + 1 < len; k++) {
+		if (data[k] == '\n' &&
+		    (data[k + 1] == '\r' || data[k + 1] == '\n')) {
+			end = k + 1;
+			break;
+		}
+	}
+	buf_init(&b, 0);
+	buf_append(&b, "Sender: ", 8);
+	if (strpbrk(name, "()<>[]:;@\\,.\"") != NULL) {
+		buf_append(&b, "\"", 1);
+		for (const char *p = name; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				buf_append(&b, "\\", 1);
+			if (*p != '\r' && *p != '\n')
+				buf_append(&b, p, 1);
+		}
+		buf_append(&b, "\"", 1);
+	} else {
+		for (const char *p = name; *p != '\0'; p++)
+			if (*p != '\r' && *p != '\n')
+				buf_append(&b, p, 1);
+	}
+	buf_append(&b, " <", 2);
+	buf_append(&b, addr, strlen(addr));
+	buf_append(&b, ">\r\n", 3);
+	while (i < end) {
+		size_t j = i;
+
+		while (j < end && data[j] != '\n')
+			j++;
+		j = j < end ? j + 1 : end;
+		if (j - i >= 7 && strncasecmp(data + i, "Sender:", 7) == 0) {
+			i = j;
+			while (i < end && (data[i] == ' ' || data[i] == '\t')) {
+				while (i < end && data[i] != '\n')
+					i++;
+				i = i < end ? i + 1 : end;
+			}
+			continue;
+		}
+		buf_append(&b, data + i, j - i);
+		i = j;
+	}
+	buf_append(&b, data + end, len - end);
+	r = arena_alloc(a, b.len + 1);
+	if (b.len > 0)
+		memcpy(r, b.data, b.len);
+	r[b.len] = '\0';
+	*len_r = b.len;
+	buf_deinit(&b);
+	return r;
+}

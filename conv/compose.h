@@ -50,6 +50,12 @@ int mail_compose(struct arena *a, const char *data, size_t len,
 		 const char *default_from, struct mail_outgoing *out,
 		 const char **error_r);
 
+/* The message with a Sender field of name <addr> at the top of its
+ * header instead of any the client wrote (send-on-behalf), in a;
+ * *len_r its length. */
+const char *mail_set_sender(struct arena *a, const char *data, size_t len,
+			    const char *name, const char *addr, size_t *len_r);
+
 /* A 16.x draft (MS-ASEMAIL 2.2.2.x IsDraft, airsyncbase:Attachments Add
  * and Delete): the message its properties describe. NULL strings keep the
  * stored draft's value, "" clears it. */

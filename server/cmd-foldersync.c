@@ -467,8 +467,10 @@ resolve_parent(struct eas_req *req, const char *parent, int64_t *id_r)
 		*id_r = 0;
 		return 0;
 	}
+	/* only under the account's own folders */
 	if (store_folder_get(req->store, req->arena, req->account.id, parent,
-			     &f) != STORE_OK)
+			     &f) != STORE_OK ||
+	    f.account_id != req->account.id)
 		return -1;
 	*id_r = f.id;
 	return 0;
@@ -551,7 +553,7 @@ cmd_folderupdate(struct eas_req *req, const struct wbxml_node *in,
 	const uint16_t root_tag = EAS_FOLDERHIERARCHY_FOLDERUPDATE;
 	struct store_sync_state st;
 	struct store_folder f;
-	const char *name, *sid;
+	const char *name, *sid, *pid;
 	int64_t parent;
 	int status;
 	enum store_error e;
@@ -572,14 +574,19 @@ cmd_folderupdate(struct eas_req *req, const struct wbxml_node *in,
 	    store_folder_get(req->store, req->arena, req->account.id, sid,
 			     &f) != STORE_OK)
 		status = FS_NOT_FOUND;
-	if (status == FS_OK &&
-	    resolve_parent(req,
-			   wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID),
-			   &parent) < 0)
+	pid = wbxml_child_text(in, EAS_FOLDERHIERARCHY_PARENTID);
+	if (status == FS_OK && f.account_id != req->account.id && pid != NULL &&
+	    f.parent_server_id != NULL && strcmp(pid, f.parent_server_id) == 0)
+		/* a shared folder renamed where it is (its parent as the
+		 * grantee sees it is not the owner's) */
+		parent = STORE_FOLDER_SAME_PARENT;
+	else if (status == FS_OK && resolve_parent(req, pid, &parent) < 0)
 		status = FS_PARENT_NOT_FOUND;
 	if (status == FS_OK && f.type == EAS_FOLDER_RI_CACHE)
 		status = FS_UPDATE_RI_CACHE;
-	else if (status == FS_OK && store_folder_type_is_special(f.type))
+	else if (status == FS_OK && (store_folder_type_is_special(f.type) ||
+				     f.rights < STORE_RIGHT_OWNER))
+		/* another mailbox's folder: renamed with the owner right */
 		status = FS_UPDATE_SPECIAL;
 	if (status == FS_OK) {
 		e = store_folder_update(req->store, req->account.id, f.id,
@@ -613,7 +620,8 @@ cmd_folderdelete(struct eas_req *req, const struct wbxml_node *in,
 	    store_folder_get(req->store, req->arena, req->account.id, sid,
 			     &f) != STORE_OK)
 		status = FS_NOT_FOUND;
-	if (status == FS_OK && store_folder_type_is_special(f.type))
+	if (status == FS_OK && (store_folder_type_is_special(f.type) ||
+				f.rights < STORE_RIGHT_OWNER))
 		status = FS_SPECIAL;
 	if (status == FS_OK) {
 		e = store_folder_delete(req->store, req->account.id, f.id,

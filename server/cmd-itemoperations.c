@@ -17,6 +17,7 @@
 #define IO_OK 1
 #define IO_PROTOCOL_ERROR 2
 #define IO_SERVER_ERROR 3
+#define IO_ACCESS_DENIED 5
 #define IO_NOT_FOUND 6
 #define IO_BAD_RANGE 8
 #define IO_STORE_UNKNOWN 9
@@ -254,6 +255,14 @@ empty_folder(struct eas_req *req, const struct wbxml_node *efc)
 	if (store_folder_get(req->store, req->arena, req->account.id, cid,
 			     &f) != STORE_OK)
 		return IO_NOT_FOUND;
+	/* MS-ASCMD 2.2.3.177.8 Status 5 (access denied): a shared folder
+	 * the account may only read; subfolders only of its own folders */
+	if (f.rights < STORE_RIGHT_WRITE ||
+	    (subfolders && f.account_id != req->account.id)) {
+		log_info("EmptyFolderContents of %s refused: shared read-only",
+			 cid);
+		return IO_ACCESS_DENIED;
+	}
 	if ((e = store_begin(req->store, true)) != STORE_OK)
 		return IO_SERVER_ERROR;
 	for (;;) {

@@ -63,7 +63,8 @@ mr_parse(struct eas_req *req, const struct wbxml_node *n, struct mr_request *r)
 	return 0;
 }
 
-/* The item a request names, of this account only. */
+/* The item a request names, of this account, or of a folder shared with
+ * it for writing (the answer changes the invitation and the calendar). */
 static int
 mr_item(struct eas_req *req, const struct mr_request *r,
 	struct store_item *item)
@@ -72,7 +73,12 @@ mr_item(struct eas_req *req, const struct mr_request *r,
 
 	if (r->long_id != NULL)
 		return store_item_get(req->store, req->arena, req->account.id,
-				      r->long_id, true, item) == STORE_OK
+				      r->long_id, true, item) == STORE_OK &&
+				       store_folder_get_by_id(
+					       req->store, req->arena,
+					       req->account.id, item->folder_id,
+					       &f) == STORE_OK &&
+				       f.rights >= STORE_RIGHT_WRITE
 			       ? 0
 			       : -1;
 	if (r->collection_id == NULL ||
@@ -80,7 +86,7 @@ mr_item(struct eas_req *req, const struct mr_request *r,
 			     r->collection_id, &f) != STORE_OK ||
 	    store_item_get(req->store, req->arena, req->account.id,
 			   r->request_id, true, item) != STORE_OK ||
-	    item->folder_id != f.id)
+	    item->folder_id != f.id || f.rights < STORE_RIGHT_WRITE)
 		return -1;
 	return 0;
 }

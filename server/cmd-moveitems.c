@@ -63,6 +63,16 @@ move_one(struct eas_req *req, const struct wbxml_node *mv,
 		return MV_INVALID_DEST;
 	if (src.id == dst.id)
 		return MV_SAME_FOLDER;
+	/* a move deletes in the source and adds in the destination: both
+	 * need the right to write when shared (the store checks again) */
+	if (src.rights < STORE_RIGHT_WRITE) {
+		log_info("MoveItems: %s is shared read-only", src_fld);
+		return MV_INVALID_SOURCE;
+	}
+	if (dst.rights < STORE_RIGHT_WRITE) {
+		log_info("MoveItems: %s is shared read-only", dst_fld);
+		return MV_INVALID_DEST;
+	}
 	if ((e = store_begin(req->store, true)) != STORE_OK)
 		goto fail;
 	e = store_item_move(req->store, req->arena, req->account.id, item.id,

@@ -7,6 +7,7 @@
  * original marked replied or forwarded. Success is answered only after
  * that commit. */
 #include <string.h>
+#include <strings.h>
 
 #include "autoreply.h"
 #include "compose.h"
@@ -153,12 +154,17 @@ find_original(struct eas_req *req, const struct send_req *sr,
 	return 1;
 }
 
-/* Whether the account may send as addr: its address or an alias. */
+/* Whether the account may send as addr: its address or an alias (1,
+ * *as_r 0), or another account's that granted it send-as (1) or
+ * send-on-behalf (2), with *as_r that account; 0 when not. */
 static int
-owns_address(struct eas_req *req, const char *addr, enum store_error *e_r)
+owns_address(struct eas_req *req, const char *addr, int64_t *as_r,
+	     enum store_error *e_r)
 {
 	struct store_account acc;
+	int send = STORE_SEND_NONE;
 
+	*as_r = 0;
 	if (str_ieq(addr, req->account.email) ||
 	    str_ieq(addr, req->account.login))
 		return 1;
@@ -169,7 +175,16 @@ owns_address(struct eas_req *req, const char *addr, enum store_error *e_r)
 	}
 	if (*e_r != STORE_OK)
 		return -1;
-	return acc.id == req->account.id;
+	if (acc.id == req->account.id)
+		return 1;
+	*e_r = store_share_send_right(req->store, req->account.id, acc.id,
+				      &send);
+	if (*e_r != STORE_OK)
+		return -1;
+	if (send == STORE_SEND_NONE)
+		return 0;
+	*as_r = acc.id;
+	return send == STORE_SEND_AS ? 1 : 2;
 }
 
 struct rcpt_split {
@@ -177,7 +192,21 @@ struct rcpt_split {
 	size_t nlocal;
 	const char **remote;
 	size_t nremote;
+	/* who the message is from: the account, or the one it sends as
+	 * (send-as: the envelope and Sent Items are that account's) */
+	int64_t sent_as;
+	const char *envelope;
 };
+
+/* How the account signs a message it sends for another (Sender). */
+static const char *
+sender_name(const struct eas_req *req)
+{
+	return req->account.display_name != NULL &&
+			       req->account.display_name[0] != '\0'
+		       ? req->account.display_name
+		       : req->account.login;
+}
 
 static enum store_error
 split_recipients(struct eas_req *req, const struct mail_outgoing *out,
@@ -210,14 +239,19 @@ split_recipients(struct eas_req *req, const struct mail_outgoing *out,
 }
 
 static enum store_error
-save_sent_copy(struct eas_req *req, const struct mail_outgoing *out)
+save_sent_copy(struct eas_req *req, const struct mail_outgoing *out,
+	       const struct rcpt_split *rs)
 {
 	struct store_folder sent;
 	struct store_item item;
 	const char *error = NULL;
 	enum store_error e;
 
-	e = store_folder_get_by_type(req->store, req->arena, req->account.id,
+	/* send-as: the shared mailbox's Sent Items, where its members
+	 * look for what was sent as it */
+	int64_t owner = rs->sent_as != 0 ? rs->sent_as : req->account.id;
+
+	e = store_folder_get_by_type(req->store, req->arena, owner,
 				     EAS_FOLDER_SENT, &sent);
 	if (e != STORE_OK)
 		return e;
@@ -229,8 +263,8 @@ save_sent_copy(struct eas_req *req, const struct mail_outgoing *out)
 		return STORE_INVALID;
 	}
 	item.meta.read = true;
-	return mail_deliver(req->store, req->arena, req->account.id, sent.id,
-			    &item, NULL, NULL);
+	return mail_deliver(req->store, req->arena, owner, sent.id, &item, NULL,
+			    NULL);
 }
 
 /* LastVerbExecuted on the original (MS-ASEMAIL 2.2.2.46): 1 replied, 3
@@ -242,6 +276,7 @@ mark_original(struct eas_req *req, const struct store_item *orig,
 	const uint8_t *extra;
 	size_t extra_len;
 	const char *error = NULL;
+	enum store_error e;
 
 	if (mail_set_last_verb(req->arena, orig,
 			       mode == MAIL_COMPOSE_REPLY ? 1 : 3, time_now(),
@@ -249,9 +284,15 @@ mark_original(struct eas_req *req, const struct store_item *orig,
 		log_warn("send: cannot mark %s: %s", orig->server_id, error);
 		return STORE_OK;
 	}
-	return store_item_update_meta(req->store, req->account.id, orig->id,
-				      extra, extra_len, &orig->meta,
-				      req->device.id);
+	e = store_item_update_meta(req->store, req->account.id, orig->id, extra,
+				   extra_len, &orig->meta, req->device.id);
+	if (e == STORE_DENIED) {
+		/* a reply from a folder shared read-only: sent, unmarked */
+		log_info("send: %s is in a read-only shared folder, not marked",
+			 orig->server_id);
+		e = STORE_OK;
+	}
+	return e;
 }
 
 /* The writes of a send, inside the caller's write transaction. A status
@@ -307,25 +348,25 @@ send_store(struct eas_req *req, const char *client_id,
 		const char *why;
 
 		e = mail_deliver(s, req->arena, rs->local_ids[i], 0, &parsed,
-				 req->account.email, NULL);
+				 rs->envelope, NULL);
 		if (e != STORE_OK)
 			goto fail;
 		/* a colleague on holiday answers, in this transaction */
 		if (mail_autoreply(s, req->arena, rs->local_ids[i], &parsed,
-				   req->account.email, &ao, &why) < 0) {
+				   rs->envelope, &ao, &why) < 0) {
 			e = STORE_INTERNAL;
 			goto fail;
 		}
 	}
 	if (rs->nremote > 0) {
-		e = store_outbound_add(s, req->account.id, req->account.email,
+		e = store_outbound_add(s, req->account.id, rs->envelope,
 				       out->message_id, out->data, out->len,
 				       rs->remote, rs->nremote, now,
 				       now + (int64_t)cfg->send_retry_s);
 		if (e != STORE_OK)
 			goto fail;
 	}
-	if (save_in_sent && (e = save_sent_copy(req, out)) != STORE_OK)
+	if (save_in_sent && (e = save_sent_copy(req, out, rs)) != STORE_OK)
 		goto fail;
 	if (orig != NULL && (e = mark_original(req, orig, mode)) != STORE_OK)
 		goto fail;
@@ -366,8 +407,9 @@ send_prepare(struct eas_req *req, const char *mime, size_t mime_len,
 		*status_r = SEND_NO_RECIPIENT;
 		return 0;
 	}
-	/* A user sends only as one of their own addresses. */
-	r = owns_address(req, out->from, e_r);
+	/* A user sends only as one of their own addresses, or as an
+	 * account that granted it send-as or send-on-behalf. */
+	r = owns_address(req, out->from, &rs->sent_as, e_r);
 	if (r < 0)
 		return -1;
 	if (r == 0) {
@@ -375,6 +417,21 @@ send_prepare(struct eas_req *req, const char *mime, size_t mime_len,
 			 out->from);
 		*status_r = SEND_ACCESS_DENIED;
 		return 0;
+	}
+	rs->envelope = req->account.email;
+	if (r == 1 && rs->sent_as != 0) {
+		rs->envelope = out->from;
+		log_info("send: %s sends as %s", req->account.login, out->from);
+	} else if (r == 2) {
+		log_info("send: %s sends on behalf of %s", req->account.login,
+			 out->from);
+		rs->sent_as = 0;
+		out->data = mail_set_sender(req->arena, out->data, out->len,
+					    sender_name(req),
+					    req->account.email, &out->len);
+		out->sent_data = mail_set_sender(
+			req->arena, out->sent_data, out->sent_len,
+			sender_name(req), req->account.email, &out->sent_len);
 	}
 	if ((*e_r = split_recipients(req, out, rs)) != STORE_OK)
 		return -1;
@@ -446,7 +503,7 @@ eas_send_draft(struct eas_req *req, const struct store_item *draft,
 	 * device too), its sent form in Sent Items. */
 	if ((*e_r = store_item_delete(req->store, req->account.id, draft->id,
 				      0)) != STORE_OK ||
-	    (*e_r = save_sent_copy(req, &out)) != STORE_OK)
+	    (*e_r = save_sent_copy(req, &out, &rs)) != STORE_OK)
 		return -1;
 	log_sent(&out, &rs, " draft");
 	return 0;

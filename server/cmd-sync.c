@@ -778,6 +778,40 @@ item_in_collection(const struct coll_work *w, const struct store_item *item)
 			return -1;                                             \
 	} while (0)
 
+/* A Change or Delete in a folder shared with the account for reading
+ * only: refused with Status 6 (the documented "error in client/server
+ * conversion" of the item), and the server's version goes back to the
+ * device (a Change; an Add for a deleted one) so it shows the item as it
+ * still is. */
+static int
+refuse_read_only(struct coll_work *w, uint16_t tag, const char *sid,
+		 const struct store_item *old, enum store_error *e)
+{
+	struct eas_req *req = w->run->req;
+	struct sync_coll *c = w->c;
+	struct store_item full;
+
+	log_info("Sync %s of %s refused: %s is shared read-only",
+		 tag == EAS_AIRSYNC_DELETE ? "Delete" : "Change", sid,
+		 c->folder.server_id);
+	*e = store_item_get_by_id(req->store, req->arena, req->account.id,
+				  old->id, true, &full);
+	if (*e != STORE_OK)
+		return -1;
+	if (send_item(w,
+		      tag == EAS_AIRSYNC_DELETE ? EAS_AIRSYNC_ADD
+						: EAS_AIRSYNC_CHANGE,
+		      &full) == 0) {
+		*e = store_sync_mark(req->store, c->st.id, full.id, full.modseq,
+				     true);
+		if (*e != STORE_OK)
+			return -1;
+		w->conflicts[w->nconflicts++] = full.id;
+	}
+	reply(w, tag, NULL, sid, SYNC_ST_CONVERT);
+	return 0;
+}
+
 static int
 cmd_add(struct coll_work *w, const struct wbxml_node *cmd, enum store_error *e)
 {
@@ -793,6 +827,12 @@ cmd_add(struct coll_work *w, const struct wbxml_node *cmd, enum store_error *e)
 	    strlen(client_id) > SYNC_CLIENTID_MAX || appdata == NULL) {
 		log_info("Sync Add without ClientId or ApplicationData");
 		reply(w, EAS_AIRSYNC_ADD, client_id, NULL, SYNC_ST_PROTOCOL);
+		return 0;
+	}
+	if (c->folder.rights < STORE_RIGHT_WRITE) {
+		log_info("Sync Add %s refused: %s is shared read-only",
+			 client_id, c->folder.server_id);
+		reply(w, EAS_AIRSYNC_ADD, client_id, NULL, SYNC_ST_CONVERT);
 		return 0;
 	}
 	memset(&item, 0, sizeof(item));
@@ -962,6 +1002,8 @@ cmd_instance(struct coll_work *w, const struct wbxml_node *cmd,
 	}
 	if (*e != STORE_OK)
 		return -1;
+	if (c->folder.rights < STORE_RIGHT_WRITE)
+		return refuse_read_only(w, cmd->tag, sid, &old, e);
 	switch (server_wins(w, &old, e)) {
 	case -1:
 		return -1;
@@ -1035,6 +1077,8 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 	}
 	if (*e != STORE_OK)
 		return -1;
+	if (c->folder.rights < STORE_RIGHT_WRITE)
+		return refuse_read_only(w, EAS_AIRSYNC_CHANGE, sid, &old, e);
 
 	switch (server_wins(w, &old, e)) {
 	case -1:
@@ -1082,6 +1126,19 @@ cmd_change(struct coll_work *w, const struct wbxml_node *cmd,
 	return 0;
 }
 
+/* Whether the shared folder is its owner's Deleted Items (a folder of
+ * a shared view has the user type of its class, not the owner's). */
+static bool
+is_owner_trash(struct eas_req *req, const struct store_folder *f)
+{
+	struct store_folder trash;
+
+	return store_folder_get_by_type(req->store, req->arena, f->account_id,
+					EAS_FOLDER_DELETED,
+					&trash) == STORE_OK &&
+	       trash.id == f->id;
+}
+
 static int
 cmd_delete(struct coll_work *w, const struct wbxml_node *cmd,
 	   enum store_error *e)
@@ -1111,24 +1168,30 @@ cmd_delete(struct coll_work *w, const struct wbxml_node *cmd,
 	}
 	if (*e != STORE_OK)
 		return -1;
+	if (c->folder.rights < STORE_RIGHT_WRITE)
+		return refuse_read_only(w, EAS_AIRSYNC_DELETE, sid, &item, e);
 	if (c->cls == STORE_CLASS_CALENDAR &&
 	    eas_meeting_organizer(req, &item, NULL, e) < 0)
 		return -1;
 	/* MS-ASCMD 2.2.3.43 DeletesAsMoves (default 1): email goes to
-	 * Deleted Items, unless it is deleted from there. */
+	 * Deleted Items, unless it is deleted from there; the Deleted Items
+	 * of the folder's owner, for a shared one (deleted where it is when
+	 * the grantee may not write there). */
 	if (as_move && c->cls == STORE_CLASS_EMAIL &&
-	    c->folder.type != EAS_FOLDER_DELETED) {
+	    c->folder.type != EAS_FOLDER_DELETED &&
+	    (c->folder.account_id == req->account.id ||
+	     !is_owner_trash(req, &c->folder))) {
 		struct store_folder trash;
 		struct store_item moved;
 
 		*e = store_folder_get_by_type(req->store, req->arena,
-					      req->account.id,
+					      c->folder.account_id,
 					      EAS_FOLDER_DELETED, &trash);
 		if (*e == STORE_OK)
 			*e = store_item_move(req->store, req->arena,
 					     req->account.id, item.id, trash.id,
 					     req->device.id, &moved);
-		else if (*e == STORE_NOTFOUND)
+		if (*e == STORE_NOTFOUND || *e == STORE_DENIED)
 			*e = store_item_delete(req->store, req->account.id,
 					       item.id, req->device.id);
 	} else {
@@ -1339,7 +1402,9 @@ coll_prime(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 	 * change log: unlike the log it also brings back the items this
 	 * device created before it started over, which echo suppression
 	 * would skip. */
-	*e = store_account_modseq(req->store, req->account.id, &st.hwm);
+	/* the modseq of the folder's owner: a shared folder's changes are
+	 * the owner's */
+	*e = store_account_modseq(req->store, c->folder.account_id, &st.hwm);
 	if (*e != STORE_OK)
 		return COLL_FAIL;
 	st.cur_key = key_new(req->arena);

@@ -356,6 +356,8 @@ store_account_delete(struct store *s, int64_t id)
 	if (e != STORE_OK)
 		return e;
 	e = store_execute(s, sql_pol, "I", id);
+	if (e == STORE_OK)
+		e = store_share_account_gone(s, id);
 	if (e != STORE_OK)
 		goto out;
 	/* devices, folders, items and sync state go by ON DELETE CASCADE */

@@ -33,6 +33,7 @@ folder_row(struct arena *a, sqlite3_stmt *st, struct store_folder *r)
 	r->modseq = sqlite3_column_int64(st, 7);
 	r->created_modseq = sqlite3_column_int64(st, 8);
 	r->deleted = sqlite3_column_int(st, 9) != 0;
+	r->rights = STORE_RIGHT_OWNER;
 }
 
 static bool
@@ -101,22 +102,39 @@ store_folder_get(struct store *s, struct arena *a, int64_t account_id,
 		FOLDER_SELECT "WHERE f.account_id = ?1 AND f.server_id = ?2 "
 			      "AND f.deleted = 0";
 
+	enum store_error e;
+
 	if (server_id == NULL || strlen(server_id) > 64)
 		return STORE_NOTFOUND;
-	return folder_one(s, a,
-			  store_query(s, sql, "It", account_id, server_id), r,
-			  NULL);
+	e = folder_one(s, a, store_query(s, sql, "It", account_id, server_id),
+		       r, NULL);
+	if (e == STORE_NOTFOUND)
+		e = store_share_folder_get(s, a, account_id, server_id, r);
+	return e;
 }
 
 static const char sql_by_id[] =
 	FOLDER_SELECT "WHERE f.account_id = ?1 AND f.id = ?2 AND f.deleted = 0";
 
+/* The account's own folder only: what a folder of the account may be
+ * created under or moved to. */
+static enum store_error
+own_folder_by_id(struct store *s, struct arena *a, int64_t account_id,
+		 int64_t id, struct store_folder *r)
+{
+	return folder_one(s, a, store_query(s, sql_by_id, "II", account_id, id),
+			  r, NULL);
+}
+
 enum store_error
 store_folder_get_by_id(struct store *s, struct arena *a, int64_t account_id,
 		       int64_t id, struct store_folder *r)
 {
-	return folder_one(s, a, store_query(s, sql_by_id, "II", account_id, id),
-			  r, NULL);
+	enum store_error e = own_folder_by_id(s, a, account_id, id, r);
+
+	if (e == STORE_NOTFOUND)
+		e = store_share_folder_get_by_id(s, a, account_id, id, r);
+	return e;
 }
 
 enum store_error
@@ -227,8 +245,7 @@ store_folder_create(struct store *s, struct arena *a, int64_t account_id,
 	if (e != STORE_OK)
 		return e;
 	if (parent_id != 0) {
-		e = store_folder_get_by_id(s, a, account_id, parent_id,
-					   &parent);
+		e = own_folder_by_id(s, a, account_id, parent_id, &parent);
 		if (e != STORE_OK)
 			goto out;
 	}
@@ -244,7 +261,7 @@ store_folder_create(struct store *s, struct arena *a, int64_t account_id,
 out:
 	e = store_wend(s, own, e);
 	if (e == STORE_OK && r != NULL)
-		e = store_folder_get_by_id(s, a, account_id, id, r);
+		e = own_folder_by_id(s, a, account_id, id, r);
 	return e;
 }
 
@@ -276,6 +293,12 @@ store_folder_update(struct store *s, int64_t account_id, int64_t folder_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		goto out;
+	/* another mailbox's folder: by its owner, or with the owner right,
+	 * and then only within the owner's tree */
+	e = store_share_folder_access(s, &account_id, folder_id,
+				      STORE_RIGHT_OWNER);
+	if (e != STORE_OK)
+		goto out;
 	e = folder_one(s, a,
 		       store_query(s, sql_by_id, "II", account_id, folder_id),
 		       &f, &builtin);
@@ -285,9 +308,10 @@ store_folder_update(struct store *s, int64_t account_id, int64_t folder_id,
 		e = STORE_INVALID;
 		goto out;
 	}
+	if (parent_id == STORE_FOLDER_SAME_PARENT)
+		parent_id = f.parent_id;
 	if (parent_id != 0) {
-		e = store_folder_get_by_id(s, a, account_id, parent_id,
-					   &parent);
+		e = own_folder_by_id(s, a, account_id, parent_id, &parent);
 		if (e != STORE_OK)
 			goto out;
 		/* A move under itself or one of its descendants would cut
@@ -368,6 +392,10 @@ store_folder_delete(struct store *s, int64_t account_id, int64_t folder_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		goto out;
+	e = store_share_folder_access(s, &account_id, folder_id,
+				      STORE_RIGHT_OWNER);
+	if (e != STORE_OK)
+		goto out;
 	e = folder_one(s, a,
 		       store_query(s, sql_by_id, "II", account_id, folder_id),
 		       &f, &builtin);
@@ -414,6 +442,16 @@ out:
 	return e;
 }
 
+static int
+change_by_modseq(const void *x, const void *y)
+{
+	const struct store_folder_change *a = x, *b = y;
+
+	return a->folder.modseq < b->folder.modseq   ? -1
+	       : a->folder.modseq > b->folder.modseq ? 1
+						     : 0;
+}
+
 enum store_error
 store_folder_changes(struct store *s, struct arena *a, int64_t account_id,
 		     int64_t since, int64_t exclude_device,
@@ -458,6 +496,12 @@ store_folder_changes(struct store *s, struct arena *a, int64_t account_id,
 		list[count++] = c;
 	}
 	store_done(st);
+	if (e == STORE_OK)
+		e = store_share_folder_changes(s, a, account_id, since, &list,
+					       &count, &cap);
+	/* own and shared folders take modseqs of one counter: in order */
+	if (e == STORE_OK && count > 1)
+		qsort(list, count, sizeof(*list), change_by_modseq);
 out:
 	store_rend(s, own);
 	if (e == STORE_OK) {

@@ -58,16 +58,25 @@ meta_ok(const struct store_item_meta *m)
 	       text_ok(m->uid) && m->flag_status >= 0 && m->flag_status <= 2;
 }
 
-/* The live folder's ServerId and type when it belongs to the account. */
+/* The live folder's ServerId and type when the account may add to it
+ * (its own, or shared with it for writing: *account_id becomes the
+ * owner). */
 static enum store_error
-folder_of_account(struct store *s, struct arena *a, int64_t account_id,
+folder_of_account(struct store *s, struct arena *a, int64_t *account_id,
 		  int64_t folder_id, const char **sid_r, int *type_r)
 {
 	static const char sql[] =
 		"SELECT server_id, type FROM folders WHERE id = ?1 AND "
 		"account_id = ?2 AND deleted = 0";
-	sqlite3_stmt *st = store_query(s, sql, "II", folder_id, account_id);
-	enum store_error e = store_row(s, st);
+	sqlite3_stmt *st;
+	enum store_error e;
+
+	e = store_share_folder_access(s, account_id, folder_id,
+				      STORE_RIGHT_WRITE);
+	if (e != STORE_OK)
+		return e;
+	st = store_query(s, sql, "II", folder_id, *account_id);
+	e = store_row(s, st);
 
 	if (e == STORE_OK) {
 		*sid_r = store_col_text(a, st, 0);
@@ -149,7 +158,7 @@ store_item_add_with_text(struct store *s, struct arena *a, int64_t account_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	e = folder_of_account(s, a, account_id, folder_id, &sid, &type);
+	e = folder_of_account(s, a, &account_id, folder_id, &sid, &type);
 	if (e == STORE_OK)
 		e = item_insert(s, a, account_id, folder_id, sid, type, item,
 				origin_device, text);
@@ -207,6 +216,9 @@ store_item_update(struct store *s, int64_t account_id, int64_t item_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
+	e = store_share_item_access(s, &account_id, item_id, STORE_RIGHT_WRITE);
+	if (e != STORE_OK)
+		goto out;
 	e = store_next_modseq(s, account_id, &modseq);
 	if (e != STORE_OK)
 		goto out;
@@ -248,6 +260,9 @@ store_item_update_meta(struct store *s, int64_t account_id, int64_t item_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
+	e = store_share_item_access(s, &account_id, item_id, STORE_RIGHT_WRITE);
+	if (e != STORE_OK)
+		goto out;
 	e = store_next_modseq(s, account_id, &modseq);
 	if (e != STORE_OK)
 		goto out;
@@ -292,7 +307,9 @@ store_item_delete(struct store *s, int64_t account_id, int64_t item_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	e = item_tombstone(s, account_id, item_id, origin_device);
+	e = store_share_item_access(s, &account_id, item_id, STORE_RIGHT_WRITE);
+	if (e == STORE_OK)
+		e = item_tombstone(s, account_id, item_id, origin_device);
 	return store_wend(s, own, e);
 }
 
@@ -305,15 +322,22 @@ store_item_move(struct store *s, struct arena *a, int64_t account_id,
 	enum store_error e;
 	const char *sid = NULL;
 	int type = 0;
+	int64_t dst_account = account_id;
 	bool own;
 
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
+	/* both ends are checked: a move out of a folder deletes there, a
+	 * move into one adds there, and the owners may differ (the item
+	 * then leaves one mailbox for the other) */
+	e = store_share_item_access(s, &account_id, item_id, STORE_RIGHT_WRITE);
+	if (e != STORE_OK)
+		goto out;
 	e = store_item_get_by_id(s, a, account_id, item_id, true, &it);
 	if (e != STORE_OK)
 		goto out;
-	e = folder_of_account(s, a, account_id, dst_folder_id, &sid, &type);
+	e = folder_of_account(s, a, &dst_account, dst_folder_id, &sid, &type);
 	if (e != STORE_OK)
 		goto out;
 	/* MS-ASCMD 2.2.3.177.8 MoveItems Status 4: same folder */
@@ -321,7 +345,7 @@ store_item_move(struct store *s, struct arena *a, int64_t account_id,
 		e = STORE_INVALID;
 		goto out;
 	}
-	e = item_insert(s, a, account_id, dst_folder_id, sid, type, &it,
+	e = item_insert(s, a, dst_account, dst_folder_id, sid, type, &it,
 			origin_device, NULL);
 	if (e == STORE_OK)
 		e = store_search_moved(s, item_id, &it);
@@ -348,6 +372,19 @@ store_item_get_by_id(struct store *s, struct arena *a, int64_t account_id,
 	sqlite3_stmt *st = store_query(s, sql, "II", id, account_id);
 	enum store_error e = store_row(s, st);
 
+	if (e == STORE_OK)
+		store_item_row(a, st, NULL, with_data, r);
+	store_done(st);
+	if (e != STORE_NOTFOUND)
+		return e;
+	/* not the account's own: an item of a folder shared with it? */
+	e = store_share_item_access(s, &account_id, id, STORE_RIGHT_READ);
+	if (e == STORE_DENIED)
+		e = STORE_NOTFOUND;
+	if (e != STORE_OK)
+		return e;
+	st = store_query(s, sql, "II", id, account_id);
+	e = store_row(s, st);
 	if (e == STORE_OK)
 		store_item_row(a, st, NULL, with_data, r);
 	store_done(st);
@@ -420,6 +457,12 @@ store_item_list(struct store *s, struct arena *a, int64_t account_id,
 		max = ITEM_LIST_MAX;
 	if (max == 0)
 		return STORE_OK;
+	e = store_share_folder_access(s, &account_id, folder_id,
+				      STORE_RIGHT_READ);
+	if (e == STORE_NOTFOUND)
+		return STORE_OK; /* as before: nothing of another account */
+	if (e != STORE_OK)
+		return e;
 	list = arena_alloc(a, max * sizeof(*list));
 	st = store_query(s, sql, "IIII", folder_id, account_id, after_id,
 			 (int64_t)max);

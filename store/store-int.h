@@ -138,6 +138,37 @@ void store_notify_deinit(struct store *s);
 enum store_error store_next_modseq(struct store *s, int64_t account_id,
 				   int64_t *modseq_r);
 
+/* share.c: the one resolution of a shared folder and of the rights on
+ * it. A ServerId "s..." or a folder row of another account as grantee_id
+ * sees it (STORE_NOTFOUND when it does not). The _access functions check
+ * that *account_id may use the folder / item with at least right need and
+ * then set *account_id to its owner (unchanged for the account's own):
+ * STORE_NOTFOUND when it may not see it, STORE_DENIED when it may only
+ * read it. */
+enum store_error store_share_folder_get(struct store *s, struct arena *a,
+					int64_t grantee_id,
+					const char *server_id,
+					struct store_folder *r);
+enum store_error store_share_folder_get_by_id(struct store *s, struct arena *a,
+					      int64_t grantee_id,
+					      int64_t folder_id,
+					      struct store_folder *r);
+enum store_error store_share_folder_access(struct store *s, int64_t *account_id,
+					   int64_t folder_id, int need);
+enum store_error store_share_item_access(struct store *s, int64_t *account_id,
+					 int64_t item_id, int need);
+/* The grantee's shared folders changed after since, appended to *list. */
+enum store_error store_share_folder_changes(struct store *s, struct arena *a,
+					    int64_t grantee_id, int64_t since,
+					    struct store_folder_change **list,
+					    size_t *count, size_t *cap);
+/* Before COMMIT: the changes of shared folders for their grantees, and
+ * the grantees' views of an owner whose hierarchy changed. */
+enum store_error store_share_before_commit(struct store *s);
+/* Before an account is deleted: its grants go, and with them what the
+ * grantees see of it. */
+enum store_error store_share_account_gone(struct store *s, int64_t account_id);
+
 /* Column copies into the arena; NULL stays NULL. Blobs come back NUL
  * terminated so text formats can be used as strings. */
 const char *store_col_text(struct arena *a, sqlite3_stmt *st, int col);

@@ -344,6 +344,44 @@ static const char *const migrations[] = {
 	"CREATE INDEX accounts_disabled ON accounts(id) WHERE enabled = 0;"
 	"CREATE INDEX gal_entries_name ON gal_entries(display_name COLLATE"
 	" NOCASE, email COLLATE NOCASE, id);",
+	/* 11 -> 12: sharing (share.c). shares are the grants (folder_id 0:
+	 * the whole mailbox); share_folders is what each grantee sees of
+	 * them, kept up to date by the store with the grantee's modseqs so
+	 * FolderSync reads it like its own folders, tombstones included.
+	 * A shared mailbox is an account marked shared, without a
+	 * password. */
+	"ALTER TABLE accounts ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE shares ("
+	" id INTEGER PRIMARY KEY,"
+	" owner_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" folder_id INTEGER NOT NULL DEFAULT 0,"
+	" grantee_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" rights INTEGER NOT NULL DEFAULT 0,"
+	" send INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (owner_id, folder_id, grantee_id));"
+	"CREATE INDEX shares_grantee ON shares(grantee_id, owner_id);"
+	"CREATE TABLE share_folders ("
+	" id INTEGER PRIMARY KEY,"
+	" grantee_id INTEGER NOT NULL REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" owner_id INTEGER NOT NULL,"
+	" folder_id INTEGER NOT NULL,"
+	" server_id TEXT NOT NULL,"
+	" parent_sid TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" type INTEGER NOT NULL,"
+	" rights INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL,"
+	" created_modseq INTEGER NOT NULL,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (grantee_id, server_id));"
+	"CREATE INDEX share_folders_access ON share_folders(grantee_id,"
+	" folder_id) WHERE deleted = 0;"
+	"CREATE INDEX share_folders_folder ON share_folders(folder_id)"
+	" WHERE deleted = 0;"
+	"CREATE INDEX share_folders_modseq ON share_folders(grantee_id,"
+	" modseq);",
 };
 
 int
@@ -372,6 +410,8 @@ store_error_str(enum store_error e)
 		return "invalid argument";
 	case STORE_INTERNAL:
 		return "internal error";
+	case STORE_DENIED:
+		return "not permitted";
 	}
 	return "unknown error";
 }
@@ -714,7 +754,9 @@ store_commit(struct store *s)
 	enum store_error e;
 
 	eas_assert(s->in_txn);
-	e = store_tx(s, "COMMIT");
+	e = store_share_before_commit(s);
+	if (e == STORE_OK)
+		e = store_tx(s, "COMMIT");
 	if (e != STORE_OK)
 		return e; /* still open: the caller rolls back */
 	s->in_txn = false;
@@ -788,6 +830,8 @@ store_wend(struct store *s, bool own, enum store_error e)
 {
 	if (!own)
 		return e;
+	if (e == STORE_OK)
+		e = store_share_before_commit(s);
 	if (e == STORE_OK) {
 		e = store_tx(s, "COMMIT");
 		if (e == STORE_OK) {

@@ -33,6 +33,8 @@ enum store_error {
 	STORE_CORRUPT,	/* database or stored value unreadable */
 	STORE_INVALID,	/* the caller's arguments are not acceptable */
 	STORE_INTERNAL, /* anything else; details are logged */
+	STORE_DENIED,	/* a shared folder the account may read but not
+			   change (or not administer) */
 };
 
 const char *store_error_str(enum store_error e);
@@ -406,13 +408,20 @@ struct store_folder {
 	int64_t modseq; /* of its last change */
 	int64_t created_modseq;
 	bool deleted;
+	/* enum store_right: STORE_RIGHT_OWNER for the account's own
+	 * folders, what was granted for a shared one (see "sharing") */
+	int rights;
 };
 
 enum store_error store_folder_list(struct store *s, struct arena *a,
 				   int64_t account_id,
 				   struct store_folder **list_r,
 				   size_t *count_r);
-/* By ServerId; another account's folder is STORE_NOTFOUND. */
+/* By ServerId; another account's folder is STORE_NOTFOUND unless it is
+ * shared with the account: then it is the owner's folder (id, account_id,
+ * modseq) as the grantee sees it (server_id, parent_server_id, type, name,
+ * rights). This and store_folder_get_by_id are the one resolution of a
+ * folder every command goes through. */
 enum store_error store_folder_get(struct store *s, struct arena *a,
 				  int64_t account_id, const char *server_id,
 				  struct store_folder *r);
@@ -436,12 +445,15 @@ enum store_error store_folder_create(struct store *s, struct arena *a,
 				     int64_t origin_device,
 				     struct store_folder *r);
 /* Rename and/or move; STORE_INVALID for special folders or a move under
- * itself. */
+ * itself. A folder shared with the account needs the owner right
+ * (STORE_DENIED) and moves only within its owner's tree;
+ * STORE_FOLDER_SAME_PARENT keeps it where it is. */
+#define STORE_FOLDER_SAME_PARENT (-1)
 enum store_error store_folder_update(struct store *s, int64_t account_id,
 				     int64_t folder_id, int64_t parent_id,
 				     const char *name, int64_t origin_device);
 /* Delete with its subfolders and items (tombstones). STORE_INVALID for
- * special folders. */
+ * special folders; a shared folder needs the owner right (STORE_DENIED). */
 enum store_error store_folder_delete(struct store *s, int64_t account_id,
 				     int64_t folder_id, int64_t origin_device);
 
@@ -468,6 +480,75 @@ enum store_error store_folder_changes(struct store *s, struct arena *a,
 /* The account's current modseq (cheap). */
 enum store_error store_account_modseq(struct store *s, int64_t account_id,
 				      int64_t *modseq_r);
+
+/* --- sharing ---
+ *
+ * An account (the owner) grants another (the grantee) a right on one of
+ * its folders or on the whole mailbox (folder_id 0). The grantee sees each
+ * shared folder in its own hierarchy under a folder named after the owner
+ * (ServerId "s<owner>"), as "s<owner>.<owner's ServerId>" with the
+ * user-created type of its class; item functions called with the
+ * grantee's account id reach the owner's items within the right (reading
+ * needs READ, changing WRITE: STORE_DENIED otherwise), and changes take
+ * the owner's modseq, so every member sees one copy. A change of a shared
+ * folder is also published for each grantee (store_change account_id the
+ * grantee, id the owner's folder row), a grant change as the grantee's
+ * hierarchy. A shared mailbox is an account without a password whose
+ * members hold OWNER on the whole mailbox and may send as it. */
+enum store_right {
+	STORE_RIGHT_NONE = 0,
+	STORE_RIGHT_READ = 1,  /* see the items */
+	STORE_RIGHT_WRITE = 2, /* add, change, delete items */
+	STORE_RIGHT_OWNER = 3, /* also rename, delete, grant */
+};
+enum store_send_right {
+	STORE_SEND_NONE = 0,
+	STORE_SEND_ON_BEHALF = 1, /* From the owner, Sender the grantee */
+	STORE_SEND_AS = 2,	  /* From the owner */
+};
+const char *store_right_name(int right);
+/* "read", "write", "owner", "none"; -1 for anything else */
+int store_right_parse(const char *name);
+
+struct store_share {
+	int64_t owner_id;
+	int64_t folder_id; /* 0: the whole mailbox */
+	int64_t grantee_id;
+	int rights;	   /* enum store_right */
+	int send;	   /* enum store_send_right */
+	const char *owner; /* e-mail addresses, for listings */
+	const char *grantee;
+	const char *folder; /* the folder's name; NULL for the mailbox */
+};
+/* Grant (or change the grant of) rights and send on folder_id of owner
+ * (0: the whole mailbox; a folder must be the owner's) to grantee.
+ * rights NONE and send NONE removes the grant. STORE_INVALID for a grant
+ * to oneself or a send right on a single folder. */
+enum store_error store_share_set(struct store *s, int64_t owner_id,
+				 int64_t folder_id, int64_t grantee_id,
+				 int rights, int send);
+/* STORE_NOTFOUND when there is no such grant. */
+enum store_error store_share_remove(struct store *s, int64_t owner_id,
+				    int64_t folder_id, int64_t grantee_id);
+/* The grants account_id gives or holds (0: every grant), by owner. */
+enum store_error store_share_list(struct store *s, struct arena *a,
+				  int64_t account_id,
+				  struct store_share **list_r, size_t *count_r);
+/* What account_id may send as owner_id (enum store_send_right; the
+ * account itself: STORE_SEND_AS). */
+enum store_error store_share_send_right(struct store *s, int64_t account_id,
+					int64_t owner_id, int *send_r);
+/* The accounts with a right on the owner's folder (folder_id 0: on its
+ * whole mailbox), in a. */
+enum store_error store_share_grantees(struct store *s, struct arena *a,
+				      int64_t owner_id, int64_t folder_id,
+				      int64_t **ids_r, size_t *count_r);
+/* Mark the account as a shared mailbox: no password of its own (nobody
+ * logs in as it), shown as such in the address list. */
+enum store_error store_account_set_shared(struct store *s, int64_t id,
+					  bool shared);
+enum store_error store_account_is_shared(struct store *s, int64_t id,
+					 bool *shared_r);
 
 /* --- items --- */
 

@@ -1079,6 +1079,284 @@ test_stats(void)
 	CU_ASSERT(!store_folder_type_is_special(12));
 }
 
+/* --- sharing --- */
+
+/* The grantee's view of a folder of owner, by the owner's folder row. */
+static bool
+sees(int64_t grantee, int64_t folder, struct store_folder *r)
+{
+	return store_folder_get_by_id(s, a, grantee, folder, r) == STORE_OK;
+}
+
+static void
+test_share_resolution(void)
+{
+	int64_t ada = add_account("ada"), bob = add_account("bob");
+	int64_t cal = folder_of_type(ada, EAS_FOLDER_CALENDAR);
+	int64_t inbox = folder_of_type(ada, EAS_FOLDER_INBOX);
+	int64_t bob_inbox = folder_of_type(bob, EAS_FOLDER_INBOX);
+	int64_t item = add_item(ada, cal, "dentist", 100, 0);
+	struct store_folder v, byid;
+	struct store_item it;
+
+	CU_ASSERT_FALSE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(store_item_get_by_id(s, a, bob, item, false, &it),
+			STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_share_set(s, ada, cal, bob, STORE_RIGHT_READ, 0),
+			STORE_OK);
+	/* bob's view: ada's folder row and account, a ServerId of bob's,
+	 * the user-created calendar type, the right */
+	CU_ASSERT_FATAL(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(v.id, cal);
+	CU_ASSERT_EQUAL(v.account_id, ada);
+	CU_ASSERT_EQUAL(v.type, EAS_FOLDER_USER_CALENDAR);
+	CU_ASSERT_EQUAL(v.rights, STORE_RIGHT_READ);
+	CU_ASSERT_EQUAL_FATAL(store_folder_get(s, a, bob, v.server_id, &byid),
+			      STORE_OK);
+	CU_ASSERT_EQUAL(byid.id, cal);
+	/* ada's own ServerId of the folder means bob's own folder, if any */
+	CU_ASSERT_EQUAL(store_folder_get(s, a, ada, v.server_id, &byid),
+			STORE_NOTFOUND);
+	/* reading within the right, writing refused */
+	CU_ASSERT_EQUAL(store_item_get_by_id(s, a, bob, item, false, &it),
+			STORE_OK);
+	CU_ASSERT_EQUAL(it.account_id, ada);
+	CU_ASSERT_EQUAL(store_item_delete(s, bob, item, 0), STORE_DENIED);
+	memset(&it, 0, sizeof(it));
+	it.data = (const uint8_t *)"x";
+	it.data_len = 1;
+	CU_ASSERT_EQUAL(store_item_add(s, a, bob, cal, &it, 0), STORE_DENIED);
+	/* the grant of one folder opens no other */
+	CU_ASSERT_FALSE(sees(bob, inbox, &v));
+	/* write: bob's add is ada's item, with ada's modseq */
+	CU_ASSERT_EQUAL(store_share_set(s, ada, cal, bob, STORE_RIGHT_WRITE, 0),
+			STORE_OK);
+	memset(&it, 0, sizeof(it));
+	it.data = (const uint8_t *)"party";
+	it.data_len = 5;
+	CU_ASSERT_EQUAL_FATAL(store_item_add(s, a, bob, cal, &it, 0), STORE_OK);
+	CU_ASSERT_EQUAL(it.account_id, ada);
+	{
+		int64_t m = 0;
+
+		CU_ASSERT_EQUAL(store_account_modseq(s, ada, &m), STORE_OK);
+		CU_ASSERT_EQUAL(it.modseq, m);
+	}
+	/* a move out of the shared folder into bob's own Inbox: both ends
+	 * checked; a calendar item into a mail folder of another owner */
+	CU_ASSERT_EQUAL(store_item_move(s, a, bob, item, inbox, 0, &it),
+			STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_share_set(s, ada, cal, bob, STORE_RIGHT_READ, 0),
+			STORE_OK);
+	CU_ASSERT_EQUAL(store_item_move(s, a, bob, item, bob_inbox, 0, &it),
+			STORE_DENIED);
+	/* removed: nothing reachable by any id */
+	CU_ASSERT_EQUAL(store_share_remove(s, ada, cal, bob), STORE_OK);
+	CU_ASSERT_EQUAL(store_share_remove(s, ada, cal, bob), STORE_NOTFOUND);
+	CU_ASSERT_FALSE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(store_folder_get(s, a, bob, byid.server_id, &v),
+			STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_item_get_by_id(s, a, bob, item, false, &it),
+			STORE_NOTFOUND);
+	/* nonsense grants */
+	CU_ASSERT_EQUAL(store_share_set(s, ada, cal, ada, STORE_RIGHT_READ, 0),
+			STORE_INVALID);
+	CU_ASSERT_EQUAL(store_share_set(s, ada, cal, bob, STORE_RIGHT_READ,
+					STORE_SEND_AS),
+			STORE_INVALID);
+	CU_ASSERT_EQUAL(store_share_set(s, bob, cal, ada, STORE_RIGHT_READ, 0),
+			STORE_NOTFOUND);
+}
+
+static const struct store_folder_change *
+change_of(const struct store_folder_change *ch, size_t n, const char *sid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ch[i].folder.server_id, sid) == 0)
+			return &ch[i];
+	return NULL;
+}
+
+static void
+test_share_hierarchy(void)
+{
+	int64_t info = add_account("info"), bob = add_account("bob");
+	struct store_folder_change *ch;
+	const struct store_folder_change *c;
+	struct store_folder v, made;
+	struct store_share *list;
+	size_t n;
+	int64_t hwm = 0, since, *ids;
+	int send = 0;
+	bool shared = false;
+
+	CU_ASSERT_EQUAL(store_account_set_shared(s, info, true), STORE_OK);
+	CU_ASSERT_EQUAL(store_account_is_shared(s, info, &shared), STORE_OK);
+	CU_ASSERT_TRUE(shared);
+	/* no password lets anyone in as the shared mailbox */
+	CU_ASSERT_EQUAL(
+		store_account_check_password(s, a, "info", "secret",
+					     &(struct store_account){0}),
+		STORE_NOTFOUND);
+	/* the address list shows it, as any account */
+	{
+		struct store_gal_entry *gal;
+		int64_t total = 0;
+
+		CU_ASSERT_EQUAL_FATAL(store_gal_search(s, a, "info", 0, 10,
+						       false, &gal, &n, &total),
+				      STORE_OK);
+		CU_ASSERT_EQUAL_FATAL(n, 1);
+		CU_ASSERT_STRING_EQUAL(gal[0].email, "info@example.org");
+	}
+	CU_ASSERT_EQUAL_FATAL(
+		store_folder_changes(s, a, bob, 0, 0, &ch, &n, &since),
+		STORE_OK);
+	subscribe();
+	CU_ASSERT_EQUAL(store_share_set(s, info, 0, bob, STORE_RIGHT_OWNER,
+					STORE_SEND_AS),
+			STORE_OK);
+	CU_ASSERT_TRUE(was_notified(bob, 0));
+	/* Adds since the key: the top folder first, named by address, then
+	 * the mailbox's folders under it (not its Outbox) */
+	CU_ASSERT_EQUAL_FATAL(
+		store_folder_changes(s, a, bob, since, 0, &ch, &n, &hwm),
+		STORE_OK);
+	CU_ASSERT_FATAL(n >= 2);
+	CU_ASSERT_EQUAL(ch[0].kind, STORE_CHANGE_ADD);
+	CU_ASSERT_STRING_EQUAL(ch[0].folder.name, "info@example.org");
+	CU_ASSERT_STRING_EQUAL(ch[0].folder.parent_server_id, "0");
+	for (size_t i = 1; i < n; i++) {
+		CU_ASSERT_EQUAL(ch[i].kind, STORE_CHANGE_ADD);
+		CU_ASSERT_STRING_EQUAL(ch[i].folder.parent_server_id,
+				       ch[0].folder.server_id);
+		CU_ASSERT_NOT_EQUAL(ch[i].folder.type, EAS_FOLDER_OUTBOX);
+		CU_ASSERT(ch[i].folder.modseq > ch[i - 1].folder.modseq);
+	}
+	CU_ASSERT_EQUAL(store_share_send_right(s, bob, info, &send), STORE_OK);
+	CU_ASSERT_EQUAL(send, STORE_SEND_AS);
+	CU_ASSERT_EQUAL(store_share_grantees(s, a, info, 0, &ids, &n),
+			STORE_OK);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(store_share_list(s, a, bob, &list, &n), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(list[0].rights, STORE_RIGHT_OWNER);
+
+	/* the owner makes a folder and renames it: bob sees the Add and the
+	 * Change, and an item added there notifies bob too */
+	since = hwm;
+	CU_ASSERT_EQUAL_FATAL(store_folder_create(s, a, info, 0, "Orders",
+						  EAS_FOLDER_USER_MAIL, 0,
+						  &made),
+			      STORE_OK);
+	CU_ASSERT_TRUE(was_notified(bob, 0));
+	CU_ASSERT_FATAL(sees(bob, made.id, &v));
+	CU_ASSERT_EQUAL_FATAL(
+		store_folder_changes(s, a, bob, since, 0, &ch, &n, &hwm),
+		STORE_OK);
+	c = change_of(ch, n, v.server_id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->kind, STORE_CHANGE_ADD);
+	since = hwm;
+	CU_ASSERT_EQUAL(
+		store_folder_update(s, info, made.id, 0, "Orders 2026", 0),
+		STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		store_folder_changes(s, a, bob, since, 0, &ch, &n, &hwm),
+		STORE_OK);
+	c = change_of(ch, n, v.server_id);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->kind, STORE_CHANGE_CHANGE);
+	CU_ASSERT_STRING_EQUAL(c->folder.name, "Orders 2026");
+	add_item(info, made.id, "order 42", 100, 0);
+	CU_ASSERT_TRUE(was_notified(info, made.id));
+	CU_ASSERT_TRUE(was_notified(bob, made.id));
+
+	/* the grant goes: Deletes, the top folder last */
+	since = hwm;
+	CU_ASSERT_EQUAL(store_share_remove(s, info, 0, bob), STORE_OK);
+	CU_ASSERT_TRUE(was_notified(bob, 0));
+	CU_ASSERT_EQUAL_FATAL(
+		store_folder_changes(s, a, bob, since, 0, &ch, &n, &hwm),
+		STORE_OK);
+	CU_ASSERT_FATAL(n >= 2);
+	for (size_t i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(ch[i].kind, STORE_CHANGE_DELETE);
+	CU_ASSERT_STRING_EQUAL(ch[n - 1].folder.server_id,
+			       arena_printf(a, "s%lld", (long long)info));
+	CU_ASSERT_FALSE(sees(bob, made.id, &v));
+	CU_ASSERT_EQUAL(store_share_send_right(s, bob, info, &send), STORE_OK);
+	CU_ASSERT_EQUAL(send, STORE_SEND_NONE);
+	/* granted again: Adds again; the owner deleted: Deletes */
+	since = hwm;
+	CU_ASSERT_EQUAL(store_share_set(s, info, 0, bob, STORE_RIGHT_READ, 0),
+			STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		store_folder_changes(s, a, bob, since, 0, &ch, &n, &hwm),
+		STORE_OK);
+	CU_ASSERT_FATAL(n >= 2);
+	CU_ASSERT_EQUAL(ch[0].kind, STORE_CHANGE_ADD);
+	since = hwm;
+	CU_ASSERT_EQUAL(store_account_delete(s, info), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(
+		store_folder_changes(s, a, bob, since, 0, &ch, &n, &hwm),
+		STORE_OK);
+	CU_ASSERT_FATAL(n >= 2);
+	for (size_t i = 0; i < n; i++)
+		CU_ASSERT_EQUAL(ch[i].kind, STORE_CHANGE_DELETE);
+}
+
+/* A grant to a shared mailbox is a grant to each of its members. */
+static void
+test_share_group(void)
+{
+	int64_t ada = add_account("ada"), family = add_account("family");
+	int64_t bob = add_account("bob"), cy = add_account("cy");
+	int64_t cal = folder_of_type(ada, EAS_FOLDER_CALENDAR);
+	int64_t fam_cal = folder_of_type(family, EAS_FOLDER_CALENDAR);
+	struct store_folder v;
+
+	CU_ASSERT_EQUAL(store_account_set_shared(s, family, true), STORE_OK);
+	CU_ASSERT_EQUAL(store_share_set(s, family, 0, bob, STORE_RIGHT_OWNER,
+					STORE_SEND_AS),
+			STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_share_set(s, ada, cal, family, STORE_RIGHT_READ, 0),
+		STORE_OK);
+	CU_ASSERT_TRUE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(v.rights, STORE_RIGHT_READ);
+	CU_ASSERT_TRUE(sees(bob, fam_cal, &v));
+	/* a member added later sees it too, one removed no longer */
+	CU_ASSERT_FALSE(sees(cy, cal, &v));
+	CU_ASSERT_EQUAL(store_share_set(s, family, 0, cy, STORE_RIGHT_OWNER,
+					STORE_SEND_AS),
+			STORE_OK);
+	CU_ASSERT_TRUE(sees(cy, cal, &v));
+	CU_ASSERT_EQUAL(store_share_remove(s, family, 0, cy), STORE_OK);
+	CU_ASSERT_FALSE(sees(cy, cal, &v));
+	CU_ASSERT_FALSE(sees(cy, fam_cal, &v));
+	/* a direct grant adds to the group's */
+	CU_ASSERT_EQUAL(store_share_set(s, ada, cal, bob, STORE_RIGHT_WRITE, 0),
+			STORE_OK);
+	CU_ASSERT_TRUE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(v.rights, STORE_RIGHT_WRITE);
+	CU_ASSERT_EQUAL(store_share_remove(s, ada, cal, bob), STORE_OK);
+	CU_ASSERT_TRUE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(v.rights, STORE_RIGHT_READ);
+	/* the group's grant goes: so does the members' view */
+	CU_ASSERT_EQUAL(store_share_remove(s, ada, cal, family), STORE_OK);
+	CU_ASSERT_FALSE(sees(bob, cal, &v));
+	CU_ASSERT_TRUE(sees(bob, fam_cal, &v));
+	/* and the group itself */
+	CU_ASSERT_EQUAL(
+		store_share_set(s, ada, cal, family, STORE_RIGHT_READ, 0),
+		STORE_OK);
+	CU_ASSERT_TRUE(sees(bob, cal, &v));
+	CU_ASSERT_EQUAL(store_account_delete(s, family), STORE_OK);
+	CU_ASSERT_FALSE(sees(bob, cal, &v));
+	CU_ASSERT_FALSE(sees(bob, fam_cal, &v));
+}
+
 #define TEST(fn)                                                               \
 	{                                                                      \
 #fn, fn                                                        \
@@ -1101,5 +1379,8 @@ CU_TestInfo store_suite_tests[] = {
 	TEST(test_busy_injection),
 	TEST(test_concurrent_connections),
 	TEST(test_stats),
+	TEST(test_share_resolution),
+	TEST(test_share_hierarchy),
+	TEST(test_share_group),
 	CU_TEST_INFO_NULL,
 };

@@ -394,10 +394,12 @@ random_password(char *out, size_t len)
 static const char usage_user[] =
 	"usage: easctl [--data DIR] user COMMAND ...\n"
 	"  user add NAME [--email ADDR] [--display-name NAME]\n"
-	"           [--password P | --password-stdin]\n"
+	"           [--password P | --password-stdin | --shared]\n"
 	"      Create an account with its default folders. Without a\n"
 	"      password one is generated and printed once. The address\n"
 	"      defaults to NAME when NAME contains '@', else NAME@localhost.\n"
+	"      --shared: a shared mailbox (info@, a family calendar) without\n"
+	"      a password of its own; its members use it (easctl member).\n"
 	"  user list\n"
 	"  user passwd NAME [--password P | --password-stdin]\n"
 	"  user disable NAME | user enable NAME\n"
@@ -446,12 +448,13 @@ static int
 user_add(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
 	const char *email = NULL, *display = NULL, *password = NULL;
-	bool pw_stdin = false, generated;
+	bool pw_stdin = false, generated, shared = false;
 	const struct opt opts[] = {
 		{"--email", true, &email, NULL},
 		{"--display-name", true, &display, NULL},
 		{"--password", true, &password, NULL},
 		{"--password-stdin", false, NULL, &pw_stdin},
+		{"--shared", false, NULL, &shared},
 		{NULL, false, NULL, NULL},
 	};
 	char *pos[EASCTL_MAX_POSITIONAL], pw[EASCTL_MAX_PASSWORD];
@@ -482,6 +485,16 @@ user_add(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	}
 	if (e != STORE_OK)
 		return store_fail("adding user", e);
+	if (shared) {
+		/* the generated password is never shown: it goes at once */
+		e = store_account_set_shared(s, id, true);
+		explicit_bzero(pw, sizeof(pw));
+		if (e != STORE_OK)
+			return store_fail("making the mailbox shared", e);
+		printf("shared mailbox %s added (id %lld, %s)\n", pos[0],
+		       (long long)id, email);
+		return 0;
+	}
 	printf("user %s added (id %lld, %s)\n", pos[0], (long long)id, email);
 	if (generated)
 		printf("password: %s\n", pw);
@@ -1947,6 +1960,7 @@ static const struct {
 	{"search", NULL, easctl_search},   {"backup", NULL, easctl_backup},
 	{"restore", NULL, easctl_restore}, {"check", NULL, easctl_check},
 	{"debug", NULL, easctl_debug},	   {"top", NULL, easctl_top},
+	{"share", NULL, easctl_share},	   {"member", NULL, easctl_member},
 };
 
 int

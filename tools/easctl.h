@@ -47,5 +47,9 @@ int easctl_check(struct easctl *ctl, int argc, char **argv);
 int easctl_debug(struct easctl *ctl, int argc, char **argv);
 /* easctl-top.c: "top": a live view of a running easd. */
 int easctl_top(struct easctl *ctl, int argc, char **argv);
+/* easctl-share.c: "share add|remove|list ..." and "member add|remove|list
+ * SHARED USER". */
+int easctl_share(struct easctl *ctl, int argc, char **argv);
+int easctl_member(struct easctl *ctl, int argc, char **argv);
 
 #endif

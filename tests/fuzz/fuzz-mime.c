@@ -1,10 +1,12 @@
 /* libFuzzer target for MIME parsing at delivery: the input is a message
  * as LMTP or easctl deliver would take it, converted for a device asking
  * for plain text (truncated), HTML and MIME, with its first attachments
- * read back as ItemOperations would. Built by `make fuzz`. */
+ * read back as ItemOperations would, and with a Sender set as
+ * send-on-behalf does. Built by `make fuzz`. */
 #include <string.h>
 
 #include "arena.h"
+#include "compose.h"
 #include "conv.h"
 #include "mail.h"
 #include "util.h"
@@ -22,6 +24,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *att;
 	size_t len;
 
+	/* send-on-behalf rewrites the header of what a client sends */
+	mail_set_sender(a, (const char *)data, size, "Cy, \"the\" helper",
+			"cy@example.org", &len);
 	if (mail_item_from_mime(a, (const char *)data, size, &item, &error) ==
 	    0) {
 		item.id = 1;
