@@ -17,15 +17,20 @@ import argparse
 import os
 import sys
 import tempfile
+import traceback
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import (InvalidSessionIdException,
+                                        SessionNotCreatedException,
+                                        WebDriverException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 failures = []
+# the exit status for "the browser broke, not a page" (test-browser.c)
+BROWSER_BROKE = 75
 
 
 def step(ok, what):
@@ -193,9 +198,23 @@ def main():
             admin(d, args)
             self_service(d, args)
         except Exception as e:  # a missing element: report, and fail
-            step(False, "unexpected: %r" % e)
+            traceback.print_exc(file=sys.stdout)
+            # chromedriver or Chromium itself gave up (a renderer that
+            # stopped answering on a loaded machine), before any page
+            # failed a step: the caller runs everything again, once
+            broke = type(e) in (WebDriverException,
+                                InvalidSessionIdException,
+                                SessionNotCreatedException)
+            step(False, "unexpected: %s: %s" %
+                 (type(e).__name__, getattr(e, "msg", None) or e))
+            if broke and len(failures) == 1:
+                print("1 failed (the browser broke)")
+                return BROWSER_BROKE
         finally:
-            d.quit()
+            try:
+                d.quit()
+            except WebDriverException:
+                pass
     print("%d failed" % len(failures))
     return 1 if failures else 0
 
