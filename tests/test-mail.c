@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "compose.h"
 #include "conv.h"
+#include "mail-int.h"
 #include "mail.h"
 #include "store.h"
 #include "test-main.h"
@@ -959,6 +960,50 @@ test_draft(void)
 	arena_free(&a);
 }
 
+/* mail_utf8_valid answers as g_utf8_validate does, for ASCII runs of
+ * every length with a NUL, a control, a character of two, three or four
+ * bytes, a truncated or overlong one, a surrogate or a bad byte at every
+ * position (its ASCII fast path reads eight bytes at a time). */
+static void
+test_utf8_valid(void)
+{
+	static const char *const pieces[] = {
+		"",
+		"\x01",
+		"\t",
+		"\x7f",
+		"\xc3\xa9",
+		"\xe2\x82\xac",
+		"\xf0\x9f\x98\x80",
+		"\xc3",
+		"\xff",
+		"\xed\xa0\x80",
+		"\xc0\xaf",
+		"\xf4\x90\x80\x80",
+	};
+	char buf[64];
+
+	for (size_t len = 0; len < 40; len++) {
+		for (size_t pos = 0; pos <= len; pos++) {
+			for (size_t k = 0; k < N_ELEMENTS(pieces); k++) {
+				size_t pl = strlen(pieces[k]);
+
+				memset(buf, 'a', sizeof(buf));
+				memcpy(buf + pos, pieces[k], pl);
+				CU_ASSERT_EQUAL(
+					mail_utf8_valid(buf, len + pl),
+					(bool)g_utf8_validate(
+						buf, (gssize)(len + pl), NULL));
+			}
+			if (pos < len) {
+				memset(buf, 'a', sizeof(buf));
+				buf[pos] = '\0';
+				CU_ASSERT_FALSE(mail_utf8_valid(buf, len));
+			}
+		}
+	}
+}
+
 static CU_TestInfo corpus_tests[] = {
 	{"every corpus file parses and converts", test_corpus_never_crashes},
 	{"non-messages are refused", test_not_a_message},
@@ -977,6 +1022,7 @@ static CU_TestInfo corpus_tests[] = {
 	{"compose: reply quotes, forward attaches", test_compose_reply_forward},
 	{"compose: non-delivery report", test_compose_ndr},
 	{"drafts: add, change attachments, IsDraft and Bcc", test_draft},
+	{"UTF-8 check as GLib's", test_utf8_valid},
 	CU_TEST_INFO_NULL,
 };
 
