@@ -693,6 +693,43 @@ store_map_file(struct store *s, size_t bytes)
 		log_warn("store: the database file is read without a mapping");
 }
 
+#define STORE_WAL_KICK_PAGES 1000 /* SQLite's own threshold */
+#define STORE_WAL_MAX_PAGES 8000
+
+static void (*checkpoint_kick)(void);
+
+void
+store_checkpoints_elsewhere(void (*kick)(void))
+{
+	checkpoint_kick = kick;
+}
+
+/* After every commit of a store opened after store_checkpoints_elsewhere,
+ * with the pages now in the WAL (in place of SQLite's autocheckpoint). */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	(void)arg;
+	if (pages >= STORE_WAL_MAX_PAGES)
+		(void)sqlite3_wal_checkpoint_v2(
+			db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	else if (pages >= STORE_WAL_KICK_PAGES)
+		checkpoint_kick();
+	return SQLITE_OK;
+}
+
+enum store_error
+store_checkpoint(struct store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(
+		s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	/* BUSY: another checkpoint is running, which is as good */
+	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+		return STORE_OK;
+	return store_err(s, rc, "checkpoint");
+}
+
 enum store_error
 store_begin(struct store *s, bool write)
 {
@@ -1022,6 +1059,8 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 					      : "cannot set up the database";
 		goto out;
 	}
+	if (checkpoint_kick != NULL)
+		sqlite3_wal_hook(s->db, wal_hook, NULL);
 	e = migrate(s, version, error_r);
 	s->schema = version;
 	if (e == STORE_OK && (e = store_search_register(s)) != STORE_OK)
