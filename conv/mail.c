@@ -618,6 +618,81 @@ info_read(struct arena *a, const uint8_t *extra, size_t len,
 
 /* --- intake --- */
 
+/* What internet_address_list_to_string(list, NULL, FALSE) writes, for a
+ * list of mailboxes whose names need no quoting and whose addresses are
+ * plain ASCII with a lower-case domain, or NULL for any other list. GMime
+ * passes every domain through libidn2 to write it, a sixth of taking in a
+ * small message; such a domain comes out as it went in. The list stays
+ * short enough that GMime would not fold it. */
+#define ADDR_PLAIN_MAX 76
+
+static bool
+addr_plain_name(const char *s)
+{
+	if (*s == ' ')
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!g_ascii_isalnum(c) && c != '-' && c != '_' &&
+		    !(c == ' ' && s[1] != ' ' && s[1] != '\0'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+addr_plain_spec(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@') ||
+	    strstr(at, "xn--") != NULL)
+		return false;
+	for (const char *p = s; p < at; p++)
+		if (!g_ascii_isalnum(*p) && strchr(".-_+", *p) == NULL)
+			return false;
+	for (const char *p = at + 1; *p != '\0'; p++)
+		if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p) && *p != '.' &&
+		    *p != '-')
+			return false;
+	return at[1] != '.' && s[0] != '.' && at[-1] != '.';
+}
+
+static const char *
+addr_list_plain(struct arena *a, InternetAddressList *list)
+{
+	char out[ADDR_PLAIN_MAX + 1];
+	size_t len = 0;
+	int n = internet_address_list_length(list);
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia =
+			internet_address_list_get_address(list, i);
+		const char *name, *addr;
+		int w;
+
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			return NULL;
+		name = internet_address_get_name(ia);
+		addr = internet_address_mailbox_get_addr(
+			INTERNET_ADDRESS_MAILBOX(ia));
+		if (addr == NULL || !addr_plain_spec(addr) ||
+		    (name != NULL && !addr_plain_name(name)))
+			return NULL;
+		if (name != NULL && *name != '\0')
+			w = snprintf(out + len, sizeof(out) - len, "%s%s <%s>",
+				     i > 0 ? ", " : "", name, addr);
+		else
+			w = snprintf(out + len, sizeof(out) - len, "%s%s",
+				     i > 0 ? ", " : "", addr);
+		if (w < 0 || (size_t)w >= sizeof(out) - len)
+			return NULL;
+		len += (size_t)w;
+	}
+	return arena_strndup(a, out, len);
+}
+
 static const char *
 addr_list_str(struct arena *a, InternetAddressList *list)
 {
@@ -626,6 +701,8 @@ addr_list_str(struct arena *a, InternetAddressList *list)
 
 	if (list == NULL || internet_address_list_length(list) == 0)
 		return NULL;
+	if ((r = addr_list_plain(a, list)) != NULL)
+		return r;
 	s = internet_address_list_to_string(list, NULL, FALSE);
 	r = header_clean(a, s);
 	g_free(s);

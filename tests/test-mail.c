@@ -960,6 +960,63 @@ test_draft(void)
 	arena_free(&a);
 }
 
+/* The From and To of intake read as GMime writes them, whether the
+ * addresses take the short way (plain names and ASCII addresses with a
+ * lower-case domain) or GMime's. */
+static void
+test_address_lists(void)
+{
+	static const char *const lists[] = {
+		"Sender 1 <sender1@example.net>",
+		"sender1@example.net",
+		"<sender1@example.net>",
+		"\"Sender 1\" <sender1@example.net>",
+		"Ada Lovelace <ada@example.org>, bob@example.com",
+		"Carol-Ann_X <c.a+tag@mail.example.co.uk>, 123 <9@x9.example>",
+		"Name  With   Spaces <x@example.com>",
+		"Sender <Sender@Example.NET>",
+		"John Q. Public <jqp@example.com>",
+		"O'Brien <ob@example.ie>",
+		"=?utf-8?q?J=C3=B6rg?= <j@example.de>",
+		"J\xc3\xb6rg <j@example.de>",
+		"Team: a@example.com, d@example.org;",
+		"a@xn--bcher-kva.example",
+		"a@[192.0.2.1]",
+		"Somebody With A Long Name "
+		"<somebody.with.a.long.name@example.com>, "
+		"Another One <another.one@example.com>",
+	};
+	struct arena *a = arena_new(0);
+
+	for (size_t i = 0; i < N_ELEMENTS(lists); i++) {
+		InternetAddressList *l =
+			internet_address_list_parse(NULL, lists[i]);
+		char *want = internet_address_list_to_string(l, NULL, FALSE);
+		char *msg =
+			arena_printf(a,
+				     "From: %s\r\nTo: %s\r\nSubject: x\r\n\r\n"
+				     "body\r\n",
+				     lists[i], lists[i]);
+		struct store_item item;
+		struct mail_info mi;
+		const char *error;
+
+		CU_ASSERT_EQUAL_FATAL(
+			mail_item_from_mime(a, msg, strlen(msg), &item, &error),
+			0);
+		CU_ASSERT_EQUAL_FATAL(mail_info_get(a, &item, &mi, &error), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(mi.from);
+		CU_ASSERT_STRING_EQUAL(mi.from, want);
+		CU_ASSERT_STRING_EQUAL(mi.to, want);
+		if (strcmp(mi.from, want) != 0)
+			fprintf(stderr, "%s: %s, GMime %s\n", lists[i], mi.from,
+				want);
+		g_free(want);
+		g_object_unref(l);
+	}
+	arena_free(&a);
+}
+
 /* mail_utf8_valid answers as g_utf8_validate does, for ASCII runs of
  * every length with a NUL, a control, a character of two, three or four
  * bytes, a truncated or overlong one, a surrogate or a bad byte at every
@@ -1023,6 +1080,7 @@ static CU_TestInfo corpus_tests[] = {
 	{"compose: non-delivery report", test_compose_ndr},
 	{"drafts: add, change attachments, IsDraft and Bcc", test_draft},
 	{"UTF-8 check as GLib's", test_utf8_valid},
+	{"address lists as GMime writes them", test_address_lists},
 	CU_TEST_INFO_NULL,
 };
 
