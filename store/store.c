@@ -2,6 +2,7 @@
  * cache, transactions with change notification, busy injection, and the
  * housekeeping calls (gc, stats, integrity check). */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,6 +698,11 @@ store_map_file(struct store *s, size_t bytes)
 #define STORE_WAL_MAX_PAGES 8000
 
 static void (*checkpoint_kick)(void);
+/* The WAL's pages at the last kick: the next comes 1,000 pages later (a
+ * log that commits keep busy is not started again after a checkpoint,
+ * and a kick at every commit past 1,000 pages made a checkpoint, fsyncs
+ * and all, per commit) */
+static atomic_int checkpoint_kicked_at;
 
 void
 store_checkpoints_elsewhere(void (*kick)(void))
@@ -709,12 +715,18 @@ store_checkpoints_elsewhere(void (*kick)(void))
 static int
 wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
+	int last = atomic_load(&checkpoint_kicked_at);
+
 	(void)arg;
-	if (pages >= STORE_WAL_MAX_PAGES)
+	if (pages < last) /* the log was started again */
+		atomic_store(&checkpoint_kicked_at, last = 0);
+	if (pages >= STORE_WAL_MAX_PAGES) {
 		(void)sqlite3_wal_checkpoint_v2(
 			db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	else if (pages >= STORE_WAL_KICK_PAGES)
+	} else if (pages - last >= STORE_WAL_KICK_PAGES) {
+		atomic_store(&checkpoint_kicked_at, pages);
 		checkpoint_kick();
+	}
 	return SQLITE_OK;
 }
 
