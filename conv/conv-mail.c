@@ -94,7 +94,7 @@ add_email_body(struct arena *a, struct wbxml_node *appdata,
 	if (cut > 0) {
 		/* 8-bit MIME that is not UTF-8 goes as OPAQUE (servers may
 		 * send Data either way). */
-		bool opaque = !g_utf8_validate(text, (gssize)cut, NULL);
+		bool opaque = !mail_utf8_valid(text, cut);
 
 		if (truncated) {
 			char *copy = arena_alloc(a, cut + 1);

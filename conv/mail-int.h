@@ -85,6 +85,9 @@ char *mail_plain_to_html(struct arena *a, const char *s, size_t len,
 			 size_t *len_r);
 char *mail_html_to_text(struct arena *a, const char *s, size_t len,
 			size_t *len_r);
+/* Whether len bytes are UTF-8 without NUL, as g_utf8_validate tells, but
+ * quickly for the ASCII that mail mostly is. */
+bool mail_utf8_valid(const char *s, size_t len);
 /* Preview (MS-ASAIRS 2.2.2.37): up to n characters of plain text, white
  * space collapsed. */
 const char *mail_preview(struct arena *a, const char *text, size_t len, int n);

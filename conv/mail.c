@@ -66,6 +66,69 @@ mail_unref(void *p)
 
 /* --- small text helpers --- */
 
+/* Eight bytes at a time (word_below_space: nonzero when one of them is
+ * below 0x20). */
+#define BYTES_01 0x0101010101010101ULL
+#define BYTES_80 0x8080808080808080ULL
+
+static inline uint64_t
+word_below_space(uint64_t w)
+{
+	return (w - BYTES_01 * 0x20) & ~w & BYTES_80;
+}
+
+/* The length of the leading run of s that is ASCII without NUL: such
+ * bytes are valid UTF-8 as they are, and mail text is mostly that, where
+ * g_utf8_validate costs some ten instructions a byte. */
+static size_t
+ascii_prefix(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (((w | ((w - BYTES_01) & ~w)) & BYTES_80) != 0)
+			break;
+	}
+	while (i < len && (unsigned char)s[i] - 1u < 0x7fu)
+		i++;
+	return i;
+}
+
+bool
+mail_utf8_valid(const char *s, size_t len)
+{
+	size_t ascii = ascii_prefix(s, len);
+
+	return ascii == len ||
+	       g_utf8_validate(s + ascii, (gssize)(len - ascii), NULL);
+}
+
+/* Replace the C0 controls but TAB, CR and LF in out[0..n) by spaces. */
+static void
+blank_controls(char *out, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, out + i, 8);
+		if (word_below_space(w) == 0)
+			continue;
+		for (size_t j = i; j < i + 8; j++)
+			if ((unsigned char)out[j] < 0x20 && out[j] != '\t' &&
+			    out[j] != '\r' && out[j] != '\n')
+				out[j] = ' ';
+	}
+	for (; i < n; i++)
+		if ((unsigned char)out[i] < 0x20 && out[i] != '\t' &&
+		    out[i] != '\r' && out[i] != '\n')
+			out[i] = ' ';
+}
+
 /* Copy g-allocated or borrowed text into the arena as valid UTF-8 without
  * NUL or other C0 controls that WBXML strings cannot carry well. */
 static const char *
@@ -79,20 +142,18 @@ utf8_clean(struct arena *a, const char *s, size_t len)
 		return NULL;
 	/* Mail is almost always valid already: one copy then, not three
 	 * passes and two copies (a fifth of an initial Inbox sync). */
-	if (g_utf8_validate(s, (gssize)len, NULL)) {
+	if (mail_utf8_valid(s, len)) {
 		n = len;
-		out = arena_strndup(a, s, n);
+		out = arena_alloc(a, n + 1);
+		memcpy(out, s, n);
+		out[n] = '\0';
 	} else {
 		valid = g_utf8_make_valid(s, (gssize)len);
 		n = strlen(valid);
 		out = arena_strndup(a, valid, n);
 		g_free(valid);
 	}
-	for (size_t i = 0; i < n; i++) {
-		if ((unsigned char)out[i] < 0x20 && out[i] != '\t' &&
-		    out[i] != '\r' && out[i] != '\n')
-			out[i] = ' ';
-	}
+	blank_controls(out, n);
 	return out;
 }
 
@@ -136,8 +197,7 @@ charset_to_utf8(struct arena *a, const char *p, size_t len, const char *charset,
 	if (!is_utf8_charset(charset))
 		cd = g_mime_iconv_open("UTF-8", charset);
 	if (cd == (iconv_t)-1) {
-		if (is_utf8_charset(charset) ||
-		    g_utf8_validate(p, (gssize)len, NULL)) {
+		if (is_utf8_charset(charset) || mail_utf8_valid(p, len)) {
 			res = utf8_clean(a, p, len);
 			*len_r = strlen(res);
 			return (char *)res;
@@ -558,6 +618,81 @@ info_read(struct arena *a, const uint8_t *extra, size_t len,
 
 /* --- intake --- */
 
+/* What internet_address_list_to_string(list, NULL, FALSE) writes, for a
+ * list of mailboxes whose names need no quoting and whose addresses are
+ * plain ASCII with a lower-case domain, or NULL for any other list. GMime
+ * passes every domain through libidn2 to write it, a sixth of taking in a
+ * small message; such a domain comes out as it went in. The list stays
+ * short enough that GMime would not fold it. */
+#define ADDR_PLAIN_MAX 76
+
+static bool
+addr_plain_name(const char *s)
+{
+	if (*s == ' ')
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!g_ascii_isalnum(c) && c != '-' && c != '_' &&
+		    !(c == ' ' && s[1] != ' ' && s[1] != '\0'))
+			return false;
+	}
+	return true;
+}
+
+static bool
+addr_plain_spec(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@') ||
+	    strstr(at, "xn--") != NULL)
+		return false;
+	for (const char *p = s; p < at; p++)
+		if (!g_ascii_isalnum(*p) && strchr(".-_+", *p) == NULL)
+			return false;
+	for (const char *p = at + 1; *p != '\0'; p++)
+		if (!g_ascii_islower(*p) && !g_ascii_isdigit(*p) && *p != '.' &&
+		    *p != '-')
+			return false;
+	return at[1] != '.' && s[0] != '.' && at[-1] != '.';
+}
+
+static const char *
+addr_list_plain(struct arena *a, InternetAddressList *list)
+{
+	char out[ADDR_PLAIN_MAX + 1];
+	size_t len = 0;
+	int n = internet_address_list_length(list);
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia =
+			internet_address_list_get_address(list, i);
+		const char *name, *addr;
+		int w;
+
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			return NULL;
+		name = internet_address_get_name(ia);
+		addr = internet_address_mailbox_get_addr(
+			INTERNET_ADDRESS_MAILBOX(ia));
+		if (addr == NULL || !addr_plain_spec(addr) ||
+		    (name != NULL && !addr_plain_name(name)))
+			return NULL;
+		if (name != NULL && *name != '\0')
+			w = snprintf(out + len, sizeof(out) - len, "%s%s <%s>",
+				     i > 0 ? ", " : "", name, addr);
+		else
+			w = snprintf(out + len, sizeof(out) - len, "%s%s",
+				     i > 0 ? ", " : "", addr);
+		if (w < 0 || (size_t)w >= sizeof(out) - len)
+			return NULL;
+		len += (size_t)w;
+	}
+	return arena_strndup(a, out, len);
+}
+
 static const char *
 addr_list_str(struct arena *a, InternetAddressList *list)
 {
@@ -566,6 +701,8 @@ addr_list_str(struct arena *a, InternetAddressList *list)
 
 	if (list == NULL || internet_address_list_length(list) == 0)
 		return NULL;
+	if ((r = addr_list_plain(a, list)) != NULL)
+		return r;
 	s = internet_address_list_to_string(list, NULL, FALSE);
 	r = header_clean(a, s);
 	g_free(s);

@@ -31,6 +31,7 @@
 #define LMTP_LINE_MAX 2048 /* command line cap (RFC 5321: 512) */
 #define LMTP_MAX_RCPTS 100
 #define LMTP_READ_BUF 16384
+#define LMTP_WRITE_BUF 8192
 
 struct lmtp_conn {
 	struct lmtp_server *srv;
@@ -40,16 +41,23 @@ struct lmtp_conn {
 	/* reader */
 	char rbuf[LMTP_READ_BUF];
 	size_t rpos, rlen;
+	/* replies not yet sent: those to a pipelined group go out together,
+	 * when the next read would wait (RFC 2920 3.1) */
+	char wbuf[LMTP_WRITE_BUF];
+	size_t wlen;
 };
 
 /* Group commit: a message ready to be stored waits in the queue; the
  * first connection that finds no one committing takes the whole queue
- * and stores it in one transaction (its own store connection, each
- * message with its session's arena: their threads wait). A commit is
- * the most of a delivery (the WAL frames of every page it touched, the
- * checkpoint, the text index), so over several connections a batch
- * costs about one. Should the batch fail, each message of it is stored
- * again alone, so one bad message does not fail the others. */
+ * and stores it in one transaction (each message with its session's
+ * arena: their threads wait). A commit is the most of a delivery (the
+ * WAL frames of every page it touched, the checkpoint, the text index),
+ * so over several connections a batch costs about one. Should the batch
+ * fail, each message of it is stored again alone, so one bad message
+ * does not fail the others. Every batch goes through the server's one
+ * committing store connection: SQLite drops a connection's page cache
+ * whenever another connection has written, so with each committer's own
+ * the pages of every batch were read afresh. */
 struct lmtp_job {
 	struct lmtp_session *s;
 	const struct store_item *item;
@@ -73,6 +81,7 @@ struct lmtp_server {
 	pthread_cond_t group_cond;
 	struct lmtp_job *queue, **queue_tail;
 	bool committing;
+	struct store *commit_store; /* used by the committing thread only */
 };
 
 static __thread char lmtp_errbuf[256];
@@ -90,16 +99,34 @@ lmtp_err(const char *fmt, ...)
 
 /* --- connection I/O --- */
 
+static void
+conn_flush(struct lmtp_conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->wlen) {
+		ssize_t w =
+			send(c->fd, c->wbuf + off, c->wlen - off, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* the connection is gone: the reader sees it */
+		off += (size_t)w;
+	}
+	c->wlen = 0;
+}
+
 static void conn_reply(struct lmtp_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Queue one reply line; conn_line sends the queue before it waits. */
 static void
 conn_reply(struct lmtp_conn *c, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
 	int n;
-	size_t off = 0;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
@@ -110,16 +137,10 @@ conn_reply(struct lmtp_conn *c, const char *fmt, ...)
 		n = (int)sizeof(line) - 3;
 	line[n++] = '\r';
 	line[n++] = '\n';
-	while (off < (size_t)n) {
-		ssize_t w =
-			send(c->fd, line + off, (size_t)n - off, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		off += (size_t)w;
-	}
+	if (c->wlen + (size_t)n > sizeof(c->wbuf))
+		conn_flush(c);
+	memcpy(c->wbuf + c->wlen, line, (size_t)n);
+	c->wlen += (size_t)n;
 }
 
 /* Read the next piece of a line into *p_r, *len_r (without CR LF). Returns 1
@@ -159,6 +180,8 @@ conn_line(struct lmtp_conn *c, char **p_r, size_t *len_r)
 			c->rpos = 0;
 			c->rlen = avail;
 		}
+		/* nothing left to read: answer what was read before waiting */
+		conn_flush(c);
 		r = recv(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen,
 			 0);
 		if (r < 0 && errno == EINTR)
@@ -348,11 +371,27 @@ store_batch(struct store *st, struct lmtp_job *batch)
 	return e;
 }
 
+/* The store connection of the committing thread: the server's, or the
+ * session's while the server's cannot be opened. */
+static struct store *
+commit_store(struct lmtp_server *srv, struct lmtp_session *s)
+{
+	const char *error;
+
+	if (srv->commit_store == NULL &&
+	    store_open(srv->db_path, &srv->commit_store, &error) != STORE_OK) {
+		log_warn("lmtp: opening the store for deliveries: %s", error);
+		return s->store;
+	}
+	return srv->commit_store;
+}
+
 /* Store job's message for each of its recipients (job->results). */
 static void
 deliver_grouped(struct lmtp_session *s, struct lmtp_job *job)
 {
 	struct lmtp_server *srv = s->c->srv;
+	struct store *st;
 	enum store_error e;
 
 	job->s = s;
@@ -373,7 +412,8 @@ deliver_grouped(struct lmtp_session *s, struct lmtp_job *job)
 		srv->queue = NULL;
 		srv->queue_tail = &srv->queue;
 		pthread_mutex_unlock(&srv->group_mu);
-		if ((e = store_batch(s->store, batch)) != STORE_OK) {
+		st = commit_store(srv, s);
+		if ((e = store_batch(st, batch)) != STORE_OK) {
 			/* nothing of it was kept: each alone, as without
 			 * grouping */
 			log_info("lmtp: a batch failed (%s): each message "
@@ -382,7 +422,7 @@ deliver_grouped(struct lmtp_session *s, struct lmtp_job *job)
 			for (struct lmtp_job *j = batch; j != NULL; j = j->next)
 				for (size_t i = 0; i < j->s->nrcpts; i++)
 					j->results[i] = mail_deliver(
-						s->store, j->s->arena,
+						st, j->s->arena,
 						j->s->rcpts[i].account_id, 0,
 						j->item, j->s->envelope_from,
 						NULL);
@@ -561,6 +601,7 @@ conn_main(void *arg)
 		arena_free(&s.arena);
 		store_close(&s.store);
 	}
+	conn_flush(c);
 	pthread_mutex_lock(&srv->lock);
 	close(c->fd);
 	c->fd = -1;
@@ -615,8 +656,8 @@ accept_one(struct lmtp_server *srv, int lfd)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* Replies to pipelined commands go out one by one; without this,
-	 * Nagle holds each behind the client's delayed ACK (~40 ms). Fails
+	/* Replies go out when the next read would wait; without this,
+	 * Nagle holds them behind the client's delayed ACK (~40 ms). Fails
 	 * harmlessly on UNIX sockets. */
 	{
 		int one = 1;
@@ -786,6 +827,7 @@ lmtp_stop(struct lmtp_server **srvp)
 	}
 	pthread_mutex_unlock(&srv->lock);
 	reap(srv, true);
+	store_close(&srv->commit_store);
 	if (srv->tcp_fd >= 0)
 		close(srv->tcp_fd);
 	if (srv->unix_fd >= 0) {

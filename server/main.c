@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "datadir.h"
+#include "checkpointer.h"
 #include "config.h"
 #include "http.h"
 #include "indexer.h"
@@ -401,6 +402,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	store_close(&s);
+	/* before the stores of requests, deliveries and the indexer open */
+	if (checkpointer_start(srv.cfg.db_path, &error) < 0) {
+		fprintf(stderr, "easd: checkpointer: %s\n", error);
+		goto out;
+	}
 	srv.push = push_new(&srv, &error);
 	/* after push, whose subscription receives the other processes'
 	 * changes for every subscription of this process */
@@ -483,6 +489,7 @@ out:
 	standing_free(&srv.standing);
 	push_free(&srv.push);
 	easd_stores_close();
+	checkpointer_stop();
 	free((char *)srv.cfg.db_path);
 	log_info("stopped");
 	log_writer_stop();

@@ -52,6 +52,18 @@ void store_close(struct store **sp);
  * same pages all day (a tenth of an initial sync). The pages count in
  * the process's resident memory, so a one-off tool does without. */
 void store_map_file(struct store *s, size_t bytes);
+/* WAL checkpoints: by default the commit that grows the write-ahead log
+ * past 1,000 pages copies it back into the database itself, fsync and
+ * all, before its caller goes on (an LMTP batch, a Sync's answer). After
+ * store_checkpoints_elsewhere(kick), the stores this process opens call
+ * kick() from such a commit instead, and a thread of the caller's runs
+ * store_checkpoint; past 8,000 pages (should that thread fall behind) a
+ * commit still checkpoints itself. kick must be cheap and may be called
+ * from any thread at any commit. */
+void store_checkpoints_elsewhere(void (*kick)(void));
+/* Copy what it can of the WAL into the database (SQLite's PASSIVE
+ * checkpoint: writers and readers go on meanwhile). */
+enum store_error store_checkpoint(struct store *s);
 
 /* Schema version the code writes (PRAGMA user_version). */
 int store_schema_version(void);

@@ -10,6 +10,7 @@
 #include "arena.h"
 #include "compose.h"
 #include "conv.h"
+#include "mail-int.h"
 #include "mail.h"
 #include "store.h"
 #include "test-main.h"
@@ -959,6 +960,107 @@ test_draft(void)
 	arena_free(&a);
 }
 
+/* The From and To of intake read as GMime writes them, whether the
+ * addresses take the short way (plain names and ASCII addresses with a
+ * lower-case domain) or GMime's. */
+static void
+test_address_lists(void)
+{
+	static const char *const lists[] = {
+		"Sender 1 <sender1@example.net>",
+		"sender1@example.net",
+		"<sender1@example.net>",
+		"\"Sender 1\" <sender1@example.net>",
+		"Ada Lovelace <ada@example.org>, bob@example.com",
+		"Carol-Ann_X <c.a+tag@mail.example.co.uk>, 123 <9@x9.example>",
+		"Name  With   Spaces <x@example.com>",
+		"Sender <Sender@Example.NET>",
+		"John Q. Public <jqp@example.com>",
+		"O'Brien <ob@example.ie>",
+		"=?utf-8?q?J=C3=B6rg?= <j@example.de>",
+		"J\xc3\xb6rg <j@example.de>",
+		"Team: a@example.com, d@example.org;",
+		"a@xn--bcher-kva.example",
+		"a@[192.0.2.1]",
+		"Somebody With A Long Name "
+		"<somebody.with.a.long.name@example.com>, "
+		"Another One <another.one@example.com>",
+	};
+	struct arena *a = arena_new(0);
+
+	for (size_t i = 0; i < N_ELEMENTS(lists); i++) {
+		InternetAddressList *l =
+			internet_address_list_parse(NULL, lists[i]);
+		char *want = internet_address_list_to_string(l, NULL, FALSE);
+		char *msg =
+			arena_printf(a,
+				     "From: %s\r\nTo: %s\r\nSubject: x\r\n\r\n"
+				     "body\r\n",
+				     lists[i], lists[i]);
+		struct store_item item;
+		struct mail_info mi;
+		const char *error;
+
+		CU_ASSERT_EQUAL_FATAL(
+			mail_item_from_mime(a, msg, strlen(msg), &item, &error),
+			0);
+		CU_ASSERT_EQUAL_FATAL(mail_info_get(a, &item, &mi, &error), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(mi.from);
+		CU_ASSERT_STRING_EQUAL(mi.from, want);
+		CU_ASSERT_STRING_EQUAL(mi.to, want);
+		if (strcmp(mi.from, want) != 0)
+			fprintf(stderr, "%s: %s, GMime %s\n", lists[i], mi.from,
+				want);
+		g_free(want);
+		g_object_unref(l);
+	}
+	arena_free(&a);
+}
+
+/* mail_utf8_valid answers as g_utf8_validate does, for ASCII runs of
+ * every length with a NUL, a control, a character of two, three or four
+ * bytes, a truncated or overlong one, a surrogate or a bad byte at every
+ * position (its ASCII fast path reads eight bytes at a time). */
+static void
+test_utf8_valid(void)
+{
+	static const char *const pieces[] = {
+		"",
+		"\x01",
+		"\t",
+		"\x7f",
+		"\xc3\xa9",
+		"\xe2\x82\xac",
+		"\xf0\x9f\x98\x80",
+		"\xc3",
+		"\xff",
+		"\xed\xa0\x80",
+		"\xc0\xaf",
+		"\xf4\x90\x80\x80",
+	};
+	char buf[64];
+
+	for (size_t len = 0; len < 40; len++) {
+		for (size_t pos = 0; pos <= len; pos++) {
+			for (size_t k = 0; k < N_ELEMENTS(pieces); k++) {
+				size_t pl = strlen(pieces[k]);
+
+				memset(buf, 'a', sizeof(buf));
+				memcpy(buf + pos, pieces[k], pl);
+				CU_ASSERT_EQUAL(
+					mail_utf8_valid(buf, len + pl),
+					(bool)g_utf8_validate(
+						buf, (gssize)(len + pl), NULL));
+			}
+			if (pos < len) {
+				memset(buf, 'a', sizeof(buf));
+				buf[pos] = '\0';
+				CU_ASSERT_FALSE(mail_utf8_valid(buf, len));
+			}
+		}
+	}
+}
+
 static CU_TestInfo corpus_tests[] = {
 	{"every corpus file parses and converts", test_corpus_never_crashes},
 	{"non-messages are refused", test_not_a_message},
@@ -977,6 +1079,8 @@ static CU_TestInfo corpus_tests[] = {
 	{"compose: reply quotes, forward attaches", test_compose_reply_forward},
 	{"compose: non-delivery report", test_compose_ndr},
 	{"drafts: add, change attachments, IsDraft and Bcc", test_draft},
+	{"UTF-8 check as GLib's", test_utf8_valid},
+	{"address lists as GMime writes them", test_address_lists},
 	CU_TEST_INFO_NULL,
 };
 

@@ -681,6 +681,28 @@ test_accessors(void)
 	arena_free(&a);
 }
 
+/* wbxml_add_int writes its digits itself: the same text as "%lld". */
+static void
+test_add_int(void)
+{
+	static const int64_t values[] = {0,	    7,	       -1,
+					 10,	    -10,       1234567890,
+					 INT64_MAX, INT64_MIN, INT64_MIN + 1};
+	struct arena *a = arena_new(0);
+	struct wbxml_node *root = wbxml_new(a, EAS_PING_PING);
+
+	for (size_t i = 0; i < N_ELEMENTS(values); i++) {
+		const struct wbxml_node *n =
+			wbxml_add_int(a, root, EAS_PING_STATUS, values[i]);
+		char want[32];
+
+		snprintf(want, sizeof(want), "%lld", (long long)values[i]);
+		CU_ASSERT_STRING_EQUAL(wbxml_text(n), want);
+		CU_ASSERT_EQUAL(n->len, strlen(want));
+	}
+	arena_free(&a);
+}
+
 /* --- names and the table --- */
 
 static void
@@ -998,6 +1020,7 @@ static CU_TestInfo codec_tests[] = {
 	{"encoder details", test_encode_details},
 	{"deep tree", test_deep_tree},
 	{"accessors", test_accessors},
+	{"numbers", test_add_int},
 	CU_TEST_INFO_NULL,
 };
 

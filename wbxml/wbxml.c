@@ -653,7 +653,26 @@ struct wbxml_node *
 wbxml_add_int(struct arena *a, struct wbxml_node *parent, uint16_t tag,
 	      int64_t value)
 {
-	return wbxml_add_textf(a, parent, tag, "%lld", (long long)value);
+	/* By hand: through printf (twice, to size it) this was a tenth of
+	 * converting a mail for Sync, with five numbers each. */
+	struct wbxml_node *n = wbxml_add(a, parent, tag);
+	uint64_t u = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+	char tmp[24], *p = tmp + sizeof(tmp), *s;
+	size_t len;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (value < 0)
+		*--p = '-';
+	len = (size_t)(tmp + sizeof(tmp) - p);
+	s = arena_alloc(a, len + 1);
+	memcpy(s, p, len);
+	s[len] = '\0';
+	n->data = (const uint8_t *)s;
+	n->len = len;
+	return n;
 }
 
 struct wbxml_node *
