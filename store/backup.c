@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "store-int.h"
+#include "store-sqlite.h"
 #include "util.h"
 #include "xalloc.h"
 

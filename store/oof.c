@@ -17,21 +17,20 @@ store_oof_get(struct store *s, struct arena *a, int64_t account_id,
 		"internal_text, internal_html, known_on, known_text, "
 		"known_html, external_on, external_text, external_html, "
 		"changed FROM oof WHERE account_id = ?1";
-	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
+	struct store_stmt *st = store_query(s, sql, "I", account_id);
 	enum store_error e = store_row(s, st);
 
 	memset(r, 0, sizeof(*r));
 	if (e == STORE_OK) {
-		r->state = sqlite3_column_int(st, 0);
-		r->start = sqlite3_column_int64(st, 1);
-		r->end = sqlite3_column_int64(st, 2);
+		r->state = store_col_int(st, 0);
+		r->start = store_col_int64(st, 1);
+		r->end = store_col_int64(st, 2);
 		for (int i = 0; i < 3; i++) {
-			r->msg[i].enabled =
-				sqlite3_column_int(st, 3 + 3 * i) != 0;
+			r->msg[i].enabled = store_col_int(st, 3 + 3 * i) != 0;
 			r->msg[i].text = store_col_text(a, st, 4 + 3 * i);
-			r->msg[i].html = sqlite3_column_int(st, 5 + 3 * i) != 0;
+			r->msg[i].html = store_col_int(st, 5 + 3 * i) != 0;
 		}
-		r->changed = sqlite3_column_int64(st, 12);
+		r->changed = store_col_int64(st, 12);
 	}
 	store_done(st);
 	return e == STORE_NOTFOUND ? STORE_OK : e;

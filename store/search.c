@@ -35,7 +35,7 @@
 
 #include "buf.h"
 #include "log.h"
-#include "store-int.h"
+#include "store-sqlite.h"
 #include "util.h"
 
 /* The schema version that has the index as this file writes it (a file
@@ -409,7 +409,7 @@ store_search_pending(struct store *s, struct arena *a, int64_t account_id,
 		"ORDER BY p.item_id DESC LIMIT ?2";
 	enum store_error e = STORE_OK;
 	struct store_item *list;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t n = 0, bytes = 0;
 
 	*items_r = NULL;
@@ -461,7 +461,7 @@ store_search_index(struct store *s, int64_t account_id, int64_t item_id,
 		"DELETE FROM search_pending WHERE item_id = ?1";
 	int64_t folder_id = 0, now = 0;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	bool own;
 
 	e = store_wbegin(s, &own);
@@ -470,8 +470,8 @@ store_search_index(struct store *s, int64_t account_id, int64_t item_id,
 	st = store_query(s, sql_live, "II", item_id, account_id);
 	e = store_row(s, st);
 	if (e == STORE_OK) {
-		folder_id = sqlite3_column_int64(st, 0);
-		now = sqlite3_column_int64(st, 1);
+		folder_id = store_col_int64(st, 0);
+		now = store_col_int64(st, 1);
 	}
 	store_done(st);
 	if (e == STORE_NOTFOUND) {
@@ -856,14 +856,14 @@ sq_set_eval(struct sq_compiler *c, const char *expr,
 	int64_t base = SEARCH_KEY(c->account_id, 0);
 	enum store_error e = STORE_OK;
 	size_t cap = 0;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 
 	st = store_query(c->s, sql, "tII", expr, base,
 			 SEARCH_KEY(c->account_id + 1, 0));
 	while (store_next(c->s, st, &e)) {
 		set->ids = arena_grow(c->a, set->ids, set->n, &cap,
 				      sizeof(*set->ids));
-		set->ids[set->n++] = sqlite3_column_int64(st, 0) - base;
+		set->ids[set->n++] = store_col_int64(st, 0) - base;
 	}
 	store_done(st);
 	if (e != STORE_OK)
@@ -984,24 +984,23 @@ sq_compile(struct sq_compiler *c, const struct store_search_cond *n,
 
 /* Prepare a statement of our own (the SQL is built per query, so it is
  * not one of the cached ones), bind, and hand it back. */
-static sqlite3_stmt *
+static struct store_stmt *
 sq_prepare(struct sq_compiler *c, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(c->s->db, sql, -1, &st, NULL);
+	/* through the driver, uncached (finalized by the caller), so that
+	 * the rows are read as every other statement's */
+	struct store_stmt *st = c->s->drv->prepare(c->s, sql);
 
-	if (rc != SQLITE_OK) {
-		log_error("store: search query does not prepare: %s",
-			  sqlite3_errmsg(c->s->db));
-		return NULL;
-	}
+	if (st == NULL)
+		return NULL; /* logged */
 	for (int i = 0; i < c->nbinds; i++) {
 		const struct sq_bind *b = &c->binds[i];
 
 		if (b->kind == SQ_SET)
-			store_bind_id_set(st, i + 1, b->set);
+			store_bind_id_set(store_lite_stmt(st), i + 1, b->set);
 		else
-			sqlite3_bind_int64(st, i + 1, b->value);
+			sqlite3_bind_int64(store_lite_stmt(st), i + 1,
+					   b->value);
 	}
 	return st;
 }
@@ -1016,7 +1015,7 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	struct store_item *list = NULL;
 	struct store_id_set *set;
 	enum store_error e;
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 	const char *sql;
 	bool own, small = false, counted = false;
 	int lim, off, konst;
@@ -1072,8 +1071,8 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 		}
 		e = store_row(s, st);
 		if (e == STORE_OK)
-			*total_r = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+			*total_r = store_col_int64(st, 0);
+		st->drv->finalize(st);
 		st = NULL;
 	}
 	if (e != STORE_OK || max == 0 || offset >= (size_t)*total_r)
@@ -1097,8 +1096,8 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	c.sql.len = 0;
 	while (n < max && store_next(s, st, &e))
 		buf_printf(&c.sql, "%s%lld", n++ > 0 ? "," : "",
-			   (long long)sqlite3_column_int64(st, 0));
-	sqlite3_finalize(st);
+			   (long long)store_col_int64(st, 0));
+	st->drv->finalize(st);
 	if (e != STORE_OK || n == 0)
 		goto out;
 	buf_putc(&c.sql, '\0');
@@ -1117,7 +1116,7 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	n = 0;
 	while (n < max && store_next(s, st, &e))
 		store_item_row(a, st, NULL, with_data, &list[n++]);
-	sqlite3_finalize(st);
+	st->drv->finalize(st);
 out:
 	store_rend(s, own);
 out_buf:
@@ -1143,7 +1142,7 @@ store_item_list_range(struct store *s, struct arena *a, int64_t account_id,
 		"ORDER BY i.date, i.id LIMIT ?5";
 	enum store_error e = STORE_OK;
 	struct store_item *list;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t n = 0;
 
 	*list_r = NULL;
@@ -1183,7 +1182,7 @@ store_item_find_text(struct store *s, struct arena *a, int64_t account_id,
 		"ORDER BY i.id LIMIT ?4";
 	enum store_error e = STORE_OK;
 	struct store_item *list;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t n = 0;
 
 	*list_r = NULL;
