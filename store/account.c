@@ -423,7 +423,7 @@ store_policy_set(struct store *s, int64_t account_id, const char *key,
 		"INSERT INTO meta (key, value) VALUES "
 		"(CASE WHEN ?1 = 0 THEN 'policy_version' "
 		"ELSE 'policy_version:' || ?1 END, 1) "
-		"ON CONFLICT (key) DO UPDATE SET value = value + 1";
+		"ON CONFLICT (key) DO UPDATE SET value = meta.value + 1";
 	enum store_error e;
 	bool own;
 

@@ -209,6 +209,7 @@ const struct store_driver store_driver_sqlite = {
 	/* IMMEDIATE: take the write lock at BEGIN, so that a transaction
 	 * never has to give up half-way when another connection writes. */
 	.begin_write = "BEGIN IMMEDIATE",
+	.begin_read = "BEGIN",
 };
 
 /* --- waiting for a lock --- */

@@ -140,6 +140,8 @@ store_gal_search(struct store *s, struct arena *a, const char *query,
 	*list_r = NULL;
 	*count_r = 0;
 	*total_r = 0;
+	if (!store_sqlite_only(s, "address list search"))
+		return STORE_INVALID;
 	if (store_search_fts_query(a, query, true, &q) <= 0)
 		return STORE_INVALID;
 	if (max > GAL_RESULTS_MAX)
@@ -208,8 +210,8 @@ store_account_set_prop(struct store *s, int64_t account_id,
 {
 	/* One statement per column: the column name is never spliced in. */
 	static const char sql_row[] =
-		"INSERT OR IGNORE INTO account_props (account_id) "
-		"SELECT id FROM accounts WHERE id = ?1";
+		"INSERT INTO account_props (account_id) "
+		"SELECT id FROM accounts WHERE id = ?1 ON CONFLICT DO NOTHING";
 	static const char *const sql[STORE_GAL_NFIELDS] = {
 		"UPDATE account_props SET first_name = ?2 WHERE account_id = "
 		"?1",
@@ -249,8 +251,8 @@ store_account_set_photo(struct store *s, int64_t account_id, const void *data,
 			size_t len)
 {
 	static const char sql_row[] =
-		"INSERT OR IGNORE INTO account_props (account_id) "
-		"SELECT id FROM accounts WHERE id = ?1";
+		"INSERT INTO account_props (account_id) "
+		"SELECT id FROM accounts WHERE id = ?1 ON CONFLICT DO NOTHING";
 	static const char sql[] =
 		"UPDATE account_props SET photo = ?2 WHERE account_id = ?1";
 	enum store_error e;

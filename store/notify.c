@@ -263,7 +263,8 @@ store_publish(struct store *s, const struct store_change *c, size_t n)
 {
 	if (n == 0)
 		return;
-	if (!publish_local(s->notify_key, c, n))
+	if (!publish_local(s->notify_key, c, n) &&
+	    s->drv == &store_driver_sqlite)
 		send_changes(s, c, n);
 }
 
@@ -397,7 +398,13 @@ store_subscribe(const char *db_path, bool others, store_change_fn *fn,
 	sub->others = others;
 	sub->fd = -1;
 	sub->stop_pipe[0] = sub->stop_pipe[1] = -1;
-	if (others) {
+	if (others && store_is_url(db_path)) {
+		/* no socket beside a file: this process hears its own
+		 * commits only, until LISTEN/NOTIFY carries the others */
+		log_warn("store: changes made by other processes on this "
+			 "PostgreSQL store are not heard yet");
+		sub->others = false;
+	} else if (others) {
 		e = bind_receiver(sub, error_r);
 		if (e != STORE_OK) {
 			sub_free(sub);

@@ -310,12 +310,18 @@ store_search_set_indexing(bool on)
 	search_indexing = on;
 }
 
+bool
+store_search_available(struct store *s)
+{
+	return s->drv == &store_driver_sqlite;
+}
+
 /* Into the queue, and a word to the indexer (after the commit). */
 static enum store_error
 queue_item(struct store *s, int64_t account_id, int64_t item_id)
 {
-	static const char sql[] =
-		"INSERT OR IGNORE INTO search_pending (item_id) VALUES (?1)";
+	static const char sql[] = "INSERT INTO search_pending (item_id) "
+				  "VALUES (?1) ON CONFLICT DO NOTHING";
 	enum store_error e = store_execute(s, sql, "I", item_id);
 
 	if (e == STORE_OK)
@@ -330,7 +336,8 @@ store_search_added(struct store *s, const struct store_item *item,
 	if (item->cls != STORE_CLASS_EMAIL || s->schema < SEARCH_SCHEMA ||
 	    !search_indexing)
 		return STORE_OK;
-	if (text == NULL)
+	/* PostgreSQL has no index yet: the queue keeps what it will index */
+	if (text == NULL || s->drv != &store_driver_sqlite)
 		return queue_item(s, item->account_id, item->id);
 	return fts_insert(s, item->id, item->account_id, item->folder_id, text);
 }
@@ -351,6 +358,9 @@ store_search_replaced(struct store *s, int64_t account_id, int64_t item_id,
 		return e;
 	if (cls != STORE_CLASS_EMAIL)
 		return STORE_OK;
+	if (s->drv != &store_driver_sqlite)
+		return search_indexing ? queue_item(s, account_id, item_id)
+				       : STORE_OK;
 	e = store_execute(s, sql, "I", SEARCH_KEY(account_id, item_id));
 	if (e != STORE_OK)
 		return e;
@@ -377,6 +387,10 @@ store_search_moved(struct store *s, int64_t old_id,
 
 	if (s->schema < SEARCH_SCHEMA)
 		return STORE_OK;
+	if (s->drv != &store_driver_sqlite)
+		return search_indexing && moved->cls == STORE_CLASS_EMAIL
+			       ? queue_item(s, moved->account_id, moved->id)
+			       : STORE_OK;
 	a = arena_new(256);
 	e = store_execute(s, sql_copy, "IIt",
 			  SEARCH_KEY(moved->account_id, old_id),
@@ -464,6 +478,8 @@ store_search_index(struct store *s, int64_t account_id, int64_t item_id,
 	struct store_stmt *st;
 	bool own;
 
+	if (!store_sqlite_only(s, "the mail search index"))
+		return STORE_INVALID;
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
@@ -512,6 +528,8 @@ store_search_requeue(struct store *s, int64_t account_id, int64_t *queued_r)
 	enum store_error e;
 	bool own;
 
+	if (!store_sqlite_only(s, "the mail search index"))
+		return STORE_INVALID;
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
@@ -1024,6 +1042,8 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	*items_r = NULL;
 	*count_r = 0;
 	*total_r = 0;
+	if (!store_sqlite_only(s, "mail search"))
+		return STORE_INVALID;
 	if (max > SEARCH_MAX_RESULTS)
 		max = SEARCH_MAX_RESULTS;
 	memset(&c, 0, sizeof(c));
@@ -1180,6 +1200,11 @@ store_item_find_text(struct store *s, struct arena *a, int64_t account_id,
 		"(instr(lower(i.subject), lower(?3)) > 0 OR "
 		"instr(lower(CAST(i.data AS TEXT)), lower(?3)) > 0) "
 		"ORDER BY i.id LIMIT ?4";
+	static const char sql_pg[] = SEARCH_ITEM_SELECT
+		"WHERE i.account_id = ?1 AND i.cls = ?2 AND i.deleted = 0 AND "
+		"(strpos(lower(i.subject), lower(?3)) > 0 OR "
+		"strpos(lower(convert_from(i.data, 'UTF8')), lower(?3)) > 0) "
+		"ORDER BY i.id LIMIT ?4";
 	enum store_error e = STORE_OK;
 	struct store_item *list;
 	struct store_stmt *st;
@@ -1195,8 +1220,8 @@ store_item_find_text(struct store *s, struct arena *a, int64_t account_id,
 	if (max == 0)
 		return STORE_OK;
 	list = arena_alloc(a, max * sizeof(*list));
-	st = store_query(s, sql, "IitI", account_id, (int)cls, text,
-			 (int64_t)max);
+	st = store_query(s, STORE_SQL(s, sql, sql_pg), "IitI", account_id,
+			 (int)cls, text, (int64_t)max);
 	while (n < max && store_next(s, st, &e))
 		store_item_row(a, st, NULL, true, &list[n++]);
 	store_done(st);

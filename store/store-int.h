@@ -59,11 +59,20 @@ struct store_driver {
 	/* Whether the connection is inside a transaction. */
 	bool (*in_txn)(struct store *s);
 	void (*close)(struct store *s);
-	/* The BEGIN of a write transaction. */
+	/* The BEGIN of a write transaction, and of a read snapshot. */
 	const char *begin_write;
+	const char *begin_read;
 };
 
 extern const struct store_driver store_driver_sqlite;
+extern const struct store_driver store_driver_pg;
+
+/* driver-pg.c: connecting to a PostgreSQL URL (migrating the schema). */
+enum store_error store_pg_open(struct store *s, const char *url,
+			       const char **error_r);
+/* Whether s is on SQLite: what only SQLite has yet (mail and address list
+ * search, backup) answers STORE_INVALID elsewhere, logged. */
+bool store_sqlite_only(struct store *s, const char *what);
 
 /* Statements are cached per connection keyed by the address of their
  * static SQL text: each call site owns one `static const char sql[]`. */

@@ -500,7 +500,7 @@ static void
 snapshot_open(struct store *s)
 {
 	if (s->in_snapshot && !s->snapshot_open &&
-	    store_tx(s, "BEGIN") == STORE_OK)
+	    store_tx(s, s->drv->begin_read) == STORE_OK)
 		s->snapshot_open = true;
 }
 
@@ -674,6 +674,8 @@ store_map_file(struct store *s, size_t bytes)
 {
 	char sql[64];
 
+	if (s->drv != &store_driver_sqlite)
+		return; /* a file of SQLite's */
 	snprintf(sql, sizeof(sql), "PRAGMA mmap_size = %zu", bytes);
 	if (store_exec(s, sql) != STORE_OK)
 		log_warn("store: the database file is read without a mapping");
@@ -688,7 +690,7 @@ store_begin(struct store *s, bool write)
 	if (s->in_txn)
 		eas_panic("store: nested transaction");
 	s->changes_count = 0;
-	e = store_tx(s, write ? s->drv->begin_write : "BEGIN");
+	e = store_tx(s, write ? s->drv->begin_write : s->drv->begin_read);
 	if (e == STORE_OK)
 		s->in_txn = true;
 	return e;
@@ -794,7 +796,7 @@ store_rbegin(struct store *s, bool *own_r)
 		snapshot_open(s);
 	if (s->in_txn || s->in_snapshot)
 		return STORE_OK;
-	e = store_tx(s, "BEGIN");
+	e = store_tx(s, s->drv->begin_read);
 	if (e == STORE_OK)
 		*own_r = true;
 	return e;
@@ -932,6 +934,13 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 	}
 	s = xcalloc(1, sizeof(*s));
 	store_notify_init(s, path);
+	if (store_is_url(path)) {
+		/* its own schema, always the newest: older versions are
+		 * SQLite's testing aid */
+		e = store_pg_open(s, path, error_r);
+		s->schema = store_schema_version();
+		goto out;
+	}
 	e = store_lite_open(s, path, error_r);
 	if (e != STORE_OK)
 		goto out;
@@ -958,7 +967,20 @@ store_open(const char *path, struct store **store_r, const char **error_r)
 enum store_error
 store_db_version(struct store *s, int *version_r)
 {
+	if (s->drv != &store_driver_sqlite) {
+		*version_r = s->schema;
+		return STORE_OK;
+	}
 	return get_user_version(s, version_r);
+}
+
+bool
+store_sqlite_only(struct store *s, const char *what)
+{
+	if (s->drv == &store_driver_sqlite)
+		return true;
+	log_warn("store: %s is not implemented on %s yet", what, s->drv->name);
+	return false;
 }
 
 void
@@ -1112,6 +1134,9 @@ store_stats(struct store *s, struct store_stats *r)
 		"GROUP BY cls";
 	static const char sql_pages[] = "PRAGMA page_count";
 	static const char sql_psize[] = "PRAGMA page_size";
+	static const char sql_pg_bytes[] =
+		"SELECT pg_database_size(current_database())";
+	static const char sql_pg_one[] = "SELECT 1";
 	enum store_error e;
 	struct store_stmt *st;
 	int64_t pages = 0, psize = 0;
@@ -1125,8 +1150,12 @@ store_stats(struct store *s, struct store_stats *r)
 	if ((e = store_fetch_int64(s, &r->accounts, sql_acc, "")) != STORE_OK ||
 	    (e = store_fetch_int64(s, &r->devices, sql_dev, "")) != STORE_OK ||
 	    (e = store_fetch_int64(s, &r->folders, sql_fol, "")) != STORE_OK ||
-	    (e = store_fetch_int64(s, &pages, sql_pages, "")) != STORE_OK ||
-	    (e = store_fetch_int64(s, &psize, sql_psize, "")) != STORE_OK)
+	    (e = store_fetch_int64(s, &pages,
+				   STORE_SQL(s, sql_pages, sql_pg_bytes),
+				   "")) != STORE_OK ||
+	    (e = store_fetch_int64(s, &psize,
+				   STORE_SQL(s, sql_psize, sql_pg_one), "")) !=
+		    STORE_OK)
 		goto out;
 	r->db_bytes = pages * psize;
 	st = store_query(s, sql_items, "");
@@ -1146,7 +1175,9 @@ enum store_error
 store_check(struct store *s)
 {
 	static const char sql[] = "PRAGMA integrity_check";
-	struct store_stmt *st = store_query(s, sql, "");
+	/* PostgreSQL checks its pages itself (and amcheck is an extension) */
+	static const char sql_pg[] = "SELECT 'ok'";
+	struct store_stmt *st = store_query(s, STORE_SQL(s, sql, sql_pg), "");
 	/* the pragma always returns at least one row */
 	enum store_error e = store_row(s, st);
 

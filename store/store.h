@@ -41,7 +41,15 @@ struct store;
 
 /* Open (creating and migrating as needed) the database at path. WAL mode,
  * foreign keys, busy timeout. Returns STORE_OK and *store_r, or an error
- * with *error_r (heap string in a static buffer; do not free). */
+ * with *error_r (heap string in a static buffer; do not free).
+ *
+ * A path that is a PostgreSQL URL (store_is_url: postgresql://... or
+ * postgres://..., libpq's connection URI) connects to that database
+ * instead and migrates its own schema there. Not on PostgreSQL yet: mail
+ * and address list search, backup and the consistency check (they answer
+ * STORE_INVALID, logged), and change notification between processes
+ * (subscribers of this process are told; other processes are not). */
+bool store_is_url(const char *path);
 enum store_error store_open(const char *path, struct store **store_r,
 			    const char **error_r);
 void store_close(struct store **sp);
@@ -991,6 +999,10 @@ enum store_error store_search_requeue(struct store *s, int64_t account_id,
  * index. Only for the benchmark's reference run; call before any store is
  * opened. */
 void store_search_set_indexing(bool on);
+/* Whether this store searches mail (and the address list): SQLite's FTS5
+ * does; on PostgreSQL mail waits in the queue and searches answer
+ * STORE_INVALID (not implemented there yet). */
+bool store_search_available(struct store *s);
 
 /* --- the address list (gal.c) ---
  *

@@ -124,6 +124,9 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 		"WHERE id = ?9 RETURNING id";
 	static const char sql_synced[] =
 		"UPDATE sync_states SET synced = unixepoch() WHERE id = ?1";
+	static const char sql_synced_pg[] = "UPDATE sync_states SET synced = "
+					    "extract(epoch FROM now())::int8 "
+					    "WHERE id = ?1";
 	/* A response that was not loaded (NULL with a length) stays as
 	 * stored. */
 	bool keep = st->response == NULL && st->response_len > 0;
@@ -159,7 +162,8 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 	/* when it advanced, for easctl device list (schema 7; the testing
 	 * aids open older files) */
 	if (e == STORE_OK && s->schema >= 7)
-		e = store_execute(s, sql_synced, "I", id);
+		e = store_execute(s, STORE_SQL(s, sql_synced, sql_synced_pg),
+				  "I", id);
 	e = store_wend(s, own, e);
 	if (e == STORE_OK)
 		st->id = id;

@@ -95,6 +95,8 @@ easctl_store(struct easctl *ctl)
 
 	if (ctl->store != NULL)
 		return ctl->store;
+	if (ctl->store_url != NULL)
+		goto open; /* no directory of ours */
 	/* A mistyped or forgotten --data must not become a new, empty data
 	 * directory: only "easctl init" makes one. */
 	r = datadir_check(ctl->data_dir, false, why, sizeof(why));
@@ -109,6 +111,7 @@ easctl_store(struct easctl *ctl)
 		return NULL;
 	}
 	say_data_dir(ctl->data_dir, "data directory");
+open:
 	e = store_open(ctl->db_path, &ctl->store, &err);
 	if (e != STORE_OK) {
 		die_msg("cannot open %s: %s", ctl->db_path,
@@ -1903,9 +1906,11 @@ cmd_init(struct easctl *ctl, struct arena *a, int argc, char **argv)
 /* --- main --- */
 
 static const char usage_main[] =
-	"usage: easctl [--data DIR] COMMAND ...\n"
+	"usage: easctl [--data DIR | --store URL] COMMAND ...\n"
 	"  --data DIR   data directory (default ./var; database DIR/easd.db);\n"
 	"               it must exist (see init) and be private (mode 0700)\n"
+	"  --store URL  the store in PostgreSQL (postgresql://...), as easd\n"
+	"               --store\n"
 	"  --version    print the version and exit\n"
 	"commands (each takes --help):\n"
 	"  init     [DIR]: create a data directory and its database\n"
@@ -1963,6 +1968,12 @@ main(int argc, char **argv)
 		} else if (strncmp(argv[i], "--data=", 7) == 0) {
 			ctl.data_dir = argv[i] + 7;
 			i++;
+		} else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
+			ctl.store_url = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--store=", 8) == 0) {
+			ctl.store_url = argv[i] + 8;
+			i++;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("easctl %s\n", EASD_VERSION);
 			return 0;
@@ -1980,7 +1991,15 @@ main(int argc, char **argv)
 		die_msg("empty --data");
 		return EX_USAGE;
 	}
-	ctl.db_path = xasprintf("%s/easd.db", ctl.data_dir);
+	if (ctl.store_url != NULL && !store_is_url(ctl.store_url)) {
+		die_msg("--store takes a postgresql:// URL, not '%s' (an "
+			"SQLite store is --data DIR)",
+			ctl.store_url);
+		return EX_USAGE;
+	}
+	ctl.db_path = ctl.store_url != NULL
+			      ? xstrdup(ctl.store_url)
+			      : xasprintf("%s/easd.db", ctl.data_dir);
 	/* What easctl creates (init, the database's files) is private
 	 * whatever the caller's umask. */
 	umask(077);

@@ -6,9 +6,10 @@
 #include "store.h"
 
 struct easctl {
-	const char *data_dir; /* --data, default ./var */
-	const char *db_path;  /* DIR/easd.db */
-	struct store *store;  /* opened by easctl_store(), else NULL */
+	const char *data_dir;  /* --data, default ./var */
+	const char *db_path;   /* DIR/easd.db, or store_url */
+	const char *store_url; /* --store postgresql://...; NULL = SQLite */
+	struct store *store;   /* opened by easctl_store(), else NULL */
 };
 
 /* Open DIR/easd.db on first use (saying on stderr which data directory it

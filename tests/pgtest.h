@@ -1,0 +1,16 @@
+/* A PostgreSQL server of a test's own: initdb into a temporary directory,
+ * started on a free loopback port with its socket in that directory,
+ * stopped and removed at exit (normal or not). When PostgreSQL is not
+ * installed (no /usr/lib/postgresql/N/bin/initdb) the caller skips. */
+#ifndef EASD_PGTEST_H
+#define EASD_PGTEST_H
+
+/* Start the server once per process and create database `name` in it.
+ * Returns the connection URL (static storage), or NULL when PostgreSQL is
+ * not installed (*why_r says so) or when it cannot start (*why_r says
+ * why, the server's log is printed). */
+const char *pgtest_start(const char *name, const char **why_r);
+/* Stop and remove it now (also registered with atexit). */
+void pgtest_stop(void);
+
+#endif
