@@ -249,8 +249,42 @@ pg_bind_blob(struct store_stmt *st, int n, const void *data, size_t len)
 	q->format = 1;
 }
 
+/* After a statement failed: whether it may run again on a new connection.
+ * Only when the connection broke while no transaction was open (the
+ * statement was a BEGIN or stood alone): nothing of it happened, and the
+ * request that sent it need not fail because the server restarted since
+ * the connection's last use. Inside a transaction the transaction is
+ * lost: STORE_BUSY, and the caller answers "retry". */
+static bool
+pg_retry(struct store *s, bool was_idle)
+{
+	if (!was_idle || PQstatus(pg(s)->pc) != CONNECTION_BAD)
+		return false;
+	return pg_ensure_conn(s);
+}
+
+static bool
+pg_idle(struct store *s)
+{
+	return PQstatus(pg(s)->pc) == CONNECTION_OK &&
+	       PQtransactionStatus(pg(s)->pc) == PQTRANS_IDLE;
+}
+
+static enum store_error pg_exec_once(struct store *s, struct pg_stmt *p);
+
 static enum store_error
 pg_exec_stmt(struct store *s, struct pg_stmt *p)
+{
+	bool was_idle = pg_idle(s);
+	enum store_error e = pg_exec_once(s, p);
+
+	if (e == STORE_BUSY && pg_retry(s, was_idle))
+		e = pg_exec_once(s, p);
+	return e;
+}
+
+static enum store_error
+pg_exec_once(struct store *s, struct pg_stmt *p)
 {
 	struct pg_conn *c = pg(s);
 	const char *values[PG_PARAMS_MAX];
@@ -420,7 +454,7 @@ pg_changes(struct store *s)
 }
 
 static enum store_error
-pg_exec(struct store *s, const char *sql)
+pg_exec_plain(struct store *s, const char *sql)
 {
 	PGresult *res;
 	enum store_error e = STORE_OK;
@@ -433,6 +467,17 @@ pg_exec(struct store *s, const char *sql)
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
 		e = pg_error(s, res, sql);
 	PQclear(res);
+	return e;
+}
+
+static enum store_error
+pg_exec(struct store *s, const char *sql)
+{
+	bool was_idle = pg_idle(s);
+	enum store_error e = pg_exec_plain(s, sql);
+
+	if (e == STORE_BUSY && pg_retry(s, was_idle))
+		e = pg_exec_plain(s, sql);
 	return e;
 }
 

@@ -70,6 +70,22 @@ extern const struct store_driver store_driver_pg;
 /* driver-pg.c: connecting to a PostgreSQL URL (migrating the schema). */
 enum store_error store_pg_open(struct store *s, const char *url,
 			       const char **error_r);
+/* notify-pg.c: a thread LISTENing on channel "easd" of the database at
+ * url, handing every payload to deliver (on that thread); payload NULL
+ * after a reconnection: what committed meanwhile was not heard. */
+typedef void store_pg_deliver_fn(void *ctx, const char *payload);
+struct store_pg_listener;
+struct store_pg_listener *store_pg_listen(const char *url,
+					  store_pg_deliver_fn *deliver,
+					  void *ctx, const char **error_r);
+void store_pg_unlisten(struct store_pg_listener **lp);
+/* Whether a notification may have arrived and not been delivered yet (or
+ * the connection is down). */
+bool store_pg_listener_behind(struct store_pg_listener *l);
+/* notify.c: what the open transaction changed, to the other processes
+ * before COMMIT where the backend carries it in the transaction
+ * (PostgreSQL's NOTIFY); STORE_OK at once on SQLite. */
+enum store_error store_notify_before_commit(struct store *s);
 /* Whether s is on SQLite: what only SQLite has yet (mail and address list
  * search, backup) answers STORE_INVALID elsewhere, logged. */
 bool store_sqlite_only(struct store *s, const char *what);

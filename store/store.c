@@ -702,7 +702,9 @@ store_commit(struct store *s)
 	enum store_error e;
 
 	eas_assert(s->in_txn);
-	e = store_tx(s, "COMMIT");
+	e = store_notify_before_commit(s);
+	if (e == STORE_OK)
+		e = store_tx(s, "COMMIT");
 	if (e != STORE_OK)
 		return e; /* still open: the caller rolls back */
 	s->in_txn = false;
@@ -776,7 +778,9 @@ store_wend(struct store *s, bool own, enum store_error e)
 	if (!own)
 		return e;
 	if (e == STORE_OK) {
-		e = store_tx(s, "COMMIT");
+		e = store_notify_before_commit(s);
+		if (e == STORE_OK)
+			e = store_tx(s, "COMMIT");
 		if (e == STORE_OK) {
 			notify_after_commit(s);
 			return STORE_OK;

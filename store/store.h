@@ -73,7 +73,9 @@ int store_schema_version(void);
 
 enum store_change_what {
 	STORE_CHANGED_FOLDER = 1, /* items of folder id (add, change, delete,
-				     move in or out) */
+				     move in or out); account 0 = any folder
+				     of any account (the notification lost
+				     track: its connection was down) */
 	STORE_CHANGED_HIERARCHY,  /* the account's folder tree */
 	STORE_CHANGED_DEVICE,	  /* device row id: access, wipe, policy key,
 				     sync state dropped, removed */

@@ -151,6 +151,28 @@ pgtest_stop(void)
 	remove_dir();
 }
 
+int
+pgtest_restart(void)
+{
+	char ctl[300], data[128], log[128];
+
+	if (!running)
+		return -1;
+	snprintf(ctl, sizeof(ctl), "%s/pg_ctl", bindir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	snprintf(log, sizeof(log), "%s/server.log", dir);
+	/* the options of the first start are pg_ctl's (postmaster.opts) */
+	const char *const argv[] = {ctl,    "-D", data, "-l", log,	 "-m",
+				    "fast", "-w", "-t", "60", "restart", NULL};
+
+	if (run("pg_ctl-restart", argv) != 0) {
+		print_log("pg_ctl-restart");
+		print_log("server");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 on_signal(int sig)
 {

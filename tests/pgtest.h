@@ -10,6 +10,10 @@
  * not installed (*why_r says so) or when it cannot start (*why_r says
  * why, the server's log is printed). */
 const char *pgtest_start(const char *name, const char **why_r);
+/* Restart it as an administrator would (a fast shutdown: sessions are
+ * ended, committed data stays) and wait until it accepts connections
+ * again. 0 on success. */
+int pgtest_restart(void);
 /* Stop and remove it now (also registered with atexit). */
 void pgtest_stop(void);
 

@@ -1,9 +1,12 @@
 /* End-to-end on PostgreSQL: two easd nodes on one database the test
  * starts (tests/pgtest.c), each with a data directory of its own. Device
  * A of ada speaks to node 1 and device B to node 2: what one adds the
- * other receives, and a SyncKey repeated on the other node is answered as
- * the first node answered it. Skips, passing, when PostgreSQL is not
- * installed. */
+ * other receives, a SyncKey repeated on the other node is answered as
+ * the first node answered it, and a Ping parked on node 1 is woken by a
+ * change through node 2 (a device's Add, an LMTP delivery) or through
+ * easctl: PostgreSQL's NOTIFY carries it. Skips, passing, when PostgreSQL
+ * is not installed. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,10 +155,189 @@ test_repeated_key_on_other_node(void)
 	eas_client_free(&w);
 }
 
+/* A Ping on node 1, in a thread of its own. */
+struct ping_job {
+	struct eas_client *c;
+	const char *folder;
+	int status;
+	size_t nchanged;
+	const char *changed;
+	pthread_t thread;
+	struct arena *a;
+};
+
+static void *
+ping_thread(void *arg)
+{
+	struct ping_job *j = arg;
+	const char *const ids[] = {j->folder};
+	const char **changed = NULL;
+
+	if (eas_client_ping(j->c, j->a, 600, ids, 1, &j->status, &changed,
+			    &j->nchanged) != 0)
+		j->status = -1;
+	if (j->nchanged > 0)
+		j->changed = changed[0];
+	return NULL;
+}
+
+/* Park a Ping of a fresh device of ada's on node 1 watching the folder of
+ * type (the log says when it is parked: no sleeping). */
+static void
+ping_park(struct ping_job *j, const char *device, int type)
+{
+	struct arena *a = arena_new(0);
+	struct eas_sync_result r;
+	char needle[96];
+	int st = 0;
+
+	memset(j, 0, sizeof(*j));
+	j->c = harness_client(node1, HARNESS_ADA, device);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j->c);
+	/* a lost wake-up ends in a failure, not a hang */
+	j->c->timeout_ms = 30000;
+	CU_ASSERT_FATAL(eas_client_foldersync(j->c, a, &st) == 0);
+	j->folder = eas_client_folder_by_type(j->c, type)->server_id;
+	CU_ASSERT_FATAL(eas_client_sync(j->c, a, j->folder, NULL, &r) == 0);
+	arena_free(&a);
+	j->a = arena_new(0);
+	CU_ASSERT_FATAL(pthread_create(&j->thread, NULL, ping_thread, j) == 0);
+	snprintf(needle, sizeof(needle), "push: parked %s (", device);
+	CU_ASSERT_FATAL(harness_wait_log(node1, needle, 1, 30000) >= 1);
+}
+
+static void
+ping_done(struct ping_job *j)
+{
+	pthread_join(j->thread, NULL);
+	CU_ASSERT_EQUAL(j->status, 2);
+	CU_ASSERT_EQUAL(j->nchanged, 1);
+	CU_ASSERT_PTR_NOT_NULL(j->changed);
+	if (j->changed != NULL)
+		CU_ASSERT_STRING_EQUAL(j->changed, j->folder);
+	arena_free(&j->a);
+	eas_client_free(&j->c);
+}
+
+static void
+test_ping_woken_by_other_node(void)
+{
+	struct eas_client *b = harness_client(node2, HARNESS_ADA, "PGWAKEB");
+	struct arena *a = arena_new(0);
+	struct ping_job j;
+	int st = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT(eas_client_foldersync(b, a, &st) == 0);
+	(void)sync_count(b);
+	ping_park(&j, "PGWAKEA", EAS_FOLDER_CONTACTS);
+	contact_add(b, "Wakes node one");
+	ping_done(&j);
+	arena_free(&a);
+	eas_client_free(&b);
+}
+
+static void
+test_lmtp_on_other_node_wakes(void)
+{
+	static const char msg[] = "From: Sender <sender@example.net>\r\n"
+				  "To: <ada@example.org>\r\n"
+				  "Subject: through node two\r\n"
+				  "Message-ID: <pg-lmtp-1@example.net>\r\n"
+				  "\r\n"
+				  "Hello.\r\n";
+	struct ping_job j;
+
+	ping_park(&j, "PGLMTPA", EAS_FOLDER_INBOX);
+	CU_ASSERT_EQUAL(harness_lmtp_deliver(node2, HARNESS_ADA_EMAIL, msg),
+			250);
+	ping_done(&j);
+}
+
+static void
+test_easctl_wakes(void)
+{
+	char cmd[512];
+	struct ping_job j;
+	FILE *f;
+
+	ping_park(&j, "PGCTLA", EAS_FOLDER_CONTACTS);
+	snprintf(cmd, sizeof(cmd), "'%s' --store '%s' import %s - >/dev/null",
+		 harness_easctl(), url, HARNESS_ADA);
+	f = popen(cmd, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("BEGIN:VCARD\r\nVERSION:3.0\r\nN:Hopper;Grace\r\n"
+	      "FN:Grace Hopper\r\nEND:VCARD\r\n",
+	      f);
+	CU_ASSERT_EQUAL(pclose(f), 0);
+	ping_done(&j);
+}
+
+/* Items a new device of ada's on node finds in Contacts. */
+static size_t
+contacts_seen_by_new_device(struct easd_proc *node, const char *device)
+{
+	struct eas_client *c = harness_client(node, HARNESS_ADA, device);
+	struct arena *a = arena_new(0);
+	size_t n;
+	int st = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_FATAL(eas_client_foldersync(c, a, &st) == 0);
+	n = sync_count(c);
+	arena_free(&a);
+	eas_client_free(&c);
+	return n;
+}
+
+/* PostgreSQL restarted under the nodes: node 1's listener reconnects and
+ * LISTENs again, and the Ping it had parked looks at its folders again
+ * (it parks again: nothing changed); both nodes serve the next requests
+ * on new connections of their own, an Add through node 2 wakes the Ping
+ * on node 1 as before, and what was acknowledged before is all there. */
+static void
+test_postgresql_restart(void)
+{
+	static const char again[] = "change notification listening again";
+	struct eas_client *b = harness_client(node2, HARNESS_ADA, "PGRSB");
+	struct arena *a = arena_new(0);
+	struct ping_job j;
+	size_t before;
+	int st = 0, heard;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_FATAL(eas_client_foldersync(b, a, &st) == 0);
+	contact_add(b, "Before the restart");
+	(void)sync_count(b);
+	before = contacts_seen_by_new_device(node1, "PGRSX");
+	ping_park(&j, "PGRSA", EAS_FOLDER_CONTACTS);
+	heard = harness_log_count(node1, again);
+	CU_ASSERT_EQUAL_FATAL(pgtest_restart(), 0);
+	CU_ASSERT(harness_wait_log(node1, again, heard + 1, 30000) > heard);
+	CU_ASSERT(harness_wait_log(node1, "push: waking PGRSA (", 1, 30000) >=
+		  1);
+	CU_ASSERT(harness_wait_log(node1, "push: parked PGRSA (", 2, 30000) >=
+		  2);
+	contact_add(b, "After the restart");
+	ping_done(&j);
+	CU_ASSERT_EQUAL(contacts_seen_by_new_device(node1, "PGRSY"),
+			before + 1);
+	CU_ASSERT_EQUAL(contacts_seen_by_new_device(node2, "PGRSZ"),
+			before + 1);
+	arena_free(&a);
+	eas_client_free(&b);
+}
+
 static CU_TestInfo pg_tests[] = {
 	{"two nodes, two devices: round trip", test_two_nodes_round_trip},
 	{"a repeated key answered by the other node",
 	 test_repeated_key_on_other_node},
+	{"a Ping on node 1 woken by an Add on node 2",
+	 test_ping_woken_by_other_node},
+	{"LMTP into node 2 wakes a Ping on node 1",
+	 test_lmtp_on_other_node_wakes},
+	{"easctl --store wakes a Ping", test_easctl_wakes},
+	{"PostgreSQL restarted under two nodes", test_postgresql_restart},
 	CU_TEST_INFO_NULL,
 };
 
