@@ -865,6 +865,19 @@ enum store_error store_trace_list(struct store *s, struct arena *a,
 
 /* --- backup and restore (backup.c) --- */
 
+/* Copy every row of src into dst, an empty store of any backend (easctl
+ * migrate: an SQLite data directory into PostgreSQL), ids, sync states and
+ * cached answers as they are, so that devices go on with the keys they
+ * hold; then compare each table's row count. One snapshot of src, one
+ * transaction in dst: on failure dst stays empty. progress (may be NULL)
+ * hears each table with the rows copied. STORE_EXISTS when dst already
+ * holds accounts; *error_r (static) says what failed. Neither connection
+ * may have a transaction open. */
+typedef void store_copy_progress_fn(void *ctx, const char *table, int64_t rows);
+enum store_error store_copy(struct store *src, struct store *dst,
+			    store_copy_progress_fn *progress, void *ctx,
+			    const char **error_r);
+
 /* Write a consistent copy of the database (everything committed, the WAL
  * included) to path while other connections go on writing: one snapshot
  * through SQLite's online backup API, written to path.tmp, checked,

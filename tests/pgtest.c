@@ -151,6 +151,28 @@ pgtest_stop(void)
 	remove_dir();
 }
 
+static int server_port;
+
+static int
+createdb(const char *name)
+{
+	char psql[300], portbuf[16], sql[160];
+
+	snprintf(psql, sizeof(psql), "%s/psql", bindir);
+	snprintf(portbuf, sizeof(portbuf), "%d", server_port);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	const char *const argv[] = {
+		psql,	"-h", "127.0.0.1", "-p", portbuf, "-U",
+		"easd", "-d", "postgres",  "-q", "-v",	  "ON_ERROR_STOP=1",
+		"-c",	sql,  NULL};
+
+	if (run("createdb", argv) != 0) {
+		print_log("createdb");
+		return -1;
+	}
+	return 0;
+}
+
 int
 pgtest_restart(void)
 {
@@ -223,8 +245,7 @@ const char *
 pgtest_start(const char *name, const char **why_r)
 {
 	static const char tmpl[] = "/tmp/easd-pgtest-XXXXXX";
-	char initdb[300], ctl[300], psql[300], data[128], opts[256], sql[160];
-	char portbuf[16];
+	char initdb[300], ctl[300], data[128], opts[256];
 	int port;
 
 	*why_r = NULL;
@@ -257,7 +278,6 @@ pgtest_start(const char *name, const char **why_r)
 	}
 	snprintf(initdb, sizeof(initdb), "%s/initdb", bindir);
 	snprintf(ctl, sizeof(ctl), "%s/pg_ctl", bindir);
-	snprintf(psql, sizeof(psql), "%s/psql", bindir);
 	snprintf(data, sizeof(data), "%s/data", dir);
 	{
 		const char *const argv[] = {
@@ -303,23 +323,26 @@ pgtest_start(const char *name, const char **why_r)
 		}
 	}
 	running = true;
-	snprintf(portbuf, sizeof(portbuf), "%d", port);
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	{
-		const char *const argv[] = {psql,   "-h",    "127.0.0.1",
-					    "-p",   portbuf, "-U",
-					    "easd", "-d",    "postgres",
-					    "-q",   "-v",    "ON_ERROR_STOP=1",
-					    "-c",   sql,     NULL};
-
-		if (run("createdb", argv) != 0) {
-			print_log("createdb");
-			*why_r = "cannot create the database";
-			pgtest_stop();
-			return NULL;
-		}
+	server_port = port;
+	if (createdb(name) != 0) {
+		*why_r = "cannot create the database";
+		pgtest_stop();
+		return NULL;
 	}
 	snprintf(url, sizeof(url), "postgresql://easd@127.0.0.1:%d/%s", port,
 		 name);
 	return url;
+}
+
+char *
+pgtest_createdb(const char *name)
+{
+	char *r;
+
+	if (!running || createdb(name) != 0)
+		return NULL;
+	if (asprintf(&r, "postgresql://easd@127.0.0.1:%d/%s", server_port,
+		     name) < 0)
+		return NULL;
+	return r;
 }

@@ -10,6 +10,9 @@
  * not installed (*why_r says so) or when it cannot start (*why_r says
  * why, the server's log is printed). */
 const char *pgtest_start(const char *name, const char **why_r);
+/* Another empty database in the started server; its URL (heap, the
+ * caller frees it), or NULL after printing why. */
+char *pgtest_createdb(const char *name);
 /* Restart it as an administrator would (a fast shutdown: sessions are
  * ended, committed data stays) and wait until it accepts connections
  * again. 0 on success. */

@@ -1930,6 +1930,7 @@ static const char usage_main[] =
 	"  check    [FILE]: integrity check of the database or a backup\n"
 	"  debug    on, off, list: trace a device's requests in easd\n"
 	"  top      a live view of active devices and requests\n"
+	"  migrate  --to URL: copy the data directory into PostgreSQL\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
 
@@ -1952,6 +1953,7 @@ static const struct {
 	{"search", NULL, easctl_search},   {"backup", NULL, easctl_backup},
 	{"restore", NULL, easctl_restore}, {"check", NULL, easctl_check},
 	{"debug", NULL, easctl_debug},	   {"top", NULL, easctl_top},
+	{"migrate", NULL, easctl_migrate},
 };
 
 int

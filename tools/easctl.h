@@ -44,6 +44,8 @@ int easctl_search(struct easctl *ctl, int argc, char **argv);
 int easctl_backup(struct easctl *ctl, int argc, char **argv);
 int easctl_restore(struct easctl *ctl, int argc, char **argv);
 int easctl_check(struct easctl *ctl, int argc, char **argv);
+/* easctl-migrate.c: "migrate --to URL". */
+int easctl_migrate(struct easctl *ctl, int argc, char **argv);
 /* easctl-debug.c: "debug on|off|list". */
 int easctl_debug(struct easctl *ctl, int argc, char **argv);
 /* easctl-top.c: "top": a live view of a running easd. */

@@ -328,6 +328,80 @@ test_postgresql_restart(void)
 	eas_client_free(&b);
 }
 
+/* A phone on an SQLite easd; easctl migrate copies the stopped data
+ * directory into an empty PostgreSQL database; easd on that database
+ * accepts the phone's keys as they are: its next FolderSync and Sync need
+ * no resync, and a change made after the move reaches it. */
+static void
+test_migrate_keeps_sync_states(void)
+{
+	struct easd_proc *lite = easd_start(NULL), *node = NULL;
+	struct eas_client *c, *moved = NULL, *other = NULL;
+	struct arena *a = arena_new(0);
+	char state[] = "/tmp/easd-pgstate-XXXXXX";
+	char newdir[] = "/tmp/easd-e2e-XXXXXX";
+	char *dir = NULL, *to = NULL, *out = NULL;
+	int st = 0, fd;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lite);
+	c = harness_client(lite, HARNESS_ADA, "PGMIGA");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_FATAL(eas_client_foldersync(c, a, &st) == 0 && st == 1);
+	contact_add(c, "Kept across the move");
+	CU_ASSERT_EQUAL(sync_count(c), 0);
+	fd = mkstemp(state);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	CU_ASSERT_EQUAL(eas_client_state_save(c, state), 0);
+	eas_client_free(&c);
+	CU_ASSERT_EQUAL(easd_stop_keep(&lite, &dir), 0);
+
+	to = pgtest_createdb("easd_migrated");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(to);
+	{
+		const char *const argv[] = {
+			harness_easctl(), "--data", dir, "migrate",
+			"--to",		  to,	    NULL};
+
+		CU_ASSERT_EQUAL(harness_run(argv, &out, 60000), 0);
+		if (out != NULL && strstr(out, "done") == NULL)
+			fprintf(stderr, "easctl migrate: %s\n", out);
+		free(out);
+		out = NULL;
+		/* a second time: the database is no longer empty */
+		CU_ASSERT_NOT_EQUAL(harness_run(argv, &out, 60000), 0);
+		free(out);
+	}
+	CU_ASSERT_FATAL(mkdtemp(newdir) != NULL);
+	{
+		const char *const args[] = {"--store", to, NULL};
+
+		node = easd_start_dir(newdir, args);
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(node);
+	moved = harness_client_new(node, HARNESS_ADA, "PGMIGA");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(moved);
+	CU_ASSERT_EQUAL(eas_client_state_load(moved, state), 0);
+	/* the keys it holds are the server's: no resync of either */
+	CU_ASSERT(eas_client_foldersync(moved, a, &st) == 0);
+	CU_ASSERT_EQUAL(st, 1);
+	CU_ASSERT_EQUAL(sync_count(moved), 0);
+	other = harness_client(node, HARNESS_ADA, "PGMIGB");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(other);
+	CU_ASSERT(eas_client_foldersync(other, a, &st) == 0 && st == 1);
+	CU_ASSERT_EQUAL(sync_count(other), 1); /* the contact came along */
+	contact_add(other, "After the move");
+	CU_ASSERT_EQUAL(sync_count(moved), 1);
+	eas_client_free(&moved);
+	eas_client_free(&other);
+	CU_ASSERT_EQUAL(easd_stop(&node), 0);
+	harness_rmtree(dir);
+	unlink(state);
+	free(dir);
+	free(to);
+	arena_free(&a);
+}
+
 static CU_TestInfo pg_tests[] = {
 	{"two nodes, two devices: round trip", test_two_nodes_round_trip},
 	{"a repeated key answered by the other node",
@@ -338,6 +412,8 @@ static CU_TestInfo pg_tests[] = {
 	 test_lmtp_on_other_node_wakes},
 	{"easctl --store wakes a Ping", test_easctl_wakes},
 	{"PostgreSQL restarted under two nodes", test_postgresql_restart},
+	{"easctl migrate keeps the phones' sync states",
+	 test_migrate_keeps_sync_states},
 	CU_TEST_INFO_NULL,
 };
 
