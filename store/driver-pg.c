@@ -212,6 +212,8 @@ pg_param(struct store_stmt *st, int n)
 	if (n < 1 || n > PG_PARAMS_MAX)
 		eas_panic("store: parameter ?%d out of range: %.80s", n,
 			  st->sql);
+	/* binding starts the statement over, as SQLite's reset does */
+	pg_clear(p);
 	q = &p->params[n - 1];
 	free(q->copy);
 	q->copy = NULL;
@@ -294,6 +296,18 @@ pg_exec_once(struct store *s, struct pg_stmt *p)
 
 	if (!pg_ensure_conn(s))
 		return pg_error(s, NULL, p->base.sql);
+	/* PostgreSQL answers COMMIT of a transaction in which a statement
+	 * failed with a silent ROLLBACK; SQLite would have committed the
+	 * rest. Never report that as committed. (A caller that goes on
+	 * after an expected error inside its transaction needs a savepoint
+	 * on PostgreSQL: see the README's list.) */
+	if (PQtransactionStatus(c->pc) == PQTRANS_INERROR &&
+	    strcmp(p->base.sql, "COMMIT") == 0) {
+		store_error_counted();
+		log_error("store: a statement of this transaction failed "
+			  "earlier: it is rolled back, not committed");
+		return STORE_INTERNAL;
+	}
 	if (p->text == NULL)
 		p->text = pg_rewrite(p->base.sql, p->returning_id, &p->nparams);
 	if (p->nparams > PG_PARAMS_MAX)
@@ -439,8 +453,14 @@ pg_insert(struct store *s, struct store_stmt *st, int64_t *id_r)
 	enum store_error e;
 	bool row;
 
-	if (!p->returning_id && p->text == NULL)
-		p->returning_id = true;
+	if (p->text != NULL && !p->returning_id) {
+		/* one SQL text is either store_insert's or not */
+		log_error("store: an INSERT prepared without RETURNING id: "
+			  "%.80s",
+			  st->sql);
+		return STORE_INTERNAL;
+	}
+	p->returning_id = true;
 	e = pg_step(s, st, &row);
 	if (e == STORE_OK && row)
 		*id_r = pg_col_int64(st, 0);

@@ -59,6 +59,9 @@ run(const char *name, const char *const argv[])
 	int status;
 
 	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
+	/* or the child's freopen writes the parent's pending output again */
+	fflush(stdout);
+	fflush(stderr);
 	pid = fork();
 	if (pid < 0)
 		return -1;
@@ -216,6 +219,8 @@ start_watchdog(void)
 
 	if (pipe(fds) != 0)
 		return;
+	fflush(stdout);
+	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
 		close(fds[0]);

@@ -4,12 +4,18 @@
  * other receives, a SyncKey repeated on the other node is answered as
  * the first node answered it, and a Ping parked on node 1 is woken by a
  * change through node 2 (a device's Add, an LMTP delivery) or through
- * easctl: PostgreSQL's NOTIFY carries it. Skips, passing, when PostgreSQL
- * is not installed. */
+ * easctl: PostgreSQL's NOTIFY carries it. With nginx installed, the same
+ * through nginx balancing the two nodes round robin (no stickiness).
+ * Skips, passing, when PostgreSQL is not installed. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -402,6 +408,190 @@ test_migrate_keeps_sync_states(void)
 	arena_free(&a);
 }
 
+/* --- nginx in front of both nodes --- */
+
+static pid_t nginx_pid;
+static char nginx_dir[] = "/tmp/easd-nginx-XXXXXX";
+
+static void
+nginx_stop(void)
+{
+	char cmd[96];
+
+	if (nginx_pid > 0) {
+		kill(nginx_pid, SIGTERM);
+		waitpid(nginx_pid, NULL, 0);
+		nginx_pid = 0;
+	}
+	if (strchr(nginx_dir, 'X') == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nginx_dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", nginx_dir);
+	}
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static bool
+accepts(int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* nginx on a free loopback port, both nodes upstream; its URL (static),
+ * or NULL when nginx is not installed or does not start. */
+static const char *
+nginx_start(void)
+{
+	static char nginx_url[64];
+	char path[128];
+	FILE *f;
+	int port;
+
+	if (access("/usr/sbin/nginx", X_OK) != 0 || mkdtemp(nginx_dir) == NULL)
+		return NULL;
+	atexit(nginx_stop);
+	port = free_port();
+	snprintf(path, sizeof(path), "%s/nginx.conf", nginx_dir);
+	f = fopen(path, "w");
+	if (f == NULL || port < 0)
+		return NULL;
+	fprintf(f,
+		"error_log %1$s/error.log;\n"
+		"pid %1$s/nginx.pid;\n"
+		"events { worker_connections 64; }\n"
+		"http {\n"
+		"  access_log %1$s/access.log;\n"
+		"  client_body_temp_path %1$s/body;\n"
+		"  proxy_temp_path %1$s/proxy;\n"
+		"  fastcgi_temp_path %1$s/fastcgi;\n"
+		"  uwsgi_temp_path %1$s/uwsgi;\n"
+		"  scgi_temp_path %1$s/scgi;\n"
+		"  upstream easd {\n"
+		"    server 127.0.0.1:%2$d;\n"
+		"    server 127.0.0.1:%3$d;\n"
+		"  }\n"
+		"  server {\n"
+		"    listen 127.0.0.1:%4$d;\n"
+		"    location / {\n"
+		"      proxy_pass http://easd;\n"
+		"      proxy_http_version 1.1;\n"
+		"      proxy_set_header Connection \"\";\n"
+		"      proxy_read_timeout 3700s;\n"
+		"      proxy_buffering off;\n"
+		"    }\n"
+		"  }\n"
+		"}\n",
+		nginx_dir, node1->port, node2->port, port);
+	fclose(f);
+	fflush(stdout);
+	fflush(stderr);
+	nginx_pid = fork();
+	if (nginx_pid == 0) {
+		execl("/usr/sbin/nginx", "nginx", "-p", nginx_dir, "-c", path,
+		      "-g", "daemon off;", (char *)NULL);
+		_exit(127);
+	}
+	/* bounded: nginx listens within moments or has failed */
+	for (int i = 0; i < 600 && !accepts(port); i++) {
+		if (waitpid(nginx_pid, NULL, WNOHANG) == nginx_pid) {
+			nginx_pid = 0;
+			return NULL;
+		}
+		usleep(50 * 1000);
+	}
+	snprintf(nginx_url, sizeof(nginx_url), "http://127.0.0.1:%d", port);
+	return nginx_url;
+}
+
+/* Whether either node logged needle, waiting up to about 30 s. */
+static bool
+either_logged(const char *needle)
+{
+	for (int i = 0; i < 300; i++)
+		if (harness_wait_log(node1, needle, 1, 50) >= 1 ||
+		    harness_wait_log(node2, needle, 1, 50) >= 1)
+			return true;
+	return false;
+}
+
+/* Two devices and a Ping, every request through nginx, which sends
+ * consecutive requests to alternate nodes. */
+static void
+test_through_nginx(void)
+{
+	const char *via_url = nginx_start();
+	struct easd_proc via;
+	struct eas_client *a, *b;
+	struct arena *ar = arena_new(0);
+	struct ping_job j;
+	int st = 0;
+
+	if (via_url == NULL) {
+		printf("nginx is not installed or did not start: skipped\n");
+		arena_free(&ar);
+		return;
+	}
+	via = *node1;
+	via.url = (char *)via_url;
+	a = harness_client(&via, HARNESS_ADA, "NGXA");
+	b = harness_client(&via, HARNESS_ADA, "NGXB");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT(eas_client_foldersync(a, ar, &st) == 0 && st == 1);
+	CU_ASSERT(eas_client_foldersync(b, ar, &st) == 0 && st == 1);
+	(void)sync_count(a);
+	(void)sync_count(b);
+	contact_add(a, "Through the balancer");
+	CU_ASSERT_EQUAL(sync_count(b), 1);
+	CU_ASSERT_EQUAL(sync_count(a), 0);
+	/* a Ping parked on whichever node, woken by an Add on whichever */
+	memset(&j, 0, sizeof(j));
+	j.c = a;
+	j.c->timeout_ms = 30000;
+	j.folder = contacts_of(a);
+	j.a = arena_new(0);
+	CU_ASSERT_FATAL(pthread_create(&j.thread, NULL, ping_thread, &j) == 0);
+	CU_ASSERT_FATAL(either_logged("push: parked NGXA ("));
+	contact_add(b, "Wakes through the balancer");
+	pthread_join(j.thread, NULL);
+	CU_ASSERT_EQUAL(j.status, 2);
+	CU_ASSERT_EQUAL(j.nchanged, 1);
+	arena_free(&j.a);
+	CU_ASSERT_EQUAL(sync_count(a), 1);
+	arena_free(&ar);
+	eas_client_free(&a);
+	eas_client_free(&b);
+	nginx_stop();
+}
+
 static CU_TestInfo pg_tests[] = {
 	{"two nodes, two devices: round trip", test_two_nodes_round_trip},
 	{"a repeated key answered by the other node",
@@ -414,6 +604,7 @@ static CU_TestInfo pg_tests[] = {
 	{"PostgreSQL restarted under two nodes", test_postgresql_restart},
 	{"easctl migrate keeps the phones' sync states",
 	 test_migrate_keeps_sync_states},
+	{"two nodes behind nginx", test_through_nginx},
 	CU_TEST_INFO_NULL,
 };
 
