@@ -14,9 +14,11 @@
 #define PASSWORD_MAX 1024
 #define POLICY_FIELD_MAX 4096
 
+/* password_stamp: the hash's last 16 characters, as both backends write
+ * it (a negative start counts from the end on SQLite only) */
 #define ACCOUNT_COLS                                                           \
 	"id, login, email, display_name, enabled, created, "                   \
-	"substr(password, -16), admin"
+	"substr(password, length(password) - 15), admin"
 
 static void
 account_row(struct arena *a, struct store_stmt *st, struct store_account *r)

@@ -79,8 +79,9 @@ struct store_pg_listener *store_pg_listen(const char *url,
 					  store_pg_deliver_fn *deliver,
 					  void *ctx, const char **error_r);
 void store_pg_unlisten(struct store_pg_listener **lp);
-/* Whether a notification may have arrived and not been delivered yet (or
- * the connection is down). */
+/* Whether the listener may not have heard a commit that came before this
+ * call: after a round trip on its connection (shared with concurrent
+ * callers) false, unless the connection is down or slow. */
 bool store_pg_listener_behind(struct store_pg_listener *l);
 /* notify.c: what the open transaction changed, to the other processes
  * before COMMIT where the backend carries it in the transaction
