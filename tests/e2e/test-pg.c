@@ -47,6 +47,9 @@ suite_clean(void)
 	return r1 == 0 && r2 == 0 ? 0 : -1;
 }
 
+static size_t contacts_seen_by_new_device(struct easd_proc *node,
+					  const char *device);
+
 static const char *
 contacts_of(struct eas_client *c)
 {
@@ -110,6 +113,98 @@ test_two_nodes_round_trip(void)
 	arena_free(&ar);
 	eas_client_free(&a);
 	eas_client_free(&b);
+}
+
+/* Writers on both nodes at once: each Add is acknowledged once and every
+ * device ends up with every contact exactly once. */
+#define BURST 40
+
+struct writer {
+	struct eas_client *c;
+	const char *tag;
+	int failed;
+	pthread_t thread;
+};
+
+static void *
+writer_thread(void *arg)
+{
+	struct writer *w = arg;
+
+	for (int i = 0; i < BURST; i++) {
+		struct arena *a = arena_new(0);
+		struct wbxml_node *app =
+			wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
+		const char *sid = NULL;
+		char name[64];
+		int st = 0;
+
+		snprintf(name, sizeof(name), "%s %d", w->tag, i);
+		wbxml_add_text(a, app, EAS_CONTACTS_FIRSTNAME, name);
+		if (eas_client_add(w->c, a, contacts_of(w->c), app, &sid,
+				   &st) != 0 ||
+		    st != 1)
+			w->failed++;
+		arena_free(&a);
+	}
+	return NULL;
+}
+
+/* Items a Sync of c brings, each server id seen once. */
+static size_t
+distinct_items(struct eas_client *c)
+{
+	struct arena *a = arena_new(0);
+	struct eas_sync_result r;
+	size_t n = 0;
+
+	CU_ASSERT_FATAL(eas_client_sync(c, a, contacts_of(c), NULL, &r) == 0);
+	for (size_t i = 0; i < r.count; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < i; k++)
+			dup = dup || strcmp(r.items[k].server_id,
+					    r.items[i].server_id) == 0;
+		CU_ASSERT(!dup);
+		n += !dup;
+	}
+	arena_free(&a);
+	return n;
+}
+
+static void
+test_writers_on_both_nodes(void)
+{
+	struct writer w1 = {.tag = "Node one"}, w2 = {.tag = "Node two"};
+	struct arena *a = arena_new(0);
+	size_t before;
+	int st = 0;
+
+	before = contacts_seen_by_new_device(node1, "PGBURSTX");
+	w1.c = harness_client(node1, HARNESS_ADA, "PGBURST1");
+	w2.c = harness_client(node2, HARNESS_ADA, "PGBURST2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w1.c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w2.c);
+	CU_ASSERT(eas_client_foldersync(w1.c, a, &st) == 0 && st == 1);
+	CU_ASSERT(eas_client_foldersync(w2.c, a, &st) == 0 && st == 1);
+	CU_ASSERT_EQUAL(sync_count(w1.c), before);
+	CU_ASSERT_EQUAL(sync_count(w2.c), before);
+	CU_ASSERT_FATAL(pthread_create(&w1.thread, NULL, writer_thread, &w1) ==
+			0);
+	CU_ASSERT_FATAL(pthread_create(&w2.thread, NULL, writer_thread, &w2) ==
+			0);
+	pthread_join(w1.thread, NULL);
+	pthread_join(w2.thread, NULL);
+	CU_ASSERT_EQUAL(w1.failed, 0);
+	CU_ASSERT_EQUAL(w2.failed, 0);
+	/* each receives the other's, once; a new device everything */
+	CU_ASSERT_EQUAL(distinct_items(w1.c), BURST);
+	CU_ASSERT_EQUAL(distinct_items(w2.c), BURST);
+	CU_ASSERT_EQUAL(contacts_seen_by_new_device(node2, "PGBURSTY"),
+			before + 2 * BURST);
+	arena_free(&a);
+	eas_client_free(&w1.c);
+	eas_client_free(&w2.c);
 }
 
 /* A device whose answer was lost repeats its key, and the balancer sends
@@ -596,6 +691,7 @@ static CU_TestInfo pg_tests[] = {
 	{"two nodes, two devices: round trip", test_two_nodes_round_trip},
 	{"a repeated key answered by the other node",
 	 test_repeated_key_on_other_node},
+	{"writers on both nodes at once", test_writers_on_both_nodes},
 	{"a Ping on node 1 woken by an Add on node 2",
 	 test_ping_woken_by_other_node},
 	{"LMTP into node 2 wakes a Ping on node 1",
