@@ -23,7 +23,7 @@ endif
 
 CC ?= cc
 PKGS := libmicrohttpd libxml-2.0 libical sqlite3 cunit gmime-3.0 libcurl \
-	libsystemd gnutls
+	libsystemd gnutls libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -45,7 +45,7 @@ DEB_PKGS := gcc make pkg-config libmicrohttpd-dev libxml2-dev \
 	libcurl4-openssl-dev libcrypt-dev libwbxml2-utils swaks clang \
 	libclang-rt-14-dev sqlite3 curl wrk openssl clang-format \
 	python3-aiosmtpd libsystemd-dev libgnutls28-dev debhelper man-db \
-	chromium chromium-driver python3-selenium
+	chromium chromium-driver python3-selenium libpq-dev postgresql
 # only for make deploy-test: they start services (a web server, an MTA)
 # that make run and make test have no business installing
 DEPLOY_PKGS := nginx postfix fail2ban
@@ -145,6 +145,8 @@ STORE_SUITE := $(OUT)/obj/tests/store-suite.o
 $(STORE_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(STORE_SUITE) \
 		$(LIB_STORE) $(LIB_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+# ... and on PostgreSQL, with a server of its own (tests/pgtest.c).
+$(OUT)/test-store-pg: $(OUT)/obj/tests/pgtest.o
 # conv's tests: conv, wbxml and common (the store's types are headers).
 $(CONV_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_CONV) \
 		$(LIB_WBXML) $(LIB_COMMON)
@@ -154,6 +156,7 @@ $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(ALL_LIBS)
 $(OUT)/e2e-test-%: $(OUT)/obj/tests/e2e/test-%.o \
 		$(call obj,$(E2E_LIB_SRC)) $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(OUT)/e2e-test-pg: $(OUT)/obj/tests/pgtest.o
 $(OUT)/bench-%: $(OUT)/obj/bench/bench-%.o $(call obj,$(E2E_LIB_SRC)) \
 		$(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -45,6 +45,7 @@ struct cfg_option {
 /* Every setting. The order is --check-config's. */
 static const struct cfg_option options[] = {
 	OPT("data", K_STR, data_dir, 0),
+	OPT("store", K_STR, store_url, 0),
 	OPT("listen", K_STR, listen, 0),
 	OPT("public-url", K_STR, public_url, 0),
 	OPT("tls-cert", K_STR, tls_cert, 0),
@@ -127,6 +128,10 @@ easd_usage(FILE *f)
 	      "0700 if missing,\n"
 	      "                        refused if other users can read it; "
 	      "one easd each)\n"
+	      "  --store URL           the store in PostgreSQL "
+	      "(postgresql://...) instead of\n"
+	      "                        DIR/easd.db; several easd may share "
+	      "it\n"
 	      "  --listen ADDR:PORT    HTTP listen address (default "
 	      "127.0.0.1:8080; port 0 = any)\n"
 	      "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"

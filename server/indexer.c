@@ -110,6 +110,12 @@ indexer_main(void *arg)
 		log_error("indexer: cannot open the store: %s", error);
 		return NULL;
 	}
+	if (!store_search_available(s)) {
+		log_info("indexer: this store has no mail search yet; "
+			 "new mail stays queued for it");
+		store_close(&s);
+		return NULL;
+	}
 	/* what was queued before we started (a crash, a migration) */
 	drain(ix, s);
 	pthread_mutex_lock(&ix->mu);

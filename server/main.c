@@ -373,7 +373,16 @@ main(int argc, char **argv)
 		goto early;
 	}
 	datadir_tighten(srv.cfg.data_dir);
-	srv.cfg.db_path = xasprintf("%s/easd.db", srv.cfg.data_dir);
+	if (srv.cfg.store_url != NULL && !store_is_url(srv.cfg.store_url)) {
+		fprintf(stderr,
+			"easd: --store takes a postgresql:// URL, not '%s' "
+			"(an SQLite store is --data DIR)\n",
+			srv.cfg.store_url);
+		goto early;
+	}
+	srv.cfg.db_path = srv.cfg.store_url != NULL
+				  ? xstrdup(srv.cfg.store_url)
+				  : xasprintf("%s/easd.db", srv.cfg.data_dir);
 	raise_fd_limit();
 
 	/* Signals are taken by sigwait() below; every thread inherits the

@@ -383,6 +383,29 @@ fire_account(struct push *p, struct push_account *a, int64_t folder_id)
 	}
 }
 
+/* Every parked request looks at every folder it watches again: the
+ * store's notification may have missed changes (its connection to the
+ * database was lost). Those with changes answer, the others park again. */
+static void
+push_notify_all(struct push *p)
+{
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->acc_cap; i++) {
+		struct push_account *a = p->acc[i];
+		struct push_waiter *w, *next;
+
+		if (a == NULL)
+			continue;
+		a->seq++;
+		for (w = a->waiters; w != NULL; w = next) {
+			next = w->next_in_account;
+			set_all_changed(w);
+			fire(p, w, PUSH_CHANGE);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 void
 push_notify(struct push *p, int64_t account_id, int64_t folder_id)
 {
@@ -520,7 +543,9 @@ push_store_changed(void *ctx, const struct store_change *c, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		switch (c[i].what) {
 		case STORE_CHANGED_FOLDER:
-			if (c[i].id != 0)
+			if (c[i].account_id == 0)
+				push_notify_all(p);
+			else if (c[i].id != 0)
 				push_notify(p, c[i].account_id, c[i].id);
 			break;
 		case STORE_CHANGED_HIERARCHY:

@@ -13,7 +13,8 @@
 
 struct easd_config {
 	const char *data_dir;	/* ./var */
-	const char *db_path;	/* data_dir/easd.db */
+	const char *db_path;	/* data_dir/easd.db, or store_url */
+	const char *store_url;	/* --store postgresql://...; NULL = SQLite */
 	const char *listen;	/* 127.0.0.1:8080 */
 	const char *public_url; /* for Autodiscover; NULL = derive */
 	const char *tls_cert, *tls_key;

@@ -227,6 +227,12 @@ forget(struct standing *c, const struct store_change *ch)
 
 	switch (ch->what) {
 	case STORE_CHANGED_FOLDER:
+		if (ch->account_id == 0) {
+			/* any folder: every remembered request and count */
+			g_hash_table_remove_all(c->devices);
+			g_hash_table_remove_all(c->folders);
+			break;
+		}
 		folder_changed(c, ch->id);
 		break;
 	case STORE_CHANGED_HIERARCHY:

@@ -14,21 +14,23 @@
 #define PASSWORD_MAX 1024
 #define POLICY_FIELD_MAX 4096
 
+/* password_stamp: the hash's last 16 characters, as both backends write
+ * it (a negative start counts from the end on SQLite only) */
 #define ACCOUNT_COLS                                                           \
 	"id, login, email, display_name, enabled, created, "                   \
-	"substr(password, -16), admin"
+	"substr(password, length(password) - 15), admin"
 
 static void
-account_row(struct arena *a, sqlite3_stmt *st, struct store_account *r)
+account_row(struct arena *a, struct store_stmt *st, struct store_account *r)
 {
-	r->id = sqlite3_column_int64(st, 0);
+	r->id = store_col_int64(st, 0);
 	r->login = store_col_text(a, st, 1);
 	r->email = store_col_text(a, st, 2);
 	r->display_name = store_col_text(a, st, 3);
-	r->enabled = sqlite3_column_int(st, 4) != 0;
-	r->created = sqlite3_column_int64(st, 5);
+	r->enabled = store_col_int(st, 4) != 0;
+	r->created = store_col_int64(st, 5);
 	r->password_stamp = store_col_text(a, st, 6);
-	r->admin = sqlite3_column_int(st, 7) != 0;
+	r->admin = store_col_int(st, 7) != 0;
 }
 
 /* The yescrypt hash of password as a heap string, or NULL. */
@@ -148,12 +150,11 @@ store_account_add(struct store *s, const char *login, const char *email,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		goto out;
-	e = store_execute(s, sql, "ttttI", login, email,
-			  display_name != NULL ? display_name : "", hash,
-			  time_now());
+	e = store_insert(s, &id, sql, "ttttI", login, email,
+			 display_name != NULL ? display_name : "", hash,
+			 time_now());
 	if (e != STORE_OK)
 		goto out;
-	id = sqlite3_last_insert_rowid(s->db);
 	for (size_t i = 0; i < N_ELEMENTS(default_folders); i++) {
 		e = store_folder_insert(s, id, 0, default_folders[i].name,
 					default_folders[i].type, true, 0, NULL);
@@ -174,7 +175,7 @@ out:
 /* One account from a query of store_query; with hash_r, column 8 is the
  * password hash (a heap copy). */
 static enum store_error
-account_lookup(struct store *s, struct arena *a, sqlite3_stmt *st,
+account_lookup(struct store *s, struct arena *a, struct store_stmt *st,
 	       struct store_account *r, char **hash_r)
 {
 	enum store_error e = store_row(s, st);
@@ -182,8 +183,7 @@ account_lookup(struct store *s, struct arena *a, sqlite3_stmt *st,
 	if (e == STORE_OK) {
 		account_row(a, st, r);
 		if (hash_r != NULL)
-			*hash_r = xstrdup(
-				(const char *)sqlite3_column_text(st, 8));
+			*hash_r = xstrdup(store_col_str(st, 8));
 	}
 	store_done(st);
 	return e;
@@ -238,7 +238,7 @@ store_account_list(struct store *s, struct arena *a,
 {
 	static const char sql[] =
 		"SELECT " ACCOUNT_COLS " FROM accounts ORDER BY id";
-	sqlite3_stmt *st = store_query(s, sql, "");
+	struct store_stmt *st = store_query(s, sql, "");
 	struct store_account *list = NULL;
 	size_t count = 0, cap = 0;
 	enum store_error e;
@@ -405,7 +405,7 @@ store_policy_get(struct store *s, struct arena *a, int64_t account_id,
 		"SELECT key, value FROM policies p WHERE account_id = ?1 "
 		"OR (account_id = 0 AND NOT EXISTS (SELECT 1 FROM policies q "
 		"WHERE q.account_id = ?1 AND q.key = p.key)) ORDER BY key";
-	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
+	struct store_stmt *st = store_query(s, sql, "I", account_id);
 	struct store_policy_kv *kv = NULL;
 	size_t count = 0, cap = 0;
 	enum store_error e;
@@ -443,7 +443,7 @@ store_policy_set(struct store *s, int64_t account_id, const char *key,
 		"INSERT INTO meta (key, value) VALUES "
 		"(CASE WHEN ?1 = 0 THEN 'policy_version' "
 		"ELSE 'policy_version:' || ?1 END, 1) "
-		"ON CONFLICT (key) DO UPDATE SET value = value + 1";
+		"ON CONFLICT (key) DO UPDATE SET value = meta.value + 1";
 	enum store_error e;
 	bool own;
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "store-int.h"
+#include "store-sqlite.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -225,6 +225,12 @@ store_backup(struct store *s, const char *path, const char **error_r)
 	int version;
 
 	*error_r = NULL;
+	if (!store_sqlite_only(s, "backup")) {
+		*error_r = "a PostgreSQL store is backed up with pg_dump";
+		free(tmp);
+		arena_free(&a);
+		return STORE_INVALID;
+	}
 	if (s->in_txn || s->in_snapshot) {
 		*error_r = "a transaction is open on this connection";
 		e = STORE_INVALID;
@@ -280,6 +286,10 @@ enum store_error
 store_check_report(struct store *s, struct arena *a, const char ***msgs_r,
 		   size_t *n_r)
 {
+	*msgs_r = NULL;
+	*n_r = 0;
+	if (!store_sqlite_only(s, "the consistency check"))
+		return STORE_INVALID;
 	if (check_db(s->db, a, 100, msgs_r, n_r) < 0)
 		return STORE_CORRUPT;
 	return STORE_OK;

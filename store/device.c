@@ -18,11 +18,11 @@
 	"wipe"
 
 static void
-device_row(struct arena *a, sqlite3_stmt *st, struct store_device *r)
+device_row(struct arena *a, struct store_stmt *st, struct store_device *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, 0);
-	r->account_id = sqlite3_column_int64(st, 1);
+	r->id = store_col_int64(st, 0);
+	r->account_id = store_col_int64(st, 1);
 	r->device_id = store_col_text(a, st, 2);
 	r->device_type = store_col_text(a, st, 3);
 	r->user_agent = store_col_text(a, st, 4);
@@ -36,13 +36,13 @@ device_row(struct arena *a, sqlite3_stmt *st, struct store_device *r)
 	r->info.user_agent = store_col_text(a, st, 12);
 	r->protocol_version = store_col_text(a, st, 13);
 	r->last_command = store_col_text(a, st, 14);
-	r->first_seen = sqlite3_column_int64(st, 15);
-	r->last_seen = sqlite3_column_int64(st, 16);
-	r->policy_key = (uint32_t)sqlite3_column_int64(st, 17);
-	r->policy_key_temp = (uint32_t)sqlite3_column_int64(st, 18);
-	r->policy_version = sqlite3_column_int64(st, 19);
-	r->access = (enum store_access)sqlite3_column_int(st, 20);
-	r->wipe = (enum store_wipe)sqlite3_column_int(st, 21);
+	r->first_seen = store_col_int64(st, 15);
+	r->last_seen = store_col_int64(st, 16);
+	r->policy_key = (uint32_t)store_col_int64(st, 17);
+	r->policy_key_temp = (uint32_t)store_col_int64(st, 18);
+	r->policy_version = store_col_int64(st, 19);
+	r->access = (enum store_access)store_col_int(st, 20);
+	r->wipe = (enum store_wipe)store_col_int(st, 21);
 }
 
 static bool
@@ -53,7 +53,7 @@ text_ok(const char *v)
 
 /* One device from a query of store_query. */
 static enum store_error
-device_query(struct store *s, struct arena *a, sqlite3_stmt *st,
+device_query(struct store *s, struct arena *a, struct store_stmt *st,
 	     struct store_device *r)
 {
 	enum store_error e = store_row(s, st);
@@ -109,11 +109,9 @@ store_device_create(struct store *s, struct arena *a, int64_t account_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	e = store_execute(s, sql, "ItttI", account_id, device_id,
-			  device_type != NULL ? device_type : "", user_agent,
-			  time_now());
-	if (e == STORE_OK)
-		id = sqlite3_last_insert_rowid(s->db);
+	e = store_insert(s, &id, sql, "ItttI", account_id, device_id,
+			 device_type != NULL ? device_type : "", user_agent,
+			 time_now());
 	e = store_wend(s, own, e);
 	if (e == STORE_OK && r != NULL)
 		e = store_device_get_by_id(s, a, id, r);
@@ -286,7 +284,7 @@ store_device_list(struct store *s, struct arena *a, int64_t account_id,
 {
 	static const char sql[] = "SELECT " DEVICE_COLS " FROM devices "
 				  "WHERE ?1 = 0 OR account_id = ?1 ORDER BY id";
-	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
+	struct store_stmt *st = store_query(s, sql, "I", account_id);
 	struct store_device *list = NULL;
 	size_t count = 0, cap = 0;
 	enum store_error e;
@@ -312,7 +310,7 @@ store_device_history(struct store *s, struct arena *a, int64_t id,
 	static const char sql[] =
 		"SELECT time, what, origin FROM device_events "
 		"WHERE device_id = ?1 ORDER BY id";
-	sqlite3_stmt *st = store_query(s, sql, "I", id);
+	struct store_stmt *st = store_query(s, sql, "I", id);
 	struct store_device_event *list = NULL;
 	size_t count = 0, cap = 0;
 	enum store_error e;
@@ -321,7 +319,7 @@ store_device_history(struct store *s, struct arena *a, int64_t id,
 	*count_r = 0;
 	while (store_next(s, st, &e)) {
 		list = arena_grow(a, list, count, &cap, sizeof(*list));
-		list[count].when = sqlite3_column_int64(st, 0);
+		list[count].when = store_col_int64(st, 0);
 		list[count].what = store_col_text(a, st, 1);
 		list[count].origin = store_col_text(a, st, 2);
 		count++;
@@ -359,7 +357,7 @@ store_device_blob_get(struct store *s, struct arena *a, int64_t id,
 	static const char sql[] = "SELECT data FROM device_blobs "
 				  "WHERE device_id = ?1 AND name = ?2";
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 
 	*data_r = NULL;
 	*len_r = 0;

@@ -21,18 +21,18 @@
 	"FROM folders f LEFT JOIN folders p ON p.id = f.parent_id "
 
 static void
-folder_row(struct arena *a, sqlite3_stmt *st, struct store_folder *r)
+folder_row(struct arena *a, struct store_stmt *st, struct store_folder *r)
 {
-	r->id = sqlite3_column_int64(st, 0);
-	r->account_id = sqlite3_column_int64(st, 1);
-	r->parent_id = sqlite3_column_int64(st, 2);
+	r->id = store_col_int64(st, 0);
+	r->account_id = store_col_int64(st, 1);
+	r->parent_id = store_col_int64(st, 2);
 	r->server_id = store_col_text(a, st, 3);
 	r->parent_server_id = store_col_text(a, st, 4);
 	r->name = store_col_text(a, st, 5);
-	r->type = sqlite3_column_int(st, 6);
-	r->modseq = sqlite3_column_int64(st, 7);
-	r->created_modseq = sqlite3_column_int64(st, 8);
-	r->deleted = sqlite3_column_int(st, 9) != 0;
+	r->type = store_col_int(st, 6);
+	r->modseq = store_col_int64(st, 7);
+	r->created_modseq = store_col_int64(st, 8);
+	r->deleted = store_col_int(st, 9) != 0;
 	r->rights = STORE_RIGHT_OWNER;
 }
 
@@ -59,7 +59,7 @@ store_folder_list(struct store *s, struct arena *a, int64_t account_id,
 {
 	static const char sql[] = FOLDER_SELECT
 		"WHERE f.account_id = ?1 AND f.deleted = 0 ORDER BY f.id";
-	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
+	struct store_stmt *st = store_query(s, sql, "I", account_id);
 	struct store_folder *list = NULL;
 	size_t count = 0, cap = 0;
 	enum store_error e;
@@ -80,7 +80,7 @@ store_folder_list(struct store *s, struct arena *a, int64_t account_id,
 
 /* One live folder from a FOLDER_SELECT query of store_query. */
 static enum store_error
-folder_one(struct store *s, struct arena *a, sqlite3_stmt *st,
+folder_one(struct store *s, struct arena *a, struct store_stmt *st,
 	   struct store_folder *r, bool *builtin_r)
 {
 	enum store_error e = store_row(s, st);
@@ -88,7 +88,7 @@ folder_one(struct store *s, struct arena *a, sqlite3_stmt *st,
 	if (e == STORE_OK) {
 		folder_row(a, st, r);
 		if (builtin_r != NULL)
-			*builtin_r = sqlite3_column_int(st, 11) != 0;
+			*builtin_r = store_col_int(st, 11) != 0;
 	}
 	store_done(st);
 	return e;
@@ -147,14 +147,14 @@ store_folder_get_by_type(struct store *s, struct arena *a, int64_t account_id,
 	 * the cost of this lookup that every delivery makes. */
 	static const char sql[] = FOLDER_SELECT
 		"WHERE f.account_id = ?1 AND f.type = ?2 AND f.deleted = 0";
-	sqlite3_stmt *st = store_query(s, sql, "Ii", account_id, type);
+	struct store_stmt *st = store_query(s, sql, "Ii", account_id, type);
 	bool found = false, best_builtin = false;
 	int64_t best_id = 0;
 	enum store_error e;
 
 	while (store_next(s, st, &e)) {
-		bool builtin = sqlite3_column_int(st, 11) != 0;
-		int64_t id = sqlite3_column_int64(st, 0);
+		bool builtin = store_col_int(st, 11) != 0;
+		int64_t id = store_col_int64(st, 0);
 
 		if (found && ((best_builtin && !builtin) ||
 			      (best_builtin == builtin && best_id < id)))
@@ -190,12 +190,13 @@ store_folder_sid(struct store *s, struct arena *a, int64_t folder_id)
 {
 	static const char sql[] =
 		"SELECT server_id FROM folders WHERE id = ?1 AND deleted = 0";
-	sqlite3_stmt *st = store_query(s, sql, "I", folder_id);
+	struct store_stmt *st = store_query(s, sql, "I", folder_id);
 	const char *sid = NULL;
+	bool row;
 
 	/* store_step rather than store_row: any failure is just NULL here,
 	 * unlogged, as it always was */
-	if (st != NULL && store_step(s, st) == SQLITE_ROW)
+	if (st != NULL && store_step(s, st, &row) == STORE_OK && row)
 		sid = store_col_text(a, st, 0);
 	store_done(st);
 	return sid;
@@ -216,7 +217,7 @@ store_folder_insert(struct store *s, int64_t account_id, int64_t parent_id,
 		"type, builtin, modseq, created_modseq, origin_device) VALUES "
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)";
 	enum store_error e;
-	int64_t sid = 0, modseq = 0;
+	int64_t sid = 0, modseq = 0, id = 0;
 	char sidbuf[24];
 
 	e = store_fetch_int64(s, &sid, sql_sid, "I", account_id);
@@ -226,12 +227,12 @@ store_folder_insert(struct store *s, int64_t account_id, int64_t parent_id,
 	if (e != STORE_OK)
 		return e;
 	snprintf(sidbuf, sizeof(sidbuf), "%lld", (long long)sid);
-	e = store_execute(s, sql, "IITtiiII", account_id, parent_id, sidbuf,
-			  name, type, builtin ? 1 : 0, modseq, origin_device);
+	e = store_insert(s, &id, sql, "IITtiiII", account_id, parent_id, sidbuf,
+			 name, type, builtin ? 1 : 0, modseq, origin_device);
 	if (e != STORE_OK)
 		return e;
 	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(s->db);
+		*id_r = id;
 	store_touch(s, STORE_CHANGED_HIERARCHY, account_id, 0);
 	return STORE_OK;
 }
@@ -403,7 +404,7 @@ store_folder_delete(struct store *s, int64_t account_id, int64_t folder_id,
 	struct arena *a = arena_new(0);
 	struct store_folder f;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int64_t *ids = NULL, modseq;
 	size_t count = 0, cap = 0;
 	bool own, builtin = false;
@@ -435,7 +436,7 @@ store_folder_delete(struct store *s, int64_t account_id, int64_t folder_id,
 				cap *= 2;
 				ids = xrealloc(ids, cap * sizeof(*ids));
 			}
-			ids[count++] = sqlite3_column_int64(st, 0);
+			ids[count++] = store_col_int64(st, 0);
 		}
 		store_done(st);
 		if (e != STORE_OK)
@@ -481,7 +482,7 @@ store_folder_changes(struct store *s, struct arena *a, int64_t account_id,
 		"WHERE f.account_id = ?1 AND f.modseq > ?2 ORDER BY f.modseq";
 	struct store_folder_change *list = NULL;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t count = 0, cap = 0;
 	bool own;
 
@@ -499,7 +500,7 @@ store_folder_changes(struct store *s, struct arena *a, int64_t account_id,
 
 		folder_row(a, st, &c.folder);
 		if (exclude_device != 0 &&
-		    sqlite3_column_int64(st, 10) == exclude_device)
+		    store_col_int64(st, 10) == exclude_device)
 			continue;
 		if (c.folder.deleted) {
 			/* created and deleted since: the device never saw it */

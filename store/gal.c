@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "store-int.h"
+#include "store-sqlite.h"
 #include "util.h"
 
 #define GAL_FIELD_MAX 256
@@ -36,11 +36,11 @@
 #define GAL_SORT_MAX 500
 
 static void
-gal_row(struct arena *a, sqlite3_stmt *st, struct store_gal_entry *r)
+gal_row(struct arena *a, struct store_stmt *st, struct store_gal_entry *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->account_id = sqlite3_column_int64(st, 0);
-	r->entry_id = sqlite3_column_int64(st, 1);
+	r->account_id = store_col_int64(st, 0);
+	r->entry_id = store_col_int64(st, 1);
 	r->display_name = store_col_text(a, st, 2);
 	r->first_name = store_col_text(a, st, 3);
 	r->last_name = store_col_text(a, st, 4);
@@ -64,14 +64,14 @@ gal_matches(struct store *s, struct arena *a, const char *q, int64_t max,
 {
 	static const char sql[] = "SELECT rowid FROM gal_fts WHERE gal_fts "
 				  "MATCH ?1 ORDER BY rowid";
-	sqlite3_stmt *st = store_query(s, sql, "t", q);
+	struct store_stmt *st = store_query(s, sql, "t", q);
 	enum store_error e = STORE_OK;
 
 	set->ids =
 		arena_alloc(a, (size_t)(max > 0 ? max : 1) * sizeof(int64_t));
 	set->n = 0;
 	while ((int64_t)set->n < max && store_next(s, st, &e))
-		set->ids[set->n++] = sqlite3_column_int64(st, 0);
+		set->ids[set->n++] = store_col_int64(st, 0);
 	store_done(st);
 	return e;
 }
@@ -131,7 +131,7 @@ store_gal_search(struct store *s, struct arena *a, const char *query,
 	struct store_gal_entry *list = NULL;
 	struct store_id_set set;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	const char *q;
 	int64_t fts;
 	size_t n = 0;
@@ -140,6 +140,8 @@ store_gal_search(struct store *s, struct arena *a, const char *query,
 	*list_r = NULL;
 	*count_r = 0;
 	*total_r = 0;
+	if (!store_sqlite_only(s, "address list search"))
+		return STORE_INVALID;
 	if (store_search_fts_query(a, query, true, &q) <= 0)
 		return STORE_INVALID;
 	if (max > GAL_RESULTS_MAX)
@@ -157,12 +159,12 @@ store_gal_search(struct store *s, struct arena *a, const char *query,
 	st = store_query(s, walk ? sql_walk : sql_sort, "tiII", q,
 			 with_photo ? 1 : 0, (int64_t)max, (int64_t)offset);
 	if (walk && st != NULL)
-		store_bind_id_set(st, 5, &set);
+		store_bind_id_set(store_lite_stmt(st), 5, &set);
 	while (n < max && store_next(s, st, &e))
 		gal_row(a, st, &list[n++]);
 	store_done(st);
 	if (walk && st != NULL)
-		store_bind_id_set(st, 5, NULL);
+		store_bind_id_set(store_lite_stmt(st), 5, NULL);
 out:
 	store_rend(s, own);
 	if (e != STORE_OK)
@@ -178,7 +180,7 @@ store_gal_account(struct store *s, struct arena *a, int64_t account_id,
 {
 	static const char sql[] =
 		GAL_ACCOUNT_SELECT "WHERE a.id = ?1 AND a.enabled = 1";
-	sqlite3_stmt *st =
+	struct store_stmt *st =
 		store_query(s, sql, "Ii", account_id, with_photo ? 1 : 0);
 	enum store_error e = store_row(s, st);
 
@@ -208,8 +210,8 @@ store_account_set_prop(struct store *s, int64_t account_id,
 {
 	/* One statement per column: the column name is never spliced in. */
 	static const char sql_row[] =
-		"INSERT OR IGNORE INTO account_props (account_id) "
-		"SELECT id FROM accounts WHERE id = ?1";
+		"INSERT INTO account_props (account_id) "
+		"SELECT id FROM accounts WHERE id = ?1 ON CONFLICT DO NOTHING";
 	static const char *const sql[STORE_GAL_NFIELDS] = {
 		"UPDATE account_props SET first_name = ?2 WHERE account_id = "
 		"?1",
@@ -249,8 +251,8 @@ store_account_set_photo(struct store *s, int64_t account_id, const void *data,
 			size_t len)
 {
 	static const char sql_row[] =
-		"INSERT OR IGNORE INTO account_props (account_id) "
-		"SELECT id FROM accounts WHERE id = ?1";
+		"INSERT INTO account_props (account_id) "
+		"SELECT id FROM accounts WHERE id = ?1 ON CONFLICT DO NOTHING";
 	static const char sql[] =
 		"UPDATE account_props SET photo = ?2 WHERE account_id = ?1";
 	enum store_error e;
@@ -307,7 +309,7 @@ store_gal_entry_put(struct store *s, const struct store_gal_entry *g,
 		"?5, "
 		"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 	enum store_error e;
-	int64_t old = 0;
+	int64_t old = 0, id = 0;
 	bool own;
 
 	if (!entry_ok(g))
@@ -326,14 +328,14 @@ store_gal_entry_put(struct store *s, const struct store_gal_entry *g,
 	else if (e == STORE_NOTFOUND)
 		e = STORE_OK;
 	if (e == STORE_OK)
-		e = store_execute(
-			s, sql_ins, "tttttttttttttb", g->uid,
+		e = store_insert(
+			s, &id, sql_ins, "tttttttttttttb", g->uid,
 			g->display_name != NULL ? g->display_name : g->email,
 			g->first_name, g->last_name, g->email, g->alias,
 			g->phone, g->mobile, g->home_phone, g->office, g->title,
 			g->company, g->department, g->photo, g->photo_len);
 	if (e == STORE_OK && id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(s->db);
+		*id_r = id;
 	return store_wend(s, own, e);
 }
 
@@ -370,7 +372,7 @@ store_gal_entry_list(struct store *s, struct arena *a,
 		"WHERE ?1 = ?1 AND ?2 = 0 ORDER BY 3 COLLATE NOCASE, e.id";
 	struct store_gal_entry *list;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int64_t total = 0;
 	size_t n = 0;
 	bool own;

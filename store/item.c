@@ -14,32 +14,31 @@
 #define ITEM_LIST_MAX 10000
 
 void
-store_item_row(struct arena *a, sqlite3_stmt *st, const char *folder_sid,
+store_item_row(struct arena *a, struct store_stmt *st, const char *folder_sid,
 	       bool with_data, struct store_item *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, 0);
-	r->account_id = sqlite3_column_int64(st, 1);
-	r->folder_id = sqlite3_column_int64(st, 2);
-	r->cls = (enum store_class)sqlite3_column_int(st, 3);
+	r->id = store_col_int64(st, 0);
+	r->account_id = store_col_int64(st, 1);
+	r->folder_id = store_col_int64(st, 2);
+	r->cls = (enum store_class)store_col_int(st, 3);
 	if (with_data)
 		r->data = store_col_blob(a, st, 4, &r->data_len);
 	r->extra = store_col_blob(a, st, 5, &r->extra_len);
-	r->meta.date = sqlite3_column_int64(st, 6);
-	r->meta.date_end = sqlite3_column_int64(st, 7);
-	r->meta.read = sqlite3_column_int(st, 8) != 0;
-	r->meta.flag_status = sqlite3_column_int(st, 9);
-	r->meta.complete = sqlite3_column_int(st, 10) != 0;
-	r->meta.size = sqlite3_column_int64(st, 11);
+	r->meta.date = store_col_int64(st, 6);
+	r->meta.date_end = store_col_int64(st, 7);
+	r->meta.read = store_col_int(st, 8) != 0;
+	r->meta.flag_status = store_col_int(st, 9);
+	r->meta.complete = store_col_int(st, 10) != 0;
+	r->meta.size = store_col_int64(st, 11);
 	r->meta.subject = store_col_text(a, st, 12);
 	r->meta.message_id = store_col_text(a, st, 13);
 	r->meta.uid = store_col_text(a, st, 14);
-	r->modseq = sqlite3_column_int64(st, 15);
-	r->origin_device = sqlite3_column_int64(st, 16);
-	r->deleted = sqlite3_column_int(st, 17) != 0;
+	r->modseq = store_col_int64(st, 15);
+	r->origin_device = store_col_int64(st, 16);
+	r->deleted = store_col_int(st, 17) != 0;
 	if (folder_sid == NULL)
-		folder_sid =
-			(const char *)sqlite3_column_text(st, STORE_ITEM_NCOLS);
+		folder_sid = store_col_str(st, STORE_ITEM_NCOLS);
 	r->server_id = arena_printf(a, "%s:%lld",
 				    folder_sid != NULL ? folder_sid : "0",
 				    (long long)r->id);
@@ -68,7 +67,7 @@ folder_of_account(struct store *s, struct arena *a, int64_t *account_id,
 	static const char sql[] =
 		"SELECT server_id, type FROM folders WHERE id = ?1 AND "
 		"account_id = ?2 AND deleted = 0";
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	enum store_error e;
 
 	e = store_share_folder_access(s, account_id, folder_id,
@@ -80,7 +79,7 @@ folder_of_account(struct store *s, struct arena *a, int64_t *account_id,
 
 	if (e == STORE_OK) {
 		*sid_r = store_col_text(a, st, 0);
-		*type_r = sqlite3_column_int(st, 1);
+		*type_r = store_col_int(st, 1);
 	}
 	store_done(st);
 	return e;
@@ -109,15 +108,14 @@ item_insert(struct store *s, struct arena *a, int64_t account_id,
 	if (e != STORE_OK)
 		return e;
 	/* data is never NULL for a live item: tombstones are the NULLs */
-	e = store_execute(s, sql, "IIizbIIiiitttIII", account_id, folder_id,
-			  (int)cls, item->data, item->data_len, item->extra,
-			  item->extra_len, m->date, m->date_end,
-			  m->read ? 1 : 0, m->flag_status, m->complete ? 1 : 0,
-			  m->subject, m->message_id, m->uid,
-			  (int64_t)item->data_len, modseq, origin_device);
+	e = store_insert(s, &item->id, sql, "IIizbIIiiitttIII", account_id,
+			 folder_id, (int)cls, item->data, item->data_len,
+			 item->extra, item->extra_len, m->date, m->date_end,
+			 m->read ? 1 : 0, m->flag_status, m->complete ? 1 : 0,
+			 m->subject, m->message_id, m->uid,
+			 (int64_t)item->data_len, modseq, origin_device);
 	if (e != STORE_OK)
 		return e;
-	item->id = sqlite3_last_insert_rowid(s->db);
 	item->account_id = account_id;
 	item->folder_id = folder_id;
 	item->cls = cls;
@@ -177,16 +175,15 @@ store_item_add(struct store *s, struct arena *a, int64_t account_id,
 /* Run an UPDATE of one live item (?1 id, ?2 account) returning its
  * folder, and note the change. */
 static enum store_error
-item_change(struct store *s, sqlite3_stmt *st, int64_t account_id)
+item_change(struct store *s, struct store_stmt *st, int64_t account_id)
 {
 	enum store_error e = store_row(s, st);
 	int64_t folder_id = 0;
 
 	if (e == STORE_OK) {
-		folder_id = sqlite3_column_int64(st, 0);
+		folder_id = store_col_int64(st, 0);
 		/* to the end of the statement, as always (result unused) */
-		while (sqlite3_step(st) == SQLITE_ROW)
-			;
+		store_rest(s, st);
 	}
 	store_done(st);
 	if (e == STORE_OK)
@@ -207,7 +204,7 @@ store_item_update(struct store *s, int64_t account_id, int64_t item_id,
 		"RETURNING folder_id";
 	const struct store_item_meta *m = &item->meta;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int64_t modseq;
 	bool own;
 
@@ -250,7 +247,7 @@ store_item_update_meta(struct store *s, int64_t account_id, int64_t item_id,
 		"RETURNING folder_id";
 	const struct store_item_meta *m = meta;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int64_t modseq;
 	bool own;
 
@@ -286,7 +283,7 @@ item_tombstone(struct store *s, int64_t account_id, int64_t item_id,
 		"WHERE id = ?1 AND account_id = ?2 AND deleted = 0 "
 		"RETURNING folder_id";
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int64_t modseq;
 
 	e = store_next_modseq(s, account_id, &modseq);
@@ -369,7 +366,7 @@ store_item_get_by_id(struct store *s, struct arena *a, int64_t account_id,
 {
 	static const char sql[] = ITEM_SELECT
 		"WHERE i.id = ?1 AND i.account_id = ?2 AND i.deleted = 0";
-	sqlite3_stmt *st = store_query(s, sql, "II", id, account_id);
+	struct store_stmt *st = store_query(s, sql, "II", id, account_id);
 	enum store_error e = store_row(s, st);
 
 	if (e == STORE_OK)
@@ -425,7 +422,7 @@ store_item_by_uid(struct store *s, struct arena *a, int64_t account_id,
 	static const char sql[] = ITEM_SELECT
 		"WHERE i.account_id = ?1 AND i.uid = ?2 AND i.deleted = 0 "
 		"AND i.cls = ?3 ORDER BY i.id LIMIT 1";
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	enum store_error e;
 
 	if (uid == NULL)
@@ -448,7 +445,7 @@ store_item_list(struct store *s, struct arena *a, int64_t account_id,
 		"i.deleted = 0 AND i.id > ?3 ORDER BY i.id LIMIT ?4";
 	enum store_error e = STORE_OK;
 	struct store_item *list;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t count = 0;
 
 	*list_r = NULL;

@@ -6,8 +6,10 @@
  * subscriber. The encoding is one text line per change, "K ACCOUNT ID",
  * K one of F (folder), H (hierarchy), D (device), A (account), Q (the
  * outbound queue); it exists
- * only here. A PostgreSQL backend would put LISTEN/NOTIFY behind the same
- * store.h calls. */
+ * only here. On PostgreSQL the same lines, headed by the sending
+ * process's token, go through NOTIFY inside the transaction and a
+ * listener thread of the receiving process (notify-pg.c) hands them on
+ * as a datagram would be. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -22,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -51,6 +54,8 @@ struct store_subscription {
 	/* others: between taking a datagram off the socket and every
 	 * subscription having heard it (store_subscription_behind) */
 	int busy;
+	/* others on PostgreSQL: the LISTENing thread instead of the socket */
+	struct store_pg_listener *pg;
 };
 
 static pthread_rwlock_t subs_lock = PTHREAD_RWLOCK_INITIALIZER;
@@ -258,12 +263,111 @@ publish_local(const char *key, const struct store_change *c, size_t n)
 	return receiver;
 }
 
+/* --- PostgreSQL: NOTIFY and LISTEN --- */
+
+/* NOTIFY payloads stay under PostgreSQL's 8000 bytes. */
+#define NOTIFY_PG_PAYLOAD_MAX 7900
+
+/* "@PID.NONCE": which process sent a payload, so that it does not hear
+ * its own commits twice (its subscriptions heard them at the commit). */
+static char pg_token[48];
+static pthread_once_t pg_token_once = PTHREAD_ONCE_INIT;
+
+static void
+pg_token_init(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(pg_token, sizeof(pg_token), "@%ld.%lx\n", (long)getpid(),
+		 (unsigned long)(ts.tv_nsec ^ (ts.tv_sec << 20)));
+}
+
+static enum store_error
+pg_notify(struct store *s, const char *payload)
+{
+	static const char sql[] = "SELECT pg_notify('easd', ?1)";
+
+	return store_execute(s, sql, "t", payload);
+}
+
+enum store_error
+store_notify_before_commit(struct store *s)
+{
+	char msg[NOTIFY_PG_PAYLOAD_MAX + 1];
+	size_t head, len;
+	enum store_error e = STORE_OK;
+
+	if (s->drv == &store_driver_sqlite || s->changes_count == 0)
+		return STORE_OK;
+	pthread_once(&pg_token_once, pg_token_init);
+	head = len = strlen(pg_token);
+	memcpy(msg, pg_token, head);
+	for (size_t i = 0; i < s->changes_count && e == STORE_OK; i++) {
+		char line[80];
+		size_t l = encode_one(line, sizeof(line), &s->changes[i]);
+
+		if (len + l > NOTIFY_PG_PAYLOAD_MAX) {
+			msg[len] = '\0';
+			e = pg_notify(s, msg);
+			len = head;
+		}
+		memcpy(msg + len, line, l);
+		len += l;
+	}
+	if (e == STORE_OK && len > head) {
+		msg[len] = '\0';
+		e = pg_notify(s, msg);
+	}
+	return e;
+}
+
+/* On the listener thread: one payload to the subscriptions of this
+ * process. */
+static void
+pg_deliver(void *ctx, const char *payload)
+{
+	struct store_subscription *sub = ctx;
+	struct store_change *changes;
+	char *data, *body;
+	size_t n;
+
+	if (payload == NULL) {
+		/* What committed while the connection was down was not
+		 * heard: any folder and any account may have changed. */
+		static const struct store_change all[] = {
+			{.what = STORE_CHANGED_FOLDER},
+			{.what = STORE_CHANGED_ACCOUNT},
+		};
+
+		publish_local(sub->key, all, N_ELEMENTS(all));
+		return;
+	}
+	pthread_once(&pg_token_once, pg_token_init);
+	if (strncmp(payload, pg_token, strlen(pg_token)) == 0)
+		return; /* our own: heard at the commit */
+	body = strchr(payload, '\n');
+	if (payload[0] != '@' || body == NULL) {
+		log_warn("store: a change notification without its sender; "
+			 "ignored");
+		return;
+	}
+	data = xstrdup(body + 1);
+	changes = xcalloc(NOTIFY_MAX_CHANGES, sizeof(*changes));
+	n = decode(data, strlen(data), changes, NOTIFY_MAX_CHANGES);
+	if (n > 0)
+		publish_local(sub->key, changes, n);
+	free(changes);
+	free(data);
+}
+
 void
 store_publish(struct store *s, const struct store_change *c, size_t n)
 {
 	if (n == 0)
 		return;
-	if (!publish_local(s->notify_key, c, n))
+	if (!publish_local(s->notify_key, c, n) &&
+	    s->drv == &store_driver_sqlite)
 		send_changes(s, c, n);
 }
 
@@ -362,6 +466,7 @@ bind_receiver(struct store_subscription *sub, const char **error_r)
 static void
 sub_free(struct store_subscription *sub)
 {
+	store_pg_unlisten(&sub->pg);
 	if (sub->running) {
 		if (write(sub->stop_pipe[1], "x", 1) < 0)
 			log_warn("store: cannot stop the notification reader");
@@ -397,7 +502,13 @@ store_subscribe(const char *db_path, bool others, store_change_fn *fn,
 	sub->others = others;
 	sub->fd = -1;
 	sub->stop_pipe[0] = sub->stop_pipe[1] = -1;
-	if (others) {
+	if (others && store_is_url(db_path)) {
+		sub->pg = store_pg_listen(db_path, pg_deliver, sub, error_r);
+		if (sub->pg == NULL) {
+			sub_free(sub);
+			return STORE_BUSY;
+		}
+	} else if (others) {
 		e = bind_receiver(sub, error_r);
 		if (e != STORE_OK) {
 			sub_free(sub);
@@ -450,6 +561,10 @@ store_subscription_behind(struct store_subscription *sub)
 
 		if (!r->others || strcmp(r->key, sub->key) != 0)
 			continue;
+		if (r->pg != NULL) {
+			behind = store_pg_listener_behind(r->pg);
+			break;
+		}
 		/* A datagram still queued, or taken and not yet handed to
 		 * every subscription. In this order: the reader counts
 		 * itself busy before it takes one off the queue. */

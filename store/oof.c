@@ -17,21 +17,20 @@ store_oof_get(struct store *s, struct arena *a, int64_t account_id,
 		"internal_text, internal_html, known_on, known_text, "
 		"known_html, external_on, external_text, external_html, "
 		"changed FROM oof WHERE account_id = ?1";
-	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
+	struct store_stmt *st = store_query(s, sql, "I", account_id);
 	enum store_error e = store_row(s, st);
 
 	memset(r, 0, sizeof(*r));
 	if (e == STORE_OK) {
-		r->state = sqlite3_column_int(st, 0);
-		r->start = sqlite3_column_int64(st, 1);
-		r->end = sqlite3_column_int64(st, 2);
+		r->state = store_col_int(st, 0);
+		r->start = store_col_int64(st, 1);
+		r->end = store_col_int64(st, 2);
 		for (int i = 0; i < 3; i++) {
-			r->msg[i].enabled =
-				sqlite3_column_int(st, 3 + 3 * i) != 0;
+			r->msg[i].enabled = store_col_int(st, 3 + 3 * i) != 0;
 			r->msg[i].text = store_col_text(a, st, 4 + 3 * i);
-			r->msg[i].html = sqlite3_column_int(st, 5 + 3 * i) != 0;
+			r->msg[i].html = store_col_int(st, 5 + 3 * i) != 0;
 		}
-		r->changed = sqlite3_column_int64(st, 12);
+		r->changed = store_col_int64(st, 12);
 	}
 	store_done(st);
 	return e == STORE_NOTFOUND ? STORE_OK : e;
@@ -41,11 +40,25 @@ enum store_error
 store_oof_set(struct store *s, int64_t account_id, const struct store_oof *o)
 {
 	static const char sql[] =
-		"INSERT OR REPLACE INTO oof (account_id, state, start_time, "
+		"INSERT INTO oof (account_id, state, start_time, "
 		"end_time, internal_on, internal_text, internal_html, "
 		"known_on, known_text, known_html, external_on, "
 		"external_text, external_html, changed) VALUES "
-		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+		"ON CONFLICT (account_id) DO UPDATE SET state = "
+		"excluded.state, "
+		"start_time = excluded.start_time, "
+		"end_time = excluded.end_time, "
+		"internal_on = excluded.internal_on, "
+		"internal_text = excluded.internal_text, "
+		"internal_html = excluded.internal_html, "
+		"known_on = excluded.known_on, known_text = "
+		"excluded.known_text, "
+		"known_html = excluded.known_html, "
+		"external_on = excluded.external_on, "
+		"external_text = excluded.external_text, "
+		"external_html = excluded.external_html, "
+		"changed = excluded.changed";
 	static const char sql_forget[] =
 		"DELETE FROM oof_replies WHERE account_id = ?1";
 	enum store_error e;
@@ -107,14 +120,18 @@ store_contacts_have_address(struct store *s, int64_t account_id,
 		"SELECT count(*) FROM items WHERE account_id = ?1 AND "
 		"cls = ?2 AND deleted = 0 AND "
 		"instr(lower(CAST(data AS TEXT)), lower(?3)) > 0";
+	static const char sql_pg[] =
+		"SELECT count(*) FROM items WHERE account_id = ?1 AND "
+		"cls = ?2 AND deleted = 0 AND "
+		"strpos(lower(convert_from(data, 'UTF8')), lower(?3)) > 0";
 	int64_t n = 0;
 	enum store_error e;
 
 	*found_r = false;
 	if (address == NULL || *address == '\0')
 		return STORE_OK;
-	e = store_fetch_int64(s, &n, sql, "Iit", account_id,
-			      (int)STORE_CLASS_CONTACTS, address);
+	e = store_fetch_int64(s, &n, STORE_SQL(s, sql, sql_pg), "Iit",
+			      account_id, (int)STORE_CLASS_CONTACTS, address);
 	*found_r = e == STORE_OK && n > 0;
 	return e;
 }
@@ -134,7 +151,8 @@ enum store_error
 store_meta_set(struct store *s, const char *key, int64_t value)
 {
 	static const char sql[] =
-		"INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)";
+		"INSERT INTO meta (key, value) VALUES (?1, ?2) "
+		"ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 	enum store_error e;
 	bool own;
 

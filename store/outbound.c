@@ -97,7 +97,7 @@ store_alias_list(struct store *s, struct arena *a, int64_t account_id,
 {
 	static const char sql[] = "SELECT address FROM aliases "
 				  "WHERE account_id = ?1 ORDER BY address";
-	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
+	struct store_stmt *st = store_query(s, sql, "I", account_id);
 	enum store_error e = STORE_OK;
 	const char **list = NULL;
 	size_t n = 0, cap = 0;
@@ -171,12 +171,11 @@ store_outbound_add(struct store *s, int64_t account_id,
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	e = store_execute(s, sql_msg, "IttzII", account_id, envelope_from,
-			  message_ident != NULL ? message_ident : "", data, len,
-			  now, expires);
+	e = store_insert(s, &id, sql_msg, "IttzII", account_id, envelope_from,
+			 message_ident != NULL ? message_ident : "", data, len,
+			 now, expires);
 	if (e != STORE_OK)
 		goto out;
-	id = sqlite3_last_insert_rowid(s->db);
 	for (size_t i = 0; i < n && e == STORE_OK; i++)
 		e = store_execute(s, sql_rcpt, "ItI", id, rcpts[i], now);
 	if (e == STORE_OK)
@@ -191,19 +190,19 @@ out:
 	"r.attempts, r.last_reply"
 
 static void
-outbound_row(struct arena *a, sqlite3_stmt *st, struct store_outbound *q)
+outbound_row(struct arena *a, struct store_stmt *st, struct store_outbound *q)
 {
 	memset(q, 0, sizeof(*q));
-	q->id = sqlite3_column_int64(st, 0);
-	q->message_id = sqlite3_column_int64(st, 1);
-	q->account_id = sqlite3_column_int64(st, 2);
+	q->id = store_col_int64(st, 0);
+	q->message_id = store_col_int64(st, 1);
+	q->account_id = store_col_int64(st, 2);
 	q->envelope_from = store_col_text(a, st, 3);
 	q->message_ident = store_col_text(a, st, 4);
 	q->rcpt = store_col_text(a, st, 5);
-	q->created = sqlite3_column_int64(st, 6);
-	q->next_attempt = sqlite3_column_int64(st, 7);
-	q->expires = sqlite3_column_int64(st, 8);
-	q->attempts = sqlite3_column_int(st, 9);
+	q->created = store_col_int64(st, 6);
+	q->next_attempt = store_col_int64(st, 7);
+	q->expires = store_col_int64(st, 8);
+	q->attempts = store_col_int(st, 9);
 	q->last_reply = store_col_text(a, st, 10);
 }
 
@@ -221,7 +220,7 @@ store_outbound_claim(struct store *s, struct arena *a, int64_t now,
 		"UPDATE outbound_rcpts SET next_attempt = ?2 WHERE id = ?1";
 	struct store_outbound *list = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	enum store_error e;
 	bool own;
 
@@ -310,7 +309,7 @@ store_outbound_list(struct store *s, struct arena *a, int64_t account_id,
 		"SELECT " OUTBOUND_COLS " FROM outbound_rcpts r "
 		"JOIN outbound_messages m ON m.id = r.message_id "
 		"WHERE ?1 = 0 OR m.account_id = ?1 ORDER BY r.id";
-	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
+	struct store_stmt *st = store_query(s, sql, "I", account_id);
 	struct store_outbound *list = NULL;
 	enum store_error e = STORE_OK;
 	size_t n = 0, cap = 0;

@@ -35,7 +35,7 @@
 
 #include "buf.h"
 #include "log.h"
-#include "store-int.h"
+#include "store-sqlite.h"
 #include "util.h"
 
 /* The schema version that has the index as this file writes it (a file
@@ -310,12 +310,18 @@ store_search_set_indexing(bool on)
 	search_indexing = on;
 }
 
+bool
+store_search_available(struct store *s)
+{
+	return s->drv == &store_driver_sqlite;
+}
+
 /* Into the queue, and a word to the indexer (after the commit). */
 static enum store_error
 queue_item(struct store *s, int64_t account_id, int64_t item_id)
 {
-	static const char sql[] =
-		"INSERT OR IGNORE INTO search_pending (item_id) VALUES (?1)";
+	static const char sql[] = "INSERT INTO search_pending (item_id) "
+				  "VALUES (?1) ON CONFLICT DO NOTHING";
 	enum store_error e = store_execute(s, sql, "I", item_id);
 
 	if (e == STORE_OK)
@@ -330,7 +336,8 @@ store_search_added(struct store *s, const struct store_item *item,
 	if (item->cls != STORE_CLASS_EMAIL || s->schema < SEARCH_SCHEMA ||
 	    !search_indexing)
 		return STORE_OK;
-	if (text == NULL)
+	/* PostgreSQL has no index yet: the queue keeps what it will index */
+	if (text == NULL || s->drv != &store_driver_sqlite)
 		return queue_item(s, item->account_id, item->id);
 	return fts_insert(s, item->id, item->account_id, item->folder_id, text);
 }
@@ -351,6 +358,9 @@ store_search_replaced(struct store *s, int64_t account_id, int64_t item_id,
 		return e;
 	if (cls != STORE_CLASS_EMAIL)
 		return STORE_OK;
+	if (s->drv != &store_driver_sqlite)
+		return search_indexing ? queue_item(s, account_id, item_id)
+				       : STORE_OK;
 	e = store_execute(s, sql, "I", SEARCH_KEY(account_id, item_id));
 	if (e != STORE_OK)
 		return e;
@@ -377,6 +387,10 @@ store_search_moved(struct store *s, int64_t old_id,
 
 	if (s->schema < SEARCH_SCHEMA)
 		return STORE_OK;
+	if (s->drv != &store_driver_sqlite)
+		return search_indexing && moved->cls == STORE_CLASS_EMAIL
+			       ? queue_item(s, moved->account_id, moved->id)
+			       : STORE_OK;
 	a = arena_new(256);
 	e = store_execute(s, sql_copy, "IIt",
 			  SEARCH_KEY(moved->account_id, old_id),
@@ -409,7 +423,7 @@ store_search_pending(struct store *s, struct arena *a, int64_t account_id,
 		"ORDER BY p.item_id DESC LIMIT ?2";
 	enum store_error e = STORE_OK;
 	struct store_item *list;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t n = 0, bytes = 0;
 
 	*items_r = NULL;
@@ -461,17 +475,19 @@ store_search_index(struct store *s, int64_t account_id, int64_t item_id,
 		"DELETE FROM search_pending WHERE item_id = ?1";
 	int64_t folder_id = 0, now = 0;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	bool own;
 
+	if (!store_sqlite_only(s, "the mail search index"))
+		return STORE_INVALID;
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
 	st = store_query(s, sql_live, "II", item_id, account_id);
 	e = store_row(s, st);
 	if (e == STORE_OK) {
-		folder_id = sqlite3_column_int64(st, 0);
-		now = sqlite3_column_int64(st, 1);
+		folder_id = store_col_int64(st, 0);
+		now = store_col_int64(st, 1);
 	}
 	store_done(st);
 	if (e == STORE_NOTFOUND) {
@@ -512,6 +528,8 @@ store_search_requeue(struct store *s, int64_t account_id, int64_t *queued_r)
 	enum store_error e;
 	bool own;
 
+	if (!store_sqlite_only(s, "the mail search index"))
+		return STORE_INVALID;
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
@@ -856,14 +874,14 @@ sq_set_eval(struct sq_compiler *c, const char *expr,
 	int64_t base = SEARCH_KEY(c->account_id, 0);
 	enum store_error e = STORE_OK;
 	size_t cap = 0;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 
 	st = store_query(c->s, sql, "tII", expr, base,
 			 SEARCH_KEY(c->account_id + 1, 0));
 	while (store_next(c->s, st, &e)) {
 		set->ids = arena_grow(c->a, set->ids, set->n, &cap,
 				      sizeof(*set->ids));
-		set->ids[set->n++] = sqlite3_column_int64(st, 0) - base;
+		set->ids[set->n++] = store_col_int64(st, 0) - base;
 	}
 	store_done(st);
 	if (e != STORE_OK)
@@ -984,24 +1002,23 @@ sq_compile(struct sq_compiler *c, const struct store_search_cond *n,
 
 /* Prepare a statement of our own (the SQL is built per query, so it is
  * not one of the cached ones), bind, and hand it back. */
-static sqlite3_stmt *
+static struct store_stmt *
 sq_prepare(struct sq_compiler *c, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(c->s->db, sql, -1, &st, NULL);
+	/* through the driver, uncached (finalized by the caller), so that
+	 * the rows are read as every other statement's */
+	struct store_stmt *st = c->s->drv->prepare(c->s, sql);
 
-	if (rc != SQLITE_OK) {
-		log_error("store: search query does not prepare: %s",
-			  sqlite3_errmsg(c->s->db));
-		return NULL;
-	}
+	if (st == NULL)
+		return NULL; /* logged */
 	for (int i = 0; i < c->nbinds; i++) {
 		const struct sq_bind *b = &c->binds[i];
 
 		if (b->kind == SQ_SET)
-			store_bind_id_set(st, i + 1, b->set);
+			store_bind_id_set(store_lite_stmt(st), i + 1, b->set);
 		else
-			sqlite3_bind_int64(st, i + 1, b->value);
+			sqlite3_bind_int64(store_lite_stmt(st), i + 1,
+					   b->value);
 	}
 	return st;
 }
@@ -1016,7 +1033,7 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	struct store_item *list = NULL;
 	struct store_id_set *set;
 	enum store_error e;
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 	const char *sql;
 	bool own, small = false, counted = false;
 	int lim, off, konst;
@@ -1025,6 +1042,8 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	*items_r = NULL;
 	*count_r = 0;
 	*total_r = 0;
+	if (!store_sqlite_only(s, "mail search"))
+		return STORE_INVALID;
 	if (max > SEARCH_MAX_RESULTS)
 		max = SEARCH_MAX_RESULTS;
 	memset(&c, 0, sizeof(c));
@@ -1072,8 +1091,8 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 		}
 		e = store_row(s, st);
 		if (e == STORE_OK)
-			*total_r = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
+			*total_r = store_col_int64(st, 0);
+		st->drv->finalize(st);
 		st = NULL;
 	}
 	if (e != STORE_OK || max == 0 || offset >= (size_t)*total_r)
@@ -1097,8 +1116,8 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	c.sql.len = 0;
 	while (n < max && store_next(s, st, &e))
 		buf_printf(&c.sql, "%s%lld", n++ > 0 ? "," : "",
-			   (long long)sqlite3_column_int64(st, 0));
-	sqlite3_finalize(st);
+			   (long long)store_col_int64(st, 0));
+	st->drv->finalize(st);
 	if (e != STORE_OK || n == 0)
 		goto out;
 	buf_putc(&c.sql, '\0');
@@ -1117,7 +1136,7 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	n = 0;
 	while (n < max && store_next(s, st, &e))
 		store_item_row(a, st, NULL, with_data, &list[n++]);
-	sqlite3_finalize(st);
+	st->drv->finalize(st);
 out:
 	store_rend(s, own);
 out_buf:
@@ -1143,7 +1162,7 @@ store_item_list_range(struct store *s, struct arena *a, int64_t account_id,
 		"ORDER BY i.date, i.id LIMIT ?5";
 	enum store_error e = STORE_OK;
 	struct store_item *list;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t n = 0;
 
 	*list_r = NULL;
@@ -1181,9 +1200,14 @@ store_item_find_text(struct store *s, struct arena *a, int64_t account_id,
 		"(instr(lower(i.subject), lower(?3)) > 0 OR "
 		"instr(lower(CAST(i.data AS TEXT)), lower(?3)) > 0) "
 		"ORDER BY i.id LIMIT ?4";
+	static const char sql_pg[] = SEARCH_ITEM_SELECT
+		"WHERE i.account_id = ?1 AND i.cls = ?2 AND i.deleted = 0 AND "
+		"(strpos(lower(i.subject), lower(?3)) > 0 OR "
+		"strpos(lower(convert_from(i.data, 'UTF8')), lower(?3)) > 0) "
+		"ORDER BY i.id LIMIT ?4";
 	enum store_error e = STORE_OK;
 	struct store_item *list;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	size_t n = 0;
 
 	*list_r = NULL;
@@ -1196,8 +1220,8 @@ store_item_find_text(struct store *s, struct arena *a, int64_t account_id,
 	if (max == 0)
 		return STORE_OK;
 	list = arena_alloc(a, max * sizeof(*list));
-	st = store_query(s, sql, "IitI", account_id, (int)cls, text,
-			 (int64_t)max);
+	st = store_query(s, STORE_SQL(s, sql, sql_pg), "IitI", account_id,
+			 (int)cls, text, (int64_t)max);
 	while (n < max && store_next(s, st, &e))
 		store_item_row(a, st, NULL, true, &list[n++]);
 	store_done(st);

@@ -26,16 +26,16 @@ store_session_get(struct store *s, struct arena *a, const char *key,
 {
 	static const char sql[] =
 		"SELECT " SESSION_COLS " FROM web_sessions WHERE key = ?1";
-	sqlite3_stmt *st = store_query(s, sql, "t", key);
+	struct store_stmt *st = store_query(s, sql, "t", key);
 	enum store_error e = store_row(s, st);
 
 	if (e == STORE_OK) {
 		r->key = store_col_text(a, st, 0);
-		r->account_id = sqlite3_column_int64(st, 1);
+		r->account_id = store_col_int64(st, 1);
 		r->kind = store_col_text(a, st, 2);
 		r->csrf = store_col_text(a, st, 3);
-		r->created = sqlite3_column_int64(st, 4);
-		r->last_used = sqlite3_column_int64(st, 5);
+		r->created = store_col_int64(st, 4);
+		r->last_used = store_col_int64(st, 5);
 	}
 	store_done(st);
 	return e;

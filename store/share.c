@@ -76,22 +76,22 @@ view_type(int type)
 	"JOIN folders f ON f.id = v.folder_id AND f.deleted = 0 "
 
 static void
-view_row(struct arena *a, sqlite3_stmt *st, struct store_folder *r)
+view_row(struct arena *a, struct store_stmt *st, struct store_folder *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->id = sqlite3_column_int64(st, 0);
-	r->account_id = sqlite3_column_int64(st, 1);
+	r->id = store_col_int64(st, 0);
+	r->account_id = store_col_int64(st, 1);
 	r->server_id = store_col_text(a, st, 2);
 	r->parent_server_id = store_col_text(a, st, 3);
 	r->name = store_col_text(a, st, 4);
-	r->type = sqlite3_column_int(st, 5);
-	r->modseq = sqlite3_column_int64(st, 6);
-	r->created_modseq = sqlite3_column_int64(st, 7);
-	r->rights = sqlite3_column_int(st, 8);
+	r->type = store_col_int(st, 5);
+	r->modseq = store_col_int64(st, 6);
+	r->created_modseq = store_col_int64(st, 7);
+	r->rights = store_col_int(st, 8);
 }
 
 static enum store_error
-view_one(struct store *s, struct arena *a, sqlite3_stmt *st,
+view_one(struct store *s, struct arena *a, struct store_stmt *st,
 	 struct store_folder *r)
 {
 	enum store_error e = store_row(s, st);
@@ -180,13 +180,13 @@ store_share_item_access(struct store *s, int64_t *account_id, int64_t item_id,
 {
 	static const char sql[] = "SELECT account_id, folder_id FROM items "
 				  "WHERE id = ?1 AND deleted = 0";
-	sqlite3_stmt *st = store_query(s, sql, "I", item_id);
+	struct store_stmt *st = store_query(s, sql, "I", item_id);
 	enum store_error e = store_row(s, st);
 	int64_t owner = 0, folder = 0;
 
 	if (e == STORE_OK) {
-		owner = sqlite3_column_int64(st, 0);
-		folder = sqlite3_column_int64(st, 1);
+		owner = store_col_int64(st, 0);
+		folder = store_col_int64(st, 1);
 	}
 	store_done(st);
 	if (e != STORE_OK)
@@ -229,17 +229,17 @@ owner_name(struct store *s, struct arena *a, int64_t owner_id,
 {
 	static const char sql[] = "SELECT email, display_name, shared FROM "
 				  "accounts WHERE id = ?1";
-	sqlite3_stmt *st = store_query(s, sql, "I", owner_id);
+	struct store_stmt *st = store_query(s, sql, "I", owner_id);
 	enum store_error e = store_row(s, st);
 
 	if (e == STORE_OK) {
 		const char *email = store_col_text(a, st, 0);
 		const char *dn = store_col_text(a, st, 1);
 
-		*name_r = sqlite3_column_int(st, 2) != 0 || dn == NULL ||
-					  dn[0] == '\0'
-				  ? email
-				  : dn;
+		*name_r =
+			store_col_int(st, 2) != 0 || dn == NULL || dn[0] == '\0'
+				? email
+				: dn;
 	}
 	store_done(st);
 	return e;
@@ -266,14 +266,14 @@ view_wanted(struct store *s, struct arena *a, int64_t grantee_id,
 	int *gr = NULL, whole = 0, any = 0;
 	size_t ng = 0, gcap = 0, rcap = 0, n = 0, cap = 0, kept = 0;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 
 	*list_r = NULL;
 	*count_r = 0;
 	st = store_query(s, sql_grants, "II", owner_id, grantee_id);
 	while (store_next(s, st, &e)) {
-		int64_t f = sqlite3_column_int64(st, 0);
-		int r = sqlite3_column_int(st, 1);
+		int64_t f = store_col_int64(st, 0);
+		int r = store_col_int(st, 1);
 
 		if (f == 0) {
 			whole = r;
@@ -303,11 +303,11 @@ view_wanted(struct store *s, struct arena *a, int64_t grantee_id,
 	st = store_query(s, sql_folders, "I", owner_id);
 	while (store_next(s, st, &e)) {
 		struct view_folder v;
-		int type = sqlite3_column_int(st, 4);
+		int type = store_col_int(st, 4);
 
 		memset(&v, 0, sizeof(v));
-		v.folder_id = sqlite3_column_int64(st, 0);
-		v.parent_id = sqlite3_column_int64(st, 1);
+		v.folder_id = store_col_int64(st, 0);
+		v.parent_id = store_col_int64(st, 1);
 		v.rights = whole;
 		for (size_t i = 0; i < ng; i++) {
 			if (gf[i] == v.folder_id && gr[i] > v.rights)
@@ -319,7 +319,7 @@ view_wanted(struct store *s, struct arena *a, int64_t grantee_id,
 		    type == EAS_FOLDER_RI_CACHE)
 			continue;
 		v.sid = arena_printf(a, "s%lld.%s", (long long)owner_id,
-				     (const char *)sqlite3_column_text(st, 2));
+				     store_col_str(st, 2));
 		v.name = store_col_text(a, st, 3);
 		v.type = view_type(type);
 		list = arena_grow(a, list, n, &cap, sizeof(*list));
@@ -409,7 +409,7 @@ view_refresh(struct store *s, int64_t grantee_id, int64_t owner_id)
 	struct view_row *rows = NULL;
 	size_t nwant, nrows = 0, cap = 0;
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	bool changed = false;
 	int64_t modseq;
 
@@ -421,14 +421,14 @@ view_refresh(struct store *s, int64_t grantee_id, int64_t owner_id)
 		struct view_row r;
 
 		memset(&r, 0, sizeof(r));
-		r.id = sqlite3_column_int64(st, 0);
-		r.folder_id = sqlite3_column_int64(st, 1);
+		r.id = store_col_int64(st, 0);
+		r.folder_id = store_col_int64(st, 1);
 		r.sid = store_col_text(a, st, 2);
 		r.parent_sid = store_col_text(a, st, 3);
 		r.name = store_col_text(a, st, 4);
-		r.type = sqlite3_column_int(st, 5);
-		r.rights = sqlite3_column_int(st, 6);
-		r.deleted = sqlite3_column_int(st, 7) != 0;
+		r.type = store_col_int(st, 5);
+		r.rights = store_col_int(st, 6);
+		r.deleted = store_col_int(st, 7) != 0;
 		rows = arena_grow(a, rows, nrows, &cap, sizeof(*rows));
 		rows[nrows++] = r;
 	}
@@ -509,14 +509,14 @@ grantees_of_owner(struct store *s, struct arena *a, int64_t owner_id,
 		"sh.grantee_id AND g.shared = 1 JOIN shares m ON m.owner_id = "
 		"sh.grantee_id AND m.folder_id = 0 AND m.rights = 3 "
 		"WHERE sh.owner_id = ?1";
-	sqlite3_stmt *st = store_query(s, sql, "I", owner_id);
+	struct store_stmt *st = store_query(s, sql, "I", owner_id);
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	enum store_error e;
 
 	while (store_next(s, st, &e)) {
 		ids = arena_grow(a, ids, n, &cap, sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = store_col_int64(st, 0);
 	}
 	store_done(st);
 	*ids_r = ids;
@@ -529,14 +529,14 @@ static enum store_error
 ids_of(struct store *s, struct arena *a, const char *sql, int64_t arg,
        int64_t **ids_r, size_t *count_r)
 {
-	sqlite3_stmt *st = store_query(s, sql, "I", arg);
+	struct store_stmt *st = store_query(s, sql, "I", arg);
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	enum store_error e;
 
 	while (store_next(s, st, &e)) {
 		ids = arena_grow(a, ids, n, &cap, sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = store_col_int64(st, 0);
 	}
 	store_done(st);
 	*ids_r = ids;
@@ -597,15 +597,15 @@ store_share_before_commit(struct store *s)
 		struct store_change c = s->changes[i];
 
 		if (c.what == STORE_CHANGED_FOLDER && c.id > 0) {
-			sqlite3_stmt *st = store_query(s, sql_folder, "II",
-						       c.id, c.account_id);
+			struct store_stmt *st = store_query(s, sql_folder, "II",
+							    c.id, c.account_id);
 			int64_t ids[64];
 			size_t k = 0;
 
 			/* a page at a time: store_touch may grow the list
 			 * being read from, not the statement */
 			while (store_next(s, st, &e)) {
-				ids[k++] = sqlite3_column_int64(st, 0);
+				ids[k++] = store_col_int64(st, 0);
 				if (k == N_ELEMENTS(ids)) {
 					for (size_t j = 0; j < k; j++)
 						store_touch(
@@ -678,7 +678,7 @@ store_share_folder_changes(struct store *s, struct arena *a, int64_t grantee_id,
 		"type, "
 		"modseq, created_modseq, rights, deleted FROM share_folders "
 		"WHERE grantee_id = ?1 AND modseq > ?2 ORDER BY modseq";
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	enum store_error e;
 
 	if (s->schema < SHARE_SCHEMA)
@@ -688,7 +688,7 @@ store_share_folder_changes(struct store *s, struct arena *a, int64_t grantee_id,
 		struct store_folder_change c;
 
 		view_row(a, st, &c.folder);
-		c.folder.deleted = sqlite3_column_int(st, 9) != 0;
+		c.folder.deleted = store_col_int(st, 9) != 0;
 		if (c.folder.deleted) {
 			if (c.folder.created_modseq > since)
 				continue;
@@ -784,7 +784,7 @@ store_share_list(struct store *s, struct arena *a, int64_t account_id,
 		"LEFT JOIN folders f ON f.id = sh.folder_id "
 		"WHERE ?1 = 0 OR sh.owner_id = ?1 OR sh.grantee_id = ?1 "
 		"ORDER BY o.email, sh.folder_id, g.email";
-	sqlite3_stmt *st = store_query(s, sql, "I", account_id);
+	struct store_stmt *st = store_query(s, sql, "I", account_id);
 	struct store_share *list = NULL;
 	size_t n = 0, cap = 0;
 	enum store_error e;
@@ -792,11 +792,11 @@ store_share_list(struct store *s, struct arena *a, int64_t account_id,
 	while (store_next(s, st, &e)) {
 		struct store_share sh;
 
-		sh.owner_id = sqlite3_column_int64(st, 0);
-		sh.folder_id = sqlite3_column_int64(st, 1);
-		sh.grantee_id = sqlite3_column_int64(st, 2);
-		sh.rights = sqlite3_column_int(st, 3);
-		sh.send = sqlite3_column_int(st, 4);
+		sh.owner_id = store_col_int64(st, 0);
+		sh.folder_id = store_col_int64(st, 1);
+		sh.grantee_id = store_col_int64(st, 2);
+		sh.rights = store_col_int(st, 3);
+		sh.send = store_col_int(st, 4);
 		sh.owner = store_col_text(a, st, 5);
 		sh.grantee = store_col_text(a, st, 6);
 		sh.folder = store_col_text(a, st, 7);
@@ -840,14 +840,14 @@ store_share_grantees(struct store *s, struct arena *a, int64_t owner_id,
 		"AND "
 		"(folder_id = 0 OR folder_id = ?2) AND rights > 0 "
 		"ORDER BY grantee_id";
-	sqlite3_stmt *st = store_query(s, sql, "II", owner_id, folder_id);
+	struct store_stmt *st = store_query(s, sql, "II", owner_id, folder_id);
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	enum store_error e;
 
 	while (store_next(s, st, &e)) {
 		ids = arena_grow(a, ids, n, &cap, sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(st, 0);
+		ids[n++] = store_col_int64(st, 0);
 	}
 	store_done(st);
 	*ids_r = ids;

@@ -1,12 +1,95 @@
 /* Private to store/: the connection struct, the statement cache and the
- * helpers every store file shares. Only store/ includes this header (and
- * with it sqlite3.h). */
+ * helpers every store file shares. Only store/ includes this header. It
+ * names no database library: the store's logic (modseq, tombstones, sync
+ * states, the repeated-key guarantee) is written once against the
+ * statement handle below, and a driver (driver-sqlite.c) runs it. What is
+ * SQLite's own (the schema and migrations in store.c, FTS5 search, backup)
+ * includes store-sqlite.h instead. */
 #ifndef EASD_STORE_INT_H
 #define EASD_STORE_INT_H
 
-#include <sqlite3.h>
-
 #include "store.h"
+
+/* sqlite3.h names its connection `struct sqlite3`; only the SQLite files
+ * look inside. */
+struct sqlite3;
+
+/* A prepared statement of some driver. Drivers embed it first in their
+ * own statement struct. */
+struct store_stmt {
+	const struct store_driver *drv;
+	const char *sql; /* the text it was prepared from */
+};
+
+/* What differs between backends: preparing, binding, stepping, reading
+ * columns and the few statements whose text differs. Every function
+ * receives statements of its own driver only. Errors are mapped to
+ * enum store_error (and logged when unexpected) inside the driver. */
+struct store_driver {
+	const char *name;
+	/* Prepare sql (static text, kept by address); NULL after logging. */
+	struct store_stmt *(*prepare)(struct store *s, const char *sql);
+	void (*finalize)(struct store_stmt *st);
+	/* Parameter n (from 1). Text and blobs are not copied unless copy;
+	 * t or p NULL binds NULL; p non-NULL with len 0 an empty blob. */
+	void (*bind_int64)(struct store_stmt *st, int n, int64_t v);
+	void (*bind_text)(struct store_stmt *st, int n, const char *t,
+			  bool copy);
+	void (*bind_blob)(struct store_stmt *st, int n, const void *p,
+			  size_t len);
+	/* Run to the next row: STORE_OK with *row_r true for a row, false at
+	 * the end; or the error (the statement is then reset). */
+	enum store_error (*step)(struct store *s, struct store_stmt *st,
+				 bool *row_r);
+	void (*reset)(struct store_stmt *st);
+	/* Columns of the current row, from 0. NULL reads as 0 and NULL;
+	 * pointers stay valid until the next step or reset. */
+	int64_t (*col_int64)(struct store_stmt *st, int col);
+	const char *(*col_text)(struct store_stmt *st, int col, size_t *len_r);
+	const void *(*col_blob)(struct store_stmt *st, int col, size_t *len_r,
+				bool *null_r);
+	/* Run an INSERT of one row (bound, not yet stepped) and give the
+	 * new row's id. */
+	enum store_error (*insert)(struct store *s, struct store_stmt *st,
+				   int64_t *id_r);
+	/* Rows the last INSERT, UPDATE or DELETE changed. */
+	int64_t (*changes)(struct store *s);
+	/* Literal SQL, maybe several statements, no rows. */
+	enum store_error (*exec)(struct store *s, const char *sql);
+	/* Whether the connection is inside a transaction. */
+	bool (*in_txn)(struct store *s);
+	void (*close)(struct store *s);
+	/* The BEGIN of a write transaction, and of a read snapshot. */
+	const char *begin_write;
+	const char *begin_read;
+};
+
+extern const struct store_driver store_driver_sqlite;
+extern const struct store_driver store_driver_pg;
+
+/* driver-pg.c: connecting to a PostgreSQL URL (migrating the schema). */
+enum store_error store_pg_open(struct store *s, const char *url,
+			       const char **error_r);
+/* notify-pg.c: a thread LISTENing on channel "easd" of the database at
+ * url, handing every payload to deliver (on that thread); payload NULL
+ * after a reconnection: what committed meanwhile was not heard. */
+typedef void store_pg_deliver_fn(void *ctx, const char *payload);
+struct store_pg_listener;
+struct store_pg_listener *store_pg_listen(const char *url,
+					  store_pg_deliver_fn *deliver,
+					  void *ctx, const char **error_r);
+void store_pg_unlisten(struct store_pg_listener **lp);
+/* Whether the listener may not have heard a commit that came before this
+ * call: after a round trip on its connection (shared with concurrent
+ * callers) false, unless the connection is down or slow. */
+bool store_pg_listener_behind(struct store_pg_listener *l);
+/* notify.c: what the open transaction changed, to the other processes
+ * before COMMIT where the backend carries it in the transaction
+ * (PostgreSQL's NOTIFY); STORE_OK at once on SQLite. */
+enum store_error store_notify_before_commit(struct store *s);
+/* Whether s is on SQLite: what only SQLite has yet (mail and address list
+ * search, backup) answers STORE_INVALID elsewhere, logged. */
+bool store_sqlite_only(struct store *s, const char *what);
 
 /* Statements are cached per connection keyed by the address of their
  * static SQL text: each call site owns one `static const char sql[]`. */
@@ -14,11 +97,13 @@
 
 struct store_stmt_slot {
 	const char *sql;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 };
 
 struct store {
-	sqlite3 *db;
+	const struct store_driver *drv;
+	struct sqlite3 *db; /* the SQLite driver's connection */
+	void *conn;	    /* another driver's connection */
 	bool in_txn;	    /* store_begin() by the caller */
 	bool in_snapshot;   /* store_snapshot_begin() by the caller */
 	bool snapshot_open; /* ... and its BEGIN ran (at the first read) */
@@ -38,12 +123,13 @@ struct store {
 
 /* The cached prepared statement for sql (a static string), or NULL after
  * logging when it does not prepare. The caller resets it after use. */
-sqlite3_stmt *store_stmt(struct store *s, const char *sql);
-/* sqlite3_step honouring store_inject_busy. */
-int store_step(struct store *s, sqlite3_stmt *st);
+struct store_stmt *store_stmt(struct store *s, const char *sql);
+/* The driver's step honouring store_inject_busy. */
+enum store_error store_step(struct store *s, struct store_stmt *st,
+			    bool *row_r);
 /* Run a statement that returns no rows and reset it. st NULL (it did not
  * prepare) is STORE_INTERNAL. */
-enum store_error store_run(struct store *s, sqlite3_stmt *st);
+enum store_error store_run(struct store *s, struct store_stmt *st);
 
 /* --- statement plumbing ---
  *
@@ -53,19 +139,19 @@ enum store_error store_run(struct store *s, sqlite3_stmt *st);
  *	st = store_query(s, sql, "It", account_id, name);
  *	e = store_row(s, st);
  *	if (e == STORE_OK)
- *		r->id = sqlite3_column_int64(st, 0);
+ *		r->id = store_col_int64(st, 0);
  *	store_done(st);
  *
  * store_query binds one argument per format letter, the n-th letter to ?n.
  * The letters (the C types must match exactly: this is varargs and no
  * compiler checks it; cast when in doubt):
- *	i  int (bool and enums promote or are cast to it)  sqlite3_bind_int
- *	I  int64_t                                           sqlite3_bind_int64
- *	t  const char *, NULL binds NULL; not copied         SQLITE_STATIC
- *	T  const char *, copied (a buffer that dies first)   SQLITE_TRANSIENT
- *	b  const void *, size_t: a blob; NULL binds NULL     SQLITE_STATIC
+ *	i  int (bool and enums promote or are cast to it)
+ *	I  int64_t
+ *	t  const char *, NULL binds NULL; not copied
+ *	T  const char *, copied (a buffer that dies first)
+ *	b  const void *, size_t: a blob; NULL binds NULL; not copied
  *	z  const void *, size_t: a blob; NULL binds an empty blob, for NOT
- *	   NULL columns                                      zeroblob(0)
+ *	   NULL columns
  * Any other letter is a bug (eas_panic). Parameters without a letter keep
  * their previous binding, so every use of one SQL text binds the same set.
  *
@@ -73,18 +159,23 @@ enum store_error store_run(struct store *s, sqlite3_stmt *st);
  * store_execute (no rows), or read with store_row / store_next and then
  * handed to store_done. All of them take st == NULL (it did not prepare,
  * already logged) as STORE_INTERNAL, step through store_step (so busy
- * injection counts every statement as before) and map SQLite errors with
- * store_err. The helpers allocate nothing (SQLite copies 'T' text). */
+ * injection counts every statement as before) and map errors in
+ * the driver. The helpers allocate nothing (the driver copies 'T' text).
+ *
+ * SQL text is written once for every backend: ?N placeholders (a driver
+ * rewrites them), INSERT ... ON CONFLICT, RETURNING for a new row's id
+ * (not a "last insert id"), integers for booleans. A statement that
+ * cannot be portable picks its text with STORE_SQL. */
 
 /* The cached statement for sql with the arguments bound, or NULL. */
-sqlite3_stmt *store_query(struct store *s, const char *sql, const char *fmt,
-			  ...);
+struct store_stmt *store_query(struct store *s, const char *sql,
+			       const char *fmt, ...);
 /* store_query and store_run in one. */
 enum store_error store_execute(struct store *s, const char *sql,
 			       const char *fmt, ...);
 /* Step to the first row: STORE_OK with the row to read, STORE_NOTFOUND
  * when there is none, or the error. Then store_done(st), in every case. */
-enum store_error store_row(struct store *s, sqlite3_stmt *st);
+enum store_error store_row(struct store *s, struct store_stmt *st);
 /* Row iterator: true with the next row to read; false at the end, with
  * *e_r STORE_OK, or the error. *e_r is left alone while rows come, so a
  * loop left early keeps its initial value. Then store_done(st).
@@ -92,13 +183,30 @@ enum store_error store_row(struct store *s, sqlite3_stmt *st);
  *	while (store_next(s, st, &e))
  *		...;
  *	store_done(st); */
-bool store_next(struct store *s, sqlite3_stmt *st, enum store_error *e_r);
+bool store_next(struct store *s, struct store_stmt *st, enum store_error *e_r);
 /* Reset the statement (releasing its read lock); NULL is a no-op. */
 static inline void
-store_done(sqlite3_stmt *st)
+store_done(struct store_stmt *st)
 {
 	if (st != NULL)
-		sqlite3_reset(st);
+		st->drv->reset(st);
+}
+/* An INSERT of one row into a table with an id column, and the new id into
+ * *id_r. Its SQL has no RETURNING: SQLite reads the last rowid (RETURNING
+ * costs it a temporary table per row, a quarter more per insert); a
+ * driver without one appends "RETURNING id" when it prepares the
+ * statement. */
+enum store_error store_insert(struct store *s, int64_t *id_r, const char *sql,
+			      const char *fmt, ...);
+/* Step past the rest of the rows: a statement with RETURNING runs to its
+ * end before it is reset. */
+static inline void
+store_rest(struct store *s, struct store_stmt *st)
+{
+	bool row = true;
+
+	while (row && st->drv->step(s, st, &row) == STORE_OK)
+		;
 }
 /* Column 0 of the first row into *r (left alone otherwise): STORE_OK,
  * STORE_NOTFOUND without a row, or the error. */
@@ -108,10 +216,10 @@ enum store_error store_fetch_int64(struct store *s, int64_t *r, const char *sql,
 static inline int64_t
 store_changes(struct store *s)
 {
-	return sqlite3_changes64(s->db);
+	return s->drv->changes(s);
 }
-/* Map an SQLite result code to a store error, logging unexpected ones. */
-enum store_error store_err(struct store *s, int rc, const char *what);
+/* Count an error that was neither an answer nor contention (/metrics). */
+void store_error_counted(void);
 /* Execute literal SQL (BEGIN, COMMIT, schema) honouring busy injection. */
 enum store_error store_exec(struct store *s, const char *sql);
 
@@ -169,11 +277,33 @@ enum store_error store_share_before_commit(struct store *s);
  * grantees see of it. */
 enum store_error store_share_account_gone(struct store *s, int64_t account_id);
 
+/* Columns of the current row (from 0), in place: valid until the next
+ * step or store_done. NULL reads as 0 and NULL. */
+static inline int64_t
+store_col_int64(struct store_stmt *st, int col)
+{
+	return st->drv->col_int64(st, col);
+}
+static inline int
+store_col_int(struct store_stmt *st, int col)
+{
+	return (int)st->drv->col_int64(st, col);
+}
+static inline const char *
+store_col_str(struct store_stmt *st, int col)
+{
+	size_t len;
+
+	return st->drv->col_text(st, col, &len);
+}
 /* Column copies into the arena; NULL stays NULL. Blobs come back NUL
  * terminated so text formats can be used as strings. */
-const char *store_col_text(struct arena *a, sqlite3_stmt *st, int col);
-const uint8_t *store_col_blob(struct arena *a, sqlite3_stmt *st, int col,
+const char *store_col_text(struct arena *a, struct store_stmt *st, int col);
+const uint8_t *store_col_blob(struct arena *a, struct store_stmt *st, int col,
 			      size_t *len_r);
+/* One SQL text per backend where they cannot share one (both static). */
+#define STORE_SQL(s, sqlite_sql, pg_sql)                                       \
+	((s)->drv == &store_driver_sqlite ? (sqlite_sql) : (pg_sql))
 
 /* items: the columns every item query selects, in this order, from
  * "items i"; store_item_row reads them. */
@@ -183,8 +313,9 @@ const uint8_t *store_col_blob(struct arena *a, sqlite3_stmt *st, int col,
 	"i.subject, i.message_id, i.uid, i.modseq, i.origin_device, "          \
 	"i.deleted"
 #define STORE_ITEM_NCOLS 18
-void store_item_row(struct arena *a, sqlite3_stmt *st, const char *folder_sid,
-		    bool with_data, struct store_item *r);
+void store_item_row(struct arena *a, struct store_stmt *st,
+		    const char *folder_sid, bool with_data,
+		    struct store_item *r);
 
 /* folders: the live folder's ServerId, or NULL when there is none. */
 const char *store_folder_sid(struct store *s, struct arena *a,
@@ -211,13 +342,12 @@ enum store_error store_search_moved(struct store *s, int64_t old_id,
 /* search.c: the SQL function the mailbox queries call (store_open). */
 enum store_error store_search_register(struct store *s);
 /* A set of ids (ascending) that SQL tests with search_in(?N, id): bound
- * with store_bind_id_set, by pointer (the set outlives the statement's
- * steps; bind NULL after, so no cached statement keeps it). */
+ * with store_bind_id_set (store-sqlite.h), by pointer (the set outlives
+ * the statement's steps; bind NULL after, so no cached statement keeps
+ * it). */
 struct store_id_set {
 	int64_t *ids;
 	size_t n;
 };
-void store_bind_id_set(sqlite3_stmt *st, int idx,
-		       const struct store_id_set *set);
 
 #endif

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "store-int.h"
+#include "store-sqlite.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -433,36 +433,10 @@ store_error_count(void)
 	return store_errors;
 }
 
-enum store_error
-store_err(struct store *s, int rc, const char *what)
+void
+store_error_counted(void)
 {
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return STORE_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return STORE_BUSY;
-	case SQLITE_CONSTRAINT:
-		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
-		    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-			return STORE_EXISTS;
-		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-			return STORE_NOTFOUND;
-		break;
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		store_errors++;
-		log_error("store: %s: %s", what, sqlite3_errstr(rc));
-		return STORE_CORRUPT;
-	default:
-		break;
-	}
 	store_errors++;
-	log_error("store: %s: %s (%s)", what, sqlite3_errstr(rc),
-		  s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : "");
-	return STORE_INTERNAL;
 }
 
 static size_t
@@ -473,11 +447,10 @@ slot_hash(const char *sql)
 	return (size_t)((p >> 3) * 2654435761u) % STORE_STMT_SLOTS;
 }
 
-sqlite3_stmt *
+struct store_stmt *
 store_stmt(struct store *s, const char *sql)
 {
 	size_t h = slot_hash(sql);
-	int rc;
 
 	for (size_t i = 0; i < STORE_STMT_SLOTS; i++) {
 		struct store_stmt_slot *slot =
@@ -487,80 +460,71 @@ store_stmt(struct store *s, const char *sql)
 			return slot->st;
 		if (slot->sql != NULL)
 			continue;
-		rc = sqlite3_prepare_v3(s->db, sql, -1,
-					SQLITE_PREPARE_PERSISTENT, &slot->st,
-					NULL);
-		if (rc != SQLITE_OK) {
-			log_error("store: prepare failed: %s: %.80s",
-				  sqlite3_errmsg(s->db), sql);
-			return NULL;
-		}
+		slot->st = s->drv->prepare(s, sql);
+		if (slot->st == NULL)
+			return NULL; /* logged */
 		slot->sql = sql;
 		return slot->st;
 	}
 	eas_panic("store: statement cache full");
 }
 
-int
-store_step(struct store *s, sqlite3_stmt *st)
+enum store_error
+store_step(struct store *s, struct store_stmt *st, bool *row_r)
 {
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
-		return SQLITE_BUSY;
+		*row_r = false;
+		return STORE_BUSY;
 	}
-	return sqlite3_step(st);
+	return st->drv->step(s, st, row_r);
 }
 
 enum store_error
-store_run(struct store *s, sqlite3_stmt *st)
+store_run(struct store *s, struct store_stmt *st)
 {
-	int rc;
+	enum store_error e;
+	bool row;
 
 	if (st == NULL)
 		return STORE_INTERNAL; /* store_stmt logged why */
-	rc = store_step(s, st);
-
-	while (rc == SQLITE_ROW)
-		rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_err(s, rc, sqlite3_sql(st));
-	return STORE_OK;
+	e = store_step(s, st, &row);
+	while (e == STORE_OK && row)
+		e = st->drv->step(s, st, &row);
+	st->drv->reset(st);
+	return e;
 }
 
 static void
-bind_args(sqlite3_stmt *st, const char *sql, const char *fmt, va_list ap)
+bind_args(struct store_stmt *st, const char *sql, const char *fmt, va_list ap)
 {
+	const struct store_driver *drv = st->drv;
+
 	for (int n = 1; *fmt != '\0'; fmt++, n++) {
 		const void *p;
 		size_t len;
 
 		switch (*fmt) {
 		case 'i':
-			sqlite3_bind_int(st, n, va_arg(ap, int));
+			drv->bind_int64(st, n, va_arg(ap, int));
 			break;
 		case 'I':
-			sqlite3_bind_int64(st, n, va_arg(ap, int64_t));
+			drv->bind_int64(st, n, va_arg(ap, int64_t));
 			break;
 		case 't':
-			sqlite3_bind_text(st, n, va_arg(ap, const char *), -1,
-					  SQLITE_STATIC);
+			drv->bind_text(st, n, va_arg(ap, const char *), false);
 			break;
 		case 'T':
-			sqlite3_bind_text(st, n, va_arg(ap, const char *), -1,
-					  SQLITE_TRANSIENT);
+			drv->bind_text(st, n, va_arg(ap, const char *), true);
 			break;
 		case 'b':
 		case 'z':
 			p = va_arg(ap, const void *);
 			len = va_arg(ap, size_t);
-			if (p != NULL)
-				sqlite3_bind_blob(st, n, p, (int)len,
-						  SQLITE_STATIC);
-			else if (*fmt == 'z')
-				sqlite3_bind_zeroblob(st, n, 0);
+			if (p == NULL && *fmt == 'z')
+				drv->bind_blob(st, n, "", 0);
 			else
-				sqlite3_bind_null(st, n);
+				drv->bind_blob(st, n, p, p != NULL ? len : 0);
 			break;
 		default:
 			eas_panic("store: bind format '%c' for ?%d: %.80s",
@@ -577,14 +541,14 @@ static void
 snapshot_open(struct store *s)
 {
 	if (s->in_snapshot && !s->snapshot_open &&
-	    store_tx(s, "BEGIN") == STORE_OK)
+	    store_tx(s, s->drv->begin_read) == STORE_OK)
 		s->snapshot_open = true;
 }
 
-static sqlite3_stmt *
+static struct store_stmt *
 store_vquery(struct store *s, const char *sql, const char *fmt, va_list ap)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 
 	snapshot_open(s);
 	st = store_stmt(s, sql);
@@ -594,10 +558,10 @@ store_vquery(struct store *s, const char *sql, const char *fmt, va_list ap)
 	return st;
 }
 
-sqlite3_stmt *
+struct store_stmt *
 store_query(struct store *s, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -609,7 +573,7 @@ store_query(struct store *s, const char *sql, const char *fmt, ...)
 enum store_error
 store_execute(struct store *s, const char *sql, const char *fmt, ...)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -619,32 +583,55 @@ store_execute(struct store *s, const char *sql, const char *fmt, ...)
 }
 
 enum store_error
-store_row(struct store *s, sqlite3_stmt *st)
+store_insert(struct store *s, int64_t *id_r, const char *sql, const char *fmt,
+	     ...)
 {
-	int rc;
+	struct store_stmt *st;
+	enum store_error e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = store_vquery(s, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return STORE_INTERNAL; /* store_stmt logged why */
+	if (s->inject_busy > 0) {
+		s->inject_busy--;
+		return STORE_BUSY;
+	}
+	e = st->drv->insert(s, st, id_r);
+	st->drv->reset(st);
+	return e;
+}
+
+enum store_error
+store_row(struct store *s, struct store_stmt *st)
+{
+	enum store_error e;
+	bool row;
 
 	if (st == NULL)
 		return STORE_INTERNAL; /* store_stmt logged why */
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
-		return STORE_OK;
-	return rc == SQLITE_DONE ? STORE_NOTFOUND
-				 : store_err(s, rc, sqlite3_sql(st));
+	e = store_step(s, st, &row);
+	if (e == STORE_OK && !row)
+		return STORE_NOTFOUND;
+	return e;
 }
 
 bool
-store_next(struct store *s, sqlite3_stmt *st, enum store_error *e_r)
+store_next(struct store *s, struct store_stmt *st, enum store_error *e_r)
 {
-	int rc;
+	enum store_error e;
+	bool row;
 
 	if (st == NULL) {
 		*e_r = STORE_INTERNAL; /* store_stmt logged why */
 		return false;
 	}
-	rc = store_step(s, st);
-	if (rc == SQLITE_ROW)
+	e = store_step(s, st, &row);
+	if (e == STORE_OK && row)
 		return true;
-	*e_r = rc == SQLITE_DONE ? STORE_OK : store_err(s, rc, sqlite3_sql(st));
+	*e_r = e;
 	return false;
 }
 
@@ -653,7 +640,7 @@ store_fetch_int64(struct store *s, int64_t *r, const char *sql, const char *fmt,
 		  ...)
 {
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -661,7 +648,7 @@ store_fetch_int64(struct store *s, int64_t *r, const char *sql, const char *fmt,
 	va_end(ap);
 	e = store_row(s, st);
 	if (e == STORE_OK)
-		*r = sqlite3_column_int64(st, 0);
+		*r = store_col_int64(st, 0);
 	store_done(st);
 	return e;
 }
@@ -669,14 +656,11 @@ store_fetch_int64(struct store *s, int64_t *r, const char *sql, const char *fmt,
 enum store_error
 store_exec(struct store *s, const char *sql)
 {
-	int rc;
-
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
 		return STORE_BUSY;
 	}
-	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? STORE_OK : store_err(s, rc, sql);
+	return s->drv->exec(s, sql);
 }
 
 static void
@@ -693,8 +677,9 @@ notify_after_commit(struct store *s)
 static enum store_error
 store_tx(struct store *s, const char *sql)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct store_stmt *st;
+	enum store_error e;
+	bool row;
 
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
@@ -703,9 +688,9 @@ store_tx(struct store *s, const char *sql)
 	st = store_stmt(s, sql);
 	if (st == NULL)
 		return STORE_INTERNAL;
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? STORE_OK : store_err(s, rc, sql);
+	e = st->drv->step(s, st, &row);
+	st->drv->reset(st);
+	return e;
 }
 
 /* ROLLBACK from the statement cache: every read-only request ends its
@@ -714,14 +699,15 @@ store_tx(struct store *s, const char *sql)
 static void
 end_by_rollback(struct store *s)
 {
-	sqlite3_stmt *st = store_stmt(s, "ROLLBACK");
+	struct store_stmt *st = store_stmt(s, "ROLLBACK");
+	bool row;
 
 	if (st == NULL) {
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)s->drv->exec(s, "ROLLBACK");
 		return;
 	}
-	(void)sqlite3_step(st);
-	sqlite3_reset(st);
+	(void)st->drv->step(s, st, &row);
+	st->drv->reset(st);
 }
 
 void
@@ -729,6 +715,8 @@ store_map_file(struct store *s, size_t bytes)
 {
 	char sql[64];
 
+	if (s->drv != &store_driver_sqlite)
+		return; /* a file of SQLite's */
 	snprintf(sql, sizeof(sql), "PRAGMA mmap_size = %zu", bytes);
 	if (store_exec(s, sql) != STORE_OK)
 		log_warn("store: the database file is read without a mapping");
@@ -773,8 +761,13 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 enum store_error
 store_checkpoint(struct store *s)
 {
-	int rc = sqlite3_wal_checkpoint_v2(
-		s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	int rc;
+
+	/* PostgreSQL checkpoints by itself */
+	if (s->db == NULL)
+		return STORE_OK;
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+				       NULL, NULL);
 
 	/* BUSY: another checkpoint is running, which is as good */
 	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
@@ -791,7 +784,7 @@ store_begin(struct store *s, bool write)
 	if (s->in_txn)
 		eas_panic("store: nested transaction");
 	s->changes_count = 0;
-	e = store_tx(s, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	e = store_tx(s, write ? s->drv->begin_write : s->drv->begin_read);
 	if (e == STORE_OK)
 		s->in_txn = true;
 	return e;
@@ -804,6 +797,8 @@ store_commit(struct store *s)
 
 	eas_assert(s->in_txn);
 	e = store_share_before_commit(s);
+	if (e == STORE_OK)
+		e = store_notify_before_commit(s);
 	if (e == STORE_OK)
 		e = store_tx(s, "COMMIT");
 	if (e != STORE_OK)
@@ -824,7 +819,7 @@ store_rollback(struct store *s)
 {
 	/* Not through store_tx: an injected failure must not keep a
 	 * transaction open. */
-	if (!sqlite3_get_autocommit(s->db))
+	if (s->drv->in_txn(s))
 		end_by_rollback(s);
 	s->in_txn = false;
 	s->in_snapshot = false;
@@ -852,8 +847,7 @@ store_snapshot_end(struct store *s)
 		return;
 	s->in_snapshot = false;
 	s->snapshot_open = false;
-	if (opened && !sqlite3_get_autocommit(s->db) &&
-	    store_tx(s, "COMMIT") != STORE_OK)
+	if (opened && s->drv->in_txn(s) && store_tx(s, "COMMIT") != STORE_OK)
 		end_by_rollback(s);
 }
 
@@ -868,7 +862,7 @@ store_wbegin(struct store *s, bool *own_r)
 	if (s->in_txn)
 		return STORE_OK;
 	s->changes_count = 0;
-	e = store_tx(s, "BEGIN IMMEDIATE");
+	e = store_tx(s, s->drv->begin_write);
 	if (e == STORE_OK)
 		*own_r = true;
 	return e;
@@ -882,7 +876,9 @@ store_wend(struct store *s, bool own, enum store_error e)
 	if (e == STORE_OK)
 		e = store_share_before_commit(s);
 	if (e == STORE_OK) {
-		e = store_tx(s, "COMMIT");
+		e = store_notify_before_commit(s);
+		if (e == STORE_OK)
+			e = store_tx(s, "COMMIT");
 		if (e == STORE_OK) {
 			notify_after_commit(s);
 			return STORE_OK;
@@ -902,7 +898,7 @@ store_rbegin(struct store *s, bool *own_r)
 		snapshot_open(s);
 	if (s->in_txn || s->in_snapshot)
 		return STORE_OK;
-	e = store_tx(s, "BEGIN");
+	e = store_tx(s, s->drv->begin_read);
 	if (e == STORE_OK)
 		*own_r = true;
 	return e;
@@ -911,9 +907,8 @@ store_rbegin(struct store *s, bool *own_r)
 void
 store_rend(struct store *s, bool own)
 {
-	if (own && !sqlite3_get_autocommit(s->db) &&
-	    store_tx(s, "COMMIT") != STORE_OK)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if (own && s->drv->in_txn(s) && store_tx(s, "COMMIT") != STORE_OK)
+		(void)s->drv->exec(s, "ROLLBACK");
 }
 
 enum store_error
@@ -939,74 +934,34 @@ store_next_modseq(struct store *s, int64_t account_id, int64_t *modseq_r)
 }
 
 const char *
-store_col_text(struct arena *a, sqlite3_stmt *st, int col)
+store_col_text(struct arena *a, struct store_stmt *st, int col)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t len;
+	const char *t = st->drv->col_text(st, col, &len);
 
 	if (t == NULL)
 		return NULL;
-	return arena_strndup(a, (const char *)t,
-			     (size_t)sqlite3_column_bytes(st, col));
+	return arena_strndup(a, t, len);
 }
 
 const uint8_t *
-store_col_blob(struct arena *a, sqlite3_stmt *st, int col, size_t *len_r)
+store_col_blob(struct arena *a, struct store_stmt *st, int col, size_t *len_r)
 {
 	const void *p;
 	size_t n;
 	uint8_t *r;
+	bool null;
 
 	*len_r = 0;
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	p = st->drv->col_blob(st, col, &n, &null);
+	if (null)
 		return NULL;
-	p = sqlite3_column_blob(st, col);
-	n = (size_t)sqlite3_column_bytes(st, col);
 	r = arena_alloc(a, n + 1);
 	if (n > 0)
 		memcpy(r, p, n);
 	r[n] = '\0';
 	*len_r = n;
 	return r;
-}
-
-/* --- waiting for a lock --- */
-
-/* How long a statement waits for another connection's write lock. */
-#define STORE_BUSY_TIMEOUT_US (5 * 1000 * 1000L)
-#define STORE_BUSY_SLEEP_MIN_US 50
-#define STORE_BUSY_SLEEP_MAX_US 2000
-
-/* SQLite's own busy handler sleeps 1, 2, 5, 10, 15 ms and on: a writer
- * that waits for a short transaction of another thread (a delivery, a
- * batch of the search indexer: a few milliseconds) oversleeps it many
- * times over while the lock sits free. Short sleeps instead, doubling
- * every second try up to 2 ms, for the same 5 s in all. */
-static int64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int
-busy_wait(void *arg, int count)
-{
-	struct store *s = arg;
-	long us = STORE_BUSY_SLEEP_MIN_US << (count / 2 < 6 ? count / 2 : 6);
-	struct timespec ts;
-
-	if (count == 0)
-		s->busy_since_us = mono_us();
-	else if (mono_us() - s->busy_since_us >= STORE_BUSY_TIMEOUT_US)
-		return 0; /* SQLITE_BUSY to the caller */
-	if (us > STORE_BUSY_SLEEP_MAX_US)
-		us = STORE_BUSY_SLEEP_MAX_US;
-	ts.tv_sec = 0;
-	ts.tv_nsec = us * 1000;
-	nanosleep(&ts, NULL);
-	return 1;
 }
 
 /* --- opening and migrating --- */
@@ -1036,7 +991,7 @@ migrate(struct store *s, int target, const char **error_r)
 
 	/* IMMEDIATE: two processes opening an old file at once must not both
 	 * run the steps; the second waits and then sees the new version. */
-	e = store_tx(s, "BEGIN IMMEDIATE");
+	e = store_tx(s, s->drv->begin_write);
 	if (e != STORE_OK) {
 		*error_r = "cannot lock the database for migration";
 		return e;
@@ -1084,7 +1039,6 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 {
 	struct store *s;
 	enum store_error e;
-	int rc;
 
 	*store_r = NULL;
 	*error_r = NULL;
@@ -1094,27 +1048,16 @@ store_open_at_version(const char *path, int version, struct store **store_r,
 	}
 	s = xcalloc(1, sizeof(*s));
 	store_notify_init(s, path);
-	rc = sqlite3_open_v2(path, &s->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				     SQLITE_OPEN_NOMUTEX,
-			     NULL);
-	if (rc != SQLITE_OK) {
-		*error_r = "cannot open the database file";
-		e = store_err(s, rc, path);
+	if (store_is_url(path)) {
+		/* its own schema, always the newest: older versions are
+		 * SQLite's testing aid */
+		e = store_pg_open(s, path, error_r);
+		s->schema = store_schema_version();
 		goto out;
 	}
-	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_handler(s->db, busy_wait, s);
-	/* WAL: readers never block the writer; NORMAL sync is safe against
-	 * process crashes and loses at most the last commits on power loss. */
-	e = store_exec(s, "PRAGMA journal_mode = WAL;"
-			  "PRAGMA synchronous = NORMAL;"
-			  "PRAGMA foreign_keys = ON;");
-	if (e != STORE_OK) {
-		*error_r = e == STORE_CORRUPT ? "not a database file"
-					      : "cannot set up the database";
+	e = store_lite_open(s, path, error_r);
+	if (e != STORE_OK)
 		goto out;
-	}
 	if (checkpoint_kick != NULL)
 		sqlite3_wal_hook(s->db, wal_hook, NULL);
 	e = migrate(s, version, error_r);
@@ -1140,7 +1083,20 @@ store_open(const char *path, struct store **store_r, const char **error_r)
 enum store_error
 store_db_version(struct store *s, int *version_r)
 {
+	if (s->drv != &store_driver_sqlite) {
+		*version_r = s->schema;
+		return STORE_OK;
+	}
 	return get_user_version(s, version_r);
+}
+
+bool
+store_sqlite_only(struct store *s, const char *what)
+{
+	if (s->drv == &store_driver_sqlite)
+		return true;
+	log_warn("store: %s is not implemented on %s yet", what, s->drv->name);
+	return false;
 }
 
 void
@@ -1151,12 +1107,10 @@ store_close(struct store **sp)
 	if (s == NULL)
 		return;
 	for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
-		sqlite3_finalize(s->stmts[i].st);
-	if (s->db != NULL) {
-		if (!sqlite3_get_autocommit(s->db))
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		sqlite3_close(s->db);
-	}
+		if (s->stmts[i].st != NULL)
+			s->stmts[i].st->drv->finalize(s->stmts[i].st);
+	if (s->drv != NULL)
+		s->drv->close(s);
 	store_notify_deinit(s);
 	free(s);
 	*sp = NULL;
@@ -1296,8 +1250,11 @@ store_stats(struct store *s, struct store_stats *r)
 		"GROUP BY cls";
 	static const char sql_pages[] = "PRAGMA page_count";
 	static const char sql_psize[] = "PRAGMA page_size";
+	static const char sql_pg_bytes[] =
+		"SELECT pg_database_size(current_database())";
+	static const char sql_pg_one[] = "SELECT 1";
 	enum store_error e;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int64_t pages = 0, psize = 0;
 	bool own;
 
@@ -1309,16 +1266,20 @@ store_stats(struct store *s, struct store_stats *r)
 	if ((e = store_fetch_int64(s, &r->accounts, sql_acc, "")) != STORE_OK ||
 	    (e = store_fetch_int64(s, &r->devices, sql_dev, "")) != STORE_OK ||
 	    (e = store_fetch_int64(s, &r->folders, sql_fol, "")) != STORE_OK ||
-	    (e = store_fetch_int64(s, &pages, sql_pages, "")) != STORE_OK ||
-	    (e = store_fetch_int64(s, &psize, sql_psize, "")) != STORE_OK)
+	    (e = store_fetch_int64(s, &pages,
+				   STORE_SQL(s, sql_pages, sql_pg_bytes),
+				   "")) != STORE_OK ||
+	    (e = store_fetch_int64(s, &psize,
+				   STORE_SQL(s, sql_psize, sql_pg_one), "")) !=
+		    STORE_OK)
 		goto out;
 	r->db_bytes = pages * psize;
 	st = store_query(s, sql_items, "");
 	while (store_next(s, st, &e)) {
-		int c = sqlite3_column_int(st, 0);
+		int c = store_col_int(st, 0);
 
 		if (c >= 0 && c < (int)N_ELEMENTS(r->items))
-			r->items[c] = sqlite3_column_int64(st, 1);
+			r->items[c] = store_col_int64(st, 1);
 	}
 	store_done(st);
 out:
@@ -1330,12 +1291,14 @@ enum store_error
 store_check(struct store *s)
 {
 	static const char sql[] = "PRAGMA integrity_check";
-	sqlite3_stmt *st = store_query(s, sql, "");
+	/* PostgreSQL checks its pages itself (and amcheck is an extension) */
+	static const char sql_pg[] = "SELECT 'ok'";
+	struct store_stmt *st = store_query(s, STORE_SQL(s, sql, sql_pg), "");
 	/* the pragma always returns at least one row */
 	enum store_error e = store_row(s, st);
 
 	if (e == STORE_OK) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+		const char *t = store_col_str(st, 0);
 
 		if (t == NULL || strcmp(t, "ok") != 0) {
 			log_error("store: integrity check: %s",

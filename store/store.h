@@ -43,7 +43,15 @@ struct store;
 
 /* Open (creating and migrating as needed) the database at path. WAL mode,
  * foreign keys, busy timeout. Returns STORE_OK and *store_r, or an error
- * with *error_r (heap string in a static buffer; do not free). */
+ * with *error_r (heap string in a static buffer; do not free).
+ *
+ * A path that is a PostgreSQL URL (store_is_url: postgresql://... or
+ * postgres://..., libpq's connection URI) connects to that database
+ * instead and migrates its own schema there. Not on PostgreSQL yet: mail
+ * and address list search, backup and the consistency check (they answer
+ * STORE_INVALID, logged), and change notification between processes
+ * (subscribers of this process are told; other processes are not). */
+bool store_is_url(const char *path);
 enum store_error store_open(const char *path, struct store **store_r,
 			    const char **error_r);
 void store_close(struct store **sp);
@@ -79,7 +87,9 @@ int store_schema_version(void);
 
 enum store_change_what {
 	STORE_CHANGED_FOLDER = 1, /* items of folder id (add, change, delete,
-				     move in or out) */
+				     move in or out); account 0 = any folder
+				     of any account (the notification lost
+				     track: its connection was down) */
 	STORE_CHANGED_HIERARCHY,  /* the account's folder tree */
 	STORE_CHANGED_DEVICE,	  /* device row id: access, wipe, policy key,
 				     sync state dropped, removed */
@@ -948,6 +958,19 @@ enum store_error store_trace_list(struct store *s, struct arena *a,
 
 /* --- backup and restore (backup.c) --- */
 
+/* Copy every row of src into dst, an empty store of any backend (easctl
+ * migrate: an SQLite data directory into PostgreSQL), ids, sync states and
+ * cached answers as they are, so that devices go on with the keys they
+ * hold; then compare each table's row count. One snapshot of src, one
+ * transaction in dst: on failure dst stays empty. progress (may be NULL)
+ * hears each table with the rows copied. STORE_EXISTS when dst already
+ * holds accounts; *error_r (static) says what failed. Neither connection
+ * may have a transaction open. */
+typedef void store_copy_progress_fn(void *ctx, const char *table, int64_t rows);
+enum store_error store_copy(struct store *src, struct store *dst,
+			    store_copy_progress_fn *progress, void *ctx,
+			    const char **error_r);
+
 /* Write a consistent copy of the database (everything committed, the WAL
  * included) to path while other connections go on writing: one snapshot
  * through SQLite's online backup API, written to path.tmp, checked,
@@ -1084,6 +1107,10 @@ enum store_error store_search_requeue(struct store *s, int64_t account_id,
  * index. Only for the benchmark's reference run; call before any store is
  * opened. */
 void store_search_set_indexing(bool on);
+/* Whether this store searches mail (and the address list): SQLite's FTS5
+ * does; on PostgreSQL mail waits in the queue and searches answer
+ * STORE_INVALID (not implemented there yet). */
+bool store_search_available(struct store *s);
 
 /* --- the address list (gal.c) ---
  *

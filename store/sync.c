@@ -41,21 +41,21 @@ store_sync_get(struct store *s, struct arena *a, int64_t device_id,
 		"SELECT " STATE_COLS " FROM sync_states s "
 		"LEFT JOIN sync_responses r ON r.state_id = s.id "
 		"WHERE s.device_id = ?1 AND s.folder_id = ?2";
-	sqlite3_stmt *st = store_query(s, sql, "II", device_id, folder_id);
+	struct store_stmt *st = store_query(s, sql, "II", device_id, folder_id);
 	enum store_error e = store_row(s, st);
 
 	if (e == STORE_OK) {
 		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(st, 0);
-		r->device_id = sqlite3_column_int64(st, 1);
-		r->folder_id = sqlite3_column_int64(st, 2);
+		r->id = store_col_int64(st, 0);
+		r->device_id = store_col_int64(st, 1);
+		r->folder_id = store_col_int64(st, 2);
 		r->cur_key = store_col_text(a, st, 3);
 		r->prev_key = store_col_text(a, st, 4);
-		r->hwm = sqlite3_column_int64(st, 5);
-		r->filter_since = sqlite3_column_int64(st, 6);
-		r->backfill_after = sqlite3_column_int64(st, 7);
+		r->hwm = store_col_int64(st, 5);
+		r->filter_since = store_col_int64(st, 6);
+		r->backfill_after = store_col_int64(st, 7);
 		r->response = NULL;
-		r->response_len = (size_t)sqlite3_column_int64(st, 8);
+		r->response_len = (size_t)store_col_int64(st, 8);
 		r->options = store_col_blob(a, st, 9, &r->options_len);
 	}
 	store_done(st);
@@ -68,7 +68,7 @@ store_sync_response(struct store *s, struct arena *a,
 {
 	static const char sql[] =
 		"SELECT response FROM sync_responses WHERE state_id = ?1";
-	sqlite3_stmt *st = store_query(s, sql, "I", r->id);
+	struct store_stmt *st = store_query(s, sql, "I", r->id);
 	enum store_error e = store_row(s, st);
 
 	if (e == STORE_OK)
@@ -124,12 +124,15 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 		"WHERE id = ?9 RETURNING id";
 	static const char sql_synced[] =
 		"UPDATE sync_states SET synced = unixepoch() WHERE id = ?1";
+	static const char sql_synced_pg[] = "UPDATE sync_states SET synced = "
+					    "extract(epoch FROM now())::int8 "
+					    "WHERE id = ?1";
 	/* A response that was not loaded (NULL with a length) stays as
 	 * stored. */
 	bool keep = st->response == NULL && st->response_len > 0;
 	const char *sql = st->id == 0 ? sql_ins : sql_upd;
 	enum store_error e;
-	sqlite3_stmt *q;
+	struct store_stmt *q;
 	int64_t id = 0;
 	bool own;
 
@@ -149,10 +152,9 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 			st->options, st->options_len, st->id);
 	e = store_row(s, q);
 	if (e == STORE_OK) {
-		id = sqlite3_column_int64(q, 0);
+		id = store_col_int64(q, 0);
 		/* to the end of the statement, as always (result unused) */
-		while (sqlite3_step(q) == SQLITE_ROW)
-			;
+		store_rest(s, q);
 	}
 	store_done(q);
 	if (e == STORE_OK)
@@ -160,7 +162,8 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 	/* when it advanced, for easctl device list (schema 7; the testing
 	 * aids open older files) */
 	if (e == STORE_OK && s->schema >= 7)
-		e = store_execute(s, sql_synced, "I", id);
+		e = store_execute(s, STORE_SQL(s, sql_synced, sql_synced_pg),
+				  "I", id);
 	e = store_wend(s, own, e);
 	if (e == STORE_OK)
 		st->id = id;
@@ -213,7 +216,7 @@ store_sync_list(struct store *s, struct arena *a, int64_t device_id,
 		"ss.cur_key FROM sync_states ss "
 		"LEFT JOIN folders f ON f.id = ss.folder_id "
 		"WHERE ss.device_id = ?1 ORDER BY ss.folder_id";
-	sqlite3_stmt *st = store_query(s, sql, "I", device_id);
+	struct store_stmt *st = store_query(s, sql, "I", device_id);
 	struct store_sync_info *list = NULL;
 	size_t count = 0, cap = 0;
 	enum store_error e;
@@ -225,10 +228,10 @@ store_sync_list(struct store *s, struct arena *a, int64_t device_id,
 
 		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		i = &list[count++];
-		i->folder_id = sqlite3_column_int64(st, 0);
+		i->folder_id = store_col_int64(st, 0);
 		i->folder_name = store_col_text(a, st, 1);
-		i->folder_type = sqlite3_column_int(st, 2);
-		i->synced = sqlite3_column_int64(st, 3);
+		i->folder_type = store_col_int(st, 2);
+		i->synced = store_col_int64(st, 3);
 		i->key = store_col_text(a, st, 4);
 	}
 	store_done(st);
@@ -300,10 +303,10 @@ struct scan {
 };
 
 static bool
-in_window(const struct scan *sc, sqlite3_stmt *row)
+in_window(const struct scan *sc, struct store_stmt *row)
 {
-	int64_t date_end = sqlite3_column_int64(row, 7);
-	bool complete = sqlite3_column_int(row, 10) != 0;
+	int64_t date_end = store_col_int64(row, 7);
+	bool complete = store_col_int(row, 10) != 0;
 
 	if (sc->f->since != 0 && date_end < sc->f->since)
 		return false;
@@ -330,7 +333,7 @@ held(struct scan *sc, int64_t item_id, int64_t *modseq_r)
 /* Add a change from the current row; false (and *more) when the list is
  * full, in which case the row must not be consumed. */
 static bool
-emit(struct scan *sc, enum store_change_kind kind, sqlite3_stmt *row)
+emit(struct scan *sc, enum store_change_kind kind, struct store_stmt *row)
 {
 	struct store_sync_change *c;
 
@@ -386,16 +389,16 @@ walk_modseq(struct scan *sc)
 		"SELECT " STORE_ITEM_COLS " FROM items i WHERE "
 		"i.folder_id = ?1 AND i.modseq > ?2 ORDER BY i.modseq LIMIT ?3";
 	int64_t limit = walk_limit(sc), seen = 0;
-	sqlite3_stmt *row = store_query(sc->s, sql, "III", sc->st->folder_id,
-					sc->st->hwm, limit);
+	struct store_stmt *row = store_query(
+		sc->s, sql, "III", sc->st->folder_id, sc->st->hwm, limit);
 	enum store_error e = STORE_OK;
 	bool full = false;
 
 	while (store_next(sc->s, row, &e)) {
-		int64_t id = sqlite3_column_int64(row, 0);
-		int64_t modseq = sqlite3_column_int64(row, 15);
-		int64_t origin = sqlite3_column_int64(row, 16);
-		bool deleted = sqlite3_column_int(row, 17) != 0;
+		int64_t id = store_col_int64(row, 0);
+		int64_t modseq = store_col_int64(row, 15);
+		int64_t origin = store_col_int64(row, 16);
+		bool deleted = store_col_int(row, 17) != 0;
 		enum store_change_kind kind = 0;
 		int64_t held_modseq;
 		bool h;
@@ -442,7 +445,7 @@ walk_expired(struct scan *sc)
 	int64_t lo = st->filter_since > 0 ? st->filter_since : INT64_MIN;
 	enum store_error e = STORE_OK;
 	int64_t limit, seen = 0;
-	sqlite3_stmt *row;
+	struct store_stmt *row;
 	bool full = false;
 
 	if (f->since == st->filter_since)
@@ -464,8 +467,8 @@ walk_expired(struct scan *sc)
 	row = store_query(sc->s, sql, "IIIII", st->folder_id, lo, f->since,
 			  sc->hwm0, limit);
 	while (store_next(sc->s, row, &e)) {
-		int64_t id = sqlite3_column_int64(row, 0);
-		int64_t date_end = sqlite3_column_int64(row, 7);
+		int64_t id = store_col_int64(row, 0);
+		int64_t date_end = store_col_int64(row, 7);
 		int64_t held_modseq;
 
 		seen++;
@@ -502,7 +505,7 @@ walk_backfill(struct scan *sc)
 	struct store_sync_state *st = sc->st;
 	enum store_error e = STORE_OK;
 	int64_t limit, seen = 0;
-	sqlite3_stmt *row;
+	struct store_stmt *row;
 	bool full = false;
 
 	if (st->backfill_after < 0)
@@ -511,8 +514,8 @@ walk_backfill(struct scan *sc)
 	row = store_query(sc->s, sql, "III", st->folder_id, st->backfill_after,
 			  limit);
 	while (store_next(sc->s, row, &e)) {
-		int64_t id = sqlite3_column_int64(row, 0);
-		int64_t modseq = sqlite3_column_int64(row, 15);
+		int64_t id = store_col_int64(row, 0);
+		int64_t modseq = store_col_int64(row, 15);
 		int64_t held_modseq;
 
 		seen++;

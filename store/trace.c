@@ -58,7 +58,7 @@ store_trace_list(struct store *s, struct arena *a, struct store_trace **list_r,
 		"SELECT t.account_id, a.login, t.device_id, t.bodies, t.since "
 		"FROM debug_traces t JOIN accounts a ON a.id = t.account_id "
 		"ORDER BY a.login, t.device_id";
-	sqlite3_stmt *st = store_query(s, sql, "");
+	struct store_stmt *st = store_query(s, sql, "");
 	struct store_trace *list = NULL;
 	size_t count = 0, cap = 0;
 	enum store_error e;
@@ -70,13 +70,13 @@ store_trace_list(struct store *s, struct arena *a, struct store_trace **list_r,
 
 		list = arena_grow(a, list, count, &cap, sizeof(*list));
 		t = &list[count++];
-		t->account_id = sqlite3_column_int64(st, 0);
+		t->account_id = store_col_int64(st, 0);
 		t->login = store_col_text(a, st, 1);
 		t->device_id = store_col_text(a, st, 2);
 		if (t->device_id == NULL)
 			t->device_id = "";
-		t->bodies = sqlite3_column_int(st, 3) != 0;
-		t->since = sqlite3_column_int64(st, 4);
+		t->bodies = store_col_int(st, 3) != 0;
+		t->since = store_col_int64(st, 4);
 	}
 	store_done(st);
 	if (e != STORE_OK)

@@ -95,6 +95,8 @@ easctl_store(struct easctl *ctl)
 
 	if (ctl->store != NULL)
 		return ctl->store;
+	if (ctl->store_url != NULL)
+		goto open; /* no directory of ours */
 	/* A mistyped or forgotten --data must not become a new, empty data
 	 * directory: only "easctl init" makes one. */
 	r = datadir_check(ctl->data_dir, false, why, sizeof(why));
@@ -109,6 +111,7 @@ easctl_store(struct easctl *ctl)
 		return NULL;
 	}
 	say_data_dir(ctl->data_dir, "data directory");
+open:
 	e = store_open(ctl->db_path, &ctl->store, &err);
 	if (e != STORE_OK) {
 		die_msg("cannot open %s: %s", ctl->db_path,
@@ -1916,9 +1919,11 @@ cmd_init(struct easctl *ctl, struct arena *a, int argc, char **argv)
 /* --- main --- */
 
 static const char usage_main[] =
-	"usage: easctl [--data DIR] COMMAND ...\n"
+	"usage: easctl [--data DIR | --store URL] COMMAND ...\n"
 	"  --data DIR   data directory (default ./var; database DIR/easd.db);\n"
 	"               it must exist (see init) and be private (mode 0700)\n"
+	"  --store URL  the store in PostgreSQL (postgresql://...), as easd\n"
+	"               --store\n"
 	"  --version    print the version and exit\n"
 	"commands (each takes --help):\n"
 	"  init     [DIR]: create a data directory and its database\n"
@@ -1938,6 +1943,7 @@ static const char usage_main[] =
 	"  check    [FILE]: integrity check of the database or a backup\n"
 	"  debug    on, off, list: trace a device's requests in easd\n"
 	"  top      a live view of active devices and requests\n"
+	"  migrate  --to URL: copy the data directory into PostgreSQL\n"
 	"  wbxml    decode/encode WBXML\n"
 	"  deliver  deliver a message to a mailbox\n";
 
@@ -1961,6 +1967,7 @@ static const struct {
 	{"restore", NULL, easctl_restore}, {"check", NULL, easctl_check},
 	{"debug", NULL, easctl_debug},	   {"top", NULL, easctl_top},
 	{"share", NULL, easctl_share},	   {"member", NULL, easctl_member},
+	{"migrate", NULL, easctl_migrate},
 };
 
 int
@@ -1976,6 +1983,12 @@ main(int argc, char **argv)
 			i += 2;
 		} else if (strncmp(argv[i], "--data=", 7) == 0) {
 			ctl.data_dir = argv[i] + 7;
+			i++;
+		} else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
+			ctl.store_url = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--store=", 8) == 0) {
+			ctl.store_url = argv[i] + 8;
 			i++;
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("easctl %s\n", EASD_VERSION);
@@ -1994,7 +2007,15 @@ main(int argc, char **argv)
 		die_msg("empty --data");
 		return EX_USAGE;
 	}
-	ctl.db_path = xasprintf("%s/easd.db", ctl.data_dir);
+	if (ctl.store_url != NULL && !store_is_url(ctl.store_url)) {
+		die_msg("--store takes a postgresql:// URL, not '%s' (an "
+			"SQLite store is --data DIR)",
+			ctl.store_url);
+		return EX_USAGE;
+	}
+	ctl.db_path = ctl.store_url != NULL
+			      ? xstrdup(ctl.store_url)
+			      : xasprintf("%s/easd.db", ctl.data_dir);
 	/* What easctl creates (init, the database's files) is private
 	 * whatever the caller's umask. */
 	umask(077);

@@ -6,9 +6,10 @@
 #include "store.h"
 
 struct easctl {
-	const char *data_dir; /* --data, default ./var */
-	const char *db_path;  /* DIR/easd.db */
-	struct store *store;  /* opened by easctl_store(), else NULL */
+	const char *data_dir;  /* --data, default ./var */
+	const char *db_path;   /* DIR/easd.db, or store_url */
+	const char *store_url; /* --store postgresql://...; NULL = SQLite */
+	struct store *store;   /* opened by easctl_store(), else NULL */
 };
 
 /* Open DIR/easd.db on first use (saying on stderr which data directory it
@@ -43,6 +44,8 @@ int easctl_search(struct easctl *ctl, int argc, char **argv);
 int easctl_backup(struct easctl *ctl, int argc, char **argv);
 int easctl_restore(struct easctl *ctl, int argc, char **argv);
 int easctl_check(struct easctl *ctl, int argc, char **argv);
+/* easctl-migrate.c: "migrate --to URL". */
+int easctl_migrate(struct easctl *ctl, int argc, char **argv);
 /* easctl-debug.c: "debug on|off|list". */
 int easctl_debug(struct easctl *ctl, int argc, char **argv);
 /* easctl-top.c: "top": a live view of a running easd. */

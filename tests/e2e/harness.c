@@ -460,14 +460,20 @@ fail:
 	return NULL;
 }
 
+/* The store the server will use: --store URL among its arguments, else
+ * the database file in dir. */
 static struct easd_proc *
-proc_new(const char *dir)
+proc_new(const char *dir, const char *const *extra_args)
 {
 	struct easd_proc *p = xcalloc(1, sizeof(*p));
+	const char *url = NULL;
 
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+		if (strcmp(extra_args[i], "--store") == 0)
+			url = extra_args[i + 1];
 	p->stdout_fd = -1;
 	p->dir = xstrdup(dir);
-	p->db_path = xasprintf("%s/easd.db", dir);
+	p->db_path = url != NULL ? xstrdup(url) : xasprintf("%s/easd.db", dir);
 	p->log_path = xasprintf("%s/easd.log", dir);
 	return p;
 }
@@ -483,7 +489,7 @@ easd_start(const char *const *extra_args)
 		perror("harness: mkdtemp");
 		return NULL;
 	}
-	p = proc_new(tmpl);
+	p = proc_new(tmpl, extra_args);
 	if (create_accounts(p) < 0) {
 		harness_rmtree(p->dir);
 		proc_free(p);
@@ -498,7 +504,7 @@ easd_start_in(const char *dir, const char *const *extra_args)
 	struct easd_proc *p;
 
 	harness_install();
-	p = proc_new(dir);
+	p = proc_new(dir, extra_args);
 	if (create_accounts(p) < 0) {
 		proc_free(p);
 		return NULL;
@@ -515,10 +521,12 @@ easd_start_dir(const char *dir, const char *const *extra_args)
 	struct arena *a;
 
 	harness_install();
-	p = proc_new(dir);
+	p = proc_new(dir, extra_args);
 	/* Look the account ids up again for the caller (when there is a
 	 * database: opening would create it). */
-	s = access(p->db_path, F_OK) == 0 ? easd_store(p) : NULL;
+	s = access(p->db_path, F_OK) == 0 || store_is_url(p->db_path)
+		    ? easd_store(p)
+		    : NULL;
 	if (s != NULL) {
 		a = arena_new(1024);
 		if (store_account_get(s, a, HARNESS_ADA, &acc) == STORE_OK)

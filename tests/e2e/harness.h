@@ -22,7 +22,7 @@
 struct easd_proc {
 	pid_t pid;
 	char *dir;	/* the data directory (mkdtemp) */
-	char *db_path;	/* dir/easd.db */
+	char *db_path;	/* dir/easd.db, or the --store URL of extra_args */
 	char *log_path; /* dir/easd.log: the server's stderr */
 	char *url;	/* http://127.0.0.1:PORT */
 	int port;

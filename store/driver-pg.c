@@ -1,0 +1,877 @@
+/* The PostgreSQL driver (libpq): the same statements as SQLite, prepared
+ * on the server with their ?N placeholders rewritten to $N, rows read
+ * from a PGresult, SQLSTATEs mapped to enum store_error; and the
+ * PostgreSQL schema, migrated under an advisory lock so that several
+ * easd nodes starting together migrate once.
+ *
+ * Transactions. A write runs at READ COMMITTED; what keeps one account's
+ * changes in one total order is the row lock on the account's row that
+ * store_next_modseq takes (UPDATE accounts SET modseq = modseq + 1 ...
+ * RETURNING): a second writer of the account, on any node, waits there
+ * until the first commits and then reads the new value, so modseqs are
+ * handed out and committed in the same order and a reader never sees
+ * N + 1 before N. A sequence would hand out numbers without that
+ * ordering (a later number could commit first and a Sync that read past
+ * it would skip the earlier one). A read snapshot (several statements of
+ * one answer) is REPEATABLE READ so that its statements agree.
+ * Serialization failures and deadlocks (40001, 40P01) are STORE_BUSY: the
+ * caller's "retry" answer. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store-int.h"
+#include "util.h"
+#include "xalloc.h"
+
+#define PG_PARAMS_MAX 32
+
+struct pg_conn {
+	PGconn *pc;
+	unsigned generation; /* bumped at each reconnect: statements prepare
+				again */
+	int64_t changes;
+	unsigned next_name;
+};
+
+struct pg_param {
+	const char *value; /* NULL binds NULL */
+	int len;
+	int format; /* 0 text, 1 binary (blobs) */
+	char *copy; /* owned copy ('T'), or NULL */
+	char num[24];
+};
+
+struct pg_stmt {
+	struct store_stmt base;
+	struct store *s;
+	char name[24];
+	char *text; /* rewritten, maybe with RETURNING id */
+	int nparams;
+	unsigned prepared_gen; /* 0 = not prepared */
+	bool returning_id;
+	struct pg_param params[PG_PARAMS_MAX];
+	PGresult *res;
+	int row, nrows;
+	uint8_t *blob; /* the last decoded bytea (col_blob) */
+};
+
+static struct pg_conn *
+pg(struct store *s)
+{
+	return s->conn;
+}
+
+/* --- errors --- */
+
+static enum store_error
+pg_error(struct store *s, const PGresult *res, const char *what)
+{
+	const char *state =
+		res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res != NULL ? PQresultErrorMessage(res)
+				      : PQerrorMessage(pg(s)->pc);
+
+	if (state != NULL) {
+		if (strcmp(state, "23505") == 0)
+			return STORE_EXISTS;
+		if (strcmp(state, "23503") == 0)
+			return STORE_NOTFOUND;
+		/* contention: the request is answered "retry" */
+		if (strcmp(state, "40001") == 0 ||
+		    strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
+			return STORE_BUSY;
+		if (strcmp(state, "XX001") == 0 ||
+		    strcmp(state, "XX002") == 0) {
+			store_error_counted();
+			log_error("store: %s: %s", what, msg);
+			return STORE_CORRUPT;
+		}
+		/* the server going away (shutdown, crash): busy, and the
+		 * next statement reconnects */
+		if (strncmp(state, "57P", 3) == 0 ||
+		    strncmp(state, "08", 2) == 0) {
+			log_warn("store: %s: %s", what, msg);
+			return STORE_BUSY;
+		}
+	}
+	if (PQstatus(pg(s)->pc) == CONNECTION_BAD) {
+		log_warn("store: the database connection is lost: %s",
+			 PQerrorMessage(pg(s)->pc));
+		return STORE_BUSY;
+	}
+	store_error_counted();
+	log_error("store: %.80s: %s", what, msg);
+	return STORE_INTERNAL;
+}
+
+/* A connection that broke is opened again before the next statement; the
+ * server forgot its prepared statements. */
+static bool
+pg_ensure_conn(struct store *s)
+{
+	struct pg_conn *c = pg(s);
+
+	if (PQstatus(c->pc) == CONNECTION_OK)
+		return true;
+	PQreset(c->pc);
+	if (PQstatus(c->pc) != CONNECTION_OK)
+		return false;
+	c->generation++;
+	log_info("store: reconnected to the database");
+	return true;
+}
+
+/* --- statements --- */
+
+/* ?N to $N outside quoted text; the number of parameters. */
+static char *
+pg_rewrite(const char *sql, bool returning_id, int *nparams_r)
+{
+	size_t n = strlen(sql);
+	char *out = xmalloc(n + 32), *o = out;
+	char quote = 0;
+	int max = 0;
+
+	for (const char *p = sql; *p != '\0'; p++) {
+		if (quote != 0) {
+			if (*p == quote)
+				quote = 0;
+			*o++ = *p;
+			continue;
+		}
+		if (*p == '\'' || *p == '"') {
+			quote = *p;
+			*o++ = *p;
+			continue;
+		}
+		if (*p == '?' && p[1] >= '0' && p[1] <= '9') {
+			int v = 0;
+
+			*o++ = '$';
+			while (p[1] >= '0' && p[1] <= '9') {
+				v = v * 10 + (p[1] - '0');
+				*o++ = *++p;
+			}
+			if (v > max)
+				max = v;
+			continue;
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	if (returning_id)
+		strcpy(o, " RETURNING id");
+	*nparams_r = max;
+	return out;
+}
+
+static struct store_stmt *
+pg_prepare(struct store *s, const char *sql)
+{
+	struct pg_stmt *p = xcalloc(1, sizeof(*p));
+
+	/* prepared on the server at the first step, when it is known whether
+	 * it returns an id (store_insert) */
+	p->base.drv = &store_driver_pg;
+	p->base.sql = sql;
+	p->s = s;
+	snprintf(p->name, sizeof(p->name), "e%u", ++pg(s)->next_name);
+	return &p->base;
+}
+
+static void
+pg_clear(struct pg_stmt *p)
+{
+	PQclear(p->res);
+	p->res = NULL;
+	free(p->blob);
+	p->blob = NULL;
+}
+
+static void
+pg_finalize(struct store_stmt *st)
+{
+	struct pg_stmt *p = (struct pg_stmt *)st;
+
+	pg_clear(p);
+	for (int i = 0; i < PG_PARAMS_MAX; i++)
+		free(p->params[i].copy);
+	free(p->text);
+	free(p);
+}
+
+static struct pg_param *
+pg_param(struct store_stmt *st, int n)
+{
+	struct pg_stmt *p = (struct pg_stmt *)st;
+	struct pg_param *q;
+
+	if (n < 1 || n > PG_PARAMS_MAX)
+		eas_panic("store: parameter ?%d out of range: %.80s", n,
+			  st->sql);
+	/* binding starts the statement over, as SQLite's reset does */
+	pg_clear(p);
+	q = &p->params[n - 1];
+	free(q->copy);
+	q->copy = NULL;
+	q->format = 0;
+	q->len = 0;
+	return q;
+}
+
+static void
+pg_bind_int64(struct store_stmt *st, int n, int64_t v)
+{
+	struct pg_param *q = pg_param(st, n);
+
+	snprintf(q->num, sizeof(q->num), "%lld", (long long)v);
+	q->value = q->num;
+}
+
+static void
+pg_bind_text(struct store_stmt *st, int n, const char *t, bool copy)
+{
+	struct pg_param *q = pg_param(st, n);
+
+	if (t != NULL && copy)
+		t = q->copy = xstrdup(t);
+	q->value = t;
+}
+
+static void
+pg_bind_blob(struct store_stmt *st, int n, const void *data, size_t len)
+{
+	struct pg_param *q = pg_param(st, n);
+
+	q->value = data != NULL ? (const char *)data : NULL;
+	q->len = (int)len;
+	q->format = 1;
+}
+
+/* After a statement failed: whether it may run again on a new connection.
+ * Only when the connection broke while no transaction was open (the
+ * statement was a BEGIN or stood alone): nothing of it happened, and the
+ * request that sent it need not fail because the server restarted since
+ * the connection's last use. Inside a transaction the transaction is
+ * lost: STORE_BUSY, and the caller answers "retry". */
+static bool
+pg_retry(struct store *s, bool was_idle)
+{
+	if (!was_idle || PQstatus(pg(s)->pc) != CONNECTION_BAD)
+		return false;
+	return pg_ensure_conn(s);
+}
+
+static bool
+pg_idle(struct store *s)
+{
+	return PQstatus(pg(s)->pc) == CONNECTION_OK &&
+	       PQtransactionStatus(pg(s)->pc) == PQTRANS_IDLE;
+}
+
+static enum store_error pg_exec_once(struct store *s, struct pg_stmt *p);
+
+static enum store_error
+pg_exec_stmt(struct store *s, struct pg_stmt *p)
+{
+	bool was_idle = pg_idle(s);
+	enum store_error e = pg_exec_once(s, p);
+
+	if (e == STORE_BUSY && pg_retry(s, was_idle))
+		e = pg_exec_once(s, p);
+	return e;
+}
+
+static enum store_error
+pg_exec_once(struct store *s, struct pg_stmt *p)
+{
+	struct pg_conn *c = pg(s);
+	const char *values[PG_PARAMS_MAX];
+	int lengths[PG_PARAMS_MAX], formats[PG_PARAMS_MAX];
+	PGresult *res;
+	ExecStatusType status;
+
+	if (!pg_ensure_conn(s))
+		return pg_error(s, NULL, p->base.sql);
+	/* PostgreSQL answers COMMIT of a transaction in which a statement
+	 * failed with a silent ROLLBACK; SQLite would have committed the
+	 * rest. Never report that as committed. (A caller that goes on
+	 * after an expected error inside its transaction needs a savepoint
+	 * on PostgreSQL: see the README's list.) */
+	if (PQtransactionStatus(c->pc) == PQTRANS_INERROR &&
+	    strcmp(p->base.sql, "COMMIT") == 0) {
+		store_error_counted();
+		log_error("store: a statement of this transaction failed "
+			  "earlier: it is rolled back, not committed");
+		return STORE_INTERNAL;
+	}
+	if (p->text == NULL)
+		p->text = pg_rewrite(p->base.sql, p->returning_id, &p->nparams);
+	if (p->nparams > PG_PARAMS_MAX)
+		eas_panic("store: too many parameters: %.80s", p->base.sql);
+	if (p->prepared_gen != c->generation + 1) {
+		/* the parameters' types are the server's inference */
+		res = PQprepare(c->pc, p->name, p->text, p->nparams, NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			enum store_error e = pg_error(s, res, p->base.sql);
+
+			PQclear(res);
+			return e;
+		}
+		PQclear(res);
+		p->prepared_gen = c->generation + 1;
+	}
+	for (int i = 0; i < p->nparams; i++) {
+		values[i] = p->params[i].value;
+		lengths[i] = p->params[i].len;
+		formats[i] = p->params[i].format;
+	}
+	res = PQexecPrepared(c->pc, p->name, p->nparams, values, lengths,
+			     formats, 0);
+	status = PQresultStatus(res);
+	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+		enum store_error e = pg_error(s, res, p->base.sql);
+
+		PQclear(res);
+		return e;
+	}
+	c->changes = atoll(PQcmdTuples(res));
+	p->res = res;
+	p->row = -1;
+	p->nrows = PQntuples(res);
+	return STORE_OK;
+}
+
+static enum store_error
+pg_step(struct store *s, struct store_stmt *st, bool *row_r)
+{
+	struct pg_stmt *p = (struct pg_stmt *)st;
+	enum store_error e;
+
+	*row_r = false;
+	if (p->res == NULL && (e = pg_exec_stmt(s, p)) != STORE_OK)
+		return e;
+	free(p->blob);
+	p->blob = NULL;
+	if (p->row < p->nrows)
+		p->row++;
+	*row_r = p->row < p->nrows;
+	return STORE_OK;
+}
+
+static void
+pg_reset(struct store_stmt *st)
+{
+	pg_clear((struct pg_stmt *)st);
+}
+
+static int64_t
+pg_col_int64(struct store_stmt *st, int col)
+{
+	struct pg_stmt *p = (struct pg_stmt *)st;
+	const char *v;
+
+	if (p->res == NULL || p->row >= p->nrows ||
+	    PQgetisnull(p->res, p->row, col))
+		return 0;
+	v = PQgetvalue(p->res, p->row, col);
+	if (v[0] == 't')
+		return 1; /* a boolean */
+	return strtoll(v, NULL, 10);
+}
+
+static const char *
+pg_col_text(struct store_stmt *st, int col, size_t *len_r)
+{
+	struct pg_stmt *p = (struct pg_stmt *)st;
+
+	*len_r = 0;
+	if (p->res == NULL || p->row >= p->nrows ||
+	    PQgetisnull(p->res, p->row, col))
+		return NULL;
+	*len_r = (size_t)PQgetlength(p->res, p->row, col);
+	return PQgetvalue(p->res, p->row, col);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+#define PG_BYTEA_OID 17
+
+static const void *
+pg_col_blob(struct store_stmt *st, int col, size_t *len_r, bool *null_r)
+{
+	struct pg_stmt *p = (struct pg_stmt *)st;
+	const char *v;
+	size_t n, out = 0;
+
+	*len_r = 0;
+	*null_r = p->res == NULL || p->row >= p->nrows ||
+		  PQgetisnull(p->res, p->row, col);
+	if (*null_r)
+		return NULL;
+	v = PQgetvalue(p->res, p->row, col);
+	n = (size_t)PQgetlength(p->res, p->row, col);
+	if (PQftype(p->res, col) != PG_BYTEA_OID) {
+		*len_r = n;
+		return v; /* text read as a blob */
+	}
+	/* bytea in the hex output format (the default since 9.0) */
+	if (n < 2 || v[0] != '\\' || v[1] != 'x') {
+		log_error("store: a bytea column not in hex format");
+		return "";
+	}
+	free(p->blob);
+	p->blob = xmalloc((n - 2) / 2 + 1);
+	for (size_t i = 2; i + 1 < n; i += 2) {
+		int hi = hexval(v[i]), lo = hexval(v[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			break;
+		p->blob[out++] = (uint8_t)(hi << 4 | lo);
+	}
+	*len_r = out;
+	return p->blob;
+}
+
+static enum store_error
+pg_insert(struct store *s, struct store_stmt *st, int64_t *id_r)
+{
+	struct pg_stmt *p = (struct pg_stmt *)st;
+	enum store_error e;
+	bool row;
+
+	if (p->text != NULL && !p->returning_id) {
+		/* one SQL text is either store_insert's or not */
+		log_error("store: an INSERT prepared without RETURNING id: "
+			  "%.80s",
+			  st->sql);
+		return STORE_INTERNAL;
+	}
+	p->returning_id = true;
+	e = pg_step(s, st, &row);
+	if (e == STORE_OK && row)
+		*id_r = pg_col_int64(st, 0);
+	return e;
+}
+
+static int64_t
+pg_changes(struct store *s)
+{
+	return pg(s)->changes;
+}
+
+static enum store_error
+pg_exec_plain(struct store *s, const char *sql)
+{
+	PGresult *res;
+	enum store_error e = STORE_OK;
+	ExecStatusType status;
+
+	if (!pg_ensure_conn(s))
+		return pg_error(s, NULL, sql);
+	res = PQexec(pg(s)->pc, sql);
+	status = PQresultStatus(res);
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		e = pg_error(s, res, sql);
+	PQclear(res);
+	return e;
+}
+
+static enum store_error
+pg_exec(struct store *s, const char *sql)
+{
+	bool was_idle = pg_idle(s);
+	enum store_error e = pg_exec_plain(s, sql);
+
+	if (e == STORE_BUSY && pg_retry(s, was_idle))
+		e = pg_exec_plain(s, sql);
+	return e;
+}
+
+static bool
+pg_in_txn(struct store *s)
+{
+	PGTransactionStatusType t = PQtransactionStatus(pg(s)->pc);
+
+	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
+	       t == PQTRANS_ACTIVE;
+}
+
+static void
+pg_close(struct store *s)
+{
+	struct pg_conn *c = pg(s);
+
+	if (c == NULL)
+		return;
+	PQfinish(c->pc);
+	free(c);
+	s->conn = NULL;
+}
+
+const struct store_driver store_driver_pg = {
+	.name = "postgresql",
+	.prepare = pg_prepare,
+	.finalize = pg_finalize,
+	.bind_int64 = pg_bind_int64,
+	.bind_text = pg_bind_text,
+	.bind_blob = pg_bind_blob,
+	.step = pg_step,
+	.reset = pg_reset,
+	.col_int64 = pg_col_int64,
+	.col_text = pg_col_text,
+	.col_blob = pg_col_blob,
+	.insert = pg_insert,
+	.changes = pg_changes,
+	.exec = pg_exec,
+	.in_txn = pg_in_txn,
+	.close = pg_close,
+	.begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED",
+	.begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ",
+};
+
+/* --- the schema --- */
+
+/* PostgreSQL's own schema steps: step i takes easd_schema.version i to
+ * i + 1, in one transaction with the version. Step 0 is the whole of
+ * SQLite's schema 11 (store.c) without its FTS5 tables and triggers (mail
+ * search and the address list search are SQLite's for now). Integers are
+ * int8 as SQLite's are 64-bit; COLLATE NOCASE is an ICU collation that
+ * ignores case, so UNIQUE and = on logins, addresses and DeviceIds behave
+ * as on SQLite. */
+static const char *const pg_migrations[] = {
+	"CREATE COLLATION IF NOT EXISTS nocase (provider = icu,"
+	" locale = 'und-u-ks-level2', deterministic = false);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INT8 NOT NULL);"
+	"INSERT INTO meta VALUES ('policy_version', 1);"
+	"CREATE TABLE accounts ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" login TEXT COLLATE nocase NOT NULL UNIQUE,"
+	" email TEXT COLLATE nocase NOT NULL UNIQUE,"
+	" display_name TEXT NOT NULL DEFAULT '',"
+	" password TEXT NOT NULL,"
+	" enabled INT8 NOT NULL DEFAULT 1,"
+	" created INT8 NOT NULL,"
+	" modseq INT8 NOT NULL DEFAULT 0,"
+	" next_folder INT8 NOT NULL DEFAULT 1,"
+	" admin INT8 NOT NULL DEFAULT 0);"
+	"CREATE INDEX accounts_gal_name ON accounts(display_name COLLATE"
+	" nocase, email, id) WHERE enabled = 1;"
+	"CREATE INDEX accounts_disabled ON accounts(id) WHERE enabled = 0;"
+	"CREATE TABLE policies ("
+	" account_id INT8 NOT NULL,"
+	" key TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" PRIMARY KEY (account_id, key));"
+	"CREATE TABLE devices ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" account_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" device_id TEXT COLLATE nocase NOT NULL,"
+	" device_type TEXT NOT NULL DEFAULT '',"
+	" user_agent TEXT, model TEXT, imei TEXT, friendly_name TEXT,"
+	" os TEXT, os_language TEXT, phone_number TEXT, mobile_operator TEXT,"
+	" info_user_agent TEXT, protocol_version TEXT, last_command TEXT,"
+	" first_seen INT8 NOT NULL DEFAULT 0,"
+	" last_seen INT8 NOT NULL DEFAULT 0,"
+	" policy_key INT8 NOT NULL DEFAULT 0,"
+	" policy_key_temp INT8 NOT NULL DEFAULT 0,"
+	" policy_version INT8 NOT NULL DEFAULT 0,"
+	" access INT8 NOT NULL DEFAULT 0,"
+	" wipe INT8 NOT NULL DEFAULT 0,"
+	" UNIQUE (account_id, device_id));"
+	"CREATE TABLE device_events ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" device_id INT8 NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	" time INT8 NOT NULL, what TEXT NOT NULL, origin TEXT NOT NULL);"
+	"CREATE INDEX device_events_device ON device_events(device_id);"
+	"CREATE TABLE device_blobs ("
+	" device_id INT8 NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL, data BYTEA NOT NULL,"
+	" PRIMARY KEY (device_id, name));"
+	"CREATE TABLE folders ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" account_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" parent_id INT8 NOT NULL DEFAULT 0,"
+	" server_id TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" type INT8 NOT NULL,"
+	" builtin INT8 NOT NULL DEFAULT 0,"
+	" modseq INT8 NOT NULL,"
+	" created_modseq INT8 NOT NULL,"
+	" origin_device INT8 NOT NULL DEFAULT 0,"
+	" deleted INT8 NOT NULL DEFAULT 0,"
+	" UNIQUE (account_id, server_id));"
+	"CREATE INDEX folders_modseq ON folders(account_id, modseq);"
+	"CREATE INDEX folders_parent ON folders(parent_id);"
+	"CREATE UNIQUE INDEX folders_name ON folders"
+	" (account_id, parent_id, name COLLATE nocase) WHERE deleted = 0;"
+	"CREATE TABLE items ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" account_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" folder_id INT8 NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
+	" cls INT8 NOT NULL,"
+	" data BYTEA, extra BYTEA,"
+	" date INT8 NOT NULL DEFAULT 0,"
+	" date_end INT8 NOT NULL DEFAULT 0,"
+	" read INT8 NOT NULL DEFAULT 0,"
+	" flag_status INT8 NOT NULL DEFAULT 0,"
+	" complete INT8 NOT NULL DEFAULT 0,"
+	" size INT8 NOT NULL DEFAULT 0,"
+	" subject TEXT, message_id TEXT, uid TEXT,"
+	" modseq INT8 NOT NULL,"
+	" origin_device INT8 NOT NULL DEFAULT 0,"
+	" deleted INT8 NOT NULL DEFAULT 0);"
+	"CREATE INDEX items_folder ON items(folder_id);"
+	"CREATE INDEX items_folder_modseq ON items(folder_id, modseq);"
+	"CREATE INDEX items_folder_date_end ON items(folder_id, date_end);"
+	"CREATE INDEX items_tombstones ON items(deleted) WHERE deleted = 1;"
+	"CREATE INDEX items_uid ON items(account_id, uid)"
+	" WHERE uid IS NOT NULL AND deleted = 0;"
+	"CREATE INDEX items_mail_date ON items(account_id, date)"
+	" WHERE cls = 1 AND deleted = 0;"
+	"CREATE TABLE sync_states ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" device_id INT8 NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+	" folder_id INT8 NOT NULL,"
+	" cur_key TEXT, prev_key TEXT,"
+	" hwm INT8 NOT NULL DEFAULT 0,"
+	" filter_since INT8 NOT NULL DEFAULT 0,"
+	" backfill_after INT8 NOT NULL DEFAULT -1,"
+	" options BYTEA,"
+	" synced INT8 NOT NULL DEFAULT 0,"
+	" UNIQUE (device_id, folder_id));"
+	"CREATE TABLE sync_responses ("
+	" state_id INT8 PRIMARY KEY REFERENCES sync_states(id)"
+	"  ON DELETE CASCADE,"
+	" response BYTEA NOT NULL);"
+	"CREATE TABLE device_items ("
+	" state_id INT8 NOT NULL REFERENCES sync_states(id) ON DELETE CASCADE,"
+	" item_id INT8 NOT NULL,"
+	" modseq INT8 NOT NULL,"
+	" PRIMARY KEY (state_id, item_id));"
+	"CREATE INDEX device_items_item ON device_items(item_id);"
+	"CREATE TABLE aliases ("
+	" address TEXT COLLATE nocase PRIMARY KEY,"
+	" account_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE);"
+	"CREATE INDEX aliases_account ON aliases(account_id);"
+	"CREATE TABLE submissions ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" account_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" client_id TEXT,"
+	" time INT8 NOT NULL,"
+	" recipients INT8 NOT NULL);"
+	"CREATE UNIQUE INDEX submissions_client ON submissions"
+	" (account_id, client_id) WHERE client_id IS NOT NULL;"
+	"CREATE INDEX submissions_time ON submissions(account_id, time);"
+	"CREATE TABLE outbound_messages ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" account_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" envelope_from TEXT NOT NULL,"
+	" message_ident TEXT NOT NULL,"
+	" data BYTEA NOT NULL,"
+	" created INT8 NOT NULL,"
+	" expires INT8 NOT NULL);"
+	"CREATE TABLE outbound_rcpts ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" message_id INT8 NOT NULL REFERENCES outbound_messages(id)"
+	"  ON DELETE CASCADE,"
+	" rcpt TEXT NOT NULL,"
+	" next_attempt INT8 NOT NULL,"
+	" attempts INT8 NOT NULL DEFAULT 0,"
+	" last_reply TEXT);"
+	"CREATE INDEX outbound_due ON outbound_rcpts(next_attempt);"
+	"CREATE INDEX outbound_rcpts_message ON outbound_rcpts(message_id);"
+	"CREATE TABLE oof ("
+	" account_id INT8 PRIMARY KEY REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" state INT8 NOT NULL,"
+	" start_time INT8 NOT NULL,"
+	" end_time INT8 NOT NULL,"
+	" internal_on INT8 NOT NULL, internal_text TEXT,"
+	" internal_html INT8 NOT NULL,"
+	" known_on INT8 NOT NULL, known_text TEXT,"
+	" known_html INT8 NOT NULL,"
+	" external_on INT8 NOT NULL, external_text TEXT,"
+	" external_html INT8 NOT NULL,"
+	" changed INT8 NOT NULL);"
+	"CREATE TABLE oof_replies ("
+	" account_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" sender TEXT COLLATE nocase NOT NULL,"
+	" time INT8 NOT NULL,"
+	" PRIMARY KEY (account_id, sender));"
+	"CREATE TABLE search_pending (item_id INT8 PRIMARY KEY);"
+	"CREATE TABLE account_props ("
+	" account_id INT8 PRIMARY KEY REFERENCES accounts(id)"
+	"  ON DELETE CASCADE,"
+	" first_name TEXT, last_name TEXT, phone TEXT, mobile TEXT,"
+	" home_phone TEXT, office TEXT, title TEXT, company TEXT,"
+	" department TEXT, photo BYTEA);"
+	"CREATE TABLE gal_entries ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" uid TEXT UNIQUE,"
+	" display_name TEXT NOT NULL DEFAULT '',"
+	" first_name TEXT, last_name TEXT, email TEXT COLLATE nocase,"
+	" alias TEXT, phone TEXT, mobile TEXT, home_phone TEXT, office TEXT,"
+	" title TEXT, company TEXT, department TEXT, photo BYTEA);"
+	"CREATE INDEX gal_entries_email ON gal_entries(email);"
+	"CREATE TABLE debug_traces ("
+	" account_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" device_id TEXT COLLATE nocase NOT NULL,"
+	" bodies INT8 NOT NULL,"
+	" since INT8 NOT NULL,"
+	" PRIMARY KEY (account_id, device_id));"
+	"CREATE TABLE web_sessions ("
+	" key TEXT PRIMARY KEY,"
+	" account_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"
+	" csrf TEXT NOT NULL,"
+	" created INT8 NOT NULL,"
+	" last_used INT8 NOT NULL);"
+	"CREATE INDEX web_sessions_account ON web_sessions(account_id);",
+	/* 1 -> 2: sharing, as SQLite's 11 -> 12 (store.c, share.c) */
+	"ALTER TABLE accounts ADD COLUMN shared INT8 NOT NULL DEFAULT 0;"
+	"CREATE TABLE shares ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" owner_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" folder_id INT8 NOT NULL DEFAULT 0,"
+	" grantee_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" rights INT8 NOT NULL DEFAULT 0,"
+	" send INT8 NOT NULL DEFAULT 0,"
+	" UNIQUE (owner_id, folder_id, grantee_id));"
+	"CREATE INDEX shares_grantee ON shares(grantee_id, owner_id);"
+	"CREATE TABLE share_folders ("
+	" id INT8 GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+	" grantee_id INT8 NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	" owner_id INT8 NOT NULL,"
+	" folder_id INT8 NOT NULL,"
+	" server_id TEXT NOT NULL,"
+	" parent_sid TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" type INT8 NOT NULL,"
+	" rights INT8 NOT NULL,"
+	" modseq INT8 NOT NULL,"
+	" created_modseq INT8 NOT NULL,"
+	" deleted INT8 NOT NULL DEFAULT 0,"
+	" UNIQUE (grantee_id, server_id));"
+	"CREATE INDEX share_folders_access ON share_folders(grantee_id,"
+	" folder_id) WHERE deleted = 0;"
+	"CREATE INDEX share_folders_folder ON share_folders(folder_id)"
+	" WHERE deleted = 0;"
+	"CREATE INDEX share_folders_modseq ON share_folders(grantee_id,"
+	" modseq);",
+};
+
+/* Any constant will do, as long as every node uses the same. */
+#define PG_MIGRATION_LOCK "7308201911"
+
+static enum store_error
+pg_migrate(struct store *s, const char **error_r)
+{
+	static const char sql_version[] =
+		"SELECT version FROM easd_schema LIMIT 1";
+	int target = (int)N_ELEMENTS(pg_migrations), version = 0;
+	struct store_stmt *st;
+	enum store_error e;
+	char sql[80];
+	bool row;
+
+	/* Several nodes starting together: the first migrates, the others
+	 * wait here and then find the new version. */
+	e = pg_exec(s, "SELECT pg_advisory_lock(" PG_MIGRATION_LOCK ")");
+	if (e != STORE_OK) {
+		*error_r = "cannot lock the database for migration";
+		return e;
+	}
+	e = pg_exec(s, "BEGIN;"
+		       "CREATE TABLE IF NOT EXISTS easd_schema"
+		       " (version INT8 NOT NULL);");
+	if (e != STORE_OK) {
+		*error_r = "cannot read the schema version";
+		goto out;
+	}
+	st = pg_prepare(s, sql_version);
+	e = pg_step(s, st, &row);
+	if (e == STORE_OK && row)
+		version = (int)pg_col_int64(st, 0);
+	pg_finalize(st);
+	if (e != STORE_OK) {
+		*error_r = "cannot read the schema version";
+		goto out;
+	}
+	if (version > target) {
+		*error_r = "database written by a newer easd";
+		e = STORE_INVALID;
+		goto out;
+	}
+	for (int v = version; v < target && e == STORE_OK; v++)
+		e = pg_exec(s, pg_migrations[v]);
+	if (e != STORE_OK) {
+		*error_r = "schema migration failed";
+		goto out;
+	}
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM easd_schema; INSERT INTO easd_schema VALUES (%d)",
+		 target);
+	if (version < target && (e = pg_exec(s, sql)) != STORE_OK) {
+		*error_r = "cannot write the schema version";
+		goto out;
+	}
+	e = pg_exec(s, "COMMIT");
+	if (e != STORE_OK)
+		*error_r = "cannot commit the schema migration";
+	else if (version > 0 && version < target)
+		log_info("store: PostgreSQL schema upgraded from %d to %d",
+			 version, target);
+out:
+	if (e != STORE_OK)
+		(void)pg_exec(s, "ROLLBACK");
+	(void)pg_exec(s, "SELECT pg_advisory_unlock(" PG_MIGRATION_LOCK ")");
+	return e;
+}
+
+bool
+store_is_url(const char *path)
+{
+	return path != NULL && (strncmp(path, "postgresql://", 13) == 0 ||
+				strncmp(path, "postgres://", 11) == 0);
+}
+
+static void
+pg_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+enum store_error
+store_pg_open(struct store *s, const char *url, const char **error_r)
+{
+	struct pg_conn *c = xcalloc(1, sizeof(*c));
+
+	s->drv = &store_driver_pg;
+	s->conn = c;
+	c->pc = PQconnectdb(url);
+	if (PQstatus(c->pc) != CONNECTION_OK) {
+		log_error("store: cannot connect to the database: %s",
+			  PQerrorMessage(c->pc));
+		*error_r = "cannot connect to the PostgreSQL database";
+		return STORE_BUSY;
+	}
+	/* warnings of the server (a NOTICE per CREATE ... IF NOT EXISTS)
+	 * are not the log's business */
+	PQsetNoticeProcessor(c->pc, pg_notice, NULL);
+	return pg_migrate(s, error_r);
+}
