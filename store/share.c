@@ -860,7 +860,7 @@ store_account_set_shared(struct store *s, int64_t id, bool shared)
 {
 	/* "!" is no yescrypt hash: no password matches it */
 	static const char sql[] =
-		"UPDATE accounts SET shared = ?2, password = CASE WHEN ?2 <> 0 "
+		"UPDATE accounts SET shared = ?2, password = CASE WHEN ?3 <> 0 "
 		"THEN '!' ELSE password END WHERE id = ?1";
 	enum store_error e;
 	bool own;
@@ -868,7 +868,9 @@ store_account_set_shared(struct store *s, int64_t id, bool shared)
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	e = store_execute(s, sql, "Ii", id, shared ? 1 : 0);
+	/* the flag twice: PostgreSQL deduces one type per parameter, and
+	 * the column and the comparison want two */
+	e = store_execute(s, sql, "Iii", id, shared ? 1 : 0, shared ? 1 : 0);
 	if (e == STORE_OK && store_changes(s) == 0)
 		e = STORE_NOTFOUND;
 	if (e == STORE_OK)
