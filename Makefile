@@ -87,7 +87,7 @@ UNIT_BINS := $(patsubst tests/%.c,$(OUT)/%,$(UNIT_SRC))
 E2E_BINS := $(patsubst tests/e2e/%.c,$(OUT)/e2e-%,$(E2E_SRC))
 BENCH_BINS := $(patsubst bench/%.c,$(OUT)/%,$(BENCH_SRC))
 
-.PHONY: all deps run test test-build test-run bench fuzz fuzz-build fuzz-ci format \
+.PHONY: all deps deploy-deps run test test-build test-run bench fuzz fuzz-build fuzz-ci format \
 	format-check clean install deb package-test deploy-test
 .DEFAULT_GOAL := all
 
@@ -269,8 +269,12 @@ deb:
 package-test:
 	@sh tests/package-test.sh
 
-deploy-test: deps
+# the deployment's own services (nginx, Postfix, fail2ban), for
+# deploy-test and for the PostgreSQL test's balancer; not part of deps
+deploy-deps:
 	@sh tools/deps.sh $(DEPLOY_PKGS)
+
+deploy-test: deps deploy-deps
 	@$(MAKE) --no-print-directory $(BINS)
 	@sh tests/deploy-test.sh $(OUT)
 
