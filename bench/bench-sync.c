@@ -1,7 +1,11 @@
 /* Sync benchmark (issue 5): initial sync of 10,000 contacts over loopback
  * with WindowSize 100 and 512 (wall time, requests, server CPU), and the
  * rate of no-change Syncs from 4 keep-alive clients on a 10,000-item and a
- * 10-item folder (the no-change cost must not depend on folder size). */
+ * 10-item folder (the no-change cost must not depend on folder size).
+ * Where PostgreSQL is installed, the initial sync at 512 and the no-change
+ * rate of the big folder again on a PostgreSQL store of the benchmark's
+ * own (tests/pgtest.c), and their ratios to SQLite's in the same run
+ * (issue 20: initial sync within 2x, no-change rate at least 0.5x). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 #include "conv.h"
 #include "harness.h"
 #include "measure.h"
+#include "pgtest.h"
 #include "util.h"
 
 #define CONTACTS 10000
@@ -20,6 +25,8 @@
 #define RATE_SECONDS 3
 
 static struct easd_proc *srv;
+/* before every figure's name: "" on SQLite, "pg_" on PostgreSQL */
+static const char *tag = "";
 
 /* Items straight into the store: the benchmark measures Sync, not the
  * Adds. */
@@ -138,7 +145,7 @@ full_sync(struct eas_client *c, struct arena *a, const char *cid,
 	return key;
 }
 
-static void
+static double
 initial_sync(const char *cid, unsigned window)
 {
 	struct eas_client *c;
@@ -161,18 +168,21 @@ initial_sync(const char *cid, unsigned window)
 	}
 	t = measure_now() - t0;
 	cpu = measure_cpu(srv->pid) - cpu0;
-	printf("bench-sync: initial_%u_contacts_window_%u %.3f s "
+	printf("bench-sync: %sinitial_%u_contacts_window_%u %.3f s "
 	       "(target %s)\n",
-	       CONTACTS, window, t, window == 512 ? "< 0.5" : "-");
-	printf("bench-sync: initial_window_%u_requests %u requests "
+	       tag, CONTACTS, window, t,
+	       window == 512 && tag[0] == '\0' ? "< 0.5" : "-");
+	printf("bench-sync: %sinitial_window_%u_requests %u requests "
 	       "(target -)\n",
-	       window, requests);
-	printf("bench-sync: initial_window_%u_items %zu items (target %u)\n",
-	       window, items, CONTACTS);
-	printf("bench-sync: initial_window_%u_server_cpu %.3f s (target -)\n",
-	       window, cpu);
+	       tag, window, requests);
+	printf("bench-sync: %sinitial_window_%u_items %zu items (target %u)\n",
+	       tag, window, items, CONTACTS);
+	printf("bench-sync: %sinitial_window_%u_server_cpu %.3f s (target "
+	       "-)\n",
+	       tag, window, cpu);
 	eas_client_free(&c);
 	arena_free(&a);
+	return t;
 }
 
 struct worker {
@@ -228,8 +238,8 @@ out:
 	return NULL;
 }
 
-static void
-no_change_rate(const char *cid, const char *tag, size_t folder_items)
+static double
+no_change_rate(const char *cid, const char *dev_tag, size_t folder_items)
 {
 	struct worker w[CLIENTS];
 	volatile bool stop = false;
@@ -241,7 +251,7 @@ no_change_rate(const char *cid, const char *tag, size_t folder_items)
 	for (unsigned i = 0; i < CLIENTS; i++) {
 		w[i].cid = cid;
 		w[i].index = i;
-		w[i].tag = tag;
+		w[i].tag = dev_tag;
 		w[i].stop = &stop;
 		pthread_create(&w[i].thread, NULL, worker_run, &w[i]);
 	}
@@ -273,18 +283,20 @@ no_change_rate(const char *cid, const char *tag, size_t folder_items)
 	}
 	if (failed)
 		fprintf(stderr, "bench-sync: a no-change client failed\n");
-	printf("bench-sync: no_change_syncs_%zu_items %.0f req/s "
-	       "(target >= 20000)\n",
-	       folder_items, (double)total / t);
-	printf("bench-sync: no_change_server_cpu_%zu_items %.1f us/req "
+	printf("bench-sync: %sno_change_syncs_%zu_items %.0f req/s "
+	       "(target %s)\n",
+	       tag, folder_items, (double)total / t,
+	       tag[0] == '\0' ? ">= 20000" : "-");
+	printf("bench-sync: %sno_change_server_cpu_%zu_items %.1f us/req "
 	       "(target -)\n",
-	       folder_items, total > 0 ? cpu * 1e6 / (double)total : 0.0);
+	       tag, folder_items, total > 0 ? cpu * 1e6 / (double)total : 0.0);
+	return failed ? 0 : (double)total / t;
 }
 
 /* The same no-change Sync from wrk (a lighter load generator than four
  * libcurl clients on the same two cores): median of three runs. */
 static void
-no_change_rate_wrk(const char *cid, const char *tag, size_t folder_items)
+no_change_rate_wrk(const char *cid, const char *dev_tag, size_t folder_items)
 {
 	struct arena *a = arena_new(1 << 20);
 	struct eas_client *c;
@@ -296,7 +308,7 @@ no_change_rate_wrk(const char *cid, const char *tag, size_t folder_items)
 	const char *key;
 	struct buf body;
 
-	snprintf(dev, sizeof(dev), "benchwrk%s", tag);
+	snprintf(dev, sizeof(dev), "benchwrk%s", dev_tag);
 	c = harness_client(srv, HARNESS_ADA, dev);
 	if (c == NULL ||
 	    (key = full_sync(c, a, cid, 512, &requests, &items)) == NULL) {
@@ -327,28 +339,30 @@ no_change_rate_wrk(const char *cid, const char *tag, size_t folder_items)
 	arena_free(&a);
 }
 
-int
-main(void)
+/* A server on store_url (NULL: its own SQLite file) with the data set
+ * loaded, or NULL. The folders' ServerIds into the arena. */
+static struct easd_proc *
+start_loaded(struct arena *a, const char *store_url, const char **contacts_r,
+	     const char **notes_r)
 {
-	struct arena *a = arena_new(4096);
-	struct store *s;
-	struct store_folder contacts, notes;
 	/* debug logging (the harness default) would dominate the figures */
-	static const char *const args[] = {"--log-level", "warn", NULL};
+	const char *args[] = {"--log-level", "warn", NULL, NULL, NULL};
+	struct store_folder contacts, notes;
+	struct store *s;
 
-	/* the release server unless told otherwise */
-	setenv("EASD_BIN",
-	       getenv("EASD_BIN") != NULL ? getenv("EASD_BIN") : "build/easd",
-	       1);
+	if (store_url != NULL) {
+		args[2] = "--store";
+		args[3] = store_url;
+	}
 	srv = easd_start(args);
 	if (srv == NULL)
-		return 1;
+		return NULL;
 	if (load_items(EAS_FOLDER_CONTACTS, STORE_CLASS_CONTACTS, CONTACTS) <
 		    0 ||
 	    load_items(EAS_FOLDER_NOTES, STORE_CLASS_NOTES, NOTES) < 0) {
 		fprintf(stderr, "bench-sync: cannot load items\n");
 		easd_stop(&srv);
-		return 1;
+		return NULL;
 	}
 	s = easd_store(srv);
 	if (s == NULL ||
@@ -356,21 +370,59 @@ main(void)
 				     &contacts) != STORE_OK ||
 	    store_folder_get_by_type(s, a, srv->ada_id, EAS_FOLDER_NOTES,
 				     &notes) != STORE_OK) {
+		store_close(&s);
 		easd_stop(&srv);
-		return 1;
+		return NULL;
 	}
 	store_close(&s);
+	*contacts_r = contacts.server_id;
+	*notes_r = notes.server_id;
+	return srv;
+}
 
-	initial_sync(contacts.server_id, 100);
-	initial_sync(contacts.server_id, 512);
-	no_change_rate(contacts.server_id, "big", CONTACTS);
-	no_change_rate(notes.server_id, "small", NOTES);
+int
+main(void)
+{
+	struct arena *a = arena_new(4096);
+	const char *contacts, *notes, *url, *why = NULL;
+	double lite_init, lite_rate, pg_init, pg_rate;
+
+	/* the release server unless told otherwise */
+	setenv("EASD_BIN",
+	       getenv("EASD_BIN") != NULL ? getenv("EASD_BIN") : "build/easd",
+	       1);
+	if (start_loaded(a, NULL, &contacts, &notes) == NULL)
+		return 1;
+	initial_sync(contacts, 100);
+	lite_init = initial_sync(contacts, 512);
+	lite_rate = no_change_rate(contacts, "big", CONTACTS);
+	no_change_rate(notes, "small", NOTES);
 	if (system("command -v wrk >/dev/null 2>&1") == 0) {
-		no_change_rate_wrk(contacts.server_id, "big", CONTACTS);
-		no_change_rate_wrk(notes.server_id, "small", NOTES);
+		no_change_rate_wrk(contacts, "big", CONTACTS);
+		no_change_rate_wrk(notes, "small", NOTES);
 	}
-
 	easd_stop(&srv);
+
+	url = pgtest_start("easd_bench_sync", &why);
+	if (url == NULL) {
+		fprintf(stderr, "bench-sync: no PostgreSQL run: %s\n",
+			why != NULL ? why : "it did not start");
+		arena_free(&a);
+		return 0;
+	}
+	tag = "pg_";
+	if (start_loaded(a, url, &contacts, &notes) == NULL)
+		return 1;
+	pg_init = initial_sync(contacts, 512);
+	pg_rate = no_change_rate(contacts, "pgbig", CONTACTS);
+	easd_stop(&srv);
+	printf("bench-sync: pg_initial_512_vs_sqlite %.1f times (target <= "
+	       "2)\n",
+	       lite_init > 0 ? pg_init / lite_init : 0.0);
+	printf("bench-sync: pg_no_change_vs_sqlite %.2f of sqlite's (target "
+	       ">= 0.5)\n",
+	       lite_rate > 0 ? pg_rate / lite_rate : 0.0);
+	pgtest_stop();
 	arena_free(&a);
 	return 0;
 }
