@@ -396,18 +396,6 @@ pg_col_text(struct store_stmt *st, int col, size_t *len_r)
 	return PQgetvalue(p->res, p->row, col);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 #define PG_BYTEA_OID 17
 
 static const void *
@@ -436,7 +424,7 @@ pg_col_blob(struct store_stmt *st, int col, size_t *len_r, bool *null_r)
 	free(p->blob);
 	p->blob = xmalloc((n - 2) / 2 + 1);
 	for (size_t i = 2; i + 1 < n; i += 2) {
-		int hi = hexval(v[i]), lo = hexval(v[i + 1]);
+		int hi = str_hex_val(v[i]), lo = str_hex_val(v[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			break;

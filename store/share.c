@@ -498,32 +498,6 @@ out:
 	return e;
 }
 
-static enum store_error
-grantees_of_owner(struct store *s, struct arena *a, int64_t owner_id,
-		  int64_t **ids_r, size_t *count_r)
-{
-	/* and the members of the groups it grants something */
-	static const char sql[] =
-		"SELECT grantee_id FROM shares WHERE owner_id = ?1 UNION "
-		"SELECT m.grantee_id FROM shares sh JOIN accounts g ON g.id = "
-		"sh.grantee_id AND g.shared = 1 JOIN shares m ON m.owner_id = "
-		"sh.grantee_id AND m.folder_id = 0 AND m.rights = 3 "
-		"WHERE sh.owner_id = ?1";
-	struct store_stmt *st = store_query(s, sql, "I", owner_id);
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
-	enum store_error e;
-
-	while (store_next(s, st, &e)) {
-		ids = arena_grow(a, ids, n, &cap, sizeof(*ids));
-		ids[n++] = store_col_int64(st, 0);
-	}
-	store_done(st);
-	*ids_r = ids;
-	*count_r = e == STORE_OK ? n : 0;
-	return e;
-}
-
 /* The ids a query of one int64 argument returns, in a. */
 static enum store_error
 ids_of(struct store *s, struct arena *a, const char *sql, int64_t arg,
@@ -542,6 +516,21 @@ ids_of(struct store *s, struct arena *a, const char *sql, int64_t arg,
 	*ids_r = ids;
 	*count_r = e == STORE_OK ? n : 0;
 	return e;
+}
+
+static enum store_error
+grantees_of_owner(struct store *s, struct arena *a, int64_t owner_id,
+		  int64_t **ids_r, size_t *count_r)
+{
+	/* and the members of the groups it grants something */
+	static const char sql[] =
+		"SELECT grantee_id FROM shares WHERE owner_id = ?1 UNION "
+		"SELECT m.grantee_id FROM shares sh JOIN accounts g ON g.id = "
+		"sh.grantee_id AND g.shared = 1 JOIN shares m ON m.owner_id = "
+		"sh.grantee_id AND m.folder_id = 0 AND m.rights = 3 "
+		"WHERE sh.owner_id = ?1";
+
+	return ids_of(s, a, sql, owner_id, ids_r, count_r);
 }
 
 /* A shared mailbox is also a group: a grant to it is a grant to each of
