@@ -64,25 +64,23 @@ static enum store_error
 folder_of_account(struct store *s, struct arena *a, int64_t *account_id,
 		  int64_t folder_id, const char **sid_r, int *type_r)
 {
-	static const char sql[] =
-		"SELECT server_id, type FROM folders WHERE id = ?1 AND "
-		"account_id = ?2 AND deleted = 0";
-	struct store_stmt *st;
-	enum store_error e;
-
-	e = store_share_folder_access(s, account_id, folder_id,
-				      STORE_RIGHT_WRITE);
-	if (e != STORE_OK)
-		return e;
-	st = store_query(s, sql, "II", folder_id, *account_id);
-	e = store_row(s, st);
+	static const char sql[] = "SELECT server_id, type, account_id FROM "
+				  "folders WHERE id = ?1 AND deleted = 0";
+	struct store_stmt *st = store_query(s, sql, "I", folder_id);
+	enum store_error e = store_row(s, st);
+	int64_t owner = 0;
 
 	if (e == STORE_OK) {
 		*sid_r = store_col_text(a, st, 0);
 		*type_r = store_col_int(st, 1);
+		owner = store_col_int64(st, 2);
 	}
 	store_done(st);
-	return e;
+	if (e != STORE_OK)
+		return e;
+	/* one row read for both: whose folder, and what it is */
+	return store_share_right(s, *account_id, owner, folder_id,
+				 STORE_RIGHT_WRITE, account_id);
 }
 
 static enum store_error

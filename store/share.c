@@ -133,10 +133,9 @@ store_share_folder_get_by_id(struct store *s, struct arena *a,
 			r);
 }
 
-/* The right account_id holds on the folder of owner_id (owner: its own). */
-static enum store_error
-right_on(struct store *s, int64_t account_id, int64_t owner_id,
-	 int64_t folder_id, int need, int64_t *account_r)
+enum store_error
+store_share_right(struct store *s, int64_t account_id, int64_t owner_id,
+		  int64_t folder_id, int need, int64_t *account_r)
 {
 	static const char sql[] =
 		"SELECT rights FROM share_folders WHERE grantee_id = ?1 AND "
@@ -171,7 +170,8 @@ store_share_folder_access(struct store *s, int64_t *account_id,
 	e = store_fetch_int64(s, &owner, sql, "I", folder_id);
 	if (e != STORE_OK)
 		return e;
-	return right_on(s, *account_id, owner, folder_id, need, account_id);
+	return store_share_right(s, *account_id, owner, folder_id, need,
+				 account_id);
 }
 
 enum store_error
@@ -191,7 +191,8 @@ store_share_item_access(struct store *s, int64_t *account_id, int64_t item_id,
 	store_done(st);
 	if (e != STORE_OK)
 		return e;
-	return right_on(s, *account_id, owner, folder, need, account_id);
+	return store_share_right(s, *account_id, owner, folder, need,
+				 account_id);
 }
 
 /* --- the grantee's view --- */
@@ -588,25 +589,13 @@ store_share_before_commit(struct store *s)
 		if (c.what == STORE_CHANGED_FOLDER && c.id > 0) {
 			struct store_stmt *st = store_query(s, sql_folder, "II",
 							    c.id, c.account_id);
-			int64_t ids[64];
-			size_t k = 0;
 
-			/* a page at a time: store_touch may grow the list
-			 * being read from, not the statement */
-			while (store_next(s, st, &e)) {
-				ids[k++] = store_col_int64(st, 0);
-				if (k == N_ELEMENTS(ids)) {
-					for (size_t j = 0; j < k; j++)
-						store_touch(
-							s, STORE_CHANGED_FOLDER,
-							ids[j], c.id);
-					k = 0;
-				}
-			}
+			/* store_touch only appends to s->changes (c is a
+			 * copy, n the count before) */
+			while (store_next(s, st, &e))
+				store_touch(s, STORE_CHANGED_FOLDER,
+					    store_col_int64(st, 0), c.id);
 			store_done(st);
-			for (size_t j = 0; j < k; j++)
-				store_touch(s, STORE_CHANGED_FOLDER, ids[j],
-					    c.id);
 		} else if (c.what == STORE_CHANGED_HIERARCHY) {
 			struct arena *a = arena_new(0);
 			int64_t *ids;

@@ -263,6 +263,12 @@ enum store_error store_share_folder_get_by_id(struct store *s, struct arena *a,
 					      struct store_folder *r);
 enum store_error store_share_folder_access(struct store *s, int64_t *account_id,
 					   int64_t folder_id, int need);
+/* The same for a folder row already read: owner_id is its account (the
+ * right is account_id's own when they are equal); *account_r becomes the
+ * owner on success. */
+enum store_error store_share_right(struct store *s, int64_t account_id,
+				   int64_t owner_id, int64_t folder_id,
+				   int need, int64_t *account_r);
 enum store_error store_share_item_access(struct store *s, int64_t *account_id,
 					 int64_t item_id, int need);
 /* The grantee's shared folders changed after since, appended to *list. */
