@@ -1455,6 +1455,14 @@ fail:
 
 /* --- iCalendar -> EAS --- */
 
+/* Zones a conversion looked up, by TZID: an event and its exceptions
+ * read many times in the same few zones. */
+struct zone_memo {
+	const char *tzid[4];
+	icaltimezone *zone[4];
+	size_t n;
+};
+
 /* How to read the local times of a stored event. */
 struct read_tz {
 	bool have_blob;
@@ -1463,17 +1471,23 @@ struct read_tz {
 	icaltimezone *zone; /* imported: the VTIMEZONE or built-in zone */
 	const char *tzid;   /* the TZID of the master's DTSTART, or NULL */
 	const struct conv_ctx *ctx; /* dates without a zone: the device's */
+	struct zone_memo *memo;	    /* NULL: none */
 };
 
 static icaltimezone *
-find_zone(icalcomponent *cal, const char *tzid)
+zone_of(icalcomponent *cal, const struct read_tz *rt, const char *tzid)
 {
-	icaltimezone *z = icalcomponent_get_timezone(cal, tzid);
+	struct zone_memo *m = rt->memo;
+	icaltimezone *z;
 
-	if (z == NULL)
-		z = icaltimezone_get_builtin_timezone(tzid);
-	if (z == NULL)
-		z = icaltimezone_get_builtin_timezone_from_tzid(tzid);
+	for (size_t i = 0; m != NULL && i < m->n; i++)
+		if (strcmp(m->tzid[i], tzid) == 0)
+			return m->zone[i];
+	z = conv_ical_zone(cal, tzid);
+	if (m != NULL && m->n < N_ELEMENTS(m->tzid)) {
+		m->tzid[m->n] = tzid;
+		m->zone[m->n++] = z;
+	}
 	return z;
 }
 
@@ -1500,7 +1514,7 @@ read_time(icalcomponent *cal, icalproperty *p, const struct read_tz *rt,
 	if (rt->have_blob)
 		return conv_tz_local_to_utc(&rt->tz, local);
 	{
-		icaltimezone *z = find_zone(cal, icalparameter_get_tzid(tzp));
+		icaltimezone *z = zone_of(cal, rt, icalparameter_get_tzid(tzp));
 
 		if (z == NULL)
 			return local;
@@ -1537,6 +1551,7 @@ read_tz_init(struct arena *a, icalcomponent *cal, icalcomponent *master,
 
 	memset(rt, 0, sizeof(*rt));
 	rt->ctx = ctx;
+	rt->memo = arena_new_struct(a, struct zone_memo);
 	rt->blob = conv_ical_shadow(a, cal, master, "X-EAS-TIMEZONE");
 	if (rt->blob != NULL) {
 		if (conv_tz_decode(a, rt->blob, strlen(rt->blob), &rt->tz,
@@ -1552,7 +1567,7 @@ read_tz_init(struct arena *a, icalcomponent *cal, icalcomponent *master,
 	if (tzp != NULL)
 		rt->tzid = arena_strdup(a, icalparameter_get_tzid(tzp));
 	if (!rt->have_blob && tzp != NULL)
-		rt->zone = find_zone(cal, icalparameter_get_tzid(tzp));
+		rt->zone = zone_of(cal, rt, icalparameter_get_tzid(tzp));
 	*start_r = read_time(cal, p, rt, allday_r);
 	if (*allday_r)
 		*start_r = date_to_utc(rt, *start_r);

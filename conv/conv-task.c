@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "conv-int.h"
+#include "ical.h"
 #include "util.h"
 
 #define TASK_MAX_UNKNOWN 64
@@ -84,13 +85,7 @@ task_times(const struct conv_ctx *ctx, icalcomponent *cal, icalproperty *p,
 		return;
 	}
 	if (tzp != NULL) {
-		const char *id = icalparameter_get_tzid(tzp);
-
-		z = icalcomponent_get_timezone(cal, id);
-		if (z == NULL)
-			z = icaltimezone_get_builtin_timezone(id);
-		if (z == NULL)
-			z = icaltimezone_get_builtin_timezone_from_tzid(id);
+		z = conv_ical_zone(cal, icalparameter_get_tzid(tzp));
 	}
 	tt.zone = NULL;
 	*local_r = (int64_t)icaltime_as_timet(tt);

@@ -1,9 +1,12 @@
 /* iCalendar helpers over libical that know nothing of EAS: parsing into
- * an arena, serializing, X- properties, UIDs. */
+ * an arena, serializing, X- properties, UIDs, time zones. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <glib.h>
 
 #include "ical.h"
 #include "util.h"
@@ -124,4 +127,98 @@ conv_ical_get_x(struct arena *a, icalcomponent *c, const char *name)
 		}
 	}
 	return NULL;
+}
+
+/* Zones of VTIMEZONEs, made once a thread for every calendar that carries
+ * the same definition. libical works out a zone's changes from the start
+ * of its first rule on first use (from 1970, or 1601 in what Outlook
+ * writes: hundreds of recurrence steps), and a zone belongs to its
+ * calendar, so without this every event read paid for it again. Each
+ * thread has its own zones: libical's are not safe to share while it
+ * expands them. */
+#define ICAL_ZONES_PER_THREAD 64
+
+static pthread_key_t zones_key;
+static pthread_once_t zones_once = PTHREAD_ONCE_INIT;
+
+static void
+zone_free_cb(void *p)
+{
+	icaltimezone_free(p, 1);
+}
+
+static void
+zones_free_cb(void *p)
+{
+	g_hash_table_destroy(p);
+}
+
+static void
+zones_init(void)
+{
+	(void)pthread_key_create(&zones_key, zones_free_cb);
+}
+
+static icaltimezone *
+cached_zone(icalcomponent *vtz)
+{
+	GHashTable *zones;
+	icaltimezone *z;
+	char *text;
+
+	pthread_once(&zones_once, zones_init);
+	zones = pthread_getspecific(zones_key);
+	if (zones == NULL) {
+		zones = g_hash_table_new_full(g_str_hash, g_str_equal, free,
+					      zone_free_cb);
+		if (pthread_setspecific(zones_key, zones) != 0) {
+			g_hash_table_destroy(zones);
+			return NULL;
+		}
+	}
+	text = icalcomponent_as_ical_string_r(vtz);
+	if (text == NULL)
+		return NULL;
+	z = g_hash_table_lookup(zones, text);
+	if (z != NULL || g_hash_table_size(zones) >= ICAL_ZONES_PER_THREAD) {
+		free(text);
+		return z;
+	}
+	z = icaltimezone_new();
+	if (icaltimezone_set_component(z, icalcomponent_new_clone(vtz)) == 0) {
+		icaltimezone_free(z, 1);
+		free(text);
+		return NULL;
+	}
+	g_hash_table_insert(zones, text, z);
+	return z;
+}
+
+icaltimezone *
+conv_ical_zone(icalcomponent *cal, const char *tzid)
+{
+	icaltimezone *z = NULL;
+
+	if (tzid == NULL)
+		return NULL;
+	for (icalcomponent *c = icalcomponent_get_first_component(
+		     cal, ICAL_VTIMEZONE_COMPONENT);
+	     c != NULL; c = icalcomponent_get_next_component(
+				cal, ICAL_VTIMEZONE_COMPONENT)) {
+		icalproperty *p =
+			icalcomponent_get_first_property(c, ICAL_TZID_PROPERTY);
+
+		if (p != NULL && icalproperty_get_tzid(p) != NULL &&
+		    strcmp(icalproperty_get_tzid(p), tzid) == 0) {
+			z = cached_zone(c);
+			break;
+		}
+	}
+	if (z == NULL)
+		z = icalcomponent_get_timezone(cal, tzid);
+	if (z == NULL)
+		z = icaltimezone_get_builtin_timezone(tzid);
+	if (z == NULL)
+		z = icaltimezone_get_builtin_timezone_from_tzid(tzid);
+	return z;
 }

@@ -130,13 +130,7 @@ itip_time(icalcomponent *cal, icalproperty *p)
 		tt.zone = NULL;
 		return (int64_t)icaltime_as_timet(tt);
 	}
-	z = icalcomponent_get_timezone(cal, icalparameter_get_tzid(tzp));
-	if (z == NULL)
-		z = icaltimezone_get_builtin_timezone(
-			icalparameter_get_tzid(tzp));
-	if (z == NULL)
-		z = icaltimezone_get_builtin_timezone_from_tzid(
-			icalparameter_get_tzid(tzp));
+	z = conv_ical_zone(cal, icalparameter_get_tzid(tzp));
 	tt.zone = NULL;
 	if (z == NULL)
 		return (int64_t)icaltime_as_timet(tt);

@@ -336,12 +336,9 @@ is_occurrence(icalcomponent *cal, icalcomponent *master, int64_t instance)
 	tt = icalvalue_get_datetime(icalproperty_get_value(st));
 	tzp = icalproperty_get_first_parameter(st, ICAL_TZID_PARAMETER);
 	if (tzp != NULL && !date) {
-		icaltimezone *z = icalcomponent_get_timezone(
-			cal, icalparameter_get_tzid(tzp));
+		icaltimezone *z =
+			conv_ical_zone(cal, icalparameter_get_tzid(tzp));
 
-		if (z == NULL)
-			z = icaltimezone_get_builtin_timezone(
-				icalparameter_get_tzid(tzp));
 		if (z != NULL)
 			zone = z;
 	}
