@@ -1,8 +1,10 @@
 /* Import and export benchmark (issue: performance): easctl import of
- * 100,000 contacts (one .vcf) and of 20,000 mails of 2 KB (one mbox), the
- * same .vcf again (every card replacing the one of its UID), and the
- * export of both folders: items per second and the peak resident memory
- * of easctl (wait4's ru_maxrss). */
+ * 100,000 contacts (one .vcf), of 100,000 events (one .ics: a time zone,
+ * every tenth event a weekly series whose changed occurrence comes at the
+ * end of the file) and of 20,000 mails of 2 KB (one mbox), the same .vcf
+ * again (every card replacing the one of its UID), and the export of the
+ * folders: items per second and the peak resident memory of easctl
+ * (wait4's ru_maxrss). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #define CONTACTS 100000
 #define MAILS 20000
+#define EVENTS 100000
 
 static char dir[64];
 
@@ -89,6 +92,52 @@ write_files(const char *vcf, const char *mbox)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+static int
+write_ics(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fputs("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n"
+	      "X-WR-CALNAME:Bench\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"
+	      "BEGIN:STANDARD\r\nDTSTART:19701025T030000\r\n"
+	      "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
+	      "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n"
+	      "BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\n"
+	      "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
+	      "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\n"
+	      "END:VTIMEZONE\r\n",
+	      f);
+	for (int i = 0; i < EVENTS; i++)
+		fprintf(f,
+			"BEGIN:VEVENT\r\nUID:bench-%d@example.org\r\n"
+			"DTSTAMP:20240301T080000Z\r\n"
+			"DTSTART;TZID=Europe/Berlin:2024%02d%02dT%02d0000\r\n"
+			"DTEND;TZID=Europe/Berlin:2024%02d%02dT%02d3000\r\n"
+			"SUMMARY:Meeting %d\r\nLOCATION:Room %d\r\n"
+			"DESCRIPTION:What an event of a real calendar says "
+			"about itself\\, in a line or two.\r\n%s"
+			"END:VEVENT\r\n",
+			i, 1 + i % 12, 1 + i % 28, 8 + i % 10, 1 + i % 12,
+			1 + i % 28, 8 + i % 10, i, i % 100,
+			i % 10 == 0 ? "RRULE:FREQ=WEEKLY;COUNT=10\r\n" : "");
+	/* the changed occurrences of the series, at the end */
+	for (int i = 0; i < EVENTS; i += 10)
+		fprintf(f,
+			"BEGIN:VEVENT\r\nUID:bench-%d@example.org\r\n"
+			"DTSTAMP:20240301T080000Z\r\n"
+			"RECURRENCE-ID;TZID=Europe/Berlin:2024%02d%02dT%02d0000"
+			"\r\nDTSTART;TZID=Europe/Berlin:2024%02d%02dT%02d0000"
+			"\r\nDTEND;TZID=Europe/Berlin:2024%02d%02dT%02d3000\r\n"
+			"SUMMARY:Meeting %d (moved)\r\nEND:VEVENT\r\n",
+			i, 1 + i % 12, 1 + i % 28, 8 + i % 10, 1 + i % 12,
+			1 + i % 28, 9 + i % 10, 1 + i % 12, 1 + i % 28,
+			9 + i % 10, i);
+	fputs("END:VCALENDAR\r\n", f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 static void
 report(const char *name, double t, long rss, int items)
 {
@@ -107,7 +156,7 @@ main(void)
 {
 	static const char *const add[] = {"user",	"add",	 "ada",
 					  "--password", "bench", NULL};
-	char vcf[128], mbox[128], out[128];
+	char vcf[128], mbox[128], ics[128], out[128];
 	long rss = 0;
 	double t;
 
@@ -116,8 +165,10 @@ main(void)
 		return 1;
 	snprintf(vcf, sizeof(vcf), "%s/contacts.vcf", dir);
 	snprintf(mbox, sizeof(mbox), "%s/mail.mbox", dir);
+	snprintf(ics, sizeof(ics), "%s/calendar.ics", dir);
 	snprintf(out, sizeof(out), "%s/out", dir);
-	if (write_files(vcf, mbox) < 0 || run(&rss, add) < 0) {
+	if (write_files(vcf, mbox) < 0 || write_ics(ics) < 0 ||
+	    run(&rss, add) < 0) {
 		fprintf(stderr, "bench-import: setup failed\n");
 		harness_rmtree(dir);
 		return 1;
@@ -134,6 +185,11 @@ main(void)
 	t = run(&rss,
 		(const char *const[]){"export", "ada", "Inbox", out, NULL});
 	report("export_20000_mails_mbox", t, rss, MAILS);
+	t = run(&rss, (const char *const[]){"import", "ada", ics, NULL});
+	report("import_100000_events_ics", t, rss, EVENTS);
+	t = run(&rss,
+		(const char *const[]){"export", "ada", "Calendar", out, NULL});
+	report("export_100000_events_ics", t, rss, EVENTS);
 	harness_rmtree(dir);
 	return 0;
 }

@@ -2,21 +2,27 @@
  * them. vCards split at BEGIN:VCARD / END:VCARD lines (RFC 6350 3.1);
  * every VEVENT/VTODO of an .ics becomes its own VCALENDAR with the time
  * zones, a recurring series and its RECURRENCE-ID overrides kept together
- * (RFC 5545 3.8.4.4), and journal and free/busy entries are reported, not
- * dropped; mbox messages start at "From " separator lines (the first line
- * or after an empty one, with a date) and ">From " lines lose one '>'
- * (mboxrd; for mboxo the same, as ">>From" never comes from quoting). */
+ * (RFC 5545 3.8.4.4; see "--- .ics ---" for how a file of any size is
+ * read), and journal and free/busy entries are reported, not dropped; mbox
+ * messages start at "From " separator lines (the first line or after an empty
+ * one, with a date) and ">From " lines lose one '>' (mboxrd; for mboxo the
+ * same, as ">>From" never comes from quoting). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <glib.h>
 #include <libical/ical.h>
 
 #include "bundle.h"
 #include "util.h"
+#include "xalloc.h"
 
 /* Largest message of an mbox (the whole file is already in memory). */
 #define BUNDLE_MAX_MESSAGE (256u * 1024 * 1024)
+/* How often the first pass over an .ics tells how far it has read. */
+#define BUNDLE_READ_STEP (1024u * 1024)
 
 struct bundle_reader {
 	struct arena *a;
@@ -24,14 +30,15 @@ struct bundle_reader {
 	const char *data;    /* the file */
 	enum bundle_kind kind;
 	const char *name;
-	const char *p, *end; /* vcf, mbox: the rest of the file */
+	const char *p, *end; /* vcf, mbox, the .ics's first pass: the rest */
 	unsigned lineno;
 	size_t found;
-	/* ics: the objects, made when the reader is created */
-	struct bundle_obj *objs;
-	size_t nobjs, next;
-	unsigned *comp_lines; /* where each top-level component begins */
-	size_t ncomp_lines, comp_next;
+	/* ics: where its parts are, found by the first bundle_next */
+	struct ics_index *ics;
+	size_t next, consumed;
+	bool indexed;
+	void (*on_read)(void *ctx, size_t upto);
+	void *on_read_ctx;
 	bool eml_done, done;
 };
 
@@ -299,70 +306,6 @@ ical_free_cb(void *p)
 	icalcomponent_free(p);
 }
 
-static bool
-is_override(icalcomponent *c)
-{
-	return icalcomponent_get_first_property(
-		       c, ICAL_RECURRENCEID_PROPERTY) != NULL;
-}
-
-static bool
-same_uid(icalcomponent *x, icalcomponent *y)
-{
-	const char *u = icalcomponent_get_uid(x), *v = icalcomponent_get_uid(y);
-
-	return u != NULL && v != NULL && strcmp(u, v) == 0;
-}
-
-static void
-push_obj(struct bundle_reader *r, size_t *cap, enum store_class cls,
-	 const char *text, unsigned line, const char *skip)
-{
-	r->objs = arena_grow(r->a, r->objs, r->nobjs, cap, sizeof(*r->objs));
-	r->objs[r->nobjs].cls = cls;
-	r->objs[r->nobjs].data = text != NULL ? arena_strdup(r->a, text) : NULL;
-	r->objs[r->nobjs].len = text != NULL ? strlen(text) : 0;
-	r->objs[r->nobjs].line = line;
-	r->objs[r->nobjs].skip = skip;
-	r->nobjs++;
-}
-
-/* The kinds of component that are entries of a calendar (what a line
- * number is kept for). */
-static bool
-is_entry(icalcomponent_kind k)
-{
-	return k == ICAL_VEVENT_COMPONENT || k == ICAL_VTODO_COMPONENT ||
-	       k == ICAL_VJOURNAL_COMPONENT || k == ICAL_VFREEBUSY_COMPONENT;
-}
-
-/* Where each entry begins, in the order libical gives them (the order
- * of the file): BEGIN:VEVENT, VTODO, VJOURNAL, VFREEBUSY lines. */
-static void
-entry_lines(struct bundle_reader *r, const char *data)
-{
-	static const char *const begins[] = {"BEGIN:VEVENT", "BEGIN:VTODO",
-					     "BEGIN:VJOURNAL",
-					     "BEGIN:VFREEBUSY"};
-	size_t cap = 0;
-	unsigned lineno = 0;
-
-	for (const char *p = data; *p != '\0';) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-
-		lineno++;
-		for (size_t i = 0; i < N_ELEMENTS(begins); i++)
-			if (line_is(p, len, begins[i])) {
-				r->comp_lines = arena_grow(
-					r->a, r->comp_lines, r->ncomp_lines,
-					&cap, sizeof(*r->comp_lines));
-				r->comp_lines[r->ncomp_lines++] = lineno;
-			}
-		p = nl != NULL ? nl + 1 : p + len;
-	}
-}
-
 /* What libical said is wrong in a component (its X-LIC-ERROR), or NULL
  * when nothing is. */
 static const char *
@@ -378,179 +321,522 @@ component_error(struct bundle_reader *r, icalcomponent *c)
 		const char *t = icalproperty_get_xlicerror(p);
 
 		if (t != NULL)
-			return arena_printf(r->a, "malformed iCalendar: %s", t);
+			return arena_printf(r->obj_a, "malformed iCalendar: %s",
+					    t);
 	}
 	return "malformed iCalendar";
 }
 
-/* The calendar's own properties but VERSION and PRODID (CALSCALE,
- * METHOD, X-WR-CALNAME...) go with each of its objects, once. */
+/* --- .ics --- */
+
+/* An .ics is read in two passes over the file, so that one of any size
+ * is imported in memory that grows by a few dozen bytes an entry, not by
+ * the file: the first notes where each calendar's properties, time zones
+ * and entries are (and each entry's UID, as a hash); the second puts
+ * each entry together with what it needs into a VCALENDAR of its own,
+ * which libical then reads. An override (RECURRENCE-ID, RFC 5545
+ * 3.8.4.4) goes with its series wherever in the calendar it is, which is
+ * why the whole file is looked through first. */
+
+enum ics_kind {
+	ICS_EVENT,
+	ICS_TODO,
+	ICS_JOURNAL,
+	ICS_FREEBUSY,
+	ICS_ZONE,
+	ICS_OTHER, /* a component easd neither imports nor reports */
+};
+
+static const char *const ics_kind_name[] = {
+	[ICS_EVENT] = "VEVENT",	    [ICS_TODO] = "VTODO",
+	[ICS_JOURNAL] = "VJOURNAL", [ICS_FREEBUSY] = "VFREEBUSY",
+	[ICS_ZONE] = "VTIMEZONE",   [ICS_OTHER] = "",
+};
+
+/* Where something of the file is: an entry, a time zone or a property
+ * line of its calendar (with its continuation lines). */
+struct ics_span {
+	size_t off, len;
+	uint64_t uid_hash; /* entries: of the UID's value; 0 without one */
+	unsigned line;
+	unsigned cal; /* which VCALENDAR of the file, from 0 */
+	unsigned char kind;
+	bool override; /* has a RECURRENCE-ID */
+	bool open;     /* the file ended before its END line */
+};
+
+struct ics_index {
+	struct ics_span *entries, *zones, *props;
+	size_t nentries, nzones, nprops;
+	size_t entries_cap, zones_cap, props_cap;
+	/* entries sorted by (cal, kind, uid_hash): overrides, and series */
+	uint32_t *overrides, *series;
+	size_t noverrides, nseries;
+	unsigned ncals;
+	size_t zone_next, prop_next; /* first of the current calendar's */
+};
+
 static void
-copy_cal_props(icalcomponent *from, icalcomponent *to)
+ics_index_free(void *p)
 {
-	icalproperty *p, *q;
+	struct ics_index *x = p;
 
-	for (p = icalcomponent_get_first_property(from, ICAL_ANY_PROPERTY);
-	     p != NULL;
-	     p = icalcomponent_get_next_property(from, ICAL_ANY_PROPERTY)) {
-		icalproperty_kind k = icalproperty_isa(p);
-		const char *v = icalproperty_get_value_as_string(p);
-		bool have = false;
-
-		if (k == ICAL_VERSION_PROPERTY || k == ICAL_PRODID_PROPERTY)
-			continue;
-		for (q = icalcomponent_get_first_property(to, k);
-		     q != NULL && !have;
-		     q = icalcomponent_get_next_property(to, k)) {
-			const char *w = icalproperty_get_value_as_string(q);
-
-			have = v != NULL && w != NULL && strcmp(v, w) == 0;
-		}
-		if (!have)
-			icalcomponent_add_property(to,
-						   icalproperty_new_clone(p));
-	}
+	free(x->entries);
+	free(x->zones);
+	free(x->props);
+	free(x->overrides);
+	free(x->series);
 }
 
-static int
-split_ics_cal(struct bundle_reader *r, icalcomponent *cal, size_t *objcap,
-	      const char **error_r)
+static struct ics_span *
+ics_push(struct ics_span **v, size_t *n, size_t *cap)
 {
-	icalcomponent **comps, *c;
-	unsigned *lines;
-	size_t n = 0, cap = 0;
-
-	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
-	     c != NULL;
-	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT))
-		cap++;
-	comps = arena_alloc(r->a, (cap + 1) * sizeof(*comps));
-	lines = arena_alloc(r->a, (cap + 1) * sizeof(*lines));
-	for (c = icalcomponent_get_first_component(cal, ICAL_ANY_COMPONENT);
-	     c != NULL;
-	     c = icalcomponent_get_next_component(cal, ICAL_ANY_COMPONENT)) {
-		if (!is_entry(icalcomponent_isa(c)))
-			continue;
-		lines[n] = r->comp_next < r->ncomp_lines
-				   ? r->comp_lines[r->comp_next++]
-				   : 0;
-		comps[n++] = c;
+	if (*n == *cap) {
+		*cap = *cap == 0 ? 64 : *cap * 2;
+		*v = xrealloc(*v, *cap * sizeof(**v));
 	}
-	for (size_t i = 0; i < n; i++) {
-		icalcomponent *one, *tz;
-		icalcomponent_kind kind = icalcomponent_isa(comps[i]);
-		bool has_master = false;
-		const char *bad = component_error(r, comps[i]);
-		char *text;
+	memset(&(*v)[*n], 0, sizeof(**v));
+	return &(*v)[(*n)++];
+}
 
-		if (kind == ICAL_VJOURNAL_COMPONENT) {
-			push_obj(r, objcap, STORE_CLASS_NONE, NULL, lines[i],
-				 "VJOURNAL: journal entries are not "
-				 "imported (no EAS class holds them)");
-			continue;
+static enum ics_kind
+ics_kind_of(const char *name, size_t len)
+{
+	for (size_t k = ICS_EVENT; k < ICS_OTHER; k++)
+		if (line_is(name, len, ics_kind_name[k]))
+			return (enum ics_kind)k;
+	return ICS_OTHER;
+}
+
+/* Whether line (len bytes, no end-of-line) is "WHAT:..." in any case;
+ * *name_r, *nlen_r: what follows the colon, trimmed. */
+static bool
+ics_begin_end(const char *line, size_t len, const char *what,
+	      const char **name_r, size_t *nlen_r)
+{
+	size_t w = strlen(what);
+
+	if (len <= w || strncasecmp(line, what, w) != 0)
+		return false;
+	*name_r = line + w;
+	*nlen_r = len - w;
+	return true;
+}
+
+/* Whether a content line is property name's ("NAME:" or "NAME;"). */
+static bool
+ics_is_prop(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > n && strncasecmp(line, name, n) == 0 &&
+	       (line[n] == ':' || line[n] == ';');
+}
+
+/* The unfolded value of property name among the entry's own lines (not
+ * those of a VALARM in it), into b; false when it has none. */
+static bool
+ics_entry_prop(const char *p, size_t len, const char *name, struct buf *b)
+{
+	const char *end = p + len;
+	int depth = 0;
+
+	buf_reset(b);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl != NULL ? nl + 1 : end;
+		size_t llen = (size_t)((nl != NULL ? nl : end) - p);
+		const char *v;
+		bool quoted = false;
+
+		if (llen >= 6 && strncasecmp(p, "BEGIN:", 6) == 0)
+			depth++;
+		else if (llen >= 4 && strncasecmp(p, "END:", 4) == 0)
+			depth--;
+		else if (depth == 1 && ics_is_prop(p, llen, name)) {
+			/* the value starts after the first colon outside a
+			 * quoted parameter value */
+			for (v = p + strlen(name); v < p + llen; v++) {
+				if (*v == '"')
+					quoted = !quoted;
+				else if (*v == ':' && !quoted)
+					break;
+			}
+			if (v >= p + llen)
+				return false;
+			v++;
+			for (;;) {
+				size_t n = (size_t)(p + llen - v);
+
+				if (n > 0 && v[n - 1] == '\r')
+					n--;
+				buf_append(b, v, n);
+				p = next;
+				if (p >= end || (*p != ' ' && *p != '\t'))
+					break;
+				nl = memchr(p, '\n', (size_t)(end - p));
+				next = nl != NULL ? nl + 1 : end;
+				llen = (size_t)((nl != NULL ? nl : end) - p);
+				v = p + 1;
+			}
+			return true;
 		}
-		if (kind == ICAL_VFREEBUSY_COMPONENT) {
-			push_obj(r, objcap, STORE_CLASS_NONE, NULL, lines[i],
-				 "VFREEBUSY: free/busy information is not "
-				 "imported");
-			continue;
-		}
-		if (is_override(comps[i])) {
-			/* Goes with its master when there is one. */
-			for (size_t j = 0; j < n; j++)
-				if (icalcomponent_isa(comps[j]) == kind &&
-				    !is_override(comps[j]) &&
-				    same_uid(comps[i], comps[j]))
-					has_master = true;
-			if (has_master)
-				continue;
-		} else {
-			for (size_t j = 0; j < n && bad == NULL; j++)
-				if (j != i && is_override(comps[j]) &&
-				    same_uid(comps[i], comps[j]))
-					bad = component_error(r, comps[j]);
-		}
-		if (bad != NULL) {
-			push_obj(r, objcap,
-				 kind == ICAL_VEVENT_COMPONENT
-					 ? STORE_CLASS_CALENDAR
-					 : STORE_CLASS_TASKS,
-				 NULL, lines[i],
-				 arena_printf(r->a, "%s: %s",
-					      kind == ICAL_VEVENT_COMPONENT
-						      ? "VEVENT"
-						      : "VTODO",
-					      bad));
-			continue;
-		}
-		one = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
-		arena_add_cleanup(r->a, ical_free_cb, one);
-		icalcomponent_add_property(one,
-					   icalproperty_new_version("2.0"));
-		icalcomponent_add_property(
-			one,
-			icalproperty_new_prodid("-//easd//easctl import//EN"));
-		copy_cal_props(cal, one);
-		for (tz = icalcomponent_get_first_component(
-			     cal, ICAL_VTIMEZONE_COMPONENT);
-		     tz != NULL; tz = icalcomponent_get_next_component(
-					 cal, ICAL_VTIMEZONE_COMPONENT))
-			icalcomponent_add_component(
-				one, icalcomponent_new_clone(tz));
-		icalcomponent_add_component(one,
-					    icalcomponent_new_clone(comps[i]));
-		if (!is_override(comps[i]))
-			for (size_t j = 0; j < n; j++)
-				if (j != i && is_override(comps[j]) &&
-				    same_uid(comps[i], comps[j]))
-					icalcomponent_add_component(
-						one, icalcomponent_new_clone(
-							     comps[j]));
-		text = icalcomponent_as_ical_string_r(one);
-		if (text == NULL) {
-			*error_r = arena_printf(r->a,
-						"%s: cannot serialize a "
-						"component",
-						r->name);
-			return -1;
-		}
-		push_obj(r, objcap,
-			 kind == ICAL_VEVENT_COMPONENT ? STORE_CLASS_CALENDAR
-						       : STORE_CLASS_TASKS,
-			 text, lines[i], NULL);
-		free(text);
+		p = next;
 	}
+	return false;
+}
+
+static uint64_t
+ics_hash(const struct buf *b)
+{
+	uint64_t h = 14695981039346656037u; /* FNV-1a */
+
+	for (size_t i = 0; i < b->len; i++)
+		h = (h ^ b->data[i]) * 1099511628211u;
+	return h == 0 ? 1 : h;
+}
+
+/* An entry just ended: its UID and whether it is an override. */
+static void
+ics_entry_done(struct ics_span *e, const char *data, struct buf *scratch)
+{
+	const char *p = data + e->off;
+
+	if (e->kind != ICS_EVENT && e->kind != ICS_TODO)
+		return;
+	if (ics_entry_prop(p, e->len, "UID", scratch))
+		e->uid_hash = ics_hash(scratch);
+	e->override = ics_entry_prop(p, e->len, "RECURRENCE-ID", scratch);
+}
+
+static const struct ics_index *sort_x;
+
+static int
+ics_key_cmp(const void *a, const void *b)
+{
+	const struct ics_span *x = &sort_x->entries[*(const uint32_t *)a];
+	const struct ics_span *y = &sort_x->entries[*(const uint32_t *)b];
+
+	if (x->cal != y->cal)
+		return x->cal < y->cal ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->uid_hash != y->uid_hash)
+		return x->uid_hash < y->uid_hash ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* The first pass: every line once. */
+static int
+ics_index(struct bundle_reader *r, const char **error_r)
+{
+	struct ics_index *x = r->ics;
+	struct ics_span *cur = NULL, *prop = NULL;
+	const char *line, *next, *name;
+	size_t llen, nlen;
+	int depth = 0; /* 1 in a VCALENDAR, 2 in one of its components */
+	bool in_cal = false;
+	struct buf scratch;
+
+	buf_init(&scratch, 0);
+	while (next_line(r, &line, &next, &llen)) {
+		size_t off = (size_t)(line - r->data);
+
+		r->p = next;
+		if (r->on_read != NULL &&
+		    off / BUNDLE_READ_STEP !=
+			    (size_t)(next - r->data) / BUNDLE_READ_STEP)
+			r->on_read(r->on_read_ctx, (size_t)(next - r->data));
+		if (prop != NULL && llen > 0 &&
+		    (*line == ' ' || *line == '\t')) {
+			prop->len = (size_t)(next - r->data) - prop->off;
+			continue;
+		}
+		prop = NULL;
+		if (ics_begin_end(line, llen, "BEGIN:", &name, &nlen)) {
+			if (depth == 0 && line_is(name, nlen, "VCALENDAR")) {
+				in_cal = true;
+				x->zone_next = x->nzones;
+				x->prop_next = x->nprops;
+			} else if (depth == 1 && in_cal) {
+				enum ics_kind k = ics_kind_of(name, nlen);
+
+				cur = k == ICS_ZONE
+					      ? ics_push(&x->zones, &x->nzones,
+							 &x->zones_cap)
+					      : ics_push(&x->entries,
+							 &x->nentries,
+							 &x->entries_cap);
+				cur->off = off;
+				cur->line = r->lineno;
+				cur->cal = x->ncals;
+				cur->kind = (unsigned char)k;
+			}
+			depth++;
+		} else if (ics_begin_end(line, llen, "END:", &name, &nlen)) {
+			if (depth > 0)
+				depth--;
+			if (depth == 1 && cur != NULL) {
+				cur->len = (size_t)(next - r->data) - cur->off;
+				ics_entry_done(cur, r->data, &scratch);
+				cur = NULL;
+			} else if (depth == 0 && in_cal) {
+				in_cal = false;
+				x->ncals++;
+			}
+		} else if (depth == 1 && in_cal &&
+			   !ics_is_prop(line, llen, "VERSION") &&
+			   !ics_is_prop(line, llen, "PRODID") &&
+			   !line_is(line, llen, "")) {
+			prop = ics_push(&x->props, &x->nprops, &x->props_cap);
+			prop->off = off;
+			prop->len = (size_t)(next - r->data) - off;
+			prop->cal = x->ncals;
+		}
+	}
+	if (cur != NULL) {
+		cur->len = (size_t)(r->end - r->data) - cur->off;
+		cur->open = true;
+		if (cur->kind == ICS_ZONE)
+			x->nzones--;
+	}
+	if (in_cal)
+		x->ncals++;
+	buf_deinit(&scratch);
+	if (x->ncals == 0) {
+		*error_r = arena_printf(r->obj_a, "%s: no VCALENDAR", r->name);
+		return -1;
+	}
+	x->overrides = xmalloc((x->nentries + 1) * sizeof(*x->overrides));
+	x->series = xmalloc((x->nentries + 1) * sizeof(*x->series));
+	for (size_t i = 0; i < x->nentries; i++) {
+		const struct ics_span *e = &x->entries[i];
+
+		if ((e->kind != ICS_EVENT && e->kind != ICS_TODO) || e->open ||
+		    e->uid_hash == 0)
+			continue;
+		if (e->override)
+			x->overrides[x->noverrides++] = (uint32_t)i;
+		else
+			x->series[x->nseries++] = (uint32_t)i;
+	}
+	sort_x = x;
+	qsort(x->overrides, x->noverrides, sizeof(uint32_t), ics_key_cmp);
+	qsort(x->series, x->nseries, sizeof(uint32_t), ics_key_cmp);
+	sort_x = NULL;
 	return 0;
 }
 
-static int
-split_ics(struct bundle_reader *r, const char *data, const char **error_r)
+/* Whether two entries have the same UID: the same hash, and the same
+ * text once unfolded. */
+static bool
+ics_same_uid(struct bundle_reader *r, const struct ics_span *e,
+	     const struct ics_span *f)
 {
-	icalcomponent *root, *cal;
-	size_t cap = 0;
+	struct buf u, v;
+	bool same;
 
-	root = icalparser_parse_string(data);
-	if (root == NULL) {
-		*error_r = arena_printf(r->a, "%s: not an iCalendar file",
-					r->name);
-		return -1;
+	if (e->uid_hash != f->uid_hash || e->uid_hash == 0)
+		return false;
+	buf_init(&u, 0);
+	buf_init(&v, 0);
+	ics_entry_prop(r->data + e->off, e->len, "UID", &u);
+	ics_entry_prop(r->data + f->off, f->len, "UID", &v);
+	same = u.len == v.len && memcmp(u.data, v.data, u.len) == 0;
+	buf_deinit(&u);
+	buf_deinit(&v);
+	return same;
+}
+
+/* The first of v (sorted) whose key is e's, or n. */
+static size_t
+ics_first_of(struct bundle_reader *r, const uint32_t *v, size_t n,
+	     const struct ics_span *e)
+{
+	const struct ics_index *x = r->ics;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ics_span *m = &x->entries[v[mid]];
+		int c = m->cal != e->cal     ? (m->cal < e->cal ? -1 : 1)
+			: m->kind != e->kind ? (m->kind < e->kind ? -1 : 1)
+			: m->uid_hash != e->uid_hash
+				? (m->uid_hash < e->uid_hash ? -1 : 1)
+				: 0;
+
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	arena_add_cleanup(r->a, ical_free_cb, root);
-	if (icalcomponent_isa(root) != ICAL_VCALENDAR_COMPONENT &&
-	    icalcomponent_isa(root) != ICAL_XROOT_COMPONENT) {
-		*error_r = arena_printf(r->a, "%s: no VCALENDAR", r->name);
-		return -1;
+	return lo;
+}
+
+static bool
+ics_key_is(const struct ics_span *m, const struct ics_span *e)
+{
+	return m->cal == e->cal && m->kind == e->kind &&
+	       m->uid_hash == e->uid_hash;
+}
+
+static void
+ics_put(struct buf *b, const char *data, const struct ics_span *s)
+{
+	buf_append(b, data + s->off, s->len);
+	if (s->len == 0 || data[s->off + s->len - 1] != '\n')
+		buf_append(b, "\r\n", 2);
+}
+
+/* The VCALENDAR of entry e: the calendar's properties (each once), its
+ * time zones, e, and e's overrides when e is a series. */
+static void
+ics_assemble(struct bundle_reader *r, const struct ics_span *e, struct buf *b)
+{
+	const struct ics_index *x = r->ics;
+	static const char head[] = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+				   "PRODID:-//easd//easctl import//EN\r\n";
+
+	buf_append(b, head, sizeof(head) - 1);
+	for (size_t i = 0; i < x->nprops; i++) {
+		const struct ics_span *p = &x->props[i];
+		bool again = false;
+
+		if (p->cal != e->cal)
+			continue;
+		for (size_t j = 0; j < i && !again; j++)
+			again = x->props[j].cal == p->cal &&
+				x->props[j].len == p->len &&
+				memcmp(r->data + x->props[j].off,
+				       r->data + p->off, p->len) == 0;
+		if (!again)
+			ics_put(b, r->data, p);
 	}
-	/* errors are told per entry: a bad one does not spoil the rest */
-	entry_lines(r, data);
-	if (icalcomponent_isa(root) == ICAL_VCALENDAR_COMPONENT)
-		return split_ics_cal(r, root, &cap, error_r);
-	for (cal = icalcomponent_get_first_component(root,
-						     ICAL_VCALENDAR_COMPONENT);
-	     cal != NULL; cal = icalcomponent_get_next_component(
-				  root, ICAL_VCALENDAR_COMPONENT))
-		if (split_ics_cal(r, cal, &cap, error_r) < 0)
+	for (size_t i = 0; i < x->nzones; i++)
+		if (x->zones[i].cal == e->cal)
+			ics_put(b, r->data, &x->zones[i]);
+	ics_put(b, r->data, e);
+	if (!e->override && e->uid_hash != 0)
+		for (size_t i = ics_first_of(r, x->overrides, x->noverrides, e);
+		     i < x->noverrides &&
+		     ics_key_is(&x->entries[x->overrides[i]], e);
+		     i++) {
+			const struct ics_span *o = &x->entries[x->overrides[i]];
+
+			if (ics_same_uid(r, e, o))
+				ics_put(b, r->data, o);
+		}
+	buf_append(b, "END:VCALENDAR\r\n", 15);
+}
+
+/* Whether override e goes with a series of the calendar. */
+static bool
+ics_has_series(struct bundle_reader *r, const struct ics_span *e)
+{
+	const struct ics_index *x = r->ics;
+
+	for (size_t i = ics_first_of(r, x->series, x->nseries, e);
+	     i < x->nseries && ics_key_is(&x->entries[x->series[i]], e); i++)
+		if (ics_same_uid(r, e, &x->entries[x->series[i]]))
+			return true;
+	return false;
+}
+
+static int
+ics_skip(struct bundle_obj *obj, enum store_class cls, unsigned line,
+	 const char *why)
+{
+	obj->cls = cls;
+	obj->data = NULL;
+	obj->len = 0;
+	obj->line = line;
+	obj->skip = why;
+	return 1;
+}
+
+/* The second pass: the next entry as an object of its own. */
+static int
+next_ics(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
+{
+	struct ics_index *x = r->ics;
+
+	if (!r->indexed) {
+		r->indexed = true;
+		if (ics_index(r, error_r) < 0) {
+			r->done = true;
 			return -1;
+		}
+	}
+	while (r->next < x->nentries) {
+		const struct ics_span *e = &x->entries[r->next++];
+		enum store_class cls = e->kind == ICS_EVENT
+					       ? STORE_CLASS_CALENDAR
+					       : STORE_CLASS_TASKS;
+		icalcomponent *cal, *c;
+		const char *bad = NULL;
+		struct buf b;
+		char *text;
+
+		r->consumed = e->off;
+		if (e->kind == ICS_JOURNAL)
+			return ics_skip(obj, STORE_CLASS_NONE, e->line,
+					"VJOURNAL: journal entries are not "
+					"imported (no EAS class holds them)");
+		if (e->kind == ICS_FREEBUSY)
+			return ics_skip(obj, STORE_CLASS_NONE, e->line,
+					"VFREEBUSY: free/busy information is "
+					"not imported");
+		if (e->kind == ICS_OTHER)
+			continue;
+		if (e->open)
+			return ics_skip(
+				obj, cls, e->line,
+				arena_printf(r->obj_a,
+					     "%s: not terminated by END:%s",
+					     ics_kind_name[e->kind],
+					     ics_kind_name[e->kind]));
+		if (e->override && ics_has_series(r, e))
+			continue; /* it went with its series */
+		buf_init(&b, 0);
+		ics_assemble(r, e, &b);
+		cal = icalparser_parse_string((const char *)b.data);
+		buf_deinit(&b);
+		if (cal != NULL)
+			arena_add_cleanup(r->obj_a, ical_free_cb, cal);
+		if (cal == NULL ||
+		    icalcomponent_isa(cal) != ICAL_VCALENDAR_COMPONENT)
+			bad = "malformed iCalendar";
+		for (c = cal != NULL ? icalcomponent_get_first_component(
+					       cal, ICAL_ANY_COMPONENT)
+				     : NULL;
+		     c != NULL && bad == NULL;
+		     c = icalcomponent_get_next_component(cal,
+							  ICAL_ANY_COMPONENT))
+			if (icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT ||
+			    icalcomponent_isa(c) == ICAL_VTODO_COMPONENT)
+				bad = component_error(r, c);
+		if (bad != NULL)
+			return ics_skip(obj, cls, e->line,
+					arena_printf(r->obj_a, "%s: %s",
+						     ics_kind_name[e->kind],
+						     bad));
+		text = icalcomponent_as_ical_string_r(cal);
+		if (text == NULL) {
+			*error_r = arena_printf(r->obj_a,
+						"%s:%u: cannot serialize a "
+						"component",
+						r->name, e->line);
+			return -1;
+		}
+		obj->cls = cls;
+		obj->len = strlen(text);
+		obj->data = bytes_dup(r->obj_a, text, obj->len);
+		obj->line = e->line;
+		obj->skip = NULL;
+		free(text);
+		return 1;
+	}
+	r->consumed = (size_t)(r->end - r->data);
 	return 0;
 }
 
@@ -570,8 +856,15 @@ bundle_reader_new(struct arena *a, enum bundle_kind kind, const char *name,
 	if (kind == BUNDLE_VCF && len >= 3 && (unsigned char)data[0] == 0xef &&
 	    (unsigned char)data[1] == 0xbb && (unsigned char)data[2] == 0xbf)
 		r->p += 3;
-	if (kind == BUNDLE_ICS && split_ics(r, data, error_r) < 0)
-		return NULL;
+	if (kind == BUNDLE_ICS) {
+		if (!str_has_iprefix(skip_bom_ws(data), "BEGIN:")) {
+			*error_r = arena_printf(a, "%s: not an iCalendar file",
+						name);
+			return NULL;
+		}
+		r->ics = arena_new_struct(a, struct ics_index);
+		arena_add_cleanup(a, ics_index_free, r->ics);
+	}
 	return r;
 }
 
@@ -581,9 +874,19 @@ bundle_reader_objects_in(struct bundle_reader *r, struct arena *a)
 	r->obj_a = a;
 }
 
+void
+bundle_reader_on_read(struct bundle_reader *r,
+		      void (*fn)(void *ctx, size_t upto), void *ctx)
+{
+	r->on_read = fn;
+	r->on_read_ctx = ctx;
+}
+
 size_t
 bundle_reader_consumed(const struct bundle_reader *r)
 {
+	if (r->kind == BUNDLE_ICS)
+		return r->consumed;
 	if (r->kind != BUNDLE_VCF && r->kind != BUNDLE_MBOX)
 		return 0;
 	return (size_t)(r->p - r->data);
@@ -605,12 +908,13 @@ bundle_next(struct bundle_reader *r, struct bundle_obj *obj_r,
 		ret = next_mbox(r, obj_r, error_r);
 		break;
 	case BUNDLE_ICS:
-		if (r->next < r->nobjs) {
-			*obj_r = r->objs[r->next++];
-			ret = 1;
-		} else if (r->found == 0 && !r->done) {
+		if (r->done)
+			break;
+		ret = next_ics(r, obj_r, error_r);
+		if (ret == 0) {
 			r->done = true;
-			ret = none_found(r, error_r, "VEVENT or VTODO");
+			if (r->found == 0)
+				ret = none_found(r, error_r, "VEVENT or VTODO");
 		}
 		break;
 	case BUNDLE_EML:
@@ -653,59 +957,163 @@ bundle_writer_init(struct bundle_writer *w, enum store_class cls)
 			cal,
 			icalproperty_new_prodid("-//easd//easctl export//EN"));
 		w->cal = cal;
+		w->zones = g_hash_table_new_full(g_str_hash, g_str_equal, free,
+						 NULL);
 	}
 }
 
-/* Whether out already has a VTIMEZONE with tzid. */
-static bool
-has_zone(icalcomponent *out, const char *tzid)
-{
-	icalcomponent *t;
-
-	for (t = icalcomponent_get_first_component(out,
-						   ICAL_VTIMEZONE_COMPONENT);
-	     t != NULL; t = icalcomponent_get_next_component(
-				out, ICAL_VTIMEZONE_COMPONENT)) {
-		icalproperty *tp =
-			icalcomponent_get_first_property(t, ICAL_TZID_PROPERTY);
-
-		if (tp != NULL && strcmp(icalproperty_get_tzid(tp), tzid) == 0)
-			return true;
-	}
-	return false;
-}
-
+/* The parts of a stored VCALENDAR at its top level, in order: each
+ * property line (with its continuation lines) and each component (BEGIN
+ * to END). -1 when text is no VCALENDAR. */
 static int
-ics_merge(struct arena *a, const char *text, icalcomponent *out,
-	  const char **error_r)
+cal_parts(const char *text, size_t len,
+	  void (*fn)(void *ctx, bool comp, const char *p, size_t n), void *ctx)
 {
-	icalcomponent *in = icalparser_parse_string(text), *c, *next;
+	const char *p = text, *end = text + len, *start = NULL;
+	int depth = 0;
 
-	if (in == NULL) {
-		*error_r = "stored iCalendar unreadable";
+	if (!str_has_iprefix(skip_bom_ws(text), "BEGIN:VCALENDAR"))
 		return -1;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl != NULL ? nl + 1 : end;
+		size_t llen = (size_t)((nl != NULL ? nl : end) - p);
+
+		if (llen >= 6 && strncasecmp(p, "BEGIN:", 6) == 0) {
+			if (++depth == 2)
+				start = p;
+		} else if (llen >= 4 && strncasecmp(p, "END:", 4) == 0) {
+			if (depth-- == 2 && start != NULL)
+				fn(ctx, true, start, (size_t)(next - start));
+		} else if (depth == 1 && llen > 0 && *p != ' ' && *p != '\t') {
+			const char *q = next;
+
+			while (q < end && (*q == ' ' || *q == '\t')) {
+				nl = memchr(q, '\n', (size_t)(end - q));
+				q = nl != NULL ? nl + 1 : end;
+			}
+			fn(ctx, false, p, (size_t)(q - p));
+			next = q;
+		}
+		p = next;
 	}
-	arena_add_cleanup(a, ical_free_cb, in);
-	if (icalcomponent_isa(in) != ICAL_VCALENDAR_COMPONENT) {
+	return 0;
+}
+
+/* A property line of a calendar noted for the export's header: each
+ * kind and value once, VERSION and PRODID being the export's own. */
+static void
+note_cb(void *ctx, bool comp, const char *p, size_t n)
+{
+	icalcomponent *cal = ctx;
+	struct buf line;
+	icalproperty *prop, *q;
+	const char *v;
+
+	if (comp)
+		return;
+	buf_init(&line, 0);
+	for (const char *end = p + n; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl != NULL ? nl + 1 : end;
+		size_t k = (size_t)((nl != NULL ? nl : end) - p);
+
+		if (k > 0 && p[k - 1] == '\r')
+			k--;
+		if (line.len > 0 && k > 0) /* a continuation: its blank goes */
+			buf_append(&line, p + 1, k - 1);
+		else
+			buf_append(&line, p, k);
+		p = next;
+	}
+	prop = line.len > 0 ? icalproperty_new_from_string((char *)line.data)
+			    : NULL;
+	buf_deinit(&line);
+	if (prop == NULL)
+		return;
+	v = icalproperty_get_value_as_string(prop);
+	for (q = icalcomponent_get_first_property(cal, icalproperty_isa(prop));
+	     q != NULL;
+	     q = icalcomponent_get_next_property(cal, icalproperty_isa(prop))) {
+		const char *w = icalproperty_get_value_as_string(q);
+
+		if (icalproperty_isa(prop) == ICAL_VERSION_PROPERTY ||
+		    icalproperty_isa(prop) == ICAL_PRODID_PROPERTY ||
+		    (v != NULL && w != NULL && strcmp(v, w) == 0)) {
+			icalproperty_free(prop);
+			return;
+		}
+	}
+	icalcomponent_add_property(cal, prop);
+}
+
+int
+bundle_writer_note(struct bundle_writer *w, const char *text, size_t len,
+		   const char **error_r)
+{
+	if (w->cal == NULL)
+		return 0;
+	if (cal_parts(text, len, note_cb, w->cal) < 0) {
 		*error_r = "stored data is not a VCALENDAR";
 		return -1;
 	}
-	copy_cal_props(in, out);
-	for (c = icalcomponent_get_first_component(in, ICAL_ANY_COMPONENT);
-	     c != NULL; c = next) {
-		next = icalcomponent_get_next_component(in, ICAL_ANY_COMPONENT);
-		if (icalcomponent_isa(c) == ICAL_VTIMEZONE_COMPONENT) {
-			icalproperty *p = icalcomponent_get_first_property(
-				c, ICAL_TZID_PROPERTY);
-			const char *tzid =
-				p != NULL ? icalproperty_get_tzid(p) : NULL;
-
-			if (tzid != NULL && has_zone(out, tzid))
-				continue;
-		}
-		icalcomponent_add_component(out, icalcomponent_new_clone(c));
-	}
 	return 0;
+}
+
+bool
+bundle_writer_notes(const struct bundle_writer *w)
+{
+	return w->cal != NULL;
+}
+
+/* The header, once: BEGIN:VCALENDAR and the noted properties. */
+static void
+cal_start(struct bundle_writer *w)
+{
+	char *text;
+	const char *end;
+
+	if (w->started)
+		return;
+	w->started = true;
+	text = icalcomponent_as_ical_string_r(w->cal);
+	if (text == NULL)
+		return;
+	/* all but its END line */
+	end = strstr(text, "END:VCALENDAR");
+	buf_append(&w->out, text,
+		   end != NULL ? (size_t)(end - text) : strlen(text));
+	free(text);
+}
+
+/* A component of a stored calendar into the export; a VTIMEZONE once a
+ * TZID. */
+static void
+add_cb(void *ctx, bool comp, const char *p, size_t n)
+{
+	struct bundle_writer *w = ctx;
+
+	if (!comp)
+		return;
+	if (n >= 15 && strncasecmp(p, "BEGIN:VTIMEZONE", 15) == 0) {
+		struct buf tzid;
+
+		buf_init(&tzid, 0);
+		if (ics_entry_prop(p, n, "TZID", &tzid)) {
+			char *id = xstrndup((const char *)tzid.data, tzid.len);
+
+			if (g_hash_table_contains(w->zones, id)) {
+				free(id);
+				buf_deinit(&tzid);
+				return;
+			}
+			g_hash_table_add(w->zones, id);
+		}
+		buf_deinit(&tzid);
+	}
+	buf_append(&w->out, p, n);
+	if (n == 0 || p[n - 1] != '\n')
+		buf_append(&w->out, "\r\n", 2);
 }
 
 static void
@@ -735,6 +1143,7 @@ int
 bundle_writer_add(struct bundle_writer *w, struct arena *a, const char *text,
 		  size_t len, const char **error_r)
 {
+	(void)a;
 	w->count++;
 	switch (w->cls) {
 	case STORE_CLASS_CONTACTS:
@@ -744,8 +1153,12 @@ bundle_writer_add(struct bundle_writer *w, struct arena *a, const char *text,
 		break;
 	case STORE_CLASS_CALENDAR:
 	case STORE_CLASS_TASKS:
-		return ics_merge(a, arena_strndup(a, text, len), w->cal,
-				 error_r);
+		cal_start(w);
+		if (cal_parts(text, len, add_cb, w) < 0) {
+			*error_r = "stored data is not a VCALENDAR";
+			return -1;
+		}
+		break;
 	case STORE_CLASS_NOTES:
 		if (w->count > 1)
 			buf_puts(&w->out, "-- \n");
@@ -763,15 +1176,10 @@ bundle_writer_add(struct bundle_writer *w, struct arena *a, const char *text,
 void
 bundle_writer_finish(struct bundle_writer *w)
 {
-	char *text;
-
 	if (w->cal == NULL)
 		return;
-	text = icalcomponent_as_ical_string_r(w->cal);
-	if (text != NULL) {
-		buf_puts(&w->out, text);
-		free(text);
-	}
+	cal_start(w);
+	buf_puts(&w->out, "END:VCALENDAR\r\n");
 }
 
 void
@@ -779,6 +1187,9 @@ bundle_writer_deinit(struct bundle_writer *w)
 {
 	if (w->cal != NULL)
 		icalcomponent_free(w->cal);
+	if (w->zones != NULL)
+		g_hash_table_destroy(w->zones);
 	w->cal = NULL;
+	w->zones = NULL;
 	buf_deinit(&w->out);
 }

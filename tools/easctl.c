@@ -1371,9 +1371,8 @@ uid_index_find(const struct uid_index *x, const char *uid)
 
 /* The file of an import: a file of more than IMPORT_MAP_MIN bytes is
  * mapped, and the pages the reader has gone past are handed back, so
- * that a vCard or mbox file of any size is read in bounded memory (an
- * .ics is split all at once); stdin and small files are read whole. A
- * mapping is NUL
+ * that a vCard, iCalendar or mbox file of any size is read in bounded
+ * memory; stdin and small files are read whole. A mapping is NUL
  * terminated by the zeros after the end of the file in its last page;
  * a file that ends on a page boundary is read whole. */
 #define IMPORT_MAP_MIN (4u * 1024 * 1024)
@@ -1415,19 +1414,30 @@ import_open(struct arena *a, const char *path, struct import_file *f)
 	return read_file(a, path, &f->data, &f->len);
 }
 
-/* The reader is past consumed bytes: hand back whole pages before. */
+/* The reader is past consumed bytes: hand back the whole pages before,
+ * from the start of the file (an .ics reader reads the file twice, and
+ * may go back for a recurrence override: what it read again goes too). */
 static void
 import_drop(struct import_file *f, size_t consumed)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	size_t upto;
 
-	if (!f->mapped || page <= 0 ||
-	    consumed < f->dropped + IMPORT_DROP_EVERY)
+	if (!f->mapped || page <= 0)
+		return;
+	if (consumed < f->dropped)
+		f->dropped = 0; /* reading again from the start */
+	if (consumed < f->dropped + IMPORT_DROP_EVERY)
 		return;
 	upto = consumed / (size_t)page * (size_t)page;
-	(void)madvise(f->data + f->dropped, upto - f->dropped, MADV_DONTNEED);
+	(void)madvise(f->data, upto, MADV_DONTNEED);
 	f->dropped = upto;
+}
+
+static void
+import_read_cb(void *ctx, size_t upto)
+{
+	import_drop(ctx, upto);
 }
 
 /* A mapping is looked through a piece at a time, each handed back. */
@@ -1550,6 +1560,7 @@ cmd_import(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	}
 	oa = arena_new(64 * 1024);
 	bundle_reader_objects_in(rd, oa);
+	bundle_reader_on_read(rd, import_read_cb, &file);
 	progress_init(&pr, file.len);
 	t0 = time_mono_ms();
 
@@ -1695,7 +1706,7 @@ static const char usage_export[] =
 /* Where an export goes: stdout for "-", else a temporary file renamed
  * to path once complete. What the writer has so far goes out after
  * every batch, so that a folder of any size is exported in bounded
- * memory (a calendar, one VCALENDAR, is written at the end). */
+ * memory (a calendar is read twice: its properties come first). */
 struct export_out {
 	const char *path;
 	char *tmp;
@@ -1759,6 +1770,46 @@ export_close(struct export_out *o, bool ok)
 	return ret;
 }
 
+/* A calendar's first pass: every item's text noted for the header. */
+static int
+export_notes(struct store *s, const struct store_account *acc,
+	     const struct store_folder *f, struct bundle_writer *out)
+{
+	int64_t after = 0;
+
+	for (;;) {
+		struct store_item *items;
+		size_t count;
+		struct arena *batch = arena_new(64 * 1024);
+		enum store_error e = store_item_list(s, batch, acc->id, f->id,
+						     after, EASCTL_EXPORT_BATCH,
+						     true, &items, &count);
+
+		if (e != STORE_OK) {
+			arena_free(&batch);
+			store_fail("listing items", e);
+			return -1;
+		}
+		for (size_t i = 0; i < count; i++) {
+			const char *text, *err = NULL;
+			size_t len;
+
+			after = items[i].id;
+			if (conv_to_standard(batch, &items[i], &text, &len,
+					     &err) < 0 ||
+			    bundle_writer_note(out, text, len, &err) < 0) {
+				die_msg("item %s: %s", items[i].server_id,
+					err != NULL ? err : "unreadable");
+				arena_free(&batch);
+				return -1;
+			}
+		}
+		arena_free(&batch);
+		if (count < EASCTL_EXPORT_BATCH)
+			return 0;
+	}
+}
+
 static int
 cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 {
@@ -1783,6 +1834,8 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if (export_open(pos[2], &o) < 0)
 		return EX_FAIL;
 	bundle_writer_init(&out, store_class_of_folder_type(f.type));
+	if (bundle_writer_notes(&out) && export_notes(s, &acc, &f, &out) < 0)
+		goto out;
 	for (;;) {
 		struct store_item *items;
 		size_t count;

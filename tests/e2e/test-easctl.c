@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "harness.h"
 #include "store.h"
 #include "test-main.h"
@@ -697,6 +698,117 @@ test_import_large_vcf(void)
 	free(in);
 }
 
+static size_t
+occurrences(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* An .ics of more than 4 MiB is read through a mapping too, in two
+ * passes (conv/bundle.c): every event arrives, the changed occurrences
+ * at the end of the file go with their series, an event the file ends
+ * in is reported; the export is one VCALENDAR with the zone once, and
+ * importing it again replaces every event. */
+static void
+test_import_large_ics(void)
+{
+	enum { EVENTS = 3000 };
+	char *in = xasprintf("%s/large.ics", data_dir);
+	char *out = xasprintf("%s/large-out.ics", data_dir);
+	char *text;
+	FILE *f = fopen(in, "w");
+	long size;
+
+	CU_ASSERT_FATAL(f != NULL);
+	/* a description of 1.4 KB, folded as writers fold it */
+	text = xmalloc(1500);
+	for (size_t i = 0; i < 1400; i++)
+		text[i] = i % 74 < 71 ? 'a' : "\r\n "[i % 74 - 71];
+	text[1400] = '\0';
+	fputs("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+	      "BEGIN:VTIMEZONE\r\nTZID:Test/Zone\r\nBEGIN:STANDARD\r\n"
+	      "DTSTART:19701025T030000\r\n"
+	      "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n"
+	      "TZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n"
+	      "BEGIN:DAYLIGHT\r\nDTSTART:19700329T020000\r\n"
+	      "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n"
+	      "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\n"
+	      "END:VTIMEZONE\r\n",
+	      f);
+	for (int i = 0; i < EVENTS; i++)
+		fprintf(f,
+			"BEGIN:VEVENT\r\nUID:large-%d\r\n"
+			"DTSTAMP:20240301T080000Z\r\n"
+			"DTSTART;TZID=Test/Zone:20240%d%02dT090000\r\n"
+			"DURATION:PT1H\r\nSUMMARY:Event %d\r\n"
+			"DESCRIPTION:%s\r\n%sEND:VEVENT\r\n",
+			i, 1 + i % 9, 1 + i % 28, i, text,
+			i % 10 == 0 ? "RRULE:FREQ=DAILY;COUNT=5\r\n" : "");
+	for (int i = 0; i < EVENTS; i += 10)
+		fprintf(f,
+			"BEGIN:VEVENT\r\nUID:large-%d\r\n"
+			"DTSTAMP:20240301T080000Z\r\n"
+			"RECURRENCE-ID;TZID=Test/Zone:20240%d%02dT090000\r\n"
+			"DTSTART;TZID=Test/Zone:20240%d%02dT110000\r\n"
+			"DURATION:PT1H\r\nSUMMARY:Event %d moved\r\n"
+			"END:VEVENT\r\n",
+			i, 1 + i % 9, 1 + i % 28, 1 + i % 9, 1 + i % 28, i);
+	fputs("END:VCALENDAR\r\nBEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+	      "BEGIN:VEVENT\r\nUID:cut\r\nDTSTART:20240301T090000Z\r\n",
+	      f);
+	if (ftell(f) % 4096 == 0)
+		fputs("SUMMARY:x\r\n", f);
+	size = ftell(f);
+	fclose(f);
+	free(text);
+	CU_ASSERT(size > 4L * 1024 * 1024);
+	CU_ASSERT_EQUAL(RUN("user", "add", "lars", "--password", "pw"), 0);
+	CU_ASSERT_EQUAL(RUN("import", "lars", in), 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "imported 3000 Calendar"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "1 skipped"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_err, "not terminated by END:VEVENT"));
+	CU_ASSERT_EQUAL(RUN("stats"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "items Calendar: 3000"));
+	CU_ASSERT_EQUAL(RUN("export", "lars", "Calendar", out), 0);
+	{
+		struct buf b;
+		const char *err = NULL;
+		size_t len;
+
+		buf_init(&b, 0);
+		CU_ASSERT_EQUAL_FATAL(buf_read_path(&b, out, &err), 0);
+		buf_putc(&b, '\0');
+		text = (char *)buf_steal(&b, &len);
+	}
+	CU_ASSERT_EQUAL(occurrences(text, "BEGIN:VCALENDAR"), 1);
+	CU_ASSERT_EQUAL(occurrences(text, "END:VCALENDAR"), 1);
+	CU_ASSERT_EQUAL(occurrences(text, "BEGIN:VTIMEZONE"), 1);
+	CU_ASSERT_EQUAL(occurrences(text, "BEGIN:VEVENT"),
+			EVENTS + EVENTS / 10);
+	CU_ASSERT_EQUAL(occurrences(text, "RECURRENCE-ID"), EVENTS / 10);
+	/* a moved occurrence right after its series */
+	{
+		const char *series = strstr(text, "UID:large-10\r\n");
+		const char *moved = strstr(text, "SUMMARY:Event 10 moved");
+		const char *next = strstr(text, "UID:large-11\r\n");
+
+		CU_ASSERT_FATAL(series != NULL && moved != NULL &&
+				next != NULL);
+		CU_ASSERT(series < moved && moved < next);
+	}
+	free(text);
+	CU_ASSERT_EQUAL(RUN("import", "lars", out), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "(3000 replacing"));
+	CU_ASSERT_EQUAL(RUN("stats"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(run_out, "items Calendar: 3000"));
+	free(in);
+	free(out);
+}
+
 static void
 test_import_errors(void)
 {
@@ -909,11 +1021,11 @@ static CU_TestInfo admin_tests[] = {
 };
 
 static CU_TestInfo data_tests[] = {
-	T(test_import_export_vcf),   T(test_import_export_ics),
-	T(test_import_mbox),	     T(test_import_errors),
-	T(test_import_large_vcf),    T(test_import_report),
-	T(test_import_replaces_uid), T(test_mbox_quoting),
-	CU_TEST_INFO_NULL,
+	T(test_import_export_vcf), T(test_import_export_ics),
+	T(test_import_mbox),	   T(test_import_errors),
+	T(test_import_large_vcf),  T(test_import_large_ics),
+	T(test_import_report),	   T(test_import_replaces_uid),
+	T(test_mbox_quoting),	   CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {

@@ -2,11 +2,13 @@
  * is one VCALENDAR imported as an event and as a task, each sent to a
  * device (16.1 or 14.1), sent back as a Change (merged into the stored
  * object) and sent again; an occurrence of the event is deleted as a 16.1
- * device would; and the input is read as an EAS TimeZone blob. Built by
- * `make fuzz`. */
+ * device would; the input is split as an .ics file for import and its
+ * objects merged as for export; and the input is read as an EAS TimeZone
+ * blob. Built by `make fuzz`. */
 #include <string.h>
 
 #include "arena.h"
+#include "bundle.h"
 #include "conv-tz.h"
 #include "conv.h"
 #include "util.h"
@@ -45,6 +47,36 @@ round_trip(struct arena *a, enum store_class cls, const char *data, size_t size,
 	conv_to_standard(a, &item, &text, &len, &error);
 }
 
+/* The input as an .ics file for `easctl import`: split, each object
+ * merged into an export as `easctl export` does. */
+static void
+split_merge(struct arena *a, const uint8_t *data, size_t size)
+{
+	char *copy = arena_alloc(a, size + 1);
+	struct bundle_reader *r;
+	struct bundle_writer w;
+	struct bundle_obj obj;
+	const char *error = NULL;
+	int rc;
+
+	memcpy(copy, data, size);
+	copy[size] = '\0';
+	r = bundle_reader_new(a, BUNDLE_ICS, "fuzz.ics", copy, size, &error);
+	if (r == NULL)
+		return;
+	bundle_writer_init(&w, STORE_CLASS_CALENDAR);
+	while ((rc = bundle_next(r, &obj, &error)) != 0) {
+		if (rc < 0 || obj.data == NULL)
+			continue;
+		eas_assert(strlen(obj.data) == obj.len);
+		if (bundle_writer_note(&w, obj.data, obj.len, &error) == 0)
+			eas_assert(bundle_writer_add(&w, a, obj.data, obj.len,
+						     &error) == 0);
+	}
+	bundle_writer_finish(&w);
+	bundle_writer_deinit(&w);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -64,6 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctx.date_tz = &zone;
 	round_trip(a, STORE_CLASS_CALENDAR, (const char *)data, size, &ctx);
 	round_trip(a, STORE_CLASS_TASKS, (const char *)data, size, &ctx);
+	split_merge(a, data, size);
 	if (conv_tz_decode(a, (const char *)data, size, &tz, &error) == 0) {
 		/* a blob that decodes encodes and converts */
 		eas_assert(conv_tz_encode(a, &tz) != NULL);
