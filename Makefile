@@ -159,6 +159,7 @@ $(OUT)/e2e-test-%: $(OUT)/obj/tests/e2e/test-%.o \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(OUT)/e2e-test-pg: $(OUT)/obj/tests/pgtest.o
 $(OUT)/e2e-test-search: $(OUT)/obj/tests/pgtest.o
+$(OUT)/e2e-test-backup: $(OUT)/obj/tests/pgtest.o
 $(OUT)/bench-sync: $(OUT)/obj/tests/pgtest.o
 $(OUT)/bench-%: $(OUT)/obj/bench/bench-%.o $(call obj,$(E2E_LIB_SRC)) \
 		$(ALL_LIBS)

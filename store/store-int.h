@@ -375,6 +375,9 @@ enum store_error store_search_pg_mail(struct store *s, struct arena *a,
 				      size_t offset, size_t max, bool with_data,
 				      struct store_item **items_r,
 				      size_t *count_r, int64_t *total_r);
+/* check-pg.c: easctl check on PostgreSQL, as store_check_report. */
+enum store_error store_pg_check(struct store *s, struct arena *a, size_t max,
+				const char ***msgs_r, size_t *n_r);
 /* gal.c: one address list row of the columns both backends select (the
  * account's id or 0, the contact's or 0, the names, ..., photo, uid). */
 void store_gal_row(struct arena *a, struct store_stmt *st,
