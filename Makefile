@@ -161,6 +161,7 @@ $(OUT)/e2e-test-pg: $(OUT)/obj/tests/pgtest.o
 $(OUT)/e2e-test-search: $(OUT)/obj/tests/pgtest.o
 $(OUT)/e2e-test-backup: $(OUT)/obj/tests/pgtest.o
 $(OUT)/bench-sync: $(OUT)/obj/tests/pgtest.o
+$(OUT)/bench-nodes: $(OUT)/obj/tests/pgtest.o
 $(OUT)/bench-%: $(OUT)/obj/bench/bench-%.o $(call obj,$(E2E_LIB_SRC)) \
 		$(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
