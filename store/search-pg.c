@@ -154,6 +154,8 @@ struct pg_query {
 	/* the words of every text condition, as one text[] parameter */
 	struct buf words;
 	int nwords;
+	/* what the condition reads: the index row, the item's columns */
+	bool uses_doc, uses_item;
 	struct store_folder *folders;
 	size_t nfolders;
 	bool folders_loaded;
@@ -247,6 +249,7 @@ pg_compile(struct pg_query *q, const struct store_search_cond *n)
 		if (store_search_words(q->a, n->text, &w) <= 0)
 			return STORE_INVALID;
 		pg_words_add(q, pg_text(q->a, w, STORE_SEARCH_TEXT_MAX * 4));
+		q->uses_doc = true;
 		buf_printf(&q->sql,
 			   "d.doc @@ easd_words((?2::text[])[%d], false)",
 			   q->nwords);
@@ -256,17 +259,21 @@ pg_compile(struct pg_query *q, const struct store_search_cond *n)
 		if (w == NULL)
 			return STORE_INVALID;
 		buf_printf(&q->sql, "d.conv = '%s'", w);
+		q->uses_doc = true;
 		return STORE_OK;
 	case STORE_SEARCH_FOLDER:
 		buf_puts(&q->sql, "d.folder_id IN (");
+		q->uses_doc = true;
 		e = pg_folders(q, n);
 		buf_putc(&q->sql, ')');
 		return e;
 	case STORE_SEARCH_AFTER:
 		buf_printf(&q->sql, "i.date > %lld", (long long)n->value);
+		q->uses_item = true;
 		return STORE_OK;
 	case STORE_SEARCH_BEFORE:
 		buf_printf(&q->sql, "i.date < %lld", (long long)n->value);
+		q->uses_item = true;
 		return STORE_OK;
 	case STORE_SEARCH_NOTHING:
 		buf_puts(&q->sql, "FALSE");
@@ -325,7 +332,17 @@ store_search_pg_mail(struct store *s, struct arena *a, int64_t account_id,
 	words = arena_printf(a, "{%.*s}", (int)q.words.len,
 			     q.words.len > 0 ? (const char *)q.words.data : "");
 
-	sql = arena_printf(a, "SELECT count(*) " PG_FROM "%s", where);
+	/* A condition on the index alone (words, folders, ConversationId,
+	 * as a FreeText search is) is counted there: it holds the live mail
+	 * of the account, and the join to items would double the cost of a
+	 * common word. */
+	if (q.uses_doc && !q.uses_item)
+		sql = arena_printf(a,
+				   "SELECT count(*) FROM search_docs d WHERE "
+				   "d.account_id = ?1 AND %s",
+				   where);
+	else
+		sql = arena_printf(a, "SELECT count(*) " PG_FROM "%s", where);
 	st = pg_query_stmt(&q, sql, words);
 	e = store_row(s, st);
 	if (e == STORE_OK)
