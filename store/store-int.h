@@ -91,8 +91,9 @@ bool store_pg_listener_behind(struct store_pg_listener *l);
  * before COMMIT where the backend carries it in the transaction
  * (PostgreSQL's NOTIFY); STORE_OK at once on SQLite. */
 enum store_error store_notify_before_commit(struct store *s);
-/* Whether s is on SQLite: what only SQLite has yet (mail and address list
- * search, backup) answers STORE_INVALID elsewhere, logged. */
+/* Whether s is on SQLite: what only SQLite has (store_backup's online
+ * copy; PostgreSQL's is pg_dump) answers STORE_INVALID elsewhere,
+ * logged. */
 bool store_sqlite_only(struct store *s, const char *what);
 
 /* Statements are cached per connection keyed by the address of their
