@@ -147,6 +147,7 @@ $(STORE_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(STORE_SUITE) \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 # ... and on PostgreSQL, with a server of its own (tests/pgtest.c).
 $(OUT)/test-store-pg: $(OUT)/obj/tests/pgtest.o
+$(OUT)/test-store-search: $(OUT)/obj/tests/pgtest.o
 # conv's tests: conv, wbxml and common (the store's types are headers).
 $(CONV_TESTS): $(OUT)/test-%: $(OUT)/obj/tests/test-%.o $(LIB_CONV) \
 		$(LIB_WBXML) $(LIB_COMMON)
@@ -157,7 +158,10 @@ $(OUT)/e2e-test-%: $(OUT)/obj/tests/e2e/test-%.o \
 		$(call obj,$(E2E_LIB_SRC)) $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(OUT)/e2e-test-pg: $(OUT)/obj/tests/pgtest.o
+$(OUT)/e2e-test-search: $(OUT)/obj/tests/pgtest.o
+$(OUT)/e2e-test-backup: $(OUT)/obj/tests/pgtest.o
 $(OUT)/bench-sync: $(OUT)/obj/tests/pgtest.o
+$(OUT)/bench-nodes: $(OUT)/obj/tests/pgtest.o
 $(OUT)/bench-%: $(OUT)/obj/bench/bench-%.o $(call obj,$(E2E_LIB_SRC)) \
 		$(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -288,8 +288,8 @@ store_check_report(struct store *s, struct arena *a, const char ***msgs_r,
 {
 	*msgs_r = NULL;
 	*n_r = 0;
-	if (!store_sqlite_only(s, "the consistency check"))
-		return STORE_INVALID;
+	if (s->drv != &store_driver_sqlite)
+		return store_pg_check(s, a, 100, msgs_r, n_r);
 	if (check_db(s->db, a, 100, msgs_r, n_r) < 0)
 		return STORE_CORRUPT;
 	return STORE_OK;

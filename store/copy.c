@@ -264,8 +264,11 @@ store_copy(struct store *src, struct store *dst,
 		if (progress != NULL)
 			progress(ctx, t->name, rows);
 	}
-	if (e == STORE_OK && dst->drv != &store_driver_sqlite)
-		/* no mail index there yet: all live mail waits for one */
+	if (e == STORE_OK)
+		/* The mail index is the backend's own (FTS5, or PostgreSQL's
+		 * tsvectors): all live mail waits in the queue, and the first
+		 * easd started on the copy indexes it. The address list's
+		 * index was made by its triggers as the rows came in. */
 		e = dst->drv->exec(dst, "INSERT INTO search_pending (item_id) "
 					"SELECT id FROM items WHERE cls = 1 "
 					"AND deleted = 0 ON CONFLICT DO "

@@ -52,6 +52,8 @@ struct pg_stmt {
 	int nparams;
 	unsigned prepared_gen; /* 0 = not prepared */
 	bool returning_id;
+	bool oneshot; /* sent with its parameters each time, never prepared
+			 on the server (store_pg_prepare_once) */
 	struct pg_param params[PG_PARAMS_MAX];
 	PGresult *res;
 	int row, nrows;
@@ -179,6 +181,17 @@ pg_prepare(struct store *s, const char *sql)
 	p->base.sql = sql;
 	p->s = s;
 	snprintf(p->name, sizeof(p->name), "e%u", ++pg(s)->next_name);
+	return &p->base;
+}
+
+struct store_stmt *
+store_pg_prepare_once(struct store *s, const char *sql)
+{
+	struct pg_stmt *p = (struct pg_stmt *)pg_prepare(s, sql);
+
+	/* a statement built for one query would stay prepared on the
+	 * server for the life of the connection */
+	p->oneshot = true;
 	return &p->base;
 }
 
@@ -312,6 +325,16 @@ pg_exec_once(struct store *s, struct pg_stmt *p)
 		p->text = pg_rewrite(p->base.sql, p->returning_id, &p->nparams);
 	if (p->nparams > PG_PARAMS_MAX)
 		eas_panic("store: too many parameters: %.80s", p->base.sql);
+	for (int i = 0; i < p->nparams; i++) {
+		values[i] = p->params[i].value;
+		lengths[i] = p->params[i].len;
+		formats[i] = p->params[i].format;
+	}
+	if (p->oneshot) {
+		res = PQexecParams(c->pc, p->text, p->nparams, NULL, values,
+				   lengths, formats, 0);
+		goto sent;
+	}
 	if (p->prepared_gen != c->generation + 1) {
 		/* the parameters' types are the server's inference */
 		res = PQprepare(c->pc, p->name, p->text, p->nparams, NULL);
@@ -324,13 +347,9 @@ pg_exec_once(struct store *s, struct pg_stmt *p)
 		PQclear(res);
 		p->prepared_gen = c->generation + 1;
 	}
-	for (int i = 0; i < p->nparams; i++) {
-		values[i] = p->params[i].value;
-		lengths[i] = p->params[i].len;
-		formats[i] = p->params[i].format;
-	}
 	res = PQexecPrepared(c->pc, p->name, p->nparams, values, lengths,
 			     formats, 0);
+sent:
 	status = PQresultStatus(res);
 	if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
 		enum store_error e = pg_error(s, res, p->base.sql);
@@ -535,8 +554,8 @@ const struct store_driver store_driver_pg = {
 
 /* PostgreSQL's own schema steps: step i takes easd_schema.version i to
  * i + 1, in one transaction with the version. Step 0 is the whole of
- * SQLite's schema 11 (store.c) without its FTS5 tables and triggers (mail
- * search and the address list search are SQLite's for now). Integers are
+ * SQLite's schema 11 (store.c) without its FTS5 tables and triggers (step
+ * 2 -> 3 has PostgreSQL's own). Integers are
  * int8 as SQLite's are 64-bit; COLLATE NOCASE is an ICU collation that
  * ignores case, so UNIQUE and = on logins, addresses and DeviceIds behave
  * as on SQLite. */
@@ -760,6 +779,121 @@ static const char *const pg_migrations[] = {
 	" WHERE deleted = 0;"
 	"CREATE INDEX share_folders_modseq ON share_folders(grantee_id,"
 	" modseq);",
+	/* 2 -> 3: mail search and the address list, with PostgreSQL's own
+	 * full-text search (search-pg.c). easd_norm is the tokenizer: what
+	 * FTS5's unicode61 with remove_diacritics 2 does on SQLite, in SQL so
+	 * that the index and the queries (and the address list's triggers)
+	 * agree: case folded by ICU, accents taken off the Latin letters
+	 * (the table below; combining marks dropped), each CJK character a
+	 * word of its own (as store_search_segment does), and anything but
+	 * letters and digits a space; the 'simple' configuration then makes
+	 * each word a lexeme, without stemming or stop words. search_docs
+	 * holds a live message's words (item_id its id; folder and
+	 * ConversationId beside them, as FTS5's scope and conv columns);
+	 * the triggers drop the row with the message, as SQLite's do.
+	 * gal_docs holds the names and addresses of accounts (id) and of
+	 * published contacts (-id), kept by triggers on every table it
+	 * reads. The queue already holds all mail (nothing indexed it
+	 * before); the address list is made now. */
+	"CREATE FUNCTION easd_norm(t TEXT) RETURNS TEXT LANGUAGE sql"
+	" IMMUTABLE PARALLEL SAFE AS $f$ SELECT regexp_replace("
+	"regexp_replace(translate(regexp_replace(lower(t COLLATE"
+	" \"und-x-icu\"), E'[\\\\u0300-\\\\u036f]+', '', 'g'), '"
+	"àáâãäåçèéêëìíîïñòóôõöøùúûüýÿāă"
+	"ąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀł"
+	"ńņňōŏőŕŗřśŝşšţťŧũūŭůűųŵŷźżžƀơư"
+	"ƶǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕ"
+	"ȗșțȟȧȩȫȭȯȱȳḁḃḅḇḉḋḍḏḑḓḕḗ"
+	"ḙḛḝḟḡḣḥḧḩḫḭḯḱḳḵḷḹḻḽḿ"
+	"ṁṃṅṇṉṋṍṏṑṓṕṗṙṛṝṟṡṣṥṧ"
+	"ṩṫṭṯṱṳṵṷṹṻṽṿẁẃẅẇẉẋẍẏ"
+	"ẑẓẕẖẗẘẙạảấầẩẫậắằẳẵặẹ"
+	"ẻẽếềểễệỉịọỏốồổỗộớờởỡ"
+	"ợụủứừửữựỳỵỷỹ"
+	"', '"
+	"aaaaaaceeeeiiiinoooooouuuuyyaaaccccddeeeeegggghhiiiiijklllll"
+	"nnnooorrrsssstttuuuuuuwyzzzbouzaiouuuuuaagkoojgnaaaeeiioorru"
+	"usthaeooooyabbbcdddddeeeeefghhhhhiikkkllllmmmnnnnoooopprrrrs"
+	"ssssttttuuuuuvvwwwwwxxyzzzhtwyaaaaaaaaaaaaeeeeeeeeiioooooooo"
+	"oooouuuuuuuyyyy"
+	"'), E'([\\\\u3040-\\\\u30ff\\\\u3100-\\\\u312f\\\\u3400-\\\\u4dbf"
+	"\\\\u4e00-\\\\u9fff\\\\uac00-\\\\ud7af\\\\uf900-\\\\ufaff])',"
+	" E' \\\\1 ', 'g'), '[^[:alnum:]]+', ' ', 'g') $f$;"
+	"CREATE FUNCTION easd_tsv(t TEXT) RETURNS TSVECTOR LANGUAGE sql"
+	" IMMUTABLE PARALLEL SAFE AS"
+	" $f$ SELECT to_tsvector('simple', easd_norm(t)) $f$;"
+	/* the words of a query (store_search_words: one a line), all of
+	 * them; a word of several tokens is a phrase, and with prefix its
+	 * last token a prefix */
+	"CREATE FUNCTION easd_words(q TEXT, prefix BOOLEAN) RETURNS TSQUERY"
+	" LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ SELECT"
+	" to_tsquery('simple', coalesce(string_agg('(' || replace(w, ' ',"
+	" ' <-> ') || CASE WHEN prefix THEN ':*' ELSE '' END || ')', ' & '),"
+	" '')) FROM (SELECT btrim(easd_norm(x)) AS w FROM"
+	" unnest(string_to_array(q, E'\\n')) AS x) AS s WHERE w <> '' $f$;"
+	"CREATE TABLE search_docs ("
+	" item_id INT8 PRIMARY KEY,"
+	" account_id INT8 NOT NULL,"
+	" folder_id INT8 NOT NULL,"
+	" conv TEXT,"
+	" doc TSVECTOR NOT NULL);"
+	"CREATE INDEX search_docs_doc ON search_docs USING gin (doc);"
+	"CREATE INDEX search_docs_conv ON search_docs(account_id, conv)"
+	" WHERE conv IS NOT NULL;"
+	"CREATE FUNCTION easd_search_gone() RETURNS trigger LANGUAGE plpgsql"
+	" AS $f$ BEGIN"
+	" DELETE FROM search_docs WHERE item_id = OLD.id;"
+	" DELETE FROM search_pending WHERE item_id = OLD.id;"
+	" RETURN NULL; END $f$;"
+	"CREATE TRIGGER items_search_tombstone AFTER UPDATE OF deleted ON items"
+	" FOR EACH ROW WHEN (OLD.cls = 1 AND NEW.deleted = 1 AND"
+	" OLD.deleted = 0) EXECUTE FUNCTION easd_search_gone();"
+	"CREATE TRIGGER items_search_delete AFTER DELETE ON items"
+	" FOR EACH ROW WHEN (OLD.cls = 1 AND OLD.deleted = 0)"
+	" EXECUTE FUNCTION easd_search_gone();"
+	"DELETE FROM search_pending p WHERE NOT EXISTS (SELECT 1 FROM items i"
+	" WHERE i.id = p.item_id AND i.cls = 1 AND i.deleted = 0);"
+	"CREATE TABLE gal_docs (id INT8 PRIMARY KEY, doc TSVECTOR NOT NULL);"
+	"CREATE INDEX gal_docs_doc ON gal_docs USING gin (doc);"
+	"CREATE FUNCTION easd_gal_account(aid INT8) RETURNS void LANGUAGE sql"
+	" AS $f$ DELETE FROM gal_docs WHERE id = aid;"
+	" INSERT INTO gal_docs (id, doc) SELECT a.id,"
+	" easd_tsv(a.display_name || ' ' || a.login || ' ' ||"
+	" coalesce(p.first_name, '') || ' ' || coalesce(p.last_name, '')) ||"
+	" easd_tsv(a.email || ' ' || coalesce((SELECT string_agg(x.address,"
+	" ' ') FROM aliases x WHERE x.account_id = a.id), ''))"
+	" FROM accounts a LEFT JOIN account_props p ON p.account_id = a.id"
+	" WHERE a.id = aid $f$;"
+	"CREATE FUNCTION easd_gal_entry(e gal_entries) RETURNS TSVECTOR"
+	" LANGUAGE sql IMMUTABLE AS $f$ SELECT easd_tsv(e.display_name ||"
+	" ' ' || coalesce(e.first_name, '') || ' ' || coalesce(e.last_name,"
+	" '') || ' ' || coalesce(e.alias, '')) || easd_tsv(coalesce(e.email,"
+	" '')) $f$;"
+	"CREATE FUNCTION easd_gal_changed() RETURNS trigger LANGUAGE plpgsql"
+	" AS $f$ BEGIN"
+	" IF TG_TABLE_NAME = 'gal_entries' THEN"
+	"  IF TG_OP <> 'INSERT' THEN DELETE FROM gal_docs WHERE id = -OLD.id;"
+	"  END IF;"
+	"  IF TG_OP <> 'DELETE' THEN INSERT INTO gal_docs (id, doc)"
+	"   VALUES (-NEW.id, easd_gal_entry(NEW)); END IF;"
+	" ELSIF TG_TABLE_NAME = 'accounts' THEN"
+	"  IF TG_OP = 'DELETE' THEN PERFORM easd_gal_account(OLD.id);"
+	"  ELSE PERFORM easd_gal_account(NEW.id); END IF;"
+	" ELSIF TG_OP = 'DELETE' THEN PERFORM easd_gal_account(OLD.account_id);"
+	" ELSE PERFORM easd_gal_account(NEW.account_id); END IF;"
+	" RETURN NULL; END $f$;"
+	"CREATE TRIGGER accounts_gal AFTER INSERT OR DELETE OR UPDATE OF login,"
+	" email, display_name ON accounts FOR EACH ROW"
+	" EXECUTE FUNCTION easd_gal_changed();"
+	"CREATE TRIGGER aliases_gal AFTER INSERT OR UPDATE OR DELETE ON aliases"
+	" FOR EACH ROW EXECUTE FUNCTION easd_gal_changed();"
+	"CREATE TRIGGER props_gal AFTER INSERT OR UPDATE OR DELETE ON"
+	" account_props FOR EACH ROW EXECUTE FUNCTION easd_gal_changed();"
+	"CREATE TRIGGER entries_gal AFTER INSERT OR UPDATE OR DELETE ON"
+	" gal_entries FOR EACH ROW EXECUTE FUNCTION easd_gal_changed();"
+	"SELECT easd_gal_account(id) FROM accounts;"
+	"INSERT INTO gal_docs (id, doc) SELECT -e.id, easd_gal_entry(e)"
+	" FROM gal_entries e;",
 };
 
 /* Any constant will do, as long as every node uses the same. */

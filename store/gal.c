@@ -35,8 +35,8 @@
  * GAL's whole budget of a keystroke. */
 #define GAL_SORT_MAX 500
 
-static void
-gal_row(struct arena *a, struct store_stmt *st, struct store_gal_entry *r)
+void
+store_gal_row(struct arena *a, struct store_stmt *st, struct store_gal_entry *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->account_id = store_col_int64(st, 0);
@@ -140,12 +140,13 @@ store_gal_search(struct store *s, struct arena *a, const char *query,
 	*list_r = NULL;
 	*count_r = 0;
 	*total_r = 0;
-	if (!store_sqlite_only(s, "address list search"))
-		return STORE_INVALID;
 	if (store_search_fts_query(a, query, true, &q) <= 0)
 		return STORE_INVALID;
 	if (max > GAL_RESULTS_MAX)
 		max = GAL_RESULTS_MAX;
+	if (s->drv != &store_driver_sqlite)
+		return store_gal_pg_search(s, a, query, offset, max, with_photo,
+					   list_r, count_r, total_r);
 	e = store_rbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
@@ -161,7 +162,7 @@ store_gal_search(struct store *s, struct arena *a, const char *query,
 	if (walk && st != NULL)
 		store_bind_id_set(store_lite_stmt(st), 5, &set);
 	while (n < max && store_next(s, st, &e))
-		gal_row(a, st, &list[n++]);
+		store_gal_row(a, st, &list[n++]);
 	store_done(st);
 	if (walk && st != NULL)
 		store_bind_id_set(store_lite_stmt(st), 5, NULL);
@@ -185,7 +186,7 @@ store_gal_account(struct store *s, struct arena *a, int64_t account_id,
 	enum store_error e = store_row(s, st);
 
 	if (e == STORE_OK)
-		gal_row(a, st, r);
+		store_gal_row(a, st, r);
 	store_done(st);
 	return e;
 }
@@ -368,8 +369,10 @@ store_gal_entry_list(struct store *s, struct arena *a,
 		     struct store_gal_entry **list_r, size_t *count_r)
 {
 	static const char sql_count[] = "SELECT count(*) FROM gal_entries";
-	static const char sql[] = GAL_ENTRY_SELECT
-		"WHERE ?1 = ?1 AND ?2 = 0 ORDER BY 3 COLLATE NOCASE, e.id";
+	static const char sql[] =
+		GAL_ENTRY_SELECT "WHERE ?1 = ?1 AND NOT ?2 ORDER BY "
+				 "e.display_name COLLATE NOCASE, "
+				 "e.id";
 	struct store_gal_entry *list;
 	enum store_error e;
 	struct store_stmt *st;
@@ -388,7 +391,7 @@ store_gal_entry_list(struct store *s, struct arena *a,
 	list = arena_alloc(a, (size_t)total * sizeof(*list));
 	st = store_query(s, sql, "ii", 0, 0);
 	while (n < (size_t)total && store_next(s, st, &e))
-		gal_row(a, st, &list[n++]);
+		store_gal_row(a, st, &list[n++]);
 	store_done(st);
 	if (e == STORE_OK) {
 		*list_r = list;

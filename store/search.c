@@ -180,9 +180,11 @@ is_space(const char *p, size_t left, size_t *n_r)
 	return false;
 }
 
-int
-store_search_fts_query(struct arena *a, const char *text, bool prefix,
-		       const char **query_r)
+/* The words of text as an FTS5 query, or (pg) as store_search_words
+ * has them. */
+static int
+search_words(struct arena *a, const char *text, bool pg, bool prefix,
+	     const char **query_r)
 {
 	size_t len = text != NULL ? strlen(text) : 0, i = 0, n;
 	struct buf b, seg;
@@ -212,6 +214,13 @@ store_search_fts_query(struct arena *a, const char *text, bool prefix,
 			continue;
 		seg.len = 0;
 		segment_into(&seg, text + start, i - start);
+		if (pg) {
+			/* SQL's easd_words takes it apart (driver-pg.c) */
+			buf_append(&b, seg.data, seg.len);
+			buf_putc(&b, '\n');
+			words++;
+			continue;
+		}
 		if (words > 0)
 			buf_putc(&b, ' ');
 		/* An FTS5 string: the tokenizer splits it into a phrase, and
@@ -233,6 +242,19 @@ store_search_fts_query(struct arena *a, const char *text, bool prefix,
 	buf_deinit(&b);
 	buf_deinit(&seg);
 	return words;
+}
+
+int
+store_search_fts_query(struct arena *a, const char *text, bool prefix,
+		       const char **query_r)
+{
+	return search_words(a, text, false, prefix, query_r);
+}
+
+int
+store_search_words(struct arena *a, const char *text, const char **words_r)
+{
+	return search_words(a, text, true, false, words_r);
 }
 
 /* --- keeping the index current (called by item.c) --- */
@@ -313,7 +335,8 @@ store_search_set_indexing(bool on)
 bool
 store_search_available(struct store *s)
 {
-	return s->drv == &store_driver_sqlite;
+	(void)s;
+	return true; /* FTS5, or PostgreSQL's own (search-pg.c) */
 }
 
 /* Into the queue, and a word to the indexer (after the commit). */
@@ -336,9 +359,11 @@ store_search_added(struct store *s, const struct store_item *item,
 	if (item->cls != STORE_CLASS_EMAIL || s->schema < SEARCH_SCHEMA ||
 	    !search_indexing)
 		return STORE_OK;
-	/* PostgreSQL has no index yet: the queue keeps what it will index */
-	if (text == NULL || s->drv != &store_driver_sqlite)
+	if (text == NULL)
 		return queue_item(s, item->account_id, item->id);
+	if (s->drv != &store_driver_sqlite)
+		return store_search_pg_put(s, item->id, item->account_id,
+					   item->folder_id, text);
 	return fts_insert(s, item->id, item->account_id, item->folder_id, text);
 }
 
@@ -359,9 +384,9 @@ store_search_replaced(struct store *s, int64_t account_id, int64_t item_id,
 	if (cls != STORE_CLASS_EMAIL)
 		return STORE_OK;
 	if (s->drv != &store_driver_sqlite)
-		return search_indexing ? queue_item(s, account_id, item_id)
-				       : STORE_OK;
-	e = store_execute(s, sql, "I", SEARCH_KEY(account_id, item_id));
+		e = store_search_pg_drop(s, item_id);
+	else
+		e = store_execute(s, sql, "I", SEARCH_KEY(account_id, item_id));
 	if (e != STORE_OK)
 		return e;
 	if (!search_indexing)
@@ -387,10 +412,18 @@ store_search_moved(struct store *s, int64_t old_id,
 
 	if (s->schema < SEARCH_SCHEMA)
 		return STORE_OK;
-	if (s->drv != &store_driver_sqlite)
-		return search_indexing && moved->cls == STORE_CLASS_EMAIL
+	if (s->drv != &store_driver_sqlite) {
+		if (moved->cls != STORE_CLASS_EMAIL)
+			return STORE_OK;
+		e = store_search_pg_move(s, old_id, moved);
+		if (e == STORE_OK)
+			return store_execute(s, sql_unqueue, "I", moved->id);
+		/* not indexed yet: the new id waits in its place */
+		return e == STORE_NOTFOUND && search_indexing
 			       ? queue_item(s, moved->account_id, moved->id)
-			       : STORE_OK;
+		       : e == STORE_NOTFOUND ? STORE_OK
+					     : e;
+	}
 	a = arena_new(256);
 	e = store_execute(s, sql_copy, "IIt",
 			  SEARCH_KEY(moved->account_id, old_id),
@@ -478,8 +511,6 @@ store_search_index(struct store *s, int64_t account_id, int64_t item_id,
 	struct store_stmt *st;
 	bool own;
 
-	if (!store_sqlite_only(s, "the mail search index"))
-		return STORE_INVALID;
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
@@ -507,11 +538,15 @@ store_search_index(struct store *s, int64_t account_id, int64_t item_id,
 	 * queued it again) for the next pass */
 	if (e == STORE_OK && modseq != 0 && now != modseq)
 		e = STORE_CONFLICT;
-	if (e == STORE_OK)
+	if (e == STORE_OK && s->drv != &store_driver_sqlite) {
+		e = store_search_pg_put(s, item_id, account_id, folder_id,
+					text);
+	} else if (e == STORE_OK) {
 		e = store_execute(s, sql_del, "I",
 				  SEARCH_KEY(account_id, item_id));
-	if (e == STORE_OK)
-		e = fts_insert(s, item_id, account_id, folder_id, text);
+		if (e == STORE_OK)
+			e = fts_insert(s, item_id, account_id, folder_id, text);
+	}
 	if (e == STORE_OK)
 		e = store_execute(s, sql_unqueue, "I", item_id);
 out:
@@ -525,15 +560,17 @@ store_search_requeue(struct store *s, int64_t account_id, int64_t *queued_r)
 		"INSERT OR IGNORE INTO search_pending (item_id) SELECT id FROM "
 		"items WHERE cls = 1 AND deleted = 0 AND "
 		"(?1 = 0 OR account_id = ?1)";
+	static const char sql_pg[] =
+		"INSERT INTO search_pending (item_id) SELECT id FROM items "
+		"WHERE cls = 1 AND deleted = 0 AND (?1 = 0 OR account_id = ?1) "
+		"ON CONFLICT DO NOTHING";
 	enum store_error e;
 	bool own;
 
-	if (!store_sqlite_only(s, "the mail search index"))
-		return STORE_INVALID;
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
-	e = store_execute(s, sql, "I", account_id);
+	e = store_execute(s, STORE_SQL(s, sql, sql_pg), "I", account_id);
 	if (queued_r != NULL)
 		*queued_r = e == STORE_OK ? store_changes(s) : 0;
 	return store_wend(s, own, e);
@@ -1042,8 +1079,6 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	*items_r = NULL;
 	*count_r = 0;
 	*total_r = 0;
-	if (!store_sqlite_only(s, "mail search"))
-		return STORE_INVALID;
 	if (max > SEARCH_MAX_RESULTS)
 		max = SEARCH_MAX_RESULTS;
 	memset(&c, 0, sizeof(c));
@@ -1055,6 +1090,12 @@ store_search_mail(struct store *s, struct arena *a, int64_t account_id,
 	konst = sq_const(cond);
 	if (e != STORE_OK || konst == 0)
 		goto out_buf; /* invalid, or nothing can match: Total 0 */
+	if (s->drv != &store_driver_sqlite) {
+		buf_deinit(&c.sql);
+		return store_search_pg_mail(s, a, account_id, cond, offset, max,
+					    with_data, items_r, count_r,
+					    total_r);
+	}
 	e = store_rbegin(s, &own);
 	if (e != STORE_OK)
 		goto out_buf;

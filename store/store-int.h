@@ -70,6 +70,10 @@ extern const struct store_driver store_driver_pg;
 /* driver-pg.c: connecting to a PostgreSQL URL (migrating the schema). */
 enum store_error store_pg_open(struct store *s, const char *url,
 			       const char **error_r);
+/* driver-pg.c: a statement for one query (SQL built per query, as a
+ * search's): sent with its parameters at each step, never kept prepared
+ * on the server. The caller finalizes it. */
+struct store_stmt *store_pg_prepare_once(struct store *s, const char *sql);
 /* notify-pg.c: a thread LISTENing on channel "easd" of the database at
  * url, handing every payload to deliver (on that thread); payload NULL
  * after a reconnection: what committed meanwhile was not heard. */
@@ -87,8 +91,9 @@ bool store_pg_listener_behind(struct store_pg_listener *l);
  * before COMMIT where the backend carries it in the transaction
  * (PostgreSQL's NOTIFY); STORE_OK at once on SQLite. */
 enum store_error store_notify_before_commit(struct store *s);
-/* Whether s is on SQLite: what only SQLite has yet (mail and address list
- * search, backup) answers STORE_INVALID elsewhere, logged. */
+/* Whether s is on SQLite: what only SQLite has (store_backup's online
+ * copy; PostgreSQL's is pg_dump) answers STORE_INVALID elsewhere,
+ * logged. */
 bool store_sqlite_only(struct store *s, const char *what);
 
 /* Statements are cached per connection keyed by the address of their
@@ -347,6 +352,43 @@ enum store_error store_search_moved(struct store *s, int64_t old_id,
 				    const struct store_item *moved);
 /* search.c: the SQL function the mailbox queries call (store_open). */
 enum store_error store_search_register(struct store *s);
+/* search.c: the words of a user's text for PostgreSQL's search, each
+ * segmented as for FTS5 and ended by a newline; the number of words
+ * (0: nothing to search for, *words_r NULL) or -1 past the limits, as
+ * store_search_fts_query. */
+int store_search_words(struct arena *a, const char *text, const char **words_r);
+/* search-pg.c: mail search and the address list on PostgreSQL, with its
+ * own full-text search (tsvector columns and GIN indexes, schema step
+ * 2 -> 3 in driver-pg.c), behind the same functions as FTS5's. The
+ * index row of an item: put (or replaced) with its text; moved to the
+ * item's new id and folder (STORE_NOTFOUND without one); dropped. */
+enum store_error store_search_pg_put(struct store *s, int64_t item_id,
+				     int64_t account_id, int64_t folder_id,
+				     const struct store_item_text *t);
+enum store_error store_search_pg_move(struct store *s, int64_t old_id,
+				      const struct store_item *moved);
+enum store_error store_search_pg_drop(struct store *s, int64_t item_id);
+/* store_search_mail's query on PostgreSQL, cond already checked (and
+ * not constantly false). */
+enum store_error store_search_pg_mail(struct store *s, struct arena *a,
+				      int64_t account_id,
+				      const struct store_search_cond *cond,
+				      size_t offset, size_t max, bool with_data,
+				      struct store_item **items_r,
+				      size_t *count_r, int64_t *total_r);
+/* check-pg.c: easctl check on PostgreSQL, as store_check_report. */
+enum store_error store_pg_check(struct store *s, struct arena *a, size_t max,
+				const char ***msgs_r, size_t *n_r);
+/* gal.c: one address list row of the columns both backends select (the
+ * account's id or 0, the contact's or 0, the names, ..., photo, uid). */
+void store_gal_row(struct arena *a, struct store_stmt *st,
+		   struct store_gal_entry *r);
+/* store_gal_search's query on PostgreSQL, max already capped. */
+enum store_error store_gal_pg_search(struct store *s, struct arena *a,
+				     const char *query, size_t offset,
+				     size_t max, bool with_photo,
+				     struct store_gal_entry **list_r,
+				     size_t *count_r, int64_t *total_r);
 /* A set of ids (ascending) that SQL tests with search_in(?N, id): bound
  * with store_bind_id_set (store-sqlite.h), by pointer (the set outlives
  * the statement's steps; bind NULL after, so no cached statement keeps

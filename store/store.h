@@ -47,10 +47,10 @@ struct store;
  *
  * A path that is a PostgreSQL URL (store_is_url: postgresql://... or
  * postgres://..., libpq's connection URI) connects to that database
- * instead and migrates its own schema there. Not on PostgreSQL yet: mail
- * and address list search, backup and the consistency check (they answer
- * STORE_INVALID, logged), and change notification between processes
- * (subscribers of this process are told; other processes are not). */
+ * instead and migrates its own schema there, with mail and address list
+ * search of PostgreSQL's own (search-pg.c) and the consistency check in
+ * SQL (check-pg.c); store_backup answers STORE_INVALID there (easctl
+ * backup runs pg_dump instead). */
 bool store_is_url(const char *path);
 enum store_error store_open(const char *path, struct store **store_r,
 			    const char **error_r);
@@ -987,7 +987,8 @@ enum store_error store_backup(struct store *s, const char *path,
 enum store_error store_file_check(const char *path, struct arena *a,
 				  int *version_r, const char ***msgs_r,
 				  size_t *n_r, const char **error_r);
-/* The same checks on an open connection's database. */
+/* The same checks on an open connection's database; on PostgreSQL the
+ * store's own invariants in SQL (check-pg.c). */
 enum store_error store_check_report(struct store *s, struct arena *a,
 				    const char ***msgs_r, size_t *n_r);
 /* Replace the database at db_path with a copy of the backup file, which
@@ -1108,8 +1109,7 @@ enum store_error store_search_requeue(struct store *s, int64_t account_id,
  * opened. */
 void store_search_set_indexing(bool on);
 /* Whether this store searches mail (and the address list): SQLite's FTS5
- * does; on PostgreSQL mail waits in the queue and searches answer
- * STORE_INVALID (not implemented there yet). */
+ * and PostgreSQL's own full-text search (search-pg.c) both do. */
 bool store_search_available(struct store *s);
 
 /* --- the address list (gal.c) ---

@@ -1,7 +1,11 @@
 /* Unit tests of the store's search: the FTS5 query quoting (user input
  * never becomes query syntax), CJK segmentation, the index kept current on
  * add, update, move and delete, the query tree, the pending queue and its
- * migration of older mailboxes, and the GAL with its triggers. */
+ * migration of older mailboxes, and the GAL with its triggers. The same
+ * tests (but the SQLite file migrations) run again on PostgreSQL, with
+ * its own full-text search (store/search-pg.c), against a server of
+ * their own (pgtest.c); skipped when PostgreSQL is not installed. */
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +13,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "pgtest.h"
 #include "store.h"
 #include "test-main.h"
 
@@ -17,6 +22,43 @@ static char dbpath[128];
 static struct store *st;
 static struct arena *ta;
 static int64_t ada, bob;
+/* the PostgreSQL database of the second suite, NULL in the first */
+static const char *pg_url, *pg_started;
+
+/* An empty PostgreSQL database: what every test there starts from. */
+static void
+pg_wipe(void)
+{
+	PGconn *c = PQconnectdb(pg_url);
+	PGresult *r;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "pg_wipe: %s", PQerrorMessage(c));
+		abort();
+	}
+	r = PQexec(c, "SET client_min_messages = warning;"
+		      "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "pg_wipe: %s", PQerrorMessage(c));
+		abort();
+	}
+	PQclear(r);
+	PQfinish(c);
+}
+
+static int
+suite_pg_init(void)
+{
+	pg_url = pg_started;
+	return 0;
+}
+
+static int
+suite_pg_clean(void)
+{
+	pg_url = NULL;
+	return 0;
+}
 
 static void
 db_remove(void)
@@ -36,6 +78,14 @@ db_open(int version)
 {
 	const char *err = NULL;
 
+	if (pg_url != NULL) {
+		pg_wipe();
+		if (store_open(pg_url, &st, &err) != STORE_OK) {
+			fprintf(stderr, "store_open: %s\n", err);
+			abort();
+		}
+		goto accounts;
+	}
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/easd-search-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		abort();
@@ -44,6 +94,7 @@ db_open(int version)
 		fprintf(stderr, "store_open: %s\n", err);
 		abort();
 	}
+accounts:
 	ta = arena_new(4096);
 	CU_ASSERT_EQUAL(store_account_add(st, "ada", "ada@example.org",
 					  "Ada Lovelace", "pw", &ada),
@@ -58,7 +109,8 @@ db_close(void)
 {
 	store_close(&st);
 	arena_free(&ta);
-	db_remove();
+	if (pg_url == NULL)
+		db_remove();
 }
 
 /* --- quoting --- */
@@ -788,13 +840,34 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* On PostgreSQL: all but the migrations of older SQLite files. */
+static CU_TestInfo tests_pg[] = {
+	{"index kept on add, move, delete; the queue", test_index_upkeep},
+	{"query trees: folders, dates, Or, ranges", test_query_tree},
+	{"large sets: counted in FTS5, newest first", test_large_sets},
+	{"GAL: accounts, aliases, properties, contacts", test_gal},
+	{"GAL: a prefix matching most of a large list", test_gal_many},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{"search", NULL, NULL, NULL, NULL, tests},
+	{"search-postgresql", suite_pg_init, suite_pg_clean, NULL, NULL,
+	 tests_pg},
 	CU_SUITE_INFO_NULL,
 };
 
 int
 main(void)
 {
+	const char *why;
+
+	pg_started = pgtest_start("easd_search", &why);
+	if (pg_started == NULL) {
+		printf("test-store-search: PostgreSQL skipped: %s\n", why);
+		if (strstr(why, "not installed") == NULL)
+			return 1;
+		suites[1] = (CU_SuiteInfo)CU_SUITE_INFO_NULL;
+	}
 	return test_main(suites);
 }

@@ -1,10 +1,15 @@
 /* easctl backup, restore and check against a real easd: a backup taken
  * while mail is being delivered holds every delivery acknowledged before it
  * began (the WAL's included), restores into a fresh data directory and
- * passes the integrity check; a damaged file fails it. */
+ * passes the integrity check; a damaged file fails it. On PostgreSQL (a
+ * server of the test's own, pgtest.c; skipped when it is not installed)
+ * the same with pg_dump under easctl backup, pg_restore into an empty
+ * database, and easctl check finding broken invariants. */
 #include <CUnit/CUnit.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +20,7 @@
 
 #include "arena.h"
 #include "harness.h"
+#include "pgtest.h"
 #include "store.h"
 #include "test-main.h"
 #include "util.h"
@@ -27,6 +33,7 @@
 
 static char *tmpdir; /* backups and restored data directories */
 static char *last_out;
+static const char *pg_server; /* pgtest's first database, or NULL */
 
 /* Run easctl with args (NULL terminated); its stdout and stderr end up
  * in last_out. Returns the exit status, -1 when it did not exit. */
@@ -381,6 +388,149 @@ test_versions(void)
 	}
 }
 
+/* --- PostgreSQL --- */
+
+static int suite_init(void);
+
+/* Literal SQL on the database at url (the test's own statements). */
+static int
+pg_sql(const char *url, const char *sql)
+{
+	PGconn *c = PQconnectdb(url);
+	PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+	int rc = r != NULL && (PQresultStatus(r) == PGRES_COMMAND_OK ||
+			       PQresultStatus(r) == PGRES_TUPLES_OK)
+			 ? 0
+			 : -1;
+
+	if (rc != 0)
+		fprintf(stderr, "pg_sql %s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return rc;
+}
+
+/* pg_restore of file into the (empty) database at url, as the README
+ * says an administrator restores; its exit status. */
+static int
+pg_restore_into(const char *url, const char *file)
+{
+	glob_t g;
+	char *cmd;
+	int rc = -1;
+
+	if (glob("/usr/lib/postgresql/*/bin/pg_restore", 0, NULL, &g) != 0)
+		return -1;
+	cmd = xasprintf("'%s' --no-owner --exit-on-error --dbname '%s' '%s'",
+			g.gl_pathv[g.gl_pathc - 1], url, file);
+	rc = system(cmd);
+	globfree(&g);
+	free(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static void
+test_pg_backup_while_writing(void)
+{
+	char *url = pgtest_createdb("easd_backup_live");
+	char *url2 = pgtest_createdb("easd_backup_restored");
+	const char *args[] = {"--store", url, NULL};
+	struct easd_proc *srv;
+	struct writer w = {.lock = PTHREAD_MUTEX_INITIALIZER,
+			   .cond = PTHREAD_COND_INITIALIZER};
+	char *file = xasprintf("%s/pg.dump", tmpdir);
+	bool *seen = xcalloc(WRITER_MAX, sizeof(*seen));
+	pthread_t t;
+	int before, after, got;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(url);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(url2);
+	srv = easd_start(args);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	w.srv = srv;
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, writer_main, &w), 0);
+	pthread_mutex_lock(&w.lock);
+	while (w.acked < BEFORE_BACKUP && !w.stop)
+		pthread_cond_wait(&w.cond, &w.lock);
+	before = w.acked;
+	pthread_mutex_unlock(&w.lock);
+	CU_ASSERT_EQUAL(before, BEFORE_BACKUP);
+
+	CU_ASSERT_EQUAL(
+		EASCTL("--data", srv->dir, "--store", url, "backup", file), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, "written to"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, "pg_dump"));
+
+	pthread_mutex_lock(&w.lock);
+	w.stop = true;
+	pthread_mutex_unlock(&w.lock);
+	pthread_join(t, NULL);
+	after = w.acked;
+	CU_ASSERT_EQUAL(w.failed, 0);
+	/* the live database checks, and so does the dump */
+	CU_ASSERT_EQUAL(EASCTL("--data", srv->dir, "--store", url, "check"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, ": ok"));
+	CU_ASSERT_EQUAL(EASCTL("check", file), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, "pg_dump archive"));
+	/* easctl does not restore over a database: pg_restore does */
+	CU_ASSERT_EQUAL(
+		EASCTL("--data", srv->dir, "--store", url, "restore", file), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, "pg_restore"));
+	CU_ASSERT_EQUAL(easd_stop(&srv), 0);
+
+	CU_ASSERT_EQUAL_FATAL(pg_restore_into(url2, file), 0);
+	CU_ASSERT_EQUAL(EASCTL("--data", tmpdir, "--store", url2, "check"), 0);
+	got = inbox_subjects(url2, seen, WRITER_MAX);
+	CU_ASSERT(got >= before);
+	CU_ASSERT(got <= after);
+	/* one snapshot: no holes */
+	for (int i = 0; i < got; i++)
+		CU_ASSERT_FATAL(seen[i]);
+	/* the restored copy searches: its indexes came with it */
+	{
+		struct arena *a = arena_new(4096);
+		struct store_gal_entry *list;
+		struct store *s = NULL;
+		const char *err;
+		int64_t total = 0;
+		size_t n;
+
+		CU_ASSERT_EQUAL_FATAL(store_open(url2, &s, &err), STORE_OK);
+		CU_ASSERT_EQUAL(store_gal_search(s, a, "ada", 0, 10, false,
+						 &list, &n, &total),
+				STORE_OK);
+		CU_ASSERT_EQUAL(total, 1);
+		store_close(&s);
+		arena_free(&a);
+	}
+
+	/* broken invariants are found: an index row lost, a modseq ahead
+	 * of its account's, an id sequence behind the ids */
+	CU_ASSERT_EQUAL(pg_sql(url2, "DELETE FROM gal_docs WHERE id = (SELECT "
+				     "min(id) FROM accounts);"
+				     "UPDATE items SET modseq = modseq + "
+				     "1000000 WHERE id = (SELECT min(id) "
+				     "FROM items);"
+				     "SELECT setval(pg_get_serial_sequence("
+				     "'folders', 'id'), 1)"),
+			0);
+	CU_ASSERT_EQUAL(EASCTL("--data", tmpdir, "--store", url2, "check"), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, "3 problems"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, "address list's index"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, "modseq is ahead"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_out, "folders: ids at or past"));
+	free(seen);
+	free(file);
+	free(url);
+	free(url2);
+}
+
+static int
+suite_pg_init(void)
+{
+	return pg_server != NULL ? suite_init() : -1;
+}
+
 static int
 suite_init(void)
 {
@@ -415,13 +565,29 @@ static CU_TestInfo backup_tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+static CU_TestInfo backup_pg_tests[] = {
+	T(test_pg_backup_while_writing),
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{"backup", suite_init, suite_clean, NULL, NULL, backup_tests},
+	{"backup-postgresql", suite_pg_init, suite_clean, NULL, NULL,
+	 backup_pg_tests},
 	CU_SUITE_INFO_NULL,
 };
 
 int
 main(void)
 {
+	const char *why;
+
+	pg_server = pgtest_start("easd_backup", &why);
+	if (pg_server == NULL) {
+		printf("e2e-test-backup: PostgreSQL skipped: %s\n", why);
+		if (strstr(why, "not installed") == NULL)
+			return 1;
+		suites[1] = (CU_SuiteInfo)CU_SUITE_INFO_NULL;
+	}
 	return test_main(suites);
 }

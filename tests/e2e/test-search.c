@@ -5,7 +5,10 @@
  * conditions, Range and Total, results fetched through ItemOperations,
  * Find at 16.1, recipients resolved (a colleague, an ambiguous name, an
  * outside address) with MergedFreeBusy from an event and a declined
- * meeting, and every security and bad-input case with its status. */
+ * meeting, and every security and bad-input case with its status. All of
+ * it twice: on an SQLite data directory (FTS5), and on PostgreSQL (its own
+ * full-text search) in a database of a server the test starts
+ * (tests/pgtest.c), when PostgreSQL is installed. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #include "conv.h"
 #include "harness.h"
+#include "pgtest.h"
 #include "test-main.h"
 #include "util.h"
 #include "xalloc.h"
@@ -22,6 +26,9 @@
 static struct easd_proc *srv;
 static struct eas_client *ada, *bob;
 static int64_t grace_id;
+/* the database of the PostgreSQL suite while it runs, else NULL */
+static char *pg_url;
+static const char *pg_server;
 
 #define NS                                                                     \
 	" xmlns:airsync=\"AirSync:\" xmlns:email=\"Email:\""                   \
@@ -121,8 +128,9 @@ run_easctl(const char *args)
 	char cmd[1024];
 	int rc;
 
-	snprintf(cmd, sizeof(cmd), "%s --data %s %s >/dev/null",
-		 harness_easctl(), srv->dir, args);
+	snprintf(cmd, sizeof(cmd), "%s --data %s%s%s %s >/dev/null",
+		 harness_easctl(), srv->dir, pg_url != NULL ? " --store " : "",
+		 pg_url != NULL ? pg_url : "", args);
 	rc = system(cmd);
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
@@ -146,6 +154,20 @@ add_event(struct store *s, struct arena *a, int64_t account, const char *ical)
 	return store_item_add(s, a, account, f.id, &it, 0) == STORE_OK ? 0 : -1;
 }
 
+/* easd's arguments: the PostgreSQL database in its suite. */
+static const char *const *
+srv_args(void)
+{
+	static const char *args[3];
+
+	if (pg_url == NULL)
+		return NULL;
+	args[0] = "--store";
+	args[1] = pg_url;
+	args[2] = NULL;
+	return args;
+}
+
 static int
 suite_init(void)
 {
@@ -155,7 +177,7 @@ suite_init(void)
 	int64_t id;
 	int rc = -1;
 
-	srv = easd_start(NULL);
+	srv = easd_start(srv_args());
 	if (srv == NULL)
 		goto out;
 	s = easd_store(srv);
@@ -246,6 +268,23 @@ suite_clean(void)
 	eas_client_free(&ada);
 	eas_client_free(&bob);
 	return srv != NULL && easd_stop(&srv) != 0 ? -1 : 0;
+}
+
+static int
+suite_pg_init(void)
+{
+	pg_url = pgtest_createdb("easd_e2e_search");
+	return pg_url != NULL ? suite_init() : -1;
+}
+
+static int
+suite_pg_clean(void)
+{
+	int rc = suite_clean();
+
+	free(pg_url);
+	pg_url = NULL;
+	return rc;
 }
 
 /* --- GAL --- */
@@ -790,7 +829,8 @@ indexed_or_queued(const char *dir, int64_t account)
 {
 	struct store_search_cond c = {.kind = STORE_SEARCH_TEXT,
 				      .text = "airship"};
-	char *path = xasprintf("%s/easd.db", dir);
+	char *path =
+		pg_url != NULL ? xstrdup(pg_url) : xasprintf("%s/easd.db", dir);
 	struct arena *a = arena_new(4096);
 	struct store_item *items;
 	struct store *s = NULL;
@@ -923,7 +963,7 @@ test_deferred_index(void)
 	status = easd_stop_keep(&srv, &dir);
 	CU_ASSERT_EQUAL(status, 128 + SIGKILL);
 	indexed_or_queued(dir, account);
-	srv = easd_start_dir(dir, NULL);
+	srv = easd_start_dir(dir, srv_args());
 	free(dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
 	/* indexed at start, without a search (bounded wait) */
@@ -962,11 +1002,21 @@ static CU_TestInfo tests[] = {
 
 static CU_SuiteInfo suites[] = {
 	{"search", suite_init, suite_clean, NULL, NULL, tests},
+	{"search-postgresql", suite_pg_init, suite_pg_clean, NULL, NULL, tests},
 	CU_SUITE_INFO_NULL,
 };
 
 int
 main(void)
 {
+	const char *why;
+
+	pg_server = pgtest_start("easd_e2e_search0", &why);
+	if (pg_server == NULL) {
+		printf("e2e-test-search: PostgreSQL skipped: %s\n", why);
+		if (strstr(why, "not installed") == NULL)
+			return 1;
+		suites[1] = (CU_SuiteInfo)CU_SUITE_INFO_NULL;
+	}
 	return test_main(suites);
 }
