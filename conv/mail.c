@@ -756,14 +756,12 @@ decoded_header(struct arena *a, GMimeObject *obj, const char *name)
 	return r;
 }
 
-/* MS-ASEMAIL 2.2.2.39 Importance: 0 low, 1 normal, 2 high. */
+/* MS-ASEMAIL 2.2.2.39 Importance: 0 low, 1 normal, 2 high, from the
+ * values of the Importance, X-Priority and Priority headers (NULL when
+ * absent). */
 static int
-importance_of(GMimeObject *msg)
+importance_from(const char *imp, const char *prio, const char *p2)
 {
-	const char *imp = g_mime_object_get_header(msg, "Importance");
-	const char *prio = g_mime_object_get_header(msg, "X-Priority");
-	const char *p2 = g_mime_object_get_header(msg, "Priority");
-
 	while (imp != NULL && *imp == ' ')
 		imp++;
 	if (imp != NULL && str_has_iprefix(imp, "high"))
@@ -783,6 +781,14 @@ importance_of(GMimeObject *msg)
 	if (p2 != NULL && str_has_iprefix(p2, "non-urgent"))
 		return 0;
 	return 1;
+}
+
+static int
+importance_of(GMimeObject *msg)
+{
+	return importance_from(g_mime_object_get_header(msg, "Importance"),
+			       g_mime_object_get_header(msg, "X-Priority"),
+			       g_mime_object_get_header(msg, "Priority"));
 }
 
 /* Windows code page numbers of the charsets we meet (InternetCPID). */
@@ -1122,27 +1128,24 @@ strip_reply_prefixes(const char *s)
  * of a thread, so we hash the thread root's Message-ID (the first
  * References entry, else In-Reply-To, else the message's own id). */
 static void
-conversation_ids(struct walk_ctx *w, GMimeMessage *msg, int64_t date)
+conversation_ids(struct walk_ctx *w, const char *references,
+		 const char *in_reply_to, const char *message_id, int64_t date)
 {
 	struct mail_info *mi = w->mi;
 	const char *root = NULL;
 	GMimeReferences *refs = NULL;
-	const char *hdr;
 	GChecksum *ck;
 	gsize dlen = 16;
 	uint64_t ft;
 
-	hdr = g_mime_object_get_header(GMIME_OBJECT(msg), "References");
-	if (hdr != NULL)
-		refs = g_mime_references_parse(NULL, hdr);
+	if (references != NULL)
+		refs = g_mime_references_parse(NULL, references);
 	if (refs == NULL || g_mime_references_length(refs) == 0) {
 		if (refs != NULL)
 			g_mime_references_free(refs);
 		refs = NULL;
-		hdr = g_mime_object_get_header(GMIME_OBJECT(msg),
-					       "In-Reply-To");
-		if (hdr != NULL)
-			refs = g_mime_references_parse(NULL, hdr);
+		if (in_reply_to != NULL)
+			refs = g_mime_references_parse(NULL, in_reply_to);
 	}
 	if (refs != NULL && g_mime_references_length(refs) > 0)
 		root = arena_strdup(w->a,
@@ -1150,7 +1153,7 @@ conversation_ids(struct walk_ctx *w, GMimeMessage *msg, int64_t date)
 	if (refs != NULL)
 		g_mime_references_free(refs);
 	if (root == NULL)
-		root = g_mime_message_get_message_id(msg);
+		root = message_id;
 	if (root == NULL)
 		root = arena_printf(w->a, "subject:%s",
 				    strip_reply_prefixes(mi->subject != NULL
@@ -1211,10 +1214,244 @@ looks_like_message(const char *data, size_t len)
 	return false;
 }
 
+/* --- the light reader --- */
+
+/* Most delivered mail is one text/plain part under a plain ASCII header:
+ * for that the fields are read here without GMime's parser and object tree
+ * (two thirds of the instructions of a delivery went to building and
+ * freeing it), with the same GMime functions on each header value, so
+ * that what is stored is the same. Anything else (a folded or 8-bit
+ * header line, a field given twice, another content type, a disposition,
+ * no body) is left to GMime. */
+
+enum light_field {
+	LF_FROM,
+	LF_TO,
+	LF_CC,
+	LF_REPLY_TO,
+	LF_BCC,
+	LF_SUBJECT,
+	LF_DATE,
+	LF_MESSAGE_ID,
+	LF_REFERENCES,
+	LF_IN_REPLY_TO,
+	LF_IMPORTANCE,
+	LF_X_PRIORITY,
+	LF_PRIORITY,
+	LF_CONTENT_TYPE,
+	LF_CTE,
+	LF_COUNT,
+	LF_DECLINE = LF_COUNT, /* a field only GMime reads */
+	LF_OTHER
+};
+
+static const char *const light_names[] = {
+	[LF_FROM] = "From",
+	[LF_TO] = "To",
+	[LF_CC] = "Cc",
+	[LF_REPLY_TO] = "Reply-To",
+	[LF_BCC] = "Bcc",
+	[LF_SUBJECT] = "Subject",
+	[LF_DATE] = "Date",
+	[LF_MESSAGE_ID] = "Message-Id",
+	[LF_REFERENCES] = "References",
+	[LF_IN_REPLY_TO] = "In-Reply-To",
+	[LF_IMPORTANCE] = "Importance",
+	[LF_X_PRIORITY] = "X-Priority",
+	[LF_PRIORITY] = "Priority",
+	[LF_CONTENT_TYPE] = "Content-Type",
+	[LF_CTE] = "Content-Transfer-Encoding",
+};
+
+/* fields whose presence sends the message to GMime */
+static const char *const light_decline[] = {
+	"Thread-Topic", "Content-Disposition", "Resent-From", "Sender",
+	"Resent-To",	"Resent-Cc",	       "Resent-Bcc",  "Resent-Date",
+};
+
+static enum light_field
+light_field_of(const char *name, size_t n)
+{
+	for (size_t i = 0; i < LF_COUNT; i++)
+		if (strlen(light_names[i]) == n &&
+		    g_ascii_strncasecmp(name, light_names[i], n) == 0)
+			return (enum light_field)i;
+	for (size_t i = 0; i < N_ELEMENTS(light_decline); i++)
+		if (strlen(light_decline[i]) == n &&
+		    g_ascii_strncasecmp(name, light_decline[i], n) == 0)
+			return LF_DECLINE;
+	/* anything else MIME-ish at the top is GMime's to judge */
+	if (n >= 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0)
+		return LF_DECLINE;
+	return LF_OTHER;
+}
+
+/* The header block: each known field's value (trimmed, in a) and where
+ * the body starts. false when the message is not for the light reader. */
+static bool
+light_header(struct arena *a, const char *data, size_t len,
+	     const char *v[LF_COUNT], size_t *body_r)
+{
+	size_t i = 0;
+
+	memset(v, 0, sizeof(*v) * LF_COUNT);
+	while (i < len) {
+		const char *line = data + i, *nl, *colon;
+		size_t n, end;
+		enum light_field f;
+
+		nl = memchr(line, '\n', len - i);
+		if (nl == NULL)
+			return false; /* no body */
+		n = (size_t)(nl - line);
+		end = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+		i += n + 1;
+		if (end == 0) {
+			*body_r = i;
+			return i < len;
+		}
+		if (line[0] == ' ' || line[0] == '\t')
+			return false; /* folded */
+		for (size_t k = 0; k < end; k++) {
+			unsigned char c = (unsigned char)line[k];
+
+			if ((c < 0x20 && c != '\t') || c > 0x7e)
+				return false;
+		}
+		colon = memchr(line, ':', end);
+		if (colon == NULL || colon == line)
+			return false;
+		for (const char *p = line; p < colon; p++)
+			if (*p == ' ' || *p == '\t')
+				return false;
+		f = light_field_of(line, (size_t)(colon - line));
+		if (f == LF_DECLINE)
+			return false;
+		if (f == LF_OTHER)
+			continue;
+		if (v[f] != NULL)
+			return false; /* given twice */
+		{
+			const char *p = colon + 1, *e = line + end;
+
+			while (p < e && (*p == ' ' || *p == '\t'))
+				p++;
+			while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			v[f] = arena_strndup(a, p, (size_t)(e - p));
+		}
+	}
+	return false;
+}
+
+static const char *
+light_addr(struct arena *a, const char *value, bool display,
+	   const char **display_r)
+{
+	InternetAddressList *list;
+	const char *r;
+
+	if (value == NULL)
+		return NULL;
+	list = internet_address_list_parse(NULL, value);
+	if (list == NULL)
+		return NULL;
+	r = addr_list_str(a, list);
+	if (display)
+		*display_r = display_to(a, list);
+	g_object_unref(list);
+	return r;
+}
+
+/* 1 read, 0 not a message for the light reader. */
 static int
-mail_parse_info(struct arena *a, const char *data, size_t len,
-		struct mail_info *mi, struct store_item_meta *meta,
-		const char **error_r)
+light_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
+	    struct store_item_meta *meta, int64_t now)
+{
+	struct walk_ctx w = {.a = a, .mi = mi, .data = data, .len = len};
+	const char *v[LF_COUNT], *cs = NULL, *msgid = NULL;
+	GMimeContentType *ct = NULL;
+	size_t body, n;
+	char *tmp;
+
+	if (!light_header(a, data, len, v, &body))
+		return 0;
+	if (v[LF_CONTENT_TYPE] != NULL) {
+		const char *t, *st;
+
+		ct = g_mime_content_type_parse(NULL, v[LF_CONTENT_TYPE]);
+		t = ct != NULL ? g_mime_content_type_get_media_type(ct) : NULL;
+		st = ct != NULL ? g_mime_content_type_get_media_subtype(ct)
+				: NULL;
+		if (t == NULL || st == NULL || !str_ieq(t, "text") ||
+		    !str_ieq(st, "plain")) {
+			if (ct != NULL)
+				g_object_unref(ct);
+			return 0;
+		}
+		cs = g_mime_content_type_get_parameter(ct, "charset");
+		cs = cs != NULL ? header_clean(a, cs) : NULL;
+		g_object_unref(ct);
+	}
+	mi->from = light_addr(a, v[LF_FROM], false, NULL);
+	mi->to = light_addr(a, v[LF_TO], true, &mi->display_to);
+	mi->cc = light_addr(a, v[LF_CC], false, NULL);
+	mi->reply_to = light_addr(a, v[LF_REPLY_TO], false, NULL);
+	mi->bcc = light_addr(a, v[LF_BCC], false, NULL);
+	if (v[LF_SUBJECT] != NULL) {
+		tmp = g_mime_utils_header_decode_text(NULL, v[LF_SUBJECT]);
+		mi->subject = header_clean(a, tmp);
+		g_free(tmp);
+	}
+	if (mi->subject != NULL)
+		mi->thread_topic = strip_reply_prefixes(mi->subject);
+	mi->importance = importance_from(v[LF_IMPORTANCE], v[LF_X_PRIORITY],
+					 v[LF_PRIORITY]);
+	meta->date = 0;
+	if (v[LF_DATE] != NULL) {
+		GDateTime *dt = g_mime_utils_header_decode_date(v[LF_DATE]);
+
+		if (dt != NULL) {
+			meta->date = g_date_time_to_unix(dt);
+			g_date_time_unref(dt);
+		}
+	}
+	if (meta->date <= 0)
+		meta->date = now;
+	meta->size = (int64_t)len;
+	meta->subject = mi->subject;
+	if (v[LF_MESSAGE_ID] != NULL) {
+		tmp = g_mime_utils_decode_message_id(v[LF_MESSAGE_ID]);
+		msgid = tmp != NULL ? arena_strdup(a, tmp) : NULL;
+		g_free(tmp);
+	}
+	meta->message_id = header_clean(a, msgid);
+
+	/* the one text/plain part: the body after the header */
+	mi->text.present = true;
+	mi->text.off = (int64_t)body;
+	mi->text.len = (int64_t)(len - body);
+	mi->text.encoding =
+		v[LF_CTE] != NULL
+			? (int)g_mime_content_encoding_from_string(v[LF_CTE])
+			: GMIME_CONTENT_ENCODING_DEFAULT;
+	mi->text.charset = cs != NULL && strlen(cs) <= 100 ? cs : NULL;
+	text_decode(a, data + body, len - body, mi->text.encoding,
+		    mi->text.charset, &n);
+	mi->text.utf8_size = (int64_t)n;
+	w.body_charset = mi->text.charset != NULL ? mi->text.charset : "";
+	mi->message_class = "IPM.Note";
+	mi->content_class = "urn:content-classes:message";
+	mi->native_type = 1;
+	mi->cpid = cpid_of(w.body_charset);
+	conversation_ids(&w, v[LF_REFERENCES], v[LF_IN_REPLY_TO], msgid,
+			 meta->date);
+	return 1;
+}
+
+static int
+gmime_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
+	    struct store_item_meta *meta, int64_t now, const char **error_r)
 {
 	struct walk_ctx w = {.a = a, .mi = mi, .data = data, .len = len};
 	GMimeMessage *msg;
@@ -1222,12 +1459,6 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 	GDateTime *dt;
 	const char *ctype;
 
-	memset(mi, 0, sizeof(*mi));
-	memset(meta, 0, sizeof(*meta));
-	if (len == 0 || !looks_like_message(data, len)) {
-		*error_r = "not an RFC 5322 message (no header)";
-		return -1;
-	}
 	msg = mail_mime_parse(a, data, len);
 	if (msg == NULL) {
 		*error_r = "unparsable message";
@@ -1248,7 +1479,7 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 	dt = g_mime_message_get_date(msg);
 	meta->date = dt != NULL ? g_date_time_to_unix(dt) : 0;
 	if (meta->date <= 0)
-		meta->date = time_now();
+		meta->date = now;
 	meta->size = (int64_t)len;
 	meta->subject = mi->subject;
 	meta->message_id = header_clean(a, g_mime_message_get_message_id(msg));
@@ -1260,7 +1491,69 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 	classify(&w, top != NULL ? top : GMIME_OBJECT(msg), ctype);
 	mi->native_type = mi->html.present ? 2 : 1;
 	mi->cpid = cpid_of(w.body_charset);
-	conversation_ids(&w, msg, meta->date);
+	conversation_ids(
+		&w, g_mime_object_get_header(GMIME_OBJECT(msg), "References"),
+		g_mime_object_get_header(GMIME_OBJECT(msg), "In-Reply-To"),
+		g_mime_message_get_message_id(msg), meta->date);
+	return 0;
+}
+
+/* 0, -1 with *error_r, or 1 when how is MAIL_PARSE_LIGHT and the light
+ * reader leaves the message to GMime. */
+static int
+parse_info(struct arena *a, const char *data, size_t len, enum mail_parser how,
+	   int64_t now, struct mail_info *mi, struct store_item_meta *meta,
+	   const char **error_r)
+{
+	memset(mi, 0, sizeof(*mi));
+	memset(meta, 0, sizeof(*meta));
+	if (len == 0 || !looks_like_message(data, len)) {
+		*error_r = "not an RFC 5322 message (no header)";
+		return -1;
+	}
+	mail_init();
+	if (how != MAIL_PARSE_GMIME) {
+		if (light_parse(a, data, len, mi, meta, now) == 1)
+			return 0;
+		memset(mi, 0, sizeof(*mi));
+		memset(meta, 0, sizeof(*meta));
+		if (how == MAIL_PARSE_LIGHT)
+			return 1;
+	}
+	return gmime_parse(a, data, len, mi, meta, now, error_r);
+}
+
+static int
+mail_parse_info(struct arena *a, const char *data, size_t len,
+		struct mail_info *mi, struct store_item_meta *meta,
+		const char **error_r)
+{
+	return parse_info(a, data, len, MAIL_PARSE_ANY, time_now(), mi, meta,
+			  error_r);
+}
+
+int
+mail_item_parse(struct arena *a, const char *data, size_t len,
+		enum mail_parser how, int64_t now, struct store_item *item_r,
+		const char **error_r)
+{
+	struct mail_info mi;
+	struct store_item_meta meta;
+	uint8_t *copy;
+	int r = parse_info(a, data, len, how, now, &mi, &meta, error_r);
+
+	if (r != 0)
+		return r;
+	item_r->cls = STORE_CLASS_EMAIL;
+	/* data is len bytes, not a string: the NUL is ours */
+	copy = arena_alloc(a, len + 1);
+	if (len > 0)
+		memcpy(copy, data, len);
+	copy[len] = '\0';
+	item_r->data = copy;
+	item_r->data_len = len;
+	mail_info_write(a, &mi, &item_r->extra, &item_r->extra_len);
+	item_r->meta = meta;
 	return 0;
 }
 
@@ -1268,25 +1561,8 @@ int
 mail_item_from_mime(struct arena *a, const char *data, size_t len,
 		    struct store_item *item_r, const char **error_r)
 {
-	struct mail_info mi;
-	struct store_item_meta meta;
-
-	if (mail_parse_info(a, data, len, &mi, &meta, error_r) < 0)
-		return -1;
-	item_r->cls = STORE_CLASS_EMAIL;
-	{
-		/* data is len bytes, not a string: the NUL is ours */
-		uint8_t *copy = arena_alloc(a, len + 1);
-
-		if (len > 0)
-			memcpy(copy, data, len);
-		copy[len] = '\0';
-		item_r->data = copy;
-	}
-	item_r->data_len = len;
-	mail_info_write(a, &mi, &item_r->extra, &item_r->extra_len);
-	item_r->meta = meta;
-	return 0;
+	return mail_item_parse(a, data, len, MAIL_PARSE_ANY, time_now(), item_r,
+			       error_r);
 }
 
 /* The item's info from extra, re-parsing the message when extra is
