@@ -265,6 +265,24 @@ text_decode(struct arena *a, const char *p, size_t len, int encoding,
 	return res;
 }
 
+/* The length text_decode would give, without the copy when the bytes are
+ * UTF-8 already and need no decoding (most mail): they come out as they
+ * are, controls blanked in place. */
+static size_t
+text_utf8_size(struct arena *a, const char *p, size_t len, int encoding,
+	       const char *charset)
+{
+	size_t n;
+
+	if (encoding != GMIME_CONTENT_ENCODING_BASE64 &&
+	    encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	    encoding != GMIME_CONTENT_ENCODING_UUENCODE &&
+	    is_utf8_charset(charset) && mail_utf8_valid(p, len))
+		return len;
+	text_decode(a, p, len, encoding, charset, &n);
+	return n;
+}
+
 /* --- extra serialization --- */
 
 static void
@@ -905,8 +923,8 @@ body_locate(struct walk_ctx *w, GMimePart *part, struct mail_body_loc *loc)
 	loc->charset = cs != NULL ? header_clean(w->a, cs) : NULL;
 	if (loc->charset != NULL && strlen(loc->charset) > 100)
 		loc->charset = NULL;
-	text_decode(w->a, w->data + loc->off, (size_t)loc->len, loc->encoding,
-		    loc->charset, &n);
+	n = text_utf8_size(w->a, w->data + loc->off, (size_t)loc->len,
+			   loc->encoding, loc->charset);
 	loc->utf8_size = (int64_t)n;
 	if (w->body_charset == NULL)
 		w->body_charset = loc->charset != NULL ? loc->charset : "";
@@ -1344,6 +1362,43 @@ light_header(struct arena *a, const char *data, size_t len,
 	return false;
 }
 
+/* One mailbox written "addr", "<addr>" or "Name <addr>" with a name and
+ * an address that addr_list_plain writes as they are: what it writes
+ * (and the DisplayTo part) without GMime's list, or false. */
+static bool
+light_mailbox(struct arena *a, const char *value, const char **r,
+	      const char **display_r)
+{
+	const char *lt = strchr(value, '<'), *gt;
+	char *name = NULL, *addr;
+
+	if (lt == NULL) {
+		addr = arena_strdup(a, value);
+	} else {
+		gt = strchr(lt, '>');
+		if (gt == NULL || gt[1] != '\0' || strchr(lt + 1, '<') != NULL)
+			return false;
+		addr = arena_strndup(a, lt + 1, (size_t)(gt - lt - 1));
+		if (lt > value) {
+			if (lt[-1] != ' ' || lt - 1 == value)
+				return false;
+			name = arena_strndup(a, value,
+					     (size_t)(lt - 1 - value));
+		}
+	}
+	/* GMime drops a trailing dot and may mend a double one */
+	if (!addr_plain_spec(addr) ||
+	    (name != NULL && !addr_plain_name(name)) ||
+	    addr[strlen(addr) - 1] == '.' || strstr(addr, "..") != NULL)
+		return false;
+	*r = name != NULL ? arena_printf(a, "%s <%s>", name, addr) : addr;
+	if (strlen(*r) > ADDR_PLAIN_MAX)
+		return false;
+	if (display_r != NULL)
+		*display_r = name != NULL ? name : addr;
+	return true;
+}
+
 static const char *
 light_addr(struct arena *a, const char *value, bool display,
 	   const char **display_r)
@@ -1353,6 +1408,8 @@ light_addr(struct arena *a, const char *value, bool display,
 
 	if (value == NULL)
 		return NULL;
+	if (light_mailbox(a, value, &r, display ? display_r : NULL))
+		return r;
 	list = internet_address_list_parse(NULL, value);
 	if (list == NULL)
 		return NULL;
@@ -1361,6 +1418,44 @@ light_addr(struct arena *a, const char *value, bool display,
 		*display_r = display_to(a, list);
 	g_object_unref(list);
 	return r;
+}
+
+/* Whether value is "text/plain" alone or with one charset parameter, a
+ * plain token or one in quotes without escapes: *charset_r (in a) is then
+ * what GMime reads of it, NULL without one. Anything else goes to
+ * g_mime_content_type_parse. */
+static bool
+light_text_plain(struct arena *a, const char *value, const char **charset_r)
+{
+	const char *p = value, *cs;
+	size_t n;
+	bool quoted;
+
+	*charset_r = NULL;
+	if (g_ascii_strncasecmp(p, "text/plain", 10) != 0)
+		return false;
+	p += 10;
+	if (*p == '\0')
+		return true;
+	if (*p != ';')
+		return false;
+	p++;
+	while (*p == ' ')
+		p++;
+	if (g_ascii_strncasecmp(p, "charset=", 8) != 0)
+		return false;
+	p += 8;
+	quoted = *p == '"';
+	p += quoted;
+	cs = p;
+	while (g_ascii_isalnum(*p) || *p == '-' || *p == '_' || *p == '.' ||
+	       *p == ':')
+		p++;
+	n = (size_t)(p - cs);
+	if (n == 0 || (quoted && *p++ != '"') || *p != '\0')
+		return false;
+	*charset_r = arena_strndup(a, cs, n);
+	return true;
 }
 
 /* 1 read, 0 not a message for the light reader. */
@@ -1376,7 +1471,10 @@ light_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
 
 	if (!light_header(a, data, len, v, &body))
 		return 0;
-	if (v[LF_CONTENT_TYPE] != NULL) {
+	if (v[LF_CONTENT_TYPE] != NULL &&
+	    light_text_plain(a, v[LF_CONTENT_TYPE], &cs)) {
+		/* read as GMime would */
+	} else if (v[LF_CONTENT_TYPE] != NULL) {
 		const char *t, *st;
 
 		ct = g_mime_content_type_parse(NULL, v[LF_CONTENT_TYPE]);
@@ -1436,8 +1534,8 @@ light_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
 			? (int)g_mime_content_encoding_from_string(v[LF_CTE])
 			: GMIME_CONTENT_ENCODING_DEFAULT;
 	mi->text.charset = cs != NULL && strlen(cs) <= 100 ? cs : NULL;
-	text_decode(a, data + body, len - body, mi->text.encoding,
-		    mi->text.charset, &n);
+	n = text_utf8_size(a, data + body, len - body, mi->text.encoding,
+			   mi->text.charset);
 	mi->text.utf8_size = (int64_t)n;
 	w.body_charset = mi->text.charset != NULL ? mi->text.charset : "";
 	mi->message_class = "IPM.Note";
