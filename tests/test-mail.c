@@ -1062,6 +1062,45 @@ test_utf8_valid(void)
 	}
 }
 
+/* Every C0 control but TAB, CR and LF becomes a space in a body's text,
+ * wherever it falls in the eight-byte words it is checked in. */
+static void
+test_controls_blanked(void)
+{
+	struct arena *a = arena_new(0);
+
+	for (unsigned c = 1; c < 0x20; c++) {
+		for (size_t pos = 0; pos < 24; pos++) {
+			char msg[256], want[64];
+			struct store_item item;
+			struct mail_info mi;
+			const char *error, *text;
+			size_t hl, len;
+
+			hl = (size_t)snprintf(msg, sizeof(msg),
+					      "From: a@example.org\r\n"
+					      "Subject: c\r\n\r\n");
+			memset(want, 'x', 40);
+			want[40] = '\0';
+			want[pos] = (char)c;
+			memcpy(msg + hl, want, 41);
+			if (c != '\t' && c != '\r' && c != '\n')
+				want[pos] = ' ';
+			memset(&item, 0, sizeof(item));
+			CU_ASSERT_EQUAL_FATAL(
+				mail_item_from_mime(a, msg, hl + 40, &item,
+						    &error),
+				0);
+			CU_ASSERT_EQUAL_FATAL(
+				mail_info_get(a, &item, &mi, &error), 0);
+			text = mail_body_text(a, &item, &mi.text, &len);
+			CU_ASSERT_EQUAL(len, 40);
+			CU_ASSERT_EQUAL(memcmp(text, want, 40), 0);
+		}
+	}
+	arena_free(&a);
+}
+
 /* --- the light reader against GMime --- */
 
 /* Both readers on one message, at the same "now": whatever the light one
@@ -1342,6 +1381,7 @@ static CU_TestInfo corpus_tests[] = {
 	{"drafts: add, change attachments, IsDraft and Bcc", test_draft},
 	{"UTF-8 check as GLib's", test_utf8_valid},
 	{"address lists as GMime writes them", test_address_lists},
+	{"controls blanked in a body's text", test_controls_blanked},
 	{"light reader as GMime: tricky headers", test_light_reader_tricky},
 	{"light reader as GMime: corpus and captures",
 	 test_light_reader_corpus},
