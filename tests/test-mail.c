@@ -1267,6 +1267,12 @@ test_light_reader_tricky(void)
 		"From: a@example.org\nSubject: LF only\n\nbody\n",
 		"\r\nFrom: a@example.org\r\n\r\nleading blank line\r\n",
 		"From: a@example.org\r\nSubject: bare\rCR\r\n\r\nbody\r\n",
+		"From: a@example.org\nSubject: LF, then CR LF\n\r\nbody\n",
+		"From: a@example.org\r\nSubject: CR LF, then LF\r\n\nbody\n",
+		"From: a@example.org\r\nSubject: CR CR LF\r\r\n\r\nbody\n",
+		"From: a@example.org\r\n\r\n",
+		"From: a@example.org\r\n\r\n\r\n",
+		"From: a@example.org\r\n\r\n.\r\n",
 	};
 	struct buf b;
 	size_t light = 0;
