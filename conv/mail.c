@@ -1460,21 +1460,22 @@ light_addr(struct arena *a, const char *value, bool display,
 	return r;
 }
 
-/* Whether value is "text/plain" alone or with one charset parameter, a
- * plain token or one in quotes without escapes: *charset_r (in a) is then
- * what GMime reads of it, NULL without one. Anything else goes to
- * g_mime_content_type_parse. */
+/* Whether value is type ("text/plain") alone or with one charset
+ * parameter, a plain token or one in quotes without escapes: *charset_r
+ * (in a) is then what GMime reads of it, NULL without one. Anything else
+ * goes to g_mime_content_type_parse. */
 static bool
-light_text_plain(struct arena *a, const char *value, const char **charset_r)
+light_text(struct arena *a, const char *value, const char *type,
+	   const char **charset_r)
 {
 	const char *p = value, *cs;
-	size_t n;
+	size_t n = strlen(type);
 	bool quoted;
 
 	*charset_r = NULL;
-	if (g_ascii_strncasecmp(p, "text/plain", 10) != 0)
+	if (g_ascii_strncasecmp(p, type, n) != 0)
 		return false;
-	p += 10;
+	p += n;
 	if (*p == '\0')
 		return true;
 	if (*p != ';')
@@ -1498,6 +1499,132 @@ light_text_plain(struct arena *a, const char *value, const char **charset_r)
 	return true;
 }
 
+/* One part of a multipart/alternative from p to end: a header of only
+ * Content-Type (of type) and Content-Transfer-Encoding, a body; into loc.
+ * false when it is not that simple. */
+static bool
+light_alt_part(struct arena *a, const char *data, size_t p, size_t end,
+	       const char *type, bool crlf, struct mail_body_loc *loc)
+{
+	const char *ctv = NULL, *ctev = NULL, *cs;
+
+	while (p < end) {
+		const char *line = data + p, *nl = memchr(line, '\n', end - p);
+		size_t n, e;
+
+		if (nl == NULL)
+			return false;
+		n = (size_t)(nl - line);
+		e = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+		p += n + 1;
+		if ((e != n) != crlf)
+			return false; /* line ends mixed */
+		if (e == 0)
+			break;
+		for (size_t k = 0; k < e; k++)
+			if ((unsigned char)line[k] < 0x20 ||
+			    (unsigned char)line[k] > 0x7e)
+				return false;
+		if (e > 13 &&
+		    g_ascii_strncasecmp(line, "Content-Type:", 13) == 0 &&
+		    ctv == NULL) {
+			const char *v = line + 13, *ve = line + e;
+
+			while (v < ve && *v == ' ')
+				v++;
+			ctv = arena_strndup(a, v, (size_t)(ve - v));
+		} else if (e > 26 &&
+			   g_ascii_strncasecmp(
+				   line, "Content-Transfer-Encoding:", 26) ==
+				   0 &&
+			   ctev == NULL) {
+			const char *v = line + 26, *ve = line + e;
+
+			while (v < ve && *v == ' ')
+				v++;
+			while (ve > v && ve[-1] == ' ')
+				ve--;
+			ctev = arena_strndup(a, v, (size_t)(ve - v));
+		} else {
+			return false;
+		}
+	}
+	if (ctv == NULL || p >= end || !light_text(a, ctv, type, &cs))
+		return false;
+	loc->present = true;
+	loc->off = (int64_t)p;
+	loc->len = (int64_t)(end - p);
+	loc->encoding = ctev != NULL
+				? (int)g_mime_content_encoding_from_string(ctev)
+				: GMIME_CONTENT_ENCODING_DEFAULT;
+	loc->charset = cs != NULL && strlen(cs) <= 100 ? cs : NULL;
+	loc->utf8_size = (int64_t)text_utf8_size(a, data + p, end - p,
+						 loc->encoding, loc->charset);
+	return true;
+}
+
+/* A multipart/alternative body of a text/plain part then a text/html one,
+ * between boundary lines that are exactly "--boundary" and, last,
+ * "--boundary--". */
+static bool
+light_alternative(struct arena *a, const char *data, size_t len, size_t body,
+		  const char *boundary, struct mail_info *mi)
+{
+	size_t blen = strlen(boundary), i = body, starts[3], ends[3];
+	unsigned nb = 0;
+	bool closed = false, crlf = false;
+
+	if (blen == 0 || blen > 70)
+		return false;
+	while (i < len) {
+		const char *line = data + i, *nl = memchr(line, '\n', len - i);
+		size_t n = nl != NULL ? (size_t)(nl - line) : len - i, e;
+
+		e = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+		if (closed) {
+			if (e != 0)
+				return false; /* an epilogue */
+		} else if (e >= 2 + blen && line[0] == '-' && line[1] == '-' &&
+			   memcmp(line + 2, boundary, blen) == 0) {
+			bool last = e == 4 + blen && line[2 + blen] == '-' &&
+				    line[3 + blen] == '-';
+
+			if ((e != 2 + blen && !last) || nl == NULL)
+				return false;
+			/* one kind of line end throughout */
+			if (nb == 0)
+				crlf = e != n;
+			if ((e != n) != crlf)
+				return false;
+			if (nb > 0) {
+				/* the part ends before the line break that
+				 * precedes the boundary */
+				if (i < 2 || data[i - 1] != '\n' ||
+				    (data[i - 2] == '\r') != crlf)
+					return false;
+				ends[nb - 1] = i - (crlf ? 2 : 1);
+			}
+			if (last) {
+				closed = true;
+			} else {
+				if (nb == 3)
+					return false;
+				starts[nb++] = i + n + (nl != NULL);
+			}
+		} else if (e >= 2 && line[0] == '-' && line[1] == '-' &&
+			   nb == 0) {
+			return false; /* a preamble that looks like one */
+		}
+		i += n + (nl != NULL);
+	}
+	if (!closed || nb != 2)
+		return false;
+	return light_alt_part(a, data, starts[0], ends[0], "text/plain", crlf,
+			      &mi->text) &&
+	       light_alt_part(a, data, starts[1], ends[1], "text/html", crlf,
+			      &mi->html);
+}
+
 /* 1 read, 0 not a message for the light reader. */
 static int
 light_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
@@ -1507,12 +1634,13 @@ light_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
 	const char *v[LF_COUNT], *cs = NULL, *msgid = NULL;
 	GMimeContentType *ct = NULL;
 	size_t body, n;
+	bool alt = false;
 	char *tmp;
 
 	if (!light_header(a, data, len, v, &body))
 		return 0;
 	if (v[LF_CONTENT_TYPE] != NULL &&
-	    light_text_plain(a, v[LF_CONTENT_TYPE], &cs)) {
+	    light_text(a, v[LF_CONTENT_TYPE], "text/plain", &cs)) {
 		/* read as GMime would */
 	} else if (v[LF_CONTENT_TYPE] != NULL) {
 		const char *t, *st;
@@ -1521,15 +1649,26 @@ light_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
 		t = ct != NULL ? g_mime_content_type_get_media_type(ct) : NULL;
 		st = ct != NULL ? g_mime_content_type_get_media_subtype(ct)
 				: NULL;
-		if (t == NULL || st == NULL || !str_ieq(t, "text") ||
-		    !str_ieq(st, "plain")) {
+		if (t != NULL && st != NULL && str_ieq(t, "multipart") &&
+		    str_ieq(st, "alternative")) {
+			const char *bd = g_mime_content_type_get_parameter(
+				ct, "boundary");
+
+			alt = bd != NULL &&
+			      light_alternative(a, data, len, body, bd, mi);
+			g_object_unref(ct);
+			if (!alt)
+				return 0;
+		} else if (t == NULL || st == NULL || !str_ieq(t, "text") ||
+			   !str_ieq(st, "plain")) {
 			if (ct != NULL)
 				g_object_unref(ct);
 			return 0;
+		} else {
+			cs = g_mime_content_type_get_parameter(ct, "charset");
+			cs = cs != NULL ? header_clean(a, cs) : NULL;
+			g_object_unref(ct);
 		}
-		cs = g_mime_content_type_get_parameter(ct, "charset");
-		cs = cs != NULL ? header_clean(a, cs) : NULL;
-		g_object_unref(ct);
 	}
 	mi->from = light_addr(a, v[LF_FROM], false, NULL);
 	mi->to = light_addr(a, v[LF_TO], true, &mi->display_to);
@@ -1565,22 +1704,25 @@ light_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
 	}
 	meta->message_id = header_clean(a, msgid);
 
-	/* the one text/plain part: the body after the header */
-	mi->text.present = true;
-	mi->text.off = (int64_t)body;
-	mi->text.len = (int64_t)(len - body);
-	mi->text.encoding =
-		v[LF_CTE] != NULL
-			? (int)g_mime_content_encoding_from_string(v[LF_CTE])
-			: GMIME_CONTENT_ENCODING_DEFAULT;
-	mi->text.charset = cs != NULL && strlen(cs) <= 100 ? cs : NULL;
-	n = text_utf8_size(a, data + body, len - body, mi->text.encoding,
-			   mi->text.charset);
-	mi->text.utf8_size = (int64_t)n;
+	if (!alt) {
+		/* the one text/plain part: the body after the header */
+		mi->text.present = true;
+		mi->text.off = (int64_t)body;
+		mi->text.len = (int64_t)(len - body);
+		mi->text.encoding =
+			v[LF_CTE] != NULL
+				? (int)g_mime_content_encoding_from_string(
+					  v[LF_CTE])
+				: GMIME_CONTENT_ENCODING_DEFAULT;
+		mi->text.charset = cs != NULL && strlen(cs) <= 100 ? cs : NULL;
+		n = text_utf8_size(a, data + body, len - body,
+				   mi->text.encoding, mi->text.charset);
+		mi->text.utf8_size = (int64_t)n;
+	}
 	w.body_charset = mi->text.charset != NULL ? mi->text.charset : "";
 	mi->message_class = "IPM.Note";
 	mi->content_class = "urn:content-classes:message";
-	mi->native_type = 1;
+	mi->native_type = mi->html.present ? 2 : 1;
 	mi->cpid = cpid_of(w.body_charset);
 	conversation_ids(&w, v[LF_REFERENCES], v[LF_IN_REPLY_TO], msgid,
 			 meta->date);

@@ -1307,6 +1307,109 @@ test_light_reader_tricky(void)
 	CU_ASSERT_TRUE(light > N_ELEMENTS(headers) * N_ELEMENTS(bodies));
 }
 
+/* multipart/alternative: the simple ones are the light reader's, and
+ * each variation below is stored as GMime stores it. */
+static void
+test_light_reader_alternative(void)
+{
+	static const char *const head =
+		"From: Ann <ann@example.org>\r\nTo: bob@example.org\r\n"
+		"Subject: alt\r\nDate: Mon, 23 Nov 2026 10:00:00 +0100\r\n"
+		"MIME-Version: 1.0\r\n";
+	static const char *const bodies[] = {
+		/* 0: the simple one */
+		"Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
+		"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		"plain\r\n--b1\r\nContent-Type: text/html; charset=utf-8\r\n"
+		"\r\n<p>html</p>\r\n--b1--\r\n",
+		/* LF only, a preamble, encodings */
+		"Content-Type: multipart/alternative; boundary=b2\n\n"
+		"This is a message in MIME format.\n--b2\n"
+		"Content-Type: text/plain; charset=\"iso-8859-1\"\n"
+		"Content-Transfer-Encoding: quoted-printable\n\ncaf=E9\n--b2\n"
+		"Content-Type: text/html\nContent-Transfer-Encoding: base64\n"
+		"\nPHA+aGk8L3A+\n--b2--\n",
+		/* no line break after the end */
+		"Content-Type: multipart/alternative; boundary=b3\r\n\r\n"
+		"--b3\r\nContent-Type: text/plain\r\n\r\nx\r\n--b3\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--b3--",
+		/* blank lines after the end */
+		"Content-Type: multipart/alternative; boundary=bh\r\n\r\n"
+		"--bh\r\nContent-Type: text/plain\r\n\r\nx\r\n--bh\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--bh--\r\n\r\n\r\n",
+		/* an epilogue */
+		"Content-Type: multipart/alternative; boundary=b4\r\n\r\n"
+		"--b4\r\nContent-Type: text/plain\r\n\r\nx\r\n--b4\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--b4--\r\nafter\r\n",
+		/* no end boundary */
+		"Content-Type: multipart/alternative; boundary=b5\r\n\r\n"
+		"--b5\r\nContent-Type: text/plain\r\n\r\nx\r\n--b5\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n",
+		/* html first, one part, three parts */
+		"Content-Type: multipart/alternative; boundary=b6\r\n\r\n"
+		"--b6\r\nContent-Type: text/html\r\n\r\ny\r\n--b6\r\n"
+		"Content-Type: text/plain\r\n\r\nx\r\n--b6--\r\n",
+		"Content-Type: multipart/alternative; boundary=b7\r\n\r\n"
+		"--b7\r\nContent-Type: text/plain\r\n\r\nx\r\n--b7--\r\n",
+		"Content-Type: multipart/alternative; boundary=b8\r\n\r\n"
+		"--b8\r\nContent-Type: text/plain\r\n\r\nx\r\n--b8\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--b8\r\n"
+		"Content-Type: text/html\r\n\r\nz\r\n--b8--\r\n",
+		/* a boundary line with more after it, a part without type */
+		"Content-Type: multipart/alternative; boundary=b9\r\n\r\n"
+		"--b9 \r\nContent-Type: text/plain\r\n\r\nx\r\n--b9\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--b9--\r\n",
+		"Content-Type: multipart/alternative; boundary=ba\r\n\r\n"
+		"--ba\r\n\r\nx\r\n--ba\r\nContent-Type: text/html\r\n\r\ny\r\n"
+		"--ba--\r\n",
+		/* empty parts, a disposition, a content line like a boundary */
+		"Content-Type: multipart/alternative; boundary=bb\r\n\r\n"
+		"--bb\r\nContent-Type: text/plain\r\n\r\n\r\n--bb\r\n"
+		"Content-Type: text/html\r\n\r\n\r\n--bb--\r\n",
+		"Content-Type: multipart/alternative; boundary=bc\r\n\r\n"
+		"--bc\r\nContent-Type: text/plain\r\n"
+		"Content-Disposition: inline\r\n\r\nx\r\n--bc\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--bc--\r\n",
+		"Content-Type: multipart/alternative; boundary=bd\r\n\r\n"
+		"--bd\r\nContent-Type: text/plain\r\n\r\n--bdx\r\n-- sig\r\n"
+		"--bd\r\nContent-Type: text/html\r\n\r\ny\r\n--bd--\r\n",
+		/* a boundary in quotes with spaces, a long one, none */
+		"Content-Type: multipart/alternative; boundary=\"a b c\"\r\n"
+		"\r\n--a b c\r\nContent-Type: text/plain\r\n\r\nx\r\n--a b "
+		"c\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--a b c--\r\n",
+		"Content-Type: multipart/alternative\r\n\r\n--\r\n"
+		"Content-Type: text/plain\r\n\r\nx\r\n----\r\n",
+		/* the other multiparts */
+		"Content-Type: multipart/mixed; boundary=be\r\n\r\n"
+		"--be\r\nContent-Type: text/plain\r\n\r\nx\r\n--be\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--be--\r\n",
+		"Content-Type: multipart/related; boundary=bf\r\n\r\n"
+		"--bf\r\nContent-Type: text/plain\r\n\r\nx\r\n--bf\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--bf--\r\n",
+		/* CR LF and LF mixed at a boundary */
+		"Content-Type: multipart/alternative; boundary=bg\r\n\r\n"
+		"--bg\nContent-Type: text/plain\r\n\r\nx\n--bg\r\n"
+		"Content-Type: text/html\n\ny\r\n\r\n--bg--\r\n",
+	};
+	struct buf b;
+	size_t light = 0;
+
+	buf_init(&b, 0);
+	for (size_t i = 0; i < N_ELEMENTS(bodies); i++) {
+		bool l;
+
+		buf_reset(&b);
+		buf_printf(&b, "%s%s", head, bodies[i]);
+		l = same_both_ways(bodies[i], (const char *)b.data, b.len);
+		if (i == 0)
+			CU_ASSERT_TRUE(l);
+		light += l;
+	}
+	buf_deinit(&b);
+	CU_ASSERT_TRUE(light >= 3);
+}
+
 /* The corpus, and the messages of the captured SendMail requests in
  * ../shared when it is there. */
 static void
@@ -1394,6 +1497,8 @@ static CU_TestInfo corpus_tests[] = {
 	{"address lists as GMime writes them", test_address_lists},
 	{"controls blanked in a body's text", test_controls_blanked},
 	{"light reader as GMime: tricky headers", test_light_reader_tricky},
+	{"light reader as GMime: multipart/alternative",
+	 test_light_reader_alternative},
 	{"light reader as GMime: corpus and captures",
 	 test_light_reader_corpus},
 	CU_TEST_INFO_NULL,
