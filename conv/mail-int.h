@@ -58,6 +58,22 @@ struct mail_info {
 	const char *last_verb_time;
 };
 
+/* How mail_item_parse reads a message. */
+enum mail_parser {
+	MAIL_PARSE_ANY,	  /* the light reader when it can, else GMime */
+	MAIL_PARSE_GMIME, /* GMime alone */
+	MAIL_PARSE_LIGHT  /* the light reader alone */
+};
+
+/* mail_item_from_mime with the reader chosen and now standing for the
+ * current time (the date of a message without one): the light reader and
+ * GMime store the same, which the tests and the fuzzer check. 0, -1 with
+ * *error_r, or 1 when how is MAIL_PARSE_LIGHT and the message is not one
+ * for the light reader. */
+int mail_item_parse(struct arena *a, const char *data, size_t len,
+		    enum mail_parser how, int64_t now,
+		    struct store_item *item_r, const char **error_r);
+
 /* Parse a message with GMime; the message is released with the arena.
  * NULL when GMime cannot make a message of it. */
 GMimeMessage *mail_mime_parse(struct arena *a, const char *data, size_t len);

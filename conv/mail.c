@@ -129,6 +129,44 @@ blank_controls(char *out, size_t n)
 			out[i] = ' ';
 }
 
+/* Copy the leading run of s that is ASCII without NUL to out, the C0
+ * controls but TAB, CR and LF as spaces, eight bytes at a time; returns
+ * its length. One pass where checking, copying and blanking took three. */
+static size_t
+copy_ascii_blanked(char *out, const char *s, size_t len)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w, below, keep;
+
+		memcpy(&w, s + i, 8);
+		if (((w | ((w - BYTES_01) & ~w)) & BYTES_80) != 0)
+			break; /* a byte >= 0x80 or a NUL */
+		/* exact for ASCII: no carry crosses a byte */
+		below = ~(w + BYTES_01 * 0x60) & BYTES_80;
+		if (below != 0) {
+			uint64_t t = w ^ (BYTES_01 * '\t'),
+				 l = w ^ (BYTES_01 * '\n'),
+				 r = w ^ (BYTES_01 * '\r');
+
+			keep = (~(t + BYTES_01 * 0x7f) |
+				~(l + BYTES_01 * 0x7f) |
+				~(r + BYTES_01 * 0x7f)) &
+			       BYTES_80;
+			if ((below & ~keep) != 0)
+				blank_controls((char *)&w, 8);
+		}
+		memcpy(out + i, &w, 8);
+	}
+	for (; i < len && (unsigned char)s[i] - 1u < 0x7fu; i++)
+		out[i] = (unsigned char)s[i] < 0x20 && s[i] != '\t' &&
+					 s[i] != '\r' && s[i] != '\n'
+				 ? ' '
+				 : s[i];
+	return i;
+}
+
 /* Copy g-allocated or borrowed text into the arena as valid UTF-8 without
  * NUL or other C0 controls that WBXML strings cannot carry well. */
 static const char *
@@ -136,23 +174,25 @@ utf8_clean(struct arena *a, const char *s, size_t len)
 {
 	gchar *valid;
 	char *out;
-	size_t n;
+	size_t n, ascii;
 
 	if (s == NULL)
 		return NULL;
 	/* Mail is almost always valid already: one copy then, not three
 	 * passes and two copies (a fifth of an initial Inbox sync). */
-	if (mail_utf8_valid(s, len)) {
-		n = len;
-		out = arena_alloc(a, n + 1);
-		memcpy(out, s, n);
-		out[n] = '\0';
-	} else {
-		valid = g_utf8_make_valid(s, (gssize)len);
-		n = strlen(valid);
-		out = arena_strndup(a, valid, n);
-		g_free(valid);
+	out = arena_alloc(a, len + 1);
+	ascii = copy_ascii_blanked(out, s, len);
+	if (ascii == len ||
+	    g_utf8_validate(s + ascii, (gssize)(len - ascii), NULL)) {
+		memcpy(out + ascii, s + ascii, len - ascii);
+		blank_controls(out + ascii, len - ascii);
+		out[len] = '\0';
+		return out;
 	}
+	valid = g_utf8_make_valid(s, (gssize)len);
+	n = strlen(valid);
+	out = arena_strndup(a, valid, n);
+	g_free(valid);
 	blank_controls(out, n);
 	return out;
 }
@@ -263,6 +303,24 @@ text_decode(struct arena *a, const char *p, size_t len, int encoding,
 	res = charset_to_utf8(a, tmp, n, charset, len_r);
 	g_free(tmp);
 	return res;
+}
+
+/* The length text_decode would give, without the copy when the bytes are
+ * UTF-8 already and need no decoding (most mail): they come out as they
+ * are, controls blanked in place. */
+static size_t
+text_utf8_size(struct arena *a, const char *p, size_t len, int encoding,
+	       const char *charset)
+{
+	size_t n;
+
+	if (encoding != GMIME_CONTENT_ENCODING_BASE64 &&
+	    encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	    encoding != GMIME_CONTENT_ENCODING_UUENCODE &&
+	    is_utf8_charset(charset) && mail_utf8_valid(p, len))
+		return len;
+	text_decode(a, p, len, encoding, charset, &n);
+	return n;
 }
 
 /* --- extra serialization --- */
@@ -756,14 +814,12 @@ decoded_header(struct arena *a, GMimeObject *obj, const char *name)
 	return r;
 }
 
-/* MS-ASEMAIL 2.2.2.39 Importance: 0 low, 1 normal, 2 high. */
+/* MS-ASEMAIL 2.2.2.39 Importance: 0 low, 1 normal, 2 high, from the
+ * values of the Importance, X-Priority and Priority headers (NULL when
+ * absent). */
 static int
-importance_of(GMimeObject *msg)
+importance_from(const char *imp, const char *prio, const char *p2)
 {
-	const char *imp = g_mime_object_get_header(msg, "Importance");
-	const char *prio = g_mime_object_get_header(msg, "X-Priority");
-	const char *p2 = g_mime_object_get_header(msg, "Priority");
-
 	while (imp != NULL && *imp == ' ')
 		imp++;
 	if (imp != NULL && str_has_iprefix(imp, "high"))
@@ -783,6 +839,14 @@ importance_of(GMimeObject *msg)
 	if (p2 != NULL && str_has_iprefix(p2, "non-urgent"))
 		return 0;
 	return 1;
+}
+
+static int
+importance_of(GMimeObject *msg)
+{
+	return importance_from(g_mime_object_get_header(msg, "Importance"),
+			       g_mime_object_get_header(msg, "X-Priority"),
+			       g_mime_object_get_header(msg, "Priority"));
 }
 
 /* Windows code page numbers of the charsets we meet (InternetCPID). */
@@ -899,8 +963,8 @@ body_locate(struct walk_ctx *w, GMimePart *part, struct mail_body_loc *loc)
 	loc->charset = cs != NULL ? header_clean(w->a, cs) : NULL;
 	if (loc->charset != NULL && strlen(loc->charset) > 100)
 		loc->charset = NULL;
-	text_decode(w->a, w->data + loc->off, (size_t)loc->len, loc->encoding,
-		    loc->charset, &n);
+	n = text_utf8_size(w->a, w->data + loc->off, (size_t)loc->len,
+			   loc->encoding, loc->charset);
 	loc->utf8_size = (int64_t)n;
 	if (w->body_charset == NULL)
 		w->body_charset = loc->charset != NULL ? loc->charset : "";
@@ -1122,27 +1186,24 @@ strip_reply_prefixes(const char *s)
  * of a thread, so we hash the thread root's Message-ID (the first
  * References entry, else In-Reply-To, else the message's own id). */
 static void
-conversation_ids(struct walk_ctx *w, GMimeMessage *msg, int64_t date)
+conversation_ids(struct walk_ctx *w, const char *references,
+		 const char *in_reply_to, const char *message_id, int64_t date)
 {
 	struct mail_info *mi = w->mi;
 	const char *root = NULL;
 	GMimeReferences *refs = NULL;
-	const char *hdr;
 	GChecksum *ck;
 	gsize dlen = 16;
 	uint64_t ft;
 
-	hdr = g_mime_object_get_header(GMIME_OBJECT(msg), "References");
-	if (hdr != NULL)
-		refs = g_mime_references_parse(NULL, hdr);
+	if (references != NULL)
+		refs = g_mime_references_parse(NULL, references);
 	if (refs == NULL || g_mime_references_length(refs) == 0) {
 		if (refs != NULL)
 			g_mime_references_free(refs);
 		refs = NULL;
-		hdr = g_mime_object_get_header(GMIME_OBJECT(msg),
-					       "In-Reply-To");
-		if (hdr != NULL)
-			refs = g_mime_references_parse(NULL, hdr);
+		if (in_reply_to != NULL)
+			refs = g_mime_references_parse(NULL, in_reply_to);
 	}
 	if (refs != NULL && g_mime_references_length(refs) > 0)
 		root = arena_strdup(w->a,
@@ -1150,7 +1211,7 @@ conversation_ids(struct walk_ctx *w, GMimeMessage *msg, int64_t date)
 	if (refs != NULL)
 		g_mime_references_free(refs);
 	if (root == NULL)
-		root = g_mime_message_get_message_id(msg);
+		root = message_id;
 	if (root == NULL)
 		root = arena_printf(w->a, "subject:%s",
 				    strip_reply_prefixes(mi->subject != NULL
@@ -1211,10 +1272,468 @@ looks_like_message(const char *data, size_t len)
 	return false;
 }
 
+/* --- the light reader --- */
+
+/* Most delivered mail is one text/plain part, or a multipart/alternative
+ * of text/plain and text/html, under a plain ASCII header: for that the
+ * fields are read here without GMime's parser and object tree (two thirds
+ * of the instructions of a delivery went to building and freeing it),
+ * with the same GMime functions on each header value (or none, for the
+ * plainest values), so that what is stored is the same. Anything else (a
+ * folded or 8-bit header line, a field given twice, another content type,
+ * a disposition, no body, boundaries that are not plain) is left to
+ * GMime. test-mail and fuzz-mime hold the two to the same bytes. */
+
+enum light_field {
+	LF_FROM,
+	LF_TO,
+	LF_CC,
+	LF_REPLY_TO,
+	LF_BCC,
+	LF_SUBJECT,
+	LF_DATE,
+	LF_MESSAGE_ID,
+	LF_REFERENCES,
+	LF_IN_REPLY_TO,
+	LF_IMPORTANCE,
+	LF_X_PRIORITY,
+	LF_PRIORITY,
+	LF_CONTENT_TYPE,
+	LF_CTE,
+	LF_COUNT,
+	LF_DECLINE = LF_COUNT, /* a field only GMime reads */
+	LF_OTHER
+};
+
+static const char *const light_names[] = {
+	[LF_FROM] = "From",
+	[LF_TO] = "To",
+	[LF_CC] = "Cc",
+	[LF_REPLY_TO] = "Reply-To",
+	[LF_BCC] = "Bcc",
+	[LF_SUBJECT] = "Subject",
+	[LF_DATE] = "Date",
+	[LF_MESSAGE_ID] = "Message-Id",
+	[LF_REFERENCES] = "References",
+	[LF_IN_REPLY_TO] = "In-Reply-To",
+	[LF_IMPORTANCE] = "Importance",
+	[LF_X_PRIORITY] = "X-Priority",
+	[LF_PRIORITY] = "Priority",
+	[LF_CONTENT_TYPE] = "Content-Type",
+	[LF_CTE] = "Content-Transfer-Encoding",
+};
+
+/* fields whose presence sends the message to GMime */
+static const char *const light_decline[] = {
+	"Thread-Topic", "Content-Disposition", "Resent-From", "Sender",
+	"Resent-To",	"Resent-Cc",	       "Resent-Bcc",  "Resent-Date",
+};
+
+static enum light_field
+light_field_of(const char *name, size_t n)
+{
+	for (size_t i = 0; i < LF_COUNT; i++)
+		if (strlen(light_names[i]) == n &&
+		    g_ascii_strncasecmp(name, light_names[i], n) == 0)
+			return (enum light_field)i;
+	for (size_t i = 0; i < N_ELEMENTS(light_decline); i++)
+		if (strlen(light_decline[i]) == n &&
+		    g_ascii_strncasecmp(name, light_decline[i], n) == 0)
+			return LF_DECLINE;
+	/* anything else MIME-ish at the top is GMime's to judge */
+	if (n >= 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0)
+		return LF_DECLINE;
+	return LF_OTHER;
+}
+
+/* The header block: each known field's value (trimmed, in a) and where
+ * the body starts. false when the message is not for the light reader. */
+static bool
+light_header(struct arena *a, const char *data, size_t len,
+	     const char *v[LF_COUNT], size_t *body_r)
+{
+	size_t i = 0;
+
+	memset(v, 0, sizeof(*v) * LF_COUNT);
+	while (i < len) {
+		const char *line = data + i, *nl, *colon;
+		size_t n, end;
+		enum light_field f;
+
+		nl = memchr(line, '\n', len - i);
+		if (nl == NULL)
+			return false; /* no body */
+		n = (size_t)(nl - line);
+		end = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+		i += n + 1;
+		if (end == 0) {
+			*body_r = i;
+			return i < len;
+		}
+		if (line[0] == ' ' || line[0] == '\t')
+			return false; /* folded */
+		for (size_t k = 0; k < end; k++) {
+			unsigned char c = (unsigned char)line[k];
+
+			if ((c < 0x20 && c != '\t') || c > 0x7e)
+				return false;
+		}
+		colon = memchr(line, ':', end);
+		if (colon == NULL || colon == line)
+			return false;
+		for (const char *p = line; p < colon; p++)
+			if (*p == ' ' || *p == '\t')
+				return false;
+		f = light_field_of(line, (size_t)(colon - line));
+		if (f == LF_DECLINE)
+			return false;
+		if (f == LF_OTHER)
+			continue;
+		if (v[f] != NULL)
+			return false; /* given twice */
+		{
+			const char *p = colon + 1, *e = line + end;
+
+			while (p < e && (*p == ' ' || *p == '\t'))
+				p++;
+			while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			v[f] = arena_strndup(a, p, (size_t)(e - p));
+		}
+	}
+	return false;
+}
+
+/* One mailbox written "addr", "<addr>" or "Name <addr>" with a name and
+ * an address that addr_list_plain writes as they are: what it writes
+ * (and the DisplayTo part) without GMime's list, or false. */
+static bool
+light_mailbox(struct arena *a, const char *value, const char **r,
+	      const char **display_r)
+{
+	const char *lt = strchr(value, '<'), *gt;
+	char *name = NULL, *addr;
+
+	if (lt == NULL) {
+		addr = arena_strdup(a, value);
+	} else {
+		gt = strchr(lt, '>');
+		if (gt == NULL || gt[1] != '\0' || strchr(lt + 1, '<') != NULL)
+			return false;
+		addr = arena_strndup(a, lt + 1, (size_t)(gt - lt - 1));
+		if (lt > value) {
+			if (lt[-1] != ' ' || lt - 1 == value)
+				return false;
+			name = arena_strndup(a, value,
+					     (size_t)(lt - 1 - value));
+		}
+	}
+	/* GMime drops a trailing dot and may mend a double one */
+	if (!addr_plain_spec(addr) ||
+	    (name != NULL && !addr_plain_name(name)) ||
+	    addr[strlen(addr) - 1] == '.' || strstr(addr, "..") != NULL)
+		return false;
+	*r = name != NULL ? arena_printf(a, "%s <%s>", name, addr) : addr;
+	if (strlen(*r) > ADDR_PLAIN_MAX)
+		return false;
+	if (display_r != NULL)
+		*display_r = name != NULL ? name : addr;
+	return true;
+}
+
+static const char *
+light_addr(struct arena *a, const char *value, bool display,
+	   const char **display_r)
+{
+	InternetAddressList *list;
+	const char *r;
+
+	if (value == NULL)
+		return NULL;
+	if (light_mailbox(a, value, &r, display ? display_r : NULL))
+		return r;
+	list = internet_address_list_parse(NULL, value);
+	if (list == NULL)
+		return NULL;
+	r = addr_list_str(a, list);
+	if (display)
+		*display_r = display_to(a, list);
+	g_object_unref(list);
+	return r;
+}
+
+/* Whether value is type ("text/plain") alone or with one charset
+ * parameter, a plain token or one in quotes without escapes: *charset_r
+ * (in a) is then what GMime reads of it, NULL without one. Anything else
+ * goes to g_mime_content_type_parse. */
+static bool
+light_text(struct arena *a, const char *value, const char *type,
+	   const char **charset_r)
+{
+	const char *p = value, *cs;
+	size_t n = strlen(type);
+	bool quoted;
+
+	*charset_r = NULL;
+	if (g_ascii_strncasecmp(p, type, n) != 0)
+		return false;
+	p += n;
+	if (*p == '\0')
+		return true;
+	if (*p != ';')
+		return false;
+	p++;
+	while (*p == ' ')
+		p++;
+	if (g_ascii_strncasecmp(p, "charset=", 8) != 0)
+		return false;
+	p += 8;
+	quoted = *p == '"';
+	p += quoted;
+	cs = p;
+	while (g_ascii_isalnum(*p) || *p == '-' || *p == '_' || *p == '.' ||
+	       *p == ':')
+		p++;
+	n = (size_t)(p - cs);
+	if (n == 0 || (quoted && *p++ != '"') || *p != '\0')
+		return false;
+	*charset_r = arena_strndup(a, cs, n);
+	return true;
+}
+
+/* One part of a multipart/alternative from p to end: a header of only
+ * Content-Type (of type) and Content-Transfer-Encoding, a body; into loc.
+ * false when it is not that simple. */
+static bool
+light_alt_part(struct arena *a, const char *data, size_t p, size_t end,
+	       const char *type, bool crlf, struct mail_body_loc *loc)
+{
+	const char *ctv = NULL, *ctev = NULL, *cs;
+
+	while (p < end) {
+		const char *line = data + p, *nl = memchr(line, '\n', end - p);
+		size_t n, e;
+
+		if (nl == NULL)
+			return false;
+		n = (size_t)(nl - line);
+		e = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+		p += n + 1;
+		if ((e != n) != crlf)
+			return false; /* line ends mixed */
+		if (e == 0)
+			break;
+		for (size_t k = 0; k < e; k++)
+			if ((unsigned char)line[k] < 0x20 ||
+			    (unsigned char)line[k] > 0x7e)
+				return false;
+		if (e > 13 &&
+		    g_ascii_strncasecmp(line, "Content-Type:", 13) == 0 &&
+		    ctv == NULL) {
+			const char *v = line + 13, *ve = line + e;
+
+			while (v < ve && *v == ' ')
+				v++;
+			ctv = arena_strndup(a, v, (size_t)(ve - v));
+		} else if (e > 26 &&
+			   g_ascii_strncasecmp(
+				   line, "Content-Transfer-Encoding:", 26) ==
+				   0 &&
+			   ctev == NULL) {
+			const char *v = line + 26, *ve = line + e;
+
+			while (v < ve && *v == ' ')
+				v++;
+			while (ve > v && ve[-1] == ' ')
+				ve--;
+			ctev = arena_strndup(a, v, (size_t)(ve - v));
+		} else {
+			return false;
+		}
+	}
+	if (ctv == NULL || p >= end || !light_text(a, ctv, type, &cs))
+		return false;
+	loc->present = true;
+	loc->off = (int64_t)p;
+	loc->len = (int64_t)(end - p);
+	loc->encoding = ctev != NULL
+				? (int)g_mime_content_encoding_from_string(ctev)
+				: GMIME_CONTENT_ENCODING_DEFAULT;
+	loc->charset = cs != NULL && strlen(cs) <= 100 ? cs : NULL;
+	loc->utf8_size = (int64_t)text_utf8_size(a, data + p, end - p,
+						 loc->encoding, loc->charset);
+	return true;
+}
+
+/* A multipart/alternative body of a text/plain part then a text/html one,
+ * between boundary lines that are exactly "--boundary" and, last,
+ * "--boundary--". */
+static bool
+light_alternative(struct arena *a, const char *data, size_t len, size_t body,
+		  const char *boundary, struct mail_info *mi)
+{
+	size_t blen = strlen(boundary), i = body, starts[3], ends[3];
+	unsigned nb = 0;
+	bool closed = false, crlf = false;
+
+	if (blen == 0 || blen > 70)
+		return false;
+	while (i < len) {
+		const char *line = data + i, *nl = memchr(line, '\n', len - i);
+		size_t n = nl != NULL ? (size_t)(nl - line) : len - i, e;
+
+		e = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+		if (closed) {
+			if (e != 0)
+				return false; /* an epilogue */
+		} else if (e >= 2 + blen && line[0] == '-' && line[1] == '-' &&
+			   memcmp(line + 2, boundary, blen) == 0) {
+			bool last = e == 4 + blen && line[2 + blen] == '-' &&
+				    line[3 + blen] == '-';
+
+			if ((e != 2 + blen && !last) || nl == NULL)
+				return false;
+			/* one kind of line end throughout */
+			if (nb == 0)
+				crlf = e != n;
+			if ((e != n) != crlf)
+				return false;
+			if (nb > 0) {
+				/* the part ends before the line break that
+				 * precedes the boundary */
+				if (i < 2 || data[i - 1] != '\n' ||
+				    (data[i - 2] == '\r') != crlf)
+					return false;
+				ends[nb - 1] = i - (crlf ? 2 : 1);
+			}
+			if (last) {
+				closed = true;
+			} else {
+				if (nb == 3)
+					return false;
+				starts[nb++] = i + n + (nl != NULL);
+			}
+		} else if (e >= 2 && line[0] == '-' && line[1] == '-' &&
+			   nb == 0) {
+			return false; /* a preamble that looks like one */
+		}
+		i += n + (nl != NULL);
+	}
+	if (!closed || nb != 2)
+		return false;
+	return light_alt_part(a, data, starts[0], ends[0], "text/plain", crlf,
+			      &mi->text) &&
+	       light_alt_part(a, data, starts[1], ends[1], "text/html", crlf,
+			      &mi->html);
+}
+
+/* 1 read, 0 not a message for the light reader. */
 static int
-mail_parse_info(struct arena *a, const char *data, size_t len,
-		struct mail_info *mi, struct store_item_meta *meta,
-		const char **error_r)
+light_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
+	    struct store_item_meta *meta, int64_t now)
+{
+	struct walk_ctx w = {.a = a, .mi = mi, .data = data, .len = len};
+	const char *v[LF_COUNT], *cs = NULL, *msgid = NULL;
+	GMimeContentType *ct = NULL;
+	size_t body, n;
+	bool alt = false;
+	char *tmp;
+
+	if (!light_header(a, data, len, v, &body))
+		return 0;
+	if (v[LF_CONTENT_TYPE] != NULL &&
+	    light_text(a, v[LF_CONTENT_TYPE], "text/plain", &cs)) {
+		/* read as GMime would */
+	} else if (v[LF_CONTENT_TYPE] != NULL) {
+		const char *t, *st;
+
+		ct = g_mime_content_type_parse(NULL, v[LF_CONTENT_TYPE]);
+		t = ct != NULL ? g_mime_content_type_get_media_type(ct) : NULL;
+		st = ct != NULL ? g_mime_content_type_get_media_subtype(ct)
+				: NULL;
+		if (t != NULL && st != NULL && str_ieq(t, "multipart") &&
+		    str_ieq(st, "alternative")) {
+			const char *bd = g_mime_content_type_get_parameter(
+				ct, "boundary");
+
+			alt = bd != NULL &&
+			      light_alternative(a, data, len, body, bd, mi);
+			g_object_unref(ct);
+			if (!alt)
+				return 0;
+		} else if (t == NULL || st == NULL || !str_ieq(t, "text") ||
+			   !str_ieq(st, "plain")) {
+			if (ct != NULL)
+				g_object_unref(ct);
+			return 0;
+		} else {
+			cs = g_mime_content_type_get_parameter(ct, "charset");
+			cs = cs != NULL ? header_clean(a, cs) : NULL;
+			g_object_unref(ct);
+		}
+	}
+	mi->from = light_addr(a, v[LF_FROM], false, NULL);
+	mi->to = light_addr(a, v[LF_TO], true, &mi->display_to);
+	mi->cc = light_addr(a, v[LF_CC], false, NULL);
+	mi->reply_to = light_addr(a, v[LF_REPLY_TO], false, NULL);
+	mi->bcc = light_addr(a, v[LF_BCC], false, NULL);
+	if (v[LF_SUBJECT] != NULL) {
+		tmp = g_mime_utils_header_decode_text(NULL, v[LF_SUBJECT]);
+		mi->subject = header_clean(a, tmp);
+		g_free(tmp);
+	}
+	if (mi->subject != NULL)
+		mi->thread_topic = strip_reply_prefixes(mi->subject);
+	mi->importance = importance_from(v[LF_IMPORTANCE], v[LF_X_PRIORITY],
+					 v[LF_PRIORITY]);
+	meta->date = 0;
+	if (v[LF_DATE] != NULL) {
+		GDateTime *dt = g_mime_utils_header_decode_date(v[LF_DATE]);
+
+		if (dt != NULL) {
+			meta->date = g_date_time_to_unix(dt);
+			g_date_time_unref(dt);
+		}
+	}
+	if (meta->date <= 0)
+		meta->date = now;
+	meta->size = (int64_t)len;
+	meta->subject = mi->subject;
+	if (v[LF_MESSAGE_ID] != NULL) {
+		tmp = g_mime_utils_decode_message_id(v[LF_MESSAGE_ID]);
+		msgid = tmp != NULL ? arena_strdup(a, tmp) : NULL;
+		g_free(tmp);
+	}
+	meta->message_id = header_clean(a, msgid);
+
+	if (!alt) {
+		/* the one text/plain part: the body after the header */
+		mi->text.present = true;
+		mi->text.off = (int64_t)body;
+		mi->text.len = (int64_t)(len - body);
+		mi->text.encoding =
+			v[LF_CTE] != NULL
+				? (int)g_mime_content_encoding_from_string(
+					  v[LF_CTE])
+				: GMIME_CONTENT_ENCODING_DEFAULT;
+		mi->text.charset = cs != NULL && strlen(cs) <= 100 ? cs : NULL;
+		n = text_utf8_size(a, data + body, len - body,
+				   mi->text.encoding, mi->text.charset);
+		mi->text.utf8_size = (int64_t)n;
+	}
+	w.body_charset = mi->text.charset != NULL ? mi->text.charset : "";
+	mi->message_class = "IPM.Note";
+	mi->content_class = "urn:content-classes:message";
+	mi->native_type = mi->html.present ? 2 : 1;
+	mi->cpid = cpid_of(w.body_charset);
+	conversation_ids(&w, v[LF_REFERENCES], v[LF_IN_REPLY_TO], msgid,
+			 meta->date);
+	return 1;
+}
+
+static int
+gmime_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
+	    struct store_item_meta *meta, int64_t now, const char **error_r)
 {
 	struct walk_ctx w = {.a = a, .mi = mi, .data = data, .len = len};
 	GMimeMessage *msg;
@@ -1222,12 +1741,6 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 	GDateTime *dt;
 	const char *ctype;
 
-	memset(mi, 0, sizeof(*mi));
-	memset(meta, 0, sizeof(*meta));
-	if (len == 0 || !looks_like_message(data, len)) {
-		*error_r = "not an RFC 5322 message (no header)";
-		return -1;
-	}
 	msg = mail_mime_parse(a, data, len);
 	if (msg == NULL) {
 		*error_r = "unparsable message";
@@ -1248,7 +1761,7 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 	dt = g_mime_message_get_date(msg);
 	meta->date = dt != NULL ? g_date_time_to_unix(dt) : 0;
 	if (meta->date <= 0)
-		meta->date = time_now();
+		meta->date = now;
 	meta->size = (int64_t)len;
 	meta->subject = mi->subject;
 	meta->message_id = header_clean(a, g_mime_message_get_message_id(msg));
@@ -1260,7 +1773,69 @@ mail_parse_info(struct arena *a, const char *data, size_t len,
 	classify(&w, top != NULL ? top : GMIME_OBJECT(msg), ctype);
 	mi->native_type = mi->html.present ? 2 : 1;
 	mi->cpid = cpid_of(w.body_charset);
-	conversation_ids(&w, msg, meta->date);
+	conversation_ids(
+		&w, g_mime_object_get_header(GMIME_OBJECT(msg), "References"),
+		g_mime_object_get_header(GMIME_OBJECT(msg), "In-Reply-To"),
+		g_mime_message_get_message_id(msg), meta->date);
+	return 0;
+}
+
+/* 0, -1 with *error_r, or 1 when how is MAIL_PARSE_LIGHT and the light
+ * reader leaves the message to GMime. */
+static int
+parse_info(struct arena *a, const char *data, size_t len, enum mail_parser how,
+	   int64_t now, struct mail_info *mi, struct store_item_meta *meta,
+	   const char **error_r)
+{
+	memset(mi, 0, sizeof(*mi));
+	memset(meta, 0, sizeof(*meta));
+	if (len == 0 || !looks_like_message(data, len)) {
+		*error_r = "not an RFC 5322 message (no header)";
+		return -1;
+	}
+	mail_init();
+	if (how != MAIL_PARSE_GMIME) {
+		if (light_parse(a, data, len, mi, meta, now) == 1)
+			return 0;
+		memset(mi, 0, sizeof(*mi));
+		memset(meta, 0, sizeof(*meta));
+		if (how == MAIL_PARSE_LIGHT)
+			return 1;
+	}
+	return gmime_parse(a, data, len, mi, meta, now, error_r);
+}
+
+static int
+mail_parse_info(struct arena *a, const char *data, size_t len,
+		struct mail_info *mi, struct store_item_meta *meta,
+		const char **error_r)
+{
+	return parse_info(a, data, len, MAIL_PARSE_ANY, time_now(), mi, meta,
+			  error_r);
+}
+
+int
+mail_item_parse(struct arena *a, const char *data, size_t len,
+		enum mail_parser how, int64_t now, struct store_item *item_r,
+		const char **error_r)
+{
+	struct mail_info mi;
+	struct store_item_meta meta;
+	uint8_t *copy;
+	int r = parse_info(a, data, len, how, now, &mi, &meta, error_r);
+
+	if (r != 0)
+		return r;
+	item_r->cls = STORE_CLASS_EMAIL;
+	/* data is len bytes, not a string: the NUL is ours */
+	copy = arena_alloc(a, len + 1);
+	if (len > 0)
+		memcpy(copy, data, len);
+	copy[len] = '\0';
+	item_r->data = copy;
+	item_r->data_len = len;
+	mail_info_write(a, &mi, &item_r->extra, &item_r->extra_len);
+	item_r->meta = meta;
 	return 0;
 }
 
@@ -1268,25 +1843,8 @@ int
 mail_item_from_mime(struct arena *a, const char *data, size_t len,
 		    struct store_item *item_r, const char **error_r)
 {
-	struct mail_info mi;
-	struct store_item_meta meta;
-
-	if (mail_parse_info(a, data, len, &mi, &meta, error_r) < 0)
-		return -1;
-	item_r->cls = STORE_CLASS_EMAIL;
-	{
-		/* data is len bytes, not a string: the NUL is ours */
-		uint8_t *copy = arena_alloc(a, len + 1);
-
-		if (len > 0)
-			memcpy(copy, data, len);
-		copy[len] = '\0';
-		item_r->data = copy;
-	}
-	item_r->data_len = len;
-	mail_info_write(a, &mi, &item_r->extra, &item_r->extra_len);
-	item_r->meta = meta;
-	return 0;
+	return mail_item_parse(a, data, len, MAIL_PARSE_ANY, time_now(), item_r,
+			       error_r);
 }
 
 /* The item's info from extra, re-parsing the message when extra is

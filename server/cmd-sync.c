@@ -4,6 +4,7 @@
  * else Status 3), cached and partial requests, and hanging Syncs that park
  * on the push registry. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conv.h"
@@ -76,6 +77,11 @@ struct sync_coll {
 	struct store_sync_filter filter;
 	int status;
 	struct wbxml_node *resp; /* NULL: nothing to say */
+	/* resp_doc_of as wbxml_encode wrote it for the cache: the answer's
+	 * bytes while resp is still that tree */
+	const struct wbxml_node *resp_doc_of;
+	const uint8_t *resp_doc;
+	size_t resp_doc_len;
 	/* loop detection (loop.h) */
 	bool loop_known; /* the device's loop state names the folder */
 	bool probe;	 /* one item an answer */
@@ -1365,16 +1371,18 @@ encode_resp(const struct wbxml_node *resp, struct arena *a, uint8_t **r,
 	    size_t *len_r)
 {
 	struct buf b;
-	int ret = -1;
 
 	buf_init(&b, SYNC_RESPONSE_MAX);
-	if (wbxml_encode(resp, &b) == 0) {
-		*r = arena_memdup(a, b.data, b.len);
-		*len_r = b.len;
-		ret = 0;
+	if (wbxml_encode(resp, &b) < 0) {
+		buf_deinit(&b);
+		return -1;
 	}
-	buf_deinit(&b);
-	return ret;
+	/* the buffer goes with the arena: a window of mail is about a
+	 * megabyte, not worth another copy */
+	arena_add_cleanup(a, free, b.data);
+	*r = b.data;
+	*len_r = b.len;
+	return 0;
 }
 
 /* Key 0 (digest section 4 step 1): drop the old state, start a new key
@@ -1538,6 +1546,9 @@ coll_write(struct sync_run *run, struct sync_coll *c, enum store_error *e)
 		c->st.cur_key = key;
 		c->st.response = bytes;
 		c->st.response_len = len;
+		c->resp_doc_of = c->resp;
+		c->resp_doc = bytes;
+		c->resp_doc_len = len;
 	} else if (!c->opts_changed && c->st.hwm == hwm0 &&
 		   c->st.backfill_after == backfill0 && !c->widened) {
 		return COLL_DONE; /* nothing to persist */
@@ -1910,6 +1921,46 @@ sync_park(struct sync_run *run, uint64_t seq)
 	return EAS_CMD_PARKED;
 }
 
+/* The answer as raw bytes when it is one collection whose answer was just
+ * encoded for the cache: those bytes wrapped in Sync and Collections, the
+ * same that encoding the whole tree again would give. Not when the tree
+ * is still to be shown (a trace, the debug log) or changed (a client
+ * quirk). */
+static bool
+answer_from_cache(struct sync_run *run)
+{
+	static const uint16_t wrap[] = {EAS_AIRSYNC_SYNC,
+					EAS_AIRSYNC_COLLECTIONS};
+	struct eas_req *req = run->req;
+	const struct sync_coll *one = NULL;
+	struct buf b;
+
+	if (req->trace || log_enabled(LOG_DEBUG) ||
+	    (quirks_of_req(req) & QUIRK_NO_OPAQUE) != 0)
+		return false;
+	for (size_t i = 0; i < run->ncolls; i++) {
+		if (run->colls[i].resp == NULL)
+			continue;
+		if (one != NULL)
+			return false;
+		one = &run->colls[i];
+	}
+	if (one == NULL || one->resp_doc == NULL ||
+	    one->resp_doc_of != one->resp)
+		return false;
+	buf_init(&b, 0);
+	if (wbxml_encode_wrap(wrap, N_ELEMENTS(wrap), one->resp_doc,
+			      one->resp_doc_len, &b) < 0) {
+		buf_deinit(&b);
+		return false;
+	}
+	arena_add_cleanup(req->arena, free, b.data);
+	req->resp_body = b.data;
+	req->resp_len = b.len;
+	req->resp_content_type = "application/vnd.ms-sync.wbxml";
+	return true;
+}
+
 /* One pass over the collections: read-only first, the write transaction
  * only when something has to change. */
 static enum eas_cmd_result
@@ -1988,7 +2039,8 @@ sync_pass(struct sync_run *run, struct wbxml_node **out_r)
 		}
 	}
 	if (any) {
-		*out_r = root;
+		if (!answer_from_cache(run))
+			*out_r = root;
 		return EAS_CMD_OK;
 	}
 	/* Nothing to say: wait for a change, or an empty 200 (MS-ASCMD

@@ -194,6 +194,9 @@ conn_line(struct lmtp_conn *c, char **p_r, size_t *len_r)
 
 /* --- the session --- */
 
+/* The DATA buffer's first size. */
+#define LMTP_DATA_START (16 * 1024)
+
 struct lmtp_rcpt {
 	int64_t account_id;
 	const char *addr;
@@ -461,6 +464,12 @@ cmd_data(struct lmtp_session *s)
 	}
 	conn_reply(s->c, "354 Start mail input; end with <CRLF>.<CRLF>");
 	buf_init(&msg, srv->cfg.max_size);
+	/* most mail fits: no regrowth (within the cap, which a reservation
+	 * past it would set off) */
+	buf_reserve(&msg, srv->cfg.max_size != 0 &&
+					  srv->cfg.max_size < LMTP_DATA_START
+				  ? srv->cfg.max_size
+				  : LMTP_DATA_START);
 	while ((r = conn_line(s->c, &p, &len)) > 0) {
 		if (line_start && len == 1 && p[0] == '.' && r == 1) {
 			ended = true;
@@ -473,9 +482,15 @@ cmd_data(struct lmtp_session *s)
 		}
 		/* past the cap the rest is read and dropped (overflow set) */
 		if (!msg.overflow) {
-			buf_append(&msg, p, len);
-			if (r == 1)
-				buf_append(&msg, "\r\n", 2);
+			/* a line read with its CR LF goes in with it, in one
+			 * piece; a bare LF becomes CR LF */
+			if (r == 1 && p[len] == '\r') {
+				buf_append(&msg, p, len + 2);
+			} else {
+				buf_append(&msg, p, len);
+				if (r == 1)
+					buf_append(&msg, "\r\n", 2);
+			}
 		}
 		line_start = r == 1;
 	}

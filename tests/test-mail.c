@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "arena.h"
+#include "buf.h"
 #include "compose.h"
 #include "conv.h"
 #include "mail-int.h"
@@ -1061,6 +1062,419 @@ test_utf8_valid(void)
 	}
 }
 
+/* Every C0 control but TAB, CR and LF becomes a space in a body's text,
+ * wherever it falls in the eight-byte words it is checked in. */
+static void
+test_controls_blanked(void)
+{
+	struct arena *a = arena_new(0);
+
+	for (unsigned c = 1; c < 0x20; c++) {
+		for (size_t pos = 0; pos < 24; pos++) {
+			char msg[256], want[64];
+			struct store_item item;
+			struct mail_info mi;
+			const char *error, *text;
+			size_t hl, len;
+
+			hl = (size_t)snprintf(msg, sizeof(msg),
+					      "From: a@example.org\r\n"
+					      "Subject: c\r\n\r\n");
+			memset(want, 'x', 40);
+			want[40] = '\0';
+			want[pos] = (char)c;
+			memcpy(msg + hl, want, 41);
+			if (c != '\t' && c != '\r' && c != '\n')
+				want[pos] = ' ';
+			memset(&item, 0, sizeof(item));
+			CU_ASSERT_EQUAL_FATAL(
+				mail_item_from_mime(a, msg, hl + 40, &item,
+						    &error),
+				0);
+			CU_ASSERT_EQUAL_FATAL(
+				mail_info_get(a, &item, &mi, &error), 0);
+			text = mail_body_text(a, &item, &mi.text, &len);
+			CU_ASSERT_EQUAL(len, 40);
+			CU_ASSERT_EQUAL(memcmp(text, want, 40), 0);
+		}
+	}
+	arena_free(&a);
+}
+
+/* --- the light reader against GMime --- */
+
+/* Both readers on one message, at the same "now": whatever the light one
+ * takes must be stored exactly as GMime's would be. Returns whether the
+ * light reader took it. */
+static bool
+same_both_ways(const char *what, const char *data, size_t len)
+{
+	struct arena *a = arena_new(0);
+	struct store_item li, gi;
+	const char *error = NULL;
+	int lr, gr;
+	bool same;
+
+	memset(&li, 0, sizeof(li));
+	memset(&gi, 0, sizeof(gi));
+	lr = mail_item_parse(a, data, len, MAIL_PARSE_LIGHT, 1700000000, &li,
+			     &error);
+	gr = mail_item_parse(a, data, len, MAIL_PARSE_GMIME, 1700000000, &gi,
+			     &error);
+	if (lr == 1) {
+		arena_free(&a);
+		return false;
+	}
+	CU_ASSERT_EQUAL(lr, gr);
+	if (lr != 0 || gr != 0) {
+		arena_free(&a);
+		return false;
+	}
+	same = li.extra_len == gi.extra_len &&
+	       memcmp(li.extra, gi.extra, li.extra_len) == 0 &&
+	       li.meta.date == gi.meta.date && li.meta.size == gi.meta.size &&
+	       g_strcmp0(li.meta.subject, gi.meta.subject) == 0 &&
+	       g_strcmp0(li.meta.message_id, gi.meta.message_id) == 0 &&
+	       li.data_len == gi.data_len &&
+	       memcmp(li.data, gi.data, li.data_len) == 0;
+	if (!same)
+		fprintf(stderr,
+			"\nlight reader differs on %s: subject [%s]/[%s] "
+			"id [%s]/[%s] date %lld/%lld extra %zu/%zu\n",
+			what, li.meta.subject ? li.meta.subject : "(null)",
+			gi.meta.subject ? gi.meta.subject : "(null)",
+			li.meta.message_id ? li.meta.message_id : "(null)",
+			gi.meta.message_id ? gi.meta.message_id : "(null)",
+			(long long)li.meta.date, (long long)gi.meta.date,
+			li.extra_len, gi.extra_len);
+	CU_ASSERT_TRUE(same);
+	arena_free(&a);
+	return true;
+}
+
+/* Messages that are nearly simple: each header line below over a plain
+ * body, and the whole of each special case. */
+static void
+test_light_reader_tricky(void)
+{
+	static const char *const headers[] = {
+		"Subject: plain words",
+		"Subject:   spaced   out   ",
+		"Subject:",
+		"Subject: =?utf-8?q?caf=C3=A9?= au lait",
+		"Subject: =?iso-8859-1?b?Y2Fm6Q==?=",
+		"Subject: =?bogus?q?x?= and =?utf-8?q?broken",
+		"Subject: Re: Fwd: RE: thread",
+		"Subject: tab\there",
+		"Subject: caf\xc3\xa9 8-bit",
+		"Subject: folded\r\n continued",
+		"Date: Sun, 22 Nov 2026 04:05:06 +0000",
+		"Date: 22 Nov 2026 04:05:06 -0500",
+		"Date: Sun, 22 Nov 26 04:05 EST",
+		"Date: yesterday",
+		"Date:",
+		"Date: Thu, 01 Jan 1970 00:00:00 +0000",
+		"From: Ann Example <ann@example.org>",
+		"From: \"Doe, John\" <john@example.org>",
+		"From: ann@example.org (Ann)",
+		"From: <ANN@EXAMPLE.ORG>",
+		"From: =?utf-8?q?J=C3=BCrgen?= <j@example.de>",
+		"From: not an address",
+		"From:",
+		"From: a@b.c, d@e.f",
+		"To: undisclosed-recipients:;",
+		"To: Team: a@example.org, b@example.org;",
+		"To: A One <a@example.org>, B Two <b@example.org>, C Three "
+		"<c@example.org>, D Four <d@example.org>",
+		"To: x@xn--caf-dma.example",
+		"Cc: , , a@example.org",
+		"To: Name<a@example.org>",
+		"To:   <a@example.org>",
+		"To: a@example.org>",
+		"To: <a@example.org> x",
+		"To: A  B <a@example.org>",
+		"To: -x- _y_ <a@example.org>",
+		"To: <.a@example.org>",
+		"To: a@example.org.",
+		"To: a..b@example..org",
+		"To: a@example.org-",
+		"To: a-@-example.org",
+		"To: <>",
+		"To: <a@b@example.org>",
+		"To: Sender 12 <sender12@example.net>",
+		"To: Averyveryverylongdisplaynamethatgoeson andonandon "
+		"<averyverylongaddress@example.org>",
+		"Content-Type: text/plain; charset=\"utf-8\"",
+		"Content-Type: text/plain;charset=utf-8",
+		"Content-Type: text/plain; charset=\"utf-8",
+		"Content-Type: Text/Plain; CHARSET=UTF-8",
+		"Content-Type: text/plain; charset=",
+		"Content-Type: text/plain; charset=\"\"",
+		"Content-Type: text/plainx",
+		"Content-Type: text/plain; charset=utf-8 (comment)",
+		"Reply-To: Help Desk <help@example.org>",
+		"Bcc: hidden@example.org",
+		"Message-ID: <abc@example.org>",
+		"Message-ID: abc@example.org",
+		"Message-ID: <abc@example.org>   ",
+		"Message-ID: <a b@example.org> trailing",
+		"Message-Id:",
+		"References: <r1@x> <r2@x> <r3@x>",
+		"References: garbage",
+		"In-Reply-To: <parent@x>",
+		"In-Reply-To: Your message of Tuesday <p@x>",
+		"Importance: High",
+		"Importance: low",
+		"X-Priority: 1 (Highest)",
+		"X-Priority: 5",
+		"Priority: urgent",
+		"Priority: non-urgent",
+		"Content-Type: text/plain",
+		"Content-Type: TEXT/PLAIN; charset=\"ISO-8859-1\"",
+		"Content-Type: text/plain; format=flowed; charset=us-ascii",
+		"Content-Type: text/plain; charset*=utf-8''%E2%82%AC",
+		"Content-Type: text/plain; charset=x-unknown",
+		"Content-Type: text/plain; name=\"note.txt\"",
+		"Content-Type: text/html",
+		"Content-Type: bogus",
+		"Content-Type:",
+		"Content-Transfer-Encoding: quoted-printable",
+		"Content-Transfer-Encoding: BASE64",
+		"Content-Transfer-Encoding: 8bit",
+		"Content-Transfer-Encoding: x-unknown",
+		"Content-Disposition: attachment; filename=a.txt",
+		"Thread-Topic: the topic",
+		"MIME-Version: 1.0",
+		"X-Mailer: something",
+		"subject: lower case name",
+		"SUBJECT: upper case name",
+		"Subject : space before colon",
+		"NoColonHere",
+	};
+	static const char *const bodies[] = {
+		"Hello.\r\n",
+		"caf=E9 au lait=\r\n and more\r\n",
+		"SGVsbG8sIHdvcmxkIQ==\r\n",
+		"8-bit caf\xc3\xa9 and Latin-1 caf\xe9\r\n",
+		"controls \x01\x02 and a NUL \0 inside\r\n",
+		"\r\n",
+	};
+	static const char *const whole[] = {
+		"From: a@example.org\r\nTo: b@example.org\r\n"
+		"To: c@example.org\r\n\r\nduplicate To\r\n",
+		"From: a@example.org\r\nSubject: no body\r\n",
+		"From: a@example.org\r\nSubject: empty body\r\n\r\n",
+		"From: a@example.org\nSubject: LF only\n\nbody\n",
+		"\r\nFrom: a@example.org\r\n\r\nleading blank line\r\n",
+		"From: a@example.org\r\nSubject: bare\rCR\r\n\r\nbody\r\n",
+		"From: a@example.org\nSubject: LF, then CR LF\n\r\nbody\n",
+		"From: a@example.org\r\nSubject: CR LF, then LF\r\n\nbody\n",
+		"From: a@example.org\r\nSubject: CR CR LF\r\r\n\r\nbody\n",
+		"From: a@example.org\r\n\r\n",
+		"From: a@example.org\r\n\r\n\r\n",
+		"From: a@example.org\r\n\r\n.\r\n",
+	};
+	struct buf b;
+	size_t light = 0;
+
+	buf_init(&b, 0);
+	for (size_t i = 0; i < N_ELEMENTS(headers); i++) {
+		for (size_t j = 0; j < N_ELEMENTS(bodies); j++) {
+			size_t blen = j == 4 ? 32 : strlen(bodies[j]);
+
+			buf_reset(&b);
+			buf_printf(&b,
+				   "From: Sender <s@example.net>\r\n"
+				   "To: <r@example.org>\r\n%s\r\n"
+				   "Date: Mon, 23 Nov 2026 10:00:00 +0100\r\n"
+				   "\r\n",
+				   headers[i]);
+			buf_append(&b, bodies[j], blen);
+			light += same_both_ways(headers[i],
+						(const char *)b.data, b.len);
+			/* the same alone, without the fields around it */
+			buf_reset(&b);
+			buf_printf(&b, "%s\n\n", headers[i]);
+			buf_append(&b, bodies[j], blen);
+			light += same_both_ways(headers[i],
+						(const char *)b.data, b.len);
+		}
+	}
+	for (size_t i = 0; i < N_ELEMENTS(whole); i++)
+		light += same_both_ways(whole[i], whole[i], strlen(whole[i]));
+	buf_deinit(&b);
+	/* most of them are the light reader's */
+	CU_ASSERT_TRUE(light > N_ELEMENTS(headers) * N_ELEMENTS(bodies));
+}
+
+/* multipart/alternative: the simple ones are the light reader's, and
+ * each variation below is stored as GMime stores it. */
+static void
+test_light_reader_alternative(void)
+{
+	static const char *const head =
+		"From: Ann <ann@example.org>\r\nTo: bob@example.org\r\n"
+		"Subject: alt\r\nDate: Mon, 23 Nov 2026 10:00:00 +0100\r\n"
+		"MIME-Version: 1.0\r\n";
+	static const char *const bodies[] = {
+		/* 0: the simple one */
+		"Content-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
+		"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+		"plain\r\n--b1\r\nContent-Type: text/html; charset=utf-8\r\n"
+		"\r\n<p>html</p>\r\n--b1--\r\n",
+		/* LF only, a preamble, encodings */
+		"Content-Type: multipart/alternative; boundary=b2\n\n"
+		"This is a message in MIME format.\n--b2\n"
+		"Content-Type: text/plain; charset=\"iso-8859-1\"\n"
+		"Content-Transfer-Encoding: quoted-printable\n\ncaf=E9\n--b2\n"
+		"Content-Type: text/html\nContent-Transfer-Encoding: base64\n"
+		"\nPHA+aGk8L3A+\n--b2--\n",
+		/* no line break after the end */
+		"Content-Type: multipart/alternative; boundary=b3\r\n\r\n"
+		"--b3\r\nContent-Type: text/plain\r\n\r\nx\r\n--b3\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--b3--",
+		/* blank lines after the end */
+		"Content-Type: multipart/alternative; boundary=bh\r\n\r\n"
+		"--bh\r\nContent-Type: text/plain\r\n\r\nx\r\n--bh\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--bh--\r\n\r\n\r\n",
+		/* an epilogue */
+		"Content-Type: multipart/alternative; boundary=b4\r\n\r\n"
+		"--b4\r\nContent-Type: text/plain\r\n\r\nx\r\n--b4\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--b4--\r\nafter\r\n",
+		/* no end boundary */
+		"Content-Type: multipart/alternative; boundary=b5\r\n\r\n"
+		"--b5\r\nContent-Type: text/plain\r\n\r\nx\r\n--b5\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n",
+		/* html first, one part, three parts */
+		"Content-Type: multipart/alternative; boundary=b6\r\n\r\n"
+		"--b6\r\nContent-Type: text/html\r\n\r\ny\r\n--b6\r\n"
+		"Content-Type: text/plain\r\n\r\nx\r\n--b6--\r\n",
+		"Content-Type: multipart/alternative; boundary=b7\r\n\r\n"
+		"--b7\r\nContent-Type: text/plain\r\n\r\nx\r\n--b7--\r\n",
+		"Content-Type: multipart/alternative; boundary=b8\r\n\r\n"
+		"--b8\r\nContent-Type: text/plain\r\n\r\nx\r\n--b8\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--b8\r\n"
+		"Content-Type: text/html\r\n\r\nz\r\n--b8--\r\n",
+		/* a boundary line with more after it, a part without type */
+		"Content-Type: multipart/alternative; boundary=b9\r\n\r\n"
+		"--b9 \r\nContent-Type: text/plain\r\n\r\nx\r\n--b9\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--b9--\r\n",
+		"Content-Type: multipart/alternative; boundary=ba\r\n\r\n"
+		"--ba\r\n\r\nx\r\n--ba\r\nContent-Type: text/html\r\n\r\ny\r\n"
+		"--ba--\r\n",
+		/* empty parts, a disposition, a content line like a boundary */
+		"Content-Type: multipart/alternative; boundary=bb\r\n\r\n"
+		"--bb\r\nContent-Type: text/plain\r\n\r\n\r\n--bb\r\n"
+		"Content-Type: text/html\r\n\r\n\r\n--bb--\r\n",
+		"Content-Type: multipart/alternative; boundary=bc\r\n\r\n"
+		"--bc\r\nContent-Type: text/plain\r\n"
+		"Content-Disposition: inline\r\n\r\nx\r\n--bc\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--bc--\r\n",
+		"Content-Type: multipart/alternative; boundary=bd\r\n\r\n"
+		"--bd\r\nContent-Type: text/plain\r\n\r\n--bdx\r\n-- sig\r\n"
+		"--bd\r\nContent-Type: text/html\r\n\r\ny\r\n--bd--\r\n",
+		/* a boundary in quotes with spaces, a long one, none */
+		"Content-Type: multipart/alternative; boundary=\"a b c\"\r\n"
+		"\r\n--a b c\r\nContent-Type: text/plain\r\n\r\nx\r\n--a b "
+		"c\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--a b c--\r\n",
+		"Content-Type: multipart/alternative\r\n\r\n--\r\n"
+		"Content-Type: text/plain\r\n\r\nx\r\n----\r\n",
+		/* the other multiparts */
+		"Content-Type: multipart/mixed; boundary=be\r\n\r\n"
+		"--be\r\nContent-Type: text/plain\r\n\r\nx\r\n--be\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--be--\r\n",
+		"Content-Type: multipart/related; boundary=bf\r\n\r\n"
+		"--bf\r\nContent-Type: text/plain\r\n\r\nx\r\n--bf\r\n"
+		"Content-Type: text/html\r\n\r\ny\r\n--bf--\r\n",
+		/* CR LF and LF mixed at a boundary */
+		"Content-Type: multipart/alternative; boundary=bg\r\n\r\n"
+		"--bg\nContent-Type: text/plain\r\n\r\nx\n--bg\r\n"
+		"Content-Type: text/html\n\ny\r\n\r\n--bg--\r\n",
+	};
+	struct buf b;
+	size_t light = 0;
+
+	buf_init(&b, 0);
+	for (size_t i = 0; i < N_ELEMENTS(bodies); i++) {
+		bool l;
+
+		buf_reset(&b);
+		buf_printf(&b, "%s%s", head, bodies[i]);
+		l = same_both_ways(bodies[i], (const char *)b.data, b.len);
+		if (i == 0)
+			CU_ASSERT_TRUE(l);
+		light += l;
+	}
+	buf_deinit(&b);
+	CU_ASSERT_TRUE(light >= 3);
+}
+
+/* The corpus, and the messages of the captured SendMail requests in
+ * ../shared when it is there. */
+static void
+test_light_reader_corpus(void)
+{
+	static const char *const shared_mail[] = {
+		"eas4tbsync-5.3.4-eas2.5/009-SendMail.wbxml",
+		"eas4tbsync-5.3.4-eas14.0/009-SendMail.wbxml",
+		"eas4tbsync-5.3.4-eas16.1/009-SendMail.wbxml",
+		"pyactivesync-eas16.1/012-SendMail.wbxml",
+	};
+	struct arena *a = arena_new(0);
+	const char *shared = test_shared_dir();
+	DIR *d = opendir(data_dir());
+	struct dirent *de;
+	size_t n = 0, nshared = 0, nlight = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t len;
+		char *data;
+
+		if (strstr(de->d_name, ".eml") == NULL)
+			continue;
+		data = read_file(a, de->d_name, &len);
+		CU_ASSERT_PTR_NOT_NULL(data);
+		if (data != NULL)
+			n += same_both_ways(de->d_name, data, len);
+	}
+	closedir(d);
+	CU_ASSERT_TRUE(n >= 1); /* 01-plain.eml at least */
+	if (shared == NULL) {
+		fprintf(stderr, "(no ../shared: captured mail skipped) ");
+		arena_free(&a);
+		return;
+	}
+	for (size_t i = 0; i < N_ELEMENTS(shared_mail); i++) {
+		char path[512];
+		struct buf raw;
+		struct wbxml_node *root;
+		const struct wbxml_node *mime;
+		const char *error;
+
+		snprintf(path, sizeof(path), "%s/fixtures/client-requests/%s",
+			 shared, shared_mail[i]);
+		buf_init(&raw, 0);
+		if (buf_read_path(&raw, path, &error) < 0) {
+			buf_deinit(&raw);
+			continue;
+		}
+		if (wbxml_decode(a, raw.data, raw.len, &wbxml_limits_default,
+				 &root, &error) == 0 &&
+		    (mime = wbxml_child(root, EAS_COMPOSEMAIL_MIME)) != NULL) {
+			nshared++;
+			nlight += same_both_ways(shared_mail[i],
+						 (const char *)mime->data,
+						 mime->len);
+		}
+		buf_deinit(&raw);
+	}
+	/* the captured clients' plain messages are the light reader's */
+	CU_ASSERT_TRUE(nshared == 0 || nlight > 0);
+	arena_free(&a);
+}
+
 static CU_TestInfo corpus_tests[] = {
 	{"every corpus file parses and converts", test_corpus_never_crashes},
 	{"non-messages are refused", test_not_a_message},
@@ -1081,6 +1495,12 @@ static CU_TestInfo corpus_tests[] = {
 	{"drafts: add, change attachments, IsDraft and Bcc", test_draft},
 	{"UTF-8 check as GLib's", test_utf8_valid},
 	{"address lists as GMime writes them", test_address_lists},
+	{"controls blanked in a body's text", test_controls_blanked},
+	{"light reader as GMime: tricky headers", test_light_reader_tricky},
+	{"light reader as GMime: multipart/alternative",
+	 test_light_reader_alternative},
+	{"light reader as GMime: corpus and captures",
+	 test_light_reader_corpus},
 	CU_TEST_INFO_NULL,
 };
 

@@ -1010,6 +1010,48 @@ test_xml2wbxml(void)
 	}
 }
 
+/* An encoded Collection wrapped in Sync and Collections is the encoding
+ * of the whole tree, whatever code page the Collection ends in. */
+static void
+test_encode_wrap(void)
+{
+	static const uint16_t wrap[] = {EAS_AIRSYNC_SYNC,
+					EAS_AIRSYNC_COLLECTIONS};
+	static const uint16_t other_page[] = {EAS_EMAIL_SUBJECT};
+	struct arena *a = arena_new(0);
+	struct wbxml_node *root = wbxml_new(a, EAS_AIRSYNC_SYNC);
+	struct wbxml_node *colls = wbxml_add(a, root, EAS_AIRSYNC_COLLECTIONS);
+	struct wbxml_node *coll = wbxml_add(a, colls, EAS_AIRSYNC_COLLECTION);
+	struct wbxml_node *app;
+	struct buf whole, inner, wrapped;
+
+	wbxml_add_text(a, coll, EAS_AIRSYNC_SYNCKEY, "2");
+	app = wbxml_add(a, coll, EAS_AIRSYNC_APPLICATIONDATA);
+	wbxml_add_text(a, app, EAS_EMAIL_SUBJECT, "hello");
+	wbxml_add_text(a, app, EAS_AIRSYNCBASE_DATA, "body");
+	buf_init(&whole, 0);
+	buf_init(&inner, 0);
+	buf_init(&wrapped, 0);
+	CU_ASSERT_EQUAL(wbxml_encode(root, &whole), 0);
+	CU_ASSERT_EQUAL(wbxml_encode(coll, &inner), 0);
+	CU_ASSERT_EQUAL(
+		wbxml_encode_wrap(wrap, 2, inner.data, inner.len, &wrapped), 0);
+	CU_ASSERT_EQUAL(wrapped.len, whole.len);
+	CU_ASSERT_EQUAL(memcmp(wrapped.data, whole.data, whole.len), 0);
+	/* refused: a wrapper of another page, bytes that are no document */
+	buf_reset(&wrapped);
+	CU_ASSERT_EQUAL(wbxml_encode_wrap(other_page, 1, inner.data, inner.len,
+					  &wrapped),
+			-1);
+	CU_ASSERT_EQUAL(
+		wbxml_encode_wrap(wrap, 2, (const uint8_t *)"abc", 3, &wrapped),
+		-1);
+	buf_deinit(&whole);
+	buf_deinit(&inner);
+	buf_deinit(&wrapped);
+	arena_free(&a);
+}
+
 static CU_TestInfo codec_tests[] = {
 	{"shared example vectors", test_vectors},
 	{"fixtures decode", test_fixtures},
@@ -1017,6 +1059,7 @@ static CU_TestInfo codec_tests[] = {
 	{"bad input names the offset", test_bad_input},
 	{"redundant SWITCH_PAGE, concatenated data", test_lenient_input},
 	{"many data pieces stay linear", test_many_pieces},
+	{"an encoded element wrapped as the whole tree", test_encode_wrap},
 	{"encoder details", test_encode_details},
 	{"deep tree", test_deep_tree},
 	{"accessors", test_accessors},

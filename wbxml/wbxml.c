@@ -421,6 +421,36 @@ enc_mb_u_int32(uint8_t *q, uint32_t v)
 }
 
 int
+wbxml_encode_wrap(const uint16_t *tags, size_t n, const uint8_t *inner,
+		  size_t inner_len, struct buf *out)
+{
+	static const uint8_t header[4] = {WBXML_VERSION, WBXML_PUBLIC_ID,
+					  WBXML_CHARSET_UTF8, 0};
+	uint8_t *q;
+
+	if (inner_len <= sizeof(header) ||
+	    memcmp(inner, header, sizeof(header)) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (WBXML_PAGE(tags[i]) != 0)
+			return -1;
+	q = buf_reserve(out, sizeof(header) + 2 * n + inner_len);
+	if (q == NULL)
+		return -1;
+	memcpy(q, header, sizeof(header));
+	q += sizeof(header);
+	for (size_t i = 0; i < n; i++)
+		*q++ = (uint8_t)(WBXML_TOKEN(tags[i]) | WBXML_CONTENT_BIT);
+	memcpy(q, inner + sizeof(header), inner_len - sizeof(header));
+	q += inner_len - sizeof(header);
+	for (size_t i = 0; i < n; i++)
+		*q++ = WBXML_END;
+	out->len = (size_t)(q - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int
 wbxml_encode(const struct wbxml_node *root, struct buf *out)
 {
 	static const uint8_t header[4] = {WBXML_VERSION, WBXML_PUBLIC_ID,

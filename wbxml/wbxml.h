@@ -58,6 +58,15 @@ int wbxml_decode_fragment(struct arena *a, const uint8_t *p, size_t len,
  * or -1 when out's limit was reached. */
 int wbxml_encode(const struct wbxml_node *root, struct buf *out);
 
+/* Append to out what wbxml_encode gives for a chain of elements tags[0] >
+ * tags[1] > ... > tags[n-1] whose last holds, as its only child, the root
+ * of inner (a document wbxml_encode made): the wrappers around the encoded
+ * bytes, without encoding them again. The tags must be of code page 0,
+ * where inner's encoding starts. Returns 0, or -1 when a tag is of another
+ * page, inner is not such a document, or out's limit was reached. */
+int wbxml_encode_wrap(const uint16_t *tags, size_t n, const uint8_t *inner,
+		      size_t inner_len, struct buf *out);
+
 /* --- reading a tree --- */
 
 /* First child with this tag, or NULL. */

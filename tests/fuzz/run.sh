@@ -14,7 +14,8 @@ vcard) seeds="tests/data/conv/*.vcf tests/data/easctl/*.vcf"
 	dict=-dict=tests/fuzz/vcard.dict ;;
 ical) seeds="tests/data/conv/*.ics tests/data/easctl/*.ics"
 	dict=-dict=tests/fuzz/ical.dict ;;
-mime) seeds="tests/data/mail/*.eml tests/data/easctl/*.mbox" ;;
+mime) seeds="tests/data/mail/*.eml tests/data/easctl/*.mbox"
+	dict=-dict=tests/fuzz/mime.dict ;;
 itip) seeds="tests/data/itip/*.eml tests/data/itip/*.ics"
 	dict=-dict=tests/fuzz/ical.dict ;;
 *) echo "run.sh: unknown fuzzer $t" >&2; exit 2 ;;
