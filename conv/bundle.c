@@ -358,6 +358,8 @@ static const char *const ics_kind_name[] = {
 struct ics_span {
 	size_t off, len;
 	uint64_t uid_hash; /* entries: of the UID's value; 0 without one */
+	size_t uid_off;	   /* the UID in ics_index.uids */
+	size_t uid_len;
 	unsigned line;
 	unsigned cal; /* which VCALENDAR of the file, from 0 */
 	unsigned char kind;
@@ -374,6 +376,9 @@ struct ics_index {
 	size_t noverrides, nseries;
 	unsigned ncals;
 	size_t zone_next, prop_next; /* first of the current calendar's */
+	/* the entries' UIDs one after the other: the second pass compares
+	 * them without going back to the file */
+	struct buf uids;
 };
 
 static void
@@ -386,6 +391,7 @@ ics_index_free(void *p)
 	free(x->props);
 	free(x->overrides);
 	free(x->series);
+	buf_deinit(&x->uids);
 }
 
 static struct ics_span *
@@ -498,14 +504,19 @@ ics_hash(const struct buf *b)
 
 /* An entry just ended: its UID and whether it is an override. */
 static void
-ics_entry_done(struct ics_span *e, const char *data, struct buf *scratch)
+ics_entry_done(struct ics_index *x, struct ics_span *e, const char *data,
+	       struct buf *scratch)
 {
 	const char *p = data + e->off;
 
 	if (e->kind != ICS_EVENT && e->kind != ICS_TODO)
 		return;
-	if (ics_entry_prop(p, e->len, "UID", scratch))
+	if (ics_entry_prop(p, e->len, "UID", scratch)) {
 		e->uid_hash = ics_hash(scratch);
+		e->uid_off = x->uids.len;
+		e->uid_len = scratch->len;
+		buf_append(&x->uids, scratch->data, scratch->len);
+	}
 	e->override = ics_entry_prop(p, e->len, "RECURRENCE-ID", scratch);
 }
 
@@ -578,7 +589,7 @@ ics_index(struct bundle_reader *r, const char **error_r)
 				depth--;
 			if (depth == 1 && cur != NULL) {
 				cur->len = (size_t)(next - r->data) - cur->off;
-				ics_entry_done(cur, r->data, &scratch);
+				ics_entry_done(x, cur, r->data, &scratch);
 				cur = NULL;
 			} else if (depth == 0 && in_cal) {
 				in_cal = false;
@@ -633,19 +644,12 @@ static bool
 ics_same_uid(struct bundle_reader *r, const struct ics_span *e,
 	     const struct ics_span *f)
 {
-	struct buf u, v;
-	bool same;
+	const uint8_t *uids = r->ics->uids.data;
 
-	if (e->uid_hash != f->uid_hash || e->uid_hash == 0)
-		return false;
-	buf_init(&u, 0);
-	buf_init(&v, 0);
-	ics_entry_prop(r->data + e->off, e->len, "UID", &u);
-	ics_entry_prop(r->data + f->off, f->len, "UID", &v);
-	same = u.len == v.len && memcmp(u.data, v.data, u.len) == 0;
-	buf_deinit(&u);
-	buf_deinit(&v);
-	return same;
+	return e->uid_hash == f->uid_hash && e->uid_hash != 0 &&
+	       e->uid_len == f->uid_len &&
+	       (e->uid_len == 0 ||
+		memcmp(uids + e->uid_off, uids + f->uid_off, e->uid_len) == 0);
 }
 
 /* The first of v (sorted) whose key is e's, or n. */
@@ -680,12 +684,24 @@ ics_key_is(const struct ics_span *m, const struct ics_span *e)
 	       m->uid_hash == e->uid_hash;
 }
 
+/* A span of the file, each line ended by CR LF whatever the file used
+ * (RFC 5545 3.1). */
 static void
 ics_put(struct buf *b, const char *data, const struct ics_span *s)
 {
-	buf_append(b, data + s->off, s->len);
-	if (s->len == 0 || data[s->off + s->len - 1] != '\n')
+	const char *p = data + s->off, *end = p + s->len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl != NULL ? nl + 1 : end;
+		size_t n = (size_t)((nl != NULL ? nl : end) - p);
+
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		buf_append(b, p, n);
 		buf_append(b, "\r\n", 2);
+		p = next;
+	}
 }
 
 /* The VCALENDAR of entry e: the calendar's properties (each once), its
@@ -775,7 +791,6 @@ next_ics(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 		icalcomponent *cal, *c;
 		const char *bad = NULL;
 		struct buf b;
-		char *text;
 
 		r->consumed = e->off;
 		if (e->kind == ICS_JOURNAL)
@@ -799,8 +814,16 @@ next_ics(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 			continue; /* it went with its series */
 		buf_init(&b, 0);
 		ics_assemble(r, e, &b);
+		/* libical reads it to tell what is wrong in it; what is
+		 * imported is the text as the file has it */
+		if (memchr(b.data, '\0', b.len) != NULL) {
+			buf_deinit(&b);
+			return ics_skip(obj, cls, e->line,
+					arena_printf(r->obj_a,
+						     "%s: a NUL byte in it",
+						     ics_kind_name[e->kind]));
+		}
 		cal = icalparser_parse_string((const char *)b.data);
-		buf_deinit(&b);
 		if (cal != NULL)
 			arena_add_cleanup(r->obj_a, ical_free_cb, cal);
 		if (cal == NULL ||
@@ -815,25 +838,19 @@ next_ics(struct bundle_reader *r, struct bundle_obj *obj, const char **error_r)
 			if (icalcomponent_isa(c) == ICAL_VEVENT_COMPONENT ||
 			    icalcomponent_isa(c) == ICAL_VTODO_COMPONENT)
 				bad = component_error(r, c);
-		if (bad != NULL)
+		if (bad != NULL) {
+			buf_deinit(&b);
 			return ics_skip(obj, cls, e->line,
 					arena_printf(r->obj_a, "%s: %s",
 						     ics_kind_name[e->kind],
 						     bad));
-		text = icalcomponent_as_ical_string_r(cal);
-		if (text == NULL) {
-			*error_r = arena_printf(r->obj_a,
-						"%s:%u: cannot serialize a "
-						"component",
-						r->name, e->line);
-			return -1;
 		}
 		obj->cls = cls;
-		obj->len = strlen(text);
-		obj->data = bytes_dup(r->obj_a, text, obj->len);
+		obj->len = b.len;
+		obj->data = bytes_dup(r->obj_a, (const char *)b.data, b.len);
 		obj->line = e->line;
 		obj->skip = NULL;
-		free(text);
+		buf_deinit(&b);
 		return 1;
 	}
 	r->consumed = (size_t)(r->end - r->data);

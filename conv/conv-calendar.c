@@ -1837,18 +1837,16 @@ emit_instance_id(struct arena *a, struct wbxml_node *ex, int64_t t,
 		    t);
 }
 
+static int calendar_to_eas(struct arena *a, icalcomponent *cal,
+			   const struct conv_ctx *ctx,
+			   struct wbxml_node *appdata, const char **error_r);
+
 int
 conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 		     const struct conv_ctx *ctx, struct wbxml_node *appdata,
 		     const char **error_r)
 {
-	icalcomponent *cal, *ev, *master = NULL, *c;
-	struct read_tz rt;
-	struct wbxml_node *exlist = NULL;
-	icalproperty *p;
-	const char *v;
-	bool v16 = ctx != NULL && ctx->version >= 160, allday = false;
-	int64_t start = 0;
+	icalcomponent *cal;
 
 	if (item->data == NULL)
 		return conv_fail(a, error_r, "calendar item without data");
@@ -1856,6 +1854,22 @@ conv_calendar_to_eas(struct arena *a, const struct store_item *item,
 			      error_r);
 	if (cal == NULL)
 		return -1;
+	return calendar_to_eas(a, cal, ctx, appdata, error_r);
+}
+
+/* The EAS view of a parsed calendar (which it does not change). */
+static int
+calendar_to_eas(struct arena *a, icalcomponent *cal, const struct conv_ctx *ctx,
+		struct wbxml_node *appdata, const char **error_r)
+{
+	icalcomponent *ev, *master = NULL, *c;
+	struct read_tz rt;
+	struct wbxml_node *exlist = NULL;
+	icalproperty *p;
+	const char *v;
+	bool v16 = ctx != NULL && ctx->version >= 160, allday = false;
+	int64_t start = 0;
+
 	for (ev = icalcomponent_get_first_component(cal, ICAL_VEVENT_COMPONENT);
 	     ev != NULL; ev = icalcomponent_get_next_component(
 				 cal, ICAL_VEVENT_COMPONENT)) {
@@ -2741,7 +2755,7 @@ conv_ical_from_standard(struct arena *a, enum store_class cls, const char *data,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.version = 141;
 	app = wbxml_new(a, EAS_AIRSYNC_APPLICATIONDATA);
-	if (conv_calendar_to_eas(a, item_r, &ctx, app, error_r) < 0)
+	if (calendar_to_eas(a, cal, &ctx, app, error_r) < 0)
 		return -1;
 	t = wbxml_child_text(app, EAS_CALENDAR_STARTTIME);
 	if (t == NULL || conv_parse_time(t, &ts) < 0)

@@ -9,6 +9,7 @@
 
 #include "conv-int.h"
 #include "conv-tz.h"
+#include "ical.h"
 #include "util.h"
 
 static uint16_t
@@ -488,19 +489,44 @@ tz_from_offsets(offset_fn *offset_at, void *ctx, int64_t t, const char *name,
  * any later year, which no zone has announced anyway. */
 #define TZ_RULES_LATEST ((int64_t)7258118400) /* 2200-01-01T00:00:00Z */
 
+/* The rules of a year of a zone that lasts (conv_ical_zone_lasting),
+ * as they were worked out the last few times on this thread: finding
+ * them asks the zone its offset some 400 times. */
+#define TZ_MEMO 8
+
+static __thread struct tz_memo {
+	icaltimezone *zone;
+	int64_t year;
+	struct conv_tz tz;
+} tz_memo[TZ_MEMO];
+static __thread unsigned tz_memo_next;
+
 void
 conv_tz_from_ical(icaltimezone *zone, int64_t t, struct conv_tz *tz_r)
 {
 	const char *loc = icaltimezone_get_location(zone);
 	char name[32];
+	bool lasting;
 
 	if (t > TZ_RULES_LATEST)
 		t = TZ_RULES_LATEST;
-
+	for (unsigned i = 0; i < TZ_MEMO; i++)
+		if (tz_memo[i].zone == zone && tz_memo[i].year == year_of(t)) {
+			*tz_r = tz_memo[i].tz;
+			return;
+		}
+	lasting = conv_ical_zone_lasting(zone);
 	/* libical may rebuild the zone (and its strings) while it answers
 	 * the offset questions: keep a copy */
 	snprintf(name, sizeof(name), "%s", loc != NULL ? loc : "");
 	tz_from_offsets(ical_offset_cb, zone, t, name, tz_r);
+	if (lasting) {
+		struct tz_memo *m = &tz_memo[tz_memo_next++ % TZ_MEMO];
+
+		m->zone = zone;
+		m->year = year_of(t);
+		m->tz = *tz_r;
+	}
 }
 
 int

@@ -140,6 +140,8 @@ conv_ical_get_x(struct arena *a, icalcomponent *c, const char *name)
 
 static pthread_key_t zones_key;
 static pthread_once_t zones_once = PTHREAD_ONCE_INIT;
+/* this thread's zones, for conv_ical_zone_lasting */
+static __thread GHashTable *zones_made;
 
 static void
 zone_free_cb(void *p)
@@ -150,6 +152,7 @@ zone_free_cb(void *p)
 static void
 zones_free_cb(void *p)
 {
+	zones_made = NULL;
 	g_hash_table_destroy(p);
 }
 
@@ -175,6 +178,7 @@ cached_zone(icalcomponent *vtz)
 			g_hash_table_destroy(zones);
 			return NULL;
 		}
+		zones_made = zones;
 	}
 	text = icalcomponent_as_ical_string_r(vtz);
 	if (text == NULL)
@@ -221,4 +225,21 @@ conv_ical_zone(icalcomponent *cal, const char *tzid)
 	if (z == NULL)
 		z = icaltimezone_get_builtin_timezone_from_tzid(tzid);
 	return z;
+}
+
+bool
+conv_ical_zone_lasting(icaltimezone *z)
+{
+	const char *loc;
+	GHashTableIter it;
+	void *v;
+
+	if (zones_made != NULL) {
+		g_hash_table_iter_init(&it, zones_made);
+		while (g_hash_table_iter_next(&it, NULL, &v))
+			if (v == z)
+				return true;
+	}
+	loc = icaltimezone_get_location(z);
+	return loc != NULL && icaltimezone_get_builtin_timezone(loc) == z;
 }

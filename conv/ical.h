@@ -3,6 +3,7 @@
 #ifndef EASD_ICAL_H
 #define EASD_ICAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libical/ical.h>
@@ -35,5 +36,8 @@ const char *conv_ical_get_x(struct arena *a, icalcomponent *c,
  * zone is kept for the thread and shared with every calendar that has the
  * same definition (the zone stays valid after cal is freed). */
 icaltimezone *conv_ical_zone(icalcomponent *cal, const char *tzid);
+/* Whether z stays as long as this thread: one of its zones made by
+ * conv_ical_zone, or one of libical's own. */
+bool conv_ical_zone_lasting(icaltimezone *z);
 
 #endif

@@ -161,6 +161,29 @@ test_two_calendars_and_truncation(void)
 		strstr(s.objs[2].skip, "VEVENT: not terminated by END:VEVENT"));
 }
 
+/* An object is the file's own text, every line ended by CR LF even where
+ * the file used LF alone. */
+static void
+test_text_as_in_file(void)
+{
+	static const char ics[] =
+		"BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:lf\n"
+		"DTSTART:20240101T090000Z\nX-ODD;X-P=\"a:b\":kept as is\n"
+		"DESCRIPTION:a line\n  folded\nEND:VEVENT\nEND:VCALENDAR\n";
+	struct split s;
+	const char *d;
+
+	split(ics, &s);
+	CU_ASSERT_EQUAL_FATAL(s.n, 1);
+	d = s.objs[0].data;
+	CU_ASSERT_PTR_NOT_NULL(strstr(d, "\r\nUID:lf\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(d, "X-ODD;X-P=\"a:b\":kept as is\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(d, "DESCRIPTION:a line\r\n  folded\r\n"));
+	for (const char *p = d; (p = strchr(p, '\n')) != NULL; p++)
+		CU_ASSERT(p > d && p[-1] == '\r');
+	CU_ASSERT_EQUAL(s.objs[0].len, strlen(d));
+}
+
 /* What is no calendar: a file that starts with no BEGIN line is refused
  * at once; one with BEGIN lines but no VCALENDAR, or a VCALENDAR with no
  * entry, says so. */
@@ -280,6 +303,7 @@ static CU_TestInfo bundle_tests[] = {
 	 test_overrides_anywhere},
 	{"two calendars in a file, and a file cut short",
 	 test_two_calendars_and_truncation},
+	{"an object is the file's text, in CR LF lines", test_text_as_in_file},
 	{"what is no calendar", test_not_a_calendar},
 	{"export: one VCALENDAR, properties first, zones once", test_writer},
 	{"a calendar's zones are made once", test_zone_cache},
