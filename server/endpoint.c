@@ -6,6 +6,7 @@
  * read snapshot of this thread's store, and hands a parked request's
  * waiter to push once the HTTP layer has suspended it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
@@ -81,11 +82,14 @@ respond(struct eas_req *req, const struct wbxml_node *tree)
 			hr->resp_body = NULL;
 			hr->resp_len = 0;
 		} else {
-			hr->resp_body = arena_memdup(
-				req->arena,
-				out.len > 0 ? out.data : (uint8_t *)"",
-				out.len);
+			/* the encoded bytes are the request's from here */
 			hr->resp_len = out.len;
+			hr->resp_body = (const uint8_t *)"";
+			if (out.len > 0) {
+				hr->resp_body = buf_steal(&out, &hr->resp_len);
+				arena_add_cleanup(req->arena, free,
+						  (void *)hr->resp_body);
+			}
 			hr->content_type = "application/vnd.ms-sync.wbxml";
 			trace_dump(req, "response", tree);
 			if (log_enabled(LOG_DEBUG)) {

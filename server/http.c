@@ -955,8 +955,11 @@ send_response(struct http_ctx *ctx)
 	struct MHD_Response *resp;
 	enum MHD_Result r;
 
+	/* The body is the request's (its arena, or static): it lives until
+	 * request_completed, which libmicrohttpd calls once it has sent the
+	 * whole reply or given the connection up, so it is not copied. */
 	resp = MHD_create_response_from_buffer(
-		hr->resp_len, (void *)hr->resp_body, MHD_RESPMEM_MUST_COPY);
+		hr->resp_len, (void *)hr->resp_body, MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL) {
 		log_error("cannot create response");
 		return MHD_NO;
