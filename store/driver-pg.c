@@ -894,6 +894,13 @@ static const char *const pg_migrations[] = {
 	"SELECT easd_gal_account(id) FROM accounts;"
 	"INSERT INTO gal_docs (id, doc) SELECT -e.id, easd_gal_entry(e)"
 	" FROM gal_entries e;",
+	/* 3 -> 4: a folder's items in id order, for the backfill walk (the
+	 * first sync of a folder, store/sync.c). SQLite's items_folder
+	 * holds the rowid after folder_id and so already is this index;
+	 * on PostgreSQL the walk sorted the whole folder for each window.
+	 * It also serves every lookup by folder_id alone. */
+	"CREATE INDEX items_folder_id ON items(folder_id, id);"
+	"DROP INDEX items_folder;",
 };
 
 /* Any constant will do, as long as every node uses the same. */
@@ -985,7 +992,18 @@ store_pg_open(struct store *s, const char *url, const char **error_r)
 
 	s->drv = &store_driver_pg;
 	s->conn = c;
-	c->pc = PQconnectdb(url);
+	/* Generic plans for every prepared statement: easd's statements
+	 * are index lookups and walks whose best plan does not depend on
+	 * the values, and the custom plans PostgreSQL makes for the first
+	 * five runs of each (per connection) are made from the statistics
+	 * of the moment: a folder filled since the last ANALYZE had its
+	 * walk planned as "sort the whole folder", ten times the index
+	 * scan. Options of the URL come after and override it. */
+	static const char *const keys[] = {"options", "dbname", NULL};
+	const char *values[] = {"-c plan_cache_mode=force_generic_plan", url,
+				NULL};
+
+	c->pc = PQconnectdbParams(keys, values, 1);
 	if (PQstatus(c->pc) != CONNECTION_OK) {
 		log_error("store: cannot connect to the database: %s",
 			  PQerrorMessage(c->pc));

@@ -472,6 +472,13 @@ store_stmt(struct store *s, const char *sql)
 enum store_error
 store_step(struct store *s, struct store_stmt *st, bool *row_r)
 {
+	if (s->deferred != STORE_OK) {
+		enum store_error e = s->deferred;
+
+		s->deferred = STORE_OK;
+		*row_r = false;
+		return e;
+	}
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
 		*row_r = false;
@@ -549,7 +556,12 @@ static struct store_stmt *
 store_vquery(struct store *s, const char *sql, const char *fmt, va_list ap)
 {
 	struct store_stmt *st;
+	enum store_error e;
 
+	/* deferred marks go first: this statement may read them */
+	if (s->marks_count > 0 && (e = store_sync_flush(s)) != STORE_OK &&
+	    s->deferred == STORE_OK)
+		s->deferred = e;
 	snapshot_open(s);
 	st = store_stmt(s, sql);
 
@@ -595,6 +607,11 @@ store_insert(struct store *s, int64_t *id_r, const char *sql, const char *fmt,
 	va_end(ap);
 	if (st == NULL)
 		return STORE_INTERNAL; /* store_stmt logged why */
+	if (s->deferred != STORE_OK) {
+		e = s->deferred;
+		s->deferred = STORE_OK;
+		return e;
+	}
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
 		return STORE_BUSY;
@@ -656,6 +673,10 @@ store_fetch_int64(struct store *s, int64_t *r, const char *sql, const char *fmt,
 enum store_error
 store_exec(struct store *s, const char *sql)
 {
+	enum store_error e;
+
+	if (s->marks_count > 0 && (e = store_sync_flush(s)) != STORE_OK)
+		return e;
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
 		return STORE_BUSY;
@@ -796,7 +817,9 @@ store_commit(struct store *s)
 	enum store_error e;
 
 	eas_assert(s->in_txn);
-	e = store_share_before_commit(s);
+	e = store_sync_flush(s);
+	if (e == STORE_OK)
+		e = store_share_before_commit(s);
 	if (e == STORE_OK)
 		e = store_notify_before_commit(s);
 	if (e == STORE_OK)
@@ -819,6 +842,7 @@ store_rollback(struct store *s)
 {
 	/* Not through store_tx: an injected failure must not keep a
 	 * transaction open. */
+	store_sync_drop(s);
 	if (s->drv->in_txn(s))
 		end_by_rollback(s);
 	s->in_txn = false;
@@ -873,6 +897,8 @@ store_wend(struct store *s, bool own, enum store_error e)
 {
 	if (!own)
 		return e;
+	if (e == STORE_OK)
+		e = store_sync_flush(s);
 	if (e == STORE_OK)
 		e = store_share_before_commit(s);
 	if (e == STORE_OK) {
@@ -1106,6 +1132,7 @@ store_close(struct store **sp)
 
 	if (s == NULL)
 		return;
+	free(s->marks);
 	for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
 		if (s->stmts[i].st != NULL)
 			s->stmts[i].st->drv->finalize(s->stmts[i].st);
