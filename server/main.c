@@ -49,7 +49,12 @@ easd_thread_store(struct easd *srv)
 	if (thread_store != NULL)
 		return thread_store;
 	if (store_open(srv->cfg.db_path, &thread_store, &error) != STORE_OK) {
-		log_error("cannot open %s: %s", srv->cfg.db_path, error);
+		char shown[STORE_SHOWN_MAX];
+
+		log_error("cannot open %s: %s",
+			  store_path_shown(srv->cfg.db_path, shown,
+					   sizeof(shown)),
+			  error);
 		thread_store = NULL;
 		return NULL;
 	}
@@ -406,7 +411,10 @@ main(int argc, char **argv)
 	if (bench_no_index())
 		store_search_set_indexing(false);
 	if (store_open(srv.cfg.db_path, &s, &error) != STORE_OK) {
-		fprintf(stderr, "easd: cannot open %s: %s\n", srv.cfg.db_path,
+		char shown[STORE_SHOWN_MAX];
+
+		fprintf(stderr, "easd: cannot open %s: %s\n",
+			store_path_shown(srv.cfg.db_path, shown, sizeof(shown)),
 			error);
 		goto out;
 	}

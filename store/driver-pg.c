@@ -978,6 +978,65 @@ store_is_url(const char *path)
 				strncmp(path, "postgres://", 11) == 0);
 }
 
+/* Append n bytes of p to buf at *at (cut at size - 1). */
+static void
+shown_put(char *buf, size_t size, size_t *at, const char *p, size_t n)
+{
+	if (*at + n >= size)
+		n = size - 1 - *at;
+	memcpy(buf + *at, p, n);
+	*at += n;
+	buf[*at] = '\0';
+}
+
+const char *
+store_path_shown(const char *path, char *buf, size_t size)
+{
+	const char *p = path, *scheme, *at_sign, *colon, *end;
+	size_t at = 0;
+
+	if (size == 0)
+		return "";
+	buf[0] = '\0';
+	if (path == NULL)
+		return buf;
+	/* the user part of a URL: scheme://user:password@host */
+	scheme = strstr(p, "://");
+	if (scheme != NULL) {
+		end = scheme + 3 + strcspn(scheme + 3, "/?");
+		at_sign = memchr(scheme + 3, '@', (size_t)(end - scheme - 3));
+		colon = at_sign != NULL ? memchr(scheme + 3, ':',
+						 (size_t)(at_sign - scheme - 3))
+					: NULL;
+		if (colon != NULL) {
+			shown_put(buf, size, &at, p, (size_t)(colon + 1 - p));
+			shown_put(buf, size, &at, "***", 3);
+			p = at_sign;
+		}
+	}
+	/* password=... as a URL parameter or a keyword of a key=value
+	 * string, up to the next & or blank */
+	while (*p != '\0') {
+		const char *k = strstr(p, "password=");
+
+		if (k == NULL || (k > path && k[-1] != '?' && k[-1] != '&' &&
+				  k[-1] != ' ' && k[-1] != '\t')) {
+			if (k == NULL) {
+				shown_put(buf, size, &at, p, strlen(p));
+				break;
+			}
+			/* "xpassword=": not the keyword */
+			shown_put(buf, size, &at, p, (size_t)(k + 9 - p));
+			p = k + 9;
+			continue;
+		}
+		shown_put(buf, size, &at, p, (size_t)(k + 9 - p));
+		shown_put(buf, size, &at, "***", 3);
+		p = k + 9 + strcspn(k + 9, "& \t");
+	}
+	return buf;
+}
+
 static void
 pg_notice(void *arg, const char *message)
 {

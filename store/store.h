@@ -52,6 +52,12 @@ struct store;
  * SQL (check-pg.c); store_backup answers STORE_INVALID there (easctl
  * backup runs pg_dump instead). */
 bool store_is_url(const char *path);
+/* path as it may be shown (logs, errors, easctl's output): a password in
+ * a URL's user part (postgresql://user:secret@host/db) or in a password=
+ * parameter or keyword reads "***". Into buf (always terminated, cut to
+ * size), which is returned. */
+#define STORE_SHOWN_MAX 512
+const char *store_path_shown(const char *path, char *buf, size_t size);
 enum store_error store_open(const char *path, struct store **store_r,
 			    const char **error_r);
 void store_close(struct store **sp);

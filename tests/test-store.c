@@ -18,6 +18,7 @@
 #include "store-suite.h"
 #include "store.h"
 #include "test-main.h"
+#include "util.h"
 
 static char tmpdir[64];
 static char dbpath[128];
@@ -322,17 +323,50 @@ test_notify_receiver_behind(void)
 	unlink(sun.sun_path);
 }
 
+/* A password in a store path is never shown: the user part of a URL and
+ * password= parameters and keywords read ***, the rest is kept. */
+static void
+test_path_shown(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"postgresql://easd:secret@db.example/easd",
+		 "postgresql://easd:***@db.example/easd"},
+		{"postgres://u:p%40ss@h:5432/d?sslmode=require",
+		 "postgres://u:***@h:5432/d?sslmode=require"},
+		{"postgresql://easd@h/d?password=secret&sslmode=require",
+		 "postgresql://easd@h/d?password=***&sslmode=require"},
+		{"host=h dbname=d password=secret user=u",
+		 "host=h dbname=d password=*** user=u"},
+		{"postgresql://h/d?application_name=xpassword=1",
+		 "postgresql://h/d?application_name=xpassword=1"},
+		{"postgresql://easd@h/d", "postgresql://easd@h/d"},
+		{"/var/lib/easd/easd.db", "/var/lib/easd/easd.db"},
+	};
+	char buf[STORE_SHOWN_MAX], tiny[8];
+
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++)
+		CU_ASSERT_STRING_EQUAL(
+			store_path_shown(cases[i].in, buf, sizeof(buf)),
+			cases[i].out);
+	/* cut to the buffer, still without the password */
+	store_path_shown("postgresql://u:secret@h/d", tiny, sizeof(tiny));
+	CU_ASSERT_EQUAL(strlen(tiny), sizeof(tiny) - 1);
+	CU_ASSERT_PTR_NULL(strstr(
+		store_path_shown("postgresql://u:secret@h/d", buf, sizeof(buf)),
+		"secret"));
+}
+
 #define TEST(fn)                                                               \
 	{                                                                      \
 #fn, fn                                                        \
 	}
 
 static CU_TestInfo sqlite_tests[] = {
-	TEST(test_migration_empty_file),
-	TEST(test_migration_from_v1),
-	TEST(test_crash_consistency),
-	TEST(test_notify_receiver_behind),
-	CU_TEST_INFO_NULL,
+	TEST(test_migration_empty_file), TEST(test_migration_from_v1),
+	TEST(test_crash_consistency),	 TEST(test_notify_receiver_behind),
+	TEST(test_path_shown),		 CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {
