@@ -14,8 +14,9 @@
  * ordering (a later number could commit first and a Sync that read past
  * it would skip the earlier one). A read snapshot (several statements of
  * one answer) is REPEATABLE READ so that its statements agree.
- * Serialization failures and deadlocks (40001, 40P01) are STORE_BUSY: the
- * caller's "retry" answer. */
+ * Serialization failures and deadlocks (40001, 40P01) are STORE_BUSY with
+ * s->retryable set: store_txn (store.c) rolls back and runs the
+ * transaction again; a caller outside it answers "retry". */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,9 +82,20 @@ pg_error(struct store *s, const PGresult *res, const char *what)
 			return STORE_EXISTS;
 		if (strcmp(state, "23503") == 0)
 			return STORE_NOTFOUND;
-		/* contention: the request is answered "retry" */
+		/* given up for another transaction's sake: store_txn runs
+		 * it again */
 		if (strcmp(state, "40001") == 0 ||
-		    strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
+		    strcmp(state, "40P01") == 0) {
+			const char *primary = PQresultErrorField(
+				res, PG_DIAG_MESSAGE_PRIMARY);
+
+			s->retryable = true;
+			log_info("store: %.80s: %s", what,
+				 primary != NULL ? primary : state);
+			return STORE_BUSY;
+		}
+		/* contention: the request is answered "retry" */
+		if (strcmp(state, "55P03") == 0)
 			return STORE_BUSY;
 		if (strcmp(state, "XX001") == 0 ||
 		    strcmp(state, "XX002") == 0) {

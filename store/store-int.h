@@ -135,6 +135,10 @@ struct store {
 	int64_t marks_state;
 	/* an error of that deferred statement, answered by the next step */
 	enum store_error deferred;
+	/* the transaction was given up in a deadlock or a serialization
+	 * conflict (set by the driver, cleared at each BEGIN): store_txn
+	 * runs it again */
+	bool retryable;
 	struct store_stmt_slot stmts[STORE_STMT_SLOTS];
 };
 

@@ -805,6 +805,7 @@ store_begin(struct store *s, bool write)
 	if (s->in_txn)
 		eas_panic("store: nested transaction");
 	s->changes_count = 0;
+	s->retryable = false;
 	e = store_tx(s, write ? s->drv->begin_write : s->drv->begin_read);
 	if (e == STORE_OK)
 		s->in_txn = true;
@@ -835,6 +836,45 @@ bool
 store_in_transaction(const struct store *s)
 {
 	return s->in_txn;
+}
+
+bool
+store_retryable(const struct store *s)
+{
+	return s->retryable;
+}
+
+enum store_error
+store_txn(struct store *s, bool write, store_txn_fn *fn, void *ctx)
+{
+	enum store_error e = STORE_BUSY;
+
+	for (int run = 0; run < STORE_TXN_TRIES; run++) {
+		if (run > 0) {
+			/* a pause that grows and differs between the
+			 * losers, so that they do not meet again in step */
+			struct timespec ts = {
+				0, (long)(1000000L << run) +
+					   (long)(random() % 1000000L)};
+
+			nanosleep(&ts, NULL);
+			log_info("store: transaction run again after a "
+				 "deadlock or serialization failure (%d)",
+				 run + 1);
+		}
+		e = store_begin(s, write);
+		if (e == STORE_OK) {
+			e = fn(s, ctx);
+			if (e == STORE_OK)
+				e = store_commit(s);
+			if (e == STORE_OK)
+				return STORE_OK;
+			store_rollback(s);
+		}
+		if (e != STORE_BUSY || !s->retryable)
+			return e;
+	}
+	return e;
 }
 
 void
@@ -886,6 +926,7 @@ store_wbegin(struct store *s, bool *own_r)
 	if (s->in_txn)
 		return STORE_OK;
 	s->changes_count = 0;
+	s->retryable = false;
 	e = store_tx(s, s->drv->begin_write);
 	if (e == STORE_OK)
 		*own_r = true;

@@ -154,6 +154,25 @@ void store_rollback(struct store *s);
 /* Whether a transaction (store_begin) is open on this connection. */
 bool store_in_transaction(const struct store *s);
 
+/* A transaction that is run again when the database gave it up for
+ * another's sake: fn(s, ctx) runs between store_begin(s, write) and
+ * store_commit, and when it (or the commit) fails because PostgreSQL
+ * chose this transaction as the loser of a deadlock or of a
+ * serialization conflict (SQLSTATE 40P01, 40001), everything is rolled
+ * back and fn runs again, up to STORE_TXN_TRIES times in all; only then
+ * does the caller see STORE_BUSY. Any other result of fn is rolled back
+ * and returned. fn must be safe to run again: what it writes to ctx or
+ * keeps in memory it sets anew at each run (allocations from an arena
+ * may stay). On SQLite a lock wait is the busy timeout's, and BUSY is
+ * returned at once. */
+#define STORE_TXN_TRIES 5
+typedef enum store_error store_txn_fn(struct store *s, void *ctx);
+enum store_error store_txn(struct store *s, bool write, store_txn_fn *fn,
+			   void *ctx);
+/* Whether the last failure on s was one that a new run can get past (a
+ * deadlock or serialization failure): testing aid and store_txn's test. */
+bool store_retryable(const struct store *s);
+
 /* A read snapshot for a whole request: every read until
  * store_snapshot_end() shares one read transaction (one round of file
  * locks instead of one per statement). Any write (store_begin or a write
