@@ -838,6 +838,33 @@ store_in_transaction(const struct store *s)
 	return s->in_txn;
 }
 
+enum store_error
+store_savepoint(struct store *s)
+{
+	eas_assert(s->in_txn);
+	/* deferred marks go first (store_exec): they belong before it */
+	return store_exec(s, "SAVEPOINT easd_part");
+}
+
+enum store_error
+store_savepoint_end(struct store *s, enum store_error e)
+{
+	enum store_error e2;
+
+	eas_assert(s->in_txn);
+	if (e == STORE_OK)
+		return store_exec(s, "RELEASE easd_part");
+	/* what was deferred since the savepoint is undone with it */
+	store_sync_drop(s);
+	e2 = store_exec(s, "ROLLBACK TO easd_part");
+	if (e2 == STORE_OK)
+		e2 = store_exec(s, "RELEASE easd_part");
+	if (e2 != STORE_OK)
+		log_warn("store: cannot undo a part of the transaction: %s",
+			 store_error_str(e2));
+	return e;
+}
+
 bool
 store_retryable(const struct store *s)
 {

@@ -165,6 +165,16 @@ bool store_in_transaction(const struct store *s);
  * keeps in memory it sets anew at each run (allocations from an arena
  * may stay). On SQLite a lock wait is the busy timeout's, and BUSY is
  * returned at once. */
+/* A part of the open transaction that can fail alone: a caller that goes
+ * on after an expected error (a name taken, say) takes a savepoint
+ * before the statements that may fail and ends it with their result.
+ * store_savepoint_end keeps the part on STORE_OK and otherwise undoes
+ * it, leaving the transaction usable (PostgreSQL aborts the whole
+ * transaction at the first error; SQLite keeps what the failed statement
+ * did not do): it returns e. Savepoints nest. */
+enum store_error store_savepoint(struct store *s);
+enum store_error store_savepoint_end(struct store *s, enum store_error e);
+
 #define STORE_TXN_TRIES 5
 typedef enum store_error store_txn_fn(struct store *s, void *ctx);
 enum store_error store_txn(struct store *s, bool write, store_txn_fn *fn,
