@@ -410,6 +410,12 @@ main(int argc, char **argv)
 
 	if (bench_no_index())
 		store_search_set_indexing(false);
+	if (srv.cfg.store_pool > STORE_PG_POOL_MAX) {
+		fprintf(stderr, "easd: --store-pool is at most %d\n",
+			STORE_PG_POOL_MAX);
+		goto out;
+	}
+	store_pg_pool_set((int)srv.cfg.store_pool, -1);
 	if (store_open(srv.cfg.db_path, &s, &error) != STORE_OK) {
 		char shown[STORE_SHOWN_MAX];
 

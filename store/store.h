@@ -52,6 +52,15 @@ struct store;
  * SQL (check-pg.c); store_backup answers STORE_INVALID there (easctl
  * backup runs pg_dump instead). */
 bool store_is_url(const char *path);
+/* The PostgreSQL connections of this process (per database URL): at most
+ * max (1..STORE_PG_POOL_MAX, the default), shared by its threads, one
+ * held per open transaction; a request that finds them all in use waits
+ * up to wait_ms and is then answered busy. Plan max_connections for
+ * nodes x (max + 1): each node also has a connection that LISTENs. */
+#define STORE_PG_POOL_MAX 64
+#define STORE_PG_POOL_DEFAULT STORE_PG_POOL_MAX
+#define STORE_PG_POOL_WAIT_MS 2000
+void store_pg_pool_set(int max, int wait_ms);
 /* path as it may be shown (logs, errors, easctl's output): a password in
  * a URL's user part (postgresql://user:secret@host/db) or in a password=
  * parameter or keyword reads "***". Into buf (always terminated, cut to

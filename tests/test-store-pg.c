@@ -247,7 +247,43 @@ test_savepoint(void)
 	store_close(&s);
 }
 
+/* A pool of one connection: a second store waits for it, is answered
+ * busy when it stays taken, and goes on once it is given back. */
+static void
+test_pool_cap(void)
+{
+	char pool_url[512];
+	struct store *a = NULL, *b = NULL, *setup;
+	const char *where, *err;
+	int64_t id;
+
+	setup = pg_create(NULL, &where);
+	store_close(&setup);
+	/* a URL of its own: a pool of its own */
+	snprintf(pool_url, sizeof(pool_url), "%s?application_name=pooltest",
+		 url);
+	store_pg_pool_set(1, 50);
+	CU_ASSERT_EQUAL_FATAL(store_open(pool_url, &a, &err), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_open(pool_url, &b, &err), STORE_OK);
+	CU_ASSERT_EQUAL(store_begin(a, true), STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_account_add(a, "pann", "pann@example.org", "", "pw", &id),
+		STORE_OK);
+	/* a holds the only connection */
+	CU_ASSERT_EQUAL(
+		store_account_add(b, "pben", "pben@example.org", "", "pw", &id),
+		STORE_BUSY);
+	CU_ASSERT_EQUAL(store_commit(a), STORE_OK);
+	CU_ASSERT_EQUAL(
+		store_account_add(b, "pben", "pben@example.org", "", "pw", &id),
+		STORE_OK);
+	store_close(&a);
+	store_close(&b);
+	store_pg_pool_set(0, -1);
+}
+
 static CU_TestInfo pg_only_tests[] = {
+	{"a capped pool: wait, busy, then on", test_pool_cap},
 	{"a savepoint keeps the transaction after an expected error",
 	 test_savepoint},
 	{"a deadlock between two connections: both succeed",
