@@ -274,7 +274,7 @@ mark_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* "{1,2,3}": an int8[] literal of n values of the field at off. */
+/* "{1,2,3}": an int8[] literal of the n marks' items (or modseqs). */
 static char *
 array_literal(const struct store_sync_pending_mark *m, size_t n, bool modseq)
 {
