@@ -46,6 +46,7 @@ struct cfg_option {
 static const struct cfg_option options[] = {
 	OPT("data", K_STR, data_dir, 0),
 	OPT("store", K_STR, store_url, 0),
+	OPT("store-pool", K_UINT, store_pool, 0),
 	OPT("listen", K_STR, listen, 0),
 	OPT("public-url", K_STR, public_url, 0),
 	OPT("tls-cert", K_STR, tls_cert, 0),
@@ -132,6 +133,10 @@ easd_usage(FILE *f)
 	      "(postgresql://...) instead of\n"
 	      "                        DIR/easd.db; several easd may share "
 	      "it\n"
+	      "  --store-pool N        at most N PostgreSQL connections "
+	      "(1..64, default 64),\n"
+	      "                        one per open transaction; then a "
+	      "2 s wait, then 503\n"
 	      "  --listen ADDR:PORT    HTTP listen address (default "
 	      "127.0.0.1:8080; port 0 = any)\n"
 	      "  --tls-cert FILE --tls-key FILE   serve HTTPS\n"

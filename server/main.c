@@ -49,7 +49,12 @@ easd_thread_store(struct easd *srv)
 	if (thread_store != NULL)
 		return thread_store;
 	if (store_open(srv->cfg.db_path, &thread_store, &error) != STORE_OK) {
-		log_error("cannot open %s: %s", srv->cfg.db_path, error);
+		char shown[STORE_SHOWN_MAX];
+
+		log_error("cannot open %s: %s",
+			  store_path_shown(srv->cfg.db_path, shown,
+					   sizeof(shown)),
+			  error);
 		thread_store = NULL;
 		return NULL;
 	}
@@ -405,8 +410,17 @@ main(int argc, char **argv)
 
 	if (bench_no_index())
 		store_search_set_indexing(false);
+	if (srv.cfg.store_pool > STORE_PG_POOL_MAX) {
+		fprintf(stderr, "easd: --store-pool is at most %d\n",
+			STORE_PG_POOL_MAX);
+		goto out;
+	}
+	store_pg_pool_set((int)srv.cfg.store_pool, -1);
 	if (store_open(srv.cfg.db_path, &s, &error) != STORE_OK) {
-		fprintf(stderr, "easd: cannot open %s: %s\n", srv.cfg.db_path,
+		char shown[STORE_SHOWN_MAX];
+
+		fprintf(stderr, "easd: cannot open %s: %s\n",
+			store_path_shown(srv.cfg.db_path, shown, sizeof(shown)),
 			error);
 		goto out;
 	}

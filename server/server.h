@@ -37,8 +37,9 @@ struct easd_config {
 	bool syslog;		  /* log to syslog instead of stderr */
 	char **owned;		  /* strings read from a config file */
 	size_t nowned;
-	size_t max_message;		       /* LMTP / deliver limit */
-	unsigned threads;		       /* 0 = one per core */
+	size_t max_message;  /* LMTP / deliver limit */
+	unsigned threads;    /* 0 = one per core */
+	unsigned store_pool; /* PostgreSQL connections, 0 = the default */
 	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
 	unsigned max_ping_folders;
 	unsigned max_parked_per_account; /* 0 = no limit */

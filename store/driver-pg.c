@@ -14,12 +14,16 @@
  * ordering (a later number could commit first and a Sync that read past
  * it would skip the earlier one). A read snapshot (several statements of
  * one answer) is REPEATABLE READ so that its statements agree.
- * Serialization failures and deadlocks (40001, 40P01) are STORE_BUSY: the
- * caller's "retry" answer. */
+ * Serialization failures and deadlocks (40001, 40P01) are STORE_BUSY with
+ * s->retryable set: store_txn (store.c) rolls back and runs the
+ * transaction again; a caller outside it answers "retry". */
 #include <libpq-fe.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store-int.h"
@@ -28,12 +32,49 @@
 
 #define PG_PARAMS_MAX 32
 
-struct pg_conn {
+/* The pool. A store holds a connection of its node's pool only while a
+ * transaction (or a statement outside one) runs, and gives it back when
+ * the connection is idle again: several threads share few connections,
+ * and an admin plans N nodes x pool (+ one listener each) against
+ * PostgreSQL's max_connections. A statement is prepared once per
+ * connection under a name made of its SQL text's address (every call
+ * site has its own static text), whichever store runs it. When every
+ * connection is taken, a store waits for one, at most pg_pool_wait_ms,
+ * and then answers busy (the device is told to retry). */
+struct pg_slot {
 	PGconn *pc;
-	unsigned generation; /* bumped at each reconnect: statements prepare
-				again */
+	bool taken;
+	/* the statements prepared on it: keys (pg_text_key), open
+	 * addressing, 0 = free */
+	uint64_t *prepared;
+	size_t nprepared, cap;
+	unsigned epoch; /* the pool's when they were */
+};
+
+struct pg_pool {
+	char *url;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	struct pg_slot **slots;
+	int nslots;
+	/* bumped when this process migrated the schema: statements
+	 * prepared before are forgotten (their plans are of old tables) */
+	unsigned epoch;
+	struct pg_pool *next;
+};
+
+static pthread_mutex_t pg_pools_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct pg_pool *pg_pools;
+static int pg_pool_max = STORE_PG_POOL_DEFAULT;
+static int pg_pool_wait_ms = STORE_PG_POOL_WAIT_MS;
+
+struct pg_conn {
+	struct pg_pool *pool;
+	struct pg_slot *slot; /* held, or NULL */
+	PGconn *pc;	      /* slot->pc while held, else NULL */
+	bool pinned;	      /* kept between statements (migration: its
+				 advisory lock is the session's) */
 	int64_t changes;
-	unsigned next_name;
 };
 
 struct pg_param {
@@ -50,10 +91,10 @@ struct pg_stmt {
 	char name[24];
 	char *text; /* rewritten, maybe with RETURNING id */
 	int nparams;
-	unsigned prepared_gen; /* 0 = not prepared */
 	bool returning_id;
 	bool oneshot; /* sent with its parameters each time, never prepared
 			 on the server (store_pg_prepare_once) */
+	uint64_t key; /* pg_text_key of text, once named */
 	struct pg_param params[PG_PARAMS_MAX];
 	PGresult *res;
 	int row, nrows;
@@ -66,11 +107,221 @@ pg(struct store *s)
 	return s->conn;
 }
 
+void
+store_pg_pool_set(int max, int wait_ms)
+{
+	pthread_mutex_lock(&pg_pools_mu);
+	pg_pool_max =
+		max > 0 && max <= STORE_PG_POOL_MAX ? max : STORE_PG_POOL_MAX;
+	pg_pool_wait_ms = wait_ms >= 0 ? wait_ms : STORE_PG_POOL_WAIT_MS;
+	pthread_mutex_unlock(&pg_pools_mu);
+}
+
+static struct pg_pool *
+pg_pool_of(const char *url)
+{
+	struct pg_pool *p;
+
+	pthread_mutex_lock(&pg_pools_mu);
+	for (p = pg_pools; p != NULL; p = p->next)
+		if (strcmp(p->url, url) == 0)
+			break;
+	if (p == NULL) {
+		pthread_condattr_t ca;
+
+		p = xcalloc(1, sizeof(*p));
+		p->url = xstrdup(url);
+		pthread_mutex_init(&p->mu, NULL);
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&p->cond, &ca);
+		pthread_condattr_destroy(&ca);
+		p->slots = xcalloc(STORE_PG_POOL_MAX, sizeof(*p->slots));
+		p->next = pg_pools;
+		pg_pools = p;
+	}
+	pthread_mutex_unlock(&pg_pools_mu);
+	return p;
+}
+
+static void
+pg_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static PGconn *
+pg_connect_url(const char *url)
+{
+	/* Generic plans for every prepared statement: easd's statements
+	 * are index lookups and walks whose best plan does not depend on
+	 * the values, and the custom plans PostgreSQL makes for the first
+	 * five runs of each (per connection) are made from the statistics
+	 * of the moment: a folder filled since the last ANALYZE had its
+	 * walk planned as "sort the whole folder", ten times the index
+	 * scan. Options of the URL come after and override it. */
+	static const char *const keys[] = {"options", "dbname", NULL};
+	const char *values[] = {"-c plan_cache_mode=force_generic_plan", url,
+				NULL};
+	PGconn *pc = PQconnectdbParams(keys, values, 1);
+
+	/* warnings of the server (a NOTICE per CREATE ... IF NOT EXISTS)
+	 * are not the log's business */
+	if (pc != NULL)
+		PQsetNoticeProcessor(pc, pg_notice, NULL);
+	return pc;
+}
+
+static void
+pg_slot_forget(struct pg_slot *slot)
+{
+	slot->nprepared = 0;
+	if (slot->cap > 0)
+		memset(slot->prepared, 0, slot->cap * sizeof(*slot->prepared));
+}
+
+/* A connection of the pool for s: a free one, a new one while there are
+ * fewer than the cap, or the first given back within the wait. */
+static bool
+pg_acquire(struct store *s)
+{
+	struct pg_conn *c = pg(s);
+	struct pg_pool *p = c->pool;
+	struct pg_slot *slot = NULL;
+	struct timespec deadline;
+	bool timed_out = false, stale;
+	int max, wait_ms;
+
+	if (c->slot != NULL)
+		return true;
+	pthread_mutex_lock(&pg_pools_mu);
+	max = pg_pool_max;
+	wait_ms = pg_pool_wait_ms;
+	pthread_mutex_unlock(&pg_pools_mu);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += wait_ms / 1000;
+	deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (slot == NULL && !timed_out) {
+		for (int i = 0; i < p->nslots && slot == NULL; i++)
+			if (!p->slots[i]->taken)
+				slot = p->slots[i];
+		if (slot == NULL && p->nslots < max) {
+			slot = xcalloc(1, sizeof(*slot));
+			p->slots[p->nslots++] = slot;
+		}
+		if (slot == NULL)
+			timed_out = pthread_cond_timedwait(&p->cond, &p->mu,
+							   &deadline) != 0;
+	}
+	if (slot != NULL)
+		slot->taken = true;
+	stale = slot != NULL && slot->epoch != p->epoch;
+	if (stale)
+		slot->epoch = p->epoch;
+	pthread_mutex_unlock(&p->mu);
+	if (slot == NULL) {
+		log_warn("store: all %d database connections of this node are "
+			 "in use (waited %d ms): answering busy",
+			 max, wait_ms);
+		return false;
+	}
+	/* connecting is outside the lock: the slot is ours */
+	if (slot->pc == NULL) {
+		slot->pc = pg_connect_url(p->url);
+	} else if (stale) {
+		PGresult *r = PQexec(slot->pc, "DEALLOCATE ALL");
+
+		PQclear(r);
+		pg_slot_forget(slot);
+	}
+	c->slot = slot;
+	c->pc = slot->pc;
+	return true;
+}
+
+/* Back to the pool once nothing is open on it. */
+static void
+pg_release(struct store *s)
+{
+	struct pg_conn *c = pg(s);
+	struct pg_pool *p = c->pool;
+
+	if (c->slot == NULL || c->pinned ||
+	    (PQstatus(c->pc) == CONNECTION_OK &&
+	     PQtransactionStatus(c->pc) != PQTRANS_IDLE))
+		return;
+	pthread_mutex_lock(&p->mu);
+	c->slot->taken = false;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->mu);
+	c->slot = NULL;
+	c->pc = NULL;
+}
+
+/* The name of a statement on every connection: a hash of its text (the
+ * same text prepared by several stores shares one). */
+static uint64_t
+pg_text_key(const char *text)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *p = text; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	return h | 1; /* never 0, the free mark */
+}
+
+static bool
+pg_slot_prepared(const struct pg_slot *slot, uint64_t key)
+{
+	if (slot->cap == 0)
+		return false;
+	for (size_t i = (key >> 3) & (slot->cap - 1);;
+	     i = (i + 1) & (slot->cap - 1)) {
+		if (slot->prepared[i] == key)
+			return true;
+		if (slot->prepared[i] == 0)
+			return false;
+	}
+}
+
+static void
+pg_slot_add(struct pg_slot *slot, uint64_t key)
+{
+	if ((slot->nprepared + 1) * 2 > slot->cap) {
+		uint64_t *old = slot->prepared;
+		size_t oldcap = slot->cap;
+
+		slot->cap = oldcap == 0 ? 64 : oldcap * 2;
+		slot->prepared = xcalloc(slot->cap, sizeof(*slot->prepared));
+		slot->nprepared = 0;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i] != 0)
+				pg_slot_add(slot, old[i]);
+		free(old);
+	}
+	for (size_t i = (key >> 3) & (slot->cap - 1);;
+	     i = (i + 1) & (slot->cap - 1)) {
+		if (slot->prepared[i] == 0) {
+			slot->prepared[i] = key;
+			slot->nprepared++;
+			return;
+		}
+	}
+}
+
 /* --- errors --- */
 
 static enum store_error
 pg_error(struct store *s, const PGresult *res, const char *what)
 {
+	if (pg(s)->pc == NULL)
+		return STORE_BUSY; /* no connection of the pool (logged) */
 	const char *state =
 		res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res != NULL ? PQresultErrorMessage(res)
@@ -81,9 +332,20 @@ pg_error(struct store *s, const PGresult *res, const char *what)
 			return STORE_EXISTS;
 		if (strcmp(state, "23503") == 0)
 			return STORE_NOTFOUND;
-		/* contention: the request is answered "retry" */
+		/* given up for another transaction's sake: store_txn runs
+		 * it again */
 		if (strcmp(state, "40001") == 0 ||
-		    strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
+		    strcmp(state, "40P01") == 0) {
+			const char *primary = PQresultErrorField(
+				res, PG_DIAG_MESSAGE_PRIMARY);
+
+			s->retryable = true;
+			log_info("store: %.80s: %s", what,
+				 primary != NULL ? primary : state);
+			return STORE_BUSY;
+		}
+		/* contention: the request is answered "retry" */
+		if (strcmp(state, "55P03") == 0)
 			return STORE_BUSY;
 		if (strcmp(state, "XX001") == 0 ||
 		    strcmp(state, "XX002") == 0) {
@@ -116,12 +378,15 @@ pg_ensure_conn(struct store *s)
 {
 	struct pg_conn *c = pg(s);
 
+	if (!pg_acquire(s))
+		return false;
 	if (PQstatus(c->pc) == CONNECTION_OK)
 		return true;
 	PQreset(c->pc);
+	/* the server forgot what was prepared on it */
+	pg_slot_forget(c->slot);
 	if (PQstatus(c->pc) != CONNECTION_OK)
 		return false;
-	c->generation++;
 	log_info("store: reconnected to the database");
 	return true;
 }
@@ -180,7 +445,6 @@ pg_prepare(struct store *s, const char *sql)
 	p->base.drv = &store_driver_pg;
 	p->base.sql = sql;
 	p->s = s;
-	snprintf(p->name, sizeof(p->name), "e%u", ++pg(s)->next_name);
 	return &p->base;
 }
 
@@ -281,6 +545,8 @@ pg_retry(struct store *s, bool was_idle)
 static bool
 pg_idle(struct store *s)
 {
+	if (pg(s)->pc == NULL)
+		return true; /* holding none: nothing is open */
 	return PQstatus(pg(s)->pc) == CONNECTION_OK &&
 	       PQtransactionStatus(pg(s)->pc) == PQTRANS_IDLE;
 }
@@ -295,6 +561,8 @@ pg_exec_stmt(struct store *s, struct pg_stmt *p)
 
 	if (e == STORE_BUSY && pg_retry(s, was_idle))
 		e = pg_exec_once(s, p);
+	/* the rows are in p->res: the connection can go */
+	pg_release(s);
 	return e;
 }
 
@@ -335,7 +603,12 @@ pg_exec_once(struct store *s, struct pg_stmt *p)
 				   lengths, formats, 0);
 		goto sent;
 	}
-	if (p->prepared_gen != c->generation + 1) {
+	if (p->name[0] == '\0') {
+		p->key = pg_text_key(p->text);
+		snprintf(p->name, sizeof(p->name), "s%016llx",
+			 (unsigned long long)p->key);
+	}
+	if (!pg_slot_prepared(c->slot, p->key)) {
 		/* the parameters' types are the server's inference */
 		res = PQprepare(c->pc, p->name, p->text, p->nparams, NULL);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -345,7 +618,7 @@ pg_exec_once(struct store *s, struct pg_stmt *p)
 			return e;
 		}
 		PQclear(res);
-		p->prepared_gen = c->generation + 1;
+		pg_slot_add(c->slot, p->key);
 	}
 	res = PQexecPrepared(c->pc, p->name, p->nparams, values, lengths,
 			     formats, 0);
@@ -505,13 +778,18 @@ pg_exec(struct store *s, const char *sql)
 
 	if (e == STORE_BUSY && pg_retry(s, was_idle))
 		e = pg_exec_plain(s, sql);
+	pg_release(s);
 	return e;
 }
 
 static bool
 pg_in_txn(struct store *s)
 {
-	PGTransactionStatusType t = PQtransactionStatus(pg(s)->pc);
+	PGTransactionStatusType t;
+
+	if (pg(s)->pc == NULL)
+		return false; /* a transaction holds its connection */
+	t = PQtransactionStatus(pg(s)->pc);
 
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
 	       t == PQTRANS_ACTIVE;
@@ -524,7 +802,14 @@ pg_close(struct store *s)
 
 	if (c == NULL)
 		return;
-	PQfinish(c->pc);
+	if (c->slot != NULL && pg_in_txn(s)) {
+		/* closed inside a transaction: it goes, with its
+		 * connection's state */
+		PGresult *r = PQexec(c->pc, "ROLLBACK");
+
+		PQclear(r);
+	}
+	pg_release(s);
 	free(c);
 	s->conn = NULL;
 }
@@ -894,6 +1179,13 @@ static const char *const pg_migrations[] = {
 	"SELECT easd_gal_account(id) FROM accounts;"
 	"INSERT INTO gal_docs (id, doc) SELECT -e.id, easd_gal_entry(e)"
 	" FROM gal_entries e;",
+	/* 3 -> 4: a folder's items in id order, for the backfill walk (the
+	 * first sync of a folder, store/sync.c). SQLite's items_folder
+	 * holds the rowid after folder_id and so already is this index;
+	 * on PostgreSQL the walk sorted the whole folder for each window.
+	 * It also serves every lookup by folder_id alone. */
+	"CREATE INDEX items_folder_id ON items(folder_id, id);"
+	"DROP INDEX items_folder;",
 };
 
 /* Any constant will do, as long as every node uses the same. */
@@ -957,6 +1249,17 @@ pg_migrate(struct store *s, const char **error_r)
 	else if (version > 0 && version < target)
 		log_info("store: PostgreSQL schema upgraded from %d to %d",
 			 version, target);
+	if (e == STORE_OK && version < target) {
+		/* what the other connections prepared is of the old schema */
+		struct pg_pool *p = pg(s)->pool;
+
+		pthread_mutex_lock(&p->mu);
+		p->epoch++;
+		pg(s)->slot->epoch = p->epoch;
+		pthread_mutex_unlock(&p->mu);
+		pg_slot_forget(pg(s)->slot);
+		(void)pg_exec(s, "DEALLOCATE ALL");
+	}
 out:
 	if (e != STORE_OK)
 		(void)pg_exec(s, "ROLLBACK");
@@ -971,29 +1274,99 @@ store_is_url(const char *path)
 				strncmp(path, "postgres://", 11) == 0);
 }
 
+/* Append n bytes of p to buf at *at (cut at size - 1). */
 static void
-pg_notice(void *arg, const char *message)
+shown_put(char *buf, size_t size, size_t *at, const char *p, size_t n)
 {
-	(void)arg;
-	(void)message;
+	if (*at + n >= size)
+		n = size - 1 - *at;
+	memcpy(buf + *at, p, n);
+	*at += n;
+	buf[*at] = '\0';
+}
+
+const char *
+store_path_shown(const char *path, char *buf, size_t size)
+{
+	const char *p = path, *scheme, *at_sign, *colon, *end;
+	size_t at = 0;
+
+	if (size == 0)
+		return "";
+	buf[0] = '\0';
+	if (path == NULL)
+		return buf;
+	/* the user part of a URL: scheme://user:password@host */
+	scheme = strstr(p, "://");
+	if (scheme != NULL) {
+		end = scheme + 3 + strcspn(scheme + 3, "/?");
+		at_sign = memchr(scheme + 3, '@', (size_t)(end - scheme - 3));
+		colon = at_sign != NULL ? memchr(scheme + 3, ':',
+						 (size_t)(at_sign - scheme - 3))
+					: NULL;
+		if (colon != NULL) {
+			shown_put(buf, size, &at, p, (size_t)(colon + 1 - p));
+			shown_put(buf, size, &at, "***", 3);
+			p = at_sign;
+		}
+	}
+	/* password=... as a URL parameter or a keyword of a key=value
+	 * string, up to the next & or blank */
+	while (*p != '\0') {
+		const char *k = strstr(p, "password=");
+
+		if (k == NULL || (k > path && k[-1] != '?' && k[-1] != '&' &&
+				  k[-1] != ' ' && k[-1] != '\t')) {
+			if (k == NULL) {
+				shown_put(buf, size, &at, p, strlen(p));
+				break;
+			}
+			/* "xpassword=": not the keyword */
+			shown_put(buf, size, &at, p, (size_t)(k + 9 - p));
+			p = k + 9;
+			continue;
+		}
+		shown_put(buf, size, &at, p, (size_t)(k + 9 - p));
+		shown_put(buf, size, &at, "***", 3);
+		p = k + 9 + strcspn(k + 9, "& \t");
+	}
+	return buf;
 }
 
 enum store_error
 store_pg_open(struct store *s, const char *url, const char **error_r)
 {
 	struct pg_conn *c = xcalloc(1, sizeof(*c));
+	enum store_error e;
 
 	s->drv = &store_driver_pg;
 	s->conn = c;
-	c->pc = PQconnectdb(url);
-	if (PQstatus(c->pc) != CONNECTION_OK) {
-		log_error("store: cannot connect to the database: %s",
-			  PQerrorMessage(c->pc));
-		*error_r = "cannot connect to the PostgreSQL database";
+	c->pool = pg_pool_of(url);
+	if (!pg_acquire(s)) {
+		*error_r = "every PostgreSQL connection of the pool is in use";
 		return STORE_BUSY;
 	}
-	/* warnings of the server (a NOTICE per CREATE ... IF NOT EXISTS)
-	 * are not the log's business */
-	PQsetNoticeProcessor(c->pc, pg_notice, NULL);
-	return pg_migrate(s, error_r);
+	if (PQstatus(c->pc) != CONNECTION_OK) {
+		char shown[STORE_SHOWN_MAX];
+
+		log_error("store: cannot connect to the database %s: %s",
+			  store_path_shown(url, shown, sizeof(shown)),
+			  PQerrorMessage(c->pc));
+		*error_r = "cannot connect to the PostgreSQL database";
+		/* a connection that never was: the next try makes a new one */
+		PQfinish(c->pc);
+		c->slot->pc = NULL;
+		c->pc = NULL;
+		pthread_mutex_lock(&c->pool->mu);
+		c->slot->taken = false;
+		pthread_cond_signal(&c->pool->cond);
+		pthread_mutex_unlock(&c->pool->mu);
+		c->slot = NULL;
+		return STORE_BUSY;
+	}
+	c->pinned = true;
+	e = pg_migrate(s, error_r);
+	c->pinned = false;
+	pg_release(s);
+	return e;
 }

@@ -91,6 +91,10 @@ bool store_pg_listener_behind(struct store_pg_listener *l);
  * before COMMIT where the backend carries it in the transaction
  * (PostgreSQL's NOTIFY); STORE_OK at once on SQLite. */
 enum store_error store_notify_before_commit(struct store *s);
+/* sync.c: write the marks store_sync_mark deferred (before any other
+ * statement of the transaction, and before COMMIT); drop them (rollback). */
+enum store_error store_sync_flush(struct store *s);
+void store_sync_drop(struct store *s);
 /* Whether s is on SQLite: what only SQLite has (store_backup's online
  * copy; PostgreSQL's is pg_dump) answers STORE_INVALID elsewhere,
  * logged. */
@@ -123,6 +127,18 @@ struct store {
 	int notify_fd;	   /* datagram socket to it, -1 until needed */
 	/* when the current wait for another connection's lock began */
 	int64_t busy_since_us;
+	/* store_sync_mark's rows not yet written (sync.c): on a backend
+	 * where each statement is a round trip, the marks of one
+	 * transaction go in one statement before its next one */
+	struct store_sync_pending_mark *marks;
+	size_t marks_count, marks_cap;
+	int64_t marks_state;
+	/* an error of that deferred statement, answered by the next step */
+	enum store_error deferred;
+	/* the transaction was given up in a deadlock or a serialization
+	 * conflict (set by the driver, cleared at each BEGIN): store_txn
+	 * runs it again */
+	bool retryable;
 	struct store_stmt_slot stmts[STORE_STMT_SLOTS];
 };
 

@@ -472,6 +472,13 @@ store_stmt(struct store *s, const char *sql)
 enum store_error
 store_step(struct store *s, struct store_stmt *st, bool *row_r)
 {
+	if (s->deferred != STORE_OK) {
+		enum store_error e = s->deferred;
+
+		s->deferred = STORE_OK;
+		*row_r = false;
+		return e;
+	}
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
 		*row_r = false;
@@ -549,7 +556,12 @@ static struct store_stmt *
 store_vquery(struct store *s, const char *sql, const char *fmt, va_list ap)
 {
 	struct store_stmt *st;
+	enum store_error e;
 
+	/* deferred marks go first: this statement may read them */
+	if (s->marks_count > 0 && (e = store_sync_flush(s)) != STORE_OK &&
+	    s->deferred == STORE_OK)
+		s->deferred = e;
 	snapshot_open(s);
 	st = store_stmt(s, sql);
 
@@ -595,6 +607,11 @@ store_insert(struct store *s, int64_t *id_r, const char *sql, const char *fmt,
 	va_end(ap);
 	if (st == NULL)
 		return STORE_INTERNAL; /* store_stmt logged why */
+	if (s->deferred != STORE_OK) {
+		e = s->deferred;
+		s->deferred = STORE_OK;
+		return e;
+	}
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
 		return STORE_BUSY;
@@ -656,6 +673,10 @@ store_fetch_int64(struct store *s, int64_t *r, const char *sql, const char *fmt,
 enum store_error
 store_exec(struct store *s, const char *sql)
 {
+	enum store_error e;
+
+	if (s->marks_count > 0 && (e = store_sync_flush(s)) != STORE_OK)
+		return e;
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
 		return STORE_BUSY;
@@ -784,6 +805,7 @@ store_begin(struct store *s, bool write)
 	if (s->in_txn)
 		eas_panic("store: nested transaction");
 	s->changes_count = 0;
+	s->retryable = false;
 	e = store_tx(s, write ? s->drv->begin_write : s->drv->begin_read);
 	if (e == STORE_OK)
 		s->in_txn = true;
@@ -796,7 +818,9 @@ store_commit(struct store *s)
 	enum store_error e;
 
 	eas_assert(s->in_txn);
-	e = store_share_before_commit(s);
+	e = store_sync_flush(s);
+	if (e == STORE_OK)
+		e = store_share_before_commit(s);
 	if (e == STORE_OK)
 		e = store_notify_before_commit(s);
 	if (e == STORE_OK)
@@ -814,11 +838,78 @@ store_in_transaction(const struct store *s)
 	return s->in_txn;
 }
 
+enum store_error
+store_savepoint(struct store *s)
+{
+	eas_assert(s->in_txn);
+	/* deferred marks go first (store_exec): they belong before it */
+	return store_exec(s, "SAVEPOINT easd_part");
+}
+
+enum store_error
+store_savepoint_end(struct store *s, enum store_error e)
+{
+	enum store_error e2;
+
+	eas_assert(s->in_txn);
+	if (e == STORE_OK)
+		return store_exec(s, "RELEASE easd_part");
+	/* what was deferred since the savepoint is undone with it */
+	store_sync_drop(s);
+	e2 = store_exec(s, "ROLLBACK TO easd_part");
+	if (e2 == STORE_OK)
+		e2 = store_exec(s, "RELEASE easd_part");
+	if (e2 != STORE_OK)
+		log_warn("store: cannot undo a part of the transaction: %s",
+			 store_error_str(e2));
+	return e;
+}
+
+bool
+store_retryable(const struct store *s)
+{
+	return s->retryable;
+}
+
+enum store_error
+store_txn(struct store *s, bool write, store_txn_fn *fn, void *ctx)
+{
+	enum store_error e = STORE_BUSY;
+
+	for (int run = 0; run < STORE_TXN_TRIES; run++) {
+		if (run > 0) {
+			/* a pause that grows and differs between the
+			 * losers, so that they do not meet again in step */
+			struct timespec ts = {
+				0, (long)(1000000L << run) +
+					   (long)(random() % 1000000L)};
+
+			nanosleep(&ts, NULL);
+			log_info("store: transaction run again after a "
+				 "deadlock or serialization failure (%d)",
+				 run + 1);
+		}
+		e = store_begin(s, write);
+		if (e == STORE_OK) {
+			e = fn(s, ctx);
+			if (e == STORE_OK)
+				e = store_commit(s);
+			if (e == STORE_OK)
+				return STORE_OK;
+			store_rollback(s);
+		}
+		if (e != STORE_BUSY || !s->retryable)
+			return e;
+	}
+	return e;
+}
+
 void
 store_rollback(struct store *s)
 {
 	/* Not through store_tx: an injected failure must not keep a
 	 * transaction open. */
+	store_sync_drop(s);
 	if (s->drv->in_txn(s))
 		end_by_rollback(s);
 	s->in_txn = false;
@@ -862,6 +953,7 @@ store_wbegin(struct store *s, bool *own_r)
 	if (s->in_txn)
 		return STORE_OK;
 	s->changes_count = 0;
+	s->retryable = false;
 	e = store_tx(s, s->drv->begin_write);
 	if (e == STORE_OK)
 		*own_r = true;
@@ -873,6 +965,8 @@ store_wend(struct store *s, bool own, enum store_error e)
 {
 	if (!own)
 		return e;
+	if (e == STORE_OK)
+		e = store_sync_flush(s);
 	if (e == STORE_OK)
 		e = store_share_before_commit(s);
 	if (e == STORE_OK) {
@@ -1106,6 +1200,7 @@ store_close(struct store **sp)
 
 	if (s == NULL)
 		return;
+	free(s->marks);
 	for (size_t i = 0; i < STORE_STMT_SLOTS; i++)
 		if (s->stmts[i].st != NULL)
 			s->stmts[i].st->drv->finalize(s->stmts[i].st);

@@ -52,6 +52,21 @@ struct store;
  * SQL (check-pg.c); store_backup answers STORE_INVALID there (easctl
  * backup runs pg_dump instead). */
 bool store_is_url(const char *path);
+/* The PostgreSQL connections of this process (per database URL): at most
+ * max (1..STORE_PG_POOL_MAX, the default), shared by its threads, one
+ * held per open transaction; a request that finds them all in use waits
+ * up to wait_ms and is then answered busy. Plan max_connections for
+ * nodes x (max + 1): each node also has a connection that LISTENs. */
+#define STORE_PG_POOL_MAX 64
+#define STORE_PG_POOL_DEFAULT STORE_PG_POOL_MAX
+#define STORE_PG_POOL_WAIT_MS 2000
+void store_pg_pool_set(int max, int wait_ms);
+/* path as it may be shown (logs, errors, easctl's output): a password in
+ * a URL's user part (postgresql://user:secret@host/db) or in a password=
+ * parameter or keyword reads "***". Into buf (always terminated, cut to
+ * size), which is returned. */
+#define STORE_SHOWN_MAX 512
+const char *store_path_shown(const char *path, char *buf, size_t size);
 enum store_error store_open(const char *path, struct store **store_r,
 			    const char **error_r);
 void store_close(struct store **sp);
@@ -147,6 +162,35 @@ void store_rollback(struct store *s);
 
 /* Whether a transaction (store_begin) is open on this connection. */
 bool store_in_transaction(const struct store *s);
+
+/* A transaction that is run again when the database gave it up for
+ * another's sake: fn(s, ctx) runs between store_begin(s, write) and
+ * store_commit, and when it (or the commit) fails because PostgreSQL
+ * chose this transaction as the loser of a deadlock or of a
+ * serialization conflict (SQLSTATE 40P01, 40001), everything is rolled
+ * back and fn runs again, up to STORE_TXN_TRIES times in all; only then
+ * does the caller see STORE_BUSY. Any other result of fn is rolled back
+ * and returned. fn must be safe to run again: what it writes to ctx or
+ * keeps in memory it sets anew at each run (allocations from an arena
+ * may stay). On SQLite a lock wait is the busy timeout's, and BUSY is
+ * returned at once. */
+/* A part of the open transaction that can fail alone: a caller that goes
+ * on after an expected error (a name taken, say) takes a savepoint
+ * before the statements that may fail and ends it with their result.
+ * store_savepoint_end keeps the part on STORE_OK and otherwise undoes
+ * it, leaving the transaction usable (PostgreSQL aborts the whole
+ * transaction at the first error; SQLite keeps what the failed statement
+ * did not do): it returns e. Savepoints nest. */
+enum store_error store_savepoint(struct store *s);
+enum store_error store_savepoint_end(struct store *s, enum store_error e);
+
+#define STORE_TXN_TRIES 5
+typedef enum store_error store_txn_fn(struct store *s, void *ctx);
+enum store_error store_txn(struct store *s, bool write, store_txn_fn *fn,
+			   void *ctx);
+/* Whether the last failure on s was one that a new run can get past (a
+ * deadlock or serialization failure): testing aid and store_txn's test. */
+bool store_retryable(const struct store *s);
 
 /* A read snapshot for a whole request: every read until
  * store_snapshot_end() shares one read transaction (one round of file

@@ -15,11 +15,14 @@
  * included); when that runs out, *more_r is true and the cursors in st say
  * where to go on. */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "store-int.h"
 #include "util.h"
+#include "xalloc.h"
 
 #define SYNC_KEY_MAX 256
 #define SYNC_BLOB_MAX (16 * 1024 * 1024)
@@ -242,6 +245,121 @@ store_sync_list(struct store *s, struct arena *a, int64_t device_id,
 	return STORE_OK;
 }
 
+/* A mark not yet written (store_sync_mark in a caller's transaction on a
+ * backend where a statement is a round trip). */
+struct store_sync_pending_mark {
+	int64_t item_id;
+	int64_t modseq;
+	bool present;
+	size_t seq; /* the order of the calls, for duplicates */
+};
+
+/* The marks of one transaction go as a few statements with arrays in
+ * place of one statement per item: on PostgreSQL a window of 512 was 512
+ * round trips. SQLite writes each at once (a statement costs it no round
+ * trip, and its path stays as it was). */
+static bool
+marks_deferred(const struct store *s)
+{
+	return s->drv != &store_driver_sqlite && s->in_txn;
+}
+
+static int
+mark_cmp(const void *a, const void *b)
+{
+	const struct store_sync_pending_mark *x = a, *y = b;
+
+	if (x->item_id != y->item_id)
+		return x->item_id < y->item_id ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* "{1,2,3}": an int8[] literal of the n marks' items (or modseqs). */
+static char *
+array_literal(const struct store_sync_pending_mark *m, size_t n, bool modseq)
+{
+	char *out = xmalloc(n * 21 + 3), *o = out;
+
+	*o++ = '{';
+	for (size_t i = 0; i < n; i++)
+		o += sprintf(o, i > 0 ? ",%lld" : "%lld",
+			     (long long)(modseq ? m[i].modseq : m[i].item_id));
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+/* One run of marks of the same kind, sorted by item (the last call for
+ * an item wins: ON CONFLICT may not touch a row twice in one statement). */
+static enum store_error
+flush_run(struct store *s, int64_t state_id, struct store_sync_pending_mark *m,
+	  size_t n)
+{
+	static const char sql_set[] =
+		"INSERT INTO device_items (state_id, item_id, modseq) "
+		"SELECT ?1, u.i, u.m FROM unnest(?2::int8[], ?3::int8[]) "
+		"AS u(i, m) ON CONFLICT (state_id, item_id) DO UPDATE SET "
+		"modseq = excluded.modseq";
+	static const char sql_del[] =
+		"DELETE FROM device_items WHERE "
+		"state_id = ?1 AND item_id = ANY(?2::int8[])";
+	enum store_error e;
+	char *ids, *modseqs;
+	size_t k = 0;
+
+	qsort(m, n, sizeof(*m), mark_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (k > 0 && m[k - 1].item_id == m[i].item_id)
+			k--; /* a later call for the same item */
+		m[k++] = m[i];
+	}
+	ids = array_literal(m, k, false);
+	if (m[0].present) {
+		modseqs = array_literal(m, k, true);
+		e = store_execute(s, sql_set, "Itt", state_id, ids, modseqs);
+		free(modseqs);
+	} else {
+		e = store_execute(s, sql_del, "It", state_id, ids);
+	}
+	free(ids);
+	return e;
+}
+
+enum store_error
+store_sync_flush(struct store *s)
+{
+	struct store_sync_pending_mark *m = s->marks;
+	size_t n = s->marks_count, start = 0;
+	enum store_error e = STORE_OK;
+
+	if (n == 0)
+		return STORE_OK;
+	/* taken out first: the statements below come back through here */
+	s->marks = NULL;
+	s->marks_count = s->marks_cap = 0;
+	for (size_t i = 1; i <= n && e == STORE_OK; i++) {
+		if (i < n && m[i].present == m[start].present)
+			continue;
+		e = flush_run(s, s->marks_state, m + start, i - start);
+		start = i;
+	}
+	if (s->marks == NULL) {
+		/* keep the buffer for the next transaction */
+		s->marks = m;
+		s->marks_cap = n;
+	} else {
+		free(m);
+	}
+	return e;
+}
+
+void
+store_sync_drop(struct store *s)
+{
+	s->marks_count = 0;
+	s->deferred = STORE_OK;
+}
+
 enum store_error
 store_sync_mark(struct store *s, int64_t state_id, int64_t item_id,
 		int64_t modseq, bool present)
@@ -257,6 +375,26 @@ store_sync_mark(struct store *s, int64_t state_id, int64_t item_id,
 
 	if (state_id <= 0)
 		return STORE_INVALID;
+	if (marks_deferred(s)) {
+		struct store_sync_pending_mark *m;
+
+		if (s->marks_count > 0 && s->marks_state != state_id &&
+		    (e = store_sync_flush(s)) != STORE_OK)
+			return e;
+		if (s->marks_count == s->marks_cap) {
+			s->marks_cap =
+				s->marks_cap == 0 ? 64 : s->marks_cap * 2;
+			s->marks = xrealloc(s->marks,
+					    s->marks_cap * sizeof(*s->marks));
+		}
+		s->marks_state = state_id;
+		m = &s->marks[s->marks_count];
+		m->item_id = item_id;
+		m->modseq = modseq;
+		m->present = present;
+		m->seq = s->marks_count++;
+		return STORE_OK;
+	}
 	e = store_wbegin(s, &own);
 	if (e != STORE_OK)
 		return e;
@@ -315,19 +453,25 @@ in_window(const struct scan *sc, struct store_stmt *row)
 	return true;
 }
 
-/* Whether the device holds the item (and at which modseq). */
-static bool
-held(struct scan *sc, int64_t item_id, int64_t *modseq_r)
-{
-	enum store_error e;
+/* The walks read whether the device holds each item with the item: one
+ * statement per walk rather than a lookup per row (a round trip each on
+ * PostgreSQL). A scalar subquery, not a join: PostgreSQL planned a LEFT
+ * JOIN as a merge join over every device's rows; this is one primary key
+ * lookup per row returned, on either backend. The column after
+ * STORE_ITEM_COLS is the held modseq, -1 when not held. */
+#define HELD_COLS                                                              \
+	", coalesce((SELECT d.modseq FROM device_items d WHERE "               \
+	"d.state_id = ?4 AND d.item_id = i.id), -1)"
+#define HELD_JOIN " FROM items i "
 
-	*modseq_r = 0;
-	if (sc->st->id == 0)
-		return false;
-	e = store_sync_held(sc->s, sc->st->id, item_id, modseq_r);
-	if (e != STORE_OK && e != STORE_NOTFOUND)
-		sc->error = e;
-	return e == STORE_OK;
+/* Whether the device holds the row's item (and at which modseq). */
+static bool
+held(const struct store_stmt *row, int64_t *modseq_r)
+{
+	int64_t m = store_col_int64((struct store_stmt *)row, STORE_ITEM_NCOLS);
+
+	*modseq_r = m < 0 ? 0 : m;
+	return m >= 0;
 }
 
 /* Add a change from the current row; false (and *more) when the list is
@@ -381,55 +525,80 @@ walk_exhausted(struct scan *sc, int64_t seen, int64_t limit)
 	return false;
 }
 
-/* A: changes above the high-water mark. */
+/* Rows for walk A's next query: the changes still wanted and one to tell
+ * whether there are more, when that is less than the budget. PostgreSQL
+ * sends a query's rows (with their data) all at once: a budget of 3,072
+ * rows for a window of 512 Adds moved six times the data it sent. */
+static int64_t
+chunk_limit(const struct scan *sc, int64_t at_least)
+{
+	int64_t want =
+		(int64_t)EAS_MIN(sc->max - sc->count, (size_t)INT64_MAX / 2);
+
+	return EAS_MIN(sc->budget, EAS_MAX(want + 1, at_least));
+}
+
+/* A: changes above the high-water mark, in chunks (chunk_limit). */
 static bool
 walk_modseq(struct scan *sc)
 {
 	static const char sql[] =
-		"SELECT " STORE_ITEM_COLS " FROM items i WHERE "
+		"SELECT " STORE_ITEM_COLS HELD_COLS HELD_JOIN "WHERE "
 		"i.folder_id = ?1 AND i.modseq > ?2 ORDER BY i.modseq LIMIT ?3";
-	int64_t limit = walk_limit(sc), seen = 0;
-	struct store_stmt *row = store_query(
-		sc->s, sql, "III", sc->st->folder_id, sc->st->hwm, limit);
-	enum store_error e = STORE_OK;
-	bool full = false;
+	int64_t limit = 0, seen;
 
-	while (store_next(sc->s, row, &e)) {
-		int64_t id = store_col_int64(row, 0);
-		int64_t modseq = store_col_int64(row, 15);
-		int64_t origin = store_col_int64(row, 16);
-		bool deleted = store_col_int(row, 17) != 0;
-		enum store_change_kind kind = 0;
-		int64_t held_modseq;
-		bool h;
+	do {
+		enum store_error e = STORE_OK;
+		struct store_stmt *row;
+		bool full = false;
 
-		seen++;
-		/* Echo suppression: the device made this change itself. */
-		if (origin == 0 || origin != sc->st->device_id) {
-			h = held(sc, id, &held_modseq);
-			if (deleted)
-				kind = h ? STORE_CHANGE_DELETE : 0;
-			else if (!in_window(sc, row))
-				kind = h ? STORE_CHANGE_SOFTDELETE : 0;
-			else if (!h)
-				kind = STORE_CHANGE_ADD;
-			else if (held_modseq < modseq)
-				kind = STORE_CHANGE_CHANGE;
+		/* rows that emit nothing (echoes, tombstones the device
+		 * never had) double the next chunk */
+		limit = chunk_limit(sc, limit * 2);
+		seen = 0;
+		row = store_query(sc->s, sql, "IIII", sc->st->folder_id,
+				  sc->st->hwm, limit, sc->st->id);
+		while (store_next(sc->s, row, &e)) {
+			int64_t modseq = store_col_int64(row, 15);
+			int64_t origin = store_col_int64(row, 16);
+			bool deleted = store_col_int(row, 17) != 0;
+			enum store_change_kind kind = 0;
+			int64_t held_modseq;
+			bool h;
+
+			seen++;
+			/* Echo suppression: the device made this change
+			 * itself. */
+			if (origin == 0 || origin != sc->st->device_id) {
+				h = held(row, &held_modseq);
+				if (deleted)
+					kind = h ? STORE_CHANGE_DELETE : 0;
+				else if (!in_window(sc, row))
+					kind = h ? STORE_CHANGE_SOFTDELETE : 0;
+				else if (!h)
+					kind = STORE_CHANGE_ADD;
+				else if (held_modseq < modseq)
+					kind = STORE_CHANGE_CHANGE;
+			}
+			if (kind != 0 && !emit(sc, kind, row)) {
+				full = true;
+				break;
+			}
+			sc->st->hwm = modseq;
 		}
-		if (sc->error != STORE_OK)
-			break;
-		if (kind != 0 && !emit(sc, kind, row)) {
-			full = true;
-			break;
-		}
-		sc->st->hwm = modseq;
-	}
-	store_done(row);
-	if (e != STORE_OK) /* only set when the rows ran out */
-		sc->error = e;
-	if (sc->error != STORE_OK || full)
+		store_done(row);
+		if (e != STORE_OK) /* only set when the rows ran out */
+			sc->error = e;
+		if (sc->error != STORE_OK || full)
+			return false;
+		sc->budget -= seen;
+		/* a full chunk: the rows may go on */
+	} while (seen >= limit && sc->budget > 0);
+	if (seen >= limit) {
+		sc->more = true;
 		return false;
-	return !walk_exhausted(sc, seen, limit);
+	}
+	return true;
 }
 
 /* B: held items the moving window left behind. */
@@ -437,9 +606,9 @@ static bool
 walk_expired(struct scan *sc)
 {
 	static const char sql[] =
-		"SELECT " STORE_ITEM_COLS " FROM items i WHERE "
+		"SELECT " STORE_ITEM_COLS HELD_COLS HELD_JOIN "WHERE "
 		"i.folder_id = ?1 AND i.date_end >= ?2 AND i.date_end < ?3 AND "
-		"i.deleted = 0 AND i.modseq <= ?4 ORDER BY i.date_end LIMIT ?5";
+		"i.deleted = 0 AND i.modseq <= ?5 ORDER BY i.date_end LIMIT ?6";
 	struct store_sync_state *st = sc->st;
 	const struct store_sync_filter *f = sc->f;
 	int64_t lo = st->filter_since > 0 ? st->filter_since : INT64_MIN;
@@ -464,15 +633,14 @@ walk_expired(struct scan *sc)
 		return true;
 	}
 	limit = walk_limit(sc);
-	row = store_query(sc->s, sql, "IIIII", st->folder_id, lo, f->since,
-			  sc->hwm0, limit);
+	row = store_query(sc->s, sql, "IIIIII", st->folder_id, lo, f->since,
+			  st->id, sc->hwm0, limit);
 	while (store_next(sc->s, row, &e)) {
-		int64_t id = store_col_int64(row, 0);
 		int64_t date_end = store_col_int64(row, 7);
 		int64_t held_modseq;
 
 		seen++;
-		if (held(sc, id, &held_modseq) &&
+		if (held(row, &held_modseq) &&
 		    !emit(sc, STORE_CHANGE_SOFTDELETE, row)) {
 			full = true;
 			break;
@@ -494,49 +662,58 @@ walk_expired(struct scan *sc)
 	return true;
 }
 
-/* C: backfill after the window widened. */
+/* C: backfill after the window widened (and the first sync of a folder),
+ * in chunks like walk A: the cursor is exclusive. */
 static bool
 walk_backfill(struct scan *sc)
 {
 	static const char sql[] =
-		"SELECT " STORE_ITEM_COLS " FROM items i WHERE "
-		"i.folder_id = ?1 AND i.id > ?2 AND i.deleted = 0 "
-		"ORDER BY i.id LIMIT ?3";
+		"SELECT " STORE_ITEM_COLS HELD_COLS HELD_JOIN "WHERE "
+		"i.folder_id = ?1 AND i.id > ?2 ORDER BY i.id LIMIT ?3";
 	struct store_sync_state *st = sc->st;
-	enum store_error e = STORE_OK;
-	int64_t limit, seen = 0;
-	struct store_stmt *row;
-	bool full = false;
+	int64_t limit = 0, seen;
 
 	if (st->backfill_after < 0)
 		return true;
-	limit = walk_limit(sc);
-	row = store_query(sc->s, sql, "III", st->folder_id, st->backfill_after,
-			  limit);
-	while (store_next(sc->s, row, &e)) {
-		int64_t id = store_col_int64(row, 0);
-		int64_t modseq = store_col_int64(row, 15);
-		int64_t held_modseq;
+	do {
+		enum store_error e = STORE_OK;
+		struct store_stmt *row;
+		bool full = false;
 
-		seen++;
-		/* rows above hwm0 were walk A's in this very call */
-		if (modseq <= sc->hwm0 && in_window(sc, row) &&
-		    !held(sc, id, &held_modseq) && sc->error == STORE_OK &&
-		    !emit(sc, STORE_CHANGE_ADD, row)) {
-			full = true;
-			break;
+		limit = chunk_limit(sc, limit * 2);
+		seen = 0;
+		row = store_query(sc->s, sql, "IIII", st->folder_id,
+				  st->backfill_after, limit, st->id);
+		while (store_next(sc->s, row, &e)) {
+			int64_t id = store_col_int64(row, 0);
+			int64_t modseq = store_col_int64(row, 15);
+			int64_t held_modseq;
+
+			seen++;
+			/* Tombstones are skipped here, not in SQL: with
+			 * "deleted = 0" there PostgreSQL's estimate of the
+			 * rows fell to one, and it sorted the whole folder
+			 * rather than walk the index. Rows above hwm0 were
+			 * walk A's in this very call. */
+			if (store_col_int(row, 17) == 0 && modseq <= sc->hwm0 &&
+			    in_window(sc, row) && !held(row, &held_modseq) &&
+			    !emit(sc, STORE_CHANGE_ADD, row)) {
+				full = true;
+				break;
+			}
+			st->backfill_after = id;
 		}
-		if (sc->error != STORE_OK)
-			break;
-		st->backfill_after = id;
+		store_done(row);
+		if (e != STORE_OK) /* only set when the rows ran out */
+			sc->error = e;
+		if (sc->error != STORE_OK || full)
+			return false;
+		sc->budget -= seen;
+	} while (seen >= limit && sc->budget > 0);
+	if (seen >= limit) {
+		sc->more = true;
+		return false;
 	}
-	store_done(row);
-	if (e != STORE_OK) /* only set when the rows ran out */
-		sc->error = e;
-	if (sc->error != STORE_OK || full)
-		return false;
-	if (walk_exhausted(sc, seen, limit))
-		return false;
 	st->backfill_after = -1;
 	return true;
 }

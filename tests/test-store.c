@@ -18,6 +18,7 @@
 #include "store-suite.h"
 #include "store.h"
 #include "test-main.h"
+#include "util.h"
 
 static char tmpdir[64];
 static char dbpath[128];
@@ -322,6 +323,82 @@ test_notify_receiver_behind(void)
 	unlink(sun.sun_path);
 }
 
+/* A caller that goes on after an expected error in its transaction: the
+ * savepoint undoes the failed part, the rest commits. */
+static void
+savepoint_case(struct store *s)
+{
+	struct arena *a = arena_new(4096);
+	struct store_account acc;
+	int64_t ann = 0, ann2 = 0, bob = 0;
+	enum store_error e;
+
+	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
+	CU_ASSERT_EQUAL(store_account_add(s, "spann", "spann@example.org", "",
+					  "pw", &ann),
+			STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_savepoint(s), STORE_OK);
+	e = store_account_add(s, "spann", "spann2@example.org", "", "pw",
+			      &ann2);
+	CU_ASSERT_EQUAL(e, STORE_EXISTS);
+	CU_ASSERT_EQUAL(store_savepoint_end(s, e), STORE_EXISTS);
+	/* the transaction goes on, and a part that succeeds is kept */
+	CU_ASSERT_EQUAL_FATAL(store_savepoint(s), STORE_OK);
+	e = store_account_add(s, "spbob", "spbob@example.org", "", "pw", &bob);
+	CU_ASSERT_EQUAL(store_savepoint_end(s, e), STORE_OK);
+	CU_ASSERT_EQUAL(store_commit(s), STORE_OK);
+	CU_ASSERT_EQUAL(store_account_get(s, a, "spann", &acc), STORE_OK);
+	CU_ASSERT_EQUAL(store_account_get(s, a, "spbob", &acc), STORE_OK);
+	CU_ASSERT_EQUAL(store_account_get(s, a, "spann2@example.org", &acc),
+			STORE_NOTFOUND);
+	arena_free(&a);
+}
+
+/* A password in a store path is never shown: the user part of a URL and
+ * password= parameters and keywords read ***, the rest is kept. */
+static void
+test_path_shown(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"postgresql://easd:secret@db.example/easd",
+		 "postgresql://easd:***@db.example/easd"},
+		{"postgres://u:p%40ss@h:5432/d?sslmode=require",
+		 "postgres://u:***@h:5432/d?sslmode=require"},
+		{"postgresql://easd@h/d?password=secret&sslmode=require",
+		 "postgresql://easd@h/d?password=***&sslmode=require"},
+		{"host=h dbname=d password=secret user=u",
+		 "host=h dbname=d password=*** user=u"},
+		{"postgresql://h/d?application_name=xpassword=1",
+		 "postgresql://h/d?application_name=xpassword=1"},
+		{"postgresql://easd@h/d", "postgresql://easd@h/d"},
+		{"/var/lib/easd/easd.db", "/var/lib/easd/easd.db"},
+	};
+	char buf[STORE_SHOWN_MAX], tiny[8];
+
+	for (size_t i = 0; i < N_ELEMENTS(cases); i++)
+		CU_ASSERT_STRING_EQUAL(
+			store_path_shown(cases[i].in, buf, sizeof(buf)),
+			cases[i].out);
+	/* cut to the buffer, still without the password */
+	store_path_shown("postgresql://u:secret@h/d", tiny, sizeof(tiny));
+	CU_ASSERT_EQUAL(strlen(tiny), sizeof(tiny) - 1);
+	CU_ASSERT_PTR_NULL(strstr(
+		store_path_shown("postgresql://u:secret@h/d", buf, sizeof(buf)),
+		"secret"));
+}
+
+static void
+test_savepoint(void)
+{
+	const char *where;
+	struct store *s = sqlite_create(NULL, &where);
+
+	savepoint_case(s);
+	store_close(&s);
+}
+
 #define TEST(fn)                                                               \
 	{                                                                      \
 #fn, fn                                                        \
@@ -332,6 +409,8 @@ static CU_TestInfo sqlite_tests[] = {
 	TEST(test_migration_from_v1),
 	TEST(test_crash_consistency),
 	TEST(test_notify_receiver_behind),
+	TEST(test_path_shown),
+	TEST(test_savepoint),
 	CU_TEST_INFO_NULL,
 };
 

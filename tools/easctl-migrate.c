@@ -31,7 +31,7 @@ easctl_migrate(struct easctl *ctl, int argc, char **argv)
 	const char *to = NULL, *error = NULL;
 	struct store *src, *dst = NULL;
 	enum store_error e;
-	char why[1024];
+	char why[1024], shown[STORE_SHOWN_MAX];
 	long holder;
 	int fd, rc = EX_FAIL;
 
@@ -76,11 +76,13 @@ easctl_migrate(struct easctl *ctl, int argc, char **argv)
 		goto out;
 	e = store_open(to, &dst, &error);
 	if (e != STORE_OK) {
-		fprintf(stderr, "easctl: cannot open %s: %s\n", to,
+		fprintf(stderr, "easctl: cannot open %s: %s\n",
+			store_path_shown(to, shown, sizeof(shown)),
 			error != NULL ? error : store_error_str(e));
 		goto out;
 	}
-	printf("copying %s into %s\n", ctl->db_path, to);
+	printf("copying %s into %s\n", ctl->db_path,
+	       store_path_shown(to, shown, sizeof(shown)));
 	e = store_copy(src, dst, progress, NULL, &error);
 	if (e != STORE_OK) {
 		fprintf(stderr, "easctl: migrate failed: %s (%s); %s\n",
@@ -91,7 +93,7 @@ easctl_migrate(struct easctl *ctl, int argc, char **argv)
 	}
 	printf("done: every table has the source's rows; start easd with "
 	       "--store %s\n",
-	       to);
+	       store_path_shown(to, shown, sizeof(shown)));
 	rc = 0;
 out:
 	store_close(&dst);

@@ -114,7 +114,10 @@ easctl_store(struct easctl *ctl)
 open:
 	e = store_open(ctl->db_path, &ctl->store, &err);
 	if (e != STORE_OK) {
-		die_msg("cannot open %s: %s", ctl->db_path,
+		char shown[STORE_SHOWN_MAX];
+
+		die_msg("cannot open %s: %s",
+			store_path_shown(ctl->db_path, shown, sizeof(shown)),
 			err != NULL ? err : store_error_str(e));
 		ctl->store = NULL;
 		return NULL;

@@ -687,7 +687,55 @@ test_through_nginx(void)
 	nginx_stop();
 }
 
+/* A password in the --store URL is never printed: easd and easctl that
+ * cannot open the database say which one with the password as ***. */
+static void
+test_password_not_shown(void)
+{
+	char secret_url[512], dir[] = "/tmp/easd-pgpw-XXXXXX";
+	const char *host = strchr(url, '@');
+	const char *slash = host != NULL ? strchr(host, '/') : NULL;
+	char *out = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(slash);
+	/* a database that does not exist: the open fails after connecting */
+	snprintf(secret_url, sizeof(secret_url),
+		 "postgresql://easd:Pw0rdSecret%.*s/easd_no_such_db",
+		 (int)(slash - host), host);
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	{
+		const char *const argv[] = {
+			harness_easd(), "--data",  dir,	       "--listen",
+			"127.0.0.1:0",	"--store", secret_url, NULL};
+
+		CU_ASSERT_NOT_EQUAL(harness_run(argv, &out, 60000), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+		CU_ASSERT_PTR_NULL(strstr(out, "Pw0rdSecret"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "easd:***@"));
+		free(out);
+		out = NULL;
+	}
+	{
+		const char *const argv[] = {harness_easctl(), "--store",
+					    secret_url,	      "user",
+					    "list",	      NULL};
+
+		CU_ASSERT_NOT_EQUAL(harness_run(argv, &out, 60000), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+		CU_ASSERT_PTR_NULL(strstr(out, "Pw0rdSecret"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, "easd:***@"));
+		free(out);
+	}
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		CU_ASSERT_EQUAL(system(cmd), 0);
+	}
+}
+
 static CU_TestInfo pg_tests[] = {
+	{"a password in the store URL is never shown", test_password_not_shown},
 	{"two nodes, two devices: round trip", test_two_nodes_round_trip},
 	{"a repeated key answered by the other node",
 	 test_repeated_key_on_other_node},
