@@ -10,6 +10,10 @@
 #include "trace.h"
 #include "util.h"
 
+/* Runs of a command that lost its transaction to another (the first
+ * included): as many as store_txn gives a transaction. */
+#define DISPATCH_RUNS STORE_TXN_TRIES
+
 static const struct eas_command commands[] = {
 	{"Sync", 0, cmd_sync, CMD_F_LONGPOLL},
 	{"FolderSync", 9, cmd_foldersync, 0},
@@ -159,8 +163,12 @@ eas_req_store_error(struct eas_req *req, enum store_error e, const char *what)
 	}
 	/* MS-ASHTTP 2.2.2.1: 503 with Retry-After makes the device back
 	 * off instead of retrying at once as it does after a 500. */
-	log_error("%s: %s: answered 503, Retry-After %s s", what,
-		  store_error_str(e), retry);
+	if (e == STORE_BUSY && req->may_run_again && req->store != NULL &&
+	    store_retryable(req->store))
+		log_info("%s: lost to another transaction", what);
+	else
+		log_error("%s: %s: answered 503, Retry-After %s s", what,
+			  store_error_str(e), retry);
 	req->http_status = 503;
 	eas_req_add_header(req, "Retry-After", retry);
 	return EAS_CMD_ERROR;
@@ -298,8 +306,8 @@ provisioning_status(struct eas_req *req)
 	return 0;
 }
 
-enum eas_cmd_result
-eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
+static enum eas_cmd_result
+dispatch_once(struct eas_req *req, struct wbxml_node **out_r)
 {
 	const struct eas_command *cmd;
 	const struct wbxml_node *in = NULL;
@@ -404,6 +412,36 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 	if (r == EAS_CMD_OK && *out_r != NULL)
 		quirks_response(quirks_of_req(req), *out_r);
 	return r;
+}
+
+enum eas_cmd_result
+eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
+{
+	struct eas_header *headers = req->headers;
+	enum eas_cmd_result r;
+
+	for (int run = 1;; run++) {
+		req->may_run_again = run < DISPATCH_RUNS;
+		r = dispatch_once(req, out_r);
+		if (r != EAS_CMD_ERROR || req->http_status != 503 ||
+		    req->store == NULL || !store_retryable(req->store) ||
+		    run == DISPATCH_RUNS)
+			return r;
+		/* PostgreSQL gave a transaction up for another's sake (a
+		 * deadlock, a serialization failure) and the command gave
+		 * up with it: what it wrote was rolled back, and it runs
+		 * again as the device would after the 503, only sooner. */
+		log_info("%s run again after a deadlock or serialization "
+			 "failure (%d)",
+			 req->cmd, run + 1);
+		store_retry_pause(run);
+		req->headers = headers;
+		req->http_status = 200;
+		req->eas_status = 0;
+		req->resp_body = NULL;
+		req->resp_len = 0;
+		req->resp_content_type = NULL;
+	}
 }
 
 bool

@@ -110,6 +110,9 @@ struct eas_req {
 	const uint8_t *resp_body;      /* raw body instead of a tree */
 	size_t resp_len;
 	struct eas_header *headers;
+	/* a run of the command that loses its transaction to another is
+	 * not the last (eas_dispatch runs it again) */
+	bool may_run_again;
 
 	/* what auth_check left for auth_finish: a cached credential whose
 	 * account is read once the body is in (auth.c) */

@@ -1,6 +1,7 @@
 /* The store's core: opening and migrating the database, the statement
  * cache, transactions with change notification, busy injection, and the
  * housekeeping calls (gc, stats, integrity check). */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -423,6 +424,27 @@ store_inject_busy(struct store *s, int n)
 	s->inject_busy = n;
 }
 
+/* Commits still to be lost as a deadlock's loser would lose them: what
+ * store_lose_commits set (for the tests of the callers' runs again). */
+static atomic_int commits_to_lose;
+
+void
+store_lose_commits(int n)
+{
+	atomic_store(&commits_to_lose, n);
+}
+
+void
+store_retry_pause(int run)
+{
+	/* a pause that grows and differs between the losers, so that they
+	 * do not meet again in step */
+	struct timespec ts = {0, (long)(1000000L << (run < 8 ? run : 8)) +
+					 (long)(random() % 1000000L)};
+
+	nanosleep(&ts, NULL);
+}
+
 /* Errors that were neither an answer (not found, exists) nor contention
  * (busy): what /metrics reports as store errors. */
 static _Atomic uint64_t store_errors;
@@ -812,6 +834,38 @@ store_begin(struct store *s, bool write)
 	return e;
 }
 
+/* EASD_TEST_LOSE_COMMITS=N (undocumented, for the tests): the process's
+ * first N write commits are lost. */
+static void
+lose_from_env(void)
+{
+	const char *n = getenv("EASD_TEST_LOSE_COMMITS");
+
+	if (n != NULL)
+		store_lose_commits(atoi(n));
+}
+
+static enum store_error
+commit_or_lose(struct store *s)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	int left;
+
+	pthread_once(&once, lose_from_env);
+	left = atomic_load(&commits_to_lose);
+
+	while (left > 0 &&
+	       !atomic_compare_exchange_weak(&commits_to_lose, &left, left - 1))
+		;
+	if (left > 0) {
+		log_info("store: a commit lost as a deadlock's loser "
+			 "(store_lose_commits)");
+		s->retryable = true;
+		return STORE_BUSY;
+	}
+	return store_tx(s, "COMMIT");
+}
+
 enum store_error
 store_commit(struct store *s)
 {
@@ -824,7 +878,7 @@ store_commit(struct store *s)
 	if (e == STORE_OK)
 		e = store_notify_before_commit(s);
 	if (e == STORE_OK)
-		e = store_tx(s, "COMMIT");
+		e = commit_or_lose(s);
 	if (e != STORE_OK)
 		return e; /* still open: the caller rolls back */
 	s->in_txn = false;
@@ -878,13 +932,7 @@ store_txn(struct store *s, bool write, store_txn_fn *fn, void *ctx)
 
 	for (int run = 0; run < STORE_TXN_TRIES; run++) {
 		if (run > 0) {
-			/* a pause that grows and differs between the
-			 * losers, so that they do not meet again in step */
-			struct timespec ts = {
-				0, (long)(1000000L << run) +
-					   (long)(random() % 1000000L)};
-
-			nanosleep(&ts, NULL);
+			store_retry_pause(run);
 			log_info("store: transaction run again after a "
 				 "deadlock or serialization failure (%d)",
 				 run + 1);
@@ -972,7 +1020,7 @@ store_wend(struct store *s, bool own, enum store_error e)
 	if (e == STORE_OK) {
 		e = store_notify_before_commit(s);
 		if (e == STORE_OK)
-			e = store_tx(s, "COMMIT");
+			e = commit_or_lose(s);
 		if (e == STORE_OK) {
 			notify_after_commit(s);
 			return STORE_OK;

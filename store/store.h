@@ -191,6 +191,13 @@ enum store_error store_txn(struct store *s, bool write, store_txn_fn *fn,
 /* Whether the last failure on s was one that a new run can get past (a
  * deadlock or serialization failure): testing aid and store_txn's test. */
 bool store_retryable(const struct store *s);
+/* The pause before the run-th run again (1, 2, ...): a few milliseconds,
+ * growing, with a random part. */
+void store_retry_pause(int run);
+/* Testing aid: the next n write transactions of the process fail at
+ * their commit as the loser of a deadlock does (rolled back, STORE_BUSY,
+ * store_retryable). */
+void store_lose_commits(int n);
 
 /* A read snapshot for a whole request: every read until
  * store_snapshot_end() shares one read transaction (one round of file

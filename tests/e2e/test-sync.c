@@ -1010,8 +1010,87 @@ static CU_TestInfo tests[] = {
 	CU_TEST_INFO_NULL,
 };
 
+/* --- commits lost as a deadlock's loser loses them --- */
+
+/* fewer than a command's runs (DISPATCH_RUNS, 5): some may be the
+ * server's own at its start */
+#define LOST_COMMITS 4
+#define LOST_COMMITS_ENV "EASD_TEST_LOSE_COMMITS=4"
+
+static struct easd_proc *loser;
+
+static int
+loser_init(void)
+{
+	static const char *const env[] = {"/usr/bin/env", LOST_COMMITS_ENV,
+					  NULL};
+
+	harness_set_wrapper(env);
+	loser = easd_start(NULL);
+	harness_set_wrapper(NULL);
+	A = arena_new(1 << 20);
+	return loser == NULL ? -1 : 0;
+}
+
+static int
+loser_clean(void)
+{
+	arena_free(&A);
+	return easd_stop(&loser) == 0 ? 0 : -1;
+}
+
+/* When PostgreSQL gives a command's transaction up for another's sake (a
+ * deadlock, a serialization failure: here the server's first commits are
+ * made to fail so), the command runs again and the device never sees it:
+ * it provisions, syncs its folders and adds a contact as if nothing had
+ * happened, and the contact is there once. */
+static void
+test_lost_commits_run_again(void)
+{
+	struct eas_client *a = harness_client(loser, HARNESS_ADA, "LOSER1");
+	struct eas_client *b;
+	struct eas_sync_result r;
+	const char *sid = NULL;
+	int status = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	eas_client_set_version(a, "14.1");
+	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(a, A, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		eas_client_add(a, A,
+			       eas_client_folder_by_type(a, EAS_FOLDER_CONTACTS)
+				       ->server_id,
+			       rich_contact("Once"), &sid, &status),
+		0);
+	CU_ASSERT_EQUAL(status, 1);
+	CU_ASSERT_EQUAL(harness_log_count(loser, "store: a commit lost"),
+			LOST_COMMITS);
+	CU_ASSERT(harness_log_count(loser, "run again after a deadlock") >= 1);
+	CU_ASSERT_EQUAL(harness_log_count(loser, "answered 503"), 0);
+	b = harness_client(loser, HARNESS_ADA, "LOSER2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	eas_client_set_version(b, "14.1");
+	CU_ASSERT_EQUAL_FATAL(eas_client_foldersync(b, A, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(eas_client_sync(b, A,
+					      eas_client_folder_by_type(
+						      b, EAS_FOLDER_CONTACTS)
+						      ->server_id,
+					      NULL, &r),
+			      0);
+	CU_ASSERT_EQUAL(r.count, 1);
+	eas_client_free(&a);
+	eas_client_free(&b);
+}
+
+static CU_TestInfo loser_tests[] = {
+	{"a command whose commit is lost runs again, once",
+	 test_lost_commits_run_again},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_SuiteInfo suites[] = {
 	{"sync", suite_init, suite_clean, NULL, NULL, tests},
+	{"lost commits", loser_init, loser_clean, NULL, NULL, loser_tests},
 	CU_SUITE_INFO_NULL,
 };
 
