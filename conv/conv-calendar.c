@@ -116,25 +116,6 @@ hash_props(struct conv_hash *h, icalcomponent *c, icalproperty_kind kind,
 	}
 }
 
-static icalcomponent *
-vtimezone_of(icalcomponent *cal, const char *tzid)
-{
-	icalcomponent *t;
-
-	for (t = icalcomponent_get_first_component(cal,
-						   ICAL_VTIMEZONE_COMPONENT);
-	     t != NULL; t = icalcomponent_get_next_component(
-				cal, ICAL_VTIMEZONE_COMPONENT)) {
-		icalproperty *p =
-			icalcomponent_get_first_property(t, ICAL_TZID_PROPERTY);
-
-		if (p != NULL && tzid != NULL &&
-		    strcmp(icalproperty_get_tzid(p), tzid) == 0)
-			return t;
-	}
-	return NULL;
-}
-
 /* The hash of what the shadow sf stands for in c. */
 static void
 stands_for_hash(icalcomponent *cal, icalcomponent *c, enum stands_for sf,
@@ -156,7 +137,8 @@ stands_for_hash(icalcomponent *cal, icalcomponent *c, enum stands_for sf,
 				p, ICAL_TZID_PARAMETER);
 		hash_str(&h, tz != NULL ? icalparameter_get_tzid(tz) : "");
 		if (tz != NULL && cal != NULL)
-			vt = vtimezone_of(cal, icalparameter_get_tzid(tz));
+			vt = conv_ical_vtimezone(cal,
+						 icalparameter_get_tzid(tz));
 		for (sub = vt != NULL ? icalcomponent_get_first_component(
 						vt, ICAL_ANY_COMPONENT)
 				      : NULL;
@@ -2670,7 +2652,7 @@ cal_merge(struct arena *a, const struct store_item *old, icalcomponent *new_cal,
 			tz[i], ICAL_TZID_PROPERTY);
 
 		if (p != NULL &&
-		    vtimezone_of(cal, icalproperty_get_tzid(p)) == NULL)
+		    conv_ical_vtimezone(cal, icalproperty_get_tzid(p)) == NULL)
 			icalcomponent_add_component(
 				cal, icalcomponent_new_clone(tz[i]));
 	}

@@ -198,11 +198,9 @@ cached_zone(icalcomponent *vtz)
 	return z;
 }
 
-icaltimezone *
-conv_ical_zone(icalcomponent *cal, const char *tzid)
+icalcomponent *
+conv_ical_vtimezone(icalcomponent *cal, const char *tzid)
 {
-	icaltimezone *z = NULL;
-
 	if (tzid == NULL)
 		return NULL;
 	for (icalcomponent *c = icalcomponent_get_first_component(
@@ -213,11 +211,20 @@ conv_ical_zone(icalcomponent *cal, const char *tzid)
 			icalcomponent_get_first_property(c, ICAL_TZID_PROPERTY);
 
 		if (p != NULL && icalproperty_get_tzid(p) != NULL &&
-		    strcmp(icalproperty_get_tzid(p), tzid) == 0) {
-			z = cached_zone(c);
-			break;
-		}
+		    strcmp(icalproperty_get_tzid(p), tzid) == 0)
+			return c;
 	}
+	return NULL;
+}
+
+icaltimezone *
+conv_ical_zone(icalcomponent *cal, const char *tzid)
+{
+	icalcomponent *vtz = conv_ical_vtimezone(cal, tzid);
+	icaltimezone *z = vtz != NULL ? cached_zone(vtz) : NULL;
+
+	if (tzid == NULL)
+		return NULL;
 	if (z == NULL)
 		z = icalcomponent_get_timezone(cal, tzid);
 	if (z == NULL)

@@ -31,6 +31,8 @@ const char *conv_ical_finish(struct arena *a, icalcomponent *cal,
 void conv_ical_set_x(icalcomponent *c, const char *name, const char *value);
 const char *conv_ical_get_x(struct arena *a, icalcomponent *c,
 			    const char *name);
+/* cal's VTIMEZONE of that TZID, or NULL. */
+icalcomponent *conv_ical_vtimezone(icalcomponent *cal, const char *tzid);
 /* The zone tzid names in cal: its VTIMEZONE of that TZID, else libical's
  * own zone of that name or TZID; NULL when there is none. A VTIMEZONE's
  * zone is kept for the thread and shared with every calendar that has the

@@ -1773,10 +1773,12 @@ export_close(struct export_out *o, bool ok)
 	return ret;
 }
 
-/* A calendar's first pass: every item's text noted for the header. */
+/* One pass over the folder's items: each noted for the header (o NULL:
+ * a calendar's first pass), or added and written out a batch at a time. */
 static int
-export_notes(struct store *s, const struct store_account *acc,
-	     const struct store_folder *f, struct bundle_writer *out)
+export_pass(struct store *s, const struct store_account *acc,
+	    const struct store_folder *f, struct bundle_writer *out,
+	    struct export_out *o)
 {
 	int64_t after = 0;
 
@@ -1800,7 +1802,10 @@ export_notes(struct store *s, const struct store_account *acc,
 			after = items[i].id;
 			if (conv_to_standard(batch, &items[i], &text, &len,
 					     &err) < 0 ||
-			    bundle_writer_note(out, text, len, &err) < 0) {
+			    (o == NULL
+				     ? bundle_writer_note(out, text, len, &err)
+				     : bundle_writer_add(out, batch, text, len,
+							 &err)) < 0) {
 				die_msg("item %s: %s", items[i].server_id,
 					err != NULL ? err : "unreadable");
 				arena_free(&batch);
@@ -1808,6 +1813,8 @@ export_notes(struct store *s, const struct store_account *acc,
 			}
 		}
 		arena_free(&batch);
+		if (o != NULL && export_flush(o, &out->out) < 0)
+			return -1;
 		if (count < EASCTL_EXPORT_BATCH)
 			return 0;
 	}
@@ -1820,10 +1827,8 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	struct store_account acc;
 	struct store_folder f;
 	struct store *s;
-	enum store_error e;
 	struct bundle_writer out;
 	struct export_out o;
-	int64_t after = 0;
 	int n, rc, ret = EX_FAIL;
 	bool ok = false;
 
@@ -1837,41 +1842,10 @@ cmd_export(struct easctl *ctl, struct arena *a, int argc, char **argv)
 	if (export_open(pos[2], &o) < 0)
 		return EX_FAIL;
 	bundle_writer_init(&out, store_class_of_folder_type(f.type));
-	if (bundle_writer_notes(&out) && export_notes(s, &acc, &f, &out) < 0)
+	if ((bundle_writer_notes(&out) &&
+	     export_pass(s, &acc, &f, &out, NULL) < 0) ||
+	    export_pass(s, &acc, &f, &out, &o) < 0)
 		goto out;
-	for (;;) {
-		struct store_item *items;
-		size_t count;
-		struct arena *batch = arena_new(64 * 1024);
-
-		e = store_item_list(s, batch, acc.id, f.id, after,
-				    EASCTL_EXPORT_BATCH, true, &items, &count);
-		if (e != STORE_OK) {
-			arena_free(&batch);
-			store_fail("listing items", e);
-			goto out;
-		}
-		for (size_t i = 0; i < count; i++) {
-			const char *text, *err = NULL;
-			size_t len;
-
-			after = items[i].id;
-			if (conv_to_standard(batch, &items[i], &text, &len,
-					     &err) < 0 ||
-			    bundle_writer_add(&out, batch, text, len, &err) <
-				    0) {
-				die_msg("item %s: %s", items[i].server_id,
-					err != NULL ? err : "unreadable");
-				arena_free(&batch);
-				goto out;
-			}
-		}
-		arena_free(&batch);
-		if (export_flush(&o, &out.out) < 0)
-			goto out;
-		if (count < EASCTL_EXPORT_BATCH)
-			break;
-	}
 	bundle_writer_finish(&out);
 	ok = export_flush(&o, &out.out) == 0;
 out:
