@@ -13,8 +13,10 @@
  * connections' sockets (EPOLLRDHUP, one-shot) and a timer heap for
  * park_ms; it resumes the connection, which is then closed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -977,6 +979,9 @@ send_response(struct http_ctx *ctx)
 		for (h = hr->headers; h != NULL; h = h->next)
 			MHD_add_response_header(resp, h->name, h->value);
 	}
+	if (ctx->srv->cfg.worker_tag != NULL)
+		MHD_add_response_header(resp, "X-Easd-Worker",
+					ctx->srv->cfg.worker_tag);
 	r = MHD_queue_response(ctx->conn, (unsigned)hr->status, resp);
 	MHD_destroy_response(resp);
 	ctx->state = HTTP_ST_DONE;
@@ -1307,7 +1312,22 @@ http_start(const struct http_config *cfg, const char **error_r)
 
 		threads = n > 0 ? (unsigned)n : 1;
 	}
-	h->listen_fd = net_listen(cfg->listen, 1024, &h->port, error_r);
+	if (cfg->inherit_listen) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		h->listen_fd = fcntl(cfg->listen_fd, F_DUPFD_CLOEXEC, 3);
+		if (h->listen_fd < 0 ||
+		    getsockname(h->listen_fd, (struct sockaddr *)&ss, &sl) < 0)
+			*error_r =
+				"the inherited listening socket is not usable";
+		else if (ss.ss_family == AF_INET)
+			h->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			h->port =
+				ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else
+		h->listen_fd = net_listen(cfg->listen, 1024, &h->port, error_r);
 	if (h->listen_fd < 0) {
 		server_free(h);
 		return NULL;
