@@ -92,7 +92,7 @@ worker_listen(const char **error_r)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&listen_addr, listen_addr_len) < 0 ||
-	    listen(fd, 1024) < 0) {
+	    listen(fd, 4096) < 0) {
 		*error_r = strerror(errno);
 		if (fd >= 0)
 			close(fd);
