@@ -69,9 +69,12 @@
 /* Connections each client process opens before the server is let to
  * catch up: no more are on their way than the workers' listen queues
  * hold (a dropped SYN costs a retransmission of a second or more). */
-#define PARK_CHUNK 500
-/* Opened but not yet accepted by the server at most, between chunks. */
-#define PARK_BACKLOG 3000
+#define PARK_CHUNK 1000
+/* Opened but not yet accepted by the server at most, between chunks
+ * (the workers' listen queues hold 4,096 each). Counting the server's
+ * descriptors reads /proc: it is done every PARK_POLL_MS only. */
+#define PARK_BACKLOG 6000
+#define PARK_POLL_MS 100
 #define PHASE_TIMEOUT_MS 180000
 /* Commits are spread at this interval (200 devices/s): a burst of
  * simultaneous answers measures the server's throughput, not its wake-up
@@ -848,7 +851,7 @@ park_all(pid_t pid, int fds_idle)
 		       PARK_BACKLOG - atomic_load(n_failed) -
 		       atomic_load(n_done);
 		while (server_fds(pid) < want && time_mono_ms() < until)
-			usleep(20 * 1000);
+			usleep(PARK_POLL_MS * 1000);
 	}
 	wait_quiet(pid);
 	for (int i = 0; i < CONNS; i++)
@@ -1129,6 +1132,14 @@ main(void)
 	printf("bench-push: rss-per-waiting-ping %.1f KiB (target < 8)\n",
 	       held > 0 ? (double)(rss_held - rss_idle) / held : 0.0);
 
+	/* BENCH_PUSH_HOLD_S (profiling): time to look at the server while
+	 * the Pings are held */
+	if (getenv("BENCH_PUSH_HOLD_S") != NULL) {
+		fprintf(stderr,
+			"bench-push: holding for %s s (server pid %ld)\n",
+			getenv("BENCH_PUSH_HOLD_S"), (long)p->pid);
+		sleep((unsigned)atoi(getenv("BENCH_PUSH_HOLD_S")));
+	}
 	/* The server must stay responsive while they wait. */
 	options_ms = options_p99(p);
 	printf("bench-push: options-p99-while-held %.1f ms (target < 50; "
