@@ -1,8 +1,14 @@
-/* Push benchmark (issues: push, performance): 1,000 accounts x 100
+/* Push benchmark (issues: push, performance): 200 accounts x 500
  * devices hold 100,000 concurrent Pings on raw non-blocking sockets (an
  * epoll loop, pre-built requests, source addresses 127.0.0.2..6 to get
  * past the ephemeral-port limit of one address pair), each device
- * watching a folder of its own; while they wait the server must still
+ * watching a folder of its own. One process may hold only as many
+ * sockets as the hard open-file limit allows (20,000 where root lacks
+ * CAP_SYS_RESOURCE), on either side: the server runs with enough
+ * --workers, and the clients are as many processes (fork), each with a
+ * slice of the connections and an epoll loop of its own, their state in
+ * shared memory. Memory and descriptors are summed over every easd
+ * process. While they wait the server must still
  * answer OPTIONS (p99 of a series); then every client hangs up at once and
  * the time until the server has let go of all those sockets is measured,
  * with its resident memory before, during and after the storm; then the
@@ -16,15 +22,18 @@
 #include <glib.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,8 +42,11 @@
 #include "util.h"
 #include "xalloc.h"
 
-#define MAX_ACCOUNTS 1000
-#define DEVICES 100
+/* Few accounts with many devices: every worker's credential cache is
+ * warmed with every account (a password hash each, 20 ms on purpose),
+ * and the Pings are what is measured. */
+#define MAX_ACCOUNTS 200
+#define DEVICES 500
 /* The issue's target; fewer when the open-file limit (whose hard limit
  * only CAP_SYS_RESOURCE raises) does not allow as many sockets, on either
  * side: the figures then say how many were held. */
@@ -47,7 +59,22 @@
 /* OPTIONS timed one after the other while the Pings wait. */
 #define OPTIONS_SAMPLES 200
 #define HEARTBEAT 3000 /* s; nothing times out during the run */
-#define RBUF 2048
+#define RBUF 1024
+/* Descriptors a process keeps for other things than the Pings: a worker
+ * (database, log, its listener, notification channels) and a client. */
+#define SERVER_SPARE_FDS 3000
+#define CLIENT_SPARE_FDS 500
+/* At most this many client processes and server workers. */
+#define MAX_PROCS 16
+/* Connections each client process opens before the server is let to
+ * catch up: no more are on their way than the workers' listen queues
+ * hold (a dropped SYN costs a retransmission of a second or more). */
+#define PARK_CHUNK 1000
+/* Opened but not yet accepted by the server at most, between chunks
+ * (the workers' listen queues hold 4,096 each). Counting the server's
+ * descriptors reads /proc: it is done every PARK_POLL_MS only. */
+#define PARK_BACKLOG 6000
+#define PARK_POLL_MS 100
 #define PHASE_TIMEOUT_MS 180000
 /* Commits are spread at this interval (200 devices/s): a burst of
  * simultaneous answers measures the server's throughput, not its wake-up
@@ -70,6 +97,7 @@ struct conn {
 	enum conn_state state;
 	int http_status;
 	int ping_status;
+	int worker; /* X-Easd-Worker of the answer, -1 when none */
 	uint64_t t_resp_us;
 	uint64_t t_commit_us; /* of the change that should wake it */
 	int64_t folder_id;    /* the folder it watches */
@@ -84,11 +112,15 @@ struct bench_account {
 static struct bench_account accts[MAX_ACCOUNTS];
 /* accounts and Pings of this run */
 static int ACCOUNTS, CONNS;
+/* in shared memory: every client process writes its slice */
 static struct conn *conns;
 static int epfd;
 static int port;
-static atomic_int n_done, n_failed;
+/* in shared memory too: counted by every client process */
+static atomic_int *n_done, *n_failed;
 static atomic_bool loop_stop;
+/* easd --workers and the client processes of this run */
+static int WORKERS, CLIENTS;
 
 static uint64_t
 now_us(void)
@@ -160,6 +192,73 @@ proc_fds(pid_t pid)
 	return n;
 }
 
+/* The server's processes: the parent and its workers (with one worker,
+ * the one process). */
+static int
+server_pids(pid_t pid, pid_t *out, int max)
+{
+	char path[96];
+	FILE *f;
+	long child;
+	int n = 0;
+
+	out[n++] = pid;
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)pid,
+		 (long)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return n;
+	while (n < max && fscanf(f, "%ld", &child) == 1)
+		out[n++] = (pid_t)child;
+	fclose(f);
+	return n;
+}
+
+/* A field of /proc/PID/status summed over the server's processes. */
+static long
+server_kb(pid_t pid, const char *field)
+{
+	pid_t pids[MAX_PROCS + 1];
+	int n = server_pids(pid, pids, MAX_PROCS + 1);
+	long sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		long v = proc_field_kb(pids[i], field);
+
+		sum += v > 0 ? v : 0;
+	}
+	return sum;
+}
+
+static long
+server_cpu(pid_t pid)
+{
+	pid_t pids[MAX_PROCS + 1];
+	int n = server_pids(pid, pids, MAX_PROCS + 1);
+	long sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		long v = proc_cpu(pids[i]);
+
+		sum += v > 0 ? v : 0;
+	}
+	return sum;
+}
+
+static int
+server_fds(pid_t pid)
+{
+	pid_t pids[MAX_PROCS + 1];
+	int n = server_pids(pid, pids, MAX_PROCS + 1), sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		int v = proc_fds(pids[i]);
+
+		sum += v > 0 ? v : 0;
+	}
+	return sum;
+}
+
 /* Wait until the server has used no CPU for a while: every request sent
  * so far has been processed (answered or parked). */
 static void
@@ -170,7 +269,7 @@ wait_quiet(pid_t pid)
 	int stable = 0;
 
 	while (time_mono_ms() < until && stable < 4) {
-		long c = proc_cpu(pid);
+		long c = server_cpu(pid);
 
 		stable = c == last ? stable + 1 : 0;
 		last = c;
@@ -195,6 +294,8 @@ parse_response(struct conn *c)
 	if (cl != NULL)
 		len = (size_t)atol(cl + 17);
 	c->http_status = atoi(c->rbuf + 9);
+	cl = strcasestr(c->rbuf, "\r\nx-easd-worker:");
+	c->worker = cl != NULL ? atoi(cl + 17) : -1;
 	*end = '\r';
 	if (c->rlen < hdr + len)
 		return 0;
@@ -223,9 +324,9 @@ conn_finish(struct conn *c, bool ok)
 	c->fd = -1;
 	c->state = ok ? C_DONE : C_FAILED;
 	if (ok)
-		atomic_fetch_add(&n_done, 1);
+		atomic_fetch_add(n_done, 1);
 	else
-		atomic_fetch_add(&n_failed, 1);
+		atomic_fetch_add(n_failed, 1);
 }
 
 static void
@@ -332,7 +433,7 @@ open_range(int from, int to)
 	for (int i = from; i < to; i++) {
 		if (conn_open(&conns[i]) < 0) {
 			conns[i].state = C_FAILED;
-			atomic_fetch_add(&n_failed, 1);
+			atomic_fetch_add(n_failed, 1);
 		}
 		if ((i - from) % 200 == 199)
 			usleep(20 * 1000);
@@ -344,7 +445,7 @@ wait_count(int want)
 {
 	uint64_t until = time_mono_ms() + PHASE_TIMEOUT_MS;
 
-	while (atomic_load(&n_done) + atomic_load(&n_failed) < want) {
+	while (atomic_load(n_done) + atomic_load(n_failed) < want) {
 		if (time_mono_ms() > until)
 			return false;
 		usleep(10 * 1000);
@@ -603,26 +704,162 @@ raise_fd_limit(void)
 	}
 }
 
-/* Park every Ping; how many are held. */
-static int
-park_all(pid_t pid)
-{
-	int held = 0;
+/* --- the client processes --- */
 
-	atomic_store(&n_done, 0);
-	atomic_store(&n_failed, 0);
+struct client_proc {
+	pid_t pid;
+	int fd; /* socket pair: one command byte, one answer byte */
+	int from, to;
+};
+
+static struct client_proc clients[MAX_PROCS];
+
+/* In a client process: serve commands until told to stop. N opens the
+ * next PARK_CHUNK of the slice's connections (their requests are ready;
+ * P starts the slice over first), H hangs them all up, Q ends. Never returns;
+ * _exit() so that the harness's exit handlers (which stop the server) run only
+ * in the benchmark's own process. */
+static void __attribute__((noreturn)) client_main(int fd, int from, int to)
+{
+	pthread_t loop;
+	char cmd;
+
+	signal(SIGPIPE, SIG_IGN);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	for (int i = from; i < to; i++)
+		conns[i].rbuf = xmalloc(RBUF);
+	if (epfd < 0 || pthread_create(&loop, NULL, loop_main, NULL) != 0)
+		_exit(1);
+	int next = from;
+
+	while (read(fd, &cmd, 1) == 1) {
+		if (cmd == 'P') {
+			next = from;
+		} else if (cmd == 'N') {
+			int end = EAS_MIN(to, next + PARK_CHUNK);
+
+			open_range(next, end);
+			next = end;
+		} else if (cmd == 'H') {
+			for (int i = from; i < to; i++) {
+				if (conns[i].fd < 0)
+					continue;
+				epoll_ctl(epfd, EPOLL_CTL_DEL, conns[i].fd,
+					  NULL);
+				close(conns[i].fd);
+				conns[i].fd = -1;
+			}
+		} else
+			break;
+		if (write(fd, "k", 1) != 1)
+			break;
+	}
+	atomic_store(&loop_stop, true);
+	pthread_join(loop, NULL);
+	_exit(0);
+}
+
+static int
+clients_start(void)
+{
+	int per = (CONNS + CLIENTS - 1) / CLIENTS;
+
+	fflush(stdout);
+	fflush(stderr);
+	for (int k = 0; k < CLIENTS; k++) {
+		int sv[2];
+		pid_t pid;
+
+		clients[k].from = k * per;
+		clients[k].to = EAS_MIN(CONNS, (k + 1) * per);
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			return -1;
+		pid = fork();
+		if (pid < 0)
+			return -1;
+		if (pid == 0) {
+			close(sv[0]);
+			for (int j = 0; j < k; j++)
+				close(clients[j].fd);
+			client_main(sv[1], clients[k].from, clients[k].to);
+		}
+		close(sv[1]);
+		clients[k].pid = pid;
+		clients[k].fd = sv[0];
+	}
+	return 0;
+}
+
+/* Send cmd to every client process; 0 once all have done it. */
+static int
+clients_do(char cmd)
+{
+	int rc = 0;
+
+	for (int k = 0; k < CLIENTS; k++)
+		if (clients[k].pid > 0 && write(clients[k].fd, &cmd, 1) != 1)
+			rc = -1;
+	for (int k = 0; k < CLIENTS; k++) {
+		char b;
+
+		if (clients[k].pid > 0 && read(clients[k].fd, &b, 1) != 1)
+			rc = -1;
+	}
+	return rc;
+}
+
+static void
+clients_stop(void)
+{
+	for (int k = 0; k < CLIENTS; k++) {
+		if (clients[k].pid <= 0)
+			continue;
+		if (write(clients[k].fd, "Q", 1) != 1)
+			kill(clients[k].pid, SIGKILL);
+		close(clients[k].fd);
+		waitpid(clients[k].pid, NULL, 0);
+		clients[k].pid = 0;
+	}
+}
+
+/* Park every Ping; how many are held. The clients open theirs a chunk
+ * at a time, and the next chunk waits until the server has accepted all
+ * but PARK_BACKLOG of those opened (its descriptors say so). */
+static int
+park_all(pid_t pid, int fds_idle)
+{
+	int held = 0, per = (CONNS + CLIENTS - 1) / CLIENTS;
+
+	atomic_store(n_done, 0);
+	atomic_store(n_failed, 0);
 	for (int i = 0; i < CONNS; i++) {
 		conns[i].state = C_IDLE;
 		conns[i].http_status = conns[i].ping_status = 0;
+		conns[i].t_commit_us = conns[i].t_resp_us = 0;
 	}
-	open_range(0, CONNS);
+	if (clients_do('P') < 0)
+		fprintf(stderr, "bench-push: a client process failed\n");
+	for (int opened = 0; opened < per; opened += PARK_CHUNK) {
+		uint64_t until = time_mono_ms() + PHASE_TIMEOUT_MS / 4;
+		int want;
+
+		if (clients_do('N') < 0)
+			fprintf(stderr,
+				"bench-push: a client process failed\n");
+		want = fds_idle +
+		       EAS_MIN(CONNS, (opened + PARK_CHUNK) * CLIENTS) -
+		       PARK_BACKLOG - atomic_load(n_failed) -
+		       atomic_load(n_done);
+		while (server_fds(pid) < want && time_mono_ms() < until)
+			usleep(PARK_POLL_MS * 1000);
+	}
 	wait_quiet(pid);
 	for (int i = 0; i < CONNS; i++)
 		if (conns[i].state == C_WAITING)
 			held++;
-	if (atomic_load(&n_done) + atomic_load(&n_failed) > 0) {
+	if (atomic_load(n_done) + atomic_load(n_failed) > 0) {
 		fprintf(stderr, "bench-push: %d answered early, %d failed\n",
-			atomic_load(&n_done), atomic_load(&n_failed));
+			atomic_load(n_done), atomic_load(n_failed));
 		for (int i = 0; i < CONNS; i++)
 			if (conns[i].state == C_DONE) {
 				fprintf(stderr,
@@ -643,14 +880,8 @@ hang_up_all(pid_t pid, int fds_idle, int *fds_r)
 {
 	uint64_t start = now_us(), until = time_mono_ms() + 120000;
 
-	for (int i = 0; i < CONNS; i++) {
-		if (conns[i].fd < 0)
-			continue;
-		epoll_ctl(epfd, EPOLL_CTL_DEL, conns[i].fd, NULL);
-		close(conns[i].fd);
-		conns[i].fd = -1;
-	}
-	while ((*fds_r = proc_fds(pid)) > fds_idle + 16 &&
+	clients_do('H');
+	while ((*fds_r = server_fds(pid)) > fds_idle + 16 &&
 	       time_mono_ms() < until)
 		usleep(5 * 1000);
 	return (double)(now_us() - start) / 1e6;
@@ -683,61 +914,174 @@ options_p99(const struct easd_proc *p)
 	return (double)t[OPTIONS_SAMPLES * 99 / 100] / 1000.0;
 }
 
+/* Warm every worker's credential cache with every account: OPTIONS on
+ * new connections (the kernel spreads them over the workers) until each
+ * account was answered by each worker (X-Easd-Worker), so that no Ping
+ * pays a password hash. This process's own loop, before the clients
+ * fork. 0, or -1 when a round failed or it did not converge. */
+static int
+warm_credentials(void)
+{
+	uint64_t *seen = xcalloc(ACCOUNTS, sizeof(*seen));
+	uint64_t all = WORKERS >= 64 ? ~0ull : (1ull << WORKERS) - 1;
+	int *slot = xcalloc(ACCOUNTS, sizeof(*slot));
+	pthread_t loop;
+	int rc = -1;
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	for (int i = 0; i < ACCOUNTS; i++) {
+		conns[i].rbuf = xmalloc(RBUF);
+		conns[i].req = options_request(accts[i].login);
+		conns[i].req_len = strlen(conns[i].req);
+	}
+	atomic_store(&loop_stop, false);
+	pthread_create(&loop, NULL, loop_main, NULL);
+	for (int round = 0; round < 40 * WORKERS; round++) {
+		int n = 0;
+
+		for (int i = 0; i < ACCOUNTS; i++)
+			if ((seen[i] & all) != all)
+				slot[n++] = i;
+		if (n == 0) {
+			rc = 0;
+			break;
+		}
+		atomic_store(n_done, 0);
+		atomic_store(n_failed, 0);
+		for (int k = 0; k < n; k++) {
+			struct conn *c = &conns[slot[k]];
+
+			c->state = C_IDLE;
+			c->http_status = 0;
+			c->worker = -1;
+			if (conn_open(c) < 0) {
+				c->state = C_FAILED;
+				atomic_fetch_add(n_failed, 1);
+			}
+			if (k % 200 == 199)
+				usleep(20 * 1000);
+		}
+		if (!wait_count(n))
+			break;
+		for (int k = 0; k < n; k++) {
+			struct conn *c = &conns[slot[k]];
+
+			if (c->state != C_DONE || c->http_status != 200) {
+				fprintf(stderr,
+					"bench-push: warm-up OPTIONS %d: "
+					"HTTP %d\n",
+					slot[k], c->http_status);
+				goto out;
+			}
+			if (WORKERS == 1)
+				seen[slot[k]] = all;
+			else if (c->worker >= 0 && c->worker < 64)
+				seen[slot[k]] |= 1ull << c->worker;
+		}
+	}
+out:
+	atomic_store(&loop_stop, true);
+	pthread_join(loop, NULL);
+	atomic_store(&loop_stop, false);
+	for (int i = 0; i < ACCOUNTS; i++) {
+		free((char *)conns[i].req);
+		free(conns[i].rbuf);
+		conns[i].rbuf = NULL;
+		conns[i].req = NULL;
+	}
+	close(epfd);
+	epfd = -1;
+	free(seen);
+	free(slot);
+	return rc;
+}
+
 int
 main(void)
 {
+	char max_conns[24], workers[24];
 	/* Every client is on loopback: no per-address limit; 100 devices
 	 * of one account all wait. */
-	static const char *const args[] = {"--log-level",
-					   "warn",
-					   "--max-connections-per-addr",
-					   "0",
-					   "--max-connections",
-					   "110000",
-					   "--max-parked-per-account",
-					   "0",
-					   NULL};
+	const char *args[] = {"--log-level",
+			      "warn",
+			      "--max-connections-per-addr",
+			      "0",
+			      "--max-connections",
+			      max_conns,
+			      "--max-parked-per-account",
+			      "0",
+			      "--workers",
+			      workers,
+			      NULL};
 	struct easd_proc *p = NULL;
 	struct store *s = NULL;
 	struct adder ad[2];
-	pthread_t th[2], loop;
-	bool loop_started = false;
+	pthread_t th[2];
 	struct rlimit rl;
 	uint64_t *lat = NULL, t0;
-	long rss_idle, rss_held, rss_after;
+	long rss_idle, rss_held, rss_after, per_proc;
 	int rc = 1, held = 0, wrong = 0, fds_idle, fds, committed;
 	size_t nlat = 0;
 	double options_ms, release_s;
+	void *shared;
 
 	raise_fd_limit();
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 2100) {
-		printf("bench-push: skipped: fd limit %ld below 2100\n",
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < 4000) {
+		printf("bench-push: skipped: fd limit %ld below 4000\n",
 		       (long)rl.rlim_cur);
 		return 0;
 	}
-	/* the server's other descriptors, the benchmark's own */
-	ACCOUNTS = (int)EAS_MIN((rl.rlim_cur - 1000) / DEVICES,
-				(rlim_t)MAX_ACCOUNTS);
+	/* Sockets one process may hold: the server has as many workers,
+	 * the client side as many processes, as that takes (each of at
+	 * most MAX_PROCS). */
+	per_proc = (long)rl.rlim_cur - SERVER_SPARE_FDS;
+	ACCOUNTS = (int)EAS_MIN((long)MAX_PROCS * per_proc / DEVICES,
+				(long)MAX_ACCOUNTS);
 	/* a smaller run on request (profiling) */
 	if (getenv("BENCH_PUSH_ACCOUNTS") != NULL)
 		ACCOUNTS =
 			EAS_MIN(ACCOUNTS, atoi(getenv("BENCH_PUSH_ACCOUNTS")));
 	CONNS = ACCOUNTS * DEVICES;
-	if (CONNS < TARGET_CONNS)
+	WORKERS = (int)((CONNS + per_proc - 1) / per_proc);
+	if (getenv("BENCH_PUSH_WORKERS") != NULL)
+		WORKERS = EAS_MAX(WORKERS, atoi(getenv("BENCH_PUSH_WORKERS")));
+	CLIENTS = (int)((CONNS + (long)rl.rlim_cur - CLIENT_SPARE_FDS - 1) /
+			((long)rl.rlim_cur - CLIENT_SPARE_FDS));
+	if (CONNS < TARGET_CONNS && getenv("BENCH_PUSH_ACCOUNTS") == NULL)
 		fprintf(stderr,
-			"bench-push: the open-file limit is %ld (not raised: "
-			"no CAP_SYS_RESOURCE): %d Pings instead of %d\n",
-			(long)rl.rlim_cur, CONNS, TARGET_CONNS);
+			"bench-push: the open-file limit is %ld (%d processes "
+			"of at most %ld sockets each): %d Pings instead of "
+			"%d\n",
+			(long)rl.rlim_cur, MAX_PROCS, per_proc, CONNS,
+			TARGET_CONNS);
+	fprintf(stderr,
+		"bench-push: %d Pings over %d easd workers and %d client "
+		"processes (open-file limit %ld each)\n",
+		CONNS, WORKERS, CLIENTS, (long)rl.rlim_cur);
+	/* a worker's share, with room for the kernel's uneven spread */
+	snprintf(max_conns, sizeof(max_conns), "%ld",
+		 (long)rl.rlim_cur - SERVER_SPARE_FDS / 3);
+	snprintf(workers, sizeof(workers), "%d", WORKERS);
 	choose_logins();
+	/* the warm-up needs to know which worker answered */
+	setenv("EASD_WORKER_HEADER", "1", 1);
 	p = easd_start(args);
 	if (p == NULL)
 		return 1;
 	port = p->port;
 
-	conns = xcalloc(CONNS, sizeof(*conns));
+	shared =
+		mmap(NULL, CONNS * sizeof(*conns) + 2 * sizeof(atomic_int),
+		     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED) {
+		fprintf(stderr, "bench-push: cannot map shared memory\n");
+		goto out;
+	}
+	conns = shared;
+	n_done = (atomic_int *)(conns + CONNS);
+	n_failed = n_done + 1;
 	for (int i = 0; i < CONNS; i++) {
 		conns[i].fd = -1;
-		conns[i].rbuf = xmalloc(RBUF);
 		conns[i].acct = i / DEVICES;
 	}
 	t0 = time_mono_ms();
@@ -759,51 +1103,43 @@ main(void)
 		"ms\n",
 		ACCOUNTS, CONNS, (unsigned long long)(time_mono_ms() - t0));
 
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	pthread_create(&loop, NULL, loop_main, NULL);
-	loop_started = true;
-
-	/* Warm the server's credential cache: one OPTIONS per account. */
 	t0 = time_mono_ms();
-	for (int i = 0; i < ACCOUNTS; i++) {
-		conns[i].req = options_request(accts[i].login);
-		conns[i].req_len = strlen(conns[i].req);
-	}
-	open_range(0, ACCOUNTS);
-	if (!wait_count(ACCOUNTS)) {
-		fprintf(stderr, "bench-push: warm-up timed out\n");
+	if (warm_credentials() < 0) {
+		fprintf(stderr, "bench-push: warm-up failed\n");
 		goto out;
-	}
-	for (int i = 0; i < ACCOUNTS; i++) {
-		if (conns[i].state != C_DONE || conns[i].http_status != 200) {
-			fprintf(stderr,
-				"bench-push: warm-up OPTIONS %d: "
-				"HTTP %d\n",
-				i, conns[i].http_status);
-			goto out;
-		}
-		free((char *)conns[i].req);
 	}
 	fprintf(stderr, "bench-push: credentials warmed in %llu ms\n",
 		(unsigned long long)(time_mono_ms() - t0));
 
-	/* Park the Pings. */
+	/* The Pings' requests, then the processes that send them. */
 	for (int i = 0; i < CONNS; i++)
 		conns[i].req = ping_request(i / DEVICES, i % DEVICES,
 					    &conns[i].req_len);
+	if (clients_start() < 0) {
+		fprintf(stderr, "bench-push: cannot start the clients\n");
+		goto out;
+	}
 	wait_quiet(p->pid);
-	rss_idle = proc_field_kb(p->pid, "VmRSS:");
-	fds_idle = proc_fds(p->pid);
+	rss_idle = server_kb(p->pid, "VmRSS:");
+	fds_idle = server_fds(p->pid);
 	t0 = time_mono_ms();
-	held = park_all(p->pid);
-	rss_held = proc_field_kb(p->pid, "VmRSS:");
+	held = park_all(p->pid, fds_idle);
+	rss_held = server_kb(p->pid, "VmRSS:");
 	fprintf(stderr, "bench-push: %d Pings parked in %llu ms\n", held,
 		(unsigned long long)(time_mono_ms() - t0));
-	printf("bench-push: pings-held %d conns (target %d)\n", held,
-	       TARGET_CONNS);
+	printf("bench-push: pings-held %d conns (target %d; %d workers)\n",
+	       held, TARGET_CONNS, WORKERS);
 	printf("bench-push: rss-per-waiting-ping %.1f KiB (target < 8)\n",
 	       held > 0 ? (double)(rss_held - rss_idle) / held : 0.0);
 
+	/* BENCH_PUSH_HOLD_S (profiling): time to look at the server while
+	 * the Pings are held */
+	if (getenv("BENCH_PUSH_HOLD_S") != NULL) {
+		fprintf(stderr,
+			"bench-push: holding for %s s (server pid %ld)\n",
+			getenv("BENCH_PUSH_HOLD_S"), (long)p->pid);
+		sleep((unsigned)atoi(getenv("BENCH_PUSH_HOLD_S")));
+	}
 	/* The server must stay responsive while they wait. */
 	options_ms = options_p99(p);
 	printf("bench-push: options-p99-while-held %.1f ms (target < 50; "
@@ -817,7 +1153,7 @@ main(void)
 	       "server fds %d -> %d)\n",
 	       held, release_s, fds_idle + held, fds);
 	wait_quiet(p->pid);
-	rss_after = proc_field_kb(p->pid, "VmRSS:");
+	rss_after = server_kb(p->pid, "VmRSS:");
 	printf("bench-push: rss-after-storm %.0f %% of before (target <= "
 	       "120; %ld -> %ld -> %ld MiB)\n",
 	       rss_idle > 0 ? 100.0 * (double)rss_after / (double)rss_idle
@@ -825,9 +1161,9 @@ main(void)
 	       rss_idle / 1024, rss_held / 1024, rss_after / 1024);
 
 	/* Park them again; one change at a time wakes one device. */
-	held = park_all(p->pid);
-	atomic_store(&n_done, 0);
-	atomic_store(&n_failed, 0);
+	held = park_all(p->pid, fds_idle);
+	atomic_store(n_done, 0);
+	atomic_store(n_failed, 0);
 	t0 = time_mono_ms();
 	committed = commit_changes(s);
 	if (committed < WAKES)
@@ -858,7 +1194,7 @@ main(void)
 	qsort(lat, nlat, sizeof(*lat), cmp_u64);
 	printf("bench-push: woken-with-status-2 %zu conns (target %d, "
 	       "others stay parked: %d answered)\n",
-	       nlat, committed, atomic_load(&n_done));
+	       nlat, committed, atomic_load(n_done));
 	if (nlat > 0) {
 		printf("bench-push: wake-median %.1f ms (target -)\n",
 		       (double)lat[nlat / 2] / 1000.0);
@@ -876,22 +1212,15 @@ main(void)
 			wrong);
 	rc = 0;
 out:
-	if (loop_started) {
-		atomic_store(&loop_stop, true);
-		pthread_join(loop, NULL);
-	}
+	clients_stop();
 	if (conns != NULL) {
 		for (int i = 0; i < CONNS; i++) {
-			if (conns[i].fd >= 0)
-				close(conns[i].fd);
-			free(conns[i].rbuf);
+			free((char *)conns[i].req);
 			free(conns[i].folder_sid);
 		}
-		free(conns);
+		munmap(shared, CONNS * sizeof(*conns) + 2 * sizeof(atomic_int));
 	}
 	free(lat);
-	if (epfd > 0)
-		close(epfd);
 	store_close(&s);
 	if (p != NULL && easd_stop(&p) != 0)
 		fprintf(stderr, "bench-push: easd did not stop cleanly\n");

@@ -53,6 +53,15 @@ arena_new(size_t initial_size)
 	return a;
 }
 
+struct arena *
+arena_new_small(size_t size)
+{
+	struct arena *a = xcalloc(1, sizeof(*a));
+
+	a->first = a->head = block_new(size < 1024 ? 1024 : size);
+	return a;
+}
+
 static void
 run_cleanups(struct arena *a)
 {

@@ -13,6 +13,11 @@ typedef void arena_cleanup_fn(void *ptr);
 
 /* A new arena whose first block holds about initial_size bytes. */
 struct arena *arena_new(size_t initial_size);
+/* The same with a first block of size bytes (at least 1 KiB) below the
+ * usual minimum, for the arenas of requests that many wait at once (a
+ * parked Ping keeps its arena: its first block is most of what it
+ * costs). */
+struct arena *arena_new_small(size_t size);
 /* Run the cleanups, free every block and set *ap to NULL. */
 void arena_free(struct arena **ap);
 /* Forget everything allocated but keep the first block for reuse. */

@@ -47,6 +47,13 @@ int
 net_listen(const char *spec, int backlog, uint16_t *port_r,
 	   const char **error_r)
 {
+	return net_listen_opts(spec, backlog, false, port_r, error_r);
+}
+
+int
+net_listen_opts(const char *spec, int backlog, bool reuseport, uint16_t *port_r,
+		const char **error_r)
+{
 	struct addrinfo hints, *res = NULL;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -78,8 +85,10 @@ net_listen(const char *spec, int backlog, uint16_t *port_r,
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
-	    listen(fd, backlog) < 0 ||
+	if ((reuseport &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    (backlog > 0 && listen(fd, backlog) < 0) ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		goto fail;
 	*port_r = ntohs(ss.ss_family == AF_INET6

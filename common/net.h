@@ -15,6 +15,10 @@
  * -1 with *error_r (a text of this thread, valid until its next call). */
 int net_listen(const char *spec, int backlog, uint16_t *port_r,
 	       const char **error_r);
+/* The same, with SO_REUSEPORT when reuseport; backlog 0 binds without
+ * listening (the port is held, no connection is queued on it). */
+int net_listen_opts(const char *spec, int backlog, bool reuseport,
+		    uint16_t *port_r, const char **error_r);
 
 /* An IPv4 or IPv6 address in 16 bytes, IPv4 as ::ffff:a.b.c.d, so that
  * a client of a [::] listener and of a 0.0.0.0 one is the same. */

@@ -61,6 +61,7 @@ static const struct cfg_option options[] = {
 	OPT("access-log", K_STR, access_log, 0),
 	OPT("syslog", K_FLAG, syslog, 0),
 	OPT("threads", K_UINT, threads, 0),
+	OPT("workers", K_UINT, workers, 1),
 	OPT("max-body", K_SIZE, max_body, 1),
 	OPT("max-body-small", K_SIZE, max_body_small, 1),
 	OPT("max-connections", K_UINT, max_connections, 1),
@@ -98,6 +99,7 @@ easd_config_defaults(struct easd_config *cfg)
 	cfg->max_body = 64 * 1024 * 1024;
 	cfg->max_body_small = 1024 * 1024;
 	cfg->max_connections = 20000;
+	cfg->workers = 1;
 	cfg->max_per_addr = 256;
 	cfg->max_header = 32 * 1024;
 	cfg->idle_timeout = 30;
@@ -175,6 +177,8 @@ easd_usage(FILE *f)
 	      "  --max-message BYTES   largest delivered message "
 	      "(default 50 MiB)\n"
 	      "  --threads N           HTTP worker threads (default: cores)\n"
+	      "  --workers N           serving processes sharing the listener "
+	      "(default 1)\n"
 	      "  --heartbeat-min S --heartbeat-max S   Ping/Sync bounds "
 	      "(default 60..3540)\n"
 	      "sending (without a relay only local recipients are served):\n"
@@ -631,6 +635,8 @@ check_combinations(const struct easd_config *cfg)
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		bad = fprintf(stderr, "easd: tls-cert and tls-key go "
 				      "together\n");
+	if (cfg->workers > 64)
+		bad = fprintf(stderr, "easd: workers is at most 64\n");
 	if (cfg->heartbeat_min > cfg->heartbeat_max)
 		bad = fprintf(stderr, "easd: heartbeat-min is above "
 				      "heartbeat-max\n");

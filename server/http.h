@@ -109,6 +109,14 @@ struct http_route {
 
 struct http_config {
 	const char *listen; /* ADDR:PORT, [ADDR]:PORT; port 0 = any */
+	/* Serve this listening socket (bound by the parent of easd
+	 * --workers, shared with the other workers) instead of binding
+	 * listen; the server keeps its own duplicate. */
+	bool inherit_listen;
+	int listen_fd;
+	/* Tests of easd --workers: every answer names the worker that gave
+	 * it (X-Easd-Worker); NULL = no such header. */
+	const char *worker_tag;
 	const char *tls_cert, *tls_key; /* PEM files; NULL = plain HTTP */
 	const char *tls_priority;	/* GnuTLS priority string; NULL =
 					   HTTP_TLS_PRIORITY */

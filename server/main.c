@@ -29,6 +29,7 @@
 #include "util.h"
 #include "version.h"
 #include "web.h"
+#include "workers.h"
 #include "xalloc.h"
 
 /* Per-thread store connections, all closed at shutdown. */
@@ -147,7 +148,18 @@ http_glue_start(struct easd *srv, const char **error_r)
 			   (srv->cfg.no_self_service ? 0 : web_self_nroutes),
 		.ctx = srv,
 		.on_response = metrics_on_response,
+		.inherit_listen = srv->listen_fd >= 0,
+		.listen_fd = srv->listen_fd,
 	};
+	static char tag[48];
+
+	/* EASD_WORKER_HEADER (undocumented; for the tests of --workers):
+	 * every answer says which worker process gave it */
+	if (getenv("EASD_WORKER_HEADER") != NULL) {
+		snprintf(tag, sizeof(tag), "%d:%ld", srv->worker,
+			 (long)getpid());
+		hc.worker_tag = tag;
+	}
 
 	all_public_routes = xcalloc(hc.nroutes, sizeof(*all_public_routes));
 	memcpy(all_public_routes, public_routes, sizeof(public_routes));
@@ -157,6 +169,10 @@ http_glue_start(struct easd *srv, const char **error_r)
 		       web_self_nroutes * sizeof(*all_public_routes));
 	hc.routes = all_public_routes;
 	srv->http = http_start(&hc, error_r);
+	if (srv->listen_fd >= 0) {
+		close(srv->listen_fd); /* the server holds its own */
+		srv->listen_fd = -1;
+	}
 	if (srv->http == NULL)
 		return -1;
 	srv->http_port = http_port(srv->http);
@@ -334,6 +350,7 @@ main(int argc, char **argv)
 	int sig, rc = 1, lock_fd;
 
 	memset(&srv, 0, sizeof(srv));
+	srv.worker = srv.listen_fd = srv.ready_fd = -1;
 	easd_config_defaults(&srv.cfg);
 	if (config_parse_args(argc, argv, &srv.cfg, &cli) < 0) {
 		config_release(&srv.cfg);
@@ -404,10 +421,6 @@ main(int argc, char **argv)
 			srv.cfg.access_log, error);
 		goto out;
 	}
-	/* From here on lines are written off the request path (after the
-	 * signal mask: the writer thread must not take SIGTERM or SIGHUP). */
-	log_writer_start();
-
 	if (bench_no_index())
 		store_search_set_indexing(false);
 	if (srv.cfg.store_pool > STORE_PG_POOL_MAX) {
@@ -416,6 +429,31 @@ main(int argc, char **argv)
 		goto out;
 	}
 	store_pg_pool_set((int)srv.cfg.store_pool, -1);
+	if (srv.cfg.workers > 1) {
+		int wr;
+
+		/* Migrated once, here, before any worker opens it; the
+		 * parent starts no thread (it forks). */
+		if (store_open(srv.cfg.db_path, &s, &error) != STORE_OK) {
+			char shown[STORE_SHOWN_MAX];
+
+			fprintf(stderr, "easd: cannot open %s: %s\n",
+				store_path_shown(srv.cfg.db_path, shown,
+						 sizeof(shown)),
+				error);
+			goto parent_out;
+		}
+		store_close(&s);
+		wr = workers_run(&srv, &rc, &error);
+		if (wr < 0)
+			fprintf(stderr, "easd: workers: %s\n", error);
+		if (wr != 0)
+			goto parent_out;
+	}
+	/* From here on lines are written off the request path (after the
+	 * signal mask: the writer thread must not take SIGTERM or SIGHUP). */
+	log_writer_start();
+
 	if (store_open(srv.cfg.db_path, &s, &error) != STORE_OK) {
 		char shown[STORE_SHOWN_MAX];
 
@@ -450,7 +488,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "easd: %s\n", error);
 		goto out;
 	}
-	{
+	if (srv.worker < 0) {
 		const char *colon = strrchr(srv.cfg.listen, ':');
 
 		printf("easd: listening on %.*s:%u\n",
@@ -459,37 +497,45 @@ main(int argc, char **argv)
 		if (srv.cfg.tls_cert != NULL)
 			printf("easd: https with %s\n", srv.cfg.tls_cert);
 	}
-	if (admin_start(&srv, &error) < 0) {
+	/* What must run once runs in worker 0 (workers.c says why). */
+	if (workers_runs_once(&srv) && admin_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: admin listener: %s\n", error);
 		goto out;
 	}
-	if (outbound_glue_start(&srv, &error) < 0) {
+	if (workers_runs_once(&srv) && outbound_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: sending: %s\n", error);
 		goto out;
 	}
 	/* easctl deliver answers outside senders only when easd relays */
-	{
+	if (workers_runs_once(&srv)) {
 		struct store *ms = easd_thread_store(&srv);
 
 		if (ms == NULL ||
 		    store_meta_set(ms, "relay", srv.cfg.have_relay) != STORE_OK)
 			log_warn("cannot record whether a relay is configured");
 	}
-	if (indexer_glue_start(&srv, &error) < 0) {
+	if (workers_runs_once(&srv) && indexer_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: search indexer: %s\n", error);
 		goto out;
 	}
-	if (lmtp_glue_start(&srv, &error) < 0) {
+	if (workers_runs_once(&srv) && lmtp_glue_start(&srv, &error) < 0) {
 		fprintf(stderr, "easd: lmtp: %s\n", error);
 		goto out;
 	}
-	printf("easd: ready\n");
-	fflush(stdout);
-	log_info("easd ready: data %s, http %s port %u", srv.cfg.data_dir,
-		 srv.cfg.listen, srv.http_port);
-
-	/* systemd (Type=notify) learns that we serve; nothing without it */
-	sd_notify(0, "READY=1");
+	if (srv.worker >= 0) {
+		/* the parent says ready once every worker serves */
+		log_info("worker %d ready: http port %u", srv.worker,
+			 srv.http_port);
+		workers_ready(&srv);
+	} else {
+		printf("easd: ready\n");
+		fflush(stdout);
+		log_info("easd ready: data %s, http %s port %u",
+			 srv.cfg.data_dir, srv.cfg.listen, srv.http_port);
+		/* systemd (Type=notify) learns that we serve; nothing
+		 * without it */
+		sd_notify(0, "READY=1");
+	}
 	do {
 		if (sigwait(&sigs, &sig) != 0)
 			break;
@@ -516,6 +562,9 @@ out:
 	free((char *)srv.cfg.db_path);
 	log_info("stopped");
 	log_writer_stop();
+parent_out:
+	if (srv.cfg.workers > 1 && srv.worker < 0)
+		free((char *)srv.cfg.db_path);
 	close(lock_fd);
 early:
 	log_sink_close();

@@ -40,6 +40,7 @@ struct easd_config {
 	size_t max_message;  /* LMTP / deliver limit */
 	unsigned threads;    /* 0 = one per core */
 	unsigned store_pool; /* PostgreSQL connections, 0 = the default */
+	unsigned workers;    /* serving processes (workers.c); 1 = this one */
 	unsigned heartbeat_min, heartbeat_max; /* Ping/Sync bounds, s */
 	unsigned max_ping_folders;
 	unsigned max_parked_per_account; /* 0 = no limit */
@@ -89,7 +90,11 @@ struct easd {
 	struct indexer *indexer;	      /* NULL without the index */
 	struct store_subscription *index_sub; /* kicks the indexer */
 	uint16_t http_port;		      /* bound port */
-	char *base_url;			      /* http(s)://host:port */
+	/* --workers: which one this process is (0 runs what must run once:
+	 * workers.h), the listening socket it inherited and the pipe that
+	 * tells the parent it serves; -1, -1, -1 in a single process */
+	int worker, listen_fd, ready_fd;
+	char *base_url; /* http(s)://host:port */
 };
 
 /* This thread's store connection, opened on first use; all of them are

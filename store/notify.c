@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -48,6 +49,7 @@ struct store_subscription {
 	/* others: the bound socket and the thread reading it */
 	int fd;
 	char *sock_path;
+	bool bound; /* fd is bound at sock_path (not a worker's channel) */
 	int stop_pipe[2];
 	pthread_t thread;
 	bool running;
@@ -67,6 +69,28 @@ static const char kind_letters[] = {
 	[STORE_CHANGED_OUTBOUND] = 'Q', [STORE_CHANGED_TRACE] = 'T',
 	[STORE_CHANGED_SEARCH] = 'S',
 };
+
+/* easd --workers (store_notify_group_new). Worker i reads rx[i]; anyone
+ * sends to it on tx[i], the other end of the same socket pair (a
+ * connected datagram pair has no queue length limit but the sender's
+ * buffer, about 200 KB). The parent reads hub, the socket at easd.notify
+ * that easctl sends to, and hands on to every worker. */
+struct notify_group {
+	char *key; /* the database, canonical */
+	bool pg;
+	unsigned n;
+	int self; /* -1 in the parent */
+	int *rx, *tx;
+	int hub;
+	char *hub_path;
+	int *hub_busy; /* shared by all: the parent is handing one on */
+};
+
+static struct notify_group *group;
+
+static void send_fd(int fd, const char *msg, size_t len);
+static enum store_error bind_path(const char *path, int *fd_r,
+				  const char **error_r);
 
 static char *
 notify_key(const char *db_path)
@@ -223,8 +247,38 @@ send_datagram(struct store *s, const char *msg, size_t len)
 	}
 }
 
+/* On a connected socket (a worker's channel, SO_SNDTIMEO set): waits for
+ * room as send_datagram does. */
 static void
-send_changes(struct store *s, const struct store_change *c, size_t n)
+send_fd(int fd, const char *msg, size_t len)
+{
+	while (send(fd, msg, len, 0) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			log_warn("store: a worker did not take a change "
+				 "notification in %d ms; dropped",
+				 NOTIFY_SEND_WAIT_MS);
+		break;
+	}
+}
+
+/* To the other workers of the group, or to the one receiver. */
+static void
+send_message(struct store *s, bool to_group, const char *msg, size_t len)
+{
+	if (!to_group) {
+		send_datagram(s, msg, len);
+		return;
+	}
+	for (unsigned i = 0; i < group->n; i++)
+		if ((int)i != group->self)
+			send_fd(group->tx[i], msg, len);
+}
+
+static void
+send_changes(struct store *s, bool to_group, const struct store_change *c,
+	     size_t n)
 {
 	char msg[NOTIFY_DATAGRAM_MAX];
 	size_t len = 0;
@@ -234,14 +288,14 @@ send_changes(struct store *s, const struct store_change *c, size_t n)
 		size_t l = encode_one(line, sizeof(line), &c[i]);
 
 		if (len + l > sizeof(msg)) {
-			send_datagram(s, msg, len);
+			send_message(s, to_group, msg, len);
 			len = 0;
 		}
 		memcpy(msg + len, line, l);
 		len += l;
 	}
 	if (len > 0)
-		send_datagram(s, msg, len);
+		send_message(s, to_group, msg, len);
 }
 
 /* Hand changes to every subscription of this process for the database;
@@ -364,11 +418,20 @@ pg_deliver(void *ctx, const char *payload)
 void
 store_publish(struct store *s, const struct store_change *c, size_t n)
 {
+	bool receiver;
+
 	if (n == 0)
 		return;
-	if (!publish_local(s->notify_key, c, n) &&
-	    s->drv == &store_driver_sqlite)
-		send_changes(s, c, n);
+	receiver = publish_local(s->notify_key, c, n);
+	if (s->drv != &store_driver_sqlite)
+		return;
+	/* A worker's commit reaches its siblings directly; the parent's
+	 * hub is for processes outside the group. */
+	if (group != NULL && group->self >= 0 && !group->pg &&
+	    strcmp(group->key, s->notify_key) == 0)
+		send_changes(s, true, c, n);
+	else if (!receiver)
+		send_changes(s, false, c, n);
 }
 
 /* --- receiving --- */
@@ -425,11 +488,21 @@ receive_main(void *arg)
 static enum store_error
 bind_receiver(struct store_subscription *sub, const char **error_r)
 {
+	enum store_error e = bind_path(sub->sock_path, &sub->fd, error_r);
+
+	sub->bound = e == STORE_OK;
+	return e;
+}
+
+static enum store_error
+bind_path(const char *path, int *fd_r, const char **error_r)
+{
 	static _Thread_local char err[PATH_MAX + 128];
 	struct sockaddr_un sun;
 	int probe;
 
-	if (sock_addr(sub->sock_path, &sun) < 0) {
+	*fd_r = -1;
+	if (sock_addr(path, &sun) < 0) {
 		*error_r = "notification socket path too long (shorten the "
 			   "data directory)";
 		return STORE_INVALID;
@@ -443,23 +516,26 @@ bind_receiver(struct store_subscription *sub, const char **error_r)
 		snprintf(err, sizeof(err),
 			 "another process receives the changes of this "
 			 "database (%s is in use)",
-			 sub->sock_path);
+			 path);
 		*error_r = err;
 		return STORE_EXISTS;
 	}
 	if (probe >= 0)
 		close(probe);
-	unlink(sub->sock_path);
-	sub->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sub->fd < 0 ||
-	    bind(sub->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	unlink(path);
+	*fd_r = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*fd_r < 0 ||
+	    bind(*fd_r, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		snprintf(err, sizeof(err),
-			 "cannot bind the notification socket %s: %s",
-			 sub->sock_path, strerror(errno));
+			 "cannot bind the notification socket %s: %s", path,
+			 strerror(errno));
 		*error_r = err;
+		if (*fd_r >= 0)
+			close(*fd_r);
+		*fd_r = -1;
 		return STORE_INTERNAL;
 	}
-	chmod(sub->sock_path, 0600);
+	chmod(path, 0600);
 	return STORE_OK;
 }
 
@@ -474,7 +550,8 @@ sub_free(struct store_subscription *sub)
 	}
 	if (sub->fd >= 0) {
 		close(sub->fd);
-		unlink(sub->sock_path);
+		if (sub->bound)
+			unlink(sub->sock_path);
 	}
 	if (sub->stop_pipe[0] >= 0)
 		close(sub->stop_pipe[0]);
@@ -509,7 +586,16 @@ store_subscribe(const char *db_path, bool others, store_change_fn *fn,
 			return STORE_BUSY;
 		}
 	} else if (others) {
-		e = bind_receiver(sub, error_r);
+		if (group != NULL && group->self >= 0 &&
+		    strcmp(group->key, sub->key) == 0) {
+			/* a worker: its channel from the others */
+			sub->fd = fcntl(group->rx[group->self], F_DUPFD_CLOEXEC,
+					0);
+			e = sub->fd >= 0 ? STORE_OK : STORE_INTERNAL;
+			if (e != STORE_OK)
+				*error_r = "cannot read the worker's channel";
+		} else
+			e = bind_receiver(sub, error_r);
 		if (e != STORE_OK) {
 			sub_free(sub);
 			return e;
@@ -567,7 +653,17 @@ store_subscription_behind(struct store_subscription *sub)
 		}
 		/* A datagram still queued, or taken and not yet handed to
 		 * every subscription. In this order: the reader counts
-		 * itself busy before it takes one off the queue. */
+		 * itself busy before it takes one off the queue. A worker
+		 * first asks the same of the parent, which hands what
+		 * easctl sent on to the worker's queue. */
+		if (group != NULL && group->self >= 0 && !group->pg &&
+		    strcmp(group->key, r->key) == 0) {
+			if (ioctl(group->hub, FIONREAD, &queued) < 0)
+				queued = 1;
+			if (queued > 0 || __atomic_load_n(group->hub_busy,
+							  __ATOMIC_SEQ_CST) > 0)
+				break;
+		}
 		if (ioctl(r->fd, FIONREAD, &queued) < 0)
 			queued = 1;
 		behind = queued > 0 ||
@@ -576,6 +672,150 @@ store_subscription_behind(struct store_subscription *sub)
 	}
 	pthread_rwlock_unlock(&subs_lock);
 	return behind;
+}
+
+/* --- a group of worker processes --- */
+
+enum store_error
+store_notify_group_new(const char *db_path, unsigned workers,
+		       const char **error_r)
+{
+	struct notify_group *g;
+	struct timeval tv = {.tv_sec = NOTIFY_SEND_WAIT_MS / 1000,
+			     .tv_usec = NOTIFY_SEND_WAIT_MS % 1000 * 1000};
+	enum store_error e;
+
+	*error_r = NULL;
+	store_notify_group_free();
+	g = xcalloc(1, sizeof(*g));
+	g->key = notify_key(db_path);
+	g->pg = store_is_url(db_path);
+	g->n = workers;
+	g->self = -1;
+	g->hub = -1;
+	group = g;
+	if (g->pg)
+		return STORE_OK;
+	g->rx = xcalloc(workers, sizeof(*g->rx));
+	g->tx = xcalloc(workers, sizeof(*g->tx));
+	for (unsigned i = 0; i < workers; i++)
+		g->rx[i] = g->tx[i] = -1;
+	g->hub_busy = mmap(NULL, sizeof(*g->hub_busy), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (g->hub_busy == MAP_FAILED) {
+		g->hub_busy = NULL;
+		*error_r = "cannot map the notification counter";
+		store_notify_group_free();
+		return STORE_INTERNAL;
+	}
+	g->hub_path = sock_path_of(g->key);
+	e = bind_path(g->hub_path, &g->hub, error_r);
+	if (e != STORE_OK) {
+		free(g->hub_path); /* somebody else's, or not there */
+		g->hub_path = NULL;
+		store_notify_group_free();
+		return e;
+	}
+	for (unsigned i = 0; i < workers; i++) {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+			*error_r = "cannot make a worker's notification "
+				   "channel";
+			store_notify_group_free();
+			return STORE_INTERNAL;
+		}
+		g->rx[i] = sv[0];
+		g->tx[i] = sv[1];
+		(void)setsockopt(g->tx[i], SOL_SOCKET, SO_SNDTIMEO, &tv,
+				 sizeof(tv));
+	}
+	return STORE_OK;
+}
+
+void
+store_notify_group_join(unsigned worker)
+{
+	/* the token of NOTIFY payloads is this process's own */
+	pthread_once(&pg_token_once, pg_token_init);
+	pg_token_init();
+	if (group == NULL || worker >= group->n)
+		return;
+	group->self = (int)worker;
+	if (group->pg)
+		return;
+	/* the other workers' queues are the parent's to drain */
+	for (unsigned i = 0; i < group->n; i++)
+		if (i != worker && group->rx[i] >= 0) {
+			close(group->rx[i]);
+			group->rx[i] = -1;
+		}
+}
+
+int
+store_notify_group_fd(void)
+{
+	return group != NULL && !group->pg ? group->hub : -1;
+}
+
+void
+store_notify_group_forward(void)
+{
+	char *data;
+	ssize_t got;
+
+	if (group == NULL || group->pg)
+		return;
+	data = xmalloc(NOTIFY_DATAGRAM_MAX);
+	/* busy before the datagram leaves the queue, as in receive_main */
+	__atomic_add_fetch(group->hub_busy, 1, __ATOMIC_SEQ_CST);
+	while ((got = recv(group->hub, data, NOTIFY_DATAGRAM_MAX,
+			   MSG_DONTWAIT)) > 0)
+		for (unsigned i = 0; i < group->n; i++)
+			send_fd(group->tx[i], data, (size_t)got);
+	__atomic_sub_fetch(group->hub_busy, 1, __ATOMIC_SEQ_CST);
+	free(data);
+}
+
+void
+store_notify_group_drain(unsigned worker)
+{
+	char buf[64];
+
+	if (group == NULL || group->pg || worker >= group->n ||
+	    group->rx[worker] < 0)
+		return;
+	while (recv(group->rx[worker], buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+}
+
+void
+store_notify_group_free(void)
+{
+	struct notify_group *g = group;
+
+	if (g == NULL)
+		return;
+	group = NULL;
+	for (unsigned i = 0; g->rx != NULL && i < g->n; i++) {
+		if (g->rx[i] >= 0)
+			close(g->rx[i]);
+		if (g->tx[i] >= 0)
+			close(g->tx[i]);
+	}
+	if (g->hub >= 0) {
+		close(g->hub);
+		/* the parent's; a worker leaves it to the parent */
+		if (g->self < 0 && g->hub_path != NULL)
+			unlink(g->hub_path);
+	}
+	if (g->hub_busy != NULL)
+		munmap(g->hub_busy, sizeof(*g->hub_busy));
+	free(g->hub_path);
+	free(g->rx);
+	free(g->tx);
+	free(g->key);
+	free(g);
 }
 
 /* --- what a connection records before its commit --- */

@@ -152,6 +152,29 @@ void store_unsubscribe(struct store_subscription **subp);
  * held across a system call; one ioctl). */
 bool store_subscription_behind(struct store_subscription *sub);
 
+/* easd --workers: several processes serving one database hear each
+ * other's commits without a round trip through a third one. The parent
+ * calls store_notify_group_new before it starts any worker: it binds the
+ * socket other processes (easctl) send to, and one channel per worker.
+ * A worker calls store_notify_group_join(i) after the fork and before it
+ * subscribes: its commits then reach every other worker before they
+ * return (as easctl's reach a single easd), its others=true subscription
+ * reads its own channel, and store_subscription_behind also counts what
+ * the parent has not handed on yet. On PostgreSQL there is nothing to
+ * share (NOTIFY crosses processes): new and join only make each worker
+ * its own sender. Not thread-safe; the parent is single-threaded. */
+enum store_error store_notify_group_new(const char *path, unsigned workers,
+					const char **error_r);
+void store_notify_group_join(unsigned worker);
+/* The parent: the socket to poll (-1 on PostgreSQL), and handing what
+ * came on it to every worker. */
+int store_notify_group_fd(void);
+void store_notify_group_forward(void);
+/* The parent, for a worker that died: what waits for it concerns nobody
+ * (the next one starts with empty caches), and must not fill its queue. */
+void store_notify_group_drain(unsigned worker);
+void store_notify_group_free(void);
+
 /* --- transactions --- */
 
 /* write=true takes the write lock at once (BEGIN IMMEDIATE). Nesting is a
