@@ -184,18 +184,9 @@ pg_missing(const char *tool)
 static char *
 url_shown(const char *url)
 {
-	const char *auth = strstr(url, "://"), *at, *colon, *slash;
+	char buf[STORE_SHOWN_MAX];
 
-	if (auth == NULL)
-		return xstrdup(url);
-	auth += 3;
-	at = strchr(auth, '@');
-	colon = strchr(auth, ':');
-	slash = strchr(auth, '/');
-	if (at == NULL || colon == NULL || colon > at ||
-	    (slash != NULL && slash < at))
-		return xstrdup(url);
-	return xasprintf("%.*s:***%s", (int)(colon - url), url, at);
+	return xstrdup(store_path_shown(url, buf, sizeof(buf)));
 }
 
 /* pg_restore --list: whether FILE is an archive it can read through. */
