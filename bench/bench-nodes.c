@@ -14,21 +14,17 @@
  *   answer (the Add's own round trip included), over rounds; p50 and
  *   p99 of all answers (target p99 < 100 ms).
  * Skips, with the reason printed, when PostgreSQL or nginx is missing. */
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "conv.h"
 #include "harness.h"
+#include "nginx.h"
 #include "measure.h"
 #include "pgtest.h"
 #include "util.h"
@@ -46,7 +42,7 @@
 #define WAIT_MS 30000
 
 static struct easd_proc *node1, *node2;
-static char nginx_url[64];
+static const char *nginx_url; /* nginx in front of both nodes */
 
 /* --- the data set (as bench-sync's) --- */
 
@@ -92,127 +88,6 @@ out:
 	return ret;
 }
 
-/* --- nginx in front of both nodes (as e2e-test-pg's) --- */
-
-static pid_t nginx_pid;
-static char nginx_dir[] = "/tmp/easd-bench-nginx-XXXXXX";
-
-static void
-nginx_stop(void)
-{
-	char cmd[96];
-
-	if (nginx_pid > 0) {
-		kill(nginx_pid, SIGTERM);
-		waitpid(nginx_pid, NULL, 0);
-		nginx_pid = 0;
-	}
-	if (strchr(nginx_dir, 'X') == NULL) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nginx_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", nginx_dir);
-	}
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool
-accepts(int port)
-{
-	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static int
-nginx_start(void)
-{
-	char path[128];
-	FILE *f;
-	int port;
-
-	if (mkdtemp(nginx_dir) == NULL)
-		return -1;
-	atexit(nginx_stop);
-	port = free_port();
-	snprintf(path, sizeof(path), "%s/nginx.conf", nginx_dir);
-	f = fopen(path, "w");
-	if (f == NULL || port < 0)
-		return -1;
-	fprintf(f,
-		"error_log %1$s/error.log;\n"
-		"pid %1$s/nginx.pid;\n"
-		"worker_processes 1;\n"
-		"events { worker_connections 1024; }\n"
-		"http {\n"
-		"  access_log off;\n"
-		"  client_body_temp_path %1$s/body;\n"
-		"  proxy_temp_path %1$s/proxy;\n"
-		"  fastcgi_temp_path %1$s/fastcgi;\n"
-		"  uwsgi_temp_path %1$s/uwsgi;\n"
-		"  scgi_temp_path %1$s/scgi;\n"
-		"  upstream easd {\n"
-		"    server 127.0.0.1:%2$d;\n"
-		"    server 127.0.0.1:%3$d;\n"
-		"    keepalive 32;\n"
-		"  }\n"
-		"  server {\n"
-		"    listen 127.0.0.1:%4$d;\n"
-		"    location / {\n"
-		"      proxy_pass http://easd;\n"
-		"      proxy_http_version 1.1;\n"
-		"      proxy_set_header Connection \"\";\n"
-		"      proxy_read_timeout 3700s;\n"
-		"      proxy_buffering off;\n"
-		"    }\n"
-		"  }\n"
-		"}\n",
-		nginx_dir, node1->port, node2->port, port);
-	fclose(f);
-	fflush(stdout);
-	fflush(stderr);
-	nginx_pid = fork();
-	if (nginx_pid == 0) {
-		execl("/usr/sbin/nginx", "nginx", "-p", nginx_dir, "-c", path,
-		      "-g", "daemon off;", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 600 && !accepts(port); i++) {
-		if (waitpid(nginx_pid, NULL, WNOHANG) == nginx_pid) {
-			nginx_pid = 0;
-			return -1;
-		}
-		usleep(50 * 1000);
-	}
-	snprintf(nginx_url, sizeof(nginx_url), "http://127.0.0.1:%d", port);
-	return 0;
-}
-
 /* --- clients --- */
 
 /* A provisioned device of ada's at url; NULL after printing why. */
@@ -234,67 +109,6 @@ client_at(const char *url, const char *device)
 	return c;
 }
 
-static struct wbxml_node *
-sync_body(struct arena *a, const char *cid, const char *key, unsigned window)
-{
-	struct wbxml_node *root = wbxml_new(a, EAS_AIRSYNC_SYNC);
-	struct wbxml_node *cs = wbxml_add(a, root, EAS_AIRSYNC_COLLECTIONS);
-	struct wbxml_node *c = wbxml_add(a, cs, EAS_AIRSYNC_COLLECTION);
-
-	wbxml_add_text(a, c, EAS_AIRSYNC_SYNCKEY, key);
-	wbxml_add_text(a, c, EAS_AIRSYNC_COLLECTIONID, cid);
-	if (window > 0)
-		wbxml_add_int(a, c, EAS_AIRSYNC_WINDOWSIZE, window);
-	return root;
-}
-
-static int
-sync_once(struct eas_client *c, struct arena *a, const char *cid,
-	  const char **key, unsigned window, size_t *items_r, bool *more_r)
-{
-	struct eas_response r;
-	const struct wbxml_node *cs, *coll, *cmds;
-
-	*items_r = 0;
-	*more_r = false;
-	if (eas_client_post(c, a, "Sync", sync_body(a, cid, *key, window), NULL,
-			    &r) < 0 ||
-	    r.http_status != 200)
-		return -1;
-	if (r.tree == NULL)
-		return 0;
-	cs = wbxml_child(r.tree, EAS_AIRSYNC_COLLECTIONS);
-	coll = cs != NULL ? wbxml_child(cs, EAS_AIRSYNC_COLLECTION) : NULL;
-	if (coll == NULL)
-		return -1;
-	*key = wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY);
-	*more_r = wbxml_child(coll, EAS_AIRSYNC_MOREAVAILABLE) != NULL;
-	cmds = wbxml_child(coll, EAS_AIRSYNC_COMMANDS);
-	if (cmds != NULL)
-		*items_r = wbxml_count_children(cmds);
-	return 0;
-}
-
-/* Prime and drain the folder; the key (in a), NULL on failure. */
-static const char *
-full_sync(struct eas_client *c, struct arena *a, const char *cid,
-	  size_t *items_r)
-{
-	const char *key = "0";
-	size_t n;
-	bool more = true;
-
-	*items_r = 0;
-	if (sync_once(c, a, cid, &key, 0, &n, &more) < 0)
-		return NULL;
-	do {
-		if (sync_once(c, a, cid, &key, WINDOW, &n, &more) < 0)
-			return NULL;
-		*items_r += n;
-	} while (more);
-	return key;
-}
-
 /* The initial sync of a new device at url: seconds, or -1. */
 static double
 initial_sync(const char *url, const char *cid, const char *device)
@@ -307,7 +121,8 @@ initial_sync(const char *url, const char *cid, const char *device)
 	if (c == NULL)
 		goto out;
 	t0 = measure_now();
-	if (full_sync(c, a, cid, &items) != NULL && items == CONTACTS)
+	if (measure_full_sync(c, a, cid, WINDOW, NULL, &items) != NULL &&
+	    items == CONTACTS)
 		t = measure_now() - t0;
 	else
 		fprintf(stderr,
@@ -339,7 +154,8 @@ worker_run(void *arg)
 	size_t items;
 	bool more;
 
-	if (c == NULL || (key = full_sync(c, a, w->cid, &items)) == NULL) {
+	if (c == NULL || (key = measure_full_sync(c, a, w->cid, WINDOW, NULL,
+						  &items)) == NULL) {
 		w->failed = true;
 		w->ready = true;
 		goto out;
@@ -350,7 +166,7 @@ worker_run(void *arg)
 		struct arena *r = arena_new(8192);
 		const char *k = key;
 
-		if (sync_once(c, r, w->cid, &k, 0, &items, &more) < 0 ||
+		if (measure_sync_once(c, r, w->cid, &k, 0, &items, &more) < 0 ||
 		    items != 0) {
 			w->failed = true;
 			arena_free(&r);
@@ -635,7 +451,8 @@ main(void)
 			goto fail;
 		}
 	}
-	if (nginx_start() < 0) {
+	if ((nginx_url = harness_nginx_start(node1->port, node2->port)) ==
+	    NULL) {
 		fprintf(stderr, "bench-nodes: nginx did not start\n");
 		goto fail;
 	}
@@ -701,7 +518,7 @@ main(void)
 
 	easd_stop(&node2);
 	easd_stop(&node1);
-	nginx_stop();
+	harness_nginx_stop();
 	pgtest_stop();
 	free(lat);
 	arena_free(&a);
@@ -709,7 +526,7 @@ main(void)
 fail:
 	easd_stop(&node2);
 	easd_stop(&node1);
-	nginx_stop();
+	harness_nginx_stop();
 	pgtest_stop();
 	free(lat);
 	arena_free(&a);

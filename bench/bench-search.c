@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "nginx.h"
 #include "measure.h"
 #include "util.h"
 
@@ -264,25 +265,6 @@ sqlite_number(const char *db, const char *sql)
 	return v;
 }
 
-/* A free loopback port (bound and released: the reference server takes
- * it a moment later). */
-static int
-free_port(void)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
-}
-
 /* A reference server from EASD_REF_BIN on a data dir of its own making
  * (the harness would migrate the file to this build's schema first). */
 static pid_t
@@ -292,7 +274,7 @@ start_old(const char *ref, char *dir, int *port_r)
 	pid_t pid;
 	int port, up = 0;
 
-	if (mkdtemp(dir) == NULL || (port = free_port()) < 0)
+	if (mkdtemp(dir) == NULL || (port = harness_free_port()) < 0)
 		return -1;
 	snprintf(cmd, sizeof(cmd),
 		 "\"$(dirname '%s')/easctl\" --data %s user add ada --email "

@@ -80,71 +80,6 @@ out:
 	return ret;
 }
 
-static struct wbxml_node *
-sync_body(struct arena *a, const char *cid, const char *key, unsigned window)
-{
-	struct wbxml_node *root = wbxml_new(a, EAS_AIRSYNC_SYNC);
-	struct wbxml_node *cs = wbxml_add(a, root, EAS_AIRSYNC_COLLECTIONS);
-	struct wbxml_node *c = wbxml_add(a, cs, EAS_AIRSYNC_COLLECTION);
-
-	wbxml_add_text(a, c, EAS_AIRSYNC_SYNCKEY, key);
-	wbxml_add_text(a, c, EAS_AIRSYNC_COLLECTIONID, cid);
-	if (window > 0)
-		wbxml_add_int(a, c, EAS_AIRSYNC_WINDOWSIZE, window);
-	return root;
-}
-
-/* One Sync; *key_r gets the new key (or stays), *items_r the commands. */
-static int
-sync_once(struct eas_client *c, struct arena *a, const char *cid,
-	  const char **key, unsigned window, size_t *items_r, bool *more_r)
-{
-	struct eas_response r;
-	const struct wbxml_node *cs, *coll, *cmds;
-
-	*items_r = 0;
-	*more_r = false;
-	if (eas_client_post(c, a, "Sync", sync_body(a, cid, *key, window), NULL,
-			    &r) < 0 ||
-	    r.http_status != 200)
-		return -1;
-	if (r.tree == NULL)
-		return 0; /* no change: empty body */
-	cs = wbxml_child(r.tree, EAS_AIRSYNC_COLLECTIONS);
-	coll = cs != NULL ? wbxml_child(cs, EAS_AIRSYNC_COLLECTION) : NULL;
-	if (coll == NULL)
-		return -1;
-	*key = wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY);
-	*more_r = wbxml_child(coll, EAS_AIRSYNC_MOREAVAILABLE) != NULL;
-	cmds = wbxml_child(coll, EAS_AIRSYNC_COMMANDS);
-	if (cmds != NULL)
-		*items_r = wbxml_count_children(cmds);
-	return 0;
-}
-
-/* Prime and drain a folder; returns the key. */
-static const char *
-full_sync(struct eas_client *c, struct arena *a, const char *cid,
-	  unsigned window, unsigned *requests_r, size_t *items_r)
-{
-	const char *key = "0";
-	size_t n;
-	bool more = true;
-
-	*requests_r = 0;
-	*items_r = 0;
-	if (sync_once(c, a, cid, &key, 0, &n, &more) < 0)
-		return NULL;
-	(*requests_r)++;
-	do {
-		if (sync_once(c, a, cid, &key, window, &n, &more) < 0)
-			return NULL;
-		(*requests_r)++;
-		*items_r += n;
-	} while (more);
-	return key;
-}
-
 static double
 initial_sync(const char *cid, unsigned window)
 {
@@ -161,7 +96,7 @@ initial_sync(const char *cid, unsigned window)
 		exit(1);
 	cpu0 = measure_cpu(srv->pid);
 	t0 = measure_now();
-	if (full_sync(c, a, cid, window, &requests, &items) == NULL) {
+	if (measure_full_sync(c, a, cid, window, &requests, &items) == NULL) {
 		fprintf(stderr, "bench-sync: initial sync failed: %s\n",
 			eas_client_error(c));
 		exit(1);
@@ -213,7 +148,7 @@ worker_run(void *arg)
 		w->failed = true;
 		goto out;
 	}
-	key = full_sync(c, a, w->cid, 512, &requests, &items);
+	key = measure_full_sync(c, a, w->cid, 512, &requests, &items);
 	if (key == NULL) {
 		w->failed = true;
 		goto out;
@@ -223,7 +158,7 @@ worker_run(void *arg)
 		struct arena *r = arena_new(8192);
 
 		k = key;
-		if (sync_once(c, r, w->cid, &k, 0, &items, &more) < 0 ||
+		if (measure_sync_once(c, r, w->cid, &k, 0, &items, &more) < 0 ||
 		    items != 0) {
 			w->failed = true;
 			arena_free(&r);
@@ -310,8 +245,8 @@ no_change_rate_wrk(const char *cid, const char *dev_tag, size_t folder_items)
 
 	snprintf(dev, sizeof(dev), "benchwrk%s", dev_tag);
 	c = harness_client(srv, HARNESS_ADA, dev);
-	if (c == NULL ||
-	    (key = full_sync(c, a, cid, 512, &requests, &items)) == NULL) {
+	if (c == NULL || (key = measure_full_sync(c, a, cid, 512, &requests,
+						  &items)) == NULL) {
 		fprintf(stderr, "bench-sync: wrk client setup failed\n");
 		eas_client_free(&c);
 		arena_free(&a);
@@ -324,7 +259,7 @@ no_change_rate_wrk(const char *cid, const char *dev_tag, size_t folder_items)
 		 "DeviceType=bench",
 		 HARNESS_ADA, dev);
 	buf_init(&body, 0);
-	wbxml_encode(sync_body(a, cid, key, 0), &body);
+	wbxml_encode(measure_sync_body(a, cid, key, 0), &body);
 	close(mkstemp(script));
 	measure_wrk_script(script, "POST", query, b64, "16.1", c->policy_key,
 			   body.data, body.len);

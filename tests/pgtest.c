@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <grp.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -350,4 +351,24 @@ pgtest_createdb(const char *name)
 		     name) < 0)
 		return NULL;
 	return r;
+}
+
+void
+pgtest_wipe(const char *db_url)
+{
+	PGconn *c = PQconnectdb(db_url);
+	PGresult *r;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "pgtest_wipe: %s", PQerrorMessage(c));
+		abort();
+	}
+	r = PQexec(c, "SET client_min_messages = warning;"
+		      "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "pgtest_wipe: %s", PQerrorMessage(c));
+		abort();
+	}
+	PQclear(r);
+	PQfinish(c);
 }

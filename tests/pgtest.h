@@ -13,6 +13,9 @@ const char *pgtest_start(const char *name, const char **why_r);
 /* Another empty database in the started server; its URL (heap, the
  * caller frees it), or NULL after printing why. */
 char *pgtest_createdb(const char *name);
+/* Empty the database at url (its public schema dropped and made again):
+ * what a test that must start from nothing calls; aborts when it cannot. */
+void pgtest_wipe(const char *url);
 /* Restart it as an administrator would (a fast shutdown: sessions are
  * ended, committed data stays) and wait until it accepts connections
  * again. 0 on success. */

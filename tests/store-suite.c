@@ -1358,6 +1358,35 @@ test_share_group(void)
 	CU_ASSERT_FALSE(sees(bob, fam_cal, &v));
 }
 
+/* A caller that goes on after an expected error in its transaction: the
+ * savepoint undoes the failed part, the rest commits. */
+static void
+test_savepoint(void)
+{
+	struct store_account acc;
+	int64_t ann = 0, ann2 = 0, bob = 0;
+	enum store_error e;
+
+	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
+	CU_ASSERT_EQUAL(store_account_add(s, "spann", "spann@example.org", "",
+					  "pw", &ann),
+			STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(store_savepoint(s), STORE_OK);
+	e = store_account_add(s, "spann", "spann2@example.org", "", "pw",
+			      &ann2);
+	CU_ASSERT_EQUAL(e, STORE_EXISTS);
+	CU_ASSERT_EQUAL(store_savepoint_end(s, e), STORE_EXISTS);
+	/* the transaction goes on, and a part that succeeds is kept */
+	CU_ASSERT_EQUAL_FATAL(store_savepoint(s), STORE_OK);
+	e = store_account_add(s, "spbob", "spbob@example.org", "", "pw", &bob);
+	CU_ASSERT_EQUAL(store_savepoint_end(s, e), STORE_OK);
+	CU_ASSERT_EQUAL(store_commit(s), STORE_OK);
+	CU_ASSERT_EQUAL(store_account_get(s, a, "spann", &acc), STORE_OK);
+	CU_ASSERT_EQUAL(store_account_get(s, a, "spbob", &acc), STORE_OK);
+	CU_ASSERT_EQUAL(store_account_get(s, a, "spann2@example.org", &acc),
+			STORE_NOTFOUND);
+}
+
 #define TEST(fn)                                                               \
 	{                                                                      \
 #fn, fn                                                        \
@@ -1383,5 +1412,6 @@ CU_TestInfo store_suite_tests[] = {
 	TEST(test_share_resolution),
 	TEST(test_share_hierarchy),
 	TEST(test_share_group),
+	TEST(test_savepoint),
 	CU_TEST_INFO_NULL,
 };

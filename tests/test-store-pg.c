@@ -16,27 +16,6 @@
 
 static const char *url;
 
-/* An empty database: what every test starts from. */
-static void
-pg_wipe(void)
-{
-	PGconn *c = PQconnectdb(url);
-	PGresult *r;
-
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "pg_wipe: %s", PQerrorMessage(c));
-		abort();
-	}
-	r = PQexec(c, "SET client_min_messages = warning;"
-		      "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "pg_wipe: %s", PQerrorMessage(c));
-		abort();
-	}
-	PQclear(r);
-	PQfinish(c);
-}
-
 static struct store *
 pg_create(void *ctx, const char **where_r)
 {
@@ -44,7 +23,7 @@ pg_create(void *ctx, const char **where_r)
 	const char *err = NULL;
 
 	(void)ctx;
-	pg_wipe();
+	pgtest_wipe(url);
 	if (store_open(url, &st, &err) != STORE_OK) {
 		fprintf(stderr, "store_open: %s\n", err);
 		abort();
@@ -75,37 +54,6 @@ static const struct store_suite_backend pg_backend = {
 	.connect = pg_connect,
 	.destroy = pg_destroy,
 };
-
-/* A caller that goes on after an expected error in its transaction: the
- * savepoint undoes the failed part, the rest commits. */
-static void
-savepoint_case(struct store *s)
-{
-	struct arena *a = arena_new(4096);
-	struct store_account acc;
-	int64_t ann = 0, ann2 = 0, bob = 0;
-	enum store_error e;
-
-	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
-	CU_ASSERT_EQUAL(store_account_add(s, "spann", "spann@example.org", "",
-					  "pw", &ann),
-			STORE_OK);
-	CU_ASSERT_EQUAL_FATAL(store_savepoint(s), STORE_OK);
-	e = store_account_add(s, "spann", "spann2@example.org", "", "pw",
-			      &ann2);
-	CU_ASSERT_EQUAL(e, STORE_EXISTS);
-	CU_ASSERT_EQUAL(store_savepoint_end(s, e), STORE_EXISTS);
-	/* the transaction goes on, and a part that succeeds is kept */
-	CU_ASSERT_EQUAL_FATAL(store_savepoint(s), STORE_OK);
-	e = store_account_add(s, "spbob", "spbob@example.org", "", "pw", &bob);
-	CU_ASSERT_EQUAL(store_savepoint_end(s, e), STORE_OK);
-	CU_ASSERT_EQUAL(store_commit(s), STORE_OK);
-	CU_ASSERT_EQUAL(store_account_get(s, a, "spann", &acc), STORE_OK);
-	CU_ASSERT_EQUAL(store_account_get(s, a, "spbob", &acc), STORE_OK);
-	CU_ASSERT_EQUAL(store_account_get(s, a, "spann2@example.org", &acc),
-			STORE_NOTFOUND);
-	arena_free(&a);
-}
 
 /* --- a deadlock between two connections, run again by store_txn --- */
 
@@ -237,16 +185,6 @@ test_deadlock_run_again(void)
 	pthread_barrier_destroy(&both_hold);
 }
 
-static void
-test_savepoint(void)
-{
-	const char *where;
-	struct store *s = pg_create(NULL, &where);
-
-	savepoint_case(s);
-	store_close(&s);
-}
-
 /* A pool of one connection: a second store waits for it, is answered
  * busy when it stays taken, and goes on once it is given back. */
 static void
@@ -284,8 +222,6 @@ test_pool_cap(void)
 
 static CU_TestInfo pg_only_tests[] = {
 	{"a capped pool: wait, busy, then on", test_pool_cap},
-	{"a savepoint keeps the transaction after an expected error",
-	 test_savepoint},
 	{"a deadlock between two connections: both succeed",
 	 test_deadlock_run_again},
 	CU_TEST_INFO_NULL,

@@ -5,7 +5,6 @@
  * tests (but the SQLite file migrations) run again on PostgreSQL, with
  * its own full-text search (store/search-pg.c), against a server of
  * their own (pgtest.c); skipped when PostgreSQL is not installed. */
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,27 +23,6 @@ static struct arena *ta;
 static int64_t ada, bob;
 /* the PostgreSQL database of the second suite, NULL in the first */
 static const char *pg_url, *pg_started;
-
-/* An empty PostgreSQL database: what every test there starts from. */
-static void
-pg_wipe(void)
-{
-	PGconn *c = PQconnectdb(pg_url);
-	PGresult *r;
-
-	if (PQstatus(c) != CONNECTION_OK) {
-		fprintf(stderr, "pg_wipe: %s", PQerrorMessage(c));
-		abort();
-	}
-	r = PQexec(c, "SET client_min_messages = warning;"
-		      "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "pg_wipe: %s", PQerrorMessage(c));
-		abort();
-	}
-	PQclear(r);
-	PQfinish(c);
-}
 
 static int
 suite_pg_init(void)
@@ -79,7 +57,7 @@ db_open(int version)
 	const char *err = NULL;
 
 	if (pg_url != NULL) {
-		pg_wipe();
+		pgtest_wipe(pg_url);
 		if (store_open(pg_url, &st, &err) != STORE_OK) {
 			fprintf(stderr, "store_open: %s\n", err);
 			abort();

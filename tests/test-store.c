@@ -323,37 +323,6 @@ test_notify_receiver_behind(void)
 	unlink(sun.sun_path);
 }
 
-/* A caller that goes on after an expected error in its transaction: the
- * savepoint undoes the failed part, the rest commits. */
-static void
-savepoint_case(struct store *s)
-{
-	struct arena *a = arena_new(4096);
-	struct store_account acc;
-	int64_t ann = 0, ann2 = 0, bob = 0;
-	enum store_error e;
-
-	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
-	CU_ASSERT_EQUAL(store_account_add(s, "spann", "spann@example.org", "",
-					  "pw", &ann),
-			STORE_OK);
-	CU_ASSERT_EQUAL_FATAL(store_savepoint(s), STORE_OK);
-	e = store_account_add(s, "spann", "spann2@example.org", "", "pw",
-			      &ann2);
-	CU_ASSERT_EQUAL(e, STORE_EXISTS);
-	CU_ASSERT_EQUAL(store_savepoint_end(s, e), STORE_EXISTS);
-	/* the transaction goes on, and a part that succeeds is kept */
-	CU_ASSERT_EQUAL_FATAL(store_savepoint(s), STORE_OK);
-	e = store_account_add(s, "spbob", "spbob@example.org", "", "pw", &bob);
-	CU_ASSERT_EQUAL(store_savepoint_end(s, e), STORE_OK);
-	CU_ASSERT_EQUAL(store_commit(s), STORE_OK);
-	CU_ASSERT_EQUAL(store_account_get(s, a, "spann", &acc), STORE_OK);
-	CU_ASSERT_EQUAL(store_account_get(s, a, "spbob", &acc), STORE_OK);
-	CU_ASSERT_EQUAL(store_account_get(s, a, "spann2@example.org", &acc),
-			STORE_NOTFOUND);
-	arena_free(&a);
-}
-
 /* A password in a store path is never shown: the user part of a URL and
  * password= parameters and keywords read ***, the rest is kept. */
 static void
@@ -389,29 +358,15 @@ test_path_shown(void)
 		"secret"));
 }
 
-static void
-test_savepoint(void)
-{
-	const char *where;
-	struct store *s = sqlite_create(NULL, &where);
-
-	savepoint_case(s);
-	store_close(&s);
-}
-
 #define TEST(fn)                                                               \
 	{                                                                      \
 #fn, fn                                                        \
 	}
 
 static CU_TestInfo sqlite_tests[] = {
-	TEST(test_migration_empty_file),
-	TEST(test_migration_from_v1),
-	TEST(test_crash_consistency),
-	TEST(test_notify_receiver_behind),
-	TEST(test_path_shown),
-	TEST(test_savepoint),
-	CU_TEST_INFO_NULL,
+	TEST(test_migration_empty_file), TEST(test_migration_from_v1),
+	TEST(test_crash_consistency),	 TEST(test_notify_receiver_behind),
+	TEST(test_path_shown),		 CU_TEST_INFO_NULL,
 };
 
 static CU_SuiteInfo suites[] = {

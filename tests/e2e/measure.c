@@ -131,3 +131,72 @@ measure_wrk_script(const char *path, const char *method, const char *query,
 	fprintf(f, "\"\n");
 	fclose(f);
 }
+
+struct wbxml_node *
+measure_sync_body(struct arena *a, const char *cid, const char *key,
+		  unsigned window)
+{
+	struct wbxml_node *root = wbxml_new(a, EAS_AIRSYNC_SYNC);
+	struct wbxml_node *cs = wbxml_add(a, root, EAS_AIRSYNC_COLLECTIONS);
+	struct wbxml_node *c = wbxml_add(a, cs, EAS_AIRSYNC_COLLECTION);
+
+	wbxml_add_text(a, c, EAS_AIRSYNC_SYNCKEY, key);
+	wbxml_add_text(a, c, EAS_AIRSYNC_COLLECTIONID, cid);
+	if (window > 0)
+		wbxml_add_int(a, c, EAS_AIRSYNC_WINDOWSIZE, window);
+	return root;
+}
+
+int
+measure_sync_once(struct eas_client *c, struct arena *a, const char *cid,
+		  const char **key, unsigned window, size_t *items_r,
+		  bool *more_r)
+{
+	struct eas_response r;
+	const struct wbxml_node *cs, *coll, *cmds;
+
+	*items_r = 0;
+	*more_r = false;
+	if (eas_client_post(c, a, "Sync",
+			    measure_sync_body(a, cid, *key, window), NULL,
+			    &r) < 0 ||
+	    r.http_status != 200)
+		return -1;
+	if (r.tree == NULL)
+		return 0; /* no change: empty body */
+	cs = wbxml_child(r.tree, EAS_AIRSYNC_COLLECTIONS);
+	coll = cs != NULL ? wbxml_child(cs, EAS_AIRSYNC_COLLECTION) : NULL;
+	if (coll == NULL)
+		return -1;
+	*key = wbxml_child_text(coll, EAS_AIRSYNC_SYNCKEY);
+	*more_r = wbxml_child(coll, EAS_AIRSYNC_MOREAVAILABLE) != NULL;
+	cmds = wbxml_child(coll, EAS_AIRSYNC_COMMANDS);
+	if (cmds != NULL)
+		*items_r = wbxml_count_children(cmds);
+	return 0;
+}
+
+const char *
+measure_full_sync(struct eas_client *c, struct arena *a, const char *cid,
+		  unsigned window, unsigned *requests_r, size_t *items_r)
+{
+	const char *key = "0";
+	size_t n;
+	bool more = true;
+
+	unsigned requests = 0;
+
+	*items_r = 0;
+	if (measure_sync_once(c, a, cid, &key, 0, &n, &more) < 0)
+		return NULL;
+	requests++;
+	do {
+		if (measure_sync_once(c, a, cid, &key, window, &n, &more) < 0)
+			return NULL;
+		requests++;
+		*items_r += n;
+	} while (more);
+	if (requests_r != NULL)
+		*requests_r = requests;
+	return key;
+}

@@ -15,8 +15,11 @@ double measure_median(double *v, int n);
 /* The p-th percentile (0..100) of v[0..n) (sorts v). */
 double measure_percentile(double *v, int n, double p);
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "client-eas.h"
 
 #define MEASURE_WRK_SECONDS "4"
 
@@ -29,5 +32,20 @@ void measure_wrk_script(const char *path, const char *method, const char *query,
 /* Run wrk (2 threads, 4 keep-alive connections) with the script against
  * url; requests/s, or -1. */
 double measure_wrk(const char *url, const char *script_path);
+
+/* Sync requests of the benchmarks: one collection, with the key and (not
+ * 0) a WindowSize. */
+struct wbxml_node *measure_sync_body(struct arena *a, const char *cid,
+				     const char *key, unsigned window);
+/* One Sync; *key gets the new key (or stays), *items_r the commands,
+ * *more_r MoreAvailable. 0, or -1 on an error or another HTTP status. */
+int measure_sync_once(struct eas_client *c, struct arena *a, const char *cid,
+		      const char **key, unsigned window, size_t *items_r,
+		      bool *more_r);
+/* Prime (SyncKey 0) and drain the folder with WindowSize window: the
+ * last key (in a), or NULL; the requests (NULL: not wanted) and items. */
+const char *measure_full_sync(struct eas_client *c, struct arena *a,
+			      const char *cid, unsigned window,
+			      unsigned *requests_r, size_t *items_r);
 
 #endif

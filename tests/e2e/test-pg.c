@@ -7,18 +7,14 @@
  * easctl: PostgreSQL's NOTIFY carries it. With nginx installed, the same
  * through nginx balancing the two nodes round robin (no stickiness).
  * Skips, passing, when PostgreSQL is not installed. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "nginx.h"
 #include "pgtest.h"
 #include "test-main.h"
 
@@ -505,127 +501,6 @@ test_migrate_keeps_sync_states(void)
 
 /* --- nginx in front of both nodes --- */
 
-static pid_t nginx_pid;
-static char nginx_dir[] = "/tmp/easd-nginx-XXXXXX";
-
-static void
-nginx_stop(void)
-{
-	char cmd[96];
-
-	if (nginx_pid > 0) {
-		kill(nginx_pid, SIGTERM);
-		waitpid(nginx_pid, NULL, 0);
-		nginx_pid = 0;
-	}
-	if (strchr(nginx_dir, 'X') == NULL) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nginx_dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", nginx_dir);
-	}
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool
-accepts(int port)
-{
-	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* nginx on a free loopback port, both nodes upstream; its URL (static),
- * or NULL when nginx is not installed or does not start. */
-static const char *
-nginx_start(void)
-{
-	static char nginx_url[64];
-	char path[128];
-	FILE *f;
-	int port;
-
-	if (access("/usr/sbin/nginx", X_OK) != 0 || mkdtemp(nginx_dir) == NULL)
-		return NULL;
-	atexit(nginx_stop);
-	port = free_port();
-	snprintf(path, sizeof(path), "%s/nginx.conf", nginx_dir);
-	f = fopen(path, "w");
-	if (f == NULL || port < 0)
-		return NULL;
-	fprintf(f,
-		"error_log %1$s/error.log;\n"
-		"pid %1$s/nginx.pid;\n"
-		"events { worker_connections 64; }\n"
-		"http {\n"
-		"  access_log %1$s/access.log;\n"
-		"  client_body_temp_path %1$s/body;\n"
-		"  proxy_temp_path %1$s/proxy;\n"
-		"  fastcgi_temp_path %1$s/fastcgi;\n"
-		"  uwsgi_temp_path %1$s/uwsgi;\n"
-		"  scgi_temp_path %1$s/scgi;\n"
-		"  upstream easd {\n"
-		"    server 127.0.0.1:%2$d;\n"
-		"    server 127.0.0.1:%3$d;\n"
-		"  }\n"
-		"  server {\n"
-		"    listen 127.0.0.1:%4$d;\n"
-		"    location / {\n"
-		"      proxy_pass http://easd;\n"
-		"      proxy_http_version 1.1;\n"
-		"      proxy_set_header Connection \"\";\n"
-		"      proxy_read_timeout 3700s;\n"
-		"      proxy_buffering off;\n"
-		"    }\n"
-		"  }\n"
-		"}\n",
-		nginx_dir, node1->port, node2->port, port);
-	fclose(f);
-	fflush(stdout);
-	fflush(stderr);
-	nginx_pid = fork();
-	if (nginx_pid == 0) {
-		execl("/usr/sbin/nginx", "nginx", "-p", nginx_dir, "-c", path,
-		      "-g", "daemon off;", (char *)NULL);
-		_exit(127);
-	}
-	/* bounded: nginx listens within moments or has failed */
-	for (int i = 0; i < 600 && !accepts(port); i++) {
-		if (waitpid(nginx_pid, NULL, WNOHANG) == nginx_pid) {
-			nginx_pid = 0;
-			return NULL;
-		}
-		usleep(50 * 1000);
-	}
-	snprintf(nginx_url, sizeof(nginx_url), "http://127.0.0.1:%d", port);
-	return nginx_url;
-}
-
 /* Whether either node logged needle, waiting up to about 30 s. */
 static bool
 either_logged(const char *needle)
@@ -642,7 +517,7 @@ either_logged(const char *needle)
 static void
 test_through_nginx(void)
 {
-	const char *via_url = nginx_start();
+	const char *via_url = harness_nginx_start(node1->port, node2->port);
 	struct easd_proc via;
 	struct eas_client *a, *b;
 	struct arena *ar = arena_new(0);
@@ -684,7 +559,7 @@ test_through_nginx(void)
 	arena_free(&ar);
 	eas_client_free(&a);
 	eas_client_free(&b);
-	nginx_stop();
+	harness_nginx_stop();
 }
 
 /* A password in the --store URL is never printed: easd and easctl that
