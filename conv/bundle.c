@@ -520,13 +520,13 @@ ics_entry_done(struct ics_index *x, struct ics_span *e, const char *data,
 	e->override = ics_entry_prop(p, e->len, "RECURRENCE-ID", scratch);
 }
 
-static const struct ics_index *sort_x;
-
+/* qsort_r's order of entry indices: by (calendar, kind, UID hash). */
 static int
-ics_key_cmp(const void *a, const void *b)
+ics_key_cmp(const void *a, const void *b, void *ctx)
 {
-	const struct ics_span *x = &sort_x->entries[*(const uint32_t *)a];
-	const struct ics_span *y = &sort_x->entries[*(const uint32_t *)b];
+	const struct ics_index *ix = ctx;
+	const struct ics_span *x = &ix->entries[*(const uint32_t *)a];
+	const struct ics_span *y = &ix->entries[*(const uint32_t *)b];
 
 	if (x->cal != y->cal)
 		return x->cal < y->cal ? -1 : 1;
@@ -631,10 +631,8 @@ ics_index(struct bundle_reader *r, const char **error_r)
 		else
 			x->series[x->nseries++] = (uint32_t)i;
 	}
-	sort_x = x;
-	qsort(x->overrides, x->noverrides, sizeof(uint32_t), ics_key_cmp);
-	qsort(x->series, x->nseries, sizeof(uint32_t), ics_key_cmp);
-	sort_x = NULL;
+	qsort_r(x->overrides, x->noverrides, sizeof(uint32_t), ics_key_cmp, x);
+	qsort_r(x->series, x->nseries, sizeof(uint32_t), ics_key_cmp, x);
 	return 0;
 }
 

@@ -220,11 +220,13 @@ conv_ical_vtimezone(icalcomponent *cal, const char *tzid)
 icaltimezone *
 conv_ical_zone(icalcomponent *cal, const char *tzid)
 {
-	icalcomponent *vtz = conv_ical_vtimezone(cal, tzid);
-	icaltimezone *z = vtz != NULL ? cached_zone(vtz) : NULL;
+	icalcomponent *vtz;
+	icaltimezone *z;
 
 	if (tzid == NULL)
 		return NULL;
+	vtz = conv_ical_vtimezone(cal, tzid);
+	z = vtz != NULL ? cached_zone(vtz) : NULL;
 	if (z == NULL)
 		z = icalcomponent_get_timezone(cal, tzid);
 	if (z == NULL)

@@ -140,13 +140,14 @@ store_gal_search(struct store *s, struct arena *a, const char *query,
 	*list_r = NULL;
 	*count_r = 0;
 	*total_r = 0;
-	if (store_search_fts_query(a, query, true, &q) <= 0)
-		return STORE_INVALID;
 	if (max > GAL_RESULTS_MAX)
 		max = GAL_RESULTS_MAX;
+	/* PostgreSQL splits the query into its own words (search-pg.c) */
 	if (s->drv != &store_driver_sqlite)
 		return store_gal_pg_search(s, a, query, offset, max, with_photo,
 					   list_r, count_r, total_r);
+	if (store_search_fts_query(a, query, true, &q) <= 0)
+		return STORE_INVALID;
 	e = store_rbegin(s, &own);
 	if (e != STORE_OK)
 		return e;

@@ -170,9 +170,11 @@ void store_notify_group_join(unsigned worker);
  * came on it to every worker. */
 int store_notify_group_fd(void);
 void store_notify_group_forward(void);
-/* The parent, for a worker that died: what waits for it concerns nobody
- * (the next one starts with empty caches), and must not fill its queue. */
+/* The parent, for a worker that is not running: what waits for it
+ * concerns nobody (the next one starts with empty caches), and must not
+ * fill its queue; the socket to poll for it (-1: none). */
 void store_notify_group_drain(unsigned worker);
+int store_notify_group_rx_fd(unsigned worker);
 void store_notify_group_free(void);
 
 /* --- transactions --- */
@@ -186,6 +188,16 @@ void store_rollback(struct store *s);
 /* Whether a transaction (store_begin) is open on this connection. */
 bool store_in_transaction(const struct store *s);
 
+/* A part of the open transaction that can fail alone: a caller that goes
+ * on after an expected error (a name taken, say) takes a savepoint
+ * before the statements that may fail and ends it with their result.
+ * store_savepoint_end keeps the part on STORE_OK and otherwise undoes
+ * it, leaving the transaction usable (PostgreSQL aborts the whole
+ * transaction at the first error; SQLite keeps what the failed statement
+ * did not do): it returns e. Savepoints nest. */
+enum store_error store_savepoint(struct store *s);
+enum store_error store_savepoint_end(struct store *s, enum store_error e);
+
 /* A transaction that is run again when the database gave it up for
  * another's sake: fn(s, ctx) runs between store_begin(s, write) and
  * store_commit, and when it (or the commit) fails because PostgreSQL
@@ -197,22 +209,13 @@ bool store_in_transaction(const struct store *s);
  * keeps in memory it sets anew at each run (allocations from an arena
  * may stay). On SQLite a lock wait is the busy timeout's, and BUSY is
  * returned at once. */
-/* A part of the open transaction that can fail alone: a caller that goes
- * on after an expected error (a name taken, say) takes a savepoint
- * before the statements that may fail and ends it with their result.
- * store_savepoint_end keeps the part on STORE_OK and otherwise undoes
- * it, leaving the transaction usable (PostgreSQL aborts the whole
- * transaction at the first error; SQLite keeps what the failed statement
- * did not do): it returns e. Savepoints nest. */
-enum store_error store_savepoint(struct store *s);
-enum store_error store_savepoint_end(struct store *s, enum store_error e);
-
 #define STORE_TXN_TRIES 5
 typedef enum store_error store_txn_fn(struct store *s, void *ctx);
 enum store_error store_txn(struct store *s, bool write, store_txn_fn *fn,
 			   void *ctx);
 /* Whether the last failure on s was one that a new run can get past (a
- * deadlock or serialization failure): testing aid and store_txn's test. */
+ * deadlock or serialization failure): what store_txn and the dispatcher
+ * (which runs a whole command again) go by. */
 bool store_retryable(const struct store *s);
 /* The pause before the run-th run again (1, 2, ...): a few milliseconds,
  * growing, with a random part. */

@@ -462,7 +462,6 @@ in_window(const struct scan *sc, struct store_stmt *row)
 #define HELD_COLS                                                              \
 	", coalesce((SELECT d.modseq FROM device_items d WHERE "               \
 	"d.state_id = ?4 AND d.item_id = i.id), -1)"
-#define HELD_JOIN " FROM items i "
 
 /* Whether the device holds the row's item (and at which modseq). */
 static bool
@@ -543,7 +542,7 @@ static bool
 walk_modseq(struct scan *sc)
 {
 	static const char sql[] =
-		"SELECT " STORE_ITEM_COLS HELD_COLS HELD_JOIN "WHERE "
+		"SELECT " STORE_ITEM_COLS HELD_COLS " FROM items i WHERE "
 		"i.folder_id = ?1 AND i.modseq > ?2 ORDER BY i.modseq LIMIT ?3";
 	int64_t limit = 0, seen;
 
@@ -606,7 +605,7 @@ static bool
 walk_expired(struct scan *sc)
 {
 	static const char sql[] =
-		"SELECT " STORE_ITEM_COLS HELD_COLS HELD_JOIN "WHERE "
+		"SELECT " STORE_ITEM_COLS HELD_COLS " FROM items i WHERE "
 		"i.folder_id = ?1 AND i.date_end >= ?2 AND i.date_end < ?3 AND "
 		"i.deleted = 0 AND i.modseq <= ?5 ORDER BY i.date_end LIMIT ?6";
 	struct store_sync_state *st = sc->st;
@@ -645,8 +644,6 @@ walk_expired(struct scan *sc)
 			full = true;
 			break;
 		}
-		if (sc->error != STORE_OK)
-			break;
 		/* inclusive cursor: rows with the same date_end come again,
 		 * but by then the device no longer holds the ones sent */
 		st->filter_since = date_end;
@@ -668,7 +665,7 @@ static bool
 walk_backfill(struct scan *sc)
 {
 	static const char sql[] =
-		"SELECT " STORE_ITEM_COLS HELD_COLS HELD_JOIN "WHERE "
+		"SELECT " STORE_ITEM_COLS HELD_COLS " FROM items i WHERE "
 		"i.folder_id = ?1 AND i.id > ?2 ORDER BY i.id LIMIT ?3";
 	struct store_sync_state *st = sc->st;
 	int64_t limit = 0, seen;
