@@ -432,9 +432,15 @@ main(int argc, char **argv)
 	if (srv.cfg.workers > 1) {
 		int wr;
 
-		/* Migrated once, here, before any worker opens it; the
-		 * parent starts no thread (it forks). */
-		if (store_open(srv.cfg.db_path, &s, &error) != STORE_OK) {
+		/* An SQLite file is migrated once, here, before any worker
+		 * opens it; the parent starts no thread (it forks). Not a
+		 * PostgreSQL store: the connection would stay in the pool
+		 * and every worker would inherit the one socket; each
+		 * worker migrates under the advisory lock instead
+		 * (driver-pg.c), and a bad URL stops the group when worker
+		 * 0 fails before serving. */
+		if (!store_is_url(srv.cfg.db_path) &&
+		    store_open(srv.cfg.db_path, &s, &error) != STORE_OK) {
 			char shown[STORE_SHOWN_MAX];
 
 			fprintf(stderr, "easd: cannot open %s: %s\n",
@@ -443,7 +449,8 @@ main(int argc, char **argv)
 				error);
 			goto parent_out;
 		}
-		store_close(&s);
+		if (s != NULL)
+			store_close(&s);
 		wr = workers_run(&srv, &rc, &error);
 		if (wr < 0)
 			fprintf(stderr, "easd: workers: %s\n", error);
@@ -559,12 +566,10 @@ out:
 	push_free(&srv.push);
 	easd_stores_close();
 	checkpointer_stop();
-	free((char *)srv.cfg.db_path);
 	log_info("stopped");
 	log_writer_stop();
 parent_out:
-	if (srv.cfg.workers > 1 && srv.worker < 0)
-		free((char *)srv.cfg.db_path);
+	free((char *)srv.cfg.db_path);
 	close(lock_fd);
 early:
 	log_sink_close();

@@ -269,8 +269,9 @@ workers_run(struct easd *srv, int *exit_r, const char **error_r)
 	}
 
 	for (;;) {
-		struct pollfd pfd[2 + WORKERS_MAX];
-		unsigned idx[2 + WORKERS_MAX];
+		struct pollfd pfd[2 + 2 * WORKERS_MAX];
+		unsigned idx[2 + 2 * WORKERS_MAX];
+		bool drain[2 + 2 * WORKERS_MAX];
 		nfds_t np = 0;
 		int timeout = -1;
 		uint64_t now = time_mono_ms();
@@ -285,8 +286,20 @@ workers_run(struct easd *srv, int *exit_r, const char **error_r)
 		for (unsigned i = 0; i < n; i++) {
 			if (w[i].ready_fd >= 0) {
 				idx[np] = i;
+				drain[np] = false;
 				pfd[np++] = (struct pollfd){.fd = w[i].ready_fd,
 							    .events = POLLIN};
+			}
+			/* What the others send a worker that is not running
+			 * concerns nobody (the next one starts with empty
+			 * caches): it is read away as it comes, so that its
+			 * queue never fills and blocks their commits. */
+			if (w[i].pid == 0 && store_notify_group_rx_fd(i) >= 0) {
+				idx[np] = i;
+				drain[np] = true;
+				pfd[np++] = (struct pollfd){
+					.fd = store_notify_group_rx_fd(i),
+					.events = POLLIN};
 			}
 			if (!stopping && w[i].pid == 0 && w[i].restart_ms > 0) {
 				int t = w[i].restart_ms > now
@@ -337,6 +350,10 @@ workers_run(struct easd *srv, int *exit_r, const char **error_r)
 				continue;
 			if (pfd[k].fd == store_notify_group_fd()) {
 				store_notify_group_forward();
+				continue;
+			}
+			if (drain[k]) {
+				store_notify_group_drain(idx[k]);
 				continue;
 			}
 			{

@@ -777,6 +777,14 @@ store_notify_group_forward(void)
 	free(data);
 }
 
+int
+store_notify_group_rx_fd(unsigned worker)
+{
+	if (group == NULL || group->pg || worker >= group->n)
+		return -1;
+	return group->rx[worker];
+}
+
 void
 store_notify_group_drain(unsigned worker)
 {
