@@ -1332,13 +1332,15 @@ static const char *const light_decline[] = {
 static enum light_field
 light_field_of(const char *name, size_t n)
 {
+	/* a name of the table that is not n long differs in its first n
+	 * bytes or has no NUL after them: no strlen a line */
 	for (size_t i = 0; i < LF_COUNT; i++)
-		if (strlen(light_names[i]) == n &&
-		    g_ascii_strncasecmp(name, light_names[i], n) == 0)
+		if (g_ascii_strncasecmp(name, light_names[i], n) == 0 &&
+		    light_names[i][n] == '\0')
 			return (enum light_field)i;
 	for (size_t i = 0; i < N_ELEMENTS(light_decline); i++)
-		if (strlen(light_decline[i]) == n &&
-		    g_ascii_strncasecmp(name, light_decline[i], n) == 0)
+		if (g_ascii_strncasecmp(name, light_decline[i], n) == 0 &&
+		    light_decline[i][n] == '\0')
 			return LF_DECLINE;
 	/* anything else MIME-ish at the top is GMime's to judge */
 	if (n >= 8 && g_ascii_strncasecmp(name, "Content-", 8) == 0)
@@ -1353,12 +1355,18 @@ light_header(struct arena *a, const char *data, size_t len,
 	     const char *v[LF_COUNT], size_t *body_r)
 {
 	size_t i = 0;
+	/* the field of the line before: a line folded onto a field the
+	 * light reader ignores (Received, DKIM-Signature, ...) goes with it,
+	 * as it goes with it in GMime; one folded onto a field it reads, the
+	 * first line, or a blank one is GMime's */
+	enum light_field prev = LF_DECLINE;
 
 	memset(v, 0, sizeof(*v) * LF_COUNT);
 	while (i < len) {
 		const char *line = data + i, *nl, *colon;
 		size_t n, end;
 		enum light_field f;
+		bool folded;
 
 		nl = memchr(line, '\n', len - i);
 		if (nl == NULL)
@@ -1370,13 +1378,23 @@ light_header(struct arena *a, const char *data, size_t len,
 			*body_r = i;
 			return i < len;
 		}
-		if (line[0] == ' ' || line[0] == '\t')
-			return false; /* folded */
+		folded = line[0] == ' ' || line[0] == '\t';
+		if (folded && prev != LF_OTHER)
+			return false;
 		for (size_t k = 0; k < end; k++) {
 			unsigned char c = (unsigned char)line[k];
 
 			if ((c < 0x20 && c != '\t') || c > 0x7e)
 				return false;
+		}
+		if (folded) {
+			size_t k = 0;
+
+			while (k < end && (line[k] == ' ' || line[k] == '\t'))
+				k++;
+			if (k == end)
+				return false;
+			continue;
 		}
 		colon = memchr(line, ':', end);
 		if (colon == NULL || colon == line)
@@ -1385,6 +1403,7 @@ light_header(struct arena *a, const char *data, size_t len,
 			if (*p == ' ' || *p == '\t')
 				return false;
 		f = light_field_of(line, (size_t)(colon - line));
+		prev = f;
 		if (f == LF_DECLINE)
 			return false;
 		if (f == LF_OTHER)
@@ -1441,25 +1460,26 @@ light_mailbox(struct arena *a, const char *value, const char **r,
 	return true;
 }
 
-static const char *
-light_addr(struct arena *a, const char *value, bool display,
+/* An address field into *r (NULL when absent). false when GMime's
+ * list parser gives up on it: what the message parser makes of such a
+ * value (it keeps the addresses before the bad part) is GMime's to say. */
+static bool
+light_addr(struct arena *a, const char *value, const char **r,
 	   const char **display_r)
 {
 	InternetAddressList *list;
-	const char *r;
 
-	if (value == NULL)
-		return NULL;
-	if (light_mailbox(a, value, &r, display ? display_r : NULL))
-		return r;
+	*r = NULL;
+	if (value == NULL || light_mailbox(a, value, r, display_r))
+		return true;
 	list = internet_address_list_parse(NULL, value);
 	if (list == NULL)
-		return NULL;
-	r = addr_list_str(a, list);
-	if (display)
+		return false;
+	*r = addr_list_str(a, list);
+	if (display_r != NULL)
 		*display_r = display_to(a, list);
 	g_object_unref(list);
-	return r;
+	return true;
 }
 
 /* Whether value is type ("text/plain") alone or with one charset
@@ -1672,11 +1692,12 @@ light_parse(struct arena *a, const char *data, size_t len, struct mail_info *mi,
 			g_object_unref(ct);
 		}
 	}
-	mi->from = light_addr(a, v[LF_FROM], false, NULL);
-	mi->to = light_addr(a, v[LF_TO], true, &mi->display_to);
-	mi->cc = light_addr(a, v[LF_CC], false, NULL);
-	mi->reply_to = light_addr(a, v[LF_REPLY_TO], false, NULL);
-	mi->bcc = light_addr(a, v[LF_BCC], false, NULL);
+	if (!light_addr(a, v[LF_FROM], &mi->from, NULL) ||
+	    !light_addr(a, v[LF_TO], &mi->to, &mi->display_to) ||
+	    !light_addr(a, v[LF_CC], &mi->cc, NULL) ||
+	    !light_addr(a, v[LF_REPLY_TO], &mi->reply_to, NULL) ||
+	    !light_addr(a, v[LF_BCC], &mi->bcc, NULL))
+		return 0;
 	if (v[LF_SUBJECT] != NULL) {
 		tmp = g_mime_utils_header_decode_text(NULL, v[LF_SUBJECT]);
 		mi->subject = header_clean(a, tmp);

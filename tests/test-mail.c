@@ -1152,6 +1152,31 @@ same_both_ways(const char *what, const char *data, size_t len)
 	return true;
 }
 
+/* What an MTA hands over: folded Received and DKIM-Signature lines, which
+ * the light reader passes over as GMime does, so that it still takes the
+ * message; a fold onto a field it reads stays GMime's. */
+static void
+test_light_reader_folded_trace(void)
+{
+	static const char mail[] =
+		"Received: from mx.example.net (mx.example.net [192.0.2.1])\r\n"
+		"\tby mail.example.org (Postfix) with ESMTPS id 4AB12\r\n"
+		"\tfor <ann@example.org>; Mon, 23 Nov 2026 10:00:01 +0100\r\n"
+		"DKIM-Signature: v=1; a=rsa-sha256; d=example.net;\r\n"
+		" s=s1; h=from:to:subject; bh=abc=;\r\n b=def=\r\n"
+		"From: Sender <s@example.net>\r\nTo: <ann@example.org>\r\n"
+		"Subject: traced\r\nDate: Mon, 23 Nov 2026 10:00:00 +0100\r\n"
+		"Message-ID: <t1@example.net>\r\n\r\nHello.\r\n";
+	static const char onto_subject[] =
+		"From: Sender <s@example.net>\r\nSubject: folded\r\n onto "
+		"it\r\n"
+		"\r\nHello.\r\n";
+
+	CU_ASSERT_TRUE(same_both_ways("traced", mail, sizeof(mail) - 1));
+	CU_ASSERT_FALSE(same_both_ways("onto subject", onto_subject,
+				       sizeof(onto_subject) - 1));
+}
+
 /* Messages that are nearly simple: each header line below over a plain
  * body, and the whole of each special case. */
 static void
@@ -1168,6 +1193,17 @@ test_light_reader_tricky(void)
 		"Subject: tab\there",
 		"Subject: caf\xc3\xa9 8-bit",
 		"Subject: folded\r\n continued",
+		"Received: from a\r\n\tby b\r\n\tfor <c@example.org>; Sun, 22 "
+		"Nov "
+		"2026 04:05:06 +0000",
+		"Received: from a\r\n  \r\nSubject: after a blank fold",
+		"X-Long: one\r\n two\r\nSubject: after a folded field",
+		"X-Long: one\r\n\tcaf\xc3\xa9 8-bit fold",
+		"DKIM-Signature: v=1; a=rsa-sha256;\r\n d=example.org; "
+		"s=s1;\r\n "
+		"b=abc\r\nFrom: Ann <ann@example.org>",
+		"To: a@example.org,\r\n b@example.org",
+		"Content-Type: text/plain;\r\n charset=utf-8",
 		"Date: Sun, 22 Nov 2026 04:05:06 +0000",
 		"Date: 22 Nov 2026 04:05:06 -0500",
 		"Date: Sun, 22 Nov 26 04:05 EST",
@@ -1497,6 +1533,8 @@ static CU_TestInfo corpus_tests[] = {
 	{"address lists as GMime writes them", test_address_lists},
 	{"controls blanked in a body's text", test_controls_blanked},
 	{"light reader as GMime: tricky headers", test_light_reader_tricky},
+	{"light reader: folded trace lines of an MTA",
+	 test_light_reader_folded_trace},
 	{"light reader as GMime: multipart/alternative",
 	 test_light_reader_alternative},
 	{"light reader as GMime: corpus and captures",
