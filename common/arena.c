@@ -43,23 +43,19 @@ block_new(size_t size)
 }
 
 struct arena *
-arena_new(size_t initial_size)
-{
-	struct arena *a = xcalloc(1, sizeof(*a));
-
-	if (initial_size < ARENA_MIN_BLOCK)
-		initial_size = ARENA_MIN_BLOCK;
-	a->first = a->head = block_new(initial_size);
-	return a;
-}
-
-struct arena *
 arena_new_small(size_t size)
 {
 	struct arena *a = xcalloc(1, sizeof(*a));
 
 	a->first = a->head = block_new(size < 1024 ? 1024 : size);
 	return a;
+}
+
+struct arena *
+arena_new(size_t initial_size)
+{
+	return arena_new_small(initial_size < ARENA_MIN_BLOCK ? ARENA_MIN_BLOCK
+							      : initial_size);
 }
 
 static void

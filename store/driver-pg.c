@@ -19,6 +19,7 @@
  * transaction again; a caller outside it answers "retry". */
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +66,9 @@ struct pg_pool {
 
 static pthread_mutex_t pg_pools_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct pg_pool *pg_pools;
-static int pg_pool_max = STORE_PG_POOL_DEFAULT;
-static int pg_pool_wait_ms = STORE_PG_POOL_WAIT_MS;
+/* set once at start, read at every acquire: no lock */
+static atomic_int pg_pool_max = STORE_PG_POOL_DEFAULT;
+static atomic_int pg_pool_wait_ms = STORE_PG_POOL_WAIT_MS;
 
 struct pg_conn {
 	struct pg_pool *pool;
@@ -110,11 +112,11 @@ pg(struct store *s)
 void
 store_pg_pool_set(int max, int wait_ms)
 {
-	pthread_mutex_lock(&pg_pools_mu);
-	pg_pool_max =
-		max > 0 && max <= STORE_PG_POOL_MAX ? max : STORE_PG_POOL_MAX;
-	pg_pool_wait_ms = wait_ms >= 0 ? wait_ms : STORE_PG_POOL_WAIT_MS;
-	pthread_mutex_unlock(&pg_pools_mu);
+	atomic_store(&pg_pool_max, max > 0 && max <= STORE_PG_POOL_MAX
+					   ? max
+					   : STORE_PG_POOL_MAX);
+	atomic_store(&pg_pool_wait_ms,
+		     wait_ms >= 0 ? wait_ms : STORE_PG_POOL_WAIT_MS);
 }
 
 static struct pg_pool *
@@ -195,10 +197,8 @@ pg_acquire(struct store *s)
 
 	if (c->slot != NULL)
 		return true;
-	pthread_mutex_lock(&pg_pools_mu);
-	max = pg_pool_max;
-	wait_ms = pg_pool_wait_ms;
-	pthread_mutex_unlock(&pg_pools_mu);
+	max = atomic_load(&pg_pool_max);
+	wait_ms = atomic_load(&pg_pool_wait_ms);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += wait_ms / 1000;
 	deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;

@@ -415,6 +415,15 @@ pg_deliver(void *ctx, const char *payload)
 	free(data);
 }
 
+/* Whether this process is a worker of easd --workers on the SQLite file
+ * whose notification key is key. */
+static bool
+in_group(const char *key)
+{
+	return group != NULL && group->self >= 0 && !group->pg &&
+	       strcmp(group->key, key) == 0;
+}
+
 void
 store_publish(struct store *s, const struct store_change *c, size_t n)
 {
@@ -427,8 +436,7 @@ store_publish(struct store *s, const struct store_change *c, size_t n)
 		return;
 	/* A worker's commit reaches its siblings directly; the parent's
 	 * hub is for processes outside the group. */
-	if (group != NULL && group->self >= 0 && !group->pg &&
-	    strcmp(group->key, s->notify_key) == 0)
+	if (in_group(s->notify_key))
 		send_changes(s, true, c, n);
 	else if (!receiver)
 		send_changes(s, false, c, n);
@@ -586,8 +594,7 @@ store_subscribe(const char *db_path, bool others, store_change_fn *fn,
 			return STORE_BUSY;
 		}
 	} else if (others) {
-		if (group != NULL && group->self >= 0 &&
-		    strcmp(group->key, sub->key) == 0) {
+		if (in_group(sub->key)) {
 			/* a worker: its channel from the others */
 			sub->fd = fcntl(group->rx[group->self], F_DUPFD_CLOEXEC,
 					0);
@@ -656,8 +663,7 @@ store_subscription_behind(struct store_subscription *sub)
 		 * itself busy before it takes one off the queue. A worker
 		 * first asks the same of the parent, which hands what
 		 * easctl sent on to the worker's queue. */
-		if (group != NULL && group->self >= 0 && !group->pg &&
-		    strcmp(group->key, r->key) == 0) {
+		if (in_group(r->key)) {
 			if (ioctl(group->hub, FIONREAD, &queued) < 0)
 				queued = 1;
 			if (queued > 0 || __atomic_load_n(group->hub_busy,
