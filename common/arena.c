@@ -42,12 +42,23 @@ block_new(size_t size)
 	return b;
 }
 
+/* The arena and its first block are one allocation. */
+#define ARENA_HEAD                                                             \
+	((sizeof(struct arena) + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1))
+
 struct arena *
 arena_new_small(size_t size)
 {
-	struct arena *a = xcalloc(1, sizeof(*a));
+	struct arena *a;
 
-	a->first = a->head = block_new(size < 1024 ? 1024 : size);
+	if (size < 1024)
+		size = 1024;
+	a = xmalloc(ARENA_HEAD + sizeof(struct arena_block) + size);
+	memset(a, 0, sizeof(*a));
+	a->first = a->head = (struct arena_block *)((char *)a + ARENA_HEAD);
+	a->first->next = NULL;
+	a->first->size = size;
+	a->first->used = 0;
 	return a;
 }
 
@@ -100,33 +111,39 @@ arena_free(struct arena **ap)
 	if (a == NULL)
 		return;
 	arena_reset(a);
-	free(a->first);
 	free(a);
 	*ap = NULL;
 }
 
-void *
-arena_alloc(struct arena *a, size_t n)
+/* n bytes at a multiple of align (a power of two up to ARENA_ALIGN). */
+static void *
+take(struct arena *a, size_t n, size_t align)
 {
 	struct arena_block *b = a->head;
-	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	size_t off = (b->used + align - 1) & ~(align - 1);
 	void *p;
 
-	if (need < n)
+	if (n > SIZE_MAX - ARENA_ALIGN)
 		eas_panic("arena allocation of %zu bytes overflows", n);
-	if (b->size - b->used < need) {
-		size_t size = b->size * 2;
+	if (off > b->size || b->size - off < n) {
+		/* A small first block is followed by one of its size
+		 * before they double: a request that parks (and keeps its
+		 * arena) with a little more than the first block holds
+		 * should not keep three times as much. */
+		size_t size = b == a->first && b->size < ARENA_MIN_BLOCK
+				      ? b->size
+				      : b->size * 2;
 
-		if (need > size / 4) {
+		if (n > size / 4) {
 			/* A large piece gets its own block behind the current
 			 * one, so the current block keeps serving small ones.
 			 */
-			struct arena_block *big = block_new(need);
+			struct arena_block *big = block_new(n);
 
-			big->used = need;
+			big->used = n;
 			big->next = b->next;
 			b->next = big;
-			a->total += need;
+			a->total += n;
 			return big->data;
 		}
 		if (size > 1024 * 1024)
@@ -134,11 +151,18 @@ arena_alloc(struct arena *a, size_t n)
 		b = block_new(size);
 		b->next = a->head;
 		a->head = b;
+		off = 0;
 	}
-	p = b->data + b->used;
-	b->used += need;
-	a->total += need;
+	p = b->data + off;
+	b->used = off + n;
+	a->total += n;
 	return p;
+}
+
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	return take(a, n, ARENA_ALIGN);
 }
 
 void *
@@ -154,7 +178,8 @@ char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	size_t len = strnlen(s, n);
-	char *p = arena_alloc(a, len + 1);
+	/* strings need no alignment: many short ones per request */
+	char *p = take(a, len + 1, 1);
 
 	memcpy(p, s, len);
 	p[len] = '\0';
@@ -191,7 +216,7 @@ arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 	n = vsnprintf(small, sizeof(small), fmt, ap2);
 	va_end(ap2);
 	eas_assert(n >= 0);
-	p = arena_alloc(a, (size_t)n + 1);
+	p = take(a, (size_t)n + 1, 1);
 	if ((size_t)n < sizeof(small))
 		memcpy(p, small, (size_t)n + 1);
 	else

@@ -65,28 +65,38 @@ cache_load(struct eas_req *req, unsigned *heartbeat_r, const char ***ids_r,
 	   enum store_error *err_r)
 {
 	uint8_t *data;
-	size_t len, n = 0, max = req->srv->cfg.max_ping_folders;
+	size_t len, n = 0, count = 0, max = req->srv->cfg.max_ping_folders;
 	const char **ids;
-	char *p, *end, *nl;
+	char *p, *p0, *end, *nl;
 	int64_t hb;
 
-	*err_r = store_device_blob_get(req->store, req->arena, req->device.id,
-				       "ping", &data, &len);
+	*err_r = store_device_blob_get(req->store, eas_req_scratch(req),
+				       req->device.id, "ping", &data, &len);
 	if (*err_r == STORE_NOTFOUND)
 		return 0;
 	if (*err_r != STORE_OK)
 		return -1;
 	*raw_r = data;
 	*raw_len_r = len;
-	p = arena_strndup(req->arena, (const char *)data, len);
+	p = arena_strndup(eas_req_scratch(req), (const char *)data, len);
 	end = p + strlen(p);
 	nl = strchr(p, '\n');
 	if (nl == NULL)
 		return 0;
 	*nl = '\0';
+	p0 = nl;
 	if (str_to_int64(p, &hb) < 0 || hb <= 0 || hb > 100000)
 		return 0;
-	ids = arena_alloc(req->arena, (max + 1) * sizeof(*ids));
+	/* Room for the ids there are, not for max: a parked Ping keeps its
+	 * arena, and max_ping_folders pointers would double it. */
+	for (p = nl + 1; p < end && count < max; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		if (nl > p)
+			count++;
+	}
+	ids = arena_alloc(eas_req_scratch(req), (count + 1) * sizeof(*ids));
+	nl = p0;
 	for (p = nl + 1; p < end; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (nl == NULL)
@@ -94,7 +104,7 @@ cache_load(struct eas_req *req, unsigned *heartbeat_r, const char ***ids_r,
 		*nl = '\0';
 		if (*p == '\0')
 			continue;
-		if (n == max)
+		if (n == count)
 			break;
 		ids[n++] = p;
 	}
@@ -114,8 +124,8 @@ folder_pending(struct eas_req *req, int64_t folder_id, bool *pending_r)
 	enum store_error e;
 
 	*pending_r = false;
-	e = store_sync_get(req->store, req->arena, req->device.id, folder_id,
-			   &st);
+	e = store_sync_get(req->store, eas_req_scratch(req), req->device.id,
+			   folder_id, &st);
 	if (e == STORE_NOTFOUND)
 		return STORE_OK;
 	if (e != STORE_OK)
@@ -174,9 +184,13 @@ ping_deadline(unsigned heartbeat)
 static enum eas_cmd_result ping_resume(struct eas_req *req,
 				       struct wbxml_node **out_r);
 
+/* What a parked Ping keeps is in req->arena; the request tree, the body
+ * and what the store answered go (a parked Ping's memory is what 100,000
+ * devices cost). */
 static enum eas_cmd_result
 ping_park(struct eas_req *req, struct push_waiter *w, uint64_t seq)
 {
+	eas_req_park_small(req);
 	w->seq = seq;
 	w->reason = PUSH_NONE;
 	memset(w->folder_changed, 0, w->nfolders * sizeof(bool));
@@ -292,7 +306,8 @@ cmd_ping(struct eas_req *req, const struct wbxml_node *in,
 			*out_r = root;
 			return EAS_CMD_OK;
 		}
-		ids = arena_alloc(req->arena, (count + 1) * sizeof(*ids));
+		ids = arena_alloc(eas_req_scratch(req),
+				  (count + 1) * sizeof(*ids));
 		wbxml_foreach(folders_n, f)
 		{
 			const char *id;
@@ -338,8 +353,8 @@ cmd_ping(struct eas_req *req, const struct wbxml_node *in,
 	for (size_t i = 0; i < n; i++) {
 		struct store_folder folder;
 
-		e = store_folder_get(req->store, req->arena, req->account.id,
-				     ids[i], &folder);
+		e = store_folder_get(req->store, eas_req_scratch(req),
+				     req->account.id, ids[i], &folder);
 		if (e == STORE_NOTFOUND || (e == STORE_OK && folder.deleted)) {
 			log_info("Ping: unknown folder %s", ids[i]);
 			return ping_answer(req, PING_FOLDERSYNC, out_r);
@@ -385,6 +400,11 @@ cmd_ping(struct eas_req *req, const struct wbxml_node *in,
 	if (r > 0)
 		return EAS_CMD_OK;
 
+	/* The ids are the request tree's or the cached parameters': both
+	 * go when it parks. */
+	pc->server_ids = arena_alloc(req->arena, (n + 1) * sizeof(*ids));
+	for (size_t i = 0; i < n; i++)
+		pc->server_ids[i] = arena_strdup(req->arena, ids[i]);
 	w = arena_new_struct(req->arena, struct push_waiter);
 	w->req = req;
 	w->account_id = req->account.id;

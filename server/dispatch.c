@@ -22,7 +22,7 @@ static const struct eas_command commands[] = {
 	{"FolderUpdate", 12, cmd_folderupdate, 0},
 	{"GetItemEstimate", 14, cmd_getitemestimate, 0},
 	{"Settings", 17, cmd_settings, CMD_F_NO_PROVISION},
-	{"Ping", 18, cmd_ping, CMD_F_LONGPOLL},
+	{"Ping", 18, cmd_ping, CMD_F_LONGPOLL | CMD_F_SCRATCH_TREE},
 	{"Provision", 20, cmd_provision, CMD_F_NO_PROVISION},
 	{"GetAttachment", 4, cmd_getattachment, CMD_F_RAW_BODY},
 	/* WBXML from 14.0, message/rfc822 before: the handler decodes */
@@ -381,10 +381,13 @@ dispatch_once(struct eas_req *req, struct wbxml_node **out_r)
 	}
 
 	if ((cmd->flags & CMD_F_RAW_BODY) == 0 && req->body_len > 0) {
+		struct arena *ta = (cmd->flags & CMD_F_SCRATCH_TREE) != 0
+					   ? eas_req_scratch(req)
+					   : req->arena;
 		struct wbxml_node *root;
 		const char *error;
 
-		if (wbxml_decode(req->arena, req->body, req->body_len,
+		if (wbxml_decode(ta, req->body, req->body_len,
 				 &wbxml_limits_default, &root, &error) < 0) {
 			log_info("malformed WBXML: %s", error);
 			if (req->version < EAS_V140) {

@@ -68,7 +68,13 @@ struct eas_header {
 };
 
 struct eas_req {
-	struct arena *arena;	   /* lives until the response is sent */
+	struct arena *arena; /* lives until the response is sent */
+	/* What a command that parks with little (Ping) needs only while it
+	 * runs: the request tree, the store's answers. eas_req_scratch()
+	 * makes it, eas_req_park_small() lets it and the body go when the
+	 * command parks; otherwise it goes with the arena. */
+	struct arena *scratch;
+	bool scratch_cleanup;
 	struct http_request *http; /* the HTTP request it came as */
 	struct easd *srv;
 	struct store *store; /* this thread's connection */
@@ -135,6 +141,12 @@ struct eas_req {
 void eas_req_add_header(struct eas_req *req, const char *name,
 			const char *value);
 
+/* The request's scratch arena, made on first use. */
+struct arena *eas_req_scratch(struct eas_req *req);
+/* Free the scratch arena and the request body: for a command that parks
+ * having copied what it keeps into req->arena. */
+void eas_req_park_small(struct eas_req *req);
+
 /* Retry-After (seconds) of a 503: the database locked past its timeout,
  * and a store that failed (disk full, I/O error) or a database that
  * cannot be opened. */
@@ -154,6 +166,7 @@ enum eas_cmd_result eas_req_store_error(struct eas_req *req, enum store_error e,
 #define CMD_F_NO_PROVISION 0x01 /* allowed before provisioning */
 #define CMD_F_RAW_BODY 0x02	/* body is not WBXML (12.x SendMail...) */
 #define CMD_F_LONGPOLL 0x04	/* may park */
+#define CMD_F_SCRATCH_TREE 0x08 /* request tree in req->scratch */
 
 struct eas_command {
 	const char *name;

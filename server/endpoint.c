@@ -30,6 +30,35 @@ eas_req_add_header(struct eas_req *req, const char *name, const char *value)
 	req->headers = h;
 }
 
+static void
+scratch_free(void *p)
+{
+	struct eas_req *req = p;
+
+	arena_free(&req->scratch);
+}
+
+struct arena *
+eas_req_scratch(struct eas_req *req)
+{
+	if (req->scratch == NULL)
+		req->scratch = arena_new_small(2 * 1024);
+	if (!req->scratch_cleanup) {
+		arena_add_cleanup(req->arena, scratch_free, req);
+		req->scratch_cleanup = true;
+	}
+	return req->scratch;
+}
+
+void
+eas_req_park_small(struct eas_req *req)
+{
+	arena_free(&req->scratch);
+	http_release_body(req->http);
+	req->body = NULL;
+	req->body_len = 0;
+}
+
 static struct eas_req *
 req_new(struct http_request *hr)
 {

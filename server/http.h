@@ -177,6 +177,10 @@ void http_add_header(struct http_request *hr, const char *name,
 		     const char *value);
 /* Set a response without a body. */
 void http_set_status(struct http_request *hr, int status);
+/* Let go of the request body (body and body_len become NULL and 0): a
+ * request that parks with what it needs copied out keeps no more than
+ * that while it waits. */
+void http_release_body(struct http_request *hr);
 /* Resume a parked request so that its resume_fn runs; safe from any
  * thread, once per parking. */
 void http_resume(struct http_request *hr);

@@ -52,7 +52,8 @@ struct standing_account {
 };
 
 struct standing_device {
-	struct store_device d; /* strings on the heap */
+	struct store_device d; /* strings in the entry's allocation */
+	const char *key;       /* the table's key, likewise */
 	uint64_t expires;
 	char *hier_key;	     /* FolderSync with it: no change; NULL = unknown */
 	uint64_t sync_token; /* of the Sync of the device that began last */
@@ -118,14 +119,39 @@ account_free(gpointer p)
 	X(protocol_version)                                                    \
 	X(last_command)
 
+/* An entry, its strings and its key are one allocation: there is one per
+ * device that was seen in the last minute, up to 100,000 of them. */
+static struct standing_device *
+device_new(const struct store_device *d, const char *key)
+{
+	struct standing_device *e;
+	size_t len = strlen(key) + 1;
+	char *p;
+
+#define LEN_ONE(f) len += d->f != NULL ? strlen(d->f) + 1 : 0;
+	DEVICE_STRINGS(LEN_ONE)
+#undef LEN_ONE
+	e = xcalloc(1, sizeof(*e) + len);
+	e->d = *d;
+	p = (char *)(e + 1);
+#define PUT_ONE(f)                                                             \
+	if (d->f != NULL) {                                                    \
+		size_t n = strlen(d->f) + 1;                                   \
+                                                                               \
+		e->d.f = memcpy(p, d->f, n);                                   \
+		p += n;                                                        \
+	}
+	DEVICE_STRINGS(PUT_ONE)
+#undef PUT_ONE
+	e->key = strcpy(p, key);
+	return e;
+}
+
 static void
 device_free(gpointer p)
 {
 	struct standing_device *e = p;
 
-#define FREE_ONE(f) free((char *)e->d.f);
-	DEVICE_STRINGS(FREE_ONE)
-#undef FREE_ONE
 	free(e->hier_key);
 	free(e->sync_req);
 	free(e->sync_folders);
@@ -278,7 +304,7 @@ standing_new(const char *db_path, const char **error_r)
 	pthread_mutex_init(&c->mu, NULL);
 	c->accounts = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
 					    account_free);
-	c->devices = g_hash_table_new_full(g_str_hash, g_str_equal, free,
+	c->devices = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					   device_free);
 	c->folders =
 		g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, free);
@@ -485,15 +511,10 @@ standing_device(struct standing *c, struct store *s, struct arena *a,
 	}
 	pthread_mutex_lock(&c->mu);
 	if (c->gen == gen && g_hash_table_lookup(c->devices, key) == NULL) {
-		e = xcalloc(1, sizeof(*e));
-		e->d = *r;
-#define DUP_ONE(f) e->d.f = dup_or_null(r->f);
-		DEVICE_STRINGS(DUP_ONE)
-#undef DUP_ONE
+		e = device_new(r, key);
 		e->expires = now + STANDING_TTL_MS;
 		make_room(c);
-		g_hash_table_insert(c->devices, key, e);
-		key = NULL;
+		g_hash_table_insert(c->devices, (char *)e->key, e);
 	}
 	pthread_mutex_unlock(&c->mu);
 	free(key);

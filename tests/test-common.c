@@ -53,6 +53,38 @@ test_arena_grow(void)
 	arena_free(&a);
 }
 
+/* Strings are packed (many short ones a request), everything else stays
+ * aligned for any type, and a small arena's strings keep their values
+ * across the blocks it grows. */
+static void
+test_arena_strings_packed(void)
+{
+	struct arena *a = arena_new_small(1024);
+	char *s[200];
+	char *x, *y;
+
+	x = arena_strdup(a, "ab");
+	y = arena_strdup(a, "cd");
+	CU_ASSERT_PTR_EQUAL(y, x + 3);
+	for (int i = 0; i < 200; i++) {
+		void *p;
+
+		s[i] = arena_printf(a, "string %d", i);
+		p = arena_alloc(a, 24);
+		CU_ASSERT_EQUAL((uintptr_t)p % 16, 0);
+		memset(p, 0xee, 24);
+	}
+	for (int i = 0; i < 200; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "string %d", i);
+		CU_ASSERT_STRING_EQUAL(s[i], want);
+	}
+	CU_ASSERT_STRING_EQUAL(x, "ab");
+	CU_ASSERT_STRING_EQUAL(y, "cd");
+	arena_free(&a);
+}
+
 static int cleanups_run;
 static void
 count_cleanup(void *p)
@@ -407,6 +439,7 @@ static CU_TestInfo common_tests[] = {
 	{"arena: many small and one large", test_arena_many_and_large},
 	{"arena: cleanups run on free", test_arena_cleanup},
 	{"arena: growing arrays keep their elements", test_arena_grow},
+	{"arena: strings packed, the rest aligned", test_arena_strings_packed},
 	{"buf: limit refuses, keeps content", test_buf_limit},
 	{"buf: read a file, refuse past the limit", test_buf_read_path},
 	{"base64: RFC 4648 vectors and bad input", test_base64},

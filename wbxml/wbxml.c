@@ -182,6 +182,9 @@ dec_add_data(struct wbxml_decoder *d, size_t off, struct wbxml_node *n,
 	return 0;
 }
 
+/* Nesting the decoder tracks without an allocation. */
+#define DEC_LOCAL_DEPTH 64
+
 static int
 dec_body(struct wbxml_decoder *d, bool fragment, struct wbxml_node **first_r)
 {
@@ -189,14 +192,18 @@ dec_body(struct wbxml_decoder *d, bool fragment, struct wbxml_node **first_r)
 	const uint8_t *p = d->p;
 	size_t len = d->len, pos = d->pos, nodes = 0;
 	unsigned page = 0, depth = 0, stack_cap;
-	struct wbxml_node **stack, *first = NULL, *last_top = NULL;
+	struct wbxml_node *local[DEC_LOCAL_DEPTH + 1];
+	struct wbxml_node **stack = local, *first = NULL, *last_top = NULL;
 	bool done = false;
 
-	/* Depth can exceed neither the limit nor the number of bytes. */
+	/* Depth can exceed neither the limit nor the number of bytes. The
+	 * stack is needed only here: on the C stack when it fits, so that
+	 * the arena (which a parked request keeps) holds only the tree. */
 	stack_cap = lim->max_depth;
 	if (stack_cap > len)
 		stack_cap = (unsigned)len;
-	stack = arena_alloc(d->a, (stack_cap + 1) * sizeof(*stack));
+	if (stack_cap > DEC_LOCAL_DEPTH)
+		stack = arena_alloc(d->a, (stack_cap + 1) * sizeof(*stack));
 
 	while (pos < len) {
 		size_t off = pos;

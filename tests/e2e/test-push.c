@@ -597,6 +597,47 @@ test_heartbeat_expires(void)
 	eas_client_free(&c);
 }
 
+/* A Ping parks with its request and the cached parameters gone (only
+ * what it watches is kept): an empty Ping waits on the folders of the
+ * previous one and names the second of them when that changes. */
+static void
+test_empty_ping_waits_on_cached_folders(void)
+{
+	struct eas_client *c = client(HARNESS_ADA, "PUSHC1");
+	struct eas_client *other = client(HARNESS_ADA, "PUSHC2");
+	struct ping_job j = {.c = c, .heartbeat = LONG_HEARTBEAT, .n = 2};
+	struct ping_job je = {.c = c};
+
+	j.ids[0] = folder_id(c, EAS_FOLDER_INBOX);
+	j.ids[1] = folder_id(c, EAS_FOLDER_CONTACTS);
+	prime(c, j.ids[0]);
+	prime(c, j.ids[1]);
+	j.a = arena_new(0);
+	CU_ASSERT_FATAL(pthread_create(&j.thread, NULL, ping_thread, &j) == 0);
+	wait_log("push: parked PUSHC1 (", 1);
+	contact_add(other, "Cached one");
+	ping_join(&j);
+	CU_ASSERT_EQUAL(j.res.status, 2);
+	CU_ASSERT(changed_has(&j.res, j.ids[1]));
+
+	/* the device syncs what changed, then pings with an empty body */
+	prime(c, j.ids[1]);
+	je.a = arena_new(0);
+	CU_ASSERT_FATAL(pthread_create(&je.thread, NULL, ping_thread, &je) ==
+			0);
+	wait_log("push: parked PUSHC1 (", 2);
+	contact_add(other, "Cached two");
+	ping_join(&je);
+	CU_ASSERT_EQUAL(je.res.rc, 0);
+	CU_ASSERT_EQUAL(je.res.status, 2);
+	CU_ASSERT_EQUAL(je.res.nchanged, 1);
+	CU_ASSERT(changed_has(&je.res, j.ids[1]));
+	arena_free(&j.a);
+	arena_free(&je.a);
+	eas_client_free(&c);
+	eas_client_free(&other);
+}
+
 /* Out of range: Status 5 with the bound that was crossed. */
 static void
 test_heartbeat_out_of_range(void)
@@ -710,6 +751,8 @@ static CU_TestInfo push_tests[] = {
 	{"too many folders", test_too_many_folders},
 	{"second Ping supersedes", test_second_ping_supersedes},
 	{"empty Ping, nothing cached", test_empty_ping_uncached},
+	{"empty Ping waits on the cached folders",
+	 test_empty_ping_waits_on_cached_folders},
 	{"unknown folder", test_unknown_folder},
 	CU_TEST_INFO_NULL,
 };
