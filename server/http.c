@@ -99,7 +99,9 @@ struct http_server {
 /* malloc keeps what freed connections used (in each thread's arena) for
  * the next ones; once this many have gone, and at least half of the most
  * there were, the watcher hands the free pages back, a moment after the
- * first of them went. */
+ * last of them went (a trim halfway through left what the other half
+ * freed: 117-169 % of the memory before a storm of 18,000 Pings on six
+ * workers). */
 #define TRIM_MIN_GONE 1024
 #define TRIM_DELAY_MS 200
 
@@ -432,12 +434,12 @@ notify_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 		size_t open = atomic_fetch_sub(&srv->open_conns, 1) - 1;
 
 		if (trim_wanted(srv, open)) {
+			/* once the storm is over: each close puts it off,
+			 * so that what the last ones free goes back too */
 			pthread_mutex_lock(&srv->watch_mu);
-			if (srv->trim_due_ms == 0) {
-				srv->trim_due_ms =
-					time_mono_ms() + TRIM_DELAY_MS;
+			if (srv->trim_due_ms == 0)
 				watch_wake(srv);
-			}
+			srv->trim_due_ms = time_mono_ms() + TRIM_DELAY_MS;
 			pthread_mutex_unlock(&srv->watch_mu);
 		}
 	}
