@@ -54,6 +54,7 @@ struct standing_account {
 struct standing_device {
 	struct store_device d; /* strings in the entry's allocation */
 	const char *key;       /* the table's key, likewise */
+	GHashTable *rows;      /* standing.device_rows, which names it */
 	uint64_t expires;
 	char *hier_key;	     /* FolderSync with it: no change; NULL = unknown */
 	uint64_t sync_token; /* of the Sync of the device that began last */
@@ -71,11 +72,12 @@ struct standing_folder {
 
 struct standing {
 	pthread_mutex_t mu;
-	GHashTable *accounts; /* int64 id -> struct standing_account */
-	GHashTable *devices;  /* "account|deviceid" (lower case) -> ... */
-	GHashTable *folders;  /* int64 id -> struct standing_folder */
-	uint64_t gen;	      /* bumped by every change */
-	uint64_t sync_tokens; /* the last token given out */
+	GHashTable *accounts;	 /* int64 id -> struct standing_account */
+	GHashTable *devices;	 /* "account|deviceid" (lower case) -> ... */
+	GHashTable *device_rows; /* int64 row id -> the same entries */
+	GHashTable *folders;	 /* int64 id -> struct standing_folder */
+	uint64_t gen;		 /* bumped by every change */
+	uint64_t sync_tokens;	 /* the last token given out */
 	struct store_subscription *sub;
 	uint64_t hits, misses;
 };
@@ -152,6 +154,8 @@ device_free(gpointer p)
 {
 	struct standing_device *e = p;
 
+	if (g_hash_table_lookup(e->rows, &e->d.id) == e)
+		g_hash_table_remove(e->rows, &e->d.id);
 	free(e->hier_key);
 	free(e->sync_req);
 	free(e->sync_folders);
@@ -199,16 +203,6 @@ device_of_account(gpointer key, gpointer value, gpointer data)
 
 	(void)key;
 	return e->d.account_id == *account_id;
-}
-
-static gboolean
-device_of_row(gpointer key, gpointer value, gpointer data)
-{
-	const struct standing_device *e = value;
-	const int64_t *row = data;
-
-	(void)key;
-	return e->d.id == *row;
 }
 
 static void
@@ -275,10 +269,17 @@ forget(struct standing *c, const struct store_change *ch)
 		g_hash_table_remove(c->accounts, &id);
 		g_hash_table_foreach_remove(c->devices, device_of_account, &id);
 		break;
-	case STORE_CHANGED_DEVICE:
+	case STORE_CHANGED_DEVICE: {
+		/* one lookup: every device's first request in a minute
+		 * changes it, and every process hears of it */
+		struct standing_device *e;
+
 		id = ch->id;
-		g_hash_table_foreach_remove(c->devices, device_of_row, &id);
+		e = g_hash_table_lookup(c->device_rows, &id);
+		if (e != NULL)
+			g_hash_table_remove(c->devices, e->key);
 		break;
+	}
 	default:
 		return;
 	}
@@ -306,6 +307,7 @@ standing_new(const char *db_path, const char **error_r)
 					    account_free);
 	c->devices = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					   device_free);
+	c->device_rows = g_hash_table_new(g_int64_hash, g_int64_equal);
 	c->folders =
 		g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, free);
 	if (store_subscribe(db_path, false, changed, c, &c->sub, error_r) !=
@@ -326,6 +328,7 @@ standing_free(struct standing **cp)
 	store_unsubscribe(&c->sub);
 	g_hash_table_destroy(c->accounts);
 	g_hash_table_destroy(c->devices);
+	g_hash_table_destroy(c->device_rows);
 	g_hash_table_destroy(c->folders);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
@@ -513,8 +516,10 @@ standing_device(struct standing *c, struct store *s, struct arena *a,
 	if (c->gen == gen && g_hash_table_lookup(c->devices, key) == NULL) {
 		e = device_new(r, key);
 		e->expires = now + STANDING_TTL_MS;
+		e->rows = c->device_rows;
 		make_room(c);
 		g_hash_table_insert(c->devices, (char *)e->key, e);
+		g_hash_table_insert(c->device_rows, &e->d.id, e);
 	}
 	pthread_mutex_unlock(&c->mu);
 	free(key);
