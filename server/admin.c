@@ -42,8 +42,7 @@ metrics_render(struct easd *srv, struct buf *out)
 
 	help(out, "easd_parked_requests", "gauge",
 	     "Pings and Syncs waiting for a change now.");
-	buf_printf(out, "easd_parked_requests %zu\n",
-		   srv->push != NULL ? push_waiting(srv->push) : (size_t)0);
+	buf_printf(out, "easd_parked_requests %zu\n", metrics_parked_now());
 	if (s != NULL && store_devices_seen_since(s, time_now() - 3600,
 						  &devices) != STORE_OK)
 		devices = -1;

@@ -26,12 +26,23 @@ enum metrics_lmtp {
 };
 void metrics_lmtp(enum metrics_lmtp what);
 
+/* With --workers: the parent makes the counters shared by the processes
+ * it forks, before the first fork (0, or -1 when it cannot map them: each
+ * worker then counts its own), and each worker says which it is. */
+int metrics_share(void);
+void metrics_worker(unsigned worker);
+
+/* The requests parked in this process now (push.c, as it changes), and
+ * in all of them. */
+void metrics_set_parked(size_t parked);
+size_t metrics_parked_now(void);
+
 /* The dashboard's chart: requests per minute and the most requests
  * parked at once in each minute of the last day, oldest first
  * (METRICS_HISTORY_MINUTES entries each). metrics_parked samples the
  * parked count (after every answer of the public listener). */
 #define METRICS_HISTORY_MINUTES 1440
-void metrics_parked(size_t parked);
+void metrics_parked(void);
 void metrics_history(int64_t now, uint32_t *requests, uint32_t *parked);
 
 /* The counters above in the Prometheus text format (metrics.c). */

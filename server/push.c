@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "push.h"
 #include "server.h"
 #include "util.h"
@@ -226,6 +227,7 @@ unlink_waiter(struct push *p, struct push_waiter *w)
 	heap_remove(p, w);
 	w->armed = false;
 	p->armed--;
+	metrics_set_parked(p->armed);
 }
 
 /* Take w out of the registry and resume its connection. The request stays
@@ -332,6 +334,7 @@ push_arm(struct push *p, struct push_waiter *w)
 		heap_push(p, w);
 		w->armed = true;
 		p->armed++;
+		metrics_set_parked(p->armed);
 		if (log_enabled(LOG_DEBUG))
 			log_debug("push: parked %s (account %lld)",
 				  w->req->device_id, (long long)w->account_id);

@@ -38,6 +38,7 @@
 
 #include "log.h"
 #include "log-sink.h"
+#include "metrics.h"
 #include "net.h"
 #include "server.h"
 #include "util.h"
@@ -157,6 +158,7 @@ spawn(struct easd *srv, struct worker *w, unsigned nw, unsigned i, int sfd,
 		/* systemd hears the parent only */
 		unsetenv("NOTIFY_SOCKET");
 		store_notify_group_join(i);
+		metrics_worker(i);
 		srv->worker = (int)i;
 		srv->ready_fd = pfd[1];
 		srv->listen_fd = worker_listen(&err);
@@ -226,6 +228,9 @@ workers_run(struct easd *srv, int *exit_r, const char **error_r)
 		close(lfd);
 		return -1;
 	}
+	if (metrics_share() < 0)
+		fprintf(stderr, "easd: cannot share the metrics between the "
+				"workers: /metrics shows worker 0's\n");
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);

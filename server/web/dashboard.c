@@ -125,9 +125,7 @@ web_dashboard(struct web *w)
 	tile(w, "active in the last day",
 	     arena_printf(w->arena, "%lld", (long long)day));
 	tile(w, "parked requests now",
-	     arena_printf(w->arena, "%zu",
-			  w->srv->push != NULL ? push_waiting(w->srv->push)
-					       : (size_t)0));
+	     arena_printf(w->arena, "%zu", metrics_parked_now()));
 	tile(w, "in the outbound queue",
 	     arena_printf(w->arena, "%lld", (long long)queue));
 	tile(w, "database",

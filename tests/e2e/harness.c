@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -944,4 +945,48 @@ relay_message(const struct relay_proc *r, int n)
 	}
 	free(path);
 	return (char *)buf_steal(&b, &len);
+}
+
+/* --- plain HTTP (the admin listener) --- */
+
+static size_t
+collect(char *p, size_t size, size_t n, void *ctx)
+{
+	buf_append(ctx, p, size * n);
+	return size * n;
+}
+
+long
+harness_http_get(const char *url, char **body_r)
+{
+	CURL *c = curl_easy_init();
+	struct buf b;
+	long status = -1;
+
+	buf_init(&b, 16 * 1024 * 1024);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30000L);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	*body_r = xstrndup(b.data != NULL ? (const char *)b.data : "", b.len);
+	buf_deinit(&b);
+	return status;
+}
+
+double
+harness_metric(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+
+	for (const char *p = text; p != NULL && *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+
+		if (strncmp(p, series, n) == 0 && p[n] == ' ')
+			return strtod(p + n + 1, NULL);
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return 0;
 }

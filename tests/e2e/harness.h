@@ -126,4 +126,12 @@ const char *harness_easd(void);
 /* Remove a directory tree (ignores errors). */
 void harness_rmtree(const char *dir);
 
+/* GET url (at most 30 s); the body (heap, NUL terminated) into *body_r.
+ * Returns the HTTP status, -1 when there was no answer. */
+long harness_http_get(const char *url, char **body_r);
+/* In a /metrics text: the value of the sample whose name and labels are
+ * exactly series ("easd_requests_total{command=\"Sync\",status=\"200\"}");
+ * 0 when it is absent (a counter not yet touched). */
+double harness_metric(const char *text, const char *series);
+
 #endif

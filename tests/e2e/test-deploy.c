@@ -21,62 +21,15 @@
 
 #define WAIT_MS 30000 /* safety bound of every wait for an event */
 
-static size_t
-collect(char *p, size_t size, size_t n, void *ctx)
-{
-	buf_append(ctx, p, size * n);
-	return size * n;
-}
-
-/* GET url; the body (heap, NUL terminated) into *body_r. Returns the HTTP
- * status, -1 when there was no answer. */
-static long
-http_get(const char *url, char **body_r)
-{
-	CURL *c = curl_easy_init();
-	struct buf b;
-	long status = -1;
-
-	buf_init(&b, 16 * 1024 * 1024);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)WAIT_MS);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	*body_r = xstrndup(b.data != NULL ? (const char *)b.data : "", b.len);
-	buf_deinit(&b);
-	return status;
-}
-
 static char *
 scrape(const struct easd_proc *p)
 {
 	char *url = xasprintf("http://127.0.0.1:%d/metrics", p->admin_port);
 	char *body;
 
-	CU_ASSERT_EQUAL(http_get(url, &body), 200);
+	CU_ASSERT_EQUAL(harness_http_get(url, &body), 200);
 	free(url);
 	return body;
-}
-
-/* The value of the sample whose name and labels are exactly series
- * ("easd_requests_total{command=\"Sync\",status=\"200\"}"); 0 when it is
- * absent (a counter not yet touched). */
-static double
-sample(const char *text, const char *series)
-{
-	size_t n = strlen(series);
-
-	for (const char *p = text; p != NULL && *p != '\0';) {
-		const char *nl = strchr(p, '\n');
-
-		if (strncmp(p, series, n) == 0 && p[n] == ' ')
-			return strtod(p + n + 1, NULL);
-		p = nl != NULL ? nl + 1 : NULL;
-	}
-	return 0;
 }
 
 /* Every line is a comment or "name{labels} value". */
@@ -170,7 +123,7 @@ test_metrics_during_traffic(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_FATAL(p->admin_port > 0);
 	url = xasprintf("http://127.0.0.1:%d/healthz", p->admin_port);
-	CU_ASSERT_EQUAL(http_get(url, &body), 200);
+	CU_ASSERT_EQUAL(harness_http_get(url, &body), 200);
 	CU_ASSERT_STRING_EQUAL(body, "ok\n");
 	free(body);
 	free(url);
@@ -210,39 +163,47 @@ test_metrics_during_traffic(void)
 	mid = scrape(p);
 	CU_ASSERT(well_formed(mid));
 	CU_ASSERT_EQUAL(
-		sample(mid, "easd_requests_total{command=\"FolderSync\","
-			    "status=\"200\"}") -
-			sample(before, "easd_requests_total{command="
+		harness_metric(mid,
+			       "easd_requests_total{command=\"FolderSync\","
+			       "status=\"200\"}") -
+			harness_metric(before,
+				       "easd_requests_total{command="
 				       "\"FolderSync\",status=\"200\"}"),
 		3);
-	CU_ASSERT_EQUAL(sample(mid, "easd_request_duration_seconds_count{"
-				    "command=\"FolderSync\"}") -
-				sample(before, "easd_request_duration_seconds_"
-					       "count{command=\"FolderSync\"}"),
-			3);
-	CU_ASSERT_EQUAL(sample(mid, "easd_requests_total{command=\"OPTIONS\","
-				    "status=\"401\"}") -
-				sample(before, "easd_requests_total{command="
-					       "\"OPTIONS\",status=\"401\"}"),
-			1);
-	CU_ASSERT_EQUAL(sample(mid, "easd_lmtp_deliveries_total") -
-				sample(before, "easd_lmtp_deliveries_total"),
-			2);
 	CU_ASSERT_EQUAL(
-		sample(mid,
-		       "easd_lmtp_refusals_total{reason=\"unknown_user\"}") -
-			sample(before, "easd_lmtp_refusals_total{reason="
+		harness_metric(mid, "easd_request_duration_seconds_count{"
+				    "command=\"FolderSync\"}") -
+			harness_metric(before, "easd_request_duration_seconds_"
+					       "count{command=\"FolderSync\"}"),
+		3);
+	CU_ASSERT_EQUAL(
+		harness_metric(mid, "easd_requests_total{command=\"OPTIONS\","
+				    "status=\"401\"}") -
+			harness_metric(before, "easd_requests_total{command="
+					       "\"OPTIONS\",status=\"401\"}"),
+		1);
+	CU_ASSERT_EQUAL(
+		harness_metric(mid, "easd_lmtp_deliveries_total") -
+			harness_metric(before, "easd_lmtp_deliveries_total"),
+		2);
+	CU_ASSERT_EQUAL(
+		harness_metric(
+			mid,
+			"easd_lmtp_refusals_total{reason=\"unknown_user\"}") -
+			harness_metric(before,
+				       "easd_lmtp_refusals_total{reason="
 				       "\"unknown_user\"}"),
 		1);
-	CU_ASSERT_EQUAL(sample(mid, "easd_parked_requests"), 1);
-	CU_ASSERT(sample(mid, "easd_devices_active") >= 1);
-	CU_ASSERT_EQUAL(sample(mid, "easd_outbound_queue"), 0);
-	CU_ASSERT_EQUAL(sample(mid, "easd_store_errors_total"), 0);
-	CU_ASSERT(sample(mid, "easd_database_bytes") > 0);
+	CU_ASSERT_EQUAL(harness_metric(mid, "easd_parked_requests"), 1);
+	CU_ASSERT(harness_metric(mid, "easd_devices_active") >= 1);
+	CU_ASSERT_EQUAL(harness_metric(mid, "easd_outbound_queue"), 0);
+	CU_ASSERT_EQUAL(harness_metric(mid, "easd_store_errors_total"), 0);
+	CU_ASSERT(harness_metric(mid, "easd_database_bytes") > 0);
 	/* the largest bucket holds them all */
-	CU_ASSERT_EQUAL(sample(mid, "easd_request_duration_seconds_bucket{"
+	CU_ASSERT_EQUAL(
+		harness_metric(mid, "easd_request_duration_seconds_bucket{"
 				    "command=\"FolderSync\",le=\"+Inf\"}"),
-			sample(mid, "easd_request_duration_seconds_count{"
+		harness_metric(mid, "easd_request_duration_seconds_count{"
 				    "command=\"FolderSync\"}"));
 
 	/* the mail wakes the Ping; then nothing is parked */
@@ -251,12 +212,13 @@ test_metrics_during_traffic(void)
 	CU_ASSERT_EQUAL(j.rc, 0);
 	CU_ASSERT_EQUAL(j.status, 2);
 	after = scrape(p);
-	CU_ASSERT_EQUAL(sample(after, "easd_parked_requests"), 0);
-	CU_ASSERT_EQUAL(sample(after, "easd_requests_total{command=\"Ping\","
+	CU_ASSERT_EQUAL(harness_metric(after, "easd_parked_requests"), 0);
+	CU_ASSERT_EQUAL(
+		harness_metric(after, "easd_requests_total{command=\"Ping\","
 				      "status=\"200\"}") -
-				sample(mid, "easd_requests_total{command="
+			harness_metric(mid, "easd_requests_total{command="
 					    "\"Ping\",status=\"200\"}"),
-			1);
+		1);
 	free(before);
 	free(mid);
 	free(after);

@@ -19,6 +19,7 @@
 #include "harness.h"
 #include "test-main.h"
 #include "util.h"
+#include "xalloc.h"
 
 #define NWORKERS 3
 /* Fresh connections tried to reach a wanted worker: with odds of 1/3
@@ -32,8 +33,9 @@ static struct easd_proc *srv;
 static int
 suite_init(void)
 {
-	static const char *const args[] = {"--workers", "3", "--heartbeat-min",
-					   "1", NULL};
+	static const char *const args[] = {
+		"--workers",   "3", "--heartbeat-min", "1", "--admin-listen",
+		"127.0.0.1:0", NULL};
 
 	setenv("EASD_WORKER_HEADER", "1", 1);
 	srv = easd_start(args);
@@ -356,7 +358,77 @@ test_sigterm_stops_all(void)
 	}
 }
 
+static char *
+scrape(void)
+{
+	char *url = xasprintf("http://127.0.0.1:%d/metrics", srv->admin_port);
+	char *body;
+
+	CU_ASSERT_EQUAL(harness_http_get(url, &body), 200);
+	free(url);
+	return body;
+}
+
+#define OPTIONS_200 "easd_requests_total{command=\"OPTIONS\",status=\"200\"}"
+
+/* /metrics (worker 0's admin listener) counts what every worker answered
+ * and what waits in every one of them. */
+static void
+test_metrics_of_every_worker(void)
+{
+	struct eas_client *c1, *c2, *cc;
+	struct ping_job j = {.rc = -1};
+	double before, parked = 0;
+	char *text;
+	int w;
+
+	CU_ASSERT_FATAL(srv->admin_port > 0);
+	c1 = client_on(HARNESS_BOB, "WKMET1", true, 1, -1, NULL);
+	c2 = client_on(HARNESS_BOB, "WKMET2", true, 2, -1, NULL);
+	cc = client_on(HARNESS_BOB, "WKMETC", true, -1, -1, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cc);
+	text = scrape();
+	before = harness_metric(text, OPTIONS_200);
+	free(text);
+	for (int i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(options_worker(c1, NULL, NULL), 1);
+		CU_ASSERT_EQUAL(options_worker(c2, NULL, NULL), 2);
+	}
+	text = scrape();
+	CU_ASSERT_EQUAL(harness_metric(text, OPTIONS_200) - before, 10);
+	free(text);
+
+	/* a Ping parked in worker 1 is in worker 0's gauge */
+	j.c = c1;
+	j.folder = contacts_of(c1);
+	prime(c1, j.folder);
+	prime(cc, contacts_of(cc));
+	CU_ASSERT_FATAL(pthread_create(&j.thread, NULL, ping_thread, &j) == 0);
+	for (int i = 0; i < 3000 && parked < 1; i++) {
+		text = scrape();
+		parked = harness_metric(text, "easd_parked_requests");
+		free(text);
+		if (parked < 1)
+			usleep(10 * 1000);
+	}
+	CU_ASSERT_EQUAL(parked, 1);
+	w = add_contact(cc, j.folder, "Counted");
+	pthread_join(j.thread, NULL);
+	CU_ASSERT(w >= 0);
+	CU_ASSERT_EQUAL(j.status, 2);
+	CU_ASSERT_EQUAL(j.worker, 1);
+	text = scrape();
+	CU_ASSERT_EQUAL(harness_metric(text, "easd_parked_requests"), 0);
+	free(text);
+	eas_client_free(&c1);
+	eas_client_free(&c2);
+	eas_client_free(&cc);
+}
+
 static CU_TestInfo worker_tests[] = {
+	{"/metrics counts every worker", test_metrics_of_every_worker},
 	{"a Ping wakes across workers", test_wake_across_workers},
 	{"easctl user passwd reaches every worker",
 	 test_passwd_in_every_worker},
