@@ -13,12 +13,14 @@
  * request that trusts what was heard (the in-memory answers of
  * standing.c) must first have heard every commit that came before it. A
  * round trip on the listening connection gives that: the committer
- * signalled this session before its COMMIT returned, and PostgreSQL sends
- * the session the notifications that are pending before it reports
- * ReadyForQuery (and before it reads on when it takes a message in). The
- * round trip is a bare Sync of the extended protocol (the connection is
- * in pipeline mode): it starts no transaction and parses nothing, and it
- * is answered with ReadyForQuery like any query.
+ * signalled this session's backend before its COMMIT returned, and a
+ * backend outside a transaction sends its session the notifications it
+ * was signalled for when it reads the next message and again before it
+ * reports ReadyForQuery (PostgreSQL 15's postgres.c). The round trip is a
+ * bare Sync of the extended protocol (the connection is in pipeline
+ * mode): it starts no transaction and parses nothing, and it is answered
+ * with ReadyForQuery as a query is; the n-th ReadyForQuery answers the
+ * n-th Sync.
  *
  * Who reads. The connection is shared, every use of it under mu and in
  * nonblocking mode. A request sends its own Sync and then reads the
