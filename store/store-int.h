@@ -84,8 +84,9 @@ struct store_pg_listener *store_pg_listen(const char *url,
 					  void *ctx, const char **error_r);
 void store_pg_unlisten(struct store_pg_listener **lp);
 /* Whether the listener may not have heard a commit that came before this
- * call: after a round trip on its connection (shared with concurrent
- * callers) false, unless the connection is down or slow. */
+ * call: after a round trip on its connection (the caller's own Sync;
+ * concurrent callers take turns reading the answers) false, unless the
+ * connection is down or slow. */
 bool store_pg_listener_behind(struct store_pg_listener *l);
 /* notify.c: what the open transaction changed, to the other processes
  * before COMMIT where the backend carries it in the transaction

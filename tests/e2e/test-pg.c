@@ -252,6 +252,40 @@ test_repeated_key_on_other_node(void)
 	eas_client_free(&w);
 }
 
+/* Node 1 answers a device's repeated no-change Sync from memory; an Add
+ * through node 2 that returned before the next Sync began is in that
+ * Sync's answer, every time (the round trip on node 1's LISTEN
+ * connection has heard it first). */
+static void
+test_no_change_after_other_node(void)
+{
+	static const char memory[] =
+		"Sync of device PGNCA: no change, from memory";
+	struct eas_client *a = harness_client(node1, HARNESS_ADA, "PGNCA");
+	struct eas_client *w = harness_client(node2, HARNESS_ADA, "PGNCW");
+	struct arena *ar = arena_new(0);
+	int st = 0, heard;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT(eas_client_foldersync(a, ar, &st) == 0 && st == 1);
+	CU_ASSERT(eas_client_foldersync(w, ar, &st) == 0 && st == 1);
+	for (int i = 0; i < 100 && sync_count(a) > 0; i++)
+		;
+	heard = harness_log_count(node1, memory);
+	for (int i = 0; i < 20; i++) {
+		CU_ASSERT_EQUAL(sync_count(a), 0);
+		CU_ASSERT_EQUAL(sync_count(a), 0);
+		contact_add(w, "Between");
+		CU_ASSERT_EQUAL(sync_count(a), 1);
+	}
+	/* the no-change answers came from memory, or this tested nothing */
+	CU_ASSERT(harness_log_count(node1, memory) >= heard + 20);
+	arena_free(&ar);
+	eas_client_free(&a);
+	eas_client_free(&w);
+}
+
 /* A Ping on node 1, in a thread of its own. */
 struct ping_job {
 	struct eas_client *c;
@@ -614,6 +648,8 @@ static CU_TestInfo pg_tests[] = {
 	{"two nodes, two devices: round trip", test_two_nodes_round_trip},
 	{"a repeated key answered by the other node",
 	 test_repeated_key_on_other_node},
+	{"no change from memory, then an Add through the other node",
+	 test_no_change_after_other_node},
 	{"writers on both nodes at once", test_writers_on_both_nodes},
 	{"a Ping on node 1 woken by an Add on node 2",
 	 test_ping_woken_by_other_node},
