@@ -60,6 +60,10 @@ struct store_subscription {
 	struct store_pg_listener *pg;
 };
 
+/* Read-locked twice on one thread: a request in store_subscription_behind
+ * on PostgreSQL delivers what it reads to the subscriptions. glibc's
+ * default rwlock prefers readers, so the second read lock never waits
+ * behind a writer (store_subscribe) that waits for the first. */
 static pthread_rwlock_t subs_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct store_subscription *subs;
 
