@@ -633,6 +633,48 @@ test_sync_state_roundtrip(void)
 	CU_ASSERT_EQUAL(store_sync_get(s, a, dev, 0, &got), STORE_NOTFOUND);
 }
 
+/* What a device holds goes with its sync state, and no mark is kept for a
+ * state that is not there: one written alone or with others at commit
+ * (PostgreSQL writes a transaction's marks as one statement). */
+static void
+test_sync_marks_follow_state(void)
+{
+	int64_t acc = add_account("ada"), dev = add_device(acc, "A");
+	int64_t con = folder_of_type(acc, EAS_FOLDER_CONTACTS);
+	int64_t i1 = add_item(acc, con, "one", 0, 0);
+	int64_t i2 = add_item(acc, con, "two", 0, 0);
+	struct store_sync_state st, again;
+	enum store_error e;
+	int64_t gone;
+
+	state_new(&st, dev, con);
+	CU_ASSERT_EQUAL(sync_round(&st, NULL, 100, NULL, NULL), 2);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, i1, NULL), STORE_OK);
+	gone = st.id + 1000;
+	CU_ASSERT_EQUAL(store_sync_mark(s, gone, i1, 1, true), STORE_NOTFOUND);
+	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
+	e = store_sync_mark(s, gone, i1, 1, true);
+	if (e == STORE_OK)
+		e = store_sync_mark(s, gone, i2, 1, true);
+	if (e == STORE_OK)
+		e = store_commit(s);
+	CU_ASSERT_NOT_EQUAL(e, STORE_OK);
+	store_rollback(s);
+	CU_ASSERT_EQUAL(store_sync_held(s, gone, i1, NULL), STORE_NOTFOUND);
+
+	/* the state goes, and its marks with it: a new state for the same
+	 * folder starts from nothing */
+	CU_ASSERT_EQUAL(store_sync_delete(s, dev, con), STORE_OK);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, i1, NULL), STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, i2, NULL), STORE_NOTFOUND);
+	state_new(&again, dev, con);
+	CU_ASSERT_EQUAL(sync_round(&again, NULL, 100, NULL, NULL), 2);
+
+	/* and with the device */
+	CU_ASSERT_EQUAL(store_device_remove(s, dev), STORE_OK);
+	CU_ASSERT_EQUAL(store_sync_held(s, again.id, i1, NULL), STORE_NOTFOUND);
+}
+
 static void
 test_folders(void)
 {
@@ -1401,6 +1443,7 @@ CU_TestInfo store_suite_tests[] = {
 	TEST(test_tombstones_and_gc),
 	TEST(test_filter_window),
 	TEST(test_sync_state_roundtrip),
+	TEST(test_sync_marks_follow_state),
 	TEST(test_folders),
 	TEST(test_other_account_notfound),
 	TEST(test_move),
