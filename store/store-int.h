@@ -56,6 +56,11 @@ struct store_driver {
 	int64_t (*changes)(struct store *s);
 	/* Literal SQL, maybe several statements, no rows. */
 	enum store_error (*exec)(struct store *s, const char *sql);
+	/* Inside a transaction: start a statement without rows (bound) and
+	 * return without its answer, which the next statement of the
+	 * transaction waits for first and answers with if it failed. NULL
+	 * where a statement costs no round trip. */
+	enum store_error (*send)(struct store *s, struct store_stmt *st);
 	/* Whether the connection is inside a transaction. */
 	bool (*in_txn)(struct store *s);
 	void (*close)(struct store *s);

@@ -28,6 +28,9 @@
 #define SYNC_BLOB_MAX (16 * 1024 * 1024)
 #define SYNC_MAX_CHANGES 100000
 #define PENDING_BUDGET 4096
+/* Marks sent ahead at a time (store_sync_mark): PostgreSQL writes the
+ * rows of a window's first items while easd converts the next ones. */
+#define MARKS_AHEAD 128
 
 /* The cached answer lives in sync_responses: its length comes from the
  * record header of that row, the answer itself is read only for a
@@ -256,8 +259,10 @@ struct store_sync_pending_mark {
 
 /* The marks of one transaction go as a few statements with arrays in
  * place of one statement per item: on PostgreSQL a window of 512 was 512
- * round trips. SQLite writes each at once (a statement costs it no round
- * trip, and its path stays as it was). */
+ * round trips. Each MARKS_AHEAD of them are sent without waiting for the
+ * answer, the rest before the transaction's next statement. SQLite
+ * writes each at once (a statement costs it no round trip, and its path
+ * stays as it was). */
 static bool
 marks_deferred(const struct store *s)
 {
@@ -289,11 +294,33 @@ array_literal(const struct store_sync_pending_mark *m, size_t n, bool modseq)
 	return out;
 }
 
+/* The statement of a run of marks, sent ahead (the driver's send: its
+ * error comes with the next statement) or run. */
+static enum store_error
+run_marks(struct store *s, bool ahead, const char *sql, const char *fmt,
+	  int64_t state_id, const char *ids, const char *modseqs)
+{
+	struct store_stmt *st;
+	enum store_error e;
+
+	if (!ahead)
+		return store_execute(s, sql, fmt, state_id, ids, modseqs);
+	st = store_query(s, sql, fmt, state_id, ids, modseqs);
+	if (st == NULL)
+		return STORE_INTERNAL; /* store_stmt logged why */
+	e = s->deferred;
+	s->deferred = STORE_OK;
+	if (e == STORE_OK)
+		e = st->drv->send(s, st);
+	store_done(st);
+	return e;
+}
+
 /* One run of marks of the same kind, sorted by item (the last call for
  * an item wins: ON CONFLICT may not touch a row twice in one statement). */
 static enum store_error
 flush_run(struct store *s, int64_t state_id, struct store_sync_pending_mark *m,
-	  size_t n)
+	  size_t n, bool ahead)
 {
 	static const char sql_set[] =
 		"INSERT INTO device_items (state_id, item_id, modseq) "
@@ -316,17 +343,19 @@ flush_run(struct store *s, int64_t state_id, struct store_sync_pending_mark *m,
 	ids = array_literal(m, k, false);
 	if (m[0].present) {
 		modseqs = array_literal(m, k, true);
-		e = store_execute(s, sql_set, "Itt", state_id, ids, modseqs);
+		e = run_marks(s, ahead, sql_set, "Itt", state_id, ids, modseqs);
 		free(modseqs);
 	} else {
-		e = store_execute(s, sql_del, "It", state_id, ids);
+		e = run_marks(s, ahead, sql_del, "It", state_id, ids, NULL);
 	}
 	free(ids);
 	return e;
 }
 
-enum store_error
-store_sync_flush(struct store *s)
+/* The marks written so far; ahead, the last statement is sent without
+ * waiting for it (only one can be on its way at a time). */
+static enum store_error
+flush_marks(struct store *s, bool ahead)
 {
 	struct store_sync_pending_mark *m = s->marks;
 	size_t n = s->marks_count, start = 0;
@@ -340,7 +369,8 @@ store_sync_flush(struct store *s)
 	for (size_t i = 1; i <= n && e == STORE_OK; i++) {
 		if (i < n && m[i].present == m[start].present)
 			continue;
-		e = flush_run(s, s->marks_state, m + start, i - start);
+		e = flush_run(s, s->marks_state, m + start, i - start,
+			      ahead && i == n);
 		start = i;
 	}
 	if (s->marks == NULL) {
@@ -351,6 +381,12 @@ store_sync_flush(struct store *s)
 		free(m);
 	}
 	return e;
+}
+
+enum store_error
+store_sync_flush(struct store *s)
+{
+	return flush_marks(s, false);
 }
 
 void
@@ -393,6 +429,10 @@ store_sync_mark(struct store *s, int64_t state_id, int64_t item_id,
 		m->modseq = modseq;
 		m->present = present;
 		m->seq = s->marks_count++;
+		/* a window's worth goes in a few pieces, each on its way
+		 * while the caller makes the items after it */
+		if (s->marks_count >= MARKS_AHEAD && s->drv->send != NULL)
+			return flush_marks(s, true);
 		return STORE_OK;
 	}
 	e = store_wbegin(s, &own);
