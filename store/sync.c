@@ -128,15 +128,33 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
 		"backfill_after = ?7, options = ?8 "
 		"WHERE id = ?9 RETURNING id";
+	/* PostgreSQL's schema always has synced: set with the rest, one
+	 * round trip less a window */
+	static const char sql_ins_pg[] =
+		"INSERT INTO sync_states (device_id, folder_id, cur_key, "
+		"prev_key, hwm, filter_since, backfill_after, options, synced) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"extract(epoch FROM now())::int8) "
+		"ON CONFLICT (device_id, folder_id) DO UPDATE SET "
+		"cur_key = excluded.cur_key, prev_key = excluded.prev_key, "
+		"hwm = excluded.hwm, filter_since = excluded.filter_since, "
+		"backfill_after = excluded.backfill_after, "
+		"options = excluded.options, synced = excluded.synced "
+		"RETURNING id";
+	static const char sql_upd_pg[] =
+		"UPDATE sync_states SET device_id = ?1, folder_id = ?2, "
+		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
+		"backfill_after = ?7, options = ?8, "
+		"synced = extract(epoch FROM now())::int8 "
+		"WHERE id = ?9 RETURNING id";
 	static const char sql_synced[] =
 		"UPDATE sync_states SET synced = unixepoch() WHERE id = ?1";
-	static const char sql_synced_pg[] = "UPDATE sync_states SET synced = "
-					    "extract(epoch FROM now())::int8 "
-					    "WHERE id = ?1";
 	/* A response that was not loaded (NULL with a length) stays as
 	 * stored. */
 	bool keep = st->response == NULL && st->response_len > 0;
-	const char *sql = st->id == 0 ? sql_ins : sql_upd;
+	bool lite = s->drv == &store_driver_sqlite;
+	const char *sql = st->id == 0 ? STORE_SQL(s, sql_ins, sql_ins_pg)
+				      : STORE_SQL(s, sql_upd, sql_upd_pg);
 	enum store_error e;
 	struct store_stmt *q;
 	int64_t id = 0;
@@ -167,9 +185,8 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 		e = save_response(s, id, st);
 	/* when it advanced, for easctl device list (schema 7; the testing
 	 * aids open older files) */
-	if (e == STORE_OK && s->schema >= 7)
-		e = store_execute(s, STORE_SQL(s, sql_synced, sql_synced_pg),
-				  "I", id);
+	if (e == STORE_OK && lite && s->schema >= 7)
+		e = store_execute(s, sql_synced, "I", id);
 	e = store_wend(s, own, e);
 	if (e == STORE_OK)
 		st->id = id;

@@ -584,6 +584,8 @@ test_sync_state_roundtrip(void)
 {
 	int64_t acc = add_account("ada"), dev = add_device(acc, "A");
 	struct store_sync_state st, got;
+	struct store_sync_info *list;
+	size_t n;
 
 	memset(&st, 0, sizeof(st));
 	st.device_id = dev;
@@ -599,6 +601,11 @@ test_sync_state_roundtrip(void)
 	st.options_len = 4;
 	CU_ASSERT_EQUAL(store_sync_save(s, &st), STORE_OK);
 	CU_ASSERT(st.id > 0);
+	/* when it was saved, for easctl device list */
+	CU_ASSERT_EQUAL(store_sync_list(s, a, dev, &list, &n), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT(list[0].synced > 0);
+	CU_ASSERT_STRING_EQUAL(list[0].key, "{abc}2");
 	CU_ASSERT_EQUAL(store_sync_get(s, a, dev, 0, &got), STORE_OK);
 	CU_ASSERT_EQUAL(got.id, st.id);
 	CU_ASSERT_STRING_EQUAL(got.cur_key, "{abc}2");
