@@ -199,6 +199,12 @@ struct store_stmt *store_query(struct store *s, const char *sql,
 /* store_query and store_run in one. */
 enum store_error store_execute(struct store *s, const char *sql,
 			       const char *fmt, ...);
+/* store_execute of a statement whose answer nobody waits for: inside a
+ * transaction on a driver that sends (PostgreSQL), it goes to the server
+ * and the caller goes on, and its error is the next statement's (the
+ * COMMIT's at the latest); elsewhere it runs. */
+enum store_error store_send(struct store *s, const char *sql, const char *fmt,
+			    ...);
 /* Step to the first row: STORE_OK with the row to read, STORE_NOTFOUND
  * when there is none, or the error. Then store_done(st), in every case. */
 enum store_error store_row(struct store *s, struct store_stmt *st);

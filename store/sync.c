@@ -106,8 +106,9 @@ save_response(struct store *s, int64_t id, const struct store_sync_state *st)
 		return STORE_OK;
 	if (st->response == NULL)
 		return store_execute(s, sql_del, "I", id);
-	return store_execute(s, sql_set, "Ib", id, st->response,
-			     st->response_len);
+	/* nothing waits for it: the state's row, written just before, is
+	 * locked until the commit, which answers for this too */
+	return store_send(s, sql_set, "Ib", id, st->response, st->response_len);
 }
 
 enum store_error
@@ -311,28 +312,6 @@ array_literal(const struct store_sync_pending_mark *m, size_t n, bool modseq)
 	return out;
 }
 
-/* The statement of a run of marks, sent ahead (the driver's send: its
- * error comes with the next statement) or run. */
-static enum store_error
-run_marks(struct store *s, bool ahead, const char *sql, const char *fmt,
-	  int64_t state_id, const char *ids, const char *modseqs)
-{
-	struct store_stmt *st;
-	enum store_error e;
-
-	if (!ahead)
-		return store_execute(s, sql, fmt, state_id, ids, modseqs);
-	st = store_query(s, sql, fmt, state_id, ids, modseqs);
-	if (st == NULL)
-		return STORE_INTERNAL; /* store_stmt logged why */
-	e = s->deferred;
-	s->deferred = STORE_OK;
-	if (e == STORE_OK)
-		e = st->drv->send(s, st);
-	store_done(st);
-	return e;
-}
-
 /* One run of marks of the same kind, sorted by item (the last call for
  * an item wins: ON CONFLICT may not touch a row twice in one statement). */
 static enum store_error
@@ -360,10 +339,14 @@ flush_run(struct store *s, int64_t state_id, struct store_sync_pending_mark *m,
 	ids = array_literal(m, k, false);
 	if (m[0].present) {
 		modseqs = array_literal(m, k, true);
-		e = run_marks(s, ahead, sql_set, "Itt", state_id, ids, modseqs);
+		e = ahead ? store_send(s, sql_set, "Itt", state_id, ids,
+				       modseqs)
+			  : store_execute(s, sql_set, "Itt", state_id, ids,
+					  modseqs);
 		free(modseqs);
 	} else {
-		e = run_marks(s, ahead, sql_del, "It", state_id, ids, NULL);
+		e = ahead ? store_send(s, sql_del, "It", state_id, ids)
+			  : store_execute(s, sql_del, "It", state_id, ids);
 	}
 	free(ids);
 	return e;
