@@ -3,7 +3,8 @@
  * PostgreSQL enforces the foreign keys itself and checks its pages with
  * its own tools (pg_amcheck, data checksums): what is left to look at is
  * what the schema does not say and the store relies on, such as the
- * owner of an item being the owner of its folder, no modification
+ * owner of an item being the owner of its folder, a device's marks
+ * belonging to a sync state that is there, no modification
  * sequence ahead of its account's, the search indexes following their
  * rows, and id sequences ahead of the ids a migration copied. Each check
  * is one read in one snapshot. */
@@ -38,6 +39,10 @@ static const struct pg_check pg_checks[] = {
 	 "SELECT count(*), min(id) FROM (SELECT min(id) AS id FROM folders "
 	 "WHERE deleted = 0 GROUP BY account_id, server_id HAVING "
 	 "count(*) > 1) AS d"},
+	/* a trigger keeps these since schema 5, not a foreign key */
+	{"sync marks of sync states that are gone",
+	 "SELECT count(*), min(d.state_id) FROM device_items d WHERE NOT "
+	 "EXISTS (SELECT 1 FROM sync_states s WHERE s.id = d.state_id)"},
 	{"mail index rows of messages that are gone",
 	 "SELECT count(*), min(d.item_id) FROM search_docs d WHERE NOT EXISTS "
 	 "(SELECT 1 FROM items i WHERE i.id = d.item_id AND i.cls = 1 AND "

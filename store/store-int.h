@@ -56,6 +56,11 @@ struct store_driver {
 	int64_t (*changes)(struct store *s);
 	/* Literal SQL, maybe several statements, no rows. */
 	enum store_error (*exec)(struct store *s, const char *sql);
+	/* Inside a transaction: start a statement without rows (bound) and
+	 * return without its answer, which the next statement of the
+	 * transaction waits for first and answers with if it failed. NULL
+	 * where a statement costs no round trip. */
+	enum store_error (*send)(struct store *s, struct store_stmt *st);
 	/* Whether the connection is inside a transaction. */
 	bool (*in_txn)(struct store *s);
 	void (*close)(struct store *s);
@@ -195,6 +200,12 @@ struct store_stmt *store_query(struct store *s, const char *sql,
 /* store_query and store_run in one. */
 enum store_error store_execute(struct store *s, const char *sql,
 			       const char *fmt, ...);
+/* store_execute of a statement whose answer nobody waits for: inside a
+ * transaction on a driver that sends (PostgreSQL), it goes to the server
+ * and the caller goes on, and its error is the next statement's (the
+ * COMMIT's at the latest); elsewhere it runs. */
+enum store_error store_send(struct store *s, const char *sql, const char *fmt,
+			    ...);
 /* Step to the first row: STORE_OK with the row to read, STORE_NOTFOUND
  * when there is none, or the error. Then store_done(st), in every case. */
 enum store_error store_row(struct store *s, struct store_stmt *st);

@@ -617,6 +617,31 @@ store_execute(struct store *s, const char *sql, const char *fmt, ...)
 }
 
 enum store_error
+store_send(struct store *s, const char *sql, const char *fmt, ...)
+{
+	struct store_stmt *st;
+	enum store_error e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = store_vquery(s, sql, fmt, ap);
+	va_end(ap);
+	if (st == NULL || s->drv->send == NULL || !s->in_txn)
+		return store_run(s, st);
+	if (s->deferred != STORE_OK) {
+		e = s->deferred;
+		s->deferred = STORE_OK;
+	} else if (s->inject_busy > 0) {
+		s->inject_busy--;
+		e = STORE_BUSY;
+	} else {
+		e = st->drv->send(s, st);
+	}
+	st->drv->reset(st);
+	return e;
+}
+
+enum store_error
 store_insert(struct store *s, int64_t *id_r, const char *sql, const char *fmt,
 	     ...)
 {

@@ -28,6 +28,9 @@
 #define SYNC_BLOB_MAX (16 * 1024 * 1024)
 #define SYNC_MAX_CHANGES 100000
 #define PENDING_BUDGET 4096
+/* Marks sent ahead at a time (store_sync_mark): PostgreSQL writes the
+ * rows of a window's first items while easd converts the next ones. */
+#define MARKS_AHEAD 128
 
 /* The cached answer lives in sync_responses: its length comes from the
  * record header of that row, the answer itself is read only for a
@@ -103,8 +106,9 @@ save_response(struct store *s, int64_t id, const struct store_sync_state *st)
 		return STORE_OK;
 	if (st->response == NULL)
 		return store_execute(s, sql_del, "I", id);
-	return store_execute(s, sql_set, "Ib", id, st->response,
-			     st->response_len);
+	/* nothing waits for it: the state's row, written just before, is
+	 * locked until the commit, which answers for this too */
+	return store_send(s, sql_set, "Ib", id, st->response, st->response_len);
 }
 
 enum store_error
@@ -125,15 +129,33 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
 		"backfill_after = ?7, options = ?8 "
 		"WHERE id = ?9 RETURNING id";
+	/* PostgreSQL's schema always has synced: set with the rest, one
+	 * round trip less a window */
+	static const char sql_ins_pg[] =
+		"INSERT INTO sync_states (device_id, folder_id, cur_key, "
+		"prev_key, hwm, filter_since, backfill_after, options, synced) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+		"extract(epoch FROM now())::int8) "
+		"ON CONFLICT (device_id, folder_id) DO UPDATE SET "
+		"cur_key = excluded.cur_key, prev_key = excluded.prev_key, "
+		"hwm = excluded.hwm, filter_since = excluded.filter_since, "
+		"backfill_after = excluded.backfill_after, "
+		"options = excluded.options, synced = excluded.synced "
+		"RETURNING id";
+	static const char sql_upd_pg[] =
+		"UPDATE sync_states SET device_id = ?1, folder_id = ?2, "
+		"cur_key = ?3, prev_key = ?4, hwm = ?5, filter_since = ?6, "
+		"backfill_after = ?7, options = ?8, "
+		"synced = extract(epoch FROM now())::int8 "
+		"WHERE id = ?9 RETURNING id";
 	static const char sql_synced[] =
 		"UPDATE sync_states SET synced = unixepoch() WHERE id = ?1";
-	static const char sql_synced_pg[] = "UPDATE sync_states SET synced = "
-					    "extract(epoch FROM now())::int8 "
-					    "WHERE id = ?1";
 	/* A response that was not loaded (NULL with a length) stays as
 	 * stored. */
 	bool keep = st->response == NULL && st->response_len > 0;
-	const char *sql = st->id == 0 ? sql_ins : sql_upd;
+	bool lite = s->drv == &store_driver_sqlite;
+	const char *sql = st->id == 0 ? STORE_SQL(s, sql_ins, sql_ins_pg)
+				      : STORE_SQL(s, sql_upd, sql_upd_pg);
 	enum store_error e;
 	struct store_stmt *q;
 	int64_t id = 0;
@@ -164,9 +186,8 @@ store_sync_save(struct store *s, struct store_sync_state *st)
 		e = save_response(s, id, st);
 	/* when it advanced, for easctl device list (schema 7; the testing
 	 * aids open older files) */
-	if (e == STORE_OK && s->schema >= 7)
-		e = store_execute(s, STORE_SQL(s, sql_synced, sql_synced_pg),
-				  "I", id);
+	if (e == STORE_OK && lite && s->schema >= 7)
+		e = store_execute(s, sql_synced, "I", id);
 	e = store_wend(s, own, e);
 	if (e == STORE_OK)
 		st->id = id;
@@ -256,8 +277,10 @@ struct store_sync_pending_mark {
 
 /* The marks of one transaction go as a few statements with arrays in
  * place of one statement per item: on PostgreSQL a window of 512 was 512
- * round trips. SQLite writes each at once (a statement costs it no round
- * trip, and its path stays as it was). */
+ * round trips. Each MARKS_AHEAD of them are sent without waiting for the
+ * answer, the rest before the transaction's next statement. SQLite
+ * writes each at once (a statement costs it no round trip, and its path
+ * stays as it was). */
 static bool
 marks_deferred(const struct store *s)
 {
@@ -293,7 +316,7 @@ array_literal(const struct store_sync_pending_mark *m, size_t n, bool modseq)
  * an item wins: ON CONFLICT may not touch a row twice in one statement). */
 static enum store_error
 flush_run(struct store *s, int64_t state_id, struct store_sync_pending_mark *m,
-	  size_t n)
+	  size_t n, bool ahead)
 {
 	static const char sql_set[] =
 		"INSERT INTO device_items (state_id, item_id, modseq) "
@@ -316,17 +339,23 @@ flush_run(struct store *s, int64_t state_id, struct store_sync_pending_mark *m,
 	ids = array_literal(m, k, false);
 	if (m[0].present) {
 		modseqs = array_literal(m, k, true);
-		e = store_execute(s, sql_set, "Itt", state_id, ids, modseqs);
+		e = ahead ? store_send(s, sql_set, "Itt", state_id, ids,
+				       modseqs)
+			  : store_execute(s, sql_set, "Itt", state_id, ids,
+					  modseqs);
 		free(modseqs);
 	} else {
-		e = store_execute(s, sql_del, "It", state_id, ids);
+		e = ahead ? store_send(s, sql_del, "It", state_id, ids)
+			  : store_execute(s, sql_del, "It", state_id, ids);
 	}
 	free(ids);
 	return e;
 }
 
-enum store_error
-store_sync_flush(struct store *s)
+/* The marks written so far; ahead, the last statement is sent without
+ * waiting for it (only one can be on its way at a time). */
+static enum store_error
+flush_marks(struct store *s, bool ahead)
 {
 	struct store_sync_pending_mark *m = s->marks;
 	size_t n = s->marks_count, start = 0;
@@ -340,7 +369,8 @@ store_sync_flush(struct store *s)
 	for (size_t i = 1; i <= n && e == STORE_OK; i++) {
 		if (i < n && m[i].present == m[start].present)
 			continue;
-		e = flush_run(s, s->marks_state, m + start, i - start);
+		e = flush_run(s, s->marks_state, m + start, i - start,
+			      ahead && i == n);
 		start = i;
 	}
 	if (s->marks == NULL) {
@@ -351,6 +381,12 @@ store_sync_flush(struct store *s)
 		free(m);
 	}
 	return e;
+}
+
+enum store_error
+store_sync_flush(struct store *s)
+{
+	return flush_marks(s, false);
 }
 
 void
@@ -393,6 +429,10 @@ store_sync_mark(struct store *s, int64_t state_id, int64_t item_id,
 		m->modseq = modseq;
 		m->present = present;
 		m->seq = s->marks_count++;
+		/* a window's worth goes in a few pieces, each on its way
+		 * while the caller makes the items after it */
+		if (s->marks_count >= MARKS_AHEAD && s->drv->send != NULL)
+			return flush_marks(s, true);
 		return STORE_OK;
 	}
 	e = store_wbegin(s, &own);

@@ -584,6 +584,8 @@ test_sync_state_roundtrip(void)
 {
 	int64_t acc = add_account("ada"), dev = add_device(acc, "A");
 	struct store_sync_state st, got;
+	struct store_sync_info *list;
+	size_t n;
 
 	memset(&st, 0, sizeof(st));
 	st.device_id = dev;
@@ -599,6 +601,11 @@ test_sync_state_roundtrip(void)
 	st.options_len = 4;
 	CU_ASSERT_EQUAL(store_sync_save(s, &st), STORE_OK);
 	CU_ASSERT(st.id > 0);
+	/* when it was saved, for easctl device list */
+	CU_ASSERT_EQUAL(store_sync_list(s, a, dev, &list, &n), STORE_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT(list[0].synced > 0);
+	CU_ASSERT_STRING_EQUAL(list[0].key, "{abc}2");
 	CU_ASSERT_EQUAL(store_sync_get(s, a, dev, 0, &got), STORE_OK);
 	CU_ASSERT_EQUAL(got.id, st.id);
 	CU_ASSERT_STRING_EQUAL(got.cur_key, "{abc}2");
@@ -631,6 +638,114 @@ test_sync_state_roundtrip(void)
 	CU_ASSERT_STRING_EQUAL(got.cur_key, "{abc}3");
 	CU_ASSERT_EQUAL(store_sync_delete(s, dev, -1), STORE_OK);
 	CU_ASSERT_EQUAL(store_sync_get(s, a, dev, 0, &got), STORE_NOTFOUND);
+}
+
+/* What a device holds goes with its sync state, and no mark is kept for a
+ * state that is not there: one written alone or with others at commit
+ * (PostgreSQL writes a transaction's marks as one statement). */
+static void
+test_sync_marks_follow_state(void)
+{
+	int64_t acc = add_account("ada"), dev = add_device(acc, "A");
+	int64_t con = folder_of_type(acc, EAS_FOLDER_CONTACTS);
+	int64_t i1 = add_item(acc, con, "one", 0, 0);
+	int64_t i2 = add_item(acc, con, "two", 0, 0);
+	struct store_sync_state st, again;
+	enum store_error e;
+	int64_t gone;
+
+	state_new(&st, dev, con);
+	CU_ASSERT_EQUAL(sync_round(&st, NULL, 100, NULL, NULL), 2);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, i1, NULL), STORE_OK);
+	gone = st.id + 1000;
+	CU_ASSERT_EQUAL(store_sync_mark(s, gone, i1, 1, true), STORE_NOTFOUND);
+	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
+	e = store_sync_mark(s, gone, i1, 1, true);
+	if (e == STORE_OK)
+		e = store_sync_mark(s, gone, i2, 1, true);
+	if (e == STORE_OK)
+		e = store_commit(s);
+	CU_ASSERT_NOT_EQUAL(e, STORE_OK);
+	store_rollback(s);
+	CU_ASSERT_EQUAL(store_sync_held(s, gone, i1, NULL), STORE_NOTFOUND);
+
+	/* the state goes, and its marks with it: a new state for the same
+	 * folder starts from nothing */
+	CU_ASSERT_EQUAL(store_sync_delete(s, dev, con), STORE_OK);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, i1, NULL), STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, i2, NULL), STORE_NOTFOUND);
+	state_new(&again, dev, con);
+	CU_ASSERT_EQUAL(sync_round(&again, NULL, 100, NULL, NULL), 2);
+
+	/* and with the device */
+	CU_ASSERT_EQUAL(store_device_remove(s, dev), STORE_OK);
+	CU_ASSERT_EQUAL(store_sync_held(s, again.id, i1, NULL), STORE_NOTFOUND);
+}
+
+/* A transaction of many marks (PostgreSQL sends them ahead in pieces while
+ * the caller goes on): all of them or none, and a failure of any piece is
+ * the transaction's. */
+static void
+test_many_marks(void)
+{
+	int64_t acc = add_account("ada"), dev = add_device(acc, "A");
+	int64_t con = folder_of_type(acc, EAS_FOLDER_CONTACTS);
+	struct store_sync_state st;
+	enum store_error e = STORE_OK;
+	int64_t m;
+
+	state_new(&st, dev, con);
+	/* rolled back: none of them */
+	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
+	for (int64_t i = 1; i <= 1000 && e == STORE_OK; i++)
+		e = store_sync_mark(s, st.id, i, i, true);
+	CU_ASSERT_EQUAL(e, STORE_OK);
+	store_rollback(s);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 1, NULL), STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 1000, NULL), STORE_NOTFOUND);
+
+	/* committed: all, the later call for an item winning */
+	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
+	for (int64_t i = 1; i <= 1000 && e == STORE_OK; i++)
+		e = store_sync_mark(s, st.id, i, i, true);
+	for (int64_t i = 1; i <= 1000 && e == STORE_OK; i += 2)
+		e = store_sync_mark(s, st.id, i, i + 5000, true);
+	if (e == STORE_OK)
+		e = store_sync_mark(s, st.id, 500, 0, false);
+	if (e == STORE_OK)
+		e = store_commit(s);
+	CU_ASSERT_EQUAL(e, STORE_OK);
+	if (e != STORE_OK)
+		store_rollback(s);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 1, &m), STORE_OK);
+	CU_ASSERT_EQUAL(m, 5001);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 2, &m), STORE_OK);
+	CU_ASSERT_EQUAL(m, 2);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 999, &m), STORE_OK);
+	CU_ASSERT_EQUAL(m, 5999);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 1000, &m), STORE_OK);
+	CU_ASSERT_EQUAL(m, 1000);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 500, NULL), STORE_NOTFOUND);
+
+	/* a piece that fails (no such state) fails the transaction, and
+	 * what came before it in the transaction goes with it */
+	CU_ASSERT_EQUAL_FATAL(store_begin(s, true), STORE_OK);
+	e = store_sync_mark(s, st.id, 2000, 1, true);
+	for (int64_t i = 1; i <= 1000 && e == STORE_OK; i++)
+		e = store_sync_mark(s, st.id + 1000, i, i, true);
+	for (int64_t i = 3000; i <= 3300 && e == STORE_OK; i++)
+		e = store_sync_mark(s, st.id, i, i, true);
+	if (e == STORE_OK)
+		e = store_commit(s);
+	CU_ASSERT_NOT_EQUAL(e, STORE_OK);
+	store_rollback(s);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 2000, NULL), STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 3000, NULL), STORE_NOTFOUND);
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id + 1000, 1, NULL),
+			STORE_NOTFOUND);
+	/* and the store goes on */
+	CU_ASSERT_EQUAL(store_sync_held(s, st.id, 1000, &m), STORE_OK);
+	CU_ASSERT_EQUAL(sync_round(&st, NULL, 100, NULL, NULL), 0);
 }
 
 static void
@@ -1401,6 +1516,8 @@ CU_TestInfo store_suite_tests[] = {
 	TEST(test_tombstones_and_gc),
 	TEST(test_filter_window),
 	TEST(test_sync_state_roundtrip),
+	TEST(test_sync_marks_follow_state),
+	TEST(test_many_marks),
 	TEST(test_folders),
 	TEST(test_other_account_notfound),
 	TEST(test_move),
