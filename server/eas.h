@@ -71,10 +71,10 @@ struct eas_req {
 	struct arena *arena; /* lives until the response is sent */
 	/* What a command that parks with little (Ping) needs only while it
 	 * runs: the request tree, the store's answers. eas_req_scratch()
-	 * makes it, eas_req_park_small() lets it and the body go when the
-	 * command parks; otherwise it goes with the arena. */
+	 * lends it the thread's; it is given back (emptied) when the command
+	 * returns, before its answer is encoded, and eas_req_park_small()
+	 * lets the body go too when the command parks. */
 	struct arena *scratch;
-	bool scratch_cleanup;
 	struct http_request *http; /* the HTTP request it came as */
 	struct easd *srv;
 	struct store *store; /* this thread's connection */
@@ -133,6 +133,7 @@ struct eas_req {
 
 	/* push: set by a handler that returns EAS_CMD_PARKED */
 	struct push_waiter *waiter;
+	bool announced; /* its parking was told to the other processes */
 	eas_resume_fn *resume_fn;
 	void *resume_ctx;
 };
@@ -141,8 +142,11 @@ struct eas_req {
 void eas_req_add_header(struct eas_req *req, const char *name,
 			const char *value);
 
-/* The request's scratch arena, made on first use. */
+/* The request's scratch arena: the thread's, until
+ * eas_req_scratch_done(), which the front end calls when the command (or
+ * its resume_fn) returned; nothing of the answer may be in it. */
 struct arena *eas_req_scratch(struct eas_req *req);
+void eas_req_scratch_done(struct eas_req *req);
 /* Free the scratch arena and the request body: for a command that parks
  * having copied what it keeps into req->arena. */
 void eas_req_park_small(struct eas_req *req);

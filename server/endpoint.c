@@ -5,6 +5,7 @@
  * http_request into the eas_req command handlers see, runs it inside one
  * read snapshot of this thread's store, and hands a parked request's
  * waiter to push once the HTTP layer has suspended it. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,30 +31,58 @@ eas_req_add_header(struct eas_req *req, const char *name, const char *value)
 	req->headers = h;
 }
 
+/* The thread's scratch arena, lent to one request at a time and emptied
+ * when it gives it back. Not one a request: a block freed as a Ping parks
+ * is a hole between what the parked ones keep, which a 100,000-Ping storm
+ * fills with holes that malloc can neither reuse nor give back. */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
 static void
 scratch_free(void *p)
 {
-	struct eas_req *req = p;
+	struct arena *a = p;
 
-	arena_free(&req->scratch);
+	arena_free(&a);
+}
+
+static void
+scratch_key_make(void)
+{
+	if (pthread_key_create(&scratch_key, scratch_free) != 0)
+		eas_panic("cannot make the scratch arenas' key");
 }
 
 struct arena *
 eas_req_scratch(struct eas_req *req)
 {
-	if (req->scratch == NULL)
-		req->scratch = arena_new_small(2 * 1024);
-	if (!req->scratch_cleanup) {
-		arena_add_cleanup(req->arena, scratch_free, req);
-		req->scratch_cleanup = true;
+	struct arena *a;
+
+	if (req->scratch != NULL)
+		return req->scratch;
+	pthread_once(&scratch_once, scratch_key_make);
+	a = pthread_getspecific(scratch_key);
+	if (a == NULL) {
+		a = arena_new_small(2 * 1024);
+		pthread_setspecific(scratch_key, a);
 	}
-	return req->scratch;
+	req->scratch = a;
+	return a;
+}
+
+void
+eas_req_scratch_done(struct eas_req *req)
+{
+	if (req->scratch == NULL)
+		return;
+	arena_reset(req->scratch);
+	req->scratch = NULL;
 }
 
 void
 eas_req_park_small(struct eas_req *req)
 {
-	arena_free(&req->scratch);
+	eas_req_scratch_done(req);
 	http_release_body(req->http);
 	req->body = NULL;
 	req->body_len = 0;
@@ -230,6 +259,22 @@ park_hook(struct http_request *hr)
 {
 	struct eas_req *req = hr->handler_ctx;
 
+	/* The device's older parked request in another process (worker or
+	 * node) ends; here push_arm ends it. Once: a request parked again
+	 * after a wake-up that did not concern it is not newer. */
+	if (!req->announced && req->store != NULL) {
+		struct store_change c = {
+			.what = STORE_CHANGED_PARKED,
+			.account_id = req->account.id,
+			.id = req->device.id,
+		};
+
+		req->announced = true;
+		if (store_announce(req->store, &c) != STORE_OK)
+			log_warn("cannot tell the other processes that "
+				 "device %s parked",
+				 req->device_id);
+	}
 	/* Arming after the suspension: a wake-up can only resume a
 	 * connection that is already suspended. */
 	push_arm(req->srv->push, req->waiter);
@@ -295,6 +340,7 @@ eas_resume(struct http_request *hr)
 	req->standing_gen = standing_gen(req->srv->standing);
 	store_snapshot_begin(req->store);
 	r = req->resume_fn(req, &out);
+	eas_req_scratch_done(req);
 	store_snapshot_end(req->store);
 	/* The fired waiter is answered here, unless it is parked again (a
 	 * wake-up that did not concern this device): push_arm() then takes
@@ -438,6 +484,9 @@ eas_endpoint(struct http_request *hr)
 		read_headers(req);
 		set_log_ctx(req);
 		cr = eas_dispatch(req, &out);
+		/* the answer is in req->arena: the thread's scratch goes back
+		 * before the thread takes another request */
+		eas_req_scratch_done(req);
 		r = finish(req, cr, out);
 	}
 	store_snapshot_end(req->store);

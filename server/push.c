@@ -536,6 +536,27 @@ timer_main(void *arg)
 	return NULL;
 }
 
+/* A request of the device parked in some process (this one included,
+ * before it arms its waiter): the device's waiters here are older and
+ * end, as push_arm ends them for a request parked here. With --workers
+ * or several nodes a device's new connection often reaches another
+ * process than the one its dead connection was parked in. */
+static void
+push_superseded(struct push *p, int64_t account_id, int64_t device_row)
+{
+	struct push_account *a;
+	struct push_waiter *w, *next;
+
+	pthread_mutex_lock(&p->mu);
+	a = acc_find(p, account_id);
+	for (w = a != NULL ? a->waiters : NULL; w != NULL; w = next) {
+		next = w->next_in_account;
+		if (w->device_row == device_row)
+			fire(p, w, PUSH_SUPERSEDED);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 /* The store subscription: every committed change, of this process or
  * another, lands here. */
 static void
@@ -561,6 +582,10 @@ push_store_changed(void *ctx, const struct store_change *c, size_t n)
 			break;
 		case STORE_CHANGED_ACCOUNT:
 			push_device_changed(p, c[i].account_id, 0);
+			break;
+		case STORE_CHANGED_PARKED:
+			if (c[i].id != 0)
+				push_superseded(p, c[i].account_id, c[i].id);
 			break;
 		case STORE_CHANGED_OUTBOUND: /* for the queue runner */
 		case STORE_CHANGED_TRACE:    /* for trace.c */

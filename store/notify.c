@@ -71,7 +71,7 @@ static const char kind_letters[] = {
 	[STORE_CHANGED_FOLDER] = 'F',	[STORE_CHANGED_HIERARCHY] = 'H',
 	[STORE_CHANGED_DEVICE] = 'D',	[STORE_CHANGED_ACCOUNT] = 'A',
 	[STORE_CHANGED_OUTBOUND] = 'Q', [STORE_CHANGED_TRACE] = 'T',
-	[STORE_CHANGED_SEARCH] = 'S',
+	[STORE_CHANGED_SEARCH] = 'S',	[STORE_CHANGED_PARKED] = 'P',
 };
 
 /* easd --workers (store_notify_group_new). Worker i reads rx[i]; anyone
@@ -174,7 +174,7 @@ static size_t
 decode(char *data, size_t len, struct store_change *out, size_t max)
 {
 	/* in the order of enum store_change_what, from 1 */
-	static const char letters[] = "FHDAQTS";
+	static const char letters[] = "FHDAQTSP";
 	char *line = data, *end = data + len;
 	size_t n = 0;
 
@@ -444,6 +444,27 @@ store_publish(struct store *s, const struct store_change *c, size_t n)
 		send_changes(s, true, c, n);
 	else if (!receiver)
 		send_changes(s, false, c, n);
+}
+
+enum store_error
+store_announce(struct store *s, const struct store_change *c)
+{
+	char msg[128];
+	size_t head;
+
+	if (s->drv == &store_driver_sqlite) {
+		store_publish(s, c, 1);
+		return STORE_OK;
+	}
+	/* PostgreSQL: a NOTIFY of its own (outside a transaction it is
+	 * delivered at once); this process hears it now */
+	publish_local(s->notify_key, c, 1);
+	pthread_once(&pg_token_once, pg_token_init);
+	head = strlen(pg_token);
+	memcpy(msg, pg_token, head);
+	if (encode_one(msg + head, sizeof(msg) - head, c) == 0)
+		return STORE_INVALID;
+	return pg_notify(s, msg);
 }
 
 /* --- receiving --- */

@@ -116,6 +116,10 @@ enum store_change_what {
 	STORE_CHANGED_TRACE,	  /* debug tracing switched on or off */
 	STORE_CHANGED_SEARCH,	  /* mail of the account waits to be
 				     indexed (account 0: of anyone) */
+	STORE_CHANGED_PARKED,	  /* not a commit: a request of device row
+				     id parked in some process, so that
+				     the device's older ones elsewhere end
+				     (store_announce) */
 };
 
 struct store_change {
@@ -141,6 +145,10 @@ enum store_error store_subscribe(const char *path, bool others,
 				 store_change_fn *fn, void *ctx,
 				 struct store_subscription **sub_r,
 				 const char **error_r);
+/* Hand c to every subscriber of every process, as a commit's changes
+ * would be, without a transaction (STORE_CHANGED_PARKED): the process's
+ * own subscriptions hear it before this returns. */
+enum store_error store_announce(struct store *s, const struct store_change *c);
 /* When this returns, fn runs no more and will not run again. */
 void store_unsubscribe(struct store_subscription **subp);
 /* Whether a change that another process committed has reached this

@@ -368,6 +368,49 @@ test_ping_woken_by_other_node(void)
 	eas_client_free(&b);
 }
 
+/* The phone's new connection reaches node 2 while its older Ping waits on
+ * node 1 (a dead connection the node cannot see): the newer ends the
+ * older with Status 1 through NOTIFY, as within one node. */
+static void
+test_newer_ping_on_other_node(void)
+{
+	struct ping_job j, j2;
+	struct eas_client *c2,
+		*w = harness_client(node2, HARNESS_ADA, "PGSUPW");
+	struct arena *a = arena_new(0);
+	int st = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT(eas_client_foldersync(w, a, &st) == 0);
+	(void)sync_count(w);
+	ping_park(&j, "PGSUP", EAS_FOLDER_CONTACTS);
+	c2 = harness_client_new(node2, HARNESS_ADA, "PGSUP");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c2);
+	c2->policy_key = j.c->policy_key; /* the same phone */
+	c2->timeout_ms = 30000;
+	memset(&j2, 0, sizeof(j2));
+	j2.c = c2;
+	j2.folder = j.folder;
+	j2.a = arena_new(0);
+	CU_ASSERT_FATAL(pthread_create(&j2.thread, NULL, ping_thread, &j2) ==
+			0);
+	/* without node 2's word the first would hold for its heartbeat,
+	 * past the client's timeout */
+	pthread_join(j.thread, NULL);
+	CU_ASSERT_EQUAL(j.status, 1);
+	CU_ASSERT_FATAL(
+		harness_wait_log(node2, "push: parked PGSUP (", 1, 30000) >= 1);
+	contact_add(w, "After the newer Ping");
+	pthread_join(j2.thread, NULL);
+	CU_ASSERT_EQUAL(j2.status, 2);
+	arena_free(&j.a);
+	arena_free(&j2.a);
+	arena_free(&a);
+	eas_client_free(&j.c);
+	eas_client_free(&c2);
+	eas_client_free(&w);
+}
+
 static void
 test_lmtp_on_other_node_wakes(void)
 {
@@ -653,6 +696,8 @@ static CU_TestInfo pg_tests[] = {
 	{"writers on both nodes at once", test_writers_on_both_nodes},
 	{"a Ping on node 1 woken by an Add on node 2",
 	 test_ping_woken_by_other_node},
+	{"a newer Ping on the other node ends the older",
+	 test_newer_ping_on_other_node},
 	{"LMTP into node 2 wakes a Ping on node 1",
 	 test_lmtp_on_other_node_wakes},
 	{"easctl --store wakes a Ping", test_easctl_wakes},

@@ -427,7 +427,56 @@ test_metrics_of_every_worker(void)
 	eas_client_free(&cc);
 }
 
+/* A phone whose connection died Pings again on a new one, which another
+ * worker may take: the newer Ping ends the older one there (Status 1), as
+ * it would in one process, instead of leaving it for its heartbeat. */
+static void
+test_newer_ping_on_another_worker(void)
+{
+	int w1 = -1, w2 = -1;
+	struct eas_client *c1, *c2, *cc;
+	struct ping_job j1 = {.rc = -1}, j2 = {.rc = -1};
+
+	c1 = client_on(HARNESS_ADA, "WKSUP", true, -1, -1, &w1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c1);
+	c2 = client_on(HARNESS_ADA, "WKSUP", false, -1, w1, &w2);
+	cc = client_on(HARNESS_ADA, "WKSUPC", true, -1, -1, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cc);
+	c2->policy_key = c1->policy_key; /* the same phone */
+	j1.c = c1;
+	j1.folder = contacts_of(c1);
+	j2.c = c2;
+	j2.folder = j1.folder;
+	prime(c1, j1.folder);
+	prime(cc, contacts_of(cc));
+	CU_ASSERT_FATAL(pthread_create(&j1.thread, NULL, ping_thread, &j1) ==
+			0);
+	CU_ASSERT_FATAL(harness_wait_log(srv, "push: parked WKSUP (", 1,
+					 CLIENT_TIMEOUT_MS) >= 1);
+	CU_ASSERT_FATAL(pthread_create(&j2.thread, NULL, ping_thread, &j2) ==
+			0);
+	/* without the other worker's word the first would hold for its
+	 * heartbeat, past the client's timeout */
+	pthread_join(j1.thread, NULL);
+	CU_ASSERT_EQUAL(j1.rc, 0);
+	CU_ASSERT_EQUAL(j1.status, 1);
+	CU_ASSERT_EQUAL(j1.worker, w1);
+	CU_ASSERT_FATAL(harness_wait_log(srv, "push: parked WKSUP (", 2,
+					 CLIENT_TIMEOUT_MS) >= 2);
+	CU_ASSERT(add_contact(cc, j1.folder, "After the newer Ping") >= 0);
+	pthread_join(j2.thread, NULL);
+	CU_ASSERT_EQUAL(j2.rc, 0);
+	CU_ASSERT_EQUAL(j2.status, 2);
+	CU_ASSERT_EQUAL(j2.worker, w2);
+	eas_client_free(&c1);
+	eas_client_free(&c2);
+	eas_client_free(&cc);
+}
+
 static CU_TestInfo worker_tests[] = {
+	{"a newer Ping on another worker ends the older",
+	 test_newer_ping_on_another_worker},
 	{"/metrics counts every worker", test_metrics_of_every_worker},
 	{"a Ping wakes across workers", test_wake_across_workers},
 	{"easctl user passwd reaches every worker",
