@@ -1020,6 +1020,9 @@ main(void)
 	struct rlimit rl;
 	uint64_t *lat = NULL, t0;
 	long rss_idle, rss_held, rss_after, per_proc;
+	/* of which pages of files (the database's mapping, shared by every
+	 * process and the kernel's to drop) */
+	long file_idle, file_held, file_after;
 	int rc = 1, held = 0, wrong = 0, fds_idle, fds, committed;
 	size_t nlat = 0;
 	double options_ms, release_s;
@@ -1121,16 +1124,20 @@ main(void)
 	}
 	wait_quiet(p->pid);
 	rss_idle = server_kb(p->pid, "VmRSS:");
+	file_idle = server_kb(p->pid, "RssFile:");
 	fds_idle = server_fds(p->pid);
 	t0 = time_mono_ms();
 	held = park_all(p->pid, fds_idle);
 	rss_held = server_kb(p->pid, "VmRSS:");
+	file_held = server_kb(p->pid, "RssFile:");
 	fprintf(stderr, "bench-push: %d Pings parked in %llu ms\n", held,
 		(unsigned long long)(time_mono_ms() - t0));
 	printf("bench-push: pings-held %d conns (target %d; %d workers)\n",
 	       held, TARGET_CONNS, WORKERS);
-	printf("bench-push: rss-per-waiting-ping %.1f KiB (target < 8)\n",
-	       held > 0 ? (double)(rss_held - rss_idle) / held : 0.0);
+	printf("bench-push: rss-per-waiting-ping %.1f KiB (target < 8; of "
+	       "which pages of files %.1f)\n",
+	       held > 0 ? (double)(rss_held - rss_idle) / held : 0.0,
+	       held > 0 ? (double)(file_held - file_idle) / held : 0.0);
 
 	/* BENCH_PUSH_HOLD_S (profiling): time to look at the server while
 	 * the Pings are held */
@@ -1154,11 +1161,14 @@ main(void)
 	       held, release_s, fds_idle + held, fds);
 	wait_quiet(p->pid);
 	rss_after = server_kb(p->pid, "VmRSS:");
+	file_after = server_kb(p->pid, "RssFile:");
 	printf("bench-push: rss-after-storm %.0f %% of before (target <= "
-	       "120; %ld -> %ld -> %ld MiB)\n",
+	       "120; %ld -> %ld -> %ld MiB, of which pages of files %ld -> "
+	       "%ld -> %ld)\n",
 	       rss_idle > 0 ? 100.0 * (double)rss_after / (double)rss_idle
 			    : 0.0,
-	       rss_idle / 1024, rss_held / 1024, rss_after / 1024);
+	       rss_idle / 1024, rss_held / 1024, rss_after / 1024,
+	       file_idle / 1024, file_held / 1024, file_after / 1024);
 
 	/* Park them again; one change at a time wakes one device. */
 	held = park_all(p->pid, fds_idle);
