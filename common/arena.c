@@ -123,7 +123,7 @@ take(struct arena *a, size_t n, size_t align)
 	size_t off = (b->used + align - 1) & ~(align - 1);
 	void *p;
 
-	if (n > SIZE_MAX - ARENA_ALIGN)
+	if (n > SIZE_MAX - sizeof(struct arena_block) - ARENA_ALIGN)
 		eas_panic("arena allocation of %zu bytes overflows", n);
 	if (off > b->size || b->size - off < n) {
 		/* A small first block is followed by one of its size

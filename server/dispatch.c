@@ -438,6 +438,7 @@ eas_dispatch(struct eas_req *req, struct wbxml_node **out_r)
 			 "failure (%d)",
 			 req->cmd, run + 1);
 		store_retry_pause(run);
+		eas_req_scratch_done(req); /* the run's tree and reads */
 		req->headers = headers;
 		req->http_status = 200;
 		req->eas_status = 0;

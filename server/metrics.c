@@ -87,6 +87,13 @@ metrics_share(void)
 }
 
 void
+metrics_worker_gone(unsigned worker)
+{
+	if (worker < WORKERS_MAX)
+		atomic_store(&c->parked[worker], 0);
+}
+
+void
 metrics_worker(unsigned worker)
 {
 	self = worker < WORKERS_MAX ? worker : 0;
@@ -183,9 +190,12 @@ metrics_request(const char *name, int http_status, uint64_t ms)
 		if (c->statuses[i].status == http_status &&
 		    strcmp(c->statuses[i].name, name) == 0)
 			break;
-	if (i == c->nstatuses && c->nstatuses < MAX_SERIES)
-		c->statuses[c->nstatuses++] =
-			(struct status_series){name, http_status, 0};
+	/* a new series is written before it is counted: a worker that
+	 * dies here (the lock is robust) leaves no half-made one */
+	if (i == c->nstatuses && c->nstatuses < MAX_SERIES) {
+		c->statuses[i] = (struct status_series){name, http_status, 0};
+		__atomic_store_n(&c->nstatuses, i + 1, __ATOMIC_RELEASE);
+	}
 	if (i < c->nstatuses)
 		c->statuses[i].count++;
 	for (i = 0; i < c->nlatencies; i++)
@@ -193,7 +203,8 @@ metrics_request(const char *name, int http_status, uint64_t ms)
 			break;
 	if (i == c->nlatencies && c->nlatencies < MAX_NAMES) {
 		memset(&c->latencies[i], 0, sizeof(c->latencies[i]));
-		c->latencies[c->nlatencies++].name = name;
+		c->latencies[i].name = name;
+		__atomic_store_n(&c->nlatencies, i + 1, __ATOMIC_RELEASE);
 	}
 	if (i < c->nlatencies) {
 		l = &c->latencies[i];

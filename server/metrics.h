@@ -31,6 +31,8 @@ void metrics_lmtp(enum metrics_lmtp what);
  * worker then counts its own), and each worker says which it is. */
 int metrics_share(void);
 void metrics_worker(unsigned worker);
+/* The parent, when a worker ended: what it had parked is gone. */
+void metrics_worker_gone(unsigned worker);
 
 /* The requests parked in this process now (push.c, as it changes), and
  * in all of them. */

@@ -288,7 +288,7 @@ push_arm(struct push *p, struct push_waiter *w)
 	struct push_waiter *o, *next;
 	uint64_t seq;
 	unsigned max = p->srv->cfg.max_parked_per_account;
-	bool rearm;
+	bool rearm, newer = false;
 
 	pthread_mutex_lock(&p->mu);
 	rearm = w->armed || w->heap_index == PUSH_FIRED;
@@ -303,15 +303,23 @@ push_arm(struct push *p, struct push_waiter *w)
 
 	a = acc_get(p, w->account_id);
 	/* MS-ASCMD 2.2.1.13: a newer Ping of the device ends the older one;
-	 * a device has one parked request at a time. */
+	 * a device has one parked request at a time. A request parked
+	 * again after a wake-up is the older one: one of the device's that
+	 * parked meanwhile ends it instead. */
 	for (o = a->waiters; o != NULL; o = next) {
 		next = o->next_in_account;
-		if (o->device_row == w->device_row)
+		if (o->device_row != w->device_row)
+			continue;
+		if (rearm)
+			newer = true;
+		else
 			fire(p, o, PUSH_SUPERSEDED);
 	}
 	seq = seq_locked(p, a);
 	if (p->stopping) {
 		fire(p, w, PUSH_SHUTDOWN);
+	} else if (newer) {
+		fire(p, w, PUSH_SUPERSEDED);
 	} else if (!rearm && max > 0 && a->nwaiters >= max) {
 		/* A re-parked request was admitted already. */
 		fire(p, w, PUSH_LIMIT);

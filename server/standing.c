@@ -514,6 +514,15 @@ standing_device(struct standing *c, struct store *s, struct arena *a,
 	}
 	pthread_mutex_lock(&c->mu);
 	if (c->gen == gen && g_hash_table_lookup(c->devices, key) == NULL) {
+		struct standing_device *alias =
+			g_hash_table_lookup(c->device_rows, &r->id);
+
+		/* One entry a row: the database may match a DeviceId this
+		 * key does not (PostgreSQL's collation folds more than ASCII
+		 * case), and a change of the row must drop what is cached of
+		 * it under any name. */
+		if (alias != NULL)
+			g_hash_table_remove(c->devices, alias->key);
 		e = device_new(r, key);
 		e->expires = now + STANDING_TTL_MS;
 		e->rows = c->device_rows;

@@ -386,6 +386,7 @@ workers_run(struct easd *srv, int *exit_r, const char **error_r)
 				}
 				describe_exit(status, how, sizeof(how));
 				store_notify_group_drain(i);
+				metrics_worker_gone(i);
 				if (stopping) {
 					if (status != 0)
 						rc = 1;

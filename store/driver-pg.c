@@ -588,8 +588,13 @@ pg_before(struct store *s, const char *sql)
 {
 	enum store_error e = pg_wait_sent(s);
 
-	if (e != STORE_OK && strncmp(sql, "ROLLBACK", 8) == 0)
+	if (e != STORE_OK && strncmp(sql, "ROLLBACK", 8) == 0) {
+		/* a part undone to its savepoint: its failure, a deadlock
+		 * included, is not the command's to run again for */
+		if (strncmp(sql, "ROLLBACK TO", 11) == 0)
+			s->retryable = false;
 		e = STORE_OK;
+	}
 	return e;
 }
 
