@@ -289,18 +289,6 @@ time_parse(const char *s, int64_t *t_r)
 }
 
 int
-str_hex_val(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
 str_url_decode(char *out, const char *s, size_t n)
 {
 	char *p = out;

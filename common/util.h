@@ -28,8 +28,20 @@ int64_t time_now(void);
 /* Parse a whole decimal string into *r. Returns 0 on success, -1 when the
  * string is empty, not a number, has trailing bytes or is out of range. */
 int str_to_int64(const char *s, int64_t *r);
-/* The value of one hex digit, or -1. */
-int str_hex_val(int c);
+/* The value of one hex digit, or -1. Inline: PostgreSQL's bytea comes as
+ * hex, a few hundred KB a Sync window, and a call a digit was 6 % of
+ * easd's time in an initial sync. */
+static inline int
+str_hex_val(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 /* Percent-decode s[0..n) ('+' is a space, as in a query string or a
  * form) into out, which has room for n + 1 bytes; NUL-terminated. -1 when
  * an escape is malformed or decodes to NUL (no value carries one). */

@@ -144,21 +144,6 @@ metrics_parked_now(void)
 }
 
 void
-metrics_parked(void)
-{
-	size_t parked = metrics_parked_now();
-
-	lock();
-	{
-		struct minute_slot *m = minute_slot(time_now() / 60);
-
-		if (parked > m->parked_max)
-			m->parked_max = (uint32_t)EAS_MIN(parked, UINT32_MAX);
-	}
-	unlock();
-}
-
-void
 metrics_history(int64_t now, uint32_t *requests, uint32_t *parked)
 {
 	int64_t last = now / 60;
@@ -182,10 +167,17 @@ metrics_request(const char *name, int http_status, uint64_t ms)
 	struct latency_series *l = NULL;
 	size_t i, b;
 
+	size_t parked = metrics_parked_now();
+	struct minute_slot *m;
+
 	if (name == NULL)
 		name = "other";
 	lock();
-	minute_slot(time_now() / 60)->requests++;
+	/* the chart's minute: one more request, and the most parked */
+	m = minute_slot(time_now() / 60);
+	m->requests++;
+	if (parked > m->parked_max)
+		m->parked_max = (uint32_t)EAS_MIN(parked, UINT32_MAX);
 	for (i = 0; i < c->nstatuses; i++)
 		if (c->statuses[i].status == http_status &&
 		    strcmp(c->statuses[i].name, name) == 0)
@@ -222,7 +214,6 @@ void
 metrics_on_response(const struct http_request *hr, uint64_t ms)
 {
 	metrics_request(hr->metric_name, hr->status, ms);
-	metrics_parked();
 }
 
 void

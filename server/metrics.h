@@ -41,10 +41,9 @@ size_t metrics_parked_now(void);
 
 /* The dashboard's chart: requests per minute and the most requests
  * parked at once in each minute of the last day, oldest first
- * (METRICS_HISTORY_MINUTES entries each). metrics_parked samples the
- * parked count (after every answer of the public listener). */
+ * (METRICS_HISTORY_MINUTES entries each). metrics_request samples the
+ * parked count (at every answer of the public listener). */
 #define METRICS_HISTORY_MINUTES 1440
-void metrics_parked(void);
 void metrics_history(int64_t now, uint32_t *requests, uint32_t *parked);
 
 /* The counters above in the Prometheus text format (metrics.c). */

@@ -785,16 +785,6 @@ pg_col_text(struct store_stmt *st, int col, size_t *len_r)
 
 #define PG_BYTEA_OID 17
 
-/* A hex digit's value plus one, 0 for what is not one: a window of items
- * is a few hundred KB of hex, and decoding it with a call per digit was
- * 6% of easd's time in an initial sync. */
-static const uint8_t pg_hex[256] = {
-	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,
-	['6'] = 7,  ['7'] = 8,	['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
-	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
-	['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
-
 static const void *
 pg_col_blob(struct store_stmt *st, int col, size_t *len_r, bool *null_r)
 {
@@ -821,12 +811,11 @@ pg_col_blob(struct store_stmt *st, int col, size_t *len_r, bool *null_r)
 	free(p->blob);
 	p->blob = xmalloc((n - 2) / 2 + 1);
 	for (size_t i = 2; i + 1 < n; i += 2) {
-		unsigned hi = pg_hex[(uint8_t)v[i]];
-		unsigned lo = pg_hex[(uint8_t)v[i + 1]];
+		int hi = str_hex_val(v[i]), lo = str_hex_val(v[i + 1]);
 
-		if (hi == 0 || lo == 0)
+		if (hi < 0 || lo < 0)
 			break;
-		p->blob[out++] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+		p->blob[out++] = (uint8_t)(hi << 4 | lo);
 	}
 	*len_r = out;
 	return p->blob;

@@ -491,20 +491,32 @@ store_stmt(struct store *s, const char *sql)
 	eas_panic("store: statement cache full");
 }
 
-enum store_error
-store_step(struct store *s, struct store_stmt *st, bool *row_r)
+/* Before a statement runs: the error a statement sent ahead left for the
+ * next one, or a failure the tests inject; STORE_OK to go on. */
+static enum store_error
+before_statement(struct store *s)
 {
-	if (s->deferred != STORE_OK) {
-		enum store_error e = s->deferred;
+	enum store_error e = s->deferred;
 
+	if (e != STORE_OK) {
 		s->deferred = STORE_OK;
-		*row_r = false;
 		return e;
 	}
 	if (s->inject_busy > 0) {
 		s->inject_busy--;
-		*row_r = false;
 		return STORE_BUSY;
+	}
+	return STORE_OK;
+}
+
+enum store_error
+store_step(struct store *s, struct store_stmt *st, bool *row_r)
+{
+	enum store_error e = before_statement(s);
+
+	if (e != STORE_OK) {
+		*row_r = false;
+		return e;
 	}
 	return st->drv->step(s, st, row_r);
 }
@@ -628,15 +640,8 @@ store_send(struct store *s, const char *sql, const char *fmt, ...)
 	va_end(ap);
 	if (st == NULL || s->drv->send == NULL || !s->in_txn)
 		return store_run(s, st);
-	if (s->deferred != STORE_OK) {
-		e = s->deferred;
-		s->deferred = STORE_OK;
-	} else if (s->inject_busy > 0) {
-		s->inject_busy--;
-		e = STORE_BUSY;
-	} else {
+	if ((e = before_statement(s)) == STORE_OK)
 		e = st->drv->send(s, st);
-	}
 	st->drv->reset(st);
 	return e;
 }
@@ -654,15 +659,8 @@ store_insert(struct store *s, int64_t *id_r, const char *sql, const char *fmt,
 	va_end(ap);
 	if (st == NULL)
 		return STORE_INTERNAL; /* store_stmt logged why */
-	if (s->deferred != STORE_OK) {
-		e = s->deferred;
-		s->deferred = STORE_OK;
+	if ((e = before_statement(s)) != STORE_OK)
 		return e;
-	}
-	if (s->inject_busy > 0) {
-		s->inject_busy--;
-		return STORE_BUSY;
-	}
 	e = st->drv->insert(s, st, id_r);
 	st->drv->reset(st);
 	return e;

@@ -326,6 +326,8 @@ flush_run(struct store *s, int64_t state_id, struct store_sync_pending_mark *m,
 	static const char sql_del[] =
 		"DELETE FROM device_items WHERE "
 		"state_id = ?1 AND item_id = ANY(?2::int8[])";
+	enum store_error (*run)(struct store *, const char *, const char *,
+				...) = ahead ? store_send : store_execute;
 	enum store_error e;
 	char *ids, *modseqs;
 	size_t k = 0;
@@ -339,14 +341,10 @@ flush_run(struct store *s, int64_t state_id, struct store_sync_pending_mark *m,
 	ids = array_literal(m, k, false);
 	if (m[0].present) {
 		modseqs = array_literal(m, k, true);
-		e = ahead ? store_send(s, sql_set, "Itt", state_id, ids,
-				       modseqs)
-			  : store_execute(s, sql_set, "Itt", state_id, ids,
-					  modseqs);
+		e = run(s, sql_set, "Itt", state_id, ids, modseqs);
 		free(modseqs);
 	} else {
-		e = ahead ? store_send(s, sql_del, "It", state_id, ids)
-			  : store_execute(s, sql_del, "It", state_id, ids);
+		e = run(s, sql_del, "It", state_id, ids);
 	}
 	free(ids);
 	return e;
