@@ -81,7 +81,8 @@ void store_map_file(struct store *s, size_t bytes);
  * store_checkpoints_elsewhere(kick), the stores this process opens call
  * kick() from such a commit instead, and a thread of the caller's runs
  * store_checkpoint; past 8,000 pages (should that thread fall behind) a
- * commit still checkpoints itself. kick must be cheap and may be called
+ * commit still checkpoints itself, once every 1,000 pages the log grows.
+ * kick must be cheap and may be called
  * from any thread at any commit. */
 void store_checkpoints_elsewhere(void (*kick)(void));
 /* Copy what it can of the WAL into the database (SQLite's PASSIVE
